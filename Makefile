@@ -1,0 +1,48 @@
+# Thin wrapper over CMake. `make test` and `make demo` set up a bare Debian
+# machine (as root) before building; see README.md.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+# CI gets about five minutes of fuzzing in all; by hand, a few seconds a target.
+ifeq ($(CI),true)
+FUZZ_SECONDS ?= 60
+else
+FUZZ_SECONDS ?= 10
+endif
+
+.PHONY: all deps build asan test unit demo clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Sanitizer build with clang: ASan + UBSan everywhere, libFuzzer targets.
+asan: deps
+	@CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+		-DSK_SANITIZE=ON -DSK_FUZZ=ON -DSK_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Unit tests on the normal build, then the whole suite (unit, e2e, fuzz) on
+# the sanitizer build.
+test: build asan
+	@cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# Quick loop while working: unit tests of the normal build only.
+unit: build
+	@cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+
+demo: build
+	@echo "schakel: the demo federation arrives with the node (issue 5);"
+	@echo "this build has the crypto core and wire format. Run 'make test'."
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,50 @@
+/* Frames and envelopes. A frame is a 4-byte big-endian payload length
+ * followed by that many bytes of one serialised schakel.v1.Envelope.
+ * Lengths are checked against a cap before anything is allocated: 1 MiB
+ * after authentication, a smaller cap before (net/ chooses). */
+#ifndef SK_WIRE_H
+#define SK_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "protos/schakel.pb-c.h"
+
+#define WIRE_FRAME_HEADER_BYTES 4
+#define WIRE_FRAME_MAX (1u << 20)          /* payload cap: 1 MiB */
+#define WIRE_FRAME_MAX_PREAUTH (16u << 10) /* before the peer is known */
+
+typedef Schakel__V1__Envelope wire_envelope;
+
+/* Looks at the start of buf (len bytes received so far). On SK_OK a whole
+ * frame is present: its payload is buf[4 .. 4 + *payload_len) and the frame
+ * takes 4 + *payload_len bytes. SK_ERR_TRUNCATED: wait for more bytes
+ * (*payload_len is set once the header is complete, so a reader knows how
+ * much to expect). SK_ERR_TOOBIG: the announced length exceeds cap (at most
+ * WIRE_FRAME_MAX); SK_ERR_INVALID: a zero-length frame. Both are fatal for
+ * the connection. */
+sk_status wire_frame_peek(const uint8_t *buf, size_t len, uint32_t cap,
+			  size_t *payload_len) SK_MUST_CHECK;
+
+/* Writes the 4-byte header for a payload of len bytes (len <= WIRE_FRAME_MAX). */
+sk_status wire_frame_header(uint8_t out[static WIRE_FRAME_HEADER_BYTES],
+			    size_t len) SK_MUST_CHECK;
+
+/* Serialises env into a new frame (header + payload). *frame is malloc'd,
+ * owned by the caller (free()). SK_ERR_TOOBIG if larger than WIRE_FRAME_MAX;
+ * SK_ERR_INVALID if env has no body. */
+sk_status wire_envelope_pack(const wire_envelope *env, uint8_t **frame,
+			     size_t *frame_len) SK_MUST_CHECK;
+
+/* Parses one envelope payload (not the header). Required fields and a set
+ * body are checked; *env is owned by the caller, free with
+ * wire_envelope_free(). Byte fields point into the envelope, not into
+ * payload. */
+sk_status wire_envelope_unpack(const uint8_t *payload, size_t len,
+			       wire_envelope **env) SK_MUST_CHECK;
+
+/* Accepts NULL. */
+void wire_envelope_free(wire_envelope *env);
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages schakel builds and tests with, only those missing.
+# Runs as root (CI, a fresh machine); as another user it only reports.
+set -eu
+
+PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
+libsodium-dev libssl-dev liblmdb-dev lmdb-utils
+libprotobuf-c-dev protobuf-c-compiler libevent-dev
+libjansson-dev libcmocka-dev"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "schakel: missing Debian packages:$missing; run 'make deps' as root or install them with apt-get." >&2
+	exit 1
+fi
+echo "schakel: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+if ! apt-get install -y --no-install-recommends $missing; then
+	apt-get update
+	apt-get install -y --no-install-recommends $missing
+fi
