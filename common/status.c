@@ -1,4 +1,6 @@
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/status.h"
 
@@ -32,4 +34,25 @@ const char *sk_strerror(sk_status st)
 	if ((unsigned)st >= SK_STATUS_COUNT || messages[st] == NULL)
 		return "unknown status";
 	return messages[st];
+}
+
+static _Thread_local char detail[512];
+
+void sk_error_set(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+}
+
+void sk_error_clear(void)
+{
+	detail[0] = '\0';
+}
+
+const char *sk_error_detail(void)
+{
+	return detail;
 }

@@ -31,6 +31,16 @@ typedef enum sk_status {
 /* A short English sentence for the status; never NULL, static storage. */
 const char *sk_strerror(sk_status st);
 
+/* Detail for the last failure on this thread: what and where, e.g. "data
+ * directory /srv/schakel has mode 0755; run chmod 700 /srv/schakel".
+ * Functions that fail for a reason the operator can act on set it; it never
+ * holds secrets. sk_error_detail() returns "" when nothing was set since the
+ * last sk_error_clear(). The string is thread-local, valid until the next
+ * sk_error_set on this thread. */
+void sk_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sk_error_clear(void);
+const char *sk_error_detail(void);
+
 #if defined(__GNUC__)
 #define SK_MUST_CHECK __attribute__((warn_unused_result))
 #else
