@@ -1,6 +1,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "crypto/key.h"
 #include "protos/wire.h"
 #include "test_util.h"
 
@@ -89,12 +92,73 @@ static void test_bad_envelopes(void **state)
 	wire_envelope_free(NULL);
 }
 
+/* A signed entry travels as the exact bytes that were signed: the receiver
+ * verifies them as received, with no re-encoding on either side. */
+static void test_signed_bytes(void **state)
+{
+	Schakel__V1__Entry entry = SCHAKEL__V1__ENTRY__INIT, *back_entry;
+	Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *back = NULL;
+	char *cats[] = {"ggz", "sociaal-team"};
+	uint8_t token[32] = {1}, salt[16] = {2}, head[32] = {3};
+	uint8_t body[512], sig[KEY_SIG_BYTES], *frame = NULL;
+	size_t blen, flen, plen;
+	key_ed25519 id;
+	const Schakel__V1__PublishRequest *got;
+
+	key_ed25519_generate(&id);
+	entry.token = (ProtobufCBinaryData){32, token};
+	entry.epoch = 1;
+	entry.org_id = "altrecht";
+	entry.flags = SCHAKEL__V1__FLAG__FLAG_DISCOVER | SCHAKEL__V1__FLAG__FLAG_CONTACT;
+	entry.n_categories = 2;
+	entry.categories = cats;
+	entry.basis = SCHAKEL__V1__BASIS__BASIS_CONSENT;
+	entry.issued_at = 1795000000000ull;
+	entry.expires_at = 1826000000000ull;
+	entry.seq = 7;
+	entry.salt = (ProtobufCBinaryData){16, salt};
+	entry.audit_head = (ProtobufCBinaryData){32, head};
+	blen = schakel__v1__entry__get_packed_size(&entry);
+	assert_true(blen <= sizeof(body));
+	assert_int_equal(schakel__v1__entry__pack(&entry, body), blen);
+	E(key_sign(sig, "schakel/v1/entry", body, blen, id.sk));
+
+	req.entry = (ProtobufCBinaryData){blen, body};
+	req.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	env.request_id = 9;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+	env.publish_request = &req;
+	E(wire_envelope_pack(&env, &frame, &flen));
+	E(wire_frame_peek(frame, flen, WIRE_FRAME_MAX, &plen));
+	E(wire_envelope_unpack(frame + 4, plen, &back));
+	got = back->publish_request;
+	assert_int_equal(got->signature.len, KEY_SIG_BYTES);
+	E(key_verify(got->signature.data, "schakel/v1/entry", got->entry.data, got->entry.len, id.pk));
+	back_entry = schakel__v1__entry__unpack(NULL, got->entry.len, got->entry.data);
+	assert_non_null(back_entry);
+	assert_string_equal(back_entry->org_id, "altrecht");
+	assert_int_equal(back_entry->n_categories, 2);
+	schakel__v1__entry__free_unpacked(back_entry, NULL);
+
+	/* one changed byte of the carried entry and the signature fails */
+	got->entry.data[got->entry.len - 1] ^= 1;
+	EFAIL(key_verify(got->signature.data, "schakel/v1/entry", got->entry.data,
+			 got->entry.len, id.pk), SK_ERR_VERIFY);
+	key_ed25519_wipe(&id);
+	wire_envelope_free(back);
+	free(frame);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_bad_envelopes),
+		cmocka_unit_test(test_signed_bytes),
 	};
+	if (sodium_init() < 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
