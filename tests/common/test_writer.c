@@ -1,0 +1,162 @@
+#include <pthread.h>
+
+#include "test_util.h"
+#include "tmpdir.h"
+#include "common/db.h"
+#include "common/init.h"
+#include "common/writer.h"
+
+#define THREADS 8
+#define PER_THREAD 200
+
+struct ctx {
+	MDB_env *env;
+	MDB_dbi dbi;
+	sk_writer *w;
+	int thread;
+};
+
+struct count {
+	int done;
+	sk_status last;
+};
+
+struct put_arg {
+	MDB_dbi dbi;
+	struct count *cnt;
+	char key[32];
+	int fail_after_put; /* write, then fail: the write must vanish */
+};
+
+static sk_status do_put(MDB_txn *txn, void *arg)
+{
+	struct put_arg *p = arg;
+	MDB_val k = {strlen(p->key), p->key}, v = {1, "v"};
+	int rc = mdb_put(txn, p->dbi, &k, &v, MDB_NOOVERWRITE);
+
+	if (rc != 0)
+		return sk_db_status(rc);
+	return p->fail_after_put ? SK_ERR_INVALID : SK_OK;
+}
+
+static int present(MDB_env *env, MDB_dbi dbi, const char *key)
+{
+	MDB_txn *txn;
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int rc;
+
+	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
+		fail_msg("read txn");
+	rc = mdb_get(txn, dbi, &k, &v);
+	mdb_txn_abort(txn);
+	return rc == 0;
+}
+
+static void *worker(void *arg)
+{
+	struct ctx *c = arg;
+
+	for (int i = 0; i < PER_THREAD; i++) {
+		struct put_arg p = {.dbi = c->dbi, .fail_after_put = (i % 10 == 9)};
+		sk_status st;
+
+		snprintf(p.key, sizeof(p.key), "t%d-%d", c->thread, i);
+		st = sk_writer_run(c->w, do_put, &p);
+		if (st != (p.fail_after_put ? SK_ERR_INVALID : SK_OK))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+/* Many threads, one writer: every acknowledged job is there, every failed
+ * job left nothing, and jobs shared commits. */
+static void test_group_commit(void **state)
+{
+	char *d = t_tmpdir(), key[32];
+	struct ctx c[THREADS];
+	pthread_t th[THREADS];
+	MDB_env *env = NULL;
+	MDB_dbi dbi;
+	sk_writer *w = NULL;
+	uint64_t jobs, commits;
+
+	E(sk_db_open(&env, d, 64 << 20, 4));
+	E(sk_db_dbi(env, "kv", MDB_CREATE, &dbi));
+	E(sk_writer_start(&w, env));
+	for (int t = 0; t < THREADS; t++) {
+		c[t] = (struct ctx){env, dbi, w, t};
+		assert_int_equal(pthread_create(&th[t], NULL, worker, &c[t]), 0);
+	}
+	for (int t = 0; t < THREADS; t++) {
+		void *ret;
+
+		assert_int_equal(pthread_join(th[t], &ret), 0);
+		assert_null(ret);
+	}
+	sk_writer_stats(w, &jobs, &commits);
+	print_message("%llu jobs in %llu durable commits\n", (unsigned long long)jobs,
+		      (unsigned long long)commits);
+	assert_int_equal(jobs, THREADS * PER_THREAD);
+	assert_true(commits < jobs); /* batching happened */
+	sk_writer_stop(w);
+
+	for (int t = 0; t < THREADS; t++)
+		for (int i = 0; i < PER_THREAD; i++) {
+			snprintf(key, sizeof(key), "t%d-%d", t, i);
+			assert_int_equal(present(env, dbi, key), i % 10 != 9);
+		}
+	sk_db_close(env);
+	t_rmdir(d);
+}
+
+static void count_done(sk_status st, void *arg)
+{
+	struct count *c = ((struct put_arg *)arg)->cnt;
+
+	c->done++;
+	c->last = st;
+}
+
+/* stop() runs what is queued; a failing job fails alone. */
+static void test_stop_and_failed_job(void **state)
+{
+	char *d = t_tmpdir();
+	MDB_env *env = NULL;
+	MDB_dbi dbi;
+	sk_writer *w = NULL;
+	struct put_arg p[50];
+	struct count cnt = {0};
+
+	E(sk_db_open(&env, d, 1 << 20, 4));
+	E(sk_db_dbi(env, "kv", MDB_CREATE, &dbi));
+	E(sk_writer_start(&w, env));
+	for (int i = 0; i < 50; i++) {
+		p[i] = (struct put_arg){.dbi = dbi, .cnt = &cnt};
+		snprintf(p[i].key, sizeof(p[i].key), "k%d", i);
+		E(sk_writer_submit(w, do_put, count_done, &p[i]));
+	}
+	sk_writer_stop(w);
+	assert_int_equal(cnt.done, 50);
+	assert_int_equal(cnt.last, SK_OK);
+	for (int i = 0; i < 50; i++)
+		assert_true(present(env, dbi, p[i].key));
+
+	E(sk_writer_start(&w, env));
+	/* a duplicate key: that job fails alone */
+	EFAIL(sk_writer_run(w, do_put, &p[0]), SK_ERR_EXISTS);
+	sk_writer_stop(w);
+	sk_writer_stop(NULL);
+	sk_db_close(env);
+	t_rmdir(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_commit),
+		cmocka_unit_test(test_stop_and_failed_job),
+	};
+	if (sk_init() != SK_OK)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
