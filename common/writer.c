@@ -14,6 +14,8 @@ struct job {
 
 struct sk_writer {
 	MDB_env *env;
+	sk_batch_fn batch;
+	void *batch_ctx;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -71,7 +73,10 @@ static void run_batch(sk_writer *w, struct job *batch)
 		else
 			mdb_txn_abort(child);
 	}
-	if (commit_st == SK_OK) {
+	if (commit_st == SK_OK && w->batch != NULL &&
+	    (commit_st = w->batch(txn, w->batch_ctx)) != SK_OK) {
+		mdb_txn_abort(txn);
+	} else if (commit_st == SK_OK) {
 		commit_st = sk_db_status(mdb_txn_commit(txn));
 		pthread_mutex_lock(&w->lock);
 		w->commits++;
@@ -100,7 +105,7 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-sk_status sk_writer_start(sk_writer **out, MDB_env *env)
+sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch, void *batch_ctx)
 {
 	sk_writer *w = calloc(1, sizeof(*w));
 
@@ -108,6 +113,8 @@ sk_status sk_writer_start(sk_writer **out, MDB_env *env)
 	if (w == NULL)
 		return SK_ERR_NOMEM;
 	w->env = env;
+	w->batch = batch;
+	w->batch_ctx = batch_ctx;
 	if (pthread_mutex_init(&w->lock, NULL) != 0) {
 		free(w);
 		return SK_ERR_NOMEM;

@@ -30,8 +30,15 @@ typedef sk_status (*sk_write_fn)(MDB_txn *txn, void *arg);
  * result back to its event loop. */
 typedef void (*sk_write_done_fn)(sk_status st, void *arg);
 
-/* Starts the writer thread on env (which must outlive the writer). */
-sk_status sk_writer_start(sk_writer **out, MDB_env *env) SK_MUST_CHECK;
+/* Runs once per batch in the outer transaction, after the batch's jobs and
+ * before the commit (e.g. the registry signs one checkpoint per batch). A
+ * failure aborts the whole batch: every job gets that status. */
+typedef sk_status (*sk_batch_fn)(MDB_txn *txn, void *ctx);
+
+/* Starts the writer thread on env (which must outlive the writer). batch
+ * may be NULL. */
+sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch,
+			  void *batch_ctx) SK_MUST_CHECK;
 
 /* Queues a job; done (may be NULL) is called exactly once, on the writer
  * thread, unless this returns an error (then neither fn nor done run).

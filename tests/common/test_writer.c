@@ -82,7 +82,7 @@ static void test_group_commit(void **state)
 
 	E(sk_db_open(&env, d, 64 << 20, 4));
 	E(sk_db_dbi(env, "kv", MDB_CREATE, &dbi));
-	E(sk_writer_start(&w, env));
+	E(sk_writer_start(&w, env, NULL, NULL));
 	for (int t = 0; t < THREADS; t++) {
 		c[t] = (struct ctx){env, dbi, w, t};
 		assert_int_equal(pthread_create(&th[t], NULL, worker, &c[t]), 0);
@@ -129,7 +129,7 @@ static void test_stop_and_failed_job(void **state)
 
 	E(sk_db_open(&env, d, 1 << 20, 4));
 	E(sk_db_dbi(env, "kv", MDB_CREATE, &dbi));
-	E(sk_writer_start(&w, env));
+	E(sk_writer_start(&w, env, NULL, NULL));
 	for (int i = 0; i < 50; i++) {
 		p[i] = (struct put_arg){.dbi = dbi, .cnt = &cnt};
 		snprintf(p[i].key, sizeof(p[i].key), "k%d", i);
@@ -141,11 +141,59 @@ static void test_stop_and_failed_job(void **state)
 	for (int i = 0; i < 50; i++)
 		assert_true(present(env, dbi, p[i].key));
 
-	E(sk_writer_start(&w, env));
+	E(sk_writer_start(&w, env, NULL, NULL));
 	/* a duplicate key: that job fails alone */
 	EFAIL(sk_writer_run(w, do_put, &p[0]), SK_ERR_EXISTS);
 	sk_writer_stop(w);
 	sk_writer_stop(NULL);
+	sk_db_close(env);
+	t_rmdir(d);
+}
+
+struct hook {
+	MDB_dbi dbi;
+	int batches;
+	int fail;
+};
+
+/* Writes a marker per batch; fails on demand. */
+static sk_status batch_hook(MDB_txn *txn, void *ctx)
+{
+	struct hook *h = ctx;
+	MDB_val k = {6, "marker"}, v = {4, &h->batches};
+
+	if (h->fail)
+		return SK_ERR_DISKFULL;
+	h->batches++;
+	return sk_db_status(mdb_put(txn, h->dbi, &k, &v, 0));
+}
+
+/* The batch hook runs in the same transaction as the jobs: its failure
+ * takes every job of the batch with it. */
+static void test_batch_hook(void **state)
+{
+	char *d = t_tmpdir();
+	MDB_env *env = NULL;
+	struct hook h = {0};
+	sk_writer *w = NULL;
+	struct put_arg p1 = {0}, p2 = {0};
+
+	E(sk_db_open(&env, d, 1 << 20, 4));
+	E(sk_db_dbi(env, "kv", MDB_CREATE, &h.dbi));
+	p1.dbi = p2.dbi = h.dbi;
+	snprintf(p1.key, sizeof(p1.key), "one");
+	snprintf(p2.key, sizeof(p2.key), "two");
+	E(sk_writer_start(&w, env, batch_hook, &h));
+	E(sk_writer_run(w, do_put, &p1));
+	assert_int_equal(h.batches, 1);
+	assert_true(present(env, h.dbi, "marker"));
+	h.fail = 1;
+	EFAIL(sk_writer_run(w, do_put, &p2), SK_ERR_DISKFULL);
+	assert_false(present(env, h.dbi, "two"));
+	h.fail = 0;
+	E(sk_writer_run(w, do_put, &p2));
+	assert_true(present(env, h.dbi, "two"));
+	sk_writer_stop(w);
 	sk_db_close(env);
 	t_rmdir(d);
 }
@@ -155,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_stop_and_failed_job),
+		cmocka_unit_test(test_batch_hook),
 	};
 	if (sk_init() != SK_OK)
 		return 1;
