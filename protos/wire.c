@@ -1,5 +1,7 @@
 #include <stdlib.h>
 
+#include <sodium.h>
+
 #include "protos/wire.h"
 
 sk_status wire_frame_peek(const uint8_t *buf, size_t len, uint32_t cap,
@@ -90,4 +92,27 @@ void wire_envelope_free(wire_envelope *env)
 {
 	if (env != NULL)
 		schakel__v1__envelope__free_unpacked(env, NULL);
+}
+
+sk_status wire_leaf_hash(uint8_t out[static WIRE_LEAF_HASH_BYTES], unsigned kind,
+			 const uint8_t *body, size_t len,
+			 const uint8_t sig[static WIRE_LEAF_SIG_BYTES])
+{
+	crypto_hash_sha256_state h;
+	uint8_t head[6];
+
+	if (kind == 0 || kind > 255 || len > WIRE_FRAME_MAX)
+		return SK_ERR_INVALID;
+	head[0] = 0x00; /* RFC 9162 leaf prefix */
+	head[1] = (uint8_t)kind;
+	head[2] = (uint8_t)(len >> 24);
+	head[3] = (uint8_t)(len >> 16);
+	head[4] = (uint8_t)(len >> 8);
+	head[5] = (uint8_t)len;
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, head, sizeof(head));
+	crypto_hash_sha256_update(&h, body, len);
+	crypto_hash_sha256_update(&h, sig, WIRE_LEAF_SIG_BYTES);
+	crypto_hash_sha256_final(&h, out);
+	return SK_OK;
 }

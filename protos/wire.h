@@ -47,4 +47,20 @@ sk_status wire_envelope_unpack(const uint8_t *payload, size_t len,
 /* Accepts NULL. */
 void wire_envelope_free(wire_envelope *env);
 
+/* Log leaves. The registry's Merkle log (RFC 9162) commits to each leaf as
+ *   leaf = u8 kind || u32be len(body) || body || signature (64 bytes)
+ * where body is the exact signed bytes (an Entry signed by its org, or a
+ * MemberEvent signed by the registry) and signature the Ed25519 signature
+ * over them. The leaf hash is SHA-256(0x00 || leaf). Anyone holding body
+ * and signature recomputes the leaf hash; the log itself keeps only hashes.
+ * Entries carry a random salt, so a leaf hash reveals nothing of a token. */
+#define WIRE_LEAF_ENTRY 1
+#define WIRE_LEAF_MEMBER 2
+#define WIRE_LEAF_SIG_BYTES 64
+#define WIRE_LEAF_HASH_BYTES 32
+
+sk_status wire_leaf_hash(uint8_t out[static WIRE_LEAF_HASH_BYTES], unsigned kind,
+			 const uint8_t *body, size_t len,
+			 const uint8_t sig[static WIRE_LEAF_SIG_BYTES]) SK_MUST_CHECK;
+
 #endif

@@ -1,0 +1,57 @@
+/* The registry's append-only Merkle log (RFC 9162) in LMDB, and its signed
+ * checkpoints (C2SP tlog-checkpoint). The tree database holds the hash of
+ * every complete subtree, keyed by (level, index), so roots and proofs for
+ * any size cost O(log n) reads; leaf contents live with their records. */
+#ifndef SK_REG_LOG_H
+#define SK_REG_LOG_H
+
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "common/status.h"
+#include "crypto/merkle.h"
+#include "crypto/note.h"
+
+typedef struct reg_log {
+	MDB_dbi tree; /* u8 level || u64be index -> 32-byte hash */
+	MDB_dbi meta; /* "log.size" -> u64be, "log.checkpoint" -> signed note */
+} reg_log;
+
+/* Opens (creating) the databases; call once at start-up, before writers. */
+sk_status reg_log_open(reg_log *log, MDB_env *env) SK_MUST_CHECK;
+
+/* The number of leaves as of txn. */
+sk_status reg_log_size(const reg_log *log, MDB_txn *txn, uint64_t *size) SK_MUST_CHECK;
+
+/* Appends one leaf hash inside the caller's write transaction, storing the
+ * subtrees it completes; *index is the new leaf's index. */
+sk_status reg_log_append(const reg_log *log, MDB_txn *txn,
+			 const uint8_t leaf_hash[static MERKLE_HASH_BYTES],
+			 uint64_t *index) SK_MUST_CHECK;
+
+/* A merkle_source reading the tree as of txn (valid while txn and ctx are). */
+struct reg_log_ctx {
+	const reg_log *log;
+	MDB_txn *txn;
+};
+void reg_log_source(merkle_source *src, struct reg_log_ctx *ctx, const reg_log *log,
+		    MDB_txn *txn);
+
+/* The root of the first size leaves. */
+sk_status reg_log_root(const reg_log *log, MDB_txn *txn, uint64_t size,
+		       uint8_t root[static MERKLE_HASH_BYTES]) SK_MUST_CHECK;
+
+/* Signs a checkpoint for the current size with log_key (named after the
+ * origin) and stores it as the latest, unless the latest already covers
+ * this size. */
+sk_status reg_log_checkpoint_update(const reg_log *log, MDB_txn *txn,
+				    const note_signer *log_key,
+				    const char *origin) SK_MUST_CHECK;
+
+/* The latest signed checkpoint, copied into a malloc'd buffer owned by the
+ * caller; *size is its tree size. SK_ERR_NOTFOUND before init. */
+sk_status reg_log_checkpoint(const reg_log *log, MDB_txn *txn, uint8_t **note,
+			     size_t *len, uint64_t *size) SK_MUST_CHECK;
+
+#endif
