@@ -150,6 +150,26 @@ static void test_signed_bytes(void **state)
 	free(frame);
 }
 
+/* The leaf hash is RFC 9162's over the documented leaf encoding. */
+static void test_leaf_hash(void **state)
+{
+	uint8_t body[5] = {1, 2, 3, 4, 5}, sig[64], leaf[1 + 1 + 4 + 5 + 64], want[32], got[32];
+
+	memset(sig, 0xab, sizeof(sig));
+	leaf[0] = 0x00;
+	leaf[1] = WIRE_LEAF_ENTRY;
+	memcpy(leaf + 2, "\x00\x00\x00\x05", 4);
+	memcpy(leaf + 6, body, 5);
+	memcpy(leaf + 11, sig, 64);
+	crypto_hash_sha256(want, leaf, sizeof(leaf));
+	E(wire_leaf_hash(got, WIRE_LEAF_ENTRY, body, 5, sig));
+	assert_memory_equal(want, got, 32);
+	E(wire_leaf_hash(got, WIRE_LEAF_MEMBER, body, 5, sig));
+	assert_memory_not_equal(want, got, 32);
+	EFAIL(wire_leaf_hash(got, 0, body, 5, sig), SK_ERR_INVALID);
+	EFAIL(wire_leaf_hash(got, 256, body, 5, sig), SK_ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_bad_envelopes),
 		cmocka_unit_test(test_signed_bytes),
+		cmocka_unit_test(test_leaf_hash),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -1,0 +1,99 @@
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+
+const char *sk_cli_prog = "schakel";
+
+void sk_cli_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", sk_cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int sk_cli_fail(sk_status st, const char *what)
+{
+	const char *detail = sk_error_detail();
+
+	if (detail[0] != '\0')
+		sk_cli_say("%s: %s", what, detail);
+	else
+		sk_cli_say("%s: %s", what, sk_strerror(st));
+	return st == SK_ERR_VERIFY ? SK_EXIT_INTEGRITY : SK_EXIT_FAIL;
+}
+
+int sk_cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", sk_cli_prog, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; try '%s %s --help'\n", sk_cli_prog, cmd);
+	return SK_EXIT_USAGE;
+}
+
+const char *sk_cli_dir(const char *opt)
+{
+	const char *env = getenv("SCHAKEL_DIR");
+
+	if (opt != NULL)
+		return opt;
+	return env != NULL && env[0] != '\0' ? env : NULL;
+}
+
+sk_status sk_cli_u64(const char *s, unsigned long long *out)
+{
+	char *end = NULL;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return SK_ERR_INVALID;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return SK_ERR_INVALID;
+	return SK_OK;
+}
+
+const char *sk_cli_user(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return pw != NULL && pw->pw_name != NULL ? pw->pw_name : "unknown";
+}
+
+static void print_table(const char *about, const sk_cli_cmd *cmds, size_t n)
+{
+	printf("%s\n\nusage: %s COMMAND [options]   (COMMAND --help for its options)\n\n",
+	       about, sk_cli_prog);
+	for (size_t i = 0; i < n; i++)
+		printf("  %-12s %s\n", cmds[i].name, cmds[i].summary);
+	printf("\nExit codes: 0 ok, 1 failed or refused, 2 usage error, 3 integrity failure.\n");
+}
+
+int sk_cli_main(const char *prog, const char *about, const sk_cli_cmd *cmds, size_t n,
+		int argc, char **argv)
+{
+	sk_cli_prog = prog;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		print_table(about, cmds, n);
+		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	sk_cli_say("unknown command '%s'; try '%s --help'", argv[1], prog);
+	return SK_EXIT_USAGE;
+}

@@ -1,0 +1,47 @@
+/* The federation policy matrix: which organisation categories may ever see
+ * which. It travels in bundles (BundleBody.policy) and is enforced at the
+ * registry and at the node. Visibility between two entries needs the
+ * matrix to allow both directions. */
+#ifndef SK_POLICY_H
+#define SK_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "protos/schakel.pb-c.h"
+
+#define WIRE_POLICY_MAX 32      /* categories */
+#define WIRE_CATEGORY_MAX 63    /* bytes of a category name */
+
+typedef struct wire_policy {
+	size_t n;
+	char name[WIRE_POLICY_MAX][WIRE_CATEGORY_MAX + 1];
+	uint32_t sees[WIRE_POLICY_MAX]; /* bit j: category i may see category j */
+} wire_policy;
+
+/* DESIGN.md's default: the care and social-domain categories (sociaal-team,
+ * ggz, fact, verslavingszorg, huisarts-poh, maatschappelijke-opvang, jeugd,
+ * schuldhulp) see each other; gemeente and woningcorporatie see no one. */
+void wire_policy_default(wire_policy *p);
+
+/* From bundle rules. SK_ERR_INVALID for an unknown or malformed category,
+ * a duplicate rule, or more than WIRE_POLICY_MAX categories. */
+sk_status wire_policy_from_rules(wire_policy *p, Schakel__V1__PolicyRule *const *rules,
+				 size_t n) SK_MUST_CHECK;
+
+/* Fills rules (arrays owned by p; valid while p is) for a BundleBody. */
+typedef struct wire_policy_rules {
+	Schakel__V1__PolicyRule rule[WIRE_POLICY_MAX];
+	Schakel__V1__PolicyRule *ptr[WIRE_POLICY_MAX];
+	char *visible[WIRE_POLICY_MAX][WIRE_POLICY_MAX];
+} wire_policy_rules;
+void wire_policy_to_rules(wire_policy_rules *out, wire_policy *p, size_t *n);
+
+/* Index of a category, or -1 if the federation does not know it. */
+int wire_policy_index(const wire_policy *p, const char *category);
+
+/* 1 when category a may see category b (both known), else 0. */
+int wire_policy_sees(const wire_policy *p, const char *a, const char *b);
+
+#endif

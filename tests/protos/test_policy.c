@@ -1,0 +1,72 @@
+#include <string.h>
+
+#include "protos/policy.h"
+#include "test_util.h"
+
+static void test_default(void **state)
+{
+	wire_policy p;
+
+	wire_policy_default(&p);
+	assert_true(wire_policy_sees(&p, "ggz", "sociaal-team"));
+	assert_true(wire_policy_sees(&p, "sociaal-team", "ggz"));
+	assert_true(wire_policy_sees(&p, "jeugd", "schuldhulp"));
+	/* gemeente and woningcorporatie see no one, and no one sees them */
+	assert_false(wire_policy_sees(&p, "gemeente", "ggz"));
+	assert_false(wire_policy_sees(&p, "ggz", "gemeente"));
+	assert_false(wire_policy_sees(&p, "woningcorporatie", "woningcorporatie"));
+	assert_int_not_equal(wire_policy_index(&p, "gemeente"), -1);
+	/* unknown categories see nothing */
+	assert_int_equal(wire_policy_index(&p, "politie"), -1);
+	assert_false(wire_policy_sees(&p, "politie", "ggz"));
+}
+
+/* The rules in a bundle give back the same matrix. */
+static void test_rules_roundtrip(void **state)
+{
+	wire_policy p, q;
+	wire_policy_rules r;
+	size_t n;
+
+	wire_policy_default(&p);
+	wire_policy_to_rules(&r, &p, &n);
+	assert_int_equal(n, 10);
+	E(wire_policy_from_rules(&q, r.ptr, n));
+	assert_int_equal(q.n, p.n);
+	for (size_t i = 0; i < p.n; i++) {
+		assert_string_equal(q.name[i], p.name[i]);
+		assert_int_equal(q.sees[i], p.sees[i]);
+	}
+}
+
+static void test_bad_rules(void **state)
+{
+	wire_policy p, q;
+	wire_policy_rules r;
+	size_t n;
+	char *unknown[] = {"politie"};
+
+	wire_policy_default(&p);
+	wire_policy_to_rules(&r, &p, &n);
+	r.rule[1].category = "ggz"; /* duplicate of rule 1? rule 0 is sociaal-team */
+	r.rule[0].category = "ggz";
+	EFAIL(wire_policy_from_rules(&q, r.ptr, n), SK_ERR_INVALID);
+	wire_policy_to_rules(&r, &p, &n);
+	r.rule[0].category = "Bad Name";
+	EFAIL(wire_policy_from_rules(&q, r.ptr, n), SK_ERR_INVALID);
+	wire_policy_to_rules(&r, &p, &n);
+	r.rule[0].visible = unknown;
+	r.rule[0].n_visible = 1;
+	EFAIL(wire_policy_from_rules(&q, r.ptr, n), SK_ERR_INVALID);
+	EFAIL(wire_policy_from_rules(&q, r.ptr, WIRE_POLICY_MAX + 1), SK_ERR_INVALID);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_rules_roundtrip),
+		cmocka_unit_test(test_bad_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
