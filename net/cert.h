@@ -1,0 +1,74 @@
+/* Federation X.509 certificates with Ed25519 keys (OpenSSL 3): the
+ * self-signed federation CA, member certificates (CN = org id, O = name,
+ * OU = category, or the role for pseudonymisers) and their verification.
+ * Certificates travel as DER; every DER buffer returned is malloc'd and
+ * owned by the caller (free()). Times are Unix seconds. */
+#ifndef SK_NET_CERT_H
+#define SK_NET_CERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "crypto/key.h"
+
+#define NET_ORG_ID_MAX 63    /* bytes of [a-z0-9.-], starting with [a-z0-9] */
+#define NET_CATEGORY_MAX 63  /* the same alphabet as org ids */
+#define NET_NAME_MAX 64      /* bytes of UTF-8 without control characters
+                              * (X.509 allows 64 characters in O and CN) */
+#define NET_SERIAL_BYTES 16
+#define NET_SHA256_BYTES 32
+#define NET_CERT_MAX 8192    /* cap on a DER certificate */
+#define NET_TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
+
+/* Who is at the other end of a connection: the fields of a verified
+ * member certificate. Strings are NUL-terminated and valid per the rules
+ * above. */
+typedef struct net_peer {
+	char org_id[NET_ORG_ID_MAX + 1];
+	char name[NET_NAME_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	uint8_t tls_pk[KEY_ED25519_PK_BYTES];   /* the certificate's Ed25519 key */
+	uint8_t cert_sha256[NET_SHA256_BYTES];  /* SHA-256 of the DER */
+	uint8_t serial[NET_SERIAL_BYTES];       /* big-endian, left-padded */
+	int64_t not_before, not_after;
+} net_peer;
+
+/* A self-signed federation CA certificate for ca_key: CN = federation (a
+ * name, as NET_NAME_MAX), basicConstraints CA:TRUE (critical), keyUsage
+ * keyCertSign and cRLSign, a random serial, valid [not_before, not_after].
+ * SK_ERR_INVALID for a bad name or validity. */
+sk_status net_cert_ca_create(uint8_t **der, size_t *der_len, const char *federation,
+			     int64_t not_before, int64_t not_after,
+			     const key_ed25519 *ca_key) SK_MUST_CHECK;
+
+/* A member certificate for the Ed25519 public key pk, signed by the CA
+ * (ca_der with its key ca_key, which must match): CN = org_id, O = name,
+ * OU = category, basicConstraints CA:FALSE, keyUsage digitalSignature,
+ * extendedKeyUsage serverAuth and clientAuth. The random serial is written
+ * to serial. SK_ERR_INVALID for a name outside the rules, a bad validity,
+ * or a CA certificate that does not parse or match ca_key. */
+sk_status net_cert_issue(uint8_t **der, size_t *der_len,
+			 uint8_t serial[static NET_SERIAL_BYTES],
+			 const char *org_id, const char *name, const char *category,
+			 const uint8_t pk[static KEY_ED25519_PK_BYTES],
+			 int64_t not_before, int64_t not_after,
+			 const uint8_t *ca_der, size_t ca_len,
+			 const key_ed25519 *ca_key) SK_MUST_CHECK;
+
+/* Verifies a member certificate against the CA at time now and fills
+ * *peer. The certificate must chain directly to the CA, be valid at now
+ * (not_before <= now < not_after, the CA's validity too),
+ * not be a CA, carry an Ed25519 key and exactly the subject CN, O, OU
+ * within the rules. SK_ERR_VERIFY when the chain, signature or validity
+ * fails (sk_error_detail says which: e.g. "certificate has expired");
+ * SK_ERR_INVALID when either DER does not parse or a field breaks the
+ * rules. */
+sk_status net_cert_verify(net_peer *peer, const uint8_t *der, size_t len,
+			  const uint8_t *ca_der, size_t ca_len,
+			  int64_t now) SK_MUST_CHECK;
+
+/* 1 when s is a valid org id (or category), 0 otherwise. */
+int net_cert_id_valid(const char *s, size_t max);
+
+#endif
