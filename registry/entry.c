@@ -11,6 +11,7 @@ static sk_status refuse(sk_status st, const char *why)
 static sk_status check_categories(const Schakel__V1__Entry *e, const reg_entry_ctx *ctx)
 {
 	uint32_t seen = 0;
+	int visible = 0;
 
 	if (e->n_categories > WIRE_POLICY_MAX)
 		return refuse(SK_ERR_INVALID, "the entry lists more categories than the policy has");
@@ -29,7 +30,14 @@ static sk_status check_categories(const Schakel__V1__Entry *e, const reg_entry_c
 		if (seen >> j & 1u)
 			return refuse(SK_ERR_INVALID, "a category is listed twice");
 		seen |= 1u << j;
+		visible |= wire_policy_sees(ctx->policy, ctx->category, e->categories[i]) &&
+			   wire_policy_sees(ctx->policy, e->categories[i], ctx->category);
 	}
+	/* the matrix decides who may ever see whom: discover must name at
+	 * least one category that can see this org and be seen by it */
+	if ((e->flags & REG_FLAG_DISCOVER) && !visible)
+		return refuse(SK_ERR_INVALID, "discover names no category that the federation "
+					      "policy lets this org see");
 	return SK_OK;
 }
 

@@ -60,6 +60,17 @@ static void test_valid(void **state)
 	e.flags = REG_FLAG_DISCUSS;
 	e.has_sealed_contact = 0;
 	E(run(&e));
+	/* discuss only may name categories outside the discovery matrix */
+	{
+		char *closed[] = {"gemeente"};
+
+		base(&e);
+		e.flags = REG_FLAG_DISCUSS;
+		e.has_sealed_contact = 0;
+		e.categories = closed;
+		e.n_categories = 1;
+		E(run(&e));
+	}
 	/* a withdrawal */
 	base(&e);
 	e.withdrawn = 1;
@@ -79,6 +90,7 @@ static void test_refused(void **state)
 {
 	Schakel__V1__Entry e;
 	char *all[] = {"all"}, *unknown[] = {"politie"}, *dup[] = {"ggz", "ggz"};
+	char *closed[] = {"gemeente", "woningcorporatie"};
 
 #define REFUSE(mutation, want)                                \
 	do {                                                  \
@@ -110,6 +122,8 @@ static void test_refused(void **state)
 	REFUSE((e.categories = unknown, e.n_categories = 1), SK_ERR_INVALID);
 	REFUSE((e.categories = dup, e.n_categories = 2), SK_ERR_INVALID);
 	REFUSE((e.withdrawn = 1, e.has_withdrawn = 1), SK_ERR_INVALID); /* with flags */
+	/* discover towards categories the policy never lets us see */
+	REFUSE((e.categories = closed, e.n_categories = 2), SK_ERR_INVALID);
 #undef REFUSE
 }
 

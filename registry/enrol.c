@@ -1,0 +1,439 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/cli.h"
+#include "common/db.h"
+#include "common/file.h"
+#include "crypto/oprf.h"
+#include "registry/enrol.h"
+
+#define LABEL_TLS "tls"
+#define META_ADDRESS "registry.address"
+#define DOMAIN_ENROL_REQUEST "schakel/v1/enrol-request"
+#define DOMAIN_BUNDLE "schakel/v1/bundle"
+#define ADDRESS_MAX 255
+
+sk_status reg_address_set(reg_store *s, const char *address)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k = {strlen(META_ADDRESS), META_ADDRESS}, d = {strlen(address), (void *)address};
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, 0))) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+sk_status reg_tls_ensure(reg_store *s, const reg_ca *ca, sk_kek *kek)
+{
+	char kpath[PATH_MAX], cpath[PATH_MAX], apath[PATH_MAX];
+	uint8_t seed[KEY_ED25519_SEED_BYTES], *der = NULL;
+	key_ed25519 tls;
+	size_t len = 0;
+	sk_status st;
+
+	if ((st = sk_path_join(kpath, sizeof(kpath), s->dir, REG_FILE_TLS_KEY)) != SK_OK ||
+	    (st = sk_path_join(cpath, sizeof(cpath), s->dir, REG_FILE_TLS_CERT)) != SK_OK ||
+	    (st = sk_path_join(apath, sizeof(apath), s->dir, REG_FILE_CA_CERT)) != SK_OK)
+		return st;
+	if (access(cpath, F_OK) == 0)
+		return SK_OK;
+	randombytes_buf(seed, sizeof(seed));
+	key_ed25519_from_seed(&tls, seed);
+	if ((st = reg_ca_issue(ca, &der, &len, s->org_id, "schakel registry", "registry",
+			       tls.pk, (int64_t)time(NULL), REG_CERT_DAYS)) != SK_OK ||
+	    (st = sk_keyfile_write(kek, kpath, LABEL_TLS, seed, sizeof(seed))) != SK_OK)
+		goto out;
+	if ((st = sk_file_create(apath, ca->der, ca->der_len)) != SK_OK && st != SK_ERR_EXISTS)
+		goto out;
+	st = sk_file_create(cpath, der, len);
+out:
+	sodium_memzero(seed, sizeof(seed));
+	key_ed25519_wipe(&tls);
+	free(der);
+	return st;
+}
+
+static sk_status refuse(const char *why)
+{
+	sk_error_set("%s", why);
+	return SK_ERR_INVALID;
+}
+
+/* The checks of an enrolment request that need no state. */
+static sk_status check_request(const Schakel__V1__EnrolRequestBody *b, const reg_store *s)
+{
+	if (!net_cert_id_valid(b->org_id, NET_ORG_ID_MAX))
+		return refuse("the org id must be 1-63 characters of a-z, 0-9, '.' and '-'");
+	if (strlen(b->name) == 0 || strlen(b->name) > NET_NAME_MAX)
+		return refuse("the organisation name must be 1-64 bytes");
+	if (b->identity_key.len != KEY_ED25519_PK_BYTES || b->tls_key.len != KEY_ED25519_PK_BYTES)
+		return refuse("identity and TLS keys must be Ed25519 public keys");
+	if (sodium_memcmp(b->identity_key.data, b->tls_key.data, KEY_ED25519_PK_BYTES) == 0)
+		return refuse("the TLS key must differ from the identity key");
+	switch (b->role) {
+	case SCHAKEL__V1__ROLE__ROLE_NODE:
+		if (b->category == NULL || wire_policy_index(&s->policy, b->category) < 0)
+			return refuse("a node's category must be one of the federation policy");
+		break;
+	case SCHAKEL__V1__ROLE__ROLE_PSEUDONYMISER:
+		if (!b->has_oprf_key || b->oprf_key.len != OPRF_ELEMENT_BYTES ||
+		    oprf_element_check(b->oprf_key.data) != SK_OK)
+			return refuse("a pseudonymiser's request must carry its OPRF public key");
+		break;
+	case SCHAKEL__V1__ROLE__ROLE_WITNESS:
+		break;
+	default:
+		return refuse("unknown role");
+	}
+	if (b->address != NULL && strlen(b->address) > ADDRESS_MAX)
+		return refuse("the address is too long");
+	return SK_OK;
+}
+
+static const char *role_unit(const Schakel__V1__EnrolRequestBody *b)
+{
+	switch (b->role) {
+	case SCHAKEL__V1__ROLE__ROLE_PSEUDONYMISER:
+		return "pseudonymiser";
+	case SCHAKEL__V1__ROLE__ROLE_WITNESS:
+		return "witness";
+	default:
+		return b->category;
+	}
+}
+
+/* Pseudonymiser entries of a bundle, looked up by id in members. */
+static sk_status add_pseudonymisers(reg_store *s, MDB_txn *txn, const reg_enrol_opts *o,
+				    Schakel__V1__BundleBody *body,
+				    Schakel__V1__PseudonymiserInfo *info,
+				    Schakel__V1__PseudonymiserInfo **ptr,
+				    Schakel__V1__Member **members, char (*ids)[64])
+{
+	for (size_t i = 0; i < o->n_pseudonymisers; i++) {
+		const char *spec = o->pseudonymisers[i], *at = strchr(spec, '@');
+		size_t idlen = at != NULL ? (size_t)(at - spec) : 0;
+		sk_status st;
+
+		if (at == NULL || idlen == 0 || idlen >= 64 || at[1] == '\0') {
+			sk_error_set("--pseudonymiser takes ID@HOST:PORT, not '%.100s'", spec);
+			return SK_ERR_INVALID;
+		}
+		memcpy(ids[i], spec, idlen);
+		ids[i][idlen] = 0;
+		st = reg_member_get(s, txn, ids[i], &members[i]);
+		if (st == SK_ERR_NOTFOUND ||
+		    (st == SK_OK && (members[i]->role != SCHAKEL__V1__ROLE__ROLE_PSEUDONYMISER ||
+				     members[i]->has_revoked_at || !members[i]->has_oprf_key))) {
+			sk_error_set("'%s' is not an enrolled, live pseudonymiser; enrol it first",
+				     ids[i]);
+			return SK_ERR_NOTFOUND;
+		}
+		if (st != SK_OK)
+			return st;
+		schakel__v1__pseudonymiser_info__init(&info[i]);
+		info[i].org_id = ids[i];
+		info[i].address = (char *)at + 1;
+		info[i].oprf_key = members[i]->oprf_key;
+		info[i].epoch = 1;
+		info[i].identity_key = members[i]->identity_key;
+		ptr[i] = &info[i];
+	}
+	body->n_pseudonymisers = o->n_pseudonymisers;
+	body->pseudonymisers = ptr;
+	return SK_OK;
+}
+
+/* Builds and signs the bundle for member m, in txn (read or write). */
+static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m,
+			     const reg_enrol_opts *o, uint8_t **out, size_t *out_len)
+{
+	Schakel__V1__BundleBody body = SCHAKEL__V1__BUNDLE_BODY__INIT;
+	Schakel__V1__SignedBundle sb = SCHAKEL__V1__SIGNED_BUNDLE__INIT;
+	Schakel__V1__PseudonymiserInfo info[REG_MAX_PSEUDONYMISERS];
+	Schakel__V1__PseudonymiserInfo *ptr[REG_MAX_PSEUDONYMISERS];
+	Schakel__V1__Member *ps[REG_MAX_PSEUDONYMISERS] = {0};
+	char ids[REG_MAX_PSEUDONYMISERS][64], address[ADDRESS_MAX + 1], path[PATH_MAX];
+	wire_policy_rules *rules = NULL;
+	uint8_t *ca = NULL, *bytes = NULL, sig[KEY_SIG_BYTES];
+	size_t ca_len = 0, n = 0, nrules;
+	MDB_val k = {strlen(META_ADDRESS), META_ADDRESS}, d;
+	sk_status st;
+
+	*out = NULL;
+	*out_len = 0;
+	if (o->n_pseudonymisers > REG_MAX_PSEUDONYMISERS)
+		return SK_ERR_TOOBIG;
+	if (o->registry_address != NULL) {
+		if (strlen(o->registry_address) > ADDRESS_MAX)
+			return SK_ERR_TOOBIG;
+		memcpy(address, o->registry_address, strlen(o->registry_address) + 1);
+	} else if (mdb_get(txn, s->log.meta, &k, &d) == 0 && d.mv_size <= ADDRESS_MAX) {
+		memcpy(address, d.mv_data, d.mv_size);
+		address[d.mv_size] = 0;
+	} else {
+		sk_error_set("no registry address known: start 'serve' first or give --registry "
+			     "HOST:PORT");
+		return SK_ERR_INVALID;
+	}
+	rules = malloc(sizeof(*rules));
+	if (rules == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_CA_CERT)) != SK_OK ||
+	    (st = sk_file_read(path, NET_CERT_MAX, &ca, &ca_len)) != SK_OK)
+		goto out;
+	if ((st = add_pseudonymisers(s, txn, o, &body, info, ptr, ps, ids)) != SK_OK)
+		goto out;
+	wire_policy_to_rules(rules, &s->policy, &nrules);
+	body.federation = s->origin;
+	body.ca_cert = (ProtobufCBinaryData){ca_len, ca};
+	body.member_cert = m->cert;
+	body.registry_address = address;
+	body.registry_key = (ProtobufCBinaryData){KEY_ED25519_PK_BYTES, s->id->pk};
+	body.log_origin = s->origin;
+	body.n_policy = nrules;
+	body.policy = rules->ptr;
+	body.issued_at = reg_now_ms();
+	n = schakel__v1__bundle_body__get_packed_size(&body);
+	bytes = malloc(n);
+	if (bytes == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	schakel__v1__bundle_body__pack(&body, bytes);
+	if ((st = key_sign(sig, DOMAIN_BUNDLE, bytes, n, s->id->sk)) != SK_OK)
+		goto out;
+	sb.body = (ProtobufCBinaryData){n, bytes};
+	sb.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	*out_len = schakel__v1__signed_bundle__get_packed_size(&sb);
+	*out = malloc(*out_len);
+	if (*out == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	schakel__v1__signed_bundle__pack(&sb, *out);
+out:
+	for (size_t i = 0; i < REG_MAX_PSEUDONYMISERS; i++)
+		schakel__v1__member__free_unpacked(ps[i], NULL);
+	free(rules);
+	free(bytes);
+	free(ca);
+	return st;
+}
+
+static sk_status put_member(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m)
+{
+	size_t n = schakel__v1__member__get_packed_size(m);
+	uint8_t *buf = malloc(n);
+	MDB_val k = {strlen(m->org_id), m->org_id}, d = {n, buf};
+	sk_status st;
+
+	if (buf == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__member__pack(m, buf);
+	st = sk_db_status(mdb_put(txn, s->members, &k, &d, 0));
+	free(buf);
+	return st;
+}
+
+/* Appends the member event leaf for m. */
+static sk_status member_leaf(reg_store *s, MDB_txn *txn, Schakel__V1__MemberEventKind kind,
+			     const Schakel__V1__Member *m, uint64_t now, uint64_t *index)
+{
+	Schakel__V1__MemberEvent ev = SCHAKEL__V1__MEMBER_EVENT__INIT;
+	uint8_t *buf;
+	size_t n;
+	sk_status st;
+
+	ev.kind = kind;
+	ev.org_id = m->org_id;
+	ev.time = now;
+	if (kind != SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REVOKED) {
+		ev.has_cert = 1;
+		ev.cert = m->cert;
+		ev.has_identity_key = 1;
+		ev.identity_key = m->identity_key;
+		ev.has_oprf_key = m->has_oprf_key;
+		ev.oprf_key = m->oprf_key;
+	}
+	n = schakel__v1__member_event__get_packed_size(&ev);
+	buf = malloc(n);
+	if (buf == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__member_event__pack(&ev, buf);
+	st = reg_leaf_member(s, txn, buf, n, index);
+	free(buf);
+	return st;
+}
+
+static sk_status audit_member(reg_store *s, MDB_txn *txn, const char *event, audit_action a,
+			      const char *org)
+{
+	audit_record rec = {0};
+
+	rec.event = event;
+	rec.action = a;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.access_point = "cli";
+	rec.responsible = sk_cli_user();
+	rec.counterpart = org;
+	return reg_audit(s, txn, &rec);
+}
+
+sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size_t len,
+		    const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
+		    char org_id[static 64])
+{
+	Schakel__V1__SignedEnrolRequest *sr = NULL;
+	Schakel__V1__EnrolRequestBody *b = NULL;
+	Schakel__V1__Member m = SCHAKEL__V1__MEMBER__INIT, *old = NULL;
+	MDB_txn *txn = NULL;
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
+	uint64_t now = reg_now_ms();
+	sk_status st;
+
+	*bundle = NULL;
+	*bundle_len = 0;
+	org_id[0] = 0;
+	sr = schakel__v1__signed_enrol_request__unpack(NULL, len, request);
+	if (sr == NULL || sr->signature.len != KEY_SIG_BYTES ||
+	    (b = schakel__v1__enrol_request_body__unpack(NULL, sr->body.len, sr->body.data)) == NULL) {
+		st = refuse("the file is not a schakel enrolment request");
+		goto out;
+	}
+	if ((st = check_request(b, s)) != SK_OK)
+		goto out;
+	if (key_verify(sr->signature.data, DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
+		       b->identity_key.data) != SK_OK) {
+		sk_error_set("the enrolment request's signature does not verify");
+		st = SK_ERR_VERIFY;
+		goto out;
+	}
+	memcpy(org_id, b->org_id, strlen(b->org_id) + 1);
+	if ((st = reg_ca_issue(ca, &cert, &cert_len, b->org_id, b->name, role_unit(b),
+			       b->tls_key.data, (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	st = reg_member_get(s, txn, b->org_id, &old);
+	if (st == SK_OK) {
+		sk_error_set("org id '%s' is already enrolled%s; use enrol --refresh %s for a new "
+			     "bundle",
+			     b->org_id, old->has_revoked_at ? " (and revoked)" : "", b->org_id);
+		st = SK_ERR_EXISTS;
+		goto abort;
+	}
+	if (st != SK_ERR_NOTFOUND)
+		goto abort;
+	m.org_id = b->org_id;
+	m.name = b->name;
+	m.category = (char *)role_unit(b);
+	m.role = b->role;
+	m.identity_key = b->identity_key;
+	m.tls_key = b->tls_key;
+	m.has_oprf_key = b->has_oprf_key;
+	m.oprf_key = b->oprf_key;
+	m.has_encryption_key = b->has_encryption_key;
+	m.encryption_key = b->encryption_key;
+	m.address = b->address;
+	m.cert = (ProtobufCBinaryData){cert_len, cert};
+	m.enrolled_at = now;
+	m.request = (ProtobufCBinaryData){len, (uint8_t *)request};
+	if ((st = member_leaf(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED, &m, now,
+			      &m.leaf_index)) != SK_OK ||
+	    (st = put_member(s, txn, &m)) != SK_OK ||
+	    (st = audit_member(s, txn, "member.enrol", AUDIT_ACTION_CREATE, m.org_id)) != SK_OK ||
+	    (st = reg_checkpoint_update(s, txn)) != SK_OK ||
+	    (st = make_bundle(s, txn, &m, o, bundle, bundle_len)) != SK_OK)
+		goto abort;
+	st = sk_db_status(mdb_txn_commit(txn));
+	txn = NULL;
+	if (st != SK_OK) {
+		free(*bundle);
+		*bundle = NULL;
+	}
+	goto out;
+abort:
+	mdb_txn_abort(txn);
+out:
+	schakel__v1__member__free_unpacked(old, NULL);
+	schakel__v1__enrol_request_body__free_unpacked(b, NULL);
+	schakel__v1__signed_enrol_request__free_unpacked(sr, NULL);
+	free(cert);
+	return st;
+}
+
+sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
+			    uint8_t **bundle, size_t *bundle_len)
+{
+	Schakel__V1__Member *m = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = reg_member_get(s, txn, org_id, &m);
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("org id '%s' is not enrolled", org_id);
+	if (st == SK_OK && m->has_revoked_at) {
+		sk_error_set("org id '%s' is revoked; a revoked member gets no bundle", org_id);
+		st = SK_ERR_PERM;
+	}
+	if (st == SK_OK && (st = make_bundle(s, txn, m, o, bundle, bundle_len)) == SK_OK &&
+	    (st = audit_member(s, txn, "member.refresh", AUDIT_ACTION_READ, org_id)) == SK_OK) {
+		st = sk_db_status(mdb_txn_commit(txn));
+		txn = NULL;
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (st != SK_OK && *bundle != NULL) {
+		free(*bundle);
+		*bundle = NULL;
+	}
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+sk_status reg_revoke(reg_store *s, const char *org_id)
+{
+	Schakel__V1__Member *m = NULL;
+	MDB_txn *txn = NULL;
+	uint64_t now = reg_now_ms(), index;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = reg_member_get(s, txn, org_id, &m);
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("org id '%s' is not enrolled", org_id);
+	if (st == SK_OK && m->has_revoked_at) {
+		sk_error_set("org id '%s' was already revoked", org_id);
+		st = SK_ERR_EXISTS;
+	}
+	if (st != SK_OK)
+		goto abort;
+	m->has_revoked_at = 1;
+	m->revoked_at = now;
+	if ((st = member_leaf(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REVOKED, m, now,
+			      &index)) != SK_OK ||
+	    (st = put_member(s, txn, m)) != SK_OK ||
+	    (st = audit_member(s, txn, "member.revoke", AUDIT_ACTION_DELETE, org_id)) != SK_OK ||
+	    (st = reg_checkpoint_update(s, txn)) != SK_OK)
+		goto abort;
+	st = sk_db_status(mdb_txn_commit(txn));
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+abort:
+	mdb_txn_abort(txn);
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}

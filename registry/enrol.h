@@ -1,0 +1,47 @@
+/* Admitting members (dual control: the operator enrols with the CA, each
+ * pseudonymiser operator allows separately), refreshed bundles and
+ * revocation. Certificates and revocations become leaves of the log, so a
+ * member can see every certificate issued for its org id. Safe while
+ * `serve` runs: it reads members from the same env on every request. */
+#ifndef SK_REG_ENROL_H
+#define SK_REG_ENROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry/ca.h"
+#include "registry/store.h"
+
+#define REG_MAX_PSEUDONYMISERS 8
+
+typedef struct reg_enrol_opts {
+	const char *registry_address; /* NULL: the address `serve` recorded */
+	const char *pseudonymisers[REG_MAX_PSEUDONYMISERS]; /* "ID@HOST:PORT", chain order */
+	size_t n_pseudonymisers;
+} reg_enrol_opts;
+
+/* Gives the registry its TLS certificate from ca (once; later calls check
+ * that it exists) and keeps a copy of the CA certificate in the data dir. */
+sk_status reg_tls_ensure(reg_store *s, const reg_ca *ca, sk_kek *kek) SK_MUST_CHECK;
+
+/* Admits the member of a signed enrolment request: checks it, issues the
+ * certificate, appends the member leaf and audit record, signs a new
+ * checkpoint, all in one transaction, and returns the signed bundle
+ * (malloc'd, owned by the caller). SK_ERR_EXISTS: the org id is taken. */
+sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size_t len,
+		    const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
+		    char org_id[static 64]) SK_MUST_CHECK;
+
+/* A new bundle for a live member with today's addresses, pseudonymisers and
+ * policy; the certificate stays the same. */
+sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
+			    uint8_t **bundle, size_t *bundle_len) SK_MUST_CHECK;
+
+/* Revokes a member at once: the registry refuses it from its next request
+ * on. SK_ERR_NOTFOUND: never enrolled; SK_ERR_EXISTS: already revoked. */
+sk_status reg_revoke(reg_store *s, const char *org_id) SK_MUST_CHECK;
+
+/* Records the address `serve` listens on, for bundles. */
+sk_status reg_address_set(reg_store *s, const char *address) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,362 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/db.h"
+#include "registry/entry.h"
+#include "registry/publish.h"
+
+#define DOMAIN_ENTRY "schakel/v1/entry"
+#define DOMAIN_RECEIPT "schakel/v1/receipt"
+#define ENTRY_KEY_MAX (NET_ORG_ID_MAX + 1 + REG_TOKEN_BYTES + 4)
+#define SEQ_KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+sk_status reg_publish_new(reg_publish **out, reg_store *s, const net_peer *peer,
+			  const Schakel__V1__PublishRequest *req)
+{
+	reg_publish *p;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return SK_ERR_NOMEM;
+	p->store = s;
+	memcpy(p->org_id, peer->org_id, sizeof(p->org_id));
+	memcpy(p->category, peer->category, sizeof(p->category));
+	p->now_ms = reg_now_ms();
+	if (req->signature.len != KEY_SIG_BYTES) {
+		p->result = SK_ERR_INVALID;
+		snprintf(p->reason, sizeof(p->reason), "the signature is not 64 bytes");
+	} else {
+		memcpy(p->sig, req->signature.data, KEY_SIG_BYTES);
+	}
+	if (req->has_correlation_id && req->correlation_id.len <= REG_CORRELATION_MAX)
+		sodium_bin2hex(p->correlation, sizeof(p->correlation), req->correlation_id.data,
+			       req->correlation_id.len);
+	p->entry = malloc(req->entry.len ? req->entry.len : 1);
+	if (p->entry == NULL) {
+		free(p);
+		return SK_ERR_NOMEM;
+	}
+	memcpy(p->entry, req->entry.data, req->entry.len);
+	p->entry_len = req->entry.len;
+	*out = p;
+	return SK_OK;
+}
+
+void reg_publish_free(reg_publish *p)
+{
+	if (p == NULL)
+		return;
+	schakel__v1__entry__free_unpacked(p->e, NULL);
+	schakel__v1__used_seq__free_unpacked(p->used, NULL);
+	free(p->entry);
+	free(p);
+}
+
+static void refuse(reg_publish *p, sk_status st, const char *why)
+{
+	p->result = st;
+	audit_text_clean(p->reason, sizeof(p->reason), why);
+}
+
+void reg_publish_check(reg_publish *p)
+{
+	reg_entry_ctx ctx = {p->org_id, p->category, &p->store->policy, p->now_ms};
+	Schakel__V1__Member *m = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if (p->result != SK_OK)
+		return;
+	sk_error_clear();
+	if ((st = reg_entry_check(&p->e, p->entry, p->entry_len, &ctx)) != SK_OK) {
+		refuse(p, st, sk_error_detail());
+		return;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(p->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK) {
+		refuse(p, st, "the registry cannot read its database");
+		return;
+	}
+	st = reg_member_get(p->store, txn, p->org_id, &m);
+	mdb_txn_abort(txn);
+	if (st != SK_OK || m->identity_key.len != KEY_ED25519_PK_BYTES) {
+		refuse(p, SK_ERR_PERM, "the org is not enrolled");
+		goto out;
+	}
+	memcpy(p->identity_pk, m->identity_key.data, KEY_ED25519_PK_BYTES);
+	if (key_verify(p->sig, DOMAIN_ENTRY, p->entry, p->entry_len, p->identity_pk) != SK_OK)
+		refuse(p, SK_ERR_VERIFY, "the entry's signature does not verify under the org's "
+					 "identity key");
+out:
+	schakel__v1__member__free_unpacked(m, NULL);
+}
+
+/* The registry's audit record of this publish, accepted or refused. */
+static sk_status audit(reg_publish *p, MDB_txn *txn, audit_action a)
+{
+	char token[2 * REG_TOKEN_BYTES + 1] = "", head[2 * REG_AUDIT_HEAD_BYTES + 1] = "";
+	audit_record rec = {0};
+	char access[NET_ORG_ID_MAX + 5];
+
+	if (p->e != NULL && p->e->token.len == REG_TOKEN_BYTES)
+		sodium_bin2hex(token, sizeof(token), p->e->token.data, REG_TOKEN_BYTES);
+	if (p->e != NULL && p->e->audit_head.len == REG_AUDIT_HEAD_BYTES)
+		sodium_bin2hex(head, sizeof(head), p->e->audit_head.data, REG_AUDIT_HEAD_BYTES);
+	snprintf(access, sizeof(access), "tls:%s", p->org_id);
+	rec.event = p->e != NULL && p->e->withdrawn ? "entry.withdraw" : "entry.publish";
+	rec.action = a;
+	rec.outcome = p->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
+	rec.reason = p->result == SK_OK ? (p->resubmission ? "resubmission" : NULL) : p->reason;
+	rec.user = p->org_id;
+	rec.role = "node";
+	rec.access_point = access;
+	rec.client = token[0] ? token : NULL;
+	rec.counterpart = p->org_id;
+	rec.correlation_id = p->correlation[0] ? p->correlation : NULL;
+	rec.peer_head = head[0] ? head : NULL;
+	return reg_audit(p->store, txn, &rec);
+}
+
+static size_t entry_key(uint8_t *k, const reg_publish *p)
+{
+	size_t n = strlen(p->org_id);
+
+	memcpy(k, p->org_id, n + 1);
+	memcpy(k + n + 1, p->e->token.data, REG_TOKEN_BYTES);
+	put_be(k + n + 1 + REG_TOKEN_BYTES, p->e->epoch, 4);
+	return n + 1 + REG_TOKEN_BYTES + 4;
+}
+
+static size_t seq_key(uint8_t *k, const reg_publish *p)
+{
+	size_t n = strlen(p->org_id);
+
+	memcpy(k, p->org_id, n + 1);
+	put_be(k + n + 1, p->e->seq, 8);
+	return n + 1 + 8;
+}
+
+static sk_status put_msg(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
+			 const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(n ? n : 1);
+	MDB_val k = {klen, (void *)key}, d = {n, buf};
+	sk_status st;
+
+	if (buf == NULL)
+		return SK_ERR_NOMEM;
+	protobuf_c_message_pack(m, buf);
+	st = sk_db_status(mdb_put(txn, dbi, &k, &d, 0));
+	free(buf);
+	return st;
+}
+
+/* Stores the entry, its leaf and a signed receipt; sets p->used. */
+static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 32],
+		       const uint8_t *ekey, size_t eklen, const uint8_t *skey, size_t sklen)
+{
+	reg_store *s = p->store;
+	Schakel__V1__StoredEntry se = SCHAKEL__V1__STORED_ENTRY__INIT;
+	Schakel__V1__PublishReceiptBody rb = SCHAKEL__V1__PUBLISH_RECEIPT_BODY__INIT;
+	Schakel__V1__UsedSeq used = SCHAKEL__V1__USED_SEQ__INIT;
+	uint8_t body[256], sig[KEY_SIG_BYTES];
+	uint8_t corr[REG_CORRELATION_MAX];
+	size_t n, corr_len = 0;
+	uint64_t index;
+	sk_status st;
+
+	if ((st = reg_log_append(&s->log, txn, leaf, &index)) != SK_OK)
+		return st;
+	se.entry = (ProtobufCBinaryData){p->entry_len, p->entry};
+	se.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, p->sig};
+	se.seq = p->e->seq;
+	se.leaf_index = index;
+	se.received_at = p->now_ms;
+	if (p->correlation[0] != '\0' &&
+	    sodium_hex2bin(corr, sizeof(corr), p->correlation, strlen(p->correlation), NULL,
+			   &corr_len, NULL) == 0) {
+		se.has_correlation_id = 1;
+		se.correlation_id = (ProtobufCBinaryData){corr_len, corr};
+	}
+	rb.org_id = p->org_id;
+	rb.seq = p->e->seq;
+	rb.leaf_index = index;
+	rb.leaf_hash = (ProtobufCBinaryData){32, (uint8_t *)leaf};
+	rb.received_at = p->now_ms;
+	n = schakel__v1__publish_receipt_body__get_packed_size(&rb);
+	if (n > sizeof(body))
+		return SK_ERR_TOOBIG;
+	schakel__v1__publish_receipt_body__pack(&rb, body);
+	if ((st = key_sign(sig, DOMAIN_RECEIPT, body, n, s->id->sk)) != SK_OK)
+		return st;
+	used.leaf_hash = rb.leaf_hash;
+	used.leaf_index = index;
+	used.receipt_body = (ProtobufCBinaryData){n, body};
+	used.receipt_signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	if ((st = put_msg(txn, s->entries, ekey, eklen, &se.base)) != SK_OK ||
+	    (st = put_msg(txn, s->seqs, skey, sklen, &used.base)) != SK_OK)
+		return st;
+	/* keep the receipt for the reply */
+	n = schakel__v1__used_seq__get_packed_size(&used);
+	{
+		uint8_t *tmp = malloc(n);
+
+		if (tmp == NULL)
+			return SK_ERR_NOMEM;
+		schakel__v1__used_seq__pack(&used, tmp);
+		p->used = schakel__v1__used_seq__unpack(NULL, n, tmp);
+		free(tmp);
+	}
+	return p->used != NULL ? SK_OK : SK_ERR_NOMEM;
+}
+
+sk_status reg_publish_apply(MDB_txn *txn, void *arg)
+{
+	reg_publish *p = arg;
+	reg_store *s = p->store;
+	Schakel__V1__Member *m = NULL;
+	Schakel__V1__StoredEntry *old = NULL;
+	uint8_t ekey[ENTRY_KEY_MAX], skey[SEQ_KEY_MAX], leaf[WIRE_LEAF_HASH_BYTES];
+	size_t eklen, sklen;
+	MDB_val k, d;
+	audit_action action = AUDIT_ACTION_CREATE;
+	char why[160];
+	sk_status st;
+	int rc;
+
+	if (p->result != SK_OK)
+		return audit(p, txn, AUDIT_ACTION_CREATE);
+	/* membership as of now: a revocation takes effect at once */
+	st = reg_member_get(s, txn, p->org_id, &m);
+	if (st != SK_OK || m->has_revoked_at ||
+	    sodium_memcmp(m->identity_key.data, p->identity_pk, KEY_ED25519_PK_BYTES) != 0) {
+		refuse(p, SK_ERR_PERM, st == SK_OK && m->has_revoked_at ? "the org is revoked"
+									 : "the org is not enrolled");
+		goto audit_out;
+	}
+	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, p->entry, p->entry_len, p->sig)) != SK_OK)
+		goto out;
+	sklen = seq_key(skey, p);
+	k = (MDB_val){sklen, skey};
+	if ((rc = mdb_get(txn, s->seqs, &k, &d)) == 0) {
+		p->used = schakel__v1__used_seq__unpack(NULL, d.mv_size, d.mv_data);
+		if (p->used == NULL) {
+			st = SK_ERR_DB;
+			goto out;
+		}
+		if (p->used->leaf_hash.len == sizeof(leaf) &&
+		    sodium_memcmp(p->used->leaf_hash.data, leaf, sizeof(leaf)) == 0) {
+			p->resubmission = 1; /* byte-identical: the original receipt */
+			action = AUDIT_ACTION_READ;
+		} else {
+			schakel__v1__used_seq__free_unpacked(p->used, NULL);
+			p->used = NULL;
+			snprintf(why, sizeof(why), "sequence number %llu was already used for "
+				 "another entry", (unsigned long long)p->e->seq);
+			refuse(p, SK_ERR_EXISTS, why);
+		}
+		goto audit_out;
+	} else if (rc != MDB_NOTFOUND) {
+		st = sk_db_status(rc);
+		goto out;
+	}
+	eklen = entry_key(ekey, p);
+	k = (MDB_val){eklen, ekey};
+	if ((rc = mdb_get(txn, s->entries, &k, &d)) == 0) {
+		old = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data);
+		if (old == NULL) {
+			st = SK_ERR_DB;
+			goto out;
+		}
+		if (old->seq >= p->e->seq) {
+			snprintf(why, sizeof(why), "stale: this entry already has sequence number "
+				 "%llu", (unsigned long long)old->seq);
+			refuse(p, SK_ERR_EXISTS, why);
+			goto audit_out;
+		}
+		action = p->e->withdrawn ? AUDIT_ACTION_DELETE : AUDIT_ACTION_UPDATE;
+	} else if (rc != MDB_NOTFOUND) {
+		st = sk_db_status(rc);
+		goto out;
+	} else if (p->e->withdrawn) {
+		refuse(p, SK_ERR_NOTFOUND, "there is no entry to withdraw");
+		goto audit_out;
+	}
+	if ((st = store(p, txn, leaf, ekey, eklen, skey, sklen)) != SK_OK)
+		goto out;
+audit_out:
+	st = audit(p, txn, action);
+out:
+	schakel__v1__stored_entry__free_unpacked(old, NULL);
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+sk_status reg_send_error(net_conn *c, uint64_t request_id, sk_status st, const char *why)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__Error err = SCHAKEL__V1__ERROR__INIT;
+
+	err.code = (uint32_t)st;
+	err.message = (char *)(why != NULL && why[0] != '\0' ? why : sk_strerror(st));
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ERROR;
+	env.error = &err;
+	return net_conn_send(c, &env);
+}
+
+sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__PublishReceipt r = SCHAKEL__V1__PUBLISH_RECEIPT__INIT;
+	uint8_t proof[MERKLE_PROOF_BYTES], *note = NULL;
+	size_t plen = 0, nlen = 0;
+	uint64_t size;
+	MDB_txn *txn = NULL;
+	struct reg_log_ctx ctx;
+	merkle_source src;
+	sk_status st;
+
+	if (commit != SK_OK)
+		return reg_send_error(c, request_id, commit,
+				      commit == SK_ERR_DISKFULL ? "the registry's disk is full; "
+								  "nothing was stored"
+								: NULL);
+	if (p->result != SK_OK)
+		return reg_send_error(c, request_id, p->result, p->reason);
+	if ((st = sk_db_status(mdb_txn_begin(p->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return reg_send_error(c, request_id, st, NULL);
+	reg_log_source(&src, &ctx, &p->store->log, txn);
+	st = reg_log_checkpoint(&p->store->log, txn, &note, &nlen, &size);
+	if (st == SK_OK && p->used->leaf_index < size)
+		st = merkle_inclusion_proof(proof, &plen, &src, p->used->leaf_index, size);
+	else if (st == SK_OK)
+		st = SK_ERR_DB; /* the batch hook signs before the commit */
+	mdb_txn_abort(txn);
+	if (st != SK_OK) {
+		free(note);
+		return reg_send_error(c, request_id, st, NULL);
+	}
+	r.body = p->used->receipt_body;
+	r.signature = p->used->receipt_signature;
+	r.has_checkpoint = 1;
+	r.checkpoint = (ProtobufCBinaryData){nlen, note};
+	r.has_inclusion_proof = 1;
+	r.inclusion_proof = (ProtobufCBinaryData){plen * MERKLE_HASH_BYTES, proof};
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT;
+	env.publish_receipt = &r;
+	st = net_conn_send(c, &env);
+	free(note);
+	return st;
+}

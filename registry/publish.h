@@ -1,0 +1,64 @@
+/* Publishing an entry (DESIGN.md "Entries"): the static checks and the
+ * signature on a worker thread, then one writer job that applies the
+ * stateful rules (live membership, used sequence numbers with idempotent
+ * resubmission, no stale versions) and stores entry, leaf, receipt and
+ * audit record in one transaction. Refusals are audited too. */
+#ifndef SK_REG_PUBLISH_H
+#define SK_REG_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/record.h"
+#include "net/cert.h"
+#include "net/conn.h"
+#include "protos/wire.h"
+#include "registry/store.h"
+
+#define REG_CORRELATION_MAX 32
+
+typedef struct reg_publish {
+	reg_store *store;
+	char org_id[NET_ORG_ID_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	uint8_t *entry; /* the exact signed bytes (owned) */
+	size_t entry_len;
+	uint8_t sig[KEY_SIG_BYTES];
+	char correlation[2 * REG_CORRELATION_MAX + 1]; /* hex, "" when absent */
+	uint64_t now_ms;
+	Schakel__V1__Entry *e; /* parsed by reg_publish_check */
+	uint8_t identity_pk[KEY_ED25519_PK_BYTES];
+	/* outcome */
+	sk_status result;
+	char reason[AUDIT_REASON_MAX + 1];
+	int resubmission;
+	Schakel__V1__UsedSeq *used; /* the receipt, on success */
+} reg_publish;
+
+/* A job from a PublishRequest of org peer (bytes are copied). */
+sk_status reg_publish_new(reg_publish **out, reg_store *s, const net_peer *peer,
+			  const Schakel__V1__PublishRequest *req) SK_MUST_CHECK;
+
+/* Worker thread: static rules and the signature under the member's key.
+ * Sets p->result and p->reason on a refusal. */
+void reg_publish_check(reg_publish *p);
+
+/* Writer job (sk_write_fn): applies the entry, or only audits the refusal
+ * already in p->result. Returns a failure only when nothing could be
+ * written (then the job's audit record is lost with it). */
+sk_status reg_publish_apply(MDB_txn *txn, void *arg);
+
+/* On the loop thread after the durable commit: sends c the receipt with
+ * the latest checkpoint and the inclusion proof against it, or an Error
+ * (commit's failure, or the refusal). */
+sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c,
+			   uint64_t request_id) SK_MUST_CHECK;
+
+/* Sends an Error reply (code st, message why or sk_strerror). */
+sk_status reg_send_error(net_conn *c, uint64_t request_id, sk_status st,
+			 const char *why) SK_MUST_CHECK;
+
+/* Accepts NULL. */
+void reg_publish_free(reg_publish *p);
+
+#endif

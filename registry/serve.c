@@ -1,0 +1,239 @@
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "common/db.h"
+#include "common/file.h"
+#include "common/pool.h"
+#include "common/writer.h"
+#include "net/conn.h"
+#include "registry/enrol.h"
+#include "registry/publish.h"
+#include "registry/serve.h"
+
+#define LABEL_TLS "tls"
+#define DRAIN_MS 10000
+
+typedef struct server {
+	reg_store *store;
+	net_loop *loop;
+	net_tls *tls;
+	net_server *srv;
+	sk_pool *pool;
+	sk_writer *writer;
+} server;
+
+/* One request in flight through pool, writer and back to the loop. */
+typedef struct inflight {
+	server *sv;
+	net_conn *conn;
+	uint64_t request_id;
+	reg_publish *pub;
+	sk_status commit;
+} inflight;
+
+static void inflight_free(inflight *f)
+{
+	reg_publish_free(f->pub);
+	net_conn_unref(f->conn);
+	free(f);
+}
+
+/* Loop thread: the durable outcome goes back to the member. */
+static void on_loop_reply(void *arg)
+{
+	inflight *f = arg;
+
+	if (net_conn_is_open(f->conn) &&
+	    reg_publish_send(f->pub, f->commit, f->conn, f->request_id) != SK_OK)
+		net_conn_close(f->conn);
+	/* a member whose membership ended is disconnected after the answer */
+	if (f->pub->result == SK_ERR_PERM)
+		net_conn_close(f->conn);
+	inflight_free(f);
+}
+
+/* Writer thread, after the commit. */
+static void on_written(sk_status st, void *arg)
+{
+	inflight *f = arg;
+
+	f->commit = st;
+	if (net_loop_call(f->sv->loop, on_loop_reply, f) != SK_OK)
+		inflight_free(f); /* the loop is gone: nobody to answer */
+}
+
+/* Writer thread, inside the batch's transaction. */
+static sk_status apply(MDB_txn *txn, void *arg)
+{
+	return reg_publish_apply(txn, ((inflight *)arg)->pub);
+}
+
+/* Worker thread: checks, then the writer. */
+static void on_checked(void *arg)
+{
+	inflight *f = arg;
+	sk_status st;
+
+	reg_publish_check(f->pub);
+	if ((st = sk_writer_submit(f->sv->writer, apply, on_written, f)) != SK_OK)
+		on_written(st, f);
+}
+
+static sk_status admit(void *ctx, const net_peer *peer)
+{
+	server *sv = ctx;
+	Schakel__V1__Member *m = NULL;
+	MDB_txn *txn = NULL;
+	uint8_t h[32];
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(sv->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = reg_member_get(sv->store, txn, peer->org_id, &m);
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_NOTFOUND) {
+		sk_error_set("org '%s' is not enrolled in this federation", peer->org_id);
+		return SK_ERR_PERM;
+	}
+	if (st != SK_OK)
+		return st;
+	crypto_hash_sha256(h, m->cert.data, m->cert.len);
+	if (m->has_revoked_at) {
+		sk_error_set("org '%s' is revoked", peer->org_id);
+		st = SK_ERR_PERM;
+	} else if (sodium_memcmp(h, peer->cert_sha256, sizeof(h)) != 0) {
+		sk_error_set("this certificate for org '%s' is not the one the registry issued",
+			     peer->org_id);
+		st = SK_ERR_PERM;
+	}
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+static void request(void *ctx, net_conn *c, wire_envelope *env)
+{
+	server *sv = ctx;
+	inflight *f = NULL;
+	uint64_t id = env->request_id;
+	sk_status st = SK_OK;
+
+	switch (env->body_case) {
+	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
+		f = calloc(1, sizeof(*f));
+		if (f == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		f->sv = sv;
+		f->conn = c;
+		f->request_id = id;
+		net_conn_ref(c);
+		if ((st = reg_publish_new(&f->pub, sv->store, net_conn_peer(c),
+					  env->publish_request)) != SK_OK ||
+		    (st = sk_pool_submit(sv->pool, on_checked, f)) != SK_OK) {
+			inflight_free(f);
+			if (st == SK_ERR_TOOBIG)
+				sk_error_set("the registry is busy; retry shortly");
+		}
+		break;
+	default:
+		sk_error_set("this registry does not serve that request");
+		st = SK_ERR_INVALID;
+		break;
+	}
+	if (st != SK_OK && reg_send_error(c, id, st, sk_error_detail()) != SK_OK)
+		net_conn_close(c);
+	wire_envelope_free(env);
+}
+
+static sk_status batch_checkpoint(MDB_txn *txn, void *ctx)
+{
+	return reg_checkpoint_update(ctx, txn);
+}
+
+static void drained(void *arg)
+{
+	net_loop_stop(arg);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server *sv = arg;
+
+	net_server_drain(sv->srv, DRAIN_MS, drained, sv->loop);
+}
+
+static sk_status load_tls(server *sv, sk_kek *kek)
+{
+	char path[PATH_MAX];
+	uint8_t *ca = NULL, *cert = NULL, seed[KEY_ED25519_SEED_BYTES];
+	size_t ca_len = 0, cert_len = 0;
+	key_ed25519 *key = sodium_malloc(sizeof(*key));
+	sk_status st;
+
+	if (key == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_path_join(path, sizeof(path), sv->store->dir, REG_FILE_CA_CERT)) != SK_OK ||
+	    (st = sk_file_read(path, NET_CERT_MAX, &ca, &ca_len)) != SK_OK)
+		goto out;
+	if ((st = sk_path_join(path, sizeof(path), sv->store->dir, REG_FILE_TLS_CERT)) != SK_OK ||
+	    (st = sk_file_read(path, NET_CERT_MAX, &cert, &cert_len)) != SK_OK ||
+	    (st = sk_path_join(path, sizeof(path), sv->store->dir, REG_FILE_TLS_KEY)) != SK_OK ||
+	    (st = sk_keyfile_read(kek, path, LABEL_TLS, seed, sizeof(seed))) != SK_OK)
+		goto out;
+	key_ed25519_from_seed(key, seed);
+	st = net_tls_new(&sv->tls, ca, ca_len, cert, cert_len, key);
+out:
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("the registry has no TLS certificate yet: run 'schakel-registry init "
+			     "--ca CA' or enrol a first member with --ca CA");
+	sodium_memzero(seed, sizeof(seed));
+	sodium_free(key);
+	free(ca);
+	free(cert);
+	return st;
+}
+
+sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
+{
+	static const net_server_ops ops = {.admit = admit, .request = request};
+	server sv = {.store = s};
+	struct event *term = NULL, *intr = NULL;
+	sk_status st;
+
+	if ((st = load_tls(&sv, kek)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK ||
+	    (st = sk_pool_start(&sv.pool, o->workers)) != SK_OK ||
+	    (st = sk_writer_start(&sv.writer, s->env, batch_checkpoint, s)) != SK_OK)
+		goto out;
+	if ((st = net_server_listen(&sv.srv, sv.loop, sv.tls, o->listen, &ops, NULL, &sv)) != SK_OK)
+		goto out;
+	if ((st = reg_address_set(s, net_server_address(sv.srv))) != SK_OK)
+		goto out;
+	term = evsignal_new(net_loop_base(sv.loop), SIGTERM, on_signal, &sv);
+	intr = evsignal_new(net_loop_base(sv.loop), SIGINT, on_signal, &sv);
+	if (term == NULL || intr == NULL || evsignal_add(term, NULL) != 0 ||
+	    evsignal_add(intr, NULL) != 0) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	printf("listening on %s\n", net_server_address(sv.srv));
+	fflush(stdout);
+	st = net_loop_run(sv.loop);
+out:
+	if (term != NULL)
+		event_free(term);
+	if (intr != NULL)
+		event_free(intr);
+	net_server_free(sv.srv);
+	/* in-flight work finishes, its replies are dropped with the loop */
+	sk_pool_stop(sv.pool);
+	sk_writer_stop(sv.writer);
+	net_loop_free(sv.loop);
+	net_tls_free(sv.tls);
+	return st;
+}

@@ -1,0 +1,20 @@
+/* `schakel-registry serve`: the event loop (TLS, frames), a worker pool for
+ * entry checks and signatures, and the single LMDB writer whose batches
+ * each end with one signed checkpoint. SIGTERM and SIGINT drain: no new
+ * requests, in-flight ones answered, then exit 0. */
+#ifndef SK_REG_SERVE_H
+#define SK_REG_SERVE_H
+
+#include "common/kek.h"
+#include "registry/store.h"
+
+typedef struct reg_serve_opts {
+	const char *listen;  /* HOST:PORT, port 0 picks one */
+	unsigned workers;    /* 0: one per CPU */
+} reg_serve_opts;
+
+/* Runs until SIGTERM/SIGINT. Prints "listening on HOST:PORT" on stdout
+ * once ready. Returns SK_OK after a clean drain. */
+sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,233 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "common/db.h"
+#include "common/cli.h"
+#include "common/file.h"
+#include "protos/wire.h"
+#include "registry/store.h"
+
+#define LABEL_IDENTITY "registry-identity"
+#define META_ORIGIN "registry.origin"
+#define META_ORG_ID "registry.org_id"
+#define DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
+
+uint64_t reg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static sk_status meta_get_str(reg_store *s, MDB_txn *txn, const char *key, char *out,
+			      size_t cap)
+{
+	MDB_val k = {strlen(key), (void *)key}, d;
+	int rc = mdb_get(txn, s->log.meta, &k, &d);
+
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (d.mv_size == 0 || d.mv_size >= cap)
+		return SK_ERR_DB;
+	memcpy(out, d.mv_data, d.mv_size);
+	out[d.mv_size] = 0;
+	return SK_OK;
+}
+
+static sk_status meta_put_str(reg_store *s, MDB_txn *txn, const char *key, const char *v)
+{
+	MDB_val k = {strlen(key), (void *)key}, d = {strlen(v), (void *)v};
+
+	return sk_db_status(mdb_put(txn, s->log.meta, &k, &d, MDB_NOOVERWRITE));
+}
+
+/* Opens the env and every database of dir. */
+static sk_status open_env(reg_store *s, const char *dir)
+{
+	sk_status st;
+
+	if (strlen(dir) >= sizeof(s->dir))
+		return SK_ERR_TOOBIG;
+	memcpy(s->dir, dir, strlen(dir) + 1);
+	wire_policy_default(&s->policy);
+	if ((st = sk_db_open(&s->env, dir, 0, 0)) != SK_OK ||
+	    (st = reg_log_open(&s->log, s->env)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "members", MDB_CREATE, &s->members)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "entries", MDB_CREATE, &s->entries)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "seqs", MDB_CREATE, &s->seqs)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "leafdata", MDB_CREATE, &s->leafdata)) != SK_OK)
+		return st;
+	return audit_log_open(&s->audit, s->env);
+}
+
+static sk_status load_keys(reg_store *s, sk_kek *kek, const uint8_t *seed_in)
+{
+	char path[PATH_MAX];
+	uint8_t seed[KEY_ED25519_SEED_BYTES];
+	sk_status st;
+
+	s->id = sodium_malloc(sizeof(*s->id));
+	if (s->id == NULL)
+		return SK_ERR_NOMEM;
+	if (seed_in != NULL) {
+		memcpy(seed, seed_in, sizeof(seed));
+	} else if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_IDENTITY)) != SK_OK ||
+		   (st = sk_keyfile_read(kek, path, LABEL_IDENTITY, seed, sizeof(seed))) != SK_OK) {
+		return st;
+	}
+	key_ed25519_from_seed(s->id, seed);
+	st = note_signer_from_seed(&s->log_key, s->origin, NOTE_TYPE_ED25519, seed);
+	sodium_memzero(seed, sizeof(seed));
+	return st;
+}
+
+void reg_store_close(reg_store *s)
+{
+	if (s == NULL)
+		return;
+	audit_log_close(s->audit);
+	sk_db_close(s->env);
+	if (s->id != NULL)
+		sodium_free(s->id);
+	note_signer_free(s->log_key);
+	free(s);
+}
+
+sk_status reg_audit(reg_store *s, MDB_txn *txn, audit_record *rec)
+{
+	rec->org = s->org_id;
+	rec->system = REG_SYSTEM;
+	return audit_log_append(s->audit, txn, rec, NULL, NULL);
+}
+
+sk_status reg_checkpoint_update(reg_store *s, MDB_txn *txn)
+{
+	return reg_log_checkpoint_update(&s->log, txn, s->log_key, s->origin);
+}
+
+sk_status reg_store_init(const char *dir, const char *origin, const char *org_id, sk_kek *kek)
+{
+	char path[PATH_MAX];
+	uint8_t seed[KEY_ED25519_SEED_BYTES];
+	reg_store *s = NULL;
+	MDB_txn *txn = NULL;
+	audit_record rec = {0};
+	note_signer *probe = NULL;
+	sk_status st;
+
+	randombytes_buf(seed, sizeof(seed));
+	if (origin[0] == '\0' || strlen(origin) > NOTE_ORIGIN_MAX || strlen(org_id) >= 64 ||
+	    note_signer_from_seed(&probe, origin, NOTE_TYPE_ED25519, seed) != SK_OK) {
+		sodium_memzero(seed, sizeof(seed));
+		sk_error_set("the log name must be a key name without spaces or '+', e.g. "
+			     "'federatie.example/registry'");
+		return SK_ERR_INVALID;
+	}
+	note_signer_free(probe);
+	if ((st = sk_dir_create(dir)) != SK_OK ||
+	    (st = sk_path_join(path, sizeof(path), dir, REG_FILE_IDENTITY)) != SK_OK)
+		goto out;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(s->origin, origin, strlen(origin) + 1);
+	memcpy(s->org_id, org_id, strlen(org_id) + 1);
+	if ((st = sk_keyfile_write(kek, path, LABEL_IDENTITY, seed, sizeof(seed))) != SK_OK) {
+		if (st == SK_ERR_EXISTS)
+			sk_error_set("%s already holds a registry", dir);
+		goto out;
+	}
+	if ((st = open_env(s, dir)) != SK_OK || (st = load_keys(s, kek, seed)) != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	rec.event = "registry.init";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.access_point = "cli";
+	rec.responsible = sk_cli_user();
+	if ((st = meta_put_str(s, txn, META_ORIGIN, origin)) != SK_OK ||
+	    (st = meta_put_str(s, txn, META_ORG_ID, org_id)) != SK_OK ||
+	    (st = reg_checkpoint_update(s, txn)) != SK_OK || (st = reg_audit(s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	st = sk_db_status(mdb_txn_commit(txn));
+out:
+	sodium_memzero(seed, sizeof(seed));
+	reg_store_close(s);
+	return st;
+}
+
+sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
+{
+	reg_store *s = calloc(1, sizeof(*s));
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	*out = NULL;
+	if (s == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = open_env(s, dir)) != SK_OK)
+		goto fail;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto fail;
+	st = meta_get_str(s, txn, META_ORIGIN, s->origin, sizeof(s->origin));
+	if (st == SK_OK)
+		st = meta_get_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id));
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("%s holds no registry; run 'schakel-registry init' first", dir);
+	if (st != SK_OK || (st = load_keys(s, kek, NULL)) != SK_OK)
+		goto fail;
+	*out = s;
+	return SK_OK;
+fail:
+	reg_store_close(s);
+	return st;
+}
+
+sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,
+			 Schakel__V1__Member **out)
+{
+	MDB_val k = {strlen(org_id), (void *)org_id}, d;
+	int rc;
+
+	*out = NULL;
+	if ((rc = mdb_get(txn, s->members, &k, &d)) != 0)
+		return sk_db_status(rc);
+	*out = schakel__v1__member__unpack(NULL, d.mv_size, d.mv_data);
+	return *out != NULL ? SK_OK : SK_ERR_DB;
+}
+
+sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_t len,
+			  uint64_t *index)
+{
+	uint8_t sig[KEY_SIG_BYTES], hash[WIRE_LEAF_HASH_BYTES], key[8], *val = NULL;
+	MDB_val k = {8, key}, d;
+	sk_status st;
+
+	if ((st = key_sign(sig, DOMAIN_MEMBER_EVENT, body, len, s->id->sk)) != SK_OK ||
+	    (st = wire_leaf_hash(hash, WIRE_LEAF_MEMBER, body, len, sig)) != SK_OK ||
+	    (st = reg_log_append(&s->log, txn, hash, index)) != SK_OK)
+		return st;
+	val = malloc(1 + len + sizeof(sig));
+	if (val == NULL)
+		return SK_ERR_NOMEM;
+	val[0] = WIRE_LEAF_MEMBER;
+	memcpy(val + 1, body, len);
+	memcpy(val + 1 + len, sig, sizeof(sig));
+	for (int i = 7; i >= 0; i--)
+		key[7 - i] = (uint8_t)(*index >> (8 * i));
+	d.mv_size = 1 + len + sizeof(sig);
+	d.mv_data = val;
+	st = sk_db_status(mdb_put(txn, s->leafdata, &k, &d, 0));
+	free(val);
+	return st;
+}

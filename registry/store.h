@@ -1,0 +1,76 @@
+/* A registry data directory: its keys (identity, TLS), its LMDB env with
+ * the Merkle log, members, entries, used sequence numbers and the audit
+ * log. One reg_store per process; CLI commands (enrol, revoke) and a
+ * running `serve` share the env safely, LMDB serialising their writes. */
+#ifndef SK_REG_STORE_H
+#define SK_REG_STORE_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "audit/log.h"
+#include "common/kek.h"
+#include "crypto/key.h"
+#include "crypto/note.h"
+#include "protos/policy.h"
+#include "protos/schakel.pb-c.h"
+#include "registry/log.h"
+
+#define REG_SYSTEM "schakel-registry"
+#define REG_ORG_ID_DEFAULT "registry"
+#define REG_FILE_IDENTITY "identity.key"
+#define REG_FILE_TLS_KEY "tls.key"
+#define REG_FILE_TLS_CERT "tls.crt"
+#define REG_FILE_CA_CERT "ca.crt"
+#define REG_CERT_DAYS 730
+
+typedef struct reg_store {
+	char dir[PATH_MAX];
+	MDB_env *env;
+	reg_log log;
+	MDB_dbi members;  /* org id -> Member */
+	MDB_dbi entries;  /* org id NUL token epoch(u32be) -> StoredEntry */
+	MDB_dbi seqs;     /* org id NUL seq(u64be) -> UsedSeq */
+	MDB_dbi leafdata; /* leaf index(u64be) -> kind || body || sig, member leaves */
+	audit_log *audit;
+	key_ed25519 *id;  /* sodium_malloc'd */
+	note_signer *log_key;
+	char origin[NOTE_ORIGIN_MAX + 1];
+	char org_id[64];
+	wire_policy policy;
+} reg_store;
+
+/* Creates a new registry in dir (created 0700 if missing; must hold no
+ * registry yet): identity key wrapped under kek, the env, the empty tree's
+ * signed checkpoint and the first audit record. */
+sk_status reg_store_init(const char *dir, const char *origin, const char *org_id,
+			 sk_kek *kek) SK_MUST_CHECK;
+
+/* Opens an existing registry. Free with reg_store_close(). */
+sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek) SK_MUST_CHECK;
+
+/* Accepts NULL. */
+void reg_store_close(reg_store *s);
+
+/* Unix milliseconds now. */
+uint64_t reg_now_ms(void);
+
+/* The member record of org_id as of txn; owned by the caller
+ * (schakel__v1__member__free_unpacked). SK_ERR_NOTFOUND if never enrolled. */
+sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,
+			 Schakel__V1__Member **out) SK_MUST_CHECK;
+
+/* Appends an audit record in txn, filling org and system. */
+sk_status reg_audit(reg_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
+
+/* Signs a member-event body with the registry identity, appends its leaf
+ * to the log and keeps its contents; *index is the leaf index. */
+sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_t len,
+			  uint64_t *index) SK_MUST_CHECK;
+
+/* The latest checkpoint, re-signed if the log grew (in txn). */
+sk_status reg_checkpoint_update(reg_store *s, MDB_txn *txn) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,43 @@
+# Shared helpers for the end-to-end scripts: a private temp dir, servers
+# started on 127.0.0.1 port 0, and cleanup of every process on exit.
+set -euo pipefail
+
+: "${SK_REGISTRY:?}" "${SK_TESTNODE:?}"
+T=$(mktemp -d /tmp/schakel-e2e.XXXXXX)
+chmod 700 "$T"
+PIDS=()
+
+cleanup() {
+	local rc=$?
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	if [ "$rc" -eq 0 ]; then rm -rf "$T"; else echo "e2e: left $T for inspection" >&2; fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+reg() { "$SK_REGISTRY" "$@" --dev 2>>"$T/stderr.log"; }
+
+# start_registry DIR: runs serve in the background, sets REG_PID and REG_ADDR.
+start_registry() {
+	local dir=$1 out="$T/serve.$RANDOM.out"
+	"$SK_REGISTRY" serve --dir "$dir" --dev --listen 127.0.0.1:0 >"$out" 2>>"$T/serve.log" &
+	REG_PID=$!
+	PIDS+=("$REG_PID")
+	for _ in $(seq 100); do
+		if grep -q '^listening on ' "$out"; then
+			REG_ADDR=$(sed -n 's/^listening on //p' "$out")
+			return 0
+		fi
+		kill -0 "$REG_PID" 2>/dev/null || fail "registry exited: $(cat "$T/serve.log")"
+		sleep 0.1
+	done
+	fail "registry did not start"
+}
+
+# json FIELD: a numeric or string field of a one-line JSON object on stdin.
+json() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }

@@ -1,0 +1,551 @@
+/* A minimal member for end-to-end tests of the registry, until the real
+ * node exists: writes an enrolment request, publishes entries over real TLS
+ * and checks every receipt (registry signature, leaf hash, signed
+ * checkpoint, inclusion proof), and verifies checkpoint consistency.
+ * Keys are unwrapped (test only). Prints one JSON object per result.
+ *
+ *   sk-testnode init --dir D --org-id ID --name N --category C [--role pseudonymiser]
+ *   sk-testnode publish --dir D --bundle B --seq N [--token-seed S] [--flags F]
+ *        [--categories C] [--skew-ms X] [--entry-org ID] [--withdraw]
+ *        [--issued-at MS] [--registry ADDR] [--cert-bundle B2] [--correlation HEX]
+ *   sk-testnode burst --dir D --bundle B --from SEQ --count N --threads T
+ *   sk-testnode resubmit --dir D --bundle B --old ACKS [--registry ADDR]
+ *   sk-testnode show-bundle --bundle B
+ *   sk-testnode consistent --vkey V --old F1 --new F2 --proof P
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "common/file.h"
+#include "common/init.h"
+#include "common/kek.h"
+#include "crypto/key.h"
+#include "crypto/merkle.h"
+#include "crypto/note.h"
+#include "crypto/oprf.h"
+#include "net/conn.h"
+#include "protos/wire.h"
+
+#define DIE(...)                                                   \
+	do {                                                       \
+		fprintf(stderr, "sk-testnode: " __VA_ARGS__);      \
+		fputc('\n', stderr);                               \
+		exit(1);                                           \
+	} while (0)
+
+static struct {
+	const char *dir, *bundle, *org, *name, *category, *role, *flags, *cats, *entry_org;
+	const char *registry, *cert_bundle, *correlation, *vkey, *old, *new_, *proof;
+	unsigned long long seq, token_seed, count, threads, issued_at;
+	long long skew_ms;
+	int withdraw;
+} o = {.flags = "discover,contact,discuss", .cats = "ggz,sociaal-team", .threads = 1,
+       .count = 1};
+
+static sk_kek *kek;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void path(char *out, const char *name)
+{
+	if (sk_path_join(out, PATH_MAX, o.dir, name) != SK_OK)
+		DIE("path too long");
+}
+
+static void read_key(const char *name, const char *label, uint8_t seed[32])
+{
+	char p[PATH_MAX];
+
+	path(p, name);
+	if (sk_keyfile_read(kek, p, label, seed, 32) != SK_OK)
+		DIE("cannot read %s: %s", p, sk_error_detail());
+}
+
+static int cmd_init(void)
+{
+	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
+	Schakel__V1__SignedEnrolRequest sr = SCHAKEL__V1__SIGNED_ENROL_REQUEST__INIT;
+	uint8_t seed[32], oprf_sk[32], oprf_pk[32], body[1024], sig[64], out[2048], tseed[32];
+	key_ed25519 id, tls;
+	char p[PATH_MAX];
+	size_t n;
+
+	if (sk_dir_create(o.dir) != SK_OK)
+		DIE("%s", sk_error_detail());
+	randombytes_buf(seed, 32);
+	randombytes_buf(tseed, 32);
+	key_ed25519_from_seed(&id, seed);
+	key_ed25519_from_seed(&tls, tseed);
+	path(p, "identity.key");
+	if (sk_keyfile_write(kek, p, "identity", seed, 32) != SK_OK)
+		DIE("%s", sk_error_detail());
+	path(p, "tls.key");
+	if (sk_keyfile_write(kek, p, "tls", tseed, 32) != SK_OK)
+		DIE("%s", sk_error_detail());
+	b.org_id = (char *)o.org;
+	b.name = (char *)o.name;
+	b.category = (char *)o.category;
+	b.role = SCHAKEL__V1__ROLE__ROLE_NODE;
+	if (o.role != NULL && strcmp(o.role, "pseudonymiser") == 0) {
+		b.role = SCHAKEL__V1__ROLE__ROLE_PSEUDONYMISER;
+		oprf_keypair_generate(oprf_sk, oprf_pk);
+		b.has_oprf_key = 1;
+		b.oprf_key = (ProtobufCBinaryData){32, oprf_pk};
+	}
+	b.identity_key = (ProtobufCBinaryData){32, id.pk};
+	b.tls_key = (ProtobufCBinaryData){32, tls.pk};
+	b.created_at = now_ms();
+	n = schakel__v1__enrol_request_body__pack(&b, body);
+	if (key_sign(sig, "schakel/v1/enrol-request", body, n, id.sk) != SK_OK)
+		DIE("sign");
+	sr.body = (ProtobufCBinaryData){n, body};
+	sr.signature = (ProtobufCBinaryData){64, sig};
+	n = schakel__v1__signed_enrol_request__pack(&sr, out);
+	path(p, "enrol-request");
+	if (sk_file_create(p, out, n) != SK_OK)
+		DIE("%s", sk_error_detail());
+	printf("{\"org\":\"%s\"}\n", o.org);
+	return 0;
+}
+
+typedef struct member {
+	Schakel__V1__SignedBundle *sb;
+	Schakel__V1__BundleBody *b;
+	Schakel__V1__BundleBody *cert_from; /* another bundle's certificate */
+	Schakel__V1__SignedBundle *sb2;
+	net_tls *tls;
+	key_ed25519 id;
+	note_verifier log_vkey;
+} member;
+
+static Schakel__V1__BundleBody *load_bundle(const char *file, Schakel__V1__SignedBundle **sbo)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	Schakel__V1__SignedBundle *sb;
+	Schakel__V1__BundleBody *b;
+
+	if (sk_file_read(file, 1 << 20, &data, &len) != SK_OK)
+		DIE("cannot read bundle %s", file);
+	sb = schakel__v1__signed_bundle__unpack(NULL, len, data);
+	free(data);
+	if (sb == NULL || (b = schakel__v1__bundle_body__unpack(NULL, sb->body.len, sb->body.data)) == NULL)
+		DIE("bad bundle");
+	if (b->registry_key.len != 32 || sb->signature.len != 64 ||
+	    key_verify(sb->signature.data, "schakel/v1/bundle", sb->body.data, sb->body.len,
+		       b->registry_key.data) != SK_OK)
+		DIE("bundle signature does not verify");
+	*sbo = sb;
+	return b;
+}
+
+static void member_load(member *m)
+{
+	uint8_t seed[32];
+	key_ed25519 tls;
+	const ProtobufCBinaryData *cert;
+
+	m->b = load_bundle(o.bundle, &m->sb);
+	cert = &m->b->member_cert;
+	if (o.cert_bundle != NULL) {
+		m->cert_from = load_bundle(o.cert_bundle, &m->sb2);
+		cert = &m->cert_from->member_cert;
+	}
+	if (o.org == NULL) {
+		static net_peer self;
+
+		if (net_cert_verify(&self, m->b->member_cert.data, m->b->member_cert.len,
+				    m->b->ca_cert.data, m->b->ca_cert.len, (int64_t)time(NULL)) != SK_OK)
+			DIE("own certificate: %s", sk_error_detail());
+		o.org = self.org_id;
+	}
+	read_key("identity.key", "identity", seed);
+	key_ed25519_from_seed(&m->id, seed);
+	read_key("tls.key", "tls", seed);
+	key_ed25519_from_seed(&tls, seed);
+	if (net_tls_new(&m->tls, m->b->ca_cert.data, m->b->ca_cert.len, cert->data, cert->len,
+			&tls) != SK_OK)
+		DIE("tls: %s", sk_error_detail());
+	if (note_verifier_from_public(&m->log_vkey, m->b->log_origin, NOTE_TYPE_ED25519,
+				      m->b->registry_key.data) != SK_OK)
+		DIE("log key");
+}
+
+static void member_free(member *m)
+{
+	net_tls_free(m->tls);
+	schakel__v1__bundle_body__free_unpacked(m->b, NULL);
+	schakel__v1__bundle_body__free_unpacked(m->cert_from, NULL);
+	schakel__v1__signed_bundle__free_unpacked(m->sb, NULL);
+	schakel__v1__signed_bundle__free_unpacked(m->sb2, NULL);
+}
+
+static net_sync *member_connect(member *m)
+{
+	net_sync *sc = NULL;
+	sk_status st;
+
+	st = net_sync_connect(&sc, m->tls, o.registry ? o.registry : m->b->registry_address, 10000);
+	if (st != SK_OK) {
+		printf("{\"error\":%d,\"message\":\"connect: %s\"}\n", st, sk_error_detail());
+		member_free(m);
+		sk_kek_free(kek);
+		exit(1);
+	}
+	if (strcmp(net_sync_peer(sc)->category, "registry") != 0)
+		DIE("the server is not a registry");
+	return sc;
+}
+
+/* Builds and signs the entry for seq (deterministic for a given issued_at
+ * and token seed, so that a test can rebuild the exact bytes). */
+static void make_request(member *m, uint64_t seq, uint64_t issued, uint8_t *entry,
+			 size_t *elen, uint8_t sig[64])
+{
+	Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
+	uint8_t token[32], salt[16], head[32], contact[64], seedb[8];
+	char *cats[16], catbuf[256];
+	size_t nc = 0;
+	uint32_t flags = 0;
+
+	for (int i = 0; i < 8; i++)
+		seedb[i] = (uint8_t)((o.token_seed ? o.token_seed : seq) >> (8 * i));
+	crypto_generichash(token, 32, seedb, 8, (const uint8_t *)"token", 5);
+	for (int i = 0; i < 8; i++)
+		seedb[i] = (uint8_t)(seq >> (8 * i));
+	crypto_generichash(salt, 16, seedb, 8, (const uint8_t *)"salt", 4);
+	memset(head, 0x11, 32);
+	memset(contact, 0x22, 64);
+	e.token = (ProtobufCBinaryData){32, token};
+	e.epoch = 1;
+	e.org_id = (char *)(o.entry_org ? o.entry_org : o.org);
+	if (strstr(o.flags, "discover"))
+		flags |= 1;
+	if (strstr(o.flags, "contact"))
+		flags |= 2;
+	if (strstr(o.flags, "discuss"))
+		flags |= 4;
+	snprintf(catbuf, sizeof(catbuf), "%s", o.cats);
+	for (char *t = strtok(catbuf, ","); t && nc < 16; t = strtok(NULL, ","))
+		cats[nc++] = t;
+	if (o.withdraw) {
+		e.has_withdrawn = 1;
+		e.withdrawn = 1;
+	} else {
+		e.flags = flags;
+		e.n_categories = nc;
+		e.categories = cats;
+		if (flags & 2) {
+			e.has_sealed_contact = 1;
+			e.sealed_contact = (ProtobufCBinaryData){64, contact};
+		}
+	}
+	e.basis = SCHAKEL__V1__BASIS__BASIS_CONSENT;
+	e.issued_at = issued;
+	e.expires_at = issued + 30ull * 86400 * 1000;
+	e.seq = seq;
+	e.salt = (ProtobufCBinaryData){16, salt};
+	e.audit_head = (ProtobufCBinaryData){32, head};
+	*elen = schakel__v1__entry__pack(&e, entry);
+	if (key_sign(sig, "schakel/v1/entry", entry, *elen, m->id.sk) != SK_OK)
+		DIE("sign");
+}
+
+/* Sends one publish and checks the receipt; returns the status, fills
+ * leaf index and tree size. */
+static sk_status publish_one(member *m, net_sync *sc, uint64_t seq, uint64_t issued,
+			     uint64_t *leaf_index, uint64_t *size)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+	Schakel__V1__PublishReceiptBody *rb = NULL;
+	uint8_t entry[1024], sig[64], leaf[32], corr[32];
+	const Schakel__V1__PublishReceipt *r;
+	note_checkpoint cp;
+	size_t elen, clen = 0;
+	sk_status st;
+
+	make_request(m, seq, issued, entry, &elen, sig);
+	req.entry = (ProtobufCBinaryData){elen, entry};
+	req.signature = (ProtobufCBinaryData){64, sig};
+	if (o.correlation != NULL &&
+	    sodium_hex2bin(corr, sizeof(corr), o.correlation, strlen(o.correlation), NULL, &clen,
+			   NULL) == 0) {
+		req.has_correlation_id = 1;
+		req.correlation_id = (ProtobufCBinaryData){clen, corr};
+	}
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+	env.publish_request = &req;
+	if ((st = net_sync_request(sc, &env, &reply)) != SK_OK)
+		return st;
+	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT)
+		DIE("unexpected reply");
+	r = reply->publish_receipt;
+	/* the receipt is the registry's, for exactly this leaf */
+	if (r->signature.len != 64 ||
+	    key_verify(r->signature.data, "schakel/v1/receipt", r->body.data, r->body.len,
+		       m->b->registry_key.data) != SK_OK)
+		DIE("INTEGRITY: receipt signature");
+	rb = schakel__v1__publish_receipt_body__unpack(NULL, r->body.len, r->body.data);
+	if (rb == NULL || wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, entry, elen, sig) != SK_OK ||
+	    rb->leaf_hash.len != 32 || memcmp(rb->leaf_hash.data, leaf, 32) != 0 ||
+	    rb->seq != seq)
+		DIE("INTEGRITY: receipt is not for this entry");
+	/* the signed checkpoint includes it */
+	if (!r->has_checkpoint ||
+	    note_checkpoint_open(&cp, NULL, r->checkpoint.data, r->checkpoint.len, &m->log_vkey,
+				 NULL, 0) != SK_OK)
+		DIE("INTEGRITY: checkpoint does not verify");
+	if (!r->has_inclusion_proof || r->inclusion_proof.len % 32 != 0 ||
+	    merkle_inclusion_verify(cp.root, leaf, rb->leaf_index, cp.size, r->inclusion_proof.data,
+				    r->inclusion_proof.len / 32) != SK_OK)
+		DIE("INTEGRITY: inclusion proof does not verify");
+	*leaf_index = rb->leaf_index;
+	*size = cp.size;
+	schakel__v1__publish_receipt_body__free_unpacked(rb, NULL);
+	wire_envelope_free(reply);
+	return SK_OK;
+}
+
+static int cmd_publish(void)
+{
+	member m = {0};
+	net_sync *sc;
+	uint64_t leaf, size, issued;
+	sk_status st;
+
+	member_load(&m);
+	sc = member_connect(&m);
+	issued = o.issued_at ? o.issued_at : (uint64_t)((long long)now_ms() + o.skew_ms);
+	st = publish_one(&m, sc, o.seq, issued, &leaf, &size);
+	if (st != SK_OK)
+		printf("{\"error\":%d,\"message\":\"%s\"}\n", st, sk_error_detail());
+	else
+		printf("{\"seq\":%llu,\"leaf_index\":%llu,\"size\":%llu,\"issued_at\":%llu}\n",
+		       o.seq, (unsigned long long)leaf, (unsigned long long)size,
+		       (unsigned long long)issued);
+	net_sync_close(sc);
+	member_free(&m);
+	return st == SK_OK ? 0 : 1;
+}
+
+struct burst {
+	member *m;
+	uint64_t from, count;
+	pthread_mutex_t *lock;
+};
+
+static void *burst_main(void *arg)
+{
+	struct burst *b = arg;
+	net_sync *sc = member_connect(b->m);
+
+	for (uint64_t s = b->from; s < b->from + b->count; s++) {
+		uint64_t leaf, size, issued = now_ms();
+
+		if (publish_one(b->m, sc, s, issued, &leaf, &size) != SK_OK)
+			break; /* the registry went away: stop, acks so far stand */
+		pthread_mutex_lock(b->lock);
+		printf("{\"ack\":%llu,\"issued_at\":%llu,\"leaf_index\":%llu}\n",
+		       (unsigned long long)s, (unsigned long long)issued,
+		       (unsigned long long)leaf);
+		fflush(stdout);
+		pthread_mutex_unlock(b->lock);
+	}
+	net_sync_close(sc);
+	return NULL;
+}
+
+static int cmd_burst(void)
+{
+	member m = {0};
+	pthread_t th[64];
+	struct burst b[64];
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	uint64_t per;
+
+	if (o.threads == 0 || o.threads > 64)
+		DIE("--threads 1..64");
+	member_load(&m);
+	per = o.count / o.threads;
+	for (unsigned i = 0; i < o.threads; i++) {
+		b[i] = (struct burst){&m, o.seq + i * per, per, &lock};
+		if (pthread_create(&th[i], NULL, burst_main, &b[i]) != 0)
+			DIE("thread");
+	}
+	for (unsigned i = 0; i < o.threads; i++)
+		pthread_join(th[i], NULL);
+	member_free(&m);
+	return 0;
+}
+
+/* Resubmits every acknowledged publish of a burst's output (--acks FILE)
+ * byte for byte over one connection: each must come back with its
+ * original leaf index, i.e. it survived. Prints the count. */
+static int cmd_resubmit(void)
+{
+	member m = {0};
+	net_sync *sc;
+	FILE *f = fopen(o.old, "r");
+	char line[256];
+	unsigned long long seq, issued, want, n = 0, lost = 0;
+
+	if (f == NULL)
+		DIE("cannot open %s", o.old);
+	member_load(&m);
+	sc = member_connect(&m);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		uint64_t leaf, size;
+
+		if (sscanf(line, "{\"ack\":%llu,\"issued_at\":%llu,\"leaf_index\":%llu}", &seq,
+			   &issued, &want) != 3)
+			DIE("bad ack line");
+		o.token_seed = 0;
+		if (publish_one(&m, sc, seq, issued, &leaf, &size) != SK_OK || leaf != want)
+			lost++;
+		n++;
+	}
+	fclose(f);
+	net_sync_close(sc);
+	member_free(&m);
+	printf("{\"checked\":%llu,\"lost\":%llu}\n", n, lost);
+	return lost == 0 ? 0 : 1;
+}
+
+/* The bundle's contents that tests check, after its signature. */
+static int cmd_show_bundle(void)
+{
+	Schakel__V1__SignedBundle *sb = NULL;
+	Schakel__V1__BundleBody *b = load_bundle(o.bundle, &sb);
+
+	printf("{\"registry\":\"%s\",\"origin\":\"%s\",\"policy\":%zu,\"pseudonymisers\":[",
+	       b->registry_address, b->log_origin, b->n_policy);
+	for (size_t i = 0; i < b->n_pseudonymisers; i++)
+		printf("%s\"%s@%s\"", i ? "," : "", b->pseudonymisers[i]->org_id,
+		       b->pseudonymisers[i]->address);
+	printf("]}\n");
+	schakel__v1__bundle_body__free_unpacked(b, NULL);
+	schakel__v1__signed_bundle__free_unpacked(sb, NULL);
+	return 0;
+}
+
+static int cmd_consistent(void)
+{
+	note_verifier v;
+	note_checkpoint a, b;
+	uint8_t *n1 = NULL, *n2 = NULL, *pf = NULL, proof[MERKLE_PROOF_BYTES];
+	size_t l1, l2, lp, np = 0;
+
+	if (note_verifier_parse(&v, o.vkey, strlen(o.vkey)) != SK_OK)
+		DIE("bad vkey");
+	if (sk_file_read(o.old, 1 << 16, &n1, &l1) != SK_OK ||
+	    sk_file_read(o.new_, 1 << 16, &n2, &l2) != SK_OK ||
+	    sk_file_read(o.proof, 1 << 16, &pf, &lp) != SK_OK)
+		DIE("cannot read inputs");
+	if (note_checkpoint_open(&a, NULL, n1, l1, &v, NULL, 0) != SK_OK ||
+	    note_checkpoint_open(&b, NULL, n2, l2, &v, NULL, 0) != SK_OK) {
+		printf("{\"consistent\":false,\"why\":\"checkpoint signature\"}\n");
+		return 3;
+	}
+	for (char *line = strtok((char *)pf, "\n"); line; line = strtok(NULL, "\n")) {
+		size_t got = 0;
+
+		if (np == MERKLE_PROOF_MAX ||
+		    sodium_base642bin(proof + 32 * np, 32, line, strlen(line), NULL, &got, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) != 0 || got != 32)
+			DIE("bad proof line");
+		np++;
+	}
+	int ok = merkle_consistency_verify(a.root, b.root, a.size, b.size, proof, np) == SK_OK;
+
+	printf("{\"consistent\":%s,\"old\":%llu,\"new\":%llu}\n", ok ? "true" : "false",
+	       (unsigned long long)a.size, (unsigned long long)b.size);
+	free(n1);
+	free(n2);
+	free(pf);
+	return ok ? 0 : 3;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"dir", 1, NULL, 'd'},          {"bundle", 1, NULL, 'b'},
+		{"org-id", 1, NULL, 'o'},       {"name", 1, NULL, 'n'},
+		{"category", 1, NULL, 'c'},     {"role", 1, NULL, 'r'},
+		{"seq", 1, NULL, 's'},          {"from", 1, NULL, 's'},
+		{"token-seed", 1, NULL, 't'},   {"flags", 1, NULL, 'f'},
+		{"categories", 1, NULL, 'C'},   {"skew-ms", 1, NULL, 'k'},
+		{"entry-org", 1, NULL, 'e'},    {"withdraw", 0, NULL, 'w'},
+		{"issued-at", 1, NULL, 'i'},    {"registry", 1, NULL, 'g'},
+		{"cert-bundle", 1, NULL, 'x'},  {"correlation", 1, NULL, 'X'},
+		{"count", 1, NULL, 'N'},        {"threads", 1, NULL, 'T'},
+		{"vkey", 1, NULL, 'v'},         {"old", 1, NULL, '1'},
+		{"new", 1, NULL, '2'},          {"proof", 1, NULL, 'p'},
+		{0}};
+	int c;
+
+	if (argc < 2 || sk_init() != SK_OK || sk_kek_open(&kek, NULL, 1) != SK_OK)
+		DIE("usage: see the header of tests/e2e/sk_testnode.c");
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.dir = optarg; break;
+		case 'b': o.bundle = optarg; break;
+		case 'o': o.org = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 'c': o.category = optarg; break;
+		case 'r': o.role = optarg; break;
+		case 's': o.seq = strtoull(optarg, NULL, 10); break;
+		case 't': o.token_seed = strtoull(optarg, NULL, 10); break;
+		case 'f': o.flags = optarg; break;
+		case 'C': o.cats = optarg; break;
+		case 'k': o.skew_ms = strtoll(optarg, NULL, 10); break;
+		case 'e': o.entry_org = optarg; break;
+		case 'w': o.withdraw = 1; break;
+		case 'i': o.issued_at = strtoull(optarg, NULL, 10); break;
+		case 'g': o.registry = optarg; break;
+		case 'x': o.cert_bundle = optarg; break;
+		case 'X': o.correlation = optarg; break;
+		case 'N': o.count = strtoull(optarg, NULL, 10); break;
+		case 'T': o.threads = strtoull(optarg, NULL, 10); break;
+		case 'v': o.vkey = optarg; break;
+		case '1': o.old = optarg; break;
+		case '2': o.new_ = optarg; break;
+		case 'p': o.proof = optarg; break;
+		default: DIE("bad option");
+		}
+	}
+	{
+		static const struct {
+			const char *name;
+			int (*fn)(void);
+		} cmds[] = {{"init", cmd_init},
+			    {"publish", cmd_publish},
+			    {"burst", cmd_burst},
+			    {"show-bundle", cmd_show_bundle},
+			    {"resubmit", cmd_resubmit},
+			    {"consistent", cmd_consistent}};
+
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			if (strcmp(argv[1], cmds[i].name) == 0) {
+				int rc = cmds[i].fn();
+
+				sk_kek_free(kek);
+				return rc;
+			}
+		}
+	}
+	DIE("unknown command %s", argv[1]);
+}
