@@ -40,7 +40,7 @@ static sk_status addr_resolve(const char *addr, int passive, struct addrinfo **r
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0)};
-	char host[NET_ADDR_MAX];
+	char host[NI_MAXHOST];
 	const char *colon = strrchr(addr, ':'), *h = host;
 	size_t hn;
 	char *end;
@@ -294,6 +294,11 @@ void net_loop_free(net_loop *l)
 	if (l->wake != NULL)
 		while (l->head != NULL)
 			loop_wake(-1, 0, l);
+	/* Bufferevents freed while the loop was not running are finalised by
+	 * the loop: let it run until nothing is left. */
+	for (int i = 0; l->base != NULL && i < 64; i++)
+		if (event_base_loop(l->base, EVLOOP_NONBLOCK) != 0)
+			break;
 	if (l->wake != NULL)
 		event_free(l->wake);
 	if (l->base != NULL)
@@ -746,6 +751,20 @@ void net_conn_unref(net_conn *c)
 	}
 }
 
+/* ---- clients -------------------------------------------------------------- */
+
+/* The server's verified identity, which must be org (unless NULL or ""). */
+static sk_status peer_check(const net_tls *tls, SSL *ssl, const char *org, net_peer *peer)
+{
+	sk_status st = net_tls_peer(tls, ssl, peer);
+
+	if (st == SK_OK && org != NULL && org[0] != '\0' && strcmp(peer->org_id, org) != 0) {
+		sk_error_set("the server is %s, not %.64s", peer->org_id, org);
+		st = SK_ERR_VERIFY;
+	}
+	return st;
+}
+
 /* ---- asynchronous client ---------------------------------------------- */
 
 struct pending {
@@ -761,6 +780,7 @@ struct pending {
 struct net_client {
 	net_loop *loop;
 	const net_tls *tls;
+	char peer_org[NET_ORG_ID_MAX + 1]; /* "" accepts any member */
 	const net_client_ops *ops;
 	void *ctx;
 	struct bufferevent *bev;
@@ -879,12 +899,14 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	net_client *c = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		if (net_tls_peer(c->tls, bufferevent_openssl_get_ssl(bev), &c->peer) != SK_OK) {
+		if (peer_check(c->tls, bufferevent_openssl_get_ssl(bev), c->peer_org, &c->peer) !=
+		    SK_OK) {
 			client_fail(c, SK_ERR_VERIFY, sk_error_detail(), 1);
 			return;
 		}
 		c->connected = 1;
 		evtimer_del(c->timer);
+		bufferevent_enable(bev, EV_WRITE); /* now the requests may go */
 		bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 		return;
 	}
@@ -903,7 +925,7 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 }
 
 sk_status net_client_connect(net_client **out, net_loop *loop, const net_tls *tls,
-			     const char *addr, unsigned timeout_ms,
+			     const char *addr, const char *peer_org, unsigned timeout_ms,
 			     const net_client_ops *ops, void *ctx)
 {
 	struct event_base *base = net_loop_base(loop);
@@ -920,6 +942,8 @@ sk_status net_client_connect(net_client **out, net_loop *loop, const net_tls *tl
 	c->tls = tls;
 	c->ops = ops;
 	c->ctx = ctx;
+	if (peer_org != NULL)
+		snprintf(c->peer_org, sizeof(c->peer_org), "%s", peer_org);
 	if ((st = addr_resolve(addr, 0, &ai)) != SK_OK)
 		goto out;
 	st = SK_ERR_NOMEM;
@@ -933,7 +957,9 @@ sk_status net_client_connect(net_client **out, net_loop *loop, const net_tls *tl
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, HDR + WIRE_FRAME_MAX);
 	bufferevent_setcb(c->bev, client_read, NULL, client_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Writing waits for the server's identity: see client_event. */
+	bufferevent_enable(c->bev, EV_READ);
+	bufferevent_disable(c->bev, EV_WRITE);
 	if (bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen) != 0) {
 		sk_error_set("cannot connect to %s: %s", addr, strerror(errno));
 		st = SK_ERR_IO;
@@ -1106,7 +1132,7 @@ static sk_status sync_read(net_sync *sc, wire_envelope **env, int64_t deadline)
 }
 
 sk_status net_sync_connect(net_sync **out, const net_tls *tls, const char *addr,
-			   unsigned timeout_ms)
+			   const char *peer_org, unsigned timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	struct addrinfo *ai = NULL;
@@ -1149,7 +1175,7 @@ sk_status net_sync_connect(net_sync **out, const net_tls *tls, const char *addr,
 		goto out;
 	SSL_set_connect_state(sc->ssl);
 	if ((st = sync_io(sc, IO_CONNECT, NULL, 0, deadline)) != SK_OK ||
-	    (st = net_tls_peer(tls, sc->ssl, &sc->peer)) != SK_OK)
+	    (st = peer_check(tls, sc->ssl, peer_org, &sc->peer)) != SK_OK)
 		goto out;
 	*out = sc;
 out:

@@ -90,6 +90,9 @@ typedef struct net_server_opts {
 /* Listens on addr ("HOST:PORT", "[V6]:PORT"; port 0 picks a free one)
  * on the loop. tls, ops and ctx must outlive the server; opts (NULL for
  * defaults) is copied. Call on the loop thread or before the loop runs.
+ * Frames may carry WIRE_FRAME_MAX_PREAUTH bytes until the peer is
+ * admitted, WIRE_FRAME_MAX after; a larger or malformed frame, or a
+ * request with request_id 0, gets an Error push and the connection closes.
  * WARNING: resolves HOST with getaddrinfo(), which may block. */
 sk_status net_server_listen(net_server **out, net_loop *loop, const net_tls *tls,
 			    const char *addr, const net_server_ops *ops,
@@ -101,11 +104,11 @@ const char *net_server_address(const net_server *s);
 /* Open connections (admitted or not, including those still flushing). */
 unsigned net_server_conns(const net_server *s);
 
-/* Graceful stop (e.g. on SIGTERM): stops accepting and reading new
- * requests; each connection closes once its in-flight requests are
- * answered and its output is flushed, or at the latest after timeout_ms.
- * Then done(arg) runs once on the loop (e.g. net_loop_stop); done must not
- * free s. */
+/* Graceful stop (e.g. on SIGTERM): closes the listening socket (new
+ * connections are refused) and stops reading new requests; each connection
+ * closes once its in-flight requests are answered and its output is
+ * flushed, or at the latest after timeout_ms. Then done(arg) runs once on
+ * the loop (e.g. net_loop_stop); done must not free s. */
 void net_server_drain(net_server *s, unsigned timeout_ms, net_call_fn done, void *arg);
 
 /* Closes every connection at once (calling closed() for admitted ones) and
@@ -155,11 +158,14 @@ typedef struct net_client_ops {
 } net_client_ops;
 
 /* Starts connecting to addr (as net_server_listen); the handshake must
- * finish within timeout_ms. Requests may be queued at once. ops and ctx
- * must outlive the client. Call on the loop thread or before it runs.
+ * finish within timeout_ms. The server must hold a member certificate
+ * with org id peer_org (NULL: any member, then check net_client_peer()).
+ * Requests may be queued at once: nothing is sent before the server's
+ * identity is verified. ops and ctx must outlive the client. Call on the
+ * loop thread or before it runs.
  * WARNING: resolves HOST with getaddrinfo(), which may block. */
 sk_status net_client_connect(net_client **out, net_loop *loop, const net_tls *tls,
-			     const char *addr, unsigned timeout_ms,
+			     const char *addr, const char *peer_org, unsigned timeout_ms,
 			     const net_client_ops *ops, void *ctx) SK_MUST_CHECK;
 
 /* Sends req with a fresh request id (req->request_id is ignored); done
@@ -183,10 +189,11 @@ typedef struct net_sync net_sync;
 
 /* Connects and completes the handshake within timeout_ms, which also
  * bounds each later net_sync_request(). Verifies the server's certificate
- * (SK_ERR_VERIFY); callers check net_sync_peer() is the party they expect.
- * SK_ERR_IO for connection failures and timeouts (detail set). */
+ * and that its org id is peer_org (NULL: any member; then check
+ * net_sync_peer() before the first request): SK_ERR_VERIFY. SK_ERR_IO for
+ * connection failures and timeouts (detail set). */
 sk_status net_sync_connect(net_sync **out, const net_tls *tls, const char *addr,
-			   unsigned timeout_ms) SK_MUST_CHECK;
+			   const char *peer_org, unsigned timeout_ms) SK_MUST_CHECK;
 
 /* Sends req with a fresh request id and waits for its reply, skipping
  * pushes. *reply is owned by the caller. An Error reply, or an Error push
