@@ -97,3 +97,21 @@ void wire_policy_to_rules(wire_policy_rules *out, wire_policy *p, size_t *n)
 	}
 	*n = p->n;
 }
+
+const char *const wire_purpose_codes[] = {
+	"afstemming", /* aligning care between involved professionals */
+	"signaal",    /* a worrying signal to share */
+	"regie",      /* deciding who coordinates */
+	"crisis",     /* acute risk; reviewed afterwards */
+	"overdracht", /* hand-over to another organisation */
+	"nazorg",     /* aftercare */
+	NULL,
+};
+
+int wire_purpose_valid(const char *code)
+{
+	for (size_t i = 0; code != NULL && wire_purpose_codes[i] != NULL; i++)
+		if (strcmp(code, wire_purpose_codes[i]) == 0)
+			return 1;
+	return 0;
+}

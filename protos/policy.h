@@ -44,4 +44,11 @@ int wire_policy_index(const wire_policy *p, const char *category);
 /* 1 when category a may see category b (both known), else 0. */
 int wire_policy_sees(const wire_policy *p, const char *a, const char *b);
 
+/* Purpose codes of lookups and topic codes of discussions: a fixed list,
+ * never free text (free text stays at the node). NULL-terminated. */
+extern const char *const wire_purpose_codes[];
+
+/* 1 when code is one of wire_purpose_codes. */
+int wire_purpose_valid(const char *code);
+
 #endif

@@ -270,10 +270,12 @@ static int cmd_revoke(int argc, char **argv)
 	static const struct option lo[] = {COMMON_LONG, {"org", required_argument, NULL, 'o'},
 					   {"purge", no_argument, NULL, 'p'}, {0}};
 	static const char help[] =
-		"usage: schakel-registry revoke --dir D --org ORG\n\n"
+		"usage: schakel-registry revoke --dir D --org ORG [--purge]\n\n"
 		"Revokes a member at once, also while 'serve' runs: its connections are refused\n"
 		"from their next request on. The revocation is a leaf of the log.\n\n"
-		"  --org ORG             the member's org id\n" COMMON_HELP;
+		"  --org ORG             the member's org id\n"
+		"  --purge               also remove its entries' contents (a departed org);\n"
+		"                        partners whose matches disappear get a notice\n" COMMON_HELP;
 	opts o = {0};
 	const char *org = NULL;
 	sk_kek *kek = NULL;
@@ -286,15 +288,14 @@ static int cmd_revoke(int argc, char **argv)
 		return rc;
 	if (org == NULL)
 		return sk_cli_usage("revoke", "--org ORG is required");
-	if (purge) {
-		sk_cli_say("revoke: --purge arrives with lookups (entries are not yet matched); "
-			   "nothing was changed");
-		return SK_EXIT_FAIL;
-	}
 	if ((rc = open_store(&s, &kek, &o, "revoke")) != 0)
 		return rc;
-	st = reg_revoke(s, org);
-	if (st == SK_OK)
+	size_t purged = 0;
+
+	st = reg_revoke(s, org, purge, &purged);
+	if (st == SK_OK && purge)
+		printf("%s revoked; %zu entries purged, partners notified\n", org, purged);
+	else if (st == SK_OK)
 		printf("%s revoked\n", org);
 	reg_store_close(s);
 	sk_kek_free(kek);
@@ -382,6 +383,7 @@ static int cmd_serve(int argc, char **argv)
 	static const struct option lo[] = {COMMON_LONG,
 					   {"listen", required_argument, NULL, 'l'},
 					   {"workers", required_argument, NULL, 'w'},
+					   {"sweep-seconds", required_argument, NULL, 's'},
 					   {0}};
 	static const char help[] =
 		"usage: schakel-registry serve --dir D --listen HOST:PORT\n\n"
@@ -390,10 +392,11 @@ static int cmd_serve(int argc, char **argv)
 		"in-flight requests and exits 0.\n\n"
 		"  --listen HOST:PORT    where to listen\n"
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
+		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
 		COMMON_HELP;
 	opts o = {0};
 	reg_serve_opts so = {0};
-	unsigned long long workers = 0;
+	unsigned long long workers = 0, sweep = 0;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	sk_status st;
@@ -404,12 +407,17 @@ static int cmd_serve(int argc, char **argv)
 	      case 'w' :
 		      if (sk_cli_u64(optarg, &workers) != SK_OK || workers > 64)
 			      return sk_cli_usage("serve", "--workers takes 0..64");
+		      break;
+	      case 's' :
+		      if (sk_cli_u64(optarg, &sweep) != SK_OK || sweep == 0 || sweep > 86400)
+			      return sk_cli_usage("serve", "--sweep-seconds takes 1..86400");
 		      break;);
 	if ((rc = need_dir("serve", &o)) != 0)
 		return rc;
 	if (so.listen == NULL)
 		return sk_cli_usage("serve", "--listen HOST:PORT is required");
 	so.workers = (unsigned)workers;
+	so.sweep_seconds = (unsigned)sweep;
 	if ((rc = open_store(&s, &kek, &o, "serve")) != 0)
 		return rc;
 	st = reg_serve(s, kek, &so);
@@ -513,6 +521,68 @@ static int cmd_proof(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "proof");
 }
 
+static int cmd_flags(int argc, char **argv)
+{
+	static const struct option lo[] = {COMMON_LONG, {0}};
+	static const char help[] =
+		"usage: schakel-registry flags --dir D [--json]\n\n"
+		"Pattern flags for the operator, oldest first: an entry published, looked up\n"
+		"and withdrawn within 48 hours, and lookup volume per org above the daily limit.\n"
+		"Each flagged org's privacy officer gets the same item in its mailbox.\n\n" COMMON_HELP;
+	opts o = {0};
+	sk_kek *kek = NULL;
+	reg_store *s = NULL;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	json_t *list = json_array();
+	sk_status st;
+	int rc, mrc;
+
+	PARSE("flags", lo, help, );
+	if ((rc = need_dir("flags", &o)) != 0)
+		return rc;
+	if ((rc = open_store(&s, &kek, &o, "flags")) != 0)
+		return rc;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, s->flags, &cur))) != SK_OK)
+		goto out;
+	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		Schakel__V1__MailboxItem *it =
+			schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data);
+
+		if (it == NULL) {
+			st = SK_ERR_DB;
+			goto out;
+		}
+		if (o.json)
+			json_array_append_new(list, json_pack("{s:I,s:s,s:I,s:s}", "id",
+							      (json_int_t)it->time, "org",
+							      it->counterpart ? it->counterpart : "",
+							      "time", (json_int_t)it->time, "detail",
+							      it->detail ? it->detail : ""));
+		else
+			printf("%llu %-24s %s\n", (unsigned long long)it->time,
+			       it->counterpart ? it->counterpart : "", it->detail ? it->detail : "");
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	}
+	if (o.json) {
+		char *txt = json_dumps(list, JSON_INDENT(2));
+
+		if (txt != NULL)
+			puts(txt);
+		free(txt);
+	}
+out:
+	json_decref(list);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	reg_store_close(s);
+	sk_kek_free(kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "flags");
+}
+
 static int cmd_audit(int argc, char **argv)
 {
 	static const struct option lo[] = {COMMON_LONG, {0}};
@@ -565,6 +635,7 @@ static const sk_cli_cmd commands[] = {
 	{"serve", cmd_serve, "serve members over TLS"},
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},
 	{"proof", cmd_proof, "print a consistency proof between two tree sizes"},
+	{"flags", cmd_flags, "list pattern flags for the operator"},
 	{"audit", cmd_audit, "verify the registry's audit log"},
 };
 

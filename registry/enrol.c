@@ -10,6 +10,7 @@
 #include "common/file.h"
 #include "crypto/oprf.h"
 #include "registry/enrol.h"
+#include "registry/sweep.h"
 
 #define LABEL_TLS "tls"
 #define META_ADDRESS "registry.address"
@@ -143,7 +144,7 @@ static sk_status add_pseudonymisers(reg_store *s, MDB_txn *txn, const reg_enrol_
 		info[i].org_id = ids[i];
 		info[i].address = (char *)at + 1;
 		info[i].oprf_key = members[i]->oprf_key;
-		info[i].epoch = 1;
+		info[i].epoch = members[i]->has_epoch ? members[i]->epoch : 1;
 		info[i].identity_key = members[i]->identity_key;
 		ptr[i] = &info[i];
 	}
@@ -197,6 +198,7 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 	body.ca_cert = (ProtobufCBinaryData){ca_len, ca};
 	body.member_cert = m->cert;
 	body.registry_address = address;
+	body.registry_org_id = s->org_id;
 	body.registry_key = (ProtobufCBinaryData){KEY_ED25519_PK_BYTES, s->id->pk};
 	body.log_origin = s->origin;
 	body.n_policy = nrules;
@@ -229,20 +231,6 @@ out:
 	return st;
 }
 
-static sk_status put_member(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m)
-{
-	size_t n = schakel__v1__member__get_packed_size(m);
-	uint8_t *buf = malloc(n);
-	MDB_val k = {strlen(m->org_id), m->org_id}, d = {n, buf};
-	sk_status st;
-
-	if (buf == NULL)
-		return SK_ERR_NOMEM;
-	schakel__v1__member__pack(m, buf);
-	st = sk_db_status(mdb_put(txn, s->members, &k, &d, 0));
-	free(buf);
-	return st;
-}
 
 /* Appends the member event leaf for m. */
 static sk_status member_leaf(reg_store *s, MDB_txn *txn, Schakel__V1__MemberEventKind kind,
@@ -350,7 +338,7 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	m.request = (ProtobufCBinaryData){len, (uint8_t *)request};
 	if ((st = member_leaf(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED, &m, now,
 			      &m.leaf_index)) != SK_OK ||
-	    (st = put_member(s, txn, &m)) != SK_OK ||
+	    (st = reg_member_put(s, txn, &m)) != SK_OK ||
 	    (st = audit_member(s, txn, "member.enrol", AUDIT_ACTION_CREATE, m.org_id)) != SK_OK ||
 	    (st = reg_checkpoint_update(s, txn)) != SK_OK ||
 	    (st = make_bundle(s, txn, &m, o, bundle, bundle_len)) != SK_OK)
@@ -403,7 +391,7 @@ sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_op
 	return st;
 }
 
-sk_status reg_revoke(reg_store *s, const char *org_id)
+sk_status reg_revoke(reg_store *s, const char *org_id, int purge, size_t *purged)
 {
 	Schakel__V1__Member *m = NULL;
 	MDB_txn *txn = NULL;
@@ -416,16 +404,27 @@ sk_status reg_revoke(reg_store *s, const char *org_id)
 	if (st == SK_ERR_NOTFOUND)
 		sk_error_set("org id '%s' is not enrolled", org_id);
 	if (st == SK_OK && m->has_revoked_at) {
-		sk_error_set("org id '%s' was already revoked", org_id);
-		st = SK_ERR_EXISTS;
+		/* a second revoke may still purge what the first one kept */
+		if (purge && (st = reg_purge_org(s, txn, org_id, now, purged)) == SK_OK &&
+		    (st = audit_member(s, txn, "member.purge", AUDIT_ACTION_DELETE, org_id)) == SK_OK) {
+			schakel__v1__member__free_unpacked(m, NULL);
+			return sk_db_status(mdb_txn_commit(txn));
+		}
+		if (st == SK_OK) {
+			sk_error_set("org id '%s' was already revoked", org_id);
+			st = SK_ERR_EXISTS;
+		}
 	}
 	if (st != SK_OK)
+		goto abort;
+	/* purge first: partners' notices need the entries as they were */
+	if (purge && (st = reg_purge_org(s, txn, org_id, now, purged)) != SK_OK)
 		goto abort;
 	m->has_revoked_at = 1;
 	m->revoked_at = now;
 	if ((st = member_leaf(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REVOKED, m, now,
 			      &index)) != SK_OK ||
-	    (st = put_member(s, txn, m)) != SK_OK ||
+	    (st = reg_member_put(s, txn, m)) != SK_OK ||
 	    (st = audit_member(s, txn, "member.revoke", AUDIT_ACTION_DELETE, org_id)) != SK_OK ||
 	    (st = reg_checkpoint_update(s, txn)) != SK_OK)
 		goto abort;

@@ -7,6 +7,7 @@
 #define SK_REG_ENROL_H
 
 #include <stddef.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "registry/ca.h"
@@ -38,8 +39,12 @@ sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_op
 			    uint8_t **bundle, size_t *bundle_len) SK_MUST_CHECK;
 
 /* Revokes a member at once: the registry refuses it from its next request
- * on. SK_ERR_NOTFOUND: never enrolled; SK_ERR_EXISTS: already revoked. */
-sk_status reg_revoke(reg_store *s, const char *org_id) SK_MUST_CHECK;
+ * on. With purge, its entries' contents are removed too and every partner
+ * whose match disappears gets a notice (*purged counts the entries; also
+ * for an org revoked earlier). SK_ERR_NOTFOUND: never enrolled;
+ * SK_ERR_EXISTS: already revoked (without purge). */
+sk_status reg_revoke(reg_store *s, const char *org_id, int purge,
+		     size_t *purged) SK_MUST_CHECK;
 
 /* Records the address `serve` listens on, for bundles. */
 sk_status reg_address_set(reg_store *s, const char *address) SK_MUST_CHECK;

@@ -6,11 +6,15 @@
 
 #include "common/db.h"
 #include "registry/entry.h"
+#include "registry/lookup.h"
+#include "registry/mailbox.h"
 #include "registry/publish.h"
+#include "registry/visibility.h"
 
 #define DOMAIN_ENTRY "schakel/v1/entry"
 #define DOMAIN_RECEIPT "schakel/v1/receipt"
-#define ENTRY_KEY_MAX (NET_ORG_ID_MAX + 1 + REG_TOKEN_BYTES + 4)
+#define ENTRY_KEY_MAX REG_ENTRY_KEY_MAX
+#define PATTERN_WINDOW_MS (48ull * 3600 * 1000)
 #define SEQ_KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
 
 static void put_be(uint8_t *p, uint64_t v, int n)
@@ -126,15 +130,6 @@ static sk_status audit(reg_publish *p, MDB_txn *txn, audit_action a)
 	return reg_audit(p->store, txn, &rec);
 }
 
-static size_t entry_key(uint8_t *k, const reg_publish *p)
-{
-	size_t n = strlen(p->org_id);
-
-	memcpy(k, p->org_id, n + 1);
-	memcpy(k + n + 1, p->e->token.data, REG_TOKEN_BYTES);
-	put_be(k + n + 1 + REG_TOKEN_BYTES, p->e->epoch, 4);
-	return n + 1 + REG_TOKEN_BYTES + 4;
-}
 
 static size_t seq_key(uint8_t *k, const reg_publish *p)
 {
@@ -163,7 +158,8 @@ static sk_status put_msg(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t k
 
 /* Stores the entry, its leaf and a signed receipt; sets p->used. */
 static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 32],
-		       const uint8_t *ekey, size_t eklen, const uint8_t *skey, size_t sklen)
+		       const uint8_t *ekey, size_t eklen, const uint8_t *skey, size_t sklen,
+		       const reg_live *old)
 {
 	reg_store *s = p->store;
 	Schakel__V1__StoredEntry se = SCHAKEL__V1__STORED_ENTRY__INIT;
@@ -182,6 +178,12 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	se.seq = p->e->seq;
 	se.leaf_index = index;
 	se.received_at = p->now_ms;
+	se.has_first_published_at = 1;
+	se.first_published_at = old->live ? old->se->first_published_at : p->now_ms;
+	if (old->live && old->se->has_last_lookup_at) {
+		se.has_last_lookup_at = 1;
+		se.last_lookup_at = old->se->last_lookup_at;
+	}
 	if (p->correlation[0] != '\0' &&
 	    sodium_hex2bin(corr, sizeof(corr), p->correlation, strlen(p->correlation), NULL,
 			   &corr_len, NULL) == 0) {
@@ -203,7 +205,7 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	used.leaf_index = index;
 	used.receipt_body = (ProtobufCBinaryData){n, body};
 	used.receipt_signature = (ProtobufCBinaryData){sizeof(sig), sig};
-	if ((st = put_msg(txn, s->entries, ekey, eklen, &se.base)) != SK_OK ||
+	if ((st = reg_stored_put(s, txn, ekey, eklen, &se)) != SK_OK ||
 	    (st = put_msg(txn, s->seqs, skey, sklen, &used.base)) != SK_OK)
 		return st;
 	/* keep the receipt for the reply */
@@ -220,12 +222,78 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	return p->used != NULL ? SK_OK : SK_ERR_NOMEM;
 }
 
+struct match_ctx {
+	reg_publish *p;
+	MDB_txn *txn;
+	const reg_live *old, *now;
+};
+
+static sk_status notify(reg_publish *p, MDB_txn *txn, const char *to, const char *other,
+			const char *category)
+{
+	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+
+	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH;
+	it.time = p->now_ms;
+	it.has_token = 1;
+	it.token = p->e->token;
+	it.has_epoch = 1;
+	it.epoch = p->e->epoch;
+	it.counterpart = (char *)other;
+	it.category = (char *)category;
+	return reg_mailbox_put(p->store, txn, to, &it);
+}
+
+/* Both sides hear of a match when the new version makes the entries
+ * mutually visible and the old one did not; a republish that changes
+ * nothing in visibility stays silent. */
+static sk_status match_one(reg_live *other, void *arg)
+{
+	struct match_ctx *m = arg;
+	const wire_policy *pol = &m->p->store->policy;
+	sk_status st;
+
+	if (reg_visible(pol, m->old, other) || !reg_visible(pol, m->now, other))
+		return SK_OK;
+	if ((st = notify(m->p, m->txn, m->now->org, other->org, other->category)) != SK_OK)
+		return st;
+	return notify(m->p, m->txn, other->org, m->now->org, m->now->category);
+}
+
+/* Matches, indexes and the publish -> lookup -> withdraw pattern, for the
+ * new version p->e replacing old (which may be empty). */
+static sk_status follow(reg_publish *p, MDB_txn *txn, reg_live *old)
+{
+	reg_live now = {0};
+	struct match_ctx m = {p, txn, old, &now};
+	sk_status st;
+
+	memcpy(now.org, p->org_id, sizeof(now.org));
+	memcpy(now.category, p->category, sizeof(now.category));
+	now.e = p->e;
+	now.live = !p->e->withdrawn && p->e->expires_at > p->now_ms;
+	if (old->e != NULL && (st = reg_index_remove(p->store, txn, p->org_id, old->e)) != SK_OK)
+		return st;
+	if (now.live && (st = reg_index_add(p->store, txn, p->org_id, p->e)) != SK_OK)
+		return st;
+	if ((st = reg_peers(p->store, txn, p->e->token.data, p->e->epoch, p->org_id, p->now_ms,
+			    match_one, &m)) != SK_OK)
+		return st;
+	if (p->e->withdrawn && old->live && old->se->has_last_lookup_at &&
+	    old->se->first_published_at + PATTERN_WINDOW_MS >= p->now_ms &&
+	    old->se->last_lookup_at >= old->se->first_published_at)
+		return reg_flag(p->store, txn, p->org_id,
+				"publish, lookup and withdrawal of one entry within 48 hours",
+				p->e->token.data, p->e->epoch, p->now_ms);
+	return SK_OK;
+}
+
 sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 {
 	reg_publish *p = arg;
 	reg_store *s = p->store;
 	Schakel__V1__Member *m = NULL;
-	Schakel__V1__StoredEntry *old = NULL;
+	reg_live old = {0};
 	uint8_t ekey[ENTRY_KEY_MAX], skey[SEQ_KEY_MAX], leaf[WIRE_LEAF_HASH_BYTES];
 	size_t eklen, sklen;
 	MDB_val k, d;
@@ -270,34 +338,29 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 		st = sk_db_status(rc);
 		goto out;
 	}
-	eklen = entry_key(ekey, p);
-	k = (MDB_val){eklen, ekey};
-	if ((rc = mdb_get(txn, s->entries, &k, &d)) == 0) {
-		old = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data);
-		if (old == NULL) {
-			st = SK_ERR_DB;
-			goto out;
-		}
-		if (old->seq >= p->e->seq) {
+	eklen = reg_entry_key(ekey, p->org_id, p->e->token.data, p->e->epoch);
+	st = reg_live_load(s, txn, p->org_id, p->e->token.data, p->e->epoch, p->now_ms, &old);
+	if (st == SK_OK) {
+		if (old.se->seq >= p->e->seq) {
 			snprintf(why, sizeof(why), "stale: this entry already has sequence number "
-				 "%llu", (unsigned long long)old->seq);
+				 "%llu", (unsigned long long)old.se->seq);
 			refuse(p, SK_ERR_EXISTS, why);
 			goto audit_out;
 		}
 		action = p->e->withdrawn ? AUDIT_ACTION_DELETE : AUDIT_ACTION_UPDATE;
-	} else if (rc != MDB_NOTFOUND) {
-		st = sk_db_status(rc);
+	} else if (st != SK_ERR_NOTFOUND) {
 		goto out;
 	} else if (p->e->withdrawn) {
 		refuse(p, SK_ERR_NOTFOUND, "there is no entry to withdraw");
 		goto audit_out;
 	}
-	if ((st = store(p, txn, leaf, ekey, eklen, skey, sklen)) != SK_OK)
+	if ((st = store(p, txn, leaf, ekey, eklen, skey, sklen, &old)) != SK_OK ||
+	    (st = follow(p, txn, &old)) != SK_OK)
 		goto out;
 audit_out:
 	st = audit(p, txn, action);
 out:
-	schakel__v1__stored_entry__free_unpacked(old, NULL);
+	reg_live_clear(&old);
 	schakel__v1__member__free_unpacked(m, NULL);
 	return st;
 }

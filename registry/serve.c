@@ -12,6 +12,10 @@
 #include "common/writer.h"
 #include "net/conn.h"
 #include "registry/enrol.h"
+#include "registry/events.h"
+#include "registry/lookup.h"
+#include "registry/mailbox.h"
+#include "registry/sweep.h"
 #include "registry/publish.h"
 #include "registry/serve.h"
 
@@ -20,6 +24,9 @@
 
 typedef struct server {
 	reg_store *store;
+	struct event *sweep_timer;
+	unsigned sweep_seconds;
+	int sweeping;
 	net_loop *loop;
 	net_tls *tls;
 	net_server *srv;
@@ -32,13 +39,17 @@ typedef struct inflight {
 	server *sv;
 	net_conn *conn;
 	uint64_t request_id;
-	reg_publish *pub;
+	reg_publish *pub;   /* one of these three */
+	reg_epoch *epoch;
+	reg_lookup *look;
 	sk_status commit;
 } inflight;
 
 static void inflight_free(inflight *f)
 {
 	reg_publish_free(f->pub);
+	reg_epoch_free(f->epoch);
+	reg_lookup_free(f->look);
 	net_conn_unref(f->conn);
 	free(f);
 }
@@ -47,12 +58,22 @@ static void inflight_free(inflight *f)
 static void on_loop_reply(void *arg)
 {
 	inflight *f = arg;
+	sk_status result, st;
 
-	if (net_conn_is_open(f->conn) &&
-	    reg_publish_send(f->pub, f->commit, f->conn, f->request_id) != SK_OK)
+	if (f->pub != NULL) {
+		result = f->pub->result;
+		st = reg_publish_send(f->pub, f->commit, f->conn, f->request_id);
+	} else if (f->epoch != NULL) {
+		result = f->epoch->result;
+		st = reg_epoch_send(f->epoch, f->commit, f->conn, f->request_id);
+	} else {
+		result = f->look->result;
+		st = reg_lookup_send(f->look, f->commit, f->conn, f->request_id);
+	}
+	if (st != SK_OK)
 		net_conn_close(f->conn);
 	/* a member whose membership ended is disconnected after the answer */
-	if (f->pub->result == SK_ERR_PERM)
+	if (result == SK_ERR_PERM)
 		net_conn_close(f->conn);
 	inflight_free(f);
 }
@@ -70,7 +91,13 @@ static void on_written(sk_status st, void *arg)
 /* Writer thread, inside the batch's transaction. */
 static sk_status apply(MDB_txn *txn, void *arg)
 {
-	return reg_publish_apply(txn, ((inflight *)arg)->pub);
+	inflight *f = arg;
+
+	if (f->pub != NULL)
+		return reg_publish_apply(txn, f->pub);
+	if (f->epoch != NULL)
+		return reg_epoch_apply(txn, f->epoch);
+	return reg_lookup_apply(txn, f->look);
 }
 
 /* Worker thread: checks, then the writer. */
@@ -115,6 +142,19 @@ static sk_status admit(void *ctx, const net_peer *peer)
 	return st;
 }
 
+static inflight *inflight_new(server *sv, net_conn *c, uint64_t id)
+{
+	inflight *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->sv = sv;
+	f->conn = c;
+	f->request_id = id;
+	net_conn_ref(c);
+	return f;
+}
+
 static void request(void *ctx, net_conn *c, wire_envelope *env)
 {
 	server *sv = ctx;
@@ -122,17 +162,13 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 	uint64_t id = env->request_id;
 	sk_status st = SK_OK;
 
+	sk_error_clear();
 	switch (env->body_case) {
 	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
-		f = calloc(1, sizeof(*f));
-		if (f == NULL) {
+		if ((f = inflight_new(sv, c, id)) == NULL) {
 			st = SK_ERR_NOMEM;
 			break;
 		}
-		f->sv = sv;
-		f->conn = c;
-		f->request_id = id;
-		net_conn_ref(c);
 		if ((st = reg_publish_new(&f->pub, sv->store, net_conn_peer(c),
 					  env->publish_request)) != SK_OK ||
 		    (st = sk_pool_submit(sv->pool, on_checked, f)) != SK_OK) {
@@ -140,6 +176,36 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 			if (st == SK_ERR_TOOBIG)
 				sk_error_set("the registry is busy; retry shortly");
 		}
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST:
+		if ((f = inflight_new(sv, c, id)) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = reg_epoch_new(&f->epoch, sv->store, net_conn_peer(c),
+					env->epoch_key_request)) != SK_OK ||
+		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+			inflight_free(f);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST:
+		if ((f = inflight_new(sv, c, id)) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = reg_lookup_new(&f->look, sv->store, net_conn_peer(c),
+					 env->lookup_request)) != SK_OK ||
+		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+			inflight_free(f);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST:
+		if (reg_mailbox_send(sv->store, c, id, net_conn_peer(c)->org_id,
+				     env->mailbox_request->after, env->mailbox_request->max) != SK_OK)
+			net_conn_close(c);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST:
+		if (reg_events_send(sv->store, c, id, env->member_events_request->from,
+				    env->member_events_request->max) != SK_OK)
+			net_conn_close(c);
 		break;
 	default:
 		sk_error_set("this registry does not serve that request");
@@ -154,6 +220,40 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 static sk_status batch_checkpoint(MDB_txn *txn, void *ctx)
 {
 	return reg_checkpoint_update(ctx, txn);
+}
+
+static sk_status sweep_job(MDB_txn *txn, void *arg)
+{
+	server *sv = arg;
+
+	return reg_sweep(sv->store, txn, reg_now_ms(), REG_SWEEP_BATCH, NULL);
+}
+
+static void sweep_done_loop(void *arg)
+{
+	((server *)arg)->sweeping = 0;
+}
+
+static void sweep_done(sk_status st, void *arg)
+{
+	server *sv = arg;
+
+	if (st != SK_OK)
+		fprintf(stderr, "schakel-registry: expiry sweep failed: %s\n", sk_strerror(st));
+	if (net_loop_call(sv->loop, sweep_done_loop, sv) != SK_OK)
+		sv->sweeping = 0;
+}
+
+/* Loop timer: one sweep at a time through the writer. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	server *sv = arg;
+
+	if (sv->sweeping)
+		return;
+	sv->sweeping = 1;
+	if (sk_writer_submit(sv->writer, sweep_job, sweep_done, sv) != SK_OK)
+		sv->sweeping = 0;
 }
 
 static void drained(void *arg)
@@ -221,10 +321,19 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
+	sv.sweep_seconds = o->sweep_seconds ? o->sweep_seconds : REG_SWEEP_SECONDS;
+	sv.sweep_timer = event_new(net_loop_base(sv.loop), -1, EV_PERSIST, on_sweep, &sv);
+	if (sv.sweep_timer == NULL ||
+	    event_add(sv.sweep_timer, &(struct timeval){sv.sweep_seconds, 0}) != 0) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
 	printf("listening on %s\n", net_server_address(sv.srv));
 	fflush(stdout);
 	st = net_loop_run(sv.loop);
 out:
+	if (sv.sweep_timer != NULL)
+		event_free(sv.sweep_timer);
 	if (term != NULL)
 		event_free(term);
 	if (intr != NULL)

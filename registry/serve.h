@@ -11,6 +11,7 @@
 typedef struct reg_serve_opts {
 	const char *listen;  /* HOST:PORT, port 0 picks one */
 	unsigned workers;    /* 0: one per CPU */
+	unsigned sweep_seconds; /* expiry sweeper period; 0: REG_SWEEP_SECONDS */
 } reg_serve_opts;
 
 /* Runs until SIGTERM/SIGINT. Prints "listening on HOST:PORT" on stdout

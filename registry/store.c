@@ -59,7 +59,12 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = sk_db_dbi(s->env, "members", MDB_CREATE, &s->members)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "entries", MDB_CREATE, &s->entries)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "seqs", MDB_CREATE, &s->seqs)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "leafdata", MDB_CREATE, &s->leafdata)) != SK_OK)
+	    (st = sk_db_dbi(s->env, "leafdata", MDB_CREATE, &s->leafdata)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "tokens", MDB_CREATE | MDB_DUPSORT, &s->tokens)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "expiry", MDB_CREATE, &s->expiry)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "mailbox", MDB_CREATE, &s->mailbox)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "stats", MDB_CREATE, &s->stats)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "flags", MDB_CREATE, &s->flags)) != SK_OK)
 		return st;
 	return audit_log_open(&s->audit, s->env);
 }
@@ -204,6 +209,21 @@ sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,
 		return sk_db_status(rc);
 	*out = schakel__v1__member__unpack(NULL, d.mv_size, d.mv_data);
 	return *out != NULL ? SK_OK : SK_ERR_DB;
+}
+
+sk_status reg_member_put(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m)
+{
+	size_t n = schakel__v1__member__get_packed_size(m);
+	uint8_t *buf = malloc(n);
+	MDB_val k = {strlen(m->org_id), m->org_id}, d = {n, buf};
+	sk_status st;
+
+	if (buf == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__member__pack(m, buf);
+	st = sk_db_status(mdb_put(txn, s->members, &k, &d, 0));
+	free(buf);
+	return st;
 }
 
 sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_t len,

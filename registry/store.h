@@ -34,6 +34,11 @@ typedef struct reg_store {
 	MDB_dbi entries;  /* org id NUL token epoch(u32be) -> StoredEntry */
 	MDB_dbi seqs;     /* org id NUL seq(u64be) -> UsedSeq */
 	MDB_dbi leafdata; /* leaf index(u64be) -> kind || body || sig, member leaves */
+	MDB_dbi tokens;   /* token epoch(u32be) -> org id (dupsort): who has an entry */
+	MDB_dbi expiry;   /* expires_at(u64be) entry key -> "": the sweeper's order */
+	MDB_dbi mailbox;  /* org id NUL seq(u64be) -> MailboxItem */
+	MDB_dbi stats;    /* org id NUL day(u32be) -> lookups that day (u64be) */
+	MDB_dbi flags;    /* time(u64be) org id -> MailboxItem (the operator's view) */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
 	note_signer *log_key;
@@ -61,6 +66,9 @@ uint64_t reg_now_ms(void);
  * (schakel__v1__member__free_unpacked). SK_ERR_NOTFOUND if never enrolled. */
 sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,
 			 Schakel__V1__Member **out) SK_MUST_CHECK;
+
+/* Stores (replaces) the member record of m->org_id in txn. */
+sk_status reg_member_put(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m) SK_MUST_CHECK;
 
 /* Appends an audit record in txn, filling org and system. */
 sk_status reg_audit(reg_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;

@@ -10,6 +10,9 @@
  *        [--issued-at MS] [--registry ADDR] [--cert-bundle B2] [--correlation HEX]
  *   sk-testnode burst --dir D --bundle B --from SEQ --count N --threads T
  *   sk-testnode resubmit --dir D --bundle B --old ACKS [--registry ADDR]
+ *   sk-testnode lookup --dir D --bundle B --token HEX [--purpose P] [--as-role R]
+ *   sk-testnode mailbox --dir D --bundle B [--after N]
+ *   (publish also takes --token HEX, --basis statutory, --expires-ms MS, --regie)
  *   sk-testnode show-bundle --bundle B
  *   sk-testnode consistent --vkey V --old F1 --new F2 --proof P
  */
@@ -42,6 +45,9 @@
 static struct {
 	const char *dir, *bundle, *org, *name, *category, *role, *flags, *cats, *entry_org;
 	const char *registry, *cert_bundle, *correlation, *vkey, *old, *new_, *proof;
+	const char *token_hex, *basis, *purpose, *as_role;
+	unsigned long long expires_ms, after;
+	int regie;
 	unsigned long long seq, token_seed, count, threads, issued_at;
 	long long skew_ms;
 	int withdraw;
@@ -197,7 +203,8 @@ static net_sync *member_connect(member *m)
 	net_sync *sc = NULL;
 	sk_status st;
 
-	st = net_sync_connect(&sc, m->tls, o.registry ? o.registry : m->b->registry_address, 10000);
+	st = net_sync_connect(&sc, m->tls, o.registry ? o.registry : m->b->registry_address,
+			      m->b->registry_org_id, 10000);
 	if (st != SK_OK) {
 		printf("{\"error\":%d,\"message\":\"connect: %s\"}\n", st, sk_error_detail());
 		member_free(m);
@@ -223,6 +230,9 @@ static void make_request(member *m, uint64_t seq, uint64_t issued, uint8_t *entr
 	for (int i = 0; i < 8; i++)
 		seedb[i] = (uint8_t)((o.token_seed ? o.token_seed : seq) >> (8 * i));
 	crypto_generichash(token, 32, seedb, 8, (const uint8_t *)"token", 5);
+	if (o.token_hex != NULL && (strlen(o.token_hex) != 64 ||
+				    sodium_hex2bin(token, 32, o.token_hex, 64, NULL, NULL, NULL) != 0))
+		DIE("--token takes 64 hex digits");
 	for (int i = 0; i < 8; i++)
 		seedb[i] = (uint8_t)(seq >> (8 * i));
 	crypto_generichash(salt, 16, seedb, 8, (const uint8_t *)"salt", 4);
@@ -252,9 +262,12 @@ static void make_request(member *m, uint64_t seq, uint64_t issued, uint8_t *entr
 			e.sealed_contact = (ProtobufCBinaryData){64, contact};
 		}
 	}
-	e.basis = SCHAKEL__V1__BASIS__BASIS_CONSENT;
+	e.basis = o.basis != NULL && strcmp(o.basis, "statutory") == 0
+			  ? SCHAKEL__V1__BASIS__BASIS_STATUTORY
+			  : SCHAKEL__V1__BASIS__BASIS_CONSENT;
+	e.has_regie = e.regie = o.regie;
 	e.issued_at = issued;
-	e.expires_at = issued + 30ull * 86400 * 1000;
+	e.expires_at = issued + (o.expires_ms ? o.expires_ms : 30ull * 86400 * 1000);
 	e.seq = seq;
 	e.salt = (ProtobufCBinaryData){16, salt};
 	e.audit_head = (ProtobufCBinaryData){32, head};
@@ -424,6 +437,119 @@ static int cmd_resubmit(void)
 	return lost == 0 ? 0 : 1;
 }
 
+static void token_of(uint8_t token[32])
+{
+	if (o.token_hex == NULL || strlen(o.token_hex) != 64 ||
+	    sodium_hex2bin(token, 32, o.token_hex, 64, NULL, NULL, NULL) != 0)
+		DIE("--token takes 64 hex digits");
+}
+
+/* One request on a fresh connection; prints an error line and returns NULL
+ * when the registry refuses. */
+static wire_envelope *request_once(member *m, const wire_envelope *env)
+{
+	net_sync *sc = member_connect(m);
+	wire_envelope *reply = NULL;
+	sk_status st = net_sync_request(sc, env, &reply);
+
+	if (st != SK_OK)
+		printf("{\"error\":%d,\"message\":\"%s\"}\n", st, sk_error_detail());
+	net_sync_close(sc);
+	return reply;
+}
+
+/* Prints the mutually visible partners, the response's size and a hash
+ * of its bytes (tests compare both between cases). */
+static int cmd_lookup(void)
+{
+	member m = {0};
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply;
+	Schakel__V1__LookupRequest req = SCHAKEL__V1__LOOKUP_REQUEST__INIT;
+	uint8_t token[32], head[32] = {0x11}, *buf = NULL, h[32];
+	char hex[65];
+	const Schakel__V1__LookupResponse *r;
+	size_t n;
+
+	member_load(&m);
+	token_of(token);
+	req.token = (ProtobufCBinaryData){32, token};
+	req.epoch = 1;
+	req.purpose = (char *)(o.purpose ? o.purpose : "afstemming");
+	req.role = (char *)(o.as_role ? o.as_role : "spv");
+	req.audit_head = (ProtobufCBinaryData){32, head};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST;
+	env.lookup_request = &req;
+	if ((reply = request_once(&m, &env)) == NULL) {
+		member_free(&m);
+		return 1;
+	}
+	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE)
+		DIE("unexpected reply");
+	r = reply->lookup_response;
+	n = schakel__v1__lookup_response__get_packed_size(r);
+	if ((buf = malloc(n)) == NULL)
+		DIE("nomem");
+	schakel__v1__lookup_response__pack(r, buf);
+	crypto_hash_sha256(h, buf, n);
+	sodium_bin2hex(hex, sizeof(hex), h, 32);
+	printf("{\"size\":%zu,\"hash\":\"%s\",\"results\":[", n, hex);
+	for (size_t i = 0; i < r->n_results; i++)
+		printf("%s{\"org\":\"%s\",\"category\":\"%s\",\"regie\":%s,\"contact\":%s}",
+		       i ? "," : "", r->results[i]->org_id, r->results[i]->category,
+		       r->results[i]->regie ? "true" : "false",
+		       r->results[i]->has_sealed_contact ? "true" : "false");
+	printf("]}\n");
+	free(buf);
+	wire_envelope_free(reply);
+	member_free(&m);
+	return 0;
+}
+
+static const char *kind_name(Schakel__V1__MailboxKind k)
+{
+	switch (k) {
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
+		return "disclosure";
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH:
+		return "match";
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE:
+		return "match-gone";
+	default:
+		return "pattern";
+	}
+}
+
+/* Prints the mailbox items after --after, one JSON line each. */
+static int cmd_mailbox(void)
+{
+	member m = {0};
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply;
+	Schakel__V1__MailboxRequest req = SCHAKEL__V1__MAILBOX_REQUEST__INIT;
+
+	member_load(&m);
+	req.after = o.after;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST;
+	env.mailbox_request = &req;
+	if ((reply = request_once(&m, &env)) == NULL) {
+		member_free(&m);
+		return 1;
+	}
+	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE)
+		DIE("unexpected reply");
+	for (size_t i = 0; i < reply->mailbox_response->n_items; i++) {
+		const Schakel__V1__MailboxItem *it = reply->mailbox_response->items[i];
+
+		printf("{\"seq\":%llu,\"kind\":\"%s\",\"counterpart\":\"%s\",\"purpose\":\"%s\","
+		       "\"role\":\"%s\",\"detail\":\"%s\"}\n",
+		       (unsigned long long)it->seq, kind_name(it->kind),
+		       it->counterpart ? it->counterpart : "", it->purpose ? it->purpose : "",
+		       it->role ? it->role : "", it->detail ? it->detail : "");
+	}
+	wire_envelope_free(reply);
+	member_free(&m);
+	return 0;
+}
+
 /* The bundle's contents that tests check, after its signature. */
 static int cmd_show_bundle(void)
 {
@@ -493,6 +619,10 @@ int main(int argc, char **argv)
 		{"count", 1, NULL, 'N'},        {"threads", 1, NULL, 'T'},
 		{"vkey", 1, NULL, 'v'},         {"old", 1, NULL, '1'},
 		{"new", 1, NULL, '2'},          {"proof", 1, NULL, 'p'},
+		{"token", 1, NULL, 'K'},        {"basis", 1, NULL, 'B'},
+		{"purpose", 1, NULL, 'P'},      {"as-role", 1, NULL, 'R'},
+		{"expires-ms", 1, NULL, 'E'},   {"after", 1, NULL, 'A'},
+		{"regie", 0, NULL, 'G'},
 		{0}};
 	int c;
 
@@ -524,6 +654,13 @@ int main(int argc, char **argv)
 		case '1': o.old = optarg; break;
 		case '2': o.new_ = optarg; break;
 		case 'p': o.proof = optarg; break;
+		case 'K': o.token_hex = optarg; break;
+		case 'B': o.basis = optarg; break;
+		case 'P': o.purpose = optarg; break;
+		case 'R': o.as_role = optarg; break;
+		case 'E': o.expires_ms = strtoull(optarg, NULL, 10); break;
+		case 'A': o.after = strtoull(optarg, NULL, 10); break;
+		case 'G': o.regie = 1; break;
 		default: DIE("bad option");
 		}
 	}
@@ -535,6 +672,8 @@ int main(int argc, char **argv)
 			    {"publish", cmd_publish},
 			    {"burst", cmd_burst},
 			    {"show-bundle", cmd_show_bundle},
+			    {"lookup", cmd_lookup},
+			    {"mailbox", cmd_mailbox},
 			    {"resubmit", cmd_resubmit},
 			    {"consistent", cmd_consistent}};
 

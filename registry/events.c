@@ -1,0 +1,213 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/db.h"
+#include "crypto/oprf.h"
+#include "registry/events.h"
+#include "registry/publish.h"
+
+#define DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
+
+sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
+			  uint32_t max)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__MemberEventsResponse r = SCHAKEL__V1__MEMBER_EVENTS_RESPONSE__INIT;
+	Schakel__V1__SignedMemberEvent *ev = NULL, **ptr = NULL;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, d;
+	size_t n = 0, bytes = 0;
+	sk_status st;
+	int rc;
+
+	if (max == 0 || max > REG_EVENTS_MAX)
+		max = REG_EVENTS_MAX;
+	ev = calloc(max, sizeof(*ev));
+	ptr = calloc(max, sizeof(*ptr));
+	if (ev == NULL || ptr == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	for (int i = 7; i >= 0; i--, from >>= 8)
+		kb[i] = (uint8_t)from;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, s->leafdata, &cur))) != SK_OK)
+		goto out;
+	/* leaf contents: kind || body || signature (64); values stay valid
+	 * until the read transaction ends, after the send */
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && n < max;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *v = d.mv_data;
+		uint64_t idx = 0;
+
+		if (k.mv_size != 8 || d.mv_size < 1 + KEY_SIG_BYTES || v[0] != WIRE_LEAF_MEMBER)
+			continue;
+		/* keep a reply well inside one frame */
+		if (bytes + d.mv_size + 32 > WIRE_FRAME_MAX / 2)
+			break;
+		bytes += d.mv_size + 32;
+		for (int i = 0; i < 8; i++)
+			idx = idx << 8 | ((const uint8_t *)k.mv_data)[i];
+		schakel__v1__signed_member_event__init(&ev[n]);
+		ev[n].body = (ProtobufCBinaryData){d.mv_size - 1 - KEY_SIG_BYTES, (uint8_t *)v + 1};
+		ev[n].signature = (ProtobufCBinaryData){KEY_SIG_BYTES,
+							(uint8_t *)v + d.mv_size - KEY_SIG_BYTES};
+		ev[n].leaf_index = idx;
+		ptr[n] = &ev[n];
+		n++;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		st = sk_db_status(rc);
+		goto out;
+	}
+	r.n_events = n;
+	r.events = ptr;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE;
+	env.member_events_response = &r;
+	st = net_conn_send(c, &env);
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	free(ev);
+	free(ptr);
+	if (st != SK_OK && st != SK_ERR_FAILED && st != SK_ERR_TOOBIG)
+		return reg_send_error(c, request_id, st, NULL);
+	return st;
+}
+
+sk_status reg_epoch_new(reg_epoch **out, reg_store *s, const net_peer *peer,
+			const Schakel__V1__EpochKeyRequest *req)
+{
+	reg_epoch *e = calloc(1, sizeof(*e));
+
+	*out = NULL;
+	if (e == NULL)
+		return SK_ERR_NOMEM;
+	e->store = s;
+	memcpy(e->org_id, peer->org_id, sizeof(e->org_id));
+	e->body_bytes = malloc(req->body.len ? req->body.len : 1);
+	if (e->body_bytes == NULL) {
+		free(e);
+		return SK_ERR_NOMEM;
+	}
+	memcpy(e->body_bytes, req->body.data, req->body.len);
+	e->body_len = req->body.len;
+	if (req->signature.len == KEY_SIG_BYTES)
+		memcpy(e->sig, req->signature.data, KEY_SIG_BYTES);
+	else
+		e->result = SK_ERR_INVALID;
+	*out = e;
+	return SK_OK;
+}
+
+void reg_epoch_free(reg_epoch *e)
+{
+	if (e == NULL)
+		return;
+	schakel__v1__epoch_key_body__free_unpacked(e->body, NULL);
+	free(e->body_bytes);
+	free(e);
+}
+
+
+/* Writer: all checks against the member as of now, then the leaf. */
+sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
+{
+	reg_epoch *e = arg;
+	reg_store *s = e->store;
+	Schakel__V1__Member *m = NULL;
+	Schakel__V1__MemberEvent ev = SCHAKEL__V1__MEMBER_EVENT__INIT;
+	Schakel__V1__EpochKeyBody *b;
+	audit_record rec = {0};
+	char access[NET_ORG_ID_MAX + 5];
+	uint8_t *buf = NULL;
+	size_t n;
+	sk_status st = SK_OK;
+
+	if (e->result != SK_OK)
+		goto audit;
+	e->body = schakel__v1__epoch_key_body__unpack(NULL, e->body_len, e->body_bytes);
+	b = e->body;
+	if (b == NULL || strcmp(b->org_id, e->org_id) != 0 || b->oprf_key.len != OPRF_ELEMENT_BYTES ||
+	    oprf_element_check(b->oprf_key.data) != SK_OK || b->not_after <= b->not_before) {
+		e->result = SK_ERR_INVALID;
+		snprintf(e->reason, sizeof(e->reason), "malformed epoch key");
+		goto audit;
+	}
+	if ((st = reg_member_get(s, txn, e->org_id, &m)) != SK_OK || m->has_revoked_at ||
+	    m->role != SCHAKEL__V1__ROLE__ROLE_PSEUDONYMISER) {
+		e->result = SK_ERR_PERM;
+		snprintf(e->reason, sizeof(e->reason), "only a live pseudonymiser publishes epoch keys");
+		st = SK_OK;
+		goto audit;
+	}
+	if (key_verify(e->sig, DOMAIN_EPOCH_KEY, e->body_bytes, e->body_len,
+		       m->identity_key.data) != SK_OK) {
+		e->result = SK_ERR_VERIFY;
+		snprintf(e->reason, sizeof(e->reason), "the epoch key's signature does not verify");
+		goto audit;
+	}
+	if (b->epoch <= (m->has_epoch ? m->epoch : 1)) {
+		e->result = SK_ERR_EXISTS;
+		snprintf(e->reason, sizeof(e->reason), "epoch %u is not newer than the current one",
+			 b->epoch);
+		goto audit;
+	}
+	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_EPOCH_KEY;
+	ev.org_id = e->org_id;
+	ev.time = reg_now_ms();
+	ev.has_oprf_key = 1;
+	ev.oprf_key = b->oprf_key;
+	ev.has_epoch = 1;
+	ev.epoch = b->epoch;
+	ev.has_not_after = 1;
+	ev.not_after = b->not_after;
+	n = schakel__v1__member_event__get_packed_size(&ev);
+	if ((buf = malloc(n)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	schakel__v1__member_event__pack(&ev, buf);
+	m->has_oprf_key = 1;
+	m->oprf_key = b->oprf_key;
+	m->has_epoch = 1;
+	m->epoch = b->epoch;
+	if ((st = reg_leaf_member(s, txn, buf, n, &e->leaf_index)) != SK_OK ||
+	    (st = reg_member_put(s, txn, m)) != SK_OK)
+		goto out;
+audit:
+	snprintf(access, sizeof(access), "tls:%s", e->org_id);
+	rec.event = "epoch.key";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = e->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
+	rec.reason = e->result == SK_OK ? NULL : e->reason;
+	rec.user = e->org_id;
+	rec.role = "pseudonymiser";
+	rec.access_point = access;
+	rec.counterpart = e->org_id;
+	st = reg_audit(s, txn, &rec);
+out:
+	free(buf);
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__EpochKeyReceipt r = SCHAKEL__V1__EPOCH_KEY_RECEIPT__INIT;
+
+	if (commit != SK_OK)
+		return reg_send_error(c, request_id, commit, NULL);
+	if (e->result != SK_OK)
+		return reg_send_error(c, request_id, e->result, e->reason);
+	r.leaf_index = e->leaf_index;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_RECEIPT;
+	env.epoch_key_receipt = &r;
+	return net_conn_send(c, &env);
+}

@@ -1,0 +1,121 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/db.h"
+#include "registry/mailbox.h"
+#include "registry/publish.h"
+
+#define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
+
+static size_t item_key(uint8_t *k, const char *org, uint64_t seq)
+{
+	size_t n = strlen(org);
+
+	memcpy(k, org, n + 1);
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		k[n + 1 + i] = (uint8_t)seq;
+	return n + 9;
+}
+
+/* The newest seq in org's mailbox as txn sees it; 0 when empty. */
+static sk_status last_seq(reg_store *s, MDB_txn *txn, const char *org, uint64_t *seq)
+{
+	uint8_t end[KEY_MAX];
+	size_t klen = item_key(end, org, UINT64_MAX), olen = strlen(org);
+	MDB_val k = {klen, end}, d;
+	MDB_cursor *cur = NULL;
+	sk_status st;
+	int rc;
+
+	*seq = 0;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->mailbox, &cur))) != SK_OK)
+		return st;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	rc = rc == 0 ? mdb_cursor_get(cur, &k, &d, MDB_PREV)
+		     : mdb_cursor_get(cur, &k, &d, MDB_LAST);
+	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, org, olen + 1) == 0)
+		for (int i = 0; i < 8; i++)
+			*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[olen + 1 + i];
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
+	return st;
+}
+
+sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
+			  Schakel__V1__MailboxItem *item)
+{
+	uint8_t kb[KEY_MAX], *buf = NULL;
+	MDB_val k, d;
+	uint64_t seq;
+	size_t n, klen;
+	sk_status st;
+
+	if (strlen(org) > NET_ORG_ID_MAX)
+		return SK_ERR_INVALID;
+	if ((st = last_seq(s, txn, org, &seq)) != SK_OK)
+		return st;
+	item->seq = seq + 1;
+	n = schakel__v1__mailbox_item__get_packed_size(item);
+	if ((buf = malloc(n)) == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__mailbox_item__pack(item, buf);
+	klen = item_key(kb, org, item->seq);
+	k = (MDB_val){klen, kb};
+	d = (MDB_val){n, buf};
+	st = sk_db_status(mdb_put(txn, s->mailbox, &k, &d, MDB_NOOVERWRITE));
+	free(buf);
+	return st;
+}
+
+sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			   uint64_t after, uint32_t max)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__MailboxResponse r = SCHAKEL__V1__MAILBOX_RESPONSE__INIT;
+	Schakel__V1__MailboxItem **items = NULL;
+	uint8_t kb[KEY_MAX];
+	size_t n = 0, olen = strlen(org), elen = olen + 9, bytes = 0;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	if (max == 0 || max > REG_MAILBOX_PULL_MAX)
+		max = REG_MAILBOX_PULL_MAX;
+	if ((items = calloc(max, sizeof(*items))) == NULL)
+		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
+	k = (MDB_val){item_key(kb, org, after == UINT64_MAX ? after : after + 1), kb};
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, s->mailbox, &cur))) != SK_OK)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && n < max && bytes + d.mv_size < WIRE_FRAME_MAX / 2 && k.mv_size == elen &&
+	     memcmp(k.mv_data, org, olen + 1) == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if ((items[n] = schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			goto out;
+		}
+		bytes += d.mv_size + 8;
+		n++;
+	}
+	if ((st = last_seq(s, txn, org, &r.last)) != SK_OK)
+		goto out;
+	r.n_items = n;
+	r.items = items;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE;
+	env.mailbox_response = &r;
+	st = net_conn_send(c, &env);
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	for (size_t i = 0; i < n; i++)
+		schakel__v1__mailbox_item__free_unpacked(items[i], NULL);
+	free(items);
+	if (st != SK_OK && st != SK_ERR_FAILED && st != SK_ERR_TOOBIG)
+		return reg_send_error(c, request_id, st, NULL);
+	return st;
+}

@@ -1,0 +1,21 @@
+/* Members' mailboxes at the registry: disclosure notices, match
+ * notifications and pattern flags, each numbered per member so that the
+ * member pulls with a cursor (items after seq N). Items are written inside
+ * the transaction that causes them. */
+#ifndef SK_REG_MAILBOX_H
+#define SK_REG_MAILBOX_H
+
+#include "net/conn.h"
+#include "registry/store.h"
+
+#define REG_MAILBOX_PULL_MAX 1024
+
+/* Appends item (its seq is assigned) to org's mailbox in txn. */
+sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
+			  Schakel__V1__MailboxItem *item) SK_MUST_CHECK;
+
+/* Sends org the items with seq > after (at most max). */
+sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			   uint64_t after, uint32_t max) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,198 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/db.h"
+#include "registry/mailbox.h"
+#include "registry/sweep.h"
+#include "registry/visibility.h"
+
+/* Parses org NUL token epoch(u32be) from an entries key. */
+static int split_key(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
+		     uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch)
+{
+	const uint8_t *nul = memchr(k, 0, len);
+	size_t olen;
+
+	if (nul == NULL)
+		return 0;
+	olen = (size_t)(nul - k);
+	if (olen == 0 || olen > NET_ORG_ID_MAX || len != olen + 1 + REG_TOKEN_BYTES + 4)
+		return 0;
+	memcpy(org, k, olen);
+	org[olen] = 0;
+	memcpy(token, nul + 1, REG_TOKEN_BYTES);
+	*epoch = 0;
+	for (int i = 0; i < 4; i++)
+		*epoch = *epoch << 8 | nul[1 + REG_TOKEN_BYTES + i];
+	return 1;
+}
+
+struct target {
+	char org[NET_ORG_ID_MAX + 1];
+	uint8_t token[REG_TOKEN_BYTES];
+	uint32_t epoch;
+};
+
+/* Loads and purges each target; gone, if not NULL, runs first. */
+static sk_status purge_all(reg_store *s, MDB_txn *txn, const struct target *t, size_t n,
+			   uint64_t now, reg_peer_fn gone, size_t *purged)
+{
+	sk_status st = SK_OK;
+
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		reg_live l;
+
+		st = reg_live_load(s, txn, t[i].org, t[i].token, t[i].epoch, now, &l);
+		if (st == SK_ERR_NOTFOUND) {
+			st = SK_OK;
+			continue;
+		}
+		if (st == SK_OK && gone != NULL)
+			st = reg_peers(s, txn, t[i].token, t[i].epoch, t[i].org, now, gone, &l);
+		if (st == SK_OK && l.e != NULL) {
+			st = reg_entry_purge(s, txn, &l);
+			if (purged != NULL)
+				(*purged)++;
+		}
+		reg_live_clear(&l);
+	}
+	return st;
+}
+
+sk_status reg_sweep(reg_store *s, MDB_txn *txn, uint64_t now, size_t max, size_t *purged)
+{
+	struct target *t = calloc(max ? max : 1, sizeof(*t));
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	size_t n = 0;
+	sk_status st;
+	int rc;
+
+	if (purged != NULL)
+		*purged = 0;
+	if (t == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->expiry, &cur))) != SK_OK)
+		goto out;
+	/* collect first: purging deletes these very keys */
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && n < max;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		uint64_t exp = 0;
+
+		if (k.mv_size < 8)
+			continue;
+		for (int i = 0; i < 8; i++)
+			exp = exp << 8 | p[i];
+		if (exp > now)
+			break;
+		if (split_key(p + 8, k.mv_size - 8, t[n].org, t[n].token, &t[n].epoch))
+			n++;
+	}
+	mdb_cursor_close(cur);
+	st = purge_all(s, txn, t, n, now, NULL, purged);
+out:
+	free(t);
+	return st;
+}
+
+struct gone_ctx {
+	reg_store *s;
+	MDB_txn *txn;
+	reg_live departing;
+	uint64_t now;
+};
+
+/* A partner whose entry was mutually visible with the departing org's
+ * hears that the match is gone. */
+static sk_status tell_gone(reg_live *other, void *arg)
+{
+	struct gone_ctx *g = arg;
+	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+
+	if (!reg_visible(&g->s->policy, &g->departing, other))
+		return SK_OK;
+	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE;
+	it.time = g->now;
+	it.has_token = 1;
+	it.token = g->departing.e->token;
+	it.has_epoch = 1;
+	it.epoch = g->departing.e->epoch;
+	it.counterpart = g->departing.org;
+	it.category = g->departing.category;
+	return reg_mailbox_put(g->s, g->txn, other->org, &it);
+}
+
+#define PURGE_BATCH 1024
+
+/* Collects up to PURGE_BATCH entries of org after key `from` (exclusive;
+ * from_len 0: from the start). */
+static sk_status collect_org(reg_store *s, MDB_txn *txn, const char *org, uint8_t *from,
+			     size_t *from_len, struct target *t, size_t *n)
+{
+	size_t olen = strlen(org);
+	MDB_cursor *cur = NULL;
+	MDB_val k = {*from_len ? *from_len : olen + 1, *from_len ? from : (void *)org}, d;
+	sk_status st;
+	int rc;
+
+	*n = 0;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
+		return st;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	if (rc == 0 && *from_len && k.mv_size == *from_len && memcmp(k.mv_data, from, *from_len) == 0)
+		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+	for (; rc == 0 && *n < PURGE_BATCH && k.mv_size > olen &&
+	       memcmp(k.mv_data, org, olen + 1) == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (split_key(k.mv_data, k.mv_size, t[*n].org, t[*n].token, &t[*n].epoch)) {
+			memcpy(from, k.mv_data, k.mv_size);
+			*from_len = k.mv_size;
+			(*n)++;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? SK_OK : sk_db_status(rc);
+}
+
+sk_status reg_purge_org(reg_store *s, MDB_txn *txn, const char *org, uint64_t now,
+			size_t *purged)
+{
+	uint8_t from[REG_ENTRY_KEY_MAX];
+	size_t from_len = 0, n;
+	struct target *t = calloc(PURGE_BATCH, sizeof(*t));
+	sk_status st;
+
+	if (purged != NULL)
+		*purged = 0;
+	if (t == NULL)
+		return SK_ERR_NOMEM;
+	if (strlen(org) == 0 || strlen(org) > NET_ORG_ID_MAX) {
+		free(t);
+		return SK_ERR_INVALID;
+	}
+	do {
+		if ((st = collect_org(s, txn, org, from, &from_len, t, &n)) != SK_OK)
+			break;
+		for (size_t i = 0; i < n && st == SK_OK; i++) {
+			struct gone_ctx g = {s, txn, {0}, now};
+
+			if ((st = reg_live_load(s, txn, t[i].org, t[i].token, t[i].epoch, now,
+						&g.departing)) != SK_OK)
+				break;
+			/* visibility as it was before the revocation */
+			g.departing.live = g.departing.e != NULL && !g.departing.e->withdrawn &&
+					   g.departing.e->expires_at > now;
+			if (g.departing.live)
+				st = reg_peers(s, txn, t[i].token, t[i].epoch, org, now, tell_gone, &g);
+			if (st == SK_OK && g.departing.e != NULL) {
+				st = reg_entry_purge(s, txn, &g.departing);
+				if (purged != NULL)
+					(*purged)++;
+			}
+			reg_live_clear(&g.departing);
+		}
+	} while (st == SK_OK && n == PURGE_BATCH);
+	free(t);
+	return st;
+}

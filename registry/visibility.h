@@ -1,0 +1,59 @@
+/* Live entries and mutual visibility (DESIGN.md "Visibility"): two live
+ * entries for one token are mutually visible when both have DISCOVER, each
+ * allows the other's category and the policy matrix allows the pair both
+ * ways. Also the indexes that follow an entry's life: by token (who has an
+ * entry) and by expiry (what the sweeper purges next). */
+#ifndef SK_REG_VISIBILITY_H
+#define SK_REG_VISIBILITY_H
+
+#include "net/cert.h"
+#include "registry/entry.h"
+#include "registry/store.h"
+
+#define REG_ENTRY_KEY_MAX (NET_ORG_ID_MAX + 1 + REG_TOKEN_BYTES + 4)
+
+/* One org's entry for a token as stored, parsed. */
+typedef struct reg_live {
+	Schakel__V1__StoredEntry *se;
+	Schakel__V1__Entry *e; /* NULL when purged */
+	char org[NET_ORG_ID_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	int live;              /* not withdrawn, purged, expired or revoked */
+} reg_live;
+
+/* The key of org's entry for (token, epoch) in the entries database. */
+size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
+		     const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch);
+
+/* Loads org's entry for (token, epoch) as of txn and now. SK_ERR_NOTFOUND
+ * when there is none. Free with reg_live_clear(). */
+sk_status reg_live_load(reg_store *s, MDB_txn *txn, const char *org,
+			const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch,
+			uint64_t now, reg_live *out) SK_MUST_CHECK;
+void reg_live_clear(reg_live *l);
+
+/* 1 when both are live and mutually visible under policy. */
+int reg_visible(const wire_policy *policy, const reg_live *a, const reg_live *b);
+
+/* Calls fn for every other org with an entry for (token, epoch), loaded as
+ * by reg_live_load (skipping org `except`). Stops at the first non-OK. */
+typedef sk_status (*reg_peer_fn)(reg_live *other, void *arg);
+sk_status reg_peers(reg_store *s, MDB_txn *txn, const uint8_t token[static REG_TOKEN_BYTES],
+		    uint32_t epoch, const char *except, uint64_t now, reg_peer_fn fn,
+		    void *arg) SK_MUST_CHECK;
+
+/* Index maintenance for org's entry: present in the token index while it
+ * may match, and in the expiry index under its expiry. */
+sk_status reg_index_add(reg_store *s, MDB_txn *txn, const char *org,
+			const Schakel__V1__Entry *e) SK_MUST_CHECK;
+sk_status reg_index_remove(reg_store *s, MDB_txn *txn, const char *org,
+			   const Schakel__V1__Entry *e) SK_MUST_CHECK;
+
+/* Purges the contents of a stored entry (the leaf stays in the log). */
+sk_status reg_entry_purge(reg_store *s, MDB_txn *txn, reg_live *l) SK_MUST_CHECK;
+
+/* Puts a stored entry under its key. */
+sk_status reg_stored_put(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t klen,
+			 const Schakel__V1__StoredEntry *se) SK_MUST_CHECK;
+
+#endif

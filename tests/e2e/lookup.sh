@@ -1,0 +1,130 @@
+# The registry's read path end to end: lookups under the consent matrix,
+# disclosure notices and match notifications, padding, expiry, purge on
+# departure and pattern flags. Tokens here are random test values; the
+# pseudonymiser chain that makes them from BSNs has its own test.
+source "$(dirname "$0")/lib.sh"
+cd "$T"
+
+reg ca-init --ca ca --name "Regio Test" >/dev/null
+reg init --dir r --name test.example/registry --ca ca >/dev/null
+"$SK_REGISTRY" serve --dir r --dev --listen 127.0.0.1:0 --sweep-seconds 1 >serve.out 2>>serve.log &
+REG_PID=$!; PIDS+=("$REG_PID")
+for _ in $(seq 100); do grep -q '^listening' serve.out && break; sleep 0.1; done
+
+enrol() { # ORG CATEGORY
+	"$SK_TESTNODE" init --dir "$1" --org-id "$1" --name "Org $1" --category "$2" >/dev/null
+	reg enrol --dir r --ca ca --request "$1/enrol-request" --out "$1/bundle" >/dev/null
+}
+enrol wijkteam sociaal-team
+enrol ggz ggz
+enrol gemeente gemeente
+enrol fact fact
+
+SEQ=100
+pub() { # ORG TOKEN [options]: publish with the next sequence number
+	SEQ=$((SEQ + 1))
+	"$SK_TESTNODE" publish --dir "$1" --bundle "$1/bundle" --seq $SEQ --token "$2" "${@:3}" >out.json ||
+		fail "publish by $1: $(cat out.json)"
+}
+look() { "$SK_TESTNODE" lookup --dir "$1" --bundle "$1/bundle" --token "$2" "${@:3}"; }
+orgs() { python3 -c 'import json,sys; print(",".join(r["org"] for r in json.loads(sys.stdin.readline())["results"]))'; }
+mail() { "$SK_TESTNODE" mailbox --dir "$1" --bundle "$1/bundle"; }
+tok() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# mutual visibility: both discover, each allows the other's category
+T1=$(tok)
+pub wijkteam "$T1" --flags discover,contact,discuss --categories ggz,sociaal-team
+pub ggz "$T1" --flags discover --categories sociaal-team
+[ "$(look wijkteam "$T1" | orgs)" = ggz ] || fail "wijkteam should see ggz"
+[ "$(look ggz "$T1" | orgs)" = wijkteam ] || fail "ggz should see wijkteam"
+look ggz "$T1" | grep -q '"contact":true' || fail "wijkteam allowed contact"
+look wijkteam "$T1" | grep -q '"contact":false' || fail "ggz did not allow contact"
+ok "mutually visible entries are returned, the sealed contact only under CONTACT"
+
+# both sides got a match notification; each lookup put a disclosure notice
+# in the other's mailbox, with the asker's role and purpose
+mail wijkteam | grep -q '"kind":"match","counterpart":"ggz"' || fail "no match at wijkteam"
+mail ggz | grep -q '"kind":"match","counterpart":"wijkteam"' || fail "no match at ggz"
+mail ggz | grep -q '"kind":"disclosure","counterpart":"wijkteam","purpose":"afstemming","role":"spv"' ||
+	fail "no disclosure notice at ggz"
+ok "match notifications on both sides; disclosure notices with role and purpose"
+
+# a republish that changes nothing in visibility gives no new match
+before=$(mail wijkteam | grep -c '"kind":"match"')
+pub wijkteam "$T1" --flags discover,contact,discuss --categories ggz,sociaal-team,fact
+after=$(mail wijkteam | grep -c '"kind":"match"')
+[ "$before" = "$after" ] || fail "administrative republish notified a match"
+ok "administrative republish: no new match notification"
+
+# one-sided DISCOVER gives nothing to either side
+T2=$(tok)
+pub wijkteam "$T2" --flags discover --categories ggz
+pub ggz "$T2" --flags discuss --categories sociaal-team
+[ -z "$(look wijkteam "$T2" | orgs)" ] || fail "one-sided discover disclosed ggz"
+[ -z "$(look ggz "$T2" | orgs)" ] || fail "one-sided discover disclosed wijkteam"
+ok "one-sided DISCOVER gives nothing to either side"
+
+# categories: each must allow the other's
+T3=$(tok)
+pub wijkteam "$T3" --flags discover --categories fact
+pub ggz "$T3" --flags discover --categories sociaal-team
+[ -z "$(look ggz "$T3" | orgs)" ] || fail "category not allowed, yet visible"
+ok "an entry that does not allow the asker's category stays invisible"
+
+# the policy matrix: gemeente may not discover at all, and discuss-only
+# entries and statutory entries are never discovered
+T4=$(tok)
+"$SK_TESTNODE" publish --dir gemeente --bundle gemeente/bundle --seq 1 --token "$T4" \
+	--flags discover --categories sociaal-team >out.json && fail "gemeente discover accepted"
+grep -q "policy" out.json || fail "gemeente: $(cat out.json)"
+pub gemeente "$T4" --flags discuss --categories sociaal-team
+pub fact "$T4" --flags discuss --basis statutory --categories sociaal-team
+pub wijkteam "$T4" --flags discover,discuss --categories ggz,fact,gemeente
+[ -z "$(look wijkteam "$T4" | orgs)" ] || fail "statutory or policy-barred entry discovered"
+ok "policy matrix and statutory basis: never discovered"
+
+# nothing tells "no other entries" from "undisclosed entries only"
+T5=$(tok)
+pub wijkteam "$T5" --flags discover --categories ggz
+a=$(look wijkteam "$T5")
+b=$(look wijkteam "$T4")
+[ "$(echo "$a" | json size)" = "$(echo "$b" | json size)" ] || fail "sizes differ: $a / $b"
+[ "$(echo "$a" | json hash)" = "$(echo "$b" | json hash)" ] || fail "contents differ"
+ok "same response size and bytes with no other entries and with undisclosed ones ($(echo "$a" | json size) bytes)"
+
+# a lookup needs the asker's own live entry and a known purpose code
+out=$(look fact "$T1") && fail "lookup without own entry answered"
+echo "$out" | grep -q "no live entry" || fail "no-entry refusal: $out"
+out=$(look wijkteam "$T1" --purpose nieuwsgierig) && fail "unknown purpose answered"
+echo "$out" | grep -q "purpose" || fail "purpose refusal: $out"
+ok "lookups without an own live entry or with an unknown purpose are refused"
+
+# expiry: an expired entry stops matching at once
+T6=$(tok)
+pub wijkteam "$T6" --flags discover --categories ggz --expires-ms 3000
+pub ggz "$T6" --flags discover --categories sociaal-team
+[ "$(look ggz "$T6" | orgs)" = wijkteam ] || fail "not visible before expiry"
+sleep 3.5
+[ -z "$(look ggz "$T6" | orgs)" ] || fail "expired entry still matched"
+ok "an expired entry stops matching at once"
+
+# publish -> lookup -> withdraw within 48 hours is flagged, for the
+# operator and in the org's own mailbox
+T7=$(tok)
+pub fact "$T7" --flags discover --categories sociaal-team
+look fact "$T7" >/dev/null
+pub fact "$T7" --withdraw
+mail fact | grep -q '"kind":"pattern".*48 hours' || fail "no pattern item for fact"
+reg flags --dir r | grep -q "fact.*48 hours" || fail "no operator flag"
+ok "publish, lookup and withdrawal within 48 hours flagged"
+
+# a departed org is purged: partners whose matches disappear are told
+reg revoke --dir r --org ggz --purge >purge.out
+grep -q "entries purged" purge.out || fail "purge: $(cat purge.out)"
+mail wijkteam | grep -q '"kind":"match-gone","counterpart":"ggz"' || fail "no match-gone at wijkteam"
+[ -z "$(look wijkteam "$T1" | orgs)" ] || fail "purged org still visible"
+ok "revoke --purge: entries gone, partners notified"
+
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "SIGTERM did not exit 0"
+reg audit verify --dir r >/dev/null || fail "audit verify"
+ok "registry drained; audit chain verifies"
