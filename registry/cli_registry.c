@@ -384,6 +384,7 @@ static int cmd_serve(int argc, char **argv)
 					   {"listen", required_argument, NULL, 'l'},
 					   {"workers", required_argument, NULL, 'w'},
 					   {"sweep-seconds", required_argument, NULL, 's'},
+					   {"lookup-limit", required_argument, NULL, 'L'},
 					   {0}};
 	static const char help[] =
 		"usage: schakel-registry serve --dir D --listen HOST:PORT\n\n"
@@ -393,10 +394,11 @@ static int cmd_serve(int argc, char **argv)
 		"  --listen HOST:PORT    where to listen\n"
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
 		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
+		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
 		COMMON_HELP;
 	opts o = {0};
 	reg_serve_opts so = {0};
-	unsigned long long workers = 0, sweep = 0;
+	unsigned long long workers = 0, sweep = 0, limit = 0;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	sk_status st;
@@ -411,6 +413,10 @@ static int cmd_serve(int argc, char **argv)
 	      case 's' :
 		      if (sk_cli_u64(optarg, &sweep) != SK_OK || sweep == 0 || sweep > 86400)
 			      return sk_cli_usage("serve", "--sweep-seconds takes 1..86400");
+		      break;
+	      case 'L' :
+		      if (sk_cli_u64(optarg, &limit) != SK_OK || limit == 0)
+			      return sk_cli_usage("serve", "--lookup-limit takes a positive count");
 		      break;);
 	if ((rc = need_dir("serve", &o)) != 0)
 		return rc;
@@ -420,6 +426,7 @@ static int cmd_serve(int argc, char **argv)
 	so.sweep_seconds = (unsigned)sweep;
 	if ((rc = open_store(&s, &kek, &o, "serve")) != 0)
 		return rc;
+	s->lookup_limit = limit;
 	st = reg_serve(s, kek, &so);
 	reg_store_close(s);
 	sk_kek_free(kek);

@@ -27,7 +27,7 @@ sk_status reg_lookup_new(reg_lookup **out, reg_store *s, const net_peer *peer,
 		return SK_ERR_NOMEM;
 	l->store = s;
 	l->now_ms = reg_now_ms();
-	l->volume_limit = REG_LOOKUP_VOLUME_DEFAULT;
+	l->volume_limit = s->lookup_limit ? s->lookup_limit : REG_LOOKUP_VOLUME_DEFAULT;
 	memcpy(l->org, peer->org_id, sizeof(l->org));
 	copy_str(l->role, sizeof(l->role), req->role);
 	copy_str(l->purpose, sizeof(l->purpose), req->purpose);

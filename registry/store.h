@@ -45,6 +45,7 @@ typedef struct reg_store {
 	char origin[NOTE_ORIGIN_MAX + 1];
 	char org_id[64];
 	wire_policy policy;
+	uint64_t lookup_limit; /* lookups per org per day before a flag; 0: default */
 } reg_store;
 
 /* Creates a new registry in dir (created 0700 if missing; must hold no

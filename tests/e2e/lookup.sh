@@ -7,7 +7,7 @@ cd "$T"
 
 reg ca-init --ca ca --name "Regio Test" >/dev/null
 reg init --dir r --name test.example/registry --ca ca >/dev/null
-"$SK_REGISTRY" serve --dir r --dev --listen 127.0.0.1:0 --sweep-seconds 1 >serve.out 2>>serve.log &
+"$SK_REGISTRY" serve --dir r --dev --listen 127.0.0.1:0 --sweep-seconds 1 --lookup-limit 12 >serve.out 2>>serve.log &
 REG_PID=$!; PIDS+=("$REG_PID")
 for _ in $(seq 100); do grep -q '^listening' serve.out && break; sleep 0.1; done
 
@@ -117,6 +117,12 @@ pub fact "$T7" --withdraw
 mail fact | grep -q '"kind":"pattern".*48 hours' || fail "no pattern item for fact"
 reg flags --dir r | grep -q "fact.*48 hours" || fail "no operator flag"
 ok "publish, lookup and withdrawal within 48 hours flagged"
+
+# lookup volume above the daily limit (12 in this test) is flagged once
+for _ in $(seq 14); do look wijkteam "$T1" >/dev/null; done
+[ "$(mail wijkteam | grep -c '"kind":"pattern".*lookup volume')" = 1 ] || fail "volume flag"
+reg flags --dir r | grep -q "wijkteam.*lookup volume" || fail "no operator volume flag"
+ok "lookup volume per org flagged once, for the operator and the org"
 
 # a departed org is purged: partners whose matches disappear are told
 reg revoke --dir r --org ggz --purge >purge.out
