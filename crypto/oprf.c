@@ -285,16 +285,18 @@ sk_status oprf_public_key(uint8_t pk[static OPRF_ELEMENT_BYTES],
 
 /* ---- client -------------------------------------------------------------- */
 
-sk_status oprf_blind_with(uint8_t blinded[static OPRF_ELEMENT_BYTES], oprf_mode mode,
+/* out = scalar * HashToGroup(input): the shared core of Blind and Evaluate.
+ * out is zeroed on failure. */
+static sk_status input_mul(uint8_t out[static OPRF_ELEMENT_BYTES], oprf_mode mode,
 			  const uint8_t *input, size_t input_len,
-			  const uint8_t blind[static OPRF_SCALAR_BYTES])
+			  const uint8_t scalar[static OPRF_SCALAR_BYTES])
 {
 	uint8_t p[OPRF_ELEMENT_BYTES];
 	sk_status st = SK_ERR_INVALID;
 
 	sodium_memzero(p, sizeof(p));
-	sodium_memzero(blinded, OPRF_ELEMENT_BYTES);
-	if (!mode_is_valid(mode) || (input == NULL && input_len > 0) || !scalar_is_usable(blind))
+	sodium_memzero(out, OPRF_ELEMENT_BYTES);
+	if (!mode_is_valid(mode) || (input == NULL && input_len > 0) || !scalar_is_usable(scalar))
 		goto out;
 	st = SK_ERR_TOOBIG;
 	if (input_len > OPRF_MAX_INPUT_BYTES)
@@ -303,14 +305,21 @@ sk_status oprf_blind_with(uint8_t blinded[static OPRF_ELEMENT_BYTES], oprf_mode 
 	if (st != SK_OK)
 		goto out;
 	st = SK_ERR_CRYPTO;
-	if (crypto_scalarmult_ristretto255(blinded, blind, p) != 0)
+	if (crypto_scalarmult_ristretto255(out, scalar, p) != 0)
 		goto out;
 	st = SK_OK;
 out:
 	sodium_memzero(p, sizeof(p));
 	if (st != SK_OK)
-		sodium_memzero(blinded, OPRF_ELEMENT_BYTES);
+		sodium_memzero(out, OPRF_ELEMENT_BYTES);
 	return st;
+}
+
+sk_status oprf_blind_with(uint8_t blinded[static OPRF_ELEMENT_BYTES], oprf_mode mode,
+			  const uint8_t *input, size_t input_len,
+			  const uint8_t blind[static OPRF_SCALAR_BYTES])
+{
+	return input_mul(blinded, mode, input, input_len, blind);
 }
 
 sk_status oprf_blind(uint8_t blind[static OPRF_SCALAR_BYTES],
@@ -417,26 +426,13 @@ sk_status oprf_evaluate(uint8_t out[static OPRF_OUTPUT_BYTES], oprf_mode mode,
 			const uint8_t *input, size_t input_len,
 			const uint8_t sk[static OPRF_SCALAR_BYTES])
 {
-	uint8_t p[OPRF_ELEMENT_BYTES], e[OPRF_ELEMENT_BYTES];
-	sk_status st = SK_ERR_INVALID;
+	uint8_t e[OPRF_ELEMENT_BYTES];
+	sk_status st;
 
-	sodium_memzero(p, sizeof(p));
-	sodium_memzero(e, sizeof(e));
 	sodium_memzero(out, OPRF_OUTPUT_BYTES);
-	if (!mode_is_valid(mode) || (input == NULL && input_len > 0) || !scalar_is_usable(sk))
-		goto out;
-	st = SK_ERR_TOOBIG;
-	if (input_len > OPRF_MAX_INPUT_BYTES)
-		goto out;
-	st = hash_to_group(p, mode, input, input_len);
-	if (st != SK_OK)
-		goto out;
-	st = SK_ERR_CRYPTO;
-	if (crypto_scalarmult_ristretto255(e, sk, p) != 0)
-		goto out;
-	st = finalize_hash(out, input, input_len, e);
-out:
-	sodium_memzero(p, sizeof(p));
+	st = input_mul(e, mode, input, input_len, sk);
+	if (st == SK_OK)
+		st = finalize_hash(out, input, input_len, e);
 	sodium_memzero(e, sizeof(e));
 	return st;
 }
