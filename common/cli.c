@@ -66,6 +66,45 @@ sk_status sk_cli_u64(const char *s, unsigned long long *out)
 	return SK_OK;
 }
 
+int sk_cli_common_opt(sk_cli_common *o, int c, const char *arg)
+{
+	switch (c) {
+	case SK_CLI_O_DIR:
+		o->dir = arg;
+		return 1;
+	case SK_CLI_O_DEV:
+		o->dev = 1;
+		return 1;
+	case SK_CLI_O_PASS:
+		o->passphrase = arg;
+		return 1;
+	case SK_CLI_O_JSON:
+		o->json = 1;
+		return 1;
+	case SK_CLI_O_HELP:
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+sk_status sk_cli_kek(sk_kek **kek, const sk_cli_common *o)
+{
+	sk_status st = sk_kek_open(kek, o->passphrase, o->dev);
+
+	if (st == SK_OK && o->dev && sk_kek_is_dev(*kek))
+		sk_cli_say("warning: --dev: keys are stored unwrapped; never use this for real data");
+	return st;
+}
+
+int sk_cli_need_dir(const char *cmd, sk_cli_common *o)
+{
+	o->dir = sk_cli_dir(o->dir);
+	if (o->dir == NULL)
+		return sk_cli_usage(cmd, "--dir D (or SCHAKEL_DIR) is required");
+	return 0;
+}
+
 const char *sk_cli_user(void)
 {
 	struct passwd *pw = getpwuid(geteuid());

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "common/kek.h"
 #include "common/status.h"
 
 enum {
@@ -44,6 +45,68 @@ const char *sk_cli_dir(const char *opt);
 
 /* Parses a decimal uint64 strictly (no sign, no spaces, no trailing junk). */
 sk_status sk_cli_u64(const char *s, unsigned long long *out) SK_MUST_CHECK;
+
+/* Options every data-dir command of every binary takes: --dir, --dev,
+ * --passphrase-file, --json, --help. A command lists SK_CLI_COMMON_LONG in
+ * its getopt_long table, prints SK_CLI_COMMON_HELP in its help, and hands
+ * each option to sk_cli_common_opt() first (see SK_CLI_PARSE). */
+typedef struct sk_cli_common {
+	const char *dir, *passphrase;
+	int dev, json;
+} sk_cli_common;
+
+enum { SK_CLI_O_DIR = 1000, SK_CLI_O_DEV, SK_CLI_O_PASS, SK_CLI_O_JSON, SK_CLI_O_HELP };
+
+#define SK_CLI_COMMON_LONG                                              \
+	{"dir", required_argument, NULL, SK_CLI_O_DIR},                 \
+	{"dev", no_argument, NULL, SK_CLI_O_DEV},                       \
+	{"passphrase-file", required_argument, NULL, SK_CLI_O_PASS},    \
+	{"json", no_argument, NULL, SK_CLI_O_JSON},                     \
+	{"help", no_argument, NULL, SK_CLI_O_HELP}
+
+#define SK_CLI_COMMON_HELP                                                             \
+	"  --dir D               the data dir (default $SCHAKEL_DIR)\n"                 \
+	"  --passphrase-file F   key-encryption passphrase (or the systemd credential\n" \
+	"                        schakel-kek)\n"                                          \
+	"  --dev                 allow unwrapped keys (demos and tests only)\n"          \
+	"  --json                machine-readable output\n"
+
+/* 1 if c was a common option (stored in o), -1 for --help, 0 otherwise. */
+int sk_cli_common_opt(sk_cli_common *o, int c, const char *arg);
+
+/* The KEK the options ask for, warning on stderr when keys are unwrapped. */
+sk_status sk_cli_kek(sk_kek **kek, const sk_cli_common *o) SK_MUST_CHECK;
+
+/* Resolves o->dir (--dir, else $SCHAKEL_DIR); 0, or the usage exit code. */
+int sk_cli_need_dir(const char *cmd, sk_cli_common *o);
+
+/* Parses argv of command cmd with getopt_long (options anywhere, no
+ * positional arguments): common options into o, --help prints help and
+ * returns 0 from the caller, anything else goes to the `extra` switch
+ * cases (each ending in break or return); unknown options are usage
+ * errors. Uses the caller's argc, argv and a local variable `o`. */
+#define SK_CLI_PARSE(cmd, longopts, help, extra)                                    \
+	do {                                                                        \
+		int c_, r_;                                                         \
+		optind = 1;                                                         \
+		opterr = 0;                                                         \
+		while ((c_ = getopt_long(argc, argv, "", longopts, NULL)) != -1) {  \
+			if ((r_ = sk_cli_common_opt(&o, c_, optarg)) == -1) {       \
+				fputs(help, stdout);                                \
+				return SK_EXIT_OK;                                  \
+			}                                                           \
+			if (r_ == 1)                                                \
+				continue;                                           \
+			switch (c_) {                                               \
+				extra                                               \
+			default:                                                    \
+				return sk_cli_usage(cmd, "unknown or incomplete option '%s'", \
+						    argv[optind - 1]);              \
+			}                                                           \
+		}                                                                   \
+		if (optind < argc)                                                  \
+			return sk_cli_usage(cmd, "unexpected argument '%s'", argv[optind]); \
+	} while (0)
 
 /* The OS user running the command (the audit's responsible user), e.g.
  * "root"; never NULL. */

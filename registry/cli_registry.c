@@ -14,78 +14,13 @@
 #include "registry/enrol.h"
 #include "registry/serve.h"
 
-/* Options every data-dir command takes. */
-typedef struct opts {
-	const char *dir, *passphrase, *ca;
-	int dev, json;
-} opts;
-
-enum { O_DIR = 1000, O_DEV, O_PASS, O_JSON, O_CA, O_HELP };
-
-#define COMMON_LONG                                               \
-	{"dir", required_argument, NULL, O_DIR},                  \
-	{"dev", no_argument, NULL, O_DEV},                        \
-	{"passphrase-file", required_argument, NULL, O_PASS},     \
-	{"json", no_argument, NULL, O_JSON},                      \
-	{"ca", required_argument, NULL, O_CA},                    \
-	{"help", no_argument, NULL, O_HELP}
-
-#define COMMON_HELP                                                                  \
-	"  --dir D               the registry's data dir (default $SCHAKEL_DIR)\n"   \
-	"  --passphrase-file F   key-encryption passphrase (or the systemd credential\n" \
-	"                        schakel-kek)\n"                                      \
-	"  --dev                 allow unwrapped keys (demos and tests only)\n"      \
-	"  --json                machine-readable output\n"
-
-/* Handles a common option; 1 if it was one, -1 for --help. */
-static int common_opt(opts *o, int c)
-{
-	switch (c) {
-	case O_DIR:
-		o->dir = optarg;
-		return 1;
-	case O_DEV:
-		o->dev = 1;
-		return 1;
-	case O_PASS:
-		o->passphrase = optarg;
-		return 1;
-	case O_JSON:
-		o->json = 1;
-		return 1;
-	case O_CA:
-		o->ca = optarg;
-		return 1;
-	case O_HELP:
-		return -1;
-	default:
-		return 0;
-	}
-}
-
-static sk_status open_kek(sk_kek **kek, const opts *o)
-{
-	sk_status st = sk_kek_open(kek, o->passphrase, o->dev);
-
-	if (st == SK_OK && o->dev && sk_kek_is_dev(*kek))
-		sk_cli_say("warning: --dev: keys are stored unwrapped; never use this for real data");
-	return st;
-}
-
-static int need_dir(const char *cmd, opts *o)
-{
-	o->dir = sk_cli_dir(o->dir);
-	if (o->dir == NULL)
-		return sk_cli_usage(cmd, "--dir D (or SCHAKEL_DIR) is required");
-	return 0;
-}
 
 /* Opens the store of o->dir; returns an exit code or 0. */
-static int open_store(reg_store **s, sk_kek **kek, const opts *o, const char *what)
+static int open_store(reg_store **s, sk_kek **kek, const sk_cli_common *o, const char *what)
 {
 	sk_status st;
 
-	if ((st = open_kek(kek, o)) != SK_OK)
+	if ((st = sk_cli_kek(kek, o)) != SK_OK)
 		return sk_cli_fail(st, what);
 	if ((st = reg_store_open(s, o->dir, *kek)) != SK_OK) {
 		sk_kek_free(*kek);
@@ -95,63 +30,42 @@ static int open_store(reg_store **s, sk_kek **kek, const opts *o, const char *wh
 	return 0;
 }
 
-#define PARSE(cmd, longopts, help, extra)                                       \
-	do {                                                                    \
-		int c_, r_;                                                     \
-		optind = 1;                                                     \
-		opterr = 0;                                                     \
-		while ((c_ = getopt_long(argc, argv, "", longopts, NULL)) != -1) { \
-			if ((r_ = common_opt(&o, c_)) == -1) {                  \
-				fputs(help, stdout);                            \
-				return SK_EXIT_OK;                              \
-			}                                                       \
-			if (r_ == 1)                                            \
-				continue;                                       \
-			switch (c_) {                                           \
-				extra                                           \
-			default:                                                \
-				return sk_cli_usage(cmd, "unknown or incomplete option '%s'", \
-						    argv[optind - 1]);          \
-			}                                                       \
-		}                                                               \
-		if (optind < argc)                                              \
-			return sk_cli_usage(cmd, "unexpected argument '%s'", argv[optind]); \
-	} while (0)
 
 static int cmd_ca_init(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG, {"name", required_argument, NULL, 'n'},
-					   {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"name", required_argument, NULL, 'n'},
+					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry ca-init --ca CA --name NAME\n\n"
 		"Creates the federation authority (CA key and certificate) in the directory CA.\n"
 		"Keep CA apart from the registry's data dir, offline when not admitting.\n\n"
 		"  --ca CA               the CA directory (created 0700)\n"
-		"  --name NAME           the federation's name, e.g. 'Regio Utrecht'\n" COMMON_HELP;
-	opts o = {0};
+		"  --name NAME           the federation's name, e.g. 'Regio Utrecht'\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	const char *ca_dir = NULL;
 	const char *name = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
 
-	PARSE("ca-init", lo, help, case 'n' : name = optarg; break;);
-	if (o.ca == NULL || name == NULL)
+	SK_CLI_PARSE("ca-init", lo, help, case 'a' : ca_dir = optarg; break; case 'n' : name = optarg; break;);
+	if (ca_dir == NULL || name == NULL)
 		return sk_cli_usage("ca-init", "--ca CA and --name NAME are required");
-	if ((st = open_kek(&kek, &o)) != SK_OK)
+	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "ca-init");
-	st = reg_ca_init(o.ca, name, kek);
+	st = reg_ca_init(ca_dir, name, kek);
 	sk_kek_free(kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "ca-init");
-	printf("federation CA '%s' created in %s\n", name, o.ca);
+	printf("federation CA '%s' created in %s\n", name, ca_dir);
 	return SK_EXIT_OK;
 }
 
 static int cmd_init(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG,
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"name", required_argument, NULL, 'n'},
 					   {"org-id", required_argument, NULL, 'o'},
-					   {0}};
+					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry init --dir D --name NAME [--ca CA] [--org-id ID]\n\n"
 		"Creates the registry: its identity key, its database and the signed checkpoint\n"
@@ -159,8 +73,9 @@ static int cmd_init(int argc, char **argv)
 		"enrol with --ca issues it).\n\n"
 		"  --name NAME           the log's origin, e.g. 'regio-utrecht.example/registry'\n"
 		"  --org-id ID           the registry's id in certificates (default 'registry')\n"
-		COMMON_HELP "  --ca CA               the federation CA directory\n";
-	opts o = {0};
+		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
+	sk_cli_common o = {0};
+	const char *ca_dir = NULL;
 	const char *name = NULL, *org = REG_ORG_ID_DEFAULT;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
@@ -168,14 +83,14 @@ static int cmd_init(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	PARSE("init", lo, help, case 'n' : name = optarg; break; case 'o' : org = optarg; break;);
-	if ((rc = need_dir("init", &o)) != 0)
+	SK_CLI_PARSE("init", lo, help, case 'a' : ca_dir = optarg; break; case 'n' : name = optarg; break; case 'o' : org = optarg; break;);
+	if ((rc = sk_cli_need_dir("init", &o)) != 0)
 		return rc;
 	if (name == NULL)
 		return sk_cli_usage("init", "--name NAME is required");
-	if ((st = open_kek(&kek, &o)) != SK_OK)
+	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
-	if (o.ca != NULL && (st = reg_ca_open(&ca, o.ca, kek)) != SK_OK)
+	if (ca_dir != NULL && (st = reg_ca_open(&ca, ca_dir, kek)) != SK_OK)
 		goto out;
 	if ((st = reg_store_init(o.dir, name, org, kek)) != SK_OK)
 		goto out;
@@ -192,14 +107,14 @@ out:
 
 static int cmd_enrol(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG,
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"request", required_argument, NULL, 'r'},
 					   {"out", required_argument, NULL, 'o'},
 					   {"role", required_argument, NULL, 'R'},
 					   {"registry", required_argument, NULL, 'g'},
 					   {"pseudonymiser", required_argument, NULL, 'p'},
 					   {"refresh", required_argument, NULL, 'f'},
-					   {0}};
+					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry enrol --dir D --ca CA --request FILE --out BUNDLE\n"
 		"           [--registry HOST:PORT] [--pseudonymiser ID@HOST:PORT]...\n"
@@ -212,8 +127,9 @@ static int cmd_enrol(int argc, char **argv)
 		"  --registry HOST:PORT  the address members reach (default: what serve recorded)\n"
 		"  --pseudonymiser ID@HOST:PORT  an enrolled pseudonymiser, in chain order\n"
 		"  --role ROLE           node|pseudonymiser|witness (default: the request's)\n"
-		COMMON_HELP "  --ca CA               the federation CA directory\n";
-	opts o = {0};
+		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
+	sk_cli_common o = {0};
+	const char *ca_dir = NULL;
 	const char *request = NULL, *out = NULL, *refresh = NULL;
 	reg_enrol_opts eo = {0};
 	sk_kek *kek = NULL;
@@ -225,7 +141,7 @@ static int cmd_enrol(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	PARSE("enrol", lo, help,
+	SK_CLI_PARSE("enrol", lo, help, case 'a' : ca_dir = optarg; break;
 	      case 'r' : request = optarg; break;
 	      case 'o' : out = optarg; break;
 	      case 'R' : break; /* the request says its role */
@@ -237,9 +153,9 @@ static int cmd_enrol(int argc, char **argv)
 						  REG_MAX_PSEUDONYMISERS);
 		      eo.pseudonymisers[eo.n_pseudonymisers++] = optarg;
 		      break;);
-	if ((rc = need_dir("enrol", &o)) != 0)
+	if ((rc = sk_cli_need_dir("enrol", &o)) != 0)
 		return rc;
-	if (out == NULL || (refresh == NULL && (request == NULL || o.ca == NULL)))
+	if (out == NULL || (refresh == NULL && (request == NULL || ca_dir == NULL)))
 		return sk_cli_usage("enrol", "--out BUNDLE and either --request FILE with --ca CA "
 					     "or --refresh ORG are required");
 	if ((rc = open_store(&s, &kek, &o, "enrol")) != 0)
@@ -247,7 +163,7 @@ static int cmd_enrol(int argc, char **argv)
 	if (refresh != NULL) {
 		st = reg_enrol_refresh(s, refresh, &eo, &bundle, &bundle_len);
 		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
-	} else if ((st = reg_ca_open(&ca, o.ca, kek)) == SK_OK &&
+	} else if ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
 		   (st = reg_tls_ensure(s, ca, kek)) == SK_OK &&
 		   (st = sk_file_read(request, 65536, &req, &req_len)) == SK_OK) {
 		st = reg_enrol(s, ca, req, req_len, &eo, &bundle, &bundle_len, org);
@@ -267,7 +183,7 @@ static int cmd_enrol(int argc, char **argv)
 
 static int cmd_revoke(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG, {"org", required_argument, NULL, 'o'},
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"org", required_argument, NULL, 'o'},
 					   {"purge", no_argument, NULL, 'p'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry revoke --dir D --org ORG [--purge]\n\n"
@@ -275,16 +191,16 @@ static int cmd_revoke(int argc, char **argv)
 		"from their next request on. The revocation is a leaf of the log.\n\n"
 		"  --org ORG             the member's org id\n"
 		"  --purge               also remove its entries' contents (a departed org);\n"
-		"                        partners whose matches disappear get a notice\n" COMMON_HELP;
-	opts o = {0};
+		"                        partners whose matches disappear get a notice\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
 	const char *org = NULL;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	sk_status st;
 	int rc, purge = 0;
 
-	PARSE("revoke", lo, help, case 'o' : org = optarg; break; case 'p' : purge = 1; break;);
-	if ((rc = need_dir("revoke", &o)) != 0)
+	SK_CLI_PARSE("revoke", lo, help, case 'o' : org = optarg; break; case 'p' : purge = 1; break;);
+	if ((rc = sk_cli_need_dir("revoke", &o)) != 0)
 		return rc;
 	if (org == NULL)
 		return sk_cli_usage("revoke", "--org ORG is required");
@@ -316,10 +232,10 @@ static const char *role_name(Schakel__V1__Role r)
 
 static int cmd_members(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG, {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
 	static const char help[] = "usage: schakel-registry members --dir D [--json]\n\n"
-				   "Lists every member ever enrolled, with its state.\n\n" COMMON_HELP;
-	opts o = {0};
+				   "Lists every member ever enrolled, with its state.\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -329,8 +245,8 @@ static int cmd_members(int argc, char **argv)
 	sk_status st;
 	int rc, mrc;
 
-	PARSE("members", lo, help, );
-	if ((rc = need_dir("members", &o)) != 0)
+	SK_CLI_PARSE("members", lo, help, );
+	if ((rc = sk_cli_need_dir("members", &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, "members")) != 0)
 		return rc;
@@ -380,7 +296,7 @@ out:
 
 static int cmd_serve(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG,
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"listen", required_argument, NULL, 'l'},
 					   {"workers", required_argument, NULL, 'w'},
 					   {"sweep-seconds", required_argument, NULL, 's'},
@@ -395,8 +311,8 @@ static int cmd_serve(int argc, char **argv)
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
 		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
-		COMMON_HELP;
-	opts o = {0};
+		SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
 	reg_serve_opts so = {0};
 	unsigned long long workers = 0, sweep = 0, limit = 0;
 	sk_kek *kek = NULL;
@@ -404,7 +320,7 @@ static int cmd_serve(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	PARSE("serve", lo, help,
+	SK_CLI_PARSE("serve", lo, help,
 	      case 'l' : so.listen = optarg; break;
 	      case 'w' :
 		      if (sk_cli_u64(optarg, &workers) != SK_OK || workers > 64)
@@ -418,7 +334,7 @@ static int cmd_serve(int argc, char **argv)
 		      if (sk_cli_u64(optarg, &limit) != SK_OK || limit == 0)
 			      return sk_cli_usage("serve", "--lookup-limit takes a positive count");
 		      break;);
-	if ((rc = need_dir("serve", &o)) != 0)
+	if ((rc = sk_cli_need_dir("serve", &o)) != 0)
 		return rc;
 	if (so.listen == NULL)
 		return sk_cli_usage("serve", "--listen HOST:PORT is required");
@@ -435,12 +351,12 @@ static int cmd_serve(int argc, char **argv)
 
 static int cmd_checkpoint(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG, {"vkey", no_argument, NULL, 'v'}, {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"vkey", no_argument, NULL, 'v'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry checkpoint --dir D [--vkey]\n\n"
 		"Prints the latest signed checkpoint (C2SP signed note), or with --vkey the\n"
-		"verifier key string that checks it.\n\n" COMMON_HELP;
-	opts o = {0};
+		"verifier key string that checks it.\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
 	int vkey = 0, rc;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
@@ -450,8 +366,8 @@ static int cmd_checkpoint(int argc, char **argv)
 	uint64_t size;
 	sk_status st;
 
-	PARSE("checkpoint", lo, help, case 'v' : vkey = 1; break;);
-	if ((rc = need_dir("checkpoint", &o)) != 0)
+	SK_CLI_PARSE("checkpoint", lo, help, case 'v' : vkey = 1; break;);
+	if ((rc = sk_cli_need_dir("checkpoint", &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, "checkpoint")) != 0)
 		return rc;
@@ -476,13 +392,13 @@ static int cmd_checkpoint(int argc, char **argv)
 
 static int cmd_proof(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG, {"from", required_argument, NULL, 'f'},
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"from", required_argument, NULL, 'f'},
 					   {"to", required_argument, NULL, 't'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry proof --dir D --from N --to M\n\n"
 		"Prints the RFC 9162 consistency proof from tree size N to M, one base64 hash a\n"
-		"line (nothing when N = M).\n\n" COMMON_HELP;
-	opts o = {0};
+		"line (nothing when N = M).\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
 	unsigned long long from = 0, to = 0;
 	int have_from = 0, have_to = 0, rc;
 	sk_kek *kek = NULL;
@@ -495,12 +411,12 @@ static int cmd_proof(int argc, char **argv)
 	merkle_source src;
 	sk_status st;
 
-	PARSE("proof", lo, help,
+	SK_CLI_PARSE("proof", lo, help,
 	      case 'f' : have_from = sk_cli_u64(optarg, &from) == SK_OK; if (!have_from) return
 		      sk_cli_usage("proof", "--from takes a tree size"); break;
 	      case 't' : have_to = sk_cli_u64(optarg, &to) == SK_OK; if (!have_to) return
 		      sk_cli_usage("proof", "--to takes a tree size"); break;);
-	if ((rc = need_dir("proof", &o)) != 0)
+	if ((rc = sk_cli_need_dir("proof", &o)) != 0)
 		return rc;
 	if (!have_from || !have_to || from == 0 || from > to)
 		return sk_cli_usage("proof", "--from N --to M with 0 < N <= M are required");
@@ -530,13 +446,13 @@ static int cmd_proof(int argc, char **argv)
 
 static int cmd_flags(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG, {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
 	static const char help[] =
 		"usage: schakel-registry flags --dir D [--json]\n\n"
 		"Pattern flags for the operator, oldest first: an entry published, looked up\n"
 		"and withdrawn within 48 hours, and lookup volume per org above the daily limit.\n"
-		"Each flagged org's privacy officer gets the same item in its mailbox.\n\n" COMMON_HELP;
-	opts o = {0};
+		"Each flagged org's privacy officer gets the same item in its mailbox.\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -546,8 +462,8 @@ static int cmd_flags(int argc, char **argv)
 	sk_status st;
 	int rc, mrc;
 
-	PARSE("flags", lo, help, );
-	if ((rc = need_dir("flags", &o)) != 0)
+	SK_CLI_PARSE("flags", lo, help, );
+	if ((rc = sk_cli_need_dir("flags", &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, "flags")) != 0)
 		return rc;
@@ -592,12 +508,12 @@ out:
 
 static int cmd_audit(int argc, char **argv)
 {
-	static const struct option lo[] = {COMMON_LONG, {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
 	static const char help[] =
 		"usage: schakel-registry audit verify --dir D\n\n"
 		"Recomputes the registry's audit hash chain. Exit 3 names the first bad record.\n\n"
-		COMMON_HELP;
-	opts o = {0};
+		SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -614,8 +530,8 @@ static int cmd_audit(int argc, char **argv)
 	}
 	argc--;
 	argv++;
-	PARSE("audit verify", lo, help, );
-	if ((rc = need_dir("audit verify", &o)) != 0)
+	SK_CLI_PARSE("audit verify", lo, help, );
+	if ((rc = sk_cli_need_dir("audit verify", &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, "audit verify")) != 0)
 		return rc;
