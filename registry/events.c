@@ -172,13 +172,23 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
 		goto out;
 	}
 	schakel__v1__member_event__pack(&ev, buf);
-	m->has_oprf_key = 1;
-	m->oprf_key = b->oprf_key;
-	m->has_epoch = 1;
-	m->epoch = b->epoch;
-	if ((st = reg_leaf_member(s, txn, buf, n, &e->leaf_index)) != SK_OK ||
-	    (st = reg_member_put(s, txn, m)) != SK_OK)
-		goto out;
+	{
+		/* the member borrows the body's key for the put; its own buffer
+		 * goes back before the free */
+		ProtobufCBinaryData own = m->oprf_key;
+		protobuf_c_boolean had = m->has_oprf_key;
+
+		m->has_oprf_key = 1;
+		m->oprf_key = b->oprf_key;
+		m->has_epoch = 1;
+		m->epoch = b->epoch;
+		if ((st = reg_leaf_member(s, txn, buf, n, &e->leaf_index)) == SK_OK)
+			st = reg_member_put(s, txn, m);
+		m->oprf_key = own;
+		m->has_oprf_key = had;
+		if (st != SK_OK)
+			goto out;
+	}
 audit:
 	snprintf(access, sizeof(access), "tls:%s", e->org_id);
 	rec.event = "epoch.key";
