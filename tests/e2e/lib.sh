@@ -41,3 +41,26 @@ start_registry() {
 
 # json FIELD: a numeric or string field of a one-line JSON object on stdin.
 json() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
+
+# ---- pseudonymisers (tests/e2e/pseudonymiser.sh) ----
+psd() { "${SK_PSEUDONYMISER:?}" "$@" --dev 2>>"$T/stderr.log"; }
+
+# start_pseudonymiser DIR [serve options...]: runs serve in the background,
+# sets PS_PID and PS_ADDR.
+start_pseudonymiser() {
+	local dir=$1 out="$T/ps-serve.$RANDOM.out"
+	shift
+	"${SK_PSEUDONYMISER:?}" serve --dir "$dir" --dev --listen 127.0.0.1:0 "$@" >"$out" \
+		2>>"$T/ps-serve.log" &
+	PS_PID=$!
+	PIDS+=("$PS_PID")
+	for _ in $(seq 100); do
+		if grep -q '^listening on ' "$out"; then
+			PS_ADDR=$(sed -n 's/^listening on //p' "$out")
+			return 0
+		fi
+		kill -0 "$PS_PID" 2>/dev/null || fail "pseudonymiser exited: $(cat "$T/ps-serve.log")"
+		sleep 0.1
+	done
+	fail "pseudonymiser did not start"
+}

@@ -1,0 +1,51 @@
+#include <string.h>
+
+#include <sodium.h>
+
+#include "registry/ps_eval.h"
+
+sk_status ps_eval_check(const Schakel__V1__EvalRequest *r)
+{
+	if (r->n_blinded == 0) {
+		sk_error_set("an evaluation request needs 1 to %d blinded elements",
+			     OPRF_MAX_BATCH);
+		return SK_ERR_INVALID;
+	}
+	if (r->n_blinded > OPRF_MAX_BATCH) {
+		sk_error_set("at most %d blinded elements per request, not %zu", OPRF_MAX_BATCH,
+			     r->n_blinded);
+		return SK_ERR_TOOBIG;
+	}
+	for (size_t i = 0; i < r->n_blinded; i++) {
+		if (r->blinded[i].len != OPRF_ELEMENT_BYTES) {
+			sk_error_set("blinded element %zu has %zu bytes, not %d", i,
+				     r->blinded[i].len, OPRF_ELEMENT_BYTES);
+			return SK_ERR_INVALID;
+		}
+	}
+	return SK_OK;
+}
+
+sk_status ps_eval_batch(uint8_t *evaluated, uint8_t proof[static OPRF_PROOF_BYTES],
+			size_t *bad, const uint8_t *blinded, size_t n,
+			const uint8_t sk[static OPRF_SCALAR_BYTES])
+{
+	sk_status st;
+
+	*bad = 0;
+	if (n == 0 || n > OPRF_MAX_BATCH)
+		return n == 0 ? SK_ERR_INVALID : SK_ERR_TOOBIG;
+	for (size_t i = 0; i < n; i++) {
+		if (oprf_element_check(blinded + i * OPRF_ELEMENT_BYTES) != SK_OK) {
+			*bad = i;
+			sk_error_set("blinded element %zu is not a valid ristretto255 element", i);
+			return SK_ERR_INVALID;
+		}
+	}
+	if ((st = oprf_blind_evaluate(evaluated, blinded, n, sk)) != SK_OK ||
+	    (st = oprf_proof_generate(proof, blinded, evaluated, n, sk)) != SK_OK) {
+		sodium_memzero(evaluated, n * OPRF_ELEMENT_BYTES);
+		sodium_memzero(proof, OPRF_PROOF_BYTES);
+	}
+	return st;
+}

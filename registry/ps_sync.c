@@ -1,0 +1,389 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/db.h"
+#include "registry/ps_sync.h"
+
+#define REGISTRY_UNIT "registry" /* the OU of the registry's certificate */
+
+sk_status ps_events_verify(ps_events *out, const Schakel__V1__MemberEventsResponse *r,
+			   uint64_t from, const uint8_t registry_pk[static KEY_ED25519_PK_BYTES])
+{
+	sk_status st = SK_OK;
+
+	out->n = 0;
+	out->next = from;
+	out->revoked = out->alerts = 0;
+	if (r->n_events > PS_EVENTS_BATCH) {
+		sk_error_set("the registry sent %zu member events for %d asked", r->n_events,
+			     PS_EVENTS_BATCH);
+		return SK_ERR_TOOBIG;
+	}
+	for (size_t i = 0; i < r->n_events; i++) {
+		const Schakel__V1__SignedMemberEvent *se = r->events[i];
+		Schakel__V1__MemberEvent *m = NULL;
+		ps_event *e = &out->ev[i];
+
+		if (se->leaf_index < out->next) {
+			sk_error_set("the registry's member events are out of order at leaf %llu",
+				     (unsigned long long)se->leaf_index);
+			st = SK_ERR_INVALID;
+			break;
+		}
+		if (se->signature.len != KEY_SIG_BYTES ||
+		    key_verify(se->signature.data, PS_DOMAIN_MEMBER_EVENT, se->body.data,
+			       se->body.len, registry_pk) != SK_OK) {
+			sk_error_set("the member event at leaf %llu does not verify under the "
+				     "pinned registry key",
+				     (unsigned long long)se->leaf_index);
+			st = SK_ERR_VERIFY;
+			break;
+		}
+		m = schakel__v1__member_event__unpack(NULL, se->body.len, se->body.data);
+		if (m == NULL || !net_cert_id_valid(m->org_id, NET_ORG_ID_MAX) ||
+		    (m->has_oprf_key && m->oprf_key.len != OPRF_ELEMENT_BYTES) ||
+		    (m->has_identity_key && m->identity_key.len != KEY_ED25519_PK_BYTES)) {
+			schakel__v1__member_event__free_unpacked(m, NULL);
+			sk_error_set("the member event at leaf %llu is malformed",
+				     (unsigned long long)se->leaf_index);
+			st = SK_ERR_INVALID;
+			break;
+		}
+		memset(e, 0, sizeof(*e));
+		e->kind = m->kind;
+		memcpy(e->org_id, m->org_id, strlen(m->org_id) + 1);
+		e->leaf_index = se->leaf_index;
+		e->time = m->time;
+		e->epoch = m->has_epoch ? m->epoch : 0;
+		e->not_after = m->has_not_after ? m->not_after : 0;
+		if ((e->has_oprf_key = m->has_oprf_key))
+			memcpy(e->oprf_key, m->oprf_key.data, OPRF_ELEMENT_BYTES);
+		if ((e->has_identity_key = m->has_identity_key))
+			memcpy(e->identity_key, m->identity_key.data, KEY_ED25519_PK_BYTES);
+		schakel__v1__member_event__free_unpacked(m, NULL);
+		out->next = se->leaf_index + 1;
+		out->n = i + 1;
+	}
+	if (st != SK_OK) {
+		out->n = 0;
+		out->next = from;
+	}
+	return st;
+}
+
+static sk_status alert(ps_store *s, MDB_txn *txn, ps_events *ev, const ps_event *e,
+		       const char *what)
+{
+	audit_record rec = {0};
+	char reason[192];
+
+	snprintf(reason, sizeof(reason), "%s (leaf %llu)", what, (unsigned long long)e->leaf_index);
+	rec.event = "member.alert";
+	rec.action = AUDIT_ACTION_READ;
+	rec.outcome = AUDIT_OUTCOME_FAILED;
+	rec.reason = reason;
+	rec.access_point = "registry";
+	rec.responsible = PS_SYSTEM;
+	ev->alerts++;
+	fprintf(stderr, "%s: ALERT: %s\n", PS_SYSTEM, reason);
+	return ps_audit(s, txn, &rec);
+}
+
+/* An event about this pseudonymiser's own org id: it must be what it sent. */
+static sk_status own_event(ps_store *s, MDB_txn *txn, ps_events *ev, const ps_event *e)
+{
+	ps_epoch ep;
+	uint32_t n = e->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_EPOCH_KEY ? e->epoch : 1;
+	sk_status st;
+
+	if (e->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REVOKED)
+		return alert(s, txn, ev, e, "the registry revoked this pseudonymiser");
+	if (e->kind != SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED &&
+	    e->kind != SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_EPOCH_KEY)
+		return SK_OK;
+	if (e->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED &&
+	    (!e->has_identity_key ||
+	     sodium_memcmp(e->identity_key, s->identity_pk, KEY_ED25519_PK_BYTES) != 0))
+		return alert(s, txn, ev, e,
+			     "the registry enrolled this org id with an identity key that is not "
+			     "this pseudonymiser's");
+	st = ps_epoch_get(s, txn, n, &ep);
+	/* a rotate whose receipt was lost: its key is in the log after all */
+	if (st == SK_ERR_NOTFOUND && e->has_oprf_key &&
+	    ps_epoch_pending_get(s, txn, &ep) == SK_OK && ep.epoch == n &&
+	    sodium_memcmp(ep.pk, e->oprf_key, OPRF_ELEMENT_BYTES) == 0) {
+		ep.in_log = 1;
+		ep.leaf_index = e->leaf_index;
+		if ((st = ps_epoch_put(s, txn, &ep)) != SK_OK)
+			return st;
+		return ps_epoch_pending_del(s, txn);
+	}
+	if (st == SK_ERR_NOTFOUND || (st == SK_OK && (!e->has_oprf_key ||
+						      sodium_memcmp(ep.pk, e->oprf_key,
+								    OPRF_ELEMENT_BYTES) != 0)))
+		return alert(s, txn, ev, e,
+			     "the registry's log holds an OPRF key for this pseudonymiser that it "
+			     "did not publish");
+	if (st != SK_OK || ep.in_log)
+		return st;
+	ep.in_log = 1;
+	ep.leaf_index = e->leaf_index;
+	return ps_epoch_put(s, txn, &ep);
+}
+
+sk_status ps_events_apply(ps_store *s, MDB_txn *txn, ps_events *ev)
+{
+	sk_status st = SK_OK;
+
+	ev->revoked = ev->alerts = 0;
+	for (size_t i = 0; i < ev->n && st == SK_OK; i++) {
+		const ps_event *e = &ev->ev[i];
+		ps_access a;
+		audit_record rec = {0};
+
+		if (strcmp(e->org_id, s->org_id) == 0) {
+			st = own_event(s, txn, ev, e);
+			continue;
+		}
+		if (e->kind != SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REVOKED)
+			continue;
+		if ((st = ps_access_get(s, txn, e->org_id, &a)) != SK_OK || a.revoked)
+			continue;
+		rec.event = "org.revoked";
+		rec.action = AUDIT_ACTION_UPDATE;
+		rec.outcome = AUDIT_OUTCOME_OK;
+		rec.counterpart = e->org_id;
+		rec.access_point = "registry";
+		rec.responsible = PS_SYSTEM;
+		if ((st = ps_revoked_put(s, txn, e->org_id, e->time, e->leaf_index)) == SK_OK &&
+		    (st = ps_audit(s, txn, &rec)) == SK_OK)
+			ev->revoked++;
+	}
+	if (st == SK_OK)
+		st = ps_meta_u64_put(s, txn, PS_META_EVENTS_FROM, ev->next);
+	return st;
+}
+
+struct apply_job {
+	ps_store *s;
+	ps_events *ev;
+};
+
+static sk_status apply_job(MDB_txn *txn, void *arg)
+{
+	struct apply_job *j = arg;
+
+	return ps_events_apply(j->s, txn, j->ev);
+}
+
+/* Runs fn in a write transaction of its own (CLI use, no writer). */
+static sk_status run_txn(MDB_env *env, sk_write_fn fn, void *arg)
+{
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = fn(txn, arg)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+static sk_status registry_connect(net_sync **sc, const net_tls *tls, const char *addr)
+{
+	sk_status st;
+
+	if (*sc != NULL)
+		return SK_OK;
+	if ((st = net_sync_connect(sc, tls, addr, NULL, PS_REGISTRY_TIMEOUT_MS)) != SK_OK)
+		return st;
+	if (strcmp(net_sync_peer(*sc)->category, REGISTRY_UNIT) != 0) {
+		sk_error_set("the server at %s is '%s', not the federation's registry", addr,
+			     net_sync_peer(*sc)->org_id);
+		net_sync_close(*sc);
+		*sc = NULL;
+		return SK_ERR_VERIFY;
+	}
+	return SK_OK;
+}
+
+sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_sync **sc,
+			 sk_writer *w, unsigned *revoked, unsigned *alerts)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__MemberEventsRequest req = SCHAKEL__V1__MEMBER_EVENTS_REQUEST__INIT;
+	uint8_t pk[KEY_ED25519_PK_BYTES];
+	ps_events *ev = malloc(sizeof(*ev));
+	struct apply_job job = {s, ev};
+	unsigned nrev = 0, nal = 0;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if (ev == NULL)
+		return SK_ERR_NOMEM;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST;
+	env.member_events_request = &req;
+	req.has_max = 1;
+	req.max = PS_EVENTS_BATCH;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if ((st = ps_registry_key(s, txn, pk)) == SK_OK)
+		st = ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &req.from);
+	mdb_txn_abort(txn);
+	if (st != SK_OK || (st = registry_connect(sc, tls, addr)) != SK_OK)
+		goto out;
+	for (unsigned page = 0; page < PS_EVENTS_PAGES_MAX; page++) {
+		if ((st = net_sync_request(*sc, &env, &reply)) != SK_OK)
+			goto out;
+		if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE) {
+			sk_error_set("the registry answered member events with something else");
+			st = SK_ERR_INVALID;
+			goto out;
+		}
+		st = ps_events_verify(ev, reply->member_events_response, req.from, pk);
+		wire_envelope_free(reply);
+		reply = NULL;
+		if (st != SK_OK || ev->n == 0)
+			goto out;
+		if ((st = w != NULL ? sk_writer_run(w, apply_job, &job)
+				    : run_txn(s->env, apply_job, &job)) != SK_OK)
+			goto out;
+		nrev += ev->revoked;
+		nal += ev->alerts;
+		req.from = ev->next;
+	}
+out:
+	if (st != SK_OK && *sc != NULL) {
+		net_sync_close(*sc);
+		*sc = NULL;
+	}
+	if (revoked != NULL)
+		*revoked = nrev;
+	if (alerts != NULL)
+		*alerts = nal;
+	wire_envelope_free(reply);
+	free(ev);
+	return st;
+}
+
+/* Signs and sends the epoch key over sc; *leaf gets the receipt's leaf. */
+static sk_status send_epoch_key(ps_store *s, net_sync *sc, const key_ed25519 *id,
+				const ps_epoch *e, uint64_t *leaf)
+{
+	Schakel__V1__EpochKeyBody b = SCHAKEL__V1__EPOCH_KEY_BODY__INIT;
+	Schakel__V1__EpochKeyRequest req = SCHAKEL__V1__EPOCH_KEY_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	uint8_t body[256], sig[KEY_SIG_BYTES];
+	size_t n;
+	sk_status st;
+
+	b.org_id = s->org_id;
+	b.epoch = e->epoch;
+	b.oprf_key = (ProtobufCBinaryData){OPRF_ELEMENT_BYTES, (uint8_t *)e->pk};
+	b.not_before = e->not_before;
+	b.not_after = e->not_after;
+	if (schakel__v1__epoch_key_body__get_packed_size(&b) > sizeof(body))
+		return SK_ERR_TOOBIG;
+	n = schakel__v1__epoch_key_body__pack(&b, body);
+	if ((st = key_sign(sig, PS_DOMAIN_EPOCH_KEY, body, n, id->sk)) != SK_OK)
+		return st;
+	req.body = (ProtobufCBinaryData){n, body};
+	req.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST;
+	env.epoch_key_request = &req;
+	if ((st = net_sync_request(sc, &env, &reply)) != SK_OK)
+		return st;
+	if (reply->body_case == SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_RECEIPT)
+		*leaf = reply->epoch_key_receipt->leaf_index;
+	else {
+		sk_error_set("the registry answered the epoch key with something else");
+		st = SK_ERR_INVALID;
+	}
+	wire_envelope_free(reply);
+	return st;
+}
+
+/* Records the epoch of a receipt as the current one. */
+static sk_status record_epoch(ps_store *s, const ps_epoch *e, uint32_t until_day)
+{
+	MDB_txn *txn = NULL;
+	audit_record rec = {0};
+	char reason[96], date[PS_DATE_BYTES];
+	sk_status st;
+
+	ps_date_format(date, until_day);
+	snprintf(reason, sizeof(reason), "epoch %u until %s, leaf %llu", e->epoch, date,
+		 (unsigned long long)e->leaf_index);
+	rec.event = "epoch.rotate";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.reason = reason;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = ps_epoch_put(s, txn, e)) != SK_OK || (st = ps_epoch_pending_del(s, txn)) != SK_OK ||
+	    (st = ps_audit(s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+sk_status ps_rotate(ps_store *s, sk_kek *kek, uint32_t until_day, ps_epoch *out)
+{
+	Schakel__V1__BundleBody *b = NULL;
+	key_ed25519 *id = sodium_malloc(sizeof(*id));
+	net_tls *tls = NULL;
+	net_sync *sc = NULL;
+	MDB_txn *txn = NULL;
+	ps_epoch e = {0};
+	uint32_t cur = 0;
+	sk_status st;
+
+	if (id == NULL)
+		return SK_ERR_NOMEM;
+	e.not_before = ps_now_ms();
+	e.not_after = ((uint64_t)until_day + 1) * PS_DAY_MS;
+	if (e.not_after <= e.not_before) {
+		sk_error_set("--until must be today or later");
+		st = SK_ERR_INVALID;
+		goto out;
+	}
+	/* the events first: they record an earlier rotate whose receipt was lost */
+	if ((st = ps_bundle_load(s, &b)) != SK_OK || (st = ps_tls_load(s, kek, b, &tls)) != SK_OK ||
+	    (st = ps_identity_load(s, kek, id)) != SK_OK ||
+	    (st = ps_events_pull(s, tls, b->registry_address, &sc, NULL, NULL, NULL)) != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	if ((st = ps_epoch_current(s, txn, &cur)) == SK_OK) {
+		e.epoch = cur + 1;
+		if ((st = ps_epoch_key_make(s, kek, e.epoch, e.pk)) == SK_OK)
+			st = ps_epoch_pending_put(s, txn, &e);
+	}
+	if (st != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK ||
+	    (st = send_epoch_key(s, sc, id, &e, &e.leaf_index)) != SK_OK)
+		goto out;
+	if ((st = record_epoch(s, &e, until_day)) != SK_OK) {
+		sk_error_set("the registry recorded epoch %u (leaf %llu) but it could not be stored "
+			     "here; 'serve' records it from the registry's member events",
+			     e.epoch, (unsigned long long)e.leaf_index);
+		goto out;
+	}
+	*out = e;
+out:
+	net_sync_close(sc);
+	net_tls_free(tls);
+	schakel__v1__bundle_body__free_unpacked(b, NULL);
+	key_ed25519_wipe(id);
+	sodium_free(id);
+	return st;
+}

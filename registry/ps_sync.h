@@ -1,0 +1,69 @@
+/* The pseudonymiser's side of the registry: following the member events
+ * (revocations are refused from then on; its own enrolment and epoch keys
+ * are checked against what it holds, and anything else for its org id
+ * raises an audited alert), and publishing the key of a new epoch
+ * (rotate). Every event must verify under the pinned registry key. */
+#ifndef SK_PS_SYNC_H
+#define SK_PS_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/writer.h"
+#include "net/conn.h"
+#include "registry/ps_store.h"
+
+#define PS_EVENTS_BATCH 256     /* events asked for per request */
+#define PS_EVENTS_PAGES_MAX 4096 /* requests per pull, at most */
+#define PS_REGISTRY_TIMEOUT_MS 10000
+
+/* One member event, verified and copied out. */
+typedef struct ps_event {
+	Schakel__V1__MemberEventKind kind;
+	char org_id[NET_ORG_ID_MAX + 1];
+	uint64_t leaf_index, time, not_after;
+	uint32_t epoch;
+	int has_oprf_key, has_identity_key;
+	uint8_t oprf_key[OPRF_ELEMENT_BYTES];
+	uint8_t identity_key[KEY_ED25519_PK_BYTES];
+} ps_event;
+
+/* A page of events and what applying it did. */
+typedef struct ps_events {
+	ps_event ev[PS_EVENTS_BATCH];
+	size_t n;
+	uint64_t next;     /* the cursor after this page */
+	unsigned revoked;  /* orgs newly recorded as revoked */
+	unsigned alerts;   /* events for this org id it did not expect */
+} ps_events;
+
+/* Checks a page asked for from leaf index from: at most PS_EVENTS_BATCH
+ * events, leaf indexes increasing from from on, each signed by
+ * registry_pk over "schakel/v1/member-event" || body and well-formed.
+ * All or nothing: SK_ERR_VERIFY (detail names the leaf) or
+ * SK_ERR_INVALID / SK_ERR_TOOBIG. */
+sk_status ps_events_verify(ps_events *out, const Schakel__V1__MemberEventsResponse *r,
+			   uint64_t from,
+			   const uint8_t registry_pk[static KEY_ED25519_PK_BYTES]) SK_MUST_CHECK;
+
+/* Applies a verified page in txn (a writer job): revoked orgs, this
+ * pseudonymiser's own epochs seen in the log, alerts (audited), and the
+ * cursor. Counts go to ev->revoked and ev->alerts. */
+sk_status ps_events_apply(ps_store *s, MDB_txn *txn, ps_events *ev) SK_MUST_CHECK;
+
+/* Pulls every member event after the stored cursor from the registry at
+ * addr, over *sc (connected first when NULL; closed and set to NULL after
+ * a failure), verifying and applying page after page through w (NULL: a
+ * write transaction of its own). *revoked and *alerts (may be NULL) get
+ * the totals. Blocking: never call it on an event loop. */
+sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_sync **sc,
+			 sk_writer *w, unsigned *revoked, unsigned *alerts) SK_MUST_CHECK;
+
+/* Rotates to the next epoch: its key (created, or reused from an earlier
+ * attempt that got no receipt), an EpochKeyRequest signed by the identity
+ * key with not_before now and not_after the end of until_day, sent to the
+ * registry; on the receipt the epoch is recorded (it becomes the current
+ * one; older epochs are served until their own not_after). *out gets it. */
+sk_status ps_rotate(ps_store *s, sk_kek *kek, uint32_t until_day, ps_epoch *out) SK_MUST_CHECK;
+
+#endif
