@@ -64,3 +64,30 @@ start_pseudonymiser() {
 	done
 	fail "pseudonymiser did not start"
 }
+
+# bsns N SEED: N valid BSNs (elfproef), one a line
+bsns() {
+	python3 - "$1" "$2" <<'PY'
+import random, sys
+n, r, out = int(sys.argv[1]), random.Random(int(sys.argv[2])), []
+while len(out) < n:
+    d = [r.randrange(10) for _ in range(8)]
+    s = sum(w * x for w, x in zip(range(9, 1, -1), d)) % 11
+    if s < 10 and any(d + [s]):
+        out.append("".join(map(str, d)) + str(s))
+print("\n".join(out))
+PY
+}
+
+# chain_up: two pseudonymisers, enrolled, joined and serving; sets A1, A2
+# (their addresses) and CHAIN (the enrol options listing them in order).
+chain_up() {
+	for p in ps1 ps2; do
+		psd init --dir $p --org-id $p --name "Pseudonymiser $p" >/dev/null
+		reg enrol --dir r --ca ca --request $p/enrol-request --out $p.bundle >/dev/null
+		psd join --dir $p --bundle $p.bundle >/dev/null
+	done
+	start_pseudonymiser ps1 --sync-seconds 1; A1=$PS_ADDR
+	start_pseudonymiser ps2 --sync-seconds 1; A2=$PS_ADDR
+	CHAIN="--pseudonymiser ps1@$A1 --pseudonymiser ps2@$A2"
+}

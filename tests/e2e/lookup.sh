@@ -1,8 +1,9 @@
 # The registry's read path end to end: lookups under the consent matrix,
 # disclosure notices and match notifications, padding, expiry, purge on
-# departure and pattern flags. Tokens here are random test values; the
-# pseudonymiser chain that makes them from BSNs has its own test.
+# departure and pattern flags. Each org computes its tokens from test BSNs
+# through the chain of two pseudonymisers, as a node does.
 source "$(dirname "$0")/lib.sh"
+: "${SK_PSEUDONYMISER:?}" "${SK_TESTTOKEN:?}"
 cd "$T"
 
 reg ca-init --ca ca --name "Regio Test" >/dev/null
@@ -10,29 +11,37 @@ reg init --dir r --name test.example/registry --ca ca >/dev/null
 "$SK_REGISTRY" serve --dir r --dev --listen 127.0.0.1:0 --sweep-seconds 1 --lookup-limit 12 >serve.out 2>>serve.log &
 REG_PID=$!; PIDS+=("$REG_PID")
 for _ in $(seq 100); do grep -q '^listening' serve.out && break; sleep 0.1; done
+chain_up
 
 enrol() { # ORG CATEGORY
 	"$SK_TESTNODE" init --dir "$1" --org-id "$1" --name "Org $1" --category "$2" >/dev/null
-	reg enrol --dir r --ca ca --request "$1/enrol-request" --out "$1/bundle" >/dev/null
+	reg enrol --dir r --ca ca --request "$1/enrol-request" --out "$1/bundle" $CHAIN >/dev/null
+	psd allow --dir ps1 --org "$1" >/dev/null
+	psd allow --dir ps2 --org "$1" >/dev/null
 }
 enrol wijkteam sociaal-team
 enrol ggz ggz
 enrol gemeente gemeente
 enrol fact fact
 
-SEQ=100
-pub() { # ORG TOKEN [options]: publish with the next sequence number
-	SEQ=$((SEQ + 1))
-	"$SK_TESTNODE" publish --dir "$1" --bundle "$1/bundle" --seq $SEQ --token "$2" "${@:3}" >out.json ||
-		fail "publish by $1: $(cat out.json)"
+# token ORG BSN: the org's own computation through the chain, every proof checked
+token() {
+	"$SK_TESTTOKEN" --dir "$1" --bundle "$1/bundle" --bsn "$2" | json token ||
+		fail "token for $1"
 }
-look() { "$SK_TESTNODE" lookup --dir "$1" --bundle "$1/bundle" --token "$2" "${@:3}"; }
+SEQ=100
+pub() { # ORG BSN [options]: publish with the next sequence number
+	SEQ=$((SEQ + 1))
+	"$SK_TESTNODE" publish --dir "$1" --bundle "$1/bundle" --seq $SEQ --token "$(token "$1" "$2")" \
+		"${@:3}" >out.json || fail "publish by $1: $(cat out.json)"
+}
+look() { "$SK_TESTNODE" lookup --dir "$1" --bundle "$1/bundle" --token "$(token "$1" "$2")" "${@:3}"; }
 orgs() { python3 -c 'import json,sys; print(",".join(r["org"] for r in json.loads(sys.stdin.readline())["results"]))'; }
 mail() { "$SK_TESTNODE" mailbox --dir "$1" --bundle "$1/bundle"; }
-tok() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+mapfile -t BSN < <(bsns 8 42)
 
 # mutual visibility: both discover, each allows the other's category
-T1=$(tok)
+T1=${BSN[1]}
 pub wijkteam "$T1" --flags discover,contact,discuss --categories ggz,sociaal-team
 pub ggz "$T1" --flags discover --categories sociaal-team
 [ "$(look wijkteam "$T1" | orgs)" = ggz ] || fail "wijkteam should see ggz"
@@ -57,7 +66,7 @@ after=$(mail wijkteam | grep -c '"kind":"match"')
 ok "administrative republish: no new match notification"
 
 # one-sided DISCOVER gives nothing to either side
-T2=$(tok)
+T2=${BSN[2]}
 pub wijkteam "$T2" --flags discover --categories ggz
 pub ggz "$T2" --flags discuss --categories sociaal-team
 [ -z "$(look wijkteam "$T2" | orgs)" ] || fail "one-sided discover disclosed ggz"
@@ -65,7 +74,7 @@ pub ggz "$T2" --flags discuss --categories sociaal-team
 ok "one-sided DISCOVER gives nothing to either side"
 
 # categories: each must allow the other's
-T3=$(tok)
+T3=${BSN[3]}
 pub wijkteam "$T3" --flags discover --categories fact
 pub ggz "$T3" --flags discover --categories sociaal-team
 [ -z "$(look ggz "$T3" | orgs)" ] || fail "category not allowed, yet visible"
@@ -73,8 +82,8 @@ ok "an entry that does not allow the asker's category stays invisible"
 
 # the policy matrix: gemeente may not discover at all, and discuss-only
 # entries and statutory entries are never discovered
-T4=$(tok)
-"$SK_TESTNODE" publish --dir gemeente --bundle gemeente/bundle --seq 1 --token "$T4" \
+T4=${BSN[4]}
+"$SK_TESTNODE" publish --dir gemeente --bundle gemeente/bundle --seq 1 --token "$(token gemeente "$T4")" \
 	--flags discover --categories sociaal-team >out.json && fail "gemeente discover accepted"
 grep -q "policy" out.json || fail "gemeente: $(cat out.json)"
 pub gemeente "$T4" --flags discuss --categories sociaal-team
@@ -84,7 +93,7 @@ pub wijkteam "$T4" --flags discover,discuss --categories ggz,fact,gemeente
 ok "policy matrix and statutory basis: never discovered"
 
 # nothing tells "no other entries" from "undisclosed entries only"
-T5=$(tok)
+T5=${BSN[5]}
 pub wijkteam "$T5" --flags discover --categories ggz
 a=$(look wijkteam "$T5")
 b=$(look wijkteam "$T4")
@@ -100,7 +109,7 @@ echo "$out" | grep -q "purpose" || fail "purpose refusal: $out"
 ok "lookups without an own live entry or with an unknown purpose are refused"
 
 # expiry: an expired entry stops matching at once
-T6=$(tok)
+T6=${BSN[6]}
 pub wijkteam "$T6" --flags discover --categories ggz --expires-ms 3000
 pub ggz "$T6" --flags discover --categories sociaal-team
 [ "$(look ggz "$T6" | orgs)" = wijkteam ] || fail "not visible before expiry"
@@ -110,7 +119,7 @@ ok "an expired entry stops matching at once"
 
 # publish -> lookup -> withdraw within 48 hours is flagged, for the
 # operator and in the org's own mailbox
-T7=$(tok)
+T7=${BSN[7]}
 pub fact "$T7" --flags discover --categories sociaal-team
 look fact "$T7" >/dev/null
 pub fact "$T7" --withdraw

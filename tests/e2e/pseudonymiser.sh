@@ -13,19 +13,6 @@ tok() { "$SK_TESTTOKEN" --dir "$1" --bundle "${BUNDLE:-$1/bundle}" "${@:2}"; }
 # keeps every element sent or received, to look for them in the pseudonymisers' files
 tokp() { tok "$@" --show-points | tee -a all.out | grep -v '"points"'; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-# bsns N SEED: N valid BSNs (elfproef), one a line
-bsns() {
-	python3 - "$1" "$2" <<'PY'
-import random, sys
-n, r, out = int(sys.argv[1]), random.Random(int(sys.argv[2])), []
-while len(out) < n:
-    d = [r.randrange(10) for _ in range(8)]
-    s = sum(w * x for w, x in zip(range(9, 1, -1), d)) % 11
-    if s < 10 and any(d + [s]):
-        out.append("".join(map(str, d)) + str(s))
-print("\n".join(out))
-PY
-}
 
 reg ca-init --ca ca --name "Regio Test" >/dev/null
 reg init --dir r --name test.example/registry --ca ca >/dev/null
