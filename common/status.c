@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/status.h"
 
@@ -40,11 +41,14 @@ static _Thread_local char detail[512];
 
 void sk_error_set(const char *fmt, ...)
 {
+	char tmp[sizeof(detail)];
 	va_list ap;
 
+	/* through a copy: callers may pass sk_error_detail() as an argument */
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(detail, tmp, sizeof(detail));
 }
 
 void sk_error_clear(void)

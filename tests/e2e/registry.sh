@@ -1,17 +1,21 @@
 # The registry's write path end to end: enrolment, publish rules, revocation,
 # TLS identity, checkpoints, the audit chain and crash consistency.
 source "$(dirname "$0")/lib.sh"
+: "${SK_PSEUDONYMISER:?}" "${SK_TESTTOKEN:?}"
 cd "$T"
 
 reg ca-init --ca ca --name "Regio Test" >/dev/null
 reg init --dir r --name test.example/registry --ca ca >/dev/null
 start_registry r
+chain_up
 
 # two orgs enrol while serve runs
 for org in wijkteam ggz; do
 	cat=$([ $org = ggz ] && echo ggz || echo sociaal-team)
 	"$SK_TESTNODE" init --dir $org --org-id $org --name "Org $org" --category $cat >/dev/null
-	reg enrol --dir r --ca ca --request $org/enrol-request --out $org/bundle >/dev/null
+	reg enrol --dir r --ca ca --request $org/enrol-request --out $org/bundle $CHAIN >/dev/null
+	psd allow --dir ps1 --org $org >/dev/null
+	psd allow --dir ps2 --org $org >/dev/null
 done
 # pseudonymisers enrol with their OPRF key; a node's bundle lists them in
 # chain order with the policy matrix
@@ -32,24 +36,26 @@ reg enrol --dir r --refresh jeugd --out jeugd/bundle2 --pseudonymiser ps-a@127.0
 reg enrol --dir r --ca ca --request wijkteam/enrol-request --out x --pseudonymiser wijkteam@h:1 2>/dev/null && fail "node as pseudonymiser"
 ok "pseudonymisers in chain order and the policy in bundles; --refresh; double enrol refused"
 
-reg members --dir r --json | python3 -c 'import json,sys; m=json.load(sys.stdin); assert sorted(x["id"] for x in m)==["ggz","jeugd","ps-a","ps-b","wijkteam"], m'
+reg members --dir r --json | python3 -c 'import json,sys; m=json.load(sys.stdin); assert sorted(x["id"] for x in m)==["ggz","jeugd","ps-a","ps-b","ps1","ps2","wijkteam"], m'
 ok "two orgs enrolled while serving"
 
 # publish, with receipt, checkpoint and inclusion proof checked by the client
 p() { "$SK_TESTNODE" publish --dir "$1" --bundle "$1/bundle" "${@:2}"; }
-out=$(p wijkteam --seq 1) || fail "publish: $out"
+# the first entry's token comes from a BSN through the chain, as at a node
+T1=$("$SK_TESTTOKEN" --dir wijkteam --bundle wijkteam/bundle --bsn 111222333 | json token)
+out=$(p wijkteam --seq 1 --token "$T1") || fail "publish: $out"
 leaf=$(echo "$out" | json leaf_index)
 issued=$(echo "$out" | json issued_at)
 p ggz --seq 1 >/dev/null || fail "second org publish"
 ok "publish: receipt, signed checkpoint and inclusion proof verify"
 
 # a byte-identical resubmission gets the original receipt
-again=$(p wijkteam --seq 1 --issued-at "$issued") || fail "resubmit: $again"
+again=$(p wijkteam --seq 1 --token "$T1" --issued-at "$issued") || fail "resubmit: $again"
 [ "$(echo "$again" | json leaf_index)" = "$leaf" ] || fail "resubmission got a new leaf"
 ok "resubmission returns the original receipt"
 
 # a used number with other content is refused
-out=$(p wijkteam --seq 1 --flags discover,discuss) && fail "reused seq accepted"
+out=$(p wijkteam --seq 1 --token "$T1" --flags discover,discuss) && fail "reused seq accepted"
 echo "$out" | grep -q "already used" || fail "reused seq: $out"
 ok "used sequence number refused"
 
@@ -115,11 +121,12 @@ ok "checkpoints $n1 -> $n2 consistent; a wrong proof is refused"
 # acknowledged entry is there after the restart (resubmission returns it)
 for i in 1 2 3; do
 	"$SK_TESTNODE" burst --dir wijkteam --bundle wijkteam/bundle --from $((100000 * i)) --count 20000 --threads 1 >burst$i 2>/dev/null &
+	BURSTS+=($!)
 done
 sleep 2
 kill -9 "$REG_PID"
 wait "$REG_PID" 2>/dev/null || true
-wait
+wait "${BURSTS[@]}" || true
 acks=$(cat burst1 burst2 burst3 | wc -l)
 [ "$acks" -gt 0 ] || fail "no acknowledged publishes before the kill"
 start_registry r
