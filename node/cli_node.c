@@ -1,0 +1,877 @@
+/* schakel-node subcommands: argument parsing and printing only; the work
+ * is done by the node library. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "common/cli.h"
+#include "common/db.h"
+#include "common/file.h"
+#include "node/case.h"
+#include "node/cli.h"
+#include "node/client.h"
+#include "node/entry.h"
+#include "node/join.h"
+#include "node/professional.h"
+#include "node/store.h"
+
+#define PROG "schakel-node"
+
+/* ---- shared plumbing ------------------------------------------------------ */
+
+/* Opens the node of o->dir; returns an exit code or 0. */
+static int open_store(node_store **s, sk_kek **kek, const sk_cli_common *o, const char *what)
+{
+	sk_status st;
+
+	if ((st = sk_cli_kek(kek, o)) != SK_OK)
+		return sk_cli_fail(st, what);
+	if ((st = node_store_open(s, o->dir, *kek)) != SK_OK) {
+		sk_kek_free(*kek);
+		*kek = NULL;
+		return sk_cli_fail(st, what);
+	}
+	return 0;
+}
+
+static void close_store(node_store *s, sk_kek *kek)
+{
+	node_store_close(s);
+	sk_kek_free(kek);
+}
+
+/* Prints a JSON document and releases it. */
+static void print_json(json_t *doc)
+{
+	char *txt = json_dumps(doc, JSON_INDENT(2));
+
+	if (txt != NULL)
+		puts(txt);
+	free(txt);
+	json_decref(doc);
+}
+
+static void format_day(char out[static NODE_DATE_BYTES + 1], uint64_t ms)
+{
+	node_date d = node_date_at(ms);
+
+	if (ms == 0)
+		snprintf(out, NODE_DATE_BYTES + 1, "-");
+	else
+		node_date_format(out, &d);
+}
+
+/* Runs a subcommand of a group: "schakel-node case open ...". */
+static int group(const char *name, const sk_cli_cmd *subs, size_t n, int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		printf("usage: %s %s SUBCOMMAND [options]   (SUBCOMMAND --help for its options)\n\n",
+		       PROG, name);
+		for (size_t i = 0; i < n; i++)
+			printf("  %-10s %s\n", subs[i].name, subs[i].summary);
+		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].fn(argc - 1, argv + 1);
+	return sk_cli_usage(name, "unknown subcommand '%s'", argv[1]);
+}
+
+/* Tells the publishing side that client's entry changed. */
+static void changed(node_store *s, const char *client)
+{
+	sk_status st = node_entry_changed(s, client);
+
+	if (st != SK_OK)
+		sk_cli_say("warning: the entry of %s is not yet published (%s); 'sync' will retry",
+			   client, sk_strerror(st));
+}
+
+/* The client of case id, for changed(). */
+static void changed_case(node_store *s, uint64_t id)
+{
+	node_case *c = malloc(sizeof(*c));
+	MDB_txn *txn = NULL;
+
+	if (c != NULL && mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
+		sk_status st = node_case_get(s, txn, id, c);
+
+		mdb_txn_abort(txn);
+		if (st == SK_OK)
+			changed(s, c->client);
+	}
+	free(c);
+}
+
+/* ---- init, join ------------------------------------------------------------ */
+
+static int cmd_init(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"org-id", required_argument, NULL, 'o'},
+					   {"name", required_argument, NULL, 'n'},
+					   {"category", required_argument, NULL, 'c'}, {0}};
+	static const char help[] =
+		"usage: schakel-node init --dir D --org-id ID --name NAME --category CAT\n\n"
+		"Creates the node: its keys (identity, TLS, encryption, the record data key and\n"
+		"the BSN-index key, all wrapped under the key-encryption key), its database and\n"
+		"D/enrol-request, which the registry operator admits with 'schakel-registry enrol'.\n\n"
+		"  --org-id ID           the organisation's id, e.g. wijkteam-utrecht\n"
+		"  --name NAME           its name, e.g. 'Buurtteam Utrecht Oost'\n"
+		"  --category CAT        its policy category: sociaal-team, ggz, fact,\n"
+		"                        verslavingszorg, huisarts-poh, maatschappelijke-opvang,\n"
+		"                        jeugd, schuldhulp, gemeente, woningcorporatie\n"
+		SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	const char *org = NULL, *name = NULL, *cat = NULL;
+	wire_policy def;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("init", lo, help, case 'o' : org = optarg; break;
+		     case 'n' : name = optarg; break; case 'c' : cat = optarg; break;);
+	if ((rc = sk_cli_need_dir("init", &o)) != 0)
+		return rc;
+	if (org == NULL || name == NULL || cat == NULL)
+		return sk_cli_usage("init", "--org-id ID, --name NAME and --category CAT are required");
+	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
+		return sk_cli_fail(st, "init");
+	st = node_store_init(o.dir, org, name, cat, kek);
+	sk_kek_free(kek);
+	if (st != SK_OK)
+		return sk_cli_fail(st, "init");
+	wire_policy_default(&def);
+	if (wire_policy_index(&def, cat) < 0)
+		sk_cli_say("warning: '%s' is not a category of the default policy; the registry "
+			   "must know it",
+			   cat);
+	printf("node '%s' created in %s; give %s/%s to the registry operator\n", org, o.dir, o.dir,
+	       NODE_FILE_REQUEST);
+	return SK_EXIT_OK;
+}
+
+static int cmd_join(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"bundle", required_argument, NULL, 'b'}, {0}};
+	static const char help[] =
+		"usage: schakel-node join --dir D --bundle FILE\n\n"
+		"Installs the bundle from the registry operator: checks its signature and our\n"
+		"certificate, then pins the registry key and keeps the registry address, the\n"
+		"pseudonymisers in chain order, the witnesses and the federation policy. A\n"
+		"refreshed bundle is installed the same way; one from another registry is refused.\n\n"
+		"  --bundle FILE         the bundle written by 'schakel-registry enrol'\n"
+		SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	const char *file = NULL;
+	node_federation *f = NULL;
+	node_store *s = NULL;
+	MDB_txn *txn = NULL;
+	sk_kek *kek = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc, refreshed = 0;
+	sk_status st;
+
+	SK_CLI_PARSE("join", lo, help, case 'b' : file = optarg; break;);
+	if ((rc = sk_cli_need_dir("join", &o)) != 0)
+		return rc;
+	if (file == NULL)
+		return sk_cli_usage("join", "--bundle FILE is required");
+	if ((st = sk_file_read(file, NODE_BUNDLE_MAX, &data, &len)) != SK_OK) {
+		sk_error_set("cannot read the bundle %s", file);
+		return sk_cli_fail(st, "join");
+	}
+	if ((rc = open_store(&s, &kek, &o, "join")) != 0) {
+		free(data);
+		return rc;
+	}
+	st = node_join(s, data, len, node_now_ms(), &refreshed);
+	free(data);
+	if (st == SK_OK && (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_federation_load(s, txn, &f);
+		mdb_txn_abort(txn);
+	}
+	if (st == SK_OK)
+		printf("%s '%s': registry %s, %zu pseudonymiser(s), %zu witness(es), quorum %u\n",
+		       refreshed ? "refreshed the bundle of federation" : "joined federation",
+		       f->federation, f->registry_address, f->n_pseudonymisers, f->n_witnesses,
+		       f->quorum);
+	node_federation_free(f);
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "join");
+}
+
+/* ---- professional ---------------------------------------------------------- */
+
+static int cmd_prof_add(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"id", required_argument, NULL, 'i'},
+					   {"name", required_argument, NULL, 'n'},
+					   {"role", required_argument, NULL, 'r'},
+					   {"phone", required_argument, NULL, 'p'},
+					   {"email", required_argument, NULL, 'e'},
+					   {"role-kind", required_argument, NULL, 'k'}, {0}};
+	static const char help[] =
+		"usage: schakel-node professional add --dir D --id ID --name NAME --role ROLE\n"
+		"           [--phone P] [--email E] [--role-kind professional|privacy-officer]\n\n"
+		"Adds a professional who may act at this node (--as ID). The work phone and\n"
+		"e-mail are what partners see when an entry allows contact.\n\n"
+		"  --id ID               short id, e.g. j.devries\n"
+		"  --name NAME           full name\n"
+		"  --role ROLE           short role, e.g. spv, wijkcoach, poh-ggz\n"
+		"  --phone P, --email E  work contact\n"
+		"  --role-kind KIND      professional (default) or privacy-officer\n"
+		SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	const char *id = NULL, *name = NULL, *role = NULL, *phone = "", *email = "", *kind = NULL;
+	node_professional p;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("professional add", lo, help, case 'i' : id = optarg; break;
+		     case 'n' : name = optarg; break; case 'r' : role = optarg; break;
+		     case 'p' : phone = optarg; break; case 'e' : email = optarg; break;
+		     case 'k' : kind = optarg; break;);
+	if ((rc = sk_cli_need_dir("professional add", &o)) != 0)
+		return rc;
+	if (id == NULL || name == NULL || role == NULL)
+		return sk_cli_usage("professional add", "--id, --name and --role are required");
+	memset(&p, 0, sizeof(p));
+	p.kind = NODE_KIND_PROFESSIONAL;
+	if (kind != NULL && node_prof_kind_parse(&p.kind, kind) != SK_OK)
+		return sk_cli_usage("professional add",
+				    "--role-kind takes professional or privacy-officer");
+	if (strlen(id) >= sizeof(p.id) || strlen(name) >= sizeof(p.name) ||
+	    strlen(role) >= sizeof(p.role) || strlen(phone) >= sizeof(p.phone) ||
+	    strlen(email) >= sizeof(p.email))
+		return sk_cli_usage("professional add", "a value is too long");
+	memcpy(p.id, id, strlen(id) + 1);
+	memcpy(p.name, name, strlen(name) + 1);
+	memcpy(p.role, role, strlen(role) + 1);
+	memcpy(p.phone, phone, strlen(phone) + 1);
+	memcpy(p.email, email, strlen(email) + 1);
+	if ((rc = open_store(&s, &kek, &o, "professional add")) != 0)
+		return rc;
+	st = node_professional_add(s, &p);
+	if (st == SK_OK && o.json)
+		print_json(json_pack("{s:s}", "id", p.id));
+	else if (st == SK_OK)
+		printf("%s %s added\n", node_prof_kind_name(p.kind), p.id);
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "professional add");
+}
+
+static sk_status print_prof(const node_professional *p, void *arg)
+{
+	json_t *list = arg;
+
+	if (list != NULL)
+		return json_array_append_new(
+			       list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "id", p->id, "name",
+					       p->name, "role", p->role, "kind",
+					       node_prof_kind_name(p->kind), "phone", p->phone,
+					       "email", p->email, "created_at",
+					       (json_int_t)p->created_at)) == 0
+			       ? SK_OK
+			       : SK_ERR_NOMEM;
+	printf("%-20s %-12s %-16s %-16s %-28s %s\n", p->id, p->role, node_prof_kind_name(p->kind),
+	       p->phone[0] ? p->phone : "-", p->email[0] ? p->email : "-", p->name);
+	return SK_OK;
+}
+
+static int cmd_prof_list(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
+	static const char help[] = "usage: schakel-node professional list --dir D [--json]\n\n"
+				   "Lists the professionals of this node.\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	MDB_txn *txn = NULL;
+	json_t *list = NULL;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("professional list", lo, help, );
+	if ((rc = sk_cli_need_dir("professional list", &o)) != 0)
+		return rc;
+	if ((rc = open_store(&s, &kek, &o, "professional list")) != 0)
+		return rc;
+	if (o.json && (list = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = node_audit_access(s, "professional.list", NULL, NULL, "professional", NULL,
+				    NULL)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if (!o.json)
+		printf("%-20s %-12s %-16s %-16s %-28s %s\n", "ID", "ROLE", "KIND", "PHONE",
+		       "EMAIL", "NAME");
+	st = node_professional_scan(s, txn, print_prof, list);
+	mdb_txn_abort(txn);
+	if (st == SK_OK && list != NULL) {
+		print_json(list);
+		list = NULL;
+	}
+out:
+	json_decref(list);
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "professional list");
+}
+
+static const sk_cli_cmd prof_cmds[] = {
+	{"add", cmd_prof_add, "add a professional (or privacy officer)"},
+	{"list", cmd_prof_list, "list professionals"},
+};
+
+static int cmd_professional(int argc, char **argv)
+{
+	return group("professional", prof_cmds, sizeof(prof_cmds) / sizeof(prof_cmds[0]), argc,
+		     argv);
+}
+
+/* ---- client ------------------------------------------------------------------ */
+
+static int cmd_client_add(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"bsn", required_argument, NULL, 'b'},
+					   {"name", required_argument, NULL, 'n'},
+					   {"birthdate", required_argument, NULL, 'd'}, {0}};
+	static const char help[] =
+		"usage: schakel-node client add --dir D --bsn BSN [--name NAME]\n"
+		"           [--birthdate YYYY-MM-DD]\n\n"
+		"Registers a client. The BSN must pass the elfproef. BSN, name and birthdate are\n"
+		"stored encrypted; the birthdate enables the age rules for consent. A BSN that\n"
+		"is already registered is refused, naming the existing client id.\n\n"
+		"  --bsn BSN             nine digits\n"
+		"  --name NAME           the client's name (optional)\n"
+		"  --birthdate DATE      YYYY-MM-DD (optional)\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	const char *name = NULL, *birth = NULL;
+	char id[NODE_CLIENT_ID_MAX + 1];
+	int have_bsn = 0, bad_bsn = 0, rc;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	bsn b;
+
+	memset(&b, 0, sizeof(b));
+	SK_CLI_PARSE("client add", lo, help,
+		     case 'b' : have_bsn = 1;
+		     bad_bsn = bsn_parse(&b, optarg) != SK_OK;
+		     sodium_memzero(optarg, strlen(optarg)); /* out of /proc/PID/cmdline */
+		     break;
+		     case 'n' : name = optarg; break; case 'd' : birth = optarg; break;);
+	if ((rc = sk_cli_need_dir("client add", &o)) != 0)
+		goto wipe;
+	if (!have_bsn) {
+		rc = sk_cli_usage("client add", "--bsn BSN is required");
+		goto wipe;
+	}
+	if (bad_bsn) {
+		sk_cli_say("client add: not a valid BSN: it must be nine digits passing the "
+			   "elfproef");
+		rc = SK_EXIT_FAIL;
+		goto wipe;
+	}
+	if ((rc = open_store(&s, &kek, &o, "client add")) != 0)
+		goto wipe;
+	st = node_client_add(s, &b, name, birth, node_now_ms(), id);
+	if (st == SK_OK && o.json)
+		print_json(json_pack("{s:s}", "id", id));
+	else if (st == SK_OK)
+		printf("client %s registered\n", id);
+	close_store(s, kek);
+	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client add");
+wipe:
+	sodium_memzero(&b, sizeof(b));
+	return rc;
+}
+
+typedef struct client_list {
+	json_t *list;
+	int show_bsn;
+} client_list;
+
+static sk_status print_client(const node_client *c, void *arg)
+{
+	client_list *l = arg;
+
+	if (l->list != NULL) {
+		json_t *obj = json_pack("{s:s,s:s,s:s?,s:I}", "id", c->id, "name", c->name,
+					"birthdate", c->birthdate[0] ? c->birthdate : NULL,
+					"created_at", (json_int_t)c->created_at);
+
+		if (obj != NULL && l->show_bsn)
+			json_object_set_new(obj, "bsn", json_string(c->bsn.digits));
+		return json_array_append_new(l->list, obj) == 0 ? SK_OK : SK_ERR_NOMEM;
+	}
+	if (l->show_bsn)
+		printf("%-10s %-10s %-11s %s\n", c->id, c->bsn.digits,
+		       c->birthdate[0] ? c->birthdate : "-", c->name[0] ? c->name : "-");
+	else
+		printf("%-10s %-11s %s\n", c->id, c->birthdate[0] ? c->birthdate : "-",
+		       c->name[0] ? c->name : "-");
+	return SK_OK;
+}
+
+static int cmd_client_list(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"show-bsn", no_argument, NULL, 'B'}, {0}};
+	static const char help[] =
+		"usage: schakel-node client list --dir D [--show-bsn] [--json]\n\n"
+		"Lists clients with their local ids and names (decrypted). BSNs are shown only\n"
+		"with --show-bsn; the access is audited either way.\n\n"
+		"  --show-bsn            also show each client's BSN\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	client_list l = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("client list", lo, help, case 'B' : l.show_bsn = 1; break;);
+	if ((rc = sk_cli_need_dir("client list", &o)) != 0)
+		return rc;
+	if ((rc = open_store(&s, &kek, &o, "client list")) != 0)
+		return rc;
+	if (o.json && (l.list = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = node_audit_access(s, "client.list", NULL, NULL, "client", NULL,
+				    l.show_bsn ? "names and BSNs shown" : "names shown")) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if (!o.json && l.show_bsn)
+		printf("%-10s %-10s %-11s %s\n", "ID", "BSN", "BIRTHDATE", "NAME");
+	else if (!o.json)
+		printf("%-10s %-11s %s\n", "ID", "BIRTHDATE", "NAME");
+	st = node_client_scan(s, txn, print_client, &l);
+	mdb_txn_abort(txn);
+	if (st == SK_OK && l.list != NULL) {
+		print_json(l.list);
+		l.list = NULL;
+	}
+out:
+	json_decref(l.list);
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client list");
+}
+
+static const sk_cli_cmd client_cmds[] = {
+	{"add", cmd_client_add, "register a client by BSN"},
+	{"list", cmd_client_list, "list clients"},
+};
+
+static int cmd_client(int argc, char **argv)
+{
+	return group("client", client_cmds, sizeof(client_cmds) / sizeof(client_cmds[0]), argc,
+		     argv);
+}
+
+/* ---- case -------------------------------------------------------------------- */
+
+#define CONSENT_HELP                                                                        \
+	"  --consent FLAGS       comma list of discover, contact, discuss, or none\n"          \
+	"  --categories CATS     comma list of policy categories, or all (expanded now)\n"     \
+	"  --consent-by WHO      client (default), parent, guardian, representative or\n"     \
+	"                        client+parent. Known birthdate: under 12 a parent or\n"      \
+	"                        guardian, 12-15 client+parent, 16 and over the client\n"      \
+	"  --basis B             consent (default) or statutory:REASON (discuss only; the\n"   \
+	"                        reason stays at this node)\n"                                 \
+	"  --expires DATE        YYYY-MM-DD; default one year, at most two years\n"
+
+/* The consent options shared by open and consent; returns 0 or an exit code. */
+static int consent_opt(const char *cmd, node_consent_req *req, char reason[static NODE_REASON_MAX + 1],
+		       int c, const char *arg, int *have_flags)
+{
+	node_date d;
+
+	switch (c) {
+	case 'f':
+		*have_flags = 1;
+		if (node_flags_parse(arg, &req->flags) != SK_OK)
+			return sk_cli_usage(cmd, "%s", sk_error_detail());
+		return 0;
+	case 'g':
+		req->categories = arg;
+		return 0;
+	case 'y':
+		if (node_consent_by_parse(arg, &req->by) != SK_OK)
+			return sk_cli_usage(cmd, "%s", sk_error_detail());
+		return 0;
+	case 'B':
+		if (node_basis_parse(arg, &req->basis, reason) != SK_OK)
+			return sk_cli_usage(cmd, "%s", sk_error_detail());
+		req->reason = reason[0] ? reason : NULL;
+		return 0;
+	case 'x':
+		if (node_date_parse(&d, arg) != SK_OK)
+			return sk_cli_usage(cmd, "--expires takes a date YYYY-MM-DD");
+		req->expires_at = node_date_ms(&d);
+		return 0;
+	default:
+		return sk_cli_usage(cmd, "unknown option");
+	}
+}
+
+#define CONSENT_LONG                                                      \
+	{"consent", required_argument, NULL, 'f'},                        \
+	{"categories", required_argument, NULL, 'g'},                     \
+	{"consent-by", required_argument, NULL, 'y'},                     \
+	{"basis", required_argument, NULL, 'B'},                          \
+	{"expires", required_argument, NULL, 'x'}
+
+#define CONSENT_CASES                                                              \
+	case 'f':                                                                  \
+	case 'g':                                                                  \
+	case 'y':                                                                  \
+	case 'B':                                                                  \
+	case 'x':                                                                  \
+		if ((rc = consent_opt(cmd, &req, reason, c_, optarg, &have_flags)) != 0) \
+			return rc;                                                 \
+		break;
+
+static int cmd_case_open(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, CONSENT_LONG,
+					   {"client", required_argument, NULL, 'c'},
+					   {"as", required_argument, NULL, 'a'}, {0}};
+	static const char help[] =
+		"usage: schakel-node case open --dir D --client BSN --as PROF --consent FLAGS\n"
+		"           --categories CATS [--consent-by WHO] [--basis consent|statutory:REASON]\n"
+		"           [--expires YYYY-MM-DD]\n\n"
+		"Opens a case for a registered client with PROF assigned, records the consent,\n"
+		"queues the org's entry for publishing and prints the case id.\n\n"
+		"  --client BSN          the client's BSN (or local id, e.g. c-12)\n"
+		"  --as PROF             the professional opening the case\n" CONSENT_HELP
+			SK_CLI_COMMON_HELP;
+	static const char cmd[] = "case open";
+	sk_cli_common o = {0};
+	node_consent_req req = {0};
+	char reason[NODE_REASON_MAX + 1] = "";
+	char client[NODE_CLIENT_ID_MAX + 1] = ""; /* a BSN or a local id */
+	const char *as = NULL;
+	int have_flags = 0, rc;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	uint64_t id = 0;
+	sk_status st;
+
+	SK_CLI_PARSE(cmd, lo, help, CONSENT_CASES case 'c'
+		     : if (strlen(optarg) >= sizeof(client)) return sk_cli_usage(
+			       cmd, "--client takes a BSN or a local client id");
+		     memcpy(client, optarg, strlen(optarg) + 1);
+		     sodium_memzero(optarg, strlen(optarg)); /* out of /proc/PID/cmdline */
+		     break; case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		goto wipe;
+	if (client[0] == '\0' || as == NULL ||
+	    (!have_flags && req.basis != NODE_BASIS_STATUTORY)) {
+		rc = sk_cli_usage(cmd, "--client, --as and --consent are required");
+		goto wipe;
+	}
+	if (!have_flags)
+		req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
+	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+		goto wipe;
+	st = node_case_open(s, client, as, &req, node_now_ms(), &id);
+	sodium_memzero(client, sizeof(client));
+	if (st == SK_OK) {
+		if (o.json)
+			print_json(json_pack("{s:I}", "id", (json_int_t)id));
+		else
+			printf("%llu\n", (unsigned long long)id);
+		changed_case(s, id);
+	}
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+wipe:
+	sodium_memzero(client, sizeof(client));
+	return rc;
+}
+
+/* --case ID into *id; 0 or the usage exit code. */
+static int case_id_opt(const char *cmd, const char *arg, uint64_t *id)
+{
+	unsigned long long v = 0;
+
+	if (sk_cli_u64(arg, &v) != SK_OK || v == 0)
+		return sk_cli_usage(cmd, "--case takes a case id (a positive number)");
+	*id = v;
+	return 0;
+}
+
+static int cmd_case_consent(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, CONSENT_LONG,
+					   {"case", required_argument, NULL, 'k'},
+					   {"as", required_argument, NULL, 'a'}, {0}};
+	static const char help[] =
+		"usage: schakel-node case consent --dir D --case ID --as PROF --consent FLAGS|none\n"
+		"           [--categories CATS] [--consent-by WHO] [--basis B] [--expires DATE]\n\n"
+		"Records a new consent version for an open case (--consent none withdraws it)\n"
+		"and queues the org's entry for publishing. Only an assigned professional may.\n\n"
+		"  --case ID             the case\n"
+		"  --as PROF             an assigned professional\n" CONSENT_HELP SK_CLI_COMMON_HELP;
+	static const char cmd[] = "case consent";
+	sk_cli_common o = {0};
+	node_consent_req req = {0};
+	char reason[NODE_REASON_MAX + 1] = "";
+	const char *as = NULL;
+	int have_flags = 0, rc;
+	uint64_t id = 0;
+	uint32_t version = 0;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+
+	SK_CLI_PARSE(cmd, lo, help, CONSENT_CASES case 'k'
+		     : if ((rc = case_id_opt(cmd, optarg, &id)) != 0) return rc;
+		     break; case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if (id == 0 || as == NULL || !have_flags)
+		return sk_cli_usage(cmd, "--case, --as and --consent are required");
+	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+		return rc;
+	st = node_case_consent(s, id, as, &req, node_now_ms(), &version);
+	if (st == SK_OK) {
+		if (o.json)
+			print_json(json_pack("{s:I,s:I}", "id", (json_int_t)id, "consent_version",
+					     (json_int_t)version));
+		else
+			printf("case %llu: consent version %u recorded\n", (unsigned long long)id,
+			       version);
+		changed_case(s, id);
+	}
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
+static int cmd_case_assign(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"case", required_argument, NULL, 'k'},
+					   {"professional", required_argument, NULL, 'p'},
+					   {"as", required_argument, NULL, 'a'}, {0}};
+	static const char help[] =
+		"usage: schakel-node case assign --dir D --case ID --professional PROF --as PROF\n\n"
+		"Assigns another professional to an open case. --as must already be assigned.\n\n"
+		"  --case ID             the case\n"
+		"  --professional PROF   who to assign\n"
+		"  --as PROF             an assigned professional\n" SK_CLI_COMMON_HELP;
+	static const char cmd[] = "case assign";
+	sk_cli_common o = {0};
+	const char *as = NULL, *prof = NULL;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	uint64_t id = 0;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE(cmd, lo, help, case 'k' : if ((rc = case_id_opt(cmd, optarg, &id)) != 0) return rc;
+		     break; case 'p' : prof = optarg; break; case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if (id == 0 || as == NULL || prof == NULL)
+		return sk_cli_usage(cmd, "--case, --professional and --as are required");
+	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+		return rc;
+	st = node_case_assign(s, id, prof, as, node_now_ms());
+	if (st == SK_OK) {
+		printf("%s assigned to case %llu\n", prof, (unsigned long long)id);
+		changed_case(s, id);
+	}
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
+static int cmd_case_close(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"case", required_argument, NULL, 'k'},
+					   {"as", required_argument, NULL, 'a'}, {0}};
+	static const char help[] =
+		"usage: schakel-node case close --dir D --case ID --as PROF\n\n"
+		"Closes a case; when it was the client's last open case, the org's entry is\n"
+		"withdrawn.\n\n"
+		"  --case ID             the case\n"
+		"  --as PROF             an assigned professional\n" SK_CLI_COMMON_HELP;
+	static const char cmd[] = "case close";
+	sk_cli_common o = {0};
+	const char *as = NULL;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	uint64_t id = 0;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE(cmd, lo, help, case 'k' : if ((rc = case_id_opt(cmd, optarg, &id)) != 0) return rc;
+		     break; case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if (id == 0 || as == NULL)
+		return sk_cli_usage(cmd, "--case and --as are required");
+	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+		return rc;
+	st = node_case_close(s, id, as, node_now_ms());
+	if (st == SK_OK) {
+		printf("case %llu closed\n", (unsigned long long)id);
+		changed_case(s, id);
+	}
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
+typedef struct case_list {
+	json_t *list;
+	const char *as;
+} case_list;
+
+static sk_status print_case(const node_case *c, void *arg)
+{
+	case_list *l = arg;
+	const node_consent *k = &c->consent;
+	char flags[NODE_FLAGS_TEXT_MAX + 1], exp[NODE_DATE_BYTES + 1];
+	char cats[WIRE_POLICY_MAX * (WIRE_CATEGORY_MAX + 1) + 1] = "";
+	char assigned[NODE_ASSIGNED_MAX * (NODE_ID_MAX + 1) + 1] = "";
+	size_t pos = 0;
+
+	if (l->as != NULL && !node_case_assigned(c, l->as))
+		return SK_OK;
+	node_flags_format(flags, k->flags);
+	format_day(exp, k->expires_at);
+	for (size_t i = 0; i < k->n_categories; i++)
+		pos += (size_t)snprintf(cats + pos, sizeof(cats) - pos, "%s%s", i ? "," : "",
+					k->categories[i]);
+	pos = 0;
+	for (size_t i = 0; i < c->n_assigned; i++)
+		pos += (size_t)snprintf(assigned + pos, sizeof(assigned) - pos, "%s%s", i ? "," : "",
+					c->assigned[i]);
+	if (l->list != NULL) {
+		json_t *cl = json_array(), *al = json_array();
+
+		for (size_t i = 0; cl != NULL && i < k->n_categories; i++)
+			json_array_append_new(cl, json_string(k->categories[i]));
+		for (size_t i = 0; al != NULL && i < c->n_assigned; i++)
+			json_array_append_new(al, json_string(c->assigned[i]));
+		return json_array_append_new(
+			       l->list,
+			       json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:s?,s:o,s:s,s:s?,s:I,s:s,s:o,"
+					 "s:s,s:I,s:s,s:I,s:s}",
+					 "id", (json_int_t)c->id, "client", c->client, "state",
+					 c->open ? "open" : "closed", "opened_at",
+					 (json_int_t)c->opened_at, "opened_by", c->opened_by,
+					 "closed_at", (json_int_t)c->closed_at, "closed_by",
+					 c->closed_by[0] ? c->closed_by : NULL, "assigned", al,
+					 "basis", node_basis_name(k->basis), "reason",
+					 k->reason[0] ? k->reason : NULL, "consent_version",
+					 (json_int_t)k->version, "flags", flags, "categories", cl,
+					 "consent_by", node_consent_by_name(k->by), "consent_at",
+					 (json_int_t)k->at, "recorded_by", k->recorded_by,
+					 "expires_at", (json_int_t)k->expires_at, "expires", exp)) == 0
+			       ? SK_OK
+			       : SK_ERR_NOMEM;
+	}
+	printf("%-6llu %-8s %-6s %-9s %-2u %-24s %-14s %-10s %-20s %s\n",
+	       (unsigned long long)c->id, c->client, c->open ? "open" : "closed",
+	       node_basis_name(k->basis), k->version, flags, node_consent_by_name(k->by), exp,
+	       assigned, cats[0] ? cats : "-");
+	return SK_OK;
+}
+
+static int cmd_case_list(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"as", required_argument, NULL, 'a'}, {0}};
+	static const char help[] =
+		"usage: schakel-node case list --dir D [--as PROF] [--json]\n\n"
+		"Lists cases with their current consent; with --as only PROF's cases.\n\n"
+		"  --as PROF             only the cases PROF is assigned to\n" SK_CLI_COMMON_HELP;
+	static const char cmd[] = "case list";
+	sk_cli_common o = {0};
+	case_list l = {0};
+	node_professional p;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE(cmd, lo, help, case 'a' : l.as = optarg; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+		return rc;
+	if (o.json && (l.list = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = l.as != NULL ? node_professional_get(s, txn, l.as, &p) : SK_OK;
+	mdb_txn_abort(txn);
+	txn = NULL;
+	if (st != SK_OK ||
+	    (st = node_audit_access(s, "case.list", l.as, l.as != NULL ? p.role : NULL, "case",
+				    NULL, NULL)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if (!o.json)
+		printf("%-6s %-8s %-6s %-9s %-2s %-24s %-14s %-10s %-20s %s\n", "ID", "CLIENT",
+		       "STATE", "BASIS", "V", "FLAGS", "CONSENT-BY", "EXPIRES", "ASSIGNED",
+		       "CATEGORIES");
+	st = node_case_scan(s, txn, NULL, print_case, &l);
+	mdb_txn_abort(txn);
+	if (st == SK_OK && l.list != NULL) {
+		print_json(l.list);
+		l.list = NULL;
+	}
+out:
+	json_decref(l.list);
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
+static const sk_cli_cmd case_cmds[] = {
+	{"open", cmd_case_open, "open a case with consent; prints its id"},
+	{"consent", cmd_case_consent, "record a new consent version (or none)"},
+	{"assign", cmd_case_assign, "assign a professional to a case"},
+	{"close", cmd_case_close, "close a case"},
+	{"list", cmd_case_list, "list cases"},
+};
+
+static int cmd_case(int argc, char **argv)
+{
+	return group("case", case_cmds, sizeof(case_cmds) / sizeof(case_cmds[0]), argc, argv);
+}
+
+static const sk_cli_cmd commands[] = {
+	{"init", cmd_init, "create the node: keys, database, enrolment request"},
+	{"join", cmd_join, "install the federation bundle from the registry operator"},
+	{"professional", cmd_professional, "add or list professionals"},
+	{"client", cmd_client, "register or list clients"},
+	{"case", cmd_case, "open, consent, assign, close or list cases"},
+};
+
+int node_cli_main(int argc, char **argv)
+{
+	return sk_cli_main(PROG, PROG ": the organisation's node of a schakel federation",
+			   commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
+}

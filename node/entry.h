@@ -1,0 +1,91 @@
+/* The org's entry per client, as derived from its cases, and the local
+ * state the network side (tokens, publish, sync) builds on: the dirty set
+ * of clients whose entry must be (re)published, and the cache of tokens
+ * per client and epoch.
+ *
+ * The integration point is node_entry_changed(): the CLI calls it after
+ * every case or consent change has committed. Changes themselves already
+ * mark the client dirty inside their own transaction, so a crash between
+ * the change and the publish loses nothing: sync publishes whatever is
+ * still dirty. */
+#ifndef SK_NODE_ENTRY_H
+#define SK_NODE_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/bsn.h"
+#include "node/case.h"
+#include "node/store.h"
+
+/* What the entry of one client says, from all its open cases. */
+typedef struct node_entry_derived {
+	uint32_t flags;        /* NODE_FLAG_* union; 0 when withdraw */
+	size_t n_categories;   /* the union, in policy order; 0 when withdraw */
+	char categories[WIRE_POLICY_MAX][WIRE_CATEGORY_MAX + 1];
+	node_basis basis;      /* consent when a consent case contributes, else statutory */
+	uint64_t expires_at;   /* the latest expiry of the contributing cases */
+	size_t n_open;         /* open cases of the client */
+	size_t n_contributing; /* open, unexpired cases that contribute flags */
+	int withdraw;          /* nothing contributes: the entry must be withdrawn */
+	uint64_t contact_case; /* the newest contributing case with CONTACT (else the
+				* newest contributing case); 0 when withdraw */
+	char contact_professional[NODE_ID_MAX + 1]; /* its first assigned professional,
+						     * whose work contact is sealed */
+} node_entry_derived;
+
+/* Derives the entry of client (local id) at now_ms in txn: over its open
+ * cases whose consent has not expired, the union of flags and categories
+ * (a statutory case contributes DISCUSS only), the latest expiry, the
+ * basis class. The federation policy is applied per case: categories the
+ * policy no longer knows are dropped, and DISCOVER (with CONTACT) is
+ * dropped from a case none of whose categories is mutually visible with
+ * our category. When nothing contributes, withdraw is 1 (n_open says
+ * whether cases are open at all). */
+sk_status node_entry_derive(node_store *s, MDB_txn *txn, const char *client, uint64_t now_ms,
+			    node_entry_derived *out) SK_MUST_CHECK;
+
+/* THE INTEGRATION POINT for publishing: called by the CLI after every
+ * committed case or consent change of client. For now it makes sure the
+ * client is in the dirty set; the network side replaces the body with:
+ * derive, compute or take the cached token, publish, and clear the dirty
+ * mark on a verified receipt. */
+sk_status node_entry_changed(node_store *s, const char *client) SK_MUST_CHECK;
+
+/* ---- the dirty set ------------------------------------------------------ */
+
+/* Marks client dirty in txn with a new generation number. */
+sk_status node_dirty_mark(node_store *s, MDB_txn *txn, const char *client) SK_MUST_CHECK;
+
+/* Calls fn for each dirty client (in id byte order) with the generation of
+ * its latest mark; any status but SK_OK stops the scan and is returned. */
+typedef sk_status (*node_dirty_fn)(const char *client, uint64_t gen, void *arg);
+sk_status node_dirty_scan(node_store *s, MDB_txn *txn, node_dirty_fn fn, void *arg) SK_MUST_CHECK;
+
+/* Clears client's mark if it still has generation gen (what the publisher
+ * saw before publishing): a change made meanwhile keeps it dirty.
+ * *cleared (may be NULL) says which happened. */
+sk_status node_dirty_clear(node_store *s, MDB_txn *txn, const char *client, uint64_t gen,
+			   int *cleared) SK_MUST_CHECK;
+
+/* ---- the token cache ------------------------------------------------------ */
+
+/* Keeps client's token and contact key for epoch (sealed under the data
+ * key) and indexes the token back to the client, replacing an earlier
+ * token of the same client and epoch. */
+sk_status node_token_put(node_store *s, MDB_txn *txn, const char *client, uint32_t epoch,
+			  const uint8_t token[static BSN_TOKEN_BYTES],
+			  const uint8_t contact_key[static BSN_CONTACT_KEY_BYTES]) SK_MUST_CHECK;
+
+/* The cached token and contact key of client for epoch. WARNING: wipe the
+ * contact key after use. SK_ERR_NOTFOUND when not cached. */
+sk_status node_token_get(node_store *s, MDB_txn *txn, const char *client, uint32_t epoch,
+			 uint8_t token[static BSN_TOKEN_BYTES],
+			 uint8_t contact_key[static BSN_CONTACT_KEY_BYTES]) SK_MUST_CHECK;
+
+/* The client whose token for epoch is token (matches and notices name
+ * tokens). SK_ERR_NOTFOUND when none. */
+sk_status node_token_find(node_store *s, MDB_txn *txn, const uint8_t token[static BSN_TOKEN_BYTES],
+			  uint32_t epoch, char client[static NODE_CLIENT_ID_MAX + 1]) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,621 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/cli.h"
+#include "common/db.h"
+#include "common/file.h"
+#include "node/join.h"
+#include "node/store.h"
+#include "protos/schakel.pb-c.h"
+
+#define LABEL_IDENTITY "node-identity"
+#define LABEL_TLS "node-tls"
+#define LABEL_ENCRYPTION "node-encryption"
+#define LABEL_DATA "node-data"
+#define LABEL_INDEX "node-bsn-index"
+#define META_ORG_ID "org.id"
+#define META_NAME "org.name"
+#define META_CATEGORY "org.category"
+#define META_IDENTITY_PK "key.identity"
+#define META_TLS_PK "key.tls"
+#define META_ENC_PK "key.encryption"
+#define META_SEQ "entry.seq"
+#define META_CURSOR "mailbox.cursor"
+#define META_CHECKPOINT "checkpoint"
+#define REQUEST_MAX 2048
+
+uint64_t node_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void node_put_u64(uint8_t out[static 8], uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+uint64_t node_get_u64(const uint8_t in[static 8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+int node_text_valid(const char *s, size_t max)
+{
+	size_t n = s != NULL ? strnlen(s, max + 1) : 0;
+	json_t *probe;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	/* jansson refuses invalid UTF-8 */
+	probe = json_string(s);
+	json_decref(probe);
+	return probe != NULL;
+}
+
+void node_json_str(char *out, size_t cap, const json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	size_t n = v != NULL ? strlen(v) : 0;
+
+	out[0] = 0;
+	if (v != NULL && n < cap)
+		memcpy(out, v, n + 1);
+}
+
+sk_status node_json_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+			const json_t *obj)
+{
+	char *txt = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	MDB_val k = {klen, (void *)key}, d;
+	sk_status st;
+
+	if (txt == NULL)
+		return SK_ERR_NOMEM;
+	d.mv_size = strlen(txt);
+	d.mv_data = txt;
+	st = d.mv_size > NODE_RECORD_MAX ? SK_ERR_TOOBIG : sk_db_status(mdb_put(txn, dbi, &k, &d, 0));
+	free(txt);
+	return st;
+}
+
+sk_status node_json_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, json_t **obj)
+{
+	MDB_val k = {klen, (void *)key}, d;
+	int rc;
+
+	*obj = NULL;
+	if ((rc = mdb_get(txn, dbi, &k, &d)) != 0)
+		return sk_db_status(rc);
+	if (d.mv_size > NODE_RECORD_MAX ||
+	    (*obj = json_loadb(d.mv_data, d.mv_size, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(*obj)) {
+		json_decref(*obj);
+		*obj = NULL;
+		sk_error_set("a stored record does not parse; the database is damaged");
+		return SK_ERR_DB;
+	}
+	return SK_OK;
+}
+
+/* ---- meta ---------------------------------------------------------------- */
+
+sk_status node_meta_get(node_store *s, MDB_txn *txn, const char *name, uint8_t **val,
+			size_t *len)
+{
+	MDB_val k = {strlen(name), (void *)name}, d;
+	int rc;
+
+	*val = NULL;
+	*len = 0;
+	if ((rc = mdb_get(txn, s->meta, &k, &d)) != 0)
+		return sk_db_status(rc);
+	if ((*val = malloc(d.mv_size + 1)) == NULL)
+		return SK_ERR_NOMEM;
+	memcpy(*val, d.mv_data, d.mv_size);
+	(*val)[d.mv_size] = 0;
+	*len = d.mv_size;
+	return SK_OK;
+}
+
+sk_status node_meta_put(node_store *s, MDB_txn *txn, const char *name, const uint8_t *val,
+			size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, d = {len, (void *)val};
+
+	return sk_db_status(mdb_put(txn, s->meta, &k, &d, 0));
+}
+
+/* A fixed-size meta value. */
+static sk_status meta_fixed(node_store *s, MDB_txn *txn, const char *name, void *out, size_t n)
+{
+	MDB_val k = {strlen(name), (void *)name}, d;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->meta, &k, &d)) != 0)
+		return sk_db_status(rc);
+	if (d.mv_size != n)
+		return SK_ERR_DB;
+	memcpy(out, d.mv_data, n);
+	return SK_OK;
+}
+
+/* A meta string of at most cap - 1 bytes. */
+static sk_status meta_str(node_store *s, MDB_txn *txn, const char *name, char *out, size_t cap)
+{
+	MDB_val k = {strlen(name), (void *)name}, d;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->meta, &k, &d)) != 0)
+		return sk_db_status(rc);
+	if (d.mv_size == 0 || d.mv_size >= cap)
+		return SK_ERR_DB;
+	memcpy(out, d.mv_data, d.mv_size);
+	out[d.mv_size] = 0;
+	return SK_OK;
+}
+
+sk_status node_meta_u64(node_store *s, MDB_txn *txn, const char *name, uint64_t def, uint64_t *v)
+{
+	uint8_t b[8];
+	sk_status st = meta_fixed(s, txn, name, b, sizeof(b));
+
+	*v = def;
+	if (st == SK_ERR_NOTFOUND)
+		return SK_OK;
+	if (st == SK_OK)
+		*v = node_get_u64(b);
+	return st;
+}
+
+sk_status node_meta_u64_put(node_store *s, MDB_txn *txn, const char *name, uint64_t v)
+{
+	uint8_t b[8];
+
+	node_put_u64(b, v);
+	return node_meta_put(s, txn, name, b, sizeof(b));
+}
+
+/* ---- sync state ------------------------------------------------------- */
+
+sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq)
+{
+	MDB_txn *own = NULL;
+	uint64_t last = 0;
+	sk_status st;
+
+	*seq = 0;
+	if (txn == NULL) {
+		if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &own))) != SK_OK)
+			return st;
+		txn = own;
+	}
+	if ((st = node_meta_u64(s, txn, META_SEQ, 0, &last)) == SK_OK && last == UINT64_MAX)
+		st = SK_ERR_INVALID;
+	if (st == SK_OK)
+		st = node_meta_u64_put(s, txn, META_SEQ, last + 1);
+	if (own != NULL) {
+		if (st == SK_OK)
+			st = sk_db_status(mdb_txn_commit(own));
+		else
+			mdb_txn_abort(own);
+	}
+	if (st == SK_OK)
+		*seq = last + 1;
+	return st;
+}
+
+sk_status node_mailbox_cursor(node_store *s, MDB_txn *txn, uint64_t *cursor)
+{
+	return node_meta_u64(s, txn, META_CURSOR, 0, cursor);
+}
+
+sk_status node_mailbox_cursor_put(node_store *s, MDB_txn *txn, uint64_t cursor)
+{
+	return node_meta_u64_put(s, txn, META_CURSOR, cursor);
+}
+
+sk_status node_checkpoint_get(node_store *s, MDB_txn *txn, uint8_t **note, size_t *len)
+{
+	return node_meta_get(s, txn, META_CHECKPOINT, note, len);
+}
+
+sk_status node_checkpoint_put(node_store *s, MDB_txn *txn, const uint8_t *note, size_t len)
+{
+	if (len == 0 || len > NODE_RECORD_MAX)
+		return SK_ERR_TOOBIG;
+	return node_meta_put(s, txn, META_CHECKPOINT, note, len);
+}
+
+/* ---- audit -------------------------------------------------------------- */
+
+sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec)
+{
+	rec->org = s->org_id;
+	rec->system = NODE_SYSTEM;
+	if (rec->responsible == NULL)
+		rec->responsible = sk_cli_user();
+	if (rec->access_point == NULL)
+		rec->access_point = "cli";
+	return audit_log_append(s->audit, txn, rec, NULL, NULL);
+}
+
+void node_audit_denied(node_store *s, audit_record *rec)
+{
+	char detail[AUDIT_REASON_MAX + 1];
+	MDB_txn *txn = NULL;
+
+	audit_text_clean(detail, sizeof(detail), sk_error_detail());
+	rec->outcome = AUDIT_OUTCOME_DENIED;
+	rec->reason = detail[0] != '\0' ? detail : "refused";
+	if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
+		if (node_audit(s, txn, rec) == SK_OK)
+			(void)mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	/* the refusal's sentence is what the operator must see */
+	if (detail[0] != '\0')
+		sk_error_set("%s", detail);
+	else
+		sk_error_clear();
+}
+
+sk_status node_audit_access(node_store *s, const char *event, const char *user, const char *role,
+			    const char *category, const char *client, const char *reason)
+{
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	rec.event = event;
+	rec.action = AUDIT_ACTION_READ;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.user = user;
+	rec.role = role;
+	rec.category = category;
+	rec.client = client;
+	rec.reason = reason;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_audit(s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+/* ---- open, init ---------------------------------------------------------- */
+
+static sk_status open_env(node_store *s, const char *dir)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} dbs[] = {
+		{"node_meta", offsetof(node_store, meta)},
+		{"professionals", offsetof(node_store, professionals)},
+		{"clients", offsetof(node_store, clients)},
+		{"bsn_index", offsetof(node_store, bsn_index)},
+		{"cases", offsetof(node_store, cases)},
+		{"consents", offsetof(node_store, consents)},
+		{"client_cases", offsetof(node_store, client_cases)},
+		{"dirty", offsetof(node_store, dirty)},
+		{"tokens", offsetof(node_store, tokens)},
+		{"token_index", offsetof(node_store, token_index)},
+	};
+	sk_status st;
+
+	if (strlen(dir) >= sizeof(s->dir))
+		return SK_ERR_TOOBIG;
+	memcpy(s->dir, dir, strlen(dir) + 1);
+	wire_policy_default(&s->policy);
+	if ((st = sk_db_open(&s->env, dir, 0, 0)) != SK_OK)
+		return st;
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
+		if ((st = sk_db_dbi(s->env, dbs[i].name, MDB_CREATE,
+				    (MDB_dbi *)((char *)s + dbs[i].off))) != SK_OK)
+			return st;
+	return audit_log_open(&s->audit, s->env);
+}
+
+void node_store_close(node_store *s)
+{
+	if (s == NULL)
+		return;
+	audit_log_close(s->audit);
+	sk_db_close(s->env);
+	if (s->data_key != NULL)
+		sodium_free(s->data_key);
+	if (s->index_key != NULL)
+		sodium_free(s->index_key);
+	free(s);
+}
+
+static sk_status key_read(const node_store *s, sk_kek *kek, const char *file, const char *label,
+			  uint8_t out[static 32])
+{
+	char path[PATH_MAX];
+	sk_status st;
+
+	if ((st = sk_path_join(path, sizeof(path), s->dir, file)) != SK_OK)
+		return st;
+	return sk_keyfile_read(kek, path, label, out, 32);
+}
+
+static sk_status key_write(const char *dir, sk_kek *kek, const char *file, const char *label,
+			   const uint8_t key[static 32])
+{
+	char path[PATH_MAX];
+	sk_status st;
+
+	if ((st = sk_path_join(path, sizeof(path), dir, file)) != SK_OK)
+		return st;
+	return sk_keyfile_write(kek, path, label, key, 32);
+}
+
+sk_status node_identity_load(const node_store *s, sk_kek *kek, key_ed25519 *out)
+{
+	uint8_t seed[KEY_ED25519_SEED_BYTES];
+	sk_status st = key_read(s, kek, NODE_FILE_IDENTITY, LABEL_IDENTITY, seed);
+
+	if (st == SK_OK)
+		key_ed25519_from_seed(out, seed);
+	sodium_memzero(seed, sizeof(seed));
+	if (st == SK_OK && sodium_memcmp(out->pk, s->identity_pk, KEY_ED25519_PK_BYTES) != 0) {
+		key_ed25519_wipe(out);
+		sk_error_set("%s does not belong to this node", NODE_FILE_IDENTITY);
+		st = SK_ERR_KEY;
+	}
+	return st;
+}
+
+sk_status node_tls_key_load(const node_store *s, sk_kek *kek, key_ed25519 *out)
+{
+	uint8_t seed[KEY_ED25519_SEED_BYTES];
+	sk_status st = key_read(s, kek, NODE_FILE_TLS, LABEL_TLS, seed);
+
+	if (st == SK_OK)
+		key_ed25519_from_seed(out, seed);
+	sodium_memzero(seed, sizeof(seed));
+	if (st == SK_OK && sodium_memcmp(out->pk, s->tls_pk, KEY_ED25519_PK_BYTES) != 0) {
+		key_ed25519_wipe(out);
+		sk_error_set("%s does not belong to this node", NODE_FILE_TLS);
+		st = SK_ERR_KEY;
+	}
+	return st;
+}
+
+sk_status node_enc_key_load(const node_store *s, sk_kek *kek, key_x25519 *out)
+{
+	sk_status st = key_read(s, kek, NODE_FILE_ENCRYPTION, LABEL_ENCRYPTION, out->sk);
+
+	if (st == SK_OK && crypto_scalarmult_base(out->pk, out->sk) != 0)
+		st = SK_ERR_CRYPTO;
+	if (st == SK_OK && sodium_memcmp(out->pk, s->enc_pk, KEY_X25519_PK_BYTES) != 0) {
+		sk_error_set("%s does not belong to this node", NODE_FILE_ENCRYPTION);
+		st = SK_ERR_KEY;
+	}
+	if (st != SK_OK)
+		key_x25519_wipe(out);
+	return st;
+}
+
+/* D/enrol-request: the signed request `schakel-registry enrol` reads. */
+static sk_status write_request(const node_store *s, const key_ed25519 *id)
+{
+	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
+	Schakel__V1__SignedEnrolRequest sr = SCHAKEL__V1__SIGNED_ENROL_REQUEST__INIT;
+	uint8_t body[REQUEST_MAX], out[REQUEST_MAX + 128], sig[KEY_SIG_BYTES];
+	char path[PATH_MAX];
+	size_t n;
+	sk_status st;
+
+	b.org_id = (char *)s->org_id;
+	b.name = (char *)s->name;
+	b.category = (char *)s->category;
+	b.role = SCHAKEL__V1__ROLE__ROLE_NODE;
+	b.identity_key = (ProtobufCBinaryData){KEY_ED25519_PK_BYTES, (uint8_t *)s->identity_pk};
+	b.tls_key = (ProtobufCBinaryData){KEY_ED25519_PK_BYTES, (uint8_t *)s->tls_pk};
+	b.has_encryption_key = 1;
+	b.encryption_key = (ProtobufCBinaryData){KEY_X25519_PK_BYTES, (uint8_t *)s->enc_pk};
+	b.created_at = node_now_ms();
+	if (schakel__v1__enrol_request_body__get_packed_size(&b) > sizeof(body))
+		return SK_ERR_TOOBIG;
+	n = schakel__v1__enrol_request_body__pack(&b, body);
+	if ((st = key_sign(sig, NODE_DOMAIN_ENROL_REQUEST, body, n, id->sk)) != SK_OK)
+		return st;
+	sr.body = (ProtobufCBinaryData){n, body};
+	sr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	n = schakel__v1__signed_enrol_request__pack(&sr, out);
+	if ((st = sk_path_join(path, sizeof(path), s->dir, NODE_FILE_REQUEST)) != SK_OK)
+		return st;
+	return sk_file_create(path, out, n);
+}
+
+static sk_status check_init(const char *org_id, const char *name, const char *category)
+{
+	if (!net_cert_id_valid(org_id, NET_ORG_ID_MAX)) {
+		sk_error_set("the org id must be 1-63 characters of a-z, 0-9, '.' and '-'");
+		return SK_ERR_INVALID;
+	}
+	if (!node_text_valid(name, NET_NAME_MAX)) {
+		sk_error_set("the organisation name must be 1-64 bytes of text");
+		return SK_ERR_INVALID;
+	}
+	if (!net_cert_id_valid(category, WIRE_CATEGORY_MAX)) {
+		sk_error_set("the category must be a policy category such as sociaal-team or ggz");
+		return SK_ERR_INVALID;
+	}
+	return SK_OK;
+}
+
+/* The five secrets of a new node, written wrapped; public halves into s. */
+static sk_status make_keys(node_store *s, sk_kek *kek, key_ed25519 *id)
+{
+	uint8_t seed[32], tls_seed[32], enc[32], data[32], index[32];
+	key_ed25519 tls;
+	sk_status st;
+
+	randombytes_buf(seed, sizeof(seed));
+	randombytes_buf(tls_seed, sizeof(tls_seed));
+	randombytes_buf(enc, sizeof(enc));
+	randombytes_buf(data, sizeof(data));
+	randombytes_buf(index, sizeof(index));
+	key_ed25519_from_seed(id, seed);
+	key_ed25519_from_seed(&tls, tls_seed);
+	memcpy(s->identity_pk, id->pk, sizeof(s->identity_pk));
+	memcpy(s->tls_pk, tls.pk, sizeof(s->tls_pk));
+	if (crypto_scalarmult_base(s->enc_pk, enc) != 0) {
+		st = SK_ERR_CRYPTO;
+		goto out;
+	}
+	st = key_write(s->dir, kek, NODE_FILE_IDENTITY, LABEL_IDENTITY, seed);
+	if (st == SK_ERR_EXISTS)
+		sk_error_set("%s already holds a node", s->dir);
+	if (st != SK_OK ||
+	    (st = key_write(s->dir, kek, NODE_FILE_TLS, LABEL_TLS, tls_seed)) != SK_OK ||
+	    (st = key_write(s->dir, kek, NODE_FILE_ENCRYPTION, LABEL_ENCRYPTION, enc)) != SK_OK ||
+	    (st = key_write(s->dir, kek, NODE_FILE_DATA_KEY, LABEL_DATA, data)) != SK_OK ||
+	    (st = key_write(s->dir, kek, NODE_FILE_INDEX_KEY, LABEL_INDEX, index)) != SK_OK)
+		goto out;
+out:
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(tls_seed, sizeof(tls_seed));
+	sodium_memzero(enc, sizeof(enc));
+	sodium_memzero(data, sizeof(data));
+	sodium_memzero(index, sizeof(index));
+	key_ed25519_wipe(&tls);
+	return st;
+}
+
+static sk_status meta_put_str(node_store *s, MDB_txn *txn, const char *name, const char *v)
+{
+	return node_meta_put(s, txn, name, (const uint8_t *)v, strlen(v));
+}
+
+sk_status node_store_init(const char *dir, const char *org_id, const char *name,
+			  const char *category, sk_kek *kek)
+{
+	key_ed25519 *id = NULL;
+	node_store *s = NULL;
+	MDB_txn *txn = NULL;
+	audit_record rec = {0};
+	sk_status st;
+
+	if ((st = check_init(org_id, name, category)) != SK_OK)
+		return st;
+	if ((st = sk_dir_create(dir)) != SK_OK)
+		return st;
+	s = calloc(1, sizeof(*s));
+	id = sodium_malloc(sizeof(*id));
+	if (s == NULL || id == NULL || strlen(dir) >= sizeof(s->dir)) {
+		st = s == NULL || id == NULL ? SK_ERR_NOMEM : SK_ERR_TOOBIG;
+		goto out;
+	}
+	memcpy(s->dir, dir, strlen(dir) + 1);
+	memcpy(s->org_id, org_id, strlen(org_id) + 1);
+	memcpy(s->name, name, strlen(name) + 1);
+	memcpy(s->category, category, strlen(category) + 1);
+	if ((st = make_keys(s, kek, id)) != SK_OK || (st = open_env(s, dir)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	rec.event = "node.init";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "node";
+	if ((st = meta_put_str(s, txn, META_ORG_ID, org_id)) != SK_OK ||
+	    (st = meta_put_str(s, txn, META_NAME, name)) != SK_OK ||
+	    (st = meta_put_str(s, txn, META_CATEGORY, category)) != SK_OK ||
+	    (st = node_meta_put(s, txn, META_IDENTITY_PK, s->identity_pk, 32)) != SK_OK ||
+	    (st = node_meta_put(s, txn, META_TLS_PK, s->tls_pk, 32)) != SK_OK ||
+	    (st = node_meta_put(s, txn, META_ENC_PK, s->enc_pk, 32)) != SK_OK ||
+	    (st = node_audit(s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK)
+		goto out;
+	st = write_request(s, id);
+out:
+	if (id != NULL) {
+		key_ed25519_wipe(id);
+		sodium_free(id);
+	}
+	node_store_close(s);
+	return st;
+}
+
+/* Reads the org's identity from meta and the two record keys from disk. */
+static sk_status load(node_store *s, sk_kek *kek)
+{
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = meta_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id));
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("%s holds no node; run 'schakel-node init' first", s->dir);
+	if (st == SK_OK)
+		st = meta_str(s, txn, META_NAME, s->name, sizeof(s->name));
+	if (st == SK_OK)
+		st = meta_str(s, txn, META_CATEGORY, s->category, sizeof(s->category));
+	if (st == SK_OK)
+		st = meta_fixed(s, txn, META_IDENTITY_PK, s->identity_pk, 32);
+	if (st == SK_OK)
+		st = meta_fixed(s, txn, META_TLS_PK, s->tls_pk, 32);
+	if (st == SK_OK)
+		st = meta_fixed(s, txn, META_ENC_PK, s->enc_pk, 32);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		return st;
+	s->data_key = sodium_malloc(NODE_SECRET_BYTES);
+	s->index_key = sodium_malloc(NODE_SECRET_BYTES);
+	if (s->data_key == NULL || s->index_key == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = key_read(s, kek, NODE_FILE_DATA_KEY, LABEL_DATA, s->data_key)) != SK_OK)
+		return st;
+	return key_read(s, kek, NODE_FILE_INDEX_KEY, LABEL_INDEX, s->index_key);
+}
+
+sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
+{
+	node_store *s = calloc(1, sizeof(*s));
+	char path[PATH_MAX];
+	sk_status st;
+
+	*out = NULL;
+	if (s == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_dir_check(dir)) != SK_OK ||
+	    (st = sk_path_join(path, sizeof(path), dir, NODE_FILE_IDENTITY)) != SK_OK)
+		goto fail;
+	if (access(path, F_OK) != 0) {
+		sk_error_set("%s holds no node; run 'schakel-node init' first", dir);
+		st = SK_ERR_NOTFOUND;
+		goto fail;
+	}
+	if ((st = open_env(s, dir)) != SK_OK || (st = load(s, kek)) != SK_OK ||
+	    (st = node_policy_load(s)) != SK_OK)
+		goto fail;
+	*out = s;
+	return SK_OK;
+fail:
+	node_store_close(s);
+	return st;
+}

@@ -1,0 +1,162 @@
+/* A node's data directory: its wrapped keys (identity, TLS, X25519
+ * encryption, the record data key and the BSN-index key), the enrolment
+ * request, and one LMDB env with the org's own records, the pinned
+ * federation, the sync state (checkpoint, mailbox cursor, entry sequence)
+ * and the hash-chained audit log. CLI commands and a running `serve` share
+ * the env; LMDB serialises their writes. */
+#ifndef SK_NODE_STORE_H
+#define SK_NODE_STORE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <lmdb.h>
+
+#include "audit/log.h"
+#include "common/kek.h"
+#include "crypto/key.h"
+#include "net/cert.h"
+#include "protos/policy.h"
+
+#define NODE_SYSTEM "schakel-node"
+#define NODE_FILE_IDENTITY "identity.key"
+#define NODE_FILE_TLS "tls.key"
+#define NODE_FILE_ENCRYPTION "encryption.key"
+#define NODE_FILE_DATA_KEY "data.key"
+#define NODE_FILE_INDEX_KEY "bsn-index.key"
+#define NODE_FILE_REQUEST "enrol-request"
+#define NODE_DOMAIN_ENROL_REQUEST "schakel/v1/enrol-request"
+#define NODE_SECRET_BYTES 32 /* the data key and the BSN-index key */
+#define NODE_RECORD_MAX (64u << 10) /* a stored record, at most */
+#define NODE_DAY_MS (24ull * 3600 * 1000)
+
+typedef struct node_store {
+	char dir[PATH_MAX];
+	MDB_env *env;
+	MDB_dbi meta;         /* name -> value: identity, pins, counters, sync state */
+	MDB_dbi professionals; /* id -> JSON */
+	MDB_dbi clients;      /* client id -> u64be(created) || sealed(bsn, birthdate, name) */
+	MDB_dbi bsn_index;    /* BLAKE2b(index key, bsn) -> client id */
+	MDB_dbi cases;        /* u64be(case id) -> JSON */
+	MDB_dbi consents;     /* u64be(case id) || u32be(version) -> JSON, the history */
+	MDB_dbi client_cases; /* client id NUL u64be(case id) -> "" */
+	MDB_dbi dirty;        /* client id -> u64be(generation): entries to republish */
+	MDB_dbi tokens;       /* client id NUL u32be(epoch) -> sealed(token || contact key) */
+	MDB_dbi token_index;  /* token || u32be(epoch) -> client id */
+	audit_log *audit;
+	char org_id[NET_ORG_ID_MAX + 1];
+	char name[NET_NAME_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	uint8_t identity_pk[KEY_ED25519_PK_BYTES];
+	uint8_t tls_pk[KEY_ED25519_PK_BYTES];
+	uint8_t enc_pk[KEY_X25519_PK_BYTES];
+	int joined;         /* a bundle is installed (node_join) */
+	wire_policy policy; /* the installed bundle's, else wire_policy_default */
+	uint8_t *data_key;  /* NODE_SECRET_BYTES, sodium_malloc'd */
+	uint8_t *index_key; /* NODE_SECRET_BYTES, sodium_malloc'd */
+} node_store;
+
+/* Unix milliseconds now. */
+uint64_t node_now_ms(void);
+
+/* Creates a node in dir (created 0700 if missing; must hold no node yet):
+ * identity, TLS, X25519 encryption, data and BSN-index keys wrapped under
+ * kek, the env with the org's identity, the first audit record
+ * ("node.init") and dir/enrol-request, a SignedEnrolRequest (role node,
+ * category, identity, TLS and encryption keys) signed by the identity key
+ * for `schakel-registry enrol`. category must be a valid name; whether
+ * the federation knows it is checked at enrol and join. */
+sk_status node_store_init(const char *dir, const char *org_id, const char *name,
+			  const char *category, sk_kek *kek) SK_MUST_CHECK;
+
+/* Opens the node of dir and unwraps its data and BSN-index keys (held in
+ * guarded memory until node_store_close). SK_ERR_PERM for a data dir
+ * readable by others. Free with node_store_close(). */
+sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek) SK_MUST_CHECK;
+
+/* Wipes the keys and closes; accepts NULL. */
+void node_store_close(node_store *s);
+
+/* The node's key pairs, read from their files. The caller wipes them
+ * (key_ed25519_wipe, key_x25519_wipe); prefer sodium_malloc'd outputs. */
+sk_status node_identity_load(const node_store *s, sk_kek *kek, key_ed25519 *out) SK_MUST_CHECK;
+sk_status node_tls_key_load(const node_store *s, sk_kek *kek, key_ed25519 *out) SK_MUST_CHECK;
+sk_status node_enc_key_load(const node_store *s, sk_kek *kek, key_x25519 *out) SK_MUST_CHECK;
+
+/* Appends rec to the audit log in txn, filling org and system and, when
+ * unset, responsible (the OS user) and access point ("cli"). */
+sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
+
+/* Records a refusal (outcome denied, reason = the current error detail) in
+ * a transaction of its own, keeping the caller's error detail. Used after
+ * the refused change's transaction was aborted. */
+void node_audit_denied(node_store *s, audit_record *rec);
+
+/* Records a read access (action R, outcome ok) in a transaction of its
+ * own, before the data is shown: event e.g. "case.list", user the acting
+ * professional (may be NULL), role, data category, client and reason may
+ * be NULL. */
+sk_status node_audit_access(node_store *s, const char *event, const char *user, const char *role,
+			    const char *category, const char *client,
+			    const char *reason) SK_MUST_CHECK;
+
+/* ---- meta: named values ---------------------------------------------- */
+
+/* A copy of the value of name (malloc'd, owned by the caller).
+ * SK_ERR_NOTFOUND when absent. */
+sk_status node_meta_get(node_store *s, MDB_txn *txn, const char *name, uint8_t **val,
+			size_t *len) SK_MUST_CHECK;
+sk_status node_meta_put(node_store *s, MDB_txn *txn, const char *name, const uint8_t *val,
+			size_t len) SK_MUST_CHECK;
+
+/* A u64 in meta (8 bytes big-endian); def when absent. */
+sk_status node_meta_u64(node_store *s, MDB_txn *txn, const char *name, uint64_t def,
+			uint64_t *v) SK_MUST_CHECK;
+sk_status node_meta_u64_put(node_store *s, MDB_txn *txn, const char *name,
+			    uint64_t v) SK_MUST_CHECK;
+
+/* ---- sync state ------------------------------------------------------- */
+
+/* The next entry sequence number: strictly increasing over the node's
+ * life, starting at 1. The counter moves in txn; with txn NULL the
+ * function commits a transaction of its own before returning.
+ * WARNING: "persisted before use": send an entry with this number only
+ * after txn has committed, so that a crash never reuses a number. */
+sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq) SK_MUST_CHECK;
+
+/* The registry mailbox cursor (items up to it were handled); 0 at first. */
+sk_status node_mailbox_cursor(node_store *s, MDB_txn *txn, uint64_t *cursor) SK_MUST_CHECK;
+sk_status node_mailbox_cursor_put(node_store *s, MDB_txn *txn, uint64_t cursor) SK_MUST_CHECK;
+
+/* The last verified checkpoint (signed-note bytes as received; malloc'd,
+ * owned by the caller). SK_ERR_NOTFOUND before the first one. */
+sk_status node_checkpoint_get(node_store *s, MDB_txn *txn, uint8_t **note,
+			      size_t *len) SK_MUST_CHECK;
+sk_status node_checkpoint_put(node_store *s, MDB_txn *txn, const uint8_t *note,
+			      size_t len) SK_MUST_CHECK;
+
+/* ---- helpers shared by the node's modules ------------------------------ */
+
+/* Stores obj (compact JSON) under key in txn. */
+sk_status node_json_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+			const json_t *obj) SK_MUST_CHECK;
+
+/* The JSON object under key (a new reference, owned by the caller).
+ * SK_ERR_NOTFOUND when absent; SK_ERR_DB when it does not parse. */
+sk_status node_json_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+			json_t **obj) SK_MUST_CHECK;
+
+/* 1 when s is 1..max bytes of UTF-8 without control characters. */
+int node_text_valid(const char *s, size_t max);
+
+/* Copies the JSON string member key of obj into out (cap bytes); "" when
+ * absent or too long. */
+void node_json_str(char *out, size_t cap, const json_t *obj, const char *key);
+
+/* Writes v big-endian. */
+void node_put_u64(uint8_t out[static 8], uint64_t v);
+uint64_t node_get_u64(const uint8_t in[static 8]);
+
+#endif
