@@ -13,6 +13,7 @@
 #include "common/file.h"
 #include "node/case.h"
 #include "node/cli.h"
+#include "node/remote.h"
 #include "node/client.h"
 #include "node/entry.h"
 #include "node/join.h"
@@ -82,30 +83,44 @@ static int group(const char *name, const sk_cli_cmd *subs, size_t n, int argc, c
 	return sk_cli_usage(name, "unknown subcommand '%s'", argv[1]);
 }
 
-/* Tells the publishing side that client's entry changed. */
-static void changed(node_store *s, const char *client)
+/* Publishes client's changed entry now. The change itself is committed and
+ * the client stays marked until a verified receipt, so a network failure
+ * only delays: 'sync' retries. An integrity failure is returned (exit 3). */
+static sk_status changed(node_store *s, sk_kek *kek, const char *client)
 {
+	node_remote *r = NULL;
 	sk_status st = node_entry_changed(s, client);
 
-	if (st != SK_OK)
-		sk_cli_say("warning: the entry of %s is not yet published (%s); 'sync' will retry",
-			   client, sk_strerror(st));
+	if (st == SK_OK && s->joined && (st = node_remote_open(&r, s, kek)) == SK_OK)
+		st = node_remote_publish(r, client);
+	node_remote_close(r);
+	if (st == SK_OK && s->joined)
+		sk_cli_say("entry of client %s published", client);
+	else if (!s->joined)
+		sk_cli_say("note: this node has not joined a federation yet; 'sync' publishes "
+			   "after 'join'");
+	else if (st != SK_ERR_VERIFY)
+		sk_cli_say("warning: the entry of client %s is not yet published (%s); 'sync' "
+			   "will retry",
+			   client, sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
+	return st == SK_ERR_VERIFY ? st : SK_OK;
 }
 
-/* The client of case id, for changed(). */
-static void changed_case(node_store *s, uint64_t id)
+/* changed() for the client of case id. */
+static sk_status changed_case(node_store *s, sk_kek *kek, uint64_t id)
 {
 	node_case *c = malloc(sizeof(*c));
 	MDB_txn *txn = NULL;
+	sk_status st = SK_ERR_NOMEM;
 
-	if (c != NULL && mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
-		sk_status st = node_case_get(s, txn, id, c);
-
+	if (c != NULL && (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_case_get(s, txn, id, c);
 		mdb_txn_abort(txn);
 		if (st == SK_OK)
-			changed(s, c->client);
+			st = changed(s, kek, c->client);
 	}
 	free(c);
+	return st;
 }
 
 /* ---- init, join ------------------------------------------------------------ */
@@ -597,7 +612,7 @@ static int cmd_case_open(int argc, char **argv)
 			print_json(json_pack("{s:I}", "id", (json_int_t)id));
 		else
 			printf("%llu\n", (unsigned long long)id);
-		changed_case(s, id);
+		st = changed_case(s, kek, id);
 	}
 	close_store(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -658,7 +673,7 @@ static int cmd_case_consent(int argc, char **argv)
 		else
 			printf("case %llu: consent version %u recorded\n", (unsigned long long)id,
 			       version);
-		changed_case(s, id);
+		st = changed_case(s, kek, id);
 	}
 	close_store(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -696,7 +711,7 @@ static int cmd_case_assign(int argc, char **argv)
 	st = node_case_assign(s, id, prof, as, node_now_ms());
 	if (st == SK_OK) {
 		printf("%s assigned to case %llu\n", prof, (unsigned long long)id);
-		changed_case(s, id);
+		st = changed_case(s, kek, id);
 	}
 	close_store(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -733,7 +748,7 @@ static int cmd_case_close(int argc, char **argv)
 	st = node_case_close(s, id, as, node_now_ms());
 	if (st == SK_OK) {
 		printf("case %llu closed\n", (unsigned long long)id);
-		changed_case(s, id);
+		st = changed_case(s, kek, id);
 	}
 	close_store(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -862,12 +877,283 @@ static int cmd_case(int argc, char **argv)
 	return group("case", case_cmds, sizeof(case_cmds) / sizeof(case_cmds[0]), argc, argv);
 }
 
+/* ---- the federation: lookup, sync, matches, notices --------------------- */
+
+static int open_remote(node_store **s, sk_kek **kek, node_remote **r, const sk_cli_common *o,
+		       const char *what)
+{
+	sk_status st;
+	int rc;
+
+	if ((rc = open_store(s, kek, o, what)) != 0)
+		return rc;
+	if ((st = node_remote_open(r, *s, *kek)) != SK_OK) {
+		close_store(*s, *kek);
+		return sk_cli_fail(st, what);
+	}
+	return 0;
+}
+
+static int cmd_lookup(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"client", required_argument, NULL, 'c'},
+					   {"as", required_argument, NULL, 'a'},
+					   {"purpose", required_argument, NULL, 'p'},
+					   {"note", required_argument, NULL, 'n'}, {0}};
+	static const char help[] =
+		"usage: schakel-node lookup --client BSN|ID --as PROF --purpose CODE [--note TEXT]\n\n"
+		"Asks the registry which partner organisations are also involved with a client\n"
+		"and may be shown: only for a professional assigned to an open case of that\n"
+		"client. Shows each partner's category, regie flag and opened work contact.\n"
+		"Purpose codes: afstemming, signaal, regie, crisis, overdracht, nazorg.\n"
+		"--note stays at this node.\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	char client[64] = "";
+	const char *as = NULL, *purpose = NULL;
+	node_partner partners[NODE_LOOKUP_MAX];
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	size_t n = 0;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("lookup", lo, help,
+		     case 'c' : snprintf(client, sizeof(client), "%s", optarg);
+		     sodium_memzero(optarg, strlen(optarg)); break;
+		     case 'a' : as = optarg; break; case 'p' : purpose = optarg; break;
+		     case 'n' : break;);
+	if ((rc = sk_cli_need_dir("lookup", &o)) != 0)
+		goto wipe;
+	if (client[0] == 0 || as == NULL || purpose == NULL) {
+		rc = sk_cli_usage("lookup", "--client, --as and --purpose are required");
+		goto wipe;
+	}
+	if ((rc = open_remote(&s, &kek, &r, &o, "lookup")) != 0)
+		goto wipe;
+	st = node_remote_lookup(r, client, as, purpose, partners, &n);
+	if (st == SK_OK && o.json) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(list, json_pack("{s:s,s:s,s:b,s:s}", "id",
+							      partners[i].org, "category",
+							      partners[i].category, "regie",
+							      partners[i].regie, "contact",
+							      partners[i].contact));
+		print_json(list);
+	} else if (st == SK_OK && n == 0) {
+		printf("no partner organisation can be shown for this client\n");
+	} else if (st == SK_OK) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s (%s)%s%s%s\n", partners[i].org, partners[i].category,
+			       partners[i].regie ? ", regievoerder" : "",
+			       partners[i].contact[0] ? ": " : "", partners[i].contact);
+	}
+	node_remote_close(r);
+	close_store(s, kek);
+	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "lookup");
+wipe:
+	sodium_memzero(client, sizeof(client));
+	return rc;
+}
+
+static int cmd_sync(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
+	static const char help[] =
+		"usage: schakel-node sync --dir D\n\n"
+		"Publishes entries not yet published, checks the registry's latest checkpoint\n"
+		"against the last one this node verified (exit 3 and evidence in D/evidence\n"
+		"if they do not agree), and pulls matches, disclosure notices and pattern\n"
+		"flags from the registry.\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	node_sync_stats stats;
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("sync", lo, help, );
+	if ((rc = sk_cli_need_dir("sync", &o)) != 0)
+		return rc;
+	if ((rc = open_remote(&s, &kek, &r, &o, "sync")) != 0)
+		return rc;
+	st = node_remote_sync(r, &stats);
+	if (st == SK_OK && o.json)
+		print_json(json_pack("{s:I,s:I,s:I}", "published", (json_int_t)stats.published,
+				     "items", (json_int_t)stats.items, "tree_size",
+				     (json_int_t)stats.tree_size));
+	else if (st == SK_OK)
+		printf("synced: %zu entries published, %zu new items, log verified at %llu "
+		       "leaves\n",
+		       stats.published, stats.items, (unsigned long long)stats.tree_size);
+	node_remote_close(r);
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "sync");
+}
+
+struct show {
+	node_store *s;
+	const char *as;
+	json_t *list;
+	size_t n;
+};
+
+struct first_case {
+	const char *as;
+	uint64_t id;
+};
+
+static sk_status first_open(const node_case *c, void *arg)
+{
+	struct first_case *f = arg;
+
+	if (f->id == 0 && c->open && (f->as == NULL || node_case_assigned(c, f->as)))
+		f->id = c->id;
+	return SK_OK;
+}
+
+static const char *kind_text(Schakel__V1__MailboxKind k)
+{
+	switch (k) {
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH:
+		return "match";
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE:
+		return "match-gone";
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
+		return "disclosure";
+	default:
+		return "pattern";
+	}
+}
+
+static sk_status show_item(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+{
+	struct show *sh = arg;
+	struct first_case f = {sh->as, 0};
+	MDB_txn *txn = NULL;
+	int is_match = it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH ||
+		       it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE;
+	sk_status st;
+
+	if (client[0] && (st = sk_db_status(mdb_txn_begin(sh->s->env, NULL, MDB_RDONLY, &txn))) ==
+				 SK_OK) {
+		st = node_case_scan(sh->s, txn, client, first_open, &f);
+		mdb_txn_abort(txn);
+		if (st != SK_OK)
+			return st;
+	}
+	if (is_match && sh->as != NULL && f.id == 0)
+		return SK_OK; /* not one of this professional's clients */
+	sh->n++;
+	if (sh->list != NULL) {
+		json_array_append_new(sh->list,
+				      json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "id",
+						(json_int_t)it->seq, "kind", kind_text(it->kind),
+						"org", it->counterpart ? it->counterpart : "",
+						"category", it->category ? it->category : "",
+						"client", client, "case", (json_int_t)f.id, "role",
+						it->role ? it->role : "", "purpose",
+						it->purpose ? it->purpose : "", "detail",
+						it->detail ? it->detail : ""));
+		return SK_OK;
+	}
+	switch (it->kind) {
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH:
+		printf("%s (%s) is also involved with your client %s, case %llu\n",
+		       it->counterpart, it->category, client[0] ? client : "?",
+		       (unsigned long long)f.id);
+		break;
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE:
+		printf("%s (%s) is no longer involved with your client %s (it left the "
+		       "federation)\n",
+		       it->counterpart, it->category, client[0] ? client : "?");
+		break;
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
+		printf("%s (%s, %s) looked up your client %s for %s\n", it->counterpart,
+		       it->category ? it->category : "?", it->role ? it->role : "?",
+		       client[0] ? client : "?", it->purpose ? it->purpose : "?");
+		break;
+	default:
+		printf("pattern flag for the privacy officer: %s\n", it->detail ? it->detail : "");
+		break;
+	}
+	return SK_OK;
+}
+
+/* matches and notices: what sync received, from the node's own store. */
+static int show_inbox(int argc, char **argv, const char *cmd, int matches)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"as", required_argument, NULL, 'a'}, {0}};
+	static const char help_matches[] =
+		"usage: schakel-node matches [--as PROF] [--json]\n\n"
+		"Partner organisations also involved with our clients (after 'sync').\n\n"
+		SK_CLI_COMMON_HELP;
+	static const char help_notices[] =
+		"usage: schakel-node notices [--json]\n\n"
+		"Who looked up our clients (disclosure notices, also in our audit log) and the\n"
+		"registry's pattern flags about our organisation (after 'sync').\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *help = matches ? help_matches : help_notices;
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	struct show sh = {0};
+	sk_status st = SK_OK;
+	int rc;
+
+	SK_CLI_PARSE(cmd, lo, help, case 'a' : sh.as = optarg; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+		return rc;
+	sh.s = s;
+	sh.list = o.json ? json_array() : NULL;
+	if (matches) {
+		st = node_inbox_scan(s, SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH, show_item, &sh);
+		if (st == SK_OK)
+			st = node_inbox_scan(s, SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE,
+					     show_item, &sh);
+	} else {
+		st = node_inbox_scan(s, SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE, show_item, &sh);
+		if (st == SK_OK)
+			st = node_inbox_scan(s, SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN, show_item,
+					     &sh);
+	}
+	if (st == SK_OK && sh.list != NULL)
+		print_json(sh.list);
+	else if (st == SK_OK && sh.n == 0)
+		printf("nothing yet (run 'schakel-node sync' to fetch)\n");
+	else
+		json_decref(sh.list);
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
+static int cmd_matches(int argc, char **argv)
+{
+	return show_inbox(argc, argv, "matches", 1);
+}
+
+static int cmd_notices(int argc, char **argv)
+{
+	return show_inbox(argc, argv, "notices", 0);
+}
+
 static const sk_cli_cmd commands[] = {
 	{"init", cmd_init, "create the node: keys, database, enrolment request"},
 	{"join", cmd_join, "install the federation bundle from the registry operator"},
 	{"professional", cmd_professional, "add or list professionals"},
 	{"client", cmd_client, "register or list clients"},
 	{"case", cmd_case, "open, consent, assign, close or list cases"},
+	{"lookup", cmd_lookup, "which partners are also involved with a client"},
+	{"sync", cmd_sync, "publish pending entries, verify the log, fetch the mailbox"},
+	{"matches", cmd_matches, "partners also involved with our clients"},
+	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 };
 
 int node_cli_main(int argc, char **argv)

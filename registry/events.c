@@ -221,3 +221,40 @@ sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c, uint64_t r
 	env.epoch_key_receipt = &r;
 	return net_conn_send(c, &env);
 }
+
+sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__ConsistencyResponse r = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
+	uint8_t proof[MERKLE_PROOF_BYTES], *note = NULL;
+	size_t plen = 0, nlen = 0;
+	uint64_t size = 0;
+	struct reg_log_ctx ctx;
+	merkle_source src;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return reg_send_error(c, request_id, st, NULL);
+	reg_log_source(&src, &ctx, &s->log, txn);
+	if ((st = reg_log_checkpoint(&s->log, txn, &note, &nlen, &size)) == SK_OK && from > size) {
+		sk_error_set("the member knows a tree of %llu leaves but the latest checkpoint has "
+			     "%llu", (unsigned long long)from, (unsigned long long)size);
+		st = SK_ERR_INVALID;
+	}
+	if (st == SK_OK && from > 0)
+		st = merkle_consistency_proof(proof, &plen, &src, from, size);
+	mdb_txn_abort(txn);
+	if (st != SK_OK) {
+		free(note);
+		return reg_send_error(c, request_id, st, sk_error_detail());
+	}
+	r.checkpoint = (ProtobufCBinaryData){nlen, note};
+	r.proof = (ProtobufCBinaryData){plen * MERKLE_HASH_BYTES, proof};
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE;
+	env.consistency_response = &r;
+	st = net_conn_send(c, &env);
+	free(note);
+	return st;
+}

@@ -202,6 +202,10 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 				     env->mailbox_request->after, env->mailbox_request->max) != SK_OK)
 			net_conn_close(c);
 		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST:
+		if (reg_consistency_send(sv->store, c, id, env->consistency_request->from) != SK_OK)
+			net_conn_close(c);
+		break;
 	case SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST:
 		if (reg_events_send(sv->store, c, id, env->member_events_request->from,
 				    env->member_events_request->max) != SK_OK)

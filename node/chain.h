@@ -1,0 +1,36 @@
+/* Tokens through the pseudonymiser chain (docs/tokens.md): the node blinds
+ * once, each pseudonymiser in chain order evaluates the whole batch with
+ * one DLEQ proof, checked against the key pinned for its position before
+ * its output goes on; then finalize and split. A proof that does not
+ * verify is SK_ERR_VERIFY, never a silently wrong token. */
+#ifndef SK_NODE_CHAIN_H
+#define SK_NODE_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/bsn.h"
+#include "crypto/oprf.h"
+#include "net/tls.h"
+
+#define NODE_CHAIN_TIMEOUT_MS 15000
+
+typedef struct node_hop {
+	const char *org_id;      /* the CN its certificate must carry */
+	const char *address;     /* HOST:PORT */
+	const uint8_t *oprf_key; /* pinned, OPRF_ELEMENT_BYTES */
+	uint32_t epoch;
+} node_hop;
+
+/* Tokens and contact keys of n BSNs (n <= OPRF_MAX_BATCH) under the chain
+ * of nhops pseudonymisers. points, if not NULL, gets every element sent and
+ * received (32 * n * (nhops + 1) bytes), for tests. Secrets (blinds,
+ * inputs, outputs) are wiped. SK_ERR_VERIFY (detail names the
+ * pseudonymiser) for a bad proof or a reply that does not match; a
+ * pseudonymiser's refusal comes back as its status with its message. */
+sk_status node_chain_tokens(uint8_t (*tokens)[BSN_TOKEN_BYTES],
+			    uint8_t (*contact_keys)[BSN_CONTACT_KEY_BYTES], uint8_t *points,
+			    const bsn *bsns, size_t n, const node_hop *hops, size_t nhops,
+			    const net_tls *tls) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,865 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "common/db.h"
+#include "common/file.h"
+#include "crypto/merkle.h"
+#include "crypto/note.h"
+#include "crypto/seal.h"
+#include "net/conn.h"
+#include "node/case.h"
+#include "node/chain.h"
+#include "node/client.h"
+#include "node/professional.h"
+#include "node/remote.h"
+#include "protos/wire.h"
+
+#define DOMAIN_ENTRY "schakel/v1/entry"
+#define DOMAIN_RECEIPT "schakel/v1/receipt"
+#define CONTACT_AD_MAX (BSN_TOKEN_BYTES + 4 + NET_ORG_ID_MAX)
+
+struct node_remote {
+	node_store *s;
+	node_federation *fed;
+	net_tls *tls;
+	key_ed25519 *id; /* sodium_malloc'd */
+	note_verifier log_key;
+	net_sync *reg;
+	MDB_dbi inbox;   /* u64be mailbox seq -> MailboxItem */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void node_remote_close(node_remote *r)
+{
+	if (r == NULL)
+		return;
+	net_sync_close(r->reg);
+	net_tls_free(r->tls);
+	if (r->id != NULL)
+		sodium_free(r->id);
+	node_federation_free(r->fed);
+	free(r);
+}
+
+sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
+{
+	node_remote *r = calloc(1, sizeof(*r));
+	key_ed25519 *tls = sodium_malloc(sizeof(*tls));
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	*out = NULL;
+	if (r == NULL || tls == NULL) {
+		st = SK_ERR_NOMEM;
+		goto fail;
+	}
+	r->s = s;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto fail;
+	st = node_federation_load(s, txn, &r->fed);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		goto fail;
+	if ((r->id = sodium_malloc(sizeof(*r->id))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto fail;
+	}
+	if ((st = node_identity_load(s, kek, r->id)) != SK_OK ||
+	    (st = node_tls_key_load(s, kek, tls)) != SK_OK ||
+	    (st = net_tls_new(&r->tls, r->fed->ca_cert, r->fed->ca_cert_len, r->fed->member_cert,
+			      r->fed->member_cert_len, tls)) != SK_OK ||
+	    (st = note_verifier_from_public(&r->log_key, r->fed->log_origin, NOTE_TYPE_ED25519,
+					    r->fed->registry_key)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "inbox", MDB_CREATE, &r->inbox)) != SK_OK)
+		goto fail;
+	sodium_free(tls);
+	*out = r;
+	return SK_OK;
+fail:
+	if (tls != NULL)
+		sodium_free(tls);
+	node_remote_close(r);
+	return st;
+}
+
+/* One request to the registry over the session's connection (made on
+ * first use; made again once if it broke). */
+static sk_status reg_request(node_remote *r, const wire_envelope *req, wire_envelope **reply)
+{
+	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+	sk_status st = SK_ERR_FAILED;
+
+	for (int attempt = 0; attempt < 2 && (st == SK_ERR_FAILED || st == SK_ERR_IO); attempt++) {
+		if (r->reg == NULL &&
+		    (st = net_sync_connect(&r->reg, r->tls, r->fed->registry_address, peer,
+					   NODE_TIMEOUT_MS)) != SK_OK)
+			return st;
+		st = net_sync_request(r->reg, req, reply);
+		if (st == SK_ERR_FAILED || st == SK_ERR_IO) {
+			net_sync_close(r->reg);
+			r->reg = NULL;
+		}
+	}
+	return st;
+}
+
+/* Keeps what failed to verify in D/evidence/, for the privacy officer and
+ * the federation operator; the failure itself is returned by the caller. */
+static void keep_evidence(node_remote *r, const char *what, const uint8_t *a, size_t alen,
+			  const uint8_t *b, size_t blen)
+{
+	char dir[PATH_MAX], path[PATH_MAX], name[96];
+	uint8_t *buf = malloc(alen + blen + 2);
+
+	if (buf == NULL || sk_path_join(dir, sizeof(dir), r->s->dir, "evidence") != SK_OK ||
+	    sk_dir_create(dir) != SK_OK)
+		goto out;
+	snprintf(name, sizeof(name), "%llu-%s", (unsigned long long)now_ms(), what);
+	if (sk_path_join(path, sizeof(path), dir, name) != SK_OK)
+		goto out;
+	memcpy(buf, a, alen);
+	buf[alen] = '\n';
+	if (b != NULL)
+		memcpy(buf + alen + 1, b, blen);
+	if (sk_file_create(path, buf, alen + 1 + (b != NULL ? blen : 0)) == SK_OK)
+		fprintf(stderr, "schakel-node: evidence kept in %s\n", path);
+out:
+	free(buf);
+}
+
+static sk_status integrity(node_remote *r, const char *what, const char *why, const uint8_t *a,
+			   size_t alen, const uint8_t *b, size_t blen)
+{
+	keep_evidence(r, what, a, alen, b, blen);
+	sk_error_set("%s; the registry may be misbehaving: tell your privacy officer and the "
+		     "federation operator",
+		     why);
+	return SK_ERR_VERIFY;
+}
+
+/* Fetches the registry's latest checkpoint with the consistency proof from
+ * tree size `from` and checks both. *cp and *note (malloc'd) on SK_OK. */
+static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_checkpoint *cp,
+			     uint8_t **note, size_t *note_len)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__ConsistencyRequest req = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
+	const Schakel__V1__ConsistencyResponse *cr;
+	sk_status st;
+
+	*note = NULL;
+	req.from = from != NULL ? from->size : 0;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST;
+	env.consistency_request = &req;
+	if ((st = reg_request(r, &env, &reply)) != SK_OK)
+		return st;
+	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE) {
+		wire_envelope_free(reply);
+		return SK_ERR_INVALID;
+	}
+	cr = reply->consistency_response;
+	if (note_checkpoint_open(cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,
+				 NULL, 0) != SK_OK) {
+		st = integrity(r, "checkpoint", "the registry's checkpoint does not verify",
+			       cr->checkpoint.data, cr->checkpoint.len, NULL, 0);
+	} else if (from != NULL && from->size > 0 &&
+		   (cr->proof.len % MERKLE_HASH_BYTES != 0 ||
+		    merkle_consistency_verify(from->root, cp->root, from->size, cp->size,
+					      cr->proof.data,
+					      cr->proof.len / MERKLE_HASH_BYTES) != SK_OK)) {
+		st = integrity(r, "inconsistent-checkpoint",
+			       "the registry's latest checkpoint is not consistent with the one "
+			       "this node verified before (a forked log)",
+			       cr->checkpoint.data, cr->checkpoint.len, cr->proof.data,
+			       cr->proof.len);
+	} else if (from != NULL && from->size == 0 && cp->size == 0 &&
+		   memcmp(from->root, cp->root, MERKLE_HASH_BYTES) != 0) {
+		st = integrity(r, "checkpoint", "two different empty trees", cr->checkpoint.data,
+			       cr->checkpoint.len, NULL, 0);
+	} else if ((*note = malloc(cr->checkpoint.len + 1)) == NULL) {
+		st = SK_ERR_NOMEM;
+	} else {
+		memcpy(*note, cr->checkpoint.data, cr->checkpoint.len);
+		(*note)[cr->checkpoint.len] = 0;
+		*note_len = cr->checkpoint.len;
+		/* cp->ext pointed into the reply: re-open on our copy */
+		if (note_checkpoint_open(cp, NULL, *note, *note_len, &r->log_key, NULL, 0) != SK_OK)
+			st = SK_ERR_VERIFY;
+	}
+	wire_envelope_free(reply);
+	if (st != SK_OK) {
+		free(*note);
+		*note = NULL;
+	}
+	return st;
+}
+
+/* Moves the node's verified checkpoint forward: the latest one must be
+ * consistent with the stored one and, when given, with `also` (a receipt's
+ * checkpoint), both against the same latest tree. */
+static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
+				    uint64_t *tree_size)
+{
+	uint8_t *stored = NULL, *n1 = NULL, *n2 = NULL;
+	size_t slen = 0, l1 = 0, l2 = 0;
+	note_checkpoint old, a, b;
+	MDB_txn *txn = NULL;
+	int have_old = 0;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_checkpoint_get(r->s, txn, &stored, &slen);
+	mdb_txn_abort(txn);
+	if (st == SK_OK) {
+		if (note_checkpoint_open(&old, NULL, stored, slen, &r->log_key, NULL, 0) != SK_OK) {
+			free(stored);
+			sk_error_set("the checkpoint this node stored no longer verifies");
+			return SK_ERR_VERIFY;
+		}
+		have_old = 1;
+	} else if (st != SK_ERR_NOTFOUND) {
+		return st;
+	}
+	/* the log may grow between the two requests: try a few times */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		free(n1);
+		free(n2);
+		n1 = n2 = NULL;
+		if ((st = latest_from(r, have_old ? &old : NULL, &a, &n1, &l1)) != SK_OK)
+			break;
+		if (also == NULL) {
+			st = SK_OK;
+			break;
+		}
+		if ((st = latest_from(r, also, &b, &n2, &l2)) != SK_OK)
+			break;
+		if (a.size == b.size) {
+			if (memcmp(a.root, b.root, MERKLE_HASH_BYTES) != 0)
+				st = integrity(r, "forked-checkpoint",
+					       "the registry signed two different trees of one size",
+					       n1, l1, n2, l2);
+			break;
+		}
+		st = SK_ERR_IO;
+		sk_error_set("the registry's log kept growing while this node checked it; retry");
+	}
+	if (st == SK_OK && (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((st = node_checkpoint_put(r->s, txn, n1, l1)) == SK_OK)
+			st = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+		if (tree_size != NULL)
+			*tree_size = a.size;
+	}
+	free(stored);
+	free(n1);
+	free(n2);
+	return st;
+}
+
+/* The token of client for epoch: cached, else through the chain. */
+static sk_status client_token(node_remote *r, const char *client, uint32_t epoch,
+			      uint8_t token[static BSN_TOKEN_BYTES],
+			      uint8_t ck[static BSN_CONTACT_KEY_BYTES])
+{
+	node_hop hops[OPRF_MAX_CHAIN];
+	MDB_txn *txn = NULL;
+	bsn b;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_token_get(r->s, txn, client, epoch, token, ck);
+	if (st == SK_ERR_NOTFOUND)
+		st = node_client_bsn(r->s, txn, client, &b);
+	else if (st == SK_OK) {
+		mdb_txn_abort(txn);
+		return SK_OK;
+	}
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		goto out;
+	if (r->fed->n_pseudonymisers == 0) {
+		sk_error_set("the bundle lists no pseudonymisers");
+		st = SK_ERR_INVALID;
+		goto out;
+	}
+	for (size_t i = 0; i < r->fed->n_pseudonymisers; i++)
+		hops[i] = (node_hop){r->fed->pseudonymisers[i].org_id,
+				     r->fed->pseudonymisers[i].address,
+				     r->fed->pseudonymisers[i].oprf_key, epoch};
+	if ((st = node_chain_tokens((uint8_t(*)[BSN_TOKEN_BYTES])token,
+				    (uint8_t(*)[BSN_CONTACT_KEY_BYTES])ck, NULL, &b, 1, hops,
+				    r->fed->n_pseudonymisers, r->tls)) != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	if ((st = node_token_put(r->s, txn, client, epoch, token, ck)) == SK_OK)
+		st = sk_db_status(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+out:
+	sodium_memzero(&b, sizeof(b));
+	return st;
+}
+
+static uint32_t current_epoch(const node_remote *r)
+{
+	return r->fed->pseudonymisers[r->fed->n_pseudonymisers - 1].epoch;
+}
+
+static size_t contact_ad(uint8_t ad[static CONTACT_AD_MAX], const uint8_t *token, uint32_t epoch,
+			 const char *org)
+{
+	size_t n = strlen(org);
+
+	memcpy(ad, token, BSN_TOKEN_BYTES);
+	for (int i = 0; i < 4; i++)
+		ad[BSN_TOKEN_BYTES + i] = (uint8_t)(epoch >> (24 - 8 * i));
+	memcpy(ad + BSN_TOKEN_BYTES + 4, org, n);
+	return BSN_TOKEN_BYTES + 4 + n;
+}
+
+/* The responsible professional's work contact, sealed under the contact
+ * key: only a party that knows the BSN opens it. */
+static sk_status seal_contact(node_remote *r, const node_entry_derived *d, const uint8_t *token,
+			      uint32_t epoch, const uint8_t *ck, uint8_t *out, size_t cap,
+			      size_t *len)
+{
+	node_professional p;
+	MDB_txn *txn = NULL;
+	uint8_t ad[CONTACT_AD_MAX];
+	char text[512];
+	int n;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_professional_get(r->s, txn, d->contact_professional, &p);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		return st;
+	n = snprintf(text, sizeof(text), "%s, %s%s%s%s%s (%s)", p.name, p.role,
+		     p.phone[0] ? ", " : "", p.phone, p.email[0] ? ", " : "", p.email, r->s->name);
+	if (n < 0 || (size_t)n >= sizeof(text) || SEAL_AEAD_BYTES((size_t)n) > cap)
+		return SK_ERR_TOOBIG;
+	*len = SEAL_AEAD_BYTES((size_t)n);
+	return seal_aead_encrypt(out, NODE_CONTACT_DOMAIN, ad,
+				 contact_ad(ad, token, epoch, r->s->org_id), (const uint8_t *)text,
+				 (size_t)n, ck);
+}
+
+/* Checks a publish receipt: the registry's signature, our leaf, the signed
+ * checkpoint and the inclusion proof; then moves our checkpoint on. */
+static sk_status check_receipt(node_remote *r, const Schakel__V1__PublishReceipt *rc,
+			       const uint8_t *entry, size_t elen, const uint8_t sig[64],
+			       uint64_t seq)
+{
+	Schakel__V1__PublishReceiptBody *rb = NULL;
+	uint8_t leaf[WIRE_LEAF_HASH_BYTES];
+	note_checkpoint cp;
+	sk_status st = SK_OK;
+
+	if (rc->signature.len != KEY_SIG_BYTES ||
+	    key_verify(rc->signature.data, DOMAIN_RECEIPT, rc->body.data, rc->body.len,
+		       r->fed->registry_key) != SK_OK ||
+	    (rb = schakel__v1__publish_receipt_body__unpack(NULL, rc->body.len, rc->body.data)) ==
+		    NULL)
+		return integrity(r, "receipt", "the registry's receipt does not verify",
+				 rc->body.data, rc->body.len, NULL, 0);
+	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, entry, elen, sig)) != SK_OK)
+		goto out;
+	if (rb->seq != seq || rb->leaf_hash.len != sizeof(leaf) ||
+	    memcmp(rb->leaf_hash.data, leaf, sizeof(leaf)) != 0) {
+		st = integrity(r, "receipt", "the receipt is for another entry", rc->body.data,
+			       rc->body.len, NULL, 0);
+		goto out;
+	}
+	if (!rc->has_checkpoint ||
+	    note_checkpoint_open(&cp, NULL, rc->checkpoint.data, rc->checkpoint.len, &r->log_key,
+				 NULL, 0) != SK_OK) {
+		st = integrity(r, "receipt-checkpoint", "the receipt's checkpoint does not verify",
+			       rc->checkpoint.data, rc->checkpoint.len, NULL, 0);
+		goto out;
+	}
+	if (!rc->has_inclusion_proof || rc->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    merkle_inclusion_verify(cp.root, leaf, rb->leaf_index, cp.size, rc->inclusion_proof.data,
+				    rc->inclusion_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
+		st = integrity(r, "inclusion", "the entry's inclusion proof does not verify",
+			       rc->checkpoint.data, rc->checkpoint.len, rc->inclusion_proof.data,
+			       rc->inclusion_proof.len);
+		goto out;
+	}
+	st = checkpoint_advance(r, &cp, NULL);
+out:
+	schakel__v1__publish_receipt_body__free_unpacked(rb, NULL);
+	return st;
+}
+
+static sk_status audit_publish(node_remote *r, const char *client, const node_entry_derived *d,
+			       const char *corr, uint64_t gen)
+{
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	rec.event = d->withdraw ? "entry.withdraw" : "entry.publish";
+	rec.action = d->withdraw ? AUDIT_ACTION_DELETE : AUDIT_ACTION_UPDATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.client = client;
+	rec.counterpart = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+	rec.correlation_id = corr;
+	rec.legal_basis = d->withdraw ? NULL
+			  : d->basis == NODE_BASIS_STATUTORY ? "statutory" : "consent";
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_audit(r->s, txn, &rec)) != SK_OK ||
+	    (st = node_dirty_clear(r->s, txn, client, gen, NULL)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+struct gen_arg {
+	const char *client;
+	uint64_t gen;
+};
+
+static sk_status find_gen(const char *client, uint64_t gen, void *arg)
+{
+	struct gen_arg *g = arg;
+
+	if (strcmp(client, g->client) == 0)
+		g->gen = gen;
+	return SK_OK;
+}
+
+sk_status node_remote_publish(node_remote *r, const char *client)
+{
+	Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
+	Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	node_entry_derived d;
+	struct gen_arg g = {client, 0};
+	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], salt[16], head[32];
+	uint8_t contact[NODE_CONTACT_MAX], entry[4096], sig[KEY_SIG_BYTES], corr[16];
+	char *cats[WIRE_POLICY_MAX], corr_hex[33];
+	size_t clen = 0, elen;
+	uint64_t seq, head_seq;
+	uint32_t epoch = current_epoch(r);
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	if ((st = node_dirty_scan(r->s, txn, find_gen, &g)) == SK_OK &&
+	    (st = node_entry_derive(r->s, txn, client, now_ms(), &d)) == SK_OK)
+		st = audit_log_head(r->s->audit, txn, &head_seq, head);
+	mdb_txn_abort(txn);
+	if (st != SK_OK || (st = client_token(r, client, epoch, token, ck)) != SK_OK)
+		goto out;
+	e.token = (ProtobufCBinaryData){BSN_TOKEN_BYTES, token};
+	e.epoch = epoch;
+	e.org_id = r->s->org_id;
+	e.basis = d.basis == NODE_BASIS_STATUTORY ? SCHAKEL__V1__BASIS__BASIS_STATUTORY
+						 : SCHAKEL__V1__BASIS__BASIS_CONSENT;
+	if (d.withdraw) {
+		e.has_withdrawn = e.withdrawn = 1;
+	} else {
+		e.flags = d.flags;
+		for (size_t i = 0; i < d.n_categories; i++)
+			cats[i] = d.categories[i];
+		e.n_categories = d.n_categories;
+		e.categories = cats;
+		e.expires_at = d.expires_at;
+		if ((d.flags & NODE_FLAG_CONTACT) &&
+		    (st = seal_contact(r, &d, token, epoch, ck, contact, sizeof(contact), &clen)) !=
+			    SK_OK)
+			goto out;
+		if (clen > 0) {
+			e.has_sealed_contact = 1;
+			e.sealed_contact = (ProtobufCBinaryData){clen, contact};
+		}
+	}
+	randombytes_buf(salt, sizeof(salt));
+	randombytes_buf(corr, sizeof(corr));
+	sodium_bin2hex(corr_hex, sizeof(corr_hex), corr, sizeof(corr));
+	e.salt = (ProtobufCBinaryData){sizeof(salt), salt};
+	e.audit_head = (ProtobufCBinaryData){sizeof(head), head};
+	e.issued_at = now_ms();
+	if (e.withdrawn)
+		e.expires_at = e.issued_at;
+	/* the number is durable before it is used: a crash never reuses one */
+	if ((st = node_seq_next(r->s, NULL, &seq)) != SK_OK)
+		goto out;
+	e.seq = seq;
+	if ((elen = schakel__v1__entry__get_packed_size(&e)) > sizeof(entry)) {
+		st = SK_ERR_TOOBIG;
+		goto out;
+	}
+	schakel__v1__entry__pack(&e, entry);
+	if ((st = key_sign(sig, DOMAIN_ENTRY, entry, elen, r->id->sk)) != SK_OK)
+		goto out;
+	req.entry = (ProtobufCBinaryData){elen, entry};
+	req.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	req.has_correlation_id = 1;
+	req.correlation_id = (ProtobufCBinaryData){sizeof(corr), corr};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+	env.publish_request = &req;
+	st = reg_request(r, &env, &reply);
+	if (st == SK_ERR_NOTFOUND && d.withdraw) {
+		st = audit_publish(r, client, &d, corr_hex, g.gen); /* nothing was published */
+		goto out;
+	}
+	if (st != SK_OK)
+		goto out;
+	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT) {
+		st = SK_ERR_INVALID;
+		goto out;
+	}
+	if ((st = check_receipt(r, reply->publish_receipt, entry, elen, sig, seq)) != SK_OK)
+		goto out;
+	st = audit_publish(r, client, &d, corr_hex, g.gen);
+out:
+	wire_envelope_free(reply);
+	sodium_memzero(ck, sizeof(ck));
+	return st;
+}
+
+struct assigned_arg {
+	const char *prof;
+	int found;
+};
+
+static sk_status assigned_open(const node_case *c, void *arg)
+{
+	struct assigned_arg *a = arg;
+
+	if (c->open && node_case_assigned(c, a->prof))
+		a->found = 1;
+	return SK_OK;
+}
+
+/* The node's audit record of a lookup, allowed or denied. */
+static sk_status audit_lookup(node_remote *r, const char *client, const char *prof,
+			      const char *role, const char *purpose, const char *reason,
+			      const char *partners, const char *corr)
+{
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	rec.event = "lookup";
+	rec.action = AUDIT_ACTION_READ;
+	rec.outcome = reason == NULL ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
+	rec.reason = reason;
+	rec.user = prof;
+	rec.role = role;
+	rec.client = client;
+	rec.purpose = purpose;
+	rec.counterpart = partners != NULL && partners[0] ? partners : NULL;
+	rec.correlation_id = corr;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_audit(r->s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+static void open_contact(node_remote *r, const Schakel__V1__LookupResult *res,
+			 const uint8_t *token, uint32_t epoch, const uint8_t *ck, char *out,
+			 size_t cap)
+{
+	uint8_t ad[CONTACT_AD_MAX], text[NODE_CONTACT_MAX];
+	size_t n = 0;
+
+	out[0] = 0;
+	if (!res->has_sealed_contact || strlen(res->org_id) > NET_ORG_ID_MAX ||
+	    res->sealed_contact.len > sizeof(text) ||
+	    seal_aead_decrypt(text, &n, NODE_CONTACT_DOMAIN, ad,
+			      contact_ad(ad, token, epoch, res->org_id), res->sealed_contact.data,
+			      res->sealed_contact.len, ck) != SK_OK) {
+		if (res->has_sealed_contact)
+			snprintf(out, cap, "(a contact that does not open: not for this client)");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) /* shown on a terminal: no control characters */
+		if (text[i] < 0x20 || text[i] == 0x7f)
+			text[i] = '?';
+	snprintf(out, cap, "%.*s", (int)n, (const char *)text);
+}
+
+sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char *prof,
+			     const char *purpose, node_partner *out, size_t *n)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__LookupRequest req = SCHAKEL__V1__LOOKUP_REQUEST__INIT;
+	char client[NODE_CLIENT_ID_MAX + 1], corr_hex[33], partners[AUDIT_FIELD_MAX + 1] = "";
+	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], head[32], corr[16];
+	struct assigned_arg a = {prof, 0};
+	node_professional p;
+	uint32_t epoch = current_epoch(r);
+	MDB_txn *txn = NULL;
+	uint64_t head_seq;
+	size_t used = 0;
+	sk_status st;
+
+	*n = 0;
+	randombytes_buf(corr, sizeof(corr));
+	sodium_bin2hex(corr_hex, sizeof(corr_hex), corr, sizeof(corr));
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	if ((st = node_client_resolve(r->s, txn, client_ref, client)) == SK_OK &&
+	    (st = node_professional_get(r->s, txn, prof, &p)) == SK_OK &&
+	    (st = node_case_scan(r->s, txn, client, assigned_open, &a)) == SK_OK)
+		st = audit_log_head(r->s->audit, txn, &head_seq, head);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		return st;
+	if (!a.found || !wire_purpose_valid(purpose)) {
+		const char *why = !a.found ? "the professional is not assigned to an open case of "
+					     "this client"
+					   : "unknown purpose code";
+
+		if ((st = audit_lookup(r, client, prof, p.role, purpose, why, NULL, corr_hex)) !=
+		    SK_OK)
+			return st;
+		sk_error_set("%s", why);
+		return SK_ERR_PERM;
+	}
+	if ((st = client_token(r, client, epoch, token, ck)) != SK_OK)
+		return st;
+	req.token = (ProtobufCBinaryData){sizeof(token), token};
+	req.epoch = epoch;
+	req.purpose = (char *)purpose;
+	req.role = p.role;
+	req.audit_head = (ProtobufCBinaryData){sizeof(head), head};
+	req.has_correlation_id = 1;
+	req.correlation_id = (ProtobufCBinaryData){sizeof(corr), corr};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST;
+	env.lookup_request = &req;
+	st = reg_request(r, &env, &reply);
+	if (st != SK_OK) {
+		char why[AUDIT_REASON_MAX + 1];
+
+		audit_text_clean(why, sizeof(why), sk_error_detail());
+		if (audit_lookup(r, client, prof, p.role, purpose, why, NULL, corr_hex) != SK_OK)
+			sk_error_set("%s (and the refusal could not be audited)", why);
+		goto out;
+	}
+	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE) {
+		st = SK_ERR_INVALID;
+		goto out;
+	}
+	for (size_t i = 0; i < reply->lookup_response->n_results && *n < NODE_LOOKUP_MAX; i++) {
+		const Schakel__V1__LookupResult *res = reply->lookup_response->results[i];
+		node_partner *o = &out[*n];
+		int w;
+
+		/* the node enforces the policy matrix too */
+		if (!wire_policy_sees(&r->s->policy, r->s->category, res->category) ||
+		    !wire_policy_sees(&r->s->policy, res->category, r->s->category))
+			continue;
+		snprintf(o->org, sizeof(o->org), "%s", res->org_id);
+		snprintf(o->category, sizeof(o->category), "%s", res->category);
+		o->regie = res->regie;
+		open_contact(r, res, token, epoch, ck, o->contact, sizeof(o->contact));
+		w = snprintf(partners + used, sizeof(partners) - used, "%s%s", *n ? "," : "", o->org);
+		if (w > 0 && (size_t)w < sizeof(partners) - used)
+			used += (size_t)w;
+		(*n)++;
+	}
+	st = audit_lookup(r, client, prof, p.role, purpose, NULL, partners, corr_hex);
+out:
+	wire_envelope_free(reply);
+	sodium_memzero(ck, sizeof(ck));
+	return st;
+}
+
+struct dirty_list {
+	char (*ids)[NODE_CLIENT_ID_MAX + 1];
+	size_t n, cap;
+};
+
+static sk_status collect_dirty(const char *client, uint64_t gen, void *arg)
+{
+	struct dirty_list *l = arg;
+
+	if (l->n == l->cap)
+		return SK_OK; /* the rest on the next sync */
+	snprintf(l->ids[l->n++], NODE_CLIENT_ID_MAX + 1, "%s", client);
+	return SK_OK;
+}
+
+/* Stores a mailbox item and audits what the privacy officer must see. */
+static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+{
+	char client[NODE_CLIENT_ID_MAX + 1] = "";
+	audit_record rec = {0};
+	uint8_t key[8], *buf;
+	size_t len = schakel__v1__mailbox_item__get_packed_size(it);
+	MDB_val k = {8, key}, d;
+	sk_status st;
+
+	if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
+	    node_token_find(r->s, txn, it->token.data, it->epoch, client) != SK_OK)
+		client[0] = 0;
+	node_put_u64(key, it->seq);
+	if ((buf = malloc(len ? len : 1)) == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__mailbox_item__pack(it, buf);
+	d = (MDB_val){len, buf};
+	st = sk_db_status(mdb_put(txn, r->inbox, &k, &d, 0));
+	free(buf);
+	if (st != SK_OK)
+		return st;
+	switch (it->kind) {
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
+		rec.event = "disclosure.notice";
+		rec.action = AUDIT_ACTION_READ;
+		rec.role = it->role;
+		rec.purpose = it->purpose;
+		break;
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN:
+		rec.event = "pattern.flag";
+		rec.action = AUDIT_ACTION_EXECUTE;
+		rec.reason = it->detail;
+		break;
+	default:
+		return SK_OK;
+	}
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.access_point = "registry";
+	rec.client = client[0] ? client : NULL;
+	rec.counterpart = it->counterpart;
+	rec.category = it->category;
+	return node_audit(r->s, txn, &rec);
+}
+
+static sk_status pull_mailbox(node_remote *r, size_t *items)
+{
+	for (;;) {
+		wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+		Schakel__V1__MailboxRequest req = SCHAKEL__V1__MAILBOX_REQUEST__INIT;
+		const Schakel__V1__MailboxResponse *mr;
+		MDB_txn *txn = NULL;
+		uint64_t cursor;
+		sk_status st;
+
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			return st;
+		st = node_mailbox_cursor(r->s, txn, &cursor);
+		mdb_txn_abort(txn);
+		if (st != SK_OK)
+			return st;
+		req.after = cursor;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST;
+		env.mailbox_request = &req;
+		if ((st = reg_request(r, &env, &reply)) != SK_OK)
+			return st;
+		if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE) {
+			wire_envelope_free(reply);
+			return SK_ERR_INVALID;
+		}
+		mr = reply->mailbox_response;
+		if (mr->n_items == 0) {
+			wire_envelope_free(reply);
+			return SK_OK;
+		}
+		/* items and the cursor move together */
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+			for (size_t i = 0; i < mr->n_items && st == SK_OK; i++) {
+				if (mr->items[i]->seq <= cursor)
+					continue;
+				st = keep_item(r, txn, mr->items[i]);
+				cursor = mr->items[i]->seq;
+				(*items)++;
+			}
+			if (st == SK_OK && (st = node_mailbox_cursor_put(r->s, txn, cursor)) == SK_OK)
+				st = sk_db_status(mdb_txn_commit(txn));
+			else
+				mdb_txn_abort(txn);
+		}
+		wire_envelope_free(reply);
+		if (st != SK_OK)
+			return st;
+	}
+}
+
+sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
+{
+	struct dirty_list l = {NULL, 0, 1024};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	memset(stats, 0, sizeof(*stats));
+	if ((l.ids = calloc(l.cap, sizeof(*l.ids))) == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_dirty_scan(r->s, txn, collect_dirty, &l);
+		mdb_txn_abort(txn);
+	}
+	for (size_t i = 0; i < l.n && st == SK_OK; i++)
+		if ((st = node_remote_publish(r, l.ids[i])) == SK_OK)
+			stats->published++;
+	free(l.ids);
+	if (st == SK_OK)
+		st = checkpoint_advance(r, NULL, &stats->tree_size);
+	if (st == SK_OK)
+		st = pull_mailbox(r, &stats->items);
+	return st;
+}
+
+sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn, void *arg)
+{
+	MDB_dbi dbi;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_dbi(s->env, "inbox", MDB_CREATE, &dbi)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	if ((st = sk_db_status(mdb_cursor_open(txn, dbi, &cur))) != SK_OK)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		Schakel__V1__MailboxItem *it =
+			schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data);
+		char client[NODE_CLIENT_ID_MAX + 1] = "";
+
+		if (it == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (kind == 0 || (unsigned)it->kind == kind) {
+			if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
+			    node_token_find(s, txn, it->token.data, it->epoch, client) != SK_OK)
+				client[0] = 0;
+			st = fn(it, client, arg);
+		}
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	}
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return st;
+}

@@ -1,0 +1,61 @@
+/* The node's side of the federation: its registry session, tokens through
+ * the pinned pseudonymiser chain, publishing the derived entry of a client
+ * with every receipt, checkpoint and proof checked, lookups, and sync
+ * (dirty entries, the registry's latest checkpoint checked for consistency
+ * with the last one we verified, and the mailbox). Integrity failures are
+ * SK_ERR_VERIFY (exit 3) and the evidence is kept in D/evidence/. */
+#ifndef SK_NODE_REMOTE_H
+#define SK_NODE_REMOTE_H
+
+#include "common/kek.h"
+#include "node/entry.h"
+#include "node/join.h"
+#include "node/store.h"
+
+#define NODE_CONTACT_DOMAIN "schakel/v1/contact"
+#define NODE_TIMEOUT_MS 15000
+#define NODE_LOOKUP_MAX 64
+#define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
+
+typedef struct node_remote node_remote;
+
+/* Opens a session for s (joined): loads the pinned federation and the
+ * node's keys. Nothing is sent yet. Close with node_remote_close(). */
+sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek) SK_MUST_CHECK;
+void node_remote_close(node_remote *r);
+
+/* Publishes (or withdraws) the entry of client (local id) as its open
+ * cases derive it, and clears its dirty mark. */
+sk_status node_remote_publish(node_remote *r, const char *client) SK_MUST_CHECK;
+
+/* One partner of a lookup, with the contact opened. */
+typedef struct node_partner {
+	char org[NET_ORG_ID_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	int regie;
+	char contact[512]; /* "name, phone, e-mail" or "" */
+} node_partner;
+
+/* Lookup for a professional assigned to an open case of client (local id
+ * or BSN), with a purpose code. Audited at the node, allowed or denied. */
+sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char *prof,
+			     const char *purpose, node_partner *out, size_t *n) SK_MUST_CHECK;
+
+typedef struct node_sync_stats {
+	size_t published;
+	size_t items;
+	uint64_t tree_size;
+} node_sync_stats;
+
+/* Publishes every dirty entry, checks the registry's latest checkpoint for
+ * consistency with the last verified one, and pulls the mailbox: matches,
+ * disclosure notices (kept in our audit log) and pattern flags. */
+sk_status node_remote_sync(node_remote *r, node_sync_stats *stats) SK_MUST_CHECK;
+
+/* The mailbox items received so far, oldest first (kind filter 0: all). */
+typedef sk_status (*node_inbox_fn)(const Schakel__V1__MailboxItem *it, const char *client,
+				   void *arg);
+sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn,
+			  void *arg) SK_MUST_CHECK;
+
+#endif
