@@ -40,9 +40,9 @@ test: build asan
 unit: build
 	@cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
 
+# A federation on 127.0.0.1: registry, two pseudonymisers, three nodes.
 demo: build
-	@echo "schakel: the demo federation arrives with the node (issue 5);"
-	@echo "this build has the crypto core and wire format. Run 'make test'."
+	@./scripts/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
