@@ -967,7 +967,9 @@ static int cmd_sync(int argc, char **argv)
 		"Publishes entries not yet published, checks the registry's latest checkpoint\n"
 		"against the last one this node verified (exit 3 and evidence in D/evidence\n"
 		"if they do not agree), and pulls matches, disclosure notices and pattern\n"
-		"flags from the registry.\n\n" SK_CLI_COMMON_HELP;
+		"flags from the registry. It alerts (on stderr and in 'notices') when the log\n"
+		"holds a certificate for our org id that this node did not request.\n\n"
+		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	node_sync_stats stats;
 	node_store *s = NULL;
@@ -983,8 +985,9 @@ static int cmd_sync(int argc, char **argv)
 		return rc;
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)
-		print_json(json_pack("{s:I,s:I,s:I}", "published", (json_int_t)stats.published,
-				     "items", (json_int_t)stats.items, "tree_size",
+		print_json(json_pack("{s:I,s:I,s:I,s:I}", "published", (json_int_t)stats.published,
+				     "items", (json_int_t)stats.items, "alerts",
+				     (json_int_t)stats.alerts, "tree_size",
 				     (json_int_t)stats.tree_size));
 	else if (st == SK_OK)
 		printf("synced: %zu entries published, %zu new items, log verified at %llu "

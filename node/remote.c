@@ -802,6 +802,107 @@ static sk_status pull_mailbox(node_remote *r, size_t *items)
 	}
 }
 
+/* Stores a local alert for the privacy officer (kind PATTERN, negative
+ * sequence space: key u64 max - leaf) and audits it. */
+static sk_status cert_alert(node_remote *r, MDB_txn *txn, uint64_t leaf)
+{
+	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+	char detail[160];
+	audit_record rec = {0};
+	sk_status st;
+
+	snprintf(detail, sizeof(detail),
+		 "ALERT: the registry's log holds a certificate for our org id that this node did "
+		 "not request (log leaf %llu)",
+		 (unsigned long long)leaf);
+	it.seq = UINT64_MAX - leaf;
+	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN;
+	it.time = now_ms();
+	it.detail = detail;
+	it.counterpart = r->s->org_id;
+	if ((st = keep_item(r, txn, &it)) != SK_OK)
+		return st;
+	rec.event = "certificate.alert";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_FAILED;
+	rec.reason = detail;
+	rec.access_point = "registry";
+	fprintf(stderr, "schakel-node: %s\n", detail);
+	return node_audit(r->s, txn, &rec);
+}
+
+/* Follows the member events in the log: a certificate issued for our org
+ * id with a key that is not ours means someone else was enrolled as us. */
+static sk_status pull_events(node_remote *r, size_t *alerts)
+{
+	for (;;) {
+		wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+		Schakel__V1__MemberEventsRequest req = SCHAKEL__V1__MEMBER_EVENTS_REQUEST__INIT;
+		const Schakel__V1__MemberEventsResponse *mr;
+		MDB_txn *txn = NULL;
+		uint64_t cursor;
+		sk_status st;
+
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			return st;
+		st = node_meta_u64(r->s, txn, "events.cursor", 0, &cursor);
+		mdb_txn_abort(txn);
+		if (st != SK_OK)
+			return st;
+		req.from = cursor;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST;
+		env.member_events_request = &req;
+		if ((st = reg_request(r, &env, &reply)) != SK_OK)
+			return st;
+		if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE) {
+			wire_envelope_free(reply);
+			return SK_ERR_INVALID;
+		}
+		mr = reply->member_events_response;
+		if (mr->n_events == 0) {
+			wire_envelope_free(reply);
+			return SK_OK;
+		}
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+			for (size_t i = 0; i < mr->n_events && st == SK_OK; i++) {
+				const Schakel__V1__SignedMemberEvent *se = mr->events[i];
+				Schakel__V1__MemberEvent *ev;
+				net_peer peer;
+
+				if (se->leaf_index < cursor || se->signature.len != KEY_SIG_BYTES ||
+				    key_verify(se->signature.data, "schakel/v1/member-event",
+					       se->body.data, se->body.len,
+					       r->fed->registry_key) != SK_OK) {
+					st = integrity(r, "member-event",
+						       "a member event does not verify under the "
+						       "registry's key",
+						       se->body.data, se->body.len, NULL, 0);
+					break;
+				}
+				cursor = se->leaf_index + 1;
+				ev = schakel__v1__member_event__unpack(NULL, se->body.len, se->body.data);
+				if (ev != NULL && strcmp(ev->org_id, r->s->org_id) == 0 && ev->has_cert &&
+				    (net_cert_verify(&peer, ev->cert.data, ev->cert.len, r->fed->ca_cert,
+						     r->fed->ca_cert_len, (int64_t)(now_ms() / 1000)) !=
+					     SK_OK ||
+				     sodium_memcmp(peer.tls_pk, r->s->tls_pk, KEY_ED25519_PK_BYTES) != 0)) {
+					st = cert_alert(r, txn, se->leaf_index);
+					(*alerts)++;
+				}
+				schakel__v1__member_event__free_unpacked(ev, NULL);
+			}
+			if (st == SK_OK &&
+			    (st = node_meta_u64_put(r->s, txn, "events.cursor", cursor)) == SK_OK)
+				st = sk_db_status(mdb_txn_commit(txn));
+			else
+				mdb_txn_abort(txn);
+		}
+		wire_envelope_free(reply);
+		if (st != SK_OK)
+			return st;
+	}
+}
+
 sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 {
 	struct dirty_list l = {NULL, 0, 1024};
@@ -823,6 +924,8 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 		st = checkpoint_advance(r, NULL, &stats->tree_size);
 	if (st == SK_OK)
 		st = pull_mailbox(r, &stats->items);
+	if (st == SK_OK)
+		st = pull_events(r, &stats->alerts);
 	return st;
 }
 

@@ -44,6 +44,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 typedef struct node_sync_stats {
 	size_t published;
 	size_t items;
+	size_t alerts; /* certificates for our org id we did not request */
 	uint64_t tree_size;
 } node_sync_stats;
 

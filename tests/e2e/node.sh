@@ -104,17 +104,69 @@ echo "$out" | grep -q "chmod 700" || fail "loose dir message: $out"
 chmod 700 tactus
 ok "a node on a world-readable data dir is refused"
 
+# someone enrolled as us: a registry operator bypassing enrolment's checks
+# (simulated by editing the members database) gets a certificate issued for
+# altrecht's org id; altrecht's next sync raises the alert
+# members_edit DIR KEYHEX [VALUEHEX]: rewrites the registry's members
+# database offline (mdb_dump, edit, mdb_load into a fresh file): drops the
+# key, or sets it to VALUEHEX
+members_edit() {
+	mdb_dump -a "$1" >"$T/env.dump"
+	python3 - "$T/env.dump" "$2" "${3:-}" >"$T/env.edited" <<'PY'
+import sys
+text, key, value = open(sys.argv[1]).read(), " " + sys.argv[2], sys.argv[3]
+out, section, lines, i = [], None, text.split("\n"), 0
+while i < len(lines):
+    line = lines[i]
+    if line.startswith("database="):
+        section = line.split("=", 1)[1]
+    if section == "members" and line == key:
+        if value:
+            out += [line, " " + value]
+        i += 2
+        continue
+    if section == "members" and line == "DATA=END" and value and (" " + value) not in out:
+        out += [key, " " + value]
+    out.append(line)
+    i += 1
+print("\n".join(out), end="")
+PY
+	rm -rf "$T/env.new" && mkdir -m 700 "$T/env.new"
+	mdb_load "$T/env.new" <"$T/env.edited"
+	mv "$T/env.new/data.mdb" "$1/data.mdb" && rm -f "$1/lock.mdb"
+	chmod 600 "$1/data.mdb"
+}
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
+ALT=$(printf altrecht | od -An -tx1 | tr -d ' \n')
+mdb_dump -s members r | python3 -c "
+import sys; l = sys.stdin.read().split('\n'); print(l[l.index(' $ALT') + 1].strip())" >alt.value
+members_edit r "$ALT"
+start_registry r "$REG_ADDR"
+node init --dir imposter --org-id altrecht --name "Altrecht" --category ggz >/dev/null
+reg enrol --dir r --ca ca --request imposter/enrol-request --out imposter.bundle >/dev/null
+kill -TERM "$REG_PID"; wait "$REG_PID"
+members_edit r "$ALT" "$(cat alt.value)" # the real altrecht's record again
+start_registry r "$REG_ADDR"
+out=$(nodex sync --dir altrecht) || fail "sync after the imposter: $out"
+echo "$out" | grep -q "ALERT: the registry's log holds a certificate for our org id" || fail "no alert: $out"
+node notices --dir altrecht | grep -q "did not request" || fail "alert not in notices"
+ok "a certificate for our org id that we did not request raises an alert"
+
 # a tampered checkpoint: sync exits 3 and keeps the evidence
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
 python3 - r/data.mdb <<'PY'
 import sys
 path = sys.argv[1]
 data = bytearray(open(path, "rb").read())
-i = data.find(b"test.example/registry\n")
-assert i >= 0
-# the root hash line follows origin and size: flip one base64 character of it
-j = data.index(b"\n", i + len(b"test.example/registry\n")) + 1
-data[j + 5] = ord("A") if data[j + 5] != ord("A") else ord("B")
+origin = b"test.example/registry\n"
+i, n = data.find(origin), 0
+# every copy LMDB keeps: flip one base64 character of the root hash line
+while i >= 0:
+    j = data.index(b"\n", i + len(origin)) + 1
+    data[j + 5] = ord("A") if data[j + 5] != ord("A") else ord("B")
+    n += 1
+    i = data.find(origin, j)
+assert n > 0
 open(path, "wb").write(data)
 PY
 start_registry r "$REG_ADDR" # where the bundles say it is
