@@ -53,6 +53,56 @@ void node_remote_close(node_remote *r)
 	free(r);
 }
 
+/* The token epoch of the chain: each pseudonymiser rotates on its own and
+ * epochs only grow, so 1 + the sum of (epoch - 1) over the chain changes
+ * with every rotation and is the same at every node with the same bundle.
+ * Entries match only within one token epoch. */
+static uint32_t current_epoch(const node_remote *r)
+{
+	uint32_t e = 1;
+
+	for (size_t i = 0; i < r->fed->n_pseudonymisers; i++)
+		e += r->fed->pseudonymisers[i].epoch - 1;
+	return e;
+}
+
+static sk_status mark_open(const node_case *c, void *arg)
+{
+	void **a = arg;
+
+	return c->open ? node_dirty_mark(a[0], a[1], c->client) : SK_OK;
+}
+
+/* After a pseudonymiser epoch change (a refreshed bundle), every client
+ * with an open case gets its entry re-derived under the new epoch's token:
+ * entries match only within one epoch. */
+static sk_status follow_epoch(node_remote *r)
+{
+	uint64_t published;
+	uint32_t epoch = current_epoch(r);
+	MDB_txn *txn = NULL;
+	void *arg[2];
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	arg[0] = r->s;
+	arg[1] = txn;
+	if ((st = node_meta_u64(r->s, txn, "entries.epoch", 0, &published)) != SK_OK)
+		goto abort;
+	if (published == epoch) {
+		mdb_txn_abort(txn);
+		return SK_OK;
+	}
+	if ((published != 0 && (st = node_case_scan(r->s, txn, NULL, mark_open, arg)) != SK_OK) ||
+	    (st = node_meta_u64_put(r->s, txn, "entries.epoch", epoch)) != SK_OK)
+		goto abort;
+	return sk_db_status(mdb_txn_commit(txn));
+abort:
+	mdb_txn_abort(txn);
+	return st;
+}
+
 sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 {
 	node_remote *r = calloc(1, sizeof(*r));
@@ -85,6 +135,11 @@ sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 	    (st = sk_db_dbi(s->env, "inbox", MDB_CREATE, &r->inbox)) != SK_OK)
 		goto fail;
 	sodium_free(tls);
+	/* before anything is published: an epoch change re-marks every entry */
+	if ((st = follow_epoch(r)) != SK_OK) {
+		node_remote_close(r);
+		return st;
+	}
 	*out = r;
 	return SK_OK;
 fail:
@@ -300,7 +355,8 @@ static sk_status client_token(node_remote *r, const char *client, uint32_t epoch
 	for (size_t i = 0; i < r->fed->n_pseudonymisers; i++)
 		hops[i] = (node_hop){r->fed->pseudonymisers[i].org_id,
 				     r->fed->pseudonymisers[i].address,
-				     r->fed->pseudonymisers[i].oprf_key, epoch};
+				     r->fed->pseudonymisers[i].oprf_key,
+				     r->fed->pseudonymisers[i].epoch};
 	if ((st = node_chain_tokens((uint8_t(*)[BSN_TOKEN_BYTES])token,
 				    (uint8_t(*)[BSN_CONTACT_KEY_BYTES])ck, NULL, &b, 1, hops,
 				    r->fed->n_pseudonymisers, r->tls)) != SK_OK)
@@ -316,10 +372,6 @@ out:
 	return st;
 }
 
-static uint32_t current_epoch(const node_remote *r)
-{
-	return r->fed->pseudonymisers[r->fed->n_pseudonymisers - 1].epoch;
-}
 
 static size_t contact_ad(uint8_t ad[static CONTACT_AD_MAX], const uint8_t *token, uint32_t epoch,
 			 const char *org)

@@ -91,6 +91,20 @@ node case open --dir wijkteam --client 123456782 --as anna --consent discover --
 	--consent-by client+parent >/dev/null || fail "client+parent"
 ok "Dutch age rules for consent"
 
+# a pseudonymiser rotates: with the refreshed bundle each node re-derives
+# its tokens and republishes under the new epoch; matching goes on there
+psd rotate --dir ps2 --until "$(date -d '+1 year' +%F)" >/dev/null || fail "rotate"
+node case consent --dir wijkteam --case "$c1" --as anna --consent discover,contact --categories all >/dev/null
+for org in wijkteam altrecht; do
+	reg enrol --dir r --refresh $org --out $org.bundle2 $CHAIN >/dev/null
+	node join --dir $org --bundle $org.bundle2 >/dev/null || fail "rejoin $org"
+	node sync --dir $org >/dev/null || fail "sync $org after rotation"
+done
+out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming)
+echo "$out" | grep -q "^wijkteam (sociaal-team)" || fail "no match under the new epoch: $out"
+node case list --dir wijkteam >/dev/null
+ok "after a rotation, entries are re-derived and republished under the new epoch"
+
 # restart keeps everything
 [ "$(node case list --dir wijkteam --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
 	fail "cases after restart"
