@@ -488,8 +488,163 @@ out:
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client list");
 }
 
+#define IMPORT_MAX 1000000 /* rows per file */
+
+typedef struct import_row {
+	bsn b;
+	char name[NODE_NAME_MAX + 1];
+	char birthdate[11];
+} import_row;
+
+/* Splits one CSV line "bsn[,name[,birthdate]]" in place (no quoting: names
+ * with commas are refused). Returns the number of fields, or -1. */
+static int csv_fields(char *line, char **f, int max)
+{
+	int n = 0;
+
+	line[strcspn(line, "\r\n")] = 0;
+	for (char *p = line; n < max; n++) {
+		f[n] = p;
+		if ((p = strchr(p, ',')) == NULL)
+			return n + 1;
+		*p++ = 0;
+	}
+	return -1;
+}
+
+/* Reads and checks the whole file before anything is stored. */
+static int import_read(const char *file, import_row **rows, size_t *n)
+{
+	FILE *fp = fopen(file, "r");
+	char line[512], *f[3];
+	size_t lineno = 0, cap = 1024;
+	int rc = SK_EXIT_FAIL;
+
+	*n = 0;
+	*rows = NULL;
+	if (fp == NULL) {
+		sk_cli_say("client import: cannot open %s", file);
+		return SK_EXIT_FAIL;
+	}
+	if ((*rows = sodium_malloc(cap * sizeof(**rows))) == NULL)
+		goto out;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		int k = csv_fields(line, f, 3);
+
+		lineno++;
+		if (lineno == 1 && strcmp(f[0], "bsn") == 0)
+			continue; /* a header */
+		if (k < 1 || f[0][0] == 0) {
+			if (k == 1 && f[0][0] == 0)
+				continue; /* an empty line */
+			sk_cli_say("client import: %s line %zu: expected bsn[,name[,birthdate]]; nothing "
+				   "was imported", file, lineno);
+			goto out;
+		}
+		if (*n == IMPORT_MAX) {
+			sk_cli_say("client import: more than %d rows; split the file", IMPORT_MAX);
+			goto out;
+		}
+		if (*n == cap) {
+			import_row *bigger = sodium_malloc(2 * cap * sizeof(*bigger));
+
+			if (bigger == NULL)
+				goto out;
+			memcpy(bigger, *rows, cap * sizeof(*bigger));
+			sodium_free(*rows);
+			*rows = bigger;
+			cap *= 2;
+		}
+		import_row *r = &(*rows)[*n];
+		if (bsn_parse(&r->b, f[0]) != SK_OK) {
+			sk_cli_say("client import: %s line %zu: not a valid BSN (nine digits, elfproef); "
+				   "nothing was imported", file, lineno);
+			goto out;
+		}
+		snprintf(r->name, sizeof(r->name), "%s", k > 1 ? f[1] : "");
+		snprintf(r->birthdate, sizeof(r->birthdate), "%s", k > 2 ? f[2] : "");
+		if ((k > 1 && strlen(f[1]) > NODE_NAME_MAX) || (k > 2 && strlen(f[2]) != 10)) {
+			sk_cli_say("client import: %s line %zu: name too long or birthdate not "
+				   "YYYY-MM-DD; nothing was imported", file, lineno);
+			goto out;
+		}
+		(*n)++;
+	}
+	rc = SK_EXIT_OK;
+out:
+	sodium_memzero(line, sizeof(line));
+	fclose(fp);
+	if (rc != SK_EXIT_OK && *rows != NULL) {
+		sodium_free(*rows);
+		*rows = NULL;
+	}
+	return rc;
+}
+
+static int cmd_client_import(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"file", required_argument, NULL, 'f'}, {0}};
+	static const char help[] =
+		"usage: schakel-node client import --file F.csv\n\n"
+		"Registers clients in bulk from CSV lines 'bsn[,name[,birthdate]]' (a header\n"
+		"line 'bsn,...' is skipped). The whole file is checked first: one invalid BSN\n"
+		"and nothing is imported. Clients already registered are skipped. When the\n"
+		"node has joined, their tokens are computed through the pseudonymiser chain in\n"
+		"batches (bulk onboarding may need a grant from each pseudonymiser operator).\n\n"
+		SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	const char *file = NULL;
+	import_row *rows = NULL;
+	char(*ids)[NODE_CLIENT_ID_MAX + 1] = NULL;
+	size_t n = 0, added = 0, known = 0, made = 0;
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	sk_status st = SK_OK;
+	int rc;
+
+	SK_CLI_PARSE("client import", lo, help, case 'f' : file = optarg; break;);
+	if ((rc = sk_cli_need_dir("client import", &o)) != 0)
+		return rc;
+	if (file == NULL)
+		return sk_cli_usage("client import", "--file F is required");
+	if ((rc = import_read(file, &rows, &n)) != SK_EXIT_OK)
+		return rc;
+	if ((ids = calloc(n ? n : 1, sizeof(*ids))) == NULL) {
+		sodium_free(rows);
+		return sk_cli_fail(SK_ERR_NOMEM, "client import");
+	}
+	if ((rc = open_store(&s, &kek, &o, "client import")) != 0)
+		goto out;
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		st = node_client_add(s, &rows[i].b, rows[i].name, rows[i].birthdate, node_now_ms(),
+				     ids[i]);
+		if (st == SK_ERR_EXISTS) {
+			known++;
+			st = SK_OK;
+		} else if (st == SK_OK) {
+			added++;
+		}
+	}
+	sodium_memzero(rows, n * sizeof(*rows));
+	if (st == SK_OK && s->joined && (st = node_remote_open(&r, s, kek)) == SK_OK)
+		st = node_remote_tokens(r, (const char(*)[NODE_CLIENT_ID_MAX + 1])ids, n, &made);
+	node_remote_close(r);
+	if (st == SK_OK)
+		printf("%zu clients imported, %zu already registered, %zu tokens computed\n", added,
+		       known, made);
+	close_store(s, kek);
+	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client import");
+out:
+	sodium_free(rows);
+	free(ids);
+	return rc;
+}
+
 static const sk_cli_cmd client_cmds[] = {
 	{"add", cmd_client_add, "register a client by BSN"},
+	{"import", cmd_client_import, "register clients in bulk from CSV"},
 	{"list", cmd_client_list, "list clients"},
 };
 

@@ -373,6 +373,68 @@ out:
 }
 
 
+sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
+			     size_t n, size_t *made)
+{
+	static const size_t batch = OPRF_MAX_BATCH;
+	uint32_t epoch = current_epoch(r);
+	node_hop hops[OPRF_MAX_CHAIN];
+	bsn *b = sodium_malloc(batch * sizeof(*b));
+	size_t *which = malloc(batch * sizeof(*which));
+	uint8_t(*tok)[BSN_TOKEN_BYTES] = malloc(batch * BSN_TOKEN_BYTES);
+	uint8_t(*ck)[BSN_CONTACT_KEY_BYTES] = sodium_malloc(batch * BSN_CONTACT_KEY_BYTES);
+	sk_status st = SK_OK;
+
+	*made = 0;
+	if (b == NULL || which == NULL || tok == NULL || ck == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < r->fed->n_pseudonymisers; i++)
+		hops[i] = (node_hop){r->fed->pseudonymisers[i].org_id,
+				     r->fed->pseudonymisers[i].address,
+				     r->fed->pseudonymisers[i].oprf_key,
+				     r->fed->pseudonymisers[i].epoch};
+	for (size_t at = 0; at < n && st == SK_OK;) {
+		size_t k = 0;
+		MDB_txn *txn = NULL;
+
+		/* the next batch of clients without a cached token */
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			break;
+		for (; at < n && k < batch && st == SK_OK; at++) {
+			st = node_token_get(r->s, txn, clients[at], epoch, tok[k], ck[k]);
+			if (st == SK_OK)
+				continue;
+			if (st == SK_ERR_NOTFOUND && (st = node_client_bsn(r->s, txn, clients[at],
+									   &b[k])) == SK_OK)
+				which[k++] = at;
+		}
+		mdb_txn_abort(txn);
+		if (st != SK_OK || k == 0)
+			break;
+		if ((st = node_chain_tokens(tok, ck, NULL, b, k, hops, r->fed->n_pseudonymisers,
+					    r->tls)) != SK_OK ||
+		    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+			break;
+		for (size_t i = 0; i < k && st == SK_OK; i++)
+			st = node_token_put(r->s, txn, clients[which[i]], epoch, tok[i], ck[i]);
+		if (st == SK_OK && (st = sk_db_status(mdb_txn_commit(txn))) == SK_OK)
+			*made += k;
+		else if (st != SK_OK)
+			mdb_txn_abort(txn);
+		sodium_memzero(b, batch * sizeof(*b));
+	}
+out:
+	if (b != NULL)
+		sodium_free(b);
+	if (ck != NULL)
+		sodium_free(ck);
+	free(tok);
+	free(which);
+	return st;
+}
+
 static size_t contact_ad(uint8_t ad[static CONTACT_AD_MAX], const uint8_t *token, uint32_t epoch,
 			 const char *org)
 {

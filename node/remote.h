@@ -24,6 +24,13 @@ typedef struct node_remote node_remote;
 sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek) SK_MUST_CHECK;
 void node_remote_close(node_remote *r);
 
+/* Computes and caches the tokens of n clients (local ids) through the
+ * chain, OPRF_MAX_BATCH at a time: one request per pseudonymiser per batch
+ * (bulk onboarding; the pseudonymisers' quotas may need a grant). Clients
+ * whose token is cached already are skipped; *made counts the new ones. */
+sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
+			     size_t n, size_t *made) SK_MUST_CHECK;
+
 /* Publishes (or withdraws) the entry of client (local id) as its open
  * cases derive it, and clears its dirty mark. */
 sk_status node_remote_publish(node_remote *r, const char *client) SK_MUST_CHECK;

@@ -37,6 +37,19 @@ out=$(nodex client add --dir wijkteam --bsn 123456789) && fail "invalid BSN acce
 echo "$out" | grep -qi "bsn" || fail "invalid BSN message: $out"
 ok "clients registered; an invalid BSN is refused"
 
+# bulk import: the whole file is checked first, tokens come in batches
+{ echo "bsn,name,birthdate"; bsns 3 7 | sed 's/$/,Synthetic Resident,1990-01-01/'; echo 123456789; } >bad.csv
+out=$(nodex client import --dir tactus --file bad.csv) && fail "import with an invalid BSN"
+echo "$out" | grep -q "line 5: not a valid BSN" || fail "import refusal: $out"
+[ "$(node client list --dir tactus --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+	fail "a refused import stored clients"
+bsns 300 11 >good.csv
+psd grant --dir ps1 --org tactus --extra 1000 >/dev/null
+psd grant --dir ps2 --org tactus --extra 1000 >/dev/null
+out=$(node client import --dir tactus --file good.csv) || fail "import: $(tail -2 node.log)"
+[ "$out" = "300 clients imported, 0 already registered, 300 tokens computed" ] || fail "import: $out"
+ok "client import: all rows checked first; 300 clients and their tokens in one batch per pseudonymiser"
+
 # both sides consent to discovery and contact: a match on both sides
 c1=$(node case open --dir wijkteam --client $BSN --as anna --consent discover,contact,discuss \
 	--categories all) || fail "case open wijkteam: $(tail -3 node.log)"
@@ -192,6 +205,7 @@ ok "a tampered checkpoint is detected by sync (exit 3, evidence kept)"
 # no BSN or client name outside the nodes
 for d in r ps1 ps2; do
 	if grep -rqa -e "$BSN" -e "$NAME" -e 123456782 "$d"; then fail "$d holds a BSN or a client name"; fi
+	if grep -rqaF -f good.csv "$d"; then fail "$d holds an imported BSN"; fi
 done
 if grep -qa -e "$BSN" -e "$NAME" wijkteam/data.mdb; then fail "the node stores a BSN in clear"; fi
 ok "registry and pseudonymiser data dirs hold no BSN or client name; nodes hold them sealed"
