@@ -14,6 +14,7 @@
 #include "node/case.h"
 #include "node/cli.h"
 #include "node/remote.h"
+#include "node/serve.h"
 #include "node/client.h"
 #include "node/entry.h"
 #include "node/join.h"
@@ -1174,19 +1175,6 @@ static sk_status first_open(const node_case *c, void *arg)
 	return SK_OK;
 }
 
-static const char *kind_text(Schakel__V1__MailboxKind k)
-{
-	switch (k) {
-	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH:
-		return "match";
-	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE:
-		return "match-gone";
-	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
-		return "disclosure";
-	default:
-		return "pattern";
-	}
-}
 
 static sk_status show_item(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
 {
@@ -1208,15 +1196,10 @@ static sk_status show_item(const Schakel__V1__MailboxItem *it, const char *clien
 		return SK_OK; /* not one of this professional's clients */
 	sh->n++;
 	if (sh->list != NULL) {
-		json_array_append_new(sh->list,
-				      json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "id",
-						(json_int_t)it->seq, "kind", kind_text(it->kind),
-						"org", it->counterpart ? it->counterpart : "",
-						"category", it->category ? it->category : "",
-						"client", client, "case", (json_int_t)f.id, "role",
-						it->role ? it->role : "", "purpose",
-						it->purpose ? it->purpose : "", "detail",
-						it->detail ? it->detail : ""));
+		json_t *obj = node_inbox_item_json(it, client);
+
+		json_object_set_new(obj, "case", json_integer((json_int_t)f.id));
+		json_array_append_new(sh->list, obj);
 		return SK_OK;
 	}
 	switch (it->kind) {
@@ -1302,6 +1285,52 @@ static int cmd_notices(int argc, char **argv)
 	return show_inbox(argc, argv, "notices", 0);
 }
 
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"http", required_argument, NULL, 'h'},
+					   {"sync-seconds", required_argument, NULL, 's'},
+					   {"witness", no_argument, NULL, 'w'}, {0}};
+	static const char help[] =
+		"usage: schakel-node serve --dir D --http 127.0.0.1:PORT [--sync-seconds N]\n\n"
+		"Runs 'sync' every N seconds (default 60) and serves a local JSON API for the\n"
+		"organisation's own systems: GET /api/status, /api/cases, /api/matches,\n"
+		"/api/notices and POST /api/sync, each with 'Authorization: Bearer TOKEN'\n"
+		"(the token is in D/api-token). Prints 'listening on HOST:PORT' when ready;\n"
+		"SIGTERM stops it. Keep the API on 127.0.0.1 or the organisation's own network.\n\n"
+		SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	node_serve_opts so = {0};
+	unsigned long long secs = 0;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc, witness = 0;
+
+	SK_CLI_PARSE("serve", lo, help,
+		     case 'h' : so.http = optarg; break;
+		     case 'w' : witness = 1; break;
+		     case 's' :
+			     if (sk_cli_u64(optarg, &secs) != SK_OK || secs == 0 || secs > 86400)
+				     return sk_cli_usage("serve", "--sync-seconds takes 1..86400");
+			     break;);
+	if ((rc = sk_cli_need_dir("serve", &o)) != 0)
+		return rc;
+	if (so.http == NULL)
+		return sk_cli_usage("serve", "--http HOST:PORT is required");
+	if (witness) {
+		sk_cli_say("serve: --witness is not available yet (it comes with witnessed "
+			   "checkpoints); nothing was started");
+		return SK_EXIT_FAIL;
+	}
+	so.sync_seconds = (unsigned)secs;
+	if ((rc = open_store(&s, &kek, &o, "serve")) != 0)
+		return rc;
+	st = node_serve(s, kek, &so);
+	close_store(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "serve");
+}
+
 static const sk_cli_cmd commands[] = {
 	{"init", cmd_init, "create the node: keys, database, enrolment request"},
 	{"join", cmd_join, "install the federation bundle from the registry operator"},
@@ -1312,6 +1341,7 @@ static const sk_cli_cmd commands[] = {
 	{"sync", cmd_sync, "publish pending entries, verify the log, fetch the mailbox"},
 	{"matches", cmd_matches, "partners also involved with our clients"},
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
+	{"serve", cmd_serve, "background sync and the local JSON API"},
 };
 
 int node_cli_main(int argc, char **argv)

@@ -1080,3 +1080,27 @@ out:
 	mdb_txn_abort(txn);
 	return st;
 }
+
+static const char *kind_name(Schakel__V1__MailboxKind k)
+{
+	switch (k) {
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH:
+		return "match";
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE:
+		return "match-gone";
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
+		return "disclosure";
+	default:
+		return "pattern";
+	}
+}
+
+json_t *node_inbox_item_json(const Schakel__V1__MailboxItem *it, const char *client)
+{
+	return json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)it->seq, "kind",
+			 kind_name(it->kind), "time", (json_int_t)it->time, "org",
+			 it->counterpart ? it->counterpart : "", "category",
+			 it->category ? it->category : "", "client", client, "role",
+			 it->role ? it->role : "", "purpose", it->purpose ? it->purpose : "",
+			 "detail", it->detail ? it->detail : "");
+}

@@ -7,6 +7,8 @@
 #ifndef SK_NODE_REMOTE_H
 #define SK_NODE_REMOTE_H
 
+#include <jansson.h>
+
 #include "common/kek.h"
 #include "node/entry.h"
 #include "node/join.h"
@@ -65,5 +67,9 @@ typedef sk_status (*node_inbox_fn)(const Schakel__V1__MailboxItem *it, const cha
 				   void *arg);
 sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn,
 			  void *arg) SK_MUST_CHECK;
+
+/* One mailbox item as a JSON object (for the CLI and the local API): id,
+ * kind, org, category, client, role, purpose, detail. New reference. */
+json_t *node_inbox_item_json(const Schakel__V1__MailboxItem *it, const char *client);
 
 #endif

@@ -73,6 +73,38 @@ node notices --dir wijkteam | grep -q "altrecht (ggz, spv) looked up your client
 	fail "notice at wijkteam: $(node notices --dir wijkteam)"
 ok "lookups show partner, category and the contact under CONTACT; disclosure notices kept"
 
+# serve: background sync and the local JSON API, behind the token
+"$SK_NODE" serve --dir wijkteam --dev --http 127.0.0.1:0 --sync-seconds 1 >api.out 2>>node.log &
+API_PID=$!; PIDS+=("$API_PID")
+for _ in $(seq 100); do grep -q '^listening' api.out && break; sleep 0.1; done
+API=$(sed -n 's/^listening on //p' api.out)
+[ -n "$API" ] || fail "node serve did not start"
+python3 - "$API" "$(cat wijkteam/api-token)" <<'PY' || fail "local API"
+import json, sys, urllib.request, urllib.error
+base, token = "http://" + sys.argv[1], sys.argv[2]
+def get(path, tok=token, method="GET"):
+    req = urllib.request.Request(base + path, method=method,
+                                 headers={"Authorization": "Bearer " + tok} if tok else {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+try:
+    get("/api/status", tok=None)
+    sys.exit("answered without the token")
+except urllib.error.HTTPError as e:
+    assert e.code == 401, e.code
+st = get("/api/status")
+assert st["id"] == "wijkteam" and st["joined"], st
+m = get("/api/matches")
+assert any(x["org"] == "altrecht" and x["kind"] == "match" for x in m), m
+n = get("/api/notices")
+assert any(x["kind"] == "disclosure" and x["org"] == "altrecht" for x in n), n
+assert get("/api/sync", method="POST")["status"] == "sync started"
+c = get("/api/cases")
+assert c and all("id" in x for x in c), c
+PY
+kill -TERM "$API_PID"; wait "$API_PID" || fail "node serve did not exit 0 on SIGTERM"
+ok "node serve: background sync and the local JSON API behind its token"
+
 # a professional who is not assigned gets nothing, and is told why
 node professional add --dir altrecht --id dora --name "Dora" --role spv >/dev/null
 out=$(nodex lookup --dir altrecht --client $BSN --as dora --purpose afstemming) && fail "unassigned lookup"

@@ -1,0 +1,276 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "common/db.h"
+#include "common/file.h"
+#include "net/conn.h"
+#include "node/case.h"
+#include "node/remote.h"
+#include "node/serve.h"
+
+typedef struct server {
+	node_store *s;
+	sk_kek *kek;
+	char token[65];
+	net_loop *loop;
+	/* the sync thread and what it last did, under lock */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stopping, now;
+	unsigned seconds;
+	uint64_t last_sync;
+	char last_error[256];
+	node_sync_stats last;
+} server;
+
+static void *sync_main(void *arg)
+{
+	server *sv = arg;
+
+	pthread_mutex_lock(&sv->lock);
+	while (!sv->stopping) {
+		node_remote *r = NULL;
+		node_sync_stats stats = {0};
+		struct timespec until;
+		sk_status st;
+
+		pthread_mutex_unlock(&sv->lock);
+		sk_error_clear();
+		if ((st = node_remote_open(&r, sv->s, sv->kek)) == SK_OK)
+			st = node_remote_sync(r, &stats);
+		node_remote_close(r);
+		pthread_mutex_lock(&sv->lock);
+		sv->last_sync = (uint64_t)time(NULL) * 1000u;
+		sv->last = stats;
+		snprintf(sv->last_error, sizeof(sv->last_error), "%s",
+			 st == SK_OK ? ""
+			 : sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
+		if (st != SK_OK)
+			fprintf(stderr, "schakel-node: sync: %s\n", sv->last_error);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += sv->seconds;
+		while (!sv->stopping && !sv->now &&
+		       pthread_cond_timedwait(&sv->wake, &sv->lock, &until) == 0)
+			;
+		sv->now = 0;
+	}
+	pthread_mutex_unlock(&sv->lock);
+	return NULL;
+}
+
+static void reply_json(struct evhttp_request *req, int code, json_t *doc)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *txt = doc != NULL ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	if (b != NULL && txt != NULL)
+		evbuffer_add_printf(b, "%s\n", txt);
+	evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", b);
+	if (b != NULL)
+		evbuffer_free(b);
+	free(txt);
+	json_decref(doc);
+}
+
+static json_t *error_doc(const char *msg)
+{
+	return json_pack("{s:s}", "error", msg);
+}
+
+static sk_status case_json(const node_case *c, void *arg)
+{
+	char flags[NODE_FLAGS_TEXT_MAX + 1];
+
+	node_flags_format(flags, c->consent.flags);
+	json_array_append_new(arg, json_pack("{s:I,s:s,s:b,s:s,s:I}", "id", (json_int_t)c->id,
+					     "client", c->client, "open", c->open, "consent",
+					     flags, "consent_version",
+					     (json_int_t)c->consent.version));
+	return SK_OK;
+}
+
+static sk_status inbox_json(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+{
+	json_array_append_new(arg, node_inbox_item_json(it, client));
+	return SK_OK;
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+	server *sv = arg;
+	const char *uri = evhttp_request_get_uri(req);
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+					      "Authorization");
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	char want[80];
+	json_t *doc = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st = SK_OK;
+
+	snprintf(want, sizeof(want), "Bearer %s", sv->token);
+	if (auth == NULL || strlen(auth) != strlen(want) ||
+	    sodium_memcmp(auth, want, strlen(want)) != 0) {
+		reply_json(req, 401, error_doc("give the token of D/api-token as "
+					       "'Authorization: Bearer TOKEN'"));
+		return;
+	}
+	if (cmd == EVHTTP_REQ_GET && strcmp(uri, "/api/status") == 0) {
+		pthread_mutex_lock(&sv->lock);
+		doc = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I}", "id", sv->s->org_id, "category",
+				sv->s->category, "joined", sv->s->joined, "last_sync",
+				(json_int_t)sv->last_sync, "last_error", sv->last_error,
+				"tree_size", (json_int_t)sv->last.tree_size, "published",
+				(json_int_t)sv->last.published);
+		pthread_mutex_unlock(&sv->lock);
+	} else if (cmd == EVHTTP_REQ_GET && strcmp(uri, "/api/cases") == 0) {
+		doc = json_array();
+		if ((st = sk_db_status(mdb_txn_begin(sv->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+			st = node_case_scan(sv->s, txn, NULL, case_json, doc);
+			mdb_txn_abort(txn);
+		}
+	} else if (cmd == EVHTTP_REQ_GET && (strcmp(uri, "/api/matches") == 0 ||
+					     strcmp(uri, "/api/notices") == 0)) {
+		int m = strcmp(uri, "/api/matches") == 0;
+
+		doc = json_array();
+		st = node_inbox_scan(sv->s, m ? SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH
+					      : SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE,
+				     inbox_json, doc);
+		if (st == SK_OK)
+			st = node_inbox_scan(sv->s, m ? SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE
+						      : SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN,
+					     inbox_json, doc);
+	} else if (cmd == EVHTTP_REQ_POST && strcmp(uri, "/api/sync") == 0) {
+		pthread_mutex_lock(&sv->lock);
+		sv->now = 1;
+		pthread_cond_signal(&sv->wake);
+		pthread_mutex_unlock(&sv->lock);
+		doc = json_pack("{s:s}", "status", "sync started");
+	} else {
+		reply_json(req, 404, error_doc("unknown endpoint; see docs: /api/status, "
+					       "/api/cases, /api/matches, /api/notices, "
+					       "POST /api/sync"));
+		return;
+	}
+	if (st != SK_OK) {
+		json_decref(doc);
+		reply_json(req, 500, error_doc(sk_strerror(st)));
+		return;
+	}
+	reply_json(req, 200, doc);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	net_loop_stop(arg);
+}
+
+/* The API token: made once, 0600, kept in the data dir. */
+static sk_status api_token(server *sv)
+{
+	char path[PATH_MAX];
+	uint8_t raw[32], *data = NULL;
+	size_t len = 0;
+	sk_status st;
+
+	if ((st = sk_path_join(path, sizeof(path), sv->s->dir, NODE_API_TOKEN_FILE)) != SK_OK)
+		return st;
+	st = sk_file_read_secret(path, 128, &data, &len);
+	if (st == SK_ERR_NOTFOUND) {
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2hex(sv->token, sizeof(sv->token), raw, sizeof(raw));
+		return sk_file_create(path, sv->token, 64);
+	}
+	if (st == SK_OK && len == 64)
+		memcpy(sv->token, data, 65);
+	else if (st == SK_OK)
+		st = SK_ERR_INVALID;
+	sk_secret_free(data);
+	return st;
+}
+
+sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
+{
+	server sv = {.s = s, .kek = kek};
+	struct evhttp *http = NULL;
+	struct evhttp_bound_socket *sock;
+	struct event *term = NULL, *intr = NULL;
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	char host[64];
+	const char *colon = strrchr(o->http, ':');
+	unsigned long port;
+	int thread = 0;
+	sk_status st;
+
+	if (colon == NULL || (size_t)(colon - o->http) >= sizeof(host) ||
+	    (port = strtoul(colon + 1, NULL, 10)) > 65535) {
+		sk_error_set("--http takes HOST:PORT, e.g. 127.0.0.1:8080");
+		return SK_ERR_INVALID;
+	}
+	memcpy(host, o->http, (size_t)(colon - o->http));
+	host[colon - o->http] = 0;
+	sv.seconds = o->sync_seconds ? o->sync_seconds : NODE_SYNC_SECONDS;
+	pthread_mutex_init(&sv.lock, NULL);
+	pthread_cond_init(&sv.wake, NULL);
+	if ((st = api_token(&sv)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK)
+		goto out;
+	http = evhttp_new(net_loop_base(sv.loop));
+	if (http == NULL ||
+	    (sock = evhttp_bind_socket_with_handle(http, host, (uint16_t)port)) == NULL ||
+	    getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sa, &salen) != 0) {
+		sk_error_set("cannot listen on %s", o->http);
+		st = SK_ERR_IO;
+		goto out;
+	}
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_max_body_size(http, 4096);
+	evhttp_set_gencb(http, handle, &sv);
+	term = evsignal_new(net_loop_base(sv.loop), SIGTERM, on_signal, sv.loop);
+	intr = evsignal_new(net_loop_base(sv.loop), SIGINT, on_signal, sv.loop);
+	if (term == NULL || intr == NULL || evsignal_add(term, NULL) != 0 ||
+	    evsignal_add(intr, NULL) != 0 || pthread_create(&sv.thread, NULL, sync_main, &sv) != 0) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	thread = 1;
+	printf("listening on %s:%u\n", host, (unsigned)ntohs(sa.sin_port));
+	fflush(stdout);
+	st = net_loop_run(sv.loop);
+out:
+	if (thread) {
+		pthread_mutex_lock(&sv.lock);
+		sv.stopping = 1;
+		pthread_cond_signal(&sv.wake);
+		pthread_mutex_unlock(&sv.lock);
+		pthread_join(sv.thread, NULL);
+	}
+	if (term != NULL)
+		event_free(term);
+	if (intr != NULL)
+		event_free(intr);
+	if (http != NULL)
+		evhttp_free(http);
+	net_loop_free(sv.loop);
+	pthread_cond_destroy(&sv.wake);
+	pthread_mutex_destroy(&sv.lock);
+	sodium_memzero(sv.token, sizeof(sv.token));
+	return st;
+}

@@ -1,0 +1,22 @@
+/* `schakel-node serve`: background sync on an interval and a small local
+ * JSON API on 127.0.0.1 for the organisation's own systems (the web pages
+ * come later). Every API request carries the bearer token of D/api-token
+ * (created 0600 at first start). SIGTERM and SIGINT stop it cleanly. */
+#ifndef SK_NODE_SERVE_H
+#define SK_NODE_SERVE_H
+
+#include "common/kek.h"
+#include "node/store.h"
+
+#define NODE_SYNC_SECONDS 60
+#define NODE_API_TOKEN_FILE "api-token"
+
+typedef struct node_serve_opts {
+	const char *http;      /* HOST:PORT for the JSON API (port 0: a free one) */
+	unsigned sync_seconds; /* 0: NODE_SYNC_SECONDS */
+} node_serve_opts;
+
+/* Runs until SIGTERM/SIGINT; prints "listening on HOST:PORT" when ready. */
+sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o) SK_MUST_CHECK;
+
+#endif
