@@ -170,6 +170,35 @@ static sk_status reg_request(node_remote *r, const wire_envelope *req, wire_enve
 	return st;
 }
 
+/* reg_request, and the reply must be of kind `want` (else SK_ERR_INVALID,
+ * nothing returned). */
+static sk_status reg_ask(node_remote *r, const wire_envelope *req,
+			 Schakel__V1__Envelope__BodyCase want, wire_envelope **reply)
+{
+	sk_status st = reg_request(r, req, reply);
+
+	if (st == SK_OK && (*reply)->body_case != want) {
+		wire_envelope_free(*reply);
+		*reply = NULL;
+		sk_error_set("the registry answered with another kind of message");
+		st = SK_ERR_INVALID;
+	}
+	return st;
+}
+
+/* A counter of the node's meta database, in a read transaction of its own. */
+static sk_status meta_read(node_remote *r, const char *name, uint64_t *v)
+{
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_meta_u64(r->s, txn, name, 0, v);
+	mdb_txn_abort(txn);
+	return st;
+}
+
 /* Keeps what failed to verify in D/evidence/, for the privacy officer and
  * the federation operator; the failure itself is returned by the caller. */
 static void keep_evidence(node_remote *r, const char *what, const uint8_t *a, size_t alen,
@@ -218,12 +247,9 @@ static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_c
 	req.from = from != NULL ? from->size : 0;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST;
 	env.consistency_request = &req;
-	if ((st = reg_request(r, &env, &reply)) != SK_OK)
+	if ((st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE, &reply)) !=
+	    SK_OK)
 		return st;
-	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE) {
-		wire_envelope_free(reply);
-		return SK_ERR_INVALID;
-	}
 	cr = reply->consistency_response;
 	if (note_checkpoint_open(cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,
 				 NULL, 0) != SK_OK) {
@@ -634,17 +660,13 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 	req.correlation_id = (ProtobufCBinaryData){sizeof(corr), corr};
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
 	env.publish_request = &req;
-	st = reg_request(r, &env, &reply);
+	st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT, &reply);
 	if (st == SK_ERR_NOTFOUND && d.withdraw) {
 		st = audit_publish(r, client, &d, corr_hex, g.gen); /* nothing was published */
 		goto out;
 	}
 	if (st != SK_OK)
 		goto out;
-	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT) {
-		st = SK_ERR_INVALID;
-		goto out;
-	}
 	if ((st = check_receipt(r, reply->publish_receipt, entry, elen, sig, seq)) != SK_OK)
 		goto out;
 	st = audit_publish(r, client, &d, corr_hex, g.gen);
@@ -768,17 +790,13 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 	req.correlation_id = (ProtobufCBinaryData){sizeof(corr), corr};
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST;
 	env.lookup_request = &req;
-	st = reg_request(r, &env, &reply);
+	st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE, &reply);
 	if (st != SK_OK) {
 		char why[AUDIT_REASON_MAX + 1];
 
 		audit_text_clean(why, sizeof(why), sk_error_detail());
 		if (audit_lookup(r, client, prof, p.role, purpose, why, NULL, corr_hex) != SK_OK)
 			sk_error_set("%s (and the refusal could not be audited)", why);
-		goto out;
-	}
-	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE) {
-		st = SK_ERR_INVALID;
 		goto out;
 	}
 	for (size_t i = 0; i < reply->lookup_response->n_results && *n < NODE_LOOKUP_MAX; i++) {
@@ -885,12 +903,9 @@ static sk_status pull_mailbox(node_remote *r, size_t *items)
 		req.after = cursor;
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST;
 		env.mailbox_request = &req;
-		if ((st = reg_request(r, &env, &reply)) != SK_OK)
+		if ((st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE, &reply)) !=
+		    SK_OK)
 			return st;
-		if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE) {
-			wire_envelope_free(reply);
-			return SK_ERR_INVALID;
-		}
 		mr = reply->mailbox_response;
 		if (mr->n_items == 0) {
 			wire_envelope_free(reply);
@@ -957,21 +972,14 @@ static sk_status pull_events(node_remote *r, size_t *alerts)
 		uint64_t cursor;
 		sk_status st;
 
-		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-			return st;
-		st = node_meta_u64(r->s, txn, "events.cursor", 0, &cursor);
-		mdb_txn_abort(txn);
-		if (st != SK_OK)
+		if ((st = meta_read(r, "events.cursor", &cursor)) != SK_OK)
 			return st;
 		req.from = cursor;
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST;
 		env.member_events_request = &req;
-		if ((st = reg_request(r, &env, &reply)) != SK_OK)
+		if ((st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE,
+				  &reply)) != SK_OK)
 			return st;
-		if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE) {
-			wire_envelope_free(reply);
-			return SK_ERR_INVALID;
-		}
 		mr = reply->member_events_response;
 		if (mr->n_events == 0) {
 			wire_envelope_free(reply);
