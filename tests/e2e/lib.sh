@@ -81,14 +81,15 @@ PY
 }
 
 # chain_up: two pseudonymisers, enrolled, joined and serving; sets A1, A2
-# (their addresses) and CHAIN (the enrol options listing them in order).
+# (their addresses), PS1_PID, PS2_PID and CHAIN (the enrol options listing
+# them in order).
 chain_up() {
 	for p in ps1 ps2; do
 		psd init --dir $p --org-id $p --name "Pseudonymiser $p" >/dev/null
 		reg enrol --dir r --ca ca --request $p/enrol-request --out $p.bundle >/dev/null
 		psd join --dir $p --bundle $p.bundle >/dev/null
 	done
-	start_pseudonymiser ps1 --sync-seconds 1; A1=$PS_ADDR
-	start_pseudonymiser ps2 --sync-seconds 1; A2=$PS_ADDR
+	start_pseudonymiser ps1 --sync-seconds 1; A1=$PS_ADDR PS1_PID=$PS_PID
+	start_pseudonymiser ps2 --sync-seconds 1; A2=$PS_ADDR PS2_PID=$PS_PID
 	CHAIN="--pseudonymiser ps1@$A1 --pseudonymiser ps2@$A2"
 }

@@ -150,6 +150,14 @@ echo "$out" | grep -q "^wijkteam (sociaal-team)" || fail "no match under the new
 node case list --dir wijkteam >/dev/null
 ok "after a rotation, entries are re-derived and republished under the new epoch"
 
+# closing the last case withdraws the entry
+c3=$(node case open --dir altrecht --client $BSN --as bram --consent discover --categories sociaal-team)
+node case close --dir altrecht --case "$c2" --as bram >/dev/null
+node case close --dir altrecht --case "$c3" --as bram >/dev/null || fail "case close"
+out=$(node lookup --dir wijkteam --client $BSN --as anna --purpose afstemming)
+[ "$out" = "no partner organisation can be shown for this client" ] || fail "after the last close: $out"
+ok "closing the last case withdraws the entry at once"
+
 # restart keeps everything
 [ "$(node case list --dir wijkteam --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
 	fail "cases after restart"
