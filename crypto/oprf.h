@@ -1,6 +1,6 @@
 /* RFC 9497 OPRF (mode 0x00) and VOPRF (mode 0x01) over ristretto255-SHA512,
  * with batched DLEQ proofs, and the chain of pseudonymisers that turns a BSN
- * into a token (docs/tokens.md). POPRF (mode 0x02) is not implemented.
+ * into a token (docs/tokens.md). POPRF (mode 0x02) is outside schakel: nodes need no public input.
  *
  * Elements are 32-byte canonical ristretto255 encodings, scalars 32-byte
  * little-endian integers below the group order. Batches are arrays of

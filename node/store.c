@@ -10,6 +10,7 @@
 #include "common/file.h"
 #include "node/join.h"
 #include "node/store.h"
+#include "protos/wire.h"
 #include "protos/schakel.pb-c.h"
 
 #define LABEL_IDENTITY "node-identity"
@@ -26,7 +27,6 @@
 #define META_SEQ "entry.seq"
 #define META_CURSOR "mailbox.cursor"
 #define META_CHECKPOINT "checkpoint"
-#define REQUEST_MAX 2048
 
 uint64_t node_now_ms(void)
 {
@@ -419,10 +419,7 @@ sk_status node_enc_key_load(const node_store *s, sk_kek *kek, key_x25519 *out)
 static sk_status write_request(const node_store *s, const key_ed25519 *id)
 {
 	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
-	Schakel__V1__SignedEnrolRequest sr = SCHAKEL__V1__SIGNED_ENROL_REQUEST__INIT;
-	uint8_t body[REQUEST_MAX], out[REQUEST_MAX + 128], sig[KEY_SIG_BYTES];
 	char path[PATH_MAX];
-	size_t n;
 	sk_status st;
 
 	b.org_id = (char *)s->org_id;
@@ -434,17 +431,9 @@ static sk_status write_request(const node_store *s, const key_ed25519 *id)
 	b.has_encryption_key = 1;
 	b.encryption_key = (ProtobufCBinaryData){KEY_X25519_PK_BYTES, (uint8_t *)s->enc_pk};
 	b.created_at = node_now_ms();
-	if (schakel__v1__enrol_request_body__get_packed_size(&b) > sizeof(body))
-		return SK_ERR_TOOBIG;
-	n = schakel__v1__enrol_request_body__pack(&b, body);
-	if ((st = key_sign(sig, NODE_DOMAIN_ENROL_REQUEST, body, n, id->sk)) != SK_OK)
-		return st;
-	sr.body = (ProtobufCBinaryData){n, body};
-	sr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
-	n = schakel__v1__signed_enrol_request__pack(&sr, out);
 	if ((st = sk_path_join(path, sizeof(path), s->dir, NODE_FILE_REQUEST)) != SK_OK)
 		return st;
-	return sk_file_create(path, out, n);
+	return wire_enrol_request_write(path, &b, id->sk);
 }
 
 static sk_status check_init(const char *org_id, const char *name, const char *category)

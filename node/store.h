@@ -27,7 +27,6 @@
 #define NODE_FILE_DATA_KEY "data.key"
 #define NODE_FILE_INDEX_KEY "bsn-index.key"
 #define NODE_FILE_REQUEST "enrol-request"
-#define NODE_DOMAIN_ENROL_REQUEST "schakel/v1/enrol-request"
 #define NODE_SECRET_BYTES 32 /* the data key and the BSN-index key */
 #define NODE_RECORD_MAX (64u << 10) /* a stored record, at most */
 #define NODE_DAY_MS (24ull * 3600 * 1000)

@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include "common/file.h"
+#include "crypto/key.h"
+
 #include "protos/wire.h"
 
 sk_status wire_frame_peek(const uint8_t *buf, size_t len, uint32_t cap,
@@ -115,4 +118,23 @@ sk_status wire_leaf_hash(uint8_t out[static WIRE_LEAF_HASH_BYTES], unsigned kind
 	crypto_hash_sha256_update(&h, sig, WIRE_LEAF_SIG_BYTES);
 	crypto_hash_sha256_final(&h, out);
 	return SK_OK;
+}
+
+sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolRequestBody *b,
+				   const uint8_t identity_sk[static 64])
+{
+	Schakel__V1__SignedEnrolRequest sr = SCHAKEL__V1__SIGNED_ENROL_REQUEST__INIT;
+	uint8_t body[WIRE_ENROL_REQUEST_MAX], out[WIRE_ENROL_REQUEST_MAX + 128], sig[KEY_SIG_BYTES];
+	size_t n;
+	sk_status st;
+
+	if (schakel__v1__enrol_request_body__get_packed_size(b) > sizeof(body))
+		return SK_ERR_TOOBIG;
+	n = schakel__v1__enrol_request_body__pack(b, body);
+	if ((st = key_sign(sig, WIRE_DOMAIN_ENROL_REQUEST, body, n, identity_sk)) != SK_OK)
+		return st;
+	sr.body = (ProtobufCBinaryData){n, body};
+	sr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	n = schakel__v1__signed_enrol_request__pack(&sr, out);
+	return sk_file_create(path, out, n);
 }

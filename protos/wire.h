@@ -47,6 +47,16 @@ sk_status wire_envelope_unpack(const uint8_t *payload, size_t len,
 /* Accepts NULL. */
 void wire_envelope_free(wire_envelope *env);
 
+/* Enrolment requests: a member's `init` signs the request body with its
+ * identity key over WIRE_DOMAIN_ENROL_REQUEST and writes the
+ * SignedEnrolRequest to path (a new 0600 file); the registry's `enrol`
+ * verifies it under the identity key the body names. */
+#define WIRE_DOMAIN_ENROL_REQUEST "schakel/v1/enrol-request"
+#define WIRE_ENROL_REQUEST_MAX 4096
+
+sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolRequestBody *b,
+				   const uint8_t identity_sk[static 64]) SK_MUST_CHECK;
+
 /* Log leaves. The registry's Merkle log (RFC 9162) commits to each leaf as
  *   leaf = u8 kind || u32be len(body) || body || signature (64 bytes)
  * where body is the exact signed bytes (an Entry signed by its org, or a

@@ -9,12 +9,12 @@
 #include "common/db.h"
 #include "common/file.h"
 #include "crypto/oprf.h"
+#include "protos/wire.h"
 #include "registry/enrol.h"
 #include "registry/sweep.h"
 
 #define LABEL_TLS "tls"
 #define META_ADDRESS "registry.address"
-#define DOMAIN_ENROL_REQUEST "schakel/v1/enrol-request"
 #define DOMAIN_BUNDLE "schakel/v1/bundle"
 #define ADDRESS_MAX 255
 
@@ -300,7 +300,7 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	}
 	if ((st = check_request(b, s)) != SK_OK)
 		goto out;
-	if (key_verify(sr->signature.data, DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
+	if (key_verify(sr->signature.data, WIRE_DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
 		       b->identity_key.data) != SK_OK) {
 		sk_error_set("the enrolment request's signature does not verify");
 		st = SK_ERR_VERIFY;

@@ -11,6 +11,7 @@
 #include "common/file.h"
 #include "net/cert.h"
 #include "net/conn.h"
+#include "protos/wire.h"
 #include "registry/ps_store.h"
 
 #define LABEL_IDENTITY "ps-identity"
@@ -20,7 +21,6 @@
 #define META_IDENTITY_PK "identity_pk"
 #define META_TLS_PK "tls_pk"
 #define META_REGISTRY_KEY "registry_key"
-#define REQUEST_MAX 4096
 
 /* Stored forms (big-endian integers). */
 #define EPOCH_VAL_BYTES (OPRF_ELEMENT_BYTES + 3 * 8 + 1)
@@ -181,10 +181,7 @@ static sk_status write_request(ps_store *s, const char *name, const key_ed25519 
 			       const uint8_t oprf_pk[static OPRF_ELEMENT_BYTES])
 {
 	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
-	Schakel__V1__SignedEnrolRequest sr = SCHAKEL__V1__SIGNED_ENROL_REQUEST__INIT;
-	uint8_t body[REQUEST_MAX], out[REQUEST_MAX + 128], sig[KEY_SIG_BYTES];
 	char path[PATH_MAX];
-	size_t n;
 	sk_status st;
 
 	b.org_id = s->org_id;
@@ -195,17 +192,9 @@ static sk_status write_request(ps_store *s, const char *name, const key_ed25519 
 	b.has_oprf_key = 1;
 	b.oprf_key = (ProtobufCBinaryData){OPRF_ELEMENT_BYTES, (uint8_t *)oprf_pk};
 	b.created_at = ps_now_ms();
-	if (schakel__v1__enrol_request_body__get_packed_size(&b) > sizeof(body))
-		return SK_ERR_TOOBIG;
-	n = schakel__v1__enrol_request_body__pack(&b, body);
-	if ((st = key_sign(sig, PS_DOMAIN_ENROL_REQUEST, body, n, id->sk)) != SK_OK)
-		return st;
-	sr.body = (ProtobufCBinaryData){n, body};
-	sr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
-	n = schakel__v1__signed_enrol_request__pack(&sr, out);
 	if ((st = sk_path_join(path, sizeof(path), s->dir, PS_FILE_REQUEST)) != SK_OK)
 		return st;
-	return sk_file_create(path, out, n);
+	return wire_enrol_request_write(path, &b, id->sk);
 }
 
 sk_status ps_store_init(const char *dir, const char *org_id, const char *name,

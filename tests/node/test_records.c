@@ -18,6 +18,7 @@
 #include "node/entry.h"
 #include "node/professional.h"
 #include "node/store.h"
+#include "protos/wire.h"
 #include "protos/schakel.pb-c.h"
 
 #define NOW 1781524800000ull /* 2026-06-15 12:00 UTC */
@@ -138,7 +139,7 @@ static void test_init_open(void **state)
 	assert_memory_equal(b->tls_key.data, f.s->tls_pk, 32);
 	assert_true(b->has_encryption_key);
 	assert_memory_equal(b->encryption_key.data, f.s->enc_pk, 32);
-	E(key_verify(sr->signature.data, NODE_DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
+	E(key_verify(sr->signature.data, WIRE_DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
 		     f.s->identity_pk));
 	schakel__v1__enrol_request_body__free_unpacked(b, NULL);
 	schakel__v1__signed_enrol_request__free_unpacked(sr, NULL);

@@ -15,6 +15,7 @@
 #include "common/file.h"
 #include "common/init.h"
 #include "registry/enrol.h"
+#include "protos/wire.h"
 #include "registry/ps_store.h"
 #include "registry/ps_sync.h"
 
@@ -118,7 +119,7 @@ static void test_init(void **state)
 	assert_memory_equal(b->oprf_key.data, pk, OPRF_ELEMENT_BYTES);
 	assert_memory_equal(b->identity_key.data, s->identity_pk, 32);
 	assert_memory_equal(b->tls_key.data, s->tls_pk, 32);
-	E(key_verify(sr->signature.data, PS_DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
+	E(key_verify(sr->signature.data, WIRE_DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
 		     s->identity_pk));
 	EFAIL(key_verify(sr->signature.data, PS_DOMAIN_BUNDLE, sr->body.data, sr->body.len,
 			 s->identity_pk),
