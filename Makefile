@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 # CI gets about five minutes of fuzzing in all; by hand, a few seconds a target.
 ifeq ($(CI),true)
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 40
 else
 FUZZ_SECONDS ?= 10
 endif

@@ -107,6 +107,21 @@ static sk_status fill(node_federation *f, const Schakel__V1__BundleBody *b)
 	return SK_OK;
 }
 
+sk_status node_bundle_body_fill(node_federation *f, const uint8_t *body, size_t len)
+{
+	Schakel__V1__BundleBody *b;
+	sk_status st;
+
+	memset(f, 0, sizeof(*f));
+	if (len > NODE_BUNDLE_MAX || (b = schakel__v1__bundle_body__unpack(NULL, len, body)) == NULL)
+		return refuse(SK_ERR_INVALID, "the file is not a schakel bundle");
+	st = b->registry_key.len == KEY_ED25519_PK_BYTES
+		     ? fill(f, b)
+		     : refuse(SK_ERR_INVALID, "the file is not a schakel bundle");
+	schakel__v1__bundle_body__free_unpacked(b, NULL);
+	return st;
+}
+
 /* Parses and verifies a SignedBundle into f. With pinned, the body must
  * name that registry key (checked before the signature). */
 static sk_status bundle_parse(node_federation *f, const uint8_t *data, size_t len,

@@ -56,6 +56,13 @@ typedef struct node_federation {
 	uint8_t member_cert[NET_CERT_MAX];        /* DER, ours: CN = our org id */
 } node_federation;
 
+/* Parses a BundleBody (the signed bytes of a bundle) into *f with every
+ * field checked: addresses, keys, the chain, witnesses, quorum, policy.
+ * No signature is checked here (node_join does that first); exposed for
+ * the fuzz harness. */
+sk_status node_bundle_body_fill(node_federation *f, const uint8_t *body,
+				size_t len) SK_MUST_CHECK;
+
 /* Installs a SignedBundle (len bytes as the registry wrote it) at time
  * now_ms: the signature under the registry key it names; on a later join
  * that key must be the pinned one (else SK_ERR_PERM: another registry);
