@@ -247,8 +247,17 @@ static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_c
 	req.from = from != NULL ? from->size : 0;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST;
 	env.consistency_request = &req;
-	if ((st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE, &reply)) !=
-	    SK_OK)
+	st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE, &reply);
+	if (st == SK_ERR_INVALID && req.from > 0) {
+		/* our request is well formed: a registry that cannot prove
+		 * consistency from a tree we verified has rolled its log back */
+		const char *why = sk_error_detail();
+
+		return integrity(r, "rollback", "the registry cannot prove its log extends the one "
+						"this node verified (a rolled-back log)",
+				 (const uint8_t *)why, strlen(why), NULL, 0);
+	}
+	if (st != SK_OK)
 		return st;
 	cr = reply->consistency_response;
 	if (note_checkpoint_open(cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,

@@ -140,21 +140,6 @@ static size_t seq_key(uint8_t *k, const reg_publish *p)
 	return n + 1 + 8;
 }
 
-static sk_status put_msg(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
-			 const ProtobufCMessage *m)
-{
-	size_t n = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = malloc(n ? n : 1);
-	MDB_val k = {klen, (void *)key}, d = {n, buf};
-	sk_status st;
-
-	if (buf == NULL)
-		return SK_ERR_NOMEM;
-	protobuf_c_message_pack(m, buf);
-	st = sk_db_status(mdb_put(txn, dbi, &k, &d, 0));
-	free(buf);
-	return st;
-}
 
 /* Stores the entry, its leaf and a signed receipt; sets p->used. */
 static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 32],
@@ -166,9 +151,10 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	Schakel__V1__PublishReceiptBody rb = SCHAKEL__V1__PUBLISH_RECEIPT_BODY__INIT;
 	Schakel__V1__UsedSeq used = SCHAKEL__V1__USED_SEQ__INIT;
 	uint8_t body[256], sig[KEY_SIG_BYTES];
-	uint8_t corr[REG_CORRELATION_MAX];
+	uint8_t corr[REG_CORRELATION_MAX], *buf;
 	size_t n, corr_len = 0;
 	uint64_t index;
+	MDB_val k, d;
 	sk_status st;
 
 	if ((st = reg_log_append(&s->log, txn, leaf, &index)) != SK_OK)
@@ -205,21 +191,21 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	used.leaf_index = index;
 	used.receipt_body = (ProtobufCBinaryData){n, body};
 	used.receipt_signature = (ProtobufCBinaryData){sizeof(sig), sig};
-	if ((st = reg_stored_put(s, txn, ekey, eklen, &se)) != SK_OK ||
-	    (st = put_msg(txn, s->seqs, skey, sklen, &used.base)) != SK_OK)
+	if ((st = reg_stored_put(s, txn, ekey, eklen, &se)) != SK_OK)
 		return st;
-	/* keep the receipt for the reply */
+	/* the used number keeps the receipt; the reply takes it from the same
+	 * bytes, like a resubmission's */
 	n = schakel__v1__used_seq__get_packed_size(&used);
-	{
-		uint8_t *tmp = malloc(n);
-
-		if (tmp == NULL)
-			return SK_ERR_NOMEM;
-		schakel__v1__used_seq__pack(&used, tmp);
-		p->used = schakel__v1__used_seq__unpack(NULL, n, tmp);
-		free(tmp);
-	}
-	return p->used != NULL ? SK_OK : SK_ERR_NOMEM;
+	if ((buf = malloc(n)) == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__used_seq__pack(&used, buf);
+	k = (MDB_val){sklen, (void *)skey};
+	d = (MDB_val){n, buf};
+	if ((st = sk_db_status(mdb_put(txn, s->seqs, &k, &d, 0))) == SK_OK &&
+	    (p->used = schakel__v1__used_seq__unpack(NULL, n, buf)) == NULL)
+		st = SK_ERR_NOMEM;
+	free(buf);
+	return st;
 }
 
 struct match_ctx {

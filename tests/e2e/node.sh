@@ -204,6 +204,7 @@ PY
 	chmod 600 "$1/data.mdb"
 }
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
+cp r/data.mdb snapshot.mdb # the log as it is now, for the rollback test below
 ALT=$(printf altrecht | od -An -tx1 | tr -d ' \n')
 mdb_dump -s members r | python3 -c "
 import sys; l = sys.stdin.read().split('\n'); print(l[l.index(' $ALT') + 1].strip())" >alt.value
@@ -219,8 +220,18 @@ echo "$out" | grep -q "ALERT: the registry's log holds a certificate for our org
 node notices --dir altrecht | grep -q "did not request" || fail "alert not in notices"
 ok "a certificate for our org id that we did not request raises an alert"
 
-# a tampered checkpoint: sync exits 3 and keeps the evidence
+# a registry rolled back to an older copy of its log: sync exits 3
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
+cp r/data.mdb current.mdb
+cp snapshot.mdb r/data.mdb && rm -f r/lock.mdb
+start_registry r "$REG_ADDR"
+set +e; out=$(nodex sync --dir altrecht); rc=$?; set -e
+[ "$rc" = 3 ] && echo "$out" | grep -q "rolled-back" || fail "rollback not detected (rc $rc): $out"
+kill -TERM "$REG_PID"; wait "$REG_PID"
+cp current.mdb r/data.mdb && rm -f r/lock.mdb
+ok "a registry rolled back to an older log is detected by sync (exit 3)"
+
+# a tampered checkpoint: sync exits 3 and keeps the evidence
 python3 - r/data.mdb <<'PY'
 import sys
 path = sys.argv[1]
