@@ -2,6 +2,21 @@
 #ifndef SK_NODE_CLI_H
 #define SK_NODE_CLI_H
 
+#include <jansson.h>
+
+#include "common/cli.h"
+#include "node/store.h"
+
 int node_cli_main(int argc, char **argv);
+
+/* Shared by the cli_*.c files: open the store (KEK from the options) or
+ * print why not and return the exit code; close; print a JSON document
+ * (and release it). */
+int node_cli_open(node_store **s, sk_kek **kek, const sk_cli_common *o, const char *what);
+void node_cli_close(node_store *s, sk_kek *kek);
+void node_cli_print_json(json_t *doc);
+
+/* Subcommand groups in their own files. */
+int node_cli_discuss(int argc, char **argv);
 
 #endif

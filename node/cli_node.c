@@ -26,7 +26,7 @@
 /* ---- shared plumbing ------------------------------------------------------ */
 
 /* Opens the node of o->dir; returns an exit code or 0. */
-static int open_store(node_store **s, sk_kek **kek, const sk_cli_common *o, const char *what)
+int node_cli_open(node_store **s, sk_kek **kek, const sk_cli_common *o, const char *what)
 {
 	sk_status st;
 
@@ -40,14 +40,14 @@ static int open_store(node_store **s, sk_kek **kek, const sk_cli_common *o, cons
 	return 0;
 }
 
-static void close_store(node_store *s, sk_kek *kek)
+void node_cli_close(node_store *s, sk_kek *kek)
 {
 	node_store_close(s);
 	sk_kek_free(kek);
 }
 
 /* Prints a JSON document and releases it. */
-static void print_json(json_t *doc)
+void node_cli_print_json(json_t *doc)
 {
 	char *txt = json_dumps(doc, JSON_INDENT(2));
 
@@ -204,7 +204,7 @@ static int cmd_join(int argc, char **argv)
 		sk_error_set("cannot read the bundle %s", file);
 		return sk_cli_fail(st, "join");
 	}
-	if ((rc = open_store(&s, &kek, &o, "join")) != 0) {
+	if ((rc = node_cli_open(&s, &kek, &o, "join")) != 0) {
 		free(data);
 		return rc;
 	}
@@ -220,7 +220,7 @@ static int cmd_join(int argc, char **argv)
 		       f->federation, f->registry_address, f->n_pseudonymisers, f->n_witnesses,
 		       f->quorum);
 	node_federation_free(f);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "join");
 }
 
@@ -276,14 +276,14 @@ static int cmd_prof_add(int argc, char **argv)
 	memcpy(p.role, role, strlen(role) + 1);
 	memcpy(p.phone, phone, strlen(phone) + 1);
 	memcpy(p.email, email, strlen(email) + 1);
-	if ((rc = open_store(&s, &kek, &o, "professional add")) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, "professional add")) != 0)
 		return rc;
 	st = node_professional_add(s, &p);
 	if (st == SK_OK && o.json)
-		print_json(json_pack("{s:s}", "id", p.id));
+		node_cli_print_json(json_pack("{s:s}", "id", p.id));
 	else if (st == SK_OK)
 		printf("%s %s added\n", node_prof_kind_name(p.kind), p.id);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "professional add");
 }
 
@@ -321,7 +321,7 @@ static int cmd_prof_list(int argc, char **argv)
 	SK_CLI_PARSE("professional list", lo, help, );
 	if ((rc = sk_cli_need_dir("professional list", &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, "professional list")) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, "professional list")) != 0)
 		return rc;
 	if (o.json && (list = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -337,12 +337,12 @@ static int cmd_prof_list(int argc, char **argv)
 	st = node_professional_scan(s, txn, print_prof, list);
 	mdb_txn_abort(txn);
 	if (st == SK_OK && list != NULL) {
-		print_json(list);
+		node_cli_print_json(list);
 		list = NULL;
 	}
 out:
 	json_decref(list);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "professional list");
 }
 
@@ -402,14 +402,14 @@ static int cmd_client_add(int argc, char **argv)
 		rc = SK_EXIT_FAIL;
 		goto wipe;
 	}
-	if ((rc = open_store(&s, &kek, &o, "client add")) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, "client add")) != 0)
 		goto wipe;
 	st = node_client_add(s, &b, name, birth, node_now_ms(), id);
 	if (st == SK_OK && o.json)
-		print_json(json_pack("{s:s}", "id", id));
+		node_cli_print_json(json_pack("{s:s}", "id", id));
 	else if (st == SK_OK)
 		printf("client %s registered\n", id);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client add");
 wipe:
 	sodium_memzero(&b, sizeof(b));
@@ -463,7 +463,7 @@ static int cmd_client_list(int argc, char **argv)
 	SK_CLI_PARSE("client list", lo, help, case 'B' : l.show_bsn = 1; break;);
 	if ((rc = sk_cli_need_dir("client list", &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, "client list")) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, "client list")) != 0)
 		return rc;
 	if (o.json && (l.list = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -480,12 +480,12 @@ static int cmd_client_list(int argc, char **argv)
 	st = node_client_scan(s, txn, print_client, &l);
 	mdb_txn_abort(txn);
 	if (st == SK_OK && l.list != NULL) {
-		print_json(l.list);
+		node_cli_print_json(l.list);
 		l.list = NULL;
 	}
 out:
 	json_decref(l.list);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client list");
 }
 
@@ -616,7 +616,7 @@ static int cmd_client_import(int argc, char **argv)
 		sodium_free(rows);
 		return sk_cli_fail(SK_ERR_NOMEM, "client import");
 	}
-	if ((rc = open_store(&s, &kek, &o, "client import")) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, "client import")) != 0)
 		goto out;
 	for (size_t i = 0; i < n && st == SK_OK; i++) {
 		st = node_client_add(s, &rows[i].b, rows[i].name, rows[i].birthdate, node_now_ms(),
@@ -635,7 +635,7 @@ static int cmd_client_import(int argc, char **argv)
 	if (st == SK_OK)
 		printf("%zu clients imported, %zu already registered, %zu tokens computed\n", added,
 		       known, made);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client import");
 out:
 	sodium_free(rows);
@@ -759,18 +759,18 @@ static int cmd_case_open(int argc, char **argv)
 	}
 	if (!have_flags)
 		req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
-	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto wipe;
 	st = node_case_open(s, client, as, &req, node_now_ms(), &id);
 	sodium_memzero(client, sizeof(client));
 	if (st == SK_OK) {
 		if (o.json)
-			print_json(json_pack("{s:I}", "id", (json_int_t)id));
+			node_cli_print_json(json_pack("{s:I}", "id", (json_int_t)id));
 		else
 			printf("%llu\n", (unsigned long long)id);
 		st = changed_case(s, kek, id);
 	}
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 wipe:
 	sodium_memzero(client, sizeof(client));
@@ -819,19 +819,19 @@ static int cmd_case_consent(int argc, char **argv)
 		return rc;
 	if (id == 0 || as == NULL || !have_flags)
 		return sk_cli_usage(cmd, "--case, --as and --consent are required");
-	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
 	st = node_case_consent(s, id, as, &req, node_now_ms(), &version);
 	if (st == SK_OK) {
 		if (o.json)
-			print_json(json_pack("{s:I,s:I}", "id", (json_int_t)id, "consent_version",
+			node_cli_print_json(json_pack("{s:I,s:I}", "id", (json_int_t)id, "consent_version",
 					     (json_int_t)version));
 		else
 			printf("case %llu: consent version %u recorded\n", (unsigned long long)id,
 			       version);
 		st = changed_case(s, kek, id);
 	}
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
 
@@ -862,14 +862,14 @@ static int cmd_case_assign(int argc, char **argv)
 		return rc;
 	if (id == 0 || as == NULL || prof == NULL)
 		return sk_cli_usage(cmd, "--case, --professional and --as are required");
-	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
 	st = node_case_assign(s, id, prof, as, node_now_ms());
 	if (st == SK_OK) {
 		printf("%s assigned to case %llu\n", prof, (unsigned long long)id);
 		st = changed_case(s, kek, id);
 	}
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
 
@@ -899,14 +899,14 @@ static int cmd_case_close(int argc, char **argv)
 		return rc;
 	if (id == 0 || as == NULL)
 		return sk_cli_usage(cmd, "--case and --as are required");
-	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
 	st = node_case_close(s, id, as, node_now_ms());
 	if (st == SK_OK) {
 		printf("case %llu closed\n", (unsigned long long)id);
 		st = changed_case(s, kek, id);
 	}
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
 
@@ -988,7 +988,7 @@ static int cmd_case_list(int argc, char **argv)
 	SK_CLI_PARSE(cmd, lo, help, case 'a' : l.as = optarg; break;);
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
 	if (o.json && (l.list = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -1011,12 +1011,12 @@ static int cmd_case_list(int argc, char **argv)
 	st = node_case_scan(s, txn, NULL, print_case, &l);
 	mdb_txn_abort(txn);
 	if (st == SK_OK && l.list != NULL) {
-		print_json(l.list);
+		node_cli_print_json(l.list);
 		l.list = NULL;
 	}
 out:
 	json_decref(l.list);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
 
@@ -1041,10 +1041,10 @@ static int open_remote(node_store **s, sk_kek **kek, node_remote **r, const sk_c
 	sk_status st;
 	int rc;
 
-	if ((rc = open_store(s, kek, o, what)) != 0)
+	if ((rc = node_cli_open(s, kek, o, what)) != 0)
 		return rc;
 	if ((st = node_remote_open(r, *s, *kek)) != SK_OK) {
-		close_store(*s, *kek);
+		node_cli_close(*s, *kek);
 		return sk_cli_fail(st, what);
 	}
 	return 0;
@@ -1098,7 +1098,7 @@ static int cmd_lookup(int argc, char **argv)
 							      partners[i].category, "regie",
 							      partners[i].regie, "contact",
 							      partners[i].contact));
-		print_json(list);
+		node_cli_print_json(list);
 	} else if (st == SK_OK && n == 0) {
 		printf("no partner organisation can be shown for this client\n");
 	} else if (st == SK_OK) {
@@ -1108,7 +1108,7 @@ static int cmd_lookup(int argc, char **argv)
 			       partners[i].contact[0] ? ": " : "", partners[i].contact);
 	}
 	node_remote_close(r);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "lookup");
 wipe:
 	sodium_memzero(client, sizeof(client));
@@ -1141,7 +1141,7 @@ static int cmd_sync(int argc, char **argv)
 		return rc;
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)
-		print_json(json_pack("{s:I,s:I,s:I,s:I}", "published", (json_int_t)stats.published,
+		node_cli_print_json(json_pack("{s:I,s:I,s:I,s:I}", "published", (json_int_t)stats.published,
 				     "items", (json_int_t)stats.items, "alerts",
 				     (json_int_t)stats.alerts, "tree_size",
 				     (json_int_t)stats.tree_size));
@@ -1150,7 +1150,7 @@ static int cmd_sync(int argc, char **argv)
 		       "leaves\n",
 		       stats.published, stats.items, (unsigned long long)stats.tree_size);
 	node_remote_close(r);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "sync");
 }
 
@@ -1250,7 +1250,7 @@ static int show_inbox(int argc, char **argv, const char *cmd, int matches)
 	SK_CLI_PARSE(cmd, lo, help, case 'a' : sh.as = optarg; break;);
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
 	sh.s = s;
 	sh.list = o.json ? json_array() : NULL;
@@ -1266,12 +1266,12 @@ static int show_inbox(int argc, char **argv, const char *cmd, int matches)
 					     &sh);
 	}
 	if (st == SK_OK && sh.list != NULL)
-		print_json(sh.list);
+		node_cli_print_json(sh.list);
 	else if (st == SK_OK && sh.n == 0)
 		printf("nothing yet (run 'schakel-node sync' to fetch)\n");
 	else
 		json_decref(sh.list);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
 
@@ -1324,10 +1324,10 @@ static int cmd_serve(int argc, char **argv)
 		return SK_EXIT_FAIL;
 	}
 	so.sync_seconds = (unsigned)secs;
-	if ((rc = open_store(&s, &kek, &o, "serve")) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, "serve")) != 0)
 		return rc;
 	st = node_serve(s, kek, &so);
-	close_store(s, kek);
+	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "serve");
 }
 
@@ -1342,6 +1342,7 @@ static const sk_cli_cmd commands[] = {
 	{"matches", cmd_matches, "partners also involved with our clients"},
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 	{"serve", cmd_serve, "background sync and the local JSON API"},
+	{"discuss", node_cli_discuss, "anonymous case discussions: request, list, accept, decline"},
 };
 
 int node_cli_main(int argc, char **argv)

@@ -57,7 +57,7 @@ void node_remote_close(node_remote *r)
  * epochs only grow, so 1 + the sum of (epoch - 1) over the chain changes
  * with every rotation and is the same at every node with the same bundle.
  * Entries match only within one token epoch. */
-static uint32_t current_epoch(const node_remote *r)
+uint32_t node_remote_epoch(const node_remote *r)
 {
 	uint32_t e = 1;
 
@@ -79,7 +79,7 @@ static sk_status mark_open(const node_case *c, void *arg)
 static sk_status follow_epoch(node_remote *r)
 {
 	uint64_t published;
-	uint32_t epoch = current_epoch(r);
+	uint32_t epoch = node_remote_epoch(r);
 	MDB_txn *txn = NULL;
 	void *arg[2];
 	sk_status st;
@@ -172,7 +172,7 @@ static sk_status reg_request(node_remote *r, const wire_envelope *req, wire_enve
 
 /* reg_request, and the reply must be of kind `want` (else SK_ERR_INVALID,
  * nothing returned). */
-static sk_status reg_ask(node_remote *r, const wire_envelope *req,
+sk_status node_remote_ask(node_remote *r, const wire_envelope *req,
 			 Schakel__V1__Envelope__BodyCase want, wire_envelope **reply)
 {
 	sk_status st = reg_request(r, req, reply);
@@ -247,7 +247,7 @@ static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_c
 	req.from = from != NULL ? from->size : 0;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST;
 	env.consistency_request = &req;
-	st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE, &reply);
+	st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE, &reply);
 	if (st == SK_ERR_INVALID && req.from > 0) {
 		/* our request is well formed: a registry that cannot prove
 		 * consistency from a tree we verified has rolled its log back */
@@ -361,7 +361,7 @@ static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
 }
 
 /* The token of client for epoch: cached, else through the chain. */
-static sk_status client_token(node_remote *r, const char *client, uint32_t epoch,
+sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 			      uint8_t token[static BSN_TOKEN_BYTES],
 			      uint8_t ck[static BSN_CONTACT_KEY_BYTES])
 {
@@ -412,7 +412,7 @@ sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_I
 			     size_t n, size_t *made)
 {
 	static const size_t batch = OPRF_MAX_BATCH;
-	uint32_t epoch = current_epoch(r);
+	uint32_t epoch = node_remote_epoch(r);
 	node_hop hops[OPRF_MAX_CHAIN];
 	bsn *b = sodium_malloc(batch * sizeof(*b));
 	size_t *which = malloc(batch * sizeof(*which));
@@ -609,7 +609,7 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 	char *cats[WIRE_POLICY_MAX], corr_hex[33];
 	size_t clen = 0, elen;
 	uint64_t seq, head_seq;
-	uint32_t epoch = current_epoch(r);
+	uint32_t epoch = node_remote_epoch(r);
 	MDB_txn *txn = NULL;
 	sk_status st;
 
@@ -619,7 +619,7 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 	    (st = node_entry_derive(r->s, txn, client, now_ms(), &d)) == SK_OK)
 		st = audit_log_head(r->s->audit, txn, &head_seq, head);
 	mdb_txn_abort(txn);
-	if (st != SK_OK || (st = client_token(r, client, epoch, token, ck)) != SK_OK)
+	if (st != SK_OK || (st = node_remote_token(r, client, epoch, token, ck)) != SK_OK)
 		goto out;
 	e.token = (ProtobufCBinaryData){BSN_TOKEN_BYTES, token};
 	e.epoch = epoch;
@@ -669,7 +669,7 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 	req.correlation_id = (ProtobufCBinaryData){sizeof(corr), corr};
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
 	env.publish_request = &req;
-	st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT, &reply);
+	st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT, &reply);
 	if (st == SK_ERR_NOTFOUND && d.withdraw) {
 		st = audit_publish(r, client, &d, corr_hex, g.gen); /* nothing was published */
 		goto out;
@@ -697,6 +697,21 @@ static sk_status assigned_open(const node_case *c, void *arg)
 	if (c->open && node_case_assigned(c, a->prof))
 		a->found = 1;
 	return SK_OK;
+}
+
+sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, const char *prof,
+			       int *yes)
+{
+	struct assigned_arg a = {prof, 0};
+	sk_status st = node_case_scan(s, txn, client, assigned_open, &a);
+
+	*yes = a.found;
+	return st;
+}
+
+node_store *node_remote_store(node_remote *r)
+{
+	return r->s;
 }
 
 /* The node's audit record of a lookup, allowed or denied. */
@@ -759,7 +774,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], head[32], corr[16];
 	struct assigned_arg a = {prof, 0};
 	node_professional p;
-	uint32_t epoch = current_epoch(r);
+	uint32_t epoch = node_remote_epoch(r);
 	MDB_txn *txn = NULL;
 	uint64_t head_seq;
 	size_t used = 0;
@@ -788,7 +803,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 		sk_error_set("%s", why);
 		return SK_ERR_PERM;
 	}
-	if ((st = client_token(r, client, epoch, token, ck)) != SK_OK)
+	if ((st = node_remote_token(r, client, epoch, token, ck)) != SK_OK)
 		return st;
 	req.token = (ProtobufCBinaryData){sizeof(token), token};
 	req.epoch = epoch;
@@ -799,7 +814,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 	req.correlation_id = (ProtobufCBinaryData){sizeof(corr), corr};
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST;
 	env.lookup_request = &req;
-	st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE, &reply);
+	st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE, &reply);
 	if (st != SK_OK) {
 		char why[AUDIT_REASON_MAX + 1];
 
@@ -912,7 +927,7 @@ static sk_status pull_mailbox(node_remote *r, size_t *items)
 		req.after = cursor;
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST;
 		env.mailbox_request = &req;
-		if ((st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE, &reply)) !=
+		if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE, &reply)) !=
 		    SK_OK)
 			return st;
 		mr = reply->mailbox_response;
@@ -986,7 +1001,7 @@ static sk_status pull_events(node_remote *r, size_t *alerts)
 		req.from = cursor;
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST;
 		env.member_events_request = &req;
-		if ((st = reg_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE,
+		if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE,
 				  &reply)) != SK_OK)
 			return st;
 		mr = reply->member_events_response;

@@ -13,6 +13,7 @@
 #include "node/entry.h"
 #include "node/join.h"
 #include "node/store.h"
+#include "protos/wire.h"
 
 #define NODE_CONTACT_DOMAIN "schakel/v1/contact"
 #define NODE_TIMEOUT_MS 15000
@@ -67,6 +68,26 @@ typedef sk_status (*node_inbox_fn)(const Schakel__V1__MailboxItem *it, const cha
 				   void *arg);
 sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn,
 			  void *arg) SK_MUST_CHECK;
+
+/* ---- for the other federation modules of the node (discussions) ----- */
+
+/* A request to the registry over the session, expecting a reply of kind
+ * want (else SK_ERR_INVALID). *reply owned by the caller. */
+sk_status node_remote_ask(node_remote *r, const wire_envelope *req,
+			  Schakel__V1__Envelope__BodyCase want, wire_envelope **reply) SK_MUST_CHECK;
+
+/* The chain's token epoch, and client's token and contact key under it
+ * (cached, else through the chain). Wipe the contact key. */
+uint32_t node_remote_epoch(const node_remote *r);
+sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
+			    uint8_t token[static BSN_TOKEN_BYTES],
+			    uint8_t contact_key[static BSN_CONTACT_KEY_BYTES]) SK_MUST_CHECK;
+
+/* *yes: prof is assigned to an open case of client. */
+sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, const char *prof,
+			       int *yes) SK_MUST_CHECK;
+
+node_store *node_remote_store(node_remote *r);
 
 /* One mailbox item as a JSON object (for the CLI and the local API): id,
  * kind, org, category, client, role, purpose, detail. New reference. */

@@ -7,6 +7,8 @@ static const char *const care[] = {
 	"maatschappelijke-opvang", "jeugd", "schuldhulp",
 };
 static const char *const closed[] = {"gemeente", "woningcorporatie"};
+static const char *const social[] = {"sociaal-team", "jeugd", "schuldhulp",
+				     "maatschappelijke-opvang"};
 
 static int valid_name(const char *s)
 {
@@ -112,6 +114,20 @@ int wire_purpose_valid(const char *code)
 {
 	for (size_t i = 0; code != NULL && wire_purpose_codes[i] != NULL; i++)
 		if (strcmp(code, wire_purpose_codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int wire_policy_invites(const wire_policy *p, const char *requester, const char *invitee)
+{
+	int j = wire_policy_index(p, invitee);
+
+	if (wire_policy_sees(p, requester, invitee) && wire_policy_sees(p, invitee, requester))
+		return 1;
+	if (j < 0 || p->sees[j] != 0 || wire_policy_index(p, requester) < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(social) / sizeof(social[0]); i++)
+		if (strcmp(requester, social[i]) == 0)
 			return 1;
 	return 0;
 }

@@ -44,6 +44,13 @@ int wire_policy_index(const wire_policy *p, const char *category);
 /* 1 when category a may see category b (both known), else 0. */
 int wire_policy_sees(const wire_policy *p, const char *a, const char *b);
 
+/* May an org of category `requester` invite one of category `invitee` to
+ * a case discussion? When the matrix lets them see each other both ways;
+ * and categories that see no one (gemeente, woningcorporatie) only when the
+ * requester is of the social domain (sociaal-team, jeugd, schuldhulp,
+ * maatschappelijke-opvang). */
+int wire_policy_invites(const wire_policy *p, const char *requester, const char *invitee);
+
 /* Purpose codes of lookups and topic codes of discussions: a fixed list,
  * never free text (free text stays at the node). NULL-terminated. */
 extern const char *const wire_purpose_codes[];

@@ -11,6 +11,7 @@
 #include "common/pool.h"
 #include "common/writer.h"
 #include "net/conn.h"
+#include "registry/discuss.h"
 #include "registry/enrol.h"
 #include "registry/events.h"
 #include "registry/lookup.h"
@@ -42,6 +43,7 @@ typedef struct inflight {
 	reg_publish *pub;   /* one of these three */
 	reg_epoch *epoch;
 	reg_lookup *look;
+	reg_discuss *disc;
 	sk_status commit;
 } inflight;
 
@@ -50,6 +52,7 @@ static void inflight_free(inflight *f)
 	reg_publish_free(f->pub);
 	reg_epoch_free(f->epoch);
 	reg_lookup_free(f->look);
+	reg_discuss_free(f->disc);
 	net_conn_unref(f->conn);
 	free(f);
 }
@@ -66,9 +69,12 @@ static void on_loop_reply(void *arg)
 	} else if (f->epoch != NULL) {
 		result = f->epoch->result;
 		st = reg_epoch_send(f->epoch, f->commit, f->conn, f->request_id);
-	} else {
+	} else if (f->look != NULL) {
 		result = f->look->result;
 		st = reg_lookup_send(f->look, f->commit, f->conn, f->request_id);
+	} else {
+		result = f->disc->result;
+		st = reg_discuss_send(f->disc, f->commit, f->conn, f->request_id);
 	}
 	if (st != SK_OK)
 		net_conn_close(f->conn);
@@ -97,7 +103,9 @@ static sk_status apply(MDB_txn *txn, void *arg)
 		return reg_publish_apply(txn, f->pub);
 	if (f->epoch != NULL)
 		return reg_epoch_apply(txn, f->epoch);
-	return reg_lookup_apply(txn, f->look);
+	if (f->look != NULL)
+		return reg_lookup_apply(txn, f->look);
+	return reg_discuss_apply(txn, f->disc);
 }
 
 /* Worker thread: checks, then the writer. */
@@ -194,6 +202,16 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		}
 		if ((st = reg_lookup_new(&f->look, sv->store, net_conn_peer(c),
 					 env->lookup_request)) != SK_OK ||
+		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+			inflight_free(f);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST:
+	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER:
+		if ((f = inflight_new(sv, c, id)) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = reg_discuss_new(&f->disc, sv->store, net_conn_peer(c), env)) != SK_OK ||
 		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
 			inflight_free(f);
 		break;

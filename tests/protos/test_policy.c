@@ -61,12 +61,28 @@ static void test_bad_rules(void **state)
 	EFAIL(wire_policy_from_rules(&q, r.ptr, WIRE_POLICY_MAX + 1), SK_ERR_INVALID);
 }
 
+/* Discussions: the matrix, and closed categories only by the social domain. */
+static void test_invites(void **state)
+{
+	wire_policy p;
+
+	wire_policy_default(&p);
+	assert_true(wire_policy_invites(&p, "ggz", "sociaal-team"));
+	assert_true(wire_policy_invites(&p, "sociaal-team", "gemeente"));
+	assert_true(wire_policy_invites(&p, "jeugd", "woningcorporatie"));
+	assert_false(wire_policy_invites(&p, "ggz", "gemeente"));
+	assert_false(wire_policy_invites(&p, "gemeente", "sociaal-team"));
+	assert_false(wire_policy_invites(&p, "politie", "gemeente"));
+	assert_false(wire_policy_invites(&p, "sociaal-team", "politie"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_rules_roundtrip),
 		cmocka_unit_test(test_bad_rules),
+		cmocka_unit_test(test_invites),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
