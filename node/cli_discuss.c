@@ -40,20 +40,6 @@ static int parse_window(const char *s, uint64_t *from, uint64_t *to)
 	return *to > *from ? 0 : -1;
 }
 
-static int with_remote(const sk_cli_common *o, const char *what, node_store **s, sk_kek **kek,
-		       node_remote **r)
-{
-	sk_status st;
-	int rc;
-
-	if ((rc = node_cli_open(s, kek, o, what)) != 0)
-		return rc;
-	if ((st = node_remote_open(r, *s, *kek)) != SK_OK) {
-		node_cli_close(*s, *kek);
-		return sk_cli_fail(st, what);
-	}
-	return 0;
-}
 
 static int cmd_request(int argc, char **argv)
 {
@@ -90,7 +76,7 @@ static int cmd_request(int argc, char **argv)
 		return rc;
 	if (client[0] == 0 || as == NULL || topic == NULL)
 		return sk_cli_usage("discuss request", "--client, --as and --topic are required");
-	if ((rc = with_remote(&o, "discuss request", &s, &kek, &r)) != 0)
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "discuss request")) != 0)
 		return rc;
 	st = node_discuss_request(r, client, as, topic, from, to, id);
 	sodium_memzero(client, sizeof(client));
@@ -130,7 +116,7 @@ static int answer(int argc, char **argv, int accept)
 		return rc;
 	if (id == NULL || as == NULL)
 		return sk_cli_usage(cmd, "the discussion ID and --as are required");
-	if ((rc = with_remote(&o, cmd, &s, &kek, &r)) != 0)
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, cmd)) != 0)
 		return rc;
 	st = node_discuss_answer(r, id, as, accept);
 	if (st == SK_OK)

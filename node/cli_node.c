@@ -1035,8 +1035,8 @@ static int cmd_case(int argc, char **argv)
 
 /* ---- the federation: lookup, sync, matches, notices --------------------- */
 
-static int open_remote(node_store **s, sk_kek **kek, node_remote **r, const sk_cli_common *o,
-		       const char *what)
+int node_cli_open_remote(node_store **s, sk_kek **kek, node_remote **r, const sk_cli_common *o,
+			 const char *what)
 {
 	sk_status st;
 	int rc;
@@ -1086,7 +1086,7 @@ static int cmd_lookup(int argc, char **argv)
 		rc = sk_cli_usage("lookup", "--client, --as and --purpose are required");
 		goto wipe;
 	}
-	if ((rc = open_remote(&s, &kek, &r, &o, "lookup")) != 0)
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "lookup")) != 0)
 		goto wipe;
 	st = node_remote_lookup(r, client, as, purpose, partners, &n);
 	if (st == SK_OK && o.json) {
@@ -1137,7 +1137,7 @@ static int cmd_sync(int argc, char **argv)
 	SK_CLI_PARSE("sync", lo, help, );
 	if ((rc = sk_cli_need_dir("sync", &o)) != 0)
 		return rc;
-	if ((rc = open_remote(&s, &kek, &r, &o, "sync")) != 0)
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "sync")) != 0)
 		return rc;
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)

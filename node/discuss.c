@@ -21,8 +21,6 @@ static sk_status audit(node_store *s, const char *event, const char *prof, const
 		       const char *topic, const char *id, const char *reason)
 {
 	audit_record rec = {0};
-	MDB_txn *txn = NULL;
-	sk_status st;
 
 	rec.event = event;
 	rec.action = AUDIT_ACTION_CREATE;
@@ -32,13 +30,7 @@ static sk_status audit(node_store *s, const char *event, const char *prof, const
 	rec.client = client;
 	rec.purpose = topic;
 	rec.correlation_id = id;
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
-		return st;
-	if ((st = node_audit(s, txn, &rec)) != SK_OK) {
-		mdb_txn_abort(txn);
-		return st;
-	}
-	return sk_db_status(mdb_txn_commit(txn));
+	return node_audit_commit(s, &rec);
 }
 
 /* The client of ref, checking that prof is assigned to an open case. */

@@ -720,8 +720,6 @@ static sk_status audit_lookup(node_remote *r, const char *client, const char *pr
 			      const char *partners, const char *corr)
 {
 	audit_record rec = {0};
-	MDB_txn *txn = NULL;
-	sk_status st;
 
 	rec.event = "lookup";
 	rec.action = AUDIT_ACTION_READ;
@@ -733,13 +731,7 @@ static sk_status audit_lookup(node_remote *r, const char *client, const char *pr
 	rec.purpose = purpose;
 	rec.counterpart = partners != NULL && partners[0] ? partners : NULL;
 	rec.correlation_id = corr;
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
-		return st;
-	if ((st = node_audit(r->s, txn, &rec)) != SK_OK) {
-		mdb_txn_abort(txn);
-		return st;
-	}
-	return sk_db_status(mdb_txn_commit(txn));
+	return node_audit_commit(r->s, &rec);
 }
 
 static void open_contact(node_remote *r, const Schakel__V1__LookupResult *res,

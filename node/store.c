@@ -275,12 +275,24 @@ void node_audit_denied(node_store *s, audit_record *rec)
 		sk_error_clear();
 }
 
+sk_status node_audit_commit(node_store *s, audit_record *rec)
+{
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_audit(s, txn, rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
 sk_status node_audit_access(node_store *s, const char *event, const char *user, const char *role,
 			    const char *category, const char *client, const char *reason)
 {
 	audit_record rec = {0};
-	MDB_txn *txn = NULL;
-	sk_status st;
 
 	rec.event = event;
 	rec.action = AUDIT_ACTION_READ;
@@ -290,13 +302,7 @@ sk_status node_audit_access(node_store *s, const char *event, const char *user, 
 	rec.category = category;
 	rec.client = client;
 	rec.reason = reason;
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
-		return st;
-	if ((st = node_audit(s, txn, &rec)) != SK_OK) {
-		mdb_txn_abort(txn);
-		return st;
-	}
-	return sk_db_status(mdb_txn_commit(txn));
+	return node_audit_commit(s, &rec);
 }
 
 /* ---- open, init ---------------------------------------------------------- */

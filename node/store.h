@@ -97,6 +97,10 @@ void node_audit_denied(node_store *s, audit_record *rec);
  * own, before the data is shown: event e.g. "case.list", user the acting
  * professional (may be NULL), role, data category, client and reason may
  * be NULL. */
+/* node_audit in a write transaction of its own, committed: for reads and
+ * for answers from the federation, where no local change goes with it. */
+sk_status node_audit_commit(node_store *s, audit_record *rec) SK_MUST_CHECK;
+
 sk_status node_audit_access(node_store *s, const char *event, const char *user, const char *role,
 			    const char *category, const char *client,
 			    const char *reason) SK_MUST_CHECK;
