@@ -10,10 +10,14 @@
 #include "common/db.h"
 
 #define HEAD_BYTES (8 + AUDIT_HASH_BYTES)
+#define INDEX_VERSION 1
+#define INDEX_KEY_MAX (AUDIT_FIELD_MAX + 1 + 16)
+#define NINDEX 3
 
 struct audit_log {
 	MDB_env *env;
 	MDB_dbi records, meta;
+	MDB_dbi index[NINDEX]; /* by audit_index */
 	uint64_t retention_ms;
 };
 
@@ -41,6 +45,94 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The key of a record in index by, [field NUL] u64be(time) u64be(seq), into
+ * out; its length, or 0 when field is too long to be a field. */
+static size_t index_key(uint8_t out[static INDEX_KEY_MAX], audit_index by, const char *field,
+			uint64_t time_ms, uint64_t seq)
+{
+	size_t n = 0;
+
+	if (by != AUDIT_BY_TIME) {
+		n = strnlen(field, AUDIT_FIELD_MAX + 1);
+		if (n > AUDIT_FIELD_MAX)
+			return 0;
+		memcpy(out, field, n);
+		out[n++] = 0;
+	}
+	be64_put(out + n, time_ms);
+	be64_put(out + n + 8, seq);
+	return n + 16;
+}
+
+/* The field of rec that index by is keyed on; NULL when rec has none. */
+static const char *index_field(const audit_record *rec, audit_index by)
+{
+	return by == AUDIT_BY_CLIENT ? rec->client : by == AUDIT_BY_USER ? rec->user : "";
+}
+
+/* Writes rec's index entries (check: only looks whether they are there;
+ * SK_ERR_NOTFOUND when one is missing). */
+static sk_status index_record(const audit_log *log, MDB_txn *txn, const audit_record *rec,
+			      bool check)
+{
+	uint8_t kb[INDEX_KEY_MAX];
+	MDB_val k = {0, kb}, v = {0, NULL};
+
+	for (int by = 0; by < NINDEX; by++) {
+		const char *field = index_field(rec, (audit_index)by);
+		int rc;
+
+		if (field == NULL)
+			continue;
+		if ((k.mv_size = index_key(kb, (audit_index)by, field, rec->time_ms, rec->seq)) == 0)
+			return SK_ERR_TOOBIG;
+		rc = check ? mdb_get(txn, log->index[by], &k, &v)
+			   : mdb_put(txn, log->index[by], &k, &v, 0);
+		if (rc != 0)
+			return sk_db_status(rc);
+	}
+	return SK_OK;
+}
+
+/* Indexes a log written before the indexes existed, once: every record
+ * that decodes (audit_log_verify() reports the others). */
+static sk_status index_catch_up(audit_log *log, MDB_txn *txn)
+{
+	MDB_val k = {sizeof(AUDIT_META_INDEX) - 1, (void *)AUDIT_META_INDEX}, v;
+	uint8_t ver[8];
+	void *scratch = NULL;
+	MDB_cursor *c = NULL;
+	audit_record r;
+	sk_status st = SK_OK;
+	int rc = mdb_get(txn, log->meta, &k, &v);
+
+	if (rc != MDB_NOTFOUND)
+		return sk_db_status(rc);
+	if ((scratch = malloc(AUDIT_SCRATCH_BYTES)) == NULL)
+		return SK_ERR_NOMEM;
+	if ((rc = mdb_cursor_open(txn, log->records, &c)) != 0) {
+		st = sk_db_status(rc);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if (audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data, v.mv_size) ==
+		    SK_OK)
+			st = index_record(log, txn, &r, false);
+	if (st == SK_OK && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	be64_put(ver, INDEX_VERSION);
+	k = (MDB_val){sizeof(AUDIT_META_INDEX) - 1, (void *)AUDIT_META_INDEX};
+	v = (MDB_val){sizeof(ver), ver};
+	if (st == SK_OK)
+		st = sk_db_status(mdb_put(txn, log->meta, &k, &v, 0));
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	free(scratch);
+	return st;
+}
+
 sk_status audit_log_open(audit_log **out, MDB_env *env)
 {
 	audit_log *log = calloc(1, sizeof(*log));
@@ -55,10 +147,16 @@ sk_status audit_log_open(audit_log **out, MDB_env *env)
 	log->retention_ms = AUDIT_RETAIN_DEFAULT_MS;
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
 	    (rc = mdb_dbi_open(txn, AUDIT_DB_RECORDS, MDB_CREATE, &log->records)) != 0 ||
-	    (rc = mdb_dbi_open(txn, AUDIT_DB_META, MDB_CREATE, &log->meta)) != 0) {
+	    (rc = mdb_dbi_open(txn, AUDIT_DB_META, MDB_CREATE, &log->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, AUDIT_DB_BY_TIME, MDB_CREATE, &log->index[AUDIT_BY_TIME])) != 0 ||
+	    (rc = mdb_dbi_open(txn, AUDIT_DB_BY_CLIENT, MDB_CREATE,
+			       &log->index[AUDIT_BY_CLIENT])) != 0 ||
+	    (rc = mdb_dbi_open(txn, AUDIT_DB_BY_USER, MDB_CREATE, &log->index[AUDIT_BY_USER])) != 0) {
 		st = sk_db_status(rc);
 		goto out;
 	}
+	if ((st = index_catch_up(log, txn)) != SK_OK)
+		goto out;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if ((st = sk_db_status(rc)) != SK_OK)
@@ -150,6 +248,8 @@ sk_status audit_log_append(audit_log *log, MDB_txn *txn, const audit_record *rec
 	}
 	if (rc != 0)
 		return sk_db_status(rc);
+	if ((st = index_record(log, txn, &r, false)) != SK_OK)
+		return st;
 	memcpy(hv, kb, 8);
 	memcpy(hv + 8, buf + n, AUDIT_HASH_BYTES);
 	v.mv_size = sizeof(hv);
@@ -247,6 +347,75 @@ out:
 	return st;
 }
 
+sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index by,
+			       const char *key, uint64_t since_ms, uint64_t until_ms,
+			       audit_scan_fn fn, void *arg)
+{
+	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
+	uint8_t lo[INDEX_KEY_MAX], kb[8];
+	MDB_cursor *c = NULL;
+	MDB_val k, v, rk = {sizeof(kb), kb};
+	audit_record r;
+	const char *field;
+	uint64_t t, seq;
+	size_t n, plen;
+	sk_status st = SK_ERR_NOMEM;
+	int rc;
+
+	if ((unsigned)by >= NINDEX || (by == AUDIT_BY_TIME) != (key == NULL))
+		abort(); /* programmer misuse */
+	if (scratch == NULL)
+		goto out;
+	st = SK_OK;
+	if (until_ms == 0)
+		until_ms = UINT64_MAX;
+	if ((n = index_key(lo, by, key, since_ms, 0)) == 0 || since_ms > until_ms)
+		goto out; /* no record holds such a field */
+	plen = n - 16;
+	if ((rc = mdb_cursor_open(txn, log->index[by], &c)) != 0) {
+		st = sk_db_status(rc);
+		goto out;
+	}
+	k = (MDB_val){n, lo};
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, lo, plen) != 0)
+			break; /* past this client or user */
+		if (k.mv_size != plen + 16) {
+			sk_error_set("the audit index is damaged; run audit verify");
+			st = SK_ERR_VERIFY;
+			goto out;
+		}
+		t = be64_get((const uint8_t *)k.mv_data + plen);
+		seq = be64_get((const uint8_t *)k.mv_data + plen + 8);
+		if (t > until_ms)
+			break;
+		be64_put(kb, seq);
+		if ((rc = mdb_get(txn, log->records, &rk, &v)) != 0 && rc != MDB_NOTFOUND) {
+			st = sk_db_status(rc);
+			goto out;
+		}
+		if (rc == MDB_NOTFOUND ||
+		    audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data, v.mv_size) !=
+			    SK_OK ||
+		    !stored_ok(&r, seq, &v) || r.time_ms != t ||
+		    (field = index_field(&r, by)) == NULL ||
+		    (by != AUDIT_BY_TIME && strcmp(field, key) != 0)) {
+			st = damaged(seq);
+			goto out;
+		}
+		if ((st = fn(&r, arg)) != SK_OK)
+			goto out;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	free(scratch);
+	return st;
+}
+
 sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 			   uint64_t *first_bad_seq)
 {
@@ -286,6 +455,10 @@ sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 			why = "not linked to the record before it";
 		else if (audit_record_verify(v.mv_data, v.mv_size, prev) != SK_OK)
 			why = "altered: its hash does not match its contents";
+		else if ((st = index_record(log, txn, &r, true)) == SK_ERR_NOTFOUND)
+			why = "missing from the audit index, so queries would not show it";
+		else if (st != SK_OK)
+			goto out;
 		if (why != NULL) {
 			bad = expect;
 			goto out;

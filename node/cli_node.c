@@ -1343,6 +1343,7 @@ static const sk_cli_cmd commands[] = {
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 	{"serve", cmd_serve, "background sync and the local JSON API"},
 	{"discuss", node_cli_discuss, "anonymous case discussions: request, list, accept, decline"},
+	{"audit", node_cli_audit, "verify, query, export, report and review the audit log"},
 };
 
 int node_cli_main(int argc, char **argv)

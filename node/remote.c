@@ -717,10 +717,11 @@ node_store *node_remote_store(node_remote *r)
 /* The node's audit record of a lookup, allowed or denied. */
 static sk_status audit_lookup(node_remote *r, const char *client, const char *prof,
 			      const char *role, const char *purpose, const char *reason,
-			      const char *partners, const char *corr)
+			      const char *partners, const char *corr, const char *basis)
 {
 	audit_record rec = {0};
 
+	rec.legal_basis = basis;
 	rec.event = "lookup";
 	rec.action = AUDIT_ACTION_READ;
 	rec.outcome = reason == NULL ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
@@ -766,6 +767,8 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], head[32], corr[16];
 	struct assigned_arg a = {prof, 0};
 	node_professional p;
+	node_entry_derived d;
+	const char *basis = NULL;
 	uint32_t epoch = node_remote_epoch(r);
 	MDB_txn *txn = NULL;
 	uint64_t head_seq;
@@ -779,8 +782,11 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 		return st;
 	if ((st = node_client_resolve(r->s, txn, client_ref, client)) == SK_OK &&
 	    (st = node_professional_get(r->s, txn, prof, &p)) == SK_OK &&
-	    (st = node_case_scan(r->s, txn, client, assigned_open, &a)) == SK_OK)
-		st = audit_log_head(r->s->audit, txn, &head_seq, head);
+	    (st = node_case_scan(r->s, txn, client, assigned_open, &a)) == SK_OK &&
+	    (st = audit_log_head(r->s->audit, txn, &head_seq, head)) == SK_OK &&
+	    node_entry_derive(r->s, txn, client, now_ms(), &d) == SK_OK && !d.withdraw)
+		/* the basis the client's cases give, for the privacy officer's review */
+		basis = d.basis == NODE_BASIS_STATUTORY ? "statutory" : "consent";
 	mdb_txn_abort(txn);
 	if (st != SK_OK)
 		return st;
@@ -789,7 +795,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 					     "this client"
 					   : "unknown purpose code";
 
-		if ((st = audit_lookup(r, client, prof, p.role, purpose, why, NULL, corr_hex)) !=
+		if ((st = audit_lookup(r, client, prof, p.role, purpose, why, NULL, corr_hex, basis)) !=
 		    SK_OK)
 			return st;
 		sk_error_set("%s", why);
@@ -811,7 +817,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 		char why[AUDIT_REASON_MAX + 1];
 
 		audit_text_clean(why, sizeof(why), sk_error_detail());
-		if (audit_lookup(r, client, prof, p.role, purpose, why, NULL, corr_hex) != SK_OK)
+		if (audit_lookup(r, client, prof, p.role, purpose, why, NULL, corr_hex, basis) != SK_OK)
 			sk_error_set("%s (and the refusal could not be audited)", why);
 		goto out;
 	}
@@ -833,7 +839,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 			used += (size_t)w;
 		(*n)++;
 	}
-	st = audit_lookup(r, client, prof, p.role, purpose, NULL, partners, corr_hex);
+	st = audit_lookup(r, client, prof, p.role, purpose, NULL, partners, corr_hex, basis);
 out:
 	wire_envelope_free(reply);
 	sodium_memzero(ck, sizeof(ck));

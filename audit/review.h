@@ -1,0 +1,70 @@
+/* The privacy officer's periodic review of the audit log: which records of
+ * a period deserve a look — statutory-basis actions, break-glass, actions
+ * by professionals outside office hours, denied attempts, the registry's
+ * pattern flags — and which professionals looked up more clients in a day
+ * than usual. Days and office hours are in the local time zone (TZ). */
+#ifndef SK_AUDIT_REVIEW_H
+#define SK_AUDIT_REVIEW_H
+
+#include <stdint.h>
+
+#include "audit/log.h"
+
+#define AUDIT_REVIEW_USERS_MAX 100000 /* distinct professionals a day */
+
+/* Why something is listed (bits). */
+enum {
+	AUDIT_FLAG_STATUTORY = 1u << 0,   /* legal basis "statutory..." */
+	AUDIT_FLAG_BREAK_GLASS = 1u << 1,
+	AUDIT_FLAG_AFTER_HOURS = 1u << 2, /* a professional acted outside office hours */
+	AUDIT_FLAG_DENIED = 1u << 3,
+	AUDIT_FLAG_PATTERN = 1u << 4,     /* a registry pattern flag ("pattern.flag") */
+	AUDIT_FLAG_VOLUME = 1u << 5,      /* more lookups in a day than max_lookups */
+};
+#define AUDIT_FLAG_COUNT 6
+
+typedef struct audit_review_opts {
+	uint64_t since_ms, until_ms; /* UTC ms, inclusive; until 0: no end */
+	unsigned office_start;       /* minutes after local midnight, inclusive */
+	unsigned office_end;         /* minutes after local midnight, exclusive */
+	unsigned office_days;        /* bit d: weekday d (0 Sunday .. 6 Saturday) */
+	uint64_t max_lookups;        /* per professional and local day */
+} audit_review_opts;
+
+/* 08:00-18:00, Monday to Friday, 50 lookups a day, the whole log. */
+void audit_review_defaults(audit_review_opts *o);
+
+/* "HH:MM-HH:MM" (start before end) into office_start / office_end. */
+sk_status audit_hours_parse(audit_review_opts *o, const char *s) SK_MUST_CHECK;
+
+/* "mon-fri", "mon,wed,fri" or a mix ("mon-wed,sat") into office_days. */
+sk_status audit_days_parse(audit_review_opts *o, const char *s) SK_MUST_CHECK;
+
+/* The flag's name: "statutory", "break-glass", "after-hours", "denied",
+ * "pattern-flag", "volume"; bit is one AUDIT_FLAG_*. */
+const char *audit_flag_name(unsigned bit);
+
+/* The flags of one record under o (never AUDIT_FLAG_VOLUME). */
+unsigned audit_review_classify(const audit_record *rec, const audit_review_opts *o);
+
+/* One finding: a record and its flags, or (rec NULL, flags
+ * AUDIT_FLAG_VOLUME) a professional's lookups on one day. Valid only
+ * during the callback. */
+typedef struct audit_finding {
+	const audit_record *rec;
+	unsigned flags;
+	const char *user;  /* volume */
+	char day[11];      /* volume: YYYY-MM-DD, local */
+	uint64_t count;    /* volume: lookups that day */
+} audit_finding;
+
+typedef sk_status (*audit_finding_fn)(const audit_finding *f, void *arg);
+
+/* Reviews the records of the period in time order, calling fn for each
+ * finding (a volume finding once its day is over). *records (may be NULL)
+ * gets the number of records reviewed. Any status but SK_OK from fn stops
+ * the review and is returned; SK_ERR_TOOBIG past AUDIT_REVIEW_USERS_MAX. */
+sk_status audit_review(const audit_log *log, MDB_txn *txn, const audit_review_opts *o,
+		       audit_finding_fn fn, void *arg, uint64_t *records) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,189 @@
+# The privacy officer's tools at the node, against a real registry and
+# chain: verify, query filters, signed exports in csv, json and fhir (a
+# changed export refused), the art. 15 report in Dutch and English, the
+# review with its sign-off, and an edited record byte caught (exit 3).
+source "$(dirname "$0")/lib.sh"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
+cd "$T"
+
+reg ca-init --ca ca --name "Regio Test" >/dev/null
+reg init --dir r --name test.example/registry --ca ca >/dev/null
+start_registry r
+chain_up
+node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
+nodex() { "$SK_NODE" "$@" --dev 2>&1; }
+for spec in wijkteam:sociaal-team altrecht:ggz; do
+	org=${spec%%:*} cat=${spec#*:}
+	node init --dir $org --org-id $org --name "Org $org" --category $cat >/dev/null
+	reg enrol --dir r --ca ca --request $org/enrol-request --out $org.bundle $CHAIN >/dev/null
+	psd allow --dir ps1 --org $org >/dev/null
+	psd allow --dir ps2 --org $org >/dev/null
+	node join --dir $org --bundle $org.bundle >/dev/null || fail "join $org"
+done
+node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
+node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv >/dev/null
+node professional add --dir altrecht --id dora --name "Dora Smit" --role spv >/dev/null
+
+BSN=111222333 BSN2=123456782
+node client add --dir wijkteam --bsn $BSN >/dev/null
+node client add --dir altrecht --bsn $BSN >/dev/null
+node client add --dir altrecht --bsn $BSN2 >/dev/null
+node case open --dir wijkteam --client $BSN --as anna --consent discover,contact,discuss \
+	--categories all >/dev/null || fail "case at wijkteam"
+node case open --dir altrecht --client $BSN --as bram --consent discover,discuss \
+	--categories sociaal-team >/dev/null || fail "case at altrecht"
+node case open --dir altrecht --client $BSN2 --as bram --basis statutory:meldcode \
+	--categories sociaal-team >/dev/null || fail "statutory case"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null || fail "sync"
+node lookup --dir altrecht --client $BSN --as bram --purpose afstemming | grep -q wijkteam ||
+	fail "lookup"
+node lookup --dir altrecht --client $BSN --as bram --purpose signaal >/dev/null
+nodex lookup --dir altrecht --client $BSN --as dora --purpose afstemming >/dev/null &&
+	fail "unassigned lookup allowed"
+node sync --dir wijkteam >/dev/null || fail "sync for the notices"
+ok "two nodes: cases, a statutory case, lookups, a denied lookup, disclosure notices"
+
+for org in wijkteam altrecht; do
+	out=$(node audit verify --dir $org) || fail "verify $org: $(tail -2 node.log)"
+	echo "$out" | grep -Eq '^audit log verified: [0-9]+ records$' || fail "verify: $out"
+done
+ok "audit verify: both chains and their indexes check"
+
+# query: by BSN (resolved to the local id, never shown), professional, outcome, action, time
+out=$(node audit query --dir altrecht --client $BSN) || fail "query by BSN"
+echo "$out" | grep -q "$BSN" && fail "a BSN in the query output"
+[ "$(echo "$out" | grep -c ' lookup R ')" = 3 ] || fail "lookups of c-1: $out"
+echo "$out" | grep -q "client=c-2" && fail "another client in the result"
+out=$(node audit query --dir altrecht --professional dora --outcome denied)
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q ' lookup R denied .*user=dora' ||
+	fail "dora's denied lookup: $out"
+out=$(node audit query --dir altrecht --client c-2 --action C)
+echo "$out" | grep -q 'case.open C ok user=bram' && echo "$out" | grep -q 'statutory: meldcode' ||
+	fail "the statutory case: $out"
+today=$(date +%F) yesterday=$(date -d yesterday +%F)
+n=$(node audit query --dir altrecht --event lookup --since "$today" --until "$today" --json |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); assert all(r["event"]=="lookup" and r["id"] for r in d); print(len(d))')
+[ "$n" = 3 ] || fail "lookups today: $n"
+out=$(node audit query --dir altrecht --until "$yesterday")
+[ -z "$out" ] || fail "records before today: $out"
+out=$(nodex audit query --dir altrecht --since yesterday) && fail "a bad time accepted"
+echo "$out" | grep -q "YYYY-MM-DD" || fail "bad time message: $out"
+out=$(nodex audit query --dir altrecht --client 123456789) && fail "an invalid BSN accepted"
+node audit query --dir altrecht --event audit.query | grep -q 'audit.query R ok reason="client=c-1"' ||
+	fail "the query is not audited"
+ok "audit query: client by BSN, professional, outcome, action, event, time; itself audited"
+
+# exports, signed by the node's identity key
+for fmt in csv json fhir; do
+	node audit export --dir altrecht --format $fmt --client $BSN --out x.$fmt >/dev/null ||
+		fail "export $fmt: $(tail -2 node.log)"
+	[ -f x.$fmt.sig ] && [ "$(stat -c %a x.$fmt)" = 600 ] || fail "export file $fmt"
+	grep -q "$BSN" x.$fmt && fail "a BSN in the $fmt export"
+	out=$(node audit verify-export --dir altrecht --file x.$fmt) || fail "verify-export $fmt"
+	echo "$out" | grep -q "signed by this node (altrecht), unchanged" || fail "verify-export: $out"
+done
+python3 - <<'PY' || fail "export contents"
+import csv, json
+rows = list(csv.DictReader(open("x.csv", newline="")))
+assert rows and all(r["client"] == "c-1" for r in rows), rows
+assert sum(r["event"] == "lookup" for r in rows) == 3
+assert {r["outcome"] for r in rows if r["event"] == "lookup"} == {"ok", "denied"}
+js = json.load(open("x.json"))
+assert [r["id"] for r in js][: len(rows)] == [r["id"] for r in rows]  # json came later
+b = json.load(open("x.fhir"))
+assert b["resourceType"] == "Bundle" and b["type"] == "collection"
+evs = [e["resource"] for e in b["entry"]]
+assert all(e["resourceType"] == "AuditEvent" for e in evs)
+lk = [e for e in evs if e["subtype"][0]["code"] == "lookup"]
+assert len(lk) == 3 and {e["outcome"] for e in lk} == {"0", "4"}
+assert all(e["entity"][0]["what"]["identifier"]["value"] == "c-1" for e in lk)
+assert any(a.get("who", {}).get("identifier", {}).get("value") == "wijkteam"
+           for e in lk for a in e["agent"]), "the partner shown"
+PY
+cp x.csv y.csv; cp x.csv.sig y.csv.sig
+python3 -c 'import sys; d=bytearray(open("y.csv","rb").read()); d[-5]^=1; open("y.csv","wb").write(d)'
+set +e
+out=$(nodex audit verify-export --dir altrecht --file y.csv); rc=$?
+set -e
+[ "$rc" = 3 ] && echo "$out" | grep -q "changed" || fail "a changed export (rc $rc): $out"
+out=$(nodex audit verify-export --dir wijkteam --file x.csv) && fail "another node's key"
+echo "$out" | grep -q "another key" || fail "other key: $out"
+out=$(nodex audit export --dir altrecht --format csv --out x.csv) && fail "an export over a file"
+echo "$out" | grep -q "exists" || fail "overwrite refusal: $out"
+node audit export --dir altrecht --format csv >stdout.csv && head -1 stdout.csv |
+	grep -q '^id,seq,time,org,' || fail "export to stdout"
+node audit query --dir altrecht --event audit.export | grep -q 'format=csv to a signed file; client=c-1' ||
+	fail "the export is not audited"
+ok "exports in csv, json and fhir signed and verified; a changed export exits 3"
+
+# the art. 15 report at wijkteam: its own actions and altrecht's lookups
+out=$(node audit report --dir wijkteam --client $BSN) || fail "report: $(tail -2 node.log)"
+echo "$out" | grep -q "Overzicht van het gebruik van uw gegevens (AVG artikel 15, Wabvpz)" ||
+	fail "report title: $out"
+echo "$out" | grep -q "een medewerker (wijkcoach), Org wijkteam: heeft een dossier voor u geopend." ||
+	fail "report local: $out"
+echo "$out" | grep -q "altrecht (ggz), rol spv: heeft via de verwijsindex gezien dat wij bij u betrokken zijn, met als doel afstemming van de zorg." ||
+	fail "report notice: $out"
+echo "$out" | grep -q "met als doel een zorgsignaal" || fail "second notice: $out"
+echo "$out" | grep -Eq "Anna|anna|$BSN" && fail "a name or BSN without --names: $out"
+out=$(node audit report --dir wijkteam --client c-1 --lang en --names)
+echo "$out" | grep -q "Anna de Vries (wijkcoach), Org wijkteam: opened a case for you." ||
+	fail "report en with names: $out"
+echo "$out" | grep -q "altrecht (ggz), role spv: learned through the federation" ||
+	fail "report en notice: $out"
+node audit query --dir wijkteam --event audit.report | grep -q 'client=c-1' ||
+	fail "the report is not audited"
+ok "audit report: Dutch by default, English, roles unless --names, disclosure notices"
+
+# the review: a denied attempt, a statutory case, lookup volume; sign-off
+section() { awk -v t="$1" 'index($0, t ": ") == 1 { on = 1; next } /^$/ { on = 0 } on'; }
+out=$(node audit review --dir altrecht --office-hours 00:00-24:00 --office-days sun-sat \
+	--max-lookups 1 --since "$today") || fail "review: $(tail -2 node.log)"
+echo "$out" | grep -q '^actions under a statutory basis (no consent): 2$' || fail "statutory: $out"
+echo "$out" | section "actions under a statutory basis (no consent)" |
+	grep -q 'case.open C ok user=bram.*statutory: meldcode' || fail "review statutory: $out"
+echo "$out" | section "denied attempts" | grep -q 'lookup R denied .*user=dora' ||
+	fail "review denied: $out"
+echo "$out" | section "professionals with more lookups in a day than the limit" |
+	grep -q "bram: 2 lookups on $today" || fail "review volume: $out"
+echo "$out" | grep -q '^actions by professionals outside office hours: 0$' || fail "hours: $out"
+node audit review --dir altrecht --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert all(f["id"] and f["kinds"] for f in d), d
+assert any("denied" in f["kinds"] for f in d) and any("statutory" in f["kinds"] for f in d)' ||
+	fail "review json"
+node audit query --dir altrecht --event audit.signoff | grep -q . && fail "a sign-off before one"
+node audit review --dir altrecht --since "$today" --sign-off | grep -q '^signed off' ||
+	fail "sign-off"
+out=$(node audit query --dir altrecht --event audit.signoff)
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q 'findings: statutory 2,' ||
+	fail "sign-off record: $out"
+ok "audit review: statutory, denied and volume listed; --sign-off recorded"
+
+# an edited byte in a record of the node's LMDB file: verify exits 3 naming it
+line=$(node audit query --dir altrecht --professional dora --outcome denied --json |
+	python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r["seq"], r["id"])')
+seq=${line% *}
+python3 - altrecht/data.mdb "not assigned" <<'PY'
+import sys
+path, needle = sys.argv[1], sys.argv[2].encode()
+data = bytearray(open(path, "rb").read())
+i, hits = data.find(needle), 0
+while i >= 0:  # every copy: LMDB may keep stale ones in free pages
+    data[i] ^= 0x01
+    hits += 1
+    i = data.find(needle, i + 1)
+assert hits, "record not found in data.mdb"
+open(path, "wb").write(data)
+PY
+set +e
+msg=$(nodex audit verify --dir altrecht); rc=$?
+set -e
+[ "$rc" = 3 ] || fail "edited audit record not detected (rc $rc): $msg"
+echo "$msg" | grep -q "broken at record $seq " || fail "verify names record $seq: $msg"
+set +e
+msg=$(nodex audit query --dir altrecht --professional dora); rc=$?
+set -e
+[ "$rc" = 3 ] || fail "a query over the edited record (rc $rc): $msg"
+ok "an edited record byte: audit verify and query exit 3 naming record $seq"
