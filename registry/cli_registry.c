@@ -1,5 +1,6 @@
 /* schakel-registry subcommands: argument parsing only, then the library. */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,55 +231,43 @@ static const char *role_name(Schakel__V1__Role r)
 	}
 }
 
-static int cmd_members(int argc, char **argv)
+/* A listing command over one database of the store: rows printed as a
+ * table (header first) or collected as a JSON array. */
+typedef sk_status (*row_fn)(const MDB_val *v, json_t *list);
+
+static int list_cmd(int argc, char **argv, const char *cmd, const char *help, size_t dbi_at,
+		    const char *header, row_fn row)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
-	static const char help[] = "usage: schakel-registry members --dir D [--json]\n\n"
-				   "Lists every member ever enrolled, with its state.\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, d;
-	json_t *list = json_array();
+	json_t *list = NULL;
 	sk_status st;
 	int rc, mrc;
 
-	SK_CLI_PARSE("members", lo, help, );
-	if ((rc = sk_cli_need_dir("members", &o)) != 0)
+	SK_CLI_PARSE(cmd, lo, help, );
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, "members")) != 0)
+	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
-	    (st = sk_db_status(mdb_cursor_open(txn, s->members, &cur))) != SK_OK)
+	if (o.json && (list = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
 		goto out;
-	if (!o.json)
-		printf("%-24s %-16s %-10s %-8s %s\n", "ORG", "CATEGORY", "ROLE", "STATE", "NAME");
-	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		Schakel__V1__Member *m = schakel__v1__member__unpack(NULL, d.mv_size, d.mv_data);
-
-		if (m == NULL) {
-			st = SK_ERR_DB;
-			goto out;
-		}
-		if (o.json)
-			json_array_append_new(
-				list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "id", m->org_id,
-						"name", m->name, "category",
-						m->category ? m->category : "", "role",
-						role_name(m->role), "state",
-						m->has_revoked_at ? "revoked" : "live", "enrolled_at",
-						(json_int_t)m->enrolled_at, "leaf_index",
-						(json_int_t)m->leaf_index));
-		else
-			printf("%-24s %-16s %-10s %-8s %s\n", m->org_id,
-			       m->category ? m->category : "", role_name(m->role),
-			       m->has_revoked_at ? "revoked" : "live", m->name);
-		schakel__v1__member__free_unpacked(m, NULL);
 	}
-	if (o.json) {
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, *(MDB_dbi *)((char *)s + dbi_at), &cur))) !=
+		    SK_OK)
+		goto out;
+	if (!o.json && header != NULL)
+		puts(header);
+	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0 && st == SK_OK;
+	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
+		st = row(&d, list);
+	if (st == SK_OK && o.json) {
 		char *txt = json_dumps(list, JSON_INDENT(2));
 
 		if (txt != NULL)
@@ -291,7 +280,38 @@ out:
 	mdb_txn_abort(txn);
 	reg_store_close(s);
 	sk_kek_free(kek);
-	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "members");
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
+static sk_status member_row(const MDB_val *d, json_t *list)
+{
+	Schakel__V1__Member *m = schakel__v1__member__unpack(NULL, d->mv_size, d->mv_data);
+
+	if (m == NULL)
+		return SK_ERR_DB;
+	if (list != NULL)
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "id",
+						      m->org_id, "name", m->name, "category",
+						      m->category ? m->category : "", "role",
+						      role_name(m->role), "state",
+						      m->has_revoked_at ? "revoked" : "live",
+						      "enrolled_at", (json_int_t)m->enrolled_at,
+						      "leaf_index", (json_int_t)m->leaf_index));
+	else
+		printf("%-24s %-16s %-10s %-8s %s\n", m->org_id, m->category ? m->category : "",
+		       role_name(m->role), m->has_revoked_at ? "revoked" : "live", m->name);
+	schakel__v1__member__free_unpacked(m, NULL);
+	return SK_OK;
+}
+
+static int cmd_members(int argc, char **argv)
+{
+	static const char help[] = "usage: schakel-registry members --dir D [--json]\n\n"
+				   "Lists every member ever enrolled, with its state.\n\n" SK_CLI_COMMON_HELP;
+
+	return list_cmd(argc, argv, "members", help, offsetof(reg_store, members),
+			"ORG                      CATEGORY         ROLE       STATE    NAME",
+			member_row);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -444,66 +464,33 @@ static int cmd_proof(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "proof");
 }
 
+static sk_status flag_row(const MDB_val *d, json_t *list)
+{
+	Schakel__V1__MailboxItem *it = schakel__v1__mailbox_item__unpack(NULL, d->mv_size, d->mv_data);
+
+	if (it == NULL)
+		return SK_ERR_DB;
+	if (list != NULL)
+		json_array_append_new(list, json_pack("{s:I,s:s,s:I,s:s}", "id", (json_int_t)it->time,
+						      "org", it->counterpart ? it->counterpart : "",
+						      "time", (json_int_t)it->time, "detail",
+						      it->detail ? it->detail : ""));
+	else
+		printf("%llu %-24s %s\n", (unsigned long long)it->time,
+		       it->counterpart ? it->counterpart : "", it->detail ? it->detail : "");
+	schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	return SK_OK;
+}
+
 static int cmd_flags(int argc, char **argv)
 {
-	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
 	static const char help[] =
 		"usage: schakel-registry flags --dir D [--json]\n\n"
 		"Pattern flags for the operator, oldest first: an entry published, looked up\n"
 		"and withdrawn within 48 hours, and lookup volume per org above the daily limit.\n"
 		"Each flagged org's privacy officer gets the same item in its mailbox.\n\n" SK_CLI_COMMON_HELP;
-	sk_cli_common o = {0};
-	sk_kek *kek = NULL;
-	reg_store *s = NULL;
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, d;
-	json_t *list = json_array();
-	sk_status st;
-	int rc, mrc;
 
-	SK_CLI_PARSE("flags", lo, help, );
-	if ((rc = sk_cli_need_dir("flags", &o)) != 0)
-		return rc;
-	if ((rc = open_store(&s, &kek, &o, "flags")) != 0)
-		return rc;
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
-	    (st = sk_db_status(mdb_cursor_open(txn, s->flags, &cur))) != SK_OK)
-		goto out;
-	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		Schakel__V1__MailboxItem *it =
-			schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data);
-
-		if (it == NULL) {
-			st = SK_ERR_DB;
-			goto out;
-		}
-		if (o.json)
-			json_array_append_new(list, json_pack("{s:I,s:s,s:I,s:s}", "id",
-							      (json_int_t)it->time, "org",
-							      it->counterpart ? it->counterpart : "",
-							      "time", (json_int_t)it->time, "detail",
-							      it->detail ? it->detail : ""));
-		else
-			printf("%llu %-24s %s\n", (unsigned long long)it->time,
-			       it->counterpart ? it->counterpart : "", it->detail ? it->detail : "");
-		schakel__v1__mailbox_item__free_unpacked(it, NULL);
-	}
-	if (o.json) {
-		char *txt = json_dumps(list, JSON_INDENT(2));
-
-		if (txt != NULL)
-			puts(txt);
-		free(txt);
-	}
-out:
-	json_decref(list);
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	reg_store_close(s);
-	sk_kek_free(kek);
-	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "flags");
+	return list_cmd(argc, argv, "flags", help, offsetof(reg_store, flags), NULL, flag_row);
 }
 
 static int cmd_audit(int argc, char **argv)
