@@ -20,6 +20,7 @@
 #include "common/db.h"
 #include "common/file.h"
 #include "node/cli.h"
+#include "node/remote.h"
 #include "node/client.h"
 #include "node/professional.h"
 #include "node/store.h"
@@ -148,12 +149,19 @@ static sk_status audit_reading(node_store *s, const char *event, const char *cli
 
 static int cmd_verify(int argc, char **argv)
 {
-	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"registry", no_argument, NULL, 'r'}, {0}};
 	static const char help[] =
-		"usage: schakel-node audit verify --dir D [--json]\n\n"
-		"Recomputes the node's audit hash chain from the first record and checks that\n"
-		"every record is in the query indexes. Exit 3 names the first bad record.\n\n"
-		SK_CLI_COMMON_HELP;
+		"usage: schakel-node audit verify --dir D [--registry] [--json]\n\n"
+		"Recomputes the node's audit hash chain from the first record, checks that\n"
+		"every record is in the query indexes and that the last audit head anchored in\n"
+		"the registry's log is still there (a cut-off tail or a changed record). With\n"
+		"--registry, every anchor the registry holds for this node is checked too.\n"
+		"Exit 3 names the first bad record.\n\n" SK_CLI_COMMON_HELP;
+	int registry = 0;
+	size_t checked = 0;
+	uint64_t anchored = 0;
+	node_remote *r = NULL;
 	sk_cli_common o = {0};
 	char detail[AUDIT_REASON_MAX + 1];
 	uint64_t count = 0, bad = 0;
@@ -163,14 +171,20 @@ static int cmd_verify(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("audit verify", lo, help, );
+	SK_CLI_PARSE("audit verify", lo, help, case 'r' : registry = 1; break;);
 	if ((rc = sk_cli_need_dir("audit verify", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "audit verify")) != 0)
 		return rc;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = audit_log_verify(s->audit, txn, &count, &bad);
+		if (st == SK_OK)
+			st = node_audit_anchor_check(s, txn, count, &bad, &anchored);
 		mdb_txn_abort(txn);
+	}
+	if (st == SK_OK && registry && (st = node_remote_open(&r, s, kek)) == SK_OK) {
+		st = node_remote_anchors_check(r, count, &bad, &checked);
+		node_remote_close(r);
 	}
 	if (st == SK_ERR_VERIFY) {
 		audit_text_clean(detail, sizeof(detail), sk_error_detail());
@@ -182,9 +196,16 @@ static int cmd_verify(int argc, char **argv)
 			     "%s",
 			     (unsigned long long)bad, (unsigned long long)count, detail);
 	} else if (st == SK_OK && o.json) {
-		st = print_json(json_pack("{s:b,s:I}", "ok", 1, "records", (json_int_t)count));
+		st = print_json(json_pack("{s:b,s:I,s:I,s:I}", "ok", 1, "records", (json_int_t)count,
+					  "anchored", (json_int_t)anchored, "registry_anchors",
+					  (json_int_t)checked));
 	} else if (st == SK_OK) {
-		printf("audit log verified: %llu records\n", (unsigned long long)count);
+		if (anchored)
+			printf("audit log verified: %llu records, anchored in the registry's log up "
+			       "to record %llu\n",
+			       (unsigned long long)count, (unsigned long long)anchored);
+		else
+			printf("audit log verified: %llu records\n", (unsigned long long)count);
 	}
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "audit verify");

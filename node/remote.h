@@ -19,6 +19,7 @@
 #define NODE_TIMEOUT_MS 15000
 #define NODE_LOOKUP_MAX 64
 #define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
+#define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
 
 typedef struct node_remote node_remote;
 
@@ -55,6 +56,7 @@ typedef struct node_sync_stats {
 	size_t published;
 	size_t items;
 	size_t alerts; /* certificates for our org id we did not request */
+	int anchored;  /* the audit head was anchored in the registry's log */
 	uint64_t tree_size;
 } node_sync_stats;
 
@@ -68,6 +70,17 @@ typedef sk_status (*node_inbox_fn)(const Schakel__V1__MailboxItem *it, const cha
 				   void *arg);
 sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn,
 			  void *arg) SK_MUST_CHECK;
+
+/* Checks the log (records long, as audit_log_verify counted) against the
+ * last audit head this node anchored: SK_ERR_VERIFY with *bad naming the
+ * first bad record when that record changed or the tail was cut off.
+ * *anchored gets the anchored record's seq (left alone when none). */
+sk_status node_audit_anchor_check(node_store *s, MDB_txn *txn, uint64_t records,
+				  uint64_t *bad, uint64_t *anchored) SK_MUST_CHECK;
+
+/* The same against every anchor the registry holds for us (*checked). */
+sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *bad,
+				    size_t *checked) SK_MUST_CHECK;
 
 /* ---- for the other federation modules of the node (discussions) ----- */
 

@@ -66,6 +66,8 @@ sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolReq
  * Entries carry a random salt, so a leaf hash reveals nothing of a token. */
 #define WIRE_LEAF_ENTRY 1
 #define WIRE_LEAF_MEMBER 2
+#define WIRE_LEAF_ANCHOR 3
+#define WIRE_DOMAIN_ANCHOR "schakel/v1/anchor"
 #define WIRE_LEAF_SIG_BYTES 64
 #define WIRE_LEAF_HASH_BYTES 32
 

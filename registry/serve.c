@@ -11,6 +11,7 @@
 #include "common/pool.h"
 #include "common/writer.h"
 #include "net/conn.h"
+#include "registry/anchor.h"
 #include "registry/discuss.h"
 #include "registry/enrol.h"
 #include "registry/events.h"
@@ -44,6 +45,7 @@ typedef struct inflight {
 	reg_epoch *epoch;
 	reg_lookup *look;
 	reg_discuss *disc;
+	reg_anchor *anchor;
 	sk_status commit;
 } inflight;
 
@@ -53,6 +55,7 @@ static void inflight_free(inflight *f)
 	reg_epoch_free(f->epoch);
 	reg_lookup_free(f->look);
 	reg_discuss_free(f->disc);
+	reg_anchor_free(f->anchor);
 	net_conn_unref(f->conn);
 	free(f);
 }
@@ -72,9 +75,12 @@ static void on_loop_reply(void *arg)
 	} else if (f->look != NULL) {
 		result = f->look->result;
 		st = reg_lookup_send(f->look, f->commit, f->conn, f->request_id);
-	} else {
+	} else if (f->disc != NULL) {
 		result = f->disc->result;
 		st = reg_discuss_send(f->disc, f->commit, f->conn, f->request_id);
+	} else {
+		result = f->anchor->result;
+		st = reg_anchor_send(f->anchor, f->commit, f->conn, f->request_id);
 	}
 	if (st != SK_OK)
 		net_conn_close(f->conn);
@@ -105,7 +111,9 @@ static sk_status apply(MDB_txn *txn, void *arg)
 		return reg_epoch_apply(txn, f->epoch);
 	if (f->look != NULL)
 		return reg_lookup_apply(txn, f->look);
-	return reg_discuss_apply(txn, f->disc);
+	if (f->disc != NULL)
+		return reg_discuss_apply(txn, f->disc);
+	return reg_anchor_apply(txn, f->anchor);
 }
 
 /* Worker thread: checks, then the writer. */
@@ -214,6 +222,21 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		if ((st = reg_discuss_new(&f->disc, sv->store, net_conn_peer(c), env)) != SK_OK ||
 		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
 			inflight_free(f);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST:
+		if ((f = inflight_new(sv, c, id)) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = reg_anchor_new(&f->anchor, sv->store, net_conn_peer(c),
+					 env->anchor_request)) != SK_OK ||
+		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+			inflight_free(f);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST:
+		if (reg_anchors_send(sv->store, c, id, net_conn_peer(c)->org_id,
+				     env->anchors_request->after_seq) != SK_OK)
+			net_conn_close(c);
 		break;
 	case SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST:
 		if (reg_mailbox_send(sv->store, c, id, net_conn_peer(c)->org_id,

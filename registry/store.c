@@ -65,7 +65,8 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = sk_db_dbi(s->env, "mailbox", MDB_CREATE, &s->mailbox)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "stats", MDB_CREATE, &s->stats)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "flags", MDB_CREATE, &s->flags)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "discussions", MDB_CREATE, &s->discussions)) != SK_OK)
+	    (st = sk_db_dbi(s->env, "discussions", MDB_CREATE, &s->discussions)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "anchors", MDB_CREATE, &s->anchors)) != SK_OK)
 		return st;
 	return audit_log_open(&s->audit, s->env);
 }

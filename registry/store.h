@@ -40,6 +40,7 @@ typedef struct reg_store {
 	MDB_dbi stats;    /* org id NUL day(u32be) -> lookups that day (u64be) */
 	MDB_dbi flags;    /* time(u64be) org id -> MailboxItem (the operator's view) */
 	MDB_dbi discussions; /* discussion id -> Discussion */
+	MDB_dbi anchors;  /* org id NUL seq(u64be) -> AnchorBody: nodes' audit heads */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
 	note_signer *log_key;

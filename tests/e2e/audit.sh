@@ -45,7 +45,7 @@ ok "two nodes: cases, a statutory case, lookups, a denied lookup, disclosure not
 
 for org in wijkteam altrecht; do
 	out=$(node audit verify --dir $org) || fail "verify $org: $(tail -2 node.log)"
-	echo "$out" | grep -Eq '^audit log verified: [0-9]+ records$' || fail "verify: $out"
+	echo "$out" | grep -Eq '^audit log verified: [0-9]+ records(, anchored in the registry.s log up to record [0-9]+)?$' || fail "verify: $out"
 done
 ok "audit verify: both chains and their indexes check"
 
@@ -187,3 +187,47 @@ msg=$(nodex audit query --dir altrecht --professional dora); rc=$?
 set -e
 [ "$rc" = 3 ] || fail "a query over the edited record (rc $rc): $msg"
 ok "an edited record byte: audit verify and query exit 3 naming record $seq"
+
+# the audit head is anchored in the registry's log at sync; cutting the
+# tail of the log afterwards (records, head and index entries, all
+# consistent with each other) is caught by the anchor
+node sync --dir wijkteam >/dev/null || fail "sync to anchor"
+node audit verify --dir wijkteam --registry >/dev/null || fail "verify with the registry's anchors"
+A=$(node audit verify --dir wijkteam --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["anchored"])')
+[ "$A" -gt 0 ] || fail "nothing anchored"
+mdb_dump -a wijkteam >env.dump
+python3 - env.dump "$A" >env.cut <<'PY'
+import sys
+lines, first = open(sys.argv[1]).read().split("\n"), int(sys.argv[2])
+# drop every record from the anchored one on: records, index entries, and
+# the head moved back to the record before them, so the chain itself verifies
+drop = {"%016x" % s for s in range(first, first + 100000)}
+out, section, i, prev_hash = [], None, 0, None
+records = {}
+for j, l in enumerate(lines):
+    if l.startswith("database="):
+        sec = l.split("=", 1)[1]
+    elif l.startswith(" ") and j + 1 < len(lines) and sec == "audit" and len(l.strip()) == 16:
+        records[l.strip()] = lines[j + 1].strip()
+keep_seq = "%016x" % (first - 1)
+new_head = keep_seq + records[keep_seq][-64:]
+while i < len(lines):
+    l = lines[i]
+    if l.startswith("database="):
+        section = l.split("=", 1)[1]
+    if l.startswith(" ") and section is not None and i + 1 < len(lines):
+        key = l.strip()
+        if section == "audit" and key in drop:
+            i += 2; continue
+        if section.startswith("audit_by_") and key[-16:] in drop:
+            i += 2; continue
+        if section == "audit_meta" and bytes.fromhex(key) == b"head":
+            out += [l, " " + new_head]; i += 2; continue
+    out.append(l); i += 1
+print("\n".join(out), end="")
+PY
+rm -rf env.new && mkdir -m 700 env.new && mdb_load env.new <env.cut
+cp env.new/data.mdb wijkteam/data.mdb && rm -f wijkteam/lock.mdb
+set +e; msg=$(nodex audit verify --dir wijkteam); rc=$?; set -e
+[ "$rc" = 3 ] && echo "$msg" | grep -q "tail was cut off" || fail "cut tail not caught (rc $rc): $msg"
+ok "a tail cut off after the anchored head is caught (exit 3)"

@@ -1,0 +1,196 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/db.h"
+#include "protos/wire.h"
+#include "registry/anchor.h"
+#include "registry/publish.h"
+
+#define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
+
+static size_t anchor_key(uint8_t *k, const char *org, uint64_t seq)
+{
+	size_t n = strlen(org);
+
+	memcpy(k, org, n + 1);
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		k[n + 1 + i] = (uint8_t)seq;
+	return n + 9;
+}
+
+sk_status reg_anchor_new(reg_anchor **out, reg_store *s, const net_peer *peer,
+			 const Schakel__V1__AnchorRequest *req)
+{
+	reg_anchor *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (a == NULL || (a->body = malloc(req->body.len ? req->body.len : 1)) == NULL) {
+		free(a);
+		return SK_ERR_NOMEM;
+	}
+	a->store = s;
+	memcpy(a->org, peer->org_id, sizeof(a->org));
+	memcpy(a->body, req->body.data, req->body.len);
+	a->body_len = req->body.len;
+	if (req->signature.len == KEY_SIG_BYTES)
+		memcpy(a->sig, req->signature.data, KEY_SIG_BYTES);
+	else
+		a->result = SK_ERR_INVALID;
+	*out = a;
+	return SK_OK;
+}
+
+void reg_anchor_free(reg_anchor *a)
+{
+	if (a == NULL)
+		return;
+	free(a->body);
+	free(a);
+}
+
+static void refuse(reg_anchor *a, sk_status st, const char *why)
+{
+	a->result = st;
+	snprintf(a->reason, sizeof(a->reason), "%s", why);
+}
+
+/* The newest anchored seq of org, 0 when none. */
+static sk_status last_seq(reg_store *s, MDB_txn *txn, const char *org, uint64_t *seq)
+{
+	uint8_t kb[KEY_MAX];
+	size_t klen = anchor_key(kb, org, UINT64_MAX), olen = strlen(org);
+	MDB_val k = {klen, kb}, d;
+	MDB_cursor *cur = NULL;
+	sk_status st;
+	int rc;
+
+	*seq = 0;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->anchors, &cur))) != SK_OK)
+		return st;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	rc = rc == 0 ? mdb_cursor_get(cur, &k, &d, MDB_PREV) : mdb_cursor_get(cur, &k, &d, MDB_LAST);
+	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, org, olen + 1) == 0)
+		for (int i = 0; i < 8; i++)
+			*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[olen + 1 + i];
+	mdb_cursor_close(cur);
+	return SK_OK;
+}
+
+sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
+{
+	reg_anchor *a = arg;
+	reg_store *s = a->store;
+	Schakel__V1__AnchorBody *b = NULL;
+	Schakel__V1__Member *m = NULL;
+	audit_record rec = {0};
+	uint8_t leaf[WIRE_LEAF_HASH_BYTES], kb[KEY_MAX];
+	char access[NET_ORG_ID_MAX + 5];
+	uint64_t last;
+	MDB_val k, d;
+	sk_status st = SK_OK;
+
+	if (a->result != SK_OK)
+		goto audit;
+	if ((b = schakel__v1__anchor_body__unpack(NULL, a->body_len, a->body)) == NULL ||
+	    strcmp(b->org_id, a->org) != 0 || b->head.len != 32 || b->seq == 0) {
+		refuse(a, SK_ERR_INVALID, "malformed anchor");
+		goto audit;
+	}
+	if ((st = reg_member_get(s, txn, a->org, &m)) != SK_OK || m->has_revoked_at) {
+		refuse(a, SK_ERR_PERM, "the org is not a live member");
+		st = SK_OK;
+		goto audit;
+	}
+	if (key_verify(a->sig, WIRE_DOMAIN_ANCHOR, a->body, a->body_len, m->identity_key.data) !=
+	    SK_OK) {
+		refuse(a, SK_ERR_VERIFY, "the anchor's signature does not verify");
+		goto audit;
+	}
+	if ((st = last_seq(s, txn, a->org, &last)) != SK_OK)
+		goto out;
+	if (b->seq <= last) {
+		refuse(a, SK_ERR_EXISTS, "an audit head at or after this record is anchored already");
+		goto audit;
+	}
+	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_ANCHOR, a->body, a->body_len, a->sig)) != SK_OK ||
+	    (st = reg_log_append(&s->log, txn, leaf, &a->leaf_index)) != SK_OK)
+		goto out;
+	k = (MDB_val){anchor_key(kb, a->org, b->seq), kb};
+	d = (MDB_val){a->body_len, a->body};
+	if ((st = sk_db_status(mdb_put(txn, s->anchors, &k, &d, 0))) != SK_OK)
+		goto out;
+audit:
+	snprintf(access, sizeof(access), "tls:%s", a->org);
+	rec.event = "audit.anchor";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = a->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
+	rec.reason = a->result == SK_OK ? NULL : a->reason;
+	rec.user = a->org;
+	rec.access_point = access;
+	rec.counterpart = a->org;
+	st = reg_audit(s, txn, &rec);
+out:
+	schakel__v1__anchor_body__free_unpacked(b, NULL);
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+sk_status reg_anchor_send(reg_anchor *a, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__AnchorReceipt r = SCHAKEL__V1__ANCHOR_RECEIPT__INIT;
+
+	if (commit != SK_OK)
+		return reg_send_error(c, request_id, commit, NULL);
+	if (a->result != SK_OK)
+		return reg_send_error(c, request_id, a->result, a->reason);
+	r.leaf_index = a->leaf_index;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_RECEIPT;
+	env.anchor_receipt = &r;
+	return net_conn_send(c, &env);
+}
+
+sk_status reg_anchors_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			   uint64_t after)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__AnchorsResponse r = SCHAKEL__V1__ANCHORS_RESPONSE__INIT;
+	Schakel__V1__AnchorBody **list = calloc(REG_ANCHORS_MAX, sizeof(*list));
+	uint8_t kb[KEY_MAX];
+	size_t n = 0, olen = strlen(org);
+	MDB_val k = {0, kb}, d;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	sk_status st;
+	int rc;
+
+	if (list == NULL)
+		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
+	k.mv_size = anchor_key(kb, org, after == UINT64_MAX ? after : after + 1);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, s->anchors, &cur))) != SK_OK)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && n < REG_ANCHORS_MAX && k.mv_size == olen + 9 &&
+	     memcmp(k.mv_data, org, olen + 1) == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
+		if ((list[n] = schakel__v1__anchor_body__unpack(NULL, d.mv_size, d.mv_data)) != NULL)
+			n++;
+	r.n_anchors = n;
+	r.anchors = list;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_RESPONSE;
+	env.anchors_response = &r;
+	st = net_conn_send(c, &env);
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	for (size_t i = 0; i < n; i++)
+		schakel__v1__anchor_body__free_unpacked(list[i], NULL);
+	free(list);
+	if (st != SK_OK && st != SK_ERR_FAILED && st != SK_ERR_TOOBIG)
+		return reg_send_error(c, request_id, st, NULL);
+	return st;
+}
