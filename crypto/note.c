@@ -568,6 +568,45 @@ static int line_is_key(const sig_line *l, const char *name, size_t name_len,
 	       memcmp(l->key_id, id, NOTE_KEY_ID_BYTES) == 0;
 }
 
+static int same_key(const note_signer *s, const char *name, size_t name_len,
+		    const uint8_t id[static NOTE_KEY_ID_BYTES])
+{
+	return s->name_len == name_len && memcmp(s->name, name, name_len) == 0 &&
+	       memcmp(s->key_id, id, NOTE_KEY_ID_BYTES) == 0;
+}
+
+/* Walks the old signature lines (each checked) that none of the n signers
+ * replaces: copies them to out unless it is NULL, and counts their bytes
+ * and lines. scratch holds old_len bytes for the parser. */
+static sk_status kept_lines(uint8_t *out, size_t *bytes, size_t *lines, uint8_t *scratch,
+			    const uint8_t *old, size_t old_len, const note_signer *const *signers,
+			    size_t n)
+{
+	*bytes = 0;
+	*lines = 0;
+	for (size_t k = 0; k < old_len;) {
+		const uint8_t *nl = memchr(old + k, '\n', old_len - k);
+		size_t len = (size_t)(nl - (old + k));
+		int replaced = 0;
+		sig_line l;
+		sk_status st;
+
+		if ((st = sig_line_parse(&l, scratch, old + k, len)) != SK_OK)
+			return st;
+		for (size_t i = 0; i < n; i++)
+			replaced |= line_is_key(&l, signers[i]->name, signers[i]->name_len,
+						signers[i]->key_id);
+		if (!replaced) {
+			if (out != NULL)
+				memcpy(out + *bytes, old + k, len + 1);
+			*bytes += len + 1;
+			(*lines)++;
+		}
+		k += len + 1;
+	}
+	return SK_OK;
+}
+
 /* Writes text, the blank line, the kept old signature lines (old: a
  * signature block already checked by note_split) and new lines by the n
  * signers into a new buffer. */
@@ -576,7 +615,7 @@ static sk_status note_build(uint8_t **out, size_t *out_len, const uint8_t *text,
 			    const note_signer *const *signers, size_t n)
 {
 	uint8_t *buf = NULL, *scratch = NULL, *p;
-	size_t total = text_len + 1, count = n;
+	size_t total = text_len + 1, count = n, kept = 0, kept_count = 0;
 	sk_status st = SK_ERR_INVALID;
 
 	*out = NULL;
@@ -586,12 +625,10 @@ static sk_status note_build(uint8_t **out, size_t *out_len, const uint8_t *text,
 	for (size_t i = 0; i < n; i++) {
 		if (signers[i] == NULL)
 			goto out;
-		for (size_t j = 0; j < i; j++) {
-			if (signers[j]->name_len == signers[i]->name_len &&
-			    memcmp(signers[j]->name, signers[i]->name, signers[i]->name_len) == 0 &&
-			    memcmp(signers[j]->key_id, signers[i]->key_id, NOTE_KEY_ID_BYTES) == 0)
+		for (size_t j = 0; j < i; j++)
+			if (same_key(signers[j], signers[i]->name, signers[i]->name_len,
+				     signers[i]->key_id))
 				goto out;
-		}
 		total += sig_line_len(signers[i]);
 	}
 	if (old_len > 0) {
@@ -602,24 +639,10 @@ static sk_status note_build(uint8_t **out, size_t *out_len, const uint8_t *text,
 		}
 	}
 	/* first pass: check the old lines and size what is kept */
-	for (size_t k = 0; k < old_len;) {
-		const uint8_t *nl = memchr(old + k, '\n', old_len - k);
-		size_t len = (size_t)(nl - (old + k));
-		sig_line l;
-		int replaced = 0;
-
-		st = sig_line_parse(&l, scratch, old + k, len);
-		if (st != SK_OK)
-			goto out;
-		for (size_t i = 0; i < n; i++)
-			replaced |= line_is_key(&l, signers[i]->name, signers[i]->name_len,
-						signers[i]->key_id);
-		if (!replaced) {
-			total += len + 1;
-			count++;
-		}
-		k += len + 1;
-	}
+	if ((st = kept_lines(NULL, &kept, &kept_count, scratch, old, old_len, signers, n)) != SK_OK)
+		goto out;
+	total += kept;
+	count += kept_count;
 	if (count > NOTE_MAX_SIGS || total > NOTE_MAX_BYTES) {
 		st = SK_ERR_TOOBIG;
 		goto out;
@@ -632,24 +655,9 @@ static sk_status note_build(uint8_t **out, size_t *out_len, const uint8_t *text,
 	memcpy(buf, text, text_len);
 	p = buf + text_len;
 	*p++ = '\n';
-	for (size_t k = 0; k < old_len;) {
-		const uint8_t *nl = memchr(old + k, '\n', old_len - k);
-		size_t len = (size_t)(nl - (old + k));
-		sig_line l;
-		int replaced = 0;
-
-		st = sig_line_parse(&l, scratch, old + k, len);
-		if (st != SK_OK)
-			goto out;
-		for (size_t i = 0; i < n; i++)
-			replaced |= line_is_key(&l, signers[i]->name, signers[i]->name_len,
-						signers[i]->key_id);
-		if (!replaced) {
-			memcpy(p, old + k, len + 1);
-			p += len + 1;
-		}
-		k += len + 1;
-	}
+	if ((st = kept_lines(p, &kept, &kept_count, scratch, old, old_len, signers, n)) != SK_OK)
+		goto out;
+	p += kept;
 	for (size_t i = 0; i < n; i++) {
 		st = sig_line_write(p, text, text_len, ts, signers[i]);
 		if (st != SK_OK)

@@ -916,11 +916,7 @@ static sk_status pull_mailbox(node_remote *r, size_t *items)
 		uint64_t cursor;
 		sk_status st;
 
-		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-			return st;
-		st = node_mailbox_cursor(r->s, txn, &cursor);
-		mdb_txn_abort(txn);
-		if (st != SK_OK)
+		if ((st = meta_read(r, NODE_META_MAILBOX_CURSOR, &cursor)) != SK_OK)
 			return st;
 		req.after = cursor;
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST;

@@ -25,7 +25,7 @@
 #define META_TLS_PK "key.tls"
 #define META_ENC_PK "key.encryption"
 #define META_SEQ "entry.seq"
-#define META_CURSOR "mailbox.cursor"
+#define META_CURSOR NODE_META_MAILBOX_CURSOR
 #define META_CHECKPOINT "checkpoint"
 
 uint64_t node_now_ms(void)

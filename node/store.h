@@ -129,7 +129,9 @@ sk_status node_meta_u64_put(node_store *s, MDB_txn *txn, const char *name,
  * after txn has committed, so that a crash never reuses a number. */
 sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq) SK_MUST_CHECK;
 
-/* The registry mailbox cursor (items up to it were handled); 0 at first. */
+/* The registry mailbox cursor (items up to it were handled); 0 at first.
+ * Kept in meta under this name. */
+#define NODE_META_MAILBOX_CURSOR "mailbox.cursor"
 sk_status node_mailbox_cursor(node_store *s, MDB_txn *txn, uint64_t *cursor) SK_MUST_CHECK;
 sk_status node_mailbox_cursor_put(node_store *s, MDB_txn *txn, uint64_t cursor) SK_MUST_CHECK;
 
