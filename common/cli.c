@@ -66,6 +66,32 @@ sk_status sk_cli_u64(const char *s, unsigned long long *out)
 	return SK_OK;
 }
 
+sk_status sk_cli_duration_ms(const char *s, unsigned long long *ms)
+{
+	static const struct {
+		char unit;
+		unsigned long long ms;
+	} units[] = {{'s', 1000ull}, {'m', 60000ull}, {'h', 3600000ull}, {'d', 86400000ull}};
+	char num[24];
+	size_t n = s != NULL ? strlen(s) : 0;
+	unsigned long long v;
+
+	if (n < 2 || n > sizeof(num))
+		return SK_ERR_INVALID;
+	memcpy(num, s, n - 1);
+	num[n - 1] = 0;
+	if (sk_cli_u64(num, &v) != SK_OK)
+		return SK_ERR_INVALID;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s[n - 1] == units[i].unit) {
+			if (v > 3650ull * 86400000ull / units[i].ms)
+				return SK_ERR_INVALID;
+			*ms = v * units[i].ms;
+			return SK_OK;
+		}
+	return SK_ERR_INVALID;
+}
+
 int sk_cli_common_opt(sk_cli_common *o, int c, const char *arg)
 {
 	switch (c) {

@@ -46,6 +46,10 @@ const char *sk_cli_dir(const char *opt);
 /* Parses a decimal uint64 strictly (no sign, no spaces, no trailing junk). */
 sk_status sk_cli_u64(const char *s, unsigned long long *out) SK_MUST_CHECK;
 
+/* A duration: a decimal count with one unit, s, m, h or d ("30d", "90s"),
+ * into milliseconds (at most ten years). */
+sk_status sk_cli_duration_ms(const char *s, unsigned long long *ms) SK_MUST_CHECK;
+
 /* Options every data-dir command of every binary takes: --dir, --dev,
  * --passphrase-file, --json, --help. A command lists SK_CLI_COMMON_LONG in
  * its getopt_long table, prints SK_CLI_COMMON_HELP in its help, and hands

@@ -4,12 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "node/cli.h"
+#include "common/file.h"
 #include "node/discuss.h"
+#include "node/remote.h"
+#include "node/textcheck.h"
+
+static void print_who(const json_t *w);
 
 /* The discussion id: the first argument when it is not an option. */
 static const char *take_id(int *argc, char ***argv)
@@ -152,25 +158,27 @@ static sk_status list_one(json_t *d, void *arg)
 		return SK_OK;
 	}
 	if (role != NULL && strcmp(role, "invited") == 0) {
-		printf("%s  invitation about your client %s, topic %s\n",
+		printf("%s  invitation about your client %s, topic %s (%s)\n",
 		       json_string_value(json_object_get(d, "id")),
 		       json_string_value(json_object_get(d, "client")),
-		       json_string_value(json_object_get(d, "topic")));
+		       json_string_value(json_object_get(d, "topic")),
+		       json_string_value(json_object_get(d, "state")));
+	} else if (role != NULL && strcmp(role, "participant") == 0) {
+		printf("%s  accepted, about your client %s, topic %s (%s), %lld messages\n",
+		       json_string_value(json_object_get(d, "id")),
+		       json_string_value(json_object_get(d, "client")),
+		       json_string_value(json_object_get(d, "topic")),
+		       json_string_value(json_object_get(d, "state")),
+		       (long long)json_integer_value(json_object_get(d, "n_messages")));
 	} else {
-		printf("%s  your request about client %s, topic %s: %zu accepted\n",
+		printf("%s  your request about client %s, topic %s (%s): %zu accepted\n",
 		       json_string_value(json_object_get(d, "id")),
 		       json_string_value(json_object_get(d, "client")),
-		       json_string_value(json_object_get(d, "topic")), json_array_size(acc));
+		       json_string_value(json_object_get(d, "topic")),
+		       json_string_value(json_object_get(d, "state")), json_array_size(acc));
 		for (size_t i = 0; i < json_array_size(acc); i++) {
-			json_t *w = json_array_get(acc, i);
-
-			printf("    %s (%s): %s, %s %s %s\n",
-			       json_string_value(json_object_get(w, "org_name")),
-			       json_string_value(json_object_get(w, "category")),
-			       json_string_value(json_object_get(w, "name")),
-			       json_string_value(json_object_get(w, "role")),
-			       json_string_value(json_object_get(w, "phone")),
-			       json_string_value(json_object_get(w, "email")));
+			printf("    ");
+			print_who(json_array_get(acc, i));
 		}
 	}
 	json_decref(d);
@@ -208,11 +216,248 @@ static int cmd_list(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "discuss list");
 }
 
+static void print_who(const json_t *w)
+{
+	const char *phone = json_string_value(json_object_get(w, "phone"));
+	const char *email = json_string_value(json_object_get(w, "email"));
+
+	printf("%s (%s): %s, %s%s%s%s%s\n", json_string_value(json_object_get(w, "org_name")),
+	       json_string_value(json_object_get(w, "category")),
+	       json_string_value(json_object_get(w, "name")),
+	       json_string_value(json_object_get(w, "role")), phone && *phone ? " " : "",
+	       phone ? phone : "", email && *email ? " " : "", email ? email : "");
+}
+
+static void print_time(uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+	fputs(buf, stdout);
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"as", required_argument, NULL, 'a'}, {0}};
+	static const char help[] =
+		"usage: schakel-node discuss show ID --as PROF [--json]\n\n"
+		"The discussion with its participants and thread: the summary, messages and\n"
+		"the outcome with the regievoerder. Only for a professional assigned to an\n"
+		"open case of the client; the read is recorded in the audit log.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv), *as = NULL;
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	json_t *d = NULL, *m, *w;
+	const char *org;
+	size_t i;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("discuss show", lo, help, case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_need_dir("discuss show", &o)) != 0)
+		return rc;
+	if (id == NULL || as == NULL)
+		return sk_cli_usage("discuss show", "the discussion ID and --as are required");
+	if ((rc = node_cli_open(&s, &kek, &o, "discuss show")) != 0)
+		return rc;
+	st = node_discuss_show(s, id, as, &d);
+	if (st == SK_OK && o.json) {
+		node_cli_print_json(d);
+		d = NULL;
+	} else if (st == SK_OK) {
+		printf("discussion %s, topic %s, client %s (%s, %s)\n", id,
+		       json_string_value(json_object_get(d, "topic")),
+		       json_string_value(json_object_get(d, "client")),
+		       json_string_value(json_object_get(d, "role")),
+		       json_string_value(json_object_get(d, "state")));
+		printf("participants:\n");
+		json_object_foreach(json_object_get(d, "participants"), org, w)
+		{
+			printf("  ");
+			print_who(w);
+		}
+		json_array_foreach(json_object_get(d, "messages"), i, m)
+		{
+			printf("\n[");
+			print_time((uint64_t)json_integer_value(json_object_get(m, "time")));
+			printf("] %s of %s, %s:\n%s\n", json_string_value(json_object_get(m, "name")),
+			       json_string_value(json_object_get(m, "org_name")),
+			       json_string_value(json_object_get(m, "kind")),
+			       json_string_value(json_object_get(m, "text")));
+			if ((w = json_object_get(m, "regie")) != NULL)
+				printf("regievoerder: %s, %s\n",
+				       json_string_value(json_object_get(w, "org")),
+				       json_string_value(json_object_get(w, "professional")));
+		}
+	}
+	json_decref(d);
+	node_cli_close(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "discuss show");
+}
+
+/* The text check of node/textcheck.h: a BSN is refused; a date or an
+ * address needs --yes, or a yes on a terminal. 0 to go on, else the exit
+ * code. */
+static int check_text(const char *cmd, const char *text, int yes, int stdin_used)
+{
+	node_text_verdict v = node_text_check(text, strlen(text), NULL);
+	char answer[8] = "";
+
+	if (v == NODE_TEXT_OK)
+		return 0;
+	if (v == NODE_TEXT_BSN) {
+		fprintf(stderr, "schakel-node %s: %s\n", cmd, node_text_verdict_msg(v));
+		return SK_EXIT_FAIL;
+	}
+	if (yes)
+		return 0;
+	if (stdin_used || !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "schakel-node %s: %s (no terminal to ask)\n", cmd,
+			node_text_verdict_msg(v));
+		return SK_EXIT_FAIL;
+	}
+	fprintf(stderr, "%s.\nSend it anyway? [y/N] ", node_text_verdict_msg(v));
+	if (fgets(answer, sizeof(answer), stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y')) {
+		fprintf(stderr, "schakel-node %s: not sent\n", cmd);
+		return SK_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* The text of --text-file F ("-": standard input), trailing newlines cut. */
+static int read_text(const char *cmd, const char *path, char **out)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	sk_status st;
+
+	*out = NULL;
+	if (strcmp(path, "-") == 0) {
+		if ((data = malloc(NODE_DISCUSS_TEXT_MAX + 2)) == NULL)
+			return sk_cli_fail(SK_ERR_NOMEM, cmd);
+		len = fread(data, 1, NODE_DISCUSS_TEXT_MAX + 1, stdin);
+		data[len] = 0;
+		st = len > NODE_DISCUSS_TEXT_MAX ? SK_ERR_TOOBIG : SK_OK;
+	} else {
+		st = sk_file_read(path, NODE_DISCUSS_TEXT_MAX, &data, &len);
+	}
+	if (st == SK_ERR_TOOBIG)
+		sk_error_set("the text is longer than %u bytes", NODE_DISCUSS_TEXT_MAX);
+	if (st != SK_OK) {
+		free(data);
+		return sk_cli_fail(st, cmd);
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = 0;
+	if (len == 0 || memchr(data, 0, len) != NULL || !node_discuss_text_ok((char *)data)) {
+		free(data);
+		return sk_cli_usage(cmd, "the text must be non-empty UTF-8 text");
+	}
+	*out = (char *)data;
+	return 0;
+}
+
+static int send_or_close(int argc, char **argv, int close)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"as", required_argument, NULL, 'a'},
+					   {"text-file", required_argument, NULL, 't'},
+					   {"regie", required_argument, NULL, 'r'},
+					   {"outcome", required_argument, NULL, 'o'},
+					   {"yes", no_argument, NULL, 'y'}, {0}};
+	static const char help_send[] =
+		"usage: schakel-node discuss send ID --as PROF --text-file F|- [--yes]\n\n"
+		"Sends a text to the other participants, signed by our organisation and sealed\n"
+		"to each of them; the registry sees only ciphertext. The requester's first send\n"
+		"is the summary, which also tells the acceptors who asks. The summary must not\n"
+		"identify the client: a text with a valid BSN is refused; one that looks like a\n"
+		"date of birth or a postcode with house number is sent only with --yes (or a\n"
+		"yes on a terminal).\n\n" SK_CLI_COMMON_HELP;
+	static const char help_close[] =
+		"usage: schakel-node discuss close ID --as PROF --regie ORG:PROF --outcome TEXT\n"
+		"           [--yes]\n\n"
+		"Closes our discussion with its outcome (the agreed next steps) and the\n"
+		"regievoerder, shown to every participant. The regievoerder's organisation\n"
+		"republishes its entry with the regie flag, which later lookups show. The\n"
+		"registry then purges the discussion's ciphertext.\n\n" SK_CLI_COMMON_HELP;
+	const char *cmd = close ? "discuss close" : "discuss send";
+	const char *id = take_id(&argc, &argv), *as = NULL, *file = NULL, *regie = NULL;
+	const char *outcome = NULL;
+	char regie_org[NET_ORG_ID_MAX + 1] = "", *text = NULL;
+	const char *regie_prof = NULL;
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int yes = 0, rc;
+
+	SK_CLI_PARSE(cmd, lo, close ? help_close : help_send,
+		     case 'a' : as = optarg; break; case 't' : file = optarg; break;
+		     case 'r' : regie = optarg; break; case 'o' : outcome = optarg; break;
+		     case 'y' : yes = 1; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if (id == NULL || as == NULL)
+		return sk_cli_usage(cmd, "the discussion ID and --as are required");
+	if (close) {
+		const char *colon = regie != NULL ? strchr(regie, ':') : NULL;
+
+		if (colon == NULL || colon == regie || colon[1] == 0 ||
+		    (size_t)(colon - regie) > NET_ORG_ID_MAX || outcome == NULL)
+			return sk_cli_usage(cmd, "--regie ORG:PROF and --outcome TEXT are required");
+		memcpy(regie_org, regie, (size_t)(colon - regie));
+		regie_prof = colon + 1;
+		if ((text = strdup(outcome)) == NULL)
+			return sk_cli_fail(SK_ERR_NOMEM, cmd);
+	} else {
+		if (file == NULL)
+			return sk_cli_usage(cmd, "--text-file F (or - for standard input) is required");
+		if ((rc = read_text(cmd, file, &text)) != 0)
+			return rc;
+	}
+	if ((rc = check_text(cmd, text, yes, file != NULL && strcmp(file, "-") == 0)) != 0)
+		goto out;
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, cmd)) != 0)
+		goto out;
+	st = node_discuss_send(r, id, as, text, close, close ? regie_org : NULL, regie_prof);
+	if (st == SK_OK)
+		printf(close ? "discussion %s closed\n" : "sent in discussion %s\n", id);
+	node_remote_close(r);
+	node_cli_close(s, kek);
+	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+out:
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	return rc;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	return send_or_close(argc, argv, 0);
+}
+
+static int cmd_close(int argc, char **argv)
+{
+	return send_or_close(argc, argv, 1);
+}
+
 static const sk_cli_cmd discuss_cmds[] = {
 	{"request", cmd_request, "invite partners to an anonymous case discussion"},
 	{"list", cmd_list, "invitations received and our requests"},
 	{"accept", cmd_accept, "accept an invitation"},
 	{"decline", cmd_decline, "decline an invitation (never shown to the requester)"},
+	{"show", cmd_show, "a discussion with its thread"},
+	{"send", cmd_send, "send the summary (first) or a message to the participants"},
+	{"close", cmd_close, "close with the outcome and the regievoerder"},
 };
 
 int node_cli_discuss(int argc, char **argv)
@@ -223,8 +468,7 @@ int node_cli_discuss(int argc, char **argv)
 		printf("usage: schakel-node discuss SUBCOMMAND [options]\n\n");
 		for (size_t i = 0; i < n; i++)
 			printf("  %-10s %s\n", discuss_cmds[i].name, discuss_cmds[i].summary);
-		printf("\nMessages, the summary and closing with regie arrive with the rest of the\n"
-		       "discussion issue.\n");
+		printf("\nInvitations, acceptances and messages arrive with 'schakel-node sync'.\n");
 		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
 	}
 	for (size_t i = 0; i < n; i++)

@@ -1124,7 +1124,10 @@ static int cmd_sync(int argc, char **argv)
 		"against the last one this node verified (exit 3 and evidence in D/evidence\n"
 		"if they do not agree), and pulls matches, disclosure notices and pattern\n"
 		"flags from the registry. It alerts (on stderr and in 'notices') when the log\n"
-		"holds a certificate for our org id that this node did not request.\n\n"
+		"holds a certificate for our org id that this node did not request. It takes\n"
+		"case-discussion messages (refusing, on stderr and in the audit log, any that\n"
+		"are replayed, out of order, misaddressed or not signed by their sender) and\n"
+		"makes a new encryption key when the current one is a week old.\n\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	node_sync_stats stats;
@@ -1141,14 +1144,18 @@ static int cmd_sync(int argc, char **argv)
 		return rc;
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)
-		node_cli_print_json(json_pack("{s:I,s:I,s:I,s:I}", "published", (json_int_t)stats.published,
-				     "items", (json_int_t)stats.items, "alerts",
-				     (json_int_t)stats.alerts, "tree_size",
-				     (json_int_t)stats.tree_size));
+		node_cli_print_json(json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "published", (json_int_t)stats.published,
+			"items", (json_int_t)stats.items, "alerts", (json_int_t)stats.alerts,
+			"tree_size", (json_int_t)stats.tree_size, "messages",
+			(json_int_t)stats.messages, "rejected", (json_int_t)stats.rejected,
+			"forwarded", (json_int_t)stats.forwarded, "rotated", stats.rotated));
 	else if (st == SK_OK)
-		printf("synced: %zu entries published, %zu new items, log verified at %llu "
-		       "leaves\n",
-		       stats.published, stats.items, (unsigned long long)stats.tree_size);
+		printf("synced: %zu entries published, %zu new items, %zu discussion messages "
+		       "(%zu refused), log verified at %llu leaves%s\n",
+		       stats.published, stats.items, stats.messages, stats.rejected,
+		       (unsigned long long)stats.tree_size,
+		       stats.rotated ? "; new encryption key published" : "");
 	node_remote_close(r);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "sync");

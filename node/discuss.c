@@ -8,6 +8,9 @@
 #include "crypto/seal.h"
 #include "node/client.h"
 #include "node/discuss.h"
+#include "node/enckeys.h"
+#include "node/entry.h"
+#include "node/members.h"
 #include "node/professional.h"
 
 #define DOMAIN_KEY "schakel/v1/discussion-key"
@@ -21,6 +24,9 @@ static sk_status audit(node_store *s, const char *event, const char *prof, const
 		       const char *topic, const char *id, const char *reason)
 {
 	audit_record rec = {0};
+
+	/* a crisis discussion is marked for the privacy officer's review */
+	rec.break_glass = topic != NULL && strcmp(topic, "crisis") == 0;
 
 	rec.event = event;
 	rec.action = AUDIT_ACTION_CREATE;
@@ -117,9 +123,12 @@ sk_status node_discuss_request(node_remote *r, const char *client_ref, const cha
 				    sizeof(dk.sk), s->data_key)) != SK_OK)
 		goto out;
 	sodium_bin2hex(sealed_hex, sizeof(sealed_hex), sealed, sizeof(sealed));
-	rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "id", id, "client", client, "professional",
-			prof, "topic", topic, "window_start", (json_int_t)window_start,
-			"window_end", (json_int_t)window_end, "key", sealed_hex);
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:{},s:{},s:{},s:[],s:I}", "id", id,
+			"role", "requester", "client", client, "professional", prof, "topic", topic,
+			"window_start", (json_int_t)window_start, "window_end",
+			(json_int_t)window_end, "created", (json_int_t)node_now_ms(), "key",
+			sealed_hex, "participants", "seq_in", "seq_out", "summary_to",
+			"n_messages", (json_int_t)0);
 	if (rec == NULL) {
 		st = SK_ERR_NOMEM;
 		goto out;
@@ -167,6 +176,33 @@ static sk_status find_invitation(const Schakel__V1__MailboxItem *it, const char 
 	return f->it != NULL ? SK_OK : SK_ERR_NOMEM;
 }
 
+/* The local record of a discussion we accepted: ours to follow. */
+static sk_status participant_new(node_store *s, const char *id, const char *client,
+				 const char *prof, const Schakel__V1__MailboxItem *it)
+{
+	json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:{},s:{},s:{},s:I}", "id", id,
+				"role", "participant", "client", client, "professional", prof,
+				"topic", it->purpose ? it->purpose : "", "window_start",
+				(json_int_t)it->window_start, "window_end",
+				(json_int_t)it->window_end, "created", (json_int_t)node_now_ms(),
+				"participants", "seq_in", "seq_out", "n_messages", (json_int_t)0);
+	MDB_txn *txn = NULL;
+	MDB_dbi db;
+	sk_status st;
+
+	if (rec == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = dbi(s, &db)) == SK_OK &&
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((st = node_json_put(txn, db, id, strlen(id), rec)) == SK_OK)
+			st = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+	}
+	json_decref(rec);
+	return st;
+}
+
 sk_status node_discuss_answer(node_remote *r, const char *id, const char *prof, int accept)
 {
 	node_store *s = node_remote_store(r);
@@ -211,8 +247,16 @@ sk_status node_discuss_answer(node_remote *r, const char *id, const char *prof, 
 	ans.accept = accept != 0;
 	ans.audit_head = (ProtobufCBinaryData){sizeof(head), head};
 	if (accept) {
+		uint8_t enc_pk[KEY_X25519_PK_BYTES];
+
+		if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			goto out;
+		st = node_enc_current(s, txn, enc_pk);
+		mdb_txn_abort(txn);
+		if (st != SK_OK)
+			goto out;
 		/* who we are, only for the requester: sealed to the discussion key */
-		sodium_bin2hex(enc, sizeof(enc), s->enc_pk, sizeof(s->enc_pk));
+		sodium_bin2hex(enc, sizeof(enc), enc_pk, sizeof(enc_pk));
 		who = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "org", s->org_id,
 				"org_name", s->name, "category", s->category, "professional",
 				p.id, "name", p.name, "role", p.role, "phone", p.phone, "email",
@@ -234,6 +278,8 @@ sk_status node_discuss_answer(node_remote *r, const char *id, const char *prof, 
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER;
 	env.discuss_answer = &ans;
 	st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWERED, &reply);
+	if (st == SK_OK && accept)
+		st = participant_new(s, id, client, prof, f.it);
 	(void)audit(s, accept ? "discuss.accept" : "discuss.decline", prof, f.client,
 		    f.it->purpose, id, st == SK_OK ? NULL : sk_error_detail());
 out:
@@ -244,11 +290,905 @@ out:
 	return st;
 }
 
-struct scan_ctx {
+/* ---- local records and messages ------------------------------------------ */
+
+#define DOMAIN_MESSAGE "schakel/v1/discuss"
+#define DOMAIN_AT_REST "schakel/v1/discussion-message"
+#define CONTEXT_BYTES (NODE_DISCUSSION_ID_BYTES + 8)
+
+static sk_status msgs_dbi(node_store *s, MDB_dbi *out)
+{
+	return sk_db_dbi(s->env, "discussion_messages", MDB_CREATE, out);
+}
+
+static sk_status rec_get(node_store *s, MDB_txn *txn, const char *id, json_t **out)
+{
+	MDB_dbi db;
+	sk_status st;
+
+	*out = NULL;
+	if ((st = dbi(s, &db)) != SK_OK)
+		return st;
+	if (strlen(id) != 2 * NODE_DISCUSSION_ID_BYTES) {
+		sk_error_set("a discussion id is 32 hex digits");
+		return SK_ERR_INVALID;
+	}
+	st = node_json_get(txn, db, id, strlen(id), out);
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("this node takes no part in discussion %s (run 'sync', or accept the "
+			     "invitation first)",
+			     id);
+	return st;
+}
+
+static sk_status rec_put(node_store *s, MDB_txn *txn, const char *id, const json_t *rec)
+{
+	MDB_dbi db;
+	sk_status st;
+
+	if ((st = dbi(s, &db)) != SK_OK)
+		return st;
+	return node_json_put(txn, db, id, strlen(id), rec);
+}
+
+static uint64_t obj_u64(const json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* Keeps msg (a JSON object) sealed under the data key as message number
+ * rec.n_messages + 1 of discussion id. */
+static sk_status msg_put(node_store *s, MDB_txn *txn, const char *id, json_t *rec, json_t *msg)
+{
+	uint64_t n = obj_u64(rec, "n_messages") + 1;
+	uint8_t key[2 * NODE_DISCUSSION_ID_BYTES + 8], *sealed = NULL;
+	char *text = json_dumps(msg, JSON_COMPACT);
+	size_t len;
+	MDB_val k = {sizeof(key), key}, v;
+	MDB_dbi db;
+	sk_status st;
+
+	if (text == NULL)
+		return SK_ERR_NOMEM;
+	len = strlen(text);
+	memcpy(key, id, 2 * NODE_DISCUSSION_ID_BYTES);
+	node_put_u64(key + 2 * NODE_DISCUSSION_ID_BYTES, n);
+	if ((sealed = malloc(SEAL_AEAD_BYTES(len))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = seal_aead_encrypt(sealed, DOMAIN_AT_REST, key, sizeof(key), (uint8_t *)text, len,
+				    s->data_key)) != SK_OK ||
+	    (st = msgs_dbi(s, &db)) != SK_OK)
+		goto out;
+	v = (MDB_val){SEAL_AEAD_BYTES(len), sealed};
+	if ((st = sk_db_status(mdb_put(txn, db, &k, &v, 0))) == SK_OK)
+		json_object_set_new(rec, "n_messages", json_integer((json_int_t)n));
+out:
+	sodium_memzero(text, len);
+	free(text);
+	free(sealed);
+	return st;
+}
+
+/* The messages of discussion id, oldest first, into arr. */
+static sk_status msgs_load(node_store *s, MDB_txn *txn, const char *id, json_t *arr)
+{
+	uint8_t key[2 * NODE_DISCUSSION_ID_BYTES + 8];
+	MDB_cursor *cur = NULL;
+	MDB_val k = {sizeof(key), key}, v;
+	MDB_dbi db;
+	sk_status st;
+	int rc;
+
+	memcpy(key, id, 2 * NODE_DISCUSSION_ID_BYTES);
+	node_put_u64(key + 2 * NODE_DISCUSSION_ID_BYTES, 0);
+	if ((st = msgs_dbi(s, &db)) != SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, db, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && st == SK_OK && k.mv_size == sizeof(key) &&
+	     memcmp(k.mv_data, id, 2 * NODE_DISCUSSION_ID_BYTES) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint8_t *plain = malloc(v.mv_size > SEAL_AEAD_OVERHEAD ? v.mv_size : 1);
+		size_t n = 0;
+		json_t *m;
+
+		if (plain == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = seal_aead_decrypt(plain, &n, DOMAIN_AT_REST, k.mv_data, k.mv_size,
+					    v.mv_data, v.mv_size, s->data_key)) == SK_OK) {
+			if ((m = json_loadb((const char *)plain, n, 0, NULL)) != NULL)
+				json_array_append_new(arr, m);
+			else
+				st = SK_ERR_DB;
+		}
+		sodium_memzero(plain, n);
+		free(plain);
+	}
+	mdb_cursor_close(cur);
+	return st;
+}
+
+/* Who sent or received a message, as the message says. */
+static json_t *who_json(const char *org, const char *org_name, const char *category,
+			const Schakel__V1__DiscussMessageBody *b)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "org", org, "org_name",
+			 org_name ? org_name : "", "category", category ? category : "",
+			 "professional", b->professional, "name", b->name ? b->name : "", "role",
+			 b->role ? b->role : "", "phone", b->phone ? b->phone : "", "email",
+			 b->email ? b->email : "");
+}
+
+static json_t *msg_json(const char *from, const Schakel__V1__DiscussMessageBody *b,
+			const char *name, uint64_t seq)
+{
+	static const char *kinds[] = {"", "summary", "message", "close"};
+	json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "from", from, "professional",
+			      b->professional, "name", name ? name : "", "kind",
+			      kinds[b->kind <= 3 ? b->kind : 0], "time", (json_int_t)b->time,
+			      "seq", (json_int_t)seq);
+
+	if (m == NULL)
+		return NULL;
+	json_object_set_new(m, "text", json_string(b->text ? b->text : ""));
+	if (b->regie_org != NULL)
+		json_object_set_new(m, "regie", json_pack("{s:s,s:s}", "org", b->regie_org,
+							  "professional",
+							  b->regie_professional
+								  ? b->regie_professional
+								  : ""));
+	return m;
+}
+
+/* ---- receiving (at sync) ---------------------------------------------------- */
+
+struct dsync {
+	node_remote *r;
 	node_store *s;
+	node_sync_stats *stats;
+	uint64_t now_ms;
+	key_x25519 *keys; /* sodium_malloc'd, NODE_ENC_LIVE_MAX */
+	size_t n_keys;
+	char regie[8][NODE_CLIENT_ID_MAX + 1]; /* clients to republish with regie */
+	size_t n_regie;
+};
+
+/* A refused message: audited, told on stderr, never shown. */
+static sk_status reject(struct dsync *c, MDB_txn *txn, const char *id, const char *client,
+			const char *from, const char *why)
+{
+	audit_record rec = {0};
+
+	fprintf(stderr, "schakel-node: refused a discussion message from %s: %s\n", from, why);
+	c->stats->rejected++;
+	rec.event = "discuss.receive";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = AUDIT_OUTCOME_DENIED;
+	rec.reason = why;
+	rec.access_point = "registry";
+	rec.client = client;
+	rec.counterpart = from;
+	rec.correlation_id = id;
+	return node_audit(c->s, txn, &rec);
+}
+
+/* An acceptance of our request: opened with the discussion key; the
+ * acceptor joins our participants. */
+static sk_status take_acceptance(struct dsync *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
+				 const char *id, json_t *rec)
+{
+	const char *keyhex = json_string_value(json_object_get(rec, "key"));
+	uint8_t sealed[SEAL_AEAD_BYTES(32)], text[1024];
+	size_t got = 0, dn = 0, n = 0;
+	key_x25519 dk;
+	json_t *who = NULL;
+	const char *org;
+	sk_status st = SK_OK;
+
+	if (keyhex == NULL || !it->has_sealed ||
+	    sodium_hex2bin(sealed, sizeof(sealed), keyhex, strlen(keyhex), NULL, &got, NULL) != 0 ||
+	    seal_aead_decrypt(dk.sk, &dn, DOMAIN_KEY, (const uint8_t *)id, strlen(id), sealed, got,
+			      c->s->data_key) != SK_OK ||
+	    dn != sizeof(dk.sk))
+		return SK_OK; /* emptied by the registry, or not ours */
+	crypto_scalarmult_base(dk.pk, dk.sk);
+	if (it->sealed.len <= sizeof(text) + SEAL_BOX_OVERHEAD &&
+	    seal_box_open(text, &n, it->sealed.data, it->sealed.len, &dk) == SK_OK &&
+	    (who = json_loadb((const char *)text, n, 0, NULL)) != NULL &&
+	    (org = json_string_value(json_object_get(who, "org"))) != NULL &&
+	    net_cert_id_valid(org, NET_ORG_ID_MAX)) {
+		json_object_del(who, "encryption_key"); /* the log's keys are used */
+		json_object_set(json_object_get(rec, "participants"), org, who);
+		st = rec_put(c->s, txn, id, rec);
+	}
+	json_decref(who);
+	key_x25519_wipe(&dk);
+	sodium_memzero(text, sizeof(text));
+	return st;
+}
+
+/* Opens a message with one of our live keys, checking the sender's
+ * signature over our org id, our key and the context. */
+static sk_status open_message(struct dsync *c, const Schakel__V1__MailboxItem *it,
+			      const node_member *m, uint8_t *out, size_t *len)
+{
+	uint8_t ctx[CONTEXT_BYTES];
+
+	memcpy(ctx, it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);
+	node_put_u64(ctx + NODE_DISCUSSION_ID_BYTES, it->message_seq);
+	for (size_t i = 0; i < c->n_keys; i++)
+		if (seal_signed_open(out, len, DOMAIN_MESSAGE, (const uint8_t *)c->s->org_id,
+				     strlen(c->s->org_id), ctx, sizeof(ctx), it->sealed.data,
+				     it->sealed.len, &c->keys[i], m->identity_pk) == SK_OK)
+			return SK_OK;
+	return SK_ERR_VERIFY;
+}
+
+static sk_status take_message(struct dsync *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
+			      const char *id, json_t *rec)
+{
+	const char *from = it->counterpart, *role = json_string_value(json_object_get(rec, "role"));
+	const char *client = json_string_value(json_object_get(rec, "client"));
+	const char *requester = json_string_value(json_object_get(rec, "requester"));
+	json_t *parts = json_object_get(rec, "participants"), *seq_in = json_object_get(rec, "seq_in");
+	int we_asked = role != NULL && strcmp(role, "requester") == 0;
+	Schakel__V1__DiscussMessageBody *b = NULL;
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	node_member m;
+	char why[160];
+	uint64_t last;
+	sk_status st;
+
+	if (!it->has_sealed || it->sealed.len <= SEAL_SIGNED_OVERHEAD)
+		return SK_OK; /* emptied by the registry on close or expiry */
+	if (from == NULL || !net_cert_id_valid(from, NET_ORG_ID_MAX) || !it->has_message_seq)
+		return reject(c, txn, id, client, "?", "the message names no sender or sequence");
+	last = obj_u64(seq_in, from);
+	if (it->message_seq <= last) {
+		snprintf(why, sizeof(why),
+			 "replayed or out of order (number %llu after %llu already read)",
+			 (unsigned long long)it->message_seq, (unsigned long long)last);
+		return reject(c, txn, id, client, from, why);
+	}
+	if (we_asked && json_object_get(parts, from) == NULL)
+		return reject(c, txn, id, client, from, "the sender did not accept this discussion");
+	if ((st = node_members_get(c->s, txn, from, &m)) == SK_ERR_NOTFOUND || m.revoked)
+		return reject(c, txn, id, client, from, "the sender is not a live member");
+	if (st != SK_OK)
+		return st;
+	if ((plain = malloc(it->sealed.len)) == NULL)
+		return SK_ERR_NOMEM;
+	if (open_message(c, it, &m, plain, &plen) != SK_OK) {
+		st = reject(c, txn, id, client, from,
+			    "it does not open or its signature does not verify: not sealed to "
+			    "us for this discussion, or not signed by the sender");
+		goto out;
+	}
+	if ((b = schakel__v1__discuss_message_body__unpack(NULL, plen, plain)) == NULL ||
+	    (b->text != NULL && strlen(b->text) > NODE_DISCUSS_TEXT_MAX)) {
+		st = reject(c, txn, id, client, from, "the message is malformed");
+		goto out;
+	}
+	if (b->kind != SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_TEXT &&
+	    (we_asked || (requester != NULL && strcmp(requester, from) != 0) ||
+	     (requester == NULL && b->kind != SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY))) {
+		st = reject(c, txn, id, client, from,
+			    "only the requester sends the summary and closes, the summary first");
+		goto out;
+	}
+	if (!we_asked && requester == NULL &&
+	    b->kind != SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY) {
+		st = reject(c, txn, id, client, from, "a message before the requester's summary");
+		goto out;
+	}
+	if (b->kind == SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY)
+		json_object_set_new(rec, "requester", json_string(from));
+	json_object_set_new(seq_in, from, json_integer((json_int_t)it->message_seq));
+	json_object_set_new(parts, from, who_json(from, m.name, m.category, b));
+	if (b->kind == SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_CLOSE) {
+		json_object_set_new(rec, "closed", msg_json(from, b, b->name, it->message_seq));
+		if (b->regie_org != NULL && strcmp(b->regie_org, c->s->org_id) == 0 &&
+		    client != NULL && c->n_regie < sizeof(c->regie) / sizeof(c->regie[0])) {
+			if ((st = node_entry_regie_set(c->s, txn, client, id)) != SK_OK)
+				goto out;
+			snprintf(c->regie[c->n_regie++], sizeof(c->regie[0]), "%s", client);
+		}
+	}
+	{
+		json_t *msg = msg_json(from, b, b->name, it->message_seq);
+
+		if (msg == NULL) {
+			st = SK_ERR_NOMEM;
+			goto out;
+		}
+		json_object_set_new(msg, "org_name", json_string(m.name));
+		st = msg_put(c->s, txn, id, rec, msg);
+		json_decref(msg);
+	}
+	if (st == SK_OK)
+		st = rec_put(c->s, txn, id, rec);
+	if (st == SK_OK) {
+		audit_record a = {0};
+
+		a.event = "discuss.receive";
+		a.action = AUDIT_ACTION_CREATE;
+		a.outcome = AUDIT_OUTCOME_OK;
+		a.access_point = "registry";
+		a.client = client;
+		a.counterpart = from;
+		a.purpose = json_string_value(json_object_get(rec, "topic"));
+		a.correlation_id = id;
+		st = node_audit(c->s, txn, &a);
+		c->stats->messages++;
+	}
+out:
+	schakel__v1__discuss_message_body__free_unpacked(b, NULL);
+	if (plain != NULL) {
+		sodium_memzero(plain, it->sealed.len);
+		free(plain);
+	}
+	return st;
+}
+
+/* One inbox item past the discussion cursor. */
+static sk_status take_item(struct dsync *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+{
+	char id[NODE_DISCUSSION_HEX];
+	json_t *rec = NULL;
+	sk_status st;
+
+	if ((it->kind != SCHAKEL__V1__MAILBOX_KIND__MAILBOX_ACCEPTED &&
+	     it->kind != SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MESSAGE) ||
+	    !it->has_discussion_id || it->discussion_id.len != NODE_DISCUSSION_ID_BYTES)
+		return SK_OK;
+	sodium_bin2hex(id, sizeof(id), it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);
+	if ((st = rec_get(c->s, txn, id, &rec)) == SK_ERR_NOTFOUND) {
+		sk_error_clear();
+		return it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MESSAGE && it->has_sealed
+			       ? reject(c, txn, id, NULL, it->counterpart ? it->counterpart : "?",
+					"a message for a discussion this node takes no part in")
+			       : SK_OK;
+	}
+	if (st == SK_OK)
+		st = it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_ACCEPTED
+			     ? take_acceptance(c, txn, it, id, rec)
+			     : take_message(c, txn, it, id, rec);
+	json_decref(rec);
+	return st;
+}
+
+/* Takes the acceptances and messages that arrived since the last time,
+ * in mailbox order, in one transaction with the cursor. */
+static sk_status take_new(struct dsync *c)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_dbi inbox;
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	uint64_t cursor, seq = 0;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_dbi(c->s->env, "inbox", MDB_CREATE, &inbox)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(c->s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_meta_u64(c->s, txn, "discuss.cursor", 0, &cursor)) != SK_OK ||
+	    (st = node_enc_keys_load(c->s, txn, c->now_ms / 1000, c->keys, &c->n_keys)) != SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, inbox, &cur))) != SK_OK)
+		goto out;
+	node_put_u64(kb, cursor + 1);
+	/* alerts live at the top of the key space (u64 max - leaf): stop there */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Schakel__V1__MailboxItem *it;
+
+		if (k.mv_size != 8 || (seq = node_get_u64(k.mv_data)) >= UINT64_MAX / 2)
+			break;
+		if ((it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		st = take_item(c, txn, it);
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+		cursor = seq;
+	}
+	mdb_cursor_close(cur);
+	if (st == SK_OK)
+		st = node_meta_u64_put(c->s, txn, "discuss.cursor", cursor);
+out:
+	if (st == SK_OK)
+		return sk_db_status(mdb_txn_commit(txn));
+	mdb_txn_abort(txn);
+	return st;
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+/* Whom we may write to in discussion id now, as the registry says. */
+static sk_status roster(node_remote *r, const uint8_t *idbin, char (*orgs)[NET_ORG_ID_MAX + 1],
+			size_t *n, int *closed)
+{
+	Schakel__V1__DiscussStateRequest req = SCHAKEL__V1__DISCUSS_STATE_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	const Schakel__V1__DiscussState *ds;
+	sk_status st;
+
+	*n = 0;
+	req.discussion_id = (ProtobufCBinaryData){NODE_DISCUSSION_ID_BYTES, (uint8_t *)idbin};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE_REQUEST;
+	env.discuss_state_request = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE, &reply)) !=
+	    SK_OK)
+		return st;
+	ds = reply->discuss_state;
+	*closed = ds->closed;
+	for (size_t i = 0; i < ds->n_participants && *n < NODE_DISCUSS_PARTICIPANTS_MAX; i++)
+		if (net_cert_id_valid(ds->participants[i], NET_ORG_ID_MAX))
+			snprintf(orgs[(*n)++], NET_ORG_ID_MAX + 1, "%s", ds->participants[i]);
+	wire_envelope_free(reply);
+	return SK_OK;
+}
+
+typedef struct outgoing {
+	const char *id;
+	uint8_t idbin[NODE_DISCUSSION_ID_BYTES];
+	Schakel__V1__DiscussMessageBody body;
+	const char *to[NODE_DISCUSS_PARTICIPANTS_MAX];
+	size_t n_to;
+	int close;
+	int keep; /* into our thread (not for a summary forwarded again) */
+} outgoing;
+
+/* Seals body to each recipient with the next sequence number, reserving
+ * the numbers first (a crash after sending never reuses one), sends it
+ * through the registry and keeps it in the thread. */
+static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
+{
+	node_store *s = node_remote_store(r);
+	Schakel__V1__DiscussSend req = SCHAKEL__V1__DISCUSS_SEND__INIT;
+	Schakel__V1__DiscussSealed items[NODE_DISCUSS_PARTICIPANTS_MAX],
+		*ptrs[NODE_DISCUSS_PARTICIPANTS_MAX];
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	json_t *seq_out = json_object_get(rec, "seq_out"), *msg = NULL, *to = NULL;
+	uint8_t *payload = NULL, *sealed[NODE_DISCUSS_PARTICIPANTS_MAX] = {0}, head[32];
+	uint8_t ctx[CONTEXT_BYTES];
+	uint64_t head_seq, now_s = node_now_ms() / 1000;
+	size_t plen = schakel__v1__discuss_message_body__get_packed_size(&o->body);
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if (o->n_to == 0)
+		return SK_OK;
+	if ((payload = malloc(plen ? plen : 1)) == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__discuss_message_body__pack(&o->body, payload);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	for (size_t i = 0; i < o->n_to && st == SK_OK; i++) {
+		uint64_t seq = obj_u64(seq_out, o->to[i]) + 1;
+		uint8_t pk[KEY_X25519_PK_BYTES];
+		node_member m;
+
+		if ((st = node_members_get(s, txn, o->to[i], &m)) == SK_ERR_NOTFOUND || m.revoked) {
+			sk_error_set("%s is not a live member in this node's directory; run 'sync'",
+				     o->to[i]);
+			st = SK_ERR_NOTFOUND;
+		}
+		if (st != SK_OK || (st = node_member_enc_key(&m, now_s, pk)) != SK_OK)
+			break;
+		if ((sealed[i] = malloc(SEAL_SIGNED_BYTES(plen))) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		memcpy(ctx, o->idbin, NODE_DISCUSSION_ID_BYTES);
+		node_put_u64(ctx + NODE_DISCUSSION_ID_BYTES, seq);
+		if ((st = seal_signed(sealed[i], DOMAIN_MESSAGE, (const uint8_t *)o->to[i],
+				      strlen(o->to[i]), ctx, sizeof(ctx), payload, plen, pk,
+				      node_remote_identity(r)->sk)) != SK_OK)
+			break;
+		items[i] = (Schakel__V1__DiscussSealed)SCHAKEL__V1__DISCUSS_SEALED__INIT;
+		items[i].recipient = (char *)o->to[i];
+		items[i].seq = seq;
+		items[i].sealed = (ProtobufCBinaryData){SEAL_SIGNED_BYTES(plen), sealed[i]};
+		ptrs[i] = &items[i];
+		json_object_set_new(seq_out, o->to[i], json_integer((json_int_t)seq));
+	}
+	if (st == SK_OK && (st = rec_put(s, txn, o->id, rec)) == SK_OK)
+		st = audit_log_head(s->audit, txn, &head_seq, head);
+	if (st == SK_OK)
+		st = sk_db_status(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+	txn = NULL;
+	if (st != SK_OK)
+		goto out;
+	req.discussion_id = (ProtobufCBinaryData){NODE_DISCUSSION_ID_BYTES, o->idbin};
+	req.n_messages = o->n_to;
+	req.messages = ptrs;
+	req.has_close = o->close;
+	req.close = o->close;
+	req.audit_head = (ProtobufCBinaryData){sizeof(head), head};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND;
+	env.discuss_send = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SENT, &reply)) !=
+	    SK_OK)
+		goto out;
+	/* our own copy of what we sent, for the thread */
+	if ((msg = msg_json(s->org_id, &o->body, o->body.name, 0)) == NULL ||
+	    (to = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < o->n_to; i++)
+		json_array_append_new(to, json_string(o->to[i]));
+	json_object_set_new(msg, "org_name", json_string(s->name));
+	json_object_set(msg, "to", to);
+	if (o->body.kind == SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY) {
+		json_t *sent = json_object_get(rec, "summary_to");
+
+		for (size_t i = 0; i < o->n_to; i++)
+			json_array_append_new(sent, json_string(o->to[i]));
+	}
+	if (o->close)
+		json_object_set(rec, "closed", msg);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	if (o->keep)
+		st = msg_put(s, txn, o->id, rec, msg);
+	if (st == SK_OK && o->close && o->body.regie_org != NULL &&
+	    strcmp(o->body.regie_org, s->org_id) == 0)
+		st = node_entry_regie_set(s, txn, json_string_value(json_object_get(rec, "client")),
+					  o->id);
+	if (st == SK_OK)
+		st = rec_put(s, txn, o->id, rec);
+	if (st == SK_OK)
+		st = sk_db_status(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+out:
+	json_decref(msg);
+	json_decref(to);
+	wire_envelope_free(reply);
+	for (size_t i = 0; i < o->n_to; i++)
+		free(sealed[i]);
+	if (payload != NULL) {
+		sodium_memzero(payload, plen);
+		free(payload);
+	}
+	return st;
+}
+
+/* Fills the sender fields of a body from prof and our org. */
+static void body_from(Schakel__V1__DiscussMessageBody *b, const node_store *s,
+		      const node_professional *p)
+{
+	b->time = node_now_ms();
+	b->professional = (char *)p->id;
+	b->name = (char *)p->name;
+	b->role = (char *)p->role;
+	b->phone = p->phone[0] ? (char *)p->phone : NULL;
+	b->email = p->email[0] ? (char *)p->email : NULL;
+	b->org_name = (char *)s->name;
+	b->category = (char *)s->category;
+}
+
+static int listed(const json_t *arr, const char *v)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(arr, i, x)
+	if (json_string_value(x) != NULL && strcmp(json_string_value(x), v) == 0)
+		return 1;
+	return 0;
+}
+
+/* Sends our summary to the acceptors that have not had it yet. */
+static sk_status forward_summary(node_remote *r, json_t *rec, char (*orgs)[NET_ORG_ID_MAX + 1],
+				 size_t n, size_t *forwarded)
+{
+	node_store *s = node_remote_store(r);
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	json_t *sent = json_object_get(rec, "summary_to"), *msgs = json_array(), *sum = NULL, *x;
+	outgoing o = {0};
+	MDB_txn *txn = NULL;
+	size_t i, got = 0;
+	sk_status st;
+
+	if (msgs == NULL)
+		return SK_ERR_NOMEM;
+	if (json_array_size(sent) == 0) /* no summary yet: nothing to forward */
+		goto done;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto fail;
+	st = msgs_load(s, txn, id, msgs);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		goto fail;
+	json_array_foreach(msgs, i, x)
+	if (sum == NULL && strcmp(json_string_value(json_object_get(x, "kind")), "summary") == 0)
+		sum = x;
+	if (sum == NULL)
+		goto done;
+	o.id = id;
+	if (sodium_hex2bin(o.idbin, sizeof(o.idbin), id, strlen(id), NULL, &got, NULL) != 0 ||
+	    got != sizeof(o.idbin)) {
+		st = SK_ERR_DB;
+		goto fail;
+	}
+	o.body = (Schakel__V1__DiscussMessageBody)SCHAKEL__V1__DISCUSS_MESSAGE_BODY__INIT;
+	o.body.kind = SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY;
+	o.body.time = (uint64_t)json_integer_value(json_object_get(sum, "time"));
+	o.body.professional = (char *)json_string_value(json_object_get(sum, "professional"));
+	o.body.name = (char *)json_string_value(json_object_get(sum, "name"));
+	o.body.org_name = (char *)s->name;
+	o.body.category = (char *)s->category;
+	o.body.text = (char *)json_string_value(json_object_get(sum, "text"));
+	for (i = 0; i < n; i++)
+		if (!listed(sent, orgs[i]))
+			o.to[o.n_to++] = orgs[i];
+	if (o.body.professional == NULL)
+		goto done;
+	if ((st = deliver(r, rec, &o)) != SK_OK)
+		goto fail;
+	*forwarded += o.n_to;
+done:
+	st = SK_OK;
+fail:
+	json_decref(msgs);
+	return st;
+}
+
+sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, const char *text,
+			    int close, const char *regie_org, const char *regie_prof)
+{
+	node_store *s = node_remote_store(r);
+	char orgs[NODE_DISCUSS_PARTICIPANTS_MAX][NET_ORG_ID_MAX + 1];
+	char client[NODE_CLIENT_ID_MAX + 1];
+	const char *role, *event = close ? "discuss.close" : "discuss.send";
+	size_t n = 0, got = 0, forwarded = 0;
+	node_professional p;
+	outgoing o = {0};
+	MDB_txn *txn = NULL;
+	json_t *rec = NULL;
+	int closed = 0, asked;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = rec_get(s, txn, id, &rec);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		return st;
+	role = json_string_value(json_object_get(rec, "role"));
+	asked = role != NULL && strcmp(role, "requester") == 0;
+	if ((st = check_prof(s, json_string_value(json_object_get(rec, "client")), prof, client,
+			     &p)) != SK_OK) {
+		if (st == SK_ERR_PERM)
+			(void)audit(s, event, prof, NULL, NULL, id, sk_error_detail());
+		goto out;
+	}
+	if (json_object_get(rec, "closed") != NULL) {
+		sk_error_set("discussion %s is closed", id);
+		st = SK_ERR_EXISTS;
+		goto out;
+	}
+	if (close && !asked) {
+		sk_error_set("only the organisation that asked for the discussion closes it");
+		st = SK_ERR_PERM;
+		goto out;
+	}
+	if (text == NULL || strlen(text) == 0 || strlen(text) > NODE_DISCUSS_TEXT_MAX ||
+	    !node_discuss_text_ok(text)) {
+		sk_error_set("the text must be 1-%u bytes of UTF-8 text", NODE_DISCUSS_TEXT_MAX);
+		st = SK_ERR_INVALID;
+		goto out;
+	}
+	o.id = id;
+	if (sodium_hex2bin(o.idbin, sizeof(o.idbin), id, strlen(id), NULL, &got, NULL) != 0 ||
+	    got != sizeof(o.idbin)) {
+		st = SK_ERR_DB;
+		goto out;
+	}
+	if ((st = roster(r, o.idbin, orgs, &n, &closed)) != SK_OK)
+		goto out;
+	if (closed) {
+		sk_error_set("discussion %s is closed", id);
+		st = SK_ERR_EXISTS;
+		goto out;
+	}
+	if (n == 0) {
+		sk_error_set(asked ? "nobody has accepted this invitation yet"
+				   : "the requester has not sent its summary to us yet; run 'sync' "
+				     "later");
+		st = SK_ERR_PERM;
+		goto out;
+	}
+	/* late acceptors get the summary before anything else */
+	if (asked && (st = forward_summary(r, rec, orgs, n, &forwarded)) != SK_OK)
+		goto out;
+	o.body = (Schakel__V1__DiscussMessageBody)SCHAKEL__V1__DISCUSS_MESSAGE_BODY__INIT;
+	body_from(&o.body, s, &p);
+	o.body.kind = close ? SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_CLOSE
+		      : asked && json_array_size(json_object_get(rec, "summary_to")) == 0
+			      ? SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY
+			      : SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_TEXT;
+	o.body.text = (char *)text;
+	o.body.regie_org = (char *)regie_org;
+	o.body.regie_professional = (char *)regie_prof;
+	o.close = close;
+	o.keep = 1;
+	for (size_t i = 0; i < n; i++)
+		o.to[o.n_to++] = orgs[i];
+	st = deliver(r, rec, &o);
+	(void)audit(s, event, prof, client, json_string_value(json_object_get(rec, "topic")), id,
+		    st == SK_OK ? NULL : sk_error_detail());
+	if (st == SK_OK && close && regie_org != NULL && strcmp(regie_org, s->org_id) == 0)
+		st = node_remote_publish(r, client);
+out:
+	json_decref(rec);
+	return st;
+}
+
+int node_discuss_text_ok(const char *text)
+{
+	json_t *j = json_string(text); /* NULL for invalid UTF-8 */
+
+	json_decref(j);
+	return j != NULL && strchr(text, '\0') == text + strlen(text);
+}
+
+sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats)
+{
+	struct dsync c = {0};
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_dbi db;
+	json_t *todo = json_array(), *rec;
+	size_t i;
+	sk_status st;
+	int rc;
+
+	c.r = r;
+	c.s = node_remote_store(r);
+	c.stats = stats;
+	c.now_ms = node_now_ms();
+	if (todo == NULL || (c.keys = sodium_malloc(NODE_ENC_LIVE_MAX * sizeof(*c.keys))) == NULL) {
+		json_decref(todo);
+		return SK_ERR_NOMEM;
+	}
+	if ((st = take_new(&c)) != SK_OK)
+		goto out;
+	for (i = 0; i < c.n_regie && st == SK_OK; i++)
+		st = node_remote_publish(r, c.regie[i]);
+	/* our open requests with a summary: late acceptors get it now */
+	if (st != SK_OK || (st = dbi(c.s, &db)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(c.s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_cursor_open(txn, db, &cur))) == SK_OK) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+			const char *role = json_string_value(json_object_get(o, "role"));
+
+			if (o != NULL && role != NULL && strcmp(role, "requester") == 0 &&
+			    json_object_get(o, "closed") == NULL &&
+			    json_array_size(json_object_get(o, "summary_to")) <
+				    json_object_size(json_object_get(o, "participants")))
+				json_array_append(todo, o);
+			json_decref(o);
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	json_array_foreach(todo, i, rec)
+	{
+		char orgs[NODE_DISCUSS_PARTICIPANTS_MAX][NET_ORG_ID_MAX + 1];
+		uint8_t idbin[NODE_DISCUSSION_ID_BYTES];
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		size_t n = 0, got = 0;
+		int closed = 0;
+
+		if (st != SK_OK)
+			break;
+		if (id == NULL ||
+		    sodium_hex2bin(idbin, sizeof(idbin), id, strlen(id), NULL, &got, NULL) != 0 ||
+		    got != sizeof(idbin))
+			continue;
+		if ((st = roster(r, idbin, orgs, &n, &closed)) == SK_ERR_NOTFOUND) {
+			st = SK_OK; /* ended at the registry */
+			continue;
+		}
+		if (st == SK_OK && !closed)
+			st = forward_summary(r, rec, orgs, n, &stats->forwarded);
+	}
+out:
+	json_decref(todo);
+	sodium_memzero(c.keys, NODE_ENC_LIVE_MAX * sizeof(*c.keys));
+	sodium_free(c.keys);
+	return st;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+/* A record as shown: no sealed key, the acceptors as a list. */
+static json_t *shown(json_t *rec)
+{
+	json_t *acc = json_array(), *w;
+	const char *org;
+
+	json_object_del(rec, "key");
+	json_object_foreach(json_object_get(rec, "participants"), org, w)
+	json_array_append(acc, w);
+	json_object_set_new(rec, "accepted", acc);
+	json_object_set_new(rec, "state", json_string(json_object_get(rec, "closed") != NULL
+							      ? "closed"
+							      : "open"));
+	return rec;
+}
+
+sk_status node_discuss_show(node_store *s, const char *id, const char *prof, json_t **out)
+{
+	char client[NODE_CLIENT_ID_MAX + 1];
+	node_professional p;
+	MDB_txn *txn = NULL;
+	json_t *rec = NULL, *msgs = json_array();
+	sk_status st;
+
+	*out = NULL;
+	if (msgs == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = rec_get(s, txn, id, &rec);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		goto out;
+	if ((st = check_prof(s, json_string_value(json_object_get(rec, "client")), prof, client,
+			     &p)) != SK_OK) {
+		if (st == SK_ERR_PERM) {
+			audit_record a = {0};
+
+			a.event = "discuss.show";
+			a.action = AUDIT_ACTION_READ;
+			a.user = prof;
+			a.correlation_id = id;
+			node_audit_denied(s, &a);
+		}
+		goto out;
+	}
+	/* reading the thread is itself recorded, before it is shown */
+	if ((st = node_audit_access(s, "discuss.show", prof, p.role, "discussion", client,
+				    NULL)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = msgs_load(s, txn, id, msgs);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		goto out;
+	json_object_set(rec, "messages", msgs);
+	*out = shown(rec);
+	rec = NULL;
+out:
+	json_decref(rec);
+	json_decref(msgs);
+	return st;
+}
+
+struct scan_ctx {
 	node_discuss_fn fn;
 	void *arg;
-	json_t *own; /* id -> request JSON */
+	json_t *own; /* id -> record */
+	sk_status st;
 };
 
 static sk_status invitation(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
@@ -260,48 +1200,18 @@ static sk_status invitation(const Schakel__V1__MailboxItem *it, const char *clie
 	if (!it->has_discussion_id || it->discussion_id.len != NODE_DISCUSSION_ID_BYTES)
 		return SK_OK;
 	sodium_bin2hex(id, sizeof(id), it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);
-	d = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "id", id, "role", "invited", "client", client,
-		      "topic", it->purpose ? it->purpose : "", "window_start",
-		      (json_int_t)it->window_start, "window_end", (json_int_t)it->window_end);
+	if (json_object_get(c->own, id) != NULL)
+		return SK_OK; /* accepted: listed as ours */
+	d = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "id", id, "role", "invited", "client",
+		      client, "topic", it->purpose ? it->purpose : "", "window_start",
+		      (json_int_t)it->window_start, "window_end", (json_int_t)it->window_end,
+		      "state", it->window_end <= node_now_ms() ? "expired" : "open");
 	return d != NULL ? c->fn(d, c->arg) : SK_ERR_NOMEM;
-}
-
-/* An acceptance of one of our requests: opened with its discussion key. */
-static sk_status acceptance(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
-{
-	struct scan_ctx *c = arg;
-	char id[NODE_DISCUSSION_HEX];
-	const char *keyhex;
-	uint8_t sealed[SEAL_AEAD_BYTES(32)], text[1024];
-	key_x25519 dk;
-	size_t got = 0, n = 0, dn = 0;
-	json_t *req, *who;
-
-	if (!it->has_discussion_id || it->discussion_id.len != NODE_DISCUSSION_ID_BYTES ||
-	    !it->has_sealed)
-		return SK_OK;
-	sodium_bin2hex(id, sizeof(id), it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);
-	if ((req = json_object_get(c->own, id)) == NULL ||
-	    (keyhex = json_string_value(json_object_get(req, "key"))) == NULL ||
-	    sodium_hex2bin(sealed, sizeof(sealed), keyhex, strlen(keyhex), NULL, &got, NULL) != 0 ||
-	    seal_aead_decrypt(dk.sk, &dn, DOMAIN_KEY, (const uint8_t *)id, strlen(id), sealed, got,
-			      c->s->data_key) != SK_OK ||
-	    dn != sizeof(dk.sk))
-		return SK_OK; /* not ours, or not openable: shown nowhere */
-	crypto_scalarmult_base(dk.pk, dk.sk);
-	if (it->sealed.len <= sizeof(text) + SEAL_BOX_OVERHEAD &&
-	    seal_box_open(text, &n, it->sealed.data, it->sealed.len, &dk) == SK_OK &&
-	    (who = json_loadb((const char *)text, n, 0, NULL)) != NULL)
-		json_array_append_new(json_object_get(req, "accepted"), who);
-	key_x25519_wipe(&dk);
-	sodium_memzero(text, sizeof(text));
-	(void)client;
-	return SK_OK;
 }
 
 sk_status node_discuss_scan(node_store *s, sk_kek *kek, node_discuss_fn fn, void *arg)
 {
-	struct scan_ctx c = {s, fn, arg, json_object()};
+	struct scan_ctx c = {fn, arg, json_object(), SK_OK};
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
@@ -321,23 +1231,20 @@ sk_status node_discuss_scan(node_store *s, sk_kek *kek, node_discuss_fn fn, void
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+			const char *id = json_string_value(json_object_get(o, "id"));
 
-			if (o == NULL)
-				continue;
-			json_object_set_new(o, "role", json_string("requester"));
-			json_object_set_new(o, "accepted", json_array());
-			json_object_set_new(c.own, json_string_value(json_object_get(o, "id")), o);
+			if (o != NULL && id != NULL)
+				json_object_set_new(c.own, id, o);
+			else
+				json_decref(o);
 		}
 		mdb_cursor_close(cur);
 	}
 	mdb_txn_abort(txn);
-	if (st == SK_OK)
-		st = node_inbox_scan(s, SCHAKEL__V1__MAILBOX_KIND__MAILBOX_ACCEPTED, acceptance, &c);
 	json_object_foreach(c.own, key, val)
 	{
-		json_object_del(val, "key"); /* the sealed private key stays inside */
 		if (st == SK_OK)
-			st = fn(json_incref(val), arg);
+			st = fn(shown(json_deep_copy(val)), arg);
 	}
 	if (st == SK_OK)
 		st = node_inbox_scan(s, SCHAKEL__V1__MAILBOX_KIND__MAILBOX_INVITATION, invitation,

@@ -12,6 +12,8 @@
 #define NODE_DISCUSSION_ID_BYTES 16
 #define NODE_DISCUSSION_HEX (2 * NODE_DISCUSSION_ID_BYTES + 1)
 #define NODE_DISCUSS_WINDOW_DEFAULT_MS (14ull * 24 * 3600 * 1000)
+#define NODE_DISCUSS_TEXT_MAX 16384u      /* a summary, message or outcome */
+#define NODE_DISCUSS_PARTICIPANTS_MAX 64
 
 /* Invites the partners of client (id or BSN) that take discussions;
  * prof must be assigned to an open case of it. id gets the discussion id
@@ -26,11 +28,40 @@ sk_status node_discuss_request(node_remote *r, const char *client_ref, const cha
 sk_status node_discuss_answer(node_remote *r, const char *id, const char *prof,
 			      int accept) SK_MUST_CHECK;
 
-/* Calls fn for each discussion this node knows: invitations received
- * (role "invited") and its own requests (role "requester", with the
- * acceptances opened: one JSON object per acceptor in "accepted"). */
+/* Calls fn for each discussion this node knows: its own requests (role
+ * "requester", the acceptors in "accepted"), those it accepted (role
+ * "participant") and invitations not answered with an accept (role
+ * "invited"). fn owns d. */
 typedef sk_status (*node_discuss_fn)(json_t *d, void *arg);
 sk_status node_discuss_scan(node_store *s, sk_kek *kek, node_discuss_fn fn,
 			    void *arg) SK_MUST_CHECK;
+
+/* Sends text in discussion id for prof (assigned to an open case of its
+ * client): the requester's first send is the summary (with our identity),
+ * later ones messages; each goes to every participant we may write to,
+ * signed and sealed to each (DESIGN.md). close (the requester only) ends
+ * the discussion with text as the outcome and regie_org:regie_prof as the
+ * regievoerder; when that is us, our entry gets the regie flag at once.
+ * The caller has checked the text (node/textcheck.h). */
+sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, const char *text,
+			    int close, const char *regie_org,
+			    const char *regie_prof) SK_MUST_CHECK;
+
+/* At sync, after the mailbox: takes acceptances of our requests and
+ * messages in mailbox order, each checked (sealed to one of our live keys,
+ * signed by the org the registry names as sender over our org id, the
+ * discussion and its number, which must grow per sender); a message that
+ * fails is refused, audited and counted in stats->rejected. A close that
+ * names us regievoerder republishes our entry with the regie flag. Late
+ * acceptors of our requests get the summary. */
+sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats) SK_MUST_CHECK;
+
+/* The discussion id with its thread, for prof (assigned to an open case of
+ * its client); the read is audited first. *out: a new reference. */
+sk_status node_discuss_show(node_store *s, const char *id, const char *prof,
+			    json_t **out) SK_MUST_CHECK;
+
+/* 1 when text is valid UTF-8 without NUL. */
+int node_discuss_text_ok(const char *text);
 
 #endif

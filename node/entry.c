@@ -99,10 +99,34 @@ sk_status node_entry_derive(node_store *s, MDB_txn *txn, const char *client, uin
 			memcpy(out->categories[out->n_categories++], s->policy.name[j],
 			       strlen(s->policy.name[j]) + 1);
 	out->basis = x.any_consent ? NODE_BASIS_CONSENT : NODE_BASIS_STATUTORY;
+	{
+		MDB_val k = {strlen(client), (void *)client}, v;
+		MDB_dbi db;
+		int rc;
+
+		if ((st = sk_db_dbi(s->env, "regie", MDB_CREATE, &db)) != SK_OK)
+			return st;
+		if ((rc = mdb_get(txn, db, &k, &v)) != 0 && rc != MDB_NOTFOUND)
+			return sk_db_status(rc);
+		out->regie = rc == 0;
+	}
 	out->contact_case = x.contact_case ? x.contact_case : x.any_case;
 	memcpy(out->contact_professional, x.contact_case ? x.contact_prof : x.any_prof,
 	       sizeof(out->contact_professional));
 	return SK_OK;
+}
+
+sk_status node_entry_regie_set(node_store *s, MDB_txn *txn, const char *client,
+			       const char *discussion)
+{
+	MDB_val k = {strlen(client), (void *)client}, v = {strlen(discussion), (void *)discussion};
+	MDB_dbi db;
+	sk_status st;
+
+	if ((st = sk_db_dbi(s->env, "regie", MDB_CREATE, &db)) != SK_OK ||
+	    (st = sk_db_status(mdb_put(txn, db, &k, &v, 0))) != SK_OK)
+		return st;
+	return node_dirty_mark(s, txn, client);
 }
 
 sk_status node_entry_changed(node_store *s, const char *client)

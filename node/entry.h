@@ -32,6 +32,7 @@ typedef struct node_entry_derived {
 				* newest contributing case); 0 when withdraw */
 	char contact_professional[NODE_ID_MAX + 1]; /* its first assigned professional,
 						     * whose work contact is sealed */
+	int regie;             /* a case discussion made us the regievoerder */
 } node_entry_derived;
 
 /* Derives the entry of client (local id) at now_ms in txn: over its open
@@ -44,6 +45,12 @@ typedef struct node_entry_derived {
  * whether cases are open at all). */
 sk_status node_entry_derive(node_store *s, MDB_txn *txn, const char *client, uint64_t now_ms,
 			    node_entry_derived *out) SK_MUST_CHECK;
+
+/* Records, in txn, that a case discussion (id, hex) made us the
+ * regievoerder for client, and marks the client dirty: its entry carries
+ * the regie flag from its next publish on. */
+sk_status node_entry_regie_set(node_store *s, MDB_txn *txn, const char *client,
+			       const char *discussion) SK_MUST_CHECK;
 
 /* THE INTEGRATION POINT for publishing: called by the CLI after every
  * committed case or consent change of client. For now it makes sure the

@@ -17,6 +17,9 @@
 #include "node/client.h"
 #include "node/professional.h"
 #include "node/remote.h"
+#include "node/discuss.h"
+#include "node/enckeys.h"
+#include "node/members.h"
 #include "protos/wire.h"
 
 #define DOMAIN_ENTRY "schakel/v1/entry"
@@ -223,9 +226,12 @@ out:
 	free(buf);
 }
 
-static sk_status integrity(node_remote *r, const char *what, const char *why, const uint8_t *a,
-			   size_t alen, const uint8_t *b, size_t blen)
+static sk_status integrity(node_remote *r, const char *what, const char *why_in,
+			   const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s", why_in); /* may be the detail buffer itself */
 	keep_evidence(r, what, a, alen, b, blen);
 	sk_error_set("%s; the registry may be misbehaving: tell your privacy officer and the "
 		     "federation operator",
@@ -630,6 +636,8 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 		e.has_withdrawn = e.withdrawn = 1;
 	} else {
 		e.flags = d.flags;
+		e.has_regie = d.regie;
+		e.regie = d.regie;
 		for (size_t i = 0; i < d.n_categories; i++)
 			cats[i] = d.categories[i];
 		e.n_categories = d.n_categories;
@@ -712,6 +720,11 @@ sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, 
 node_store *node_remote_store(node_remote *r)
 {
 	return r->s;
+}
+
+const key_ed25519 *node_remote_identity(const node_remote *r)
+{
+	return r->id;
 }
 
 /* The node's audit record of a lookup, allowed or denied. */
@@ -1021,6 +1034,15 @@ static sk_status pull_events(node_remote *r, size_t *alerts)
 				}
 				cursor = se->leaf_index + 1;
 				ev = schakel__v1__member_event__unpack(NULL, se->body.len, se->body.data);
+				if (ev != NULL &&
+				    (st = node_members_apply(r->s, txn, ev, r->fed->ca_cert,
+							     r->fed->ca_cert_len)) != SK_OK) {
+					schakel__v1__member_event__free_unpacked(ev, NULL);
+					if (st == SK_ERR_VERIFY)
+						st = integrity(r, "member-event", sk_error_detail(),
+							       se->body.data, se->body.len, NULL, 0);
+					break;
+				}
 				if (ev != NULL && strcmp(ev->org_id, r->s->org_id) == 0 && ev->has_cert &&
 				    (net_cert_verify(&peer, ev->cert.data, ev->cert.len, r->fed->ca_cert,
 						     r->fed->ca_cert_len, (int64_t)(now_ms() / 1000)) !=
@@ -1191,10 +1213,15 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	free(l.ids);
 	if (st == SK_OK)
 		st = checkpoint_advance(r, NULL, &stats->tree_size);
+	/* members first: messages in the mailbox are checked against them */
+	if (st == SK_OK)
+		st = pull_events(r, &stats->alerts);
+	if (st == SK_OK)
+		st = node_enc_maintain(r, now_ms(), 0, &stats->rotated);
 	if (st == SK_OK)
 		st = pull_mailbox(r, &stats->items);
 	if (st == SK_OK)
-		st = pull_events(r, &stats->alerts);
+		st = node_discuss_sync(r, stats);
 	if (st == SK_OK)
 		st = anchor(r, &stats->anchored);
 	return st;

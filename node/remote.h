@@ -58,6 +58,10 @@ typedef struct node_sync_stats {
 	size_t alerts; /* certificates for our org id we did not request */
 	int anchored;  /* the audit head was anchored in the registry's log */
 	uint64_t tree_size;
+	int rotated;     /* a new encryption key was made and published */
+	size_t messages; /* discussion messages received and verified */
+	size_t rejected; /* discussion messages refused (replayed, misaddressed, forged) */
+	size_t forwarded; /* summaries sent to late acceptors */
 } node_sync_stats;
 
 /* Publishes every dirty entry, checks the registry's latest checkpoint for
@@ -101,6 +105,9 @@ sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, 
 			       int *yes) SK_MUST_CHECK;
 
 node_store *node_remote_store(node_remote *r);
+
+/* The node's identity key, as the session holds it. */
+const key_ed25519 *node_remote_identity(const node_remote *r);
 
 /* One mailbox item as a JSON object (for the CLI and the local API): id,
  * kind, org, category, client, role, purpose, detail. New reference. */

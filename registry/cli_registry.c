@@ -321,6 +321,7 @@ static int cmd_serve(int argc, char **argv)
 					   {"workers", required_argument, NULL, 'w'},
 					   {"sweep-seconds", required_argument, NULL, 's'},
 					   {"lookup-limit", required_argument, NULL, 'L'},
+					   {"discuss-idle", required_argument, NULL, 'I'},
 					   {0}};
 	static const char help[] =
 		"usage: schakel-registry serve --dir D --listen HOST:PORT\n\n"
@@ -331,16 +332,22 @@ static int cmd_serve(int argc, char **argv)
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
 		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
+		"  --discuss-idle T      a case discussion without activity for T ends and its\n"
+		"                        ciphertext is purged (default 30d; units s, m, h, d)\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	reg_serve_opts so = {0};
-	unsigned long long workers = 0, sweep = 0, limit = 0;
+	unsigned long long workers = 0, sweep = 0, limit = 0, idle = 0;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	sk_status st;
 	int rc;
 
 	SK_CLI_PARSE("serve", lo, help,
+	      case 'I' :
+		      if (sk_cli_duration_ms(optarg, &idle) != SK_OK || idle == 0)
+			      return sk_cli_usage("serve", "--discuss-idle takes e.g. 30d, 12h or 90s");
+		      break;
 	      case 'l' : so.listen = optarg; break;
 	      case 'w' :
 		      if (sk_cli_u64(optarg, &workers) != SK_OK || workers > 64)
@@ -363,6 +370,7 @@ static int cmd_serve(int argc, char **argv)
 	if ((rc = open_store(&s, &kek, &o, "serve")) != 0)
 		return rc;
 	s->lookup_limit = limit;
+	s->discuss_idle_ms = idle;
 	st = reg_serve(s, kek, &so);
 	reg_store_close(s);
 	sk_kek_free(kek);

@@ -43,6 +43,11 @@ sk_status reg_discuss_new(reg_discuss **out, reg_store *s, const net_peer *peer,
 		head = &d->req->audit_head;
 		if (d->req->has_correlation_id)
 			corr = &d->req->correlation_id;
+	} else if (env->body_case == SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND) {
+		COPY_MSG(Schakel__V1__DiscussSend, discuss_send, env->discuss_send, d->send);
+		head = &d->send->audit_head;
+		if (d->send->has_correlation_id)
+			corr = &d->send->correlation_id;
 	} else {
 		COPY_MSG(Schakel__V1__DiscussAnswer, discuss_answer, env->discuss_answer, d->answer);
 		head = &d->answer->audit_head;
@@ -62,6 +67,7 @@ void reg_discuss_free(reg_discuss *d)
 		return;
 	schakel__v1__discuss_request__free_unpacked(d->req, NULL);
 	schakel__v1__discuss_answer__free_unpacked(d->answer, NULL);
+	schakel__v1__discuss_send__free_unpacked(d->send, NULL);
 	free(d);
 }
 
@@ -85,6 +91,8 @@ struct invite_ctx {
 	reg_live *self;
 	char *invited[REG_LOOKUP_MAX];
 	char names[REG_LOOKUP_MAX][NET_ORG_ID_MAX + 1];
+	uint8_t keys[REG_LOOKUP_MAX][REG_MAILBOX_KEY_MAX];
+	ProtobufCBinaryData items[REG_LOOKUP_MAX];
 	size_t n;
 };
 
@@ -95,6 +103,7 @@ static sk_status invite_one(reg_live *other, void *arg)
 	struct invite_ctx *c = arg;
 	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
 	const Schakel__V1__DiscussRequest *r = c->d->req;
+	sk_status st;
 
 	if (!other->live || !(other->e->flags & REG_FLAG_DISCUSS) || c->n == REG_LOOKUP_MAX ||
 	    !contains(c->self->e->categories, c->self->e->n_categories, other->category) ||
@@ -118,7 +127,11 @@ static sk_status invite_one(reg_live *other, void *arg)
 	it.has_window_start = it.has_window_end = 1;
 	it.window_start = r->window_start;
 	it.window_end = r->window_end;
-	return reg_mailbox_put(c->d->store, c->txn, other->org, &it);
+	if ((st = reg_mailbox_put(c->d->store, c->txn, other->org, &it)) != SK_OK)
+		return st;
+	c->items[c->n - 1] = (ProtobufCBinaryData){
+		reg_mailbox_key(c->keys[c->n - 1], other->org, it.seq), c->keys[c->n - 1]};
+	return SK_OK;
 }
 
 static sk_status put_discussion(reg_store *s, MDB_txn *txn, const uint8_t *id,
@@ -135,6 +148,87 @@ static sk_status put_discussion(reg_store *s, MDB_txn *txn, const uint8_t *id,
 	st = sk_db_status(mdb_put(txn, s->discussions, &k, &v, 0));
 	free(buf);
 	return st;
+}
+
+/* Appends to a repeated field of an unpacked message (protobuf-c's default
+ * allocator is malloc, so free_unpacked frees what is added here). */
+static sk_status push_str(char ***list, size_t *n, const char *v)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof(*grown)), *copy;
+
+	if (grown == NULL)
+		return SK_ERR_NOMEM;
+	*list = grown;
+	if ((copy = strdup(v)) == NULL)
+		return SK_ERR_NOMEM;
+	grown[(*n)++] = copy;
+	return SK_OK;
+}
+
+static sk_status push_item(Schakel__V1__Discussion *ds, const char *org, uint64_t seq)
+{
+	ProtobufCBinaryData *grown = realloc(ds->items, (ds->n_items + 1) * sizeof(*grown));
+	uint8_t *k;
+
+	if (grown == NULL)
+		return SK_ERR_NOMEM;
+	ds->items = grown;
+	if ((k = malloc(REG_MAILBOX_KEY_MAX)) == NULL)
+		return SK_ERR_NOMEM;
+	grown[ds->n_items++] = (ProtobufCBinaryData){reg_mailbox_key(k, org, seq), k};
+	return SK_OK;
+}
+
+/* Empties the ciphertext of items [from, n) of ds from the mailboxes. */
+static sk_status strip_items(reg_store *s, MDB_txn *txn, const Schakel__V1__Discussion *ds,
+			     size_t from, size_t n)
+{
+	sk_status st = SK_OK;
+
+	for (size_t i = from; i < n && st == SK_OK; i++)
+		st = reg_mailbox_strip(s, txn, ds->items[i].data, ds->items[i].len);
+	return st;
+}
+
+/* The discussion id, open for org: a participant (requester or acceptor)
+ * of a discussion that has not ended. Anything else reads as not found. */
+static sk_status load_open(reg_discuss *d, MDB_txn *txn, const uint8_t *id, size_t idlen,
+			   Schakel__V1__Discussion **out)
+{
+	MDB_val k = {REG_DISCUSSION_ID_BYTES, (void *)id}, v;
+	Schakel__V1__Discussion *ds = NULL;
+	int rc;
+
+	*out = NULL;
+	if (idlen != REG_DISCUSSION_ID_BYTES) {
+		refuse(d, SK_ERR_INVALID, "malformed discussion id");
+		return SK_OK;
+	}
+	if ((rc = mdb_get(txn, d->store->discussions, &k, &v)) != 0 && rc != MDB_NOTFOUND)
+		return sk_db_status(rc);
+	if (rc == 0 && (ds = schakel__v1__discussion__unpack(NULL, v.mv_size, v.mv_data)) == NULL)
+		return SK_ERR_DB;
+	if (ds == NULL || ds->has_purged_at ||
+	    (strcmp(ds->requester, d->org) != 0 &&
+	     !contains(ds->accepted, ds->n_accepted, d->org))) {
+		refuse(d, SK_ERR_NOTFOUND, "no open discussion with this id for your organisation");
+		schakel__v1__discussion__free_unpacked(ds, NULL);
+		return SK_OK;
+	}
+	*out = ds;
+	return SK_OK;
+}
+
+/* Whom org may write to in ds (see reg_discuss_state_send). */
+static int may_write_to(const Schakel__V1__Discussion *ds, const char *org, const char *to)
+{
+	if (strcmp(org, to) == 0)
+		return 0;
+	if (strcmp(ds->requester, org) == 0)
+		return contains(ds->accepted, ds->n_accepted, to);
+	if (!contains(ds->spoken, ds->n_spoken, org))
+		return 0;
+	return strcmp(ds->requester, to) == 0 || contains(ds->spoken, ds->n_spoken, to);
 }
 
 static sk_status create(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
@@ -179,8 +273,12 @@ static sk_status create(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 		ds.discussion_key = r->discussion_key;
 		ds.n_invited = c->n;
 		ds.invited = c->invited;
+		ds.n_items = c->n;
+		ds.items = c->items;
 		ds.created_at = d->now_ms;
 		ds.expires_at = r->window_end;
+		ds.has_last_activity = 1;
+		ds.last_activity = d->now_ms;
 		st = put_discussion(d->store, txn, d->id, &ds);
 	}
 	reg_live_clear(&self);
@@ -192,7 +290,7 @@ static sk_status answer(reg_discuss *d, MDB_txn *txn)
 	const Schakel__V1__DiscussAnswer *a = d->answer;
 	Schakel__V1__Discussion *ds = NULL;
 	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
-	char **grown = NULL, *org = d->org;
+	char *org = d->org;
 	MDB_val k = {REG_DISCUSSION_ID_BYTES, NULL}, v;
 	sk_status st = SK_OK;
 	int rc;
@@ -205,7 +303,8 @@ static sk_status answer(reg_discuss *d, MDB_txn *txn)
 	k.mv_data = d->id;
 	if ((rc = mdb_get(txn, d->store->discussions, &k, &v)) == MDB_NOTFOUND ||
 	    (rc == 0 && (ds = schakel__v1__discussion__unpack(NULL, v.mv_size, v.mv_data)) != NULL &&
-	     (ds->expires_at <= d->now_ms || !contains(ds->invited, ds->n_invited, d->org)))) {
+	     (ds->expires_at <= d->now_ms || ds->has_purged_at || ds->has_closed_at ||
+	      !contains(ds->invited, ds->n_invited, d->org)))) {
 		/* not invited and not there look the same */
 		refuse(d, SK_ERR_NOTFOUND, "no open invitation with this id for your organisation");
 		goto out;
@@ -224,26 +323,12 @@ static sk_status answer(reg_discuss *d, MDB_txn *txn)
 		refuse(d, SK_ERR_INVALID, "an acceptance carries its sealed details");
 		goto out;
 	}
-	/* the answer joins its list (the original array goes back before the
-	 * free); the requester hears only of acceptances */
-	{
-		size_t *n = a->accept ? &ds->n_accepted : &ds->n_declined;
-		char ***list = a->accept ? &ds->accepted : &ds->declined;
-		char **old = *list;
-
-		if ((grown = malloc((*n + 1) * sizeof(*grown))) == NULL) {
-			st = SK_ERR_NOMEM;
-			goto out;
-		}
-		if (*n > 0)
-			memcpy(grown, old, *n * sizeof(*grown));
-		grown[*n] = org;
-		*list = grown;
-		(*n)++;
-		st = put_discussion(d->store, txn, d->id, ds);
-		(*n)--;
-		*list = old;
-	}
+	/* the answer joins its list; the requester hears only of acceptances */
+	if ((st = push_str(a->accept ? &ds->accepted : &ds->declined,
+			   a->accept ? &ds->n_accepted : &ds->n_declined, org)) != SK_OK)
+		goto out;
+	ds->has_last_activity = 1;
+	ds->last_activity = d->now_ms;
 	if (st == SK_OK && a->accept) {
 		it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_ACCEPTED;
 		it.time = d->now_ms;
@@ -256,10 +341,98 @@ static sk_status answer(reg_discuss *d, MDB_txn *txn)
 		it.discussion_id = (ProtobufCBinaryData){REG_DISCUSSION_ID_BYTES, d->id};
 		it.has_sealed = 1;
 		it.sealed = a->sealed;
-		st = reg_mailbox_put(d->store, txn, ds->requester, &it);
+		if ((st = reg_mailbox_put(d->store, txn, ds->requester, &it)) == SK_OK)
+			st = push_item(ds, ds->requester, it.seq);
 	}
+	if (st == SK_OK)
+		st = put_discussion(d->store, txn, d->id, ds);
 out:
-	free(grown);
+	schakel__v1__discussion__free_unpacked(ds, NULL);
+	return st;
+}
+
+/* A participant's message (or the requester's close): one mailbox item per
+ * recipient, ciphertext only; on close everything before it is emptied. */
+static sk_status send(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
+{
+	const Schakel__V1__DiscussSend *m = d->send;
+	Schakel__V1__Discussion *ds = NULL;
+	int requester;
+	size_t before;
+	sk_status st;
+
+	if ((st = load_open(d, txn, m->discussion_id.data, m->discussion_id.len, &ds)) != SK_OK ||
+	    ds == NULL)
+		return st;
+	memcpy(d->id, m->discussion_id.data, sizeof(d->id));
+	requester = strcmp(ds->requester, d->org) == 0;
+	if (ds->has_closed_at) {
+		refuse(d, SK_ERR_EXISTS, "this discussion is closed");
+		goto out;
+	}
+	if (m->close && !requester) {
+		refuse(d, SK_ERR_PERM, "only the organisation that asked for the discussion closes it");
+		goto out;
+	}
+	if (!requester && !contains(ds->spoken, ds->n_spoken, d->org)) {
+		refuse(d, SK_ERR_PERM, "the requester has not written to your organisation yet");
+		goto out;
+	}
+	if (m->n_messages == 0 || m->n_messages > REG_DISCUSS_RECIPIENTS_MAX) {
+		refuse(d, SK_ERR_INVALID, "a message goes to 1-64 participants");
+		goto out;
+	}
+	for (size_t i = 0; i < m->n_messages; i++) {
+		const Schakel__V1__DiscussSealed *x = m->messages[i];
+
+		if (x->sealed.len == 0 || x->sealed.len > REG_DISCUSS_MESSAGE_MAX || x->seq == 0) {
+			refuse(d, SK_ERR_INVALID, "a sealed message is empty, too large or unnumbered");
+			goto out;
+		}
+		if (!may_write_to(ds, d->org, x->recipient)) {
+			refuse(d, SK_ERR_PERM, "a recipient is not a participant you may write to");
+			goto out;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(m->messages[j]->recipient, x->recipient) == 0) {
+				refuse(d, SK_ERR_INVALID, "a recipient appears twice");
+				goto out;
+			}
+	}
+	before = ds->n_items;
+	for (size_t i = 0; i < m->n_messages && st == SK_OK; i++) {
+		Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+		const Schakel__V1__DiscussSealed *x = m->messages[i];
+
+		it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MESSAGE;
+		it.time = d->now_ms;
+		it.counterpart = d->org; /* who sent it, as the TLS session says */
+		it.has_discussion_id = 1;
+		it.discussion_id = (ProtobufCBinaryData){REG_DISCUSSION_ID_BYTES, d->id};
+		it.has_sealed = 1;
+		it.sealed = x->sealed;
+		it.has_message_seq = 1;
+		it.message_seq = x->seq;
+		if ((st = reg_mailbox_put(d->store, txn, x->recipient, &it)) == SK_OK)
+			st = push_item(ds, x->recipient, it.seq);
+		if (st == SK_OK && requester && !contains(ds->spoken, ds->n_spoken, x->recipient))
+			st = push_str(&ds->spoken, &ds->n_spoken, x->recipient);
+		if (st == SK_OK && c->n < REG_LOOKUP_MAX) {
+			snprintf(c->names[c->n], sizeof(c->names[c->n]), "%s", x->recipient);
+			c->invited[c->n] = c->names[c->n];
+			c->n++;
+		}
+	}
+	if (st == SK_OK && m->close) {
+		ds->has_closed_at = 1;
+		ds->closed_at = d->now_ms;
+		st = strip_items(d->store, txn, ds, 0, before);
+	}
+	ds->has_last_activity = 1;
+	ds->last_activity = d->now_ms;
+	if (st == SK_OK)
+		st = put_discussion(d->store, txn, d->id, ds);
+out:
 	schakel__v1__discussion__free_unpacked(ds, NULL);
 	return st;
 }
@@ -282,9 +455,13 @@ static sk_status audit(reg_discuss *d, MDB_txn *txn, const struct invite_ctx *c)
 			break;
 		used += (size_t)w;
 	}
-	rec.event = d->req != NULL ? "discuss.request"
-		    : d->answer->accept ? "discuss.accept" : "discuss.decline";
+	rec.event = d->req != NULL    ? "discuss.request"
+		    : d->send != NULL ? (d->send->close ? "discuss.close" : "discuss.message")
+		    : d->answer->accept ? "discuss.accept"
+					: "discuss.decline";
 	rec.action = d->req != NULL ? AUDIT_ACTION_CREATE : AUDIT_ACTION_UPDATE;
+	/* a crisis invitation is marked for the privacy officer's review */
+	rec.break_glass = d->req != NULL && strcmp(d->req->topic, "crisis") == 0;
 	rec.outcome = d->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
 	rec.reason = d->result == SK_OK ? NULL : d->reason;
 	rec.user = d->org;
@@ -315,11 +492,13 @@ sk_status reg_discuss_apply(MDB_txn *txn, void *arg)
 		st = SK_OK;
 	} else if (d->req != NULL) {
 		st = create(d, txn, c);
+	} else if (d->send != NULL) {
+		st = send(d, txn, c);
 	} else {
 		st = answer(d, txn);
 	}
 	if (st == SK_OK)
-		st = audit(d, txn, d->req != NULL && d->result == SK_OK ? c : NULL);
+		st = audit(d, txn, d->answer == NULL && d->result == SK_OK ? c : NULL);
 	schakel__v1__member__free_unpacked(m, NULL);
 	free(c);
 	return st;
@@ -330,6 +509,7 @@ sk_status reg_discuss_send(reg_discuss *d, sk_status commit, net_conn *c, uint64
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__DiscussCreated cr = SCHAKEL__V1__DISCUSS_CREATED__INIT;
 	Schakel__V1__DiscussAnswered an = SCHAKEL__V1__DISCUSS_ANSWERED__INIT;
+	Schakel__V1__DiscussSent sn = SCHAKEL__V1__DISCUSS_SENT__INIT;
 
 	if (commit != SK_OK)
 		return reg_send_error(c, request_id, commit, NULL);
@@ -340,10 +520,127 @@ sk_status reg_discuss_send(reg_discuss *d, sk_status commit, net_conn *c, uint64
 		cr.discussion_id = (ProtobufCBinaryData){sizeof(d->id), d->id};
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_CREATED;
 		env.discuss_created = &cr;
+	} else if (d->send != NULL) {
+		sn.discussion_id = (ProtobufCBinaryData){sizeof(d->id), d->id};
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SENT;
+		env.discuss_sent = &sn;
 	} else {
 		an.discussion_id = (ProtobufCBinaryData){sizeof(d->id), d->id};
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWERED;
 		env.discuss_answered = &an;
 	}
 	return net_conn_send(c, &env);
+}
+
+sk_status reg_discuss_state_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+				 const Schakel__V1__DiscussStateRequest *req)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__DiscussState r = SCHAKEL__V1__DISCUSS_STATE__INIT;
+	Schakel__V1__Discussion *ds = NULL;
+	reg_discuss d = {0};
+	char *to[REG_DISCUSS_RECIPIENTS_MAX];
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	d.store = s;
+	snprintf(d.org, sizeof(d.org), "%s", org);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return reg_send_error(c, request_id, st, NULL);
+	if ((st = load_open(&d, txn, req->discussion_id.data, req->discussion_id.len, &ds)) !=
+		    SK_OK ||
+	    ds == NULL) {
+		mdb_txn_abort(txn);
+		return reg_send_error(c, request_id, st != SK_OK ? st : d.result, d.reason);
+	}
+	mdb_txn_abort(txn);
+	if (may_write_to(ds, org, ds->requester))
+		to[r.n_participants++] = ds->requester;
+	for (size_t i = 0; i < ds->n_accepted && r.n_participants < REG_DISCUSS_RECIPIENTS_MAX; i++)
+		if (may_write_to(ds, org, ds->accepted[i]))
+			to[r.n_participants++] = ds->accepted[i];
+	r.participants = to;
+	r.discussion_id = req->discussion_id;
+	r.has_closed = 1;
+	r.closed = ds->has_closed_at;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE;
+	env.discuss_state = &r;
+	st = net_conn_send(c, &env);
+	schakel__v1__discussion__free_unpacked(ds, NULL);
+	return st;
+}
+
+/* Why ds is over at now, or NULL while it runs. */
+static const char *over(const Schakel__V1__Discussion *ds, uint64_t now, uint64_t idle_ms)
+{
+	uint64_t last = ds->has_last_activity ? ds->last_activity : ds->created_at;
+
+	if (ds->has_purged_at)
+		return NULL;
+	if (ds->has_closed_at)
+		return ds->closed_at + REG_DISCUSS_CLOSED_KEEP_MS <= now ? "closed" : NULL;
+	if (ds->n_accepted == 0 && ds->window_end <= now)
+		return "unanswered";
+	return last + idle_ms <= now ? "idle" : NULL;
+}
+
+sk_status reg_discuss_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t idle_ms,
+			    size_t max, size_t *ended)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	sk_status st;
+	size_t n = 0;
+	int rc;
+
+	if (ended != NULL)
+		*ended = 0;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->discussions, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && st == SK_OK && n < max;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Schakel__V1__Discussion *ds =
+			schakel__v1__discussion__unpack(NULL, v.mv_size, v.mv_data);
+		uint8_t id[REG_DISCUSSION_ID_BYTES];
+		char hex[2 * REG_DISCUSSION_ID_BYTES + 1];
+		audit_record rec = {0};
+		const char *why;
+
+		if (ds == NULL || k.mv_size != sizeof(id)) {
+			schakel__v1__discussion__free_unpacked(ds, NULL);
+			continue; /* not ours to judge; audit verify reports the store */
+		}
+		if ((why = over(ds, now, idle_ms)) != NULL) {
+			memcpy(id, k.mv_data, sizeof(id));
+			sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+			ds->has_purged_at = 1;
+			ds->purged_at = now;
+			if ((st = strip_items(s, txn, ds, 0, ds->n_items)) == SK_OK &&
+			    (st = put_discussion(s, txn, id, ds)) == SK_OK) {
+				rec.event = "discuss.expire";
+				rec.action = AUDIT_ACTION_DELETE;
+				rec.outcome = AUDIT_OUTCOME_OK;
+				rec.reason = why;
+				rec.user = "registry";
+				rec.access_point = "sweeper";
+				rec.counterpart = ds->requester;
+				rec.correlation_id = hex;
+				st = reg_audit(s, txn, &rec);
+			}
+			n++;
+			/* the put moved the cursor's page; find our place again */
+			if (st == SK_OK) {
+				k = (MDB_val){sizeof(id), id};
+				rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+				if (rc != 0)
+					st = sk_db_status(rc);
+			}
+		}
+		schakel__v1__discussion__free_unpacked(ds, NULL);
+	}
+	mdb_cursor_close(cur);
+	if (ended != NULL)
+		*ended = n;
+	return st;
 }

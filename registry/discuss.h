@@ -14,6 +14,10 @@
 #define REG_DISCUSSION_ID_BYTES 16
 #define REG_DISCUSS_WINDOW_MAX_MS (90ull * 24 * 3600 * 1000)
 #define REG_DISCUSS_SEALED_MAX 4096
+#define REG_DISCUSS_MESSAGE_MAX (64u << 10)  /* one sealed message, at most */
+#define REG_DISCUSS_RECIPIENTS_MAX 64
+#define REG_DISCUSS_IDLE_MS (30ull * 24 * 3600 * 1000)    /* default idle expiry */
+#define REG_DISCUSS_CLOSED_KEEP_MS (7ull * 24 * 3600 * 1000) /* close notices */
 
 typedef struct reg_discuss {
 	reg_store *store;
@@ -21,6 +25,7 @@ typedef struct reg_discuss {
 	char category[NET_CATEGORY_MAX + 1];
 	Schakel__V1__DiscussRequest *req;   /* one of these two */
 	Schakel__V1__DiscussAnswer *answer;
+	Schakel__V1__DiscussSend *send;
 	char correlation[65], head[65];
 	uint64_t now_ms;
 	uint8_t id[REG_DISCUSSION_ID_BYTES];
@@ -35,5 +40,19 @@ sk_status reg_discuss_apply(MDB_txn *txn, void *arg);
 sk_status reg_discuss_send(reg_discuss *d, sk_status commit, net_conn *c,
 			   uint64_t request_id) SK_MUST_CHECK;
 void reg_discuss_free(reg_discuss *d);
+
+/* Answers a participant's DiscussStateRequest from a read transaction:
+ * whom org may write to now (the requester: those who accepted; an
+ * acceptor: the requester and the others it wrote to, once the requester
+ * wrote to it). Not a participant and no such discussion look the same. */
+sk_status reg_discuss_state_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+				 const Schakel__V1__DiscussStateRequest *req) SK_MUST_CHECK;
+
+/* Ends, in txn, up to max discussions that are over: unanswered past
+ * their window, idle for idle_ms, or closed for REG_DISCUSS_CLOSED_KEEP_MS;
+ * their ciphertext leaves the mailboxes (the items stay, emptied, so that
+ * cursors hold) and each end is audited. *ended (may be NULL) counts. */
+sk_status reg_discuss_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t idle_ms,
+			    size_t max, size_t *ended) SK_MUST_CHECK;
 
 #endif

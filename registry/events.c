@@ -2,12 +2,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/db.h"
 #include "crypto/oprf.h"
 #include "registry/events.h"
 #include "registry/publish.h"
 
 #define DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
+#define REG_ENC_KEY_MAX_S (60ull * 24 * 3600)
 
 sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
 			  uint32_t max)
@@ -104,6 +107,29 @@ sk_status reg_epoch_new(reg_epoch **out, reg_store *s, const net_peer *peer,
 	return SK_OK;
 }
 
+sk_status reg_enc_key_new(reg_epoch **out, reg_store *s, const net_peer *peer,
+			  const Schakel__V1__EncKeyRequest *req)
+{
+	reg_epoch *e = calloc(1, sizeof(*e));
+
+	*out = NULL;
+	if (e == NULL)
+		return SK_ERR_NOMEM;
+	e->store = s;
+	e->enc = 1;
+	memcpy(e->org_id, peer->org_id, sizeof(e->org_id));
+	if (req->encryption_key.len == KEY_X25519_PK_BYTES && req->signature.len == KEY_SIG_BYTES) {
+		memcpy(e->enc_key, req->encryption_key.data, KEY_X25519_PK_BYTES);
+		memcpy(e->sig, req->signature.data, KEY_SIG_BYTES);
+		e->enc_not_after = req->not_after;
+	} else {
+		e->result = SK_ERR_INVALID;
+		snprintf(e->reason, sizeof(e->reason), "malformed encryption key");
+	}
+	*out = e;
+	return SK_OK;
+}
+
 void reg_epoch_free(reg_epoch *e)
 {
 	if (e == NULL)
@@ -113,6 +139,70 @@ void reg_epoch_free(reg_epoch *e)
 	free(e);
 }
 
+
+/* Writer: an encryption key of a live member, certified by its identity
+ * key, valid for at most REG_ENC_KEY_MAX_S from now. */
+static sk_status enc_key_apply(reg_epoch *e, MDB_txn *txn)
+{
+	reg_store *s = e->store;
+	Schakel__V1__Member *m = NULL;
+	Schakel__V1__MemberEvent ev = SCHAKEL__V1__MEMBER_EVENT__INIT;
+	uint64_t now_s = reg_now_ms() / 1000;
+	ProtobufCBinaryData own;
+	protobuf_c_boolean had;
+	uint8_t *buf = NULL;
+	size_t n;
+	sk_status st;
+
+	if ((st = reg_member_get(s, txn, e->org_id, &m)) != SK_OK || m->has_revoked_at) {
+		e->result = SK_ERR_PERM;
+		snprintf(e->reason, sizeof(e->reason), "only a live member publishes encryption keys");
+		st = SK_OK;
+		goto out;
+	}
+	if (e->enc_not_after <= now_s || e->enc_not_after > now_s + REG_ENC_KEY_MAX_S ||
+	    sodium_is_zero(e->enc_key, sizeof(e->enc_key))) {
+		e->result = SK_ERR_INVALID;
+		snprintf(e->reason, sizeof(e->reason),
+			 "an encryption key must be valid now and for at most 60 days");
+		goto out;
+	}
+	if (key_x25519_cert_verify(e->sig, e->enc_key, e->enc_not_after, now_s,
+				   m->identity_key.data) != SK_OK) {
+		e->result = SK_ERR_VERIFY;
+		snprintf(e->reason, sizeof(e->reason),
+			 "the encryption key is not certified by the member's identity key");
+		goto out;
+	}
+	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENC_KEY;
+	ev.org_id = e->org_id;
+	ev.time = reg_now_ms();
+	ev.has_encryption_key = 1;
+	ev.encryption_key = (ProtobufCBinaryData){KEY_X25519_PK_BYTES, e->enc_key};
+	ev.has_enc_not_after = 1;
+	ev.enc_not_after = e->enc_not_after;
+	ev.has_enc_signature = 1;
+	ev.enc_signature = (ProtobufCBinaryData){KEY_SIG_BYTES, e->sig};
+	n = schakel__v1__member_event__get_packed_size(&ev);
+	if ((buf = malloc(n)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	schakel__v1__member_event__pack(&ev, buf);
+	/* the member borrows the key for the put; its own buffer goes back */
+	own = m->encryption_key;
+	had = m->has_encryption_key;
+	m->has_encryption_key = 1;
+	m->encryption_key = ev.encryption_key;
+	if ((st = reg_leaf_member(s, txn, buf, n, &e->leaf_index)) == SK_OK)
+		st = reg_member_put(s, txn, m);
+	m->encryption_key = own;
+	m->has_encryption_key = had;
+out:
+	free(buf);
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
 
 /* Writer: all checks against the member as of now, then the leaf. */
 sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
@@ -130,6 +220,10 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
 
 	if (e->result != SK_OK)
 		goto audit;
+	if (e->enc) {
+		st = enc_key_apply(e, txn);
+		goto audit;
+	}
 	e->body = schakel__v1__epoch_key_body__unpack(NULL, e->body_len, e->body_bytes);
 	b = e->body;
 	if (b == NULL || strcmp(b->org_id, e->org_id) != 0 || b->oprf_key.len != OPRF_ELEMENT_BYTES ||
@@ -191,12 +285,14 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
 	}
 audit:
 	snprintf(access, sizeof(access), "tls:%s", e->org_id);
-	rec.event = "epoch.key";
+	if (st != SK_OK)
+		goto out;
+	rec.event = e->enc ? "encryption.key" : "epoch.key";
 	rec.action = AUDIT_ACTION_CREATE;
 	rec.outcome = e->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
 	rec.reason = e->result == SK_OK ? NULL : e->reason;
 	rec.user = e->org_id;
-	rec.role = "pseudonymiser";
+	rec.role = e->enc ? "node" : "pseudonymiser";
 	rec.access_point = access;
 	rec.counterpart = e->org_id;
 	st = reg_audit(s, txn, &rec);
@@ -210,15 +306,21 @@ sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c, uint64_t r
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__EpochKeyReceipt r = SCHAKEL__V1__EPOCH_KEY_RECEIPT__INIT;
+	Schakel__V1__EncKeyReceipt er = SCHAKEL__V1__ENC_KEY_RECEIPT__INIT;
 
 	if (commit != SK_OK)
 		return reg_send_error(c, request_id, commit, NULL);
 	if (e->result != SK_OK)
 		return reg_send_error(c, request_id, e->result, e->reason);
-	r.leaf_index = e->leaf_index;
+	r.leaf_index = er.leaf_index = e->leaf_index;
 	env.request_id = request_id;
-	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_RECEIPT;
-	env.epoch_key_receipt = &r;
+	if (e->enc) {
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_RECEIPT;
+		env.enc_key_receipt = &er;
+	} else {
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_RECEIPT;
+		env.epoch_key_receipt = &r;
+	}
 	return net_conn_send(c, &env);
 }
 

@@ -31,10 +31,17 @@ typedef struct reg_epoch {
 	sk_status result;
 	char reason[256];
 	uint64_t leaf_index;
+	int enc; /* an encryption key request (node), not an epoch key */
+	uint8_t enc_key[KEY_X25519_PK_BYTES];
+	uint64_t enc_not_after; /* unix seconds */
 } reg_epoch;
 
 sk_status reg_epoch_new(reg_epoch **out, reg_store *s, const net_peer *peer,
 			const Schakel__V1__EpochKeyRequest *req) SK_MUST_CHECK;
+/* A node's new encryption key, certified by its identity key; applied as
+ * a member-event leaf and the member's current key. Same job type. */
+sk_status reg_enc_key_new(reg_epoch **out, reg_store *s, const net_peer *peer,
+			  const Schakel__V1__EncKeyRequest *req) SK_MUST_CHECK;
 sk_status reg_epoch_apply(MDB_txn *txn, void *arg);
 sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c,
 			 uint64_t request_id) SK_MUST_CHECK;

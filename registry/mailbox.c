@@ -5,9 +5,9 @@
 #include "registry/mailbox.h"
 #include "registry/publish.h"
 
-#define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
+#define KEY_MAX REG_MAILBOX_KEY_MAX
 
-static size_t item_key(uint8_t *k, const char *org, uint64_t seq)
+size_t reg_mailbox_key(uint8_t *k, const char *org, uint64_t seq)
 {
 	size_t n = strlen(org);
 
@@ -21,7 +21,7 @@ static size_t item_key(uint8_t *k, const char *org, uint64_t seq)
 static sk_status last_seq(reg_store *s, MDB_txn *txn, const char *org, uint64_t *seq)
 {
 	uint8_t end[KEY_MAX];
-	size_t klen = item_key(end, org, UINT64_MAX), olen = strlen(org);
+	size_t klen = reg_mailbox_key(end, org, UINT64_MAX), olen = strlen(org);
 	MDB_val k = {klen, end}, d;
 	MDB_cursor *cur = NULL;
 	sk_status st;
@@ -60,7 +60,7 @@ sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
 	if ((buf = malloc(n)) == NULL)
 		return SK_ERR_NOMEM;
 	schakel__v1__mailbox_item__pack(item, buf);
-	klen = item_key(kb, org, item->seq);
+	klen = reg_mailbox_key(kb, org, item->seq);
 	k = (MDB_val){klen, kb};
 	d = (MDB_val){n, buf};
 	st = sk_db_status(mdb_put(txn, s->mailbox, &k, &d, MDB_NOOVERWRITE));
@@ -86,7 +86,7 @@ sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const
 		max = REG_MAILBOX_PULL_MAX;
 	if ((items = calloc(max, sizeof(*items))) == NULL)
 		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
-	k = (MDB_val){item_key(kb, org, after == UINT64_MAX ? after : after + 1), kb};
+	k = (MDB_val){reg_mailbox_key(kb, org, after == UINT64_MAX ? after : after + 1), kb};
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
 	    (st = sk_db_status(mdb_cursor_open(txn, s->mailbox, &cur))) != SK_OK)
 		goto out;
@@ -117,5 +117,35 @@ out:
 	free(items);
 	if (st != SK_OK && st != SK_ERR_FAILED && st != SK_ERR_TOOBIG)
 		return reg_send_error(c, request_id, st, NULL);
+	return st;
+}
+
+sk_status reg_mailbox_strip(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)key}, d;
+	Schakel__V1__MailboxItem *it;
+	uint8_t *buf;
+	size_t n;
+	sk_status st;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->mailbox, &k, &d)) == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if ((it = schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data)) == NULL)
+		return SK_ERR_DB;
+	it->has_sealed = 0;
+	it->has_discussion_key = 0;
+	n = schakel__v1__mailbox_item__get_packed_size(it);
+	if ((buf = malloc(n ? n : 1)) == NULL) {
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+		return SK_ERR_NOMEM;
+	}
+	schakel__v1__mailbox_item__pack(it, buf);
+	d = (MDB_val){n, buf};
+	st = sk_db_status(mdb_put(txn, s->mailbox, &k, &d, 0));
+	free(buf);
+	schakel__v1__mailbox_item__free_unpacked(it, NULL);
 	return st;
 }

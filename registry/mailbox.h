@@ -14,6 +14,17 @@
 sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
 			  Schakel__V1__MailboxItem *item) SK_MUST_CHECK;
 
+/* The mailbox key of org's item seq (org NUL u64be(seq)) into k (room
+ * for REG_MAILBOX_KEY_MAX bytes); returns its length. */
+#define REG_MAILBOX_KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
+size_t reg_mailbox_key(uint8_t *k, const char *org, uint64_t seq);
+
+/* Empties the item under key (a reg_mailbox_key): its sealed content and
+ * discussion key go, the item and its seq stay so that cursors hold.
+ * SK_OK when there is no such item. */
+sk_status reg_mailbox_strip(reg_store *s, MDB_txn *txn, const uint8_t *key,
+			    size_t klen) SK_MUST_CHECK;
+
 /* Sends org the items with seq > after (at most max). */
 sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
 			   uint64_t after, uint32_t max) SK_MUST_CHECK;

@@ -215,11 +215,27 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		break;
 	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST:
 	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER:
+	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND:
 		if ((f = inflight_new(sv, c, id)) == NULL) {
 			st = SK_ERR_NOMEM;
 			break;
 		}
 		if ((st = reg_discuss_new(&f->disc, sv->store, net_conn_peer(c), env)) != SK_OK ||
+		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+			inflight_free(f);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE_REQUEST:
+		if (reg_discuss_state_send(sv->store, c, id, net_conn_peer(c)->org_id,
+					   env->discuss_state_request) != SK_OK)
+			net_conn_close(c);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST:
+		if ((f = inflight_new(sv, c, id)) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = reg_enc_key_new(&f->epoch, sv->store, net_conn_peer(c),
+					  env->enc_key_request)) != SK_OK ||
 		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
 			inflight_free(f);
 		break;
@@ -271,7 +287,14 @@ static sk_status sweep_job(MDB_txn *txn, void *arg)
 {
 	server *sv = arg;
 
-	return reg_sweep(sv->store, txn, reg_now_ms(), REG_SWEEP_BATCH, NULL);
+	sk_status st = reg_sweep(sv->store, txn, reg_now_ms(), REG_SWEEP_BATCH, NULL);
+
+	if (st == SK_OK)
+		st = reg_discuss_sweep(sv->store, txn, reg_now_ms(),
+				       sv->store->discuss_idle_ms ? sv->store->discuss_idle_ms
+								  : REG_DISCUSS_IDLE_MS,
+				       REG_SWEEP_BATCH, NULL);
+	return st;
 }
 
 static void sweep_done_loop(void *arg)

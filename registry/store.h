@@ -48,6 +48,7 @@ typedef struct reg_store {
 	char org_id[64];
 	wire_policy policy;
 	uint64_t lookup_limit; /* lookups per org per day before a flag; 0: default */
+	uint64_t discuss_idle_ms; /* discussions end after this idle time; 0: default */
 } reg_store;
 
 /* Creates a new registry in dir (created 0700 if missing; must hold no
