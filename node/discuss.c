@@ -17,7 +17,8 @@
 
 static sk_status dbi(node_store *s, MDB_dbi *out)
 {
-	return sk_db_dbi(s->env, "discussions", MDB_CREATE, out);
+	*out = s->discussions;
+	return SK_OK;
 }
 
 static sk_status audit(node_store *s, const char *event, const char *prof, const char *client,
@@ -298,7 +299,8 @@ out:
 
 static sk_status msgs_dbi(node_store *s, MDB_dbi *out)
 {
-	return sk_db_dbi(s->env, "discussion_messages", MDB_CREATE, out);
+	*out = s->discussion_messages;
+	return SK_OK;
 }
 
 static sk_status rec_get(node_store *s, MDB_txn *txn, const char *id, json_t **out)
@@ -593,7 +595,10 @@ static sk_status take_message(struct dsync *c, MDB_txn *txn, const Schakel__V1__
 	json_object_set_new(seq_in, from, json_integer((json_int_t)it->message_seq));
 	json_object_set_new(parts, from, who_json(from, m.name, m.category, b));
 	if (b->kind == SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_CLOSE) {
-		json_object_set_new(rec, "closed", msg_json(from, b, b->name, it->message_seq));
+		json_t *closed = msg_json(from, b, b->name, it->message_seq);
+
+		json_object_del(closed, "text"); /* the outcome stays sealed, in the thread */
+		json_object_set_new(rec, "closed", closed);
 		if (b->regie_org != NULL && strcmp(b->regie_org, c->s->org_id) == 0 &&
 		    client != NULL && c->n_regie < sizeof(c->regie) / sizeof(c->regie[0])) {
 			if ((st = node_entry_regie_set(c->s, txn, client, id)) != SK_OK)
@@ -837,8 +842,12 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 		for (size_t i = 0; i < o->n_to; i++)
 			json_array_append_new(sent, json_string(o->to[i]));
 	}
-	if (o->close)
-		json_object_set(rec, "closed", msg);
+	if (o->close) {
+		json_t *closed = json_deep_copy(msg);
+
+		json_object_del(closed, "text"); /* the outcome stays sealed, in the thread */
+		json_object_set_new(rec, "closed", closed);
+	}
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
 	if (o->keep)

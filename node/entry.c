@@ -101,12 +101,9 @@ sk_status node_entry_derive(node_store *s, MDB_txn *txn, const char *client, uin
 	out->basis = x.any_consent ? NODE_BASIS_CONSENT : NODE_BASIS_STATUTORY;
 	{
 		MDB_val k = {strlen(client), (void *)client}, v;
-		MDB_dbi db;
 		int rc;
 
-		if ((st = sk_db_dbi(s->env, "regie", MDB_CREATE, &db)) != SK_OK)
-			return st;
-		if ((rc = mdb_get(txn, db, &k, &v)) != 0 && rc != MDB_NOTFOUND)
+		if ((rc = mdb_get(txn, s->regie, &k, &v)) != 0 && rc != MDB_NOTFOUND)
 			return sk_db_status(rc);
 		out->regie = rc == 0;
 	}
@@ -120,11 +117,9 @@ sk_status node_entry_regie_set(node_store *s, MDB_txn *txn, const char *client,
 			       const char *discussion)
 {
 	MDB_val k = {strlen(client), (void *)client}, v = {strlen(discussion), (void *)discussion};
-	MDB_dbi db;
 	sk_status st;
 
-	if ((st = sk_db_dbi(s->env, "regie", MDB_CREATE, &db)) != SK_OK ||
-	    (st = sk_db_status(mdb_put(txn, db, &k, &v, 0))) != SK_OK)
+	if ((st = sk_db_status(mdb_put(txn, s->regie, &k, &v, 0))) != SK_OK)
 		return st;
 	return node_dirty_mark(s, txn, client);
 }

@@ -6,36 +6,23 @@
 #include "net/cert.h"
 #include "node/members.h"
 
-static sk_status dbi(node_store *s, MDB_dbi *out)
-{
-	return sk_db_dbi(s->env, "members", MDB_CREATE, out);
-}
-
 /* Stored as the struct's bytes: a fixed-size record, local only. */
 static sk_status put(node_store *s, MDB_txn *txn, const node_member *m)
 {
 	MDB_val k = {strlen(m->org_id), (void *)m->org_id}, v = {sizeof(*m), (void *)m};
-	MDB_dbi db;
-	sk_status st;
 
-	if ((st = dbi(s, &db)) != SK_OK)
-		return st;
-	return sk_db_status(mdb_put(txn, db, &k, &v, 0));
+	return sk_db_status(mdb_put(txn, s->members, &k, &v, 0));
 }
 
 sk_status node_members_get(node_store *s, MDB_txn *txn, const char *org_id, node_member *out)
 {
 	MDB_val k = {strlen(org_id), (void *)org_id}, v;
-	MDB_dbi db;
-	sk_status st;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (k.mv_size == 0 || k.mv_size > NET_ORG_ID_MAX)
 		return SK_ERR_NOTFOUND;
-	if ((st = dbi(s, &db)) != SK_OK)
-		return st;
-	if ((rc = mdb_get(txn, db, &k, &v)) == MDB_NOTFOUND)
+	if ((rc = mdb_get(txn, s->members, &k, &v)) == MDB_NOTFOUND)
 		return SK_ERR_NOTFOUND;
 	if (rc != 0)
 		return sk_db_status(rc);

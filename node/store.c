@@ -323,6 +323,11 @@ static sk_status open_env(node_store *s, const char *dir)
 		{"dirty", offsetof(node_store, dirty)},
 		{"tokens", offsetof(node_store, tokens)},
 		{"token_index", offsetof(node_store, token_index)},
+		{"regie", offsetof(node_store, regie)},
+		{"discussions", offsetof(node_store, discussions)},
+		{"members", offsetof(node_store, members)},
+		{"enc_keys", offsetof(node_store, enc_keys)},
+		{"discussion_messages", offsetof(node_store, discussion_messages)},
 	};
 	sk_status st;
 

@@ -44,6 +44,11 @@ typedef struct node_store {
 	MDB_dbi dirty;        /* client id -> u64be(generation): entries to republish */
 	MDB_dbi tokens;       /* client id NUL u32be(epoch) -> sealed(token || contact key) */
 	MDB_dbi token_index;  /* token || u32be(epoch) -> client id */
+	MDB_dbi regie;        /* client id -> discussion id (hex) that made us regievoerder */
+	MDB_dbi discussions;  /* discussion id (hex) -> JSON record */
+	MDB_dbi members;      /* org id -> node_member (node/members.h) */
+	MDB_dbi enc_keys;     /* X25519 pk -> created, not_after, published, sealed sk */
+	MDB_dbi discussion_messages; /* discussion id (hex) u64be(n) -> sealed JSON */
 	audit_log *audit;
 	char org_id[NET_ORG_ID_MAX + 1];
 	char name[NET_NAME_MAX + 1];

@@ -26,7 +26,7 @@ reg() { "$SK_REGISTRY" "$@" --dev 2>>"$T/stderr.log"; }
 # port unless given), sets REG_PID and REG_ADDR.
 start_registry() {
 	local dir=$1 out="$T/serve.$RANDOM.out"
-	"$SK_REGISTRY" serve --dir "$dir" --dev --listen "${2:-127.0.0.1:0}" >"$out" 2>>"$T/serve.log" &
+	"$SK_REGISTRY" serve --dir "$dir" --dev --listen "${2:-127.0.0.1:0}" "${@:3}" >"$out" 2>>"$T/serve.log" &
 	REG_PID=$!
 	PIDS+=("$REG_PID")
 	for _ in $(seq 100); do

@@ -1,0 +1,272 @@
+/* The adversaries of a case discussion, for end-to-end tests: a registry
+ * (or a participant colluding with it) that writes into members'
+ * mailboxes what the protocol would never put there. It edits the
+ * registry's LMDB directly (LMDB takes another process's writes safely
+ * while the registry serves) and reads keys from node dirs (--dev keys,
+ * test only).
+ *
+ *   sk-testdiscuss replay  REGDIR ORG ID          a message ORG already has, again
+ *   sk-testdiscuss swap    REGDIR ORG ID          the last two messages to ORG, swapped
+ *   sk-testdiscuss reseal  REGDIR NODEDIR TO ID   the newest message to NODEDIR's org,
+ *                                                 opened and sealed again to TO, whose
+ *                                                 own copies from that sender are
+ *                                                 emptied (so its number is fresh there)
+ *   sk-testdiscuss forge   REGDIR NODEDIR TO AS ID a message to TO signed by NODEDIR's
+ *                                                 org, delivered as if AS sent it
+ *   sk-testdiscuss count   REGDIR ORG ID          how many messages of the discussion in
+ *                                                 ORG's mailbox still hold ciphertext
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/db.h"
+#include "common/init.h"
+#include "common/kek.h"
+#include "crypto/seal.h"
+#include "node/enckeys.h"
+#include "node/members.h"
+#include "node/store.h"
+#include "registry/mailbox.h"
+#include "registry/store.h"
+
+#define DIE(...)                                                    \
+	do {                                                        \
+		fprintf(stderr, "sk-testdiscuss: " __VA_ARGS__);    \
+		fprintf(stderr, "\n");                              \
+		exit(1);                                            \
+	} while (0)
+
+static void idbin(const char *hex, uint8_t id[16])
+{
+	size_t got = 0;
+
+	if (sodium_hex2bin(id, 16, hex, strlen(hex), NULL, &got, NULL) != 0 || got != 16)
+		DIE("bad discussion id %s", hex);
+}
+
+/* The message items of discussion id in org's mailbox, newest last (at
+ * most 64): their keys and unpacked items. */
+typedef struct found {
+	uint64_t seq[64];
+	Schakel__V1__MailboxItem *it[64];
+	size_t n;
+} found;
+
+static void find(reg_store *s, MDB_txn *txn, const char *org, const uint8_t id[16], found *f)
+{
+	uint8_t kb[REG_MAILBOX_KEY_MAX];
+	size_t olen = strlen(org);
+	MDB_cursor *cur = NULL;
+	MDB_val k = {reg_mailbox_key(kb, org, 0), kb}, v;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if (mdb_cursor_open(txn, s->mailbox, &cur) != 0)
+		DIE("cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == olen + 9 && memcmp(k.mv_data, org, olen + 1) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Schakel__V1__MailboxItem *it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size,
+										  v.mv_data);
+
+		if (it != NULL && it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MESSAGE &&
+		    it->has_discussion_id && it->discussion_id.len == 16 &&
+		    memcmp(it->discussion_id.data, id, 16) == 0 && it->has_sealed && f->n < 64) {
+			f->seq[f->n] = it->seq;
+			f->it[f->n++] = it;
+		} else {
+			schakel__v1__mailbox_item__free_unpacked(it, NULL);
+		}
+	}
+	mdb_cursor_close(cur);
+}
+
+static void need(const found *f, size_t n)
+{
+	if (f->n < n)
+		DIE("fewer than %zu messages of that discussion in the mailbox", n);
+}
+
+static void put_at(reg_store *s, MDB_txn *txn, const char *org, Schakel__V1__MailboxItem *it)
+{
+	uint8_t kb[REG_MAILBOX_KEY_MAX], *buf;
+	size_t n = schakel__v1__mailbox_item__get_packed_size(it);
+	MDB_val k = {reg_mailbox_key(kb, org, it->seq), kb}, v;
+
+	if ((buf = malloc(n)) == NULL)
+		DIE("nomem");
+	schakel__v1__mailbox_item__pack(it, buf);
+	v = (MDB_val){n, buf};
+	if (mdb_put(txn, s->mailbox, &k, &v, 0) != 0)
+		DIE("put");
+	free(buf);
+}
+
+static node_store *open_node(const char *dir, sk_kek *kek)
+{
+	node_store *n = NULL;
+
+	if (node_store_open(&n, dir, kek) != SK_OK)
+		DIE("cannot open node %s: %s", dir, sk_error_detail());
+	return n;
+}
+
+static void enc_pk_of(node_store *n, const char *org, uint8_t pk[32])
+{
+	MDB_txn *txn = NULL;
+	node_member m;
+
+	if (mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn) != 0 ||
+	    node_members_get(n, txn, org, &m) != SK_OK || node_member_enc_key(&m, 0, pk) != SK_OK)
+		DIE("%s has no encryption key in the node's directory", org);
+	mdb_txn_abort(txn);
+}
+
+int main(int argc, char **argv)
+{
+	reg_store *s = NULL;
+	sk_kek *kek = NULL;
+	MDB_txn *txn = NULL;
+	uint8_t id[16];
+	found f;
+
+	if (sk_init() != SK_OK || argc < 5)
+		DIE("usage: see the comment at the top of sk_testdiscuss.c");
+	if (sk_kek_open(&kek, NULL, 1) != SK_OK || reg_store_open(&s, argv[2], kek) != SK_OK)
+		DIE("cannot open registry %s: %s", argv[2], sk_error_detail());
+	if (mdb_txn_begin(s->env, NULL, 0, &txn) != 0)
+		DIE("txn");
+	if (strcmp(argv[1], "count") == 0 && argc == 5) {
+		idbin(argv[4], id);
+		find(s, txn, argv[3], id, &f);
+		printf("%zu\n", f.n);
+		for (size_t i = 0; i < f.n; i++)
+			schakel__v1__mailbox_item__free_unpacked(f.it[i], NULL);
+		mdb_txn_abort(txn);
+		reg_store_close(s);
+		sk_kek_free(kek);
+		return 0;
+	}
+	memset(&f, 0, sizeof(f));
+	if (strcmp(argv[1], "replay") == 0 && argc == 5) {
+		idbin(argv[4], id);
+		find(s, txn, argv[3], id, &f);
+		need(&f, 1);
+		if (reg_mailbox_put(s, txn, argv[3], f.it[f.n - 1]) != SK_OK)
+			DIE("put");
+	} else if (strcmp(argv[1], "swap") == 0 && argc == 5) {
+		Schakel__V1__MailboxItem *a, *b;
+
+		idbin(argv[4], id);
+		find(s, txn, argv[3], id, &f);
+		need(&f, 2);
+		a = f.it[f.n - 2];
+		b = f.it[f.n - 1];
+		a->seq = f.seq[f.n - 1];
+		b->seq = f.seq[f.n - 2];
+		put_at(s, txn, argv[3], a);
+		put_at(s, txn, argv[3], b);
+	} else if (strcmp(argv[1], "reseal") == 0 && argc == 6) {
+		node_store *n = open_node(argv[3], kek);
+		key_x25519 *keys = sodium_malloc(NODE_ENC_LIVE_MAX * sizeof(*keys));
+		Schakel__V1__MailboxItem *it;
+		uint8_t pk[32], *inner, *out;
+		size_t nk = 0, len = 0;
+		MDB_txn *nt = NULL;
+		int opened = 0;
+
+		idbin(argv[5], id);
+		find(s, txn, n->org_id, id, &f);
+		need(&f, 1);
+		it = f.it[0];
+		for (size_t i = 1; i < f.n; i++)
+			if (f.it[i]->message_seq > it->message_seq)
+				it = f.it[i];
+		{
+			found g;
+
+			find(s, txn, argv[4], id, &g);
+			for (size_t i = 0; i < g.n; i++) {
+				uint8_t kb[REG_MAILBOX_KEY_MAX];
+
+				if (strcmp(g.it[i]->counterpart, it->counterpart) == 0 &&
+				    reg_mailbox_strip(s, txn, kb, reg_mailbox_key(kb, argv[4], g.seq[i])) != SK_OK)
+					DIE("strip");
+				schakel__v1__mailbox_item__free_unpacked(g.it[i], NULL);
+			}
+		}
+		if (keys == NULL || mdb_txn_begin(n->env, NULL, MDB_RDONLY, &nt) != 0 ||
+		    node_enc_keys_load(n, nt, 0, keys, &nk) != SK_OK)
+			DIE("keys");
+		mdb_txn_abort(nt);
+		inner = malloc(it->sealed.len);
+		out = malloc(it->sealed.len);
+		for (size_t i = 0; i < nk && !opened; i++)
+			opened = seal_box_open(inner, &len, it->sealed.data, it->sealed.len,
+					       &keys[i]) == SK_OK;
+		if (!opened)
+			DIE("the last message to %s does not open with its keys", n->org_id);
+		enc_pk_of(n, argv[4], pk);
+		if (seal_box(out, inner, len, pk) != SK_OK)
+			DIE("seal");
+		{
+			ProtobufCBinaryData orig = it->sealed;
+
+			it->sealed = (ProtobufCBinaryData){SEAL_BOX_BYTES(len), out};
+			if (reg_mailbox_put(s, txn, argv[4], it) != SK_OK)
+				DIE("put");
+			it->sealed = orig; /* freed with the item */
+		}
+		free(inner);
+		free(out);
+		sodium_free(keys);
+		node_store_close(n);
+	} else if (strcmp(argv[1], "forge") == 0 && argc == 7) {
+		node_store *n = open_node(argv[3], kek);
+		Schakel__V1__DiscussMessageBody b = SCHAKEL__V1__DISCUSS_MESSAGE_BODY__INIT;
+		Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+		uint8_t pk[32], ctx[24], payload[512], sealed[SEAL_SIGNED_BYTES(512)];
+		key_ed25519 me;
+		size_t plen;
+
+		idbin(argv[6], id);
+		enc_pk_of(n, argv[4], pk);
+		if (node_identity_load(n, kek, &me) != SK_OK)
+			DIE("identity");
+		b.kind = SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_TEXT;
+		b.time = 1;
+		b.professional = "forger";
+		b.text = "FORGED TEXT";
+		plen = schakel__v1__discuss_message_body__pack(&b, payload);
+		memcpy(ctx, id, 16);
+		for (int i = 0; i < 8; i++)
+			ctx[16 + i] = i == 7 ? 99 : 0;
+		if (seal_signed(sealed, "schakel/v1/discuss", (const uint8_t *)argv[4],
+				strlen(argv[4]), ctx, sizeof(ctx), payload, plen, pk, me.sk) != SK_OK)
+			DIE("seal_signed");
+		it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MESSAGE;
+		it.time = 1;
+		it.counterpart = argv[5];
+		it.has_discussion_id = it.has_sealed = it.has_message_seq = 1;
+		it.discussion_id = (ProtobufCBinaryData){16, id};
+		it.sealed = (ProtobufCBinaryData){SEAL_SIGNED_BYTES(plen), sealed};
+		it.message_seq = 99;
+		if (reg_mailbox_put(s, txn, argv[4], &it) != SK_OK)
+			DIE("put");
+		key_ed25519_wipe(&me);
+		node_store_close(n);
+	} else {
+		DIE("unknown or incomplete command %s", argv[1]);
+	}
+	for (size_t i = 0; i < f.n; i++)
+		schakel__v1__mailbox_item__free_unpacked(f.it[i], NULL);
+	if (mdb_txn_commit(txn) != 0)
+		DIE("commit");
+	reg_store_close(s);
+	sk_kek_free(kek);
+	printf("ok\n");
+	return 0;
+}
