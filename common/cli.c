@@ -162,3 +162,20 @@ int sk_cli_main(const char *prog, const char *about, const sk_cli_cmd *cmds, siz
 	sk_cli_say("unknown command '%s'; try '%s --help'", argv[1], prog);
 	return SK_EXIT_USAGE;
 }
+
+int sk_cli_group(const char *prog, const char *group, const sk_cli_cmd *cmds, size_t n,
+		 int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		printf("usage: %s %s SUBCOMMAND [options]   (SUBCOMMAND --help for its options)\n\n",
+		       prog, group);
+		for (size_t i = 0; i < n; i++)
+			printf("  %-12s %s\n", cmds[i].name, cmds[i].summary);
+		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	return sk_cli_usage(group, "unknown subcommand '%s'", argv[1]);
+}

@@ -27,6 +27,11 @@ extern const char *sk_cli_prog;
 
 /* Runs the subcommand named by argv[1]; --help, help or no argument print
  * the table. Returns the exit code. */
+/* A group of subcommands (e.g. "schakel-node discuss SUB"): runs the one
+ * argv[1] names with argv shifted, or lists them; returns the exit code. */
+int sk_cli_group(const char *prog, const char *group, const sk_cli_cmd *cmds, size_t n,
+		 int argc, char **argv);
+
 int sk_cli_main(const char *prog, const char *about, const sk_cli_cmd *cmds, size_t n,
 		int argc, char **argv);
 

@@ -462,17 +462,6 @@ static const sk_cli_cmd discuss_cmds[] = {
 
 int node_cli_discuss(int argc, char **argv)
 {
-	size_t n = sizeof(discuss_cmds) / sizeof(discuss_cmds[0]);
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		printf("usage: schakel-node discuss SUBCOMMAND [options]\n\n");
-		for (size_t i = 0; i < n; i++)
-			printf("  %-10s %s\n", discuss_cmds[i].name, discuss_cmds[i].summary);
-		printf("\nInvitations, acceptances and messages arrive with 'schakel-node sync'.\n");
-		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(argv[1], discuss_cmds[i].name) == 0)
-			return discuss_cmds[i].fn(argc - 1, argv + 1);
-	return sk_cli_usage("discuss", "unknown subcommand '%s'", argv[1]);
+	return sk_cli_group("schakel-node", "discuss", discuss_cmds,
+			    sizeof(discuss_cmds) / sizeof(discuss_cmds[0]), argc, argv);
 }

@@ -1349,7 +1349,9 @@ static const sk_cli_cmd commands[] = {
 	{"matches", cmd_matches, "partners also involved with our clients"},
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 	{"serve", cmd_serve, "background sync and the local JSON API"},
-	{"discuss", node_cli_discuss, "anonymous case discussions: request, list, accept, decline"},
+	{"discuss", node_cli_discuss,
+	 "anonymous case discussions: request, accept, send, show, close"},
+	{"encryption", node_cli_encryption, "the node's encryption keys: list, rotate"},
 	{"audit", node_cli_audit, "verify, query, export, report and review the audit log"},
 };
 

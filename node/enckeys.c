@@ -302,15 +302,13 @@ static sk_status delete_expired(node_store *s, const struct pending *p)
 	return st;
 }
 
-sk_status node_enc_maintain(node_remote *r, uint64_t now_ms, int force, int *rotated)
+sk_status node_enc_rotate_local(node_store *s, uint64_t now_ms, int force, int *made)
 {
-	node_store *s = node_remote_store(r);
 	struct pending p = {0};
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	if (rotated != NULL)
-		*rotated = 0;
+	*made = 0;
 	p.now_s = now_ms / 1000;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
@@ -321,20 +319,29 @@ sk_status node_enc_maintain(node_remote *r, uint64_t now_ms, int force, int *rot
 	if (force || !p.newest.found || p.newest.best.created_ms + NODE_ENC_ROTATE_MS <= now_ms) {
 		if ((st = make(s, now_ms)) != SK_OK)
 			return st;
-		if (rotated != NULL)
-			*rotated = 1;
-		memset(&p, 0, sizeof(p));
-		p.now_s = now_ms / 1000;
-		if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-			return st;
-		st = each(s, txn, survey, &p);
-		mdb_txn_abort(txn);
-		if (st != SK_OK)
-			return st;
+		*made = 1;
 	}
+	return delete_expired(s, &p);
+}
+
+sk_status node_enc_maintain(node_remote *r, uint64_t now_ms, int force, int *rotated)
+{
+	node_store *s = node_remote_store(r);
+	struct pending p = {0};
+	MDB_txn *txn = NULL;
+	int made = 0;
+	sk_status st;
+
+	if ((st = node_enc_rotate_local(s, now_ms, force, &made)) != SK_OK)
+		return st;
+	if (rotated != NULL)
+		*rotated = made;
+	p.now_s = now_ms / 1000;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = each(s, txn, survey, &p);
+	mdb_txn_abort(txn);
 	for (size_t i = 0; i < p.n && st == SK_OK; i++)
 		st = publish(r, &p.keys[i]);
-	if (st == SK_OK)
-		st = delete_expired(s, &p);
 	return st;
 }

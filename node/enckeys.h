@@ -19,6 +19,12 @@
 sk_status node_enc_maintain(node_remote *r, uint64_t now_ms, int force,
 			    int *rotated) SK_MUST_CHECK;
 
+/* The local half of node_enc_maintain: a new key when due (or force),
+ * stored sealed and unpublished (*made = 1), and the expired ones deleted;
+ * both audited. */
+sk_status node_enc_rotate_local(node_store *s, uint64_t now_ms, int force,
+				int *made) SK_MUST_CHECK;
+
 /* The live private keys at now_s (unix seconds), newest first, into keys
  * (room for NODE_ENC_LIVE_MAX; sodium_malloc'd by the caller, wiped by
  * it). */

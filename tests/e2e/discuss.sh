@@ -127,6 +127,17 @@ node audit query --dir altrecht --event discuss.receive --outcome denied --json 
 	python3 -c "import json,sys; assert len(json.load(sys.stdin))>=3" || fail "refusals not in altrecht's audit log"
 ok "replayed, reordered, re-sealed and wrongly signed messages are refused and audited"
 
+node encryption rotate --dir altrecht >/dev/null || fail "rotate: $(tail -2 node.log)"
+[ "$(node encryption list --dir altrecht --json | python3 -c "
+import json,sys; k=json.load(sys.stdin); print(len(k), all(x['published'] for x in k))")" = "2 True" ] ||
+	fail "altrecht does not hold two published keys after a rotation"
+node sync --dir wijkteam >/dev/null
+printf 'DERDE bericht, na de sleutelwissel\n' >m3.txt
+node discuss send "$id" --dir wijkteam --as p-wijkteam --text-file m3.txt >/dev/null || fail "m3"
+[ "$(synced altrecht)" = "1 0 0" ] || fail "a message sealed to the new key did not open"
+thread altrecht | grep -q "DERDE bericht" || fail "m3 not in altrecht's thread"
+ok "a rotated encryption key is published in the log and used by partners from their next sync"
+
 node discuss close "$id" --dir altrecht --as p-altrecht --regie altrecht:p-altrecht --outcome x >/dev/null &&
 	fail "an acceptor closed the discussion"
 node discuss close "$id" --dir wijkteam --as p-wijkteam --regie altrecht:p-altrecht \
