@@ -46,10 +46,23 @@ sk_status reg_lookup_new(reg_lookup **out, reg_store *s, const net_peer *peer,
 	return SK_OK;
 }
 
+/* Drops the results (a job may be applied again after a failed batch). */
+static void results_clear(reg_lookup *l)
+{
+	for (size_t i = 0; i < REG_LOOKUP_MAX; i++) {
+		if (l->res[i].contact != NULL)
+			sodium_memzero(l->res[i].contact, l->res[i].contact_len);
+		free(l->res[i].contact);
+	}
+	sodium_memzero(l->res, sizeof(l->res));
+	l->n = 0;
+}
+
 void reg_lookup_free(reg_lookup *l)
 {
-	if (l != NULL)
-		sodium_memzero(l->res, sizeof(l->res));
+	if (l == NULL)
+		return;
+	results_clear(l);
 	free(l);
 }
 
@@ -150,7 +163,9 @@ static sk_status collect_one(reg_live *other, void *arg)
 	copy_str(r->category, sizeof(r->category), other->category);
 	r->regie = other->e->regie;
 	if ((other->e->flags & REG_FLAG_CONTACT) && other->e->has_sealed_contact &&
-	    other->e->sealed_contact.len <= REG_CONTACT_MAX) {
+	    other->e->sealed_contact.len <= REG_CONTACT_MAX && other->e->sealed_contact.len > 0) {
+		if ((r->contact = malloc(other->e->sealed_contact.len)) == NULL)
+			return SK_ERR_NOMEM;
 		memcpy(r->contact, other->e->sealed_contact.data, other->e->sealed_contact.len);
 		r->contact_len = other->e->sealed_contact.len;
 	}
@@ -207,7 +222,7 @@ sk_status reg_lookup_apply(MDB_txn *txn, void *arg)
 	uint8_t kb[REG_ENTRY_KEY_MAX];
 	sk_status st = SK_OK;
 
-	l->n = 0;
+	results_clear(l);
 	if (l->result != SK_OK)
 		goto audit_out;
 	if (!wire_purpose_valid(l->purpose)) {

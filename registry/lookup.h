@@ -21,7 +21,7 @@ typedef struct reg_lookup_result {
 	char org[NET_ORG_ID_MAX + 1];
 	char category[NET_CATEGORY_MAX + 1];
 	int regie;
-	uint8_t contact[REG_CONTACT_MAX];
+	uint8_t *contact;   /* malloc'd (the job stays small: no 2 KiB per slot) */
 	size_t contact_len; /* 0: no contact released */
 } reg_lookup_result;
 

@@ -15,6 +15,11 @@
  *   (publish also takes --token HEX, --basis statutory, --expires-ms MS, --regie)
  *   sk-testnode show-bundle --bundle B
  *   sk-testnode consistent --vkey V --old F1 --new F2 --proof P
+ *   sk-testnode load --dir D --bundle B --mode publish|lookup --conns C --seconds S
+ *        [--from SEQ] [--count N] [--token HEX]
+ *        (load for bench/run.sh: C connections, one request outstanding on each,
+ *        on one event loop; publish entries are signed before the clock starts;
+ *        replies are counted, not verified; prints rate and p50/p99 latency)
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -51,6 +56,8 @@ static struct {
 	unsigned long long seq, token_seed, count, threads, issued_at;
 	long long skew_ms;
 	int withdraw;
+	const char *mode;
+	unsigned long long conns, seconds;
 } o = {.flags = "discover,contact,discuss", .cats = "ggz,sociaal-team", .threads = 1,
        .count = 1};
 
@@ -604,6 +611,160 @@ static int cmd_consistent(void)
 	return ok ? 0 : 3;
 }
 
+/* ---- load (bench/run.sh) ---------------------------------------------- */
+
+typedef struct load load;
+typedef struct lconn {
+	load *L;
+	net_client *c;
+	struct timespec sent;
+} lconn;
+
+struct load {
+	member *m;
+	net_loop *loop;
+	int publish;
+	uint8_t (*entry)[512];
+	size_t *elen;
+	uint8_t (*sig)[64];
+	uint64_t next, end;
+	double deadline;
+	double *lat;
+	size_t done, failed, open;
+	Schakel__V1__LookupRequest lreq;
+	uint8_t token[32], head[32];
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void load_issue(lconn *lc);
+
+static void load_reply(void *arg, sk_status st, wire_envelope *reply)
+{
+	lconn *lc = arg;
+	load *L = lc->L;
+	double now = mono();
+
+	int ok = st == SK_OK && reply != NULL &&
+		 reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_ERROR;
+
+	if (ok) {
+		L->lat[L->done++] = now - ((double)lc->sent.tv_sec + (double)lc->sent.tv_nsec / 1e9);
+	} else if (L->failed++ == 0) {
+		fprintf(stderr, "sk-testnode load: %s\n", sk_error_detail());
+	}
+	wire_envelope_free(reply);
+	if (ok && now < L->deadline && L->next < L->end) {
+		load_issue(lc);
+	} else if (--L->open == 0) {
+		net_loop_stop(L->loop);
+	}
+}
+
+static void load_issue(lconn *lc)
+{
+	load *L = lc->L;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+	uint64_t i = L->next++;
+
+	if (L->publish) {
+		req.entry = (ProtobufCBinaryData){L->elen[i], L->entry[i]};
+		req.signature = (ProtobufCBinaryData){64, L->sig[i]};
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+		env.publish_request = &req;
+	} else {
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST;
+		env.lookup_request = &L->lreq;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &lc->sent);
+	if (net_client_request(lc->c, &env, 30000, load_reply, lc) != SK_OK) {
+		L->failed++;
+		if (--L->open == 0)
+			net_loop_stop(L->loop); /* before run: run returns at once */
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_load(void)
+{
+	member m = {0};
+	load L = {0};
+	lconn *cs;
+	double t0, el;
+	uint64_t issued = now_ms();
+
+	if (o.mode == NULL || o.conns == 0 || o.conns > 1024 || o.seconds == 0)
+		DIE("load: --mode publish|lookup, --conns 1..1024 and --seconds are required");
+	member_load(&m);
+	L.m = &m;
+	L.publish = strcmp(o.mode, "publish") == 0;
+	L.end = o.count > 1 ? o.count : 2000000;
+	if ((L.lat = calloc(L.end, sizeof(*L.lat))) == NULL || (cs = calloc(o.conns, sizeof(*cs))) == NULL)
+		DIE("nomem");
+	if (L.publish) {
+		if ((L.entry = malloc(L.end * sizeof(*L.entry))) == NULL ||
+		    (L.elen = malloc(L.end * sizeof(*L.elen))) == NULL ||
+		    (L.sig = malloc(L.end * sizeof(*L.sig))) == NULL)
+			DIE("nomem");
+		for (uint64_t i = 0; i < L.end; i++)
+			make_request(&m, o.seq + i, issued, L.entry[i], &L.elen[i], L.sig[i]);
+	} else {
+		token_of(L.token);
+		L.lreq = (Schakel__V1__LookupRequest)SCHAKEL__V1__LOOKUP_REQUEST__INIT;
+		memset(L.head, 0x11, sizeof(L.head));
+		L.lreq.token = (ProtobufCBinaryData){32, L.token};
+		L.lreq.epoch = 1;
+		L.lreq.purpose = (char *)(o.purpose ? o.purpose : "afstemming");
+		L.lreq.role = "spv";
+		L.lreq.audit_head = (ProtobufCBinaryData){32, L.head};
+	}
+	if (net_loop_new(&L.loop) != SK_OK)
+		DIE("loop");
+	for (size_t i = 0; i < o.conns; i++) {
+		cs[i].L = &L;
+		if (net_client_connect(&cs[i].c, L.loop, m.tls,
+				       o.registry ? o.registry : m.b->registry_address,
+				       m.b->registry_org_id, 30000, NULL, NULL) != SK_OK)
+			DIE("connect: %s", sk_error_detail());
+	}
+	t0 = mono();
+	L.deadline = t0 + (double)o.seconds;
+	L.open = o.conns;
+	for (size_t i = 0; i < o.conns; i++)
+		load_issue(&cs[i]);
+	if (net_loop_run(L.loop) != SK_OK)
+		DIE("loop run");
+	el = mono() - t0;
+	qsort(L.lat, L.done, sizeof(*L.lat), cmp_double);
+	printf("{\"done\":%zu,\"failed\":%zu,\"seconds\":%.3f,\"per_s\":%.1f,\"p50_ms\":%.3f,"
+	       "\"p99_ms\":%.3f}\n",
+	       L.done, L.failed, el, L.done / el, L.done ? L.lat[L.done / 2] * 1000 : 0,
+	       L.done ? L.lat[L.done * 99 / 100] * 1000 : 0);
+	for (size_t i = 0; i < o.conns; i++)
+		net_client_free(cs[i].c);
+	net_loop_free(L.loop);
+	free(cs);
+	free(L.lat);
+	free(L.entry);
+	free(L.elen);
+	free(L.sig);
+	member_free(&m);
+	return L.failed == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -623,6 +784,8 @@ int main(int argc, char **argv)
 		{"purpose", 1, NULL, 'P'},      {"as-role", 1, NULL, 'R'},
 		{"expires-ms", 1, NULL, 'E'},   {"after", 1, NULL, 'A'},
 		{"regie", 0, NULL, 'G'},
+		{"mode", 1, NULL, 'M'},         {"conns", 1, NULL, 'Q'},
+		{"seconds", 1, NULL, 'S'},
 		{0}};
 	int c;
 
@@ -661,6 +824,9 @@ int main(int argc, char **argv)
 		case 'E': o.expires_ms = strtoull(optarg, NULL, 10); break;
 		case 'A': o.after = strtoull(optarg, NULL, 10); break;
 		case 'G': o.regie = 1; break;
+		case 'M': o.mode = optarg; break;
+		case 'Q': o.conns = strtoull(optarg, NULL, 10); break;
+		case 'S': o.seconds = strtoull(optarg, NULL, 10); break;
 		default: DIE("bad option");
 		}
 	}
@@ -675,7 +841,8 @@ int main(int argc, char **argv)
 			    {"lookup", cmd_lookup},
 			    {"mailbox", cmd_mailbox},
 			    {"resubmit", cmd_resubmit},
-			    {"consistent", cmd_consistent}};
+			    {"consistent", cmd_consistent},
+			    {"load", cmd_load}};
 
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			if (strcmp(argv[1], cmds[i].name) == 0) {

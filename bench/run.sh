@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# make bench: every figure of the bench issue in one run, each beside the
+# limit it is bounded by, measured in the same run on this machine; writes
+# BUILD/bench.json. Real processes over real TLS and LMDB on 127.0.0.1.
+#   bench/run.sh BUILD          (BENCH_ONLY=limits,voprf,publish,lookup,onboard,store,audit)
+set -euo pipefail
+B=$(cd "${1:?usage: bench/run.sh BUILD}" && pwd)
+R=$B/registry/schakel-registry N=$B/node/schakel-node P=$B/registry/schakel-pseudonymiser
+TN=$B/tests/sk-testnode
+T=$(mktemp -d /tmp/schakel-bench.XXXXXX)
+export BENCH_OUT=$T/figures
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+only() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
+fig() { echo "$1 $2" >>"$BENCH_OUT"; printf '  %-44s %14.1f %-8s %s\n' "$1" "$2" "$3" "${4:-}"; }
+reg() { "$R" "$@" --dev 2>>"$T/cli.log"; }
+serve() { # serve BINARY DIR ARGS... -> sets ADDR, PID
+	local out=$T/serve.$RANDOM
+	"$1" serve --dir "$2" --dev --listen 127.0.0.1:0 "${@:3}" >"$out" 2>>"$T/serve.log" &
+	PID=$!; PIDS+=("$PID")
+	for _ in $(seq 300); do
+		ADDR=$(sed -n 's/^listening on //p' "$out"); [ -n "$ADDR" ] && return 0; sleep 0.1
+	done
+	echo "bench: $1 did not start" >&2; exit 1
+}
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+member() { # member ORG CATEGORY -> enrolled sk-testnode dir $T/ORG
+	"$TN" init --dir "$T/$1" --org-id "$1" --name "Bench $1" --category "$2" >/dev/null
+	reg enrol --dir "$T/r" --ca "$T/ca" --request "$T/$1/enrol-request" --out "$T/$1.bundle" >/dev/null
+}
+load() { "$TN" load --dir "$T/$1" --bundle "$T/$1.bundle" "${@:2}"; }
+
+echo "schakel bench on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+if only limits; then mkdir -p "$T/lim"; "$B/bench/bench_limits" "$T/lim"; rm -rf "$T/lim"; fi
+only voprf && "$B/bench/bench_voprf"
+
+if only publish || only lookup; then
+	reg ca-init --ca "$T/ca" --name "Bench" >/dev/null
+	reg init --dir "$T/r" --name bench.example/registry --ca "$T/ca" >/dev/null
+	serve "$R" "$T/r"
+fi
+if only publish; then
+	echo "registry publish (signed, durable, acknowledged; clients on the same cores)"
+	member pub ggz
+	seq=1
+	for c in 1 8 64; do
+		out=$(load pub --mode publish --conns $c --seconds 8 --from $seq --count 120000)
+		seq=$((seq + 120000))
+		fig "publish_per_s_${c}" "$(echo "$out" | json "['per_s']")" "/s" "$c TLS clients, p99 $(echo "$out" | json "['p99_ms']") ms"
+	done
+fi
+if only lookup; then
+	echo "lookups (audited, padded answers; clients on the same cores)"
+	TOKEN=$(printf 'bench-token' | sha256sum | cut -c1-64)
+	member look1 sociaal-team
+	member partner ggz
+	"$TN" publish --dir "$T/partner" --bundle "$T/partner.bundle" --seq 1 --token "$TOKEN" --categories sociaal-team >/dev/null
+	"$TN" publish --dir "$T/look1" --bundle "$T/look1.bundle" --seq 1 --token "$TOKEN" --categories ggz >/dev/null
+	for c in 1 64; do
+		out=$(load look1 --mode lookup --conns $c --seconds 8 --token "$TOKEN")
+		fig "lookup_per_s_${c}" "$(echo "$out" | json "['per_s']")" "/s" "$c connections"
+		fig "lookup_p50_ms_${c}" "$(echo "$out" | json "['p50_ms']")" "ms" ""
+		fig "lookup_p99_ms_${c}" "$(echo "$out" | json "['p99_ms']")" "ms" ""
+	done
+	# 1,000 connections: 16 organisations (at most 64 connections each)
+	for i in $(seq 2 16); do
+		member look$i sociaal-team
+		"$TN" publish --dir "$T/look$i" --bundle "$T/look$i.bundle" --seq 1 --token "$TOKEN" --categories ggz >/dev/null
+	done
+	LPIDS=()
+	for i in $(seq 1 16); do
+		load look$i --mode lookup --conns 63 --seconds 8 --token "$TOKEN" >"$T/l1000.$i" &
+		LPIDS+=($!)
+	done
+	for p in "${LPIDS[@]}"; do wait "$p" || true; done
+	cat "$T"/l1000.* | python3 -c "
+import json,sys
+r=[json.loads(l) for l in sys.stdin if l.startswith('{')]
+print(sum(x['per_s'] for x in r), sorted(x['p50_ms'] for x in r)[len(r)//2], max(x['p99_ms'] for x in r))" >"$T/l1000"
+	read -r rate p50 p99 <"$T/l1000"
+	fig lookup_per_s_1000 "$rate" "/s" "1,008 connections from 16 organisations"
+	fig lookup_p50_ms_1000 "$p50" "ms" "median of the 16 clients' p50"
+	fig lookup_p99_ms_1000 "$p99" "ms" "worst of the 16 clients' p99"
+fi
+if only audit; then mkdir -p "$T/audit"; "$B/bench/bench_audit" "$T/audit"; rm -rf "$T/audit"; fi
+
+python3 - "$BENCH_OUT" "$B/bench.json" <<'PY'
+import json, sys
+fig = {}
+for line in open(sys.argv[1]):
+    k, v = line.split()
+    fig[k] = float(v)
+alias = {"publish_per_s": "publish_per_s_64", "lookup_per_s": "lookup_per_s_64",
+         "lookup_p99_ms": "lookup_p99_ms_64"}
+for k, src in alias.items():
+    if src in fig:
+        fig[k] = fig[src]
+out = {}
+for k, v in fig.items():
+    d = out
+    parts = k.split(".")
+    for p in parts[:-1]:
+        d = d.setdefault(p, {})
+    d[parts[-1]] = v
+json.dump(out, open(sys.argv[2], "w"), indent=2, sort_keys=True)
+lim = fig.get
+print("\nagainst the targets (2 cores)")
+def row(what, got, target, ok):
+    print(f"  {what:<44} {got:>14} target {target:<22} {'met' if ok else 'NOT MET'}")
+if "publish_per_s" in fig and "limits.ed25519_verify_per_s" in fig:
+    row("publish, 64 clients", f"{fig['publish_per_s']:.0f}/s", f">= {0.5*fig['limits.ed25519_verify_per_s']:.0f}/s (50% verify)", fig['publish_per_s'] >= 0.5*fig['limits.ed25519_verify_per_s'])
+if "lookup_per_s" in fig:
+    row("lookups, 64 connections", f"{fig['lookup_per_s']:.0f}/s", ">= 20000/s", fig['lookup_per_s'] >= 20000)
+    row("lookup p99, 64 connections", f"{fig['lookup_p99_ms']:.1f} ms", "< 10 ms", fig['lookup_p99_ms'] < 10)
+if "voprf_per_s" in fig and "limits.scalarmult_per_s" in fig:
+    row("VOPRF per core", f"{fig['voprf_per_s']:.0f}/s", f">= {0.4*fig['limits.scalarmult_per_s']:.0f}/s (40% scalarmult)", fig['voprf_per_s'] >= 0.4*fig['limits.scalarmult_per_s'])
+if "onboarding_100k_s" in fig:
+    row("onboarding 100,000 clients", f"{fig['onboarding_100k_s']:.0f} s", "< 120 s", fig['onboarding_100k_s'] < 120)
+if "audit_verify_per_s" in fig:
+    row("audit verify", f"{fig['audit_verify_per_s']:.0f}/s", ">= 1000000/s", fig['audit_verify_per_s'] >= 1e6)
+print(f"\nwritten: {sys.argv[2]}")
+PY
