@@ -11,7 +11,7 @@ else
 FUZZ_SECONDS ?= 10
 endif
 
-.PHONY: all deps build asan test unit demo clean
+.PHONY: all deps build asan test unit demo clean bench
 
 all: build
 
@@ -39,6 +39,10 @@ test: build asan
 # Quick loop while working: unit tests of the normal build only.
 unit: build
 	@cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+
+# Benchmarks (not tests): each figure beside its limit, and build/bench.json.
+bench: build
+	@./bench/run.sh $(BUILD)
 
 # A federation on 127.0.0.1: registry, two pseudonymisers, three nodes.
 demo: build

@@ -523,26 +523,17 @@ static sk_status challenge(uint8_t c[static OPRF_SCALAR_BYTES], const uint8_t *b
 	return hash_to_scalar(c, tr, sizeof(tr) / sizeof(tr[0]), OPRF_MODE_VOPRF);
 }
 
-sk_status oprf_proof_generate_with(uint8_t proof[static OPRF_PROOF_BYTES],
-				   const uint8_t *blinded, const uint8_t *evaluated, size_t n,
-				   const uint8_t r[static OPRF_SCALAR_BYTES],
-				   const uint8_t sk[static OPRF_SCALAR_BYTES])
+/* The proof for elements already known good (the caller checked or made
+ * them): B = sk * G, the fast composites, then c and s. */
+static sk_status proof_core(uint8_t proof[static OPRF_PROOF_BYTES], const uint8_t *blinded,
+			    const uint8_t *evaluated, size_t n,
+			    const uint8_t r[static OPRF_SCALAR_BYTES],
+			    const uint8_t sk[static OPRF_SCALAR_BYTES])
 {
 	uint8_t b[OPRF_ELEMENT_BYTES], m[OPRF_ELEMENT_BYTES], z[OPRF_ELEMENT_BYTES];
 	uint8_t t2[OPRF_ELEMENT_BYTES], t3[OPRF_ELEMENT_BYTES], ck[OPRF_SCALAR_BYTES];
-	sk_status st;
+	sk_status st = SK_ERR_CRYPTO;
 
-	sodium_memzero(ck, sizeof(ck));
-	sodium_memzero(proof, OPRF_PROOF_BYTES);
-	st = batch_check(n);
-	if (st != SK_OK)
-		goto out;
-	st = SK_ERR_INVALID;
-	if (blinded == NULL || evaluated == NULL || !scalar_is_usable(r) || !scalar_is_usable(sk))
-		goto out;
-	if ((st = elements_check(blinded, n)) != SK_OK || (st = elements_check(evaluated, n)) != SK_OK)
-		goto out;
-	st = SK_ERR_CRYPTO;
 	if (crypto_scalarmult_ristretto255_base(b, sk) != 0)
 		goto out;
 	if ((st = composites(m, z, b, blinded, evaluated, n, sk)) != SK_OK)
@@ -559,6 +550,27 @@ sk_status oprf_proof_generate_with(uint8_t proof[static OPRF_PROOF_BYTES],
 	st = SK_OK;
 out:
 	sodium_memzero(ck, sizeof(ck));
+	return st;
+}
+
+sk_status oprf_proof_generate_with(uint8_t proof[static OPRF_PROOF_BYTES],
+				   const uint8_t *blinded, const uint8_t *evaluated, size_t n,
+				   const uint8_t r[static OPRF_SCALAR_BYTES],
+				   const uint8_t sk[static OPRF_SCALAR_BYTES])
+{
+	sk_status st;
+
+	sodium_memzero(proof, OPRF_PROOF_BYTES);
+	st = batch_check(n);
+	if (st != SK_OK)
+		goto out;
+	st = SK_ERR_INVALID;
+	if (blinded == NULL || evaluated == NULL || !scalar_is_usable(r) || !scalar_is_usable(sk))
+		goto out;
+	if ((st = elements_check(blinded, n)) != SK_OK || (st = elements_check(evaluated, n)) != SK_OK)
+		goto out;
+	st = proof_core(proof, blinded, evaluated, n, r, sk);
+out:
 	if (st != SK_OK)
 		sodium_memzero(proof, OPRF_PROOF_BYTES);
 	return st;
@@ -574,6 +586,43 @@ sk_status oprf_proof_generate(uint8_t proof[static OPRF_PROOF_BYTES],
 	crypto_core_ristretto255_scalar_random(r);
 	st = oprf_proof_generate_with(proof, blinded, evaluated, n, r, sk);
 	sodium_memzero(r, sizeof(r));
+	return st;
+}
+
+sk_status oprf_evaluate_batch(uint8_t *evaluated, uint8_t proof[static OPRF_PROOF_BYTES],
+			      size_t *bad, const uint8_t *blinded, size_t n,
+			      const uint8_t sk[static OPRF_SCALAR_BYTES])
+{
+	uint8_t r[OPRF_SCALAR_BYTES];
+	sk_status st;
+
+	*bad = 0;
+	if ((st = batch_check(n)) != SK_OK)
+		return st;
+	if (evaluated == NULL || blinded == NULL || !scalar_is_usable(sk))
+		return SK_ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *c = blinded + i * OPRF_ELEMENT_BYTES;
+
+		/* the byte rules libsodium does not apply; its decoding inside the
+		 * multiplication does the rest: a valid, non-identity element
+		 * times a usable scalar is never the identity, so a failure means
+		 * the bytes encode no element */
+		if ((c[OPRF_ELEMENT_BYTES - 1] & 0x80) != 0 || sodium_is_zero(c, OPRF_ELEMENT_BYTES) ||
+		    crypto_scalarmult_ristretto255(evaluated + i * OPRF_ELEMENT_BYTES, sk, c) != 0) {
+			*bad = i;
+			st = SK_ERR_INVALID;
+			goto out;
+		}
+	}
+	crypto_core_ristretto255_scalar_random(r);
+	st = proof_core(proof, blinded, evaluated, n, r, sk);
+	sodium_memzero(r, sizeof(r));
+out:
+	if (st != SK_OK) {
+		sodium_memzero(evaluated, n * OPRF_ELEMENT_BYTES);
+		sodium_memzero(proof, OPRF_PROOF_BYTES);
+	}
 	return st;
 }
 

@@ -116,6 +116,16 @@ sk_status oprf_evaluate(uint8_t out[static OPRF_OUTPUT_BYTES], oprf_mode mode,
 
 /* GenerateProof(k = sk, A = G, B = sk * G, C = blinded, D = evaluated) with
  * ComputeCompositesFast and a random r. The inputs are checked as received. */
+/* The server's whole batch in one pass, as oprf_blind_evaluate followed
+ * by oprf_proof_generate but checking each blinded element once (the
+ * evaluated ones are its own): SK_ERR_INVALID with *bad the index of the
+ * first blinded element that is not a canonical, non-identity encoding
+ * (outputs zeroed); SK_ERR_INVALID / SK_ERR_TOOBIG for n as
+ * oprf_blind_evaluate. */
+sk_status oprf_evaluate_batch(uint8_t *evaluated, uint8_t proof[static OPRF_PROOF_BYTES],
+			      size_t *bad, const uint8_t *blinded, size_t n,
+			      const uint8_t sk[static OPRF_SCALAR_BYTES]) SK_MUST_CHECK;
+
 sk_status oprf_proof_generate(uint8_t proof[static OPRF_PROOF_BYTES],
 			      const uint8_t *blinded, const uint8_t *evaluated, size_t n,
 			      const uint8_t sk[static OPRF_SCALAR_BYTES]) SK_MUST_CHECK;

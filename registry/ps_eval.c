@@ -30,22 +30,9 @@ sk_status ps_eval_batch(uint8_t *evaluated, uint8_t proof[static OPRF_PROOF_BYTE
 			size_t *bad, const uint8_t *blinded, size_t n,
 			const uint8_t sk[static OPRF_SCALAR_BYTES])
 {
-	sk_status st;
+	sk_status st = oprf_evaluate_batch(evaluated, proof, bad, blinded, n, sk);
 
-	*bad = 0;
-	if (n == 0 || n > OPRF_MAX_BATCH)
-		return n == 0 ? SK_ERR_INVALID : SK_ERR_TOOBIG;
-	for (size_t i = 0; i < n; i++) {
-		if (oprf_element_check(blinded + i * OPRF_ELEMENT_BYTES) != SK_OK) {
-			*bad = i;
-			sk_error_set("blinded element %zu is not a valid ristretto255 element", i);
-			return SK_ERR_INVALID;
-		}
-	}
-	if ((st = oprf_blind_evaluate(evaluated, blinded, n, sk)) != SK_OK ||
-	    (st = oprf_proof_generate(proof, blinded, evaluated, n, sk)) != SK_OK) {
-		sodium_memzero(evaluated, n * OPRF_ELEMENT_BYTES);
-		sodium_memzero(proof, OPRF_PROOF_BYTES);
-	}
+	if (st == SK_ERR_INVALID && n > 0 && n <= OPRF_MAX_BATCH)
+		sk_error_set("blinded element %zu is not a valid ristretto255 element", *bad);
 	return st;
 }
