@@ -10,7 +10,13 @@ TN=$B/tests/sk-testnode
 T=$(mktemp -d /tmp/schakel-bench.XXXXXX)
 export BENCH_OUT=$T/figures
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"; }
+cleanup() {
+	local rc=$?
+	[ $rc -eq 0 ] || { echo "bench: failed; the last diagnostics:" >&2; tail -n 5 "$T/cli.log" "$T/serve.log" 1>&2; }
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
 trap cleanup EXIT
 only() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 fig() { echo "$1 $2" >>"$BENCH_OUT"; printf '  %-44s %14.1f %-8s %s\n' "$1" "$2" "$3" "${4:-}"; }
@@ -35,7 +41,7 @@ echo "schakel bench on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | c
 if only limits; then mkdir -p "$T/lim"; "$B/bench/bench_limits" "$T/lim"; rm -rf "$T/lim"; fi
 only voprf && "$B/bench/bench_voprf"
 
-if only publish || only lookup; then
+if only publish || only lookup || only onboard; then
 	reg ca-init --ca "$T/ca" --name "Bench" >/dev/null
 	reg init --dir "$T/r" --name bench.example/registry --ca "$T/ca" >/dev/null
 	serve "$R" "$T/r"
@@ -82,6 +88,45 @@ print(sum(x['per_s'] for x in r), sorted(x['p50_ms'] for x in r)[len(r)//2], max
 	fig lookup_per_s_1000 "$rate" "/s" "1,008 connections from 16 organisations"
 	fig lookup_p50_ms_1000 "$p50" "ms" "median of the 16 clients' p50"
 	fig lookup_p99_ms_1000 "$p99" "ms" "worst of the 16 clients' p99"
+fi
+if only onboard; then
+	echo "onboarding 100,000 clients through two pseudonymisers to published entries"
+	psd() { "$P" "$@" --dev 2>>"$T/cli.log"; }
+	CHAIN=()
+	for p in ps1 ps2; do
+		psd init --dir "$T/$p" --org-id $p --name "Pseudonymiser $p" >/dev/null
+		reg enrol --dir "$T/r" --ca "$T/ca" --request "$T/$p/enrol-request" --out "$T/$p.bundle" >/dev/null
+		psd join --dir "$T/$p" --bundle "$T/$p.bundle" >/dev/null
+		psd allow --dir "$T/$p" --org onboard --quota 1000000/day >/dev/null
+		serve "$P" "$T/$p" --rate 1000000 --burst 1000000
+		CHAIN+=(--pseudonymiser "$p@$ADDR")
+	done
+	"$N" init --dir "$T/onboard" --org-id onboard --name "Wijkteam Bench" --category sociaal-team --dev >/dev/null 2>&1
+	reg enrol --dir "$T/r" --ca "$T/ca" --request "$T/onboard/enrol-request" --out "$T/onboard.bundle" "${CHAIN[@]}" >/dev/null
+	"$N" join --dir "$T/onboard" --bundle "$T/onboard.bundle" --dev >/dev/null 2>&1
+	"$N" professional add --dir "$T/onboard" --id anna --name "Anna" --role wijkcoach --dev >/dev/null 2>&1
+	python3 - "$T/clients.csv" <<'PY'
+import random, sys
+r, seen = random.Random(7), set()
+with open(sys.argv[1], "w") as f:
+    f.write("bsn\n")
+    while len(seen) < 100000:
+        d = [r.randrange(10) for _ in range(8)]
+        c = sum(w * x for w, x in zip(range(9, 1, -1), d)) % 11
+        b = "".join(map(str, d)) + str(c)
+        if c < 10 and b not in seen and b != "000000000":
+            seen.add(b)
+            f.write(b + "\n")
+PY
+	t0=$(date +%s.%N)
+	"$N" client import --dir "$T/onboard" --file "$T/clients.csv" --as anna --consent discover,contact,discuss \
+		--categories all --dev 2>>"$T/cli.log" | sed 's/^/  /'
+	t1=$(date +%s.%N)
+	"$N" sync --dir "$T/onboard" --dev 2>>"$T/cli.log" | sed 's/^/  /'
+	t2=$(date +%s.%N)
+	fig onboarding_import_s "$(python3 -c "print($t1 - $t0)")" "s" "import, cases and tokens (2 x 100,000 evaluations)"
+	fig onboarding_publish_s "$(python3 -c "print($t2 - $t1)")" "s" "sync: 100,000 entries published, receipts verified"
+	fig onboarding_100k_s "$(python3 -c "print($t2 - $t0)")" "s" "from the CSV file to published entries"
 fi
 if only audit; then mkdir -p "$T/audit"; "$B/bench/bench_audit" "$T/audit"; rm -rf "$T/audit"; fi
 

@@ -565,6 +565,52 @@ static sk_status finish(node_store *s, MDB_txn *txn, case_audit *a, sk_status st
 	return st;
 }
 
+/* The body of node_case_open in txn; a's audit record is filled. */
+static sk_status case_open_in(node_store *s, MDB_txn *txn, const char *client, const char *as,
+			      const node_consent_req *req, uint64_t now_ms, case_audit *a,
+			      node_case *c, node_client *cl, node_professional *pp,
+			      uint64_t *case_id)
+{
+	node_professional *const p = pp; /* the caller's: a's record points into it */
+	uint8_t key[NODE_CLIENT_ID_MAX + 9];
+	MDB_val k, d = {0, ""};
+	uint64_t id = 0;
+	sk_status st;
+
+	*case_id = 0;
+	if ((st = actor(s, txn, as, p)) != SK_OK)
+		return st;
+	a->rec.role = p->role;
+	if ((st = node_client_resolve(s, txn, client, c->client)) != SK_OK ||
+	    (st = node_client_get(s, txn, c->client, cl)) != SK_OK)
+		return st;
+	a->rec.client = c->client;
+	if ((st = build_consent(s, cl, req, req->basis ? req->basis : NODE_BASIS_CONSENT, NULL,
+				now_ms, &c->consent)) != SK_OK)
+		return st;
+	if ((st = node_meta_u64(s, txn, META_NEXT_CASE, 1, &id)) != SK_OK ||
+	    (st = node_meta_u64_put(s, txn, META_NEXT_CASE, id + 1)) != SK_OK)
+		return st;
+	c->id = id;
+	c->open = 1;
+	c->opened_at = now_ms;
+	memcpy(c->opened_by, p->id, strlen(p->id) + 1);
+	memcpy(c->assigned[0], p->id, strlen(p->id) + 1);
+	c->n_assigned = 1;
+	c->consent.version = 1;
+	memcpy(c->consent.recorded_by, p->id, strlen(p->id) + 1);
+	k.mv_size = client_case_key(key, c->client, id);
+	k.mv_data = key;
+	audit_case(a, c);
+	if ((st = case_put(s, txn, c)) != SK_OK ||
+	    (st = consent_put(s, txn, id, &c->consent)) != SK_OK ||
+	    (st = sk_db_status(mdb_put(txn, s->client_cases, &k, &d, 0))) != SK_OK ||
+	    (st = node_dirty_mark(s, txn, c->client)) != SK_OK)
+		return st;
+	*case_id = id;
+	return SK_OK;
+}
+
 sk_status node_case_open(node_store *s, const char *client, const char *as,
 			 const node_consent_req *req, uint64_t now_ms, uint64_t *case_id)
 {
@@ -572,8 +618,6 @@ sk_status node_case_open(node_store *s, const char *client, const char *as,
 	node_client *cl = calloc(1, sizeof(*cl));
 	node_professional p;
 	case_audit a;
-	uint8_t key[NODE_CLIENT_ID_MAX + 9];
-	MDB_val k, d = {0, ""};
 	MDB_txn *txn = NULL;
 	uint64_t id = 0;
 	sk_status st;
@@ -586,40 +630,31 @@ sk_status node_case_open(node_store *s, const char *client, const char *as,
 	}
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
-	if ((st = actor(s, txn, as, &p)) != SK_OK)
-		goto done;
-	a.rec.role = p.role;
-	if ((st = node_client_resolve(s, txn, client, c->client)) != SK_OK ||
-	    (st = node_client_get(s, txn, c->client, cl)) != SK_OK)
-		goto done;
-	a.rec.client = c->client;
-	if ((st = build_consent(s, cl, req, req->basis ? req->basis : NODE_BASIS_CONSENT, NULL,
-				now_ms, &c->consent)) != SK_OK)
-		goto done;
-	if ((st = node_meta_u64(s, txn, META_NEXT_CASE, 1, &id)) != SK_OK ||
-	    (st = node_meta_u64_put(s, txn, META_NEXT_CASE, id + 1)) != SK_OK)
-		goto done;
-	c->id = id;
-	c->open = 1;
-	c->opened_at = now_ms;
-	memcpy(c->opened_by, p.id, strlen(p.id) + 1);
-	memcpy(c->assigned[0], p.id, strlen(p.id) + 1);
-	c->n_assigned = 1;
-	c->consent.version = 1;
-	memcpy(c->consent.recorded_by, p.id, strlen(p.id) + 1);
-	k.mv_size = client_case_key(key, c->client, id);
-	k.mv_data = key;
-	audit_case(&a, c);
-	if ((st = case_put(s, txn, c)) != SK_OK ||
-	    (st = consent_put(s, txn, id, &c->consent)) != SK_OK ||
-	    (st = sk_db_status(mdb_put(txn, s->client_cases, &k, &d, 0))) != SK_OK ||
-	    (st = node_dirty_mark(s, txn, c->client)) != SK_OK)
-		goto done;
-done:
+	st = case_open_in(s, txn, client, as, req, now_ms, &a, c, cl, &p, &id);
 	if ((st = finish(s, txn, &a, st)) == SK_OK)
 		*case_id = id;
 out:
 	node_client_wipe(cl);
+	free(cl);
+	free(c);
+	return st;
+}
+
+sk_status node_case_open_txn(node_store *s, MDB_txn *txn, const char *client, const char *as,
+			     const node_consent_req *req, uint64_t now_ms, uint64_t *case_id)
+{
+	node_case *c = calloc(1, sizeof(*c));
+	node_client *cl = calloc(1, sizeof(*cl));
+	node_professional p;
+	case_audit a;
+	sk_status st = SK_ERR_NOMEM;
+
+	audit_init(&a, "case.open", AUDIT_ACTION_CREATE, as);
+	if (c != NULL && cl != NULL &&
+	    (st = case_open_in(s, txn, client, as, req, now_ms, &a, c, cl, &p, case_id)) == SK_OK)
+		st = node_audit(s, txn, &a.rec);
+	if (cl != NULL)
+		node_client_wipe(cl);
 	free(cl);
 	free(c);
 	return st;

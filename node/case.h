@@ -115,6 +115,13 @@ sk_status node_case_open(node_store *s, const char *client, const char *as,
 			 const node_consent_req *req, uint64_t now_ms,
 			 uint64_t *case_id) SK_MUST_CHECK;
 
+/* As node_case_open, inside the caller's write transaction (bulk
+ * onboarding: many in one commit); nothing is committed or aborted here,
+ * and a refusal is not audited (the caller reports it). */
+sk_status node_case_open_txn(node_store *s, MDB_txn *txn, const char *client, const char *as,
+			     const node_consent_req *req, uint64_t now_ms,
+			     uint64_t *case_id) SK_MUST_CHECK;
+
 /* Records a new consent version for an open case (as must be assigned).
  * *version (may be NULL) gets its number. Refusals as node_case_open, and
  * SK_ERR_PERM for a closed case or an unassigned professional. */

@@ -491,6 +491,67 @@ out:
 
 #define IMPORT_MAX 1000000 /* rows per file */
 
+#define CONSENT_HELP                                                                        \
+	"  --consent FLAGS       comma list of discover, contact, discuss, or none\n"          \
+	"  --categories CATS     comma list of policy categories, or all (expanded now)\n"     \
+	"  --consent-by WHO      client (default), parent, guardian, representative or\n"     \
+	"                        client+parent. Known birthdate: under 12 a parent or\n"      \
+	"                        guardian, 12-15 client+parent, 16 and over the client\n"      \
+	"  --basis B             consent (default) or statutory:REASON (discuss only; the\n"   \
+	"                        reason stays at this node)\n"                                 \
+	"  --expires DATE        YYYY-MM-DD; default one year, at most two years\n"
+
+/* The consent options shared by open and consent; returns 0 or an exit code. */
+static int consent_opt(const char *cmd, node_consent_req *req, char reason[static NODE_REASON_MAX + 1],
+		       int c, const char *arg, int *have_flags)
+{
+	node_date d;
+
+	switch (c) {
+	case 'f':
+		*have_flags = 1;
+		if (node_flags_parse(arg, &req->flags) != SK_OK)
+			return sk_cli_usage(cmd, "%s", sk_error_detail());
+		return 0;
+	case 'g':
+		req->categories = arg;
+		return 0;
+	case 'y':
+		if (node_consent_by_parse(arg, &req->by) != SK_OK)
+			return sk_cli_usage(cmd, "%s", sk_error_detail());
+		return 0;
+	case 'B':
+		if (node_basis_parse(arg, &req->basis, reason) != SK_OK)
+			return sk_cli_usage(cmd, "%s", sk_error_detail());
+		req->reason = reason[0] ? reason : NULL;
+		return 0;
+	case 'x':
+		if (node_date_parse(&d, arg) != SK_OK)
+			return sk_cli_usage(cmd, "--expires takes a date YYYY-MM-DD");
+		req->expires_at = node_date_ms(&d);
+		return 0;
+	default:
+		return sk_cli_usage(cmd, "unknown option");
+	}
+}
+
+#define CONSENT_LONG                                                      \
+	{"consent", required_argument, NULL, 'f'},                        \
+	{"categories", required_argument, NULL, 'g'},                     \
+	{"consent-by", required_argument, NULL, 'y'},                     \
+	{"basis", required_argument, NULL, 'B'},                          \
+	{"expires", required_argument, NULL, 'x'}
+
+#define CONSENT_CASES                                                              \
+	case 'f':                                                                  \
+	case 'g':                                                                  \
+	case 'y':                                                                  \
+	case 'B':                                                                  \
+	case 'x':                                                                  \
+		if ((rc = consent_opt(cmd, &req, reason, c_, optarg, &have_flags)) != 0) \
+			return rc;                                                 \
+		break;
+
 typedef struct import_row {
 	bsn b;
 	char name[NODE_NAME_MAX + 1];
@@ -582,20 +643,69 @@ out:
 	return rc;
 }
 
+#define IMPORT_BATCH 1000 /* clients (and cases) per commit */
+
+/* Adds rows [from, to) in one transaction, opening a case for each new
+ * client when req is not NULL. */
+static sk_status import_batch(node_store *s, import_row *rows, size_t from, size_t to,
+			      char (*ids)[NODE_CLIENT_ID_MAX + 1], const char *as,
+			      const node_consent_req *req, size_t *added, size_t *known)
+{
+	MDB_txn *txn = NULL;
+	uint64_t now = node_now_ms(), case_id;
+	size_t a = 0, k = 0;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	for (size_t i = from; i < to && st == SK_OK; i++) {
+		st = node_client_add_txn(s, txn, &rows[i].b, rows[i].name, rows[i].birthdate, now,
+					 ids[i]);
+		if (st == SK_ERR_EXISTS) {
+			k++;
+			st = SK_OK;
+			continue;
+		}
+		if (st == SK_OK && req != NULL)
+			st = node_case_open_txn(s, txn, ids[i], as, req, now, &case_id);
+		a += st == SK_OK;
+	}
+	if (st != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) == SK_OK) {
+		*added += a;
+		*known += k;
+	}
+	return st;
+}
+
 static int cmd_client_import(int argc, char **argv)
 {
-	static const struct option lo[] = {SK_CLI_COMMON_LONG,
-					   {"file", required_argument, NULL, 'f'}, {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, CONSENT_LONG,
+					   {"file", required_argument, NULL, 'F'},
+					   {"as", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
-		"usage: schakel-node client import --file F.csv\n\n"
+		"usage: schakel-node client import --file F.csv [--as PROF --consent FLAGS\n"
+		"           --categories CATS [--consent-by WHO] [--basis B] [--expires DATE]]\n\n"
 		"Registers clients in bulk from CSV lines 'bsn[,name[,birthdate]]' (a header\n"
 		"line 'bsn,...' is skipped). The whole file is checked first: one invalid BSN\n"
-		"and nothing is imported. Clients already registered are skipped. When the\n"
-		"node has joined, their tokens are computed through the pseudonymiser chain in\n"
-		"batches (bulk onboarding may need a grant from each pseudonymiser operator).\n\n"
-		SK_CLI_COMMON_HELP;
+		"and nothing is imported. Clients already registered are skipped. With --as\n"
+		"and --consent (onboarding an existing caseload) each new client also gets a\n"
+		"case with PROF assigned and that consent, and its entry is queued for\n"
+		"publishing ('sync' publishes). Clients and cases are stored 1,000 a commit;\n"
+		"when a commit fails, the batches before it stay and the message says how many.\n"
+		"When the node has joined, the tokens are computed through the pseudonymiser\n"
+		"chain in batches (bulk onboarding may need a grant from each pseudonymiser\n"
+		"operator).\n\n  --file F              the CSV file\n"
+		"  --as PROF             the professional who opens the cases\n" CONSENT_HELP
+			SK_CLI_COMMON_HELP;
+	static const char cmd[] = "client import";
 	sk_cli_common o = {0};
-	const char *file = NULL;
+	const char *file = NULL, *as = NULL;
+	node_consent_req req = {0};
+	char reason[NODE_REASON_MAX + 1] = "";
 	import_row *rows = NULL;
 	char(*ids)[NODE_CLIENT_ID_MAX + 1] = NULL;
 	size_t n = 0, added = 0, known = 0, made = 0;
@@ -603,40 +713,44 @@ static int cmd_client_import(int argc, char **argv)
 	node_remote *r = NULL;
 	sk_kek *kek = NULL;
 	sk_status st = SK_OK;
-	int rc;
+	int have_flags = 0, rc;
 
-	SK_CLI_PARSE("client import", lo, help, case 'f' : file = optarg; break;);
-	if ((rc = sk_cli_need_dir("client import", &o)) != 0)
+	SK_CLI_PARSE(cmd, lo, help, CONSENT_CASES case 'F' : file = optarg; break;
+		     case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if (file == NULL)
-		return sk_cli_usage("client import", "--file F is required");
+		return sk_cli_usage(cmd, "--file F is required");
+	if ((as != NULL) != (have_flags || req.basis == NODE_BASIS_STATUTORY))
+		return sk_cli_usage(cmd, "opening cases takes both --as and --consent");
+	if (as != NULL && !have_flags)
+		req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
 	if ((rc = import_read(file, &rows, &n)) != SK_EXIT_OK)
 		return rc;
 	if ((ids = calloc(n ? n : 1, sizeof(*ids))) == NULL) {
 		sodium_free(rows);
-		return sk_cli_fail(SK_ERR_NOMEM, "client import");
+		return sk_cli_fail(SK_ERR_NOMEM, cmd);
 	}
-	if ((rc = node_cli_open(&s, &kek, &o, "client import")) != 0)
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto out;
-	for (size_t i = 0; i < n && st == SK_OK; i++) {
-		st = node_client_add(s, &rows[i].b, rows[i].name, rows[i].birthdate, node_now_ms(),
-				     ids[i]);
-		if (st == SK_ERR_EXISTS) {
-			known++;
-			st = SK_OK;
-		} else if (st == SK_OK) {
-			added++;
-		}
-	}
+	for (size_t i = 0; i < n && st == SK_OK; i += IMPORT_BATCH)
+		st = import_batch(s, rows, i, i + IMPORT_BATCH < n ? i + IMPORT_BATCH : n, ids, as,
+				  as != NULL ? &req : NULL, &added, &known);
 	sodium_memzero(rows, n * sizeof(*rows));
+	if (st != SK_OK && added + known > 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", sk_error_detail());
+		sk_error_set("%s (the first %zu rows were imported)", why, added + known);
+	}
 	if (st == SK_OK && s->joined && (st = node_remote_open(&r, s, kek)) == SK_OK)
 		st = node_remote_tokens(r, (const char(*)[NODE_CLIENT_ID_MAX + 1])ids, n, &made);
 	node_remote_close(r);
 	if (st == SK_OK)
-		printf("%zu clients imported, %zu already registered, %zu tokens computed\n", added,
-		       known, made);
+		printf("%zu clients imported%s, %zu already registered, %zu tokens computed\n",
+		       added, as != NULL ? " with a case each" : "", known, made);
 	node_cli_close(s, kek);
-	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client import");
+	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 out:
 	sodium_free(rows);
 	free(ids);
@@ -656,67 +770,6 @@ static int cmd_client(int argc, char **argv)
 }
 
 /* ---- case -------------------------------------------------------------------- */
-
-#define CONSENT_HELP                                                                        \
-	"  --consent FLAGS       comma list of discover, contact, discuss, or none\n"          \
-	"  --categories CATS     comma list of policy categories, or all (expanded now)\n"     \
-	"  --consent-by WHO      client (default), parent, guardian, representative or\n"     \
-	"                        client+parent. Known birthdate: under 12 a parent or\n"      \
-	"                        guardian, 12-15 client+parent, 16 and over the client\n"      \
-	"  --basis B             consent (default) or statutory:REASON (discuss only; the\n"   \
-	"                        reason stays at this node)\n"                                 \
-	"  --expires DATE        YYYY-MM-DD; default one year, at most two years\n"
-
-/* The consent options shared by open and consent; returns 0 or an exit code. */
-static int consent_opt(const char *cmd, node_consent_req *req, char reason[static NODE_REASON_MAX + 1],
-		       int c, const char *arg, int *have_flags)
-{
-	node_date d;
-
-	switch (c) {
-	case 'f':
-		*have_flags = 1;
-		if (node_flags_parse(arg, &req->flags) != SK_OK)
-			return sk_cli_usage(cmd, "%s", sk_error_detail());
-		return 0;
-	case 'g':
-		req->categories = arg;
-		return 0;
-	case 'y':
-		if (node_consent_by_parse(arg, &req->by) != SK_OK)
-			return sk_cli_usage(cmd, "%s", sk_error_detail());
-		return 0;
-	case 'B':
-		if (node_basis_parse(arg, &req->basis, reason) != SK_OK)
-			return sk_cli_usage(cmd, "%s", sk_error_detail());
-		req->reason = reason[0] ? reason : NULL;
-		return 0;
-	case 'x':
-		if (node_date_parse(&d, arg) != SK_OK)
-			return sk_cli_usage(cmd, "--expires takes a date YYYY-MM-DD");
-		req->expires_at = node_date_ms(&d);
-		return 0;
-	default:
-		return sk_cli_usage(cmd, "unknown option");
-	}
-}
-
-#define CONSENT_LONG                                                      \
-	{"consent", required_argument, NULL, 'f'},                        \
-	{"categories", required_argument, NULL, 'g'},                     \
-	{"consent-by", required_argument, NULL, 'y'},                     \
-	{"basis", required_argument, NULL, 'B'},                          \
-	{"expires", required_argument, NULL, 'x'}
-
-#define CONSENT_CASES                                                              \
-	case 'f':                                                                  \
-	case 'g':                                                                  \
-	case 'y':                                                                  \
-	case 'B':                                                                  \
-	case 'x':                                                                  \
-		if ((rc = consent_opt(cmd, &req, reason, c_, optarg, &have_flags)) != 0) \
-			return rc;                                                 \
-		break;
 
 static int cmd_case_open(int argc, char **argv)
 {

@@ -237,14 +237,14 @@ static sk_status check_fields(const char *name, const char *birthdate, uint64_t 
 	return SK_OK;
 }
 
-sk_status node_client_add(node_store *s, const bsn *b, const char *name, const char *birthdate,
-			  uint64_t now_ms, char id[static NODE_CLIENT_ID_MAX + 1])
+sk_status node_client_add_txn(node_store *s, MDB_txn *txn, const bsn *b, const char *name,
+			      const char *birthdate, uint64_t now_ms,
+			      char id[static NODE_CLIENT_ID_MAX + 1])
 {
 	node_client c;
 	uint8_t h[NODE_BSN_INDEX_BYTES], key[8], val[STORED_MAX];
 	MDB_val hk = {sizeof(h), h}, ck = {8, key}, d;
 	audit_record rec = {0};
-	MDB_txn *txn = NULL;
 	uint64_t n = 0;
 	size_t len = 0;
 	sk_status st;
@@ -254,34 +254,20 @@ sk_status node_client_add(node_store *s, const bsn *b, const char *name, const c
 	memset(&c, 0, sizeof(c));
 	if ((st = check_fields(name, birthdate, now_ms)) != SK_OK)
 		return st;
-	rec.event = "client.add";
-	rec.action = AUDIT_ACTION_CREATE;
-	rec.outcome = AUDIT_OUTCOME_OK;
-	rec.category = "client";
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
-		goto out;
 	index_key(s, h, b);
 	if ((rc = mdb_get(txn, s->bsn_index, &hk, &d)) == 0) {
-		if (d.mv_size == 0 || d.mv_size > NODE_CLIENT_ID_MAX) {
-			st = SK_ERR_DB;
-			goto abort;
-		}
+		if (d.mv_size == 0 || d.mv_size > NODE_CLIENT_ID_MAX)
+			return SK_ERR_DB;
 		memcpy(id, d.mv_data, d.mv_size);
 		id[d.mv_size] = 0;
-		mdb_txn_abort(txn);
 		sk_error_set("this BSN is already registered as client %s", id);
-		rec.client = id;
-		node_audit_denied(s, &rec);
-		st = SK_ERR_EXISTS;
-		goto out;
+		return SK_ERR_EXISTS;
 	}
-	if (rc != MDB_NOTFOUND) {
-		st = sk_db_status(rc);
-		goto abort;
-	}
+	if (rc != MDB_NOTFOUND)
+		return sk_db_status(rc);
 	if ((st = node_meta_u64(s, txn, META_NEXT_CLIENT, 1, &n)) != SK_OK ||
 	    (st = node_meta_u64_put(s, txn, META_NEXT_CLIENT, n + 1)) != SK_OK)
-		goto abort;
+		return st;
 	snprintf(c.id, sizeof(c.id), "c-%llu", (unsigned long long)n);
 	memcpy(&c.bsn, b, sizeof(c.bsn));
 	if (name != NULL)
@@ -291,24 +277,52 @@ sk_status node_client_add(node_store *s, const bsn *b, const char *name, const c
 	c.created_at = now_ms;
 	node_put_u64(key, n);
 	if ((st = seal(s, &c, val, &len)) != SK_OK)
-		goto abort;
+		goto out;
 	d.mv_size = len;
 	d.mv_data = val;
+	rec.event = "client.add";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "client";
 	rec.client = c.id;
 	if ((st = sk_db_status(mdb_put(txn, s->clients, &ck, &d, MDB_NOOVERWRITE))) != SK_OK)
-		goto abort;
+		goto out;
 	d.mv_size = strlen(c.id);
 	d.mv_data = c.id;
 	if ((st = sk_db_status(mdb_put(txn, s->bsn_index, &hk, &d, MDB_NOOVERWRITE))) != SK_OK ||
 	    (st = node_audit(s, txn, &rec)) != SK_OK)
-		goto abort;
-	if ((st = sk_db_status(mdb_txn_commit(txn))) == SK_OK)
-		memcpy(id, c.id, strlen(c.id) + 1);
-	goto out;
-abort:
-	mdb_txn_abort(txn);
+		goto out;
+	memcpy(id, c.id, strlen(c.id) + 1);
 out:
 	node_client_wipe(&c);
 	sodium_memzero(val, sizeof(val));
+	return st;
+}
+
+sk_status node_client_add(node_store *s, const bsn *b, const char *name, const char *birthdate,
+			  uint64_t now_ms, char id[static NODE_CLIENT_ID_MAX + 1])
+{
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	id[0] = 0;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = node_client_add_txn(s, txn, b, name, birthdate, now_ms, id);
+	if (st == SK_OK)
+		return sk_db_status(mdb_txn_commit(txn));
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_EXISTS) {
+		char detail[128];
+
+		snprintf(detail, sizeof(detail), "%s", sk_error_detail());
+		rec.event = "client.add";
+		rec.action = AUDIT_ACTION_CREATE;
+		rec.category = "client";
+		rec.client = id;
+		node_audit_denied(s, &rec);
+		sk_error_set("%s", detail);
+	}
 	return st;
 }

@@ -44,6 +44,12 @@ sk_status node_client_id_parse(const char *id, uint64_t *n) SK_MUST_CHECK;
 sk_status node_client_add(node_store *s, const bsn *b, const char *name, const char *birthdate,
 			  uint64_t now_ms, char id[static NODE_CLIENT_ID_MAX + 1]) SK_MUST_CHECK;
 
+/* As node_client_add, inside the caller's write transaction (bulk
+ * import: many in one commit); a refusal is not audited here. */
+sk_status node_client_add_txn(node_store *s, MDB_txn *txn, const bsn *b, const char *name,
+			      const char *birthdate, uint64_t now_ms,
+			      char id[static NODE_CLIENT_ID_MAX + 1]) SK_MUST_CHECK;
+
 /* The local id of the client with BSN b, through the index.
  * SK_ERR_NOTFOUND (detail set, without the BSN) when there is none. */
 sk_status node_client_find(node_store *s, MDB_txn *txn, const bsn *b,
