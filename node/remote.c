@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -241,15 +242,60 @@ static sk_status integrity(node_remote *r, const char *what, const char *why_in,
 
 /* Fetches the registry's latest checkpoint with the consistency proof from
  * tree size `from` and checks both. *cp and *note (malloc'd) on SK_OK. */
+/* One tree (size, root) a receipt's checkpoint named. */
+typedef struct tree_ref {
+	uint64_t size;
+	uint8_t root[MERKLE_HASH_BYTES];
+} tree_ref;
+
+static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
+				  const tree_ref *also, size_t n_also, note_checkpoint *cp,
+				  uint8_t **note, size_t *note_len);
+
+/* The index of the first of also that cr does not prove consistent with
+ * cp, or n (all are). */
+static size_t also_inconsistent(const tree_ref *also, const Schakel__V1__ConsistencyResponse *cr,
+				const note_checkpoint *cp)
+{
+	for (size_t i = 0; i < cr->n_also_proofs; i++) {
+		const ProtobufCBinaryData *p = &cr->also_proofs[i];
+
+		if (also[i].size > cp->size || p->len % MERKLE_HASH_BYTES != 0 ||
+		    (also[i].size == cp->size
+			     ? memcmp(also[i].root, cp->root, MERKLE_HASH_BYTES) != 0
+			     : merkle_consistency_verify(also[i].root, cp->root, also[i].size,
+							 cp->size, p->data,
+							 p->len / MERKLE_HASH_BYTES) != SK_OK))
+			return i;
+	}
+	return cr->n_also_proofs;
+}
+
 static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_checkpoint *cp,
 			     uint8_t **note, size_t *note_len)
+{
+	return latest_from_also(r, from, NULL, 0, cp, note, note_len);
+}
+
+/* The registry's latest checkpoint with the consistency proof from `from`
+ * and from each of also (at most REG_CONSISTENCY_ALSO_MAX), all checked. */
+static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
+				  const tree_ref *also, size_t n_also, note_checkpoint *cp,
+				  uint8_t **note, size_t *note_len)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	Schakel__V1__ConsistencyRequest req = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
 	const Schakel__V1__ConsistencyResponse *cr;
+	uint64_t sizes[NODE_CONSISTENCY_ALSO_MAX];
 	sk_status st;
 
 	*note = NULL;
+	if (n_also > NODE_CONSISTENCY_ALSO_MAX)
+		return SK_ERR_TOOBIG;
+	for (size_t i = 0; i < n_also; i++)
+		sizes[i] = also[i].size;
+	req.n_also = n_also;
+	req.also = sizes;
 	req.from = from != NULL ? from->size : 0;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST;
 	env.consistency_request = &req;
@@ -284,6 +330,18 @@ static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_c
 		   memcmp(from->root, cp->root, MERKLE_HASH_BYTES) != 0) {
 		st = integrity(r, "checkpoint", "two different empty trees", cr->checkpoint.data,
 			       cr->checkpoint.len, NULL, 0);
+	} else if (cr->n_also_proofs != n_also) {
+		st = integrity(r, "inconsistent-checkpoint",
+			       "the registry left out consistency proofs this node asked for",
+			       cr->checkpoint.data, cr->checkpoint.len, NULL, 0);
+	} else if (also_inconsistent(also, cr, cp) != n_also) {
+		size_t i = also_inconsistent(also, cr, cp);
+
+		st = integrity(r, "inconsistent-checkpoint",
+			       "a receipt's checkpoint is not consistent with the registry's latest "
+			       "one (a forked log)",
+			       cr->checkpoint.data, cr->checkpoint.len, cr->also_proofs[i].data,
+			       cr->also_proofs[i].len);
 	} else if ((*note = malloc(cr->checkpoint.len + 1)) == NULL) {
 		st = SK_ERR_NOMEM;
 	} else {
@@ -519,114 +577,265 @@ static sk_status seal_contact(node_remote *r, const node_entry_derived *d, const
 
 /* Checks a publish receipt: the registry's signature, our leaf, the signed
  * checkpoint and the inclusion proof; then moves our checkpoint on. */
-static sk_status check_receipt(node_remote *r, const Schakel__V1__PublishReceipt *rc,
-			       const uint8_t *entry, size_t elen, const uint8_t sig[64],
-			       uint64_t seq)
+/* ---- bulk publish ----------------------------------------------------- */
+
+typedef struct pub_item {
+	char client[NODE_CLIENT_ID_MAX + 1];
+	uint64_t gen, seq;
+	int withdraw;
+	node_basis basis;
+	uint8_t *entry; /* malloc'd, as signed */
+	size_t elen;
+	uint8_t sig[KEY_SIG_BYTES];
+	char corr[33];
+	sk_status st;    /* the registry's answer */
+	char why[160];   /* its reason when refused */
+	tree_ref tree;   /* the receipt's checkpoint */
+} pub_item;
+
+typedef struct pub_thread {
+	node_remote *r;
+	pub_item *items;
+	size_t first, n, stride;
+	sk_status st; /* a failure that stops the whole publish */
+	char what[32], why[192];
+	uint8_t *ev_a, *ev_b; /* evidence, malloc'd */
+	size_t ev_alen, ev_blen;
+	uint8_t note_hash[32]; /* the last checkpoint verified, by its bytes */
+	tree_ref note_tree;
+	int have_note;
+} pub_thread;
+
+static void pub_fail(pub_thread *t, const char *what, const char *why, const uint8_t *a,
+		     size_t alen, const uint8_t *b, size_t blen)
 {
+	t->st = SK_ERR_VERIFY;
+	snprintf(t->what, sizeof(t->what), "%s", what);
+	snprintf(t->why, sizeof(t->why), "%s", why);
+	if ((t->ev_a = malloc(alen ? alen : 1)) != NULL && alen)
+		memcpy(t->ev_a, a, alen);
+	t->ev_alen = t->ev_a != NULL ? alen : 0;
+	if ((t->ev_b = malloc(blen ? blen : 1)) != NULL && blen)
+		memcpy(t->ev_b, b, blen);
+	t->ev_blen = t->ev_b != NULL ? blen : 0;
+}
+
+/* A receipt, checked as check_receipt does, without the consistency step
+ * (done for the whole batch afterwards). */
+static void pub_check(pub_thread *t, pub_item *it, const Schakel__V1__PublishReceipt *rc)
+{
+	node_remote *r = t->r;
 	Schakel__V1__PublishReceiptBody *rb = NULL;
-	uint8_t leaf[WIRE_LEAF_HASH_BYTES];
+	uint8_t leaf[WIRE_LEAF_HASH_BYTES], h[32];
 	note_checkpoint cp;
-	sk_status st = SK_OK;
 
 	if (rc->signature.len != KEY_SIG_BYTES ||
 	    key_verify(rc->signature.data, DOMAIN_RECEIPT, rc->body.data, rc->body.len,
 		       r->fed->registry_key) != SK_OK ||
 	    (rb = schakel__v1__publish_receipt_body__unpack(NULL, rc->body.len, rc->body.data)) ==
-		    NULL)
-		return integrity(r, "receipt", "the registry's receipt does not verify",
-				 rc->body.data, rc->body.len, NULL, 0);
-	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, entry, elen, sig)) != SK_OK)
-		goto out;
-	if (rb->seq != seq || rb->leaf_hash.len != sizeof(leaf) ||
-	    memcmp(rb->leaf_hash.data, leaf, sizeof(leaf)) != 0) {
-		st = integrity(r, "receipt", "the receipt is for another entry", rc->body.data,
-			       rc->body.len, NULL, 0);
+		    NULL) {
+		pub_fail(t, "receipt", "the registry's receipt does not verify", rc->body.data,
+			 rc->body.len, NULL, 0);
 		goto out;
 	}
-	if (!rc->has_checkpoint ||
-	    note_checkpoint_open(&cp, NULL, rc->checkpoint.data, rc->checkpoint.len, &r->log_key,
-				 NULL, 0) != SK_OK) {
-		st = integrity(r, "receipt-checkpoint", "the receipt's checkpoint does not verify",
-			       rc->checkpoint.data, rc->checkpoint.len, NULL, 0);
+	if (wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, it->entry, it->elen, it->sig) != SK_OK ||
+	    rb->seq != it->seq || rb->leaf_hash.len != sizeof(leaf) ||
+	    memcmp(rb->leaf_hash.data, leaf, sizeof(leaf)) != 0) {
+		pub_fail(t, "receipt", "the receipt is for another entry", rc->body.data,
+			 rc->body.len, NULL, 0);
 		goto out;
+	}
+	if (!rc->has_checkpoint) {
+		pub_fail(t, "receipt-checkpoint", "the receipt carries no checkpoint", NULL, 0, NULL,
+			 0);
+		goto out;
+	}
+	/* receipts of one group commit share a checkpoint: verified once */
+	crypto_hash_sha256(h, rc->checkpoint.data, rc->checkpoint.len);
+	if (!t->have_note || memcmp(h, t->note_hash, sizeof(h)) != 0) {
+		if (note_checkpoint_open(&cp, NULL, rc->checkpoint.data, rc->checkpoint.len,
+					 &r->log_key, NULL, 0) != SK_OK) {
+			pub_fail(t, "receipt-checkpoint", "the receipt's checkpoint does not verify",
+				 rc->checkpoint.data, rc->checkpoint.len, NULL, 0);
+			goto out;
+		}
+		memcpy(t->note_hash, h, sizeof(h));
+		t->note_tree.size = cp.size;
+		memcpy(t->note_tree.root, cp.root, MERKLE_HASH_BYTES);
+		t->have_note = 1;
 	}
 	if (!rc->has_inclusion_proof || rc->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
-	    merkle_inclusion_verify(cp.root, leaf, rb->leaf_index, cp.size, rc->inclusion_proof.data,
+	    merkle_inclusion_verify(t->note_tree.root, leaf, rb->leaf_index, t->note_tree.size,
+				    rc->inclusion_proof.data,
 				    rc->inclusion_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
-		st = integrity(r, "inclusion", "the entry's inclusion proof does not verify",
-			       rc->checkpoint.data, rc->checkpoint.len, rc->inclusion_proof.data,
-			       rc->inclusion_proof.len);
+		pub_fail(t, "inclusion", "the entry's inclusion proof does not verify",
+			 rc->checkpoint.data, rc->checkpoint.len, rc->inclusion_proof.data,
+			 rc->inclusion_proof.len);
 		goto out;
 	}
-	st = checkpoint_advance(r, &cp, NULL);
+	it->tree = t->note_tree;
+	it->st = SK_OK;
 out:
 	schakel__v1__publish_receipt_body__free_unpacked(rb, NULL);
+}
+
+static void *pub_main(void *arg)
+{
+	pub_thread *t = arg;
+	node_remote *r = t->r;
+	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+	net_sync *sc = NULL;
+
+	if ((t->st = net_sync_connect(&sc, r->tls, r->fed->registry_address, peer,
+				      NODE_TIMEOUT_MS)) != SK_OK) {
+		snprintf(t->why, sizeof(t->why), "%s", sk_error_detail());
+		return NULL;
+	}
+	for (size_t i = t->first; i < t->n && t->st == SK_OK; i += t->stride) {
+		Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+		wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+		pub_item *it = &t->items[i];
+		uint8_t corr[16];
+		size_t got = 0;
+		sk_status st;
+
+		req.entry = (ProtobufCBinaryData){it->elen, it->entry};
+		req.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, it->sig};
+		if (sodium_hex2bin(corr, sizeof(corr), it->corr, strlen(it->corr), NULL, &got,
+				   NULL) == 0) {
+			req.has_correlation_id = 1;
+			req.correlation_id = (ProtobufCBinaryData){got, corr};
+		}
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+		env.publish_request = &req;
+		st = net_sync_request(sc, &env, &reply);
+		if (st == SK_ERR_IO || st == SK_ERR_FAILED) {
+			t->st = st; /* the connection is gone: stop, the rest stays dirty */
+			snprintf(t->why, sizeof(t->why), "%s", sk_error_detail());
+		} else if (st != SK_OK) {
+			it->st = st;
+			snprintf(it->why, sizeof(it->why), "%s", sk_error_detail());
+		} else if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT) {
+			it->st = SK_ERR_INVALID;
+			snprintf(it->why, sizeof(it->why), "the registry answered with another kind of "
+							   "message");
+		} else {
+			pub_check(t, it, reply->publish_receipt);
+		}
+		wire_envelope_free(reply);
+	}
+	net_sync_close(sc);
+	return NULL;
+}
+
+static int tree_cmp(const void *a, const void *b)
+{
+	const tree_ref *x = a, *y = b;
+
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* Every distinct receipt tree proven consistent with the registry's latest
+ * checkpoint (which also extends the node's verified one); that checkpoint
+ * becomes the verified one. */
+static sk_status pub_consistency(node_remote *r, const pub_item *items, size_t n)
+{
+	tree_ref *trees = calloc(n ? n : 1, sizeof(*trees));
+	uint8_t *stored = NULL, *note = NULL;
+	size_t nt = 0, slen = 0, nlen = 0;
+	note_checkpoint old, latest;
+	MDB_txn *txn = NULL;
+	int have_old = 0;
+	sk_status st;
+
+	if (trees == NULL)
+		return SK_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].st == SK_OK && items[i].entry != NULL)
+			trees[nt++] = items[i].tree;
+	qsort(trees, nt, sizeof(*trees), tree_cmp);
+	{
+		size_t u = 0;
+
+		for (size_t i = 0; i < nt; i++) {
+			if (u > 0 && trees[u - 1].size == trees[i].size) {
+				if (memcmp(trees[u - 1].root, trees[i].root, MERKLE_HASH_BYTES) != 0) {
+					free(trees);
+					return integrity(r, "forked-checkpoint",
+							 "the registry signed two different trees "
+							 "of one size",
+							 trees[u - 1].root, MERKLE_HASH_BYTES,
+							 trees[i].root, MERKLE_HASH_BYTES);
+				}
+				continue;
+			}
+			trees[u++] = trees[i];
+		}
+		nt = u;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = node_checkpoint_get(r->s, txn, &stored, &slen);
+	mdb_txn_abort(txn);
+	if (st == SK_OK) {
+		if (note_checkpoint_open(&old, NULL, stored, slen, &r->log_key, NULL, 0) != SK_OK) {
+			sk_error_set("the checkpoint this node stored no longer verifies");
+			st = SK_ERR_VERIFY;
+			goto out;
+		}
+		have_old = 1;
+	} else if (st != SK_ERR_NOTFOUND) {
+		goto out;
+	}
+	/* chunk by chunk, each latest proven from the one before */
+	for (size_t at = 0; at < nt || (at == 0 && nt == 0);) {
+		size_t k = nt - at < NODE_CONSISTENCY_ALSO_MAX ? nt - at : NODE_CONSISTENCY_ALSO_MAX;
+
+		free(note);
+		note = NULL;
+		if ((st = latest_from_also(r, have_old ? &old : NULL, trees + at, k, &latest, &note,
+					   &nlen)) != SK_OK)
+			goto out;
+		old = latest;
+		have_old = 1;
+		at += k;
+		if (nt == 0)
+			break;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((st = node_checkpoint_put(r->s, txn, note, nlen)) == SK_OK)
+			st = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+	}
+out:
+	free(trees);
+	free(stored);
+	free(note);
 	return st;
 }
 
-static sk_status audit_publish(node_remote *r, const char *client, const node_entry_derived *d,
-			       const char *corr, uint64_t gen)
+/* Builds and signs the entry of one client (seq given). */
+static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
+			   const uint8_t head[static 32])
 {
-	audit_record rec = {0};
 	MDB_txn *txn = NULL;
-	sk_status st;
-
-	rec.event = d->withdraw ? "entry.withdraw" : "entry.publish";
-	rec.action = d->withdraw ? AUDIT_ACTION_DELETE : AUDIT_ACTION_UPDATE;
-	rec.outcome = AUDIT_OUTCOME_OK;
-	rec.client = client;
-	rec.counterpart = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
-	rec.correlation_id = corr;
-	rec.legal_basis = d->withdraw ? NULL
-			  : d->basis == NODE_BASIS_STATUTORY ? "statutory" : "consent";
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
-		return st;
-	if ((st = node_audit(r->s, txn, &rec)) != SK_OK ||
-	    (st = node_dirty_clear(r->s, txn, client, gen, NULL)) != SK_OK) {
-		mdb_txn_abort(txn);
-		return st;
-	}
-	return sk_db_status(mdb_txn_commit(txn));
-}
-
-struct gen_arg {
-	const char *client;
-	uint64_t gen;
-};
-
-static sk_status find_gen(const char *client, uint64_t gen, void *arg)
-{
-	struct gen_arg *g = arg;
-
-	if (strcmp(client, g->client) == 0)
-		g->gen = gen;
-	return SK_OK;
-}
-
-sk_status node_remote_publish(node_remote *r, const char *client)
-{
 	Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
-	Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
-	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	node_entry_derived d;
-	struct gen_arg g = {client, 0};
-	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], salt[16], head[32];
-	uint8_t contact[NODE_CONTACT_MAX], entry[4096], sig[KEY_SIG_BYTES], corr[16];
-	char *cats[WIRE_POLICY_MAX], corr_hex[33];
-	size_t clen = 0, elen;
-	uint64_t seq, head_seq;
-	uint32_t epoch = node_remote_epoch(r);
-	MDB_txn *txn = NULL;
+	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], salt[16], corr[16];
+	uint8_t contact[NODE_CONTACT_MAX];
+	char *cats[WIRE_POLICY_MAX];
+	size_t clen = 0;
 	sk_status st;
 
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
-	if ((st = node_dirty_scan(r->s, txn, find_gen, &g)) == SK_OK &&
-	    (st = node_entry_derive(r->s, txn, client, now_ms(), &d)) == SK_OK)
-		st = audit_log_head(r->s->audit, txn, &head_seq, head);
-	mdb_txn_abort(txn);
-	if (st != SK_OK || (st = node_remote_token(r, client, epoch, token, ck)) != SK_OK)
+	st = node_entry_derive(r->s, txn, it->client, now_ms(), &d);
+	mdb_txn_abort(txn); /* the token may need a write transaction of its own */
+	if (st != SK_OK || (st = node_remote_token(r, it->client, epoch, token, ck)) != SK_OK)
 		goto out;
+	it->withdraw = d.withdraw;
+	it->basis = d.basis;
 	e.token = (ProtobufCBinaryData){BSN_TOKEN_BYTES, token};
 	e.epoch = epoch;
 	e.org_id = r->s->org_id;
@@ -636,8 +845,7 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 		e.has_withdrawn = e.withdrawn = 1;
 	} else {
 		e.flags = d.flags;
-		e.has_regie = d.regie;
-		e.regie = d.regie;
+		e.has_regie = e.regie = d.regie;
 		for (size_t i = 0; i < d.n_categories; i++)
 			cats[i] = d.categories[i];
 		e.n_categories = d.n_categories;
@@ -654,43 +862,169 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 	}
 	randombytes_buf(salt, sizeof(salt));
 	randombytes_buf(corr, sizeof(corr));
-	sodium_bin2hex(corr_hex, sizeof(corr_hex), corr, sizeof(corr));
+	sodium_bin2hex(it->corr, sizeof(it->corr), corr, sizeof(corr));
 	e.salt = (ProtobufCBinaryData){sizeof(salt), salt};
-	e.audit_head = (ProtobufCBinaryData){sizeof(head), head};
+	e.audit_head = (ProtobufCBinaryData){32, (uint8_t *)head};
 	e.issued_at = now_ms();
 	if (e.withdrawn)
 		e.expires_at = e.issued_at;
-	/* the number is durable before it is used: a crash never reuses one */
-	if ((st = node_seq_next(r->s, NULL, &seq)) != SK_OK)
-		goto out;
-	e.seq = seq;
-	if ((elen = schakel__v1__entry__get_packed_size(&e)) > sizeof(entry)) {
-		st = SK_ERR_TOOBIG;
+	e.seq = it->seq;
+	it->elen = schakel__v1__entry__get_packed_size(&e);
+	if ((it->entry = malloc(it->elen)) == NULL) {
+		st = SK_ERR_NOMEM;
 		goto out;
 	}
-	schakel__v1__entry__pack(&e, entry);
-	if ((st = key_sign(sig, DOMAIN_ENTRY, entry, elen, r->id->sk)) != SK_OK)
+	schakel__v1__entry__pack(&e, it->entry);
+	st = key_sign(it->sig, DOMAIN_ENTRY, it->entry, it->elen, r->id->sk);
+out:
+	sodium_memzero(ck, sizeof(ck));
+	return st;
+}
+
+/* Audit records and cleared dirty marks of the published items. */
+static sk_status pub_record(node_remote *r, const pub_item *items, size_t n)
+{
+	for (size_t at = 0; at < n;) {
+		MDB_txn *txn = NULL;
+		size_t end = at + 1000 < n ? at + 1000 : n;
+		sk_status st;
+
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+			return st;
+		for (; at < end && st == SK_OK; at++) {
+			const pub_item *it = &items[at];
+			audit_record rec = {0};
+
+			if (it->entry == NULL ||
+			    !(it->st == SK_OK || (it->st == SK_ERR_NOTFOUND && it->withdraw)))
+				continue;
+			rec.event = it->withdraw ? "entry.withdraw" : "entry.publish";
+			rec.action = it->withdraw ? AUDIT_ACTION_DELETE : AUDIT_ACTION_UPDATE;
+			rec.outcome = AUDIT_OUTCOME_OK;
+			rec.client = it->client;
+			rec.counterpart =
+				r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+			rec.correlation_id = it->corr;
+			rec.legal_basis = it->withdraw ? NULL
+					  : it->basis == NODE_BASIS_STATUTORY ? "statutory"
+									      : "consent";
+			if ((st = node_audit(r->s, txn, &rec)) == SK_OK)
+				st = node_dirty_clear(r->s, txn, it->client, it->gen, NULL);
+		}
+		if (st != SK_OK) {
+			mdb_txn_abort(txn);
+			return st;
+		}
+		if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK)
+			return st;
+	}
+	return SK_OK;
+}
+
+sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
+				   size_t n, size_t *done, size_t *failed)
+{
+	pub_item *items = calloc(n ? n : 1, sizeof(*items));
+	pub_thread th[NODE_PUBLISH_THREADS];
+	pthread_t tid[NODE_PUBLISH_THREADS];
+	size_t nth = n / 64 + 1, started = 0;
+	uint32_t epoch = node_remote_epoch(r);
+	uint8_t head[32];
+	uint64_t head_seq, first = 0;
+	MDB_txn *txn = NULL;
+	sk_status st = SK_OK;
+
+	*done = *failed = 0;
+	if (items == NULL)
+		return SK_ERR_NOMEM;
+	if (n == 0)
 		goto out;
-	req.entry = (ProtobufCBinaryData){elen, entry};
-	req.signature = (ProtobufCBinaryData){sizeof(sig), sig};
-	req.has_correlation_id = 1;
-	req.correlation_id = (ProtobufCBinaryData){sizeof(corr), corr};
-	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
-	env.publish_request = &req;
-	st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT, &reply);
-	if (st == SK_ERR_NOTFOUND && d.withdraw) {
-		st = audit_publish(r, client, &d, corr_hex, g.gen); /* nothing was published */
+	if (nth > NODE_PUBLISH_THREADS)
+		nth = NODE_PUBLISH_THREADS;
+	/* the numbers are durable before they are used: a crash never reuses one */
+	if ((st = node_seq_reserve(r->s, n, &first)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
+	if ((st = audit_log_head(r->s->audit, txn, &head_seq, head)) == SK_OK) {
+		for (size_t i = 0; i < n && st == SK_OK; i++) {
+			MDB_val k = {strlen(clients[i]), (void *)clients[i]}, v;
+
+			snprintf(items[i].client, sizeof(items[i].client), "%s", clients[i]);
+			items[i].seq = first + i;
+			items[i].st = SK_ERR_FAILED; /* not sent */
+			if (mdb_get(txn, r->s->dirty, &k, &v) == 0 && v.mv_size == 8)
+				items[i].gen = node_get_u64(v.mv_data);
+		}
+	}
+	mdb_txn_abort(txn);
+	for (size_t i = 0; i < n && st == SK_OK; i++)
+		st = pub_build(r, &items[i], epoch, head);
+	if (st != SK_OK)
+		goto out;
+	for (size_t t = 0; t < nth; t++) {
+		th[t] = (pub_thread){r, items, t, n, nth, SK_OK, "", "", NULL, NULL, 0, 0, {0}, {0}, 0};
+		if (pthread_create(&tid[t], NULL, pub_main, &th[t]) != 0) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		started++;
+	}
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	for (size_t t = 0; t < started && st == SK_OK; t++) {
+		if (th[t].st == SK_ERR_VERIFY)
+			st = integrity(r, th[t].what, th[t].why, th[t].ev_a, th[t].ev_alen, th[t].ev_b,
+				       th[t].ev_blen);
+		else if (th[t].st != SK_OK) {
+			sk_error_set("%s", th[t].why);
+			st = th[t].st;
+		}
+	}
+	for (size_t t = 0; t < started; t++) {
+		free(th[t].ev_a);
+		free(th[t].ev_b);
 	}
 	if (st != SK_OK)
 		goto out;
-	if ((st = check_receipt(r, reply->publish_receipt, entry, elen, sig, seq)) != SK_OK)
+	if ((st = pub_consistency(r, items, n)) != SK_OK || (st = pub_record(r, items, n)) != SK_OK)
 		goto out;
-	st = audit_publish(r, client, &d, corr_hex, g.gen);
+	if (n == 1 && !(items[0].st == SK_OK || (items[0].st == SK_ERR_NOTFOUND && items[0].withdraw))) {
+		/* one entry: its refusal is the answer */
+		sk_error_set("%s", items[0].why[0] ? items[0].why : sk_strerror(items[0].st));
+		*failed = 1;
+		st = items[0].st;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].st == SK_OK || (items[i].st == SK_ERR_NOTFOUND && items[i].withdraw)) {
+			(*done)++;
+		} else if ((*failed)++ < 5) {
+			fprintf(stderr,
+				"schakel-node: warning: the entry of client %s is not yet published "
+				"(%s); 'sync' will retry\n",
+				items[i].client, items[i].why[0] ? items[i].why : sk_strerror(items[i].st));
+		}
+	}
+	if (*failed > 5)
+		fprintf(stderr, "schakel-node: warning: %zu more entries not yet published\n",
+			*failed - 5);
 out:
-	wire_envelope_free(reply);
-	sodium_memzero(ck, sizeof(ck));
+	for (size_t i = 0; i < n; i++)
+		free(items[i].entry);
+	free(items);
 	return st;
+}
+
+sk_status node_remote_publish(node_remote *r, const char *client)
+{
+	char id[1][NODE_CLIENT_ID_MAX + 1];
+	size_t done = 0, failed = 0;
+
+	if (strlen(client) > NODE_CLIENT_ID_MAX)
+		return SK_ERR_INVALID;
+	memcpy(id[0], client, strlen(client) + 1);
+	return node_remote_publish_many(r, (const char(*)[NODE_CLIENT_ID_MAX + 1])id, 1, &done,
+					&failed);
 }
 
 struct assigned_arg {
@@ -1196,20 +1530,27 @@ sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *
 
 sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 {
-	struct dirty_list l = {NULL, 0, 1024};
+	struct dirty_list l = {NULL, 0, NODE_PUBLISH_BATCH};
 	MDB_txn *txn = NULL;
-	sk_status st;
+	size_t done = 0, failed = 0;
+	sk_status st = SK_OK;
 
 	memset(stats, 0, sizeof(*stats));
 	if ((l.ids = calloc(l.cap, sizeof(*l.ids))) == NULL)
 		return SK_ERR_NOMEM;
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+	/* every dirty entry, a batch at a time, while batches make progress */
+	do {
+		l.n = 0;
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			break;
 		st = node_dirty_scan(r->s, txn, collect_dirty, &l);
 		mdb_txn_abort(txn);
-	}
-	for (size_t i = 0; i < l.n && st == SK_OK; i++)
-		if ((st = node_remote_publish(r, l.ids[i])) == SK_OK)
-			stats->published++;
+		if (st != SK_OK || l.n == 0)
+			break;
+		st = node_remote_publish_many(r, (const char(*)[NODE_CLIENT_ID_MAX + 1])l.ids, l.n,
+					      &done, &failed);
+		stats->published += done;
+	} while (st == SK_OK && done > 0 && failed == 0 && l.n == l.cap);
 	free(l.ids);
 	if (st == SK_OK)
 		st = checkpoint_advance(r, NULL, &stats->tree_size);

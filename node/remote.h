@@ -17,6 +17,9 @@
 
 #define NODE_CONTACT_DOMAIN "schakel/v1/contact"
 #define NODE_TIMEOUT_MS 15000
+#define NODE_CONSISTENCY_ALSO_MAX 1024 /* receipt trees proven in one request */
+#define NODE_PUBLISH_THREADS 8         /* connections a bulk publish uses */
+#define NODE_PUBLISH_BATCH 8192        /* entries a bulk publish takes at once */
 #define NODE_LOOKUP_MAX 64
 #define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
 #define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
@@ -34,6 +37,20 @@ void node_remote_close(node_remote *r);
  * whose token is cached already are skipped; *made counts the new ones. */
 sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
 			     size_t n, size_t *made) SK_MUST_CHECK;
+
+/* Publishes (or withdraws) the entries of n clients (local ids) as by
+ * node_remote_publish, over up to NODE_PUBLISH_THREADS connections at
+ * once: every receipt is checked (the registry's signature, the leaf, its
+ * signed checkpoint and the inclusion proof), then every checkpoint the
+ * receipts named is proven consistent with the registry's latest one, in
+ * requests of up to NODE_CONSISTENCY_ALSO_MAX trees, and that one becomes
+ * the node's verified checkpoint; the audit records and the cleared dirty
+ * marks follow, 1,000 a commit. A client whose entry the registry refused
+ * stays dirty (a warning on stderr; *failed counts them); an integrity
+ * failure stops everything (SK_ERR_VERIFY, evidence kept). *done counts
+ * the published ones. */
+sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
+				   size_t n, size_t *done, size_t *failed) SK_MUST_CHECK;
 
 /* Publishes (or withdraws) the entry of client (local id) as its open
  * cases derive it, and clears its dirty mark. */

@@ -219,6 +219,28 @@ sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq)
 	return st;
 }
 
+sk_status node_seq_reserve(node_store *s, uint64_t n, uint64_t *first)
+{
+	MDB_txn *txn = NULL;
+	uint64_t last = 0;
+	sk_status st;
+
+	*first = 0;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_meta_u64(s, txn, META_SEQ, 0, &last)) == SK_OK && last > UINT64_MAX - n)
+		st = SK_ERR_INVALID;
+	if (st == SK_OK)
+		st = node_meta_u64_put(s, txn, META_SEQ, last + n);
+	if (st != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) == SK_OK)
+		*first = last + 1;
+	return st;
+}
+
 sk_status node_mailbox_cursor(node_store *s, MDB_txn *txn, uint64_t *cursor)
 {
 	return node_meta_u64(s, txn, META_CURSOR, 0, cursor);

@@ -134,6 +134,10 @@ sk_status node_meta_u64_put(node_store *s, MDB_txn *txn, const char *name,
  * after txn has committed, so that a crash never reuses a number. */
 sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq) SK_MUST_CHECK;
 
+/* Reserves n consecutive entry sequence numbers durably (one commit);
+ * *first gets the first. */
+sk_status node_seq_reserve(node_store *s, uint64_t n, uint64_t *first) SK_MUST_CHECK;
+
 /* The registry mailbox cursor (items up to it were handled); 0 at first.
  * Kept in meta under this name. */
 #define NODE_META_MAILBOX_CURSOR "mailbox.cursor"

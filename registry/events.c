@@ -324,17 +324,28 @@ sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c, uint64_t r
 	return net_conn_send(c, &env);
 }
 
-sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from)
+sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
+			       const Schakel__V1__ConsistencyRequest *req)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__ConsistencyResponse r = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
-	uint8_t proof[MERKLE_PROOF_BYTES], *note = NULL;
+	uint8_t proof[MERKLE_PROOF_BYTES], *note = NULL, *also = NULL;
+	ProtobufCBinaryData *also_proofs = NULL;
+	uint64_t size = 0, from = req->from;
 	size_t plen = 0, nlen = 0;
-	uint64_t size = 0;
 	struct reg_log_ctx ctx;
 	merkle_source src;
 	MDB_txn *txn = NULL;
 	sk_status st;
+
+	if (req->n_also > REG_CONSISTENCY_ALSO_MAX)
+		return reg_send_error(c, request_id, SK_ERR_TOOBIG, "at most 1024 more tree sizes");
+	if (req->n_also > 0 &&
+	    ((also = malloc(req->n_also * MERKLE_PROOF_BYTES)) == NULL ||
+	     (also_proofs = calloc(req->n_also, sizeof(*also_proofs))) == NULL)) {
+		free(also);
+		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
+	}
 
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return reg_send_error(c, request_id, st, NULL);
@@ -346,17 +357,34 @@ sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id, u
 	}
 	if (st == SK_OK && from > 0)
 		st = merkle_consistency_proof(proof, &plen, &src, from, size);
+	for (size_t i = 0; i < req->n_also && st == SK_OK; i++) {
+		uint8_t *p = also + i * MERKLE_PROOF_BYTES;
+		size_t n = 0;
+
+		if (req->also[i] == 0 || req->also[i] > size) {
+			sk_error_set("a tree size to prove is 0 or beyond the latest checkpoint");
+			st = SK_ERR_INVALID;
+		} else if ((st = merkle_consistency_proof(p, &n, &src, req->also[i], size)) == SK_OK) {
+			also_proofs[i] = (ProtobufCBinaryData){n * MERKLE_HASH_BYTES, p};
+		}
+	}
 	mdb_txn_abort(txn);
 	if (st != SK_OK) {
 		free(note);
+		free(also);
+		free(also_proofs);
 		return reg_send_error(c, request_id, st, sk_error_detail());
 	}
 	r.checkpoint = (ProtobufCBinaryData){nlen, note};
 	r.proof = (ProtobufCBinaryData){plen * MERKLE_HASH_BYTES, proof};
+	r.n_also_proofs = req->n_also;
+	r.also_proofs = also_proofs;
 	env.request_id = request_id;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE;
 	env.consistency_response = &r;
 	st = net_conn_send(c, &env);
 	free(note);
+	free(also);
+	free(also_proofs);
 	return st;
 }

@@ -15,9 +15,10 @@ sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64
 			  uint32_t max) SK_MUST_CHECK;
 
 /* Sends the latest checkpoint and the RFC 9162 consistency proof to it
- * from tree size from (none when from is 0). */
+ * from tree size req->from (none when 0), and one from each req->also. */
+#define REG_CONSISTENCY_ALSO_MAX 1024
 sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
-			       uint64_t from) SK_MUST_CHECK;
+			       const Schakel__V1__ConsistencyRequest *req) SK_MUST_CHECK;
 
 /* An epoch key request of pseudonymiser org, checked on a worker and
  * applied by the writer (a member-event leaf, the member's current key). */

@@ -260,7 +260,7 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 			net_conn_close(c);
 		break;
 	case SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST:
-		if (reg_consistency_send(sv->store, c, id, env->consistency_request->from) != SK_OK)
+		if (reg_consistency_send(sv->store, c, id, env->consistency_request) != SK_OK)
 			net_conn_close(c);
 		break;
 	case SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST:
