@@ -606,7 +606,7 @@ static sk_status purge_one(const audit_log *log, MDB_txn *txn, const audit_recor
 }
 
 sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t max,
-			  audit_scan_fn each, void *arg, const uint8_t sk[KEY_ED25519_SK_BYTES],
+			  audit_purge_fn each, void *arg, const uint8_t sk[KEY_ED25519_SK_BYTES],
 			  audit_purge_result *res)
 {
 	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
@@ -655,7 +655,7 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
 		}
 		if (seq >= head_seq || r.retain_until_ms >= now_ms)
 			break;
-		if (each != NULL && (st = each(&r, arg)) != SK_OK)
+		if (each != NULL && sk != NULL && (st = each(txn, &r, arg)) != SK_OK)
 			goto out;
 		if (res->count++ == 0)
 			res->first = seq;

@@ -178,7 +178,7 @@ typedef struct audit_purge_result {
 
 /* Removes, in txn, up to max records (0: AUDIT_PURGE_BATCH) from the
  * oldest end of the log while their retain_until_ms < now_ms, never the
- * head record, with their index entries; calls each (may be NULL) on every
+ * head record, with their index entries; calls each (may be NULL; not on a dry run) on every
  * record before it goes (e.g. the registry's daily aggregates); stores the
  * new base signed with sk. res->reason then describes the purge for the
  * marker record, which the caller appends in txn (event "audit.purge",
@@ -186,8 +186,12 @@ typedef struct audit_purge_result {
  * would go). SK_ERR_PERM, with a detail naming the hold, when a legal hold
  * is in force at now_ms; SK_ERR_VERIFY when a record to purge does not
  * check (run audit verify). The log is not verified as a whole first. */
+/* Called for each record a purge removes, in its transaction, before it
+ * goes; rec is valid only during the call. */
+typedef sk_status (*audit_purge_fn)(MDB_txn *txn, const audit_record *rec, void *arg);
+
 sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t max,
-			  audit_scan_fn each, void *arg,
+			  audit_purge_fn each, void *arg,
 			  const uint8_t sk[KEY_ED25519_SK_BYTES],
 			  audit_purge_result *res) SK_MUST_CHECK;
 

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "audit_fx.h"
+#include "audit/retain.h"
 #include "common/init.h"
 #include "crypto/key.h"
 
@@ -356,12 +357,74 @@ static void test_purge_speed(void **state)
 	fx_free(&f);
 }
 
+static sk_status last_event(const audit_record *rec, void *arg)
+{
+	snprintf(arg, 64, "%s %c %s", rec->event, rec->action, audit_outcome_name(rec->outcome));
+	return SK_OK;
+}
+
+static sk_status count_each(MDB_txn *txn, const audit_record *rec, void *arg)
+{
+	(void)txn;
+	(void)rec;
+	(*(uint64_t *)arg)++;
+	return SK_OK;
+}
+
+/* The batch runner: markers, a hold recorded as a denied purge, the
+ * retention and hold changes recorded. */
+static void test_purge_run(void **state)
+{
+	struct fx f = fx_new();
+	key_ed25519 k;
+	audit_record tmpl = fx_rec("-", AUDIT_ACTION_EXECUTE, AUDIT_OUTCOME_OK, 0, NULL, NULL);
+	audit_purge_result res;
+	audit_hold h = {.until_ms = NOW + AUDIT_DAY_MS};
+	audit_purge_opts o = {.marker = &tmpl, .now_ms = NOW};
+	uint64_t seen = 0, count = 0;
+	char last[64];
+	MDB_txn *txn;
+
+	(void)state;
+	key_ed25519_generate(&k);
+	audit_log_set_key(f.log, k.pk);
+	add_days(&f, 6, 1);
+	o.each = count_each;
+	o.arg = &seen;
+	E(audit_purge_run(f.log, f.env, &o, &res)); /* dry */
+	assert_int_equal(res.count, 5);
+	assert_int_equal(seen, 0);
+	snprintf(h.reason, sizeof(h.reason), "inzage-verzoek");
+	E(audit_hold_change(f.log, f.env, &tmpl, &h));
+	o.sk = k.sk;
+	EFAIL(audit_purge_run(f.log, f.env, &o, &res), SK_ERR_PERM);
+	assert_non_null(strstr(sk_error_detail(), "inzage-verzoek"));
+	txn = fx_txn(&f, MDB_RDONLY);
+	E(audit_log_scan(f.log, txn, 0, 0, last_event, last));
+	mdb_txn_abort(txn);
+	assert_string_equal(last, "audit.purge D denied");
+	h.until_ms = 0;
+	E(audit_hold_change(f.log, f.env, &tmpl, &h));
+	E(audit_retention_change(f.log, f.env, &tmpl, 2 * AUDIT_YEAR_MS));
+	E(audit_purge_run(f.log, f.env, &o, &res));
+	assert_int_equal(res.count, 6); /* no longer the head */
+	assert_int_equal(seen, 6);
+	txn = fx_txn(&f, MDB_RDONLY);
+	E(audit_log_scan(f.log, txn, 0, 0, last_event, last));
+	mdb_txn_abort(txn);
+	assert_string_equal(last, "audit.purge D ok");
+	E(verify(&f, &count, NULL));
+	assert_int_equal(count, 11); /* 6, hold, denied, release, retention, marker */
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_purge_prefix),   cmocka_unit_test(test_never_the_head),
 		cmocka_unit_test(test_hold),           cmocka_unit_test(test_forged_base),
 		cmocka_unit_test(test_retention_stored), cmocka_unit_test(test_purge_speed),
+		cmocka_unit_test(test_purge_run),
 	};
 
 	setenv("TZ", "UTC", 1);
