@@ -701,7 +701,7 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
 	sodium_bin2hex(sig_hex, sizeof(sig_hex), base.sig, KEY_SIG_BYTES);
 	snprintf(res->reason, sizeof(res->reason),
 		 "retention: purged records %" PRIu64 "-%" PRIu64 " (%" PRIu64
-		 "), kept past their retain-until; chain hash at %" PRIu64 ": %s; marker "
+		 ") past their retain-until; chain hash at %" PRIu64 ": %s; marker "
 		 "signature (%s): %s",
 		 res->first, res->last, res->count, res->last, hash_hex, AUDIT_DOMAIN_PURGE,
 		 sig_hex);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "audit/cli.h"
 #include "audit/export.h"
 #include "audit/query.h"
 #include "audit/report.h"
@@ -165,6 +166,7 @@ static int cmd_verify(int argc, char **argv)
 	sk_cli_common o = {0};
 	char detail[AUDIT_REASON_MAX + 1];
 	uint64_t count = 0, bad = 0;
+	audit_base base = {0};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	MDB_txn *txn = NULL;
@@ -178,6 +180,8 @@ static int cmd_verify(int argc, char **argv)
 		return rc;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = audit_log_verify(s->audit, txn, &count, &bad);
+		if (st == SK_OK)
+			st = audit_log_base(s->audit, txn, &base);
 		if (st == SK_OK)
 			st = node_audit_anchor_check(s, txn, count, &bad, &anchored);
 		mdb_txn_abort(txn);
@@ -196,16 +200,23 @@ static int cmd_verify(int argc, char **argv)
 			     "%s",
 			     (unsigned long long)bad, (unsigned long long)count, detail);
 	} else if (st == SK_OK && o.json) {
-		st = print_json(json_pack("{s:b,s:I,s:I,s:I}", "ok", 1, "records", (json_int_t)count,
-					  "anchored", (json_int_t)anchored, "registry_anchors",
-					  (json_int_t)checked));
+		st = print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "ok", 1, "records",
+					  (json_int_t)(count - base.seq), "last_seq", (json_int_t)count,
+					  "anchored", (json_int_t)anchored,
+					  "registry_anchors", (json_int_t)checked, "purged_through",
+					  (json_int_t)base.seq));
 	} else if (st == SK_OK) {
+		if (base.seq)
+			printf("records 1-%llu were purged under retention; the chain is checked "
+			       "from their signed purge marker\n",
+			       (unsigned long long)base.seq);
 		if (anchored)
 			printf("audit log verified: %llu records, anchored in the registry's log up "
 			       "to record %llu\n",
-			       (unsigned long long)count, (unsigned long long)anchored);
+			       (unsigned long long)(count - base.seq), (unsigned long long)anchored);
 		else
-			printf("audit log verified: %llu records\n", (unsigned long long)count);
+			printf("audit log verified: %llu records\n",
+			       (unsigned long long)(count - base.seq));
 	}
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "audit verify");
@@ -766,6 +777,65 @@ out:
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
 
+/* ---- retention: purge, hold, retention (audit/cli.h) ----------------------------- */
+
+struct host_ctx {
+	node_store *s;
+	sk_kek *kek;
+};
+
+static int host_open(void **ctx, const sk_cli_common *o, const char *cmd, audit_log **log,
+		     MDB_env **env, audit_record *tmpl)
+{
+	struct host_ctx *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL)
+		return sk_cli_fail(SK_ERR_NOMEM, cmd);
+	if ((rc = node_cli_open(&c->s, &c->kek, o, cmd)) != 0) {
+		free(c);
+		return rc;
+	}
+	*log = c->s->audit;
+	*env = c->s->env;
+	node_audit_fill(c->s, tmpl);
+	*ctx = c;
+	return 0;
+}
+
+static sk_status host_identity(void *ctx, key_ed25519 *out)
+{
+	struct host_ctx *c = ctx;
+
+	return node_identity_load(c->s, c->kek, out);
+}
+
+static void host_close(void *ctx)
+{
+	struct host_ctx *c = ctx;
+
+	if (c != NULL)
+		node_cli_close(c->s, c->kek);
+	free(c);
+}
+
+static const audit_cli_host host = {PROG, "node", host_open, host_identity, host_close};
+
+static int cmd_purge(int argc, char **argv)
+{
+	return audit_cli_purge(argc, argv, &host);
+}
+
+static int cmd_hold(int argc, char **argv)
+{
+	return audit_cli_hold(argc, argv, &host);
+}
+
+static int cmd_retention(int argc, char **argv)
+{
+	return audit_cli_retention(argc, argv, &host);
+}
+
 /* ---- the group --------------------------------------------------------------------- */
 
 static const sk_cli_cmd audit_cmds[] = {
@@ -775,6 +845,9 @@ static const sk_cli_cmd audit_cmds[] = {
 	{"verify-export", cmd_verify_export, "check a signed export against this node's key"},
 	{"report", cmd_report, "a client's AVG art. 15 report (Dutch or English)"},
 	{"review", cmd_review, "what the privacy officer should look at; --sign-off"},
+	{"purge", cmd_purge, "remove records past their retention (signed marker)"},
+	{"hold", cmd_hold, "set, show or release a legal hold that blocks purges"},
+	{"retention", cmd_retention, "show or set how long records are kept"},
 };
 
 int node_cli_audit(int argc, char **argv)

@@ -243,7 +243,7 @@ sk_status node_checkpoint_put(node_store *s, MDB_txn *txn, const uint8_t *note, 
 
 /* ---- audit -------------------------------------------------------------- */
 
-sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec)
+void node_audit_fill(node_store *s, audit_record *rec)
 {
 	rec->org = s->org_id;
 	rec->system = NODE_SYSTEM;
@@ -251,6 +251,11 @@ sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec)
 		rec->responsible = sk_cli_user();
 	if (rec->access_point == NULL)
 		rec->access_point = "cli";
+}
+
+sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec)
+{
+	node_audit_fill(s, rec);
 	return audit_log_append(s->audit, txn, rec, NULL, NULL);
 }
 
@@ -608,6 +613,7 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 	if ((st = open_env(s, dir)) != SK_OK || (st = load(s, kek)) != SK_OK ||
 	    (st = node_policy_load(s)) != SK_OK)
 		goto fail;
+	audit_log_set_key(s->audit, s->identity_pk); /* checks purge markers */
 	*out = s;
 	return SK_OK;
 fail:

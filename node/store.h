@@ -88,6 +88,9 @@ sk_status node_enc_key_load(const node_store *s, sk_kek *kek, key_x25519 *out) S
  * unset, responsible (the OS user) and access point ("cli"). */
 sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
 
+/* Fills rec as node_audit() does, without appending. */
+void node_audit_fill(node_store *s, audit_record *rec);
+
 /* Records a refusal (outcome denied, reason = the current error detail) in
  * a transaction of its own, keeping the caller's error detail. Used after
  * the refused change's transaction was aborted. */

@@ -1,0 +1,38 @@
+/* The audit commands node and registry share (purge, hold, retention):
+ * argument parsing and printing over audit/retain.h, for an owner that
+ * opens its data dir through the host callbacks. */
+#ifndef SK_AUDIT_CLI_H
+#define SK_AUDIT_CLI_H
+
+#include <lmdb.h>
+
+#include "audit/log.h"
+#include "common/cli.h"
+#include "crypto/key.h"
+
+typedef struct audit_cli_host {
+	const char *prog;  /* "schakel-node", in the usage lines */
+	const char *owner; /* "node", "registry": whose identity key signs */
+	/* Opens the data dir of o (KEK from the options): the log, its env,
+	 * and tmpl with org, system, responsible and access point filled.
+	 * 0, or the exit code after printing why. */
+	int (*open)(void **ctx, const sk_cli_common *o, const char *cmd, audit_log **log,
+		    MDB_env **env, audit_record *tmpl);
+	/* The owner's identity key into out (sodium_malloc'd by the caller). */
+	sk_status (*identity)(void *ctx, key_ed25519 *out);
+	void (*close)(void *ctx); /* accepts NULL */
+} audit_cli_host;
+
+/* audit purge [--dry-run] [--as-of T]: exit 1 (and a denied record)
+ * under a legal hold. */
+int audit_cli_purge(int argc, char **argv, const audit_cli_host *h);
+
+/* audit hold [--until T --reason TEXT | --release]: without options shows
+ * the hold. */
+int audit_cli_hold(int argc, char **argv, const audit_cli_host *h);
+
+/* audit retention [--set-years N | --set-days N]: shows or sets the
+ * retention, and shows the purge base and the hold. */
+int audit_cli_retention(int argc, char **argv, const audit_cli_host *h);
+
+#endif
