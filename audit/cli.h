@@ -1,6 +1,8 @@
-/* The audit commands node and registry share (purge, hold, retention):
- * argument parsing and printing over audit/retain.h, for an owner that
- * opens its data dir through the host callbacks. */
+/* The audit commands node and registry share (query, export,
+ * verify-export, review, purge, hold, retention; the registry's verify):
+ * argument parsing and printing over audit/, for an owner that opens its
+ * data dir through the host callbacks. Reading the log is recorded in it
+ * before anything is shown. */
 #ifndef SK_AUDIT_CLI_H
 #define SK_AUDIT_CLI_H
 
@@ -21,7 +23,26 @@ typedef struct audit_cli_host {
 	/* The owner's identity key into out (sodium_malloc'd by the caller). */
 	sk_status (*identity)(void *ctx, key_ed25519 *out);
 	void (*close)(void *ctx); /* accepts NULL */
+	/* The option naming the acting user in filters and the review:
+	 * "professional" at a node, "org" at the registry. */
+	const char *who;
+	const char *whos; /* its plural in the review: "professionals" */
+	const char *client_help; /* the help of --client (a filter line) */
+	/* --client VALUE to the record's client field (a node resolves a BSN
+	 * to its local id); NULL: the value is the field. The caller wipes
+	 * ref. */
+	sk_status (*resolve_client)(void *ctx, const char *ref,
+				    char out[static AUDIT_FIELD_MAX + 1]);
+	/* records that purges may take: audit_purge_fn's arg is ctx; NULL:
+	 * none (the registry folds records into daily aggregates) */
+	audit_purge_fn each;
 } audit_cli_host;
+
+int audit_cli_verify(int argc, char **argv, const audit_cli_host *h);
+int audit_cli_query(int argc, char **argv, const audit_cli_host *h);
+int audit_cli_export(int argc, char **argv, const audit_cli_host *h);
+int audit_cli_verify_export(int argc, char **argv, const audit_cli_host *h);
+int audit_cli_review(int argc, char **argv, const audit_cli_host *h);
 
 /* audit purge [--dry-run] [--as-of T]: exit 1 (and a denied record)
  * under a legal hold. */

@@ -17,6 +17,7 @@
 #include "registry/events.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
+#include "registry/retain.h"
 #include "registry/sweep.h"
 #include "registry/publish.h"
 #include "registry/serve.h"
@@ -29,6 +30,7 @@ typedef struct server {
 	struct event *sweep_timer;
 	unsigned sweep_seconds;
 	int sweeping;
+	uint64_t audit_purged_at; /* writer thread only: the last daily audit purge */
 	net_loop *loop;
 	net_tls *tls;
 	net_server *srv;
@@ -270,8 +272,17 @@ static sk_status batch_checkpoint(MDB_txn *txn, void *ctx)
 static sk_status sweep_job(MDB_txn *txn, void *arg)
 {
 	server *sv = arg;
+	audit_purge_result res;
+	uint64_t now = reg_now_ms();
+	sk_status st = reg_sweep(sv->store, txn, now, REG_SWEEP_BATCH, NULL);
 
-	return reg_sweep(sv->store, txn, reg_now_ms(), REG_SWEEP_BATCH, NULL);
+	/* the audit log's retention: once a day, batch after batch until done */
+	if (st != SK_OK || now < sv->audit_purged_at + REG_AUDIT_PURGE_MS)
+		return st;
+	if ((st = reg_retain_sweep(sv->store, txn, now, &res)) == SK_OK &&
+	    res.count < AUDIT_PURGE_BATCH)
+		sv->audit_purged_at = now;
+	return st;
 }
 
 static void sweep_done_loop(void *arg)
