@@ -605,6 +605,11 @@ static sk_status purge_one(const audit_log *log, MDB_txn *txn, const audit_recor
 	return sk_db_status(mdb_del(txn, log->records, &k, NULL));
 }
 
+static uint64_t now_ms_real(void)
+{
+	return now_ms();
+}
+
 sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t max,
 			  audit_purge_fn each, void *arg, const uint8_t sk[KEY_ED25519_SK_BYTES],
 			  audit_purge_result *res)
@@ -632,7 +637,8 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
 	    (st = audit_log_base(log, txn, &base)) != SK_OK ||
 	    (st = read_head(log, txn, &head_seq, head)) != SK_OK)
 		goto out;
-	if (hold.until_ms > now_ms) {
+	/* in force now or at the time purged for: either blocks */
+	if (hold.until_ms > now_ms || hold.until_ms > now_ms_real()) {
 		audit_time_format(until, hold.until_ms);
 		sk_error_set("a legal hold until %s blocks the purge (%s); release it with 'audit "
 			     "hold --release'", until, hold.reason);

@@ -184,7 +184,7 @@ typedef struct audit_purge_result {
  * marker record, which the caller appends in txn (event "audit.purge",
  * action D). With sk NULL nothing is written (a dry run: res says what
  * would go). SK_ERR_PERM, with a detail naming the hold, when a legal hold
- * is in force at now_ms; SK_ERR_VERIFY when a record to purge does not
+ * is in force at now_ms or at the real time; SK_ERR_VERIFY when a record to purge does not
  * check (run audit verify). The log is not verified as a whole first. */
 /* Called for each record a purge removes, in its transaction, before it
  * goes; rec is valid only during the call. */

@@ -15,6 +15,7 @@
 #include "common/cli.h"
 #include "common/db.h"
 #include "node/cli.h"
+#include "node/reconcile.h"
 #include "node/remote.h"
 #include "node/client.h"
 #include "node/professional.h"
@@ -60,18 +61,81 @@ static sk_status audit_reading(node_store *s, const char *event, const char *cli
 
 /* ---- verify -------------------------------------------------------------------- */
 
+static sk_status collect_unmatched(const audit_record *rec, void *arg)
+{
+	json_t *obj = NULL;
+	sk_status st = audit_record_json(&obj, rec);
+
+	if (st == SK_OK && json_array_append_new(arg, obj) != 0)
+		st = SK_ERR_NOMEM;
+	return st;
+}
+
+/* --reconcile: the registry's actions about us that our log lacks, in
+ * *list (JSON records); the reconciliation is recorded first. */
+static sk_status reconcile(node_store *s, sk_kek *kek, node_remote **r, json_t **list,
+			   node_reconcile_stats *rs)
+{
+	char what[256];
+	sk_status st;
+
+	if ((*list = json_array()) == NULL)
+		return SK_ERR_NOMEM;
+	if (*r == NULL && (st = node_remote_open(r, s, kek)) != SK_OK)
+		return st;
+	if ((st = node_reconcile(*r, s, collect_unmatched, *list, rs)) != SK_OK)
+		return st;
+	snprintf(what, sizeof(what),
+		 "reconcile with the registry: %llu records about us, %llu with a correlation "
+		 "id, %llu matched, %llu unmatched, %llu older than our log",
+		 (unsigned long long)rs->fetched, (unsigned long long)rs->matchable,
+		 (unsigned long long)rs->matched, (unsigned long long)rs->unmatched,
+		 (unsigned long long)rs->before_log);
+	return audit_reading(s, "audit.reconcile", NULL, what);
+}
+
+/* Prints the unmatched records of a reconciliation, one line each. */
+static sk_status print_unmatched(const json_t *list, const node_reconcile_stats *rs)
+{
+	size_t i;
+	json_t *v;
+
+	printf("reconciled with the registry: %llu of its records about us, %llu with a "
+	       "correlation id, %llu matched, %llu without a local record%s\n",
+	       (unsigned long long)rs->fetched, (unsigned long long)rs->matchable,
+	       (unsigned long long)rs->matched, (unsigned long long)rs->unmatched,
+	       rs->unmatched ? ":" : "");
+	json_array_foreach(list, i, v)
+		printf("  registry record %lld %s %s %s %s correlation=%s\n",
+		       (long long)json_integer_value(json_object_get(v, "seq")),
+		       json_string_value(json_object_get(v, "time")),
+		       json_string_value(json_object_get(v, "event")),
+		       json_string_value(json_object_get(v, "action")),
+		       json_string_value(json_object_get(v, "outcome")),
+		       json_string_value(json_object_get(v, "correlation_id")));
+	return SK_OK;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
-					   {"registry", no_argument, NULL, 'r'}, {0}};
+					   {"registry", no_argument, NULL, 'r'},
+					   {"reconcile", no_argument, NULL, 'R'}, {0}};
 	static const char help[] =
-		"usage: schakel-node audit verify --dir D [--registry] [--json]\n\n"
-		"Recomputes the node's audit hash chain from the first record, checks that\n"
-		"every record is in the query indexes and that the last audit head anchored in\n"
-		"the registry's log is still there (a cut-off tail or a changed record). With\n"
-		"--registry, every anchor the registry holds for this node is checked too.\n"
-		"Exit 3 names the first bad record.\n\n" SK_CLI_COMMON_HELP;
-	int registry = 0;
+		"usage: schakel-node audit verify --dir D [--registry] [--reconcile] [--json]\n\n"
+		"Recomputes the node's audit hash chain from the first record (after a purge,\n"
+		"from the signed purge marker), checks that every record is in the query\n"
+		"indexes and that the last audit head anchored in the registry's log is still\n"
+		"there (a cut-off tail or a changed record). With --registry, every anchor the\n"
+		"registry holds for this node is checked too. With --reconcile, the registry's\n"
+		"own audit records of this organisation's requests are fetched and matched by\n"
+		"correlation id against this log; the registry actions with no local record\n"
+		"are listed (the reconciliation is recorded, event audit.reconcile).\n"
+		"Exit 3 names the first bad record, or when a registry action has no local\n"
+		"record.\n\n" SK_CLI_COMMON_HELP;
+	int registry = 0, recon = 0;
+	json_t *unmatched = NULL;
+	node_reconcile_stats rs = {0};
 	size_t checked = 0;
 	uint64_t anchored = 0;
 	node_remote *r = NULL;
@@ -85,7 +149,8 @@ static int cmd_verify(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("audit verify", lo, help, case 'r' : registry = 1; break;);
+	SK_CLI_PARSE("audit verify", lo, help, case 'r' : registry = 1; break;
+		     case 'R' : recon = 1; break;);
 	if ((rc = sk_cli_need_dir("audit verify", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "audit verify")) != 0)
@@ -98,10 +163,11 @@ static int cmd_verify(int argc, char **argv)
 			st = node_audit_anchor_check(s, txn, count, &bad, &anchored);
 		mdb_txn_abort(txn);
 	}
-	if (st == SK_OK && registry && (st = node_remote_open(&r, s, kek)) == SK_OK) {
+	if (st == SK_OK && registry && (st = node_remote_open(&r, s, kek)) == SK_OK)
 		st = node_remote_anchors_check(r, count, &bad, &checked);
-		node_remote_close(r);
-	}
+	if (st == SK_OK && recon)
+		st = reconcile(s, kek, &r, &unmatched, &rs);
+	node_remote_close(r);
 	if (st == SK_ERR_VERIFY) {
 		audit_text_clean(detail, sizeof(detail), sk_error_detail());
 		if (o.json)
@@ -112,11 +178,21 @@ static int cmd_verify(int argc, char **argv)
 			     "%s",
 			     (unsigned long long)bad, (unsigned long long)count, detail);
 	} else if (st == SK_OK && o.json) {
-		st = print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "ok", 1, "records",
-					  (json_int_t)(count - base.seq), "last_seq", (json_int_t)count,
-					  "anchored", (json_int_t)anchored,
-					  "registry_anchors", (json_int_t)checked, "purged_through",
-					  (json_int_t)base.seq));
+		json_t *doc = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "ok", rs.unmatched == 0,
+					"records", (json_int_t)(count - base.seq), "last_seq",
+					(json_int_t)count, "anchored", (json_int_t)anchored,
+					"registry_anchors", (json_int_t)checked, "purged_through",
+					(json_int_t)base.seq);
+
+		if (doc != NULL && recon)
+			json_object_set_new(doc, "reconcile",
+					    json_pack("{s:I,s:I,s:I,s:I,s:I,s:O}", "fetched",
+						      (json_int_t)rs.fetched, "matchable",
+						      (json_int_t)rs.matchable, "matched",
+						      (json_int_t)rs.matched, "before_log",
+						      (json_int_t)rs.before_log, "unmatched_count",
+						      (json_int_t)rs.unmatched, "unmatched", unmatched));
+		st = print_json(doc);
 	} else if (st == SK_OK) {
 		if (base.seq)
 			printf("records 1-%llu were purged under retention; the chain is checked "
@@ -129,7 +205,16 @@ static int cmd_verify(int argc, char **argv)
 		else
 			printf("audit log verified: %llu records\n",
 			       (unsigned long long)(count - base.seq));
+		if (recon)
+			st = print_unmatched(unmatched, &rs);
 	}
+	if (st == SK_OK && rs.unmatched > 0) {
+		sk_error_set("%llu registry actions of this organisation have no record in our "
+			     "audit log",
+			     (unsigned long long)rs.unmatched);
+		st = SK_ERR_VERIFY;
+	}
+	json_decref(unmatched);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "audit verify");
 }

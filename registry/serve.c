@@ -20,6 +20,7 @@
 #include "registry/retain.h"
 #include "registry/sweep.h"
 #include "registry/publish.h"
+#include "registry/reconcile.h"
 #include "registry/serve.h"
 
 #define LABEL_TLS "tls"
@@ -48,6 +49,7 @@ typedef struct inflight {
 	reg_lookup *look;
 	reg_discuss *disc;
 	reg_anchor *anchor;
+	reg_reconcile *recon;
 	sk_status commit;
 } inflight;
 
@@ -58,6 +60,7 @@ static void inflight_free(inflight *f)
 	reg_lookup_free(f->look);
 	reg_discuss_free(f->disc);
 	reg_anchor_free(f->anchor);
+	reg_reconcile_free(f->recon);
 	net_conn_unref(f->conn);
 	free(f);
 }
@@ -80,6 +83,9 @@ static void on_loop_reply(void *arg)
 	} else if (f->disc != NULL) {
 		result = f->disc->result;
 		st = reg_discuss_send(f->disc, f->commit, f->conn, f->request_id);
+	} else if (f->recon != NULL) {
+		result = SK_OK;
+		st = reg_reconcile_send(f->recon, f->commit, f->conn, f->request_id);
 	} else {
 		result = f->anchor->result;
 		st = reg_anchor_send(f->anchor, f->commit, f->conn, f->request_id);
@@ -115,6 +121,8 @@ static sk_status apply(MDB_txn *txn, void *arg)
 		return reg_lookup_apply(txn, f->look);
 	if (f->disc != NULL)
 		return reg_discuss_apply(txn, f->disc);
+	if (f->recon != NULL)
+		return reg_reconcile_apply(txn, f->recon);
 	return reg_anchor_apply(txn, f->anchor);
 }
 
@@ -232,6 +240,16 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		}
 		if ((st = reg_anchor_new(&f->anchor, sv->store, net_conn_peer(c),
 					 env->anchor_request)) != SK_OK ||
+		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+			inflight_free(f);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST:
+		if ((f = inflight_new(sv, c, id)) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = reg_reconcile_new(&f->recon, sv->store, net_conn_peer(c),
+					    env->audit_records_request)) != SK_OK ||
 		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
 			inflight_free(f);
 		break;
