@@ -278,11 +278,28 @@ int audit_cli_retention(int argc, char **argv, const audit_cli_host *h)
 #define SIG_SUFFIX ".sig"
 #define USAGE_MAX 4096
 
-/* A record of tmpl's owner in a transaction of its own: reading the log
- * (action R) and the review's sign-off (action E). */
-static sk_status record(audit_log *log, MDB_env *env, const audit_record *tmpl, const char *event,
-			audit_action action, const char *client, const char *purpose,
-			const char *what)
+int audit_cli_group(const audit_cli_host *h, const audit_cli_cmd *cmds, size_t n, int argc,
+		    char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		printf("usage: %s audit SUBCOMMAND [options]   (SUBCOMMAND --help for its "
+		       "options)\n\n",
+		       h->prog);
+		for (size_t i = 0; i < n; i++)
+			printf("  %-14s %s\n", cmds[i].name, cmds[i].summary);
+		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].own != NULL ? cmds[i].own(argc - 1, argv + 1)
+						   : cmds[i].fn(argc - 1, argv + 1, h);
+	return sk_cli_usage("audit", "unknown subcommand '%s'", argv[1]);
+}
+
+sk_status audit_cli_record(audit_log *log, MDB_env *env, const audit_record *tmpl,
+			   const char *event, audit_action action, const char *client,
+			   const char *purpose, const char *what)
 {
 	char reason[AUDIT_REASON_MAX + 1];
 	audit_record r = *tmpl;
@@ -510,8 +527,8 @@ int audit_cli_query(int argc, char **argv, const audit_cli_host *h)
 	if ((st = resolve_client(h, d.ctx, &fo)) != SK_OK)
 		goto out;
 	audit_filter_text(what, sizeof(what), &fo.f);
-	if ((st = record(d.log, d.env, &d.tmpl, "audit.query", AUDIT_ACTION_READ, fo.f.client, NULL,
-			 what)) != SK_OK ||
+	if ((st = audit_cli_record(d.log, d.env, &d.tmpl, "audit.query", AUDIT_ACTION_READ,
+				   fo.f.client, NULL, what)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(d.env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	if (o.json) {
@@ -633,8 +650,8 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 										   : "fhir",
 		 out_path != NULL ? "to a signed file" : "to stdout", filters);
 	if ((out_path != NULL && (st = create_out(out_path, &fp)) != SK_OK) ||
-	    (st = record(d.log, d.env, &d.tmpl, "audit.export", AUDIT_ACTION_READ, fo.f.client,
-			 NULL, what)) != SK_OK)
+	    (st = audit_cli_record(d.log, d.env, &d.tmpl, "audit.export", AUDIT_ACTION_READ,
+				   fo.f.client, NULL, what)) != SK_OK)
 		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(d.env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
@@ -845,8 +862,8 @@ static sk_status sign_off(const opened *d, const audit_review_opts *ro, const ch
 		 (unsigned long long)r->n[1], (unsigned long long)r->n[2],
 		 (unsigned long long)r->n[3], (unsigned long long)r->n[4],
 		 (unsigned long long)r->n[5], (unsigned long long)head_seq);
-	return record(d->log, d->env, &d->tmpl, "audit.signoff", AUDIT_ACTION_EXECUTE, NULL,
-		      "review", reason);
+	return audit_cli_record(d->log, d->env, &d->tmpl, "audit.signoff", AUDIT_ACTION_EXECUTE,
+				NULL, "review", reason);
 }
 
 int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
@@ -920,8 +937,8 @@ int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 	audit_time_format(since, ro.since_ms);
 	audit_time_format(until, ro.until_ms);
 	snprintf(what, sizeof(what), "review %s to %s", since, until);
-	if ((st = record(d.log, d.env, &d.tmpl, "audit.review", AUDIT_ACTION_READ, NULL, NULL,
-			 what)) != SK_OK ||
+	if ((st = audit_cli_record(d.log, d.env, &d.tmpl, "audit.review", AUDIT_ACTION_READ, NULL,
+				   NULL, what)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(d.env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	if (o.json) {

@@ -38,6 +38,28 @@ typedef struct audit_cli_host {
 	audit_purge_fn each;
 } audit_cli_host;
 
+/* One subcommand of an owner's audit group: a shared one (fn, given the
+ * host) or the owner's own (own). */
+typedef struct audit_cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, const audit_cli_host *h);
+	int (*own)(int argc, char **argv);
+	const char *summary;
+} audit_cli_cmd;
+
+/* `PROG audit SUBCOMMAND ...`: the table on no argument or --help, else
+ * the subcommand (argv[1]) with argv shifted. Returns the exit code. */
+int audit_cli_group(const audit_cli_host *h, const audit_cli_cmd *cmds, size_t n, int argc,
+		    char **argv);
+
+/* Appends a record of the owner (tmpl's org, system, responsible, access
+ * point) in a transaction of its own: event, action, outcome ok, category
+ * "audit", the purpose and client given (may be NULL) and what as reason
+ * (cleaned). Reads are recorded so before anything is shown. */
+sk_status audit_cli_record(audit_log *log, MDB_env *env, const audit_record *tmpl,
+			   const char *event, audit_action action, const char *client,
+			   const char *purpose, const char *what) SK_MUST_CHECK;
+
 int audit_cli_verify(int argc, char **argv, const audit_cli_host *h);
 int audit_cli_query(int argc, char **argv, const audit_cli_host *h);
 int audit_cli_export(int argc, char **argv, const audit_cli_host *h);

@@ -371,70 +371,22 @@ static const audit_cli_host host = {
 	.resolve_client = host_client,
 };
 
-static int cmd_query(int argc, char **argv)
-{
-	return audit_cli_query(argc, argv, &host);
-}
-
-static int cmd_export(int argc, char **argv)
-{
-	return audit_cli_export(argc, argv, &host);
-}
-
-static int cmd_verify_export(int argc, char **argv)
-{
-	return audit_cli_verify_export(argc, argv, &host);
-}
-
-static int cmd_review(int argc, char **argv)
-{
-	return audit_cli_review(argc, argv, &host);
-}
-
-static int cmd_purge(int argc, char **argv)
-{
-	return audit_cli_purge(argc, argv, &host);
-}
-
-static int cmd_hold(int argc, char **argv)
-{
-	return audit_cli_hold(argc, argv, &host);
-}
-
-static int cmd_retention(int argc, char **argv)
-{
-	return audit_cli_retention(argc, argv, &host);
-}
-
 /* ---- the group --------------------------------------------------------------------- */
 
-static const sk_cli_cmd audit_cmds[] = {
-	{"verify", cmd_verify, "recompute the hash chain; exit 3 names the first bad record"},
-	{"query", cmd_query, "list audit records by client, professional, action, time"},
-	{"export", cmd_export, "export records as csv, json or fhir, signed with --out"},
-	{"verify-export", cmd_verify_export, "check a signed export against this node's key"},
-	{"report", cmd_report, "a client's AVG art. 15 report (Dutch or English)"},
-	{"review", cmd_review, "what the privacy officer should look at; --sign-off"},
-	{"purge", cmd_purge, "remove records past their retention (signed marker)"},
-	{"hold", cmd_hold, "set, show or release a legal hold that blocks purges"},
-	{"retention", cmd_retention, "show or set how long records are kept"},
+static const audit_cli_cmd audit_cmds[] = {
+	{"verify", NULL, cmd_verify, "recompute the hash chain; --registry, --reconcile"},
+	{"query", audit_cli_query, NULL, "list audit records by client, professional, action, time"},
+	{"export", audit_cli_export, NULL, "export records as csv, json or fhir, signed with --out"},
+	{"verify-export", audit_cli_verify_export, NULL, "check a signed export against this node's key"},
+	{"report", NULL, cmd_report, "a client's AVG art. 15 report (Dutch or English)"},
+	{"review", audit_cli_review, NULL, "what the privacy officer should look at; --sign-off"},
+	{"purge", audit_cli_purge, NULL, "remove records past their retention (signed marker)"},
+	{"hold", audit_cli_hold, NULL, "set, show or release a legal hold that blocks purges"},
+	{"retention", audit_cli_retention, NULL, "show or set how long records are kept"},
 };
 
 int node_cli_audit(int argc, char **argv)
 {
-	size_t n = sizeof(audit_cmds) / sizeof(audit_cmds[0]);
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		printf("usage: %s audit SUBCOMMAND [options]   (SUBCOMMAND --help for its "
-		       "options)\n\n",
-		       PROG);
-		for (size_t i = 0; i < n; i++)
-			printf("  %-14s %s\n", audit_cmds[i].name, audit_cmds[i].summary);
-		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(argv[1], audit_cmds[i].name) == 0)
-			return audit_cmds[i].fn(argc - 1, argv + 1);
-	return sk_cli_usage("audit", "unknown subcommand '%s'", argv[1]);
+	return audit_cli_group(&host, audit_cmds, sizeof(audit_cmds) / sizeof(audit_cmds[0]), argc,
+			       argv);
 }

@@ -152,19 +152,8 @@ static int cmd_daily(int argc, char **argv)
 	if ((rc = host_open((void **)&c, &o, cmd, &log, &env, &tmpl)) != 0)
 		return rc;
 	snprintf(what, sizeof(what), "daily aggregates%s%.64s", org ? " of " : "", org ? org : "");
-	tmpl.event = "audit.daily";
-	tmpl.action = AUDIT_ACTION_READ;
-	tmpl.outcome = AUDIT_OUTCOME_OK;
-	tmpl.category = "audit";
-	tmpl.user = NULL;
-	tmpl.reason = what;
-	if ((st = sk_db_status(mdb_txn_begin(env, NULL, 0, &txn))) != SK_OK)
-		goto out;
-	if ((st = audit_log_append(log, txn, &tmpl, NULL, NULL)) != SK_OK) {
-		mdb_txn_abort(txn);
-		goto out;
-	}
-	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK ||
+	if ((st = audit_cli_record(log, env, &tmpl, "audit.daily", AUDIT_ACTION_READ, NULL, NULL,
+				   what)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	if (o.json && (out.list = json_array()) == NULL)
@@ -190,47 +179,20 @@ out:
 
 /* ---- the group --------------------------------------------------------------------- */
 
-#define SHARED(name, fn)                                          \
-	static int cmd_##name(int argc, char **argv)              \
-	{                                                         \
-		return fn(argc, argv, &host);                     \
-	}
-SHARED(verify, audit_cli_verify)
-SHARED(query, audit_cli_query)
-SHARED(export, audit_cli_export)
-SHARED(verify_export, audit_cli_verify_export)
-SHARED(review, audit_cli_review)
-SHARED(purge, audit_cli_purge)
-SHARED(hold, audit_cli_hold)
-SHARED(retention, audit_cli_retention)
-
-static const sk_cli_cmd audit_cmds[] = {
-	{"verify", cmd_verify, "recompute the hash chain; exit 3 names the first bad record"},
-	{"query", cmd_query, "list audit records by org, token, action, event, time"},
-	{"export", cmd_export, "export records as csv, json or fhir, signed with --out"},
-	{"verify-export", cmd_verify_export, "check a signed export against the registry's key"},
-	{"review", cmd_review, "denied attempts, pattern flags, volume per org; --sign-off"},
-	{"purge", cmd_purge, "fold records past their retention into daily aggregates"},
-	{"hold", cmd_hold, "set, show or release a legal hold that blocks purges"},
-	{"retention", cmd_retention, "show or set how long token-level records are kept"},
-	{"daily", cmd_daily, "list the daily aggregates per org of purged records"},
+static const audit_cli_cmd audit_cmds[] = {
+	{"verify", audit_cli_verify, NULL, "recompute the hash chain; exit 3 names the first bad record"},
+	{"query", audit_cli_query, NULL, "list audit records by org, token, action, event, time"},
+	{"export", audit_cli_export, NULL, "export records as csv, json or fhir, signed with --out"},
+	{"verify-export", audit_cli_verify_export, NULL, "check a signed export (registry key)"},
+	{"review", audit_cli_review, NULL, "denied attempts, pattern flags, volume per org; --sign-off"},
+	{"purge", audit_cli_purge, NULL, "fold records past their retention into daily aggregates"},
+	{"hold", audit_cli_hold, NULL, "set, show or release a legal hold that blocks purges"},
+	{"retention", audit_cli_retention, NULL, "show or set how long token-level records are kept"},
+	{"daily", NULL, cmd_daily, "list the daily aggregates per org of purged records"},
 };
 
 int reg_cli_audit(int argc, char **argv)
 {
-	size_t n = sizeof(audit_cmds) / sizeof(audit_cmds[0]);
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		printf("usage: %s audit SUBCOMMAND [options]   (SUBCOMMAND --help for its "
-		       "options)\n\n",
-		       PROG);
-		for (size_t i = 0; i < n; i++)
-			printf("  %-14s %s\n", audit_cmds[i].name, audit_cmds[i].summary);
-		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(argv[1], audit_cmds[i].name) == 0)
-			return audit_cmds[i].fn(argc - 1, argv + 1);
-	return sk_cli_usage("audit", "unknown subcommand '%s'", argv[1]);
+	return audit_cli_group(&host, audit_cmds, sizeof(audit_cmds) / sizeof(audit_cmds[0]), argc,
+			       argv);
 }
