@@ -253,6 +253,26 @@ void node_audit_fill(node_store *s, audit_record *rec)
 		rec->access_point = "cli";
 }
 
+sk_status node_audit_purge(node_store *s, sk_kek *kek, const char *access_point, uint64_t now,
+			   audit_purge_result *res)
+{
+	key_ed25519 *id = sodium_malloc(sizeof(*id));
+	audit_record tmpl = {.access_point = access_point};
+	audit_purge_opts o = {.marker = &tmpl, .now_ms = now};
+	sk_status st;
+
+	if (id == NULL)
+		return SK_ERR_NOMEM;
+	node_audit_fill(s, &tmpl);
+	if ((st = node_identity_load(s, kek, id)) == SK_OK) {
+		o.sk = id->sk;
+		st = audit_purge_run(s->audit, s->env, &o, res);
+	}
+	key_ed25519_wipe(id);
+	sodium_free(id);
+	return st;
+}
+
 sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec)
 {
 	node_audit_fill(s, rec);
