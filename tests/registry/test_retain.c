@@ -3,6 +3,7 @@
  * sweep's batch with its signed marker, a legal hold recorded as a denied
  * purge, verify after it. */
 #include <string.h>
+#include <time.h>
 
 #include "test_util.h"
 #include "tmpdir.h"
@@ -148,10 +149,58 @@ static void test_aggregate_and_sweep(void **state)
 	t_rmdir(dir);
 }
 
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A sweep batch (AUDIT_PURGE_BATCH records folded into aggregates and
+ * purged in one transaction), timed. */
+static void test_sweep_speed(void **state)
+{
+	char *dir = t_tmpdir(), org[16], tok[65];
+	reg_store *s = NULL;
+	audit_purge_result res;
+	MDB_txn *txn = NULL;
+	uint64_t count = 0;
+	double a, b;
+
+	(void)state;
+	E(reg_store_init(dir, "test.example/registry", "registry", kek));
+	E(reg_store_open(&s, dir, kek));
+	E(sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn)));
+	for (int i = 0; i < AUDIT_PURGE_BATCH; i++) {
+		audit_record r = {.event = i % 3 ? "lookup" : "entry.publish",
+				  .action = AUDIT_ACTION_READ, .outcome = AUDIT_OUTCOME_OK,
+				  .time_ms = T0 + (uint64_t)i * 60000, .user = org, .client = tok};
+
+		snprintf(org, sizeof(org), "org-%d", i % 40);
+		snprintf(tok, sizeof(tok), "%064x", i);
+		E(reg_audit(s, txn, &r));
+	}
+	E(sk_db_status(mdb_txn_commit(txn)));
+	a = seconds();
+	E(sweep(s, reg_now_ms() + 2 * AUDIT_YEAR_MS, &res));
+	b = seconds();
+	assert_int_equal(res.count, AUDIT_PURGE_BATCH);
+	E(sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)));
+	E(audit_log_verify(s->audit, txn, &count, NULL));
+	mdb_txn_abort(txn);
+	print_message("registry audit sweep: %d records folded into daily aggregates and purged "
+		      "in %.0f ms (%.0f records/s)\n",
+		      AUDIT_PURGE_BATCH, (b - a) * 1e3, AUDIT_PURGE_BATCH / (b - a));
+	reg_store_close(s);
+	t_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aggregate_and_sweep),
+		cmocka_unit_test(test_sweep_speed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
