@@ -37,7 +37,7 @@ static void print_json(json_t *doc)
 	json_decref(doc);
 }
 
-/* Runs the purge with the owner's identity key (dry: without). */
+/* Runs the purge, its markers signed with the owner's identity key. */
 static sk_status run_purge(const audit_cli_host *h, void *ctx, audit_log *log, MDB_env *env,
 			   audit_purge_opts *po, audit_purge_result *res)
 {
