@@ -326,12 +326,21 @@ sk_status audit_log_hold_set(audit_log *log, MDB_txn *txn, const audit_hold *h)
 	MDB_val k = {sizeof(AUDIT_META_HOLD) - 1, (void *)AUDIT_META_HOLD}, v = {0, b};
 	audit_record probe = {.org = "-", .system = "-", .event = "audit.hold",
 			      .action = AUDIT_ACTION_UPDATE, .outcome = AUDIT_OUTCOME_OK};
+	audit_hold old;
 	size_t n;
+	sk_status st;
 	int rc;
 
 	if (h->until_ms == 0) {
 		rc = mdb_del(txn, log->meta, &k, NULL);
 		return rc == MDB_NOTFOUND ? SK_OK : sk_db_status(rc);
+	}
+	if ((st = audit_log_hold_get(log, txn, &old)) != SK_OK)
+		return st;
+	if (old.until_ms > now_ms() && h->until_ms < old.until_ms) {
+		sk_error_set("a legal hold is only ever extended; release it first (recorded) to "
+			     "set an earlier end");
+		return SK_ERR_PERM;
 	}
 	probe.reason = h->reason;
 	n = strnlen(h->reason, sizeof(h->reason));

@@ -164,8 +164,9 @@ typedef struct audit_hold {
 sk_status audit_log_hold_get(const audit_log *log, MDB_txn *txn, audit_hold *out) SK_MUST_CHECK;
 
 /* Sets (until_ms > 0, reason 1..AUDIT_REASON_MAX bytes of valid field
- * text) or, with h->until_ms 0, releases the hold, in txn. The caller
- * audits the change in the same transaction. */
+ * text) or, with h->until_ms 0, releases the hold, in txn. A hold in force
+ * is only extended: an earlier end is SK_ERR_PERM (release it first). The
+ * caller audits the change in the same transaction. */
 sk_status audit_log_hold_set(audit_log *log, MDB_txn *txn, const audit_hold *h) SK_MUST_CHECK;
 
 /* What a purge removed (or, dry, would remove): records first..last,

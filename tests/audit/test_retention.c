@@ -166,10 +166,14 @@ static void test_hold(void **state)
 	/* once it ends, the purge goes ahead */
 	E(purge(&f, &k, NOW + 2 * AUDIT_DAY_MS, &res));
 	assert_int_equal(res.count, 4);
-	/* a new hold, released */
-	h.until_ms = NOW + 10 * AUDIT_DAY_MS;
+	/* a new hold (in force now), extended, not shortened, released */
+	h.until_ms = fx_ms("2099-01-01T00:00:00");
 	txn = fx_txn(&f, 0);
 	E(audit_log_hold_set(f.log, txn, &h));
+	h.until_ms = fx_ms("2099-06-01T00:00:00");
+	E(audit_log_hold_set(f.log, txn, &h));
+	h.until_ms = fx_ms("2099-03-01T00:00:00");
+	EFAIL(audit_log_hold_set(f.log, txn, &h), SK_ERR_PERM);
 	h.until_ms = 0;
 	E(audit_log_hold_set(f.log, txn, &h));
 	E(audit_log_hold_get(f.log, txn, &got));
