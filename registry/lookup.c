@@ -98,7 +98,8 @@ sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *deta
 		it.has_epoch = 1;
 		it.epoch = epoch;
 	}
-	if ((st = reg_mailbox_put(s, txn, org, &it)) != SK_OK || (st = audit_flag(s, txn, &it)) != SK_OK)
+	if ((st = reg_mailbox_put(s, txn, org, &it)) != SK_OK ||
+	    (st = audit_flag(s, txn, &it)) != SK_OK)
 		return st;
 	/* the operator's list, in time order */
 	if (olen > NET_ORG_ID_MAX)
