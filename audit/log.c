@@ -7,9 +7,11 @@
 #include <sodium.h>
 
 #include "audit/log.h"
+#include "audit/query.h"
 #include "common/db.h"
 
 #define HEAD_BYTES (8 + AUDIT_HASH_BYTES)
+#define BASE_BYTES (8 + AUDIT_HASH_BYTES + 8 + KEY_SIG_BYTES)
 #define INDEX_VERSION 1
 #define INDEX_KEY_MAX (AUDIT_FIELD_MAX + 1 + 16)
 #define NINDEX 3
@@ -19,6 +21,9 @@ struct audit_log {
 	MDB_dbi records, meta;
 	MDB_dbi index[NINDEX]; /* by audit_index */
 	uint64_t retention_ms;
+	bool retention_stored; /* retention_ms came from the log's meta */
+	bool has_key;
+	uint8_t pk[KEY_ED25519_PK_BYTES]; /* signs purge bases */
 };
 
 static void be64_put(uint8_t b[static 8], uint64_t v)
@@ -133,6 +138,41 @@ out:
 	return st;
 }
 
+/* A meta value of exactly len bytes into out; *found says whether there
+ * was one. A value of another size is SK_ERR_VERIFY. */
+static sk_status meta_fixed(const audit_log *log, MDB_txn *txn, const char *name, void *out,
+			    size_t len, bool *found)
+{
+	MDB_val k = {strlen(name), (void *)name}, v;
+	int rc = mdb_get(txn, log->meta, &k, &v);
+
+	*found = false;
+	if (rc == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (v.mv_size != len) {
+		sk_error_set("the audit log's %s is malformed; run audit verify", name);
+		return SK_ERR_VERIFY;
+	}
+	memcpy(out, v.mv_data, len);
+	*found = true;
+	return SK_OK;
+}
+
+static sk_status retention_load(audit_log *log, MDB_txn *txn)
+{
+	uint8_t b[8];
+	bool found;
+	sk_status st = meta_fixed(log, txn, AUDIT_META_RETENTION, b, sizeof(b), &found);
+
+	if (st == SK_OK && found) {
+		log->retention_ms = be64_get(b);
+		log->retention_stored = true;
+	}
+	return st;
+}
+
 sk_status audit_log_open(audit_log **out, MDB_env *env)
 {
 	audit_log *log = calloc(1, sizeof(*log));
@@ -155,7 +195,7 @@ sk_status audit_log_open(audit_log **out, MDB_env *env)
 		st = sk_db_status(rc);
 		goto out;
 	}
-	if ((st = index_catch_up(log, txn)) != SK_OK)
+	if ((st = index_catch_up(log, txn)) != SK_OK || (st = retention_load(log, txn)) != SK_OK)
 		goto out;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -177,7 +217,143 @@ void audit_log_close(audit_log *log)
 
 void audit_log_set_retention(audit_log *log, uint64_t ms)
 {
+	if (!log->retention_stored)
+		log->retention_ms = ms;
+}
+
+uint64_t audit_log_retention(const audit_log *log)
+{
+	return log->retention_ms;
+}
+
+sk_status audit_log_retention_store(audit_log *log, MDB_txn *txn, uint64_t ms)
+{
+	uint8_t b[8];
+	MDB_val k = {sizeof(AUDIT_META_RETENTION) - 1, (void *)AUDIT_META_RETENTION},
+		v = {sizeof(b), b};
+	sk_status st;
+
+	if (ms < AUDIT_DAY_MS || ms > AUDIT_TIME_MAX) {
+		sk_error_set("the retention must be at least one day");
+		return SK_ERR_INVALID;
+	}
+	be64_put(b, ms);
+	if ((st = sk_db_status(mdb_put(txn, log->meta, &k, &v, 0))) != SK_OK)
+		return st;
 	log->retention_ms = ms;
+	log->retention_stored = true;
+	return SK_OK;
+}
+
+void audit_log_set_key(audit_log *log, const uint8_t pk[KEY_ED25519_PK_BYTES])
+{
+	memcpy(log->pk, pk, KEY_ED25519_PK_BYTES);
+	log->has_key = true;
+}
+
+sk_status audit_log_base(const audit_log *log, MDB_txn *txn, audit_base *out)
+{
+	uint8_t b[BASE_BYTES];
+	bool found;
+	sk_status st = meta_fixed(log, txn, AUDIT_META_BASE, b, sizeof(b), &found);
+
+	memset(out, 0, sizeof(*out));
+	if (st != SK_OK || !found)
+		return st;
+	out->seq = be64_get(b);
+	memcpy(out->hash, b + 8, AUDIT_HASH_BYTES);
+	out->time_ms = be64_get(b + 8 + AUDIT_HASH_BYTES);
+	memcpy(out->sig, b + 16 + AUDIT_HASH_BYTES, KEY_SIG_BYTES);
+	return SK_OK;
+}
+
+/* The signed parts of a base: u64be(seq), hash, u64be(time). */
+static void base_parts(key_part parts[static 3], uint8_t seq_b[static 8], uint8_t time_b[static 8],
+		       const audit_base *b)
+{
+	be64_put(seq_b, b->seq);
+	be64_put(time_b, b->time_ms);
+	parts[0] = (key_part){seq_b, 8};
+	parts[1] = (key_part){b->hash, AUDIT_HASH_BYTES};
+	parts[2] = (key_part){time_b, 8};
+}
+
+/* SK_OK when b is the genesis or a base signed with the log's key. */
+static sk_status base_check(const audit_log *log, const audit_base *b)
+{
+	uint8_t seq_b[8], time_b[8];
+	key_part parts[3];
+
+	if (b->seq == 0)
+		return SK_OK;
+	if (!log->has_key) {
+		sk_error_set("records up to %" PRIu64 " were purged, but the key that signed the "
+			     "purge is not known here", b->seq);
+		return SK_ERR_VERIFY;
+	}
+	base_parts(parts, seq_b, time_b, b);
+	if (key_verify_parts(b->sig, AUDIT_DOMAIN_PURGE, parts, 3, log->pk) != SK_OK) {
+		sk_error_set("the signed purge marker (records up to %" PRIu64 " purged) does not "
+			     "verify; the audit log was altered", b->seq);
+		return SK_ERR_VERIFY;
+	}
+	return SK_OK;
+}
+
+sk_status audit_log_hold_get(const audit_log *log, MDB_txn *txn, audit_hold *out)
+{
+	MDB_val k = {sizeof(AUDIT_META_HOLD) - 1, (void *)AUDIT_META_HOLD}, v;
+	int rc = mdb_get(txn, log->meta, &k, &v);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (v.mv_size < 9 || v.mv_size > 8 + AUDIT_REASON_MAX) {
+		sk_error_set("the audit log's legal hold is malformed");
+		return SK_ERR_VERIFY;
+	}
+	out->until_ms = be64_get(v.mv_data);
+	memcpy(out->reason, (const uint8_t *)v.mv_data + 8, v.mv_size - 8);
+	out->reason[v.mv_size - 8] = 0;
+	return SK_OK;
+}
+
+sk_status audit_log_hold_set(audit_log *log, MDB_txn *txn, const audit_hold *h)
+{
+	uint8_t b[8 + AUDIT_REASON_MAX];
+	MDB_val k = {sizeof(AUDIT_META_HOLD) - 1, (void *)AUDIT_META_HOLD}, v = {0, b};
+	audit_record probe = {.org = "-", .system = "-", .event = "audit.hold",
+			      .action = AUDIT_ACTION_UPDATE, .outcome = AUDIT_OUTCOME_OK};
+	audit_hold old;
+	size_t n;
+	sk_status st;
+	int rc;
+
+	if (h->until_ms == 0) {
+		rc = mdb_del(txn, log->meta, &k, NULL);
+		return rc == MDB_NOTFOUND ? SK_OK : sk_db_status(rc);
+	}
+	if ((st = audit_log_hold_get(log, txn, &old)) != SK_OK)
+		return st;
+	if (old.until_ms > now_ms() && h->until_ms < old.until_ms) {
+		sk_error_set("a legal hold is only ever extended; release it first (recorded) to "
+			     "set an earlier end");
+		return SK_ERR_PERM;
+	}
+	probe.reason = h->reason;
+	n = strnlen(h->reason, sizeof(h->reason));
+	if (n == 0 || n > AUDIT_REASON_MAX || h->until_ms > AUDIT_TIME_MAX ||
+	    audit_record_check(&probe) != SK_OK) {
+		sk_error_set("a legal hold needs an end date and a reason of at most %d bytes of "
+			     "text", AUDIT_REASON_MAX);
+		return SK_ERR_INVALID;
+	}
+	be64_put(b, h->until_ms);
+	memcpy(b + 8, h->reason, n);
+	v.mv_size = 8 + n;
+	return sk_db_status(mdb_put(txn, log->meta, &k, &v, 0));
 }
 
 /* Reads the head; a malformed one is SK_ERR_VERIFY. */
@@ -416,6 +592,141 @@ out:
 	return st;
 }
 
+/* Removes rec (stored under kb) and its index entries. */
+static sk_status purge_one(const audit_log *log, MDB_txn *txn, const audit_record *rec)
+{
+	uint8_t kb[INDEX_KEY_MAX];
+	MDB_val k = {0, kb};
+	int rc;
+
+	for (int by = 0; by < NINDEX; by++) {
+		const char *field = index_field(rec, (audit_index)by);
+
+		if (field == NULL)
+			continue;
+		if ((k.mv_size = index_key(kb, (audit_index)by, field, rec->time_ms, rec->seq)) == 0)
+			return SK_ERR_TOOBIG;
+		if ((rc = mdb_del(txn, log->index[by], &k, NULL)) != 0 && rc != MDB_NOTFOUND)
+			return sk_db_status(rc);
+	}
+	be64_put(kb, rec->seq);
+	k.mv_size = 8;
+	return sk_db_status(mdb_del(txn, log->records, &k, NULL));
+}
+
+static uint64_t now_ms_real(void)
+{
+	return now_ms();
+}
+
+sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t max,
+			  audit_purge_fn each, void *arg, const uint8_t sk[KEY_ED25519_SK_BYTES],
+			  audit_purge_result *res)
+{
+	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
+	uint8_t kb[8], head[AUDIT_HASH_BYTES], seq_b[8], time_b[8], b[BASE_BYTES];
+	char until[AUDIT_TIME_BYTES], hash_hex[2 * AUDIT_HASH_BYTES + 1];
+	char sig_hex[2 * KEY_SIG_BYTES + 1];
+	MDB_val k, v;
+	MDB_cursor *c = NULL;
+	audit_record r;
+	audit_hold hold;
+	audit_base base;
+	key_part parts[3];
+	uint64_t head_seq;
+	sk_status st;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (scratch == NULL)
+		return SK_ERR_NOMEM;
+	if (max == 0)
+		max = AUDIT_PURGE_BATCH;
+	if ((st = audit_log_hold_get(log, txn, &hold)) != SK_OK ||
+	    (st = audit_log_base(log, txn, &base)) != SK_OK ||
+	    (st = read_head(log, txn, &head_seq, head)) != SK_OK)
+		goto out;
+	/* in force now or at the time purged for: either blocks */
+	if (hold.until_ms > now_ms || hold.until_ms > now_ms_real()) {
+		audit_time_format(until, hold.until_ms);
+		sk_error_set("a legal hold until %s blocks the purge (%s); release it with 'audit "
+			     "hold --release'", until, hold.reason);
+		st = SK_ERR_PERM;
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_cursor_open(txn, log->records, &c))) != SK_OK)
+		goto out;
+	/* collect the due prefix; delete after, the cursor walks the keys */
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && res->count < max;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t seq = k.mv_size == 8 ? be64_get(k.mv_data) : 0;
+
+		if (seq == 0 || seq != base.seq + res->count + 1 ||
+		    audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data, v.mv_size) !=
+			    SK_OK ||
+		    !stored_ok(&r, seq, &v)) {
+			st = damaged(seq ? seq : base.seq + res->count + 1);
+			goto out;
+		}
+		if (seq >= head_seq || r.retain_until_ms >= now_ms)
+			break;
+		if (each != NULL && sk != NULL && (st = each(txn, &r, arg)) != SK_OK)
+			goto out;
+		if (res->count++ == 0)
+			res->first = seq;
+		res->last = seq;
+		memcpy(res->hash, r.hash, AUDIT_HASH_BYTES);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		st = sk_db_status(rc);
+		goto out;
+	}
+	mdb_cursor_close(c);
+	c = NULL;
+	if (res->count == 0 || sk == NULL)
+		goto out;
+	/* delete first..last: each is read again for its index keys */
+	for (uint64_t seq = res->first; seq <= res->last; seq++) {
+		be64_put(kb, seq);
+		k = (MDB_val){8, kb};
+		if ((rc = mdb_get(txn, log->records, &k, &v)) != 0) {
+			st = sk_db_status(rc);
+			goto out;
+		}
+		if ((st = audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data,
+					    v.mv_size)) != SK_OK ||
+		    (st = purge_one(log, txn, &r)) != SK_OK)
+			goto out;
+	}
+	base.seq = res->last;
+	memcpy(base.hash, res->hash, AUDIT_HASH_BYTES);
+	base.time_ms = now_ms;
+	base_parts(parts, seq_b, time_b, &base);
+	if ((st = key_sign_parts(base.sig, AUDIT_DOMAIN_PURGE, parts, 3, sk)) != SK_OK)
+		goto out;
+	memcpy(b, seq_b, 8);
+	memcpy(b + 8, base.hash, AUDIT_HASH_BYTES);
+	memcpy(b + 8 + AUDIT_HASH_BYTES, time_b, 8);
+	memcpy(b + 16 + AUDIT_HASH_BYTES, base.sig, KEY_SIG_BYTES);
+	k = (MDB_val){sizeof(AUDIT_META_BASE) - 1, (void *)AUDIT_META_BASE};
+	v = (MDB_val){sizeof(b), b};
+	if ((st = sk_db_status(mdb_put(txn, log->meta, &k, &v, 0))) != SK_OK)
+		goto out;
+	sodium_bin2hex(hash_hex, sizeof(hash_hex), base.hash, AUDIT_HASH_BYTES);
+	sodium_bin2hex(sig_hex, sizeof(sig_hex), base.sig, KEY_SIG_BYTES);
+	snprintf(res->reason, sizeof(res->reason),
+		 "retention: purged records %" PRIu64 "-%" PRIu64 " (%" PRIu64
+		 ") past their retain-until; chain hash at %" PRIu64 ": %s; marker "
+		 "signature (%s): %s",
+		 res->first, res->last, res->count, res->last, hash_hex, AUDIT_DOMAIN_PURGE,
+		 sig_hex);
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	free(scratch);
+	return st;
+}
+
 sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 			   uint64_t *first_bad_seq)
 {
@@ -425,6 +736,7 @@ sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 	audit_record r;
 	uint8_t prev[AUDIT_HASH_BYTES] = {0}, head[AUDIT_HASH_BYTES];
 	uint64_t expect = 1, head_seq, bad = 0;
+	audit_base base;
 	const char *why = NULL; /* set: the chain breaks at bad */
 	sk_status st = SK_ERR_NOMEM;
 	int rc;
@@ -435,14 +747,24 @@ sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 		*first_bad_seq = 0;
 	if (scratch == NULL)
 		goto out;
+	if ((st = audit_log_base(log, txn, &base)) != SK_OK || (st = base_check(log, &base)) != SK_OK) {
+		if (st == SK_ERR_VERIFY && first_bad_seq != NULL)
+			*first_bad_seq = base.seq + 1;
+		goto out;
+	}
+	/* after a purge the chain starts at the signed base */
+	expect = base.seq + 1;
+	memcpy(prev, base.hash, AUDIT_HASH_BYTES);
 	if ((rc = mdb_cursor_open(txn, log->records, &c)) != 0) {
 		st = sk_db_status(rc);
 		goto out;
 	}
-	/* invariant: records 1 .. expect-1 check, prev is the hash of the last */
+	/* invariant: records base+1 .. expect-1 check, prev is the hash of the last */
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), expect++) {
-		if (k.mv_size != 8 || be64_get(k.mv_data) < expect)
+		if (k.mv_size == 8 && be64_get(k.mv_data) <= base.seq)
+			why = "kept although the log says it was purged";
+		else if (k.mv_size != 8 || be64_get(k.mv_data) < expect)
 			why = "stored under a malformed key";
 		else if (be64_get(k.mv_data) > expect)
 			why = "missing";
@@ -460,7 +782,8 @@ sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 		else if (st != SK_OK)
 			goto out;
 		if (why != NULL) {
-			bad = expect;
+			bad = k.mv_size == 8 && be64_get(k.mv_data) <= base.seq
+				      ? be64_get(k.mv_data) : expect;
 			goto out;
 		}
 		memcpy(prev, r.hash, AUDIT_HASH_BYTES);
@@ -469,7 +792,7 @@ sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 		st = sk_db_status(rc);
 		goto out;
 	}
-	expect--; /* now the last seq */
+	expect--; /* now the last seq (base.seq when no record is left) */
 	st = read_head(log, txn, &head_seq, head);
 	if (st == SK_ERR_VERIFY) {
 		bad = expect == 0 ? 1 : expect;

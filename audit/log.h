@@ -15,8 +15,22 @@
  * indexes are written by audit_log_append() in the same transaction as the
  * record (a log from before them is indexed once by audit_log_open()), so
  * queries (audit/query.h) read only the records they return.
+ *   "audit_meta"  key "base"      -> the signed purge base (below)
+ *                 key "hold"      -> u64be(until_ms) || reason: a legal hold
+ *                 key "retention" -> u64be(ms): the configured retention
  * WARNING: whatever removes records (retention) must remove their index
- * entries too; audit_log_verify() names a record missing from an index. */
+ * entries too; audit_log_verify() names a record missing from an index.
+ *
+ * Retention: audit_log_purge() removes the oldest records whose
+ * retain_until has passed, always a prefix of the log (it stops at the
+ * first record still to be kept), with their index entries, and stores a
+ * purge base: the last purged seq and its chain hash, signed by the log's
+ * owner (node or registry identity key) under AUDIT_DOMAIN_PURGE over
+ * u64be(seq) || hash || u64be(time_ms) (key_sign_parts, three parts). The
+ * chain is then verified from that base instead of the genesis. The caller
+ * appends the purge-marker record (event "audit.purge") in the same
+ * transaction. A legal hold blocks every purge until it ends or is
+ * released. */
 #ifndef SK_AUDIT_LOG_H
 #define SK_AUDIT_LOG_H
 
@@ -26,6 +40,7 @@
 
 #include "audit/record.h"
 #include "common/status.h"
+#include "crypto/key.h"
 
 #define AUDIT_DB_RECORDS "audit"
 #define AUDIT_DB_META "audit_meta"
@@ -34,7 +49,14 @@
 #define AUDIT_DB_BY_TIME "audit_by_time"
 #define AUDIT_DB_BY_CLIENT "audit_by_client"
 #define AUDIT_DB_BY_USER "audit_by_user"
-#define AUDIT_RETAIN_DEFAULT_MS (5ULL * 36525 * 864000) /* 5 years of 365.25 days */
+#define AUDIT_META_BASE "base"
+#define AUDIT_META_HOLD "hold"
+#define AUDIT_META_RETENTION "retention"
+#define AUDIT_DAY_MS 86400000ULL
+#define AUDIT_YEAR_MS (36525ULL * 864000) /* 365.25 days */
+#define AUDIT_RETAIN_DEFAULT_MS (5 * AUDIT_YEAR_MS)
+#define AUDIT_DOMAIN_PURGE "schakel/v1/audit-purge"
+#define AUDIT_PURGE_BATCH 20000 /* records purged per transaction, at most */
 
 typedef struct audit_log audit_log;
 
@@ -48,9 +70,23 @@ sk_status audit_log_open(audit_log **out, MDB_env *env) SK_MUST_CHECK;
 void audit_log_close(audit_log *log);
 
 /* How long records appended with retain_until_ms 0 are kept, in ms
- * (default AUDIT_RETAIN_DEFAULT_MS; the registry sets one year). Set it
- * before the writer starts. */
+ * (default AUDIT_RETAIN_DEFAULT_MS; the registry sets one year), unless
+ * the log holds a configured one (audit_log_retention_store()), which
+ * wins. Set it before the writer starts. */
 void audit_log_set_retention(audit_log *log, uint64_t ms);
+
+/* The retention in force for appends. */
+uint64_t audit_log_retention(const audit_log *log);
+
+/* Configures the retention in the log itself (in txn, a write
+ * transaction), so that every later open uses it; applies to records
+ * appended from now on (records keep the retain_until they were written
+ * with). ms must be at least one day: SK_ERR_INVALID otherwise. */
+sk_status audit_log_retention_store(audit_log *log, MDB_txn *txn, uint64_t ms) SK_MUST_CHECK;
+
+/* The owner's public key that signs purge bases: audit_log_verify() needs
+ * it once anything was purged. Copied. */
+void audit_log_set_key(audit_log *log, const uint8_t pk[KEY_ED25519_PK_BYTES]);
 
 /* Appends rec inside txn, a write transaction (or one nested in it, as
  * common/writer.h jobs run): checks it (audit_record_check), gives it the
@@ -104,11 +140,71 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 			       const char *key, uint64_t since_ms, uint64_t until_ms,
 			       audit_scan_fn fn, void *arg) SK_MUST_CHECK;
 
-/* Recomputes the whole chain from the genesis in txn (a read transaction
- * is enough): consecutive keys and seqs from 1, each record decodable,
- * linked to its predecessor's hash and matching its stored hash, present
- * in every index that applies to it, and the head naming the last record. *count (may be NULL) gets the number of
- * records found good before the first bad one (all of them on SK_OK).
+/* Where the stored chain starts: seq 0 (and zeros) while nothing was
+ * purged, else the last purged record's seq and chain hash, when and with
+ * what signature the base was set. */
+typedef struct audit_base {
+	uint64_t seq;
+	uint8_t hash[AUDIT_HASH_BYTES];
+	uint64_t time_ms;
+	uint8_t sig[KEY_SIG_BYTES];
+} audit_base;
+
+/* Reads the base as txn sees it (not checked: audit_log_verify() does). */
+sk_status audit_log_base(const audit_log *log, MDB_txn *txn, audit_base *out) SK_MUST_CHECK;
+
+/* A legal hold: until_ms 0 when there is none. */
+typedef struct audit_hold {
+	uint64_t until_ms;
+	char reason[AUDIT_REASON_MAX + 1];
+} audit_hold;
+
+/* The hold as txn sees it (until_ms 0: none; one that has ended is
+ * returned as stored, the caller compares with now). */
+sk_status audit_log_hold_get(const audit_log *log, MDB_txn *txn, audit_hold *out) SK_MUST_CHECK;
+
+/* Sets (until_ms > 0, reason 1..AUDIT_REASON_MAX bytes of valid field
+ * text) or, with h->until_ms 0, releases the hold, in txn. A hold in force
+ * is only extended: an earlier end is SK_ERR_PERM (release it first). The
+ * caller audits the change in the same transaction. */
+sk_status audit_log_hold_set(audit_log *log, MDB_txn *txn, const audit_hold *h) SK_MUST_CHECK;
+
+/* What a purge removed (or, dry, would remove): records first..last,
+ * count of them. count 0: nothing was due. */
+typedef struct audit_purge_result {
+	uint64_t first, last, count;
+	uint8_t hash[AUDIT_HASH_BYTES]; /* record last's chain hash */
+	char reason[AUDIT_REASON_MAX + 1]; /* for the caller's purge marker */
+} audit_purge_result;
+
+/* Removes, in txn, up to max records (0: AUDIT_PURGE_BATCH) from the
+ * oldest end of the log while their retain_until_ms < now_ms, never the
+ * head record, with their index entries; calls each (may be NULL; not on a dry run) on every
+ * record before it goes (e.g. the registry's daily aggregates); stores the
+ * new base signed with sk. res->reason then describes the purge for the
+ * marker record, which the caller appends in txn (event "audit.purge",
+ * action D). With sk NULL nothing is written (a dry run: res says what
+ * would go). SK_ERR_PERM, with a detail naming the hold, when a legal hold
+ * is in force at now_ms or at the real time; SK_ERR_VERIFY when a record to purge does not
+ * check (run audit verify). The log is not verified as a whole first. */
+/* Called for each record a purge removes, in its transaction, before it
+ * goes; rec is valid only during the call. */
+typedef sk_status (*audit_purge_fn)(MDB_txn *txn, const audit_record *rec, void *arg);
+
+sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t max,
+			  audit_purge_fn each, void *arg,
+			  const uint8_t sk[KEY_ED25519_SK_BYTES],
+			  audit_purge_result *res) SK_MUST_CHECK;
+
+/* Recomputes the whole chain from the genesis, or from the purge base when
+ * records were purged (its signature checked with the key of
+ * audit_log_set_key()), in txn (a read transaction is enough):
+ * consecutive keys and seqs from base + 1, each record decodable, linked
+ * to its predecessor's hash (the first to the base's) and matching its
+ * stored hash, present in every index that applies to it, and the head
+ * naming the last record. *count (may be NULL) gets the seq of the last
+ * record found good before the first bad one (the last record on SK_OK;
+ * the number of records when nothing was purged).
  * SK_ERR_VERIFY when the chain breaks: *first_bad_seq (may be NULL) is the
  * first seq out of place: the first record that does not check, a missing
  * seq itself, or, when the head disagrees with the records, the first seq

@@ -1452,13 +1452,28 @@ static sk_status anchor(node_remote *r, int *done)
 	return st;
 }
 
-/* Record seq of the log must have the anchored head as its hash. */
+/* Record seq of the log must have the anchored head as its hash; a
+ * record purged under retention is checked only when it is the signed
+ * purge base (audit_log_verify() checked that signature). */
 static sk_status anchor_matches(node_store *s, MDB_txn *txn, uint64_t seq, const uint8_t *head,
 				uint64_t records, uint64_t *bad)
 {
 	audit_record *rec = NULL;
+	audit_base base;
 	sk_status st;
 
+	if ((st = audit_log_base(s->audit, txn, &base)) != SK_OK)
+		return st;
+	if (seq < base.seq)
+		return SK_OK;
+	if (seq == base.seq) {
+		if (sodium_memcmp(base.hash, head, AUDIT_HASH_BYTES) == 0)
+			return SK_OK;
+		*bad = seq + 1;
+		sk_error_set("the purge marker at record %llu does not match the head anchored in "
+			     "the registry's log", (unsigned long long)seq);
+		return SK_ERR_VERIFY;
+	}
 	if (seq > records) {
 		*bad = records + 1;
 		sk_error_set("records up to %llu were anchored in the registry's log, but the log "

@@ -34,9 +34,29 @@ typedef struct server {
 	int stopping, now;
 	unsigned seconds;
 	uint64_t last_sync;
+	uint64_t last_purge; /* the sync thread's: the audit log's daily purge */
 	char last_error[256];
 	node_sync_stats last;
 } server;
+
+/* The audit log's retention, once a day: a refusal (a legal hold) is
+ * recorded by the purge and said on stderr. */
+static void daily_purge(server *sv)
+{
+	audit_purge_result res;
+	uint64_t now = node_now_ms();
+	sk_status st;
+
+	if (now < sv->last_purge + AUDIT_DAY_MS)
+		return;
+	sv->last_purge = now;
+	if ((st = node_audit_purge(sv->s, sv->kek, "serve", now, &res)) != SK_OK)
+		fprintf(stderr, "schakel-node: audit purge: %s\n",
+			sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
+	else if (res.count > 0)
+		fprintf(stderr, "schakel-node: audit purge: %llu records past their retention\n",
+			(unsigned long long)res.count);
+}
 
 static void *sync_main(void *arg)
 {
@@ -50,6 +70,7 @@ static void *sync_main(void *arg)
 		sk_status st;
 
 		pthread_mutex_unlock(&sv->lock);
+		daily_purge(sv);
 		sk_error_clear();
 		if ((st = node_remote_open(&r, sv->s, sv->kek)) == SK_OK)
 			st = node_remote_sync(r, &stats);

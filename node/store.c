@@ -265,7 +265,7 @@ sk_status node_checkpoint_put(node_store *s, MDB_txn *txn, const uint8_t *note, 
 
 /* ---- audit -------------------------------------------------------------- */
 
-sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec)
+void node_audit_fill(node_store *s, audit_record *rec)
 {
 	rec->org = s->org_id;
 	rec->system = NODE_SYSTEM;
@@ -273,6 +273,31 @@ sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec)
 		rec->responsible = sk_cli_user();
 	if (rec->access_point == NULL)
 		rec->access_point = "cli";
+}
+
+sk_status node_audit_purge(node_store *s, sk_kek *kek, const char *access_point, uint64_t now,
+			   audit_purge_result *res)
+{
+	key_ed25519 *id = sodium_malloc(sizeof(*id));
+	audit_record tmpl = {.access_point = access_point};
+	audit_purge_opts o = {.marker = &tmpl, .now_ms = now};
+	sk_status st;
+
+	if (id == NULL)
+		return SK_ERR_NOMEM;
+	node_audit_fill(s, &tmpl);
+	if ((st = node_identity_load(s, kek, id)) == SK_OK) {
+		o.sk = id->sk;
+		st = audit_purge_run(s->audit, s->env, &o, res);
+	}
+	key_ed25519_wipe(id);
+	sodium_free(id);
+	return st;
+}
+
+sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec)
+{
+	node_audit_fill(s, rec);
 	return audit_log_append(s->audit, txn, rec, NULL, NULL);
 }
 
@@ -635,6 +660,7 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 	if ((st = open_env(s, dir)) != SK_OK || (st = load(s, kek)) != SK_OK ||
 	    (st = node_policy_load(s)) != SK_OK)
 		goto fail;
+	audit_log_set_key(s->audit, s->identity_pk); /* checks purge markers */
 	*out = s;
 	return SK_OK;
 fail:

@@ -15,6 +15,7 @@
 #include <lmdb.h>
 
 #include "audit/log.h"
+#include "audit/retain.h"
 #include "common/kek.h"
 #include "crypto/key.h"
 #include "net/cert.h"
@@ -92,6 +93,15 @@ sk_status node_enc_key_load(const node_store *s, sk_kek *kek, key_x25519 *out) S
 /* Appends rec to the audit log in txn, filling org and system and, when
  * unset, responsible (the OS user) and access point ("cli"). */
 sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
+
+/* Fills rec as node_audit() does, without appending. */
+void node_audit_fill(node_store *s, audit_record *rec);
+
+/* Retention (audit/retain.h): purges what is due at now, each batch with
+ * its marker signed by the node's identity key (access point as given,
+ * e.g. "serve"). SK_ERR_PERM under a legal hold, the refusal recorded. */
+sk_status node_audit_purge(node_store *s, sk_kek *kek, const char *access_point, uint64_t now,
+			   audit_purge_result *res) SK_MUST_CHECK;
 
 /* Records a refusal (outcome denied, reason = the current error detail) in
  * a transaction of its own, keeping the caller's error detail. Used after

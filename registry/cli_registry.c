@@ -501,49 +501,6 @@ static int cmd_flags(int argc, char **argv)
 	return list_cmd(argc, argv, "flags", help, offsetof(reg_store, flags), NULL, flag_row);
 }
 
-static int cmd_audit(int argc, char **argv)
-{
-	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
-	static const char help[] =
-		"usage: schakel-registry audit verify --dir D\n\n"
-		"Recomputes the registry's audit hash chain. Exit 3 names the first bad record.\n\n"
-		SK_CLI_COMMON_HELP;
-	sk_cli_common o = {0};
-	sk_kek *kek = NULL;
-	reg_store *s = NULL;
-	MDB_txn *txn = NULL;
-	uint64_t count = 0, bad = 0;
-	sk_status st;
-	int rc;
-
-	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
-		if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-			fputs(help, stdout);
-			return SK_EXIT_OK;
-		}
-		return sk_cli_usage("audit", "only 'audit verify' exists so far");
-	}
-	argc--;
-	argv++;
-	SK_CLI_PARSE("audit verify", lo, help, );
-	if ((rc = sk_cli_need_dir("audit verify", &o)) != 0)
-		return rc;
-	if ((rc = open_store(&s, &kek, &o, "audit verify")) != 0)
-		return rc;
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = audit_log_verify(s->audit, txn, &count, &bad);
-		mdb_txn_abort(txn);
-	}
-	if (st == SK_OK)
-		printf("audit log verified: %llu records\n", (unsigned long long)count);
-	else if (st == SK_ERR_VERIFY)
-		sk_error_set("the audit log is broken at record %llu (of %llu checked before it)",
-			     (unsigned long long)bad, (unsigned long long)count);
-	reg_store_close(s);
-	sk_kek_free(kek);
-	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "audit verify");
-}
-
 static const sk_cli_cmd commands[] = {
 	{"ca-init", cmd_ca_init, "create the federation CA in its own directory"},
 	{"init", cmd_init, "create the registry: keys, log, empty checkpoint"},
@@ -554,7 +511,7 @@ static const sk_cli_cmd commands[] = {
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},
 	{"proof", cmd_proof, "print a consistency proof between two tree sizes"},
 	{"flags", cmd_flags, "list pattern flags for the operator"},
-	{"audit", cmd_audit, "verify the registry's audit log"},
+	{"audit", reg_cli_audit, "the registry's access log: verify, query, export, review, purge"},
 };
 
 int reg_cli_main(int argc, char **argv)

@@ -72,6 +72,26 @@ static void refuse(reg_lookup *l, sk_status st, const char *why)
 	copy_str(l->reason, sizeof(l->reason), why);
 }
 
+/* The flag in the registry's own audit log, for the operator's review. */
+static sk_status audit_flag(reg_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+{
+	char token[2 * REG_TOKEN_BYTES + 1], reason[AUDIT_REASON_MAX + 1];
+	audit_record rec = {0};
+
+	audit_text_clean(reason, sizeof(reason), it->detail);
+	if (it->has_token && it->token.len == REG_TOKEN_BYTES) {
+		sodium_bin2hex(token, sizeof(token), it->token.data, REG_TOKEN_BYTES);
+		rec.client = token;
+	}
+	rec.event = "pattern.flag";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.reason = reason;
+	rec.user = it->counterpart;
+	rec.access_point = "registry";
+	return reg_audit(s, txn, &rec);
+}
+
 sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *detail,
 		   const uint8_t *token, uint32_t epoch, uint64_t now)
 {
@@ -91,7 +111,8 @@ sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *deta
 		it.has_epoch = 1;
 		it.epoch = epoch;
 	}
-	if ((st = reg_mailbox_put(s, txn, org, &it)) != SK_OK)
+	if ((st = reg_mailbox_put(s, txn, org, &it)) != SK_OK ||
+	    (st = audit_flag(s, txn, &it)) != SK_OK)
 		return st;
 	/* the operator's list, in time order */
 	if (olen > NET_ORG_ID_MAX)

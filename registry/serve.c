@@ -17,8 +17,10 @@
 #include "registry/events.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
+#include "registry/retain.h"
 #include "registry/sweep.h"
 #include "registry/publish.h"
+#include "registry/reconcile.h"
 #include "registry/serve.h"
 
 #define LABEL_TLS "tls"
@@ -29,6 +31,7 @@ typedef struct server {
 	struct event *sweep_timer;
 	unsigned sweep_seconds;
 	int sweeping;
+	uint64_t audit_purged_at; /* writer thread only: the last daily audit purge */
 	net_loop *loop;
 	net_tls *tls;
 	net_server *srv;
@@ -46,6 +49,7 @@ typedef struct inflight {
 	reg_lookup *look;
 	reg_discuss *disc;
 	reg_anchor *anchor;
+	reg_reconcile *recon;
 	sk_status commit;
 } inflight;
 
@@ -56,6 +60,7 @@ static void inflight_free(inflight *f)
 	reg_lookup_free(f->look);
 	reg_discuss_free(f->disc);
 	reg_anchor_free(f->anchor);
+	reg_reconcile_free(f->recon);
 	net_conn_unref(f->conn);
 	free(f);
 }
@@ -78,6 +83,9 @@ static void on_loop_reply(void *arg)
 	} else if (f->disc != NULL) {
 		result = f->disc->result;
 		st = reg_discuss_send(f->disc, f->commit, f->conn, f->request_id);
+	} else if (f->recon != NULL) {
+		result = SK_OK;
+		st = reg_reconcile_send(f->recon, f->commit, f->conn, f->request_id);
 	} else {
 		result = f->anchor->result;
 		st = reg_anchor_send(f->anchor, f->commit, f->conn, f->request_id);
@@ -113,6 +121,8 @@ static sk_status apply(MDB_txn *txn, void *arg)
 		return reg_lookup_apply(txn, f->look);
 	if (f->disc != NULL)
 		return reg_discuss_apply(txn, f->disc);
+	if (f->recon != NULL)
+		return reg_reconcile_apply(txn, f->recon);
 	return reg_anchor_apply(txn, f->anchor);
 }
 
@@ -249,6 +259,16 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
 			inflight_free(f);
 		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST:
+		if ((f = inflight_new(sv, c, id)) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = reg_reconcile_new(&f->recon, sv->store, net_conn_peer(c),
+					    env->audit_records_request)) != SK_OK ||
+		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+			inflight_free(f);
+		break;
 	case SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST:
 		if (reg_anchors_send(sv->store, c, id, net_conn_peer(c)->org_id,
 				     env->anchors_request->after_seq) != SK_OK)
@@ -286,14 +306,21 @@ static sk_status batch_checkpoint(MDB_txn *txn, void *ctx)
 static sk_status sweep_job(MDB_txn *txn, void *arg)
 {
 	server *sv = arg;
-
-	sk_status st = reg_sweep(sv->store, txn, reg_now_ms(), REG_SWEEP_BATCH, NULL);
+	audit_purge_result res;
+	uint64_t now = reg_now_ms();
+	sk_status st = reg_sweep(sv->store, txn, now, REG_SWEEP_BATCH, NULL);
 
 	if (st == SK_OK)
-		st = reg_discuss_sweep(sv->store, txn, reg_now_ms(),
+		st = reg_discuss_sweep(sv->store, txn, now,
 				       sv->store->discuss_idle_ms ? sv->store->discuss_idle_ms
 								  : REG_DISCUSS_IDLE_MS,
 				       REG_SWEEP_BATCH, NULL);
+	/* the audit log's retention: once a day, batch after batch until done */
+	if (st != SK_OK || now < sv->audit_purged_at + REG_AUDIT_PURGE_MS)
+		return st;
+	if ((st = reg_retain_sweep(sv->store, txn, now, &res)) == SK_OK &&
+	    res.count < AUDIT_PURGE_BATCH)
+		sv->audit_purged_at = now;
 	return st;
 }
 

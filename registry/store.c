@@ -66,7 +66,8 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = sk_db_dbi(s->env, "stats", MDB_CREATE, &s->stats)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "flags", MDB_CREATE, &s->flags)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "discussions", MDB_CREATE, &s->discussions)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "anchors", MDB_CREATE, &s->anchors)) != SK_OK)
+	    (st = sk_db_dbi(s->env, "anchors", MDB_CREATE, &s->anchors)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "audit_daily", MDB_CREATE, &s->audit_daily)) != SK_OK)
 		return st;
 	return audit_log_open(&s->audit, s->env);
 }
@@ -87,6 +88,10 @@ static sk_status load_keys(reg_store *s, sk_kek *kek, const uint8_t *seed_in)
 		return st;
 	}
 	key_ed25519_from_seed(s->id, seed);
+	/* token-level records for a year, then daily aggregates (retain.h);
+	 * purge markers are signed by the identity key */
+	audit_log_set_retention(s->audit, AUDIT_YEAR_MS);
+	audit_log_set_key(s->audit, s->id->pk);
 	st = note_signer_from_seed(&s->log_key, s->origin, NOTE_TYPE_ED25519, seed);
 	sodium_memzero(seed, sizeof(seed));
 	return st;

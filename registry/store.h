@@ -41,6 +41,8 @@ typedef struct reg_store {
 	MDB_dbi flags;    /* time(u64be) org id -> MailboxItem (the operator's view) */
 	MDB_dbi discussions; /* discussion id -> Discussion */
 	MDB_dbi anchors;  /* org id NUL seq(u64be) -> AnchorBody: nodes' audit heads */
+	MDB_dbi audit_daily; /* day org NUL event NUL outcome -> count: purged records
+			      * (registry/retain.h) */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
 	note_signer *log_key;

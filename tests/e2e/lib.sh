@@ -93,3 +93,24 @@ chain_up() {
 	start_pseudonymiser ps2 --sync-seconds 1; A2=$PS_ADDR PS2_PID=$PS_PID
 	CHAIN="--pseudonymiser ps1@$A1 --pseudonymiser ps2@$A2"
 }
+
+# federation_up ORG:CATEGORY...: a registry with its CA (dirs r, ca), the
+# chain (chain_up), and a node per argument, enrolled, allowed by both
+# pseudonymisers and joined (dir ORG). Node stderr goes to $T/node.log.
+federation_up() {
+	local spec org cat
+	reg ca-init --ca ca --name "Regio Test" >/dev/null
+	reg init --dir r --name test.example/registry --ca ca >/dev/null
+	start_registry r
+	chain_up
+	for spec in "$@"; do
+		org=${spec%%:*} cat=${spec#*:}
+		"${SK_NODE:?}" init --dir $org --org-id $org --name "Org $org" --category $cat \
+			--dev >/dev/null 2>>"$T/node.log"
+		reg enrol --dir r --ca ca --request $org/enrol-request --out $org.bundle $CHAIN >/dev/null
+		psd allow --dir ps1 --org $org >/dev/null
+		psd allow --dir ps2 --org $org >/dev/null
+		"$SK_NODE" join --dir $org --bundle $org.bundle --dev >/dev/null 2>>"$T/node.log" ||
+			fail "join $org"
+	done
+}

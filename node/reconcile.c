@@ -1,0 +1,200 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/db.h"
+#include "node/reconcile.h"
+
+struct node_reconcile_set {
+	audit_record **v; /* matchable registry records, owned */
+	char *matched;    /* per record */
+	size_t n, cap;
+	uint64_t after_time, after_seq; /* the cursor: the last record taken */
+};
+
+sk_status node_reconcile_set_new(node_reconcile_set **out)
+{
+	return (*out = calloc(1, sizeof(**out))) != NULL ? SK_OK : SK_ERR_NOMEM;
+}
+
+void node_reconcile_set_free(node_reconcile_set *h)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		audit_record_free(h->v[i]);
+	free(h->v);
+	free(h->matched);
+	free(h);
+}
+
+/* By correlation id (sort and search). */
+static int by_corr(const void *a, const void *b)
+{
+	const audit_record *x = *(audit_record *const *)a, *y = *(audit_record *const *)b;
+
+	return strcmp(x->correlation_id, y->correlation_id);
+}
+
+/* By time, then seq: the order unmatched records are shown in. */
+static int by_time(const void *a, const void *b)
+{
+	const audit_record *x = *(audit_record *const *)a, *y = *(audit_record *const *)b;
+
+	if (x->time_ms != y->time_ms)
+		return x->time_ms < y->time_ms ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Keeps rec (owned from now on) in h. */
+static sk_status keep(node_reconcile_set *h, audit_record *rec)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 256;
+		audit_record **v;
+
+		if (cap > NODE_RECONCILE_MAX) {
+			audit_record_free(rec);
+			sk_error_set("the registry holds more than %d records about us",
+				     NODE_RECONCILE_MAX);
+			return SK_ERR_TOOBIG;
+		}
+		if ((v = realloc(h->v, cap * sizeof(*v))) == NULL) {
+			audit_record_free(rec);
+			return SK_ERR_NOMEM;
+		}
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n++] = rec;
+	return SK_OK;
+}
+
+sk_status node_reconcile_take(node_reconcile_set *h, const char *org,
+			      const Schakel__V1__AuditRecordsResponse *resp,
+			      node_reconcile_stats *stats, int *more)
+{
+	audit_record *rec = NULL;
+	sk_status st = SK_OK;
+
+	*more = resp->more && resp->n_records > 0;
+	for (size_t i = 0; i < resp->n_records && st == SK_OK; i++) {
+		if (audit_record_decode(&rec, resp->records[i].data, resp->records[i].len) != SK_OK ||
+		    rec->user == NULL || strcmp(rec->user, org) != 0) {
+			audit_record_free(rec);
+			sk_error_set("the registry sent an audit record that is not about us");
+			return SK_ERR_INVALID;
+		}
+		stats->fetched++;
+		h->after_time = rec->time_ms;
+		h->after_seq = rec->seq;
+		if (rec->correlation_id == NULL) {
+			audit_record_free(rec);
+			continue;
+		}
+		if ((st = keep(h, rec)) == SK_OK)
+			stats->matchable++;
+	}
+	return st;
+}
+
+/* One page of the registry's records; *more when there are others. */
+static sk_status fetch(node_remote *r, const char *org, node_reconcile_set *h,
+		       node_reconcile_stats *stats, int *more)
+{
+	Schakel__V1__AuditRecordsRequest req = SCHAKEL__V1__AUDIT_RECORDS_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	sk_status st;
+
+	req.has_after_time = req.has_after_seq = 1;
+	req.after_time = h->after_time;
+	req.after_seq = h->after_seq;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST;
+	env.audit_records_request = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_RESPONSE,
+				  &reply)) != SK_OK)
+		return st;
+	st = node_reconcile_take(h, org, reply->audit_records_response, stats, more);
+	wire_envelope_free(reply);
+	return st;
+}
+
+/* Marks the held records whose correlation id a local record carries. */
+static sk_status mark(const audit_record *rec, void *arg)
+{
+	node_reconcile_set *h = arg;
+	audit_record key = {.correlation_id = rec->correlation_id}, *kp = &key, **hit;
+
+	if (rec->correlation_id == NULL || h->n == 0)
+		return SK_OK;
+	hit = bsearch(&kp, h->v, h->n, sizeof(*h->v), by_corr);
+	if (hit == NULL)
+		return SK_OK;
+	/* every registry record with this id: step back to the first */
+	while (hit > h->v && strcmp(hit[-1]->correlation_id, rec->correlation_id) == 0)
+		hit--;
+	for (; hit < h->v + h->n && strcmp((*hit)->correlation_id, rec->correlation_id) == 0; hit++)
+		h->matched[hit - h->v] = 1;
+	return SK_OK;
+}
+
+static sk_status first_time(const audit_record *rec, void *arg)
+{
+	*(uint64_t *)arg = rec->time_ms;
+	return SK_ERR_EXISTS; /* one is enough */
+}
+
+sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, void *arg,
+			 node_reconcile_stats *stats)
+{
+	node_reconcile_set *h = NULL;
+	audit_record **un = NULL; /* the unmatched, borrowed from h */
+	size_t n = 0;
+	uint64_t oldest = 0;
+	audit_base base;
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int more = 1;
+
+	memset(stats, 0, sizeof(*stats));
+	if ((st = node_reconcile_set_new(&h)) != SK_OK)
+		return st;
+	while (more)
+		if ((st = fetch(r, s->org_id, h, stats, &more)) != SK_OK)
+			goto out;
+	if (h->n > 0 && (h->matched = calloc(h->n, 1)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	qsort(h->v, h->n, sizeof(*h->v), by_corr);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if ((st = audit_log_base(s->audit, txn, &base)) == SK_OK && base.seq > 0 &&
+	    (st = audit_log_scan(s->audit, txn, base.seq + 1, 0, first_time, &oldest)) ==
+		    SK_ERR_EXISTS)
+		st = SK_OK;
+	if (st == SK_OK)
+		st = audit_log_scan(s->audit, txn, 0, 0, mark, h);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		goto out;
+	if ((un = calloc(h->n ? h->n : 1, sizeof(*un))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		if (h->matched[i])
+			stats->matched++;
+		else if (base.seq > 0 && h->v[i]->time_ms < oldest)
+			stats->before_log++; /* our records of it may be purged */
+		else
+			un[n++] = h->v[i];
+	}
+	stats->unmatched = n;
+	qsort(un, n, sizeof(*un), by_time);
+	for (size_t i = 0; i < n && st == SK_OK; i++)
+		st = fn(un[i], arg);
+out:
+	free(un);
+	node_reconcile_set_free(h);
+	return st;
+}

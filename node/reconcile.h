@@ -1,0 +1,51 @@
+/* `audit verify --reconcile`: the registry's audit records about this org
+ * (AuditRecordsRequest; the registry answers with its records whose acting
+ * org is us, and records that read) matched against the node's own log by
+ * correlation id. A registry action with a correlation id that no local
+ * record carries is unmatched: a request this node made (or that was made
+ * with its key) that its log does not show. */
+#ifndef SK_NODE_RECONCILE_H
+#define SK_NODE_RECONCILE_H
+
+#include "node/remote.h"
+#include "protos/schakel.pb-c.h"
+#include "node/store.h"
+
+#define NODE_RECONCILE_MAX 1000000 /* registry records held at once, at most */
+
+typedef struct node_reconcile_stats {
+	uint64_t fetched;    /* registry records about us */
+	uint64_t matchable;  /* of those, with a correlation id */
+	uint64_t matched;
+	uint64_t unmatched;
+	uint64_t before_log; /* matchable, but older than our retained log */
+} node_reconcile_stats;
+
+/* Called for each unmatched registry record, oldest first; rec is valid
+ * only during the call. */
+typedef sk_status (*node_reconcile_fn)(const audit_record *rec, void *arg);
+
+/* The registry's records gathered so far, with the paging cursor. */
+typedef struct node_reconcile_set node_reconcile_set;
+
+sk_status node_reconcile_set_new(node_reconcile_set **out) SK_MUST_CHECK;
+void node_reconcile_set_free(node_reconcile_set *set); /* accepts NULL */
+
+/* Takes one reply of the registry (peer input): every record must decode
+ * and name org as its user, else SK_ERR_INVALID (nothing more is taken);
+ * those with a correlation id are kept; the cursor moves to the last
+ * record. *more: ask again (the registry said so and the page was not
+ * empty). SK_ERR_TOOBIG past NODE_RECONCILE_MAX kept records. */
+sk_status node_reconcile_take(node_reconcile_set *set, const char *org,
+			      const Schakel__V1__AuditRecordsResponse *resp,
+			      node_reconcile_stats *stats, int *more) SK_MUST_CHECK;
+
+/* Fetches the registry's records about s's org through r, matches them
+ * against the log of s and calls fn for the unmatched ones. The node's
+ * own records of the reconciliation come from the caller. SK_ERR_TOOBIG
+ * past NODE_RECONCILE_MAX; SK_ERR_INVALID for a record that does not
+ * decode or names another org. */
+sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, void *arg,
+			 node_reconcile_stats *stats) SK_MUST_CHECK;
+
+#endif
