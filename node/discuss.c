@@ -70,7 +70,8 @@ sk_status node_discuss_request(node_remote *r, const char *client_ref, const cha
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	char client[NODE_CLIENT_ID_MAX + 1], sealed_hex[2 * SEAL_AEAD_BYTES(32) + 1];
 	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], head[32];
-	uint8_t sealed[SEAL_AEAD_BYTES(32)];
+	uint8_t sealed[SEAL_AEAD_BYTES(32)], corr[NODE_DISCUSSION_ID_BYTES];
+	char corr_hex[NODE_DISCUSSION_HEX];
 	uint32_t epoch = node_remote_epoch(r);
 	node_professional p;
 	key_x25519 dk;
@@ -106,11 +107,17 @@ sk_status node_discuss_request(node_remote *r, const char *client_ref, const cha
 	req.window_end = window_end;
 	req.discussion_key = (ProtobufCBinaryData){sizeof(dk.pk), dk.pk};
 	req.audit_head = (ProtobufCBinaryData){sizeof(head), head};
+	/* a refusal is recorded under this id at both ends (audit verify
+	 * --reconcile); an accepted request under the discussion's id */
+	randombytes_buf(corr, sizeof(corr));
+	sodium_bin2hex(corr_hex, sizeof(corr_hex), corr, sizeof(corr));
+	req.has_correlation_id = 1;
+	req.correlation_id = (ProtobufCBinaryData){sizeof(corr), corr};
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST;
 	env.discuss_request = &req;
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_CREATED, &reply)) !=
 	    SK_OK) {
-		(void)audit(s, "discuss.request", prof, client, topic, NULL, sk_error_detail());
+		(void)audit(s, "discuss.request", prof, client, topic, corr_hex, sk_error_detail());
 		goto out;
 	}
 	if (reply->discuss_created->discussion_id.len != NODE_DISCUSSION_ID_BYTES) {
@@ -245,6 +252,8 @@ sk_status node_discuss_answer(node_remote *r, const char *id, const char *prof, 
 	if (st != SK_OK)
 		goto out;
 	ans.discussion_id = (ProtobufCBinaryData){sizeof(f.id), f.id};
+	ans.has_correlation_id = 1; /* both ends record the answer under the discussion's id */
+	ans.correlation_id = ans.discussion_id;
 	ans.accept = accept != 0;
 	ans.audit_head = (ProtobufCBinaryData){sizeof(head), head};
 	if (accept) {
@@ -820,6 +829,8 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 	req.messages = ptrs;
 	req.has_close = o->close;
 	req.close = o->close;
+	req.has_correlation_id = 1; /* both ends record it under the discussion's id */
+	req.correlation_id = req.discussion_id;
 	req.audit_head = (ProtobufCBinaryData){sizeof(head), head};
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND;
 	env.discuss_send = &req;

@@ -470,7 +470,11 @@ static sk_status audit(reg_discuss *d, MDB_txn *txn, const struct invite_ctx *c)
 	rec.client = token[0] ? token : NULL;
 	rec.purpose = d->req != NULL ? d->req->topic : NULL;
 	rec.counterpart = used ? seen : NULL; /* who was invited: the registry's record only */
-	rec.correlation_id = d->correlation[0] ? d->correlation : id;
+	/* an accepted request under the new discussion's id; anything else under
+	 * the id the node sent (the discussion's id for answers and messages) */
+	rec.correlation_id = d->correlation[0] && !(d->req != NULL && d->result == SK_OK)
+				     ? d->correlation
+				     : id;
 	rec.peer_head = d->head[0] ? d->head : NULL;
 	return reg_audit(d->store, txn, &rec);
 }

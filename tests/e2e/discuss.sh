@@ -174,6 +174,11 @@ import json,sys; r=[x for x in json.load(sys.stdin) if x.get('purpose')=='crisis
 assert r and all(x.get('break_glass') for x in r), r" || fail "a crisis request is not marked break-glass"
 ok "an idle discussion expires and its ciphertext is purged; crisis requests are marked break-glass"
 
+for org in wijkteam altrecht lentis gemeente tactus; do
+	out=$(nodex audit verify --reconcile --dir $org) || fail "$org: registry actions without a local record: $out"
+done
+ok "every registry-side discussion step of each node has its local record (audit verify --reconcile)"
+
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
 reg audit verify --dir r >/dev/null || fail "registry audit"
 for secret in "Prof altrecht" UNIEKE-SAMENVATTING ANTWOORD-ALTRECHT BERICHT-LENTIS UITKOMST; do
