@@ -640,9 +640,19 @@ sk_status oprf_proof_verify(const uint8_t proof[static OPRF_PROOF_BYTES],
 		return st;
 	if (blinded == NULL || evaluated == NULL)
 		return SK_ERR_INVALID;
-	if ((st = oprf_element_check(pk)) != SK_OK || (st = elements_check(blinded, n)) != SK_OK ||
-	    (st = elements_check(evaluated, n)) != SK_OK)
+	if ((st = oprf_element_check(pk)) != SK_OK)
 		return st;
+	/* the byte rules here; the rest of each element's check happens as the
+	 * composites decode it (a failure there sends us to the full check) */
+	for (size_t i = 0; i < 2 * n; i++) {
+		const uint8_t *e = i < n ? blinded + i * OPRF_ELEMENT_BYTES
+					 : evaluated + (i - n) * OPRF_ELEMENT_BYTES;
+
+		if ((e[OPRF_ELEMENT_BYTES - 1] & 0x80) != 0)
+			return SK_ERR_INVALID;
+		if (sodium_is_zero(e, OPRF_ELEMENT_BYTES))
+			return SK_ERR_IDENTITY;
+	}
 	if (!scalar_is_canonical(c) || !scalar_is_canonical(s))
 		return SK_ERR_INVALID;
 
@@ -650,8 +660,13 @@ sk_status oprf_proof_verify(const uint8_t proof[static OPRF_PROOF_BYTES],
 	 * t2 = s * G + c * pk, t3 = s * M + c * Z; a zero c or s (or an identity
 	 * intermediate) is refused by libsodium and counts as a failure. */
 	st = SK_ERR_VERIFY;
-	if (composites(m, z, pk, blinded, evaluated, n, NULL) != SK_OK)
+	if (composites(m, z, pk, blinded, evaluated, n, NULL) != SK_OK) {
+		/* an element that is no ristretto255 encoding, or the proof's */
+		if ((st = elements_check(blinded, n)) == SK_OK &&
+		    (st = elements_check(evaluated, n)) == SK_OK)
+			st = SK_ERR_VERIFY;
 		goto out;
+	}
 	if (crypto_scalarmult_ristretto255_base(u, s) != 0 ||
 	    crypto_scalarmult_ristretto255(v, c, pk) != 0 ||
 	    crypto_core_ristretto255_add(t2, u, v) != 0)

@@ -472,65 +472,141 @@ out:
 }
 
 
-sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
-			     size_t n, size_t *made)
-{
-	static const size_t batch = OPRF_MAX_BATCH;
-	uint32_t epoch = node_remote_epoch(r);
+/* Token batches shared by the workers of node_remote_tokens. */
+typedef struct tok_work {
+	node_remote *r;
+	const char (*clients)[NODE_CLIENT_ID_MAX + 1];
+	const size_t *todo; /* indexes into clients without a cached token */
+	size_t n_todo, next;
 	node_hop hops[OPRF_MAX_CHAIN];
-	bsn *b = sodium_malloc(batch * sizeof(*b));
-	size_t *which = malloc(batch * sizeof(*which));
-	uint8_t(*tok)[BSN_TOKEN_BYTES] = malloc(batch * BSN_TOKEN_BYTES);
-	uint8_t(*ck)[BSN_CONTACT_KEY_BYTES] = sodium_malloc(batch * BSN_CONTACT_KEY_BYTES);
-	sk_status st = SK_OK;
+	uint32_t epoch;
+	pthread_mutex_t lock;
+	sk_status st;
+	char why[256];
+	size_t made;
+} tok_work;
 
-	*made = 0;
-	if (b == NULL || which == NULL || tok == NULL || ck == NULL) {
-		st = SK_ERR_NOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < r->fed->n_pseudonymisers; i++)
-		hops[i] = (node_hop){r->fed->pseudonymisers[i].org_id,
-				     r->fed->pseudonymisers[i].address,
-				     r->fed->pseudonymisers[i].oprf_key,
-				     r->fed->pseudonymisers[i].epoch};
-	for (size_t at = 0; at < n && st == SK_OK;) {
-		size_t k = 0;
-		MDB_txn *txn = NULL;
+/* One batch: the BSNs, the chain, the tokens stored. */
+static sk_status tok_batch(tok_work *w, const size_t *which, size_t k, bsn *b,
+			   uint8_t (*tok)[BSN_TOKEN_BYTES], uint8_t (*ck)[BSN_CONTACT_KEY_BYTES])
+{
+	node_remote *r = w->r;
+	MDB_txn *txn = NULL;
+	sk_status st;
 
-		/* the next batch of clients without a cached token */
-		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-			break;
-		for (; at < n && k < batch && st == SK_OK; at++) {
-			st = node_token_get(r->s, txn, clients[at], epoch, tok[k], ck[k]);
-			if (st == SK_OK)
-				continue;
-			if (st == SK_ERR_NOTFOUND && (st = node_client_bsn(r->s, txn, clients[at],
-									   &b[k])) == SK_OK)
-				which[k++] = at;
-		}
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	for (size_t i = 0; i < k && st == SK_OK; i++)
+		st = node_client_bsn(r->s, txn, w->clients[which[i]], &b[i]);
+	mdb_txn_abort(txn);
+	if (st == SK_OK)
+		st = node_chain_tokens(tok, ck, NULL, b, k, w->hops, r->fed->n_pseudonymisers,
+				       r->tls);
+	sodium_memzero(b, k * sizeof(*b));
+	if (st != SK_OK || (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	for (size_t i = 0; i < k && st == SK_OK; i++)
+		st = node_token_put(r->s, txn, w->clients[which[i]], w->epoch, tok[i], ck[i]);
+	if (st != SK_OK) {
 		mdb_txn_abort(txn);
-		if (st != SK_OK || k == 0)
-			break;
-		if ((st = node_chain_tokens(tok, ck, NULL, b, k, hops, r->fed->n_pseudonymisers,
-					    r->tls)) != SK_OK ||
-		    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
-			break;
-		for (size_t i = 0; i < k && st == SK_OK; i++)
-			st = node_token_put(r->s, txn, clients[which[i]], epoch, tok[i], ck[i]);
-		if (st == SK_OK && (st = sk_db_status(mdb_txn_commit(txn))) == SK_OK)
-			*made += k;
-		else if (st != SK_OK)
-			mdb_txn_abort(txn);
-		sodium_memzero(b, batch * sizeof(*b));
+		return st;
 	}
-out:
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+static void *tok_main(void *arg)
+{
+	tok_work *w = arg;
+	bsn *b = sodium_malloc(OPRF_MAX_BATCH * sizeof(*b));
+	uint8_t(*tok)[BSN_TOKEN_BYTES] = malloc(OPRF_MAX_BATCH * BSN_TOKEN_BYTES);
+	uint8_t(*ck)[BSN_CONTACT_KEY_BYTES] = sodium_malloc(OPRF_MAX_BATCH * BSN_CONTACT_KEY_BYTES);
+	sk_status st = b != NULL && tok != NULL && ck != NULL ? SK_OK : SK_ERR_NOMEM;
+
+	for (;;) {
+		size_t at, k;
+
+		pthread_mutex_lock(&w->lock);
+		if (st != SK_OK && w->st == SK_OK) {
+			w->st = st;
+			snprintf(w->why, sizeof(w->why), "%s", sk_error_detail());
+		}
+		at = w->next;
+		k = w->st == SK_OK && at < w->n_todo
+			    ? (w->n_todo - at < OPRF_MAX_BATCH ? w->n_todo - at : OPRF_MAX_BATCH)
+			    : 0;
+		w->next += k;
+		pthread_mutex_unlock(&w->lock);
+		if (k == 0)
+			break;
+		st = tok_batch(w, w->todo + at, k, b, tok, ck);
+		if (st == SK_OK) {
+			pthread_mutex_lock(&w->lock);
+			w->made += k;
+			pthread_mutex_unlock(&w->lock);
+		}
+	}
 	if (b != NULL)
 		sodium_free(b);
 	if (ck != NULL)
 		sodium_free(ck);
 	free(tok);
-	free(which);
+	return NULL;
+}
+
+sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
+			     size_t n, size_t *made)
+{
+	tok_work w = {0};
+	size_t *todo = malloc((n ? n : 1) * sizeof(*todo)), started = 0;
+	uint8_t tok[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES];
+	pthread_t tid[NODE_TOKEN_THREADS];
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	*made = 0;
+	if (todo == NULL)
+		return SK_ERR_NOMEM;
+	w.r = r;
+	w.clients = clients;
+	w.todo = todo;
+	w.epoch = node_remote_epoch(r);
+	for (size_t i = 0; i < r->fed->n_pseudonymisers; i++)
+		w.hops[i] = (node_hop){r->fed->pseudonymisers[i].org_id,
+				       r->fed->pseudonymisers[i].address,
+				       r->fed->pseudonymisers[i].oprf_key,
+				       r->fed->pseudonymisers[i].epoch};
+	/* the clients without a cached token */
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		st = node_token_get(r->s, txn, clients[i], w.epoch, tok, ck);
+		if (st == SK_ERR_NOTFOUND) {
+			todo[w.n_todo++] = i;
+			st = SK_OK;
+		}
+	}
+	mdb_txn_abort(txn);
+	sodium_memzero(ck, sizeof(ck));
+	if (st != SK_OK || w.n_todo == 0)
+		goto out;
+	/* batches in flight on two threads: the chain's hops and our proof
+	 * checks overlap instead of waiting on each other */
+	pthread_mutex_init(&w.lock, NULL);
+	for (size_t t = 0; t < NODE_TOKEN_THREADS && t * OPRF_MAX_BATCH < w.n_todo; t++) {
+		if (pthread_create(&tid[t], NULL, tok_main, &w) != 0)
+			break;
+		started++;
+	}
+	if (started == 0)
+		tok_main(&w);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&w.lock);
+	*made = w.made;
+	if ((st = w.st) != SK_OK)
+		sk_error_set("%s", w.why);
+out:
+	free(todo);
 	return st;
 }
 

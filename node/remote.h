@@ -20,6 +20,7 @@
 #define NODE_CONSISTENCY_ALSO_MAX 1024 /* receipt trees proven in one request */
 #define NODE_PUBLISH_THREADS 8         /* connections a bulk publish uses */
 #define NODE_PUBLISH_BATCH 8192        /* entries a bulk publish takes at once */
+#define NODE_TOKEN_THREADS 2           /* token batches in flight at once */
 #define NODE_LOOKUP_MAX 64
 #define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
 #define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
