@@ -1,4 +1,5 @@
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -727,72 +728,181 @@ out:
 	return st;
 }
 
+/* One stretch of the chain: the records from `from` on (through `to`, or
+ * to the end when to is 0), each checked as audit_log_verify says, the
+ * first linked to prev. On a break, *bad and *why say where and what. */
+typedef struct verify_range {
+	const audit_log *log;
+	MDB_txn *txn;
+	uint64_t from, to, base_seq;
+	uint8_t prev[AUDIT_HASH_BYTES]; /* in: before from; out: the last record's */
+	uint64_t last;                  /* out: the last seq checked (from - 1: none) */
+	uint64_t bad;
+	const char *why;
+	sk_status st;
+} verify_range;
+
+static void verify_stretch(verify_range *v)
+{
+	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
+	uint8_t kb[8];
+	MDB_cursor *c = NULL;
+	MDB_val k = {8, kb}, val;
+	audit_record r;
+	uint64_t expect = v->from;
+	int rc;
+
+	v->last = v->from - 1;
+	v->st = SK_ERR_NOMEM;
+	if (scratch == NULL)
+		return;
+	if ((rc = mdb_cursor_open(v->txn, v->log->records, &c)) != 0) {
+		v->st = sk_db_status(rc);
+		goto out;
+	}
+	v->st = SK_OK;
+	be64_put(kb, v->from);
+	/* the first stretch starts at the first key: a record kept below the
+	 * base must show */
+	for (rc = v->from == v->base_seq + 1 ? mdb_cursor_get(c, &k, &val, MDB_FIRST)
+					     : mdb_cursor_get(c, &k, &val, MDB_SET_RANGE);
+	     rc == 0 && (v->to == 0 || expect <= v->to);
+	     rc = mdb_cursor_get(c, &k, &val, MDB_NEXT), expect++) {
+		if (k.mv_size == 8 && be64_get(k.mv_data) <= v->base_seq)
+			v->why = "kept although the log says it was purged";
+		else if (k.mv_size != 8 || be64_get(k.mv_data) < expect)
+			v->why = "stored under a malformed key";
+		else if (be64_get(k.mv_data) > expect)
+			v->why = "missing";
+		else if (audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, val.mv_data,
+					   val.mv_size) != SK_OK)
+			v->why = "not a valid audit record";
+		else if (r.seq != expect)
+			v->why = "stored under another sequence number";
+		else if (memcmp(r.prev_hash, v->prev, AUDIT_HASH_BYTES) != 0)
+			v->why = "not linked to the record before it";
+		else if (audit_record_verify(val.mv_data, val.mv_size, v->prev) != SK_OK)
+			v->why = "altered: its hash does not match its contents";
+		else if ((v->st = index_record(v->log, v->txn, &r, true)) == SK_ERR_NOTFOUND)
+			v->why = "missing from the audit index, so queries would not show it";
+		else if (v->st != SK_OK)
+			goto out;
+		if (v->why != NULL) {
+			v->bad = k.mv_size == 8 && be64_get(k.mv_data) <= v->base_seq
+					 ? be64_get(k.mv_data) : expect;
+			v->st = SK_OK;
+			goto out;
+		}
+		memcpy(v->prev, r.hash, AUDIT_HASH_BYTES);
+		v->last = expect;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		v->st = sk_db_status(rc);
+	else if (v->to != 0 && v->last != v->to && v->why == NULL) {
+		v->bad = v->last + 1;
+		v->why = "missing";
+	}
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	free(scratch);
+}
+
+static void *verify_thread(void *arg)
+{
+	verify_range *v = arg;
+
+	verify_stretch(v);
+	return NULL;
+}
+
+/* The stored hash of record seq (the chain's value at it). */
+static sk_status stored_hash(const audit_log *log, MDB_txn *txn, uint64_t seq,
+			     uint8_t out[static AUDIT_HASH_BYTES])
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	be64_put(kb, seq);
+	if ((rc = mdb_get(txn, log->records, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? SK_ERR_NOTFOUND : sk_db_status(rc);
+	if (v.mv_size <= AUDIT_HASH_BYTES)
+		return SK_ERR_NOTFOUND;
+	memcpy(out, (const uint8_t *)v.mv_data + v.mv_size - AUDIT_HASH_BYTES, AUDIT_HASH_BYTES);
+	return SK_OK;
+}
+
 sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 			   uint64_t *first_bad_seq)
 {
-	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
+	verify_range a = {0}, b = {0};
+	MDB_txn *txn_b = NULL;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	audit_record r;
-	uint8_t prev[AUDIT_HASH_BYTES] = {0}, head[AUDIT_HASH_BYTES];
-	uint64_t expect = 1, head_seq, bad = 0;
+	pthread_t tid;
+	uint8_t head[AUDIT_HASH_BYTES];
+	uint64_t expect, head_seq, bad = 0, last_key = 0;
 	audit_base base;
 	const char *why = NULL; /* set: the chain breaks at bad */
-	sk_status st = SK_ERR_NOMEM;
-	int rc;
+	int two = 0, rc;
+	sk_status st;
 
 	if (count != NULL)
 		*count = 0;
 	if (first_bad_seq != NULL)
 		*first_bad_seq = 0;
-	if (scratch == NULL)
-		goto out;
 	if ((st = audit_log_base(log, txn, &base)) != SK_OK || (st = base_check(log, &base)) != SK_OK) {
 		if (st == SK_ERR_VERIFY && first_bad_seq != NULL)
 			*first_bad_seq = base.seq + 1;
-		goto out;
+		return st;
 	}
 	/* after a purge the chain starts at the signed base */
-	expect = base.seq + 1;
-	memcpy(prev, base.hash, AUDIT_HASH_BYTES);
-	if ((rc = mdb_cursor_open(txn, log->records, &c)) != 0) {
-		st = sk_db_status(rc);
+	a = (verify_range){log, txn, base.seq + 1, 0, base.seq, {0}, 0, 0, NULL, SK_OK};
+	memcpy(a.prev, base.hash, AUDIT_HASH_BYTES);
+	if ((rc = mdb_cursor_open(txn, log->records, &c)) != 0)
+		return sk_db_status(rc);
+	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+		last_key = be64_get(k.mv_data);
+	mdb_cursor_close(c);
+	/* a long log: its second half on a thread of its own, with a read
+	 * transaction of the same snapshot, starting from the stored hash the
+	 * first half must end on */
+	if (last_key > a.from && last_key - a.from >= AUDIT_VERIFY_SPLIT &&
+	    mdb_txn_begin(log->env, NULL, MDB_RDONLY, &txn_b) == 0) {
+		b = a;
+		b.txn = txn_b;
+		b.from = a.from + (last_key - a.from) / 2;
+		a.to = b.from - 1;
+		if (mdb_txn_id(txn_b) == mdb_txn_id(txn) &&
+		    stored_hash(log, txn, b.from - 1, b.prev) == SK_OK &&
+		    pthread_create(&tid, NULL, verify_thread, &b) == 0)
+			two = 1;
+		else
+			a.to = 0;
+	}
+	verify_stretch(&a);
+	if (two)
+		pthread_join(tid, NULL);
+	if (txn_b != NULL)
+		mdb_txn_abort(txn_b);
+	if ((st = a.st) != SK_OK || (two && (st = b.st) != SK_OK))
+		return st;
+	if (a.why != NULL) {
+		why = a.why;
+		bad = a.bad;
 		goto out;
 	}
-	/* invariant: records base+1 .. expect-1 check, prev is the hash of the last */
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), expect++) {
-		if (k.mv_size == 8 && be64_get(k.mv_data) <= base.seq)
-			why = "kept although the log says it was purged";
-		else if (k.mv_size != 8 || be64_get(k.mv_data) < expect)
-			why = "stored under a malformed key";
-		else if (be64_get(k.mv_data) > expect)
-			why = "missing";
-		else if (audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data,
-					   v.mv_size) != SK_OK)
-			why = "not a valid audit record";
-		else if (r.seq != expect)
-			why = "stored under another sequence number";
-		else if (memcmp(r.prev_hash, prev, AUDIT_HASH_BYTES) != 0)
-			why = "not linked to the record before it";
-		else if (audit_record_verify(v.mv_data, v.mv_size, prev) != SK_OK)
-			why = "altered: its hash does not match its contents";
-		else if ((st = index_record(log, txn, &r, true)) == SK_ERR_NOTFOUND)
-			why = "missing from the audit index, so queries would not show it";
-		else if (st != SK_OK)
-			goto out;
-		if (why != NULL) {
-			bad = k.mv_size == 8 && be64_get(k.mv_data) <= base.seq
-				      ? be64_get(k.mv_data) : expect;
-			goto out;
-		}
-		memcpy(prev, r.hash, AUDIT_HASH_BYTES);
-	}
-	if (rc != MDB_NOTFOUND) {
-		st = sk_db_status(rc);
+	if (two && b.why != NULL) {
+		why = b.why;
+		bad = b.bad;
 		goto out;
 	}
-	expect--; /* now the last seq (base.seq when no record is left) */
+	if (two) { /* the halves meet: a ended on the hash b started from */
+		memcpy(a.prev, b.prev, AUDIT_HASH_BYTES);
+		a.last = b.last;
+	}
+	expect = a.last; /* the last seq (base.seq when no record is left) */
 	st = read_head(log, txn, &head_seq, head);
 	if (st == SK_ERR_VERIFY) {
 		bad = expect == 0 ? 1 : expect;
@@ -801,7 +911,7 @@ sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 		bad = (head_seq < expect ? head_seq : expect) + 1;
 		why = head_seq > expect ? "missing: the head names a later record"
 					: "past the head of the log";
-	} else if (st == SK_OK && memcmp(head, prev, AUDIT_HASH_BYTES) != 0) {
+	} else if (st == SK_OK && memcmp(head, a.prev, AUDIT_HASH_BYTES) != 0) {
 		bad = expect == 0 ? 1 : expect;
 		why = "not the head: the head's hash differs";
 	} else if (st == SK_OK && count != NULL) {
@@ -817,8 +927,5 @@ out:
 			*first_bad_seq = bad;
 		st = SK_ERR_VERIFY;
 	}
-	if (c != NULL)
-		mdb_cursor_close(c);
-	free(scratch);
 	return st;
 }

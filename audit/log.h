@@ -212,6 +212,7 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
  * the error detail says what is wrong. It is 0 on SK_OK.
  * WARNING: a log cut short together with its head still verifies; only
  * heads anchored elsewhere (the registry's log) show that. */
+#define AUDIT_VERIFY_SPLIT 65536 /* records from which verify uses two threads */
 sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 			   uint64_t *first_bad_seq) SK_MUST_CHECK;
 

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "audit/record.h"
+#include "crypto/sha256.h"
 #include "crypto/bsn.h"
 #include "protos/schakel.pb-c.h"
 
@@ -279,13 +280,13 @@ void audit_record_hash(uint8_t out[static AUDIT_HASH_BYTES],
 		       const uint8_t prev_hash[static AUDIT_HASH_BYTES],
 		       const uint8_t *bytes, size_t len)
 {
-	crypto_hash_sha256_state s;
+	const sha256_part parts[] = {
+		{AUDIT_DOMAIN, sizeof(AUDIT_DOMAIN) - 1},
+		{prev_hash, AUDIT_HASH_BYTES},
+		{bytes, len},
+	};
 
-	crypto_hash_sha256_init(&s);
-	crypto_hash_sha256_update(&s, (const uint8_t *)AUDIT_DOMAIN, sizeof(AUDIT_DOMAIN) - 1);
-	crypto_hash_sha256_update(&s, prev_hash, AUDIT_HASH_BYTES);
-	crypto_hash_sha256_update(&s, bytes, len);
-	crypto_hash_sha256_final(&s, out);
+	sha256_parts(out, parts, sizeof(parts) / sizeof(parts[0]));
 }
 
 sk_status audit_record_verify(const uint8_t *stored, size_t len,

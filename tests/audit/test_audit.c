@@ -928,6 +928,80 @@ static double seconds(void)
 
 #define SPEED_RECORDS 100000
 
+static void append_fast(struct fx *f, uint64_t n)
+{
+	char reason[32];
+
+	for (uint64_t i = 0; i < n; i += 10000) {
+		MDB_txn *txn = txn_begin(f, NULL, 0);
+
+		for (uint64_t j = i; j < i + 10000 && j < n; j++) {
+			audit_record r = sample(reason, j);
+
+			E(audit_log_append(f->log, txn, &r, NULL, NULL));
+		}
+		txn_commit(txn);
+	}
+}
+
+static void flip_record(struct fx *f, uint64_t seq)
+{
+	MDB_txn *txn = txn_begin(f, NULL, 0);
+	MDB_dbi dbi = records_dbi(txn);
+	uint8_t kb[8], *copy;
+	MDB_val k = {8, kb}, v;
+
+	for (int i = 0; i < 8; i++)
+		kb[i] = (uint8_t)(seq >> (56 - 8 * i));
+	E(sk_db_status(mdb_get(txn, dbi, &k, &v)));
+	copy = malloc(v.mv_size);
+	assert_non_null(copy);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size / 2] ^= 0x01;
+	v.mv_data = copy;
+	E(sk_db_status(mdb_put(txn, dbi, &k, &v, 0)));
+	txn_commit(txn);
+	free(copy);
+}
+
+/* A log long enough for verify's two threads: a break in either half, or
+ * where they meet, is found and named as by one thread. */
+#define SPLIT_RECORDS (AUDIT_VERIFY_SPLIT + 4001)
+static void test_verify_split(void **state)
+{
+	const uint64_t meet = 1 + (SPLIT_RECORDS - 1) / 2; /* the second half's first */
+	const uint64_t cases[][2] = {
+		{0, 0},         /* untouched */
+		{1, 50000},     /* flipped in the second half */
+		{1, 100},       /* flipped in the first half */
+		{2, meet - 1},  /* the first half's last, deleted */
+		{2, meet},      /* the second half's first, deleted */
+		{2, SPLIT_RECORDS},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx f = fx_new();
+		MDB_txn *txn;
+		uint64_t count = 0, bad = 0;
+
+		append_fast(&f, SPLIT_RECORDS);
+		if (cases[i][0] == 1)
+			flip_record(&f, cases[i][1]);
+		else if (cases[i][0] == 2)
+			del_record(&f, cases[i][1]);
+		if (cases[i][0] == 0) {
+			txn = txn_begin(&f, NULL, MDB_RDONLY);
+			E(audit_log_verify(f.log, txn, &count, &bad));
+			mdb_txn_abort(txn);
+			assert_int_equal(count, SPLIT_RECORDS);
+		} else {
+			verify_bad(&f, cases[i][1]);
+		}
+		fx_free(&f);
+	}
+}
+
 /* 100k records: how fast they append and verify. */
 static void test_speed(void **state)
 {
@@ -977,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_decode_damaged),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_speed),
+		cmocka_unit_test(test_verify_split),
 	};
 	if (sk_init() != SK_OK)
 		return 1;
