@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/cli_backup.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "registry/cli.h"
@@ -544,6 +545,8 @@ static int cmd_audit(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "audit verify");
 }
 
+SK_CLI_BACKUP_DEFINE(SK_BACKUP_REGISTRY, NULL)
+
 static const sk_cli_cmd commands[] = {
 	{"ca-init", cmd_ca_init, "create the federation CA in its own directory"},
 	{"init", cmd_init, "create the registry: keys, log, empty checkpoint"},
@@ -551,6 +554,7 @@ static const sk_cli_cmd commands[] = {
 	{"revoke", cmd_revoke, "revoke a member at once"},
 	{"members", cmd_members, "list members"},
 	{"serve", cmd_serve, "serve members over TLS"},
+	SK_CLI_BACKUP_COMMANDS,
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},
 	{"proof", cmd_proof, "print a consistency proof between two tree sizes"},
 	{"flags", cmd_flags, "list pattern flags for the operator"},
