@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/cli_backup.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "node/case.h"
@@ -1338,6 +1339,8 @@ static int cmd_serve(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "serve");
 }
 
+SK_CLI_BACKUP_DEFINE(SK_BACKUP_NODE, node_store_restored)
+
 static const sk_cli_cmd commands[] = {
 	{"init", cmd_init, "create the node: keys, database, enrolment request"},
 	{"join", cmd_join, "install the federation bundle from the registry operator"},
@@ -1349,6 +1352,7 @@ static const sk_cli_cmd commands[] = {
 	{"matches", cmd_matches, "partners also involved with our clients"},
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 	{"serve", cmd_serve, "background sync and the local JSON API"},
+	SK_CLI_BACKUP_COMMANDS,
 	{"discuss", node_cli_discuss,
 	 "anonymous case discussions: request, accept, send, show, close"},
 	{"encryption", node_cli_encryption, "the node's encryption keys: list, rotate"},

@@ -603,6 +603,55 @@ static sk_status find_gen(const char *client, uint64_t gen, void *arg)
 	return SK_OK;
 }
 
+/* After a restore (NODE_META_RESUME): the registry may hold entry
+ * sequence numbers and anchored audit records newer than our backup. Skip
+ * past them once, before anything is published or anchored, and audit it. */
+static sk_status resume(node_remote *r)
+{
+	Schakel__V1__ResumeRequest req = SCHAKEL__V1__RESUME_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	const Schakel__V1__ResumeResponse *rr;
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	uint64_t flag = 0, floor = 0;
+	char why[160];
+	sk_status st;
+
+	if ((st = meta_read(r, NODE_META_RESUME, &flag)) != SK_OK || flag == 0)
+		return st;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST;
+	env.resume_request = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_RESUME_RESPONSE, &reply)) !=
+	    SK_OK)
+		return st;
+	rr = reply->resume_response;
+	snprintf(why, sizeof(why), "resumed after a restore: the registry holds entry seq %llu and "
+		 "anchored audit record %llu",
+		 (unsigned long long)rr->last_entry_seq, (unsigned long long)rr->last_anchor_seq);
+	rec.event = "node.resume";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "node";
+	rec.reason = why;
+	rec.counterpart = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	if ((st = node_seq_skip(r->s, txn, rr->last_entry_seq)) != SK_OK ||
+	    (st = node_meta_u64(r->s, txn, NODE_META_ANCHOR_FLOOR, 0, &floor)) != SK_OK ||
+	    (rr->last_anchor_seq > floor &&
+	     (st = node_meta_u64_put(r->s, txn, NODE_META_ANCHOR_FLOOR, rr->last_anchor_seq)) !=
+		     SK_OK) ||
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_RESUME, 0)) != SK_OK ||
+	    (st = node_audit(r->s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	st = sk_db_status(mdb_txn_commit(txn));
+out:
+	wire_envelope_free(reply);
+	return st;
+}
+
 sk_status node_remote_publish(node_remote *r, const char *client)
 {
 	Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
@@ -619,7 +668,8 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+	if ((st = resume(r)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	if ((st = node_dirty_scan(r->s, txn, find_gen, &g)) == SK_OK &&
 	    (st = node_entry_derive(r->s, txn, client, now_ms(), &d)) == SK_OK)
@@ -1074,20 +1124,24 @@ static sk_status anchor(node_remote *r, int *done)
 	Schakel__V1__AnchorRequest req = SCHAKEL__V1__ANCHOR_REQUEST__INIT;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	uint8_t head[AUDIT_HASH_BYTES], body[256], sig[KEY_SIG_BYTES];
-	uint64_t seq, last, when = 0;
+	uint64_t seq, last, when = 0, floor = 0;
 	MDB_txn *txn = NULL;
 	size_t n;
 	sk_status st;
 
 	*done = 0;
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+	if ((st = resume(r)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	if ((st = audit_log_head(r->s->audit, txn, &seq, head)) == SK_OK &&
-	    (st = node_meta_u64(r->s, txn, "anchor.seq", 0, &last)) == SK_OK)
+	    (st = node_meta_u64(r->s, txn, "anchor.seq", 0, &last)) == SK_OK &&
+	    (st = node_meta_u64(r->s, txn, NODE_META_ANCHOR_FLOOR, 0, &floor)) == SK_OK)
 		st = node_meta_u64(r->s, txn, "anchor.time", 0, &when);
 	mdb_txn_abort(txn);
-	/* every few minutes while the log grows, not at every sync */
-	if (st != SK_OK || seq == 0 || seq <= last || (last != 0 && now_ms() < when + NODE_ANCHOR_MS))
+	/* every few minutes while the log grows, not at every sync; after a
+	 * restore, only past what the registry anchored already */
+	if (st != SK_OK || seq == 0 || seq <= last || seq <= floor ||
+	    (last != 0 && now_ms() < when + NODE_ANCHOR_MS))
 		return st;
 	b.org_id = r->s->org_id;
 	b.seq = seq;

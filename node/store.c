@@ -219,6 +219,16 @@ sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq)
 	return st;
 }
 
+sk_status node_seq_skip(node_store *s, MDB_txn *txn, uint64_t used)
+{
+	uint64_t last = 0;
+	sk_status st = node_meta_u64(s, txn, META_SEQ, 0, &last);
+
+	if (st == SK_OK && used > last)
+		st = node_meta_u64_put(s, txn, META_SEQ, used);
+	return st;
+}
+
 sk_status node_mailbox_cursor(node_store *s, MDB_txn *txn, uint64_t *cursor)
 {
 	return node_meta_u64(s, txn, META_CURSOR, 0, cursor);
@@ -616,6 +626,37 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 	*out = s;
 	return SK_OK;
 fail:
+	node_store_close(s);
+	return st;
+}
+
+sk_status node_store_restored(const char *dir)
+{
+	node_store *s = calloc(1, sizeof(*s));
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if (s == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = open_env(s, dir)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	rec.event = "node.restore";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "node";
+	rec.reason = "restored from a backup; sequence numbers resume from the registry";
+	if ((st = meta_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id))) != SK_OK ||
+	    (st = node_meta_u64_put(s, txn, NODE_META_RESUME, 1)) != SK_OK ||
+	    (st = node_audit(s, txn, &rec)) != SK_OK) {
+		if (st == SK_ERR_NOTFOUND)
+			sk_error_set("the backup holds no node");
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	st = sk_db_status(mdb_txn_commit(txn));
+out:
 	node_store_close(s);
 	return st;
 }

@@ -134,6 +134,21 @@ sk_status node_meta_u64_put(node_store *s, MDB_txn *txn, const char *name,
  * after txn has committed, so that a crash never reuses a number. */
 sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq) SK_MUST_CHECK;
 
+/* Raises the entry sequence counter in txn so that the next number is
+ * above used (used numbers the registry already holds); never lowers it. */
+sk_status node_seq_skip(node_store *s, MDB_txn *txn, uint64_t used) SK_MUST_CHECK;
+
+/* Set by `restore`: before the node publishes or anchors again it asks the
+ * registry for the highest entry seq and anchored audit record it holds
+ * from us (node_remote_resume), since an older backup may be behind. */
+#define NODE_META_RESUME "restore.resume"
+/* Audit records up to this seq are not anchored again (set on resume). */
+#define NODE_META_ANCHOR_FLOOR "anchor.floor"
+
+/* After a restore into dir: marks the node for a resume and audits
+ * "node.restore"; needs no keys. */
+sk_status node_store_restored(const char *dir) SK_MUST_CHECK;
+
 /* The registry mailbox cursor (items up to it were handled); 0 at first.
  * Kept in meta under this name. */
 #define NODE_META_MAILBOX_CURSOR "mailbox.cursor"

@@ -19,6 +19,7 @@
 #include "registry/mailbox.h"
 #include "registry/sweep.h"
 #include "registry/publish.h"
+#include "registry/resume.h"
 #include "registry/serve.h"
 
 #define LABEL_TLS "tls"
@@ -252,6 +253,10 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 	case SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST:
 		if (reg_anchors_send(sv->store, c, id, net_conn_peer(c)->org_id,
 				     env->anchors_request->after_seq) != SK_OK)
+			net_conn_close(c);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST:
+		if (reg_resume_send(sv->store, c, id, net_conn_peer(c)->org_id) != SK_OK)
 			net_conn_close(c);
 		break;
 	case SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST:

@@ -7,6 +7,7 @@
 #include "common/db.h"
 #include "common/cli.h"
 #include "common/file.h"
+#include "net/cert.h"
 #include "protos/wire.h"
 #include "registry/store.h"
 
@@ -251,5 +252,42 @@ sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_
 	d.mv_data = val;
 	st = sk_db_status(mdb_put(txn, s->leafdata, &k, &d, 0));
 	free(val);
+	return st;
+}
+
+size_t reg_org_seq_key(uint8_t *k, const char *org, uint64_t seq)
+{
+	size_t n = strlen(org);
+
+	memcpy(k, org, n + 1);
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		k[n + 1 + i] = (uint8_t)seq;
+	return n + 9;
+}
+
+sk_status reg_org_seq_last(MDB_txn *txn, MDB_dbi dbi, const char *org, uint64_t *seq)
+{
+	uint8_t kb[NET_ORG_ID_MAX + 9];
+	size_t olen = strlen(org), klen;
+	MDB_val k, d;
+	MDB_cursor *cur = NULL;
+	sk_status st;
+	int rc;
+
+	*seq = 0;
+	if (olen > NET_ORG_ID_MAX)
+		return SK_ERR_INVALID;
+	klen = reg_org_seq_key(kb, org, UINT64_MAX);
+	k = (MDB_val){klen, kb};
+	if ((st = sk_db_status(mdb_cursor_open(txn, dbi, &cur))) != SK_OK)
+		return st;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	rc = rc == 0 ? mdb_cursor_get(cur, &k, &d, MDB_PREV) : mdb_cursor_get(cur, &k, &d, MDB_LAST);
+	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, org, olen + 1) == 0)
+		for (int i = 0; i < 8; i++)
+			*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[olen + 1 + i];
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
 	return st;
 }
