@@ -473,7 +473,7 @@ static int name_valid(const uint8_t *p, size_t n)
 			return 0;
 		seg++;
 	}
-	return seg > 0 && strncmp((const char *)p, "lock.mdb", n) != 0;
+	return seg > 0 && !(n == 8 && memcmp(p, "lock.mdb", 8) == 0);
 }
 
 static sk_status bad(const char *why)
