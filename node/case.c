@@ -594,7 +594,8 @@ sk_status node_case_open(node_store *s, const char *client, const char *as,
 		goto done;
 	a.rec.client = c->client;
 	if ((st = build_consent(s, cl, req, req->basis ? req->basis : NODE_BASIS_CONSENT, NULL,
-				now_ms, &c->consent)) != SK_OK)
+				now_ms, &c->consent)) != SK_OK ||
+	    (st = sk_db_room(s->env)) != SK_OK)
 		goto done;
 	if ((st = node_meta_u64(s, txn, META_NEXT_CASE, 1, &id)) != SK_OK ||
 	    (st = node_meta_u64_put(s, txn, META_NEXT_CASE, id + 1)) != SK_OK)

@@ -258,6 +258,10 @@ sk_status node_client_add(node_store *s, const bsn *b, const char *name, const c
 	rec.action = AUDIT_ACTION_CREATE;
 	rec.outcome = AUDIT_OUTCOME_OK;
 	rec.category = "client";
+	if ((st = sk_db_room(s->env)) != SK_OK) {
+		node_audit_denied(s, &rec);
+		goto out;
+	}
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
 	index_key(s, h, b);
