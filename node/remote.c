@@ -1248,6 +1248,26 @@ sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *
 	return st;
 }
 
+/* The weekly encryption key; right after a rekey, a new one at once,
+ * certified by the new identity (partners dropped the old ones). */
+static sk_status enc_maintain(node_remote *r, int *rotated)
+{
+	uint64_t renew = 0;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = meta_read(r, NODE_META_REKEY_ENC_ROTATE, &renew)) != SK_OK ||
+	    (st = node_enc_maintain(r, now_ms(), renew != 0, rotated)) != SK_OK || renew == 0)
+		return st;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_meta_u64_put(r->s, txn, NODE_META_REKEY_ENC_ROTATE, 0)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
 sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 {
 	struct dirty_list l = {NULL, 0, 1024};
@@ -1271,7 +1291,7 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	if (st == SK_OK)
 		st = pull_events(r, &stats->alerts);
 	if (st == SK_OK)
-		st = node_enc_maintain(r, now_ms(), 0, &stats->rotated);
+		st = enc_maintain(r, &stats->rotated);
 	if (st == SK_OK)
 		st = pull_mailbox(r, &stats->items);
 	if (st == SK_OK)

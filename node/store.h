@@ -149,6 +149,28 @@ sk_status node_seq_skip(node_store *s, MDB_txn *txn, uint64_t used) SK_MUST_CHEC
  * "node.restore"; needs no keys. */
 sk_status node_store_restored(const char *dir) SK_MUST_CHECK;
 
+/* ---- rekey (new identity, TLS and encryption keys) ---------------------- */
+
+#define NODE_FILE_REKEY_REQUEST "rekey-request"
+/* Set when a rekey was installed: the next sync makes and publishes an
+ * encryption key certified by the new identity. */
+#define NODE_META_REKEY_ENC_ROTATE "rekey.enc-rotate"
+
+/* Writes new identity, TLS and encryption keys wrapped as <file>.new,
+ * keeps their public halves as pending and audits "node.rekey.request";
+ * new_id gets the new identity pair (the caller wipes it). SK_ERR_EXISTS
+ * when a rekey is pending already. */
+sk_status node_rekey_prepare(node_store *s, sk_kek *kek, key_ed25519 *new_id,
+			     uint8_t tls_pk[static 32], uint8_t enc_pk[static 32]) SK_MUST_CHECK;
+
+/* The pending rekey's TLS key; SK_ERR_NOTFOUND when none is pending. */
+sk_status node_rekey_pending(node_store *s, MDB_txn *txn, uint8_t tls_pk[static 32]) SK_MUST_CHECK;
+
+/* In txn (join of the bundle with the new certificate): moves the .new key
+ * files into place, makes the pending keys the node's, audits "node.rekey"
+ * and updates s. */
+sk_status node_rekey_install(node_store *s, MDB_txn *txn) SK_MUST_CHECK;
+
 /* The registry mailbox cursor (items up to it were handled); 0 at first.
  * Kept in meta under this name. */
 #define NODE_META_MAILBOX_CURSOR "mailbox.cursor"
