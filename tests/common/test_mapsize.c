@@ -1,4 +1,4 @@
-/* SCHAKEL_MAP_SIZE and a full map: writes fail with SK_ERR_DISKFULL, reads
+/* SCHAKEL_MAP_SIZE, the reserve (sk_db_room) and a full map: writes fail with SK_ERR_DISKFULL, reads
  * go on, and a larger map after a reopen takes writes again. */
 #include <stdio.h>
 #include <string.h>
@@ -62,11 +62,15 @@ static void test_full(void **state)
 	setenv(SK_DB_MAPSIZE_ENV, "256K", 1);
 	E(sk_db_open(&env, dir, 0, 0));
 	E(sk_db_dbi(env, "t", MDB_CREATE, &dbi));
+	E(sk_db_room(env));
 	while ((st = put(env, dbi, ++n)) == SK_OK && n < 10000)
 		;
 	assert_int_equal(st, SK_ERR_DISKFULL);
 	assert_true(n > 10);
 	assert_non_null(strstr(sk_error_detail(), "raise the map size"));
+	/* the reserve was reached before the map's end */
+	EFAIL(sk_db_room(env), SK_ERR_DISKFULL);
+	assert_non_null(strstr(sk_error_detail(), "kept for audit records"));
 	/* reads go on */
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
 	assert_int_equal(mdb_get(txn, dbi, &k, &d), 0);
@@ -78,6 +82,7 @@ static void test_full(void **state)
 	E(sk_db_open(&env, dir, 0, 0));
 	E(sk_db_dbi(env, "t", 0, &dbi));
 	E(put(env, dbi, n));
+	E(sk_db_room(env));
 	sk_db_close(env);
 	unsetenv(SK_DB_MAPSIZE_ENV);
 	t_rmdir(dir);
