@@ -680,6 +680,21 @@ out:
 #define META_REKEY_TLS "rekey.tls"
 #define META_REKEY_ENC "rekey.encryption"
 
+/* Key file i of a rekey (identity, TLS, encryption): from = the new key
+ * set aside, to = where it goes. */
+static sk_status rekey_paths(const node_store *s, size_t i, char from[static PATH_MAX],
+			     char to[static PATH_MAX])
+{
+	static const char *const files[] = {NODE_FILE_IDENTITY, NODE_FILE_TLS, NODE_FILE_ENCRYPTION};
+	char name[64];
+	sk_status st;
+
+	snprintf(name, sizeof(name), "%s.new", files[i]);
+	if ((st = sk_path_join(from, PATH_MAX, s->dir, name)) != SK_OK)
+		return st;
+	return sk_path_join(to, PATH_MAX, s->dir, files[i]);
+}
+
 sk_status node_rekey_pending(node_store *s, MDB_txn *txn, uint8_t tls_pk[static 32])
 {
 	return meta_fixed(s, txn, META_REKEY_TLS, tls_pk, 32);
@@ -688,7 +703,6 @@ sk_status node_rekey_pending(node_store *s, MDB_txn *txn, uint8_t tls_pk[static 
 sk_status node_rekey_prepare(node_store *s, sk_kek *kek, key_ed25519 *new_id,
 			     uint8_t tls_pk[static 32], uint8_t enc_pk[static 32])
 {
-	static const char *const files[] = {NODE_FILE_IDENTITY, NODE_FILE_TLS, NODE_FILE_ENCRYPTION};
 	audit_record rec = {0};
 	MDB_txn *txn = NULL;
 	uint8_t pending[32];
@@ -708,11 +722,10 @@ sk_status node_rekey_prepare(node_store *s, sk_kek *kek, key_ed25519 *new_id,
 		return st;
 	/* leftovers of an interrupted rekey that never reached meta */
 	for (size_t i = 0; i < 3; i++) {
-		char path[PATH_MAX], name[64];
+		char from[PATH_MAX], to[PATH_MAX];
 
-		snprintf(name, sizeof(name), "%s.new", files[i]);
-		if (sk_path_join(path, sizeof(path), s->dir, name) == SK_OK)
-			unlink(path);
+		if (rekey_paths(s, i, from, to) == SK_OK)
+			unlink(from);
 	}
 	if ((st = write_keys(s->dir, kek, ".new", new_id, tls_pk, enc_pk)) != SK_OK)
 		return st;
@@ -734,7 +747,6 @@ sk_status node_rekey_prepare(node_store *s, sk_kek *kek, key_ed25519 *new_id,
 
 sk_status node_rekey_install(node_store *s, MDB_txn *txn)
 {
-	static const char *const files[] = {NODE_FILE_IDENTITY, NODE_FILE_TLS, NODE_FILE_ENCRYPTION};
 	uint8_t id[32], tls[32], enc[32];
 	audit_record rec = {0};
 	int fd;
@@ -747,11 +759,9 @@ sk_status node_rekey_install(node_store *s, MDB_txn *txn)
 	/* the files first: a crash before the commit leaves the rekey pending,
 	 * and a second join finds the new keys in place */
 	for (size_t i = 0; i < 3; i++) {
-		char from[PATH_MAX], to[PATH_MAX], name[64];
+		char from[PATH_MAX], to[PATH_MAX];
 
-		snprintf(name, sizeof(name), "%s.new", files[i]);
-		if ((st = sk_path_join(from, sizeof(from), s->dir, name)) != SK_OK ||
-		    (st = sk_path_join(to, sizeof(to), s->dir, files[i])) != SK_OK)
+		if ((st = rekey_paths(s, i, from, to)) != SK_OK)
 			return st;
 		if (access(from, F_OK) == 0 && rename(from, to) != 0) {
 			sk_error_set("cannot install the new key %s", to);

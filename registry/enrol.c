@@ -276,6 +276,32 @@ static sk_status audit_member(reg_store *s, MDB_txn *txn, const char *event, aud
 	return reg_audit(s, txn, &rec);
 }
 
+/* The end of every admission or change of a member: its leaf (index into
+ * *leaf, before the record is stored), record, audit record, checkpoint and
+ * bundle, then one commit. txn is always ended; *bundle is NULL on failure. */
+static sk_status member_commit(reg_store *s, MDB_txn *txn, Schakel__V1__MemberEventKind kind,
+			       Schakel__V1__Member *m, uint64_t now, uint64_t *leaf,
+			       const char *event, audit_action a, const reg_enrol_opts *o,
+			       uint8_t **bundle, size_t *bundle_len)
+{
+	sk_status st;
+
+	if ((st = member_leaf(s, txn, kind, m, now, leaf)) != SK_OK ||
+	    (st = reg_member_put(s, txn, m)) != SK_OK ||
+	    (st = audit_member(s, txn, event, a, m->org_id)) != SK_OK ||
+	    (st = reg_checkpoint_update(s, txn)) != SK_OK ||
+	    (st = make_bundle(s, txn, m, o, bundle, bundle_len)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK) {
+		free(*bundle);
+		*bundle = NULL;
+		*bundle_len = 0;
+	}
+	return st;
+}
+
 sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size_t len,
 		    const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
 		    char org_id[static 64])
@@ -336,19 +362,8 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	m.cert = (ProtobufCBinaryData){cert_len, cert};
 	m.enrolled_at = now;
 	m.request = (ProtobufCBinaryData){len, (uint8_t *)request};
-	if ((st = member_leaf(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED, &m, now,
-			      &m.leaf_index)) != SK_OK ||
-	    (st = reg_member_put(s, txn, &m)) != SK_OK ||
-	    (st = audit_member(s, txn, "member.enrol", AUDIT_ACTION_CREATE, m.org_id)) != SK_OK ||
-	    (st = reg_checkpoint_update(s, txn)) != SK_OK ||
-	    (st = make_bundle(s, txn, &m, o, bundle, bundle_len)) != SK_OK)
-		goto abort;
-	st = sk_db_status(mdb_txn_commit(txn));
-	txn = NULL;
-	if (st != SK_OK) {
-		free(*bundle);
-		*bundle = NULL;
-	}
+	st = member_commit(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED, &m, now,
+			   &m.leaf_index, "member.enrol", AUDIT_ACTION_CREATE, o, bundle, bundle_len);
 	goto out;
 abort:
 	mdb_txn_abort(txn);
@@ -474,19 +489,8 @@ sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const ui
 	m->has_encryption_key = 1;
 	m->encryption_key = b->encryption_key;
 	m->cert = (ProtobufCBinaryData){cert_len, cert};
-	if ((st = member_leaf(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED, m, now,
-			      &index)) != SK_OK ||
-	    (st = reg_member_put(s, txn, m)) != SK_OK ||
-	    (st = audit_member(s, txn, "member.rekey", AUDIT_ACTION_UPDATE, m->org_id)) != SK_OK ||
-	    (st = reg_checkpoint_update(s, txn)) != SK_OK ||
-	    (st = make_bundle(s, txn, m, o, bundle, bundle_len)) != SK_OK)
-		goto abort;
-	st = sk_db_status(mdb_txn_commit(txn));
-	txn = NULL;
-	if (st != SK_OK) {
-		free(*bundle);
-		*bundle = NULL;
-	}
+	st = member_commit(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED, m, now, &index,
+			   "member.rekey", AUDIT_ACTION_UPDATE, o, bundle, bundle_len);
 	goto out;
 abort:
 	mdb_txn_abort(txn);

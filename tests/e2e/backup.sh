@@ -7,21 +7,9 @@ source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
 
-reg ca-init --ca ca --name "Regio Test" >/dev/null
-reg init --dir r --name test.example/registry --ca ca >/dev/null
-start_registry r
-chain_up
+federation_up
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
-# try CMD...: runs it with its diagnostics into $msg and its exit code into $rc
-try() { set +e; msg=$("$@" 2>&1); rc=$?; set -e; }
-for spec in wijkteam:sociaal-team altrecht:ggz; do
-	org=${spec%%:*} cat=${spec#*:}
-	node init --dir $org --org-id $org --name "Org $org" --category $cat >/dev/null
-	reg enrol --dir r --ca ca --request $org/enrol-request --out $org.bundle $CHAIN >/dev/null
-	psd allow --dir ps1 --org $org >/dev/null
-	psd allow --dir ps2 --org $org >/dev/null
-	node join --dir $org --bundle $org.bundle >/dev/null || fail "join $org"
-done
+nodes_up wijkteam:sociaal-team altrecht:ggz
 node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
 node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv >/dev/null
 BSN=111222333 BSN2=123456782

@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
-try() { set +e; msg=$("$@" 2>&1); rc=$?; set -e; }
 
 reg ca-init --ca ca --name "Regio Test" >/dev/null
 reg init --dir r --name test.example/registry --ca ca >/dev/null
