@@ -115,6 +115,30 @@ sk_status ps_meta_u64_put(ps_store *s, MDB_txn *txn, const char *name, uint64_t 
 	return put(txn, s->meta, name, strlen(name), b, sizeof(b));
 }
 
+/* meta key "cert." org */
+static size_t pin_key(char *k, size_t cap, const char *org)
+{
+	int n = snprintf(k, cap, "cert.%s", org);
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+sk_status ps_cert_pin_get(ps_store *s, MDB_txn *txn, const char *org, uint8_t sha256[static 32])
+{
+	char k[NET_ORG_ID_MAX + 8];
+	size_t n = pin_key(k, sizeof(k), org);
+
+	return n == 0 ? SK_ERR_INVALID : get_fixed(txn, s->meta, k, n, sha256, 32);
+}
+
+sk_status ps_cert_pin_put(ps_store *s, MDB_txn *txn, const char *org, const uint8_t sha256[static 32])
+{
+	char k[NET_ORG_ID_MAX + 8];
+	size_t n = pin_key(k, sizeof(k), org);
+
+	return n == 0 ? SK_ERR_INVALID : put(txn, s->meta, k, n, sha256, 32);
+}
+
 sk_status ps_audit(ps_store *s, MDB_txn *txn, audit_record *rec)
 {
 	rec->org = s->org_id;

@@ -84,6 +84,18 @@ node lookup --dir altrecht --client 111222333 --as bram --purpose afstemming | g
 	fail "partner lookup after the rekey"
 ok "the old certificate is refused; entries signed by the new identity publish; lookups both ways"
 
+# the pseudonymisers follow the log too: the old certificate gets no token
+sleep 2 # their sync interval is 1 s
+echo 123456782 >one.csv
+try "$SK_NODE" client import --dir wijkteam.old --file one.csv --dev
+[ "$rc" != 0 ] && echo "$msg" | grep -q "was replaced in the registry's log" ||
+	fail "old certificate at the pseudonymiser: rc $rc: $msg"
+echo 100000009 >two.csv
+node client import --dir wijkteam --file two.csv >/dev/null || fail "new certificate at the pseudonymisers: $(tail -2 node.log)"
+psd audit query --dir ps1 --json >ps1.json || fail "ps1 audit query"
+grep -q '"org.rekey"' ps1.json || fail "the pseudonymiser did not audit the rekey"
+ok "the pseudonymisers pin the certificate from the log: the new one gets tokens, the old one none (audited org.rekey)"
+
 # the partner learns the new identity from the MEMBER_REFRESHED leaf: a
 # discussion message signed by it verifies there
 node sync --dir altrecht >/dev/null || fail "altrecht sync"
