@@ -645,7 +645,7 @@ out:
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, verify ? "audit verify" : "audit query");
 }
 
-SK_CLI_BACKUP_DEFINE(SK_BACKUP_PSEUDONYMISER, NULL)
+SK_CLI_BACKUP_DEFINE(SK_BACKUP_PSEUDONYMISER, ps_store_restored)
 
 static const sk_cli_cmd commands[] = {
 	{"init", cmd_init, "create keys and the enrolment request"},

@@ -559,7 +559,7 @@ static int cmd_audit(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "audit verify");
 }
 
-SK_CLI_BACKUP_DEFINE(SK_BACKUP_REGISTRY, NULL)
+SK_CLI_BACKUP_DEFINE(SK_BACKUP_REGISTRY, reg_store_restored)
 
 static const sk_cli_cmd commands[] = {
 	{"ca-init", cmd_ca_init, "create the federation CA in its own directory"},

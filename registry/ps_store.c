@@ -947,3 +947,26 @@ sk_status ps_audit_daily(ps_store *s, MDB_txn *txn, const char *org, uint32_t da
 	rec.reason = reason;
 	return ps_audit(s, txn, &rec);
 }
+
+sk_status ps_store_restored(const char *dir)
+{
+	ps_store *s = NULL;
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = ps_store_open(&s, dir)) != SK_OK)
+		return st;
+	rec.event = "pseudonymiser.restore";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.reason = "restored from a backup";
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((st = ps_audit(s, txn, &rec)) == SK_OK)
+			st = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+	}
+	ps_store_close(s);
+	return st;
+}

@@ -90,6 +90,9 @@ void ps_store_close(ps_store *s);
  * responsible (the OS user) and access point ("cli"). */
 sk_status ps_audit(ps_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
 
+/* After a restore into dir: audits "pseudonymiser.restore" (needs no keys). */
+sk_status ps_store_restored(const char *dir) SK_MUST_CHECK;
+
 /* ---- bundle, keys ------------------------------------------------------ */
 
 /* Installs a SignedBundle from the registry: its signature under the

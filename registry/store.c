@@ -201,6 +201,37 @@ fail:
 	return st;
 }
 
+sk_status reg_store_restored(const char *dir)
+{
+	reg_store *s = calloc(1, sizeof(*s));
+	MDB_txn *txn = NULL;
+	audit_record rec = {0};
+	sk_status st;
+
+	if (s == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = open_env(s, dir)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	rec.event = "registry.restore";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.access_point = "cli";
+	rec.responsible = sk_cli_user();
+	rec.reason = "restored from a backup; nodes that saw a larger log report a rollback";
+	if ((st = meta_get_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id))) != SK_OK ||
+	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
+		if (st == SK_ERR_NOTFOUND)
+			sk_error_set("the backup holds no registry");
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	st = sk_db_status(mdb_txn_commit(txn));
+out:
+	reg_store_close(s);
+	return st;
+}
+
 sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,
 			 Schakel__V1__Member **out)
 {

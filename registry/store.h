@@ -63,6 +63,9 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek) SK_MUST_
 /* Accepts NULL. */
 void reg_store_close(reg_store *s);
 
+/* After a restore into dir: audits "registry.restore" (needs no keys). */
+sk_status reg_store_restored(const char *dir) SK_MUST_CHECK;
+
 /* Unix milliseconds now. */
 uint64_t reg_now_ms(void);
 
