@@ -140,10 +140,18 @@ int sk_cli_restore(int argc, char **argv, sk_backup_kind kind, sk_cli_restored_f
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st = sk_backup_restore(from, o.dir, kind, sk, &bs);
 	sodium_free(sk);
-	if (st == SK_OK && after != NULL)
-		st = after(o.dir);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "restore");
+	if (after != NULL && (st = after(o.dir)) != SK_OK) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", sk_error_detail()[0] ? sk_error_detail()
+								  : sk_strerror(st));
+		sk_error_set("the files are back in %s, but its last step failed (%s); remove %s "
+			     "and restore again",
+			     o.dir, why, o.dir);
+		return sk_cli_fail(st, "restore");
+	}
 	secs = seconds_since(&t0);
 	if (o.json)
 		printf("{\"kind\":\"%s\",\"files\":%llu,\"bytes\":%llu,\"created\":%llu,"
