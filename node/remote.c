@@ -614,7 +614,8 @@ static sk_status resume(node_remote *r)
 	audit_record rec = {0};
 	MDB_txn *txn = NULL;
 	uint64_t flag = 0, floor = 0;
-	char why[160];
+	size_t moved = 0;
+	char why[200];
 	sk_status st;
 
 	if ((st = meta_read(r, NODE_META_RESUME, &flag)) != SK_OK || flag == 0)
@@ -625,9 +626,6 @@ static sk_status resume(node_remote *r)
 	    SK_OK)
 		return st;
 	rr = reply->resume_response;
-	snprintf(why, sizeof(why), "resumed after a restore: the registry holds entry seq %llu and "
-		 "anchored audit record %llu",
-		 (unsigned long long)rr->last_entry_seq, (unsigned long long)rr->last_anchor_seq);
 	rec.event = "node.resume";
 	rec.action = AUDIT_ACTION_EXECUTE;
 	rec.outcome = AUDIT_OUTCOME_OK;
@@ -636,6 +634,16 @@ static sk_status resume(node_remote *r)
 	rec.counterpart = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
+	/* discussion messages: a number per recipient, which the registry does
+	 * not keep; the clock in ms is past any count sent before the loss */
+	if ((st = node_discuss_resume(r->s, txn, now_ms(), &moved)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	snprintf(why, sizeof(why), "resumed after a restore: the registry holds entry seq %llu and "
+		 "anchored audit record %llu; message numbers of %zu discussions moved on",
+		 (unsigned long long)rr->last_entry_seq, (unsigned long long)rr->last_anchor_seq,
+		 moved);
 	if ((st = node_seq_skip(r->s, txn, rr->last_entry_seq)) != SK_OK ||
 	    (st = node_meta_u64(r->s, txn, NODE_META_ANCHOR_FLOOR, 0, &floor)) != SK_OK ||
 	    (rr->last_anchor_seq > floor &&

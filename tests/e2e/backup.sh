@@ -23,6 +23,17 @@ node case open --dir altrecht --client $BSN --as bram --consent discover,discuss
 PK0=$("$SK_NODE" backup-key --out early.key --dev 2>/dev/null) || fail "backup-key early"
 node backup --dir altrecht --to a0.bk --recipient "$PK0" >/dev/null || fail "altrecht early backup"
 
+# a discussion between the two, with wijkteam's summary (message 1 to altrecht)
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null || fail "first syncs"
+DID=$(node discuss request --dir wijkteam --client $BSN --as anna --topic afstemming) ||
+	fail "discuss request: $(tail -2 node.log)"
+node sync --dir altrecht >/dev/null
+node discuss accept "$DID" --dir altrecht --as bram >/dev/null || fail "accept: $(tail -2 node.log)"
+node sync --dir wijkteam >/dev/null
+echo "Samenvatting een" >m1.txt
+node discuss send "$DID" --dir wijkteam --as anna --text-file m1.txt --yes >/dev/null || fail "summary"
+node sync --dir altrecht >/dev/null
+
 # the offline key pair: secret 0600 (wrapped unless --dev), public key printed and in F.pub
 PK=$(reg backup-key --out offline.key) || fail "backup-key"
 [[ "$PK" =~ ^[0-9a-f]{64}$ ]] || fail "backup-key printed '$PK'"
@@ -47,9 +58,13 @@ done
 node backup --dir wijkteam --to w1.bk --recipient "$PK" && fail "a backup overwrote a file"
 ok "backups of registry, pseudonymiser and node while serving: 0600, nothing in clear, never overwritten"
 
-# the node goes on after its backup: a second case publishes entry seq 2
+# the node goes on after its backup: a second case publishes entry seq 2,
+# and message 2 reaches altrecht
 node case open --dir wijkteam --client $BSN2 --as anna --consent discover --categories all \
 	>/dev/null || fail "case open 2"
+echo "Bericht twee" >m2.txt
+node discuss send "$DID" --dir wijkteam --as anna --text-file m2.txt --yes >/dev/null || fail "message 2"
+node sync --dir altrecht >/dev/null
 kill -TERM "$NODE_PID"; wait "$NODE_PID" || fail "node serve exit"
 
 # refusals: nothing is left in the target
@@ -99,7 +114,14 @@ node sync --dir altrecht >/dev/null
 node lookup --dir altrecht --client $BSN --as bram --purpose afstemming | grep -q wijkteam ||
 	fail "partner does not see the restored node"
 node audit verify --dir wijkteam >/dev/null || fail "audit verify after resume"
-ok "restored node resumes after the registry's last entry seq (audit node.resume), publishes, is found"
+# message numbers move on too: altrecht has seen number 2, the restored node had sent 1
+echo "Bericht drie na herstel" >m3.txt
+node discuss send "$DID" --dir wijkteam --as anna --text-file m3.txt --yes >/dev/null ||
+	fail "message after restore: $(tail -2 node.log)"
+out=$(node sync --dir altrecht --json) || fail "altrecht sync"
+node discuss show "$DID" --dir altrecht --as bram >thread.txt || fail "show"
+grep -q "Bericht drie na herstel" thread.txt || fail "a message sent after the restore was refused: $out"
+ok "restored node resumes after the registry's last entry seq and its message numbers (audit node.resume), publishes, is found"
 
 # the audit records lost with an older backup do not go unnoticed: altrecht's
 # head was anchored after a0.bk; the restored log verifies by itself, but the
