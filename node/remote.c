@@ -650,6 +650,8 @@ static sk_status resume(node_remote *r)
 	     (st = node_meta_u64_put(r->s, txn, NODE_META_ANCHOR_FLOOR, rr->last_anchor_seq)) !=
 		     SK_OK) ||
 	    (st = node_meta_u64_put(r->s, txn, NODE_META_RESUME, 0)) != SK_OK ||
+	    /* a key made after the backup is lost with its private half */
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_ENC_ROTATE_NOW, 1)) != SK_OK ||
 	    (st = node_audit(r->s, txn, &rec)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
@@ -1256,20 +1258,20 @@ sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *
 	return st;
 }
 
-/* The weekly encryption key; right after a rekey, a new one at once,
- * certified by the new identity (partners dropped the old ones). */
+/* The weekly encryption key; right after a rekey (certified by the new
+ * identity; partners dropped the old ones) or a restore, a new one at once. */
 static sk_status enc_maintain(node_remote *r, int *rotated)
 {
 	uint64_t renew = 0;
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	if ((st = meta_read(r, NODE_META_REKEY_ENC_ROTATE, &renew)) != SK_OK ||
+	if ((st = meta_read(r, NODE_META_ENC_ROTATE_NOW, &renew)) != SK_OK ||
 	    (st = node_enc_maintain(r, now_ms(), renew != 0, rotated)) != SK_OK || renew == 0)
 		return st;
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	if ((st = node_meta_u64_put(r->s, txn, NODE_META_REKEY_ENC_ROTATE, 0)) != SK_OK) {
+	if ((st = node_meta_u64_put(r->s, txn, NODE_META_ENC_ROTATE_NOW, 0)) != SK_OK) {
 		mdb_txn_abort(txn);
 		return st;
 	}

@@ -780,7 +780,7 @@ sk_status node_rekey_install(node_store *s, MDB_txn *txn)
 	if ((st = node_meta_put(s, txn, META_IDENTITY_PK, id, 32)) != SK_OK ||
 	    (st = node_meta_put(s, txn, META_TLS_PK, tls, 32)) != SK_OK ||
 	    (st = node_meta_put(s, txn, META_ENC_PK, enc, 32)) != SK_OK ||
-	    (st = node_meta_u64_put(s, txn, NODE_META_REKEY_ENC_ROTATE, 1)) != SK_OK ||
+	    (st = node_meta_u64_put(s, txn, NODE_META_ENC_ROTATE_NOW, 1)) != SK_OK ||
 	    (st = node_audit(s, txn, &rec)) != SK_OK)
 		return st;
 	MDB_val k1 = {strlen(META_REKEY_IDENTITY), META_REKEY_IDENTITY},

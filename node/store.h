@@ -152,9 +152,10 @@ sk_status node_store_restored(const char *dir) SK_MUST_CHECK;
 /* ---- rekey (new identity, TLS and encryption keys) ---------------------- */
 
 #define NODE_FILE_REKEY_REQUEST "rekey-request"
-/* Set when a rekey was installed: the next sync makes and publishes an
- * encryption key certified by the new identity. */
-#define NODE_META_REKEY_ENC_ROTATE "rekey.enc-rotate"
+/* Set when a rekey was installed (partners dropped our old encryption
+ * keys) or a restore resumed (the newest private key may be lost): the next
+ * sync makes and publishes a new encryption key. */
+#define NODE_META_ENC_ROTATE_NOW "enc.rotate-now"
 
 /* Writes new identity, TLS and encryption keys wrapped as <file>.new,
  * keeps their public halves as pending and audits "node.rekey.request";

@@ -105,7 +105,9 @@ ok "node restored: opens, audit verify passes, holds the state of the backup"
 # The node learns that before its first publish and skips past it.
 node case open --dir wijkteam --client $BSN2 --as anna --consent discover,discuss \
 	--categories all >/dev/null || fail "publish after restore: $(tail -3 node.log)"
-node sync --dir wijkteam >/dev/null || fail "sync after restore: $(tail -3 node.log)"
+out=$(node sync --dir wijkteam --json) || fail "sync after restore: $(tail -3 node.log)"
+echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["rotated"] == 1, d' ||
+	fail "no new encryption key after the restore: $out"
 node audit query --dir wijkteam --json >q.json || fail "audit query"
 grep -q '"node.resume"' q.json || fail "no node.resume record"
 grep -q 'registry holds entry seq 2' q.json || fail "resume record: $(grep resume q.json)"
