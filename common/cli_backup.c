@@ -20,7 +20,8 @@ int sk_cli_backup_key(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"out", required_argument, NULL, 'o'}, {0}};
 	static const char help[] =
-		"usage: backup-key --out F [--passphrase-file P | --dev]\n\n"
+		"usage: schakel-{node,registry,pseudonymiser} backup-key --out F\n"
+		"           [--passphrase-file P | --dev]\n\n"
 		"Makes the offline key pair backups are encrypted to: the secret key goes into F\n"
 		"(mode 0600, wrapped under the key-encryption key), the public key into F.pub and\n"
 		"onto stdout. Keep F off the machine that makes the backups; give the public key\n"
@@ -56,7 +57,7 @@ int sk_cli_backup(int argc, char **argv, sk_backup_kind kind)
 					   {"to", required_argument, NULL, 't'},
 					   {"recipient", required_argument, NULL, 'r'}, {0}};
 	static const char help[] =
-		"usage: backup --dir D --to FILE --recipient PUBKEY\n\n"
+		"usage: schakel-{node,registry,pseudonymiser} backup --dir D --to FILE --recipient PUBKEY\n\n"
 		"Writes an encrypted backup of the data dir, safe while 'serve' runs: a compacted\n"
 		"copy of the database taken in one read transaction, and the key files (still\n"
 		"wrapped) and other files of the dir, all encrypted to the offline public key\n"
@@ -103,7 +104,7 @@ int sk_cli_restore(int argc, char **argv, sk_backup_kind kind, sk_cli_restored_f
 					   {"from", required_argument, NULL, 'f'},
 					   {"identity", required_argument, NULL, 'i'}, {0}};
 	static const char help[] =
-		"usage: restore --dir D --from FILE --identity F\n\n"
+		"usage: schakel-{node,registry,pseudonymiser} restore --dir D --from FILE --identity F\n\n"
 		"Restores a backup into D, which must be new or empty: checks every record of\n"
 		"FILE (a changed, cut-short or foreign backup is refused with exit 3 and nothing\n"
 		"is left in D) and writes the data dir as it was at the backup. The key files stay\n"

@@ -131,7 +131,8 @@ sk_status ps_cert_pin_get(ps_store *s, MDB_txn *txn, const char *org, uint8_t sh
 	return n == 0 ? SK_ERR_INVALID : get_fixed(txn, s->meta, k, n, sha256, 32);
 }
 
-sk_status ps_cert_pin_put(ps_store *s, MDB_txn *txn, const char *org, const uint8_t sha256[static 32])
+sk_status ps_cert_pin_put(ps_store *s, MDB_txn *txn, const char *org,
+			  const uint8_t sha256[static 32])
 {
 	char k[NET_ORG_ID_MAX + 8];
 	size_t n = pin_key(k, sizeof(k), org);

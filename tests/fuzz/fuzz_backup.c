@@ -5,9 +5,9 @@
  *   odd:  the rest is a list of plaintext records (u16be length, u8 final
  *         flag, bytes) that the harness encrypts correctly under a fresh
  *         key, so the record parser behind the cipher is reached too.
- * Invariants: no crash or leak, names handed to the sink are relative, no
- * part of them starts with '.' (no "..") and none is lock.mdb, data comes only inside a file, and END is reported only
- * after a FINAL record. */
+ * Invariants: no crash or leak; names handed to the sink are relative, no
+ * part of them starts with '.' (no "..") and none is lock.mdb; data comes
+ * only inside a file; success exactly when END was verified. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
