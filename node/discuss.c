@@ -971,7 +971,9 @@ sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, co
 	int closed = 0, asked;
 	sk_status st;
 
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+	/* after a restore, no message number may be used twice */
+	if ((st = node_remote_resume(r)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	st = rec_get(s, txn, id, &rec);
 	mdb_txn_abort(txn);

@@ -603,10 +603,7 @@ static sk_status find_gen(const char *client, uint64_t gen, void *arg)
 	return SK_OK;
 }
 
-/* After a restore (NODE_META_RESUME): the registry may hold entry
- * sequence numbers and anchored audit records newer than our backup. Skip
- * past them once, before anything is published or anchored, and audit it. */
-static sk_status resume(node_remote *r)
+sk_status node_remote_resume(node_remote *r)
 {
 	Schakel__V1__ResumeRequest req = SCHAKEL__V1__RESUME_REQUEST__INIT;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
@@ -678,7 +675,7 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	if ((st = resume(r)) != SK_OK ||
+	if ((st = node_remote_resume(r)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	if ((st = node_dirty_scan(r->s, txn, find_gen, &g)) == SK_OK &&
@@ -1140,7 +1137,7 @@ static sk_status anchor(node_remote *r, int *done)
 	sk_status st;
 
 	*done = 0;
-	if ((st = resume(r)) != SK_OK ||
+	if ((st = node_remote_resume(r)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	if ((st = audit_log_head(r->s->audit, txn, &seq, head)) == SK_OK &&
@@ -1285,6 +1282,8 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	sk_status st;
 
 	memset(stats, 0, sizeof(*stats));
+	if ((st = node_remote_resume(r)) != SK_OK)
+		return st;
 	if ((l.ids = calloc(l.cap, sizeof(*l.ids))) == NULL)
 		return SK_ERR_NOMEM;
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
