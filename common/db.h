@@ -13,8 +13,17 @@
 #define SK_DB_MAPSIZE_DEFAULT ((size_t)16 << 30) /* 16 GiB of address space */
 #define SK_DB_MAXDBS 32
 
+/* The map size when the caller passes 0: SCHAKEL_MAP_SIZE from the
+ * environment (bytes, or with a K, M or G suffix; SK_DB_MAPSIZE_MIN..1T),
+ * else SK_DB_MAPSIZE_DEFAULT. The map caps the database: when it is full,
+ * writes fail with SK_ERR_DISKFULL and reads go on; restart with a larger
+ * value to grow it (a smaller value never shrinks a bigger file). */
+#define SK_DB_MAPSIZE_ENV "SCHAKEL_MAP_SIZE"
+#define SK_DB_MAPSIZE_MIN ((size_t)256 << 10)
+sk_status sk_db_mapsize(size_t *mapsize) SK_MUST_CHECK;
+
 /* Opens (creating if needed) the env in dir, which must pass sk_dir_check.
- * mapsize 0 means SK_DB_MAPSIZE_DEFAULT. Stale reader slots of dead
+ * mapsize 0 means sk_db_mapsize(). Stale reader slots of dead
  * processes are cleared. Read transactions are not tied to threads
  * (MDB_NOTLS), so a writer thread and reader threads can share the env.
  * Close with sk_db_close(). */
@@ -28,6 +37,15 @@ void sk_db_close(MDB_env *env);
  * transaction of its own and commits it. The handle lives as long as env. */
 sk_status sk_db_dbi(MDB_env *env, const char *name, unsigned flags,
 		    MDB_dbi *dbi) SK_MUST_CHECK;
+
+/* Room for new data: SK_ERR_DISKFULL (with a detail naming
+ * SCHAKEL_MAP_SIZE) once the database's high-water mark comes within a
+ * reserve of the map's end (an eighth of the map, at most 64 MiB). Callers
+ * check it before adding data, so that the reserve stays for what must
+ * still be written when full: audit records of reads, refusals,
+ * resubmissions. */
+#define SK_DB_RESERVE_MAX ((size_t)64 << 20)
+sk_status sk_db_room(MDB_env *env) SK_MUST_CHECK;
 
 /* Maps an LMDB or errno return code: MDB_NOTFOUND -> SK_ERR_NOTFOUND,
  * MDB_KEYEXIST -> SK_ERR_EXISTS, MDB_MAP_FULL / ENOSPC -> SK_ERR_DISKFULL,

@@ -586,7 +586,8 @@ static sk_status case_open_in(node_store *s, MDB_txn *txn, const char *client, c
 		return st;
 	a->rec.client = c->client;
 	if ((st = build_consent(s, cl, req, req->basis ? req->basis : NODE_BASIS_CONSENT, NULL,
-				now_ms, &c->consent)) != SK_OK)
+				now_ms, &c->consent)) != SK_OK ||
+	    (st = sk_db_room(s->env)) != SK_OK)
 		return st;
 	if ((st = node_meta_u64(s, txn, META_NEXT_CASE, 1, &id)) != SK_OK ||
 	    (st = node_meta_u64_put(s, txn, META_NEXT_CASE, id + 1)) != SK_OK)

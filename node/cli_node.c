@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/cli_backup.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "node/case.h"
@@ -19,6 +20,7 @@
 #include "node/entry.h"
 #include "node/join.h"
 #include "node/professional.h"
+#include "node/rekey.h"
 #include "node/store.h"
 
 #define PROG "schakel-node"
@@ -1391,6 +1393,46 @@ static int cmd_serve(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "serve");
 }
 
+static int cmd_rekey(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
+	static const char help[] =
+		"usage: schakel-node rekey --dir D\n\n"
+		"Replaces the node's identity, TLS and encryption keys, with the operator's\n"
+		"countersignature: makes the new keys (kept aside until the operator agrees) and\n"
+		"D/rekey-request, signed by both the current and the new identity key. Give it to\n"
+		"the registry operator, who runs 'schakel-registry enrol --refresh ORG --request F\n"
+		"--ca CA' and hands back a bundle with the new certificate; 'join' installs it and\n"
+		"only then the new keys replace the old ones. The registry refuses the old\n"
+		"certificate from then on; partners learn the new identity from the log.\n\n"
+		SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("rekey", lo, help, );
+	if ((rc = sk_cli_need_dir("rekey", &o)) != 0)
+		return rc;
+	if ((rc = node_cli_open(&s, &kek, &o, "rekey")) != 0)
+		return rc;
+	st = node_rekey(s, kek);
+	node_store_close(s);
+	sk_kek_free(kek);
+	if (st != SK_OK)
+		return sk_cli_fail(st, "rekey");
+	if (o.json)
+		printf("{\"request\":\"%s\"}\n", NODE_FILE_REKEY_REQUEST);
+	else
+		printf("new keys made; give %s/%s to the registry operator and install the bundle "
+		       "you get back with 'schakel-node join'\n",
+		       o.dir, NODE_FILE_REKEY_REQUEST);
+	return SK_EXIT_OK;
+}
+
+SK_CLI_BACKUP_DEFINE(SK_BACKUP_NODE, node_store_restored)
+
 static const sk_cli_cmd commands[] = {
 	{"init", cmd_init, "create the node: keys, database, enrolment request"},
 	{"join", cmd_join, "install the federation bundle from the registry operator"},
@@ -1402,6 +1444,8 @@ static const sk_cli_cmd commands[] = {
 	{"matches", cmd_matches, "partners also involved with our clients"},
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 	{"serve", cmd_serve, "background sync and the local JSON API"},
+	SK_CLI_BACKUP_COMMANDS,
+	{"rekey", cmd_rekey, "new identity, TLS and encryption keys (with the operator)"},
 	{"discuss", node_cli_discuss,
 	 "anonymous case discussions: request, accept, send, show, close"},
 	{"encryption", node_cli_encryption, "the node's encryption keys: list, rotate"},

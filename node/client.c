@@ -252,7 +252,8 @@ sk_status node_client_add_txn(node_store *s, MDB_txn *txn, const bsn *b, const c
 
 	id[0] = 0;
 	memset(&c, 0, sizeof(c));
-	if ((st = check_fields(name, birthdate, now_ms)) != SK_OK)
+	if ((st = check_fields(name, birthdate, now_ms)) != SK_OK ||
+	    (st = sk_db_room(s->env)) != SK_OK)
 		return st;
 	index_key(s, h, b);
 	if ((rc = mdb_get(txn, s->bsn_index, &hk, &d)) == 0) {
@@ -313,14 +314,14 @@ sk_status node_client_add(node_store *s, const bsn *b, const char *name, const c
 	if (st == SK_OK)
 		return sk_db_status(mdb_txn_commit(txn));
 	mdb_txn_abort(txn);
-	if (st == SK_ERR_EXISTS) {
+	if (st == SK_ERR_EXISTS || st == SK_ERR_DISKFULL) {
 		char detail[128];
 
 		snprintf(detail, sizeof(detail), "%s", sk_error_detail());
 		rec.event = "client.add";
 		rec.action = AUDIT_ACTION_CREATE;
 		rec.category = "client";
-		rec.client = id;
+		rec.client = id[0] ? id : NULL;
 		node_audit_denied(s, &rec);
 		sk_error_set("%s", detail);
 	}

@@ -982,7 +982,9 @@ sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, co
 	int closed = 0, asked;
 	sk_status st;
 
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+	/* after a restore, no message number may be used twice */
+	if ((st = node_remote_resume(r)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	st = rec_get(s, txn, id, &rec);
 	mdb_txn_abort(txn);
@@ -1271,5 +1273,43 @@ sk_status node_discuss_scan(node_store *s, sk_kek *kek, node_discuss_fn fn, void
 				     &c);
 out:
 	json_decref(c.own);
+	return st;
+}
+
+sk_status node_discuss_resume(node_store *s, MDB_txn *txn, uint64_t floor, size_t *n)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	*n = 0;
+	if (floor > (uint64_t)INT64_MAX)
+		return SK_ERR_INVALID;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->discussions, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		json_t *rec = NULL, *out, *v;
+		const char *to;
+		int moved = 0;
+
+		if ((st = node_json_get(txn, s->discussions, k.mv_data, k.mv_size, &rec)) != SK_OK)
+			break;
+		out = json_object_get(rec, "seq_out");
+		json_object_foreach(out, to, v) {
+			if (obj_u64(out, to) < floor) {
+				json_object_set_new(out, to, json_integer((json_int_t)floor));
+				moved = 1;
+			}
+		}
+		if (moved && (st = node_json_put(txn, s->discussions, k.mv_data, k.mv_size, rec)) ==
+				     SK_OK)
+			(*n)++;
+		json_decref(rec);
+	}
+	if (st == SK_OK && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
 	return st;
 }

@@ -161,8 +161,10 @@ out:
 	return st;
 }
 
-/* Our own member certificate, at now. */
-static sk_status check_self(const node_store *s, const node_federation *f, uint64_t now_ms)
+/* Our own member certificate, at now; *rekey is set when it is for the
+ * TLS key of a pending rekey (pending: that key, or NULL). */
+static sk_status check_self(const node_store *s, const node_federation *f, uint64_t now_ms,
+			    const uint8_t *pending, int *rekey)
 {
 	net_peer self;
 	sk_status st;
@@ -182,7 +184,8 @@ static sk_status check_self(const node_store *s, const node_federation *f, uint6
 			     s->org_id);
 		return SK_ERR_PERM;
 	}
-	if (sodium_memcmp(self.tls_pk, s->tls_pk, KEY_ED25519_PK_BYTES) != 0) {
+	*rekey = pending != NULL && sodium_memcmp(self.tls_pk, pending, KEY_ED25519_PK_BYTES) == 0;
+	if (!*rekey && sodium_memcmp(self.tls_pk, s->tls_pk, KEY_ED25519_PK_BYTES) != 0) {
 		sk_error_set("the bundle's certificate is for another TLS key than this node's; "
 			     "was it issued for an earlier init of '%s'?",
 			     s->org_id);
@@ -286,10 +289,10 @@ sk_status node_join(node_store *s, const uint8_t *bundle, size_t len, uint64_t n
 		    int *refreshed)
 {
 	node_federation *f = malloc(sizeof(*f)), *old = NULL;
-	uint8_t pinned[KEY_ED25519_PK_BYTES];
+	uint8_t pinned[KEY_ED25519_PK_BYTES], pending[KEY_ED25519_PK_BYTES];
 	audit_record rec = {0};
 	MDB_txn *txn = NULL;
-	int have_pin = 0;
+	int have_pin = 0, have_pending = 0, rekey = 0;
 	sk_status st;
 
 	if (refreshed != NULL)
@@ -304,8 +307,12 @@ sk_status node_join(node_store *s, const uint8_t *bundle, size_t len, uint64_t n
 	if (st != SK_OK && st != SK_ERR_NOTFOUND)
 		goto abort;
 	have_pin = st == SK_OK;
+	st = node_rekey_pending(s, txn, pending);
+	if (st != SK_OK && st != SK_ERR_NOTFOUND)
+		goto abort;
+	have_pending = st == SK_OK;
 	if ((st = bundle_parse(f, bundle, len, have_pin ? pinned : NULL)) != SK_OK ||
-	    (st = check_self(s, f, now_ms)) != SK_OK)
+	    (st = check_self(s, f, now_ms, have_pending ? pending : NULL, &rekey)) != SK_OK)
 		goto abort;
 	if (have_pin) {
 		if ((st = load_in(s, txn, old)) != SK_OK)
@@ -324,7 +331,8 @@ sk_status node_join(node_store *s, const uint8_t *bundle, size_t len, uint64_t n
 	if ((!have_pin && (st = node_meta_put(s, txn, META_REGISTRY_KEY, f->registry_key,
 					      KEY_ED25519_PK_BYTES)) != SK_OK) ||
 	    (st = node_meta_put(s, txn, META_BUNDLE, bundle, len)) != SK_OK ||
-	    (st = node_audit(s, txn, &rec)) != SK_OK)
+	    (st = node_audit(s, txn, &rec)) != SK_OK ||
+	    (rekey && (st = node_rekey_install(s, txn)) != SK_OK))
 		goto abort;
 	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK)
 		goto out;

@@ -891,6 +891,62 @@ out:
 	return st;
 }
 
+sk_status node_remote_resume(node_remote *r)
+{
+	Schakel__V1__ResumeRequest req = SCHAKEL__V1__RESUME_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	const Schakel__V1__ResumeResponse *rr;
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	uint64_t flag = 0, floor = 0;
+	size_t moved = 0;
+	char why[200];
+	sk_status st;
+
+	if ((st = meta_read(r, NODE_META_RESUME, &flag)) != SK_OK || flag == 0)
+		return st;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST;
+	env.resume_request = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_RESUME_RESPONSE, &reply)) !=
+	    SK_OK)
+		return st;
+	rr = reply->resume_response;
+	rec.event = "node.resume";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "node";
+	rec.reason = why;
+	rec.counterpart = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	/* discussion messages: a number per recipient, which the registry does
+	 * not keep; the clock in ms is past any count sent before the loss */
+	if ((st = node_discuss_resume(r->s, txn, now_ms(), &moved)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	snprintf(why, sizeof(why), "resumed after a restore: the registry holds entry seq %llu and "
+		 "anchored audit record %llu; message numbers of %zu discussions moved on",
+		 (unsigned long long)rr->last_entry_seq, (unsigned long long)rr->last_anchor_seq,
+		 moved);
+	if ((st = node_seq_skip(r->s, txn, rr->last_entry_seq)) != SK_OK ||
+	    (st = node_meta_u64(r->s, txn, NODE_META_ANCHOR_FLOOR, 0, &floor)) != SK_OK ||
+	    (rr->last_anchor_seq > floor &&
+	     (st = node_meta_u64_put(r->s, txn, NODE_META_ANCHOR_FLOOR, rr->last_anchor_seq)) !=
+		     SK_OK) ||
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_RESUME, 0)) != SK_OK ||
+	    /* a key made after the backup is lost with its private half */
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_ENC_ROTATE_NOW, 1)) != SK_OK ||
+	    (st = node_audit(r->s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	st = sk_db_status(mdb_txn_commit(txn));
+out:
+	wire_envelope_free(reply);
+	return st;
+}
+
 /* Builds and signs the entry of one client (seq given). */
 static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 			   const uint8_t head[static 32])
@@ -1017,8 +1073,9 @@ sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CL
 		goto out;
 	if (nth > NODE_PUBLISH_THREADS)
 		nth = NODE_PUBLISH_THREADS;
-	/* the numbers are durable before they are used: a crash never reuses one */
-	if ((st = node_seq_reserve(r->s, n, &first)) != SK_OK ||
+	/* the numbers are durable before they are used: a crash never reuses one
+	 * (and, after a restore, above those the registry holds) */
+	if ((st = node_remote_resume(r)) != SK_OK || (st = node_seq_reserve(r->s, n, &first)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	if ((st = audit_log_head(r->s->audit, txn, &head_seq, head)) == SK_OK) {
@@ -1484,20 +1541,24 @@ static sk_status anchor(node_remote *r, int *done)
 	Schakel__V1__AnchorRequest req = SCHAKEL__V1__ANCHOR_REQUEST__INIT;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	uint8_t head[AUDIT_HASH_BYTES], body[256], sig[KEY_SIG_BYTES];
-	uint64_t seq, last, when = 0;
+	uint64_t seq, last, when = 0, floor = 0;
 	MDB_txn *txn = NULL;
 	size_t n;
 	sk_status st;
 
 	*done = 0;
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+	if ((st = node_remote_resume(r)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	if ((st = audit_log_head(r->s->audit, txn, &seq, head)) == SK_OK &&
-	    (st = node_meta_u64(r->s, txn, "anchor.seq", 0, &last)) == SK_OK)
+	    (st = node_meta_u64(r->s, txn, "anchor.seq", 0, &last)) == SK_OK &&
+	    (st = node_meta_u64(r->s, txn, NODE_META_ANCHOR_FLOOR, 0, &floor)) == SK_OK)
 		st = node_meta_u64(r->s, txn, "anchor.time", 0, &when);
 	mdb_txn_abort(txn);
-	/* every few minutes while the log grows, not at every sync */
-	if (st != SK_OK || seq == 0 || seq <= last || (last != 0 && now_ms() < when + NODE_ANCHOR_MS))
+	/* every few minutes while the log grows, not at every sync; after a
+	 * restore, only past what the registry anchored already */
+	if (st != SK_OK || seq == 0 || seq <= last || seq <= floor ||
+	    (last != 0 && now_ms() < when + NODE_ANCHOR_MS))
 		return st;
 	b.org_id = r->s->org_id;
 	b.seq = seq;
@@ -1619,6 +1680,26 @@ sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *
 	return st;
 }
 
+/* The weekly encryption key; right after a rekey (certified by the new
+ * identity; partners dropped the old ones) or a restore, a new one at once. */
+static sk_status enc_maintain(node_remote *r, int *rotated)
+{
+	uint64_t renew = 0;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = meta_read(r, NODE_META_ENC_ROTATE_NOW, &renew)) != SK_OK ||
+	    (st = node_enc_maintain(r, now_ms(), renew != 0, rotated)) != SK_OK || renew == 0)
+		return st;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_meta_u64_put(r->s, txn, NODE_META_ENC_ROTATE_NOW, 0)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
 sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 {
 	struct dirty_list l = {NULL, 0, NODE_PUBLISH_BATCH};
@@ -1627,6 +1708,8 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	sk_status st = SK_OK;
 
 	memset(stats, 0, sizeof(*stats));
+	if ((st = node_remote_resume(r)) != SK_OK)
+		return st;
 	if ((l.ids = calloc(l.cap, sizeof(*l.ids))) == NULL)
 		return SK_ERR_NOMEM;
 	/* every dirty entry, a batch at a time, while batches make progress */
@@ -1649,7 +1732,7 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	if (st == SK_OK)
 		st = pull_events(r, &stats->alerts);
 	if (st == SK_OK)
-		st = node_enc_maintain(r, now_ms(), 0, &stats->rotated);
+		st = enc_maintain(r, &stats->rotated);
 	if (st == SK_OK)
 		st = pull_mailbox(r, &stats->items);
 	if (st == SK_OK)

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -238,6 +239,16 @@ sk_status node_seq_reserve(node_store *s, uint64_t n, uint64_t *first)
 	}
 	if ((st = sk_db_status(mdb_txn_commit(txn))) == SK_OK)
 		*first = last + 1;
+	return st;
+}
+
+sk_status node_seq_skip(node_store *s, MDB_txn *txn, uint64_t used)
+{
+	uint64_t last = 0;
+	sk_status st = node_meta_u64(s, txn, META_SEQ, 0, &last);
+
+	if (st == SK_OK && used > last)
+		st = node_meta_u64_put(s, txn, META_SEQ, used);
 	return st;
 }
 
@@ -511,42 +522,54 @@ static sk_status check_init(const char *org_id, const char *name, const char *ca
 	return SK_OK;
 }
 
+/* The identity, TLS and encryption keys, written wrapped into their files
+ * with suffix ("" at init, ".new" for a rekey); the pair of the identity
+ * into id, the public halves into the three outputs. */
+static sk_status write_keys(const char *dir, sk_kek *kek, const char *suffix, key_ed25519 *id,
+			    uint8_t tls_pk[static 32], uint8_t enc_pk[static 32])
+{
+	static const struct {
+		const char *file, *label;
+	} f[] = {{NODE_FILE_IDENTITY, LABEL_IDENTITY},
+		 {NODE_FILE_TLS, LABEL_TLS},
+		 {NODE_FILE_ENCRYPTION, LABEL_ENCRYPTION}};
+	uint8_t secret[3][32];
+	key_ed25519 tls;
+	sk_status st = SK_OK;
+
+	randombytes_buf(secret, sizeof(secret));
+	key_ed25519_from_seed(id, secret[0]);
+	key_ed25519_from_seed(&tls, secret[1]);
+	memcpy(tls_pk, tls.pk, 32);
+	if (crypto_scalarmult_base(enc_pk, secret[2]) != 0)
+		st = SK_ERR_CRYPTO;
+	for (size_t i = 0; i < 3 && st == SK_OK; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s%s", f[i].file, suffix);
+		st = key_write(dir, kek, name, f[i].label, secret[i]);
+		if (st == SK_ERR_EXISTS && i == 0 && suffix[0] == '\0')
+			sk_error_set("%s already holds a node", dir);
+	}
+	sodium_memzero(secret, sizeof(secret));
+	key_ed25519_wipe(&tls);
+	return st;
+}
+
 /* The five secrets of a new node, written wrapped; public halves into s. */
 static sk_status make_keys(node_store *s, sk_kek *kek, key_ed25519 *id)
 {
-	uint8_t seed[32], tls_seed[32], enc[32], data[32], index[32];
-	key_ed25519 tls;
+	uint8_t data[32], index[32];
 	sk_status st;
 
-	randombytes_buf(seed, sizeof(seed));
-	randombytes_buf(tls_seed, sizeof(tls_seed));
-	randombytes_buf(enc, sizeof(enc));
 	randombytes_buf(data, sizeof(data));
 	randombytes_buf(index, sizeof(index));
-	key_ed25519_from_seed(id, seed);
-	key_ed25519_from_seed(&tls, tls_seed);
+	if ((st = write_keys(s->dir, kek, "", id, s->tls_pk, s->enc_pk)) == SK_OK &&
+	    (st = key_write(s->dir, kek, NODE_FILE_DATA_KEY, LABEL_DATA, data)) == SK_OK)
+		st = key_write(s->dir, kek, NODE_FILE_INDEX_KEY, LABEL_INDEX, index);
 	memcpy(s->identity_pk, id->pk, sizeof(s->identity_pk));
-	memcpy(s->tls_pk, tls.pk, sizeof(s->tls_pk));
-	if (crypto_scalarmult_base(s->enc_pk, enc) != 0) {
-		st = SK_ERR_CRYPTO;
-		goto out;
-	}
-	st = key_write(s->dir, kek, NODE_FILE_IDENTITY, LABEL_IDENTITY, seed);
-	if (st == SK_ERR_EXISTS)
-		sk_error_set("%s already holds a node", s->dir);
-	if (st != SK_OK ||
-	    (st = key_write(s->dir, kek, NODE_FILE_TLS, LABEL_TLS, tls_seed)) != SK_OK ||
-	    (st = key_write(s->dir, kek, NODE_FILE_ENCRYPTION, LABEL_ENCRYPTION, enc)) != SK_OK ||
-	    (st = key_write(s->dir, kek, NODE_FILE_DATA_KEY, LABEL_DATA, data)) != SK_OK ||
-	    (st = key_write(s->dir, kek, NODE_FILE_INDEX_KEY, LABEL_INDEX, index)) != SK_OK)
-		goto out;
-out:
-	sodium_memzero(seed, sizeof(seed));
-	sodium_memzero(tls_seed, sizeof(tls_seed));
-	sodium_memzero(enc, sizeof(enc));
 	sodium_memzero(data, sizeof(data));
 	sodium_memzero(index, sizeof(index));
-	key_ed25519_wipe(&tls);
 	return st;
 }
 
@@ -666,4 +689,156 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 fail:
 	node_store_close(s);
 	return st;
+}
+
+sk_status node_store_restored(const char *dir)
+{
+	node_store *s = calloc(1, sizeof(*s));
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if (s == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = open_env(s, dir)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	rec.event = "node.restore";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "node";
+	rec.reason = "restored from a backup; sequence numbers resume from the registry";
+	if ((st = meta_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id))) != SK_OK ||
+	    (st = node_meta_u64_put(s, txn, NODE_META_RESUME, 1)) != SK_OK ||
+	    (st = node_audit(s, txn, &rec)) != SK_OK) {
+		if (st == SK_ERR_NOTFOUND)
+			sk_error_set("the backup holds no node");
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	st = sk_db_status(mdb_txn_commit(txn));
+out:
+	node_store_close(s);
+	return st;
+}
+
+/* ---- rekey ----------------------------------------------------------------- */
+
+#define META_REKEY_IDENTITY "rekey.identity"
+#define META_REKEY_TLS "rekey.tls"
+#define META_REKEY_ENC "rekey.encryption"
+
+/* Key file i of a rekey (identity, TLS, encryption): from = the new key
+ * set aside, to = where it goes. */
+static sk_status rekey_paths(const node_store *s, size_t i, char from[static PATH_MAX],
+			     char to[static PATH_MAX])
+{
+	static const char *const files[] = {NODE_FILE_IDENTITY, NODE_FILE_TLS, NODE_FILE_ENCRYPTION};
+	char name[64];
+	sk_status st;
+
+	snprintf(name, sizeof(name), "%s.new", files[i]);
+	if ((st = sk_path_join(from, PATH_MAX, s->dir, name)) != SK_OK)
+		return st;
+	return sk_path_join(to, PATH_MAX, s->dir, files[i]);
+}
+
+sk_status node_rekey_pending(node_store *s, MDB_txn *txn, uint8_t tls_pk[static 32])
+{
+	return meta_fixed(s, txn, META_REKEY_TLS, tls_pk, 32);
+}
+
+sk_status node_rekey_prepare(node_store *s, sk_kek *kek, key_ed25519 *new_id,
+			     uint8_t tls_pk[static 32], uint8_t enc_pk[static 32])
+{
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	uint8_t pending[32];
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_rekey_pending(s, txn, pending);
+	mdb_txn_abort(txn);
+	if (st == SK_OK) {
+		sk_error_set("a rekey is pending already: give %s/rekey-request to the registry "
+			     "operator and install the bundle with 'join'",
+			     s->dir);
+		return SK_ERR_EXISTS;
+	}
+	if (st != SK_ERR_NOTFOUND)
+		return st;
+	/* leftovers of an interrupted rekey that never reached meta */
+	for (size_t i = 0; i < 3; i++) {
+		char from[PATH_MAX], to[PATH_MAX];
+
+		if (rekey_paths(s, i, from, to) == SK_OK)
+			unlink(from);
+	}
+	if ((st = write_keys(s->dir, kek, ".new", new_id, tls_pk, enc_pk)) != SK_OK)
+		return st;
+	rec.event = "node.rekey.request";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "node";
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_meta_put(s, txn, META_REKEY_IDENTITY, new_id->pk, 32)) != SK_OK ||
+	    (st = node_meta_put(s, txn, META_REKEY_TLS, tls_pk, 32)) != SK_OK ||
+	    (st = node_meta_put(s, txn, META_REKEY_ENC, enc_pk, 32)) != SK_OK ||
+	    (st = node_audit(s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+sk_status node_rekey_install(node_store *s, MDB_txn *txn)
+{
+	uint8_t id[32], tls[32], enc[32];
+	audit_record rec = {0};
+	int fd;
+	sk_status st;
+
+	if ((st = meta_fixed(s, txn, META_REKEY_IDENTITY, id, 32)) != SK_OK ||
+	    (st = meta_fixed(s, txn, META_REKEY_TLS, tls, 32)) != SK_OK ||
+	    (st = meta_fixed(s, txn, META_REKEY_ENC, enc, 32)) != SK_OK)
+		return st;
+	/* the files first: a crash before the commit leaves the rekey pending,
+	 * and a second join finds the new keys in place */
+	for (size_t i = 0; i < 3; i++) {
+		char from[PATH_MAX], to[PATH_MAX];
+
+		if ((st = rekey_paths(s, i, from, to)) != SK_OK)
+			return st;
+		if (access(from, F_OK) == 0 && rename(from, to) != 0) {
+			sk_error_set("cannot install the new key %s", to);
+			return SK_ERR_IO;
+		}
+	}
+	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	rec.event = "node.rekey";
+	rec.action = AUDIT_ACTION_UPDATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "node";
+	rec.reason = "new identity, TLS and encryption keys installed with the registry's certificate";
+	if ((st = node_meta_put(s, txn, META_IDENTITY_PK, id, 32)) != SK_OK ||
+	    (st = node_meta_put(s, txn, META_TLS_PK, tls, 32)) != SK_OK ||
+	    (st = node_meta_put(s, txn, META_ENC_PK, enc, 32)) != SK_OK ||
+	    (st = node_meta_u64_put(s, txn, NODE_META_ENC_ROTATE_NOW, 1)) != SK_OK ||
+	    (st = node_audit(s, txn, &rec)) != SK_OK)
+		return st;
+	MDB_val k1 = {strlen(META_REKEY_IDENTITY), META_REKEY_IDENTITY},
+		k2 = {strlen(META_REKEY_TLS), META_REKEY_TLS}, k3 = {strlen(META_REKEY_ENC), META_REKEY_ENC};
+	if ((st = sk_db_status(mdb_del(txn, s->meta, &k1, NULL))) != SK_OK ||
+	    (st = sk_db_status(mdb_del(txn, s->meta, &k2, NULL))) != SK_OK ||
+	    (st = sk_db_status(mdb_del(txn, s->meta, &k3, NULL))) != SK_OK)
+		return st;
+	memcpy(s->identity_pk, id, 32);
+	memcpy(s->tls_pk, tls, 32);
+	memcpy(s->enc_pk, enc, 32);
+	return SK_OK;
 }

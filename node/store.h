@@ -148,6 +148,44 @@ sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq) SK_MUST_CHEC
  * *first gets the first. */
 sk_status node_seq_reserve(node_store *s, uint64_t n, uint64_t *first) SK_MUST_CHECK;
 
+/* Raises the entry sequence counter in txn so that the next number is
+ * above used (used numbers the registry already holds); never lowers it. */
+sk_status node_seq_skip(node_store *s, MDB_txn *txn, uint64_t used) SK_MUST_CHECK;
+
+/* Set by `restore`: before the node publishes or anchors again it asks the
+ * registry for the highest entry seq and anchored audit record it holds
+ * from us (node_remote_resume), since an older backup may be behind. */
+#define NODE_META_RESUME "restore.resume"
+/* Audit records up to this seq are not anchored again (set on resume). */
+#define NODE_META_ANCHOR_FLOOR "anchor.floor"
+
+/* After a restore into dir: marks the node for a resume and audits
+ * "node.restore"; needs no keys. */
+sk_status node_store_restored(const char *dir) SK_MUST_CHECK;
+
+/* ---- rekey (new identity, TLS and encryption keys) ---------------------- */
+
+#define NODE_FILE_REKEY_REQUEST "rekey-request"
+/* Set when a rekey was installed (partners dropped our old encryption
+ * keys) or a restore resumed (the newest private key may be lost): the next
+ * sync makes and publishes a new encryption key. */
+#define NODE_META_ENC_ROTATE_NOW "enc.rotate-now"
+
+/* Writes new identity, TLS and encryption keys wrapped as <file>.new,
+ * keeps their public halves as pending and audits "node.rekey.request";
+ * new_id gets the new identity pair (the caller wipes it). SK_ERR_EXISTS
+ * when a rekey is pending already. */
+sk_status node_rekey_prepare(node_store *s, sk_kek *kek, key_ed25519 *new_id,
+			     uint8_t tls_pk[static 32], uint8_t enc_pk[static 32]) SK_MUST_CHECK;
+
+/* The pending rekey's TLS key; SK_ERR_NOTFOUND when none is pending. */
+sk_status node_rekey_pending(node_store *s, MDB_txn *txn, uint8_t tls_pk[static 32]) SK_MUST_CHECK;
+
+/* In txn (join of the bundle with the new certificate): moves the .new key
+ * files into place, makes the pending keys the node's, audits "node.rekey"
+ * and updates s. */
+sk_status node_rekey_install(node_store *s, MDB_txn *txn) SK_MUST_CHECK;
+
 /* The registry mailbox cursor (items up to it were handled); 0 at first.
  * Kept in meta under this name. */
 #define NODE_META_MAILBOX_CURSOR "mailbox.cursor"

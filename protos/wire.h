@@ -52,6 +52,8 @@ void wire_envelope_free(wire_envelope *env);
  * SignedEnrolRequest to path (a new 0600 file); the registry's `enrol`
  * verifies it under the identity key the body names. */
 #define WIRE_DOMAIN_ENROL_REQUEST "schakel/v1/enrol-request"
+/* SignedRekeyRequest (schakel.proto): signed by the old and the new identity. */
+#define WIRE_DOMAIN_REKEY_REQUEST "schakel/v1/rekey-request"
 #define WIRE_ENROL_REQUEST_MAX 4096
 
 sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolRequestBody *b,

@@ -9,16 +9,6 @@
 
 #define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
 
-static size_t anchor_key(uint8_t *k, const char *org, uint64_t seq)
-{
-	size_t n = strlen(org);
-
-	memcpy(k, org, n + 1);
-	for (int i = 7; i >= 0; i--, seq >>= 8)
-		k[n + 1 + i] = (uint8_t)seq;
-	return n + 9;
-}
-
 sk_status reg_anchor_new(reg_anchor **out, reg_store *s, const net_peer *peer,
 			 const Schakel__V1__AnchorRequest *req)
 {
@@ -55,28 +45,6 @@ static void refuse(reg_anchor *a, sk_status st, const char *why)
 	snprintf(a->reason, sizeof(a->reason), "%s", why);
 }
 
-/* The newest anchored seq of org, 0 when none. */
-static sk_status last_seq(reg_store *s, MDB_txn *txn, const char *org, uint64_t *seq)
-{
-	uint8_t kb[KEY_MAX];
-	size_t klen = anchor_key(kb, org, UINT64_MAX), olen = strlen(org);
-	MDB_val k = {klen, kb}, d;
-	MDB_cursor *cur = NULL;
-	sk_status st;
-	int rc;
-
-	*seq = 0;
-	if ((st = sk_db_status(mdb_cursor_open(txn, s->anchors, &cur))) != SK_OK)
-		return st;
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	rc = rc == 0 ? mdb_cursor_get(cur, &k, &d, MDB_PREV) : mdb_cursor_get(cur, &k, &d, MDB_LAST);
-	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, org, olen + 1) == 0)
-		for (int i = 0; i < 8; i++)
-			*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[olen + 1 + i];
-	mdb_cursor_close(cur);
-	return SK_OK;
-}
-
 sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
 {
 	reg_anchor *a = arg;
@@ -107,7 +75,7 @@ sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
 		refuse(a, SK_ERR_VERIFY, "the anchor's signature does not verify");
 		goto audit;
 	}
-	if ((st = last_seq(s, txn, a->org, &last)) != SK_OK)
+	if ((st = reg_org_seq_last(txn, s->anchors, a->org, &last)) != SK_OK)
 		goto out;
 	if (b->seq <= last) {
 		refuse(a, SK_ERR_EXISTS, "an audit head at or after this record is anchored already");
@@ -116,7 +84,7 @@ sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
 	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_ANCHOR, a->body, a->body_len, a->sig)) != SK_OK ||
 	    (st = reg_log_append(&s->log, txn, leaf, &a->leaf_index)) != SK_OK)
 		goto out;
-	k = (MDB_val){anchor_key(kb, a->org, b->seq), kb};
+	k = (MDB_val){reg_org_seq_key(kb, a->org, b->seq), kb};
 	d = (MDB_val){a->body_len, a->body};
 	if ((st = sk_db_status(mdb_put(txn, s->anchors, &k, &d, 0))) != SK_OK)
 		goto out;
@@ -168,7 +136,7 @@ sk_status reg_anchors_send(reg_store *s, net_conn *c, uint64_t request_id, const
 
 	if (list == NULL)
 		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
-	k.mv_size = anchor_key(kb, org, after == UINT64_MAX ? after : after + 1);
+	k.mv_size = reg_org_seq_key(kb, org, after == UINT64_MAX ? after : after + 1);
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
 	    (st = sk_db_status(mdb_cursor_open(txn, s->anchors, &cur))) != SK_OK)
 		goto out;

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/cli_backup.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "registry/ps_cli.h"
@@ -644,6 +645,8 @@ out:
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, verify ? "audit verify" : "audit query");
 }
 
+SK_CLI_BACKUP_DEFINE(SK_BACKUP_PSEUDONYMISER, ps_store_restored)
+
 static const sk_cli_cmd commands[] = {
 	{"init", cmd_init, "create keys and the enrolment request"},
 	{"join", cmd_join, "install the bundle from the registry operator"},
@@ -653,6 +656,7 @@ static const sk_cli_cmd commands[] = {
 	{"list", cmd_list, "list allowed orgs with quota and today's usage"},
 	{"status", cmd_status, "show registry, epochs and member-event progress"},
 	{"serve", cmd_serve, "evaluate blinded elements over TLS"},
+	SK_CLI_BACKUP_COMMANDS,
 	{"rotate", cmd_rotate, "publish the OPRF key of the next epoch"},
 	{"audit", cmd_audit, "verify or query the pseudonymiser's audit log"},
 };

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/cli_backup.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "registry/cli.h"
@@ -119,10 +120,14 @@ static int cmd_enrol(int argc, char **argv)
 	static const char help[] =
 		"usage: schakel-registry enrol --dir D --ca CA --request FILE --out BUNDLE\n"
 		"           [--registry HOST:PORT] [--pseudonymiser ID@HOST:PORT]...\n"
-		"       schakel-registry enrol --dir D --refresh ORG --out BUNDLE [...]\n\n"
+		"       schakel-registry enrol --dir D --refresh ORG --out BUNDLE [...]\n"
+		"       schakel-registry enrol --dir D --refresh ORG --request REKEY --ca CA --out BUNDLE\n\n"
 		"Admits a member from its enrolment request (written by its 'init'): issues its\n"
 		"certificate, records it in the log and writes the bundle its 'join' installs.\n"
-		"Safe while 'serve' runs. --refresh issues a new bundle to a live member.\n\n"
+		"Safe while 'serve' runs. --refresh issues a new bundle to a live member; with\n"
+		"--request it countersigns a node's rekey (D/rekey-request, signed by its current\n"
+		"and its new identity key): a certificate for the new TLS key, the new keys in the\n"
+		"member record and a MEMBER_REFRESHED leaf; the old certificate is refused at once.\n\n"
 		"  --request FILE        the member's enrol-request\n"
 		"  --out BUNDLE          where to write the bundle (must not exist)\n"
 		"  --registry HOST:PORT  the address members reach (default: what serve recorded)\n"
@@ -161,7 +166,16 @@ static int cmd_enrol(int argc, char **argv)
 					     "or --refresh ORG are required");
 	if ((rc = open_store(&s, &kek, &o, "enrol")) != 0)
 		return rc;
-	if (refresh != NULL) {
+	if (refresh != NULL && request != NULL) {
+		if (ca_dir == NULL) {
+			st = SK_ERR_INVALID;
+			sk_error_set("a rekey (--refresh ORG --request F) issues a certificate: give --ca CA");
+		} else if ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
+			   (st = sk_file_read(request, 65536, &req, &req_len)) == SK_OK) {
+			st = reg_rekey(s, ca, refresh, req, req_len, &eo, &bundle, &bundle_len);
+		}
+		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
+	} else if (refresh != NULL) {
 		st = reg_enrol_refresh(s, refresh, &eo, &bundle, &bundle_len);
 		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
 	} else if ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
@@ -173,7 +187,8 @@ static int cmd_enrol(int argc, char **argv)
 		sk_cli_say("the member is enrolled but its bundle could not be written; issue it "
 			   "again with: schakel-registry enrol --refresh %s --out FILE", org);
 	if (st == SK_OK)
-		printf("%s %s; bundle written to %s\n", org, refresh ? "refreshed" : "enrolled", out);
+		printf("%s %s; bundle written to %s\n", org,
+		       refresh && request ? "rekeyed" : refresh ? "refreshed" : "enrolled", out);
 	free(req);
 	free(bundle);
 	reg_ca_close(ca);
@@ -501,6 +516,8 @@ static int cmd_flags(int argc, char **argv)
 	return list_cmd(argc, argv, "flags", help, offsetof(reg_store, flags), NULL, flag_row);
 }
 
+SK_CLI_BACKUP_DEFINE(SK_BACKUP_REGISTRY, reg_store_restored)
+
 static const sk_cli_cmd commands[] = {
 	{"ca-init", cmd_ca_init, "create the federation CA in its own directory"},
 	{"init", cmd_init, "create the registry: keys, log, empty checkpoint"},
@@ -508,6 +525,7 @@ static const sk_cli_cmd commands[] = {
 	{"revoke", cmd_revoke, "revoke a member at once"},
 	{"members", cmd_members, "list members"},
 	{"serve", cmd_serve, "serve members over TLS"},
+	SK_CLI_BACKUP_COMMANDS,
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},
 	{"proof", cmd_proof, "print a consistency proof between two tree sizes"},
 	{"flags", cmd_flags, "list pattern flags for the operator"},

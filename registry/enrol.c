@@ -276,6 +276,32 @@ static sk_status audit_member(reg_store *s, MDB_txn *txn, const char *event, aud
 	return reg_audit(s, txn, &rec);
 }
 
+/* The end of every admission or change of a member: its leaf (index into
+ * *leaf, before the record is stored), record, audit record, checkpoint and
+ * bundle, then one commit. txn is always ended; *bundle is NULL on failure. */
+static sk_status member_commit(reg_store *s, MDB_txn *txn, Schakel__V1__MemberEventKind kind,
+			       Schakel__V1__Member *m, uint64_t now, uint64_t *leaf,
+			       const char *event, audit_action a, const reg_enrol_opts *o,
+			       uint8_t **bundle, size_t *bundle_len)
+{
+	sk_status st;
+
+	if ((st = member_leaf(s, txn, kind, m, now, leaf)) != SK_OK ||
+	    (st = reg_member_put(s, txn, m)) != SK_OK ||
+	    (st = audit_member(s, txn, event, a, m->org_id)) != SK_OK ||
+	    (st = reg_checkpoint_update(s, txn)) != SK_OK ||
+	    (st = make_bundle(s, txn, m, o, bundle, bundle_len)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK) {
+		free(*bundle);
+		*bundle = NULL;
+		*bundle_len = 0;
+	}
+	return st;
+}
+
 sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size_t len,
 		    const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
 		    char org_id[static 64])
@@ -336,19 +362,8 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	m.cert = (ProtobufCBinaryData){cert_len, cert};
 	m.enrolled_at = now;
 	m.request = (ProtobufCBinaryData){len, (uint8_t *)request};
-	if ((st = member_leaf(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED, &m, now,
-			      &m.leaf_index)) != SK_OK ||
-	    (st = reg_member_put(s, txn, &m)) != SK_OK ||
-	    (st = audit_member(s, txn, "member.enrol", AUDIT_ACTION_CREATE, m.org_id)) != SK_OK ||
-	    (st = reg_checkpoint_update(s, txn)) != SK_OK ||
-	    (st = make_bundle(s, txn, &m, o, bundle, bundle_len)) != SK_OK)
-		goto abort;
-	st = sk_db_status(mdb_txn_commit(txn));
-	txn = NULL;
-	if (st != SK_OK) {
-		free(*bundle);
-		*bundle = NULL;
-	}
+	st = member_commit(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED, &m, now,
+			   &m.leaf_index, "member.enrol", AUDIT_ACTION_CREATE, o, bundle, bundle_len);
 	goto out;
 abort:
 	mdb_txn_abort(txn);
@@ -388,6 +403,110 @@ sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_op
 		*bundle = NULL;
 	}
 	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+/* The checks of a rekey request against the member record m. */
+static sk_status check_rekey(const Schakel__V1__SignedRekeyRequest *sr,
+			     const Schakel__V1__RekeyRequestBody *b, const Schakel__V1__Member *m)
+{
+	if (strcmp(b->org_id, m->org_id) != 0) {
+		sk_error_set("this rekey request is for '%.63s', not for '%s'", b->org_id, m->org_id);
+		return SK_ERR_PERM;
+	}
+	if (b->old_identity_key.len != KEY_ED25519_PK_BYTES ||
+	    b->identity_key.len != KEY_ED25519_PK_BYTES || b->tls_key.len != KEY_ED25519_PK_BYTES ||
+	    b->encryption_key.len != KEY_X25519_PK_BYTES)
+		return refuse("the rekey request's keys have the wrong lengths");
+	if (m->identity_key.len != KEY_ED25519_PK_BYTES ||
+	    sodium_memcmp(b->old_identity_key.data, m->identity_key.data, KEY_ED25519_PK_BYTES) != 0) {
+		sk_error_set("the rekey request is not signed by the identity key the registry holds "
+			     "for '%s' (an older request, or not from this member)",
+			     m->org_id);
+		return SK_ERR_PERM;
+	}
+	if (sodium_memcmp(b->identity_key.data, b->old_identity_key.data, KEY_ED25519_PK_BYTES) == 0 ||
+	    sodium_memcmp(b->tls_key.data, m->tls_key.data, KEY_ED25519_PK_BYTES) == 0 ||
+	    sodium_memcmp(b->tls_key.data, b->identity_key.data, KEY_ED25519_PK_BYTES) == 0)
+		return refuse("a rekey needs a new identity key and a new TLS key, different from "
+			      "each other");
+	if (key_verify(sr->old_signature.data, WIRE_DOMAIN_REKEY_REQUEST, sr->body.data,
+		       sr->body.len, m->identity_key.data) != SK_OK ||
+	    key_verify(sr->new_signature.data, WIRE_DOMAIN_REKEY_REQUEST, sr->body.data,
+		       sr->body.len, b->identity_key.data) != SK_OK) {
+		sk_error_set("the rekey request's signatures (old and new identity key) do not "
+			     "verify");
+		return SK_ERR_VERIFY;
+	}
+	return SK_OK;
+}
+
+sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const uint8_t *request,
+		    size_t len, const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len)
+{
+	Schakel__V1__SignedRekeyRequest *sr = NULL;
+	Schakel__V1__RekeyRequestBody *b = NULL;
+	Schakel__V1__Member *m = NULL;
+	MDB_txn *txn = NULL;
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
+	uint64_t now = reg_now_ms(), index;
+	ProtobufCBinaryData saved[4];
+	protobuf_c_boolean saved_has = 0;
+	int swapped = 0;
+	sk_status st;
+
+	*bundle = NULL;
+	*bundle_len = 0;
+	sr = schakel__v1__signed_rekey_request__unpack(NULL, len, request);
+	if (sr == NULL || sr->old_signature.len != KEY_SIG_BYTES ||
+	    sr->new_signature.len != KEY_SIG_BYTES ||
+	    (b = schakel__v1__rekey_request_body__unpack(NULL, sr->body.len, sr->body.data)) == NULL)
+		return refuse("the file is not a schakel rekey request");
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	st = reg_member_get(s, txn, org_id, &m);
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("org id '%s' is not enrolled", org_id);
+	if (st == SK_OK && m->has_revoked_at) {
+		sk_error_set("org id '%s' is revoked; a revoked member gets no new keys", org_id);
+		st = SK_ERR_PERM;
+	}
+	if (st != SK_OK || (st = check_rekey(sr, b, m)) != SK_OK)
+		goto abort;
+	if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
+			       m->category != NULL ? m->category : "", b->tls_key.data,
+			       (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK)
+		goto abort;
+	saved[0] = m->identity_key;
+	saved[1] = m->tls_key;
+	saved[2] = m->encryption_key;
+	saved[3] = m->cert;
+	saved_has = m->has_encryption_key;
+	swapped = 1;
+	m->identity_key = b->identity_key;
+	m->tls_key = b->tls_key;
+	m->has_encryption_key = 1;
+	m->encryption_key = b->encryption_key;
+	m->cert = (ProtobufCBinaryData){cert_len, cert};
+	st = member_commit(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED, m, now, &index,
+			   "member.rekey", AUDIT_ACTION_UPDATE, o, bundle, bundle_len);
+	goto out;
+abort:
+	mdb_txn_abort(txn);
+out:
+	if (m != NULL && swapped) {
+		/* the fields point into b and cert: give m its own back to free */
+		m->identity_key = saved[0];
+		m->tls_key = saved[1];
+		m->encryption_key = saved[2];
+		m->cert = saved[3];
+		m->has_encryption_key = saved_has;
+	}
+	schakel__v1__member__free_unpacked(m, NULL);
+	schakel__v1__rekey_request_body__free_unpacked(b, NULL);
+	schakel__v1__signed_rekey_request__free_unpacked(sr, NULL);
+	free(cert);
 	return st;
 }
 

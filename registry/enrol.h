@@ -38,6 +38,19 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
 			    uint8_t **bundle, size_t *bundle_len) SK_MUST_CHECK;
 
+/* New keys for a live member, countersigned by the operator: request is a
+ * SignedRekeyRequest (schakel.proto) for org_id, signed by the identity
+ * key the registry holds for it AND by the new identity key. Issues a
+ * certificate for the new TLS key, replaces identity, TLS and encryption
+ * keys and the certificate in the member record (the old certificate is
+ * refused from the next connection on), appends a MEMBER_REFRESHED leaf,
+ * audits "member.rekey" and returns the refreshed bundle, all in one
+ * transaction. SK_ERR_VERIFY: a signature does not verify; SK_ERR_PERM:
+ * revoked, or the request is for another org or an older identity. */
+sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const uint8_t *request,
+		    size_t len, const reg_enrol_opts *o, uint8_t **bundle,
+		    size_t *bundle_len) SK_MUST_CHECK;
+
 /* Revokes a member at once: the registry refuses it from its next request
  * on. With purge, its entries' contents are removed too and every partner
  * whose match disappears gets a notice (*purged counts the entries; also

@@ -9,37 +9,13 @@
 
 size_t reg_mailbox_key(uint8_t *k, const char *org, uint64_t seq)
 {
-	size_t n = strlen(org);
-
-	memcpy(k, org, n + 1);
-	for (int i = 7; i >= 0; i--, seq >>= 8)
-		k[n + 1 + i] = (uint8_t)seq;
-	return n + 9;
+	return reg_org_seq_key(k, org, seq);
 }
 
 /* The newest seq in org's mailbox as txn sees it; 0 when empty. */
 static sk_status last_seq(reg_store *s, MDB_txn *txn, const char *org, uint64_t *seq)
 {
-	uint8_t end[KEY_MAX];
-	size_t klen = reg_mailbox_key(end, org, UINT64_MAX), olen = strlen(org);
-	MDB_val k = {klen, end}, d;
-	MDB_cursor *cur = NULL;
-	sk_status st;
-	int rc;
-
-	*seq = 0;
-	if ((st = sk_db_status(mdb_cursor_open(txn, s->mailbox, &cur))) != SK_OK)
-		return st;
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	rc = rc == 0 ? mdb_cursor_get(cur, &k, &d, MDB_PREV)
-		     : mdb_cursor_get(cur, &k, &d, MDB_LAST);
-	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, org, olen + 1) == 0)
-		for (int i = 0; i < 8; i++)
-			*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[olen + 1 + i];
-	else if (rc != 0 && rc != MDB_NOTFOUND)
-		st = sk_db_status(rc);
-	mdb_cursor_close(cur);
-	return st;
+	return reg_org_seq_last(txn, s->mailbox, org, seq);
 }
 
 sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,

@@ -213,13 +213,26 @@ static sk_status admit(void *ctx, const net_peer *peer)
 	server *sv = ctx;
 	MDB_txn *txn = NULL;
 	ps_access a;
+	uint8_t pin[32];
 	sk_status st;
 
 	if ((st = sk_db_status(mdb_txn_begin(sv->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	st = ps_access_get(sv->store, txn, peer->org_id, &a);
+	if (st == SK_OK && (st = access_check(&a, peer->org_id)) == SK_OK) {
+		/* after a rekey only the certificate the log names now */
+		st = ps_cert_pin_get(sv->store, txn, peer->org_id, pin);
+		if (st == SK_OK && sodium_memcmp(pin, peer->cert_sha256, sizeof(pin)) != 0) {
+			sk_error_set("this certificate of org '%s' was replaced in the registry's "
+				     "log (new keys); it is refused",
+				     peer->org_id);
+			st = SK_ERR_PERM;
+		} else if (st == SK_ERR_NOTFOUND) {
+			st = SK_OK; /* enrolled before we followed the log: nothing pinned */
+		}
+	}
 	mdb_txn_abort(txn);
-	return st == SK_OK ? access_check(&a, peer->org_id) : st;
+	return st;
 }
 
 /* The epoch asked for: recorded and within its validity. */

@@ -115,6 +115,31 @@ sk_status ps_meta_u64_put(ps_store *s, MDB_txn *txn, const char *name, uint64_t 
 	return put(txn, s->meta, name, strlen(name), b, sizeof(b));
 }
 
+/* meta key "cert." org */
+static size_t pin_key(char *k, size_t cap, const char *org)
+{
+	int n = snprintf(k, cap, "cert.%s", org);
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+sk_status ps_cert_pin_get(ps_store *s, MDB_txn *txn, const char *org, uint8_t sha256[static 32])
+{
+	char k[NET_ORG_ID_MAX + 8];
+	size_t n = pin_key(k, sizeof(k), org);
+
+	return n == 0 ? SK_ERR_INVALID : get_fixed(txn, s->meta, k, n, sha256, 32);
+}
+
+sk_status ps_cert_pin_put(ps_store *s, MDB_txn *txn, const char *org,
+			  const uint8_t sha256[static 32])
+{
+	char k[NET_ORG_ID_MAX + 8];
+	size_t n = pin_key(k, sizeof(k), org);
+
+	return n == 0 ? SK_ERR_INVALID : put(txn, s->meta, k, n, sha256, 32);
+}
+
 sk_status ps_audit(ps_store *s, MDB_txn *txn, audit_record *rec)
 {
 	rec->org = s->org_id;
@@ -922,4 +947,27 @@ sk_status ps_audit_daily(ps_store *s, MDB_txn *txn, const char *org, uint32_t da
 	rec.responsible = PS_SYSTEM;
 	rec.reason = reason;
 	return ps_audit(s, txn, &rec);
+}
+
+sk_status ps_store_restored(const char *dir)
+{
+	ps_store *s = NULL;
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = ps_store_open(&s, dir)) != SK_OK)
+		return st;
+	rec.event = "pseudonymiser.restore";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.reason = "restored from a backup";
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((st = ps_audit(s, txn, &rec)) == SK_OK)
+			st = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+	}
+	ps_store_close(s);
+	return st;
 }

@@ -90,6 +90,9 @@ void ps_store_close(ps_store *s);
  * responsible (the OS user) and access point ("cli"). */
 sk_status ps_audit(ps_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
 
+/* After a restore into dir: audits "pseudonymiser.restore" (needs no keys). */
+sk_status ps_store_restored(const char *dir) SK_MUST_CHECK;
+
 /* ---- bundle, keys ------------------------------------------------------ */
 
 /* Installs a SignedBundle from the registry: its signature under the
@@ -204,5 +207,15 @@ sk_status ps_meta_u64_put(ps_store *s, MDB_txn *txn, const char *name,
 			  uint64_t v) SK_MUST_CHECK;
 
 #define PS_META_EVENTS_FROM "events.from" /* next member-event leaf to pull */
+
+/* The certificate the registry's log last named for org (SHA-256 of its
+ * DER, from an enrolment or a rekey's MEMBER_REFRESHED leaf): a member
+ * presenting another one (e.g. the old one after a rekey) is refused.
+ * SK_ERR_NOTFOUND when the log named none since this pseudonymiser began
+ * following it. */
+sk_status ps_cert_pin_get(ps_store *s, MDB_txn *txn, const char *org,
+			  uint8_t sha256[static 32]) SK_MUST_CHECK;
+sk_status ps_cert_pin_put(ps_store *s, MDB_txn *txn, const char *org,
+			  const uint8_t sha256[static 32]) SK_MUST_CHECK;
 
 #endif

@@ -63,6 +63,10 @@ sk_status ps_events_verify(ps_events *out, const Schakel__V1__MemberEventsRespon
 			memcpy(e->oprf_key, m->oprf_key.data, OPRF_ELEMENT_BYTES);
 		if ((e->has_identity_key = m->has_identity_key))
 			memcpy(e->identity_key, m->identity_key.data, KEY_ED25519_PK_BYTES);
+		if ((e->has_cert = m->has_cert && m->cert.len > 0 &&
+				   (m->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED ||
+				    m->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED)))
+			crypto_hash_sha256(e->cert_sha256, m->cert.data, m->cert.len);
 		schakel__v1__member_event__free_unpacked(m, NULL);
 		out->next = se->leaf_index + 1;
 		out->n = i + 1;
@@ -146,6 +150,21 @@ sk_status ps_events_apply(ps_store *s, MDB_txn *txn, ps_events *ev)
 
 		if (strcmp(e->org_id, s->org_id) == 0) {
 			st = own_event(s, txn, ev, e);
+			continue;
+		}
+		if (e->has_cert) {
+			st = ps_cert_pin_put(s, txn, e->org_id, e->cert_sha256);
+			if (st == SK_OK &&
+			    e->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED) {
+				rec.event = "org.rekey";
+				rec.action = AUDIT_ACTION_UPDATE;
+				rec.outcome = AUDIT_OUTCOME_OK;
+				rec.counterpart = e->org_id;
+				rec.reason = "new certificate in the registry's log; the old one is refused";
+				rec.access_point = "registry";
+				rec.responsible = PS_SYSTEM;
+				st = ps_audit(s, txn, &rec);
+			}
 			continue;
 		}
 		if (e->kind != SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REVOKED)

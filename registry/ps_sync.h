@@ -26,6 +26,8 @@ typedef struct ps_event {
 	int has_oprf_key, has_identity_key;
 	uint8_t oprf_key[OPRF_ELEMENT_BYTES];
 	uint8_t identity_key[KEY_ED25519_PK_BYTES];
+	int has_cert;            /* enrolments and rekeys: the member's certificate */
+	uint8_t cert_sha256[32]; /* ... as its SHA-256, pinned (ps_cert_pin_put) */
 } ps_event;
 
 /* A page of events and what applying it did. */
@@ -46,7 +48,9 @@ sk_status ps_events_verify(ps_events *out, const Schakel__V1__MemberEventsRespon
 			   uint64_t from,
 			   const uint8_t registry_pk[static KEY_ED25519_PK_BYTES]) SK_MUST_CHECK;
 
-/* Applies a verified page in txn (a writer job): revoked orgs, this
+/* Applies a verified page in txn (a writer job): revoked orgs, members'
+ * current certificates (pinned; a rekey's MEMBER_REFRESHED replaces the
+ * pin, audited "org.rekey"), this
  * pseudonymiser's own epochs seen in the log, alerts (audited), and the
  * cursor. Counts go to ev->revoked and ev->alerts. */
 sk_status ps_events_apply(ps_store *s, MDB_txn *txn, ps_events *ev) SK_MUST_CHECK;

@@ -340,6 +340,11 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 		refuse(p, SK_ERR_NOTFOUND, "there is no entry to withdraw");
 		goto audit_out;
 	}
+	/* a nearly full map keeps its reserve for audit records and reads */
+	if (sk_db_room(s->env) != SK_OK) {
+		refuse(p, SK_ERR_DISKFULL, "the registry's disk is full; nothing was stored");
+		goto audit_out;
+	}
 	if ((st = store(p, txn, leaf, ekey, eklen, skey, sklen, &old)) != SK_OK ||
 	    (st = follow(p, txn, &old)) != SK_OK)
 		goto out;

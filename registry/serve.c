@@ -21,6 +21,7 @@
 #include "registry/sweep.h"
 #include "registry/publish.h"
 #include "registry/reconcile.h"
+#include "registry/resume.h"
 #include "registry/serve.h"
 
 #define LABEL_TLS "tls"
@@ -272,6 +273,10 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 	case SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST:
 		if (reg_anchors_send(sv->store, c, id, net_conn_peer(c)->org_id,
 				     env->anchors_request->after_seq) != SK_OK)
+			net_conn_close(c);
+		break;
+	case SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST:
+		if (reg_resume_send(sv->store, c, id, net_conn_peer(c)->org_id) != SK_OK)
 			net_conn_close(c);
 		break;
 	case SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST:

@@ -7,6 +7,7 @@
 #include "common/db.h"
 #include "common/cli.h"
 #include "common/file.h"
+#include "net/cert.h"
 #include "protos/wire.h"
 #include "registry/store.h"
 
@@ -205,6 +206,37 @@ fail:
 	return st;
 }
 
+sk_status reg_store_restored(const char *dir)
+{
+	reg_store *s = calloc(1, sizeof(*s));
+	MDB_txn *txn = NULL;
+	audit_record rec = {0};
+	sk_status st;
+
+	if (s == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = open_env(s, dir)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	rec.event = "registry.restore";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.access_point = "cli";
+	rec.responsible = sk_cli_user();
+	rec.reason = "restored from a backup; nodes that saw a larger log report a rollback";
+	if ((st = meta_get_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id))) != SK_OK ||
+	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
+		if (st == SK_ERR_NOTFOUND)
+			sk_error_set("the backup holds no registry");
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	st = sk_db_status(mdb_txn_commit(txn));
+out:
+	reg_store_close(s);
+	return st;
+}
+
 sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,
 			 Schakel__V1__Member **out)
 {
@@ -256,5 +288,42 @@ sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_
 	d.mv_data = val;
 	st = sk_db_status(mdb_put(txn, s->leafdata, &k, &d, 0));
 	free(val);
+	return st;
+}
+
+size_t reg_org_seq_key(uint8_t *k, const char *org, uint64_t seq)
+{
+	size_t n = strlen(org);
+
+	memcpy(k, org, n + 1);
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		k[n + 1 + i] = (uint8_t)seq;
+	return n + 9;
+}
+
+sk_status reg_org_seq_last(MDB_txn *txn, MDB_dbi dbi, const char *org, uint64_t *seq)
+{
+	uint8_t kb[NET_ORG_ID_MAX + 9];
+	size_t olen = strlen(org), klen;
+	MDB_val k, d;
+	MDB_cursor *cur = NULL;
+	sk_status st;
+	int rc;
+
+	*seq = 0;
+	if (olen > NET_ORG_ID_MAX)
+		return SK_ERR_INVALID;
+	klen = reg_org_seq_key(kb, org, UINT64_MAX);
+	k = (MDB_val){klen, kb};
+	if ((st = sk_db_status(mdb_cursor_open(txn, dbi, &cur))) != SK_OK)
+		return st;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	rc = rc == 0 ? mdb_cursor_get(cur, &k, &d, MDB_PREV) : mdb_cursor_get(cur, &k, &d, MDB_LAST);
+	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, org, olen + 1) == 0)
+		for (int i = 0; i < 8; i++)
+			*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[olen + 1 + i];
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
 	return st;
 }

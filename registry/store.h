@@ -65,6 +65,9 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek) SK_MUST_
 /* Accepts NULL. */
 void reg_store_close(reg_store *s);
 
+/* After a restore into dir: audits "registry.restore" (needs no keys). */
+sk_status reg_store_restored(const char *dir) SK_MUST_CHECK;
+
 /* Unix milliseconds now. */
 uint64_t reg_now_ms(void);
 
@@ -86,5 +89,13 @@ sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_
 
 /* The latest checkpoint, re-signed if the log grew (in txn). */
 sk_status reg_checkpoint_update(reg_store *s, MDB_txn *txn) SK_MUST_CHECK;
+
+/* Keys "org id NUL u64be(seq)" (used sequence numbers, anchors): writes
+ * one into k (room for NET_ORG_ID_MAX + 9 bytes) and returns its length. */
+size_t reg_org_seq_key(uint8_t *k, const char *org, uint64_t seq);
+
+/* The highest seq of org in dbi (keys as reg_org_seq_key), 0 when none. */
+sk_status reg_org_seq_last(MDB_txn *txn, MDB_dbi dbi, const char *org,
+			   uint64_t *seq) SK_MUST_CHECK;
 
 #endif

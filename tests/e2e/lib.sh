@@ -94,23 +94,32 @@ chain_up() {
 	CHAIN="--pseudonymiser ps1@$A1 --pseudonymiser ps2@$A2"
 }
 
-# federation_up ORG:CATEGORY...: a registry with its CA (dirs r, ca), the
-# chain (chain_up), and a node per argument, enrolled, allowed by both
-# pseudonymisers and joined (dir ORG). Node stderr goes to $T/node.log.
+# try CMD...: runs CMD with its diagnostics into $msg and its exit code
+# into $rc (set -e stays on around it).
+try() { set +e; msg=$("$@" 2>&1); rc=$?; set -e; }
+
+# federation_up [ORG:CATEGORY...]: a registry with its CA (dirs r, ca), the
+# chain (chain_up), and a node per argument (nodes_up).
 federation_up() {
-	local spec org cat
 	reg ca-init --ca ca --name "Regio Test" >/dev/null
 	reg init --dir r --name test.example/registry --ca ca >/dev/null
 	start_registry r
 	chain_up
+	nodes_up "$@"
+}
+
+# nodes_up ORG:CATEGORY...: nodes initialised, enrolled with $CHAIN, allowed
+# by ps1 and ps2 and joined (dir ORG; diagnostics in $T/node.log).
+nodes_up() {
+	local spec org cat
 	for spec in "$@"; do
 		org=${spec%%:*} cat=${spec#*:}
-		"${SK_NODE:?}" init --dir $org --org-id $org --name "Org $org" --category $cat \
+		"${SK_NODE:?}" init --dir "$org" --org-id "$org" --name "Org $org" --category "$cat" \
 			--dev >/dev/null 2>>"$T/node.log"
-		reg enrol --dir r --ca ca --request $org/enrol-request --out $org.bundle $CHAIN >/dev/null
-		psd allow --dir ps1 --org $org >/dev/null
-		psd allow --dir ps2 --org $org >/dev/null
-		"$SK_NODE" join --dir $org --bundle $org.bundle --dev >/dev/null 2>>"$T/node.log" ||
+		reg enrol --dir r --ca ca --request "$org/enrol-request" --out "$org.bundle" $CHAIN >/dev/null
+		psd allow --dir ps1 --org "$org" >/dev/null
+		psd allow --dir ps2 --org "$org" >/dev/null
+		"$SK_NODE" join --dir "$org" --bundle "$org.bundle" --dev >/dev/null 2>>"$T/node.log" ||
 			fail "join $org"
 	done
 }

@@ -14,6 +14,7 @@
 #include "crypto/oprf.h"
 #include "net/cert.h"
 #include "node/join.h"
+#include "node/rekey.h"
 #include "node/store.h"
 
 #define ORIGIN "test.example/registry"
@@ -384,6 +385,69 @@ static int audit_count(node_store *s, const char *event, audit_outcome outcome)
 	return c.n;
 }
 
+/* A rekey: the new keys wait until the bundle with their certificate is
+ * joined; a bundle for any other key is refused; a crash after the key
+ * files moved but before the commit is finished by joining again. */
+static void test_rekey(void **state)
+{
+	static const char *const files[] = {NODE_FILE_IDENTITY, NODE_FILE_TLS, NODE_FILE_ENCRYPTION};
+	fixture x;
+	uint8_t old_id[32], pending[32];
+	key_ed25519 id, other;
+	key_x25519 enc;
+	MDB_txn *txn = NULL;
+	char from[600], to[600];
+
+	setup(&x);
+	EFAIL(node_rekey(x.s, x.kek), SK_ERR_INVALID); /* not joined yet */
+	E(join_with(&x, &x.f, &x.o, NULL));
+	memcpy(old_id, x.s->identity_pk, 32);
+	E(node_rekey(x.s, x.kek));
+	EFAIL(node_rekey(x.s, x.kek), SK_ERR_EXISTS);
+	assert_memory_equal(x.s->identity_pk, old_id, 32);
+	E(node_identity_load(x.s, x.kek, &id)); /* the old keys still serve */
+	key_ed25519_wipe(&id);
+	E(sk_db_status(mdb_txn_begin(x.s->env, NULL, MDB_RDONLY, &txn)));
+	E(node_rekey_pending(x.s, txn, pending));
+	mdb_txn_abort(txn);
+
+	key_ed25519_generate(&other);
+	x.o.tls_pk = other.pk;
+	x.o.issued_at = node_now_ms();
+	EFAIL(join_with(&x, &x.f, &x.o, NULL), SK_ERR_PERM);
+
+	/* the crash: files moved, nothing committed */
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(from, sizeof(from), "%s/%s.new", x.dir, files[i]);
+		snprintf(to, sizeof(to), "%s/%s", x.dir, files[i]);
+		assert_int_equal(rename(from, to), 0);
+	}
+	x.o.tls_pk = pending;
+	x.o.issued_at = node_now_ms();
+	E(join_with(&x, &x.f, &x.o, NULL));
+	assert_memory_equal(x.s->tls_pk, pending, 32);
+	assert_memory_not_equal(x.s->identity_pk, old_id, 32);
+
+	node_store_close(x.s);
+	E(node_store_open(&x.s, x.dir, x.kek));
+	E(node_identity_load(x.s, x.kek, &id));
+	assert_memory_equal(id.pk, x.s->identity_pk, 32);
+	key_ed25519_wipe(&id);
+	E(node_tls_key_load(x.s, x.kek, &id));
+	assert_memory_equal(id.pk, pending, 32);
+	key_ed25519_wipe(&id);
+	E(node_enc_key_load(x.s, x.kek, &enc));
+	key_x25519_wipe(&enc);
+	E(sk_db_status(mdb_txn_begin(x.s->env, NULL, MDB_RDONLY, &txn)));
+	EFAIL(node_rekey_pending(x.s, txn, pending), SK_ERR_NOTFOUND);
+	mdb_txn_abort(txn);
+	assert_int_equal(audit_count(x.s, "node.rekey.request", AUDIT_OUTCOME_OK), 1);
+	assert_int_equal(audit_count(x.s, "node.rekey", AUDIT_OUTCOME_OK), 1);
+	/* and a next rekey may start */
+	E(node_rekey(x.s, x.kek));
+	teardown(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_other_registry),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_tampered),
+		cmocka_unit_test(test_rekey),
 	};
 
 	if (sk_init() != SK_OK)

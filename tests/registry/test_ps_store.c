@@ -513,12 +513,48 @@ static void test_usage(void **state)
 	t_rmdir(dir);
 }
 
+/* Members' certificates from enrolment and rekey events are pinned; a
+ * rekey replaces the pin and is audited. */
+static void test_cert_pins(void **state)
+{
+	char *dir = t_tmpdir();
+	uint8_t pk[OPRF_ELEMENT_BYTES], pin[32];
+	ps_store *s = make(sub(dir, "ps"), "ps1", pk);
+	ps_events *ev = calloc(1, sizeof(*ev));
+	MDB_txn *txn = NULL;
+	struct events au;
+
+	E(sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)));
+	EFAIL(ps_cert_pin_get(s, txn, "wijkteam", pin), SK_ERR_NOTFOUND);
+	mdb_txn_abort(txn);
+	ev->n = 2;
+	ev->next = 8;
+	ev->ev[0].kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENROLLED;
+	ev->ev[1].kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED;
+	for (int i = 0; i < 2; i++) {
+		snprintf(ev->ev[i].org_id, sizeof(ev->ev[i].org_id), "wijkteam");
+		ev->ev[i].leaf_index = 6 + (uint64_t)i;
+		ev->ev[i].has_cert = 1;
+		memset(ev->ev[i].cert_sha256, 0x10 + i, 32);
+	}
+	E(apply(s, ev));
+	E(sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)));
+	E(ps_cert_pin_get(s, txn, "wijkteam", pin));
+	mdb_txn_abort(txn);
+	assert_int_equal(pin[0], 0x11); /* the rekey's certificate */
+	assert_int_equal(audit_events(s, &au), 2);
+	assert_string_equal(au.names[1], "org.rekey");
+	free(ev);
+	ps_store_close(s);
+	t_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init),   cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_join),   cmocka_unit_test(test_events),
-		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_usage),  cmocka_unit_test(test_cert_pins),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

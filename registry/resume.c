@@ -1,0 +1,22 @@
+#include "common/db.h"
+#include "registry/publish.h"
+#include "registry/resume.h"
+
+sk_status reg_resume_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__ResumeResponse r = SCHAKEL__V1__RESUME_RESPONSE__INIT;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK &&
+	    (st = reg_org_seq_last(txn, s->seqs, org, &r.last_entry_seq)) == SK_OK)
+		st = reg_org_seq_last(txn, s->anchors, org, &r.last_anchor_seq);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		return reg_send_error(c, request_id, st, NULL);
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_RESUME_RESPONSE;
+	env.resume_response = &r;
+	return net_conn_send(c, &env);
+}
