@@ -128,6 +128,28 @@ PY
 	fig onboarding_publish_s "$(python3 -c "print($t2 - $t1)")" "s" "sync: 100,000 entries published, receipts verified"
 	fig onboarding_100k_s "$(python3 -c "print($t2 - $t0)")" "s" "from the CSV file to published entries"
 fi
+store_at() { # store_at N LABEL: a registry of N entries, its load, start-up, memory and size
+	local d=$T/store$2
+	reg init --dir "$d" --name bench.example/store --ca "$T/ca" >/dev/null
+	"$TN" init --dir "$T/bulk$2" --org-id bulk --name "Bench bulk" --category ggz >/dev/null
+	reg enrol --dir "$d" --ca "$T/ca" --request "$T/bulk$2/enrol-request" --out "$T/bulk$2.bundle" --registry 127.0.0.1:1 >/dev/null
+	"$B/bench/bench_store" "$d" "$T/bulk$2" bulk ggz "$1"
+	local t0 t1
+	t0=$(date +%s.%N)
+	serve "$R" "$d"
+	t1=$(date +%s.%N)
+	fig "registry_startup_s_$2" "$(python3 -c "print($t1 - $t0)")" "s" "serve on $2 entries, to 'listening'"
+	fig "registry_rss_mb_$2" "$(awk '/VmRSS/ {print $2 / 1024}' /proc/$PID/status)" "MiB" "resident memory after start-up"
+	fig "registry_lmdb_mb_$2" "$(du -m "$d/data.mdb" | cut -f1)" "MiB" "data.mdb"
+	kill -TERM "$PID"; wait "$PID" || true
+	rm -rf "$d"
+}
+if only store; then
+	echo "registry store (bulk loaded through the publish path)"
+	[ -d "$T/ca" ] || reg ca-init --ca "$T/ca" --name "Bench" >/dev/null
+	store_at 1000000 1m
+	[ "${BENCH_10M:-0}" = 1 ] && store_at 10000000 10m
+fi
 if only audit; then mkdir -p "$T/audit"; "$B/bench/bench_audit" "$T/audit"; rm -rf "$T/audit"; fi
 
 python3 - "$BENCH_OUT" "$B/bench.json" <<'PY'
