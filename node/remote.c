@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "crypto/merkle.h"
@@ -29,6 +30,8 @@ struct node_remote {
 	net_tls *tls;
 	key_ed25519 *id; /* sodium_malloc'd */
 	note_verifier log_key;
+	note_verifier witnesses[NODE_WITNESS_MAX]; /* the bundle's, type 0x04 */
+	size_t n_witnesses;
 	net_sync *reg;
 	MDB_dbi inbox;   /* u64be mailbox seq -> MailboxItem */
 };
@@ -134,7 +137,15 @@ sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 					    r->fed->registry_key)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "inbox", MDB_CREATE, &r->inbox)) != SK_OK)
 		goto fail;
+	for (size_t i = 0; i < r->fed->n_witnesses; i++) {
+		const char *vk = r->fed->witnesses[i].vkey;
+
+		if ((st = note_verifier_parse(&r->witnesses[i], vk, strlen(vk))) != SK_OK)
+			goto fail;
+	}
+	r->n_witnesses = r->fed->n_witnesses;
 	sodium_free(tls);
+	tls = NULL;
 	/* before anything is published: an epoch change re-marks every entry */
 	if ((st = follow_epoch(r)) != SK_OK) {
 		node_remote_close(r);
@@ -234,10 +245,13 @@ static sk_status integrity(node_remote *r, const char *what, const char *why, co
 }
 
 /* Fetches the registry's latest checkpoint with the consistency proof from
- * tree size `from` and checks both. *cp and *note (malloc'd) on SK_OK. */
+ * tree size `from` and checks both, and the cosignatures of the bundle's
+ * witnesses: *cosigned counts those under NODE_COSIG_MAX_AGE_S old. *cp and
+ * *note (malloc'd) on SK_OK. */
 static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_checkpoint *cp,
-			     uint8_t **note, size_t *note_len)
+			     uint8_t **note, size_t *note_len, size_t *cosigned)
 {
+	note_sig_result cosigs[NODE_WITNESS_MAX];
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	Schakel__V1__ConsistencyRequest req = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
 	const Schakel__V1__ConsistencyResponse *cr;
@@ -260,8 +274,9 @@ static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_c
 	if (st != SK_OK)
 		return st;
 	cr = reply->consistency_response;
-	if (note_checkpoint_open(cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,
-				 NULL, 0) != SK_OK) {
+	*cosigned = 0;
+	if (note_checkpoint_open(cp, cosigs, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,
+				 r->witnesses, r->n_witnesses) != SK_OK) {
 		st = integrity(r, "checkpoint", "the registry's checkpoint does not verify",
 			       cr->checkpoint.data, cr->checkpoint.len, NULL, 0);
 	} else if (from != NULL && from->size > 0 &&
@@ -284,6 +299,8 @@ static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_c
 		memcpy(*note, cr->checkpoint.data, cr->checkpoint.len);
 		(*note)[cr->checkpoint.len] = 0;
 		*note_len = cr->checkpoint.len;
+		*cosigned = note_cosig_count(cosigs, r->witnesses, r->n_witnesses,
+					     sk_clock_now_ms() / 1000, NODE_COSIG_MAX_AGE_S);
 		/* cp->ext pointed into the reply: re-open on our copy */
 		if (note_checkpoint_open(cp, NULL, *note, *note_len, &r->log_key, NULL, 0) != SK_OK)
 			st = SK_ERR_VERIFY;
@@ -306,6 +323,8 @@ static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
 	size_t slen = 0, l1 = 0, l2 = 0;
 	note_checkpoint old, a, b;
 	MDB_txn *txn = NULL;
+	size_t ca = 0, cb = 0;
+	unsigned waits = 0;
 	int have_old = 0;
 	sk_status st;
 
@@ -328,14 +347,36 @@ static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
 		free(n1);
 		free(n2);
 		n1 = n2 = NULL;
-		if ((st = latest_from(r, have_old ? &old : NULL, &a, &n1, &l1)) != SK_OK)
+		if ((st = latest_from(r, have_old ? &old : NULL, &a, &n1, &l1, &ca)) != SK_OK)
 			break;
+		if (also != NULL && (st = latest_from(r, also, &b, &n2, &l2, &cb)) != SK_OK)
+			break;
+		if (ca < r->fed->quorum || (also != NULL && cb < r->fed->quorum)) {
+			/* witnesses cosign after the registry answers: wait a little */
+			if (++waits < NODE_COSIGN_WAIT_MS / NODE_COSIGN_POLL_MS) {
+				struct timespec ts = {0, NODE_COSIGN_POLL_MS * 1000000L};
+
+				nanosleep(&ts, NULL);
+				attempt--;
+				continue;
+			}
+			char why[256];
+
+			snprintf(why, sizeof(why),
+				 "the registry's checkpoint (tree size %llu) carries %zu of the %u "
+				 "witness cosignatures under an hour old that this federation "
+				 "requires (a stale or split view, or witnesses that are down)",
+				 (unsigned long long)(ca < r->fed->quorum ? a.size : b.size),
+				 ca < r->fed->quorum ? ca : cb, r->fed->quorum);
+			st = ca < r->fed->quorum
+				     ? integrity(r, "unwitnessed-checkpoint", why, n1, l1, NULL, 0)
+				     : integrity(r, "unwitnessed-checkpoint", why, n2, l2, NULL, 0);
+			break;
+		}
 		if (also == NULL) {
 			st = SK_OK;
 			break;
 		}
-		if ((st = latest_from(r, also, &b, &n2, &l2)) != SK_OK)
-			break;
 		if (a.size == b.size) {
 			if (memcmp(a.root, b.root, MERKLE_HASH_BYTES) != 0)
 				st = integrity(r, "forked-checkpoint",

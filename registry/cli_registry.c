@@ -115,10 +115,13 @@ static int cmd_enrol(int argc, char **argv)
 					   {"registry", required_argument, NULL, 'g'},
 					   {"pseudonymiser", required_argument, NULL, 'p'},
 					   {"refresh", required_argument, NULL, 'f'},
+					   {"witness", required_argument, NULL, 'w'},
+					   {"quorum", required_argument, NULL, 'q'},
 					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry enrol --dir D --ca CA --request FILE --out BUNDLE\n"
 		"           [--registry HOST:PORT] [--pseudonymiser ID@HOST:PORT]...\n"
+		"           [--witness ID@https://HOST:PORT]... [--quorum N]\n"
 		"       schakel-registry enrol --dir D --refresh ORG --out BUNDLE [...]\n\n"
 		"Admits a member from its enrolment request (written by its 'init'): issues its\n"
 		"certificate, records it in the log and writes the bundle its 'join' installs.\n"
@@ -127,6 +130,10 @@ static int cmd_enrol(int argc, char **argv)
 		"  --out BUNDLE          where to write the bundle (must not exist)\n"
 		"  --registry HOST:PORT  the address members reach (default: what serve recorded)\n"
 		"  --pseudonymiser ID@HOST:PORT  an enrolled pseudonymiser, in chain order\n"
+		"  --witness ID@URL      an enrolled member cosigning checkpoints at URL\n"
+		"                        (https://HOST:PORT of its witness); 'serve' asks it\n"
+		"  --quorum N            cosignatures (under an hour old) members require of\n"
+		"                        every checkpoint (default 0: none)\n"
 		"  --role ROLE           node|pseudonymiser|witness (default: the request's)\n"
 		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
 	sk_cli_common o = {0};
@@ -139,6 +146,7 @@ static int cmd_enrol(int argc, char **argv)
 	uint8_t *req = NULL, *bundle = NULL;
 	size_t req_len = 0, bundle_len = 0;
 	char org[64] = "";
+	unsigned long long quorum = 0;
 	sk_status st;
 	int rc;
 
@@ -148,6 +156,17 @@ static int cmd_enrol(int argc, char **argv)
 	      case 'R' : break; /* the request says its role */
 	      case 'g' : eo.registry_address = optarg; break;
 	      case 'f' : refresh = optarg; break;
+	      case 'w' :
+		      if (eo.n_witnesses == REG_MAX_WITNESSES)
+			      return sk_cli_usage("enrol", "at most %d witnesses", REG_MAX_WITNESSES);
+		      eo.witnesses[eo.n_witnesses++] = optarg;
+		      break;
+	      case 'q' :
+		      if (sk_cli_u64(optarg, &quorum) != SK_OK || quorum > REG_MAX_WITNESSES)
+			      return sk_cli_usage("enrol", "--quorum takes 0..%d", REG_MAX_WITNESSES);
+		      eo.has_quorum = 1;
+		      eo.quorum = (uint32_t)quorum;
+		      break;
 	      case 'p' :
 		      if (eo.n_pseudonymisers == REG_MAX_PSEUDONYMISERS)
 			      return sk_cli_usage("enrol", "at most %d pseudonymisers",

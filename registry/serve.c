@@ -12,6 +12,7 @@
 #include "common/writer.h"
 #include "net/conn.h"
 #include "registry/anchor.h"
+#include "registry/cosign.h"
 #include "registry/discuss.h"
 #include "registry/enrol.h"
 #include "registry/events.h"
@@ -34,6 +35,7 @@ typedef struct server {
 	net_server *srv;
 	sk_pool *pool;
 	sk_writer *writer;
+	reg_cosigner *cosigner;
 } server;
 
 /* One request in flight through pool, writer and back to the loop. */
@@ -357,7 +359,8 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 		goto out;
 	if ((st = net_server_listen(&sv.srv, sv.loop, sv.tls, o->listen, &ops, NULL, &sv)) != SK_OK)
 		goto out;
-	if ((st = reg_address_set(s, net_server_address(sv.srv))) != SK_OK)
+	if ((st = reg_address_set(s, net_server_address(sv.srv))) != SK_OK ||
+	    (st = reg_cosigner_start(&sv.cosigner, s, sv.tls)) != SK_OK)
 		goto out;
 	term = evsignal_new(net_loop_base(sv.loop), SIGTERM, on_signal, &sv);
 	intr = evsignal_new(net_loop_base(sv.loop), SIGINT, on_signal, &sv);
@@ -377,6 +380,7 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 	fflush(stdout);
 	st = net_loop_run(sv.loop);
 out:
+	reg_cosigner_stop(sv.cosigner);
 	if (sv.sweep_timer != NULL)
 		event_free(sv.sweep_timer);
 	if (term != NULL)
