@@ -340,13 +340,18 @@ static int cmd_serve(int argc, char **argv)
 					   {"workers", required_argument, NULL, 'w'},
 					   {"sweep-seconds", required_argument, NULL, 's'},
 					   {"lookup-limit", required_argument, NULL, 'L'},
+					   {"http", required_argument, NULL, 'h'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-registry serve --dir D --listen HOST:PORT\n\n"
+		"usage: schakel-registry serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
 		"Serves members over TLS 1.3 with mutual authentication. Prints\n"
 		"'listening on HOST:PORT' once ready (port 0 picks a free one). SIGTERM drains\n"
-		"in-flight requests and exits 0.\n\n"
+		"in-flight requests and exits 0. Asks the witnesses that bundles name (enrol\n"
+		"--witness) to cosign each new checkpoint, in the background.\n\n"
 		"  --listen HOST:PORT    where to listen\n"
+		"  --http HOST:PORT      also serve the log read-only as C2SP tlog-tiles over\n"
+		"                        HTTPS (/checkpoint, /tile/..., /tile/entries/...);\n"
+		"                        prints 'tiles listening on HOST:PORT' first\n"
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
 		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
@@ -361,6 +366,7 @@ static int cmd_serve(int argc, char **argv)
 
 	SK_CLI_PARSE("serve", lo, help,
 	      case 'l' : so.listen = optarg; break;
+	      case 'h' : so.http = optarg; break;
 	      case 'w' :
 		      if (sk_cli_u64(optarg, &workers) != SK_OK || workers > 64)
 			      return sk_cli_usage("serve", "--workers takes 0..64");

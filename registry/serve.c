@@ -19,6 +19,7 @@
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
 #include "registry/sweep.h"
+#include "registry/tiles.h"
 #include "registry/publish.h"
 #include "registry/serve.h"
 
@@ -36,6 +37,7 @@ typedef struct server {
 	sk_pool *pool;
 	sk_writer *writer;
 	reg_cosigner *cosigner;
+	wit_https *tiles;
 } server;
 
 /* One request in flight through pool, writer and back to the loop. */
@@ -362,6 +364,12 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 	if ((st = reg_address_set(s, net_server_address(sv.srv))) != SK_OK ||
 	    (st = reg_cosigner_start(&sv.cosigner, s, sv.tls)) != SK_OK)
 		goto out;
+	if (o->http != NULL) {
+		if ((st = wit_https_start(&sv.tiles, sv.tls, o->http, 1024, reg_tiles_handle, s)) !=
+		    SK_OK)
+			goto out;
+		printf("tiles listening on %s\n", wit_https_address(sv.tiles));
+	}
 	term = evsignal_new(net_loop_base(sv.loop), SIGTERM, on_signal, &sv);
 	intr = evsignal_new(net_loop_base(sv.loop), SIGINT, on_signal, &sv);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) != 0 ||
@@ -380,6 +388,7 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 	fflush(stdout);
 	st = net_loop_run(sv.loop);
 out:
+	wit_https_stop(sv.tiles);
 	reg_cosigner_stop(sv.cosigner);
 	if (sv.sweep_timer != NULL)
 		event_free(sv.sweep_timer);
