@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -82,6 +85,17 @@ static void on_request(struct evhttp_request *req, void *arg)
 	size_t len = evbuffer_get_length(in);
 	const uint8_t *body = len > 0 ? evbuffer_pullup(in, -1) : NULL;
 
+	/* small answers go out at once: no Nagle delay between the TLS
+	 * records of headers and body */
+	if (evhttp_request_get_connection(req) != NULL) {
+		struct bufferevent *bev =
+			evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+		int one = 1;
+
+		if (bev != NULL && bufferevent_getfd(bev) >= 0)
+			(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
+					 sizeof(one));
+	}
 	if (b == NULL || path == NULL || (len > 0 && body == NULL)) {
 		ans.status = 503;
 	} else if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
