@@ -313,6 +313,17 @@ static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_c
 	return st;
 }
 
+/* Sleeps NODE_COSIGN_POLL_MS unless *waits reached NODE_COSIGN_WAIT_MS. */
+static int cosign_wait(unsigned *waits)
+{
+	struct timespec ts = {0, NODE_COSIGN_POLL_MS * 1000000L};
+
+	if (++*waits >= NODE_COSIGN_WAIT_MS / NODE_COSIGN_POLL_MS)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 /* Moves the node's verified checkpoint forward: the latest one must be
  * consistent with the stored one and, when given, with `also` (a receipt's
  * checkpoint), both against the same latest tree. */
@@ -351,15 +362,15 @@ static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
 			break;
 		if (also != NULL && (st = latest_from(r, also, &b, &n2, &l2, &cb)) != SK_OK)
 			break;
+		/* witnesses cosign after the registry answers, and until then the
+		 * cosigned checkpoint may lag behind a receipt's: wait a little */
+		if ((ca < r->fed->quorum || (also != NULL && (cb < r->fed->quorum ||
+							      a.size < b.size))) &&
+		    cosign_wait(&waits)) {
+			attempt--;
+			continue;
+		}
 		if (ca < r->fed->quorum || (also != NULL && cb < r->fed->quorum)) {
-			/* witnesses cosign after the registry answers: wait a little */
-			if (++waits < NODE_COSIGN_WAIT_MS / NODE_COSIGN_POLL_MS) {
-				struct timespec ts = {0, NODE_COSIGN_POLL_MS * 1000000L};
-
-				nanosleep(&ts, NULL);
-				attempt--;
-				continue;
-			}
 			char why[256];
 
 			snprintf(why, sizeof(why),

@@ -11,6 +11,7 @@
 
 #define META_WITNESS "witness/"
 #define META_QUORUM "witness.quorum"
+#define META_MEMBER_QUORUM "quorum/"
 #define META_COSIGNED "log.cosigned"
 #define META_COSIGNED_SIZE "log.cosigned.size"
 #define COSIGN_RETRY_MS 2000 /* a round short of its quorum is tried again this soon */
@@ -141,12 +142,37 @@ sk_status reg_quorum_get(reg_store *s, MDB_txn *txn, uint32_t *quorum)
 	return SK_OK;
 }
 
-sk_status reg_checkpoint_served(reg_store *s, MDB_txn *txn, uint64_t from, uint8_t **note,
-				size_t *len, uint64_t *size)
+static void member_quorum_key(char out[static sizeof(META_MEMBER_QUORUM) + 64], const char *org)
+{
+	snprintf(out, sizeof(META_MEMBER_QUORUM) + 64, "%s%.63s", META_MEMBER_QUORUM, org);
+}
+
+sk_status reg_member_quorum_set(reg_store *s, MDB_txn *txn, const char *org, uint32_t quorum)
+{
+	char key[sizeof(META_MEMBER_QUORUM) + 64];
+	uint8_t b[8];
+
+	member_quorum_key(key, org);
+	put64(b, quorum);
+	return meta_put(s, txn, key, b, sizeof(b));
+}
+
+sk_status reg_checkpoint_served(reg_store *s, MDB_txn *txn, const char *org, uint64_t from,
+				uint8_t **note, size_t *len, uint64_t *size)
 {
 	MDB_val k = {strlen(META_COSIGNED), META_COSIGNED}, d;
 	MDB_val ks = {strlen(META_COSIGNED_SIZE), META_COSIGNED_SIZE}, ds;
+	char key[sizeof(META_MEMBER_QUORUM) + 64];
 
+	if (org != NULL) {
+		MDB_val kq = {0, key}, dq;
+
+		member_quorum_key(key, org);
+		kq.mv_size = strlen(key);
+		if (mdb_get(txn, s->log.meta, &kq, &dq) != 0 || dq.mv_size != 8 ||
+		    get64(dq.mv_data) == 0)
+			return reg_log_checkpoint(&s->log, txn, note, len, size);
+	}
 	if (mdb_get(txn, s->log.meta, &k, &d) == 0 && mdb_get(txn, s->log.meta, &ks, &ds) == 0 &&
 	    ds.mv_size == 8 && get64(ds.mv_data) >= from) {
 		if ((*note = malloc(d.mv_size + 1)) == NULL)

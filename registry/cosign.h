@@ -39,11 +39,18 @@ sk_status reg_witness_list(reg_store *s, MDB_txn *txn, reg_witness *out, size_t 
 sk_status reg_quorum_set(reg_store *s, MDB_txn *txn, uint32_t quorum) SK_MUST_CHECK;
 sk_status reg_quorum_get(reg_store *s, MDB_txn *txn, uint32_t *quorum) SK_MUST_CHECK;
 
-/* The checkpoint to serve a member who verified a tree of `from` leaves:
- * the latest cosigned one when it covers from, else the latest signed one.
- * *note malloc'd, owned by the caller; *size its tree size. */
-sk_status reg_checkpoint_served(reg_store *s, MDB_txn *txn, uint64_t from, uint8_t **note,
-				size_t *len, uint64_t *size) SK_MUST_CHECK;
+/* The quorum in the last bundle issued to org (0 if none), recorded with
+ * each bundle. */
+sk_status reg_member_quorum_set(reg_store *s, MDB_txn *txn, const char *org,
+				uint32_t quorum) SK_MUST_CHECK;
+
+/* The checkpoint to serve a member org (NULL: anyone, e.g. tiles) who
+ * verified a tree of `from` leaves: the latest cosigned one when it covers
+ * from, unless org's bundle asks for no cosignatures (quorum 0), else the
+ * latest signed one. *note malloc'd, owned by the caller; *size its tree
+ * size. */
+sk_status reg_checkpoint_served(reg_store *s, MDB_txn *txn, const char *org, uint64_t from,
+				uint8_t **note, size_t *len, uint64_t *size) SK_MUST_CHECK;
 
 /* The collecting thread. tls (the registry's) must outlive it. */
 typedef struct reg_cosigner reg_cosigner;

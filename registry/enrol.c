@@ -242,7 +242,8 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 	    (st = sk_file_read(path, NET_CERT_MAX, &ca, &ca_len)) != SK_OK)
 		goto out;
 	if ((st = add_pseudonymisers(s, txn, o, &body, info, ptr, ps, ids)) != SK_OK ||
-	    (st = add_witnesses(s, txn, o, &body, winfo, wptr, wids, wkeys)) != SK_OK)
+	    (st = add_witnesses(s, txn, o, &body, winfo, wptr, wids, wkeys)) != SK_OK ||
+	    (st = reg_member_quorum_set(s, txn, m->org_id, body.quorum)) != SK_OK)
 		goto out;
 	wire_policy_to_rules(rules, &s->policy, &nrules);
 	body.federation = s->origin;

@@ -238,7 +238,7 @@ sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id, u
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return reg_send_error(c, request_id, st, NULL);
 	reg_log_source(&src, &ctx, &s->log, txn);
-	if ((st = reg_checkpoint_served(s, txn, from, &note, &nlen, &size)) == SK_OK && from > size) {
+	if ((st = reg_checkpoint_served(s, txn, net_conn_peer(c)->org_id, from, &note, &nlen, &size)) == SK_OK && from > size) {
 		sk_error_set("the member knows a tree of %llu leaves but the latest checkpoint has "
 			     "%llu", (unsigned long long)from, (unsigned long long)size);
 		st = SK_ERR_INVALID;

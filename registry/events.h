@@ -14,8 +14,9 @@
 sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
 			  uint32_t max) SK_MUST_CHECK;
 
-/* Sends the checkpoint reg_checkpoint_served picks (the latest cosigned
- * one when it covers from, else the latest) and the RFC 9162 consistency
+/* Sends the checkpoint reg_checkpoint_served picks for the peer (the
+ * latest cosigned one when it covers from and the peer's bundle has a
+ * quorum, else the latest) and the RFC 9162 consistency
  * proof to it from tree size from (none when from is 0). */
 sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
 			       uint64_t from) SK_MUST_CHECK;

@@ -210,7 +210,7 @@ void reg_tiles_handle(void *ctx, int is_post, const char *path, const uint8_t *b
 		return;
 	}
 	if (strcmp(path, "/checkpoint") == 0) {
-		st = reg_checkpoint_served(s, txn, 0, &out->body, &out->len, &size);
+		st = reg_checkpoint_served(s, txn, NULL, 0, &out->body, &out->len, &size);
 		out->content_type = "text/plain; charset=utf-8";
 	} else {
 		st = reg_tile_read(s, txn, &t, &out->body, &out->len);

@@ -256,3 +256,27 @@ reg enrol --dir r --ca ca --request plain/enrol-request --out plain.bundle $CHAI
 node join --dir plain --bundle plain.bundle | grep -q "0 witness(es), quorum 0" || fail "plain join"
 node sync --dir plain >/dev/null || fail "quorum 0 sync: $(tail -3 node.log)"
 ok "a bundle without witnesses (quorum 0) syncs as before"
+
+# a member's node as a second witness (serve --witness), a quorum of two
+out="$T/node-serve.out"
+"$SK_NODE" serve --dir wijkteam --dev --http 127.0.0.1:0 --witness --witness-listen 127.0.0.1:0 \
+	>"$out" 2>>"$T/node-serve.log" &
+NW_PID=$!
+PIDS+=("$NW_PID")
+for _ in $(seq 100); do
+	grep -q '^listening on ' "$out" && break
+	kill -0 "$NW_PID" 2>/dev/null || fail "node serve exited: $(cat "$T/node-serve.log")"
+	sleep 0.1
+done
+WITN=$(sed -n 's/^witness listening on //p' "$out")
+[ -n "$WITN" ] || fail "the node printed no witness address"
+reg enrol --dir r --refresh plain --out plain.b2 $CHAIN --witness "ps1@https://$WIT1" \
+	--witness "wijkteam@https://$WITN" --quorum 2 >/dev/null
+node join --dir plain --bundle plain.b2 | grep -q "2 witness(es), quorum 2" || fail "quorum 2 join"
+node sync --dir plain >/dev/null || fail "sync with two witnesses: $(tail -3 node.log)"
+portn=${WITN##*:}
+curl -sS --cacert ca.pem --resolve "wijkteam:$portn:127.0.0.1" \
+	"https://wijkteam:$portn/$fhash/checkpoint" >n.latest
+grep -q "^— wijkteam " n.latest || fail "the node's witness holds no cosigned checkpoint: $(cat n.latest)"
+kill -TERM "$NW_PID"; wait "$NW_PID" || fail "node serve SIGTERM"
+ok "a node's witness (serve --witness) and a pseudonymiser's reach a quorum of two"
