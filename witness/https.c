@@ -54,6 +54,7 @@ static const char *reason(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 422: return "Unprocessable Entity";
+	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Error";
 	}
@@ -103,6 +104,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	} else {
 		h->fn(h->arg, cmd == EVHTTP_REQ_POST, path, body, len, &ans);
 	}
+	if (ans.status < 100 || ans.status > 599)
+		ans.status = 500; /* a handler that did not answer */
 	if (b != NULL && ans.body != NULL && evbuffer_add(b, ans.body, ans.len) != 0)
 		ans.status = 503;
 	evhttp_add_header(hdr, "Content-Type",

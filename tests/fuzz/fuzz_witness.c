@@ -27,6 +27,18 @@ static note_signer *log_signer, *cosigner;
 static wit_witness *w;
 static uint8_t *prime_body;
 static size_t prime_len;
+static char env_dir[64];
+
+static void cleanup(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/data.mdb", env_dir);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/lock.mdb", env_dir);
+	remove(path);
+	remove(env_dir);
+}
 
 static void setup(void)
 {
@@ -40,6 +52,8 @@ static void setup(void)
 
 	if (sodium_init() < 0 || mkdtemp(tmpl) == NULL)
 		abort();
+	memcpy(env_dir, tmpl, sizeof(tmpl));
+	atexit(cleanup);
 	memset(seed, 1, sizeof(seed));
 	if (note_signer_from_seed(&log_signer, ORIGIN, NOTE_TYPE_ED25519, seed) != SK_OK)
 		abort();
