@@ -4,6 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "registry/cosign.h"
@@ -22,21 +25,6 @@ static sk_status meta_put(reg_store *s, MDB_txn *txn, const char *key, const voi
 	MDB_val k = {strlen(key), (void *)key}, d = {n, (void *)v};
 
 	return sk_db_status(mdb_put(txn, s->log.meta, &k, &d, 0));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 /* The cosigning key of a live member: its identity key under its org id. */
@@ -122,7 +110,7 @@ sk_status reg_quorum_set(reg_store *s, MDB_txn *txn, uint32_t quorum)
 {
 	uint8_t b[8];
 
-	put64(b, quorum);
+	sk_be64_put(b, quorum);
 	return meta_put(s, txn, META_QUORUM, b, sizeof(b));
 }
 
@@ -138,7 +126,7 @@ sk_status reg_quorum_get(reg_store *s, MDB_txn *txn, uint32_t *quorum)
 		return sk_db_status(rc);
 	if (d.mv_size != 8)
 		return SK_ERR_DB;
-	*quorum = (uint32_t)get64(d.mv_data);
+	*quorum = (uint32_t)sk_be64_get(d.mv_data);
 	return SK_OK;
 }
 
@@ -153,7 +141,7 @@ sk_status reg_member_quorum_set(reg_store *s, MDB_txn *txn, const char *org, uin
 	uint8_t b[8];
 
 	member_quorum_key(key, org);
-	put64(b, quorum);
+	sk_be64_put(b, quorum);
 	return meta_put(s, txn, key, b, sizeof(b));
 }
 
@@ -170,17 +158,17 @@ sk_status reg_checkpoint_served(reg_store *s, MDB_txn *txn, const char *org, uin
 		member_quorum_key(key, org);
 		kq.mv_size = strlen(key);
 		if (mdb_get(txn, s->log.meta, &kq, &dq) != 0 || dq.mv_size != 8 ||
-		    get64(dq.mv_data) == 0)
+		    sk_be64_get(dq.mv_data) == 0)
 			return reg_log_checkpoint(&s->log, txn, note, len, size);
 	}
 	if (mdb_get(txn, s->log.meta, &k, &d) == 0 && mdb_get(txn, s->log.meta, &ks, &ds) == 0 &&
-	    ds.mv_size == 8 && get64(ds.mv_data) >= from) {
+	    ds.mv_size == 8 && sk_be64_get(ds.mv_data) >= from) {
 		if ((*note = malloc(d.mv_size + 1)) == NULL)
 			return SK_ERR_NOMEM;
 		memcpy(*note, d.mv_data, d.mv_size);
 		(*note)[d.mv_size] = 0;
 		*len = d.mv_size;
-		*size = get64(ds.mv_data);
+		*size = sk_be64_get(ds.mv_data);
 		return SK_OK;
 	}
 	return reg_log_checkpoint(&s->log, txn, note, len, size);
@@ -198,6 +186,7 @@ struct reg_cosigner {
 	int stop;
 	/* the thread's own */
 	uint64_t done_size, next_ms;
+	uint8_t done_set[32]; /* hash of the witnesses and quorum of that round */
 	size_t n_known;
 	struct {
 		char id[64];
@@ -326,6 +315,8 @@ static void round_once(reg_cosigner *c)
 	size_t n = 0, nlen = 0, lines_len = 0, count = 0;
 	uint64_t size = 0, now = sk_clock_now_ms();
 	uint32_t quorum = 0;
+	uint8_t set[32];
+	crypto_generichash_state hs;
 	MDB_txn *txn = NULL;
 
 	if ((ws = calloc(REG_WITNESS_MAX, sizeof(*ws))) == NULL ||
@@ -336,8 +327,15 @@ static void round_once(reg_cosigner *c)
 	    reg_witness_list(c->s, txn, ws, REG_WITNESS_MAX, &n) != SK_OK ||
 	    reg_quorum_get(c->s, txn, &quorum) != SK_OK || n == 0)
 		goto out;
-	if (size == c->done_size && now < c->next_ms)
+	/* a new checkpoint, new witnesses or quorum, or time to refresh */
+	crypto_generichash_init(&hs, NULL, 0, sizeof(set));
+	crypto_generichash_update(&hs, (const uint8_t *)&quorum, sizeof(quorum));
+	for (size_t i = 0; i < n; i++)
+		crypto_generichash_update(&hs, (const uint8_t *)&ws[i], sizeof(ws[i]));
+	crypto_generichash_final(&hs, set, sizeof(set));
+	if (size == c->done_size && now < c->next_ms && memcmp(set, c->done_set, sizeof(set)) == 0)
 		goto out;
+	memcpy(c->done_set, set, sizeof(set));
 	for (size_t i = 0; i < n; i++) {
 		size_t before = lines_len;
 
@@ -355,7 +353,7 @@ static void round_once(reg_cosigner *c)
 		goto out;
 	memcpy(all, note, nlen);
 	memcpy(all + nlen, lines, lines_len);
-	put64(b, size);
+	sk_be64_put(b, size);
 	if (mdb_txn_begin(c->s->env, NULL, 0, &txn) != 0)
 		goto out;
 	if (meta_put(c->s, txn, META_COSIGNED, all, nlen + lines_len) != SK_OK ||

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "protos/wire.h"
 #include "registry/cosign.h"
@@ -132,11 +133,9 @@ sk_status reg_tile_read(reg_store *s, MDB_txn *txn, const reg_tile *t, uint8_t *
 	for (unsigned i = 0; i < t->width; i++) {
 		uint8_t kb[8];
 		MDB_val k = {8, kb}, d;
-		uint64_t leaf = first + i;
 		int rc;
 
-		for (int j = 7; j >= 0; j--, leaf >>= 8)
-			kb[j] = (uint8_t)leaf;
+		sk_be64_put(kb, first + i);
 		rc = mdb_get(txn, s->leafdata, &k, &d);
 		if (rc == 0 && public_leaf(&d)) {
 			cap += d.mv_size + 4;
@@ -149,10 +148,8 @@ sk_status reg_tile_read(reg_store *s, MDB_txn *txn, const reg_tile *t, uint8_t *
 	for (unsigned i = 0; i < t->width; i++) {
 		uint8_t kb[8];
 		MDB_val k = {8, kb}, d;
-		uint64_t leaf = first + i;
 
-		for (int j = 7; j >= 0; j--, leaf >>= 8)
-			kb[j] = (uint8_t)leaf;
+		sk_be64_put(kb, first + i);
 		if (mdb_get(txn, s->leafdata, &k, &d) == 0 && public_leaf(&d)) {
 			/* stored: kind || body || sig; the leaf: kind || u32be len || body || sig */
 			size_t body = d.mv_size - 1 - WIRE_LEAF_SIG_BYTES;

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "witness/witness.h"
 
@@ -18,21 +19,6 @@ struct wit_witness {
 	note_verifier logs[WIT_LOGS_MAX];
 	const note_signer *cosigner;
 };
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* A decimal without sign or leading zeros ("0" alone) ending at '\n'. */
 static int parse_size(const uint8_t *p, size_t len, uint64_t *v, size_t *used)
@@ -213,7 +199,7 @@ static int check(wit_witness *w, MDB_txn *txn, const wit_request *rq, const note
 			reply(out, 500, "the witness state is damaged\n");
 			return 500;
 		}
-		*stored_size = get64(d.mv_data);
+		*stored_size = sk_be64_get(d.mv_data);
 		memcpy(stored_root, (uint8_t *)d.mv_data + 8, MERKLE_HASH_BYTES);
 	} else if (rc != MDB_NOTFOUND) {
 		reply(out, 500, "the witness state cannot be read\n");
@@ -304,7 +290,7 @@ void wit_add_checkpoint(wit_witness *w, const uint8_t *body, size_t len, uint64_
 		reply(out, 503, "the witness state cannot be written\n");
 		goto out;
 	}
-	put64(d.mv_data, cp.size);
+	sk_be64_put(d.mv_data, cp.size);
 	memcpy((uint8_t *)d.mv_data + 8, cp.root, MERKLE_HASH_BYTES);
 	memcpy((uint8_t *)d.mv_data + STATE_HEAD, cosigned, clen);
 	/* durable before the cosignature leaves */
@@ -341,7 +327,7 @@ sk_status wit_latest(wit_witness *w, const char *origin, uint64_t *size,
 		st = SK_ERR_DB;
 		goto out;
 	}
-	*size = get64(d.mv_data);
+	*size = sk_be64_get(d.mv_data);
 	memcpy(root, (uint8_t *)d.mv_data + 8, MERKLE_HASH_BYTES);
 	if (note != NULL) {
 		*note_len = d.mv_size - STATE_HEAD;

@@ -7,30 +7,10 @@
 source "$(dirname "$0")/lib.sh"
 cd "$T"
 
-# start_tiles DIR: serve with --http on free ports; sets REG_PID, REG_ADDR
-# and TILES (HOST:PORT of the tiles server).
-start_tiles() {
-	local out="$T/tiles.$RANDOM.out"
-	"$SK_REGISTRY" serve --dir "$1" --dev --listen 127.0.0.1:0 --http "${2:-127.0.0.1:0}" \
-		>"$out" 2>>"$T/serve.log" &
-	REG_PID=$!
-	PIDS+=("$REG_PID")
-	for _ in $(seq 100); do
-		if grep -q '^listening on ' "$out"; then
-			REG_ADDR=$(sed -n 's/^listening on //p' "$out")
-			TILES=$(sed -n 's/^tiles listening on //p' "$out")
-			return 0
-		fi
-		kill -0 "$REG_PID" 2>/dev/null || fail "registry exited: $(cat "$T/serve.log")"
-		sleep 0.1
-	done
-	fail "registry did not start"
-}
-
 reg ca-init --ca ca --name "Regio Test" >/dev/null
 openssl x509 -inform der -in ca/ca.crt -out ca.pem
 reg init --dir r --name test.example/registry --ca ca >/dev/null
-start_tiles r
+start_registry r 127.0.0.1:0 --http 127.0.0.1:0
 [ -n "$TILES" ] || fail "no tiles address printed"
 for org in wijkteam ggz; do
 	cat=$([ $org = ggz ] && echo ggz || echo sociaal-team)
@@ -151,7 +131,7 @@ ok "tiles over HTTPS recompute the checkpoint's root and the registry's consiste
 # a restart serves the same immutable tile; POST is refused
 cp tile0.bin tile0.before
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
-start_tiles r "$TILES"
+start_registry r "$REG_ADDR" --http "$TILES"
 python3 verify.py "$TILES" "$N" | grep -v "^tiles a second" || true
 cmp -s tile0.bin tile0.before || fail "a full tile changed across a restart"
 port=${TILES##*:}

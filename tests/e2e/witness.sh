@@ -8,27 +8,6 @@ source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
 
-# start_ps DIR [serve options...]: like start_pseudonymiser, also sets
-# WIT_ADDR (the witness's HOST:PORT) when started with --http.
-start_ps() {
-	local dir=$1 out="$T/ps-serve.$RANDOM.out"
-	shift
-	"$SK_PSEUDONYMISER" serve --dir "$dir" --dev --listen 127.0.0.1:0 "$@" >"$out" \
-		2>>"$T/ps-serve.log" &
-	PS_PID=$!
-	PIDS+=("$PS_PID")
-	for _ in $(seq 100); do
-		if grep -q '^listening on ' "$out"; then
-			PS_ADDR=$(sed -n 's/^listening on //p' "$out")
-			WIT_ADDR=$(sed -n 's/^witness listening on //p' "$out")
-			return 0
-		fi
-		kill -0 "$PS_PID" 2>/dev/null || fail "pseudonymiser exited: $(cat "$T/ps-serve.log")"
-		sleep 0.1
-	done
-	fail "pseudonymiser did not start"
-}
-
 # post ORG ADDR BODYFILE: POST add-checkpoint over HTTPS, the server's
 # certificate checked against the federation CA and its org id; prints the
 # body, then the status code on its own line.
@@ -53,7 +32,7 @@ reg init --dir ra --name test.example/registry --ca ca >/dev/null
 psd init --dir pw --org-id pw --name "Witness PS" >/dev/null
 reg enrol --dir ra --ca ca --request pw/enrol-request --out pw.bundle --registry 127.0.0.1:9 >/dev/null
 psd join --dir pw --bundle pw.bundle >/dev/null
-start_ps pw --http 127.0.0.1:0
+start_pseudonymiser pw --http 127.0.0.1:0
 [ -n "$WIT_ADDR" ] || fail "no witness address printed"
 PW_PID=$PS_PID PW_ADDR=$WIT_ADDR
 
@@ -133,7 +112,7 @@ ok "403 for a forged log signature, 404 for an unknown log, 400 malformed, 422 a
 
 # kill -9 and restart: the witness still holds size N1 and that root
 kill -9 "$PW_PID"; wait "$PW_PID" 2>/dev/null || true
-start_ps pw --http "$PW_ADDR"
+start_pseudonymiser pw --http "$PW_ADDR"
 out=$(post pw "$PW_ADDR" b2)
 [ "$(echo "$out" | status)" = 409 ] && [ "$(echo "$out" | head -1)" = "$N1" ] ||
 	fail "state lost across kill -9: $out"
@@ -147,14 +126,8 @@ ok "the witness keeps its latest checkpoint across kill -9 and serves it to moni
 # ---- 2. a federation whose bundles require one cosignature ---------------
 reg init --dir r --name fed.example/registry --ca ca >/dev/null
 start_registry r
-for p in ps1 ps2; do
-	psd init --dir $p --org-id $p --name "Pseudonymiser $p" >/dev/null
-	reg enrol --dir r --ca ca --request $p/enrol-request --out $p.bundle >/dev/null
-	psd join --dir $p --bundle $p.bundle >/dev/null
-done
-start_ps ps1 --sync-seconds 1 --http 127.0.0.1:0; A1=$PS_ADDR PS1_PID=$PS_PID WIT1=$WIT_ADDR
-start_ps ps2 --sync-seconds 1; A2=$PS_ADDR
-CHAIN="--pseudonymiser ps1@$A1 --pseudonymiser ps2@$A2"
+PS1_OPTS="--http 127.0.0.1:0" chain_up
+[ -n "$WIT1" ] || fail "ps1 printed no witness address"
 WITS="--witness ps1@https://$WIT1 --quorum 1"
 
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
@@ -183,7 +156,7 @@ ok "a checkpoint whose cosignatures are over an hour old is refused (exit 3)"
 
 # the witness restarts (kill -9) and keeps cosigning the growing log
 kill -9 "$PS1_PID"; wait "$PS1_PID" 2>/dev/null || true
-start_ps ps1 --sync-seconds 1 --http "$WIT1"; PS1_PID=$PS_PID
+start_pseudonymiser ps1 --sync-seconds 1 --http "$WIT1"; PS1_PID=$PS_PID
 psd init --dir ps3 --org-id ps3 --name "Pseudonymiser 3" >/dev/null
 reg enrol --dir r --ca ca --request ps3/enrol-request --out ps3.bundle >/dev/null
 node sync --dir wijkteam >/dev/null || fail "sync after the witness restarted: $(tail -3 node.log)"
