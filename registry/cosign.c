@@ -6,7 +6,6 @@
 
 #include <sodium.h>
 
-#include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "registry/cosign.h"
@@ -108,28 +107,19 @@ sk_status reg_witness_list(reg_store *s, MDB_txn *txn, reg_witness *out, size_t 
 
 sk_status reg_quorum_set(reg_store *s, MDB_txn *txn, uint32_t quorum)
 {
-	uint8_t b[8];
-
-	sk_be64_put(b, quorum);
-	return meta_put(s, txn, META_QUORUM, b, sizeof(b));
+	return reg_log_meta_put_u64(&s->log, txn, META_QUORUM, quorum);
 }
 
 sk_status reg_quorum_get(reg_store *s, MDB_txn *txn, uint32_t *quorum)
 {
-	MDB_val k = {strlen(META_QUORUM), META_QUORUM}, d;
-	int rc = mdb_get(txn, s->log.meta, &k, &d);
+	uint64_t v;
+	sk_status st = reg_log_meta_u64(&s->log, txn, META_QUORUM, &v);
 
-	*quorum = 0;
-	if (rc == MDB_NOTFOUND)
-		return SK_OK;
-	if (rc != 0)
-		return sk_db_status(rc);
-	if (d.mv_size != 8)
-		return SK_ERR_DB;
-	*quorum = (uint32_t)sk_be64_get(d.mv_data);
-	return SK_OK;
+	*quorum = st == SK_OK && v <= UINT32_MAX ? (uint32_t)v : 0;
+	return st;
 }
 
+/* "quorum/ORG" */
 static void member_quorum_key(char out[static sizeof(META_MEMBER_QUORUM) + 64], const char *org)
 {
 	snprintf(out, sizeof(META_MEMBER_QUORUM) + 64, "%s%.63s", META_MEMBER_QUORUM, org);
@@ -138,40 +128,35 @@ static void member_quorum_key(char out[static sizeof(META_MEMBER_QUORUM) + 64], 
 sk_status reg_member_quorum_set(reg_store *s, MDB_txn *txn, const char *org, uint32_t quorum)
 {
 	char key[sizeof(META_MEMBER_QUORUM) + 64];
-	uint8_t b[8];
 
 	member_quorum_key(key, org);
-	sk_be64_put(b, quorum);
-	return meta_put(s, txn, key, b, sizeof(b));
+	return reg_log_meta_put_u64(&s->log, txn, key, quorum);
 }
 
 sk_status reg_checkpoint_served(reg_store *s, MDB_txn *txn, const char *org, uint64_t from,
 				uint8_t **note, size_t *len, uint64_t *size)
 {
 	MDB_val k = {strlen(META_COSIGNED), META_COSIGNED}, d;
-	MDB_val ks = {strlen(META_COSIGNED_SIZE), META_COSIGNED_SIZE}, ds;
 	char key[sizeof(META_MEMBER_QUORUM) + 64];
+	uint64_t quorum = 1, csize = 0;
+	sk_status st;
 
 	if (org != NULL) {
-		MDB_val kq = {0, key}, dq;
-
 		member_quorum_key(key, org);
-		kq.mv_size = strlen(key);
-		if (mdb_get(txn, s->log.meta, &kq, &dq) != 0 || dq.mv_size != 8 ||
-		    sk_be64_get(dq.mv_data) == 0)
-			return reg_log_checkpoint(&s->log, txn, note, len, size);
+		if ((st = reg_log_meta_u64(&s->log, txn, key, &quorum)) != SK_OK)
+			return st;
 	}
-	if (mdb_get(txn, s->log.meta, &k, &d) == 0 && mdb_get(txn, s->log.meta, &ks, &ds) == 0 &&
-	    ds.mv_size == 8 && sk_be64_get(ds.mv_data) >= from) {
-		if ((*note = malloc(d.mv_size + 1)) == NULL)
-			return SK_ERR_NOMEM;
-		memcpy(*note, d.mv_data, d.mv_size);
-		(*note)[d.mv_size] = 0;
-		*len = d.mv_size;
-		*size = sk_be64_get(ds.mv_data);
-		return SK_OK;
-	}
-	return reg_log_checkpoint(&s->log, txn, note, len, size);
+	if ((st = reg_log_meta_u64(&s->log, txn, META_COSIGNED_SIZE, &csize)) != SK_OK)
+		return st;
+	if (quorum == 0 || mdb_get(txn, s->log.meta, &k, &d) != 0 || csize < from)
+		return reg_log_checkpoint(&s->log, txn, note, len, size);
+	if ((*note = malloc(d.mv_size + 1)) == NULL)
+		return SK_ERR_NOMEM;
+	memcpy(*note, d.mv_data, d.mv_size);
+	(*note)[d.mv_size] = 0;
+	*len = d.mv_size;
+	*size = csize;
+	return SK_OK;
 }
 
 /* ---- the collecting thread --------------------------------------------- */
@@ -311,7 +296,7 @@ static void round_once(reg_cosigner *c)
 {
 	reg_witness *ws = NULL;
 	char *lines = NULL;
-	uint8_t *note = NULL, *all = NULL, b[8];
+	uint8_t *note = NULL, *all = NULL;
 	size_t n = 0, nlen = 0, lines_len = 0, count = 0;
 	uint64_t size = 0, now = sk_clock_now_ms();
 	uint32_t quorum = 0;
@@ -353,11 +338,10 @@ static void round_once(reg_cosigner *c)
 		goto out;
 	memcpy(all, note, nlen);
 	memcpy(all + nlen, lines, lines_len);
-	sk_be64_put(b, size);
 	if (mdb_txn_begin(c->s->env, NULL, 0, &txn) != 0)
 		goto out;
 	if (meta_put(c->s, txn, META_COSIGNED, all, nlen + lines_len) != SK_OK ||
-	    meta_put(c->s, txn, META_COSIGNED_SIZE, b, sizeof(b)) != SK_OK) {
+	    reg_log_meta_put_u64(&c->s->log, txn, META_COSIGNED_SIZE, size) != SK_OK) {
 		mdb_txn_abort(txn);
 		txn = NULL;
 		goto out;
