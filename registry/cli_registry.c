@@ -12,6 +12,7 @@
 #include "common/db.h"
 #include "common/file.h"
 #include "registry/cli.h"
+#include "registry/cosign.h"
 #include "registry/enrol.h"
 #include "registry/serve.h"
 
@@ -333,6 +334,68 @@ static int cmd_members(int argc, char **argv)
 			member_row);
 }
 
+static int cmd_witnesses(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
+	static const char help[] =
+		"usage: schakel-registry witnesses --dir D [--json]\n\n"
+		"Lists the witnesses 'serve' asks to cosign each checkpoint (every live member\n"
+		"a bundle named with enrol --witness), their cosigning keys, and the quorum a\n"
+		"round needs (the last enrol --quorum).\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	reg_witness *ws = NULL;
+	char vkey[NOTE_VKEY_MAX];
+	sk_kek *kek = NULL;
+	reg_store *s = NULL;
+	MDB_txn *txn = NULL;
+	json_t *arr = NULL;
+	uint32_t quorum = 0;
+	size_t n = 0;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("witnesses", lo, help, );
+	if ((rc = sk_cli_need_dir("witnesses", &o)) != 0)
+		return rc;
+	if ((rc = open_store(&s, &kek, &o, "witnesses")) != 0)
+		return rc;
+	if ((ws = calloc(REG_WITNESS_MAX, sizeof(*ws))) == NULL || (arr = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if ((st = reg_witness_list(s, txn, ws, REG_WITNESS_MAX, &n)) == SK_OK)
+		st = reg_quorum_get(s, txn, &quorum);
+	mdb_txn_abort(txn);
+	if (!o.json && st == SK_OK)
+		printf("quorum %u of %zu\n%-20s %-32s %s\n", quorum, n, "ID", "URL", "KEY");
+	for (size_t i = 0; st == SK_OK && i < n; i++) {
+		if ((st = note_verifier_format(vkey, &ws[i].key)) != SK_OK)
+			break;
+		if (o.json)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", ws[i].id, "url",
+							     ws[i].url, "vkey", vkey));
+		else
+			printf("%-20s %-32s %s\n", ws[i].id, ws[i].url, vkey);
+	}
+	if (o.json && st == SK_OK) {
+		char *txt = json_dumps(arr, JSON_COMPACT);
+
+		if (txt == NULL)
+			st = SK_ERR_NOMEM;
+		else
+			printf("%s\n", txt);
+		free(txt);
+	}
+out:
+	json_decref(arr);
+	free(ws);
+	reg_store_close(s);
+	sk_kek_free(kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "witnesses");
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -396,13 +459,16 @@ static int cmd_serve(int argc, char **argv)
 
 static int cmd_checkpoint(int argc, char **argv)
 {
-	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"vkey", no_argument, NULL, 'v'}, {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"vkey", no_argument, NULL, 'v'},
+					   {"cosigned", no_argument, NULL, 'c'}, {0}};
 	static const char help[] =
-		"usage: schakel-registry checkpoint --dir D [--vkey]\n\n"
+		"usage: schakel-registry checkpoint --dir D [--vkey | --cosigned]\n\n"
 		"Prints the latest signed checkpoint (C2SP signed note), or with --vkey the\n"
-		"verifier key string that checks it.\n\n" SK_CLI_COMMON_HELP;
+		"verifier key string that checks it, or with --cosigned the checkpoint with\n"
+		"the witnesses' cosignatures that members with a quorum get (the latest\n"
+		"signed one before the first cosigning round).\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	int vkey = 0, rc;
+	int vkey = 0, cosigned = 0, rc;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -411,7 +477,8 @@ static int cmd_checkpoint(int argc, char **argv)
 	uint64_t size;
 	sk_status st;
 
-	SK_CLI_PARSE("checkpoint", lo, help, case 'v' : vkey = 1; break;);
+	SK_CLI_PARSE("checkpoint", lo, help, case 'v' : vkey = 1; break;
+		     case 'c' : cosigned = 1; break;);
 	if ((rc = sk_cli_need_dir("checkpoint", &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, "checkpoint")) != 0)
@@ -424,7 +491,8 @@ static int cmd_checkpoint(int argc, char **argv)
 		if ((st = note_verifier_format(v, &ver)) == SK_OK)
 			printf("%s\n", v);
 	} else if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = reg_log_checkpoint(&s->log, txn, &note, &len, &size);
+		st = cosigned ? reg_checkpoint_served(s, txn, NULL, 0, &note, &len, &size)
+			      : reg_log_checkpoint(&s->log, txn, &note, &len, &size);
 		mdb_txn_abort(txn);
 		if (st == SK_OK)
 			fwrite(note, 1, len, stdout);
@@ -567,6 +635,7 @@ static const sk_cli_cmd commands[] = {
 	{"enrol", cmd_enrol, "admit a member from its request and write its bundle"},
 	{"revoke", cmd_revoke, "revoke a member at once"},
 	{"members", cmd_members, "list members"},
+	{"witnesses", cmd_witnesses, "list the witnesses asked to cosign, and the quorum"},
 	{"serve", cmd_serve, "serve members over TLS"},
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},
 	{"proof", cmd_proof, "print a consistency proof between two tree sizes"},

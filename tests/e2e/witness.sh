@@ -144,6 +144,10 @@ node sync --dir wijkteam >/dev/null || fail "sync with a witnessed checkpoint: $
 echo "sync with one witness cosigning: $((($(date +%s%N) - start) / 1000000)) ms"
 node sync --dir altrecht >/dev/null || fail "sync altrecht: $(tail -3 node.log)"
 grep -q "witness ps1 cosigns" serve.log || fail "the registry did not log the cosignature"
+reg witnesses --dir r --json | python3 -c '
+import json, sys; w = json.load(sys.stdin)
+assert [x["id"] for x in w] == ["ps1"] and w[0]["vkey"].startswith("ps1+"), w'
+reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "checkpoint --cosigned"
 ok "enrol --witness/--quorum: the registry collects cosignatures, nodes sync with the quorum"
 
 # a frozen view: an hour later the same cosignatures are stale
