@@ -341,7 +341,7 @@ static int cmd_witnesses(int argc, char **argv)
 		"usage: schakel-registry witnesses --dir D [--json]\n\n"
 		"Lists the witnesses 'serve' asks to cosign each checkpoint (every live member\n"
 		"a bundle named with enrol --witness), their cosigning keys, and the quorum a\n"
-		"round needs (the last enrol --quorum).\n\n" SK_CLI_COMMON_HELP;
+		"round needs (the largest --quorum of the bundles issued).\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	reg_witness *ws = NULL;
 	char vkey[NOTE_VKEY_MAX];

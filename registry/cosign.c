@@ -6,13 +6,13 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "registry/cosign.h"
 #include "witness/witness.h"
 
 #define META_WITNESS "witness/"
-#define META_QUORUM "witness.quorum"
 #define META_MEMBER_QUORUM "quorum/"
 #define META_COSIGNED "log.cosigned"
 #define META_COSIGNED_SIZE "log.cosigned.size"
@@ -105,18 +105,27 @@ sk_status reg_witness_list(reg_store *s, MDB_txn *txn, reg_witness *out, size_t 
 	return st;
 }
 
-sk_status reg_quorum_set(reg_store *s, MDB_txn *txn, uint32_t quorum)
-{
-	return reg_log_meta_put_u64(&s->log, txn, META_QUORUM, quorum);
-}
-
 sk_status reg_quorum_get(reg_store *s, MDB_txn *txn, uint32_t *quorum)
 {
-	uint64_t v;
-	sk_status st = reg_log_meta_u64(&s->log, txn, META_QUORUM, &v);
+	MDB_cursor *cur = NULL;
+	MDB_val k = {strlen(META_MEMBER_QUORUM), META_MEMBER_QUORUM}, d;
+	size_t plen = strlen(META_MEMBER_QUORUM);
+	int rc;
 
-	*quorum = st == SK_OK && v <= UINT32_MAX ? (uint32_t)v : 0;
-	return st;
+	*quorum = 0;
+	if ((rc = mdb_cursor_open(txn, s->log.meta, &cur)) != 0)
+		return sk_db_status(rc);
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		uint64_t q;
+
+		if (k.mv_size <= plen || memcmp(k.mv_data, META_MEMBER_QUORUM, plen) != 0)
+			break;
+		if (d.mv_size == 8 && (q = sk_be64_get(d.mv_data)) > *quorum && q <= UINT32_MAX)
+			*quorum = (uint32_t)q;
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? SK_OK : sk_db_status(rc);
 }
 
 /* "quorum/ORG" */

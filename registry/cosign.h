@@ -34,9 +34,9 @@ sk_status reg_witness_put(reg_store *s, MDB_txn *txn, const char *id, const char
 sk_status reg_witness_list(reg_store *s, MDB_txn *txn, reg_witness *out, size_t cap,
 			   size_t *n) SK_MUST_CHECK;
 
-/* The quorum last given to enrol (0 if none): the cosignatures a round
- * needs before its checkpoint replaces the served one. */
-sk_status reg_quorum_set(reg_store *s, MDB_txn *txn, uint32_t quorum) SK_MUST_CHECK;
+/* The largest quorum of the bundles issued (0 if none): the cosignatures a
+ * round needs (and at least one) before its checkpoint replaces the served
+ * one, so every member's quorum is met. */
 sk_status reg_quorum_get(reg_store *s, MDB_txn *txn, uint32_t *quorum) SK_MUST_CHECK;
 
 /* The quorum in the last bundle issued to org (0 if none), recorded with

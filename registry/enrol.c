@@ -197,7 +197,7 @@ static sk_status add_witnesses(reg_store *s, MDB_txn *txn, const reg_enrol_opts 
 	body->witnesses = ptr;
 	body->has_quorum = 1;
 	body->quorum = o->has_quorum ? o->quorum : 0;
-	return o->has_quorum ? reg_quorum_set(s, txn, o->quorum) : SK_OK;
+	return SK_OK;
 }
 
 /* Builds and signs the bundle for member m, in txn (a write transaction:

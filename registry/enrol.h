@@ -40,8 +40,7 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 /* A new bundle for a live member with today's addresses, pseudonymisers,
  * witnesses, quorum and policy; the certificate stays the same. Witnesses
  * named in any bundle are recorded for the registry's cosigning rounds
- * (registry/cosign.h), and the quorum given last is the one a round
- * needs. */
+ * (registry/cosign.h) with the bundle's quorum. */
 sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
 			    uint8_t **bundle, size_t *bundle_len) SK_MUST_CHECK;
 

@@ -109,6 +109,15 @@ static void test_served(void **state)
 	E(reg_log_checkpoint(&s->log, txn, &latest, &llen, &lsize));
 	E(reg_member_quorum_set(s, txn, "q1", 1));
 	E(reg_member_quorum_set(s, txn, "q0", 0));
+	{
+		uint32_t q;
+
+		E(reg_quorum_get(s, txn, &q));
+		assert_int_equal(q, 1); /* the largest of the bundles' */
+		E(reg_member_quorum_set(s, txn, "q3", 3));
+		E(reg_quorum_get(s, txn, &q));
+		assert_int_equal(q, 3);
+	}
 	/* before any round: the latest for everyone */
 	E(reg_checkpoint_served(s, txn, "q1", 0, &note, &len, &size));
 	assert_int_equal(size, 2);
