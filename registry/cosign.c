@@ -214,9 +214,10 @@ static void report(reg_cosigner *c, size_t slot, int status, uint64_t size, cons
 			c->known[slot].id, (unsigned long long)size, why);
 }
 
-/* Asks witness w to cosign note (tree of size leaves). On 200 the answer's
- * lines, verified under w's key, are appended to lines. */
-static void ask(reg_cosigner *c, MDB_txn *txn, const reg_witness *w, const uint8_t *note,
+/* Asks witness w to cosign note (tree of size leaves; the log only grows,
+ * so later transactions still hold that tree). On 200 the answer's lines,
+ * verified under w's key, are appended to lines. */
+static void ask(reg_cosigner *c, const reg_witness *w, const uint8_t *note,
 		size_t nlen, uint64_t size, char *lines, size_t *lines_len)
 {
 	char addr[WIT_URL_MAX + 1], prefix[WIT_URL_MAX + 1], path[WIT_URL_MAX + 32], ct[64];
@@ -233,7 +234,6 @@ static void ask(reg_cosigner *c, MDB_txn *txn, const reg_witness *w, const uint8
 	if (slot == REG_WITNESS_MAX || wit_url_split(w->url, addr, prefix) != SK_OK)
 		return;
 	snprintf(path, sizeof(path), "%s/add-checkpoint", prefix);
-	reg_log_source(&src, &ctx, &c->s->log, txn);
 	/* twice at most: a 409 tells us the witness's size */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		uint64_t old = c->known[slot].size;
@@ -248,8 +248,18 @@ static void ask(reg_cosigner *c, MDB_txn *txn, const reg_witness *w, const uint8
 			report(c, slot, 409, size, why);
 			break;
 		}
-		if (old > 0 && merkle_consistency_proof(proof, &plen, &src, old, size) != SK_OK)
-			break;
+		/* a short read transaction: none stays open across the network */
+		if (old > 0) {
+			MDB_txn *txn = NULL;
+
+			if (mdb_txn_begin(c->s->env, NULL, MDB_RDONLY, &txn) != 0)
+				break;
+			reg_log_source(&src, &ctx, &c->s->log, txn);
+			st = merkle_consistency_proof(proof, &plen, &src, old, size);
+			mdb_txn_abort(txn);
+			if (st != SK_OK)
+				break;
+		}
 		if (wit_request_format(&body, &blen, old, proof, plen, note, nlen) != SK_OK)
 			break;
 		sk_error_clear();
@@ -330,14 +340,14 @@ static void round_once(reg_cosigner *c)
 	if (size == c->done_size && now < c->next_ms && memcmp(set, c->done_set, sizeof(set)) == 0)
 		goto out;
 	memcpy(c->done_set, set, sizeof(set));
+	mdb_txn_abort(txn);
+	txn = NULL;
 	for (size_t i = 0; i < n; i++) {
 		size_t before = lines_len;
 
-		ask(c, txn, &ws[i], note, nlen, size, lines, &lines_len);
+		ask(c, &ws[i], note, nlen, size, lines, &lines_len);
 		count += lines_len > before;
 	}
-	mdb_txn_abort(txn);
-	txn = NULL;
 	if (count == 0 || count < quorum) {
 		c->done_size = size;
 		c->next_ms = now + COSIGN_RETRY_MS;
