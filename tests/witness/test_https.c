@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "test_tls.h"
 #include "test_util.h"
 #include "tmpdir.h"
 #include "common/db.h"
@@ -12,30 +13,12 @@
 #include "witness/serve.h"
 #include "witness/witness.h"
 
-#define DAY 86400
+#define DAY T_TLS_DAY
 
 static struct {
 	net_tls *w1, *registry, *foreign;
 	key_ed25519 w1_id;
 } fx;
-
-static net_tls *member(const uint8_t *ca, size_t ca_len, const key_ed25519 *ca_key,
-		       const uint8_t *trust, size_t trust_len, const char *org)
-{
-	int64_t now = (int64_t)time(NULL);
-	key_ed25519 k;
-	uint8_t serial[NET_SERIAL_BYTES], *der;
-	size_t len;
-	net_tls *t;
-
-	key_ed25519_generate(&k);
-	E(net_cert_issue(&der, &len, serial, org, "Organisatie", "witness", k.pk, now - 60,
-			 now + DAY, ca, ca_len, ca_key));
-	E(net_tls_new(&t, trust, trust_len, der, len, &k));
-	key_ed25519_wipe(&k);
-	free(der);
-	return t;
-}
 
 static int setup(void **state)
 {
@@ -50,9 +33,9 @@ static int setup(void **state)
 	key_ed25519_generate(&ca2_key);
 	E(net_cert_ca_create(&ca, &ca_len, "Federatie", now - DAY, now + DAY, &ca_key));
 	E(net_cert_ca_create(&ca2, &ca2_len, "Federatie", now - DAY, now + DAY, &ca2_key));
-	fx.w1 = member(ca, ca_len, &ca_key, ca, ca_len, "w1");
-	fx.registry = member(ca, ca_len, &ca_key, ca, ca_len, "registry");
-	fx.foreign = member(ca2, ca2_len, &ca2_key, ca, ca_len, "w1");
+	fx.w1 = t_member(ca, ca_len, &ca_key, ca, ca_len, "w1", "witness");
+	fx.registry = t_member(ca, ca_len, &ca_key, ca, ca_len, "registry", "witness");
+	fx.foreign = t_member(ca2, ca2_len, &ca2_key, ca, ca_len, "w1", "witness");
 	key_ed25519_generate(&fx.w1_id);
 	key_ed25519_wipe(&ca_key);
 	key_ed25519_wipe(&ca2_key);
