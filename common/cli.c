@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/clock.h"
 
 const char *sk_cli_prog = "schakel";
 
@@ -100,6 +101,7 @@ int sk_cli_common_opt(sk_cli_common *o, int c, const char *arg)
 		return 1;
 	case SK_CLI_O_DEV:
 		o->dev = 1;
+		sk_clock_allow_offset();
 		return 1;
 	case SK_CLI_O_PASS:
 		o->passphrase = arg;

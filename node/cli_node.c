@@ -1352,14 +1352,20 @@ static int cmd_serve(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"http", required_argument, NULL, 'h'},
 					   {"sync-seconds", required_argument, NULL, 's'},
-					   {"witness", no_argument, NULL, 'w'}, {0}};
+					   {"witness", no_argument, NULL, 'w'},
+					   {"witness-listen", required_argument, NULL, 'W'}, {0}};
 	static const char help[] =
-		"usage: schakel-node serve --dir D --http 127.0.0.1:PORT [--sync-seconds N]\n\n"
+		"usage: schakel-node serve --dir D --http 127.0.0.1:PORT [--sync-seconds N]\n"
+		"                         [--witness --witness-listen HOST:PORT]\n\n"
 		"Runs 'sync' every N seconds (default 60) and serves a local JSON API for the\n"
 		"organisation's own systems: GET /api/status, /api/cases, /api/matches,\n"
 		"/api/notices and POST /api/sync, each with 'Authorization: Bearer TOKEN'\n"
 		"(the token is in D/api-token). Prints 'listening on HOST:PORT' when ready;\n"
-		"SIGTERM stops it. Keep the API on 127.0.0.1 or the organisation's own network.\n\n"
+		"SIGTERM stops it. Keep the API on 127.0.0.1 or the organisation's own network.\n"
+		"With --witness the node also cosigns the registry's checkpoints as a C2SP\n"
+		"tlog-witness over HTTPS on --witness-listen (POST /add-checkpoint), printing\n"
+		"'witness listening on HOST:PORT' first; the registry operator names it with\n"
+		"'enrol --witness ORG@https://HOST:PORT'.\n\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	node_serve_opts so = {0};
@@ -1372,6 +1378,7 @@ static int cmd_serve(int argc, char **argv)
 	SK_CLI_PARSE("serve", lo, help,
 		     case 'h' : so.http = optarg; break;
 		     case 'w' : witness = 1; break;
+		     case 'W' : so.witness = optarg; break;
 		     case 's' :
 			     if (sk_cli_u64(optarg, &secs) != SK_OK || secs == 0 || secs > 86400)
 				     return sk_cli_usage("serve", "--sync-seconds takes 1..86400");
@@ -1380,11 +1387,8 @@ static int cmd_serve(int argc, char **argv)
 		return rc;
 	if (so.http == NULL)
 		return sk_cli_usage("serve", "--http HOST:PORT is required");
-	if (witness) {
-		sk_cli_say("serve: --witness is not available yet (it comes with witnessed "
-			   "checkpoints); nothing was started");
-		return SK_EXIT_FAIL;
-	}
+	if (witness != (so.witness != NULL))
+		return sk_cli_usage("serve", "--witness and --witness-listen HOST:PORT go together");
 	so.sync_seconds = (unsigned)secs;
 	if ((rc = node_cli_open(&s, &kek, &o, "serve")) != 0)
 		return rc;

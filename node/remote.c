@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "crypto/merkle.h"
@@ -33,6 +34,8 @@ struct node_remote {
 	net_tls *tls;
 	key_ed25519 *id; /* sodium_malloc'd */
 	note_verifier log_key;
+	note_verifier witnesses[NODE_WITNESS_MAX]; /* the bundle's, type 0x04 */
+	size_t n_witnesses;
 	net_sync *reg;
 	MDB_dbi inbox;   /* u64be mailbox seq -> MailboxItem */
 };
@@ -138,7 +141,15 @@ sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 					    r->fed->registry_key)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "inbox", MDB_CREATE, &r->inbox)) != SK_OK)
 		goto fail;
+	for (size_t i = 0; i < r->fed->n_witnesses; i++) {
+		const char *vk = r->fed->witnesses[i].vkey;
+
+		if ((st = note_verifier_parse(&r->witnesses[i], vk, strlen(vk))) != SK_OK)
+			goto fail;
+	}
+	r->n_witnesses = r->fed->n_witnesses;
 	sodium_free(tls);
+	tls = NULL;
 	/* before anything is published: an epoch change re-marks every entry */
 	if ((st = follow_epoch(r)) != SK_OK) {
 		node_remote_close(r);
@@ -240,17 +251,11 @@ static sk_status integrity(node_remote *r, const char *what, const char *why_in,
 	return SK_ERR_VERIFY;
 }
 
-/* Fetches the registry's latest checkpoint with the consistency proof from
- * tree size `from` and checks both. *cp and *note (malloc'd) on SK_OK. */
 /* One tree (size, root) a receipt's checkpoint named. */
 typedef struct tree_ref {
 	uint64_t size;
 	uint8_t root[MERKLE_HASH_BYTES];
 } tree_ref;
-
-static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
-				  const tree_ref *also, size_t n_also, note_checkpoint *cp,
-				  uint8_t **note, size_t *note_len);
 
 /* The index of the first of also that cr does not prove consistent with
  * cp, or n (all are). */
@@ -271,18 +276,18 @@ static size_t also_inconsistent(const tree_ref *also, const Schakel__V1__Consist
 	return cr->n_also_proofs;
 }
 
-static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_checkpoint *cp,
-			     uint8_t **note, size_t *note_len)
-{
-	return latest_from_also(r, from, NULL, 0, cp, note, note_len);
-}
-
-/* The registry's latest checkpoint with the consistency proof from `from`
- * and from each of also (at most REG_CONSISTENCY_ALSO_MAX), all checked. */
+/* Fetches the registry's checkpoint for us (the latest, or the latest
+ * cosigned one) with the consistency proofs from tree size `from` and from
+ * each of also (at most NODE_CONSISTENCY_ALSO_MAX receipt trees), checks
+ * them all, and the cosignatures of the bundle's witnesses: *cosigned
+ * counts those under NODE_COSIG_MAX_AGE_S old. *cp and *note (malloc'd) on
+ * SK_OK. SK_ERR_TRUNCATED (not an integrity failure): that checkpoint does
+ * not cover one of also yet (the witnesses have not cosigned it). */
 static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 				  const tree_ref *also, size_t n_also, note_checkpoint *cp,
-				  uint8_t **note, size_t *note_len)
+				  uint8_t **note, size_t *note_len, size_t *cosigned)
 {
+	note_sig_result cosigs[NODE_WITNESS_MAX];
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	Schakel__V1__ConsistencyRequest req = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
 	const Schakel__V1__ConsistencyResponse *cr;
@@ -312,8 +317,9 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 	if (st != SK_OK)
 		return st;
 	cr = reply->consistency_response;
-	if (note_checkpoint_open(cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,
-				 NULL, 0) != SK_OK) {
+	*cosigned = 0;
+	if (note_checkpoint_open(cp, cosigs, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,
+				 r->witnesses, r->n_witnesses) != SK_OK) {
 		st = integrity(r, "checkpoint", "the registry's checkpoint does not verify",
 			       cr->checkpoint.data, cr->checkpoint.len, NULL, 0);
 	} else if (from != NULL && from->size > 0 &&
@@ -348,6 +354,8 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 		memcpy(*note, cr->checkpoint.data, cr->checkpoint.len);
 		(*note)[cr->checkpoint.len] = 0;
 		*note_len = cr->checkpoint.len;
+		*cosigned = note_cosig_count(cosigs, r->witnesses, r->n_witnesses,
+					     sk_clock_now_ms() / 1000, NODE_COSIG_MAX_AGE_S);
 		/* cp->ext pointed into the reply: re-open on our copy */
 		if (note_checkpoint_open(cp, NULL, *note, *note_len, &r->log_key, NULL, 0) != SK_OK)
 			st = SK_ERR_VERIFY;
@@ -360,6 +368,23 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 	return st;
 }
 
+static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_checkpoint *cp,
+			     uint8_t **note, size_t *note_len, size_t *cosigned)
+{
+	return latest_from_also(r, from, NULL, 0, cp, note, note_len, cosigned);
+}
+
+/* Sleeps NODE_COSIGN_POLL_MS unless *waits reached NODE_COSIGN_WAIT_MS. */
+static int cosign_wait(unsigned *waits)
+{
+	struct timespec ts = {0, NODE_COSIGN_POLL_MS * 1000000L};
+
+	if (++*waits >= NODE_COSIGN_WAIT_MS / NODE_COSIGN_POLL_MS)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 /* Moves the node's verified checkpoint forward: the latest one must be
  * consistent with the stored one and, when given, with `also` (a receipt's
  * checkpoint), both against the same latest tree. */
@@ -370,6 +395,8 @@ static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
 	size_t slen = 0, l1 = 0, l2 = 0;
 	note_checkpoint old, a, b;
 	MDB_txn *txn = NULL;
+	size_t ca = 0, cb = 0;
+	unsigned waits = 0;
 	int have_old = 0;
 	sk_status st;
 
@@ -392,14 +419,36 @@ static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
 		free(n1);
 		free(n2);
 		n1 = n2 = NULL;
-		if ((st = latest_from(r, have_old ? &old : NULL, &a, &n1, &l1)) != SK_OK)
+		if ((st = latest_from(r, have_old ? &old : NULL, &a, &n1, &l1, &ca)) != SK_OK)
 			break;
+		if (also != NULL && (st = latest_from(r, also, &b, &n2, &l2, &cb)) != SK_OK)
+			break;
+		/* witnesses cosign after the registry answers, and until then the
+		 * cosigned checkpoint may lag behind a receipt's: wait a little */
+		if ((ca < r->fed->quorum || (also != NULL && (cb < r->fed->quorum ||
+							      a.size < b.size))) &&
+		    cosign_wait(&waits)) {
+			attempt--;
+			continue;
+		}
+		if (ca < r->fed->quorum || (also != NULL && cb < r->fed->quorum)) {
+			char why[256];
+
+			snprintf(why, sizeof(why),
+				 "the registry's checkpoint (tree size %llu) carries %zu of the %u "
+				 "witness cosignatures under an hour old that this federation "
+				 "requires (a stale or split view, or witnesses that are down)",
+				 (unsigned long long)(ca < r->fed->quorum ? a.size : b.size),
+				 ca < r->fed->quorum ? ca : cb, r->fed->quorum);
+			st = ca < r->fed->quorum
+				     ? integrity(r, "unwitnessed-checkpoint", why, n1, l1, NULL, 0)
+				     : integrity(r, "unwitnessed-checkpoint", why, n2, l2, NULL, 0);
+			break;
+		}
 		if (also == NULL) {
 			st = SK_OK;
 			break;
 		}
-		if ((st = latest_from(r, also, &b, &n2, &l2)) != SK_OK)
-			break;
 		if (a.size == b.size) {
 			if (memcmp(a.root, b.root, MERKLE_HASH_BYTES) != 0)
 				st = integrity(r, "forked-checkpoint",
@@ -821,6 +870,7 @@ static sk_status pub_consistency(node_remote *r, const pub_item *items, size_t n
 	size_t nt = 0, slen = 0, nlen = 0;
 	note_checkpoint old, latest;
 	MDB_txn *txn = NULL;
+	unsigned waits = 0;
 	int have_old = 0;
 	sk_status st;
 
@@ -867,10 +917,30 @@ static sk_status pub_consistency(node_remote *r, const pub_item *items, size_t n
 	for (size_t at = 0; at < nt || (at == 0 && nt == 0);) {
 		size_t k = nt - at < NODE_CONSISTENCY_ALSO_MAX ? nt - at : NODE_CONSISTENCY_ALSO_MAX;
 
+		size_t cosigned = 0;
+
 		free(note);
 		note = NULL;
-		if ((st = latest_from_also(r, have_old ? &old : NULL, trees + at, k, &latest, &note,
-					   &nlen)) != SK_OK)
+		st = latest_from_also(r, have_old ? &old : NULL, trees + at, k, &latest, &note, &nlen,
+				      &cosigned);
+		/* witnesses cosign after the registry answers: the cosigned
+		 * checkpoint may lag behind the receipts for a moment */
+		if ((st == SK_ERR_TRUNCATED || (st == SK_OK && cosigned < r->fed->quorum)) &&
+		    cosign_wait(&waits))
+			continue;
+		if (st == SK_ERR_TRUNCATED || (st == SK_OK && cosigned < r->fed->quorum)) {
+			char why[256];
+
+			snprintf(why, sizeof(why),
+				 "the registry's checkpoint carries %zu of the %u witness cosignatures "
+				 "under an hour old that this federation requires, or does not cover "
+				 "the receipts (a stale or split view, or witnesses that are down)",
+				 cosigned, r->fed->quorum);
+			st = integrity(r, "unwitnessed-checkpoint", why, note, note ? nlen : 0, NULL,
+				       0);
+			goto out;
+		}
+		if (st != SK_OK)
 			goto out;
 		old = latest;
 		have_old = 1;

@@ -2,7 +2,10 @@
  * the pinned pseudonymiser chain, publishing the derived entry of a client
  * with every receipt, checkpoint and proof checked, lookups, and sync
  * (dirty entries, the registry's latest checkpoint checked for consistency
- * with the last one we verified, and the mailbox). Integrity failures are
+ * with the last one we verified, and the mailbox). With a witness quorum in
+ * the bundle, a checkpoint counts as verified only with that many valid
+ * cosignatures under an hour old (checkpoints of receipts through a later
+ * cosigned one). Integrity failures are
  * SK_ERR_VERIFY (exit 3) and the evidence is kept in D/evidence/. */
 #ifndef SK_NODE_REMOTE_H
 #define SK_NODE_REMOTE_H
@@ -24,6 +27,9 @@
 #define NODE_LOOKUP_MAX 64
 #define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
 #define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
+#define NODE_COSIG_MAX_AGE_S 3600  /* witness cosignatures count this long */
+#define NODE_COSIGN_WAIT_MS 10000  /* how long a checkpoint short of its quorum is awaited */
+#define NODE_COSIGN_POLL_MS 250
 
 typedef struct node_remote node_remote;
 

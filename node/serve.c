@@ -20,7 +20,9 @@
 #include "net/conn.h"
 #include "node/case.h"
 #include "node/remote.h"
+#include "node/join.h"
 #include "node/serve.h"
+#include "witness/serve.h"
 
 typedef struct server {
 	node_store *s;
@@ -227,8 +229,52 @@ static sk_status api_token(server *sv)
 	return st;
 }
 
+/* The cosigning witness (node_serve_opts.witness): the federation's log
+ * key from the bundle, the member TLS certificate, the identity key. */
+static sk_status witness_start(node_store *s, sk_kek *kek, const char *addr, net_tls **tls,
+			       wit_server **out)
+{
+	key_ed25519 *id = sodium_malloc(sizeof(*id)), *tk = sodium_malloc(sizeof(*tk));
+	node_federation *f = NULL;
+	note_verifier log_key;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if (id == NULL || tk == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = node_federation_load(s, txn, &f);
+	mdb_txn_abort(txn);
+	if (st != SK_OK || (st = node_identity_load(s, kek, id)) != SK_OK ||
+	    (st = node_tls_key_load(s, kek, tk)) != SK_OK ||
+	    (st = net_tls_new(tls, f->ca_cert, f->ca_cert_len, f->member_cert, f->member_cert_len,
+			      tk)) != SK_OK ||
+	    (st = note_verifier_from_public(&log_key, f->log_origin, NOTE_TYPE_ED25519,
+					    f->registry_key)) != SK_OK ||
+	    (st = wit_server_start(out, s->env, *tls, addr, &log_key, s->org_id, id)) != SK_OK)
+		goto out;
+	printf("witness listening on %s\n", wit_server_address(*out));
+	fflush(stdout);
+out:
+	if (id != NULL) {
+		key_ed25519_wipe(id);
+		sodium_free(id);
+	}
+	if (tk != NULL) {
+		key_ed25519_wipe(tk);
+		sodium_free(tk);
+	}
+	node_federation_free(f);
+	return st;
+}
+
 sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 {
+	wit_server *witness = NULL;
+	net_tls *wtls = NULL;
 	server sv = {.s = s, .kek = kek};
 	struct evhttp *http = NULL;
 	struct evhttp_bound_socket *sock;
@@ -253,6 +299,8 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	pthread_cond_init(&sv.wake, NULL);
 	if ((st = api_token(&sv)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK)
 		goto out;
+	if (o->witness != NULL && (st = witness_start(s, kek, o->witness, &wtls, &witness)) != SK_OK)
+		goto out;
 	http = evhttp_new(net_loop_base(sv.loop));
 	if (http == NULL ||
 	    (sock = evhttp_bind_socket_with_handle(http, host, (uint16_t)port)) == NULL ||
@@ -276,6 +324,8 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	fflush(stdout);
 	st = net_loop_run(sv.loop);
 out:
+	wit_server_stop(witness);
+	net_tls_free(wtls);
 	if (thread) {
 		pthread_mutex_lock(&sv.lock);
 		sv.stopping = 1;

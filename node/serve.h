@@ -1,7 +1,8 @@
 /* `schakel-node serve`: background sync on an interval and a small local
  * JSON API on 127.0.0.1 for the organisation's own systems (the web pages
  * come later). Every API request carries the bearer token of D/api-token
- * (created 0600 at first start). SIGTERM and SIGINT stop it cleanly. */
+ * (created 0600 at first start). With a witness address it also cosigns the
+ * registry's checkpoints (witness/serve.h). SIGTERM and SIGINT stop it cleanly. */
 #ifndef SK_NODE_SERVE_H
 #define SK_NODE_SERVE_H
 
@@ -14,6 +15,7 @@
 typedef struct node_serve_opts {
 	const char *http;      /* HOST:PORT for the JSON API (port 0: a free one) */
 	unsigned sync_seconds; /* 0: NODE_SYNC_SECONDS */
+	const char *witness;   /* HOST:PORT of the cosigning witness (HTTPS); NULL: none */
 } node_serve_opts;
 
 /* Runs until SIGTERM/SIGINT; prints "listening on HOST:PORT" when ready. */

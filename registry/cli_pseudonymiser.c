@@ -448,7 +448,7 @@ static int cmd_serve(int argc, char **argv)
 					   {"burst", required_argument, NULL, 'b'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-pseudonymiser serve --dir D --listen HOST:PORT\n\n"
+		"usage: schakel-pseudonymiser serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
 		"Evaluates blinded elements for allowed, unrevoked orgs over TLS 1.3 with mutual\n"
 		"authentication: batches of up to 1024 with one DLEQ proof each, within each\n"
 		"org's rate limit and daily quota. Follows the registry's member events in the\n"
@@ -459,10 +459,12 @@ static int cmd_serve(int argc, char **argv)
 		"  --sync-seconds N      pull member events (revocations) every N s (default 5)\n"
 		"  --rate N              evaluations a second per org (default 200)\n"
 		"  --burst N             evaluations at once per org (default 2000)\n"
-		"  --http HOST:PORT      the witness: not available yet\n" SK_CLI_COMMON_HELP;
+		"  --http HOST:PORT      also the cosigning witness of the registry's log (C2SP\n"
+		"                        tlog-witness over HTTPS: POST /add-checkpoint), with\n"
+		"                        the identity key; prints 'witness listening on\n"
+		"                        HOST:PORT' before 'listening on'\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	ps_serve_opts so = {0};
-	const char *http = NULL;
 	uint64_t v;
 	sk_kek *kek = NULL;
 	ps_store *s = NULL;
@@ -470,7 +472,7 @@ static int cmd_serve(int argc, char **argv)
 
 	PARSE("serve", lo, help,
 	      case 'l' : so.listen = optarg; break;
-	      case 'h' : http = optarg; break;
+	      case 'h' : so.http = optarg; break;
 	      case 'w' : if (!parse_count(optarg, NULL, 0, &v) || v > 64) return sk_cli_usage(
 			"serve", "--workers takes 0..64"); so.workers = (unsigned)v; break;
 	      case 's' : if (!parse_count(optarg, NULL, 1, &v) || v > PS_SYNC_SECONDS_MAX) return
@@ -482,11 +484,6 @@ static int cmd_serve(int argc, char **argv)
 			"serve", "--burst takes a count from 1 to %llu", PS_LIMIT_MAX); break;);
 	if (so.listen == NULL)
 		return sk_cli_usage("serve", "--listen HOST:PORT is required");
-	if (http != NULL) {
-		sk_cli_say("serve: --http (the cosigning witness) is not available yet; it arrives "
-			   "with the witness issue; start without --http");
-		return SK_EXIT_FAIL;
-	}
 	if ((st = sk_cli_kek(&kek, &o)) == SK_OK && (st = ps_store_open(&s, o.dir)) == SK_OK)
 		st = ps_serve(s, kek, &so);
 	ps_store_close(s);

@@ -13,6 +13,7 @@
 #include "common/db.h"
 #include "common/file.h"
 #include "registry/cli.h"
+#include "registry/cosign.h"
 #include "registry/enrol.h"
 #include "registry/serve.h"
 
@@ -116,10 +117,13 @@ static int cmd_enrol(int argc, char **argv)
 					   {"registry", required_argument, NULL, 'g'},
 					   {"pseudonymiser", required_argument, NULL, 'p'},
 					   {"refresh", required_argument, NULL, 'f'},
+					   {"witness", required_argument, NULL, 'w'},
+					   {"quorum", required_argument, NULL, 'q'},
 					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry enrol --dir D --ca CA --request FILE --out BUNDLE\n"
 		"           [--registry HOST:PORT] [--pseudonymiser ID@HOST:PORT]...\n"
+		"           [--witness ID@https://HOST:PORT]... [--quorum N]\n"
 		"       schakel-registry enrol --dir D --refresh ORG --out BUNDLE [...]\n"
 		"       schakel-registry enrol --dir D --refresh ORG --request REKEY --ca CA --out BUNDLE\n\n"
 		"Admits a member from its enrolment request (written by its 'init'): issues its\n"
@@ -132,6 +136,10 @@ static int cmd_enrol(int argc, char **argv)
 		"  --out BUNDLE          where to write the bundle (must not exist)\n"
 		"  --registry HOST:PORT  the address members reach (default: what serve recorded)\n"
 		"  --pseudonymiser ID@HOST:PORT  an enrolled pseudonymiser, in chain order\n"
+		"  --witness ID@URL      an enrolled member cosigning checkpoints at URL\n"
+		"                        (https://HOST:PORT of its witness); 'serve' asks it\n"
+		"  --quorum N            cosignatures (under an hour old) members require of\n"
+		"                        every checkpoint (default 0: none)\n"
 		"  --role ROLE           node|pseudonymiser|witness (default: the request's)\n"
 		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
 	sk_cli_common o = {0};
@@ -144,6 +152,7 @@ static int cmd_enrol(int argc, char **argv)
 	uint8_t *req = NULL, *bundle = NULL;
 	size_t req_len = 0, bundle_len = 0;
 	char org[64] = "";
+	unsigned long long quorum = 0;
 	sk_status st;
 	int rc;
 
@@ -153,6 +162,17 @@ static int cmd_enrol(int argc, char **argv)
 	      case 'R' : break; /* the request says its role */
 	      case 'g' : eo.registry_address = optarg; break;
 	      case 'f' : refresh = optarg; break;
+	      case 'w' :
+		      if (eo.n_witnesses == REG_MAX_WITNESSES)
+			      return sk_cli_usage("enrol", "at most %d witnesses", REG_MAX_WITNESSES);
+		      eo.witnesses[eo.n_witnesses++] = optarg;
+		      break;
+	      case 'q' :
+		      if (sk_cli_u64(optarg, &quorum) != SK_OK || quorum > REG_MAX_WITNESSES)
+			      return sk_cli_usage("enrol", "--quorum takes 0..%d", REG_MAX_WITNESSES);
+		      eo.has_quorum = 1;
+		      eo.quorum = (uint32_t)quorum;
+		      break;
 	      case 'p' :
 		      if (eo.n_pseudonymisers == REG_MAX_PSEUDONYMISERS)
 			      return sk_cli_usage("enrol", "at most %d pseudonymisers",
@@ -329,6 +349,68 @@ static int cmd_members(int argc, char **argv)
 			member_row);
 }
 
+static int cmd_witnesses(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
+	static const char help[] =
+		"usage: schakel-registry witnesses --dir D [--json]\n\n"
+		"Lists the witnesses 'serve' asks to cosign each checkpoint (every live member\n"
+		"a bundle named with enrol --witness), their cosigning keys, and the quorum a\n"
+		"round needs (the largest --quorum of the bundles issued).\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	reg_witness *ws = NULL;
+	char vkey[NOTE_VKEY_MAX];
+	sk_kek *kek = NULL;
+	reg_store *s = NULL;
+	MDB_txn *txn = NULL;
+	json_t *arr = NULL;
+	uint32_t quorum = 0;
+	size_t n = 0;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE("witnesses", lo, help, );
+	if ((rc = sk_cli_need_dir("witnesses", &o)) != 0)
+		return rc;
+	if ((rc = open_store(&s, &kek, &o, "witnesses")) != 0)
+		return rc;
+	if ((ws = calloc(REG_WITNESS_MAX, sizeof(*ws))) == NULL || (arr = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if ((st = reg_witness_list(s, txn, ws, REG_WITNESS_MAX, &n)) == SK_OK)
+		st = reg_quorum_get(s, txn, &quorum);
+	mdb_txn_abort(txn);
+	if (!o.json && st == SK_OK)
+		printf("quorum %u of %zu\n%-20s %-32s %s\n", quorum, n, "ID", "URL", "KEY");
+	for (size_t i = 0; st == SK_OK && i < n; i++) {
+		if ((st = note_verifier_format(vkey, &ws[i].key)) != SK_OK)
+			break;
+		if (o.json)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", ws[i].id, "url",
+							     ws[i].url, "vkey", vkey));
+		else
+			printf("%-20s %-32s %s\n", ws[i].id, ws[i].url, vkey);
+	}
+	if (o.json && st == SK_OK) {
+		char *txt = json_dumps(arr, JSON_COMPACT);
+
+		if (txt == NULL)
+			st = SK_ERR_NOMEM;
+		else
+			printf("%s\n", txt);
+		free(txt);
+	}
+out:
+	json_decref(arr);
+	free(ws);
+	reg_store_close(s);
+	sk_kek_free(kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "witnesses");
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -337,13 +419,18 @@ static int cmd_serve(int argc, char **argv)
 					   {"sweep-seconds", required_argument, NULL, 's'},
 					   {"lookup-limit", required_argument, NULL, 'L'},
 					   {"discuss-idle", required_argument, NULL, 'I'},
+					   {"http", required_argument, NULL, 'h'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-registry serve --dir D --listen HOST:PORT\n\n"
+		"usage: schakel-registry serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
 		"Serves members over TLS 1.3 with mutual authentication. Prints\n"
 		"'listening on HOST:PORT' once ready (port 0 picks a free one). SIGTERM drains\n"
-		"in-flight requests and exits 0.\n\n"
+		"in-flight requests and exits 0. Asks the witnesses that bundles name (enrol\n"
+		"--witness) to cosign each new checkpoint, in the background.\n\n"
 		"  --listen HOST:PORT    where to listen\n"
+		"  --http HOST:PORT      also serve the log read-only as C2SP tlog-tiles over\n"
+		"                        HTTPS (/checkpoint, /tile/..., /tile/entries/...);\n"
+		"                        prints 'tiles listening on HOST:PORT' first\n"
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
 		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
@@ -364,6 +451,7 @@ static int cmd_serve(int argc, char **argv)
 			      return sk_cli_usage("serve", "--discuss-idle takes e.g. 30d, 12h or 90s");
 		      break;
 	      case 'l' : so.listen = optarg; break;
+	      case 'h' : so.http = optarg; break;
 	      case 'w' :
 		      if (sk_cli_u64(optarg, &workers) != SK_OK || workers > 64)
 			      return sk_cli_usage("serve", "--workers takes 0..64");
@@ -394,13 +482,16 @@ static int cmd_serve(int argc, char **argv)
 
 static int cmd_checkpoint(int argc, char **argv)
 {
-	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"vkey", no_argument, NULL, 'v'}, {0}};
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"vkey", no_argument, NULL, 'v'},
+					   {"cosigned", no_argument, NULL, 'c'}, {0}};
 	static const char help[] =
-		"usage: schakel-registry checkpoint --dir D [--vkey]\n\n"
+		"usage: schakel-registry checkpoint --dir D [--vkey | --cosigned]\n\n"
 		"Prints the latest signed checkpoint (C2SP signed note), or with --vkey the\n"
-		"verifier key string that checks it.\n\n" SK_CLI_COMMON_HELP;
+		"verifier key string that checks it, or with --cosigned the checkpoint with\n"
+		"the witnesses' cosignatures that members with a quorum get (the latest\n"
+		"signed one before the first cosigning round).\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	int vkey = 0, rc;
+	int vkey = 0, cosigned = 0, rc;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -409,7 +500,8 @@ static int cmd_checkpoint(int argc, char **argv)
 	uint64_t size;
 	sk_status st;
 
-	SK_CLI_PARSE("checkpoint", lo, help, case 'v' : vkey = 1; break;);
+	SK_CLI_PARSE("checkpoint", lo, help, case 'v' : vkey = 1; break;
+		     case 'c' : cosigned = 1; break;);
 	if ((rc = sk_cli_need_dir("checkpoint", &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, "checkpoint")) != 0)
@@ -422,7 +514,8 @@ static int cmd_checkpoint(int argc, char **argv)
 		if ((st = note_verifier_format(v, &ver)) == SK_OK)
 			printf("%s\n", v);
 	} else if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = reg_log_checkpoint(&s->log, txn, &note, &len, &size);
+		st = cosigned ? reg_checkpoint_served(s, txn, NULL, 0, &note, &len, &size)
+			      : reg_log_checkpoint(&s->log, txn, &note, &len, &size);
 		mdb_txn_abort(txn);
 		if (st == SK_OK)
 			fwrite(note, 1, len, stdout);
@@ -524,6 +617,7 @@ static const sk_cli_cmd commands[] = {
 	{"enrol", cmd_enrol, "admit a member from its request and write its bundle"},
 	{"revoke", cmd_revoke, "revoke a member at once"},
 	{"members", cmd_members, "list members"},
+	{"witnesses", cmd_witnesses, "list the witnesses asked to cosign, and the quorum"},
 	{"serve", cmd_serve, "serve members over TLS"},
 	SK_CLI_BACKUP_COMMANDS,
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},

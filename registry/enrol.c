@@ -10,6 +10,7 @@
 #include "common/file.h"
 #include "crypto/oprf.h"
 #include "protos/wire.h"
+#include "registry/cosign.h"
 #include "registry/enrol.h"
 #include "registry/sweep.h"
 
@@ -153,7 +154,54 @@ static sk_status add_pseudonymisers(reg_store *s, MDB_txn *txn, const reg_enrol_
 	return SK_OK;
 }
 
-/* Builds and signs the bundle for member m, in txn (read or write). */
+/* Witness entries of a bundle: live members, recorded for cosigning. */
+static sk_status add_witnesses(reg_store *s, MDB_txn *txn, const reg_enrol_opts *o,
+			       Schakel__V1__BundleBody *body, Schakel__V1__WitnessInfo *info,
+			       Schakel__V1__WitnessInfo **ptr, char (*ids)[64],
+			       char (*vkeys)[NOTE_VKEY_MAX])
+{
+	reg_witness w;
+	sk_status st;
+
+	if (o->n_witnesses > REG_MAX_WITNESSES)
+		return SK_ERR_TOOBIG;
+	if (o->has_quorum && o->quorum > o->n_witnesses) {
+		sk_error_set("--quorum %u needs at least that many --witness", o->quorum);
+		return SK_ERR_INVALID;
+	}
+	for (size_t i = 0; i < o->n_witnesses; i++) {
+		const char *spec = o->witnesses[i], *at = strchr(spec, '@');
+		size_t idlen = at != NULL ? (size_t)(at - spec) : 0;
+
+		if (at == NULL || idlen == 0 || idlen >= 64 || at[1] == '\0') {
+			sk_error_set("--witness takes ID@https://HOST:PORT, not '%.100s'", spec);
+			return SK_ERR_INVALID;
+		}
+		memcpy(ids[i], spec, idlen);
+		ids[i][idlen] = 0;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ids[j], ids[i]) == 0) {
+				sk_error_set("witness '%s' is named twice", ids[i]);
+				return SK_ERR_INVALID;
+			}
+		if ((st = reg_witness_put(s, txn, ids[i], at + 1, &w)) != SK_OK ||
+		    (st = note_verifier_format(vkeys[i], &w.key)) != SK_OK)
+			return st;
+		schakel__v1__witness_info__init(&info[i]);
+		info[i].id = ids[i];
+		info[i].url = (char *)at + 1;
+		info[i].vkey = vkeys[i];
+		ptr[i] = &info[i];
+	}
+	body->n_witnesses = o->n_witnesses;
+	body->witnesses = ptr;
+	body->has_quorum = 1;
+	body->quorum = o->has_quorum ? o->quorum : 0;
+	return SK_OK;
+}
+
+/* Builds and signs the bundle for member m, in txn (a write transaction:
+ * the witnesses named are recorded). */
 static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m,
 			     const reg_enrol_opts *o, uint8_t **out, size_t *out_len)
 {
@@ -162,6 +210,8 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 	Schakel__V1__PseudonymiserInfo info[REG_MAX_PSEUDONYMISERS];
 	Schakel__V1__PseudonymiserInfo *ptr[REG_MAX_PSEUDONYMISERS];
 	Schakel__V1__Member *ps[REG_MAX_PSEUDONYMISERS] = {0};
+	Schakel__V1__WitnessInfo winfo[REG_MAX_WITNESSES], *wptr[REG_MAX_WITNESSES];
+	char wids[REG_MAX_WITNESSES][64], wkeys[REG_MAX_WITNESSES][NOTE_VKEY_MAX];
 	char ids[REG_MAX_PSEUDONYMISERS][64], address[ADDRESS_MAX + 1], path[PATH_MAX];
 	wire_policy_rules *rules = NULL;
 	uint8_t *ca = NULL, *bytes = NULL, sig[KEY_SIG_BYTES];
@@ -191,7 +241,9 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_CA_CERT)) != SK_OK ||
 	    (st = sk_file_read(path, NET_CERT_MAX, &ca, &ca_len)) != SK_OK)
 		goto out;
-	if ((st = add_pseudonymisers(s, txn, o, &body, info, ptr, ps, ids)) != SK_OK)
+	if ((st = add_pseudonymisers(s, txn, o, &body, info, ptr, ps, ids)) != SK_OK ||
+	    (st = add_witnesses(s, txn, o, &body, winfo, wptr, wids, wkeys)) != SK_OK ||
+	    (st = reg_member_quorum_set(s, txn, m->org_id, body.quorum)) != SK_OK)
 		goto out;
 	wire_policy_to_rules(rules, &s->policy, &nrules);
 	body.federation = s->origin;

@@ -7,18 +7,22 @@
 #define SK_REG_ENROL_H
 
 #include <stddef.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "registry/ca.h"
 #include "registry/store.h"
 
 #define REG_MAX_PSEUDONYMISERS 8
+#define REG_MAX_WITNESSES 16
 
 typedef struct reg_enrol_opts {
 	const char *registry_address; /* NULL: the address `serve` recorded */
 	const char *pseudonymisers[REG_MAX_PSEUDONYMISERS]; /* "ID@HOST:PORT", chain order */
 	size_t n_pseudonymisers;
+	const char *witnesses[REG_MAX_WITNESSES]; /* "ID@https://HOST:PORT", live members */
+	size_t n_witnesses;
+	int has_quorum;                           /* else quorum 0 */
+	uint32_t quorum;                          /* <= n_witnesses */
 } reg_enrol_opts;
 
 /* Gives the registry its TLS certificate from ca (once; later calls check
@@ -33,8 +37,10 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 		    const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
 		    char org_id[static 64]) SK_MUST_CHECK;
 
-/* A new bundle for a live member with today's addresses, pseudonymisers and
- * policy; the certificate stays the same. */
+/* A new bundle for a live member with today's addresses, pseudonymisers,
+ * witnesses, quorum and policy; the certificate stays the same. Witnesses
+ * named in any bundle are recorded for the registry's cosigning rounds
+ * (registry/cosign.h) with the bundle's quorum. */
 sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
 			    uint8_t **bundle, size_t *bundle_len) SK_MUST_CHECK;
 

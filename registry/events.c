@@ -6,6 +6,7 @@
 
 #include "common/db.h"
 #include "crypto/oprf.h"
+#include "registry/cosign.h"
 #include "registry/events.h"
 #include "registry/publish.h"
 
@@ -350,7 +351,9 @@ sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return reg_send_error(c, request_id, st, NULL);
 	reg_log_source(&src, &ctx, &s->log, txn);
-	if ((st = reg_log_checkpoint(&s->log, txn, &note, &nlen, &size)) == SK_OK && from > size) {
+	if ((st = reg_checkpoint_served(s, txn, net_conn_peer(c)->org_id, from, &note, &nlen,
+					 &size)) == SK_OK &&
+	    from > size) {
 		sk_error_set("the member knows a tree of %llu leaves but the latest checkpoint has "
 			     "%llu", (unsigned long long)from, (unsigned long long)size);
 		st = SK_ERR_INVALID;
@@ -361,9 +364,14 @@ sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
 		uint8_t *p = also + i * MERKLE_PROOF_BYTES;
 		size_t n = 0;
 
-		if (req->also[i] == 0 || req->also[i] > size) {
-			sk_error_set("a tree size to prove is 0 or beyond the latest checkpoint");
+		if (req->also[i] == 0) {
+			sk_error_set("a tree size to prove is 0");
 			st = SK_ERR_INVALID;
+		} else if (req->also[i] > size) {
+			/* a receipt's tree the witnesses have not cosigned yet */
+			sk_error_set("the checkpoint served does not cover tree size %llu yet; ask "
+				     "again shortly", (unsigned long long)req->also[i]);
+			st = SK_ERR_TRUNCATED;
 		} else if ((st = merkle_consistency_proof(p, &n, &src, req->also[i], size)) == SK_OK) {
 			also_proofs[i] = (ProtobufCBinaryData){n * MERKLE_HASH_BYTES, p};
 		}

@@ -14,8 +14,11 @@
 sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
 			  uint32_t max) SK_MUST_CHECK;
 
-/* Sends the latest checkpoint and the RFC 9162 consistency proof to it
- * from tree size req->from (none when 0), and one from each req->also. */
+/* Sends the checkpoint reg_checkpoint_served picks for the peer (the
+ * latest cosigned one when it covers req->from and the peer's bundle has a
+ * quorum, else the latest) and the RFC 9162 consistency proofs to it from
+ * req->from (none when 0) and from each req->also (SK_ERR_TRUNCATED when
+ * one is beyond it: not cosigned yet). */
 #define REG_CONSISTENCY_ALSO_MAX 1024
 sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
 			       const Schakel__V1__ConsistencyRequest *req) SK_MUST_CHECK;

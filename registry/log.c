@@ -38,7 +38,7 @@ sk_status reg_log_open(reg_log *log, MDB_env *env)
 	return sk_db_dbi(env, "meta", MDB_CREATE, &log->meta);
 }
 
-static sk_status meta_u64(const reg_log *log, MDB_txn *txn, const char *name, uint64_t *v)
+sk_status reg_log_meta_u64(const reg_log *log, MDB_txn *txn, const char *name, uint64_t *v)
 {
 	MDB_val k = {strlen(name), (void *)name}, d;
 	int rc = mdb_get(txn, log->meta, &k, &d);
@@ -55,7 +55,7 @@ static sk_status meta_u64(const reg_log *log, MDB_txn *txn, const char *name, ui
 	return SK_OK;
 }
 
-static sk_status meta_put_u64(const reg_log *log, MDB_txn *txn, const char *name, uint64_t v)
+sk_status reg_log_meta_put_u64(const reg_log *log, MDB_txn *txn, const char *name, uint64_t v)
 {
 	uint8_t b[8];
 	MDB_val k = {strlen(name), (void *)name}, d = {8, b};
@@ -66,7 +66,7 @@ static sk_status meta_put_u64(const reg_log *log, MDB_txn *txn, const char *name
 
 sk_status reg_log_size(const reg_log *log, MDB_txn *txn, uint64_t *size)
 {
-	return meta_u64(log, txn, KEY_SIZE, size);
+	return reg_log_meta_u64(log, txn, KEY_SIZE, size);
 }
 
 static sk_status get_node(void *ctx, unsigned level, uint64_t index,
@@ -123,7 +123,7 @@ sk_status reg_log_append(const reg_log *log, MDB_txn *txn,
 		i >>= 1;
 	}
 	*index = n;
-	return meta_put_u64(log, txn, KEY_SIZE, n + 1);
+	return reg_log_meta_put_u64(log, txn, KEY_SIZE, n + 1);
 }
 
 sk_status reg_log_root(const reg_log *log, MDB_txn *txn, uint64_t size,
@@ -148,7 +148,7 @@ sk_status reg_log_checkpoint_update(const reg_log *log, MDB_txn *txn,
 	int have;
 
 	if ((st = reg_log_size(log, txn, &size)) != SK_OK ||
-	    (st = meta_u64(log, txn, KEY_CHECKPOINT_SIZE, &signed_size)) != SK_OK)
+	    (st = reg_log_meta_u64(log, txn, KEY_CHECKPOINT_SIZE, &signed_size)) != SK_OK)
 		return st;
 	have = mdb_get(txn, log->meta, &k, &d) == 0;
 	if (have && signed_size == size)
@@ -164,7 +164,7 @@ sk_status reg_log_checkpoint_update(const reg_log *log, MDB_txn *txn,
 	d.mv_data = note;
 	st = sk_db_status(mdb_put(txn, log->meta, &k, &d, 0));
 	if (st == SK_OK)
-		st = meta_put_u64(log, txn, KEY_CHECKPOINT_SIZE, size);
+		st = reg_log_meta_put_u64(log, txn, KEY_CHECKPOINT_SIZE, size);
 	free(note);
 	return st;
 }
@@ -180,7 +180,7 @@ sk_status reg_log_checkpoint(const reg_log *log, MDB_txn *txn, uint8_t **note, s
 	*len = 0;
 	if ((rc = mdb_get(txn, log->meta, &k, &d)) != 0)
 		return sk_db_status(rc);
-	if ((st = meta_u64(log, txn, KEY_CHECKPOINT_SIZE, size)) != SK_OK)
+	if ((st = reg_log_meta_u64(log, txn, KEY_CHECKPOINT_SIZE, size)) != SK_OK)
 		return st;
 	*note = malloc(d.mv_size + 1);
 	if (*note == NULL)

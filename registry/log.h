@@ -21,6 +21,13 @@ typedef struct reg_log {
 /* Opens (creating) the databases; call once at start-up, before writers. */
 sk_status reg_log_open(reg_log *log, MDB_env *env) SK_MUST_CHECK;
 
+/* A u64be value of the meta database by name (0 when absent), and its
+ * update in a write transaction: counters kept next to the log. */
+sk_status reg_log_meta_u64(const reg_log *log, MDB_txn *txn, const char *name,
+			   uint64_t *v) SK_MUST_CHECK;
+sk_status reg_log_meta_put_u64(const reg_log *log, MDB_txn *txn, const char *name,
+			       uint64_t v) SK_MUST_CHECK;
+
 /* The number of leaves as of txn. */
 sk_status reg_log_size(const reg_log *log, MDB_txn *txn, uint64_t *size) SK_MUST_CHECK;
 

@@ -16,6 +16,7 @@
 #include "registry/ps_eval.h"
 #include "registry/ps_serve.h"
 #include "registry/ps_sync.h"
+#include "witness/serve.h"
 
 #define DRAIN_MS 10000
 
@@ -33,6 +34,8 @@ typedef struct server {
 	net_loop *loop;
 	net_tls *tls;
 	net_server *srv;
+	note_verifier log_key; /* the registry's checkpoints, for the witness */
+	wit_server *witness;
 	sk_pool *pool;
 	sk_writer *writer;
 	ps_counts counts; /* loop thread only */
@@ -519,6 +522,13 @@ static sk_status load(server *sv)
 		goto out;
 	}
 	memcpy(sv->registry, b->registry_address, strlen(b->registry_address) + 1);
+	if (b->registry_key.len != KEY_ED25519_PK_BYTES ||
+	    (st = note_verifier_from_public(&sv->log_key, b->log_origin, NOTE_TYPE_ED25519,
+					    b->registry_key.data)) != SK_OK) {
+		sk_error_set("the bundle's registry key or log origin is not usable");
+		st = SK_ERR_INVALID;
+		goto out;
+	}
 	if ((st = sk_db_status(mdb_txn_begin(sv->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	if ((st = ps_epoch_scan(sv->store, txn, epoch_live, p)) == SK_OK)
@@ -535,6 +545,25 @@ out:
 static void drained(void *arg)
 {
 	net_loop_stop(arg);
+}
+
+/* The cosigning witness on addr (HTTPS), with the identity key. */
+static sk_status witness_start(server *sv, const char *addr)
+{
+	key_ed25519 *id = sodium_malloc(sizeof(*id));
+	sk_status st;
+
+	if (id == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = ps_identity_load(sv->store, sv->kek, id)) == SK_OK &&
+	    (st = wit_server_start(&sv->witness, sv->store->env, sv->tls, addr, &sv->log_key,
+				   sv->store->org_id, id)) == SK_OK) {
+		printf("witness listening on %s\n", wit_server_address(sv->witness));
+		fflush(stdout);
+	}
+	key_ed25519_wipe(id);
+	sodium_free(id);
+	return st;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -579,12 +608,13 @@ sk_status ps_serve(ps_store *s, sk_kek *kek, const ps_serve_opts *o)
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
-	if ((st = sync_start(&sv)) != SK_OK)
+	if ((st = sync_start(&sv)) != SK_OK || (o->http != NULL && (st = witness_start(&sv, o->http)) != SK_OK))
 		goto out;
 	printf("listening on %s\n", net_server_address(sv.srv));
 	fflush(stdout);
 	st = net_loop_run(sv.loop);
 out:
+	wit_server_stop(sv.witness);
 	sync_stop(&sv);
 	if (term != NULL)
 		event_free(term);

@@ -5,7 +5,7 @@
  * per-org rate limit and daily quota with grants, counted in evaluations;
  * a background thread pulling the registry's member events; usage counters
  * saved every few seconds and daily totals in the audit log (at rollover
- * and at shutdown). SIGTERM and SIGINT drain and return SK_OK. */
+ * and at shutdown); with http, the cosigning witness (witness/serve.h). SIGTERM and SIGINT drain and return SK_OK. */
 #ifndef SK_PS_SERVE_H
 #define SK_PS_SERVE_H
 
@@ -24,6 +24,7 @@ typedef struct ps_serve_opts {
 	unsigned workers;       /* 0: one per CPU */
 	unsigned sync_seconds;  /* member events pulled this often; 0: default */
 	uint64_t rate, burst;   /* per-org evaluations a second and at once; 0: defaults */
+	const char *http;       /* HOST:PORT of the cosigning witness (HTTPS); NULL: none */
 } ps_serve_opts;
 
 /* Runs until SIGTERM/SIGINT. Prints "listening on HOST:PORT" on stdout

@@ -12,6 +12,7 @@
 #include "common/writer.h"
 #include "net/conn.h"
 #include "registry/anchor.h"
+#include "registry/cosign.h"
 #include "registry/discuss.h"
 #include "registry/enrol.h"
 #include "registry/events.h"
@@ -19,6 +20,7 @@
 #include "registry/mailbox.h"
 #include "registry/retain.h"
 #include "registry/sweep.h"
+#include "registry/tiles.h"
 #include "registry/publish.h"
 #include "registry/reconcile.h"
 #include "registry/resume.h"
@@ -38,6 +40,8 @@ typedef struct server {
 	net_server *srv;
 	sk_pool *pool;
 	sk_writer *writer;
+	reg_cosigner *cosigner;
+	wit_https *tiles;
 } server;
 
 /* One request in flight through pool, writer and back to the loop. */
@@ -412,8 +416,15 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 		goto out;
 	if ((st = net_server_listen(&sv.srv, sv.loop, sv.tls, o->listen, &ops, NULL, &sv)) != SK_OK)
 		goto out;
-	if ((st = reg_address_set(s, net_server_address(sv.srv))) != SK_OK)
+	if ((st = reg_address_set(s, net_server_address(sv.srv))) != SK_OK ||
+	    (st = reg_cosigner_start(&sv.cosigner, s, sv.tls)) != SK_OK)
 		goto out;
+	if (o->http != NULL) {
+		if ((st = wit_https_start(&sv.tiles, sv.tls, o->http, 1024, reg_tiles_handle, s)) !=
+		    SK_OK)
+			goto out;
+		printf("tiles listening on %s\n", wit_https_address(sv.tiles));
+	}
 	term = evsignal_new(net_loop_base(sv.loop), SIGTERM, on_signal, &sv);
 	intr = evsignal_new(net_loop_base(sv.loop), SIGINT, on_signal, &sv);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) != 0 ||
@@ -432,6 +443,8 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 	fflush(stdout);
 	st = net_loop_run(sv.loop);
 out:
+	wit_https_stop(sv.tiles);
+	reg_cosigner_stop(sv.cosigner);
 	if (sv.sweep_timer != NULL)
 		event_free(sv.sweep_timer);
 	if (term != NULL)

@@ -1,6 +1,7 @@
 /* `schakel-registry serve`: the event loop (TLS, frames), a worker pool for
  * entry checks and signatures, and the single LMDB writer whose batches
- * each end with one signed checkpoint. SIGTERM and SIGINT drain: no new
+ * each end with one signed checkpoint; the cosigning rounds (cosign.h) and,
+ * with http, the log as tlog-tiles (tiles.h). SIGTERM and SIGINT drain: no new
  * requests, in-flight ones answered, then exit 0. */
 #ifndef SK_REG_SERVE_H
 #define SK_REG_SERVE_H
@@ -12,6 +13,7 @@ typedef struct reg_serve_opts {
 	const char *listen;  /* HOST:PORT, port 0 picks one */
 	unsigned workers;    /* 0: one per CPU */
 	unsigned sweep_seconds; /* expiry sweeper period; 0: REG_SWEEP_SECONDS */
+	const char *http;    /* HOST:PORT for tlog-tiles over HTTPS; NULL: none */
 } reg_serve_opts;
 
 /* Runs until SIGTERM/SIGINT. Prints "listening on HOST:PORT" on stdout

@@ -6,7 +6,8 @@ set -eu
 PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
 libsodium-dev libssl-dev liblmdb-dev lmdb-utils
 libprotobuf-c-dev protobuf-c-compiler libevent-dev
-libjansson-dev libcmocka-dev"
+libjansson-dev libcmocka-dev
+curl openssl"
 
 missing=""
 for p in $PKGS; do

@@ -22,16 +22,19 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 reg() { "$SK_REGISTRY" "$@" --dev 2>>"$T/stderr.log"; }
 
-# start_registry DIR [HOST:PORT]: runs serve in the background (on a free
-# port unless given), sets REG_PID and REG_ADDR.
+# start_registry DIR [HOST:PORT [serve options...]]: runs serve in the
+# background (on a free port unless given), sets REG_PID and REG_ADDR, and
+# TILES (HOST:PORT) when started with --http.
 start_registry() {
-	local dir=$1 out="$T/serve.$RANDOM.out"
-	"$SK_REGISTRY" serve --dir "$dir" --dev --listen "${2:-127.0.0.1:0}" "${@:3}" >"$out" 2>>"$T/serve.log" &
+	local dir=$1 addr=${2:-127.0.0.1:0} out="$T/serve.$RANDOM.out"
+	shift $(($# < 2 ? $# : 2))
+	"$SK_REGISTRY" serve --dir "$dir" --dev --listen "$addr" "$@" >"$out" 2>>"$T/serve.log" &
 	REG_PID=$!
 	PIDS+=("$REG_PID")
 	for _ in $(seq 100); do
 		if grep -q '^listening on ' "$out"; then
 			REG_ADDR=$(sed -n 's/^listening on //p' "$out")
+			TILES=$(sed -n 's/^tiles listening on //p' "$out")
 			return 0
 		fi
 		kill -0 "$REG_PID" 2>/dev/null || fail "registry exited: $(cat "$T/serve.log")"
@@ -47,7 +50,7 @@ json() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1
 psd() { "${SK_PSEUDONYMISER:?}" "$@" --dev 2>>"$T/stderr.log"; }
 
 # start_pseudonymiser DIR [serve options...]: runs serve in the background,
-# sets PS_PID and PS_ADDR.
+# sets PS_PID and PS_ADDR, and WIT_ADDR (HOST:PORT) when started with --http.
 start_pseudonymiser() {
 	local dir=$1 out="$T/ps-serve.$RANDOM.out"
 	shift
@@ -58,6 +61,7 @@ start_pseudonymiser() {
 	for _ in $(seq 100); do
 		if grep -q '^listening on ' "$out"; then
 			PS_ADDR=$(sed -n 's/^listening on //p' "$out")
+			WIT_ADDR=$(sed -n 's/^witness listening on //p' "$out")
 			return 0
 		fi
 		kill -0 "$PS_PID" 2>/dev/null || fail "pseudonymiser exited: $(cat "$T/ps-serve.log")"
@@ -81,15 +85,17 @@ PY
 }
 
 # chain_up: two pseudonymisers, enrolled, joined and serving; sets A1, A2
-# (their addresses), PS1_PID, PS2_PID and CHAIN (the enrol options listing
-# them in order).
+# (their addresses), PS1_PID, PS2_PID, WIT1 (ps1's witness, with PS1_OPTS)
+# and CHAIN (the enrol options listing them in order).
 chain_up() {
 	for p in ps1 ps2; do
 		psd init --dir $p --org-id $p --name "Pseudonymiser $p" >/dev/null
 		reg enrol --dir r --ca ca --request $p/enrol-request --out $p.bundle >/dev/null
 		psd join --dir $p --bundle $p.bundle >/dev/null
 	done
-	start_pseudonymiser ps1 --sync-seconds 1; A1=$PS_ADDR PS1_PID=$PS_PID
+	# PS1_OPTS: more serve options for ps1 (e.g. --http 127.0.0.1:0: WIT1)
+	# shellcheck disable=SC2086
+	start_pseudonymiser ps1 --sync-seconds 1 ${PS1_OPTS:-}; A1=$PS_ADDR PS1_PID=$PS_PID WIT1=$WIT_ADDR
 	start_pseudonymiser ps2 --sync-seconds 1; A2=$PS_ADDR PS2_PID=$PS_PID
 	CHAIN="--pseudonymiser ps1@$A1 --pseudonymiser ps2@$A2"
 }

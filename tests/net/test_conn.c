@@ -17,6 +17,7 @@
 #include "net/cert.h"
 #include "net/conn.h"
 #include "net/tls.h"
+#include "test_tls.h"
 #include "test_util.h"
 
 #define DAY 86400
@@ -32,24 +33,6 @@ static struct {
 	net_tls *server, *client, *client2, *revoked, *foreign;
 } fx;
 
-static net_tls *member(const uint8_t *ca, size_t ca_len, const key_ed25519 *ca_key,
-		       const uint8_t *trust, size_t trust_len, const char *org)
-{
-	int64_t now = (int64_t)time(NULL);
-	key_ed25519 k;
-	uint8_t serial[NET_SERIAL_BYTES], *der;
-	size_t len;
-	net_tls *t;
-
-	key_ed25519_generate(&k);
-	E(net_cert_issue(&der, &len, serial, org, "Organisatie", "ggz", k.pk, now - 60, now + DAY,
-			 ca, ca_len, ca_key));
-	E(net_tls_new(&t, trust, trust_len, der, len, &k));
-	key_ed25519_wipe(&k);
-	free(der);
-	return t;
-}
-
 static int fx_setup(void **state)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -61,12 +44,12 @@ static int fx_setup(void **state)
 	key_ed25519_generate(&ca2_key);
 	E(net_cert_ca_create(&fx.ca, &fx.ca_len, "Federatie", now - DAY, now + DAY, &ca_key));
 	E(net_cert_ca_create(&fx.ca2, &fx.ca2_len, "Federatie", now - DAY, now + DAY, &ca2_key));
-	fx.server = member(fx.ca, fx.ca_len, &ca_key, fx.ca, fx.ca_len, "registry");
-	fx.client = member(fx.ca, fx.ca_len, &ca_key, fx.ca, fx.ca_len, "org-a");
-	fx.client2 = member(fx.ca, fx.ca_len, &ca_key, fx.ca, fx.ca_len, "org-b");
-	fx.revoked = member(fx.ca, fx.ca_len, &ca_key, fx.ca, fx.ca_len, "org-revoked");
+	fx.server = t_member(fx.ca, fx.ca_len, &ca_key, fx.ca, fx.ca_len, "registry", "ggz");
+	fx.client = t_member(fx.ca, fx.ca_len, &ca_key, fx.ca, fx.ca_len, "org-a", "ggz");
+	fx.client2 = t_member(fx.ca, fx.ca_len, &ca_key, fx.ca, fx.ca_len, "org-b", "ggz");
+	fx.revoked = t_member(fx.ca, fx.ca_len, &ca_key, fx.ca, fx.ca_len, "org-revoked", "ggz");
 	/* trusts our CA, but its certificate comes from another */
-	fx.foreign = member(fx.ca2, fx.ca2_len, &ca2_key, fx.ca, fx.ca_len, "org-a");
+	fx.foreign = t_member(fx.ca2, fx.ca2_len, &ca2_key, fx.ca, fx.ca_len, "org-a", "ggz");
 	key_ed25519_wipe(&ca_key);
 	key_ed25519_wipe(&ca2_key);
 	return 0;

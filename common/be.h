@@ -1,0 +1,22 @@
+/* Big-endian 64-bit integers in database keys and values. */
+#ifndef SK_BE_H
+#define SK_BE_H
+
+#include <stdint.h>
+
+static inline void sk_be64_put(uint8_t p[static 8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t sk_be64_get(const uint8_t p[static 8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#endif
