@@ -150,7 +150,7 @@ if only store; then
 	store_at 1000000 1m
 	[ "${BENCH_10M:-0}" = 1 ] && store_at 10000000 10m
 fi
-if only audit; then mkdir -p "$T/audit"; "$B/bench/bench_audit" "$T/audit"; rm -rf "$T/audit"; fi
+if only audit; then mkdir -m 700 -p "$T/audit"; "$B/bench/bench_audit" "$T/audit"; rm -rf "$T/audit"; fi
 
 python3 - "$BENCH_OUT" "$B/bench.json" <<'PY'
 import json, sys
