@@ -63,6 +63,7 @@ void reg_publish_free(reg_publish *p)
 	schakel__v1__entry__free_unpacked(p->e, NULL);
 	schakel__v1__used_seq__free_unpacked(p->used, NULL);
 	free(p->entry);
+	free(p->note);
 	free(p);
 }
 
@@ -150,7 +151,7 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	Schakel__V1__StoredEntry se = SCHAKEL__V1__STORED_ENTRY__INIT;
 	Schakel__V1__PublishReceiptBody rb = SCHAKEL__V1__PUBLISH_RECEIPT_BODY__INIT;
 	Schakel__V1__UsedSeq used = SCHAKEL__V1__USED_SEQ__INIT;
-	uint8_t body[256], sig[KEY_SIG_BYTES];
+	uint8_t body[256];
 	uint8_t corr[REG_CORRELATION_MAX], *buf;
 	size_t n, corr_len = 0;
 	uint64_t index;
@@ -185,12 +186,11 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	if (n > sizeof(body))
 		return SK_ERR_TOOBIG;
 	schakel__v1__publish_receipt_body__pack(&rb, body);
-	if ((st = key_sign(sig, DOMAIN_RECEIPT, body, n, s->id->sk)) != SK_OK)
-		return st;
+	/* signed after the commit, off the writer (reg_publish_finish) */
 	used.leaf_hash = rb.leaf_hash;
 	used.leaf_index = index;
 	used.receipt_body = (ProtobufCBinaryData){n, body};
-	used.receipt_signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	used.receipt_signature = (ProtobufCBinaryData){0, NULL};
 	if ((st = reg_stored_put(s, txn, ekey, eklen, &se)) != SK_OK)
 		return st;
 	/* the used number keeps the receipt; the reply takes it from the same
@@ -369,17 +369,42 @@ sk_status reg_send_error(net_conn *c, uint64_t request_id, sk_status st, const c
 	return net_conn_send(c, &env);
 }
 
-sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64_t request_id)
+void reg_publish_finish(reg_publish *p, sk_status commit)
 {
-	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
-	Schakel__V1__PublishReceipt r = SCHAKEL__V1__PUBLISH_RECEIPT__INIT;
-	uint8_t proof[MERKLE_PROOF_BYTES], *note = NULL;
-	size_t plen = 0, nlen = 0;
-	uint64_t size;
+	uint64_t size = 0;
 	MDB_txn *txn = NULL;
 	struct reg_log_ctx ctx;
 	merkle_source src;
 	sk_status st;
+
+	p->reply_st = SK_ERR_FAILED;
+	if (commit != SK_OK || p->result != SK_OK || p->used == NULL)
+		return;
+	/* receipts stored before signing moved here carry their signature */
+	if (p->used->receipt_signature.len == 0 &&
+	    (st = key_sign(p->receipt_sig, DOMAIN_RECEIPT, p->used->receipt_body.data,
+			   p->used->receipt_body.len, p->store->id->sk)) != SK_OK) {
+		p->reply_st = st;
+		return;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(p->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK) {
+		p->reply_st = st;
+		return;
+	}
+	reg_log_source(&src, &ctx, &p->store->log, txn);
+	st = reg_log_checkpoint(&p->store->log, txn, &p->note, &p->note_len, &size);
+	if (st == SK_OK && p->used->leaf_index < size)
+		st = merkle_inclusion_proof(p->proof, &p->proof_len, &src, p->used->leaf_index, size);
+	else if (st == SK_OK)
+		st = SK_ERR_DB; /* the batch hook signs before the commit */
+	mdb_txn_abort(txn);
+	p->reply_st = st;
+}
+
+sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__PublishReceipt r = SCHAKEL__V1__PUBLISH_RECEIPT__INIT;
 
 	if (commit != SK_OK)
 		return reg_send_error(c, request_id, commit,
@@ -388,29 +413,18 @@ sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64
 								: NULL);
 	if (p->result != SK_OK)
 		return reg_send_error(c, request_id, p->result, p->reason);
-	if ((st = sk_db_status(mdb_txn_begin(p->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		return reg_send_error(c, request_id, st, NULL);
-	reg_log_source(&src, &ctx, &p->store->log, txn);
-	st = reg_log_checkpoint(&p->store->log, txn, &note, &nlen, &size);
-	if (st == SK_OK && p->used->leaf_index < size)
-		st = merkle_inclusion_proof(proof, &plen, &src, p->used->leaf_index, size);
-	else if (st == SK_OK)
-		st = SK_ERR_DB; /* the batch hook signs before the commit */
-	mdb_txn_abort(txn);
-	if (st != SK_OK) {
-		free(note);
-		return reg_send_error(c, request_id, st, NULL);
-	}
+	if (p->reply_st != SK_OK)
+		return reg_send_error(c, request_id, p->reply_st, NULL);
 	r.body = p->used->receipt_body;
-	r.signature = p->used->receipt_signature;
+	r.signature = p->used->receipt_signature.len == KEY_SIG_BYTES
+			      ? p->used->receipt_signature
+			      : (ProtobufCBinaryData){KEY_SIG_BYTES, p->receipt_sig};
 	r.has_checkpoint = 1;
-	r.checkpoint = (ProtobufCBinaryData){nlen, note};
+	r.checkpoint = (ProtobufCBinaryData){p->note_len, p->note};
 	r.has_inclusion_proof = 1;
-	r.inclusion_proof = (ProtobufCBinaryData){plen * MERKLE_HASH_BYTES, proof};
+	r.inclusion_proof = (ProtobufCBinaryData){p->proof_len * MERKLE_HASH_BYTES, p->proof};
 	env.request_id = request_id;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT;
 	env.publish_receipt = &r;
-	st = net_conn_send(c, &env);
-	free(note);
-	return st;
+	return net_conn_send(c, &env);
 }

@@ -13,6 +13,7 @@
 #include "net/cert.h"
 #include "net/conn.h"
 #include "protos/wire.h"
+#include "crypto/merkle.h"
 #include "registry/store.h"
 
 #define REG_CORRELATION_MAX 32
@@ -33,6 +34,13 @@ typedef struct reg_publish {
 	char reason[AUDIT_REASON_MAX + 1];
 	int resubmission;
 	Schakel__V1__UsedSeq *used; /* the receipt, on success */
+	/* made off the writer by reg_publish_finish */
+	uint8_t receipt_sig[KEY_SIG_BYTES];
+	uint8_t *note;               /* the checkpoint for the reply (malloc'd) */
+	size_t note_len;
+	uint8_t proof[MERKLE_PROOF_BYTES];
+	size_t proof_len;            /* hashes */
+	sk_status reply_st;          /* SK_OK once the reply's parts are made */
 } reg_publish;
 
 /* A job from a PublishRequest of org peer (bytes are copied). */
@@ -48,7 +56,14 @@ void reg_publish_check(reg_publish *p);
  * written (then the job's audit record is lost with it). */
 sk_status reg_publish_apply(MDB_txn *txn, void *arg);
 
-/* On the loop thread after the durable commit: sends c the receipt with
+/* On a worker after the durable commit (commit: its outcome): signs the
+ * receipt (the writer stores it unsigned; Ed25519 signatures are
+ * deterministic, so a resubmission gets the same bytes) and reads the
+ * checkpoint and the inclusion proof for the reply, keeping the writer's
+ * critical path short. */
+void reg_publish_finish(reg_publish *p, sk_status commit);
+
+/* On the loop thread after reg_publish_finish: sends c the receipt with
  * the latest checkpoint and the inclusion proof against it, or an Error
  * (commit's failure, or the refusal). */
 sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c,

@@ -103,12 +103,28 @@ static void on_loop_reply(void *arg)
 	inflight_free(f);
 }
 
+/* Worker thread: a publish's receipt signed and its reply's parts read,
+ * off the writer; then the loop answers. */
+static void on_finish(void *arg)
+{
+	inflight *f = arg;
+
+	reg_publish_finish(f->pub, f->commit);
+	if (net_loop_call(f->sv->loop, on_loop_reply, f) != SK_OK)
+		inflight_free(f); /* the loop is gone: nobody to answer */
+}
+
 /* Writer thread, after the commit. */
 static void on_written(sk_status st, void *arg)
 {
 	inflight *f = arg;
 
 	f->commit = st;
+	if (f->pub != NULL) {
+		if (sk_pool_submit(f->sv->pool, on_finish, f) != SK_OK)
+			on_finish(f);
+		return;
+	}
 	if (net_loop_call(f->sv->loop, on_loop_reply, f) != SK_OK)
 		inflight_free(f); /* the loop is gone: nobody to answer */
 }
