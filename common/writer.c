@@ -10,6 +10,7 @@ struct job {
 	sk_write_done_fn done;
 	void *arg;
 	sk_status st;
+	int flat; /* run in the batch's transaction itself (sk_writer_submit_flat) */
 };
 
 struct sk_writer {
@@ -61,6 +62,14 @@ static void run_batch(sk_writer *w, struct job *batch)
 		n++;
 		if (commit_st != SK_OK) {
 			j->st = commit_st;
+			continue;
+		}
+		if (j->flat) {
+			/* no nested transaction: a failure fails the whole batch */
+			if ((j->st = j->fn(txn, j->arg)) != SK_OK) {
+				commit_st = j->st;
+				mdb_txn_abort(txn);
+			}
 			continue;
 		}
 		if ((rc = mdb_txn_begin(w->env, txn, 0, &child)) != 0) {
@@ -134,7 +143,7 @@ sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch, void
 	return SK_OK;
 }
 
-sk_status sk_writer_submit(sk_writer *w, sk_write_fn fn, sk_write_done_fn done, void *arg)
+static sk_status submit(sk_writer *w, sk_write_fn fn, sk_write_done_fn done, void *arg, int flat)
 {
 	struct job *j;
 	sk_status st = SK_OK;
@@ -145,6 +154,7 @@ sk_status sk_writer_submit(sk_writer *w, sk_write_fn fn, sk_write_done_fn done, 
 	j->fn = fn;
 	j->done = done;
 	j->arg = arg;
+	j->flat = flat;
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping)
 		st = SK_ERR_FAILED;
@@ -201,6 +211,16 @@ static void sync_done(sk_status st, void *arg)
 	struct sync_job *s = arg;
 
 	wake_waiter(st, &s->wt);
+}
+
+sk_status sk_writer_submit(sk_writer *w, sk_write_fn fn, sk_write_done_fn done, void *arg)
+{
+	return submit(w, fn, done, arg, 0);
+}
+
+sk_status sk_writer_submit_flat(sk_writer *w, sk_write_fn fn, sk_write_done_fn done, void *arg)
+{
+	return submit(w, fn, done, arg, 1);
 }
 
 sk_status sk_writer_run(sk_writer *w, sk_write_fn fn, void *arg)

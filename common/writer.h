@@ -46,6 +46,14 @@ sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch,
 sk_status sk_writer_submit(sk_writer *w, sk_write_fn fn, sk_write_done_fn done,
 			   void *arg) SK_MUST_CHECK;
 
+/* As sk_writer_submit for a job that refuses (returning SK_OK and
+ * recording its refusal) before it writes anything: it runs in the batch's
+ * transaction itself, without the nested transaction (and its cost) that
+ * isolates other jobs; should it still fail, the whole batch fails with
+ * its status and nothing of it is stored. */
+sk_status sk_writer_submit_flat(sk_writer *w, sk_write_fn fn, sk_write_done_fn done,
+				void *arg) SK_MUST_CHECK;
+
 /* Queues a job and waits for its durable outcome (CLI commands, tests). */
 sk_status sk_writer_run(sk_writer *w, sk_write_fn fn, void *arg) SK_MUST_CHECK;
 

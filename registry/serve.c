@@ -154,7 +154,8 @@ static void on_checked(void *arg)
 	sk_status st;
 
 	reg_publish_check(f->pub);
-	if ((st = sk_writer_submit(f->sv->writer, apply, on_written, f)) != SK_OK)
+	/* a publish refuses before it writes: no nested transaction */
+	if ((st = sk_writer_submit_flat(f->sv->writer, apply, on_written, f)) != SK_OK)
 		on_written(st, f);
 }
 

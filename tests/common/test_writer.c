@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <unistd.h>
 
 #include "test_util.h"
 #include "tmpdir.h"
@@ -198,12 +199,90 @@ static void test_batch_hook(void **state)
 	t_rmdir(d);
 }
 
+struct flat_arg {
+	struct put_arg p; /* first: do_put takes it */
+	sk_status st;
+	int done;
+};
+
+static void flat_done(sk_status st, void *arg)
+{
+	struct flat_arg *f = arg;
+
+	f->st = st;
+	f->done = 1;
+}
+
+static volatile int gate_open, gate_entered;
+
+/* Holds the writer until the test has queued the next batch. */
+static sk_status gate(MDB_txn *txn, void *arg)
+{
+	(void)txn;
+	(void)arg;
+	gate_entered = 1;
+	while (!gate_open)
+		usleep(1000);
+	return SK_OK;
+}
+
+/* Flat jobs share the batch's transaction: when they succeed they are
+ * stored like nested ones; a flat job that fails takes its whole batch
+ * with it, and nothing of that batch is stored. */
+static void test_flat(void **state)
+{
+	char *d = t_tmpdir();
+	MDB_env *env = NULL;
+	MDB_dbi dbi;
+	sk_writer *w = NULL;
+	struct flat_arg f[20];
+
+	(void)state;
+	E(sk_db_open(&env, d, 1 << 20, 4));
+	E(sk_db_dbi(env, "kv", MDB_CREATE, &dbi));
+	E(sk_writer_start(&w, env, NULL, NULL));
+	for (int i = 0; i < 10; i++) {
+		f[i] = (struct flat_arg){{.dbi = dbi}, SK_ERR_FAILED, 0};
+		snprintf(f[i].p.key, sizeof(f[i].p.key), "f%d", i);
+		E(i % 2 ? sk_writer_submit_flat(w, do_put, flat_done, &f[i])
+			: sk_writer_submit(w, do_put, flat_done, &f[i]));
+	}
+	sk_writer_stop(w);
+	for (int i = 0; i < 10; i++) {
+		assert_true(f[i].done);
+		assert_int_equal(f[i].st, SK_OK);
+		assert_true(present(env, dbi, f[i].p.key));
+	}
+	/* one batch behind a gate: a failing flat job in the middle */
+	gate_open = gate_entered = 0;
+	E(sk_writer_start(&w, env, NULL, NULL));
+	E(sk_writer_submit(w, gate, NULL, NULL));
+	while (!gate_entered) /* the gate's batch is taken: the rest queue behind it */
+		usleep(1000);
+	for (int i = 10; i < 20; i++) {
+		f[i] = (struct flat_arg){{.dbi = dbi, .fail_after_put = i == 15}, SK_OK, 0};
+		snprintf(f[i].p.key, sizeof(f[i].p.key), "g%d", i);
+		E(i >= 14 && i <= 16 ? sk_writer_submit_flat(w, do_put, flat_done, &f[i])
+				     : sk_writer_submit(w, do_put, flat_done, &f[i]));
+	}
+	gate_open = 1;
+	sk_writer_stop(w);
+	for (int i = 10; i < 20; i++) {
+		assert_true(f[i].done);
+		assert_int_equal(f[i].st, SK_ERR_INVALID);
+		assert_false(present(env, dbi, f[i].p.key));
+	}
+	sk_db_close(env);
+	t_rmdir(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_stop_and_failed_job),
 		cmocka_unit_test(test_batch_hook),
+		cmocka_unit_test(test_flat),
 	};
 	if (sk_init() != SK_OK)
 		return 1;
