@@ -25,23 +25,25 @@ LOG=$D/demo.log
 PIDS=()
 STOPPED=0
 
-# stop: SIGTERM to every server (each drains and exits 0), up to 10 s,
+# stop: SIGTERM to every server (each drains and exits 0), up to 15 s,
 # then SIGKILL for any still there; the data dir goes with them. Returns 1
 # when a server did not exit cleanly.
 stop() {
-	local p rc=0 i
+	local p rc=0 i st
 	[ "$STOPPED" = 1 ] && return 0
 	STOPPED=1
 	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] || continue
-		for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		for i in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		if kill -0 "$p" 2>/dev/null; then
 			echo "demo: process $p did not stop on SIGTERM; killed" >&2
 			kill -KILL "$p" 2>/dev/null || true
 			rc=1
 		fi
-		wait "$p" 2>/dev/null || { echo "demo: process $p exited with an error" >&2; rc=1; }
+		st=0
+		wait "$p" 2>/dev/null || st=$?
+		if [ "$st" != 0 ]; then echo "demo: process $p exited with status $st" >&2; rc=1; fi
 	done
 	if [ "$rc" != 0 ] && [ -s "$LOG" ]; then
 		echo "demo: the servers' last words:" >&2
@@ -114,7 +116,10 @@ serve() {
 	local name=$1 out="$D/$1.out"
 	shift
 	printf '  $ %s &\n' "$(shown "$@")"
-	"$@" >"$out" 2>>"$LOG" &
+	# a session of its own: Ctrl-C reaches only this script, whose cleanup
+	# then sends each server exactly one SIGTERM (a second signal while it
+	# drains would kill it)
+	setsid "$@" >"$out" 2>>"$LOG" &
 	PIDS+=($!)
 	for _ in $(seq 150); do
 		ADDR=$(sed -n 's/^listening on //p' "$out")

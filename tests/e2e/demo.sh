@@ -106,7 +106,7 @@ else:
     os.kill(pid, signal.SIGKILL)
     sys.exit("the demo did not stop within 20 s of Ctrl-C")
 if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-    sys.exit("the demo ended with status %d after Ctrl-C: %s" % (status, buf[-400:].decode(errors="replace")))
+    sys.exit("the demo ended with status %d after Ctrl-C: %s" % (status, buf[-1500:].decode(errors="replace")))
 if b"Stopping the federation." not in buf:
     sys.exit("no 'Stopping the federation.'")
 if os.path.exists(d):
