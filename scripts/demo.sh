@@ -275,10 +275,11 @@ run 4 schakel-node lookup --dir wijkteam-zuid --client $BSN --as anna --purpose 
 grep -q regievoerder <<<"$OUT" || { echo "demo: the lookup does not show the regievoerder" >&2; exit 1; }
 run 0 schakel-node sync --dir ggz-stad --dev
 
-say "13. Fenna, privacy officer (FG) at GGZ Stad, checks the audit log"
-tell "The hash chain is recomputed, the last anchor in the registry's log checked," \
-	"and every action the registry recorded for GGZ Stad is matched to a local record."
-run 3 schakel-node audit verify --dir ggz-stad --reconcile --dev
+say "13. The privacy officers (FG) verify the audit logs; Fenna at GGZ Stad answers the client"
+tell "At each organisation the hash chain is recomputed, the last anchor in the" \
+	"registry's log checked, and every action the registry recorded for that" \
+	"organisation matched to a local record."
+for org in "${ORGS[@]}"; do run 3 schakel-node audit verify --dir $org --reconcile --dev; done
 echo; tell "The resident asks who used their data (AVG art. 15). The report, in Dutch by" \
 	"default, lists GGZ Stad's own actions and the organisations that learned" \
 	"through the federation that GGZ Stad is involved:"
