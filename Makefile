@@ -3,6 +3,8 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 CTEST_ARGS ?=
 # CI gets about five minutes of fuzzing in all; by hand, a few seconds a target.
 ifeq ($(CI),true)
@@ -11,7 +13,7 @@ else
 FUZZ_SECONDS ?= 10
 endif
 
-.PHONY: all deps build asan test unit demo clean bench
+.PHONY: all deps build asan test unit demo install clean bench
 
 all: build
 
@@ -47,6 +49,10 @@ bench: build
 # A federation on 127.0.0.1: registry, two pseudonymisers, three nodes.
 demo: build
 	@./scripts/demo.sh $(BUILD)
+
+# Binaries, man pages, systemd units and guides under $(DESTDIR)$(PREFIX).
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

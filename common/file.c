@@ -176,7 +176,8 @@ sk_status sk_file_replace(const char *path, const void *data, size_t len)
 	return sync_parent(path);
 }
 
-static sk_status read_file(const char *path, size_t max, int secret,
+/* secret: sodium_malloc'd, and refused when the mode has a bit of loose */
+static sk_status read_file(const char *path, size_t max, int secret, mode_t loose,
 			   uint8_t **data, size_t *len)
 {
 	struct stat st;
@@ -199,7 +200,7 @@ static sk_status read_file(const char *path, size_t max, int secret,
 		rc = SK_ERR_INVALID;
 		goto out;
 	}
-	if (secret && (st.st_mode & 077) != 0) {
+	if (secret && (st.st_mode & loose) != 0) {
 		sk_error_set("%s has mode %04o, but secret files must be 0600 or 0400; "
 			     "run chmod 600 %s",
 			     path, (unsigned)(st.st_mode & 07777), path);
@@ -252,12 +253,17 @@ out:
 
 sk_status sk_file_read(const char *path, size_t max, uint8_t **data, size_t *len)
 {
-	return read_file(path, max, 0, data, len);
+	return read_file(path, max, 0, 0, data, len);
 }
 
 sk_status sk_file_read_secret(const char *path, size_t max, uint8_t **data, size_t *len)
 {
-	return read_file(path, max, 1, data, len);
+	return read_file(path, max, 1, 077, data, len);
+}
+
+sk_status sk_file_read_credential(const char *path, size_t max, uint8_t **data, size_t *len)
+{
+	return read_file(path, max, 1, 007, data, len);
 }
 
 void sk_secret_free(void *data)

@@ -44,6 +44,13 @@ sk_status sk_file_read(const char *path, size_t max, uint8_t **data,
 sk_status sk_file_read_secret(const char *path, size_t max, uint8_t **data,
 			      size_t *len) SK_MUST_CHECK;
 
+/* As sk_file_read_secret, for a systemd credential in $CREDENTIALS_DIRECTORY:
+ * systemd grants the service's user read access with an ACL where the file
+ * system has ACLs, which shows as group read (mode 0440), so only bits for
+ * others are refused. The directory is the unit's own, made by systemd. */
+sk_status sk_file_read_credential(const char *path, size_t max, uint8_t **data,
+				  size_t *len) SK_MUST_CHECK;
+
 /* Wipes and frees memory from sk_file_read_secret; accepts NULL. */
 void sk_secret_free(void *data);
 

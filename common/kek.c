@@ -95,14 +95,16 @@ static sk_status header_read(struct header *h, const uint8_t *blob, size_t len)
 	return SK_OK;
 }
 
-/* Loads a passphrase from a secret file: one trailing newline dropped. */
-static sk_status load_passphrase(sk_kek *kek, const char *path)
+/* Loads a passphrase from a secret file (or the systemd credential): one
+ * trailing newline dropped. */
+static sk_status load_passphrase(sk_kek *kek, const char *path, int credential)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
 	sk_status st;
 
-	st = sk_file_read_secret(path, SK_KEK_MAX_PASSPHRASE + 2, &data, &len);
+	st = credential ? sk_file_read_credential(path, SK_KEK_MAX_PASSPHRASE + 2, &data, &len)
+			: sk_file_read_secret(path, SK_KEK_MAX_PASSPHRASE + 2, &data, &len);
 	if (st != SK_OK)
 		return st;
 	if (len > 0 && data[len - 1] == '\n')
@@ -138,11 +140,11 @@ sk_status sk_kek_open(sk_kek **out, const char *passphrase_file, int dev)
 	randombytes_buf(kek->wrap_salt, sizeof(kek->wrap_salt));
 
 	if (passphrase_file != NULL) {
-		st = load_passphrase(kek, passphrase_file);
+		st = load_passphrase(kek, passphrase_file, 0);
 	} else if (dir != NULL && dir[0] != '\0' &&
 		   sk_path_join(cred, sizeof(cred), dir, SK_KEK_CREDENTIAL) == SK_OK &&
 		   access(cred, F_OK) == 0) {
-		st = load_passphrase(kek, cred);
+		st = load_passphrase(kek, cred, 1);
 	} else if (!dev) {
 		sk_error_set("no key-encryption key: give --passphrase-file FILE or the "
 			     "systemd credential %s (use --dev only for tests and demos)",

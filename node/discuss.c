@@ -25,7 +25,24 @@ static sk_status audit(node_store *s, const char *event, const char *prof, const
 		       const char *topic, const char *id, const char *reason)
 {
 	audit_record rec = {0};
+	node_professional p;
+	MDB_txn *txn = NULL;
+	char why[512];
 
+	/* reason may be the thread's error detail, which the lookup below may
+	 * overwrite: keep a copy and put it back */
+	if (reason != NULL) {
+		snprintf(why, sizeof(why), "%s", reason);
+		reason = why;
+	}
+	/* the role, so that the art. 15 report names it; none for an unknown id */
+	if (prof != NULL && mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == MDB_SUCCESS) {
+		if (node_professional_get(s, txn, prof, &p) == SK_OK)
+			rec.role = p.role;
+		mdb_txn_abort(txn);
+	}
+	if (reason != NULL)
+		sk_error_set("%s", why);
 	/* a crisis discussion is marked for the privacy officer's review */
 	rec.break_glass = topic != NULL && strcmp(topic, "crisis") == 0;
 

@@ -373,7 +373,7 @@ static int cmd_status(int argc, char **argv)
 	ps_store *s = NULL;
 	MDB_txn *txn = NULL;
 	Schakel__V1__BundleBody *b = NULL;
-	json_t *epochs = json_array(), *out = NULL;
+	json_t *epochs = NULL, *out = NULL;
 	uint8_t rk[KEY_ED25519_PK_BYTES];
 	char rkhex[2 * KEY_ED25519_PK_BYTES + 1] = "";
 	uint64_t from = 0, revoked = 0;
@@ -382,6 +382,11 @@ static int cmd_status(int argc, char **argv)
 	sk_status st;
 
 	PARSE("status", lo, help, );
+	/* made after PARSE, which may return (--help, a usage error) */
+	if ((epochs = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
 	if ((st = ps_store_open(&s, o.dir)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;

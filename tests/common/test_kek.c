@@ -153,6 +153,21 @@ static void test_sources(void **state)
 	E(sk_key_wrap(cred, "tls", key, 32, &blob, &len));
 	E(sk_key_unwrap(kek, "tls", blob, len, back, 32));
 	assert_memory_equal(key, back, 32);
+	/* systemd's ACL for the service user shows as group read: accepted;
+	 * read for others is not */
+	sk_kek_free(cred);
+	cred = NULL;
+	E(sk_path_join(p, sizeof(p), d, SK_KEK_CREDENTIAL));
+	assert_int_equal(chmod(p, 0440), 0);
+	E(sk_kek_open(&cred, NULL, 0));
+	sk_kek_free(cred);
+	cred = NULL;
+	assert_int_equal(chmod(p, 0444), 0);
+	EFAIL(sk_kek_open(&cred, NULL, 0), SK_ERR_PERM);
+	/* a passphrase file stays 0600 or 0400 */
+	E(sk_path_join(p, sizeof(p), d, "pass"));
+	assert_int_equal(chmod(p, 0440), 0);
+	EFAIL(sk_kek_open(&cred, p, 0), SK_ERR_PERM);
 	unsetenv("CREDENTIALS_DIRECTORY");
 	free(blob);
 	sk_kek_free(kek);
