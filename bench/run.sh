@@ -12,7 +12,8 @@ export BENCH_OUT=$T/figures
 PIDS=()
 cleanup() {
 	local rc=$?
-	[ $rc -eq 0 ] || { echo "bench: failed; the last diagnostics:" >&2; tail -n 5 "$T/cli.log" "$T/serve.log" 1>&2; }
+	set +e # everything below runs, whatever fails
+	[ $rc -eq 0 ] || { echo "bench: failed; the last diagnostics:" >&2; tail -n 5 "$T/cli.log" "$T/serve.log" 1>&2 || true; }
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	wait 2>/dev/null
 	rm -rf "$T"
