@@ -12,7 +12,9 @@
  *   sk-testnode resubmit --dir D --bundle B --old ACKS [--registry ADDR]
  *   sk-testnode lookup --dir D --bundle B --token HEX [--purpose P] [--as-role R]
  *   sk-testnode mailbox --dir D --bundle B [--after N]
- *   (publish also takes --token HEX, --basis statutory, --expires-ms MS, --regie)
+ *   (publish also takes --token HEX, --basis statutory, --expires-ms MS, --regie,
+ *   --sign-key-dir D2: sign with D2's identity key instead, --tamper: flip a
+ *   byte of the entry after signing)
  *   sk-testnode show-bundle --bundle B
  *   sk-testnode consistent --vkey V --old F1 --new F2 --proof P
  *   sk-testnode load --dir D --bundle B --mode publish|lookup --conns C --seconds S
@@ -63,7 +65,8 @@
 static struct {
 	const char *dir, *bundle, *org, *name, *category, *role, *flags, *cats, *entry_org;
 	const char *registry, *cert_bundle, *correlation, *vkey, *old, *new_, *proof;
-	const char *token_hex, *basis, *purpose, *as_role;
+	const char *token_hex, *basis, *purpose, *as_role, *sign_key_dir;
+	int tamper;
 	unsigned long long expires_ms, after;
 	int regie;
 	unsigned long long seq, token_seed, count, threads, issued_at;
@@ -292,8 +295,22 @@ static void make_request(member *m, uint64_t seq, uint64_t issued, uint8_t *entr
 	e.salt = (ProtobufCBinaryData){16, salt};
 	e.audit_head = (ProtobufCBinaryData){32, head};
 	*elen = schakel__v1__entry__pack(&e, entry);
-	if (key_sign(sig, "schakel/v1/entry", entry, *elen, m->id.sk) != SK_OK)
+	if (o.sign_key_dir != NULL) { /* an attacker's re-signature */
+		const char *own = o.dir;
+		uint8_t seed[32];
+		key_ed25519 other;
+
+		o.dir = o.sign_key_dir;
+		read_key("identity.key", "identity", seed);
+		o.dir = own;
+		key_ed25519_from_seed(&other, seed);
+		if (key_sign(sig, "schakel/v1/entry", entry, *elen, other.sk) != SK_OK)
+			DIE("sign");
+	} else if (key_sign(sig, "schakel/v1/entry", entry, *elen, m->id.sk) != SK_OK) {
 		DIE("sign");
+	}
+	if (o.tamper)
+		entry[*elen - 1] ^= 1; /* after the signature: one bit of the last field */
 }
 
 /* Sends one publish and checks the receipt; returns the status, fills
@@ -922,6 +939,7 @@ int main(int argc, char **argv)
 		{"regie", 0, NULL, 'G'},
 		{"mode", 1, NULL, 'M'},         {"conns", 1, NULL, 'Q'},
 		{"seconds", 1, NULL, 'S'},
+		{"sign-key-dir", 1, NULL, 'Y'}, {"tamper", 0, NULL, 'Z'},
 		{0}};
 	int c;
 
@@ -963,6 +981,8 @@ int main(int argc, char **argv)
 		case 'M': o.mode = optarg; break;
 		case 'Q': o.conns = strtoull(optarg, NULL, 10); break;
 		case 'S': o.seconds = strtoull(optarg, NULL, 10); break;
+		case 'Y': o.sign_key_dir = optarg; break;
+		case 'Z': o.tamper = 1; break;
 		default: DIE("bad option");
 		}
 	}
