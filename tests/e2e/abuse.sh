@@ -7,14 +7,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$T"
 BOUND_MS=${BOUND_MS:-3000} # one request of the other member, at most (ASan, 2 cores)
 
-reg ca-init --ca ca --name "Regio Test" >/dev/null
-reg init --dir r --name test.example/registry --ca ca >/dev/null
-start_registry r
-for spec in wijkteam:sociaal-team ggz:ggz; do
-	org=${spec%%:*} cat=${spec#*:}
-	"$SK_TESTNODE" init --dir $org --org-id $org --name "Org $org" --category $cat >/dev/null
-	reg enrol --dir r --ca ca --request $org/enrol-request --out $org/bundle >/dev/null
-done
+registry_up
+testnodes_up wijkteam:sociaal-team ggz:ggz
 TOKEN=$(printf '%064d' 7)
 tn() { "$SK_TESTNODE" "$1" --dir "$2" --bundle "$2/bundle" "${@:3}"; }
 tn publish wijkteam --seq 1 --token "$TOKEN" >/dev/null || fail "publish wijkteam"

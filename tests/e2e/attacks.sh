@@ -5,14 +5,8 @@ source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}"
 cd "$T"
 
-reg ca-init --ca ca --name "Regio Test" >/dev/null
-reg init --dir r --name test.example/registry --ca ca >/dev/null
-start_registry r
-for spec in wijkteam:sociaal-team ggz:ggz; do
-	org=${spec%%:*} cat=${spec#*:}
-	"$SK_TESTNODE" init --dir $org --org-id $org --name "Org $org" --category $cat >/dev/null
-	reg enrol --dir r --ca ca --request $org/enrol-request --out $org/bundle >/dev/null
-done
+registry_up
+testnodes_up wijkteam:sociaal-team ggz:ggz
 p() { "$SK_TESTNODE" publish --dir "$1" --bundle "$1/bundle" "${@:2}"; }
 p wijkteam --seq 1 >/dev/null || fail "a good entry"
 
