@@ -18,6 +18,7 @@
 #include "node/serve.h"
 #include "node/client.h"
 #include "node/entry.h"
+#include "node/import.h"
 #include "node/join.h"
 #include "node/professional.h"
 #include "node/rekey.h"
@@ -554,33 +555,18 @@ static int consent_opt(const char *cmd, node_consent_req *req, char reason[stati
 			return rc;                                                 \
 		break;
 
-typedef struct import_row {
-	bsn b;
-	char name[NODE_NAME_MAX + 1];
-	char birthdate[11];
-} import_row;
-
-/* Splits one CSV line "bsn[,name[,birthdate]]" in place (no quoting: names
- * with commas are refused). Returns the number of fields, or -1. */
-static int csv_fields(char *line, char **f, int max)
-{
-	int n = 0;
-
-	line[strcspn(line, "\r\n")] = 0;
-	for (char *p = line; n < max; n++) {
-		f[n] = p;
-		if ((p = strchr(p, ',')) == NULL)
-			return n + 1;
-		*p++ = 0;
-	}
-	return -1;
-}
+typedef node_import_row import_row;
 
 /* Reads and checks the whole file before anything is stored. */
 static int import_read(const char *file, import_row **rows, size_t *n)
 {
+	static const char *const why[] = {
+		[NODE_IMPORT_FIELDS] = "expected bsn[,name[,birthdate]]",
+		[NODE_IMPORT_BSN] = "not a valid BSN (nine digits, elfproef)",
+		[NODE_IMPORT_VALUE] = "name too long or birthdate not YYYY-MM-DD",
+	};
 	FILE *fp = fopen(file, "r");
-	char line[512], *f[3];
+	char line[NODE_IMPORT_LINE_MAX + 3]; /* and "\r\n" */
 	size_t lineno = 0, cap = 1024;
 	int rc = SK_EXIT_FAIL;
 
@@ -593,18 +579,10 @@ static int import_read(const char *file, import_row **rows, size_t *n)
 	if ((*rows = sodium_malloc(cap * sizeof(**rows))) == NULL)
 		goto out;
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		int k = csv_fields(line, f, 3);
+		size_t len = strlen(line);
+		node_import_line k;
 
 		lineno++;
-		if (lineno == 1 && strcmp(f[0], "bsn") == 0)
-			continue; /* a header */
-		if (k < 1 || f[0][0] == 0) {
-			if (k == 1 && f[0][0] == 0)
-				continue; /* an empty line */
-			sk_cli_say("client import: %s line %zu: expected bsn[,name[,birthdate]]; nothing "
-				   "was imported", file, lineno);
-			goto out;
-		}
 		if (*n == IMPORT_MAX) {
 			sk_cli_say("client import: more than %d rows; split the file", IMPORT_MAX);
 			goto out;
@@ -619,17 +597,15 @@ static int import_read(const char *file, import_row **rows, size_t *n)
 			*rows = bigger;
 			cap *= 2;
 		}
-		import_row *r = &(*rows)[*n];
-		if (bsn_parse(&r->b, f[0]) != SK_OK) {
-			sk_cli_say("client import: %s line %zu: not a valid BSN (nine digits, elfproef); "
-				   "nothing was imported", file, lineno);
-			goto out;
-		}
-		snprintf(r->name, sizeof(r->name), "%s", k > 1 ? f[1] : "");
-		snprintf(r->birthdate, sizeof(r->birthdate), "%s", k > 2 ? f[2] : "");
-		if ((k > 1 && strlen(f[1]) > NODE_NAME_MAX) || (k > 2 && strlen(f[2]) != 10)) {
-			sk_cli_say("client import: %s line %zu: name too long or birthdate not "
-				   "YYYY-MM-DD; nothing was imported", file, lineno);
+		/* a line longer than the buffer is refused, not split */
+		k = len == sizeof(line) - 1 && line[len - 1] != '\n'
+			    ? NODE_IMPORT_FIELDS
+			    : node_import_parse(&(*rows)[*n], line, len, lineno);
+		if (k == NODE_IMPORT_SKIP)
+			continue;
+		if (k != NODE_IMPORT_ROW) {
+			sk_cli_say("client import: %s line %zu: %s; nothing was imported", file, lineno,
+				   why[k]);
 			goto out;
 		}
 		(*n)++;

@@ -21,7 +21,8 @@ sk_status reg_anchor_new(reg_anchor **out, reg_store *s, const net_peer *peer,
 	}
 	a->store = s;
 	memcpy(a->org, peer->org_id, sizeof(a->org));
-	memcpy(a->body, req->body.data, req->body.len);
+	if (req->body.len > 0) /* an empty body has no data pointer */
+		memcpy(a->body, req->body.data, req->body.len);
 	a->body_len = req->body.len;
 	if (req->signature.len == KEY_SIG_BYTES)
 		memcpy(a->sig, req->signature.data, KEY_SIG_BYTES);

@@ -98,7 +98,8 @@ sk_status reg_epoch_new(reg_epoch **out, reg_store *s, const net_peer *peer,
 		free(e);
 		return SK_ERR_NOMEM;
 	}
-	memcpy(e->body_bytes, req->body.data, req->body.len);
+	if (req->body.len > 0) /* an empty body has no data pointer */
+		memcpy(e->body_bytes, req->body.data, req->body.len);
 	e->body_len = req->body.len;
 	if (req->signature.len == KEY_SIG_BYTES)
 		memcpy(e->sig, req->signature.data, KEY_SIG_BYTES);

@@ -50,7 +50,8 @@ sk_status reg_publish_new(reg_publish **out, reg_store *s, const net_peer *peer,
 		free(p);
 		return SK_ERR_NOMEM;
 	}
-	memcpy(p->entry, req->entry.data, req->entry.len);
+	if (req->entry.len > 0) /* an empty entry has no data pointer */
+		memcpy(p->entry, req->entry.data, req->entry.len);
 	p->entry_len = req->entry.len;
 	*out = p;
 	return SK_OK;

@@ -107,11 +107,27 @@ try() { set +e; msg=$("$@" 2>&1); rc=$?; set -e; }
 # federation_up [ORG:CATEGORY...]: a registry with its CA (dirs r, ca), the
 # chain (chain_up), and a node per argument (nodes_up).
 federation_up() {
+	registry_up
+	chain_up
+	nodes_up "$@"
+}
+
+# registry_up: a CA (dir ca) and a registry (dir r), serving (start_registry).
+registry_up() {
 	reg ca-init --ca ca --name "Regio Test" >/dev/null
 	reg init --dir r --name test.example/registry --ca ca >/dev/null
 	start_registry r
-	chain_up
-	nodes_up "$@"
+}
+
+# testnodes_up ORG:CATEGORY...: sk-testnode members (dir ORG, bundle
+# ORG/bundle) enrolled with the registry in r, without a chain.
+testnodes_up() {
+	local spec org cat
+	for spec in "$@"; do
+		org=${spec%%:*} cat=${spec#*:}
+		"$SK_TESTNODE" init --dir "$org" --org-id "$org" --name "Org $org" --category "$cat" >/dev/null
+		reg enrol --dir r --ca ca --request "$org/enrol-request" --out "$org/bundle" >/dev/null
+	done
 }
 
 # nodes_up ORG:CATEGORY...: nodes initialised, enrolled with $CHAIN, allowed

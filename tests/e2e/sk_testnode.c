@@ -12,7 +12,9 @@
  *   sk-testnode resubmit --dir D --bundle B --old ACKS [--registry ADDR]
  *   sk-testnode lookup --dir D --bundle B --token HEX [--purpose P] [--as-role R]
  *   sk-testnode mailbox --dir D --bundle B [--after N]
- *   (publish also takes --token HEX, --basis statutory, --expires-ms MS, --regie)
+ *   (publish also takes --token HEX, --basis statutory, --expires-ms MS, --regie,
+ *   --sign-key-dir D2: sign with D2's identity key instead, --tamper: flip a
+ *   byte of the entry after signing)
  *   sk-testnode show-bundle --bundle B
  *   sk-testnode consistent --vkey V --old F1 --new F2 --proof P
  *   sk-testnode load --dir D --bundle B --mode publish|lookup --conns C --seconds S
@@ -20,9 +22,21 @@
  *        (load for bench/run.sh: C connections, one request outstanding on each,
  *        on one event loop; publish entries are signed before the clock starts;
  *        replies are counted, not verified; prints rate and p50/p99 latency)
+ *   sk-testnode abuse --dir D --bundle B --mode garbage|oversize|slow|flood
+ *        [--conns N] [--seconds S]
+ *        (a misbehaving peer: garbage bytes instead of a TLS handshake; a frame
+ *        header over the 1 MiB cap after the handshake; a frame sent one byte a
+ *        second for S seconds; N connections held open for S seconds. Prints
+ *        how long the registry took to close, or how many it refused)
  */
 #include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +52,7 @@
 #include "crypto/note.h"
 #include "crypto/oprf.h"
 #include "net/conn.h"
+#include "net/tls.h"
 #include "protos/wire.h"
 
 #define DIE(...)                                                   \
@@ -50,7 +65,8 @@
 static struct {
 	const char *dir, *bundle, *org, *name, *category, *role, *flags, *cats, *entry_org;
 	const char *registry, *cert_bundle, *correlation, *vkey, *old, *new_, *proof;
-	const char *token_hex, *basis, *purpose, *as_role;
+	const char *token_hex, *basis, *purpose, *as_role, *sign_key_dir;
+	int tamper;
 	unsigned long long expires_ms, after;
 	int regie;
 	unsigned long long seq, token_seed, count, threads, issued_at;
@@ -279,8 +295,22 @@ static void make_request(member *m, uint64_t seq, uint64_t issued, uint8_t *entr
 	e.salt = (ProtobufCBinaryData){16, salt};
 	e.audit_head = (ProtobufCBinaryData){32, head};
 	*elen = schakel__v1__entry__pack(&e, entry);
-	if (key_sign(sig, "schakel/v1/entry", entry, *elen, m->id.sk) != SK_OK)
+	if (o.sign_key_dir != NULL) { /* an attacker's re-signature */
+		const char *own = o.dir;
+		uint8_t seed[32];
+		key_ed25519 other;
+
+		o.dir = o.sign_key_dir;
+		read_key("identity.key", "identity", seed);
+		o.dir = own;
+		key_ed25519_from_seed(&other, seed);
+		if (key_sign(sig, "schakel/v1/entry", entry, *elen, other.sk) != SK_OK)
+			DIE("sign");
+	} else if (key_sign(sig, "schakel/v1/entry", entry, *elen, m->id.sk) != SK_OK) {
 		DIE("sign");
+	}
+	if (o.tamper)
+		entry[*elen - 1] ^= 1; /* after the signature: one bit of the last field */
 }
 
 /* Sends one publish and checks the receipt; returns the status, fills
@@ -765,6 +795,129 @@ static int cmd_load(void)
 	return L.failed == 0 ? 0 : 1;
 }
 
+/* ---- abuse: a misbehaving member ---------------------------------------- */
+
+static int tcp_connect(const char *addr)
+{
+	char host[NET_ADDR_MAX];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+	int fd = -1;
+
+	if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
+		DIE("bad address %s", addr);
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = 0;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		DIE("cannot resolve %s", addr);
+	fd = socket(ai->ai_family, ai->ai_socktype, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+		DIE("cannot connect to %s", addr);
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* Milliseconds until the peer closes fd (reading and discarding), or -1
+ * after timeout_ms. With ssl, reads through it. */
+static long long until_closed(int fd, SSL *ssl, unsigned timeout_ms)
+{
+	uint64_t start = now_ms();
+	char buf[4096];
+
+	while (now_ms() - start < timeout_ms) {
+		struct pollfd p = {fd, POLLIN, 0};
+		int n;
+
+		if (ssl == NULL || SSL_pending(ssl) == 0) {
+			if (poll(&p, 1, 100) <= 0)
+				continue;
+		}
+		n = ssl ? SSL_read(ssl, buf, sizeof(buf)) : (int)read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return (long long)(now_ms() - start);
+	}
+	return -1;
+}
+
+static SSL *tls_open(member *m, int *fd)
+{
+	SSL *ssl = SSL_new(net_tls_ctx(m->tls));
+
+	*fd = tcp_connect(o.registry ? o.registry : m->b->registry_address);
+	if (ssl == NULL || SSL_set_fd(ssl, *fd) != 1 || SSL_connect(ssl) != 1)
+		DIE("TLS handshake failed");
+	return ssl;
+}
+
+static int cmd_abuse(void)
+{
+	member m = {0};
+	unsigned seconds = o.seconds ? (unsigned)o.seconds : 5;
+	int fd = -1;
+	SSL *ssl = NULL;
+
+	member_load(&m);
+	if (strcmp(o.mode, "garbage") == 0) {
+		uint8_t junk[4096];
+
+		randombytes_buf(junk, sizeof(junk));
+		fd = tcp_connect(o.registry ? o.registry : m.b->registry_address);
+		if (write(fd, junk, sizeof(junk)) < 0)
+			printf("{\"mode\":\"garbage\",\"closed_ms\":0}\n");
+		else
+			printf("{\"mode\":\"garbage\",\"closed_ms\":%lld}\n",
+			       until_closed(fd, NULL, seconds * 1000));
+	} else if (strcmp(o.mode, "oversize") == 0) {
+		uint8_t hdr[4] = {0, 0x10, 0, 1}; /* WIRE_FRAME_MAX + 1 */
+
+		ssl = tls_open(&m, &fd);
+		if (SSL_write(ssl, hdr, sizeof(hdr)) != (int)sizeof(hdr))
+			DIE("write");
+		printf("{\"mode\":\"oversize\",\"closed_ms\":%lld}\n",
+		       until_closed(fd, ssl, seconds * 1000));
+	} else if (strcmp(o.mode, "slow") == 0) {
+		uint8_t frame[4 + 100] = {0, 0, 0, 100};
+		long long closed = -1;
+
+		ssl = tls_open(&m, &fd);
+		for (unsigned i = 0; i < seconds && i < sizeof(frame) && closed < 0; i++) {
+			if (SSL_write(ssl, frame + i, 1) != 1)
+				closed = (long long)i * 1000;
+			else if (until_closed(fd, ssl, 1000) >= 0)
+				closed = (long long)i * 1000;
+		}
+		printf("{\"mode\":\"slow\",\"closed_ms\":%lld}\n", closed);
+	} else if (strcmp(o.mode, "flood") == 0) {
+		unsigned n = o.conns ? (unsigned)o.conns : 100, refused = 0;
+		SSL **s = calloc(n, sizeof(*s));
+		int *fds = calloc(n, sizeof(*fds));
+
+		if (s == NULL || fds == NULL)
+			DIE("nomem");
+		for (unsigned i = 0; i < n; i++)
+			s[i] = tls_open(&m, &fds[i]);
+		/* the refused ones get an Error push and are closed at once */
+		for (unsigned i = 0; i < n; i++)
+			refused += until_closed(fds[i], s[i], 200) >= 0;
+		printf("{\"mode\":\"flood\",\"opened\":%u,\"refused\":%u}\n", n, refused);
+		fflush(stdout);
+		sleep(seconds);
+		for (unsigned i = 0; i < n; i++) {
+			SSL_free(s[i]);
+			close(fds[i]);
+		}
+		free(s);
+		free(fds);
+	} else {
+		DIE("--mode garbage|oversize|slow|flood");
+	}
+	SSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
+	member_free(&m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -786,6 +939,7 @@ int main(int argc, char **argv)
 		{"regie", 0, NULL, 'G'},
 		{"mode", 1, NULL, 'M'},         {"conns", 1, NULL, 'Q'},
 		{"seconds", 1, NULL, 'S'},
+		{"sign-key-dir", 1, NULL, 'Y'}, {"tamper", 0, NULL, 'Z'},
 		{0}};
 	int c;
 
@@ -827,6 +981,8 @@ int main(int argc, char **argv)
 		case 'M': o.mode = optarg; break;
 		case 'Q': o.conns = strtoull(optarg, NULL, 10); break;
 		case 'S': o.seconds = strtoull(optarg, NULL, 10); break;
+		case 'Y': o.sign_key_dir = optarg; break;
+		case 'Z': o.tamper = 1; break;
 		default: DIE("bad option");
 		}
 	}
@@ -842,7 +998,8 @@ int main(int argc, char **argv)
 			    {"mailbox", cmd_mailbox},
 			    {"resubmit", cmd_resubmit},
 			    {"consistent", cmd_consistent},
-			    {"load", cmd_load}};
+			    {"load", cmd_load},
+			    {"abuse", cmd_abuse}};
 
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			if (strcmp(argv[1], cmds[i].name) == 0) {
