@@ -695,6 +695,24 @@ static sk_status take_item(struct dsync *c, MDB_txn *txn, const Schakel__V1__Mai
 	return st;
 }
 
+sk_status node_discuss_take(node_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
+			    uint64_t now_ms, node_sync_stats *stats)
+{
+	struct dsync c = {0};
+	sk_status st;
+
+	c.s = s;
+	c.stats = stats;
+	c.now_ms = now_ms;
+	if ((c.keys = sodium_malloc(NODE_ENC_LIVE_MAX * sizeof(*c.keys))) == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = node_enc_keys_load(s, txn, now_ms / 1000, c.keys, &c.n_keys)) == SK_OK)
+		st = take_item(&c, txn, it);
+	sodium_memzero(c.keys, NODE_ENC_LIVE_MAX * sizeof(*c.keys));
+	sodium_free(c.keys);
+	return st;
+}
+
 /* Takes the acceptances and messages that arrived since the last time,
  * in mailbox order, in one transaction with the cursor. */
 static sk_status take_new(struct dsync *c)

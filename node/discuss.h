@@ -56,6 +56,13 @@ sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, co
  * acceptors of our requests get the summary. */
 sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats) SK_MUST_CHECK;
 
+/* One mailbox item as node_discuss_sync takes it (an acceptance or a
+ * message, checked, kept or refused and audited), in the caller's write
+ * transaction, with the node's keys live at now_ms; for the fuzz target
+ * and tests. Regie republishing is left to the caller's next sync. */
+sk_status node_discuss_take(node_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
+			    uint64_t now_ms, node_sync_stats *stats) SK_MUST_CHECK;
+
 /* The discussion id with its thread, for prof (assigned to an open case of
  * its client); the read is audited first. *out: a new reference. */
 sk_status node_discuss_show(node_store *s, const char *id, const char *prof,
