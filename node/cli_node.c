@@ -73,18 +73,7 @@ static void format_day(char out[static NODE_DATE_BYTES + 1], uint64_t ms)
 /* Runs a subcommand of a group: "schakel-node case open ...". */
 static int group(const char *name, const sk_cli_cmd *subs, size_t n, int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		printf("usage: %s %s SUBCOMMAND [options]   (SUBCOMMAND --help for its options)\n\n",
-		       PROG, name);
-		for (size_t i = 0; i < n; i++)
-			printf("  %-10s %s\n", subs[i].name, subs[i].summary);
-		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(argc - 1, argv + 1);
-	return sk_cli_usage(name, "unknown subcommand '%s'", argv[1]);
+	return sk_cli_group(PROG, name, subs, n, argc, argv);
 }
 
 /* Publishes client's changed entry now. The change itself is committed and

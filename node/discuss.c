@@ -1110,7 +1110,7 @@ sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats)
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	MDB_dbi db;
-	json_t *todo = json_array(), *rec;
+	json_t *pending = json_array(), *rec;
 	size_t i;
 	sk_status st;
 	int rc;
@@ -1119,8 +1119,8 @@ sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats)
 	c.s = node_remote_store(r);
 	c.stats = stats;
 	c.now_ms = node_now_ms();
-	if (todo == NULL || (c.keys = sodium_malloc(NODE_ENC_LIVE_MAX * sizeof(*c.keys))) == NULL) {
-		json_decref(todo);
+	if (pending == NULL || (c.keys = sodium_malloc(NODE_ENC_LIVE_MAX * sizeof(*c.keys))) == NULL) {
+		json_decref(pending);
 		return SK_ERR_NOMEM;
 	}
 	if ((st = take_new(&c)) != SK_OK)
@@ -1141,13 +1141,13 @@ sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats)
 			    json_object_get(o, "closed") == NULL &&
 			    json_array_size(json_object_get(o, "summary_to")) <
 				    json_object_size(json_object_get(o, "participants")))
-				json_array_append(todo, o);
+				json_array_append(pending, o);
 			json_decref(o);
 		}
 		mdb_cursor_close(cur);
 	}
 	mdb_txn_abort(txn);
-	json_array_foreach(todo, i, rec)
+	json_array_foreach(pending, i, rec)
 	{
 		char orgs[NODE_DISCUSS_PARTICIPANTS_MAX][NET_ORG_ID_MAX + 1];
 		uint8_t idbin[NODE_DISCUSSION_ID_BYTES];
@@ -1169,7 +1169,7 @@ sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats)
 			st = forward_summary(r, rec, orgs, n, &stats->forwarded);
 	}
 out:
-	json_decref(todo);
+	json_decref(pending);
 	sodium_memzero(c.keys, NODE_ENC_LIVE_MAX * sizeof(*c.keys));
 	sodium_free(c.keys);
 	return st;

@@ -278,7 +278,7 @@ static size_t also_inconsistent(const tree_ref *also, const Schakel__V1__Consist
 
 /* Fetches the registry's checkpoint for us (the latest, or the latest
  * cosigned one) with the consistency proofs from tree size `from` and from
- * each of also (at most NODE_CONSISTENCY_ALSO_MAX receipt trees), checks
+ * each of also (at most WIRE_CONSISTENCY_ALSO_MAX receipt trees), checks
  * them all, and the cosignatures of the bundle's witnesses: *cosigned
  * counts those under NODE_COSIG_MAX_AGE_S old. *cp and *note (malloc'd) on
  * SK_OK. SK_ERR_TRUNCATED (not an integrity failure): that checkpoint does
@@ -291,11 +291,11 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	Schakel__V1__ConsistencyRequest req = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
 	const Schakel__V1__ConsistencyResponse *cr;
-	uint64_t sizes[NODE_CONSISTENCY_ALSO_MAX];
+	uint64_t sizes[WIRE_CONSISTENCY_ALSO_MAX];
 	sk_status st;
 
 	*note = NULL;
-	if (n_also > NODE_CONSISTENCY_ALSO_MAX)
+	if (n_also > WIRE_CONSISTENCY_ALSO_MAX)
 		return SK_ERR_TOOBIG;
 	for (size_t i = 0; i < n_also; i++)
 		sizes[i] = also[i].size;
@@ -368,12 +368,6 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 	return st;
 }
 
-static sk_status latest_from(node_remote *r, const note_checkpoint *from, note_checkpoint *cp,
-			     uint8_t **note, size_t *note_len, size_t *cosigned)
-{
-	return latest_from_also(r, from, NULL, 0, cp, note, note_len, cosigned);
-}
-
 /* Sleeps NODE_COSIGN_POLL_MS unless *waits reached NODE_COSIGN_WAIT_MS. */
 static int cosign_wait(unsigned *waits)
 {
@@ -385,17 +379,22 @@ static int cosign_wait(unsigned *waits)
 	return 1;
 }
 
-/* Moves the node's verified checkpoint forward: the latest one must be
- * consistent with the stored one and, when given, with `also` (a receipt's
- * checkpoint), both against the same latest tree. */
-static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
+/* Moves the node's verified checkpoint forward to the registry's latest
+ * (the latest cosigned one when the bundle names witnesses): proven
+ * consistent with the stored one and with each of trees (the receipt
+ * trees of a bulk publish, sorted by size, distinct; nt may be 0), in
+ * requests of up to WIRE_CONSISTENCY_ALSO_MAX trees, each latest proven from
+ * the one before. Witnesses cosign after the registry answers, so a
+ * checkpoint short of the quorum, or one that does not cover the receipts
+ * yet, is waited for a little; then it is an integrity failure.
+ * *tree_size (may be NULL) gets the new size. */
+static sk_status checkpoint_advance(node_remote *r, const tree_ref *trees, size_t nt,
 				    uint64_t *tree_size)
 {
-	uint8_t *stored = NULL, *n1 = NULL, *n2 = NULL;
-	size_t slen = 0, l1 = 0, l2 = 0;
-	note_checkpoint old, a, b;
+	uint8_t *stored = NULL, *note = NULL;
+	size_t slen = 0, nlen = 0;
+	note_checkpoint old, latest;
 	MDB_txn *txn = NULL;
-	size_t ca = 0, cb = 0;
 	unsigned waits = 0;
 	int have_old = 0;
 	sk_status st;
@@ -414,62 +413,55 @@ static sk_status checkpoint_advance(node_remote *r, const note_checkpoint *also,
 	} else if (st != SK_ERR_NOTFOUND) {
 		return st;
 	}
-	/* the log may grow between the two requests: try a few times */
-	for (int attempt = 0; attempt < 5; attempt++) {
-		free(n1);
-		free(n2);
-		n1 = n2 = NULL;
-		if ((st = latest_from(r, have_old ? &old : NULL, &a, &n1, &l1, &ca)) != SK_OK)
-			break;
-		if (also != NULL && (st = latest_from(r, also, &b, &n2, &l2, &cb)) != SK_OK)
-			break;
-		/* witnesses cosign after the registry answers, and until then the
-		 * cosigned checkpoint may lag behind a receipt's: wait a little */
-		if ((ca < r->fed->quorum || (also != NULL && (cb < r->fed->quorum ||
-							      a.size < b.size))) &&
-		    cosign_wait(&waits)) {
-			attempt--;
+	for (size_t at = 0;;) {
+		size_t k = nt - at < WIRE_CONSISTENCY_ALSO_MAX ? nt - at : WIRE_CONSISTENCY_ALSO_MAX;
+		size_t cosigned = 0;
+		int short_of = 0;
+
+		free(note);
+		note = NULL;
+		st = latest_from_also(r, have_old ? &old : NULL, k ? trees + at : NULL, k, &latest,
+				      &note, &nlen, &cosigned);
+		short_of = st == SK_ERR_TRUNCATED || (st == SK_OK && cosigned < r->fed->quorum);
+		if (short_of && cosign_wait(&waits))
 			continue;
-		}
-		if (ca < r->fed->quorum || (also != NULL && cb < r->fed->quorum)) {
+		if (short_of) {
 			char why[256];
 
-			snprintf(why, sizeof(why),
-				 "the registry's checkpoint (tree size %llu) carries %zu of the %u "
-				 "witness cosignatures under an hour old that this federation "
-				 "requires (a stale or split view, or witnesses that are down)",
-				 (unsigned long long)(ca < r->fed->quorum ? a.size : b.size),
-				 ca < r->fed->quorum ? ca : cb, r->fed->quorum);
-			st = ca < r->fed->quorum
-				     ? integrity(r, "unwitnessed-checkpoint", why, n1, l1, NULL, 0)
-				     : integrity(r, "unwitnessed-checkpoint", why, n2, l2, NULL, 0);
-			break;
+			if (st == SK_OK)
+				snprintf(why, sizeof(why),
+					 "the registry's checkpoint (tree size %llu) carries %zu of the "
+					 "%u witness cosignatures under an hour old that this federation "
+					 "requires (a stale or split view, or witnesses that are down)",
+					 (unsigned long long)latest.size, cosigned, r->fed->quorum);
+			else
+				snprintf(why, sizeof(why),
+					 "no checkpoint with the %u witness cosignatures this federation "
+					 "requires covers this node's receipts (a stale or split view, or "
+					 "witnesses that are down)",
+					 r->fed->quorum);
+			st = integrity(r, "unwitnessed-checkpoint", why, note, note ? nlen : 0, NULL,
+				       0);
 		}
-		if (also == NULL) {
-			st = SK_OK;
+		if (st != SK_OK)
+			goto out;
+		old = latest;
+		have_old = 1;
+		at += k;
+		if (at >= nt)
 			break;
-		}
-		if (a.size == b.size) {
-			if (memcmp(a.root, b.root, MERKLE_HASH_BYTES) != 0)
-				st = integrity(r, "forked-checkpoint",
-					       "the registry signed two different trees of one size",
-					       n1, l1, n2, l2);
-			break;
-		}
-		st = SK_ERR_IO;
-		sk_error_set("the registry's log kept growing while this node checked it; retry");
 	}
-	if (st == SK_OK && (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
-		if ((st = node_checkpoint_put(r->s, txn, n1, l1)) == SK_OK)
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((st = node_checkpoint_put(r->s, txn, note, nlen)) == SK_OK)
 			st = sk_db_status(mdb_txn_commit(txn));
 		else
 			mdb_txn_abort(txn);
-		if (tree_size != NULL)
-			*tree_size = a.size;
 	}
+	if (st == SK_OK && tree_size != NULL)
+		*tree_size = old.size;
+out:
 	free(stored);
-	free(n1);
-	free(n2);
+	free(note);
 	return st;
 }
 
@@ -525,8 +517,8 @@ out:
 typedef struct tok_work {
 	node_remote *r;
 	const char (*clients)[NODE_CLIENT_ID_MAX + 1];
-	const size_t *todo; /* indexes into clients without a cached token */
-	size_t n_todo, next;
+	const size_t *missing; /* indexes into clients without a cached token */
+	size_t n_missing, next;
 	node_hop hops[OPRF_MAX_CHAIN];
 	uint32_t epoch;
 	pthread_mutex_t lock;
@@ -580,14 +572,14 @@ static void *tok_main(void *arg)
 			snprintf(w->why, sizeof(w->why), "%s", sk_error_detail());
 		}
 		at = w->next;
-		k = w->st == SK_OK && at < w->n_todo
-			    ? (w->n_todo - at < OPRF_MAX_BATCH ? w->n_todo - at : OPRF_MAX_BATCH)
+		k = w->st == SK_OK && at < w->n_missing
+			    ? (w->n_missing - at < OPRF_MAX_BATCH ? w->n_missing - at : OPRF_MAX_BATCH)
 			    : 0;
 		w->next += k;
 		pthread_mutex_unlock(&w->lock);
 		if (k == 0)
 			break;
-		st = tok_batch(w, w->todo + at, k, b, tok, ck);
+		st = tok_batch(w, w->missing + at, k, b, tok, ck);
 		if (st == SK_OK) {
 			pthread_mutex_lock(&w->lock);
 			w->made += k;
@@ -606,18 +598,18 @@ sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_I
 			     size_t n, size_t *made)
 {
 	tok_work w = {0};
-	size_t *todo = malloc((n ? n : 1) * sizeof(*todo)), started = 0;
+	size_t *missing = malloc((n ? n : 1) * sizeof(*missing)), started = 0;
 	uint8_t tok[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES];
 	pthread_t tid[NODE_TOKEN_THREADS];
 	MDB_txn *txn = NULL;
 	sk_status st;
 
 	*made = 0;
-	if (todo == NULL)
+	if (missing == NULL)
 		return SK_ERR_NOMEM;
 	w.r = r;
 	w.clients = clients;
-	w.todo = todo;
+	w.missing = missing;
 	w.epoch = node_remote_epoch(r);
 	for (size_t i = 0; i < r->fed->n_pseudonymisers; i++)
 		w.hops[i] = (node_hop){r->fed->pseudonymisers[i].org_id,
@@ -630,18 +622,18 @@ sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_I
 	for (size_t i = 0; i < n && st == SK_OK; i++) {
 		st = node_token_get(r->s, txn, clients[i], w.epoch, tok, ck);
 		if (st == SK_ERR_NOTFOUND) {
-			todo[w.n_todo++] = i;
+			missing[w.n_missing++] = i;
 			st = SK_OK;
 		}
 	}
 	mdb_txn_abort(txn);
 	sodium_memzero(ck, sizeof(ck));
-	if (st != SK_OK || w.n_todo == 0)
+	if (st != SK_OK || w.n_missing == 0)
 		goto out;
 	/* batches in flight on two threads: the chain's hops and our proof
 	 * checks overlap instead of waiting on each other */
 	pthread_mutex_init(&w.lock, NULL);
-	for (size_t t = 0; t < NODE_TOKEN_THREADS && t * OPRF_MAX_BATCH < w.n_todo; t++) {
+	for (size_t t = 0; t < NODE_TOKEN_THREADS && t * OPRF_MAX_BATCH < w.n_missing; t++) {
 		if (pthread_create(&tid[t], NULL, tok_main, &w) != 0)
 			break;
 		started++;
@@ -655,7 +647,7 @@ sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_I
 	if ((st = w.st) != SK_OK)
 		sk_error_set("%s", w.why);
 out:
-	free(todo);
+	free(missing);
 	return st;
 }
 
@@ -861,17 +853,11 @@ static int tree_cmp(const void *a, const void *b)
 }
 
 /* Every distinct receipt tree proven consistent with the registry's latest
- * checkpoint (which also extends the node's verified one); that checkpoint
- * becomes the verified one. */
+ * checkpoint, which becomes the verified one (checkpoint_advance). */
 static sk_status pub_consistency(node_remote *r, const pub_item *items, size_t n)
 {
 	tree_ref *trees = calloc(n ? n : 1, sizeof(*trees));
-	uint8_t *stored = NULL, *note = NULL;
-	size_t nt = 0, slen = 0, nlen = 0;
-	note_checkpoint old, latest;
-	MDB_txn *txn = NULL;
-	unsigned waits = 0;
-	int have_old = 0;
+	size_t nt = 0, u = 0;
 	sk_status st;
 
 	if (trees == NULL)
@@ -880,84 +866,22 @@ static sk_status pub_consistency(node_remote *r, const pub_item *items, size_t n
 		if (items[i].st == SK_OK && items[i].entry != NULL)
 			trees[nt++] = items[i].tree;
 	qsort(trees, nt, sizeof(*trees), tree_cmp);
-	{
-		size_t u = 0;
-
-		for (size_t i = 0; i < nt; i++) {
-			if (u > 0 && trees[u - 1].size == trees[i].size) {
-				if (memcmp(trees[u - 1].root, trees[i].root, MERKLE_HASH_BYTES) != 0) {
-					free(trees);
-					return integrity(r, "forked-checkpoint",
-							 "the registry signed two different trees "
-							 "of one size",
-							 trees[u - 1].root, MERKLE_HASH_BYTES,
-							 trees[i].root, MERKLE_HASH_BYTES);
-				}
-				continue;
+	for (size_t i = 0; i < nt; i++) {
+		if (u > 0 && trees[u - 1].size == trees[i].size) {
+			if (memcmp(trees[u - 1].root, trees[i].root, MERKLE_HASH_BYTES) != 0) {
+				st = integrity(r, "forked-checkpoint",
+					       "the registry signed two different trees of one size",
+					       trees[u - 1].root, MERKLE_HASH_BYTES, trees[i].root,
+					       MERKLE_HASH_BYTES);
+				free(trees);
+				return st;
 			}
-			trees[u++] = trees[i];
-		}
-		nt = u;
-	}
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		goto out;
-	st = node_checkpoint_get(r->s, txn, &stored, &slen);
-	mdb_txn_abort(txn);
-	if (st == SK_OK) {
-		if (note_checkpoint_open(&old, NULL, stored, slen, &r->log_key, NULL, 0) != SK_OK) {
-			sk_error_set("the checkpoint this node stored no longer verifies");
-			st = SK_ERR_VERIFY;
-			goto out;
-		}
-		have_old = 1;
-	} else if (st != SK_ERR_NOTFOUND) {
-		goto out;
-	}
-	/* chunk by chunk, each latest proven from the one before */
-	for (size_t at = 0; at < nt || (at == 0 && nt == 0);) {
-		size_t k = nt - at < NODE_CONSISTENCY_ALSO_MAX ? nt - at : NODE_CONSISTENCY_ALSO_MAX;
-
-		size_t cosigned = 0;
-
-		free(note);
-		note = NULL;
-		st = latest_from_also(r, have_old ? &old : NULL, trees + at, k, &latest, &note, &nlen,
-				      &cosigned);
-		/* witnesses cosign after the registry answers: the cosigned
-		 * checkpoint may lag behind the receipts for a moment */
-		if ((st == SK_ERR_TRUNCATED || (st == SK_OK && cosigned < r->fed->quorum)) &&
-		    cosign_wait(&waits))
 			continue;
-		if (st == SK_ERR_TRUNCATED || (st == SK_OK && cosigned < r->fed->quorum)) {
-			char why[256];
-
-			snprintf(why, sizeof(why),
-				 "the registry's checkpoint carries %zu of the %u witness cosignatures "
-				 "under an hour old that this federation requires, or does not cover "
-				 "the receipts (a stale or split view, or witnesses that are down)",
-				 cosigned, r->fed->quorum);
-			st = integrity(r, "unwitnessed-checkpoint", why, note, note ? nlen : 0, NULL,
-				       0);
-			goto out;
 		}
-		if (st != SK_OK)
-			goto out;
-		old = latest;
-		have_old = 1;
-		at += k;
-		if (nt == 0)
-			break;
+		trees[u++] = trees[i];
 	}
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
-		if ((st = node_checkpoint_put(r->s, txn, note, nlen)) == SK_OK)
-			st = sk_db_status(mdb_txn_commit(txn));
-		else
-			mdb_txn_abort(txn);
-	}
-out:
+	st = checkpoint_advance(r, trees, u, NULL);
 	free(trees);
-	free(stored);
-	free(note);
 	return st;
 }
 
@@ -1797,7 +1721,7 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	} while (st == SK_OK && done > 0 && failed == 0 && l.n == l.cap);
 	free(l.ids);
 	if (st == SK_OK)
-		st = checkpoint_advance(r, NULL, &stats->tree_size);
+		st = checkpoint_advance(r, NULL, 0, &stats->tree_size);
 	/* members first: messages in the mailbox are checked against them */
 	if (st == SK_OK)
 		st = pull_events(r, &stats->alerts);

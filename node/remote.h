@@ -20,7 +20,6 @@
 
 #define NODE_CONTACT_DOMAIN "schakel/v1/contact"
 #define NODE_TIMEOUT_MS 15000
-#define NODE_CONSISTENCY_ALSO_MAX 1024 /* receipt trees proven in one request */
 #define NODE_PUBLISH_THREADS 8         /* connections a bulk publish uses */
 #define NODE_PUBLISH_BATCH 8192        /* entries a bulk publish takes at once */
 #define NODE_TOKEN_THREADS 2           /* token batches in flight at once */
@@ -50,7 +49,7 @@ sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_I
  * once: every receipt is checked (the registry's signature, the leaf, its
  * signed checkpoint and the inclusion proof), then every checkpoint the
  * receipts named is proven consistent with the registry's latest one, in
- * requests of up to NODE_CONSISTENCY_ALSO_MAX trees, and that one becomes
+ * requests of up to WIRE_CONSISTENCY_ALSO_MAX trees, and that one becomes
  * the node's verified checkpoint; the audit records and the cleared dirty
  * marks follow, 1,000 a commit. A client whose entry the registry refused
  * stays dirty (a warning on stderr; *failed counts them); an integrity

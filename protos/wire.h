@@ -14,6 +14,8 @@
 #define WIRE_FRAME_HEADER_BYTES 4
 #define WIRE_FRAME_MAX (1u << 20)          /* payload cap: 1 MiB */
 #define WIRE_FRAME_MAX_PREAUTH (16u << 10) /* before the peer is known */
+/* More tree sizes one ConsistencyRequest may ask proofs for (`also`). */
+#define WIRE_CONSISTENCY_ALSO_MAX 1024
 
 typedef Schakel__V1__Envelope wire_envelope;
 

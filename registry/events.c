@@ -340,7 +340,7 @@ sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	if (req->n_also > REG_CONSISTENCY_ALSO_MAX)
+	if (req->n_also > WIRE_CONSISTENCY_ALSO_MAX)
 		return reg_send_error(c, request_id, SK_ERR_TOOBIG, "at most 1024 more tree sizes");
 	if (req->n_also > 0 &&
 	    ((also = malloc(req->n_also * MERKLE_PROOF_BYTES)) == NULL ||

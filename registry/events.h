@@ -19,7 +19,6 @@ sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64
  * quorum, else the latest) and the RFC 9162 consistency proofs to it from
  * req->from (none when 0) and from each req->also (SK_ERR_TRUNCATED when
  * one is beyond it: not cosigned yet). */
-#define REG_CONSISTENCY_ALSO_MAX 1024
 sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
 			       const Schakel__V1__ConsistencyRequest *req) SK_MUST_CHECK;
 

@@ -68,7 +68,7 @@ static void checkpoint(fx *x, uint64_t size, int bad_root, const note_signer *ke
 {
 	note_checkpoint cp = {0};
 
-	strcpy(cp.origin, ORIGIN);
+	snprintf(cp.origin, sizeof(cp.origin), "%s", ORIGIN);
 	cp.size = size;
 	E(merkle_root(cp.root, &x->src, size));
 	if (bad_root)
@@ -157,7 +157,7 @@ static void test_refusals(void **state)
 	};
 
 	E(note_signer_generate(&k, "other.example/log", NOTE_TYPE_ED25519));
-	strcpy(cp.origin, "other.example/log");
+	snprintf(cp.origin, sizeof(cp.origin), "%s", "other.example/log");
 	merkle_empty_root(cp.root);
 	E(note_checkpoint_sign(&note, &nlen, &cp, k));
 	E(wit_request_format(&body, &blen, 0, NULL, 0, note, nlen));
