@@ -7,7 +7,13 @@ PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
 libsodium-dev libssl-dev liblmdb-dev lmdb-utils
 libprotobuf-c-dev protobuf-c-compiler libevent-dev
 libjansson-dev libcmocka-dev
-curl openssl"
+curl openssl
+chromium chromium-driver"
+
+# The browser tests (tests/web) run node and npm; Debian's packages only
+# where these commands are missing (a nodejs from elsewhere brings its npm).
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do
