@@ -1,0 +1,54 @@
+# The node's web pages in headless Chromium (Debian's chromium, driven by
+# playwright-core from tests/web/package-lock.json) against a real node,
+# registry and pseudonymiser chain: sign in, open a case, the match,
+# accepting an invitation and the thread, the privacy officer's search,
+# CSV export, report, review and verify (tests/web/pages.mjs). Full-page
+# screenshots of every page go to $SK_BUILD_DIR/web-screenshots/.
+source "$(dirname "$0")/lib.sh"
+WEB_SRC=$(cd "$(dirname "$0")/../web" && pwd)
+source "$WEB_SRC/node_up.sh"
+: "${SK_BUILD_DIR:?the build dir (tests/CMakeLists.txt sets it)}"
+CHROMIUM=/usr/bin/chromium
+
+# The browser and playwright-core: missing tools fail, never skip.
+type -P node >/dev/null || fail "node is missing (scripts/deps.sh installs nodejs)"
+type -P npm >/dev/null || fail "npm is missing (scripts/deps.sh installs npm)"
+[ -x "$CHROMIUM" ] || fail "$CHROMIUM is missing (scripts/deps.sh installs chromium; make deps as root)"
+"$CHROMIUM" --headless --no-sandbox --version >/dev/null 2>&1 || fail "$CHROMIUM does not run"
+
+# npm ci into the build dir once; again only when the lock changed.
+MODULES=$SK_BUILD_DIR/web
+mkdir -p "$MODULES"
+if ! cmp -s "$WEB_SRC/package-lock.json" "$MODULES/installed.lock" ||
+	[ ! -d "$MODULES/node_modules/playwright-core" ]; then
+	rm -f "$MODULES/installed.lock"
+	cp "$WEB_SRC/package.json" "$WEB_SRC/package-lock.json" "$MODULES/"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$MODULES" --no-audit --no-fund \
+		>"$T/npm.log" 2>&1 || fail "npm ci in $MODULES: $(tail -5 "$T/npm.log")"
+	cp "$WEB_SRC/package-lock.json" "$MODULES/installed.lock"
+fi
+ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright-core in $MODULES"
+
+cd "$T"
+web_federation
+serve_a
+ok "two organisations; $ORG_A serving its pages on $BASE"
+
+SHOTS=$SK_BUILD_DIR/web-screenshots
+rm -rf "$SHOTS"
+WEB_BASE=$BASE WEB_SHOTS=$SHOTS WEB_T=$T WEB_MODULES=$MODULES WEB_CHROMIUM=$CHROMIUM \
+	WEB_ORG_A=$ORG_A WEB_ORG_B=$ORG_B WEB_BSN=$BSN \
+	WEB_PROF=$PROF WEB_PROF_NAME="$PROF_NAME" WEB_PROF_PW="$PROF_PW" \
+	WEB_PROF2=$PROF2 WEB_PROF2_NAME="$PROF2_NAME" WEB_PROF2_PW="$PROF2_PW" \
+	WEB_PO=$PO WEB_PO_NAME="$PO_NAME" WEB_PO_PW="$PO_PW" WEB_PROFB=$PROFB \
+	timeout 240 "$(type -P node)" "$WEB_SRC/pages.mjs" || fail "the pages (screenshots in $SHOTS; serve log $T/serve.log)"
+
+for name in signin signin-error cases case case-lookup matches discussions discussion cases-en \
+	audit audit-search audit-report audit-review audit-verify audit-en signin-en; do
+	[ -s "$SHOTS/$name.png" ] || fail "no screenshot $SHOTS/$name.png"
+done
+ok "a full-page screenshot of every page in $SHOTS"
+
+stop_serve
+no_secrets_in_logs
+ok "no password and no BSN in the node's stderr"

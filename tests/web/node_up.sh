@@ -1,0 +1,86 @@
+# Shared by tests/e2e/web.sh and web_security.sh (after tests/e2e/lib.sh):
+# a federation of two organisations, wijkteam (A) and altrecht (B), on
+# 127.0.0.1, and A's node serving its web pages.
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
+
+node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
+nodex() { "$SK_NODE" "$@" --dev 2>&1; } # with the diagnostics
+
+# Professionals and their passwords. PO is A's privacy officer; PROF2 a
+# second professional at A; PROFB altrecht's professional (CLI only).
+ORG_A=wijkteam ORG_B=altrecht
+PROF=anna PROF_NAME="Anna de Vries" PROF_PW='anna-wachtwoord-7Qx!'
+PROF2=bea PROF2_NAME="Bea Bakker" PROF2_PW='bea-wachtwoord-3Kz#'
+PO=piet PO_NAME="Piet Privacy" PO_PW='piet-wachtwoord-9Lm%'
+PROFB=bram
+BSN=111222333
+
+# passwd DIR ID PASSWORD: sets a password as docs/web.md says, one line on
+# standard input.
+passwd() {
+	printf '%s\n' "$3" | "$SK_NODE" professional passwd --dir "$1" --id "$2" --dev \
+		>/dev/null 2>>"$T/passwd.log" || fail "professional passwd $2: $(tail -3 "$T/passwd.log")"
+}
+
+# web_federation: registry, chain, the two nodes, professionals with
+# passwords at A (one a privacy officer) and client BSN registered at both.
+web_federation() {
+	federation_up $ORG_A:sociaal-team $ORG_B:ggz
+	node professional add --dir $ORG_A --id $PROF --name "$PROF_NAME" --role wijkcoach \
+		--phone 030-1234567 >/dev/null || fail "professional add $PROF"
+	node professional add --dir $ORG_A --id $PROF2 --name "$PROF2_NAME" --role wijkcoach \
+		>/dev/null || fail "professional add $PROF2"
+	node professional add --dir $ORG_A --id $PO --name "$PO_NAME" --role privacy-officer \
+		>/dev/null || fail "professional add --role privacy-officer: $(tail -3 "$T/node.log")"
+	node professional add --dir $ORG_B --id $PROFB --name "Bram Jansen" --role spv \
+		--phone 030-7654321 >/dev/null || fail "professional add $PROFB"
+	local kind
+	kind=$(node professional list --dir $ORG_A --json | python3 -c "
+import json,sys; print([p['kind'] for p in json.load(sys.stdin) if p['id']=='$PO'][0])")
+	[ "$kind" = privacy-officer ] ||
+		fail "'professional add --role privacy-officer' (docs/web.md) made $PO a '$kind', not a privacy officer"
+	passwd $ORG_A $PROF "$PROF_PW"
+	passwd $ORG_A $PROF2 "$PROF2_PW"
+	passwd $ORG_A $PO "$PO_PW"
+	node client add --dir $ORG_A --bsn $BSN --name "Jan Modaal" >/dev/null || fail "client at A"
+	node client add --dir $ORG_B --bsn $BSN --name "Jan Modaal" >/dev/null || fail "client at B"
+}
+
+# serve_a: A's node serving its pages with a sync every second; sets
+# SERVE_PID and BASE (http://HOST:PORT). Its diagnostics go to $T/serve.log.
+serve_a() {
+	local out="$T/serve.$RANDOM.out"
+	"$SK_NODE" serve --dir $ORG_A --http 127.0.0.1:0 --sync-seconds 1 --dev >"$out" \
+		2>>"$T/serve.log" &
+	SERVE_PID=$!
+	PIDS+=("$SERVE_PID")
+	for _ in $(seq 200); do
+		if grep -q '^listening on ' "$out"; then
+			BASE="http://$(sed -n 's/^listening on //p' "$out")"
+			return 0
+		fi
+		kill -0 "$SERVE_PID" 2>/dev/null || fail "node serve exited: $(tail -5 "$T/serve.log")"
+		sleep 0.1
+	done
+	fail "node serve did not print 'listening on HOST:PORT'"
+}
+
+# stop_serve: SIGTERM, and serve must exit 0.
+stop_serve() {
+	kill -TERM "$SERVE_PID"
+	wait "$SERVE_PID" || fail "node serve did not exit 0 on SIGTERM: $(tail -5 "$T/serve.log")"
+}
+
+# no_secrets_in_logs: no password and no BSN in what the node wrote to
+# stderr while serving or setting passwords.
+no_secrets_in_logs() {
+	local s f
+	for f in "$T/serve.log" "$T/passwd.log"; do
+		[ -f "$f" ] || continue
+		for s in "$PROF_PW" "$PROF2_PW" "$PO_PW" "${EXTRA_SECRETS[@]}" "$BSN"; do
+			grep -qF -- "$s" "$f" && fail "a password or BSN in $(basename "$f"): $(grep -nF -- "$s" "$f" | head -3)"
+		done
+	done
+	return 0
+}
+EXTRA_SECRETS=()

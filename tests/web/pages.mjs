@@ -1,0 +1,441 @@
+// The node's web pages in headless Chromium (Debian's), against a real node
+// (tests/e2e/web.sh sets it up): sign in, open a case, see the match,
+// accept an invitation and read the thread; the privacy officer's search,
+// CSV export, report, review and verify. Every page is checked against
+// docs/web.md (element ids, labels, html[lang], both languages) and
+// written as a full-page PNG to $SHOTS/NAME.png. Altrecht's side of the
+// flow runs its CLI. Any failure exits 1 with "FAIL: ...".
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+function env(k) {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set (tests/e2e/web.sh sets it)`);
+  return v;
+}
+const BASE = env('WEB_BASE');
+const SHOTS = env('WEB_SHOTS');
+const T = env('WEB_T');
+const CHROMIUM = process.env.WEB_CHROMIUM || '/usr/bin/chromium';
+const require = createRequire(path.join(env('WEB_MODULES'), 'package.json'));
+const { chromium } = require('playwright-core');
+
+const A = env('WEB_ORG_A'), B = env('WEB_ORG_B'), BSN = env('WEB_BSN');
+const prof = { id: env('WEB_PROF'), name: env('WEB_PROF_NAME'), pw: env('WEB_PROF_PW') };
+const prof2 = { id: env('WEB_PROF2'), name: env('WEB_PROF2_NAME'), pw: env('WEB_PROF2_PW') };
+const po = { id: env('WEB_PO'), name: env('WEB_PO_NAME'), pw: env('WEB_PO_PW') };
+const profB = env('WEB_PROFB');
+
+class Fail extends Error {}
+const fail = (msg) => { throw new Fail(msg); };
+const ok = (msg) => console.log(`ok - ${msg}`);
+// A form's submit control, button[type=submit] in docs/web.md.
+const SUBMIT = ' :is(button:not([type]), button[type=submit], input[type=submit])';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// B's side of the flow: its CLI, diagnostics into $T/node.log.
+function cliB(...args) {
+  const log = fs.openSync(path.join(T, 'node.log'), 'a');
+  try {
+    return execFileSync(env('SK_NODE'), [...args, '--dir', path.join(T, B), '--dev'],
+      { cwd: T, stdio: ['ignore', 'pipe', log], encoding: 'utf8' }).trim();
+  } catch (e) {
+    fail(`${B}: schakel-node ${args.join(' ')} failed (exit ${e.status}); see ${T}/node.log`);
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+// until(what, fn): fn() until it returns a truthy value, at most secs.
+async function until(what, fn, secs = 30) {
+  const end = Date.now() + secs * 1000;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) fail(`${what}: not within ${secs} s`);
+    await sleep(500);
+  }
+}
+
+// RFC 4180 rows (quoted fields with commas, quotes and line breaks).
+function parseCsv(text) {
+  const rows = [];
+  let row = [], f = '', q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { f += '"'; i++; } else if (c === '"') q = false; else f += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(f); f = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(f); rows.push(row); row = []; f = '';
+    } else f += c;
+  }
+  if (f !== '' || row.length) { row.push(f); rows.push(row); }
+  if (!rows.length) fail('the CSV export is empty');
+  return rows;
+}
+
+const shot = async (page, name) => {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+};
+
+const jsErrors = [];
+async function newSession(browser) {
+  const ctx = await browser.newContext({ acceptDownloads: true });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => jsErrors.push(`${page.url()}: ${e.message}`));
+  return { ctx, page };
+}
+
+async function go(page, p, want = 200) {
+  const res = await page.goto(BASE + p);
+  if (!res) fail(`GET ${p}: no response`);
+  if (res.status() !== want) fail(`GET ${p}: status ${res.status()}, want ${want} (now at ${page.url()})`);
+  return res;
+}
+
+const pathOf = (page) => new URL(page.url()).pathname;
+
+// The accessibility basics of docs/web.md: html[lang], a label for every
+// field; for a signed-in page the skip link, nav, name, sign-out and
+// language link.
+async function checkPage(page, what, { lang, name } = {}) {
+  const r = await page.evaluate(() => {
+    const fields = [...document.querySelectorAll('input, select, textarea')].filter((el) =>
+      !(el.tagName === 'INPUT' && ['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type)));
+    const txt = (s) => (s || '').replace(/\s+/g, ' ').trim();
+    const unlabelled = fields.filter((el) => {
+      if ([...(el.labels || [])].some((l) => txt(l.textContent))) return false;
+      if (txt(el.getAttribute('aria-label'))) return false;
+      const by = el.getAttribute('aria-labelledby');
+      if (by && by.split(/\s+/).some((id) => txt(document.getElementById(id)?.textContent))) return false;
+      return true;
+    }).map((el) => el.outerHTML.slice(0, 120));
+    const first = document.querySelector('body a[href]');
+    const skip = first && first.getAttribute('href').startsWith('#') &&
+      document.getElementById(first.getAttribute('href').slice(1)) !== null;
+    return {
+      lang: document.documentElement.getAttribute('lang'),
+      unlabelled, skip: !!skip,
+      nav: !!document.querySelector('nav'),
+      signout: !!document.querySelector('form#signout'),
+      langLink: document.querySelector('a#lang')?.getAttribute('href') || null,
+      text: document.body.innerText,
+      message: document.querySelector('#message') ?
+        [document.querySelector('#message').tagName, document.querySelector('#message').getAttribute('role')] : null,
+    };
+  });
+  if (!['nl', 'en'].includes(r.lang)) fail(`${what}: html[lang] is ${JSON.stringify(r.lang)}, want nl or en`);
+  if (lang && r.lang !== lang) fail(`${what}: html[lang] is ${r.lang}, want ${lang}`);
+  if (r.unlabelled.length) fail(`${what}: fields without a label: ${r.unlabelled.join(' | ')}`);
+  if (r.message && !(r.message[0] === 'P' && ['status', 'alert'].includes(r.message[1])))
+    fail(`${what}: #message is <${r.message[0]} role=${r.message[1]}>, want <p role=status|alert>`);
+  if (name) {
+    if (!r.skip) fail(`${what}: the first link is not a skip link to an element of the page`);
+    if (!r.nav) fail(`${what}: no <nav>`);
+    if (!r.signout) fail(`${what}: no form#signout`);
+    if (!r.langLink) fail(`${what}: no a#lang`);
+    const other = r.lang === 'nl' ? 'en' : 'nl';
+    if (!r.langLink.includes(`lang=${other}`)) fail(`${what}: a#lang (${r.langLink}) does not switch to ${other}`);
+    if (!r.text.includes(name)) fail(`${what}: the signed-in name ${name} is not shown`);
+  }
+  return r;
+}
+
+async function signIn(page, who) {
+  await go(page, '/signin');
+  await page.fill('form#signin input#professional', who.id);
+  await page.fill('form#signin input#password', who.pw);
+  await Promise.all([page.waitForNavigation(), page.click('form#signin button[type=submit]')]);
+}
+
+async function run() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  if (!fs.existsSync(CHROMIUM)) fail(`${CHROMIUM} is missing: scripts/deps.sh (make deps, as root) installs chromium`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  const current = { page: null };
+  try {
+    await flow(browser, current);
+  } catch (e) {
+    if (current.page) await shot(current.page, 'FAIL').catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+}
+
+async function flow(browser, current) {
+  // ---- the professional -------------------------------------------------
+  const { ctx, page } = await newSession(browser);
+  current.page = page;
+  await page.goto(BASE + '/cases');
+  if (pathOf(page) !== '/signin') fail(`/cases without a session ended at ${page.url()}, want /signin`);
+  for (const sel of ['form#signin', 'form#signin input#professional', 'form#signin input#password',
+    'form#signin button[type=submit]'])
+    if (!(await page.$(sel))) fail(`/signin: no ${sel}`);
+  await checkPage(page, '/signin');
+  await shot(page, 'signin');
+
+  await page.fill('input#professional', prof.id);
+  await page.fill('input#password', prof.pw + 'x');
+  await Promise.all([page.waitForNavigation(), page.click('form#signin button[type=submit]')]);
+  if (pathOf(page) !== '/signin') fail(`a wrong password ended at ${page.url()}, want /signin`);
+  const alert = await page.$('p#message[role=alert]');
+  if (!alert || !(await alert.innerText()).trim()) fail('a wrong password shows no p#message[role=alert]');
+  await checkPage(page, '/signin after a wrong password');
+  await shot(page, 'signin-error');
+  ok('without a session /cases leads to /signin; a wrong password is told in p#message[role=alert]');
+
+  await signIn(page, prof);
+  if (pathOf(page) !== '/cases') fail(`${prof.id} signed in and landed at ${page.url()}, want /cases`);
+  const cookie = (await ctx.cookies()).find((c) => c.name === 'schakel_session');
+  if (!cookie) fail('no schakel_session cookie after sign-in');
+  if (!/^[0-9a-f]{64}$/.test(cookie.value)) fail(`the session id is not 32 bytes hex: ${cookie.value.length} chars`);
+  if (!cookie.httpOnly || cookie.sameSite !== 'Strict' || cookie.path !== '/')
+    fail(`schakel_session: httpOnly ${cookie.httpOnly}, sameSite ${cookie.sameSite}, path ${cookie.path}`);
+  if (!(await page.$('meta[name=csrf][content]'))) fail('/cases: no <meta name="csrf" content=...>');
+  await checkPage(page, '/cases', { name: prof.name });
+  for (const sel of ['table#cases', 'form#case-open', 'form#case-open input#client', 'select#consent_by',
+    'select#basis', 'input#reason', 'input#expires', 'input#categories'])
+    if (!(await page.$(sel))) fail(`/cases: no ${sel}`);
+  const csrfFields = await page.$$eval('form[method=post i]', (fs) =>
+    fs.filter((f) => !f.querySelector('input[name=csrf]')).map((f) => f.id || f.action));
+  if (csrfFields.length) fail(`/cases: post forms without a csrf field: ${csrfFields.join(', ')}`);
+  await shot(page, 'cases');
+  ok(`${prof.id} signs in and lands on /cases; the session cookie is HttpOnly, SameSite=Strict`);
+
+  // open a case for the client altrecht also has a case for
+  if ((await page.inputValue('input#categories')) !== 'all') fail('input#categories does not default to all');
+  await page.fill('input#client', BSN);
+  for (const f of ['discover', 'contact', 'discuss']) await page.check(`form#case-open input[name=flag][value=${f}]`);
+  await page.selectOption('select#basis', 'consent');
+  await Promise.all([page.waitForNavigation(), page.click('form#case-open ' + SUBMIT)]);
+  const m = pathOf(page).match(/^\/cases\/([^/]+)$/);
+  if (!m) fail(`opening a case ended at ${page.url()}, want /cases/ID (message: ${await page.locator('#message').allInnerTexts()})`);
+  const caseId = decodeURIComponent(m[1]);
+  await checkPage(page, '/cases/ID', { name: prof.name });
+  for (const sel of ['#consent', 'form#consent-form', 'form#lookup', 'select#purpose', 'form#discuss-request',
+    'select#topic', 'input#window_start', 'input#window_end', 'form#case-close'])
+    if (!(await page.$(sel))) fail(`/cases/${caseId}: no ${sel}`);
+  if (!(await page.innerText('#consent')).trim()) fail(`/cases/${caseId}: #consent is empty`);
+  if ((await page.content()).includes(BSN)) fail(`/cases/${caseId} shows the BSN`);
+  await shot(page, 'case');
+  await go(page, '/cases');
+  if (!(await page.$(`table#cases tr[data-case="${caseId}"] a[href="/cases/${caseId}"]`)))
+    fail(`/cases: no row tr[data-case=${caseId}] linking to /cases/${caseId}`);
+  ok(`a case opened on /cases (${caseId}) with discover, contact, discuss for all categories`);
+
+  // altrecht opens its case and publishes; the node syncs every second
+  cliB('case', 'open', '--client', BSN, '--as', profB, '--consent', 'discover,contact,discuss',
+    '--categories', 'all');
+  cliB('sync');
+  await go(page, '/matches');
+  for (const sel of ['table#matches', 'table#notices', 'form#sync'])
+    if (!(await page.$(sel))) fail(`/matches: no ${sel}`);
+  await until(`${B} in table#matches`, async () => {
+    await go(page, '/matches');
+    return (await page.innerText('table#matches')).includes(B);
+  });
+  await checkPage(page, '/matches', { name: prof.name });
+  await shot(page, 'matches');
+
+  await go(page, `/cases/${caseId}`);
+  await Promise.all([page.waitForNavigation(), page.click('form#lookup ' + SUBMIT)]);
+  const partners = await page.locator('section#partners li.partner').allInnerTexts();
+  if (!partners.some((t) => t.includes(B) && t.includes('Bram Jansen')))
+    fail(`the lookup on /cases/${caseId} shows no partner ${B} with its contact: ${JSON.stringify(partners)}`);
+  await checkPage(page, '/cases/ID after a lookup', { name: prof.name });
+  await shot(page, 'case-lookup');
+  ok(`the match with ${B} on /matches, and the lookup shows ${B}'s professional in section#partners`);
+
+  // altrecht asks for a discussion; anna accepts it on /discussions
+  cliB('sync');
+  const disc = cliB('discuss', 'request', '--client', BSN, '--as', profB, '--topic', 'afstemming');
+  if (!/^[0-9a-f]{32}$/.test(disc)) fail(`discuss request printed ${JSON.stringify(disc)}`);
+  const row = `table#invitations tr[data-discussion="${disc}"]`;
+  await until(`the invitation ${disc} in table#invitations`, async () => {
+    await go(page, '/discussions');
+    return !!(await page.$(row));
+  });
+  for (const sel of ['table#requests', 'table#participating', `${row} form.accept`, `${row} form.decline`])
+    if (!(await page.$(sel))) fail(`/discussions: no ${sel}`);
+  await checkPage(page, '/discussions', { name: prof.name });
+  await shot(page, 'discussions');
+  await Promise.all([page.waitForNavigation(), page.click(`${row} form.accept ` + SUBMIT)]);
+  await go(page, '/discussions');
+  if (!(await page.$(`table#participating tr[data-discussion="${disc}"]`)))
+    fail(`after accepting, ${disc} is not in table#participating`);
+  if (await page.$(row)) fail(`after accepting, ${disc} is still in table#invitations`);
+  await until(`${B} seeing the acceptance`, () => {
+    cliB('sync');
+    const d = JSON.parse(cliB('discuss', 'list', '--json')).find((x) => x.id === disc);
+    return d && d.accepted && d.accepted.length === 1;
+  });
+  ok(`${B}'s invitation accepted on /discussions reaches ${B}`);
+
+  const summary = 'SAMENVATTING-VAN-ALTRECHT schulden en zorgen over de woning';
+  fs.writeFileSync(path.join(T, 'summary.txt'), summary + '\n');
+  cliB('discuss', 'send', disc, '--as', profB, '--text-file', path.join(T, 'summary.txt'), '--yes');
+  await until(`${B}'s summary in section#thread of /discussions/${disc}`, async () => {
+    await go(page, `/discussions/${disc}`);
+    return (await page.locator('section#thread article.message').allInnerTexts()).some((t) => t.includes(summary));
+  });
+  for (const sel of ['form#send', 'form#send textarea#text', 'form#send input#yes'])
+    if (!(await page.$(sel))) fail(`/discussions/${disc}: no ${sel}`);
+  if (await page.$('form#discuss-close')) fail(`/discussions/${disc}: form#discuss-close shown to an acceptor`);
+  await checkPage(page, '/discussions/ID', { name: prof.name });
+  await shot(page, 'discussion');
+  const reply = 'ANTWOORD-VAN-WIJKTEAM wij kennen de cliënt ook';
+  await page.fill('textarea#text', reply);
+  await Promise.all([page.waitForNavigation(), page.click('form#send ' + SUBMIT)]);
+  await go(page, `/discussions/${disc}`);
+  if (!(await page.locator('section#thread article.message').allInnerTexts()).some((t) => t.includes(reply)))
+    fail(`the reply sent on /discussions/${disc} is not in its thread`);
+  await until(`the reply at ${B}`, () => {
+    cliB('sync');
+    return cliB('discuss', 'show', disc, '--as', profB).includes(reply);
+  });
+  ok(`the thread shows ${B}'s summary; a reply sent from the page reaches ${B}`);
+
+  // both languages, remembered
+  await go(page, '/cases?lang=en');
+  await checkPage(page, '/cases?lang=en', { lang: 'en', name: prof.name });
+  const navEn = await page.innerText('nav');
+  await shot(page, 'cases-en');
+  await go(page, '/matches');
+  await checkPage(page, '/matches after ?lang=en', { lang: 'en', name: prof.name });
+  await go(page, '/cases?lang=nl');
+  await checkPage(page, '/cases?lang=nl', { lang: 'nl', name: prof.name });
+  if ((await page.innerText('nav')) === navEn) fail('the nav reads the same in nl and en');
+  ok('?lang=en and ?lang=nl switch the language (html[lang] and text) and it is remembered');
+
+  await Promise.all([page.waitForNavigation(), page.click('form#signout ' + SUBMIT)]);
+  if (pathOf(page) !== '/signin') fail(`sign-out ended at ${page.url()}, want /signin`);
+  await page.goto(BASE + '/cases');
+  if (pathOf(page) !== '/signin') fail(`after sign-out /cases ended at ${page.url()}`);
+  await ctx.close();
+  ok('sign-out ends the session');
+
+  // ---- the second professional sees none of it --------------------------
+  const s2 = await newSession(browser);
+  current.page = s2.page;
+  await signIn(s2.page, prof2);
+  if (pathOf(s2.page) !== '/cases') fail(`${prof2.id} landed at ${s2.page.url()}`);
+  if (await s2.page.$(`tr[data-case="${caseId}"]`)) fail(`${prof2.id} sees ${prof.id}'s case on /cases`);
+  await go(s2.page, `/cases/${caseId}`, 404);
+  await go(s2.page, '/audit', 403);
+  await go(s2.page, '/discussions');
+  if ((await s2.page.content()).includes(disc)) fail(`${prof2.id} sees the discussion of ${prof.id}'s client`);
+  await s2.ctx.close();
+  ok(`${prof2.id} (same org) gets 404 for ${prof.id}'s case, 403 for /audit, and no discussion`);
+
+  // ---- the privacy officer ---------------------------------------------
+  const s3 = await newSession(browser);
+  const pp = s3.page;
+  current.page = pp;
+  await signIn(pp, po);
+  if (pathOf(pp) !== '/audit') fail(`the privacy officer landed at ${pp.url()}, want /audit`);
+  await checkPage(pp, '/audit', { name: po.name });
+  for (const sel of ['form#audit-search', 'table#records', 'a#export-csv', 'a#export-fhir'])
+    if (!(await pp.$(sel))) fail(`/audit: no ${sel}`);
+  for (const f of ['client', 'professional', 'event', 'action', 'outcome', 'since', 'until'])
+    if (!(await pp.$(`form#audit-search [name=${f}]`))) fail(`form#audit-search: no field ${f}`);
+  if ((await pp.getAttribute('form#audit-search', 'method') || 'get').toLowerCase() !== 'get')
+    fail('form#audit-search is not a GET form');
+  await shot(pp, 'audit');
+  await go(pp, `/cases/${caseId}`, 403);
+  await go(pp, '/audit');
+
+  await pp.fill('form#audit-search [name=professional]', prof.id);
+  await Promise.all([pp.waitForNavigation(), pp.click('form#audit-search ' + SUBMIT)]);
+  if (new URL(pp.url()).searchParams.get('professional') !== prof.id)
+    fail(`the search did not go to /audit?professional=${prof.id}: ${pp.url()}`);
+  const rows = await pp.locator('table#records tbody tr').allInnerTexts();
+  if (rows.length < 3) fail(`table#records: ${rows.length} rows for ${prof.id}, want several`);
+  if (!rows.every((t) => t.includes(prof.id))) fail(`table#records: a row without ${prof.id}: ${rows.find((t) => !t.includes(prof.id))}`);
+  if ((await pp.content()).includes(BSN)) fail('/audit shows a BSN');
+  await checkPage(pp, '/audit?professional=', { name: po.name });
+  await shot(pp, 'audit-search');
+  const href = await pp.getAttribute('a#export-csv', 'href');
+  if (!href.includes(`professional=${prof.id}`)) fail(`a#export-csv (${href}) does not carry the search's filters`);
+  const [dl] = await Promise.all([pp.waitForEvent('download'), pp.click('a#export-csv')]);
+  const csv = fs.readFileSync(await dl.path(), 'utf8');
+  fs.writeFileSync(path.join(SHOTS, 'audit-export.csv'), csv);
+  const [head, ...body] = parseCsv(csv);
+  for (const col of ['time', 'event', 'action', 'outcome', 'user'])
+    if (!head.includes(col)) fail(`the CSV header has no column ${col}: ${head.join(',')}`);
+  const recs = body.map((r) => Object.fromEntries(r.map((v, i) => [head[i], v])));
+  if (!recs.length || !recs.every((r) => r.user === prof.id)) fail(`the CSV holds records of others than ${prof.id}`);
+  if (!recs.some((r) => /sign|session|login/i.test(r.event) && r.outcome === 'ok'))
+    fail(`no successful sign-in of ${prof.id} in the CSV: ${[...new Set(recs.map((r) => r.event))].join(' ')}`);
+  if (!recs.some((r) => /sign|session|login/i.test(r.event) && r.outcome !== 'ok'))
+    fail(`the failed sign-in of ${prof.id} is not in the CSV`);
+  if (!recs.some((r) => r.event === 'case.open' && r.outcome === 'ok')) fail(`no case.open of ${prof.id} in the CSV`);
+  if (csv.includes(BSN)) fail('a BSN in the CSV export');
+  ok(`/audit: the search for ${prof.id}; its CSV download has a header and the sign-ins and the case`);
+
+  await go(pp, '/audit/report');
+  for (const sel of ['form#report', 'form#report [name=client]', 'form#report [name=lang]'])
+    if (!(await pp.$(sel))) fail(`/audit/report: no ${sel}`);
+  await pp.fill('form#report [name=client]', BSN);
+  await Promise.all([pp.waitForNavigation(), pp.click('form#report ' + SUBMIT)]);
+  if (!(await pp.$('pre#report-text'))) fail('/audit/report: no pre#report-text after asking for the client');
+  const report = await pp.innerText('pre#report-text');
+  if (!report.trim()) fail('/audit/report: pre#report-text is empty for a client with a case');
+  if (report.includes(BSN)) fail('/audit/report shows the BSN');
+  await checkPage(pp, '/audit/report', { name: po.name });
+  await shot(pp, 'audit-report');
+
+  await go(pp, '/audit/review');
+  const today = new Date().toISOString().slice(0, 10);
+  await pp.fill('form#review-period [name=since]', today);
+  await pp.fill('form#review-period [name=until]', today);
+  await Promise.all([pp.waitForNavigation(), pp.click('form#review-period ' + SUBMIT)]);
+  if (!(await pp.$('table#findings'))) fail('/audit/review: no table#findings');
+  const before = await pp.locator('table#findings .signed-off').count();
+  const forms = pp.locator('table#findings form.signoff');
+  if ((await forms.count()) < 1) fail('/audit/review: no finding to sign off (the failed sign-in is one)');
+  await forms.first().locator('[name=note]').fill('gezien: een verkeerd wachtwoord, geen misbruik');
+  await Promise.all([pp.waitForNavigation(), forms.first().locator(SUBMIT.trim()).click()]);
+  await go(pp, `/audit/review?since=${today}&until=${today}`);
+  const after = await pp.locator('table#findings .signed-off').count();
+  if (after !== before + 1) fail(`/audit/review: ${before} signed off before, ${after} after one sign-off`);
+  await checkPage(pp, '/audit/review', { name: po.name });
+  await shot(pp, 'audit-review');
+
+  await go(pp, '/audit/verify');
+  const okAttr = await pp.getAttribute('#verify-status', 'data-ok');
+  if (okAttr !== '1') fail(`/audit/verify: #verify-status data-ok=${okAttr}: ${await pp.innerText('#verify-status')}`);
+  await checkPage(pp, '/audit/verify', { name: po.name });
+  await shot(pp, 'audit-verify');
+  ok('/audit/report, a finding signed off on /audit/review, /audit/verify data-ok=1');
+
+  await go(pp, '/audit?lang=en');
+  await checkPage(pp, '/audit?lang=en', { lang: 'en', name: po.name });
+  await shot(pp, 'audit-en');
+  await go(pp, '/audit/verify');
+  await checkPage(pp, '/audit/verify after ?lang=en', { lang: 'en', name: po.name });
+  await go(pp, '/audit?lang=nl');
+  await checkPage(pp, '/audit?lang=nl', { lang: 'nl', name: po.name });
+  await s3.ctx.close();
+
+  const s4 = await newSession(browser);
+  current.page = s4.page;
+  await go(s4.page, '/signin?lang=en');
+  await checkPage(s4.page, '/signin?lang=en', { lang: 'en' });
+  await shot(s4.page, 'signin-en');
+  await s4.ctx.close();
+  ok('the privacy officer\'s pages in both languages; /signin in English');
+
+  if (jsErrors.length) fail(`JavaScript errors on the pages: ${jsErrors.join(' | ')}`);
+}
+
+run().then(() => process.exit(0), (e) => {
+  console.error(`FAIL: ${e instanceof Fail ? e.message : e.stack}`);
+  process.exit(1);
+});
