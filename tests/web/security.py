@@ -1,0 +1,325 @@
+"""The web pages' and API's access rules of docs/web.md against a real node
+(tests/e2e/web_security.sh sets it up): no session, another professional's
+case, the privacy officer's and the professional's separate pages, CSRF,
+session fixation, sign-out, lock-out and the session cookie's attributes.
+Plain HTTP with urllib, redirects not followed. `python3 security.py main`
+runs them all; `python3 security.py restarted` the checks after a restart.
+Exits 1 with "FAIL: ..." at the first broken rule."""
+import json
+import os
+import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+E = os.environ
+BASE = E["WEB_BASE"]
+COOKIE = "schakel_session"
+FAKE_DISC = "0123456789abcdef0123456789abcdef"
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def ok(msg):
+    print("ok - " + msg, flush=True)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            fail(f"not JSON ({self.status}): {self.text[:200]}")
+
+    def location_path(self):
+        return urllib.parse.urlparse(self.headers.get("Location") or "").path
+
+    def set_cookie(self):
+        """The schakel_session Set-Cookie header: (value, attributes lowercased) or None."""
+        for h in self.headers.get_all("Set-Cookie") or []:
+            name, _, rest = h.partition("=")
+            if name.strip() == COOKIE:
+                value, *attrs = rest.split(";")
+                return value.strip(), [a.strip().lower() for a in attrs]
+        return None
+
+
+def http(method, path, sid=None, form=None, body=None, headers=None):
+    """form: dict or list of pairs, sent urlencoded; body: sent as JSON."""
+    h = dict(headers or {})
+    data = None
+    if sid is not None:
+        h["Cookie"] = f"{COOKIE}={sid}"
+    if form is not None:
+        data = urllib.parse.urlencode(form, doseq=True).encode()
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    elif body is not None:
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    elif method == "POST":
+        data = b""
+    req = urllib.request.Request(BASE + path, data=data, method=method, headers=h)
+    try:
+        with _opener.open(req, timeout=30) as r:
+            return Resp(r.status, r.headers, r.read())
+    except urllib.error.HTTPError as e:
+        return Resp(e.code, e.headers, e.read())
+
+
+def want(r, status, what):
+    if r.status != status:
+        fail(f"{what}: {r.status}, want {status}: {r.text[:300]}")
+    return r
+
+
+def signin_form(who, pw, sid=None):
+    r = http("POST", "/api/session", sid=sid, form={"professional": who, "password": pw})
+    want(r, 303, f"sign-in of {who} (form)")
+    if r.location_path() != "/":
+        fail(f"sign-in of {who} (form) sent to {r.headers.get('Location')}, want /")
+    c = r.set_cookie()
+    if c is None:
+        fail(f"sign-in of {who} set no {COOKIE} cookie")
+    return c
+
+
+def signin_json(who, pw):
+    r = want(http("POST", "/api/session", body={"professional": who, "password": pw}), 200,
+             f"sign-in of {who} (JSON)")
+    d = r.json()
+    if d.get("professional") != who or not d.get("csrf"):
+        fail(f"sign-in of {who} answered {d}")
+    c = r.set_cookie()
+    if c is None:
+        fail(f"sign-in of {who} (JSON) set no {COOKIE} cookie")
+    return c[0], d
+
+
+def page_csrf(sid, page):
+    r = want(http("GET", page, sid=sid), 200, f"GET {page}")
+    m = re.search(r'<meta\s+name="csrf"\s+content="([^"]+)"', r.text)
+    if not m:
+        fail(f"{page}: no <meta name=\"csrf\" content=...>")
+    return m.group(1)
+
+
+def case_ids(sid):
+    return {c["id"] for c in want(http("GET", "/api/cases", sid=sid), 200, "GET /api/cases").json()}
+
+
+def case_status(sid, cid):
+    return want(http("GET", f"/api/cases/{cid}", sid=sid), 200, f"GET /api/cases/{cid}").json()
+
+
+def main():
+    prof, prof2, po, lock = E["WEB_PROF"], E["WEB_PROF2"], E["WEB_PO"], E["WEB_LOCK"]
+    case_a, case_b = E["WEB_CASE_A"], E["WEB_CASE_B"]
+    bsn3 = E["WEB_BSN3"]
+
+    pages = ["/", "/cases", f"/cases/{case_b}", "/matches", "/discussions",
+             f"/discussions/{FAKE_DISC}", "/audit", "/audit/report", "/audit/review", "/audit/verify"]
+    api_get = ["/api/me", "/api/status", "/api/cases", f"/api/cases/{case_b}", "/api/matches",
+               "/api/notices", "/api/discussions", f"/api/discussions/{FAKE_DISC}", "/api/audit",
+               "/api/audit/export?format=csv", "/api/audit/report?client=c-1&lang=nl",
+               "/api/audit/review", "/api/audit/verify"]
+    api_post = ["/api/sync", "/api/cases", f"/api/cases/{case_b}/consent", f"/api/cases/{case_b}/lookup",
+                f"/api/cases/{case_b}/close", "/api/discussions", f"/api/discussions/{FAKE_DISC}/accept",
+                f"/api/discussions/{FAKE_DISC}/decline", f"/api/discussions/{FAKE_DISC}/send",
+                f"/api/discussions/{FAKE_DISC}/close", "/api/audit/signoff", "/api/session/end"]
+    forged = "ab" * 32
+    for sid in (None, forged):
+        for p in pages:
+            r = http("GET", p, sid=sid)
+            if r.status != 303 or r.location_path() != "/signin":
+                fail(f"GET {p} without a session{' (made-up cookie)' if sid else ''}: "
+                     f"{r.status} to {r.headers.get('Location')}, want 303 to /signin")
+        for p in api_get:
+            want(http("GET", p, sid=sid), 401, f"GET {p} without a session")
+        for p in api_post:
+            want(http("POST", p, sid=sid, form={"csrf": "x", "client": bsn3, "flag": "discover"}), 401,
+                 f"POST {p} without a session")
+    want(http("GET", "/signin"), 200, "GET /signin")
+    ok(f"without a session (or with a made-up one) {len(pages)} pages go to /signin and "
+       f"{len(api_get) + len(api_post)} API endpoints answer 401")
+
+    # ---- the session cookie and fixation ----------------------------------
+    attacker = "cd" * 32
+    r0 = http("GET", "/signin", sid=attacker)
+    if r0.set_cookie() and r0.set_cookie()[0] == attacker:
+        fail("GET /signin adopted the presented session id")
+    sid, attrs = signin_form(prof, E["WEB_PROF_PW"], sid=attacker)
+    if sid == attacker:
+        fail("sign-in kept the session id the browser presented (session fixation)")
+    if not re.fullmatch(r"[0-9a-f]{64}", sid):
+        fail(f"the session id is not 32 random bytes in hex: {sid!r}")
+    for a in ("httponly", "samesite=strict", "path=/"):
+        if a not in attrs:
+            fail(f"the {COOKIE} cookie lacks {a}: {attrs}")
+    want(http("GET", "/api/me", sid=attacker), 401, "the attacker's session id after the victim's sign-in")
+    r = http("GET", "/cases", sid=attacker)
+    if r.status != 303 or r.location_path() != "/signin":
+        fail(f"GET /cases with the attacker's session id after sign-in: {r.status}")
+    me = want(http("GET", "/api/me", sid=sid), 200, "GET /api/me").json()
+    if me.get("professional") != prof:
+        fail(f"/api/me: {me}")
+    r = http("GET", "/", sid=sid)
+    if r.status != 303 or r.location_path() != "/cases":
+        fail(f"GET / as a professional: {r.status} to {r.headers.get('Location')}, want 303 to /cases")
+    ok("sign-in sets a fresh 32-byte session id, HttpOnly, SameSite=Strict, Path=/; "
+       "the id presented before sign-in is never valid")
+
+    # ---- another professional's case; no audit for a professional ---------
+    sid2, d2 = signin_json(prof2, E["WEB_PROF2_PW"])
+    st_b = case_status(sid2, case_b)
+    csrf = page_csrf(sid, "/cases")
+    want(http("GET", f"/cases/{case_a}", sid=sid), 200, "GET own case page")
+    want(http("GET", f"/api/cases/{case_a}", sid=sid), 200, "GET own case")
+    if case_b in case_ids(sid) or case_a not in case_ids(sid):
+        fail(f"/api/cases for {prof}: {case_ids(sid)} (own {case_a}, other's {case_b})")
+    want(http("GET", f"/cases/{case_b}", sid=sid), 404, f"{prof} GET /cases/{case_b} of {prof2}")
+    r = want(http("GET", f"/api/cases/{case_b}", sid=sid), 404, f"{prof} GET /api/cases/{case_b} of {prof2}")
+    if "no such case of yours" not in r.text:
+        fail(f"another's case: {r.text[:200]}, want \"no such case of yours\"")
+    for act, form in (("close", {}), ("lookup", {"purpose": "afstemming"}),
+                      ("consent", {"flag": "discover", "categories": "all"})):
+        want(http("POST", f"/api/cases/{case_b}/{act}", sid=sid, form={**form, "csrf": csrf}), 404,
+             f"{prof} POST /api/cases/{case_b}/{act} of {prof2}")
+    for p in ("/audit", "/audit/report", "/audit/review", "/audit/verify"):
+        want(http("GET", p, sid=sid), 403, f"a professional GET {p}")
+    for p in ("/api/audit", "/api/audit/export?format=csv", "/api/audit/export?format=fhir",
+              "/api/audit/report?client=c-1&lang=nl", "/api/audit/review", "/api/audit/verify"):
+        want(http("GET", p, sid=sid), 403, f"a professional GET {p}")
+    want(http("POST", "/api/audit/signoff", sid=sid, form={"seq": "1", "note": "x", "csrf": csrf}), 403,
+         "a professional POST /api/audit/signoff")
+    if case_status(sid2, case_b) != st_b:
+        fail(f"{prof2}'s case changed after {prof}'s refused posts: {case_status(sid2, case_b)}")
+    ok(f"{prof} gets 404 for {prof2}'s case (page, API, close, lookup, consent) and 403 for "
+       "every audit page and endpoint")
+
+    # ---- the privacy officer: no case pages --------------------------------
+    sid3, d3 = signin_json(po, E["WEB_PO_PW"])
+    if d3.get("kind") != "privacy-officer":
+        fail(f"the privacy officer signed in as kind {d3.get('kind')}")
+    r = http("GET", "/", sid=sid3)
+    if r.status != 303 or r.location_path() != "/audit":
+        fail(f"GET / as privacy officer: {r.status} to {r.headers.get('Location')}, want /audit")
+    want(http("GET", "/audit", sid=sid3), 200, "privacy officer GET /audit")
+    want(http("GET", "/api/audit", sid=sid3), 200, "privacy officer GET /api/audit")
+    for p in ("/cases", f"/cases/{case_a}", "/matches", "/discussions"):
+        want(http("GET", p, sid=sid3), 403, f"privacy officer GET {p}")
+    for p in ("/api/cases", f"/api/cases/{case_a}", "/api/matches", "/api/notices", "/api/discussions"):
+        want(http("GET", p, sid=sid3), 403, f"privacy officer GET {p}")
+    for p, form in (("/api/cases", {"client": bsn3, "flag": "discover", "categories": "all",
+                                    "consent_by": "client", "basis": "consent"}),
+                    (f"/api/cases/{case_a}/close", {}), (f"/api/cases/{case_a}/lookup", {"purpose": "afstemming"})):
+        want(http("POST", p, sid=sid3, form={**form, "csrf": d3["csrf"]}), 403, f"privacy officer POST {p}")
+    ok("a privacy officer gets the audit pages and 403 on every case page and endpoint")
+
+    # ---- CSRF ---------------------------------------------------------------
+    before = case_ids(sid)
+    open_form = {"client": bsn3, "flag": ["discover", "contact"], "categories": "all",
+                 "consent_by": "client", "basis": "consent", "next": "/cases"}
+    for what, form, hdr in (("no token", open_form, {}),
+                            ("a wrong token", {**open_form, "csrf": "0" * 64}, {}),
+                            ("an empty token", {**open_form, "csrf": ""}, {}),
+                            (f"{prof2}'s token", {**open_form, "csrf": d2["csrf"]}, {}),
+                            ("a wrong X-CSRF-Token", open_form, {"X-CSRF-Token": "0" * 64})):
+        want(http("POST", "/api/cases", sid=sid, form=form, headers=hdr), 403,
+             f"POST /api/cases with the cookie and {what}")
+    want(http("POST", "/api/cases", sid=sid, body={k: v for k, v in open_form.items() if k != "next"}), 403,
+         "a JSON POST /api/cases with the cookie and no token")
+    if case_ids(sid) != before:
+        fail(f"a refused POST opened a case: {case_ids(sid) - before}")
+    st0 = case_status(sid, case_a)
+    want(http("POST", f"/api/cases/{case_a}/close", sid=sid), 403, "close without a token")
+    want(http("POST", "/api/sync", sid=sid), 403, "sync without a token")
+    if case_status(sid, case_a) != st0:
+        fail("a close without a CSRF token changed the case")
+    r = http("POST", "/api/cases", sid=sid, form={**open_form, "csrf": csrf})
+    if r.status != 303:
+        fail(f"POST /api/cases with the right token: {r.status} {r.text[:200]}")
+    new = case_ids(sid) - before
+    if len(new) != 1:
+        fail(f"the accepted POST /api/cases opened {len(new)} cases")
+    new = new.pop()
+    r = http("POST", f"/api/cases/{new}/close", sid=sid, headers={"X-CSRF-Token": csrf})
+    if r.status not in (200, 204):
+        fail(f"close with the right X-CSRF-Token header: {r.status} {r.text[:200]}")
+    ok("a POST with the cookie and no, an empty, a wrong or another session's CSRF token is 403 and "
+       "changes nothing; the right token (field or header) works")
+
+    # ---- sign-out -----------------------------------------------------------
+    want(http("POST", "/api/session/end", sid=sid), 403, "sign-out without a CSRF token")
+    want(http("GET", "/api/me", sid=sid), 200, "the session after a refused sign-out")
+    r = http("POST", "/api/session/end", sid=sid, form={"csrf": csrf})
+    if r.status != 303:
+        fail(f"sign-out (form): {r.status} {r.text[:200]}")
+    want(http("GET", "/api/me", sid=sid), 401, "the session after sign-out")
+    r = http("GET", "/cases", sid=sid)
+    if r.status != 303 or r.location_path() != "/signin":
+        fail(f"GET /cases after sign-out: {r.status}")
+    want(http("POST", "/api/cases", sid=sid, form={**open_form, "csrf": csrf}), 401,
+         "POST after sign-out with the old token")
+    ok("sign-out needs the CSRF token and ends the session")
+
+    # ---- wrong passwords and the lock-out -----------------------------------
+    signin_json(lock, E["WEB_LOCK_PW"])  # works before the failures
+    unknown = http("POST", "/api/session", body={"professional": "niemand", "password": "x" * 14})
+    want(unknown, 401, "sign-in of an unknown professional")
+    no_pw = http("POST", "/api/session", body={"professional": E["WEB_NOPW"], "password": "x" * 14})
+    want(no_pw, 401, "sign-in of a professional without a password")
+    for i in range(5):
+        r = want(http("POST", "/api/session", body={"professional": lock, "password": f"fout-wachtwoord-{i}"}),
+                 401, f"wrong password {i + 1}")
+        if r.body != unknown.body or r.body != no_pw.body:
+            fail(f"a wrong password ({r.text!r}), an unknown professional ({unknown.text!r}) and no password "
+                 f"({no_pw.text!r}) are told apart")
+        if i == 0 and "wrong professional id or password" not in r.text:
+            fail(f"a wrong password: {r.text!r}, want \"wrong professional id or password\"")
+    for what, pw in (("the right password", E["WEB_LOCK_PW"]), ("a wrong one", "nog-een-fout-wachtwoord")):
+        r = want(http("POST", "/api/session", body={"professional": lock, "password": pw}), 429,
+                 f"{what} after 5 failures")
+        if "too many failed sign-ins" not in r.text or not re.search(r"\d\d:\d\d", r.text):
+            fail(f"lock-out message: {r.text!r}")
+        if r.set_cookie():
+            fail("a locked sign-in set a session cookie")
+    r = http("POST", "/api/session", form={"professional": lock, "password": E["WEB_LOCK_PW"]})
+    if r.status not in (303, 429) or (r.status == 303 and r.location_path() != "/signin") or r.set_cookie():
+        fail(f"a form sign-in of a locked account: {r.status} to {r.headers.get('Location')}")
+    ok("5 wrong passwords lock the account (429, with the time), also for the right password; "
+       "wrong password, unknown professional and no password answer alike")
+    with open(E["WEB_STATE"], "w") as f:
+        json.dump({"sid": sid2, "csrf": d2["csrf"]}, f)
+
+
+def restarted():
+    with open(E["WEB_STATE"]) as f:
+        old = json.load(f)
+    want(http("GET", "/api/me", sid=old["sid"]), 401, "a session of the previous serve process")
+    r = want(http("POST", "/api/session", body={"professional": E["WEB_LOCK"], "password": E["WEB_LOCK_PW"]}),
+             429, "the locked account after a restart")
+    sid, _ = signin_json(E["WEB_PROF2"], E["WEB_PROF2_PW"])
+    want(http("GET", "/api/me", sid=sid), 200, "a new session after the restart")
+    ok("after a restart the lock-out holds (kept in the database) and old sessions are gone")
+
+
+{"main": main, "restarted": restarted}[sys.argv[1]]()
