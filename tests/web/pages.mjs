@@ -363,7 +363,10 @@ async function flow(browser, current) {
   await shot(pp, 'audit-search');
   const href = await pp.getAttribute('a#export-csv', 'href');
   if (!href.includes(`professional=${prof.id}`)) fail(`a#export-csv (${href}) does not carry the search's filters`);
-  const [dl] = await Promise.all([pp.waitForEvent('download'), pp.click('a#export-csv')]);
+  const [dl] = await Promise.all([
+    pp.waitForEvent('download', { timeout: 15000 }).catch(() =>
+      fail(`a#export-csv (${href}) started no download (is it served as an attachment?)`)),
+    pp.click('a#export-csv')]);
   const csv = fs.readFileSync(await dl.path(), 'utf8');
   fs.writeFileSync(path.join(SHOTS, 'audit-export.csv'), csv);
   const [head, ...body] = parseCsv(csv);
