@@ -287,24 +287,40 @@ static int read_body(web_req *r)
 	return rc;
 }
 
-/* A POST with a session must carry its CSRF token and, when the browser
- * names an origin, come from this host. */
-static int csrf_ok(web_req *r)
+/* A POST that a browser says comes from another site is refused (also a
+ * sign-in: no one is signed in to someone else's account unawares). */
+static int same_origin(web_req *r)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
-	const char *t = evhttp_find_header(in, "X-CSRF-Token");
 	const char *origin = evhttp_find_header(in, "Origin");
 	const char *host = evhttp_find_header(in, "Host");
+	const char *o;
+
+	if (origin == NULL)
+		return 1; /* not a browser, or an old one: the CSRF token decides */
+	o = strstr(origin, "://");
+	return o != NULL && host != NULL && strcmp(o + 3, host) == 0;
+}
+
+/* A POST with a session must carry its CSRF token. */
+static int csrf_ok(web_req *r)
+{
+	const char *t = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+					   "X-CSRF-Token");
 
 	if (t == NULL)
 		t = web_param(r, "csrf");
-	if (origin != NULL && strcmp(origin, "null") != 0) {
-		const char *o = strstr(origin, "://");
-
-		if (o == NULL || host == NULL || strcmp(o + 3, host) != 0)
-			return 0;
-	}
 	return t != NULL && strlen(t) == 64 && sodium_memcmp(t, r->sess->csrf, 64) == 0;
+}
+
+/* Frees the form's fields, wiped first: they may hold a password or a BSN. */
+static void form_clear(struct evkeyvalq *q)
+{
+	struct evkeyval *kv;
+
+	TAILQ_FOREACH(kv, q, next)
+	sodium_memzero(kv->value, strlen(kv->value));
+	evhttp_clear_headers(q);
 }
 
 static void static_file(web_req *r)
@@ -381,7 +397,7 @@ void web_handle(web_app *a, struct evhttp_request *req)
 	}
 	node_audit_context(r.sess != NULL ? r.sess->prof : r.bearer ? "api-token" : NULL,
 			   r.peer);
-	if (cmd == EVHTTP_REQ_POST && r.sess != NULL && !csrf_ok(&r)) {
+	if (cmd == EVHTTP_REQ_POST && (!same_origin(&r) || (r.sess != NULL && !csrf_ok(&r)))) {
 		web_reply_error(&r, 403, "the form is out of date or came from another site "
 					 "(CSRF token missing or wrong); reload the page");
 		goto out;
@@ -402,6 +418,6 @@ out:
 	node_audit_context(NULL, NULL);
 	free(decoded);
 	evhttp_clear_headers(&r.query);
-	evhttp_clear_headers(&r.form);
+	form_clear(&r.form);
 	json_decref(r.body);
 }
