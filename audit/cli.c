@@ -765,8 +765,8 @@ struct review_out {
 static sk_status review_item(const audit_finding *f, void *arg)
 {
 	struct review_out *r = arg;
-	char line[AUDIT_LINE_MAX], id[2 * AUDIT_ID_BYTES + 1];
-	json_t *obj = NULL, *kinds;
+	char line[AUDIT_LINE_MAX];
+	json_t *obj = NULL;
 	sk_status st;
 
 	if (r->list == NULL && !(f->flags & r->only))
@@ -784,22 +784,8 @@ static sk_status review_item(const audit_finding *f, void *arg)
 	}
 	for (int i = 0; i < AUDIT_FLAG_COUNT; i++)
 		r->n[i] += (f->flags >> i) & 1;
-	if ((kinds = json_array()) == NULL)
-		return SK_ERR_NOMEM;
-	for (int i = 0; i < AUDIT_FLAG_COUNT; i++)
-		if (f->flags & 1u << i)
-			json_array_append_new(kinds, json_string(audit_flag_name(1u << i)));
-	if (f->rec == NULL) {
-		snprintf(line, sizeof(line), "volume:%s:%s", f->user, f->day);
-		obj = json_pack("{s:s,s:o,s:s,s:s,s:I}", "id", line, "kinds", kinds, "user",
-				f->user, "day", f->day, "count", (json_int_t)f->count);
-	} else if ((st = audit_record_json(&obj, f->rec)) == SK_OK) {
-		sodium_bin2hex(id, sizeof(id), f->rec->id, AUDIT_ID_BYTES);
-		obj = json_pack("{s:s,s:o,s:o}", "id", id, "kinds", kinds, "record", obj);
-	} else {
-		json_decref(kinds);
+	if ((st = audit_finding_json(&obj, f)) != SK_OK)
 		return st;
-	}
 	return obj != NULL && json_array_append_new(r->list, obj) == 0 ? SK_OK : SK_ERR_NOMEM;
 }
 

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "audit/review.h"
 
 static const char *const flag_names[AUDIT_FLAG_COUNT] = {
@@ -218,4 +220,30 @@ sk_status audit_review(const audit_log *log, MDB_txn *txn, const audit_review_op
 	if (records != NULL)
 		*records = v.records;
 	return st;
+}
+
+sk_status audit_finding_json(json_t **out, const audit_finding *f)
+{
+	char line[2 * AUDIT_FIELD_MAX + 32], id[2 * AUDIT_ID_BYTES + 1];
+	json_t *kinds = json_array(), *rec = NULL;
+	sk_status st;
+
+	*out = NULL;
+	if (kinds == NULL)
+		return SK_ERR_NOMEM;
+	for (int i = 0; i < AUDIT_FLAG_COUNT; i++)
+		if (f->flags & 1u << i)
+			json_array_append_new(kinds, json_string(audit_flag_name(1u << i)));
+	if (f->rec == NULL) {
+		snprintf(line, sizeof(line), "volume:%s:%s", f->user, f->day);
+		*out = json_pack("{s:s,s:o,s:s,s:s,s:I}", "id", line, "kinds", kinds, "user",
+				 f->user, "day", f->day, "count", (json_int_t)f->count);
+	} else if ((st = audit_record_json(&rec, f->rec)) == SK_OK) {
+		sodium_bin2hex(id, sizeof(id), f->rec->id, AUDIT_ID_BYTES);
+		*out = json_pack("{s:s,s:o,s:o}", "id", id, "kinds", kinds, "record", rec);
+	} else {
+		json_decref(kinds);
+		return st;
+	}
+	return *out != NULL ? SK_OK : SK_ERR_NOMEM;
 }

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "audit/log.h"
 
 #define AUDIT_REVIEW_USERS_MAX 100000 /* distinct professionals a day */
@@ -57,6 +59,11 @@ typedef struct audit_finding {
 	char day[11];      /* volume: YYYY-MM-DD, local */
 	uint64_t count;    /* volume: lookups that day */
 } audit_finding;
+
+/* f as JSON (a new reference): {"id": record id hex, "kinds": [flag
+ * names], "record": audit_record_json} or, for volume, {"id":
+ * "volume:USER:DAY", "kinds", "user", "day", "count"}. */
+sk_status audit_finding_json(json_t **out, const audit_finding *f) SK_MUST_CHECK;
 
 typedef sk_status (*audit_finding_fn)(const audit_finding *f, void *arg);
 

@@ -800,3 +800,51 @@ done:
 	free(c);
 	return st;
 }
+
+/* ---- as JSON ------------------------------------------------------------ */
+
+json_t *node_consent_json(const node_consent *k)
+{
+	char flags[NODE_FLAGS_TEXT_MAX + 1], exp[NODE_DATE_BYTES + 1] = "-";
+	json_t *cl = json_array();
+	node_date d;
+
+	node_flags_format(flags, k->flags);
+	if (k->expires_at != 0) {
+		d = node_date_at(k->expires_at);
+		node_date_format(exp, &d);
+	}
+	for (size_t i = 0; cl != NULL && i < k->n_categories; i++)
+		json_array_append_new(cl, json_string(k->categories[i]));
+	return json_pack("{s:s,s:s?,s:I,s:s,s:o,s:s,s:I,s:s,s:I,s:s}", "basis",
+			 node_basis_name(k->basis), "reason", k->reason[0] ? k->reason : NULL,
+			 "consent_version", (json_int_t)k->version, "flags", flags, "categories",
+			 cl, "consent_by", node_consent_by_name(k->by), "consent_at",
+			 (json_int_t)k->at, "recorded_by", k->recorded_by, "expires_at",
+			 (json_int_t)k->expires_at, "expires", exp);
+}
+
+json_t *node_case_json(const node_case *c)
+{
+	json_t *al = json_array(), *j = node_consent_json(&c->consent);
+
+	if (j == NULL || al == NULL) {
+		json_decref(j);
+		json_decref(al);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->n_assigned; i++)
+		json_array_append_new(al, json_string(c->assigned[i]));
+	if (
+	    json_object_update_new(j, json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:s?,s:o}", "id",
+						(json_int_t)c->id, "client", c->client, "state",
+						c->open ? "open" : "closed", "opened_at",
+						(json_int_t)c->opened_at, "opened_by", c->opened_by,
+						"closed_at", (json_int_t)c->closed_at, "closed_by",
+						c->closed_by[0] ? c->closed_by : NULL, "assigned",
+						al)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}

@@ -148,6 +148,13 @@ sk_status node_case_get(node_store *s, MDB_txn *txn, uint64_t id, node_case *out
 sk_status node_consent_get(node_store *s, MDB_txn *txn, uint64_t case_id, uint32_t version,
 			   node_consent *out) SK_MUST_CHECK;
 
+/* c as the JSON of `case list --json` and the web API (a new reference;
+ * NULL when out of memory): id, client, state, opened/closed, assigned,
+ * and the current consent (basis, reason, version, flags, categories,
+ * consent_by, consent_at, recorded_by, expires_at, expires). */
+json_t *node_consent_json(const node_consent *k);
+json_t *node_case_json(const node_case *c);
+
 /* 1 when prof is assigned to c. */
 int node_case_assigned(const node_case *c, const char *prof);
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -12,6 +14,7 @@
 #include "common/cli_backup.h"
 #include "common/db.h"
 #include "common/file.h"
+#include "node/auth.h"
 #include "node/case.h"
 #include "node/cli.h"
 #include "node/remote.h"
@@ -234,7 +237,8 @@ static int cmd_prof_add(int argc, char **argv)
 		"e-mail are what partners see when an entry allows contact.\n\n"
 		"  --id ID               short id, e.g. j.devries\n"
 		"  --name NAME           full name\n"
-		"  --role ROLE           short role, e.g. spv, wijkcoach, poh-ggz\n"
+		"  --role ROLE           short role, e.g. spv, wijkcoach, poh-ggz;\n"
+		"                        privacy-officer adds a privacy officer\n"
 		"  --phone P, --email E  work contact\n"
 		"  --role-kind KIND      professional (default) or privacy-officer\n"
 		SK_CLI_COMMON_HELP;
@@ -255,7 +259,9 @@ static int cmd_prof_add(int argc, char **argv)
 	if (id == NULL || name == NULL || role == NULL)
 		return sk_cli_usage("professional add", "--id, --name and --role are required");
 	memset(&p, 0, sizeof(p));
-	p.kind = NODE_KIND_PROFESSIONAL;
+	/* --role privacy-officer is the privacy officer's kind too */
+	p.kind = strcmp(role, "privacy-officer") == 0 ? NODE_KIND_PRIVACY_OFFICER
+						      : NODE_KIND_PROFESSIONAL;
 	if (kind != NULL && node_prof_kind_parse(&p.kind, kind) != SK_OK)
 		return sk_cli_usage("professional add",
 				    "--role-kind takes professional or privacy-officer");
@@ -338,9 +344,101 @@ out:
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "professional list");
 }
 
+/* One line of the password from fd (no echo on a terminal); 0 or -1. */
+static int read_password(const char *prompt, char *out, size_t cap)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO);
+	size_t n;
+	char *ok;
+
+	if (tty) {
+		fputs(prompt, stderr);
+		if (tcgetattr(STDIN_FILENO, &old) != 0)
+			return -1;
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	ok = fgets(out, (int)cap, stdin);
+	if (tty) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (ok == NULL)
+		return -1;
+	n = strlen(out);
+	if (n > 0 && out[n - 1] != '\n' && !feof(stdin)) {
+		sodium_memzero(out, cap);
+		return -2; /* too long */
+	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = 0;
+	return 0;
+}
+
+static int cmd_prof_passwd(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"id", required_argument, NULL, 'i'}, {0}};
+	static const char help[] =
+		"usage: schakel-node professional passwd --dir D --id ID\n\n"
+		"Sets the password with which professional (or privacy officer) ID signs in to\n"
+		"the web pages of 'serve': asked twice on a terminal, or one line on standard\n"
+		"input. At least 12 characters; kept as an argon2id hash. Also lifts a\n"
+		"lock-out after failed sign-ins.\n\n"
+		"  --id ID               the professional\n" SK_CLI_COMMON_HELP;
+	static const char cmd[] = "professional passwd";
+	sk_cli_common o = {0};
+	const char *id = NULL;
+	char *pw = NULL, *again = NULL;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	SK_CLI_PARSE(cmd, lo, help, case 'i' : id = optarg; break;);
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if (id == NULL)
+		return sk_cli_usage(cmd, "--id is required");
+	pw = sodium_malloc(NODE_PASSWORD_MAX + 2);
+	again = sodium_malloc(NODE_PASSWORD_MAX + 2);
+	if (pw == NULL || again == NULL) {
+		rc = sk_cli_fail(SK_ERR_NOMEM, cmd);
+		goto out;
+	}
+	rc = read_password("new password: ", pw, NODE_PASSWORD_MAX + 2);
+	if (rc == 0 && isatty(STDIN_FILENO)) {
+		rc = read_password("again: ", again, NODE_PASSWORD_MAX + 2);
+		if (rc == 0 && strcmp(pw, again) != 0) {
+			fprintf(stderr, PROG " %s: the two passwords differ; nothing changed\n", cmd);
+			rc = SK_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (rc != 0) {
+		rc = sk_cli_usage(cmd, rc == -2 ? "the password is longer than 256 characters"
+						: "no password given on standard input");
+		goto out;
+	}
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
+		goto out;
+	st = node_password_set(s, id, pw, node_now_ms());
+	if (st == SK_OK)
+		printf("password of %s set\n", id);
+	node_cli_close(s, kek);
+	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+out:
+	sodium_free(pw);
+	sodium_free(again);
+	return rc;
+}
+
 static const sk_cli_cmd prof_cmds[] = {
 	{"add", cmd_prof_add, "add a professional (or privacy officer)"},
 	{"list", cmd_prof_list, "list professionals"},
+	{"passwd", cmd_prof_passwd, "set the password for the web pages"},
 };
 
 static int cmd_professional(int argc, char **argv)
@@ -956,29 +1054,9 @@ static sk_status print_case(const node_case *c, void *arg)
 		pos += (size_t)snprintf(assigned + pos, sizeof(assigned) - pos, "%s%s", i ? "," : "",
 					c->assigned[i]);
 	if (l->list != NULL) {
-		json_t *cl = json_array(), *al = json_array();
+		json_t *j = node_case_json(c);
 
-		for (size_t i = 0; cl != NULL && i < k->n_categories; i++)
-			json_array_append_new(cl, json_string(k->categories[i]));
-		for (size_t i = 0; al != NULL && i < c->n_assigned; i++)
-			json_array_append_new(al, json_string(c->assigned[i]));
-		return json_array_append_new(
-			       l->list,
-			       json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:s?,s:o,s:s,s:s?,s:I,s:s,s:o,"
-					 "s:s,s:I,s:s,s:I,s:s}",
-					 "id", (json_int_t)c->id, "client", c->client, "state",
-					 c->open ? "open" : "closed", "opened_at",
-					 (json_int_t)c->opened_at, "opened_by", c->opened_by,
-					 "closed_at", (json_int_t)c->closed_at, "closed_by",
-					 c->closed_by[0] ? c->closed_by : NULL, "assigned", al,
-					 "basis", node_basis_name(k->basis), "reason",
-					 k->reason[0] ? k->reason : NULL, "consent_version",
-					 (json_int_t)k->version, "flags", flags, "categories", cl,
-					 "consent_by", node_consent_by_name(k->by), "consent_at",
-					 (json_int_t)k->at, "recorded_by", k->recorded_by,
-					 "expires_at", (json_int_t)k->expires_at, "expires", exp)) == 0
-			       ? SK_OK
-			       : SK_ERR_NOMEM;
+		return j != NULL && json_array_append_new(l->list, j) == 0 ? SK_OK : SK_ERR_NOMEM;
 	}
 	printf("%-6llu %-8s %-6s %-9s %-2u %-24s %-14s %-10s %-20s %s\n",
 	       (unsigned long long)c->id, c->client, c->open ? "open" : "closed",
@@ -1318,15 +1396,19 @@ static int cmd_serve(int argc, char **argv)
 					   {"http", required_argument, NULL, 'h'},
 					   {"sync-seconds", required_argument, NULL, 's'},
 					   {"witness", no_argument, NULL, 'w'},
-					   {"witness-listen", required_argument, NULL, 'W'}, {0}};
+					   {"witness-listen", required_argument, NULL, 'W'},
+					   {"secure-cookies", no_argument, NULL, 'C'}, {0}};
 	static const char help[] =
 		"usage: schakel-node serve --dir D --http 127.0.0.1:PORT [--sync-seconds N]\n"
-		"                         [--witness --witness-listen HOST:PORT]\n\n"
-		"Runs 'sync' every N seconds (default 60) and serves a local JSON API for the\n"
-		"organisation's own systems: GET /api/status, /api/cases, /api/matches,\n"
-		"/api/notices and POST /api/sync, each with 'Authorization: Bearer TOKEN'\n"
-		"(the token is in D/api-token). Prints 'listening on HOST:PORT' when ready;\n"
-		"SIGTERM stops it. Keep the API on 127.0.0.1 or the organisation's own network.\n"
+		"                         [--secure-cookies] [--witness --witness-listen HOST:PORT]\n\n"
+		"Runs 'sync' every N seconds (default 60) and serves, on --http, the web pages\n"
+		"for professionals and privacy officers (sign in with the password set by\n"
+		"'professional passwd') and the JSON API they use (docs/web.md,\n"
+		"docs/openapi.yaml). The organisation's own systems may call the API with\n"
+		"'Authorization: Bearer TOKEN' (the token is in D/api-token). Prints 'listening\n"
+		"on HOST:PORT' when ready; SIGTERM stops it. Keep it on 127.0.0.1 or the\n"
+		"organisation's own network, behind a TLS proxy when not on 127.0.0.1, and then\n"
+		"give --secure-cookies so the session cookie only travels over HTTPS.\n"
 		"With --witness the node also cosigns the registry's checkpoints as a C2SP\n"
 		"tlog-witness over HTTPS on --witness-listen (POST /add-checkpoint), printing\n"
 		"'witness listening on HOST:PORT' first; the registry operator names it with\n"
@@ -1344,6 +1426,7 @@ static int cmd_serve(int argc, char **argv)
 		     case 'h' : so.http = optarg; break;
 		     case 'w' : witness = 1; break;
 		     case 'W' : so.witness = optarg; break;
+		     case 'C' : so.secure_cookies = 1; break;
 		     case 's' :
 			     if (sk_cli_u64(optarg, &secs) != SK_OK || secs == 0 || secs > 86400)
 				     return sk_cli_usage("serve", "--sync-seconds takes 1..86400");

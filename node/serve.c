@@ -22,12 +22,13 @@
 #include "node/remote.h"
 #include "node/join.h"
 #include "node/serve.h"
+#include "node/web.h"
 #include "witness/serve.h"
 
 typedef struct server {
 	node_store *s;
 	sk_kek *kek;
-	char token[65];
+	web_app *web; /* the API and the pages (node/web.h) */
 	net_loop *loop;
 	/* the sync thread and what it last did, under lock */
 	pthread_t thread;
@@ -96,108 +97,33 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-static void reply_json(struct evhttp_request *req, int code, json_t *doc)
+static void sync_now(void *arg)
 {
-	struct evbuffer *b = evbuffer_new();
-	char *txt = doc != NULL ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+	server *sv = arg;
 
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/json");
-	if (b != NULL && txt != NULL)
-		evbuffer_add_printf(b, "%s\n", txt);
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", b);
-	if (b != NULL)
-		evbuffer_free(b);
-	free(txt);
-	json_decref(doc);
+	pthread_mutex_lock(&sv->lock);
+	sv->now = 1;
+	pthread_cond_signal(&sv->wake);
+	pthread_mutex_unlock(&sv->lock);
 }
 
-static json_t *error_doc(const char *msg)
+static json_t *status(void *arg)
 {
-	return json_pack("{s:s}", "error", msg);
-}
+	server *sv = arg;
+	json_t *doc;
 
-static sk_status case_json(const node_case *c, void *arg)
-{
-	char flags[NODE_FLAGS_TEXT_MAX + 1];
-
-	node_flags_format(flags, c->consent.flags);
-	json_array_append_new(arg, json_pack("{s:I,s:s,s:b,s:s,s:I}", "id", (json_int_t)c->id,
-					     "client", c->client, "open", c->open, "consent",
-					     flags, "consent_version",
-					     (json_int_t)c->consent.version));
-	return SK_OK;
-}
-
-static sk_status inbox_json(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
-{
-	json_array_append_new(arg, node_inbox_item_json(it, client));
-	return SK_OK;
+	pthread_mutex_lock(&sv->lock);
+	doc = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I}", "id", sv->s->org_id, "category",
+			sv->s->category, "joined", sv->s->joined, "last_sync",
+			(json_int_t)sv->last_sync, "last_error", sv->last_error, "tree_size",
+			(json_int_t)sv->last.tree_size, "published", (json_int_t)sv->last.published);
+	pthread_mutex_unlock(&sv->lock);
+	return doc;
 }
 
 static void handle(struct evhttp_request *req, void *arg)
 {
-	server *sv = arg;
-	const char *uri = evhttp_request_get_uri(req);
-	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
-					      "Authorization");
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	char want[80];
-	json_t *doc = NULL;
-	MDB_txn *txn = NULL;
-	sk_status st = SK_OK;
-
-	snprintf(want, sizeof(want), "Bearer %s", sv->token);
-	if (auth == NULL || strlen(auth) != strlen(want) ||
-	    sodium_memcmp(auth, want, strlen(want)) != 0) {
-		reply_json(req, 401, error_doc("give the token of D/api-token as "
-					       "'Authorization: Bearer TOKEN'"));
-		return;
-	}
-	if (cmd == EVHTTP_REQ_GET && strcmp(uri, "/api/status") == 0) {
-		pthread_mutex_lock(&sv->lock);
-		doc = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:I}", "id", sv->s->org_id, "category",
-				sv->s->category, "joined", sv->s->joined, "last_sync",
-				(json_int_t)sv->last_sync, "last_error", sv->last_error,
-				"tree_size", (json_int_t)sv->last.tree_size, "published",
-				(json_int_t)sv->last.published);
-		pthread_mutex_unlock(&sv->lock);
-	} else if (cmd == EVHTTP_REQ_GET && strcmp(uri, "/api/cases") == 0) {
-		doc = json_array();
-		if ((st = sk_db_status(mdb_txn_begin(sv->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-			st = node_case_scan(sv->s, txn, NULL, case_json, doc);
-			mdb_txn_abort(txn);
-		}
-	} else if (cmd == EVHTTP_REQ_GET && (strcmp(uri, "/api/matches") == 0 ||
-					     strcmp(uri, "/api/notices") == 0)) {
-		int m = strcmp(uri, "/api/matches") == 0;
-
-		doc = json_array();
-		st = node_inbox_scan(sv->s, m ? SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH
-					      : SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE,
-				     inbox_json, doc);
-		if (st == SK_OK)
-			st = node_inbox_scan(sv->s, m ? SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE
-						      : SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN,
-					     inbox_json, doc);
-	} else if (cmd == EVHTTP_REQ_POST && strcmp(uri, "/api/sync") == 0) {
-		pthread_mutex_lock(&sv->lock);
-		sv->now = 1;
-		pthread_cond_signal(&sv->wake);
-		pthread_mutex_unlock(&sv->lock);
-		doc = json_pack("{s:s}", "status", "sync started");
-	} else {
-		reply_json(req, 404, error_doc("unknown endpoint; see docs: /api/status, "
-					       "/api/cases, /api/matches, /api/notices, "
-					       "POST /api/sync"));
-		return;
-	}
-	if (st != SK_OK) {
-		json_decref(doc);
-		reply_json(req, 500, error_doc(sk_strerror(st)));
-		return;
-	}
-	reply_json(req, 200, doc);
+	web_handle(arg, req);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -218,11 +144,12 @@ static sk_status api_token(server *sv)
 	st = sk_file_read_secret(path, 128, &data, &len);
 	if (st == SK_ERR_NOTFOUND) {
 		randombytes_buf(raw, sizeof(raw));
-		sodium_bin2hex(sv->token, sizeof(sv->token), raw, sizeof(raw));
-		return sk_file_create(path, sv->token, 64);
+		sodium_bin2hex(sv->web->token, sizeof(sv->web->token), raw, sizeof(raw));
+		sodium_memzero(raw, sizeof(raw));
+		return sk_file_create(path, sv->web->token, 64);
 	}
 	if (st == SK_OK && len == 64)
-		memcpy(sv->token, data, 65);
+		memcpy(sv->web->token, data, 64);
 	else if (st == SK_OK)
 		st = SK_ERR_INVALID;
 	sk_secret_free(data);
@@ -297,6 +224,18 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	sv.seconds = o->sync_seconds ? o->sync_seconds : NODE_SYNC_SECONDS;
 	pthread_mutex_init(&sv.lock, NULL);
 	pthread_cond_init(&sv.wake, NULL);
+	/* sessions hold secrets: locked memory, wiped on free */
+	if ((sv.web = sodium_malloc(sizeof(*sv.web))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	memset(sv.web, 0, sizeof(*sv.web));
+	sv.web->s = s;
+	sv.web->kek = kek;
+	sv.web->secure_cookies = o->secure_cookies;
+	sv.web->sync_now = sync_now;
+	sv.web->status = status;
+	sv.web->arg = &sv;
 	if ((st = api_token(&sv)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK)
 		goto out;
 	if (o->witness != NULL && (st = witness_start(s, kek, o->witness, &wtls, &witness)) != SK_OK)
@@ -310,8 +249,10 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 		goto out;
 	}
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	evhttp_set_max_body_size(http, 4096);
-	evhttp_set_gencb(http, handle, &sv);
+	evhttp_set_max_body_size(http, WEB_BODY_MAX);
+	evhttp_set_max_headers_size(http, 16384);
+	evhttp_set_timeout(http, 30);
+	evhttp_set_gencb(http, handle, sv.web);
 	term = evsignal_new(net_loop_base(sv.loop), SIGTERM, on_signal, sv.loop);
 	intr = evsignal_new(net_loop_base(sv.loop), SIGINT, on_signal, sv.loop);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) != 0 ||
@@ -342,6 +283,10 @@ out:
 	net_loop_free(sv.loop);
 	pthread_cond_destroy(&sv.wake);
 	pthread_mutex_destroy(&sv.lock);
-	sodium_memzero(sv.token, sizeof(sv.token));
+	if (sv.web != NULL) {
+		for (size_t i = 0; i < WEB_SESSIONS_MAX; i++)
+			web_session_end(&sv.web->sessions[i]);
+		sodium_free(sv.web);
+	}
 	return st;
 }

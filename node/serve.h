@@ -16,6 +16,7 @@ typedef struct node_serve_opts {
 	const char *http;      /* HOST:PORT for the JSON API (port 0: a free one) */
 	unsigned sync_seconds; /* 0: NODE_SYNC_SECONDS */
 	const char *witness;   /* HOST:PORT of the cosigning witness (HTTPS); NULL: none */
+	int secure_cookies;    /* the session cookie only over HTTPS (behind a TLS proxy) */
 } node_serve_opts;
 
 /* Runs until SIGTERM/SIGINT; prints "listening on HOST:PORT" when ready. */

@@ -276,14 +276,24 @@ sk_status node_checkpoint_put(node_store *s, MDB_txn *txn, const uint8_t *note, 
 
 /* ---- audit -------------------------------------------------------------- */
 
+/* node_audit_context(): this thread's defaults for records that leave
+ * them unset (the web pages: the signed-in professional, "web:ADDRESS"). */
+static _Thread_local const char *ctx_responsible, *ctx_access_point;
+
+void node_audit_context(const char *responsible, const char *access_point)
+{
+	ctx_responsible = responsible;
+	ctx_access_point = access_point;
+}
+
 void node_audit_fill(node_store *s, audit_record *rec)
 {
 	rec->org = s->org_id;
 	rec->system = NODE_SYSTEM;
 	if (rec->responsible == NULL)
-		rec->responsible = sk_cli_user();
+		rec->responsible = ctx_responsible != NULL ? ctx_responsible : sk_cli_user();
 	if (rec->access_point == NULL)
-		rec->access_point = "cli";
+		rec->access_point = ctx_access_point != NULL ? ctx_access_point : "cli";
 }
 
 sk_status node_audit_purge(node_store *s, sk_kek *kek, const char *access_point, uint64_t now,

@@ -94,6 +94,12 @@ sk_status node_enc_key_load(const node_store *s, sk_kek *kek, key_x25519 *out) S
  * unset, responsible (the OS user) and access point ("cli"). */
 sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
 
+/* The calling thread's defaults for the responsible user and the access
+ * point of records that leave them unset (NULL: the OS user and "cli").
+ * The strings must outlive their use; the web server sets them per
+ * request and clears them after. */
+void node_audit_context(const char *responsible, const char *access_point);
+
 /* Fills rec as node_audit() does, without appending. */
 void node_audit_fill(node_store *s, audit_record *rec);
 

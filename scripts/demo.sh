@@ -287,6 +287,29 @@ run 30 schakel-node audit report --dir ggz-stad --client $BSN --dev
 echo; tell "The federation operator checks the registry's own access log too:"
 run 2 schakel-registry audit verify --dir registry --dev
 
+# ---- the web pages ------------------------------------------------------------
+say "The web pages: the same work in a browser"
+tell "Professionals and privacy officers do not need a terminal. The admin sets" \
+	"passwords; 'serve' then serves web pages and the JSON API they use, on the" \
+	"organisation's own network (here 127.0.0.1)."
+PW="demo-wachtwoord-2026"   # synthetic; never a real password
+printf '  $ echo ... | %s\n' "$(shown schakel-node professional passwd --dir wijkteam-zuid --id anna --dev)"
+printf '%s\n' "$PW" | schakel-node professional passwd --dir wijkteam-zuid --id anna --dev 2>>"$LOG" |
+	sed 's/^/      /'
+printf '  $ echo ... | %s\n' "$(shown schakel-node professional passwd --dir ggz-stad --id fenna --dev)"
+printf '%s\n' "$PW" | schakel-node professional passwd --dir ggz-stad --id fenna --dev 2>>"$LOG" |
+	sed 's/^/      /'
+serve web-wijkteam schakel-node serve --dir wijkteam-zuid --http 127.0.0.1:0 --sync-seconds 10 --dev
+WEB_WIJK=$ADDR
+serve web-ggz schakel-node serve --dir ggz-stad --http 127.0.0.1:0 --sync-seconds 10 --dev
+WEB_GGZ=$ADDR
+tell "Anna signs in (here with curl's JSON; in a browser it is a form) and her" \
+	"cases come back through the same API the pages use:"
+JAR="$D/anna.cookies"
+run 6 curl -s -c "$JAR" -H 'Content-Type: application/json' \
+	-d "{\"professional\":\"anna\",\"password\":\"$PW\"}" "http://$WEB_WIJK/api/session"
+run 3 curl -s -b "$JAR" -o /dev/null -w '%{http_code} %{content_type}\n' "http://$WEB_WIJK/cases"
+
 # ---- the end -----------------------------------------------------------------
 if [ -t 0 ]; then
 	say "The federation keeps running. Try it by hand in another terminal:"
@@ -300,6 +323,8 @@ if [ -t 0 ]; then
   schakel-node audit review --dir ggz-stad --dev
   schakel-registry members --dir registry --dev
   curl -sk https://$TILES/checkpoint          # the log as C2SP tlog-tiles
+  web pages: http://$WEB_WIJK/ (anna) and http://$WEB_GGZ/ (fenna, privacy officer),
+             password $PW
   registry: $REG_ADDR   pseudonymisers: ${CHAIN[*]//--pseudonymiser /}
 Press Ctrl-C to stop the federation (everything in $D is removed).
 EOF

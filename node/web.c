@@ -1,0 +1,423 @@
+/* Requests of `serve --http`: parsing, authentication (the API token or a
+ * session cookie with its CSRF token), the language, replies with their
+ * security headers, and the routing to the API, the pages and the static
+ * files. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <sodium.h>
+
+#include "node/auth.h"
+#include "node/web.h"
+#include "node/web_assets.h"
+
+/* ---- parameters ------------------------------------------------------ */
+
+const char *web_param(const web_req *r, const char *name)
+{
+	const char *v = NULL;
+	json_t *j;
+
+	if (r->body != NULL && (j = json_object_get(r->body, name)) != NULL)
+		return json_is_string(j) ? json_string_value(j) : NULL;
+	if ((v = evhttp_find_header(&r->form, name)) != NULL)
+		return v;
+	return evhttp_find_header((struct evkeyvalq *)&r->query, name);
+}
+
+void web_param_list(const web_req *r, const char *name, char *out, size_t cap)
+{
+	const struct evkeyvalq *q = r->form.tqh_first != NULL ? &r->form : &r->query;
+	struct evkeyval *kv;
+	size_t pos = 0;
+	json_t *j = r->body != NULL ? json_object_get(r->body, name) : NULL, *v;
+	size_t i;
+
+	out[0] = 0;
+	if (json_is_string(j)) {
+		snprintf(out, cap, "%s", json_string_value(j));
+		return;
+	}
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v) if (json_is_string(v) && pos < cap)
+			pos += (size_t)snprintf(out + pos, cap - pos, "%s%s", pos ? "," : "",
+						json_string_value(v));
+		return;
+	}
+	TAILQ_FOREACH(kv, q, next)
+	if (strcmp(kv->key, name) == 0 && pos < cap)
+		pos += (size_t)snprintf(out + pos, cap - pos, "%s%s", pos ? "," : "", kv->value);
+	if (pos >= cap)
+		out[0] = 0; /* cut: better nothing than a part */
+}
+
+const char *web_actor(const web_req *r)
+{
+	if (r->sess != NULL)
+		return r->sess->prof;
+	return r->bearer ? web_param(r, "as") : NULL;
+}
+
+/* ---- sessions -------------------------------------------------------- */
+
+static int live(const web_session *x, uint64_t now)
+{
+	return x->id[0] != 0 && now < x->seen + WEB_SESSION_IDLE_MS &&
+	       now < x->created + WEB_SESSION_MAX_MS;
+}
+
+void web_session_end(web_session *x)
+{
+	json_decref(x->flash_doc);
+	sodium_memzero(x, sizeof(*x));
+}
+
+web_session *web_session_new(web_app *a, const node_professional *p, uint64_t now)
+{
+	web_session *x = NULL;
+	uint8_t raw[32];
+
+	/* a free or expired slot, else the least recently seen */
+	for (size_t i = 0; i < WEB_SESSIONS_MAX; i++) {
+		web_session *y = &a->sessions[i];
+
+		if (!live(y, now)) {
+			x = y;
+			break;
+		}
+		if (x == NULL || y->seen < x->seen)
+			x = y;
+	}
+	web_session_end(x);
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(x->id, sizeof(x->id), raw, sizeof(raw));
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(x->csrf, sizeof(x->csrf), raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	snprintf(x->prof, sizeof(x->prof), "%s", p->id);
+	snprintf(x->name, sizeof(x->name), "%s", p->name);
+	snprintf(x->role, sizeof(x->role), "%s", p->role);
+	x->kind = p->kind;
+	x->created = x->seen = now;
+	return x;
+}
+
+web_session *web_session_find(web_app *a, const char *id, uint64_t now)
+{
+	web_session *found = NULL;
+
+	if (id == NULL || strlen(id) != 64)
+		return NULL;
+	/* every slot compared in constant time */
+	for (size_t i = 0; i < WEB_SESSIONS_MAX; i++) {
+		web_session *x = &a->sessions[i];
+
+		if (x->id[0] != 0 && sodium_memcmp(x->id, id, 64) == 0)
+			found = x;
+	}
+	if (found == NULL)
+		return NULL;
+	if (!live(found, now)) {
+		web_session_end(found);
+		return NULL;
+	}
+	found->seen = now;
+	return found;
+}
+
+void web_flash(web_session *x, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(x->flash, sizeof(x->flash), fmt, ap);
+	va_end(ap);
+	x->flash_error = error;
+}
+
+/* ---- replies ----------------------------------------------------------- */
+
+void web_headers(web_req *r, const char *content_type)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+
+	evhttp_add_header(h, "Content-Type", content_type);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	evhttp_add_header(h, "Content-Security-Policy",
+			  "default-src 'none'; script-src 'self'; style-src 'self'; "
+			  "img-src 'self'; connect-src 'self'; form-action 'self'; "
+			  "frame-ancestors 'none'; base-uri 'none'");
+}
+
+static const char *reason(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 303: return "See Other";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 502: return "Bad Gateway";
+	case 507: return "Insufficient Storage";
+	default: return "Error";
+	}
+}
+
+void web_reply_json(web_req *r, int code, json_t *doc)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *txt = doc != NULL ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+
+	web_headers(r, "application/json");
+	if (b != NULL && txt != NULL)
+		evbuffer_add_printf(b, "%s\n", txt);
+	evhttp_send_reply(r->req, code, reason(code), b);
+	if (b != NULL)
+		evbuffer_free(b);
+	free(txt);
+	json_decref(doc);
+}
+
+void web_reply_error(web_req *r, int code, const char *msg)
+{
+	web_reply_json(r, code, json_pack("{s:s}", "error", msg));
+}
+
+void web_redirect(web_req *r, const char *location)
+{
+	web_headers(r, "text/plain; charset=utf-8");
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Location", location);
+	evhttp_send_reply(r->req, 303, "See Other", NULL);
+}
+
+/* ---- the request ------------------------------------------------------- */
+
+/* The value of cookie name in the request (copied into out), or NULL. */
+static const char *cookie(const web_req *r, const char *name, char *out, size_t cap)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Cookie");
+	size_t n = strlen(name);
+
+	while (h != NULL && *h != 0) {
+		const char *end;
+
+		while (*h == ' ' || *h == ';')
+			h++;
+		end = strchr(h, ';');
+		if (end == NULL)
+			end = h + strlen(h);
+		if ((size_t)(end - h) > n && strncmp(h, name, n) == 0 && h[n] == '=') {
+			size_t len = (size_t)(end - h) - n - 1;
+
+			if (len >= cap)
+				return NULL;
+			memcpy(out, h + n + 1, len);
+			out[len] = 0;
+			return out;
+		}
+		h = end;
+	}
+	return NULL;
+}
+
+static web_lang pick_lang(web_req *r)
+{
+	const char *q = evhttp_find_header(&r->query, "lang");
+	const char *accept;
+	char c[8];
+
+	if (q != NULL && (strcmp(q, "en") == 0 || strcmp(q, "nl") == 0)) {
+		char set[80];
+
+		snprintf(set, sizeof(set), WEB_LANG_COOKIE "=%s; Path=/; SameSite=Strict; "
+			 "Max-Age=31536000", q);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie", set);
+		return q[0] == 'e' ? WEB_EN : WEB_NL;
+	}
+	if (cookie(r, WEB_LANG_COOKIE, c, sizeof(c)) != NULL)
+		return strcmp(c, "en") == 0 ? WEB_EN : WEB_NL;
+	accept = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Accept-Language");
+	return accept != NULL && strncmp(accept, "en", 2) == 0 ? WEB_EN : WEB_NL;
+}
+
+/* The body into r->form or r->body. 0, or the HTTP status to refuse. */
+static int read_body(web_req *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+					    "Content-Type");
+	size_t len = evbuffer_get_length(in);
+	char *txt;
+	int rc = 0;
+
+	if (len == 0)
+		return 0;
+	if (len > WEB_BODY_MAX)
+		return 413;
+	if ((txt = malloc(len + 1)) == NULL)
+		return 500;
+	evbuffer_copyout(in, txt, len);
+	txt[len] = 0;
+	if (ct != NULL && strncmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+		r->form_post = 1;
+		rc = strlen(txt) != len || evhttp_parse_query_str(txt, &r->form) != 0 ? 400 : 0;
+	} else if (ct != NULL && strncmp(ct, "application/json", 16) == 0) {
+		r->body = json_loadb(txt, len, JSON_REJECT_DUPLICATES, NULL);
+		rc = json_is_object(r->body) ? 0 : 400;
+	} else {
+		rc = 415;
+	}
+	sodium_memzero(txt, len); /* may hold a password or a BSN */
+	free(txt);
+	return rc;
+}
+
+/* A POST that a browser says comes from another site is refused (also a
+ * sign-in: no one is signed in to someone else's account unawares). */
+static int same_origin(web_req *r)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *host = evhttp_find_header(in, "Host");
+	const char *o;
+
+	if (origin == NULL)
+		return 1; /* not a browser, or an old one: the CSRF token decides */
+	o = strstr(origin, "://");
+	return o != NULL && host != NULL && strcmp(o + 3, host) == 0;
+}
+
+/* A POST with a session must carry its CSRF token. */
+static int csrf_ok(web_req *r)
+{
+	const char *t = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+					   "X-CSRF-Token");
+
+	if (t == NULL)
+		t = web_param(r, "csrf");
+	return t != NULL && strlen(t) == 64 && sodium_memcmp(t, r->sess->csrf, 64) == 0;
+}
+
+/* Frees the form's fields, wiped first: they may hold a password or a BSN. */
+static void form_clear(struct evkeyvalq *q)
+{
+	struct evkeyval *kv;
+
+	TAILQ_FOREACH(kv, q, next)
+	sodium_memzero(kv->value, strlen(kv->value));
+	evhttp_clear_headers(q);
+}
+
+static void static_file(web_req *r)
+{
+	const web_asset *f = web_asset_find(r->path + strlen("/static/"));
+	struct evbuffer *b;
+
+	if (f == NULL) {
+		web_reply_error(r, 404, "no such file");
+		return;
+	}
+	web_headers(r, f->type);
+	evhttp_remove_header(evhttp_request_get_output_headers(r->req), "Cache-Control");
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Cache-Control",
+			  "max-age=3600");
+	if ((b = evbuffer_new()) != NULL)
+		evbuffer_add_reference(b, f->data, f->len, NULL, NULL);
+	evhttp_send_reply(r->req, 200, "OK", b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+void web_handle(web_app *a, struct evhttp_request *req)
+{
+	web_req r = {.req = req, .app = a};
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+					      "Authorization");
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	char *decoded = NULL, want[80], sid[80];
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	const char *addr = "?";
+	ev_uint16_t port = 0;
+	int rc;
+
+	TAILQ_INIT(&r.query);
+	TAILQ_INIT(&r.form);
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, (char **)&addr, &port);
+	snprintf(r.peer, sizeof(r.peer), "web:%s", addr);
+	if (path == NULL || path[0] == 0)
+		path = "/";
+	if ((decoded = evhttp_uridecode(path, 0, NULL)) == NULL || strlen(decoded) >= sizeof(r.path) ||
+	    (query != NULL && evhttp_parse_query_str(query, &r.query) != 0)) {
+		web_reply_error(&r, 400, "bad request line");
+		goto out;
+	}
+	snprintf(r.path, sizeof(r.path), "%s", decoded);
+	r.lang = pick_lang(&r);
+	if (strncmp(r.path, "/static/", 8) == 0 && cmd == EVHTTP_REQ_GET) {
+		static_file(&r);
+		goto out;
+	}
+	if (cmd == EVHTTP_REQ_POST && (rc = read_body(&r)) != 0) {
+		web_reply_error(&r, rc, rc == 415 ? "send application/json or a form"
+				   : rc == 413 ? "the request is too large"
+					       : "the request body does not parse");
+		goto out;
+	}
+	/* who: the API token, else a session cookie */
+	snprintf(want, sizeof(want), "Bearer %s", a->token);
+	if (auth != NULL) {
+		if (strlen(auth) != strlen(want) || sodium_memcmp(auth, want, strlen(want)) != 0) {
+			web_reply_error(&r, 401, "give the token of D/api-token as "
+						 "'Authorization: Bearer TOKEN'");
+			goto out;
+		}
+		r.bearer = 1;
+	} else {
+		r.sess = web_session_find(a, cookie(&r, WEB_COOKIE, sid, sizeof(sid)),
+					  node_now_ms());
+	}
+	node_audit_context(r.sess != NULL ? r.sess->prof : r.bearer ? "api-token" : NULL,
+			   r.peer);
+	if (cmd == EVHTTP_REQ_POST && (!same_origin(&r) || (r.sess != NULL && !csrf_ok(&r)))) {
+		web_reply_error(&r, 403, "the form is out of date or came from another site "
+					 "(CSRF token missing or wrong); reload the page");
+		goto out;
+	}
+	if (strncmp(r.path, "/api/", 5) == 0) {
+		if (r.sess == NULL && !r.bearer &&
+		    !(cmd == EVHTTP_REQ_POST && strcmp(r.path, "/api/session") == 0))
+			web_reply_error(&r, 401, "sign in first (POST /api/session), or give the "
+						 "API token as 'Authorization: Bearer TOKEN'");
+		else
+			api_handle(&r);
+	} else if (cmd != EVHTTP_REQ_GET) {
+		web_reply_error(&r, 405, "pages are read with GET; actions go to /api/");
+	} else {
+		pages_handle(&r);
+	}
+out:
+	node_audit_context(NULL, NULL);
+	free(decoded);
+	evhttp_clear_headers(&r.query);
+	form_clear(&r.form);
+	json_decref(r.body);
+}
