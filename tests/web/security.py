@@ -65,7 +65,7 @@ class Resp:
 
 def http(method, path, sid=None, form=None, body=None, headers=None):
     """form: dict or list of pairs, sent urlencoded; body: sent as JSON."""
-    h = dict(headers or {})
+    h = {"Accept-Language": "en", **(headers or {})}  # the messages docs/web.md quotes
     data = None
     if sid is not None:
         h["Cookie"] = f"{COOKIE}={sid}"
@@ -85,6 +85,8 @@ def http(method, path, sid=None, form=None, body=None, headers=None):
         return Resp(e.code, e.headers, e.read())
 
 
+# Refusals are checked with JSON requests: a form post is always answered
+# 303 to a page (docs/web.md), the error shown there.
 def want(r, status, what):
     if r.status != status:
         fail(f"{what}: {r.status}, want {status}: {r.text[:300]}")
@@ -123,7 +125,7 @@ def page_csrf(sid, page):
 
 
 def case_ids(sid):
-    return {c["id"] for c in want(http("GET", "/api/cases", sid=sid), 200, "GET /api/cases").json()}
+    return {str(c["id"]) for c in want(http("GET", "/api/cases", sid=sid), 200, "GET /api/cases").json()}
 
 
 def case_status(sid, cid):
@@ -201,14 +203,14 @@ def main():
         fail(f"another's case: {r.text[:200]}, want \"no such case of yours\"")
     for act, form in (("close", {}), ("lookup", {"purpose": "afstemming"}),
                       ("consent", {"flag": "discover", "categories": "all"})):
-        want(http("POST", f"/api/cases/{case_b}/{act}", sid=sid, form={**form, "csrf": csrf}), 404,
+        want(http("POST", f"/api/cases/{case_b}/{act}", sid=sid, body=form, headers={"X-CSRF-Token": csrf}), 404,
              f"{prof} POST /api/cases/{case_b}/{act} of {prof2}")
     for p in ("/audit", "/audit/report", "/audit/review", "/audit/verify"):
         want(http("GET", p, sid=sid), 403, f"a professional GET {p}")
     for p in ("/api/audit", "/api/audit/export?format=csv", "/api/audit/export?format=fhir",
               "/api/audit/report?client=c-1&lang=nl", "/api/audit/review", "/api/audit/verify"):
         want(http("GET", p, sid=sid), 403, f"a professional GET {p}")
-    want(http("POST", "/api/audit/signoff", sid=sid, form={"seq": "1", "note": "x", "csrf": csrf}), 403,
+    want(http("POST", "/api/audit/signoff", sid=sid, body={"seq": 1, "note": "x"}, headers={"X-CSRF-Token": csrf}), 403,
          "a professional POST /api/audit/signoff")
     if case_status(sid2, case_b) != st_b:
         fail(f"{prof2}'s case changed after {prof}'s refused posts: {case_status(sid2, case_b)}")
@@ -231,7 +233,8 @@ def main():
     for p, form in (("/api/cases", {"client": bsn3, "flag": "discover", "categories": "all",
                                     "consent_by": "client", "basis": "consent"}),
                     (f"/api/cases/{case_a}/close", {}), (f"/api/cases/{case_a}/lookup", {"purpose": "afstemming"})):
-        want(http("POST", p, sid=sid3, form={**form, "csrf": d3["csrf"]}), 403, f"privacy officer POST {p}")
+        want(http("POST", p, sid=sid3, body=form, headers={"X-CSRF-Token": d3["csrf"]}), 403,
+             f"privacy officer POST {p}")
     ok("a privacy officer gets the audit pages and 403 on every case page and endpoint")
 
     # ---- CSRF ---------------------------------------------------------------
@@ -288,8 +291,10 @@ def main():
     no_pw = http("POST", "/api/session", body={"professional": E["WEB_NOPW"], "password": "x" * 14})
     want(no_pw, 401, "sign-in of a professional without a password")
     for i in range(5):
-        r = want(http("POST", "/api/session", body={"professional": lock, "password": f"fout-wachtwoord-{i}"}),
-                 401, f"wrong password {i + 1}")
+        r = http("POST", "/api/session", body={"professional": lock, "password": f"fout-wachtwoord-{i}"})
+        if i == 4 and r.status == 429:
+            break  # the fifth failure may already tell of the lock-out
+        want(r, 401, f"wrong password {i + 1}")
         if r.body != unknown.body or r.body != no_pw.body:
             fail(f"a wrong password ({r.text!r}), an unknown professional ({unknown.text!r}) and no password "
                  f"({no_pw.text!r}) are told apart")
@@ -303,8 +308,15 @@ def main():
         if r.set_cookie():
             fail("a locked sign-in set a session cookie")
     r = http("POST", "/api/session", form={"professional": lock, "password": E["WEB_LOCK_PW"]})
-    if r.status not in (303, 429) or (r.status == 303 and r.location_path() != "/signin") or r.set_cookie():
+    if r.status != 303 or r.location_path() != "/signin" or r.set_cookie():
         fail(f"a form sign-in of a locked account: {r.status} to {r.headers.get('Location')}")
+    loc = urllib.parse.urlparse(r.headers["Location"])
+    page = want(http("GET", "/signin" + (f"?{loc.query}" if loc.query else "")), 200, "the sign-in page after a lock-out")
+    m = re.search(r'<p[^>]*id="message"[^>]*>(.*?)</p>', page.text, re.S)
+    if not m or 'role="alert"' not in page.text[m.start():m.start() + 200]:
+        fail(f"the sign-in page after a lock-out has no p#message[role=alert]: {page.text[:300]}")
+    if "too many failed sign-ins" not in m.group(1).lower() or not re.search(r"\d\d:\d\d", m.group(1)):
+        fail(f"the sign-in page after a lock-out says {m.group(1)!r}, want the lock-out and its end (HH:MM)")
     ok("5 wrong passwords lock the account (429, with the time), also for the right password; "
        "wrong password, unknown professional and no password answer alike")
     with open(E["WEB_STATE"], "w") as f:
