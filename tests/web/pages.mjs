@@ -85,7 +85,8 @@ const shot = async (page, name) => {
 
 const jsErrors = [];
 async function newSession(browser) {
-  const ctx = await browser.newContext({ acceptDownloads: true });
+  // a Dutch browser, as the organisations' professionals have
+  const ctx = await browser.newContext({ acceptDownloads: true, locale: 'nl-NL' });
   const page = await ctx.newPage();
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => jsErrors.push(`${page.url()}: ${e.message}`));
@@ -100,6 +101,9 @@ async function go(page, p, want = 200) {
 }
 
 const pathOf = (page) => new URL(page.url()).pathname;
+// where a page is and what it says, for a failure message
+const where = async (page) =>
+  `${page.url()}: ${JSON.stringify((await page.innerText('body').catch(() => '')).slice(0, 300))}`;
 
 // The accessibility basics of docs/web.md: html[lang], a label for every
 // field; for a signed-in page the skip link, nav, name, sign-out and
@@ -184,7 +188,7 @@ async function flow(browser, current) {
   await page.fill('input#professional', prof.id);
   await page.fill('input#password', prof.pw + 'x');
   await Promise.all([page.waitForNavigation(), page.click('form#signin button[type=submit]')]);
-  if (pathOf(page) !== '/signin') fail(`a wrong password ended at ${page.url()}, want /signin`);
+  if (pathOf(page) !== '/signin') fail(`a wrong password ended at ${await where(page)}, want /signin`);
   const alert = await page.$('p#message[role=alert]');
   if (!alert || !(await alert.innerText()).trim()) fail('a wrong password shows no p#message[role=alert]');
   await checkPage(page, '/signin after a wrong password');
@@ -192,7 +196,7 @@ async function flow(browser, current) {
   ok('without a session /cases leads to /signin; a wrong password is told in p#message[role=alert]');
 
   await signIn(page, prof);
-  if (pathOf(page) !== '/cases') fail(`${prof.id} signed in and landed at ${page.url()}, want /cases`);
+  if (pathOf(page) !== '/cases') fail(`${prof.id} signed in and landed at ${await where(page)}, want /cases`);
   const cookie = (await ctx.cookies()).find((c) => c.name === 'schakel_session');
   if (!cookie) fail('no schakel_session cookie after sign-in');
   if (!/^[0-9a-f]{64}$/.test(cookie.value)) fail(`the session id is not 32 bytes hex: ${cookie.value.length} chars`);
@@ -216,7 +220,7 @@ async function flow(browser, current) {
   await page.selectOption('select#basis', 'consent');
   await Promise.all([page.waitForNavigation(), page.click('form#case-open ' + SUBMIT)]);
   const m = pathOf(page).match(/^\/cases\/([^/]+)$/);
-  if (!m) fail(`opening a case ended at ${page.url()}, want /cases/ID (message: ${await page.locator('#message').allInnerTexts()})`);
+  if (!m) fail(`opening a case ended at ${await where(page)}, want /cases/ID`);
   const caseId = decodeURIComponent(m[1]);
   await checkPage(page, '/cases/ID', { name: prof.name });
   for (const sel of ['#consent', 'form#consent-form', 'form#lookup', 'select#purpose', 'form#discuss-request',
@@ -315,7 +319,7 @@ async function flow(browser, current) {
   ok('?lang=en and ?lang=nl switch the language (html[lang] and text) and it is remembered');
 
   await Promise.all([page.waitForNavigation(), page.click('form#signout ' + SUBMIT)]);
-  if (pathOf(page) !== '/signin') fail(`sign-out ended at ${page.url()}, want /signin`);
+  if (pathOf(page) !== '/signin') fail(`sign-out ended at ${await where(page)}, want /signin`);
   await page.goto(BASE + '/cases');
   if (pathOf(page) !== '/signin') fail(`after sign-out /cases ended at ${page.url()}`);
   await ctx.close();
@@ -325,7 +329,7 @@ async function flow(browser, current) {
   const s2 = await newSession(browser);
   current.page = s2.page;
   await signIn(s2.page, prof2);
-  if (pathOf(s2.page) !== '/cases') fail(`${prof2.id} landed at ${s2.page.url()}`);
+  if (pathOf(s2.page) !== '/cases') fail(`${prof2.id} landed at ${await where(s2.page)}`);
   if (await s2.page.$(`tr[data-case="${caseId}"]`)) fail(`${prof2.id} sees ${prof.id}'s case on /cases`);
   await go(s2.page, `/cases/${caseId}`, 404);
   await go(s2.page, '/audit', 403);
@@ -339,7 +343,7 @@ async function flow(browser, current) {
   const pp = s3.page;
   current.page = pp;
   await signIn(pp, po);
-  if (pathOf(pp) !== '/audit') fail(`the privacy officer landed at ${pp.url()}, want /audit`);
+  if (pathOf(pp) !== '/audit') fail(`the privacy officer landed at ${await where(pp)}, want /audit`);
   await checkPage(pp, '/audit', { name: po.name });
   for (const sel of ['form#audit-search', 'table#records', 'a#export-csv', 'a#export-fhir'])
     if (!(await pp.$(sel))) fail(`/audit: no ${sel}`);
