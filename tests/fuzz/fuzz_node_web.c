@@ -30,15 +30,9 @@
 #include "node/client.h"
 #include "node/web.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-#define CHECK(x)                                                                   \
-	do {                                                                       \
-		if ((x) != SK_OK) {                                                \
-			fprintf(stderr, "fuzz setup: %s: %s\n", #x, sk_error_detail()); \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define INPUT_MAX 60000
 
