@@ -267,6 +267,18 @@ static void signout(web_req *r)
 
 /* ---- cases ----------------------------------------------------------------- */
 
+/* A list read: a professional's own, or everything with the token. 0 with
+ * *list a new array, or the status with *out. */
+static int list_begin(web_req *r, json_t **list, json_t **out)
+{
+	int code;
+
+	*list = NULL;
+	if (!r->bearer && (code = need_prof(r, out)) != 0)
+		return code;
+	return (*list = json_array()) != NULL ? 0 : fail(SK_ERR_NOMEM, out);
+}
+
 struct case_list {
 	const char *as;
 	json_t *list;
@@ -286,17 +298,13 @@ static sk_status case_one(const node_case *c, void *arg)
 
 int api_cases(web_req *r, json_t **out)
 {
-	struct case_list l = {web_actor(r), json_array()};
+	struct case_list l = {web_actor(r), NULL};
 	MDB_txn *txn = NULL;
 	sk_status st;
 	int code;
 
-	if (!r->bearer && (code = need_prof(r, out)) != 0) {
-		json_decref(l.list);
+	if ((code = list_begin(r, &l.list, out)) != 0)
 		return code;
-	}
-	if (l.list == NULL)
-		return fail(SK_ERR_NOMEM, out);
 	if ((st = node_audit_access(r->app->s, "case.list", l.as, actor_role(r), "case", NULL,
 				    NULL)) == SK_OK &&
 	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
@@ -546,16 +554,12 @@ static sk_status inbox_one(const Schakel__V1__MailboxItem *it, const char *clien
 
 int api_inbox(web_req *r, int matches, json_t **out)
 {
-	struct inbox b = {NULL, json_array()};
+	struct inbox b = {NULL, NULL};
 	sk_status st;
 	int code;
 
-	if (!r->bearer && (code = need_prof(r, out)) != 0) {
-		json_decref(b.list);
+	if ((code = list_begin(r, &b.list, out)) != 0)
 		return code;
-	}
-	if (b.list == NULL)
-		return fail(SK_ERR_NOMEM, out);
 	if ((st = my_clients(r, &b.mine)) == SK_OK &&
 	    (st = node_audit_access(r->app->s, matches ? "matches.list" : "notices.list",
 				    web_actor(r), actor_role(r), "mailbox", NULL, NULL)) == SK_OK)
@@ -637,6 +641,20 @@ static int discussion_id_ok(const char *id)
 	return 1;
 }
 
+/* A professional acts on discussion id: 0, or the status with *out. */
+static int discussion_begin(web_req *r, const char *id, json_t **out)
+{
+	int code;
+
+	if ((code = need_prof(r, out)) != 0)
+		return code;
+	if (!discussion_id_ok(id)) {
+		*out = err(tr(r, "geen overleg van u met dit nummer", "no such discussion of yours"));
+		return 404;
+	}
+	return 0;
+}
+
 int api_discussion(web_req *r, const char *id, json_t **out)
 {
 	sk_status st;
@@ -705,12 +723,8 @@ static int discuss_answer(web_req *r, const char *id, int accept, json_t **out)
 	sk_status st;
 	int code;
 
-	if ((code = need_prof(r, out)) != 0)
+	if ((code = discussion_begin(r, id, out)) != 0)
 		return code;
-	if (!discussion_id_ok(id)) {
-		*out = err(tr(r, "geen overleg van u met dit nummer", "no such discussion of yours"));
-		return 404;
-	}
 	if ((code = remote(r, &rem, out)) != 0)
 		return code;
 	st = node_discuss_answer(rem, id, web_actor(r), accept);
@@ -735,12 +749,8 @@ static int discuss_send(web_req *r, const char *id, int close, json_t **out)
 	sk_status st;
 	int code;
 
-	if ((code = need_prof(r, out)) != 0)
+	if ((code = discussion_begin(r, id, out)) != 0)
 		return code;
-	if (!discussion_id_ok(id)) {
-		*out = err(tr(r, "geen overleg van u met dit nummer", "no such discussion of yours"));
-		return 404;
-	}
 	if (text == NULL || text[0] == 0 || strlen(text) > NODE_DISCUSS_TEXT_MAX ||
 	    !node_discuss_text_ok(text)) {
 		*out = err(tr(r, "schrijf een tekst (hoogstens 16 KiB)",

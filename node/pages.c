@@ -703,6 +703,22 @@ static void record_head(page *p)
 	    T(p, "Cliënt", "Client"), T(p, "Doel", "Purpose"), T(p, "Reden", "Reason"));
 }
 
+/* The start of a page of search results: a refusal (sent, and 0
+ * returned) unless the read succeeded or only its filter was wrong, which
+ * the page says above its form. */
+static int results_begin(page *p, int code, json_t *doc, const char *title)
+{
+	if (code != 200 && code != 400) {
+		refusal(p, code, doc);
+		json_decref(doc);
+		return 0;
+	}
+	head(p, title);
+	if (code == 400)
+		put(p, "<p id=\"message\" role=\"alert\">%s</p>", js(doc, "error"));
+	return 1;
+}
+
 static void audit_page(page *p)
 {
 	json_t *doc = NULL, *rec;
@@ -710,14 +726,8 @@ static void audit_page(page *p)
 	size_t i;
 	int code = api_audit_records(p->r, &doc);
 
-	if (code != 200 && code != 400) {
-		refusal(p, code, doc);
-		json_decref(doc);
+	if (!results_begin(p, code, doc, T(p, "Logboek", "Audit log")))
 		return;
-	}
-	head(p, T(p, "Logboek", "Audit log"));
-	if (code == 400)
-		put(p, "<p id=\"message\" role=\"alert\">%s</p>", js(doc, "error"));
 	put(p, "<form id=\"audit-search\" class=\"block\" method=\"get\" action=\"/audit\">");
 	text_input(p, "client", T(p, "Cliënt (BSN of eigen nummer)", "Client (BSN or local id)"), "text");
 	text_input(p, "professional", T(p, "Medewerker", "Professional"), "text");
@@ -789,14 +799,8 @@ static void review_page(page *p)
 	size_t i, j;
 	int code = api_audit_review(p->r, &doc);
 
-	if (code != 200 && code != 400) {
-		refusal(p, code, doc);
-		json_decref(doc);
+	if (!results_begin(p, code, doc, T(p, "Beoordelen", "Review")))
 		return;
-	}
-	head(p, T(p, "Beoordelen", "Review"));
-	if (code == 400)
-		put(p, "<p id=\"message\" role=\"alert\">%s</p>", js(doc, "error"));
 	put(p, "<form id=\"review-period\" class=\"block\" method=\"get\" action=\"/audit/review\">");
 	text_input(p, "since", T(p, "Vanaf", "Since"), "date");
 	text_input(p, "until", T(p, "Tot en met", "Until"), "date");

@@ -255,6 +255,27 @@ static web_lang pick_lang(web_req *r)
 	return accept != NULL && strncmp(accept, "en", 2) == 0 ? WEB_EN : WEB_NL;
 }
 
+/* Numbers and booleans of a JSON body as the text a form would send
+ * ({"case": 12} as {"case": "12"}, true as "1"), so that one parameter
+ * reader serves both. */
+static void scalars_as_text(json_t *body)
+{
+	const char *k;
+	json_t *v;
+	char t[32];
+
+	json_object_foreach(body, k, v)
+	{
+		if (json_is_integer(v))
+			snprintf(t, sizeof(t), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		else if (json_is_boolean(v))
+			snprintf(t, sizeof(t), "%s", json_is_true(v) ? "1" : "");
+		else
+			continue;
+		json_object_set_new(body, k, json_string(t));
+	}
+}
+
 /* The body into r->form or r->body. 0, or the HTTP status to refuse. */
 static int read_body(web_req *r)
 {
@@ -279,6 +300,8 @@ static int read_body(web_req *r)
 	} else if (ct != NULL && strncmp(ct, "application/json", 16) == 0) {
 		r->body = json_loadb(txt, len, JSON_REJECT_DUPLICATES, NULL);
 		rc = json_is_object(r->body) ? 0 : 400;
+		if (rc == 0)
+			scalars_as_text(r->body);
 	} else {
 		rc = 415;
 	}
@@ -397,7 +420,10 @@ void web_handle(web_app *a, struct evhttp_request *req)
 	}
 	node_audit_context(r.sess != NULL ? r.sess->prof : r.bearer ? "api-token" : NULL,
 			   r.peer);
-	if (cmd == EVHTTP_REQ_POST && (!same_origin(&r) || (r.sess != NULL && !csrf_ok(&r)))) {
+	/* the sign-in needs no token: it drops whatever session came with it */
+	if (cmd == EVHTTP_REQ_POST &&
+	    (!same_origin(&r) ||
+	     (r.sess != NULL && strcmp(r.path, "/api/session") != 0 && !csrf_ok(&r)))) {
 		web_reply_error(&r, 403, "the form is out of date or came from another site "
 					 "(CSRF token missing or wrong); reload the page");
 		goto out;

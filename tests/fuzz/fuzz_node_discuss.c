@@ -26,15 +26,9 @@
 #include "node/enckeys.h"
 #include "node/members.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-#define CHECK(x)                                                                   \
-	do {                                                                       \
-		if ((x) != SK_OK) {                                                \
-			fprintf(stderr, "fuzz setup: %s: %s\n", #x, sk_error_detail()); \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NOW_MS 1795000000000ull
 

@@ -30,15 +30,9 @@
 #include "registry/publish.h"
 #include "registry/reconcile.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-#define CHECK(x)                                                                   \
-	do {                                                                       \
-		if ((x) != SK_OK) {                                                \
-			fprintf(stderr, "fuzz setup: %s: %s\n", #x, sk_error_detail()); \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static reg_store *store;
 static net_peer peers[2]; /* wijkteam, ggz */
