@@ -257,6 +257,25 @@ async function flow(browser, current) {
   await shot(page, 'case-lookup');
   ok(`the match with ${B} on /matches, and the lookup shows ${B}'s professional in section#partners`);
 
+  // a new consent and a discussion request from the case page
+  const later = new Date(Date.now() + 200 * 86400e3).toISOString().slice(0, 10);
+  await go(page, `/cases/${caseId}`);
+  await page.fill('form#consent-form [name=expires]', later);
+  await Promise.all([page.waitForNavigation(), page.click('form#consent-form ' + SUBMIT)]);
+  await go(page, `/cases/${caseId}`);
+  if (!(await page.innerText('#consent')).includes(later))
+    fail(`#consent does not show the new consent, valid until ${later}: ${await page.innerText('#consent')}`);
+  cliB('sync');
+  await Promise.all([page.waitForNavigation(), page.click('form#discuss-request ' + SUBMIT)]);
+  await go(page, '/discussions');
+  const mine = await page.$$eval('table#requests tr[data-discussion]', (trs) => trs.map((t) => t.dataset.discussion));
+  if (mine.length !== 1) fail(`table#requests after a request from /cases/${caseId}: ${JSON.stringify(mine)}`);
+  await until(`${B} invited to ${mine[0]}`, () => {
+    cliB('sync');
+    return JSON.parse(cliB('discuss', 'list', '--json')).some((d) => d.id === mine[0] && d.role === 'invited');
+  });
+  ok(`a new consent from form#consent-form; a request from form#discuss-request invites ${B}`);
+
   // altrecht asks for a discussion; anna accepts it on /discussions
   cliB('sync');
   const disc = cliB('discuss', 'request', '--client', BSN, '--as', profB, '--topic', 'afstemming');
