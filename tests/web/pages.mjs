@@ -418,7 +418,8 @@ async function flow(browser, current) {
   await shot(pp, 'audit-report');
 
   await go(pp, '/audit/review');
-  const today = new Date().toISOString().slice(0, 10);
+  const d = new Date(); // the review's days are local (TZ), as the node's
+  const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   await pp.fill('form#review-period [name=since]', today);
   await pp.fill('form#review-period [name=until]', today);
   await Promise.all([pp.waitForNavigation(), pp.click('form#review-period ' + SUBMIT)]);
