@@ -354,8 +354,13 @@ async function flow(browser, current) {
   await go(s2.page, '/audit', 403);
   await go(s2.page, '/discussions');
   if ((await s2.page.content()).includes(disc)) fail(`${prof2.id} sees the discussion of ${prof.id}'s client`);
+  await go(s2.page, `/discussions/${disc}`, 404);
+  for (const api of [`/api/cases/${caseId}`, `/api/discussions/${disc}`]) {
+    const st = (await s2.ctx.request.get(BASE + api)).status();
+    if (st !== 404) fail(`${prof2.id} GET ${api}: ${st}, want 404`);
+  }
   await s2.ctx.close();
-  ok(`${prof2.id} (same org) gets 404 for ${prof.id}'s case, 403 for /audit, and no discussion`);
+  ok(`${prof2.id} (same org) gets 404 for ${prof.id}'s case and discussion (pages and API), 403 for /audit`);
 
   // ---- the privacy officer ---------------------------------------------
   const s3 = await newSession(browser);

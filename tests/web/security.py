@@ -257,7 +257,16 @@ def main():
     want(http("POST", "/api/sync", sid=sid), 403, "sync without a token")
     if case_status(sid, case_a) != st0:
         fail("a close without a CSRF token changed the case")
-    r = http("POST", "/api/cases", sid=sid, form={**open_form, "csrf": csrf})
+    evil = {"Origin": "http://evil.example"}
+    want(http("POST", "/api/cases", sid=sid, form={**open_form, "csrf": csrf}, headers=evil), 403,
+         "POST /api/cases with the right token from another site (Origin)")
+    if case_ids(sid) != before:
+        fail(f"a POST from another origin opened a case: {case_ids(sid) - before}")
+    r = http("POST", "/api/session", form={"professional": prof2, "password": E["WEB_PROF2_PW"]}, headers=evil)
+    if r.status != 403 or r.set_cookie():
+        fail(f"a sign-in posted from another site: {r.status}, cookie {r.set_cookie()}")
+    r = http("POST", "/api/cases", sid=sid, form={**open_form, "csrf": csrf},
+             headers={"Origin": BASE})
     if r.status != 303:
         fail(f"POST /api/cases with the right token: {r.status} {r.text[:200]}")
     new = case_ids(sid) - before
@@ -267,8 +276,8 @@ def main():
     r = http("POST", f"/api/cases/{new}/close", sid=sid, headers={"X-CSRF-Token": csrf})
     if r.status not in (200, 204):
         fail(f"close with the right X-CSRF-Token header: {r.status} {r.text[:200]}")
-    ok("a POST with the cookie and no, an empty, a wrong or another session's CSRF token is 403 and "
-       "changes nothing; the right token (field or header) works")
+    ok("a POST with the cookie and no, an empty, a wrong or another session's CSRF token, or from "
+       "another origin, is 403 and changes nothing; the right token (field or header) works")
 
     # ---- sign-out -----------------------------------------------------------
     want(http("POST", "/api/session/end", sid=sid), 403, "sign-out without a CSRF token")
@@ -300,6 +309,9 @@ def main():
                  f"({no_pw.text!r}) are told apart")
         if i == 0 and "wrong professional id or password" not in r.text:
             fail(f"a wrong password: {r.text!r}, want \"wrong professional id or password\"")
+    for i in range(6):
+        want(http("POST", "/api/session", body={"professional": "niemand", "password": "x" * 14}), 401,
+             f"unknown professional, attempt {i + 2}: an unknown id never locks")
     for what, pw in (("the right password", E["WEB_LOCK_PW"]), ("a wrong one", "nog-een-fout-wachtwoord")):
         r = want(http("POST", "/api/session", body={"professional": lock, "password": pw}), 429,
                  f"{what} after 5 failures")
