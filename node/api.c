@@ -211,16 +211,16 @@ static void signin(web_req *r)
 	r->sess = NULL;
 	st = node_signin(r->app->s, id, pw, now, &p, &until);
 	if (st == SK_ERR_PERM) {
-		char t[AUDIT_TIME_BYTES], loc[64];
+		char t[AUDIT_TIME_BYTES], loc[64], msg[80];
 
-		audit_time_local(t, until);
+		audit_time_local(t, until); /* "YYYY-MM-DD HH:MM" */
 		snprintf(loc, sizeof(loc), "/signin?error=locked&until=%.5s", t + 11);
+		snprintf(msg, sizeof(msg), "too many failed sign-ins; try again after %.5s", t + 11);
 		if (r->form_post)
 			web_redirect(r, loc);
 		else
-			web_reply_json(r, 429, json_pack("{s:s,s:I}", "error",
-							 "too many failed sign-ins; try again later",
-							 "locked_until", (json_int_t)until));
+			web_reply_json(r, 429, json_pack("{s:s,s:I}", "error", msg, "locked_until",
+							 (json_int_t)until));
 		return;
 	}
 	if (st != SK_OK) {

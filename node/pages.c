@@ -204,6 +204,21 @@ static void refusal(page *p, int code, const json_t *doc)
 	page_send(p, code);
 }
 
+void pages_refusal(web_req *r, int code, const char *msg)
+{
+	page p = {r, evbuffer_new()};
+	json_t *e = json_pack("{s:s}", "error", msg);
+
+	if (p.b == NULL || e == NULL) {
+		web_reply_error(r, code, msg);
+	} else {
+		refusal(&p, code, e);
+	}
+	json_decref(e);
+	if (p.b != NULL)
+		evbuffer_free(p.b);
+}
+
 /* ---- sign in ---------------------------------------------------------------- */
 
 static void signin_page(page *p)

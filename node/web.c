@@ -149,7 +149,9 @@ void web_headers(web_req *r, const char *content_type)
 	evhttp_add_header(h, "Content-Type", content_type);
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: with no-referrer Chromium sends
+	 * "Origin: null" on form posts, which same_origin() must refuse */
+	evhttp_add_header(h, "Referrer-Policy", "same-origin");
 	evhttp_add_header(h, "X-Frame-Options", "DENY");
 	evhttp_add_header(h, "Content-Security-Policy",
 			  "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -196,6 +198,14 @@ void web_reply_json(web_req *r, int code, json_t *doc)
 void web_reply_error(web_req *r, int code, const char *msg)
 {
 	web_reply_json(r, code, json_pack("{s:s}", "error", msg));
+}
+
+void web_refuse(web_req *r, int code, const char *msg)
+{
+	if (r->form_post)
+		pages_refusal(r, code, msg); /* a browser: a page, not JSON */
+	else
+		web_reply_error(r, code, msg);
 }
 
 void web_redirect(web_req *r, const char *location)
@@ -424,8 +434,8 @@ void web_handle(web_app *a, struct evhttp_request *req)
 	if (cmd == EVHTTP_REQ_POST &&
 	    (!same_origin(&r) ||
 	     (r.sess != NULL && strcmp(r.path, "/api/session") != 0 && !csrf_ok(&r)))) {
-		web_reply_error(&r, 403, "the form is out of date or came from another site "
-					 "(CSRF token missing or wrong); reload the page");
+		web_refuse(&r, 403, "the form is out of date or came from another site "
+				    "(CSRF token missing or wrong); reload the page");
 		goto out;
 	}
 	if (strncmp(r.path, "/api/", 5) == 0) {

@@ -94,6 +94,10 @@ void web_headers(web_req *r, const char *content_type);
 void web_reply_json(web_req *r, int code, json_t *doc); /* steals doc */
 void web_reply_error(web_req *r, int code, const char *msg);
 void web_redirect(web_req *r, const char *location);
+/* A refusal: a page for a form post, else JSON. */
+void web_refuse(web_req *r, int code, const char *msg);
+/* The page that only says why not (node/pages.c). */
+void pages_refusal(web_req *r, int code, const char *msg);
 
 /* The API's reads, which pages render too: each returns an HTTP status
  * and sets *out (a new reference: the result, or {"error": ...}). */
