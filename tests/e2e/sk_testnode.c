@@ -463,8 +463,25 @@ static int cmd_resubmit(void)
 			   &issued, &want) != 3)
 			DIE("bad ack line");
 		o.token_seed = 0;
-		if (publish_one(&m, sc, seq, issued, &leaf, &size) != SK_OK || leaf != want)
-			lost++;
+		/* an error answer (a timeout, the server busy under load) is asked
+		 * again on a new connection; only a different leaf, or no answer
+		 * after five tries, counts as lost */
+		for (int tries = 0;; tries++) {
+			sk_status st = publish_one(&m, sc, seq, issued, &leaf, &size);
+
+			if (st == SK_OK && leaf == want)
+				break;
+			if (st == SK_OK || tries == 4) {
+				fprintf(stderr, "lost: seq %llu: %s (want leaf %llu)\n", seq,
+					st == SK_OK ? "another leaf" : sk_error_detail(), want);
+				lost++;
+				break;
+			}
+			fprintf(stderr, "resubmit: seq %llu: %s; again\n", seq, sk_error_detail());
+			net_sync_close(sc);
+			usleep(200000);
+			sc = member_connect(&m);
+		}
 		n++;
 	}
 	fclose(f);
