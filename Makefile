@@ -25,8 +25,10 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Sanitizer build with clang: ASan + UBSan everywhere, libFuzzer targets.
+# Sanitizer build with clang: ASan + UBSan everywhere, libFuzzer targets;
+# its e2e tests include the browser tests (chromium, node, npm).
 asan: deps
+	@./scripts/deps.sh --browser
 	@CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 		-DSK_SANITIZE=ON -DSK_FUZZ=ON -DSK_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)

@@ -1,19 +1,24 @@
 #!/bin/sh
 # Install the Debian packages schakel builds and tests with, only those missing.
 # Runs as root (CI, a fresh machine); as another user it only reports.
+# With --browser also what the browser tests need (the sanitizer build's
+# e2e tests: Debian's chromium, and node with npm); `make demo` goes without.
 set -eu
 
 PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
 libsodium-dev libssl-dev liblmdb-dev lmdb-utils
 libprotobuf-c-dev protobuf-c-compiler libevent-dev
 libjansson-dev libcmocka-dev
-curl openssl
-chromium chromium-driver"
+curl openssl"
 
-# The browser tests (tests/web) run node and npm; Debian's packages only
-# where these commands are missing (a nodejs from elsewhere brings its npm).
-command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
-command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+# The browser tests (tests/web) run chromium, node and npm; Debian's node
+# packages only where these commands are missing (a nodejs from elsewhere
+# brings its npm).
+if [ "${1:-}" = --browser ]; then
+	PKGS="$PKGS chromium chromium-driver"
+	command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+fi
 
 missing=""
 for p in $PKGS; do
