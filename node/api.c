@@ -372,7 +372,15 @@ static int consent_fields(web_req *r, node_consent_req *req, char *flags, size_t
 	char b[NODE_REASON_MAX + 32];
 	node_date d;
 
-	web_param_list(r, "flag", flags, cap);
+	/* a form leaves unticked boxes out; JSON must say it ("flag": [] is none) */
+	if (r->body != NULL && json_object_get(r->body, "flag") == NULL) {
+		sk_error_set("give flag: a list of discover, contact, discuss ([] withdraws)");
+		goto bad;
+	}
+	if (web_param_list(r, "flag", flags, cap) != 0) {
+		sk_error_set("flag: at most discover, contact and discuss");
+		goto bad;
+	}
 	if (node_flags_parse(flags[0] ? flags : "none", &req->flags) != SK_OK)
 		goto bad;
 	req->categories = cats != NULL && cats[0] ? cats : req->flags ? "all" : NULL;

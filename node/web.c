@@ -28,7 +28,7 @@ const char *web_param(const web_req *r, const char *name)
 	return evhttp_find_header((struct evkeyvalq *)&r->query, name);
 }
 
-void web_param_list(const web_req *r, const char *name, char *out, size_t cap)
+int web_param_list(const web_req *r, const char *name, char *out, size_t cap)
 {
 	const struct evkeyvalq *q = r->form.tqh_first != NULL ? &r->form : &r->query;
 	struct evkeyval *kv;
@@ -38,20 +38,21 @@ void web_param_list(const web_req *r, const char *name, char *out, size_t cap)
 
 	out[0] = 0;
 	if (json_is_string(j)) {
-		snprintf(out, cap, "%s", json_string_value(j));
-		return;
-	}
-	if (json_is_array(j)) {
+		pos = (size_t)snprintf(out, cap, "%s", json_string_value(j));
+	} else if (json_is_array(j)) {
 		json_array_foreach(j, i, v) if (json_is_string(v) && pos < cap)
 			pos += (size_t)snprintf(out + pos, cap - pos, "%s%s", pos ? "," : "",
 						json_string_value(v));
-		return;
+	} else {
+		TAILQ_FOREACH(kv, q, next)
+		if (strcmp(kv->key, name) == 0 && pos < cap)
+			pos += (size_t)snprintf(out + pos, cap - pos, "%s%s", pos ? "," : "",
+						kv->value);
 	}
-	TAILQ_FOREACH(kv, q, next)
-	if (strcmp(kv->key, name) == 0 && pos < cap)
-		pos += (size_t)snprintf(out + pos, cap - pos, "%s%s", pos ? "," : "", kv->value);
-	if (pos >= cap)
-		out[0] = 0; /* cut: better nothing than a part */
+	if (pos < cap)
+		return 0;
+	out[0] = 0;
+	return -1;
 }
 
 const char *web_actor(const web_req *r)

@@ -71,8 +71,9 @@ typedef struct web_req {
  * absent. */
 const char *web_param(const web_req *r, const char *name);
 /* The values of a repeated form field (checkboxes) or a JSON array or
- * comma list joined with commas into out; "" when none. */
-void web_param_list(const web_req *r, const char *name, char *out, size_t cap);
+ * comma list joined with commas into out; "" when none. -1 (out "") when
+ * they do not fit: the caller refuses rather than act on a part. */
+int web_param_list(const web_req *r, const char *name, char *out, size_t cap) SK_MUST_CHECK;
 
 /* Sessions. */
 web_session *web_session_new(web_app *a, const node_professional *p, uint64_t now);

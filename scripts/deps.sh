@@ -9,7 +9,7 @@ PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
 libsodium-dev libssl-dev liblmdb-dev lmdb-utils
 libprotobuf-c-dev protobuf-c-compiler libevent-dev
 libjansson-dev libcmocka-dev
-curl openssl"
+curl openssl python3 python3-yaml"
 
 # The browser tests (tests/web) run chromium, node and npm; Debian's node
 # packages only where these commands are missing (a nodejs from elsewhere

@@ -4,23 +4,24 @@ documented with its methods, and every documented path is routed."""
 import re
 import sys
 
+import yaml
+
 root = sys.argv[1]
 doc = open(f"{root}/docs/openapi.yaml").read()
 src = open(f"{root}/node/api.c").read()
 
-# documented: path -> methods (indent 2: the path, indent 4: the method)
-documented, path = {}, None
-for line in doc.splitlines():
-    m = re.match(r"^  (/api/\S*):\s*$", line)
-    if m:
-        path = m.group(1)
-        documented[path] = set()
-        continue
-    m = re.match(r"^    (get|post|put|delete):", line)
-    if m and path:
-        documented[path].add(m.group(1).upper())
-    elif re.match(r"^\S", line):
-        path = None
+# documented: path -> methods, from the parsed document (python3-yaml)
+spec = yaml.safe_load(doc)
+if not str(spec.get("openapi", "")).startswith("3."):
+    sys.exit("docs/openapi.yaml: not an OpenAPI 3 document")
+documented = {}
+for path, item in spec["paths"].items():
+    documented[path] = set()
+    for method, op in item.items():
+        if method in ("get", "post", "put", "delete"):
+            if not op.get("summary") or not op.get("responses"):
+                sys.exit(f"docs/openapi.yaml: {method} {path} needs a summary and responses")
+            documented[path].add(method.upper())
 
 # routed: (method, path) from api_handle: "get && strcmp(p, X)", "post && ...",
 # and the prefixes with their sub-actions for /api/cases/{id} and
