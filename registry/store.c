@@ -61,7 +61,6 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = sk_db_dbi(s->env, "entries", MDB_CREATE, &s->entries)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "seqs", MDB_CREATE, &s->seqs)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "leafdata", MDB_CREATE, &s->leafdata)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "tokens", MDB_CREATE | MDB_DUPSORT, &s->tokens)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "expiry", MDB_CREATE, &s->expiry)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "mailbox", MDB_CREATE, &s->mailbox)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "stats", MDB_CREATE, &s->stats)) != SK_OK ||
