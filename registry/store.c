@@ -14,6 +14,8 @@
 #define LABEL_IDENTITY "registry-identity"
 #define META_ORIGIN "registry.origin"
 #define META_ORG_ID "registry.org_id"
+#define META_FORMAT "registry.format"
+#define FORMAT "2" /* 2: entries keyed by token, epoch and org (visibility.h) */
 #define DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
 
 uint64_t reg_now_ms(void)
@@ -61,7 +63,6 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = sk_db_dbi(s->env, "entries", MDB_CREATE, &s->entries)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "seqs", MDB_CREATE, &s->seqs)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "leafdata", MDB_CREATE, &s->leafdata)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "tokens", MDB_CREATE | MDB_DUPSORT, &s->tokens)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "expiry", MDB_CREATE, &s->expiry)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "mailbox", MDB_CREATE, &s->mailbox)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "stats", MDB_CREATE, &s->stats)) != SK_OK ||
@@ -167,6 +168,7 @@ sk_status reg_store_init(const char *dir, const char *origin, const char *org_id
 	rec.responsible = sk_cli_user();
 	if ((st = meta_put_str(s, txn, META_ORIGIN, origin)) != SK_OK ||
 	    (st = meta_put_str(s, txn, META_ORG_ID, org_id)) != SK_OK ||
+	    (st = meta_put_str(s, txn, META_FORMAT, FORMAT)) != SK_OK ||
 	    (st = reg_checkpoint_update(s, txn)) != SK_OK || (st = reg_audit(s, txn, &rec)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
@@ -182,6 +184,7 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 {
 	reg_store *s = calloc(1, sizeof(*s));
 	MDB_txn *txn = NULL;
+	char format[8] = "";
 	sk_status st;
 
 	*out = NULL;
@@ -194,6 +197,12 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 	st = meta_get_str(s, txn, META_ORIGIN, s->origin, sizeof(s->origin));
 	if (st == SK_OK)
 		st = meta_get_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id));
+	if (st == SK_OK && (meta_get_str(s, txn, META_FORMAT, format, sizeof(format)) != SK_OK ||
+			    strcmp(format, FORMAT) != 0)) {
+		sk_error_set("%s holds a registry of an older format (entries keyed by org); "
+			     "create it anew with this version", dir);
+		st = SK_ERR_INVALID;
+	}
 	mdb_txn_abort(txn);
 	if (st == SK_ERR_NOTFOUND)
 		sk_error_set("%s holds no registry; run 'schakel-registry init' first", dir);

@@ -31,10 +31,9 @@ typedef struct reg_store {
 	MDB_env *env;
 	reg_log log;
 	MDB_dbi members;  /* org id -> Member */
-	MDB_dbi entries;  /* org id NUL token epoch(u32be) -> StoredEntry */
+	MDB_dbi entries;  /* token epoch(u32be) org id -> StoredEntry (visibility.h) */
 	MDB_dbi seqs;     /* org id NUL seq(u64be) -> UsedSeq */
 	MDB_dbi leafdata; /* leaf index(u64be) -> kind || body || sig, member leaves */
-	MDB_dbi tokens;   /* token epoch(u32be) -> org id (dupsort): who has an entry */
 	MDB_dbi expiry;   /* expires_at(u64be) entry key -> "": the sweeper's order */
 	MDB_dbi mailbox;  /* org id NUL seq(u64be) -> MailboxItem */
 	MDB_dbi stats;    /* org id NUL day(u32be) -> lookups that day (u64be) */

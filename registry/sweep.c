@@ -6,27 +6,6 @@
 #include "registry/sweep.h"
 #include "registry/visibility.h"
 
-/* Parses org NUL token epoch(u32be) from an entries key. */
-static int split_key(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
-		     uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch)
-{
-	const uint8_t *nul = memchr(k, 0, len);
-	size_t olen;
-
-	if (nul == NULL)
-		return 0;
-	olen = (size_t)(nul - k);
-	if (olen == 0 || olen > NET_ORG_ID_MAX || len != olen + 1 + REG_TOKEN_BYTES + 4)
-		return 0;
-	memcpy(org, k, olen);
-	org[olen] = 0;
-	memcpy(token, nul + 1, REG_TOKEN_BYTES);
-	*epoch = 0;
-	for (int i = 0; i < 4; i++)
-		*epoch = *epoch << 8 | nul[1 + REG_TOKEN_BYTES + i];
-	return 1;
-}
-
 struct target {
 	char org[NET_ORG_ID_MAX + 1];
 	uint8_t token[REG_TOKEN_BYTES];
@@ -86,7 +65,7 @@ sk_status reg_sweep(reg_store *s, MDB_txn *txn, uint64_t now, size_t max, size_t
 			exp = exp << 8 | p[i];
 		if (exp > now)
 			break;
-		if (split_key(p + 8, k.mv_size - 8, t[n].org, t[n].token, &t[n].epoch))
+		if (reg_entry_key_split(p + 8, k.mv_size - 8, t[n].org, t[n].token, &t[n].epoch))
 			n++;
 	}
 	mdb_cursor_close(cur);
@@ -126,26 +105,26 @@ static sk_status tell_gone(reg_live *other, void *arg)
 #define PURGE_BATCH 1024
 
 /* Collects up to PURGE_BATCH entries of org after key `from` (exclusive;
- * from_len 0: from the start). */
+ * from_len 0: from the start). Entries are keyed by token first, so this
+ * scans them all: a departure is rare, and it runs on the writer. */
 static sk_status collect_org(reg_store *s, MDB_txn *txn, const char *org, uint8_t *from,
 			     size_t *from_len, struct target *t, size_t *n)
 {
-	size_t olen = strlen(org);
 	MDB_cursor *cur = NULL;
-	MDB_val k = {*from_len ? *from_len : olen + 1, *from_len ? from : (void *)org}, d;
+	MDB_val k = {*from_len, from}, d;
 	sk_status st;
 	int rc;
 
 	*n = 0;
 	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
 		return st;
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	rc = *from_len ? mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE)
+		       : mdb_cursor_get(cur, &k, &d, MDB_FIRST);
 	if (rc == 0 && *from_len && k.mv_size == *from_len && memcmp(k.mv_data, from, *from_len) == 0)
 		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
-	for (; rc == 0 && *n < PURGE_BATCH && k.mv_size > olen &&
-	       memcmp(k.mv_data, org, olen + 1) == 0;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if (split_key(k.mv_data, k.mv_size, t[*n].org, t[*n].token, &t[*n].epoch)) {
+	for (; rc == 0 && *n < PURGE_BATCH; rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (reg_entry_key_split(k.mv_data, k.mv_size, t[*n].org, t[*n].token, &t[*n].epoch) &&
+		    strcmp(t[*n].org, org) == 0) {
 			memcpy(from, k.mv_data, k.mv_size);
 			*from_len = k.mv_size;
 			(*n)++;

@@ -15,10 +15,26 @@ size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
 {
 	size_t n = strlen(org);
 
-	memcpy(k, org, n + 1);
-	memcpy(k + n + 1, token, REG_TOKEN_BYTES);
-	put_be(k + n + 1 + REG_TOKEN_BYTES, epoch, 4);
-	return n + 1 + REG_TOKEN_BYTES + 4;
+	memcpy(k, token, REG_TOKEN_BYTES);
+	put_be(k + REG_TOKEN_BYTES, epoch, 4);
+	memcpy(k + REG_ENTRY_PREFIX_BYTES, org, n);
+	return REG_ENTRY_PREFIX_BYTES + n;
+}
+
+int reg_entry_key_split(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
+			uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch)
+{
+	size_t olen = len > REG_ENTRY_PREFIX_BYTES ? len - REG_ENTRY_PREFIX_BYTES : 0;
+
+	if (olen == 0 || olen > NET_ORG_ID_MAX || memchr(k + REG_ENTRY_PREFIX_BYTES, 0, olen))
+		return 0;
+	memcpy(token, k, REG_TOKEN_BYTES);
+	*epoch = 0;
+	for (int i = 0; i < 4; i++)
+		*epoch = *epoch << 8 | k[REG_TOKEN_BYTES + i];
+	memcpy(org, k + REG_ENTRY_PREFIX_BYTES, olen);
+	org[olen] = 0;
+	return 1;
 }
 
 void reg_live_clear(reg_live *l)
@@ -28,13 +44,35 @@ void reg_live_clear(reg_live *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* Fills out (org already set) from the stored bytes of its entry. */
+static sk_status live_parse(reg_store *s, MDB_txn *txn, const MDB_val *d, uint64_t now,
+			    reg_live *out)
+{
+	Schakel__V1__Member *m = NULL;
+	sk_status st;
+
+	if ((out->se = schakel__v1__stored_entry__unpack(NULL, d->mv_size, d->mv_data)) == NULL)
+		return SK_ERR_DB;
+	if (!out->se->purged &&
+	    (out->e = schakel__v1__entry__unpack(NULL, out->se->entry.len, out->se->entry.data)) ==
+		    NULL)
+		return SK_ERR_DB;
+	if ((st = reg_member_get(s, txn, out->org, &m)) != SK_OK)
+		return st == SK_ERR_NOTFOUND ? SK_ERR_DB : st;
+	if (m->category != NULL && strlen(m->category) <= NET_CATEGORY_MAX)
+		memcpy(out->category, m->category, strlen(m->category) + 1);
+	out->live = out->e != NULL && !out->e->withdrawn && out->e->expires_at > now &&
+		    !m->has_revoked_at;
+	schakel__v1__member__free_unpacked(m, NULL);
+	return SK_OK;
+}
+
 sk_status reg_live_load(reg_store *s, MDB_txn *txn, const char *org,
 			const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch, uint64_t now,
 			reg_live *out)
 {
 	uint8_t kb[REG_ENTRY_KEY_MAX];
 	MDB_val k = {0, kb}, d;
-	Schakel__V1__Member *m = NULL;
 	sk_status st;
 	int rc;
 
@@ -45,24 +83,9 @@ sk_status reg_live_load(reg_store *s, MDB_txn *txn, const char *org,
 	k.mv_size = reg_entry_key(kb, org, token, epoch);
 	if ((rc = mdb_get(txn, s->entries, &k, &d)) != 0)
 		return sk_db_status(rc);
-	if ((out->se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL)
-		return SK_ERR_DB;
-	if (!out->se->purged &&
-	    (out->e = schakel__v1__entry__unpack(NULL, out->se->entry.len, out->se->entry.data)) ==
-		    NULL) {
+	if ((st = live_parse(s, txn, &d, now, out)) != SK_OK)
 		reg_live_clear(out);
-		return SK_ERR_DB;
-	}
-	if ((st = reg_member_get(s, txn, org, &m)) != SK_OK) {
-		reg_live_clear(out);
-		return st == SK_ERR_NOTFOUND ? SK_ERR_DB : st;
-	}
-	if (m->category != NULL && strlen(m->category) <= NET_CATEGORY_MAX)
-		memcpy(out->category, m->category, strlen(m->category) + 1);
-	out->live = out->e != NULL && !out->e->withdrawn && out->e->expires_at > now &&
-		    !m->has_revoked_at;
-	schakel__v1__member__free_unpacked(m, NULL);
-	return SK_OK;
+	return st;
 }
 
 static int allows(const Schakel__V1__Entry *e, const char *category)
@@ -81,40 +104,33 @@ int reg_visible(const wire_policy *policy, const reg_live *a, const reg_live *b)
 	       wire_policy_sees(policy, b->category, a->category);
 }
 
-static size_t token_key(uint8_t k[REG_TOKEN_BYTES + 4], const uint8_t *token, uint32_t epoch)
-{
-	memcpy(k, token, REG_TOKEN_BYTES);
-	put_be(k + REG_TOKEN_BYTES, epoch, 4);
-	return REG_TOKEN_BYTES + 4;
-}
-
 sk_status reg_peers(reg_store *s, MDB_txn *txn, const uint8_t token[static REG_TOKEN_BYTES],
 		    uint32_t epoch, const char *except, uint64_t now, reg_peer_fn fn, void *arg)
 {
-	uint8_t kb[REG_TOKEN_BYTES + 4];
-	char org[NET_ORG_ID_MAX + 1];
-	MDB_val k = {token_key(kb, token, epoch), kb}, d;
+	uint8_t prefix[REG_ENTRY_PREFIX_BYTES], tk[REG_TOKEN_BYTES];
+	MDB_val k = {sizeof(prefix), prefix}, d;
 	MDB_cursor *cur = NULL;
+	uint32_t ep;
 	sk_status st;
 	int rc;
 
-	if ((st = sk_db_status(mdb_cursor_open(txn, s->tokens, &cur))) != SK_OK)
+	memcpy(prefix, token, REG_TOKEN_BYTES);
+	put_be(prefix + REG_TOKEN_BYTES, epoch, 4);
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
 		return st;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY); rc == 0 && st == SK_OK;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP)) {
-		reg_live other;
+	/* every org's entry for (token, epoch) sits under one key prefix */
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && st == SK_OK && k.mv_size > sizeof(prefix) &&
+	     memcmp(k.mv_data, prefix, sizeof(prefix)) == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		reg_live other = {0};
 
-		if (d.mv_size == 0 || d.mv_size > NET_ORG_ID_MAX)
+		if (!reg_entry_key_split(k.mv_data, k.mv_size, other.org, tk, &ep) ||
+		    (except != NULL && strcmp(other.org, except) == 0))
 			continue;
-		memcpy(org, d.mv_data, d.mv_size);
-		org[d.mv_size] = 0;
-		if (except != NULL && strcmp(org, except) == 0)
-			continue;
-		if ((st = reg_live_load(s, txn, org, token, epoch, now, &other)) == SK_ERR_NOTFOUND) {
-			st = SK_OK;
-			continue;
-		}
-		if (st == SK_OK)
+		/* purged and withdrawn entries can never match again */
+		if ((st = live_parse(s, txn, &d, now, &other)) == SK_OK && other.e != NULL &&
+		    !other.e->withdrawn)
 			st = fn(&other, arg);
 		reg_live_clear(&other);
 	}
@@ -132,28 +148,19 @@ static size_t expiry_key(uint8_t *k, const char *org, const Schakel__V1__Entry *
 
 sk_status reg_index_add(reg_store *s, MDB_txn *txn, const char *org, const Schakel__V1__Entry *e)
 {
-	uint8_t tk[REG_TOKEN_BYTES + 4], ek[8 + REG_ENTRY_KEY_MAX];
-	MDB_val k = {token_key(tk, e->token.data, e->epoch), tk}, d = {strlen(org), (void *)org};
-	int rc = mdb_put(txn, s->tokens, &k, &d, MDB_NODUPDATA);
+	uint8_t ek[8 + REG_ENTRY_KEY_MAX];
+	MDB_val k = {expiry_key(ek, org, e), ek}, d = {0, ""};
 
-	if (rc != 0 && rc != MDB_KEYEXIST)
-		return sk_db_status(rc);
-	k = (MDB_val){expiry_key(ek, org, e), ek};
-	d = (MDB_val){0, ""};
 	return sk_db_status(mdb_put(txn, s->expiry, &k, &d, 0));
 }
 
 sk_status reg_index_remove(reg_store *s, MDB_txn *txn, const char *org,
 			   const Schakel__V1__Entry *e)
 {
-	uint8_t tk[REG_TOKEN_BYTES + 4], ek[8 + REG_ENTRY_KEY_MAX];
-	MDB_val k = {token_key(tk, e->token.data, e->epoch), tk}, d = {strlen(org), (void *)org};
-	int rc = mdb_del(txn, s->tokens, &k, &d);
+	uint8_t ek[8 + REG_ENTRY_KEY_MAX];
+	MDB_val k = {expiry_key(ek, org, e), ek};
+	int rc = mdb_del(txn, s->expiry, &k, NULL);
 
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return sk_db_status(rc);
-	k = (MDB_val){expiry_key(ek, org, e), ek};
-	rc = mdb_del(txn, s->expiry, &k, NULL);
 	return rc == MDB_NOTFOUND ? SK_OK : sk_db_status(rc);
 }
 

@@ -1,8 +1,8 @@
 /* Live entries and mutual visibility (DESIGN.md "Visibility"): two live
  * entries for one token are mutually visible when both have DISCOVER, each
  * allows the other's category and the policy matrix allows the pair both
- * ways. Also the indexes that follow an entry's life: by token (who has an
- * entry) and by expiry (what the sweeper purges next). */
+ * ways. Entries are keyed by token first, so one range holds who has an
+ * entry for a token; the expiry index says what the sweeper purges next. */
 #ifndef SK_REG_VISIBILITY_H
 #define SK_REG_VISIBILITY_H
 
@@ -10,7 +10,8 @@
 #include "registry/entry.h"
 #include "registry/store.h"
 
-#define REG_ENTRY_KEY_MAX (NET_ORG_ID_MAX + 1 + REG_TOKEN_BYTES + 4)
+#define REG_ENTRY_PREFIX_BYTES (REG_TOKEN_BYTES + 4)
+#define REG_ENTRY_KEY_MAX (REG_ENTRY_PREFIX_BYTES + NET_ORG_ID_MAX)
 
 /* One org's entry for a token as stored, parsed. */
 typedef struct reg_live {
@@ -21,9 +22,15 @@ typedef struct reg_live {
 	int live;              /* not withdrawn, purged, expired or revoked */
 } reg_live;
 
-/* The key of org's entry for (token, epoch) in the entries database. */
+/* The key of org's entry for (token, epoch) in the entries database:
+ * token || u32be(epoch) || org id (no NUL), so that the entries of one
+ * (token, epoch) are adjacent and an entry and its peers share a page. */
 size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
 		     const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch);
+
+/* Parses an entries key; 0 when it is not one. */
+int reg_entry_key_split(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
+			uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch) SK_MUST_CHECK;
 
 /* Loads org's entry for (token, epoch) as of txn and now. SK_ERR_NOTFOUND
  * when there is none. Free with reg_live_clear(). */
@@ -35,15 +42,17 @@ void reg_live_clear(reg_live *l);
 /* 1 when both are live and mutually visible under policy. */
 int reg_visible(const wire_policy *policy, const reg_live *a, const reg_live *b);
 
-/* Calls fn for every other org with an entry for (token, epoch), loaded as
- * by reg_live_load (skipping org `except`). Stops at the first non-OK. */
+/* Calls fn for every other org with an entry for (token, epoch) that is
+ * neither withdrawn nor purged, loaded as by reg_live_load (skipping org
+ * `except`), from one range of the entries database. fn must not write
+ * to the entries database. Stops at the first non-OK. */
 typedef sk_status (*reg_peer_fn)(reg_live *other, void *arg);
 sk_status reg_peers(reg_store *s, MDB_txn *txn, const uint8_t token[static REG_TOKEN_BYTES],
 		    uint32_t epoch, const char *except, uint64_t now, reg_peer_fn fn,
 		    void *arg) SK_MUST_CHECK;
 
-/* Index maintenance for org's entry: present in the token index while it
- * may match, and in the expiry index under its expiry. */
+/* Index maintenance for org's entry: in the expiry index under its expiry
+ * while it may match. */
 sk_status reg_index_add(reg_store *s, MDB_txn *txn, const char *org,
 			const Schakel__V1__Entry *e) SK_MUST_CHECK;
 sk_status reg_index_remove(reg_store *s, MDB_txn *txn, const char *org,

@@ -132,6 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	Schakel__V1__MailboxItem *it = NULL, made = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+	ProtobufCBinaryData own_id = {0, NULL};
+	char *own_counterpart = NULL;
 	uint8_t *sealed = NULL, ctx[24];
 	node_sync_stats stats = {0};
 	MDB_txn *txn = NULL;
@@ -172,6 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		if ((it = schakel__v1__mailbox_item__unpack(NULL, size, data)) == NULL)
 			return 0;
+		own_id = it->discussion_id;
+		own_counterpart = it->counterpart;
 		if (steer & 0x01) {
 			it->has_discussion_id = 1;
 			it->discussion_id = (ProtobufCBinaryData){16, ids[(steer >> 1) & 1]};
@@ -186,11 +190,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mdb_txn_abort(txn);
 	}
 	if (it != &made) {
-		/* the steered fields point into our statics: detach before freeing */
-		if (steer & 0x01)
-			it->discussion_id = (ProtobufCBinaryData){0, NULL};
-		if (steer & 0x04)
-			it->counterpart = NULL;
+		/* the steered fields point into our statics: give back the
+		 * unpacked ones (if any) before freeing */
+		it->discussion_id = own_id;
+		it->counterpart = own_counterpart;
 		schakel__v1__mailbox_item__free_unpacked(it, NULL);
 	}
 	free(sealed);

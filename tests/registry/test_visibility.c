@@ -116,7 +116,7 @@ static sk_status count_peer(reg_live *other, void *arg)
 }
 
 /* The sweeper purges what expired, in expiry order, and nothing else; a
- * purged entry leaves the token index but keeps its record. */
+ * purged entry is no one's peer any more but keeps its record. */
 static void test_sweep(void **state)
 {
 	char *d = t_tmpdir();
@@ -163,11 +163,65 @@ static void test_sweep(void **state)
 	t_rmdir(d);
 }
 
+/* Entries are keyed by token first: a key splits back into its parts, a
+ * withdrawn entry is no peer, and an org's departure finds its entries of
+ * every token among other orgs' entries. */
+static void test_purge_org(void **state)
+{
+	char *d = t_tmpdir(), org[NET_ORG_ID_MAX + 1];
+	sk_kek *kek = NULL;
+	reg_store *s = store_new(d, &kek);
+	Schakel__V1__Entry a, b;
+	MDB_txn *txn = NULL;
+	uint8_t key[REG_ENTRY_KEY_MAX], tk[REG_TOKEN_BYTES];
+	uint32_t epoch = 0;
+	size_t purged = 0, klen;
+	int peers = 0;
+
+	klen = reg_entry_key(key, "ggz", token, 7);
+	assert_true(reg_entry_key_split(key, klen, org, tk, &epoch));
+	assert_string_equal(org, "ggz");
+	assert_memory_equal(tk, token, REG_TOKEN_BYTES);
+	assert_int_equal(epoch, 7);
+	assert_false(reg_entry_key_split(key, REG_ENTRY_PREFIX_BYTES, org, tk, &epoch));
+	assert_int_equal(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	for (int i = 0; i < 3; i++) {
+		token[0] = (uint8_t)(40 * i + 1);
+		entry(&a, "team", REG_FLAG_DISCOVER, cats_ggz, 1, NOW + 10);
+		entry(&b, "ggz", REG_FLAG_DISCOVER, cats_team, 1, NOW + 10);
+		put_entry(s, txn, &a);
+		put_entry(s, txn, &b);
+	}
+	b.has_withdrawn = b.withdrawn = 1; /* ggz withdraws its last one */
+	put_entry(s, txn, &b);
+	E(reg_peers(s, txn, token, 1, "team", NOW, count_peer, &peers));
+	assert_int_equal(peers, 0);
+	E(reg_purge_org(s, txn, "team", NOW, &purged));
+	assert_int_equal(purged, 3);
+	for (int i = 0; i < 3; i++) {
+		reg_live l;
+
+		token[0] = (uint8_t)(40 * i + 1);
+		E(reg_live_load(s, txn, "ggz", token, 1, NOW, &l));
+		assert_int_equal(l.live, i < 2);
+		reg_live_clear(&l);
+		E(reg_live_load(s, txn, "team", token, 1, NOW, &l));
+		assert_null(l.e);
+		reg_live_clear(&l);
+	}
+	token[0] = 7;
+	mdb_txn_abort(txn);
+	reg_store_close(s);
+	sk_kek_free(kek);
+	t_rmdir(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_visible),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_purge_org),
 	};
 	if (sk_init() != SK_OK)
 		return 1;
