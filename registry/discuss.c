@@ -190,6 +190,48 @@ static sk_status strip_items(reg_store *s, MDB_txn *txn, const Schakel__V1__Disc
 	return st;
 }
 
+/* On close: empties items [0, n) of ds, but for the first item the
+ * requester wrote to each recipient (its summary, which tells who asks):
+ * an acceptor that had not fetched it before the close would otherwise get
+ * a close it cannot place and so never learn the outcome. What is kept goes
+ * with the close notice (REG_DISCUSS_CLOSED_KEEP_MS). */
+static sk_status strip_but_summaries(reg_store *s, MDB_txn *txn, const Schakel__V1__Discussion *ds,
+				     size_t n)
+{
+	char kept[REG_DISCUSS_RECIPIENTS_MAX + 1][NET_ORG_ID_MAX + 1];
+	size_t n_kept = 0;
+	sk_status st = SK_OK;
+
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		const ProtobufCBinaryData *k = &ds->items[i];
+		const uint8_t *nul = memchr(k->data, 0, k->len);
+		size_t olen = nul != NULL ? (size_t)(nul - k->data) : 0;
+		Schakel__V1__MailboxItem *it = NULL;
+		MDB_val key = {k->len, k->data}, v;
+		int keep = 0, rc;
+
+		if (olen > 0 && olen <= NET_ORG_ID_MAX &&
+		    (rc = mdb_get(txn, s->mailbox, &key, &v)) == 0 &&
+		    (it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) != NULL &&
+		    it->has_sealed && it->counterpart != NULL &&
+		    strcmp(it->counterpart, ds->requester) == 0) {
+			keep = 1;
+			for (size_t j = 0; j < n_kept && keep; j++)
+				keep = strlen(kept[j]) != olen || memcmp(kept[j], k->data, olen) != 0;
+			if (keep && n_kept < sizeof(kept) / sizeof(kept[0])) {
+				memcpy(kept[n_kept], k->data, olen);
+				kept[n_kept++][olen] = 0;
+			} else {
+				keep = 0;
+			}
+		}
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+		if (!keep)
+			st = reg_mailbox_strip(s, txn, k->data, k->len);
+	}
+	return st;
+}
+
 /* The discussion id, open for org: a participant (requester or acceptor)
  * of a discussion that has not ended. Anything else reads as not found. */
 static sk_status load_open(reg_discuss *d, MDB_txn *txn, const uint8_t *id, size_t idlen,
@@ -426,7 +468,7 @@ static sk_status send(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 	if (st == SK_OK && m->close) {
 		ds->has_closed_at = 1;
 		ds->closed_at = d->now_ms;
-		st = strip_items(d->store, txn, ds, 0, before);
+		st = strip_but_summaries(d->store, txn, ds, before);
 	}
 	ds->has_last_activity = 1;
 	ds->last_activity = d->now_ms;

@@ -157,6 +157,25 @@ out=$(node lookup --dir wijkteam --client 111222333 --as p-wijkteam --purpose af
 echo "$out" | grep altrecht | grep -q regievoerder || fail "the regie flag is not shown on lookup: $out"
 ok "close by the requester: outcome and regievoerder at every participant, ciphertext purged, regie shown on lookup"
 
+# a close right after the summary, before the acceptor fetched it: the
+# summary stays with the close notice, so the acceptor can place the close
+id3=$(node discuss request --dir wijkteam --client 111222333 --as p-wijkteam --topic signaal) || fail "request 3"
+node sync --dir altrecht >/dev/null
+node discuss accept "$id3" --dir altrecht --as p-altrecht >/dev/null || fail "accept 3"
+node sync --dir wijkteam >/dev/null
+printf 'SNELLE-SAMENVATTING huurachterstand\n' >m4.txt
+node discuss send "$id3" --dir wijkteam --as p-wijkteam --text-file m4.txt >/dev/null || fail "summary 3"
+node discuss send "$id3" --dir wijkteam --as p-wijkteam --text-file m2.txt >/dev/null || fail "message 3"
+node discuss close "$id3" --dir wijkteam --as p-wijkteam --regie wijkteam:p-wijkteam \
+	--outcome "SNELLE-UITKOMST wijkteam houdt de regie" >/dev/null || fail "close 3: $(tail -2 node.log)"
+[ "$("$SK_TESTDISCUSS" count r altrecht "$id3")" = 2 ] ||
+	fail "after a quick close altrecht's mailbox does not hold just the summary and the close"
+node sync --dir altrecht >/dev/null
+out=$(node discuss show "$id3" --dir altrecht --as p-altrecht)
+echo "$out" | grep -q "SNELLE-SAMENVATTING" || fail "the summary of a quickly closed discussion is lost: $out"
+echo "$out" | grep -q "SNELLE-UITKOMST" || fail "the outcome of a quickly closed discussion is lost: $out"
+ok "closed before the acceptor synced: the summary is kept with the close notice, the message between purged"
+
 # expiry: a registry that ends idle discussions after 3 s
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
 start_registry r "$REG_ADDR" --discuss-idle 3s --sweep-seconds 1

@@ -43,7 +43,7 @@ WEB_BASE=$BASE WEB_SHOTS=$SHOTS WEB_T=$T WEB_MODULES=$MODULES WEB_CHROMIUM=$CHRO
 	WEB_PO=$PO WEB_PO_NAME="$PO_NAME" WEB_PO_PW="$PO_PW" WEB_PROFB=$PROFB \
 	timeout 240 "$(type -P node)" "$WEB_SRC/pages.mjs" || fail "the pages (screenshots in $SHOTS; serve log $T/serve.log)"
 
-for name in signin signin-error cases case case-lookup matches discussions discussion cases-en \
+for name in signin signin-error cases case case-lookup matches discussions discussion discussion-closed cases-en \
 	audit audit-search audit-report audit-review audit-verify audit-en signin-en; do
 	[ -s "$SHOTS/$name.png" ] || fail "no screenshot $SHOTS/$name.png"
 done

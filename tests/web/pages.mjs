@@ -325,6 +325,41 @@ async function flow(browser, current) {
   });
   ok(`the thread shows ${B}'s summary; a reply sent from the page reaches ${B}`);
 
+  // anna's own request: altrecht accepts it; anna sends the summary and
+  // closes it from the page with altrecht's professional as regievoerder
+  const own = mine[0];
+  cliB('discuss', 'accept', own, '--as', profB);
+  await until(`${B}'s acceptance of ${own} on /discussions`, async () => {
+    await go(page, '/discussions');
+    return (await page.innerText(`table#requests tr[data-discussion="${own}"]`)).includes(B);
+  });
+  await go(page, `/discussions/${own}`);
+  if (!(await page.$('form#discuss-close'))) fail(`/discussions/${own}: no form#discuss-close for the requester`);
+  const ownSummary = 'SAMENVATTING-VAN-WIJKTEAM zorgen over de huur';
+  await page.fill('textarea#text', ownSummary);
+  await Promise.all([page.waitForNavigation(), page.click('form#send ' + SUBMIT)]);
+  await go(page, `/discussions/${own}`);
+  const regie = `${B}:${profB}`;
+  const options = await page.$$eval('select#regie option', (os) => os.map((o) => o.value));
+  if (!options.includes(regie)) fail(`select#regie offers ${JSON.stringify(options)}, not ${regie}`);
+  await page.selectOption('select#regie', regie);
+  const outcome = 'UITKOMST-VAN-HET-OVERLEG altrecht houdt de regie';
+  await page.fill('textarea#outcome', outcome);
+  await Promise.all([page.waitForNavigation(), page.click('form#discuss-close ' + SUBMIT)]);
+  await go(page, `/discussions/${own}`);
+  const thread = await page.locator('section#thread article.message').allInnerTexts();
+  if (!thread.some((t) => t.includes(outcome) && t.includes(B) && t.includes(profB)))
+    fail(`the outcome with the regievoerder is not in the thread of ${own}: ${JSON.stringify(thread)}`);
+  if (await page.$('form#discuss-close') || await page.$('form#send'))
+    fail(`/discussions/${own} still offers sending or closing after the close`);
+  await shot(page, 'discussion-closed');
+  await until(`the outcome and summary at ${B}`, () => {
+    cliB('sync');
+    const shown = cliB('discuss', 'show', own, '--as', profB);
+    return shown.includes(outcome) && shown.includes(ownSummary) && shown.includes('regievoerder');
+  });
+  ok(`anna's own discussion: the summary and a close with ${regie} as regievoerder from the page reach ${B}`);
+
   // both languages, remembered
   await go(page, '/cases?lang=en');
   await checkPage(page, '/cases?lang=en', { lang: 'en', name: prof.name });
@@ -409,6 +444,17 @@ async function flow(browser, current) {
   if (!recs.some((r) => r.event === 'case.open' && r.outcome === 'ok')) fail(`no case.open of ${prof.id} in the CSV`);
   if (csv.includes(BSN)) fail('a BSN in the CSV export');
   ok(`/audit: the search for ${prof.id}; its CSV download has a header and the sign-ins and the case`);
+
+  // the same selection as FHIR R4: a Bundle of AuditEvents
+  const fhirHref = await pp.getAttribute('a#export-fhir', 'href');
+  if (!fhirHref.includes(`professional=${prof.id}`)) fail(`a#export-fhir (${fhirHref}) does not carry the filters`);
+  const fres = await pp.request.get(BASE + fhirHref);
+  if (fres.status() !== 200) fail(`GET ${fhirHref}: ${fres.status()}`);
+  const bundle = JSON.parse(await fres.text());
+  if (bundle.resourceType !== 'Bundle' || !Array.isArray(bundle.entry) || bundle.entry.length !== recs.length ||
+      !bundle.entry.every((e) => e.resource && e.resource.resourceType === 'AuditEvent'))
+    fail(`the FHIR export is not a Bundle of ${recs.length} AuditEvents: ${JSON.stringify(bundle).slice(0, 300)}`);
+  ok(`the FHIR export of the same search: a Bundle of ${bundle.entry.length} AuditEvents`);
 
   await go(pp, '/audit/report');
   for (const sel of ['form#report', 'form#report [name=client]', 'form#report [name=lang]'])
