@@ -270,8 +270,12 @@ static void make_request(member *m, uint64_t seq, uint64_t issued, uint8_t *entr
 		flags |= 2;
 	if (strstr(o.flags, "discuss"))
 		flags |= 4;
+	/* strtok_r: burst threads build requests at the same time (strtok's
+	 * shared state once gave an acked entry other categories than its
+	 * resubmission, which the crash test then reported as lost) */
 	snprintf(catbuf, sizeof(catbuf), "%s", o.cats);
-	for (char *t = strtok(catbuf, ","); t && nc < 16; t = strtok(NULL, ","))
+	for (char *save = NULL, *t = strtok_r(catbuf, ",", &save); t && nc < 16;
+	     t = strtok_r(NULL, ",", &save))
 		cats[nc++] = t;
 	if (o.withdraw) {
 		e.has_withdrawn = 1;
