@@ -440,8 +440,13 @@ static int case_open(web_req *r, json_t **out, char *loc, size_t cap)
 	}
 	if ((st = node_case_open(r->app->s, ref, web_actor(r), &req, node_now_ms(), &id)) != SK_OK)
 		return fail(st, out);
-	if (own_case(r, id, &c, out) == 0)
-		snprintf(client, sizeof(client), "%s", c.client);
+	{
+		json_t *unused = NULL; /* the case was just made: it is there */
+
+		if (own_case(r, id, &c, &unused) == 0)
+			snprintf(client, sizeof(client), "%s", c.client);
+		json_decref(unused);
+	}
 	republish(r, client);
 	snprintf(loc, cap, "/cases/%llu", (unsigned long long)id);
 	*out = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "client", client, "message",
