@@ -4,6 +4,7 @@
  * row (also for the right password) that lifts after 15 minutes and
  * survives reopening the store, unknown professionals answered like wrong
  * passwords, and every attempt in the audit log. */
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -35,9 +36,9 @@ static int setup(void **state)
 	E(sk_kek_open(&f->kek, NULL, 1));
 	E(node_store_init(f->dir, "wijkteam-oost", "Wijkteam Oost", "sociaal-team", f->kek));
 	E(node_store_open(&f->s, f->dir, f->kek));
-	strcpy(p.id, "j.devries");
-	strcpy(p.name, "Jan de Vries");
-	strcpy(p.role, "spv");
+	snprintf(p.id, sizeof(p.id), "%s", "j.devries");
+	snprintf(p.name, sizeof(p.name), "%s", "Jan de Vries");
+	snprintf(p.role, sizeof(p.role), "%s", "spv");
 	p.kind = NODE_KIND_PROFESSIONAL;
 	E(node_professional_add(f->s, &p));
 	*state = f;
