@@ -31,8 +31,11 @@ typedef sk_status (*sk_write_fn)(MDB_txn *txn, void *arg);
 typedef void (*sk_write_done_fn)(sk_status st, void *arg);
 
 /* Runs once per batch in the outer transaction, after the batch's jobs and
- * before the commit (e.g. the registry signs one checkpoint per batch). A
- * failure aborts the whole batch: every job gets that status. */
+ * before the commit (e.g. the registry signs one checkpoint and one receipt
+ * batch per commit). A failure aborts the whole batch: every job gets that
+ * status. When the batch failed before it (a flat job's failure, no
+ * transaction), it is called with txn NULL, its result ignored, so that
+ * state the jobs left for it can be dropped. */
 typedef sk_status (*sk_batch_fn)(MDB_txn *txn, void *ctx);
 
 /* Starts the writer thread on env (which must outlive the writer). batch

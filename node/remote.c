@@ -25,7 +25,6 @@
 #include "protos/wire.h"
 
 #define DOMAIN_ENTRY "schakel/v1/entry"
-#define DOMAIN_RECEIPT "schakel/v1/receipt"
 #define CONTACT_AD_MAX (BSN_TOKEN_BYTES + 4 + NET_ORG_ID_MAX)
 
 struct node_remote {
@@ -692,8 +691,6 @@ static sk_status seal_contact(node_remote *r, const node_entry_derived *d, const
 				 (size_t)n, ck);
 }
 
-/* Checks a publish receipt: the registry's signature, our leaf, the signed
- * checkpoint and the inclusion proof; then moves our checkpoint on. */
 /* ---- bulk publish ----------------------------------------------------- */
 
 typedef struct pub_item {
@@ -718,6 +715,7 @@ typedef struct pub_thread {
 	char what[32], why[192];
 	uint8_t *ev_a, *ev_b; /* evidence, malloc'd */
 	size_t ev_alen, ev_blen;
+	wire_receipt_cache receipts; /* the last receipt batch verified */
 	uint8_t note_hash[32]; /* the last checkpoint verified, by its bytes */
 	tree_ref note_tree;
 	int have_note;
@@ -737,8 +735,9 @@ static void pub_fail(pub_thread *t, const char *what, const char *why, const uin
 	t->ev_blen = t->ev_b != NULL ? blen : 0;
 }
 
-/* A receipt, checked as check_receipt does, without the consistency step
- * (done for the whole batch afterwards). */
+/* A receipt: the registry's batch signature, our leaf, the signed
+ * checkpoint and the inclusion proof; consistency is checked for the whole
+ * run afterwards. */
 static void pub_check(pub_thread *t, pub_item *it, const Schakel__V1__PublishReceipt *rc)
 {
 	node_remote *r = t->r;
@@ -746,9 +745,8 @@ static void pub_check(pub_thread *t, pub_item *it, const Schakel__V1__PublishRec
 	uint8_t leaf[WIRE_LEAF_HASH_BYTES], h[32];
 	note_checkpoint cp;
 
-	if (rc->signature.len != KEY_SIG_BYTES ||
-	    key_verify(rc->signature.data, DOMAIN_RECEIPT, rc->body.data, rc->body.len,
-		       r->fed->registry_key) != SK_OK ||
+	/* receipts of one group commit share a signature: checked once */
+	if (wire_receipt_verify(rc, r->fed->registry_key, &t->receipts) != SK_OK ||
 	    (rb = schakel__v1__publish_receipt_body__unpack(NULL, rc->body.len, rc->body.data)) ==
 		    NULL) {
 		pub_fail(t, "receipt", "the registry's receipt does not verify", rc->body.data,
@@ -1089,7 +1087,7 @@ sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CL
 	if (st != SK_OK)
 		goto out;
 	for (size_t t = 0; t < nth; t++) {
-		th[t] = (pub_thread){r, items, t, n, nth, SK_OK, "", "", NULL, NULL, 0, 0, {0}, {0}, 0};
+		th[t] = (pub_thread){.r = r, .items = items, .first = t, .n = n, .stride = nth};
 		if (pthread_create(&tid[t], NULL, pub_main, &th[t]) != 0) {
 			st = SK_ERR_NOMEM;
 			break;

@@ -1,9 +1,11 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include <sodium.h>
 
 #include "common/file.h"
 #include "crypto/key.h"
+#include "crypto/merkle.h"
 
 #include "protos/wire.h"
 
@@ -137,4 +139,70 @@ sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolReq
 	sr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
 	n = schakel__v1__signed_enrol_request__pack(&sr, out);
 	return sk_file_create(path, out, n);
+}
+
+sk_status wire_receipt_root(uint8_t root[static 32], const Schakel__V1__PublishReceipt *rc)
+{
+	uint8_t leaf[MERKLE_HASH_BYTES];
+
+	if (rc->batch_size == 0 || rc->batch_size > WIRE_RECEIPT_BATCH_MAX ||
+	    rc->batch_index >= rc->batch_size || rc->batch_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    rc->body.len > WIRE_FRAME_MAX)
+		return SK_ERR_VERIFY;
+	merkle_leaf_hash(leaf, rc->body.data, rc->body.len);
+	return merkle_inclusion_root(root, leaf, rc->batch_index, rc->batch_size,
+				     rc->batch_proof.data,
+				     rc->batch_proof.len / MERKLE_HASH_BYTES);
+}
+
+static void batch_parts(key_part parts[2], uint8_t size_be[8], uint64_t size,
+			const uint8_t root[static 32])
+{
+	for (int i = 7; i >= 0; i--, size >>= 8)
+		size_be[i] = (uint8_t)size;
+	parts[0] = (key_part){size_be, 8};
+	parts[1] = (key_part){root, 32};
+}
+
+sk_status wire_receipts_sign(uint8_t sig[static 64], uint64_t size, const uint8_t root[static 32],
+			     const uint8_t sk[static 64])
+{
+	key_part parts[2];
+	uint8_t size_be[8];
+
+	batch_parts(parts, size_be, size, root);
+	return key_sign_parts(sig, WIRE_DOMAIN_RECEIPTS, parts, 2, sk);
+}
+
+sk_status wire_receipts_verify(const uint8_t sig[static 64], uint64_t size,
+			       const uint8_t root[static 32], const uint8_t pk[static 32])
+{
+	key_part parts[2];
+	uint8_t size_be[8];
+
+	batch_parts(parts, size_be, size, root);
+	return key_verify_parts(sig, WIRE_DOMAIN_RECEIPTS, parts, 2, pk) == SK_OK ? SK_OK
+										   : SK_ERR_VERIFY;
+}
+
+sk_status wire_receipt_verify(const Schakel__V1__PublishReceipt *rc, const uint8_t pk[static 32],
+			      wire_receipt_cache *cache)
+{
+	uint8_t root[32];
+
+	if (rc->signature.len != 64 || wire_receipt_root(root, rc) != SK_OK)
+		return SK_ERR_VERIFY;
+	if (cache != NULL && cache->have && cache->size == rc->batch_size &&
+	    sodium_memcmp(cache->root, root, 32) == 0 &&
+	    sodium_memcmp(cache->sig, rc->signature.data, 64) == 0)
+		return SK_OK;
+	if (wire_receipts_verify(rc->signature.data, rc->batch_size, root, pk) != SK_OK)
+		return SK_ERR_VERIFY;
+	if (cache != NULL) {
+		cache->have = 1;
+		cache->size = rc->batch_size;
+		memcpy(cache->root, root, 32);
+		memcpy(cache->sig, rc->signature.data, 64);
+	}
+	return SK_OK;
 }

@@ -79,4 +79,39 @@ sk_status wire_leaf_hash(uint8_t out[static WIRE_LEAF_HASH_BYTES], unsigned kind
 			 const uint8_t *body, size_t len,
 			 const uint8_t sig[static WIRE_LEAF_SIG_BYTES]) SK_MUST_CHECK;
 
+/* Publish receipts, signed once per group commit. The batch's receipt
+ * bodies (PublishReceiptBody bytes, in order) are the leaves of an RFC 9162
+ * tree (leaf hash SHA-256(0x00 || body)); the registry signs
+ * key_sign_parts(WIRE_DOMAIN_RECEIPTS, [u64be(size), root]). A receipt
+ * carries its body, index, size and inclusion proof, and that signature. */
+#define WIRE_DOMAIN_RECEIPTS "schakel/v1/receipts"
+#define WIRE_RECEIPT_BATCH_MAX 4096 /* receipts signed together, at most */
+
+/* The batch root a receipt's body, index, size and proof lead to;
+ * SK_ERR_VERIFY when they are malformed or the proof does not fit. */
+sk_status wire_receipt_root(uint8_t root[static 32],
+			    const Schakel__V1__PublishReceipt *rc) SK_MUST_CHECK;
+
+sk_status wire_receipts_sign(uint8_t sig[static 64], uint64_t size, const uint8_t root[static 32],
+			     const uint8_t sk[static 64]) SK_MUST_CHECK;
+
+/* SK_OK when sig is the registry's (pk) over the batch of size receipts
+ * with that root, else SK_ERR_VERIFY. */
+sk_status wire_receipts_verify(const uint8_t sig[static 64], uint64_t size,
+			       const uint8_t root[static 32],
+			       const uint8_t pk[static 32]) SK_MUST_CHECK;
+
+/* A receipt checked against the registry's key pk: the batch signature
+ * over the root its body and proof lead to. cache (may be NULL) holds the
+ * last batch verified; receipts of one commit share it, so a run of them
+ * costs one signature check. SK_ERR_VERIFY otherwise. */
+typedef struct wire_receipt_cache {
+	int have;
+	uint64_t size;
+	uint8_t root[32], sig[64];
+} wire_receipt_cache;
+
+sk_status wire_receipt_verify(const Schakel__V1__PublishReceipt *rc, const uint8_t pk[static 32],
+			      wire_receipt_cache *cache) SK_MUST_CHECK;
+
 #endif

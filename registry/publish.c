@@ -12,7 +12,6 @@
 #include "registry/visibility.h"
 
 #define DOMAIN_ENTRY "schakel/v1/entry"
-#define DOMAIN_RECEIPT "schakel/v1/receipt"
 #define ENTRY_KEY_MAX REG_ENTRY_KEY_MAX
 #define PATTERN_WINDOW_MS (48ull * 3600 * 1000)
 #define SEQ_KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
@@ -187,7 +186,7 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	if (n > sizeof(body))
 		return SK_ERR_TOOBIG;
 	schakel__v1__publish_receipt_body__pack(&rb, body);
-	/* signed after the commit, off the writer (reg_publish_finish) */
+	/* signed with the commit's other receipts (reg_publish_sign_batch) */
 	used.leaf_hash = rb.leaf_hash;
 	used.leaf_index = index;
 	used.receipt_body = (ProtobufCBinaryData){n, body};
@@ -370,6 +369,76 @@ sk_status reg_send_error(net_conn *c, uint64_t request_id, sk_status st, const c
 	return net_conn_send(c, &env);
 }
 
+/* The batch tree kept whole in memory: level l holds the hashes of the
+ * complete subtrees of 2^l leaves, n >> l of them. */
+typedef struct batch_tree {
+	uint8_t *level[REG_BATCH_PROOF_MAX + 1];
+	uint64_t count[REG_BATCH_PROOF_MAX + 1];
+} batch_tree;
+
+static sk_status batch_get(void *ctx, unsigned level, uint64_t index,
+			   uint8_t out[static MERKLE_HASH_BYTES])
+{
+	const batch_tree *t = ctx;
+
+	if (level > REG_BATCH_PROOF_MAX || index >= t->count[level])
+		return SK_ERR_INVALID;
+	memcpy(out, t->level[level] + index * MERKLE_HASH_BYTES, MERKLE_HASH_BYTES);
+	return SK_OK;
+}
+
+sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
+				 const uint8_t sk[static KEY_ED25519_SK_BYTES])
+{
+	uint8_t root[MERKLE_HASH_BYTES], sig[KEY_SIG_BYTES], proof[MERKLE_PROOF_BYTES];
+	batch_tree t = {0};
+	merkle_source src = {batch_get, &t};
+	uint8_t *hashes;
+	size_t len, at = 0;
+	sk_status st = SK_OK;
+
+	if (n == 0)
+		return SK_OK;
+	if (n > WIRE_RECEIPT_BATCH_MAX)
+		return SK_ERR_TOOBIG;
+	if ((hashes = malloc(2 * n * MERKLE_HASH_BYTES)) == NULL) /* n + n/2 + ... < 2n */
+		return SK_ERR_NOMEM;
+	for (unsigned l = 0; l <= REG_BATCH_PROOF_MAX; l++) {
+		t.level[l] = hashes + at * MERKLE_HASH_BYTES;
+		t.count[l] = n >> l;
+		for (uint64_t i = 0; i < t.count[l]; i++) {
+			uint8_t *h = t.level[l] + i * MERKLE_HASH_BYTES;
+
+			if (l == 0)
+				merkle_leaf_hash(h, ps[i]->used->receipt_body.data,
+						 ps[i]->used->receipt_body.len);
+			else
+				merkle_node_hash(h, t.level[l - 1] + 2 * i * MERKLE_HASH_BYTES,
+						 t.level[l - 1] + (2 * i + 1) * MERKLE_HASH_BYTES);
+		}
+		at += t.count[l];
+	}
+	if ((st = merkle_root(root, &src, n)) != SK_OK ||
+	    (st = wire_receipts_sign(sig, n, root, sk)) != SK_OK)
+		goto out;
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		if ((st = merkle_inclusion_proof(proof, &len, &src, i, n)) != SK_OK)
+			break;
+		if (len > REG_BATCH_PROOF_MAX) {
+			st = SK_ERR_TOOBIG;
+			break;
+		}
+		memcpy(ps[i]->batch_sig, sig, sizeof(sig));
+		ps[i]->batch_size = n;
+		ps[i]->batch_index = i;
+		memcpy(ps[i]->batch_proof, proof, len * MERKLE_HASH_BYTES);
+		ps[i]->batch_proof_len = len;
+	}
+out:
+	free(hashes);
+	return st;
+}
+
 void reg_publish_finish(reg_publish *p, sk_status commit)
 {
 	uint64_t size = 0;
@@ -379,15 +448,8 @@ void reg_publish_finish(reg_publish *p, sk_status commit)
 	sk_status st;
 
 	p->reply_st = SK_ERR_FAILED;
-	if (commit != SK_OK || p->result != SK_OK || p->used == NULL)
+	if (commit != SK_OK || p->result != SK_OK || p->used == NULL || p->batch_size == 0)
 		return;
-	/* receipts stored before signing moved here carry their signature */
-	if (p->used->receipt_signature.len == 0 &&
-	    (st = key_sign(p->receipt_sig, DOMAIN_RECEIPT, p->used->receipt_body.data,
-			   p->used->receipt_body.len, p->store->id->sk)) != SK_OK) {
-		p->reply_st = st;
-		return;
-	}
 	if ((st = sk_db_status(mdb_txn_begin(p->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK) {
 		p->reply_st = st;
 		return;
@@ -417,9 +479,11 @@ sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64
 	if (p->reply_st != SK_OK)
 		return reg_send_error(c, request_id, p->reply_st, NULL);
 	r.body = p->used->receipt_body;
-	r.signature = p->used->receipt_signature.len == KEY_SIG_BYTES
-			      ? p->used->receipt_signature
-			      : (ProtobufCBinaryData){KEY_SIG_BYTES, p->receipt_sig};
+	r.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, p->batch_sig};
+	r.batch_size = p->batch_size;
+	r.batch_index = p->batch_index;
+	r.batch_proof = (ProtobufCBinaryData){p->batch_proof_len * MERKLE_HASH_BYTES,
+					      p->batch_proof};
 	r.has_checkpoint = 1;
 	r.checkpoint = (ProtobufCBinaryData){p->note_len, p->note};
 	r.has_inclusion_proof = 1;

@@ -17,6 +17,7 @@
 #include "registry/store.h"
 
 #define REG_CORRELATION_MAX 32
+#define REG_BATCH_PROOF_MAX 12 /* hashes: log2(WIRE_RECEIPT_BATCH_MAX) */
 
 typedef struct reg_publish {
 	reg_store *store;
@@ -34,8 +35,12 @@ typedef struct reg_publish {
 	char reason[AUDIT_REASON_MAX + 1];
 	int resubmission;
 	Schakel__V1__UsedSeq *used; /* the receipt, on success */
+	/* the commit's receipt batch, by reg_publish_sign_batch */
+	uint8_t batch_sig[KEY_SIG_BYTES];
+	uint64_t batch_size, batch_index;
+	uint8_t batch_proof[REG_BATCH_PROOF_MAX * MERKLE_HASH_BYTES];
+	size_t batch_proof_len; /* hashes */
 	/* made off the writer by reg_publish_finish */
-	uint8_t receipt_sig[KEY_SIG_BYTES];
 	uint8_t *note;               /* the checkpoint for the reply (malloc'd) */
 	size_t note_len;
 	uint8_t proof[MERKLE_PROOF_BYTES];
@@ -56,9 +61,15 @@ void reg_publish_check(reg_publish *p);
  * written (then the job's audit record is lost with it). */
 sk_status reg_publish_apply(MDB_txn *txn, void *arg);
 
-/* On a worker after the durable commit (commit: its outcome): signs the
- * receipt (the writer stores it unsigned; Ed25519 signatures are
- * deterministic, so a resubmission gets the same bytes) and reads the
+/* Writer thread, in the batch hook before the commit: signs the receipts
+ * of the n publishes the commit accepted (resubmissions included: they get
+ * their original body), once for all (protos/wire.h), and gives each its
+ * place and proof in the batch. One Ed25519 signature per commit instead
+ * of one per entry. */
+sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
+				 const uint8_t sk[static KEY_ED25519_SK_BYTES]) SK_MUST_CHECK;
+
+/* On a worker after the durable commit (commit: its outcome): reads the
  * checkpoint and the inclusion proof for the reply, keeping the writer's
  * critical path short. */
 void reg_publish_finish(reg_publish *p, sk_status commit);

@@ -35,6 +35,10 @@ typedef struct server {
 	unsigned sweep_seconds;
 	int sweeping;
 	uint64_t audit_purged_at; /* writer thread only: the last daily audit purge */
+	/* writer thread only: the publishes of the batch under way, whose
+	 * receipts the batch hook signs together */
+	reg_publish *receipts[SK_WRITER_MAX_BATCH];
+	size_t nreceipts;
 	net_loop *loop;
 	net_tls *tls;
 	net_server *srv;
@@ -103,7 +107,7 @@ static void on_loop_reply(void *arg)
 	inflight_free(f);
 }
 
-/* Worker thread: a publish's receipt signed and its reply's parts read,
+/* Worker thread: the parts of a publish reply read (checkpoint, proof),
  * off the writer; then the loop answers. */
 static void on_finish(void *arg)
 {
@@ -134,8 +138,15 @@ static sk_status apply(MDB_txn *txn, void *arg)
 {
 	inflight *f = arg;
 
-	if (f->pub != NULL)
-		return reg_publish_apply(txn, f->pub);
+	if (f->pub != NULL) {
+		sk_status st = reg_publish_apply(txn, f->pub);
+
+		/* a publish is one job: at most SK_WRITER_MAX_BATCH of them */
+		if (st == SK_OK && f->pub->result == SK_OK && f->pub->used != NULL &&
+		    f->sv->nreceipts < SK_WRITER_MAX_BATCH)
+			f->sv->receipts[f->sv->nreceipts++] = f->pub;
+		return st;
+	}
 	if (f->epoch != NULL)
 		return reg_epoch_apply(txn, f->epoch);
 	if (f->look != NULL)
@@ -324,9 +335,19 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 	wire_envelope_free(env);
 }
 
-static sk_status batch_checkpoint(MDB_txn *txn, void *ctx)
+/* Writer thread, once per batch before its commit: one signature for the
+ * batch's receipts and one checkpoint. */
+static sk_status batch_hook(MDB_txn *txn, void *ctx)
 {
-	return reg_checkpoint_update(ctx, txn);
+	server *sv = ctx;
+	sk_status st = SK_OK;
+
+	if (txn != NULL)
+		st = reg_publish_sign_batch(sv->receipts, sv->nreceipts, sv->store->id->sk);
+	sv->nreceipts = 0;
+	if (txn == NULL || st != SK_OK)
+		return st;
+	return reg_checkpoint_update(sv->store, txn);
 }
 
 static sk_status sweep_job(MDB_txn *txn, void *arg)
@@ -429,7 +450,7 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 
 	if ((st = load_tls(&sv, kek)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK ||
 	    (st = sk_pool_start(&sv.pool, o->workers)) != SK_OK ||
-	    (st = sk_writer_start(&sv.writer, s->env, batch_checkpoint, s)) != SK_OK)
+	    (st = sk_writer_start(&sv.writer, s->env, batch_hook, &sv)) != SK_OK)
 		goto out;
 	if ((st = net_server_listen(&sv.srv, sv.loop, sv.tls, o->listen, &ops, NULL, &sv)) != SK_OK)
 		goto out;

@@ -155,6 +155,7 @@ struct hook {
 	MDB_dbi dbi;
 	int batches;
 	int fail;
+	int abandoned; /* calls with no transaction */
 };
 
 /* Writes a marker per batch; fails on demand. */
@@ -163,6 +164,10 @@ static sk_status batch_hook(MDB_txn *txn, void *ctx)
 	struct hook *h = ctx;
 	MDB_val k = {6, "marker"}, v = {4, &h->batches};
 
+	if (txn == NULL) {
+		h->abandoned++;
+		return SK_OK;
+	}
 	if (h->fail)
 		return SK_ERR_DISKFULL;
 	h->batches++;
@@ -236,6 +241,7 @@ static void test_flat(void **state)
 	MDB_dbi dbi;
 	sk_writer *w = NULL;
 	struct flat_arg f[20];
+	struct hook hk = {0};
 
 	(void)state;
 	E(sk_db_open(&env, d, 1 << 20, 4));
@@ -253,9 +259,11 @@ static void test_flat(void **state)
 		assert_int_equal(f[i].st, SK_OK);
 		assert_true(present(env, dbi, f[i].p.key));
 	}
-	/* one batch behind a gate: a failing flat job in the middle */
+	/* one batch behind a gate: a failing flat job in the middle; the
+	 * batch hook hears of the failed batch without a transaction */
 	gate_open = gate_entered = 0;
-	E(sk_writer_start(&w, env, NULL, NULL));
+	hk.dbi = dbi;
+	E(sk_writer_start(&w, env, batch_hook, &hk));
 	E(sk_writer_submit(w, gate, NULL, NULL));
 	while (!gate_entered) /* the gate's batch is taken: the rest queue behind it */
 		usleep(1000);
@@ -272,6 +280,8 @@ static void test_flat(void **state)
 		assert_int_equal(f[i].st, SK_ERR_INVALID);
 		assert_false(present(env, dbi, f[i].p.key));
 	}
+	assert_int_equal(hk.batches, 1); /* the gate's own batch */
+	assert_int_equal(hk.abandoned, 1);
 	sk_db_close(env);
 	t_rmdir(d);
 }

@@ -348,9 +348,7 @@ static sk_status publish_one(member *m, net_sync *sc, uint64_t seq, uint64_t iss
 		DIE("unexpected reply");
 	r = reply->publish_receipt;
 	/* the receipt is the registry's, for exactly this leaf */
-	if (r->signature.len != 64 ||
-	    key_verify(r->signature.data, "schakel/v1/receipt", r->body.data, r->body.len,
-		       m->b->registry_key.data) != SK_OK)
+	if (wire_receipt_verify(r, m->b->registry_key.data, NULL) != SK_OK)
 		DIE("INTEGRITY: receipt signature");
 	rb = schakel__v1__publish_receipt_body__unpack(NULL, r->body.len, r->body.data);
 	if (rb == NULL || wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, entry, elen, sig) != SK_OK ||
