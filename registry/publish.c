@@ -258,9 +258,11 @@ static sk_status follow(reg_publish *p, MDB_txn *txn, reg_live *old)
 	memcpy(now.category, p->category, sizeof(now.category));
 	now.e = p->e;
 	now.live = !p->e->withdrawn && p->e->expires_at > p->now_ms;
-	if (old->e != NULL && (st = reg_index_remove(p->store, txn, p->org_id, old->e)) != SK_OK)
+	if (old->e != NULL && (st = reg_index_remove(p->store, txn, p->org_id, old->e,
+						       old->se->leaf_index)) != SK_OK)
 		return st;
-	if (now.live && (st = reg_index_add(p->store, txn, p->org_id, p->e)) != SK_OK)
+	if (now.live &&
+	    (st = reg_index_add(p->store, txn, p->org_id, p->e, p->used->leaf_index)) != SK_OK)
 		return st;
 	if ((st = reg_peers(p->store, txn, p->e->token.data, p->e->epoch, p->org_id, p->now_ms,
 			    match_one, &m)) != SK_OK)

@@ -34,7 +34,8 @@ typedef struct reg_store {
 	MDB_dbi entries;  /* token epoch(u32be) org id -> StoredEntry (visibility.h) */
 	MDB_dbi seqs;     /* org id NUL seq(u64be) -> UsedSeq */
 	MDB_dbi leafdata; /* leaf index(u64be) -> kind || body || sig, member leaves */
-	MDB_dbi expiry;   /* expires_at(u64be) entry key -> "": the sweeper's order */
+	MDB_dbi expiry;   /* hour(u64be) leaf index(u64be) -> entry key: the
+			   * sweeper's order (visibility.h) */
 	MDB_dbi mailbox;  /* org id NUL seq(u64be) -> MailboxItem */
 	MDB_dbi stats;    /* org id NUL day(u32be) -> lookups that day (u64be) */
 	MDB_dbi flags;    /* time(u64be) org id -> MailboxItem (the operator's view) */

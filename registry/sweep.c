@@ -38,12 +38,78 @@ static sk_status purge_all(reg_store *s, MDB_txn *txn, const struct target *t, s
 	return st;
 }
 
+/* What the sweep does with one expiry index key. */
+enum sweep_verdict { SWEEP_PURGE, SWEEP_WAIT, SWEEP_STALE };
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Judges the index key k (its first 8 bytes <= now) against the entry it
+ * names, filling t: purge when it indexes the current version and that
+ * expired; wait when that has not expired yet (it shares the hour bucket
+ * with now); stale when the key indexes no current version. An entries
+ * value that does not parse is the database's error. */
+static sk_status judge(reg_store *s, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+		       uint64_t now, struct target *t, enum sweep_verdict *verdict)
+{
+	const uint8_t *p = k->mv_data, *ek;
+	Schakel__V1__StoredEntry *se = NULL;
+	Schakel__V1__Entry *e = NULL;
+	size_t eklen;
+	MDB_val ekv, d;
+	sk_status st = SK_OK;
+	int rc, current;
+
+	*verdict = SWEEP_STALE;
+	if (k->mv_size == REG_EXPIRY_KEY_BYTES) {
+		ek = v->mv_data; /* bucket || leaf index -> entry key */
+		eklen = v->mv_size;
+	} else {
+		ek = p + 8;      /* before hour buckets: expiry || entry key -> "" */
+		eklen = k->mv_size - 8;
+	}
+	if (!reg_entry_key_split(ek, eklen, t->org, t->token, &t->epoch))
+		return SK_OK;
+	ekv = (MDB_val){eklen, (void *)ek};
+	if ((rc = mdb_get(txn, s->entries, &ekv, &d)) == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+		st = SK_ERR_DB;
+		goto out;
+	}
+	if (se->purged)
+		goto out;
+	if ((e = schakel__v1__entry__unpack(NULL, se->entry.len, se->entry.data)) == NULL) {
+		st = SK_ERR_DB;
+		goto out;
+	}
+	if (k->mv_size == REG_EXPIRY_KEY_BYTES)
+		current = se->leaf_index == get_be64(p + 8) &&
+			  e->expires_at - e->expires_at % REG_EXPIRY_BUCKET_MS == get_be64(p);
+	else
+		current = e->expires_at == get_be64(p);
+	if (current && !e->withdrawn)
+		*verdict = e->expires_at <= now ? SWEEP_PURGE : SWEEP_WAIT;
+out:
+	schakel__v1__entry__free_unpacked(e, NULL);
+	schakel__v1__stored_entry__free_unpacked(se, NULL);
+	return st;
+}
+
 sk_status reg_sweep(reg_store *s, MDB_txn *txn, uint64_t now, size_t max, size_t *purged)
 {
 	struct target *t = calloc(max ? max : 1, sizeof(*t));
 	MDB_cursor *cur = NULL;
 	MDB_val k, d;
-	size_t n = 0;
+	size_t n = 0, stale = 0, waiting = 0;
 	sk_status st;
 	int rc;
 
@@ -53,23 +119,36 @@ sk_status reg_sweep(reg_store *s, MDB_txn *txn, uint64_t now, size_t max, size_t
 		return SK_ERR_NOMEM;
 	if ((st = sk_db_status(mdb_cursor_open(txn, s->expiry, &cur))) != SK_OK)
 		goto out;
-	/* collect first: purging deletes these very keys */
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && n < max;
+	/* collect first: purging deletes these very keys. Keys sort by their
+	 * first 8 bytes, an hour bucket's start or (older keys) the exact
+	 * expiry, never later than the expiry itself. */
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+	     rc == 0 && n < max && stale < max && waiting < max;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		const uint8_t *p = k.mv_data;
-		uint64_t exp = 0;
+		enum sweep_verdict v;
 
 		if (k.mv_size < 8)
 			continue;
-		for (int i = 0; i < 8; i++)
-			exp = exp << 8 | p[i];
-		if (exp > now)
+		if (get_be64(k.mv_data) > now)
 			break;
-		if (reg_entry_key_split(p + 8, k.mv_size - 8, t[n].org, t[n].token, &t[n].epoch))
+		if ((st = judge(s, txn, &k, &d, now, &t[n], &v)) != SK_OK)
+			break;
+		if (v == SWEEP_PURGE) {
 			n++;
+		} else if (v == SWEEP_WAIT) {
+			waiting++; /* later in this hour */
+		} else {
+			/* MDB_NEXT then reads the key after the deleted one */
+			if ((st = sk_db_status(mdb_cursor_del(cur, 0))) != SK_OK)
+				break;
+			stale++;
+		}
 	}
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
 	mdb_cursor_close(cur);
-	st = purge_all(s, txn, t, n, now, NULL, purged);
+	if (st == SK_OK)
+		st = purge_all(s, txn, t, n, now, NULL, purged);
 out:
 	free(t);
 	return st;

@@ -140,27 +140,50 @@ sk_status reg_peers(reg_store *s, MDB_txn *txn, const uint8_t token[static REG_T
 	return st;
 }
 
-static size_t expiry_key(uint8_t *k, const char *org, const Schakel__V1__Entry *e)
+/* The index key of the version at leaf_index, in the current layout. */
+static void expiry_key(uint8_t k[static REG_EXPIRY_KEY_BYTES], const Schakel__V1__Entry *e,
+		       uint64_t leaf_index)
+{
+	put_be(k, e->expires_at - e->expires_at % REG_EXPIRY_BUCKET_MS, 8);
+	put_be(k + 8, leaf_index, 8);
+}
+
+/* The index key in the layout before hour buckets: expiry || entry key. */
+static size_t expiry_key_v0(uint8_t k[static 8 + REG_ENTRY_KEY_MAX], const char *org,
+			    const Schakel__V1__Entry *e)
 {
 	put_be(k, e->expires_at, 8);
 	return 8 + reg_entry_key(k + 8, org, e->token.data, e->epoch);
 }
 
-sk_status reg_index_add(reg_store *s, MDB_txn *txn, const char *org, const Schakel__V1__Entry *e)
+sk_status reg_index_add(reg_store *s, MDB_txn *txn, const char *org, const Schakel__V1__Entry *e,
+			uint64_t leaf_index)
 {
-	uint8_t ek[8 + REG_ENTRY_KEY_MAX];
-	MDB_val k = {expiry_key(ek, org, e), ek}, d = {0, ""};
+	uint8_t ik[REG_EXPIRY_KEY_BYTES], ek[REG_ENTRY_KEY_MAX];
+	MDB_val k = {sizeof(ik), ik}, d;
 
+	if (strlen(org) > NET_ORG_ID_MAX)
+		return SK_ERR_INVALID;
+	expiry_key(ik, e, leaf_index);
+	d = (MDB_val){reg_entry_key(ek, org, e->token.data, e->epoch), ek};
 	return sk_db_status(mdb_put(txn, s->expiry, &k, &d, 0));
 }
 
 sk_status reg_index_remove(reg_store *s, MDB_txn *txn, const char *org,
-			   const Schakel__V1__Entry *e)
+			   const Schakel__V1__Entry *e, uint64_t leaf_index)
 {
-	uint8_t ek[8 + REG_ENTRY_KEY_MAX];
-	MDB_val k = {expiry_key(ek, org, e), ek};
-	int rc = mdb_del(txn, s->expiry, &k, NULL);
+	uint8_t ik[8 + REG_ENTRY_KEY_MAX];
+	MDB_val k = {REG_EXPIRY_KEY_BYTES, ik};
+	int rc;
 
+	if (strlen(org) > NET_ORG_ID_MAX)
+		return SK_ERR_INVALID;
+	expiry_key(ik, e, leaf_index);
+	if ((rc = mdb_del(txn, s->expiry, &k, NULL)) == MDB_NOTFOUND) {
+		/* indexed before hour buckets */
+		k.mv_size = expiry_key_v0(ik, org, e);
+		rc = mdb_del(txn, s->expiry, &k, NULL);
+	}
 	return rc == MDB_NOTFOUND ? SK_OK : sk_db_status(rc);
 }
 
@@ -188,7 +211,7 @@ sk_status reg_entry_purge(reg_store *s, MDB_txn *txn, reg_live *l)
 
 	if (l->e == NULL)
 		return SK_OK; /* already purged */
-	if ((st = reg_index_remove(s, txn, l->org, l->e)) != SK_OK)
+	if ((st = reg_index_remove(s, txn, l->org, l->e, l->se->leaf_index)) != SK_OK)
 		return st;
 	klen = reg_entry_key(kb, l->org, l->e->token.data, l->e->epoch);
 	l->se->purged = 1;

@@ -51,12 +51,24 @@ sk_status reg_peers(reg_store *s, MDB_txn *txn, const uint8_t token[static REG_T
 		    uint32_t epoch, const char *except, uint64_t now, reg_peer_fn fn,
 		    void *arg) SK_MUST_CHECK;
 
-/* Index maintenance for org's entry: in the expiry index under its expiry
- * while it may match. */
+/* The expiry index holds each entry version that may match under
+ * u64be(hour bucket of its expires_at) || u64be(its leaf index), value its
+ * entry key: versions published together land together in log order, so a
+ * publish appends to one page instead of dirtying a random one. The bucket
+ * only orders the sweep; reg_sweep checks the exact expiry.
+ * Stores from before this layout hold u64be(expires_at) || entry key ->
+ * "" (longer than REG_EXPIRY_KEY_BYTES); both sort by their first 8 bytes
+ * (bucket start <= expiry), and both are read and removed. */
+#define REG_EXPIRY_BUCKET_MS 3600000ull
+#define REG_EXPIRY_KEY_BYTES 16
+
+/* Index maintenance for the version of org's entry e at leaf_index: in the
+ * expiry index while it may match. reg_index_remove removes its key in
+ * either layout; a missing key is no error. */
 sk_status reg_index_add(reg_store *s, MDB_txn *txn, const char *org,
-			const Schakel__V1__Entry *e) SK_MUST_CHECK;
+			const Schakel__V1__Entry *e, uint64_t leaf_index) SK_MUST_CHECK;
 sk_status reg_index_remove(reg_store *s, MDB_txn *txn, const char *org,
-			   const Schakel__V1__Entry *e) SK_MUST_CHECK;
+			   const Schakel__V1__Entry *e, uint64_t leaf_index) SK_MUST_CHECK;
 
 /* Purges the contents of a stored entry (the leaf stays in the log). */
 sk_status reg_entry_purge(reg_store *s, MDB_txn *txn, reg_live *l) SK_MUST_CHECK;

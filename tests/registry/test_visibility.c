@@ -85,8 +85,11 @@ static reg_store *store_new(char *dir, sk_kek **kek)
 	return s;
 }
 
+/* Stores e as a new version (a fresh leaf index) and indexes it, without
+ * unindexing the version it replaces. */
 static void put_entry(reg_store *s, MDB_txn *txn, Schakel__V1__Entry *e)
 {
+	static uint64_t leaf;
 	Schakel__V1__StoredEntry se = SCHAKEL__V1__STORED_ENTRY__INIT;
 	Schakel__V1__Member m = SCHAKEL__V1__MEMBER__INIT;
 	uint8_t buf[1024], key[REG_ENTRY_KEY_MAX], sig[64] = {0};
@@ -104,9 +107,10 @@ static void put_entry(reg_store *s, MDB_txn *txn, Schakel__V1__Entry *e)
 	se.entry = (ProtobufCBinaryData){n, buf};
 	se.signature = (ProtobufCBinaryData){64, sig};
 	se.seq = e->seq;
+	se.leaf_index = ++leaf;
 	klen = reg_entry_key(key, e->org_id, e->token.data, e->epoch);
 	E(reg_stored_put(s, txn, key, klen, &se));
-	E(reg_index_add(s, txn, e->org_id, e));
+	E(reg_index_add(s, txn, e->org_id, e, se.leaf_index));
 }
 
 static sk_status count_peer(reg_live *other, void *arg)
