@@ -363,10 +363,9 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 		refuse(p, SK_ERR_DISKFULL, "the registry's disk is full; nothing was stored");
 		goto audit_out;
 	}
-	/* follow() first: it may audit a flag, and the entry must name the
-	 * seq its own record gets, the one after the head */
-	if ((st = follow(p, txn, &old)) != SK_OK ||
-	    (st = audit_log_head(s->audit, txn, &head_seq, head)) != SK_OK ||
+	/* the entry names the seq its own record gets, the one after the head:
+	 * audited right after it is stored, before follow() may audit a flag */
+	if ((st = audit_log_head(s->audit, txn, &head_seq, head)) != SK_OK ||
 	    (st = store(p, txn, leaf, ekey, eklen, skey, sklen, &old, head_seq + 1, &listed)) !=
 		    SK_OK ||
 	    (st = audit(p, txn, action, listed ? AUDIT_APPEND_NO_CLIENT_INDEX : 0, &seq)) != SK_OK)
@@ -375,7 +374,9 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 		sk_error_set("the publish's audit record got seq %llu, its entry names %llu",
 			     (unsigned long long)seq, (unsigned long long)(head_seq + 1));
 		st = SK_ERR_DB;
+		goto out;
 	}
+	st = follow(p, txn, &old);
 	goto out;
 audit_out:
 	st = audit(p, txn, action, 0, NULL);

@@ -2,9 +2,10 @@
  * reg_publish_apply): accepted publishes and withdrawals are kept out of
  * the audit log's client index, their seqs in the entry's StoredEntry, yet
  * a query by token finds every record about it, refusals and
- * resubmissions (indexed as before) among them, in order; the seqs survive
- * a purge of the entry; past REG_AUDIT_SEQ_MAX records are indexed again;
- * the log verifies throughout. */
+ * resubmissions (indexed as before) among them, in order, also with a
+ * pattern flag audited in a withdrawal's job; the seqs survive a purge of
+ * the entry; past REG_AUDIT_SEQ_MAX records are indexed again; the log
+ * verifies throughout. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +184,7 @@ static void test_publish_audit(void **state)
 	struct got g;
 	reg_live l;
 	MDB_txn *txn = NULL;
+	uint8_t ekey[REG_ENTRY_KEY_MAX];
 
 	(void)state;
 	fx_new(&f);
@@ -191,10 +193,18 @@ static void test_publish_audit(void **state)
 	assert_int_equal(apply(&f, job(&f, 2, 0, REG_FLAG_DISCOVER, SK_OK)), SK_OK); /* resubmission */
 	EFAIL(apply(&f, job(&f, 2, 0, 0, SK_OK)), SK_ERR_EXISTS);        /* seq used */
 	EFAIL(apply(&f, job(&f, 9, 0, 0, SK_ERR_VERIFY)), SK_ERR_VERIFY); /* bad signature */
-	E(apply(&f, job(&f, 3, 1, REG_FLAG_DISCOVER, SK_OK)));           /* D */
+	/* a lookup just now: the withdrawal is flagged, audited in its job */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	E(reg_live_load(f.s, txn, "team", token, 1, NOW, &l));
+	l.se->has_last_lookup_at = 1;
+	l.se->last_lookup_at = NOW;
+	E(reg_stored_put(f.s, txn, ekey, reg_entry_key(ekey, "team", token, 1), l.se));
+	reg_live_clear(&l);
+	E(sk_db_status(mdb_txn_commit(txn)));
+	E(apply(&f, job(&f, 3, 1, REG_FLAG_DISCOVER, SK_OK)));           /* D, flag */
 	query(&f, &g);
-	assert_int_equal(g.n, 6);
-	assert_memory_equal(g.action, "CURCCD", 6);
+	assert_int_equal(g.n, 7);
+	assert_memory_equal(g.action, "CURCCDE", 7);
 	assert_int_equal(g.outcome[0], AUDIT_OUTCOME_OK);
 	assert_int_equal(g.outcome[1], AUDIT_OUTCOME_OK);
 	assert_int_equal(g.outcome[2], AUDIT_OUTCOME_OK);
@@ -211,8 +221,8 @@ static void test_publish_audit(void **state)
 	/* and only those are out of the client index */
 	audit_log_set_client_extra(f.s->audit, NULL, NULL);
 	query(&f, &g);
-	assert_memory_equal(g.action, "RCC", 3);
-	assert_int_equal(g.n, 3);
+	assert_memory_equal(g.action, "RCCE", 4);
+	assert_int_equal(g.n, 4);
 	audit_log_set_client_extra(f.s->audit, reg_audit_extra, f.s);
 	verify(&f);
 	/* a purge of the entry's contents keeps the seqs */
@@ -226,7 +236,7 @@ static void test_publish_audit(void **state)
 	assert_int_equal(l.se->n_audit_seq, 3);
 	reg_live_clear(&l);
 	query(&f, &g);
-	assert_int_equal(g.n, 6);
+	assert_int_equal(g.n, 7);
 	verify(&f);
 	/* another string is no token: nothing from the entries */
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
