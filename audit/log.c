@@ -25,6 +25,9 @@ struct audit_log {
 	bool retention_stored; /* retention_ms came from the log's meta */
 	bool has_key;
 	uint8_t pk[KEY_ED25519_PK_BYTES]; /* signs purge bases */
+	audit_exempt_fn exempt;           /* records the owner indexes by client */
+	audit_extra_fn extra;             /* ... and how it finds them */
+	void *extra_ctx;
 };
 
 static void be64_put(uint8_t b[static 8], uint64_t v)
@@ -77,9 +80,10 @@ static const char *index_field(const audit_record *rec, audit_index by)
 }
 
 /* Writes rec's index entries (check: only looks whether they are there;
- * SK_ERR_NOTFOUND when one is missing). */
+ * SK_ERR_NOTFOUND when one is missing), but for the client index when
+ * no_client (the owner keeps that pointer). */
 static sk_status index_record(const audit_log *log, MDB_txn *txn, const audit_record *rec,
-			      bool check)
+			      bool check, bool no_client)
 {
 	uint8_t kb[INDEX_KEY_MAX];
 	MDB_val k = {0, kb}, v = {0, NULL};
@@ -88,7 +92,7 @@ static sk_status index_record(const audit_log *log, MDB_txn *txn, const audit_re
 		const char *field = index_field(rec, (audit_index)by);
 		int rc;
 
-		if (field == NULL)
+		if (field == NULL || (no_client && by == AUDIT_BY_CLIENT))
 			continue;
 		if ((k.mv_size = index_key(kb, (audit_index)by, field, rec->time_ms, rec->seq)) == 0)
 			return SK_ERR_TOOBIG;
@@ -124,7 +128,7 @@ static sk_status index_catch_up(audit_log *log, MDB_txn *txn)
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 		if (audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data, v.mv_size) ==
 		    SK_OK)
-			st = index_record(log, txn, &r, false);
+			st = index_record(log, txn, &r, false, false);
 	if (st == SK_OK && rc != MDB_NOTFOUND)
 		st = sk_db_status(rc);
 	be64_put(ver, INDEX_VERSION);
@@ -250,6 +254,17 @@ void audit_log_set_key(audit_log *log, const uint8_t pk[KEY_ED25519_PK_BYTES])
 {
 	memcpy(log->pk, pk, KEY_ED25519_PK_BYTES);
 	log->has_key = true;
+}
+
+void audit_log_set_client_exempt(audit_log *log, audit_exempt_fn fn)
+{
+	log->exempt = fn;
+}
+
+void audit_log_set_client_extra(audit_log *log, audit_extra_fn fn, void *ctx)
+{
+	log->extra = fn;
+	log->extra_ctx = ctx;
 }
 
 sk_status audit_log_base(const audit_log *log, MDB_txn *txn, audit_base *out)
@@ -388,6 +403,13 @@ sk_status audit_log_head(const audit_log *log, MDB_txn *txn, uint64_t *seq,
 sk_status audit_log_append(audit_log *log, MDB_txn *txn, const audit_record *rec,
 			   uint64_t *seq_out, uint8_t head_out[AUDIT_HASH_BYTES])
 {
+	return audit_log_append_flags(log, txn, rec, 0, seq_out, head_out);
+}
+
+sk_status audit_log_append_flags(audit_log *log, MDB_txn *txn, const audit_record *rec,
+				 unsigned flags, uint64_t *seq_out,
+				 uint8_t head_out[AUDIT_HASH_BYTES])
+{
 	uint8_t buf[AUDIT_STORED_MAX], kb[8], hv[HEAD_BYTES], head[AUDIT_HASH_BYTES];
 	MDB_val k = {sizeof(kb), kb}, v;
 	MDB_val hk = {sizeof(AUDIT_META_HEAD) - 1, (void *)AUDIT_META_HEAD};
@@ -399,6 +421,13 @@ sk_status audit_log_append(audit_log *log, MDB_txn *txn, const audit_record *rec
 
 	if ((st = audit_record_check(rec)) != SK_OK)
 		return st;
+	/* only records the owner's rule names may leave the client index:
+	 * verify holds every other record to it */
+	if ((flags & ~AUDIT_APPEND_NO_CLIENT_INDEX) != 0 ||
+	    ((flags & AUDIT_APPEND_NO_CLIENT_INDEX) && (log->exempt == NULL || !log->exempt(rec)))) {
+		sk_error_set("this audit record must be indexed by client");
+		return SK_ERR_INVALID;
+	}
 	if ((st = read_head(log, txn, &seq, head)) != SK_OK)
 		return st;
 	r = *rec;
@@ -425,7 +454,8 @@ sk_status audit_log_append(audit_log *log, MDB_txn *txn, const audit_record *rec
 	}
 	if (rc != 0)
 		return sk_db_status(rc);
-	if ((st = index_record(log, txn, &r, false)) != SK_OK)
+	if ((st = index_record(log, txn, &r, false,
+			       (flags & AUDIT_APPEND_NO_CLIENT_INDEX) != 0)) != SK_OK)
 		return st;
 	memcpy(hv, kb, 8);
 	memcpy(hv + 8, buf + n, AUDIT_HASH_BYTES);
@@ -524,18 +554,127 @@ out:
 	return st;
 }
 
+/* A record a scan returns, in scan order. */
+typedef struct scan_pos {
+	uint64_t time_ms, seq;
+} scan_pos;
+
+static int scan_pos_cmp(const void *a, const void *b)
+{
+	const scan_pos *x = a, *y = b;
+
+	if (x->time_ms != y->time_ms)
+		return x->time_ms < y->time_ms ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The owner's records about one client within a scan's time range. */
+struct extra_set {
+	const audit_log *log;
+	MDB_txn *txn;
+	const char *client;
+	uint64_t since_ms, until_ms, base_seq;
+	void *scratch;
+	scan_pos *v;
+	size_t n, cap;
+};
+
+static sk_status extra_add(uint64_t seq, void *arg)
+{
+	struct extra_set *x = arg;
+	uint8_t kb[8];
+	MDB_val k = {sizeof(kb), kb}, v;
+	audit_record r;
+	scan_pos *nv;
+	size_t cap;
+	int rc;
+
+	be64_put(kb, seq);
+	rc = mdb_get(x->txn, x->log->records, &k, &v);
+	if (rc == MDB_NOTFOUND && seq != 0 && seq <= x->base_seq)
+		return SK_OK; /* purged by retention; the owner's pointer outlives it */
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return sk_db_status(rc);
+	if (rc == MDB_NOTFOUND ||
+	    audit_record_view(&r, x->scratch, AUDIT_SCRATCH_BYTES, v.mv_data, v.mv_size) !=
+		    SK_OK ||
+	    !stored_ok(&r, seq, &v) || r.client == NULL || strcmp(r.client, x->client) != 0)
+		return damaged(seq);
+	if (r.time_ms < x->since_ms || r.time_ms > x->until_ms)
+		return SK_OK;
+	if (x->n == x->cap) {
+		if (x->cap >= AUDIT_EXTRA_MAX) {
+			sk_error_set("more than %d audit records about one client",
+				     AUDIT_EXTRA_MAX);
+			return SK_ERR_TOOBIG;
+		}
+		cap = x->cap == 0 ? 64 : x->cap * 2;
+		if (cap > AUDIT_EXTRA_MAX)
+			cap = AUDIT_EXTRA_MAX;
+		if ((nv = realloc(x->v, cap * sizeof(*nv))) == NULL)
+			return SK_ERR_NOMEM;
+		x->v = nv;
+		x->cap = cap;
+	}
+	x->v[x->n++] = (scan_pos){r.time_ms, seq};
+	return SK_OK;
+}
+
+/* Collects the owner's records about client into x->v in scan order, each
+ * once. */
+static sk_status extra_collect(struct extra_set *x)
+{
+	audit_base base;
+	size_t j = 0;
+	sk_status st;
+
+	if ((st = audit_log_base(x->log, x->txn, &base)) != SK_OK)
+		return st;
+	x->base_seq = base.seq;
+	if ((st = x->log->extra(x->txn, x->client, extra_add, x, x->log->extra_ctx)) != SK_OK)
+		return st;
+	if (x->n > 1)
+		qsort(x->v, x->n, sizeof(*x->v), scan_pos_cmp);
+	for (size_t i = 0; i < x->n; i++)
+		if (j == 0 || x->v[i].seq != x->v[j - 1].seq)
+			x->v[j++] = x->v[i];
+	x->n = j;
+	return SK_OK;
+}
+
+/* Reads record seq, expected at time t, checks it against the scan (as
+ * its index entry says) and calls fn with it. */
+static sk_status scan_emit(const audit_log *log, MDB_txn *txn, void *scratch, audit_index by,
+			   const char *key, uint64_t t, uint64_t seq, audit_scan_fn fn, void *arg)
+{
+	uint8_t kb[8];
+	MDB_val k = {sizeof(kb), kb}, v;
+	audit_record r;
+	const char *field;
+	int rc;
+
+	be64_put(kb, seq);
+	if ((rc = mdb_get(txn, log->records, &k, &v)) != 0 && rc != MDB_NOTFOUND)
+		return sk_db_status(rc);
+	if (rc == MDB_NOTFOUND ||
+	    audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data, v.mv_size) != SK_OK ||
+	    !stored_ok(&r, seq, &v) || r.time_ms != t || (field = index_field(&r, by)) == NULL ||
+	    (by != AUDIT_BY_TIME && strcmp(field, key) != 0))
+		return damaged(seq);
+	return fn(&r, arg);
+}
+
 sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index by,
 			       const char *key, uint64_t since_ms, uint64_t until_ms,
 			       audit_scan_fn fn, void *arg)
 {
 	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
-	uint8_t lo[INDEX_KEY_MAX], kb[8];
+	uint8_t lo[INDEX_KEY_MAX];
 	MDB_cursor *c = NULL;
-	MDB_val k, v, rk = {sizeof(kb), kb};
-	audit_record r;
-	const char *field;
+	MDB_val k, v;
+	struct extra_set x = {0};
 	uint64_t t, seq;
-	size_t n, plen;
+	size_t n, plen, xi = 0;
 	sk_status st = SK_ERR_NOMEM;
 	int rc;
 
@@ -549,6 +688,12 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 	if ((n = index_key(lo, by, key, since_ms, 0)) == 0 || since_ms > until_ms)
 		goto out; /* no record holds such a field */
 	plen = n - 16;
+	/* the owner's records first, to merge into the index's order */
+	if (by == AUDIT_BY_CLIENT && log->extra != NULL) {
+		x = (struct extra_set){log, txn, key, since_ms, until_ms, 0, scratch, NULL, 0, 0};
+		if ((st = extra_collect(&x)) != SK_OK)
+			goto out;
+	}
 	if ((rc = mdb_cursor_open(txn, log->index[by], &c)) != 0) {
 		st = sk_db_status(rc);
 		goto out;
@@ -567,28 +712,27 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 		seq = be64_get((const uint8_t *)k.mv_data + plen + 8);
 		if (t > until_ms)
 			break;
-		be64_put(kb, seq);
-		if ((rc = mdb_get(txn, log->records, &rk, &v)) != 0 && rc != MDB_NOTFOUND) {
-			st = sk_db_status(rc);
-			goto out;
-		}
-		if (rc == MDB_NOTFOUND ||
-		    audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data, v.mv_size) !=
-			    SK_OK ||
-		    !stored_ok(&r, seq, &v) || r.time_ms != t ||
-		    (field = index_field(&r, by)) == NULL ||
-		    (by != AUDIT_BY_TIME && strcmp(field, key) != 0)) {
-			st = damaged(seq);
-			goto out;
-		}
-		if ((st = fn(&r, arg)) != SK_OK)
+		for (; xi < x.n && scan_pos_cmp(&x.v[xi], &(scan_pos){t, seq}) < 0; xi++)
+			if ((st = scan_emit(log, txn, scratch, by, key, x.v[xi].time_ms,
+					    x.v[xi].seq, fn, arg)) != SK_OK)
+				goto out;
+		if (xi < x.n && x.v[xi].seq == seq)
+			xi++; /* in both: once */
+		if ((st = scan_emit(log, txn, scratch, by, key, t, seq, fn, arg)) != SK_OK)
 			goto out;
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != MDB_NOTFOUND) {
 		st = sk_db_status(rc);
+		goto out;
+	}
+	for (; xi < x.n; xi++)
+		if ((st = scan_emit(log, txn, scratch, by, key, x.v[xi].time_ms, x.v[xi].seq, fn,
+				    arg)) != SK_OK)
+			goto out;
 out:
 	if (c != NULL)
 		mdb_cursor_close(c);
+	free(x.v);
 	free(scratch);
 	return st;
 }
@@ -728,6 +872,45 @@ out:
 	return st;
 }
 
+struct extra_find {
+	uint64_t seq;
+	bool found;
+};
+
+static sk_status extra_find_one(uint64_t seq, void *arg)
+{
+	struct extra_find *f = arg;
+
+	f->found |= seq == f->seq;
+	return SK_OK;
+}
+
+/* SK_OK when rec is in every index that applies to it, the client index
+ * but for a record the owner's rule exempts and the owner names;
+ * SK_ERR_NOTFOUND when it is missing. */
+static sk_status index_check(const audit_log *log, MDB_txn *txn, const audit_record *rec)
+{
+	bool owned = log->exempt != NULL && rec->client != NULL && log->exempt(rec);
+	uint8_t kb[INDEX_KEY_MAX];
+	MDB_val k = {0, kb}, v;
+	struct extra_find f = {rec->seq, false};
+	sk_status st;
+	int rc;
+
+	if ((st = index_record(log, txn, rec, true, owned)) != SK_OK || !owned)
+		return st;
+	if ((k.mv_size = index_key(kb, AUDIT_BY_CLIENT, rec->client, rec->time_ms, rec->seq)) == 0)
+		return SK_ERR_TOOBIG;
+	if ((rc = mdb_get(txn, log->index[AUDIT_BY_CLIENT], &k, &v)) != MDB_NOTFOUND)
+		return sk_db_status(rc); /* indexed after all (the owner's list was full) */
+	if (log->extra == NULL)
+		return SK_ERR_NOTFOUND;
+	/* only the owner's enumeration proves a client query finds it */
+	if ((st = log->extra(txn, rec->client, extra_find_one, &f, log->extra_ctx)) != SK_OK)
+		return st;
+	return f.found ? SK_OK : SK_ERR_NOTFOUND;
+}
+
 /* One stretch of the chain: the records from `from` on (through `to`, or
  * to the end when to is 0), each checked as audit_log_verify says, the
  * first linked to prev. On a break, *bad and *why say where and what. */
@@ -783,7 +966,7 @@ static void verify_stretch(verify_range *v)
 			v->why = "not linked to the record before it";
 		else if (audit_record_verify(val.mv_data, val.mv_size, v->prev) != SK_OK)
 			v->why = "altered: its hash does not match its contents";
-		else if ((v->st = index_record(v->log, v->txn, &r, true)) == SK_ERR_NOTFOUND)
+		else if ((v->st = index_check(v->log, v->txn, &r)) == SK_ERR_NOTFOUND)
 			v->why = "missing from the audit index, so queries would not show it";
 		else if (v->st != SK_OK)
 			goto out;

@@ -15,6 +15,14 @@
  * indexes are written by audit_log_append() in the same transaction as the
  * record (a log from before them is indexed once by audit_log_open()), so
  * queries (audit/query.h) read only the records they return.
+ * Owner-indexed records: an owner may keep the client pointer of some
+ * records itself, next to data it rewrites anyway (the registry: the seqs
+ * of an entry's publish records in its StoredEntry), sparing a random
+ * insert into audit_by_client. It states which records (a rule decided
+ * from the record alone, audit_log_set_client_exempt()), appends them with
+ * AUDIT_APPEND_NO_CLIENT_INDEX, and enumerates their seqs for a client
+ * (audit_log_set_client_extra()); client scans and audit_log_verify()
+ * consult both the index and the owner.
  *   "audit_meta"  key "base"      -> the signed purge base (below)
  *                 key "hold"      -> u64be(until_ms) || reason: a legal hold
  *                 key "retention" -> u64be(ms): the configured retention
@@ -34,6 +42,7 @@
 #ifndef SK_AUDIT_LOG_H
 #define SK_AUDIT_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <lmdb.h>
@@ -101,6 +110,39 @@ void audit_log_set_key(audit_log *log, const uint8_t pk[KEY_ED25519_PK_BYTES]);
 sk_status audit_log_append(audit_log *log, MDB_txn *txn, const audit_record *rec,
 			   uint64_t *seq_out, uint8_t head_out[AUDIT_HASH_BYTES]) SK_MUST_CHECK;
 
+/* Records whose client pointer the log's owner keeps itself: true for a
+ * record the owner may append unindexed by client. Decided from rec alone
+ * (it also runs on audit_log_verify()'s threads). */
+typedef bool (*audit_exempt_fn)(const audit_record *rec);
+
+/* Sets the owner's rule (NULL: none, the default). Set it, with the
+ * client extra below, before a writer or a query runs. */
+void audit_log_set_client_exempt(audit_log *log, audit_exempt_fn fn);
+
+/* Called with each seq an owner enumerates; any status but SK_OK stops. */
+typedef sk_status (*audit_seq_fn)(uint64_t seq, void *arg);
+
+/* Enumerates, in txn (read-only use), the seqs of the records about client
+ * that the owner keeps (in any order; seqs since purged are allowed), by
+ * calling emit(seq, emit_arg); ctx is the owner's. */
+typedef sk_status (*audit_extra_fn)(MDB_txn *txn, const char *client, audit_seq_fn emit,
+				    void *emit_arg, void *ctx);
+
+/* Sets the owner's enumeration (NULL: none); ctx must outlive the log. */
+void audit_log_set_client_extra(audit_log *log, audit_extra_fn fn, void *ctx);
+
+#define AUDIT_APPEND_NO_CLIENT_INDEX 1u /* the owner keeps the client pointer */
+#define AUDIT_EXTRA_MAX 1000000 /* owner-kept records per client scan, at most */
+
+/* audit_log_append() with flags: AUDIT_APPEND_NO_CLIENT_INDEX leaves rec
+ * out of audit_by_client; SK_ERR_INVALID (nothing written) unless the
+ * owner's rule exempts rec. The caller must make the owner's enumeration
+ * name the new seq in the same transaction, or client queries miss it and
+ * audit_log_verify() fails. */
+sk_status audit_log_append_flags(audit_log *log, MDB_txn *txn, const audit_record *rec,
+				 unsigned flags, uint64_t *seq_out,
+				 uint8_t head_out[AUDIT_HASH_BYTES]) SK_MUST_CHECK;
+
 /* The head as txn sees it: seq 0 and zeros for an empty log. */
 sk_status audit_log_head(const audit_log *log, MDB_txn *txn, uint64_t *seq,
 			 uint8_t head[AUDIT_HASH_BYTES]) SK_MUST_CHECK;
@@ -135,7 +177,12 @@ typedef enum audit_index {
  * AUDIT_BY_TIME), reading only those records. Each is checked as by
  * audit_log_get() and against its index entry (SK_ERR_VERIFY when they
  * disagree), without a malloc per record. Any status but SK_OK from fn
- * stops the scan and is returned. */
+ * stops the scan and is returned.
+ * AUDIT_BY_CLIENT also returns the owner's records about key
+ * (audit_log_set_client_extra()), each record once: those are collected
+ * and sorted first (SK_ERR_TOOBIG past AUDIT_EXTRA_MAX); a seq the owner
+ * names that was purged (at or below the purge base) is skipped, one
+ * missing above it or about another client is SK_ERR_VERIFY. */
 sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index by,
 			       const char *key, uint64_t since_ms, uint64_t until_ms,
 			       audit_scan_fn fn, void *arg) SK_MUST_CHECK;
@@ -201,7 +248,9 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
  * audit_log_set_key()), in txn (a read transaction is enough):
  * consecutive keys and seqs from base + 1, each record decodable, linked
  * to its predecessor's hash (the first to the base's) and matching its
- * stored hash, present in every index that applies to it, and the head
+ * stored hash, present in every index that applies to it (a record the
+ * owner's rule exempts may instead be named by the owner's enumeration of
+ * its client), and the head
  * naming the last record. *count (may be NULL) gets the seq of the last
  * record found good before the first bad one (the last record on SK_OK;
  * the number of records when nothing was purged).

@@ -105,8 +105,10 @@ out:
 	schakel__v1__member__free_unpacked(m, NULL);
 }
 
-/* The registry's audit record of this publish, accepted or refused. */
-static sk_status audit(reg_publish *p, MDB_txn *txn, audit_action a)
+/* The registry's audit record of this publish, accepted or refused, with
+ * reg_audit_flags()'s flags; *seq (may be NULL) gets its seq. */
+static sk_status audit(reg_publish *p, MDB_txn *txn, audit_action a, unsigned flags,
+		       uint64_t *seq)
 {
 	char token[2 * REG_TOKEN_BYTES + 1] = "", head[2 * REG_AUDIT_HEAD_BYTES + 1] = "";
 	audit_record rec = {0};
@@ -128,7 +130,7 @@ static sk_status audit(reg_publish *p, MDB_txn *txn, audit_action a)
 	rec.counterpart = p->org_id;
 	rec.correlation_id = p->correlation[0] ? p->correlation : NULL;
 	rec.peer_head = head[0] ? head : NULL;
-	return reg_audit(p->store, txn, &rec);
+	return reg_audit_flags(p->store, txn, &rec, flags, seq);
 }
 
 
@@ -142,10 +144,12 @@ static size_t seq_key(uint8_t *k, const reg_publish *p)
 }
 
 
-/* Stores the entry, its leaf and a signed receipt; sets p->used. */
+/* Stores the entry, its leaf and a signed receipt; sets p->used. The
+ * entry keeps old's audit seqs and, while there is room (*listed), adds
+ * audit_seq, the seq its audit record is to get. */
 static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 32],
 		       const uint8_t *ekey, size_t eklen, const uint8_t *skey, size_t sklen,
-		       const reg_live *old)
+		       const reg_live *old, uint64_t audit_seq, bool *listed)
 {
 	reg_store *s = p->store;
 	Schakel__V1__StoredEntry se = SCHAKEL__V1__STORED_ENTRY__INIT;
@@ -153,7 +157,8 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	Schakel__V1__UsedSeq used = SCHAKEL__V1__USED_SEQ__INIT;
 	uint8_t body[256];
 	uint8_t corr[REG_CORRELATION_MAX], *buf;
-	size_t n, corr_len = 0;
+	uint64_t seqs[REG_AUDIT_SEQ_MAX];
+	size_t n, corr_len = 0, nseq = 0;
 	uint64_t index;
 	MDB_val k, d;
 	sk_status st;
@@ -171,6 +176,15 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 		se.has_last_lookup_at = 1;
 		se.last_lookup_at = old->se->last_lookup_at;
 	}
+	/* from every earlier version, withdrawn or purged ones too: the audit
+	 * log's client queries find those records only here */
+	for (size_t i = 0; old->se != NULL && i < old->se->n_audit_seq && nseq < REG_AUDIT_SEQ_MAX;
+	     i++)
+		seqs[nseq++] = old->se->audit_seq[i];
+	if ((*listed = nseq < REG_AUDIT_SEQ_MAX))
+		seqs[nseq++] = audit_seq;
+	se.n_audit_seq = nseq;
+	se.audit_seq = seqs;
 	if (p->correlation[0] != '\0' &&
 	    sodium_hex2bin(corr, sizeof(corr), p->correlation, strlen(p->correlation), NULL,
 			   &corr_len, NULL) == 0) {
@@ -283,7 +297,10 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 	Schakel__V1__Member *m = NULL;
 	reg_live old = {0};
 	uint8_t ekey[ENTRY_KEY_MAX], skey[SEQ_KEY_MAX], leaf[WIRE_LEAF_HASH_BYTES];
+	uint8_t head[AUDIT_HASH_BYTES];
 	size_t eklen, sklen;
+	uint64_t head_seq, seq = 0;
+	bool listed = false;
 	MDB_val k, d;
 	audit_action action = AUDIT_ACTION_CREATE;
 	char why[160];
@@ -291,7 +308,7 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 	int rc;
 
 	if (p->result != SK_OK)
-		return audit(p, txn, AUDIT_ACTION_CREATE);
+		return audit(p, txn, AUDIT_ACTION_CREATE, 0, NULL);
 	/* membership as of now: a revocation takes effect at once */
 	st = reg_member_get(s, txn, p->org_id, &m);
 	if (st != SK_OK || m->has_revoked_at ||
@@ -347,11 +364,23 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 		refuse(p, SK_ERR_DISKFULL, "the registry's disk is full; nothing was stored");
 		goto audit_out;
 	}
-	if ((st = store(p, txn, leaf, ekey, eklen, skey, sklen, &old)) != SK_OK ||
-	    (st = follow(p, txn, &old)) != SK_OK)
+	/* the entry names the seq its own record gets, the one after the head:
+	 * audited right after it is stored, before follow() may audit a flag */
+	if ((st = audit_log_head(s->audit, txn, &head_seq, head)) != SK_OK ||
+	    (st = store(p, txn, leaf, ekey, eklen, skey, sklen, &old, head_seq + 1, &listed)) !=
+		    SK_OK ||
+	    (st = audit(p, txn, action, listed ? AUDIT_APPEND_NO_CLIENT_INDEX : 0, &seq)) != SK_OK)
 		goto out;
+	if (listed && seq != head_seq + 1) {
+		sk_error_set("the publish's audit record got seq %llu, its entry names %llu",
+			     (unsigned long long)seq, (unsigned long long)(head_seq + 1));
+		st = SK_ERR_DB;
+		goto out;
+	}
+	st = follow(p, txn, &old);
+	goto out;
 audit_out:
-	st = audit(p, txn, action);
+	st = audit(p, txn, action, 0, NULL);
 out:
 	reg_live_clear(&old);
 	schakel__v1__member__free_unpacked(m, NULL);

@@ -10,6 +10,7 @@
 #include "net/cert.h"
 #include "protos/wire.h"
 #include "registry/store.h"
+#include "registry/visibility.h"
 
 #define LABEL_IDENTITY "registry-identity"
 #define META_ORIGIN "registry.origin"
@@ -69,9 +70,14 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = sk_db_dbi(s->env, "flags", MDB_CREATE, &s->flags)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "discussions", MDB_CREATE, &s->discussions)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "anchors", MDB_CREATE, &s->anchors)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "audit_daily", MDB_CREATE, &s->audit_daily)) != SK_OK)
+	    (st = sk_db_dbi(s->env, "audit_daily", MDB_CREATE, &s->audit_daily)) != SK_OK ||
+	    (st = audit_log_open(&s->audit, s->env)) != SK_OK)
 		return st;
-	return audit_log_open(&s->audit, s->env);
+	/* publish records are found by token through their entries, which
+	 * each publish rewrites anyway (visibility.h) */
+	audit_log_set_client_exempt(s->audit, reg_audit_exempt);
+	audit_log_set_client_extra(s->audit, reg_audit_extra, s);
+	return SK_OK;
 }
 
 static sk_status load_keys(reg_store *s, sk_kek *kek, const uint8_t *seed_in)
@@ -113,9 +119,15 @@ void reg_store_close(reg_store *s)
 
 sk_status reg_audit(reg_store *s, MDB_txn *txn, audit_record *rec)
 {
+	return reg_audit_flags(s, txn, rec, 0, NULL);
+}
+
+sk_status reg_audit_flags(reg_store *s, MDB_txn *txn, audit_record *rec, unsigned flags,
+			  uint64_t *seq_out)
+{
 	rec->org = s->org_id;
 	rec->system = REG_SYSTEM;
-	return audit_log_append(s->audit, txn, rec, NULL, NULL);
+	return audit_log_append_flags(s->audit, txn, rec, flags, seq_out, NULL);
 }
 
 sk_status reg_checkpoint_update(reg_store *s, MDB_txn *txn)

@@ -82,6 +82,11 @@ sk_status reg_member_put(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *
 /* Appends an audit record in txn, filling org and system. */
 sk_status reg_audit(reg_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
 
+/* reg_audit() with audit_log_append_flags()'s flags; *seq_out (may be
+ * NULL) gets the record's seq. */
+sk_status reg_audit_flags(reg_store *s, MDB_txn *txn, audit_record *rec, unsigned flags,
+			  uint64_t *seq_out) SK_MUST_CHECK;
+
 /* Signs a member-event body with the registry identity, appends its leaf
  * to the log and keeps its contents; *index is the leaf index. */
 sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_t len,

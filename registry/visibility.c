@@ -1,6 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/db.h"
 #include "registry/visibility.h"
 
@@ -203,6 +205,55 @@ sk_status reg_stored_put(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t 
 	return st;
 }
 
+bool reg_audit_exempt(const audit_record *rec)
+{
+	return (strcmp(rec->event, "entry.publish") == 0 ||
+		strcmp(rec->event, "entry.withdraw") == 0) &&
+	       rec->outcome == AUDIT_OUTCOME_OK &&
+	       (rec->action == AUDIT_ACTION_CREATE || rec->action == AUDIT_ACTION_UPDATE ||
+		rec->action == AUDIT_ACTION_DELETE);
+}
+
+sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
+			  void *ctx)
+{
+	reg_store *s = ctx;
+	uint8_t token[REG_TOKEN_BYTES];
+	MDB_val k = {sizeof(token), token}, d;
+	MDB_cursor *cur = NULL;
+	Schakel__V1__StoredEntry *se;
+	sk_status st;
+	int rc;
+
+	/* the registry's records name the token as sodium_bin2hex writes it */
+	if (strnlen(client, 2 * REG_TOKEN_BYTES + 1) != 2 * REG_TOKEN_BYTES)
+		return SK_OK;
+	for (size_t i = 0; i < 2 * REG_TOKEN_BYTES; i++)
+		if (!((client[i] >= '0' && client[i] <= '9') || (client[i] >= 'a' && client[i] <= 'f')))
+			return SK_OK;
+	if (sodium_hex2bin(token, sizeof(token), client, 2 * REG_TOKEN_BYTES, NULL, NULL, NULL) != 0)
+		return SK_OK;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
+		return st;
+	/* every epoch and org of a token sits under one key prefix */
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && st == SK_OK && k.mv_size > sizeof(token) &&
+	     memcmp(k.mv_data, token, sizeof(token)) == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		for (size_t i = 0; i < se->n_audit_seq && st == SK_OK; i++)
+			st = emit(se->audit_seq[i], emit_arg);
+		schakel__v1__stored_entry__free_unpacked(se, NULL);
+	}
+	mdb_cursor_close(cur);
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	return st;
+}
+
 sk_status reg_entry_purge(reg_store *s, MDB_txn *txn, reg_live *l)
 {
 	uint8_t kb[REG_ENTRY_KEY_MAX];
@@ -219,5 +270,6 @@ sk_status reg_entry_purge(reg_store *s, MDB_txn *txn, reg_live *l)
 	l->se->entry.len = 0;
 	l->se->signature.len = 0;
 	l->se->has_correlation_id = 0;
+	/* audit_seq stays: the audit log finds those records through it */
 	return reg_stored_put(s, txn, kb, klen, l->se);
 }

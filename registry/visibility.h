@@ -12,6 +12,7 @@
 
 #define REG_ENTRY_PREFIX_BYTES (REG_TOKEN_BYTES + 4)
 #define REG_ENTRY_KEY_MAX (REG_ENTRY_PREFIX_BYTES + NET_ORG_ID_MAX)
+#define REG_AUDIT_SEQ_MAX 256 /* audit seqs a StoredEntry keeps (audit_seq) */
 
 /* One org's entry for a token as stored, parsed. */
 typedef struct reg_live {
@@ -72,6 +73,18 @@ sk_status reg_index_remove(reg_store *s, MDB_txn *txn, const char *org,
 
 /* Purges the contents of a stored entry (the leaf stays in the log). */
 sk_status reg_entry_purge(reg_store *s, MDB_txn *txn, reg_live *l) SK_MUST_CHECK;
+
+/* The registry's rule for the audit records it indexes by client itself
+ * (audit_log_set_client_exempt()): accepted publishes and withdrawals that
+ * change an entry (action C, U or D; not a resubmission, not a refusal),
+ * whose seqs the entry's StoredEntry keeps in audit_seq. */
+bool reg_audit_exempt(const audit_record *rec);
+
+/* The seqs in audit_seq of every StoredEntry (all epochs, all orgs) of
+ * the token whose lowercase hex is client; none for any other string
+ * (audit_log_set_client_extra(), ctx the reg_store). */
+sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
+			  void *ctx) SK_MUST_CHECK;
 
 /* Puts a stored entry under its key. */
 sk_status reg_stored_put(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t klen,

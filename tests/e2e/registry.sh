@@ -59,6 +59,17 @@ out=$(p wijkteam --seq 1 --token "$T1" --flags discover,discuss) && fail "reused
 echo "$out" | grep -q "already used" || fail "reused seq: $out"
 ok "used sequence number refused"
 
+# the privacy officer's query by token finds every record about it: the
+# publish and its update through the entry (out of the client index), the
+# resubmission and the refusal through the index, oldest first
+p wijkteam --seq 2 --token "$T1" >/dev/null || fail "republish"
+out=$(reg audit query --dir r --client "$T1") || fail "query by token: $out"
+got=$(echo "$out" | grep -o 'entry\.publish [CURD] [a-z]*' | tr '\n' ,)
+[ "$got" = "entry.publish C ok,entry.publish R ok,entry.publish C denied,entry.publish U ok," ] ||
+	fail "query by token: $got: $out"
+reg audit verify --dir r >/dev/null || fail "audit verify after publishes"
+ok "audit query --client TOKEN: publish, resubmission, refusal, update"
+
 # a stale version (lower seq for the same token) is refused
 p wijkteam --seq 10 --token-seed 77 >/dev/null || fail "seq 10"
 out=$(p wijkteam --seq 9 --token-seed 77) && fail "stale accepted"

@@ -1,0 +1,286 @@
+/* The audit trail of publishing (registry/publish.c through its writer job
+ * reg_publish_apply): accepted publishes and withdrawals are kept out of
+ * the audit log's client index, their seqs in the entry's StoredEntry, yet
+ * a query by token finds every record about it, refusals and
+ * resubmissions (indexed as before) among them, in order, also with a
+ * pattern flag audited in a withdrawal's job; the seqs survive a purge of
+ * the entry; past REG_AUDIT_SEQ_MAX records are indexed again; the log
+ * verifies throughout. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "test_util.h"
+#include "tmpdir.h"
+#include "audit/query.h"
+#include "common/db.h"
+#include "common/init.h"
+#include "common/kek.h"
+#include "registry/publish.h"
+#include "registry/visibility.h"
+
+#define NOW 1795000000000ull
+
+static char *cats[] = {"ggz"};
+static uint8_t token[REG_TOKEN_BYTES] = {9, 1}, salt[16], head[32];
+static char token_hex[2 * REG_TOKEN_BYTES + 1];
+
+struct fx {
+	char *dir;
+	sk_kek *kek;
+	reg_store *s;
+	key_ed25519 id;
+};
+
+static void fx_new(struct fx *f)
+{
+	Schakel__V1__Member m = SCHAKEL__V1__MEMBER__INIT;
+	MDB_txn *txn = NULL;
+	char sub[512];
+
+	f->dir = t_tmpdir();
+	snprintf(sub, sizeof(sub), "%s/r", f->dir);
+	E(sk_kek_open(&f->kek, NULL, 1));
+	E(reg_store_init(sub, "test.example/log", "registry", f->kek));
+	E(reg_store_open(&f->s, sub, f->kek));
+	key_ed25519_generate(&f->id);
+	m.org_id = "team";
+	m.name = "team";
+	m.category = "sociaal-team";
+	m.role = SCHAKEL__V1__ROLE__ROLE_NODE;
+	m.identity_key = (ProtobufCBinaryData){KEY_ED25519_PK_BYTES, f->id.pk};
+	m.tls_key = (ProtobufCBinaryData){32, head};
+	m.cert = (ProtobufCBinaryData){1, head};
+	m.request = (ProtobufCBinaryData){1, head};
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	E(reg_member_put(f->s, txn, &m));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	sodium_bin2hex(token_hex, sizeof(token_hex), token, sizeof(token));
+}
+
+static void fx_free(struct fx *f)
+{
+	reg_store_close(f->s);
+	sk_kek_free(f->kek);
+	t_rmdir(f->dir);
+}
+
+/* A publish job of team's entry for token, version seq, as the worker
+ * leaves it after reg_publish_check (refused with `refused`, or SK_OK). */
+static reg_publish *job(struct fx *f, uint64_t seq, int withdrawn, uint32_t flags,
+			sk_status refused)
+{
+	Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
+	reg_publish *p = calloc(1, sizeof(*p));
+	uint8_t buf[1024];
+
+	assert_non_null(p);
+	e.token = (ProtobufCBinaryData){REG_TOKEN_BYTES, token};
+	e.epoch = 1;
+	e.org_id = "team";
+	e.flags = flags;
+	e.categories = cats;
+	e.n_categories = 1;
+	e.basis = SCHAKEL__V1__BASIS__BASIS_CONSENT;
+	e.issued_at = NOW - 1000;
+	e.expires_at = NOW + 86400000;
+	e.seq = seq;
+	e.has_withdrawn = withdrawn;
+	e.withdrawn = withdrawn;
+	e.salt = (ProtobufCBinaryData){16, salt};
+	e.audit_head = (ProtobufCBinaryData){32, head};
+	p->store = f->s;
+	snprintf(p->org_id, sizeof(p->org_id), "team");
+	snprintf(p->category, sizeof(p->category), "sociaal-team");
+	p->now_ms = NOW;
+	p->entry_len = schakel__v1__entry__pack(&e, buf);
+	assert_true(p->entry_len < sizeof(buf));
+	assert_non_null(p->entry = malloc(p->entry_len));
+	memcpy(p->entry, buf, p->entry_len);
+	E(key_sign(p->sig, "schakel/v1/entry", p->entry, p->entry_len, f->id.sk));
+	assert_non_null(p->e = schakel__v1__entry__unpack(NULL, p->entry_len, p->entry));
+	memcpy(p->identity_pk, f->id.pk, KEY_ED25519_PK_BYTES);
+	if (refused != SK_OK) {
+		p->result = refused;
+		snprintf(p->reason, sizeof(p->reason), "refused by the test");
+	}
+	return p;
+}
+
+/* Runs the writer job in a transaction of its own; returns its result. */
+static sk_status apply(struct fx *f, reg_publish *p)
+{
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	E(reg_publish_apply(txn, p));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	st = p->result;
+	reg_publish_free(p);
+	return st;
+}
+
+struct got {
+	uint64_t seq[512];
+	char action[512];
+	audit_outcome outcome[512];
+	size_t n;
+};
+
+static sk_status collect(const audit_record *rec, void *arg)
+{
+	struct got *g = arg;
+
+	assert_string_equal(rec->client, token_hex);
+	if (g->n < 512) {
+		g->seq[g->n] = rec->seq;
+		g->action[g->n] = (char)rec->action;
+		g->outcome[g->n] = rec->outcome;
+	}
+	g->n++;
+	return SK_OK;
+}
+
+/* The registry's records about token, through audit_query as `audit query
+ * --client` runs it. */
+static void query(struct fx *f, struct got *g)
+{
+	audit_filter flt = {.client = token_hex};
+	MDB_txn *txn = NULL;
+
+	memset(g, 0, sizeof(*g));
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, MDB_RDONLY, &txn)));
+	E(audit_query(f->s->audit, txn, &flt, collect, g));
+	mdb_txn_abort(txn);
+	for (size_t i = 1; i < g->n && i < 512; i++)
+		assert_true(g->seq[i] > g->seq[i - 1]); /* one time: seq order */
+}
+
+static void verify(struct fx *f)
+{
+	MDB_txn *txn = NULL;
+	uint64_t bad = 1;
+
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, MDB_RDONLY, &txn)));
+	E(audit_log_verify(f->s->audit, txn, NULL, &bad));
+	mdb_txn_abort(txn);
+	assert_int_equal(bad, 0);
+}
+
+static void stored(struct fx *f, reg_live *l)
+{
+	MDB_txn *txn = NULL;
+
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, MDB_RDONLY, &txn)));
+	E(reg_live_load(f->s, txn, "team", token, 1, NOW, l));
+	mdb_txn_abort(txn);
+}
+
+static void test_publish_audit(void **state)
+{
+	struct fx f;
+	struct got g;
+	reg_live l;
+	MDB_txn *txn = NULL;
+	uint8_t ekey[REG_ENTRY_KEY_MAX];
+
+	(void)state;
+	fx_new(&f);
+	E(apply(&f, job(&f, 1, 0, REG_FLAG_DISCOVER, SK_OK)));           /* C */
+	E(apply(&f, job(&f, 2, 0, REG_FLAG_DISCOVER, SK_OK)));           /* U */
+	assert_int_equal(apply(&f, job(&f, 2, 0, REG_FLAG_DISCOVER, SK_OK)), SK_OK); /* resubmission */
+	EFAIL(apply(&f, job(&f, 2, 0, 0, SK_OK)), SK_ERR_EXISTS);        /* seq used */
+	EFAIL(apply(&f, job(&f, 9, 0, 0, SK_ERR_VERIFY)), SK_ERR_VERIFY); /* bad signature */
+	/* a lookup just now: the withdrawal is flagged, audited in its job */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	E(reg_live_load(f.s, txn, "team", token, 1, NOW, &l));
+	l.se->has_last_lookup_at = 1;
+	l.se->last_lookup_at = NOW;
+	E(reg_stored_put(f.s, txn, ekey, reg_entry_key(ekey, "team", token, 1), l.se));
+	reg_live_clear(&l);
+	E(sk_db_status(mdb_txn_commit(txn)));
+	E(apply(&f, job(&f, 3, 1, REG_FLAG_DISCOVER, SK_OK)));           /* D, flag */
+	query(&f, &g);
+	assert_int_equal(g.n, 7);
+	assert_memory_equal(g.action, "CURCCDE", 7);
+	assert_int_equal(g.outcome[0], AUDIT_OUTCOME_OK);
+	assert_int_equal(g.outcome[1], AUDIT_OUTCOME_OK);
+	assert_int_equal(g.outcome[2], AUDIT_OUTCOME_OK);
+	assert_int_equal(g.outcome[3], AUDIT_OUTCOME_DENIED);
+	assert_int_equal(g.outcome[4], AUDIT_OUTCOME_DENIED);
+	assert_int_equal(g.outcome[5], AUDIT_OUTCOME_OK);
+	/* the entry names exactly its accepted versions' records */
+	stored(&f, &l);
+	assert_int_equal(l.se->n_audit_seq, 3);
+	assert_int_equal(l.se->audit_seq[0], g.seq[0]);
+	assert_int_equal(l.se->audit_seq[1], g.seq[1]);
+	assert_int_equal(l.se->audit_seq[2], g.seq[5]);
+	reg_live_clear(&l);
+	/* and only those are out of the client index */
+	audit_log_set_client_extra(f.s->audit, NULL, NULL);
+	query(&f, &g);
+	assert_memory_equal(g.action, "RCCE", 4);
+	assert_int_equal(g.n, 4);
+	audit_log_set_client_extra(f.s->audit, reg_audit_extra, f.s);
+	verify(&f);
+	/* a purge of the entry's contents keeps the seqs */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	E(reg_live_load(f.s, txn, "team", token, 1, NOW, &l));
+	E(reg_entry_purge(f.s, txn, &l));
+	reg_live_clear(&l);
+	E(sk_db_status(mdb_txn_commit(txn)));
+	stored(&f, &l);
+	assert_true(l.se->purged);
+	assert_int_equal(l.se->n_audit_seq, 3);
+	reg_live_clear(&l);
+	query(&f, &g);
+	assert_int_equal(g.n, 7);
+	verify(&f);
+	/* another string is no token: nothing from the entries */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
+	token_hex[0] = 'A';
+	memset(&g, 0, sizeof(g));
+	E(audit_log_scan_index(f.s->audit, txn, AUDIT_BY_CLIENT, token_hex, 0, 0, collect, &g));
+	assert_int_equal(g.n, 0);
+	mdb_txn_abort(txn);
+	fx_free(&f);
+}
+
+/* Past REG_AUDIT_SEQ_MAX versions the records go to the client index. */
+static void test_publish_audit_full(void **state)
+{
+	struct fx f;
+	struct got g;
+	reg_live l;
+	uint64_t n = REG_AUDIT_SEQ_MAX + 4;
+
+	(void)state;
+	fx_new(&f);
+	for (uint64_t i = 1; i <= n; i++)
+		E(apply(&f, job(&f, i, 0, REG_FLAG_DISCOVER, SK_OK)));
+	stored(&f, &l);
+	assert_int_equal(l.se->n_audit_seq, REG_AUDIT_SEQ_MAX);
+	reg_live_clear(&l);
+	query(&f, &g);
+	assert_int_equal(g.n, n);
+	audit_log_set_client_extra(f.s->audit, NULL, NULL);
+	query(&f, &g);
+	assert_int_equal(g.n, n - REG_AUDIT_SEQ_MAX);
+	audit_log_set_client_extra(f.s->audit, reg_audit_extra, f.s);
+	verify(&f);
+	fx_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_publish_audit),
+		cmocka_unit_test(test_publish_audit_full),
+	};
+
+	if (sk_init() != SK_OK)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
