@@ -207,7 +207,8 @@ sk_status reg_stored_put(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t 
 
 bool reg_audit_exempt(const audit_record *rec)
 {
-	return (strcmp(rec->event, "entry.publish") == 0 ||
+	return rec->event != NULL &&
+	       (strcmp(rec->event, "entry.publish") == 0 ||
 		strcmp(rec->event, "entry.withdraw") == 0) &&
 	       rec->outcome == AUDIT_OUTCOME_OK &&
 	       (rec->action == AUDIT_ACTION_CREATE || rec->action == AUDIT_ACTION_UPDATE ||
