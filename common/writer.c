@@ -16,6 +16,7 @@ struct job {
 struct sk_writer {
 	MDB_env *env;
 	sk_batch_fn batch;
+	sk_batch_end_fn end;
 	void *batch_ctx;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -104,6 +105,8 @@ static void run_batch(sk_writer *w, struct job *batch)
 		free(batch);
 		batch = next;
 	}
+	if (w->end != NULL)
+		w->end(w->batch_ctx);
 }
 
 static void *writer_main(void *arg)
@@ -116,7 +119,8 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch, void *batch_ctx)
+sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch, sk_batch_end_fn end,
+			  void *batch_ctx)
 {
 	sk_writer *w = calloc(1, sizeof(*w));
 
@@ -125,6 +129,7 @@ sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch, void
 		return SK_ERR_NOMEM;
 	w->env = env;
 	w->batch = batch;
+	w->end = end;
 	w->batch_ctx = batch_ctx;
 	if (pthread_mutex_init(&w->lock, NULL) != 0) {
 		free(w);

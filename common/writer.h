@@ -38,9 +38,14 @@ typedef void (*sk_write_done_fn)(sk_status st, void *arg);
  * state the jobs left for it can be dropped. */
 typedef sk_status (*sk_batch_fn)(MDB_txn *txn, void *ctx);
 
+/* Runs once per batch on the writer thread after every job's done
+ * callback, whatever the outcome (e.g. a server hands the batch's replies
+ * on together: one wake-up of the next thread instead of one a job). */
+typedef void (*sk_batch_end_fn)(void *ctx);
+
 /* Starts the writer thread on env (which must outlive the writer). batch
- * may be NULL. */
-sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch,
+ * and end may be NULL; both get batch_ctx. */
+sk_status sk_writer_start(sk_writer **out, MDB_env *env, sk_batch_fn batch, sk_batch_end_fn end,
 			  void *batch_ctx) SK_MUST_CHECK;
 
 /* Queues a job; done (may be NULL) is called exactly once, on the writer

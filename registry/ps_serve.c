@@ -590,7 +590,7 @@ sk_status ps_serve(ps_store *s, sk_kek *kek, const ps_serve_opts *o)
 	pthread_mutex_init(&sv.sync_lock, NULL);
 	if ((st = load(&sv)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK ||
 	    (st = sk_pool_start(&sv.pool, o->workers)) != SK_OK ||
-	    (st = sk_writer_start(&sv.writer, s->env, NULL, NULL)) != SK_OK)
+	    (st = sk_writer_start(&sv.writer, s->env, NULL, NULL, NULL)) != SK_OK)
 		goto out;
 	/* finished days from before a crash get their records now */
 	if ((st = save(&sv, 0)) != SK_OK)

@@ -39,6 +39,9 @@ typedef struct server {
 	 * receipts the batch hook signs together */
 	reg_publish *receipts[SK_WRITER_MAX_BATCH];
 	size_t nreceipts;
+	/* writer thread only: the batch's finished requests, handed on
+	 * together when it ends (batch_end) */
+	struct inflight *done_head, *done_tail;
 	net_loop *loop;
 	net_tls *tls;
 	net_server *srv;
@@ -50,6 +53,7 @@ typedef struct server {
 
 /* One request in flight through pool, writer and back to the loop. */
 typedef struct inflight {
+	struct inflight *next; /* in a batch's list of replies */
 	server *sv;
 	net_conn *conn;
 	uint64_t request_id;
@@ -107,30 +111,91 @@ static void on_loop_reply(void *arg)
 	inflight_free(f);
 }
 
-/* Worker thread: the parts of a publish reply read (checkpoint, proof),
- * off the writer; then the loop answers. */
-static void on_finish(void *arg)
+/* Loop thread: a list of replies, in order. */
+static void on_loop_replies(void *arg)
 {
-	inflight *f = arg;
+	inflight *f = arg, *next;
 
-	reg_publish_finish(f->pub, f->commit);
-	if (net_loop_call(f->sv->loop, on_loop_reply, f) != SK_OK)
-		inflight_free(f); /* the loop is gone: nobody to answer */
+	for (; f != NULL; f = next) {
+		next = f->next;
+		on_loop_reply(f);
+	}
 }
 
-/* Writer thread, after the commit. */
+/* Hands a list of replies to the loop in one call. */
+static void to_loop(server *sv, inflight *list)
+{
+	inflight *next;
+
+	if (list == NULL || net_loop_call(sv->loop, on_loop_replies, list) == SK_OK)
+		return;
+	for (; list != NULL; list = next) { /* the loop is gone: nobody to answer */
+		next = list->next;
+		inflight_free(list);
+	}
+}
+
+/* Worker thread: the parts of publish replies read (checkpoint, proof),
+ * off the writer; then the loop answers them. */
+static void on_finish(void *arg)
+{
+	inflight *list = arg;
+
+	for (inflight *f = list; f != NULL; f = f->next)
+		if (f->pub != NULL)
+			reg_publish_finish(f->pub, f->commit);
+	to_loop(list->sv, list);
+}
+
+/* Writer thread, after the commit: kept for batch_end. */
 static void on_written(sk_status st, void *arg)
 {
 	inflight *f = arg;
+	server *sv = f->sv;
 
 	f->commit = st;
-	if (f->pub != NULL) {
-		if (sk_pool_submit(f->sv->pool, on_finish, f) != SK_OK)
-			on_finish(f);
-		return;
+	f->next = NULL;
+	if (sv->done_tail != NULL)
+		sv->done_tail->next = f;
+	else
+		sv->done_head = f;
+	sv->done_tail = f;
+}
+
+#define FINISH_CHUNK 16 /* publish replies a worker finishes in one go */
+
+/* Writer thread, once the batch's outcomes are known: its publishes go to
+ * the workers in chunks (their replies need reading), the other replies
+ * straight to the loop, each group in one call instead of one a request. */
+static void batch_end(void *ctx)
+{
+	server *sv = ctx;
+	inflight *f = sv->done_head, *next, *other = NULL, **otail = &other;
+	inflight *chunk = NULL, **ctail = &chunk;
+	size_t n = 0;
+
+	sv->done_head = sv->done_tail = NULL;
+	for (; f != NULL; f = next) {
+		next = f->next;
+		f->next = NULL;
+		if (f->pub == NULL) {
+			*otail = f;
+			otail = &f->next;
+			continue;
+		}
+		*ctail = f;
+		ctail = &f->next;
+		if (++n == FINISH_CHUNK || next == NULL) {
+			if (sk_pool_submit(sv->pool, on_finish, chunk) != SK_OK)
+				on_finish(chunk);
+			chunk = NULL;
+			ctail = &chunk;
+			n = 0;
+		}
 	}
-	if (net_loop_call(f->sv->loop, on_loop_reply, f) != SK_OK)
-		inflight_free(f); /* the loop is gone: nobody to answer */
+	if (chunk != NULL && sk_pool_submit(sv->pool, on_finish, chunk) != SK_OK)
+		on_finish(chunk);
+	to_loop(sv, other);
 }
 
 /* Writer thread, inside the batch's transaction. */
@@ -166,8 +231,11 @@ static void on_checked(void *arg)
 
 	reg_publish_check(f->pub);
 	/* a publish refuses before it writes: no nested transaction */
-	if ((st = sk_writer_submit_flat(f->sv->writer, apply, on_written, f)) != SK_OK)
-		on_written(st, f);
+	if ((st = sk_writer_submit_flat(f->sv->writer, apply, on_written, f)) != SK_OK) {
+		f->commit = st; /* refused by the writer: answered at once */
+		f->next = NULL;
+		to_loop(f->sv, f);
+	}
 }
 
 static sk_status admit(void *ctx, const net_peer *peer)
@@ -450,7 +518,7 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 
 	if ((st = load_tls(&sv, kek)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK ||
 	    (st = sk_pool_start(&sv.pool, o->workers)) != SK_OK ||
-	    (st = sk_writer_start(&sv.writer, s->env, batch_hook, &sv)) != SK_OK)
+	    (st = sk_writer_start(&sv.writer, s->env, batch_hook, batch_end, &sv)) != SK_OK)
 		goto out;
 	if ((st = net_server_listen(&sv.srv, sv.loop, sv.tls, o->listen, &ops, NULL, &sv)) != SK_OK)
 		goto out;

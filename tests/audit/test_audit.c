@@ -263,7 +263,7 @@ static void test_writer(void **state)
 	sk_writer *w = NULL;
 	uint64_t ok = 0;
 
-	E(sk_writer_start(&w, f.env, NULL, NULL));
+	E(sk_writer_start(&w, f.env, NULL, NULL, NULL));
 	for (uint64_t i = 0; i < 40; i++) {
 		jobs[i] = (struct job){f.log, i, i % 3 == 2};
 		if (i % 2 == 0) {

@@ -83,7 +83,7 @@ static void test_group_commit(void **state)
 
 	E(sk_db_open(&env, d, 64 << 20, 4));
 	E(sk_db_dbi(env, "kv", MDB_CREATE, &dbi));
-	E(sk_writer_start(&w, env, NULL, NULL));
+	E(sk_writer_start(&w, env, NULL, NULL, NULL));
 	for (int t = 0; t < THREADS; t++) {
 		c[t] = (struct ctx){env, dbi, w, t};
 		assert_int_equal(pthread_create(&th[t], NULL, worker, &c[t]), 0);
@@ -130,7 +130,7 @@ static void test_stop_and_failed_job(void **state)
 
 	E(sk_db_open(&env, d, 1 << 20, 4));
 	E(sk_db_dbi(env, "kv", MDB_CREATE, &dbi));
-	E(sk_writer_start(&w, env, NULL, NULL));
+	E(sk_writer_start(&w, env, NULL, NULL, NULL));
 	for (int i = 0; i < 50; i++) {
 		p[i] = (struct put_arg){.dbi = dbi, .cnt = &cnt};
 		snprintf(p[i].key, sizeof(p[i].key), "k%d", i);
@@ -142,7 +142,7 @@ static void test_stop_and_failed_job(void **state)
 	for (int i = 0; i < 50; i++)
 		assert_true(present(env, dbi, p[i].key));
 
-	E(sk_writer_start(&w, env, NULL, NULL));
+	E(sk_writer_start(&w, env, NULL, NULL, NULL));
 	/* a duplicate key: that job fails alone */
 	EFAIL(sk_writer_run(w, do_put, &p[0]), SK_ERR_EXISTS);
 	sk_writer_stop(w);
@@ -156,7 +156,13 @@ struct hook {
 	int batches;
 	int fail;
 	int abandoned; /* calls with no transaction */
+	int ended;     /* batch ends */
 };
+
+static void end_hook(void *ctx)
+{
+	((struct hook *)ctx)->ended++;
+}
 
 /* Writes a marker per batch; fails on demand. */
 static sk_status batch_hook(MDB_txn *txn, void *ctx)
@@ -189,7 +195,7 @@ static void test_batch_hook(void **state)
 	p1.dbi = p2.dbi = h.dbi;
 	snprintf(p1.key, sizeof(p1.key), "one");
 	snprintf(p2.key, sizeof(p2.key), "two");
-	E(sk_writer_start(&w, env, batch_hook, &h));
+	E(sk_writer_start(&w, env, batch_hook, end_hook, &h));
 	E(sk_writer_run(w, do_put, &p1));
 	assert_int_equal(h.batches, 1);
 	assert_true(present(env, h.dbi, "marker"));
@@ -200,6 +206,7 @@ static void test_batch_hook(void **state)
 	E(sk_writer_run(w, do_put, &p2));
 	assert_true(present(env, h.dbi, "two"));
 	sk_writer_stop(w);
+	assert_int_equal(h.ended, 3); /* every batch, the failed one too */
 	sk_db_close(env);
 	t_rmdir(d);
 }
@@ -246,7 +253,7 @@ static void test_flat(void **state)
 	(void)state;
 	E(sk_db_open(&env, d, 1 << 20, 4));
 	E(sk_db_dbi(env, "kv", MDB_CREATE, &dbi));
-	E(sk_writer_start(&w, env, NULL, NULL));
+	E(sk_writer_start(&w, env, NULL, NULL, NULL));
 	for (int i = 0; i < 10; i++) {
 		f[i] = (struct flat_arg){{.dbi = dbi}, SK_ERR_FAILED, 0};
 		snprintf(f[i].p.key, sizeof(f[i].p.key), "f%d", i);
@@ -263,7 +270,7 @@ static void test_flat(void **state)
 	 * batch hook hears of the failed batch without a transaction */
 	gate_open = gate_entered = 0;
 	hk.dbi = dbi;
-	E(sk_writer_start(&w, env, batch_hook, &hk));
+	E(sk_writer_start(&w, env, batch_hook, NULL, &hk));
 	E(sk_writer_submit(w, gate, NULL, NULL));
 	while (!gate_entered) /* the gate's batch is taken: the rest queue behind it */
 		usleep(1000);
