@@ -47,14 +47,17 @@ sk_status reg_lookup_new(reg_lookup **out, reg_store *s, const net_peer *peer,
 }
 
 /* Drops the results (a job may be applied again after a failed batch). */
+/* Only the first n results were ever filled (collect_one counts a result
+ * before it fills it): the rest are still zero from calloc or the last
+ * clear, so a lookup wipes what it used, not all REG_LOOKUP_MAX slots. */
 static void results_clear(reg_lookup *l)
 {
-	for (size_t i = 0; i < REG_LOOKUP_MAX; i++) {
+	for (size_t i = 0; i < l->n; i++) {
 		if (l->res[i].contact != NULL)
 			sodium_memzero(l->res[i].contact, l->res[i].contact_len);
 		free(l->res[i].contact);
 	}
-	sodium_memzero(l->res, sizeof(l->res));
+	sodium_memzero(l->res, l->n * sizeof(l->res[0]));
 	l->n = 0;
 }
 
@@ -281,9 +284,8 @@ sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c, uint64_t
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__LookupResponse r = SCHAKEL__V1__LOOKUP_RESPONSE__INIT;
 	Schakel__V1__LookupResult res[REG_LOOKUP_MAX], *ptr[REG_LOOKUP_MAX];
-	uint8_t *pad = NULL;
+	static const uint8_t zeros[REG_LOOKUP_PAD + 8];
 	size_t size, target, plen;
-	sk_status st;
 
 	if (commit != SK_OK)
 		return reg_send_error(c, request_id, commit, NULL);
@@ -318,14 +320,12 @@ sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c, uint64_t
 			break;
 		}
 	}
-	if ((pad = calloc(1, plen ? plen : 1)) == NULL)
-		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
+	if (plen > sizeof(zeros)) /* target - size < REG_LOOKUP_PAD + 8 */
+		return reg_send_error(c, request_id, SK_ERR_FAILED, NULL);
 	r.has_padding = 1;
-	r.padding = (ProtobufCBinaryData){plen, pad};
+	r.padding = (ProtobufCBinaryData){plen, (uint8_t *)zeros}; /* only read */
 	env.request_id = request_id;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE;
 	env.lookup_response = &r;
-	st = net_conn_send(c, &env);
-	free(pad);
-	return st;
+	return net_conn_send(c, &env);
 }
