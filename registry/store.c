@@ -16,7 +16,14 @@
 #define META_ORIGIN "registry.origin"
 #define META_ORG_ID "registry.org_id"
 #define META_FORMAT "registry.format"
-#define FORMAT "2" /* 2: entries keyed by token, epoch and org (visibility.h) */
+/* 2: entries keyed by token, epoch and org (visibility.h); 3: accepted
+ * publishes' audit records found through their entries (audit_seq), not
+ * the audit log's client index, so a binary of format 2 would call them
+ * missing. A store of format 2 is marked 3 when opened: this version reads
+ * both layouts of the expiry index and both kinds of publish record. */
+#define FORMAT "3"
+#define FORMAT_UPGRADABLE "2"
+
 #define DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
 
 uint64_t reg_now_ms(void)
@@ -192,6 +199,30 @@ out:
 	return st;
 }
 
+/* Marks a store of format 2 as 3, with an audit record, once. */
+static sk_status upgrade(reg_store *s)
+{
+	MDB_val k = {strlen(META_FORMAT), META_FORMAT}, d = {strlen(FORMAT), FORMAT};
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	rec.event = "registry.upgrade";
+	rec.action = AUDIT_ACTION_UPDATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.access_point = "cli";
+	rec.responsible = sk_cli_user();
+	rec.reason = "store format " FORMAT_UPGRADABLE " to " FORMAT;
+	if ((st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, 0))) != SK_OK ||
+	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
 sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 {
 	reg_store *s = calloc(1, sizeof(*s));
@@ -209,13 +240,20 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 	st = meta_get_str(s, txn, META_ORIGIN, s->origin, sizeof(s->origin));
 	if (st == SK_OK)
 		st = meta_get_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id));
-	if (st == SK_OK && (meta_get_str(s, txn, META_FORMAT, format, sizeof(format)) != SK_OK ||
-			    strcmp(format, FORMAT) != 0)) {
-		sk_error_set("%s holds a registry of an older format (entries keyed by org); "
-			     "create it anew with this version", dir);
+	if (st == SK_OK && meta_get_str(s, txn, META_FORMAT, format, sizeof(format)) != SK_OK)
+		format[0] = 0;
+	mdb_txn_abort(txn);
+	if (st == SK_OK && strcmp(format, FORMAT_UPGRADABLE) == 0) {
+		st = upgrade(s);
+	} else if (st == SK_OK && strcmp(format, FORMAT) != 0) {
+		if (format[0] != 0 && strtoul(format, NULL, 10) > strtoul(FORMAT, NULL, 10))
+			sk_error_set("%s holds a registry of a newer format (%s); run the "
+				     "version that wrote it", dir, format);
+		else
+			sk_error_set("%s holds a registry of an older format (entries keyed by "
+				     "org); create it anew with this version", dir);
 		st = SK_ERR_INVALID;
 	}
-	mdb_txn_abort(txn);
 	if (st == SK_ERR_NOTFOUND)
 		sk_error_set("%s holds no registry; run 'schakel-registry init' first", dir);
 	if (st != SK_OK || (st = load_keys(s, kek, NULL)) != SK_OK)
