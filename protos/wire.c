@@ -141,15 +141,28 @@ sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolReq
 	return sk_file_create(path, out, n);
 }
 
+void wire_receipt_leaf(uint8_t out[static 32], const uint8_t salt[static WIRE_RECEIPT_SALT_BYTES],
+		       const uint8_t *body, size_t len)
+{
+	crypto_hash_sha256_state h;
+	static const uint8_t prefix = 0x00; /* RFC 9162 leaf */
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, &prefix, 1);
+	crypto_hash_sha256_update(&h, salt, WIRE_RECEIPT_SALT_BYTES);
+	crypto_hash_sha256_update(&h, body, len);
+	crypto_hash_sha256_final(&h, out);
+}
+
 sk_status wire_receipt_root(uint8_t root[static 32], const Schakel__V1__PublishReceipt *rc)
 {
 	uint8_t leaf[MERKLE_HASH_BYTES];
 
 	if (rc->batch_size == 0 || rc->batch_size > WIRE_RECEIPT_BATCH_MAX ||
 	    rc->batch_index >= rc->batch_size || rc->batch_proof.len % MERKLE_HASH_BYTES != 0 ||
-	    rc->body.len > WIRE_FRAME_MAX)
+	    rc->body.len > WIRE_FRAME_MAX || rc->batch_salt.len != WIRE_RECEIPT_SALT_BYTES)
 		return SK_ERR_VERIFY;
-	merkle_leaf_hash(leaf, rc->body.data, rc->body.len);
+	wire_receipt_leaf(leaf, rc->batch_salt.data, rc->body.data, rc->body.len);
 	return merkle_inclusion_root(root, leaf, rc->batch_index, rc->batch_size,
 				     rc->batch_proof.data,
 				     rc->batch_proof.len / MERKLE_HASH_BYTES);

@@ -79,13 +79,21 @@ sk_status wire_leaf_hash(uint8_t out[static WIRE_LEAF_HASH_BYTES], unsigned kind
 			 const uint8_t *body, size_t len,
 			 const uint8_t sig[static WIRE_LEAF_SIG_BYTES]) SK_MUST_CHECK;
 
-/* Publish receipts, signed once per group commit. The batch's receipt
- * bodies (PublishReceiptBody bytes, in order) are the leaves of an RFC 9162
- * tree (leaf hash SHA-256(0x00 || body)); the registry signs
- * key_sign_parts(WIRE_DOMAIN_RECEIPTS, [u64be(size), root]). A receipt
- * carries its body, index, size and inclusion proof, and that signature. */
+/* Publish receipts, signed once per group commit. The batch's receipts
+ * are, in order, the leaves of an RFC 9162 tree, each leaf hash
+ * SHA-256(0x00 || salt || body): body the PublishReceiptBody bytes, salt 16
+ * random bytes of that receipt alone, so that the sibling hashes in a
+ * receipt's proof reveal nothing of other members' receipts. The registry
+ * signs key_sign_parts(WIRE_DOMAIN_RECEIPTS, [u64be(size), root]). A
+ * receipt carries its body, salt, index, size and inclusion proof, and that
+ * signature. */
 #define WIRE_DOMAIN_RECEIPTS "schakel/v1/receipts"
 #define WIRE_RECEIPT_BATCH_MAX 4096 /* receipts signed together, at most */
+#define WIRE_RECEIPT_SALT_BYTES 16
+
+/* A receipt's leaf hash in its batch's tree. */
+void wire_receipt_leaf(uint8_t out[static 32], const uint8_t salt[static WIRE_RECEIPT_SALT_BYTES],
+		       const uint8_t *body, size_t len);
 
 /* The batch root a receipt's body, index, size and proof lead to;
  * SK_ERR_VERIFY when they are malformed or the proof does not fit. */

@@ -440,12 +440,14 @@ sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
 		for (uint64_t i = 0; i < t.count[l]; i++) {
 			uint8_t *h = t.level[l] + i * MERKLE_HASH_BYTES;
 
-			if (l == 0)
-				merkle_leaf_hash(h, ps[i]->used->receipt_body.data,
-						 ps[i]->used->receipt_body.len);
-			else
+			if (l == 0) {
+				randombytes_buf(ps[i]->batch_salt, sizeof(ps[i]->batch_salt));
+				wire_receipt_leaf(h, ps[i]->batch_salt, ps[i]->used->receipt_body.data,
+						  ps[i]->used->receipt_body.len);
+			} else {
 				merkle_node_hash(h, t.level[l - 1] + 2 * i * MERKLE_HASH_BYTES,
 						 t.level[l - 1] + (2 * i + 1) * MERKLE_HASH_BYTES);
+			}
 		}
 		at += t.count[l];
 	}
@@ -515,6 +517,7 @@ sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64
 	r.batch_index = p->batch_index;
 	r.batch_proof = (ProtobufCBinaryData){p->batch_proof_len * MERKLE_HASH_BYTES,
 					      p->batch_proof};
+	r.batch_salt = (ProtobufCBinaryData){sizeof(p->batch_salt), p->batch_salt};
 	r.has_checkpoint = 1;
 	r.checkpoint = (ProtobufCBinaryData){p->note_len, p->note};
 	r.has_inclusion_proof = 1;

@@ -38,6 +38,7 @@ typedef struct reg_publish {
 	/* the commit's receipt batch, by reg_publish_sign_batch */
 	uint8_t batch_sig[KEY_SIG_BYTES];
 	uint64_t batch_size, batch_index;
+	uint8_t batch_salt[WIRE_RECEIPT_SALT_BYTES];
 	uint8_t batch_proof[REG_BATCH_PROOF_MAX * MERKLE_HASH_BYTES];
 	size_t batch_proof_len; /* hashes */
 	/* made off the writer by reg_publish_finish */

@@ -62,6 +62,7 @@ static void receipt(Schakel__V1__PublishReceipt *r, reg_publish *p)
 	r->batch_index = p->batch_index;
 	r->batch_proof = (ProtobufCBinaryData){p->batch_proof_len * MERKLE_HASH_BYTES,
 					       p->batch_proof};
+	r->batch_salt = (ProtobufCBinaryData){sizeof(p->batch_salt), p->batch_salt};
 }
 
 /* The root, computed independently from the bodies (merkle_mem). */
@@ -72,9 +73,16 @@ static void mem_root(uint8_t root[32], const struct batch *b)
 	merkle_source src;
 
 	assert_non_null(leaves);
-	for (size_t i = 0; i < b->n; i++)
-		merkle_leaf_hash(leaves + 32 * i, b->used[i].receipt_body.data,
-				 b->used[i].receipt_body.len);
+	for (size_t i = 0; i < b->n; i++) {
+		uint8_t salted[16 + 64];
+		size_t len = b->used[i].receipt_body.len;
+
+		/* RFC 9162 leaf of salt || body, written out by hand */
+		assert_true(len <= 64);
+		memcpy(salted, b->pub[i].batch_salt, 16);
+		memcpy(salted + 16, b->used[i].receipt_body.data, len);
+		merkle_leaf_hash(leaves + 32 * i, salted, 16 + len);
+	}
 	merkle_mem_source(&src, &mem);
 	E(merkle_root(root, &src, b->n));
 	free(leaves);
@@ -107,6 +115,9 @@ static void test_every_size(void **state)
 			EFAIL(wire_receipt_verify(&r, other_pk, NULL), SK_ERR_VERIFY);
 		}
 		E(wire_receipts_verify(b->pub[0].batch_sig, b->n, want, pk));
+		/* every receipt has a salt of its own */
+		for (size_t i = 1; i < b->n; i++)
+			assert_memory_not_equal(b->pub[i].batch_salt, b->pub[i - 1].batch_salt, 16);
 		free(b);
 	}
 }
@@ -148,6 +159,16 @@ static void test_tampering(void **state)
 	r.batch_proof.len -= 32;
 	EFAIL(wire_receipt_verify(&r, pk, NULL), SK_ERR_VERIFY);
 	r.batch_proof.len += 31;
+	EFAIL(wire_receipt_verify(&r, pk, NULL), SK_ERR_VERIFY);
+	receipt(&r, b->ps[6]);
+	/* the salt changed, cut short or another receipt's */
+	memcpy(body, r.batch_salt.data, 16);
+	body[3] ^= 1;
+	r.batch_salt.data = body;
+	EFAIL(wire_receipt_verify(&r, pk, NULL), SK_ERR_VERIFY);
+	r.batch_salt.len = 15;
+	EFAIL(wire_receipt_verify(&r, pk, NULL), SK_ERR_VERIFY);
+	r.batch_salt = (ProtobufCBinaryData){16, b->pub[5].batch_salt};
 	EFAIL(wire_receipt_verify(&r, pk, NULL), SK_ERR_VERIFY);
 	receipt(&r, b->ps[6]);
 	/* a signature changed, or of the wrong length */
