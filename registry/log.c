@@ -7,6 +7,7 @@
 #define KEY_SIZE "log.size"
 #define KEY_CHECKPOINT "log.checkpoint"
 #define KEY_CHECKPOINT_SIZE "log.checkpoint.size"
+#define KEY_LAYOUT "log.tree.layout"
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -23,19 +24,66 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-static void node_key(uint8_t k[9], unsigned level, uint64_t index)
+/* The key of the subtree of 2^level leaves starting at leaf index << level
+ * (log.h: the two layouts). */
+static void node_key(const reg_log *log, uint8_t k[9], unsigned level, uint64_t index)
 {
-	k[0] = (uint8_t)level;
-	put64(k + 1, index);
+	if (log->layout == 1) {
+		put64(k, ((index + 1) << level) - 1);
+		k[8] = (uint8_t)level;
+	} else {
+		k[0] = (uint8_t)level;
+		put64(k + 1, index);
+	}
+}
+
+/* Reads the tree's layout; an empty tree without one gets layout 1. */
+static sk_status open_layout(reg_log *log, MDB_env *env)
+{
+	MDB_val k = {strlen(KEY_LAYOUT), KEY_LAYOUT}, d;
+	MDB_txn *txn = NULL;
+	MDB_stat ms;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_status(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	rc = mdb_get(txn, log->meta, &k, &d);
+	if (rc == 0 && d.mv_size == 1 && (((const char *)d.mv_data)[0] == '0' ||
+					  ((const char *)d.mv_data)[0] == '1'))
+		log->layout = ((const char *)d.mv_data)[0] - '0';
+	else if (rc == 0)
+		st = SK_ERR_DB;
+	else if (rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	else if ((st = sk_db_status(mdb_stat(txn, log->tree, &ms))) == SK_OK)
+		log->layout = ms.ms_entries == 0 ? 1 : 0;
+	mdb_txn_abort(txn);
+	if (st != SK_OK || rc == 0)
+		return st;
+	/* written once, so that the tree keeps the layout it was started in */
+	if ((st = sk_db_status(mdb_txn_begin(env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	d = (MDB_val){1, log->layout == 1 ? "1" : "0"};
+	if ((st = sk_db_status(mdb_put(txn, log->meta, &k, &d, MDB_NOOVERWRITE))) == SK_ERR_EXISTS) {
+		mdb_txn_abort(txn); /* another process was first: read what it wrote */
+		return open_layout(log, env);
+	}
+	if (st != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
 }
 
 sk_status reg_log_open(reg_log *log, MDB_env *env)
 {
 	sk_status st;
 
-	if ((st = sk_db_dbi(env, "tree", MDB_CREATE, &log->tree)) != SK_OK)
+	if ((st = sk_db_dbi(env, "tree", MDB_CREATE, &log->tree)) != SK_OK ||
+	    (st = sk_db_dbi(env, "meta", MDB_CREATE, &log->meta)) != SK_OK)
 		return st;
-	return sk_db_dbi(env, "meta", MDB_CREATE, &log->meta);
+	return open_layout(log, env);
 }
 
 sk_status reg_log_meta_u64(const reg_log *log, MDB_txn *txn, const char *name, uint64_t *v)
@@ -77,7 +125,7 @@ static sk_status get_node(void *ctx, unsigned level, uint64_t index,
 	MDB_val k = {sizeof(kb), kb}, d;
 	int rc;
 
-	node_key(kb, level, index);
+	node_key(c->log, kb, level, index);
 	if ((rc = mdb_get(c->txn, c->log->tree, &k, &d)) != 0)
 		return rc == MDB_NOTFOUND ? SK_ERR_DB : sk_db_status(rc);
 	if (d.mv_size != MERKLE_HASH_BYTES)
@@ -112,7 +160,7 @@ sk_status reg_log_append(const reg_log *log, MDB_txn *txn,
 	/* the leaf, then every subtree whose last leaf it is */
 	i = n;
 	for (unsigned level = 0;; level++) {
-		node_key(kb, level, i);
+		node_key(log, kb, level, i);
 		if ((st = sk_db_status(mdb_put(txn, log->tree, &k, &d, 0))) != SK_OK)
 			return st;
 		if ((i & 1) == 0 || level == MERKLE_LEVEL_MAX)

@@ -1,7 +1,13 @@
 /* The registry's append-only Merkle log (RFC 9162) in LMDB, and its signed
  * checkpoints (C2SP tlog-checkpoint). The tree database holds the hash of
- * every complete subtree, keyed by (level, index), so roots and proofs for
- * any size cost O(log n) reads; leaf contents live with their records. */
+ * every complete subtree, so roots and proofs for any size cost O(log n)
+ * reads; leaf contents live with their records. Its keys, by the store's
+ * "log.tree.layout" in meta:
+ *   1 (every store whose tree was empty when this version opened it):
+ *     u64be(the last leaf the subtree covers) || u8 level. The subtrees an
+ *     append completes share its leaf, so a commit's new nodes sit together
+ *     at the end of the database and dirty one or two of its pages;
+ *   0 (older stores): u8 level || u64be(index), a tail page per level. */
 #ifndef SK_REG_LOG_H
 #define SK_REG_LOG_H
 
@@ -14,11 +20,13 @@
 #include "crypto/note.h"
 
 typedef struct reg_log {
-	MDB_dbi tree; /* u8 level || u64be index -> 32-byte hash */
+	MDB_dbi tree; /* node key (above) -> 32-byte hash */
 	MDB_dbi meta; /* "log.size" -> u64be, "log.checkpoint" -> signed note */
+	int layout;   /* of the tree's keys: 0 or 1 */
 } reg_log;
 
-/* Opens (creating) the databases; call once at start-up, before writers. */
+/* Opens (creating) the databases and reads the tree's key layout, setting
+ * layout 1 on an empty tree; call once at start-up, before writers. */
 sk_status reg_log_open(reg_log *log, MDB_env *env) SK_MUST_CHECK;
 
 /* A u64be value of the meta database by name (0 when absent), and its

@@ -11,15 +11,32 @@
 #define ORIGIN "example.org/log"
 #define N 300
 
+/* Sets the tree's key layout before the log is opened, as an older store
+ * has it. */
+static void preset_layout(MDB_env *env, const char *v)
+{
+	MDB_dbi meta;
+	MDB_txn *txn = NULL;
+	MDB_val k = {15, "log.tree.layout"}, d = {1, (void *)v};
+
+	E(sk_db_dbi(env, "meta", MDB_CREATE, &meta));
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, meta, &k, &d, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
 /* Appending leaf by leaf gives the roots and proofs of RFC 9162 computed
- * over the same leaves in memory, for every size; a checkpoint signed for
- * the log opens with the log's key and names its current size. */
-static void test_append_roots_proofs(void **state)
+ * over the same leaves in memory, for every size, in both key layouts of
+ * the tree; a new store gets layout 1, whose newest nodes are its last
+ * keys, and a store keeps its layout when opened again. */
+static void append_roots_proofs(const char *preset, int layout)
 {
 	char *d = t_tmpdir();
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
-	reg_log log;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	reg_log log, again;
 	static uint8_t leaves[N][MERKLE_HASH_BYTES];
 	uint8_t want[32], got[32], proof[MERKLE_PROOF_BYTES];
 	merkle_mem mem = {&leaves[0][0], 0};
@@ -29,7 +46,10 @@ static void test_append_roots_proofs(void **state)
 	size_t plen;
 
 	E(sk_db_open(&env, d, 64 << 20, 8));
+	if (preset != NULL)
+		preset_layout(env, preset);
 	E(reg_log_open(&log, env));
+	assert_int_equal(log.layout, layout);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	for (uint64_t i = 0; i < N; i++) {
 		randombytes_buf(leaves[i], 32);
@@ -59,9 +79,68 @@ static void test_append_roots_proofs(void **state)
 			E(merkle_consistency_verify(got, want, m, n, proof, plen));
 		}
 	}
+	/* layout 1: the last key is a node of the last leaf */
+	assert_int_equal(mdb_cursor_open(txn, log.tree, &cur), 0);
+	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_LAST), 0);
+	assert_int_equal(k.mv_size, 9);
+	if (layout == 1) {
+		uint64_t last = 0;
+
+		for (int i = 0; i < 8; i++)
+			last = last << 8 | ((const uint8_t *)k.mv_data)[i];
+		assert_int_equal(last, N - 1);
+	} else {
+		assert_true(((const uint8_t *)k.mv_data)[0] > 0); /* the highest level */
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	E(reg_log_open(&again, env));
+	assert_int_equal(again.layout, layout);
+	sk_db_close(env);
+	t_rmdir(d);
+}
+
+/* A store from before the layout marker: a tree with nodes and no marker
+ * is read in layout 0, and the marker is written so. */
+static void test_layout_of_older_store(void **state)
+{
+	char *d = t_tmpdir();
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_val k = {15, "log.tree.layout"}, v;
+	reg_log log;
+	uint8_t leaf[32] = {7}, r1[32], r2[32];
+	uint64_t idx;
+
+	(void)state;
+	E(sk_db_open(&env, d, 16 << 20, 8));
+	preset_layout(env, "0");
+	E(reg_log_open(&log, env));
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	for (int i = 0; i < 5; i++)
+		E(reg_log_append(&log, txn, leaf, &idx));
+	E(reg_log_root(&log, txn, 5, r1));
+	assert_int_equal(mdb_del(txn, log.meta, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	E(reg_log_open(&log, env));
+	assert_int_equal(log.layout, 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	E(reg_log_root(&log, txn, 5, r2));
+	assert_memory_equal(r1, r2, 32);
+	assert_int_equal(mdb_get(txn, log.meta, &k, &v), 0);
+	assert_int_equal(v.mv_size, 1);
+	assert_int_equal(((const char *)v.mv_data)[0], '0');
 	mdb_txn_abort(txn);
 	sk_db_close(env);
 	t_rmdir(d);
+}
+
+static void test_append_roots_proofs(void **state)
+{
+	(void)state;
+	append_roots_proofs(NULL, 1);
+	append_roots_proofs("0", 0);
+	append_roots_proofs("1", 1);
 }
 
 static void test_checkpoint(void **state)
@@ -126,6 +205,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_roots_proofs),
+		cmocka_unit_test(test_layout_of_older_store),
 		cmocka_unit_test(test_checkpoint),
 	};
 	if (sk_init() != SK_OK)
