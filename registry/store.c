@@ -142,6 +142,16 @@ sk_status reg_checkpoint_update(reg_store *s, MDB_txn *txn)
 	return reg_log_checkpoint_update(&s->log, txn, s->log_key, s->origin);
 }
 
+/* An audit record of a store change made from the command line. */
+static void cli_record(audit_record *rec, const char *event, audit_action action)
+{
+	rec->event = event;
+	rec->action = action;
+	rec->outcome = AUDIT_OUTCOME_OK;
+	rec->access_point = "cli";
+	rec->responsible = sk_cli_user();
+}
+
 sk_status reg_store_init(const char *dir, const char *origin, const char *org_id, sk_kek *kek)
 {
 	char path[PATH_MAX];
@@ -180,11 +190,7 @@ sk_status reg_store_init(const char *dir, const char *origin, const char *org_id
 		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
-	rec.event = "registry.init";
-	rec.action = AUDIT_ACTION_CREATE;
-	rec.outcome = AUDIT_OUTCOME_OK;
-	rec.access_point = "cli";
-	rec.responsible = sk_cli_user();
+	cli_record(&rec, "registry.init", AUDIT_ACTION_CREATE);
 	if ((st = meta_put_str(s, txn, META_ORIGIN, origin)) != SK_OK ||
 	    (st = meta_put_str(s, txn, META_ORG_ID, org_id)) != SK_OK ||
 	    (st = meta_put_str(s, txn, META_FORMAT, FORMAT)) != SK_OK ||
@@ -209,11 +215,7 @@ static sk_status upgrade(reg_store *s)
 
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	rec.event = "registry.upgrade";
-	rec.action = AUDIT_ACTION_UPDATE;
-	rec.outcome = AUDIT_OUTCOME_OK;
-	rec.access_point = "cli";
-	rec.responsible = sk_cli_user();
+	cli_record(&rec, "registry.upgrade", AUDIT_ACTION_UPDATE);
 	rec.reason = "store format " FORMAT_UPGRADABLE " to " FORMAT;
 	if ((st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, 0))) != SK_OK ||
 	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
