@@ -91,8 +91,6 @@ static void run_batch(sk_writer *w, struct job *batch)
 		pthread_mutex_lock(&w->lock);
 		w->commits++;
 		pthread_mutex_unlock(&w->lock);
-	} else if (w->batch != NULL) {
-		w->batch(NULL, w->batch_ctx); /* failed before the hook: forget the batch */
 	}
 	pthread_mutex_lock(&w->lock);
 	w->jobs += n;

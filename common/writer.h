@@ -33,14 +33,14 @@ typedef void (*sk_write_done_fn)(sk_status st, void *arg);
 /* Runs once per batch in the outer transaction, after the batch's jobs and
  * before the commit (e.g. the registry signs one checkpoint and one receipt
  * batch per commit). A failure aborts the whole batch: every job gets that
- * status. When the batch failed before it (a flat job's failure, no
- * transaction), it is called with txn NULL, its result ignored, so that
- * state the jobs left for it can be dropped. */
+ * status. A batch that failed before it (a flat job's failure) skips it:
+ * state the jobs left for it is dropped by the end hook below. */
 typedef sk_status (*sk_batch_fn)(MDB_txn *txn, void *ctx);
 
 /* Runs once per batch on the writer thread after every job's done
- * callback, whatever the outcome (e.g. a server hands the batch's replies
- * on together: one wake-up of the next thread instead of one a job). */
+ * callback, whatever the outcome, failed batches too (e.g. a server hands
+ * the batch's replies on together: one wake-up of the next thread instead
+ * of one a job, and forgets what the batch hook did not consume). */
 typedef void (*sk_batch_end_fn)(void *ctx);
 
 /* Starts the writer thread on env (which must outlive the writer). batch

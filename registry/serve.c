@@ -174,6 +174,7 @@ static void batch_end(void *ctx)
 	inflight *chunk = NULL, **ctail = &chunk;
 	size_t n = 0;
 
+	sv->nreceipts = 0; /* signed by batch_hook, or the batch failed before it */
 	sv->done_head = sv->done_tail = NULL;
 	for (; f != NULL; f = next) {
 		next = f->next;
@@ -408,12 +409,9 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 static sk_status batch_hook(MDB_txn *txn, void *ctx)
 {
 	server *sv = ctx;
-	sk_status st = SK_OK;
+	sk_status st = reg_publish_sign_batch(sv->receipts, sv->nreceipts, sv->store->id->sk);
 
-	if (txn != NULL)
-		st = reg_publish_sign_batch(sv->receipts, sv->nreceipts, sv->store->id->sk);
-	sv->nreceipts = 0;
-	if (txn == NULL || st != SK_OK)
+	if (st != SK_OK)
 		return st;
 	return reg_checkpoint_update(sv->store, txn);
 }
