@@ -458,9 +458,9 @@ static void sb_value(struct sb *b, const char *s)
 	sb_add(b, "\"", 1);
 }
 
-#define ISO_TIME_BYTES 32
+#define ISO_TIME_BYTES AUDIT_TIME_ISO_BYTES
 
-static sk_status iso_time(char out[static ISO_TIME_BYTES], uint64_t ms)
+sk_status audit_time_iso(char out[static AUDIT_TIME_ISO_BYTES], uint64_t ms)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -483,7 +483,7 @@ sk_status audit_record_line(char *buf, size_t cap, const audit_record *rec)
 	if (cap == 0)
 		return SK_ERR_TOOBIG;
 	buf[0] = '\0';
-	if ((st = iso_time(t, rec->time_ms)) != SK_OK)
+	if ((st = audit_time_iso(t, rec->time_ms)) != SK_OK)
 		return st;
 	if (rec->org == NULL || rec->system == NULL || rec->event == NULL)
 		return SK_ERR_INVALID;
@@ -535,7 +535,7 @@ static json_t *time_string(uint64_t ms)
 {
 	char t[ISO_TIME_BYTES];
 
-	return iso_time(t, ms) == SK_OK ? json_string(t) : NULL;
+	return audit_time_iso(t, ms) == SK_OK ? json_string(t) : NULL;
 }
 
 sk_status audit_record_json(json_t **out, const audit_record *rec)

@@ -144,6 +144,10 @@ sk_status audit_record_line(char *buf, size_t cap, const audit_record *rec) SK_M
  * null when absent. */
 sk_status audit_record_json(json_t **out, const audit_record *rec) SK_MUST_CHECK;
 
+/* ms as ISO 8601 UTC with milliseconds, the form of audit_record_json(). */
+#define AUDIT_TIME_ISO_BYTES 32
+sk_status audit_time_iso(char out[static AUDIT_TIME_ISO_BYTES], uint64_t ms) SK_MUST_CHECK;
+
 /* "ok", "denied", "failed"; "?" for anything else. */
 const char *audit_outcome_name(audit_outcome o);
 /* Parse the names above, and the action letters C/R/U/D/E. SK_ERR_INVALID

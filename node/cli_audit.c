@@ -61,14 +61,20 @@ static sk_status audit_reading(node_store *s, const char *event, const char *cli
 
 /* ---- verify -------------------------------------------------------------------- */
 
-static sk_status collect_unmatched(const audit_record *rec, void *arg)
+/* An unmatched registry record as JSON: all the registry gives of it. */
+static sk_status collect_unmatched(const node_reconcile_record *rec, void *arg)
 {
-	json_t *obj = NULL;
-	sk_status st = audit_record_json(&obj, rec);
+	char t[AUDIT_TIME_ISO_BYTES];
+	json_t *obj;
 
-	if (st == SK_OK && json_array_append_new(arg, obj) != 0)
-		st = SK_ERR_NOMEM;
-	return st;
+	if (audit_time_iso(t, rec->time_ms) != SK_OK)
+		snprintf(t, sizeof(t), "%llu", (unsigned long long)rec->time_ms);
+	obj = json_pack("{s:I,s:s,s:s,s:s,s:s}", "seq", (json_int_t)rec->seq, "time", t, "event",
+			rec->event, "outcome", audit_outcome_name(rec->outcome), "correlation_id",
+			rec->correlation_id);
+	if (obj == NULL || json_array_append_new(arg, obj) != 0)
+		return SK_ERR_NOMEM;
+	return SK_OK;
 }
 
 /* --reconcile: the registry's actions about us that our log lacks, in
@@ -106,11 +112,10 @@ static sk_status print_unmatched(const json_t *list, const node_reconcile_stats 
 	       (unsigned long long)rs->matched, (unsigned long long)rs->unmatched,
 	       rs->unmatched ? ":" : "");
 	json_array_foreach(list, i, v)
-		printf("  registry record %lld %s %s %s %s correlation=%s\n",
+		printf("  registry record %lld %s %s %s correlation=%s\n",
 		       (long long)json_integer_value(json_object_get(v, "seq")),
 		       json_string_value(json_object_get(v, "time")),
 		       json_string_value(json_object_get(v, "event")),
-		       json_string_value(json_object_get(v, "action")),
 		       json_string_value(json_object_get(v, "outcome")),
 		       json_string_value(json_object_get(v, "correlation_id")));
 	return SK_OK;

@@ -5,7 +5,7 @@
 #include "node/reconcile.h"
 
 struct node_reconcile_set {
-	audit_record **v; /* matchable registry records, owned */
+	node_reconcile_record **v; /* matchable registry records, owned */
 	char *matched;    /* per record */
 	size_t n, cap;
 	uint64_t after_time, after_seq; /* the cursor: the last record taken */
@@ -16,12 +16,21 @@ sk_status node_reconcile_set_new(node_reconcile_set **out)
 	return (*out = calloc(1, sizeof(**out))) != NULL ? SK_OK : SK_ERR_NOMEM;
 }
 
+static void rec_free(node_reconcile_record *rec)
+{
+	if (rec == NULL)
+		return;
+	free(rec->event);
+	free(rec->correlation_id);
+	free(rec);
+}
+
 void node_reconcile_set_free(node_reconcile_set *h)
 {
 	if (h == NULL)
 		return;
 	for (size_t i = 0; i < h->n; i++)
-		audit_record_free(h->v[i]);
+		rec_free(h->v[i]);
 	free(h->v);
 	free(h->matched);
 	free(h);
@@ -30,7 +39,8 @@ void node_reconcile_set_free(node_reconcile_set *h)
 /* By correlation id (sort and search). */
 static int by_corr(const void *a, const void *b)
 {
-	const audit_record *x = *(audit_record *const *)a, *y = *(audit_record *const *)b;
+	const node_reconcile_record *x = *(node_reconcile_record *const *)a,
+				    *y = *(node_reconcile_record *const *)b;
 
 	return strcmp(x->correlation_id, y->correlation_id);
 }
@@ -38,7 +48,8 @@ static int by_corr(const void *a, const void *b)
 /* By time, then seq: the order unmatched records are shown in. */
 static int by_time(const void *a, const void *b)
 {
-	const audit_record *x = *(audit_record *const *)a, *y = *(audit_record *const *)b;
+	const node_reconcile_record *x = *(node_reconcile_record *const *)a,
+				    *y = *(node_reconcile_record *const *)b;
 
 	if (x->time_ms != y->time_ms)
 		return x->time_ms < y->time_ms ? -1 : 1;
@@ -46,20 +57,20 @@ static int by_time(const void *a, const void *b)
 }
 
 /* Keeps rec (owned from now on) in h. */
-static sk_status keep(node_reconcile_set *h, audit_record *rec)
+static sk_status keep(node_reconcile_set *h, node_reconcile_record *rec)
 {
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? 2 * h->cap : 256;
-		audit_record **v;
+		node_reconcile_record **v;
 
 		if (cap > NODE_RECONCILE_MAX) {
-			audit_record_free(rec);
+			rec_free(rec);
 			sk_error_set("the registry holds more than %d records about us",
 				     NODE_RECONCILE_MAX);
 			return SK_ERR_TOOBIG;
 		}
 		if ((v = realloc(h->v, cap * sizeof(*v))) == NULL) {
-			audit_record_free(rec);
+			rec_free(rec);
 			return SK_ERR_NOMEM;
 		}
 		h->v = v;
@@ -69,27 +80,53 @@ static sk_status keep(node_reconcile_set *h, audit_record *rec)
 	return SK_OK;
 }
 
-sk_status node_reconcile_take(node_reconcile_set *h, const char *org,
+/* A text field of a peer's record: present, within the audit limits, no
+ * control characters. */
+static int text_ok(const char *v)
+{
+	size_t n = v != NULL ? strlen(v) : 0;
+
+	if (n == 0 || n > AUDIT_FIELD_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+sk_status node_reconcile_take(node_reconcile_set *h,
 			      const Schakel__V1__AuditRecordsResponse *resp,
 			      node_reconcile_stats *stats, int *more)
 {
-	audit_record *rec = NULL;
 	sk_status st = SK_OK;
 
-	*more = resp->more && resp->n_records > 0;
-	for (size_t i = 0; i < resp->n_records && st == SK_OK; i++) {
-		if (audit_record_decode(&rec, resp->records[i].data, resp->records[i].len) != SK_OK ||
-		    rec->user == NULL || strcmp(rec->user, org) != 0) {
-			audit_record_free(rec);
-			sk_error_set("the registry sent an audit record that is not about us");
+	*more = resp->more && resp->n_items > 0;
+	for (size_t i = 0; i < resp->n_items && st == SK_OK; i++) {
+		const Schakel__V1__ReconcileRecord *it = resp->items[i];
+		node_reconcile_record *rec;
+
+		if (!text_ok(it->event) ||
+		    (it->correlation_id != NULL && !text_ok(it->correlation_id)) ||
+		    (it->outcome != SCHAKEL__V1__AUDIT_RECORD__OUTCOME__OUTCOME_OK &&
+		     it->outcome != SCHAKEL__V1__AUDIT_RECORD__OUTCOME__OUTCOME_DENIED &&
+		     it->outcome != SCHAKEL__V1__AUDIT_RECORD__OUTCOME__OUTCOME_FAILED)) {
+			sk_error_set("the registry sent a malformed record of our actions");
 			return SK_ERR_INVALID;
 		}
 		stats->fetched++;
-		h->after_time = rec->time_ms;
-		h->after_seq = rec->seq;
-		if (rec->correlation_id == NULL) {
-			audit_record_free(rec);
+		h->after_time = it->time;
+		h->after_seq = it->seq;
+		if (it->correlation_id == NULL)
 			continue;
+		if ((rec = calloc(1, sizeof(*rec))) == NULL)
+			return SK_ERR_NOMEM;
+		rec->seq = it->seq;
+		rec->time_ms = it->time;
+		rec->outcome = (audit_outcome)it->outcome;
+		if ((rec->event = strdup(it->event)) == NULL ||
+		    (rec->correlation_id = strdup(it->correlation_id)) == NULL) {
+			rec_free(rec);
+			return SK_ERR_NOMEM;
 		}
 		if ((st = keep(h, rec)) == SK_OK)
 			stats->matchable++;
@@ -98,7 +135,7 @@ sk_status node_reconcile_take(node_reconcile_set *h, const char *org,
 }
 
 /* One page of the registry's records; *more when there are others. */
-static sk_status fetch(node_remote *r, const char *org, node_reconcile_set *h,
+static sk_status fetch(node_remote *r, node_reconcile_set *h,
 		       node_reconcile_stats *stats, int *more)
 {
 	Schakel__V1__AuditRecordsRequest req = SCHAKEL__V1__AUDIT_RECORDS_REQUEST__INIT;
@@ -113,7 +150,7 @@ static sk_status fetch(node_remote *r, const char *org, node_reconcile_set *h,
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_RESPONSE,
 				  &reply)) != SK_OK)
 		return st;
-	st = node_reconcile_take(h, org, reply->audit_records_response, stats, more);
+	st = node_reconcile_take(h, reply->audit_records_response, stats, more);
 	wire_envelope_free(reply);
 	return st;
 }
@@ -122,7 +159,8 @@ static sk_status fetch(node_remote *r, const char *org, node_reconcile_set *h,
 static sk_status mark(const audit_record *rec, void *arg)
 {
 	node_reconcile_set *h = arg;
-	audit_record key = {.correlation_id = rec->correlation_id}, *kp = &key, **hit;
+	node_reconcile_record key = {.correlation_id = (char *)rec->correlation_id}, *kp = &key,
+			      **hit;
 
 	if (rec->correlation_id == NULL || h->n == 0)
 		return SK_OK;
@@ -147,7 +185,7 @@ sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, vo
 			 node_reconcile_stats *stats)
 {
 	node_reconcile_set *h = NULL;
-	audit_record **un = NULL; /* the unmatched, borrowed from h */
+	node_reconcile_record **un = NULL; /* the unmatched, borrowed from h */
 	size_t n = 0;
 	uint64_t oldest = 0;
 	audit_base base;
@@ -159,7 +197,7 @@ sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, vo
 	if ((st = node_reconcile_set_new(&h)) != SK_OK)
 		return st;
 	while (more)
-		if ((st = fetch(r, s->org_id, h, stats, &more)) != SK_OK)
+		if ((st = fetch(r, h, stats, &more)) != SK_OK)
 			goto out;
 	if (h->n > 0 && (h->matched = calloc(h->n, 1)) == NULL) {
 		st = SK_ERR_NOMEM;

@@ -21,9 +21,19 @@ typedef struct node_reconcile_stats {
 	uint64_t before_log; /* matchable, but older than our retained log */
 } node_reconcile_stats;
 
+/* One of the registry's records of our own actions, as much as the
+ * registry gives (ReconcileRecord): what matching needs, nothing else. */
+typedef struct node_reconcile_record {
+	uint64_t seq;     /* in the registry's log */
+	uint64_t time_ms;
+	audit_outcome outcome;
+	char *event;
+	char *correlation_id; /* NULL: none */
+} node_reconcile_record;
+
 /* Called for each unmatched registry record, oldest first; rec is valid
  * only during the call. */
-typedef sk_status (*node_reconcile_fn)(const audit_record *rec, void *arg);
+typedef sk_status (*node_reconcile_fn)(const node_reconcile_record *rec, void *arg);
 
 /* The registry's records gathered so far, with the paging cursor. */
 typedef struct node_reconcile_set node_reconcile_set;
@@ -31,20 +41,20 @@ typedef struct node_reconcile_set node_reconcile_set;
 sk_status node_reconcile_set_new(node_reconcile_set **out) SK_MUST_CHECK;
 void node_reconcile_set_free(node_reconcile_set *set); /* accepts NULL */
 
-/* Takes one reply of the registry (peer input): every record must decode
- * and name org as its user, else SK_ERR_INVALID (nothing more is taken);
+/* Takes one reply of the registry (peer input): every record must be
+ * well formed (an event, a known outcome, fields within the audit
+ * record's limits), else SK_ERR_INVALID (nothing more is taken);
  * those with a correlation id are kept; the cursor moves to the last
  * record. *more: ask again (the registry said so and the page was not
  * empty). SK_ERR_TOOBIG past NODE_RECONCILE_MAX kept records. */
-sk_status node_reconcile_take(node_reconcile_set *set, const char *org,
+sk_status node_reconcile_take(node_reconcile_set *set,
 			      const Schakel__V1__AuditRecordsResponse *resp,
 			      node_reconcile_stats *stats, int *more) SK_MUST_CHECK;
 
 /* Fetches the registry's records about s's org through r, matches them
  * against the log of s and calls fn for the unmatched ones. The node's
  * own records of the reconciliation come from the caller. SK_ERR_TOOBIG
- * past NODE_RECONCILE_MAX; SK_ERR_INVALID for a record that does not
- * decode or names another org. */
+ * past NODE_RECONCILE_MAX; SK_ERR_INVALID for a malformed record. */
 sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, void *arg,
 			 node_reconcile_stats *stats) SK_MUST_CHECK;
 

@@ -11,7 +11,10 @@ struct reg_reconcile {
 	char org[NET_ORG_ID_MAX + 1];
 	uint64_t after_time, after_seq;
 	size_t max;
-	ProtobufCBinaryData *recs; /* max of them, each malloc'd */
+	/* max of them; only what matching needs, never a record's other
+	 * fields (its counterpart, client, reason, ...), which can name orgs
+	 * the asker may not see */
+	Schakel__V1__ReconcileRecord *items, **ptrs;
 	size_t n, bytes;
 	int more;
 };
@@ -29,21 +32,33 @@ sk_status reg_reconcile_new(reg_reconcile **out, reg_store *s, const net_peer *p
 	r->after_time = req->has_after_time ? req->after_time : 0;
 	r->after_seq = req->has_after_seq ? req->after_seq : 0;
 	r->max = req->max == 0 || req->max > REG_RECORDS_MAX ? REG_RECORDS_MAX : req->max;
-	if ((r->recs = calloc(r->max, sizeof(*r->recs))) == NULL) {
-		free(r);
+	if ((r->items = calloc(r->max, sizeof(*r->items))) == NULL ||
+	    (r->ptrs = calloc(r->max, sizeof(*r->ptrs))) == NULL) {
+		reg_reconcile_free(r);
 		return SK_ERR_NOMEM;
 	}
 	*out = r;
 	return SK_OK;
 }
 
+static void clear(reg_reconcile *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->items[i].event);
+		free(r->items[i].correlation_id);
+	}
+	r->n = r->bytes = 0;
+	r->more = 0;
+}
+
 void reg_reconcile_free(reg_reconcile *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->n; i++)
-		free(r->recs[i].data);
-	free(r->recs);
+	if (r->items != NULL)
+		clear(r);
+	free(r->items);
+	free(r->ptrs);
 	free(r);
 }
 
@@ -53,9 +68,7 @@ void reg_reconcile_free(reg_reconcile *r)
 static sk_status collect(const audit_record *rec, void *arg)
 {
 	reg_reconcile *r = arg;
-	uint8_t buf[AUDIT_STORED_MAX];
-	size_t n;
-	sk_status st;
+	Schakel__V1__ReconcileRecord *it;
 
 	/* the index starts at after_time; skip up to the cursor itself */
 	if (rec->time_ms == r->after_time && rec->seq <= r->after_seq)
@@ -64,16 +77,19 @@ static sk_status collect(const audit_record *rec, void *arg)
 		r->more = 1;
 		return FULL;
 	}
-	if ((st = audit_record_encode(buf, AUDIT_RECORD_MAX, &n, rec)) != SK_OK)
-		return st;
-	memcpy(buf + n, rec->hash, AUDIT_HASH_BYTES);
-	n += AUDIT_HASH_BYTES;
-	if ((r->recs[r->n].data = malloc(n)) == NULL)
+	it = &r->items[r->n];
+	schakel__v1__reconcile_record__init(it);
+	it->seq = rec->seq;
+	it->time = rec->time_ms;
+	it->outcome = (Schakel__V1__AuditRecord__Outcome)rec->outcome;
+	if ((it->event = strdup(rec->event)) == NULL)
 		return SK_ERR_NOMEM;
-	memcpy(r->recs[r->n].data, buf, n);
-	r->recs[r->n].len = n;
-	r->n++;
-	r->bytes += n;
+	if (rec->correlation_id != NULL && (it->correlation_id = strdup(rec->correlation_id)) == NULL) {
+		free(it->event);
+		return SK_ERR_NOMEM;
+	}
+	r->ptrs[r->n++] = it;
+	r->bytes += schakel__v1__reconcile_record__get_packed_size(it) + 4;
 	return SK_OK;
 }
 
@@ -84,10 +100,7 @@ sk_status reg_reconcile_apply(MDB_txn *txn, void *arg)
 	char access[NET_ORG_ID_MAX + 5], reason[96];
 	sk_status st;
 
-	for (size_t i = 0; i < r->n; i++)
-		free(r->recs[i].data);
-	r->n = r->bytes = 0;
-	r->more = 0;
+	clear(r);
 	/* the read first: a later page shows it (it has no correlation id) */
 	snprintf(access, sizeof(access), "tls:%s", r->org);
 	snprintf(reason, sizeof(reason), "reconcile: records after %llu/%llu",
@@ -116,8 +129,8 @@ sk_status reg_reconcile_send(reg_reconcile *r, sk_status commit, net_conn *c,
 
 	if (commit != SK_OK)
 		return reg_send_error(c, request_id, commit, NULL);
-	resp.n_records = r->n;
-	resp.records = r->recs;
+	resp.n_items = r->n;
+	resp.items = r->ptrs;
 	resp.more = r->more;
 	env.request_id = request_id;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_RESPONSE;

@@ -1,7 +1,7 @@
 /* The node's parsers on arbitrary bytes: the bundle body (every field
  * checked; the signature comes before it in node_join), the text check
  * of discussion messages, and the registry's reply to audit verify
- * --reconcile (every record must decode and be about us). */
+ * --reconcile (every record well formed: an event, a known outcome). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +9,7 @@
 #include "node/reconcile.h"
 #include "node/textcheck.h"
 
-/* The reconcile reply: whatever is taken is about "altrecht". */
+/* The reconcile reply: a good page is taken whole. */
 static void reconcile_reply(const uint8_t *data, size_t size)
 {
 	Schakel__V1__AuditRecordsResponse *resp =
@@ -21,9 +21,9 @@ static void reconcile_reply(const uint8_t *data, size_t size)
 
 	if (resp == NULL || node_reconcile_set_new(&set) != SK_OK)
 		goto out;
-	st = node_reconcile_take(set, "altrecht", resp, &stats, &more);
-	if (st == SK_OK && (stats.fetched != resp->n_records || stats.matchable > stats.fetched ||
-			    (more && resp->n_records == 0)))
+	st = node_reconcile_take(set, resp, &stats, &more);
+	if (st == SK_OK && (stats.fetched != resp->n_items || stats.matchable > stats.fetched ||
+			    (more && resp->n_items == 0)))
 		abort(); /* took less than a good page, or more than it held */
 	if (st != SK_OK && st != SK_ERR_INVALID && st != SK_ERR_NOMEM && st != SK_ERR_TOOBIG)
 		abort();
