@@ -15,6 +15,16 @@
  *                                                 org, delivered as if AS sent it
  *   sk-testdiscuss count   REGDIR ORG ID          how many messages of the discussion in
  *                                                 ORG's mailbox still hold ciphertext
+ *
+ * And a member collecting what the registry gives it (over the node's own
+ * TLS session, --dev keys):
+ *
+ *   sk-testdiscuss collect NODEDIR ID RAW [ORG...]
+ *        asks, as NODEDIR's org, for its audit records (reconcile, every
+ *        page), its whole mailbox, the state of discussion ID, its anchors
+ *        and resume point, and tries to write in ID to each ORG; appends
+ *        every reply's bytes (or error message) to the file RAW and prints
+ *        one JSON object describing them
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +37,7 @@
 #include "common/kek.h"
 #include "crypto/seal.h"
 #include "node/enckeys.h"
+#include "node/remote.h"
 #include "node/members.h"
 #include "node/store.h"
 #include "registry/mailbox.h"
@@ -125,6 +136,177 @@ static void enc_pk_of(node_store *n, const char *org, uint8_t pk[32])
 	mdb_txn_abort(txn);
 }
 
+/* ---- collect --------------------------------------------------------------- */
+
+static FILE *raw;
+
+/* Asks r; the reply's bytes (repacked with any unknown fields) or the
+ * error's message go to raw. Returns the reply (NULL on an error, whose
+ * "code message" is put in err). */
+static wire_envelope *ask(node_remote *r, wire_envelope *req, int want, char *err, size_t cap,
+			  size_t *bytes)
+{
+	wire_envelope *reply = NULL;
+	uint8_t *frame = NULL;
+	size_t n = 0;
+	sk_status st = node_remote_ask(r, req, want, &reply);
+
+	*bytes = 0;
+	if (st != SK_OK) {
+		snprintf(err, cap, "%d %s", (int)st, sk_error_detail());
+		fprintf(raw, "%s\n", err);
+		return NULL;
+	}
+	if (wire_envelope_pack(reply, &frame, &n) != SK_OK)
+		DIE("pack");
+	fwrite(frame, 1, n, raw);
+	*bytes = n;
+	free(frame);
+	return reply;
+}
+
+static void collect(const char *dir, const char *idhex, const char *rawpath, char **orgs,
+		    size_t norgs, sk_kek *kek)
+{
+	node_store *n = open_node(dir, kek);
+	node_remote *r = NULL;
+	wire_envelope env, *rep;
+	uint8_t id[16], zero[32] = {0}, dummy[48] = {1};
+	uint64_t after_time = 0, after_seq = 0, after = 0;
+	char err[512];
+	size_t bytes;
+	int more = 1, first = 1;
+
+	idbin(idhex, id);
+	if ((raw = fopen(rawpath, "ab")) == NULL)
+		DIE("cannot write %s", rawpath);
+	if (node_remote_open(&r, n, kek) != SK_OK)
+		DIE("remote: %s", sk_error_detail());
+	printf("{\"reconcile\":[");
+	while (more) {
+		Schakel__V1__AuditRecordsRequest q = SCHAKEL__V1__AUDIT_RECORDS_REQUEST__INIT;
+
+		q.has_after_time = q.has_after_seq = 1;
+		q.after_time = after_time;
+		q.after_seq = after_seq;
+		env = (wire_envelope)SCHAKEL__V1__ENVELOPE__INIT;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST;
+		env.audit_records_request = &q;
+		if ((rep = ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_RESPONSE, err,
+			       sizeof(err), &bytes)) == NULL)
+			DIE("audit records: %s", err);
+		for (size_t i = 0; i < rep->audit_records_response->n_items; i++) {
+			const Schakel__V1__ReconcileRecord *it = rep->audit_records_response->items[i];
+
+			printf("%s{\"seq\":%llu,\"event\":\"%s\",\"outcome\":%d,\"correlation_id\":"
+			       "\"%s\",\"unknown\":%u,\"size\":%zu}",
+			       first ? "" : ",", (unsigned long long)it->seq, it->event,
+			       (int)it->outcome, it->correlation_id ? it->correlation_id : "",
+			       it->base.n_unknown_fields,
+			       schakel__v1__reconcile_record__get_packed_size(it));
+			first = 0;
+			after_time = it->time;
+			after_seq = it->seq;
+		}
+		more = rep->audit_records_response->more &&
+		       rep->audit_records_response->n_items > 0;
+		if (rep->audit_records_response->base.n_unknown_fields > 0)
+			printf("%s{\"unknown_in_response\":%u}", first ? "" : ",",
+			       rep->audit_records_response->base.n_unknown_fields);
+		wire_envelope_free(rep);
+	}
+	printf("],\"mailbox\":[");
+	first = 1;
+	for (more = 1; more;) {
+		Schakel__V1__MailboxRequest q = SCHAKEL__V1__MAILBOX_REQUEST__INIT;
+
+		q.after = after;
+		env = (wire_envelope)SCHAKEL__V1__ENVELOPE__INIT;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST;
+		env.mailbox_request = &q;
+		if ((rep = ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE, err,
+			       sizeof(err), &bytes)) == NULL)
+			DIE("mailbox: %s", err);
+		for (size_t i = 0; i < rep->mailbox_response->n_items; i++) {
+			const Schakel__V1__MailboxItem *it = rep->mailbox_response->items[i];
+
+			printf("%s{\"seq\":%llu,\"kind\":%d,\"counterpart\":\"%s\"}", first ? "" : ",",
+			       (unsigned long long)it->seq, (int)it->kind,
+			       it->counterpart ? it->counterpart : "");
+			first = 0;
+			after = it->seq;
+		}
+		more = rep->mailbox_response->n_items > 0 && after < rep->mailbox_response->last;
+		wire_envelope_free(rep);
+	}
+	printf("],\"mailbox_last\":%llu", (unsigned long long)after);
+	{
+		Schakel__V1__DiscussStateRequest q = SCHAKEL__V1__DISCUSS_STATE_REQUEST__INIT;
+
+		q.discussion_id = (ProtobufCBinaryData){16, id};
+		env = (wire_envelope)SCHAKEL__V1__ENVELOPE__INIT;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE_REQUEST;
+		env.discuss_state_request = &q;
+		if ((rep = ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE, err, sizeof(err),
+			       &bytes)) == NULL) {
+			printf(",\"state\":{\"error\":\"%s\"}", err);
+			goto anchors;
+		}
+		printf(",\"state\":{\"participants\":[");
+		for (size_t i = 0; i < rep->discuss_state->n_participants; i++)
+			printf("%s\"%s\"", i ? "," : "", rep->discuss_state->participants[i]);
+		printf("],\"closed\":%d,\"size\":%zu}", (int)rep->discuss_state->closed, bytes);
+		wire_envelope_free(rep);
+	}
+anchors: {
+		Schakel__V1__AnchorsRequest q = SCHAKEL__V1__ANCHORS_REQUEST__INIT;
+		Schakel__V1__ResumeRequest rq = SCHAKEL__V1__RESUME_REQUEST__INIT;
+
+		env = (wire_envelope)SCHAKEL__V1__ENVELOPE__INIT;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST;
+		env.anchors_request = &q;
+		if ((rep = ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_RESPONSE, err,
+			       sizeof(err), &bytes)) == NULL)
+			DIE("anchors: %s", err);
+		wire_envelope_free(rep);
+		env = (wire_envelope)SCHAKEL__V1__ENVELOPE__INIT;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST;
+		env.resume_request = &rq;
+		if ((rep = ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_RESUME_RESPONSE, err,
+			       sizeof(err), &bytes)) == NULL)
+			DIE("resume: %s", err);
+		wire_envelope_free(rep);
+	}
+	/* writing to an org: refused alike whether it was invited or not */
+	printf(",\"send\":{");
+	for (size_t i = 0; i < norgs; i++) {
+		Schakel__V1__DiscussSend q = SCHAKEL__V1__DISCUSS_SEND__INIT;
+		Schakel__V1__DiscussSealed m = SCHAKEL__V1__DISCUSS_SEALED__INIT, *mp = &m;
+
+		m.recipient = orgs[i];
+		m.seq = 1;
+		m.sealed = (ProtobufCBinaryData){sizeof(dummy), dummy};
+		q.discussion_id = (ProtobufCBinaryData){16, id};
+		q.n_messages = 1;
+		q.messages = &mp;
+		q.audit_head = (ProtobufCBinaryData){32, zero};
+		env = (wire_envelope)SCHAKEL__V1__ENVELOPE__INIT;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND;
+		env.discuss_send = &q;
+		err[0] = 0;
+		if ((rep = ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SENT, err, sizeof(err),
+			       &bytes)) != NULL) {
+			snprintf(err, sizeof(err), "sent");
+			wire_envelope_free(rep);
+		}
+		printf("%s\"%s\":\"%s\"", i ? "," : "", orgs[i], err);
+	}
+	printf("}}\n");
+	node_remote_close(r);
+	node_store_close(n);
+	fclose(raw);
+}
+
 int main(int argc, char **argv)
 {
 	reg_store *s = NULL;
@@ -135,6 +317,13 @@ int main(int argc, char **argv)
 
 	if (sk_init() != SK_OK || argc < 5)
 		DIE("usage: see the comment at the top of sk_testdiscuss.c");
+	if (strcmp(argv[1], "collect") == 0) {
+		if (sk_kek_open(&kek, NULL, 1) != SK_OK)
+			DIE("kek");
+		collect(argv[2], argv[3], argv[4], argv + 5, (size_t)(argc - 5), kek);
+		sk_kek_free(kek);
+		return 0;
+	}
 	if (sk_kek_open(&kek, NULL, 1) != SK_OK || reg_store_open(&s, argv[2], kek) != SK_OK)
 		DIE("cannot open registry %s: %s", argv[2], sk_error_detail());
 	if (mdb_txn_begin(s->env, NULL, 0, &txn) != 0)
