@@ -70,6 +70,20 @@ static sk_status refuse(const char *why)
 	return SK_ERR_INVALID;
 }
 
+int reg_org_id_reserved(const reg_store *s, const char *org_id)
+{
+	static const char *const words[] = {REG_RESERVED_IDS};
+	const char *slash = strchr(s->origin, '/');
+	size_t n = strlen(org_id);
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(org_id, words[i]) == 0)
+			return 1;
+	return strcmp(org_id, s->org_id) == 0 || strcmp(org_id, s->origin) == 0 ||
+	       (slash != NULL && (size_t)(slash - s->origin) == n &&
+		memcmp(org_id, s->origin, n) == 0);
+}
+
 /* The checks of an enrolment request that need no state. */
 static sk_status check_request(const Schakel__V1__EnrolRequestBody *b, const reg_store *s)
 {
@@ -378,6 +392,13 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	}
 	if ((st = check_request(b, s)) != SK_OK)
 		goto out;
+	if (reg_org_id_reserved(s, b->org_id)) {
+		sk_error_set("org id '%s' is reserved (the registry's own id or name, or a word "
+			     "that names a party); the member must choose another",
+			     b->org_id);
+		st = SK_ERR_PERM;
+		goto out;
+	}
 	if (key_verify(sr->signature.data, WIRE_DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
 		       b->identity_key.data) != SK_OK) {
 		sk_error_set("the enrolment request's signature does not verify");
