@@ -163,17 +163,32 @@ fail:
 	return st;
 }
 
+/* A connection to the federation's registry, checked to be it (by its
+ * role and pinned TLS key, node_registry_check) before anything is sent. */
+static sk_status registry_connect(node_remote *r, net_sync **sc)
+{
+	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+	sk_status st;
+
+	if ((st = net_sync_connect(sc, r->tls, r->fed->registry_address, peer,
+				   NODE_TIMEOUT_MS)) != SK_OK)
+		return st;
+	if ((st = node_registry_check(r->fed, net_sync_peer(*sc))) != SK_OK) {
+		net_sync_close(*sc);
+		*sc = NULL;
+	}
+	return st;
+}
+
 /* One request to the registry over the session's connection (made on
  * first use; made again once if it broke). */
 static sk_status reg_request(node_remote *r, const wire_envelope *req, wire_envelope **reply)
 {
-	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
 	sk_status st = SK_ERR_FAILED;
 
 	for (int attempt = 0; attempt < 2 && (st == SK_ERR_FAILED || st == SK_ERR_IO); attempt++) {
 		if (r->reg == NULL &&
-		    (st = net_sync_connect(&r->reg, r->tls, r->fed->registry_address, peer,
-					   NODE_TIMEOUT_MS)) != SK_OK)
+		    (st = registry_connect(r, &r->reg)) != SK_OK)
 			return st;
 		st = net_sync_request(r->reg, req, reply);
 		if (st == SK_ERR_FAILED || st == SK_ERR_IO) {
@@ -798,11 +813,9 @@ static void *pub_main(void *arg)
 {
 	pub_thread *t = arg;
 	node_remote *r = t->r;
-	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
 	net_sync *sc = NULL;
 
-	if ((t->st = net_sync_connect(&sc, r->tls, r->fed->registry_address, peer,
-				      NODE_TIMEOUT_MS)) != SK_OK) {
+	if ((t->st = registry_connect(r, &sc)) != SK_OK) {
 		snprintf(t->why, sizeof(t->why), "%s", sk_error_detail());
 		return NULL;
 	}

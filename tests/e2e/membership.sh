@@ -86,3 +86,42 @@ n=$(reg audit query --dir r --event member.session --outcome denied --json |
 [ "$n" -ge 2 ] || fail "refused sessions not audited: $n"
 "$SK_TESTNODE" mailbox --dir other --bundle other/bundle >/dev/null || fail "other org refused"
 ok "refused live sessions are audited (member.session, denied); another org is still served"
+
+# 3. enrolment refuses the registry's own id and reserved words, for every
+#    role, and one id is one member whatever the role
+for id in registry witness pseudonymiser schakel admin root ca operator localhost test.example; do
+	"$SK_TESTNODE" init --dir "res-$id" --org-id "$id" --name "Res $id" --category ggz >/dev/null
+	try "$SK_REGISTRY" enrol --dir r --ca ca --request "res-$id/enrol-request" --out "res-$id/bundle" --dev
+	[ "$rc" -eq 1 ] && echo "$msg" | grep -q "reserved" || fail "org id $id accepted (rc $rc): $msg"
+done
+"$SK_TESTNODE" init --dir ps-other --org-id other --name "Pseudo other" --role pseudonymiser >/dev/null
+try "$SK_REGISTRY" enrol --dir r --ca ca --request ps-other/enrol-request --out ps-other/bundle --dev
+[ "$rc" -eq 1 ] && echo "$msg" | grep -q "already enrolled" || fail "a pseudonymiser took a node's id: $msg"
+reg members --dir r --json | python3 -c '
+import json, sys
+ids = [m["org_id"] if "org_id" in m else m["id"] for m in json.load(sys.stdin)]
+bad = [i for i in ids if i in ("registry", "witness", "pseudonymiser", "schakel", "admin", "root", "ca", "operator", "localhost", "test.example")]
+assert not bad, bad' || fail "a reserved id was enrolled"
+ok "enrol refuses the registry's id and name and reserved words (exit 1, nothing enrolled), and a pseudonymiser with a node's id"
+
+# 4. a node talks only to the registry its bundle pins: not to another
+#    registry of the same CA, nor to a member certificate named like the
+#    registry, both served at the registry's address
+"$SK_NODE" init --dir n1 --org-id n1 --name "Org n1" --category ggz --dev >/dev/null 2>>"$T/node.log"
+reg enrol --dir r --ca ca --request n1/enrol-request --out n1.bundle >/dev/null
+"$SK_NODE" join --dir n1 --bundle n1.bundle --dev >/dev/null 2>>"$T/node.log" || fail "join n1"
+"$SK_NODE" sync --dir n1 --dev >/dev/null 2>>"$T/node.log" || fail "sync with the real registry"
+reg init --dir fake --name fake.example/registry --ca ca >/dev/null
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry did not drain"
+start_registry fake "$REG_ADDR"
+try "$SK_NODE" sync --dir n1 --dev
+[ "$rc" -ne 0 ] && echo "$msg" | grep -q "does not hold the registry TLS key our bundle pins" ||
+	fail "a node synced with another registry of the same CA (rc $rc): $msg"
+ok "a node refuses another registry of the same CA at the registry's address (pinned TLS key)"
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "fake registry did not drain"
+"$SK_TESTNODE" issue-cert --dir fake --ca ca --org-id registry --category ggz >/dev/null
+start_registry fake "$REG_ADDR"
+try "$SK_NODE" sync --dir n1 --dev
+[ "$rc" -ne 0 ] && echo "$msg" | grep -q "not this federation's registry" ||
+	fail "a node synced with a member certificate named like the registry (rc $rc): $msg"
+ok "a node refuses a member certificate from the same CA with CN equal to the registry's id (role and pinned key)"

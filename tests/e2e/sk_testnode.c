@@ -32,6 +32,8 @@
  *        (every request kind on a connection of its own, before F appears and
  *        after, on the open connections and on new ones; and how long after F
  *        appeared an idle connection was closed: one JSON line each)
+ *   sk-testnode issue-cert --dir D --ca CA --org-id ID --category C
+ *        (D/tls.crt for D's TLS key straight from the CA: a fake registry's)
  */
 #include <getopt.h>
 #include <netdb.h>
@@ -76,7 +78,7 @@ static struct {
 	unsigned long long seq, token_seed, count, threads, issued_at;
 	long long skew_ms;
 	int withdraw;
-	const char *mode, *wait_file;
+	const char *mode, *wait_file, *ca;
 	unsigned long long conns, seconds;
 } o = {.flags = "discover,contact,discuss", .cats = "ggz,sociaal-team", .threads = 1,
        .count = 1};
@@ -1100,6 +1102,46 @@ static int cmd_kinds(void)
 	return 0;
 }
 
+/* ---- issue-cert: the federation CA misused -------------------------------- */
+
+/* Writes D/tls.crt: a certificate for D's TLS key under the CA in --ca
+ * (its key read unwrapped, as --dev keeps it) with CN --org-id and OU
+ * --category, as the CA would issue to any member: a fake registry's. */
+static int cmd_issue_cert(void)
+{
+	char p[PATH_MAX];
+	uint8_t seed[32], serial[NET_SERIAL_BYTES], *ca = NULL, *der = NULL;
+	size_t ca_len = 0, len = 0;
+	key_ed25519 ca_key, tls;
+	const char *dir = o.dir;
+	int64_t now = (int64_t)time(NULL);
+
+	if (o.ca == NULL || o.org == NULL || o.category == NULL)
+		DIE("issue-cert needs --ca, --dir, --org-id and --category");
+	read_key("tls.key", "tls", seed);
+	key_ed25519_from_seed(&tls, seed);
+	o.dir = o.ca;
+	read_key("ca.key", "federation-ca", seed);
+	key_ed25519_from_seed(&ca_key, seed);
+	path(p, "ca.crt");
+	if (sk_file_read(p, NET_CERT_MAX, &ca, &ca_len) != SK_OK)
+		DIE("cannot read %s", p);
+	o.dir = dir;
+	if (net_cert_issue(&der, &len, serial, o.org, "Fake", o.category, tls.pk, now - 60,
+			   now + 86400, ca, ca_len, &ca_key) != SK_OK)
+		DIE("issue: %s", sk_error_detail());
+	path(p, "tls.crt");
+	if (sk_file_replace(p, der, len) != SK_OK)
+		DIE("cannot write %s", p);
+	sodium_memzero(seed, sizeof(seed));
+	key_ed25519_wipe(&ca_key);
+	key_ed25519_wipe(&tls);
+	free(ca);
+	free(der);
+	printf("{\"cert\":\"%s\"}\n", p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -1122,7 +1164,7 @@ int main(int argc, char **argv)
 		{"mode", 1, NULL, 'M'},         {"conns", 1, NULL, 'Q'},
 		{"seconds", 1, NULL, 'S'},
 		{"sign-key-dir", 1, NULL, 'Y'}, {"tamper", 0, NULL, 'Z'},
-		{"wait-file", 1, NULL, 'W'},
+		{"wait-file", 1, NULL, 'W'},    {"ca", 1, NULL, 'a'},
 		{0}};
 	int c;
 
@@ -1167,6 +1209,7 @@ int main(int argc, char **argv)
 		case 'Y': o.sign_key_dir = optarg; break;
 		case 'Z': o.tamper = 1; break;
 		case 'W': o.wait_file = optarg; break;
+		case 'a': o.ca = optarg; break;
 		default: DIE("bad option");
 		}
 	}
@@ -1184,7 +1227,8 @@ int main(int argc, char **argv)
 			    {"consistent", cmd_consistent},
 			    {"load", cmd_load},
 			    {"abuse", cmd_abuse},
-			    {"kinds", cmd_kinds}};
+			    {"kinds", cmd_kinds},
+			    {"issue-cert", cmd_issue_cert}};
 
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			if (strcmp(argv[1], cmds[i].name) == 0) {
