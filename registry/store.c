@@ -339,6 +339,15 @@ sk_status reg_member_put(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *
 	return st;
 }
 
+int reg_member_live(const reg_store *s, MDB_txn *txn, const char *org_id)
+{
+	Schakel__V1__Member *m = NULL;
+	int live = reg_member_get(s, txn, org_id, &m) == SK_OK && !m->has_revoked_at;
+
+	schakel__v1__member__free_unpacked(m, NULL);
+	return live;
+}
+
 sk_status reg_member_gen(const reg_store *s, MDB_txn *txn, uint64_t *gen)
 {
 	return reg_log_meta_u64(&s->log, txn, META_MEMBER_GEN, gen);
