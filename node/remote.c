@@ -987,7 +987,8 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 			cats[i] = d.categories[i];
 		e.n_categories = d.n_categories;
 		e.categories = cats;
-		e.expires_at = d.expires_at;
+		/* not the exact expiry: it would link this entry across epochs */
+		e.expires_at = node_entry_expiry_blur(d.expires_at, now_ms());
 		if ((d.flags & NODE_FLAG_CONTACT) &&
 		    (st = seal_contact(r, &d, token, epoch, ck, contact, sizeof(contact), &clen)) !=
 			    SK_OK)

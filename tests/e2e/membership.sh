@@ -125,3 +125,44 @@ try "$SK_NODE" sync --dir n1 --dev
 [ "$rc" -ne 0 ] && echo "$msg" | grep -q "not this federation's registry" ||
 	fail "a node synced with a member certificate named like the registry (rc $rc): $msg"
 ok "a node refuses a member certificate from the same CA with CN equal to the registry's id (role and pinned key)"
+
+# 5. an epoch rotation does not let the registry link entries by their
+#    times: the expiry is the consent's rounded down to the day less a
+#    jitter, drawn afresh per publish; issued-at is the time of publishing
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "fake registry did not drain"
+start_registry r "$REG_ADDR"
+chain_up
+nodes_up rot:ggz
+node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
+BSN=$(bsns 1 18)
+node client add --dir rot --bsn "$BSN" >/dev/null || fail "client add"
+node professional add --dir rot --id pia --name "Pia" --role spv >/dev/null || fail "professional add"
+node case open --dir rot --client "$BSN" --as pia --consent discover --categories sociaal-team \
+	>/dev/null || fail "case open"
+node sync --dir rot >/dev/null || fail "sync rot"
+psd rotate --dir ps2 --until "$(date -d '+1 year' +%F)" >/dev/null || fail "rotate"
+reg enrol --dir r --refresh rot --out rot.bundle2 $CHAIN >/dev/null
+node join --dir rot --bundle rot.bundle2 >/dev/null || fail "rejoin rot"
+node sync --dir rot >/dev/null || fail "sync rot after rotation"
+consent=$(node case list --dir rot --json | python3 -c '
+import json, sys
+cs = json.load(sys.stdin)
+print(max(c.get("consent", c).get("expires_at", 0) for c in cs))')
+"$SK_TESTDISCUSS" entries r rot >entries.rot 2>>"$T/stderr.log" || fail "entries"
+python3 - entries.rot "$consent" "$(date +%s)" <<'PY' || fail "linkable times: consent $consent, $(cat entries.rot)"
+import json, sys
+es = [json.loads(l) for l in open(sys.argv[1])]
+consent, now = int(sys.argv[2]), int(sys.argv[3]) * 1000
+by = {e["epoch"]: e for e in es}
+assert len(by) == 2, es
+a, b = by[min(by)], by[max(by)]
+day = 86400000
+for e in (a, b):
+    x = e["expires_at"]
+    assert x != consent and x % 1000 == 0, e               # not the recorded millisecond
+    assert consent - consent % day - 3 * day < x <= consent - consent % day, e  # the day, less up to 3 days
+    assert abs(e["issued_at"] - now) < 300000, e           # issued now, not copied
+assert a["expires_at"] != b["expires_at"], (a, b)          # drawn afresh per epoch
+assert a["issued_at"] != b["issued_at"], (a, b)
+PY
+ok "after a rotation the two epochs' entries share neither expiry nor issued-at; the expiry is the consent's day less a jitter, not its millisecond"
