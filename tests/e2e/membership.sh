@@ -166,3 +166,12 @@ assert a["expires_at"] != b["expires_at"], (a, b)          # drawn afresh per ep
 assert a["issued_at"] != b["issued_at"], (a, b)
 PY
 ok "after a rotation the two epochs' entries share neither expiry nor issued-at; the expiry is the consent's day less a jitter, not its millisecond"
+
+# 6. a pseudonymiser too follows only the registry its bundle pins
+reg init --dir fake2 --name fake2.example/registry --ca ca >/dev/null
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry did not drain"
+start_registry fake2 "$REG_ADDR"
+try "$SK_PSEUDONYMISER" rotate --dir ps1 --until "$(date -d '+1 year' +%F)" --dev
+[ "$rc" -ne 0 ] && echo "$msg" | grep -q "does not hold the registry TLS key our bundle pins" ||
+	fail "a pseudonymiser followed another registry of the same CA (rc $rc): $msg"
+ok "a pseudonymiser refuses another registry of the same CA at the registry's address (pinned TLS key)"
