@@ -131,7 +131,12 @@ static int cmd_enrol(int argc, char **argv)
 		"Safe while 'serve' runs. --refresh issues a new bundle to a live member; with\n"
 		"--request it countersigns a node's rekey (D/rekey-request, signed by its current\n"
 		"and its new identity key): a certificate for the new TLS key, the new keys in the\n"
-		"member record and a MEMBER_REFRESHED leaf; the old certificate is refused at once.\n\n"
+		"member record and a MEMBER_REFRESHED leaf; the old certificate is refused at once.\n"
+		"Every bundle pins the registry's TLS key; --refresh with --ca makes a new TLS key\n"
+		"and certificate first when D/tls.key and D/tls.crt were moved away (a re-key).\n"
+		"Org ids that are the registry's own id or name, or a reserved word (registry,\n"
+		"witness, pseudonymiser, schakel, admin, root, ca, operator, localhost, ...),\n"
+		"are refused.\n\n"
 		"  --request FILE        the member's enrol-request\n"
 		"  --out BUNDLE          where to write the bundle (must not exist)\n"
 		"  --registry HOST:PORT  the address members reach (default: what serve recorded)\n"
@@ -196,7 +201,11 @@ static int cmd_enrol(int argc, char **argv)
 		}
 		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
 	} else if (refresh != NULL) {
-		st = reg_enrol_refresh(s, refresh, &eo, &bundle, &bundle_len);
+		/* with --ca, a registry whose TLS files were moved away gets a new
+		 * TLS key and certificate first, which the bundle pins */
+		if (ca_dir == NULL || ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
+				       (st = reg_tls_ensure(s, ca, kek)) == SK_OK))
+			st = reg_enrol_refresh(s, refresh, &eo, &bundle, &bundle_len);
 		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
 	} else if ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
 		   (st = reg_tls_ensure(s, ca, kek)) == SK_OK &&

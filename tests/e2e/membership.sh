@@ -175,3 +175,16 @@ try "$SK_PSEUDONYMISER" rotate --dir ps1 --until "$(date -d '+1 year' +%F)" --de
 [ "$rc" -ne 0 ] && echo "$msg" | grep -q "does not hold the registry TLS key our bundle pins" ||
 	fail "a pseudonymiser followed another registry of the same CA (rc $rc): $msg"
 ok "a pseudonymiser refuses another registry of the same CA at the registry's address (pinned TLS key)"
+
+# 7. re-keying the registry's TLS key: refreshed bundles pin the new key;
+#    a node follows once it joins its refreshed bundle, not before
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "fake registry did not drain"
+mkdir -p old-tls && mv r/tls.key r/tls.crt old-tls/
+reg enrol --dir r --refresh rot --ca ca --out rot.bundle3 $CHAIN >/dev/null || fail "refresh with a new TLS key"
+[ -f r/tls.key ] && ! cmp -s r/tls.crt old-tls/tls.crt || fail "no new TLS certificate"
+start_registry r "$REG_ADDR"
+try "$SK_NODE" sync --dir rot --dev
+[ "$rc" -ne 0 ] && echo "$msg" | grep -q "pins" || fail "a node followed a re-keyed registry unasked: $msg"
+node join --dir rot --bundle rot.bundle3 >/dev/null || fail "join the refreshed bundle"
+node sync --dir rot >/dev/null || fail "sync after the re-key: $(tail -2 "$T/node.log")"
+ok "a registry re-keyed (TLS files moved away, enrol --refresh --ca): nodes follow after joining the refreshed bundle, not before"
