@@ -1096,6 +1096,18 @@ sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CL
 		}
 	}
 	mdb_txn_abort(txn);
+	/* clients in a random order over the numbers: a republish (a new epoch)
+	 * does not line its entries up with the old ones by order or seq */
+	for (size_t i = n; st == SK_OK && i > 1; i--) {
+		size_t j = randombytes_uniform((uint32_t)i);
+		pub_item t = items[i - 1];
+		uint64_t seq = items[i - 1].seq;
+
+		items[i - 1] = items[j];
+		items[j] = t;
+		items[j].seq = items[i - 1].seq;
+		items[i - 1].seq = seq;
+	}
 	for (size_t i = 0; i < n && st == SK_OK; i++)
 		st = pub_build(r, &items[i], epoch, head);
 	if (st != SK_OK)
