@@ -53,6 +53,7 @@ typedef struct server {
 	/* loop thread only: membership as last checked against the store */
 	MDB_txn *gen_txn;        /* a reset read transaction, renewed to read */
 	uint64_t member_gen;     /* reg_member_gen() when open connections were last checked */
+	sk_status recheck_failed; /* a check of that round could not read */
 	struct event *member_timer;
 } server;
 
@@ -308,15 +309,15 @@ static void refusal_done(sk_status st, void *arg)
 	free(arg);
 }
 
-/* Loop thread, from net_server_recheck(): the admission check again, and
- * a refusal is audited (through the writer; the connection closes now). */
+/* Loop thread: the admission check again; a refusal (SK_ERR_PERM) is
+ * audited through the writer, the caller closes the connection. */
 static sk_status recheck(void *ctx, const net_peer *peer)
 {
 	server *sv = ctx;
 	sk_status st = admit(sv, peer);
 	refusal *r;
 
-	if (st == SK_OK || (r = calloc(1, sizeof(*r))) == NULL)
+	if (st != SK_ERR_PERM || (r = calloc(1, sizeof(*r))) == NULL)
 		return st;
 	r->sv = sv;
 	snprintf(r->org, sizeof(r->org), "%s", peer->org_id);
@@ -359,28 +360,46 @@ static sk_status member_fresh(server *sv, net_conn *c)
 	return st;
 }
 
+/* net_server_recheck()'s check: only an ended membership closes; a check
+ * that could not read keeps the connection and is tried again. */
+static sk_status recheck_open(void *ctx, const net_peer *peer)
+{
+	server *sv = ctx;
+	sk_status st = recheck(sv, peer);
+
+	if (st == SK_OK || st == SK_ERR_PERM)
+		return st;
+	sv->recheck_failed = st;
+	return SK_OK;
+}
+
 /* Loop timer: after a member change, every open connection is checked
  * again and a refused one closed, also the idle ones. */
 static sk_status members_fresh(server *sv)
 {
-	uint64_t gen;
+	uint64_t gen, before = sv->member_gen;
 	sk_status st;
 
 	if ((st = members_gen(sv, &gen)) != SK_OK || gen == sv->member_gen)
 		return st;
 	/* the count read before the checks: a change during them counts again */
 	sv->member_gen = gen;
-	net_server_recheck(sv->srv, recheck, sv);
-	return SK_OK;
+	sv->recheck_failed = SK_OK;
+	net_server_recheck(sv->srv, recheck_open, sv);
+	if ((st = sv->recheck_failed) != SK_OK)
+		sv->member_gen = before; /* the next tick checks them all again */
+	return st;
 }
 
 static void on_members(evutil_socket_t fd, short what, void *arg)
 {
 	server *sv = arg;
+	sk_status st = members_fresh(sv);
 
-	if (members_fresh(sv) != SK_OK)
-		fprintf(stderr, "schakel-registry: cannot read the membership: %s\n",
-			sk_strerror(SK_ERR_DB));
+	if (st != SK_OK)
+		fprintf(stderr, "schakel-registry: cannot check the membership of open "
+				"connections: %s\n",
+			sk_strerror(st));
 }
 
 static inflight *inflight_new(server *sv, net_conn *c, uint64_t id)
@@ -410,9 +429,12 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 			sk_error_set("the registry cannot read its membership; retry shortly");
 			goto out;
 		}
-		if (reg_send_error(c, id, st, sk_error_detail()) == SK_OK)
-			st = SK_OK; /* answered; the connection ends after it */
+		/* answered, then the connection ends (also if the answer failed) */
+		if (reg_send_error(c, id, st, sk_error_detail()) != SK_OK)
+			fprintf(stderr, "schakel-registry: cannot tell %s of its refusal\n",
+				net_conn_peer(c)->org_id);
 		net_conn_close(c);
+		st = SK_OK;
 		goto out;
 	}
 	switch (env->body_case) {
