@@ -127,45 +127,60 @@ try "$SK_NODE" sync --dir n1 --dev
 ok "a node refuses a member certificate from the same CA with CN equal to the registry's id (role and pinned key)"
 
 # 5. an epoch rotation does not let the registry link entries by their
-#    times: the expiry is the consent's rounded down to the day less a
-#    jitter, drawn afresh per publish; issued-at is the time of publishing
+#    times or order: the expiry is the consent's rounded down to the day
+#    less a jitter, drawn afresh per publish; issued-at is the time of
+#    publishing; the republish comes in a random order
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "fake registry did not drain"
 start_registry r "$REG_ADDR"
 chain_up
 nodes_up rot:ggz
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
-BSN=$(bsns 1 18)
-node client add --dir rot --bsn "$BSN" >/dev/null || fail "client add"
 node professional add --dir rot --id pia --name "Pia" --role spv >/dev/null || fail "professional add"
-node case open --dir rot --client "$BSN" --as pia --consent discover --categories sociaal-team \
-	>/dev/null || fail "case open"
+# eight clients, each labelled by the one category its case allows, opened
+# (and so first published) one after the other
+CATS="sociaal-team ggz fact verslavingszorg huisarts-poh maatschappelijke-opvang jeugd schuldhulp"
+set -- $CATS
+for b in $(bsns 8 18); do
+	node client add --dir rot --bsn "$b" >/dev/null || fail "client add"
+	node case open --dir rot --client "$b" --as pia --consent discover --categories "$1" \
+		>/dev/null || fail "case open $1"
+	shift
+done
 node sync --dir rot >/dev/null || fail "sync rot"
 psd rotate --dir ps2 --until "$(date -d '+1 year' +%F)" >/dev/null || fail "rotate"
 reg enrol --dir r --refresh rot --out rot.bundle2 $CHAIN >/dev/null
 node join --dir rot --bundle rot.bundle2 >/dev/null || fail "rejoin rot"
 node sync --dir rot >/dev/null || fail "sync rot after rotation"
-consent=$(node case list --dir rot --json | python3 -c '
-import json, sys
-cs = json.load(sys.stdin)
-print(max(c.get("consent", c).get("expires_at", 0) for c in cs))')
+node case list --dir rot --json >cases.rot || fail "case list"
 "$SK_TESTDISCUSS" entries r rot >entries.rot 2>>"$T/stderr.log" || fail "entries"
-python3 - entries.rot "$consent" "$(date +%s)" <<'PY' || fail "linkable times: consent $consent, $(cat entries.rot)"
+python3 - entries.rot cases.rot "$(date +%s)" <<'PY' || fail "linkable: $(cat entries.rot)"
 import json, sys
 es = [json.loads(l) for l in open(sys.argv[1])]
-consent, now = int(sys.argv[2]), int(sys.argv[3]) * 1000
-by = {e["epoch"]: e for e in es}
-assert len(by) == 2, es
-a, b = by[min(by)], by[max(by)]
+consent = {}
+for c in json.load(open(sys.argv[2])):
+    k = c.get("consent", c)
+    consent[k["categories"][0]] = k["expires_at"]
+now = int(sys.argv[3]) * 1000
 day = 86400000
-for e in (a, b):
-    x = e["expires_at"]
-    assert x != consent and x % 1000 == 0, e               # not the recorded millisecond
-    assert consent - consent % day - 3 * day < x <= consent - consent % day, e  # the day, less up to 3 days
-    assert abs(e["issued_at"] - now) < 300000, e           # issued now, not copied
-assert a["expires_at"] != b["expires_at"], (a, b)          # drawn afresh per epoch
-assert a["issued_at"] != b["issued_at"], (a, b)
+epochs = sorted({e["epoch"] for e in es})
+assert len(epochs) == 2 and len(es) == 16, es
+old = {e["categories"]: e for e in es if e["epoch"] == epochs[0]}
+new = {e["categories"]: e for e in es if e["epoch"] == epochs[1]}
+assert sorted(old) == sorted(new) == sorted(consent), (old, new, consent)
+for cat, c in consent.items():
+    a, b = old[cat], new[cat]
+    for e in (a, b):
+        x = e["expires_at"]
+        assert x != c and x % 1000 == 0, e                        # not the recorded millisecond
+        assert c - c % day - 3 * day < x <= c - c % day, (e, c)   # the day, less up to 3 days
+        assert abs(e["issued_at"] - now) < 300000, e              # issued now, not copied
+    assert a["expires_at"] != b["expires_at"], (a, b)             # drawn afresh per epoch
+    assert a["issued_at"] != b["issued_at"], (a, b)
+# the republish is not in the old order (1 in 8! by chance)
+order = lambda d: [k for k, _ in sorted(d.items(), key=lambda kv: kv[1]["seq"])]
+assert order(old) != order(new), (order(old), order(new))
 PY
-ok "after a rotation the two epochs' entries share neither expiry nor issued-at; the expiry is the consent's day less a jitter, not its millisecond"
+ok "after a rotation the two epochs' entries share neither expiry nor issued-at, nor their order; the expiry is the consent's day less a jitter, not its millisecond"
 
 # 6. a pseudonymiser too follows only the registry its bundle pins
 reg init --dir fake2 --name fake2.example/registry --ca ca >/dev/null

@@ -17,7 +17,7 @@
  *                                                 ORG's mailbox still hold ciphertext
  *   sk-testdiscuss entries REGDIR ORG             ORG's stored entries as the registry
  *                                                 sees them: one JSON line each (epoch,
- *                                                 seq, issued_at, expires_at)
+ *                                                 seq, issued_at, expires_at, categories)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,9 +154,13 @@ static int entries(const char *dir, const char *org)
 			DIE("stored entry");
 		if (!se->purged &&
 		    (e = schakel__v1__entry__unpack(NULL, se->entry.len, se->entry.data)) != NULL) {
-			printf("{\"epoch\":%u,\"seq\":%llu,\"issued_at\":%llu,\"expires_at\":%llu}\n",
+			printf("{\"epoch\":%u,\"seq\":%llu,\"issued_at\":%llu,\"expires_at\":%llu,"
+			       "\"categories\":\"",
 			       e->epoch, (unsigned long long)e->seq, (unsigned long long)e->issued_at,
 			       (unsigned long long)e->expires_at);
+			for (size_t i = 0; i < e->n_categories; i++)
+				printf("%s%s", i ? "," : "", e->categories[i]);
+			printf("\"}\n");
 			schakel__v1__entry__free_unpacked(e, NULL);
 		}
 		schakel__v1__stored_entry__free_unpacked(se, NULL);
