@@ -324,6 +324,8 @@ struct net_conn {
 	atomic_uint refs;    /* one held by the open socket */
 	enum conn_state state;
 	unsigned inflight;   /* requests handed to ops->request, unanswered */
+	unsigned checked;    /* the net_server_recheck() round that last saw it */
+	uint64_t mark;       /* net_conn_set_mark() */
 	net_peer peer;
 };
 
@@ -339,6 +341,7 @@ struct net_server {
 	net_call_fn drain_done;
 	void *drain_arg;
 	int draining;
+	unsigned recheck_round; /* net_server_recheck() calls so far */
 	net_conn *conns;
 	unsigned nconns;
 	char addr[NET_ADDR_MAX];
@@ -678,6 +681,40 @@ again:
 			bufferevent_disable(c->bev, EV_READ);
 	}
 	drain_check(s);
+}
+
+unsigned net_server_recheck(net_server *s, sk_status (*check)(void *ctx, const net_peer *peer),
+			    void *ctx)
+{
+	unsigned refused = 0, round = ++s->recheck_round;
+	net_conn *c;
+	sk_status st;
+
+	/* a refusal may close others (closed() callbacks): rescan after each,
+	 * skipping those this round already asked about */
+again:
+	for (c = s->conns; c != NULL; c = c->next) {
+		if (c->state != C_OPEN || c->checked == round)
+			continue;
+		c->checked = round;
+		sk_error_clear();
+		if ((st = check(ctx, &c->peer)) != SK_OK) {
+			conn_refuse(c, st, sk_error_detail());
+			refused++;
+			goto again;
+		}
+	}
+	return refused;
+}
+
+uint64_t net_conn_mark(const net_conn *c)
+{
+	return c->mark;
+}
+
+void net_conn_set_mark(net_conn *c, uint64_t mark)
+{
+	c->mark = mark;
 }
 
 void net_server_free(net_server *s)

@@ -115,6 +115,19 @@ void net_server_drain(net_server *s, unsigned timeout_ms, net_call_fn done, void
  * frees s. Accepts NULL. */
 void net_server_free(net_server *s);
 
+/* Asks check(ctx, peer) again about every admitted connection (on the
+ * loop thread), e.g. after the server learned that a member was revoked:
+ * a connection whose check fails gets an Error push (code = the status,
+ * message = sk_error_detail()) and closes, as a refusal at admission.
+ * Returns how many were refused. */
+unsigned net_server_recheck(net_server *s, sk_status (*check)(void *ctx, const net_peer *peer),
+			    void *ctx);
+
+/* A number the server's owner keeps with c (0 at first), e.g. the state
+ * of its membership data when c was last checked. Loop thread only. */
+uint64_t net_conn_mark(const net_conn *c);
+void net_conn_set_mark(net_conn *c, uint64_t mark);
+
 /* The admitted peer; owned by c, valid while c is referenced. */
 const net_peer *net_conn_peer(const net_conn *c);
 

@@ -320,3 +320,18 @@ sk_status node_token_find(node_store *s, MDB_txn *txn, const uint8_t token[stati
 	client[d.mv_size] = 0;
 	return SK_OK;
 }
+
+uint64_t node_entry_expiry_blur(uint64_t expires_at, uint64_t now_ms)
+{
+	uint64_t day = expires_at - expires_at % NODE_DAY_MS;
+	uint64_t jitter = (uint64_t)randombytes_uniform(NODE_EXPIRY_JITTER_MS / 1000) * 1000;
+	uint64_t lo = now_ms + NODE_EXPIRY_LEAD_MS, first;
+
+	if (day > jitter && day - jitter > lo)
+		return day - jitter;
+	/* near its end: any whole second after lo will do */
+	first = lo - lo % 1000 + 1000;
+	if (expires_at < first + 1000)
+		return expires_at;
+	return first + (uint64_t)randombytes_uniform((uint32_t)((expires_at - first) / 1000)) * 1000;
+}

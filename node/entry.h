@@ -46,6 +46,19 @@ typedef struct node_entry_derived {
 sk_status node_entry_derive(node_store *s, MDB_txn *txn, const char *client, uint64_t now_ms,
 			    node_entry_derived *out) SK_MUST_CHECK;
 
+#define NODE_EXPIRY_JITTER_MS (3 * NODE_DAY_MS) /* published expiry: up to this early */
+#define NODE_EXPIRY_LEAD_MS (3600ull * 1000)     /* ... but live at least this long */
+
+/* The expiry an entry carries at the registry, drawn afresh for every
+ * publish: expires_at rounded down to its UTC day, less a random jitter
+ * of up to NODE_EXPIRY_JITTER_MS, in whole seconds. So entries
+ * republished in a new epoch do not repeat the old epoch's expiry, nor
+ * the millisecond a consent was recorded (a default expiry is that time
+ * plus a year). Never later than expires_at; when that rounding would
+ * leave less than NODE_EXPIRY_LEAD_MS, a random whole second between
+ * then and expires_at (or expires_at itself when nearer still). */
+uint64_t node_entry_expiry_blur(uint64_t expires_at, uint64_t now_ms);
+
 /* Records, in txn, that a case discussion (id, hex) made us the
  * regievoerder for client, and marks the client dirty: its entry carries
  * the regie flag from its next publish on. */

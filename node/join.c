@@ -99,6 +99,13 @@ static sk_status fill(node_federation *f, const Schakel__V1__BundleBody *b)
 	memcpy(f->member_cert, b->member_cert.data, b->member_cert.len);
 	f->member_cert_len = b->member_cert.len;
 	memcpy(f->registry_key, b->registry_key.data, KEY_ED25519_PK_BYTES);
+	if (b->has_registry_tls_key) {
+		if (b->registry_tls_key.len != KEY_ED25519_PK_BYTES)
+			return refuse(SK_ERR_INVALID, "the bundle's registry TLS key is not an "
+						      "Ed25519 key");
+		memcpy(f->registry_tls_key, b->registry_tls_key.data, KEY_ED25519_PK_BYTES);
+		f->has_registry_tls_key = 1;
+	}
 	f->issued_at = b->issued_at;
 	if ((st = fill_pseudonymisers(f, b)) != SK_OK || (st = fill_witnesses(f, b)) != SK_OK)
 		return st;
@@ -353,4 +360,24 @@ out:
 	free(old);
 	free(f);
 	return st;
+}
+
+sk_status node_registry_check(const node_federation *f, const net_peer *peer)
+{
+	if (strcmp(peer->org_id, f->registry_org_id) != 0 ||
+	    strcmp(peer->category, NODE_REGISTRY_ROLE) != 0) {
+		sk_error_set("the server at %s is '%s' (%s), not this federation's registry; "
+			     "check the registry address",
+			     f->registry_address, peer->org_id, peer->category);
+		return SK_ERR_VERIFY;
+	}
+	if (f->has_registry_tls_key &&
+	    sodium_memcmp(peer->tls_pk, f->registry_tls_key, KEY_ED25519_PK_BYTES) != 0) {
+		sk_error_set("the server at %s does not hold the registry TLS key our bundle pins; "
+			     "not talking to it (if the registry was re-keyed, join its refreshed "
+			     "bundle)",
+			     f->registry_address);
+		return SK_ERR_VERIFY;
+	}
+	return SK_OK;
 }

@@ -21,6 +21,7 @@
 #define NODE_WITNESS_MAX 16
 #define NODE_WITNESS_ID_MAX 255
 #define NODE_REGISTRY_ORG_DEFAULT "registry" /* bundles without registry_org_id */
+#define NODE_REGISTRY_ROLE "registry" /* OU of the registry's certificate */
 
 /* One pseudonymiser of the chain, as the bundle pins it. */
 typedef struct node_pseudonymiser {
@@ -43,6 +44,8 @@ typedef struct node_federation {
 	char registry_address[NODE_ADDRESS_MAX + 1];
 	char registry_org_id[NET_ORG_ID_MAX + 1]; /* CN of the registry's certificate */
 	uint8_t registry_key[KEY_ED25519_PK_BYTES]; /* pinned at the first join */
+	int has_registry_tls_key;                 /* 0: a bundle from before pinning */
+	uint8_t registry_tls_key[KEY_ED25519_PK_BYTES]; /* the registry's TLS key */
 	char log_origin[NOTE_ORIGIN_MAX + 1];     /* checkpoints: key name and origin */
 	size_t n_pseudonymisers;                  /* 0..OPRF_MAX_CHAIN */
 	node_pseudonymiser pseudonymisers[OPRF_MAX_CHAIN]; /* chain order */
@@ -86,6 +89,14 @@ sk_status node_federation_load(node_store *s, MDB_txn *txn, node_federation **ou
 
 /* Accepts NULL. */
 void node_federation_free(node_federation *f);
+
+/* Whether a server that passed TLS under the federation CA is this
+ * federation's registry: its certificate must name the bundle's registry
+ * org id (CN) and the registry role (OU "registry": no member holds it),
+ * and carry the TLS key the bundle pins (when the bundle has one). Not the
+ * name alone: the CA issues members certificates too. SK_ERR_VERIFY with
+ * the detail set otherwise. */
+sk_status node_registry_check(const node_federation *f, const net_peer *peer) SK_MUST_CHECK;
 
 /* Sets s->policy and s->joined from the installed bundle (the default
  * policy before the first join). Called by node_store_open. */

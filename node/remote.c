@@ -163,17 +163,32 @@ fail:
 	return st;
 }
 
+/* A connection to the federation's registry, checked to be it (by its
+ * role and pinned TLS key, node_registry_check) before anything is sent. */
+static sk_status registry_connect(node_remote *r, net_sync **sc)
+{
+	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+	sk_status st;
+
+	if ((st = net_sync_connect(sc, r->tls, r->fed->registry_address, peer,
+				   NODE_TIMEOUT_MS)) != SK_OK)
+		return st;
+	if ((st = node_registry_check(r->fed, net_sync_peer(*sc))) != SK_OK) {
+		net_sync_close(*sc);
+		*sc = NULL;
+	}
+	return st;
+}
+
 /* One request to the registry over the session's connection (made on
  * first use; made again once if it broke). */
 static sk_status reg_request(node_remote *r, const wire_envelope *req, wire_envelope **reply)
 {
-	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
 	sk_status st = SK_ERR_FAILED;
 
 	for (int attempt = 0; attempt < 2 && (st == SK_ERR_FAILED || st == SK_ERR_IO); attempt++) {
 		if (r->reg == NULL &&
-		    (st = net_sync_connect(&r->reg, r->tls, r->fed->registry_address, peer,
-					   NODE_TIMEOUT_MS)) != SK_OK)
+		    (st = registry_connect(r, &r->reg)) != SK_OK)
 			return st;
 		st = net_sync_request(r->reg, req, reply);
 		if (st == SK_ERR_FAILED || st == SK_ERR_IO) {
@@ -798,11 +813,9 @@ static void *pub_main(void *arg)
 {
 	pub_thread *t = arg;
 	node_remote *r = t->r;
-	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
 	net_sync *sc = NULL;
 
-	if ((t->st = net_sync_connect(&sc, r->tls, r->fed->registry_address, peer,
-				      NODE_TIMEOUT_MS)) != SK_OK) {
+	if ((t->st = registry_connect(r, &sc)) != SK_OK) {
 		snprintf(t->why, sizeof(t->why), "%s", sk_error_detail());
 		return NULL;
 	}
@@ -974,7 +987,8 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 			cats[i] = d.categories[i];
 		e.n_categories = d.n_categories;
 		e.categories = cats;
-		e.expires_at = d.expires_at;
+		/* not the exact expiry: it would link this entry across epochs */
+		e.expires_at = node_entry_expiry_blur(d.expires_at, now_ms());
 		if ((d.flags & NODE_FLAG_CONTACT) &&
 		    (st = seal_contact(r, &d, token, epoch, ck, contact, sizeof(contact), &clen)) !=
 			    SK_OK)
@@ -1082,6 +1096,18 @@ sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CL
 		}
 	}
 	mdb_txn_abort(txn);
+	/* clients in a random order over the numbers: a republish (a new epoch)
+	 * does not line its entries up with the old ones by order or seq */
+	for (size_t i = n; st == SK_OK && i > 1; i--) {
+		size_t j = randombytes_uniform((uint32_t)i);
+		pub_item t = items[i - 1];
+		uint64_t seq = items[i - 1].seq;
+
+		items[i - 1] = items[j];
+		items[j] = t;
+		items[j].seq = items[i - 1].seq;
+		items[i - 1].seq = seq;
+	}
 	for (size_t i = 0; i < n && st == SK_OK; i++)
 		st = pub_build(r, &items[i], epoch, head);
 	if (st != SK_OK)

@@ -131,7 +131,12 @@ static int cmd_enrol(int argc, char **argv)
 		"Safe while 'serve' runs. --refresh issues a new bundle to a live member; with\n"
 		"--request it countersigns a node's rekey (D/rekey-request, signed by its current\n"
 		"and its new identity key): a certificate for the new TLS key, the new keys in the\n"
-		"member record and a MEMBER_REFRESHED leaf; the old certificate is refused at once.\n\n"
+		"member record and a MEMBER_REFRESHED leaf; the old certificate is refused at once.\n"
+		"Every bundle pins the registry's TLS key; --refresh with --ca makes a new TLS key\n"
+		"and certificate first when D/tls.key and D/tls.crt were moved away (a re-key).\n"
+		"Org ids that are the registry's own id or name, or a reserved word (registry,\n"
+		"witness, pseudonymiser, schakel, admin, root, ca, operator, localhost, ...),\n"
+		"are refused.\n\n"
 		"  --request FILE        the member's enrol-request\n"
 		"  --out BUNDLE          where to write the bundle (must not exist)\n"
 		"  --registry HOST:PORT  the address members reach (default: what serve recorded)\n"
@@ -196,7 +201,11 @@ static int cmd_enrol(int argc, char **argv)
 		}
 		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
 	} else if (refresh != NULL) {
-		st = reg_enrol_refresh(s, refresh, &eo, &bundle, &bundle_len);
+		/* with --ca, a registry whose TLS files were moved away gets a new
+		 * TLS key and certificate first, which the bundle pins */
+		if (ca_dir == NULL || ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
+				       (st = reg_tls_ensure(s, ca, kek)) == SK_OK))
+			st = reg_enrol_refresh(s, refresh, &eo, &bundle, &bundle_len);
 		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
 	} else if ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
 		   (st = reg_tls_ensure(s, ca, kek)) == SK_OK &&
@@ -420,6 +429,7 @@ static int cmd_serve(int argc, char **argv)
 					   {"lookup-limit", required_argument, NULL, 'L'},
 					   {"discuss-idle", required_argument, NULL, 'I'},
 					   {"http", required_argument, NULL, 'h'},
+					   {"members-check-ms", required_argument, NULL, 'M'},
 					   {0}};
 	static const char help[] =
 		"usage: schakel-registry serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
@@ -436,10 +446,13 @@ static int cmd_serve(int argc, char **argv)
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
 		"  --discuss-idle T      a case discussion without activity for T ends and its\n"
 		"                        ciphertext is purged (default 30d; units s, m, h, d)\n"
+		"  --members-check-ms N  how often open connections are checked against\n"
+		"                        revocations by another process (default 250); every\n"
+		"                        request checks too\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	reg_serve_opts so = {0};
-	unsigned long long workers = 0, sweep = 0, limit = 0, idle = 0;
+	unsigned long long workers = 0, sweep = 0, limit = 0, idle = 0, check = 0;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	sk_status st;
@@ -463,6 +476,10 @@ static int cmd_serve(int argc, char **argv)
 	      case 'L' :
 		      if (sk_cli_u64(optarg, &limit) != SK_OK || limit == 0)
 			      return sk_cli_usage("serve", "--lookup-limit takes a positive count");
+		      break;
+	      case 'M' :
+		      if (sk_cli_u64(optarg, &check) != SK_OK || check == 0 || check > 3600000)
+			      return sk_cli_usage("serve", "--members-check-ms takes 1..3600000");
 		      break;);
 	if ((rc = sk_cli_need_dir("serve", &o)) != 0)
 		return rc;
@@ -470,6 +487,7 @@ static int cmd_serve(int argc, char **argv)
 		return sk_cli_usage("serve", "--listen HOST:PORT is required");
 	so.workers = (unsigned)workers;
 	so.sweep_seconds = (unsigned)sweep;
+	so.members_check_ms = (unsigned)check;
 	if ((rc = open_store(&s, &kek, &o, "serve")) != 0)
 		return rc;
 	s->lookup_limit = limit;

@@ -261,7 +261,18 @@ static sk_status load_open(reg_discuss *d, MDB_txn *txn, const uint8_t *id, size
 	return SK_OK;
 }
 
-/* Whom org may write to in ds (see reg_discuss_state_send). */
+static int may_write_to(const Schakel__V1__Discussion *ds, const char *org, const char *to);
+
+int reg_discuss_may_write(reg_store *s, MDB_txn *txn, const Schakel__V1__Discussion *ds,
+			  const char *org, const char *to)
+{
+	if (strcmp(org, to) == 0 || !may_write_to(ds, org, to))
+		return 0;
+	/* a revoked org neither writes nor is written to */
+	return reg_member_live(s, txn, org) && reg_member_live(s, txn, to);
+}
+
+/* Whom org may write to in ds by the discussion's rules alone. */
 static int may_write_to(const Schakel__V1__Discussion *ds, const char *org, const char *to)
 {
 	if (strcmp(org, to) == 0)
@@ -431,7 +442,7 @@ static sk_status send(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 			refuse(d, SK_ERR_INVALID, "a sealed message is empty, too large or unnumbered");
 			goto out;
 		}
-		if (!may_write_to(ds, d->org, x->recipient)) {
+		if (!reg_discuss_may_write(d->store, txn, ds, d->org, x->recipient)) {
 			refuse(d, SK_ERR_PERM, "a recipient is not a participant you may write to");
 			goto out;
 		}
@@ -599,12 +610,12 @@ sk_status reg_discuss_state_send(reg_store *s, net_conn *c, uint64_t request_id,
 		mdb_txn_abort(txn);
 		return reg_send_error(c, request_id, st != SK_OK ? st : d.result, d.reason);
 	}
-	mdb_txn_abort(txn);
-	if (may_write_to(ds, org, ds->requester))
+	if (reg_discuss_may_write(s, txn, ds, org, ds->requester))
 		to[r.n_participants++] = ds->requester;
 	for (size_t i = 0; i < ds->n_accepted && r.n_participants < REG_DISCUSS_RECIPIENTS_MAX; i++)
-		if (may_write_to(ds, org, ds->accepted[i]))
+		if (reg_discuss_may_write(s, txn, ds, org, ds->accepted[i]))
 			to[r.n_participants++] = ds->accepted[i];
+	mdb_txn_abort(txn);
 	r.participants = to;
 	r.discussion_id = req->discussion_id;
 	r.has_closed = 1;

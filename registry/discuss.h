@@ -41,6 +41,13 @@ sk_status reg_discuss_send(reg_discuss *d, sk_status commit, net_conn *c,
 			   uint64_t request_id) SK_MUST_CHECK;
 void reg_discuss_free(reg_discuss *d);
 
+/* 1 when org may send to in ds as of txn: by the discussion's rules (the
+ * requester writes to those who accepted; an acceptor to the requester
+ * and the others it wrote to, once the requester wrote to it) and both
+ * orgs enrolled and not revoked. */
+int reg_discuss_may_write(reg_store *s, MDB_txn *txn, const Schakel__V1__Discussion *ds,
+			  const char *org, const char *to);
+
 /* Answers a participant's DiscussStateRequest from a read transaction:
  * whom org may write to now (the requester: those who accepted; an
  * acceptor: the requester and the others it wrote to, once the requester

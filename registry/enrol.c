@@ -70,6 +70,20 @@ static sk_status refuse(const char *why)
 	return SK_ERR_INVALID;
 }
 
+int reg_org_id_reserved(const reg_store *s, const char *org_id)
+{
+	static const char *const words[] = {REG_RESERVED_IDS};
+	const char *slash = strchr(s->origin, '/');
+	size_t n = strlen(org_id);
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(org_id, words[i]) == 0)
+			return 1;
+	return strcmp(org_id, s->org_id) == 0 || strcmp(org_id, s->origin) == 0 ||
+	       (slash != NULL && (size_t)(slash - s->origin) == n &&
+		memcmp(org_id, s->origin, n) == 0);
+}
+
 /* The checks of an enrolment request that need no state. */
 static sk_status check_request(const Schakel__V1__EnrolRequestBody *b, const reg_store *s)
 {
@@ -85,6 +99,11 @@ static sk_status check_request(const Schakel__V1__EnrolRequestBody *b, const reg
 	case SCHAKEL__V1__ROLE__ROLE_NODE:
 		if (b->category == NULL || wire_policy_index(&s->policy, b->category) < 0)
 			return refuse("a node's category must be one of the federation policy");
+		/* the certificate's OU: a role no node may carry */
+		if (strcmp(b->category, "registry") == 0 ||
+		    strcmp(b->category, "pseudonymiser") == 0 || strcmp(b->category, "witness") == 0)
+			return refuse("a node's category may not be a role (registry, "
+				      "pseudonymiser, witness)");
 		break;
 	case SCHAKEL__V1__ROLE__ROLE_PSEUDONYMISER:
 		if (!b->has_oprf_key || b->oprf_key.len != OPRF_ELEMENT_BYTES ||
@@ -200,6 +219,30 @@ static sk_status add_witnesses(reg_store *s, MDB_txn *txn, const reg_enrol_opts 
 	return SK_OK;
 }
 
+/* The key of the registry's TLS certificate, which bundles pin; checked
+ * under the federation CA as members will. SK_ERR_NOTFOUND before the
+ * registry has a certificate. */
+static sk_status registry_tls_key(const reg_store *s, const uint8_t *ca, size_t ca_len,
+				  uint8_t pk[static KEY_ED25519_PK_BYTES])
+{
+	char path[PATH_MAX];
+	uint8_t *der = NULL;
+	size_t len = 0;
+	net_peer peer;
+	sk_status st;
+
+	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_TLS_CERT)) != SK_OK ||
+	    (st = sk_file_read(path, NET_CERT_MAX, &der, &len)) != SK_OK)
+		return st;
+	if ((st = net_cert_verify(&peer, der, len, ca, ca_len, (int64_t)time(NULL))) != SK_OK)
+		sk_error_set("the registry's TLS certificate does not verify under the CA: %s",
+			     sk_error_detail());
+	else
+		memcpy(pk, peer.tls_pk, KEY_ED25519_PK_BYTES);
+	free(der);
+	return st;
+}
+
 /* Builds and signs the bundle for member m, in txn (a write transaction:
  * the witnesses named are recorded). */
 static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m,
@@ -214,7 +257,7 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 	char wids[REG_MAX_WITNESSES][64], wkeys[REG_MAX_WITNESSES][NOTE_VKEY_MAX];
 	char ids[REG_MAX_PSEUDONYMISERS][64], address[ADDRESS_MAX + 1], path[PATH_MAX];
 	wire_policy_rules *rules = NULL;
-	uint8_t *ca = NULL, *bytes = NULL, sig[KEY_SIG_BYTES];
+	uint8_t *ca = NULL, *bytes = NULL, sig[KEY_SIG_BYTES], tls_pk[KEY_ED25519_PK_BYTES];
 	size_t ca_len = 0, n = 0, nrules;
 	MDB_val k = {strlen(META_ADDRESS), META_ADDRESS}, d;
 	sk_status st;
@@ -241,6 +284,12 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_CA_CERT)) != SK_OK ||
 	    (st = sk_file_read(path, NET_CERT_MAX, &ca, &ca_len)) != SK_OK)
 		goto out;
+	if ((st = registry_tls_key(s, ca, ca_len, tls_pk)) == SK_OK) {
+		body.has_registry_tls_key = 1;
+		body.registry_tls_key = (ProtobufCBinaryData){KEY_ED25519_PK_BYTES, tls_pk};
+	} else if (st != SK_ERR_NOTFOUND) {
+		goto out;
+	}
 	if ((st = add_pseudonymisers(s, txn, o, &body, info, ptr, ps, ids)) != SK_OK ||
 	    (st = add_witnesses(s, txn, o, &body, winfo, wptr, wids, wkeys)) != SK_OK ||
 	    (st = reg_member_quorum_set(s, txn, m->org_id, body.quorum)) != SK_OK)
@@ -378,6 +427,13 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	}
 	if ((st = check_request(b, s)) != SK_OK)
 		goto out;
+	if (reg_org_id_reserved(s, b->org_id)) {
+		sk_error_set("org id '%s' is reserved (the registry's own id or name, or a word "
+			     "that names a party); the member must choose another",
+			     b->org_id);
+		st = SK_ERR_PERM;
+		goto out;
+	}
 	if (key_verify(sr->signature.data, WIRE_DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
 		       b->identity_key.data) != SK_OK) {
 		sk_error_set("the enrolment request's signature does not verify");

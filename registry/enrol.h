@@ -32,7 +32,9 @@ sk_status reg_tls_ensure(reg_store *s, const reg_ca *ca, sk_kek *kek) SK_MUST_CH
 /* Admits the member of a signed enrolment request: checks it, issues the
  * certificate, appends the member leaf and audit record, signs a new
  * checkpoint, all in one transaction, and returns the signed bundle
- * (malloc'd, owned by the caller). SK_ERR_EXISTS: the org id is taken. */
+ * (malloc'd, owned by the caller). SK_ERR_EXISTS: the org id is taken
+ * (by any member: node, pseudonymiser or witness, live or revoked);
+ * SK_ERR_PERM: the org id is reserved (reg_org_id_reserved). */
 sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size_t len,
 		    const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
 		    char org_id[static 64]) SK_MUST_CHECK;
@@ -67,5 +69,15 @@ sk_status reg_revoke(reg_store *s, const char *org_id, int purge,
 
 /* Records the address `serve` listens on, for bundles. */
 sk_status reg_address_set(reg_store *s, const char *address) SK_MUST_CHECK;
+
+/* 1 when no member may take org_id: the registry's own org id, its log
+ * origin or the host part of it, or one of REG_RESERVED_IDS (words that
+ * name a party or an authority: a member holding one could pass for it). */
+#define REG_RESERVED_IDS                                                              \
+	"registry", "registries", "witness", "witnesses", "pseudonymiser",           \
+	"pseudonymizer", "schakel", "federation", "admin", "administrator", "root",   \
+	"ca", "operator", "localhost", "node", "member", "system", "cli", "tls",      \
+	"auditor", "monitor", "all", "none", "anonymous", "unknown"
+int reg_org_id_reserved(const reg_store *s, const char *org_id);
 
 #endif

@@ -44,11 +44,9 @@ sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
 	return st;
 }
 
-sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-			   uint64_t after, uint32_t max)
+sk_status reg_mailbox_read(reg_store *s, const char *org, uint64_t after, uint32_t max,
+			   Schakel__V1__MailboxResponse *r)
 {
-	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
-	Schakel__V1__MailboxResponse r = SCHAKEL__V1__MAILBOX_RESPONSE__INIT;
 	Schakel__V1__MailboxItem **items = NULL;
 	uint8_t kb[KEY_MAX];
 	size_t n = 0, olen = strlen(org), elen = olen + 9, bytes = 0;
@@ -58,13 +56,23 @@ sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const
 	sk_status st;
 	int rc;
 
+	schakel__v1__mailbox_response__init(r);
 	if (max == 0 || max > REG_MAILBOX_PULL_MAX)
 		max = REG_MAILBOX_PULL_MAX;
+	if (olen > NET_ORG_ID_MAX)
+		return SK_ERR_INVALID;
 	if ((items = calloc(max, sizeof(*items))) == NULL)
-		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
+		return SK_ERR_NOMEM;
 	k = (MDB_val){reg_mailbox_key(kb, org, after == UINT64_MAX ? after : after + 1), kb};
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
-	    (st = sk_db_status(mdb_cursor_open(txn, s->mailbox, &cur))) != SK_OK)
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	/* a revoked org's mailbox is closed, whatever the connection */
+	if (!reg_member_live(s, txn, org)) {
+		sk_error_set("org '%s' is revoked or not enrolled; its mailbox is closed", org);
+		st = SK_ERR_PERM;
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->mailbox, &cur))) != SK_OK)
 		goto out;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 	     rc == 0 && n < max && bytes + d.mv_size < WIRE_FRAME_MAX / 2 && k.mv_size == elen &&
@@ -77,20 +85,45 @@ sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const
 		bytes += d.mv_size + 8;
 		n++;
 	}
-	if ((st = last_seq(s, txn, org, &r.last)) != SK_OK)
+	if ((st = last_seq(s, txn, org, &r->last)) != SK_OK)
 		goto out;
-	r.n_items = n;
-	r.items = items;
+	r->n_items = n;
+	r->items = items;
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (st != SK_OK) {
+		for (size_t i = 0; i < n; i++)
+			schakel__v1__mailbox_item__free_unpacked(items[i], NULL);
+		free(items);
+	}
+	return st;
+}
+
+void reg_mailbox_response_clear(Schakel__V1__MailboxResponse *r)
+{
+	for (size_t i = 0; i < r->n_items; i++)
+		schakel__v1__mailbox_item__free_unpacked(r->items[i], NULL);
+	free(r->items);
+	r->items = NULL;
+	r->n_items = 0;
+}
+
+sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			   uint64_t after, uint32_t max)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__MailboxResponse r;
+	sk_status st;
+
+	sk_error_clear();
+	if ((st = reg_mailbox_read(s, org, after, max, &r)) != SK_OK)
+		return reg_send_error(c, request_id, st, sk_error_detail());
 	env.request_id = request_id;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE;
 	env.mailbox_response = &r;
 	st = net_conn_send(c, &env);
-out:
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	for (size_t i = 0; i < n; i++)
-		schakel__v1__mailbox_item__free_unpacked(items[i], NULL);
-	free(items);
+	reg_mailbox_response_clear(&r);
 	if (st != SK_OK && st != SK_ERR_FAILED && st != SK_ERR_TOOBIG)
 		return reg_send_error(c, request_id, st, NULL);
 	return st;

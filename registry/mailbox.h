@@ -25,7 +25,16 @@ size_t reg_mailbox_key(uint8_t *k, const char *org, uint64_t seq);
 sk_status reg_mailbox_strip(reg_store *s, MDB_txn *txn, const uint8_t *key,
 			    size_t klen) SK_MUST_CHECK;
 
-/* Sends org the items with seq > after (at most max). */
+/* org's items with seq > after (at most max, and at most half a frame of
+ * bytes) and its newest seq into *r; the items are owned by the caller
+ * (reg_mailbox_response_clear). SK_ERR_PERM (detail set) when org is
+ * revoked or not enrolled: a revoked org's mailbox is closed. */
+sk_status reg_mailbox_read(reg_store *s, const char *org, uint64_t after, uint32_t max,
+			   Schakel__V1__MailboxResponse *r) SK_MUST_CHECK;
+void reg_mailbox_response_clear(Schakel__V1__MailboxResponse *r);
+
+/* Sends org the items with seq > after (at most max): reg_mailbox_read,
+ * or its refusal as an Error reply. */
 sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
 			   uint64_t after, uint32_t max) SK_MUST_CHECK;
 

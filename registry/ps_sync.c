@@ -213,22 +213,41 @@ static sk_status run_txn(MDB_env *env, sk_write_fn fn, void *arg)
 	return sk_db_status(mdb_txn_commit(txn));
 }
 
-static sk_status registry_connect(net_sync **sc, const net_tls *tls, const char *addr)
+/* A connection to the federation's registry: the registry role (OU) and,
+ * when the bundle pins one, its TLS key; not the name alone. */
+static sk_status registry_connect(ps_store *s, net_sync **sc, const net_tls *tls,
+				  const char *addr)
 {
+	Schakel__V1__BundleBody *b = NULL;
 	sk_status st;
 
 	if (*sc != NULL)
 		return SK_OK;
-	if ((st = net_sync_connect(sc, tls, addr, NULL, PS_REGISTRY_TIMEOUT_MS)) != SK_OK)
+	if ((st = ps_bundle_load(s, &b)) != SK_OK)
 		return st;
+	if ((st = net_sync_connect(sc, tls, addr, NULL, PS_REGISTRY_TIMEOUT_MS)) != SK_OK)
+		goto out;
 	if (strcmp(net_sync_peer(*sc)->category, REGISTRY_UNIT) != 0) {
 		sk_error_set("the server at %s is '%s', not the federation's registry", addr,
 			     net_sync_peer(*sc)->org_id);
+		st = SK_ERR_VERIFY;
+	} else if (b->has_registry_tls_key &&
+		   (b->registry_tls_key.len != KEY_ED25519_PK_BYTES ||
+		    sodium_memcmp(net_sync_peer(*sc)->tls_pk, b->registry_tls_key.data,
+				  KEY_ED25519_PK_BYTES) != 0)) {
+		sk_error_set("the server at %s does not hold the registry TLS key our bundle pins; "
+			     "not talking to it (if the registry was re-keyed, join its refreshed "
+			     "bundle)",
+			     addr);
+		st = SK_ERR_VERIFY;
+	}
+	if (st != SK_OK) {
 		net_sync_close(*sc);
 		*sc = NULL;
-		return SK_ERR_VERIFY;
 	}
-	return SK_OK;
+out:
+	schakel__v1__bundle_body__free_unpacked(b, NULL);
+	return st;
 }
 
 sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_sync **sc,
@@ -254,7 +273,7 @@ sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_
 	if ((st = ps_registry_key(s, txn, pk)) == SK_OK)
 		st = ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &req.from);
 	mdb_txn_abort(txn);
-	if (st != SK_OK || (st = registry_connect(sc, tls, addr)) != SK_OK)
+	if (st != SK_OK || (st = registry_connect(s, sc, tls, addr)) != SK_OK)
 		goto out;
 	for (unsigned page = 0; page < PS_EVENTS_PAGES_MAX; page++) {
 		if ((st = net_sync_request(*sc, &env, &reply)) != SK_OK)

@@ -28,6 +28,7 @@
 
 #define LABEL_TLS "tls"
 #define DRAIN_MS 10000
+#define MEMBERS_CHECK_MS 250 /* open connections of a revoked org close within this */
 
 typedef struct server {
 	reg_store *store;
@@ -49,6 +50,11 @@ typedef struct server {
 	sk_writer *writer;
 	reg_cosigner *cosigner;
 	wit_https *tiles;
+	/* loop thread only: membership as last checked against the store */
+	MDB_txn *gen_txn;        /* a reset read transaction, renewed to read */
+	uint64_t member_gen;     /* reg_member_gen() when open connections were last checked */
+	sk_status recheck_failed; /* a check of that round could not read */
+	struct event *member_timer;
 } server;
 
 /* One request in flight through pool, writer and back to the loop. */
@@ -270,6 +276,132 @@ static sk_status admit(void *ctx, const net_peer *peer)
 	return st;
 }
 
+/* The audit record of a live session refused after a membership change. */
+typedef struct refusal {
+	server *sv;
+	char org[NET_ORG_ID_MAX + 1];
+	char reason[160];
+} refusal;
+
+static sk_status refusal_apply(MDB_txn *txn, void *arg)
+{
+	refusal *r = arg;
+	audit_record rec = {0};
+	char access[NET_ORG_ID_MAX + 5];
+
+	snprintf(access, sizeof(access), "tls:%s", r->org);
+	rec.event = "member.session";
+	rec.action = AUDIT_ACTION_READ;
+	rec.outcome = AUDIT_OUTCOME_DENIED;
+	rec.reason = r->reason;
+	rec.user = r->org;
+	rec.role = "member";
+	rec.access_point = access;
+	rec.counterpart = r->org;
+	return reg_audit(r->sv->store, txn, &rec);
+}
+
+static void refusal_done(sk_status st, void *arg)
+{
+	if (st != SK_OK)
+		fprintf(stderr, "schakel-registry: cannot audit a refused session: %s\n",
+			sk_strerror(st));
+	free(arg);
+}
+
+/* Loop thread: the admission check again; a refusal (SK_ERR_PERM) is
+ * audited through the writer, the caller closes the connection. */
+static sk_status recheck(void *ctx, const net_peer *peer)
+{
+	server *sv = ctx;
+	sk_status st = admit(sv, peer);
+	refusal *r;
+
+	if (st != SK_ERR_PERM || (r = calloc(1, sizeof(*r))) == NULL)
+		return st;
+	r->sv = sv;
+	snprintf(r->org, sizeof(r->org), "%s", peer->org_id);
+	snprintf(r->reason, sizeof(r->reason), "%s", sk_error_detail());
+	if (sk_writer_submit(sv->writer, refusal_apply, refusal_done, r) != SK_OK) {
+		fprintf(stderr, "schakel-registry: cannot audit a refused session of %s\n", r->org);
+		free(r);
+	}
+	return st;
+}
+
+/* The count of member changes now (a read of one counter). */
+static sk_status members_gen(server *sv, uint64_t *gen)
+{
+	sk_status st;
+
+	*gen = 0;
+	if ((st = sk_db_status(mdb_txn_renew(sv->gen_txn))) != SK_OK)
+		return st;
+	st = reg_member_gen(sv->store, sv->gen_txn, gen);
+	mdb_txn_reset(sv->gen_txn);
+	return st;
+}
+
+/* Loop thread, before every request: when a member record changed since
+ * this connection was last checked (enrol, revoke, rekey, also by another
+ * process), its membership is checked again; SK_ERR_PERM (audited) when
+ * it ended. Costs one read of a counter while nothing changes. */
+static sk_status member_fresh(server *sv, net_conn *c)
+{
+	uint64_t gen;
+	sk_status st;
+
+	if ((st = members_gen(sv, &gen)) != SK_OK)
+		return st;
+	if (net_conn_mark(c) == gen)
+		return SK_OK;
+	if ((st = recheck(sv, net_conn_peer(c))) == SK_OK)
+		net_conn_set_mark(c, gen);
+	return st;
+}
+
+/* net_server_recheck()'s check: only an ended membership closes; a check
+ * that could not read keeps the connection and is tried again. */
+static sk_status recheck_open(void *ctx, const net_peer *peer)
+{
+	server *sv = ctx;
+	sk_status st = recheck(sv, peer);
+
+	if (st == SK_OK || st == SK_ERR_PERM)
+		return st;
+	sv->recheck_failed = st;
+	return SK_OK;
+}
+
+/* Loop timer: after a member change, every open connection is checked
+ * again and a refused one closed, also the idle ones. */
+static sk_status members_fresh(server *sv)
+{
+	uint64_t gen, before = sv->member_gen;
+	sk_status st;
+
+	if ((st = members_gen(sv, &gen)) != SK_OK || gen == sv->member_gen)
+		return st;
+	/* the count read before the checks: a change during them counts again */
+	sv->member_gen = gen;
+	sv->recheck_failed = SK_OK;
+	net_server_recheck(sv->srv, recheck_open, sv);
+	if ((st = sv->recheck_failed) != SK_OK)
+		sv->member_gen = before; /* the next tick checks them all again */
+	return st;
+}
+
+static void on_members(evutil_socket_t fd, short what, void *arg)
+{
+	server *sv = arg;
+	sk_status st = members_fresh(sv);
+
+	if (st != SK_OK)
+		fprintf(stderr, "schakel-registry: cannot check the membership of open "
+				"connections: %s\n",
+			sk_strerror(st));
+}
+
 static inflight *inflight_new(server *sv, net_conn *c, uint64_t id)
 {
 	inflight *f = calloc(1, sizeof(*f));
@@ -291,6 +423,20 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 	sk_status st = SK_OK;
 
 	sk_error_clear();
+	/* membership as of now, for every kind of request */
+	if ((st = member_fresh(sv, c)) != SK_OK) {
+		if (st != SK_ERR_PERM) {
+			sk_error_set("the registry cannot read its membership; retry shortly");
+			goto out;
+		}
+		/* answered, then the connection ends (also if the answer failed) */
+		if (reg_send_error(c, id, st, sk_error_detail()) != SK_OK)
+			fprintf(stderr, "schakel-registry: cannot tell %s of its refusal\n",
+				net_conn_peer(c)->org_id);
+		net_conn_close(c);
+		st = SK_OK;
+		goto out;
+	}
 	switch (env->body_case) {
 	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
 		if ((f = inflight_new(sv, c, id)) == NULL) {
@@ -399,6 +545,7 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		st = SK_ERR_INVALID;
 		break;
 	}
+out:
 	if (st != SK_OK && reg_send_error(c, id, st, sk_error_detail()) != SK_OK)
 		net_conn_close(c);
 	wire_envelope_free(env);
@@ -512,11 +659,18 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 	static const net_server_ops ops = {.admit = admit, .request = request};
 	server sv = {.store = s};
 	struct event *term = NULL, *intr = NULL;
+	unsigned check_ms;
 	sk_status st;
 
 	if ((st = load_tls(&sv, kek)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK ||
 	    (st = sk_pool_start(&sv.pool, o->workers)) != SK_OK ||
 	    (st = sk_writer_start(&sv.writer, s->env, batch_hook, batch_end, &sv)) != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &sv.gen_txn))) != SK_OK)
+		goto out;
+	st = reg_member_gen(s, sv.gen_txn, &sv.member_gen);
+	mdb_txn_reset(sv.gen_txn);
+	if (st != SK_OK)
 		goto out;
 	if ((st = net_server_listen(&sv.srv, sv.loop, sv.tls, o->listen, &ops, NULL, &sv)) != SK_OK)
 		goto out;
@@ -543,6 +697,14 @@ sk_status reg_serve(reg_store *s, sk_kek *kek, const reg_serve_opts *o)
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
+	sv.member_timer = event_new(net_loop_base(sv.loop), -1, EV_PERSIST, on_members, &sv);
+	check_ms = o->members_check_ms ? o->members_check_ms : MEMBERS_CHECK_MS;
+	if (sv.member_timer == NULL ||
+	    event_add(sv.member_timer, &(struct timeval){check_ms / 1000, (check_ms % 1000) * 1000}) !=
+		    0) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
 	printf("listening on %s\n", net_server_address(sv.srv));
 	fflush(stdout);
 	st = net_loop_run(sv.loop);
@@ -551,6 +713,8 @@ out:
 	reg_cosigner_stop(sv.cosigner);
 	if (sv.sweep_timer != NULL)
 		event_free(sv.sweep_timer);
+	if (sv.member_timer != NULL)
+		event_free(sv.member_timer);
 	if (term != NULL)
 		event_free(term);
 	if (intr != NULL)
@@ -561,5 +725,7 @@ out:
 	sk_writer_stop(sv.writer);
 	net_loop_free(sv.loop);
 	net_tls_free(sv.tls);
+	if (sv.gen_txn != NULL)
+		mdb_txn_abort(sv.gen_txn);
 	return st;
 }

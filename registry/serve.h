@@ -14,6 +14,8 @@ typedef struct reg_serve_opts {
 	unsigned workers;    /* 0: one per CPU */
 	unsigned sweep_seconds; /* expiry sweeper period; 0: REG_SWEEP_SECONDS */
 	const char *http;    /* HOST:PORT for tlog-tiles over HTTPS; NULL: none */
+	unsigned members_check_ms; /* open connections re-checked against member
+				    * changes this often; 0: 250 */
 } reg_serve_opts;
 
 /* Runs until SIGTERM/SIGINT. Prints "listening on HOST:PORT" on stdout

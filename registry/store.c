@@ -25,6 +25,7 @@
 #define FORMAT_UPGRADABLE "2"
 
 #define DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
+#define META_MEMBER_GEN "members.gen" /* u64be: member records written */
 
 uint64_t reg_now_ms(void)
 {
@@ -311,6 +312,16 @@ sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,
 	return *out != NULL ? SK_OK : SK_ERR_DB;
 }
 
+/* Every change of a member record counts: a running serve compares the
+ * count with the one it last saw to re-check open connections at once. */
+static sk_status member_gen_bump(reg_store *s, MDB_txn *txn)
+{
+	uint64_t gen;
+	sk_status st = reg_log_meta_u64(&s->log, txn, META_MEMBER_GEN, &gen);
+
+	return st == SK_OK ? reg_log_meta_put_u64(&s->log, txn, META_MEMBER_GEN, gen + 1) : st;
+}
+
 sk_status reg_member_put(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m)
 {
 	size_t n = schakel__v1__member__get_packed_size(m);
@@ -323,7 +334,23 @@ sk_status reg_member_put(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *
 	schakel__v1__member__pack(m, buf);
 	st = sk_db_status(mdb_put(txn, s->members, &k, &d, 0));
 	free(buf);
+	if (st == SK_OK)
+		st = member_gen_bump(s, txn);
 	return st;
+}
+
+int reg_member_live(const reg_store *s, MDB_txn *txn, const char *org_id)
+{
+	Schakel__V1__Member *m = NULL;
+	int live = reg_member_get(s, txn, org_id, &m) == SK_OK && !m->has_revoked_at;
+
+	schakel__v1__member__free_unpacked(m, NULL);
+	return live;
+}
+
+sk_status reg_member_gen(const reg_store *s, MDB_txn *txn, uint64_t *gen)
+{
+	return reg_log_meta_u64(&s->log, txn, META_MEMBER_GEN, gen);
 }
 
 sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_t len,

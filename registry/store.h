@@ -79,6 +79,14 @@ sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,
 /* Stores (replaces) the member record of m->org_id in txn. */
 sk_status reg_member_put(reg_store *s, MDB_txn *txn, const Schakel__V1__Member *m) SK_MUST_CHECK;
 
+/* 1 when org_id is enrolled and not revoked as of txn; 0 otherwise (also
+ * when the record cannot be read). */
+int reg_member_live(const reg_store *s, MDB_txn *txn, const char *org_id);
+
+/* How many times member records were written (reg_member_put), as of txn:
+ * unchanged means no member was enrolled, revoked or rekeyed since. */
+sk_status reg_member_gen(const reg_store *s, MDB_txn *txn, uint64_t *gen) SK_MUST_CHECK;
+
 /* Appends an audit record in txn, filling org and system. */
 sk_status reg_audit(reg_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHECK;
 

@@ -15,6 +15,9 @@
  *                                                 org, delivered as if AS sent it
  *   sk-testdiscuss count   REGDIR ORG ID          how many messages of the discussion in
  *                                                 ORG's mailbox still hold ciphertext
+ *   sk-testdiscuss entries REGDIR ORG             ORG's stored entries as the registry
+ *                                                 sees them: one JSON line each (epoch,
+ *                                                 seq, issued_at, expires_at, categories)
  *
  * And a member collecting what the registry gives it (over the node's own
  * TLS session, --dev keys):
@@ -307,6 +310,50 @@ anchors: {
 	fclose(raw);
 }
 
+/* ORG's entries in the registry's store, one JSON line each. */
+static int entries(const char *dir, const char *org)
+{
+	reg_store *s = NULL;
+	sk_kek *kek = NULL;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t olen = strlen(org);
+
+	if (sk_kek_open(&kek, NULL, 1) != SK_OK || reg_store_open(&s, dir, kek) != SK_OK)
+		DIE("cannot open registry %s: %s", dir, sk_error_detail());
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0 ||
+	    mdb_cursor_open(txn, s->entries, &cur) != 0)
+		DIE("txn");
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Schakel__V1__StoredEntry *se;
+		Schakel__V1__Entry *e;
+
+		if (k.mv_size != 36 + olen || memcmp((uint8_t *)k.mv_data + 36, org, olen) != 0)
+			continue;
+		if ((se = schakel__v1__stored_entry__unpack(NULL, v.mv_size, v.mv_data)) == NULL)
+			DIE("stored entry");
+		if (!se->purged &&
+		    (e = schakel__v1__entry__unpack(NULL, se->entry.len, se->entry.data)) != NULL) {
+			printf("{\"epoch\":%u,\"seq\":%llu,\"issued_at\":%llu,\"expires_at\":%llu,"
+			       "\"categories\":\"",
+			       e->epoch, (unsigned long long)e->seq, (unsigned long long)e->issued_at,
+			       (unsigned long long)e->expires_at);
+			for (size_t i = 0; i < e->n_categories; i++)
+				printf("%s%s", i ? "," : "", e->categories[i]);
+			printf("\"}\n");
+			schakel__v1__entry__free_unpacked(e, NULL);
+		}
+		schakel__v1__stored_entry__free_unpacked(se, NULL);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	reg_store_close(s);
+	sk_kek_free(kek);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	reg_store *s = NULL;
@@ -315,6 +362,8 @@ int main(int argc, char **argv)
 	uint8_t id[16];
 	found f;
 
+	if (sk_init() == SK_OK && argc == 4 && strcmp(argv[1], "entries") == 0)
+		return entries(argv[2], argv[3]);
 	if (sk_init() != SK_OK || argc < 5)
 		DIE("usage: see the comment at the top of sk_testdiscuss.c");
 	if (strcmp(argv[1], "collect") == 0) {

@@ -28,6 +28,12 @@
  *        header over the 1 MiB cap after the handshake; a frame sent one byte a
  *        second for S seconds; N connections held open for S seconds. Prints
  *        how long the registry took to close, or how many it refused)
+ *   sk-testnode kinds --dir D --bundle B --seq N [--wait-file F]
+ *        (every request kind on a connection of its own, before F appears and
+ *        after, on the open connections and on new ones; and how long after F
+ *        appeared an idle connection was closed: one JSON line each)
+ *   sk-testnode issue-cert --dir D --ca CA --org-id ID --category C
+ *        (D/tls.crt for D's TLS key straight from the CA: a fake registry's)
  */
 #include <getopt.h>
 #include <netdb.h>
@@ -72,7 +78,7 @@ static struct {
 	unsigned long long seq, token_seed, count, threads, issued_at;
 	long long skew_ms;
 	int withdraw;
-	const char *mode;
+	const char *mode, *wait_file, *ca;
 	unsigned long long conns, seconds;
 } o = {.flags = "discover,contact,discuss", .cats = "ggz,sociaal-team", .threads = 1,
        .count = 1};
@@ -937,6 +943,205 @@ static int cmd_abuse(void)
 	return 0;
 }
 
+/* ---- kinds: every request kind, before and after a revocation ----------- */
+
+#define NKINDS 9
+static const char *const kind_names[NKINDS] = {
+	"mailbox", "discuss-state", "consistency", "member-events", "audit-records",
+	"anchors", "resume", "publish", "lookup"};
+
+/* Sends request kind k on sc and prints one JSON line: answered (a reply of
+ * any kind, also an Error reply to the request) or refused (an Error push:
+ * the connection is refused) or failed (the connection is gone). */
+static void kind_send(member *m, net_sync *sc, unsigned k, const char *phase, uint64_t seq)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__MailboxRequest mb = SCHAKEL__V1__MAILBOX_REQUEST__INIT;
+	Schakel__V1__DiscussStateRequest ds = SCHAKEL__V1__DISCUSS_STATE_REQUEST__INIT;
+	Schakel__V1__ConsistencyRequest cr = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
+	Schakel__V1__MemberEventsRequest me = SCHAKEL__V1__MEMBER_EVENTS_REQUEST__INIT;
+	Schakel__V1__AuditRecordsRequest ar = SCHAKEL__V1__AUDIT_RECORDS_REQUEST__INIT;
+	Schakel__V1__AnchorsRequest an = SCHAKEL__V1__ANCHORS_REQUEST__INIT;
+	Schakel__V1__ResumeRequest rs = SCHAKEL__V1__RESUME_REQUEST__INIT;
+	Schakel__V1__LookupRequest lk = SCHAKEL__V1__LOOKUP_REQUEST__INIT;
+	Schakel__V1__PublishRequest pr = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+	uint8_t id[16] = {0}, token[32], head[32] = {0x11}, entry[1024], sig[64], seedb[8];
+	size_t elen;
+	sk_status st;
+
+	switch (k) {
+	case 0:
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST;
+		env.mailbox_request = &mb;
+		break;
+	case 1:
+		ds.discussion_id = (ProtobufCBinaryData){sizeof(id), id};
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE_REQUEST;
+		env.discuss_state_request = &ds;
+		break;
+	case 2:
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST;
+		env.consistency_request = &cr;
+		break;
+	case 3:
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST;
+		env.member_events_request = &me;
+		break;
+	case 4:
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST;
+		env.audit_records_request = &ar;
+		break;
+	case 5:
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST;
+		env.anchors_request = &an;
+		break;
+	case 6:
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST;
+		env.resume_request = &rs;
+		break;
+	case 8: /* the token of the entry just published (make_request) */
+		for (int i = 0; i < 8; i++)
+			seedb[i] = (uint8_t)(o.token_seed >> (8 * i));
+		crypto_generichash(token, 32, seedb, 8, (const uint8_t *)"token", 5);
+		lk.token = (ProtobufCBinaryData){32, token};
+		lk.epoch = 1;
+		lk.purpose = (char *)"afstemming";
+		lk.role = (char *)"spv";
+		lk.audit_head = (ProtobufCBinaryData){32, head};
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST;
+		env.lookup_request = &lk;
+		break;
+	default:
+		make_request(m, seq, now_ms(), entry, &elen, sig);
+		pr.entry = (ProtobufCBinaryData){elen, entry};
+		pr.signature = (ProtobufCBinaryData){64, sig};
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+		env.publish_request = &pr;
+		break;
+	}
+	if (sc == NULL) {
+		st = SK_ERR_FAILED;
+		sk_error_set("no connection");
+	} else {
+		st = net_sync_request(sc, &env, &reply);
+	}
+	/* an Error reply to the request keeps the connection: it was served */
+	if (st == SK_OK || (reply == NULL && sc != NULL && st != SK_ERR_FAILED &&
+			    st != SK_ERR_IO && strstr(sk_error_detail(), "revoked") == NULL &&
+			    strstr(sk_error_detail(), "not enrolled") == NULL))
+		printf("{\"phase\":\"%s\",\"kind\":\"%s\",\"answer\":\"served\",\"code\":%d}\n",
+		       phase, kind_names[k], st);
+	else
+		printf("{\"phase\":\"%s\",\"kind\":\"%s\",\"answer\":\"%s\",\"code\":%d,"
+		       "\"message\":\"%s\"}\n",
+		       phase, kind_names[k],
+		       st == SK_ERR_FAILED || st == SK_ERR_IO ? "closed" : "refused", st,
+		       sk_error_detail());
+	fflush(stdout);
+	wire_envelope_free(reply);
+}
+
+static net_sync *kind_connect(member *m)
+{
+	net_sync *sc = NULL;
+
+	if (net_sync_connect(&sc, m->tls, o.registry ? o.registry : m->b->registry_address,
+			     m->b->registry_org_id, 10000) != SK_OK)
+		return NULL;
+	return sc;
+}
+
+/* Every request kind on a connection of its own, opened before --wait-file
+ * appears (phase "before"). Once it appears, one more connection, idle
+ * since before, reports how long the registry took to close it ("watch",
+ * -1: not within 3 s); then every kind again on the open connections
+ * ("open") and on new ones ("new"). Publishes use --seq and on. */
+static int cmd_kinds(void)
+{
+	member m = {0};
+	net_sync *sc[NKINDS] = {0}, *fresh;
+	int wfd = -1;
+	SSL *watch;
+	uint64_t start;
+	long long closed;
+
+	member_load(&m);
+	if (o.token_seed == 0)
+		o.token_seed = 7; /* one token: the lookups find the org's own entry */
+	watch = tls_open(&m, &wfd);
+	for (unsigned k = 0; k < NKINDS; k++) {
+		sc[k] = kind_connect(&m);
+		kind_send(&m, sc[k], k, "before", o.seq);
+	}
+	if (o.wait_file != NULL) {
+		printf("{\"ready\":true}\n");
+		fflush(stdout);
+		for (unsigned i = 0; access(o.wait_file, F_OK) != 0; i++) {
+			if (i > 6000)
+				DIE("%s did not appear within a minute", o.wait_file);
+			usleep(10000);
+		}
+	}
+	/* first nothing is sent: only the registry's own timer may close it */
+	start = now_ms();
+	closed = until_closed(wfd, watch, 3000);
+	printf("{\"phase\":\"watch\",\"closed_ms\":%lld}\n",
+	       closed < 0 ? -1 : (long long)(now_ms() - start));
+	for (unsigned k = 0; k < NKINDS; k++)
+		kind_send(&m, sc[k], k, "open", o.seq + 1);
+	for (unsigned k = 0; k < NKINDS; k++) {
+		fresh = kind_connect(&m);
+		kind_send(&m, fresh, k, "new", o.seq + 2);
+		net_sync_close(fresh);
+	}
+	for (unsigned k = 0; k < NKINDS; k++)
+		net_sync_close(sc[k]);
+	SSL_free(watch);
+	close(wfd);
+	member_free(&m);
+	return 0;
+}
+
+/* ---- issue-cert: the federation CA misused -------------------------------- */
+
+/* Writes D/tls.crt: a certificate for D's TLS key under the CA in --ca
+ * (its key read unwrapped, as --dev keeps it) with CN --org-id and OU
+ * --category, as the CA would issue to any member: a fake registry's. */
+static int cmd_issue_cert(void)
+{
+	char p[PATH_MAX];
+	uint8_t seed[32], serial[NET_SERIAL_BYTES], *ca = NULL, *der = NULL;
+	size_t ca_len = 0, len = 0;
+	key_ed25519 ca_key, tls;
+	const char *dir = o.dir;
+	int64_t now = (int64_t)time(NULL);
+
+	if (o.ca == NULL || o.org == NULL || o.category == NULL)
+		DIE("issue-cert needs --ca, --dir, --org-id and --category");
+	read_key("tls.key", "tls", seed);
+	key_ed25519_from_seed(&tls, seed);
+	o.dir = o.ca;
+	read_key("ca.key", "federation-ca", seed);
+	key_ed25519_from_seed(&ca_key, seed);
+	path(p, "ca.crt");
+	if (sk_file_read(p, NET_CERT_MAX, &ca, &ca_len) != SK_OK)
+		DIE("cannot read %s", p);
+	o.dir = dir;
+	if (net_cert_issue(&der, &len, serial, o.org, "Fake", o.category, tls.pk, now - 60,
+			   now + 86400, ca, ca_len, &ca_key) != SK_OK)
+		DIE("issue: %s", sk_error_detail());
+	path(p, "tls.crt");
+	if (sk_file_replace(p, der, len) != SK_OK)
+		DIE("cannot write %s", p);
+	sodium_memzero(seed, sizeof(seed));
+	key_ed25519_wipe(&ca_key);
+	key_ed25519_wipe(&tls);
+	free(ca);
+	free(der);
+	printf("{\"cert\":\"%s\"}\n", p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -959,6 +1164,7 @@ int main(int argc, char **argv)
 		{"mode", 1, NULL, 'M'},         {"conns", 1, NULL, 'Q'},
 		{"seconds", 1, NULL, 'S'},
 		{"sign-key-dir", 1, NULL, 'Y'}, {"tamper", 0, NULL, 'Z'},
+		{"wait-file", 1, NULL, 'W'},    {"ca", 1, NULL, 'a'},
 		{0}};
 	int c;
 
@@ -1002,6 +1208,8 @@ int main(int argc, char **argv)
 		case 'S': o.seconds = strtoull(optarg, NULL, 10); break;
 		case 'Y': o.sign_key_dir = optarg; break;
 		case 'Z': o.tamper = 1; break;
+		case 'W': o.wait_file = optarg; break;
+		case 'a': o.ca = optarg; break;
 		default: DIE("bad option");
 		}
 	}
@@ -1018,7 +1226,9 @@ int main(int argc, char **argv)
 			    {"resubmit", cmd_resubmit},
 			    {"consistent", cmd_consistent},
 			    {"load", cmd_load},
-			    {"abuse", cmd_abuse}};
+			    {"abuse", cmd_abuse},
+			    {"kinds", cmd_kinds},
+			    {"issue-cert", cmd_issue_cert}};
 
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			if (strcmp(argv[1], cmds[i].name) == 0) {

@@ -748,6 +748,39 @@ static void test_audit_chain(void **state)
 	teardown(&f);
 }
 
+/* The expiry a published entry carries: rounded down to the day, less a
+ * jitter, in whole seconds, never later than the consent's, still ahead
+ * of now, and different from one publish to the next. */
+static void test_expiry_blur(void **state)
+{
+	const uint64_t now = 1767225600123ull; /* 2026-01-01T00:00:00.123Z */
+	const uint64_t exp = now + NODE_CONSENT_DEFAULT_MS + 4567; /* ms-exact, as recorded */
+	uint64_t first = node_entry_expiry_blur(exp, now), v;
+	int differ = 0;
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		v = node_entry_expiry_blur(exp, now);
+		assert_true(v <= exp - exp % NODE_DAY_MS);
+		assert_true(v > exp - exp % NODE_DAY_MS - NODE_EXPIRY_JITTER_MS);
+		assert_int_equal(v % 1000, 0);
+		assert_true(v > now + NODE_EXPIRY_LEAD_MS);
+		differ |= v != first;
+	}
+	assert_true(differ);
+	/* near its end: between now + lead and the expiry, whole seconds */
+	for (int i = 0; i < 200; i++) {
+		uint64_t near = now + NODE_DAY_MS + 777;
+
+		v = node_entry_expiry_blur(near, now);
+		assert_true(v <= near);
+		assert_true(v > now + NODE_EXPIRY_LEAD_MS);
+		assert_int_equal(v % 1000, 0);
+	}
+	/* nearer than the lead: the expiry itself, never later */
+	assert_int_equal(node_entry_expiry_blur(now + 1000, now), now + 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_changes_mark_dirty),
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_audit_chain),
+		cmocka_unit_test(test_expiry_blur),
 	};
 
 	/* "today" in the tests is a UTC date */

@@ -448,6 +448,42 @@ static void test_rekey(void **state)
 	teardown(&x);
 }
 
+/* The registry is known by its role and pinned TLS key, not by its name:
+ * node_registry_check with and without a pin in the bundle. */
+static void test_registry_check(void **state)
+{
+	node_federation *f = calloc(1, sizeof(*f));
+	net_peer peer;
+
+	(void)state;
+	assert_non_null(f);
+	snprintf(f->registry_org_id, sizeof(f->registry_org_id), "registry");
+	snprintf(f->registry_address, sizeof(f->registry_address), "127.0.0.1:1");
+	memset(&peer, 0, sizeof(peer));
+	snprintf(peer.org_id, sizeof(peer.org_id), "registry");
+	snprintf(peer.category, sizeof(peer.category), "registry");
+	randombytes_buf(peer.tls_pk, sizeof(peer.tls_pk));
+	/* a bundle from before pinning: name and role */
+	E(node_registry_check(f, &peer));
+	snprintf(peer.category, sizeof(peer.category), "ggz"); /* a member named 'registry' */
+	EFAIL(node_registry_check(f, &peer), SK_ERR_VERIFY);
+	snprintf(peer.category, sizeof(peer.category), "registry");
+	snprintf(peer.org_id, sizeof(peer.org_id), "other");
+	EFAIL(node_registry_check(f, &peer), SK_ERR_VERIFY);
+	snprintf(peer.org_id, sizeof(peer.org_id), "registry");
+	/* pinned: only that key */
+	f->has_registry_tls_key = 1;
+	memcpy(f->registry_tls_key, peer.tls_pk, sizeof(peer.tls_pk));
+	E(node_registry_check(f, &peer));
+	peer.tls_pk[0] ^= 1; /* another registry of the same CA */
+	EFAIL(node_registry_check(f, &peer), SK_ERR_VERIFY);
+	assert_non_null(strstr(sk_error_detail(), "pins"));
+	peer.tls_pk[0] ^= 1;
+	snprintf(peer.category, sizeof(peer.category), "ggz"); /* the pinned key, wrong role */
+	EFAIL(node_registry_check(f, &peer), SK_ERR_VERIFY);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_rekey),
+		cmocka_unit_test(test_registry_check),
 	};
 
 	if (sk_init() != SK_OK)
