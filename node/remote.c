@@ -464,6 +464,21 @@ out:
 	return st;
 }
 
+/* Keeps (and frees) the evidence of a pseudonymiser's answer whose proof
+ * did not verify (node_chain_tokens); the failure itself stays the
+ * caller's, with the chain's message naming the pseudonymiser. */
+static void chain_evidence(node_remote *r, char *ev)
+{
+	char why[256];
+
+	if (ev == NULL)
+		return;
+	snprintf(why, sizeof(why), "%s", sk_error_detail());
+	keep_evidence(r, "pseudonymiser-proof", (const uint8_t *)ev, strlen(ev), NULL, 0);
+	sk_error_set("%s", why);
+	free(ev);
+}
+
 /* The token of client for epoch: cached, else through the chain. */
 sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 			      uint8_t token[static BSN_TOKEN_BYTES],
@@ -471,6 +486,7 @@ sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 {
 	node_hop hops[OPRF_MAX_CHAIN];
 	MDB_txn *txn = NULL;
+	char *ev = NULL;
 	bsn b;
 	sk_status st;
 
@@ -498,8 +514,10 @@ sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 				     r->fed->pseudonymisers[i].epoch};
 	if ((st = node_chain_tokens((uint8_t(*)[BSN_TOKEN_BYTES])token,
 				    (uint8_t(*)[BSN_CONTACT_KEY_BYTES])ck, NULL, &b, 1, hops,
-				    r->fed->n_pseudonymisers, r->tls)) != SK_OK)
+				    r->fed->n_pseudonymisers, r->tls, &ev)) != SK_OK) {
+		chain_evidence(r, ev);
 		goto out;
+	}
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
 	if ((st = node_token_put(r->s, txn, client, epoch, token, ck)) == SK_OK)
@@ -523,12 +541,14 @@ typedef struct tok_work {
 	pthread_mutex_t lock;
 	sk_status st;
 	char why[256];
+	char *evidence; /* of the first answer whose proof failed, malloc'd */
 	size_t made;
 } tok_work;
 
 /* One batch: the BSNs, the chain, the tokens stored. */
 static sk_status tok_batch(tok_work *w, const size_t *which, size_t k, bsn *b,
-			   uint8_t (*tok)[BSN_TOKEN_BYTES], uint8_t (*ck)[BSN_CONTACT_KEY_BYTES])
+			   uint8_t (*tok)[BSN_TOKEN_BYTES], uint8_t (*ck)[BSN_CONTACT_KEY_BYTES],
+			   char **ev)
 {
 	node_remote *r = w->r;
 	MDB_txn *txn = NULL;
@@ -541,7 +561,7 @@ static sk_status tok_batch(tok_work *w, const size_t *which, size_t k, bsn *b,
 	mdb_txn_abort(txn);
 	if (st == SK_OK)
 		st = node_chain_tokens(tok, ck, NULL, b, k, w->hops, r->fed->n_pseudonymisers,
-				       r->tls);
+				       r->tls, ev);
 	sodium_memzero(b, k * sizeof(*b));
 	if (st != SK_OK || (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
@@ -563,6 +583,7 @@ static void *tok_main(void *arg)
 	sk_status st = b != NULL && tok != NULL && ck != NULL ? SK_OK : SK_ERR_NOMEM;
 
 	for (;;) {
+		char *ev = NULL;
 		size_t at, k;
 
 		pthread_mutex_lock(&w->lock);
@@ -578,12 +599,16 @@ static void *tok_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (k == 0)
 			break;
-		st = tok_batch(w, w->missing + at, k, b, tok, ck);
-		if (st == SK_OK) {
-			pthread_mutex_lock(&w->lock);
+		st = tok_batch(w, w->missing + at, k, b, tok, ck, &ev);
+		pthread_mutex_lock(&w->lock);
+		if (st == SK_OK)
 			w->made += k;
-			pthread_mutex_unlock(&w->lock);
+		if (ev != NULL && w->evidence == NULL) {
+			w->evidence = ev;
+			ev = NULL;
 		}
+		pthread_mutex_unlock(&w->lock);
+		free(ev);
 	}
 	if (b != NULL)
 		sodium_free(b);
@@ -645,6 +670,10 @@ sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_I
 	*made = w.made;
 	if ((st = w.st) != SK_OK)
 		sk_error_set("%s", w.why);
+	if (st == SK_ERR_VERIFY)
+		chain_evidence(r, w.evidence);
+	else
+		free(w.evidence);
 out:
 	free(missing);
 	return st;
