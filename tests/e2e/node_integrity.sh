@@ -13,7 +13,7 @@ federation_up wijkteam:sociaal-team altrecht:ggz
 node professional add --dir wijkteam --id anna --name "Anna" --role wijkcoach >/dev/null
 node professional add --dir altrecht --id bram --name "Bram" --role spv >/dev/null
 mapfile -t BSN < <(bsns 12 18)
-for b in "${BSN[0]}" "${BSN[1]}"; do node client add --dir wijkteam --bsn "$b" >/dev/null; done
+for b in "${BSN[0]}" "${BSN[1]}" "${BSN[2]}"; do node client add --dir wijkteam --bsn "$b" >/dev/null; done
 node client add --dir altrecht --bsn "${BSN[0]}" >/dev/null
 node case open --dir wijkteam --client "${BSN[0]}" --as anna --consent discover --categories ggz \
 	>/dev/null || fail "case open before the switch: $(tail -3 node.log)"
@@ -80,3 +80,52 @@ out=$(node lookup --dir wijkteam --client "${BSN[1]}" --as anna --purpose afstem
 out=$(node client import --dir altrecht --file import.csv) || fail "import after ps1 is back"
 echo "$out" | grep -q "20 tokens computed" || fail "import after ps1 is back: $out"
 ok "with the pinned key again the same case, lookup and import go through"
+
+# ---- a registry that forks its log after the node's last sync ------------
+# No witnesses (quorum 0): the node's own consistency check is all there is.
+# The operator copies the registry's data dir; the original grows and the
+# node syncs with it; then the copy is served instead, grown its own way
+# past the size the node verified. size_of F: the tree size of a checkpoint.
+size_of() { sed -n 2p "$1"; }
+synced_size() { python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])' <sync.json; }
+grow() { # DIR NAME...: the log of DIR grows by a member leaf per NAME
+	local d=$1 m
+	shift
+	for m in "$@"; do
+		psd init --dir "$m" --org-id "$m" --name "Member $m" >/dev/null
+		reg enrol --dir "$d" --ca ca --request "$m/enrol-request" --out "$m.bundle" >/dev/null
+	done
+}
+node sync --dir wijkteam >/dev/null || fail "sync before the fork: $(tail -3 node.log)"
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
+cp -a r rfork
+start_registry r "$REG_ADDR"
+grow r a1 a2
+reg checkpoint --dir r >cp.seen
+for _ in $(seq 50); do
+	node sync --dir wijkteam --json >sync.json || fail "sync on the original: $(tail -3 node.log)"
+	[ "$(synced_size)" = "$(size_of cp.seen)" ] && break
+	sleep 0.2
+done
+[ "$(synced_size)" = "$(size_of cp.seen)" ] || fail "the node did not see the original grow"
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
+grow rfork b1 b2 b3 b4
+reg checkpoint --dir rfork >cp.fork
+[ "$(size_of cp.fork)" -gt "$(size_of cp.seen)" ] || fail "the fork did not grow past the node's view"
+cmp -s <(sed -n 3p cp.seen) <(sed -n 3p cp.fork) && fail "the fork has the original's root"
+start_registry rfork "$REG_ADDR"
+nodex sync --dir wijkteam
+[ "$rc" = 3 ] || fail "a forked log was accepted by sync (rc $rc): $out"
+echo "$out" | grep -q "not consistent with the one this node verified before (a forked log)" ||
+	fail "fork message: $out"
+ls wijkteam/evidence/*-inconsistent-checkpoint >/dev/null 2>&1 || fail "sync kept no evidence of the fork"
+# the node kept its own view: asked again, and on a publish, it refuses again
+nodex sync --dir wijkteam
+[ "$rc" = 3 ] || fail "a second sync accepted the fork (rc $rc): $out"
+forks() { ls wijkteam/evidence/*-inconsistent-checkpoint | wc -l; }
+before=$(forks)
+nodex case open --dir wijkteam --client "${BSN[2]}" --as anna --consent discover --categories ggz
+[ "$rc" = 3 ] || fail "a publish to the forked log was accepted (rc $rc): $out"
+echo "$out" | grep -q "(a forked log)" || fail "publish on the fork: $out"
+[ "$(forks)" -gt "$before" ] || fail "publish kept no evidence of the fork"
+ok "a registry forked after the node's last sync (quorum 0): sync and publish exit 3 with evidence"
