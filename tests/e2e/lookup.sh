@@ -39,7 +39,7 @@ pub() { # ORG BSN [options]: publish with the next sequence number
 look() { "$SK_TESTNODE" lookup --dir "$1" --bundle "$1/bundle" --token "$(token "$1" "$2")" "${@:3}"; }
 orgs() { python3 -c 'import json,sys; print(",".join(r["org"] for r in json.loads(sys.stdin.readline())["results"]))'; }
 mail() { "$SK_TESTNODE" mailbox --dir "$1" --bundle "$1/bundle"; }
-mapfile -t BSN < <(bsns 9 42)
+mapfile -t BSN < <(bsns 10 42)
 
 # mutual visibility: both discover, each allows the other's category
 T1=${BSN[1]}
@@ -92,6 +92,24 @@ pub fact "$T4" --flags discuss --basis statutory --categories sociaal-team
 pub wijkteam "$T4" --flags discover,discuss --categories ggz,fact,gemeente
 [ -z "$(look wijkteam "$T4" | orgs)" ] || fail "statutory or policy-barred entry discovered"
 ok "policy matrix and statutory basis: never discovered"
+
+# a statutory basis allows DISCUSS only: an entry that carries DISCOVER on
+# it is refused at publish, so a partner that allows it and discovers
+# never sees it, and it sees no one
+T9=${BSN[9]}
+pub ggz "$T9" --flags discover,contact --categories fact,sociaal-team
+for flags in discover discover,discuss discover,contact,discuss; do
+	SEQ=$((SEQ + 1))
+	"$SK_TESTNODE" publish --dir fact --bundle fact/bundle --seq $SEQ --token "$(token fact "$T9")" \
+		--basis statutory --flags $flags --categories ggz,sociaal-team >out.json &&
+		fail "statutory entry with $flags accepted"
+	grep -q "a statutory basis allows discuss only" out.json || fail "statutory $flags: $(cat out.json)"
+	[ -z "$(look ggz "$T9" | orgs)" ] || fail "a statutory entry with $flags was discovered"
+done
+pub fact "$T9" --basis statutory --flags discuss --categories ggz,sociaal-team
+[ -z "$(look ggz "$T9" | orgs)" ] || fail "a statutory entry was discovered"
+[ -z "$(look fact "$T9" | orgs)" ] || fail "a statutory entry discovered its partner"
+ok "statutory basis: DISCOVER refused at publish; the statutory entry is never discovered, nor discovers"
 
 # nothing tells "no other entries" from "undisclosed entries only"
 T5=${BSN[5]}
