@@ -1,9 +1,10 @@
 # The node's own checks against a misbehaving pseudonymiser or registry,
 # with the real schakel-node: a pseudonymiser that answers under another
 # key than the one the bundle pins (case open, client import and lookup
-# each exit 3 and keep evidence), and a registry that forks its log after
-# the node's last sync, with no witnesses (quorum 0): sync and publish exit
-# 3 with evidence, and the node keeps its own verified checkpoint.
+# each exit 3 and keep evidence), and a registry that serves a fork of its
+# log after the node's last sync, with no witnesses (quorum 0): sync and
+# publish exit 3 with evidence, and the node keeps its own verified
+# checkpoint.
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
@@ -27,7 +28,7 @@ ok "two nodes through the chain: tokens verified, entries published, a match"
 # ps1's operator (or whoever holds its data dir) swaps its OPRF key for
 # another one (ps2's, so it is a valid key of the chain), and makes ps1's
 # own records agree, so ps1 serves without complaint; the bundles still pin
-# ps1's real key. field ORG JSONPATH: from `status --json` of a pseudonymiser.
+# ps1's real key. pkey DIR: a pseudonymiser's epoch 1 key (status --json).
 pkey() { psd status --dir "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["epochs"][0]["oprf_key"])'; }
 K1=$(pkey ps1) K2=$(pkey ps2)
 [ -n "$K1" ] && [ -n "$K2" ] && [ "$K1" != "$K2" ] || fail "pseudonymiser keys: $K1 / $K2"
@@ -128,4 +129,4 @@ nodex case open --dir wijkteam --client "${BSN[2]}" --as anna --consent discover
 [ "$rc" = 3 ] || fail "a publish to the forked log was accepted (rc $rc): $out"
 echo "$out" | grep -q "(a forked log)" || fail "publish on the fork: $out"
 [ "$(forks)" -gt "$before" ] || fail "publish kept no evidence of the fork"
-ok "a registry forked after the node's last sync (quorum 0): sync and publish exit 3 with evidence"
+ok "a forked log served after the node's last sync (quorum 0): sync and publish exit 3 with evidence"
