@@ -21,6 +21,7 @@
 #include "node/remote.h"
 #include "node/discuss.h"
 #include "node/enckeys.h"
+#include "node/logstate.h"
 #include "node/members.h"
 #include "protos/wire.h"
 
@@ -251,29 +252,7 @@ static sk_status integrity(node_remote *r, const char *what, const char *why_in,
 }
 
 /* One tree (size, root) a receipt's checkpoint named. */
-typedef struct tree_ref {
-	uint64_t size;
-	uint8_t root[MERKLE_HASH_BYTES];
-} tree_ref;
-
-/* The index of the first of also that cr does not prove consistent with
- * cp, or n (all are). */
-static size_t also_inconsistent(const tree_ref *also, const Schakel__V1__ConsistencyResponse *cr,
-				const note_checkpoint *cp)
-{
-	for (size_t i = 0; i < cr->n_also_proofs; i++) {
-		const ProtobufCBinaryData *p = &cr->also_proofs[i];
-
-		if (also[i].size > cp->size || p->len % MERKLE_HASH_BYTES != 0 ||
-		    (also[i].size == cp->size
-			     ? memcmp(also[i].root, cp->root, MERKLE_HASH_BYTES) != 0
-			     : merkle_consistency_verify(also[i].root, cp->root, also[i].size,
-							 cp->size, p->data,
-							 p->len / MERKLE_HASH_BYTES) != SK_OK))
-			return i;
-	}
-	return cr->n_also_proofs;
-}
+typedef node_log_tree tree_ref;
 
 /* Fetches the registry's checkpoint for us (the latest, or the latest
  * cosigned one) with the consistency proofs from tree size `from` and from
@@ -287,6 +266,7 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 				  uint8_t **note, size_t *note_len, size_t *cosigned)
 {
 	note_sig_result cosigs[NODE_WITNESS_MAX];
+	node_log_failure f;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	Schakel__V1__ConsistencyRequest req = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
 	const Schakel__V1__ConsistencyResponse *cr;
@@ -317,36 +297,9 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 		return st;
 	cr = reply->consistency_response;
 	*cosigned = 0;
-	if (note_checkpoint_open(cp, cosigs, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,
-				 r->witnesses, r->n_witnesses) != SK_OK) {
-		st = integrity(r, "checkpoint", "the registry's checkpoint does not verify",
-			       cr->checkpoint.data, cr->checkpoint.len, NULL, 0);
-	} else if (from != NULL && from->size > 0 &&
-		   (cr->proof.len % MERKLE_HASH_BYTES != 0 ||
-		    merkle_consistency_verify(from->root, cp->root, from->size, cp->size,
-					      cr->proof.data,
-					      cr->proof.len / MERKLE_HASH_BYTES) != SK_OK)) {
-		st = integrity(r, "inconsistent-checkpoint",
-			       "the registry's latest checkpoint is not consistent with the one "
-			       "this node verified before (a forked log)",
-			       cr->checkpoint.data, cr->checkpoint.len, cr->proof.data,
-			       cr->proof.len);
-	} else if (from != NULL && from->size == 0 && cp->size == 0 &&
-		   memcmp(from->root, cp->root, MERKLE_HASH_BYTES) != 0) {
-		st = integrity(r, "checkpoint", "two different empty trees", cr->checkpoint.data,
-			       cr->checkpoint.len, NULL, 0);
-	} else if (cr->n_also_proofs != n_also) {
-		st = integrity(r, "inconsistent-checkpoint",
-			       "the registry left out consistency proofs this node asked for",
-			       cr->checkpoint.data, cr->checkpoint.len, NULL, 0);
-	} else if (also_inconsistent(also, cr, cp) != n_also) {
-		size_t i = also_inconsistent(also, cr, cp);
-
-		st = integrity(r, "inconsistent-checkpoint",
-			       "a receipt's checkpoint is not consistent with the registry's latest "
-			       "one (a forked log)",
-			       cr->checkpoint.data, cr->checkpoint.len, cr->also_proofs[i].data,
-			       cr->also_proofs[i].len);
+	if (node_log_check(cp, cosigs, cr, &r->log_key, r->witnesses, r->n_witnesses, from, also,
+			   n_also, &f) != SK_OK) {
+		st = integrity(r, f.what, f.why, f.a, f.alen, f.b, f.blen);
 	} else if ((*note = malloc(cr->checkpoint.len + 1)) == NULL) {
 		st = SK_ERR_NOMEM;
 	} else {
