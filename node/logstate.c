@@ -11,7 +11,8 @@ static sk_status failed(node_log_failure *f, const char *what, const char *why,
 }
 
 /* 1 when proof shows the tree t is a prefix of cp (equal trees: no proof). */
-static int extends(const node_log_tree *t, const note_checkpoint *cp, const ProtobufCBinaryData *proof)
+static int extends(const node_log_tree *t, const note_checkpoint *cp,
+		   const ProtobufCBinaryData *proof)
 {
 	if (t->size > cp->size || proof->len % MERKLE_HASH_BYTES != 0)
 		return 0;

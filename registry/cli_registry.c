@@ -96,7 +96,8 @@ static int cmd_init(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("init", lo, help, case 'a' : ca_dir = optarg; break; case 'n' : name = optarg; break; case 'o' : org = optarg; break;
+	SK_CLI_PARSE("init", lo, help, case 'a' : ca_dir = optarg; break;
+		     case 'n' : name = optarg; break; case 'o' : org = optarg; break;
 		     case 'p' : policy_file = optarg; break;);
 	if ((rc = sk_cli_need_dir("init", &o)) != 0)
 		return rc;

@@ -271,7 +271,8 @@ sk_status reg_store_policy_init(reg_store *s, const wire_policy *p)
 	d = (MDB_val){len, text};
 	cli_record(&rec, "registry.policy", AUDIT_ACTION_CREATE);
 	rec.reason = "the federation policy matrix set";
-	if (st != SK_OK || (st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, MDB_NOOVERWRITE))) != SK_OK ||
+	if (st != SK_OK ||
+	    (st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, MDB_NOOVERWRITE))) != SK_OK ||
 	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
 		if (st == SK_ERR_EXISTS)
 			sk_error_set("this registry's policy matrix is set already");
