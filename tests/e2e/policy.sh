@@ -5,6 +5,7 @@
 # the social team see each other, and keeps ggz and jeugd apart), so a
 # registry that fell back to the default would fail here.
 source "$(dirname "$0")/lib.sh"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
 
 cat >policy <<'EOF'
@@ -80,6 +81,37 @@ for spec in "jeugd ggz" "ggz jeugd" "wijkteam jeugd" "gemeente ggz"; do
 done
 pub jeugd E --flags discuss --categories ggz
 ok "custom matrix: DISCOVER towards forbidden categories only is refused at publish"
+
+# real nodes get the matrix in their bundles and hold to it themselves
+chain_up
+nodes_up buurt:sociaal-team zorg:ggz jgd:jeugd
+node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
+BSN=111222333
+for spec in buurt:anna zorg:bram jgd:cees; do
+	node professional add --dir "${spec%%:*}" --id "${spec#*:}" --name "${spec#*:}" --role spv >/dev/null
+	node client add --dir "${spec%%:*}" --bsn $BSN >/dev/null
+done
+try "$SK_NODE" case open --dir jgd --client $BSN --as cees --consent discover --categories ggz --dev
+[ "$rc" = 1 ] && echo "$msg" | grep -q "the federation policy lets none of these categories" ||
+	fail "jeugd may discover ggz at the node ($rc): $msg"
+try "$SK_NODE" case open --dir jgd --client $BSN --as cees --consent discover --categories fact --dev
+[ "$rc" = 1 ] && echo "$msg" | grep -q "unknown category 'fact'; the federation knows: sociaal-team, ggz, gemeente, jeugd" ||
+	fail "a category outside the matrix at the node ($rc): $msg"
+node case open --dir buurt --client $BSN --as anna --consent discover --categories ggz,jeugd >/dev/null ||
+	fail "case at buurt: $(tail -3 node.log)"
+node case open --dir zorg --client $BSN --as bram --consent discover --categories sociaal-team >/dev/null ||
+	fail "case at zorg: $(tail -3 node.log)"
+node case open --dir jgd --client $BSN --as cees --consent discover --categories jeugd,sociaal-team >/dev/null ||
+	fail "case at jgd: $(tail -3 node.log)"
+[ "$(node lookup --dir buurt --client $BSN --as anna --purpose afstemming)" = "zorg (ggz)" ] ||
+	fail "buurt: $(node lookup --dir buurt --client $BSN --as anna --purpose afstemming)"
+[ "$(node lookup --dir zorg --client $BSN --as bram --purpose afstemming)" = "buurt (sociaal-team)" ] ||
+	fail "zorg: $(node lookup --dir zorg --client $BSN --as bram --purpose afstemming)"
+[ "$(node lookup --dir jgd --client $BSN --as cees --purpose afstemming)" = \
+	"no partner organisation can be shown for this client" ] || fail "jgd sees a partner the matrix forbids"
+node sync --dir jgd >/dev/null || fail "sync jgd: $(tail -3 node.log)"
+if node matches --dir jgd | grep -q buurt; then fail "jgd got a match the matrix forbids"; fi
+ok "nodes hold to the matrix of their bundle: forbidden categories refused at case open; lookups and matches as the matrix says"
 
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "SIGTERM did not exit 0"
 start_registry r "$REG_ADDR" # where the bundles say it is
