@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,6 +543,23 @@ static void count_records(int write_p, int version, int content_type, const void
 		rx_app_bytes += rx_record_len;
 }
 
+/* The server of a raw connection must be the registry (as member_connect
+ * checks for net_sync connections). */
+static void registry_check(member *m, SSL *ssl)
+{
+	X509 *x = SSL_get1_peer_certificate(ssl);
+	unsigned char *der = NULL;
+	net_peer peer;
+	int len = x != NULL ? i2d_X509(x, &der) : -1;
+
+	if (len <= 0 || net_cert_verify(&peer, der, (size_t)len, m->b->ca_cert.data,
+					m->b->ca_cert.len, (int64_t)time(NULL)) != SK_OK ||
+	    strcmp(peer.category, "registry") != 0)
+		DIE("the server is not a registry");
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
 static void ssl_read_all(SSL *ssl, uint8_t *buf, size_t len)
 {
 	for (size_t got = 0; got < len;) {
@@ -619,6 +637,7 @@ static int cmd_lookup(void)
 	if (wire_envelope_pack(&env, &frame, &flen) != SK_OK)
 		DIE("cannot pack the request");
 	ssl = tls_open(&m, &fd);
+	registry_check(&m, ssl);
 	SSL_set_msg_callback(ssl, count_records);
 	/* the answer: the first frame for our request (a push first is a refusal) */
 	rx_app_bytes = 0;
