@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,9 +7,61 @@
 #include "net/conn.h"
 #include "node/chain.h"
 
+/* Evidence text being written: at moves on, end is the capacity. */
+typedef struct ev_text {
+	char *at, *end;
+} ev_text;
+
+/* Appends label, then k byte strings of len bytes each in hex, each after
+ * a space, then a newline (evidence() sized the buffer for all of it). */
+static void ev_line(ev_text *t, const char *label, const ProtobufCBinaryData *b, size_t k)
+{
+	t->at += snprintf(t->at, (size_t)(t->end - t->at), "%s", label);
+	for (size_t i = 0; i < k; i++) {
+		*t->at++ = ' ';
+		sodium_bin2hex(t->at, (size_t)(t->end - t->at), b[i].data, b[i].len);
+		t->at += 2 * b[i].len;
+	}
+	t->at += snprintf(t->at, (size_t)(t->end - t->at), "\n");
+}
+
+/* The evidence of a hop whose answer did not verify (chain.h); NULL when
+ * out of memory (the failure is reported all the same). */
+static char *evidence(const node_hop *h, const ProtobufCBinaryData *sent, size_t n,
+		      const Schakel__V1__EvalResponse *r)
+{
+	ProtobufCBinaryData key = {OPRF_ELEMENT_BYTES, (uint8_t *)h->oprf_key};
+	size_t cap = 512 + (2 * OPRF_ELEMENT_BYTES + 1) * (n + 1);
+	ev_text t;
+	char *text;
+
+	if (r != NULL) {
+		cap += 2 * r->proof.len + 1;
+		for (size_t i = 0; i < r->n_evaluated; i++)
+			cap += 2 * r->evaluated[i].len + 1;
+	}
+	if ((text = malloc(cap)) == NULL)
+		return NULL;
+	t = (ev_text){text, text + cap};
+	t.at += snprintf(t.at, 320, "pseudonymiser %.64s at %.128s, epoch %u\n", h->org_id,
+			 h->address, h->epoch);
+	ev_line(&t, "pinned-key", &key, 1);
+	ev_line(&t, "sent", sent, n);
+	if (r == NULL) {
+		snprintf(t.at, (size_t)(t.end - t.at), "answer: another kind of message\n");
+		return text;
+	}
+	t.at += snprintf(t.at, (size_t)(t.end - t.at), "answer-epoch %u\n", r->epoch);
+	ev_line(&t, "evaluated", r->evaluated, r->n_evaluated);
+	ev_line(&t, "proof", &r->proof, 1);
+	return text;
+}
+
 /* One hop: sends cur (n elements), checks the reply's proof against the
- * pinned key and replaces cur with the evaluated elements. */
-static sk_status hop(uint8_t *cur, size_t n, const node_hop *h, const net_tls *tls)
+ * pinned key and replaces cur with the evaluated elements; on a bad answer
+ * *evidence_out (if not NULL) gets its evidence. */
+static sk_status hop(uint8_t *cur, size_t n, const node_hop *h, const net_tls *tls,
+		     char **evidence_out)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	Schakel__V1__EvalRequest req = SCHAKEL__V1__EVAL_REQUEST__INIT;
@@ -54,6 +107,11 @@ static sk_status hop(uint8_t *cur, size_t n, const node_hop *h, const net_tls *t
 	st = SK_OK;
 	goto out;
 bad:
+	if (evidence_out != NULL)
+		*evidence_out = evidence(h, bl, n,
+					 reply->body_case == SCHAKEL__V1__ENVELOPE__BODY_EVAL_RESPONSE
+						 ? reply->eval_response
+						 : NULL);
 	sk_error_set("pseudonymiser %s answered with a proof that does not verify against its "
 		     "pinned key; no token was made",
 		     h->org_id);
@@ -68,11 +126,13 @@ out:
 sk_status node_chain_tokens(uint8_t (*tokens)[BSN_TOKEN_BYTES],
 			    uint8_t (*contact_keys)[BSN_CONTACT_KEY_BYTES], uint8_t *points,
 			    const bsn *bsns, size_t n, const node_hop *hops, size_t nhops,
-			    const net_tls *tls)
+			    const net_tls *tls, char **evidence_out)
 {
 	uint8_t *blind = NULL, *cur = NULL, input[BSN_INPUT_BYTES], out[OPRF_OUTPUT_BYTES];
 	sk_status st = SK_OK;
 
+	if (evidence_out != NULL)
+		*evidence_out = NULL;
 	if (n == 0 || n > OPRF_MAX_BATCH || nhops == 0 || nhops > OPRF_MAX_CHAIN)
 		return SK_ERR_INVALID;
 	blind = sodium_malloc(OPRF_SCALAR_BYTES * n);
@@ -89,7 +149,7 @@ sk_status node_chain_tokens(uint8_t (*tokens)[BSN_TOKEN_BYTES],
 	if (points != NULL && st == SK_OK)
 		memcpy(points, cur, OPRF_ELEMENT_BYTES * n);
 	for (size_t j = 0; j < nhops && st == SK_OK; j++) {
-		st = hop(cur, n, &hops[j], tls);
+		st = hop(cur, n, &hops[j], tls, evidence_out);
 		if (points != NULL && st == SK_OK)
 			memcpy(points + OPRF_ELEMENT_BYTES * n * (j + 1), cur, OPRF_ELEMENT_BYTES * n);
 	}

@@ -26,11 +26,15 @@ typedef struct node_hop {
  * of nhops pseudonymisers. points, if not NULL, gets every element sent and
  * received (32 * n * (nhops + 1) bytes), for tests. Secrets (blinds,
  * inputs, outputs) are wiped. SK_ERR_VERIFY (detail names the
- * pseudonymiser) for a bad proof or a reply that does not match; a
+ * pseudonymiser) for a bad proof or a reply that does not match; then
+ * *evidence (if evidence is not NULL; else NULL) gets a malloc'd text for
+ * the privacy officer: the pseudonymiser, its pinned key, the blinded
+ * elements sent (no blind, nothing that names a client), the elements and
+ * the proof it answered, in hex, so that anyone can re-check the proof. A
  * pseudonymiser's refusal comes back as its status with its message. */
 sk_status node_chain_tokens(uint8_t (*tokens)[BSN_TOKEN_BYTES],
 			    uint8_t (*contact_keys)[BSN_CONTACT_KEY_BYTES], uint8_t *points,
 			    const bsn *bsns, size_t n, const node_hop *hops, size_t nhops,
-			    const net_tls *tls) SK_MUST_CHECK;
+			    const net_tls *tls, char **evidence) SK_MUST_CHECK;
 
 #endif

@@ -21,6 +21,7 @@
 #include "node/remote.h"
 #include "node/discuss.h"
 #include "node/enckeys.h"
+#include "node/logstate.h"
 #include "node/members.h"
 #include "protos/wire.h"
 
@@ -266,29 +267,7 @@ static sk_status integrity(node_remote *r, const char *what, const char *why_in,
 }
 
 /* One tree (size, root) a receipt's checkpoint named. */
-typedef struct tree_ref {
-	uint64_t size;
-	uint8_t root[MERKLE_HASH_BYTES];
-} tree_ref;
-
-/* The index of the first of also that cr does not prove consistent with
- * cp, or n (all are). */
-static size_t also_inconsistent(const tree_ref *also, const Schakel__V1__ConsistencyResponse *cr,
-				const note_checkpoint *cp)
-{
-	for (size_t i = 0; i < cr->n_also_proofs; i++) {
-		const ProtobufCBinaryData *p = &cr->also_proofs[i];
-
-		if (also[i].size > cp->size || p->len % MERKLE_HASH_BYTES != 0 ||
-		    (also[i].size == cp->size
-			     ? memcmp(also[i].root, cp->root, MERKLE_HASH_BYTES) != 0
-			     : merkle_consistency_verify(also[i].root, cp->root, also[i].size,
-							 cp->size, p->data,
-							 p->len / MERKLE_HASH_BYTES) != SK_OK))
-			return i;
-	}
-	return cr->n_also_proofs;
-}
+typedef node_log_tree tree_ref;
 
 /* Fetches the registry's checkpoint for us (the latest, or the latest
  * cosigned one) with the consistency proofs from tree size `from` and from
@@ -302,6 +281,7 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 				  uint8_t **note, size_t *note_len, size_t *cosigned)
 {
 	note_sig_result cosigs[NODE_WITNESS_MAX];
+	node_log_failure f;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	Schakel__V1__ConsistencyRequest req = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
 	const Schakel__V1__ConsistencyResponse *cr;
@@ -332,36 +312,9 @@ static sk_status latest_from_also(node_remote *r, const note_checkpoint *from,
 		return st;
 	cr = reply->consistency_response;
 	*cosigned = 0;
-	if (note_checkpoint_open(cp, cosigs, cr->checkpoint.data, cr->checkpoint.len, &r->log_key,
-				 r->witnesses, r->n_witnesses) != SK_OK) {
-		st = integrity(r, "checkpoint", "the registry's checkpoint does not verify",
-			       cr->checkpoint.data, cr->checkpoint.len, NULL, 0);
-	} else if (from != NULL && from->size > 0 &&
-		   (cr->proof.len % MERKLE_HASH_BYTES != 0 ||
-		    merkle_consistency_verify(from->root, cp->root, from->size, cp->size,
-					      cr->proof.data,
-					      cr->proof.len / MERKLE_HASH_BYTES) != SK_OK)) {
-		st = integrity(r, "inconsistent-checkpoint",
-			       "the registry's latest checkpoint is not consistent with the one "
-			       "this node verified before (a forked log)",
-			       cr->checkpoint.data, cr->checkpoint.len, cr->proof.data,
-			       cr->proof.len);
-	} else if (from != NULL && from->size == 0 && cp->size == 0 &&
-		   memcmp(from->root, cp->root, MERKLE_HASH_BYTES) != 0) {
-		st = integrity(r, "checkpoint", "two different empty trees", cr->checkpoint.data,
-			       cr->checkpoint.len, NULL, 0);
-	} else if (cr->n_also_proofs != n_also) {
-		st = integrity(r, "inconsistent-checkpoint",
-			       "the registry left out consistency proofs this node asked for",
-			       cr->checkpoint.data, cr->checkpoint.len, NULL, 0);
-	} else if (also_inconsistent(also, cr, cp) != n_also) {
-		size_t i = also_inconsistent(also, cr, cp);
-
-		st = integrity(r, "inconsistent-checkpoint",
-			       "a receipt's checkpoint is not consistent with the registry's latest "
-			       "one (a forked log)",
-			       cr->checkpoint.data, cr->checkpoint.len, cr->also_proofs[i].data,
-			       cr->also_proofs[i].len);
+	if (node_log_check(cp, cosigs, cr, &r->log_key, r->witnesses, r->n_witnesses, from, also,
+			   n_also, &f) != SK_OK) {
+		st = integrity(r, f.what, f.why, f.a, f.alen, f.b, f.blen);
 	} else if ((*note = malloc(cr->checkpoint.len + 1)) == NULL) {
 		st = SK_ERR_NOMEM;
 	} else {
@@ -479,6 +432,21 @@ out:
 	return st;
 }
 
+/* Keeps (and frees) the evidence of a pseudonymiser's answer whose proof
+ * did not verify (node_chain_tokens); the failure itself stays the
+ * caller's, with the chain's message naming the pseudonymiser. */
+static void chain_evidence(node_remote *r, char *ev)
+{
+	char why[256];
+
+	if (ev == NULL)
+		return;
+	snprintf(why, sizeof(why), "%s", sk_error_detail());
+	keep_evidence(r, "pseudonymiser-proof", (const uint8_t *)ev, strlen(ev), NULL, 0);
+	sk_error_set("%s", why);
+	free(ev);
+}
+
 /* The token of client for epoch: cached, else through the chain. */
 sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 			      uint8_t token[static BSN_TOKEN_BYTES],
@@ -486,6 +454,7 @@ sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 {
 	node_hop hops[OPRF_MAX_CHAIN];
 	MDB_txn *txn = NULL;
+	char *ev = NULL;
 	bsn b;
 	sk_status st;
 
@@ -513,8 +482,10 @@ sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 				     r->fed->pseudonymisers[i].epoch};
 	if ((st = node_chain_tokens((uint8_t(*)[BSN_TOKEN_BYTES])token,
 				    (uint8_t(*)[BSN_CONTACT_KEY_BYTES])ck, NULL, &b, 1, hops,
-				    r->fed->n_pseudonymisers, r->tls)) != SK_OK)
+				    r->fed->n_pseudonymisers, r->tls, &ev)) != SK_OK) {
+		chain_evidence(r, ev);
 		goto out;
+	}
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
 	if ((st = node_token_put(r->s, txn, client, epoch, token, ck)) == SK_OK)
@@ -538,12 +509,14 @@ typedef struct tok_work {
 	pthread_mutex_t lock;
 	sk_status st;
 	char why[256];
+	char *evidence; /* of the first answer whose proof failed, malloc'd */
 	size_t made;
 } tok_work;
 
 /* One batch: the BSNs, the chain, the tokens stored. */
 static sk_status tok_batch(tok_work *w, const size_t *which, size_t k, bsn *b,
-			   uint8_t (*tok)[BSN_TOKEN_BYTES], uint8_t (*ck)[BSN_CONTACT_KEY_BYTES])
+			   uint8_t (*tok)[BSN_TOKEN_BYTES], uint8_t (*ck)[BSN_CONTACT_KEY_BYTES],
+			   char **ev)
 {
 	node_remote *r = w->r;
 	MDB_txn *txn = NULL;
@@ -556,7 +529,7 @@ static sk_status tok_batch(tok_work *w, const size_t *which, size_t k, bsn *b,
 	mdb_txn_abort(txn);
 	if (st == SK_OK)
 		st = node_chain_tokens(tok, ck, NULL, b, k, w->hops, r->fed->n_pseudonymisers,
-				       r->tls);
+				       r->tls, ev);
 	sodium_memzero(b, k * sizeof(*b));
 	if (st != SK_OK || (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
@@ -578,6 +551,7 @@ static void *tok_main(void *arg)
 	sk_status st = b != NULL && tok != NULL && ck != NULL ? SK_OK : SK_ERR_NOMEM;
 
 	for (;;) {
+		char *ev = NULL;
 		size_t at, k;
 
 		pthread_mutex_lock(&w->lock);
@@ -593,12 +567,16 @@ static void *tok_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (k == 0)
 			break;
-		st = tok_batch(w, w->missing + at, k, b, tok, ck);
-		if (st == SK_OK) {
-			pthread_mutex_lock(&w->lock);
+		st = tok_batch(w, w->missing + at, k, b, tok, ck, &ev);
+		pthread_mutex_lock(&w->lock);
+		if (st == SK_OK)
 			w->made += k;
-			pthread_mutex_unlock(&w->lock);
+		if (ev != NULL && w->evidence == NULL) {
+			w->evidence = ev;
+			ev = NULL;
 		}
+		pthread_mutex_unlock(&w->lock);
+		free(ev);
 	}
 	if (b != NULL)
 		sodium_free(b);
@@ -660,6 +638,10 @@ sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_I
 	*made = w.made;
 	if ((st = w.st) != SK_OK)
 		sk_error_set("%s", w.why);
+	if (st == SK_ERR_VERIFY)
+		chain_evidence(r, w.evidence);
+	else
+		free(w.evidence);
 out:
 	free(missing);
 	return st;

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "protos/policy.h"
@@ -130,4 +131,135 @@ int wire_policy_invites(const wire_policy *p, const char *requester, const char 
 		if (strcmp(requester, social[i]) == 0)
 			return 1;
 	return 0;
+}
+
+/* ---- text form -------------------------------------------------------- */
+
+/* The next line of text[*at .. len) into line (NUL-terminated, without
+ * its newline); 0 at the end, -1 for a line longer than cap - 1. */
+static int next_line(const char *text, size_t len, size_t *at, char *line, size_t cap)
+{
+	size_t n = 0;
+
+	if (*at >= len)
+		return 0;
+	while (*at < len && text[*at] != '\n') {
+		if (n + 1 >= cap)
+			return -1;
+		line[n++] = text[(*at)++];
+	}
+	if (*at < len)
+		(*at)++;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = 0;
+	return 1;
+}
+
+/* Splits a line "name: seen ..." at its colon into *name and *rest: 1;
+ * -1 for a line to skip (blank, comment); 0 for one without a colon. */
+static int split_line(char *line, char **name, char **rest)
+{
+	char *colon, *end;
+
+	*name = line;
+	while (**name == ' ' || **name == '\t')
+		(*name)++;
+	if (**name == 0 || **name == '#')
+		return -1;
+	if ((colon = strchr(*name, ':')) == NULL)
+		return 0;
+	*colon = 0;
+	for (end = colon; end > *name && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		end[-1] = 0;
+	*rest = colon + 1;
+	return 1;
+}
+
+static sk_status parse_bad(wire_policy *p, unsigned line, const char *why)
+{
+	memset(p, 0, sizeof(*p));
+	sk_error_set("policy line %u: %s", line, why);
+	return SK_ERR_INVALID;
+}
+
+sk_status wire_policy_parse(wire_policy *p, const char *text, size_t len)
+{
+	char line[WIRE_POLICY_MAX * (WIRE_CATEGORY_MAX + 2) + 128], *rest, *name;
+	size_t at = 0;
+	unsigned no = 0;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (memchr(text, 0, len) != NULL) {
+		sk_error_set("the policy holds a NUL byte");
+		return SK_ERR_INVALID;
+	}
+	/* first the categories, in the order of their lines */
+	while ((r = next_line(text, len, &at, line, sizeof(line))) != 0) {
+		no++;
+		if (r < 0)
+			return parse_bad(p, no, "too long");
+		if ((r = split_line(line, &name, &rest)) < 0)
+			continue;
+		if (r == 0)
+			return parse_bad(p, no, "expected 'category: the categories it may see'");
+		if (!valid_name(name))
+			return parse_bad(p, no, "a category is lowercase letters, digits and '-'");
+		if (wire_policy_index(p, name) >= 0)
+			return parse_bad(p, no, "this category has a line already");
+		if (p->n == WIRE_POLICY_MAX)
+			return parse_bad(p, no, "more categories than a federation may have");
+		add(p, name);
+	}
+	if (p->n == 0)
+		return parse_bad(p, no, "no category");
+	/* then what each may see */
+	at = 0;
+	no = 0;
+	for (size_t i = 0; next_line(text, len, &at, line, sizeof(line)) > 0;) {
+		no++;
+		if (split_line(line, &name, &rest) < 0)
+			continue;
+		for (char *save = NULL, *t = strtok_r(rest, " \t", &save); t != NULL;
+		     t = strtok_r(NULL, " \t", &save)) {
+			int j = wire_policy_index(p, t);
+
+			if (j < 0)
+				return parse_bad(p, no, "a category seen needs a line of its own");
+			p->sees[i] |= 1u << j;
+		}
+		i++;
+	}
+	return SK_OK;
+}
+
+sk_status wire_policy_format(char *out, size_t cap, size_t *len, const wire_policy *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		int w = snprintf(out + n, cap - n, "%s:", p->name[i]);
+
+		if (w < 0 || (size_t)w >= cap - n)
+			return SK_ERR_TOOBIG;
+		n += (size_t)w;
+		for (size_t j = 0; j < p->n; j++) {
+			if (!(p->sees[i] >> j & 1u))
+				continue;
+			w = snprintf(out + n, cap - n, " %s", p->name[j]);
+			if (w < 0 || (size_t)w >= cap - n)
+				return SK_ERR_TOOBIG;
+			n += (size_t)w;
+		}
+		if (n + 1 >= cap)
+			return SK_ERR_TOOBIG;
+		out[n++] = '\n';
+		out[n] = 0;
+	}
+	if (cap == 0)
+		return SK_ERR_TOOBIG;
+	out[n] = 0;
+	*len = n;
+	return SK_OK;
 }

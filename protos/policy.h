@@ -38,6 +38,23 @@ typedef struct wire_policy_rules {
 } wire_policy_rules;
 void wire_policy_to_rules(wire_policy_rules *out, wire_policy *p, size_t *n);
 
+/* The text form of a matrix, as an operator writes it (`schakel-registry
+ * init --policy FILE`) and the registry keeps it: one line a category,
+ * "name: seen seen ...", the categories it may see after the colon,
+ * separated by spaces; blank lines and lines starting with '#' are
+ * skipped. Every category named after a colon needs a line of its own. */
+#define WIRE_POLICY_TEXT_MAX (WIRE_POLICY_MAX * (WIRE_POLICY_MAX + 1) * (WIRE_CATEGORY_MAX + 2))
+
+/* Parses the text form into *p. SK_ERR_INVALID (the detail names the
+ * line) for a malformed line, an unknown or invalid name, a category with
+ * two lines, or none, or more than WIRE_POLICY_MAX; *p is then empty. */
+sk_status wire_policy_parse(wire_policy *p, const char *text, size_t len) SK_MUST_CHECK;
+
+/* Writes p in the text form (what wire_policy_parse reads back) to out,
+ * NUL-terminated; *len excludes the NUL. SK_ERR_TOOBIG if cap is short. */
+sk_status wire_policy_format(char *out, size_t cap, size_t *len,
+			     const wire_policy *p) SK_MUST_CHECK;
+
 /* Index of a category, or -1 if the federation does not know it. */
 int wire_policy_index(const wire_policy *p, const char *category);
 

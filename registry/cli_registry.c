@@ -68,37 +68,60 @@ static int cmd_init(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"name", required_argument, NULL, 'n'},
 					   {"org-id", required_argument, NULL, 'o'},
+					   {"policy", required_argument, NULL, 'p'},
 					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
-		"usage: schakel-registry init --dir D --name NAME [--ca CA] [--org-id ID]\n\n"
+		"usage: schakel-registry init --dir D --name NAME [--ca CA] [--org-id ID]\n"
+		"           [--policy FILE]\n\n"
 		"Creates the registry: its identity key, its database and the signed checkpoint\n"
 		"of the empty log. With --ca it also gets its TLS certificate (else the first\n"
 		"enrol with --ca issues it).\n\n"
 		"  --name NAME           the log's origin, e.g. 'regio-utrecht.example/registry'\n"
 		"  --org-id ID           the registry's id in certificates (default 'registry')\n"
+		"  --policy FILE         the federation policy matrix, instead of the default:\n"
+		"                        one line a category, 'category: the categories it may\n"
+		"                        see' (space-separated; '#' starts a comment line).\n"
+		"                        Two orgs see each other only when both directions are\n"
+		"                        allowed. Fixed at init; bundles carry it to members.\n"
 		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
 	sk_cli_common o = {0};
-	const char *ca_dir = NULL;
+	const char *ca_dir = NULL, *policy_file = NULL;
 	const char *name = NULL, *org = REG_ORG_ID_DEFAULT;
+	wire_policy policy;
+	uint8_t *text = NULL;
+	size_t len = 0;
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	reg_ca *ca = NULL;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("init", lo, help, case 'a' : ca_dir = optarg; break; case 'n' : name = optarg; break; case 'o' : org = optarg; break;);
+	SK_CLI_PARSE("init", lo, help, case 'a' : ca_dir = optarg; break;
+		     case 'n' : name = optarg; break; case 'o' : org = optarg; break;
+		     case 'p' : policy_file = optarg; break;);
 	if ((rc = sk_cli_need_dir("init", &o)) != 0)
 		return rc;
 	if (name == NULL)
 		return sk_cli_usage("init", "--name NAME is required");
+	if (policy_file != NULL) {
+		if ((st = sk_file_read(policy_file, WIRE_POLICY_TEXT_MAX, &text, &len)) != SK_OK)
+			return sk_cli_fail(st, "init");
+		st = wire_policy_parse(&policy, (const char *)text, len);
+		free(text);
+		if (st != SK_OK)
+			return sk_cli_fail(st, "init");
+	}
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
 	if (ca_dir != NULL && (st = reg_ca_open(&ca, ca_dir, kek)) != SK_OK)
 		goto out;
 	if ((st = reg_store_init(o.dir, name, org, kek)) != SK_OK)
 		goto out;
-	if (ca != NULL && ((st = reg_store_open(&s, o.dir, kek)) != SK_OK ||
-			   (st = reg_tls_ensure(s, ca, kek)) != SK_OK))
+	if ((ca != NULL || policy_file != NULL) && (st = reg_store_open(&s, o.dir, kek)) != SK_OK)
+		goto out;
+	if (policy_file != NULL && (st = reg_store_policy_init(s, &policy)) != SK_OK)
+		goto out;
+	if (ca != NULL && (st = reg_tls_ensure(s, ca, kek)) != SK_OK)
 		goto out;
 	printf("registry '%s' created in %s\n", name, o.dir);
 out:

@@ -16,6 +16,7 @@
 #define META_ORIGIN "registry.origin"
 #define META_ORG_ID "registry.org_id"
 #define META_FORMAT "registry.format"
+#define META_POLICY "registry.policy" /* the matrix in its text form; none: the default */
 /* 2: entries keyed by token, epoch and org (visibility.h); 3: accepted
  * publishes' audit records found through their entries (audit_seq), not
  * the audit log's client index, so a binary of format 2 would call them
@@ -226,6 +227,66 @@ static sk_status upgrade(reg_store *s)
 	return sk_db_status(mdb_txn_commit(txn));
 }
 
+/* The federation policy matrix the operator gave at init, else the
+ * default (open_env set it). */
+static sk_status policy_load(reg_store *s)
+{
+	MDB_val k = {strlen(META_POLICY), META_POLICY}, d;
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	rc = mdb_get(txn, s->log.meta, &k, &d);
+	if (rc == 0 && wire_policy_parse(&s->policy, d.mv_data, d.mv_size) != SK_OK)
+		st = SK_ERR_DB;
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_DB)
+		sk_error_set("the registry's stored policy matrix does not parse");
+	return st;
+}
+
+sk_status reg_store_policy_init(reg_store *s, const wire_policy *p)
+{
+	char *text = malloc(WIRE_POLICY_TEXT_MAX);
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	MDB_val k = {strlen(META_POLICY), META_POLICY}, d;
+	size_t len = 0;
+	uint64_t size = 0;
+	sk_status st;
+
+	if (text == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = wire_policy_format(text, WIRE_POLICY_TEXT_MAX, &len, p)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	/* before anyone is admitted: members' bundles carry the matrix */
+	if ((st = reg_log_size(&s->log, txn, &size)) == SK_OK && size > 0) {
+		sk_error_set("the policy matrix is set before the first member is enrolled");
+		st = SK_ERR_PERM;
+	}
+	d = (MDB_val){len, text};
+	cli_record(&rec, "registry.policy", AUDIT_ACTION_CREATE);
+	rec.reason = "the federation policy matrix set";
+	if (st != SK_OK ||
+	    (st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, MDB_NOOVERWRITE))) != SK_OK ||
+	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
+		if (st == SK_ERR_EXISTS)
+			sk_error_set("this registry's policy matrix is set already");
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) == SK_OK)
+		s->policy = *p;
+out:
+	free(text);
+	return st;
+}
+
 sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 {
 	reg_store *s = calloc(1, sizeof(*s));
@@ -259,7 +320,7 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 	}
 	if (st == SK_ERR_NOTFOUND)
 		sk_error_set("%s holds no registry; run 'schakel-registry init' first", dir);
-	if (st != SK_OK || (st = load_keys(s, kek, NULL)) != SK_OK)
+	if (st != SK_OK || (st = policy_load(s)) != SK_OK || (st = load_keys(s, kek, NULL)) != SK_OK)
 		goto fail;
 	*out = s;
 	return SK_OK;

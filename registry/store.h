@@ -59,6 +59,12 @@ typedef struct reg_store {
 sk_status reg_store_init(const char *dir, const char *origin, const char *org_id,
 			 sk_kek *kek) SK_MUST_CHECK;
 
+/* Sets the federation policy matrix of a registry no member has joined
+ * yet (the log is empty); kept in its text form and loaded by every
+ * reg_store_open (none set: the default matrix). Audited. SK_ERR_EXISTS
+ * when one is set already, SK_ERR_PERM once the log holds a leaf. */
+sk_status reg_store_policy_init(reg_store *s, const wire_policy *p) SK_MUST_CHECK;
+
 /* Opens an existing registry. Free with reg_store_close(). */
 sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek) SK_MUST_CHECK;
 

@@ -23,6 +23,7 @@ enrol wijkteam sociaal-team
 enrol ggz ggz
 enrol gemeente gemeente
 enrol fact fact
+enrol jeugd jeugd
 
 # token ORG BSN: the org's own computation through the chain, every proof checked
 token() {
@@ -38,7 +39,7 @@ pub() { # ORG BSN [options]: publish with the next sequence number
 look() { "$SK_TESTNODE" lookup --dir "$1" --bundle "$1/bundle" --token "$(token "$1" "$2")" "${@:3}"; }
 orgs() { python3 -c 'import json,sys; print(",".join(r["org"] for r in json.loads(sys.stdin.readline())["results"]))'; }
 mail() { "$SK_TESTNODE" mailbox --dir "$1" --bundle "$1/bundle"; }
-mapfile -t BSN < <(bsns 8 42)
+mapfile -t BSN < <(bsns 10 42)
 
 # mutual visibility: both discover, each allows the other's category
 T1=${BSN[1]}
@@ -92,6 +93,24 @@ pub wijkteam "$T4" --flags discover,discuss --categories ggz,fact,gemeente
 [ -z "$(look wijkteam "$T4" | orgs)" ] || fail "statutory or policy-barred entry discovered"
 ok "policy matrix and statutory basis: never discovered"
 
+# a statutory basis allows DISCUSS only: an entry that carries DISCOVER on
+# it is refused at publish, so a partner that allows it and discovers
+# never sees it, and it sees no one
+T9=${BSN[9]}
+pub ggz "$T9" --flags discover,contact --categories fact,sociaal-team
+for flags in discover discover,discuss discover,contact,discuss; do
+	SEQ=$((SEQ + 1))
+	"$SK_TESTNODE" publish --dir fact --bundle fact/bundle --seq $SEQ --token "$(token fact "$T9")" \
+		--basis statutory --flags $flags --categories ggz,sociaal-team >out.json &&
+		fail "statutory entry with $flags accepted"
+	grep -q "a statutory basis allows discuss only" out.json || fail "statutory $flags: $(cat out.json)"
+	[ -z "$(look ggz "$T9" | orgs)" ] || fail "a statutory entry with $flags was discovered"
+done
+pub fact "$T9" --basis statutory --flags discuss --categories ggz,sociaal-team
+[ -z "$(look ggz "$T9" | orgs)" ] || fail "a statutory entry was discovered"
+[ -z "$(look fact "$T9" | orgs)" ] || fail "a statutory entry discovered its partner"
+ok "statutory basis: DISCOVER refused at publish; the statutory entry is never discovered, nor discovers"
+
 # nothing tells "no other entries" from "undisclosed entries only"
 T5=${BSN[5]}
 pub wijkteam "$T5" --flags discover --categories ggz
@@ -100,6 +119,26 @@ b=$(look wijkteam "$T4")
 [ "$(echo "$a" | json size)" = "$(echo "$b" | json size)" ] || fail "sizes differ: $a / $b"
 [ "$(echo "$a" | json hash)" = "$(echo "$b" | json hash)" ] || fail "contents differ"
 ok "same response size and bytes with no other entries and with undisclosed ones ($(echo "$a" | json size) bytes)"
+
+# padding: the answer is the same size on the wire (TLS records), after
+# TLS (the frame) and before unpadding (the LookupResponse with its
+# padding), whether nothing, only undisclosed entries, one or three
+# visible partners stand behind it
+T8=${BSN[8]}
+pub wijkteam "$T8" --flags discover --categories ggz,fact,jeugd
+for org in ggz fact jeugd; do pub $org "$T8" --flags discover,contact --categories sociaal-team; done
+c=$(look wijkteam "$T1")
+d=$(look wijkteam "$T8")
+[ "$(echo "$c" | orgs)" = ggz ] || fail "one visible: $c"
+[ "$(echo "$d" | orgs | tr , '\n' | sort | paste -sd,)" = fact,ggz,jeugd ] || fail "three visible: $d"
+for f in wire frame padded; do
+	sizes=$(for x in "$a" "$b" "$c" "$d"; do echo "$x" | json $f; done | sort -u)
+	[ "$(echo "$sizes" | wc -l)" = 1 ] || fail "$f sizes differ: $(echo "$sizes" | paste -sd' ')"
+done
+[ "$(echo "$a" | json padded)" = 4096 ] || fail "padded body is not 4096 bytes: $a"
+[ "$(echo "$a" | json frame)" -gt 4096 ] && [ "$(echo "$a" | json wire)" -gt "$(echo "$a" | json frame)" ] ||
+	fail "frame and wire sizes: $a"
+ok "padded answers: none, only undisclosed, one and three visible give the same TLS records ($(echo "$a" | json wire) bytes), frame ($(echo "$a" | json frame)) and padded body (4096)"
 
 # a lookup needs the asker's own live entry and a known purpose code
 out=$(look fact "$T1") && fail "lookup without own entry answered"

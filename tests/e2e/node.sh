@@ -111,6 +111,17 @@ out=$(nodex lookup --dir altrecht --client $BSN --as dora --purpose afstemming) 
 echo "$out" | grep -q "not assigned" || fail "unassigned: $out"
 ok "a lookup by a professional not assigned to the client is refused"
 
+# a statutory basis allows discuss only: the node will not make an entry
+# that discovers on it, whatever consent flags are asked for
+for flags in discover discover,discuss discover,contact,discuss; do
+	out=$(nodex case open --dir tactus --client $BSN --as cees --basis statutory:meldcode \
+		--consent $flags --categories sociaal-team,ggz) && fail "statutory case with $flags opened"
+	echo "$out" | grep -q "a statutory basis allows discuss only" || fail "statutory $flags: $out"
+done
+[ "$(node case list --dir tactus --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ] ||
+	fail "a refused statutory case was recorded"
+ok "the node refuses a statutory-basis case with DISCOVER or CONTACT"
+
 # tactus under a statutory basis: discuss only, never discovered
 node case open --dir tactus --client $BSN --as cees --basis statutory:meldcode \
 	--categories sociaal-team,ggz >/dev/null ||

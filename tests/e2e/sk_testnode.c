@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,17 +521,114 @@ static wire_envelope *request_once(member *m, const wire_envelope *env)
 	return reply;
 }
 
-/* Prints the mutually visible partners, the response's size and a hash
- * of its bytes (tests compare both between cases). */
+/* ---- lookup, measured as it travels ------------------------------------ */
+
+static SSL *tls_open(member *m, int *fd);
+
+/* Bytes of the TLS records received that carried application data, each
+ * whole (5-byte header, ciphertext, tag): what an observer of the
+ * connection sees of an answer. Counted by OpenSSL's message callback,
+ * which reports each record's header, then its inner content type once
+ * decrypted (TLS 1.3). */
+static size_t rx_app_bytes, rx_record_len;
+
+static void count_records(int write_p, int version, int content_type, const void *buf,
+			  size_t len, SSL *ssl, void *arg)
+{
+	const uint8_t *p = buf;
+
+	(void)version;
+	(void)ssl;
+	(void)arg;
+	if (write_p)
+		return;
+	if (content_type == SSL3_RT_HEADER && len == 5)
+		rx_record_len = 5 + ((size_t)p[3] << 8 | p[4]);
+	else if (content_type == SSL3_RT_INNER_CONTENT_TYPE && len == 1 &&
+		 p[0] == SSL3_RT_APPLICATION_DATA)
+		rx_app_bytes += rx_record_len;
+}
+
+/* The server of a raw connection must be the registry (as member_connect
+ * checks for net_sync connections). */
+static void registry_check(member *m, SSL *ssl)
+{
+	X509 *x = SSL_get1_peer_certificate(ssl);
+	unsigned char *der = NULL;
+	net_peer peer;
+	int len = x != NULL ? i2d_X509(x, &der) : -1;
+
+	if (len <= 0 || net_cert_verify(&peer, der, (size_t)len, m->b->ca_cert.data,
+					m->b->ca_cert.len, (int64_t)time(NULL)) != SK_OK ||
+	    strcmp(peer.category, "registry") != 0)
+		DIE("the server is not a registry");
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+static void ssl_read_all(SSL *ssl, uint8_t *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		int n = SSL_read(ssl, buf + got, len - got > INT32_MAX ? INT32_MAX : (int)(len - got));
+
+		if (n <= 0)
+			DIE("the registry closed the connection");
+		got += (size_t)n;
+	}
+}
+
+/* The length of top-level field `field` (length-delimited) of a protobuf
+ * message, as it is in the bytes: the padded LookupResponse inside the
+ * Envelope before anything is decoded. 0 if absent. */
+static size_t field_len(const uint8_t *b, size_t len, unsigned field)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint64_t key = 0, v = 0;
+
+		for (unsigned sh = 0; i < len; sh += 7) {
+			key |= (uint64_t)(b[i] & 0x7f) << sh;
+			if (!(b[i++] & 0x80))
+				break;
+		}
+		if ((key & 7) == 0 || (key & 7) == 2) {
+			for (unsigned sh = 0; i < len; sh += 7) {
+				v |= (uint64_t)(b[i] & 0x7f) << sh;
+				if (!(b[i++] & 0x80))
+					break;
+			}
+		} else {
+			DIE("unexpected wire type in the answer");
+		}
+		if ((key & 7) == 2) {
+			if (v > len - i)
+				DIE("truncated answer");
+			if ((key >> 3) == field)
+				return (size_t)v;
+			i += (size_t)v;
+		}
+	}
+	return 0;
+}
+
+/* Prints the mutually visible partners and the answer's sizes as they
+ * travelled: "wire" (the TLS records that carried it), "frame" (after TLS:
+ * header + Envelope), "padded" (the LookupResponse inside, padding
+ * included, before it is decoded); "size" and "hash" of the decoded
+ * response re-encoded. Tests compare them between cases. A refusal prints
+ * {"error":…,"message":…} and exits 1. */
 static int cmd_lookup(void)
 {
 	member m = {0};
-	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	Schakel__V1__LookupRequest req = SCHAKEL__V1__LOOKUP_REQUEST__INIT;
-	uint8_t token[32], head[32] = {0x11}, *buf = NULL, h[32];
+	uint8_t token[32], head[32] = {0x11}, *buf = NULL, *frame = NULL, hdr[4], h[32];
 	char hex[65];
 	const Schakel__V1__LookupResponse *r;
-	size_t n;
+	size_t n, flen = 0, plen = 0, padded, wire;
+	SSL *ssl;
+	int fd = -1;
 
 	member_load(&m);
 	token_of(token);
@@ -539,14 +637,47 @@ static int cmd_lookup(void)
 	req.purpose = (char *)(o.purpose ? o.purpose : "afstemming");
 	req.role = (char *)(o.as_role ? o.as_role : "spv");
 	req.audit_head = (ProtobufCBinaryData){32, head};
+	env.request_id = 1;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST;
 	env.lookup_request = &req;
-	if ((reply = request_once(&m, &env)) == NULL) {
+	if (wire_envelope_pack(&env, &frame, &flen) != SK_OK)
+		DIE("cannot pack the request");
+	ssl = tls_open(&m, &fd);
+	registry_check(&m, ssl);
+	SSL_set_msg_callback(ssl, count_records);
+	/* the answer: the first frame for our request (a push first is a refusal) */
+	rx_app_bytes = 0;
+	if (SSL_write(ssl, frame, (int)flen) != (int)flen)
+		DIE("cannot send the request");
+	free(frame);
+	frame = NULL;
+	while (reply == NULL || (reply->request_id != 1 &&
+				 reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_ERROR)) {
+		wire_envelope_free(reply);
+		reply = NULL;
+		free(frame);
+		ssl_read_all(ssl, hdr, sizeof(hdr));
+		plen = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+		if (plen == 0 || plen > WIRE_FRAME_MAX || (frame = malloc(plen)) == NULL)
+			DIE("bad frame length %zu", plen);
+		ssl_read_all(ssl, frame, plen);
+		if (wire_envelope_unpack(frame, plen, &reply) != SK_OK)
+			DIE("cannot decode the answer");
+	}
+	wire = rx_app_bytes;
+	SSL_free(ssl);
+	close(fd);
+	if (reply->body_case == SCHAKEL__V1__ENVELOPE__BODY_ERROR) {
+		printf("{\"error\":%d,\"message\":\"%s\"}\n", net_error_status(reply->error->code),
+		       reply->error->message ? reply->error->message : "");
+		wire_envelope_free(reply);
+		free(frame);
 		member_free(&m);
 		return 1;
 	}
 	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE)
 		DIE("unexpected reply");
+	padded = field_len(frame, plen, SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_RESPONSE);
 	r = reply->lookup_response;
 	n = schakel__v1__lookup_response__get_packed_size(r);
 	if ((buf = malloc(n)) == NULL)
@@ -554,7 +685,9 @@ static int cmd_lookup(void)
 	schakel__v1__lookup_response__pack(r, buf);
 	crypto_hash_sha256(h, buf, n);
 	sodium_bin2hex(hex, sizeof(hex), h, 32);
-	printf("{\"size\":%zu,\"hash\":\"%s\",\"results\":[", n, hex);
+	printf("{\"size\":%zu,\"hash\":\"%s\",\"wire\":%zu,\"frame\":%zu,\"padded\":%zu,"
+	       "\"results\":[",
+	       n, hex, wire, WIRE_FRAME_HEADER_BYTES + plen, padded);
 	for (size_t i = 0; i < r->n_results; i++)
 		printf("%s{\"org\":\"%s\",\"category\":\"%s\",\"regie\":%s,\"contact\":%s}",
 		       i ? "," : "", r->results[i]->org_id, r->results[i]->category,
@@ -562,6 +695,7 @@ static int cmd_lookup(void)
 		       r->results[i]->has_sealed_contact ? "true" : "false");
 	printf("]}\n");
 	free(buf);
+	free(frame);
 	wire_envelope_free(reply);
 	member_free(&m);
 	return 0;

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "protos/policy.h"
@@ -76,6 +77,75 @@ static void test_invites(void **state)
 	assert_false(wire_policy_invites(&p, "sociaal-team", "politie"));
 }
 
+/* The text form an operator writes: read, written back, read again. */
+static void test_text(void **state)
+{
+	static const char text[] = "# a small federation\n"
+				   "sociaal-team: sociaal-team ggz gemeente\n"
+				   "\n"
+				   "ggz:ggz  sociaal-team\r\n"
+				   "  gemeente: sociaal-team\n"
+				   "jeugd: jeugd sociaal-team\n"
+				   "woningcorporatie:";
+	char out[WIRE_POLICY_TEXT_MAX];
+	wire_policy p, q, d;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(wire_policy_parse(&p, text, strlen(text)), SK_OK);
+	assert_int_equal(p.n, 5);
+	assert_true(wire_policy_sees(&p, "sociaal-team", "gemeente"));
+	assert_true(wire_policy_sees(&p, "gemeente", "sociaal-team"));
+	assert_true(wire_policy_sees(&p, "jeugd", "sociaal-team"));
+	assert_false(wire_policy_sees(&p, "sociaal-team", "jeugd")); /* one way only */
+	assert_false(wire_policy_sees(&p, "ggz", "jeugd"));
+	assert_false(wire_policy_sees(&p, "ggz", "gemeente"));
+	assert_false(wire_policy_sees(&p, "woningcorporatie", "woningcorporatie"));
+	assert_int_equal(wire_policy_index(&p, "fact"), -1);
+	assert_int_equal(wire_policy_format(out, sizeof(out), &len, &p), SK_OK);
+	assert_int_equal(len, strlen(out));
+	assert_int_equal(wire_policy_parse(&q, out, len), SK_OK);
+	assert_memory_equal(&p, &q, sizeof(p));
+	/* the default matrix round-trips too */
+	wire_policy_default(&d);
+	assert_int_equal(wire_policy_format(out, sizeof(out), &len, &d), SK_OK);
+	assert_int_equal(wire_policy_parse(&q, out, len), SK_OK);
+	assert_memory_equal(&d, &q, sizeof(d));
+	assert_int_equal(wire_policy_format(out, 8, &len, &d), SK_ERR_TOOBIG);
+}
+
+static void test_text_bad(void **state)
+{
+	static const char *const bad[] = {
+		"",                                 /* no category */
+		"# only a comment\n",
+		"ggz ggz\n",                        /* no colon */
+		"ggz: ggz\nggz: ggz\n",             /* two lines */
+		"ggz: fact\n",                      /* fact has no line */
+		"GGZ: GGZ\n",                       /* not a valid name */
+		": ggz\n",
+		"ggz: ggz\0fact: ggz\n",           /* a NUL in the text */
+	};
+	char many[40 * 16], big[5000];
+	wire_policy p;
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = i == 7 ? 20 : strlen(bad[i]);
+
+		assert_int_equal(wire_policy_parse(&p, bad[i], len), SK_ERR_INVALID);
+		assert_int_equal(p.n, 0);
+	}
+	for (int i = 0; i < 33; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "c%d:\n", i);
+	assert_int_equal(wire_policy_parse(&p, many, n), SK_ERR_INVALID);
+	memset(big, 'a', sizeof(big));
+	big[0] = 'x';
+	big[1] = ':';
+	assert_int_equal(wire_policy_parse(&p, big, sizeof(big)), SK_ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -83,6 +153,8 @@ int main(void)
 		cmocka_unit_test(test_rules_roundtrip),
 		cmocka_unit_test(test_bad_rules),
 		cmocka_unit_test(test_invites),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

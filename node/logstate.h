@@ -1,0 +1,44 @@
+/* The node's check of the registry's log: a ConsistencyResponse (the
+ * registry's checkpoint with consistency proofs) against the last
+ * checkpoint this node verified and the receipt trees it asked about. No
+ * I/O: node/remote.c fetches the answer and hands it in, so forged answers
+ * are unit-tested (tests/node/test_logstate.c). */
+#ifndef SK_NODE_LOGSTATE_H
+#define SK_NODE_LOGSTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/merkle.h"
+#include "crypto/note.h"
+#include "protos/schakel.pb-c.h"
+
+/* One tree (size, root) a checkpoint named. */
+typedef struct node_log_tree {
+	uint64_t size;
+	uint8_t root[MERKLE_HASH_BYTES];
+} node_log_tree;
+
+/* Why an answer failed, for the node's evidence: a short name for the
+ * evidence file, one sentence, and the bytes to keep (pointers into the
+ * answer; b may be NULL). */
+typedef struct node_log_failure {
+	const char *what, *why;
+	const uint8_t *a, *b;
+	size_t alen, blen;
+} node_log_failure;
+
+/* Checks cr: its checkpoint verifies under log_key (cosignatures of the n
+ * witnesses into cosigs, which may be NULL when n is 0); when from is not
+ * NULL (the checkpoint this node verified last), the checkpoint extends it
+ * (cr->proof, RFC 9162 2.1.4.2; an equal size needs the equal root); and
+ * it extends each of also[0..n_also) (cr->also_proofs, one each, in that
+ * order). SK_OK with *cp the checkpoint (cp->ext points into cr), else
+ * SK_ERR_VERIFY with *f saying why. */
+sk_status node_log_check(note_checkpoint *cp, note_sig_result *cosigs,
+			 const Schakel__V1__ConsistencyResponse *cr, const note_verifier *log_key,
+			 const note_verifier *witnesses, size_t n, const note_checkpoint *from,
+			 const node_log_tree *also, size_t n_also,
+			 node_log_failure *f) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,271 @@
+/* node_log_check against forged registry answers: a real log, a fork of
+ * it that parted before the node's checkpoint and grew past it, a rolled
+ * proof, another key, left-out and wrong receipt-tree proofs. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "node/logstate.h"
+#include "test_util.h"
+
+#define ORIGIN "test.example/registry"
+#define LEAVES 40
+
+typedef struct hist {
+	uint8_t leaves[LEAVES * MERKLE_HASH_BYTES];
+	merkle_mem mem;
+	merkle_source src;
+} hist;
+
+/* Two histories: b equals a for the first `common` leaves, then differs. */
+static void logs(hist *a, hist *b, uint64_t common)
+{
+	randombytes_buf(a->leaves, sizeof(a->leaves));
+	memcpy(b->leaves, a->leaves, sizeof(b->leaves));
+	randombytes_buf(b->leaves + common * MERKLE_HASH_BYTES,
+			(LEAVES - common) * MERKLE_HASH_BYTES);
+	a->mem = (merkle_mem){a->leaves, LEAVES};
+	b->mem = (merkle_mem){b->leaves, LEAVES};
+	merkle_mem_source(&a->src, &a->mem);
+	merkle_mem_source(&b->src, &b->mem);
+}
+
+/* The checkpoint of the first size leaves of l, signed by key: *note
+ * malloc'd, *cp opened from it. */
+static void checkpoint(uint8_t **note, size_t *len, note_checkpoint *cp, hist *l, uint64_t size,
+		       const note_signer *key, const note_verifier *v)
+{
+	note_checkpoint c = {.size = size};
+
+	memcpy(c.origin, ORIGIN, sizeof(ORIGIN));
+	E(merkle_root(c.root, &l->src, size));
+	E(note_checkpoint_sign(note, len, &c, key));
+	E(note_checkpoint_open(cp, NULL, *note, *len, v, NULL, 0));
+}
+
+typedef struct answer {
+	Schakel__V1__ConsistencyResponse cr;
+	uint8_t *note;
+	uint8_t proof[MERKLE_PROOF_BYTES];
+	uint8_t also[4][MERKLE_PROOF_BYTES];
+	ProtobufCBinaryData also_proofs[4];
+} answer;
+
+/* What a registry holding l answers: its checkpoint at size, the proof
+ * from `from` and from each of also_sizes. */
+static void answer_of(answer *w, hist *l, uint64_t size, uint64_t from, const uint64_t *also_sizes,
+		      size_t n_also, const note_signer *key, const note_verifier *v)
+{
+	note_checkpoint cp;
+	size_t len = 0, plen = 0;
+
+	memset(w, 0, sizeof(*w));
+	schakel__v1__consistency_response__init(&w->cr);
+	checkpoint(&w->note, &len, &cp, l, size, key, v);
+	w->cr.checkpoint = (ProtobufCBinaryData){len, w->note};
+	if (from > 0 && from < size)
+		E(merkle_consistency_proof(w->proof, &plen, &l->src, from, size));
+	w->cr.proof = (ProtobufCBinaryData){plen * MERKLE_HASH_BYTES, w->proof};
+	for (size_t i = 0; i < n_also; i++) {
+		size_t n = 0;
+
+		if (also_sizes[i] < size)
+			E(merkle_consistency_proof(w->also[i], &n, &l->src, also_sizes[i], size));
+		w->also_proofs[i] = (ProtobufCBinaryData){n * MERKLE_HASH_BYTES, w->also[i]};
+	}
+	w->cr.n_also_proofs = n_also;
+	w->cr.also_proofs = w->also_proofs;
+}
+
+static void tree_of(node_log_tree *t, hist *l, uint64_t size)
+{
+	t->size = size;
+	E(merkle_root(t->root, &l->src, size));
+}
+
+static struct {
+	note_signer *key, *other;
+	note_verifier v, vother;
+} k;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (sodium_init() < 0 || note_signer_generate(&k.key, ORIGIN, NOTE_TYPE_ED25519) != SK_OK ||
+	    note_signer_generate(&k.other, ORIGIN, NOTE_TYPE_ED25519) != SK_OK)
+		return -1;
+	note_signer_verifier(&k.v, k.key);
+	note_signer_verifier(&k.vother, k.other);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	note_signer_free(k.key);
+	note_signer_free(k.other);
+	return 0;
+}
+
+/* The honest log growing, at every pair of sizes: accepted. */
+static void test_consistent(void **state)
+{
+	hist a, b;
+	node_log_failure f;
+	note_checkpoint from, cp;
+	uint8_t *note = NULL;
+	size_t len = 0;
+
+	(void)state;
+	logs(&a, &b, LEAVES);
+	for (uint64_t m = 1; m <= 20; m++) {
+		checkpoint(&note, &len, &from, &a, m, k.key, &k.v);
+		for (uint64_t n = m; n <= 24; n++) {
+			answer w;
+
+			answer_of(&w, &a, n, m, NULL, 0, k.key, &k.v);
+			E(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f));
+			assert_int_equal(cp.size, n);
+			free(w.note);
+		}
+		free(note);
+	}
+}
+
+/* A fork that parted from the node's view before its checkpoint and grew
+ * past it: refused at every size, whatever proof the fork can make. */
+static void test_fork(void **state)
+{
+	hist a, b;
+	node_log_failure f;
+	note_checkpoint from, cp;
+	uint8_t *note = NULL;
+	size_t len = 0;
+
+	(void)state;
+	for (uint64_t common = 1; common < 12; common++) {
+		logs(&a, &b, common);
+		for (uint64_t m = common + 1; m <= 16; m++) {
+			checkpoint(&note, &len, &from, &a, m, k.key, &k.v);
+			for (uint64_t n = m; n <= 20; n++) {
+				answer w;
+
+				answer_of(&w, &b, n, m, NULL, 0, k.key, &k.v);
+				EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0,
+						     &f),
+				      SK_ERR_VERIFY);
+				assert_string_equal(f.what, "inconsistent-checkpoint");
+				assert_non_null(strstr(f.why, "forked"));
+				assert_ptr_equal(f.a, w.note);
+				free(w.note);
+			}
+			free(note);
+		}
+	}
+	/* a fork that parted after the node's checkpoint is no fork to it */
+	logs(&a, &b, 10);
+	checkpoint(&note, &len, &from, &a, 8, k.key, &k.v);
+	{
+		answer w;
+
+		answer_of(&w, &b, 20, 8, NULL, 0, k.key, &k.v);
+		E(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f));
+		free(w.note);
+	}
+	free(note);
+}
+
+/* Forged answers about the honest log itself. */
+static void test_forged(void **state)
+{
+	hist a, b;
+	node_log_failure f;
+	note_checkpoint from, cp;
+	uint8_t *note = NULL;
+	size_t len = 0;
+	answer w;
+
+	(void)state;
+	logs(&a, &b, LEAVES);
+	checkpoint(&note, &len, &from, &a, 13, k.key, &k.v);
+	/* signed by another key */
+	answer_of(&w, &a, 20, 13, NULL, 0, k.other, &k.vother);
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f), SK_ERR_VERIFY);
+	assert_string_equal(f.what, "checkpoint");
+	free(w.note);
+	/* a proof cut short, one hash changed, no proof, a proof from elsewhere */
+	answer_of(&w, &a, 20, 13, NULL, 0, k.key, &k.v);
+	w.cr.proof.len -= MERKLE_HASH_BYTES;
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f), SK_ERR_VERIFY);
+	w.cr.proof.len += MERKLE_HASH_BYTES;
+	w.proof[0] ^= 1;
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f), SK_ERR_VERIFY);
+	w.proof[0] ^= 1;
+	w.cr.proof.len = 0;
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f), SK_ERR_VERIFY);
+	w.cr.proof.len = 1;
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f), SK_ERR_VERIFY);
+	free(w.note);
+	/* the same size with another root; a smaller tree */
+	logs(&a, &b, 5);
+	answer_of(&w, &b, 13, 13, NULL, 0, k.key, &k.v);
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f), SK_ERR_VERIFY);
+	free(w.note);
+	answer_of(&w, &a, 12, 0, NULL, 0, k.key, &k.v);
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, NULL, 0, &f), SK_ERR_VERIFY);
+	free(w.note);
+	free(note);
+}
+
+/* The receipt trees of a publish: each must be proven, in order. */
+static void test_also(void **state)
+{
+	static const uint64_t sizes[3] = {14, 17, 20};
+	hist a, b;
+	node_log_failure f;
+	note_checkpoint from, cp;
+	node_log_tree t[3];
+	uint8_t *note = NULL;
+	size_t len = 0;
+	answer w;
+
+	(void)state;
+	logs(&a, &b, 15);
+	checkpoint(&note, &len, &from, &a, 13, k.key, &k.v);
+	for (size_t i = 0; i < 3; i++)
+		tree_of(&t[i], &a, sizes[i]);
+	answer_of(&w, &a, 20, 13, sizes, 3, k.key, &k.v);
+	E(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, t, 3, &f));
+	w.cr.n_also_proofs = 2; /* one left out */
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, t, 3, &f), SK_ERR_VERIFY);
+	assert_non_null(strstr(f.why, "left out"));
+	w.cr.n_also_proofs = 3;
+	w.also_proofs[1].len = 0; /* one empty */
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, t, 3, &f), SK_ERR_VERIFY);
+	assert_non_null(strstr(f.why, "receipt"));
+	free(w.note);
+	/* a receipt tree of the fork (b parted at 15) against the log's answer */
+	tree_of(&t[1], &b, 17);
+	answer_of(&w, &a, 20, 13, sizes, 3, k.key, &k.v);
+	EFAIL(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, &from, t, 3, &f), SK_ERR_VERIFY);
+	assert_ptr_equal(f.b, w.also_proofs[1].data);
+	free(w.note);
+	/* no checkpoint verified before (first use): only the receipt trees */
+	tree_of(&t[1], &a, 17);
+	answer_of(&w, &a, 20, 0, sizes, 3, k.key, &k.v);
+	E(node_log_check(&cp, NULL, &w.cr, &k.v, NULL, 0, NULL, t, 3, &f));
+	free(w.note);
+	free(note);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_consistent),
+		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_forged),
+		cmocka_unit_test(test_also),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
