@@ -6,6 +6,7 @@
 #include "protos/wire.h"
 #include "registry/anchor.h"
 #include "registry/publish.h"
+#include "registry/quota.h"
 
 #define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
 
@@ -64,6 +65,11 @@ sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
 	if ((b = schakel__v1__anchor_body__unpack(NULL, a->body_len, a->body)) == NULL ||
 	    strcmp(b->org_id, a->org) != 0 || b->head.len != 32 || b->seq == 0) {
 		refuse(a, SK_ERR_INVALID, "malformed anchor");
+		goto audit;
+	}
+	if (reg_message_unknown(&b->base)) {
+		refuse(a, SK_ERR_INVALID, "the anchor has fields this registry does not know; "
+					  "nothing was stored");
 		goto audit;
 	}
 	if ((st = reg_member_get(s, txn, a->org, &m)) != SK_OK || m->has_revoked_at) {

@@ -9,6 +9,7 @@
 #include "registry/cosign.h"
 #include "registry/events.h"
 #include "registry/publish.h"
+#include "registry/quota.h"
 
 #define DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
 #define REG_ENC_KEY_MAX_S (60ull * 24 * 3600)
@@ -232,6 +233,12 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
 	    oprf_element_check(b->oprf_key.data) != SK_OK || b->not_after <= b->not_before) {
 		e->result = SK_ERR_INVALID;
 		snprintf(e->reason, sizeof(e->reason), "malformed epoch key");
+		goto audit;
+	}
+	if (reg_message_unknown(&b->base)) {
+		e->result = SK_ERR_INVALID;
+		snprintf(e->reason, sizeof(e->reason), "the epoch key has fields this registry does "
+			 "not know; nothing was stored");
 		goto audit;
 	}
 	if ((st = reg_member_get(s, txn, e->org_id, &m)) != SK_OK || m->has_revoked_at ||
