@@ -67,6 +67,12 @@ ok "a valid entry in a publish request with an unknown field is refused: $(echo 
 out=$(tn flood wijkteam --mode unknown-anchor --seq 1)
 refused "$out" 2 "the anchor has fields this registry does not know"
 ok "an audit anchor with an unknown field is refused: $(echo "$out" | json message)"
+"$SK_TESTNODE" init --dir ps9 --org-id ps9 --name "PS 9" --category pseudonymiser --role pseudonymiser >/dev/null
+reg enrol --dir r --ca ca --request ps9/enrol-request --out ps9/bundle >/dev/null || fail "enrol ps9"
+before=$(size) # the enrolment is a leaf
+out=$(tn flood ps9 --mode unknown-epoch-key)
+refused "$out" 2 "the epoch key has fields this registry does not know"
+ok "a pseudonymiser's epoch key with an unknown field is refused: $(echo "$out" | json message)"
 [ "$(size)" = "$before" ] || fail "a refused request grew the log ($before -> $(size))"
 tn publish wijkteam --seq 2 --token-seed 2 >/dev/null || fail "seq 2 was used up by a refusal"
 denied entry.publish "bytes where at most 4096"
@@ -145,6 +151,21 @@ grep -q '"accepted":1' big.1 big.2 && fail "an oversized entry was accepted duri
 [ "$(json accepted <msgs)" = 0 ] || fail "messages past the discussion cap during the flood: $(cat msgs)"
 ok "during the flood (60 entries of 900 KB, 3000 entries over a quota of 50, 1500 messages of 60 KB into a full discussion): $(json refused <many) entries and $(json refused <msgs) messages refused"
 ok "the other member, idle: publish $base_pub ms, lookup $base_look ms; during the flood: publish $flood_pub ms, lookup $flood_look ms (bound $BOUND_MS ms)"
+
+# --- expiry: the sweeper's purge takes entries out of the live count
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry did not drain cleanly"
+start_registry r "$REG_ADDR" --sweep-seconds 1
+testnodes_up jeugd:jeugd
+reg quota --dir r --org jeugd --entries 3 >/dev/null || fail "quota jeugd"
+for s in 1 2 3; do
+	tn publish jeugd --seq $s --token-seed $s --flags discuss --expires-ms 2500 >/dev/null || fail "publish jeugd $s"
+done
+out=$(tn flood jeugd --mode entries --seq 4 --count 1 --flags discuss)
+[ "$(echo "$out" | json refused)" = 1 ] || fail "a fourth live entry over a quota of 3: $out"
+sleep 5
+reg quota --dir r --org jeugd --json | grep -q '"live_entries":0' || fail "expired entries still counted: $(reg quota --dir r --org jeugd --json)"
+tn publish jeugd --seq 5 --token-seed 5 --flags discuss >/dev/null || fail "no room after the expiry"
+ok "three entries at a quota of 3 expire, the sweeper purges them, the count drops to 0 and the next publish is accepted"
 
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry did not drain cleanly"
 reg audit verify --dir r >/dev/null || fail "audit verify"

@@ -29,11 +29,11 @@
  *        second for S seconds; N connections held open for S seconds. Prints
  *        how long the registry took to close, or how many it refused)
  *   sk-testnode flood --dir D --bundle B --mode big-entry|unknown-entry|unknown-request|
- *        unknown-anchor|entries [--from SEQ] [--count N] [--bytes B]
+ *        unknown-anchor|unknown-epoch-key|entries [--from SEQ] [--count N] [--bytes B]
  *        (one member over its caps and quotas, on one connection: a signed entry
  *        carrying B bytes in a field the registry does not know (big-entry: ~900 KB);
  *        a valid entry inside a request with an unknown field; an anchor body with
- *        one; N entries from SEQ. Prints accepted and refused counts and the first
+ *        one; an epoch key body with one (a pseudonymiser's); N entries from SEQ. Prints accepted and refused counts and the first
  *        refusal's code and message)
  *   sk-testnode discuss-open --dir D --bundle B --token HEX      (prints the id)
  *   sk-testnode discuss-accept --dir D --bundle B --discussion HEX
@@ -1061,6 +1061,28 @@ static int cmd_flood(void)
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST;
 		env.anchor_request = &ar;
 		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_RECEIPT, NULL));
+	} else if (strcmp(o.mode, "unknown-epoch-key") == 0) {
+		Schakel__V1__EpochKeyBody b = SCHAKEL__V1__EPOCH_KEY_BODY__INIT;
+		Schakel__V1__EpochKeyRequest er = SCHAKEL__V1__EPOCH_KEY_REQUEST__INIT;
+		uint8_t osk[32], opk[32], body[256];
+		size_t n;
+
+		oprf_keypair_generate(osk, opk);
+		b.org_id = (char *)o.org;
+		b.epoch = 2;
+		b.oprf_key = (ProtobufCBinaryData){32, opk};
+		b.not_before = now_ms();
+		b.not_after = b.not_before + 86400000ull;
+		b.base.n_unknown_fields = 1;
+		b.base.unknown_fields = &uf;
+		n = schakel__v1__epoch_key_body__pack(&b, body);
+		if (key_sign(sig, "schakel/v1/epoch-key", body, n, m.id.sk) != SK_OK)
+			DIE("sign");
+		er.body = (ProtobufCBinaryData){n, body};
+		er.signature = (ProtobufCBinaryData){64, sig};
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST;
+		env.epoch_key_request = &er;
+		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_RECEIPT, NULL));
 	} else if (strcmp(o.mode, "entries") == 0) {
 		for (unsigned long long i = 0; i < o.count; i++) {
 			uint64_t seq = (o.seq ? o.seq : 1) + i;
@@ -1083,7 +1105,8 @@ static int cmd_flood(void)
 		}
 		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT, NULL));
 	} else {
-		DIE("flood: --mode big-entry|unknown-entry|unknown-request|unknown-anchor|entries");
+		DIE("flood: --mode big-entry|unknown-entry|unknown-request|unknown-anchor|"
+		    "unknown-epoch-key|entries");
 	}
 	tally_print(o.mode, &t);
 	net_sync_close(sc);
