@@ -7,6 +7,7 @@
 # while serve runs. During a flood of all of it a second member's (ggz)
 # publishes and lookups keep their latency (both figures printed).
 source "$(dirname "$0")/lib.sh"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
 BOUND_MS=${BOUND_MS:-3000} # one request of the other member, at most (ASan, 2 cores)
 
@@ -24,8 +25,8 @@ refused() {
 	[ "$(echo "$1" | json code)" = "$2" ] || fail "wrong code (want $2): $1"
 	echo "$1" | json message | grep -q "$3" || fail "wrong sentence (want '$3'): $1"
 }
-denied() { # denied EVENT TEXT: the registry audited the refusal
-	reg audit query --dir r --event "$1" --outcome denied | grep "user=wijkteam" | grep "$2" >/dev/null ||
+denied() { # denied EVENT TEXT [ORG]: the registry audited ORG's (wijkteam's) refusal
+	reg audit query --dir r --event "$1" --outcome denied | grep "user=${3:-wijkteam}" | grep "$2" >/dev/null ||
 		fail "no audited refusal '$2' under $1"
 }
 
@@ -79,6 +80,7 @@ denied entry.publish "bytes where at most 4096"
 denied entry.publish "the entry has fields"
 denied entry.publish "the request has fields"
 denied audit.anchor "the anchor has fields"
+denied epoch.key "the epoch key has fields" ps9
 ok "the refusals are audited at the registry, the log did not grow and sequence number 2 was still free"
 
 # --- live entries: lowered by the operator while serve runs, then raised
@@ -166,6 +168,24 @@ sleep 5
 reg quota --dir r --org jeugd --json | grep -q '"live_entries":0' || fail "expired entries still counted: $(reg quota --dir r --org jeugd --json)"
 tn publish jeugd --seq 5 --token-seed 5 --flags discuss >/dev/null || fail "no room after the expiry"
 ok "three entries at a quota of 3 expire, the sweeper purges them, the count drops to 0 and the next publish is accepted"
+
+# --- the node shows the registry's sentence to the professional
+chain_up
+nodes_up altrecht:ggz
+"$SK_NODE" professional add --dir altrecht --id bram --name "Bram Jansen" --role spv --dev >/dev/null 2>&1
+for b in 111222333 123456782; do
+	"$SK_NODE" client add --dir altrecht --bsn $b --dev >/dev/null 2>&1 || fail "client add $b"
+done
+reg quota --dir r --org altrecht --entries 1 >/dev/null || fail "quota altrecht"
+"$SK_NODE" case open --dir altrecht --client 111222333 --as bram --consent discover,discuss \
+	--categories all --dev >/dev/null 2>&1 || fail "the first case of altrecht"
+set +e
+msg=$("$SK_NODE" case open --dir altrecht --client 123456782 --as bram --consent discover,discuss \
+	--categories all --dev 2>&1)
+set -e
+echo "$msg" | grep -q "your organisation has reached its quota of 1 live entries" ||
+	fail "schakel-node does not show the refusal: $msg"
+ok "schakel-node shows the professional the registry's sentence: $(echo "$msg" | grep -o 'your organisation has reached[^;]*')"
 
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry did not drain cleanly"
 reg audit verify --dir r >/dev/null || fail "audit verify"
