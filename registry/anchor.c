@@ -88,6 +88,15 @@ sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
 		refuse(a, SK_ERR_EXISTS, "an audit head at or after this record is anchored already");
 		goto audit;
 	}
+	/* a leaf like an entry: the org's publishes a minute */
+	if ((st = reg_quota_publish(s, txn, a->org, 0, reg_now_ms(), a->reason,
+				    sizeof(a->reason))) == SK_ERR_TOOBIG) {
+		a->result = st;
+		st = SK_OK;
+		goto audit;
+	} else if (st != SK_OK) {
+		goto out;
+	}
 	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_ANCHOR, a->body, a->body_len, a->sig)) != SK_OK ||
 	    (st = reg_log_append(&s->log, txn, leaf, &a->leaf_index)) != SK_OK)
 		goto out;

@@ -662,9 +662,11 @@ static int cmd_quota(int argc, char **argv)
 		"messages a day. Withdrawals are never refused.\n\n"
 		"  --org ORG                      the member's org id\n"
 		"  --entries N                    live entries (neither withdrawn nor purged)\n"
-		"  --publishes-per-minute N       publishes stored in one clock minute\n"
+		"  --publishes-per-minute N       entries, anchors and keys the org adds to the log\n"
+		"                                 in one clock minute\n"
 		"  --messages-per-discussion N    sealed messages held by one discussion\n"
-		"  --messages-per-day N           sealed messages the org sends in a UTC day\n" SK_CLI_COMMON_HELP;
+		"  --messages-per-day N           sealed messages and discussion requests the org\n"
+		"                                 sends in a UTC day\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	uint64_t set[REG_QUOTA_LIMITS] = {0};
 	const char *org = NULL;

@@ -396,6 +396,7 @@ static sk_status create(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 	const Schakel__V1__DiscussRequest *r = d->req;
 	Schakel__V1__Discussion ds = SCHAKEL__V1__DISCUSSION__INIT;
 	reg_live self = {0};
+	char why[200];
 	sk_status st;
 
 	if (r->token.len != REG_TOKEN_BYTES || r->discussion_key.len != 32 ||
@@ -420,6 +421,14 @@ static sk_status create(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 	}
 	if (st != SK_OK)
 		return st;
+	/* an invitation is a message to others: it counts towards the day */
+	if ((st = reg_quota_messages(d->store, txn, d->org, 1, 0, d->now_ms, why, sizeof(why))) !=
+	    SK_OK) {
+		if (st == SK_ERR_TOOBIG)
+			refuse(d, st, why);
+		reg_live_clear(&self);
+		return st == SK_ERR_TOOBIG ? SK_OK : st;
+	}
 	randombytes_buf(d->id, sizeof(d->id));
 	c->self = &self;
 	if ((st = reg_peers(d->store, txn, r->token.data, r->epoch, d->org, d->now_ms, invite_one,

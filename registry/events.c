@@ -177,6 +177,15 @@ static sk_status enc_key_apply(reg_epoch *e, MDB_txn *txn)
 			 "the encryption key is not certified by the member's identity key");
 		goto out;
 	}
+	/* a leaf every member fetches: the org's publishes a minute */
+	if ((st = reg_quota_publish(s, txn, e->org_id, 0, reg_now_ms(), e->reason,
+				    sizeof(e->reason))) == SK_ERR_TOOBIG) {
+		e->result = st;
+		st = SK_OK;
+		goto out;
+	} else if (st != SK_OK) {
+		goto out;
+	}
 	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENC_KEY;
 	ev.org_id = e->org_id;
 	ev.time = reg_now_ms();
@@ -259,6 +268,14 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
 		snprintf(e->reason, sizeof(e->reason), "epoch %u is not newer than the current one",
 			 b->epoch);
 		goto audit;
+	}
+	if ((st = reg_quota_publish(s, txn, e->org_id, 0, reg_now_ms(), e->reason,
+				    sizeof(e->reason))) == SK_ERR_TOOBIG) {
+		e->result = st;
+		st = SK_OK;
+		goto audit;
+	} else if (st != SK_OK) {
+		goto out;
 	}
 	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_EPOCH_KEY;
 	ev.org_id = e->org_id;

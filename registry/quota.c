@@ -78,7 +78,7 @@ sk_status reg_quota_publish(reg_store *s, MDB_txn *txn, const char *org, int liv
 		}
 		if (q.v[REG_QUOTA_PUBLISHED] >= reg_quota_limit(&q, REG_QUOTA_PUBLISH_MAX)) {
 			snprintf(why, cap, "your organisation has reached its quota of %llu "
-				 "publishes a minute; retry in a minute",
+				 "publishes a minute (entries, anchors and keys); retry in a minute",
 				 (unsigned long long)reg_quota_limit(&q, REG_QUOTA_PUBLISH_MAX));
 			return SK_ERR_TOOBIG;
 		}

@@ -48,7 +48,9 @@ uint64_t reg_quota_limit(const reg_quota *q, int i);
 /* A publish of org that changes its live entries by live_delta (-1, 0, +1)
  * at now: SK_OK with the counters advanced in txn, or SK_ERR_TOOBIG with
  * one sentence in why and nothing written. Withdrawals (live_delta -1)
- * are never refused: a member must always be able to take consent back. */
+ * are never refused: a member must always be able to take consent back.
+ * Every other leaf a member adds (an anchor, an encryption or epoch key)
+ * counts as a publish with live_delta 0. */
 sk_status reg_quota_publish(reg_store *s, MDB_txn *txn, const char *org, int live_delta,
 			    uint64_t now, char *why, size_t cap) SK_MUST_CHECK;
 

@@ -107,6 +107,23 @@ acc=$(echo "$out" | json accepted)
 ((acc <= 60 && $(echo "$out" | json refused) >= 30)) || fail "publishes a minute (30): $out"
 echo "$out" | json message | grep -q "quota of 30 publishes a minute" || fail "sentence: $out"
 ok "90 publishes against a quota of 30 a minute: $acc accepted, the rest refused: $(echo "$out" | json message)"
+# anchors (and keys) are leaves too: with one publish a minute, an anchor
+# right after a publish is refused (three tries, in case a minute turns)
+reg quota --dir r --org wijkteam --publishes-per-minute 1 >/dev/null || fail "quota --publishes-per-minute 1"
+for try in 1 2 3; do
+	tn publish wijkteam --seq $((400 + try)) --token-seed 401 >/dev/null 2>&1 || true
+	out=$(tn flood wijkteam --mode anchors --seq $((10 + try)))
+	key=$(tn flood wijkteam --mode enc-keys)
+	[ "$(echo "$out" | json refused)" = 1 ] && [ "$(echo "$key" | json refused)" = 1 ] && break
+done
+echo "$out" | json message | grep -q "quota of 1 publishes a minute (entries, anchors and keys)" ||
+	fail "an anchor past the publishes a minute: $out"
+echo "$key" | json message | grep -q "quota of 1 publishes a minute (entries, anchors and keys)" ||
+	fail "an encryption key past the publishes a minute: $key"
+denied audit.anchor "quota of 1 publishes a minute"
+denied encryption.key "quota of 1 publishes a minute"
+reg quota --dir r --org wijkteam --publishes-per-minute default >/dev/null
+ok "an audit anchor and an encryption key count as publishes: refused past the quota: $(echo "$out" | json message)"
 
 # --- discussion messages: per discussion, then per day
 D=$(tn discuss-open wijkteam --token "$TOKEN" | json id) || fail "discuss-open"
@@ -120,13 +137,15 @@ denied discuss.message "limit of 25 messages"
 ok "40 messages into a discussion capped at 25: 25 routed, 15 refused: $(echo "$out" | json message)"
 D2=$(tn discuss-open wijkteam --token "$TOKEN" | json id) || fail "discuss-open 2"
 tn discuss-accept ggz --discussion "$D2" >/dev/null || fail "discuss-accept 2"
-reg quota --dir r --org wijkteam --messages-per-discussion default --messages-per-day 35 >/dev/null ||
+reg quota --dir r --org wijkteam --messages-per-discussion default --messages-per-day 37 >/dev/null ||
 	fail "quota --messages-per-day"
 out=$(tn discuss-flood wijkteam --discussion "$D2" --to ggz --count 20)
 [ "$(echo "$out" | json accepted)" = 10 ] && [ "$(echo "$out" | json refused)" = 10 ] ||
-	fail "messages a day (35, 25 sent): $out"
-echo "$out" | json message | grep -q "quota of 35 discussion messages a day" || fail "sentence: $out"
-ok "messages a day (35, 25 already sent): 10 routed, 10 refused: $(echo "$out" | json message)"
+	fail "messages a day (37; 2 invitations and 25 messages sent): $out"
+echo "$out" | json message | grep -q "quota of 37 discussion messages a day" || fail "sentence: $out"
+out=$(tn discuss-open wijkteam --token "$TOKEN" 2>&1) && fail "a discussion request past the day's quota: $out"
+echo "$out" | grep -q "quota of 37 discussion messages a day" || fail "discussion request sentence: $out"
+ok "messages a day (37; 2 invitations and 25 messages already): 10 routed, 10 refused, and a new discussion request refused: $(echo "$out" | grep -o 'your organisation[^;]*')"
 n=$(mdb_dump -s discuss_items r | grep -c '^ [0-9a-f]\{40\}$' || true)
 [ "$n" = 35 ] || fail "discuss_items holds $n message keys, not 35"
 ok "each routed message is one key of its own under its discussion (35), the record is not repacked"

@@ -29,11 +29,13 @@
  *        second for S seconds; N connections held open for S seconds. Prints
  *        how long the registry took to close, or how many it refused)
  *   sk-testnode flood --dir D --bundle B --mode big-entry|unknown-entry|unknown-request|
- *        unknown-anchor|unknown-epoch-key|entries [--from SEQ] [--count N] [--bytes B]
+ *        unknown-anchor|unknown-epoch-key|entries|anchors|enc-keys [--from SEQ] [--count N]
+ *        [--bytes B]
  *        (one member over its caps and quotas, on one connection: a signed entry
  *        carrying B bytes in a field the registry does not know (big-entry: ~900 KB);
  *        a valid entry inside a request with an unknown field; an anchor body with
- *        one; an epoch key body with one (a pseudonymiser's); N entries from SEQ. Prints accepted and refused counts and the first
+ *        one; an epoch key body with one (a pseudonymiser's); N entries or N valid
+ *        anchors from SEQ; N encryption keys. Prints accepted and refused counts and the first
  *        refusal's code and message)
  *   sk-testnode discuss-open --dir D --bundle B --token HEX      (prints the id)
  *   sk-testnode discuss-accept --dir D --bundle B --discussion HEX
@@ -1041,26 +1043,47 @@ static int cmd_flood(void)
 	sc = member_connect(&m);
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
 	env.publish_request = &req;
-	if (strcmp(o.mode, "unknown-anchor") == 0) {
-		Schakel__V1__AnchorBody b = SCHAKEL__V1__ANCHOR_BODY__INIT;
-		Schakel__V1__AnchorRequest ar = SCHAKEL__V1__ANCHOR_REQUEST__INIT;
-		uint8_t head[32] = {0x33}, body[256];
-		size_t n;
+	if (strcmp(o.mode, "unknown-anchor") == 0 || strcmp(o.mode, "anchors") == 0) {
+		for (unsigned long long i = 0; i < o.count; i++) {
+			Schakel__V1__AnchorBody b = SCHAKEL__V1__ANCHOR_BODY__INIT;
+			Schakel__V1__AnchorRequest ar = SCHAKEL__V1__ANCHOR_REQUEST__INIT;
+			uint8_t head[32] = {0x33}, body[256];
+			size_t n;
 
-		b.org_id = (char *)o.org;
-		b.seq = o.seq ? o.seq : 1;
-		b.head = (ProtobufCBinaryData){32, head};
-		b.time = now_ms();
-		b.base.n_unknown_fields = 1;
-		b.base.unknown_fields = &uf;
-		n = schakel__v1__anchor_body__pack(&b, body);
-		if (key_sign(sig, WIRE_DOMAIN_ANCHOR, body, n, m.id.sk) != SK_OK)
-			DIE("sign");
-		ar.body = (ProtobufCBinaryData){n, body};
-		ar.signature = (ProtobufCBinaryData){64, sig};
-		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST;
-		env.anchor_request = &ar;
-		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_RECEIPT, NULL));
+			b.org_id = (char *)o.org;
+			b.seq = (o.seq ? o.seq : 1) + i;
+			b.head = (ProtobufCBinaryData){32, head};
+			b.time = now_ms();
+			if (strcmp(o.mode, "unknown-anchor") == 0) {
+				b.base.n_unknown_fields = 1;
+				b.base.unknown_fields = &uf;
+			}
+			n = schakel__v1__anchor_body__pack(&b, body);
+			if (key_sign(sig, WIRE_DOMAIN_ANCHOR, body, n, m.id.sk) != SK_OK)
+				DIE("sign");
+			ar.body = (ProtobufCBinaryData){n, body};
+			ar.signature = (ProtobufCBinaryData){64, sig};
+			env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST;
+			env.anchor_request = &ar;
+			tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_RECEIPT,
+					     NULL));
+		}
+	} else if (strcmp(o.mode, "enc-keys") == 0) {
+		for (unsigned long long i = 0; i < o.count; i++) {
+			Schakel__V1__EncKeyRequest kr = SCHAKEL__V1__ENC_KEY_REQUEST__INIT;
+			uint8_t epk[32], esk[32];
+
+			crypto_box_keypair(epk, esk);
+			kr.encryption_key = (ProtobufCBinaryData){32, epk};
+			kr.not_after = now_ms() / 1000 + 7 * 86400;
+			if (key_x25519_certify(sig, epk, kr.not_after, m.id.sk) != SK_OK)
+				DIE("certify");
+			kr.signature = (ProtobufCBinaryData){64, sig};
+			env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST;
+			env.enc_key_request = &kr;
+			tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_RECEIPT,
+					     NULL));
+		}
 	} else if (strcmp(o.mode, "unknown-epoch-key") == 0) {
 		Schakel__V1__EpochKeyBody b = SCHAKEL__V1__EPOCH_KEY_BODY__INIT;
 		Schakel__V1__EpochKeyRequest er = SCHAKEL__V1__EPOCH_KEY_REQUEST__INIT;
@@ -1106,7 +1129,7 @@ static int cmd_flood(void)
 		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT, NULL));
 	} else {
 		DIE("flood: --mode big-entry|unknown-entry|unknown-request|unknown-anchor|"
-		    "unknown-epoch-key|entries");
+		    "unknown-epoch-key|entries|anchors|enc-keys");
 	}
 	tally_print(o.mode, &t);
 	net_sync_close(sc);
