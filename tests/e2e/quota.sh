@@ -123,7 +123,12 @@ echo "$key" | json message | grep -q "quota of 1 publishes a minute (entries, an
 denied audit.anchor "quota of 1 publishes a minute"
 denied encryption.key "quota of 1 publishes a minute"
 reg quota --dir r --org wijkteam --publishes-per-minute default >/dev/null
-ok "an audit anchor and an encryption key count as publishes: refused past the quota: $(echo "$out" | json message)"
+reg quota --dir r --org ps9 --publishes-per-minute 1 >/dev/null || fail "quota ps9"
+out=$(tn flood ps9 --mode epoch-keys --count 2)
+[ "$(echo "$out" | json refused)" = 1 ] || out=$(tn flood ps9 --mode epoch-keys --seq 10 --count 2) # a minute turned
+echo "$out" | json message | grep -q "quota of 1 publishes a minute" || fail "a second epoch key in a minute: $out"
+denied epoch.key "quota of 1 publishes a minute" ps9
+ok "an audit anchor, an encryption key and a pseudonymiser's epoch key count as publishes: refused past the quota: $(echo "$out" | json message)"
 
 # --- discussion messages: per discussion, then per day
 D=$(tn discuss-open wijkteam --token "$TOKEN" | json id) || fail "discuss-open"

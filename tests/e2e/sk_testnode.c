@@ -29,13 +29,13 @@
  *        second for S seconds; N connections held open for S seconds. Prints
  *        how long the registry took to close, or how many it refused)
  *   sk-testnode flood --dir D --bundle B --mode big-entry|unknown-entry|unknown-request|
- *        unknown-anchor|unknown-epoch-key|entries|anchors|enc-keys [--from SEQ] [--count N]
+ *        unknown-anchor|unknown-epoch-key|entries|anchors|enc-keys|epoch-keys [--from SEQ] [--count N]
  *        [--bytes B]
  *        (one member over its caps and quotas, on one connection: a signed entry
  *        carrying B bytes in a field the registry does not know (big-entry: ~900 KB);
  *        a valid entry inside a request with an unknown field; an anchor body with
  *        one; an epoch key body with one (a pseudonymiser's); N entries or N valid
- *        anchors from SEQ; N encryption keys. Prints accepted and refused counts and the first
+ *        anchors from SEQ; N encryption keys; N epoch keys from epoch SEQ (2). Prints accepted and refused counts and the first
  *        refusal's code and message)
  *   sk-testnode discuss-open --dir D --bundle B --token HEX      (prints the id)
  *   sk-testnode discuss-accept --dir D --bundle B --discussion HEX
@@ -1084,28 +1084,33 @@ static int cmd_flood(void)
 			tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_RECEIPT,
 					     NULL));
 		}
-	} else if (strcmp(o.mode, "unknown-epoch-key") == 0) {
-		Schakel__V1__EpochKeyBody b = SCHAKEL__V1__EPOCH_KEY_BODY__INIT;
-		Schakel__V1__EpochKeyRequest er = SCHAKEL__V1__EPOCH_KEY_REQUEST__INIT;
-		uint8_t osk[32], opk[32], body[256];
-		size_t n;
+	} else if (strcmp(o.mode, "unknown-epoch-key") == 0 || strcmp(o.mode, "epoch-keys") == 0) {
+		for (unsigned long long i = 0; i < o.count; i++) {
+			Schakel__V1__EpochKeyBody b = SCHAKEL__V1__EPOCH_KEY_BODY__INIT;
+			Schakel__V1__EpochKeyRequest er = SCHAKEL__V1__EPOCH_KEY_REQUEST__INIT;
+			uint8_t osk[32], opk[32], body[256];
+			size_t n;
 
-		oprf_keypair_generate(osk, opk);
-		b.org_id = (char *)o.org;
-		b.epoch = 2;
-		b.oprf_key = (ProtobufCBinaryData){32, opk};
-		b.not_before = now_ms();
-		b.not_after = b.not_before + 86400000ull;
-		b.base.n_unknown_fields = 1;
-		b.base.unknown_fields = &uf;
-		n = schakel__v1__epoch_key_body__pack(&b, body);
-		if (key_sign(sig, "schakel/v1/epoch-key", body, n, m.id.sk) != SK_OK)
-			DIE("sign");
-		er.body = (ProtobufCBinaryData){n, body};
-		er.signature = (ProtobufCBinaryData){64, sig};
-		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST;
-		env.epoch_key_request = &er;
-		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_RECEIPT, NULL));
+			oprf_keypair_generate(osk, opk);
+			b.org_id = (char *)o.org;
+			b.epoch = (uint32_t)((o.seq ? o.seq : 2) + i);
+			b.oprf_key = (ProtobufCBinaryData){32, opk};
+			b.not_before = now_ms();
+			b.not_after = b.not_before + 86400000ull;
+			if (strcmp(o.mode, "unknown-epoch-key") == 0) {
+				b.base.n_unknown_fields = 1;
+				b.base.unknown_fields = &uf;
+			}
+			n = schakel__v1__epoch_key_body__pack(&b, body);
+			if (key_sign(sig, "schakel/v1/epoch-key", body, n, m.id.sk) != SK_OK)
+				DIE("sign");
+			er.body = (ProtobufCBinaryData){n, body};
+			er.signature = (ProtobufCBinaryData){64, sig};
+			env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST;
+			env.epoch_key_request = &er;
+			tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_RECEIPT,
+					     NULL));
+		}
 	} else if (strcmp(o.mode, "entries") == 0) {
 		for (unsigned long long i = 0; i < o.count; i++) {
 			uint64_t seq = (o.seq ? o.seq : 1) + i;
@@ -1129,7 +1134,7 @@ static int cmd_flood(void)
 		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT, NULL));
 	} else {
 		DIE("flood: --mode big-entry|unknown-entry|unknown-request|unknown-anchor|"
-		    "unknown-epoch-key|entries|anchors|enc-keys");
+		    "unknown-epoch-key|entries|anchors|enc-keys|epoch-keys");
 	}
 	tally_print(o.mode, &t);
 	net_sync_close(sc);
