@@ -153,7 +153,13 @@ echo "$out" | grep -q "quota of 37 discussion messages a day" || fail "discussio
 ok "messages a day (37; 2 invitations and 25 messages already): 10 routed, 10 refused, and a new discussion request refused: $(echo "$out" | grep -o 'your organisation[^;]*')"
 n=$(mdb_dump -s discuss_items r | grep -c '^ [0-9a-f]\{40\}$' || true)
 [ "$n" = 35 ] || fail "discuss_items holds $n message keys, not 35"
-ok "each routed message is one key of its own under its discussion (35), the record is not repacked"
+# the two discussions' records (25 and 10 messages) are the same size, give or take a varint
+read -r small big <<<"$(mdb_dump -s discussions r | python3 -c "
+import sys
+l = [x.strip() for x in sys.stdin if x.startswith(' ')]
+print(*sorted(len(l[i + 1]) // 2 for i in range(0, len(l), 2)))")"
+((big - small <= 4)) || fail "the discussion records grow with their messages: $small and $big bytes"
+ok "each routed message is one key of its own under its discussion (35); the records of a discussion of 25 and one of 10 messages are $big and $small bytes"
 
 # --- the flood, all at once, while the other member works
 reg quota --dir r --org wijkteam --entries 50 --publishes-per-minute 100000 --messages-per-discussion 25 \
