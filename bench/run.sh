@@ -50,6 +50,8 @@ fi
 if only publish; then
 	echo "registry publish (signed, durable, acknowledged; clients on the same cores)"
 	member pub ggz
+	# 360,000 entries of one org: an operator's grant over the default quotas
+	reg quota --dir "$T/r" --org pub --entries 10000000 --publishes-per-minute 100000000 >/dev/null
 	seq=1
 	for c in 1 8 64; do
 		out=$(load pub --mode publish --conns $c --seconds 8 --from $seq --count 120000)
@@ -104,6 +106,7 @@ if only onboard; then
 	done
 	"$N" init --dir "$T/onboard" --org-id onboard --name "Wijkteam Bench" --category sociaal-team --dev >/dev/null 2>&1
 	reg enrol --dir "$T/r" --ca "$T/ca" --request "$T/onboard/enrol-request" --out "$T/onboard.bundle" "${CHAIN[@]}" >/dev/null
+	reg quota --dir "$T/r" --org onboard --entries 1000000 --publishes-per-minute 100000000 >/dev/null
 	"$N" join --dir "$T/onboard" --bundle "$T/onboard.bundle" --dev >/dev/null 2>&1
 	"$N" professional add --dir "$T/onboard" --id anna --name "Anna" --role wijkcoach --dev >/dev/null 2>&1
 	python3 - "$T/clients.csv" <<'PY'
@@ -134,6 +137,7 @@ store_at() { # store_at N LABEL: a registry of N entries, its load, start-up, me
 	reg init --dir "$d" --name bench.example/store --ca "$T/ca" >/dev/null
 	"$TN" init --dir "$T/bulk$2" --org-id bulk --name "Bench bulk" --category ggz >/dev/null
 	reg enrol --dir "$d" --ca "$T/ca" --request "$T/bulk$2/enrol-request" --out "$T/bulk$2.bundle" --registry 127.0.0.1:1 >/dev/null
+	reg quota --dir "$d" --org bulk --entries 100000000 --publishes-per-minute 1000000000 >/dev/null
 	"$B/bench/bench_store" "$d" "$T/bulk$2" bulk ggz "$1"
 	local t0 t1
 	t0=$(date +%s.%N)

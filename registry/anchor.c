@@ -6,6 +6,7 @@
 #include "protos/wire.h"
 #include "registry/anchor.h"
 #include "registry/publish.h"
+#include "registry/quota.h"
 
 #define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
 
@@ -66,6 +67,11 @@ sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
 		refuse(a, SK_ERR_INVALID, "malformed anchor");
 		goto audit;
 	}
+	if (reg_message_unknown(&b->base)) {
+		refuse(a, SK_ERR_INVALID, "the anchor has fields this registry does not know; "
+					  "nothing was stored");
+		goto audit;
+	}
 	if ((st = reg_member_get(s, txn, a->org, &m)) != SK_OK || m->has_revoked_at) {
 		refuse(a, SK_ERR_PERM, "the org is not a live member");
 		st = SK_OK;
@@ -81,6 +87,15 @@ sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
 	if (b->seq <= last) {
 		refuse(a, SK_ERR_EXISTS, "an audit head at or after this record is anchored already");
 		goto audit;
+	}
+	/* a leaf like an entry: the org's publishes a minute */
+	if ((st = reg_quota_publish(s, txn, a->org, 0, reg_now_ms(), a->reason,
+				    sizeof(a->reason))) == SK_ERR_TOOBIG) {
+		a->result = st;
+		st = SK_OK;
+		goto audit;
+	} else if (st != SK_OK) {
+		goto out;
 	}
 	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_ANCHOR, a->body, a->body_len, a->sig)) != SK_OK ||
 	    (st = reg_log_append(&s->log, txn, leaf, &a->leaf_index)) != SK_OK)

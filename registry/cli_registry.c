@@ -15,6 +15,7 @@
 #include "registry/cli.h"
 #include "registry/cosign.h"
 #include "registry/enrol.h"
+#include "registry/quota.h"
 #include "registry/serve.h"
 
 
@@ -300,7 +301,7 @@ static const char *role_name(Schakel__V1__Role r)
 
 /* A listing command over one database of the store: rows printed as a
  * table (header first) or collected as a JSON array. */
-typedef sk_status (*row_fn)(const MDB_val *v, json_t *list);
+typedef sk_status (*row_fn)(reg_store *s, MDB_txn *txn, const MDB_val *v, json_t *list);
 
 static int list_cmd(int argc, char **argv, const char *cmd, const char *help, size_t dbi_at,
 		    const char *header, row_fn row)
@@ -333,7 +334,7 @@ static int list_cmd(int argc, char **argv, const char *cmd, const char *help, si
 		puts(header);
 	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0 && st == SK_OK;
 	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
-		st = row(&d, list);
+		st = row(s, txn, &d, list);
 	if (st == SK_OK && o.json) {
 		char *txt = json_dumps(list, JSON_INDENT(2));
 
@@ -350,23 +351,49 @@ out:
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
 
-static sk_status member_row(const MDB_val *d, json_t *list)
+/* The quota of an org as JSON: limits in force and the live count. */
+static json_t *quota_json(const reg_quota *q)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "entries",
+			 (json_int_t)reg_quota_limit(q, REG_QUOTA_ENTRIES_MAX), "live_entries",
+			 (json_int_t)q->v[REG_QUOTA_LIVE], "publishes_per_minute",
+			 (json_int_t)reg_quota_limit(q, REG_QUOTA_PUBLISH_MAX),
+			 "messages_per_discussion",
+			 (json_int_t)reg_quota_limit(q, REG_QUOTA_DISCUSSION_MAX), "messages_per_day",
+			 (json_int_t)reg_quota_limit(q, REG_QUOTA_DAY_MAX));
+}
+
+static sk_status member_row(reg_store *s, MDB_txn *txn, const MDB_val *d, json_t *list)
 {
 	Schakel__V1__Member *m = schakel__v1__member__unpack(NULL, d->mv_size, d->mv_data);
+	reg_quota q;
+	char entries[48];
+	sk_status st;
 
 	if (m == NULL)
 		return SK_ERR_DB;
+	if ((st = reg_quota_get(s, txn, m->org_id, &q)) != SK_OK) {
+		schakel__v1__member__free_unpacked(m, NULL);
+		return st;
+	}
+	snprintf(entries, sizeof(entries), "%llu/%llu", (unsigned long long)q.v[REG_QUOTA_LIVE],
+		 (unsigned long long)reg_quota_limit(&q, REG_QUOTA_ENTRIES_MAX));
 	if (list != NULL)
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "id",
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}", "id",
 						      m->org_id, "name", m->name, "category",
 						      m->category ? m->category : "", "role",
 						      role_name(m->role), "state",
 						      m->has_revoked_at ? "revoked" : "live",
 						      "enrolled_at", (json_int_t)m->enrolled_at,
-						      "leaf_index", (json_int_t)m->leaf_index));
+						      "leaf_index", (json_int_t)m->leaf_index,
+						      "quota", quota_json(&q)));
 	else
-		printf("%-24s %-16s %-10s %-8s %s\n", m->org_id, m->category ? m->category : "",
-		       role_name(m->role), m->has_revoked_at ? "revoked" : "live", m->name);
+		printf("%-24s %-16s %-10s %-8s %-16s %-8llu %-8llu %-8llu %s\n", m->org_id,
+		       m->category ? m->category : "", role_name(m->role),
+		       m->has_revoked_at ? "revoked" : "live", entries,
+		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_PUBLISH_MAX),
+		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_DISCUSSION_MAX),
+		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_DAY_MAX), m->name);
 	schakel__v1__member__free_unpacked(m, NULL);
 	return SK_OK;
 }
@@ -374,10 +401,14 @@ static sk_status member_row(const MDB_val *d, json_t *list)
 static int cmd_members(int argc, char **argv)
 {
 	static const char help[] = "usage: schakel-registry members --dir D [--json]\n\n"
-				   "Lists every member ever enrolled, with its state.\n\n" SK_CLI_COMMON_HELP;
+				   "Lists every member ever enrolled, with its state and quotas:\n"
+				   "ENTRIES live entries / their limit, PUB/MIN publishes a minute,\n"
+				   "MSG/DISC messages a discussion, MSG/DAY messages a day (see 'quota').\n\n"
+				   SK_CLI_COMMON_HELP;
 
 	return list_cmd(argc, argv, "members", help, offsetof(reg_store, members),
-			"ORG                      CATEGORY         ROLE       STATE    NAME",
+			"ORG                      CATEGORY         ROLE       STATE    ENTRIES          "
+			"PUB/MIN  MSG/DISC MSG/DAY  NAME",
 			member_row);
 }
 
@@ -621,10 +652,12 @@ static int cmd_proof(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "proof");
 }
 
-static sk_status flag_row(const MDB_val *d, json_t *list)
+static sk_status flag_row(reg_store *s, MDB_txn *txn, const MDB_val *d, json_t *list)
 {
 	Schakel__V1__MailboxItem *it = schakel__v1__mailbox_item__unpack(NULL, d->mv_size, d->mv_data);
 
+	(void)s;
+	(void)txn;
 	if (it == NULL)
 		return SK_ERR_DB;
 	if (list != NULL)
@@ -650,6 +683,103 @@ static int cmd_flags(int argc, char **argv)
 	return list_cmd(argc, argv, "flags", help, offsetof(reg_store, flags), NULL, flag_row);
 }
 
+static int cmd_quota(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"org", required_argument, NULL, 'o'},
+					   {"entries", required_argument, NULL, 'e'},
+					   {"publishes-per-minute", required_argument, NULL, 'p'},
+					   {"messages-per-discussion", required_argument, NULL, 'm'},
+					   {"messages-per-day", required_argument, NULL, 'y'},
+					   {0}};
+	static const char help[] =
+		"usage: schakel-registry quota --dir D --org ORG [--entries N]\n"
+		"         [--publishes-per-minute N] [--messages-per-discussion N]\n"
+		"         [--messages-per-day N] [--json]\n\n"
+		"Shows an org's quotas at the registry and, with a limit given, sets it: safe\n"
+		"while 'serve' runs, which applies it to the next request. Each change is\n"
+		"audited (quota.set). N is a positive number, or 'default'. Defaults: 50000\n"
+		"live entries, 6000 publishes a minute, 2000 messages a discussion, 10000\n"
+		"messages a day. Withdrawals are never refused.\n\n"
+		"  --org ORG                      the member's org id\n"
+		"  --entries N                    live entries (neither withdrawn nor purged)\n"
+		"  --publishes-per-minute N       entries, anchors and keys the org adds to the log\n"
+		"                                 in one clock minute\n"
+		"  --messages-per-discussion N    sealed messages held by one discussion\n"
+		"  --messages-per-day N           sealed messages and discussion requests the org\n"
+		"                                 sends in a UTC day\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	uint64_t set[REG_QUOTA_LIMITS] = {0};
+	const char *org = NULL;
+	sk_kek *kek = NULL;
+	reg_store *s = NULL;
+	MDB_txn *txn = NULL;
+	reg_quota q;
+	json_t *j = NULL;
+	int rc, any = 0, bad = 0;
+	sk_status st;
+
+#define QUOTA_ARG(i)                                                                   \
+	do {                                                                           \
+		unsigned long long v_;                                                 \
+		any = 1;                                                               \
+		if (strcmp(optarg, "default") == 0)                                    \
+			set[i] = UINT64_MAX;                                           \
+		else if (sk_cli_u64(optarg, &v_) != SK_OK || v_ == 0 || v_ == UINT64_MAX) \
+			bad = 1;                                                       \
+		else                                                                   \
+			set[i] = v_;                                                   \
+	} while (0)
+	SK_CLI_PARSE("quota", lo, help, case 'o' : org = optarg; break;
+		     case 'e' : QUOTA_ARG(REG_QUOTA_ENTRIES_MAX); break;
+		     case 'p' : QUOTA_ARG(REG_QUOTA_PUBLISH_MAX); break;
+		     case 'm' : QUOTA_ARG(REG_QUOTA_DISCUSSION_MAX); break;
+		     case 'y' : QUOTA_ARG(REG_QUOTA_DAY_MAX); break;);
+#undef QUOTA_ARG
+	if ((rc = sk_cli_need_dir("quota", &o)) != 0)
+		return rc;
+	if (org == NULL)
+		return sk_cli_usage("quota", "--org ORG is required");
+	if (bad)
+		return sk_cli_usage("quota", "a limit is a positive number or 'default'");
+	if ((rc = open_store(&s, &kek, &o, "quota")) != 0)
+		return rc;
+	if (any) {
+		st = reg_quota_set(s, org, set, &q);
+	} else if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		Schakel__V1__Member *m = NULL;
+
+		if ((st = reg_member_get(s, txn, org, &m)) == SK_ERR_NOTFOUND)
+			sk_error_set("org '%s' is not enrolled in this federation", org);
+		schakel__v1__member__free_unpacked(m, NULL);
+		if (st == SK_OK)
+			st = reg_quota_get(s, txn, org, &q);
+		mdb_txn_abort(txn);
+	}
+	if (st == SK_OK && o.json) {
+		char *txt = NULL;
+
+		if ((j = quota_json(&q)) == NULL || json_object_set_new(j, "id", json_string(org)) != 0 ||
+		    (txt = json_dumps(j, JSON_COMPACT)) == NULL)
+			st = SK_ERR_NOMEM;
+		else
+			printf("%s\n", txt);
+		free(txt);
+	} else if (st == SK_OK) {
+		printf("%s: %llu of %llu live entries, %llu publishes a minute, %llu messages a "
+		       "discussion, %llu messages a day\n",
+		       org, (unsigned long long)q.v[REG_QUOTA_LIVE],
+		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_ENTRIES_MAX),
+		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_PUBLISH_MAX),
+		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_DISCUSSION_MAX),
+		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_DAY_MAX));
+	}
+	json_decref(j);
+	reg_store_close(s);
+	sk_kek_free(kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "quota");
+}
+
 SK_CLI_BACKUP_DEFINE(SK_BACKUP_REGISTRY, reg_store_restored)
 
 static const sk_cli_cmd commands[] = {
@@ -664,6 +794,7 @@ static const sk_cli_cmd commands[] = {
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},
 	{"proof", cmd_proof, "print a consistency proof between two tree sizes"},
 	{"flags", cmd_flags, "list pattern flags for the operator"},
+	{"quota", cmd_quota, "show or set an org's quotas (live entries, publishes, messages)"},
 	{"audit", reg_cli_audit, "the registry's access log: verify, query, export, review, purge"},
 };
 

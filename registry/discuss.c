@@ -9,6 +9,7 @@
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
 #include "registry/publish.h"
+#include "registry/quota.h"
 
 /* Copies a protobuf message through its bytes (the envelope goes away). */
 #define COPY_MSG(type, fn, src, dst)                                                  \
@@ -179,56 +180,173 @@ static sk_status push_item(Schakel__V1__Discussion *ds, const char *org, uint64_
 	return SK_OK;
 }
 
-/* Empties the ciphertext of items [from, n) of ds from the mailboxes. */
-static sk_status strip_items(reg_store *s, MDB_txn *txn, const Schakel__V1__Discussion *ds,
-			     size_t from, size_t n)
-{
-	sk_status st = SK_OK;
+/* A discussion's messages are keyed under it in discuss_items (id ||
+ * u32be(n) -> mailbox key), so that a message costs one put, not a repack
+ * of a record that grows with every message. Older discussions also keep
+ * mailbox keys in the record's items. */
+#define ITEM_KEY_BYTES (REG_DISCUSSION_ID_BYTES + 4)
 
-	for (size_t i = from; i < n && st == SK_OK; i++)
-		st = reg_mailbox_strip(s, txn, ds->items[i].data, ds->items[i].len);
+static void item_key(uint8_t k[static ITEM_KEY_BYTES], const uint8_t *id, uint32_t n)
+{
+	memcpy(k, id, REG_DISCUSSION_ID_BYTES);
+	for (int i = 0; i < 4; i++)
+		k[REG_DISCUSSION_ID_BYTES + i] = (uint8_t)(n >> (24 - 8 * i));
+}
+
+/* How many messages are keyed under id: one cursor seek. */
+static sk_status items_count(reg_store *s, MDB_txn *txn, const uint8_t *id, uint64_t *n)
+{
+	uint8_t kb[ITEM_KEY_BYTES];
+	MDB_val k = {sizeof(kb), kb}, v;
+	MDB_cursor *cur = NULL;
+	sk_status st;
+	int rc;
+
+	*n = 0;
+	item_key(kb, id, UINT32_MAX);
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->discuss_items, &cur))) != SK_OK)
+		return st;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size == sizeof(kb) && memcmp(k.mv_data, kb, sizeof(kb)) == 0)
+		*n = (uint64_t)UINT32_MAX + 1;
+	else
+		rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV)
+			     : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (*n == 0 && rc == 0 && k.mv_size == sizeof(kb) &&
+	    memcmp(k.mv_data, id, REG_DISCUSSION_ID_BYTES) == 0) {
+		const uint8_t *p = (const uint8_t *)k.mv_data + REG_DISCUSSION_ID_BYTES;
+
+		*n = ((uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3]) + 1;
+	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+		st = sk_db_status(rc);
+	}
+	mdb_cursor_close(cur);
 	return st;
 }
 
-/* On close: empties items [0, n) of ds, but for the first item the
+static sk_status item_put(reg_store *s, MDB_txn *txn, const uint8_t *id, uint64_t n,
+			  const char *org, uint64_t seq)
+{
+	uint8_t kb[ITEM_KEY_BYTES], mk[REG_MAILBOX_KEY_MAX];
+	MDB_val k = {sizeof(kb), kb}, v = {0, mk};
+
+	if (n > UINT32_MAX)
+		return SK_ERR_TOOBIG;
+	item_key(kb, id, (uint32_t)n);
+	v.mv_size = reg_mailbox_key(mk, org, seq);
+	return sk_db_status(mdb_put(txn, s->discuss_items, &k, &v, MDB_NOOVERWRITE));
+}
+
+/* Calls fn for the mailbox keys of the first upto messages keyed under id
+ * (all when upto is UINT64_MAX), in order; with drop, deletes those keys. */
+typedef sk_status (*item_fn)(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t len,
+			     void *arg);
+
+static sk_status items_each(reg_store *s, MDB_txn *txn, const uint8_t *id, uint64_t upto,
+			    int drop, item_fn fn, void *arg)
+{
+	uint8_t kb[ITEM_KEY_BYTES];
+	MDB_val k = {sizeof(kb), kb}, v;
+	MDB_cursor *cur = NULL;
+	uint64_t n = 0;
+	sk_status st;
+	int rc;
+
+	item_key(kb, id, 0);
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->discuss_items, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && st == SK_OK && n < upto && k.mv_size == sizeof(kb) &&
+	     memcmp(k.mv_data, id, REG_DISCUSSION_ID_BYTES) == 0;
+	     n++) {
+		if ((st = fn(s, txn, v.mv_data, v.mv_size, arg)) != SK_OK)
+			break;
+		/* after a delete, MDB_NEXT reads the key after the deleted one */
+		if (drop && (st = sk_db_status(mdb_cursor_del(cur, 0))) != SK_OK)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
+	return st;
+}
+
+static sk_status strip_key(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t len, void *arg)
+{
+	(void)arg;
+	return reg_mailbox_strip(s, txn, key, len);
+}
+
+/* Empties the ciphertext of every item of ds (id) from the mailboxes and
+ * drops its message keys. */
+static sk_status strip_items(reg_store *s, MDB_txn *txn, const uint8_t *id,
+			     const Schakel__V1__Discussion *ds)
+{
+	sk_status st = SK_OK;
+
+	for (size_t i = 0; i < ds->n_items && st == SK_OK; i++)
+		st = reg_mailbox_strip(s, txn, ds->items[i].data, ds->items[i].len);
+	if (st == SK_OK)
+		st = items_each(s, txn, id, UINT64_MAX, 1, strip_key, NULL);
+	return st;
+}
+
+struct keep_ctx {
+	const Schakel__V1__Discussion *ds;
+	char kept[REG_DISCUSS_RECIPIENTS_MAX + 1][NET_ORG_ID_MAX + 1];
+	size_t n_kept;
+};
+
+/* On close, for one item: empties it, but for the first item the
  * requester wrote to each recipient (its summary, which tells who asks):
  * an acceptor that had not fetched it before the close would otherwise get
  * a close it cannot place and so never learn the outcome. What is kept goes
  * with the close notice (REG_DISCUSS_CLOSED_KEEP_MS). */
-static sk_status strip_but_summaries(reg_store *s, MDB_txn *txn, const Schakel__V1__Discussion *ds,
-				     size_t n)
+static sk_status strip_or_keep(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t len,
+			       void *arg)
 {
-	char kept[REG_DISCUSS_RECIPIENTS_MAX + 1][NET_ORG_ID_MAX + 1];
-	size_t n_kept = 0;
+	struct keep_ctx *c = arg;
+	const uint8_t *nul = memchr(key, 0, len);
+	size_t olen = nul != NULL ? (size_t)(nul - key) : 0;
+	Schakel__V1__MailboxItem *it = NULL;
+	MDB_val k = {len, (void *)key}, v;
+	int keep = 0;
+
+	if (olen > 0 && olen <= NET_ORG_ID_MAX && mdb_get(txn, s->mailbox, &k, &v) == 0 &&
+	    (it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) != NULL &&
+	    it->has_sealed && it->counterpart != NULL &&
+	    strcmp(it->counterpart, c->ds->requester) == 0) {
+		keep = 1;
+		for (size_t j = 0; j < c->n_kept && keep; j++)
+			keep = strlen(c->kept[j]) != olen || memcmp(c->kept[j], key, olen) != 0;
+		if (keep && c->n_kept < sizeof(c->kept) / sizeof(c->kept[0])) {
+			memcpy(c->kept[c->n_kept], key, olen);
+			c->kept[c->n_kept++][olen] = 0;
+		} else {
+			keep = 0;
+		}
+	}
+	schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	return keep ? SK_OK : reg_mailbox_strip(s, txn, key, len);
+}
+
+/* On close: strip_or_keep for every item of ds (id) but the close's own
+ * messages, those keyed from `before` on. */
+static sk_status strip_but_summaries(reg_store *s, MDB_txn *txn, const uint8_t *id,
+				     const Schakel__V1__Discussion *ds, uint64_t before)
+{
+	struct keep_ctx *c = calloc(1, sizeof(*c));
 	sk_status st = SK_OK;
 
-	for (size_t i = 0; i < n && st == SK_OK; i++) {
-		const ProtobufCBinaryData *k = &ds->items[i];
-		const uint8_t *nul = memchr(k->data, 0, k->len);
-		size_t olen = nul != NULL ? (size_t)(nul - k->data) : 0;
-		Schakel__V1__MailboxItem *it = NULL;
-		MDB_val key = {k->len, k->data}, v;
-		int keep = 0, rc;
-
-		if (olen > 0 && olen <= NET_ORG_ID_MAX &&
-		    (rc = mdb_get(txn, s->mailbox, &key, &v)) == 0 &&
-		    (it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) != NULL &&
-		    it->has_sealed && it->counterpart != NULL &&
-		    strcmp(it->counterpart, ds->requester) == 0) {
-			keep = 1;
-			for (size_t j = 0; j < n_kept && keep; j++)
-				keep = strlen(kept[j]) != olen || memcmp(kept[j], k->data, olen) != 0;
-			if (keep && n_kept < sizeof(kept) / sizeof(kept[0])) {
-				memcpy(kept[n_kept], k->data, olen);
-				kept[n_kept++][olen] = 0;
-			} else {
-				keep = 0;
-			}
-		}
-		schakel__v1__mailbox_item__free_unpacked(it, NULL);
-		if (!keep)
-			st = reg_mailbox_strip(s, txn, k->data, k->len);
-	}
+	if (c == NULL)
+		return SK_ERR_NOMEM;
+	c->ds = ds;
+	for (size_t i = 0; i < ds->n_items && st == SK_OK; i++)
+		st = strip_or_keep(s, txn, ds->items[i].data, ds->items[i].len, c);
+	if (st == SK_OK)
+		st = items_each(s, txn, id, before, 0, strip_or_keep, c);
+	free(c);
 	return st;
 }
 
@@ -289,6 +407,7 @@ static sk_status create(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 	const Schakel__V1__DiscussRequest *r = d->req;
 	Schakel__V1__Discussion ds = SCHAKEL__V1__DISCUSSION__INIT;
 	reg_live self = {0};
+	char why[200];
 	sk_status st;
 
 	if (r->token.len != REG_TOKEN_BYTES || r->discussion_key.len != 32 ||
@@ -313,6 +432,14 @@ static sk_status create(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 	}
 	if (st != SK_OK)
 		return st;
+	/* an invitation is a message to others: it counts towards the day */
+	if ((st = reg_quota_messages(d->store, txn, d->org, 1, 0, d->now_ms, why, sizeof(why))) !=
+	    SK_OK) {
+		if (st == SK_ERR_TOOBIG)
+			refuse(d, st, why);
+		reg_live_clear(&self);
+		return st == SK_ERR_TOOBIG ? SK_OK : st;
+	}
 	randombytes_buf(d->id, sizeof(d->id));
 	c->self = &self;
 	if ((st = reg_peers(d->store, txn, r->token.data, r->epoch, d->org, d->now_ms, invite_one,
@@ -411,7 +538,8 @@ static sk_status send(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 	const Schakel__V1__DiscussSend *m = d->send;
 	Schakel__V1__Discussion *ds = NULL;
 	int requester;
-	size_t before;
+	uint64_t before;
+	char why[200];
 	sk_status st;
 
 	if ((st = load_open(d, txn, m->discussion_id.data, m->discussion_id.len, &ds)) != SK_OK ||
@@ -452,7 +580,17 @@ static sk_status send(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 				goto out;
 			}
 	}
-	before = ds->n_items;
+	/* the discussion's and the org's message quotas; nothing written when over */
+	if ((st = items_count(d->store, txn, d->id, &before)) != SK_OK)
+		goto out;
+	if ((st = reg_quota_messages(d->store, txn, d->org, m->n_messages, before, d->now_ms, why,
+				     sizeof(why))) == SK_ERR_TOOBIG) {
+		refuse(d, st, why);
+		st = SK_OK;
+		goto out;
+	} else if (st != SK_OK) {
+		goto out;
+	}
 	for (size_t i = 0; i < m->n_messages && st == SK_OK; i++) {
 		Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
 		const Schakel__V1__DiscussSealed *x = m->messages[i];
@@ -467,7 +605,7 @@ static sk_status send(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 		it.has_message_seq = 1;
 		it.message_seq = x->seq;
 		if ((st = reg_mailbox_put(d->store, txn, x->recipient, &it)) == SK_OK)
-			st = push_item(ds, x->recipient, it.seq);
+			st = item_put(d->store, txn, d->id, before + i, x->recipient, it.seq);
 		if (st == SK_OK && requester && !contains(ds->spoken, ds->n_spoken, x->recipient))
 			st = push_str(&ds->spoken, &ds->n_spoken, x->recipient);
 		if (st == SK_OK && c->n < REG_LOOKUP_MAX) {
@@ -479,7 +617,7 @@ static sk_status send(reg_discuss *d, MDB_txn *txn, struct invite_ctx *c)
 	if (st == SK_OK && m->close) {
 		ds->has_closed_at = 1;
 		ds->closed_at = d->now_ms;
-		st = strip_but_summaries(d->store, txn, ds, before);
+		st = strip_but_summaries(d->store, txn, d->id, ds, before);
 	}
 	ds->has_last_activity = 1;
 	ds->last_activity = d->now_ms;
@@ -673,7 +811,7 @@ sk_status reg_discuss_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t i
 			sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
 			ds->has_purged_at = 1;
 			ds->purged_at = now;
-			if ((st = strip_items(s, txn, ds, 0, ds->n_items)) == SK_OK &&
+			if ((st = strip_items(s, txn, id, ds)) == SK_OK &&
 			    (st = put_discussion(s, txn, id, ds)) == SK_OK) {
 				rec.event = "discuss.expire";
 				rec.action = AUDIT_ACTION_DELETE;

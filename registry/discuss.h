@@ -9,13 +9,11 @@
 #define SK_REG_DISCUSS_H
 
 #include "net/conn.h"
+#include "registry/caps.h"
 #include "registry/visibility.h"
 
 #define REG_DISCUSSION_ID_BYTES 16
 #define REG_DISCUSS_WINDOW_MAX_MS (90ull * 24 * 3600 * 1000)
-#define REG_DISCUSS_SEALED_MAX 4096
-#define REG_DISCUSS_MESSAGE_MAX (64u << 10)  /* one sealed message, at most */
-#define REG_DISCUSS_RECIPIENTS_MAX 64
 #define REG_DISCUSS_IDLE_MS (30ull * 24 * 3600 * 1000)    /* default idle expiry */
 #define REG_DISCUSS_CLOSED_KEEP_MS (7ull * 24 * 3600 * 1000) /* close notices */
 

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "registry/entry.h"
+#include "registry/quota.h"
 
 static sk_status refuse(sk_status st, const char *why)
 {
@@ -108,6 +109,12 @@ sk_status reg_entry_check(Schakel__V1__Entry **out, const uint8_t *bytes, size_t
 	e = schakel__v1__entry__unpack(NULL, len, bytes);
 	if (e == NULL)
 		return refuse(SK_ERR_INVALID, "the entry is not a valid Entry message");
+	/* stored and served as received: nothing this registry cannot read */
+	if (reg_message_unknown(&e->base)) {
+		schakel__v1__entry__free_unpacked(e, NULL);
+		return refuse(SK_ERR_INVALID, "the entry has fields this registry does not know; "
+					      "nothing was stored");
+	}
 	if ((st = check(e, ctx)) != SK_OK) {
 		schakel__v1__entry__free_unpacked(e, NULL);
 		return st;

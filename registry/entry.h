@@ -11,14 +11,13 @@
 #include "common/status.h"
 #include "protos/policy.h"
 #include "protos/schakel.pb-c.h"
+#include "registry/caps.h"
 
 #define REG_TOKEN_BYTES 32
 #define REG_SALT_BYTES 16
 #define REG_AUDIT_HEAD_BYTES 32
 #define REG_CLOCK_SKEW_MS (5ull * 60 * 1000)
 #define REG_EXPIRY_MAX_MS (731ull * 24 * 3600 * 1000) /* two years, a leap day included */
-#define REG_CONTACT_MIN 40   /* an AEAD's overhead */
-#define REG_CONTACT_MAX 2048
 
 #define REG_FLAG_DISCOVER SCHAKEL__V1__FLAG__FLAG_DISCOVER
 #define REG_FLAG_CONTACT SCHAKEL__V1__FLAG__FLAG_CONTACT

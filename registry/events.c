@@ -9,6 +9,7 @@
 #include "registry/cosign.h"
 #include "registry/events.h"
 #include "registry/publish.h"
+#include "registry/quota.h"
 
 #define DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
 #define REG_ENC_KEY_MAX_S (60ull * 24 * 3600)
@@ -176,6 +177,15 @@ static sk_status enc_key_apply(reg_epoch *e, MDB_txn *txn)
 			 "the encryption key is not certified by the member's identity key");
 		goto out;
 	}
+	/* a leaf every member fetches: the org's publishes a minute */
+	if ((st = reg_quota_publish(s, txn, e->org_id, 0, reg_now_ms(), e->reason,
+				    sizeof(e->reason))) == SK_ERR_TOOBIG) {
+		e->result = st;
+		st = SK_OK;
+		goto out;
+	} else if (st != SK_OK) {
+		goto out;
+	}
 	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENC_KEY;
 	ev.org_id = e->org_id;
 	ev.time = reg_now_ms();
@@ -234,6 +244,12 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
 		snprintf(e->reason, sizeof(e->reason), "malformed epoch key");
 		goto audit;
 	}
+	if (reg_message_unknown(&b->base)) {
+		e->result = SK_ERR_INVALID;
+		snprintf(e->reason, sizeof(e->reason), "the epoch key has fields this registry does "
+			 "not know; nothing was stored");
+		goto audit;
+	}
 	if ((st = reg_member_get(s, txn, e->org_id, &m)) != SK_OK || m->has_revoked_at ||
 	    m->role != SCHAKEL__V1__ROLE__ROLE_PSEUDONYMISER) {
 		e->result = SK_ERR_PERM;
@@ -252,6 +268,14 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
 		snprintf(e->reason, sizeof(e->reason), "epoch %u is not newer than the current one",
 			 b->epoch);
 		goto audit;
+	}
+	if ((st = reg_quota_publish(s, txn, e->org_id, 0, reg_now_ms(), e->reason,
+				    sizeof(e->reason))) == SK_ERR_TOOBIG) {
+		e->result = st;
+		st = SK_OK;
+		goto audit;
+	} else if (st != SK_OK) {
+		goto out;
 	}
 	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_EPOCH_KEY;
 	ev.org_id = e->org_id;

@@ -9,6 +9,7 @@
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
 #include "registry/publish.h"
+#include "registry/quota.h"
 #include "registry/visibility.h"
 
 #define DOMAIN_ENTRY "schakel/v1/entry"
@@ -303,9 +304,9 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 	bool listed = false;
 	MDB_val k, d;
 	audit_action action = AUDIT_ACTION_CREATE;
-	char why[160];
+	char why[200];
 	sk_status st;
-	int rc;
+	int rc, live_delta;
 
 	if (p->result != SK_OK)
 		return audit(p, txn, AUDIT_ACTION_CREATE, 0, NULL);
@@ -363,6 +364,15 @@ sk_status reg_publish_apply(MDB_txn *txn, void *arg)
 	if (sk_db_room(s->env) != SK_OK) {
 		refuse(p, SK_ERR_DISKFULL, "the registry's disk is full; nothing was stored");
 		goto audit_out;
+	}
+	/* the org's quotas: live entries and publishes a minute, one record */
+	live_delta = !p->e->withdrawn - (old.e != NULL && !old.e->withdrawn);
+	if ((st = reg_quota_publish(s, txn, p->org_id, live_delta, p->now_ms, why, sizeof(why))) ==
+	    SK_ERR_TOOBIG) {
+		refuse(p, st, why);
+		goto audit_out;
+	} else if (st != SK_OK) {
+		goto out;
 	}
 	/* the entry names the seq its own record gets, the one after the head:
 	 * audited right after it is stored, before follow() may audit a flag */

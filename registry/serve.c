@@ -22,6 +22,7 @@
 #include "registry/sweep.h"
 #include "registry/tiles.h"
 #include "registry/publish.h"
+#include "registry/quota.h"
 #include "registry/reconcile.h"
 #include "registry/resume.h"
 #include "registry/serve.h"
@@ -69,6 +70,7 @@ typedef struct inflight {
 	reg_discuss *disc;
 	reg_anchor *anchor;
 	reg_reconcile *recon;
+	reg_refusal *refusal; /* refused before its handler (registry/quota.h) */
 	sk_status commit;
 } inflight;
 
@@ -80,6 +82,7 @@ static void inflight_free(inflight *f)
 	reg_discuss_free(f->disc);
 	reg_anchor_free(f->anchor);
 	reg_reconcile_free(f->recon);
+	reg_refusal_free(f->refusal);
 	net_conn_unref(f->conn);
 	free(f);
 }
@@ -105,6 +108,9 @@ static void on_loop_reply(void *arg)
 	} else if (f->recon != NULL) {
 		result = SK_OK;
 		st = reg_reconcile_send(f->recon, f->commit, f->conn, f->request_id);
+	} else if (f->refusal != NULL) {
+		result = f->refusal->result;
+		st = reg_refusal_send(f->refusal, f->commit, f->conn, f->request_id);
 	} else {
 		result = f->anchor->result;
 		st = reg_anchor_send(f->anchor, f->commit, f->conn, f->request_id);
@@ -227,6 +233,8 @@ static sk_status apply(MDB_txn *txn, void *arg)
 		return reg_discuss_apply(txn, f->disc);
 	if (f->recon != NULL)
 		return reg_reconcile_apply(txn, f->recon);
+	if (f->refusal != NULL)
+		return reg_refusal_apply(txn, f->refusal);
 	return reg_anchor_apply(txn, f->anchor);
 }
 
@@ -419,6 +427,7 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 {
 	server *sv = ctx;
 	inflight *f = NULL;
+	reg_refusal *refusal;
 	uint64_t id = env->request_id;
 	sk_status st = SK_OK;
 
@@ -437,6 +446,19 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		st = SK_OK;
 		goto out;
 	}
+	/* over a cap or with unknown fields: refused, audited, nothing stored */
+	if ((refusal = reg_request_screen(sv->store, net_conn_peer(c), env, &st)) != NULL) {
+		if ((f = inflight_new(sv, c, id)) == NULL) {
+			reg_refusal_free(refusal);
+			st = SK_ERR_NOMEM;
+		} else {
+			f->refusal = refusal;
+			if ((st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+				inflight_free(f);
+		}
+	}
+	if (refusal != NULL || st != SK_OK)
+		goto out;
 	switch (env->body_case) {
 	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
 		if ((f = inflight_new(sv, c, id)) == NULL) {

@@ -9,6 +9,7 @@
 #include "common/file.h"
 #include "net/cert.h"
 #include "protos/wire.h"
+#include "registry/quota.h"
 #include "registry/store.h"
 #include "registry/visibility.h"
 
@@ -21,9 +22,13 @@
  * publishes' audit records found through their entries (audit_seq), not
  * the audit log's client index, so a binary of format 2 would call them
  * missing. A store of format 2 is marked 3 when opened: this version reads
- * both layouts of the expiry index and both kinds of publish record. */
-#define FORMAT "3"
+ * both layouts of the expiry index and both kinds of publish record.
+ * 4: per-org quota counters (registry/quota.h) and discussion messages
+ * under their own keys; a store of format 2 or 3 is recounted and marked
+ * 4 when opened (old discussions keep their message list in the record). */
+#define FORMAT "4"
 #define FORMAT_UPGRADABLE "2"
+#define FORMAT_UPGRADABLE_3 "3"
 
 #define DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
 #define META_MEMBER_GEN "members.gen" /* u64be: member records written */
@@ -80,6 +85,8 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = sk_db_dbi(s->env, "discussions", MDB_CREATE, &s->discussions)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "anchors", MDB_CREATE, &s->anchors)) != SK_OK ||
 	    (st = sk_db_dbi(s->env, "audit_daily", MDB_CREATE, &s->audit_daily)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "quotas", MDB_CREATE, &s->quotas)) != SK_OK ||
+	    (st = sk_db_dbi(s->env, "discuss_items", MDB_CREATE, &s->discuss_items)) != SK_OK ||
 	    (st = audit_log_open(&s->audit, s->env)) != SK_OK)
 		return st;
 	/* publish records are found by token through their entries, which
@@ -207,8 +214,9 @@ out:
 	return st;
 }
 
-/* Marks a store of format 2 as 3, with an audit record, once. */
-static sk_status upgrade(reg_store *s)
+/* Marks a store of format 2 or 3 as 4, counting its live entries per org,
+ * with an audit record, once. */
+static sk_status upgrade(reg_store *s, const char *from)
 {
 	MDB_val k = {strlen(META_FORMAT), META_FORMAT}, d = {strlen(FORMAT), FORMAT};
 	audit_record rec = {0};
@@ -218,8 +226,10 @@ static sk_status upgrade(reg_store *s)
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
 	cli_record(&rec, "registry.upgrade", AUDIT_ACTION_UPDATE);
-	rec.reason = "store format " FORMAT_UPGRADABLE " to " FORMAT;
+	rec.reason = strcmp(from, FORMAT_UPGRADABLE) == 0 ? "store format 2 to " FORMAT
+							  : "store format 3 to " FORMAT;
 	if ((st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, 0))) != SK_OK ||
+	    (st = reg_quota_recount(s, txn)) != SK_OK ||
 	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
 		mdb_txn_abort(txn);
 		return st;
@@ -307,8 +317,9 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 	if (st == SK_OK && meta_get_str(s, txn, META_FORMAT, format, sizeof(format)) != SK_OK)
 		format[0] = 0;
 	mdb_txn_abort(txn);
-	if (st == SK_OK && strcmp(format, FORMAT_UPGRADABLE) == 0) {
-		st = upgrade(s);
+	if (st == SK_OK && (strcmp(format, FORMAT_UPGRADABLE) == 0 ||
+			    strcmp(format, FORMAT_UPGRADABLE_3) == 0)) {
+		st = upgrade(s, format);
 	} else if (st == SK_OK && strcmp(format, FORMAT) != 0) {
 		if (format[0] != 0 && strtoul(format, NULL, 10) > strtoul(FORMAT, NULL, 10))
 			sk_error_set("%s holds a registry of a newer format (%s); run the "

@@ -43,6 +43,8 @@ typedef struct reg_store {
 	MDB_dbi anchors;  /* org id NUL seq(u64be) -> AnchorBody: nodes' audit heads */
 	MDB_dbi audit_daily; /* day org NUL event NUL outcome -> count: purged records
 			      * (registry/retain.h) */
+	MDB_dbi quotas;   /* org id -> limits and counters (registry/quota.h) */
+	MDB_dbi discuss_items; /* discussion id || u32be(n) -> mailbox key of a message */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
 	note_signer *log_key;

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "common/db.h"
+#include "registry/quota.h"
 #include "registry/visibility.h"
 
 static void put_be(uint8_t *p, uint64_t v, int n)
@@ -264,6 +265,9 @@ sk_status reg_entry_purge(reg_store *s, MDB_txn *txn, reg_live *l)
 	if (l->e == NULL)
 		return SK_OK; /* already purged */
 	if ((st = reg_index_remove(s, txn, l->org, l->e, l->se->leaf_index)) != SK_OK)
+		return st;
+	/* a live entry leaves the org's count (registry/quota.h) */
+	if (!l->e->withdrawn && (st = reg_quota_live_dec(s, txn, l->org)) != SK_OK)
 		return st;
 	klen = reg_entry_key(kb, l->org, l->e->token.data, l->e->epoch);
 	l->se->purged = 1;

@@ -22,6 +22,9 @@ federation_up wijkteam:sociaal-team altrecht:ggz
 REG_AT=$REG_ADDR
 "$SK_TESTNODE" init --dir b --org-id burst --name Burst --category ggz >/dev/null
 reg enrol --dir r --ca ca --request b/enrol-request --out b/bundle $CHAIN >/dev/null
+# the burst member publishes faster than a node ever does (~200/s): the
+# operator's grant over the default quota of publishes a minute
+reg quota --dir r --org burst --publishes-per-minute 100000000 >/dev/null || fail "quota burst"
 for org in wijkteam altrecht; do
 	node professional add --dir $org --id p-$org --name "Prof $org" --role spv >/dev/null
 	node client add --dir $org --bsn 111222333 >/dev/null

@@ -34,6 +34,20 @@
  *        appeared an idle connection was closed: one JSON line each)
  *   sk-testnode issue-cert --dir D --ca CA --org-id ID --category C
  *        (D/tls.crt for D's TLS key straight from the CA: a fake registry's)
+ *   sk-testnode flood --dir D --bundle B --mode big-entry|unknown-entry|unknown-request|
+ *        unknown-anchor|unknown-epoch-key|entries|anchors|enc-keys|epoch-keys [--from SEQ] [--count N]
+ *        [--bytes B]
+ *        (one member over its caps and quotas, on one connection: a signed entry
+ *        carrying B bytes in a field the registry does not know (big-entry: ~900 KB);
+ *        a valid entry inside a request with an unknown field; an anchor body with
+ *        one; an epoch key body with one (a pseudonymiser's); N entries or N valid
+ *        anchors from SEQ; N encryption keys; N epoch keys from epoch SEQ (2). Prints accepted and refused counts and the first
+ *        refusal's code and message)
+ *   sk-testnode discuss-open --dir D --bundle B --token HEX      (prints the id)
+ *   sk-testnode discuss-accept --dir D --bundle B --discussion HEX
+ *   sk-testnode discuss-flood --dir D --bundle B --discussion HEX --to ORG --count N
+ *        [--bytes B] [--from SEQ]
+ *        (N sends of one sealed message of B bytes to ORG; counts as flood does)
  */
 #include <getopt.h>
 #include <netdb.h>
@@ -81,6 +95,8 @@ static struct {
 	int withdraw;
 	const char *mode, *wait_file, *ca;
 	unsigned long long conns, seconds;
+	const char *discussion, *to;
+	unsigned long long bytes, unknown_len; /* unknown_len: an unknown field in entries */
 } o = {.flags = "discover,contact,discuss", .cats = "ggz,sociaal-team", .threads = 1,
        .count = 1};
 
@@ -305,6 +321,27 @@ static void make_request(member *m, uint64_t seq, uint64_t issued, uint8_t *entr
 	e.seq = seq;
 	e.salt = (ProtobufCBinaryData){16, salt};
 	e.audit_head = (ProtobufCBinaryData){32, head};
+	if (o.unknown_len > 0) { /* a field number no schema version uses */
+		static ProtobufCMessageUnknownField uf;
+		static uint8_t *junk;
+		static size_t jlen;
+
+		/* protobuf-c keeps a length-prefixed field's prefix in its data */
+		if (junk == NULL) {
+			if ((junk = calloc(1, o.unknown_len + 10)) == NULL)
+				DIE("nomem");
+			for (uint64_t v = o.unknown_len;; v >>= 7) {
+				junk[jlen++] = (uint8_t)(v & 0x7f) | (v >= 0x80 ? 0x80 : 0);
+				if (v < 0x80)
+					break;
+			}
+			jlen += o.unknown_len;
+		}
+		uf = (ProtobufCMessageUnknownField){999, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, jlen,
+						    junk};
+		e.base.n_unknown_fields = 1;
+		e.base.unknown_fields = &uf;
+	}
 	*elen = schakel__v1__entry__pack(&e, entry);
 	if (o.sign_key_dir != NULL) { /* an attacker's re-signature */
 		const char *own = o.dir;
@@ -1236,6 +1273,216 @@ static int cmd_kinds(void)
 	return 0;
 }
 
+/* The outcome of n requests: accepted, refused, the first refusal. */
+typedef struct tally {
+	unsigned long long accepted, refused;
+	int code;
+	char message[512];
+} tally;
+
+static void tally_add(tally *t, sk_status st)
+{
+	if (st == SK_OK) {
+		t->accepted++;
+		return;
+	}
+	if (t->refused++ == 0) {
+		t->code = st;
+		snprintf(t->message, sizeof(t->message), "%s", sk_error_detail());
+		for (char *c = t->message; *c; c++)
+			if (*c == '"' || *c == '\\')
+				*c = '\'';
+	}
+}
+
+static void tally_print(const char *mode, const tally *t)
+{
+	printf("{\"mode\":\"%s\",\"accepted\":%llu,\"refused\":%llu,\"code\":%d,"
+	       "\"message\":\"%s\"}\n", mode, t->accepted, t->refused, t->code, t->message);
+}
+
+/* One request; SK_OK when the reply has the expected body. */
+static sk_status expect(net_sync *sc, const wire_envelope *env, Schakel__V1__Envelope__BodyCase want,
+			wire_envelope **out)
+{
+	wire_envelope *reply = NULL;
+	sk_status st = net_sync_request(sc, env, &reply);
+
+	if (st == SK_OK && reply->body_case != want) {
+		sk_error_set("unexpected reply %d", (int)reply->body_case);
+		st = SK_ERR_INVALID;
+	}
+	if (out != NULL && st == SK_OK)
+		*out = reply;
+	else
+		wire_envelope_free(reply);
+	return st;
+}
+
+static int cmd_flood(void)
+{
+	member m = {0};
+	net_sync *sc;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+	ProtobufCMessageUnknownField uf = {999, PROTOBUF_C_WIRE_TYPE_VARINT, 1, (uint8_t *)"\x01"};
+	uint8_t *entry, sig[64];
+	size_t elen;
+	tally t = {0};
+
+	if (o.mode == NULL)
+		DIE("flood: --mode is required");
+	if (strcmp(o.mode, "big-entry") == 0)
+		o.unknown_len = o.bytes ? o.bytes : 900000;
+	else if (strcmp(o.mode, "unknown-entry") == 0)
+		o.unknown_len = o.bytes ? o.bytes : 8;
+	if ((entry = malloc(o.unknown_len + 4096)) == NULL)
+		DIE("nomem");
+	member_load(&m);
+	sc = member_connect(&m);
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+	env.publish_request = &req;
+	if (strcmp(o.mode, "unknown-anchor") == 0 || strcmp(o.mode, "anchors") == 0) {
+		for (unsigned long long i = 0; i < o.count; i++) {
+			Schakel__V1__AnchorBody b = SCHAKEL__V1__ANCHOR_BODY__INIT;
+			Schakel__V1__AnchorRequest ar = SCHAKEL__V1__ANCHOR_REQUEST__INIT;
+			uint8_t head[32] = {0x33}, body[256];
+			size_t n;
+
+			b.org_id = (char *)o.org;
+			b.seq = (o.seq ? o.seq : 1) + i;
+			b.head = (ProtobufCBinaryData){32, head};
+			b.time = now_ms();
+			if (strcmp(o.mode, "unknown-anchor") == 0) {
+				b.base.n_unknown_fields = 1;
+				b.base.unknown_fields = &uf;
+			}
+			n = schakel__v1__anchor_body__pack(&b, body);
+			if (key_sign(sig, WIRE_DOMAIN_ANCHOR, body, n, m.id.sk) != SK_OK)
+				DIE("sign");
+			ar.body = (ProtobufCBinaryData){n, body};
+			ar.signature = (ProtobufCBinaryData){64, sig};
+			env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST;
+			env.anchor_request = &ar;
+			tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_RECEIPT,
+					     NULL));
+		}
+	} else if (strcmp(o.mode, "enc-keys") == 0) {
+		for (unsigned long long i = 0; i < o.count; i++) {
+			Schakel__V1__EncKeyRequest kr = SCHAKEL__V1__ENC_KEY_REQUEST__INIT;
+			uint8_t epk[32], esk[32];
+
+			crypto_box_keypair(epk, esk);
+			kr.encryption_key = (ProtobufCBinaryData){32, epk};
+			kr.not_after = now_ms() / 1000 + 7 * 86400;
+			if (key_x25519_certify(sig, epk, kr.not_after, m.id.sk) != SK_OK)
+				DIE("certify");
+			kr.signature = (ProtobufCBinaryData){64, sig};
+			env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST;
+			env.enc_key_request = &kr;
+			tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_RECEIPT,
+					     NULL));
+		}
+	} else if (strcmp(o.mode, "unknown-epoch-key") == 0 || strcmp(o.mode, "epoch-keys") == 0) {
+		for (unsigned long long i = 0; i < o.count; i++) {
+			Schakel__V1__EpochKeyBody b = SCHAKEL__V1__EPOCH_KEY_BODY__INIT;
+			Schakel__V1__EpochKeyRequest er = SCHAKEL__V1__EPOCH_KEY_REQUEST__INIT;
+			uint8_t osk[32], opk[32], body[256];
+			size_t n;
+
+			oprf_keypair_generate(osk, opk);
+			b.org_id = (char *)o.org;
+			b.epoch = (uint32_t)((o.seq ? o.seq : 2) + i);
+			b.oprf_key = (ProtobufCBinaryData){32, opk};
+			b.not_before = now_ms();
+			b.not_after = b.not_before + 86400000ull;
+			if (strcmp(o.mode, "unknown-epoch-key") == 0) {
+				b.base.n_unknown_fields = 1;
+				b.base.unknown_fields = &uf;
+			}
+			n = schakel__v1__epoch_key_body__pack(&b, body);
+			if (key_sign(sig, "schakel/v1/epoch-key", body, n, m.id.sk) != SK_OK)
+				DIE("sign");
+			er.body = (ProtobufCBinaryData){n, body};
+			er.signature = (ProtobufCBinaryData){64, sig};
+			env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST;
+			env.epoch_key_request = &er;
+			tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_RECEIPT,
+					     NULL));
+		}
+	} else if (strcmp(o.mode, "entries") == 0) {
+		for (unsigned long long i = 0; i < o.count; i++) {
+			uint64_t seq = (o.seq ? o.seq : 1) + i;
+
+			o.token_seed = seq;
+			make_request(&m, seq, now_ms(), entry, &elen, sig);
+			req.entry = (ProtobufCBinaryData){elen, entry};
+			req.signature = (ProtobufCBinaryData){64, sig};
+			tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT,
+					     NULL));
+		}
+	} else if (strcmp(o.mode, "big-entry") == 0 || strcmp(o.mode, "unknown-entry") == 0 ||
+		   strcmp(o.mode, "unknown-request") == 0) {
+		make_request(&m, o.seq ? o.seq : 1, now_ms(), entry, &elen, sig);
+		req.entry = (ProtobufCBinaryData){elen, entry};
+		req.signature = (ProtobufCBinaryData){64, sig};
+		if (strcmp(o.mode, "unknown-request") == 0) {
+			req.base.n_unknown_fields = 1;
+			req.base.unknown_fields = &uf;
+		}
+		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT, NULL));
+	} else {
+		DIE("flood: --mode big-entry|unknown-entry|unknown-request|unknown-anchor|"
+		    "unknown-epoch-key|entries|anchors|enc-keys|epoch-keys");
+	}
+	tally_print(o.mode, &t);
+	net_sync_close(sc);
+	member_free(&m);
+	free(entry);
+	return 0;
+}
+
+static void discussion_id(uint8_t id[16])
+{
+	if (o.discussion == NULL || strlen(o.discussion) != 32 ||
+	    sodium_hex2bin(id, 16, o.discussion, 32, NULL, NULL, NULL) != 0)
+		DIE("--discussion takes 32 hex digits");
+}
+
+static int cmd_discuss_open(void)
+{
+	member m = {0};
+	net_sync *sc;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__DiscussRequest r = SCHAKEL__V1__DISCUSS_REQUEST__INIT;
+	uint8_t token[32], key[32], head[32] = {0x11};
+	char hex[33];
+	sk_status st;
+
+	token_of(token);
+	randombytes_buf(key, sizeof(key));
+	member_load(&m);
+	sc = member_connect(&m);
+	r.token = (ProtobufCBinaryData){32, token};
+	r.epoch = 1;
+	r.topic = "afstemming";
+	r.window_start = now_ms();
+	r.window_end = r.window_start + 7ull * 86400 * 1000;
+	r.discussion_key = (ProtobufCBinaryData){32, key};
+	r.audit_head = (ProtobufCBinaryData){32, head};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST;
+	env.discuss_request = &r;
+	if ((st = expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_CREATED, &reply)) != SK_OK ||
+	    reply->discuss_created->discussion_id.len != 16)
+		DIE("discuss-open: %s", sk_error_detail());
+	sodium_bin2hex(hex, sizeof(hex), reply->discuss_created->discussion_id.data, 16);
+	printf("{\"id\":\"%s\"}\n", hex);
+	wire_envelope_free(reply);
+	net_sync_close(sc);
+	member_free(&m);
+	return 0;
+}
+
 /* ---- issue-cert: the federation CA misused -------------------------------- */
 
 /* Writes D/tls.crt: a certificate for D's TLS key under the CA in --ca
@@ -1276,6 +1523,71 @@ static int cmd_issue_cert(void)
 	return 0;
 }
 
+static int cmd_discuss_accept(void)
+{
+	member m = {0};
+	net_sync *sc;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__DiscussAnswer a = SCHAKEL__V1__DISCUSS_ANSWER__INIT;
+	uint8_t id[16], head[32] = {0x11}, sealed[128];
+
+	discussion_id(id);
+	randombytes_buf(sealed, sizeof(sealed));
+	member_load(&m);
+	sc = member_connect(&m);
+	a.discussion_id = (ProtobufCBinaryData){16, id};
+	a.accept = 1;
+	a.has_sealed = 1;
+	a.sealed = (ProtobufCBinaryData){sizeof(sealed), sealed};
+	a.audit_head = (ProtobufCBinaryData){32, head};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER;
+	env.discuss_answer = &a;
+	if (expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWERED, NULL) != SK_OK)
+		DIE("discuss-accept: %s", sk_error_detail());
+	printf("{\"accepted\":true}\n");
+	net_sync_close(sc);
+	member_free(&m);
+	return 0;
+}
+
+/* The sealed bytes are random: the registry routes ciphertext it cannot
+ * read, so only sizes and counts matter here. */
+static int cmd_discuss_flood(void)
+{
+	member m = {0};
+	net_sync *sc;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__DiscussSend snd = SCHAKEL__V1__DISCUSS_SEND__INIT;
+	Schakel__V1__DiscussSealed x = SCHAKEL__V1__DISCUSS_SEALED__INIT, *xs[1] = {&x};
+	uint8_t id[16], head[32] = {0x11}, *sealed;
+	size_t len = o.bytes ? o.bytes : 256;
+	tally t = {0};
+
+	discussion_id(id);
+	if (o.to == NULL || (sealed = malloc(len)) == NULL)
+		DIE("discuss-flood: --to ORG is required");
+	randombytes_buf(sealed, len);
+	member_load(&m);
+	sc = member_connect(&m);
+	snd.discussion_id = (ProtobufCBinaryData){16, id};
+	snd.n_messages = 1;
+	snd.messages = xs;
+	snd.audit_head = (ProtobufCBinaryData){32, head};
+	x.recipient = (char *)o.to;
+	x.sealed = (ProtobufCBinaryData){len, sealed};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND;
+	env.discuss_send = &snd;
+	for (unsigned long long i = 0; i < o.count; i++) {
+		x.seq = (o.seq ? o.seq : 1) + i;
+		tally_add(&t, expect(sc, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SENT, NULL));
+	}
+	tally_print("messages", &t);
+	net_sync_close(sc);
+	member_free(&m);
+	free(sealed);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -1299,6 +1611,8 @@ int main(int argc, char **argv)
 		{"seconds", 1, NULL, 'S'},
 		{"sign-key-dir", 1, NULL, 'Y'}, {"tamper", 0, NULL, 'Z'},
 		{"wait-file", 1, NULL, 'W'},    {"ca", 1, NULL, 'a'},
+		{"discussion", 1, NULL, 'D'},   {"to", 1, NULL, 'O'},
+		{"bytes", 1, NULL, 'y'},
 		{0}};
 	int c;
 
@@ -1344,6 +1658,9 @@ int main(int argc, char **argv)
 		case 'Z': o.tamper = 1; break;
 		case 'W': o.wait_file = optarg; break;
 		case 'a': o.ca = optarg; break;
+		case 'D': o.discussion = optarg; break;
+		case 'O': o.to = optarg; break;
+		case 'y': o.bytes = strtoull(optarg, NULL, 10); break;
 		default: DIE("bad option");
 		}
 	}
@@ -1362,7 +1679,11 @@ int main(int argc, char **argv)
 			    {"load", cmd_load},
 			    {"abuse", cmd_abuse},
 			    {"kinds", cmd_kinds},
-			    {"issue-cert", cmd_issue_cert}};
+			    {"issue-cert", cmd_issue_cert},
+			    {"flood", cmd_flood},
+			    {"discuss-open", cmd_discuss_open},
+			    {"discuss-accept", cmd_discuss_accept},
+			    {"discuss-flood", cmd_discuss_flood}};
 
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			if (strcmp(argv[1], cmds[i].name) == 0) {

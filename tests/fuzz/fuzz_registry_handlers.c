@@ -28,6 +28,7 @@
 #include "registry/events.h"
 #include "registry/lookup.h"
 #include "registry/publish.h"
+#include "registry/quota.h"
 #include "registry/reconcile.h"
 
 #include "fuzz_check.h"
@@ -118,11 +119,22 @@ static void serve_one(const wire_envelope *env, const net_peer *peer, int keep)
 	reg_discuss *disc = NULL;
 	reg_anchor *anc = NULL;
 	reg_reconcile *rec = NULL;
+	reg_refusal *ref = NULL;
 	sk_status (*apply)(MDB_txn *, void *) = NULL;
 	void *job = NULL;
 	MDB_txn *txn = NULL;
 	sk_status st = SK_OK;
 
+	/* as serve does: over a cap or with unknown fields, refused (and
+	 * audited) before any handler sees it */
+	if ((ref = reg_request_screen(store, peer, env, &st)) != NULL || st != SK_OK) {
+		if (ref != NULL && sk_db_status(mdb_txn_begin(store->env, NULL, 0, &txn)) == SK_OK) {
+			st = reg_refusal_apply(txn, ref);
+			mdb_txn_abort(txn);
+		}
+		reg_refusal_free(ref);
+		return;
+	}
 	switch (env->body_case) {
 	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
 		if ((st = reg_publish_new(&pub, store, peer, env->publish_request)) == SK_OK) {

@@ -80,23 +80,30 @@ static void test_format(void **state)
 	snprintf(dir, sizeof(dir), "%s/r", d);
 	E(reg_store_init(dir, "test.example/registry", "registry", kek));
 	get_format(dir, v, sizeof(v));
-	assert_string_equal(v, "3");
-	/* format 2: opened and marked 3, once, with an audit record */
+	assert_string_equal(v, "4");
+	/* format 2: opened and marked 4, once, with an audit record */
 	set_format(dir, "2");
 	E(reg_store_open(&s, dir, kek));
 	assert_int_equal(count_events(s, "registry.upgrade"), 1);
 	reg_store_close(s);
 	get_format(dir, v, sizeof(v));
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "4");
 	E(reg_store_open(&s, dir, kek));
 	assert_int_equal(count_events(s, "registry.upgrade"), 1);
 	reg_store_close(s);
-	/* a newer store is not touched by this version */
-	set_format(dir, "4");
-	EFAIL(reg_store_open(&s, dir, kek), SK_ERR_INVALID);
-	assert_non_null(strstr(sk_error_detail(), "newer format (4)"));
+	/* format 3 (no quota counters): recounted and marked 4, once */
+	set_format(dir, "3");
+	E(reg_store_open(&s, dir, kek));
+	assert_int_equal(count_events(s, "registry.upgrade"), 2);
+	reg_store_close(s);
 	get_format(dir, v, sizeof(v));
 	assert_string_equal(v, "4");
+	/* a newer store is not touched by this version */
+	set_format(dir, "5");
+	EFAIL(reg_store_open(&s, dir, kek), SK_ERR_INVALID);
+	assert_non_null(strstr(sk_error_detail(), "newer format (5)"));
+	get_format(dir, v, sizeof(v));
+	assert_string_equal(v, "5");
 	/* an older one (entries keyed by org) neither */
 	set_format(dir, "1");
 	EFAIL(reg_store_open(&s, dir, kek), SK_ERR_INVALID);

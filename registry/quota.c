@@ -1,0 +1,397 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/record.h"
+#include "common/cli.h"
+#include "common/db.h"
+#include "registry/discuss.h"
+#include "registry/publish.h"
+#include "registry/quota.h"
+#include "registry/visibility.h"
+
+#define MINUTE_MS 60000ull
+#define DAY_MS 86400000ull
+
+static const uint64_t defaults[REG_QUOTA_LIMITS] = {
+	REG_QUOTA_ENTRIES, REG_QUOTA_PUBLISHES_PER_MINUTE, REG_QUOTA_MESSAGES_PER_DISCUSSION,
+	REG_QUOTA_MESSAGES_PER_DAY};
+
+sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *q)
+{
+	MDB_val k = {strlen(org), (void *)org}, d;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	if ((rc = mdb_get(txn, s->quotas, &k, &d)) == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (d.mv_size != REG_QUOTA_FIELDS * 8)
+		return SK_ERR_DB;
+	for (int i = 0; i < REG_QUOTA_FIELDS; i++) {
+		const uint8_t *p = (const uint8_t *)d.mv_data + 8 * i;
+
+		for (int j = 0; j < 8; j++)
+			q->v[i] = q->v[i] << 8 | p[j];
+	}
+	return SK_OK;
+}
+
+sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org, const reg_quota *q)
+{
+	uint8_t buf[REG_QUOTA_FIELDS * 8];
+	MDB_val k = {strlen(org), (void *)org}, d = {sizeof(buf), buf};
+
+	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
+		for (int j = 0; j < 8; j++)
+			buf[8 * i + j] = (uint8_t)(q->v[i] >> (56 - 8 * j));
+	return sk_db_status(mdb_put(txn, s->quotas, &k, &d, 0));
+}
+
+uint64_t reg_quota_limit(const reg_quota *q, int i)
+{
+	return q->v[i] != 0 ? q->v[i] : defaults[i];
+}
+
+sk_status reg_quota_publish(reg_store *s, MDB_txn *txn, const char *org, int live_delta,
+			    uint64_t now, char *why, size_t cap)
+{
+	reg_quota q;
+	uint64_t minute = now / MINUTE_MS;
+	sk_status st;
+
+	if ((st = reg_quota_get(s, txn, org, &q)) != SK_OK)
+		return st;
+	if (q.v[REG_QUOTA_MINUTE] != minute) {
+		q.v[REG_QUOTA_MINUTE] = minute;
+		q.v[REG_QUOTA_PUBLISHED] = 0;
+	}
+	if (live_delta >= 0) {
+		if (live_delta > 0 &&
+		    q.v[REG_QUOTA_LIVE] >= reg_quota_limit(&q, REG_QUOTA_ENTRIES_MAX)) {
+			snprintf(why, cap, "your organisation has reached its quota of %llu live "
+				 "entries; withdraw entries or ask the federation operator to raise "
+				 "the quota",
+				 (unsigned long long)reg_quota_limit(&q, REG_QUOTA_ENTRIES_MAX));
+			return SK_ERR_TOOBIG;
+		}
+		if (q.v[REG_QUOTA_PUBLISHED] >= reg_quota_limit(&q, REG_QUOTA_PUBLISH_MAX)) {
+			snprintf(why, cap, "your organisation has reached its quota of %llu "
+				 "publishes a minute (entries, anchors and keys); retry in a minute",
+				 (unsigned long long)reg_quota_limit(&q, REG_QUOTA_PUBLISH_MAX));
+			return SK_ERR_TOOBIG;
+		}
+	}
+	q.v[REG_QUOTA_PUBLISHED]++;
+	if (live_delta > 0)
+		q.v[REG_QUOTA_LIVE]++;
+	else if (live_delta < 0 && q.v[REG_QUOTA_LIVE] > 0)
+		q.v[REG_QUOTA_LIVE]--;
+	return reg_quota_put(s, txn, org, &q);
+}
+
+sk_status reg_quota_live_dec(reg_store *s, MDB_txn *txn, const char *org)
+{
+	reg_quota q;
+	sk_status st;
+
+	if ((st = reg_quota_get(s, txn, org, &q)) != SK_OK || q.v[REG_QUOTA_LIVE] == 0)
+		return st;
+	q.v[REG_QUOTA_LIVE]--;
+	return reg_quota_put(s, txn, org, &q);
+}
+
+sk_status reg_quota_messages(reg_store *s, MDB_txn *txn, const char *org, uint64_t n,
+			     uint64_t held, uint64_t now, char *why, size_t cap)
+{
+	reg_quota q;
+	uint64_t day = now / DAY_MS, max;
+	sk_status st;
+
+	if ((st = reg_quota_get(s, txn, org, &q)) != SK_OK)
+		return st;
+	if (q.v[REG_QUOTA_DAY] != day) {
+		q.v[REG_QUOTA_DAY] = day;
+		q.v[REG_QUOTA_SENT] = 0;
+	}
+	max = reg_quota_limit(&q, REG_QUOTA_DISCUSSION_MAX);
+	if (held + n > max) {
+		snprintf(why, cap, "this discussion has reached its limit of %llu messages; close "
+			 "it and start a new one", (unsigned long long)max);
+		return SK_ERR_TOOBIG;
+	}
+	max = reg_quota_limit(&q, REG_QUOTA_DAY_MAX);
+	if (q.v[REG_QUOTA_SENT] + n > max) {
+		snprintf(why, cap, "your organisation has reached its quota of %llu discussion "
+			 "messages a day; retry tomorrow or ask the federation operator",
+			 (unsigned long long)max);
+		return SK_ERR_TOOBIG;
+	}
+	q.v[REG_QUOTA_SENT] += n;
+	return reg_quota_put(s, txn, org, &q);
+}
+
+sk_status reg_quota_set(reg_store *s, const char *org, const uint64_t set[REG_QUOTA_LIMITS],
+			reg_quota *out)
+{
+	static const char *names[REG_QUOTA_LIMITS] = {"entries", "publishes-per-minute",
+						      "messages-per-discussion", "messages-per-day"};
+	Schakel__V1__Member *m = NULL;
+	audit_record rec = {0};
+	char reason[256];
+	size_t used = 0;
+	MDB_txn *txn = NULL;
+	reg_quota q;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = reg_member_get(s, txn, org, &m)) != SK_OK) {
+		if (st == SK_ERR_NOTFOUND)
+			sk_error_set("org '%s' is not enrolled in this federation", org);
+		goto out;
+	}
+	if ((st = reg_quota_get(s, txn, org, &q)) != SK_OK)
+		goto out;
+	for (int i = 0; i < REG_QUOTA_LIMITS; i++) {
+		int w;
+
+		if (set[i] == 0)
+			continue;
+		q.v[i] = set[i] == UINT64_MAX ? 0 : set[i];
+		w = snprintf(reason + used, sizeof(reason) - used, "%s%s=%llu", used ? " " : "",
+			     names[i], (unsigned long long)reg_quota_limit(&q, i));
+		if (w > 0 && (size_t)w < sizeof(reason) - used)
+			used += (size_t)w;
+	}
+	rec.event = "quota.set";
+	rec.action = AUDIT_ACTION_UPDATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.access_point = "cli";
+	rec.responsible = sk_cli_user();
+	rec.counterpart = org;
+	rec.reason = used ? reason : "unchanged";
+	if ((st = reg_quota_put(s, txn, org, &q)) != SK_OK || (st = reg_audit(s, txn, &rec)) != SK_OK)
+		goto out;
+	st = sk_db_status(mdb_txn_commit(txn));
+	txn = NULL;
+	if (st == SK_OK && out != NULL)
+		*out = q;
+out:
+	mdb_txn_abort(txn);
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+struct org_count {
+	char org[NET_ORG_ID_MAX + 1];
+	uint64_t n;
+};
+
+sk_status reg_quota_recount(reg_store *s, MDB_txn *txn)
+{
+	struct org_count *c = NULL, *grown;
+	size_t n = 0;
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		char org[NET_ORG_ID_MAX + 1];
+		uint8_t token[REG_TOKEN_BYTES];
+		uint32_t epoch;
+		Schakel__V1__StoredEntry *se;
+		Schakel__V1__Entry *e = NULL;
+		int live = 0;
+		size_t i;
+
+		if (!reg_entry_key_split(k.mv_data, k.mv_size, org, token, &epoch))
+			continue;
+		if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (!se->purged &&
+		    (e = schakel__v1__entry__unpack(NULL, se->entry.len, se->entry.data)) != NULL)
+			live = !e->withdrawn;
+		schakel__v1__entry__free_unpacked(e, NULL);
+		schakel__v1__stored_entry__free_unpacked(se, NULL);
+		if (!live)
+			continue;
+		for (i = 0; i < n && strcmp(c[i].org, org) != 0; i++)
+			;
+		if (i == n) {
+			if ((grown = realloc(c, (n + 1) * sizeof(*c))) == NULL) {
+				st = SK_ERR_NOMEM;
+				break;
+			}
+			c = grown;
+			memcpy(c[n].org, org, sizeof(org));
+			c[n++].n = 0;
+		}
+		c[i].n++;
+	}
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		reg_quota q;
+
+		if ((st = reg_quota_get(s, txn, c[i].org, &q)) == SK_OK) {
+			q.v[REG_QUOTA_LIVE] = c[i].n;
+			st = reg_quota_put(s, txn, c[i].org, &q);
+		}
+	}
+	free(c);
+	return st;
+}
+
+static int unknown_at(const ProtobufCMessage *m, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *desc = m->descriptor;
+
+	if (m->n_unknown_fields != 0 || depth > REG_MESSAGE_DEPTH_MAX)
+		return 1;
+	for (unsigned i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &desc->fields[i];
+		const char *base = (const char *)m;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
+
+			for (size_t j = 0; j < n; j++)
+				if (arr[j] != NULL && unknown_at(arr[j], depth + 1))
+					return 1;
+			continue;
+		}
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue;
+		{
+			const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
+
+			if (sub != NULL && unknown_at(sub, depth + 1))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int reg_message_unknown(const ProtobufCMessage *m)
+{
+	return m != NULL && unknown_at(m, 0);
+}
+
+/* The request kinds the registry stores or forwards: their event (as
+ * their handler audits them), body and the size their content may have. */
+static const char *screened(const wire_envelope *env, const ProtobufCMessage **body,
+			    size_t *len, size_t *cap)
+{
+	*len = *cap = 0;
+	switch (env->body_case) {
+	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
+		*body = &env->publish_request->base;
+		*len = env->publish_request->entry.len;
+		*cap = REG_ENTRY_BYTES_MAX;
+		return "entry.publish";
+	case SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST:
+		*body = &env->epoch_key_request->base;
+		*len = env->epoch_key_request->body.len;
+		*cap = REG_EPOCH_KEY_BYTES_MAX;
+		return "epoch.key";
+	case SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST:
+		*body = &env->enc_key_request->base;
+		return "encryption.key";
+	case SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST:
+		*body = &env->anchor_request->base;
+		*len = env->anchor_request->body.len;
+		*cap = REG_ANCHOR_BYTES_MAX;
+		return "audit.anchor";
+	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST:
+		*body = &env->discuss_request->base;
+		return "discuss.request";
+	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER:
+		*body = &env->discuss_answer->base;
+		if (env->discuss_answer->has_sealed)
+			*len = env->discuss_answer->sealed.len;
+		*cap = REG_DISCUSS_SEALED_MAX;
+		return env->discuss_answer->accept ? "discuss.accept" : "discuss.decline";
+	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND:
+		*body = &env->discuss_send->base;
+		for (size_t i = 0; i < env->discuss_send->n_messages; i++)
+			if (env->discuss_send->messages[i] != NULL)
+				*len += env->discuss_send->messages[i]->sealed.len;
+		*cap = REG_DISCUSS_SEND_BYTES_MAX;
+		return env->discuss_send->close ? "discuss.close" : "discuss.message";
+	default:
+		return NULL;
+	}
+}
+
+reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const wire_envelope *env,
+				sk_status *st)
+{
+	const ProtobufCMessage *body = NULL;
+	size_t len, cap;
+	const char *event = screened(env, &body, &len, &cap);
+	reg_refusal *r;
+
+	*st = SK_OK;
+	if (event == NULL ||
+	    (len <= cap && env->base.n_unknown_fields == 0 && !reg_message_unknown(body)))
+		return NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		*st = SK_ERR_NOMEM;
+		return NULL;
+	}
+	r->store = s;
+	memcpy(r->org, peer->org_id, sizeof(r->org));
+	r->event = event;
+	if (len > cap) {
+		r->result = SK_ERR_TOOBIG;
+		snprintf(r->reason, sizeof(r->reason), "the request carries %zu bytes where at most "
+			 "%zu are allowed; nothing was stored", len, cap);
+	} else {
+		r->result = SK_ERR_INVALID;
+		snprintf(r->reason, sizeof(r->reason), "the request has fields this registry does "
+			 "not know; nothing was stored (update the node or ask the operator)");
+	}
+	return r;
+}
+
+sk_status reg_refusal_apply(MDB_txn *txn, void *arg)
+{
+	reg_refusal *r = arg;
+	audit_record rec = {0};
+	char access[NET_ORG_ID_MAX + 5];
+
+	snprintf(access, sizeof(access), "tls:%s", r->org);
+	rec.event = r->event;
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = AUDIT_OUTCOME_DENIED;
+	rec.reason = r->reason;
+	rec.user = r->org;
+	rec.role = "node";
+	rec.access_point = access;
+	rec.counterpart = r->org;
+	return reg_audit(r->store, txn, &rec);
+}
+
+sk_status reg_refusal_send(reg_refusal *r, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	return reg_send_error(c, request_id, commit != SK_OK ? commit : r->result,
+			      commit != SK_OK ? NULL : r->reason);
+}
+
+void reg_refusal_free(reg_refusal *r)
+{
+	free(r);
+}
