@@ -285,15 +285,15 @@ static sk_status admit(void *ctx, const net_peer *peer)
 }
 
 /* The audit record of a live session refused after a membership change. */
-typedef struct refusal {
+typedef struct session_refusal {
 	server *sv;
 	char org[NET_ORG_ID_MAX + 1];
 	char reason[160];
-} refusal;
+} session_refusal;
 
 static sk_status refusal_apply(MDB_txn *txn, void *arg)
 {
-	refusal *r = arg;
+	session_refusal *r = arg;
 	audit_record rec = {0};
 	char access[NET_ORG_ID_MAX + 5];
 
@@ -323,7 +323,7 @@ static sk_status recheck(void *ctx, const net_peer *peer)
 {
 	server *sv = ctx;
 	sk_status st = admit(sv, peer);
-	refusal *r;
+	session_refusal *r;
 
 	if (st != SK_ERR_PERM || (r = calloc(1, sizeof(*r))) == NULL)
 		return st;
