@@ -136,10 +136,10 @@ WRAP=()
 # this run left (named in the output), never anyone else's.
 run_test() {
 	local rc
-	"${WRAP[@]}" ctest --test-dir "$OUT" -R "^$1\$" --output-on-failure >"$2" 2>&1
+	"${WRAP[@]}" ctest --test-dir "$OUT" -R "^$1\$" -V >"$2" 2>&1
 	rc=$?
 	[ $rc = 124 ] && echo "***Timeout: ended by MUT_TIMEOUT=$MUT_TIMEOUT" >>"$2"
-	sed -n 's/^e2e: left \(\/tmp\/schakel-e2e\.[A-Za-z0-9]*\) for inspection$/\1/p' "$2" |
+	sed -En 's/^([0-9]+: )?e2e: left (\/tmp\/schakel-e2e\.[A-Za-z0-9]*) for inspection$/\2/p' "$2" |
 		while read -r d; do rm -rf "$d"; done
 	return $rc
 }
@@ -187,17 +187,17 @@ for p in "${PATCHES[@]}"; do
 				log=$LOGS/$name.$test.log
 				if run_test "$test" "$log"; then
 					passed="$passed $t"
-				elif [ -n "$fn" ] && grep -Eq "^\[ *OK *\] $fn\$" "$log"; then
+				elif [ -n "$fn" ] && grep -Eq "^([0-9]+: )?\[ *OK *\] $fn\$" "$log"; then
 					# the named function passed; another one failed
-					passed="$passed $t(passed; $(grep -m1 -E '^\[ *FAILED *\] |\*\*\*Timeout' "$log" | cut -c1-60))"
+					passed="$passed $t(passed; $(grep -m1 -E '^([0-9]+: )?\[ *FAILED *\] |\*\*\*Timeout' "$log" | cut -c1-60))"
 				else
-					if [ -n "$fn" ] && grep -Eq "^\[ *(FAILED|ERROR) *\] $fn\$" "$log"; then
+					if [ -n "$fn" ] && grep -Eq "^([0-9]+: )?\[ *(FAILED|ERROR) *\] $fn\$" "$log"; then
 						why="$fn failed"
 					elif [ -n "$fn" ]; then
 						# the binary failed or hung before it reached fn
-						why="$fn not reached: $(grep -m1 -E '^\[ *FAILED *\] |\*\*\*Timeout' "$log" | sed 's/  */ /g' | cut -c1-70)"
+						why="$fn not reached: $(grep -m1 -E '^([0-9]+: )?\[ *FAILED *\] |\*\*\*Timeout' "$log" | sed 's/  */ /g' | cut -c1-70)"
 					else
-						why=$(grep -m1 -E '^FAIL: |^\[ *FAILED *\] |\*\*\*Timeout|ERROR: AddressSanitizer|runtime error' "$log" | cut -c1-150)
+						why=$(grep -m1 -E '^([0-9]+: )?FAIL: |^([0-9]+: )?\[ *FAILED *\] |\*\*\*Timeout|ERROR: AddressSanitizer|runtime error' "$log" | sed -E 's/^[0-9]+: //' | cut -c1-150)
 					fi
 					caught="$caught $t${why:+ [$why]}"
 				fi
