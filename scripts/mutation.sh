@@ -103,8 +103,6 @@ for v in SK_SANITIZE SK_FUZZ SK_FUZZ_SECONDS; do
 	val=$(cache $v)
 	[ -n "$val" ] && CFG+=(-D"$v=$val")
 done
-# playwright-core of tests/e2e/web.sh, installed by the caller's build
-[ -d "$BUILD/web" ] && ln -s "$BUILD/web" "$OUT/web"
 echo "mutation: ${#PATCHES[@]} patches; scratch $SCRATCH; logs $LOGS"
 if ! CC=$(cache CMAKE_C_COMPILER) cmake -S "$SRC" -B "$OUT" "${CFG[@]}" >"$LOGS/configure.log" 2>&1; then
 	echo "mutation.sh: configure failed ($LOGS/configure.log)" >&2
