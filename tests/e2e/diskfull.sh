@@ -58,6 +58,13 @@ kill -TERM "$REG_PID"; wait "$REG_PID" || fail "SIGTERM while full did not exit 
 reg audit verify --dir r >/dev/null || fail "audit verify after the map filled"
 ok "no corruption: audit verify passes on the full map; serve stopped cleanly"
 
+# the refusals themselves are audited: their records go in the map's reserve
+# (without one, the refused batch's commit fails and leaves no record)
+reg audit query --dir r --outcome denied --json >denied.json || fail "audit query of the refusals"
+grep -q "disk is full; nothing was stored" denied.json ||
+	fail "no audit record of a full-map refusal: $(head -c 300 denied.json)"
+ok "the full-map refusals are audited, in the map's reserve"
+
 # recovery: a restart with a larger map takes writes again, every
 # acknowledged entry is there (a byte-identical resubmission returns it)
 export SCHAKEL_MAP_SIZE=16M

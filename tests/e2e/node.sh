@@ -261,6 +261,9 @@ PY
 start_registry r "$REG_ADDR" # where the bundles say it is
 set +e; out=$(nodex sync --dir altrecht); rc=$?; set -e
 [ "$rc" = 3 ] || fail "tampered checkpoint: rc $rc: $out"
+# by the log key's signature (the consistency proof from our stored
+# checkpoint would fail too, later)
+echo "$out" | grep -q "checkpoint does not verify" || fail "tampered checkpoint: not by its signature: $out"
 ls altrecht/evidence/* >/dev/null 2>&1 || fail "no evidence kept"
 ok "a tampered checkpoint is detected by sync (exit 3, evidence kept)"
 

@@ -721,6 +721,29 @@ static void test_no_cert(void **state)
 	srv_stop();
 }
 
+static void check_still_serving(void);
+
+/* TLS 1.3 only: a member's client that offers nothing newer than TLS 1.2,
+ * with its valid certificate, is refused in the handshake and never served. */
+static void test_tls12_refused(void **state)
+{
+	struct raw r = {0};
+
+	srv_start(NULL);
+	raw_connect(&r, NULL, 0); /* TCP only; TLS by hand below */
+	r.ssl = SSL_new(net_tls_ctx(fx.client));
+	assert_non_null(r.ssl);
+	assert_int_equal(SSL_set_min_proto_version(r.ssl, TLS1_2_VERSION), 1);
+	assert_int_equal(SSL_set_max_proto_version(r.ssl, TLS1_2_VERSION), 1);
+	SSL_set_fd(r.ssl, r.fd);
+	assert_int_not_equal(SSL_connect(r.ssl), 1);
+	assert_int_equal(ERR_GET_REASON(ERR_peek_error()), SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);
+	raw_close(&r);
+	assert_int_equal(get(&T.requests), 0);
+	check_still_serving();
+	srv_stop();
+}
+
 /* Per-org connection cap: the third connection of org-a is refused. */
 static void test_limits(void **state)
 {
@@ -1065,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_ca),
 		cmocka_unit_test(test_server_unknown),
 		cmocka_unit_test(test_no_cert),
+		cmocka_unit_test(test_tls12_refused),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_pinning),
 		cmocka_unit_test(test_oversize),

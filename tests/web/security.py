@@ -189,6 +189,16 @@ def main():
     ok("sign-in sets a fresh 32-byte session id, HttpOnly, SameSite=Strict, Path=/; "
        "the id presented before sign-in is never valid")
 
+    # a live session presented at sign-in (one an attacker planted, or the
+    # browser's last) is ended, not kept beside the new one
+    old, _ = signin_json(prof2, E["WEB_PROF2_PW"])
+    new, _ = signin_form(prof2, E["WEB_PROF2_PW"], sid=old)
+    if new == old:
+        fail("sign-in kept the live session id the browser presented")
+    want(http("GET", "/api/me", sid=old), 401, "a live session presented at sign-in, afterwards")
+    want(http("GET", "/api/me", sid=new), 200, "the session of that sign-in")
+    ok("a live session presented at sign-in ends; the new one works")
+
     # ---- another professional's case; no audit for a professional ---------
     sid2, d2 = signin_json(prof2, E["WEB_PROF2_PW"])
     st_b = case_status(sid2, case_b)
