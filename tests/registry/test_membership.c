@@ -3,89 +3,21 @@
  * revoked org, its mailbox is closed (reg_mailbox_read), and every change
  * of a member record moves the counter that a running serve compares
  * before each request (reg_member_gen). */
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <sodium.h>
-
-#include "test_util.h"
-#include "tmpdir.h"
+#include "reg_fx.h"
 #include "common/db.h"
-#include "common/file.h"
-#include "common/init.h"
-#include "protos/wire.h"
 #include "registry/discuss.h"
-#include "registry/enrol.h"
 #include "registry/mailbox.h"
-
-typedef struct fx {
-	char *dir;
-	sk_kek *kek;
-	reg_store *r;
-	reg_ca *ca;
-} fx;
-
-static reg_enrol_opts eo = {.registry_address = "127.0.0.1:1"};
-
-static void enrol(fx *f, const char *org_id)
-{
-	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
-	uint8_t *req = NULL, *bundle = NULL;
-	key_ed25519 id, tls;
-	size_t len = 0, blen = 0;
-	char path[700], org[64];
-
-	key_ed25519_generate(&id);
-	key_ed25519_generate(&tls);
-	b.org_id = (char *)org_id;
-	b.name = "Some org";
-	b.category = "ggz";
-	b.role = SCHAKEL__V1__ROLE__ROLE_NODE;
-	b.identity_key = (ProtobufCBinaryData){32, id.pk};
-	b.tls_key = (ProtobufCBinaryData){32, tls.pk};
-	b.created_at = 1;
-	snprintf(path, sizeof(path), "%s/request-%s", f->dir, org_id);
-	E(wire_enrol_request_write(path, &b, id.sk));
-	E(sk_file_read(path, 65536, &req, &len));
-	E(reg_enrol(f->r, f->ca, req, len, &eo, &bundle, &blen, org));
-	free(req);
-	free(bundle);
-	key_ed25519_wipe(&id);
-	key_ed25519_wipe(&tls);
-}
 
 static int setup(void **state)
 {
-	fx *f = calloc(1, sizeof(*f));
-	char ca_dir[600], reg_dir[600];
+	fx *f = fx_open("registry");
 
-	E(sk_init());
-	E(sk_kek_open(&f->kek, NULL, 1));
-	f->dir = t_tmpdir();
-	snprintf(ca_dir, sizeof(ca_dir), "%s/ca", f->dir);
-	snprintf(reg_dir, sizeof(reg_dir), "%s/r", f->dir);
-	E(reg_ca_init(ca_dir, "Regio Test", f->kek));
-	E(reg_store_init(reg_dir, "test.example/registry", "registry", f->kek));
-	E(reg_store_open(&f->r, reg_dir, f->kek));
-	E(reg_ca_open(&f->ca, ca_dir, f->kek));
-	E(reg_tls_ensure(f->r, f->ca, f->kek));
-	enrol(f, "aa");
-	enrol(f, "bb");
-	enrol(f, "cc");
+	E(fx_enrol(f, "aa", SCHAKEL__V1__ROLE__ROLE_NODE));
+	E(fx_enrol(f, "bb", SCHAKEL__V1__ROLE__ROLE_NODE));
+	E(fx_enrol(f, "cc", SCHAKEL__V1__ROLE__ROLE_NODE));
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx *f = *state;
-
-	reg_ca_close(f->ca);
-	reg_store_close(f->r);
-	sk_kek_free(f->kek);
-	t_rmdir(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -177,16 +109,16 @@ static void test_member_gen(void **state)
 	E(reg_revoke(f->r, "cc", 0, &purged));
 	g1 = gen(f);
 	assert_true(g1 > g0);
-	enrol(f, "dd");
+	E(fx_enrol(f, "dd", SCHAKEL__V1__ROLE__ROLE_NODE));
 	assert_true(gen(f) > g1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_may_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mailbox_closed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_member_gen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_may_write, setup, fx_close),
+		cmocka_unit_test_setup_teardown(test_mailbox_closed, setup, fx_close),
+		cmocka_unit_test_setup_teardown(test_member_gen, setup, fx_close),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
