@@ -29,9 +29,10 @@
 # then a summary. Exit 1 if any MISSED, else 2 if any BROKEN, else 0.
 #
 # A manual tool, not part of `make test`: every patch rebuilds and runs whole
-# e2e scripts under ASan; all of them take about 18 minutes on 2 cores, most
-# of it mutants that hang a test until MUT_TIMEOUT. Run the named tests on
-# the unpatched tree first: a test that fails anyway makes every patch look
+# e2e scripts under ASan; all 92 take about 27 minutes on 2 cores, half of
+# it seven mutants that hang a test until its timeout (120 s) or MUT_TIMEOUT.
+# Run the named tests on the unpatched tree first: a test that fails anyway
+# makes every patch look
 # CAUGHT (MUT_BASELINE=1 does that here, once per test, before the patches).
 #
 # Environment: MUT_JOBS (build jobs, 2); MUT_TIMEOUT (seconds a test may run

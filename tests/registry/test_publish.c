@@ -5,7 +5,9 @@
  * resubmissions (indexed as before) among them, in order, also with a
  * pattern flag audited in a withdrawal's job; the seqs survive a purge of
  * the entry; past REG_AUDIT_SEQ_MAX records are indexed again; the log
- * verifies throughout. */
+ * verifies throughout. The writer checks membership as of its own
+ * transaction: an org revoked after the worker's checks is refused, its
+ * entry not stored, the refusal audited. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,11 +275,48 @@ static void test_publish_audit_full(void **state)
 	fx_free(&f);
 }
 
+/* A revocation committed after the worker checked the publish: the writer
+ * refuses it (membership as of now), stores nothing, audits the refusal. */
+static void test_publish_revoked(void **state)
+{
+	struct fx f;
+	struct got g;
+	reg_live l;
+	reg_publish *p;
+	Schakel__V1__Member *m = NULL;
+	MDB_txn *txn = NULL;
+
+	(void)state;
+	fx_new(&f);
+	E(apply(&f, job(&f, 1, 0, REG_FLAG_DISCOVER, SK_OK)));
+	p = job(&f, 2, 0, REG_FLAG_DISCOVER, SK_OK); /* checked while a member */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	E(reg_member_get(f.s, txn, "team", &m));
+	m->has_revoked_at = 1;
+	m->revoked_at = NOW - 1;
+	E(reg_member_put(f.s, txn, m));
+	schakel__v1__member__free_unpacked(m, NULL);
+	E(sk_db_status(mdb_txn_commit(txn)));
+	EFAIL(apply(&f, p), SK_ERR_PERM);
+	EFAIL(apply(&f, job(&f, 3, 1, REG_FLAG_DISCOVER, SK_OK)), SK_ERR_PERM); /* nor withdraw */
+	stored(&f, &l); /* still version 1 */
+	assert_int_equal(l.se->n_audit_seq, 1);
+	reg_live_clear(&l);
+	query(&f, &g);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.outcome[0], AUDIT_OUTCOME_OK);
+	assert_int_equal(g.outcome[1], AUDIT_OUTCOME_DENIED);
+	assert_int_equal(g.outcome[2], AUDIT_OUTCOME_DENIED);
+	verify(&f);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_audit),
 		cmocka_unit_test(test_publish_audit_full),
+		cmocka_unit_test(test_publish_revoked),
 	};
 
 	if (sk_init() != SK_OK)
