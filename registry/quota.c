@@ -343,27 +343,37 @@ reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const wire_e
 	size_t len, cap;
 	const char *event = screened(env, &body, &len, &cap);
 	reg_refusal *r;
+	char why[sizeof(r->reason)];
 
 	*st = SK_OK;
 	if (event == NULL ||
 	    (len <= cap && env->base.n_unknown_fields == 0 && !reg_message_unknown(body)))
 		return NULL;
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		*st = SK_ERR_NOMEM;
-		return NULL;
-	}
-	r->store = s;
-	memcpy(r->org, peer->org_id, sizeof(r->org));
-	r->event = event;
-	if (len > cap) {
-		r->result = SK_ERR_TOOBIG;
-		snprintf(r->reason, sizeof(r->reason), "the request carries %zu bytes where at most "
+	if (len > cap)
+		snprintf(why, sizeof(why), "the request carries %zu bytes where at most "
 			 "%zu are allowed; nothing was stored", len, cap);
-	} else {
-		r->result = SK_ERR_INVALID;
-		snprintf(r->reason, sizeof(r->reason), "the request has fields this registry does "
+	else
+		snprintf(why, sizeof(why), "the request has fields this registry does "
 			 "not know; nothing was stored (update the node or ask the operator)");
-	}
+	if ((r = reg_refusal_new(s, peer->org_id, event, AUDIT_ACTION_CREATE,
+				 len > cap ? SK_ERR_TOOBIG : SK_ERR_INVALID, why)) == NULL)
+		*st = SK_ERR_NOMEM;
+	return r;
+}
+
+reg_refusal *reg_refusal_new(reg_store *s, const char *org, const char *event,
+			     audit_action action, sk_status result, const char *reason)
+{
+	reg_refusal *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->store = s;
+	snprintf(r->org, sizeof(r->org), "%s", org);
+	r->event = event;
+	r->action = action;
+	r->result = result;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
 	return r;
 }
 
@@ -375,11 +385,11 @@ sk_status reg_refusal_apply(MDB_txn *txn, void *arg)
 
 	snprintf(access, sizeof(access), "tls:%s", r->org);
 	rec.event = r->event;
-	rec.action = AUDIT_ACTION_CREATE;
+	rec.action = r->action;
 	rec.outcome = AUDIT_OUTCOME_DENIED;
 	rec.reason = r->reason;
 	rec.user = r->org;
-	rec.role = "node";
+	rec.role = "member";
 	rec.access_point = access;
 	rec.counterpart = r->org;
 	return reg_audit(r->store, txn, &rec);

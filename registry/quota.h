@@ -78,16 +78,22 @@ sk_status reg_quota_recount(reg_store *s, MDB_txn *txn) SK_MUST_CHECK;
 int reg_message_unknown(const ProtobufCMessage *m);
 
 /* A request the registry refuses before it reaches its handler: the body
- * carries unknown fields or is over a cap. Its refusal is audited like a
- * handler's (under the request kind's event) and answered with the
- * sentence. */
+ * carries unknown fields or is over a cap (under the request kind's
+ * event), or its org's membership ended while the connection was open
+ * ("member.session"). Audited through the writer (reg_refusal_apply),
+ * answered with the sentence. */
 typedef struct reg_refusal {
 	reg_store *store;
 	char org[NET_ORG_ID_MAX + 1];
-	const char *event;
+	const char *event; /* static */
+	audit_action action;
 	sk_status result;
 	char reason[200];
 } reg_refusal;
+
+/* A refusal of org's request; NULL without memory. */
+reg_refusal *reg_refusal_new(reg_store *s, const char *org, const char *event,
+			     audit_action action, sk_status result, const char *reason);
 
 /* NULL when env may go on to its handler; otherwise a refusal job for the
  * writer (*st SK_OK), or *st the error when none could be made. */

@@ -284,37 +284,12 @@ static sk_status admit(void *ctx, const net_peer *peer)
 	return st;
 }
 
-/* The audit record of a live session refused after a membership change. */
-typedef struct session_refusal {
-	server *sv;
-	char org[NET_ORG_ID_MAX + 1];
-	char reason[160];
-} session_refusal;
-
-static sk_status refusal_apply(MDB_txn *txn, void *arg)
-{
-	session_refusal *r = arg;
-	audit_record rec = {0};
-	char access[NET_ORG_ID_MAX + 5];
-
-	snprintf(access, sizeof(access), "tls:%s", r->org);
-	rec.event = "member.session";
-	rec.action = AUDIT_ACTION_READ;
-	rec.outcome = AUDIT_OUTCOME_DENIED;
-	rec.reason = r->reason;
-	rec.user = r->org;
-	rec.role = "member";
-	rec.access_point = access;
-	rec.counterpart = r->org;
-	return reg_audit(r->sv->store, txn, &rec);
-}
-
 static void refusal_done(sk_status st, void *arg)
 {
 	if (st != SK_OK)
 		fprintf(stderr, "schakel-registry: cannot audit a refused session: %s\n",
 			sk_strerror(st));
-	free(arg);
+	reg_refusal_free(arg);
 }
 
 /* Loop thread: the admission check again; a refusal (SK_ERR_PERM) is
@@ -323,16 +298,16 @@ static sk_status recheck(void *ctx, const net_peer *peer)
 {
 	server *sv = ctx;
 	sk_status st = admit(sv, peer);
-	session_refusal *r;
+	reg_refusal *r;
 
-	if (st != SK_ERR_PERM || (r = calloc(1, sizeof(*r))) == NULL)
+	if (st != SK_ERR_PERM)
 		return st;
-	r->sv = sv;
-	snprintf(r->org, sizeof(r->org), "%s", peer->org_id);
-	snprintf(r->reason, sizeof(r->reason), "%s", sk_error_detail());
-	if (sk_writer_submit(sv->writer, refusal_apply, refusal_done, r) != SK_OK) {
-		fprintf(stderr, "schakel-registry: cannot audit a refused session of %s\n", r->org);
-		free(r);
+	r = reg_refusal_new(sv->store, peer->org_id, "member.session", AUDIT_ACTION_READ, st,
+			    sk_error_detail());
+	if (r != NULL && sk_writer_submit(sv->writer, reg_refusal_apply, refusal_done, r) != SK_OK) {
+		fprintf(stderr, "schakel-registry: cannot audit a refused session of %s\n",
+			peer->org_id);
+		reg_refusal_free(r);
 	}
 	return st;
 }
