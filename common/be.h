@@ -1,4 +1,4 @@
-/* Big-endian 64-bit integers in database keys and values. */
+/* Big-endian integers in database keys and values. */
 #ifndef SK_BE_H
 #define SK_BE_H
 
@@ -17,6 +17,17 @@ static inline uint64_t sk_be64_get(const uint8_t p[static 8])
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | p[i];
 	return v;
+}
+
+static inline void sk_be32_put(uint8_t p[static 4], uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint32_t sk_be32_get(const uint8_t p[static 4])
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "registry/discuss.h"
 #include "registry/lookup.h"
@@ -189,8 +190,7 @@ static sk_status push_item(Schakel__V1__Discussion *ds, const char *org, uint64_
 static void item_key(uint8_t k[static ITEM_KEY_BYTES], const uint8_t *id, uint32_t n)
 {
 	memcpy(k, id, REG_DISCUSSION_ID_BYTES);
-	for (int i = 0; i < 4; i++)
-		k[REG_DISCUSSION_ID_BYTES + i] = (uint8_t)(n >> (24 - 8 * i));
+	sk_be32_put(k + REG_DISCUSSION_ID_BYTES, n);
 }
 
 /* How many messages are keyed under id: one cursor seek. */
@@ -214,9 +214,7 @@ static sk_status items_count(reg_store *s, MDB_txn *txn, const uint8_t *id, uint
 			     : mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	if (*n == 0 && rc == 0 && k.mv_size == sizeof(kb) &&
 	    memcmp(k.mv_data, id, REG_DISCUSSION_ID_BYTES) == 0) {
-		const uint8_t *p = (const uint8_t *)k.mv_data + REG_DISCUSSION_ID_BYTES;
-
-		*n = ((uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3]) + 1;
+		*n = (uint64_t)sk_be32_get((const uint8_t *)k.mv_data + REG_DISCUSSION_ID_BYTES) + 1;
 	} else if (rc != 0 && rc != MDB_NOTFOUND) {
 		st = sk_db_status(rc);
 	}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "audit/record.h"
+#include "common/be.h"
 #include "common/cli.h"
 #include "common/db.h"
 #include "registry/discuss.h"
@@ -29,12 +30,8 @@ sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *
 		return sk_db_status(rc);
 	if (d.mv_size != REG_QUOTA_FIELDS * 8)
 		return SK_ERR_DB;
-	for (int i = 0; i < REG_QUOTA_FIELDS; i++) {
-		const uint8_t *p = (const uint8_t *)d.mv_data + 8 * i;
-
-		for (int j = 0; j < 8; j++)
-			q->v[i] = q->v[i] << 8 | p[j];
-	}
+	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
+		q->v[i] = sk_be64_get((const uint8_t *)d.mv_data + 8 * i);
 	return SK_OK;
 }
 
@@ -44,8 +41,7 @@ sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org, const reg_q
 	MDB_val k = {strlen(org), (void *)org}, d = {sizeof(buf), buf};
 
 	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
-		for (int j = 0; j < 8; j++)
-			buf[8 * i + j] = (uint8_t)(q->v[i] >> (56 - 8 * j));
+		sk_be64_put(buf + 8 * i, q->v[i]);
 	return sk_db_status(mdb_put(txn, s->quotas, &k, &d, 0));
 }
 
