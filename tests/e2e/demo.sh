@@ -86,7 +86,8 @@ def read_until(pat, secs):
     return pat in buf
 
 if not read_until(b"Press Ctrl-C", 400):
-    sys.exit("no 'Press Ctrl-C': " + buf[-500:].decode(errors="replace"))
+    open("tty.transcript", "wb").write(buf)   # kept with the test's temp dir
+    sys.exit("no 'Press Ctrl-C' (transcript in tty.transcript): " + buf[-500:].decode(errors="replace"))
 d = re.search(rb"cd (/tmp/schakel-demo\.\w+)", buf).group(1).decode()
 # by hand, against the running federation
 out = subprocess.run([node, "lookup", "--dir", "ggz-stad", "--client", "111222333", "--as", "bram",
