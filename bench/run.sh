@@ -2,7 +2,7 @@
 # make bench: every figure of the bench issue in one run, each beside the
 # limit it is bounded by, measured in the same run on this machine; writes
 # BUILD/bench.json. Real processes over real TLS and LMDB on 127.0.0.1.
-#   bench/run.sh BUILD          (BENCH_ONLY=limits,voprf,publish,lookup,onboard,store,audit)
+#   bench/run.sh BUILD          (BENCH_ONLY=limits,voprf,publish,lookup,onboard,caseopen,store,audit)
 set -euo pipefail
 B=$(cd "${1:?usage: bench/run.sh BUILD}" && pwd)
 R=$B/registry/schakel-registry N=$B/node/schakel-node P=$B/registry/schakel-pseudonymiser
@@ -42,7 +42,7 @@ echo "schakel bench on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | c
 if only limits; then mkdir -p "$T/lim"; "$B/bench/bench_limits" "$T/lim"; rm -rf "$T/lim"; fi
 only voprf && "$B/bench/bench_voprf"
 
-if only publish || only lookup || only onboard; then
+if only publish || only lookup || only onboard || only caseopen; then
 	reg ca-init --ca "$T/ca" --name "Bench" >/dev/null
 	reg init --dir "$T/r" --name bench.example/registry --ca "$T/ca" >/dev/null
 	serve "$R" "$T/r"
@@ -92,18 +92,25 @@ print(sum(x['per_s'] for x in r), sorted(x['p50_ms'] for x in r)[len(r)//2], max
 	fig lookup_p50_ms_1000 "$p50" "ms" "median of the 16 clients' p50"
 	fig lookup_p99_ms_1000 "$p99" "ms" "worst of the 16 clients' p99"
 fi
+psd() { "$P" "$@" --dev 2>>"$T/cli.log"; }
+chain() { # chain ORG: ps1 and ps2 serving (started once), allowing ORG -> CHAIN
+	if [ -z "${CHAIN_UP:-}" ]; then
+		CHAIN=()
+		for p in ps1 ps2; do
+			psd init --dir "$T/$p" --org-id $p --name "Pseudonymiser $p" >/dev/null
+			reg enrol --dir "$T/r" --ca "$T/ca" --request "$T/$p/enrol-request" --out "$T/$p.bundle" >/dev/null
+			psd join --dir "$T/$p" --bundle "$T/$p.bundle" >/dev/null
+			serve "$P" "$T/$p" --rate 1000000 --burst 1000000
+			CHAIN+=(--pseudonymiser "$p@$ADDR")
+		done
+		CHAIN_UP=1
+	fi
+	psd allow --dir "$T/ps1" --org "$1" --quota 1000000/day >/dev/null
+	psd allow --dir "$T/ps2" --org "$1" --quota 1000000/day >/dev/null
+}
 if only onboard; then
 	echo "onboarding 100,000 clients through two pseudonymisers to published entries"
-	psd() { "$P" "$@" --dev 2>>"$T/cli.log"; }
-	CHAIN=()
-	for p in ps1 ps2; do
-		psd init --dir "$T/$p" --org-id $p --name "Pseudonymiser $p" >/dev/null
-		reg enrol --dir "$T/r" --ca "$T/ca" --request "$T/$p/enrol-request" --out "$T/$p.bundle" >/dev/null
-		psd join --dir "$T/$p" --bundle "$T/$p.bundle" >/dev/null
-		psd allow --dir "$T/$p" --org onboard --quota 1000000/day >/dev/null
-		serve "$P" "$T/$p" --rate 1000000 --burst 1000000
-		CHAIN+=(--pseudonymiser "$p@$ADDR")
-	done
+	chain onboard
 	"$N" init --dir "$T/onboard" --org-id onboard --name "Wijkteam Bench" --category sociaal-team --dev >/dev/null 2>&1
 	reg enrol --dir "$T/r" --ca "$T/ca" --request "$T/onboard/enrol-request" --out "$T/onboard.bundle" "${CHAIN[@]}" >/dev/null
 	reg quota --dir "$T/r" --org onboard --entries 1000000 --publishes-per-minute 100000000 >/dev/null
@@ -131,6 +138,29 @@ PY
 	fig onboarding_import_s "$(python3 -c "print($t1 - $t0)")" "s" "import, cases and tokens (2 x 100,000 evaluations)"
 	fig onboarding_publish_s "$(python3 -c "print($t2 - $t1)")" "s" "sync: 100,000 entries published, receipts verified"
 	fig onboarding_100k_s "$(python3 -c "print($t2 - $t0)")" "s" "from the CSV file to published entries"
+fi
+if only caseopen; then
+	echo "one 'case open' at a node (the CLI, entry published at once; LMDB transactions and TLS connections counted by bench/callcount.c)"
+	chain caseopen
+	"$N" init --dir "$T/caseopen" --org-id caseopen --name "Wijkteam Bench" --category sociaal-team --dev >/dev/null 2>&1
+	reg enrol --dir "$T/r" --ca "$T/ca" --request "$T/caseopen/enrol-request" --out "$T/caseopen.bundle" "${CHAIN[@]}" >/dev/null
+	"$N" join --dir "$T/caseopen" --bundle "$T/caseopen.bundle" --dev >/dev/null 2>&1
+	"$N" professional add --dir "$T/caseopen" --id anna --name "Anna" --role wijkcoach --dev >/dev/null 2>&1
+	"$N" sync --dir "$T/caseopen" --dev >/dev/null 2>>"$T/cli.log"
+	counted() { # counted LABEL WHAT BSN: one case open for BSN, counted
+		local t0 t1
+		t0=$(date +%s.%N)
+		SK_CALLCOUNT_OUT=$T/count LD_PRELOAD=$B/bench/libsk_callcount.so "$N" case open --dir "$T/caseopen" \
+			--client "$3" --as anna --consent discover,contact,discuss --categories all --dev >/dev/null 2>>"$T/cli.log"
+		t1=$(date +%s.%N)
+		fig "caseopen_${1}_txns" "$(awk '$1 == "txns" {print $2}' "$T/count")" "" "LMDB transactions, $2"
+		fig "caseopen_${1}_txns_rw" "$(awk '$1 == "txns_rw" {print $2}' "$T/count")" "" "of them read-write"
+		fig "caseopen_${1}_connections" "$(awk '$1 == "connections" {print $2}' "$T/count")" "" "TLS connections (handshakes)"
+		fig "caseopen_${1}_ms" "$(python3 -c "print(1000 * ($t1 - $t0))")" "ms" "the whole command, start to exit"
+	}
+	"$N" client add --dir "$T/caseopen" --bsn 111222333 --name "Client Bench" --dev >/dev/null 2>>"$T/cli.log"
+	counted new "a client registered, no case yet" 111222333
+	counted known "a client with a case (token cached)" 111222333
 fi
 store_at() { # store_at N LABEL: a registry of N entries, its load, start-up, memory and size
 	local d=$T/store$2
