@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,6 +115,31 @@ int sk_cli_common_opt(sk_cli_common *o, int c, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+int sk_cli_parse(const char *cmd, int argc, char **argv, const struct option *longopts,
+		 const char *help, sk_cli_common *o, sk_cli_opt_fn opt, void *arg)
+{
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if ((r = sk_cli_common_opt(o, c, optarg)) == -1) {
+			fputs(help, stdout);
+			return SK_EXIT_OK;
+		}
+		if (r == 1)
+			continue;
+		r = c == '?' || c == ':' || opt == NULL ? SK_CLI_UNKNOWN : opt(c, optarg, arg);
+		if (r == SK_CLI_UNKNOWN)
+			return sk_cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+		if (r != SK_CLI_RUN)
+			return r;
+	}
+	if (optind < argc)
+		return sk_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	return SK_CLI_RUN;
 }
 
 sk_status sk_cli_kek(sk_kek **kek, const sk_cli_common *o)

@@ -4,6 +4,7 @@
 #ifndef SK_CLI_H
 #define SK_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
 
 #include "common/kek.h"
@@ -116,6 +117,25 @@ int sk_cli_need_dir(const char *cmd, sk_cli_common *o);
 		if (optind < argc)                                                  \
 			return sk_cli_usage(cmd, "unexpected argument '%s'", argv[optind]); \
 	} while (0)
+
+/* The option parser as a function. sk_cli_parse() parses argv of command
+ * cmd with getopt_long (options anywhere, no positional arguments): the
+ * common options go into *o, --help prints help, everything else goes to
+ * opt(c, optarg, arg), which stores it and returns SK_CLI_RUN, an exit
+ * code (e.g. from sk_cli_usage) to stop, or SK_CLI_UNKNOWN for an option
+ * it does not take. Returns SK_CLI_RUN when the
+ * command should run, else the exit code: SK_EXIT_OK after --help, the
+ * usage code for an unknown option or a stray argument, or what opt
+ * returned. Every outcome comes back to the caller, so a command holding
+ * a BSN or a passphrase has one path that wipes it and exits:
+ *     if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, opt, &a)) != SK_CLI_RUN)
+ *             goto wipe;
+ * opt may be NULL when the command has only the common options. */
+#define SK_CLI_RUN (-1)
+#define SK_CLI_UNKNOWN (-2)
+typedef int (*sk_cli_opt_fn)(int c, const char *optarg_, void *arg);
+int sk_cli_parse(const char *cmd, int argc, char **argv, const struct option *longopts,
+		 const char *help, sk_cli_common *o, sk_cli_opt_fn opt, void *arg);
 
 /* The OS user running the command (the audit's responsible user), e.g.
  * "root"; never NULL. */
