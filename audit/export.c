@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "audit/export.h"
 #include "audit/query.h"
 #include "common/cli.h"
@@ -367,8 +368,7 @@ static sk_status file_digest(const char *path, uint64_t *size,
 static void message_parts(key_part parts[static 3], const char *org, uint8_t size_be[static 8],
 			  uint64_t size, const uint8_t *hash)
 {
-	for (int i = 0; i < 8; i++)
-		size_be[i] = (uint8_t)(size >> (56 - 8 * i));
+	sk_be64_put(size_be, size);
 	parts[0] = (key_part){(const uint8_t *)org, strlen(org)};
 	parts[1] = (key_part){size_be, 8};
 	parts[2] = (key_part){hash, crypto_hash_sha256_BYTES};

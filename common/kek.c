@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/file.h"
 #include "common/kek.h"
 
@@ -50,28 +51,14 @@ struct header {
 	uint8_t nonce[NONCE_BYTES];
 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void header_write(uint8_t out[static SK_KEYFILE_HEADER_BYTES], const struct header *h)
 {
 	memcpy(out, MAGIC, 4);
 	out[4] = VERSION;
 	out[5] = h->kdf;
-	out[6] = (uint8_t)(h->keylen >> 8);
-	out[7] = (uint8_t)h->keylen;
-	put32(out + 8, h->ops);
-	put32(out + 12, h->mem_kib);
+	sk_be16_put(out + 6, h->keylen);
+	sk_be32_put(out + 8, h->ops);
+	sk_be32_put(out + 12, h->mem_kib);
 	memcpy(out + 16, h->salt, SALT_BYTES);
 	memcpy(out + 16 + SALT_BYTES, h->nonce, NONCE_BYTES);
 }
@@ -81,9 +68,9 @@ static sk_status header_read(struct header *h, const uint8_t *blob, size_t len)
 	if (len < SK_KEYFILE_HEADER_BYTES || memcmp(blob, MAGIC, 4) != 0 || blob[4] != VERSION)
 		return SK_ERR_INVALID;
 	h->kdf = blob[5];
-	h->keylen = (uint16_t)(blob[6] << 8 | blob[7]);
-	h->ops = get32(blob + 8);
-	h->mem_kib = get32(blob + 12);
+	h->keylen = sk_be16_get(blob + 6);
+	h->ops = sk_be32_get(blob + 8);
+	h->mem_kib = sk_be32_get(blob + 12);
 	memcpy(h->salt, blob + 16, SALT_BYTES);
 	memcpy(h->nonce, blob + 16 + SALT_BYTES, NONCE_BYTES);
 	if (h->kdf != KDF_NONE && h->kdf != KDF_ARGON2ID)

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "crypto/key.h"
 
 #define PART_PREFIX_BYTES 4 /* u32be length before each part */
@@ -101,10 +102,7 @@ static sk_status frame_build(uint8_t **out, size_t *out_len, const char *domain,
 		size_t n = parts[i].len;
 
 		if (prefixed) {
-			buf[off] = (uint8_t)(n >> 24);
-			buf[off + 1] = (uint8_t)(n >> 16);
-			buf[off + 2] = (uint8_t)(n >> 8);
-			buf[off + 3] = (uint8_t)n;
+			sk_be32_put(buf + off, (uint32_t)n);
 			off += PART_PREFIX_BYTES;
 		}
 		if (n != 0)
@@ -202,8 +200,7 @@ static void cert_msg(uint8_t out[static KEY_CERT_MSG_BYTES],
 		     uint64_t not_after)
 {
 	memcpy(out, enc_pk, KEY_X25519_PK_BYTES);
-	for (int i = 0; i < 8; i++)
-		out[KEY_X25519_PK_BYTES + i] = (uint8_t)(not_after >> (56 - 8 * i));
+	sk_be64_put(out + KEY_X25519_PK_BYTES, not_after);
 }
 
 sk_status key_x25519_certify(uint8_t sig[static KEY_SIG_BYTES],

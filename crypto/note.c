@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "crypto/note.h"
 
 struct note_signer {
@@ -129,21 +130,6 @@ static void key_id(uint8_t out[static NOTE_KEY_ID_BYTES], const char *name, size
 	crypto_hash_sha256_update(&st, public_key, NOTE_PUBLIC_KEY_BYTES);
 	crypto_hash_sha256_final(&st, h);
 	memcpy(out, h, NOTE_KEY_ID_BYTES);
-}
-
-static uint64_t load_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void store_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
 }
 
 /* Exactly eight lowercase hex digits. */
@@ -471,7 +457,7 @@ static sk_status sig_line_write(uint8_t *out, const uint8_t *text, size_t text_l
 			goto out;
 		}
 		msg = cosig_message(&msg_len, buf, text_len, ts);
-		store_be64(raw + NOTE_KEY_ID_BYTES, ts);
+		sk_be64_put(raw + NOTE_KEY_ID_BYTES, ts);
 		if (crypto_sign_detached(raw + NOTE_KEY_ID_BYTES + 8, NULL, msg, msg_len,
 					 s->secret_key) != 0)
 			goto out;
@@ -741,7 +727,7 @@ static sk_status verify_line(note_sig_result *res, const sig_line *l, const note
 
 		if (l->sig_len != 8 + NOTE_SIGNATURE_BYTES)
 			return SK_ERR_VERIFY;
-		ts = load_be64(l->sig);
+		ts = sk_be64_get(l->sig);
 		if (ts > NOTE_TIMESTAMP_MAX)
 			return SK_ERR_VERIFY;
 		if (*cbuf == NULL && (*cbuf = cosig_buffer(text, text_len)) == NULL)

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/file.h"
 #include "crypto/key.h"
 #include "crypto/merkle.h"
@@ -18,8 +19,7 @@ sk_status wire_frame_peek(const uint8_t *buf, size_t len, uint32_t cap,
 		cap = WIRE_FRAME_MAX;
 	if (len < WIRE_FRAME_HEADER_BYTES)
 		return SK_ERR_TRUNCATED;
-	n = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
-	    (uint32_t)buf[2] << 8 | (uint32_t)buf[3];
+	n = sk_be32_get(buf);
 	if (n == 0)
 		return SK_ERR_INVALID;
 	if (n > cap)
@@ -36,10 +36,7 @@ sk_status wire_frame_header(uint8_t out[static WIRE_FRAME_HEADER_BYTES], size_t 
 		return SK_ERR_INVALID;
 	if (len > WIRE_FRAME_MAX)
 		return SK_ERR_TOOBIG;
-	out[0] = (uint8_t)(len >> 24);
-	out[1] = (uint8_t)(len >> 16);
-	out[2] = (uint8_t)(len >> 8);
-	out[3] = (uint8_t)len;
+	sk_be32_put(out, (uint32_t)len);
 	return SK_OK;
 }
 
@@ -110,10 +107,7 @@ sk_status wire_leaf_hash(uint8_t out[static WIRE_LEAF_HASH_BYTES], unsigned kind
 		return SK_ERR_INVALID;
 	head[0] = 0x00; /* RFC 9162 leaf prefix */
 	head[1] = (uint8_t)kind;
-	head[2] = (uint8_t)(len >> 24);
-	head[3] = (uint8_t)(len >> 16);
-	head[4] = (uint8_t)(len >> 8);
-	head[5] = (uint8_t)len;
+	sk_be32_put(head + 2, (uint32_t)len);
 	crypto_hash_sha256_init(&h);
 	crypto_hash_sha256_update(&h, head, sizeof(head));
 	crypto_hash_sha256_update(&h, body, len);
