@@ -16,16 +16,9 @@
 #include "audit/query.h"
 #include "audit/retain.h"
 #include "audit/review.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void print_json(json_t *doc)
 {
@@ -94,8 +87,8 @@ int audit_cli_purge(int argc, char **argv, const audit_cli_host *h)
 		     break;);
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	po.now_ms = as_of ? as_of : now_ms();
-	if (as_of > now_ms() && !dry && !o.dev)
+	po.now_ms = as_of ? as_of : sk_clock_now_ms();
+	if (as_of > sk_clock_now_ms() && !dry && !o.dev)
 		return sk_cli_usage(cmd, "--as-of after now purges records before their time; "
 					 "only with --dry-run or --dev");
 	if ((rc = h->open(&ctx, &o, cmd, &log, &env, &tmpl)) != 0)
@@ -176,7 +169,7 @@ int audit_cli_hold(int argc, char **argv, const audit_cli_host *h)
 		return sk_cli_usage(cmd, "--release takes no --until or --reason");
 	if (!release && (hd.until_ms != 0) != (reason != NULL))
 		return sk_cli_usage(cmd, "a hold needs both --until T and --reason TEXT");
-	if (hd.until_ms != 0 && hd.until_ms <= now_ms())
+	if (hd.until_ms != 0 && hd.until_ms <= sk_clock_now_ms())
 		return sk_cli_usage(cmd, "--until is in the past");
 	if (reason != NULL && strlen(reason) >= sizeof(hd.reason))
 		return sk_cli_usage(cmd, "--reason is longer than %d bytes", AUDIT_REASON_MAX);
@@ -197,7 +190,7 @@ int audit_cli_hold(int argc, char **argv, const audit_cli_host *h)
 		st = audit_log_hold_get(log, txn, &hd);
 		mdb_txn_abort(txn);
 		if (st == SK_OK)
-			show_hold(&hd, o.json, now_ms());
+			show_hold(&hd, o.json, sk_clock_now_ms());
 	}
 	h->close(ctx);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -256,7 +249,7 @@ int audit_cli_retention(int argc, char **argv, const audit_cli_host *h)
 		print_json(json_pack("{s:I,s:I,s:b}", "retention_days",
 				     (json_int_t)(audit_log_retention(log) / AUDIT_DAY_MS),
 				     "purged_through", (json_int_t)base.seq, "hold",
-				     hd.until_ms > now_ms()));
+				     hd.until_ms > sk_clock_now_ms()));
 	} else if (st == SK_OK) {
 		printf("retention: %llu days%s\n",
 		       (unsigned long long)(audit_log_retention(log) / AUDIT_DAY_MS),
@@ -267,7 +260,7 @@ int audit_cli_retention(int argc, char **argv, const audit_cli_host *h)
 			       when);
 		else
 			printf("purged: nothing yet\n");
-		show_hold(&hd, 0, now_ms());
+		show_hold(&hd, 0, sk_clock_now_ms());
 	}
 	h->close(ctx);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -532,7 +525,7 @@ int audit_cli_query(int argc, char **argv, const audit_cli_host *h)
 	    (st = sk_db_status(mdb_txn_begin(d.env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	if (o.json) {
-		if ((st = audit_export_begin(&x, stdout, AUDIT_FORMAT_JSON, now_ms())) == SK_OK &&
+		if ((st = audit_export_begin(&x, stdout, AUDIT_FORMAT_JSON, sk_clock_now_ms())) == SK_OK &&
 		    (st = audit_query(d.log, txn, &fo.f, audit_export_record, x)) == SK_OK) {
 			st = audit_export_end(x, NULL);
 			x = NULL;
@@ -655,7 +648,7 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(d.env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
-	if ((st = audit_export_begin(&x, fp != NULL ? fp : stdout, fmt, now_ms())) == SK_OK &&
+	if ((st = audit_export_begin(&x, fp != NULL ? fp : stdout, fmt, sk_clock_now_ms())) == SK_OK &&
 	    (st = audit_query(d.log, txn, &fo.f, audit_export_record, x)) == SK_OK) {
 		st = audit_export_end(x, &n);
 		x = NULL;
@@ -915,7 +908,7 @@ int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if (ro.until_ms == 0)
-		ro.until_ms = now_ms();
+		ro.until_ms = sk_clock_now_ms();
 	if (ro.since_ms > ro.until_ms)
 		return sk_cli_usage(cmd, "--since is after --until");
 	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)

@@ -9,6 +9,7 @@
 
 #include "audit/log.h"
 #include "audit/query.h"
+#include "common/clock.h"
 #include "common/db.h"
 
 #define HEAD_BYTES (8 + AUDIT_HASH_BYTES)
@@ -43,15 +44,6 @@ static uint64_t be64_get(const uint8_t b[static 8])
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | b[i];
 	return v;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The key of a record in index by, [field NUL] u64be(time) u64be(seq), into
@@ -353,7 +345,7 @@ sk_status audit_log_hold_set(audit_log *log, MDB_txn *txn, const audit_hold *h)
 	}
 	if ((st = audit_log_hold_get(log, txn, &old)) != SK_OK)
 		return st;
-	if (old.until_ms > now_ms() && h->until_ms < old.until_ms) {
+	if (old.until_ms > sk_clock_now_ms() && h->until_ms < old.until_ms) {
 		sk_error_set("a legal hold is only ever extended; release it first (recorded) to "
 			     "set an earlier end");
 		return SK_ERR_PERM;
@@ -434,7 +426,7 @@ sk_status audit_log_append_flags(audit_log *log, MDB_txn *txn, const audit_recor
 	r.seq = seq + 1;
 	randombytes_buf(r.id, sizeof(r.id));
 	memcpy(r.prev_hash, head, AUDIT_HASH_BYTES);
-	if (r.time_ms == 0 && (r.time_ms = now_ms()) == 0)
+	if (r.time_ms == 0 && (r.time_ms = sk_clock_now_ms()) == 0)
 		return SK_ERR_IO;
 	if (r.retain_until_ms == 0)
 		r.retain_until_ms = log->retention_ms > AUDIT_TIME_MAX - r.time_ms
@@ -761,7 +753,7 @@ static sk_status purge_one(const audit_log *log, MDB_txn *txn, const audit_recor
 
 static uint64_t now_ms_real(void)
 {
-	return now_ms();
+	return sk_clock_now_ms();
 }
 
 sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t max,

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "common/backup.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 
@@ -57,14 +58,6 @@ static uint64_t get_be(const uint8_t *p, int n)
 	for (int i = 0; i < n; i++)
 		v = v << 8 | p[i];
 	return v;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static sk_status io_fail(const char *what, const char *path)
@@ -398,7 +391,7 @@ sk_status sk_backup_write(const char *dir, const char *out, sk_backup_kind kind,
 
 	memset(stats, 0, sizeof(*stats));
 	stats->kind = kind;
-	stats->created = now_ms();
+	stats->created = sk_clock_now_ms();
 	if ((st = sk_dir_check(dir)) != SK_OK)
 		return st;
 	if ((w = sodium_malloc(sizeof(*w))) == NULL)

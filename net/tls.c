@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/clock.h"
 #include "net/tls.h"
 
 struct net_tls {
@@ -111,7 +112,7 @@ sk_status net_tls_peer(const net_tls *t, SSL *ssl, net_peer *peer)
 	}
 	if ((len = i2d_X509(x, &der)) <= 0)
 		return SK_ERR_CRYPTO;
-	st = net_cert_verify(peer, der, (size_t)len, t->ca_der, t->ca_len, (int64_t)time(NULL));
+	st = net_cert_verify(peer, der, (size_t)len, t->ca_der, t->ca_len, (int64_t)(sk_clock_now_ms() / 1000));
 	OPENSSL_free(der);
 	if (st == SK_ERR_INVALID) {
 		sk_error_set("peer certificate breaks the federation's naming rules");
