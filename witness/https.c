@@ -19,6 +19,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 
+#include "common/log.h"
 #include "net/conn.h"
 #include "witness/https.h"
 
@@ -125,7 +126,7 @@ static void *run(void *arg)
 	wit_https *h = arg;
 
 	if (net_loop_run(h->loop) != SK_OK)
-		fprintf(stderr, "https server on %s: event loop failed\n", h->address);
+		sk_log(SK_LOG_ERROR, "https server on %s: event loop failed", h->address);
 	return NULL;
 }
 

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "witness/https.h"
 #include "witness/serve.h"
 #include "witness/witness.h"
@@ -44,8 +45,8 @@ static void handle(void *ctx, int is_post, const char *path, const uint8_t *body
 		}
 		wit_add_checkpoint(s->w, body, len, sk_clock_now_ms() / 1000, &r);
 		if (r.status != 200)
-			fprintf(stderr, "witness: add-checkpoint refused (%d): %s", r.status,
-				r.status == 409 ? "old size differs\n" : r.body);
+			sk_log(SK_LOG_WARNING, "witness: add-checkpoint refused (%d): %s", r.status,
+			       r.status == 409 ? "old size differs" : r.body);
 		answer_text(out, r.status, r.content_type, r.body, r.len);
 		return;
 	}
