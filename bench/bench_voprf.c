@@ -7,7 +7,7 @@
 
 #include "bench.h"
 #include "crypto/oprf.h"
-#include "registry/ps_eval.h"
+#include "pseudonymiser/eval.h"
 
 #define BATCH 1024
 

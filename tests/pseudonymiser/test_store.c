@@ -16,8 +16,8 @@
 #include "common/init.h"
 #include "registry/enrol.h"
 #include "protos/wire.h"
-#include "registry/ps_store.h"
-#include "registry/ps_sync.h"
+#include "pseudonymiser/store.h"
+#include "pseudonymiser/sync.h"
 
 static sk_kek *kek;
 

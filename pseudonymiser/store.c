@@ -12,7 +12,7 @@
 #include "net/cert.h"
 #include "net/conn.h"
 #include "protos/wire.h"
-#include "registry/ps_store.h"
+#include "pseudonymiser/store.h"
 
 #define LABEL_IDENTITY "ps-identity"
 #define LABEL_TLS "ps-tls"

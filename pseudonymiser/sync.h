@@ -11,7 +11,7 @@
 
 #include "common/writer.h"
 #include "net/conn.h"
-#include "registry/ps_store.h"
+#include "pseudonymiser/store.h"
 
 #define PS_EVENTS_BATCH 256     /* events asked for per request */
 #define PS_EVENTS_PAGES_MAX 4096 /* requests per pull, at most */

@@ -12,10 +12,10 @@
 #include "common/pool.h"
 #include "common/writer.h"
 #include "net/conn.h"
-#include "registry/ps_count.h"
-#include "registry/ps_eval.h"
-#include "registry/ps_serve.h"
-#include "registry/ps_sync.h"
+#include "pseudonymiser/count.h"
+#include "pseudonymiser/eval.h"
+#include "pseudonymiser/serve.h"
+#include "pseudonymiser/sync.h"
 #include "witness/serve.h"
 
 #define DRAIN_MS 10000

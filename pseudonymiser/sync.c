@@ -5,7 +5,7 @@
 #include <sodium.h>
 
 #include "common/db.h"
-#include "registry/ps_sync.h"
+#include "pseudonymiser/sync.h"
 
 #define REGISTRY_UNIT "registry" /* the OU of the registry's certificate */
 

@@ -20,7 +20,7 @@
 #include "crypto/oprf.h"
 #include "net/tls.h"
 #include "protos/schakel.pb-c.h"
-#include "registry/ps_limit.h"
+#include "pseudonymiser/limit.h"
 
 #define PS_SYSTEM "schakel-pseudonymiser"
 #define PS_FILE_IDENTITY "identity.key"
