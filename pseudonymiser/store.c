@@ -383,7 +383,7 @@ static sk_status bundle_open(Schakel__V1__BundleBody **out, const uint8_t *data,
 		st = SK_ERR_INVALID;
 		goto out;
 	}
-	if (key_verify(sb->signature.data, PS_DOMAIN_BUNDLE, sb->body.data, sb->body.len,
+	if (key_verify(sb->signature.data, WIRE_DOMAIN_BUNDLE, sb->body.data, sb->body.len,
 		       key != NULL ? key : b->registry_key.data) != SK_OK ||
 	    (key != NULL && sodium_memcmp(key, b->registry_key.data, KEY_ED25519_PK_BYTES) != 0)) {
 		sk_error_set("the bundle's signature does not verify under %s registry key",

@@ -16,7 +16,6 @@
 
 #define LABEL_TLS "tls"
 #define META_ADDRESS "registry.address"
-#define DOMAIN_BUNDLE "schakel/v1/bundle"
 #define ADDRESS_MAX 255
 
 sk_status reg_address_set(reg_store *s, const char *address)
@@ -312,7 +311,7 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 		goto out;
 	}
 	schakel__v1__bundle_body__pack(&body, bytes);
-	if ((st = key_sign(sig, DOMAIN_BUNDLE, bytes, n, s->id->sk)) != SK_OK)
+	if ((st = key_sign(sig, WIRE_DOMAIN_BUNDLE, bytes, n, s->id->sk)) != SK_OK)
 		goto out;
 	sb.body = (ProtobufCBinaryData){n, bytes};
 	sb.signature = (ProtobufCBinaryData){sizeof(sig), sig};
