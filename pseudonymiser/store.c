@@ -393,7 +393,7 @@ sk_status ps_join(ps_store *s, const uint8_t *bundle, size_t len)
 	}
 	if (strcmp(self.org_id, s->org_id) != 0 ||
 	    sodium_memcmp(self.tls_pk, s->tls_pk, KEY_ED25519_PK_BYTES) != 0 ||
-	    strcmp(self.category, PS_ROLE_UNIT) != 0) {
+	    strcmp(self.category, NET_ROLE_PSEUDONYMISER) != 0) {
 		sk_error_set("this bundle was issued to '%s' as %s, not to this pseudonymiser "
 			     "('%s') and its TLS key",
 			     self.org_id, self.category, s->org_id);

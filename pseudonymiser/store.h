@@ -29,7 +29,6 @@
 #define PS_FILE_BUNDLE "bundle"
 #define PS_BUNDLE_MAX (1u << 20)
 #define PS_EPOCH_DAYS_DEFAULT 730 /* epoch 1 lasts two years unless init --until */
-#define PS_ROLE_UNIT "pseudonymiser" /* the OU of a pseudonymiser's certificate */
 
 typedef struct ps_store {
 	char dir[PATH_MAX];

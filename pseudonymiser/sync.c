@@ -5,10 +5,9 @@
 #include <sodium.h>
 
 #include "common/db.h"
+#include "net/cert.h"
 #include "protos/wire.h"
 #include "pseudonymiser/sync.h"
-
-#define REGISTRY_UNIT "registry" /* the OU of the registry's certificate */
 
 sk_status ps_events_verify(ps_events *out, const Schakel__V1__MemberEventsResponse *r,
 			   uint64_t from, const uint8_t registry_pk[static KEY_ED25519_PK_BYTES])
@@ -228,7 +227,7 @@ static sk_status registry_connect(ps_store *s, net_sync **sc, const net_tls *tls
 		return st;
 	if ((st = net_sync_connect(sc, tls, addr, NULL, PS_REGISTRY_TIMEOUT_MS)) != SK_OK)
 		goto out;
-	if (strcmp(net_sync_peer(*sc)->category, REGISTRY_UNIT) != 0) {
+	if (strcmp(net_sync_peer(*sc)->category, NET_ROLE_REGISTRY) != 0) {
 		sk_error_set("the server at %s is '%s', not the federation's registry", addr,
 			     net_sync_peer(*sc)->org_id);
 		st = SK_ERR_VERIFY;
