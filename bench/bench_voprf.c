@@ -1,5 +1,5 @@
 /* Batched VOPRF evaluations per second on one pseudonymiser core: the
- * pseudonymiser's own computation (registry/ps_eval.h), 1,024 blinded
+ * pseudonymiser's own computation (pseudonymiser/eval.h), 1,024 blinded
  * elements and one DLEQ proof per batch, for about three seconds. */
 #include <string.h>
 
@@ -7,7 +7,7 @@
 
 #include "bench.h"
 #include "crypto/oprf.h"
-#include "registry/ps_eval.h"
+#include "pseudonymiser/eval.h"
 
 #define BATCH 1024
 

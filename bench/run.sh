@@ -5,7 +5,7 @@
 #   bench/run.sh BUILD          (BENCH_ONLY=limits,voprf,publish,lookup,onboard,caseopen,store,audit)
 set -euo pipefail
 B=$(cd "${1:?usage: bench/run.sh BUILD}" && pwd)
-R=$B/registry/schakel-registry N=$B/node/schakel-node P=$B/registry/schakel-pseudonymiser
+R=$B/registry/schakel-registry N=$B/node/schakel-node P=$B/pseudonymiser/schakel-pseudonymiser
 TN=$B/tests/sk-testnode
 T=$(mktemp -d /tmp/schakel-bench.XXXXXX)
 export BENCH_OUT=$T/figures

@@ -21,6 +21,12 @@
 #define NET_CERT_MAX 8192    /* cap on a DER certificate */
 #define NET_TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
 
+/* The OU of the parties that are not nodes: their role, which no node's
+ * category may be (a node's OU is its category). */
+#define NET_ROLE_REGISTRY "registry"
+#define NET_ROLE_PSEUDONYMISER "pseudonymiser"
+#define NET_ROLE_WITNESS "witness"
+
 /* Who is at the other end of a connection: the fields of a verified
  * member certificate. Strings are NUL-terminated and valid per the rules
  * above. */

@@ -770,6 +770,16 @@ sk_status net_conn_send(net_conn *c, const wire_envelope *env)
 	return SK_OK;
 }
 
+sk_status net_conn_send_error(net_conn *c, uint64_t request_id, sk_status st, const char *why)
+{
+	wire_envelope env;
+	Schakel__V1__Error err;
+
+	error_envelope(&env, &err, request_id, st,
+		       why != NULL && why[0] != '\0' ? why : sk_strerror(st));
+	return net_conn_send(c, &env);
+}
+
 void net_conn_close(net_conn *c)
 {
 	if (c->state != C_CLOSED)

@@ -138,6 +138,11 @@ const net_peer *net_conn_peer(const net_conn *c);
  * framed; c stays open and the request still needs an answer. */
 sk_status net_conn_send(net_conn *c, const wire_envelope *env) SK_MUST_CHECK;
 
+/* Answers request_id on c with an Error: code st, message why (sk_strerror
+ * of st when why is NULL or empty). Fails as net_conn_send(). */
+sk_status net_conn_send_error(net_conn *c, uint64_t request_id, sk_status st,
+			      const char *why) SK_MUST_CHECK;
+
 /* 1 while c can still send. */
 int net_conn_is_open(const net_conn *c);
 

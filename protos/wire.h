@@ -61,6 +61,14 @@ void wire_envelope_free(wire_envelope *env);
 sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolRequestBody *b,
 				   const uint8_t identity_sk[static 64]) SK_MUST_CHECK;
 
+/* What the registry signs with its identity key for its members to verify:
+ * a SignedBundle's body and a SignedMemberEvent's body; and what a
+ * pseudonymiser signs with its own for the registry: an EpochKeyRequest's
+ * body (schakel.proto). */
+#define WIRE_DOMAIN_BUNDLE "schakel/v1/bundle"
+#define WIRE_DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
+#define WIRE_DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
+
 /* Log leaves. The registry's Merkle log (RFC 9162) commits to each leaf as
  *   leaf = u8 kind || u32be len(body) || body || signature (64 bytes)
  * where body is the exact signed bytes (an Entry signed by its org, or a

@@ -9,6 +9,7 @@
 #include "common/db.h"
 #include "common/file.h"
 #include "crypto/oprf.h"
+#include "net/cert.h"
 #include "protos/wire.h"
 #include "registry/cosign.h"
 #include "registry/enrol.h"
@@ -16,7 +17,6 @@
 
 #define LABEL_TLS "tls"
 #define META_ADDRESS "registry.address"
-#define DOMAIN_BUNDLE "schakel/v1/bundle"
 #define ADDRESS_MAX 255
 
 sk_status reg_address_set(reg_store *s, const char *address)
@@ -50,7 +50,7 @@ sk_status reg_tls_ensure(reg_store *s, const reg_ca *ca, sk_kek *kek)
 		return SK_OK;
 	randombytes_buf(seed, sizeof(seed));
 	key_ed25519_from_seed(&tls, seed);
-	if ((st = reg_ca_issue(ca, &der, &len, s->org_id, "schakel registry", "registry",
+	if ((st = reg_ca_issue(ca, &der, &len, s->org_id, "schakel registry", NET_ROLE_REGISTRY,
 			       tls.pk, (int64_t)time(NULL), REG_CERT_DAYS)) != SK_OK ||
 	    (st = sk_keyfile_write(kek, kpath, LABEL_TLS, seed, sizeof(seed))) != SK_OK)
 		goto out;
@@ -100,8 +100,9 @@ static sk_status check_request(const Schakel__V1__EnrolRequestBody *b, const reg
 		if (b->category == NULL || wire_policy_index(&s->policy, b->category) < 0)
 			return refuse("a node's category must be one of the federation policy");
 		/* the certificate's OU: a role no node may carry */
-		if (strcmp(b->category, "registry") == 0 ||
-		    strcmp(b->category, "pseudonymiser") == 0 || strcmp(b->category, "witness") == 0)
+		if (strcmp(b->category, NET_ROLE_REGISTRY) == 0 ||
+		    strcmp(b->category, NET_ROLE_PSEUDONYMISER) == 0 ||
+		    strcmp(b->category, NET_ROLE_WITNESS) == 0)
 			return refuse("a node's category may not be a role (registry, "
 				      "pseudonymiser, witness)");
 		break;
@@ -124,9 +125,9 @@ static const char *role_unit(const Schakel__V1__EnrolRequestBody *b)
 {
 	switch (b->role) {
 	case SCHAKEL__V1__ROLE__ROLE_PSEUDONYMISER:
-		return "pseudonymiser";
+		return NET_ROLE_PSEUDONYMISER;
 	case SCHAKEL__V1__ROLE__ROLE_WITNESS:
-		return "witness";
+		return NET_ROLE_WITNESS;
 	default:
 		return b->category;
 	}
@@ -312,7 +313,7 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 		goto out;
 	}
 	schakel__v1__bundle_body__pack(&body, bytes);
-	if ((st = key_sign(sig, DOMAIN_BUNDLE, bytes, n, s->id->sk)) != SK_OK)
+	if ((st = key_sign(sig, WIRE_DOMAIN_BUNDLE, bytes, n, s->id->sk)) != SK_OK)
 		goto out;
 	sb.body = (ProtobufCBinaryData){n, bytes};
 	sb.signature = (ProtobufCBinaryData){sizeof(sig), sig};

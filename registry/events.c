@@ -6,12 +6,12 @@
 
 #include "common/db.h"
 #include "crypto/oprf.h"
+#include "protos/wire.h"
 #include "registry/cosign.h"
 #include "registry/events.h"
 #include "registry/publish.h"
 #include "registry/quota.h"
 
-#define DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
 #define REG_ENC_KEY_MAX_S (60ull * 24 * 3600)
 
 sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
@@ -257,7 +257,7 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
 		st = SK_OK;
 		goto audit;
 	}
-	if (key_verify(e->sig, DOMAIN_EPOCH_KEY, e->body_bytes, e->body_len,
+	if (key_verify(e->sig, WIRE_DOMAIN_EPOCH_KEY, e->body_bytes, e->body_len,
 		       m->identity_key.data) != SK_OK) {
 		e->result = SK_ERR_VERIFY;
 		snprintf(e->reason, sizeof(e->reason), "the epoch key's signature does not verify");

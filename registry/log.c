@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "registry/log.h"
 
@@ -9,31 +10,16 @@
 #define KEY_CHECKPOINT_SIZE "log.checkpoint.size"
 #define KEY_LAYOUT "log.tree.layout"
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The key of the subtree of 2^level leaves starting at leaf index << level
  * (log.h: the two layouts). */
 static void node_key(const reg_log *log, uint8_t k[9], unsigned level, uint64_t index)
 {
 	if (log->layout == 1) {
-		put64(k, ((index + 1) << level) - 1);
+		sk_be64_put(k, ((index + 1) << level) - 1);
 		k[8] = (uint8_t)level;
 	} else {
 		k[0] = (uint8_t)level;
-		put64(k + 1, index);
+		sk_be64_put(k + 1, index);
 	}
 }
 
@@ -99,7 +85,7 @@ sk_status reg_log_meta_u64(const reg_log *log, MDB_txn *txn, const char *name, u
 		return sk_db_status(rc);
 	if (d.mv_size != 8)
 		return SK_ERR_DB;
-	*v = get64(d.mv_data);
+	*v = sk_be64_get(d.mv_data);
 	return SK_OK;
 }
 
@@ -108,7 +94,7 @@ sk_status reg_log_meta_put_u64(const reg_log *log, MDB_txn *txn, const char *nam
 	uint8_t b[8];
 	MDB_val k = {strlen(name), (void *)name}, d = {8, b};
 
-	put64(b, v);
+	sk_be64_put(b, v);
 	return sk_db_status(mdb_put(txn, log->meta, &k, &d, 0));
 }
 

@@ -30,7 +30,6 @@
 #define FORMAT_UPGRADABLE "2"
 #define FORMAT_UPGRADABLE_3 "3"
 
-#define DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
 #define META_MEMBER_GEN "members.gen" /* u64be: member records written */
 
 uint64_t reg_now_ms(void)
@@ -432,7 +431,7 @@ sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_
 	MDB_val k = {8, key}, d;
 	sk_status st;
 
-	if ((st = key_sign(sig, DOMAIN_MEMBER_EVENT, body, len, s->id->sk)) != SK_OK ||
+	if ((st = key_sign(sig, WIRE_DOMAIN_MEMBER_EVENT, body, len, s->id->sk)) != SK_OK ||
 	    (st = wire_leaf_hash(hash, WIRE_LEAF_MEMBER, body, len, sig)) != SK_OK ||
 	    (st = reg_log_append(&s->log, txn, hash, index)) != SK_OK)
 		return st;

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "registry/mailbox.h"
 #include "registry/sweep.h"
@@ -40,15 +41,6 @@ static sk_status purge_all(reg_store *s, MDB_txn *txn, const struct target *t, s
 
 /* What the sweep does with one expiry index key. */
 enum sweep_verdict { SWEEP_PURGE, SWEEP_WAIT, SWEEP_STALE };
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* Judges the index key k (its first 8 bytes <= now) against the entry it
  * names, filling t: purge when it indexes the current version and that
@@ -92,10 +84,10 @@ static sk_status judge(reg_store *s, MDB_txn *txn, const MDB_val *k, const MDB_v
 		goto out;
 	}
 	if (k->mv_size == REG_EXPIRY_KEY_BYTES)
-		current = se->leaf_index == get_be64(p + 8) &&
-			  e->expires_at - e->expires_at % REG_EXPIRY_BUCKET_MS == get_be64(p);
+		current = se->leaf_index == sk_be64_get(p + 8) &&
+			  e->expires_at - e->expires_at % REG_EXPIRY_BUCKET_MS == sk_be64_get(p);
 	else
-		current = e->expires_at == get_be64(p);
+		current = e->expires_at == sk_be64_get(p);
 	if (current && !e->withdrawn)
 		*verdict = e->expires_at <= now ? SWEEP_PURGE : SWEEP_WAIT;
 out:
@@ -129,7 +121,7 @@ sk_status reg_sweep(reg_store *s, MDB_txn *txn, uint64_t now, size_t max, size_t
 
 		if (k.mv_size < 8)
 			continue;
-		if (get_be64(k.mv_data) > now)
+		if (sk_be64_get(k.mv_data) > now)
 			break;
 		if ((st = judge(s, txn, &k, &d, now, &t[n], &v)) != SK_OK)
 			break;

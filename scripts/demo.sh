@@ -12,11 +12,11 @@
 # after the story and exits 0, leaving nothing running.
 set -euo pipefail
 BIN=$(realpath "${1:-build}")
-for b in registry/schakel-registry registry/schakel-pseudonymiser node/schakel-node; do
+for b in registry/schakel-registry pseudonymiser/schakel-pseudonymiser node/schakel-node; do
 	[ -x "$BIN/$b" ] || { echo "demo: $BIN/$b is missing; run make" >&2; exit 1; }
 done
 # the demo's binaries come first on PATH, so the commands read as typed
-export PATH="$BIN/registry:$BIN/node:$PATH"
+export PATH="$BIN/registry:$BIN/pseudonymiser:$BIN/node:$PATH"
 unset SCHAKEL_DIR SCHAKEL_DEV_CLOCK_OFFSET_MS
 
 D=$(mktemp -d /tmp/schakel-demo.XXXXXX)
@@ -314,7 +314,7 @@ run 3 curl -s -b "$JAR" -o /dev/null -w '%{http_code} %{content_type}\n' "http:/
 if [ -t 0 ]; then
 	say "The federation keeps running. Try it by hand in another terminal:"
 	cat <<EOF
-  export PATH="$BIN/registry:$BIN/node:\$PATH"
+  export PATH="$BIN/registry:$BIN/pseudonymiser:$BIN/node:\$PATH"
   cd $D
   schakel-node lookup --dir ggz-stad --client $BSN --as bram --purpose afstemming --dev
   schakel-node discuss request --dir ggz-stad --client $BSN --as bram --topic afstemming --dev

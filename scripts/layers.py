@@ -21,7 +21,7 @@ LAYERS = {
     "net": ["common", "crypto", "protos"],
     "witness": ["common", "crypto", "protos", "net"],
     "audit": ["common", "crypto", "protos", "net"],
-    "pseudonymiser": ["common", "crypto", "protos", "net", "audit"],
+    "pseudonymiser": ["common", "crypto", "protos", "net", "witness", "audit"],
     "registry": ["common", "crypto", "protos", "net", "witness", "audit"],
     "node": ["common", "crypto", "protos", "net", "witness", "audit"],
     "web": ["common", "crypto", "protos", "net", "witness", "audit", "node"],

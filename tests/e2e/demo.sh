@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 DEMO=$(realpath "$(dirname "$0")/../../scripts/demo.sh")
 BIN=$(dirname "$(dirname "$SK_NODE")")
 [ "$BIN/registry/schakel-registry" -ef "$SK_REGISTRY" ] || fail "unexpected build layout: $SK_REGISTRY"
+[ "$BIN/pseudonymiser/schakel-pseudonymiser" -ef "$SK_PSEUDONYMISER" ] ||
+	fail "unexpected build layout: $SK_PSEUDONYMISER"
 cd "$T"
 
 # left_behind DIR: processes whose working directory is (or was) DIR

@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "registry/ps_limit.h"
+#include "pseudonymiser/limit.h"
 
 int ps_bucket_take(ps_bucket *b, uint64_t rate, uint64_t burst, uint64_t n, uint64_t now_ms)
 {

@@ -5,9 +5,9 @@
 #include <sodium.h>
 
 #include "common/db.h"
-#include "registry/ps_sync.h"
-
-#define REGISTRY_UNIT "registry" /* the OU of the registry's certificate */
+#include "net/cert.h"
+#include "protos/wire.h"
+#include "pseudonymiser/sync.h"
 
 sk_status ps_events_verify(ps_events *out, const Schakel__V1__MemberEventsResponse *r,
 			   uint64_t from, const uint8_t registry_pk[static KEY_ED25519_PK_BYTES])
@@ -34,7 +34,7 @@ sk_status ps_events_verify(ps_events *out, const Schakel__V1__MemberEventsRespon
 			break;
 		}
 		if (se->signature.len != KEY_SIG_BYTES ||
-		    key_verify(se->signature.data, PS_DOMAIN_MEMBER_EVENT, se->body.data,
+		    key_verify(se->signature.data, WIRE_DOMAIN_MEMBER_EVENT, se->body.data,
 			       se->body.len, registry_pk) != SK_OK) {
 			sk_error_set("the member event at leaf %llu does not verify under the "
 				     "pinned registry key",
@@ -227,7 +227,7 @@ static sk_status registry_connect(ps_store *s, net_sync **sc, const net_tls *tls
 		return st;
 	if ((st = net_sync_connect(sc, tls, addr, NULL, PS_REGISTRY_TIMEOUT_MS)) != SK_OK)
 		goto out;
-	if (strcmp(net_sync_peer(*sc)->category, REGISTRY_UNIT) != 0) {
+	if (strcmp(net_sync_peer(*sc)->category, NET_ROLE_REGISTRY) != 0) {
 		sk_error_set("the server at %s is '%s', not the federation's registry", addr,
 			     net_sync_peer(*sc)->org_id);
 		st = SK_ERR_VERIFY;
@@ -328,7 +328,7 @@ static sk_status send_epoch_key(ps_store *s, net_sync *sc, const key_ed25519 *id
 	if (schakel__v1__epoch_key_body__get_packed_size(&b) > sizeof(body))
 		return SK_ERR_TOOBIG;
 	n = schakel__v1__epoch_key_body__pack(&b, body);
-	if ((st = key_sign(sig, PS_DOMAIN_EPOCH_KEY, body, n, id->sk)) != SK_OK)
+	if ((st = key_sign(sig, WIRE_DOMAIN_EPOCH_KEY, body, n, id->sk)) != SK_OK)
 		return st;
 	req.body = (ProtobufCBinaryData){n, body};
 	req.signature = (ProtobufCBinaryData){sizeof(sig), sig};

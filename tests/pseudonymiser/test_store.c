@@ -16,8 +16,8 @@
 #include "common/init.h"
 #include "registry/enrol.h"
 #include "protos/wire.h"
-#include "registry/ps_store.h"
-#include "registry/ps_sync.h"
+#include "pseudonymiser/store.h"
+#include "pseudonymiser/sync.h"
 
 static sk_kek *kek;
 
@@ -121,7 +121,7 @@ static void test_init(void **state)
 	assert_memory_equal(b->tls_key.data, s->tls_pk, 32);
 	E(key_verify(sr->signature.data, WIRE_DOMAIN_ENROL_REQUEST, sr->body.data, sr->body.len,
 		     s->identity_pk));
-	EFAIL(key_verify(sr->signature.data, PS_DOMAIN_BUNDLE, sr->body.data, sr->body.len,
+	EFAIL(key_verify(sr->signature.data, WIRE_DOMAIN_BUNDLE, sr->body.data, sr->body.len,
 			 s->identity_pk),
 	      SK_ERR_VERIFY);
 	schakel__v1__enrol_request_body__free_unpacked(b, NULL);
@@ -344,7 +344,7 @@ static void event(Schakel__V1__SignedMemberEvent *se, uint8_t *buf, uint8_t sig[
 		m.epoch = epoch;
 	}
 	n = schakel__v1__member_event__pack(&m, buf);
-	E(key_sign(sig, PS_DOMAIN_MEMBER_EVENT, buf, n, rk->sk));
+	E(key_sign(sig, WIRE_DOMAIN_MEMBER_EVENT, buf, n, rk->sk));
 	schakel__v1__signed_member_event__init(se);
 	se->body = (ProtobufCBinaryData){n, buf};
 	se->signature = (ProtobufCBinaryData){64, sig};

@@ -20,7 +20,7 @@
 #include "crypto/oprf.h"
 #include "net/tls.h"
 #include "protos/schakel.pb-c.h"
-#include "registry/ps_limit.h"
+#include "pseudonymiser/limit.h"
 
 #define PS_SYSTEM "schakel-pseudonymiser"
 #define PS_FILE_IDENTITY "identity.key"
@@ -29,10 +29,6 @@
 #define PS_FILE_BUNDLE "bundle"
 #define PS_BUNDLE_MAX (1u << 20)
 #define PS_EPOCH_DAYS_DEFAULT 730 /* epoch 1 lasts two years unless init --until */
-#define PS_ROLE_UNIT "pseudonymiser" /* the OU of a pseudonymiser's certificate */
-#define PS_DOMAIN_BUNDLE "schakel/v1/bundle"
-#define PS_DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
-#define PS_DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
 
 typedef struct ps_store {
 	char dir[PATH_MAX];

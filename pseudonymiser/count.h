@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "registry/ps_limit.h"
-#include "registry/ps_store.h"
+#include "pseudonymiser/limit.h"
+#include "pseudonymiser/store.h"
 
 #define PS_COUNT_ORGS_MAX 65536
 

@@ -9,7 +9,7 @@
 
 #include "test_util.h"
 #include "common/init.h"
-#include "registry/ps_eval.h"
+#include "pseudonymiser/eval.h"
 
 static uint8_t sk[OPRF_SCALAR_BYTES], pk[OPRF_ELEMENT_BYTES];
 static uint8_t blinded[OPRF_MAX_BATCH * OPRF_ELEMENT_BYTES];

@@ -11,7 +11,7 @@
 
 #include "common/writer.h"
 #include "net/conn.h"
-#include "registry/ps_store.h"
+#include "pseudonymiser/store.h"
 
 #define PS_EVENTS_BATCH 256     /* events asked for per request */
 #define PS_EVENTS_PAGES_MAX 4096 /* requests per pull, at most */
@@ -41,7 +41,7 @@ typedef struct ps_events {
 
 /* Checks a page asked for from leaf index from: at most PS_EVENTS_BATCH
  * events, leaf indexes increasing from from on, each signed by
- * registry_pk over "schakel/v1/member-event" || body and well-formed.
+ * registry_pk over WIRE_DOMAIN_MEMBER_EVENT || body and well-formed.
  * All or nothing: SK_ERR_VERIFY (detail names the leaf) or
  * SK_ERR_INVALID / SK_ERR_TOOBIG. */
 sk_status ps_events_verify(ps_events *out, const Schakel__V1__MemberEventsResponse *r,

@@ -12,10 +12,10 @@
 #include "common/pool.h"
 #include "common/writer.h"
 #include "net/conn.h"
-#include "registry/ps_count.h"
-#include "registry/ps_eval.h"
-#include "registry/ps_serve.h"
-#include "registry/ps_sync.h"
+#include "pseudonymiser/count.h"
+#include "pseudonymiser/eval.h"
+#include "pseudonymiser/serve.h"
+#include "pseudonymiser/sync.h"
 #include "witness/serve.h"
 
 #define DRAIN_MS 10000
@@ -70,19 +70,6 @@ static uint64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static sk_status send_error(net_conn *c, uint64_t id, sk_status st, const char *why)
-{
-	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
-	Schakel__V1__Error e = SCHAKEL__V1__ERROR__INIT;
-
-	e.code = (uint32_t)st;
-	e.message = (char *)(why != NULL && why[0] != '\0' ? why : sk_strerror(st));
-	env.request_id = id;
-	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ERROR;
-	env.error = &e;
-	return net_conn_send(c, &env);
 }
 
 /* ---- epoch keys ------------------------------------------------------------ */
@@ -176,8 +163,8 @@ static void on_eval_done(void *arg)
 	eval_job *j = arg;
 
 	if (net_conn_is_open(j->conn) &&
-	    (j->st == SK_OK ? send_response(j) : send_error(j->conn, j->request_id, j->st, j->why)) !=
-		    SK_OK)
+	    (j->st == SK_OK ? send_response(j)
+			    : net_conn_send_error(j->conn, j->request_id, j->st, j->why)) != SK_OK)
 		net_conn_close(j->conn);
 	job_free(j);
 }
@@ -354,7 +341,7 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		sk_error_set("this pseudonymiser serves only evaluation requests");
 		st = SK_ERR_INVALID;
 	}
-	if (st != SK_OK && send_error(c, id, st, sk_error_detail()) != SK_OK)
+	if (st != SK_OK && net_conn_send_error(c, id, st, sk_error_detail()) != SK_OK)
 		close_after = 1;
 	if (close_after)
 		net_conn_close(c);

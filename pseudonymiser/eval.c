@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include "registry/ps_eval.h"
+#include "pseudonymiser/eval.h"
 
 sk_status ps_eval_check(const Schakel__V1__EvalRequest *r)
 {

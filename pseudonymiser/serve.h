@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "common/kek.h"
-#include "registry/ps_store.h"
+#include "pseudonymiser/store.h"
 
 #define PS_SYNC_SECONDS_DEFAULT 5
 #define PS_SYNC_SECONDS_MAX 3600

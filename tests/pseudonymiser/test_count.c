@@ -9,7 +9,7 @@
 #include "tmpdir.h"
 #include "common/db.h"
 #include "common/init.h"
-#include "registry/ps_count.h"
+#include "pseudonymiser/count.h"
 
 #define D 20500u /* 2026-02-16 */
 

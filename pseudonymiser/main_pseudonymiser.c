@@ -1,6 +1,6 @@
 #include "common/cli.h"
 #include "common/init.h"
-#include "registry/ps_cli.h"
+#include "pseudonymiser/cli.h"
 
 int main(int argc, char **argv)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "test_util.h"
-#include "registry/ps_limit.h"
+#include "pseudonymiser/limit.h"
 
 #define DAY 20500u /* 2026-02-16 */
 

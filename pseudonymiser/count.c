@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry/ps_count.h"
+#include "pseudonymiser/count.h"
 
 ps_org *ps_counts_find(ps_counts *c, const char *org)
 {

@@ -11,10 +11,10 @@
 #include "common/cli_backup.h"
 #include "common/db.h"
 #include "common/file.h"
-#include "registry/ps_cli.h"
-#include "registry/ps_serve.h"
-#include "registry/ps_store.h"
-#include "registry/ps_sync.h"
+#include "pseudonymiser/cli.h"
+#include "pseudonymiser/serve.h"
+#include "pseudonymiser/store.h"
+#include "pseudonymiser/sync.h"
 
 /* SK_CLI_PARSE, then the data dir every command needs. */
 #define PARSE(cmd, longopts, help, extra)                                \

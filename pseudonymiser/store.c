@@ -6,13 +6,14 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/cli.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "net/cert.h"
 #include "net/conn.h"
 #include "protos/wire.h"
-#include "registry/ps_store.h"
+#include "pseudonymiser/store.h"
 
 #define LABEL_IDENTITY "ps-identity"
 #define LABEL_TLS "ps-tls"
@@ -28,32 +29,6 @@
 #define GRANT_VAL_BYTES 20
 #define USAGE_VAL_BYTES 36
 #define REVOKED_VAL_BYTES 16
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 uint64_t ps_now_ms(void)
 {
@@ -103,7 +78,7 @@ sk_status ps_meta_u64(ps_store *s, MDB_txn *txn, const char *name, uint64_t def,
 	uint8_t b[8];
 	sk_status st = get_fixed(txn, s->meta, name, strlen(name), b, sizeof(b));
 
-	*v = st == SK_OK ? get64(b) : def;
+	*v = st == SK_OK ? sk_be64_get(b) : def;
 	return st == SK_ERR_NOTFOUND ? SK_OK : st;
 }
 
@@ -111,7 +86,7 @@ sk_status ps_meta_u64_put(ps_store *s, MDB_txn *txn, const char *name, uint64_t 
 {
 	uint8_t b[8];
 
-	put64(b, v);
+	sk_be64_put(b, v);
 	return put(txn, s->meta, name, strlen(name), b, sizeof(b));
 }
 
@@ -383,7 +358,7 @@ static sk_status bundle_open(Schakel__V1__BundleBody **out, const uint8_t *data,
 		st = SK_ERR_INVALID;
 		goto out;
 	}
-	if (key_verify(sb->signature.data, PS_DOMAIN_BUNDLE, sb->body.data, sb->body.len,
+	if (key_verify(sb->signature.data, WIRE_DOMAIN_BUNDLE, sb->body.data, sb->body.len,
 		       key != NULL ? key : b->registry_key.data) != SK_OK ||
 	    (key != NULL && sodium_memcmp(key, b->registry_key.data, KEY_ED25519_PK_BYTES) != 0)) {
 		sk_error_set("the bundle's signature does not verify under %s registry key",
@@ -418,7 +393,7 @@ sk_status ps_join(ps_store *s, const uint8_t *bundle, size_t len)
 	}
 	if (strcmp(self.org_id, s->org_id) != 0 ||
 	    sodium_memcmp(self.tls_pk, s->tls_pk, KEY_ED25519_PK_BYTES) != 0 ||
-	    strcmp(self.category, PS_ROLE_UNIT) != 0) {
+	    strcmp(self.category, NET_ROLE_PSEUDONYMISER) != 0) {
 		sk_error_set("this bundle was issued to '%s' as %s, not to this pseudonymiser "
 			     "('%s') and its TLS key",
 			     self.org_id, self.category, s->org_id);
@@ -542,8 +517,8 @@ sk_status ps_allow_set(ps_store *s, const char *org, uint64_t quota)
 
 	if ((st = org_key(org, &klen)) != SK_OK)
 		return st;
-	put64(v, quota);
-	put64(v + 8, ps_now_ms());
+	sk_be64_put(v, quota);
+	sk_be64_put(v + 8, ps_now_ms());
 	snprintf(reason, sizeof(reason), "quota %llu evaluations a day", (unsigned long long)quota);
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
@@ -602,9 +577,9 @@ sk_status ps_grant_set(ps_store *s, const char *org, uint64_t extra, uint32_t un
 		sk_error_set("--until must be today or later");
 		return SK_ERR_INVALID;
 	}
-	put64(v, g.id);
-	put64(v + 8, g.extra);
-	put32(v + 16, g.until_day);
+	sk_be64_put(v, g.id);
+	sk_be64_put(v + 8, g.extra);
+	sk_be32_put(v + 16, g.until_day);
 	if (until_day != 0)
 		ps_date_format(date, until_day);
 	snprintf(reason, sizeof(reason), "%llu extra evaluations until %s",
@@ -636,15 +611,15 @@ sk_status ps_access_get(ps_store *s, MDB_txn *txn, const char *org, ps_access *o
 	st = get_fixed(txn, s->allow, org, klen, a, sizeof(a));
 	if (st == SK_OK) {
 		out->allowed = 1;
-		out->quota = get64(a);
-		out->allowed_at = get64(a + 8);
+		out->quota = sk_be64_get(a);
+		out->allowed_at = sk_be64_get(a + 8);
 	} else if (st != SK_ERR_NOTFOUND) {
 		return st;
 	}
 	st = get_fixed(txn, s->grants, org, klen, g, sizeof(g));
 	if (st == SK_OK) {
 		out->has_grant = 1;
-		out->grant = (ps_grant){get64(g), get64(g + 8), get32(g + 16)};
+		out->grant = (ps_grant){sk_be64_get(g), sk_be64_get(g + 8), sk_be32_get(g + 16)};
 	} else if (st != SK_ERR_NOTFOUND) {
 		return st;
 	}
@@ -717,8 +692,8 @@ sk_status ps_revoked_put(ps_store *s, MDB_txn *txn, const char *org, uint64_t ti
 
 	if ((st = org_key(org, &klen)) != SK_OK)
 		return st;
-	put64(v, time_ms);
-	put64(v + 8, leaf_index);
+	sk_be64_put(v, time_ms);
+	sk_be64_put(v + 8, leaf_index);
 	return put(txn, s->revoked, org, klen, v, sizeof(v));
 }
 
@@ -737,9 +712,9 @@ static void epoch_decode(ps_epoch *e, uint32_t epoch, const uint8_t v[static EPO
 {
 	e->epoch = epoch;
 	memcpy(e->pk, v, OPRF_ELEMENT_BYTES);
-	e->not_before = get64(v + 32);
-	e->not_after = get64(v + 40);
-	e->leaf_index = get64(v + 48);
+	e->not_before = sk_be64_get(v + 32);
+	e->not_after = sk_be64_get(v + 40);
+	e->leaf_index = sk_be64_get(v + 48);
 	e->in_log = v[56] != 0;
 }
 
@@ -748,7 +723,7 @@ sk_status ps_epoch_get(ps_store *s, MDB_txn *txn, uint32_t epoch, ps_epoch *out)
 	uint8_t k[4], v[EPOCH_VAL_BYTES];
 	sk_status st;
 
-	put32(k, epoch);
+	sk_be32_put(k, epoch);
 	if ((st = get_fixed(txn, s->epochs, k, sizeof(k), v, sizeof(v))) != SK_OK)
 		return st;
 	epoch_decode(out, epoch, v);
@@ -759,11 +734,11 @@ sk_status ps_epoch_put(ps_store *s, MDB_txn *txn, const ps_epoch *e)
 {
 	uint8_t k[4], v[EPOCH_VAL_BYTES];
 
-	put32(k, e->epoch);
+	sk_be32_put(k, e->epoch);
 	memcpy(v, e->pk, OPRF_ELEMENT_BYTES);
-	put64(v + 32, e->not_before);
-	put64(v + 40, e->not_after);
-	put64(v + 48, e->leaf_index);
+	sk_be64_put(v + 32, e->not_before);
+	sk_be64_put(v + 40, e->not_after);
+	sk_be64_put(v + 48, e->leaf_index);
 	v[56] = e->in_log != 0;
 	return put(txn, s->epochs, k, sizeof(k), v, sizeof(v));
 }
@@ -779,7 +754,7 @@ sk_status ps_epoch_current(ps_store *s, MDB_txn *txn, uint32_t *epoch)
 		return st;
 	rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
 	if (rc == 0 && k.mv_size == 4)
-		*epoch = get32(k.mv_data);
+		*epoch = sk_be32_get(k.mv_data);
 	else
 		st = rc == 0 ? SK_ERR_DB : sk_db_status(rc);
 	mdb_cursor_close(cur);
@@ -798,7 +773,7 @@ static sk_status epoch_each(const MDB_val *k, const MDB_val *d, void *arg)
 
 	if (k->mv_size != 4 || d->mv_size != EPOCH_VAL_BYTES)
 		return SK_ERR_DB;
-	epoch_decode(&e, get32(k->mv_data), d->mv_data);
+	epoch_decode(&e, sk_be32_get(k->mv_data), d->mv_data);
 	return sc->fn(&e, sc->arg);
 }
 
@@ -848,7 +823,7 @@ sk_status ps_epoch_pending_get(ps_store *s, MDB_txn *txn, ps_epoch *out)
 	sk_status st = get_fixed(txn, s->meta, META_PENDING, strlen(META_PENDING), v, sizeof(v));
 
 	if (st == SK_OK)
-		epoch_decode(out, get32(v), v + 4);
+		epoch_decode(out, sk_be32_get(v), v + 4);
 	return st;
 }
 
@@ -856,10 +831,10 @@ sk_status ps_epoch_pending_put(ps_store *s, MDB_txn *txn, const ps_epoch *e)
 {
 	uint8_t v[4 + EPOCH_VAL_BYTES] = {0};
 
-	put32(v, e->epoch);
+	sk_be32_put(v, e->epoch);
 	memcpy(v + 4, e->pk, OPRF_ELEMENT_BYTES);
-	put64(v + 36, e->not_before);
-	put64(v + 44, e->not_after);
+	sk_be64_put(v + 36, e->not_before);
+	sk_be64_put(v + 44, e->not_after);
 	return put(txn, s->meta, META_PENDING, strlen(META_PENDING), v, sizeof(v));
 }
 
@@ -875,11 +850,11 @@ sk_status ps_epoch_pending_del(ps_store *s, MDB_txn *txn)
 
 static void usage_decode(ps_usage *u, const uint8_t v[static USAGE_VAL_BYTES])
 {
-	u->day = get32(v);
-	u->count = get64(v + 4);
-	u->audited = get64(v + 12);
-	u->grant_id = get64(v + 20);
-	u->grant_used = get64(v + 28);
+	u->day = sk_be32_get(v);
+	u->count = sk_be64_get(v + 4);
+	u->audited = sk_be64_get(v + 12);
+	u->grant_id = sk_be64_get(v + 20);
+	u->grant_used = sk_be64_get(v + 28);
 }
 
 sk_status ps_usage_get(ps_store *s, MDB_txn *txn, const char *org, ps_usage *u)
@@ -901,11 +876,11 @@ sk_status ps_usage_put(ps_store *s, MDB_txn *txn, const char *org, const ps_usag
 
 	if ((st = org_key(org, &klen)) != SK_OK)
 		return st;
-	put32(v, u->day);
-	put64(v + 4, u->count);
-	put64(v + 12, u->audited);
-	put64(v + 20, u->grant_id);
-	put64(v + 28, u->grant_used);
+	sk_be32_put(v, u->day);
+	sk_be64_put(v + 4, u->count);
+	sk_be64_put(v + 12, u->audited);
+	sk_be64_put(v + 20, u->grant_id);
+	sk_be64_put(v + 28, u->grant_used);
 	return put(txn, s->usage, org, klen, v, sizeof(v));
 }
 
