@@ -24,6 +24,7 @@ fig() { echo "$1 $2" >>"$BENCH_OUT"; printf '  %-44s %14.1f %-8s %s\n' "$1" "$2"
 reg() { "$R" "$@" --dev 2>>"$T/cli.log"; }
 serve() { # serve BINARY DIR ARGS... -> sets ADDR, PID
 	local out=$T/serve.$RANDOM
+	: >"$out" # exists before the first read, however late the server starts
 	"$1" serve --dir "$2" --dev --listen 127.0.0.1:0 "${@:3}" >"$out" 2>>"$T/serve.log" &
 	PID=$!; PIDS+=("$PID")
 	for _ in $(seq 300); do

@@ -119,6 +119,7 @@ serve() {
 	# a session of its own: Ctrl-C reaches only this script, whose cleanup
 	# then sends each server exactly one SIGTERM (a second signal while it
 	# drains would kill it)
+	: >"$out" # exists before the first read below, however late the server starts
 	setsid "$@" >"$out" 2>>"$LOG" &
 	PIDS+=($!)
 	for _ in $(seq 150); do
