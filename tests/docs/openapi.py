@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""docs/openapi.yaml and node/api.c agree: every path the API routes is
+"""docs/openapi.yaml and web/api.c agree: every path the API routes is
 documented with its methods, and every documented path is routed."""
 import re
 import sys
@@ -8,7 +8,7 @@ import yaml
 
 root = sys.argv[1]
 doc = open(f"{root}/docs/openapi.yaml").read()
-src = open(f"{root}/node/api.c").read()
+src = open(f"{root}/web/api.c").read()
 
 # documented: path -> methods, from the parsed document (python3-yaml)
 spec = yaml.safe_load(doc)
@@ -51,10 +51,10 @@ for method, p in sorted(routed):
 for p, methods in documented.items():
     for method in methods:
         if (method, p) not in routed:
-            print(f"documented but not routed by node/api.c: {method} {p}")
+            print(f"documented but not routed by web/api.c: {method} {p}")
             bad = 1
 if len(routed) < 20:
-    print(f"only {len(routed)} routes found in node/api.c: the parser is out of date")
+    print(f"only {len(routed)} routes found in web/api.c: the parser is out of date")
     bad = 1
 print(f"{len(routed)} routes, {sum(len(m) for m in documented.values())} documented operations")
 sys.exit(bad)

@@ -21,8 +21,8 @@
 #include "node/case.h"
 #include "node/remote.h"
 #include "node/join.h"
-#include "node/serve.h"
-#include "node/web.h"
+#include "web/serve.h"
+#include "web/web.h"
 #include "witness/serve.h"
 
 typedef struct server {

@@ -28,7 +28,7 @@
 #include "common/kek.h"
 #include "node/case.h"
 #include "node/client.h"
-#include "node/web.h"
+#include "web/web.h"
 
 #include "fuzz_check.h"
 

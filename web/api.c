@@ -23,7 +23,7 @@
 #include "node/entry.h"
 #include "node/remote.h"
 #include "node/textcheck.h"
-#include "node/web.h"
+#include "web/web.h"
 
 #define RECORDS_DEFAULT 200
 #define RECORDS_MAX 1000

@@ -11,8 +11,8 @@
 #include <sodium.h>
 
 #include "node/auth.h"
-#include "node/web.h"
-#include "node/web_assets.h"
+#include "web/assets.h"
+#include "web/web.h"
 
 /* ---- parameters ------------------------------------------------------ */
 

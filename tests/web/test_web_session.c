@@ -7,7 +7,7 @@
 
 #include "test_util.h"
 #include "common/init.h"
-#include "node/web.h"
+#include "web/web.h"
 
 #define T0 1781524800000ull
 #define MIN (60ull * 1000)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "audit/query.h"
-#include "node/web.h"
+#include "web/web.h"
 #include "protos/policy.h"
 
 typedef struct page {
