@@ -23,7 +23,7 @@
 #include "node/entry.h"
 #include "node/remote.h"
 #include "node/textcheck.h"
-#include "web/web.h"
+#include "web/api.h"
 
 #define RECORDS_DEFAULT 200
 #define RECORDS_MAX 1000

@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "audit/query.h"
-#include "web/web.h"
 #include "protos/policy.h"
+#include "web/api.h"
+#include "web/pages.h"
 
 typedef struct page {
 	web_req *r;
