@@ -23,25 +23,13 @@ for path, item in spec["paths"].items():
                 sys.exit(f"docs/openapi.yaml: {method} {path} needs a summary and responses")
             documented[path].add(method.upper())
 
-# routed: (method, path) from api_handle: "get && strcmp(p, X)", "post && ...",
-# and the prefixes with their sub-actions for /api/cases/{id} and
-# /api/discussions/{id}
-body = src[src.index("void api_handle(web_req *r)"):]
+# routed: (method, path) from api.c's route table, rows
+# {EVHTTP_REQ_GET, "/api/...", ...}; a {case} there is the document's {id}
+table = src[src.index("} routes[] = {"):]
+table = table[: table.index("\n};")]
 routed = set()
-for method, p in re.findall(r'\b(get|post) && \(?strcmp\(p, "(/api/[^"]*)"\)', body):
-    routed.add((method.upper(), p))
-for p in re.findall(r'\|\| strcmp\(p, "(/api/[^"]*)"\)', body):
-    routed.add(("GET", p))
-for prefix in re.findall(r'split\(p, "(/api/[a-z]+/)"', body):
-    block = body[body.index(prefix):]
-    block = block[: block.index("\n\t} else")]  # up to the end of its branch
-    if re.search(r'get && rest\[0\] == 0', block):
-        routed.add(("GET", prefix + "{id}"))
-    for sub in re.findall(r'strcmp\(rest, "([a-z]+)"\)', block):
-        routed.add(("POST", prefix + "{id}/" + sub))
-# sign-in and sign-out are answered before the table
-for p in re.findall(r'if \(post && strcmp\(p, "(/api/[^"]*)"\)', body):
-    routed.add(("POST", p))
+for method, p in re.findall(r'\{EVHTTP_REQ_(GET|POST), "(/api/[^"]*)"', table):
+    routed.add((method, p.replace("{case}", "{id}")))
 
 bad = 0
 for method, p in sorted(routed):
