@@ -28,7 +28,7 @@
 typedef struct server {
 	node_store *s;
 	sk_kek *kek;
-	web_app *web; /* the API and the pages (node/web.h) */
+	web_app *web; /* the API and the pages (web/web.h) */
 	net_loop *loop;
 	/* the sync thread and what it last did, under lock */
 	pthread_t thread;
