@@ -18,7 +18,7 @@
 #include "node/case.h"
 #include "node/cli.h"
 #include "node/remote.h"
-#include "node/serve.h"
+#include "web/serve.h"
 #include "node/client.h"
 #include "node/entry.h"
 #include "node/import.h"

@@ -16,8 +16,9 @@ type -P npm >/dev/null || fail "npm is missing (scripts/deps.sh installs npm)"
 [ -x "$CHROMIUM" ] || fail "$CHROMIUM is missing (scripts/deps.sh installs chromium; make deps as root)"
 "$CHROMIUM" --headless --no-sandbox --version >/dev/null 2>&1 || fail "$CHROMIUM does not run"
 
-# npm ci into the build dir once; again only when the lock changed.
-MODULES=$SK_BUILD_DIR/web
+# npm ci into the build dir once (tests/web there: web/ is the library's);
+# again only when the lock changed.
+MODULES=$SK_BUILD_DIR/tests/web
 mkdir -p "$MODULES"
 if ! cmp -s "$WEB_SRC/package-lock.json" "$MODULES/installed.lock" ||
 	[ ! -d "$MODULES/node_modules/playwright-core" ]; then

@@ -21,14 +21,14 @@
 #include "node/case.h"
 #include "node/remote.h"
 #include "node/join.h"
-#include "node/serve.h"
-#include "node/web.h"
+#include "web/serve.h"
+#include "web/web.h"
 #include "witness/serve.h"
 
 typedef struct server {
 	node_store *s;
 	sk_kek *kek;
-	web_app *web; /* the API and the pages (node/web.h) */
+	web_app *web; /* the API and the pages (web/web.h) */
 	net_loop *loop;
 	/* the sync thread and what it last did, under lock */
 	pthread_t thread;

@@ -1,7 +1,7 @@
-/* The static files of the pages (node/static/), compiled in by
- * node/embed.cmake so that the binary is all an operator installs. */
-#ifndef SK_NODE_WEB_ASSETS_H
-#define SK_NODE_WEB_ASSETS_H
+/* The static files of the pages (web/static/), compiled in by
+ * web/embed.cmake so that the binary is all an operator installs. */
+#ifndef SK_WEB_ASSETS_H
+#define SK_WEB_ASSETS_H
 
 #include <stddef.h>
 

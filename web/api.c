@@ -23,7 +23,7 @@
 #include "node/entry.h"
 #include "node/remote.h"
 #include "node/textcheck.h"
-#include "node/web.h"
+#include "web/api.h"
 
 #define RECORDS_DEFAULT 200
 #define RECORDS_MAX 1000
@@ -1189,23 +1189,202 @@ int api_audit_verify(web_req *r, json_t **out)
 
 /* ---- routing -------------------------------------------------------------------- */
 
-/* "/api/cases/12/consent" with prefix "/api/cases/": *id 12, *rest
- * "consent" ("" when none). 0 when it does not match. */
-static int split(const char *path, const char *prefix, char *id, size_t cap, const char **rest)
-{
-	size_t n = strlen(prefix), k;
+/* What a route's path names, and the page a form post goes to afterwards. */
+typedef struct api_call {
+	char id[80];      /* the segment of {case} or {id} */
+	uint64_t case_id; /* {case} as a number */
+	char next[96];    /* "": the form's `next`, else "/" */
+} api_call;
 
-	if (strncmp(path, prefix, n) != 0)
-		return 0;
-	path += n;
-	k = strcspn(path, "/");
-	if (k == 0 || k >= cap)
-		return 0;
-	memcpy(id, path, k);
-	id[k] = 0;
-	*rest = path[k] == '/' ? path + k + 1 : "";
-	return 1;
+/* A route's work: an HTTP status with *out, answered by finish(); or 0
+ * when it has answered itself. */
+typedef int (*api_fn)(web_req *r, api_call *c, json_t **out);
+
+static int route_signin(web_req *r, api_call *c, json_t **out)
+{
+	signin(r);
+	return 0;
 }
+
+static int route_signout(web_req *r, api_call *c, json_t **out)
+{
+	signout(r);
+	return 0;
+}
+
+static int route_me(web_req *r, api_call *c, json_t **out)
+{
+	*out = r->sess != NULL ? json_pack("{s:s,s:s,s:s,s:s}", "professional", r->sess->prof,
+					   "name", r->sess->name, "kind",
+					   node_prof_kind_name(r->sess->kind), "csrf", r->sess->csrf)
+			       : json_pack("{s:s}", "kind", "api-token");
+	return 200;
+}
+
+static int route_status(web_req *r, api_call *c, json_t **out)
+{
+	*out = r->app->status(r->app->arg);
+	return 200;
+}
+
+static int route_sync(web_req *r, api_call *c, json_t **out)
+{
+	r->app->sync_now(r->app->arg);
+	*out = json_pack("{s:s,s:s}", "status", "sync started", "message",
+			 tr(r, "synchronisatie gestart", "sync started"));
+	return 200;
+}
+
+static int route_export(web_req *r, api_call *c, json_t **out)
+{
+	audit_download(r);
+	return 0;
+}
+
+static int route_cases(web_req *r, api_call *c, json_t **out)
+{
+	return api_cases(r, out);
+}
+
+static int route_case_open(web_req *r, api_call *c, json_t **out)
+{
+	return case_open(r, out, c->next, sizeof(c->next));
+}
+
+static int route_case(web_req *r, api_call *c, json_t **out)
+{
+	return api_case(r, c->case_id, out);
+}
+
+static int route_consent(web_req *r, api_call *c, json_t **out)
+{
+	return case_consent(r, c->case_id, out);
+}
+
+static int route_lookup(web_req *r, api_call *c, json_t **out)
+{
+	int code = case_lookup(r, c->case_id, out);
+
+	/* the case page shows the partners once */
+	if (code == 200 && r->sess != NULL) {
+		json_decref(r->sess->flash_doc);
+		r->sess->flash_doc = json_incref(json_object_get(*out, "partners"));
+		r->sess->flash_case = c->case_id;
+	}
+	return code;
+}
+
+static int route_case_close(web_req *r, api_call *c, json_t **out)
+{
+	return case_close(r, c->case_id, out);
+}
+
+static int route_matches(web_req *r, api_call *c, json_t **out)
+{
+	return api_inbox(r, 1, out);
+}
+
+static int route_notices(web_req *r, api_call *c, json_t **out)
+{
+	return api_inbox(r, 0, out);
+}
+
+static int route_discussions(web_req *r, api_call *c, json_t **out)
+{
+	return api_discussions(r, out);
+}
+
+static int route_discuss_request(web_req *r, api_call *c, json_t **out)
+{
+	return discuss_request(r, out, c->next, sizeof(c->next));
+}
+
+static int route_discussion(web_req *r, api_call *c, json_t **out)
+{
+	return api_discussion(r, c->id, out);
+}
+
+static int route_accept(web_req *r, api_call *c, json_t **out)
+{
+	return discuss_answer(r, c->id, 1, out);
+}
+
+static int route_decline(web_req *r, api_call *c, json_t **out)
+{
+	return discuss_answer(r, c->id, 0, out);
+}
+
+static int route_send(web_req *r, api_call *c, json_t **out)
+{
+	return discuss_send(r, c->id, 0, out);
+}
+
+static int route_discuss_close(web_req *r, api_call *c, json_t **out)
+{
+	return discuss_send(r, c->id, 1, out);
+}
+
+static int route_audit(web_req *r, api_call *c, json_t **out)
+{
+	return api_audit_records(r, out);
+}
+
+static int route_report(web_req *r, api_call *c, json_t **out)
+{
+	return api_audit_report(r, out);
+}
+
+static int route_review(web_req *r, api_call *c, json_t **out)
+{
+	return api_audit_review(r, out);
+}
+
+static int route_signoff(web_req *r, api_call *c, json_t **out)
+{
+	return audit_signoff(r, out);
+}
+
+static int route_verify(web_req *r, api_call *c, json_t **out)
+{
+	return api_audit_verify(r, out);
+}
+
+/* The API (docs/openapi.yaml). In a path, {case} (a case number) and {id}
+ * match one segment; next is the page a form post goes to afterwards,
+ * with {case} or {id} filled in (NULL: the form's `next`, else "/"). */
+static const struct api_route {
+	enum evhttp_cmd_type method;
+	const char *path;
+	api_fn fn;
+	const char *next;
+} routes[] = {
+	{EVHTTP_REQ_POST, "/api/session", route_signin, NULL},
+	{EVHTTP_REQ_POST, "/api/session/end", route_signout, NULL},
+	{EVHTTP_REQ_GET, "/api/me", route_me, NULL},
+	{EVHTTP_REQ_GET, "/api/status", route_status, NULL},
+	{EVHTTP_REQ_POST, "/api/sync", route_sync, "/matches"},
+	{EVHTTP_REQ_GET, "/api/audit/export", route_export, NULL},
+	{EVHTTP_REQ_GET, "/api/cases", route_cases, NULL},
+	{EVHTTP_REQ_POST, "/api/cases", route_case_open, NULL}, /* sets next: the new case */
+	{EVHTTP_REQ_GET, "/api/cases/{case}", route_case, "/cases/{case}"},
+	{EVHTTP_REQ_POST, "/api/cases/{case}/consent", route_consent, "/cases/{case}"},
+	{EVHTTP_REQ_POST, "/api/cases/{case}/lookup", route_lookup, "/cases/{case}"},
+	{EVHTTP_REQ_POST, "/api/cases/{case}/close", route_case_close, "/cases/{case}"},
+	{EVHTTP_REQ_GET, "/api/matches", route_matches, NULL},
+	{EVHTTP_REQ_GET, "/api/notices", route_notices, NULL},
+	{EVHTTP_REQ_GET, "/api/discussions", route_discussions, NULL},
+	{EVHTTP_REQ_POST, "/api/discussions", route_discuss_request, NULL}, /* sets next */
+	{EVHTTP_REQ_GET, "/api/discussions/{id}", route_discussion, "/discussions/{id}"},
+	{EVHTTP_REQ_POST, "/api/discussions/{id}/accept", route_accept, "/discussions/{id}"},
+	{EVHTTP_REQ_POST, "/api/discussions/{id}/decline", route_decline, "/discussions"},
+	{EVHTTP_REQ_POST, "/api/discussions/{id}/send", route_send, "/discussions/{id}"},
+	{EVHTTP_REQ_POST, "/api/discussions/{id}/close", route_discuss_close, "/discussions/{id}"},
+	{EVHTTP_REQ_GET, "/api/audit", route_audit, NULL},
+	{EVHTTP_REQ_GET, "/api/audit/report", route_report, NULL},
+	{EVHTTP_REQ_GET, "/api/audit/review", route_review, NULL},
+	{EVHTTP_REQ_POST, "/api/audit/signoff", route_signoff, "/audit/review"},
+	{EVHTTP_REQ_GET, "/api/audit/verify", route_verify, NULL},
+};
 
 static uint64_t case_number(const char *s)
 {
@@ -1215,105 +1394,77 @@ static uint64_t case_number(const char *s)
 	return *end == 0 && s[0] >= '1' && s[0] <= '9' ? v : 0;
 }
 
+enum { ROUTE_NO, ROUTE_YES, ROUTE_NO_CASE };
+
+/* Does path match pattern p? Text matches itself, {case} and {id} a
+ * segment of 1 to 79 bytes (into c), and a '/' after a last {case} or
+ * {id} is the same path. ROUTE_NO_CASE: the path reaches a {case} that is
+ * no case number, whatever follows. */
+static int route_match(const char *p, const char *path, api_call *c)
+{
+	while (*p != 0) {
+		size_t k;
+
+		if (*p != '{') {
+			if (*p++ != *path++)
+				return ROUTE_NO;
+			continue;
+		}
+		k = strcspn(path, "/");
+		if (k == 0 || k >= sizeof(c->id))
+			return ROUTE_NO;
+		memcpy(c->id, path, k);
+		c->id[k] = 0;
+		path += k;
+		if (strncmp(p, "{case}", 6) == 0 && (c->case_id = case_number(c->id)) == 0)
+			return ROUTE_NO_CASE;
+		p = strchr(p, '}') + 1;
+		if (*p == 0 && strcmp(path, "/") == 0)
+			path++;
+	}
+	return *path == 0 ? ROUTE_YES : ROUTE_NO;
+}
+
+/* A route's next page into c->next, its {case} or {id} (at the end)
+ * filled in. */
+static void route_next(api_call *c, const char *next)
+{
+	const char *ph = next != NULL ? strchr(next, '{') : NULL;
+
+	if (next == NULL)
+		return;
+	if (ph == NULL)
+		snprintf(c->next, sizeof(c->next), "%s", next);
+	else if (strncmp(ph, "{case}", 6) == 0)
+		snprintf(c->next, sizeof(c->next), "%.*s%llu", (int)(ph - next), next,
+			 (unsigned long long)c->case_id);
+	else
+		snprintf(c->next, sizeof(c->next), "%.*s%.64s", (int)(ph - next), next, c->id);
+}
+
 void api_handle(web_req *r)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(r->req);
-	int get = cmd == EVHTTP_REQ_GET, post = cmd == EVHTTP_REQ_POST;
-	const char *p = r->path, *rest = NULL;
-	char id[80], loc[96] = "";
 	json_t *out = NULL;
-	int code = 0;
+	int code;
 
-	if (post && strcmp(p, "/api/session") == 0) {
-		signin(r);
-		return;
-	}
-	if (post && strcmp(p, "/api/session/end") == 0) {
-		signout(r);
-		return;
-	}
-	if (get && strcmp(p, "/api/me") == 0) {
-		web_reply_json(r, 200,
-			       r->sess != NULL
-				       ? json_pack("{s:s,s:s,s:s,s:s}", "professional", r->sess->prof,
-						   "name", r->sess->name, "kind",
-						   node_prof_kind_name(r->sess->kind), "csrf",
-						   r->sess->csrf)
-				       : json_pack("{s:s}", "kind", "api-token"));
-		return;
-	}
-	if (get && strcmp(p, "/api/status") == 0) {
-		web_reply_json(r, 200, r->app->status(r->app->arg));
-		return;
-	}
-	if (post && strcmp(p, "/api/sync") == 0) {
-		r->app->sync_now(r->app->arg);
-		finish(r, 200, json_pack("{s:s,s:s}", "status", "sync started", "message",
-					 tr(r, "synchronisatie gestart", "sync started")),
-		       "/matches");
-		return;
-	}
-	if (get && strcmp(p, "/api/audit/export") == 0) {
-		audit_download(r);
-		return;
-	}
-	if (get && strcmp(p, "/api/cases") == 0)
-		code = api_cases(r, &out);
-	else if (post && strcmp(p, "/api/cases") == 0)
-		code = case_open(r, &out, loc, sizeof(loc));
-	else if (split(p, "/api/cases/", id, sizeof(id), &rest)) {
-		uint64_t n = case_number(id);
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct api_route *rt = &routes[i];
+		api_call c = {0};
+		int m = route_match(rt->path, r->path, &c);
 
-		snprintf(loc, sizeof(loc), "/cases/%llu", (unsigned long long)n);
-		if (n == 0) {
-			out = err("no such case of yours");
-			code = 404;
-		} else if (get && rest[0] == 0) {
-			code = api_case(r, n, &out);
-		} else if (post && strcmp(rest, "consent") == 0) {
-			code = case_consent(r, n, &out);
-		} else if (post && strcmp(rest, "lookup") == 0) {
-			code = case_lookup(r, n, &out);
-			if (code == 200 && r->sess != NULL) {
-				json_decref(r->sess->flash_doc);
-				r->sess->flash_doc = json_incref(json_object_get(out, "partners"));
-				r->sess->flash_case = n;
-			}
-		} else if (post && strcmp(rest, "close") == 0) {
-			code = case_close(r, n, &out);
+		if (m == ROUTE_NO_CASE) { /* as for a case that is not there */
+			route_next(&c, rt->next);
+			finish(r, 404, err("no such case of yours"), c.next);
+			return;
 		}
-	} else if (get && (strcmp(p, "/api/matches") == 0 || strcmp(p, "/api/notices") == 0))
-		code = api_inbox(r, strcmp(p, "/api/matches") == 0, &out);
-	else if (get && strcmp(p, "/api/discussions") == 0)
-		code = api_discussions(r, &out);
-	else if (post && strcmp(p, "/api/discussions") == 0)
-		code = discuss_request(r, &out, loc, sizeof(loc));
-	else if (split(p, "/api/discussions/", id, sizeof(id), &rest)) {
-		snprintf(loc, sizeof(loc), "/discussions/%.64s", id);
-		if (get && rest[0] == 0)
-			code = api_discussion(r, id, &out);
-		else if (post && (strcmp(rest, "accept") == 0 || strcmp(rest, "decline") == 0)) {
-			code = discuss_answer(r, id, rest[0] == 'a', &out);
-			if (rest[0] == 'd')
-				snprintf(loc, sizeof(loc), "/discussions");
-		} else if (post && strcmp(rest, "send") == 0)
-			code = discuss_send(r, id, 0, &out);
-		else if (post && strcmp(rest, "close") == 0)
-			code = discuss_send(r, id, 1, &out);
-	} else if (get && strcmp(p, "/api/audit") == 0)
-		code = api_audit_records(r, &out);
-	else if (get && strcmp(p, "/api/audit/report") == 0)
-		code = api_audit_report(r, &out);
-	else if (get && strcmp(p, "/api/audit/review") == 0)
-		code = api_audit_review(r, &out);
-	else if (post && strcmp(p, "/api/audit/signoff") == 0) {
-		code = audit_signoff(r, &out);
-		snprintf(loc, sizeof(loc), "/audit/review");
-	} else if (get && strcmp(p, "/api/audit/verify") == 0)
-		code = api_audit_verify(r, &out);
-	if (code == 0) {
-		web_reply_error(r, 404, "unknown endpoint; see docs/openapi.yaml");
+		if (m == ROUTE_NO || rt->method != cmd)
+			continue;
+		route_next(&c, rt->next);
+		if ((code = rt->fn(r, &c, &out)) != 0)
+			finish(r, code, out, c.next[0] ? c.next : NULL);
 		return;
 	}
-	finish(r, code, out, loc[0] ? loc : NULL);
+	/* also a known path with another method: 404, not 405 */
+	web_reply_error(r, 404, "unknown endpoint; see docs/openapi.yaml");
 }

@@ -1,10 +1,11 @@
-/* `schakel-node serve`: background sync on an interval and a small local
- * JSON API on 127.0.0.1 for the organisation's own systems (the web pages
- * come later). Every API request carries the bearer token of D/api-token
- * (created 0600 at first start). With a witness address it also cosigns the
- * registry's checkpoints (witness/serve.h). SIGTERM and SIGINT stop it cleanly. */
-#ifndef SK_NODE_SERVE_H
-#define SK_NODE_SERVE_H
+/* `schakel-node serve`: background sync on an interval, and on --http the
+ * JSON API and the pages (web/web.h), for professionals signed in with a
+ * password and for the organisation's own systems with the bearer token of
+ * D/api-token (created 0600 at first start). With a witness address it also
+ * cosigns the registry's checkpoints (witness/serve.h). SIGTERM and SIGINT
+ * stop it cleanly. */
+#ifndef SK_WEB_SERVE_H
+#define SK_WEB_SERVE_H
 
 #include "common/kek.h"
 #include "node/store.h"

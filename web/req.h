@@ -1,9 +1,10 @@
-/* The web side of `schakel-node serve --http`: sessions of professionals
- * signed in with a password (node/auth.h), the JSON API (node/api.c) and
- * the pages rendered on the server from the same reads (node/pages.c).
- * docs/web.md is the contract; everything runs on the serving thread. */
-#ifndef SK_NODE_WEB_H
-#define SK_NODE_WEB_H
+/* One request of `serve --http` as the API (web/api.h) and the pages
+ * (web/pages.h) see it, with the state they share: the sessions of
+ * professionals signed in with a password (node/auth.h), the parameters of
+ * a request and the replies. docs/web.md is the contract; everything runs
+ * on the serving thread. */
+#ifndef SK_WEB_REQ_H
+#define SK_WEB_REQ_H
 
 #include <stdint.h>
 
@@ -82,35 +83,11 @@ void web_session_end(web_session *x);
 void web_flash(web_session *x, int error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Answers one request of `serve --http` (the evhttp callback's work). */
-void web_handle(web_app *a, struct evhttp_request *req);
-
-/* The API under /api/ (after authentication by serve.c, except sign-in). */
-void api_handle(web_req *r);
-/* The pages (GET); r->sess is NULL when no one is signed in. */
-void pages_handle(web_req *r);
-
 /* Replies. Each sets the security headers (CSP, nosniff, no-store). */
 void web_headers(web_req *r, const char *content_type);
 void web_reply_json(web_req *r, int code, json_t *doc); /* steals doc */
 void web_reply_error(web_req *r, int code, const char *msg);
 void web_redirect(web_req *r, const char *location);
-/* A refusal: a page for a form post, else JSON. */
-void web_refuse(web_req *r, int code, const char *msg);
-/* The page that only says why not (node/pages.c). */
-void pages_refusal(web_req *r, int code, const char *msg);
-
-/* The API's reads, which pages render too: each returns an HTTP status
- * and sets *out (a new reference: the result, or {"error": ...}). */
-int api_cases(web_req *r, json_t **out);
-int api_case(web_req *r, uint64_t id, json_t **out);
-int api_inbox(web_req *r, int matches, json_t **out);
-int api_discussions(web_req *r, json_t **out);
-int api_discussion(web_req *r, const char *id, json_t **out);
-int api_audit_records(web_req *r, json_t **out);
-int api_audit_report(web_req *r, json_t **out);
-int api_audit_review(web_req *r, json_t **out);
-int api_audit_verify(web_req *r, json_t **out);
 
 /* The acting professional: the session's, or the `as` parameter with the
  * token; NULL when none. */

@@ -1,4 +1,4 @@
-/* Sessions of the web pages (node/web.h): fresh random ids and CSRF tokens,
+/* Sessions of the web pages (web/req.h): fresh random ids and CSRF tokens,
  * the idle timeout and the absolute lifetime, ids compared whole, a full
  * table taking the least recently seen slot, and sign-out wiping the slot. */
 #include <string.h>
@@ -7,7 +7,7 @@
 
 #include "test_util.h"
 #include "common/init.h"
-#include "node/web.h"
+#include "web/req.h"
 
 #define T0 1781524800000ull
 #define MIN (60ull * 1000)

@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "audit/query.h"
-#include "node/web.h"
 #include "protos/policy.h"
+#include "web/api.h"
+#include "web/pages.h"
 
 typedef struct page {
 	web_req *r;
@@ -307,7 +308,7 @@ static void consent_fields(page *p, const char *px, const json_t *cur)
 	    T(p, "Leeg: een jaar, hoogstens twee", "Empty: one year, at most two"));
 }
 
-static void cases_page(page *p)
+static void cases_page(page *p, const char *rest)
 {
 	json_t *doc = NULL, *c;
 	size_t i;
@@ -489,7 +490,7 @@ static void inbox_table(page *p, const char *id, const json_t *list, const char 
 	put(p, "</tbody></table>");
 }
 
-static void matches_page(page *p)
+static void matches_page(page *p, const char *rest)
 {
 	json_t *m = NULL, *n = NULL;
 	int code = api_inbox(p->r, 1, &m);
@@ -524,7 +525,7 @@ static void window(page *p, const json_t *d)
 	when(p, ji(d, "window_end"));
 }
 
-static void discussions_page(page *p)
+static void discussions_page(page *p, const char *rest)
 {
 	json_t *doc = NULL, *d;
 	char action[96], sid[9];
@@ -734,7 +735,7 @@ static int results_begin(page *p, int code, json_t *doc, const char *title)
 	return 1;
 }
 
-static void audit_page(page *p)
+static void audit_page(page *p, const char *rest)
 {
 	json_t *doc = NULL, *rec;
 	char q[1024];
@@ -771,7 +772,7 @@ static void audit_page(page *p)
 	page_send(p, 200);
 }
 
-static void report_page(page *p)
+static void report_page(page *p, const char *rest)
 {
 	const char *client = evhttp_find_header(&p->r->query, "client");
 	json_t *doc = NULL, *l;
@@ -808,7 +809,7 @@ static void report_page(page *p)
 	page_send(p, 200);
 }
 
-static void review_page(page *p)
+static void review_page(page *p, const char *rest)
 {
 	json_t *doc = NULL, *f, *k;
 	size_t i, j;
@@ -866,7 +867,7 @@ static void review_page(page *p)
 	page_send(p, 200);
 }
 
-static void verify_page(page *p)
+static void verify_page(page *p, const char *rest)
 {
 	json_t *doc = NULL;
 	int code = api_audit_verify(p->r, &doc);
@@ -896,58 +897,84 @@ static void verify_page(page *p)
 
 /* ---- routing ------------------------------------------------------------------------------- */
 
+static void signin_route(page *p, const char *rest)
+{
+	if (p->r->sess != NULL)
+		web_redirect(p->r, "/");
+	else
+		signin_page(p);
+}
+
+static void home_route(page *p, const char *rest)
+{
+	web_redirect(p->r, p->r->sess->kind == NODE_KIND_PRIVACY_OFFICER ? "/audit" : "/cases");
+}
+
+static void case_route(page *p, const char *rest)
+{
+	char *end;
+	unsigned long long id = strtoull(rest, &end, 10);
+	json_t *e = json_pack("{s:s}", "error", T(p, "geen dossier van u met dit nummer",
+						   "no such case of yours"));
+
+	if (*end == 0 && id > 0 && rest[0] >= '1' && rest[0] <= '9')
+		case_page(p, id);
+	else
+		refusal(p, 404, e);
+	json_decref(e);
+}
+
+/* The pages (GET). A path ending in '*' is every path that begins with
+ * what comes before it, the rest of which fn gets; anyone: shown without
+ * a session (the others send it to /signin). */
+static const struct page_route {
+	const char *path;
+	void (*fn)(page *p, const char *rest);
+	int anyone;
+} routes[] = {
+	{"/signin", signin_route, 1},
+	{"/", home_route, 0},
+	{"/cases", cases_page, 0},
+	{"/cases/*", case_route, 0},
+	{"/matches", matches_page, 0},
+	{"/discussions", discussions_page, 0},
+	{"/discussions/*", discussion_page, 0},
+	{"/audit", audit_page, 0},
+	{"/audit/report", report_page, 0},
+	{"/audit/review", review_page, 0},
+	{"/audit/verify", verify_page, 0},
+};
+
 void pages_handle(web_req *r)
 {
 	page p = {r, evbuffer_new()};
-	web_session *x = r->sess;
-	const char *path = r->path;
+	const struct page_route *rt = NULL;
+	const char *rest = "";
 
 	if (p.b == NULL) {
 		web_reply_error(r, 500, "out of memory");
 		return;
 	}
-	if (strcmp(path, "/signin") == 0) {
-		if (x != NULL)
-			web_redirect(r, "/");
-		else
-			signin_page(&p);
-	} else if (x == NULL) {
-		web_redirect(r, "/signin");
-	} else if (strcmp(path, "/") == 0) {
-		web_redirect(r, x->kind == NODE_KIND_PRIVACY_OFFICER ? "/audit" : "/cases");
-	} else if (strcmp(path, "/cases") == 0) {
-		cases_page(&p);
-	} else if (strncmp(path, "/cases/", 7) == 0) {
-		char *end;
-		unsigned long long id = strtoull(path + 7, &end, 10);
-		json_t *e = json_pack("{s:s}", "error", T(&p, "geen dossier van u met dit nummer",
-							   "no such case of yours"));
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && rt == NULL; i++) {
+		const char *pat = routes[i].path;
+		size_t n = strlen(pat);
+		int prefix = pat[n - 1] == '*';
 
-		if (*end == 0 && id > 0 && path[7] >= '1' && path[7] <= '9')
-			case_page(&p, id);
-		else
-			refusal(&p, 404, e);
-		json_decref(e);
-	} else if (strcmp(path, "/matches") == 0) {
-		matches_page(&p);
-	} else if (strcmp(path, "/discussions") == 0) {
-		discussions_page(&p);
-	} else if (strncmp(path, "/discussions/", 13) == 0) {
-		discussion_page(&p, path + 13);
-	} else if (strcmp(path, "/audit") == 0) {
-		audit_page(&p);
-	} else if (strcmp(path, "/audit/report") == 0) {
-		report_page(&p);
-	} else if (strcmp(path, "/audit/review") == 0) {
-		review_page(&p);
-	} else if (strcmp(path, "/audit/verify") == 0) {
-		verify_page(&p);
-	} else {
+		if (prefix ? strncmp(r->path, pat, n - 1) == 0 : strcmp(r->path, pat) == 0) {
+			rt = &routes[i];
+			rest = r->path + (prefix ? n - 1 : n);
+		}
+	}
+	if (r->sess == NULL && (rt == NULL || !rt->anyone)) {
+		web_redirect(r, "/signin");
+	} else if (rt == NULL) {
 		json_t *e = json_pack("{s:s}", "error", T(&p, "deze pagina bestaat niet",
 							   "there is no such page"));
 
 		refusal(&p, 404, e);
 		json_decref(e);
+	} else {
+		rt->fn(&p, rest);
 	}
 	evbuffer_free(p.b);
 }
