@@ -9,6 +9,7 @@
 
 #include "common/cli.h"
 #include "common/clock.h"
+#include "common/log.h"
 
 const char *sk_cli_prog = "schakel";
 
@@ -179,6 +180,7 @@ int sk_cli_main(const char *prog, const char *about, const sk_cli_cmd *cmds, siz
 		int argc, char **argv)
 {
 	sk_cli_prog = prog;
+	sk_log_set_name(prog);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		print_table(about, cmds, n);

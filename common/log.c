@@ -11,12 +11,18 @@
 #include "common/log.h"
 
 static atomic_int threshold = SK_LOG_INFO;
+static const char *prog_name;
 static sk_log_sink sink_fn;
 static void *sink_arg;
 
 void sk_log_set_level(sk_log_level max)
 {
 	atomic_store(&threshold, (int)max);
+}
+
+void sk_log_set_name(const char *name)
+{
+	prog_name = name;
 }
 
 void sk_log_set_sink(sk_log_sink fn, void *arg)
@@ -99,8 +105,9 @@ void sk_logv(sk_log_level lvl, const char *fmt, va_list ap)
 
 		if (gmtime_r(&secs, &tm) != NULL)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		n = snprintf(line, sizeof(line), "%s.%03uZ %s: %s\n", when, (unsigned)(now % 1000),
-			     sk_log_level_name(lvl), msg);
+		n = snprintf(line, sizeof(line), "%s.%03uZ %s%s%s: %s\n", when,
+			     (unsigned)(now % 1000), prog_name != NULL ? prog_name : "",
+			     prog_name != NULL ? " " : "", sk_log_level_name(lvl), msg);
 		write_all(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	}
 	errno = saved;

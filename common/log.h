@@ -1,7 +1,7 @@
 /* The one logger of schakel's library code and servers (after Redis's
  * serverLog): a level, one line, a timestamp. Lines go to stderr as
  *   2026-12-07T06:40:12.123Z warning: the registry is not reachable
- * or, when stderr is the systemd journal (JOURNAL_STREAM names it), as
+ * (after the program's name when sk_log_set_name gave one) or, when stderr is the systemd journal (JOURNAL_STREAM names it), as
  * "<4>the registry is not reachable" so the journal keeps the level and
  * its own time. A line is written with one write(2), so threads never
  * interleave within a line. Log lines never hold keys, BSNs or case
@@ -29,6 +29,10 @@ void sk_logv(sk_log_level lvl, const char *fmt, va_list ap) __attribute__((forma
 
 /* Lines above max are dropped from now on (any thread). */
 void sk_log_set_level(sk_log_level max);
+
+/* The program's name before the level on stderr, e.g. "schakel-node";
+ * sk_cli_main sets it. name must outlive the process's logging. */
+void sk_log_set_name(const char *name);
 
 /* "error", "warning", "notice", "info", "debug". */
 const char *sk_log_level_name(sk_log_level lvl);

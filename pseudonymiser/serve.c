@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common/db.h"
+#include "common/log.h"
 #include "common/pool.h"
 #include "common/writer.h"
 #include "net/conn.h"
@@ -353,8 +354,8 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 static void save_done(sk_status st, void *arg)
 {
 	if (st != SK_OK)
-		fprintf(stderr, "%s: warning: usage counters could not be saved: %s\n", PS_SYSTEM,
-			sk_strerror(st));
+		sk_log(SK_LOG_WARNING, "%s: usage counters could not be saved: %s", PS_SYSTEM,
+		       sk_strerror(st));
 	free(arg);
 }
 
@@ -395,19 +396,18 @@ static void sync_once(server *sv, net_sync **sc, int *failing)
 
 	st = ps_events_pull(sv->store, sv->tls, sv->registry, sc, sv->writer, &revoked, &alerts);
 	if (st != SK_OK && !*failing)
-		fprintf(stderr,
-			"%s: warning: cannot pull member events from the registry at %s: %s; "
-			"retrying every %u s\n",
-			PS_SYSTEM, sv->registry,
-			sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st),
-			sv->sync_seconds);
+		sk_log(SK_LOG_WARNING,
+		       "%s: cannot pull member events from the registry at %s: %s; "
+		       "retrying every %u s",
+		       PS_SYSTEM, sv->registry,
+		       sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st), sv->sync_seconds);
 	else if (st == SK_OK && *failing)
-		fprintf(stderr, "%s: member events from the registry are flowing again\n",
-			PS_SYSTEM);
+		sk_log(SK_LOG_NOTICE, "%s: member events from the registry are flowing again",
+		       PS_SYSTEM);
 	*failing = st != SK_OK;
 	if (revoked > 0)
-		fprintf(stderr, "%s: %u org(s) revoked by the federation; refused from now on\n",
-			PS_SYSTEM, revoked);
+		sk_log(SK_LOG_NOTICE, "%s: %u org(s) revoked by the federation; refused from now on",
+		       PS_SYSTEM, revoked);
 }
 
 static void *sync_main(void *arg)

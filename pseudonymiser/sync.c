@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/db.h"
+#include "common/log.h"
 #include "net/cert.h"
 #include "protos/wire.h"
 #include "pseudonymiser/sync.h"
@@ -92,7 +93,7 @@ static sk_status alert(ps_store *s, MDB_txn *txn, ps_events *ev, const ps_event 
 	rec.access_point = "registry";
 	rec.responsible = PS_SYSTEM;
 	ev->alerts++;
-	fprintf(stderr, "%s: ALERT: %s\n", PS_SYSTEM, reason);
+	sk_log(SK_LOG_ERROR, "%s: ALERT: %s", PS_SYSTEM, reason);
 	return ps_audit(s, txn, &rec);
 }
 

@@ -17,6 +17,7 @@
 #include "audit/report.h"
 #include "audit/review.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "node/auth.h"
 #include "node/case.h"
 #include "node/discuss.h"
@@ -253,8 +254,8 @@ static void signout(web_req *r)
 		rec.user = r->sess->prof;
 		rec.category = "account";
 		if (node_audit_commit(r->app->s, &rec) != SK_OK)
-			fprintf(stderr, "schakel-node: the sign-out of %s is not in the audit log\n",
-				r->sess->prof);
+			sk_log(SK_LOG_WARNING, "the sign-out of %s is not in the audit log",
+			       r->sess->prof);
 		web_session_end(r->sess);
 		r->sess = NULL;
 	}

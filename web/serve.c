@@ -15,8 +15,10 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
+#include "common/log.h"
 #include "net/conn.h"
 #include "node/case.h"
 #include "node/remote.h"
@@ -54,11 +56,11 @@ static void daily_purge(server *sv)
 		return;
 	sv->last_purge = now;
 	if ((st = node_audit_purge(sv->s, sv->kek, "serve", now, &res)) != SK_OK)
-		fprintf(stderr, "schakel-node: audit purge: %s\n",
-			sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
+		sk_log(SK_LOG_WARNING, "audit purge: %s",
+		       sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
 	else if (res.count > 0)
-		fprintf(stderr, "schakel-node: audit purge: %llu records past their retention\n",
-			(unsigned long long)res.count);
+		sk_log(SK_LOG_INFO, "audit purge: %llu records past their retention",
+		       (unsigned long long)res.count);
 }
 
 static void *sync_main(void *arg)
@@ -79,13 +81,20 @@ static void *sync_main(void *arg)
 			st = node_remote_sync(r, &stats);
 		node_remote_close(r);
 		pthread_mutex_lock(&sv->lock);
-		sv->last_sync = (uint64_t)time(NULL) * 1000u;
+		sv->last_sync = sk_clock_now_ms();
 		sv->last = stats;
 		snprintf(sv->last_error, sizeof(sv->last_error), "%s",
 			 st == SK_OK ? ""
 			 : sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
 		if (st != SK_OK)
-			fprintf(stderr, "schakel-node: sync: %s\n", sv->last_error);
+			sk_log(SK_LOG_WARNING, "sync: %s", sv->last_error);
+		else
+			sk_log(SK_LOG_INFO,
+			       "sync: %zu entries published, %zu mailbox items, %zu messages, "
+			       "tree size %llu%s",
+			       stats.published, stats.items, stats.messages,
+			       (unsigned long long)stats.tree_size,
+			       stats.anchored ? ", audit head anchored" : "");
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += sv->seconds;
 		while (!sv->stopping && !sv->now &&

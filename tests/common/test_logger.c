@@ -106,6 +106,13 @@ static void test_stderr_and_journal(void **state)
 
 	logged_to(path, got, sizeof(got), "other");
 	assert_string_equal(got + 24, " notice: cosign round: 2 of 2\n");
+
+	sk_log_set_name("schakel-registry");
+	logged_to(path, got, sizeof(got), NULL);
+	assert_string_equal(got + 24, " schakel-registry notice: cosign round: 2 of 2\n");
+	logged_to(path, got, sizeof(got), "journal");
+	assert_string_equal(got, "<5>cosign round: 2 of 2\n");
+	sk_log_set_name(NULL);
 	t_rmdir(dir);
 }
 
