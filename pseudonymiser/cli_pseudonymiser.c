@@ -9,6 +9,7 @@
 
 #include "common/cli.h"
 #include "common/cli_backup.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "pseudonymiser/cli.h"
@@ -322,7 +323,7 @@ static int cmd_list(int argc, char **argv)
 
 	PARSE("list", lo, help, );
 	c.json = o.json;
-	c.today = ps_day_of(ps_now_ms());
+	c.today = ps_day_of(sk_clock_now_ms());
 	c.arr = json_array();
 	if ((st = ps_store_open(&c.s, o.dir)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(c.s->env, NULL, MDB_RDONLY, &c.txn))) != SK_OK)
@@ -348,7 +349,7 @@ static sk_status epoch_json(const ps_epoch *e, void *arg)
 {
 	json_t *arr = arg;
 	char pk[2 * OPRF_ELEMENT_BYTES + 1], until[PS_DATE_BYTES];
-	uint64_t now = ps_now_ms();
+	uint64_t now = sk_clock_now_ms();
 
 	hex(pk, sizeof(pk), e->pk, sizeof(e->pk));
 	ps_date_format(until, ps_day_of(e->not_after - 1));

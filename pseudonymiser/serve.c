@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "common/pool.h"
@@ -258,7 +259,7 @@ static sk_status eval_start(server *sv, net_conn *c, uint64_t id,
 			    const Schakel__V1__EvalRequest *r, int *close_after)
 {
 	const char *org = net_conn_peer(c)->org_id;
-	uint64_t now = ps_now_ms(), n = r->n_blinded, used, left;
+	uint64_t now = sk_clock_now_ms(), n = r->n_blinded, used, left;
 	uint32_t today = ps_day_of(now);
 	ps_org *os, saved;
 	eval_job *j = NULL;
@@ -367,7 +368,7 @@ static sk_status save(server *sv, int final)
 	ps_save *f = NULL;
 	sk_status st;
 
-	if ((st = ps_counts_snapshot(&sv->counts, sv->store, ps_day_of(ps_now_ms()), final, &f)) !=
+	if ((st = ps_counts_snapshot(&sv->counts, sv->store, ps_day_of(sk_clock_now_ms()), final, &f)) !=
 		    SK_OK ||
 	    f == NULL)
 		return st;
@@ -500,7 +501,7 @@ static sk_status load(server *sv)
 	if (p == NULL)
 		return SK_ERR_NOMEM;
 	p->sv = sv;
-	p->now = ps_now_ms();
+	p->now = sk_clock_now_ms();
 	if ((st = ps_bundle_load(sv->store, &b)) != SK_OK ||
 	    (st = ps_tls_load(sv->store, sv->kek, b, &sv->tls)) != SK_OK)
 		goto out;

@@ -8,6 +8,7 @@
 
 #include "common/be.h"
 #include "common/cli.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "net/cert.h"
@@ -29,14 +30,6 @@
 #define GRANT_VAL_BYTES 20
 #define USAGE_VAL_BYTES 36
 #define REVOKED_VAL_BYTES 16
-
-uint64_t ps_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* A value of a fixed size; SK_ERR_DB when the stored one has another. */
 static sk_status get_fixed(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, void *out,
@@ -191,7 +184,7 @@ static sk_status write_request(ps_store *s, const char *name, const key_ed25519 
 	b.tls_key = (ProtobufCBinaryData){KEY_ED25519_PK_BYTES, s->tls_pk};
 	b.has_oprf_key = 1;
 	b.oprf_key = (ProtobufCBinaryData){OPRF_ELEMENT_BYTES, (uint8_t *)oprf_pk};
-	b.created_at = ps_now_ms();
+	b.created_at = sk_clock_now_ms();
 	if ((st = sk_path_join(path, sizeof(path), s->dir, PS_FILE_REQUEST)) != SK_OK)
 		return st;
 	return wire_enrol_request_write(path, &b, id->sk);
@@ -207,7 +200,7 @@ sk_status ps_store_init(const char *dir, const char *org_id, const char *name,
 	ps_store *s = calloc(1, sizeof(*s));
 	ps_epoch e = {.epoch = 1};
 	MDB_txn *txn = NULL;
-	uint64_t now = ps_now_ms();
+	uint64_t now = sk_clock_now_ms();
 	sk_status st;
 
 	randombytes_buf(id_seed, sizeof(id_seed));
@@ -386,7 +379,7 @@ sk_status ps_join(ps_store *s, const uint8_t *bundle, size_t len)
 	if ((st = bundle_open(&b, bundle, len, NULL)) != SK_OK)
 		return st;
 	if ((st = net_cert_verify(&self, b->member_cert.data, b->member_cert.len, b->ca_cert.data,
-				  b->ca_cert.len, (int64_t)(ps_now_ms() / 1000))) != SK_OK) {
+				  b->ca_cert.len, (int64_t)(sk_clock_now_ms() / 1000))) != SK_OK) {
 		sk_error_set("the bundle's certificate does not verify under its CA: %s",
 			     sk_error_detail());
 		goto out;
@@ -518,7 +511,7 @@ sk_status ps_allow_set(ps_store *s, const char *org, uint64_t quota)
 	if ((st = org_key(org, &klen)) != SK_OK)
 		return st;
 	sk_be64_put(v, quota);
-	sk_be64_put(v + 8, ps_now_ms());
+	sk_be64_put(v + 8, sk_clock_now_ms());
 	snprintf(reason, sizeof(reason), "quota %llu evaluations a day", (unsigned long long)quota);
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
@@ -566,7 +559,7 @@ sk_status ps_grant_set(ps_store *s, const char *org, uint64_t extra, uint32_t un
 {
 	uint8_t v[GRANT_VAL_BYTES], a[ALLOW_VAL_BYTES];
 	char reason[96], date[PS_DATE_BYTES] = "no end";
-	ps_grant g = {.id = ps_now_ms(), .extra = extra, .until_day = until_day};
+	ps_grant g = {.id = sk_clock_now_ms(), .extra = extra, .until_day = until_day};
 	MDB_txn *txn = NULL;
 	size_t klen;
 	sk_status st;

@@ -62,9 +62,6 @@ typedef struct ps_access {
 	ps_grant grant;
 } ps_access;
 
-/* Unix milliseconds now. */
-uint64_t ps_now_ms(void);
-
 /* Creates a pseudonymiser in dir (created 0700; must hold none yet):
  * identity, TLS and epoch-1 OPRF keys wrapped under kek, the env, the
  * first audit record, and dir/enrol-request: a SignedEnrolRequest with

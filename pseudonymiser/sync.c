@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "net/cert.h"
@@ -385,7 +386,7 @@ sk_status ps_rotate(ps_store *s, sk_kek *kek, uint32_t until_day, ps_epoch *out)
 
 	if (id == NULL)
 		return SK_ERR_NOMEM;
-	e.not_before = ps_now_ms();
+	e.not_before = sk_clock_now_ms();
 	e.not_after = ((uint64_t)until_day + 1) * PS_DAY_MS;
 	if (e.not_after <= e.not_before) {
 		sk_error_set("--until must be today or later");
