@@ -40,14 +40,6 @@ struct node_remote {
 	MDB_dbi inbox;   /* u64be mailbox seq -> MailboxItem */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void node_remote_close(node_remote *r)
 {
 	if (r == NULL)
@@ -240,7 +232,7 @@ static void keep_evidence(node_remote *r, const char *what, const uint8_t *a, si
 	if (buf == NULL || sk_path_join(dir, sizeof(dir), r->s->dir, "evidence") != SK_OK ||
 	    sk_dir_create(dir) != SK_OK)
 		goto out;
-	snprintf(name, sizeof(name), "%llu-%s", (unsigned long long)now_ms(), what);
+	snprintf(name, sizeof(name), "%llu-%s", (unsigned long long)node_now_ms(), what);
 	if (sk_path_join(path, sizeof(path), dir, name) != SK_OK)
 		goto out;
 	memcpy(buf, a, alen);
@@ -908,7 +900,7 @@ sk_status node_remote_resume(node_remote *r)
 		goto out;
 	/* discussion messages: a number per recipient, which the registry does
 	 * not keep; the clock in ms is past any count sent before the loss */
-	if ((st = node_discuss_resume(r->s, txn, now_ms(), &moved)) != SK_OK) {
+	if ((st = node_discuss_resume(r->s, txn, node_now_ms(), &moved)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
 	}
@@ -949,7 +941,7 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
-	st = node_entry_derive(r->s, txn, it->client, now_ms(), &d);
+	st = node_entry_derive(r->s, txn, it->client, node_now_ms(), &d);
 	mdb_txn_abort(txn); /* the token may need a write transaction of its own */
 	if (st != SK_OK || (st = node_remote_token(r, it->client, epoch, token, ck)) != SK_OK)
 		goto out;
@@ -970,7 +962,7 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 		e.n_categories = d.n_categories;
 		e.categories = cats;
 		/* not the exact expiry: it would link this entry across epochs */
-		e.expires_at = node_entry_expiry_blur(d.expires_at, now_ms());
+		e.expires_at = node_entry_expiry_blur(d.expires_at, node_now_ms());
 		if ((d.flags & NODE_FLAG_CONTACT) &&
 		    (st = seal_contact(r, &d, token, epoch, ck, contact, sizeof(contact), &clen)) !=
 			    SK_OK)
@@ -985,7 +977,7 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 	sodium_bin2hex(it->corr, sizeof(it->corr), corr, sizeof(corr));
 	e.salt = (ProtobufCBinaryData){sizeof(salt), salt};
 	e.audit_head = (ProtobufCBinaryData){32, (uint8_t *)head};
-	e.issued_at = now_ms();
+	e.issued_at = node_now_ms();
 	if (e.withdrawn)
 		e.expires_at = e.issued_at;
 	e.seq = it->seq;
@@ -1264,7 +1256,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 	    (st = node_professional_get(r->s, txn, prof, &p)) == SK_OK &&
 	    (st = node_case_scan(r->s, txn, client, assigned_open, &a)) == SK_OK &&
 	    (st = audit_log_head(r->s->audit, txn, &head_seq, head)) == SK_OK &&
-	    node_entry_derive(r->s, txn, client, now_ms(), &d) == SK_OK && !d.withdraw)
+	    node_entry_derive(r->s, txn, client, node_now_ms(), &d) == SK_OK && !d.withdraw)
 		/* the basis the client's cases give, for the privacy officer's review */
 		basis = d.basis == NODE_BASIS_STATUTORY ? "statutory" : "consent";
 	mdb_txn_abort(txn);
@@ -1444,7 +1436,7 @@ static sk_status cert_alert(node_remote *r, MDB_txn *txn, uint64_t leaf)
 		 (unsigned long long)leaf);
 	it.seq = UINT64_MAX - leaf;
 	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN;
-	it.time = now_ms();
+	it.time = node_now_ms();
 	it.detail = detail;
 	it.counterpart = r->s->org_id;
 	if ((st = keep_item(r, txn, &it)) != SK_OK)
@@ -1512,8 +1504,8 @@ static sk_status pull_events(node_remote *r, size_t *alerts)
 				}
 				if (ev != NULL && strcmp(ev->org_id, r->s->org_id) == 0 && ev->has_cert &&
 				    (net_cert_verify(&peer, ev->cert.data, ev->cert.len, r->fed->ca_cert,
-						     r->fed->ca_cert_len, (int64_t)(now_ms() / 1000)) !=
-					     SK_OK ||
+						     r->fed->ca_cert_len,
+						     (int64_t)(node_now_ms() / 1000)) != SK_OK ||
 				     sodium_memcmp(peer.tls_pk, r->s->tls_pk, KEY_ED25519_PK_BYTES) != 0)) {
 					st = cert_alert(r, txn, se->leaf_index);
 					(*alerts)++;
@@ -1558,12 +1550,12 @@ static sk_status anchor(node_remote *r, int *done)
 	/* every few minutes while the log grows, not at every sync; after a
 	 * restore, only past what the registry anchored already */
 	if (st != SK_OK || seq == 0 || seq <= last || seq <= floor ||
-	    (last != 0 && now_ms() < when + NODE_ANCHOR_MS))
+	    (last != 0 && node_now_ms() < when + NODE_ANCHOR_MS))
 		return st;
 	b.org_id = r->s->org_id;
 	b.seq = seq;
 	b.head = (ProtobufCBinaryData){sizeof(head), head};
-	b.time = now_ms();
+	b.time = node_now_ms();
 	if ((n = schakel__v1__anchor_body__get_packed_size(&b)) > sizeof(body))
 		return SK_ERR_TOOBIG;
 	schakel__v1__anchor_body__pack(&b, body);
@@ -1580,7 +1572,7 @@ static sk_status anchor(node_remote *r, int *done)
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
 	if ((st = node_meta_u64_put(r->s, txn, "anchor.seq", seq)) == SK_OK &&
-	    (st = node_meta_u64_put(r->s, txn, "anchor.time", now_ms())) == SK_OK &&
+	    (st = node_meta_u64_put(r->s, txn, "anchor.time", node_now_ms())) == SK_OK &&
 	    (st = node_meta_put(r->s, txn, "anchor.head", head, sizeof(head))) == SK_OK)
 		st = sk_db_status(mdb_txn_commit(txn));
 	else
@@ -1689,7 +1681,7 @@ static sk_status enc_maintain(node_remote *r, int *rotated)
 	sk_status st;
 
 	if ((st = meta_read(r, NODE_META_ENC_ROTATE_NOW, &renew)) != SK_OK ||
-	    (st = node_enc_maintain(r, now_ms(), renew != 0, rotated)) != SK_OK || renew == 0)
+	    (st = node_enc_maintain(r, node_now_ms(), renew != 0, rotated)) != SK_OK || renew == 0)
 		return st;
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
