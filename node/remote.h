@@ -15,11 +15,11 @@
 #include "common/kek.h"
 #include "node/entry.h"
 #include "node/join.h"
+#include "node/session.h"
 #include "node/store.h"
 #include "protos/wire.h"
 
 #define NODE_CONTACT_DOMAIN "schakel/v1/contact"
-#define NODE_TIMEOUT_MS 15000
 #define NODE_PUBLISH_THREADS 8         /* connections a bulk publish uses */
 #define NODE_PUBLISH_BATCH 8192        /* entries a bulk publish takes at once */
 #define NODE_TOKEN_THREADS 2           /* token batches in flight at once */
@@ -29,13 +29,6 @@
 #define NODE_COSIG_MAX_AGE_S 3600  /* witness cosignatures count this long */
 #define NODE_COSIGN_WAIT_MS 10000  /* how long a checkpoint short of its quorum is awaited */
 #define NODE_COSIGN_POLL_MS 250
-
-typedef struct node_remote node_remote;
-
-/* Opens a session for s (joined): loads the pinned federation and the
- * node's keys. Nothing is sent yet. Close with node_remote_close(). */
-sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek) SK_MUST_CHECK;
-void node_remote_close(node_remote *r);
 
 /* Computes and caches the tokens of n clients (local ids) through the
  * chain, OPRF_MAX_BATCH at a time: one request per pseudonymiser per batch
@@ -119,14 +112,8 @@ sk_status node_remote_resume(node_remote *r) SK_MUST_CHECK;
 
 /* ---- for the other federation modules of the node (discussions) ----- */
 
-/* A request to the registry over the session, expecting a reply of kind
- * want (else SK_ERR_INVALID). *reply owned by the caller. */
-sk_status node_remote_ask(node_remote *r, const wire_envelope *req,
-			  Schakel__V1__Envelope__BodyCase want, wire_envelope **reply) SK_MUST_CHECK;
-
-/* The chain's token epoch, and client's token and contact key under it
- * (cached, else through the chain). Wipe the contact key. */
-uint32_t node_remote_epoch(const node_remote *r);
+/* client's token and contact key under the chain's token epoch
+ * (node_remote_epoch; cached, else through the chain). Wipe the contact key. */
 sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 			    uint8_t token[static BSN_TOKEN_BYTES],
 			    uint8_t contact_key[static BSN_CONTACT_KEY_BYTES]) SK_MUST_CHECK;
@@ -134,11 +121,6 @@ sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 /* *yes: prof is assigned to an open case of client. */
 sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, const char *prof,
 			       int *yes) SK_MUST_CHECK;
-
-node_store *node_remote_store(node_remote *r);
-
-/* The node's identity key, as the session holds it. */
-const key_ed25519 *node_remote_identity(const node_remote *r);
 
 /* One mailbox item as a JSON object (for the CLI and the local API): id,
  * kind, org, category, client, role, purpose, detail. New reference. */
