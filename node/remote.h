@@ -15,6 +15,7 @@
 #include "common/kek.h"
 #include "node/entry.h"
 #include "node/join.h"
+#include "node/logtrack.h"
 #include "node/session.h"
 #include "node/store.h"
 #include "protos/wire.h"
@@ -26,9 +27,6 @@
 #define NODE_LOOKUP_MAX 64
 #define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
 #define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
-#define NODE_COSIG_MAX_AGE_S 3600  /* witness cosignatures count this long */
-#define NODE_COSIGN_WAIT_MS 10000  /* how long a checkpoint short of its quorum is awaited */
-#define NODE_COSIGN_POLL_MS 250
 
 /* Computes and caches the tokens of n clients (local ids) through the
  * chain, OPRF_MAX_BATCH at a time: one request per pseudonymiser per batch
