@@ -17,23 +17,16 @@
 #include "node/join.h"
 #include "node/logtrack.h"
 #include "node/session.h"
+#include "node/token.h"
 #include "node/store.h"
 #include "protos/wire.h"
 
 #define NODE_CONTACT_DOMAIN "schakel/v1/contact"
 #define NODE_PUBLISH_THREADS 8         /* connections a bulk publish uses */
 #define NODE_PUBLISH_BATCH 8192        /* entries a bulk publish takes at once */
-#define NODE_TOKEN_THREADS 2           /* token batches in flight at once */
 #define NODE_LOOKUP_MAX 64
 #define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
 #define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
-
-/* Computes and caches the tokens of n clients (local ids) through the
- * chain, OPRF_MAX_BATCH at a time: one request per pseudonymiser per batch
- * (bulk onboarding; the pseudonymisers' quotas may need a grant). Clients
- * whose token is cached already are skipped; *made counts the new ones. */
-sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
-			     size_t n, size_t *made) SK_MUST_CHECK;
 
 /* Publishes (or withdraws) the entries of n clients (local ids) as by
  * node_remote_publish, over up to NODE_PUBLISH_THREADS connections at
@@ -109,12 +102,6 @@ sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *
 sk_status node_remote_resume(node_remote *r) SK_MUST_CHECK;
 
 /* ---- for the other federation modules of the node (discussions) ----- */
-
-/* client's token and contact key under the chain's token epoch
- * (node_remote_epoch; cached, else through the chain). Wipe the contact key. */
-sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
-			    uint8_t token[static BSN_TOKEN_BYTES],
-			    uint8_t contact_key[static BSN_CONTACT_KEY_BYTES]) SK_MUST_CHECK;
 
 /* *yes: prof is assigned to an open case of client. */
 sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, const char *prof,
