@@ -17,6 +17,7 @@
 #include "node/case.h"
 #include "node/chain.h"
 #include "node/client.h"
+#include "node/contact.h"
 #include "node/professional.h"
 #include "node/remote.h"
 #include "node/session_int.h"
@@ -28,52 +29,10 @@
 #include "protos/wire.h"
 
 #define DOMAIN_ENTRY "schakel/v1/entry"
-#define CONTACT_AD_MAX (BSN_TOKEN_BYTES + 4 + NET_ORG_ID_MAX)
 
 /* One tree (size, root) a receipt's checkpoint named. */
 typedef node_log_tree tree_ref;
 
-
-static size_t contact_ad(uint8_t ad[static CONTACT_AD_MAX], const uint8_t *token, uint32_t epoch,
-			 const char *org)
-{
-	size_t n = strlen(org);
-
-	memcpy(ad, token, BSN_TOKEN_BYTES);
-	for (int i = 0; i < 4; i++)
-		ad[BSN_TOKEN_BYTES + i] = (uint8_t)(epoch >> (24 - 8 * i));
-	memcpy(ad + BSN_TOKEN_BYTES + 4, org, n);
-	return BSN_TOKEN_BYTES + 4 + n;
-}
-
-/* The responsible professional's work contact, sealed under the contact
- * key: only a party that knows the BSN opens it. */
-static sk_status seal_contact(node_remote *r, const node_entry_derived *d, const uint8_t *token,
-			      uint32_t epoch, const uint8_t *ck, uint8_t *out, size_t cap,
-			      size_t *len)
-{
-	node_professional p;
-	MDB_txn *txn = NULL;
-	uint8_t ad[CONTACT_AD_MAX];
-	char text[512];
-	int n;
-	sk_status st;
-
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		return st;
-	st = node_professional_get(r->s, txn, d->contact_professional, &p);
-	mdb_txn_abort(txn);
-	if (st != SK_OK)
-		return st;
-	n = snprintf(text, sizeof(text), "%s, %s%s%s%s%s (%s)", p.name, p.role,
-		     p.phone[0] ? ", " : "", p.phone, p.email[0] ? ", " : "", p.email, r->s->name);
-	if (n < 0 || (size_t)n >= sizeof(text) || SEAL_AEAD_BYTES((size_t)n) > cap)
-		return SK_ERR_TOOBIG;
-	*len = SEAL_AEAD_BYTES((size_t)n);
-	return seal_aead_encrypt(out, NODE_CONTACT_DOMAIN, ad,
-				 contact_ad(ad, token, epoch, r->s->org_id), (const uint8_t *)text,
-				 (size_t)n, ck);
-}
 
 /* ---- bulk publish ----------------------------------------------------- */
 
@@ -359,8 +318,8 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 		/* not the exact expiry: it would link this entry across epochs */
 		e.expires_at = node_entry_expiry_blur(d.expires_at, node_now_ms());
 		if ((d.flags & NODE_FLAG_CONTACT) &&
-		    (st = seal_contact(r, &d, token, epoch, ck, contact, sizeof(contact), &clen)) !=
-			    SK_OK)
+		    (st = node_contact_seal(r->s, &d, token, epoch, ck, contact, sizeof(contact),
+					    &clen)) != SK_OK)
 			goto out;
 		if (clen > 0) {
 			e.has_sealed_contact = 1;
@@ -592,29 +551,6 @@ static sk_status audit_lookup(node_remote *r, const char *client, const char *pr
 	return node_audit_commit(r->s, &rec);
 }
 
-static void open_contact(node_remote *r, const Schakel__V1__LookupResult *res,
-			 const uint8_t *token, uint32_t epoch, const uint8_t *ck, char *out,
-			 size_t cap)
-{
-	uint8_t ad[CONTACT_AD_MAX], text[NODE_CONTACT_MAX];
-	size_t n = 0;
-
-	out[0] = 0;
-	if (!res->has_sealed_contact || strlen(res->org_id) > NET_ORG_ID_MAX ||
-	    res->sealed_contact.len > sizeof(text) ||
-	    seal_aead_decrypt(text, &n, NODE_CONTACT_DOMAIN, ad,
-			      contact_ad(ad, token, epoch, res->org_id), res->sealed_contact.data,
-			      res->sealed_contact.len, ck) != SK_OK) {
-		if (res->has_sealed_contact)
-			snprintf(out, cap, "(a contact that does not open: not for this client)");
-		return;
-	}
-	for (size_t i = 0; i < n; i++) /* shown on a terminal: no control characters */
-		if (text[i] < 0x20 || text[i] == 0x7f)
-			text[i] = '?';
-	snprintf(out, cap, "%.*s", (int)n, (const char *)text);
-}
-
 sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char *prof,
 			     const char *purpose, node_partner *out, size_t *n)
 {
@@ -690,7 +626,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 		snprintf(o->org, sizeof(o->org), "%s", res->org_id);
 		snprintf(o->category, sizeof(o->category), "%s", res->category);
 		o->regie = res->regie;
-		open_contact(r, res, token, epoch, ck, o->contact, sizeof(o->contact));
+		node_contact_open(res, token, epoch, ck, o->contact, sizeof(o->contact));
 		w = snprintf(partners + used, sizeof(partners) - used, "%s%s", *n ? "," : "", o->org);
 		if (w > 0 && (size_t)w < sizeof(partners) - used)
 			used += (size_t)w;

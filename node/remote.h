@@ -21,11 +21,9 @@
 #include "node/store.h"
 #include "protos/wire.h"
 
-#define NODE_CONTACT_DOMAIN "schakel/v1/contact"
 #define NODE_PUBLISH_THREADS 8         /* connections a bulk publish uses */
 #define NODE_PUBLISH_BATCH 8192        /* entries a bulk publish takes at once */
 #define NODE_LOOKUP_MAX 64
-#define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
 #define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
 
 /* Publishes (or withdraws) the entries of n clients (local ids) as by
