@@ -16,6 +16,7 @@
 #include "node/entry.h"
 #include "node/join.h"
 #include "node/logtrack.h"
+#include "node/resume.h"
 #include "node/session.h"
 #include "node/token.h"
 #include "node/store.h"
@@ -90,14 +91,6 @@ sk_status node_audit_anchor_check(node_store *s, MDB_txn *txn, uint64_t records,
 /* The same against every anchor the registry holds for us (*checked). */
 sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *bad,
 				    size_t *checked) SK_MUST_CHECK;
-
-/* After a restore (NODE_META_RESUME, set by `restore`): the registry may
- * hold entry sequence numbers and anchored audit records newer than the
- * backup. Asks for them once (ResumeRequest), skips past them, moves the
- * outgoing discussion message numbers on (node_discuss_resume), asks for a
- * new encryption key and audits "node.resume". A no-op without the flag.
- * Called before anything numbered is sent: publish, sync, anchor, discuss. */
-sk_status node_remote_resume(node_remote *r) SK_MUST_CHECK;
 
 /* ---- for the other federation modules of the node (discussions) ----- */
 
