@@ -17,27 +17,14 @@
 #include "node/join.h"
 #include "node/logtrack.h"
 #include "node/resume.h"
+#include "node/lookup.h"
 #include "node/publish.h"
 #include "node/session.h"
 #include "node/token.h"
 #include "node/store.h"
 #include "protos/wire.h"
 
-#define NODE_LOOKUP_MAX 64
 #define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
-
-/* One partner of a lookup, with the contact opened. */
-typedef struct node_partner {
-	char org[NET_ORG_ID_MAX + 1];
-	char category[NET_CATEGORY_MAX + 1];
-	int regie;
-	char contact[512]; /* "name, phone, e-mail" or "" */
-} node_partner;
-
-/* Lookup for a professional assigned to an open case of client (local id
- * or BSN), with a purpose code. Audited at the node, allowed or denied. */
-sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char *prof,
-			     const char *purpose, node_partner *out, size_t *n) SK_MUST_CHECK;
 
 typedef struct node_sync_stats {
 	size_t published;
@@ -74,10 +61,6 @@ sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *
 				    size_t *checked) SK_MUST_CHECK;
 
 /* ---- for the other federation modules of the node (discussions) ----- */
-
-/* *yes: prof is assigned to an open case of client. */
-sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, const char *prof,
-			       int *yes) SK_MUST_CHECK;
 
 /* One mailbox item as a JSON object (for the CLI and the local API): id,
  * kind, org, category, client, role, purpose, detail. New reference. */
