@@ -14,6 +14,7 @@
 
 #include "common/kek.h"
 #include "node/entry.h"
+#include "node/inbox.h"
 #include "node/join.h"
 #include "node/logtrack.h"
 #include "node/resume.h"
@@ -43,12 +44,6 @@ typedef struct node_sync_stats {
  * disclosure notices (kept in our audit log) and pattern flags. */
 sk_status node_remote_sync(node_remote *r, node_sync_stats *stats) SK_MUST_CHECK;
 
-/* The mailbox items received so far, oldest first (kind filter 0: all). */
-typedef sk_status (*node_inbox_fn)(const Schakel__V1__MailboxItem *it, const char *client,
-				   void *arg);
-sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn,
-			  void *arg) SK_MUST_CHECK;
-
 /* Checks the log (records long, as audit_log_verify counted) against the
  * last audit head this node anchored: SK_ERR_VERIFY with *bad naming the
  * first bad record when that record changed or the tail was cut off.
@@ -61,9 +56,5 @@ sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *
 				    size_t *checked) SK_MUST_CHECK;
 
 /* ---- for the other federation modules of the node (discussions) ----- */
-
-/* One mailbox item as a JSON object (for the CLI and the local API): id,
- * kind, org, category, client, role, purpose, detail. New reference. */
-json_t *node_inbox_item_json(const Schakel__V1__MailboxItem *it, const char *client);
 
 #endif
