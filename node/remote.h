@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/kek.h"
+#include "node/anchor.h"
 #include "node/entry.h"
 #include "node/inbox.h"
 #include "node/join.h"
@@ -25,7 +26,6 @@
 #include "node/store.h"
 #include "protos/wire.h"
 
-#define NODE_ANCHOR_MS (5ull * 60 * 1000) /* audit heads anchored at most this often */
 
 typedef struct node_sync_stats {
 	size_t published;
@@ -43,17 +43,6 @@ typedef struct node_sync_stats {
  * consistency with the last verified one, and pulls the mailbox: matches,
  * disclosure notices (kept in our audit log) and pattern flags. */
 sk_status node_remote_sync(node_remote *r, node_sync_stats *stats) SK_MUST_CHECK;
-
-/* Checks the log (records long, as audit_log_verify counted) against the
- * last audit head this node anchored: SK_ERR_VERIFY with *bad naming the
- * first bad record when that record changed or the tail was cut off.
- * *anchored gets the anchored record's seq (left alone when none). */
-sk_status node_audit_anchor_check(node_store *s, MDB_txn *txn, uint64_t records,
-				  uint64_t *bad, uint64_t *anchored) SK_MUST_CHECK;
-
-/* The same against every anchor the registry holds for us (*checked). */
-sk_status node_remote_anchors_check(node_remote *r, uint64_t records, uint64_t *bad,
-				    size_t *checked) SK_MUST_CHECK;
 
 /* ---- for the other federation modules of the node (discussions) ----- */
 
