@@ -10,8 +10,13 @@
 #include "node/discuss.h"
 #include "node/enckeys.h"
 #include "node/entry.h"
+#include "node/inbox.h"
+#include "node/lookup.h"
 #include "node/members.h"
 #include "node/professional.h"
+#include "node/publish.h"
+#include "node/resume.h"
+#include "node/token.h"
 
 #define DOMAIN_KEY "schakel/v1/discussion-key"
 

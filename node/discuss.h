@@ -7,7 +7,7 @@
 #ifndef SK_NODE_DISCUSS_H
 #define SK_NODE_DISCUSS_H
 
-#include "node/remote.h"
+#include "node/sync.h"
 
 #define NODE_DISCUSSION_ID_BYTES 16
 #define NODE_DISCUSSION_HEX (2 * NODE_DISCUSSION_ID_BYTES + 1)

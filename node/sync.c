@@ -1,37 +1,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
-#include <time.h>
 
-#include <jansson.h>
-#include <sodium.h>
-
-#include "common/clock.h"
 #include "common/db.h"
-#include "common/file.h"
-#include "crypto/merkle.h"
-#include "crypto/note.h"
-#include "crypto/seal.h"
-#include "net/conn.h"
 #include "node/anchor.h"
-#include "node/case.h"
-#include "node/chain.h"
-#include "node/client.h"
-#include "node/contact.h"
-#include "node/professional.h"
-#include "node/remote.h"
-#include "node/resume.h"
-#include "node/session_int.h"
-#include "node/token.h"
 #include "node/discuss.h"
 #include "node/enckeys.h"
+#include "node/entry.h"
 #include "node/inbox.h"
 #include "node/logtrack.h"
-#include "node/lookup.h"
-#include "node/members.h"
 #include "node/publish.h"
-#include "protos/wire.h"
+#include "node/resume.h"
+#include "node/session_int.h"
+#include "node/sync.h"
 
 struct dirty_list {
 	char (*ids)[NODE_CLIENT_ID_MAX + 1];
