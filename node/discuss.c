@@ -484,7 +484,7 @@ static json_t *msg_json(const char *from, const Schakel__V1__DiscussMessageBody 
 struct dsync {
 	node_remote *r;
 	node_store *s;
-	node_sync_stats *stats;
+	node_discuss_stats *stats;
 	uint64_t now_ms;
 	key_x25519 *keys; /* sodium_malloc'd, NODE_ENC_LIVE_MAX */
 	size_t n_keys;
@@ -701,7 +701,7 @@ static sk_status take_item(struct dsync *c, MDB_txn *txn, const Schakel__V1__Mai
 }
 
 sk_status node_discuss_take(node_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
-			    uint64_t now_ms, node_sync_stats *stats)
+			    uint64_t now_ms, node_discuss_stats *stats)
 {
 	struct dsync c = {0};
 	sk_status st;
@@ -1108,7 +1108,7 @@ int node_discuss_text_ok(const char *text)
 	return j != NULL && strchr(text, '\0') == text + strlen(text);
 }
 
-sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats)
+sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats)
 {
 	struct dsync c = {0};
 	MDB_txn *txn = NULL;

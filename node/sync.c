@@ -84,8 +84,14 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 		st = enc_maintain(r, &stats->rotated);
 	if (st == SK_OK)
 		st = node_inbox_pull(r, &stats->items);
-	if (st == SK_OK)
-		st = node_discuss_sync(r, stats);
+	if (st == SK_OK) {
+		node_discuss_stats ds = {0};
+
+		st = node_discuss_sync(r, &ds);
+		stats->messages = ds.messages;
+		stats->rejected = ds.rejected;
+		stats->forwarded = ds.forwarded;
+	}
 	if (st == SK_OK)
 		st = node_remote_anchor(r, &stats->anchored);
 	return st;
