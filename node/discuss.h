@@ -75,14 +75,6 @@ sk_status node_discuss_take(node_store *s, MDB_txn *txn, const Schakel__V1__Mail
 sk_status node_discuss_show(node_store *s, const char *id, const char *prof,
 			    json_t **out) SK_MUST_CHECK;
 
-/* After a restore (node.resume, in txn): every outgoing message sequence
- * number (per discussion and recipient) jumps to at least floor, so that no
- * number sent before the loss is used again; partners accept a jump (a
- * number must only grow). The caller passes the clock in ms: more than any
- * count of messages sent to one recipient. *n counts the discussions moved. */
-sk_status node_discuss_resume(node_store *s, MDB_txn *txn, uint64_t floor,
-			      size_t *n) SK_MUST_CHECK;
-
 /* 1 when text is valid UTF-8 without NUL. */
 int node_discuss_text_ok(const char *text);
 

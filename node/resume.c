@@ -1,9 +1,54 @@
 #include <stdio.h>
 
 #include "common/db.h"
-#include "node/discuss.h"
 #include "node/resume.h"
 #include "node/session_int.h"
+
+/* After a restore, in txn: every outgoing message number of every
+ * discussion (its record's "seq_out", recipient org -> the last number
+ * sent; node/discuss.c keeps it) jumps to at least floor, so that no number
+ * sent before the loss is used again; partners accept a jump (a number
+ * must only grow). The caller passes the clock in ms: more than any count
+ * of messages sent to one recipient. *n counts the discussions moved. */
+static sk_status discussions_skip(node_store *s, MDB_txn *txn, uint64_t floor, size_t *n)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	*n = 0;
+	if (floor > (uint64_t)INT64_MAX)
+		return SK_ERR_INVALID;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->discussions, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		json_t *rec = NULL, *out, *v;
+		const char *to;
+		int moved = 0;
+
+		if ((st = node_json_get(txn, s->discussions, k.mv_data, k.mv_size, &rec)) != SK_OK)
+			break;
+		out = json_object_get(rec, "seq_out");
+		json_object_foreach(out, to, v) {
+			json_int_t last = json_integer_value(v);
+
+			if ((last > 0 ? (uint64_t)last : 0) < floor) {
+				json_object_set_new(out, to, json_integer((json_int_t)floor));
+				moved = 1;
+			}
+		}
+		if (moved && (st = node_json_put(txn, s->discussions, k.mv_data, k.mv_size, rec)) ==
+				     SK_OK)
+			(*n)++;
+		json_decref(rec);
+	}
+	if (st == SK_OK && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
+	return st;
+}
 
 sk_status node_remote_resume(node_remote *r)
 {
@@ -35,7 +80,7 @@ sk_status node_remote_resume(node_remote *r)
 		goto out;
 	/* discussion messages: a number per recipient, which the registry does
 	 * not keep; the clock in ms is past any count sent before the loss */
-	if ((st = node_discuss_resume(r->s, txn, node_now_ms(), &moved)) != SK_OK) {
+	if ((st = discussions_skip(r->s, txn, node_now_ms(), &moved)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
 	}

@@ -10,8 +10,8 @@
 /* After a restore (NODE_META_RESUME, set by `restore`): the registry may
  * hold entry sequence numbers and anchored audit records newer than the
  * backup. Asks for them once (ResumeRequest), skips past them, moves the
- * outgoing discussion message numbers on (node_discuss_resume), asks for a
- * new encryption key and audits "node.resume". A no-op without the flag.
+ * outgoing discussion message numbers on (past the clock in ms), asks for
+ * a new encryption key and audits "node.resume". A no-op without the flag.
  * Called before anything numbered is sent: publish, sync, anchor, discuss. */
 sk_status node_remote_resume(node_remote *r) SK_MUST_CHECK;
 
