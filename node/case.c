@@ -359,6 +359,30 @@ out:
 	return st;
 }
 
+struct assigned_arg {
+	const char *prof;
+	int found;
+};
+
+static sk_status assigned_open(const node_case *c, void *arg)
+{
+	struct assigned_arg *a = arg;
+
+	if (c->open && node_case_assigned(c, a->prof))
+		a->found = 1;
+	return SK_OK;
+}
+
+sk_status node_case_assigned_open(node_store *s, MDB_txn *txn, const char *client,
+				  const char *prof, int *yes)
+{
+	struct assigned_arg a = {prof, 0};
+	sk_status st = node_case_scan(s, txn, client, assigned_open, &a);
+
+	*yes = a.found;
+	return st;
+}
+
 /* ---- changes --------------------------------------------------------------- */
 
 /* The acting professional: known, and not a privacy officer. */

@@ -11,7 +11,6 @@
 #include "node/enckeys.h"
 #include "node/entry.h"
 #include "node/inbox.h"
-#include "node/lookup.h"
 #include "node/members.h"
 #include "node/professional.h"
 #include "node/publish.h"
@@ -74,7 +73,7 @@ static sk_status check_prof(node_store *s, const char *ref, const char *prof,
 		return st;
 	if ((st = node_client_resolve(s, txn, ref, client)) == SK_OK &&
 	    (st = node_professional_get(s, txn, prof, p)) == SK_OK)
-		st = node_remote_assigned(s, txn, client, prof, &yes);
+		st = node_case_assigned_open(s, txn, client, prof, &yes);
 	mdb_txn_abort(txn);
 	if (st == SK_OK && !yes) {
 		sk_error_set("%s is not assigned to an open case of this client", prof);

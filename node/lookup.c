@@ -11,30 +11,6 @@
 #include "node/session_int.h"
 #include "node/token.h"
 
-struct assigned_arg {
-	const char *prof;
-	int found;
-};
-
-static sk_status assigned_open(const node_case *c, void *arg)
-{
-	struct assigned_arg *a = arg;
-
-	if (c->open && node_case_assigned(c, a->prof))
-		a->found = 1;
-	return SK_OK;
-}
-
-sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, const char *prof,
-			       int *yes)
-{
-	struct assigned_arg a = {prof, 0};
-	sk_status st = node_case_scan(s, txn, client, assigned_open, &a);
-
-	*yes = a.found;
-	return st;
-}
-
 /* The node's audit record of a lookup, allowed or denied. */
 static sk_status audit_lookup(node_remote *r, const char *client, const char *prof,
 			      const char *role, const char *purpose, const char *reason,
@@ -63,7 +39,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 	Schakel__V1__LookupRequest req = SCHAKEL__V1__LOOKUP_REQUEST__INIT;
 	char client[NODE_CLIENT_ID_MAX + 1], corr_hex[33], partners[AUDIT_FIELD_MAX + 1] = "";
 	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], head[32], corr[16];
-	struct assigned_arg a = {prof, 0};
+	int assigned = 0;
 	node_professional p;
 	node_entry_derived d;
 	const char *basis = NULL;
@@ -80,7 +56,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 		return st;
 	if ((st = node_client_resolve(r->s, txn, client_ref, client)) == SK_OK &&
 	    (st = node_professional_get(r->s, txn, prof, &p)) == SK_OK &&
-	    (st = node_case_scan(r->s, txn, client, assigned_open, &a)) == SK_OK &&
+	    (st = node_case_assigned_open(r->s, txn, client, prof, &assigned)) == SK_OK &&
 	    (st = audit_log_head(r->s->audit, txn, &head_seq, head)) == SK_OK &&
 	    node_entry_derive(r->s, txn, client, node_now_ms(), &d) == SK_OK && !d.withdraw)
 		/* the basis the client's cases give, for the privacy officer's review */
@@ -88,10 +64,10 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 	mdb_txn_abort(txn);
 	if (st != SK_OK)
 		return st;
-	if (!a.found || !wire_purpose_valid(purpose)) {
-		const char *why = !a.found ? "the professional is not assigned to an open case of "
-					     "this client"
-					   : "unknown purpose code";
+	if (!assigned || !wire_purpose_valid(purpose)) {
+		const char *why = !assigned ? "the professional is not assigned to an open case of "
+					      "this client"
+					    : "unknown purpose code";
 
 		if ((st = audit_lookup(r, client, prof, p.role, purpose, why, NULL, corr_hex, basis)) !=
 		    SK_OK)

@@ -25,8 +25,4 @@ typedef struct node_partner {
 sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char *prof,
 			     const char *purpose, node_partner *out, size_t *n) SK_MUST_CHECK;
 
-/* *yes: prof is assigned to an open case of client. */
-sk_status node_remote_assigned(node_store *s, MDB_txn *txn, const char *client, const char *prof,
-			       int *yes) SK_MUST_CHECK;
-
 #endif
