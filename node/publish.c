@@ -6,8 +6,6 @@
 #include <sodium.h>
 
 #include "common/db.h"
-#include "crypto/merkle.h"
-#include "crypto/note.h"
 #include "node/contact.h"
 #include "node/entry.h"
 #include "node/logtrack.h"
@@ -41,10 +39,7 @@ typedef struct pub_thread {
 	char what[32], why[192];
 	uint8_t *ev_a, *ev_b; /* evidence, malloc'd */
 	size_t ev_alen, ev_blen;
-	wire_receipt_cache receipts; /* the last receipt batch verified */
-	uint8_t note_hash[32]; /* the last checkpoint verified, by its bytes */
-	node_log_tree note_tree;
-	int have_note;
+	node_log_receipts receipts; /* what the last receipts verified */
 } pub_thread;
 
 static void pub_fail(pub_thread *t, const char *what, const char *why, const uint8_t *a,
@@ -61,63 +56,19 @@ static void pub_fail(pub_thread *t, const char *what, const char *why, const uin
 	t->ev_blen = t->ev_b != NULL ? blen : 0;
 }
 
-/* A receipt: the registry's batch signature, our leaf, the signed
- * checkpoint and the inclusion proof; consistency is checked for the whole
- * run afterwards. */
+/* A receipt (node_log_receipt_check); consistency is checked for the
+ * whole run afterwards. */
 static void pub_check(pub_thread *t, pub_item *it, const Schakel__V1__PublishReceipt *rc)
 {
 	node_remote *r = t->r;
-	Schakel__V1__PublishReceiptBody *rb = NULL;
-	uint8_t leaf[WIRE_LEAF_HASH_BYTES], h[32];
-	note_checkpoint cp;
+	node_log_failure f;
 
-	/* receipts of one group commit share a signature: checked once */
-	if (wire_receipt_verify(rc, r->fed->registry_key, &t->receipts) != SK_OK ||
-	    (rb = schakel__v1__publish_receipt_body__unpack(NULL, rc->body.len, rc->body.data)) ==
-		    NULL) {
-		pub_fail(t, "receipt", "the registry's receipt does not verify", rc->body.data,
-			 rc->body.len, NULL, 0);
-		goto out;
+	if (node_log_receipt_check(&it->tree, &t->receipts, rc, it->entry, it->elen, it->sig,
+				   it->seq, r->fed->registry_key, &r->log_key, &f) != SK_OK) {
+		pub_fail(t, f.what, f.why, f.a, f.alen, f.b, f.blen);
+		return;
 	}
-	if (wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, it->entry, it->elen, it->sig) != SK_OK ||
-	    rb->seq != it->seq || rb->leaf_hash.len != sizeof(leaf) ||
-	    memcmp(rb->leaf_hash.data, leaf, sizeof(leaf)) != 0) {
-		pub_fail(t, "receipt", "the receipt is for another entry", rc->body.data,
-			 rc->body.len, NULL, 0);
-		goto out;
-	}
-	if (!rc->has_checkpoint) {
-		pub_fail(t, "receipt-checkpoint", "the receipt carries no checkpoint", NULL, 0, NULL,
-			 0);
-		goto out;
-	}
-	/* receipts of one group commit share a checkpoint: verified once */
-	crypto_hash_sha256(h, rc->checkpoint.data, rc->checkpoint.len);
-	if (!t->have_note || memcmp(h, t->note_hash, sizeof(h)) != 0) {
-		if (note_checkpoint_open(&cp, NULL, rc->checkpoint.data, rc->checkpoint.len,
-					 &r->log_key, NULL, 0) != SK_OK) {
-			pub_fail(t, "receipt-checkpoint", "the receipt's checkpoint does not verify",
-				 rc->checkpoint.data, rc->checkpoint.len, NULL, 0);
-			goto out;
-		}
-		memcpy(t->note_hash, h, sizeof(h));
-		t->note_tree.size = cp.size;
-		memcpy(t->note_tree.root, cp.root, MERKLE_HASH_BYTES);
-		t->have_note = 1;
-	}
-	if (!rc->has_inclusion_proof || rc->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
-	    merkle_inclusion_verify(t->note_tree.root, leaf, rb->leaf_index, t->note_tree.size,
-				    rc->inclusion_proof.data,
-				    rc->inclusion_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
-		pub_fail(t, "inclusion", "the entry's inclusion proof does not verify",
-			 rc->checkpoint.data, rc->checkpoint.len, rc->inclusion_proof.data,
-			 rc->inclusion_proof.len);
-		goto out;
-	}
-	it->tree = t->note_tree;
 	it->st = SK_OK;
-out:
-	schakel__v1__publish_receipt_body__free_unpacked(rb, NULL);
 }
 
 static void *pub_main(void *arg)
