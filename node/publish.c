@@ -7,6 +7,7 @@
 
 #include "common/db.h"
 #include "node/contact.h"
+#include "node/dirty.h"
 #include "node/entry.h"
 #include "node/logtrack.h"
 #include "node/publish.h"

@@ -7,7 +7,7 @@
 #include "common/db.h"
 #include "common/file.h"
 #include "node/case.h"
-#include "node/entry.h"
+#include "node/dirty.h"
 #include "node/session.h"
 #include "node/session_int.h"
 

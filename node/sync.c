@@ -4,9 +4,9 @@
 
 #include "common/db.h"
 #include "node/anchor.h"
+#include "node/dirty.h"
 #include "node/discuss.h"
 #include "node/enckeys.h"
-#include "node/entry.h"
 #include "node/inbox.h"
 #include "node/logtrack.h"
 #include "node/publish.h"
