@@ -4,6 +4,7 @@
 #include "common/db.h"
 #include "node/case.h"
 #include "node/dirty.h"
+#include "node/textcheck.h"
 
 #define META_NEXT_CASE "next.case"
 #define REF_MAX 48 /* "case 18446744073709551615 v4294967295" */

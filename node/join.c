@@ -6,6 +6,7 @@
 
 #include "common/db.h"
 #include "node/join.h"
+#include "node/textcheck.h"
 #include "protos/schakel.pb-c.h"
 
 #define META_REGISTRY_KEY "registry.key"

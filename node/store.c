@@ -11,6 +11,7 @@
 #include "common/file.h"
 #include "node/join.h"
 #include "node/store.h"
+#include "node/textcheck.h"
 #include "protos/wire.h"
 #include "protos/schakel.pb-c.h"
 
@@ -50,22 +51,6 @@ uint64_t node_get_u64(const uint8_t in[static 8])
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | in[i];
 	return v;
-}
-
-int node_text_valid(const char *s, size_t max)
-{
-	size_t n = s != NULL ? strnlen(s, max + 1) : 0;
-	json_t *probe;
-
-	if (n == 0 || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	/* jansson refuses invalid UTF-8 */
-	probe = json_string(s);
-	json_decref(probe);
-	return probe != NULL;
 }
 
 void node_json_str(char *out, size_t cap, const json_t *obj, const char *key)

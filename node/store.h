@@ -216,9 +216,6 @@ sk_status node_json_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 sk_status node_json_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 			json_t **obj) SK_MUST_CHECK;
 
-/* 1 when s is 1..max bytes of UTF-8 without control characters. */
-int node_text_valid(const char *s, size_t max);
-
 /* Copies the JSON string member key of obj into out (cap bytes); "" when
  * absent or too long. */
 void node_json_str(char *out, size_t cap, const json_t *obj, const char *key);
