@@ -7,9 +7,6 @@
 #include "common/db.h"
 #include "node/join.h"
 
-#define META_REGISTRY_KEY "registry.key"
-#define META_BUNDLE "bundle"
-
 /* Our own member certificate, at now; *rekey is set when it is for the
  * TLS key of a pending rekey (pending: that key, or NULL). */
 static sk_status check_self(const node_store *s, const node_federation *f, uint64_t now_ms,
@@ -53,82 +50,6 @@ static sk_status check_self(const node_store *s, const node_federation *f, uint6
 	return SK_OK;
 }
 
-static sk_status get_pinned(node_store *s, MDB_txn *txn, uint8_t pk[static KEY_ED25519_PK_BYTES])
-{
-	MDB_val k = {strlen(META_REGISTRY_KEY), META_REGISTRY_KEY}, d;
-	int rc = mdb_get(txn, s->meta, &k, &d);
-
-	if (rc != 0)
-		return sk_db_status(rc);
-	if (d.mv_size != KEY_ED25519_PK_BYTES)
-		return SK_ERR_DB;
-	memcpy(pk, d.mv_data, KEY_ED25519_PK_BYTES);
-	return SK_OK;
-}
-
-/* The installed bundle under the pinned key, into f. */
-static sk_status load_in(node_store *s, MDB_txn *txn, node_federation *f)
-{
-	uint8_t pinned[KEY_ED25519_PK_BYTES], *data = NULL;
-	size_t len = 0;
-	sk_status st = get_pinned(s, txn, pinned);
-
-	if (st == SK_OK)
-		st = node_meta_get(s, txn, META_BUNDLE, &data, &len);
-	if (st == SK_ERR_NOTFOUND)
-		sk_error_set("this node has not joined a federation yet: run 'schakel-node join "
-			     "--bundle B' with the bundle from the registry operator");
-	if (st == SK_OK && (st = node_bundle_open(f, data, len, pinned)) != SK_OK) {
-		char why[256];
-
-		snprintf(why, sizeof(why), "%s", sk_error_detail());
-		sk_error_set("the installed bundle no longer verifies: %s", why);
-		st = SK_ERR_VERIFY;
-	}
-	free(data);
-	return st;
-}
-
-sk_status node_federation_load(node_store *s, MDB_txn *txn, node_federation **out)
-{
-	node_federation *f = malloc(sizeof(*f));
-	sk_status st;
-
-	*out = NULL;
-	if (f == NULL)
-		return SK_ERR_NOMEM;
-	if ((st = load_in(s, txn, f)) != SK_OK) {
-		free(f);
-		return st;
-	}
-	*out = f;
-	return SK_OK;
-}
-
-sk_status node_policy_load(node_store *s)
-{
-	node_federation *f = NULL;
-	MDB_txn *txn = NULL;
-	sk_status st;
-
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		return st;
-	st = node_federation_load(s, txn, &f);
-	mdb_txn_abort(txn);
-	if (st == SK_ERR_NOTFOUND) {
-		sk_error_clear();
-		wire_policy_default(&s->policy);
-		s->joined = 0;
-		return SK_OK;
-	}
-	if (st == SK_OK) {
-		s->policy = f->policy;
-		s->joined = 1;
-	}
-	node_federation_free(f);
-	return st;
-}
-
 sk_status node_join(node_store *s, const uint8_t *bundle, size_t len, uint64_t now_ms,
 		    int *refreshed)
 {
@@ -147,7 +68,7 @@ sk_status node_join(node_store *s, const uint8_t *bundle, size_t len, uint64_t n
 	}
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
-	st = get_pinned(s, txn, pinned);
+	st = node_registry_pinned(s, txn, pinned);
 	if (st != SK_OK && st != SK_ERR_NOTFOUND)
 		goto abort;
 	have_pin = st == SK_OK;
@@ -159,7 +80,7 @@ sk_status node_join(node_store *s, const uint8_t *bundle, size_t len, uint64_t n
 	    (st = check_self(s, f, now_ms, have_pending ? pending : NULL, &rekey)) != SK_OK)
 		goto abort;
 	if (have_pin) {
-		if ((st = load_in(s, txn, old)) != SK_OK)
+		if ((st = node_federation_read(s, txn, old)) != SK_OK)
 			goto abort;
 		if (f->issued_at < old->issued_at) {
 			sk_error_set("this bundle is older than the installed one; ask the registry "
@@ -173,9 +94,9 @@ sk_status node_join(node_store *s, const uint8_t *bundle, size_t len, uint64_t n
 	rec.outcome = AUDIT_OUTCOME_OK;
 	rec.category = "federation";
 	rec.counterpart = f->registry_org_id;
-	if ((!have_pin && (st = node_meta_put(s, txn, META_REGISTRY_KEY, f->registry_key,
+	if ((!have_pin && (st = node_meta_put(s, txn, NODE_META_REGISTRY_KEY, f->registry_key,
 					      KEY_ED25519_PK_BYTES)) != SK_OK) ||
-	    (st = node_meta_put(s, txn, META_BUNDLE, bundle, len)) != SK_OK ||
+	    (st = node_meta_put(s, txn, NODE_META_BUNDLE, bundle, len)) != SK_OK ||
 	    (st = node_audit(s, txn, &rec)) != SK_OK ||
 	    (rekey && (st = node_rekey_install(s, txn)) != SK_OK))
 		goto abort;

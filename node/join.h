@@ -1,6 +1,6 @@
 /* Joining a federation: installing the registry's SignedBundle (and
- * refreshed ones later, node/bundle.h) and reading back what it pins. The
- * bundle is kept in the env exactly as received and re-verified under the
+ * refreshed ones later, node/bundle.h). The bundle is kept in the env
+ * exactly as received; node/store.h reads it back, re-verified under the
  * pinned registry key on every load. */
 #ifndef SK_NODE_JOIN_H
 #define SK_NODE_JOIN_H
@@ -25,15 +25,5 @@
  * ours; the detail says which. Updates s->policy and s->joined. */
 sk_status node_join(node_store *s, const uint8_t *bundle, size_t len, uint64_t now_ms,
 		    int *refreshed) SK_MUST_CHECK;
-
-/* The installed bundle as of txn, re-verified under the pinned key. *out
- * is malloc'd, owned by the caller (node_federation_free). SK_ERR_NOTFOUND
- * (detail set) before the first join; SK_ERR_VERIFY when the stored bundle
- * no longer verifies. */
-sk_status node_federation_load(node_store *s, MDB_txn *txn, node_federation **out) SK_MUST_CHECK;
-
-/* Sets s->policy and s->joined from the installed bundle (the default
- * policy before the first join). Called by node_store_open. */
-sk_status node_policy_load(node_store *s) SK_MUST_CHECK;
 
 #endif
