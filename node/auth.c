@@ -6,6 +6,7 @@
 
 #include "common/db.h"
 #include "node/auth.h"
+#include "node/textcheck.h"
 
 #define OPS crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define MEM crypto_pwhash_MEMLIMIT_INTERACTIVE

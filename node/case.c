@@ -3,7 +3,8 @@
 
 #include "common/db.h"
 #include "node/case.h"
-#include "node/entry.h"
+#include "node/dirty.h"
+#include "node/textcheck.h"
 
 #define META_NEXT_CASE "next.case"
 #define REF_MAX 48 /* "case 18446744073709551615 v4294967295" */
@@ -356,6 +357,30 @@ sk_status node_case_scan(node_store *s, MDB_txn *txn, const char *client, node_c
 out:
 	mdb_cursor_close(cur);
 	free(c);
+	return st;
+}
+
+struct assigned_arg {
+	const char *prof;
+	int found;
+};
+
+static sk_status assigned_open(const node_case *c, void *arg)
+{
+	struct assigned_arg *a = arg;
+
+	if (c->open && node_case_assigned(c, a->prof))
+		a->found = 1;
+	return SK_OK;
+}
+
+sk_status node_case_assigned_open(node_store *s, MDB_txn *txn, const char *client,
+				  const char *prof, int *yes)
+{
+	struct assigned_arg a = {prof, 0};
+	sk_status st = node_case_scan(s, txn, client, assigned_open, &a);
+
+	*yes = a.found;
 	return st;
 }
 

@@ -165,4 +165,8 @@ typedef sk_status (*node_case_fn)(const node_case *c, void *arg);
 sk_status node_case_scan(node_store *s, MDB_txn *txn, const char *client, node_case_fn fn,
 			 void *arg) SK_MUST_CHECK;
 
+/* *yes: prof is assigned to an open case of client. */
+sk_status node_case_assigned_open(node_store *s, MDB_txn *txn, const char *client,
+				  const char *prof, int *yes) SK_MUST_CHECK;
+
 #endif

@@ -16,7 +16,7 @@ int node_cli_open(node_store **s, sk_kek **kek, const sk_cli_common *o, const ch
 void node_cli_close(node_store *s, sk_kek *kek);
 void node_cli_print_json(json_t *doc);
 
-/* node_cli_open, then a federation session (node/remote.h). */
+/* node_cli_open, then a federation session (node/session.h). */
 struct node_remote;
 int node_cli_open_remote(node_store **s, sk_kek **kek, struct node_remote **r,
 			 const sk_cli_common *o, const char *what);

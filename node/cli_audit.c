@@ -16,7 +16,7 @@
 #include "common/db.h"
 #include "node/cli.h"
 #include "node/reconcile.h"
-#include "node/remote.h"
+#include "node/anchor.h"
 #include "node/client.h"
 #include "node/professional.h"
 #include "node/store.h"

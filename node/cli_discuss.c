@@ -12,7 +12,7 @@
 #include "node/cli.h"
 #include "common/file.h"
 #include "node/discuss.h"
-#include "node/remote.h"
+#include "node/session.h"
 #include "node/textcheck.h"
 
 static void print_who(const json_t *w);

@@ -6,6 +6,7 @@
 #include "common/db.h"
 #include "crypto/seal.h"
 #include "node/client.h"
+#include "node/textcheck.h"
 
 #define META_NEXT_CLIENT "next.client"
 /* Plaintext of a client record: 9 BSN digits, 10 birthdate bytes (zeros

@@ -10,8 +10,12 @@
 #include "node/discuss.h"
 #include "node/enckeys.h"
 #include "node/entry.h"
+#include "node/inbox.h"
 #include "node/members.h"
 #include "node/professional.h"
+#include "node/publish.h"
+#include "node/resume.h"
+#include "node/token.h"
 
 #define DOMAIN_KEY "schakel/v1/discussion-key"
 
@@ -69,7 +73,7 @@ static sk_status check_prof(node_store *s, const char *ref, const char *prof,
 		return st;
 	if ((st = node_client_resolve(s, txn, ref, client)) == SK_OK &&
 	    (st = node_professional_get(s, txn, prof, p)) == SK_OK)
-		st = node_remote_assigned(s, txn, client, prof, &yes);
+		st = node_case_assigned_open(s, txn, client, prof, &yes);
 	mdb_txn_abort(txn);
 	if (st == SK_OK && !yes) {
 		sk_error_set("%s is not assigned to an open case of this client", prof);
@@ -479,7 +483,7 @@ static json_t *msg_json(const char *from, const Schakel__V1__DiscussMessageBody 
 struct dsync {
 	node_remote *r;
 	node_store *s;
-	node_sync_stats *stats;
+	node_discuss_stats *stats;
 	uint64_t now_ms;
 	key_x25519 *keys; /* sodium_malloc'd, NODE_ENC_LIVE_MAX */
 	size_t n_keys;
@@ -696,7 +700,7 @@ static sk_status take_item(struct dsync *c, MDB_txn *txn, const Schakel__V1__Mai
 }
 
 sk_status node_discuss_take(node_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
-			    uint64_t now_ms, node_sync_stats *stats)
+			    uint64_t now_ms, node_discuss_stats *stats)
 {
 	struct dsync c = {0};
 	sk_status st;
@@ -1103,7 +1107,7 @@ int node_discuss_text_ok(const char *text)
 	return j != NULL && strchr(text, '\0') == text + strlen(text);
 }
 
-sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats)
+sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats)
 {
 	struct dsync c = {0};
 	MDB_txn *txn = NULL;
@@ -1308,43 +1312,5 @@ sk_status node_discuss_scan(node_store *s, sk_kek *kek, node_discuss_fn fn, void
 				     &c);
 out:
 	json_decref(c.own);
-	return st;
-}
-
-sk_status node_discuss_resume(node_store *s, MDB_txn *txn, uint64_t floor, size_t *n)
-{
-	MDB_cursor *cur = NULL;
-	MDB_val k, d;
-	sk_status st;
-	int rc;
-
-	*n = 0;
-	if (floor > (uint64_t)INT64_MAX)
-		return SK_ERR_INVALID;
-	if ((st = sk_db_status(mdb_cursor_open(txn, s->discussions, &cur))) != SK_OK)
-		return st;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		json_t *rec = NULL, *out, *v;
-		const char *to;
-		int moved = 0;
-
-		if ((st = node_json_get(txn, s->discussions, k.mv_data, k.mv_size, &rec)) != SK_OK)
-			break;
-		out = json_object_get(rec, "seq_out");
-		json_object_foreach(out, to, v) {
-			if (obj_u64(out, to) < floor) {
-				json_object_set_new(out, to, json_integer((json_int_t)floor));
-				moved = 1;
-			}
-		}
-		if (moved && (st = node_json_put(txn, s->discussions, k.mv_data, k.mv_size, rec)) ==
-				     SK_OK)
-			(*n)++;
-		json_decref(rec);
-	}
-	if (st == SK_OK && rc != MDB_NOTFOUND)
-		st = sk_db_status(rc);
-	mdb_cursor_close(cur);
 	return st;
 }

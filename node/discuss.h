@@ -7,7 +7,7 @@
 #ifndef SK_NODE_DISCUSS_H
 #define SK_NODE_DISCUSS_H
 
-#include "node/remote.h"
+#include "node/session.h"
 
 #define NODE_DISCUSSION_ID_BYTES 16
 #define NODE_DISCUSSION_HEX (2 * NODE_DISCUSSION_ID_BYTES + 1)
@@ -47,6 +47,13 @@ sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, co
 			    int close, const char *regie_org,
 			    const char *regie_prof) SK_MUST_CHECK;
 
+/* What node_discuss_sync and node_discuss_take counted. */
+typedef struct node_discuss_stats {
+	size_t messages;  /* discussion messages received and verified */
+	size_t rejected;  /* discussion messages refused (replayed, misaddressed, forged) */
+	size_t forwarded; /* summaries sent to late acceptors */
+} node_discuss_stats;
+
 /* At sync, after the mailbox: takes acceptances of our requests and
  * messages in mailbox order, each checked (sealed to one of our live keys,
  * signed by the org the registry names as sender over our org id, the
@@ -54,27 +61,19 @@ sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, co
  * fails is refused, audited and counted in stats->rejected. A close that
  * names us regievoerder republishes our entry with the regie flag. Late
  * acceptors of our requests get the summary. */
-sk_status node_discuss_sync(node_remote *r, node_sync_stats *stats) SK_MUST_CHECK;
+sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats) SK_MUST_CHECK;
 
 /* One mailbox item as node_discuss_sync takes it (an acceptance or a
  * message, checked, kept or refused and audited), in the caller's write
  * transaction, with the node's keys live at now_ms; for the fuzz target
  * and tests. Regie republishing is left to the caller's next sync. */
 sk_status node_discuss_take(node_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
-			    uint64_t now_ms, node_sync_stats *stats) SK_MUST_CHECK;
+			    uint64_t now_ms, node_discuss_stats *stats) SK_MUST_CHECK;
 
 /* The discussion id with its thread, for prof (assigned to an open case of
  * its client); the read is audited first. *out: a new reference. */
 sk_status node_discuss_show(node_store *s, const char *id, const char *prof,
 			    json_t **out) SK_MUST_CHECK;
-
-/* After a restore (node.resume, in txn): every outgoing message sequence
- * number (per discussion and recipient) jumps to at least floor, so that no
- * number sent before the loss is used again; partners accept a jump (a
- * number must only grow). The caller passes the clock in ms: more than any
- * count of messages sent to one recipient. *n counts the discussions moved. */
-sk_status node_discuss_resume(node_store *s, MDB_txn *txn, uint64_t floor,
-			      size_t *n) SK_MUST_CHECK;
 
 /* 1 when text is valid UTF-8 without NUL. */
 int node_discuss_text_ok(const char *text);

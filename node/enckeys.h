@@ -6,7 +6,7 @@
 #ifndef SK_NODE_ENCKEYS_H
 #define SK_NODE_ENCKEYS_H
 
-#include "node/remote.h"
+#include "node/session.h"
 
 #define NODE_ENC_ROTATE_MS (7ull * 24 * 3600 * 1000)
 #define NODE_ENC_LIFETIME_S (14ull * 24 * 3600)

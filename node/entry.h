@@ -1,7 +1,6 @@
 /* The org's entry per client, as derived from its cases, and the local
- * state the network side (tokens, publish, sync) builds on: the dirty set
- * of clients whose entry must be (re)published, and the cache of tokens
- * per client and epoch.
+ * state the network side (tokens, publish, sync) builds on besides the
+ * dirty set (node/dirty.h): the cache of tokens per client and epoch.
  *
  * The integration point is node_entry_changed(): the CLI calls it after
  * every case or consent change has committed. Changes themselves already
@@ -71,22 +70,6 @@ sk_status node_entry_regie_set(node_store *s, MDB_txn *txn, const char *client,
  * derive, compute or take the cached token, publish, and clear the dirty
  * mark on a verified receipt. */
 sk_status node_entry_changed(node_store *s, const char *client) SK_MUST_CHECK;
-
-/* ---- the dirty set ------------------------------------------------------ */
-
-/* Marks client dirty in txn with a new generation number. */
-sk_status node_dirty_mark(node_store *s, MDB_txn *txn, const char *client) SK_MUST_CHECK;
-
-/* Calls fn for each dirty client (in id byte order) with the generation of
- * its latest mark; any status but SK_OK stops the scan and is returned. */
-typedef sk_status (*node_dirty_fn)(const char *client, uint64_t gen, void *arg);
-sk_status node_dirty_scan(node_store *s, MDB_txn *txn, node_dirty_fn fn, void *arg) SK_MUST_CHECK;
-
-/* Clears client's mark if it still has generation gen (what the publisher
- * saw before publishing): a change made meanwhile keeps it dirty.
- * *cleared (may be NULL) says which happened. */
-sk_status node_dirty_clear(node_store *s, MDB_txn *txn, const char *client, uint64_t gen,
-			   int *cleared) SK_MUST_CHECK;
 
 /* ---- the token cache ------------------------------------------------------ */
 

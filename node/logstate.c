@@ -1,5 +1,7 @@
 #include <string.h>
 
+#include <sodium.h>
+
 #include "node/logstate.h"
 
 static sk_status failed(node_log_failure *f, const char *what, const char *why,
@@ -56,4 +58,61 @@ sk_status node_log_check(note_checkpoint *cp, note_sig_result *cosigs,
 				      "latest one (a forked log)",
 				      note, &cr->also_proofs[i]);
 	return SK_OK;
+}
+
+sk_status node_log_receipt_check(node_log_tree *tree, node_log_receipts *c,
+				 const Schakel__V1__PublishReceipt *rc, const uint8_t *entry,
+				 size_t elen, const uint8_t sig[static KEY_SIG_BYTES], uint64_t seq,
+				 const uint8_t registry_key[static KEY_ED25519_PK_BYTES],
+				 const note_verifier *log_key, node_log_failure *f)
+{
+	Schakel__V1__PublishReceiptBody *rb = NULL;
+	uint8_t leaf[WIRE_LEAF_HASH_BYTES], h[32];
+	note_checkpoint cp;
+	sk_status st = SK_ERR_VERIFY;
+
+	/* receipts of one group commit share a signature: checked once */
+	if (wire_receipt_verify(rc, registry_key, &c->batch) != SK_OK ||
+	    (rb = schakel__v1__publish_receipt_body__unpack(NULL, rc->body.len, rc->body.data)) ==
+		    NULL) {
+		failed(f, "receipt", "the registry's receipt does not verify", &rc->body, NULL);
+		goto out;
+	}
+	if (wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, entry, elen, sig) != SK_OK || rb->seq != seq ||
+	    rb->leaf_hash.len != sizeof(leaf) || memcmp(rb->leaf_hash.data, leaf, sizeof(leaf)) != 0) {
+		failed(f, "receipt", "the receipt is for another entry", &rc->body, NULL);
+		goto out;
+	}
+	if (!rc->has_checkpoint) {
+		*f = (node_log_failure){"receipt-checkpoint", "the receipt carries no checkpoint",
+					NULL, NULL, 0, 0};
+		goto out;
+	}
+	/* receipts of one group commit share a checkpoint: verified once */
+	crypto_hash_sha256(h, rc->checkpoint.data, rc->checkpoint.len);
+	if (!c->have_note || memcmp(h, c->note_hash, sizeof(h)) != 0) {
+		if (note_checkpoint_open(&cp, NULL, rc->checkpoint.data, rc->checkpoint.len, log_key,
+					 NULL, 0) != SK_OK) {
+			failed(f, "receipt-checkpoint", "the receipt's checkpoint does not verify",
+			       &rc->checkpoint, NULL);
+			goto out;
+		}
+		memcpy(c->note_hash, h, sizeof(h));
+		c->note_tree.size = cp.size;
+		memcpy(c->note_tree.root, cp.root, MERKLE_HASH_BYTES);
+		c->have_note = 1;
+	}
+	if (!rc->has_inclusion_proof || rc->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    merkle_inclusion_verify(c->note_tree.root, leaf, rb->leaf_index, c->note_tree.size,
+				    rc->inclusion_proof.data,
+				    rc->inclusion_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
+		failed(f, "inclusion", "the entry's inclusion proof does not verify", &rc->checkpoint,
+		       &rc->inclusion_proof);
+		goto out;
+	}
+	*tree = c->note_tree;
+	st = SK_OK;
+out:
+	schakel__v1__publish_receipt_body__free_unpacked(rb, NULL);
+	return st;
 }

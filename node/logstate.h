@@ -1,17 +1,21 @@
-/* The node's check of the registry's log: a ConsistencyResponse (the
- * registry's checkpoint with consistency proofs) against the last
- * checkpoint this node verified and the receipt trees it asked about. No
- * I/O: node/remote.c fetches the answer and hands it in, so forged answers
- * are unit-tested (tests/node/test_logstate.c). */
+/* The node's checks of the registry's answers about its log: a publish
+ * receipt (the registry's signature, the leaf, the signed checkpoint and
+ * the inclusion proof), and a ConsistencyResponse (the registry's
+ * checkpoint with consistency proofs) against the last checkpoint this
+ * node verified and the receipt trees it asked about. No I/O: node/publish.c
+ * and node/logtrack.c hand the answers in, so forged answers are
+ * unit-tested (tests/node/test_logstate.c). */
 #ifndef SK_NODE_LOGSTATE_H
 #define SK_NODE_LOGSTATE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/key.h"
 #include "crypto/merkle.h"
 #include "crypto/note.h"
 #include "protos/schakel.pb-c.h"
+#include "protos/wire.h"
 
 /* One tree (size, root) a checkpoint named. */
 typedef struct node_log_tree {
@@ -27,6 +31,28 @@ typedef struct node_log_failure {
 	const uint8_t *a, *b;
 	size_t alen, blen;
 } node_log_failure;
+
+/* What a run of receipt checks keeps: receipts of one group commit share
+ * the registry's batch signature and a checkpoint, each verified once. Zero
+ * it before the first receipt; one per thread. */
+typedef struct node_log_receipts {
+	wire_receipt_cache batch; /* the last receipt batch verified */
+	uint8_t note_hash[32];    /* the last checkpoint verified, by its bytes */
+	node_log_tree note_tree;
+	int have_note;
+} node_log_receipts;
+
+/* Checks rc, the registry's receipt for our entry (elen bytes as signed,
+ * with its signature sig) under sequence number seq: the batch signature
+ * under registry_key, the leaf and seq the receipt names, its checkpoint
+ * under log_key, and the inclusion proof of the leaf into that checkpoint
+ * (consistency is the caller's, for a whole run of receipts). SK_OK with
+ * *tree the checkpoint's tree, else SK_ERR_VERIFY with *f saying why. */
+sk_status node_log_receipt_check(node_log_tree *tree, node_log_receipts *c,
+				 const Schakel__V1__PublishReceipt *rc, const uint8_t *entry,
+				 size_t elen, const uint8_t sig[static KEY_SIG_BYTES], uint64_t seq,
+				 const uint8_t registry_key[static KEY_ED25519_PK_BYTES],
+				 const note_verifier *log_key, node_log_failure *f) SK_MUST_CHECK;
 
 /* Checks cr: its checkpoint verifies under log_key (cosignatures of the n
  * witnesses into cosigs, which may be NULL when n is 0); when from is not

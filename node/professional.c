@@ -3,6 +3,7 @@
 
 #include "common/db.h"
 #include "node/professional.h"
+#include "node/textcheck.h"
 
 const char *node_prof_kind_name(node_prof_kind k)
 {

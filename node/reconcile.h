@@ -7,7 +7,7 @@
 #ifndef SK_NODE_RECONCILE_H
 #define SK_NODE_RECONCILE_H
 
-#include "node/remote.h"
+#include "node/session.h"
 #include "protos/schakel.pb-c.h"
 #include "node/store.h"
 

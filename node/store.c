@@ -9,8 +9,8 @@
 #include "common/cli.h"
 #include "common/db.h"
 #include "common/file.h"
-#include "node/join.h"
 #include "node/store.h"
+#include "node/textcheck.h"
 #include "protos/wire.h"
 #include "protos/schakel.pb-c.h"
 
@@ -50,22 +50,6 @@ uint64_t node_get_u64(const uint8_t in[static 8])
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | in[i];
 	return v;
-}
-
-int node_text_valid(const char *s, size_t max)
-{
-	size_t n = s != NULL ? strnlen(s, max + 1) : 0;
-	json_t *probe;
-
-	if (n == 0 || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	/* jansson refuses invalid UTF-8 */
-	probe = json_string(s);
-	json_decref(probe);
-	return probe != NULL;
 }
 
 void node_json_str(char *out, size_t cap, const json_t *obj, const char *key)
@@ -851,4 +835,82 @@ sk_status node_rekey_install(node_store *s, MDB_txn *txn)
 	memcpy(s->tls_pk, tls, 32);
 	memcpy(s->enc_pk, enc, 32);
 	return SK_OK;
+}
+
+/* ---- the installed bundle --------------------------------------------- */
+
+sk_status node_registry_pinned(node_store *s, MDB_txn *txn,
+			       uint8_t pk[static KEY_ED25519_PK_BYTES])
+{
+	MDB_val k = {strlen(NODE_META_REGISTRY_KEY), NODE_META_REGISTRY_KEY}, d;
+	int rc = mdb_get(txn, s->meta, &k, &d);
+
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (d.mv_size != KEY_ED25519_PK_BYTES)
+		return SK_ERR_DB;
+	memcpy(pk, d.mv_data, KEY_ED25519_PK_BYTES);
+	return SK_OK;
+}
+
+sk_status node_federation_read(node_store *s, MDB_txn *txn, node_federation *f)
+{
+	uint8_t pinned[KEY_ED25519_PK_BYTES], *data = NULL;
+	size_t len = 0;
+	sk_status st = node_registry_pinned(s, txn, pinned);
+
+	if (st == SK_OK)
+		st = node_meta_get(s, txn, NODE_META_BUNDLE, &data, &len);
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("this node has not joined a federation yet: run 'schakel-node join "
+			     "--bundle B' with the bundle from the registry operator");
+	if (st == SK_OK && (st = node_bundle_open(f, data, len, pinned)) != SK_OK) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", sk_error_detail());
+		sk_error_set("the installed bundle no longer verifies: %s", why);
+		st = SK_ERR_VERIFY;
+	}
+	free(data);
+	return st;
+}
+
+sk_status node_federation_load(node_store *s, MDB_txn *txn, node_federation **out)
+{
+	node_federation *f = malloc(sizeof(*f));
+	sk_status st;
+
+	*out = NULL;
+	if (f == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = node_federation_read(s, txn, f)) != SK_OK) {
+		free(f);
+		return st;
+	}
+	*out = f;
+	return SK_OK;
+}
+
+sk_status node_policy_load(node_store *s)
+{
+	node_federation *f = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_federation_load(s, txn, &f);
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_NOTFOUND) {
+		sk_error_clear();
+		wire_policy_default(&s->policy);
+		s->joined = 0;
+		return SK_OK;
+	}
+	if (st == SK_OK) {
+		s->policy = f->policy;
+		s->joined = 1;
+	}
+	node_federation_free(f);
+	return st;
 }

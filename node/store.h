@@ -19,6 +19,7 @@
 #include "common/kek.h"
 #include "crypto/key.h"
 #include "net/cert.h"
+#include "node/bundle.h"
 #include "protos/policy.h"
 
 #define NODE_SYSTEM "schakel-node"
@@ -169,6 +170,30 @@ sk_status node_seq_skip(node_store *s, MDB_txn *txn, uint64_t used) SK_MUST_CHEC
  * "node.restore"; needs no keys. */
 sk_status node_store_restored(const char *dir) SK_MUST_CHECK;
 
+/* ---- the installed bundle (node_join writes it) ------------------------- */
+
+/* Kept in meta under these names: the registry key pinned at the first
+ * join, and the bundle exactly as received. */
+#define NODE_META_REGISTRY_KEY "registry.key"
+#define NODE_META_BUNDLE "bundle"
+
+/* The pinned registry key; SK_ERR_NOTFOUND before the first join. */
+sk_status node_registry_pinned(node_store *s, MDB_txn *txn,
+			       uint8_t pk[static KEY_ED25519_PK_BYTES]) SK_MUST_CHECK;
+
+/* The installed bundle as of txn, re-verified under the pinned key. *out
+ * is malloc'd, owned by the caller (node_federation_free). SK_ERR_NOTFOUND
+ * (detail set) before the first join; SK_ERR_VERIFY when the stored bundle
+ * no longer verifies. */
+sk_status node_federation_load(node_store *s, MDB_txn *txn, node_federation **out) SK_MUST_CHECK;
+
+/* The same into the caller's *f. */
+sk_status node_federation_read(node_store *s, MDB_txn *txn, node_federation *f) SK_MUST_CHECK;
+
+/* Sets s->policy and s->joined from the installed bundle (the default
+ * policy before the first join). Called by node_store_open. */
+sk_status node_policy_load(node_store *s) SK_MUST_CHECK;
+
 /* ---- rekey (new identity, TLS and encryption keys) ---------------------- */
 
 #define NODE_FILE_REKEY_REQUEST "rekey-request"
@@ -215,9 +240,6 @@ sk_status node_json_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
  * SK_ERR_NOTFOUND when absent; SK_ERR_DB when it does not parse. */
 sk_status node_json_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 			json_t **obj) SK_MUST_CHECK;
-
-/* 1 when s is 1..max bytes of UTF-8 without control characters. */
-int node_text_valid(const char *s, size_t max);
 
 /* Copies the JSON string member key of obj into out (cap bytes); "" when
  * absent or too long. */

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "crypto/bsn.h"
@@ -180,4 +181,20 @@ const char *node_text_verdict_msg(node_text_verdict v)
 	default:
 		return "the text holds no BSN, date or address";
 	}
+}
+
+int node_text_valid(const char *s, size_t max)
+{
+	size_t n = s != NULL ? strnlen(s, max + 1) : 0;
+	json_t *probe;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	/* jansson refuses invalid UTF-8 */
+	probe = json_string(s);
+	json_decref(probe);
+	return probe != NULL;
 }

@@ -2,7 +2,8 @@
  * the client: a valid BSN anywhere in it is refused outright; a date that
  * looks like a date of birth, or a postcode with a house number, needs the
  * sender's explicit confirmation (--yes). The check errs on the side of
- * asking: it sees digits and patterns, not meaning. */
+ * asking: it sees digits and patterns, not meaning. Besides, the plain
+ * check of any short text the node keeps (node_text_valid). */
 #ifndef SK_NODE_TEXTCHECK_H
 #define SK_NODE_TEXTCHECK_H
 
@@ -25,5 +26,9 @@ node_text_verdict node_text_check(const char *text, size_t len, size_t *where);
 
 /* A sentence for the sender about the verdict. */
 const char *node_text_verdict_msg(node_text_verdict v);
+
+/* 1 when s is 1..max bytes of UTF-8 without control characters (a name,
+ * an e-mail address, a reason, a witness id). */
+int node_text_valid(const char *s, size_t max);
 
 #endif

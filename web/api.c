@@ -22,7 +22,9 @@
 #include "node/case.h"
 #include "node/discuss.h"
 #include "node/entry.h"
-#include "node/remote.h"
+#include "node/anchor.h"
+#include "node/inbox.h"
+#include "node/lookup.h"
 #include "node/textcheck.h"
 #include "web/api.h"
 

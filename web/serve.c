@@ -21,7 +21,7 @@
 #include "common/log.h"
 #include "net/conn.h"
 #include "node/case.h"
-#include "node/remote.h"
+#include "node/sync.h"
 #include "node/join.h"
 #include "web/serve.h"
 #include "web/web.h"

@@ -40,7 +40,7 @@
 #include "common/kek.h"
 #include "crypto/seal.h"
 #include "node/enckeys.h"
-#include "node/remote.h"
+#include "node/session.h"
 #include "node/members.h"
 #include "node/store.h"
 #include "registry/mailbox.h"

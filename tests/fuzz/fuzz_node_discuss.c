@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ProtobufCBinaryData own_id = {0, NULL};
 	char *own_counterpart = NULL;
 	uint8_t *sealed = NULL, ctx[24];
-	node_sync_stats stats = {0};
+	node_discuss_stats stats = {0};
 	MDB_txn *txn = NULL;
 	uint8_t steer;
 	uint64_t seq;

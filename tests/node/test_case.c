@@ -10,6 +10,7 @@
 #include "common/init.h"
 #include "node/case.h"
 #include "node/client.h"
+#include "node/dirty.h"
 #include "node/entry.h"
 #include "node/professional.h"
 #include "node/store.h"

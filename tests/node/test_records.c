@@ -15,6 +15,7 @@
 #include "common/file.h"
 #include "common/init.h"
 #include "node/client.h"
+#include "node/dirty.h"
 #include "node/entry.h"
 #include "node/professional.h"
 #include "node/store.h"

@@ -1,0 +1,262 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/db.h"
+#include "node/entry.h"
+#include "node/inbox.h"
+#include "node/members.h"
+#include "node/session_int.h"
+
+/* Stores a mailbox item and audits what the privacy officer must see. */
+static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+{
+	char client[NODE_CLIENT_ID_MAX + 1] = "";
+	audit_record rec = {0};
+	uint8_t key[8], *buf;
+	size_t len = schakel__v1__mailbox_item__get_packed_size(it);
+	MDB_val k = {8, key}, d;
+	sk_status st;
+
+	if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
+	    node_token_find(r->s, txn, it->token.data, it->epoch, client) != SK_OK)
+		client[0] = 0;
+	node_put_u64(key, it->seq);
+	if ((buf = malloc(len ? len : 1)) == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__mailbox_item__pack(it, buf);
+	d = (MDB_val){len, buf};
+	st = sk_db_status(mdb_put(txn, r->inbox, &k, &d, 0));
+	free(buf);
+	if (st != SK_OK)
+		return st;
+	switch (it->kind) {
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
+		rec.event = "disclosure.notice";
+		rec.action = AUDIT_ACTION_READ;
+		rec.role = it->role;
+		rec.purpose = it->purpose;
+		break;
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN:
+		rec.event = "pattern.flag";
+		rec.action = AUDIT_ACTION_EXECUTE;
+		rec.reason = it->detail;
+		break;
+	default:
+		return SK_OK;
+	}
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.access_point = "registry";
+	rec.client = client[0] ? client : NULL;
+	rec.counterpart = it->counterpart;
+	rec.category = it->category;
+	return node_audit(r->s, txn, &rec);
+}
+
+sk_status node_inbox_pull(node_remote *r, size_t *items)
+{
+	for (;;) {
+		wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+		Schakel__V1__MailboxRequest req = SCHAKEL__V1__MAILBOX_REQUEST__INIT;
+		const Schakel__V1__MailboxResponse *mr;
+		MDB_txn *txn = NULL;
+		uint64_t cursor;
+		sk_status st;
+
+		if ((st = node_remote_meta(r, NODE_META_MAILBOX_CURSOR, &cursor)) != SK_OK)
+			return st;
+		req.after = cursor;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST;
+		env.mailbox_request = &req;
+		if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_RESPONSE, &reply)) !=
+		    SK_OK)
+			return st;
+		mr = reply->mailbox_response;
+		if (mr->n_items == 0) {
+			wire_envelope_free(reply);
+			return SK_OK;
+		}
+		/* items and the cursor move together */
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+			for (size_t i = 0; i < mr->n_items && st == SK_OK; i++) {
+				if (mr->items[i]->seq <= cursor)
+					continue;
+				st = keep_item(r, txn, mr->items[i]);
+				cursor = mr->items[i]->seq;
+				(*items)++;
+			}
+			if (st == SK_OK && (st = node_mailbox_cursor_put(r->s, txn, cursor)) == SK_OK)
+				st = sk_db_status(mdb_txn_commit(txn));
+			else
+				mdb_txn_abort(txn);
+		}
+		wire_envelope_free(reply);
+		if (st != SK_OK)
+			return st;
+	}
+}
+
+/* Stores a local alert for the privacy officer (kind PATTERN, negative
+ * sequence space: key u64 max - leaf) and audits it. */
+static sk_status cert_alert(node_remote *r, MDB_txn *txn, uint64_t leaf)
+{
+	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+	char detail[160];
+	audit_record rec = {0};
+	sk_status st;
+
+	snprintf(detail, sizeof(detail),
+		 "ALERT: the registry's log holds a certificate for our org id that this node did "
+		 "not request (log leaf %llu)",
+		 (unsigned long long)leaf);
+	it.seq = UINT64_MAX - leaf;
+	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN;
+	it.time = node_now_ms();
+	it.detail = detail;
+	it.counterpart = r->s->org_id;
+	if ((st = keep_item(r, txn, &it)) != SK_OK)
+		return st;
+	rec.event = "certificate.alert";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_FAILED;
+	rec.reason = detail;
+	rec.access_point = "registry";
+	fprintf(stderr, "schakel-node: %s\n", detail);
+	return node_audit(r->s, txn, &rec);
+}
+
+sk_status node_inbox_events(node_remote *r, size_t *alerts)
+{
+	for (;;) {
+		wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+		Schakel__V1__MemberEventsRequest req = SCHAKEL__V1__MEMBER_EVENTS_REQUEST__INIT;
+		const Schakel__V1__MemberEventsResponse *mr;
+		MDB_txn *txn = NULL;
+		uint64_t cursor;
+		sk_status st;
+
+		if ((st = node_remote_meta(r, "events.cursor", &cursor)) != SK_OK)
+			return st;
+		req.from = cursor;
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST;
+		env.member_events_request = &req;
+		if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE,
+				  &reply)) != SK_OK)
+			return st;
+		mr = reply->member_events_response;
+		if (mr->n_events == 0) {
+			wire_envelope_free(reply);
+			return SK_OK;
+		}
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+			for (size_t i = 0; i < mr->n_events && st == SK_OK; i++) {
+				const Schakel__V1__SignedMemberEvent *se = mr->events[i];
+				Schakel__V1__MemberEvent *ev;
+				net_peer peer;
+
+				if (se->leaf_index < cursor || se->signature.len != KEY_SIG_BYTES ||
+				    key_verify(se->signature.data, "schakel/v1/member-event",
+					       se->body.data, se->body.len,
+					       r->fed->registry_key) != SK_OK) {
+					st = node_remote_integrity(r, "member-event",
+						       "a member event does not verify under the "
+						       "registry's key",
+						       se->body.data, se->body.len, NULL, 0);
+					break;
+				}
+				cursor = se->leaf_index + 1;
+				ev = schakel__v1__member_event__unpack(NULL, se->body.len, se->body.data);
+				if (ev != NULL &&
+				    (st = node_members_apply(r->s, txn, ev, r->fed->ca_cert,
+							     r->fed->ca_cert_len)) != SK_OK) {
+					schakel__v1__member_event__free_unpacked(ev, NULL);
+					if (st == SK_ERR_VERIFY)
+						st = node_remote_integrity(r, "member-event", sk_error_detail(),
+							       se->body.data, se->body.len, NULL, 0);
+					break;
+				}
+				if (ev != NULL && strcmp(ev->org_id, r->s->org_id) == 0 && ev->has_cert &&
+				    (net_cert_verify(&peer, ev->cert.data, ev->cert.len, r->fed->ca_cert,
+						     r->fed->ca_cert_len,
+						     (int64_t)(node_now_ms() / 1000)) != SK_OK ||
+				     sodium_memcmp(peer.tls_pk, r->s->tls_pk, KEY_ED25519_PK_BYTES) != 0)) {
+					st = cert_alert(r, txn, se->leaf_index);
+					(*alerts)++;
+				}
+				schakel__v1__member_event__free_unpacked(ev, NULL);
+			}
+			if (st == SK_OK &&
+			    (st = node_meta_u64_put(r->s, txn, "events.cursor", cursor)) == SK_OK)
+				st = sk_db_status(mdb_txn_commit(txn));
+			else
+				mdb_txn_abort(txn);
+		}
+		wire_envelope_free(reply);
+		if (st != SK_OK)
+			return st;
+	}
+}
+
+sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn, void *arg)
+{
+	MDB_dbi dbi;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_dbi(s->env, "inbox", MDB_CREATE, &dbi)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	if ((st = sk_db_status(mdb_cursor_open(txn, dbi, &cur))) != SK_OK)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		Schakel__V1__MailboxItem *it =
+			schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data);
+		char client[NODE_CLIENT_ID_MAX + 1] = "";
+
+		if (it == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (kind == 0 || (unsigned)it->kind == kind) {
+			if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
+			    node_token_find(s, txn, it->token.data, it->epoch, client) != SK_OK)
+				client[0] = 0;
+			st = fn(it, client, arg);
+		}
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	}
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return st;
+}
+
+static const char *kind_name(Schakel__V1__MailboxKind k)
+{
+	switch (k) {
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH:
+		return "match";
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE:
+		return "match-gone";
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
+		return "disclosure";
+	default:
+		return "pattern";
+	}
+}
+
+json_t *node_inbox_item_json(const Schakel__V1__MailboxItem *it, const char *client)
+{
+	return json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)it->seq, "kind",
+			 kind_name(it->kind), "time", (json_int_t)it->time, "org",
+			 it->counterpart ? it->counterpart : "", "category",
+			 it->category ? it->category : "", "client", client, "role",
+			 it->role ? it->role : "", "purpose", it->purpose ? it->purpose : "",
+			 "detail", it->detail ? it->detail : "");
+}

@@ -1,0 +1,84 @@
+/* The node's view of the registry's log, after transparency-dev/tessera's
+ * LogStateTracker: the checkpoint it verified last, moved forward to the
+ * registry's latest with every step proven consistent (node/logstate.h),
+ * and with the receipt trees of a publish. With a witness quorum in the
+ * bundle, a checkpoint counts as verified only with that many valid
+ * cosignatures under NODE_COSIG_MAX_AGE_S old. The registry is reached
+ * through an injected fetch, so forged answers are unit-tested
+ * (tests/node/test_logtrack.c); node_remote_checkpoint_advance() runs it
+ * over the session, with the checkpoint kept in the store. */
+#ifndef SK_NODE_LOGTRACK_H
+#define SK_NODE_LOGTRACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/note.h"
+#include "node/logstate.h"
+#include "node/session.h"
+#include "protos/wire.h"
+
+#define NODE_COSIG_MAX_AGE_S 3600  /* witness cosignatures count this long */
+#define NODE_COSIGN_WAIT_MS 10000  /* how long a checkpoint short of its quorum is awaited */
+#define NODE_COSIGN_POLL_MS 250
+
+/* Asks the registry req; on SK_OK *reply (owned by the caller,
+ * wire_envelope_free) carries a consistency_response. An answer of another
+ * kind, or the registry's refusal, is SK_ERR_INVALID with the detail set. */
+typedef sk_status (*node_logtrack_fetch_fn)(void *arg, const Schakel__V1__ConsistencyRequest *req,
+					   wire_envelope **reply);
+
+/* An integrity failure of the registry: keeps a (and b when not NULL) as
+ * evidence under what, sets the detail from why and returns SK_ERR_VERIFY. */
+typedef sk_status (*node_logtrack_fail_fn)(void *arg, const char *what, const char *why,
+					  const uint8_t *a, size_t alen, const uint8_t *b,
+					  size_t blen);
+
+typedef struct node_logtrack {
+	/* set by the caller before node_logtrack_start */
+	const note_verifier *log_key;   /* the registry's checkpoint key */
+	const note_verifier *witnesses; /* n_witnesses cosigner keys (type 0x04) */
+	size_t n_witnesses;
+	uint32_t quorum;                /* valid cosignatures a checkpoint needs */
+	unsigned wait_ms, poll_ms;      /* one short of them is asked for again every
+					 * poll_ms for up to wait_ms (0: not at all) */
+	node_logtrack_fetch_fn fetch;
+	node_logtrack_fail_fn fail;
+	void *arg; /* fetch's and fail's */
+	/* the verified checkpoint, owned by the tracker: note (malloc'd,
+	 * NUL-terminated) as the registry signed it, cp opened from it (cp.ext
+	 * points into note); note is NULL before the first */
+	uint8_t *note;
+	size_t note_len;
+	note_checkpoint cp;
+} node_logtrack;
+
+/* Starts t from the checkpoint verified before (len bytes as stored; NULL:
+ * none yet, the first answer is taken on its signatures alone).
+ * SK_ERR_VERIFY when it no longer verifies under t->log_key. */
+sk_status node_logtrack_start(node_logtrack *t, const uint8_t *note, size_t len) SK_MUST_CHECK;
+
+/* Moves t's verified checkpoint forward to the registry's latest (the
+ * latest cosigned one when there is a quorum): proven consistent with the
+ * verified one and with each of trees (the receipt trees of a bulk
+ * publish, sorted by size, distinct; nt may be 0), in requests of up to
+ * WIRE_CONSISTENCY_ALSO_MAX trees, each latest proven from the one before.
+ * Witnesses cosign after the registry answers, so a checkpoint short of the
+ * quorum, or one that does not cover the receipts yet (SK_ERR_TRUNCATED
+ * from fetch), is asked for again for a while; then it is an integrity
+ * failure. A registry that refuses to prove consistency from the verified
+ * tree has rolled its log back. Integrity failures go through t->fail
+ * (SK_ERR_VERIFY); on any failure t is left as it was. */
+sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees,
+				size_t nt) SK_MUST_CHECK;
+
+/* Frees t's checkpoint. Accepts a tracker never started. */
+void node_logtrack_clear(node_logtrack *t);
+
+/* node_logtrack_advance over r's session, from and to the checkpoint kept
+ * in the store (the bundle's witnesses and quorum, evidence kept in
+ * D/evidence/). *tree_size (may be NULL) gets the new size. */
+sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *trees, size_t nt,
+					 uint64_t *tree_size) SK_MUST_CHECK;
+
+#endif

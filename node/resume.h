@@ -1,0 +1,18 @@
+/* A node restored from a backup takes up where the registry saw it last:
+ * no entry sequence number, anchored audit record or discussion message
+ * number is used twice, and the encryption key made after the backup
+ * (lost with its private half) is replaced. */
+#ifndef SK_NODE_RESUME_H
+#define SK_NODE_RESUME_H
+
+#include "node/session.h"
+
+/* After a restore (NODE_META_RESUME, set by `restore`): the registry may
+ * hold entry sequence numbers and anchored audit records newer than the
+ * backup. Asks for them once (ResumeRequest), skips past them, moves the
+ * outgoing discussion message numbers on (past the clock in ms), asks for
+ * a new encryption key and audits "node.resume". A no-op without the flag.
+ * Called before anything numbered is sent: publish, sync, anchor, discuss. */
+sk_status node_remote_resume(node_remote *r) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,52 @@
+/* The session as the node's federation modules see it (node/session.c owns
+ * it): what node_remote_open() loaded, and the helpers they share for the
+ * registry's connection, the node's counters and integrity failures. */
+#ifndef SK_NODE_SESSION_INT_H
+#define SK_NODE_SESSION_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/note.h"
+#include "net/conn.h"
+#include "node/join.h"
+#include "node/store.h"
+
+/* node/session.h's typedef, repeated (C11 allows it): this header does not
+ * include node/session.h, whose module (session.c) includes this one. */
+typedef struct node_remote node_remote;
+
+struct node_remote {
+	node_store *s;
+	node_federation *fed;
+	net_tls *tls;
+	key_ed25519 *id; /* sodium_malloc'd */
+	note_verifier log_key;
+	note_verifier witnesses[NODE_WITNESS_MAX]; /* the bundle's, type 0x04 */
+	size_t n_witnesses;
+	net_sync *reg;
+	MDB_dbi inbox;   /* u64be mailbox seq -> MailboxItem */
+};
+
+/* A connection to the federation's registry, checked to be it (by its
+ * role and pinned TLS key, node_registry_check) before anything is sent.
+ * Close with net_sync_close(). */
+sk_status node_remote_connect(node_remote *r, net_sync **sc) SK_MUST_CHECK;
+
+/* A counter of the node's meta database, in a read transaction of its own. */
+sk_status node_remote_meta(node_remote *r, const char *name, uint64_t *v) SK_MUST_CHECK;
+
+/* Keeps what failed to verify (a, and b when not NULL) in D/evidence/, for
+ * the privacy officer and the federation operator; the failure itself is
+ * returned by the caller. */
+void node_remote_evidence(node_remote *r, const char *what, const uint8_t *a, size_t alen,
+			  const uint8_t *b, size_t blen);
+
+/* An integrity failure of the registry: keeps the evidence under what,
+ * sets the detail (why, which may be the detail buffer itself, and whom to
+ * tell) and returns SK_ERR_VERIFY. */
+sk_status node_remote_integrity(node_remote *r, const char *what, const char *why,
+				const uint8_t *a, size_t alen, const uint8_t *b,
+				size_t blen) SK_MUST_CHECK;
+
+#endif

@@ -1,0 +1,98 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/db.h"
+#include "node/anchor.h"
+#include "node/dirty.h"
+#include "node/discuss.h"
+#include "node/enckeys.h"
+#include "node/inbox.h"
+#include "node/logtrack.h"
+#include "node/publish.h"
+#include "node/resume.h"
+#include "node/session_int.h"
+#include "node/sync.h"
+
+struct dirty_list {
+	char (*ids)[NODE_CLIENT_ID_MAX + 1];
+	size_t n, cap;
+};
+
+static sk_status collect_dirty(const char *client, uint64_t gen, void *arg)
+{
+	struct dirty_list *l = arg;
+
+	if (l->n == l->cap)
+		return SK_OK; /* the rest on the next sync */
+	snprintf(l->ids[l->n++], NODE_CLIENT_ID_MAX + 1, "%s", client);
+	return SK_OK;
+}
+
+/* The weekly encryption key; right after a rekey (certified by the new
+ * identity; partners dropped the old ones) or a restore, a new one at once. */
+static sk_status enc_maintain(node_remote *r, int *rotated)
+{
+	uint64_t renew = 0;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = node_remote_meta(r, NODE_META_ENC_ROTATE_NOW, &renew)) != SK_OK ||
+	    (st = node_enc_maintain(r, node_now_ms(), renew != 0, rotated)) != SK_OK || renew == 0)
+		return st;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = node_meta_u64_put(r->s, txn, NODE_META_ENC_ROTATE_NOW, 0)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
+{
+	struct dirty_list l = {NULL, 0, NODE_PUBLISH_BATCH};
+	MDB_txn *txn = NULL;
+	size_t done = 0, failed = 0;
+	sk_status st = SK_OK;
+
+	memset(stats, 0, sizeof(*stats));
+	if ((st = node_remote_resume(r)) != SK_OK)
+		return st;
+	if ((l.ids = calloc(l.cap, sizeof(*l.ids))) == NULL)
+		return SK_ERR_NOMEM;
+	/* every dirty entry, a batch at a time, while batches make progress */
+	do {
+		l.n = 0;
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			break;
+		st = node_dirty_scan(r->s, txn, collect_dirty, &l);
+		mdb_txn_abort(txn);
+		if (st != SK_OK || l.n == 0)
+			break;
+		st = node_remote_publish_many(r, (const char(*)[NODE_CLIENT_ID_MAX + 1])l.ids, l.n,
+					      &done, &failed);
+		stats->published += done;
+	} while (st == SK_OK && done > 0 && failed == 0 && l.n == l.cap);
+	free(l.ids);
+	if (st == SK_OK)
+		st = node_remote_checkpoint_advance(r, NULL, 0, &stats->tree_size);
+	/* members first: messages in the mailbox are checked against them */
+	if (st == SK_OK)
+		st = node_inbox_events(r, &stats->alerts);
+	if (st == SK_OK)
+		st = enc_maintain(r, &stats->rotated);
+	if (st == SK_OK)
+		st = node_inbox_pull(r, &stats->items);
+	if (st == SK_OK) {
+		node_discuss_stats ds = {0};
+
+		st = node_discuss_sync(r, &ds);
+		stats->messages = ds.messages;
+		stats->rejected = ds.rejected;
+		stats->forwarded = ds.forwarded;
+	}
+	if (st == SK_OK)
+		st = node_remote_anchor(r, &stats->anchored);
+	return st;
+}

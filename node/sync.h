@@ -1,0 +1,32 @@
+/* Sync: the node's periodic round with the registry. Publishes every dirty
+ * entry, moves the node's verified checkpoint forward (node/logtrack.h),
+ * follows the member events, keeps the encryption key fresh, pulls the
+ * mailbox, takes in the discussions' items and anchors the audit head.
+ * Integrity failures are SK_ERR_VERIFY (exit 3) and the evidence is kept
+ * in D/evidence/. */
+#ifndef SK_NODE_SYNC_H
+#define SK_NODE_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/session.h"
+
+typedef struct node_sync_stats {
+	size_t published;
+	size_t items;
+	size_t alerts; /* certificates for our org id we did not request */
+	int anchored;  /* the audit head was anchored in the registry's log */
+	uint64_t tree_size;
+	int rotated;     /* a new encryption key was made and published */
+	size_t messages; /* discussion messages received and verified */
+	size_t rejected; /* discussion messages refused (replayed, misaddressed, forged) */
+	size_t forwarded; /* summaries sent to late acceptors */
+} node_sync_stats;
+
+/* Publishes every dirty entry, checks the registry's latest checkpoint for
+ * consistency with the last verified one, and pulls the mailbox: matches,
+ * disclosure notices (kept in our audit log) and pattern flags. */
+sk_status node_remote_sync(node_remote *r, node_sync_stats *stats) SK_MUST_CHECK;
+
+#endif
