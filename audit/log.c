@@ -8,7 +8,6 @@
 #include <sodium.h>
 
 #include "audit/log.h"
-#include "audit/query.h"
 #include "common/db.h"
 
 #define HEAD_BYTES (8 + AUDIT_HASH_BYTES)
