@@ -247,45 +247,6 @@ sk_status reg_quota_recount(reg_store *s, MDB_txn *txn)
 	return st;
 }
 
-static int unknown_at(const ProtobufCMessage *m, unsigned depth)
-{
-	const ProtobufCMessageDescriptor *desc = m->descriptor;
-
-	if (m->n_unknown_fields != 0 || depth > REG_MESSAGE_DEPTH_MAX)
-		return 1;
-	for (unsigned i = 0; i < desc->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &desc->fields[i];
-		const char *base = (const char *)m;
-
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
-
-			for (size_t j = 0; j < n; j++)
-				if (arr[j] != NULL && unknown_at(arr[j], depth + 1))
-					return 1;
-			continue;
-		}
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-			continue;
-		{
-			const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
-
-			if (sub != NULL && unknown_at(sub, depth + 1))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-int reg_message_unknown(const ProtobufCMessage *m)
-{
-	return m != NULL && unknown_at(m, 0);
-}
-
 /* The request kinds the registry stores or forwards: their event (as
  * their handler audits them), body and the size their content may have. */
 static const char *screened(const wire_envelope *env, const ProtobufCMessage **body,

@@ -72,11 +72,6 @@ sk_status reg_quota_set(reg_store *s, const char *org, const uint64_t set[REG_QU
  * upgraded from a format without counters), in txn. */
 sk_status reg_quota_recount(reg_store *s, MDB_txn *txn) SK_MUST_CHECK;
 
-/* 1 when m or any message inside it carries fields this registry does not
- * know (protobuf-c keeps them in base.unknown_fields), or nests deeper
- * than REG_MESSAGE_DEPTH_MAX. */
-int reg_message_unknown(const ProtobufCMessage *m);
-
 /* A request the registry refuses before it reaches its handler: the body
  * carries unknown fields or is over a cap (under the request kind's
  * event), or its org's membership ended while the connection was open
