@@ -75,65 +75,6 @@ static void refuse(reg_lookup *l, sk_status st, const char *why)
 	copy_str(l->reason, sizeof(l->reason), why);
 }
 
-/* The flag in the registry's own audit log, for the operator's review. */
-static sk_status audit_flag(reg_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
-{
-	char token[2 * REG_TOKEN_BYTES + 1], reason[AUDIT_REASON_MAX + 1];
-	audit_record rec = {0};
-
-	audit_text_clean(reason, sizeof(reason), it->detail);
-	if (it->has_token && it->token.len == REG_TOKEN_BYTES) {
-		sodium_bin2hex(token, sizeof(token), it->token.data, REG_TOKEN_BYTES);
-		rec.client = token;
-	}
-	rec.event = "pattern.flag";
-	rec.action = AUDIT_ACTION_EXECUTE;
-	rec.outcome = AUDIT_OUTCOME_OK;
-	rec.reason = reason;
-	rec.user = it->counterpart;
-	rec.access_point = "registry";
-	return reg_audit(s, txn, &rec);
-}
-
-sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *detail,
-		   const uint8_t *token, uint32_t epoch, uint64_t now)
-{
-	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
-	uint8_t kb[8 + NET_ORG_ID_MAX + 1], *buf;
-	MDB_val k, d;
-	size_t n, olen = strlen(org);
-	sk_status st;
-
-	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN;
-	it.time = now;
-	it.detail = (char *)detail;
-	it.counterpart = (char *)org;
-	if (token != NULL) {
-		it.has_token = 1;
-		it.token = (ProtobufCBinaryData){REG_TOKEN_BYTES, (uint8_t *)token};
-		it.has_epoch = 1;
-		it.epoch = epoch;
-	}
-	if ((st = reg_mailbox_put(s, txn, org, &it)) != SK_OK ||
-	    (st = audit_flag(s, txn, &it)) != SK_OK)
-		return st;
-	/* the operator's list, in time order */
-	if (olen > NET_ORG_ID_MAX)
-		return SK_ERR_INVALID;
-	for (int i = 7; i >= 0; i--)
-		kb[7 - i] = (uint8_t)(now >> (8 * i));
-	memcpy(kb + 8, org, olen + 1);
-	n = schakel__v1__mailbox_item__get_packed_size(&it);
-	if ((buf = malloc(n)) == NULL)
-		return SK_ERR_NOMEM;
-	schakel__v1__mailbox_item__pack(&it, buf);
-	k = (MDB_val){8 + olen + 1, kb};
-	d = (MDB_val){n, buf};
-	st = sk_db_status(mdb_put(txn, s->flags, &k, &d, 0));
-	free(buf);
-	return st;
-}
-
 /* Counts this lookup in the org's daily volume; flags the day it passes
  * the limit, once. */
 static sk_status count_volume(reg_lookup *l, MDB_txn *txn)

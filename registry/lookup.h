@@ -47,9 +47,4 @@ sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c,
 			  uint64_t request_id) SK_MUST_CHECK;
 void reg_lookup_free(reg_lookup *l);
 
-/* A pattern flag about org: into its mailbox (for its privacy officer) and
- * the operator's list (`schakel-registry flags`). */
-sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *detail,
-		   const uint8_t *token, uint32_t epoch, uint64_t now) SK_MUST_CHECK;
-
 #endif

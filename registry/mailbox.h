@@ -14,6 +14,11 @@
 sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
 			  Schakel__V1__MailboxItem *item) SK_MUST_CHECK;
 
+/* A pattern flag about org: into its mailbox (for its privacy officer) and
+ * the operator's list (`schakel-registry flags`). */
+sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *detail,
+		   const uint8_t *token, uint32_t epoch, uint64_t now) SK_MUST_CHECK;
+
 /* The mailbox key of org's item seq (org NUL u64be(seq)) into k (room
  * for REG_MAILBOX_KEY_MAX bytes); returns its length. */
 #define REG_MAILBOX_KEY_MAX (NET_ORG_ID_MAX + 1 + 8)

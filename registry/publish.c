@@ -6,7 +6,6 @@
 
 #include "common/db.h"
 #include "registry/entry.h"
-#include "registry/lookup.h"
 #include "registry/mailbox.h"
 #include "registry/publish.h"
 #include "registry/quota.h"
