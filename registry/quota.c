@@ -9,7 +9,6 @@
 #include "registry/discuss.h"
 #include "registry/publish.h"
 #include "registry/quota.h"
-#include "registry/visibility.h"
 
 #define MINUTE_MS 60000ull
 #define DAY_MS 86400000ull

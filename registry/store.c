@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "common/cli.h"
 #include "common/file.h"
@@ -11,7 +12,6 @@
 #include "protos/wire.h"
 #include "registry/quota.h"
 #include "registry/store.h"
-#include "registry/visibility.h"
 
 #define LABEL_IDENTITY "registry-identity"
 #define META_ORIGIN "registry.origin"
@@ -90,7 +90,7 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = audit_log_open(&s->audit, s->env)) != SK_OK)
 		return st;
 	/* publish records are found by token through their entries, which
-	 * each publish rewrites anyway (visibility.h) */
+	 * each publish rewrites anyway (reg_audit_extra) */
 	audit_log_set_client_exempt(s->audit, reg_audit_exempt);
 	audit_log_set_client_extra(s->audit, reg_audit_extra, s);
 	return SK_OK;
@@ -368,6 +368,81 @@ sk_status reg_store_restored(const char *dir)
 	st = sk_db_status(mdb_txn_commit(txn));
 out:
 	reg_store_close(s);
+	return st;
+}
+
+size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
+		     const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch)
+{
+	size_t n = strlen(org);
+
+	memcpy(k, token, REG_TOKEN_BYTES);
+	sk_be32_put(k + REG_TOKEN_BYTES, epoch);
+	memcpy(k + REG_ENTRY_PREFIX_BYTES, org, n);
+	return REG_ENTRY_PREFIX_BYTES + n;
+}
+
+int reg_entry_key_split(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
+			uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch)
+{
+	size_t olen = len > REG_ENTRY_PREFIX_BYTES ? len - REG_ENTRY_PREFIX_BYTES : 0;
+
+	if (olen == 0 || olen > NET_ORG_ID_MAX || memchr(k + REG_ENTRY_PREFIX_BYTES, 0, olen))
+		return 0;
+	memcpy(token, k, REG_TOKEN_BYTES);
+	*epoch = sk_be32_get(k + REG_TOKEN_BYTES);
+	memcpy(org, k + REG_ENTRY_PREFIX_BYTES, olen);
+	org[olen] = 0;
+	return 1;
+}
+
+bool reg_audit_exempt(const audit_record *rec)
+{
+	return rec->event != NULL &&
+	       (strcmp(rec->event, "entry.publish") == 0 ||
+		strcmp(rec->event, "entry.withdraw") == 0) &&
+	       rec->outcome == AUDIT_OUTCOME_OK &&
+	       (rec->action == AUDIT_ACTION_CREATE || rec->action == AUDIT_ACTION_UPDATE ||
+		rec->action == AUDIT_ACTION_DELETE);
+}
+
+sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
+			  void *ctx)
+{
+	reg_store *s = ctx;
+	uint8_t token[REG_TOKEN_BYTES];
+	MDB_val k = {sizeof(token), token}, d;
+	MDB_cursor *cur = NULL;
+	Schakel__V1__StoredEntry *se;
+	sk_status st;
+	int rc;
+
+	/* the registry's records name the token as sodium_bin2hex writes it */
+	if (strnlen(client, 2 * REG_TOKEN_BYTES + 1) != 2 * REG_TOKEN_BYTES)
+		return SK_OK;
+	for (size_t i = 0; i < 2 * REG_TOKEN_BYTES; i++)
+		if (!((client[i] >= '0' && client[i] <= '9') || (client[i] >= 'a' && client[i] <= 'f')))
+			return SK_OK;
+	if (sodium_hex2bin(token, sizeof(token), client, 2 * REG_TOKEN_BYTES, NULL, NULL, NULL) != 0)
+		return SK_OK;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
+		return st;
+	/* every epoch and org of a token sits under one key prefix */
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && st == SK_OK && k.mv_size > sizeof(token) &&
+	     memcmp(k.mv_data, token, sizeof(token)) == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		for (size_t i = 0; i < se->n_audit_seq && st == SK_OK; i++)
+			st = emit(se->audit_seq[i], emit_arg);
+		schakel__v1__stored_entry__free_unpacked(se, NULL);
+	}
+	mdb_cursor_close(cur);
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
 	return st;
 }
 

@@ -14,8 +14,10 @@
 #include "common/kek.h"
 #include "crypto/key.h"
 #include "crypto/note.h"
+#include "net/cert.h"
 #include "protos/policy.h"
 #include "protos/schakel.pb-c.h"
+#include "registry/entry.h"
 #include "registry/log.h"
 
 #define REG_SYSTEM "schakel-registry"
@@ -31,7 +33,7 @@ typedef struct reg_store {
 	MDB_env *env;
 	reg_log log;
 	MDB_dbi members;  /* org id -> Member */
-	MDB_dbi entries;  /* token epoch(u32be) org id -> StoredEntry (visibility.h) */
+	MDB_dbi entries;  /* token epoch(u32be) org id -> StoredEntry (reg_entry_key) */
 	MDB_dbi seqs;     /* org id NUL seq(u64be) -> UsedSeq */
 	MDB_dbi leafdata; /* leaf index(u64be) -> kind || body || sig, member leaves */
 	MDB_dbi expiry;   /* hour(u64be) leaf index(u64be) -> entry key: the
@@ -110,6 +112,30 @@ sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_
 
 /* The latest checkpoint, re-signed if the log grew (in txn). */
 sk_status reg_checkpoint_update(reg_store *s, MDB_txn *txn) SK_MUST_CHECK;
+
+/* The key of org's entry for (token, epoch) in the entries database:
+ * token || u32be(epoch) || org id (no NUL), so that the entries of one
+ * (token, epoch) are adjacent and an entry and its peers share a page. */
+#define REG_ENTRY_PREFIX_BYTES (REG_TOKEN_BYTES + 4)
+#define REG_ENTRY_KEY_MAX (REG_ENTRY_PREFIX_BYTES + NET_ORG_ID_MAX)
+size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
+		     const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch);
+
+/* Parses an entries key; 0 when it is not one. */
+int reg_entry_key_split(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
+			uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch) SK_MUST_CHECK;
+
+/* The registry's rule for the audit records it indexes by client itself
+ * (audit_log_set_client_exempt()): accepted publishes and withdrawals that
+ * change an entry (action C, U or D; not a resubmission, not a refusal),
+ * whose seqs the entry's StoredEntry keeps in audit_seq. */
+bool reg_audit_exempt(const audit_record *rec);
+
+/* The seqs in audit_seq of every StoredEntry (all epochs, all orgs) of
+ * the token whose lowercase hex is client; none for any other string
+ * (audit_log_set_client_extra(), ctx the reg_store). */
+sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
+			  void *ctx) SK_MUST_CHECK;
 
 /* Keys "org id NUL u64be(seq)" (used sequence numbers, anchors): writes
  * one into k (room for NET_ORG_ID_MAX + 9 bytes) and returns its length. */
