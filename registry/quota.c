@@ -17,33 +17,6 @@ static const uint64_t defaults[REG_QUOTA_LIMITS] = {
 	REG_QUOTA_ENTRIES, REG_QUOTA_PUBLISHES_PER_MINUTE, REG_QUOTA_MESSAGES_PER_DISCUSSION,
 	REG_QUOTA_MESSAGES_PER_DAY};
 
-sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *q)
-{
-	MDB_val k = {strlen(org), (void *)org}, d;
-	int rc;
-
-	memset(q, 0, sizeof(*q));
-	if ((rc = mdb_get(txn, s->quotas, &k, &d)) == MDB_NOTFOUND)
-		return SK_OK;
-	if (rc != 0)
-		return sk_db_status(rc);
-	if (d.mv_size != REG_QUOTA_FIELDS * 8)
-		return SK_ERR_DB;
-	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
-		q->v[i] = sk_be64_get((const uint8_t *)d.mv_data + 8 * i);
-	return SK_OK;
-}
-
-sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org, const reg_quota *q)
-{
-	uint8_t buf[REG_QUOTA_FIELDS * 8];
-	MDB_val k = {strlen(org), (void *)org}, d = {sizeof(buf), buf};
-
-	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
-		sk_be64_put(buf + 8 * i, q->v[i]);
-	return sk_db_status(mdb_put(txn, s->quotas, &k, &d, 0));
-}
-
 uint64_t reg_quota_limit(const reg_quota *q, int i)
 {
 	return q->v[i] != 0 ? q->v[i] : defaults[i];
@@ -176,73 +149,6 @@ sk_status reg_quota_set(reg_store *s, const char *org, const uint64_t set[REG_QU
 out:
 	mdb_txn_abort(txn);
 	schakel__v1__member__free_unpacked(m, NULL);
-	return st;
-}
-
-struct org_count {
-	char org[NET_ORG_ID_MAX + 1];
-	uint64_t n;
-};
-
-sk_status reg_quota_recount(reg_store *s, MDB_txn *txn)
-{
-	struct org_count *c = NULL, *grown;
-	size_t n = 0;
-	MDB_cursor *cur = NULL;
-	MDB_val k, d;
-	sk_status st;
-	int rc;
-
-	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
-		return st;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		char org[NET_ORG_ID_MAX + 1];
-		uint8_t token[REG_TOKEN_BYTES];
-		uint32_t epoch;
-		Schakel__V1__StoredEntry *se;
-		Schakel__V1__Entry *e = NULL;
-		int live = 0;
-		size_t i;
-
-		if (!reg_entry_key_split(k.mv_data, k.mv_size, org, token, &epoch))
-			continue;
-		if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
-			st = SK_ERR_DB;
-			break;
-		}
-		if (!se->purged &&
-		    (e = schakel__v1__entry__unpack(NULL, se->entry.len, se->entry.data)) != NULL)
-			live = !e->withdrawn;
-		schakel__v1__entry__free_unpacked(e, NULL);
-		schakel__v1__stored_entry__free_unpacked(se, NULL);
-		if (!live)
-			continue;
-		for (i = 0; i < n && strcmp(c[i].org, org) != 0; i++)
-			;
-		if (i == n) {
-			if ((grown = realloc(c, (n + 1) * sizeof(*c))) == NULL) {
-				st = SK_ERR_NOMEM;
-				break;
-			}
-			c = grown;
-			memcpy(c[n].org, org, sizeof(org));
-			c[n++].n = 0;
-		}
-		c[i].n++;
-	}
-	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
-		st = sk_db_status(rc);
-	mdb_cursor_close(cur);
-	for (size_t i = 0; i < n && st == SK_OK; i++) {
-		reg_quota q;
-
-		if ((st = reg_quota_get(s, txn, c[i].org, &q)) == SK_OK) {
-			q.v[REG_QUOTA_LIVE] = c[i].n;
-			st = reg_quota_put(s, txn, c[i].org, &q);
-		}
-	}
-	free(c);
 	return st;
 }
 

@@ -17,31 +17,6 @@
 #include "registry/caps.h"
 #include "registry/store.h"
 
-/* The quota record of one org (database "quotas", key the org id, value
- * REG_QUOTA_FIELDS u64be in this order). A limit of 0 means the default. */
-enum {
-	REG_QUOTA_ENTRIES_MAX,     /* live entries */
-	REG_QUOTA_PUBLISH_MAX,     /* publishes per minute */
-	REG_QUOTA_DISCUSSION_MAX,  /* sealed messages per discussion */
-	REG_QUOTA_DAY_MAX,         /* sealed messages per UTC day */
-	REG_QUOTA_LIVE,            /* counter: entries neither withdrawn nor purged */
-	REG_QUOTA_MINUTE,          /* counter: the minute (unix ms / 60000) of ... */
-	REG_QUOTA_PUBLISHED,       /* ... the publishes stored in it */
-	REG_QUOTA_DAY,             /* counter: the day (unix ms / 86400000) of ... */
-	REG_QUOTA_SENT,            /* ... the sealed messages the org sent on it */
-	REG_QUOTA_FIELDS
-};
-#define REG_QUOTA_LIMITS 4 /* the first four are limits */
-
-typedef struct reg_quota {
-	uint64_t v[REG_QUOTA_FIELDS];
-} reg_quota;
-
-/* org's record as of txn; all zero when it has none. */
-sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *q) SK_MUST_CHECK;
-sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org,
-			const reg_quota *q) SK_MUST_CHECK;
-
 /* The limit in force for field i (< REG_QUOTA_LIMITS): set or default. */
 uint64_t reg_quota_limit(const reg_quota *q, int i);
 
@@ -67,10 +42,6 @@ sk_status reg_quota_messages(reg_store *s, MDB_txn *txn, const char *org, uint64
  * command-line user. SK_ERR_NOTFOUND when org was never enrolled. */
 sk_status reg_quota_set(reg_store *s, const char *org, const uint64_t set[REG_QUOTA_LIMITS],
 			reg_quota *out) SK_MUST_CHECK;
-
-/* Recounts every org's live entries from the entries database (a store
- * upgraded from a format without counters), in txn. */
-sk_status reg_quota_recount(reg_store *s, MDB_txn *txn) SK_MUST_CHECK;
 
 /* A request the registry refuses before it reaches its handler: the body
  * carries unknown fields or is over a cap (under the request kind's

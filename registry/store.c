@@ -10,7 +10,6 @@
 #include "common/file.h"
 #include "net/cert.h"
 #include "protos/wire.h"
-#include "registry/quota.h"
 #include "registry/store.h"
 
 #define LABEL_IDENTITY "registry-identity"
@@ -23,7 +22,7 @@
  * the audit log's client index, so a binary of format 2 would call them
  * missing. A store of format 2 is marked 3 when opened: this version reads
  * both layouts of the expiry index and both kinds of publish record.
- * 4: per-org quota counters (registry/quota.h) and discussion messages
+ * 4: per-org quota counters (reg_quota) and discussion messages
  * under their own keys; a store of format 2 or 3 is recounted and marked
  * 4 when opened (old discussions keep their message list in the record). */
 #define FORMAT "4"
@@ -214,6 +213,75 @@ out:
 	return st;
 }
 
+struct org_count {
+	char org[NET_ORG_ID_MAX + 1];
+	uint64_t n;
+};
+
+/* Counts every org's live entries from the entries database into its
+ * quota record (a store from a format without counters), in txn. */
+static sk_status quota_recount(reg_store *s, MDB_txn *txn)
+{
+	struct org_count *c = NULL, *grown;
+	size_t n = 0;
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		char org[NET_ORG_ID_MAX + 1];
+		uint8_t token[REG_TOKEN_BYTES];
+		uint32_t epoch;
+		Schakel__V1__StoredEntry *se;
+		Schakel__V1__Entry *e = NULL;
+		int live = 0;
+		size_t i;
+
+		if (!reg_entry_key_split(k.mv_data, k.mv_size, org, token, &epoch))
+			continue;
+		if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (!se->purged &&
+		    (e = schakel__v1__entry__unpack(NULL, se->entry.len, se->entry.data)) != NULL)
+			live = !e->withdrawn;
+		schakel__v1__entry__free_unpacked(e, NULL);
+		schakel__v1__stored_entry__free_unpacked(se, NULL);
+		if (!live)
+			continue;
+		for (i = 0; i < n && strcmp(c[i].org, org) != 0; i++)
+			;
+		if (i == n) {
+			if ((grown = realloc(c, (n + 1) * sizeof(*c))) == NULL) {
+				st = SK_ERR_NOMEM;
+				break;
+			}
+			c = grown;
+			memcpy(c[n].org, org, sizeof(org));
+			c[n++].n = 0;
+		}
+		c[i].n++;
+	}
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		reg_quota q;
+
+		if ((st = reg_quota_get(s, txn, c[i].org, &q)) == SK_OK) {
+			q.v[REG_QUOTA_LIVE] = c[i].n;
+			st = reg_quota_put(s, txn, c[i].org, &q);
+		}
+	}
+	free(c);
+	return st;
+}
+
 /* Marks a store of format 2 or 3 as 4, counting its live entries per org,
  * with an audit record, once. */
 static sk_status upgrade(reg_store *s, const char *from)
@@ -229,7 +297,7 @@ static sk_status upgrade(reg_store *s, const char *from)
 	rec.reason = strcmp(from, FORMAT_UPGRADABLE) == 0 ? "store format 2 to " FORMAT
 							  : "store format 3 to " FORMAT;
 	if ((st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, 0))) != SK_OK ||
-	    (st = reg_quota_recount(s, txn)) != SK_OK ||
+	    (st = quota_recount(s, txn)) != SK_OK ||
 	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
 		mdb_txn_abort(txn);
 		return st;
@@ -444,6 +512,33 @@ sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, v
 	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
 		st = sk_db_status(rc);
 	return st;
+}
+
+sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *q)
+{
+	MDB_val k = {strlen(org), (void *)org}, d;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	if ((rc = mdb_get(txn, s->quotas, &k, &d)) == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (d.mv_size != REG_QUOTA_FIELDS * 8)
+		return SK_ERR_DB;
+	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
+		q->v[i] = sk_be64_get((const uint8_t *)d.mv_data + 8 * i);
+	return SK_OK;
+}
+
+sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org, const reg_quota *q)
+{
+	uint8_t buf[REG_QUOTA_FIELDS * 8];
+	MDB_val k = {strlen(org), (void *)org}, d = {sizeof(buf), buf};
+
+	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
+		sk_be64_put(buf + 8 * i, q->v[i]);
+	return sk_db_status(mdb_put(txn, s->quotas, &k, &d, 0));
 }
 
 sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,

@@ -1,7 +1,9 @@
 /* A registry data directory: its keys (identity, TLS), its LMDB env with
  * the Merkle log, members, entries, used sequence numbers and the audit
- * log. One reg_store per process; CLI commands (enrol, revoke) and a
- * running `serve` share the env safely, LMDB serialising their writes. */
+ * log, and the layout of the records more than one module reads (entry
+ * keys, quota records). One reg_store per process; CLI commands (enrol,
+ * revoke) and a running `serve` share the env safely, LMDB serialising
+ * their writes. */
 #ifndef SK_REG_STORE_H
 #define SK_REG_STORE_H
 
@@ -45,7 +47,7 @@ typedef struct reg_store {
 	MDB_dbi anchors;  /* org id NUL seq(u64be) -> AnchorBody: nodes' audit heads */
 	MDB_dbi audit_daily; /* day org NUL event NUL outcome -> count: purged records
 			      * (registry/retain.h) */
-	MDB_dbi quotas;   /* org id -> limits and counters (registry/quota.h) */
+	MDB_dbi quotas;   /* org id -> limits and counters (reg_quota) */
 	MDB_dbi discuss_items; /* discussion id || u32be(n) -> mailbox key of a message */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
@@ -136,6 +138,32 @@ bool reg_audit_exempt(const audit_record *rec);
  * (audit_log_set_client_extra(), ctx the reg_store). */
 sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
 			  void *ctx) SK_MUST_CHECK;
+
+/* The quota record of one org (database "quotas", key the org id, value
+ * REG_QUOTA_FIELDS u64be in this order). A limit of 0 means the default
+ * (registry/quota.h). */
+enum {
+	REG_QUOTA_ENTRIES_MAX,     /* live entries */
+	REG_QUOTA_PUBLISH_MAX,     /* publishes per minute */
+	REG_QUOTA_DISCUSSION_MAX,  /* sealed messages per discussion */
+	REG_QUOTA_DAY_MAX,         /* sealed messages per UTC day */
+	REG_QUOTA_LIVE,            /* counter: entries neither withdrawn nor purged */
+	REG_QUOTA_MINUTE,          /* counter: the minute (unix ms / 60000) of ... */
+	REG_QUOTA_PUBLISHED,       /* ... the publishes stored in it */
+	REG_QUOTA_DAY,             /* counter: the day (unix ms / 86400000) of ... */
+	REG_QUOTA_SENT,            /* ... the sealed messages the org sent on it */
+	REG_QUOTA_FIELDS
+};
+#define REG_QUOTA_LIMITS 4 /* the first four are limits */
+
+typedef struct reg_quota {
+	uint64_t v[REG_QUOTA_FIELDS];
+} reg_quota;
+
+/* org's record as of txn; all zero when it has none. */
+sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *q) SK_MUST_CHECK;
+sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org,
+			const reg_quota *q) SK_MUST_CHECK;
 
 /* Keys "org id NUL u64be(seq)" (used sequence numbers, anchors): writes
  * one into k (room for NET_ORG_ID_MAX + 9 bytes) and returns its length. */
