@@ -25,6 +25,7 @@
 #include "registry/quota.h"
 #include "registry/reconcile.h"
 #include "registry/resume.h"
+#include "registry/screen.h"
 #include "registry/serve.h"
 
 #define LABEL_TLS "tls"

@@ -30,6 +30,7 @@
 #include "registry/publish.h"
 #include "registry/quota.h"
 #include "registry/reconcile.h"
+#include "registry/screen.h"
 
 #include "fuzz_check.h"
 

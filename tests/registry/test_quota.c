@@ -10,6 +10,7 @@
 #include "tmpdir.h"
 #include "common/db.h"
 #include "common/init.h"
+#include "protos/wire.h"
 #include "registry/caps.h"
 #include "registry/quota.h"
 
