@@ -5,7 +5,7 @@
 #include "common/db.h"
 #include "protos/wire.h"
 #include "registry/anchor.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/quota.h"
 
 #define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)

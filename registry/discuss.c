@@ -9,7 +9,7 @@
 #include "registry/discuss.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/quota.h"
 
 /* Copies a protobuf message through its bytes (the envelope goes away). */

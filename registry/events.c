@@ -8,7 +8,7 @@
 #include "crypto/oprf.h"
 #include "registry/cosign.h"
 #include "registry/events.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/quota.h"
 
 #define DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"

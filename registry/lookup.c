@@ -7,7 +7,7 @@
 #include "common/db.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {

@@ -6,7 +6,7 @@
 #include "common/db.h"
 #include "registry/entry.h"
 #include "registry/mailbox.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 
 #define KEY_MAX REG_MAILBOX_KEY_MAX
 

@@ -7,6 +7,7 @@
 #include "common/db.h"
 #include "registry/entry.h"
 #include "registry/mailbox.h"
+#include "registry/op.h"
 #include "registry/publish.h"
 #include "registry/quota.h"
 #include "registry/visibility.h"
@@ -394,19 +395,6 @@ out:
 	reg_live_clear(&old);
 	schakel__v1__member__free_unpacked(m, NULL);
 	return st;
-}
-
-sk_status reg_send_error(net_conn *c, uint64_t request_id, sk_status st, const char *why)
-{
-	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
-	Schakel__V1__Error err = SCHAKEL__V1__ERROR__INIT;
-
-	err.code = (uint32_t)st;
-	err.message = (char *)(why != NULL && why[0] != '\0' ? why : sk_strerror(st));
-	env.request_id = request_id;
-	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ERROR;
-	env.error = &err;
-	return net_conn_send(c, &env);
 }
 
 /* The batch tree kept whole in memory: level l holds the hashes of the

@@ -81,10 +81,6 @@ void reg_publish_finish(reg_publish *p, sk_status commit);
 sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c,
 			   uint64_t request_id) SK_MUST_CHECK;
 
-/* Sends an Error reply (code st, message why or sk_strerror). */
-sk_status reg_send_error(net_conn *c, uint64_t request_id, sk_status st,
-			 const char *why) SK_MUST_CHECK;
-
 /* Accepts NULL. */
 void reg_publish_free(reg_publish *p);
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "audit/log.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/reconcile.h"
 
 struct reg_reconcile {

@@ -1,5 +1,5 @@
 #include "common/db.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/resume.h"
 
 sk_status reg_resume_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "registry/caps.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/screen.h"
 
 /* The request kinds the registry stores or forwards: their event (as

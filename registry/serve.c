@@ -18,6 +18,7 @@
 #include "registry/events.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
+#include "registry/op.h"
 #include "registry/retain.h"
 #include "registry/sweep.h"
 #include "registry/tiles.h"
