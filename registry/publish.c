@@ -415,7 +415,15 @@ static sk_status batch_get(void *ctx, unsigned level, uint64_t index,
 	return SK_OK;
 }
 
-sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
+reg_receipt *reg_publish_receipt(reg_publish *p)
+{
+	if (p->result != SK_OK || p->used == NULL)
+		return NULL;
+	p->receipt.body = p->used->receipt_body;
+	return &p->receipt;
+}
+
+sk_status reg_publish_sign_batch(reg_receipt *const *rs, size_t n,
 				 const uint8_t sk[static KEY_ED25519_SK_BYTES])
 {
 	uint8_t root[MERKLE_HASH_BYTES], sig[KEY_SIG_BYTES], proof[MERKLE_PROOF_BYTES];
@@ -438,9 +446,8 @@ sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
 			uint8_t *h = t.level[l] + i * MERKLE_HASH_BYTES;
 
 			if (l == 0) {
-				randombytes_buf(ps[i]->batch_salt, sizeof(ps[i]->batch_salt));
-				wire_receipt_leaf(h, ps[i]->batch_salt, ps[i]->used->receipt_body.data,
-						  ps[i]->used->receipt_body.len);
+				randombytes_buf(rs[i]->salt, sizeof(rs[i]->salt));
+				wire_receipt_leaf(h, rs[i]->salt, rs[i]->body.data, rs[i]->body.len);
 			} else {
 				merkle_node_hash(h, t.level[l - 1] + 2 * i * MERKLE_HASH_BYTES,
 						 t.level[l - 1] + (2 * i + 1) * MERKLE_HASH_BYTES);
@@ -458,11 +465,11 @@ sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
 			st = SK_ERR_TOOBIG;
 			break;
 		}
-		memcpy(ps[i]->batch_sig, sig, sizeof(sig));
-		ps[i]->batch_size = n;
-		ps[i]->batch_index = i;
-		memcpy(ps[i]->batch_proof, proof, len * MERKLE_HASH_BYTES);
-		ps[i]->batch_proof_len = len;
+		memcpy(rs[i]->sig, sig, sizeof(sig));
+		rs[i]->size = n;
+		rs[i]->index = i;
+		memcpy(rs[i]->proof, proof, len * MERKLE_HASH_BYTES);
+		rs[i]->proof_len = len;
 	}
 out:
 	free(hashes);
@@ -478,7 +485,7 @@ void reg_publish_finish(reg_publish *p, sk_status commit)
 	sk_status st;
 
 	p->reply_st = SK_ERR_FAILED;
-	if (commit != SK_OK || p->result != SK_OK || p->used == NULL || p->batch_size == 0)
+	if (commit != SK_OK || p->result != SK_OK || p->used == NULL || p->receipt.size == 0)
 		return;
 	if ((st = sk_db_status(mdb_txn_begin(p->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK) {
 		p->reply_st = st;
@@ -509,12 +516,12 @@ sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64
 	if (p->reply_st != SK_OK)
 		return reg_send_error(c, request_id, p->reply_st, NULL);
 	r.body = p->used->receipt_body;
-	r.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, p->batch_sig};
-	r.batch_size = p->batch_size;
-	r.batch_index = p->batch_index;
-	r.batch_proof = (ProtobufCBinaryData){p->batch_proof_len * MERKLE_HASH_BYTES,
-					      p->batch_proof};
-	r.batch_salt = (ProtobufCBinaryData){sizeof(p->batch_salt), p->batch_salt};
+	r.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, p->receipt.sig};
+	r.batch_size = p->receipt.size;
+	r.batch_index = p->receipt.index;
+	r.batch_proof = (ProtobufCBinaryData){p->receipt.proof_len * MERKLE_HASH_BYTES,
+					      p->receipt.proof};
+	r.batch_salt = (ProtobufCBinaryData){sizeof(p->receipt.salt), p->receipt.salt};
 	r.has_checkpoint = 1;
 	r.checkpoint = (ProtobufCBinaryData){p->note_len, p->note};
 	r.has_inclusion_proof = 1;

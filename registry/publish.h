@@ -19,6 +19,19 @@
 #define REG_CORRELATION_MAX 32
 #define REG_BATCH_PROOF_MAX 12 /* hashes: log2(WIRE_RECEIPT_BATCH_MAX) */
 
+/* A publish's place in the receipt batch of its commit (protos/wire.h):
+ * one Ed25519 signature over the RFC 9162 root of the commit's salted
+ * receipt bodies, and the receipt's salt, place and proof under it. */
+typedef struct reg_receipt {
+	ProtobufCBinaryData body; /* the receipt body signed (borrowed) */
+	/* set by reg_publish_sign_batch */
+	uint8_t sig[KEY_SIG_BYTES];
+	uint64_t size, index;
+	uint8_t salt[WIRE_RECEIPT_SALT_BYTES];
+	uint8_t proof[REG_BATCH_PROOF_MAX * MERKLE_HASH_BYTES];
+	size_t proof_len; /* hashes */
+} reg_receipt;
+
 typedef struct reg_publish {
 	reg_store *store;
 	char org_id[NET_ORG_ID_MAX + 1];
@@ -35,12 +48,7 @@ typedef struct reg_publish {
 	char reason[AUDIT_REASON_MAX + 1];
 	int resubmission;
 	Schakel__V1__UsedSeq *used; /* the receipt, on success */
-	/* the commit's receipt batch, by reg_publish_sign_batch */
-	uint8_t batch_sig[KEY_SIG_BYTES];
-	uint64_t batch_size, batch_index;
-	uint8_t batch_salt[WIRE_RECEIPT_SALT_BYTES];
-	uint8_t batch_proof[REG_BATCH_PROOF_MAX * MERKLE_HASH_BYTES];
-	size_t batch_proof_len; /* hashes */
+	reg_receipt receipt; /* the commit's receipt batch, by reg_publish_sign_batch */
 	/* made off the writer by reg_publish_finish */
 	uint8_t *note;               /* the checkpoint for the reply (malloc'd) */
 	size_t note_len;
@@ -62,12 +70,17 @@ void reg_publish_check(reg_publish *p);
  * written (then the job's audit record is lost with it). */
 sk_status reg_publish_apply(MDB_txn *txn, void *arg);
 
-/* Writer thread, in the batch hook before the commit: signs the receipts
- * of the n publishes the commit accepted (resubmissions included: they get
- * their original body), once for all (protos/wire.h), and gives each its
- * place and proof in the batch. One Ed25519 signature per commit instead
- * of one per entry. */
-sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
+/* Writer thread, after reg_publish_apply: the receipt the commit signs
+ * for p (an accepted publish or a resubmission, whose body is the
+ * original's), or NULL when refused. */
+reg_receipt *reg_publish_receipt(reg_publish *p);
+
+/* Writer thread, in the batch hook before the commit: signs the n
+ * receipts of the publishes the commit accepted (resubmissions included:
+ * they get their original body), once for all (protos/wire.h), and gives
+ * each its place and proof in the batch. One Ed25519 signature per commit
+ * instead of one per entry. */
+sk_status reg_publish_sign_batch(reg_receipt *const *rs, size_t n,
 				 const uint8_t sk[static KEY_ED25519_SK_BYTES]) SK_MUST_CHECK;
 
 /* On a worker after the durable commit (commit: its outcome): reads the

@@ -39,9 +39,9 @@ typedef struct server {
 	unsigned sweep_seconds;
 	int sweeping;
 	uint64_t audit_purged_at; /* writer thread only: the last daily audit purge */
-	/* writer thread only: the publishes of the batch under way, whose
-	 * receipts the batch hook signs together */
-	reg_publish *receipts[SK_WRITER_MAX_BATCH];
+	/* writer thread only: the receipts of the batch under way, which the
+	 * batch hook signs together */
+	reg_receipt *receipts[SK_WRITER_MAX_BATCH];
 	size_t nreceipts;
 	/* writer thread only: the batch's finished requests, handed on
 	 * together when it ends (batch_end) */
@@ -220,11 +220,12 @@ static sk_status apply(MDB_txn *txn, void *arg)
 
 	if (f->pub != NULL) {
 		sk_status st = reg_publish_apply(txn, f->pub);
+		reg_receipt *r;
 
 		/* a publish is one job: at most SK_WRITER_MAX_BATCH of them */
-		if (st == SK_OK && f->pub->result == SK_OK && f->pub->used != NULL &&
+		if (st == SK_OK && (r = reg_publish_receipt(f->pub)) != NULL &&
 		    f->sv->nreceipts < SK_WRITER_MAX_BATCH)
-			f->sv->receipts[f->sv->nreceipts++] = f->pub;
+			f->sv->receipts[f->sv->nreceipts++] = r;
 		return st;
 	}
 	if (f->epoch != NULL)
