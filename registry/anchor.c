@@ -178,3 +178,68 @@ out:
 		return reg_send_error(c, request_id, st, NULL);
 	return st;
 }
+
+/* The anchor request kinds (registry/op.h): an anchor is a job, the list
+ * is read at once. */
+
+static const char *anchor_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				 size_t *len, size_t *cap)
+{
+	*body = &env->anchor_request->base;
+	*len = env->anchor_request->body.len;
+	*cap = REG_ANCHOR_BYTES_MAX;
+	return NULL;
+}
+
+static sk_status anchor_new(void **job, reg_store *s, const net_peer *peer,
+			    const wire_envelope *env)
+{
+	reg_anchor *a = NULL;
+	sk_status st = reg_anchor_new(&a, s, peer, env->anchor_request);
+
+	*job = a;
+	return st;
+}
+
+static sk_status anchor_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	return reg_anchor_send(job, commit, c, request_id);
+}
+
+static sk_status anchor_result(const void *job, const char **why)
+{
+	const reg_anchor *a = job;
+
+	if (why != NULL)
+		*why = a->reason;
+	return a->result;
+}
+
+static void anchor_free(void *job)
+{
+	reg_anchor_free(job);
+}
+
+static sk_status anchors_read(reg_store *s, net_conn *c, uint64_t request_id,
+			      const wire_envelope *env)
+{
+	return reg_anchors_send(s, c, request_id, net_conn_peer(c)->org_id,
+				env->anchors_request->after_seq);
+}
+
+const reg_op reg_op_anchor = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST,
+	.name = "audit.anchor",
+	.screen = anchor_screen,
+	.new = anchor_new,
+	.apply = reg_anchor_apply,
+	.reply = anchor_reply,
+	.result = anchor_result,
+	.free = anchor_free,
+};
+
+const reg_op reg_op_anchors = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST,
+	.name = "audit.anchors",
+	.read = anchors_read,
+};

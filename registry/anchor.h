@@ -6,6 +6,7 @@
 #define SK_REG_ANCHOR_H
 
 #include "net/conn.h"
+#include "registry/op.h"
 #include "registry/store.h"
 
 #define REG_ANCHORS_MAX 1024 /* per reply */
@@ -31,5 +32,10 @@ void reg_anchor_free(reg_anchor *a);
 /* Sends org its anchors with seq > after (oldest first). */
 sk_status reg_anchors_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
 			   uint64_t after) SK_MUST_CHECK;
+
+/* AnchorRequest: a writer job; AnchorsRequest: answered at once
+ * (reg_anchors_send). */
+extern const reg_op reg_op_anchor;
+extern const reg_op reg_op_anchors;
 
 #endif

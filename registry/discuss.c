@@ -837,3 +837,109 @@ sk_status reg_discuss_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t i
 		*ended = n;
 	return st;
 }
+
+/* The discussion request kinds (registry/op.h): a request, an answer and
+ * a message share one job; the state is read at once. */
+
+static const char *request_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				  size_t *len, size_t *cap)
+{
+	*body = &env->discuss_request->base;
+	return NULL;
+}
+
+static const char *answer_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				 size_t *len, size_t *cap)
+{
+	*body = &env->discuss_answer->base;
+	if (env->discuss_answer->has_sealed)
+		*len = env->discuss_answer->sealed.len;
+	*cap = REG_DISCUSS_SEALED_MAX;
+	return env->discuss_answer->accept ? "discuss.accept" : "discuss.decline";
+}
+
+static const char *send_screen(const wire_envelope *env, const ProtobufCMessage **body,
+			       size_t *len, size_t *cap)
+{
+	*body = &env->discuss_send->base;
+	for (size_t i = 0; i < env->discuss_send->n_messages; i++)
+		if (env->discuss_send->messages[i] != NULL)
+			*len += env->discuss_send->messages[i]->sealed.len;
+	*cap = REG_DISCUSS_SEND_BYTES_MAX;
+	return env->discuss_send->close ? "discuss.close" : "discuss.message";
+}
+
+static sk_status discuss_new(void **job, reg_store *s, const net_peer *peer,
+			     const wire_envelope *env)
+{
+	reg_discuss *d = NULL;
+	sk_status st = reg_discuss_new(&d, s, peer, env);
+
+	*job = d;
+	return st;
+}
+
+static sk_status discuss_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	return reg_discuss_send(job, commit, c, request_id);
+}
+
+static sk_status discuss_result(const void *job, const char **why)
+{
+	const reg_discuss *d = job;
+
+	if (why != NULL)
+		*why = d->reason;
+	return d->result;
+}
+
+static void discuss_free(void *job)
+{
+	reg_discuss_free(job);
+}
+
+static sk_status state_read(reg_store *s, net_conn *c, uint64_t request_id,
+			    const wire_envelope *env)
+{
+	return reg_discuss_state_send(s, c, request_id, net_conn_peer(c)->org_id,
+				      env->discuss_state_request);
+}
+
+const reg_op reg_op_discuss_request = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST,
+	.name = "discuss.request",
+	.screen = request_screen,
+	.new = discuss_new,
+	.apply = reg_discuss_apply,
+	.reply = discuss_reply,
+	.result = discuss_result,
+	.free = discuss_free,
+};
+
+const reg_op reg_op_discuss_answer = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER,
+	.name = "discuss.answer",
+	.screen = answer_screen,
+	.new = discuss_new,
+	.apply = reg_discuss_apply,
+	.reply = discuss_reply,
+	.result = discuss_result,
+	.free = discuss_free,
+};
+
+const reg_op reg_op_discuss_send = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND,
+	.name = "discuss.send",
+	.screen = send_screen,
+	.new = discuss_new,
+	.apply = reg_discuss_apply,
+	.reply = discuss_reply,
+	.result = discuss_result,
+	.free = discuss_free,
+};
+
+const reg_op reg_op_discuss_state = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE_REQUEST,
+	.name = "discuss.state",
+	.read = state_read,
+};

@@ -10,6 +10,7 @@
 
 #include "net/conn.h"
 #include "registry/caps.h"
+#include "registry/op.h"
 #include "registry/visibility.h"
 
 #define REG_DISCUSSION_ID_BYTES 16
@@ -59,5 +60,12 @@ sk_status reg_discuss_state_send(reg_store *s, net_conn *c, uint64_t request_id,
  * cursors hold) and each end is audited. *ended (may be NULL) counts. */
 sk_status reg_discuss_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t idle_ms,
 			    size_t max, size_t *ended) SK_MUST_CHECK;
+
+/* DiscussRequest, DiscussAnswer and DiscussSend: writer jobs, one type;
+ * DiscussStateRequest: answered at once (reg_discuss_state_send). */
+extern const reg_op reg_op_discuss_request;
+extern const reg_op reg_op_discuss_answer;
+extern const reg_op reg_op_discuss_send;
+extern const reg_op reg_op_discuss_state;
 
 #endif

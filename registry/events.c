@@ -421,3 +421,109 @@ sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
 	free(also_proofs);
 	return st;
 }
+
+/* The request kinds of keys and the log (registry/op.h): epoch and
+ * encryption keys are jobs of one type, member events and consistency
+ * proofs are read at once. */
+
+static const char *epoch_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				size_t *len, size_t *cap)
+{
+	*body = &env->epoch_key_request->base;
+	*len = env->epoch_key_request->body.len;
+	*cap = REG_EPOCH_KEY_BYTES_MAX;
+	return NULL;
+}
+
+static const char *enc_screen(const wire_envelope *env, const ProtobufCMessage **body,
+			      size_t *len, size_t *cap)
+{
+	*body = &env->enc_key_request->base;
+	return NULL;
+}
+
+static sk_status epoch_new(void **job, reg_store *s, const net_peer *peer,
+			   const wire_envelope *env)
+{
+	reg_epoch *e = NULL;
+	sk_status st = reg_epoch_new(&e, s, peer, env->epoch_key_request);
+
+	*job = e;
+	return st;
+}
+
+static sk_status enc_new(void **job, reg_store *s, const net_peer *peer,
+			 const wire_envelope *env)
+{
+	reg_epoch *e = NULL;
+	sk_status st = reg_enc_key_new(&e, s, peer, env->enc_key_request);
+
+	*job = e;
+	return st;
+}
+
+static sk_status epoch_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	return reg_epoch_send(job, commit, c, request_id);
+}
+
+static sk_status epoch_result(const void *job, const char **why)
+{
+	const reg_epoch *e = job;
+
+	if (why != NULL)
+		*why = e->reason;
+	return e->result;
+}
+
+static void epoch_free(void *job)
+{
+	reg_epoch_free(job);
+}
+
+static sk_status events_read(reg_store *s, net_conn *c, uint64_t request_id,
+			     const wire_envelope *env)
+{
+	return reg_events_send(s, c, request_id, env->member_events_request->from,
+			       env->member_events_request->max);
+}
+
+static sk_status consistency_read(reg_store *s, net_conn *c, uint64_t request_id,
+				  const wire_envelope *env)
+{
+	return reg_consistency_send(s, c, request_id, env->consistency_request);
+}
+
+const reg_op reg_op_epoch_key = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST,
+	.name = "epoch.key",
+	.screen = epoch_screen,
+	.new = epoch_new,
+	.apply = reg_epoch_apply,
+	.reply = epoch_reply,
+	.result = epoch_result,
+	.free = epoch_free,
+};
+
+const reg_op reg_op_enc_key = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST,
+	.name = "encryption.key",
+	.screen = enc_screen,
+	.new = enc_new,
+	.apply = reg_epoch_apply,
+	.reply = epoch_reply,
+	.result = epoch_result,
+	.free = epoch_free,
+};
+
+const reg_op reg_op_member_events = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST,
+	.name = "member.events",
+	.read = events_read,
+};
+
+const reg_op reg_op_consistency = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST,
+	.name = "log.consistency",
+	.read = consistency_read,
+};

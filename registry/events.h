@@ -6,6 +6,7 @@
 #define SK_REG_EVENTS_H
 
 #include "net/conn.h"
+#include "registry/op.h"
 #include "registry/store.h"
 
 #define REG_EVENTS_MAX 1024 /* events per reply */
@@ -49,5 +50,13 @@ sk_status reg_epoch_apply(MDB_txn *txn, void *arg);
 sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c,
 			 uint64_t request_id) SK_MUST_CHECK;
 void reg_epoch_free(reg_epoch *e);
+
+/* EpochKeyRequest and EncKeyRequest: writer jobs, one type;
+ * MemberEventsRequest and ConsistencyRequest: answered at once
+ * (reg_events_send, reg_consistency_send). */
+extern const reg_op reg_op_epoch_key;
+extern const reg_op reg_op_enc_key;
+extern const reg_op reg_op_member_events;
+extern const reg_op reg_op_consistency;
 
 #endif

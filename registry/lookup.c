@@ -270,3 +270,44 @@ sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c, uint64_t
 	env.lookup_response = &r;
 	return net_conn_send(c, &env);
 }
+
+/* The lookup request kind (registry/op.h). */
+
+static sk_status lookup_new(void **job, reg_store *s, const net_peer *peer,
+			    const wire_envelope *env)
+{
+	reg_lookup *l = NULL;
+	sk_status st = reg_lookup_new(&l, s, peer, env->lookup_request);
+
+	*job = l;
+	return st;
+}
+
+static sk_status lookup_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	return reg_lookup_send(job, commit, c, request_id);
+}
+
+static sk_status lookup_result(const void *job, const char **why)
+{
+	const reg_lookup *l = job;
+
+	if (why != NULL)
+		*why = l->reason;
+	return l->result;
+}
+
+static void lookup_free(void *job)
+{
+	reg_lookup_free(job);
+}
+
+const reg_op reg_op_lookup = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST,
+	.name = "lookup",
+	.new = lookup_new,
+	.apply = reg_lookup_apply,
+	.reply = lookup_reply,
+	.result = lookup_result,
+	.free = lookup_free,
+};

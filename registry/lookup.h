@@ -11,6 +11,7 @@
 
 #include "audit/record.h"
 #include "net/conn.h"
+#include "registry/op.h"
 #include "registry/visibility.h"
 
 #define REG_LOOKUP_MAX 64             /* results, at most */
@@ -46,5 +47,9 @@ sk_status reg_lookup_apply(MDB_txn *txn, void *arg);
 sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c,
 			  uint64_t request_id) SK_MUST_CHECK;
 void reg_lookup_free(reg_lookup *l);
+
+/* LookupRequest: one writer job (the check, the notices, the audit
+ * record). */
+extern const reg_op reg_op_lookup;
 
 #endif

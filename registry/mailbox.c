@@ -220,3 +220,16 @@ sk_status reg_mailbox_strip(reg_store *s, MDB_txn *txn, const uint8_t *key, size
 	schakel__v1__mailbox_item__free_unpacked(it, NULL);
 	return st;
 }
+
+static sk_status mailbox_read(reg_store *s, net_conn *c, uint64_t request_id,
+			      const wire_envelope *env)
+{
+	return reg_mailbox_send(s, c, request_id, net_conn_peer(c)->org_id,
+				env->mailbox_request->after, env->mailbox_request->max);
+}
+
+const reg_op reg_op_mailbox = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST,
+	.name = "mailbox",
+	.read = mailbox_read,
+};

@@ -6,6 +6,7 @@
 #define SK_REG_MAILBOX_H
 
 #include "net/conn.h"
+#include "registry/op.h"
 #include "registry/store.h"
 
 #define REG_MAILBOX_PULL_MAX 1024
@@ -42,5 +43,8 @@ void reg_mailbox_response_clear(Schakel__V1__MailboxResponse *r);
  * or its refusal as an Error reply. */
 sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
 			   uint64_t after, uint32_t max) SK_MUST_CHECK;
+
+/* MailboxRequest: answered at once (reg_mailbox_send). */
+extern const reg_op reg_op_mailbox;
 
 #endif

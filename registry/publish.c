@@ -531,3 +531,73 @@ sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64
 	env.publish_receipt = &r;
 	return net_conn_send(c, &env);
 }
+
+/* The publish request kind (registry/op.h). */
+
+static const char *publish_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				  size_t *len, size_t *cap)
+{
+	*body = &env->publish_request->base;
+	*len = env->publish_request->entry.len;
+	*cap = REG_ENTRY_BYTES_MAX;
+	return NULL; /* a withdrawal's refusal too is an entry.publish */
+}
+
+static sk_status publish_new(void **job, reg_store *s, const net_peer *peer,
+			     const wire_envelope *env)
+{
+	reg_publish *p = NULL;
+	sk_status st = reg_publish_new(&p, s, peer, env->publish_request);
+
+	*job = p;
+	return st;
+}
+
+static void publish_check(void *job)
+{
+	reg_publish_check(job);
+}
+
+static reg_receipt *publish_receipt(void *job)
+{
+	return reg_publish_receipt(job);
+}
+
+static void publish_finish(void *job, sk_status commit)
+{
+	reg_publish_finish(job, commit);
+}
+
+static sk_status publish_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	return reg_publish_send(job, commit, c, request_id);
+}
+
+static sk_status publish_result(const void *job, const char **why)
+{
+	const reg_publish *p = job;
+
+	if (why != NULL)
+		*why = p->reason;
+	return p->result;
+}
+
+static void publish_free(void *job)
+{
+	reg_publish_free(job);
+}
+
+const reg_op reg_op_publish = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST,
+	.name = "entry.publish",
+	.flags = REG_OP_FLAT,
+	.screen = publish_screen,
+	.new = publish_new,
+	.check = publish_check,
+	.apply = reg_publish_apply,
+	.receipt = publish_receipt,
+	.finish = publish_finish,
+	.reply = publish_reply,
+	.result = publish_result,
+	.free = publish_free,
+};

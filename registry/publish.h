@@ -14,6 +14,7 @@
 #include "net/conn.h"
 #include "protos/wire.h"
 #include "crypto/merkle.h"
+#include "registry/op.h"
 #include "registry/store.h"
 
 #define REG_CORRELATION_MAX 32
@@ -96,5 +97,10 @@ sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c,
 
 /* Accepts NULL. */
 void reg_publish_free(reg_publish *p);
+
+/* PublishRequest: checked on a worker, applied by the writer (flat: it
+ * refuses before it writes), its receipt signed with the commit's batch
+ * and its proof read on a worker after the commit. */
+extern const reg_op reg_op_publish;
 
 #endif

@@ -137,3 +137,44 @@ sk_status reg_reconcile_send(reg_reconcile *r, sk_status commit, net_conn *c,
 	env.audit_records_response = &resp;
 	return net_conn_send(c, &env);
 }
+
+/* The audit records request kind (registry/op.h). */
+
+static sk_status reconcile_new(void **job, reg_store *s, const net_peer *peer,
+			       const wire_envelope *env)
+{
+	reg_reconcile *r = NULL;
+	sk_status st = reg_reconcile_new(&r, s, peer, env->audit_records_request);
+
+	*job = r;
+	return st;
+}
+
+static sk_status reconcile_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	return reg_reconcile_send(job, commit, c, request_id);
+}
+
+/* A read of one's own records is never refused. */
+static sk_status reconcile_result(const void *job, const char **why)
+{
+	(void)job;
+	if (why != NULL)
+		*why = NULL;
+	return SK_OK;
+}
+
+static void reconcile_free(void *job)
+{
+	reg_reconcile_free(job);
+}
+
+const reg_op reg_op_reconcile = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST,
+	.name = "audit.records",
+	.new = reconcile_new,
+	.apply = reg_reconcile_apply,
+	.reply = reconcile_reply,
+	.result = reconcile_result,
+	.free = reconcile_free,
+};

@@ -7,6 +7,7 @@
 #define SK_REG_RECONCILE_H
 
 #include "net/conn.h"
+#include "registry/op.h"
 #include "registry/store.h"
 
 #define REG_RECORDS_MAX 256           /* records per reply, at most */
@@ -22,5 +23,8 @@ sk_status reg_reconcile_apply(MDB_txn *txn, void *arg);
 sk_status reg_reconcile_send(reg_reconcile *r, sk_status commit, net_conn *c,
 			     uint64_t request_id) SK_MUST_CHECK;
 void reg_reconcile_free(reg_reconcile *r);
+
+/* AuditRecordsRequest: one writer job (the read and its audit record). */
+extern const reg_op reg_op_reconcile;
 
 #endif

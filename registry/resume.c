@@ -20,3 +20,16 @@ sk_status reg_resume_send(reg_store *s, net_conn *c, uint64_t request_id, const 
 	env.resume_response = &r;
 	return net_conn_send(c, &env);
 }
+
+static sk_status resume_read(reg_store *s, net_conn *c, uint64_t request_id,
+			     const wire_envelope *env)
+{
+	(void)env;
+	return reg_resume_send(s, c, request_id, net_conn_peer(c)->org_id);
+}
+
+const reg_op reg_op_resume = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST,
+	.name = "resume",
+	.read = resume_read,
+};

@@ -5,64 +5,20 @@
 #include "registry/op.h"
 #include "registry/screen.h"
 
-/* The request kinds the registry stores or forwards: their event (as
- * their handler audits them), body and the size their content may have. */
-static const char *screened(const wire_envelope *env, const ProtobufCMessage **body,
-			    size_t *len, size_t *cap)
-{
-	*len = *cap = 0;
-	switch (env->body_case) {
-	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
-		*body = &env->publish_request->base;
-		*len = env->publish_request->entry.len;
-		*cap = REG_ENTRY_BYTES_MAX;
-		return "entry.publish";
-	case SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST:
-		*body = &env->epoch_key_request->base;
-		*len = env->epoch_key_request->body.len;
-		*cap = REG_EPOCH_KEY_BYTES_MAX;
-		return "epoch.key";
-	case SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST:
-		*body = &env->enc_key_request->base;
-		return "encryption.key";
-	case SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST:
-		*body = &env->anchor_request->base;
-		*len = env->anchor_request->body.len;
-		*cap = REG_ANCHOR_BYTES_MAX;
-		return "audit.anchor";
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST:
-		*body = &env->discuss_request->base;
-		return "discuss.request";
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER:
-		*body = &env->discuss_answer->base;
-		if (env->discuss_answer->has_sealed)
-			*len = env->discuss_answer->sealed.len;
-		*cap = REG_DISCUSS_SEALED_MAX;
-		return env->discuss_answer->accept ? "discuss.accept" : "discuss.decline";
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND:
-		*body = &env->discuss_send->base;
-		for (size_t i = 0; i < env->discuss_send->n_messages; i++)
-			if (env->discuss_send->messages[i] != NULL)
-				*len += env->discuss_send->messages[i]->sealed.len;
-		*cap = REG_DISCUSS_SEND_BYTES_MAX;
-		return env->discuss_send->close ? "discuss.close" : "discuss.message";
-	default:
-		return NULL;
-	}
-}
-
-reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const wire_envelope *env,
-				sk_status *st)
+reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const reg_op *op,
+				const wire_envelope *env, sk_status *st)
 {
 	const ProtobufCMessage *body = NULL;
-	size_t len, cap;
-	const char *event = screened(env, &body, &len, &cap);
+	size_t len = 0, cap = 0;
+	const char *event = NULL;
 	reg_refusal *r;
 	char why[sizeof(r->reason)];
 
 	*st = SK_OK;
-	if (event == NULL ||
-	    (len <= cap && env->base.n_unknown_fields == 0 && !reg_message_unknown(body)))
+	if (op->screen == NULL)
+		return NULL;
+	event = op->screen(env, &body, &len, &cap);
+	if (len <= cap && env->base.n_unknown_fields == 0 && !reg_message_unknown(body))
 		return NULL;
 	if (len > cap)
 		snprintf(why, sizeof(why), "the request carries %zu bytes where at most "
@@ -70,8 +26,9 @@ reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const wire_e
 	else
 		snprintf(why, sizeof(why), "the request has fields this registry does "
 			 "not know; nothing was stored (update the node or ask the operator)");
-	if ((r = reg_refusal_new(s, peer->org_id, event, AUDIT_ACTION_CREATE,
-				 len > cap ? SK_ERR_TOOBIG : SK_ERR_INVALID, why)) == NULL)
+	if ((r = reg_refusal_new(s, peer->org_id, event != NULL ? event : op->name,
+				 AUDIT_ACTION_CREATE, len > cap ? SK_ERR_TOOBIG : SK_ERR_INVALID,
+				 why)) == NULL)
 		*st = SK_ERR_NOMEM;
 	return r;
 }
@@ -120,3 +77,34 @@ void reg_refusal_free(reg_refusal *r)
 {
 	free(r);
 }
+
+/* A refusal as a job of serve's (registry/op.h); never dispatched by a
+ * body, serve hands it a refusal. */
+
+static sk_status refusal_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	return reg_refusal_send(job, commit, c, request_id);
+}
+
+static sk_status refusal_result(const void *job, const char **why)
+{
+	const reg_refusal *r = job;
+
+	if (why != NULL)
+		*why = r->reason;
+	return r->result;
+}
+
+static void refusal_free(void *job)
+{
+	reg_refusal_free(job);
+}
+
+const reg_op reg_op_refusal = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY__NOT_SET,
+	.name = "refusal",
+	.apply = reg_refusal_apply,
+	.reply = refusal_reply,
+	.result = refusal_result,
+	.free = refusal_free,
+};

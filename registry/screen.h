@@ -9,6 +9,7 @@
 #include "net/cert.h"
 #include "net/conn.h"
 #include "protos/wire.h"
+#include "registry/op.h"
 #include "registry/store.h"
 
 /* A request the registry refuses before it reaches its handler: the body
@@ -29,13 +30,17 @@ typedef struct reg_refusal {
 reg_refusal *reg_refusal_new(reg_store *s, const char *org, const char *event,
 			     audit_action action, sk_status result, const char *reason);
 
-/* NULL when env may go on to its handler; otherwise a refusal job for the
- * writer (*st SK_OK), or *st the error when none could be made. */
-reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const wire_envelope *env,
-				sk_status *st);
+/* NULL when env, a request of kind op, may go on to its handler;
+ * otherwise a refusal job for the writer (*st SK_OK), or *st the error
+ * when none could be made. */
+reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const reg_op *op,
+				const wire_envelope *env, sk_status *st);
 sk_status reg_refusal_apply(MDB_txn *txn, void *arg);
 sk_status reg_refusal_send(reg_refusal *r, sk_status commit, net_conn *c,
 			   uint64_t request_id) SK_MUST_CHECK;
 void reg_refusal_free(reg_refusal *r);
+
+/* The refusal job as serve runs it (no body: serve hands it the refusal). */
+extern const reg_op reg_op_refusal;
 
 #endif
