@@ -8,6 +8,33 @@
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
 #include "registry/op.h"
+#include "registry/visibility.h"
+
+/* One org a lookup returns. */
+typedef struct reg_lookup_result {
+	char org[NET_ORG_ID_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	int regie;
+	uint8_t *contact;   /* malloc'd (the job stays small: no 2 KiB per slot) */
+	size_t contact_len; /* 0: no contact released */
+} reg_lookup_result;
+
+/* One lookup, from the loop thread through the writer back to the loop
+ * (reg_op_lookup). */
+typedef struct reg_lookup {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	char role[64], purpose[64];
+	uint8_t token[REG_TOKEN_BYTES];
+	uint32_t epoch;
+	char correlation[65], head[65];
+	uint64_t now_ms;
+	uint64_t volume_limit;
+	sk_status result;
+	char reason[256];
+	size_t n;
+	reg_lookup_result res[REG_LOOKUP_MAX];
+} reg_lookup;
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -17,12 +44,13 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	dst[n] = 0;
 }
 
-sk_status reg_lookup_new(reg_lookup **out, reg_store *s, const net_peer *peer,
-			 const Schakel__V1__LookupRequest *req)
+static sk_status lookup_new(void **job, reg_store *s, const net_peer *peer,
+			    const wire_envelope *env)
 {
+	const Schakel__V1__LookupRequest *req = env->lookup_request;
 	reg_lookup *l = calloc(1, sizeof(*l));
 
-	*out = NULL;
+	*job = NULL;
 	if (l == NULL)
 		return SK_ERR_NOMEM;
 	l->store = s;
@@ -42,7 +70,7 @@ sk_status reg_lookup_new(reg_lookup **out, reg_store *s, const net_peer *peer,
 	if (req->has_correlation_id && req->correlation_id.len <= 32)
 		sodium_bin2hex(l->correlation, sizeof(l->correlation), req->correlation_id.data,
 			       req->correlation_id.len);
-	*out = l;
+	*job = l;
 	return SK_OK;
 }
 
@@ -61,8 +89,10 @@ static void results_clear(reg_lookup *l)
 	l->n = 0;
 }
 
-void reg_lookup_free(reg_lookup *l)
+static void lookup_free(void *job)
 {
+	reg_lookup *l = job;
+
 	if (l == NULL)
 		return;
 	results_clear(l);
@@ -179,7 +209,9 @@ static sk_status audit(reg_lookup *l, MDB_txn *txn)
 	return reg_audit(l->store, txn, &rec);
 }
 
-sk_status reg_lookup_apply(MDB_txn *txn, void *arg)
+/* Writer job: the check, the notices, the flags and the audit record, in
+ * txn. */
+static sk_status lookup_apply(MDB_txn *txn, void *arg)
 {
 	reg_lookup *l = arg;
 	reg_live self = {0};
@@ -220,8 +252,10 @@ out:
 	return st;
 }
 
-sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c, uint64_t request_id)
+/* The answer, padded (REG_LOOKUP_PAD), or an Error. */
+static sk_status lookup_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_lookup *l = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__LookupResponse r = SCHAKEL__V1__LOOKUP_RESPONSE__INIT;
 	Schakel__V1__LookupResult res[REG_LOOKUP_MAX], *ptr[REG_LOOKUP_MAX];
@@ -273,21 +307,6 @@ sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c, uint64_t
 
 /* The lookup request kind (registry/op.h). */
 
-static sk_status lookup_new(void **job, reg_store *s, const net_peer *peer,
-			    const wire_envelope *env)
-{
-	reg_lookup *l = NULL;
-	sk_status st = reg_lookup_new(&l, s, peer, env->lookup_request);
-
-	*job = l;
-	return st;
-}
-
-static sk_status lookup_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
-{
-	return reg_lookup_send(job, commit, c, request_id);
-}
-
 static sk_status lookup_result(const void *job, const char **why)
 {
 	const reg_lookup *l = job;
@@ -297,16 +316,11 @@ static sk_status lookup_result(const void *job, const char **why)
 	return l->result;
 }
 
-static void lookup_free(void *job)
-{
-	reg_lookup_free(job);
-}
-
 const reg_op reg_op_lookup = {
 	.body = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST,
 	.name = "lookup",
 	.new = lookup_new,
-	.apply = reg_lookup_apply,
+	.apply = lookup_apply,
 	.reply = lookup_reply,
 	.result = lookup_result,
 	.free = lookup_free,
