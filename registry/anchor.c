@@ -10,12 +10,26 @@
 
 #define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
 
-sk_status reg_anchor_new(reg_anchor **out, reg_store *s, const net_peer *peer,
-			 const Schakel__V1__AnchorRequest *req)
+/* One anchor, from the loop thread through the writer back to the loop
+ * (reg_op_anchor). */
+typedef struct reg_anchor {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	uint8_t *body;
+	size_t body_len;
+	uint8_t sig[KEY_SIG_BYTES];
+	uint64_t leaf_index;
+	sk_status result;
+	char reason[160];
+} reg_anchor;
+
+static sk_status anchor_new(void **job, reg_store *s, const net_peer *peer,
+			    const wire_envelope *env)
 {
+	const Schakel__V1__AnchorRequest *req = env->anchor_request;
 	reg_anchor *a = calloc(1, sizeof(*a));
 
-	*out = NULL;
+	*job = NULL;
 	if (a == NULL || (a->body = malloc(req->body.len ? req->body.len : 1)) == NULL) {
 		free(a);
 		return SK_ERR_NOMEM;
@@ -29,12 +43,14 @@ sk_status reg_anchor_new(reg_anchor **out, reg_store *s, const net_peer *peer,
 		memcpy(a->sig, req->signature.data, KEY_SIG_BYTES);
 	else
 		a->result = SK_ERR_INVALID;
-	*out = a;
+	*job = a;
 	return SK_OK;
 }
 
-void reg_anchor_free(reg_anchor *a)
+static void anchor_free(void *job)
 {
+	reg_anchor *a = job;
+
 	if (a == NULL)
 		return;
 	free(a->body);
@@ -47,7 +63,8 @@ static void refuse(reg_anchor *a, sk_status st, const char *why)
 	snprintf(a->reason, sizeof(a->reason), "%s", why);
 }
 
-sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
+/* Writer job: the anchor's checks, its leaf and its audit record. */
+static sk_status anchor_apply(MDB_txn *txn, void *arg)
 {
 	reg_anchor *a = arg;
 	reg_store *s = a->store;
@@ -120,8 +137,9 @@ out:
 	return st;
 }
 
-sk_status reg_anchor_send(reg_anchor *a, sk_status commit, net_conn *c, uint64_t request_id)
+static sk_status anchor_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_anchor *a = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__AnchorReceipt r = SCHAKEL__V1__ANCHOR_RECEIPT__INIT;
 
@@ -136,8 +154,9 @@ sk_status reg_anchor_send(reg_anchor *a, sk_status commit, net_conn *c, uint64_t
 	return net_conn_send(c, &env);
 }
 
-sk_status reg_anchors_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-			   uint64_t after)
+/* Sends org its anchors with seq > after (oldest first). */
+static sk_status anchors_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			      uint64_t after)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__AnchorsResponse r = SCHAKEL__V1__ANCHORS_RESPONSE__INIT;
@@ -191,21 +210,6 @@ static const char *anchor_screen(const wire_envelope *env, const ProtobufCMessag
 	return NULL;
 }
 
-static sk_status anchor_new(void **job, reg_store *s, const net_peer *peer,
-			    const wire_envelope *env)
-{
-	reg_anchor *a = NULL;
-	sk_status st = reg_anchor_new(&a, s, peer, env->anchor_request);
-
-	*job = a;
-	return st;
-}
-
-static sk_status anchor_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
-{
-	return reg_anchor_send(job, commit, c, request_id);
-}
-
 static sk_status anchor_result(const void *job, const char **why)
 {
 	const reg_anchor *a = job;
@@ -215,16 +219,11 @@ static sk_status anchor_result(const void *job, const char **why)
 	return a->result;
 }
 
-static void anchor_free(void *job)
-{
-	reg_anchor_free(job);
-}
-
 static sk_status anchors_read(reg_store *s, net_conn *c, uint64_t request_id,
 			      const wire_envelope *env)
 {
-	return reg_anchors_send(s, c, request_id, net_conn_peer(c)->org_id,
-				env->anchors_request->after_seq);
+	return anchors_send(s, c, request_id, net_conn_peer(c)->org_id,
+			    env->anchors_request->after_seq);
 }
 
 const reg_op reg_op_anchor = {
@@ -232,7 +231,7 @@ const reg_op reg_op_anchor = {
 	.name = "audit.anchor",
 	.screen = anchor_screen,
 	.new = anchor_new,
-	.apply = reg_anchor_apply,
+	.apply = anchor_apply,
 	.reply = anchor_reply,
 	.result = anchor_result,
 	.free = anchor_free,
