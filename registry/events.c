@@ -14,8 +14,27 @@
 #define DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
 #define REG_ENC_KEY_MAX_S (60ull * 24 * 3600)
 
-sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
-			  uint32_t max)
+/* An epoch key request of pseudonymiser org, or an encryption key request
+ * of a node, checked and applied by the writer (a member-event leaf, the
+ * member's current key); reg_op_epoch_key, reg_op_enc_key. */
+typedef struct reg_epoch {
+	reg_store *store;
+	char org_id[NET_ORG_ID_MAX + 1];
+	Schakel__V1__EpochKeyBody *body;
+	uint8_t *body_bytes;
+	size_t body_len;
+	uint8_t sig[KEY_SIG_BYTES];
+	sk_status result;
+	char reason[256];
+	uint64_t leaf_index;
+	int enc; /* an encryption key request (node), not an epoch key */
+	uint8_t enc_key[KEY_X25519_PK_BYTES];
+	uint64_t enc_not_after; /* unix seconds */
+} reg_epoch;
+
+/* Sends the signed member events with leaf index >= from (at most max). */
+static sk_status events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
+			     uint32_t max)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__MemberEventsResponse r = SCHAKEL__V1__MEMBER_EVENTS_RESPONSE__INIT;
@@ -84,12 +103,13 @@ out:
 	return st;
 }
 
-sk_status reg_epoch_new(reg_epoch **out, reg_store *s, const net_peer *peer,
-			const Schakel__V1__EpochKeyRequest *req)
+static sk_status epoch_new(void **job, reg_store *s, const net_peer *peer,
+			   const wire_envelope *env)
 {
+	const Schakel__V1__EpochKeyRequest *req = env->epoch_key_request;
 	reg_epoch *e = calloc(1, sizeof(*e));
 
-	*out = NULL;
+	*job = NULL;
 	if (e == NULL)
 		return SK_ERR_NOMEM;
 	e->store = s;
@@ -106,16 +126,19 @@ sk_status reg_epoch_new(reg_epoch **out, reg_store *s, const net_peer *peer,
 		memcpy(e->sig, req->signature.data, KEY_SIG_BYTES);
 	else
 		e->result = SK_ERR_INVALID;
-	*out = e;
+	*job = e;
 	return SK_OK;
 }
 
-sk_status reg_enc_key_new(reg_epoch **out, reg_store *s, const net_peer *peer,
-			  const Schakel__V1__EncKeyRequest *req)
+/* A node's new encryption key, certified by its identity key; applied as
+ * a member-event leaf and the member's current key. Same job type. */
+static sk_status enc_new(void **job, reg_store *s, const net_peer *peer,
+			 const wire_envelope *env)
 {
+	const Schakel__V1__EncKeyRequest *req = env->enc_key_request;
 	reg_epoch *e = calloc(1, sizeof(*e));
 
-	*out = NULL;
+	*job = NULL;
 	if (e == NULL)
 		return SK_ERR_NOMEM;
 	e->store = s;
@@ -129,12 +152,14 @@ sk_status reg_enc_key_new(reg_epoch **out, reg_store *s, const net_peer *peer,
 		e->result = SK_ERR_INVALID;
 		snprintf(e->reason, sizeof(e->reason), "malformed encryption key");
 	}
-	*out = e;
+	*job = e;
 	return SK_OK;
 }
 
-void reg_epoch_free(reg_epoch *e)
+static void epoch_free(void *job)
 {
+	reg_epoch *e = job;
+
 	if (e == NULL)
 		return;
 	schakel__v1__epoch_key_body__free_unpacked(e->body, NULL);
@@ -217,7 +242,7 @@ out:
 }
 
 /* Writer: all checks against the member as of now, then the leaf. */
-sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
+static sk_status epoch_apply(MDB_txn *txn, void *arg)
 {
 	reg_epoch *e = arg;
 	reg_store *s = e->store;
@@ -328,8 +353,9 @@ out:
 	return st;
 }
 
-sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c, uint64_t request_id)
+static sk_status epoch_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_epoch *e = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__EpochKeyReceipt r = SCHAKEL__V1__EPOCH_KEY_RECEIPT__INIT;
 	Schakel__V1__EncKeyReceipt er = SCHAKEL__V1__ENC_KEY_RECEIPT__INIT;
@@ -350,8 +376,10 @@ sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c, uint64_t r
 	return net_conn_send(c, &env);
 }
 
-sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
-			       const Schakel__V1__ConsistencyRequest *req)
+/* Sends the checkpoint and the consistency proofs reg_op_consistency
+ * promises (registry/events.h). */
+static sk_status consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
+				  const Schakel__V1__ConsistencyRequest *req)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__ConsistencyResponse r = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
@@ -442,31 +470,6 @@ static const char *enc_screen(const wire_envelope *env, const ProtobufCMessage *
 	return NULL;
 }
 
-static sk_status epoch_new(void **job, reg_store *s, const net_peer *peer,
-			   const wire_envelope *env)
-{
-	reg_epoch *e = NULL;
-	sk_status st = reg_epoch_new(&e, s, peer, env->epoch_key_request);
-
-	*job = e;
-	return st;
-}
-
-static sk_status enc_new(void **job, reg_store *s, const net_peer *peer,
-			 const wire_envelope *env)
-{
-	reg_epoch *e = NULL;
-	sk_status st = reg_enc_key_new(&e, s, peer, env->enc_key_request);
-
-	*job = e;
-	return st;
-}
-
-static sk_status epoch_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
-{
-	return reg_epoch_send(job, commit, c, request_id);
-}
-
 static sk_status epoch_result(const void *job, const char **why)
 {
 	const reg_epoch *e = job;
@@ -476,22 +479,17 @@ static sk_status epoch_result(const void *job, const char **why)
 	return e->result;
 }
 
-static void epoch_free(void *job)
-{
-	reg_epoch_free(job);
-}
-
 static sk_status events_read(reg_store *s, net_conn *c, uint64_t request_id,
 			     const wire_envelope *env)
 {
-	return reg_events_send(s, c, request_id, env->member_events_request->from,
-			       env->member_events_request->max);
+	return events_send(s, c, request_id, env->member_events_request->from,
+			   env->member_events_request->max);
 }
 
 static sk_status consistency_read(reg_store *s, net_conn *c, uint64_t request_id,
 				  const wire_envelope *env)
 {
-	return reg_consistency_send(s, c, request_id, env->consistency_request);
+	return consistency_send(s, c, request_id, env->consistency_request);
 }
 
 const reg_op reg_op_epoch_key = {
@@ -499,7 +497,7 @@ const reg_op reg_op_epoch_key = {
 	.name = "epoch.key",
 	.screen = epoch_screen,
 	.new = epoch_new,
-	.apply = reg_epoch_apply,
+	.apply = epoch_apply,
 	.reply = epoch_reply,
 	.result = epoch_result,
 	.free = epoch_free,
@@ -510,7 +508,7 @@ const reg_op reg_op_enc_key = {
 	.name = "encryption.key",
 	.screen = enc_screen,
 	.new = enc_new,
-	.apply = reg_epoch_apply,
+	.apply = epoch_apply,
 	.reply = epoch_reply,
 	.result = epoch_result,
 	.free = epoch_free,
