@@ -171,8 +171,10 @@ void reg_mailbox_response_clear(Schakel__V1__MailboxResponse *r)
 	r->n_items = 0;
 }
 
-sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-			   uint64_t after, uint32_t max)
+/* Sends org the items with seq > after (at most max): reg_mailbox_read,
+ * or its refusal as an Error reply. */
+static sk_status mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			      uint64_t after, uint32_t max)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__MailboxResponse r;
@@ -224,8 +226,8 @@ sk_status reg_mailbox_strip(reg_store *s, MDB_txn *txn, const uint8_t *key, size
 static sk_status mailbox_read(reg_store *s, net_conn *c, uint64_t request_id,
 			      const wire_envelope *env)
 {
-	return reg_mailbox_send(s, c, request_id, net_conn_peer(c)->org_id,
-				env->mailbox_request->after, env->mailbox_request->max);
+	return mailbox_send(s, c, request_id, net_conn_peer(c)->org_id,
+			    env->mailbox_request->after, env->mailbox_request->max);
 }
 
 const reg_op reg_op_mailbox = {

@@ -39,12 +39,8 @@ sk_status reg_mailbox_read(reg_store *s, const char *org, uint64_t after, uint32
 			   Schakel__V1__MailboxResponse *r) SK_MUST_CHECK;
 void reg_mailbox_response_clear(Schakel__V1__MailboxResponse *r);
 
-/* Sends org the items with seq > after (at most max): reg_mailbox_read,
- * or its refusal as an Error reply. */
-sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-			   uint64_t after, uint32_t max) SK_MUST_CHECK;
-
-/* MailboxRequest: answered at once (reg_mailbox_send). */
+/* MailboxRequest: answered at once with reg_mailbox_read's items for the
+ * asking org, or its refusal as an Error reply. */
 extern const reg_op reg_op_mailbox;
 
 #endif
