@@ -5,6 +5,16 @@
 #include "registry/op.h"
 #include "registry/screen.h"
 
+/* One refusal: its audit record's fields and the sentence it answers with. */
+struct reg_refusal {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	const char *event; /* static */
+	audit_action action;
+	sk_status result;
+	char reason[200];
+};
+
 reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const reg_op *op,
 				const wire_envelope *env, sk_status *st)
 {
@@ -49,7 +59,7 @@ reg_refusal *reg_refusal_new(reg_store *s, const char *org, const char *event,
 	return r;
 }
 
-sk_status reg_refusal_apply(MDB_txn *txn, void *arg)
+static sk_status refusal_apply(MDB_txn *txn, void *arg)
 {
 	reg_refusal *r = arg;
 	audit_record rec = {0};
@@ -67,23 +77,17 @@ sk_status reg_refusal_apply(MDB_txn *txn, void *arg)
 	return reg_audit(r->store, txn, &rec);
 }
 
-sk_status reg_refusal_send(reg_refusal *r, sk_status commit, net_conn *c, uint64_t request_id)
+static sk_status refusal_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_refusal *r = job;
+
 	return reg_send_error(c, request_id, commit != SK_OK ? commit : r->result,
 			      commit != SK_OK ? NULL : r->reason);
 }
 
-void reg_refusal_free(reg_refusal *r)
+static void refusal_free(void *job)
 {
-	free(r);
-}
-
-/* A refusal as a job of serve's (registry/op.h); never dispatched by a
- * body, serve hands it a refusal. */
-
-static sk_status refusal_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
-{
-	return reg_refusal_send(job, commit, c, request_id);
+	free(job);
 }
 
 static sk_status refusal_result(const void *job, const char **why)
@@ -95,15 +99,12 @@ static sk_status refusal_result(const void *job, const char **why)
 	return r->result;
 }
 
-static void refusal_free(void *job)
-{
-	reg_refusal_free(job);
-}
-
+/* No body: serve hands it the refusals of reg_request_screen and of its
+ * membership re-checks. */
 const reg_op reg_op_refusal = {
 	.body = SCHAKEL__V1__ENVELOPE__BODY__NOT_SET,
 	.name = "refusal",
-	.apply = reg_refusal_apply,
+	.apply = refusal_apply,
 	.reply = refusal_reply,
 	.result = refusal_result,
 	.free = refusal_free,

@@ -15,16 +15,9 @@
 /* A request the registry refuses before it reaches its handler: the body
  * carries unknown fields or is over a cap (under the request kind's
  * event), or its org's membership ended while the connection was open
- * ("member.session"). Audited through the writer (reg_refusal_apply),
- * answered with the sentence. */
-typedef struct reg_refusal {
-	reg_store *store;
-	char org[NET_ORG_ID_MAX + 1];
-	const char *event; /* static */
-	audit_action action;
-	sk_status result;
-	char reason[200];
-} reg_refusal;
+ * ("member.session"). A writer job (reg_op_refusal): audited, answered
+ * with the sentence. */
+typedef struct reg_refusal reg_refusal;
 
 /* A refusal of org's request; NULL without memory. */
 reg_refusal *reg_refusal_new(reg_store *s, const char *org, const char *event,
@@ -35,12 +28,9 @@ reg_refusal *reg_refusal_new(reg_store *s, const char *org, const char *event,
  * when none could be made. */
 reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const reg_op *op,
 				const wire_envelope *env, sk_status *st);
-sk_status reg_refusal_apply(MDB_txn *txn, void *arg);
-sk_status reg_refusal_send(reg_refusal *r, sk_status commit, net_conn *c,
-			   uint64_t request_id) SK_MUST_CHECK;
-void reg_refusal_free(reg_refusal *r);
 
-/* The refusal job as serve runs it (no body: serve hands it the refusal). */
+/* A refusal's job (apply audits it, reply sends its sentence, free
+ * accepts NULL); no request kind, so not in serve's table. */
 extern const reg_op reg_op_refusal;
 
 #endif

@@ -281,7 +281,7 @@ static void refusal_done(sk_status st, void *arg)
 	if (st != SK_OK)
 		fprintf(stderr, "schakel-registry: cannot audit a refused session: %s\n",
 			sk_strerror(st));
-	reg_refusal_free(arg);
+	reg_op_refusal.free(arg);
 }
 
 /* Loop thread: the admission check again; a refusal (SK_ERR_PERM) is
@@ -296,10 +296,11 @@ static sk_status recheck(void *ctx, const net_peer *peer)
 		return st;
 	r = reg_refusal_new(sv->store, peer->org_id, "member.session", AUDIT_ACTION_READ, st,
 			    sk_error_detail());
-	if (r != NULL && sk_writer_submit(sv->writer, reg_refusal_apply, refusal_done, r) != SK_OK) {
+	if (r != NULL &&
+	    sk_writer_submit(sv->writer, reg_op_refusal.apply, refusal_done, r) != SK_OK) {
 		fprintf(stderr, "schakel-registry: cannot audit a refused session of %s\n",
 			peer->org_id);
-		reg_refusal_free(r);
+		reg_op_refusal.free(r);
 	}
 	return st;
 }
@@ -424,7 +425,7 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 	/* over a cap or with unknown fields: refused, audited, nothing stored */
 	if ((refusal = reg_request_screen(sv->store, net_conn_peer(c), op, env, &st)) != NULL) {
 		if ((f = inflight_new(sv, c, id, &reg_op_refusal)) == NULL) {
-			reg_refusal_free(refusal);
+			reg_op_refusal.free(refusal);
 			st = SK_ERR_NOMEM;
 		} else {
 			f->job = refusal;

@@ -122,10 +122,10 @@ static void serve_one(const wire_envelope *env, const net_peer *peer, int keep)
 	 * audited) before any handler sees it */
 	if ((ref = reg_request_screen(store, peer, op, env, &st)) != NULL || st != SK_OK) {
 		if (ref != NULL && sk_db_status(mdb_txn_begin(store->env, NULL, 0, &txn)) == SK_OK) {
-			st = reg_refusal_apply(txn, ref);
+			st = reg_op_refusal.apply(txn, ref);
 			mdb_txn_abort(txn);
 		}
-		reg_refusal_free(ref);
+		reg_op_refusal.free(ref);
 		return;
 	}
 	if ((st = op->new(&job, store, peer, env)) == SK_OK && op->check != NULL)
