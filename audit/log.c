@@ -8,7 +8,6 @@
 #include <sodium.h>
 
 #include "audit/log.h"
-#include "audit/query.h"
 #include "common/clock.h"
 #include "common/db.h"
 

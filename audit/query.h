@@ -1,8 +1,9 @@
 /* Queries over the audit log (audit/log.h) for the privacy officer:
  * filters on client, user, event, action, outcome and a time range,
  * answered through the log's indexes so that a selective query reads only
- * the records it returns; and the ISO 8601 times the command line takes
- * and prints. The caller audits the query itself (DESIGN.md "Audit"). */
+ * the records it returns (the times the command line takes and prints are
+ * audit/record.h's). The caller audits the query itself (DESIGN.md
+ * "Audit"). */
 #ifndef SK_AUDIT_QUERY_H
 #define SK_AUDIT_QUERY_H
 
@@ -12,7 +13,6 @@
 
 #include "audit/log.h"
 
-#define AUDIT_TIME_BYTES 64 /* audit_time_format() output fits, NUL included */
 #define AUDIT_FILTER_TEXT_MAX 512
 
 /* Every field set narrows the result; a zeroed filter matches everything. */
@@ -42,17 +42,5 @@ sk_status audit_query(const audit_log *log, MDB_txn *txn, const audit_filter *f,
  * action=R since=2026-01-05T00:00:00.000Z"; "all records" for an empty
  * filter. Cut to fit cap. */
 void audit_filter_text(char *buf, size_t cap, const audit_filter *f);
-
-/* Parses a time for --since / --until: "YYYY-MM-DD" is that day in the
- * local time zone (TZ) — its first millisecond, or with end_of_day its
- * last — and "YYYY-MM-DDTHH:MM:SSZ" is that second in UTC (with
- * end_of_day its last millisecond). SK_ERR_INVALID otherwise. */
-sk_status audit_time_parse(uint64_t *ms, const char *s, bool end_of_day) SK_MUST_CHECK;
-
-/* ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC). */
-void audit_time_format(char out[static AUDIT_TIME_BYTES], uint64_t ms);
-
-/* ms as "YYYY-MM-DD HH:MM" in the local time zone, for people. */
-void audit_time_local(char out[static AUDIT_TIME_BYTES], uint64_t ms);
 
 #endif

@@ -148,6 +148,21 @@ sk_status audit_record_json(json_t **out, const audit_record *rec) SK_MUST_CHECK
 #define AUDIT_TIME_ISO_BYTES 32
 sk_status audit_time_iso(char out[static AUDIT_TIME_ISO_BYTES], uint64_t ms) SK_MUST_CHECK;
 
+/* Times as the command line takes and prints them. */
+#define AUDIT_TIME_BYTES 64 /* audit_time_format() output fits, NUL included */
+
+/* Parses a time for --since / --until: "YYYY-MM-DD" is that day in the
+ * local time zone (TZ) — its first millisecond, or with end_of_day its
+ * last — and "YYYY-MM-DDTHH:MM:SSZ" is that second in UTC (with
+ * end_of_day its last millisecond). SK_ERR_INVALID otherwise. */
+sk_status audit_time_parse(uint64_t *ms, const char *s, bool end_of_day) SK_MUST_CHECK;
+
+/* ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC). */
+void audit_time_format(char out[static AUDIT_TIME_BYTES], uint64_t ms);
+
+/* ms as "YYYY-MM-DD HH:MM" in the local time zone, for people. */
+void audit_time_local(char out[static AUDIT_TIME_BYTES], uint64_t ms);
+
 /* "ok", "denied", "failed"; "?" for anything else. */
 const char *audit_outcome_name(audit_outcome o);
 /* Parse the names above, and the action letters C/R/U/D/E. SK_ERR_INVALID

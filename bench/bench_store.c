@@ -26,7 +26,7 @@ typedef struct job {
 	reg_store *s;
 	net_peer *peer;
 	key_ed25519 *id;
-	reg_publish **p;
+	void **p; /* reg_op_publish's jobs */
 	uint64_t from, n;
 	unsigned t, nt;
 } job;
@@ -40,6 +40,8 @@ static void *build(void *arg)
 	for (uint64_t i = j->t; i < j->n; i += j->nt) {
 		Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
 		Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+		wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+		const char *why = NULL;
 		uint64_t seq = j->from + i;
 		uint8_t token[32], salt[16], head[32] = {0x11}, entry[512], sig[64];
 		char *cats[] = {"ggz", "sociaal-team"};
@@ -64,11 +66,13 @@ static void *build(void *arg)
 			BENCH_DIE("sign");
 		req.entry = (ProtobufCBinaryData){len, entry};
 		req.signature = (ProtobufCBinaryData){64, sig};
-		if (reg_publish_new(&j->p[i], j->s, j->peer, &req) != SK_OK)
+		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+		env.publish_request = &req;
+		if (reg_op_publish.new(&j->p[i], j->s, j->peer, &env) != SK_OK)
 			BENCH_DIE("publish job");
-		reg_publish_check(j->p[i]);
-		if (j->p[i]->result != SK_OK)
-			BENCH_DIE("refused: %s", j->p[i]->reason);
+		reg_op_publish.check(j->p[i]);
+		if (reg_op_publish.result(j->p[i], &why) != SK_OK)
+			BENCH_DIE("refused: %s", why);
 	}
 	return NULL;
 }
@@ -81,7 +85,7 @@ int main(int argc, char **argv)
 	key_ed25519 id;
 	uint8_t seed[32];
 	char path[4096];
-	reg_publish **p = calloc(BATCH, sizeof(*p));
+	void **p = calloc(BATCH, sizeof(*p));
 	unsigned long long n;
 	double t;
 
@@ -108,13 +112,18 @@ int main(int argc, char **argv)
 		pthread_join(tid, NULL);
 		if (mdb_txn_begin(s->env, NULL, 0, &txn) != 0)
 			BENCH_DIE("txn");
-		for (uint64_t i = 0; i < k; i++)
-			if (reg_publish_apply(txn, p[i]) != SK_OK || p[i]->result != SK_OK)
-				BENCH_DIE("apply %llu: %s", (unsigned long long)(at + i), p[i]->reason);
+		for (uint64_t i = 0; i < k; i++) {
+			const char *why = NULL;
+
+			if (reg_op_publish.apply(txn, p[i]) != SK_OK ||
+			    reg_op_publish.result(p[i], &why) != SK_OK)
+				BENCH_DIE("apply %llu: %s", (unsigned long long)(at + i),
+					  why != NULL ? why : "");
+		}
 		if (reg_checkpoint_update(s, txn) != SK_OK || mdb_txn_commit(txn) != 0)
 			BENCH_DIE("commit: %s", sk_error_detail());
 		for (uint64_t i = 0; i < k; i++)
-			reg_publish_free(p[i]);
+			reg_op_publish.free(p[i]);
 	}
 	bench_report("store_load_per_s", n / (bench_now() - t), "/s",
 		     "bulk load through the publish path (checks on 2 threads)");

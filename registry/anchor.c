@@ -5,17 +5,31 @@
 #include "common/db.h"
 #include "protos/wire.h"
 #include "registry/anchor.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/quota.h"
 
 #define KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
 
-sk_status reg_anchor_new(reg_anchor **out, reg_store *s, const net_peer *peer,
-			 const Schakel__V1__AnchorRequest *req)
+/* One anchor, from the loop thread through the writer back to the loop
+ * (reg_op_anchor). */
+typedef struct reg_anchor {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	uint8_t *body;
+	size_t body_len;
+	uint8_t sig[KEY_SIG_BYTES];
+	uint64_t leaf_index;
+	sk_status result;
+	char reason[160];
+} reg_anchor;
+
+static sk_status anchor_new(void **job, reg_store *s, const net_peer *peer,
+			    const wire_envelope *env)
 {
+	const Schakel__V1__AnchorRequest *req = env->anchor_request;
 	reg_anchor *a = calloc(1, sizeof(*a));
 
-	*out = NULL;
+	*job = NULL;
 	if (a == NULL || (a->body = malloc(req->body.len ? req->body.len : 1)) == NULL) {
 		free(a);
 		return SK_ERR_NOMEM;
@@ -29,12 +43,14 @@ sk_status reg_anchor_new(reg_anchor **out, reg_store *s, const net_peer *peer,
 		memcpy(a->sig, req->signature.data, KEY_SIG_BYTES);
 	else
 		a->result = SK_ERR_INVALID;
-	*out = a;
+	*job = a;
 	return SK_OK;
 }
 
-void reg_anchor_free(reg_anchor *a)
+static void anchor_free(void *job)
 {
+	reg_anchor *a = job;
+
 	if (a == NULL)
 		return;
 	free(a->body);
@@ -47,7 +63,8 @@ static void refuse(reg_anchor *a, sk_status st, const char *why)
 	snprintf(a->reason, sizeof(a->reason), "%s", why);
 }
 
-sk_status reg_anchor_apply(MDB_txn *txn, void *arg)
+/* Writer job: the anchor's checks, its leaf and its audit record. */
+static sk_status anchor_apply(MDB_txn *txn, void *arg)
 {
 	reg_anchor *a = arg;
 	reg_store *s = a->store;
@@ -120,8 +137,9 @@ out:
 	return st;
 }
 
-sk_status reg_anchor_send(reg_anchor *a, sk_status commit, net_conn *c, uint64_t request_id)
+static sk_status anchor_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_anchor *a = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__AnchorReceipt r = SCHAKEL__V1__ANCHOR_RECEIPT__INIT;
 
@@ -136,8 +154,9 @@ sk_status reg_anchor_send(reg_anchor *a, sk_status commit, net_conn *c, uint64_t
 	return net_conn_send(c, &env);
 }
 
-sk_status reg_anchors_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-			   uint64_t after)
+/* Sends org its anchors with seq > after (oldest first). */
+static sk_status anchors_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			      uint64_t after)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__AnchorsResponse r = SCHAKEL__V1__ANCHORS_RESPONSE__INIT;
@@ -178,3 +197,48 @@ out:
 		return reg_send_error(c, request_id, st, NULL);
 	return st;
 }
+
+/* The anchor request kinds (registry/op.h): an anchor is a job, the list
+ * is read at once. */
+
+static const char *anchor_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				 size_t *len, size_t *cap)
+{
+	*body = &env->anchor_request->base;
+	*len = env->anchor_request->body.len;
+	*cap = REG_ANCHOR_BYTES_MAX;
+	return NULL;
+}
+
+static sk_status anchor_result(const void *job, const char **why)
+{
+	const reg_anchor *a = job;
+
+	if (why != NULL)
+		*why = a->reason;
+	return a->result;
+}
+
+static sk_status anchors_read(reg_store *s, net_conn *c, uint64_t request_id,
+			      const wire_envelope *env)
+{
+	return anchors_send(s, c, request_id, net_conn_peer(c)->org_id,
+			    env->anchors_request->after_seq);
+}
+
+const reg_op reg_op_anchor = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST,
+	.name = "audit.anchor",
+	.screen = anchor_screen,
+	.new = anchor_new,
+	.apply = anchor_apply,
+	.reply = anchor_reply,
+	.result = anchor_result,
+	.free = anchor_free,
+};
+
+const reg_op reg_op_anchors = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST,
+	.name = "audit.anchors",
+	.read = anchors_read,
+};

@@ -5,31 +5,14 @@
 #ifndef SK_REG_ANCHOR_H
 #define SK_REG_ANCHOR_H
 
-#include "net/conn.h"
-#include "registry/store.h"
+#include "registry/op.h"
 
 #define REG_ANCHORS_MAX 1024 /* per reply */
 
-typedef struct reg_anchor {
-	reg_store *store;
-	char org[NET_ORG_ID_MAX + 1];
-	uint8_t *body;
-	size_t body_len;
-	uint8_t sig[KEY_SIG_BYTES];
-	uint64_t leaf_index;
-	sk_status result;
-	char reason[160];
-} reg_anchor;
-
-sk_status reg_anchor_new(reg_anchor **out, reg_store *s, const net_peer *peer,
-			 const Schakel__V1__AnchorRequest *req) SK_MUST_CHECK;
-sk_status reg_anchor_apply(MDB_txn *txn, void *arg);
-sk_status reg_anchor_send(reg_anchor *a, sk_status commit, net_conn *c,
-			  uint64_t request_id) SK_MUST_CHECK;
-void reg_anchor_free(reg_anchor *a);
-
-/* Sends org its anchors with seq > after (oldest first). */
-sk_status reg_anchors_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-			   uint64_t after) SK_MUST_CHECK;
+/* AnchorRequest: a writer job (the leaf, the anchor and its audit record).
+ * AnchorsRequest: answered at once with the org's own anchors after a
+ * seq, oldest first. */
+extern const reg_op reg_op_anchor;
+extern const reg_op reg_op_anchors;
 
 #endif

@@ -6,6 +6,8 @@
 #ifndef SK_REG_CAPS_H
 #define SK_REG_CAPS_H
 
+#include <protobuf-c/protobuf-c.h>
+
 /* Sizes, in bytes, of what is stored as received. */
 #define REG_ENTRY_BYTES_MAX 4096       /* one signed Entry: ~2.9 KB at its largest */
 #define REG_CONTACT_MIN 40             /* a sealed contact: an AEAD's overhead */
@@ -24,5 +26,10 @@
 #define REG_QUOTA_PUBLISHES_PER_MINUTE 6000 /* 100/s: a 50,000 re-derivation in ~9 min */
 #define REG_QUOTA_MESSAGES_PER_DISCUSSION 2000 /* sealed messages in one discussion */
 #define REG_QUOTA_MESSAGES_PER_DAY 10000 /* sealed messages an org sends in a UTC day */
+
+/* 1 when m or any message inside it carries fields this registry does not
+ * know (protobuf-c keeps them in base.unknown_fields), or nests deeper
+ * than REG_MESSAGE_DEPTH_MAX. */
+int reg_message_unknown(const ProtobufCMessage *m);
 
 #endif

@@ -9,8 +9,9 @@
 #include "registry/discuss.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/quota.h"
+#include "registry/visibility.h"
 
 /* Copies a protobuf message through its bytes (the envelope goes away). */
 #define COPY_MSG(type, fn, src, dst)                                                  \
@@ -26,16 +27,34 @@
 			return SK_ERR_NOMEM;                                          \
 	} while (0)
 
-sk_status reg_discuss_new(reg_discuss **out, reg_store *s, const net_peer *peer,
-			  const wire_envelope *env)
+/* One discussion request, answer or message, from the loop thread
+ * through the writer back to the loop (reg_op_discuss_*). */
+typedef struct reg_discuss {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	Schakel__V1__DiscussRequest *req;   /* one of these two */
+	Schakel__V1__DiscussAnswer *answer;
+	Schakel__V1__DiscussSend *send;
+	char correlation[65], head[65];
+	uint64_t now_ms;
+	uint8_t id[REG_DISCUSSION_ID_BYTES];
+	sk_status result;
+	char reason[256];
+} reg_discuss;
+
+/* The job of an envelope of peer (the message is copied; on a failure
+ * *job may hold a part of it, for discuss_free). */
+static sk_status discuss_new(void **job, reg_store *s, const net_peer *peer,
+			     const wire_envelope *env)
 {
 	reg_discuss *d = calloc(1, sizeof(*d));
 	const ProtobufCBinaryData *head, *corr = NULL;
 
-	*out = NULL;
+	*job = NULL;
 	if (d == NULL)
 		return SK_ERR_NOMEM;
-	*out = d;
+	*job = d;
 	d->store = s;
 	d->now_ms = reg_now_ms();
 	memcpy(d->org, peer->org_id, sizeof(d->org));
@@ -63,8 +82,10 @@ sk_status reg_discuss_new(reg_discuss **out, reg_store *s, const net_peer *peer,
 	return SK_OK;
 }
 
-void reg_discuss_free(reg_discuss *d)
+static void discuss_free(void *job)
 {
+	reg_discuss *d = job;
+
 	if (d == NULL)
 		return;
 	schakel__v1__discuss_request__free_unpacked(d->req, NULL);
@@ -668,7 +689,8 @@ static sk_status audit(reg_discuss *d, MDB_txn *txn, const struct invite_ctx *c)
 	return reg_audit(d->store, txn, &rec);
 }
 
-sk_status reg_discuss_apply(MDB_txn *txn, void *arg)
+/* Writer job: the request, answer or message and its audit record. */
+static sk_status discuss_apply(MDB_txn *txn, void *arg)
 {
 	reg_discuss *d = arg;
 	struct invite_ctx *c = calloc(1, sizeof(*c));
@@ -697,8 +719,9 @@ sk_status reg_discuss_apply(MDB_txn *txn, void *arg)
 	return st;
 }
 
-sk_status reg_discuss_send(reg_discuss *d, sk_status commit, net_conn *c, uint64_t request_id)
+static sk_status discuss_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_discuss *d = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__DiscussCreated cr = SCHAKEL__V1__DISCUSS_CREATED__INIT;
 	Schakel__V1__DiscussAnswered an = SCHAKEL__V1__DISCUSS_ANSWERED__INIT;
@@ -725,8 +748,9 @@ sk_status reg_discuss_send(reg_discuss *d, sk_status commit, net_conn *c, uint64
 	return net_conn_send(c, &env);
 }
 
-sk_status reg_discuss_state_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-				 const Schakel__V1__DiscussStateRequest *req)
+/* Answers org's DiscussStateRequest (reg_op_discuss_state). */
+static sk_status state_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			    const Schakel__V1__DiscussStateRequest *req)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__DiscussState r = SCHAKEL__V1__DISCUSS_STATE__INIT;
@@ -837,3 +861,88 @@ sk_status reg_discuss_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t i
 		*ended = n;
 	return st;
 }
+
+/* The discussion request kinds (registry/op.h): a request, an answer and
+ * a message share one job; the state is read at once. */
+
+static const char *request_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				  size_t *len, size_t *cap)
+{
+	*body = &env->discuss_request->base;
+	return NULL;
+}
+
+static const char *answer_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				 size_t *len, size_t *cap)
+{
+	*body = &env->discuss_answer->base;
+	if (env->discuss_answer->has_sealed)
+		*len = env->discuss_answer->sealed.len;
+	*cap = REG_DISCUSS_SEALED_MAX;
+	return env->discuss_answer->accept ? "discuss.accept" : "discuss.decline";
+}
+
+static const char *send_screen(const wire_envelope *env, const ProtobufCMessage **body,
+			       size_t *len, size_t *cap)
+{
+	*body = &env->discuss_send->base;
+	for (size_t i = 0; i < env->discuss_send->n_messages; i++)
+		if (env->discuss_send->messages[i] != NULL)
+			*len += env->discuss_send->messages[i]->sealed.len;
+	*cap = REG_DISCUSS_SEND_BYTES_MAX;
+	return env->discuss_send->close ? "discuss.close" : "discuss.message";
+}
+
+static sk_status discuss_result(const void *job, const char **why)
+{
+	const reg_discuss *d = job;
+
+	if (why != NULL)
+		*why = d->reason;
+	return d->result;
+}
+
+static sk_status state_read(reg_store *s, net_conn *c, uint64_t request_id,
+			    const wire_envelope *env)
+{
+	return state_send(s, c, request_id, net_conn_peer(c)->org_id, env->discuss_state_request);
+}
+
+const reg_op reg_op_discuss_request = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST,
+	.name = "discuss.request",
+	.screen = request_screen,
+	.new = discuss_new,
+	.apply = discuss_apply,
+	.reply = discuss_reply,
+	.result = discuss_result,
+	.free = discuss_free,
+};
+
+const reg_op reg_op_discuss_answer = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER,
+	.name = "discuss.answer",
+	.screen = answer_screen,
+	.new = discuss_new,
+	.apply = discuss_apply,
+	.reply = discuss_reply,
+	.result = discuss_result,
+	.free = discuss_free,
+};
+
+const reg_op reg_op_discuss_send = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND,
+	.name = "discuss.send",
+	.screen = send_screen,
+	.new = discuss_new,
+	.apply = discuss_apply,
+	.reply = discuss_reply,
+	.result = discuss_result,
+	.free = discuss_free,
+};
+
+const reg_op reg_op_discuss_state = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE_REQUEST,
+	.name = "discuss.state",
+	.read = state_read,
+};

@@ -1,7 +1,7 @@
 #include <string.h>
 
+#include "registry/caps.h"
 #include "registry/entry.h"
-#include "registry/quota.h"
 
 static sk_status refuse(sk_status st, const char *why)
 {

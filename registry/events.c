@@ -9,13 +9,32 @@
 #include "protos/wire.h"
 #include "registry/cosign.h"
 #include "registry/events.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/quota.h"
 
 #define REG_ENC_KEY_MAX_S (60ull * 24 * 3600)
 
-sk_status reg_events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
-			  uint32_t max)
+/* An epoch key request of pseudonymiser org, or an encryption key request
+ * of a node, checked and applied by the writer (a member-event leaf, the
+ * member's current key); reg_op_epoch_key, reg_op_enc_key. */
+typedef struct reg_epoch {
+	reg_store *store;
+	char org_id[NET_ORG_ID_MAX + 1];
+	Schakel__V1__EpochKeyBody *body;
+	uint8_t *body_bytes;
+	size_t body_len;
+	uint8_t sig[KEY_SIG_BYTES];
+	sk_status result;
+	char reason[256];
+	uint64_t leaf_index;
+	int enc; /* an encryption key request (node), not an epoch key */
+	uint8_t enc_key[KEY_X25519_PK_BYTES];
+	uint64_t enc_not_after; /* unix seconds */
+} reg_epoch;
+
+/* Sends the signed member events with leaf index >= from (at most max). */
+static sk_status events_send(reg_store *s, net_conn *c, uint64_t request_id, uint64_t from,
+			     uint32_t max)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__MemberEventsResponse r = SCHAKEL__V1__MEMBER_EVENTS_RESPONSE__INIT;
@@ -84,12 +103,13 @@ out:
 	return st;
 }
 
-sk_status reg_epoch_new(reg_epoch **out, reg_store *s, const net_peer *peer,
-			const Schakel__V1__EpochKeyRequest *req)
+static sk_status epoch_new(void **job, reg_store *s, const net_peer *peer,
+			   const wire_envelope *env)
 {
+	const Schakel__V1__EpochKeyRequest *req = env->epoch_key_request;
 	reg_epoch *e = calloc(1, sizeof(*e));
 
-	*out = NULL;
+	*job = NULL;
 	if (e == NULL)
 		return SK_ERR_NOMEM;
 	e->store = s;
@@ -106,16 +126,19 @@ sk_status reg_epoch_new(reg_epoch **out, reg_store *s, const net_peer *peer,
 		memcpy(e->sig, req->signature.data, KEY_SIG_BYTES);
 	else
 		e->result = SK_ERR_INVALID;
-	*out = e;
+	*job = e;
 	return SK_OK;
 }
 
-sk_status reg_enc_key_new(reg_epoch **out, reg_store *s, const net_peer *peer,
-			  const Schakel__V1__EncKeyRequest *req)
+/* A node's new encryption key, certified by its identity key; applied as
+ * a member-event leaf and the member's current key. Same job type. */
+static sk_status enc_new(void **job, reg_store *s, const net_peer *peer,
+			 const wire_envelope *env)
 {
+	const Schakel__V1__EncKeyRequest *req = env->enc_key_request;
 	reg_epoch *e = calloc(1, sizeof(*e));
 
-	*out = NULL;
+	*job = NULL;
 	if (e == NULL)
 		return SK_ERR_NOMEM;
 	e->store = s;
@@ -129,12 +152,14 @@ sk_status reg_enc_key_new(reg_epoch **out, reg_store *s, const net_peer *peer,
 		e->result = SK_ERR_INVALID;
 		snprintf(e->reason, sizeof(e->reason), "malformed encryption key");
 	}
-	*out = e;
+	*job = e;
 	return SK_OK;
 }
 
-void reg_epoch_free(reg_epoch *e)
+static void epoch_free(void *job)
 {
+	reg_epoch *e = job;
+
 	if (e == NULL)
 		return;
 	schakel__v1__epoch_key_body__free_unpacked(e->body, NULL);
@@ -217,7 +242,7 @@ out:
 }
 
 /* Writer: all checks against the member as of now, then the leaf. */
-sk_status reg_epoch_apply(MDB_txn *txn, void *arg)
+static sk_status epoch_apply(MDB_txn *txn, void *arg)
 {
 	reg_epoch *e = arg;
 	reg_store *s = e->store;
@@ -328,8 +353,9 @@ out:
 	return st;
 }
 
-sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c, uint64_t request_id)
+static sk_status epoch_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_epoch *e = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__EpochKeyReceipt r = SCHAKEL__V1__EPOCH_KEY_RECEIPT__INIT;
 	Schakel__V1__EncKeyReceipt er = SCHAKEL__V1__ENC_KEY_RECEIPT__INIT;
@@ -350,8 +376,10 @@ sk_status reg_epoch_send(reg_epoch *e, sk_status commit, net_conn *c, uint64_t r
 	return net_conn_send(c, &env);
 }
 
-sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
-			       const Schakel__V1__ConsistencyRequest *req)
+/* Sends the checkpoint and the consistency proofs reg_op_consistency
+ * promises (registry/events.h). */
+static sk_status consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
+				  const Schakel__V1__ConsistencyRequest *req)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__ConsistencyResponse r = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
@@ -421,3 +449,79 @@ sk_status reg_consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
 	free(also_proofs);
 	return st;
 }
+
+/* The request kinds of keys and the log (registry/op.h): epoch and
+ * encryption keys are jobs of one type, member events and consistency
+ * proofs are read at once. */
+
+static const char *epoch_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				size_t *len, size_t *cap)
+{
+	*body = &env->epoch_key_request->base;
+	*len = env->epoch_key_request->body.len;
+	*cap = REG_EPOCH_KEY_BYTES_MAX;
+	return NULL;
+}
+
+static const char *enc_screen(const wire_envelope *env, const ProtobufCMessage **body,
+			      size_t *len, size_t *cap)
+{
+	*body = &env->enc_key_request->base;
+	return NULL;
+}
+
+static sk_status epoch_result(const void *job, const char **why)
+{
+	const reg_epoch *e = job;
+
+	if (why != NULL)
+		*why = e->reason;
+	return e->result;
+}
+
+static sk_status events_read(reg_store *s, net_conn *c, uint64_t request_id,
+			     const wire_envelope *env)
+{
+	return events_send(s, c, request_id, env->member_events_request->from,
+			   env->member_events_request->max);
+}
+
+static sk_status consistency_read(reg_store *s, net_conn *c, uint64_t request_id,
+				  const wire_envelope *env)
+{
+	return consistency_send(s, c, request_id, env->consistency_request);
+}
+
+const reg_op reg_op_epoch_key = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST,
+	.name = "epoch.key",
+	.screen = epoch_screen,
+	.new = epoch_new,
+	.apply = epoch_apply,
+	.reply = epoch_reply,
+	.result = epoch_result,
+	.free = epoch_free,
+};
+
+const reg_op reg_op_enc_key = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST,
+	.name = "encryption.key",
+	.screen = enc_screen,
+	.new = enc_new,
+	.apply = epoch_apply,
+	.reply = epoch_reply,
+	.result = epoch_result,
+	.free = epoch_free,
+};
+
+const reg_op reg_op_member_events = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST,
+	.name = "member.events",
+	.read = events_read,
+};
+
+const reg_op reg_op_consistency = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST,
+	.name = "log.consistency",
+	.read = consistency_read,
+};

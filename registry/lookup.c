@@ -7,7 +7,34 @@
 #include "common/db.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
-#include "registry/publish.h"
+#include "registry/op.h"
+#include "registry/visibility.h"
+
+/* One org a lookup returns. */
+typedef struct reg_lookup_result {
+	char org[NET_ORG_ID_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	int regie;
+	uint8_t *contact;   /* malloc'd (the job stays small: no 2 KiB per slot) */
+	size_t contact_len; /* 0: no contact released */
+} reg_lookup_result;
+
+/* One lookup, from the loop thread through the writer back to the loop
+ * (reg_op_lookup). */
+typedef struct reg_lookup {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	char role[64], purpose[64];
+	uint8_t token[REG_TOKEN_BYTES];
+	uint32_t epoch;
+	char correlation[65], head[65];
+	uint64_t now_ms;
+	uint64_t volume_limit;
+	sk_status result;
+	char reason[256];
+	size_t n;
+	reg_lookup_result res[REG_LOOKUP_MAX];
+} reg_lookup;
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -17,12 +44,13 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	dst[n] = 0;
 }
 
-sk_status reg_lookup_new(reg_lookup **out, reg_store *s, const net_peer *peer,
-			 const Schakel__V1__LookupRequest *req)
+static sk_status lookup_new(void **job, reg_store *s, const net_peer *peer,
+			    const wire_envelope *env)
 {
+	const Schakel__V1__LookupRequest *req = env->lookup_request;
 	reg_lookup *l = calloc(1, sizeof(*l));
 
-	*out = NULL;
+	*job = NULL;
 	if (l == NULL)
 		return SK_ERR_NOMEM;
 	l->store = s;
@@ -42,7 +70,7 @@ sk_status reg_lookup_new(reg_lookup **out, reg_store *s, const net_peer *peer,
 	if (req->has_correlation_id && req->correlation_id.len <= 32)
 		sodium_bin2hex(l->correlation, sizeof(l->correlation), req->correlation_id.data,
 			       req->correlation_id.len);
-	*out = l;
+	*job = l;
 	return SK_OK;
 }
 
@@ -61,8 +89,10 @@ static void results_clear(reg_lookup *l)
 	l->n = 0;
 }
 
-void reg_lookup_free(reg_lookup *l)
+static void lookup_free(void *job)
 {
+	reg_lookup *l = job;
+
 	if (l == NULL)
 		return;
 	results_clear(l);
@@ -73,65 +103,6 @@ static void refuse(reg_lookup *l, sk_status st, const char *why)
 {
 	l->result = st;
 	copy_str(l->reason, sizeof(l->reason), why);
-}
-
-/* The flag in the registry's own audit log, for the operator's review. */
-static sk_status audit_flag(reg_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
-{
-	char token[2 * REG_TOKEN_BYTES + 1], reason[AUDIT_REASON_MAX + 1];
-	audit_record rec = {0};
-
-	audit_text_clean(reason, sizeof(reason), it->detail);
-	if (it->has_token && it->token.len == REG_TOKEN_BYTES) {
-		sodium_bin2hex(token, sizeof(token), it->token.data, REG_TOKEN_BYTES);
-		rec.client = token;
-	}
-	rec.event = "pattern.flag";
-	rec.action = AUDIT_ACTION_EXECUTE;
-	rec.outcome = AUDIT_OUTCOME_OK;
-	rec.reason = reason;
-	rec.user = it->counterpart;
-	rec.access_point = "registry";
-	return reg_audit(s, txn, &rec);
-}
-
-sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *detail,
-		   const uint8_t *token, uint32_t epoch, uint64_t now)
-{
-	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
-	uint8_t kb[8 + NET_ORG_ID_MAX + 1], *buf;
-	MDB_val k, d;
-	size_t n, olen = strlen(org);
-	sk_status st;
-
-	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN;
-	it.time = now;
-	it.detail = (char *)detail;
-	it.counterpart = (char *)org;
-	if (token != NULL) {
-		it.has_token = 1;
-		it.token = (ProtobufCBinaryData){REG_TOKEN_BYTES, (uint8_t *)token};
-		it.has_epoch = 1;
-		it.epoch = epoch;
-	}
-	if ((st = reg_mailbox_put(s, txn, org, &it)) != SK_OK ||
-	    (st = audit_flag(s, txn, &it)) != SK_OK)
-		return st;
-	/* the operator's list, in time order */
-	if (olen > NET_ORG_ID_MAX)
-		return SK_ERR_INVALID;
-	for (int i = 7; i >= 0; i--)
-		kb[7 - i] = (uint8_t)(now >> (8 * i));
-	memcpy(kb + 8, org, olen + 1);
-	n = schakel__v1__mailbox_item__get_packed_size(&it);
-	if ((buf = malloc(n)) == NULL)
-		return SK_ERR_NOMEM;
-	schakel__v1__mailbox_item__pack(&it, buf);
-	k = (MDB_val){8 + olen + 1, kb};
-	d = (MDB_val){n, buf};
-	st = sk_db_status(mdb_put(txn, s->flags, &k, &d, 0));
-	free(buf);
-	return st;
 }
 
 /* Counts this lookup in the org's daily volume; flags the day it passes
@@ -238,7 +209,9 @@ static sk_status audit(reg_lookup *l, MDB_txn *txn)
 	return reg_audit(l->store, txn, &rec);
 }
 
-sk_status reg_lookup_apply(MDB_txn *txn, void *arg)
+/* Writer job: the check, the notices, the flags and the audit record, in
+ * txn. */
+static sk_status lookup_apply(MDB_txn *txn, void *arg)
 {
 	reg_lookup *l = arg;
 	reg_live self = {0};
@@ -279,8 +252,10 @@ out:
 	return st;
 }
 
-sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c, uint64_t request_id)
+/* The answer, padded (REG_LOOKUP_PAD), or an Error. */
+static sk_status lookup_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_lookup *l = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__LookupResponse r = SCHAKEL__V1__LOOKUP_RESPONSE__INIT;
 	Schakel__V1__LookupResult res[REG_LOOKUP_MAX], *ptr[REG_LOOKUP_MAX];
@@ -329,3 +304,24 @@ sk_status reg_lookup_send(reg_lookup *l, sk_status commit, net_conn *c, uint64_t
 	env.lookup_response = &r;
 	return net_conn_send(c, &env);
 }
+
+/* The lookup request kind (registry/op.h). */
+
+static sk_status lookup_result(const void *job, const char **why)
+{
+	const reg_lookup *l = job;
+
+	if (why != NULL)
+		*why = l->reason;
+	return l->result;
+}
+
+const reg_op reg_op_lookup = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST,
+	.name = "lookup",
+	.new = lookup_new,
+	.apply = lookup_apply,
+	.reply = lookup_reply,
+	.result = lookup_result,
+	.free = lookup_free,
+};

@@ -1,9 +1,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/db.h"
+#include "registry/entry.h"
 #include "registry/mailbox.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 
 #define KEY_MAX REG_MAILBOX_KEY_MAX
 
@@ -40,6 +43,65 @@ sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
 	k = (MDB_val){klen, kb};
 	d = (MDB_val){n, buf};
 	st = sk_db_status(mdb_put(txn, s->mailbox, &k, &d, MDB_NOOVERWRITE));
+	free(buf);
+	return st;
+}
+
+/* The flag in the registry's own audit log, for the operator's review. */
+static sk_status audit_flag(reg_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+{
+	char token[2 * REG_TOKEN_BYTES + 1], reason[AUDIT_REASON_MAX + 1];
+	audit_record rec = {0};
+
+	audit_text_clean(reason, sizeof(reason), it->detail);
+	if (it->has_token && it->token.len == REG_TOKEN_BYTES) {
+		sodium_bin2hex(token, sizeof(token), it->token.data, REG_TOKEN_BYTES);
+		rec.client = token;
+	}
+	rec.event = "pattern.flag";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.reason = reason;
+	rec.user = it->counterpart;
+	rec.access_point = "registry";
+	return reg_audit(s, txn, &rec);
+}
+
+sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *detail,
+		   const uint8_t *token, uint32_t epoch, uint64_t now)
+{
+	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+	uint8_t kb[8 + NET_ORG_ID_MAX + 1], *buf;
+	MDB_val k, d;
+	size_t n, olen = strlen(org);
+	sk_status st;
+
+	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN;
+	it.time = now;
+	it.detail = (char *)detail;
+	it.counterpart = (char *)org;
+	if (token != NULL) {
+		it.has_token = 1;
+		it.token = (ProtobufCBinaryData){REG_TOKEN_BYTES, (uint8_t *)token};
+		it.has_epoch = 1;
+		it.epoch = epoch;
+	}
+	if ((st = reg_mailbox_put(s, txn, org, &it)) != SK_OK ||
+	    (st = audit_flag(s, txn, &it)) != SK_OK)
+		return st;
+	/* the operator's list, in time order */
+	if (olen > NET_ORG_ID_MAX)
+		return SK_ERR_INVALID;
+	for (int i = 7; i >= 0; i--)
+		kb[7 - i] = (uint8_t)(now >> (8 * i));
+	memcpy(kb + 8, org, olen + 1);
+	n = schakel__v1__mailbox_item__get_packed_size(&it);
+	if ((buf = malloc(n)) == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__mailbox_item__pack(&it, buf);
+	k = (MDB_val){8 + olen + 1, kb};
+	d = (MDB_val){n, buf};
+	st = sk_db_status(mdb_put(txn, s->flags, &k, &d, 0));
 	free(buf);
 	return st;
 }
@@ -109,8 +171,10 @@ void reg_mailbox_response_clear(Schakel__V1__MailboxResponse *r)
 	r->n_items = 0;
 }
 
-sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-			   uint64_t after, uint32_t max)
+/* Sends org the items with seq > after (at most max): reg_mailbox_read,
+ * or its refusal as an Error reply. */
+static sk_status mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
+			      uint64_t after, uint32_t max)
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__MailboxResponse r;
@@ -158,3 +222,16 @@ sk_status reg_mailbox_strip(reg_store *s, MDB_txn *txn, const uint8_t *key, size
 	schakel__v1__mailbox_item__free_unpacked(it, NULL);
 	return st;
 }
+
+static sk_status mailbox_read(reg_store *s, net_conn *c, uint64_t request_id,
+			      const wire_envelope *env)
+{
+	return mailbox_send(s, c, request_id, net_conn_peer(c)->org_id,
+			    env->mailbox_request->after, env->mailbox_request->max);
+}
+
+const reg_op reg_op_mailbox = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST,
+	.name = "mailbox",
+	.read = mailbox_read,
+};

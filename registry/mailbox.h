@@ -6,6 +6,7 @@
 #define SK_REG_MAILBOX_H
 
 #include "net/conn.h"
+#include "registry/op.h"
 #include "registry/store.h"
 
 #define REG_MAILBOX_PULL_MAX 1024
@@ -13,6 +14,11 @@
 /* Appends item (its seq is assigned) to org's mailbox in txn. */
 sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
 			  Schakel__V1__MailboxItem *item) SK_MUST_CHECK;
+
+/* A pattern flag about org: into its mailbox (for its privacy officer) and
+ * the operator's list (`schakel-registry flags`). */
+sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *detail,
+		   const uint8_t *token, uint32_t epoch, uint64_t now) SK_MUST_CHECK;
 
 /* The mailbox key of org's item seq (org NUL u64be(seq)) into k (room
  * for REG_MAILBOX_KEY_MAX bytes); returns its length. */
@@ -33,9 +39,8 @@ sk_status reg_mailbox_read(reg_store *s, const char *org, uint64_t after, uint32
 			   Schakel__V1__MailboxResponse *r) SK_MUST_CHECK;
 void reg_mailbox_response_clear(Schakel__V1__MailboxResponse *r);
 
-/* Sends org the items with seq > after (at most max): reg_mailbox_read,
- * or its refusal as an Error reply. */
-sk_status reg_mailbox_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
-			   uint64_t after, uint32_t max) SK_MUST_CHECK;
+/* MailboxRequest: answered at once with reg_mailbox_read's items for the
+ * asking org, or its refusal as an Error reply. */
+extern const reg_op reg_op_mailbox;
 
 #endif

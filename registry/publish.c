@@ -6,16 +6,44 @@
 
 #include "common/db.h"
 #include "registry/entry.h"
-#include "registry/lookup.h"
 #include "registry/mailbox.h"
+#include "registry/op.h"
 #include "registry/publish.h"
 #include "registry/quota.h"
 #include "registry/visibility.h"
 
 #define DOMAIN_ENTRY "schakel/v1/entry"
+#define CORRELATION_MAX 32
 #define ENTRY_KEY_MAX REG_ENTRY_KEY_MAX
 #define PATTERN_WINDOW_MS (48ull * 3600 * 1000)
 #define SEQ_KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
+
+/* One publish, from the loop thread through a worker, the writer and a
+ * worker again back to the loop (reg_op_publish). */
+typedef struct reg_publish {
+	reg_store *store;
+	char org_id[NET_ORG_ID_MAX + 1];
+	char category[NET_CATEGORY_MAX + 1];
+	uint8_t *entry; /* the exact signed bytes (owned) */
+	size_t entry_len;
+	uint8_t sig[KEY_SIG_BYTES];
+	char correlation[2 * CORRELATION_MAX + 1]; /* hex, "" when absent */
+	uint64_t now_ms;
+	Schakel__V1__Entry *e; /* parsed by publish_check */
+	uint8_t identity_pk[KEY_ED25519_PK_BYTES];
+	/* outcome */
+	sk_status result;
+	char reason[AUDIT_REASON_MAX + 1];
+	int resubmission;
+	Schakel__V1__UsedSeq *used; /* the receipt, on success */
+	reg_receipt receipt; /* the commit's receipt batch, by reg_publish_sign_batch */
+	/* made off the writer by publish_finish */
+	uint8_t *note;               /* the checkpoint for the reply (malloc'd) */
+	size_t note_len;
+	uint8_t proof[MERKLE_PROOF_BYTES];
+	size_t proof_len;            /* hashes */
+	sk_status reply_st;          /* SK_OK once the reply's parts are made */
+} reg_publish;
 
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -23,12 +51,14 @@ static void put_be(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)v;
 }
 
-sk_status reg_publish_new(reg_publish **out, reg_store *s, const net_peer *peer,
-			  const Schakel__V1__PublishRequest *req)
+/* The job of a PublishRequest of org peer (bytes are copied). */
+static sk_status publish_new(void **job, reg_store *s, const net_peer *peer,
+			     const wire_envelope *env)
 {
+	const Schakel__V1__PublishRequest *req = env->publish_request;
 	reg_publish *p;
 
-	*out = NULL;
+	*job = NULL;
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return SK_ERR_NOMEM;
@@ -42,7 +72,7 @@ sk_status reg_publish_new(reg_publish **out, reg_store *s, const net_peer *peer,
 	} else {
 		memcpy(p->sig, req->signature.data, KEY_SIG_BYTES);
 	}
-	if (req->has_correlation_id && req->correlation_id.len <= REG_CORRELATION_MAX)
+	if (req->has_correlation_id && req->correlation_id.len <= CORRELATION_MAX)
 		sodium_bin2hex(p->correlation, sizeof(p->correlation), req->correlation_id.data,
 			       req->correlation_id.len);
 	p->entry = malloc(req->entry.len ? req->entry.len : 1);
@@ -53,12 +83,14 @@ sk_status reg_publish_new(reg_publish **out, reg_store *s, const net_peer *peer,
 	if (req->entry.len > 0) /* an empty entry has no data pointer */
 		memcpy(p->entry, req->entry.data, req->entry.len);
 	p->entry_len = req->entry.len;
-	*out = p;
+	*job = p;
 	return SK_OK;
 }
 
-void reg_publish_free(reg_publish *p)
+static void publish_free(void *job)
 {
+	reg_publish *p = job;
+
 	if (p == NULL)
 		return;
 	schakel__v1__entry__free_unpacked(p->e, NULL);
@@ -74,8 +106,11 @@ static void refuse(reg_publish *p, sk_status st, const char *why)
 	audit_text_clean(p->reason, sizeof(p->reason), why);
 }
 
-void reg_publish_check(reg_publish *p)
+/* Worker thread: static rules and the signature under the member's key.
+ * Sets p->result and p->reason on a refusal. */
+static void publish_check(void *job)
 {
+	reg_publish *p = job;
 	reg_entry_ctx ctx = {p->org_id, p->category, &p->store->policy, p->now_ms};
 	Schakel__V1__Member *m = NULL;
 	MDB_txn *txn = NULL;
@@ -157,7 +192,7 @@ static sk_status store(reg_publish *p, MDB_txn *txn, const uint8_t leaf[static 3
 	Schakel__V1__PublishReceiptBody rb = SCHAKEL__V1__PUBLISH_RECEIPT_BODY__INIT;
 	Schakel__V1__UsedSeq used = SCHAKEL__V1__USED_SEQ__INIT;
 	uint8_t body[256];
-	uint8_t corr[REG_CORRELATION_MAX], *buf;
+	uint8_t corr[CORRELATION_MAX], *buf;
 	uint64_t seqs[REG_AUDIT_SEQ_MAX];
 	size_t n, corr_len = 0, nseq = 0;
 	uint64_t index;
@@ -291,7 +326,10 @@ static sk_status follow(reg_publish *p, MDB_txn *txn, reg_live *old)
 	return SK_OK;
 }
 
-sk_status reg_publish_apply(MDB_txn *txn, void *arg)
+/* Writer job (sk_write_fn): applies the entry, or only audits the refusal
+ * already in p->result. Returns a failure only when nothing could be
+ * written (then the job's audit record is lost with it). */
+static sk_status publish_apply(MDB_txn *txn, void *arg)
 {
 	reg_publish *p = arg;
 	reg_store *s = p->store;
@@ -397,11 +435,6 @@ out:
 	return st;
 }
 
-sk_status reg_send_error(net_conn *c, uint64_t request_id, sk_status st, const char *why)
-{
-	return net_conn_send_error(c, request_id, st, why);
-}
-
 /* The batch tree kept whole in memory: level l holds the hashes of the
  * complete subtrees of 2^l leaves, n >> l of them. */
 typedef struct batch_tree {
@@ -420,7 +453,20 @@ static sk_status batch_get(void *ctx, unsigned level, uint64_t index,
 	return SK_OK;
 }
 
-sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
+/* Writer thread, after publish_apply: the receipt the commit signs for p
+ * (an accepted publish or a resubmission, whose body is the original's),
+ * or NULL when refused. */
+static reg_receipt *publish_receipt(void *job)
+{
+	reg_publish *p = job;
+
+	if (p->result != SK_OK || p->used == NULL)
+		return NULL;
+	p->receipt.body = p->used->receipt_body;
+	return &p->receipt;
+}
+
+sk_status reg_publish_sign_batch(reg_receipt *const *rs, size_t n,
 				 const uint8_t sk[static KEY_ED25519_SK_BYTES])
 {
 	uint8_t root[MERKLE_HASH_BYTES], sig[KEY_SIG_BYTES], proof[MERKLE_PROOF_BYTES];
@@ -443,9 +489,8 @@ sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
 			uint8_t *h = t.level[l] + i * MERKLE_HASH_BYTES;
 
 			if (l == 0) {
-				randombytes_buf(ps[i]->batch_salt, sizeof(ps[i]->batch_salt));
-				wire_receipt_leaf(h, ps[i]->batch_salt, ps[i]->used->receipt_body.data,
-						  ps[i]->used->receipt_body.len);
+				randombytes_buf(rs[i]->salt, sizeof(rs[i]->salt));
+				wire_receipt_leaf(h, rs[i]->salt, rs[i]->body.data, rs[i]->body.len);
 			} else {
 				merkle_node_hash(h, t.level[l - 1] + 2 * i * MERKLE_HASH_BYTES,
 						 t.level[l - 1] + (2 * i + 1) * MERKLE_HASH_BYTES);
@@ -463,19 +508,23 @@ sk_status reg_publish_sign_batch(reg_publish *const *ps, size_t n,
 			st = SK_ERR_TOOBIG;
 			break;
 		}
-		memcpy(ps[i]->batch_sig, sig, sizeof(sig));
-		ps[i]->batch_size = n;
-		ps[i]->batch_index = i;
-		memcpy(ps[i]->batch_proof, proof, len * MERKLE_HASH_BYTES);
-		ps[i]->batch_proof_len = len;
+		memcpy(rs[i]->sig, sig, sizeof(sig));
+		rs[i]->size = n;
+		rs[i]->index = i;
+		memcpy(rs[i]->proof, proof, len * MERKLE_HASH_BYTES);
+		rs[i]->proof_len = len;
 	}
 out:
 	free(hashes);
 	return st;
 }
 
-void reg_publish_finish(reg_publish *p, sk_status commit)
+/* On a worker after the durable commit (commit: its outcome): reads the
+ * checkpoint and the inclusion proof for the reply, keeping the writer's
+ * critical path short. */
+static void publish_finish(void *job, sk_status commit)
 {
+	reg_publish *p = job;
 	uint64_t size = 0;
 	MDB_txn *txn = NULL;
 	struct reg_log_ctx ctx;
@@ -483,7 +532,7 @@ void reg_publish_finish(reg_publish *p, sk_status commit)
 	sk_status st;
 
 	p->reply_st = SK_ERR_FAILED;
-	if (commit != SK_OK || p->result != SK_OK || p->used == NULL || p->batch_size == 0)
+	if (commit != SK_OK || p->result != SK_OK || p->used == NULL || p->receipt.size == 0)
 		return;
 	if ((st = sk_db_status(mdb_txn_begin(p->store->env, NULL, MDB_RDONLY, &txn))) != SK_OK) {
 		p->reply_st = st;
@@ -499,8 +548,12 @@ void reg_publish_finish(reg_publish *p, sk_status commit)
 	p->reply_st = st;
 }
 
-sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64_t request_id)
+/* On the loop thread after publish_finish: sends c the receipt with the
+ * latest checkpoint and the inclusion proof against it, or an Error
+ * (commit's failure, or the refusal). */
+static sk_status publish_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_publish *p = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__PublishReceipt r = SCHAKEL__V1__PUBLISH_RECEIPT__INIT;
 
@@ -514,12 +567,12 @@ sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64
 	if (p->reply_st != SK_OK)
 		return reg_send_error(c, request_id, p->reply_st, NULL);
 	r.body = p->used->receipt_body;
-	r.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, p->batch_sig};
-	r.batch_size = p->batch_size;
-	r.batch_index = p->batch_index;
-	r.batch_proof = (ProtobufCBinaryData){p->batch_proof_len * MERKLE_HASH_BYTES,
-					      p->batch_proof};
-	r.batch_salt = (ProtobufCBinaryData){sizeof(p->batch_salt), p->batch_salt};
+	r.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, p->receipt.sig};
+	r.batch_size = p->receipt.size;
+	r.batch_index = p->receipt.index;
+	r.batch_proof = (ProtobufCBinaryData){p->receipt.proof_len * MERKLE_HASH_BYTES,
+					      p->receipt.proof};
+	r.batch_salt = (ProtobufCBinaryData){sizeof(p->receipt.salt), p->receipt.salt};
 	r.has_checkpoint = 1;
 	r.checkpoint = (ProtobufCBinaryData){p->note_len, p->note};
 	r.has_inclusion_proof = 1;
@@ -529,3 +582,38 @@ sk_status reg_publish_send(reg_publish *p, sk_status commit, net_conn *c, uint64
 	env.publish_receipt = &r;
 	return net_conn_send(c, &env);
 }
+
+/* The publish request kind (registry/op.h). */
+
+static const char *publish_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				  size_t *len, size_t *cap)
+{
+	*body = &env->publish_request->base;
+	*len = env->publish_request->entry.len;
+	*cap = REG_ENTRY_BYTES_MAX;
+	return NULL; /* a withdrawal's refusal too is an entry.publish */
+}
+
+static sk_status publish_result(const void *job, const char **why)
+{
+	const reg_publish *p = job;
+
+	if (why != NULL)
+		*why = p->reason;
+	return p->result;
+}
+
+const reg_op reg_op_publish = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST,
+	.name = "entry.publish",
+	.flags = REG_OP_FLAT,
+	.screen = publish_screen,
+	.new = publish_new,
+	.check = publish_check,
+	.apply = publish_apply,
+	.receipt = publish_receipt,
+	.finish = publish_finish,
+	.reply = publish_reply,
+	.result = publish_result,
+	.free = publish_free,
+};

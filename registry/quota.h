@@ -1,8 +1,8 @@
-/* One member must not hurt the others: the caps on what a request may
- * carry (registry/caps.h), refusal of fields this registry does not know,
- * and per-org quotas with their counters, kept so that every check costs
- * one read and one write of the org's quota record inside the writer's
- * transaction, never a scan. The operator changes an org's limits with
+/* One member must not hurt the others: per-org quotas with their
+ * counters, kept so that every check costs one read and one write of the
+ * org's quota record inside the writer's transaction, never a scan (the
+ * caps on what a request may carry and the refusal of fields this
+ * registry does not know are registry/screen.h's). The operator changes an org's limits with
  * `schakel-registry quota`, also while `serve` runs (LMDB serialises the
  * writes; the writer reads the record afresh in every transaction). */
 #ifndef SK_REG_QUOTA_H
@@ -11,36 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/cert.h"
-#include "net/conn.h"
-#include "protos/wire.h"
 #include "registry/caps.h"
 #include "registry/store.h"
-
-/* The quota record of one org (database "quotas", key the org id, value
- * REG_QUOTA_FIELDS u64be in this order). A limit of 0 means the default. */
-enum {
-	REG_QUOTA_ENTRIES_MAX,     /* live entries */
-	REG_QUOTA_PUBLISH_MAX,     /* publishes per minute */
-	REG_QUOTA_DISCUSSION_MAX,  /* sealed messages per discussion */
-	REG_QUOTA_DAY_MAX,         /* sealed messages per UTC day */
-	REG_QUOTA_LIVE,            /* counter: entries neither withdrawn nor purged */
-	REG_QUOTA_MINUTE,          /* counter: the minute (unix ms / 60000) of ... */
-	REG_QUOTA_PUBLISHED,       /* ... the publishes stored in it */
-	REG_QUOTA_DAY,             /* counter: the day (unix ms / 86400000) of ... */
-	REG_QUOTA_SENT,            /* ... the sealed messages the org sent on it */
-	REG_QUOTA_FIELDS
-};
-#define REG_QUOTA_LIMITS 4 /* the first four are limits */
-
-typedef struct reg_quota {
-	uint64_t v[REG_QUOTA_FIELDS];
-} reg_quota;
-
-/* org's record as of txn; all zero when it has none. */
-sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *q) SK_MUST_CHECK;
-sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org,
-			const reg_quota *q) SK_MUST_CHECK;
 
 /* The limit in force for field i (< REG_QUOTA_LIMITS): set or default. */
 uint64_t reg_quota_limit(const reg_quota *q, int i);
@@ -67,41 +39,5 @@ sk_status reg_quota_messages(reg_store *s, MDB_txn *txn, const char *org, uint64
  * command-line user. SK_ERR_NOTFOUND when org was never enrolled. */
 sk_status reg_quota_set(reg_store *s, const char *org, const uint64_t set[REG_QUOTA_LIMITS],
 			reg_quota *out) SK_MUST_CHECK;
-
-/* Recounts every org's live entries from the entries database (a store
- * upgraded from a format without counters), in txn. */
-sk_status reg_quota_recount(reg_store *s, MDB_txn *txn) SK_MUST_CHECK;
-
-/* 1 when m or any message inside it carries fields this registry does not
- * know (protobuf-c keeps them in base.unknown_fields), or nests deeper
- * than REG_MESSAGE_DEPTH_MAX. */
-int reg_message_unknown(const ProtobufCMessage *m);
-
-/* A request the registry refuses before it reaches its handler: the body
- * carries unknown fields or is over a cap (under the request kind's
- * event), or its org's membership ended while the connection was open
- * ("member.session"). Audited through the writer (reg_refusal_apply),
- * answered with the sentence. */
-typedef struct reg_refusal {
-	reg_store *store;
-	char org[NET_ORG_ID_MAX + 1];
-	const char *event; /* static */
-	audit_action action;
-	sk_status result;
-	char reason[200];
-} reg_refusal;
-
-/* A refusal of org's request; NULL without memory. */
-reg_refusal *reg_refusal_new(reg_store *s, const char *org, const char *event,
-			     audit_action action, sk_status result, const char *reason);
-
-/* NULL when env may go on to its handler; otherwise a refusal job for the
- * writer (*st SK_OK), or *st the error when none could be made. */
-reg_refusal *reg_request_screen(reg_store *s, const net_peer *peer, const wire_envelope *env,
-				sk_status *st);
-sk_status reg_refusal_apply(MDB_txn *txn, void *arg);
-sk_status reg_refusal_send(reg_refusal *r, sk_status commit, net_conn *c,
-			   uint64_t request_id) SK_MUST_CHECK;
-void reg_refusal_free(reg_refusal *r);
 
 #endif

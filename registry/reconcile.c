@@ -3,10 +3,12 @@
 #include <string.h>
 
 #include "audit/log.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/reconcile.h"
 
-struct reg_reconcile {
+/* One read of the asking org's own records, in the writer's transaction
+ * (reg_op_reconcile). */
+typedef struct reg_reconcile {
 	reg_store *store;
 	char org[NET_ORG_ID_MAX + 1];
 	uint64_t after_time, after_seq;
@@ -17,14 +19,17 @@ struct reg_reconcile {
 	Schakel__V1__ReconcileRecord *items, **ptrs;
 	size_t n, bytes;
 	int more;
-};
+} reg_reconcile;
 
-sk_status reg_reconcile_new(reg_reconcile **out, reg_store *s, const net_peer *peer,
-			    const Schakel__V1__AuditRecordsRequest *req)
+static void reconcile_free(void *job);
+
+static sk_status reconcile_new(void **job, reg_store *s, const net_peer *peer,
+			       const wire_envelope *env)
 {
+	const Schakel__V1__AuditRecordsRequest *req = env->audit_records_request;
 	reg_reconcile *r = calloc(1, sizeof(*r));
 
-	*out = NULL;
+	*job = NULL;
 	if (r == NULL)
 		return SK_ERR_NOMEM;
 	r->store = s;
@@ -34,10 +39,10 @@ sk_status reg_reconcile_new(reg_reconcile **out, reg_store *s, const net_peer *p
 	r->max = req->max == 0 || req->max > REG_RECORDS_MAX ? REG_RECORDS_MAX : req->max;
 	if ((r->items = calloc(r->max, sizeof(*r->items))) == NULL ||
 	    (r->ptrs = calloc(r->max, sizeof(*r->ptrs))) == NULL) {
-		reg_reconcile_free(r);
+		reconcile_free(r);
 		return SK_ERR_NOMEM;
 	}
-	*out = r;
+	*job = r;
 	return SK_OK;
 }
 
@@ -51,8 +56,10 @@ static void clear(reg_reconcile *r)
 	r->more = 0;
 }
 
-void reg_reconcile_free(reg_reconcile *r)
+static void reconcile_free(void *job)
 {
+	reg_reconcile *r = job;
+
 	if (r == NULL)
 		return;
 	if (r->items != NULL)
@@ -93,7 +100,8 @@ static sk_status collect(const audit_record *rec, void *arg)
 	return SK_OK;
 }
 
-sk_status reg_reconcile_apply(MDB_txn *txn, void *arg)
+/* Writer thread: collects the records and audits the read, in txn. */
+static sk_status reconcile_apply(MDB_txn *txn, void *arg)
 {
 	reg_reconcile *r = arg;
 	audit_record rec = {0};
@@ -121,9 +129,10 @@ sk_status reg_reconcile_apply(MDB_txn *txn, void *arg)
 	return st == FULL ? SK_OK : st;
 }
 
-sk_status reg_reconcile_send(reg_reconcile *r, sk_status commit, net_conn *c,
-			     uint64_t request_id)
+/* Loop thread: the reply (or the commit's error). */
+static sk_status reconcile_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
 {
+	reg_reconcile *r = job;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__AuditRecordsResponse resp = SCHAKEL__V1__AUDIT_RECORDS_RESPONSE__INIT;
 
@@ -137,3 +146,24 @@ sk_status reg_reconcile_send(reg_reconcile *r, sk_status commit, net_conn *c,
 	env.audit_records_response = &resp;
 	return net_conn_send(c, &env);
 }
+
+/* The audit records request kind (registry/op.h). */
+
+/* A read of one's own records is never refused. */
+static sk_status reconcile_result(const void *job, const char **why)
+{
+	(void)job;
+	if (why != NULL)
+		*why = NULL;
+	return SK_OK;
+}
+
+const reg_op reg_op_reconcile = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST,
+	.name = "audit.records",
+	.new = reconcile_new,
+	.apply = reconcile_apply,
+	.reply = reconcile_reply,
+	.result = reconcile_result,
+	.free = reconcile_free,
+};

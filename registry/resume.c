@@ -1,14 +1,18 @@
 #include "common/db.h"
-#include "registry/publish.h"
+#include "registry/op.h"
 #include "registry/resume.h"
 
-sk_status reg_resume_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org)
+/* Answers the ResumeRequest of c's peer. */
+static sk_status resume_read(reg_store *s, net_conn *c, uint64_t request_id,
+			     const wire_envelope *req)
 {
+	const char *org = net_conn_peer(c)->org_id;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__ResumeResponse r = SCHAKEL__V1__RESUME_RESPONSE__INIT;
 	MDB_txn *txn = NULL;
 	sk_status st;
 
+	(void)req; /* it carries nothing */
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK &&
 	    (st = reg_org_seq_last(txn, s->seqs, org, &r.last_entry_seq)) == SK_OK)
 		st = reg_org_seq_last(txn, s->anchors, org, &r.last_anchor_seq);
@@ -20,3 +24,9 @@ sk_status reg_resume_send(reg_store *s, net_conn *c, uint64_t request_id, const 
 	env.resume_response = &r;
 	return net_conn_send(c, &env);
 }
+
+const reg_op reg_op_resume = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST,
+	.name = "resume",
+	.read = resume_read,
+};

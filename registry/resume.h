@@ -4,13 +4,9 @@
 #ifndef SK_REG_RESUME_H
 #define SK_REG_RESUME_H
 
-#include <stdint.h>
+#include "registry/op.h"
 
-#include "net/conn.h"
-#include "registry/store.h"
-
-/* Answers org's ResumeRequest on c. */
-sk_status reg_resume_send(reg_store *s, net_conn *c, uint64_t request_id,
-			  const char *org) SK_MUST_CHECK;
+/* ResumeRequest: answered at once from a read transaction. */
+extern const reg_op reg_op_resume;
 
 #endif

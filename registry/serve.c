@@ -18,13 +18,14 @@
 #include "registry/events.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
+#include "registry/op.h"
 #include "registry/retain.h"
 #include "registry/sweep.h"
 #include "registry/tiles.h"
 #include "registry/publish.h"
-#include "registry/quota.h"
 #include "registry/reconcile.h"
 #include "registry/resume.h"
+#include "registry/screen.h"
 #include "registry/serve.h"
 
 #define LABEL_TLS "tls"
@@ -37,9 +38,9 @@ typedef struct server {
 	unsigned sweep_seconds;
 	int sweeping;
 	uint64_t audit_purged_at; /* writer thread only: the last daily audit purge */
-	/* writer thread only: the publishes of the batch under way, whose
-	 * receipts the batch hook signs together */
-	reg_publish *receipts[SK_WRITER_MAX_BATCH];
+	/* writer thread only: the receipts of the batch under way, which the
+	 * batch hook signs together */
+	reg_receipt *receipts[SK_WRITER_MAX_BATCH];
 	size_t nreceipts;
 	/* writer thread only: the batch's finished requests, handed on
 	 * together when it ends (batch_end) */
@@ -58,31 +59,47 @@ typedef struct server {
 	struct event *member_timer;
 } server;
 
+/* Every request kind serve answers, one row each (registry/op.h). */
+static const reg_op *const kinds[] = {
+	&reg_op_publish,
+	&reg_op_lookup,
+	&reg_op_mailbox,
+	&reg_op_discuss_request,
+	&reg_op_discuss_answer,
+	&reg_op_discuss_send,
+	&reg_op_discuss_state,
+	&reg_op_anchor,
+	&reg_op_anchors,
+	&reg_op_reconcile,
+	&reg_op_resume,
+	&reg_op_enc_key,
+	&reg_op_epoch_key,
+	&reg_op_member_events,
+	&reg_op_consistency,
+};
+
+const reg_op *reg_serve_op(Schakel__V1__Envelope__BodyCase body)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i]->body == body)
+			return kinds[i];
+	return NULL;
+}
+
 /* One request in flight through pool, writer and back to the loop. */
 typedef struct inflight {
 	struct inflight *next; /* in a batch's list of replies */
 	server *sv;
 	net_conn *conn;
 	uint64_t request_id;
-	reg_publish *pub;   /* one of these three */
-	reg_epoch *epoch;
-	reg_lookup *look;
-	reg_discuss *disc;
-	reg_anchor *anchor;
-	reg_reconcile *recon;
-	reg_refusal *refusal; /* refused before its handler (registry/quota.h) */
+	const reg_op *op;
+	void *job; /* op's */
 	sk_status commit;
 } inflight;
 
 static void inflight_free(inflight *f)
 {
-	reg_publish_free(f->pub);
-	reg_epoch_free(f->epoch);
-	reg_lookup_free(f->look);
-	reg_discuss_free(f->disc);
-	reg_anchor_free(f->anchor);
-	reg_reconcile_free(f->recon);
-	reg_refusal_free(f->refusal);
+	f->op->free(f->job);
 	net_conn_unref(f->conn);
 	free(f);
 }
@@ -91,30 +108,9 @@ static void inflight_free(inflight *f)
 static void on_loop_reply(void *arg)
 {
 	inflight *f = arg;
-	sk_status result, st;
+	sk_status result = f->op->result(f->job, NULL);
+	sk_status st = f->op->reply(f->job, f->commit, f->conn, f->request_id);
 
-	if (f->pub != NULL) {
-		result = f->pub->result;
-		st = reg_publish_send(f->pub, f->commit, f->conn, f->request_id);
-	} else if (f->epoch != NULL) {
-		result = f->epoch->result;
-		st = reg_epoch_send(f->epoch, f->commit, f->conn, f->request_id);
-	} else if (f->look != NULL) {
-		result = f->look->result;
-		st = reg_lookup_send(f->look, f->commit, f->conn, f->request_id);
-	} else if (f->disc != NULL) {
-		result = f->disc->result;
-		st = reg_discuss_send(f->disc, f->commit, f->conn, f->request_id);
-	} else if (f->recon != NULL) {
-		result = SK_OK;
-		st = reg_reconcile_send(f->recon, f->commit, f->conn, f->request_id);
-	} else if (f->refusal != NULL) {
-		result = f->refusal->result;
-		st = reg_refusal_send(f->refusal, f->commit, f->conn, f->request_id);
-	} else {
-		result = f->anchor->result;
-		st = reg_anchor_send(f->anchor, f->commit, f->conn, f->request_id);
-	}
 	if (st != SK_OK)
 		net_conn_close(f->conn);
 	/* a member whose membership ended is disconnected after the answer */
@@ -147,15 +143,15 @@ static void to_loop(server *sv, inflight *list)
 	}
 }
 
-/* Worker thread: the parts of publish replies read (checkpoint, proof),
- * off the writer; then the loop answers them. */
+/* Worker thread: the parts of replies read off the writer (a publish's
+ * checkpoint and proof); then the loop answers them. */
 static void on_finish(void *arg)
 {
 	inflight *list = arg;
 
 	for (inflight *f = list; f != NULL; f = f->next)
-		if (f->pub != NULL)
-			reg_publish_finish(f->pub, f->commit);
+		if (f->op->finish != NULL)
+			f->op->finish(f->job, f->commit);
 	to_loop(list->sv, list);
 }
 
@@ -174,11 +170,12 @@ static void on_written(sk_status st, void *arg)
 	sv->done_tail = f;
 }
 
-#define FINISH_CHUNK 16 /* publish replies a worker finishes in one go */
+#define FINISH_CHUNK 16 /* replies a worker finishes in one go */
 
-/* Writer thread, once the batch's outcomes are known: its publishes go to
- * the workers in chunks (their replies need reading), the other replies
- * straight to the loop, each group in one call instead of one a request. */
+/* Writer thread, once the batch's outcomes are known: the jobs whose
+ * replies need reading (publishes) go to the workers in chunks, the other
+ * replies straight to the loop, each group in one call instead of one a
+ * request. */
 static void batch_end(void *ctx)
 {
 	server *sv = ctx;
@@ -191,7 +188,7 @@ static void batch_end(void *ctx)
 	for (; f != NULL; f = next) {
 		next = f->next;
 		f->next = NULL;
-		if (f->pub == NULL) {
+		if (f->op->finish == NULL) {
 			*otail = f;
 			otail = &f->next;
 			continue;
@@ -215,27 +212,23 @@ static void batch_end(void *ctx)
 static sk_status apply(MDB_txn *txn, void *arg)
 {
 	inflight *f = arg;
+	sk_status st = f->op->apply(txn, f->job);
+	reg_receipt *r;
 
-	if (f->pub != NULL) {
-		sk_status st = reg_publish_apply(txn, f->pub);
+	/* a receipt is one job's: at most SK_WRITER_MAX_BATCH of them */
+	if (st == SK_OK && f->op->receipt != NULL && (r = f->op->receipt(f->job)) != NULL &&
+	    f->sv->nreceipts < SK_WRITER_MAX_BATCH)
+		f->sv->receipts[f->sv->nreceipts++] = r;
+	return st;
+}
 
-		/* a publish is one job: at most SK_WRITER_MAX_BATCH of them */
-		if (st == SK_OK && f->pub->result == SK_OK && f->pub->used != NULL &&
-		    f->sv->nreceipts < SK_WRITER_MAX_BATCH)
-			f->sv->receipts[f->sv->nreceipts++] = f->pub;
-		return st;
-	}
-	if (f->epoch != NULL)
-		return reg_epoch_apply(txn, f->epoch);
-	if (f->look != NULL)
-		return reg_lookup_apply(txn, f->look);
-	if (f->disc != NULL)
-		return reg_discuss_apply(txn, f->disc);
-	if (f->recon != NULL)
-		return reg_reconcile_apply(txn, f->recon);
-	if (f->refusal != NULL)
-		return reg_refusal_apply(txn, f->refusal);
-	return reg_anchor_apply(txn, f->anchor);
+/* f's job to the writer (without a nested transaction when its op
+ * refuses before it writes). */
+static sk_status to_writer(inflight *f)
+{
+	if (f->op->flags & REG_OP_FLAT)
+		return sk_writer_submit_flat(f->sv->writer, apply, on_written, f);
+	return sk_writer_submit(f->sv->writer, apply, on_written, f);
 }
 
 /* Worker thread: checks, then the writer. */
@@ -244,9 +237,8 @@ static void on_checked(void *arg)
 	inflight *f = arg;
 	sk_status st;
 
-	reg_publish_check(f->pub);
-	/* a publish refuses before it writes: no nested transaction */
-	if ((st = sk_writer_submit_flat(f->sv->writer, apply, on_written, f)) != SK_OK) {
+	f->op->check(f->job);
+	if ((st = to_writer(f)) != SK_OK) {
 		f->commit = st; /* refused by the writer: answered at once */
 		f->next = NULL;
 		to_loop(f->sv, f);
@@ -289,7 +281,7 @@ static void refusal_done(sk_status st, void *arg)
 	if (st != SK_OK)
 		fprintf(stderr, "schakel-registry: cannot audit a refused session: %s\n",
 			sk_strerror(st));
-	reg_refusal_free(arg);
+	reg_op_refusal.free(arg);
 }
 
 /* Loop thread: the admission check again; a refusal (SK_ERR_PERM) is
@@ -304,10 +296,11 @@ static sk_status recheck(void *ctx, const net_peer *peer)
 		return st;
 	r = reg_refusal_new(sv->store, peer->org_id, "member.session", AUDIT_ACTION_READ, st,
 			    sk_error_detail());
-	if (r != NULL && sk_writer_submit(sv->writer, reg_refusal_apply, refusal_done, r) != SK_OK) {
+	if (r != NULL &&
+	    sk_writer_submit(sv->writer, reg_op_refusal.apply, refusal_done, r) != SK_OK) {
 		fprintf(stderr, "schakel-registry: cannot audit a refused session of %s\n",
 			peer->org_id);
-		reg_refusal_free(r);
+		reg_op_refusal.free(r);
 	}
 	return st;
 }
@@ -385,7 +378,7 @@ static void on_members(evutil_socket_t fd, short what, void *arg)
 			sk_strerror(st));
 }
 
-static inflight *inflight_new(server *sv, net_conn *c, uint64_t id)
+static inflight *inflight_new(server *sv, net_conn *c, uint64_t id, const reg_op *op)
 {
 	inflight *f = calloc(1, sizeof(*f));
 
@@ -394,13 +387,16 @@ static inflight *inflight_new(server *sv, net_conn *c, uint64_t id)
 	f->sv = sv;
 	f->conn = c;
 	f->request_id = id;
+	f->op = op;
 	net_conn_ref(c);
 	return f;
 }
 
+/* Loop thread: every request, through its kind's op. */
 static void request(void *ctx, net_conn *c, wire_envelope *env)
 {
 	server *sv = ctx;
+	const reg_op *op = reg_serve_op(env->body_case);
 	inflight *f = NULL;
 	reg_refusal *refusal;
 	uint64_t id = env->request_id;
@@ -421,126 +417,40 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		st = SK_OK;
 		goto out;
 	}
+	if (op == NULL) {
+		sk_error_set("this registry does not serve that request");
+		st = SK_ERR_INVALID;
+		goto out;
+	}
 	/* over a cap or with unknown fields: refused, audited, nothing stored */
-	if ((refusal = reg_request_screen(sv->store, net_conn_peer(c), env, &st)) != NULL) {
-		if ((f = inflight_new(sv, c, id)) == NULL) {
-			reg_refusal_free(refusal);
+	if ((refusal = reg_request_screen(sv->store, net_conn_peer(c), op, env, &st)) != NULL) {
+		if ((f = inflight_new(sv, c, id, &reg_op_refusal)) == NULL) {
+			reg_op_refusal.free(refusal);
 			st = SK_ERR_NOMEM;
 		} else {
-			f->refusal = refusal;
-			if ((st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
+			f->job = refusal;
+			if ((st = to_writer(f)) != SK_OK)
 				inflight_free(f);
 		}
 	}
 	if (refusal != NULL || st != SK_OK)
 		goto out;
-	switch (env->body_case) {
-	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
-		if ((f = inflight_new(sv, c, id)) == NULL) {
-			st = SK_ERR_NOMEM;
-			break;
-		}
-		if ((st = reg_publish_new(&f->pub, sv->store, net_conn_peer(c),
-					  env->publish_request)) != SK_OK ||
-		    (st = sk_pool_submit(sv->pool, on_checked, f)) != SK_OK) {
-			inflight_free(f);
-			if (st == SK_ERR_TOOBIG)
-				sk_error_set("the registry is busy; retry shortly");
-		}
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST:
-		if ((f = inflight_new(sv, c, id)) == NULL) {
-			st = SK_ERR_NOMEM;
-			break;
-		}
-		if ((st = reg_epoch_new(&f->epoch, sv->store, net_conn_peer(c),
-					env->epoch_key_request)) != SK_OK ||
-		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
-			inflight_free(f);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST:
-		if ((f = inflight_new(sv, c, id)) == NULL) {
-			st = SK_ERR_NOMEM;
-			break;
-		}
-		if ((st = reg_lookup_new(&f->look, sv->store, net_conn_peer(c),
-					 env->lookup_request)) != SK_OK ||
-		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
-			inflight_free(f);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST:
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER:
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND:
-		if ((f = inflight_new(sv, c, id)) == NULL) {
-			st = SK_ERR_NOMEM;
-			break;
-		}
-		if ((st = reg_discuss_new(&f->disc, sv->store, net_conn_peer(c), env)) != SK_OK ||
-		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
-			inflight_free(f);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE_REQUEST:
-		if (reg_discuss_state_send(sv->store, c, id, net_conn_peer(c)->org_id,
-					   env->discuss_state_request) != SK_OK)
+	if (op->read != NULL) {
+		if (op->read(sv->store, c, id, env) != SK_OK)
 			net_conn_close(c);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST:
-		if ((f = inflight_new(sv, c, id)) == NULL) {
-			st = SK_ERR_NOMEM;
-			break;
-		}
-		if ((st = reg_enc_key_new(&f->epoch, sv->store, net_conn_peer(c),
-					  env->enc_key_request)) != SK_OK ||
-		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
-			inflight_free(f);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST:
-		if ((f = inflight_new(sv, c, id)) == NULL) {
-			st = SK_ERR_NOMEM;
-			break;
-		}
-		if ((st = reg_anchor_new(&f->anchor, sv->store, net_conn_peer(c),
-					 env->anchor_request)) != SK_OK ||
-		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
-			inflight_free(f);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST:
-		if ((f = inflight_new(sv, c, id)) == NULL) {
-			st = SK_ERR_NOMEM;
-			break;
-		}
-		if ((st = reg_reconcile_new(&f->recon, sv->store, net_conn_peer(c),
-					    env->audit_records_request)) != SK_OK ||
-		    (st = sk_writer_submit(sv->writer, apply, on_written, f)) != SK_OK)
-			inflight_free(f);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST:
-		if (reg_anchors_send(sv->store, c, id, net_conn_peer(c)->org_id,
-				     env->anchors_request->after_seq) != SK_OK)
-			net_conn_close(c);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST:
-		if (reg_resume_send(sv->store, c, id, net_conn_peer(c)->org_id) != SK_OK)
-			net_conn_close(c);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_MAILBOX_REQUEST:
-		if (reg_mailbox_send(sv->store, c, id, net_conn_peer(c)->org_id,
-				     env->mailbox_request->after, env->mailbox_request->max) != SK_OK)
-			net_conn_close(c);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST:
-		if (reg_consistency_send(sv->store, c, id, env->consistency_request) != SK_OK)
-			net_conn_close(c);
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST:
-		if (reg_events_send(sv->store, c, id, env->member_events_request->from,
-				    env->member_events_request->max) != SK_OK)
-			net_conn_close(c);
-		break;
-	default:
-		sk_error_set("this registry does not serve that request");
-		st = SK_ERR_INVALID;
-		break;
+		goto out;
+	}
+	if ((f = inflight_new(sv, c, id, op)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	/* checks on a worker first, or straight to the writer */
+	if ((st = op->new(&f->job, sv->store, net_conn_peer(c), env)) != SK_OK ||
+	    (st = op->check != NULL ? sk_pool_submit(sv->pool, on_checked, f) : to_writer(f)) !=
+		    SK_OK) {
+		inflight_free(f);
+		if (st == SK_ERR_TOOBIG && op->check != NULL)
+			sk_error_set("the registry is busy; retry shortly");
 	}
 out:
 	if (st != SK_OK && reg_send_error(c, id, st, sk_error_detail()) != SK_OK)

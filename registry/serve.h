@@ -7,6 +7,7 @@
 #define SK_REG_SERVE_H
 
 #include "common/kek.h"
+#include "registry/op.h"
 #include "registry/store.h"
 
 typedef struct reg_serve_opts {
@@ -17,6 +18,10 @@ typedef struct reg_serve_opts {
 	unsigned members_check_ms; /* open connections re-checked against member
 				    * changes this often; 0: 250 */
 } reg_serve_opts;
+
+/* The op that serves requests of kind body, NULL when serve answers none
+ * (registry/op.h): serve's table of request kinds. */
+const reg_op *reg_serve_op(Schakel__V1__Envelope__BodyCase body);
 
 /* Runs until SIGTERM/SIGINT. Prints "listening on HOST:PORT" on stdout
  * once ready. Returns SK_OK after a clean drain. */

@@ -4,14 +4,13 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "common/cli.h"
 #include "common/file.h"
 #include "net/cert.h"
 #include "protos/wire.h"
-#include "registry/quota.h"
 #include "registry/store.h"
-#include "registry/visibility.h"
 
 #define LABEL_IDENTITY "registry-identity"
 #define META_ORIGIN "registry.origin"
@@ -23,7 +22,7 @@
  * the audit log's client index, so a binary of format 2 would call them
  * missing. A store of format 2 is marked 3 when opened: this version reads
  * both layouts of the expiry index and both kinds of publish record.
- * 4: per-org quota counters (registry/quota.h) and discussion messages
+ * 4: per-org quota counters (reg_quota) and discussion messages
  * under their own keys; a store of format 2 or 3 is recounted and marked
  * 4 when opened (old discussions keep their message list in the record). */
 #define FORMAT "4"
@@ -89,7 +88,7 @@ static sk_status open_env(reg_store *s, const char *dir)
 	    (st = audit_log_open(&s->audit, s->env)) != SK_OK)
 		return st;
 	/* publish records are found by token through their entries, which
-	 * each publish rewrites anyway (visibility.h) */
+	 * each publish rewrites anyway (reg_audit_extra) */
 	audit_log_set_client_exempt(s->audit, reg_audit_exempt);
 	audit_log_set_client_extra(s->audit, reg_audit_extra, s);
 	return SK_OK;
@@ -213,6 +212,75 @@ out:
 	return st;
 }
 
+struct org_count {
+	char org[NET_ORG_ID_MAX + 1];
+	uint64_t n;
+};
+
+/* Counts every org's live entries from the entries database into its
+ * quota record (a store from a format without counters), in txn. */
+static sk_status quota_recount(reg_store *s, MDB_txn *txn)
+{
+	struct org_count *c = NULL, *grown;
+	size_t n = 0;
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		char org[NET_ORG_ID_MAX + 1];
+		uint8_t token[REG_TOKEN_BYTES];
+		uint32_t epoch;
+		Schakel__V1__StoredEntry *se;
+		Schakel__V1__Entry *e = NULL;
+		int live = 0;
+		size_t i;
+
+		if (!reg_entry_key_split(k.mv_data, k.mv_size, org, token, &epoch))
+			continue;
+		if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (!se->purged &&
+		    (e = schakel__v1__entry__unpack(NULL, se->entry.len, se->entry.data)) != NULL)
+			live = !e->withdrawn;
+		schakel__v1__entry__free_unpacked(e, NULL);
+		schakel__v1__stored_entry__free_unpacked(se, NULL);
+		if (!live)
+			continue;
+		for (i = 0; i < n && strcmp(c[i].org, org) != 0; i++)
+			;
+		if (i == n) {
+			if ((grown = realloc(c, (n + 1) * sizeof(*c))) == NULL) {
+				st = SK_ERR_NOMEM;
+				break;
+			}
+			c = grown;
+			memcpy(c[n].org, org, sizeof(org));
+			c[n++].n = 0;
+		}
+		c[i].n++;
+	}
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		reg_quota q;
+
+		if ((st = reg_quota_get(s, txn, c[i].org, &q)) == SK_OK) {
+			q.v[REG_QUOTA_LIVE] = c[i].n;
+			st = reg_quota_put(s, txn, c[i].org, &q);
+		}
+	}
+	free(c);
+	return st;
+}
+
 /* Marks a store of format 2 or 3 as 4, counting its live entries per org,
  * with an audit record, once. */
 static sk_status upgrade(reg_store *s, const char *from)
@@ -228,7 +296,7 @@ static sk_status upgrade(reg_store *s, const char *from)
 	rec.reason = strcmp(from, FORMAT_UPGRADABLE) == 0 ? "store format 2 to " FORMAT
 							  : "store format 3 to " FORMAT;
 	if ((st = sk_db_status(mdb_put(txn, s->log.meta, &k, &d, 0))) != SK_OK ||
-	    (st = reg_quota_recount(s, txn)) != SK_OK ||
+	    (st = quota_recount(s, txn)) != SK_OK ||
 	    (st = reg_audit(s, txn, &rec)) != SK_OK) {
 		mdb_txn_abort(txn);
 		return st;
@@ -368,6 +436,108 @@ sk_status reg_store_restored(const char *dir)
 out:
 	reg_store_close(s);
 	return st;
+}
+
+size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
+		     const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch)
+{
+	size_t n = strlen(org);
+
+	memcpy(k, token, REG_TOKEN_BYTES);
+	sk_be32_put(k + REG_TOKEN_BYTES, epoch);
+	memcpy(k + REG_ENTRY_PREFIX_BYTES, org, n);
+	return REG_ENTRY_PREFIX_BYTES + n;
+}
+
+int reg_entry_key_split(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
+			uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch)
+{
+	size_t olen = len > REG_ENTRY_PREFIX_BYTES ? len - REG_ENTRY_PREFIX_BYTES : 0;
+
+	if (olen == 0 || olen > NET_ORG_ID_MAX || memchr(k + REG_ENTRY_PREFIX_BYTES, 0, olen))
+		return 0;
+	memcpy(token, k, REG_TOKEN_BYTES);
+	*epoch = sk_be32_get(k + REG_TOKEN_BYTES);
+	memcpy(org, k + REG_ENTRY_PREFIX_BYTES, olen);
+	org[olen] = 0;
+	return 1;
+}
+
+bool reg_audit_exempt(const audit_record *rec)
+{
+	return rec->event != NULL &&
+	       (strcmp(rec->event, "entry.publish") == 0 ||
+		strcmp(rec->event, "entry.withdraw") == 0) &&
+	       rec->outcome == AUDIT_OUTCOME_OK &&
+	       (rec->action == AUDIT_ACTION_CREATE || rec->action == AUDIT_ACTION_UPDATE ||
+		rec->action == AUDIT_ACTION_DELETE);
+}
+
+sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
+			  void *ctx)
+{
+	reg_store *s = ctx;
+	uint8_t token[REG_TOKEN_BYTES];
+	MDB_val k = {sizeof(token), token}, d;
+	MDB_cursor *cur = NULL;
+	Schakel__V1__StoredEntry *se;
+	sk_status st;
+	int rc;
+
+	/* the registry's records name the token as sodium_bin2hex writes it */
+	if (strnlen(client, 2 * REG_TOKEN_BYTES + 1) != 2 * REG_TOKEN_BYTES)
+		return SK_OK;
+	for (size_t i = 0; i < 2 * REG_TOKEN_BYTES; i++)
+		if (!((client[i] >= '0' && client[i] <= '9') || (client[i] >= 'a' && client[i] <= 'f')))
+			return SK_OK;
+	if (sodium_hex2bin(token, sizeof(token), client, 2 * REG_TOKEN_BYTES, NULL, NULL, NULL) != 0)
+		return SK_OK;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
+		return st;
+	/* every epoch and org of a token sits under one key prefix */
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && st == SK_OK && k.mv_size > sizeof(token) &&
+	     memcmp(k.mv_data, token, sizeof(token)) == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		for (size_t i = 0; i < se->n_audit_seq && st == SK_OK; i++)
+			st = emit(se->audit_seq[i], emit_arg);
+		schakel__v1__stored_entry__free_unpacked(se, NULL);
+	}
+	mdb_cursor_close(cur);
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	return st;
+}
+
+sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *q)
+{
+	MDB_val k = {strlen(org), (void *)org}, d;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	if ((rc = mdb_get(txn, s->quotas, &k, &d)) == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (d.mv_size != REG_QUOTA_FIELDS * 8)
+		return SK_ERR_DB;
+	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
+		q->v[i] = sk_be64_get((const uint8_t *)d.mv_data + 8 * i);
+	return SK_OK;
+}
+
+sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org, const reg_quota *q)
+{
+	uint8_t buf[REG_QUOTA_FIELDS * 8];
+	MDB_val k = {strlen(org), (void *)org}, d = {sizeof(buf), buf};
+
+	for (int i = 0; i < REG_QUOTA_FIELDS; i++)
+		sk_be64_put(buf + 8 * i, q->v[i]);
+	return sk_db_status(mdb_put(txn, s->quotas, &k, &d, 0));
 }
 
 sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,

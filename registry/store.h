@@ -1,7 +1,9 @@
 /* A registry data directory: its keys (identity, TLS), its LMDB env with
  * the Merkle log, members, entries, used sequence numbers and the audit
- * log. One reg_store per process; CLI commands (enrol, revoke) and a
- * running `serve` share the env safely, LMDB serialising their writes. */
+ * log, and the layout of the records more than one module reads (entry
+ * keys, quota records). One reg_store per process; CLI commands (enrol,
+ * revoke) and a running `serve` share the env safely, LMDB serialising
+ * their writes. */
 #ifndef SK_REG_STORE_H
 #define SK_REG_STORE_H
 
@@ -14,8 +16,10 @@
 #include "common/kek.h"
 #include "crypto/key.h"
 #include "crypto/note.h"
+#include "net/cert.h"
 #include "protos/policy.h"
 #include "protos/schakel.pb-c.h"
+#include "registry/entry.h"
 #include "registry/log.h"
 
 #define REG_SYSTEM "schakel-registry"
@@ -31,7 +35,7 @@ typedef struct reg_store {
 	MDB_env *env;
 	reg_log log;
 	MDB_dbi members;  /* org id -> Member */
-	MDB_dbi entries;  /* token epoch(u32be) org id -> StoredEntry (visibility.h) */
+	MDB_dbi entries;  /* token epoch(u32be) org id -> StoredEntry (reg_entry_key) */
 	MDB_dbi seqs;     /* org id NUL seq(u64be) -> UsedSeq */
 	MDB_dbi leafdata; /* leaf index(u64be) -> kind || body || sig, member leaves */
 	MDB_dbi expiry;   /* hour(u64be) leaf index(u64be) -> entry key: the
@@ -43,7 +47,7 @@ typedef struct reg_store {
 	MDB_dbi anchors;  /* org id NUL seq(u64be) -> AnchorBody: nodes' audit heads */
 	MDB_dbi audit_daily; /* day org NUL event NUL outcome -> count: purged records
 			      * (registry/retain.h) */
-	MDB_dbi quotas;   /* org id -> limits and counters (registry/quota.h) */
+	MDB_dbi quotas;   /* org id -> limits and counters (reg_quota) */
 	MDB_dbi discuss_items; /* discussion id || u32be(n) -> mailbox key of a message */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
@@ -110,6 +114,56 @@ sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_
 
 /* The latest checkpoint, re-signed if the log grew (in txn). */
 sk_status reg_checkpoint_update(reg_store *s, MDB_txn *txn) SK_MUST_CHECK;
+
+/* The key of org's entry for (token, epoch) in the entries database:
+ * token || u32be(epoch) || org id (no NUL), so that the entries of one
+ * (token, epoch) are adjacent and an entry and its peers share a page. */
+#define REG_ENTRY_PREFIX_BYTES (REG_TOKEN_BYTES + 4)
+#define REG_ENTRY_KEY_MAX (REG_ENTRY_PREFIX_BYTES + NET_ORG_ID_MAX)
+size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
+		     const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch);
+
+/* Parses an entries key; 0 when it is not one. */
+int reg_entry_key_split(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
+			uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch) SK_MUST_CHECK;
+
+/* The registry's rule for the audit records it indexes by client itself
+ * (audit_log_set_client_exempt()): accepted publishes and withdrawals that
+ * change an entry (action C, U or D; not a resubmission, not a refusal),
+ * whose seqs the entry's StoredEntry keeps in audit_seq. */
+bool reg_audit_exempt(const audit_record *rec);
+
+/* The seqs in audit_seq of every StoredEntry (all epochs, all orgs) of
+ * the token whose lowercase hex is client; none for any other string
+ * (audit_log_set_client_extra(), ctx the reg_store). */
+sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
+			  void *ctx) SK_MUST_CHECK;
+
+/* The quota record of one org (database "quotas", key the org id, value
+ * REG_QUOTA_FIELDS u64be in this order). A limit of 0 means the default
+ * (registry/quota.h). */
+enum {
+	REG_QUOTA_ENTRIES_MAX,     /* live entries */
+	REG_QUOTA_PUBLISH_MAX,     /* publishes per minute */
+	REG_QUOTA_DISCUSSION_MAX,  /* sealed messages per discussion */
+	REG_QUOTA_DAY_MAX,         /* sealed messages per UTC day */
+	REG_QUOTA_LIVE,            /* counter: entries neither withdrawn nor purged */
+	REG_QUOTA_MINUTE,          /* counter: the minute (unix ms / 60000) of ... */
+	REG_QUOTA_PUBLISHED,       /* ... the publishes stored in it */
+	REG_QUOTA_DAY,             /* counter: the day (unix ms / 86400000) of ... */
+	REG_QUOTA_SENT,            /* ... the sealed messages the org sent on it */
+	REG_QUOTA_FIELDS
+};
+#define REG_QUOTA_LIMITS 4 /* the first four are limits */
+
+typedef struct reg_quota {
+	uint64_t v[REG_QUOTA_FIELDS];
+} reg_quota;
+
+/* org's record as of txn; all zero when it has none. */
+sk_status reg_quota_get(reg_store *s, MDB_txn *txn, const char *org, reg_quota *q) SK_MUST_CHECK;
+sk_status reg_quota_put(reg_store *s, MDB_txn *txn, const char *org,
+			const reg_quota *q) SK_MUST_CHECK;
 
 /* Keys "org id NUL u64be(seq)" (used sequence numbers, anchors): writes
  * one into k (room for NET_ORG_ID_MAX + 9 bytes) and returns its length. */

@@ -1,8 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "common/db.h"
 #include "registry/quota.h"
 #include "registry/visibility.h"
@@ -11,33 +9,6 @@ static void put_be(uint8_t *p, uint64_t v, int n)
 {
 	for (int i = n - 1; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
-}
-
-size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
-		     const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch)
-{
-	size_t n = strlen(org);
-
-	memcpy(k, token, REG_TOKEN_BYTES);
-	put_be(k + REG_TOKEN_BYTES, epoch, 4);
-	memcpy(k + REG_ENTRY_PREFIX_BYTES, org, n);
-	return REG_ENTRY_PREFIX_BYTES + n;
-}
-
-int reg_entry_key_split(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
-			uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch)
-{
-	size_t olen = len > REG_ENTRY_PREFIX_BYTES ? len - REG_ENTRY_PREFIX_BYTES : 0;
-
-	if (olen == 0 || olen > NET_ORG_ID_MAX || memchr(k + REG_ENTRY_PREFIX_BYTES, 0, olen))
-		return 0;
-	memcpy(token, k, REG_TOKEN_BYTES);
-	*epoch = 0;
-	for (int i = 0; i < 4; i++)
-		*epoch = *epoch << 8 | k[REG_TOKEN_BYTES + i];
-	memcpy(org, k + REG_ENTRY_PREFIX_BYTES, olen);
-	org[olen] = 0;
-	return 1;
 }
 
 void reg_live_clear(reg_live *l)
@@ -203,56 +174,6 @@ sk_status reg_stored_put(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t 
 	schakel__v1__stored_entry__pack(se, buf);
 	st = sk_db_status(mdb_put(txn, s->entries, &k, &d, 0));
 	free(buf);
-	return st;
-}
-
-bool reg_audit_exempt(const audit_record *rec)
-{
-	return rec->event != NULL &&
-	       (strcmp(rec->event, "entry.publish") == 0 ||
-		strcmp(rec->event, "entry.withdraw") == 0) &&
-	       rec->outcome == AUDIT_OUTCOME_OK &&
-	       (rec->action == AUDIT_ACTION_CREATE || rec->action == AUDIT_ACTION_UPDATE ||
-		rec->action == AUDIT_ACTION_DELETE);
-}
-
-sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
-			  void *ctx)
-{
-	reg_store *s = ctx;
-	uint8_t token[REG_TOKEN_BYTES];
-	MDB_val k = {sizeof(token), token}, d;
-	MDB_cursor *cur = NULL;
-	Schakel__V1__StoredEntry *se;
-	sk_status st;
-	int rc;
-
-	/* the registry's records name the token as sodium_bin2hex writes it */
-	if (strnlen(client, 2 * REG_TOKEN_BYTES + 1) != 2 * REG_TOKEN_BYTES)
-		return SK_OK;
-	for (size_t i = 0; i < 2 * REG_TOKEN_BYTES; i++)
-		if (!((client[i] >= '0' && client[i] <= '9') || (client[i] >= 'a' && client[i] <= 'f')))
-			return SK_OK;
-	if (sodium_hex2bin(token, sizeof(token), client, 2 * REG_TOKEN_BYTES, NULL, NULL, NULL) != 0)
-		return SK_OK;
-	if ((st = sk_db_status(mdb_cursor_open(txn, s->entries, &cur))) != SK_OK)
-		return st;
-	/* every epoch and org of a token sits under one key prefix */
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	     rc == 0 && st == SK_OK && k.mv_size > sizeof(token) &&
-	     memcmp(k.mv_data, token, sizeof(token)) == 0;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if ((se = schakel__v1__stored_entry__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
-			st = SK_ERR_DB;
-			break;
-		}
-		for (size_t i = 0; i < se->n_audit_seq && st == SK_OK; i++)
-			st = emit(se->audit_seq[i], emit_arg);
-		schakel__v1__stored_entry__free_unpacked(se, NULL);
-	}
-	mdb_cursor_close(cur);
-	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
-		st = sk_db_status(rc);
 	return st;
 }
 

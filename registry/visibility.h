@@ -10,8 +10,6 @@
 #include "registry/entry.h"
 #include "registry/store.h"
 
-#define REG_ENTRY_PREFIX_BYTES (REG_TOKEN_BYTES + 4)
-#define REG_ENTRY_KEY_MAX (REG_ENTRY_PREFIX_BYTES + NET_ORG_ID_MAX)
 #define REG_AUDIT_SEQ_MAX 256 /* audit seqs a StoredEntry keeps (audit_seq) */
 
 /* One org's entry for a token as stored, parsed. */
@@ -22,16 +20,6 @@ typedef struct reg_live {
 	char category[NET_CATEGORY_MAX + 1];
 	int live;              /* not withdrawn, purged, expired or revoked */
 } reg_live;
-
-/* The key of org's entry for (token, epoch) in the entries database:
- * token || u32be(epoch) || org id (no NUL), so that the entries of one
- * (token, epoch) are adjacent and an entry and its peers share a page. */
-size_t reg_entry_key(uint8_t k[static REG_ENTRY_KEY_MAX], const char *org,
-		     const uint8_t token[static REG_TOKEN_BYTES], uint32_t epoch);
-
-/* Parses an entries key; 0 when it is not one. */
-int reg_entry_key_split(const uint8_t *k, size_t len, char org[static NET_ORG_ID_MAX + 1],
-			uint8_t token[static REG_TOKEN_BYTES], uint32_t *epoch) SK_MUST_CHECK;
 
 /* Loads org's entry for (token, epoch) as of txn and now. SK_ERR_NOTFOUND
  * when there is none. Free with reg_live_clear(). */
@@ -73,18 +61,6 @@ sk_status reg_index_remove(reg_store *s, MDB_txn *txn, const char *org,
 
 /* Purges the contents of a stored entry (the leaf stays in the log). */
 sk_status reg_entry_purge(reg_store *s, MDB_txn *txn, reg_live *l) SK_MUST_CHECK;
-
-/* The registry's rule for the audit records it indexes by client itself
- * (audit_log_set_client_exempt()): accepted publishes and withdrawals that
- * change an entry (action C, U or D; not a resubmission, not a refusal),
- * whose seqs the entry's StoredEntry keeps in audit_seq. */
-bool reg_audit_exempt(const audit_record *rec);
-
-/* The seqs in audit_seq of every StoredEntry (all epochs, all orgs) of
- * the token whose lowercase hex is client; none for any other string
- * (audit_log_set_client_extra(), ctx the reg_store). */
-sk_status reg_audit_extra(MDB_txn *txn, const char *client, audit_seq_fn emit, void *emit_arg,
-			  void *ctx) SK_MUST_CHECK;
 
 /* Puts a stored entry under its key. */
 sk_status reg_stored_put(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t klen,

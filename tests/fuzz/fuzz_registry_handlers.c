@@ -1,11 +1,12 @@
 /* Every request the registry's writer serves, on arbitrary Envelope bytes,
- * in process on a real temporary LMDB store: publish (new, the worker's
- * checks, apply), lookup, epoch and encryption keys, discussion request,
- * answer and send, anchors and the audit records a node reconciles with.
- * Each apply runs in a write transaction that is then aborted, so the
- * store stays as set up: the CA, the registry and two members (wijkteam,
+ * in process on a real temporary LMDB store, through serve's table of
+ * request kinds (reg_serve_op): publish (new, the worker's checks,
+ * apply), lookup, epoch and encryption keys, discussion request, answer
+ * and send, anchors and the audit records a node reconciles with. Each
+ * apply runs in a write transaction that is then aborted, so the store
+ * stays as set up: the CA, the registry and two members (wijkteam,
  * sociaal-team; ggz) whose entries for one token are mutually visible,
- * published through the same path. The replies (the *_send functions)
+ * published through the same path. The replies (the ops' reply hooks)
  * need a connection and are not run here; the frame codec they use is
  * fuzz_frame's. An outcome other than a status is a bug: abort.
  *
@@ -22,14 +23,9 @@
 #include "common/file.h"
 #include "common/init.h"
 #include "common/kek.h"
-#include "registry/anchor.h"
-#include "registry/discuss.h"
 #include "registry/enrol.h"
-#include "registry/events.h"
-#include "registry/lookup.h"
-#include "registry/publish.h"
-#include "registry/quota.h"
-#include "registry/reconcile.h"
+#include "registry/screen.h"
+#include "registry/serve.h"
 
 #include "fuzz_check.h"
 
@@ -109,84 +105,43 @@ static void make_publish(Schakel__V1__PublishRequest *req, uint8_t *entry, uint8
 	req->signature = (ProtobufCBinaryData){64, sig};
 }
 
-/* Runs one request kind through new (and the checks), apply in an aborted
- * write transaction (commit when keep), and free. */
+/* Runs one request as serve's table of kinds does (registry/serve.h): the
+ * screen, new, the worker's check, apply in an aborted write transaction
+ * (committed when keep), and free. */
 static void serve_one(const wire_envelope *env, const net_peer *peer, int keep)
 {
-	reg_publish *pub = NULL;
-	reg_lookup *look = NULL;
-	reg_epoch *ep = NULL;
-	reg_discuss *disc = NULL;
-	reg_anchor *anc = NULL;
-	reg_reconcile *rec = NULL;
+	const reg_op *op = reg_serve_op(env->body_case);
 	reg_refusal *ref = NULL;
-	sk_status (*apply)(MDB_txn *, void *) = NULL;
 	void *job = NULL;
 	MDB_txn *txn = NULL;
 	sk_status st = SK_OK;
 
+	if (op == NULL || op->read != NULL)
+		return; /* refused, or served without the writer, over the connection only */
 	/* as serve does: over a cap or with unknown fields, refused (and
 	 * audited) before any handler sees it */
-	if ((ref = reg_request_screen(store, peer, env, &st)) != NULL || st != SK_OK) {
+	if ((ref = reg_request_screen(store, peer, op, env, &st)) != NULL || st != SK_OK) {
 		if (ref != NULL && sk_db_status(mdb_txn_begin(store->env, NULL, 0, &txn)) == SK_OK) {
-			st = reg_refusal_apply(txn, ref);
+			st = reg_op_refusal.apply(txn, ref);
 			mdb_txn_abort(txn);
 		}
-		reg_refusal_free(ref);
+		reg_op_refusal.free(ref);
 		return;
 	}
-	switch (env->body_case) {
-	case SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST:
-		if ((st = reg_publish_new(&pub, store, peer, env->publish_request)) == SK_OK) {
-			reg_publish_check(pub);
-			apply = reg_publish_apply, job = pub;
-		}
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_LOOKUP_REQUEST:
-		if ((st = reg_lookup_new(&look, store, peer, env->lookup_request)) == SK_OK)
-			apply = reg_lookup_apply, job = look;
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_EPOCH_KEY_REQUEST:
-		if ((st = reg_epoch_new(&ep, store, peer, env->epoch_key_request)) == SK_OK)
-			apply = reg_epoch_apply, job = ep;
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST:
-		if ((st = reg_enc_key_new(&ep, store, peer, env->enc_key_request)) == SK_OK)
-			apply = reg_epoch_apply, job = ep;
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST:
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER:
-	case SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND:
-		if ((st = reg_discuss_new(&disc, store, peer, env)) == SK_OK)
-			apply = reg_discuss_apply, job = disc;
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_ANCHOR_REQUEST:
-		if ((st = reg_anchor_new(&anc, store, peer, env->anchor_request)) == SK_OK)
-			apply = reg_anchor_apply, job = anc;
-		break;
-	case SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST:
-		if ((st = reg_reconcile_new(&rec, store, peer, env->audit_records_request)) == SK_OK)
-			apply = reg_reconcile_apply, job = rec;
-		break;
-	default:
-		return; /* served without the writer, over the connection only */
-	}
+	if ((st = op->new(&job, store, peer, env)) == SK_OK && op->check != NULL)
+		op->check(job);
 	if (st != SK_OK && st != SK_ERR_INVALID && st != SK_ERR_NOMEM && st != SK_ERR_TOOBIG &&
 	    st != SK_ERR_PERM)
 		abort();
-	if (apply != NULL && sk_db_status(mdb_txn_begin(store->env, NULL, 0, &txn)) == SK_OK) {
-		st = apply(txn, job);
+	if (st == SK_OK && sk_db_status(mdb_txn_begin(store->env, NULL, 0, &txn)) == SK_OK) {
+		st = op->apply(txn, job);
 		if (keep && st == SK_OK)
 			CHECK(sk_db_status(mdb_txn_commit(txn)));
 		else
 			mdb_txn_abort(txn);
 	}
-	reg_publish_free(pub);
-	reg_lookup_free(look);
-	reg_epoch_free(ep);
-	reg_discuss_free(disc);
-	reg_anchor_free(anc);
-	reg_reconcile_free(rec);
+	if (job != NULL)
+		op->free(job);
 }
 
 static void write_seed(const char *out, const char *name, wire_envelope *env)

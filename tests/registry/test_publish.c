@@ -1,13 +1,14 @@
-/* The audit trail of publishing (registry/publish.c through its writer job
- * reg_publish_apply): accepted publishes and withdrawals are kept out of
- * the audit log's client index, their seqs in the entry's StoredEntry, yet
- * a query by token finds every record about it, refusals and
- * resubmissions (indexed as before) among them, in order, also with a
- * pattern flag audited in a withdrawal's job; the seqs survive a purge of
- * the entry; past REG_AUDIT_SEQ_MAX records are indexed again; the log
- * verifies throughout. The writer checks membership as of its own
- * transaction: an org revoked after the worker's checks is refused, its
- * entry not stored, the refusal audited. */
+/* The audit trail of publishing (registry/publish.c through its request
+ * kind reg_op_publish: the worker's checks, then the writer's job):
+ * accepted publishes and withdrawals are kept out of the audit log's
+ * client index, their seqs in the entry's StoredEntry, yet a query by
+ * token finds every record about it, refusals and resubmissions (indexed
+ * as before) among them, in order, also with a pattern flag audited in a
+ * withdrawal's job; the seqs survive a purge of the entry; past
+ * REG_AUDIT_SEQ_MAX records are indexed again; the log verifies
+ * throughout. The writer checks membership as of its own transaction: an
+ * org revoked after the worker's checks is refused, its entry not stored,
+ * the refusal audited. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,11 +23,10 @@
 #include "registry/publish.h"
 #include "registry/visibility.h"
 
-#define NOW 1795000000000ull
-
 static char *cats[] = {"ggz"};
 static uint8_t token[REG_TOKEN_BYTES] = {9, 1}, salt[16], head[32];
 static char token_hex[2 * REG_TOKEN_BYTES + 1];
+static uint64_t now; /* the issued-at of every version, so that one can be resubmitted */
 
 struct fx {
 	char *dir;
@@ -59,6 +59,7 @@ static void fx_new(struct fx *f)
 	E(reg_member_put(f->s, txn, &m));
 	E(sk_db_status(mdb_txn_commit(txn)));
 	sodium_bin2hex(token_hex, sizeof(token_hex), token, sizeof(token));
+	now = reg_now_ms();
 }
 
 static void fx_free(struct fx *f)
@@ -68,59 +69,59 @@ static void fx_free(struct fx *f)
 	t_rmdir(f->dir);
 }
 
-/* A publish job of team's entry for token, version seq, as the worker
- * leaves it after reg_publish_check (refused with `refused`, or SK_OK). */
-static reg_publish *job(struct fx *f, uint64_t seq, int withdrawn, uint32_t flags,
-			sk_status refused)
+/* A publish job of team's entry for token, version seq (a withdrawal: no
+ * flags, no categories), as the worker leaves it after its checks:
+ * refused there when bad_sig, else accepted for the writer. */
+static void *job(struct fx *f, uint64_t seq, int withdrawn, uint32_t flags, int bad_sig)
 {
 	Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
-	reg_publish *p = calloc(1, sizeof(*p));
-	uint8_t buf[1024];
+	Schakel__V1__PublishRequest req = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	net_peer peer = {.org_id = "team", .category = "sociaal-team"};
+	uint8_t buf[1024], sig[KEY_SIG_BYTES];
+	void *p = NULL;
 
-	assert_non_null(p);
 	e.token = (ProtobufCBinaryData){REG_TOKEN_BYTES, token};
 	e.epoch = 1;
 	e.org_id = "team";
-	e.flags = flags;
-	e.categories = cats;
-	e.n_categories = 1;
+	if (!withdrawn) {
+		e.flags = flags;
+		e.categories = cats;
+		e.n_categories = 1;
+	}
 	e.basis = SCHAKEL__V1__BASIS__BASIS_CONSENT;
-	e.issued_at = NOW - 1000;
-	e.expires_at = NOW + 86400000;
+	e.issued_at = now - 1000;
+	e.expires_at = now + 86400000;
 	e.seq = seq;
 	e.has_withdrawn = withdrawn;
 	e.withdrawn = withdrawn;
 	e.salt = (ProtobufCBinaryData){16, salt};
 	e.audit_head = (ProtobufCBinaryData){32, head};
-	p->store = f->s;
-	snprintf(p->org_id, sizeof(p->org_id), "team");
-	snprintf(p->category, sizeof(p->category), "sociaal-team");
-	p->now_ms = NOW;
-	p->entry_len = schakel__v1__entry__pack(&e, buf);
-	assert_true(p->entry_len < sizeof(buf));
-	assert_non_null(p->entry = malloc(p->entry_len));
-	memcpy(p->entry, buf, p->entry_len);
-	E(key_sign(p->sig, "schakel/v1/entry", p->entry, p->entry_len, f->id.sk));
-	assert_non_null(p->e = schakel__v1__entry__unpack(NULL, p->entry_len, p->entry));
-	memcpy(p->identity_pk, f->id.pk, KEY_ED25519_PK_BYTES);
-	if (refused != SK_OK) {
-		p->result = refused;
-		snprintf(p->reason, sizeof(p->reason), "refused by the test");
-	}
+	req.entry.len = schakel__v1__entry__pack(&e, buf);
+	req.entry.data = buf;
+	assert_true(req.entry.len < sizeof(buf));
+	E(key_sign(sig, "schakel/v1/entry", buf, req.entry.len, f->id.sk));
+	sig[0] ^= bad_sig != 0;
+	req.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+	env.publish_request = &req;
+	E(reg_op_publish.new(&p, f->s, &peer, &env));
+	reg_op_publish.check(p);
+	EFAIL(reg_op_publish.result(p, NULL), bad_sig ? SK_ERR_VERIFY : SK_OK);
 	return p;
 }
 
 /* Runs the writer job in a transaction of its own; returns its result. */
-static sk_status apply(struct fx *f, reg_publish *p)
+static sk_status apply(struct fx *f, void *p)
 {
 	MDB_txn *txn = NULL;
 	sk_status st;
 
 	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
-	E(reg_publish_apply(txn, p));
+	E(reg_op_publish.apply(txn, p));
 	E(sk_db_status(mdb_txn_commit(txn)));
-	st = p->result;
-	reg_publish_free(p);
+	st = reg_op_publish.result(p, NULL);
+	reg_op_publish.free(p);
 	return st;
 }
 
@@ -176,7 +177,7 @@ static void stored(struct fx *f, reg_live *l)
 	MDB_txn *txn = NULL;
 
 	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, MDB_RDONLY, &txn)));
-	E(reg_live_load(f->s, txn, "team", token, 1, NOW, l));
+	E(reg_live_load(f->s, txn, "team", token, 1, now, l));
 	mdb_txn_abort(txn);
 }
 
@@ -190,20 +191,20 @@ static void test_publish_audit(void **state)
 
 	(void)state;
 	fx_new(&f);
-	E(apply(&f, job(&f, 1, 0, REG_FLAG_DISCOVER, SK_OK)));           /* C */
-	E(apply(&f, job(&f, 2, 0, REG_FLAG_DISCOVER, SK_OK)));           /* U */
-	assert_int_equal(apply(&f, job(&f, 2, 0, REG_FLAG_DISCOVER, SK_OK)), SK_OK); /* resubmission */
-	EFAIL(apply(&f, job(&f, 2, 0, 0, SK_OK)), SK_ERR_EXISTS);        /* seq used */
-	EFAIL(apply(&f, job(&f, 9, 0, 0, SK_ERR_VERIFY)), SK_ERR_VERIFY); /* bad signature */
+	E(apply(&f, job(&f, 1, 0, REG_FLAG_DISCOVER, 0)));              /* C */
+	E(apply(&f, job(&f, 2, 0, REG_FLAG_DISCOVER, 0)));              /* U */
+	assert_int_equal(apply(&f, job(&f, 2, 0, REG_FLAG_DISCOVER, 0)), SK_OK); /* resubmission */
+	EFAIL(apply(&f, job(&f, 2, 0, REG_FLAG_DISCUSS, 0)), SK_ERR_EXISTS); /* seq used */
+	EFAIL(apply(&f, job(&f, 9, 0, REG_FLAG_DISCOVER, 1)), SK_ERR_VERIFY); /* bad signature */
 	/* a lookup just now: the withdrawal is flagged, audited in its job */
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
-	E(reg_live_load(f.s, txn, "team", token, 1, NOW, &l));
+	E(reg_live_load(f.s, txn, "team", token, 1, now, &l));
 	l.se->has_last_lookup_at = 1;
-	l.se->last_lookup_at = NOW;
+	l.se->last_lookup_at = reg_now_ms();
 	E(reg_stored_put(f.s, txn, ekey, reg_entry_key(ekey, "team", token, 1), l.se));
 	reg_live_clear(&l);
 	E(sk_db_status(mdb_txn_commit(txn)));
-	E(apply(&f, job(&f, 3, 1, REG_FLAG_DISCOVER, SK_OK)));           /* D, flag */
+	E(apply(&f, job(&f, 3, 1, 0, 0)));                              /* D, flag */
 	query(&f, &g);
 	assert_int_equal(g.n, 7);
 	assert_memory_equal(g.action, "CURCCDE", 7);
@@ -229,7 +230,7 @@ static void test_publish_audit(void **state)
 	verify(&f);
 	/* a purge of the entry's contents keeps the seqs */
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
-	E(reg_live_load(f.s, txn, "team", token, 1, NOW, &l));
+	E(reg_live_load(f.s, txn, "team", token, 1, now, &l));
 	E(reg_entry_purge(f.s, txn, &l));
 	reg_live_clear(&l);
 	E(sk_db_status(mdb_txn_commit(txn)));
@@ -261,7 +262,7 @@ static void test_publish_audit_full(void **state)
 	(void)state;
 	fx_new(&f);
 	for (uint64_t i = 1; i <= n; i++)
-		E(apply(&f, job(&f, i, 0, REG_FLAG_DISCOVER, SK_OK)));
+		E(apply(&f, job(&f, i, 0, REG_FLAG_DISCOVER, 0)));
 	stored(&f, &l);
 	assert_int_equal(l.se->n_audit_seq, REG_AUDIT_SEQ_MAX);
 	reg_live_clear(&l);
@@ -282,23 +283,23 @@ static void test_publish_revoked(void **state)
 	struct fx f;
 	struct got g;
 	reg_live l;
-	reg_publish *p;
+	void *p;
 	Schakel__V1__Member *m = NULL;
 	MDB_txn *txn = NULL;
 
 	(void)state;
 	fx_new(&f);
-	E(apply(&f, job(&f, 1, 0, REG_FLAG_DISCOVER, SK_OK)));
-	p = job(&f, 2, 0, REG_FLAG_DISCOVER, SK_OK); /* checked while a member */
+	E(apply(&f, job(&f, 1, 0, REG_FLAG_DISCOVER, 0)));
+	p = job(&f, 2, 0, REG_FLAG_DISCOVER, 0); /* checked while a member */
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
 	E(reg_member_get(f.s, txn, "team", &m));
 	m->has_revoked_at = 1;
-	m->revoked_at = NOW - 1;
+	m->revoked_at = reg_now_ms() - 1;
 	E(reg_member_put(f.s, txn, m));
 	schakel__v1__member__free_unpacked(m, NULL);
 	E(sk_db_status(mdb_txn_commit(txn)));
 	EFAIL(apply(&f, p), SK_ERR_PERM);
-	EFAIL(apply(&f, job(&f, 3, 1, REG_FLAG_DISCOVER, SK_OK)), SK_ERR_PERM); /* nor withdraw */
+	EFAIL(apply(&f, job(&f, 3, 1, 0, 0)), SK_ERR_PERM); /* nor withdraw */
 	stored(&f, &l); /* still version 1 */
 	assert_int_equal(l.se->n_audit_seq, 1);
 	reg_live_clear(&l);

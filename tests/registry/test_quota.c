@@ -1,7 +1,7 @@
-/* registry/quota: unknown fields found at any depth of a request; the
- * per-org counters (live entries, publishes a minute, messages a
- * discussion and a day) refuse at the limit, write nothing when they
- * refuse, roll over with the minute and the day, never refuse a
+/* registry/caps: unknown fields found at any depth of a request;
+ * registry/quota: the per-org counters (live entries, publishes a minute,
+ * messages a discussion and a day) refuse at the limit, write nothing
+ * when they refuse, roll over with the minute and the day, never refuse a
  * withdrawal, and take operator limits and defaults. */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +10,8 @@
 #include "tmpdir.h"
 #include "common/db.h"
 #include "common/init.h"
+#include "protos/wire.h"
+#include "registry/caps.h"
 #include "registry/quota.h"
 
 static ProtobufCMessageUnknownField uf = {999, PROTOBUF_C_WIRE_TYPE_VARINT, 1, (uint8_t *)"\x01"};

@@ -98,9 +98,11 @@ static uint64_t publish_v(fx *f, uint8_t t, uint64_t expires_at, int withdrawn)
 {
 	Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
 	Schakel__V1__PublishRequest pr = SCHAKEL__V1__PUBLISH_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	static char *cats[] = {"ggz"};
 	uint8_t token[32], salt[16] = {1}, head[32] = {2}, buf[1024], sig[64];
-	reg_publish *p = NULL;
+	void *p = NULL;
+	reg_live l;
 	MDB_txn *txn = NULL;
 	uint64_t leaf;
 	size_t n;
@@ -125,16 +127,23 @@ static uint64_t publish_v(fx *f, uint8_t t, uint64_t expires_at, int withdrawn)
 	E(key_sign(sig, "schakel/v1/entry", buf, n, f->id.sk));
 	pr.entry = (ProtobufCBinaryData){n, buf};
 	pr.signature = (ProtobufCBinaryData){64, sig};
-	E(reg_publish_new(&p, f->r, &f->peer, &pr));
-	reg_publish_check(p);
-	E(p->result);
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
+	env.publish_request = &pr;
+	E(reg_op_publish.new(&p, f->r, &f->peer, &env));
+	reg_op_publish.check(p);
+	E(reg_op_publish.result(p, NULL));
 	assert_int_equal(mdb_txn_begin(f->r->env, NULL, 0, &txn), 0);
-	E(reg_publish_apply(txn, p));
-	E(p->result);
+	E(reg_op_publish.apply(txn, p));
+	E(reg_op_publish.result(p, NULL));
 	assert_int_equal(mdb_txn_commit(txn), 0);
-	assert_non_null(p->used);
-	leaf = p->used->leaf_index;
-	reg_publish_free(p);
+	reg_op_publish.free(p);
+	/* the version stored is this one, at its leaf */
+	assert_int_equal(mdb_txn_begin(f->r->env, NULL, MDB_RDONLY, &txn), 0);
+	E(reg_live_load(f->r, txn, "wijkteam", token, 1, reg_now_ms(), &l));
+	mdb_txn_abort(txn);
+	assert_int_equal(l.se->seq, f->seq);
+	leaf = l.se->leaf_index;
+	reg_live_clear(&l);
 	return leaf;
 }
 
