@@ -8,6 +8,7 @@
 #include "audit/export.h"
 #include "audit/query.h"
 #include "common/cli.h"
+#include "protos/domains.h"
 
 #define SYS_EVENT_TYPE "http://dicom.nema.org/resources/ontology/DCM"
 #define SYS_SCHAKEL_EVENT "urn:schakel:v1:audit-event"
@@ -393,7 +394,7 @@ sk_status audit_export_sign(char *out, size_t cap, size_t *len, const char *path
 	if ((st = file_digest(path, &size, hash)) != SK_OK)
 		return st;
 	message_parts(parts, org, size_be, size, hash);
-	if ((st = key_sign_parts(sig, AUDIT_EXPORT_DOMAIN, parts, 3, key->sk)) != SK_OK)
+	if ((st = key_sign_parts(sig, WIRE_DOMAIN_AUDIT_EXPORT, parts, 3, key->sk)) != SK_OK)
 		return st;
 	sodium_bin2hex(pk_hex, sizeof(pk_hex), key->pk, KEY_ED25519_PK_BYTES);
 	sodium_bin2hex(hash_hex, sizeof(hash_hex), hash, sizeof(hash));
@@ -475,7 +476,7 @@ sk_status audit_export_verify(const char *path, const char *sig, size_t len,
 		return SK_ERR_VERIFY;
 	}
 	message_parts(parts, org, size_be, size, hash);
-	if (key_verify_parts(s, AUDIT_EXPORT_DOMAIN, parts, 3, pk) != SK_OK) {
+	if (key_verify_parts(s, WIRE_DOMAIN_AUDIT_EXPORT, parts, 3, pk) != SK_OK) {
 		sk_error_set("the signature of %s does not verify", path);
 		return SK_ERR_VERIFY;
 	}

@@ -15,10 +15,11 @@
 #include "audit/record.h"
 #include "common/status.h"
 #include "crypto/key.h"
+#include "protos/domains.h"
 
 /* The signature (documented contract, never change):
  *
- *   key_sign_parts(domain AUDIT_EXPORT_DOMAIN,
+ *   key_sign_parts(domain WIRE_DOMAIN_AUDIT_EXPORT,
  *                  parts: org, u64be(file size), SHA-256(file bytes))
  *
  * over the exact bytes of the file, hashed so that exports of any size can
@@ -33,7 +34,6 @@
  *
  * each line ending in "\n". A verifier uses the public key it trusts (the
  * node's own), never the one in the file, which only names the key. */
-#define AUDIT_EXPORT_DOMAIN "schakel/v1/audit-export"
 #define AUDIT_SIG_MAGIC "schakel-audit-export-signature v1"
 #define AUDIT_SIG_TEXT_MAX 1024 /* a .sig file, at most */
 

@@ -10,6 +10,7 @@
 #include "audit/log.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "protos/domains.h"
 
 #define HEAD_BYTES (8 + AUDIT_HASH_BYTES)
 #define BASE_BYTES (8 + AUDIT_HASH_BYTES + 8 + KEY_SIG_BYTES)
@@ -299,7 +300,7 @@ static sk_status base_check(const audit_log *log, const audit_base *b)
 		return SK_ERR_VERIFY;
 	}
 	base_parts(parts, seq_b, time_b, b);
-	if (key_verify_parts(b->sig, AUDIT_DOMAIN_PURGE, parts, 3, log->pk) != SK_OK) {
+	if (key_verify_parts(b->sig, WIRE_DOMAIN_AUDIT_PURGE, parts, 3, log->pk) != SK_OK) {
 		sk_error_set("the signed purge marker (records up to %" PRIu64 " purged) does not "
 			     "verify; the audit log was altered", b->seq);
 		return SK_ERR_VERIFY;
@@ -838,7 +839,7 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
 	memcpy(base.hash, res->hash, AUDIT_HASH_BYTES);
 	base.time_ms = now_ms;
 	base_parts(parts, seq_b, time_b, &base);
-	if ((st = key_sign_parts(base.sig, AUDIT_DOMAIN_PURGE, parts, 3, sk)) != SK_OK)
+	if ((st = key_sign_parts(base.sig, WIRE_DOMAIN_AUDIT_PURGE, parts, 3, sk)) != SK_OK)
 		goto out;
 	memcpy(b, seq_b, 8);
 	memcpy(b + 8, base.hash, AUDIT_HASH_BYTES);
@@ -854,7 +855,7 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
 		 "retention: purged records %" PRIu64 "-%" PRIu64 " (%" PRIu64
 		 ") past their retain-until; chain hash at %" PRIu64 ": %s; marker "
 		 "signature (%s): %s",
-		 res->first, res->last, res->count, res->last, hash_hex, AUDIT_DOMAIN_PURGE,
+		 res->first, res->last, res->count, res->last, hash_hex, WIRE_DOMAIN_AUDIT_PURGE,
 		 sig_hex);
 out:
 	if (c != NULL)

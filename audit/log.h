@@ -33,7 +33,7 @@
  * retain_until has passed, always a prefix of the log (it stops at the
  * first record still to be kept), with their index entries, and stores a
  * purge base: the last purged seq and its chain hash, signed by the log's
- * owner (node or registry identity key) under AUDIT_DOMAIN_PURGE over
+ * owner (node or registry identity key) under WIRE_DOMAIN_AUDIT_PURGE over
  * u64be(seq) || hash || u64be(time_ms) (key_sign_parts, three parts). The
  * chain is then verified from that base instead of the genesis. The caller
  * appends the purge-marker record (event "audit.purge") in the same
@@ -50,6 +50,7 @@
 #include "audit/record.h"
 #include "common/status.h"
 #include "crypto/key.h"
+#include "protos/domains.h"
 
 #define AUDIT_DB_RECORDS "audit"
 #define AUDIT_DB_META "audit_meta"
@@ -64,7 +65,6 @@
 #define AUDIT_DAY_MS 86400000ULL
 #define AUDIT_YEAR_MS (36525ULL * 864000) /* 365.25 days */
 #define AUDIT_RETAIN_DEFAULT_MS (5 * AUDIT_YEAR_MS)
-#define AUDIT_DOMAIN_PURGE "schakel/v1/audit-purge"
 #define AUDIT_PURGE_BATCH 20000 /* records purged per transaction, at most */
 
 typedef struct audit_log audit_log;

@@ -11,6 +11,7 @@
 #include "audit/record.h"
 #include "crypto/sha256.h"
 #include "crypto/bsn.h"
+#include "protos/domains.h"
 #include "protos/schakel.pb-c.h"
 
 typedef Schakel__V1__AuditRecord pb_record;
@@ -281,7 +282,7 @@ void audit_record_hash(uint8_t out[static AUDIT_HASH_BYTES],
 		       const uint8_t *bytes, size_t len)
 {
 	const sha256_part parts[] = {
-		{AUDIT_DOMAIN, sizeof(AUDIT_DOMAIN) - 1},
+		{WIRE_DOMAIN_AUDIT, sizeof(WIRE_DOMAIN_AUDIT) - 1},
 		{prev_hash, AUDIT_HASH_BYTES},
 		{bytes, len},
 	};

@@ -32,7 +32,6 @@
  * serialised AuditRecord as stored. The record bytes hold seq, id and
  * prev_hash too, so reordering, renumbering or relinking records changes
  * their hashes. */
-#define AUDIT_DOMAIN "schakel/v1/audit"
 
 /* The value is the letter printed and exported. */
 typedef enum audit_action {

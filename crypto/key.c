@@ -203,7 +203,7 @@ static void cert_msg(uint8_t out[static KEY_CERT_MSG_BYTES],
 	sk_be64_put(out + KEY_X25519_PK_BYTES, not_after);
 }
 
-sk_status key_x25519_certify(uint8_t sig[static KEY_SIG_BYTES],
+sk_status key_x25519_certify(uint8_t sig[static KEY_SIG_BYTES], const char *domain,
 			     const uint8_t enc_pk[static KEY_X25519_PK_BYTES],
 			     uint64_t not_after,
 			     const uint8_t sk[static KEY_ED25519_SK_BYTES])
@@ -211,10 +211,10 @@ sk_status key_x25519_certify(uint8_t sig[static KEY_SIG_BYTES],
 	uint8_t msg[KEY_CERT_MSG_BYTES];
 
 	cert_msg(msg, enc_pk, not_after);
-	return key_sign(sig, KEY_DOMAIN_ENC_KEY, msg, sizeof(msg), sk);
+	return key_sign(sig, domain, msg, sizeof(msg), sk);
 }
 
-sk_status key_x25519_cert_verify(const uint8_t sig[static KEY_SIG_BYTES],
+sk_status key_x25519_cert_verify(const uint8_t sig[static KEY_SIG_BYTES], const char *domain,
 				 const uint8_t enc_pk[static KEY_X25519_PK_BYTES],
 				 uint64_t not_after, uint64_t now,
 				 const uint8_t id_pk[static KEY_ED25519_PK_BYTES])
@@ -223,7 +223,7 @@ sk_status key_x25519_cert_verify(const uint8_t sig[static KEY_SIG_BYTES],
 	sk_status st;
 
 	cert_msg(msg, enc_pk, not_after);
-	st = key_verify(sig, KEY_DOMAIN_ENC_KEY, msg, sizeof(msg), id_pk);
+	st = key_verify(sig, domain, msg, sizeof(msg), id_pk);
 	if (st == SK_OK && now > not_after)
 		st = SK_ERR_VERIFY;
 	return st;

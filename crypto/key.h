@@ -35,7 +35,6 @@
 #define KEY_DOMAIN_FRAME_MAX (2 + KEY_DOMAIN_MAX)
 #define KEY_SIGN_MAX (16u << 20) /* cap on a framed message: 16 MiB */
 
-#define KEY_DOMAIN_ENC_KEY "schakel/v1/enc-key"
 #define KEY_CERT_MSG_BYTES (KEY_X25519_PK_BYTES + 8)
 
 /* An Ed25519 identity key pair. Wipe with key_ed25519_wipe(). */
@@ -106,17 +105,18 @@ sk_status key_verify_parts(const uint8_t sig[static KEY_SIG_BYTES],
 			   const uint8_t pk[static KEY_ED25519_PK_BYTES]) SK_MUST_CHECK;
 
 /* Certifies an X25519 encryption key with an identity key: key_sign() under
- * KEY_DOMAIN_ENC_KEY over enc_pk || u64be(not_after), not_after in Unix
- * seconds (the last second the key may be used). */
-sk_status key_x25519_certify(uint8_t sig[static KEY_SIG_BYTES],
+ * domain over enc_pk || u64be(not_after), not_after in Unix seconds (the
+ * last second the key may be used). */
+sk_status key_x25519_certify(uint8_t sig[static KEY_SIG_BYTES], const char *domain,
 			     const uint8_t enc_pk[static KEY_X25519_PK_BYTES],
 			     uint64_t not_after,
 			     const uint8_t sk[static KEY_ED25519_SK_BYTES]) SK_MUST_CHECK;
 
-/* SK_OK only if sig certifies enc_pk until not_after under id_pk and the
+/* SK_OK only if sig certifies enc_pk until not_after under id_pk (and
+ * domain) and the
  * key is still valid at now (now <= not_after, Unix seconds; pass the time
  * of use, e.g. a message's timestamp). Otherwise SK_ERR_VERIFY. */
-sk_status key_x25519_cert_verify(const uint8_t sig[static KEY_SIG_BYTES],
+sk_status key_x25519_cert_verify(const uint8_t sig[static KEY_SIG_BYTES], const char *domain,
 				 const uint8_t enc_pk[static KEY_X25519_PK_BYTES],
 				 uint64_t not_after, uint64_t now,
 				 const uint8_t id_pk[static KEY_ED25519_PK_BYTES]) SK_MUST_CHECK;

@@ -5,6 +5,7 @@
 
 #include "node/bundle.h"
 #include "node/textcheck.h"
+#include "protos/domains.h"
 #include "protos/schakel.pb-c.h"
 
 static sk_status refuse(sk_status st, const char *why)
@@ -149,7 +150,7 @@ sk_status node_bundle_open(node_federation *f, const uint8_t *data, size_t len,
 		st = SK_ERR_PERM;
 		goto out;
 	}
-	if (key_verify(sb->signature.data, NODE_DOMAIN_BUNDLE, sb->body.data, sb->body.len,
+	if (key_verify(sb->signature.data, WIRE_DOMAIN_BUNDLE, sb->body.data, sb->body.len,
 		       b->registry_key.data) != SK_OK) {
 		st = refuse(SK_ERR_VERIFY, "the bundle's signature does not verify under its "
 					   "registry key");

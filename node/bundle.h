@@ -15,7 +15,6 @@
 #include "net/cert.h"
 #include "protos/policy.h"
 
-#define NODE_DOMAIN_BUNDLE "schakel/v1/bundle"
 #define NODE_BUNDLE_MAX (1u << 20)
 #define NODE_ADDRESS_MAX 255
 #define NODE_WITNESS_MAX 16

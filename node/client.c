@@ -7,6 +7,7 @@
 #include "crypto/seal.h"
 #include "node/client.h"
 #include "node/textcheck.h"
+#include "protos/domains.h"
 
 #define META_NEXT_CLIENT "next.client"
 /* Plaintext of a client record: 9 BSN digits, 10 birthdate bytes (zeros
@@ -39,10 +40,10 @@ sk_status node_client_id_parse(const char *id, uint64_t *n)
 
 static void index_key(node_store *s, uint8_t out[static NODE_BSN_INDEX_BYTES], const bsn *b)
 {
-	uint8_t in[sizeof(NODE_DOMAIN_BSN_INDEX) - 1 + BSN_DIGITS];
+	uint8_t in[sizeof(WIRE_DOMAIN_BSN_INDEX) - 1 + BSN_DIGITS];
 
-	memcpy(in, NODE_DOMAIN_BSN_INDEX, sizeof(NODE_DOMAIN_BSN_INDEX) - 1);
-	memcpy(in + sizeof(NODE_DOMAIN_BSN_INDEX) - 1, b->digits, BSN_DIGITS);
+	memcpy(in, WIRE_DOMAIN_BSN_INDEX, sizeof(WIRE_DOMAIN_BSN_INDEX) - 1);
+	memcpy(in + sizeof(WIRE_DOMAIN_BSN_INDEX) - 1, b->digits, BSN_DIGITS);
 	crypto_generichash(out, NODE_BSN_INDEX_BYTES, in, sizeof(in), s->index_key,
 			   NODE_SECRET_BYTES);
 	sodium_memzero(in, sizeof(in));
@@ -113,7 +114,7 @@ static sk_status seal(node_store *s, const node_client *c, uint8_t *out, size_t 
 		memcpy(plain + BSN_DIGITS, c->birthdate, NODE_DATE_BYTES);
 	memcpy(plain + BSN_DIGITS + NODE_DATE_BYTES, c->name, nlen);
 	node_put_u64(out, c->created_at);
-	st = seal_aead_encrypt(out + 8, NODE_DOMAIN_CLIENT, (const uint8_t *)c->id, strlen(c->id),
+	st = seal_aead_encrypt(out + 8, WIRE_DOMAIN_NODE_CLIENT, (const uint8_t *)c->id, strlen(c->id),
 			       plain, plen, s->data_key);
 	sodium_memzero(plain, sizeof(plain));
 	*len = 8 + SEAL_AEAD_BYTES(plen);
@@ -132,7 +133,7 @@ static sk_status open_record(node_store *s, const char *id, const uint8_t *in, s
 	if (len < 8 + SEAL_AEAD_OVERHEAD + BSN_DIGITS + NODE_DATE_BYTES || len > STORED_MAX)
 		return SK_ERR_VERIFY;
 	c->created_at = node_get_u64(in);
-	st = seal_aead_decrypt(plain, &plen, NODE_DOMAIN_CLIENT, (const uint8_t *)id, strlen(id),
+	st = seal_aead_decrypt(plain, &plen, WIRE_DOMAIN_NODE_CLIENT, (const uint8_t *)id, strlen(id),
 			       in + 8, len - 8, s->data_key);
 	if (st == SK_OK) {
 		char digits[BSN_DIGITS + 1];

@@ -1,5 +1,5 @@
 /* The org's clients. BSN, name and birthdate are sealed at rest under the
- * wrapped data key (XChaCha20-Poly1305, domain NODE_DOMAIN_CLIENT, the
+ * wrapped data key (XChaCha20-Poly1305, domain WIRE_DOMAIN_NODE_CLIENT, the
  * client id as additional data so records cannot be swapped); clients are
  * found by BSN through a keyed BLAKE2b index (the BSN-index key), so the
  * database holds no BSN in any recoverable form without the keys. Local
@@ -14,10 +14,9 @@
 #include "node/date.h"
 #include "node/professional.h"
 #include "node/store.h"
+#include "protos/domains.h"
 
 #define NODE_CLIENT_ID_MAX 23 /* "c-" and up to 20 digits */
-#define NODE_DOMAIN_CLIENT "schakel/v1/node-client"
-#define NODE_DOMAIN_BSN_INDEX "schakel/v1/bsn-index:"
 #define NODE_BSN_INDEX_BYTES 32
 
 /* A client in clear. WARNING: holds a BSN and a name; wipe every copy with

@@ -5,6 +5,7 @@
 #include "crypto/seal.h"
 #include "node/contact.h"
 #include "node/professional.h"
+#include "protos/domains.h"
 
 #define CONTACT_AD_MAX (BSN_TOKEN_BYTES + 4 + NET_ORG_ID_MAX)
 
@@ -41,7 +42,7 @@ sk_status node_contact_seal(node_store *s, const node_entry_derived *d, const ui
 	if (n < 0 || (size_t)n >= sizeof(text) || SEAL_AEAD_BYTES((size_t)n) > cap)
 		return SK_ERR_TOOBIG;
 	*len = SEAL_AEAD_BYTES((size_t)n);
-	return seal_aead_encrypt(out, NODE_CONTACT_DOMAIN, ad,
+	return seal_aead_encrypt(out, WIRE_DOMAIN_CONTACT, ad,
 				 contact_ad(ad, token, epoch, s->org_id), (const uint8_t *)text,
 				 (size_t)n, ck);
 }
@@ -55,7 +56,7 @@ void node_contact_open(const Schakel__V1__LookupResult *res, const uint8_t *toke
 	out[0] = 0;
 	if (!res->has_sealed_contact || strlen(res->org_id) > NET_ORG_ID_MAX ||
 	    res->sealed_contact.len > sizeof(text) ||
-	    seal_aead_decrypt(text, &n, NODE_CONTACT_DOMAIN, ad,
+	    seal_aead_decrypt(text, &n, WIRE_DOMAIN_CONTACT, ad,
 			      contact_ad(ad, token, epoch, res->org_id), res->sealed_contact.data,
 			      res->sealed_contact.len, ck) != SK_OK) {
 		if (res->has_sealed_contact)

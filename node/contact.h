@@ -11,7 +11,6 @@
 #include "node/store.h"
 #include "protos/schakel.pb-c.h"
 
-#define NODE_CONTACT_DOMAIN "schakel/v1/contact"
 #define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
 
 /* Seals the contact of d's contact professional ("name, role, phone,

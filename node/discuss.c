@@ -16,8 +16,8 @@
 #include "node/publish.h"
 #include "node/resume.h"
 #include "node/token.h"
+#include "protos/domains.h"
 
-#define DOMAIN_KEY "schakel/v1/discussion-key"
 
 static sk_status dbi(node_store *s, MDB_dbi *out)
 {
@@ -148,7 +148,7 @@ sk_status node_discuss_request(node_remote *r, const char *client_ref, const cha
 	sodium_bin2hex(id, NODE_DISCUSSION_HEX, reply->discuss_created->discussion_id.data,
 		       NODE_DISCUSSION_ID_BYTES);
 	/* the discussion's private key, sealed under the data key, bound to its id */
-	if ((st = seal_aead_encrypt(sealed, DOMAIN_KEY, (const uint8_t *)id, strlen(id), dk.sk,
+	if ((st = seal_aead_encrypt(sealed, WIRE_DOMAIN_DISCUSSION_KEY, (const uint8_t *)id, strlen(id), dk.sk,
 				    sizeof(dk.sk), s->data_key)) != SK_OK)
 		goto out;
 	sodium_bin2hex(sealed_hex, sizeof(sealed_hex), sealed, sizeof(sealed));
@@ -323,8 +323,6 @@ out:
 
 /* ---- local records and messages ------------------------------------------ */
 
-#define DOMAIN_MESSAGE "schakel/v1/discuss"
-#define DOMAIN_AT_REST "schakel/v1/discussion-message"
 #define CONTEXT_BYTES (NODE_DISCUSSION_ID_BYTES + 8)
 
 static sk_status msgs_dbi(node_store *s, MDB_dbi *out)
@@ -391,7 +389,7 @@ static sk_status msg_put(node_store *s, MDB_txn *txn, const char *id, json_t *re
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
-	if ((st = seal_aead_encrypt(sealed, DOMAIN_AT_REST, key, sizeof(key), (uint8_t *)text, len,
+	if ((st = seal_aead_encrypt(sealed, WIRE_DOMAIN_DISCUSSION_AT_REST, key, sizeof(key), (uint8_t *)text, len,
 				    s->data_key)) != SK_OK ||
 	    (st = msgs_dbi(s, &db)) != SK_OK)
 		goto out;
@@ -432,7 +430,7 @@ static sk_status msgs_load(node_store *s, MDB_txn *txn, const char *id, json_t *
 			st = SK_ERR_NOMEM;
 			break;
 		}
-		if ((st = seal_aead_decrypt(plain, &n, DOMAIN_AT_REST, k.mv_data, k.mv_size,
+		if ((st = seal_aead_decrypt(plain, &n, WIRE_DOMAIN_DISCUSSION_AT_REST, k.mv_data, k.mv_size,
 					    v.mv_data, v.mv_size, s->data_key)) == SK_OK) {
 			if ((m = json_loadb((const char *)plain, n, 0, NULL)) != NULL)
 				json_array_append_new(arr, m);
@@ -525,7 +523,7 @@ static sk_status take_acceptance(struct dsync *c, MDB_txn *txn, const Schakel__V
 
 	if (keyhex == NULL || !it->has_sealed ||
 	    sodium_hex2bin(sealed, sizeof(sealed), keyhex, strlen(keyhex), NULL, &got, NULL) != 0 ||
-	    seal_aead_decrypt(dk.sk, &dn, DOMAIN_KEY, (const uint8_t *)id, strlen(id), sealed, got,
+	    seal_aead_decrypt(dk.sk, &dn, WIRE_DOMAIN_DISCUSSION_KEY, (const uint8_t *)id, strlen(id), sealed, got,
 			      c->s->data_key) != SK_OK ||
 	    dn != sizeof(dk.sk))
 		return SK_OK; /* emptied by the registry, or not ours */
@@ -555,7 +553,7 @@ static sk_status open_message(struct dsync *c, const Schakel__V1__MailboxItem *i
 	memcpy(ctx, it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);
 	node_put_u64(ctx + NODE_DISCUSSION_ID_BYTES, it->message_seq);
 	for (size_t i = 0; i < c->n_keys; i++)
-		if (seal_signed_open(out, len, DOMAIN_MESSAGE, (const uint8_t *)c->s->org_id,
+		if (seal_signed_open(out, len, WIRE_DOMAIN_DISCUSS, (const uint8_t *)c->s->org_id,
 				     strlen(c->s->org_id), ctx, sizeof(ctx), it->sealed.data,
 				     it->sealed.len, &c->keys[i], m->identity_pk) == SK_OK)
 			return SK_OK;
@@ -843,7 +841,7 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 		}
 		memcpy(ctx, o->idbin, NODE_DISCUSSION_ID_BYTES);
 		node_put_u64(ctx + NODE_DISCUSSION_ID_BYTES, seq);
-		if ((st = seal_signed(sealed[i], DOMAIN_MESSAGE, (const uint8_t *)o->to[i],
+		if ((st = seal_signed(sealed[i], WIRE_DOMAIN_DISCUSS, (const uint8_t *)o->to[i],
 				      strlen(o->to[i]), ctx, sizeof(ctx), payload, plen, pk,
 				      node_remote_identity(r)->sk)) != SK_OK)
 			break;

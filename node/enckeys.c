@@ -6,8 +6,8 @@
 #include "common/db.h"
 #include "crypto/seal.h"
 #include "node/enckeys.h"
+#include "protos/domains.h"
 
-#define DOMAIN_AT_REST "schakel/v1/node-enc-key"
 #define HEAD_BYTES 17 /* u64be created ms, u64be not_after s, u8 published */
 #define VALUE_BYTES (HEAD_BYTES + SEAL_AEAD_BYTES(KEY_X25519_SK_BYTES))
 
@@ -103,7 +103,7 @@ static sk_status open_live(const node_enc_info *k, const MDB_val *v, void *arg)
 
 	if (k->not_after_s < l->now_s)
 		return SK_OK;
-	if ((st = seal_aead_decrypt(tmp.sk, &got, DOMAIN_AT_REST, k->pk, KEY_X25519_PK_BYTES,
+	if ((st = seal_aead_decrypt(tmp.sk, &got, WIRE_DOMAIN_NODE_ENC_KEY, k->pk, KEY_X25519_PK_BYTES,
 				    (const uint8_t *)v->mv_data + HEAD_BYTES, v->mv_size - HEAD_BYTES,
 				    l->s->data_key)) != SK_OK ||
 	    got != KEY_X25519_SK_BYTES) {
@@ -197,7 +197,7 @@ static sk_status make(node_store *s, uint64_t now_ms)
 	node_put_u64(val, now_ms);
 	node_put_u64(val + 8, now_ms / 1000 + NODE_ENC_LIFETIME_S);
 	val[16] = 0;
-	st = seal_aead_encrypt(val + HEAD_BYTES, DOMAIN_AT_REST, k.pk, sizeof(k.pk), k.sk,
+	st = seal_aead_encrypt(val + HEAD_BYTES, WIRE_DOMAIN_NODE_ENC_KEY, k.pk, sizeof(k.pk), k.sk,
 			       sizeof(k.sk), s->data_key);
 	if (st == SK_OK && (st = dbi(s, &db)) == SK_OK &&
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
@@ -248,7 +248,7 @@ static sk_status publish(node_remote *r, const node_enc_info *k)
 	MDB_dbi db;
 	sk_status st;
 
-	if ((st = key_x25519_certify(sig, k->pk, k->not_after_s, node_remote_identity(r)->sk)) !=
+	if ((st = key_x25519_certify(sig, WIRE_DOMAIN_ENC_KEY, k->pk, k->not_after_s, node_remote_identity(r)->sk)) !=
 	    SK_OK)
 		return st;
 	req.encryption_key = (ProtobufCBinaryData){KEY_X25519_PK_BYTES, (uint8_t *)k->pk};

@@ -6,8 +6,8 @@
 #include "crypto/seal.h"
 #include "node/dirty.h"
 #include "node/entry.h"
+#include "protos/domains.h"
 
-#define NODE_DOMAIN_TOKEN "schakel/v1/node-token"
 #define TOKEN_PLAIN (BSN_TOKEN_BYTES + BSN_CONTACT_KEY_BYTES)
 #define TOKEN_KEY_MAX (NODE_CLIENT_ID_MAX + 1 + 4)
 
@@ -185,7 +185,7 @@ sk_status node_token_get(node_store *s, MDB_txn *txn, const char *client, uint32
 		return sk_db_status(rc);
 	if (d.mv_size != SEAL_AEAD_BYTES(TOKEN_PLAIN))
 		return SK_ERR_VERIFY;
-	st = seal_aead_decrypt(plain, &n, NODE_DOMAIN_TOKEN, key, k.mv_size, d.mv_data, d.mv_size,
+	st = seal_aead_decrypt(plain, &n, WIRE_DOMAIN_NODE_TOKEN, key, k.mv_size, d.mv_data, d.mv_size,
 			       s->data_key);
 	if (st == SK_OK) {
 		memcpy(token, plain, BSN_TOKEN_BYTES);
@@ -221,7 +221,7 @@ sk_status node_token_put(node_store *s, MDB_txn *txn, const char *client, uint32
 	k.mv_data = key;
 	memcpy(plain, token, BSN_TOKEN_BYTES);
 	memcpy(plain + BSN_TOKEN_BYTES, contact_key, BSN_CONTACT_KEY_BYTES);
-	st = seal_aead_encrypt(sealed, NODE_DOMAIN_TOKEN, key, k.mv_size, plain, sizeof(plain),
+	st = seal_aead_encrypt(sealed, WIRE_DOMAIN_NODE_TOKEN, key, k.mv_size, plain, sizeof(plain),
 			       s->data_key);
 	sodium_memzero(plain, sizeof(plain));
 	if (st != SK_OK)

@@ -9,6 +9,7 @@
 #include "node/inbox.h"
 #include "node/members.h"
 #include "node/session_int.h"
+#include "protos/domains.h"
 
 /* Stores a mailbox item and audits what the privacy officer must see. */
 static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
@@ -157,7 +158,7 @@ sk_status node_inbox_events(node_remote *r, size_t *alerts)
 				net_peer peer;
 
 				if (se->leaf_index < cursor || se->signature.len != KEY_SIG_BYTES ||
-				    key_verify(se->signature.data, "schakel/v1/member-event",
+				    key_verify(se->signature.data, WIRE_DOMAIN_MEMBER_EVENT,
 					       se->body.data, se->body.len,
 					       r->fed->registry_key) != SK_OK) {
 					st = node_remote_integrity(r, "member-event",

@@ -5,6 +5,7 @@
 #include "common/db.h"
 #include "net/cert.h"
 #include "node/members.h"
+#include "protos/domains.h"
 
 /* Stored as the struct's bytes: a fixed-size record, local only. */
 static sk_status put(node_store *s, MDB_txn *txn, const node_member *m)
@@ -87,7 +88,7 @@ sk_status node_members_apply(node_store *s, MDB_txn *txn, const Schakel__V1__Mem
 		if (!ev->has_encryption_key || ev->encryption_key.len != KEY_X25519_PK_BYTES ||
 		    !ev->has_enc_signature || ev->enc_signature.len != KEY_SIG_BYTES ||
 		    !ev->has_enc_not_after ||
-		    key_x25519_cert_verify(ev->enc_signature.data, ev->encryption_key.data,
+		    key_x25519_cert_verify(ev->enc_signature.data, WIRE_DOMAIN_ENC_KEY, ev->encryption_key.data,
 					   ev->enc_not_after, ev->time / 1000,
 					   m.identity_pk) != SK_OK) {
 			sk_error_set("the log holds an encryption key of %s that its identity key "

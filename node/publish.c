@@ -14,9 +14,9 @@
 #include "node/resume.h"
 #include "node/session_int.h"
 #include "node/token.h"
+#include "protos/domains.h"
 #include "protos/wire.h"
 
-#define DOMAIN_ENTRY "schakel/v1/entry"
 
 typedef struct pub_item {
 	char client[NODE_CLIENT_ID_MAX + 1];
@@ -220,7 +220,7 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 		goto out;
 	}
 	schakel__v1__entry__pack(&e, it->entry);
-	st = key_sign(it->sig, DOMAIN_ENTRY, it->entry, it->elen, r->id->sk);
+	st = key_sign(it->sig, WIRE_DOMAIN_ENTRY, it->entry, it->elen, r->id->sk);
 out:
 	sodium_memzero(ck, sizeof(ck));
 	return st;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/status.h"
+#include "protos/domains.h"
 #include "protos/schakel.pb-c.h"
 
 #define WIRE_FRAME_HEADER_BYTES 4
@@ -53,9 +54,7 @@ void wire_envelope_free(wire_envelope *env);
  * identity key over WIRE_DOMAIN_ENROL_REQUEST and writes the
  * SignedEnrolRequest to path (a new 0600 file); the registry's `enrol`
  * verifies it under the identity key the body names. */
-#define WIRE_DOMAIN_ENROL_REQUEST "schakel/v1/enrol-request"
 /* SignedRekeyRequest (schakel.proto): signed by the old and the new identity. */
-#define WIRE_DOMAIN_REKEY_REQUEST "schakel/v1/rekey-request"
 #define WIRE_ENROL_REQUEST_MAX 4096
 
 sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolRequestBody *b,
@@ -65,9 +64,6 @@ sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolReq
  * a SignedBundle's body and a SignedMemberEvent's body; and what a
  * pseudonymiser signs with its own for the registry: an EpochKeyRequest's
  * body (schakel.proto). */
-#define WIRE_DOMAIN_BUNDLE "schakel/v1/bundle"
-#define WIRE_DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
-#define WIRE_DOMAIN_EPOCH_KEY "schakel/v1/epoch-key"
 
 /* Log leaves. The registry's Merkle log (RFC 9162) commits to each leaf as
  *   leaf = u8 kind || u32be len(body) || body || signature (64 bytes)
@@ -79,7 +75,6 @@ sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolReq
 #define WIRE_LEAF_ENTRY 1
 #define WIRE_LEAF_MEMBER 2
 #define WIRE_LEAF_ANCHOR 3
-#define WIRE_DOMAIN_ANCHOR "schakel/v1/anchor"
 #define WIRE_LEAF_SIG_BYTES 64
 #define WIRE_LEAF_HASH_BYTES 32
 
@@ -95,7 +90,6 @@ sk_status wire_leaf_hash(uint8_t out[static WIRE_LEAF_HASH_BYTES], unsigned kind
  * signs key_sign_parts(WIRE_DOMAIN_RECEIPTS, [u64be(size), root]). A
  * receipt carries its body, salt, index, size and inclusion proof, and that
  * signature. */
-#define WIRE_DOMAIN_RECEIPTS "schakel/v1/receipts"
 #define WIRE_RECEIPT_BATCH_MAX 4096 /* receipts signed together, at most */
 #define WIRE_RECEIPT_SALT_BYTES 16
 

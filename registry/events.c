@@ -6,6 +6,7 @@
 
 #include "common/db.h"
 #include "crypto/oprf.h"
+#include "protos/domains.h"
 #include "protos/wire.h"
 #include "registry/cosign.h"
 #include "registry/events.h"
@@ -195,7 +196,7 @@ static sk_status enc_key_apply(reg_epoch *e, MDB_txn *txn)
 			 "an encryption key must be valid now and for at most 60 days");
 		goto out;
 	}
-	if (key_x25519_cert_verify(e->sig, e->enc_key, e->enc_not_after, now_s,
+	if (key_x25519_cert_verify(e->sig, WIRE_DOMAIN_ENC_KEY, e->enc_key, e->enc_not_after, now_s,
 				   m->identity_key.data) != SK_OK) {
 		e->result = SK_ERR_VERIFY;
 		snprintf(e->reason, sizeof(e->reason),

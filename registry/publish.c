@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/db.h"
+#include "protos/domains.h"
 #include "registry/entry.h"
 #include "registry/mailbox.h"
 #include "registry/op.h"
@@ -12,7 +13,6 @@
 #include "registry/quota.h"
 #include "registry/visibility.h"
 
-#define DOMAIN_ENTRY "schakel/v1/entry"
 #define CORRELATION_MAX 32
 #define ENTRY_KEY_MAX REG_ENTRY_KEY_MAX
 #define PATTERN_WINDOW_MS (48ull * 3600 * 1000)
@@ -134,7 +134,7 @@ static void publish_check(void *job)
 		goto out;
 	}
 	memcpy(p->identity_pk, m->identity_key.data, KEY_ED25519_PK_BYTES);
-	if (key_verify(p->sig, DOMAIN_ENTRY, p->entry, p->entry_len, p->identity_pk) != SK_OK)
+	if (key_verify(p->sig, WIRE_DOMAIN_ENTRY, p->entry, p->entry_len, p->identity_pk) != SK_OK)
 		refuse(p, SK_ERR_VERIFY, "the entry's signature does not verify under the org's "
 					 "identity key");
 out:

@@ -10,6 +10,7 @@
 #include "audit/retain.h"
 #include "common/init.h"
 #include "crypto/key.h"
+#include "protos/domains.h"
 
 #define T0 1700000000000ULL /* 2023-11-14 */
 #define NOW (T0 + 100 * AUDIT_DAY_MS)
@@ -270,7 +271,7 @@ static void test_forged_base(void **state)
 		parts[0] = (key_part){seq_b, 8};
 		parts[1] = (key_part){fb.hash, AUDIT_HASH_BYTES};
 		parts[2] = (key_part){time_b, 8};
-		E(key_sign_parts(fb.sig, AUDIT_DOMAIN_PURGE, parts, 3, other.sk));
+		E(key_sign_parts(fb.sig, WIRE_DOMAIN_AUDIT_PURGE, parts, 3, other.sk));
 		memcpy(bad_b, seq_b, 8);
 		memcpy(bad_b + 8 + AUDIT_HASH_BYTES, time_b, 8);
 		memcpy(bad_b + 16 + AUDIT_HASH_BYTES, fb.sig, KEY_SIG_BYTES);

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
+#include "protos/domains.h"
 #include "test_util.h"
 
 static const uint8_t seed1[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -105,9 +106,9 @@ static void test_framing_vectors(void **state)
 			uint64_t na = (uint64_t)json_integer_value(json_object_get(v, "not_after"));
 
 			assert_int_equal(jhex(v, "enc_pk", enc_pk, sizeof(enc_pk)), 32);
-			E(key_x25519_certify(got, enc_pk, na, k.sk));
+			E(key_x25519_certify(got, WIRE_DOMAIN_ENC_KEY, enc_pk, na, k.sk));
 			assert_memory_equal(got, want, 64);
-			E(key_x25519_cert_verify(want, enc_pk, na, na, k.pk));
+			E(key_x25519_cert_verify(want, WIRE_DOMAIN_ENC_KEY, enc_pk, na, na, k.pk));
 		} else {
 			fail_msg("unknown vector kind %s", kind);
 		}
@@ -376,26 +377,26 @@ static void test_cert(void **state)
 
 	key_x25519_from_seed(&x, seed1);
 	key_x25519_from_seed(&y, seed2);
-	E(key_x25519_certify(sig, x.pk, na, ka.sk));
-	E(key_x25519_cert_verify(sig, x.pk, na, 0, ka.pk));
-	E(key_x25519_cert_verify(sig, x.pk, na, na, ka.pk));
+	E(key_x25519_certify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na, ka.sk));
+	E(key_x25519_cert_verify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na, 0, ka.pk));
+	E(key_x25519_cert_verify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na, na, ka.pk));
 	/* expired */
-	EFAIL(key_x25519_cert_verify(sig, x.pk, na, na + 1, ka.pk), SK_ERR_VERIFY);
+	EFAIL(key_x25519_cert_verify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na, na + 1, ka.pk), SK_ERR_VERIFY);
 	/* another encryption key */
-	EFAIL(key_x25519_cert_verify(sig, y.pk, na, 0, ka.pk), SK_ERR_VERIFY);
+	EFAIL(key_x25519_cert_verify(sig, WIRE_DOMAIN_ENC_KEY, y.pk, na, 0, ka.pk), SK_ERR_VERIFY);
 	/* a stretched expiry */
-	EFAIL(key_x25519_cert_verify(sig, x.pk, na + 1, 0, ka.pk), SK_ERR_VERIFY);
+	EFAIL(key_x25519_cert_verify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na + 1, 0, ka.pk), SK_ERR_VERIFY);
 	/* another identity */
-	EFAIL(key_x25519_cert_verify(sig, x.pk, na, 0, kb.pk), SK_ERR_VERIFY);
+	EFAIL(key_x25519_cert_verify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na, 0, kb.pk), SK_ERR_VERIFY);
 	/* made by another identity */
-	E(key_x25519_certify(sig, x.pk, na, kb.sk));
-	EFAIL(key_x25519_cert_verify(sig, x.pk, na, 0, ka.pk), SK_ERR_VERIFY);
-	/* the certificate is key_sign under KEY_DOMAIN_ENC_KEY and no other */
-	E(key_x25519_certify(sig, x.pk, na, ka.sk));
+	E(key_x25519_certify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na, kb.sk));
+	EFAIL(key_x25519_cert_verify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na, 0, ka.pk), SK_ERR_VERIFY);
+	/* the certificate is key_sign under WIRE_DOMAIN_ENC_KEY and no other */
+	E(key_x25519_certify(sig, WIRE_DOMAIN_ENC_KEY, x.pk, na, ka.sk));
 	memcpy(msg, x.pk, 32);
 	for (int i = 0; i < 8; i++)
 		msg[32 + i] = (uint8_t)(na >> (56 - 8 * i));
-	E(key_verify(sig, KEY_DOMAIN_ENC_KEY, msg, sizeof(msg), ka.pk));
+	E(key_verify(sig, WIRE_DOMAIN_ENC_KEY, msg, sizeof(msg), ka.pk));
 	EFAIL(key_verify(sig, D, msg, sizeof(msg), ka.pk), SK_ERR_VERIFY);
 	key_x25519_wipe(&x);
 	key_x25519_wipe(&y);

@@ -74,6 +74,7 @@
 #include "crypto/oprf.h"
 #include "net/conn.h"
 #include "net/tls.h"
+#include "protos/domains.h"
 #include "protos/wire.h"
 
 #define DIE(...)                                                   \
@@ -1375,7 +1376,7 @@ static int cmd_flood(void)
 			crypto_box_keypair(epk, esk);
 			kr.encryption_key = (ProtobufCBinaryData){32, epk};
 			kr.not_after = now_ms() / 1000 + 7 * 86400;
-			if (key_x25519_certify(sig, epk, kr.not_after, m.id.sk) != SK_OK)
+			if (key_x25519_certify(sig, WIRE_DOMAIN_ENC_KEY, epk, kr.not_after, m.id.sk) != SK_OK)
 				DIE("certify");
 			kr.signature = (ProtobufCBinaryData){64, sig};
 			env.body_case = SCHAKEL__V1__ENVELOPE__BODY_ENC_KEY_REQUEST;

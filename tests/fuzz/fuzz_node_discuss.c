@@ -25,6 +25,7 @@
 #include "node/discuss.h"
 #include "node/enckeys.h"
 #include "node/members.h"
+#include "protos/domains.h"
 
 #include "fuzz_check.h"
 
@@ -106,7 +107,7 @@ static void setup(void)
 	ev.cert = (ProtobufCBinaryData){cert_len, cert};
 	ev.identity_key = (ProtobufCBinaryData){32, peer_id.pk};
 	CHECK(node_members_apply(s, txn, &ev, ca_der, ca_len));
-	CHECK(key_x25519_certify(sig, enc.pk, NOW_MS / 1000 + 86400, peer_id.sk));
+	CHECK(key_x25519_certify(sig, WIRE_DOMAIN_ENC_KEY, enc.pk, NOW_MS / 1000 + 86400, peer_id.sk));
 	ev = (Schakel__V1__MemberEvent)SCHAKEL__V1__MEMBER_EVENT__INIT;
 	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENC_KEY;
 	ev.org_id = "altrecht";

@@ -16,6 +16,7 @@
 #include "node/join.h"
 #include "node/rekey.h"
 #include "node/store.h"
+#include "protos/domains.h"
 
 #define ORIGIN "test.example/registry"
 
@@ -131,7 +132,7 @@ static void make_bundle(const fed *x, const bopts *o, uint8_t **out, size_t *out
 	body = malloc(n);
 	assert_non_null(body);
 	schakel__v1__bundle_body__pack(&b, body);
-	E(key_sign(sig, NODE_DOMAIN_BUNDLE, body, n, x->reg.sk));
+	E(key_sign(sig, WIRE_DOMAIN_BUNDLE, body, n, x->reg.sk));
 	if (o->bad_sig)
 		sig[5] ^= 1;
 	sb.body = (ProtobufCBinaryData){n, body};

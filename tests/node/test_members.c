@@ -14,6 +14,7 @@
 #include "net/cert.h"
 #include "node/members.h"
 #include "node/store.h"
+#include "protos/domains.h"
 
 #define NOW_MS 1795000000000ull
 #define NOT_AFTER (NOW_MS / 1000 + 86400)
@@ -89,7 +90,7 @@ static sk_status apply_enc(const key_x25519 *enc, const key_ed25519 *signer)
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	E(key_x25519_certify(sig, enc->pk, NOT_AFTER, signer->sk));
+	E(key_x25519_certify(sig, WIRE_DOMAIN_ENC_KEY, enc->pk, NOT_AFTER, signer->sk));
 	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENC_KEY;
 	ev.org_id = "altrecht";
 	ev.time = NOW_MS;
