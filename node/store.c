@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "node/store.h"
@@ -31,10 +32,7 @@
 
 uint64_t node_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return sk_clock_now_ms();
 }
 
 void node_put_u64(uint8_t out[static 8], uint64_t v)

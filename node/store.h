@@ -64,7 +64,8 @@ typedef struct node_store {
 	uint8_t *index_key; /* NODE_SECRET_BYTES, sodium_malloc'd */
 } node_store;
 
-/* Unix milliseconds now. */
+/* Unix milliseconds now: sk_clock_now_ms() (common/clock.h), the one wall
+ * clock. */
 uint64_t node_now_ms(void);
 
 /* Creates a node in dir (created 0700 if missing; must hold no node yet):

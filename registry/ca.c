@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/file.h"
 #include "registry/ca.h"
 
@@ -15,7 +16,7 @@ sk_status reg_ca_init(const char *dir, const char *name, sk_kek *kek)
 	uint8_t seed[KEY_ED25519_SEED_BYTES], *der = NULL;
 	key_ed25519 key;
 	size_t len = 0;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t)(sk_clock_now_ms() / 1000);
 	sk_status st;
 
 	if ((st = sk_dir_create(dir)) != SK_OK ||

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "crypto/oprf.h"
@@ -51,7 +52,7 @@ sk_status reg_tls_ensure(reg_store *s, const reg_ca *ca, sk_kek *kek)
 	randombytes_buf(seed, sizeof(seed));
 	key_ed25519_from_seed(&tls, seed);
 	if ((st = reg_ca_issue(ca, &der, &len, s->org_id, "schakel registry", NET_ROLE_REGISTRY,
-			       tls.pk, (int64_t)time(NULL), REG_CERT_DAYS)) != SK_OK ||
+			       tls.pk, (int64_t)(sk_clock_now_ms() / 1000), REG_CERT_DAYS)) != SK_OK ||
 	    (st = sk_keyfile_write(kek, kpath, LABEL_TLS, seed, sizeof(seed))) != SK_OK)
 		goto out;
 	if ((st = sk_file_create(apath, ca->der, ca->der_len)) != SK_OK && st != SK_ERR_EXISTS)
@@ -235,7 +236,8 @@ static sk_status registry_tls_key(const reg_store *s, const uint8_t *ca, size_t 
 	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_TLS_CERT)) != SK_OK ||
 	    (st = sk_file_read(path, NET_CERT_MAX, &der, &len)) != SK_OK)
 		return st;
-	if ((st = net_cert_verify(&peer, der, len, ca, ca_len, (int64_t)time(NULL))) != SK_OK)
+	if ((st = net_cert_verify(&peer, der, len, ca, ca_len,
+				  (int64_t)(sk_clock_now_ms() / 1000))) != SK_OK)
 		sk_error_set("the registry's TLS certificate does not verify under the CA: %s",
 			     sk_error_detail());
 	else

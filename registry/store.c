@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/be.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/cli.h"
 #include "common/file.h"
@@ -33,10 +34,7 @@
 
 uint64_t reg_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return sk_clock_now_ms();
 }
 
 static sk_status meta_get_str(reg_store *s, MDB_txn *txn, const char *key, char *out,

@@ -80,7 +80,8 @@ void reg_store_close(reg_store *s);
 /* After a restore into dir: audits "registry.restore" (needs no keys). */
 sk_status reg_store_restored(const char *dir) SK_MUST_CHECK;
 
-/* Unix milliseconds now. */
+/* Unix milliseconds now: sk_clock_now_ms() (common/clock.h), the one wall
+ * clock. */
 uint64_t reg_now_ms(void);
 
 /* The member record of org_id as of txn; owned by the caller
