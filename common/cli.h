@@ -137,6 +137,11 @@ typedef int (*sk_cli_opt_fn)(int c, const char *optarg_, void *arg);
 int sk_cli_parse(const char *cmd, int argc, char **argv, const struct option *longopts,
 		 const char *help, sk_cli_common *o, sk_cli_opt_fn opt, void *arg);
 
+/* Wipes an option's value in argv once opt has copied it (a BSN out of
+ * /proc/PID/cmdline). optarg_ must point into the process's own argv,
+ * which is writable whatever the callback's const says. */
+void sk_cli_arg_wipe(const char *optarg_);
+
 /* The OS user running the command (the audit's responsible user), e.g.
  * "root"; never NULL. */
 const char *sk_cli_user(void);
