@@ -48,6 +48,30 @@ static sk_status run_purge(const audit_cli_host *h, void *ctx, audit_log *log, M
 	return st;
 }
 
+struct purge_args {
+	int dry;
+	uint64_t as_of;
+};
+
+static int purge_opt(int c, const char *arg, void *p)
+{
+	struct purge_args *a = p;
+
+	switch (c) {
+	case 'n':
+		a->dry = 1;
+		break;
+	case 'a':
+		if (audit_time_parse(&a->as_of, arg, false) != SK_OK)
+			return sk_cli_usage("audit purge",
+					    "--as-of takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 int audit_cli_purge(int argc, char **argv, const audit_cli_host *h)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -74,38 +98,36 @@ int audit_cli_purge(int argc, char **argv, const audit_cli_host *h)
 	audit_log *log = NULL;
 	MDB_env *env = NULL;
 	void *ctx = NULL;
-	uint64_t as_of = 0;
-	int dry = 0, rc;
+	struct purge_args a = {0};
 	sk_status st;
+	int rc;
 
 	char usage[2048];
 
 	snprintf(usage, sizeof(usage), help, h->prog, h->owner);
-	SK_CLI_PARSE(cmd, lo, usage, case 'n' : dry = 1; break;
-		     case 'a' : if (audit_time_parse(&as_of, optarg, false) != SK_OK) return
-			     sk_cli_usage(cmd, "--as-of takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-		     break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, usage, &o, purge_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	po.now_ms = as_of ? as_of : sk_clock_now_ms();
-	if (as_of > sk_clock_now_ms() && !dry && !o.dev)
+	po.now_ms = a.as_of ? a.as_of : sk_clock_now_ms();
+	if (a.as_of > sk_clock_now_ms() && !a.dry && !o.dev)
 		return sk_cli_usage(cmd, "--as-of after now purges records before their time; "
 					 "only with --dry-run or --dev");
 	if ((rc = h->open(&ctx, &o, cmd, &log, &env, &tmpl)) != 0)
 		return rc;
 	po.arg = ctx;
-	st = dry ? audit_purge_run(log, env, &po, &res) : run_purge(h, ctx, log, env, &po, &res);
+	st = a.dry ? audit_purge_run(log, env, &po, &res) : run_purge(h, ctx, log, env, &po, &res);
 	if (st == SK_OK && o.json)
-		print_json(json_pack("{s:b,s:I,s:I,s:I}", "dry_run", dry, "purged",
+		print_json(json_pack("{s:b,s:I,s:I,s:I}", "dry_run", a.dry, "purged",
 				     (json_int_t)res.count, "first", (json_int_t)res.first, "last",
 				     (json_int_t)res.last));
 	else if (st == SK_OK && res.count == 0)
 		printf("nothing to purge: no audit record is past its retention\n");
 	else if (st == SK_OK)
 		printf("%s %llu audit records (%llu-%llu) past their retention%s\n",
-		       dry ? "would purge" : "purged", (unsigned long long)res.count,
+		       a.dry ? "would purge" : "purged", (unsigned long long)res.count,
 		       (unsigned long long)res.first, (unsigned long long)res.last,
-		       dry ? "" : "; the signed purge marker is recorded (audit.purge)");
+		       a.dry ? "" : "; the signed purge marker is recorded (audit.purge)");
 	h->close(ctx);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
@@ -125,6 +147,34 @@ static void show_hold(const audit_hold *hd, int json, uint64_t now)
 		printf("legal hold until %s: %s\n", until, hd->reason);
 	else
 		printf("no legal hold\n");
+}
+
+struct hold_args {
+	uint64_t until_ms;
+	const char *reason;
+	int release;
+};
+
+static int hold_opt(int c, const char *arg, void *p)
+{
+	struct hold_args *a = p;
+
+	switch (c) {
+	case 'u':
+		if (audit_time_parse(&a->until_ms, arg, true) != SK_OK)
+			return sk_cli_usage("audit hold",
+					    "--until takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+		break;
+	case 'r':
+		a->reason = arg;
+		break;
+	case 'R':
+		a->release = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
 }
 
 int audit_cli_hold(int argc, char **argv, const audit_cli_host *h)
@@ -151,41 +201,41 @@ int audit_cli_hold(int argc, char **argv, const audit_cli_host *h)
 	audit_log *log = NULL;
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
-	const char *reason = NULL;
+	struct hold_args a = {0};
 	void *ctx = NULL;
-	int release = 0, rc;
 	sk_status st;
+	int rc;
 
 	char usage[2048];
 
 	snprintf(usage, sizeof(usage), help, h->prog, h->prog, h->prog);
-	SK_CLI_PARSE(cmd, lo, usage,
-		     case 'u' : if (audit_time_parse(&hd.until_ms, optarg, true) != SK_OK) return
-			     sk_cli_usage(cmd, "--until takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-		     break; case 'r' : reason = optarg; break; case 'R' : release = 1; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, usage, &o, hold_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if (release && (hd.until_ms || reason))
+	if (a.release && (a.until_ms || a.reason))
 		return sk_cli_usage(cmd, "--release takes no --until or --reason");
-	if (!release && (hd.until_ms != 0) != (reason != NULL))
+	if (!a.release && (a.until_ms != 0) != (a.reason != NULL))
 		return sk_cli_usage(cmd, "a hold needs both --until T and --reason TEXT");
-	if (hd.until_ms != 0 && hd.until_ms <= sk_clock_now_ms())
+	if (a.until_ms != 0 && a.until_ms <= sk_clock_now_ms())
 		return sk_cli_usage(cmd, "--until is in the past");
-	if (reason != NULL && strlen(reason) >= sizeof(hd.reason))
+	if (a.reason != NULL && strlen(a.reason) >= sizeof(hd.reason))
 		return sk_cli_usage(cmd, "--reason is longer than %d bytes", AUDIT_REASON_MAX);
-	if (reason != NULL)
-		memcpy(hd.reason, reason, strlen(reason) + 1);
+	hd.until_ms = a.until_ms;
+	if (a.reason != NULL)
+		memcpy(hd.reason, a.reason, strlen(a.reason) + 1);
 	if ((rc = h->open(&ctx, &o, cmd, &log, &env, &tmpl)) != 0)
 		return rc;
-	if (release || hd.until_ms != 0) {
+	if (a.release || hd.until_ms != 0) {
 		st = audit_hold_change(log, env, &tmpl, &hd);
 		if (st == SK_OK && !o.json)
-			printf(release ? "legal hold released (recorded)\n"
-				       : "legal hold set (recorded); purges are refused until it ends\n");
+			printf(a.release ? "legal hold released (recorded)\n"
+					 : "legal hold set (recorded); purges are refused until it "
+					   "ends\n");
 	} else {
 		st = SK_OK;
 	}
-	if (st == SK_OK && (o.json || (!release && hd.until_ms == 0)) &&
+	if (st == SK_OK && (o.json || (!a.release && hd.until_ms == 0)) &&
 	    (st = sk_db_status(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = audit_log_hold_get(log, txn, &hd);
 		mdb_txn_abort(txn);
@@ -194,6 +244,28 @@ int audit_cli_hold(int argc, char **argv, const audit_cli_host *h)
 	}
 	h->close(ctx);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
+/* --set-years N or --set-days N into the uint64_t at p (ms). */
+static int retention_opt(int c, const char *arg, void *p)
+{
+	unsigned long long n = 0;
+
+	switch (c) {
+	case 'y':
+		if (sk_cli_u64(arg, &n) != SK_OK || n == 0 || n > 100)
+			return sk_cli_usage("audit retention", "--set-years takes 1..100");
+		*(uint64_t *)p = n * AUDIT_YEAR_MS;
+		break;
+	case 'd':
+		if (sk_cli_u64(arg, &n) != SK_OK || n == 0 || n > 36525)
+			return sk_cli_usage("audit retention", "--set-days takes 1..36525");
+		*(uint64_t *)p = n * AUDIT_DAY_MS;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
 }
 
 int audit_cli_retention(int argc, char **argv, const audit_cli_host *h)
@@ -218,7 +290,6 @@ int audit_cli_retention(int argc, char **argv, const audit_cli_host *h)
 	audit_log *log = NULL;
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
-	unsigned long long n = 0;
 	uint64_t set = 0;
 	char when[AUDIT_TIME_BYTES];
 	void *ctx = NULL;
@@ -228,13 +299,8 @@ int audit_cli_retention(int argc, char **argv, const audit_cli_host *h)
 	char usage[2048];
 
 	snprintf(usage, sizeof(usage), help, h->prog);
-	SK_CLI_PARSE(cmd, lo, usage,
-		     case 'y' : if (sk_cli_u64(optarg, &n) != SK_OK || n == 0 || n > 100) return
-			     sk_cli_usage(cmd, "--set-years takes 1..100");
-		     set = n * AUDIT_YEAR_MS; break;
-		     case 'd' : if (sk_cli_u64(optarg, &n) != SK_OK || n == 0 || n > 36525) return
-			     sk_cli_usage(cmd, "--set-days takes 1..36525");
-		     set = n * AUDIT_DAY_MS; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, usage, &o, retention_opt, &set)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if ((rc = h->open(&ctx, &o, cmd, &log, &env, &tmpl)) != 0)
@@ -319,6 +385,7 @@ sk_status audit_cli_record(audit_log *log, MDB_env *env, const audit_record *tmp
 /* The filters query and export share. The client is copied out of argv
  * (at a node it may be a BSN) and resolved; only the result is used. */
 typedef struct filter_opts {
+	const char *cmd; /* for the usage errors */
 	char client_ref[AUDIT_FIELD_MAX + 1];
 	char client[AUDIT_FIELD_MAX + 1];
 	audit_filter f;
@@ -350,55 +417,49 @@ static void filter_help(char *out, size_t cap, const audit_cli_host *h)
 		 h->client_help, opt, h->who);
 }
 
-#define FILTER_CASES                                                           \
-	case 'c':                                                              \
-	case 'p':                                                              \
-	case 'e':                                                              \
-	case 'a':                                                              \
-	case 'O':                                                              \
-	case 's':                                                              \
-	case 'u':                                                              \
-		if ((rc = filter_opt(cmd, &fo, c_, optarg)) != 0)              \
-			return rc;                                             \
-		break;
-
-/* One filter option; 0 or the usage exit code. */
-static int filter_opt(const char *cmd, filter_opts *fo, int c, char *arg)
+/* One filter option (FILTER_LONG) into the filter_opts at p: SK_CLI_RUN,
+ * the usage exit code, or SK_CLI_UNKNOWN when c is not one. */
+static int filter_opt(int c, const char *arg, void *p)
 {
+	filter_opts *fo = p;
 	audit_action a;
 	audit_outcome oc;
 
 	switch (c) {
 	case 'c':
 		if (strlen(arg) >= sizeof(fo->client_ref))
-			return sk_cli_usage(cmd, "--client is too long");
+			return sk_cli_usage(fo->cmd, "--client is too long");
 		memcpy(fo->client_ref, arg, strlen(arg) + 1);
-		sodium_memzero(arg, strlen(arg)); /* out of /proc/PID/cmdline */
-		return 0;
+		sk_cli_arg_wipe(arg); /* out of /proc/PID/cmdline */
+		return SK_CLI_RUN;
 	case 'p':
 		fo->f.user = arg;
-		return 0;
+		return SK_CLI_RUN;
 	case 'e':
 		fo->f.event = arg;
-		return 0;
+		return SK_CLI_RUN;
 	case 'a':
 		if (audit_action_parse(&a, arg) != SK_OK)
-			return sk_cli_usage(cmd, "--action takes C, R, U, D or E");
+			return sk_cli_usage(fo->cmd, "--action takes C, R, U, D or E");
 		fo->f.action = a;
-		return 0;
+		return SK_CLI_RUN;
 	case 'O':
 		if (audit_outcome_parse(&oc, arg) != SK_OK)
-			return sk_cli_usage(cmd, "--outcome takes ok, denied or failed");
+			return sk_cli_usage(fo->cmd, "--outcome takes ok, denied or failed");
 		fo->f.outcome = oc;
-		return 0;
+		return SK_CLI_RUN;
 	case 's':
 		if (audit_time_parse(&fo->f.since_ms, arg, false) != SK_OK)
-			return sk_cli_usage(cmd, "--since takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-		return 0;
-	default:
+			return sk_cli_usage(fo->cmd,
+					    "--since takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+		return SK_CLI_RUN;
+	case 'u':
 		if (audit_time_parse(&fo->f.until_ms, arg, true) != SK_OK)
-			return sk_cli_usage(cmd, "--until takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-		return 0;
+			return sk_cli_usage(fo->cmd,
+					    "--until takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+		return SK_CLI_RUN;
+	default:
+		return SK_CLI_UNKNOWN;
 	}
 }
 
@@ -457,7 +518,8 @@ int audit_cli_verify(int argc, char **argv, const audit_cli_host *h)
 	int rc;
 
 	snprintf(usage, sizeof(usage), help, h->prog);
-	SK_CLI_PARSE(cmd, lo, usage, );
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, usage, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
@@ -489,6 +551,7 @@ int audit_cli_verify(int argc, char **argv, const audit_cli_host *h)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 }
 
+/* One exit path after --client: it wipes the reference (at a node, a BSN). */
 int audit_cli_query(int argc, char **argv, const audit_cli_host *h)
 {
 	const struct option lo[] = {SK_CLI_COMMON_LONG, FILTER_LONG(h->who), {0}};
@@ -502,7 +565,7 @@ int audit_cli_query(int argc, char **argv, const audit_cli_host *h)
 	static const char cmd[] = "audit query";
 	char usage[USAGE_MAX], fh[USAGE_MAX / 2], what[AUDIT_FILTER_TEXT_MAX];
 	sk_cli_common o = {0};
-	filter_opts fo = {0};
+	filter_opts fo = {.cmd = cmd};
 	opened d = {0};
 	audit_export *x = NULL;
 	uint64_t n = 0;
@@ -512,7 +575,8 @@ int audit_cli_query(int argc, char **argv, const audit_cli_host *h)
 
 	filter_help(fh, sizeof(fh), h);
 	snprintf(usage, sizeof(usage), help, h->prog, h->who, fh);
-	SK_CLI_PARSE(cmd, lo, usage, FILTER_CASES);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, usage, &o, filter_opt, &fo)) != SK_CLI_RUN)
+		goto wipe;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		goto wipe;
 	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
@@ -589,6 +653,30 @@ static sk_status create_out(const char *path, FILE **fp)
 	return SK_OK;
 }
 
+struct export_args {
+	filter_opts fo;
+	audit_format fmt;
+	const char *out_path;
+};
+
+static int export_opt(int c, const char *arg, void *p)
+{
+	struct export_args *a = p;
+
+	switch (c) {
+	case 'f':
+		if (audit_format_parse(&a->fmt, arg) != SK_OK)
+			return sk_cli_usage(a->fo.cmd, "--format takes csv, json or fhir");
+		return SK_CLI_RUN;
+	case 'w':
+		a->out_path = arg;
+		return SK_CLI_RUN;
+	default:
+		return filter_opt(c, arg, &a->fo);
+	}
+}
+
+/* One exit path after --client: it wipes the reference (at a node, a BSN). */
 int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 {
 	const struct option lo[] = {SK_CLI_COMMON_LONG, FILTER_LONG(h->who),
@@ -608,9 +696,7 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 	static const char cmd[] = "audit export";
 	char usage[USAGE_MAX], fh[USAGE_MAX / 2];
 	sk_cli_common o = {0};
-	filter_opts fo = {0};
-	audit_format fmt = 0;
-	const char *out_path = NULL;
+	struct export_args a = {.fo.cmd = cmd};
 	char what[AUDIT_FILTER_TEXT_MAX + 64], filters[AUDIT_FILTER_TEXT_MAX];
 	char sig_path[4096];
 	audit_export *x = NULL;
@@ -623,33 +709,31 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 
 	filter_help(fh, sizeof(fh), h);
 	snprintf(usage, sizeof(usage), help, h->prog, h->owner, fh);
-	SK_CLI_PARSE(cmd, lo, usage, FILTER_CASES case 'f'
-		     : if (audit_format_parse(&fmt, optarg) != SK_OK) return sk_cli_usage(
-			       cmd, "--format takes csv, json or fhir");
-		     break; case 'w' : out_path = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, usage, &o, export_opt, &a)) != SK_CLI_RUN)
+		goto wipe;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		goto wipe;
-	if (fmt == 0) {
+	if (a.fmt == 0) {
 		rc = sk_cli_usage(cmd, "--format csv|json|fhir is required");
 		goto wipe;
 	}
 	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
 		goto wipe;
-	if ((st = resolve_client(h, d.ctx, &fo)) != SK_OK)
+	if ((st = resolve_client(h, d.ctx, &a.fo)) != SK_OK)
 		goto out;
-	audit_filter_text(filters, sizeof(filters), &fo.f);
-	snprintf(what, sizeof(what), "format=%s %s; %s", fmt == AUDIT_FORMAT_CSV ? "csv"
-							: fmt == AUDIT_FORMAT_JSON ? "json"
-										   : "fhir",
-		 out_path != NULL ? "to a signed file" : "to stdout", filters);
-	if ((out_path != NULL && (st = create_out(out_path, &fp)) != SK_OK) ||
+	audit_filter_text(filters, sizeof(filters), &a.fo.f);
+	snprintf(what, sizeof(what), "format=%s %s; %s",
+		 a.fmt == AUDIT_FORMAT_CSV ? "csv" : a.fmt == AUDIT_FORMAT_JSON ? "json" : "fhir",
+		 a.out_path != NULL ? "to a signed file" : "to stdout", filters);
+	if ((a.out_path != NULL && (st = create_out(a.out_path, &fp)) != SK_OK) ||
 	    (st = audit_cli_record(d.log, d.env, &d.tmpl, "audit.export", AUDIT_ACTION_READ,
-				   fo.f.client, NULL, what)) != SK_OK)
+				   a.fo.f.client, NULL, what)) != SK_OK)
 		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(d.env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
-	if ((st = audit_export_begin(&x, fp != NULL ? fp : stdout, fmt, sk_clock_now_ms())) == SK_OK &&
-	    (st = audit_query(d.log, txn, &fo.f, audit_export_record, x)) == SK_OK) {
+	if ((st = audit_export_begin(&x, fp != NULL ? fp : stdout, a.fmt, sk_clock_now_ms())) ==
+		    SK_OK &&
+	    (st = audit_query(d.log, txn, &a.fo.f, audit_export_record, x)) == SK_OK) {
 		st = audit_export_end(x, &n);
 		x = NULL;
 	}
@@ -661,27 +745,48 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 			st = SK_ERR_IO;
 		fp = NULL;
 		if (st == SK_OK)
-			st = sign_export(h, &d, out_path, sig_path, sizeof(sig_path));
+			st = sign_export(h, &d, a.out_path, sig_path, sizeof(sig_path));
 		if (st != SK_OK)
-			unlink(out_path); /* no unsigned or partial export is left */
+			unlink(a.out_path); /* no unsigned or partial export is left */
 		else if (o.json)
 			print_json(json_pack("{s:I,s:s,s:s}", "records", (json_int_t)n, "file",
-					     out_path, "signature", sig_path));
+					     a.out_path, "signature", sig_path));
 		else
 			printf("%llu audit records exported to %s, signed in %s\n",
-			       (unsigned long long)n, out_path, sig_path);
+			       (unsigned long long)n, a.out_path, sig_path);
 	}
 out:
 	audit_export_free(x);
 	if (fp != NULL) {
 		fclose(fp);
-		unlink(out_path);
+		unlink(a.out_path);
 	}
 	h->close(d.ctx);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 wipe:
-	sodium_memzero(fo.client_ref, sizeof(fo.client_ref));
+	sodium_memzero(a.fo.client_ref, sizeof(a.fo.client_ref));
 	return rc;
+}
+
+struct verify_export_args {
+	const char *file, *sig;
+};
+
+static int verify_export_opt(int c, const char *arg, void *p)
+{
+	struct verify_export_args *a = p;
+
+	switch (c) {
+	case 'f':
+		a->file = arg;
+		break;
+	case 'g':
+		a->sig = arg;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
 }
 
 int audit_cli_verify_export(int argc, char **argv, const audit_cli_host *h)
@@ -699,7 +804,7 @@ int audit_cli_verify_export(int argc, char **argv, const audit_cli_host *h)
 	static const char cmd[] = "audit verify-export";
 	char usage[USAGE_MAX];
 	sk_cli_common o = {0};
-	const char *file = NULL, *sig = NULL;
+	struct verify_export_args a = {0};
 	char sig_path[4096];
 	uint8_t *text = NULL;
 	size_t len = 0;
@@ -709,20 +814,21 @@ int audit_cli_verify_export(int argc, char **argv, const audit_cli_host *h)
 	int rc;
 
 	snprintf(usage, sizeof(usage), help, h->prog, h->owner, h->owner);
-	SK_CLI_PARSE(cmd, lo, usage, case 'f' : file = optarg; break;
-		     case 'g' : sig = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, usage, &o, verify_export_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if (file == NULL)
+	if (a.file == NULL)
 		return sk_cli_usage(cmd, "--file F is required");
-	if (sig == NULL) {
-		if (snprintf(sig_path, sizeof(sig_path), "%s%s", file, SIG_SUFFIX) >=
+	if (a.sig == NULL) {
+		if (snprintf(sig_path, sizeof(sig_path), "%s%s", a.file, SIG_SUFFIX) >=
 		    (int)sizeof(sig_path))
 			return sk_cli_usage(cmd, "the file name is too long");
-		sig = sig_path;
+		a.sig = sig_path;
 	}
-	if ((st = sk_file_read(sig, AUDIT_SIG_TEXT_MAX, &text, &len)) != SK_OK) {
-		sk_error_set("cannot read the signature %s", sig);
+	if ((st = sk_file_read(a.sig, AUDIT_SIG_TEXT_MAX, &text, &len)) != SK_OK) {
+		sk_error_set("cannot read the signature %s", a.sig);
 		return sk_cli_fail(st, cmd);
 	}
 	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0) {
@@ -732,11 +838,11 @@ int audit_cli_verify_export(int argc, char **argv, const audit_cli_host *h)
 	if ((id = sodium_malloc(sizeof(*id))) == NULL)
 		st = SK_ERR_NOMEM;
 	else if ((st = h->identity(d.ctx, id)) == SK_OK)
-		st = audit_export_verify(file, (const char *)text, len, id->pk);
+		st = audit_export_verify(a.file, (const char *)text, len, id->pk);
 	if (st == SK_OK && o.json)
-		print_json(json_pack("{s:b,s:s,s:s}", "ok", 1, "file", file, "org", d.tmpl.org));
+		print_json(json_pack("{s:b,s:s,s:s}", "ok", 1, "file", a.file, "org", d.tmpl.org));
 	else if (st == SK_OK)
-		printf("%s: signed by this %s (%s), unchanged\n", file, h->owner, d.tmpl.org);
+		printf("%s: signed by this %s (%s), unchanged\n", a.file, h->owner, d.tmpl.org);
 	if (id != NULL) {
 		sodium_memzero(id, sizeof(*id));
 		sodium_free(id);
@@ -845,6 +951,54 @@ static sk_status sign_off(const opened *d, const audit_review_opts *ro, const ch
 				NULL, "review", reason);
 }
 
+struct review_args {
+	audit_review_opts ro;
+	const char *hours, *days;
+	int signoff;
+};
+
+static int review_opt(int c, const char *arg, void *p)
+{
+	struct review_args *a = p;
+	unsigned long long max = 0;
+
+	switch (c) {
+	case 's':
+		if (audit_time_parse(&a->ro.since_ms, arg, false) != SK_OK)
+			return sk_cli_usage("audit review",
+					    "--since takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+		break;
+	case 'u':
+		if (audit_time_parse(&a->ro.until_ms, arg, true) != SK_OK)
+			return sk_cli_usage("audit review",
+					    "--until takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+		break;
+	case 'h':
+		a->hours = arg;
+		if (audit_hours_parse(&a->ro, arg) != SK_OK)
+			return sk_cli_usage("audit review",
+					    "--office-hours takes HH:MM-HH:MM, e.g. 08:00-18:00");
+		break;
+	case 'd':
+		a->days = arg;
+		if (audit_days_parse(&a->ro, arg) != SK_OK)
+			return sk_cli_usage("audit review",
+					    "--office-days takes days like mon-fri or mon,wed,fri");
+		break;
+	case 'm':
+		if (sk_cli_u64(arg, &max) != SK_OK)
+			return sk_cli_usage("audit review", "--max-lookups takes a number");
+		a->ro.max_lookups = max;
+		break;
+	case 'S':
+		a->signoff = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -872,49 +1026,29 @@ int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 	static const char cmd[] = "audit review";
 	char usage[USAGE_MAX], title[128];
 	sk_cli_common o = {0};
-	audit_review_opts ro;
+	struct review_args a = {.hours = "08:00-18:00", .days = "mon-fri"};
 	struct review_out r = {0};
-	const char *hours = "08:00-18:00", *days = "mon-fri";
 	char what[AUDIT_REASON_MAX + 1], since[AUDIT_TIME_BYTES], until[AUDIT_TIME_BYTES];
-	unsigned long long max = 0;
 	uint64_t records = 0;
-	int signoff = 0, rc;
 	opened d = {0};
 	MDB_txn *txn = NULL;
 	sk_status st;
+	int rc;
 
 	snprintf(usage, sizeof(usage), help, h->prog, h->whos, h->whos, h->who);
-	audit_review_defaults(&ro);
-	SK_CLI_PARSE(cmd, lo, usage,
-		     case 's' : if (audit_time_parse(&ro.since_ms, optarg, false) != SK_OK) return
-			     sk_cli_usage(cmd, "--since takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-		     break;
-		     case 'u' : if (audit_time_parse(&ro.until_ms, optarg, true) != SK_OK) return
-			     sk_cli_usage(cmd, "--until takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-		     break;
-		     case 'h' : hours = optarg;
-		     if (audit_hours_parse(&ro, optarg) != SK_OK) return sk_cli_usage(
-			     cmd, "--office-hours takes HH:MM-HH:MM, e.g. 08:00-18:00");
-		     break;
-		     case 'd' : days = optarg;
-		     if (audit_days_parse(&ro, optarg) != SK_OK) return sk_cli_usage(
-			     cmd, "--office-days takes days like mon-fri or mon,wed,fri");
-		     break;
-		     case 'm' : if (sk_cli_u64(optarg, &max) != SK_OK) return sk_cli_usage(
-			     cmd, "--max-lookups takes a number");
-		     ro.max_lookups = max;
-		     break;
-		     case 'S' : signoff = 1; break;);
+	audit_review_defaults(&a.ro);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, usage, &o, review_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if (ro.until_ms == 0)
-		ro.until_ms = sk_clock_now_ms();
-	if (ro.since_ms > ro.until_ms)
+	if (a.ro.until_ms == 0)
+		a.ro.until_ms = sk_clock_now_ms();
+	if (a.ro.since_ms > a.ro.until_ms)
 		return sk_cli_usage(cmd, "--since is after --until");
 	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
 		return rc;
-	audit_time_format(since, ro.since_ms);
-	audit_time_format(until, ro.until_ms);
+	audit_time_format(since, a.ro.since_ms);
+	audit_time_format(until, a.ro.until_ms);
 	snprintf(what, sizeof(what), "review %s to %s", since, until);
 	if ((st = audit_cli_record(d.log, d.env, &d.tmpl, "audit.review", AUDIT_ACTION_READ, NULL,
 				   NULL, what)) != SK_OK ||
@@ -923,13 +1057,13 @@ int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 	if (o.json) {
 		if ((r.list = json_array()) == NULL)
 			st = SK_ERR_NOMEM;
-		else if ((st = audit_review(d.log, txn, &ro, review_item, &r, &records)) == SK_OK)
+		else if ((st = audit_review(d.log, txn, &a.ro, review_item, &r, &records)) == SK_OK)
 			print_json(r.list);
 		else
 			json_decref(r.list);
 		r.list = NULL;
 	} else {
-		st = audit_review(d.log, txn, &ro, review_count, &r, &records);
+		st = audit_review(d.log, txn, &a.ro, review_count, &r, &records);
 		printf("review of %s to %s: %llu records\n", since, until,
 		       (unsigned long long)records);
 		for (int i = 0; i < AUDIT_FLAG_COUNT && st == SK_OK; i++) {
@@ -937,12 +1071,12 @@ int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 			printf("\n%s: %llu\n", title, (unsigned long long)r.n[i]);
 			r.only = 1u << i;
 			if (r.n[i] > 0)
-				st = audit_review(d.log, txn, &ro, review_item, &r, NULL);
+				st = audit_review(d.log, txn, &a.ro, review_item, &r, NULL);
 		}
 	}
 	mdb_txn_abort(txn);
-	if (st == SK_OK && signoff) {
-		st = sign_off(&d, &ro, hours, days, records, &r);
+	if (st == SK_OK && a.signoff) {
+		st = sign_off(&d, &a.ro, a.hours, a.days, records, &r);
 		if (st == SK_OK && !o.json)
 			printf("\nsigned off: the review of this period is recorded (audit.signoff)\n");
 	}

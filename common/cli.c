@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "common/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -141,6 +143,12 @@ int sk_cli_parse(const char *cmd, int argc, char **argv, const struct option *lo
 	if (optind < argc)
 		return sk_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
 	return SK_CLI_RUN;
+}
+
+void sk_cli_arg_wipe(const char *optarg_)
+{
+	if (optarg_ != NULL)
+		sodium_memzero((char *)optarg_, strlen(optarg_));
 }
 
 sk_status sk_cli_kek(sk_kek **kek, const sk_cli_common *o)

@@ -59,7 +59,7 @@ sk_status sk_cli_duration_ms(const char *s, unsigned long long *ms) SK_MUST_CHEC
 /* Options every data-dir command of every binary takes: --dir, --dev,
  * --passphrase-file, --json, --help. A command lists SK_CLI_COMMON_LONG in
  * its getopt_long table, prints SK_CLI_COMMON_HELP in its help, and hands
- * each option to sk_cli_common_opt() first (see SK_CLI_PARSE). */
+ * each option to sk_cli_common_opt() first (sk_cli_parse() does). */
 typedef struct sk_cli_common {
 	const char *dir, *passphrase;
 	int dev, json;
@@ -90,7 +90,11 @@ sk_status sk_cli_kek(sk_kek **kek, const sk_cli_common *o) SK_MUST_CHECK;
 /* Resolves o->dir (--dir, else $SCHAKEL_DIR); 0, or the usage exit code. */
 int sk_cli_need_dir(const char *cmd, sk_cli_common *o);
 
-/* Parses argv of command cmd with getopt_long (options anywhere, no
+/* WARNING: kept only for pseudonymiser/cli_pseudonymiser.c until it is
+ * converted; use sk_cli_parse(). The macro's `extra` switch cases and its
+ * own error paths return straight out of the command, past any wipe of a
+ * secret it holds.
+ * Parses argv of command cmd with getopt_long (options anywhere, no
  * positional arguments): common options into o, --help prints help and
  * returns 0 from the caller, anything else goes to the `extra` switch
  * cases (each ending in break or return); unknown options are usage
@@ -136,6 +140,11 @@ int sk_cli_need_dir(const char *cmd, sk_cli_common *o);
 typedef int (*sk_cli_opt_fn)(int c, const char *optarg_, void *arg);
 int sk_cli_parse(const char *cmd, int argc, char **argv, const struct option *longopts,
 		 const char *help, sk_cli_common *o, sk_cli_opt_fn opt, void *arg);
+
+/* Wipes an option's value in argv once opt has copied it (a BSN out of
+ * /proc/PID/cmdline). optarg_ must point into the process's own argv,
+ * which is writable whatever the callback's const says. */
+void sk_cli_arg_wipe(const char *optarg_);
 
 /* The OS user running the command (the audit's responsible user), e.g.
  * "root"; never NULL. */

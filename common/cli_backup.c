@@ -15,6 +15,14 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static int out_opt(int c, const char *arg, void *p)
+{
+	if (c != 'o')
+		return SK_CLI_UNKNOWN;
+	*(const char **)p = arg;
+	return SK_CLI_RUN;
+}
+
 int sk_cli_backup_key(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -33,8 +41,11 @@ int sk_cli_backup_key(int argc, char **argv)
 	char hex[2 * SK_BACKUP_PK_BYTES + 1];
 	sk_kek *kek = NULL;
 	sk_status st;
+	int rc;
 
-	SK_CLI_PARSE("backup-key", lo, help, case 'o' : out = optarg; break;);
+	if ((rc = sk_cli_parse("backup-key", argc, argv, lo, help, &o, out_opt, &out)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if (out == NULL)
 		return sk_cli_usage("backup-key", "--out F is required");
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
@@ -49,6 +60,31 @@ int sk_cli_backup_key(int argc, char **argv)
 	else
 		printf("%s\n", hex);
 	return SK_EXIT_OK;
+}
+
+/* The two files of backup (--to FILE, --recipient PUBKEY) and of restore
+ * (--from FILE, --identity F); each command's table has only its own. */
+struct files {
+	const char *file, *key;
+};
+
+static int files_opt(int c, const char *arg, void *p)
+{
+	struct files *a = p;
+
+	switch (c) {
+	case 't':
+	case 'f':
+		a->file = arg;
+		break;
+	case 'r':
+	case 'i':
+		a->key = arg;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
 }
 
 int sk_cli_backup(int argc, char **argv, sk_backup_kind kind)
@@ -67,7 +103,7 @@ int sk_cli_backup(int argc, char **argv, sk_backup_kind kind)
 		"  --recipient PUBKEY    the public key from 'backup-key' (64 hex digits or the\n"
 		"                        F.pub file)\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	const char *to = NULL, *rcpt = NULL;
+	struct files a = {0};
 	uint8_t pk[SK_BACKUP_PK_BYTES];
 	sk_backup_stats bs;
 	struct timespec t0;
@@ -75,16 +111,16 @@ int sk_cli_backup(int argc, char **argv, sk_backup_kind kind)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("backup", lo, help, case 't' : to = optarg; break;
-		     case 'r' : rcpt = optarg; break;);
+	if ((rc = sk_cli_parse("backup", argc, argv, lo, help, &o, files_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("backup", &o)) != 0)
 		return rc;
-	if (to == NULL || rcpt == NULL)
+	if (a.file == NULL || a.key == NULL)
 		return sk_cli_usage("backup", "--to FILE and --recipient PUBKEY are required");
-	if ((st = sk_backup_pk_parse(rcpt, pk)) != SK_OK)
+	if ((st = sk_backup_pk_parse(a.key, pk)) != SK_OK)
 		return sk_cli_fail(st, "backup");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((st = sk_backup_write(o.dir, to, kind, pk, &bs)) != SK_OK)
+	if ((st = sk_backup_write(o.dir, a.file, kind, pk, &bs)) != SK_OK)
 		return sk_cli_fail(st, "backup");
 	secs = seconds_since(&t0);
 	if (o.json)
@@ -93,11 +129,12 @@ int sk_cli_backup(int argc, char **argv, sk_backup_kind kind)
 		       (unsigned long long)bs.bytes, secs);
 	else
 		printf("backup of the %s in %s written to %s: %llu files, %llu bytes in %.2f s\n",
-		       sk_backup_kind_name(kind), o.dir, to, (unsigned long long)bs.files,
+		       sk_backup_kind_name(kind), o.dir, a.file, (unsigned long long)bs.files,
 		       (unsigned long long)bs.bytes, secs);
 	return SK_EXIT_OK;
 }
 
+/* One exit path: the backup's secret key is freed (and so wiped) on it. */
 int sk_cli_restore(int argc, char **argv, sk_backup_kind kind, sk_cli_restored_fn after)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -114,35 +151,39 @@ int sk_cli_restore(int argc, char **argv, sk_backup_kind kind, sk_cli_restored_f
 		"  --identity F          the secret key from 'backup-key' (unwrapped with\n"
 		"                        --passphrase-file, the credential, or --dev)\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	const char *from = NULL, *idf = NULL;
+	struct files a = {0};
 	uint8_t *sk = NULL;
 	sk_backup_stats bs;
 	struct timespec t0;
 	sk_kek *kek = NULL;
 	double secs;
-	sk_status st;
+	sk_status st = SK_OK;
 	int rc;
 
-	SK_CLI_PARSE("restore", lo, help, case 'f' : from = optarg; break;
-		     case 'i' : idf = optarg; break;);
+	if ((rc = sk_cli_parse("restore", argc, argv, lo, help, &o, files_opt, &a)) !=
+	    SK_CLI_RUN)
+		goto out;
 	if ((rc = sk_cli_need_dir("restore", &o)) != 0)
-		return rc;
-	if (from == NULL || idf == NULL)
-		return sk_cli_usage("restore", "--from FILE and --identity F are required");
-	if ((sk = sodium_malloc(SK_BACKUP_SK_BYTES)) == NULL)
-		return sk_cli_fail(SK_ERR_NOMEM, "restore");
-	if ((st = sk_cli_kek(&kek, &o)) != SK_OK ||
-	    (st = sk_backup_identity_read(kek, idf, sk)) != SK_OK) {
-		sk_kek_free(kek);
-		sodium_free(sk);
-		return sk_cli_fail(st, "restore");
+		goto out;
+	if (a.file == NULL || a.key == NULL) {
+		rc = sk_cli_usage("restore", "--from FILE and --identity F are required");
+		goto out;
 	}
+	if ((sk = sodium_malloc(SK_BACKUP_SK_BYTES)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = sk_cli_kek(&kek, &o)) != SK_OK ||
+	    (st = sk_backup_identity_read(kek, a.key, sk)) != SK_OK)
+		goto out;
 	sk_kek_free(kek);
+	kek = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	st = sk_backup_restore(from, o.dir, kind, sk, &bs);
+	st = sk_backup_restore(a.file, o.dir, kind, sk, &bs);
 	sodium_free(sk);
+	sk = NULL;
 	if (st != SK_OK)
-		return sk_cli_fail(st, "restore");
+		goto out;
 	if (after != NULL && (st = after(o.dir)) != SK_OK) {
 		char why[256];
 
@@ -151,7 +192,7 @@ int sk_cli_restore(int argc, char **argv, sk_backup_kind kind, sk_cli_restored_f
 		sk_error_set("the files are back in %s, but its last step failed (%s); remove %s "
 			     "and restore again",
 			     o.dir, why, o.dir);
-		return sk_cli_fail(st, "restore");
+		goto out;
 	}
 	secs = seconds_since(&t0);
 	if (o.json)
@@ -164,5 +205,9 @@ int sk_cli_restore(int argc, char **argv, sk_backup_kind kind, sk_cli_restored_f
 		       "in %.2f s\n",
 		       sk_backup_kind_name(kind), (unsigned long long)bs.created, o.dir,
 		       (unsigned long long)bs.files, (unsigned long long)bs.bytes, secs);
-	return SK_EXIT_OK;
+	rc = SK_EXIT_OK;
+out:
+	sk_kek_free(kek);
+	sodium_free(sk);
+	return st != SK_OK ? sk_cli_fail(st, "restore") : rc;
 }

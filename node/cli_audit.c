@@ -121,6 +121,27 @@ static sk_status print_unmatched(const json_t *list, const node_reconcile_stats 
 	return SK_OK;
 }
 
+struct verify_args {
+	int registry, recon;
+};
+
+static int verify_opt(int c, const char *arg, void *p)
+{
+	struct verify_args *a = p;
+
+	switch (c) {
+	case 'r':
+		a->registry = 1;
+		break;
+	case 'R':
+		a->recon = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -138,7 +159,7 @@ static int cmd_verify(int argc, char **argv)
 		"are listed (the reconciliation is recorded, event audit.reconcile).\n"
 		"Exit 3 names the first bad record, or when a registry action has no local\n"
 		"record.\n\n" SK_CLI_COMMON_HELP;
-	int registry = 0, recon = 0;
+	struct verify_args a = {0};
 	json_t *unmatched = NULL;
 	node_reconcile_stats rs = {0};
 	size_t checked = 0;
@@ -154,8 +175,9 @@ static int cmd_verify(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("audit verify", lo, help, case 'r' : registry = 1; break;
-		     case 'R' : recon = 1; break;);
+	if ((rc = sk_cli_parse("audit verify", argc, argv, lo, help, &o, verify_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("audit verify", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "audit verify")) != 0)
@@ -168,9 +190,9 @@ static int cmd_verify(int argc, char **argv)
 			st = node_audit_anchor_check(s, txn, count, &bad, &anchored);
 		mdb_txn_abort(txn);
 	}
-	if (st == SK_OK && registry && (st = node_remote_open(&r, s, kek)) == SK_OK)
+	if (st == SK_OK && a.registry && (st = node_remote_open(&r, s, kek)) == SK_OK)
 		st = node_remote_anchors_check(r, count, &bad, &checked);
-	if (st == SK_OK && recon)
+	if (st == SK_OK && a.recon)
 		st = reconcile(s, kek, &r, &unmatched, &rs);
 	node_remote_close(r);
 	if (st == SK_ERR_VERIFY) {
@@ -189,7 +211,7 @@ static int cmd_verify(int argc, char **argv)
 					"registry_anchors", (json_int_t)checked, "purged_through",
 					(json_int_t)base.seq);
 
-		if (doc != NULL && recon)
+		if (doc != NULL && a.recon)
 			json_object_set_new(doc, "reconcile",
 					    json_pack("{s:I,s:I,s:I,s:I,s:I,s:O}", "fetched",
 						      (json_int_t)rs.fetched, "matchable",
@@ -210,7 +232,7 @@ static int cmd_verify(int argc, char **argv)
 		else
 			printf("audit log verified: %llu records\n",
 			       (unsigned long long)(count - base.seq));
-		if (recon)
+		if (a.recon)
 			st = print_unmatched(unmatched, &rs);
 	}
 	if (st == SK_OK && rs.unmatched > 0) {
@@ -239,6 +261,38 @@ static const char *prof_name(const char *user, void *arg)
 	return node_professional_get(nm->s, nm->txn, user, &nm->p) == SK_OK ? nm->p.name : NULL;
 }
 
+struct report_args {
+	char client_ref[NODE_CLIENT_ID_MAX + 1]; /* a BSN or a local id */
+	audit_lang lang;
+	int names;
+};
+
+static int report_opt(int c, const char *arg, void *p)
+{
+	struct report_args *a = p;
+
+	switch (c) {
+	case 'c':
+		if (strlen(arg) >= sizeof(a->client_ref))
+			return sk_cli_usage("audit report",
+					    "--client takes a BSN or a local client id");
+		memcpy(a->client_ref, arg, strlen(arg) + 1);
+		sk_cli_arg_wipe(arg); /* out of /proc/PID/cmdline */
+		break;
+	case 'l':
+		if (audit_lang_parse(&a->lang, arg) != SK_OK)
+			return sk_cli_usage("audit report", "--lang takes nl or en");
+		break;
+	case 'n':
+		a->names = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+/* One exit path after --client: it wipes the client's BSN. */
 static int cmd_report(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -259,43 +313,37 @@ static int cmd_report(int argc, char **argv)
 		SK_CLI_COMMON_HELP;
 	static const char cmd[] = "audit report";
 	sk_cli_common o = {0};
-	char client_ref[NODE_CLIENT_ID_MAX + 1] = "", client[NODE_CLIENT_ID_MAX + 1];
+	struct report_args a = {.lang = AUDIT_LANG_NL};
+	char client[NODE_CLIENT_ID_MAX + 1];
 	audit_report_opts ro = {0};
 	struct names nm = {0};
-	int names = 0, rc;
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	MDB_txn *txn = NULL;
 	sk_status st;
+	int rc;
 
-	ro.lang = AUDIT_LANG_NL;
-	SK_CLI_PARSE(cmd, lo, help, case 'c'
-		     : if (strlen(optarg) >= sizeof(client_ref)) return sk_cli_usage(
-			       cmd, "--client takes a BSN or a local client id");
-		     memcpy(client_ref, optarg, strlen(optarg) + 1);
-		     sodium_memzero(optarg, strlen(optarg)); /* out of /proc/PID/cmdline */
-		     break; case 'l'
-		     : if (audit_lang_parse(&ro.lang, optarg) != SK_OK) return sk_cli_usage(
-			       cmd, "--lang takes nl or en");
-		     break; case 'n' : names = 1; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, report_opt, &a)) != SK_CLI_RUN)
+		goto wipe;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		goto wipe;
-	if (client_ref[0] == '\0') {
+	if (a.client_ref[0] == '\0') {
 		rc = sk_cli_usage(cmd, "--client BSN|ID is required");
 		goto wipe;
 	}
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto wipe;
-	if ((st = resolve_client(s, client_ref, client)) != SK_OK ||
+	if ((st = resolve_client(s, a.client_ref, client)) != SK_OK ||
 	    (st = audit_reading(s, "audit.report", client,
-				names ? "art. 15 report with names" : "art. 15 report")) != SK_OK ||
+				a.names ? "art. 15 report with names" : "art. 15 report")) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	nm.s = s;
 	nm.txn = txn;
+	ro.lang = a.lang;
 	ro.client = client;
 	ro.org_name = s->name;
-	ro.name_of = names ? prof_name : NULL;
+	ro.name_of = a.names ? prof_name : NULL;
 	ro.name_arg = &nm;
 	ro.now_ms = node_now_ms();
 	ro.json = o.json;
@@ -305,7 +353,7 @@ out:
 	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 wipe:
-	sodium_memzero(client_ref, sizeof(client_ref));
+	sodium_memzero(&a, sizeof(a));
 	return rc;
 }
 

@@ -46,7 +46,48 @@ static int parse_window(const char *s, uint64_t *from, uint64_t *to)
 	return *to > *from ? 0 : -1;
 }
 
+/* The --as PROF of every subcommand (discuss list takes it and ignores it). */
+static int as_opt(int c, const char *arg, void *p)
+{
+	if (c != 'a')
+		return SK_CLI_UNKNOWN;
+	*(const char **)p = arg;
+	return SK_CLI_RUN;
+}
 
+struct request_args {
+	char client[64]; /* a BSN or a local id */
+	const char *as, *topic;
+	uint64_t from, to;
+};
+
+static int request_opt(int c, const char *arg, void *p)
+{
+	struct request_args *a = p;
+
+	switch (c) {
+	case 'c':
+		snprintf(a->client, sizeof(a->client), "%s", arg);
+		sk_cli_arg_wipe(arg);
+		break;
+	case 'a':
+		a->as = arg;
+		break;
+	case 't':
+		a->topic = arg;
+		break;
+	case 'w':
+		if (parse_window(arg, &a->from, &a->to) != 0)
+			return sk_cli_usage("discuss request",
+					    "--window takes YYYY-MM-DD/YYYY-MM-DD");
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+/* One exit path after --client: it wipes the client's BSN. */
 static int cmd_request(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -62,37 +103,38 @@ static int cmd_request(int argc, char **argv)
 		"them, not who asks nor what about. Nothing tells whether anyone was invited\n"
 		"until someone accepts. Default window: the next 14 days.\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	char client[64] = "", id[NODE_DISCUSSION_HEX];
-	const char *as = NULL, *topic = NULL;
-	uint64_t from = (uint64_t)time(NULL) * 1000u, to = from + NODE_DISCUSS_WINDOW_DEFAULT_MS;
+	struct request_args a = {.from = (uint64_t)time(NULL) * 1000u};
+	char id[NODE_DISCUSSION_HEX];
 	node_store *s = NULL;
 	node_remote *r = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("discuss request", lo, help,
-		     case 'c' : snprintf(client, sizeof(client), "%s", optarg);
-		     sodium_memzero(optarg, strlen(optarg)); break;
-		     case 'a' : as = optarg; break; case 't' : topic = optarg; break;
-		     case 'w' : if (parse_window(optarg, &from, &to) != 0) return
-			     sk_cli_usage("discuss request", "--window takes YYYY-MM-DD/YYYY-MM-DD");
-		     break;);
+	a.to = a.from + NODE_DISCUSS_WINDOW_DEFAULT_MS;
+	if ((rc = sk_cli_parse("discuss request", argc, argv, lo, help, &o, request_opt, &a)) !=
+	    SK_CLI_RUN)
+		goto wipe;
 	if ((rc = sk_cli_need_dir("discuss request", &o)) != 0)
-		return rc;
-	if (client[0] == 0 || as == NULL || topic == NULL)
-		return sk_cli_usage("discuss request", "--client, --as and --topic are required");
+		goto wipe;
+	if (a.client[0] == 0 || a.as == NULL || a.topic == NULL) {
+		rc = sk_cli_usage("discuss request", "--client, --as and --topic are required");
+		goto wipe;
+	}
 	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "discuss request")) != 0)
-		return rc;
-	st = node_discuss_request(r, client, as, topic, from, to, id);
-	sodium_memzero(client, sizeof(client));
+		goto wipe;
+	st = node_discuss_request(r, a.client, a.as, a.topic, a.from, a.to, id);
+	sodium_memzero(a.client, sizeof(a.client));
 	if (st == SK_OK && o.json)
 		node_cli_print_json(json_pack("{s:s}", "id", id));
 	else if (st == SK_OK)
 		printf("%s\n", id);
 	node_remote_close(r);
 	node_cli_close(s, kek);
-	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "discuss request");
+	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "discuss request");
+wipe:
+	sodium_memzero(&a, sizeof(a));
+	return rc;
 }
 
 static int answer(int argc, char **argv, int accept)
@@ -117,7 +159,8 @@ static int answer(int argc, char **argv, int accept)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, as_opt, &as)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if (id == NULL || as == NULL)
@@ -195,12 +238,15 @@ static int cmd_list(int argc, char **argv)
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct list l = {NULL, 0};
+	const char *as = NULL;
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("discuss list", lo, help, case 'a' : break;);
+	if ((rc = sk_cli_parse("discuss list", argc, argv, lo, help, &o, as_opt, &as)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("discuss list", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "discuss list")) != 0)
@@ -259,7 +305,9 @@ static int cmd_show(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("discuss show", lo, help, case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_parse("discuss show", argc, argv, lo, help, &o, as_opt, &as)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("discuss show", &o)) != 0)
 		return rc;
 	if (id == NULL || as == NULL)
@@ -363,6 +411,38 @@ static int read_text(const char *cmd, const char *path, char **out)
 	return 0;
 }
 
+struct send_args {
+	const char *as, *file, *regie, *outcome;
+	int yes;
+};
+
+static int send_opt(int c, const char *arg, void *p)
+{
+	struct send_args *a = p;
+
+	switch (c) {
+	case 'a':
+		a->as = arg;
+		break;
+	case 't':
+		a->file = arg;
+		break;
+	case 'r':
+		a->regie = arg;
+		break;
+	case 'o':
+		a->outcome = arg;
+		break;
+	case 'y':
+		a->yes = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+/* One exit path: it wipes the text (a plaintext the registry never sees). */
 static int send_or_close(int argc, char **argv, int close)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -387,46 +467,53 @@ static int send_or_close(int argc, char **argv, int close)
 		"republishes its entry with the regie flag, which later lookups show. The\n"
 		"registry then purges the discussion's ciphertext.\n\n" SK_CLI_COMMON_HELP;
 	const char *cmd = close ? "discuss close" : "discuss send";
-	const char *id = take_id(&argc, &argv), *as = NULL, *file = NULL, *regie = NULL;
-	const char *outcome = NULL;
+	const char *id = take_id(&argc, &argv);
 	char regie_org[NET_ORG_ID_MAX + 1] = "", *text = NULL;
 	const char *regie_prof = NULL;
+	struct send_args a = {0};
 	sk_cli_common o = {0};
 	node_store *s = NULL;
 	node_remote *r = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
-	int yes = 0, rc;
+	int rc;
 
-	SK_CLI_PARSE(cmd, lo, close ? help_close : help_send,
-		     case 'a' : as = optarg; break; case 't' : file = optarg; break;
-		     case 'r' : regie = optarg; break; case 'o' : outcome = optarg; break;
-		     case 'y' : yes = 1; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, close ? help_close : help_send, &o, send_opt,
+			       &a)) != SK_CLI_RUN)
+		goto out;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
-		return rc;
-	if (id == NULL || as == NULL)
-		return sk_cli_usage(cmd, "the discussion ID and --as are required");
-	if (close) {
-		const char *colon = regie != NULL ? strchr(regie, ':') : NULL;
-
-		if (colon == NULL || colon == regie || colon[1] == 0 ||
-		    (size_t)(colon - regie) > NET_ORG_ID_MAX || outcome == NULL)
-			return sk_cli_usage(cmd, "--regie ORG:PROF and --outcome TEXT are required");
-		memcpy(regie_org, regie, (size_t)(colon - regie));
-		regie_prof = colon + 1;
-		if ((text = strdup(outcome)) == NULL)
-			return sk_cli_fail(SK_ERR_NOMEM, cmd);
-	} else {
-		if (file == NULL)
-			return sk_cli_usage(cmd, "--text-file F (or - for standard input) is required");
-		if ((rc = read_text(cmd, file, &text)) != 0)
-			return rc;
+		goto out;
+	if (id == NULL || a.as == NULL) {
+		rc = sk_cli_usage(cmd, "the discussion ID and --as are required");
+		goto out;
 	}
-	if ((rc = check_text(cmd, text, yes, file != NULL && strcmp(file, "-") == 0)) != 0)
+	if (close) {
+		const char *colon = a.regie != NULL ? strchr(a.regie, ':') : NULL;
+
+		if (colon == NULL || colon == a.regie || colon[1] == 0 ||
+		    (size_t)(colon - a.regie) > NET_ORG_ID_MAX || a.outcome == NULL) {
+			rc = sk_cli_usage(cmd, "--regie ORG:PROF and --outcome TEXT are required");
+			goto out;
+		}
+		memcpy(regie_org, a.regie, (size_t)(colon - a.regie));
+		regie_prof = colon + 1;
+		if ((text = strdup(a.outcome)) == NULL) {
+			rc = sk_cli_fail(SK_ERR_NOMEM, cmd);
+			goto out;
+		}
+	} else {
+		if (a.file == NULL) {
+			rc = sk_cli_usage(cmd, "--text-file F (or - for standard input) is required");
+			goto out;
+		}
+		if ((rc = read_text(cmd, a.file, &text)) != 0)
+			goto out;
+	}
+	if ((rc = check_text(cmd, text, a.yes, a.file != NULL && strcmp(a.file, "-") == 0)) != 0)
 		goto out;
 	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, cmd)) != 0)
 		goto out;
-	st = node_discuss_send(r, id, as, text, close, close ? regie_org : NULL, regie_prof);
+	st = node_discuss_send(r, id, a.as, text, close, close ? regie_org : NULL, regie_prof);
 	if (st == SK_OK)
 		printf(close ? "discussion %s closed\n" : "sent in discussion %s\n", id);
 	node_remote_close(r);

@@ -54,7 +54,8 @@ static int cmd_list(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("encryption list", lo, help, );
+	if ((rc = sk_cli_parse("encryption list", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("encryption list", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "encryption list")) != 0)
@@ -86,7 +87,8 @@ static int cmd_rotate(int argc, char **argv)
 	sk_status st;
 	int rc, made = 0;
 
-	SK_CLI_PARSE("encryption rotate", lo, help, );
+	if ((rc = sk_cli_parse("encryption rotate", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("encryption rotate", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "encryption rotate")) != 0)

@@ -125,6 +125,30 @@ static sk_status changed_case(node_store *s, sk_kek *kek, uint64_t id)
 
 /* ---- init, join ------------------------------------------------------------ */
 
+struct init_args {
+	const char *org, *name, *cat;
+};
+
+static int init_opt(int c, const char *arg, void *p)
+{
+	struct init_args *a = p;
+
+	switch (c) {
+	case 'o':
+		a->org = arg;
+		break;
+	case 'n':
+		a->name = arg;
+		break;
+	case 'c':
+		a->cat = arg;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -143,32 +167,40 @@ static int cmd_init(int argc, char **argv)
 		"                        jeugd, schuldhulp, gemeente, woningcorporatie\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	const char *org = NULL, *name = NULL, *cat = NULL;
+	struct init_args a = {0};
 	wire_policy def;
 	sk_kek *kek = NULL;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("init", lo, help, case 'o' : org = optarg; break;
-		     case 'n' : name = optarg; break; case 'c' : cat = optarg; break;);
+	if ((rc = sk_cli_parse("init", argc, argv, lo, help, &o, init_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("init", &o)) != 0)
 		return rc;
-	if (org == NULL || name == NULL || cat == NULL)
+	if (a.org == NULL || a.name == NULL || a.cat == NULL)
 		return sk_cli_usage("init", "--org-id ID, --name NAME and --category CAT are required");
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
-	st = node_store_init(o.dir, org, name, cat, kek);
+	st = node_store_init(o.dir, a.org, a.name, a.cat, kek);
 	sk_kek_free(kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "init");
 	wire_policy_default(&def);
-	if (wire_policy_index(&def, cat) < 0)
+	if (wire_policy_index(&def, a.cat) < 0)
 		sk_cli_say("warning: '%s' is not a category of the default policy; the registry "
 			   "must know it",
-			   cat);
-	printf("node '%s' created in %s; give %s/%s to the registry operator\n", org, o.dir, o.dir,
-	       NODE_FILE_REQUEST);
+			   a.cat);
+	printf("node '%s' created in %s; give %s/%s to the registry operator\n", a.org, o.dir,
+	       o.dir, NODE_FILE_REQUEST);
 	return SK_EXIT_OK;
+}
+
+static int join_opt(int c, const char *arg, void *p)
+{
+	if (c != 'b')
+		return SK_CLI_UNKNOWN;
+	*(const char **)p = arg;
+	return SK_CLI_RUN;
 }
 
 static int cmd_join(int argc, char **argv)
@@ -194,7 +226,8 @@ static int cmd_join(int argc, char **argv)
 	int rc, refreshed = 0;
 	sk_status st;
 
-	SK_CLI_PARSE("join", lo, help, case 'b' : file = optarg; break;);
+	if ((rc = sk_cli_parse("join", argc, argv, lo, help, &o, join_opt, &file)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("join", &o)) != 0)
 		return rc;
 	if (file == NULL)
@@ -225,6 +258,39 @@ static int cmd_join(int argc, char **argv)
 
 /* ---- professional ---------------------------------------------------------- */
 
+struct prof_args {
+	const char *id, *name, *role, *phone, *email, *kind;
+};
+
+static int prof_opt(int c, const char *arg, void *p)
+{
+	struct prof_args *a = p;
+
+	switch (c) {
+	case 'i':
+		a->id = arg;
+		break;
+	case 'n':
+		a->name = arg;
+		break;
+	case 'r':
+		a->role = arg;
+		break;
+	case 'p':
+		a->phone = arg;
+		break;
+	case 'e':
+		a->email = arg;
+		break;
+	case 'k':
+		a->kind = arg;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 static int cmd_prof_add(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -247,37 +313,36 @@ static int cmd_prof_add(int argc, char **argv)
 		"  --role-kind KIND      professional (default) or privacy-officer\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	const char *id = NULL, *name = NULL, *role = NULL, *phone = "", *email = "", *kind = NULL;
+	struct prof_args a = {.phone = "", .email = ""};
 	node_professional p;
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("professional add", lo, help, case 'i' : id = optarg; break;
-		     case 'n' : name = optarg; break; case 'r' : role = optarg; break;
-		     case 'p' : phone = optarg; break; case 'e' : email = optarg; break;
-		     case 'k' : kind = optarg; break;);
+	if ((rc = sk_cli_parse("professional add", argc, argv, lo, help, &o, prof_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("professional add", &o)) != 0)
 		return rc;
-	if (id == NULL || name == NULL || role == NULL)
+	if (a.id == NULL || a.name == NULL || a.role == NULL)
 		return sk_cli_usage("professional add", "--id, --name and --role are required");
 	memset(&p, 0, sizeof(p));
 	/* --role privacy-officer is the privacy officer's kind too */
-	p.kind = strcmp(role, "privacy-officer") == 0 ? NODE_KIND_PRIVACY_OFFICER
-						      : NODE_KIND_PROFESSIONAL;
-	if (kind != NULL && node_prof_kind_parse(&p.kind, kind) != SK_OK)
+	p.kind = strcmp(a.role, "privacy-officer") == 0 ? NODE_KIND_PRIVACY_OFFICER
+							: NODE_KIND_PROFESSIONAL;
+	if (a.kind != NULL && node_prof_kind_parse(&p.kind, a.kind) != SK_OK)
 		return sk_cli_usage("professional add",
 				    "--role-kind takes professional or privacy-officer");
-	if (strlen(id) >= sizeof(p.id) || strlen(name) >= sizeof(p.name) ||
-	    strlen(role) >= sizeof(p.role) || strlen(phone) >= sizeof(p.phone) ||
-	    strlen(email) >= sizeof(p.email))
+	if (strlen(a.id) >= sizeof(p.id) || strlen(a.name) >= sizeof(p.name) ||
+	    strlen(a.role) >= sizeof(p.role) || strlen(a.phone) >= sizeof(p.phone) ||
+	    strlen(a.email) >= sizeof(p.email))
 		return sk_cli_usage("professional add", "a value is too long");
-	memcpy(p.id, id, strlen(id) + 1);
-	memcpy(p.name, name, strlen(name) + 1);
-	memcpy(p.role, role, strlen(role) + 1);
-	memcpy(p.phone, phone, strlen(phone) + 1);
-	memcpy(p.email, email, strlen(email) + 1);
+	memcpy(p.id, a.id, strlen(a.id) + 1);
+	memcpy(p.name, a.name, strlen(a.name) + 1);
+	memcpy(p.role, a.role, strlen(a.role) + 1);
+	memcpy(p.phone, a.phone, strlen(a.phone) + 1);
+	memcpy(p.email, a.email, strlen(a.email) + 1);
 	if ((rc = node_cli_open(&s, &kek, &o, "professional add")) != 0)
 		return rc;
 	st = node_professional_add(s, &p);
@@ -320,7 +385,9 @@ static int cmd_prof_list(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("professional list", lo, help, );
+	if ((rc = sk_cli_parse("professional list", argc, argv, lo, help, &o, NULL, NULL)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("professional list", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "professional list")) != 0)
@@ -381,6 +448,15 @@ static int read_password(const char *prompt, char *out, size_t cap)
 	return 0;
 }
 
+static int passwd_opt(int c, const char *arg, void *p)
+{
+	if (c != 'i')
+		return SK_CLI_UNKNOWN;
+	*(const char **)p = arg;
+	return SK_CLI_RUN;
+}
+
+/* One exit path: it frees (wipes) the password buffers. */
 static int cmd_prof_passwd(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -401,11 +477,14 @@ static int cmd_prof_passwd(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, case 'i' : id = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, passwd_opt, &id)) != SK_CLI_RUN)
+		goto out;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
-		return rc;
-	if (id == NULL)
-		return sk_cli_usage(cmd, "--id is required");
+		goto out;
+	if (id == NULL) {
+		rc = sk_cli_usage(cmd, "--id is required");
+		goto out;
+	}
 	pw = sodium_malloc(NODE_PASSWORD_MAX + 2);
 	again = sodium_malloc(NODE_PASSWORD_MAX + 2);
 	if (pw == NULL || again == NULL) {
@@ -453,6 +532,35 @@ static int cmd_professional(int argc, char **argv)
 
 /* ---- client ------------------------------------------------------------------ */
 
+struct client_add_args {
+	bsn b;
+	int have_bsn, bad_bsn;
+	const char *name, *birth;
+};
+
+static int client_add_opt(int c, const char *arg, void *p)
+{
+	struct client_add_args *a = p;
+
+	switch (c) {
+	case 'b':
+		a->have_bsn = 1;
+		a->bad_bsn = bsn_parse(&a->b, arg) != SK_OK;
+		sk_cli_arg_wipe(arg); /* out of /proc/PID/cmdline */
+		break;
+	case 'n':
+		a->name = arg;
+		break;
+	case 'd':
+		a->birth = arg;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+/* One exit path after --bsn: it wipes the BSN. */
 static int cmd_client_add(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -469,28 +577,23 @@ static int cmd_client_add(int argc, char **argv)
 		"  --name NAME           the client's name (optional)\n"
 		"  --birthdate DATE      YYYY-MM-DD (optional)\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	const char *name = NULL, *birth = NULL;
+	struct client_add_args a = {0};
 	char id[NODE_CLIENT_ID_MAX + 1];
-	int have_bsn = 0, bad_bsn = 0, rc;
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
-	bsn b;
+	int rc;
 
-	memset(&b, 0, sizeof(b));
-	SK_CLI_PARSE("client add", lo, help,
-		     case 'b' : have_bsn = 1;
-		     bad_bsn = bsn_parse(&b, optarg) != SK_OK;
-		     sodium_memzero(optarg, strlen(optarg)); /* out of /proc/PID/cmdline */
-		     break;
-		     case 'n' : name = optarg; break; case 'd' : birth = optarg; break;);
+	if ((rc = sk_cli_parse("client add", argc, argv, lo, help, &o, client_add_opt, &a)) !=
+	    SK_CLI_RUN)
+		goto wipe;
 	if ((rc = sk_cli_need_dir("client add", &o)) != 0)
 		goto wipe;
-	if (!have_bsn) {
+	if (!a.have_bsn) {
 		rc = sk_cli_usage("client add", "--bsn BSN is required");
 		goto wipe;
 	}
-	if (bad_bsn) {
+	if (a.bad_bsn) {
 		sk_cli_say("client add: not a valid BSN: it must be nine digits passing the "
 			   "elfproef");
 		rc = SK_EXIT_FAIL;
@@ -498,7 +601,7 @@ static int cmd_client_add(int argc, char **argv)
 	}
 	if ((rc = node_cli_open(&s, &kek, &o, "client add")) != 0)
 		goto wipe;
-	st = node_client_add(s, &b, name, birth, node_now_ms(), id);
+	st = node_client_add(s, &a.b, a.name, a.birth, node_now_ms(), id);
 	if (st == SK_OK && o.json)
 		node_cli_print_json(json_pack("{s:s}", "id", id));
 	else if (st == SK_OK)
@@ -506,7 +609,7 @@ static int cmd_client_add(int argc, char **argv)
 	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "client add");
 wipe:
-	sodium_memzero(&b, sizeof(b));
+	sodium_memzero(&a, sizeof(a));
 	return rc;
 }
 
@@ -537,6 +640,14 @@ static sk_status print_client(const node_client *c, void *arg)
 	return SK_OK;
 }
 
+static int client_list_opt(int c, const char *arg, void *p)
+{
+	if (c != 'B')
+		return SK_CLI_UNKNOWN;
+	((client_list *)p)->show_bsn = 1;
+	return SK_CLI_RUN;
+}
+
 static int cmd_client_list(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -554,7 +665,9 @@ static int cmd_client_list(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("client list", lo, help, case 'B' : l.show_bsn = 1; break;);
+	if ((rc = sk_cli_parse("client list", argc, argv, lo, help, &o, client_list_opt, &l)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("client list", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "client list")) != 0)
@@ -595,37 +708,46 @@ out:
 	"                        reason stays at this node)\n"                                 \
 	"  --expires DATE        YYYY-MM-DD; default one year, at most two years\n"
 
-/* The consent options shared by open and consent; returns 0 or an exit code. */
-static int consent_opt(const char *cmd, node_consent_req *req, char reason[static NODE_REASON_MAX + 1],
-		       int c, const char *arg, int *have_flags)
+/* The consent options (CONSENT_LONG) of client import, case open and case
+ * consent; req.reason points into reason. */
+struct consent_args {
+	const char *cmd;
+	node_consent_req req;
+	char reason[NODE_REASON_MAX + 1];
+	int have_flags;
+};
+
+/* One consent option into k: SK_CLI_RUN, the usage exit code, or
+ * SK_CLI_UNKNOWN when c is not one. */
+static int consent_opt(int c, const char *arg, struct consent_args *k)
 {
 	node_date d;
 
 	switch (c) {
 	case 'f':
-		*have_flags = 1;
-		if (node_flags_parse(arg, &req->flags) != SK_OK)
-			return sk_cli_usage(cmd, "%s", sk_error_detail());
-		return 0;
+		k->have_flags = 1;
+		if (node_flags_parse(arg, &k->req.flags) != SK_OK)
+			return sk_cli_usage(k->cmd, "%s", sk_error_detail());
+		return SK_CLI_RUN;
 	case 'g':
-		req->categories = arg;
-		return 0;
+		k->req.categories = arg;
+		return SK_CLI_RUN;
 	case 'y':
-		if (node_consent_by_parse(arg, &req->by) != SK_OK)
-			return sk_cli_usage(cmd, "%s", sk_error_detail());
-		return 0;
+		if (node_consent_by_parse(arg, &k->req.by) != SK_OK)
+			return sk_cli_usage(k->cmd, "%s", sk_error_detail());
+		return SK_CLI_RUN;
 	case 'B':
-		if (node_basis_parse(arg, &req->basis, reason) != SK_OK)
-			return sk_cli_usage(cmd, "%s", sk_error_detail());
-		req->reason = reason[0] ? reason : NULL;
-		return 0;
+		if (node_basis_parse(arg, &k->req.basis, k->reason) != SK_OK)
+			return sk_cli_usage(k->cmd, "%s", sk_error_detail());
+		k->req.reason = k->reason[0] ? k->reason : NULL;
+		return SK_CLI_RUN;
 	case 'x':
 		if (node_date_parse(&d, arg) != SK_OK)
-			return sk_cli_usage(cmd, "--expires takes a date YYYY-MM-DD");
-		req->expires_at = node_date_ms(&d);
-		return 0;
+			return sk_cli_usage(k->cmd, "--expires takes a date YYYY-MM-DD");
+		k->req.expires_at = node_date_ms(&d);
+		return SK_CLI_RUN;
 	default:
-		return sk_cli_usage(cmd, "unknown option");
+		return SK_CLI_UNKNOWN;
 	}
 }
 
@@ -635,16 +757,6 @@ static int consent_opt(const char *cmd, node_consent_req *req, char reason[stati
 	{"consent-by", required_argument, NULL, 'y'},                     \
 	{"basis", required_argument, NULL, 'B'},                          \
 	{"expires", required_argument, NULL, 'x'}
-
-#define CONSENT_CASES                                                              \
-	case 'f':                                                                  \
-	case 'g':                                                                  \
-	case 'y':                                                                  \
-	case 'B':                                                                  \
-	case 'x':                                                                  \
-		if ((rc = consent_opt(cmd, &req, reason, c_, optarg, &have_flags)) != 0) \
-			return rc;                                                 \
-		break;
 
 typedef node_import_row import_row;
 
@@ -750,6 +862,29 @@ static sk_status import_batch(node_store *s, import_row *rows, size_t from, size
 	return st;
 }
 
+struct import_args {
+	struct consent_args k;
+	const char *file, *as;
+};
+
+static int import_opt(int c, const char *arg, void *p)
+{
+	struct import_args *a = p;
+
+	switch (c) {
+	case 'F':
+		a->file = arg;
+		return SK_CLI_RUN;
+	case 'a':
+		a->as = arg;
+		return SK_CLI_RUN;
+	default:
+		return consent_opt(c, arg, &a->k);
+	}
+}
+
+/* The rows (BSNs, names) are in sodium_malloc memory, which sodium_free
+ * wipes. */
 static int cmd_client_import(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG, CONSENT_LONG,
@@ -772,9 +907,7 @@ static int cmd_client_import(int argc, char **argv)
 			SK_CLI_COMMON_HELP;
 	static const char cmd[] = "client import";
 	sk_cli_common o = {0};
-	const char *file = NULL, *as = NULL;
-	node_consent_req req = {0};
-	char reason[NODE_REASON_MAX + 1] = "";
+	struct import_args a = {.k.cmd = cmd};
 	import_row *rows = NULL;
 	char(*ids)[NODE_CLIENT_ID_MAX + 1] = NULL;
 	size_t n = 0, added = 0, known = 0, made = 0;
@@ -782,19 +915,19 @@ static int cmd_client_import(int argc, char **argv)
 	node_remote *r = NULL;
 	sk_kek *kek = NULL;
 	sk_status st = SK_OK;
-	int have_flags = 0, rc;
+	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, CONSENT_CASES case 'F' : file = optarg; break;
-		     case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, import_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if (file == NULL)
+	if (a.file == NULL)
 		return sk_cli_usage(cmd, "--file F is required");
-	if ((as != NULL) != (have_flags || req.basis == NODE_BASIS_STATUTORY))
+	if ((a.as != NULL) != (a.k.have_flags || a.k.req.basis == NODE_BASIS_STATUTORY))
 		return sk_cli_usage(cmd, "opening cases takes both --as and --consent");
-	if (as != NULL && !have_flags)
-		req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
-	if ((rc = import_read(file, &rows, &n)) != SK_EXIT_OK)
+	if (a.as != NULL && !a.k.have_flags)
+		a.k.req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
+	if ((rc = import_read(a.file, &rows, &n)) != SK_EXIT_OK)
 		return rc;
 	if ((ids = calloc(n ? n : 1, sizeof(*ids))) == NULL) {
 		sodium_free(rows);
@@ -803,8 +936,8 @@ static int cmd_client_import(int argc, char **argv)
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto out;
 	for (size_t i = 0; i < n && st == SK_OK; i += IMPORT_BATCH)
-		st = import_batch(s, rows, i, i + IMPORT_BATCH < n ? i + IMPORT_BATCH : n, ids, as,
-				  as != NULL ? &req : NULL, &added, &known);
+		st = import_batch(s, rows, i, i + IMPORT_BATCH < n ? i + IMPORT_BATCH : n, ids, a.as,
+				  a.as != NULL ? &a.k.req : NULL, &added, &known);
 	sodium_memzero(rows, n * sizeof(*rows));
 	if (st != SK_OK && added + known > 0) {
 		char why[256];
@@ -817,7 +950,7 @@ static int cmd_client_import(int argc, char **argv)
 	node_remote_close(r);
 	if (st == SK_OK)
 		printf("%zu clients imported%s, %zu already registered, %zu tokens computed\n",
-		       added, as != NULL ? " with a case each" : "", known, made);
+		       added, a.as != NULL ? " with a case each" : "", known, made);
 	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 out:
@@ -840,6 +973,44 @@ static int cmd_client(int argc, char **argv)
 
 /* ---- case -------------------------------------------------------------------- */
 
+/* The options of open, consent, assign and close; each table gives only its
+ * own. */
+struct case_args {
+	struct consent_args k;
+	char client[NODE_CLIENT_ID_MAX + 1]; /* a BSN or a local id */
+	uint64_t id;
+	const char *as, *prof;
+};
+
+static int case_opt(int c, const char *arg, void *p)
+{
+	struct case_args *a = p;
+	unsigned long long v = 0;
+
+	switch (c) {
+	case 'c':
+		if (strlen(arg) >= sizeof(a->client))
+			return sk_cli_usage(a->k.cmd, "--client takes a BSN or a local client id");
+		memcpy(a->client, arg, strlen(arg) + 1);
+		sk_cli_arg_wipe(arg); /* out of /proc/PID/cmdline */
+		return SK_CLI_RUN;
+	case 'k':
+		if (sk_cli_u64(arg, &v) != SK_OK || v == 0)
+			return sk_cli_usage(a->k.cmd, "--case takes a case id (a positive number)");
+		a->id = v;
+		return SK_CLI_RUN;
+	case 'a':
+		a->as = arg;
+		return SK_CLI_RUN;
+	case 'p':
+		a->prof = arg;
+		return SK_CLI_RUN;
+	default:
+		return consent_opt(c, arg, &a->k);
+	}
+}
+
+/* One exit path after --client: it wipes the client's BSN. */
 static int cmd_case_open(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG, CONSENT_LONG,
@@ -856,35 +1027,28 @@ static int cmd_case_open(int argc, char **argv)
 			SK_CLI_COMMON_HELP;
 	static const char cmd[] = "case open";
 	sk_cli_common o = {0};
-	node_consent_req req = {0};
-	char reason[NODE_REASON_MAX + 1] = "";
-	char client[NODE_CLIENT_ID_MAX + 1] = ""; /* a BSN or a local id */
-	const char *as = NULL;
-	int have_flags = 0, rc;
+	struct case_args a = {.k.cmd = cmd};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	uint64_t id = 0;
 	sk_status st;
+	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, CONSENT_CASES case 'c'
-		     : if (strlen(optarg) >= sizeof(client)) return sk_cli_usage(
-			       cmd, "--client takes a BSN or a local client id");
-		     memcpy(client, optarg, strlen(optarg) + 1);
-		     sodium_memzero(optarg, strlen(optarg)); /* out of /proc/PID/cmdline */
-		     break; case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, case_opt, &a)) != SK_CLI_RUN)
+		goto wipe;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		goto wipe;
-	if (client[0] == '\0' || as == NULL ||
-	    (!have_flags && req.basis != NODE_BASIS_STATUTORY)) {
+	if (a.client[0] == '\0' || a.as == NULL ||
+	    (!a.k.have_flags && a.k.req.basis != NODE_BASIS_STATUTORY)) {
 		rc = sk_cli_usage(cmd, "--client, --as and --consent are required");
 		goto wipe;
 	}
-	if (!have_flags)
-		req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
+	if (!a.k.have_flags)
+		a.k.req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto wipe;
-	st = node_case_open(s, client, as, &req, node_now_ms(), &id);
-	sodium_memzero(client, sizeof(client));
+	st = node_case_open(s, a.client, a.as, &a.k.req, node_now_ms(), &id);
+	sodium_memzero(a.client, sizeof(a.client));
 	if (st == SK_OK) {
 		if (o.json)
 			node_cli_print_json(json_pack("{s:I}", "id", (json_int_t)id));
@@ -893,21 +1057,10 @@ static int cmd_case_open(int argc, char **argv)
 		st = changed_case(s, kek, id);
 	}
 	node_cli_close(s, kek);
-	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 wipe:
-	sodium_memzero(client, sizeof(client));
+	sodium_memzero(&a, sizeof(a));
 	return rc;
-}
-
-/* --case ID into *id; 0 or the usage exit code. */
-static int case_id_opt(const char *cmd, const char *arg, uint64_t *id)
-{
-	unsigned long long v = 0;
-
-	if (sk_cli_u64(arg, &v) != SK_OK || v == 0)
-		return sk_cli_usage(cmd, "--case takes a case id (a positive number)");
-	*id = v;
-	return 0;
 }
 
 static int cmd_case_consent(int argc, char **argv)
@@ -924,34 +1077,30 @@ static int cmd_case_consent(int argc, char **argv)
 		"  --as PROF             an assigned professional\n" CONSENT_HELP SK_CLI_COMMON_HELP;
 	static const char cmd[] = "case consent";
 	sk_cli_common o = {0};
-	node_consent_req req = {0};
-	char reason[NODE_REASON_MAX + 1] = "";
-	const char *as = NULL;
-	int have_flags = 0, rc;
-	uint64_t id = 0;
+	struct case_args a = {.k.cmd = cmd};
 	uint32_t version = 0;
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
+	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, CONSENT_CASES case 'k'
-		     : if ((rc = case_id_opt(cmd, optarg, &id)) != 0) return rc;
-		     break; case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, case_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if (id == 0 || as == NULL || !have_flags)
+	if (a.id == 0 || a.as == NULL || !a.k.have_flags)
 		return sk_cli_usage(cmd, "--case, --as and --consent are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_consent(s, id, as, &req, node_now_ms(), &version);
+	st = node_case_consent(s, a.id, a.as, &a.k.req, node_now_ms(), &version);
 	if (st == SK_OK) {
 		if (o.json)
-			node_cli_print_json(json_pack("{s:I,s:I}", "id", (json_int_t)id, "consent_version",
-					     (json_int_t)version));
+			node_cli_print_json(json_pack("{s:I,s:I}", "id", (json_int_t)a.id,
+						      "consent_version", (json_int_t)version));
 		else
-			printf("case %llu: consent version %u recorded\n", (unsigned long long)id,
+			printf("case %llu: consent version %u recorded\n", (unsigned long long)a.id,
 			       version);
-		st = changed_case(s, kek, id);
+		st = changed_case(s, kek, a.id);
 	}
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -971,25 +1120,24 @@ static int cmd_case_assign(int argc, char **argv)
 		"  --as PROF             an assigned professional\n" SK_CLI_COMMON_HELP;
 	static const char cmd[] = "case assign";
 	sk_cli_common o = {0};
-	const char *as = NULL, *prof = NULL;
+	struct case_args a = {.k.cmd = cmd};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
-	uint64_t id = 0;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, case 'k' : if ((rc = case_id_opt(cmd, optarg, &id)) != 0) return rc;
-		     break; case 'p' : prof = optarg; break; case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, case_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if (id == 0 || as == NULL || prof == NULL)
+	if (a.id == 0 || a.as == NULL || a.prof == NULL)
 		return sk_cli_usage(cmd, "--case, --professional and --as are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_assign(s, id, prof, as, node_now_ms());
+	st = node_case_assign(s, a.id, a.prof, a.as, node_now_ms());
 	if (st == SK_OK) {
-		printf("%s assigned to case %llu\n", prof, (unsigned long long)id);
-		st = changed_case(s, kek, id);
+		printf("%s assigned to case %llu\n", a.prof, (unsigned long long)a.id);
+		st = changed_case(s, kek, a.id);
 	}
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -1008,25 +1156,24 @@ static int cmd_case_close(int argc, char **argv)
 		"  --as PROF             an assigned professional\n" SK_CLI_COMMON_HELP;
 	static const char cmd[] = "case close";
 	sk_cli_common o = {0};
-	const char *as = NULL;
+	struct case_args a = {.k.cmd = cmd};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
-	uint64_t id = 0;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, case 'k' : if ((rc = case_id_opt(cmd, optarg, &id)) != 0) return rc;
-		     break; case 'a' : as = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, case_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if (id == 0 || as == NULL)
+	if (a.id == 0 || a.as == NULL)
 		return sk_cli_usage(cmd, "--case and --as are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_close(s, id, as, node_now_ms());
+	st = node_case_close(s, a.id, a.as, node_now_ms());
 	if (st == SK_OK) {
-		printf("case %llu closed\n", (unsigned long long)id);
-		st = changed_case(s, kek, id);
+		printf("case %llu closed\n", (unsigned long long)a.id);
+		st = changed_case(s, kek, a.id);
 	}
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -1069,6 +1216,16 @@ static sk_status print_case(const node_case *c, void *arg)
 	return SK_OK;
 }
 
+/* The --as PROF of case list, matches and notices into the const char *
+ * at p. */
+static int as_opt(int c, const char *arg, void *p)
+{
+	if (c != 'a')
+		return SK_CLI_UNKNOWN;
+	*(const char **)p = arg;
+	return SK_CLI_RUN;
+}
+
 static int cmd_case_list(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -1087,7 +1244,8 @@ static int cmd_case_list(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, case 'a' : l.as = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, as_opt, &l.as)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
@@ -1152,6 +1310,35 @@ int node_cli_open_remote(node_store **s, sk_kek **kek, node_remote **r, const sk
 	return 0;
 }
 
+struct lookup_args {
+	char client[64]; /* a BSN or a local id */
+	const char *as, *purpose;
+};
+
+static int lookup_opt(int c, const char *arg, void *p)
+{
+	struct lookup_args *a = p;
+
+	switch (c) {
+	case 'c':
+		snprintf(a->client, sizeof(a->client), "%s", arg);
+		sk_cli_arg_wipe(arg);
+		break;
+	case 'a':
+		a->as = arg;
+		break;
+	case 'p':
+		a->purpose = arg;
+		break;
+	case 'n':
+		break; /* the note stays at this node */
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+/* One exit path after --client: it wipes the client's BSN. */
 static int cmd_lookup(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -1167,8 +1354,7 @@ static int cmd_lookup(int argc, char **argv)
 		"Purpose codes: afstemming, signaal, regie, crisis, overdracht, nazorg.\n"
 		"--note stays at this node.\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	char client[64] = "";
-	const char *as = NULL, *purpose = NULL;
+	struct lookup_args a = {0};
 	node_partner partners[NODE_LOOKUP_MAX];
 	node_store *s = NULL;
 	node_remote *r = NULL;
@@ -1177,20 +1363,17 @@ static int cmd_lookup(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("lookup", lo, help,
-		     case 'c' : snprintf(client, sizeof(client), "%s", optarg);
-		     sodium_memzero(optarg, strlen(optarg)); break;
-		     case 'a' : as = optarg; break; case 'p' : purpose = optarg; break;
-		     case 'n' : break;);
+	if ((rc = sk_cli_parse("lookup", argc, argv, lo, help, &o, lookup_opt, &a)) != SK_CLI_RUN)
+		goto wipe;
 	if ((rc = sk_cli_need_dir("lookup", &o)) != 0)
 		goto wipe;
-	if (client[0] == 0 || as == NULL || purpose == NULL) {
+	if (a.client[0] == 0 || a.as == NULL || a.purpose == NULL) {
 		rc = sk_cli_usage("lookup", "--client, --as and --purpose are required");
 		goto wipe;
 	}
 	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "lookup")) != 0)
 		goto wipe;
-	st = node_remote_lookup(r, client, as, purpose, partners, &n);
+	st = node_remote_lookup(r, a.client, a.as, a.purpose, partners, &n);
 	if (st == SK_OK && o.json) {
 		json_t *list = json_array();
 
@@ -1213,7 +1396,7 @@ static int cmd_lookup(int argc, char **argv)
 	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "lookup");
 wipe:
-	sodium_memzero(client, sizeof(client));
+	sodium_memzero(&a, sizeof(a));
 	return rc;
 }
 
@@ -1239,7 +1422,8 @@ static int cmd_sync(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("sync", lo, help, );
+	if ((rc = sk_cli_parse("sync", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("sync", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "sync")) != 0)
@@ -1356,7 +1540,8 @@ static int show_inbox(int argc, char **argv, const char *cmd, int matches)
 	sk_status st = SK_OK;
 	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, case 'a' : sh.as = optarg; break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, as_opt, &sh.as)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
@@ -1394,6 +1579,39 @@ static int cmd_notices(int argc, char **argv)
 	return show_inbox(argc, argv, "notices", 0);
 }
 
+struct serve_args {
+	node_serve_opts so;
+	unsigned long long secs;
+	int witness;
+};
+
+static int serve_opt(int c, const char *arg, void *p)
+{
+	struct serve_args *a = p;
+
+	switch (c) {
+	case 'h':
+		a->so.http = arg;
+		break;
+	case 'w':
+		a->witness = 1;
+		break;
+	case 'W':
+		a->so.witness = arg;
+		break;
+	case 'C':
+		a->so.secure_cookies = 1;
+		break;
+	case 's':
+		if (sk_cli_u64(arg, &a->secs) != SK_OK || a->secs == 0 || a->secs > 86400)
+			return sk_cli_usage("serve", "--sync-seconds takes 1..86400");
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -1419,32 +1637,24 @@ static int cmd_serve(int argc, char **argv)
 		"'enrol --witness ORG@https://HOST:PORT'.\n\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	node_serve_opts so = {0};
-	unsigned long long secs = 0;
+	struct serve_args a = {0};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
-	int rc, witness = 0;
+	int rc;
 
-	SK_CLI_PARSE("serve", lo, help,
-		     case 'h' : so.http = optarg; break;
-		     case 'w' : witness = 1; break;
-		     case 'W' : so.witness = optarg; break;
-		     case 'C' : so.secure_cookies = 1; break;
-		     case 's' :
-			     if (sk_cli_u64(optarg, &secs) != SK_OK || secs == 0 || secs > 86400)
-				     return sk_cli_usage("serve", "--sync-seconds takes 1..86400");
-			     break;);
+	if ((rc = sk_cli_parse("serve", argc, argv, lo, help, &o, serve_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("serve", &o)) != 0)
 		return rc;
-	if (so.http == NULL)
+	if (a.so.http == NULL)
 		return sk_cli_usage("serve", "--http HOST:PORT is required");
-	if (witness != (so.witness != NULL))
+	if (a.witness != (a.so.witness != NULL))
 		return sk_cli_usage("serve", "--witness and --witness-listen HOST:PORT go together");
-	so.sync_seconds = (unsigned)secs;
+	a.so.sync_seconds = (unsigned)a.secs;
 	if ((rc = node_cli_open(&s, &kek, &o, "serve")) != 0)
 		return rc;
-	st = node_serve(s, kek, &so);
+	st = node_serve(s, kek, &a.so);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "serve");
 }
@@ -1468,7 +1678,8 @@ static int cmd_rekey(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("rekey", lo, help, );
+	if ((rc = sk_cli_parse("rekey", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("rekey", &o)) != 0)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "rekey")) != 0)

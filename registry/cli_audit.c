@@ -111,6 +111,33 @@ static sk_status daily_row(const reg_daily *d, void *arg)
 		       : SK_ERR_NOMEM;
 }
 
+struct daily_args {
+	const char *org;
+	uint64_t since, until;
+};
+
+static int daily_opt(int c, const char *arg, void *p)
+{
+	struct daily_args *a = p;
+
+	switch (c) {
+	case 'o':
+		a->org = arg;
+		break;
+	case 's':
+		if (audit_time_parse(&a->since, arg, false) != SK_OK)
+			return sk_cli_usage("audit daily", "--since takes YYYY-MM-DD");
+		break;
+	case 'u':
+		if (audit_time_parse(&a->until, arg, true) != SK_OK)
+			return sk_cli_usage("audit daily", "--until takes YYYY-MM-DD");
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 static int cmd_daily(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -128,8 +155,7 @@ static int cmd_daily(int argc, char **argv)
 		"  --since T, --until T  YYYY-MM-DD (UTC days, inclusive)\n" SK_CLI_COMMON_HELP;
 	static const char cmd[] = "audit daily";
 	sk_cli_common o = {0};
-	const char *org = NULL;
-	uint64_t since = 0, until = 0;
+	struct daily_args a = {0};
 	struct daily_out out = {0};
 	struct host_ctx *c = NULL;
 	audit_record tmpl = {0};
@@ -140,18 +166,14 @@ static int cmd_daily(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE(cmd, lo, help, case 'o' : org = optarg; break;
-		     case 's' : if (audit_time_parse(&since, optarg, false) != SK_OK) return
-			     sk_cli_usage(cmd, "--since takes YYYY-MM-DD");
-		     break;
-		     case 'u' : if (audit_time_parse(&until, optarg, true) != SK_OK) return
-			     sk_cli_usage(cmd, "--until takes YYYY-MM-DD");
-		     break;);
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, daily_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if ((rc = host_open((void **)&c, &o, cmd, &log, &env, &tmpl)) != 0)
 		return rc;
-	snprintf(what, sizeof(what), "daily aggregates%s%.64s", org ? " of " : "", org ? org : "");
+	snprintf(what, sizeof(what), "daily aggregates%s%.64s", a.org ? " of " : "",
+		 a.org ? a.org : "");
 	if ((st = audit_cli_record(log, env, &tmpl, "audit.daily", AUDIT_ACTION_READ, NULL, NULL,
 				   what)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))) != SK_OK)
@@ -159,8 +181,8 @@ static int cmd_daily(int argc, char **argv)
 	if (o.json && (out.list = json_array()) == NULL)
 		st = SK_ERR_NOMEM;
 	if (st == SK_OK)
-		st = reg_retain_daily(c->s, txn, (uint32_t)(since / AUDIT_DAY_MS),
-				      (uint32_t)(until / AUDIT_DAY_MS), org, daily_row, &out);
+		st = reg_retain_daily(c->s, txn, (uint32_t)(a.since / AUDIT_DAY_MS),
+				      (uint32_t)(a.until / AUDIT_DAY_MS), a.org, daily_row, &out);
 	mdb_txn_abort(txn);
 	if (st == SK_OK && out.list != NULL) {
 		char *txt = json_dumps(out.list, JSON_INDENT(2));

@@ -34,6 +34,33 @@ static int open_store(reg_store **s, sk_kek **kek, const sk_cli_common *o, const
 	return 0;
 }
 
+/* The options of ca-init and init; each table gives only its own. */
+struct init_args {
+	const char *ca_dir, *name, *org, *policy_file;
+};
+
+static int init_opt(int c, const char *arg, void *p)
+{
+	struct init_args *a = p;
+
+	switch (c) {
+	case 'a':
+		a->ca_dir = arg;
+		break;
+	case 'n':
+		a->name = arg;
+		break;
+	case 'o':
+		a->org = arg;
+		break;
+	case 'p':
+		a->policy_file = arg;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
 
 static int cmd_ca_init(int argc, char **argv)
 {
@@ -46,21 +73,22 @@ static int cmd_ca_init(int argc, char **argv)
 		"  --ca CA               the CA directory (created 0700)\n"
 		"  --name NAME           the federation's name, e.g. 'Regio Utrecht'\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	const char *ca_dir = NULL;
-	const char *name = NULL;
+	struct init_args a = {0};
 	sk_kek *kek = NULL;
 	sk_status st;
+	int rc;
 
-	SK_CLI_PARSE("ca-init", lo, help, case 'a' : ca_dir = optarg; break; case 'n' : name = optarg; break;);
-	if (ca_dir == NULL || name == NULL)
+	if ((rc = sk_cli_parse("ca-init", argc, argv, lo, help, &o, init_opt, &a)) != SK_CLI_RUN)
+		return rc;
+	if (a.ca_dir == NULL || a.name == NULL)
 		return sk_cli_usage("ca-init", "--ca CA and --name NAME are required");
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "ca-init");
-	st = reg_ca_init(ca_dir, name, kek);
+	st = reg_ca_init(a.ca_dir, a.name, kek);
 	sk_kek_free(kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "ca-init");
-	printf("federation CA '%s' created in %s\n", name, ca_dir);
+	printf("federation CA '%s' created in %s\n", a.name, a.ca_dir);
 	return SK_EXIT_OK;
 }
 
@@ -86,8 +114,7 @@ static int cmd_init(int argc, char **argv)
 		"                        allowed. Fixed at init; bundles carry it to members.\n"
 		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
 	sk_cli_common o = {0};
-	const char *ca_dir = NULL, *policy_file = NULL;
-	const char *name = NULL, *org = REG_ORG_ID_DEFAULT;
+	struct init_args a = {.org = REG_ORG_ID_DEFAULT};
 	wire_policy policy;
 	uint8_t *text = NULL;
 	size_t len = 0;
@@ -97,15 +124,14 @@ static int cmd_init(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("init", lo, help, case 'a' : ca_dir = optarg; break;
-		     case 'n' : name = optarg; break; case 'o' : org = optarg; break;
-		     case 'p' : policy_file = optarg; break;);
+	if ((rc = sk_cli_parse("init", argc, argv, lo, help, &o, init_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("init", &o)) != 0)
 		return rc;
-	if (name == NULL)
+	if (a.name == NULL)
 		return sk_cli_usage("init", "--name NAME is required");
-	if (policy_file != NULL) {
-		if ((st = sk_file_read(policy_file, WIRE_POLICY_TEXT_MAX, &text, &len)) != SK_OK)
+	if (a.policy_file != NULL) {
+		if ((st = sk_file_read(a.policy_file, WIRE_POLICY_TEXT_MAX, &text, &len)) != SK_OK)
 			return sk_cli_fail(st, "init");
 		st = wire_policy_parse(&policy, (const char *)text, len);
 		free(text);
@@ -114,22 +140,73 @@ static int cmd_init(int argc, char **argv)
 	}
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
-	if (ca_dir != NULL && (st = reg_ca_open(&ca, ca_dir, kek)) != SK_OK)
+	if (a.ca_dir != NULL && (st = reg_ca_open(&ca, a.ca_dir, kek)) != SK_OK)
 		goto out;
-	if ((st = reg_store_init(o.dir, name, org, kek)) != SK_OK)
+	if ((st = reg_store_init(o.dir, a.name, a.org, kek)) != SK_OK)
 		goto out;
-	if ((ca != NULL || policy_file != NULL) && (st = reg_store_open(&s, o.dir, kek)) != SK_OK)
+	if ((ca != NULL || a.policy_file != NULL) && (st = reg_store_open(&s, o.dir, kek)) != SK_OK)
 		goto out;
-	if (policy_file != NULL && (st = reg_store_policy_init(s, &policy)) != SK_OK)
+	if (a.policy_file != NULL && (st = reg_store_policy_init(s, &policy)) != SK_OK)
 		goto out;
 	if (ca != NULL && (st = reg_tls_ensure(s, ca, kek)) != SK_OK)
 		goto out;
-	printf("registry '%s' created in %s\n", name, o.dir);
+	printf("registry '%s' created in %s\n", a.name, o.dir);
 out:
 	reg_store_close(s);
 	reg_ca_close(ca);
 	sk_kek_free(kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "init");
+}
+
+struct enrol_args {
+	reg_enrol_opts eo;
+	const char *ca_dir, *request, *out, *refresh;
+};
+
+static int enrol_opt(int c, const char *arg, void *p)
+{
+	struct enrol_args *a = p;
+	unsigned long long quorum = 0;
+
+	switch (c) {
+	case 'a':
+		a->ca_dir = arg;
+		break;
+	case 'r':
+		a->request = arg;
+		break;
+	case 'o':
+		a->out = arg;
+		break;
+	case 'R':
+		break; /* the request says its role */
+	case 'g':
+		a->eo.registry_address = arg;
+		break;
+	case 'f':
+		a->refresh = arg;
+		break;
+	case 'w':
+		if (a->eo.n_witnesses == REG_MAX_WITNESSES)
+			return sk_cli_usage("enrol", "at most %d witnesses", REG_MAX_WITNESSES);
+		a->eo.witnesses[a->eo.n_witnesses++] = arg;
+		break;
+	case 'q':
+		if (sk_cli_u64(arg, &quorum) != SK_OK || quorum > REG_MAX_WITNESSES)
+			return sk_cli_usage("enrol", "--quorum takes 0..%d", REG_MAX_WITNESSES);
+		a->eo.has_quorum = 1;
+		a->eo.quorum = (uint32_t)quorum;
+		break;
+	case 'p':
+		if (a->eo.n_pseudonymisers == REG_MAX_PSEUDONYMISERS)
+			return sk_cli_usage("enrol", "at most %d pseudonymisers",
+					    REG_MAX_PSEUDONYMISERS);
+		a->eo.pseudonymisers[a->eo.n_pseudonymisers++] = arg;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
 }
 
 static int cmd_enrol(int argc, char **argv)
@@ -172,82 +249,81 @@ static int cmd_enrol(int argc, char **argv)
 		"  --role ROLE           node|pseudonymiser|witness (default: the request's)\n"
 		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
 	sk_cli_common o = {0};
-	const char *ca_dir = NULL;
-	const char *request = NULL, *out = NULL, *refresh = NULL;
-	reg_enrol_opts eo = {0};
+	struct enrol_args a = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	reg_ca *ca = NULL;
 	uint8_t *req = NULL, *bundle = NULL;
 	size_t req_len = 0, bundle_len = 0;
 	char org[64] = "";
-	unsigned long long quorum = 0;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("enrol", lo, help, case 'a' : ca_dir = optarg; break;
-	      case 'r' : request = optarg; break;
-	      case 'o' : out = optarg; break;
-	      case 'R' : break; /* the request says its role */
-	      case 'g' : eo.registry_address = optarg; break;
-	      case 'f' : refresh = optarg; break;
-	      case 'w' :
-		      if (eo.n_witnesses == REG_MAX_WITNESSES)
-			      return sk_cli_usage("enrol", "at most %d witnesses", REG_MAX_WITNESSES);
-		      eo.witnesses[eo.n_witnesses++] = optarg;
-		      break;
-	      case 'q' :
-		      if (sk_cli_u64(optarg, &quorum) != SK_OK || quorum > REG_MAX_WITNESSES)
-			      return sk_cli_usage("enrol", "--quorum takes 0..%d", REG_MAX_WITNESSES);
-		      eo.has_quorum = 1;
-		      eo.quorum = (uint32_t)quorum;
-		      break;
-	      case 'p' :
-		      if (eo.n_pseudonymisers == REG_MAX_PSEUDONYMISERS)
-			      return sk_cli_usage("enrol", "at most %d pseudonymisers",
-						  REG_MAX_PSEUDONYMISERS);
-		      eo.pseudonymisers[eo.n_pseudonymisers++] = optarg;
-		      break;);
+	if ((rc = sk_cli_parse("enrol", argc, argv, lo, help, &o, enrol_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("enrol", &o)) != 0)
 		return rc;
-	if (out == NULL || (refresh == NULL && (request == NULL || ca_dir == NULL)))
+	if (a.out == NULL || (a.refresh == NULL && (a.request == NULL || a.ca_dir == NULL)))
 		return sk_cli_usage("enrol", "--out BUNDLE and either --request FILE with --ca CA "
 					     "or --refresh ORG are required");
 	if ((rc = open_store(&s, &kek, &o, "enrol")) != 0)
 		return rc;
-	if (refresh != NULL && request != NULL) {
-		if (ca_dir == NULL) {
+	if (a.refresh != NULL && a.request != NULL) {
+		if (a.ca_dir == NULL) {
 			st = SK_ERR_INVALID;
 			sk_error_set("a rekey (--refresh ORG --request F) issues a certificate: give --ca CA");
-		} else if ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
-			   (st = sk_file_read(request, 65536, &req, &req_len)) == SK_OK) {
-			st = reg_rekey(s, ca, refresh, req, req_len, &eo, &bundle, &bundle_len);
+		} else if ((st = reg_ca_open(&ca, a.ca_dir, kek)) == SK_OK &&
+			   (st = sk_file_read(a.request, 65536, &req, &req_len)) == SK_OK) {
+			st = reg_rekey(s, ca, a.refresh, req, req_len, &a.eo, &bundle, &bundle_len);
 		}
-		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
-	} else if (refresh != NULL) {
+		memcpy(org, a.refresh, strnlen(a.refresh, sizeof(org) - 1));
+	} else if (a.refresh != NULL) {
 		/* with --ca, a registry whose TLS files were moved away gets a new
 		 * TLS key and certificate first, which the bundle pins */
-		if (ca_dir == NULL || ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
-				       (st = reg_tls_ensure(s, ca, kek)) == SK_OK))
-			st = reg_enrol_refresh(s, refresh, &eo, &bundle, &bundle_len);
-		memcpy(org, refresh, strnlen(refresh, sizeof(org) - 1));
-	} else if ((st = reg_ca_open(&ca, ca_dir, kek)) == SK_OK &&
+		if (a.ca_dir == NULL || ((st = reg_ca_open(&ca, a.ca_dir, kek)) == SK_OK &&
+					 (st = reg_tls_ensure(s, ca, kek)) == SK_OK))
+			st = reg_enrol_refresh(s, a.refresh, &a.eo, &bundle, &bundle_len);
+		memcpy(org, a.refresh, strnlen(a.refresh, sizeof(org) - 1));
+	} else if ((st = reg_ca_open(&ca, a.ca_dir, kek)) == SK_OK &&
 		   (st = reg_tls_ensure(s, ca, kek)) == SK_OK &&
-		   (st = sk_file_read(request, 65536, &req, &req_len)) == SK_OK) {
-		st = reg_enrol(s, ca, req, req_len, &eo, &bundle, &bundle_len, org);
+		   (st = sk_file_read(a.request, 65536, &req, &req_len)) == SK_OK) {
+		st = reg_enrol(s, ca, req, req_len, &a.eo, &bundle, &bundle_len, org);
 	}
-	if (st == SK_OK && (st = sk_file_create(out, bundle, bundle_len)) != SK_OK)
+	if (st == SK_OK && (st = sk_file_create(a.out, bundle, bundle_len)) != SK_OK)
 		sk_cli_say("the member is enrolled but its bundle could not be written; issue it "
 			   "again with: schakel-registry enrol --refresh %s --out FILE", org);
 	if (st == SK_OK)
 		printf("%s %s; bundle written to %s\n", org,
-		       refresh && request ? "rekeyed" : refresh ? "refreshed" : "enrolled", out);
+		       a.refresh && a.request ? "rekeyed" : a.refresh ? "refreshed" : "enrolled",
+		       a.out);
 	free(req);
 	free(bundle);
 	reg_ca_close(ca);
 	reg_store_close(s);
 	sk_kek_free(kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "enrol");
+}
+
+struct revoke_args {
+	const char *org;
+	int purge;
+};
+
+static int revoke_opt(int c, const char *arg, void *p)
+{
+	struct revoke_args *a = p;
+
+	switch (c) {
+	case 'o':
+		a->org = arg;
+		break;
+	case 'p':
+		a->purge = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
 }
 
 static int cmd_revoke(int argc, char **argv)
@@ -262,26 +338,27 @@ static int cmd_revoke(int argc, char **argv)
 		"  --purge               also remove its entries' contents (a departed org);\n"
 		"                        partners whose matches disappear get a notice\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	const char *org = NULL;
+	struct revoke_args a = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	sk_status st;
-	int rc, purge = 0;
+	int rc;
 
-	SK_CLI_PARSE("revoke", lo, help, case 'o' : org = optarg; break; case 'p' : purge = 1; break;);
+	if ((rc = sk_cli_parse("revoke", argc, argv, lo, help, &o, revoke_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("revoke", &o)) != 0)
 		return rc;
-	if (org == NULL)
+	if (a.org == NULL)
 		return sk_cli_usage("revoke", "--org ORG is required");
 	if ((rc = open_store(&s, &kek, &o, "revoke")) != 0)
 		return rc;
 	size_t purged = 0;
 
-	st = reg_revoke(s, org, purge, &purged);
-	if (st == SK_OK && purge)
-		printf("%s revoked; %zu entries purged, partners notified\n", org, purged);
+	st = reg_revoke(s, a.org, a.purge, &purged);
+	if (st == SK_OK && a.purge)
+		printf("%s revoked; %zu entries purged, partners notified\n", a.org, purged);
 	else if (st == SK_OK)
-		printf("%s revoked\n", org);
+		printf("%s revoked\n", a.org);
 	reg_store_close(s);
 	sk_kek_free(kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "revoke");
@@ -317,7 +394,8 @@ static int list_cmd(int argc, char **argv, const char *cmd, const char *help, si
 	sk_status st;
 	int rc, mrc;
 
-	SK_CLI_PARSE(cmd, lo, help, );
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
@@ -432,7 +510,8 @@ static int cmd_witnesses(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("witnesses", lo, help, );
+	if ((rc = sk_cli_parse("witnesses", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("witnesses", &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, "witnesses")) != 0)
@@ -474,6 +553,48 @@ out:
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "witnesses");
 }
 
+struct serve_args {
+	reg_serve_opts so;
+	unsigned long long workers, sweep, limit, idle, check;
+};
+
+static int serve_opt(int c, const char *arg, void *p)
+{
+	struct serve_args *a = p;
+
+	switch (c) {
+	case 'I':
+		if (sk_cli_duration_ms(arg, &a->idle) != SK_OK || a->idle == 0)
+			return sk_cli_usage("serve", "--discuss-idle takes e.g. 30d, 12h or 90s");
+		break;
+	case 'l':
+		a->so.listen = arg;
+		break;
+	case 'h':
+		a->so.http = arg;
+		break;
+	case 'w':
+		if (sk_cli_u64(arg, &a->workers) != SK_OK || a->workers > 64)
+			return sk_cli_usage("serve", "--workers takes 0..64");
+		break;
+	case 's':
+		if (sk_cli_u64(arg, &a->sweep) != SK_OK || a->sweep == 0 || a->sweep > 86400)
+			return sk_cli_usage("serve", "--sweep-seconds takes 1..86400");
+		break;
+	case 'L':
+		if (sk_cli_u64(arg, &a->limit) != SK_OK || a->limit == 0)
+			return sk_cli_usage("serve", "--lookup-limit takes a positive count");
+		break;
+	case 'M':
+		if (sk_cli_u64(arg, &a->check) != SK_OK || a->check == 0 || a->check > 3600000)
+			return sk_cli_usage("serve", "--members-check-ms takes 1..3600000");
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -505,51 +626,50 @@ static int cmd_serve(int argc, char **argv)
 		"                        request checks too\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	reg_serve_opts so = {0};
-	unsigned long long workers = 0, sweep = 0, limit = 0, idle = 0, check = 0;
+	struct serve_args a = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	sk_status st;
 	int rc;
 
-	SK_CLI_PARSE("serve", lo, help,
-	      case 'I' :
-		      if (sk_cli_duration_ms(optarg, &idle) != SK_OK || idle == 0)
-			      return sk_cli_usage("serve", "--discuss-idle takes e.g. 30d, 12h or 90s");
-		      break;
-	      case 'l' : so.listen = optarg; break;
-	      case 'h' : so.http = optarg; break;
-	      case 'w' :
-		      if (sk_cli_u64(optarg, &workers) != SK_OK || workers > 64)
-			      return sk_cli_usage("serve", "--workers takes 0..64");
-		      break;
-	      case 's' :
-		      if (sk_cli_u64(optarg, &sweep) != SK_OK || sweep == 0 || sweep > 86400)
-			      return sk_cli_usage("serve", "--sweep-seconds takes 1..86400");
-		      break;
-	      case 'L' :
-		      if (sk_cli_u64(optarg, &limit) != SK_OK || limit == 0)
-			      return sk_cli_usage("serve", "--lookup-limit takes a positive count");
-		      break;
-	      case 'M' :
-		      if (sk_cli_u64(optarg, &check) != SK_OK || check == 0 || check > 3600000)
-			      return sk_cli_usage("serve", "--members-check-ms takes 1..3600000");
-		      break;);
+	if ((rc = sk_cli_parse("serve", argc, argv, lo, help, &o, serve_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("serve", &o)) != 0)
 		return rc;
-	if (so.listen == NULL)
+	if (a.so.listen == NULL)
 		return sk_cli_usage("serve", "--listen HOST:PORT is required");
-	so.workers = (unsigned)workers;
-	so.sweep_seconds = (unsigned)sweep;
-	so.members_check_ms = (unsigned)check;
+	a.so.workers = (unsigned)a.workers;
+	a.so.sweep_seconds = (unsigned)a.sweep;
+	a.so.members_check_ms = (unsigned)a.check;
 	if ((rc = open_store(&s, &kek, &o, "serve")) != 0)
 		return rc;
-	s->lookup_limit = limit;
-	s->discuss_idle_ms = idle;
-	st = reg_serve(s, kek, &so);
+	s->lookup_limit = a.limit;
+	s->discuss_idle_ms = a.idle;
+	st = reg_serve(s, kek, &a.so);
 	reg_store_close(s);
 	sk_kek_free(kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "serve");
+}
+
+struct checkpoint_args {
+	int vkey, cosigned;
+};
+
+static int checkpoint_opt(int c, const char *arg, void *p)
+{
+	struct checkpoint_args *a = p;
+
+	switch (c) {
+	case 'v':
+		a->vkey = 1;
+		break;
+	case 'c':
+		a->cosigned = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
 }
 
 static int cmd_checkpoint(int argc, char **argv)
@@ -563,7 +683,7 @@ static int cmd_checkpoint(int argc, char **argv)
 		"the witnesses' cosignatures that members with a quorum get (the latest\n"
 		"signed one before the first cosigning round).\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	int vkey = 0, cosigned = 0, rc;
+	struct checkpoint_args a = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -571,14 +691,16 @@ static int cmd_checkpoint(int argc, char **argv)
 	size_t len = 0;
 	uint64_t size;
 	sk_status st;
+	int rc;
 
-	SK_CLI_PARSE("checkpoint", lo, help, case 'v' : vkey = 1; break;
-		     case 'c' : cosigned = 1; break;);
+	if ((rc = sk_cli_parse("checkpoint", argc, argv, lo, help, &o, checkpoint_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("checkpoint", &o)) != 0)
 		return rc;
 	if ((rc = open_store(&s, &kek, &o, "checkpoint")) != 0)
 		return rc;
-	if (vkey) {
+	if (a.vkey) {
 		char v[NOTE_VKEY_MAX];
 		note_verifier ver;
 
@@ -586,8 +708,8 @@ static int cmd_checkpoint(int argc, char **argv)
 		if ((st = note_verifier_format(v, &ver)) == SK_OK)
 			printf("%s\n", v);
 	} else if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = cosigned ? reg_checkpoint_served(s, txn, NULL, 0, &note, &len, &size)
-			      : reg_log_checkpoint(&s->log, txn, &note, &len, &size);
+		st = a.cosigned ? reg_checkpoint_served(s, txn, NULL, 0, &note, &len, &size)
+				: reg_log_checkpoint(&s->log, txn, &note, &len, &size);
 		mdb_txn_abort(txn);
 		if (st == SK_OK)
 			fwrite(note, 1, len, stdout);
@@ -596,6 +718,32 @@ static int cmd_checkpoint(int argc, char **argv)
 	reg_store_close(s);
 	sk_kek_free(kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "checkpoint");
+}
+
+struct proof_args {
+	unsigned long long from, to;
+	int have_from, have_to;
+};
+
+static int proof_opt(int c, const char *arg, void *p)
+{
+	struct proof_args *a = p;
+
+	switch (c) {
+	case 'f':
+		a->have_from = sk_cli_u64(arg, &a->from) == SK_OK;
+		if (!a->have_from)
+			return sk_cli_usage("proof", "--from takes a tree size");
+		break;
+	case 't':
+		a->have_to = sk_cli_u64(arg, &a->to) == SK_OK;
+		if (!a->have_to)
+			return sk_cli_usage("proof", "--to takes a tree size");
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
 }
 
 static int cmd_proof(int argc, char **argv)
@@ -607,8 +755,7 @@ static int cmd_proof(int argc, char **argv)
 		"Prints the RFC 9162 consistency proof from tree size N to M, one base64 hash a\n"
 		"line (nothing when N = M).\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	unsigned long long from = 0, to = 0;
-	int have_from = 0, have_to = 0, rc;
+	struct proof_args a = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -618,26 +765,24 @@ static int cmd_proof(int argc, char **argv)
 	struct reg_log_ctx ctx;
 	merkle_source src;
 	sk_status st;
+	int rc;
 
-	SK_CLI_PARSE("proof", lo, help,
-	      case 'f' : have_from = sk_cli_u64(optarg, &from) == SK_OK; if (!have_from) return
-		      sk_cli_usage("proof", "--from takes a tree size"); break;
-	      case 't' : have_to = sk_cli_u64(optarg, &to) == SK_OK; if (!have_to) return
-		      sk_cli_usage("proof", "--to takes a tree size"); break;);
+	if ((rc = sk_cli_parse("proof", argc, argv, lo, help, &o, proof_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("proof", &o)) != 0)
 		return rc;
-	if (!have_from || !have_to || from == 0 || from > to)
+	if (!a.have_from || !a.have_to || a.from == 0 || a.from > a.to)
 		return sk_cli_usage("proof", "--from N --to M with 0 < N <= M are required");
 	if ((rc = open_store(&s, &kek, &o, "proof")) != 0)
 		return rc;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		reg_log_source(&src, &ctx, &s->log, txn);
-		if ((st = reg_log_size(&s->log, txn, &size)) == SK_OK && to > size) {
+		if ((st = reg_log_size(&s->log, txn, &size)) == SK_OK && a.to > size) {
 			sk_error_set("the log has only %llu leaves", (unsigned long long)size);
 			st = SK_ERR_INVALID;
 		}
 		if (st == SK_OK)
-			st = merkle_consistency_proof(proof, &plen, &src, from, to);
+			st = merkle_consistency_proof(proof, &plen, &src, a.from, a.to);
 		mdb_txn_abort(txn);
 	}
 	for (size_t i = 0; st == SK_OK && i < plen; i++) {
@@ -683,6 +828,53 @@ static int cmd_flags(int argc, char **argv)
 	return list_cmd(argc, argv, "flags", help, offsetof(reg_store, flags), NULL, flag_row);
 }
 
+struct quota_args {
+	const char *org;
+	uint64_t set[REG_QUOTA_LIMITS];
+	int any, bad;
+};
+
+/* A limit: a positive number, or 'default' (UINT64_MAX); a bad one is
+ * reported after parsing. */
+static void quota_arg(struct quota_args *a, int i, const char *arg)
+{
+	unsigned long long v;
+
+	a->any = 1;
+	if (strcmp(arg, "default") == 0)
+		a->set[i] = UINT64_MAX;
+	else if (sk_cli_u64(arg, &v) != SK_OK || v == 0 || v == UINT64_MAX)
+		a->bad = 1;
+	else
+		a->set[i] = v;
+}
+
+static int quota_opt(int c, const char *arg, void *p)
+{
+	struct quota_args *a = p;
+
+	switch (c) {
+	case 'o':
+		a->org = arg;
+		break;
+	case 'e':
+		quota_arg(a, REG_QUOTA_ENTRIES_MAX, arg);
+		break;
+	case 'p':
+		quota_arg(a, REG_QUOTA_PUBLISH_MAX, arg);
+		break;
+	case 'm':
+		quota_arg(a, REG_QUOTA_DISCUSSION_MAX, arg);
+		break;
+	case 'y':
+		quota_arg(a, REG_QUOTA_DAY_MAX, arg);
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
 static int cmd_quota(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -709,57 +901,42 @@ static int cmd_quota(int argc, char **argv)
 		"  --messages-per-day N           sealed messages and discussion requests the org\n"
 		"                                 sends in a UTC day\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	uint64_t set[REG_QUOTA_LIMITS] = {0};
-	const char *org = NULL;
+	struct quota_args a = {0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
 	reg_quota q;
 	json_t *j = NULL;
-	int rc, any = 0, bad = 0;
 	sk_status st;
+	int rc;
 
-#define QUOTA_ARG(i)                                                                   \
-	do {                                                                           \
-		unsigned long long v_;                                                 \
-		any = 1;                                                               \
-		if (strcmp(optarg, "default") == 0)                                    \
-			set[i] = UINT64_MAX;                                           \
-		else if (sk_cli_u64(optarg, &v_) != SK_OK || v_ == 0 || v_ == UINT64_MAX) \
-			bad = 1;                                                       \
-		else                                                                   \
-			set[i] = v_;                                                   \
-	} while (0)
-	SK_CLI_PARSE("quota", lo, help, case 'o' : org = optarg; break;
-		     case 'e' : QUOTA_ARG(REG_QUOTA_ENTRIES_MAX); break;
-		     case 'p' : QUOTA_ARG(REG_QUOTA_PUBLISH_MAX); break;
-		     case 'm' : QUOTA_ARG(REG_QUOTA_DISCUSSION_MAX); break;
-		     case 'y' : QUOTA_ARG(REG_QUOTA_DAY_MAX); break;);
-#undef QUOTA_ARG
+	if ((rc = sk_cli_parse("quota", argc, argv, lo, help, &o, quota_opt, &a)) != SK_CLI_RUN)
+		return rc;
 	if ((rc = sk_cli_need_dir("quota", &o)) != 0)
 		return rc;
-	if (org == NULL)
+	if (a.org == NULL)
 		return sk_cli_usage("quota", "--org ORG is required");
-	if (bad)
+	if (a.bad)
 		return sk_cli_usage("quota", "a limit is a positive number or 'default'");
 	if ((rc = open_store(&s, &kek, &o, "quota")) != 0)
 		return rc;
-	if (any) {
-		st = reg_quota_set(s, org, set, &q);
+	if (a.any) {
+		st = reg_quota_set(s, a.org, a.set, &q);
 	} else if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		Schakel__V1__Member *m = NULL;
 
-		if ((st = reg_member_get(s, txn, org, &m)) == SK_ERR_NOTFOUND)
-			sk_error_set("org '%s' is not enrolled in this federation", org);
+		if ((st = reg_member_get(s, txn, a.org, &m)) == SK_ERR_NOTFOUND)
+			sk_error_set("org '%s' is not enrolled in this federation", a.org);
 		schakel__v1__member__free_unpacked(m, NULL);
 		if (st == SK_OK)
-			st = reg_quota_get(s, txn, org, &q);
+			st = reg_quota_get(s, txn, a.org, &q);
 		mdb_txn_abort(txn);
 	}
 	if (st == SK_OK && o.json) {
 		char *txt = NULL;
 
-		if ((j = quota_json(&q)) == NULL || json_object_set_new(j, "id", json_string(org)) != 0 ||
+		if ((j = quota_json(&q)) == NULL ||
+		    json_object_set_new(j, "id", json_string(a.org)) != 0 ||
 		    (txt = json_dumps(j, JSON_COMPACT)) == NULL)
 			st = SK_ERR_NOMEM;
 		else
@@ -768,7 +945,7 @@ static int cmd_quota(int argc, char **argv)
 	} else if (st == SK_OK) {
 		printf("%s: %llu of %llu live entries, %llu publishes a minute, %llu messages a "
 		       "discussion, %llu messages a day\n",
-		       org, (unsigned long long)q.v[REG_QUOTA_LIVE],
+		       a.org, (unsigned long long)q.v[REG_QUOTA_LIVE],
 		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_ENTRIES_MAX),
 		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_PUBLISH_MAX),
 		       (unsigned long long)reg_quota_limit(&q, REG_QUOTA_DISCUSSION_MAX),

@@ -67,10 +67,25 @@ static void test_parse_outcomes(void **state)
 	assert_int_equal(sk_cli_parse("x", 4, unknown, lo, "", &o, NULL, NULL), SK_EXIT_USAGE);
 }
 
+/* A value in a command line is wiped in place, all of it, and only it. */
+static void test_arg_wipe(void **state)
+{
+	char line[] = "--client\0" "111222333\0" "--as";
+	static const char zero[9];
+
+	sk_cli_arg_wipe(line + 9);
+	assert_string_equal(line, "--client");
+	assert_memory_equal(line + 9, zero, sizeof(zero));
+	assert_int_equal(line[18], 0);
+	assert_string_equal(line + 19, "--as");
+	sk_cli_arg_wipe(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_outcomes),
+		cmocka_unit_test(test_arg_wipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
