@@ -90,38 +90,6 @@ sk_status sk_cli_kek(sk_kek **kek, const sk_cli_common *o) SK_MUST_CHECK;
 /* Resolves o->dir (--dir, else $SCHAKEL_DIR); 0, or the usage exit code. */
 int sk_cli_need_dir(const char *cmd, sk_cli_common *o);
 
-/* WARNING: kept only for pseudonymiser/cli_pseudonymiser.c until it is
- * converted; use sk_cli_parse(). The macro's `extra` switch cases and its
- * own error paths return straight out of the command, past any wipe of a
- * secret it holds.
- * Parses argv of command cmd with getopt_long (options anywhere, no
- * positional arguments): common options into o, --help prints help and
- * returns 0 from the caller, anything else goes to the `extra` switch
- * cases (each ending in break or return); unknown options are usage
- * errors. Uses the caller's argc, argv and a local variable `o`. */
-#define SK_CLI_PARSE(cmd, longopts, help, extra)                                    \
-	do {                                                                        \
-		int c_, r_;                                                         \
-		optind = 1;                                                         \
-		opterr = 0;                                                         \
-		while ((c_ = getopt_long(argc, argv, "", longopts, NULL)) != -1) {  \
-			if ((r_ = sk_cli_common_opt(&o, c_, optarg)) == -1) {       \
-				fputs(help, stdout);                                \
-				return SK_EXIT_OK;                                  \
-			}                                                           \
-			if (r_ == 1)                                                \
-				continue;                                           \
-			switch (c_) {                                               \
-				extra                                               \
-			default:                                                    \
-				return sk_cli_usage(cmd, "unknown or incomplete option '%s'", \
-						    argv[optind - 1]);              \
-			}                                                           \
-		}                                                                   \
-		if (optind < argc)                                                  \
-			return sk_cli_usage(cmd, "unexpected argument '%s'", argv[optind]); \
-	} while (0)
-
 /* The option parser as a function. sk_cli_parse() parses argv of command
  * cmd with getopt_long (options anywhere, no positional arguments): the
  * common options go into *o, --help prints help, everything else goes to

@@ -17,14 +17,35 @@
 #include "pseudonymiser/store.h"
 #include "pseudonymiser/sync.h"
 
-/* SK_CLI_PARSE, then the data dir every command needs. */
-#define PARSE(cmd, longopts, help, extra)                                \
-	do {                                                             \
-		int rc_;                                                 \
-		SK_CLI_PARSE(cmd, longopts, help, extra);                \
-		if ((rc_ = sk_cli_need_dir(cmd, &o)) != 0)               \
-			return rc_;                                      \
-	} while (0)
+/* sk_cli_parse, then the data dir every command needs: SK_CLI_RUN, or the
+ * exit code to return. */
+static int parse(const char *cmd, int argc, char **argv, const struct option *lo,
+		 const char *help, sk_cli_common *o, sk_cli_opt_fn opt, void *arg)
+{
+	int rc = sk_cli_parse(cmd, argc, argv, lo, help, o, opt, arg);
+
+	if (rc == SK_CLI_RUN && (rc = sk_cli_need_dir(cmd, o)) == 0)
+		return SK_CLI_RUN;
+	return rc;
+}
+
+/* Options that only keep their value: option c's goes to v[i] where
+ * keys[i] is c. */
+typedef struct str_opts {
+	const char *keys;
+	const char *v[4];
+} str_opts;
+
+static int str_opt(int c, const char *arg, void *p)
+{
+	str_opts *a = p;
+	const char *k = c > 0 && c < 256 ? strchr(a->keys, c) : NULL;
+
+	if (k == NULL)
+		return SK_CLI_UNKNOWN;
+	a->v[k - a->keys] = arg;
+	return SK_CLI_RUN;
+}
 
 /* Prints a JSON value (and releases it); 0 or an exit code. */
 static int print_json(json_t *v)
@@ -84,12 +105,15 @@ static int cmd_init(int argc, char **argv)
 	char pkhex[2 * OPRF_ELEMENT_BYTES + 1], path[PATH_MAX];
 	uint32_t day = 0;
 	sk_kek *kek = NULL;
+	str_opts a = {"onu", {NULL}};
 	sk_status st;
+	int prc;
 
-	PARSE("init", lo, help,
-	      case 'o' : org = optarg; break;
-	      case 'n' : name = optarg; break;
-	      case 'u' : until = optarg; break;);
+	if ((prc = parse("init", argc, argv, lo, help, &o, str_opt, &a)) != SK_CLI_RUN)
+		return prc;
+	org = a.v[0];
+	name = a.v[1];
+	until = a.v[2];
 	if (org == NULL || name == NULL)
 		return sk_cli_usage("init", "--org-id ID and --name NAME are required");
 	if (until != NULL && ps_date_parse(until, &day) != SK_OK)
@@ -131,8 +155,12 @@ static int cmd_join(int argc, char **argv)
 	char key[2 * KEY_ED25519_PK_BYTES + 1];
 	sk_status st;
 	int rc = SK_EXIT_OK;
+	str_opts a = {"b", {NULL}};
 
-	PARSE("join", lo, help, case 'b' : file = optarg; break;);
+	if ((rc = parse("join", argc, argv, lo, help, &o, str_opt, &a)) != SK_CLI_RUN)
+		return rc;
+	rc = SK_EXIT_OK;
+	file = a.v[0];
 	if (file == NULL)
 		return sk_cli_usage("join", "--bundle B is required");
 	if ((st = ps_store_open(&s, o.dir)) != SK_OK ||
@@ -155,6 +183,29 @@ out:
 	return rc;
 }
 
+typedef struct allow_args {
+	const char *org;
+	uint64_t quota;
+} allow_args;
+
+static int allow_opt(int c, const char *arg, void *p)
+{
+	allow_args *a = p;
+
+	switch (c) {
+	case 'o':
+		a->org = arg;
+		return SK_CLI_RUN;
+	case 'q':
+		if (!parse_count(arg, "/day", 0, &a->quota))
+			return sk_cli_usage("allow", "--quota takes N/day with N up to %llu",
+					    PS_LIMIT_MAX);
+		return SK_CLI_RUN;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+}
+
 static int cmd_allow(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"org", required_argument, NULL, 'o'},
@@ -170,14 +221,17 @@ static int cmd_allow(int argc, char **argv)
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	const char *org = NULL;
-	uint64_t quota = PS_QUOTA_DEFAULT;
+	uint64_t quota;
 	ps_store *s = NULL;
 	sk_status st;
 
-	PARSE("allow", lo, help,
-	      case 'o' : org = optarg; break;
-	      case 'q' : if (!parse_count(optarg, "/day", 0, &quota)) return sk_cli_usage(
-			"allow", "--quota takes N/day with N up to %llu", PS_LIMIT_MAX); break;);
+	allow_args a = {NULL, PS_QUOTA_DEFAULT};
+	int prc;
+
+	if ((prc = parse("allow", argc, argv, lo, help, &o, allow_opt, &a)) != SK_CLI_RUN)
+		return prc;
+	org = a.org;
+	quota = a.quota;
 	if (org == NULL)
 		return sk_cli_usage("allow", "--org ORG is required");
 	if ((st = ps_store_open(&s, o.dir)) == SK_OK)
@@ -205,7 +259,12 @@ static int cmd_deny(int argc, char **argv)
 	ps_store *s = NULL;
 	sk_status st;
 
-	PARSE("deny", lo, help, case 'o' : org = optarg; break;);
+	str_opts a = {"o", {NULL}};
+	int prc;
+
+	if ((prc = parse("deny", argc, argv, lo, help, &o, str_opt, &a)) != SK_CLI_RUN)
+		return prc;
+	org = a.v[0];
 	if (org == NULL)
 		return sk_cli_usage("deny", "--org ORG is required");
 	if ((st = ps_store_open(&s, o.dir)) == SK_OK)
@@ -217,6 +276,32 @@ static int cmd_deny(int argc, char **argv)
 		return print_json(json_pack("{s:s,s:b}", "id", org, "allowed", 0));
 	printf("%s denied\n", org);
 	return SK_EXIT_OK;
+}
+
+typedef struct grant_args {
+	const char *org, *until;
+	uint64_t extra;
+} grant_args;
+
+static int grant_opt(int c, const char *arg, void *p)
+{
+	grant_args *a = p;
+
+	switch (c) {
+	case 'o':
+		a->org = arg;
+		return SK_CLI_RUN;
+	case 'u':
+		a->until = arg;
+		return SK_CLI_RUN;
+	case 'e':
+		if (!parse_count(arg, NULL, 1, &a->extra))
+			return sk_cli_usage("grant", "--extra takes a count from 1 to %llu",
+					    PS_LIMIT_MAX);
+		return SK_CLI_RUN;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
 }
 
 static int cmd_grant(int argc, char **argv)
@@ -242,11 +327,14 @@ static int cmd_grant(int argc, char **argv)
 	ps_grant g;
 	sk_status st;
 
-	PARSE("grant", lo, help,
-	      case 'o' : org = optarg; break;
-	      case 'u' : until = optarg; break;
-	      case 'e' : if (!parse_count(optarg, NULL, 1, &extra)) return sk_cli_usage(
-			"grant", "--extra takes a count from 1 to %llu", PS_LIMIT_MAX); break;);
+	grant_args a = {NULL, NULL, 0};
+	int prc;
+
+	if ((prc = parse("grant", argc, argv, lo, help, &o, grant_opt, &a)) != SK_CLI_RUN)
+		return prc;
+	org = a.org;
+	until = a.until;
+	extra = a.extra;
 	if (org == NULL || extra == 0)
 		return sk_cli_usage("grant", "--org ORG and --extra N are required");
 	if (until != NULL && ps_date_parse(until, &day) != SK_OK)
@@ -321,7 +409,9 @@ static int cmd_list(int argc, char **argv)
 	sk_status st;
 	int rc = SK_EXIT_OK;
 
-	PARSE("list", lo, help, );
+	if ((rc = parse("list", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
+	rc = SK_EXIT_OK;
 	c.json = o.json;
 	c.today = ps_day_of(sk_clock_now_ms());
 	c.arr = json_array();
@@ -381,9 +471,11 @@ static int cmd_status(int argc, char **argv)
 	uint32_t cur = 0;
 	int joined;
 	sk_status st;
+	int prc;
 
-	PARSE("status", lo, help, );
-	/* made after PARSE, which may return (--help, a usage error) */
+	if ((prc = parse("status", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return prc;
+	/* made after parse, which may return (--help, a usage error) */
 	if ((epochs = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
 		goto out;
@@ -443,6 +535,41 @@ out:
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "status");
 }
 
+static int serve_opt(int c, const char *arg, void *p)
+{
+	ps_serve_opts *so = p;
+	uint64_t v;
+
+	switch (c) {
+	case 'l':
+		so->listen = arg;
+		return SK_CLI_RUN;
+	case 'h':
+		so->http = arg;
+		return SK_CLI_RUN;
+	case 'w':
+		if (!parse_count(arg, NULL, 0, &v) || v > 64)
+			return sk_cli_usage("serve", "--workers takes 0..64");
+		so->workers = (unsigned)v;
+		return SK_CLI_RUN;
+	case 's':
+		if (!parse_count(arg, NULL, 1, &v) || v > PS_SYNC_SECONDS_MAX)
+			return sk_cli_usage("serve", "--sync-seconds takes 1..%d", PS_SYNC_SECONDS_MAX);
+		so->sync_seconds = (unsigned)v;
+		return SK_CLI_RUN;
+	case 'r':
+		if (!parse_count(arg, NULL, 1, &so->rate))
+			return sk_cli_usage("serve", "--rate takes a count from 1 to %llu", PS_LIMIT_MAX);
+		return SK_CLI_RUN;
+	case 'b':
+		if (!parse_count(arg, NULL, 1, &so->burst))
+			return sk_cli_usage("serve", "--burst takes a count from 1 to %llu", PS_LIMIT_MAX);
+		return SK_CLI_RUN;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -471,23 +598,13 @@ static int cmd_serve(int argc, char **argv)
 		"                        HOST:PORT' before 'listening on'\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	ps_serve_opts so = {0};
-	uint64_t v;
+	int prc;
 	sk_kek *kek = NULL;
 	ps_store *s = NULL;
 	sk_status st;
 
-	PARSE("serve", lo, help,
-	      case 'l' : so.listen = optarg; break;
-	      case 'h' : so.http = optarg; break;
-	      case 'w' : if (!parse_count(optarg, NULL, 0, &v) || v > 64) return sk_cli_usage(
-			"serve", "--workers takes 0..64"); so.workers = (unsigned)v; break;
-	      case 's' : if (!parse_count(optarg, NULL, 1, &v) || v > PS_SYNC_SECONDS_MAX) return
-			sk_cli_usage("serve", "--sync-seconds takes 1..%d", PS_SYNC_SECONDS_MAX);
-		      so.sync_seconds = (unsigned)v; break;
-	      case 'r' : if (!parse_count(optarg, NULL, 1, &so.rate)) return sk_cli_usage(
-			"serve", "--rate takes a count from 1 to %llu", PS_LIMIT_MAX); break;
-	      case 'b' : if (!parse_count(optarg, NULL, 1, &so.burst)) return sk_cli_usage(
-			"serve", "--burst takes a count from 1 to %llu", PS_LIMIT_MAX); break;);
+	if ((prc = parse("serve", argc, argv, lo, help, &o, serve_opt, &so)) != SK_CLI_RUN)
+		return prc;
 	if (so.listen == NULL)
 		return sk_cli_usage("serve", "--listen HOST:PORT is required");
 	if ((st = sk_cli_kek(&kek, &o)) == SK_OK && (st = ps_store_open(&s, o.dir)) == SK_OK)
@@ -518,7 +635,12 @@ static int cmd_rotate(int argc, char **argv)
 	ps_epoch e;
 	sk_status st;
 
-	PARSE("rotate", lo, help, case 'u' : until = optarg; break;);
+	str_opts a = {"u", {NULL}};
+	int prc;
+
+	if ((prc = parse("rotate", argc, argv, lo, help, &o, str_opt, &a)) != SK_CLI_RUN)
+		return prc;
+	until = a.v[0];
 	if (until == NULL)
 		return sk_cli_usage("rotate", "--until YYYY-MM-DD is required");
 	if (ps_date_parse(until, &day) != SK_OK)
@@ -600,7 +722,13 @@ static int cmd_audit(int argc, char **argv)
 	verify = strcmp(sub, "verify") == 0;
 	argc--;
 	argv++;
-	PARSE(verify ? "audit verify" : "audit query", lo, help, case 'e' : event = optarg; break;);
+	str_opts a = {"e", {NULL}};
+	int prc;
+
+	if ((prc = parse(verify ? "audit verify" : "audit query", argc, argv, lo, help, &o, str_opt,
+			 &a)) != SK_CLI_RUN)
+		return prc;
+	event = a.v[0];
 	if ((st = ps_store_open(&s, o.dir)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
