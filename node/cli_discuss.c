@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "node/cli.h"
+#include "common/clock.h"
 #include "common/file.h"
 #include "node/discuss.h"
 #include "node/session.h"
@@ -103,7 +104,7 @@ static int cmd_request(int argc, char **argv)
 		"them, not who asks nor what about. Nothing tells whether anyone was invited\n"
 		"until someone accepts. Default window: the next 14 days.\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	struct request_args a = {.from = (uint64_t)time(NULL) * 1000u};
+	struct request_args a = {.from = sk_clock_now_ms()};
 	char id[NODE_DISCUSSION_HEX];
 	node_store *s = NULL;
 	node_remote *r = NULL;

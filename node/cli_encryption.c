@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "node/cli.h"
 #include "node/enckeys.h"
 
@@ -48,7 +49,7 @@ static int cmd_list(int argc, char **argv)
 		"two weeks; 'sync' makes and publishes them and deletes expired ones.\n\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	struct listing l = {NULL, 0, (uint64_t)time(NULL)};
+	struct listing l = {NULL, 0, sk_clock_now_ms() / 1000};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
