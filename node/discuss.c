@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/db.h"
+#include "common/log.h"
 #include "crypto/seal.h"
 #include "node/client.h"
 #include "node/discuss.h"
@@ -495,7 +496,7 @@ static sk_status reject(struct dsync *c, MDB_txn *txn, const char *id, const cha
 {
 	audit_record rec = {0};
 
-	fprintf(stderr, "schakel-node: refused a discussion message from %s: %s\n", from, why);
+	sk_log(SK_LOG_WARNING, "refused a discussion message from %s: %s", from, why);
 	c->stats->rejected++;
 	rec.event = "discuss.receive";
 	rec.action = AUDIT_ACTION_CREATE;

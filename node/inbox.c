@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/db.h"
+#include "common/log.h"
 #include "node/entry.h"
 #include "node/inbox.h"
 #include "node/members.h"
@@ -124,7 +125,7 @@ static sk_status cert_alert(node_remote *r, MDB_txn *txn, uint64_t leaf)
 	rec.outcome = AUDIT_OUTCOME_FAILED;
 	rec.reason = detail;
 	rec.access_point = "registry";
-	fprintf(stderr, "schakel-node: %s\n", detail);
+	sk_log(SK_LOG_ERROR, "%s", detail);
 	return node_audit(r->s, txn, &rec);
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/db.h"
 #include "common/file.h"
+#include "common/log.h"
 #include "node/case.h"
 #include "node/dirty.h"
 #include "node/session.h"
@@ -210,7 +211,7 @@ void node_remote_evidence(node_remote *r, const char *what, const uint8_t *a, si
 	if (b != NULL)
 		memcpy(buf + alen + 1, b, blen);
 	if (sk_file_create(path, buf, alen + 1 + (b != NULL ? blen : 0)) == SK_OK)
-		fprintf(stderr, "schakel-node: evidence kept in %s\n", path);
+		sk_log(SK_LOG_ERROR, "evidence kept in %s", path);
 out:
 	free(buf);
 }

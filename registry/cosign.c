@@ -9,6 +9,7 @@
 #include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "registry/cosign.h"
 #include "witness/witness.h"
 
@@ -207,11 +208,11 @@ static void report(reg_cosigner *c, size_t slot, int status, uint64_t size, cons
 		return;
 	c->known[slot].last = status;
 	if (status == 200)
-		fprintf(stderr, "schakel-registry: witness %s cosigns (tree size %llu)\n",
-			c->known[slot].id, (unsigned long long)size);
+		sk_log(SK_LOG_NOTICE, "witness %s cosigns (tree size %llu)", c->known[slot].id,
+		       (unsigned long long)size);
 	else
-		fprintf(stderr, "schakel-registry: witness %s did not cosign tree size %llu: %s\n",
-			c->known[slot].id, (unsigned long long)size, why);
+		sk_log(SK_LOG_WARNING, "witness %s did not cosign tree size %llu: %s",
+		       c->known[slot].id, (unsigned long long)size, why);
 }
 
 /* Asks witness w to cosign note (tree of size leaves; the log only grows,
@@ -349,6 +350,10 @@ static void round_once(reg_cosigner *c)
 		count += lines_len > before;
 	}
 	if (count == 0 || count < quorum) {
+		sk_log(SK_LOG_WARNING,
+		       "cosign round: tree size %llu, %zu of %zu witnesses cosigned, short of the "
+		       "quorum of %u; retrying",
+		       (unsigned long long)size, count, n, (unsigned)quorum);
 		c->done_size = size;
 		c->next_ms = now + COSIGN_RETRY_MS;
 		goto out;
@@ -366,6 +371,9 @@ static void round_once(reg_cosigner *c)
 		goto out;
 	}
 	if (mdb_txn_commit(txn) == 0) {
+		sk_log(SK_LOG_INFO,
+		       "cosign round: tree size %llu cosigned by %zu of %zu witnesses (quorum %u)",
+		       (unsigned long long)size, count, n, (unsigned)quorum);
 		c->done_size = size;
 		c->next_ms = now + (uint64_t)REG_COSIGN_REFRESH_S * 1000;
 	}

@@ -8,6 +8,7 @@
 
 #include "common/db.h"
 #include "common/file.h"
+#include "common/log.h"
 #include "common/pool.h"
 #include "common/writer.h"
 #include "net/conn.h"
@@ -108,8 +109,17 @@ static void inflight_free(inflight *f)
 static void on_loop_reply(void *arg)
 {
 	inflight *f = arg;
-	sk_status result = f->op->result(f->job, NULL);
-	sk_status st = f->op->reply(f->job, f->commit, f->conn, f->request_id);
+	const char *why = NULL;
+	sk_status result = f->op->result(f->job, &why);
+	sk_status st;
+
+	/* one log line per refusal, what the member is told */
+	if (result != SK_OK)
+		sk_log(SK_LOG_NOTICE, "refused %s of %s: %s",
+		       f->op == &reg_op_refusal ? "a request" : f->op->name,
+		       net_conn_peer(f->conn)->org_id,
+		       why != NULL && why[0] != '\0' ? why : sk_strerror(result));
+	st = f->op->reply(f->job, f->commit, f->conn, f->request_id);
 
 	if (st != SK_OK)
 		net_conn_close(f->conn);
@@ -279,8 +289,7 @@ static sk_status admit(void *ctx, const net_peer *peer)
 static void refusal_done(sk_status st, void *arg)
 {
 	if (st != SK_OK)
-		fprintf(stderr, "schakel-registry: cannot audit a refused session: %s\n",
-			sk_strerror(st));
+		sk_log(SK_LOG_ERROR, "cannot audit a refused session: %s", sk_strerror(st));
 	reg_op_refusal.free(arg);
 }
 
@@ -294,12 +303,12 @@ static sk_status recheck(void *ctx, const net_peer *peer)
 
 	if (st != SK_ERR_PERM)
 		return st;
+	sk_log(SK_LOG_NOTICE, "refused the session of %s: %s", peer->org_id, sk_error_detail());
 	r = reg_refusal_new(sv->store, peer->org_id, "member.session", AUDIT_ACTION_READ, st,
 			    sk_error_detail());
 	if (r != NULL &&
 	    sk_writer_submit(sv->writer, reg_op_refusal.apply, refusal_done, r) != SK_OK) {
-		fprintf(stderr, "schakel-registry: cannot audit a refused session of %s\n",
-			peer->org_id);
+		sk_log(SK_LOG_ERROR, "cannot audit a refused session of %s", peer->org_id);
 		reg_op_refusal.free(r);
 	}
 	return st;
@@ -373,9 +382,8 @@ static void on_members(evutil_socket_t fd, short what, void *arg)
 	sk_status st = members_fresh(sv);
 
 	if (st != SK_OK)
-		fprintf(stderr, "schakel-registry: cannot check the membership of open "
-				"connections: %s\n",
-			sk_strerror(st));
+		sk_log(SK_LOG_ERROR, "cannot check the membership of open connections: %s",
+		       sk_strerror(st));
 }
 
 static inflight *inflight_new(server *sv, net_conn *c, uint64_t id, const reg_op *op)
@@ -411,8 +419,8 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		}
 		/* answered, then the connection ends (also if the answer failed) */
 		if (reg_send_error(c, id, st, sk_error_detail()) != SK_OK)
-			fprintf(stderr, "schakel-registry: cannot tell %s of its refusal\n",
-				net_conn_peer(c)->org_id);
+			sk_log(SK_LOG_WARNING, "cannot tell %s of its refusal",
+			       net_conn_peer(c)->org_id);
 		net_conn_close(c);
 		st = SK_OK;
 		goto out;
@@ -501,7 +509,7 @@ static void sweep_done(sk_status st, void *arg)
 	server *sv = arg;
 
 	if (st != SK_OK)
-		fprintf(stderr, "schakel-registry: expiry sweep failed: %s\n", sk_strerror(st));
+		sk_log(SK_LOG_ERROR, "expiry sweep failed: %s", sk_strerror(st));
 	if (net_loop_call(sv->loop, sweep_done_loop, sv) != SK_OK)
 		sv->sweeping = 0;
 }
