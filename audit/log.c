@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "audit/log.h"
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "protos/domains.h"
@@ -31,21 +32,6 @@ struct audit_log {
 	void *extra_ctx;
 };
 
-static void be64_put(uint8_t b[static 8], uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		b[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t b[static 8])
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 /* The key of a record in index by, [field NUL] u64be(time) u64be(seq), into
  * out; its length, or 0 when field is too long to be a field. */
 static size_t index_key(uint8_t out[static INDEX_KEY_MAX], audit_index by, const char *field,
@@ -60,8 +46,8 @@ static size_t index_key(uint8_t out[static INDEX_KEY_MAX], audit_index by, const
 		memcpy(out, field, n);
 		out[n++] = 0;
 	}
-	be64_put(out + n, time_ms);
-	be64_put(out + n + 8, seq);
+	sk_be64_put(out + n, time_ms);
+	sk_be64_put(out + n + 8, seq);
 	return n + 16;
 }
 
@@ -123,7 +109,7 @@ static sk_status index_catch_up(audit_log *log, MDB_txn *txn)
 			st = index_record(log, txn, &r, false, false);
 	if (st == SK_OK && rc != MDB_NOTFOUND)
 		st = sk_db_status(rc);
-	be64_put(ver, INDEX_VERSION);
+	sk_be64_put(ver, INDEX_VERSION);
 	k = (MDB_val){sizeof(AUDIT_META_INDEX) - 1, (void *)AUDIT_META_INDEX};
 	v = (MDB_val){sizeof(ver), ver};
 	if (st == SK_OK)
@@ -164,7 +150,7 @@ static sk_status retention_load(audit_log *log, MDB_txn *txn)
 	sk_status st = meta_fixed(log, txn, AUDIT_META_RETENTION, b, sizeof(b), &found);
 
 	if (st == SK_OK && found) {
-		log->retention_ms = be64_get(b);
+		log->retention_ms = sk_be64_get(b);
 		log->retention_stored = true;
 	}
 	return st;
@@ -234,7 +220,7 @@ sk_status audit_log_retention_store(audit_log *log, MDB_txn *txn, uint64_t ms)
 		sk_error_set("the retention must be at least one day");
 		return SK_ERR_INVALID;
 	}
-	be64_put(b, ms);
+	sk_be64_put(b, ms);
 	if ((st = sk_db_status(mdb_put(txn, log->meta, &k, &v, 0))) != SK_OK)
 		return st;
 	log->retention_ms = ms;
@@ -268,9 +254,9 @@ sk_status audit_log_base(const audit_log *log, MDB_txn *txn, audit_base *out)
 	memset(out, 0, sizeof(*out));
 	if (st != SK_OK || !found)
 		return st;
-	out->seq = be64_get(b);
+	out->seq = sk_be64_get(b);
 	memcpy(out->hash, b + 8, AUDIT_HASH_BYTES);
-	out->time_ms = be64_get(b + 8 + AUDIT_HASH_BYTES);
+	out->time_ms = sk_be64_get(b + 8 + AUDIT_HASH_BYTES);
 	memcpy(out->sig, b + 16 + AUDIT_HASH_BYTES, KEY_SIG_BYTES);
 	return SK_OK;
 }
@@ -279,8 +265,8 @@ sk_status audit_log_base(const audit_log *log, MDB_txn *txn, audit_base *out)
 static void base_parts(key_part parts[static 3], uint8_t seq_b[static 8], uint8_t time_b[static 8],
 		       const audit_base *b)
 {
-	be64_put(seq_b, b->seq);
-	be64_put(time_b, b->time_ms);
+	sk_be64_put(seq_b, b->seq);
+	sk_be64_put(time_b, b->time_ms);
 	parts[0] = (key_part){seq_b, 8};
 	parts[1] = (key_part){b->hash, AUDIT_HASH_BYTES};
 	parts[2] = (key_part){time_b, 8};
@@ -322,7 +308,7 @@ sk_status audit_log_hold_get(const audit_log *log, MDB_txn *txn, audit_hold *out
 		sk_error_set("the audit log's legal hold is malformed");
 		return SK_ERR_VERIFY;
 	}
-	out->until_ms = be64_get(v.mv_data);
+	out->until_ms = sk_be64_get(v.mv_data);
 	memcpy(out->reason, (const uint8_t *)v.mv_data + 8, v.mv_size - 8);
 	out->reason[v.mv_size - 8] = 0;
 	return SK_OK;
@@ -358,7 +344,7 @@ sk_status audit_log_hold_set(audit_log *log, MDB_txn *txn, const audit_hold *h)
 			     "text", AUDIT_REASON_MAX);
 		return SK_ERR_INVALID;
 	}
-	be64_put(b, h->until_ms);
+	sk_be64_put(b, h->until_ms);
 	memcpy(b + 8, h->reason, n);
 	v.mv_size = 8 + n;
 	return sk_db_status(mdb_put(txn, log->meta, &k, &v, 0));
@@ -381,7 +367,7 @@ static sk_status read_head(const audit_log *log, MDB_txn *txn, uint64_t *seq,
 		sk_error_set("the audit log head is malformed; run audit verify");
 		return SK_ERR_VERIFY;
 	}
-	*seq = be64_get(v.mv_data);
+	*seq = sk_be64_get(v.mv_data);
 	memcpy(head, (const uint8_t *)v.mv_data + 8, AUDIT_HASH_BYTES);
 	return SK_OK;
 }
@@ -435,7 +421,7 @@ sk_status audit_log_append_flags(audit_log *log, MDB_txn *txn, const audit_recor
 	if ((st = audit_record_encode(buf, AUDIT_RECORD_MAX, &n, &r)) != SK_OK)
 		return st;
 	audit_record_hash(buf + n, head, buf, n);
-	be64_put(kb, r.seq);
+	sk_be64_put(kb, r.seq);
 	v.mv_size = n + AUDIT_HASH_BYTES;
 	v.mv_data = buf;
 	/* keys only grow: a key at or past seq means the head lags its records */
@@ -483,7 +469,7 @@ sk_status audit_log_get(const audit_log *log, MDB_txn *txn, uint64_t seq, audit_
 	int rc;
 
 	*out = NULL;
-	be64_put(kb, seq);
+	sk_be64_put(kb, seq);
 	if ((rc = mdb_get(txn, log->records, &k, &v)) != 0)
 		return sk_db_status(rc);
 	st = audit_record_decode(&r, v.mv_data, v.mv_size);
@@ -522,10 +508,10 @@ sk_status audit_log_scan(const audit_log *log, MDB_txn *txn, uint64_t from, uint
 		st = sk_db_status(rc);
 		goto out;
 	}
-	be64_put(kb, from);
+	sk_be64_put(kb, from);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		seq = k.mv_size == sizeof(kb) ? be64_get(k.mv_data) : 0;
+		seq = k.mv_size == sizeof(kb) ? sk_be64_get(k.mv_data) : 0;
 		if (seq > to)
 			break;
 		if (seq == 0 ||
@@ -581,7 +567,7 @@ static sk_status extra_add(uint64_t seq, void *arg)
 	size_t cap;
 	int rc;
 
-	be64_put(kb, seq);
+	sk_be64_put(kb, seq);
 	rc = mdb_get(x->txn, x->log->records, &k, &v);
 	if (rc == MDB_NOTFOUND && seq != 0 && seq <= x->base_seq)
 		return SK_OK; /* purged by retention; the owner's pointer outlives it */
@@ -645,7 +631,7 @@ static sk_status scan_emit(const audit_log *log, MDB_txn *txn, void *scratch, au
 	const char *field;
 	int rc;
 
-	be64_put(kb, seq);
+	sk_be64_put(kb, seq);
 	if ((rc = mdb_get(txn, log->records, &k, &v)) != 0 && rc != MDB_NOTFOUND)
 		return sk_db_status(rc);
 	if (rc == MDB_NOTFOUND ||
@@ -700,8 +686,8 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 			st = SK_ERR_VERIFY;
 			goto out;
 		}
-		t = be64_get((const uint8_t *)k.mv_data + plen);
-		seq = be64_get((const uint8_t *)k.mv_data + plen + 8);
+		t = sk_be64_get((const uint8_t *)k.mv_data + plen);
+		seq = sk_be64_get((const uint8_t *)k.mv_data + plen + 8);
 		if (t > until_ms)
 			break;
 		for (; xi < x.n && scan_pos_cmp(&x.v[xi], &(scan_pos){t, seq}) < 0; xi++)
@@ -746,7 +732,7 @@ static sk_status purge_one(const audit_log *log, MDB_txn *txn, const audit_recor
 		if ((rc = mdb_del(txn, log->index[by], &k, NULL)) != 0 && rc != MDB_NOTFOUND)
 			return sk_db_status(rc);
 	}
-	be64_put(kb, rec->seq);
+	sk_be64_put(kb, rec->seq);
 	k.mv_size = 8;
 	return sk_db_status(mdb_del(txn, log->records, &k, NULL));
 }
@@ -796,7 +782,7 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
 	/* collect the due prefix; delete after, the cursor walks the keys */
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && res->count < max;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint64_t seq = k.mv_size == 8 ? be64_get(k.mv_data) : 0;
+		uint64_t seq = k.mv_size == 8 ? sk_be64_get(k.mv_data) : 0;
 
 		if (seq == 0 || seq != base.seq + res->count + 1 ||
 		    audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, v.mv_data, v.mv_size) !=
@@ -824,7 +810,7 @@ sk_status audit_log_purge(audit_log *log, MDB_txn *txn, uint64_t now_ms, size_t 
 		goto out;
 	/* delete first..last: each is read again for its index keys */
 	for (uint64_t seq = res->first; seq <= res->last; seq++) {
-		be64_put(kb, seq);
+		sk_be64_put(kb, seq);
 		k = (MDB_val){8, kb};
 		if ((rc = mdb_get(txn, log->records, &k, &v)) != 0) {
 			st = sk_db_status(rc);
@@ -936,18 +922,18 @@ static void verify_stretch(verify_range *v)
 		goto out;
 	}
 	v->st = SK_OK;
-	be64_put(kb, v->from);
+	sk_be64_put(kb, v->from);
 	/* the first stretch starts at the first key: a record kept below the
 	 * base must show */
 	for (rc = v->from == v->base_seq + 1 ? mdb_cursor_get(c, &k, &val, MDB_FIRST)
 					     : mdb_cursor_get(c, &k, &val, MDB_SET_RANGE);
 	     rc == 0 && (v->to == 0 || expect <= v->to);
 	     rc = mdb_cursor_get(c, &k, &val, MDB_NEXT), expect++) {
-		if (k.mv_size == 8 && be64_get(k.mv_data) <= v->base_seq)
+		if (k.mv_size == 8 && sk_be64_get(k.mv_data) <= v->base_seq)
 			v->why = "kept although the log says it was purged";
-		else if (k.mv_size != 8 || be64_get(k.mv_data) < expect)
+		else if (k.mv_size != 8 || sk_be64_get(k.mv_data) < expect)
 			v->why = "stored under a malformed key";
-		else if (be64_get(k.mv_data) > expect)
+		else if (sk_be64_get(k.mv_data) > expect)
 			v->why = "missing";
 		else if (audit_record_view(&r, scratch, AUDIT_SCRATCH_BYTES, val.mv_data,
 					   val.mv_size) != SK_OK)
@@ -963,8 +949,8 @@ static void verify_stretch(verify_range *v)
 		else if (v->st != SK_OK)
 			goto out;
 		if (v->why != NULL) {
-			v->bad = k.mv_size == 8 && be64_get(k.mv_data) <= v->base_seq
-					 ? be64_get(k.mv_data) : expect;
+			v->bad = k.mv_size == 8 && sk_be64_get(k.mv_data) <= v->base_seq
+					 ? sk_be64_get(k.mv_data) : expect;
 			v->st = SK_OK;
 			goto out;
 		}
@@ -999,7 +985,7 @@ static sk_status stored_hash(const audit_log *log, MDB_txn *txn, uint64_t seq,
 	MDB_val k = {8, kb}, v;
 	int rc;
 
-	be64_put(kb, seq);
+	sk_be64_put(kb, seq);
 	if ((rc = mdb_get(txn, log->records, &k, &v)) != 0)
 		return rc == MDB_NOTFOUND ? SK_ERR_NOTFOUND : sk_db_status(rc);
 	if (v.mv_size <= AUDIT_HASH_BYTES)
@@ -1038,7 +1024,7 @@ sk_status audit_log_verify(const audit_log *log, MDB_txn *txn, uint64_t *count,
 	if ((rc = mdb_cursor_open(txn, log->records, &c)) != 0)
 		return sk_db_status(rc);
 	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-		last_key = be64_get(k.mv_data);
+		last_key = sk_be64_get(k.mv_data);
 	mdb_cursor_close(c);
 	/* a long log: its second half on a thread of its own, with a read
 	 * transaction of the same snapshot, starting from the stored hash the

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "crypto/oprf.h"
 #include "protos/domains.h"
@@ -74,8 +75,7 @@ static sk_status events_send(reg_store *s, net_conn *c, uint64_t request_id, uin
 		if (bytes + d.mv_size + 32 > WIRE_FRAME_MAX / 2)
 			break;
 		bytes += d.mv_size + 32;
-		for (int i = 0; i < 8; i++)
-			idx = idx << 8 | ((const uint8_t *)k.mv_data)[i];
+		idx = sk_be64_get(k.mv_data);
 		schakel__v1__signed_member_event__init(&ev[n]);
 		ev[n].body = (ProtobufCBinaryData){d.mv_size - 1 - KEY_SIG_BYTES, (uint8_t *)v + 1};
 		ev[n].signature = (ProtobufCBinaryData){KEY_SIG_BYTES,

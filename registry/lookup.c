@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
@@ -118,11 +119,9 @@ static sk_status count_volume(reg_lookup *l, MDB_txn *txn)
 	int rc;
 
 	memcpy(kb, l->org, olen + 1);
-	for (int i = 3; i >= 0; i--)
-		kb[olen + 1 + 3 - i] = (uint8_t)(day >> (8 * i));
+	sk_be32_put(kb + olen + 1, day);
 	if ((rc = mdb_get(txn, l->store->stats, &k, &d)) == 0 && d.mv_size == 8)
-		for (int i = 0; i < 8; i++)
-			count = count << 8 | ((const uint8_t *)d.mv_data)[i];
+		count = sk_be64_get(d.mv_data);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return sk_db_status(rc);
 	count++;

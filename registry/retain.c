@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "common/be.h"
 #include "common/cli.h"
 #include "common/db.h"
 #include "registry/retain.h"
@@ -12,8 +13,7 @@ static size_t daily_key(uint8_t k[static DAILY_KEY_MAX], uint32_t day, const cha
 {
 	size_t a = strnlen(org, AUDIT_FIELD_MAX), b = strnlen(event, AUDIT_FIELD_MAX);
 
-	for (int i = 0; i < 4; i++)
-		k[i] = (uint8_t)(day >> (24 - 8 * i));
+	sk_be32_put(k, day);
 	memcpy(k + 4, org, a);
 	k[4 + a] = 0;
 	memcpy(k + 5 + a, event, b);
@@ -38,11 +38,8 @@ sk_status reg_retain_aggregate(MDB_txn *txn, const audit_record *rec, void *stor
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return sk_db_status(rc);
 	if (rc == 0 && d.mv_size == 8)
-		for (int i = 0; i < 8; i++)
-			n = n << 8 | ((const uint8_t *)d.mv_data)[i];
-	n++;
-	for (int i = 7; i >= 0; i--, n >>= 8)
-		v[i] = (uint8_t)n;
+		n = sk_be64_get(d.mv_data);
+	sk_be64_put(v, n + 1);
 	d = (MDB_val){8, v};
 	return sk_db_status(mdb_put(txn, s->audit_daily, &k, &d, 0));
 }
@@ -96,8 +93,7 @@ sk_status reg_retain_daily(reg_store *s, MDB_txn *txn, uint32_t since, uint32_t 
 	sk_status st;
 	int rc;
 
-	for (int i = 0; i < 4; i++)
-		lo[i] = (uint8_t)(since >> (24 - 8 * i));
+	sk_be32_put(lo, since);
 	if ((st = sk_db_status(mdb_cursor_open(txn, s->audit_daily, &c))) != SK_OK)
 		return st;
 	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0 && st == SK_OK;
@@ -110,16 +106,14 @@ sk_status reg_retain_daily(reg_store *s, MDB_txn *txn, uint32_t since, uint32_t 
 			st = SK_ERR_DB;
 			break;
 		}
-		r.day = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		r.day = sk_be32_get(p);
 		if (until != 0 && r.day > until)
 			break;
 		a = (size_t)(e - p);
 		r.org = (const char *)p + 4;
 		r.event = (const char *)p + a + 1;
 		r.outcome = (audit_outcome)p[k.mv_size - 1];
-		r.count = 0;
-		for (int i = 0; i < 8; i++)
-			r.count = r.count << 8 | ((const uint8_t *)d.mv_data)[i];
+		r.count = sk_be64_get(d.mv_data);
 		if (org == NULL || strcmp(org, r.org) == 0)
 			st = fn(&r, arg);
 	}

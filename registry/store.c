@@ -647,8 +647,7 @@ sk_status reg_org_seq_last(MDB_txn *txn, MDB_dbi dbi, const char *org, uint64_t 
 	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 	rc = rc == 0 ? mdb_cursor_get(cur, &k, &d, MDB_PREV) : mdb_cursor_get(cur, &k, &d, MDB_LAST);
 	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, org, olen + 1) == 0)
-		for (int i = 0; i < 8; i++)
-			*seq = *seq << 8 | ((const uint8_t *)k.mv_data)[olen + 1 + i];
+		*seq = sk_be64_get((const uint8_t *)k.mv_data + olen + 1);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		st = sk_db_status(rc);
 	mdb_cursor_close(cur);

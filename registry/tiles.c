@@ -83,12 +83,6 @@ sk_status reg_tile_parse(reg_tile *t, const char *path)
 	return SK_OK;
 }
 
-static void put16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* A stored member-event leaf (kind || body || sig) that fits a bundle. */
 static int public_leaf(const MDB_val *d)
 {
@@ -155,16 +149,13 @@ sk_status reg_tile_read(reg_store *s, MDB_txn *txn, const reg_tile *t, uint8_t *
 			size_t body = d.mv_size - 1 - WIRE_LEAF_SIG_BYTES;
 			const uint8_t *v = d.mv_data;
 
-			put16(b + pos, d.mv_size + 4);
+			sk_be16_put(b + pos, (uint16_t)(d.mv_size + 4));
 			b[pos + 2] = v[0];
-			b[pos + 3] = (uint8_t)(body >> 24);
-			b[pos + 4] = (uint8_t)(body >> 16);
-			b[pos + 5] = (uint8_t)(body >> 8);
-			b[pos + 6] = (uint8_t)body;
+			sk_be32_put(b + pos + 3, (uint32_t)body);
 			memcpy(b + pos + 7, v + 1, d.mv_size - 1);
 			pos += 2 + d.mv_size + 4;
 		} else {
-			put16(b + pos, 0);
+			sk_be16_put(b + pos, 0);
 			pos += 2;
 		}
 	}
