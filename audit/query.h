@@ -2,7 +2,7 @@
  * filters on client, user, event, action, outcome and a time range,
  * answered through the log's indexes so that a selective query reads only
  * the records it returns (the times the command line takes and prints are
- * audit/record.h's). The caller audits the query itself (DESIGN.md
+ * audit/record.h's). The caller audits the query itself (docs/design.md
  * "Audit"). */
 #ifndef SK_AUDIT_QUERY_H
 #define SK_AUDIT_QUERY_H

@@ -1,4 +1,4 @@
-/* One NEN 7513 audit record (DESIGN.md "Audit"): its fields and their
+/* One NEN 7513 audit record (docs/design.md "Audit"): its fields and their
  * limits, the stored form (a serialised schakel.v1.AuditRecord followed by
  * its 32-byte chain hash) and formatting for people and for JSON. The log
  * that chains records together is audit/log.h. */

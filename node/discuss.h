@@ -1,4 +1,4 @@
-/* The node's side of anonymous case discussions, phase one (DESIGN.md):
+/* The node's side of anonymous case discussions, phase one (docs/design.md):
  * requesting (a fresh X25519 discussion key, kept sealed under the data
  * key; only token, topic and window reach the registry), answering an
  * invitation (accept seals our org, professional and encryption key to the
@@ -39,7 +39,7 @@ sk_status node_discuss_scan(node_store *s, sk_kek *kek, node_discuss_fn fn,
 /* Sends text in discussion id for prof (assigned to an open case of its
  * client): the requester's first send is the summary (with our identity),
  * later ones messages; each goes to every participant we may write to,
- * signed and sealed to each (DESIGN.md). close (the requester only) ends
+ * signed and sealed to each (docs/design.md). close (the requester only) ends
  * the discussion with text as the outcome and regie_org:regie_prof as the
  * regievoerder; when that is us, our entry gets the regie flag at once.
  * The caller has checked the text (node/textcheck.h). */

@@ -1,4 +1,4 @@
-/* The node's X25519 encryption keys (DESIGN.md "Keys"): a new key every
+/* The node's X25519 encryption keys (docs/design.md "Keys"): a new key every
  * week, valid two weeks, certified by the identity key and published as a
  * leaf of the registry's log; private halves kept sealed under the data
  * key and deleted once expired. Discussion messages are sealed to the

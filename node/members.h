@@ -2,7 +2,7 @@
  * registry's signed member events as sync follows them: each member's
  * identity key (which checks its discussion messages), name, category,
  * whether it was revoked, and its encryption keys, each certified by its
- * identity key (DESIGN.md "Keys"). */
+ * identity key (docs/design.md "Keys"). */
 #ifndef SK_NODE_MEMBERS_H
 #define SK_NODE_MEMBERS_H
 

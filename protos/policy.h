@@ -20,7 +20,7 @@ typedef struct wire_policy {
 	uint32_t sees[WIRE_POLICY_MAX]; /* bit j: category i may see category j */
 } wire_policy;
 
-/* DESIGN.md's default: the care and social-domain categories (sociaal-team,
+/* the default of docs/design.md: the care and social-domain categories (sociaal-team,
  * ggz, fact, verslavingszorg, huisarts-poh, maatschappelijke-opvang, jeugd,
  * schuldhulp) see each other; gemeente and woningcorporatie see no one. */
 void wire_policy_default(wire_policy *p);

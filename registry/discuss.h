@@ -1,4 +1,4 @@
-/* Anonymous case discussions at the registry (DESIGN.md): an invitation
+/* Anonymous case discussions at the registry (docs/design.md): an invitation
  * names a token, a topic, a time window and a fresh discussion key, never
  * the requester; it goes to every org with a live DISCUSS entry for the
  * token that the requester's entry allows and that allows the requester,

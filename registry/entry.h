@@ -1,4 +1,4 @@
-/* The static rules of an entry (DESIGN.md "Entries"), checked by the
+/* The static rules of an entry (docs/design.md "Entries"), checked by the
  * registry before anything is stored: field sizes, flags, basis, categories
  * against the federation policy, clock skew and expiry. Rules that need
  * stored state (sequence numbers, membership) are in registry/publish. */

@@ -1,4 +1,4 @@
-/* Lookups (DESIGN.md "Visibility, lookups, matches"): the asking org needs
+/* Lookups (docs/design.md "Visibility, lookups, matches"): the asking org needs
  * a live entry for the token and a purpose code; the answer lists exactly
  * the mutually visible entries, with the sealed contact only under CONTACT,
  * padded to a fixed size so that it says nothing about entries that are

@@ -1,4 +1,4 @@
-/* Publishing an entry (DESIGN.md "Entries"): the static checks and the
+/* Publishing an entry (docs/design.md "Entries"): the static checks and the
  * signature on a worker thread, then one writer job that applies the
  * stateful rules (live membership, used sequence numbers with idempotent
  * resubmission, no stale versions) and stores entry, leaf, receipt and

@@ -1,4 +1,4 @@
-/* Live entries and mutual visibility (DESIGN.md "Visibility"): two live
+/* Live entries and mutual visibility (docs/design.md "Visibility"): two live
  * entries for one token are mutually visible when both have DISCOVER, each
  * allows the other's category and the policy matrix allows the pair both
  * ways. Entries are keyed by token first, so one range holds who has an
