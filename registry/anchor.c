@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "protos/wire.h"
 #include "registry/anchor.h"
@@ -106,7 +107,7 @@ static sk_status anchor_apply(MDB_txn *txn, void *arg)
 		goto audit;
 	}
 	/* a leaf like an entry: the org's publishes a minute */
-	if ((st = reg_quota_publish(s, txn, a->org, 0, reg_now_ms(), a->reason,
+	if ((st = reg_quota_publish(s, txn, a->org, 0, sk_clock_now_ms(), a->reason,
 				    sizeof(a->reason))) == SK_ERR_TOOBIG) {
 		a->result = st;
 		st = SK_OK;

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/be.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "registry/discuss.h"
 #include "registry/lookup.h"
@@ -56,7 +57,7 @@ static sk_status discuss_new(void **job, reg_store *s, const net_peer *peer,
 		return SK_ERR_NOMEM;
 	*job = d;
 	d->store = s;
-	d->now_ms = reg_now_ms();
+	d->now_ms = sk_clock_now_ms();
 	memcpy(d->org, peer->org_id, sizeof(d->org));
 	memcpy(d->category, peer->category, sizeof(d->category));
 	if (env->body_case == SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST) {

@@ -307,7 +307,7 @@ static sk_status make_bundle(reg_store *s, MDB_txn *txn, const Schakel__V1__Memb
 	body.log_origin = s->origin;
 	body.n_policy = nrules;
 	body.policy = rules->ptr;
-	body.issued_at = reg_now_ms();
+	body.issued_at = sk_clock_now_ms();
 	n = schakel__v1__bundle_body__get_packed_size(&body);
 	bytes = malloc(n);
 	if (bytes == NULL) {
@@ -416,7 +416,7 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	MDB_txn *txn = NULL;
 	uint8_t *cert = NULL;
 	size_t cert_len = 0;
-	uint64_t now = reg_now_ms();
+	uint64_t now = sk_clock_now_ms();
 	sk_status st;
 
 	*bundle = NULL;
@@ -561,7 +561,7 @@ sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const ui
 	MDB_txn *txn = NULL;
 	uint8_t *cert = NULL;
 	size_t cert_len = 0;
-	uint64_t now = reg_now_ms(), index;
+	uint64_t now = sk_clock_now_ms(), index;
 	ProtobufCBinaryData saved[4];
 	protobuf_c_boolean saved_has = 0;
 	int swapped = 0;
@@ -625,7 +625,7 @@ sk_status reg_revoke(reg_store *s, const char *org_id, int purge, size_t *purged
 {
 	Schakel__V1__Member *m = NULL;
 	MDB_txn *txn = NULL;
-	uint64_t now = reg_now_ms(), index;
+	uint64_t now = sk_clock_now_ms(), index;
 	sk_status st;
 
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)

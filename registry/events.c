@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/be.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "crypto/oprf.h"
 #include "protos/domains.h"
@@ -176,7 +177,7 @@ static sk_status enc_key_apply(reg_epoch *e, MDB_txn *txn)
 	reg_store *s = e->store;
 	Schakel__V1__Member *m = NULL;
 	Schakel__V1__MemberEvent ev = SCHAKEL__V1__MEMBER_EVENT__INIT;
-	uint64_t now_s = reg_now_ms() / 1000;
+	uint64_t now_s = sk_clock_now_ms() / 1000;
 	ProtobufCBinaryData own;
 	protobuf_c_boolean had;
 	uint8_t *buf = NULL;
@@ -204,7 +205,7 @@ static sk_status enc_key_apply(reg_epoch *e, MDB_txn *txn)
 		goto out;
 	}
 	/* a leaf every member fetches: the org's publishes a minute */
-	if ((st = reg_quota_publish(s, txn, e->org_id, 0, reg_now_ms(), e->reason,
+	if ((st = reg_quota_publish(s, txn, e->org_id, 0, sk_clock_now_ms(), e->reason,
 				    sizeof(e->reason))) == SK_ERR_TOOBIG) {
 		e->result = st;
 		st = SK_OK;
@@ -214,7 +215,7 @@ static sk_status enc_key_apply(reg_epoch *e, MDB_txn *txn)
 	}
 	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENC_KEY;
 	ev.org_id = e->org_id;
-	ev.time = reg_now_ms();
+	ev.time = sk_clock_now_ms();
 	ev.has_encryption_key = 1;
 	ev.encryption_key = (ProtobufCBinaryData){KEY_X25519_PK_BYTES, e->enc_key};
 	ev.has_enc_not_after = 1;
@@ -295,7 +296,7 @@ static sk_status epoch_apply(MDB_txn *txn, void *arg)
 			 b->epoch);
 		goto audit;
 	}
-	if ((st = reg_quota_publish(s, txn, e->org_id, 0, reg_now_ms(), e->reason,
+	if ((st = reg_quota_publish(s, txn, e->org_id, 0, sk_clock_now_ms(), e->reason,
 				    sizeof(e->reason))) == SK_ERR_TOOBIG) {
 		e->result = st;
 		st = SK_OK;
@@ -305,7 +306,7 @@ static sk_status epoch_apply(MDB_txn *txn, void *arg)
 	}
 	ev.kind = SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_EPOCH_KEY;
 	ev.org_id = e->org_id;
-	ev.time = reg_now_ms();
+	ev.time = sk_clock_now_ms();
 	ev.has_oprf_key = 1;
 	ev.oprf_key = b->oprf_key;
 	ev.has_epoch = 1;

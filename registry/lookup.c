@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "common/be.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "registry/lookup.h"
 #include "registry/mailbox.h"
@@ -55,7 +56,7 @@ static sk_status lookup_new(void **job, reg_store *s, const net_peer *peer,
 	if (l == NULL)
 		return SK_ERR_NOMEM;
 	l->store = s;
-	l->now_ms = reg_now_ms();
+	l->now_ms = sk_clock_now_ms();
 	l->volume_limit = s->lookup_limit ? s->lookup_limit : REG_LOOKUP_VOLUME_DEFAULT;
 	memcpy(l->org, peer->org_id, sizeof(l->org));
 	copy_str(l->role, sizeof(l->role), req->role);

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "protos/domains.h"
 #include "registry/entry.h"
@@ -65,7 +66,7 @@ static sk_status publish_new(void **job, reg_store *s, const net_peer *peer,
 	p->store = s;
 	memcpy(p->org_id, peer->org_id, sizeof(p->org_id));
 	memcpy(p->category, peer->category, sizeof(p->category));
-	p->now_ms = reg_now_ms();
+	p->now_ms = sk_clock_now_ms();
 	if (req->signature.len != KEY_SIG_BYTES) {
 		p->result = SK_ERR_INVALID;
 		snprintf(p->reason, sizeof(p->reason), "the signature is not 64 bytes");

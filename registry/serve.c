@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -482,7 +483,7 @@ static sk_status sweep_job(MDB_txn *txn, void *arg)
 {
 	server *sv = arg;
 	audit_purge_result res;
-	uint64_t now = reg_now_ms();
+	uint64_t now = sk_clock_now_ms();
 	sk_status st = reg_sweep(sv->store, txn, now, REG_SWEEP_BATCH, NULL);
 
 	if (st == SK_OK)

@@ -32,11 +32,6 @@
 
 #define META_MEMBER_GEN "members.gen" /* u64be: member records written */
 
-uint64_t reg_now_ms(void)
-{
-	return sk_clock_now_ms();
-}
-
 static sk_status meta_get_str(reg_store *s, MDB_txn *txn, const char *key, char *out,
 			      size_t cap)
 {

@@ -80,10 +80,6 @@ void reg_store_close(reg_store *s);
 /* After a restore into dir: audits "registry.restore" (needs no keys). */
 sk_status reg_store_restored(const char *dir) SK_MUST_CHECK;
 
-/* Unix milliseconds now: sk_clock_now_ms() (common/clock.h), the one wall
- * clock. */
-uint64_t reg_now_ms(void);
-
 /* The member record of org_id as of txn; owned by the caller
  * (schakel__v1__member__free_unpacked). SK_ERR_NOTFOUND if never enrolled. */
 sk_status reg_member_get(const reg_store *s, MDB_txn *txn, const char *org_id,

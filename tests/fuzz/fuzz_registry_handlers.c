@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "common/init.h"
@@ -94,7 +95,7 @@ static void make_publish(Schakel__V1__PublishRequest *req, uint8_t *entry, uint8
 	e.has_sealed_contact = 1;
 	e.sealed_contact = (ProtobufCBinaryData){64, contact};
 	e.basis = SCHAKEL__V1__BASIS__BASIS_CONSENT;
-	e.issued_at = reg_now_ms();
+	e.issued_at = sk_clock_now_ms();
 	e.expires_at = e.issued_at + 30ull * 86400 * 1000;
 	e.seq = seq;
 	e.salt = (ProtobufCBinaryData){16, salt};

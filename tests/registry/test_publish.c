@@ -17,6 +17,7 @@
 #include "test_util.h"
 #include "tmpdir.h"
 #include "audit/query.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/init.h"
 #include "common/kek.h"
@@ -59,7 +60,7 @@ static void fx_new(struct fx *f)
 	E(reg_member_put(f->s, txn, &m));
 	E(sk_db_status(mdb_txn_commit(txn)));
 	sodium_bin2hex(token_hex, sizeof(token_hex), token, sizeof(token));
-	now = reg_now_ms();
+	now = sk_clock_now_ms();
 }
 
 static void fx_free(struct fx *f)
@@ -200,7 +201,7 @@ static void test_publish_audit(void **state)
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
 	E(reg_live_load(f.s, txn, "team", token, 1, now, &l));
 	l.se->has_last_lookup_at = 1;
-	l.se->last_lookup_at = reg_now_ms();
+	l.se->last_lookup_at = sk_clock_now_ms();
 	E(reg_stored_put(f.s, txn, ekey, reg_entry_key(ekey, "team", token, 1), l.se));
 	reg_live_clear(&l);
 	E(sk_db_status(mdb_txn_commit(txn)));
@@ -294,7 +295,7 @@ static void test_publish_revoked(void **state)
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
 	E(reg_member_get(f.s, txn, "team", &m));
 	m->has_revoked_at = 1;
-	m->revoked_at = reg_now_ms() - 1;
+	m->revoked_at = sk_clock_now_ms() - 1;
 	E(reg_member_put(f.s, txn, m));
 	schakel__v1__member__free_unpacked(m, NULL);
 	E(sk_db_status(mdb_txn_commit(txn)));

@@ -7,6 +7,7 @@
 
 #include "test_util.h"
 #include "tmpdir.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/init.h"
 #include "registry/retain.h"
@@ -104,7 +105,7 @@ static void test_aggregate_and_sweep(void **state)
 	E(sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn)));
 	E(audit_log_hold_set(s->audit, txn, &h));
 	E(sk_db_status(mdb_txn_commit(txn)));
-	E(sweep(s, reg_now_ms() + 2 * AUDIT_YEAR_MS, &res));
+	E(sweep(s, sk_clock_now_ms() + 2 * AUDIT_YEAR_MS, &res));
 	assert_int_equal(res.count, 0);
 	E(sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)));
 	E(audit_log_scan(s->audit, txn, 0, 0, last_event, last));
@@ -115,7 +116,7 @@ static void test_aggregate_and_sweep(void **state)
 	E(audit_log_hold_set(s->audit, txn, &h));
 	E(sk_db_status(mdb_txn_commit(txn)));
 	/* two years on: all but the head go, into aggregates */
-	E(sweep(s, reg_now_ms() + 2 * AUDIT_YEAR_MS, &res));
+	E(sweep(s, sk_clock_now_ms() + 2 * AUDIT_YEAR_MS, &res));
 	assert_int_equal(res.first, 1);
 	assert_int_equal(res.count, 5);
 	E(sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)));
@@ -183,7 +184,7 @@ static void test_sweep_speed(void **state)
 	}
 	E(sk_db_status(mdb_txn_commit(txn)));
 	a = seconds();
-	E(sweep(s, reg_now_ms() + 2 * AUDIT_YEAR_MS, &res));
+	E(sweep(s, sk_clock_now_ms() + 2 * AUDIT_YEAR_MS, &res));
 	b = seconds();
 	assert_int_equal(res.count, AUDIT_PURGE_BATCH);
 	E(sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)));

@@ -10,6 +10,7 @@
 
 #include "test_util.h"
 #include "tmpdir.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "common/init.h"
@@ -117,7 +118,7 @@ static uint64_t publish_v(fx *f, uint8_t t, uint64_t expires_at, int withdrawn)
 		e.categories = cats;
 	}
 	e.basis = SCHAKEL__V1__BASIS__BASIS_CONSENT;
-	e.issued_at = reg_now_ms();
+	e.issued_at = sk_clock_now_ms();
 	e.expires_at = expires_at;
 	e.seq = ++f->seq;
 	e.has_withdrawn = e.withdrawn = withdrawn;
@@ -139,7 +140,7 @@ static uint64_t publish_v(fx *f, uint8_t t, uint64_t expires_at, int withdrawn)
 	reg_op_publish.free(p);
 	/* the version stored is this one, at its leaf */
 	assert_int_equal(mdb_txn_begin(f->r->env, NULL, MDB_RDONLY, &txn), 0);
-	E(reg_live_load(f->r, txn, "wijkteam", token, 1, reg_now_ms(), &l));
+	E(reg_live_load(f->r, txn, "wijkteam", token, 1, sk_clock_now_ms(), &l));
 	mdb_txn_abort(txn);
 	assert_int_equal(l.se->seq, f->seq);
 	leaf = l.se->leaf_index;
@@ -253,7 +254,7 @@ static void make_old_form(fx *f, uint8_t t, uint64_t expires_at, uint64_t leaf)
 /* The start of an hour bucket two to three hours from now. */
 static uint64_t future_hour(void)
 {
-	uint64_t now = reg_now_ms();
+	uint64_t now = sk_clock_now_ms();
 
 	return now - now % HOUR + 2 * HOUR;
 }
