@@ -164,6 +164,9 @@ static void on_eval_done(void *arg)
 {
 	eval_job *j = arg;
 
+	if (j->st != SK_OK)
+		sk_log(SK_LOG_NOTICE, "%s: refused an evaluation of %s: %s", PS_SYSTEM,
+		       net_conn_peer(j->conn)->org_id, j->why[0] ? j->why : sk_strerror(j->st));
 	if (net_conn_is_open(j->conn) &&
 	    (j->st == SK_OK ? send_response(j)
 			    : net_conn_send_error(j->conn, j->request_id, j->st, j->why)) != SK_OK)
@@ -343,8 +346,14 @@ static void request(void *ctx, net_conn *c, wire_envelope *env)
 		sk_error_set("this pseudonymiser serves only evaluation requests");
 		st = SK_ERR_INVALID;
 	}
-	if (st != SK_OK && net_conn_send_error(c, id, st, sk_error_detail()) != SK_OK)
-		close_after = 1;
+	if (st != SK_OK) {
+		/* one log line per refusal, what the member is told */
+		sk_log(SK_LOG_NOTICE, "%s: refused an evaluation of %s: %s", PS_SYSTEM,
+		       net_conn_peer(c)->org_id,
+		       sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
+		if (net_conn_send_error(c, id, st, sk_error_detail()) != SK_OK)
+			close_after = 1;
+	}
 	if (close_after)
 		net_conn_close(c);
 	wire_envelope_free(env);
