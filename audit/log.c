@@ -156,10 +156,9 @@ static sk_status retention_load(audit_log *log, MDB_txn *txn)
 	return st;
 }
 
-sk_status audit_log_open(audit_log **out, MDB_env *env)
+sk_status audit_log_open_in(audit_log **out, MDB_env *env, MDB_txn *txn)
 {
 	audit_log *log = calloc(1, sizeof(*log));
-	MDB_txn *txn = NULL;
 	sk_status st = SK_ERR_NOMEM;
 	int rc;
 
@@ -168,8 +167,7 @@ sk_status audit_log_open(audit_log **out, MDB_env *env)
 		goto out;
 	log->env = env;
 	log->retention_ms = AUDIT_RETAIN_DEFAULT_MS;
-	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
-	    (rc = mdb_dbi_open(txn, AUDIT_DB_RECORDS, MDB_CREATE, &log->records)) != 0 ||
+	if ((rc = mdb_dbi_open(txn, AUDIT_DB_RECORDS, MDB_CREATE, &log->records)) != 0 ||
 	    (rc = mdb_dbi_open(txn, AUDIT_DB_META, MDB_CREATE, &log->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, AUDIT_DB_BY_TIME, MDB_CREATE, &log->index[AUDIT_BY_TIME])) != 0 ||
 	    (rc = mdb_dbi_open(txn, AUDIT_DB_BY_CLIENT, MDB_CREATE,
@@ -180,16 +178,29 @@ sk_status audit_log_open(audit_log **out, MDB_env *env)
 	}
 	if ((st = index_catch_up(log, txn)) != SK_OK || (st = retention_load(log, txn)) != SK_OK)
 		goto out;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if ((st = sk_db_status(rc)) != SK_OK)
-		goto out;
 	*out = log;
 	log = NULL;
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
 	free(log);
+	return st;
+}
+
+sk_status audit_log_open(audit_log **out, MDB_env *env)
+{
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	*out = NULL;
+	if ((st = sk_db_status(mdb_txn_begin(env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = audit_log_open_in(out, env, txn)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK) {
+		audit_log_close(*out);
+		*out = NULL;
+	}
 	return st;
 }
 

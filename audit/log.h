@@ -75,6 +75,11 @@ typedef struct audit_log audit_log;
  * (once). env must outlive the log. Close with audit_log_close(). */
 sk_status audit_log_open(audit_log **out, MDB_env *env) SK_MUST_CHECK;
 
+/* The same inside the caller's write transaction (an owner opening all its
+ * databases in one): the handle works in txn at once and in others once
+ * txn commits; when txn aborts, close it unused. */
+sk_status audit_log_open_in(audit_log **out, MDB_env *env, MDB_txn *txn) SK_MUST_CHECK;
+
 /* Frees the handle (not the env or its data). Accepts NULL. */
 void audit_log_close(audit_log *log);
 
