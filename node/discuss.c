@@ -722,19 +722,17 @@ static sk_status take_new(struct dsync *c)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
-	MDB_dbi inbox;
 	uint8_t kb[8];
 	MDB_val k = {8, kb}, v;
 	uint64_t cursor, seq = 0;
 	sk_status st;
 	int rc;
 
-	if ((st = sk_db_dbi(c->s->env, "inbox", MDB_CREATE, &inbox)) != SK_OK ||
-	    (st = sk_db_status(mdb_txn_begin(c->s->env, NULL, 0, &txn))) != SK_OK)
+	if ((st = sk_db_status(mdb_txn_begin(c->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
 	if ((st = node_meta_u64(c->s, txn, "discuss.cursor", 0, &cursor)) != SK_OK ||
 	    (st = node_enc_keys_load(c->s, txn, c->now_ms / 1000, c->keys, &c->n_keys)) != SK_OK ||
-	    (st = sk_db_status(mdb_cursor_open(txn, inbox, &cur))) != SK_OK)
+	    (st = sk_db_status(mdb_cursor_open(txn, c->s->inbox, &cur))) != SK_OK)
 		goto out;
 	node_put_u64(kb, cursor + 1);
 	/* alerts live at the top of the key space (u64 max - leaf): stop there */

@@ -30,7 +30,7 @@ static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__Mail
 		return SK_ERR_NOMEM;
 	schakel__v1__mailbox_item__pack(it, buf);
 	d = (MDB_val){len, buf};
-	st = sk_db_status(mdb_put(txn, r->inbox, &k, &d, 0));
+	st = sk_db_status(mdb_put(txn, r->s->inbox, &k, &d, 0));
 	free(buf);
 	if (st != SK_OK)
 		return st;
@@ -203,17 +203,15 @@ sk_status node_inbox_events(node_remote *r, size_t *alerts)
 
 sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn, void *arg)
 {
-	MDB_dbi dbi;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, d;
 	sk_status st;
 	int rc;
 
-	if ((st = sk_db_dbi(s->env, "inbox", MDB_CREATE, &dbi)) != SK_OK ||
-	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
-	if ((st = sk_db_status(mdb_cursor_open(txn, dbi, &cur))) != SK_OK)
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->inbox, &cur))) != SK_OK)
 		goto out;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {

@@ -102,8 +102,7 @@ sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 	    (st = net_tls_new(&r->tls, r->fed->ca_cert, r->fed->ca_cert_len, r->fed->member_cert,
 			      r->fed->member_cert_len, tls)) != SK_OK ||
 	    (st = note_verifier_from_public(&r->log_key, r->fed->log_origin, NOTE_TYPE_ED25519,
-					    r->fed->registry_key)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "inbox", MDB_CREATE, &r->inbox)) != SK_OK)
+					    r->fed->registry_key)) != SK_OK)
 		goto fail;
 	for (size_t i = 0; i < r->fed->n_witnesses; i++) {
 		const char *vk = r->fed->witnesses[i].vkey;

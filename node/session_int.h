@@ -24,8 +24,7 @@ struct node_remote {
 	note_verifier log_key;
 	note_verifier witnesses[NODE_WITNESS_MAX]; /* the bundle's, type 0x04 */
 	size_t n_witnesses;
-	net_sync *reg;
-	MDB_dbi inbox;   /* u64be mailbox seq -> MailboxItem */
+	net_sync *reg;   /* the session's connection, made on first use */
 };
 
 /* A connection to the federation's registry, checked to be it (by its

@@ -357,7 +357,10 @@ sk_status node_audit_access(node_store *s, const char *event, const char *user, 
 
 /* ---- open, init ---------------------------------------------------------- */
 
-static sk_status open_env(node_store *s, const char *dir)
+/* Opens the env of dir and, in one write transaction handed back open in
+ * *txn, all the node's named databases and its audit log; the caller goes
+ * on in txn and commits or aborts it. */
+static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 {
 	static const struct {
 		const char *name;
@@ -378,20 +381,28 @@ static sk_status open_env(node_store *s, const char *dir)
 		{"members", offsetof(node_store, members)},
 		{"enc_keys", offsetof(node_store, enc_keys)},
 		{"discussion_messages", offsetof(node_store, discussion_messages)},
+		{"inbox", offsetof(node_store, inbox)},
 	};
 	sk_status st;
 
+	*txn = NULL;
 	if (strlen(dir) >= sizeof(s->dir))
 		return SK_ERR_TOOBIG;
 	memcpy(s->dir, dir, strlen(dir) + 1);
 	wire_policy_default(&s->policy);
-	if ((st = sk_db_open(&s->env, dir, 0, 0)) != SK_OK)
+	if ((st = sk_db_open(&s->env, dir, 0, 0)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, txn))) != SK_OK)
 		return st;
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
-		if ((st = sk_db_dbi(s->env, dbs[i].name, MDB_CREATE,
-				    (MDB_dbi *)((char *)s + dbs[i].off))) != SK_OK)
-			return st;
-	return audit_log_open(&s->audit, s->env);
+		if ((st = sk_db_status(mdb_dbi_open(*txn, dbs[i].name, MDB_CREATE,
+						    (MDB_dbi *)((char *)s + dbs[i].off)))) != SK_OK)
+			goto fail;
+	if ((st = audit_log_open_in(&s->audit, s->env, *txn)) == SK_OK)
+		return SK_OK;
+fail:
+	mdb_txn_abort(*txn);
+	*txn = NULL;
+	return st;
 }
 
 void node_store_close(node_store *s)
@@ -593,8 +604,7 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 	memcpy(s->org_id, org_id, strlen(org_id) + 1);
 	memcpy(s->name, name, strlen(name) + 1);
 	memcpy(s->category, category, strlen(category) + 1);
-	if ((st = make_keys(s, kek, id)) != SK_OK || (st = open_env(s, dir)) != SK_OK ||
-	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+	if ((st = make_keys(s, kek, id)) != SK_OK || (st = open_env(s, dir, &txn)) != SK_OK)
 		goto out;
 	rec.event = "node.init";
 	rec.action = AUDIT_ACTION_CREATE;
@@ -622,15 +632,11 @@ out:
 	return st;
 }
 
-/* Reads the org's identity from meta and the two record keys from disk. */
-static sk_status load(node_store *s, sk_kek *kek)
+/* The org's identity from meta, in txn. */
+static sk_status load_identity(node_store *s, MDB_txn *txn)
 {
-	MDB_txn *txn = NULL;
-	sk_status st;
+	sk_status st = meta_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id));
 
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		return st;
-	st = meta_str(s, txn, META_ORG_ID, s->org_id, sizeof(s->org_id));
 	if (st == SK_ERR_NOTFOUND)
 		sk_error_set("%s holds no node; run 'schakel-node init' first", s->dir);
 	if (st == SK_OK)
@@ -643,9 +649,14 @@ static sk_status load(node_store *s, sk_kek *kek)
 		st = meta_fixed(s, txn, META_TLS_PK, s->tls_pk, 32);
 	if (st == SK_OK)
 		st = meta_fixed(s, txn, META_ENC_PK, s->enc_pk, 32);
-	mdb_txn_abort(txn);
-	if (st != SK_OK)
-		return st;
+	return st;
+}
+
+/* The two record keys from disk. */
+static sk_status load_keys(node_store *s, sk_kek *kek)
+{
+	sk_status st;
+
 	s->data_key = sodium_malloc(NODE_SECRET_BYTES);
 	s->index_key = sodium_malloc(NODE_SECRET_BYTES);
 	if (s->data_key == NULL || s->index_key == NULL)
@@ -659,6 +670,7 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 {
 	node_store *s = calloc(1, sizeof(*s));
 	char path[PATH_MAX];
+	MDB_txn *txn = NULL;
 	sk_status st;
 
 	*out = NULL;
@@ -672,8 +684,14 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 		st = SK_ERR_NOTFOUND;
 		goto fail;
 	}
-	if ((st = open_env(s, dir)) != SK_OK || (st = load(s, kek)) != SK_OK ||
-	    (st = node_policy_load(s)) != SK_OK)
+	/* the databases, the identity and the installed bundle: one transaction */
+	if ((st = open_env(s, dir, &txn)) != SK_OK)
+		goto fail;
+	if ((st = load_identity(s, txn)) != SK_OK || (st = node_policy_load(s, txn)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK || (st = load_keys(s, kek)) != SK_OK)
 		goto fail;
 	audit_log_set_key(s->audit, s->identity_pk); /* checks purge markers */
 	*out = s;
@@ -692,8 +710,7 @@ sk_status node_store_restored(const char *dir)
 
 	if (s == NULL)
 		return SK_ERR_NOMEM;
-	if ((st = open_env(s, dir)) != SK_OK ||
-	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+	if ((st = open_env(s, dir, &txn)) != SK_OK)
 		goto out;
 	rec.event = "node.restore";
 	rec.action = AUDIT_ACTION_EXECUTE;
@@ -889,16 +906,11 @@ sk_status node_federation_load(node_store *s, MDB_txn *txn, node_federation **ou
 	return SK_OK;
 }
 
-sk_status node_policy_load(node_store *s)
+sk_status node_policy_load(node_store *s, MDB_txn *txn)
 {
 	node_federation *f = NULL;
-	MDB_txn *txn = NULL;
-	sk_status st;
+	sk_status st = node_federation_load(s, txn, &f);
 
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		return st;
-	st = node_federation_load(s, txn, &f);
-	mdb_txn_abort(txn);
 	if (st == SK_ERR_NOTFOUND) {
 		sk_error_clear();
 		wire_policy_default(&s->policy);

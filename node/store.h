@@ -51,6 +51,7 @@ typedef struct node_store {
 	MDB_dbi members;      /* org id -> node_member (node/members.h) */
 	MDB_dbi enc_keys;     /* X25519 pk -> created, not_after, published, sealed sk */
 	MDB_dbi discussion_messages; /* discussion id (hex) u64be(n) -> sealed JSON */
+	MDB_dbi inbox;        /* u64be mailbox seq -> MailboxItem (node/inbox.h) */
 	audit_log *audit;
 	char org_id[NET_ORG_ID_MAX + 1];
 	char name[NET_NAME_MAX + 1];
@@ -79,8 +80,10 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 			  const char *category, sk_kek *kek) SK_MUST_CHECK;
 
 /* Opens the node of dir and unwraps its data and BSN-index keys (held in
- * guarded memory until node_store_close). SK_ERR_PERM for a data dir
- * readable by others. Free with node_store_close(). */
+ * guarded memory until node_store_close). The databases, the audit log,
+ * the org's identity and the installed bundle's policy are opened and read
+ * in one write transaction. SK_ERR_PERM for a data dir readable by others.
+ * Free with node_store_close(). */
 sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek) SK_MUST_CHECK;
 
 /* Wipes the keys and closes; accepts NULL. */
@@ -191,9 +194,9 @@ sk_status node_federation_load(node_store *s, MDB_txn *txn, node_federation **ou
 /* The same into the caller's *f. */
 sk_status node_federation_read(node_store *s, MDB_txn *txn, node_federation *f) SK_MUST_CHECK;
 
-/* Sets s->policy and s->joined from the installed bundle (the default
- * policy before the first join). Called by node_store_open. */
-sk_status node_policy_load(node_store *s) SK_MUST_CHECK;
+/* Sets s->policy and s->joined from the installed bundle as of txn (the
+ * default policy before the first join). Called by node_store_open. */
+sk_status node_policy_load(node_store *s, MDB_txn *txn) SK_MUST_CHECK;
 
 /* ---- rekey (new identity, TLS and encryption keys) ---------------------- */
 
