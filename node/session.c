@@ -46,32 +46,20 @@ static sk_status mark_open(const node_case *c, void *arg)
 
 /* After a pseudonymiser epoch change (a refreshed bundle), every client
  * with an open case gets its entry re-derived under the new epoch's token:
- * entries match only within one epoch. */
-static sk_status follow_epoch(node_remote *r)
+ * entries match only within one epoch. In txn. */
+static sk_status follow_epoch(node_remote *r, MDB_txn *txn)
 {
 	uint64_t published;
 	uint32_t epoch = node_remote_epoch(r);
-	MDB_txn *txn = NULL;
-	void *arg[2];
+	void *arg[2] = {r->s, txn};
 	sk_status st;
 
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+	if ((st = node_meta_u64(r->s, txn, "entries.epoch", 0, &published)) != SK_OK ||
+	    published == epoch)
 		return st;
-	arg[0] = r->s;
-	arg[1] = txn;
-	if ((st = node_meta_u64(r->s, txn, "entries.epoch", 0, &published)) != SK_OK)
-		goto abort;
-	if (published == epoch) {
-		mdb_txn_abort(txn);
-		return SK_OK;
-	}
-	if ((published != 0 && (st = node_case_scan(r->s, txn, NULL, mark_open, arg)) != SK_OK) ||
-	    (st = node_meta_u64_put(r->s, txn, "entries.epoch", epoch)) != SK_OK)
-		goto abort;
-	return sk_db_status(mdb_txn_commit(txn));
-abort:
-	mdb_txn_abort(txn);
-	return st;
+	if (published != 0 && (st = node_case_scan(r->s, txn, NULL, mark_open, arg)) != SK_OK)
+		return st;
+	return node_meta_u64_put(r->s, txn, "entries.epoch", epoch);
 }
 
 sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
@@ -87,11 +75,16 @@ sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 		goto fail;
 	}
 	r->s = s;
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+	/* the bundle, and before anything is published: an epoch change
+	 * re-marks every entry */
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto fail;
-	st = node_federation_load(s, txn, &r->fed);
-	mdb_txn_abort(txn);
-	if (st != SK_OK)
+	if ((st = node_federation_load(s, txn, &r->fed)) != SK_OK ||
+	    (st = follow_epoch(r, txn)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK)
 		goto fail;
 	if ((r->id = sodium_malloc(sizeof(*r->id))) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -112,12 +105,6 @@ sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 	}
 	r->n_witnesses = r->fed->n_witnesses;
 	sodium_free(tls);
-	tls = NULL;
-	/* before anything is published: an epoch change re-marks every entry */
-	if ((st = follow_epoch(r)) != SK_OK) {
-		node_remote_close(r);
-		return st;
-	}
 	*out = r;
 	return SK_OK;
 fail:

@@ -17,8 +17,10 @@
 
 typedef struct node_remote node_remote;
 
-/* Opens a session for s (joined): loads the pinned federation and the
- * node's keys. Nothing is sent yet. Close with node_remote_close(). */
+/* Opens a session for s (joined): loads the pinned federation and, in the
+ * same write transaction, re-marks every open entry when the chain's token
+ * epoch changed; then the node's keys. Nothing is sent yet; the session's
+ * connection is made on first use and kept. Close with node_remote_close(). */
 sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek) SK_MUST_CHECK;
 void node_remote_close(node_remote *r);
 
