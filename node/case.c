@@ -638,7 +638,7 @@ static sk_status case_open_in(node_store *s, MDB_txn *txn, const char *client, c
 }
 
 sk_status node_case_open(node_store *s, const char *client, const char *as,
-			 const node_consent_req *req, uint64_t now_ms, uint64_t *case_id)
+			 const node_consent_req *req, uint64_t now_ms, node_case *out)
 {
 	node_case *c = calloc(1, sizeof(*c));
 	node_client *cl = calloc(1, sizeof(*cl));
@@ -648,7 +648,7 @@ sk_status node_case_open(node_store *s, const char *client, const char *as,
 	uint64_t id = 0;
 	sk_status st;
 
-	*case_id = 0;
+	memset(out, 0, sizeof(*out));
 	audit_init(&a, "case.open", AUDIT_ACTION_CREATE, as);
 	if (c == NULL || cl == NULL) {
 		st = SK_ERR_NOMEM;
@@ -658,7 +658,7 @@ sk_status node_case_open(node_store *s, const char *client, const char *as,
 		goto out;
 	st = case_open_in(s, txn, client, as, req, now_ms, &a, c, cl, &p, &id);
 	if ((st = finish(s, txn, &a, st)) == SK_OK)
-		*case_id = id;
+		*out = *c;
 out:
 	node_client_wipe(cl);
 	free(cl);
@@ -715,7 +715,7 @@ static sk_status begin_change(node_store *s, MDB_txn **txn, uint64_t case_id, co
 }
 
 sk_status node_case_consent(node_store *s, uint64_t case_id, const char *as,
-			    const node_consent_req *req, uint64_t now_ms, uint32_t *version)
+			    const node_consent_req *req, uint64_t now_ms, node_case *out)
 {
 	node_case *c = calloc(1, sizeof(*c));
 	node_client *cl = calloc(1, sizeof(*cl));
@@ -725,8 +725,8 @@ sk_status node_case_consent(node_store *s, uint64_t case_id, const char *as,
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	if (version != NULL)
-		*version = 0;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	audit_init(&a, "case.consent", AUDIT_ACTION_UPDATE, as);
 	a.rec.category = "consent";
 	if (c == NULL || cl == NULL || k == NULL) {
@@ -750,8 +750,8 @@ sk_status node_case_consent(node_store *s, uint64_t case_id, const char *as,
 	    (st = node_dirty_mark(s, txn, c->client)) != SK_OK)
 		goto done;
 done:
-	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && version != NULL)
-		*version = k->version;
+	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && out != NULL)
+		*out = *c;
 out:
 	node_client_wipe(cl);
 	free(cl);
@@ -761,7 +761,7 @@ out:
 }
 
 sk_status node_case_assign(node_store *s, uint64_t case_id, const char *prof, const char *as,
-			   uint64_t now_ms)
+			   uint64_t now_ms, node_case *out)
 {
 	node_case *c = calloc(1, sizeof(*c));
 	node_professional p, q;
@@ -771,6 +771,8 @@ sk_status node_case_assign(node_store *s, uint64_t case_id, const char *prof, co
 	sk_status st;
 
 	(void)now_ms;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	audit_init(&a, "case.assign", AUDIT_ACTION_UPDATE, as);
 	if (c == NULL)
 		return SK_ERR_NOMEM;
@@ -795,13 +797,14 @@ sk_status node_case_assign(node_store *s, uint64_t case_id, const char *prof, co
 	if ((st = case_put(s, txn, c)) != SK_OK || (st = node_dirty_mark(s, txn, c->client)) != SK_OK)
 		goto done;
 done:
-	if (txn != NULL)
-		st = finish(s, txn, &a, st);
+	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && out != NULL)
+		*out = *c;
 	free(c);
 	return st;
 }
 
-sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint64_t now_ms)
+sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint64_t now_ms,
+			  node_case *out)
 {
 	node_case *c = calloc(1, sizeof(*c));
 	node_professional p;
@@ -809,6 +812,8 @@ sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint6
 	MDB_txn *txn = NULL;
 	sk_status st;
 
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	audit_init(&a, "case.close", AUDIT_ACTION_UPDATE, as);
 	if (c == NULL)
 		return SK_ERR_NOMEM;
@@ -820,8 +825,8 @@ sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint6
 	if ((st = case_put(s, txn, c)) != SK_OK || (st = node_dirty_mark(s, txn, c->client)) != SK_OK)
 		goto done;
 done:
-	if (txn != NULL)
-		st = finish(s, txn, &a, st);
+	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && out != NULL)
+		*out = *c;
 	free(c);
 	return st;
 }

@@ -106,14 +106,16 @@ sk_status node_consent_age_check(const node_date *birth, const node_date *today,
 
 /* ---- changes (each its own transaction, audited, entry marked dirty) --- */
 
-/* Opens a case for client (local id) by professional as, who is assigned.
- * *case_id gets the new id. Refusals (detail set, audited as denied):
+/* Opens a case for client (a BSN or local id) by professional as, who is
+ * assigned. *out gets the case as committed: its new id, the client's
+ * local id, the consent; what both front ends show and publish, with no
+ * need to read it back. Refusals (detail set, audited as denied):
  * SK_ERR_NOTFOUND unknown client or professional; SK_ERR_PERM a privacy
  * officer; SK_ERR_INVALID bad flags, categories, basis, expiry or an age
  * rule. */
 sk_status node_case_open(node_store *s, const char *client, const char *as,
 			 const node_consent_req *req, uint64_t now_ms,
-			 uint64_t *case_id) SK_MUST_CHECK;
+			 node_case *out) SK_MUST_CHECK;
 
 /* As node_case_open, inside the caller's write transaction (bulk
  * onboarding: many in one commit); nothing is committed or aborted here,
@@ -122,22 +124,25 @@ sk_status node_case_open_txn(node_store *s, MDB_txn *txn, const char *client, co
 			     const node_consent_req *req, uint64_t now_ms,
 			     uint64_t *case_id) SK_MUST_CHECK;
 
-/* Records a new consent version for an open case (as must be assigned).
- * *version (may be NULL) gets its number. Refusals as node_case_open, and
+/* The changes below fill *out (may be NULL) with the case as committed,
+ * as node_case_open does. */
+
+/* Records a new consent version for an open case (as must be assigned);
+ * its number is out->consent.version. Refusals as node_case_open, and
  * SK_ERR_PERM for a closed case or an unassigned professional. */
 sk_status node_case_consent(node_store *s, uint64_t case_id, const char *as,
 			    const node_consent_req *req, uint64_t now_ms,
-			    uint32_t *version) SK_MUST_CHECK;
+			    node_case *out) SK_MUST_CHECK;
 
 /* Assigns professional prof to an open case; as must be assigned.
  * SK_ERR_EXISTS when prof already is; SK_ERR_TOOBIG past
  * NODE_ASSIGNED_MAX. */
 sk_status node_case_assign(node_store *s, uint64_t case_id, const char *prof, const char *as,
-			   uint64_t now_ms) SK_MUST_CHECK;
+			   uint64_t now_ms, node_case *out) SK_MUST_CHECK;
 
 /* Closes an open case; as must be assigned. */
-sk_status node_case_close(node_store *s, uint64_t case_id, const char *as,
-			  uint64_t now_ms) SK_MUST_CHECK;
+sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint64_t now_ms,
+			  node_case *out) SK_MUST_CHECK;
 
 /* ---- reading ------------------------------------------------------------ */
 

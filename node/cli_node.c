@@ -106,23 +106,6 @@ static sk_status changed(node_store *s, sk_kek *kek, const char *client)
 	return st == SK_ERR_VERIFY ? st : SK_OK;
 }
 
-/* changed() for the client of case id. */
-static sk_status changed_case(node_store *s, sk_kek *kek, uint64_t id)
-{
-	node_case *c = malloc(sizeof(*c));
-	MDB_txn *txn = NULL;
-	sk_status st = SK_ERR_NOMEM;
-
-	if (c != NULL && (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = node_case_get(s, txn, id, c);
-		mdb_txn_abort(txn);
-		if (st == SK_OK)
-			st = changed(s, kek, c->client);
-	}
-	free(c);
-	return st;
-}
-
 /* ---- init, join ------------------------------------------------------------ */
 
 struct init_args {
@@ -1030,7 +1013,7 @@ static int cmd_case_open(int argc, char **argv)
 	struct case_args a = {.k.cmd = cmd};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
-	uint64_t id = 0;
+	node_case c;
 	sk_status st;
 	int rc;
 
@@ -1047,14 +1030,14 @@ static int cmd_case_open(int argc, char **argv)
 		a.k.req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto wipe;
-	st = node_case_open(s, a.client, a.as, &a.k.req, node_now_ms(), &id);
+	st = node_case_open(s, a.client, a.as, &a.k.req, node_now_ms(), &c);
 	sodium_memzero(a.client, sizeof(a.client));
 	if (st == SK_OK) {
 		if (o.json)
-			node_cli_print_json(json_pack("{s:I}", "id", (json_int_t)id));
+			node_cli_print_json(json_pack("{s:I}", "id", (json_int_t)c.id));
 		else
-			printf("%llu\n", (unsigned long long)id);
-		st = changed_case(s, kek, id);
+			printf("%llu\n", (unsigned long long)c.id);
+		st = changed(s, kek, c.client);
 	}
 	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -1078,7 +1061,7 @@ static int cmd_case_consent(int argc, char **argv)
 	static const char cmd[] = "case consent";
 	sk_cli_common o = {0};
 	struct case_args a = {.k.cmd = cmd};
-	uint32_t version = 0;
+	node_case c;
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	sk_status st;
@@ -1092,15 +1075,16 @@ static int cmd_case_consent(int argc, char **argv)
 		return sk_cli_usage(cmd, "--case, --as and --consent are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_consent(s, a.id, a.as, &a.k.req, node_now_ms(), &version);
+	st = node_case_consent(s, a.id, a.as, &a.k.req, node_now_ms(), &c);
 	if (st == SK_OK) {
 		if (o.json)
 			node_cli_print_json(json_pack("{s:I,s:I}", "id", (json_int_t)a.id,
-						      "consent_version", (json_int_t)version));
+						      "consent_version",
+						      (json_int_t)c.consent.version));
 		else
 			printf("case %llu: consent version %u recorded\n", (unsigned long long)a.id,
-			       version);
-		st = changed_case(s, kek, a.id);
+			       c.consent.version);
+		st = changed(s, kek, c.client);
 	}
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -1123,6 +1107,7 @@ static int cmd_case_assign(int argc, char **argv)
 	struct case_args a = {.k.cmd = cmd};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
+	node_case c;
 	sk_status st;
 	int rc;
 
@@ -1134,10 +1119,10 @@ static int cmd_case_assign(int argc, char **argv)
 		return sk_cli_usage(cmd, "--case, --professional and --as are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_assign(s, a.id, a.prof, a.as, node_now_ms());
+	st = node_case_assign(s, a.id, a.prof, a.as, node_now_ms(), &c);
 	if (st == SK_OK) {
 		printf("%s assigned to case %llu\n", a.prof, (unsigned long long)a.id);
-		st = changed_case(s, kek, a.id);
+		st = changed(s, kek, c.client);
 	}
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
@@ -1159,6 +1144,7 @@ static int cmd_case_close(int argc, char **argv)
 	struct case_args a = {.k.cmd = cmd};
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
+	node_case c;
 	sk_status st;
 	int rc;
 
@@ -1170,10 +1156,10 @@ static int cmd_case_close(int argc, char **argv)
 		return sk_cli_usage(cmd, "--case and --as are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_close(s, a.id, a.as, node_now_ms());
+	st = node_case_close(s, a.id, a.as, node_now_ms(), &c);
 	if (st == SK_OK) {
 		printf("case %llu closed\n", (unsigned long long)a.id);
-		st = changed_case(s, kek, a.id);
+		st = changed(s, kek, c.client);
 	}
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);

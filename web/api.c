@@ -426,10 +426,9 @@ static void republish(web_req *r, const char *client)
 static int case_open(web_req *r, json_t **out, char *loc, size_t cap)
 {
 	node_consent_req req = {0};
-	char flags[64], reason[NODE_REASON_MAX + 1], client[NODE_CLIENT_ID_MAX + 1] = "";
+	char flags[64], reason[NODE_REASON_MAX + 1];
 	const char *ref = web_param(r, "client");
 	node_case c;
-	uint64_t id = 0;
 	sk_status st;
 	int code;
 
@@ -441,18 +440,11 @@ static int case_open(web_req *r, json_t **out, char *loc, size_t cap)
 			      "give the client (BSN or local id) and the consent"));
 		return 400;
 	}
-	if ((st = node_case_open(r->app->s, ref, web_actor(r), &req, node_now_ms(), &id)) != SK_OK)
+	if ((st = node_case_open(r->app->s, ref, web_actor(r), &req, node_now_ms(), &c)) != SK_OK)
 		return fail(st, out);
-	{
-		json_t *unused = NULL; /* the case was just made: it is there */
-
-		if (own_case(r, id, &c, &unused) == 0)
-			snprintf(client, sizeof(client), "%s", c.client);
-		json_decref(unused);
-	}
-	republish(r, client);
-	snprintf(loc, cap, "/cases/%llu", (unsigned long long)id);
-	*out = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "client", client, "message",
+	republish(r, c.client);
+	snprintf(loc, cap, "/cases/%llu", (unsigned long long)c.id);
+	*out = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)c.id, "client", c.client, "message",
 			 tr(r, "dossier geopend; de deelname wordt gepubliceerd",
 			    "case opened; the entry is being published"));
 	return 201;
@@ -462,7 +454,6 @@ static int case_consent(web_req *r, uint64_t id, json_t **out)
 {
 	node_consent_req req = {0};
 	char flags[64], reason[NODE_REASON_MAX + 1];
-	uint32_t version = 0;
 	node_case c;
 	sk_status st;
 	int code;
@@ -470,12 +461,12 @@ static int case_consent(web_req *r, uint64_t id, json_t **out)
 	if ((code = need_prof(r, out)) != 0 || (code = own_case(r, id, &c, out)) != 0 ||
 	    (code = consent_fields(r, &req, flags, sizeof(flags), reason, out)) != 0)
 		return code;
-	if ((st = node_case_consent(r->app->s, id, web_actor(r), &req, node_now_ms(),
-				    &version)) != SK_OK)
+	if ((st = node_case_consent(r->app->s, id, web_actor(r), &req, node_now_ms(), &c)) !=
+	    SK_OK)
 		return fail(st, out);
 	republish(r, c.client);
 	*out = json_pack("{s:I,s:I,s:s}", "id", (json_int_t)id, "consent_version",
-			 (json_int_t)version, "message",
+			 (json_int_t)c.consent.version, "message",
 			 req.flags ? tr(r, "nieuwe toestemming vastgelegd", "new consent recorded")
 				   : tr(r, "toestemming ingetrokken", "consent withdrawn"));
 	return 200;
@@ -489,7 +480,7 @@ static int case_close(web_req *r, uint64_t id, json_t **out)
 
 	if ((code = need_prof(r, out)) != 0 || (code = own_case(r, id, &c, out)) != 0)
 		return code;
-	if ((st = node_case_close(r->app->s, id, web_actor(r), node_now_ms())) != SK_OK)
+	if ((st = node_case_close(r->app->s, id, web_actor(r), node_now_ms(), NULL)) != SK_OK)
 		return fail(st, out);
 	republish(r, c.client);
 	*out = json_pack("{s:I,s:s}", "id", (json_int_t)id, "message",

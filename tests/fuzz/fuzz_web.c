@@ -92,7 +92,7 @@ static void setup(void)
 	socklen_t len = sizeof(addr);
 	sk_kek *kek = NULL;
 	char path[96], client[NODE_CLIENT_ID_MAX + 1];
-	uint64_t case_id = 0;
+	node_case kc;
 	bsn b;
 
 	CHECK(sk_init());
@@ -113,7 +113,7 @@ static void setup(void)
 	}
 	CHECK(bsn_parse(&b, "111222333"));
 	CHECK(node_client_add(s, &b, "Fuzz", NULL, (uint64_t)time(NULL) * 1000u, client));
-	CHECK(node_case_open(s, client, "p-1", &req, (uint64_t)time(NULL) * 1000u, &case_id));
+	CHECK(node_case_open(s, client, "p-1", &req, (uint64_t)time(NULL) * 1000u, &kc));
 	if ((app = calloc(1, sizeof(*app))) == NULL)
 		abort();
 	app->s = s;

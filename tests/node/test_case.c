@@ -82,6 +82,17 @@ static void get_case(node_store *s, uint64_t id, node_case *c)
 	mdb_txn_abort(txn);
 }
 
+/* node_case_open for the id alone. */
+static sk_status open_case(node_store *s, const char *client, const char *as,
+			   const node_consent_req *r, uint64_t now, uint64_t *id)
+{
+	node_case c;
+	sk_status st = node_case_open(s, client, as, r, now, &c);
+
+	*id = c.id;
+	return st;
+}
+
 static void derive(node_store *s, const char *client, uint64_t now, node_entry_derived *d)
 {
 	MDB_txn *txn = NULL;
@@ -226,29 +237,29 @@ static void test_age_rules(void **state)
 		E(bsn_parse(&b, bsns[i]));
 		E(node_client_add(f.s, &b, NULL, cases[i].birth, NOW, id));
 		r = req_of(NODE_FLAG_DISCOVER, "ggz", cases[i].bad);
-		EFAIL(node_case_open(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
+		EFAIL(open_case(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
 		assert_int_equal(cid, 0);
 		if (strstr(sk_error_detail(), cases[i].msg) == NULL)
 			fail_msg("%s: got '%s'", cases[i].birth, sk_error_detail());
 		r.by = cases[i].ok;
-		E(node_case_open(f.s, id, "p1", &r, NOW, &cid));
+		E(open_case(f.s, id, "p1", &r, NOW, &cid));
 		get_case(f.s, cid, &c);
 		assert_int_equal(c.consent.by, cases[i].ok);
 	}
 	/* the default (client) fails for a child, fits an adult */
 	r = req_of(NODE_FLAG_DISCUSS, "ggz", NODE_BY_NONE);
-	EFAIL(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
-	E(node_case_open(f.s, "c-5", "p1", &r, NOW, &cid));
+	EFAIL(open_case(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	E(open_case(f.s, "c-5", "p1", &r, NOW, &cid));
 	get_case(f.s, cid, &c);
 	assert_int_equal(c.consent.by, NODE_BY_CLIENT);
 	/* without a birthdate anyone may consent */
 	E(bsn_parse(&b, "100000046"));
 	E(node_client_add(f.s, &b, NULL, NULL, NOW, id));
 	r = req_of(NODE_FLAG_DISCUSS, "ggz", NODE_BY_PARENT);
-	E(node_case_open(f.s, id, "p1", &r, NOW, &cid));
+	E(open_case(f.s, id, "p1", &r, NOW, &cid));
 	/* the age rule also holds for a later consent version */
 	r = req_of(NODE_FLAG_DISCUSS, "ggz", NODE_BY_CLIENT_PARENT);
-	E(node_case_open(f.s, "c-3", "p1", &r, NOW, &cid));
+	E(open_case(f.s, "c-3", "p1", &r, NOW, &cid));
 	r.by = NODE_BY_CLIENT;
 	EFAIL(node_case_consent(f.s, cid, "p1", &r, NOW, NULL), SK_ERR_INVALID);
 	assert_non_null(strstr(sk_error_detail(), "client+parent"));
@@ -264,18 +275,20 @@ static void test_open_and_consent(void **state)
 	fixture f;
 	char id[NODE_CLIENT_ID_MAX + 1];
 	uint64_t cid = 0;
-	uint32_t v = 0;
 	node_consent_req r;
 	node_consent k;
-	node_case c;
+	node_case c, kc;
 	MDB_txn *txn = NULL;
 	audit_find a;
 
 	setup(&f, "sociaal-team");
 	add_client(f.s, "123456782", "1980-01-01", id);
 	r = req_of(NODE_FLAG_DISCOVER | NODE_FLAG_CONTACT, "ggz,jeugd,ggz", NODE_BY_NONE);
-	E(node_case_open(f.s, "123456782", "p1", &r, NOW, &cid)); /* by BSN */
-	assert_int_equal(cid, 1);
+	E(node_case_open(f.s, "123456782", "p1", &r, NOW, &kc)); /* by BSN */
+	assert_int_equal(kc.id, 1);
+	assert_string_equal(kc.client, "c-1"); /* what the front ends need, not read back */
+	assert_int_equal(kc.consent.version, 1);
+	cid = kc.id;
 	get_case(f.s, cid, &c);
 	assert_string_equal(c.client, "c-1");
 	assert_true(c.open);
@@ -301,8 +314,9 @@ static void test_open_and_consent(void **state)
 
 	/* "all" is expanded to the policy's list when consent is recorded */
 	r = req_of(NODE_FLAG_DISCUSS, "all", NODE_BY_NONE);
-	E(node_case_consent(f.s, cid, "p1", &r, NOW + DAY, &v));
-	assert_int_equal(v, 2);
+	E(node_case_consent(f.s, cid, "p1", &r, NOW + DAY, &kc));
+	assert_int_equal(kc.consent.version, 2);
+	assert_string_equal(kc.client, "c-1");
 	get_case(f.s, cid, &c);
 	assert_int_equal(c.consent.version, 2);
 	assert_int_equal(c.consent.n_categories, f.s->policy.n);
@@ -310,8 +324,8 @@ static void test_open_and_consent(void **state)
 	assert_int_equal(c.consent.expires_at, NOW + DAY + NODE_CONSENT_DEFAULT_MS);
 	/* withdrawal: none; earlier versions stay in the history */
 	r = req_of(0, NULL, NODE_BY_NONE);
-	E(node_case_consent(f.s, cid, "p1", &r, NOW + 2 * DAY, &v));
-	assert_int_equal(v, 3);
+	E(node_case_consent(f.s, cid, "p1", &r, NOW + 2 * DAY, &kc));
+	assert_int_equal(kc.consent.version, 3);
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
 	E(node_consent_get(f.s, txn, cid, 1, &k));
 	assert_int_equal(k.flags, NODE_FLAG_DISCOVER | NODE_FLAG_CONTACT);
@@ -328,31 +342,31 @@ static void test_open_and_consent(void **state)
 
 	/* bad requests */
 	r = req_of(NODE_FLAG_CONTACT, "ggz", NODE_BY_NONE);
-	EFAIL(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID); /* contact alone */
+	EFAIL(open_case(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID); /* contact alone */
 	r = req_of(NODE_FLAG_DISCOVER, "ggz,", NODE_BY_NONE);
-	EFAIL(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	r = req_of(NODE_FLAG_DISCOVER, "ggzz", NODE_BY_NONE);
-	EFAIL(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	assert_non_null(strstr(sk_error_detail(), "unknown category 'ggzz'"));
 	r = req_of(NODE_FLAG_DISCOVER, NULL, NODE_BY_NONE);
-	EFAIL(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	r = req_of(NODE_FLAG_DISCOVER, "ggz", NODE_BY_NONE);
 	r.expires_at = NOW + NODE_CONSENT_MAX_MS + 1;
-	EFAIL(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	r.expires_at = NOW;
-	EFAIL(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	r.expires_at = NOW + NODE_CONSENT_MAX_MS;
-	E(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid));
+	E(open_case(f.s, "c-1", "p1", &r, NOW, &cid));
 	r.expires_at = 0;
 	r.reason = "meldcode";
-	EFAIL(node_case_open(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, "c-1", "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	r = req_of(NODE_FLAG_DISCOVER, "ggz", NODE_BY_NONE);
-	EFAIL(node_case_open(f.s, "c-9", "p1", &r, NOW, &cid), SK_ERR_NOTFOUND);
-	EFAIL(node_case_open(f.s, "999999990", "p1", &r, NOW, &cid), SK_ERR_NOTFOUND);
-	EFAIL(node_case_open(f.s, "123456789", "p1", &r, NOW, &cid), SK_ERR_BSN);
-	EFAIL(node_case_open(f.s, "c-1", "nobody", &r, NOW, &cid), SK_ERR_NOTFOUND);
+	EFAIL(open_case(f.s, "c-9", "p1", &r, NOW, &cid), SK_ERR_NOTFOUND);
+	EFAIL(open_case(f.s, "999999990", "p1", &r, NOW, &cid), SK_ERR_NOTFOUND);
+	EFAIL(open_case(f.s, "123456789", "p1", &r, NOW, &cid), SK_ERR_BSN);
+	EFAIL(open_case(f.s, "c-1", "nobody", &r, NOW, &cid), SK_ERR_NOTFOUND);
 	assert_non_null(strstr(sk_error_detail(), "unknown professional 'nobody'"));
-	EFAIL(node_case_open(f.s, "c-1", "fg", &r, NOW, &cid), SK_ERR_PERM);
+	EFAIL(open_case(f.s, "c-1", "fg", &r, NOW, &cid), SK_ERR_PERM);
 	assert_non_null(strstr(sk_error_detail(), "privacy officer"));
 	teardown(&f);
 }
@@ -371,7 +385,7 @@ static void test_statutory(void **state)
 	r = req_of(NODE_FLAG_DISCUSS, "ggz,gemeente", NODE_BY_NONE);
 	r.basis = NODE_BASIS_STATUTORY;
 	r.reason = "meldcode";
-	E(node_case_open(f.s, id, "p1", &r, NOW, &cid));
+	E(open_case(f.s, id, "p1", &r, NOW, &cid));
 	get_case(f.s, cid, &c);
 	assert_int_equal(c.consent.basis, NODE_BASIS_STATUTORY);
 	assert_string_equal(c.consent.reason, "meldcode");
@@ -380,16 +394,16 @@ static void test_statutory(void **state)
 	assert_string_equal(a.last_basis, "statutory: meldcode");
 	/* discuss only */
 	r.flags = NODE_FLAG_DISCOVER | NODE_FLAG_DISCUSS;
-	EFAIL(node_case_open(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	assert_non_null(strstr(sk_error_detail(), "discuss only"));
 	r.flags = NODE_FLAG_DISCUSS;
 	r.by = NODE_BY_PARENT;
-	EFAIL(node_case_open(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	r.by = NODE_BY_NONE;
 	r.reason = NULL;
-	EFAIL(node_case_open(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	r.reason = "meldcode 123456782"; /* never a BSN in the audit log */
-	EFAIL(node_case_open(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	/* a later consent version keeps the basis and reason unless told */
 	r = req_of(NODE_FLAG_DISCUSS, "ggz", NODE_BY_NONE);
 	E(node_case_consent(f.s, 1, "p1", &r, NOW, NULL));
@@ -407,27 +421,30 @@ static void test_assignment(void **state)
 	char id[NODE_CLIENT_ID_MAX + 1], pid[16];
 	uint64_t cid;
 	node_consent_req r = req_of(NODE_FLAG_DISCOVER, "ggz", NODE_BY_NONE);
-	node_case c;
+	node_case c, kc;
 	audit_find a;
 
 	setup(&f, "sociaal-team");
 	add_client(f.s, "123456782", NULL, id);
-	E(node_case_open(f.s, id, "p1", &r, NOW, &cid));
+	E(open_case(f.s, id, "p1", &r, NOW, &cid));
 	/* p2 is not assigned: no consent, no assign, no close */
 	EFAIL(node_case_consent(f.s, cid, "p2", &r, NOW, NULL), SK_ERR_PERM);
 	assert_non_null(strstr(sk_error_detail(), "p2 is not assigned to case 1"));
-	EFAIL(node_case_assign(f.s, cid, "p2", "p2", NOW), SK_ERR_PERM);
-	EFAIL(node_case_close(f.s, cid, "p2", NOW), SK_ERR_PERM);
+	EFAIL(node_case_assign(f.s, cid, "p2", "p2", NOW, NULL), SK_ERR_PERM);
+	EFAIL(node_case_close(f.s, cid, "p2", NOW, NULL), SK_ERR_PERM);
 	a = audit_of(f.s, "case.consent", AUDIT_OUTCOME_DENIED);
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.last_user, "p2");
 	assert_string_equal(a.last_client, "c-1");
 	/* p1 assigns p2; then p2 may */
-	EFAIL(node_case_assign(f.s, cid, "nobody", "p1", NOW), SK_ERR_NOTFOUND);
-	EFAIL(node_case_assign(f.s, cid, "fg", "p1", NOW), SK_ERR_PERM);
-	E(node_case_assign(f.s, cid, "p2", "p1", NOW));
-	EFAIL(node_case_assign(f.s, cid, "p2", "p1", NOW), SK_ERR_EXISTS);
-	EFAIL(node_case_assign(f.s, 99, "p2", "p1", NOW), SK_ERR_NOTFOUND);
+	EFAIL(node_case_assign(f.s, cid, "nobody", "p1", NOW, NULL), SK_ERR_NOTFOUND);
+	EFAIL(node_case_assign(f.s, cid, "fg", "p1", NOW, NULL), SK_ERR_PERM);
+	E(node_case_assign(f.s, cid, "p2", "p1", NOW, &kc));
+	assert_int_equal(kc.n_assigned, 2);
+	assert_string_equal(kc.client, "c-1");
+	EFAIL(node_case_assign(f.s, cid, "p2", "p1", NOW, &kc), SK_ERR_EXISTS);
+	assert_int_equal(kc.id, 0); /* nothing on a refusal */
+	EFAIL(node_case_assign(f.s, 99, "p2", "p1", NOW, NULL), SK_ERR_NOTFOUND);
 	E(node_case_consent(f.s, cid, "p2", &r, NOW, NULL));
 	get_case(f.s, cid, &c);
 	assert_int_equal(c.n_assigned, 2);
@@ -436,20 +453,22 @@ static void test_assignment(void **state)
 	for (int i = 2; i < NODE_ASSIGNED_MAX; i++) {
 		snprintf(pid, sizeof(pid), "q%d", i);
 		add_prof(f.s, pid, NODE_KIND_PROFESSIONAL);
-		E(node_case_assign(f.s, cid, pid, "p1", NOW));
+		E(node_case_assign(f.s, cid, pid, "p1", NOW, NULL));
 	}
 	add_prof(f.s, "extra", NODE_KIND_PROFESSIONAL);
-	EFAIL(node_case_assign(f.s, cid, "extra", "p1", NOW), SK_ERR_TOOBIG);
+	EFAIL(node_case_assign(f.s, cid, "extra", "p1", NOW, NULL), SK_ERR_TOOBIG);
 	/* closing: by an assigned professional; afterwards nothing changes */
-	E(node_case_close(f.s, cid, "p2", NOW + DAY));
+	E(node_case_close(f.s, cid, "p2", NOW + DAY, &kc));
+	assert_false(kc.open);
+	assert_string_equal(kc.client, "c-1");
 	get_case(f.s, cid, &c);
 	assert_false(c.open);
 	assert_string_equal(c.closed_by, "p2");
 	assert_int_equal(c.closed_at, NOW + DAY);
-	EFAIL(node_case_close(f.s, cid, "p1", NOW), SK_ERR_PERM);
+	EFAIL(node_case_close(f.s, cid, "p1", NOW, NULL), SK_ERR_PERM);
 	assert_non_null(strstr(sk_error_detail(), "case 1 is closed"));
 	EFAIL(node_case_consent(f.s, cid, "p1", &r, NOW, NULL), SK_ERR_PERM);
-	EFAIL(node_case_assign(f.s, cid, "extra", "p1", NOW), SK_ERR_PERM);
+	EFAIL(node_case_assign(f.s, cid, "extra", "p1", NOW, NULL), SK_ERR_PERM);
 	assert_int_equal(audit_of(f.s, "case.close", AUDIT_OUTCOME_OK).n, 1);
 	assert_int_equal(audit_of(f.s, "case.close", AUDIT_OUTCOME_DENIED).n, 2);
 	assert_true(audit_of(f.s, "case.assign", AUDIT_OUTCOME_OK).n == NODE_ASSIGNED_MAX - 1);
@@ -469,19 +488,19 @@ static void test_policy(void **state)
 	setup(&f, "gemeente");
 	add_client(f.s, "123456782", NULL, id);
 	r = req_of(NODE_FLAG_DISCOVER, "all", NODE_BY_NONE);
-	EFAIL(node_case_open(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	assert_non_null(strstr(sk_error_detail(), "gemeente"));
 	r = req_of(NODE_FLAG_DISCUSS, "sociaal-team", NODE_BY_NONE);
-	E(node_case_open(f.s, id, "p1", &r, NOW, &cid));
+	E(open_case(f.s, id, "p1", &r, NOW, &cid));
 	teardown(&f);
 
 	/* a care org: discover towards closed categories only is refused */
 	setup(&f, "ggz");
 	add_client(f.s, "123456782", NULL, id);
 	r = req_of(NODE_FLAG_DISCOVER, "gemeente,woningcorporatie", NODE_BY_NONE);
-	EFAIL(node_case_open(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
+	EFAIL(open_case(f.s, id, "p1", &r, NOW, &cid), SK_ERR_INVALID);
 	r.categories = "gemeente,jeugd";
-	E(node_case_open(f.s, id, "p1", &r, NOW, &cid));
+	E(open_case(f.s, id, "p1", &r, NOW, &cid));
 	teardown(&f);
 }
 
@@ -508,7 +527,7 @@ static void test_derive(void **state)
 	/* one consent case */
 	r = req_of(NODE_FLAG_DISCOVER, "ggz", NODE_BY_NONE);
 	r.expires_at = NOW + 100 * DAY;
-	E(node_case_open(f.s, id, "p1", &r, NOW, &c1));
+	E(open_case(f.s, id, "p1", &r, NOW, &c1));
 	derive(f.s, id, NOW, &d);
 	assert_false(d.withdraw);
 	assert_int_equal(d.flags, NODE_FLAG_DISCOVER);
@@ -525,7 +544,7 @@ static void test_derive(void **state)
 	 * the contact from the case that allows contact */
 	r = req_of(NODE_FLAG_DISCOVER | NODE_FLAG_CONTACT, "jeugd,ggz", NODE_BY_NONE);
 	r.expires_at = NOW + 300 * DAY;
-	E(node_case_open(f.s, id, "p2", &r, NOW, &c2));
+	E(open_case(f.s, id, "p2", &r, NOW, &c2));
 	derive(f.s, id, NOW, &d);
 	assert_int_equal(d.flags, NODE_FLAG_DISCOVER | NODE_FLAG_CONTACT);
 	assert_int_equal(d.n_categories, 2);
@@ -540,7 +559,7 @@ static void test_derive(void **state)
 	r.basis = NODE_BASIS_STATUTORY;
 	r.reason = "meldcode";
 	r.expires_at = NOW + 500 * DAY;
-	E(node_case_open(f.s, id, "p1", &r, NOW, &c3));
+	E(open_case(f.s, id, "p1", &r, NOW, &c3));
 	derive(f.s, id, NOW, &d);
 	assert_int_equal(d.flags, NODE_FLAGS_ALL);
 	assert_int_equal(d.n_categories, 3);
@@ -572,7 +591,7 @@ static void test_derive(void **state)
 	assert_false(d.withdraw);
 
 	/* close the statutory case: cases open, but nothing contributes */
-	E(node_case_close(f.s, c3, "p1", NOW));
+	E(node_case_close(f.s, c3, "p1", NOW, NULL));
 	derive(f.s, id, NOW, &d);
 	assert_true(d.withdraw);
 	assert_int_equal(d.n_open, 2);
@@ -586,8 +605,8 @@ static void test_derive(void **state)
 	derive(f.s, id, NOW, &d);
 	assert_int_equal(d.flags, NODE_FLAG_DISCUSS);
 	assert_int_equal(d.basis, NODE_BASIS_CONSENT);
-	E(node_case_close(f.s, c1, "p1", NOW));
-	E(node_case_close(f.s, c2, "p2", NOW));
+	E(node_case_close(f.s, c1, "p1", NOW, NULL));
+	E(node_case_close(f.s, c2, "p2", NOW, NULL));
 	derive(f.s, id, NOW, &d);
 	assert_true(d.withdraw);
 	assert_int_equal(d.n_open, 0);
@@ -614,9 +633,9 @@ static void test_derive_policy(void **state)
 	add_client(f.s, "123456782", NULL, id);
 	r = req_of(NODE_FLAG_DISCOVER | NODE_FLAG_CONTACT | NODE_FLAG_DISCUSS, "ggz",
 		   NODE_BY_NONE);
-	E(node_case_open(f.s, id, "p1", &r, NOW, &c1));
+	E(open_case(f.s, id, "p1", &r, NOW, &c1));
 	r = req_of(NODE_FLAG_DISCOVER, "jeugd", NODE_BY_NONE);
-	E(node_case_open(f.s, id, "p1", &r, NOW, &c2));
+	E(open_case(f.s, id, "p1", &r, NOW, &c2));
 	/* a refreshed policy: ggz and sociaal-team no longer see each other */
 	ggz = wire_policy_index(&f.s->policy, "ggz");
 	team = wire_policy_index(&f.s->policy, "sociaal-team");
@@ -663,15 +682,15 @@ static void test_changes_mark_dirty(void **state)
 	setup(&f, "sociaal-team");
 	add_client(f.s, "123456782", NULL, id);
 	add_client(f.s, "111222333", NULL, id2);
-	EFAIL(node_case_open(f.s, id2, "fg", &r, NOW, &cid), SK_ERR_PERM);
-	E(node_case_open(f.s, id, "p1", &r, NOW, &cid));
+	EFAIL(open_case(f.s, id2, "fg", &r, NOW, &cid), SK_ERR_PERM);
+	E(open_case(f.s, id, "p1", &r, NOW, &cid));
 	memset(&l, 0, sizeof(l));
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
 	E(node_dirty_scan(f.s, txn, dirty_fn, &l));
 	assert_string_equal(l.list, "c-1;");
 	E(node_dirty_clear(f.s, txn, "c-1", 1, NULL));
 	E(sk_db_status(mdb_txn_commit(txn)));
-	E(node_case_close(f.s, cid, "p1", NOW));
+	E(node_case_close(f.s, cid, "p1", NOW, NULL));
 	memset(&l, 0, sizeof(l));
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
 	E(node_dirty_scan(f.s, txn, dirty_fn, &l));
@@ -706,9 +725,9 @@ static void test_scan(void **state)
 	setup(&f, "sociaal-team");
 	add_client(f.s, "123456782", NULL, a);
 	add_client(f.s, "111222333", NULL, b);
-	E(node_case_open(f.s, a, "p1", &r, NOW, &cid));
-	E(node_case_open(f.s, b, "p1", &r, NOW, &cid));
-	E(node_case_open(f.s, a, "p2", &r, NOW, &cid));
+	E(open_case(f.s, a, "p1", &r, NOW, &cid));
+	E(open_case(f.s, b, "p1", &r, NOW, &cid));
+	E(open_case(f.s, a, "p2", &r, NOW, &cid));
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
 	memset(&l, 0, sizeof(l));
 	E(node_case_scan(f.s, txn, NULL, scan_fn, &l));
@@ -737,9 +756,9 @@ static void test_audit_chain(void **state)
 
 	setup(&f, "sociaal-team");
 	add_client(f.s, "123456782", NULL, id);
-	E(node_case_open(f.s, id, "p1", &r, NOW, &cid));
-	EFAIL(node_case_close(f.s, cid, "p2", NOW), SK_ERR_PERM);
-	E(node_case_close(f.s, cid, "p1", NOW));
+	E(open_case(f.s, id, "p1", &r, NOW, &cid));
+	EFAIL(node_case_close(f.s, cid, "p2", NOW, NULL), SK_ERR_PERM);
+	E(node_case_close(f.s, cid, "p1", NOW, NULL));
 	E(node_audit_access(f.s, "case.list", "p1", "spv", "case", NULL, NULL));
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
 	E(audit_log_verify(f.s->audit, txn, &count, &bad));
