@@ -88,12 +88,8 @@ static int group(const char *name, const sk_cli_cmd *subs, size_t n, int argc, c
  * only delays: 'sync' retries. An integrity failure is returned (exit 3). */
 static sk_status changed(node_store *s, sk_kek *kek, const char *client)
 {
-	node_remote *r = NULL;
-	sk_status st = node_entry_changed(s, client);
+	sk_status st = s->joined ? node_publish_now(s, kek, client) : SK_OK;
 
-	if (st == SK_OK && s->joined && (st = node_remote_open(&r, s, kek)) == SK_OK)
-		st = node_remote_publish(r, client);
-	node_remote_close(r);
 	if (st == SK_OK && s->joined)
 		sk_cli_say("entry of client %s published", client);
 	else if (!s->joined)

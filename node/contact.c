@@ -1,7 +1,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/db.h"
 #include "crypto/seal.h"
 #include "node/contact.h"
 #include "node/professional.h"
@@ -21,21 +20,17 @@ static size_t contact_ad(uint8_t ad[static CONTACT_AD_MAX], const uint8_t *token
 	return BSN_TOKEN_BYTES + 4 + n;
 }
 
-sk_status node_contact_seal(node_store *s, const node_entry_derived *d, const uint8_t *token,
-			    uint32_t epoch, const uint8_t *ck, uint8_t *out, size_t cap, size_t *len)
+sk_status node_contact_seal(node_store *s, MDB_txn *txn, const node_entry_derived *d,
+			    const uint8_t *token, uint32_t epoch, const uint8_t *ck, uint8_t *out,
+			    size_t cap, size_t *len)
 {
 	node_professional p;
-	MDB_txn *txn = NULL;
 	uint8_t ad[CONTACT_AD_MAX];
 	char text[512];
 	int n;
 	sk_status st;
 
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		return st;
-	st = node_professional_get(s, txn, d->contact_professional, &p);
-	mdb_txn_abort(txn);
-	if (st != SK_OK)
+	if ((st = node_professional_get(s, txn, d->contact_professional, &p)) != SK_OK)
 		return st;
 	n = snprintf(text, sizeof(text), "%s, %s%s%s%s%s (%s)", p.name, p.role,
 		     p.phone[0] ? ", " : "", p.phone, p.email[0] ? ", " : "", p.email, s->name);

@@ -14,12 +14,12 @@
 #define NODE_CONTACT_MAX 2048 /* a sealed contact, as the registry allows */
 
 /* Seals the contact of d's contact professional ("name, role, phone,
- * e-mail (org name)") into out (cap bytes, *len used) for our entry under
- * token and epoch, with the contact key ck. SK_ERR_TOOBIG when it does not
- * fit. */
-sk_status node_contact_seal(node_store *s, const node_entry_derived *d, const uint8_t *token,
-			    uint32_t epoch, const uint8_t *ck, uint8_t *out, size_t cap,
-			    size_t *len) SK_MUST_CHECK;
+ * e-mail (org name)", as of txn) into out (cap bytes, *len used) for our
+ * entry under token and epoch, with the contact key ck. SK_ERR_TOOBIG when
+ * it does not fit. */
+sk_status node_contact_seal(node_store *s, MDB_txn *txn, const node_entry_derived *d,
+			    const uint8_t *token, uint32_t epoch, const uint8_t *ck, uint8_t *out,
+			    size_t cap, size_t *len) SK_MUST_CHECK;
 
 /* Opens the contact of a lookup result into out (cap bytes, control
  * characters replaced): "" when it has none, a notice when it does not

@@ -2,11 +2,11 @@
  * state the network side (tokens, publish, sync) builds on besides the
  * dirty set (node/dirty.h): the cache of tokens per client and epoch.
  *
- * The integration point is node_entry_changed(): the CLI calls it after
- * every case or consent change has committed. Changes themselves already
- * mark the client dirty inside their own transaction, so a crash between
- * the change and the publish loses nothing: sync publishes whatever is
- * still dirty. */
+ * Changes to cases mark the client dirty inside their own transaction, so
+ * a crash between the change and the publish loses nothing: sync publishes
+ * whatever is still dirty. The CLI then publishes at once
+ * (node_publish_now, node/publish.h), the web through its sync thread
+ * (node_entry_changed). */
 #ifndef SK_NODE_ENTRY_H
 #define SK_NODE_ENTRY_H
 
@@ -64,11 +64,10 @@ uint64_t node_entry_expiry_blur(uint64_t expires_at, uint64_t now_ms);
 sk_status node_entry_regie_set(node_store *s, MDB_txn *txn, const char *client,
 			       const char *discussion) SK_MUST_CHECK;
 
-/* THE INTEGRATION POINT for publishing: called by the CLI after every
- * committed case or consent change of client. For now it makes sure the
- * client is in the dirty set; the network side replaces the body with:
- * derive, compute or take the cached token, publish, and clear the dirty
- * mark on a verified receipt. */
+/* After a committed case or consent change of client whose entry is
+ * published later (the web wakes its sync thread): makes sure the client
+ * is in the dirty set, marking it again when a publish cleared the mark
+ * since. node_publish_now does the same inside its own transaction. */
 sk_status node_entry_changed(node_store *s, const char *client) SK_MUST_CHECK;
 
 /* ---- the token cache ------------------------------------------------------ */

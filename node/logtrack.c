@@ -187,18 +187,25 @@ static sk_status session_fail(void *arg, const char *what, const char *why, cons
 	return node_remote_integrity(arg, what, why, a, alen, b, blen);
 }
 
+sk_status node_remote_logtrack(node_remote *r, node_logtrack *t, const uint8_t *stored,
+			       size_t slen)
+{
+	*t = (node_logtrack){.log_key = &r->log_key,
+			     .witnesses = r->witnesses,
+			     .n_witnesses = r->n_witnesses,
+			     .quorum = r->fed->quorum,
+			     .wait_ms = NODE_COSIGN_WAIT_MS,
+			     .poll_ms = NODE_COSIGN_POLL_MS,
+			     .fetch = session_fetch,
+			     .fail = session_fail,
+			     .arg = r};
+	return node_logtrack_start(t, stored, slen);
+}
+
 sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *trees, size_t nt,
 					 uint64_t *tree_size)
 {
-	node_logtrack t = {.log_key = &r->log_key,
-			   .witnesses = r->witnesses,
-			   .n_witnesses = r->n_witnesses,
-			   .quorum = r->fed->quorum,
-			   .wait_ms = NODE_COSIGN_WAIT_MS,
-			   .poll_ms = NODE_COSIGN_POLL_MS,
-			   .fetch = session_fetch,
-			   .fail = session_fail,
-			   .arg = r};
+	node_logtrack t = {0};
 	uint8_t *stored = NULL;
 	size_t slen = 0;
 	MDB_txn *txn = NULL;
@@ -209,7 +216,7 @@ sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *tr
 	st = node_checkpoint_get(r->s, txn, &stored, &slen);
 	mdb_txn_abort(txn);
 	if (st == SK_OK || st == SK_ERR_NOTFOUND)
-		st = node_logtrack_start(&t, st == SK_OK ? stored : NULL, slen);
+		st = node_remote_logtrack(r, &t, st == SK_OK ? stored : NULL, slen);
 	free(stored);
 	if (st != SK_OK || (st = node_logtrack_advance(&t, trees, nt)) != SK_OK)
 		goto out;

@@ -75,9 +75,16 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees,
 /* Frees t's checkpoint. Accepts a tracker never started. */
 void node_logtrack_clear(node_logtrack *t);
 
+/* Sets t up over r's session (the bundle's witnesses and quorum, evidence
+ * kept in D/evidence/) and starts it from stored, the checkpoint as kept
+ * in the store (slen bytes; NULL: none yet), for a caller that reads and
+ * stores it in transactions of its own (node_checkpoint_get, _put).
+ * node_logtrack_clear t after. */
+sk_status node_remote_logtrack(node_remote *r, node_logtrack *t, const uint8_t *stored,
+			       size_t slen) SK_MUST_CHECK;
+
 /* node_logtrack_advance over r's session, from and to the checkpoint kept
- * in the store (the bundle's witnesses and quorum, evidence kept in
- * D/evidence/). *tree_size (may be NULL) gets the new size. */
+ * in the store. *tree_size (may be NULL) gets the new size. */
 sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *trees, size_t nt,
 					 uint64_t *tree_size) SK_MUST_CHECK;
 

@@ -17,6 +17,7 @@
 #include "protos/domains.h"
 #include "protos/wire.h"
 
+#define PUB_ROUNDS 3 /* preparations: before a resume, before tokens, the one committed */
 
 typedef struct pub_item {
 	char client[NODE_CLIENT_ID_MAX + 1];
@@ -36,6 +37,7 @@ typedef struct pub_thread {
 	node_remote *r;
 	pub_item *items;
 	size_t first, n, stride;
+	int session; /* sends over the session's connection, else one of its own */
 	sk_status st; /* a failure that stops the whole publish */
 	char what[32], why[192];
 	uint8_t *ev_a, *ev_b; /* evidence, malloc'd */
@@ -76,9 +78,9 @@ static void *pub_main(void *arg)
 {
 	pub_thread *t = arg;
 	node_remote *r = t->r;
-	net_sync *sc = NULL;
+	net_sync *own = NULL, **sc = t->session ? &r->reg : &own;
 
-	if ((t->st = node_remote_connect(r, &sc)) != SK_OK) {
+	if (*sc == NULL && (t->st = node_remote_connect(r, sc)) != SK_OK) {
 		snprintf(t->why, sizeof(t->why), "%s", sk_error_detail());
 		return NULL;
 	}
@@ -99,7 +101,7 @@ static void *pub_main(void *arg)
 		}
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
 		env.publish_request = &req;
-		st = net_sync_request(sc, &env, &reply);
+		st = net_sync_request(*sc, &env, &reply);
 		if (st == SK_ERR_IO || st == SK_ERR_FAILED) {
 			t->st = st; /* the connection is gone: stop, the rest stays dirty */
 			snprintf(t->why, sizeof(t->why), "%s", sk_error_detail());
@@ -115,7 +117,10 @@ static void *pub_main(void *arg)
 		}
 		wire_envelope_free(reply);
 	}
-	net_sync_close(sc);
+	if (!t->session || t->st == SK_ERR_IO || t->st == SK_ERR_FAILED) {
+		net_sync_close(*sc); /* a broken session connection is made again on next use */
+		*sc = NULL;
+	}
 	return NULL;
 }
 
@@ -127,8 +132,10 @@ static int tree_cmp(const void *a, const void *b)
 }
 
 /* Every distinct receipt tree proven consistent with the registry's latest
- * checkpoint, which becomes the verified one (node_remote_checkpoint_advance). */
-static sk_status pub_consistency(node_remote *r, const pub_item *items, size_t n)
+ * checkpoint, from the stored one (slen bytes, NULL: none): t then holds
+ * the new verified checkpoint, which pub_record stores. */
+static sk_status pub_consistency(node_remote *r, const pub_item *items, size_t n,
+				 const uint8_t *stored, size_t slen, node_logtrack *t)
 {
 	node_log_tree *trees = calloc(n ? n : 1, sizeof(*trees));
 	size_t nt = 0, u = 0;
@@ -154,16 +161,17 @@ static sk_status pub_consistency(node_remote *r, const pub_item *items, size_t n
 		}
 		trees[u++] = trees[i];
 	}
-	st = node_remote_checkpoint_advance(r, trees, u, NULL);
+	if ((st = node_remote_logtrack(r, t, stored, slen)) == SK_OK)
+		st = node_logtrack_advance(t, trees, u);
 	free(trees);
 	return st;
 }
 
-/* Builds and signs the entry of one client (seq given). */
-static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
+/* Builds and signs the entry of one client (seq given) as of txn, with its
+ * cached token. */
+static sk_status pub_build(node_remote *r, MDB_txn *txn, pub_item *it, uint32_t epoch,
 			   const uint8_t head[static 32])
 {
-	MDB_txn *txn = NULL;
 	Schakel__V1__Entry e = SCHAKEL__V1__ENTRY__INIT;
 	node_entry_derived d;
 	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES], salt[16], corr[16];
@@ -172,11 +180,8 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 	size_t clen = 0;
 	sk_status st;
 
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		return st;
-	st = node_entry_derive(r->s, txn, it->client, node_now_ms(), &d);
-	mdb_txn_abort(txn); /* the token may need a write transaction of its own */
-	if (st != SK_OK || (st = node_remote_token(r, it->client, epoch, token, ck)) != SK_OK)
+	if ((st = node_entry_derive(r->s, txn, it->client, node_now_ms(), &d)) != SK_OK ||
+	    (st = node_token_get(r->s, txn, it->client, epoch, token, ck)) != SK_OK)
 		goto out;
 	it->withdraw = d.withdraw;
 	it->basis = d.basis;
@@ -197,8 +202,8 @@ static sk_status pub_build(node_remote *r, pub_item *it, uint32_t epoch,
 		/* not the exact expiry: it would link this entry across epochs */
 		e.expires_at = node_entry_expiry_blur(d.expires_at, node_now_ms());
 		if ((d.flags & NODE_FLAG_CONTACT) &&
-		    (st = node_contact_seal(r->s, &d, token, epoch, ck, contact, sizeof(contact),
-					    &clen)) != SK_OK)
+		    (st = node_contact_seal(r->s, txn, &d, token, epoch, ck, contact,
+					    sizeof(contact), &clen)) != SK_OK)
 			goto out;
 		if (clen > 0) {
 			e.has_sealed_contact = 1;
@@ -226,8 +231,11 @@ out:
 	return st;
 }
 
-/* Audit records and cleared dirty marks of the published items. */
-static sk_status pub_record(node_remote *r, const pub_item *items, size_t n)
+/* The verified checkpoint t, then the audit records and cleared dirty
+ * marks of the published items, 1,000 a commit (the first with the
+ * checkpoint). */
+static sk_status pub_record(node_remote *r, const pub_item *items, size_t n,
+			    const node_logtrack *t)
 {
 	for (size_t at = 0; at < n;) {
 		MDB_txn *txn = NULL;
@@ -236,6 +244,8 @@ static sk_status pub_record(node_remote *r, const pub_item *items, size_t n)
 
 		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 			return st;
+		if (at == 0)
+			st = node_checkpoint_put(r->s, txn, t->note, t->note_len);
 		for (; at < end && st == SK_OK; at++) {
 			const pub_item *it = &items[at];
 			audit_record rec = {0};
@@ -266,43 +276,63 @@ static sk_status pub_record(node_remote *r, const pub_item *items, size_t n)
 	return SK_OK;
 }
 
-sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
-				   size_t n, size_t *done, size_t *failed)
+/* What a publish needs from the network before its items can be prepared. */
+typedef struct pub_need {
+	int resume;          /* a restore: node_remote_resume first */
+	size_t *missing;     /* n slots: the items without a cached token */
+	size_t n_missing;
+} pub_need;
+
+/* Prepares the items in txn, the publish's one write transaction: their
+ * dirty generations (with mark, an unmarked client is marked first, so it
+ * stays marked until a receipt), their sequence numbers, reserved, and
+ * their entries built and signed with the cached tokens; *stored gets the
+ * verified checkpoint (malloc'd; NULL before the first). When the network
+ * is needed first, need says what and nothing is prepared. */
+static sk_status pub_prepare(node_remote *r, MDB_txn *txn, pub_item *items, size_t n, int mark,
+			     uint32_t epoch, pub_need *need, uint8_t **stored, size_t *slen)
 {
-	pub_item *items = calloc(n ? n : 1, sizeof(*items));
-	pub_thread th[NODE_PUBLISH_THREADS];
-	pthread_t tid[NODE_PUBLISH_THREADS];
-	size_t nth = n / 64 + 1, started = 0;
-	uint32_t epoch = node_remote_epoch(r);
-	uint8_t head[32];
-	uint64_t head_seq, first = 0;
-	MDB_txn *txn = NULL;
-	sk_status st = SK_OK;
+	uint8_t head[32], token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES];
+	uint64_t flag = 0, head_seq, first = 0;
+	sk_status st;
 
-	*done = *failed = 0;
-	if (items == NULL)
-		return SK_ERR_NOMEM;
-	if (n == 0)
-		goto out;
-	if (nth > NODE_PUBLISH_THREADS)
-		nth = NODE_PUBLISH_THREADS;
-	/* the numbers are durable before they are used: a crash never reuses one
-	 * (and, after a restore, above those the registry holds) */
-	if ((st = node_remote_resume(r)) != SK_OK || (st = node_seq_reserve(r->s, n, &first)) != SK_OK ||
-	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		goto out;
-	if ((st = audit_log_head(r->s->audit, txn, &head_seq, head)) == SK_OK) {
-		for (size_t i = 0; i < n && st == SK_OK; i++) {
-			MDB_val k = {strlen(clients[i]), (void *)clients[i]}, v;
-
-			snprintf(items[i].client, sizeof(items[i].client), "%s", clients[i]);
-			items[i].seq = first + i;
-			items[i].st = SK_ERR_FAILED; /* not sent */
-			if (mdb_get(txn, r->s->dirty, &k, &v) == 0 && v.mv_size == 8)
-				items[i].gen = node_get_u64(v.mv_data);
+	need->resume = 0;
+	need->n_missing = 0;
+	if ((st = node_meta_u64(r->s, txn, NODE_META_RESUME, 0, &flag)) != SK_OK || flag != 0) {
+		need->resume = flag != 0;
+		return st;
+	}
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		st = node_token_get(r->s, txn, items[i].client, epoch, token, ck);
+		if (st == SK_ERR_NOTFOUND) {
+			need->missing[need->n_missing++] = i;
+			st = SK_OK;
 		}
 	}
-	mdb_txn_abort(txn);
+	sodium_memzero(ck, sizeof(ck));
+	if (st != SK_OK || need->n_missing > 0)
+		return st;
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		MDB_val k = {strlen(items[i].client), items[i].client}, v;
+		int rc = mdb_get(txn, r->s->dirty, &k, &v);
+
+		if (rc == MDB_NOTFOUND && mark) {
+			if ((st = node_dirty_mark(r->s, txn, items[i].client)) != SK_OK)
+				break;
+			rc = mdb_get(txn, r->s->dirty, &k, &v);
+		}
+		if (rc == 0 && v.mv_size == 8)
+			items[i].gen = node_get_u64(v.mv_data);
+	}
+	/* committed with txn before the first is sent: a crash never reuses a
+	 * number (and, after a restore, above those the registry holds) */
+	if (st != SK_OK || (st = node_seq_reserve(r->s, txn, n, &first)) != SK_OK ||
+	    (st = audit_log_head(r->s->audit, txn, &head_seq, head)) != SK_OK)
+		return st;
+	for (size_t i = 0; i < n; i++) {
+		items[i].seq = first + i;
+		items[i].st = SK_ERR_FAILED; /* not sent */
+	}
 	/* clients in a random order over the numbers: a republish (a new epoch)
 	 * does not line its entries up with the old ones by order or seq */
 	for (size_t i = n; st == SK_OK && i > 1; i--) {
@@ -316,18 +346,85 @@ sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CL
 		items[i - 1].seq = seq;
 	}
 	for (size_t i = 0; i < n && st == SK_OK; i++)
-		st = pub_build(r, &items[i], epoch, head);
-	if (st != SK_OK)
+		st = pub_build(r, txn, &items[i], epoch, head);
+	if (st == SK_OK && (st = node_checkpoint_get(r->s, txn, stored, slen)) == SK_ERR_NOTFOUND)
+		st = SK_OK;
+	return st;
+}
+
+/* pub_prepare in its write transaction, committed; first what it needs
+ * from the network (the resume after a restore, tokens through the
+ * chain), each in a round of its own. */
+static sk_status pub_ready(node_remote *r, pub_item *items, size_t n, int mark, uint32_t epoch,
+			   uint8_t **stored, size_t *slen)
+{
+	pub_need need = {0, calloc(n, sizeof(size_t)), 0};
+	uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES];
+	MDB_txn *txn = NULL;
+	sk_status st = need.missing != NULL ? SK_OK : SK_ERR_NOMEM;
+
+	for (int round = 0; st == SK_OK; round++) {
+		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+			break;
+		st = pub_prepare(r, txn, items, n, mark, epoch, &need, stored, slen);
+		if (st == SK_OK && !need.resume && need.n_missing == 0) {
+			st = sk_db_status(mdb_txn_commit(txn));
+			break;
+		}
+		mdb_txn_abort(txn);
+		if (st == SK_OK && round + 1 == PUB_ROUNDS) {
+			sk_error_set("the node's state kept changing while a publish was prepared");
+			st = SK_ERR_FAILED;
+		} else if (st == SK_OK && need.resume) {
+			st = node_remote_resume(r);
+		}
+		for (size_t i = 0; st == SK_OK && !need.resume && i < need.n_missing; i++)
+			st = node_remote_token(r, items[need.missing[i]].client, epoch, token, ck);
+		sodium_memzero(ck, sizeof(ck));
+	}
+	free(need.missing);
+	return st;
+}
+
+/* The publish of n clients; with mark, unmarked ones are marked first. */
+static sk_status publish(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1], size_t n,
+			 int mark, size_t *done, size_t *failed)
+{
+	pub_item *items = calloc(n ? n : 1, sizeof(*items));
+	pub_thread th[NODE_PUBLISH_THREADS];
+	pthread_t tid[NODE_PUBLISH_THREADS];
+	node_logtrack track = {0};
+	size_t nth = n / 64 + 1, started = 1, slen = 0;
+	uint32_t epoch = node_remote_epoch(r);
+	uint8_t *stored = NULL;
+	sk_status st = SK_OK;
+
+	*done = *failed = 0;
+	if (items == NULL)
+		return SK_ERR_NOMEM;
+	if (n == 0)
 		goto out;
-	for (size_t t = 0; t < nth; t++) {
-		th[t] = (pub_thread){.r = r, .items = items, .first = t, .n = n, .stride = nth};
+	if (nth > NODE_PUBLISH_THREADS)
+		nth = NODE_PUBLISH_THREADS;
+	for (size_t i = 0; i < n; i++)
+		snprintf(items[i].client, sizeof(items[i].client), "%s", clients[i]);
+	if ((st = pub_ready(r, items, n, mark, epoch, &stored, &slen)) != SK_OK)
+		goto out;
+	/* the first share of the items goes over the session's connection, which
+	 * the consistency proof takes next; the others over their own */
+	for (size_t t = 0; t < nth; t++)
+		th[t] = (pub_thread){.r = r, .items = items, .first = t, .n = n, .stride = nth,
+				     .session = t == 0};
+	for (size_t t = 1; t < nth; t++) {
 		if (pthread_create(&tid[t], NULL, pub_main, &th[t]) != 0) {
 			st = SK_ERR_NOMEM;
 			break;
 		}
 		started++;
 	}
-	for (size_t t = 0; t < started; t++)
+	if (st == SK_OK)
+		pub_main(&th[0]);
+	for (size_t t = 1; t < started; t++)
 		pthread_join(tid[t], NULL);
 	for (size_t t = 0; t < started && st == SK_OK; t++) {
 		if (th[t].st == SK_ERR_VERIFY)
@@ -344,7 +441,8 @@ sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CL
 	}
 	if (st != SK_OK)
 		goto out;
-	if ((st = pub_consistency(r, items, n)) != SK_OK || (st = pub_record(r, items, n)) != SK_OK)
+	if ((st = pub_consistency(r, items, n, stored, slen, &track)) != SK_OK ||
+	    (st = pub_record(r, items, n, &track)) != SK_OK)
 		goto out;
 	if (n == 1 && !(items[0].st == SK_OK || (items[0].st == SK_ERR_NOTFOUND && items[0].withdraw))) {
 		/* one entry: its refusal is the answer */
@@ -370,10 +468,19 @@ out:
 	for (size_t i = 0; i < n; i++)
 		free(items[i].entry);
 	free(items);
+	free(stored);
+	node_logtrack_clear(&track);
 	return st;
 }
 
-sk_status node_remote_publish(node_remote *r, const char *client)
+sk_status node_remote_publish_many(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MAX + 1],
+				   size_t n, size_t *done, size_t *failed)
+{
+	return publish(r, clients, n, 0, done, failed);
+}
+
+/* One client, as its own list. */
+static sk_status publish_one(node_remote *r, const char *client, int mark)
 {
 	char id[1][NODE_CLIENT_ID_MAX + 1];
 	size_t done = 0, failed = 0;
@@ -381,6 +488,21 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 	if (strlen(client) > NODE_CLIENT_ID_MAX)
 		return SK_ERR_INVALID;
 	memcpy(id[0], client, strlen(client) + 1);
-	return node_remote_publish_many(r, (const char(*)[NODE_CLIENT_ID_MAX + 1])id, 1, &done,
-					&failed);
+	return publish(r, (const char(*)[NODE_CLIENT_ID_MAX + 1])id, 1, mark, &done, &failed);
+}
+
+sk_status node_remote_publish(node_remote *r, const char *client)
+{
+	return publish_one(r, client, 0);
+}
+
+sk_status node_publish_now(node_store *s, sk_kek *kek, const char *client)
+{
+	node_remote *r = NULL;
+	sk_status st = node_remote_open(&r, s, kek);
+
+	if (st == SK_OK)
+		st = publish_one(r, client, 1);
+	node_remote_close(r);
+	return st;
 }

@@ -202,24 +202,29 @@ sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq)
 	return st;
 }
 
-sk_status node_seq_reserve(node_store *s, uint64_t n, uint64_t *first)
+sk_status node_seq_reserve(node_store *s, MDB_txn *txn, uint64_t n, uint64_t *first)
 {
-	MDB_txn *txn = NULL;
+	MDB_txn *own = NULL;
 	uint64_t last = 0;
 	sk_status st;
 
 	*first = 0;
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
-		return st;
+	if (txn == NULL) {
+		if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &own))) != SK_OK)
+			return st;
+		txn = own;
+	}
 	if ((st = node_meta_u64(s, txn, META_SEQ, 0, &last)) == SK_OK && last > UINT64_MAX - n)
 		st = SK_ERR_INVALID;
 	if (st == SK_OK)
 		st = node_meta_u64_put(s, txn, META_SEQ, last + n);
-	if (st != SK_OK) {
-		mdb_txn_abort(txn);
-		return st;
+	if (own != NULL) {
+		if (st == SK_OK)
+			st = sk_db_status(mdb_txn_commit(own));
+		else
+			mdb_txn_abort(own);
 	}
-	if ((st = sk_db_status(mdb_txn_commit(txn))) == SK_OK)
+	if (st == SK_OK)
 		*first = last + 1;
 	return st;
 }

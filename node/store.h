@@ -155,9 +155,11 @@ sk_status node_meta_u64_put(node_store *s, MDB_txn *txn, const char *name,
  * after txn has committed, so that a crash never reuses a number. */
 sk_status node_seq_next(node_store *s, MDB_txn *txn, uint64_t *seq) SK_MUST_CHECK;
 
-/* Reserves n consecutive entry sequence numbers durably (one commit);
- * *first gets the first. */
-sk_status node_seq_reserve(node_store *s, uint64_t n, uint64_t *first) SK_MUST_CHECK;
+/* Reserves n consecutive entry sequence numbers; *first gets the first.
+ * In txn, or with txn NULL in a transaction of its own, committed.
+ * WARNING: as node_seq_next, send them only after txn has committed. */
+sk_status node_seq_reserve(node_store *s, MDB_txn *txn, uint64_t n,
+			   uint64_t *first) SK_MUST_CHECK;
 
 /* Raises the entry sequence counter in txn so that the next number is
  * above used (used numbers the registry already holds); never lowers it. */

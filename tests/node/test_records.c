@@ -410,6 +410,22 @@ static void test_sync_state(void **state)
 	E(node_store_open(&f.s, f.dir, f.kek));
 	E(node_seq_next(f.s, NULL, &seq));
 	assert_int_equal(seq, 7);
+	/* a publish reserves its numbers in its own write transaction: used up
+	 * only when it commits, and committed on its own without one */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	E(node_seq_reserve(f.s, txn, 3, &seq));
+	assert_int_equal(seq, 8);
+	mdb_txn_abort(txn);
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	E(node_seq_reserve(f.s, txn, 3, &seq));
+	assert_int_equal(seq, 8);
+	E(sk_db_status(mdb_txn_commit(txn)));
+	E(node_seq_reserve(f.s, NULL, 2, &seq));
+	assert_int_equal(seq, 11);
+	node_store_close(f.s);
+	E(node_store_open(&f.s, f.dir, f.kek));
+	E(node_seq_next(f.s, NULL, &seq));
+	assert_int_equal(seq, 13);
 
 	/* the mailbox cursor and the last checkpoint */
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
