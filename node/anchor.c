@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "node/anchor.h"
 #include "node/resume.h"
@@ -30,12 +31,12 @@ sk_status node_remote_anchor(node_remote *r, int *done)
 	/* every few minutes while the log grows, not at every sync; after a
 	 * restore, only past what the registry anchored already */
 	if (st != SK_OK || seq == 0 || seq <= last || seq <= floor ||
-	    (last != 0 && node_now_ms() < when + NODE_ANCHOR_MS))
+	    (last != 0 && sk_clock_now_ms() < when + NODE_ANCHOR_MS))
 		return st;
 	b.org_id = r->s->org_id;
 	b.seq = seq;
 	b.head = (ProtobufCBinaryData){sizeof(head), head};
-	b.time = node_now_ms();
+	b.time = sk_clock_now_ms();
 	if ((n = schakel__v1__anchor_body__get_packed_size(&b)) > sizeof(body))
 		return SK_ERR_TOOBIG;
 	schakel__v1__anchor_body__pack(&b, body);
@@ -52,7 +53,7 @@ sk_status node_remote_anchor(node_remote *r, int *done)
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
 	if ((st = node_meta_u64_put(r->s, txn, "anchor.seq", seq)) == SK_OK &&
-	    (st = node_meta_u64_put(r->s, txn, "anchor.time", node_now_ms())) == SK_OK &&
+	    (st = node_meta_u64_put(r->s, txn, "anchor.time", sk_clock_now_ms())) == SK_OK &&
 	    (st = node_meta_put(r->s, txn, "anchor.head", head, sizeof(head))) == SK_OK)
 		st = sk_db_status(mdb_txn_commit(txn));
 	else

@@ -13,6 +13,7 @@
 #include "audit/cli.h"
 #include "audit/report.h"
 #include "common/cli.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "node/cli.h"
 #include "node/reconcile.h"
@@ -345,7 +346,7 @@ static int cmd_report(int argc, char **argv)
 	ro.org_name = s->name;
 	ro.name_of = a.names ? prof_name : NULL;
 	ro.name_arg = &nm;
-	ro.now_ms = node_now_ms();
+	ro.now_ms = sk_clock_now_ms();
 	ro.json = o.json;
 	st = audit_report_write(stdout, s->audit, txn, &ro);
 	mdb_txn_abort(txn);

@@ -94,7 +94,7 @@ static int cmd_rotate(int argc, char **argv)
 		return rc;
 	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "encryption rotate")) != 0)
 		return rc;
-	st = node_enc_maintain(r, node_now_ms(), 1, &made);
+	st = node_enc_maintain(r, sk_clock_now_ms(), 1, &made);
 	if (st == SK_OK)
 		printf("new encryption key published\n");
 	node_remote_close(r);

@@ -12,6 +12,7 @@
 
 #include "common/cli.h"
 #include "common/cli_backup.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "node/auth.h"
@@ -219,7 +220,7 @@ static int cmd_join(int argc, char **argv)
 		free(data);
 		return rc;
 	}
-	st = node_join(s, data, len, node_now_ms(), &refreshed);
+	st = node_join(s, data, len, sk_clock_now_ms(), &refreshed);
 	free(data);
 	if (st == SK_OK && (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = node_federation_load(s, txn, &f);
@@ -486,7 +487,7 @@ static int cmd_prof_passwd(int argc, char **argv)
 	}
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto out;
-	st = node_password_set(s, id, pw, node_now_ms());
+	st = node_password_set(s, id, pw, sk_clock_now_ms());
 	if (st == SK_OK)
 		printf("password of %s set\n", id);
 	node_cli_close(s, kek);
@@ -580,7 +581,7 @@ static int cmd_client_add(int argc, char **argv)
 	}
 	if ((rc = node_cli_open(&s, &kek, &o, "client add")) != 0)
 		goto wipe;
-	st = node_client_add(s, &a.b, a.name, a.birth, node_now_ms(), id);
+	st = node_client_add(s, &a.b, a.name, a.birth, sk_clock_now_ms(), id);
 	if (st == SK_OK && o.json)
 		node_cli_print_json(json_pack("{s:s}", "id", id));
 	else if (st == SK_OK)
@@ -812,7 +813,7 @@ static sk_status import_batch(node_store *s, import_row *rows, size_t from, size
 			      const node_consent_req *req, size_t *added, size_t *known)
 {
 	MDB_txn *txn = NULL;
-	uint64_t now = node_now_ms(), case_id;
+	uint64_t now = sk_clock_now_ms(), case_id;
 	size_t a = 0, k = 0;
 	sk_status st;
 
@@ -1026,7 +1027,7 @@ static int cmd_case_open(int argc, char **argv)
 		a.k.req.flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto wipe;
-	st = node_case_open(s, a.client, a.as, &a.k.req, node_now_ms(), &c);
+	st = node_case_open(s, a.client, a.as, &a.k.req, sk_clock_now_ms(), &c);
 	sodium_memzero(a.client, sizeof(a.client));
 	if (st == SK_OK) {
 		if (o.json)
@@ -1071,7 +1072,7 @@ static int cmd_case_consent(int argc, char **argv)
 		return sk_cli_usage(cmd, "--case, --as and --consent are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_consent(s, a.id, a.as, &a.k.req, node_now_ms(), &c);
+	st = node_case_consent(s, a.id, a.as, &a.k.req, sk_clock_now_ms(), &c);
 	if (st == SK_OK) {
 		if (o.json)
 			node_cli_print_json(json_pack("{s:I,s:I}", "id", (json_int_t)a.id,
@@ -1115,7 +1116,7 @@ static int cmd_case_assign(int argc, char **argv)
 		return sk_cli_usage(cmd, "--case, --professional and --as are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_assign(s, a.id, a.prof, a.as, node_now_ms(), &c);
+	st = node_case_assign(s, a.id, a.prof, a.as, sk_clock_now_ms(), &c);
 	if (st == SK_OK) {
 		printf("%s assigned to case %llu\n", a.prof, (unsigned long long)a.id);
 		st = changed(s, kek, c.client);
@@ -1152,7 +1153,7 @@ static int cmd_case_close(int argc, char **argv)
 		return sk_cli_usage(cmd, "--case and --as are required");
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		return rc;
-	st = node_case_close(s, a.id, a.as, node_now_ms(), &c);
+	st = node_case_close(s, a.id, a.as, sk_clock_now_ms(), &c);
 	if (st == SK_OK) {
 		printf("case %llu closed\n", (unsigned long long)a.id);
 		st = changed(s, kek, c.client);

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "crypto/seal.h"
@@ -156,7 +157,7 @@ sk_status node_discuss_request(node_remote *r, const char *client_ref, const cha
 	rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:{},s:{},s:{},s:[],s:I}", "id", id,
 			"role", "requester", "client", client, "professional", prof, "topic", topic,
 			"window_start", (json_int_t)window_start, "window_end",
-			(json_int_t)window_end, "created", (json_int_t)node_now_ms(), "key",
+			(json_int_t)window_end, "created", (json_int_t)sk_clock_now_ms(), "key",
 			sealed_hex, "participants", "seq_in", "seq_out", "summary_to",
 			"n_messages", (json_int_t)0);
 	if (rec == NULL) {
@@ -214,7 +215,7 @@ static sk_status participant_new(node_store *s, const char *id, const char *clie
 				"role", "participant", "client", client, "professional", prof,
 				"topic", it->purpose ? it->purpose : "", "window_start",
 				(json_int_t)it->window_start, "window_end",
-				(json_int_t)it->window_end, "created", (json_int_t)node_now_ms(),
+				(json_int_t)it->window_end, "created", (json_int_t)sk_clock_now_ms(),
 				"participants", "seq_in", "seq_out", "n_messages", (json_int_t)0);
 	MDB_txn *txn = NULL;
 	MDB_dbi db;
@@ -810,7 +811,7 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 	json_t *seq_out = json_object_get(rec, "seq_out"), *msg = NULL, *to = NULL;
 	uint8_t *payload = NULL, *sealed[NODE_DISCUSS_PARTICIPANTS_MAX] = {0}, head[32];
 	uint8_t ctx[CONTEXT_BYTES];
-	uint64_t head_seq, now_s = node_now_ms() / 1000;
+	uint64_t head_seq, now_s = sk_clock_now_ms() / 1000;
 	size_t plen = schakel__v1__discuss_message_body__get_packed_size(&o->body);
 	MDB_txn *txn = NULL;
 	sk_status st;
@@ -926,7 +927,7 @@ out:
 static void body_from(Schakel__V1__DiscussMessageBody *b, const node_store *s,
 		      const node_professional *p)
 {
-	b->time = node_now_ms();
+	b->time = sk_clock_now_ms();
 	b->professional = (char *)p->id;
 	b->name = (char *)p->name;
 	b->role = (char *)p->role;
@@ -1119,7 +1120,7 @@ sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats)
 	c.r = r;
 	c.s = node_remote_store(r);
 	c.stats = stats;
-	c.now_ms = node_now_ms();
+	c.now_ms = sk_clock_now_ms();
 	if (pending == NULL || (c.keys = sodium_malloc(NODE_ENC_LIVE_MAX * sizeof(*c.keys))) == NULL) {
 		json_decref(pending);
 		return SK_ERR_NOMEM;
@@ -1263,7 +1264,7 @@ static sk_status invitation(const Schakel__V1__MailboxItem *it, const char *clie
 	d = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "id", id, "role", "invited", "client",
 		      client, "topic", it->purpose ? it->purpose : "", "window_start",
 		      (json_int_t)it->window_start, "window_end", (json_int_t)it->window_end,
-		      "state", it->window_end <= node_now_ms() ? "expired" : "open");
+		      "state", it->window_end <= sk_clock_now_ms() ? "expired" : "open");
 	return d != NULL ? c->fn(d, c->arg) : SK_ERR_NOMEM;
 }
 

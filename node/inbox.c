@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "node/entry.h"
@@ -115,7 +116,7 @@ static sk_status cert_alert(node_remote *r, MDB_txn *txn, uint64_t leaf)
 		 (unsigned long long)leaf);
 	it.seq = UINT64_MAX - leaf;
 	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN;
-	it.time = node_now_ms();
+	it.time = sk_clock_now_ms();
 	it.detail = detail;
 	it.counterpart = r->s->org_id;
 	if ((st = keep_item(r, txn, &it)) != SK_OK)
@@ -182,7 +183,7 @@ sk_status node_inbox_events(node_remote *r, size_t *alerts)
 				if (ev != NULL && strcmp(ev->org_id, r->s->org_id) == 0 && ev->has_cert &&
 				    (net_cert_verify(&peer, ev->cert.data, ev->cert.len, r->fed->ca_cert,
 						     r->fed->ca_cert_len,
-						     (int64_t)(node_now_ms() / 1000)) != SK_OK ||
+						     (int64_t)(sk_clock_now_ms() / 1000)) != SK_OK ||
 				     sodium_memcmp(peer.tls_pk, r->s->tls_pk, KEY_ED25519_PK_BYTES) != 0)) {
 					st = cert_alert(r, txn, se->leaf_index);
 					(*alerts)++;

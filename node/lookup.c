@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "node/case.h"
 #include "node/contact.h"
@@ -58,7 +59,7 @@ sk_status node_remote_lookup(node_remote *r, const char *client_ref, const char 
 	    (st = node_professional_get(r->s, txn, prof, &p)) == SK_OK &&
 	    (st = node_case_assigned_open(r->s, txn, client, prof, &assigned)) == SK_OK &&
 	    (st = audit_log_head(r->s->audit, txn, &head_seq, head)) == SK_OK &&
-	    node_entry_derive(r->s, txn, client, node_now_ms(), &d) == SK_OK && !d.withdraw)
+	    node_entry_derive(r->s, txn, client, sk_clock_now_ms(), &d) == SK_OK && !d.withdraw)
 		/* the basis the client's cases give, for the privacy officer's review */
 		basis = d.basis == NODE_BASIS_STATUTORY ? "statutory" : "consent";
 	mdb_txn_abort(txn);

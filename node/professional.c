@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "node/professional.h"
 #include "node/textcheck.h"
@@ -86,7 +87,7 @@ sk_status node_professional_add(node_store *s, node_professional *p)
 
 	if ((st = check(p)) != SK_OK)
 		return st;
-	p->created_at = node_now_ms();
+	p->created_at = sk_clock_now_ms();
 	o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "v", 1, "id", p->id, "name", p->name,
 		      "role", p->role, "phone", p->phone, "email", p->email, "kind",
 		      node_prof_kind_name(p->kind), "created_at", (json_int_t)p->created_at);

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "node/contact.h"
 #include "node/dirty.h"
@@ -180,7 +181,7 @@ static sk_status pub_build(node_remote *r, MDB_txn *txn, pub_item *it, uint32_t 
 	size_t clen = 0;
 	sk_status st;
 
-	if ((st = node_entry_derive(r->s, txn, it->client, node_now_ms(), &d)) != SK_OK ||
+	if ((st = node_entry_derive(r->s, txn, it->client, sk_clock_now_ms(), &d)) != SK_OK ||
 	    (st = node_token_get(r->s, txn, it->client, epoch, token, ck)) != SK_OK)
 		goto out;
 	it->withdraw = d.withdraw;
@@ -200,7 +201,7 @@ static sk_status pub_build(node_remote *r, MDB_txn *txn, pub_item *it, uint32_t 
 		e.n_categories = d.n_categories;
 		e.categories = cats;
 		/* not the exact expiry: it would link this entry across epochs */
-		e.expires_at = node_entry_expiry_blur(d.expires_at, node_now_ms());
+		e.expires_at = node_entry_expiry_blur(d.expires_at, sk_clock_now_ms());
 		if ((d.flags & NODE_FLAG_CONTACT) &&
 		    (st = node_contact_seal(r->s, txn, &d, token, epoch, ck, contact,
 					    sizeof(contact), &clen)) != SK_OK)
@@ -215,7 +216,7 @@ static sk_status pub_build(node_remote *r, MDB_txn *txn, pub_item *it, uint32_t 
 	sodium_bin2hex(it->corr, sizeof(it->corr), corr, sizeof(corr));
 	e.salt = (ProtobufCBinaryData){sizeof(salt), salt};
 	e.audit_head = (ProtobufCBinaryData){32, (uint8_t *)head};
-	e.issued_at = node_now_ms();
+	e.issued_at = sk_clock_now_ms();
 	if (e.withdrawn)
 		e.expires_at = e.issued_at;
 	e.seq = it->seq;

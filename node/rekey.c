@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/file.h"
 #include "node/rekey.h"
 #include "protos/wire.h"
@@ -36,7 +37,7 @@ sk_status node_rekey(node_store *s, sk_kek *kek)
 	b.identity_key = (ProtobufCBinaryData){32, id->pk};
 	b.tls_key = (ProtobufCBinaryData){32, tls_pk};
 	b.encryption_key = (ProtobufCBinaryData){32, enc_pk};
-	b.created_at = node_now_ms();
+	b.created_at = sk_clock_now_ms();
 	n = schakel__v1__rekey_request_body__get_packed_size(&b);
 	if ((body = malloc(n)) == NULL) {
 		st = SK_ERR_NOMEM;

@@ -1,5 +1,6 @@
 #include <stdio.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "node/resume.h"
 #include "node/session_int.h"
@@ -80,7 +81,7 @@ sk_status node_remote_resume(node_remote *r)
 		goto out;
 	/* discussion messages: a number per recipient, which the registry does
 	 * not keep; the clock in ms is past any count sent before the loss */
-	if ((st = discussions_skip(r->s, txn, node_now_ms(), &moved)) != SK_OK) {
+	if ((st = discussions_skip(r->s, txn, sk_clock_now_ms(), &moved)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
 	}

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -189,7 +190,7 @@ void node_remote_evidence(node_remote *r, const char *what, const uint8_t *a, si
 	if (buf == NULL || sk_path_join(dir, sizeof(dir), r->s->dir, "evidence") != SK_OK ||
 	    sk_dir_create(dir) != SK_OK)
 		goto out;
-	snprintf(name, sizeof(name), "%llu-%s", (unsigned long long)node_now_ms(), what);
+	snprintf(name, sizeof(name), "%llu-%s", (unsigned long long)sk_clock_now_ms(), what);
 	if (sk_path_join(path, sizeof(path), dir, name) != SK_OK)
 		goto out;
 	memcpy(buf, a, alen);

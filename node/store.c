@@ -30,11 +30,6 @@
 #define META_CURSOR NODE_META_MAILBOX_CURSOR
 #define META_CHECKPOINT "checkpoint"
 
-uint64_t node_now_ms(void)
-{
-	return sk_clock_now_ms();
-}
-
 void node_put_u64(uint8_t out[static 8], uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
@@ -507,7 +502,7 @@ static sk_status write_request(const node_store *s, const key_ed25519 *id)
 	b.tls_key = (ProtobufCBinaryData){KEY_ED25519_PK_BYTES, (uint8_t *)s->tls_pk};
 	b.has_encryption_key = 1;
 	b.encryption_key = (ProtobufCBinaryData){KEY_X25519_PK_BYTES, (uint8_t *)s->enc_pk};
-	b.created_at = node_now_ms();
+	b.created_at = sk_clock_now_ms();
 	if ((st = sk_path_join(path, sizeof(path), s->dir, NODE_FILE_REQUEST)) != SK_OK)
 		return st;
 	return wire_enrol_request_write(path, &b, id->sk);

@@ -65,10 +65,6 @@ typedef struct node_store {
 	uint8_t *index_key; /* NODE_SECRET_BYTES, sodium_malloc'd */
 } node_store;
 
-/* Unix milliseconds now: sk_clock_now_ms() (common/clock.h), the one wall
- * clock. */
-uint64_t node_now_ms(void);
-
 /* Creates a node in dir (created 0700 if missing; must hold no node yet):
  * identity, TLS, X25519 encryption, data and BSN-index keys wrapped under
  * kek, the env with the org's identity, the first audit record

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/db.h"
 #include "node/anchor.h"
 #include "node/dirty.h"
@@ -38,7 +39,7 @@ static sk_status enc_maintain(node_remote *r, int *rotated)
 	sk_status st;
 
 	if ((st = node_remote_meta(r, NODE_META_ENC_ROTATE_NOW, &renew)) != SK_OK ||
-	    (st = node_enc_maintain(r, node_now_ms(), renew != 0, rotated)) != SK_OK || renew == 0)
+	    (st = node_enc_maintain(r, sk_clock_now_ms(), renew != 0, rotated)) != SK_OK || renew == 0)
 		return st;
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;

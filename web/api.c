@@ -16,6 +16,7 @@
 #include "audit/query.h"
 #include "audit/report.h"
 #include "audit/review.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "node/auth.h"
@@ -197,7 +198,7 @@ static void signin(web_req *r)
 {
 	const char *id = web_param(r, "professional"), *pw = web_param(r, "password");
 	node_professional p;
-	uint64_t until = 0, now = node_now_ms();
+	uint64_t until = 0, now = sk_clock_now_ms();
 	web_session *x;
 	sk_status st;
 
@@ -440,7 +441,7 @@ static int case_open(web_req *r, json_t **out, char *loc, size_t cap)
 			      "give the client (BSN or local id) and the consent"));
 		return 400;
 	}
-	if ((st = node_case_open(r->app->s, ref, web_actor(r), &req, node_now_ms(), &c)) != SK_OK)
+	if ((st = node_case_open(r->app->s, ref, web_actor(r), &req, sk_clock_now_ms(), &c)) != SK_OK)
 		return fail(st, out);
 	republish(r, c.client);
 	snprintf(loc, cap, "/cases/%llu", (unsigned long long)c.id);
@@ -461,7 +462,7 @@ static int case_consent(web_req *r, uint64_t id, json_t **out)
 	if ((code = need_prof(r, out)) != 0 || (code = own_case(r, id, &c, out)) != 0 ||
 	    (code = consent_fields(r, &req, flags, sizeof(flags), reason, out)) != 0)
 		return code;
-	if ((st = node_case_consent(r->app->s, id, web_actor(r), &req, node_now_ms(), &c)) !=
+	if ((st = node_case_consent(r->app->s, id, web_actor(r), &req, sk_clock_now_ms(), &c)) !=
 	    SK_OK)
 		return fail(st, out);
 	republish(r, c.client);
@@ -480,7 +481,7 @@ static int case_close(web_req *r, uint64_t id, json_t **out)
 
 	if ((code = need_prof(r, out)) != 0 || (code = own_case(r, id, &c, out)) != 0)
 		return code;
-	if ((st = node_case_close(r->app->s, id, web_actor(r), node_now_ms(), NULL)) != SK_OK)
+	if ((st = node_case_close(r->app->s, id, web_actor(r), sk_clock_now_ms(), NULL)) != SK_OK)
 		return fail(st, out);
 	republish(r, c.client);
 	*out = json_pack("{s:I,s:s}", "id", (json_int_t)id, "message",
@@ -694,7 +695,7 @@ static int discuss_request(web_req *r, json_t **out, char *loc, size_t cap)
 {
 	const char *cs = web_param(r, "case"), *topic = web_param(r, "topic");
 	const char *ws = web_param(r, "window_start"), *we = web_param(r, "window_end");
-	uint64_t from = node_now_ms(), to = from + NODE_DISCUSS_WINDOW_DEFAULT_MS;
+	uint64_t from = sk_clock_now_ms(), to = from + NODE_DISCUSS_WINDOW_DEFAULT_MS;
 	unsigned long long cid = cs != NULL ? strtoull(cs, NULL, 10) : 0;
 	char id[NODE_DISCUSSION_HEX];
 	node_remote *rem = NULL;
@@ -945,7 +946,7 @@ static void audit_download(web_req *r)
 	if ((st = audit_read(r, "audit.export", f.client, what)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto bad;
-	if ((st = audit_export_begin(&x, fp, fmt, node_now_ms())) == SK_OK)
+	if ((st = audit_export_begin(&x, fp, fmt, sk_clock_now_ms())) == SK_OK)
 		st = audit_query(r->app->s->audit, txn, &f, audit_export_record, x);
 	mdb_txn_abort(txn);
 	if (st != SK_OK) {
@@ -1012,7 +1013,7 @@ int api_audit_report(web_req *r, json_t **out)
 		return fail(st, out);
 	ro.client = client;
 	ro.org_name = r->app->s->name;
-	ro.now_ms = node_now_ms();
+	ro.now_ms = sk_clock_now_ms();
 	ro.json = true;
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		st = SK_ERR_NOMEM;
@@ -1074,7 +1075,7 @@ int api_audit_review(web_req *r, json_t **out)
 		goto out;
 	}
 	if (ro.until_ms == 0)
-		ro.until_ms = node_now_ms();
+		ro.until_ms = sk_clock_now_ms();
 	audit_time_format(a, ro.since_ms);
 	audit_time_format(b, ro.until_ms);
 	snprintf(what, sizeof(what), "review %s to %s", a, b);

@@ -49,7 +49,7 @@ typedef struct server {
 static void daily_purge(server *sv)
 {
 	audit_purge_result res;
-	uint64_t now = node_now_ms();
+	uint64_t now = sk_clock_now_ms();
 	sk_status st;
 
 	if (now < sv->last_purge + AUDIT_DAY_MS)

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "web/api.h"
 #include "web/assets.h"
 #include "web/pages.h"
@@ -233,7 +234,7 @@ void web_handle(web_app *a, struct evhttp_request *req)
 		r.bearer = 1;
 	} else {
 		r.sess = web_session_find(a, cookie(&r, WEB_COOKIE, sid, sizeof(sid)),
-					  node_now_ms());
+					  sk_clock_now_ms());
 	}
 	node_audit_context(r.sess != NULL ? r.sess->prof : r.bearer ? "api-token" : NULL,
 			   r.peer);

@@ -8,6 +8,7 @@
 
 #include "test_util.h"
 #include "tmpdir.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/init.h"
 #include "crypto/note.h"
@@ -165,7 +166,7 @@ static void setup(fixture *x)
 	x->o.org = "wijkteam-oost";
 	x->o.category = "sociaal-team";
 	x->o.tls_pk = x->s->tls_pk;
-	x->o.issued_at = node_now_ms() - 1000;
+	x->o.issued_at = sk_clock_now_ms() - 1000;
 	x->o.n_ps = 2;
 	x->o.n_witnesses = 1;
 	x->o.quorum = 1;
@@ -187,7 +188,7 @@ static sk_status join_with(fixture *x, const fed *f, const bopts *o, int *refres
 	sk_status st;
 
 	make_bundle(f, o, &b, &len);
-	st = node_join(x->s, b, len, node_now_ms(), refreshed);
+	st = node_join(x->s, b, len, sk_clock_now_ms(), refreshed);
 	free(b);
 	return st;
 }
@@ -240,7 +241,7 @@ static void test_join(void **state)
 
 	/* a refreshed bundle from the same registry replaces the rest */
 	x.o.tls_pk = x.s->tls_pk;
-	x.o.issued_at = node_now_ms();
+	x.o.issued_at = sk_clock_now_ms();
 	x.o.n_ps = 1;
 	x.o.n_witnesses = 0;
 	x.o.quorum = 0;
@@ -273,7 +274,7 @@ static void test_other_registry(void **state)
 	E(join_with(&x, &x.f, &x.o, NULL));
 	/* a bundle, valid in itself, from another registry */
 	fed_init(&other, "Regio Elders");
-	x.o.issued_at = node_now_ms();
+	x.o.issued_at = sk_clock_now_ms();
 	EFAIL(join_with(&x, &other, &x.o, NULL), SK_ERR_PERM);
 	assert_non_null(strstr(sk_error_detail(), "different registry"));
 	/* its registry key stays pinned: a fresh node could join it */
@@ -327,8 +328,8 @@ static void test_refused(void **state)
 	EFAIL(join_with(&x, &x.f, &o, NULL), SK_ERR_PERM);
 	assert_non_null(strstr(sk_error_detail(), "sociaal-team"));
 	randombytes_buf(junk, sizeof(junk));
-	EFAIL(node_join(x.s, junk, sizeof(junk), node_now_ms(), NULL), SK_ERR_INVALID);
-	EFAIL(node_join(x.s, junk, 0, node_now_ms(), NULL), SK_ERR_INVALID);
+	EFAIL(node_join(x.s, junk, sizeof(junk), sk_clock_now_ms(), NULL), SK_ERR_INVALID);
+	EFAIL(node_join(x.s, junk, 0, sk_clock_now_ms(), NULL), SK_ERR_INVALID);
 	/* nothing was installed, and refusals are audited */
 	assert_int_equal(x.s->joined, 0);
 	assert_true(audit_count(x.s, "node.join", AUDIT_OUTCOME_DENIED) >= 10);
@@ -414,7 +415,7 @@ static void test_rekey(void **state)
 
 	key_ed25519_generate(&other);
 	x.o.tls_pk = other.pk;
-	x.o.issued_at = node_now_ms();
+	x.o.issued_at = sk_clock_now_ms();
 	EFAIL(join_with(&x, &x.f, &x.o, NULL), SK_ERR_PERM);
 
 	/* the crash: files moved, nothing committed */
@@ -424,7 +425,7 @@ static void test_rekey(void **state)
 		assert_int_equal(rename(from, to), 0);
 	}
 	x.o.tls_pk = pending;
-	x.o.issued_at = node_now_ms();
+	x.o.issued_at = sk_clock_now_ms();
 	E(join_with(&x, &x.f, &x.o, NULL));
 	assert_memory_equal(x.s->tls_pk, pending, 32);
 	assert_memory_not_equal(x.s->identity_pk, old_id, 32);
