@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "common/backup.h"
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
@@ -43,21 +44,6 @@ const char *sk_backup_kind_name(unsigned kind)
 	default:
 		return "unknown";
 	}
-}
-
-static void put_be(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 static sk_status io_fail(const char *what, const char *path)
@@ -171,7 +157,7 @@ static sk_status push(writer *w, size_t n, unsigned char tag)
 		return SK_ERR_CRYPTO;
 	w->first = 0;
 	sodium_memzero(w->rec, n);
-	put_be(w->cipher, clen, 4);
+	sk_be32_put(w->cipher, (uint32_t)clen);
 	return write_all(w->fd, w->cipher, 4 + (size_t)clen, w->path);
 }
 
@@ -376,7 +362,7 @@ out:
 
 static void make_ad(uint8_t ad[static AD_BYTES], const uint8_t header[static HEADER_BYTES])
 {
-	put_be(ad, sizeof(SK_BACKUP_DOMAIN) - 1, 2);
+	sk_be16_put(ad, sizeof(SK_BACKUP_DOMAIN) - 1);
 	memcpy(ad + 2, SK_BACKUP_DOMAIN, sizeof(SK_BACKUP_DOMAIN) - 1);
 	memcpy(ad + DOMAIN_FRAME_BYTES, header, HEADER_BYTES);
 }
@@ -409,10 +395,10 @@ sk_status sk_backup_write(const char *dir, const char *out, sk_backup_kind kind,
 	w->first = 1;
 	w->stats = stats;
 	memcpy(header, MAGIC, 8);
-	put_be(header + 8, SK_BACKUP_VERSION, 2);
+	sk_be16_put(header + 8, SK_BACKUP_VERSION);
 	header[10] = (uint8_t)kind;
 	header[11] = 0;
-	put_be(header + 12, stats->created, 8);
+	sk_be64_put(header + 12, stats->created);
 	crypto_secretstream_xchacha20poly1305_keygen(key);
 	if (crypto_box_seal(header + 20, key, sizeof(key), pk) != 0 ||
 	    crypto_secretstream_xchacha20poly1305_init_push(&w->ss, header + 20 + SEALED_KEY_BYTES,
@@ -426,8 +412,8 @@ sk_status sk_backup_write(const char *dir, const char *out, sk_backup_kind kind,
 	    (st = push_dir(w, dir, "", 0)) != SK_OK || (st = push_db(w, dir)) != SK_OK)
 		goto out;
 	w->rec[0] = REC_END;
-	put_be(w->rec + 1, stats->files, 4);
-	put_be(w->rec + 5, stats->bytes, 8);
+	sk_be32_put(w->rec + 1, (uint32_t)stats->files);
+	sk_be64_put(w->rec + 5, stats->bytes);
 	if ((st = push(w, 13, crypto_secretstream_xchacha20poly1305_TAG_FINAL)) != SK_OK)
 		goto out;
 	if (fsync(fd) != 0)
@@ -510,13 +496,13 @@ sk_status sk_backup_read(FILE *in, sk_backup_kind kind, const uint8_t sk[static 
 		sk_error_set("this is not a schakel backup");
 		return SK_ERR_INVALID;
 	}
-	if (get_be(header + 8, 2) != SK_BACKUP_VERSION || header[11] != 0) {
+	if (sk_be16_get(header + 8) != SK_BACKUP_VERSION || header[11] != 0) {
 		sk_error_set("backup format version %u is not supported (this program reads "
-			     "version %u)", (unsigned)get_be(header + 8, 2), SK_BACKUP_VERSION);
+			     "version %u)", (unsigned)sk_be16_get(header + 8), SK_BACKUP_VERSION);
 		return SK_ERR_INVALID;
 	}
 	stats->kind = header[10];
-	stats->created = get_be(header + 12, 8);
+	stats->created = sk_be64_get(header + 12);
 	if (header[10] != kind) {
 		sk_error_set("this is a backup of a %s, not of a %s; restore it with that program",
 			     sk_backup_kind_name(header[10]), sk_backup_kind_name(kind));
@@ -541,7 +527,7 @@ sk_status sk_backup_read(FILE *in, sk_backup_kind kind, const uint8_t sk[static 
 
 		if ((st = read_exact(in, lenb, 4, &eof)) != SK_OK)
 			goto out;
-		clen = (size_t)get_be(lenb, 4);
+		clen = sk_be32_get(lenb);
 		if (clen <= crypto_secretstream_xchacha20poly1305_ABYTES || clen > CIPHER_MAX) {
 			st = bad("the backup is damaged (a record has an impossible length)");
 			goto out;
@@ -573,7 +559,7 @@ sk_status sk_backup_read(FILE *in, sk_backup_kind kind, const uint8_t sk[static 
 				goto out;
 		} else if (r->rec[0] == REC_END && mlen == 13 &&
 			   tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-			if (get_be(r->rec + 1, 4) != files || get_be(r->rec + 5, 8) != bytes) {
+			if (sk_be32_get(r->rec + 1) != files || sk_be64_get(r->rec + 5) != bytes) {
 				st = bad("the backup's contents do not add up");
 				goto out;
 			}

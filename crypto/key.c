@@ -62,8 +62,7 @@ size_t key_domain_frame(uint8_t out[static KEY_DOMAIN_FRAME_MAX],
 	n = strnlen(domain, KEY_DOMAIN_MAX + 1);
 	if (n == 0 || n > KEY_DOMAIN_MAX)
 		return 0;
-	out[0] = (uint8_t)(n >> 8);
-	out[1] = (uint8_t)n;
+	sk_be16_put(out, (uint16_t)n);
 	memcpy(out + 2, domain, n);
 	return 2 + n;
 }

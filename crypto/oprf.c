@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "crypto/oprf.h"
 
 #define CTX_PREFIX "OPRFV1-"
@@ -27,8 +28,7 @@ static const uint8_t group_order[OPRF_SCALAR_BYTES] = {
 
 static void i2osp2(uint8_t out[2], size_t v)
 {
-	out[0] = (uint8_t)(v >> 8);
-	out[1] = (uint8_t)v;
+	sk_be16_put(out, (uint16_t)v);
 }
 
 /* Constant time: the borrow of s - L is 1 exactly when s < L. */

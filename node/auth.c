@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "node/auth.h"
 #include "node/textcheck.h"
@@ -104,8 +105,8 @@ static sk_status load(node_store *s, MDB_txn *txn, const char *id,
 		return st;
 	st = node_meta_get(s, txn, name, &v, &len);
 	if (st == SK_OK && len == 16) {
-		*failures = node_get_u64(v);
-		*until = node_get_u64(v + 8);
+		*failures = sk_be64_get(v);
+		*until = sk_be64_get(v + 8);
 	}
 	free(v);
 	return st == SK_ERR_NOTFOUND || st == SK_OK ? SK_OK : st;
@@ -177,8 +178,8 @@ sk_status node_signin(node_store *s, const char *id, const char *password, uint6
 		if (!known)
 			rec.user = NULL; /* whatever was typed stays out of the log */
 	}
-	node_put_u64(state, failures);
-	node_put_u64(state + 8, until);
+	sk_be64_put(state, failures);
+	sk_be64_put(state + 8, until);
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
 	if ((known && ((st = name_of(name, sizeof(name), "signin", id)) != SK_OK ||

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "node/case.h"
 #include "node/dirty.h"
@@ -230,7 +231,7 @@ static sk_status case_put(node_store *s, MDB_txn *txn, const node_case *c)
 		      c->closed_by, "assigned", as, "consent", consent_json(&c->consent));
 	if (o == NULL)
 		return SK_ERR_NOMEM;
-	node_put_u64(key, c->id);
+	sk_be64_put(key, c->id);
 	st = node_json_put(txn, s->cases, key, sizeof(key), o);
 	json_decref(o);
 	return st;
@@ -244,9 +245,8 @@ static sk_status consent_put(node_store *s, MDB_txn *txn, uint64_t case_id, cons
 
 	if (o == NULL)
 		return SK_ERR_NOMEM;
-	node_put_u64(key, case_id);
-	for (int i = 0; i < 4; i++)
-		key[8 + i] = (uint8_t)(c->version >> (24 - 8 * i));
+	sk_be64_put(key, case_id);
+	sk_be32_put(key + 8, c->version);
 	st = node_json_put(txn, s->consents, key, sizeof(key), o);
 	json_decref(o);
 	return st;
@@ -260,7 +260,7 @@ static size_t client_case_key(uint8_t out[static NODE_CLIENT_ID_MAX + 9], const 
 
 	memcpy(out, client, n);
 	out[n] = 0;
-	node_put_u64(out + n + 1, case_id);
+	sk_be64_put(out + n + 1, case_id);
 	return n + 9;
 }
 
@@ -273,7 +273,7 @@ sk_status node_case_get(node_store *s, MDB_txn *txn, uint64_t id, node_case *out
 	sk_status st;
 
 	memset(out, 0, sizeof(*out));
-	node_put_u64(key, id);
+	sk_be64_put(key, id);
 	st = node_json_get(txn, s->cases, key, sizeof(key), &o);
 	if (st == SK_ERR_NOTFOUND)
 		sk_error_set("there is no case %llu", (unsigned long long)id);
@@ -291,9 +291,8 @@ sk_status node_consent_get(node_store *s, MDB_txn *txn, uint64_t case_id, uint32
 	sk_status st;
 
 	memset(out, 0, sizeof(*out));
-	node_put_u64(key, case_id);
-	for (int i = 0; i < 4; i++)
-		key[8 + i] = (uint8_t)(version >> (24 - 8 * i));
+	sk_be64_put(key, case_id);
+	sk_be32_put(key + 8, version);
 	st = node_json_get(txn, s->consents, key, sizeof(key), &o);
 	if (st == SK_OK)
 		st = consent_from_json(out, o);
@@ -341,13 +340,13 @@ sk_status node_case_scan(node_store *s, MDB_txn *txn, const char *client, node_c
 		if (client != NULL) {
 			if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
 				break;
-			id = node_get_u64((const uint8_t *)k.mv_data + plen);
+			id = sk_be64_get((const uint8_t *)k.mv_data + plen);
 		} else {
 			if (k.mv_size != 8) {
 				st = SK_ERR_DB;
 				break;
 			}
-			id = node_get_u64(k.mv_data);
+			id = sk_be64_get(k.mv_data);
 		}
 		if ((st = node_case_get(s, txn, id, c)) == SK_OK)
 			st = fn(c, arg);

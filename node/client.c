@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "crypto/seal.h"
 #include "node/client.h"
@@ -84,7 +85,7 @@ sk_status node_client_resolve(node_store *s, MDB_txn *txn, const char *ref,
 		MDB_val k = {8, key}, d;
 		int rc;
 
-		node_put_u64(key, n);
+		sk_be64_put(key, n);
 		if ((rc = mdb_get(txn, s->clients, &k, &d)) == MDB_NOTFOUND)
 			sk_error_set("no client %s", ref);
 		if (rc == 0)
@@ -113,7 +114,7 @@ static sk_status seal(node_store *s, const node_client *c, uint8_t *out, size_t 
 	if (c->birthdate[0] != '\0')
 		memcpy(plain + BSN_DIGITS, c->birthdate, NODE_DATE_BYTES);
 	memcpy(plain + BSN_DIGITS + NODE_DATE_BYTES, c->name, nlen);
-	node_put_u64(out, c->created_at);
+	sk_be64_put(out, c->created_at);
 	st = seal_aead_encrypt(out + 8, WIRE_DOMAIN_NODE_CLIENT, (const uint8_t *)c->id, strlen(c->id),
 			       plain, plen, s->data_key);
 	sodium_memzero(plain, sizeof(plain));
@@ -132,7 +133,7 @@ static sk_status open_record(node_store *s, const char *id, const uint8_t *in, s
 	memset(c, 0, sizeof(*c));
 	if (len < 8 + SEAL_AEAD_OVERHEAD + BSN_DIGITS + NODE_DATE_BYTES || len > STORED_MAX)
 		return SK_ERR_VERIFY;
-	c->created_at = node_get_u64(in);
+	c->created_at = sk_be64_get(in);
 	st = seal_aead_decrypt(plain, &plen, WIRE_DOMAIN_NODE_CLIENT, (const uint8_t *)id, strlen(id),
 			       in + 8, len - 8, s->data_key);
 	if (st == SK_OK) {
@@ -174,7 +175,7 @@ sk_status node_client_get(node_store *s, MDB_txn *txn, const char *id, node_clie
 		sk_error_set("'%.32s' is not a client id (c-N)", id != NULL ? id : "");
 		return SK_ERR_NOTFOUND;
 	}
-	node_put_u64(key, n);
+	sk_be64_put(key, n);
 	if ((rc = mdb_get(txn, s->clients, &k, &d)) != 0) {
 		if (rc == MDB_NOTFOUND)
 			sk_error_set("no client %s", id);
@@ -212,7 +213,7 @@ sk_status node_client_scan(node_store *s, MDB_txn *txn, node_client_fn fn, void 
 			st = SK_ERR_DB;
 			break;
 		}
-		snprintf(id, sizeof(id), "c-%llu", (unsigned long long)node_get_u64(k.mv_data));
+		snprintf(id, sizeof(id), "c-%llu", (unsigned long long)sk_be64_get(k.mv_data));
 		if ((st = open_record(s, id, d.mv_data, d.mv_size, &c)) == SK_OK)
 			st = fn(&c, arg);
 		node_client_wipe(&c);
@@ -278,7 +279,7 @@ sk_status node_client_add_txn(node_store *s, MDB_txn *txn, const bsn *b, const c
 	if (birthdate != NULL)
 		memcpy(c.birthdate, birthdate, strlen(birthdate) + 1);
 	c.created_at = now_ms;
-	node_put_u64(key, n);
+	sk_be64_put(key, n);
 	if ((st = seal(s, &c, val, &len)) != SK_OK)
 		goto out;
 	d.mv_size = len;

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "crypto/seal.h"
 #include "node/contact.h"
 #include "node/professional.h"
@@ -14,8 +15,7 @@ static size_t contact_ad(uint8_t ad[static CONTACT_AD_MAX], const uint8_t *token
 	size_t n = strlen(org);
 
 	memcpy(ad, token, BSN_TOKEN_BYTES);
-	for (int i = 0; i < 4; i++)
-		ad[BSN_TOKEN_BYTES + i] = (uint8_t)(epoch >> (24 - 8 * i));
+	sk_be32_put(ad + BSN_TOKEN_BYTES, epoch);
 	memcpy(ad + BSN_TOKEN_BYTES + 4, org, n);
 	return BSN_TOKEN_BYTES + 4 + n;
 }

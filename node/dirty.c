@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "node/client.h"
 #include "node/dirty.h"
@@ -18,7 +19,7 @@ sk_status node_dirty_mark(node_store *s, MDB_txn *txn, const char *client)
 	if ((st = node_meta_u64(s, txn, META_DIRTY_GEN, 0, &gen)) != SK_OK ||
 	    (st = node_meta_u64_put(s, txn, META_DIRTY_GEN, gen + 1)) != SK_OK)
 		return st;
-	node_put_u64(v, gen + 1);
+	sk_be64_put(v, gen + 1);
 	return sk_db_status(mdb_put(txn, s->dirty, &k, &d, 0));
 }
 
@@ -40,7 +41,7 @@ sk_status node_dirty_scan(node_store *s, MDB_txn *txn, node_dirty_fn fn, void *a
 		}
 		memcpy(client, k.mv_data, k.mv_size);
 		client[k.mv_size] = 0;
-		st = fn(client, node_get_u64(d.mv_data), arg);
+		st = fn(client, sk_be64_get(d.mv_data), arg);
 	}
 	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
 		st = sk_db_status(rc);
@@ -62,7 +63,7 @@ sk_status node_dirty_clear(node_store *s, MDB_txn *txn, const char *client, uint
 		return sk_db_status(rc);
 	if (d.mv_size != 8)
 		return SK_ERR_DB;
-	if (node_get_u64(d.mv_data) != gen)
+	if (sk_be64_get(d.mv_data) != gen)
 		return SK_OK;
 	if ((rc = mdb_del(txn, s->dirty, &k, NULL)) != 0)
 		return sk_db_status(rc);

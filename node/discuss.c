@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
@@ -386,7 +387,7 @@ static sk_status msg_put(node_store *s, MDB_txn *txn, const char *id, json_t *re
 		return SK_ERR_NOMEM;
 	len = strlen(text);
 	memcpy(key, id, 2 * NODE_DISCUSSION_ID_BYTES);
-	node_put_u64(key + 2 * NODE_DISCUSSION_ID_BYTES, n);
+	sk_be64_put(key + 2 * NODE_DISCUSSION_ID_BYTES, n);
 	if ((sealed = malloc(SEAL_AEAD_BYTES(len))) == NULL) {
 		st = SK_ERR_NOMEM;
 		goto out;
@@ -416,7 +417,7 @@ static sk_status msgs_load(node_store *s, MDB_txn *txn, const char *id, json_t *
 	int rc;
 
 	memcpy(key, id, 2 * NODE_DISCUSSION_ID_BYTES);
-	node_put_u64(key + 2 * NODE_DISCUSSION_ID_BYTES, 0);
+	sk_be64_put(key + 2 * NODE_DISCUSSION_ID_BYTES, 0);
 	if ((st = msgs_dbi(s, &db)) != SK_OK ||
 	    (st = sk_db_status(mdb_cursor_open(txn, db, &cur))) != SK_OK)
 		return st;
@@ -553,7 +554,7 @@ static sk_status open_message(struct dsync *c, const Schakel__V1__MailboxItem *i
 	uint8_t ctx[CONTEXT_BYTES];
 
 	memcpy(ctx, it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);
-	node_put_u64(ctx + NODE_DISCUSSION_ID_BYTES, it->message_seq);
+	sk_be64_put(ctx + NODE_DISCUSSION_ID_BYTES, it->message_seq);
 	for (size_t i = 0; i < c->n_keys; i++)
 		if (seal_signed_open(out, len, WIRE_DOMAIN_DISCUSS, (const uint8_t *)c->s->org_id,
 				     strlen(c->s->org_id), ctx, sizeof(ctx), it->sealed.data,
@@ -735,13 +736,13 @@ static sk_status take_new(struct dsync *c)
 	    (st = node_enc_keys_load(c->s, txn, c->now_ms / 1000, c->keys, &c->n_keys)) != SK_OK ||
 	    (st = sk_db_status(mdb_cursor_open(txn, c->s->inbox, &cur))) != SK_OK)
 		goto out;
-	node_put_u64(kb, cursor + 1);
+	sk_be64_put(kb, cursor + 1);
 	/* alerts live at the top of the key space (u64 max - leaf): stop there */
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == SK_OK;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		Schakel__V1__MailboxItem *it;
 
-		if (k.mv_size != 8 || (seq = node_get_u64(k.mv_data)) >= UINT64_MAX / 2)
+		if (k.mv_size != 8 || (seq = sk_be64_get(k.mv_data)) >= UINT64_MAX / 2)
 			break;
 		if ((it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) == NULL) {
 			st = SK_ERR_DB;
@@ -840,7 +841,7 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 			break;
 		}
 		memcpy(ctx, o->idbin, NODE_DISCUSSION_ID_BYTES);
-		node_put_u64(ctx + NODE_DISCUSSION_ID_BYTES, seq);
+		sk_be64_put(ctx + NODE_DISCUSSION_ID_BYTES, seq);
 		if ((st = seal_signed(sealed[i], WIRE_DOMAIN_DISCUSS, (const uint8_t *)o->to[i],
 				      strlen(o->to[i]), ctx, sizeof(ctx), payload, plen, pk,
 				      node_remote_identity(r)->sk)) != SK_OK)

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "crypto/seal.h"
 #include "node/enckeys.h"
@@ -24,8 +25,8 @@ static int parse(const MDB_val *k, const MDB_val *v, node_enc_info *out)
 	if (k->mv_size != KEY_X25519_PK_BYTES || v->mv_size != VALUE_BYTES)
 		return 0;
 	memcpy(out->pk, k->mv_data, KEY_X25519_PK_BYTES);
-	out->created_ms = node_get_u64(p);
-	out->not_after_s = node_get_u64(p + 8);
+	out->created_ms = sk_be64_get(p);
+	out->not_after_s = sk_be64_get(p + 8);
 	out->published = p[16] != 0;
 	return 1;
 }
@@ -194,8 +195,8 @@ static sk_status make(node_store *s, uint64_t now_ms)
 	sk_status st;
 
 	key_x25519_generate(&k);
-	node_put_u64(val, now_ms);
-	node_put_u64(val + 8, now_ms / 1000 + NODE_ENC_LIFETIME_S);
+	sk_be64_put(val, now_ms);
+	sk_be64_put(val + 8, now_ms / 1000 + NODE_ENC_LIFETIME_S);
 	val[16] = 0;
 	st = seal_aead_encrypt(val + HEAD_BYTES, WIRE_DOMAIN_NODE_ENC_KEY, k.pk, sizeof(k.pk), k.sk,
 			       sizeof(k.sk), s->data_key);

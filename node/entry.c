@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "crypto/seal.h"
 #include "node/dirty.h"
@@ -155,16 +156,14 @@ static size_t token_key(uint8_t out[static TOKEN_KEY_MAX], const char *client, u
 
 	memcpy(out, client, n);
 	out[n] = 0;
-	for (int i = 0; i < 4; i++)
-		out[n + 1 + i] = (uint8_t)(epoch >> (24 - 8 * i));
+	sk_be32_put(out + n + 1, epoch);
 	return n + 5;
 }
 
 static void index_key(uint8_t out[static BSN_TOKEN_BYTES + 4], const uint8_t *token, uint32_t epoch)
 {
 	memcpy(out, token, BSN_TOKEN_BYTES);
-	for (int i = 0; i < 4; i++)
-		out[BSN_TOKEN_BYTES + i] = (uint8_t)(epoch >> (24 - 8 * i));
+	sk_be32_put(out + BSN_TOKEN_BYTES, epoch);
 }
 
 sk_status node_token_get(node_store *s, MDB_txn *txn, const char *client, uint32_t epoch,

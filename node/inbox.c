@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
@@ -26,7 +27,7 @@ static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__Mail
 	if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
 	    node_token_find(r->s, txn, it->token.data, it->epoch, client) != SK_OK)
 		client[0] = 0;
-	node_put_u64(key, it->seq);
+	sk_be64_put(key, it->seq);
 	if ((buf = malloc(len ? len : 1)) == NULL)
 		return SK_ERR_NOMEM;
 	schakel__v1__mailbox_item__pack(it, buf);

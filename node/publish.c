@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "node/contact.h"
@@ -323,7 +324,7 @@ static sk_status pub_prepare(node_remote *r, MDB_txn *txn, pub_item *items, size
 			rc = mdb_get(txn, r->s->dirty, &k, &v);
 		}
 		if (rc == 0 && v.mv_size == 8)
-			items[i].gen = node_get_u64(v.mv_data);
+			items[i].gen = sk_be64_get(v.mv_data);
 	}
 	/* committed with txn before the first is sent: a crash never reuses a
 	 * number (and, after a restore, above those the registry holds) */

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/cli.h"
 #include "common/clock.h"
 #include "common/db.h"
@@ -29,21 +30,6 @@
 #define META_SEQ "entry.seq"
 #define META_CURSOR NODE_META_MAILBOX_CURSOR
 #define META_CHECKPOINT "checkpoint"
-
-void node_put_u64(uint8_t out[static 8], uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-uint64_t node_get_u64(const uint8_t in[static 8])
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | in[i];
-	return v;
-}
 
 void node_json_str(char *out, size_t cap, const json_t *obj, const char *key)
 {
@@ -156,7 +142,7 @@ sk_status node_meta_u64(node_store *s, MDB_txn *txn, const char *name, uint64_t 
 	if (st == SK_ERR_NOTFOUND)
 		return SK_OK;
 	if (st == SK_OK)
-		*v = node_get_u64(b);
+		*v = sk_be64_get(b);
 	return st;
 }
 
@@ -164,7 +150,7 @@ sk_status node_meta_u64_put(node_store *s, MDB_txn *txn, const char *name, uint6
 {
 	uint8_t b[8];
 
-	node_put_u64(b, v);
+	sk_be64_put(b, v);
 	return node_meta_put(s, txn, name, b, sizeof(b));
 }
 

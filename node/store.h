@@ -247,8 +247,4 @@ sk_status node_json_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
  * absent or too long. */
 void node_json_str(char *out, size_t cap, const json_t *obj, const char *key);
 
-/* Writes v big-endian. */
-void node_put_u64(uint8_t out[static 8], uint64_t v);
-uint64_t node_get_u64(const uint8_t in[static 8]);
-
 #endif

@@ -126,8 +126,7 @@ static sk_status count_volume(reg_lookup *l, MDB_txn *txn)
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return sk_db_status(rc);
 	count++;
-	for (int i = 7; i >= 0; i--)
-		v[7 - i] = (uint8_t)(count >> (8 * i));
+	sk_be64_put(v, count);
 	d = (MDB_val){8, v};
 	if ((rc = mdb_put(txn, l->store->stats, &k, &d, 0)) != 0)
 		return sk_db_status(rc);

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "common/be.h"
 #include "common/db.h"
 #include "registry/entry.h"
 #include "registry/mailbox.h"
@@ -92,8 +93,7 @@ sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *deta
 	/* the operator's list, in time order */
 	if (olen > NET_ORG_ID_MAX)
 		return SK_ERR_INVALID;
-	for (int i = 7; i >= 0; i--)
-		kb[7 - i] = (uint8_t)(now >> (8 * i));
+	sk_be64_put(kb, now);
 	memcpy(kb + 8, org, olen + 1);
 	n = schakel__v1__mailbox_item__get_packed_size(&it);
 	if ((buf = malloc(n)) == NULL)

@@ -604,8 +604,7 @@ sk_status reg_leaf_member(reg_store *s, MDB_txn *txn, const uint8_t *body, size_
 	val[0] = WIRE_LEAF_MEMBER;
 	memcpy(val + 1, body, len);
 	memcpy(val + 1 + len, sig, sizeof(sig));
-	for (int i = 7; i >= 0; i--)
-		key[7 - i] = (uint8_t)(*index >> (8 * i));
+	sk_be64_put(key, *index);
 	d.mv_size = 1 + len + sizeof(sig);
 	d.mv_data = val;
 	st = sk_db_status(mdb_put(txn, s->leafdata, &k, &d, 0));

@@ -11,6 +11,7 @@
 
 #include "test_util.h"
 #include "tmpdir.h"
+#include "common/be.h"
 #include "common/db.h"
 #include "common/file.h"
 #include "common/init.h"
@@ -368,8 +369,8 @@ static void test_encrypted_at_rest(void **state)
 	}
 	/* swap c-1's sealed record into c-2: it must not open as c-2 */
 	E(node_store_open(&f.s, f.dir, f.kek));
-	node_put_u64(bkey, 1);
-	node_put_u64(bkey2, 2);
+	sk_be64_put(bkey, 1);
+	sk_be64_put(bkey2, 2);
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
 	E(sk_db_status(mdb_get(txn, f.s->clients, &k, &d)));
 	E(sk_db_status(mdb_put(txn, f.s->clients, &k2, &d, 0)));
