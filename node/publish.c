@@ -8,6 +8,7 @@
 #include "common/be.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "node/contact.h"
 #include "node/dirty.h"
 #include "node/entry.h"
@@ -457,15 +458,13 @@ static sk_status publish(node_remote *r, const char (*clients)[NODE_CLIENT_ID_MA
 		if (items[i].st == SK_OK || (items[i].st == SK_ERR_NOTFOUND && items[i].withdraw)) {
 			(*done)++;
 		} else if ((*failed)++ < 5) {
-			fprintf(stderr,
-				"schakel-node: warning: the entry of client %s is not yet published "
-				"(%s); 'sync' will retry\n",
-				items[i].client, items[i].why[0] ? items[i].why : sk_strerror(items[i].st));
+			sk_log(SK_LOG_WARNING,
+			       "the entry of client %s is not yet published (%s); 'sync' will retry",
+			       items[i].client, items[i].why[0] ? items[i].why : sk_strerror(items[i].st));
 		}
 	}
 	if (*failed > 5)
-		fprintf(stderr, "schakel-node: warning: %zu more entries not yet published\n",
-			*failed - 5);
+		sk_log(SK_LOG_WARNING, "%zu more entries not yet published", *failed - 5);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(items[i].entry);
