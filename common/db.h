@@ -38,6 +38,18 @@ void sk_db_close(MDB_env *env);
 sk_status sk_db_dbi(MDB_env *env, const char *name, unsigned flags,
 		    MDB_dbi *dbi) SK_MUST_CHECK;
 
+/* One named database of a store: its name and where its handle lives, as
+ * the offset of an MDB_dbi in the store's struct. */
+typedef struct {
+	const char *name;
+	size_t off;
+} sk_db_named;
+
+/* Opens (creating) the n named databases in txn, a write transaction of the
+ * caller's, and stores each handle at base + off. The handles live as long
+ * as the env once txn commits; on failure the caller aborts txn. */
+sk_status sk_db_dbis(MDB_txn *txn, const sk_db_named *dbs, size_t n, void *base) SK_MUST_CHECK;
+
 /* Room for new data: SK_ERR_DISKFULL (with a detail naming
  * SCHAKEL_MAP_SIZE) once the database's high-water mark comes within a
  * reserve of the map's end (an eighth of the map, at most 64 MiB). Callers

@@ -348,10 +348,7 @@ sk_status node_audit_access(node_store *s, const char *event, const char *user, 
  * on in txn and commits or aborts it. */
 static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} dbs[] = {
+	static const sk_db_named dbs[] = {
 		{"node_meta", offsetof(node_store, meta)},
 		{"professionals", offsetof(node_store, professionals)},
 		{"clients", offsetof(node_store, clients)},
@@ -379,13 +376,9 @@ static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 	if ((st = sk_db_open(&s->env, dir, 0, 0)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, txn))) != SK_OK)
 		return st;
-	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
-		if ((st = sk_db_status(mdb_dbi_open(*txn, dbs[i].name, MDB_CREATE,
-						    (MDB_dbi *)((char *)s + dbs[i].off)))) != SK_OK)
-			goto fail;
-	if ((st = audit_log_open_in(&s->audit, s->env, *txn)) == SK_OK)
+	if ((st = sk_db_dbis(*txn, dbs, sizeof(dbs) / sizeof(dbs[0]), s)) == SK_OK &&
+	    (st = audit_log_open_in(&s->audit, s->env, *txn)) == SK_OK)
 		return SK_OK;
-fail:
 	mdb_txn_abort(*txn);
 	*txn = NULL;
 	return st;

@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,20 +135,29 @@ static sk_status audit_cli(ps_store *s, MDB_txn *txn, const char *event, audit_a
 
 static sk_status open_env(ps_store *s, const char *dir)
 {
+	static const sk_db_named dbs[] = {
+		{"ps_meta", offsetof(ps_store, meta)},
+		{"ps_epochs", offsetof(ps_store, epochs)},
+		{"ps_allow", offsetof(ps_store, allow)},
+		{"ps_grants", offsetof(ps_store, grants)},
+		{"ps_usage", offsetof(ps_store, usage)},
+		{"ps_revoked", offsetof(ps_store, revoked)},
+	};
+	MDB_txn *txn = NULL;
 	sk_status st;
 
 	if (strlen(dir) >= sizeof(s->dir))
 		return SK_ERR_TOOBIG;
 	memcpy(s->dir, dir, strlen(dir) + 1);
 	if ((st = sk_db_open(&s->env, dir, 0, 0)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "ps_meta", MDB_CREATE, &s->meta)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "ps_epochs", MDB_CREATE, &s->epochs)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "ps_allow", MDB_CREATE, &s->allow)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "ps_grants", MDB_CREATE, &s->grants)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "ps_usage", MDB_CREATE, &s->usage)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "ps_revoked", MDB_CREATE, &s->revoked)) != SK_OK)
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	return audit_log_open(&s->audit, s->env);
+	if ((st = sk_db_dbis(txn, dbs, sizeof(dbs) / sizeof(dbs[0]), s)) != SK_OK ||
+	    (st = audit_log_open_in(&s->audit, s->env, txn)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
 }
 
 void ps_store_close(ps_store *s)

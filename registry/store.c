@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,9 +55,25 @@ static sk_status meta_put_str(reg_store *s, MDB_txn *txn, const char *key, const
 	return sk_db_status(mdb_put(txn, s->log.meta, &k, &d, MDB_NOOVERWRITE));
 }
 
-/* Opens the env and every database of dir. */
+/* Opens the env and, in one write transaction, every database of dir. */
 static sk_status open_env(reg_store *s, const char *dir)
 {
+	static const sk_db_named dbs[] = {
+		{"members", offsetof(reg_store, members)},
+		{"entries", offsetof(reg_store, entries)},
+		{"seqs", offsetof(reg_store, seqs)},
+		{"leafdata", offsetof(reg_store, leafdata)},
+		{"expiry", offsetof(reg_store, expiry)},
+		{"mailbox", offsetof(reg_store, mailbox)},
+		{"stats", offsetof(reg_store, stats)},
+		{"flags", offsetof(reg_store, flags)},
+		{"discussions", offsetof(reg_store, discussions)},
+		{"anchors", offsetof(reg_store, anchors)},
+		{"audit_daily", offsetof(reg_store, audit_daily)},
+		{"quotas", offsetof(reg_store, quotas)},
+		{"discuss_items", offsetof(reg_store, discuss_items)},
+	};
+	MDB_txn *txn = NULL;
 	sk_status st;
 
 	if (strlen(dir) >= sizeof(s->dir))
@@ -65,20 +82,14 @@ static sk_status open_env(reg_store *s, const char *dir)
 	wire_policy_default(&s->policy);
 	if ((st = sk_db_open(&s->env, dir, 0, 0)) != SK_OK ||
 	    (st = reg_log_open(&s->log, s->env)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "members", MDB_CREATE, &s->members)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "entries", MDB_CREATE, &s->entries)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "seqs", MDB_CREATE, &s->seqs)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "leafdata", MDB_CREATE, &s->leafdata)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "expiry", MDB_CREATE, &s->expiry)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "mailbox", MDB_CREATE, &s->mailbox)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "stats", MDB_CREATE, &s->stats)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "flags", MDB_CREATE, &s->flags)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "discussions", MDB_CREATE, &s->discussions)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "anchors", MDB_CREATE, &s->anchors)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "audit_daily", MDB_CREATE, &s->audit_daily)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "quotas", MDB_CREATE, &s->quotas)) != SK_OK ||
-	    (st = sk_db_dbi(s->env, "discuss_items", MDB_CREATE, &s->discuss_items)) != SK_OK ||
-	    (st = audit_log_open(&s->audit, s->env)) != SK_OK)
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = sk_db_dbis(txn, dbs, sizeof(dbs) / sizeof(dbs[0]), s)) != SK_OK ||
+	    (st = audit_log_open_in(&s->audit, s->env, txn)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK)
 		return st;
 	/* publish records are found by token through their entries, which
 	 * each publish rewrites anyway (reg_audit_extra) */

@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,11 +98,73 @@ static void test_map_full(void **state)
 	t_rmdir(d);
 }
 
+/* A store's named databases open together in one write transaction of the
+ * caller's: each handle lands in its own field, is distinct and keeps
+ * working after the commit; a store's databases are opened again on the
+ * next open of the env; more databases than maxdbs is an error. */
+struct three {
+	MDB_dbi a;
+	int pad;
+	MDB_dbi b, c;
+};
+
+static void test_dbis(void **state)
+{
+	static const sk_db_named dbs[] = {
+		{"alpha", offsetof(struct three, a)},
+		{"beta", offsetof(struct three, b)},
+		{"gamma", offsetof(struct three, c)},
+	};
+	char *d = t_tmpdir();
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	struct three t = {0, 77, 0, 0};
+	MDB_dbi solo;
+	size_t n;
+
+	E(sk_db_open(&env, d, 1 << 20, 4));
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	E(sk_db_dbis(txn, dbs, 3, &t));
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(t.pad, 77);
+	assert_true(t.a != t.b && t.b != t.c && t.a != t.c);
+	E(put(env, t.a, "k", "1", 1));
+	E(put(env, t.b, "k", "22", 2));
+	E(put(env, t.c, "k", "333", 3));
+	E(get(env, t.b, "k", &n));
+	assert_int_equal(n, 2);
+	sk_db_close(env);
+
+	/* they exist now: opening by name without MDB_CREATE finds them */
+	E(sk_db_open(&env, d, 1 << 20, 4));
+	E(sk_db_dbi(env, "gamma", 0, &solo));
+	E(get(env, solo, "k", &n));
+	assert_int_equal(n, 3);
+	sk_db_close(env);
+
+	/* a fifth named database does not fit in maxdbs = 4 */
+	{
+		static const sk_db_named five[] = {
+			{"alpha", offsetof(struct three, a)}, {"beta", offsetof(struct three, b)},
+			{"gamma", offsetof(struct three, c)}, {"delta", offsetof(struct three, a)},
+			{"epsilon", offsetof(struct three, b)},
+		};
+
+		E(sk_db_open(&env, d, 1 << 20, 4));
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		assert_int_not_equal(sk_db_dbis(txn, five, 5, &t), SK_OK);
+		mdb_txn_abort(txn);
+		sk_db_close(env);
+	}
+	t_rmdir(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_modes),
 		cmocka_unit_test(test_map_full),
+		cmocka_unit_test(test_dbis),
 	};
 	if (sk_init() != SK_OK)
 		return 1;
