@@ -125,13 +125,22 @@ sk_status sk_db_dbi(MDB_env *env, const char *name, unsigned flags, MDB_dbi *dbi
 	return sk_db_status(mdb_txn_commit(txn));
 }
 
-sk_status sk_db_dbis(MDB_txn *txn, const sk_db_named *dbs, size_t n, void *base)
+sk_status sk_db_dbis(MDB_env *env, const sk_db_named *dbs, size_t n, void *base, MDB_txn **txn)
 {
-	for (size_t i = 0; i < n; i++) {
-		int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, (MDB_dbi *)((char *)base + dbs[i].off));
+	int rc;
 
-		if (rc != 0)
+	*txn = NULL;
+	if ((rc = mdb_txn_begin(env, NULL, 0, txn)) != 0) {
+		*txn = NULL;
+		return sk_db_status(rc);
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = mdb_dbi_open(*txn, dbs[i].name, MDB_CREATE, (MDB_dbi *)((char *)base + dbs[i].off));
+		if (rc != 0) {
+			mdb_txn_abort(*txn);
+			*txn = NULL;
 			return sk_db_status(rc);
+		}
 	}
 	return SK_OK;
 }

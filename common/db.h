@@ -45,10 +45,12 @@ typedef struct {
 	size_t off;
 } sk_db_named;
 
-/* Opens (creating) the n named databases in txn, a write transaction of the
- * caller's, and stores each handle at base + off. The handles live as long
- * as the env once txn commits; on failure the caller aborts txn. */
-sk_status sk_db_dbis(MDB_txn *txn, const sk_db_named *dbs, size_t n, void *base) SK_MUST_CHECK;
+/* Begins a write transaction, opens (creating) the n named databases in it
+ * and stores each handle at base + off; hands the transaction back open in
+ * *txn for the caller to go on in and commit (the handles then live as long
+ * as env) or abort. On failure nothing stays open and *txn is NULL. */
+sk_status sk_db_dbis(MDB_env *env, const sk_db_named *dbs, size_t n, void *base,
+		     MDB_txn **txn) SK_MUST_CHECK;
 
 /* Room for new data: SK_ERR_DISKFULL (with a detail naming
  * SCHAKEL_MAP_SIZE) once the database's high-water mark comes within a

@@ -374,10 +374,9 @@ static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 	memcpy(s->dir, dir, strlen(dir) + 1);
 	wire_policy_default(&s->policy);
 	if ((st = sk_db_open(&s->env, dir, 0, 0)) != SK_OK ||
-	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, txn))) != SK_OK)
+	    (st = sk_db_dbis(s->env, dbs, sizeof(dbs) / sizeof(dbs[0]), s, txn)) != SK_OK)
 		return st;
-	if ((st = sk_db_dbis(*txn, dbs, sizeof(dbs) / sizeof(dbs[0]), s)) == SK_OK &&
-	    (st = audit_log_open_in(&s->audit, s->env, *txn)) == SK_OK)
+	if ((st = audit_log_open_in(&s->audit, s->env, *txn)) == SK_OK)
 		return SK_OK;
 	mdb_txn_abort(*txn);
 	*txn = NULL;

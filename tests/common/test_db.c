@@ -123,8 +123,7 @@ static void test_dbis(void **state)
 	size_t n;
 
 	E(sk_db_open(&env, d, 1 << 20, 4));
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	E(sk_db_dbis(txn, dbs, 3, &t));
+	E(sk_db_dbis(env, dbs, 3, &t, &txn));
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	assert_int_equal(t.pad, 77);
 	assert_true(t.a != t.b && t.b != t.c && t.a != t.c);
@@ -151,8 +150,10 @@ static void test_dbis(void **state)
 		};
 
 		E(sk_db_open(&env, d, 1 << 20, 4));
+		assert_int_not_equal(sk_db_dbis(env, five, 5, &t, &txn), SK_OK);
+		assert_null(txn);
+		/* nothing was left open: a write transaction begins at once */
 		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-		assert_int_not_equal(sk_db_dbis(txn, five, 5, &t), SK_OK);
 		mdb_txn_abort(txn);
 		sk_db_close(env);
 	}
