@@ -1,0 +1,311 @@
+/* The API's cases, lookups, matches and notices (docs/web.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "node/entry.h"
+#include "node/inbox.h"
+#include "node/lookup.h"
+#include "web/api.h"
+#include "web/api_int.h"
+
+/* ---- cases ----------------------------------------------------------------- */
+
+struct case_list {
+	const char *as;
+	json_t *list;
+};
+
+static sk_status case_one(const node_case *c, void *arg)
+{
+	struct case_list *l = arg;
+	json_t *j;
+
+	if (l->as != NULL && !node_case_assigned(c, l->as))
+		return SK_OK;
+	if ((j = node_case_json(c)) == NULL)
+		return SK_ERR_NOMEM;
+	return json_array_append_new(l->list, j) == 0 ? SK_OK : SK_ERR_NOMEM;
+}
+
+int api_cases(web_req *r, json_t **out)
+{
+	struct case_list l = {web_actor(r), NULL};
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int code;
+
+	if ((code = api_list_begin(r, &l.list, out)) != 0)
+		return code;
+	if ((st = node_audit_access(r->app->s, "case.list", l.as, api_actor_role(r), "case", NULL,
+				    NULL)) == SK_OK &&
+	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_case_scan(r->app->s, txn, NULL, case_one, &l);
+		mdb_txn_abort(txn);
+	}
+	if (st != SK_OK) {
+		json_decref(l.list);
+		return api_fail(st, out);
+	}
+	*out = l.list;
+	return 200;
+}
+
+int api_case(web_req *r, uint64_t id, json_t **out)
+{
+	node_case *c = malloc(sizeof(*c));
+	node_consent *k = malloc(sizeof(*k));
+	json_t *hist = json_array(), *doc = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st = SK_OK;
+	int code;
+
+	if (c == NULL || k == NULL || hist == NULL) {
+		code = api_fail(SK_ERR_NOMEM, out);
+		goto out;
+	}
+	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, c, out)) != 0)
+		goto out;
+	if ((st = node_audit_access(r->app->s, "case.show", web_actor(r), api_actor_role(r), "case",
+				    c->client, NULL)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK) {
+		code = api_fail(st, out);
+		goto out;
+	}
+	for (uint32_t v = c->consent.version; v >= 1 && st == SK_OK; v--)
+		if ((st = node_consent_get(r->app->s, txn, id, v, k)) == SK_OK)
+			json_array_append_new(hist, node_consent_json(k));
+	mdb_txn_abort(txn);
+	if (st != SK_OK) {
+		code = api_fail(st, out);
+		goto out;
+	}
+	if ((doc = node_case_json(c)) == NULL) {
+		code = api_fail(SK_ERR_NOMEM, out);
+		goto out;
+	}
+	json_object_set(doc, "history", hist);
+	*out = doc;
+	code = 200;
+out:
+	json_decref(hist);
+	free(c);
+	free(k);
+	return code;
+}
+
+/* The consent fields of a form (docs/web.md) into req; 0 or 400. */
+static int consent_fields(web_req *r, node_consent_req *req, char *flags, size_t cap,
+			  char reason_buf[static NODE_REASON_MAX + 1], json_t **out)
+{
+	const char *by = web_param(r, "consent_by"), *basis = web_param(r, "basis");
+	const char *reason = web_param(r, "reason"), *exp = web_param(r, "expires");
+	const char *cats = web_param(r, "categories");
+	char b[NODE_REASON_MAX + 32];
+	node_date d;
+
+	/* a form leaves unticked boxes out; JSON must say it ("flag": [] is none) */
+	if (r->body != NULL && json_object_get(r->body, "flag") == NULL) {
+		sk_error_set("give flag: a list of discover, contact, discuss ([] withdraws)");
+		goto bad;
+	}
+	if (web_param_list(r, "flag", flags, cap) != 0) {
+		sk_error_set("flag: at most discover, contact and discuss");
+		goto bad;
+	}
+	if (node_flags_parse(flags[0] ? flags : "none", &req->flags) != SK_OK)
+		goto bad;
+	req->categories = cats != NULL && cats[0] ? cats : req->flags ? "all" : NULL;
+	if (by != NULL && by[0] && node_consent_by_parse(by, &req->by) != SK_OK)
+		goto bad;
+	if (basis != NULL && strcmp(basis, "statutory") == 0) {
+		snprintf(b, sizeof(b), "statutory:%s", reason != NULL ? reason : "");
+		if (node_basis_parse(b, &req->basis, reason_buf) != SK_OK)
+			goto bad;
+		req->reason = reason_buf;
+		if (req->flags == 0)
+			req->flags = NODE_FLAG_DISCUSS; /* statutory: discuss is all there is */
+	} else if (basis != NULL && basis[0] && strcmp(basis, "consent") != 0) {
+		sk_error_set("basis is consent or statutory");
+		goto bad;
+	} else if (basis != NULL && basis[0]) {
+		req->basis = NODE_BASIS_CONSENT;
+	}
+	if (exp != NULL && exp[0]) {
+		if (node_date_parse(&d, exp) != SK_OK) {
+			sk_error_set("expires takes a date YYYY-MM-DD");
+			goto bad;
+		}
+		req->expires_at = node_date_ms(&d);
+	}
+	return 0;
+bad:
+	*out = api_err(sk_error_detail());
+	return 400;
+}
+
+/* After a committed change to client's cases: the entry is marked and the
+ * sync thread publishes it now. */
+static void republish(web_req *r, const char *client)
+{
+	if (node_entry_changed(r->app->s, client) == SK_OK && r->app->sync_now != NULL)
+		r->app->sync_now(r->app->arg);
+}
+
+int api_case_open(web_req *r, json_t **out, char *loc, size_t cap)
+{
+	node_consent_req req = {0};
+	char flags[64], reason[NODE_REASON_MAX + 1];
+	const char *ref = web_param(r, "client");
+	node_case c;
+	sk_status st;
+	int code;
+
+	if ((code = api_need_prof(r, out)) != 0 ||
+	    (code = consent_fields(r, &req, flags, sizeof(flags), reason, out)) != 0)
+		return code;
+	if (ref == NULL || ref[0] == 0 || req.flags == 0) {
+		*out = api_err(api_tr(r, "vul de cliënt (BSN of eigen nummer) en de toestemming in",
+			      "give the client (BSN or local id) and the consent"));
+		return 400;
+	}
+	if ((st = node_case_open(r->app->s, ref, web_actor(r), &req, sk_clock_now_ms(), &c)) != SK_OK)
+		return api_fail(st, out);
+	republish(r, c.client);
+	snprintf(loc, cap, "/cases/%llu", (unsigned long long)c.id);
+	*out = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)c.id, "client", c.client, "message",
+			 api_tr(r, "dossier geopend; de deelname wordt gepubliceerd",
+			    "case opened; the entry is being published"));
+	return 201;
+}
+
+int api_case_consent(web_req *r, uint64_t id, json_t **out)
+{
+	node_consent_req req = {0};
+	char flags[64], reason[NODE_REASON_MAX + 1];
+	node_case c;
+	sk_status st;
+	int code;
+
+	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0 ||
+	    (code = consent_fields(r, &req, flags, sizeof(flags), reason, out)) != 0)
+		return code;
+	if ((st = node_case_consent(r->app->s, id, web_actor(r), &req, sk_clock_now_ms(), &c)) !=
+	    SK_OK)
+		return api_fail(st, out);
+	republish(r, c.client);
+	*out = json_pack("{s:I,s:I,s:s}", "id", (json_int_t)id, "consent_version",
+			 (json_int_t)c.consent.version, "message",
+			 req.flags ? api_tr(r, "nieuwe toestemming vastgelegd", "new consent recorded")
+				   : api_tr(r, "toestemming ingetrokken", "consent withdrawn"));
+	return 200;
+}
+
+int api_case_close(web_req *r, uint64_t id, json_t **out)
+{
+	node_case c;
+	sk_status st;
+	int code;
+
+	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0)
+		return code;
+	if ((st = node_case_close(r->app->s, id, web_actor(r), sk_clock_now_ms(), NULL)) != SK_OK)
+		return api_fail(st, out);
+	republish(r, c.client);
+	*out = json_pack("{s:I,s:s}", "id", (json_int_t)id, "message",
+			 api_tr(r, "dossier gesloten", "case closed"));
+	return 200;
+}
+
+/* Opens the connection to the registry for an action. */
+
+int api_case_lookup(web_req *r, uint64_t id, json_t **out)
+{
+	const char *purpose = web_param(r, "purpose");
+	node_partner *p = calloc(NODE_LOOKUP_MAX, sizeof(*p));
+	node_remote *rem = NULL;
+	json_t *list = json_array();
+	node_case c;
+	size_t n = 0;
+	sk_status st;
+	int code;
+
+	if (p == NULL || list == NULL) {
+		code = api_fail(SK_ERR_NOMEM, out);
+		goto out;
+	}
+	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0)
+		goto out;
+	if (purpose == NULL || purpose[0] == 0) {
+		*out = api_err(api_tr(r, "kies een doel", "choose a purpose"));
+		code = 400;
+		goto out;
+	}
+	if ((code = api_remote(r, &rem, out)) != 0)
+		goto out;
+	st = node_remote_lookup(rem, c.client, web_actor(r), purpose, p, &n);
+	node_remote_close(rem);
+	if (st != SK_OK) {
+		code = api_fail(st, out);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_pack("{s:s,s:s,s:b,s:s}", "id", p[i].org,
+						      "category", p[i].category, "regie",
+						      p[i].regie, "contact", p[i].contact));
+	*out = json_pack("{s:I,s:s,s:O,s:s}", "case", (json_int_t)id, "purpose", purpose,
+			 "partners", list, "message",
+			 n == 0 ? api_tr(r, "geen partnerorganisatie kan worden getoond",
+				     "no partner organisation can be shown")
+				: api_tr(r, "betrokken partners gevonden", "co-involved partners found"));
+	code = 200;
+out:
+	json_decref(list);
+	free(p);
+	return code;
+}
+
+/* ---- inbox ------------------------------------------------------------------ */
+
+struct inbox {
+	json_t *mine, *list;
+};
+
+static sk_status inbox_one(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+{
+	struct inbox *b = arg;
+
+	if (b->mine != NULL && json_object_get(b->mine, client) == NULL)
+		return SK_OK;
+	return json_array_append_new(b->list, node_inbox_item_json(it, client)) == 0
+		       ? SK_OK
+		       : SK_ERR_NOMEM;
+}
+
+int api_inbox(web_req *r, int matches, json_t **out)
+{
+	struct inbox b = {NULL, NULL};
+	sk_status st;
+	int code;
+
+	if ((code = api_list_begin(r, &b.list, out)) != 0)
+		return code;
+	if ((st = api_my_clients(r, &b.mine)) == SK_OK &&
+	    (st = node_audit_access(r->app->s, matches ? "matches.list" : "notices.list",
+				    web_actor(r), api_actor_role(r), "mailbox", NULL, NULL)) == SK_OK)
+		st = node_inbox_scan(r->app->s, matches ? SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH
+							: SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE,
+				     inbox_one, &b);
+	if (st == SK_OK)
+		st = node_inbox_scan(r->app->s, matches ? SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE
+							: SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN,
+				     inbox_one, &b);
+	json_decref(b.mine);
+	if (st != SK_OK) {
+		json_decref(b.list);
+		return api_fail(st, out);
+	}
+	*out = b.list;
+	return 200;
+}

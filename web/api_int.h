@@ -1,0 +1,52 @@
+/* What the API's parts (web/api.c and web/api_*.c) share: the answers,
+ * who may act, and the actions the route table of web/api.c calls. */
+#ifndef SK_WEB_API_INT_H
+#define SK_WEB_API_INT_H
+
+#include "node/case.h"
+#include "node/sync.h"
+#include "web/req.h"
+
+/* ---- answers (web/api.c) ---- */
+
+/* nl or en, by the request's language. */
+const char *api_tr(const web_req *r, const char *nl, const char *en);
+/* {"error": msg} */
+json_t *api_err(const char *msg);
+/* A refusal of the library as an HTTP status with its sentence in *out. */
+int api_fail(sk_status st, json_t **out);
+
+/* ---- who may (web/api.c); each 0, or the status with *out set ---- */
+
+/* A professional (not a privacy officer) acts: the session's, or the
+ * token's `as`. */
+int api_need_prof(web_req *r, json_t **out);
+int api_need_officer(web_req *r, json_t **out);
+/* Case id of the acting professional into c: 404 for a case that is not
+ * theirs, as for one that does not exist. */
+int api_own_case(web_req *r, uint64_t id, node_case *c, json_t **out);
+/* The clients of the actor's open cases (client -> true); NULL with the
+ * token and no `as`: everyone. */
+sk_status api_my_clients(web_req *r, json_t **set);
+/* The actor's role for audit records. */
+const char *api_actor_role(const web_req *r);
+/* A list read: a professional's own, or everything with the token; *list
+ * a new array. */
+int api_list_begin(web_req *r, json_t **list, json_t **out);
+/* The session with the registry for one action. */
+int api_remote(web_req *r, node_remote **rem, json_t **out);
+
+/* ---- actions: an HTTP status with *out; loc (cap bytes) the page a form
+ * goes to next where the action decides it ---- */
+
+int api_case_open(web_req *r, json_t **out, char *loc, size_t cap);     /* api_cases.c */
+int api_case_consent(web_req *r, uint64_t id, json_t **out);
+int api_case_close(web_req *r, uint64_t id, json_t **out);
+int api_case_lookup(web_req *r, uint64_t id, json_t **out);
+int api_discuss_request(web_req *r, json_t **out, char *loc, size_t cap); /* api_discuss.c */
+int api_discuss_answer(web_req *r, const char *id, int accept, json_t **out);
+int api_discuss_send(web_req *r, const char *id, int close, json_t **out);
+void api_audit_download(web_req *r); /* api_audit.c: answers itself */
+int api_audit_signoff(web_req *r, json_t **out);
+
+#endif

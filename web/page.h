@@ -1,0 +1,49 @@
+/* What the pages (web/pages*.c) share: one page being written, its
+ * frame, the escaping formatter and the form helpers. */
+#ifndef SK_WEB_PAGE_H
+#define SK_WEB_PAGE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "web/req.h"
+
+typedef struct page {
+	web_req *r;
+	struct evbuffer *b;
+} page;
+
+/* nl or en, by the page's language. */
+const char *page_t(const page *p, const char *nl, const char *en);
+/* Writes fmt with %s escaped, %S raw (constant markup only), %d an int,
+ * %U a uint64_t and %% a percent sign. */
+void page_put(page *p, const char *fmt, ...);
+/* A string member of j ("" when absent); an integer member (0). */
+const char *page_js(const json_t *j, const char *key);
+uint64_t page_ji(const json_t *j, const char *key);
+/* A time (unix ms) in local time, "-" for 0. */
+void page_when(page *p, uint64_t ms);
+/* A form posting to action, with the CSRF token and where to go next;
+ * confirm: the question the script asks first, or NULL. */
+void page_form_open(page *p, const char *id, const char *cls, const char *action,
+		    const char *next, const char *confirm);
+/* The frame up to and including the page's <h1> and its message. */
+void page_head(page *p, const char *title);
+/* Ends the page and sends it. */
+void page_send(page *p, int code);
+/* A page that only says why not (doc's "error"). */
+void page_refusal_doc(page *p, int code, const json_t *doc);
+
+/* The pages, each (page, the path's rest after its route's '*'). */
+void page_cases(page *p, const char *rest);       /* web/pages_cases.c */
+void page_case(page *p, uint64_t id);
+void page_matches(page *p, const char *rest);
+void page_discussions(page *p, const char *rest); /* web/pages_discuss.c */
+void page_discussion(page *p, const char *id);
+void page_audit(page *p, const char *rest);       /* web/pages_audit.c */
+void page_report(page *p, const char *rest);
+void page_review(page *p, const char *rest);
+void page_verify(page *p, const char *rest);
+
+#endif
