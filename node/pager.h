@@ -24,6 +24,7 @@ typedef struct node_page_key {
 	uint64_t at;
 	uint8_t id[NODE_PAGE_ID_BYTES];
 	char client[NODE_PAGE_CLIENT_MAX + 1];
+	uint64_t ref; /* the caller's, not ordered by (0 from node_page_add) */
 } node_page_key;
 
 /* What a reader asks: at most limit items (0: the default), after or
