@@ -1,4 +1,5 @@
 /* The professional's cases, a case, matches and notices (docs/web.md). */
+#include <stdio.h>
 #include <string.h>
 
 #include "web/api.h"
@@ -84,14 +85,22 @@ void page_pager(page *p, const char *id, const char *path, const char *prefix,
 		const json_t *doc, const char *q)
 {
 	const char *prev = page_js(doc, "prev"), *next = page_js(doc, "next");
-	char qs[400] = "";
+	char qs[420] = "";
 
 	if (prev[0] == 0 && next[0] == 0)
 		return;
+	char lname[16];
+	const char *lim;
+
 	if (q != NULL && q[0] != 0) {
 		memcpy(qs, "&q=", 4);
 		url_encode(qs + 3, sizeof(qs) - 3, q);
 	}
+	/* a limit asked for (checked by api_page_params) stays */
+	snprintf(lname, sizeof(lname), "%slimit", prefix);
+	if ((lim = web_param(p->r, lname)) != NULL && lim[0] != 0 && strlen(lim) < 4 &&
+	    strspn(lim, "0123456789") == strlen(lim))
+		snprintf(qs + strlen(qs), sizeof(qs) - strlen(qs), "&%s=%s", lname, lim);
 	page_put(p, "<nav class=\"pager\" id=\"%s\" aria-label=\"%s\">", id,
 		 page_t(p, "Pagina's", "Pages"));
 	if (prev[0] != 0)

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The web benchmark's client (bench/run.sh webscale): signs in to a running
+`schakel-node serve --http` as a professional and as the privacy officer
+and requests every list page and API read N times, one after the other on
+one keep-alive connection; prints p50, p99 and the reply's size for each
+and appends them to $BENCH_OUT as "webscale.KEY value".
+  webscale.py HOST:PORT CASE-ID [N]"""
+import http.client
+import json
+import os
+import sys
+import time
+
+addr, case_id = sys.argv[1], sys.argv[2]
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+PASSWORD = "bench-password-1"
+P99_MS, BYTES = 100.0, 200 * 1024
+
+
+def signin(prof):
+    c = http.client.HTTPConnection(addr, timeout=60)
+    c.request("POST", "/api/session", body=json.dumps({"professional": prof, "password": PASSWORD}),
+              headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit(f"webscale: sign-in of {prof}: {r.status}")
+    return c, r.getheader("Set-Cookie").split(";")[0]
+
+
+def fig(key, value, unit, what):
+    print(f"  {key:<44} {value:>14.1f} {unit:<8} {what}")
+    out = os.environ.get("BENCH_OUT")
+    if out:
+        with open(out, "a") as f:
+            f.write(f"webscale.{key} {value:.3f}\n")
+
+
+def measure(conn, cookie, path):
+    lat, size = [], 0
+    for _ in range(n):
+        t = time.perf_counter()
+        conn.request("GET", path, headers={"Cookie": cookie})
+        r = conn.getresponse()
+        body = r.read()
+        lat.append((time.perf_counter() - t) * 1000)
+        if r.status != 200:
+            sys.exit(f"webscale: GET {path}: {r.status} {body[:200]!r}")
+        size = len(body)
+    lat.sort()
+    return lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], size
+
+
+prof, pc = signin("prof-000")
+officer, oc = signin("fg")
+# a search and a second page, as a professional pages through her cases
+first = json.loads((lambda c: (c.request("GET", "/api/cases", headers={"Cookie": pc}),
+                               c.getresponse().read())[1])(prof))
+reads = [
+    ("cases_page", prof, pc, "/cases"),
+    ("cases_page_2", prof, pc, f"/cases?after={first['next']}"),
+    ("cases_search", prof, pc, "/cases?q=jansen"),
+    ("case_page", prof, pc, f"/cases/{case_id}"),
+    ("matches_page", prof, pc, "/matches"),
+    ("discussions_page", prof, pc, "/discussions"),
+    ("api_cases", prof, pc, "/api/cases"),
+    ("api_matches", prof, pc, "/api/matches"),
+    ("api_notices", prof, pc, "/api/notices"),
+    ("api_discussions", prof, pc, "/api/discussions"),
+    ("audit_page", officer, oc, "/audit"),
+    ("audit_review_page", officer, oc, "/audit/review"),
+    ("api_audit", officer, oc, "/api/audit"),
+]
+print(f"web reads at scale, {n} requests each, one after the other (p99 target < {P99_MS:.0f} ms, "
+      f"< {BYTES // 1024} KB)")
+missed = []
+for key, conn, cookie, path in reads:
+    p50, p99, size = measure(conn, cookie, path)
+    fig(f"{key}_p50_ms", p50, "ms", f"GET {path}")
+    fig(f"{key}_p99_ms", p99, "ms", "")
+    fig(f"{key}_kb", size / 1024, "KB", "")
+    if p99 >= P99_MS or size >= BYTES:
+        missed.append(f"{path} (p99 {p99:.1f} ms, {size / 1024:.0f} KB)")
+print("targets missed: " + ", ".join(missed) if missed else "every read within the targets")
