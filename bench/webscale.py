@@ -4,7 +4,8 @@
 and requests every list page and API read N times, one after the other on
 one keep-alive connection; prints p50, p99 and the reply's size for each
 and appends them to $BENCH_OUT as "webscale.KEY value". A read slower than
-WEBSCALE_BUDGET_S (30) seconds for all N stops after at least 10.
+WEBSCALE_BUDGET_S (30) seconds for all N stops after at least 5; one that
+gets no answer is reported as failed.
   webscale.py HOST:PORT CASE-ID [N]"""
 import http.client
 import json
@@ -39,18 +40,23 @@ def fig(key, value, unit, what):
 
 
 def measure(cookie, path):
-    """p50, p99, bytes and the count: n requests, or fewer (at least 10)
-    when they take longer than BUDGET_S together."""
+    """p50, p99, bytes and the count: n requests, or fewer (at least 5)
+    when they take longer than BUDGET_S together. None when a request
+    fails (its reason printed)."""
     # a connection of its own: serve drops one idle for 30 s
     conn = http.client.HTTPConnection(addr, timeout=300)
     lat, size, start = [], 0, time.perf_counter()
     for i in range(n):
-        if i >= 10 and time.perf_counter() - start > BUDGET_S:
+        if i >= 5 and time.perf_counter() - start > BUDGET_S:
             break
         t = time.perf_counter()
-        conn.request("GET", path, headers={"Cookie": cookie})
-        r = conn.getresponse()
-        body = r.read()
+        try:
+            conn.request("GET", path, headers={"Cookie": cookie})
+            r = conn.getresponse()
+            body = r.read()
+        except (OSError, http.client.HTTPException) as e:
+            print(f"  GET {path}: no answer after {time.perf_counter() - t:.1f} s ({e!r})")
+            return None
         lat.append((time.perf_counter() - t) * 1000)
         if r.status != 200:
             sys.exit(f"webscale: GET {path}: {r.status} {body[:200]!r}")
@@ -83,7 +89,12 @@ print(f"web reads at scale, {n} requests each, one after the other (p99 target <
       f"< {BYTES // 1024} KB)")
 missed = []
 for key, conn, cookie, path in reads:
-    p50, p99, size, count = measure(cookie, path)
+    got = measure(cookie, path)
+    if got is None:
+        fig(f"{key}_failed", 1, "", f"GET {path}: no answer")
+        missed.append(f"{path} (no answer)")
+        continue
+    p50, p99, size, count = got
     fig(f"{key}_p50_ms", p50, "ms", f"GET {path}" + ("" if count == n else f" ({count} requests)"))
     fig(f"{key}_p99_ms", p99, "ms", "")
     fig(f"{key}_kb", size / 1024, "KB", "")
