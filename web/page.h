@@ -42,6 +42,10 @@ void page_refusal_doc(page *p, int code, const json_t *doc);
  * keeping the search text q (may be NULL). */
 void page_pager(page *p, const char *id, const char *path, const char *prefix,
 		const json_t *doc, const char *q);
+/* A state or kind code of a list row in the page's words (docs/UX word
+ * table: open -> lopend, match -> ook betrokken, ...); other codes as
+ * they are. */
+const char *page_word(const page *p, const char *code);
 /* A client as a page shows them: the name, else "cliënt zonder naam". */
 const char *page_client(const page *p, const json_t *item);
 

@@ -112,6 +112,27 @@ void page_pager(page *p, const char *id, const char *path, const char *prefix,
 	page_put(p, "</nav>");
 }
 
+const char *page_word(const page *p, const char *code)
+{
+	static const struct {
+		const char *code, *nl, *en;
+	} w[] = {
+		{"open", "lopend", "open"},
+		{"closed", "afgesloten", "closed"},
+		{"expired", "verlopen", "expired"},
+		{"match", "ook betrokken", "also involved"},
+		{"match-gone", "niet meer betrokken", "no longer involved"},
+		{"disclosure", "melding: een partner zag dat wij betrokken zijn",
+		 "notice: a partner saw that we are involved"},
+		{"pattern", "signaal voor de FG", "alert for the privacy officer"},
+	};
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (strcmp(code, w[i].code) == 0)
+			return page_t(p, w[i].nl, w[i].en);
+	return code;
+}
+
 const char *page_client(const page *p, const json_t *item)
 {
 	const char *n = page_js(item, "client_name");
@@ -156,8 +177,7 @@ void page_cases(page *p, const char *rest)
 		       "<td>%s</td><td>%s</td><td>%s</td><td>",
 		    page_ji(c, "id"), page_js(c, "state"), page_ji(c, "id"), page_ji(c, "id"),
 		    page_client(p, c),
-		    strcmp(page_js(c, "state"), "open") == 0 ? page_t(p, "lopend", "open")
-							: page_t(p, "afgesloten", "closed"),
+		    page_word(p, page_js(c, "state")),
 		    page_js(c, "flags"));
 		json_array_foreach(cats, j, k) page_put(p, "%s%s", j ? ", " : "", json_string_value(k));
 		page_put(p, "</td><td>%s</td></tr>", page_js(c, "expires"));
@@ -310,7 +330,7 @@ static void inbox_table(page *p, const char *id, const json_t *list, const char 
 		page_put(p, "<tr><td>");
 		page_when(p, page_ji(it, "time"));
 		page_put(p, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s %s</td></tr>",
-		    page_js(it, "kind"), page_client(p, it), page_js(it, "org"), page_js(it, "category"),
+		    page_word(p, page_js(it, "kind")), page_client(p, it), page_js(it, "org"), page_js(it, "category"),
 		    page_js(it, "purpose"), page_js(it, "role"));
 	}
 	if (json_array_size(list) == 0)

@@ -58,7 +58,7 @@ void page_discussions(page *p, const char *rest)
 		page_put(p, "<tr data-discussion=\"%s\"><td>%s</td><td>%s</td><td>", page_js(d, "id"),
 		    page_client(p, d), page_js(d, "topic"));
 		window(p, d);
-		page_put(p, "</td><td>%s</td><td>", page_js(d, "state"));
+		page_put(p, "</td><td>%s</td><td>", page_word(p, page_js(d, "state")));
 		if (strcmp(page_js(d, "state"), "open") == 0) {
 			snprintf(action, sizeof(action), "/api/discussions/%.40s/accept", page_js(d, "id"));
 			page_form_open(p, NULL, "inline accept", action, NULL, NULL);
@@ -83,7 +83,8 @@ void page_discussions(page *p, const char *rest)
 		snprintf(sid, sizeof(sid), "%s", page_js(d, "id"));
 		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s…</a></td>"
 		       "<td>%s</td><td>%s</td><td>%s</td><td>",
-		    page_js(d, "id"), page_js(d, "id"), sid, page_client(p, d), page_js(d, "topic"), page_js(d, "state"));
+		    page_js(d, "id"), page_js(d, "id"), sid, page_client(p, d), page_js(d, "topic"),
+		    page_word(p, page_js(d, "state")));
 		json_array_foreach(json_object_get(d, "accepted"), j, a)
 			page_put(p, "%s%s (%s)", j ? ", " : "", page_js(a, "org_name"), page_js(a, "category"));
 		page_put(p, "</td></tr>");
@@ -97,7 +98,8 @@ void page_discussions(page *p, const char *rest)
 		snprintf(sid, sizeof(sid), "%s", page_js(d, "id"));
 		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s…</a></td>"
 		       "<td>%s</td><td>%s</td><td>%s</td></tr>",
-		    page_js(d, "id"), page_js(d, "id"), sid, page_client(p, d), page_js(d, "topic"), page_js(d, "state"));
+		    page_js(d, "id"), page_js(d, "id"), sid, page_client(p, d), page_js(d, "topic"),
+		    page_word(p, page_js(d, "state")));
 	}
 	page_put(p, "</tbody></table>");
 	page_pager(p, "discussions-pager", "/discussions", "", doc, pr.q);
