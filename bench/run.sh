@@ -2,7 +2,7 @@
 # make bench: every figure of the bench issue in one run, each beside the
 # limit it is bounded by, measured in the same run on this machine; writes
 # BUILD/bench.json. Real processes over real TLS and LMDB on 127.0.0.1.
-#   bench/run.sh BUILD          (BENCH_ONLY=limits,voprf,publish,lookup,onboard,caseopen,store,audit)
+#   bench/run.sh BUILD          (BENCH_ONLY=limits,voprf,publish,lookup,onboard,caseopen,store,audit,webscale)
 set -euo pipefail
 B=$(cd "${1:?usage: bench/run.sh BUILD}" && pwd)
 R=$B/registry/schakel-registry N=$B/node/schakel-node P=$B/pseudonymiser/schakel-pseudonymiser
@@ -187,6 +187,25 @@ if only store; then
 	[ "${BENCH_10M:-0}" = 1 ] && store_at 10000000 10m
 fi
 if only audit; then mkdir -m 700 -p "$T/audit"; "$B/bench/bench_audit" "$T/audit"; rm -rf "$T/audit"; fi
+if only webscale; then
+	# a large provider's node: 100,000 clients and cases, 200 professionals,
+	# a year of audit records (WEBSCALE_AUDIT, default 2,000,000); its pages
+	# and API read by one professional (500 cases) and the privacy officer
+	"$B/bench/bench_webscale" "$T/webscale" "${WEBSCALE_AUDIT:-2000000}" | tee "$T/webscale.out"
+	CASE=$(sed -n 's/^newest case of prof-000: //p' "$T/webscale.out")
+	fig webscale_lmdb_mb "$(du -m "$T/webscale/data.mdb" | cut -f1)" "MiB" "data.mdb"
+	out=$T/serve.web
+	: >"$out"
+	"$N" serve --dir "$T/webscale" --http 127.0.0.1:0 --sync-seconds 86400 --dev >"$out" 2>>"$T/serve.log" &
+	PID=$!; PIDS+=("$PID")
+	for _ in $(seq 300); do
+		ADDR=$(sed -n 's/^listening on //p' "$out"); [ -n "$ADDR" ] && break; sleep 0.1
+	done
+	[ -n "$ADDR" ] || { echo "bench: serve --http did not start" >&2; exit 1; }
+	python3 "$(dirname "$0")/webscale.py" "$ADDR" "$CASE" "${WEBSCALE_N:-200}"
+	kill -TERM "$PID"; wait "$PID" || true
+	rm -rf "$T/webscale"
+fi
 
 python3 - "$BENCH_OUT" "$B/bench.json" <<'PY'
 import json, sys

@@ -1,10 +1,14 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "common/be.h"
 #include "common/db.h"
 #include "node/case.h"
 #include "node/dirty.h"
+#include "node/index.h"
 #include "node/textcheck.h"
 
 #define META_NEXT_CASE "next.case"
@@ -234,6 +238,10 @@ static sk_status case_put(node_store *s, MDB_txn *txn, const node_case *c)
 	sk_be64_put(key, c->id);
 	st = node_json_put(txn, s->cases, key, sizeof(key), o);
 	json_decref(o);
+	/* the professionals' index follows the case in the same transaction */
+	for (size_t i = 0; st == SK_OK && i < c->n_assigned; i++)
+		st = node_index_prof_case(txn, s->prof_cases, c->assigned[i], c->id, c->open,
+					  c->client);
 	return st;
 }
 
@@ -380,6 +388,135 @@ sk_status node_case_assigned_open(node_store *s, MDB_txn *txn, const char *clien
 	sk_status st = node_case_scan(s, txn, client, assigned_open, &a);
 
 	*yes = a.found;
+	return st;
+}
+
+/* ---- a professional's cases ------------------------------------------------- */
+
+/* A client's name matches q: decided once per client per read (cache:
+ * client -> true/false). */
+static sk_status name_matches(node_store *s, MDB_txn *txn, json_t *cache, const char *client,
+			      const char *q, int *yes)
+{
+	char name[NODE_NAME_MAX + 1];
+	json_t *v;
+	sk_status st;
+
+	*yes = 1;
+	if (q == NULL || q[0] == 0)
+		return SK_OK;
+	if ((v = json_object_get(cache, client)) != NULL) {
+		*yes = json_is_true(v);
+		return SK_OK;
+	}
+	if ((st = node_client_name(s, txn, client, name)) != SK_OK)
+		return st;
+	*yes = node_page_name_match(name, q);
+	sodium_memzero(name, sizeof(name));
+	return json_object_set_new(cache, client, json_boolean(*yes)) == 0 ? SK_OK : SK_ERR_NOMEM;
+}
+
+struct prof_walk {
+	node_store *s;
+	MDB_txn *txn;
+	const char *q;
+	json_t *cache;      /* client -> matches q */
+	json_t *clients;    /* node_case_prof_clients: the open ones, a set */
+	node_page_keys *ks; /* node_case_page: the cases */
+};
+
+/* One row of prof_cases: suffix u64be(case id), value u8 open || client. */
+static sk_status prof_row(const uint8_t *suffix, size_t slen, const uint8_t *val, size_t vlen,
+			  void *arg)
+{
+	struct prof_walk *w = arg;
+	char client[NODE_CLIENT_ID_MAX + 1];
+	int yes;
+	sk_status st;
+
+	if (slen != 8 || vlen < 2 || vlen - 1 > NODE_CLIENT_ID_MAX)
+		return SK_ERR_DB;
+	memcpy(client, val + 1, vlen - 1);
+	client[vlen - 1] = 0;
+	if (w->clients != NULL && (val[0] == 0 || json_object_get(w->clients, client) != NULL))
+		return SK_OK;
+	if ((st = name_matches(w->s, w->txn, w->cache, client, w->q, &yes)) != SK_OK || !yes)
+		return st;
+	if (w->clients != NULL)
+		return json_object_set_new(w->clients, client, json_true()) == 0 ? SK_OK
+										  : SK_ERR_NOMEM;
+	return node_page_add(w->ks, sk_be64_get(suffix), NULL, 0, client);
+}
+
+sk_status node_case_prof_clients(node_store *s, MDB_txn *txn, const char *prof, const char *q,
+				 node_client_id_fn fn, void *arg)
+{
+	struct prof_walk w = {s, txn, q, json_object(), json_object(), NULL};
+	const char *client;
+	json_t *v;
+	sk_status st = SK_ERR_NOMEM;
+
+	if (w.cache != NULL && w.clients != NULL &&
+	    (st = node_index_each(txn, s->prof_cases, prof, prof_row, &w)) == SK_OK) {
+		json_object_foreach(w.clients, client, v)
+		{
+			if ((st = fn(client, arg)) != SK_OK)
+				break;
+		}
+	}
+	json_decref(w.cache);
+	json_decref(w.clients);
+	return st;
+}
+
+sk_status node_case_page(node_store *s, MDB_txn *txn, const char *prof, const node_page_req *req,
+			 node_case_item_fn fn, void *arg, node_page_out *pg)
+{
+	node_page_keys ks = {0};
+	struct prof_walk w = {s, txn, req->q, json_object(), NULL, &ks};
+	char name[NODE_NAME_MAX + 1] = "";
+	node_case *c = malloc(sizeof(*c));
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	size_t from = 0, to = 0;
+	sk_status st;
+	int rc;
+
+	pg->next[0] = pg->prev[0] = 0;
+	if (c == NULL || w.cache == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = node_page_check(req)) != SK_OK)
+		goto out;
+	if (prof != NULL) {
+		st = node_index_each(txn, s->prof_cases, prof, prof_row, &w);
+	} else if (req->q != NULL && req->q[0] != 0) {
+		sk_error_set("a search by name is for a professional's own cases (give 'as')");
+		st = SK_ERR_INVALID;
+	} else if ((st = sk_db_status(mdb_cursor_open(txn, s->cases, &cur))) == SK_OK) {
+		for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+		     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
+			st = k.mv_size == 8 ? node_page_add(&ks, sk_be64_get(k.mv_data), NULL, 0, NULL)
+					    : SK_ERR_DB;
+		if (st == SK_OK && rc != MDB_NOTFOUND)
+			st = sk_db_status(rc);
+	}
+	if (st != SK_OK || (st = node_page_cut(&ks, req, &from, &to, pg)) != SK_OK)
+		goto out;
+	for (size_t i = from; i < to && st == SK_OK; i++) {
+		if ((st = node_case_get(s, txn, ks.v[i].at, c)) != SK_OK ||
+		    (st = node_client_name(s, txn, c->client, name)) != SK_OK)
+			break;
+		st = fn(c, name, arg);
+	}
+out:
+	sodium_memzero(name, sizeof(name));
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	node_page_keys_free(&ks);
+	json_decref(w.cache);
+	free(c);
 	return st;
 }
 

@@ -13,6 +13,7 @@
 
 #include "node/client.h"
 #include "node/date.h"
+#include "node/pager.h"
 #include "node/professional.h"
 #include "node/store.h"
 #include "protos/schakel.pb-c.h"
@@ -169,6 +170,25 @@ int node_case_assigned(const node_case *c, const char *prof);
 typedef sk_status (*node_case_fn)(const node_case *c, void *arg);
 sk_status node_case_scan(node_store *s, MDB_txn *txn, const char *client, node_case_fn fn,
 			 void *arg) SK_MUST_CHECK;
+
+/* ---- a professional's cases, through the prof_cases index (node/index.h) */
+
+/* Calls fn once for each client of an open case prof is assigned to whose
+ * name matches q (NULL or "": every one; node_page_name_match), in client
+ * id order. Reads only prof's cases and, with q, their clients' names. */
+typedef sk_status (*node_client_id_fn)(const char *client, void *arg);
+sk_status node_case_prof_clients(node_store *s, MDB_txn *txn, const char *prof, const char *q,
+				 node_client_id_fn fn, void *arg) SK_MUST_CHECK;
+
+/* One page of the cases prof is assigned to (open and closed), newest
+ * (highest id) first; prof NULL: every case of the node (the API token),
+ * then without q. q matches the client's name (node_page_name_match),
+ * never a BSN. fn gets each case with its client's name ("" when not
+ * given), both valid during the call; pg the cursors beside the page.
+ * SK_ERR_INVALID (detail set) for a bad limit or cursor. */
+typedef sk_status (*node_case_item_fn)(const node_case *c, const char *client_name, void *arg);
+sk_status node_case_page(node_store *s, MDB_txn *txn, const char *prof, const node_page_req *req,
+			 node_case_item_fn fn, void *arg, node_page_out *pg) SK_MUST_CHECK;
 
 /* *yes: prof is assigned to an open case of client. */
 sk_status node_case_assigned_open(node_store *s, MDB_txn *txn, const char *client,

@@ -196,6 +196,19 @@ sk_status node_client_bsn(node_store *s, MDB_txn *txn, const char *id, bsn *out)
 	return st;
 }
 
+sk_status node_client_name(node_store *s, MDB_txn *txn, const char *id,
+			   char name[static NODE_NAME_MAX + 1])
+{
+	node_client c;
+	sk_status st = node_client_get(s, txn, id, &c);
+
+	name[0] = 0;
+	if (st == SK_OK)
+		memcpy(name, c.name, strlen(c.name) + 1);
+	node_client_wipe(&c);
+	return st;
+}
+
 sk_status node_client_scan(node_store *s, MDB_txn *txn, node_client_fn fn, void *arg)
 {
 	MDB_cursor *cur = NULL;

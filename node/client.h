@@ -70,6 +70,11 @@ sk_status node_client_get(node_store *s, MDB_txn *txn, const char *id,
  * *out (sodium_memzero) after use. */
 sk_status node_client_bsn(node_store *s, MDB_txn *txn, const char *id, bsn *out) SK_MUST_CHECK;
 
+/* Just the name of client id ("" when not given), e.g. for a list.
+ * WARNING: a name is personal data; wipe name when done. */
+sk_status node_client_name(node_store *s, MDB_txn *txn, const char *id,
+			   char name[static NODE_NAME_MAX + 1]) SK_MUST_CHECK;
+
 /* Calls fn for each client in id order, opened; c is wiped after the call
  * returns. Any status but SK_OK stops the scan and is returned. */
 typedef sk_status (*node_client_fn)(const node_client *c, void *arg);

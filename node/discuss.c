@@ -14,6 +14,7 @@
 #include "node/enckeys.h"
 #include "node/entry.h"
 #include "node/inbox.h"
+#include "node/index.h"
 #include "node/members.h"
 #include "node/professional.h"
 #include "node/publish.h"
@@ -26,6 +27,18 @@ static sk_status dbi(node_store *s, MDB_dbi *out)
 {
 	*out = s->discussions;
 	return SK_OK;
+}
+
+/* The record id of client, indexed in the same transaction
+ * (discussion_clients, node/index.h). */
+static sk_status rec_store(node_store *s, MDB_txn *txn, const char *id, const json_t *rec)
+{
+	const char *client = json_string_value(json_object_get(rec, "client"));
+	sk_status st = node_json_put(txn, s->discussions, id, strlen(id), rec);
+
+	if (st == SK_OK && client != NULL && client[0] != 0)
+		st = node_index_discussion(txn, s->discussion_clients, client, id);
+	return st;
 }
 
 static sk_status audit(node_store *s, const char *event, const char *prof, const char *client,
@@ -168,7 +181,7 @@ sk_status node_discuss_request(node_remote *r, const char *client_ref, const cha
 	if ((st = dbi(s, &db)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
-	if ((st = node_json_put(txn, db, id, strlen(id), rec)) == SK_OK)
+	if ((st = rec_store(s, txn, id, rec)) == SK_OK)
 		st = sk_db_status(mdb_txn_commit(txn));
 	else
 		mdb_txn_abort(txn);
@@ -226,7 +239,7 @@ static sk_status participant_new(node_store *s, const char *id, const char *clie
 		return SK_ERR_NOMEM;
 	if ((st = dbi(s, &db)) == SK_OK &&
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
-		if ((st = node_json_put(txn, db, id, strlen(id), rec)) == SK_OK)
+		if ((st = rec_store(s, txn, id, rec)) == SK_OK)
 			st = sk_db_status(mdb_txn_commit(txn));
 		else
 			mdb_txn_abort(txn);
@@ -361,7 +374,7 @@ static sk_status rec_put(node_store *s, MDB_txn *txn, const char *id, const json
 
 	if ((st = dbi(s, &db)) != SK_OK)
 		return st;
-	return node_json_put(txn, db, id, strlen(id), rec);
+	return rec_store(s, txn, id, rec);
 }
 
 static uint64_t obj_u64(const json_t *o, const char *key)
@@ -1241,6 +1254,169 @@ sk_status node_discuss_show(node_store *s, const char *id, const char *prof, jso
 out:
 	json_decref(rec);
 	json_decref(msgs);
+	return st;
+}
+
+/* ---- a professional's discussions, paged ---------------------------------- */
+
+struct dpage {
+	node_store *s;
+	MDB_txn *txn;
+	node_page_keys *ks;
+	const char *client;
+};
+
+/* An own record (requester or participant) of the client being walked. */
+static sk_status own_row(const uint8_t *suffix, size_t slen, const uint8_t *val, size_t vlen,
+			 void *arg)
+{
+	struct dpage *w = arg;
+	uint8_t bin[NODE_DISCUSSION_ID_BYTES];
+	char id[NODE_DISCUSSION_HEX];
+	json_t *rec = NULL;
+	size_t got = 0;
+	sk_status st;
+
+	(void)val;
+	(void)vlen;
+	if (slen != NODE_DISCUSSION_HEX - 1)
+		return SK_ERR_DB;
+	memcpy(id, suffix, slen);
+	id[slen] = 0;
+	if (sodium_hex2bin(bin, sizeof(bin), id, slen, NULL, &got, NULL) != 0 || got != sizeof(bin))
+		return SK_ERR_DB;
+	if ((st = node_json_get(w->txn, w->s->discussions, id, slen, &rec)) != SK_OK)
+		return st == SK_ERR_NOTFOUND ? SK_OK : st;
+	st = node_page_add(w->ks, obj_u64(rec, "created"), bin, sizeof(bin), w->client);
+	json_decref(rec);
+	return st;
+}
+
+static sk_status own_client(const char *client, void *arg)
+{
+	struct dpage *w = arg;
+
+	w->client = client;
+	return node_index_each(w->txn, w->s->discussion_clients, client, own_row, w);
+}
+
+/* The invitation of mailbox seq, unless we accepted it (then it is ours). */
+static sk_status invitation_key(struct dpage *w, uint64_t seq, const char *client)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, d;
+	char id[NODE_DISCUSSION_HEX];
+	Schakel__V1__MailboxItem *it;
+	sk_status st = SK_OK;
+
+	sk_be64_put(key, seq);
+	if ((st = sk_db_status(mdb_get(w->txn, w->s->inbox, &k, &d))) != SK_OK)
+		return st;
+	if ((it = schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data)) == NULL)
+		return SK_ERR_DB;
+	if (it->has_discussion_id && it->discussion_id.len == NODE_DISCUSSION_ID_BYTES) {
+		sodium_bin2hex(id, sizeof(id), it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);
+		k = (MDB_val){strlen(id), id};
+		if (mdb_get(w->txn, w->s->discussions, &k, &d) == MDB_NOTFOUND &&
+		    (st = node_page_add(w->ks, it->time, it->discussion_id.data,
+					NODE_DISCUSSION_ID_BYTES, client)) == SK_OK)
+			w->ks->v[w->ks->n - 1].ref = seq;
+	}
+	schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	return st;
+}
+
+/* One listed discussion as the API shows it: an own record, or an
+ * invitation (ref: its mailbox seq). */
+static sk_status dpage_item(node_store *s, MDB_txn *txn, const node_page_key *key, json_t **out)
+{
+	char id[NODE_DISCUSSION_HEX];
+	uint8_t k8[8];
+	MDB_val k = {8, k8}, d;
+	Schakel__V1__MailboxItem *it;
+	json_t *rec = NULL;
+	sk_status st;
+
+	*out = NULL;
+	sodium_bin2hex(id, sizeof(id), key->id, NODE_DISCUSSION_ID_BYTES);
+	if (key->ref == 0) {
+		if ((st = node_json_get(txn, s->discussions, id, strlen(id), &rec)) == SK_OK)
+			*out = shown(rec);
+		return st;
+	}
+	sk_be64_put(k8, key->ref);
+	if ((st = sk_db_status(mdb_get(txn, s->inbox, &k, &d))) != SK_OK)
+		return st;
+	if ((it = schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data)) == NULL)
+		return SK_ERR_DB;
+	*out = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "id", id, "role", "invited",
+			 "client", key->client, "topic", it->purpose ? it->purpose : "",
+			 "window_start", (json_int_t)it->window_start, "window_end",
+			 (json_int_t)it->window_end, "created", (json_int_t)it->time, "state",
+			 it->window_end <= sk_clock_now_ms() ? "expired" : "open");
+	schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	return *out != NULL ? SK_OK : SK_ERR_NOMEM;
+}
+
+sk_status node_discuss_page(node_store *s, MDB_txn *txn, const char *prof,
+			    const node_page_req *req, node_discuss_fn fn, void *arg,
+			    node_page_out *pg)
+{
+	node_page_keys ks = {0}, inv = {0};
+	struct dpage w = {s, txn, &ks, NULL};
+	char name[NODE_NAME_MAX + 1] = "";
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	size_t from = 0, to = 0;
+	sk_status st;
+	int rc;
+
+	pg->next[0] = pg->prev[0] = 0;
+	if ((st = node_page_check(req)) != SK_OK)
+		goto out;
+	if (prof != NULL) {
+		st = node_case_prof_clients(s, txn, prof, req->q, own_client, &w);
+	} else if (req->q != NULL && req->q[0] != 0) {
+		sk_error_set("a search by name is for a professional's own clients (give 'as')");
+		st = SK_ERR_INVALID;
+	} else if ((st = sk_db_status(mdb_cursor_open(txn, s->discussions, &cur))) == SK_OK) {
+		for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+		     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+			json_t *rec = json_loadb(d.mv_data, d.mv_size, 0, NULL);
+			const char *c = json_string_value(json_object_get(rec, "client"));
+
+			w.client = c != NULL ? c : "";
+			st = own_row(k.mv_data, k.mv_size, NULL, 0, &w);
+			json_decref(rec);
+		}
+		if (st == SK_OK && rc != MDB_NOTFOUND)
+			st = sk_db_status(rc);
+	}
+	if (st == SK_OK)
+		st = node_inbox_keys(s, txn, prof,
+				     NODE_INBOX_KIND(SCHAKEL__V1__MAILBOX_KIND__MAILBOX_INVITATION),
+				     req->q, &inv);
+	for (size_t i = 0; st == SK_OK && i < inv.n; i++)
+		st = invitation_key(&w, inv.v[i].at, inv.v[i].client);
+	if (st != SK_OK || (st = node_page_cut(&ks, req, &from, &to, pg)) != SK_OK)
+		goto out;
+	for (size_t i = from; i < to && st == SK_OK; i++) {
+		json_t *dj = NULL;
+
+		if ((st = dpage_item(s, txn, &ks.v[i], &dj)) != SK_OK)
+			break;
+		name[0] = 0;
+		if (ks.v[i].client[0] != 0 && node_client_name(s, txn, ks.v[i].client, name) != SK_OK)
+			name[0] = 0;
+		json_object_set_new(dj, "client_name", json_string(name));
+		st = fn(dj, arg);
+	}
+out:
+	sodium_memzero(name, sizeof(name));
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	node_page_keys_free(&ks);
+	node_page_keys_free(&inv);
 	return st;
 }
 

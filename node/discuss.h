@@ -7,6 +7,7 @@
 #ifndef SK_NODE_DISCUSS_H
 #define SK_NODE_DISCUSS_H
 
+#include "node/pager.h"
 #include "node/session.h"
 
 #define NODE_DISCUSSION_ID_BYTES 16
@@ -35,6 +36,17 @@ sk_status node_discuss_answer(node_remote *r, const char *id, const char *prof,
 typedef sk_status (*node_discuss_fn)(json_t *d, void *arg);
 sk_status node_discuss_scan(node_store *s, sk_kek *kek, node_discuss_fn fn,
 			    void *arg) SK_MUST_CHECK;
+
+/* One page of the discussions about the clients of prof's open cases
+ * whose name matches q, newest first (node/pager.h; a record's "created",
+ * an invitation's time), read through the indexes discussion_clients and
+ * inbox_clients (node/index.h): own records as node_discuss_scan shows
+ * them and invitations not accepted (role "invited"), each with
+ * "client_name". prof NULL: all of them (the API token), then without q.
+ * fn owns d. */
+sk_status node_discuss_page(node_store *s, MDB_txn *txn, const char *prof,
+			    const node_page_req *req, node_discuss_fn fn, void *arg,
+			    node_page_out *pg) SK_MUST_CHECK;
 
 /* Sends text in discussion id for prof (assigned to an open case of its
  * client): the requester's first send is the summary (with our identity),

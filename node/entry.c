@@ -7,6 +7,7 @@
 #include "crypto/seal.h"
 #include "node/dirty.h"
 #include "node/entry.h"
+#include "node/index.h"
 #include "protos/domains.h"
 
 #define TOKEN_PLAIN (BSN_TOKEN_BYTES + BSN_CONTACT_KEY_BYTES)
@@ -160,10 +161,10 @@ static size_t token_key(uint8_t out[static TOKEN_KEY_MAX], const char *client, u
 	return n + 5;
 }
 
+/* token || u32be(epoch): the layout node/index.c reads too */
 static void index_key(uint8_t out[static BSN_TOKEN_BYTES + 4], const uint8_t *token, uint32_t epoch)
 {
-	memcpy(out, token, BSN_TOKEN_BYTES);
-	sk_be32_put(out + BSN_TOKEN_BYTES, epoch);
+	node_index_token_key(out, token, epoch);
 }
 
 sk_status node_token_get(node_store *s, MDB_txn *txn, const char *client, uint32_t epoch,

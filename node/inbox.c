@@ -8,7 +8,9 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "node/case.h"
 #include "node/entry.h"
+#include "node/index.h"
 #include "node/inbox.h"
 #include "node/members.h"
 #include "node/session_int.h"
@@ -34,6 +36,10 @@ static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__Mail
 	d = (MDB_val){len, buf};
 	st = sk_db_status(mdb_put(txn, r->s->inbox, &k, &d, 0));
 	free(buf);
+	/* the client's index follows the item in the same transaction */
+	if (st == SK_OK && client[0] != 0)
+		st = node_index_inbox(txn, r->s->inbox_clients, client, it->seq,
+				      (unsigned)it->kind);
 	if (st != SK_OK)
 		return st;
 	switch (it->kind) {
@@ -236,6 +242,121 @@ sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn, void *
 out:
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	return st;
+}
+
+/* ---- a professional's items, paged -------------------------------------- */
+
+struct inbox_walk {
+	MDB_txn *txn;
+	node_store *s;
+	uint32_t kinds;
+	const char *client;
+	node_page_keys *ks;
+};
+
+static int kind_in(uint32_t kinds, unsigned kind)
+{
+	return kind < 32 && (kinds >> kind & 1u);
+}
+
+/* One row of inbox_clients: suffix u64be(seq), value u32be(kind). */
+static sk_status inbox_row(const uint8_t *suffix, size_t slen, const uint8_t *val, size_t vlen,
+			   void *arg)
+{
+	struct inbox_walk *w = arg;
+
+	if (slen != 8 || vlen != 4)
+		return SK_ERR_DB;
+	if (!kind_in(w->kinds, sk_be32_get(val)))
+		return SK_OK;
+	return node_page_add(w->ks, sk_be64_get(suffix), NULL, 0, w->client);
+}
+
+static sk_status inbox_client(const char *client, void *arg)
+{
+	struct inbox_walk *w = arg;
+
+	w->client = client;
+	return node_index_each(w->txn, w->s->inbox_clients, client, inbox_row, w);
+}
+
+sk_status node_inbox_keys(node_store *s, MDB_txn *txn, const char *prof, uint32_t kinds,
+			  const char *q, node_page_keys *ks)
+{
+	struct inbox_walk w = {txn, s, kinds, NULL, ks};
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	if (prof != NULL)
+		return node_case_prof_clients(s, txn, prof, q, inbox_client, &w);
+	if (q != NULL && q[0] != 0) {
+		sk_error_set("a search by name is for a professional's own clients (give 'as')");
+		return SK_ERR_INVALID;
+	}
+	/* the API token: every item of these kinds */
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->inbox, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		Schakel__V1__MailboxItem *it =
+			schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data);
+		char client[NODE_CLIENT_ID_MAX + 1] = "";
+
+		if (it == NULL || k.mv_size != 8) {
+			st = SK_ERR_DB;
+		} else if (kind_in(kinds, (unsigned)it->kind)) {
+			if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
+			    node_token_find(s, txn, it->token.data, it->epoch, client) != SK_OK)
+				client[0] = 0;
+			st = node_page_add(ks, sk_be64_get(k.mv_data), NULL, 0, client);
+		}
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	}
+	if (st == SK_OK && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
+	return st;
+}
+
+sk_status node_inbox_page(node_store *s, MDB_txn *txn, const char *prof, uint32_t kinds,
+			  const node_page_req *req, node_inbox_item_fn fn, void *arg,
+			  node_page_out *pg)
+{
+	node_page_keys ks = {0};
+	char name[NODE_NAME_MAX + 1] = "";
+	size_t from = 0, to = 0;
+	sk_status st;
+
+	pg->next[0] = pg->prev[0] = 0;
+	if ((st = node_page_check(req)) != SK_OK ||
+	    (st = node_inbox_keys(s, txn, prof, kinds, req->q, &ks)) != SK_OK ||
+	    (st = node_page_cut(&ks, req, &from, &to, pg)) != SK_OK)
+		goto out;
+	for (size_t i = from; i < to && st == SK_OK; i++) {
+		uint8_t key[8];
+		MDB_val k = {8, key}, d;
+		Schakel__V1__MailboxItem *it;
+
+		sk_be64_put(key, ks.v[i].at);
+		if ((st = sk_db_status(mdb_get(txn, s->inbox, &k, &d))) != SK_OK)
+			break;
+		if ((it = schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		name[0] = 0;
+		if (ks.v[i].client[0] != 0 &&
+		    node_client_name(s, txn, ks.v[i].client, name) != SK_OK)
+			name[0] = 0;
+		st = fn(it, ks.v[i].client, name, arg);
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	}
+out:
+	sodium_memzero(name, sizeof(name));
+	node_page_keys_free(&ks);
 	return st;
 }
 

@@ -11,6 +11,8 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
+#include "common/log.h"
+#include "node/index.h"
 #include "node/store.h"
 #include "node/textcheck.h"
 #include "protos/wire.h"
@@ -365,6 +367,9 @@ static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 		{"enc_keys", offsetof(node_store, enc_keys)},
 		{"discussion_messages", offsetof(node_store, discussion_messages)},
 		{"inbox", offsetof(node_store, inbox)},
+		{"prof_cases", offsetof(node_store, prof_cases)},
+		{"inbox_clients", offsetof(node_store, inbox_clients)},
+		{"discussion_clients", offsetof(node_store, discussion_clients)},
 	};
 	sk_status st;
 
@@ -594,6 +599,7 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 	    (st = node_meta_put(s, txn, META_IDENTITY_PK, s->identity_pk, 32)) != SK_OK ||
 	    (st = node_meta_put(s, txn, META_TLS_PK, s->tls_pk, 32)) != SK_OK ||
 	    (st = node_meta_put(s, txn, META_ENC_PK, s->enc_pk, 32)) != SK_OK ||
+	    (st = node_meta_u64_put(s, txn, NODE_META_INDEX_VERSION, NODE_INDEX_VERSION)) != SK_OK ||
 	    (st = node_audit(s, txn, &rec)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
@@ -628,6 +634,26 @@ static sk_status load_identity(node_store *s, MDB_txn *txn)
 	if (st == SK_OK)
 		st = meta_fixed(s, txn, META_ENC_PK, s->enc_pk, 32);
 	return st;
+}
+
+/* A node made before the indexes (node/index.h) gets them, in txn. */
+static sk_status indexes_update(node_store *s, MDB_txn *txn)
+{
+	const node_index_dbs d = {s->cases,	 s->inbox,	   s->token_index, s->discussions,
+				  s->prof_cases, s->inbox_clients, s->discussion_clients};
+	uint64_t v = 0;
+	sk_status st = node_meta_u64(s, txn, NODE_META_INDEX_VERSION, 0, &v);
+
+	if (st != SK_OK || v >= NODE_INDEX_VERSION)
+		return st;
+	if ((st = node_index_build(txn, &d)) != SK_OK) {
+		sk_error_set("cannot build the case, inbox and discussion indexes: %s",
+			     sk_strerror(st));
+		return st;
+	}
+	sk_log(SK_LOG_NOTICE, "%s: built the case, inbox and discussion indexes (version %d)",
+	       s->dir, NODE_INDEX_VERSION);
+	return node_meta_u64_put(s, txn, NODE_META_INDEX_VERSION, NODE_INDEX_VERSION);
 }
 
 /* The two record keys from disk. */
@@ -665,7 +691,8 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 	/* the databases, the identity and the installed bundle: one transaction */
 	if ((st = open_env(s, dir, &txn)) != SK_OK)
 		goto fail;
-	if ((st = load_identity(s, txn)) != SK_OK || (st = node_policy_load(s, txn)) != SK_OK) {
+	if ((st = load_identity(s, txn)) != SK_OK || (st = node_policy_load(s, txn)) != SK_OK ||
+	    (st = indexes_update(s, txn)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}

@@ -52,6 +52,10 @@ typedef struct node_store {
 	MDB_dbi enc_keys;     /* X25519 pk -> created, not_after, published, sealed sk */
 	MDB_dbi discussion_messages; /* discussion id (hex) u64be(n) -> sealed JSON */
 	MDB_dbi inbox;        /* u64be mailbox seq -> MailboxItem (node/inbox.h) */
+	/* the indexes (node/index.h), kept with the records they point to */
+	MDB_dbi prof_cases;   /* prof NUL u64be(case id) -> u8 open || client id */
+	MDB_dbi inbox_clients; /* client NUL u64be(seq) -> u32be(kind) */
+	MDB_dbi discussion_clients; /* client NUL discussion id (hex) -> "" */
 	audit_log *audit;
 	char org_id[NET_ORG_ID_MAX + 1];
 	char name[NET_NAME_MAX + 1];
@@ -78,7 +82,8 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 /* Opens the node of dir and unwraps its data and BSN-index keys (held in
  * guarded memory until node_store_close). The databases, the audit log,
  * the org's identity and the installed bundle's policy are opened and read
- * in one write transaction. SK_ERR_PERM for a data dir readable by others.
+ * in one write transaction; in it, a node made before the indexes of
+ * node/index.h gets them built once (its records are not changed). SK_ERR_PERM for a data dir readable by others.
  * Free with node_store_close(). */
 sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek) SK_MUST_CHECK;
 

@@ -4,7 +4,9 @@
  * to the page it came from and the outcome as a message there. This file:
  * the answers, who may act, the session and the route table; the cases,
  * discussions and audit live in web/api_*.c. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
@@ -120,42 +122,34 @@ int api_own_case(web_req *r, uint64_t id, node_case *c, json_t **out)
 	return st == SK_OK ? 0 : api_fail(st, out);
 }
 
-/* The clients of the actor's open cases (client -> true); NULL with the
- * token and no `as`: everyone. */
-struct clients {
-	const char *as;
-	json_t *set;
-};
-
-static sk_status add_client(const node_case *c, void *arg)
+/* The clients of the actor's open cases (client -> true), through her
+ * index; NULL with the token and no `as`: everyone. */
+static sk_status add_client(const char *client, void *arg)
 {
-	struct clients *k = arg;
-
-	if (c->open && node_case_assigned(c, k->as))
-		json_object_set_new(k->set, c->client, json_true());
-	return SK_OK;
+	return json_object_set_new(arg, client, json_true()) == 0 ? SK_OK : SK_ERR_NOMEM;
 }
 
 sk_status api_my_clients(web_req *r, json_t **set)
 {
-	struct clients k = {web_actor(r), NULL};
+	const char *as = web_actor(r);
+	json_t *k = NULL;
 	MDB_txn *txn = NULL;
 	sk_status st;
 
 	*set = NULL;
-	if (k.as == NULL)
+	if (as == NULL)
 		return SK_OK;
-	if ((k.set = json_object()) == NULL)
+	if ((k = json_object()) == NULL)
 		return SK_ERR_NOMEM;
 	if ((st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = node_case_scan(r->app->s, txn, NULL, add_client, &k);
+		st = node_case_prof_clients(r->app->s, txn, as, NULL, add_client, k);
 		mdb_txn_abort(txn);
 	}
 	if (st != SK_OK) {
-		json_decref(k.set);
+		json_decref(k);
 		return st;
 	}
-	*set = k.set;
+	*set = k;
 	return SK_OK;
 }
 
@@ -175,6 +169,48 @@ int api_list_begin(web_req *r, json_t **list, json_t **out)
 	if (!r->bearer && (code = api_need_prof(r, out)) != 0)
 		return code;
 	return (*list = json_array()) != NULL ? 0 : api_fail(SK_ERR_NOMEM, out);
+}
+
+int api_page_params(web_req *r, const char *prefix, size_t max, node_page_req *pr,
+		    json_t **out)
+{
+	char name[16];
+	const char *v;
+	unsigned long n;
+	char *end;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->limit = max < NODE_PAGE_LIMIT_DEFAULT ? max : NODE_PAGE_LIMIT_DEFAULT;
+	snprintf(name, sizeof(name), "%slimit", prefix);
+	if ((v = web_param(r, name)) != NULL && v[0] != 0) {
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno != 0 || *end != 0 || v[0] < '1' || v[0] > '9' || n > max) {
+			*out = api_err(api_tr(r, "limit is een getal van 1 tot de grens van de lijst",
+					      "limit is a number from 1 to the list's maximum"));
+			return 400;
+		}
+		pr->limit = n;
+	}
+	snprintf(name, sizeof(name), "%safter", prefix);
+	pr->after = web_param(r, name);
+	snprintf(name, sizeof(name), "%sbefore", prefix);
+	pr->before = web_param(r, name);
+	pr->q = web_param(r, "q");
+	if (node_page_check(pr) != SK_OK) {
+		*out = api_err(api_tr(r, "deze vervolgpagina bestaat niet; begin bij de eerste pagina",
+				      "no such page; start at the first page"));
+		return 400;
+	}
+	return 0;
+}
+
+json_t *api_page_doc(json_t *items, const node_page_out *pg)
+{
+	if (items == NULL)
+		return NULL;
+	return json_pack("{s:o,s:s?,s:s?}", "items", items, "next", pg->next[0] ? pg->next : NULL,
+			 "prev", pg->prev[0] ? pg->prev : NULL);
 }
 
 int api_remote(web_req *r, node_remote **rem, json_t **out)

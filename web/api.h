@@ -3,6 +3,7 @@
 #ifndef SK_WEB_API_H
 #define SK_WEB_API_H
 
+#include "node/pager.h"
 #include "web/req.h"
 
 /* The API under /api/ (after authentication by web.c, except sign-in). */
@@ -14,6 +15,17 @@ int api_cases(web_req *r, json_t **out);
 int api_case(web_req *r, uint64_t id, json_t **out);
 int api_inbox(web_req *r, int matches, json_t **out);
 int api_discussions(web_req *r, json_t **out);
+
+/* The lists are paged (node/pager.h): {"items": [...], "next": CURSOR or
+ * null, "prev": CURSOR or null}, newest first. The parameters limit
+ * (1..max; default 50 or max if smaller), after, before and q (a name)
+ * into *pr, named with prefix ("" or e.g. "n" for nafter): 0, or 400 with
+ * *out. The strings stay the request's. */
+int api_page_params(web_req *r, const char *prefix, size_t max, node_page_req *pr,
+		    json_t **out);
+int api_cases_page(web_req *r, const node_page_req *pr, json_t **out);
+int api_inbox_page(web_req *r, int matches, const node_page_req *pr, json_t **out);
+int api_discussions_page(web_req *r, const node_page_req *pr, json_t **out);
 int api_discussion(web_req *r, const char *id, json_t **out);
 int api_audit_records(web_req *r, json_t **out);
 int api_audit_report(web_req *r, json_t **out);

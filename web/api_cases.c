@@ -12,44 +12,49 @@
 
 /* ---- cases ----------------------------------------------------------------- */
 
-struct case_list {
-	const char *as;
-	json_t *list;
-};
-
-static sk_status case_one(const node_case *c, void *arg)
+static sk_status case_one(const node_case *c, const char *client_name, void *list)
 {
-	struct case_list *l = arg;
-	json_t *j;
+	json_t *j = node_case_json(c);
 
-	if (l->as != NULL && !node_case_assigned(c, l->as))
-		return SK_OK;
-	if ((j = node_case_json(c)) == NULL)
+	if (j == NULL || json_object_set_new(j, "client_name", json_string(client_name)) != 0) {
+		json_decref(j);
 		return SK_ERR_NOMEM;
-	return json_array_append_new(l->list, j) == 0 ? SK_OK : SK_ERR_NOMEM;
+	}
+	return json_array_append_new(list, j) == 0 ? SK_OK : SK_ERR_NOMEM;
 }
 
-int api_cases(web_req *r, json_t **out)
+/* A page of the actor's cases (the token without `as`: all), newest
+ * first, each with the client's name. */
+int api_cases_page(web_req *r, const node_page_req *pr, json_t **out)
 {
-	struct case_list l = {web_actor(r), NULL};
+	node_page_out pg;
+	json_t *list = NULL;
 	MDB_txn *txn = NULL;
 	sk_status st;
 	int code;
 
-	if ((code = api_list_begin(r, &l.list, out)) != 0)
+	if ((code = api_list_begin(r, &list, out)) != 0)
 		return code;
-	if ((st = node_audit_access(r->app->s, "case.list", l.as, api_actor_role(r), "case", NULL,
-				    NULL)) == SK_OK &&
+	if ((st = node_audit_access(r->app->s, "case.list", web_actor(r), api_actor_role(r), "case",
+				    NULL, NULL)) == SK_OK &&
 	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = node_case_scan(r->app->s, txn, NULL, case_one, &l);
+		st = node_case_page(r->app->s, txn, web_actor(r), pr, case_one, list, &pg);
 		mdb_txn_abort(txn);
 	}
 	if (st != SK_OK) {
-		json_decref(l.list);
+		json_decref(list);
 		return api_fail(st, out);
 	}
-	*out = l.list;
-	return 200;
+	*out = api_page_doc(list, &pg);
+	return *out != NULL ? 200 : api_fail(SK_ERR_NOMEM, out);
+}
+
+int api_cases(web_req *r, json_t **out)
+{
+	node_page_req pr;
+	int code = api_page_params(r, "", NODE_PAGE_LIMIT_MAX, &pr, out);
+
+	return code != 0 ? code : api_cases_page(r, &pr, out);
 }
 
 int api_case(web_req *r, uint64_t id, json_t **out)
@@ -268,44 +273,52 @@ out:
 
 /* ---- inbox ------------------------------------------------------------------ */
 
-struct inbox {
-	json_t *mine, *list;
-};
-
-static sk_status inbox_one(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+static sk_status inbox_one(const Schakel__V1__MailboxItem *it, const char *client,
+			   const char *client_name, void *list)
 {
-	struct inbox *b = arg;
+	json_t *j = node_inbox_item_json(it, client);
 
-	if (b->mine != NULL && json_object_get(b->mine, client) == NULL)
-		return SK_OK;
-	return json_array_append_new(b->list, node_inbox_item_json(it, client)) == 0
-		       ? SK_OK
-		       : SK_ERR_NOMEM;
+	if (j == NULL || json_object_set_new(j, "client_name", json_string(client_name)) != 0) {
+		json_decref(j);
+		return SK_ERR_NOMEM;
+	}
+	return json_array_append_new(list, j) == 0 ? SK_OK : SK_ERR_NOMEM;
+}
+
+/* Matches (and matches gone) or notices (disclosures and pattern flags)
+ * about the actor's clients, a page, newest first. */
+int api_inbox_page(web_req *r, int matches, const node_page_req *pr, json_t **out)
+{
+	uint32_t kinds = matches ? NODE_INBOX_KIND(SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH) |
+					   NODE_INBOX_KIND(SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE)
+				 : NODE_INBOX_KIND(SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE) |
+					   NODE_INBOX_KIND(SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN);
+	node_page_out pg;
+	json_t *list = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int code;
+
+	if ((code = api_list_begin(r, &list, out)) != 0)
+		return code;
+	if ((st = node_audit_access(r->app->s, matches ? "matches.list" : "notices.list",
+				    web_actor(r), api_actor_role(r), "mailbox", NULL, NULL)) == SK_OK &&
+	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_inbox_page(r->app->s, txn, web_actor(r), kinds, pr, inbox_one, list, &pg);
+		mdb_txn_abort(txn);
+	}
+	if (st != SK_OK) {
+		json_decref(list);
+		return api_fail(st, out);
+	}
+	*out = api_page_doc(list, &pg);
+	return *out != NULL ? 200 : api_fail(SK_ERR_NOMEM, out);
 }
 
 int api_inbox(web_req *r, int matches, json_t **out)
 {
-	struct inbox b = {NULL, NULL};
-	sk_status st;
-	int code;
+	node_page_req pr;
+	int code = api_page_params(r, "", NODE_PAGE_LIMIT_MAX, &pr, out);
 
-	if ((code = api_list_begin(r, &b.list, out)) != 0)
-		return code;
-	if ((st = api_my_clients(r, &b.mine)) == SK_OK &&
-	    (st = node_audit_access(r->app->s, matches ? "matches.list" : "notices.list",
-				    web_actor(r), api_actor_role(r), "mailbox", NULL, NULL)) == SK_OK)
-		st = node_inbox_scan(r->app->s, matches ? SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH
-							: SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE,
-				     inbox_one, &b);
-	if (st == SK_OK)
-		st = node_inbox_scan(r->app->s, matches ? SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE
-							: SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN,
-				     inbox_one, &b);
-	json_decref(b.mine);
-	if (st != SK_OK) {
-		json_decref(b.list);
-		return api_fail(st, out);
-	}
-	*out = b.list;
-	return 200;
+	return code != 0 ? code : api_inbox_page(r, matches, &pr, out);
 }

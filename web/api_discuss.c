@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/db.h"
 #include "node/discuss.h"
 #include "node/textcheck.h"
 #include "web/api.h"
@@ -11,54 +12,44 @@
 
 /* ---- discussions ------------------------------------------------------------- */
 
-struct discussions {
-	json_t *mine, *inv, *req, *part;
-};
-
-static sk_status discussion_one(json_t *d, void *arg)
+static sk_status discussion_one(json_t *d, void *list)
 {
-	struct discussions *k = arg;
-	const char *role = json_string_value(json_object_get(d, "role"));
-	const char *client = json_string_value(json_object_get(d, "client"));
+	return json_array_append_new(list, d) == 0 ? SK_OK : SK_ERR_NOMEM;
+}
 
-	if (k->mine == NULL || (client != NULL && json_object_get(k->mine, client) != NULL))
-		json_array_append(role == NULL			      ? k->part
-				  : strcmp(role, "invited") == 0     ? k->inv
-				  : strcmp(role, "requester") == 0   ? k->req
-								     : k->part,
-				  d);
-	json_decref(d);
-	return SK_OK;
+/* A page of the discussions about the actor's clients, newest first: own
+ * requests (role "requester"), those we take part in ("participant") and
+ * invitations ("invited"). */
+int api_discussions_page(web_req *r, const node_page_req *pr, json_t **out)
+{
+	node_page_out pg;
+	json_t *list = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int code;
+
+	if ((code = api_list_begin(r, &list, out)) != 0)
+		return code;
+	if ((st = node_audit_access(r->app->s, "discuss.list", web_actor(r), api_actor_role(r),
+				    "discussion", NULL, NULL)) == SK_OK &&
+	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_discuss_page(r->app->s, txn, web_actor(r), pr, discussion_one, list, &pg);
+		mdb_txn_abort(txn);
+	}
+	if (st != SK_OK) {
+		json_decref(list);
+		return api_fail(st, out);
+	}
+	*out = api_page_doc(list, &pg);
+	return *out != NULL ? 200 : api_fail(SK_ERR_NOMEM, out);
 }
 
 int api_discussions(web_req *r, json_t **out)
 {
-	struct discussions k = {NULL, json_array(), json_array(), json_array()};
-	sk_status st;
-	int code;
+	node_page_req pr;
+	int code = api_page_params(r, "", NODE_PAGE_LIMIT_MAX, &pr, out);
 
-	if (!r->bearer && (code = api_need_prof(r, out)) != 0)
-		goto out;
-	if (k.inv == NULL || k.req == NULL || k.part == NULL) {
-		code = api_fail(SK_ERR_NOMEM, out);
-		goto out;
-	}
-	if ((st = api_my_clients(r, &k.mine)) != SK_OK ||
-	    (st = node_audit_access(r->app->s, "discuss.list", web_actor(r), api_actor_role(r),
-				    "discussion", NULL, NULL)) != SK_OK ||
-	    (st = node_discuss_scan(r->app->s, r->app->kek, discussion_one, &k)) != SK_OK) {
-		code = api_fail(st, out);
-		goto out;
-	}
-	*out = json_pack("{s:O,s:O,s:O}", "invitations", k.inv, "requests", k.req,
-			 "participating", k.part);
-	code = 200;
-out:
-	json_decref(k.mine);
-	json_decref(k.inv);
-	json_decref(k.req);
-	json_decref(k.part);
-	return code;
+	return code != 0 ? code : api_discussions_page(r, &pr, out);
 }
 
 static int discussion_id_ok(const char *id)

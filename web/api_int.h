@@ -33,6 +33,8 @@ const char *api_actor_role(const web_req *r);
 /* A list read: a professional's own, or everything with the token; *list
  * a new array. */
 int api_list_begin(web_req *r, json_t **list, json_t **out);
+/* {"items": items, "next", "prev"} of a page (steals items). */
+json_t *api_page_doc(json_t *items, const node_page_out *pg);
 /* The session with the registry for one action. */
 int api_remote(web_req *r, node_remote **rem, json_t **out);
 

@@ -35,6 +35,20 @@ void page_send(page *p, int code);
 /* A page that only says why not (doc's "error"). */
 void page_refusal_doc(page *p, int code, const json_t *doc);
 
+/* Lists: at most this many rows a page (docs/web.md). */
+#define PAGE_ROWS 50
+/* "Vorige" and "Volgende" links of a paged list doc ({"items", "next",
+ * "prev"}) under nav.pager#id: path?PREFIXbefore=...|PREFIXafter=...,
+ * keeping the search text q (may be NULL). */
+void page_pager(page *p, const char *id, const char *path, const char *prefix,
+		const json_t *doc, const char *q);
+/* A state or kind code of a list row in the page's words (docs/UX word
+ * table: open -> lopend, match -> ook betrokken, ...); other codes as
+ * they are. */
+const char *page_word(const page *p, const char *code);
+/* A client as a page shows them: the name, else "cliënt zonder naam". */
+const char *page_client(const page *p, const json_t *item);
+
 /* The pages, each (page, the path's rest after its route's '*'). */
 void page_cases(page *p, const char *rest);       /* web/pages_cases.c */
 void page_case(page *p, uint64_t id);

@@ -1,4 +1,5 @@
 /* The professional's cases, a case, matches and notices (docs/web.md). */
+#include <stdio.h>
 #include <string.h>
 
 #include "web/api.h"
@@ -57,41 +58,139 @@ static void consent_fields(page *p, const char *px, const json_t *cur)
 	    page_t(p, "Leeg: een jaar, hoogstens twee", "Empty: one year, at most two"));
 }
 
+/* ---- paged lists ---------------------------------------------------------------- */
+
+/* q percent-encoded into out (cap bytes; cut short when it does not fit). */
+static void url_encode(char *out, size_t cap, const char *q)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; q != NULL && *q != 0 && o + 4 < cap; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = 0;
+}
+
+void page_pager(page *p, const char *id, const char *path, const char *prefix,
+		const json_t *doc, const char *q)
+{
+	const char *prev = page_js(doc, "prev"), *next = page_js(doc, "next");
+	char qs[420] = "";
+
+	if (prev[0] == 0 && next[0] == 0)
+		return;
+	char lname[16];
+	const char *lim;
+
+	if (q != NULL && q[0] != 0) {
+		memcpy(qs, "&q=", 4);
+		url_encode(qs + 3, sizeof(qs) - 3, q);
+	}
+	/* a limit asked for (checked by api_page_params) stays */
+	snprintf(lname, sizeof(lname), "%slimit", prefix);
+	if ((lim = web_param(p->r, lname)) != NULL && lim[0] != 0 && strlen(lim) < 4 &&
+	    strspn(lim, "0123456789") == strlen(lim))
+		snprintf(qs + strlen(qs), sizeof(qs) - strlen(qs), "&%s=%s", lname, lim);
+	page_put(p, "<nav class=\"pager\" id=\"%s\" aria-label=\"%s\">", id,
+		 page_t(p, "Pagina's", "Pages"));
+	if (prev[0] != 0)
+		page_put(p, "<a rel=\"prev\" href=\"%s?%sbefore=%s%s\">%s</a> ", path, prefix, prev, qs,
+			 page_t(p, "Vorige", "Previous"));
+	if (next[0] != 0)
+		page_put(p, "<a rel=\"next\" href=\"%s?%safter=%s%s\">%s</a>", path, prefix, next, qs,
+			 page_t(p, "Volgende", "Next"));
+	page_put(p, "</nav>");
+}
+
+const char *page_word(const page *p, const char *code)
+{
+	static const struct {
+		const char *code, *nl, *en;
+	} w[] = {
+		{"open", "lopend", "open"},
+		{"closed", "afgesloten", "closed"},
+		{"expired", "verlopen", "expired"},
+		{"match", "ook betrokken", "also involved"},
+		{"match-gone", "niet meer betrokken", "no longer involved"},
+		{"disclosure", "melding: een partner zag dat wij betrokken zijn",
+		 "notice: a partner saw that we are involved"},
+		{"pattern", "signaal voor de FG", "alert for the privacy officer"},
+	};
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (strcmp(code, w[i].code) == 0)
+			return page_t(p, w[i].nl, w[i].en);
+	return code;
+}
+
+const char *page_client(const page *p, const json_t *item)
+{
+	const char *n = page_js(item, "client_name");
+
+	return n[0] != 0 ? n : page_t(p, "cliënt zonder naam", "client without a name");
+}
+
 void page_cases(page *p, const char *rest)
 {
 	json_t *doc = NULL, *c;
+	node_page_req pr;
 	size_t i;
-	int code = api_cases(p->r, &doc);
+	int code = api_page_params(p->r, "", PAGE_ROWS, &pr, &doc);
 
+	if (code == 0)
+		code = api_cases_page(p->r, &pr, &doc);
 	if (code != 200) {
 		page_refusal_doc(p, code, doc);
 		json_decref(doc);
 		return;
 	}
 	page_head(p, page_t(p, "Mijn dossiers", "My cases"));
+	page_put(p, "<form id=\"case-search\" class=\"inline\" method=\"get\" action=\"/cases\" "
+		    "role=\"search\"><label for=\"q\">%s</label><input type=\"search\" id=\"q\" "
+		    "name=\"q\" value=\"%s\" autocomplete=\"off\"><button type=\"submit\">%s</button>"
+		    "</form>",
+		 page_t(p, "Zoek op naam van de cliënt", "Search by the client's name"),
+		 pr.q != NULL ? pr.q : "", page_t(p, "Zoeken", "Search"));
 	page_put(p, "<table id=\"cases\"><caption class=\"hint\">%s</caption><thead><tr><th>%s</th>"
 	       "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
-	    page_t(p, "Dossiers waaraan u bent toegewezen", "Cases you are assigned to"),
+	    page_t(p, "Dossiers waaraan u bent toegewezen, nieuwste eerst",
+		   "Cases you are assigned to, newest first"),
 	    page_t(p, "Dossier", "Case"), page_t(p, "Cliënt", "Client"), page_t(p, "Status", "State"),
 	    page_t(p, "Toestemming", "Consent"), page_t(p, "Categorieën", "Categories"),
 	    page_t(p, "Geldig tot", "Valid until"));
-	json_array_foreach(doc, i, c)
+	json_array_foreach(json_object_get(doc, "items"), i, c)
 	{
 		json_t *cats = json_object_get(c, "categories"), *k;
 		size_t j;
 
 		page_put(p, "<tr data-case=\"%U\" class=\"state-%s\"><td><a href=\"/cases/%U\">%U</a></td>"
 		       "<td>%s</td><td>%s</td><td>%s</td><td>",
-		    page_ji(c, "id"), page_js(c, "state"), page_ji(c, "id"), page_ji(c, "id"), page_js(c, "client"),
-		    strcmp(page_js(c, "state"), "open") == 0 ? page_t(p, "open", "open")
-							: page_t(p, "gesloten", "closed"),
+		    page_ji(c, "id"), page_js(c, "state"), page_ji(c, "id"), page_ji(c, "id"),
+		    page_client(p, c),
+		    page_word(p, page_js(c, "state")),
 		    page_js(c, "flags"));
 		json_array_foreach(cats, j, k) page_put(p, "%s%s", j ? ", " : "", json_string_value(k));
 		page_put(p, "</td><td>%s</td></tr>", page_js(c, "expires"));
 	}
-	if (json_array_size(doc) == 0)
-		page_put(p, "<tr><td colspan=\"6\">%s</td></tr>", page_t(p, "Nog geen dossiers.", "No cases yet."));
-	page_put(p, "</tbody></table><h2>%s</h2>", page_t(p, "Dossier openen", "Open a case"));
+	if (json_array_size(json_object_get(doc, "items")) == 0)
+		page_put(p, "<tr><td colspan=\"6\">%s</td></tr>",
+			 pr.q != NULL && pr.q[0] != 0
+				 ? page_t(p, "Geen dossiers van cliënten met deze naam.",
+					  "No cases of clients with this name.")
+				 : page_t(p, "Nog geen dossiers.", "No cases yet."));
+	page_put(p, "</tbody></table>");
+	page_pager(p, "cases-pager", "/cases", "", doc, pr.q);
+	page_put(p, "<h2>%s</h2>", page_t(p, "Dossier openen", "Open a case"));
 	page_form_open(p, "case-open", "block", "/api/cases", NULL, NULL);
 	page_put(p, "<label for=\"client\">%s</label><input type=\"text\" id=\"client\" name=\"client\" "
 	       "required autocomplete=\"off\" inputmode=\"numeric\"><p class=\"hint\">%s</p>",
@@ -231,7 +330,7 @@ static void inbox_table(page *p, const char *id, const json_t *list, const char 
 		page_put(p, "<tr><td>");
 		page_when(p, page_ji(it, "time"));
 		page_put(p, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s %s</td></tr>",
-		    page_js(it, "kind"), page_js(it, "client"), page_js(it, "org"), page_js(it, "category"),
+		    page_word(p, page_js(it, "kind")), page_client(p, it), page_js(it, "org"), page_js(it, "category"),
 		    page_js(it, "purpose"), page_js(it, "role"));
 	}
 	if (json_array_size(list) == 0)
@@ -242,10 +341,15 @@ static void inbox_table(page *p, const char *id, const json_t *list, const char 
 void page_matches(page *p, const char *rest)
 {
 	json_t *m = NULL, *n = NULL;
-	int code = api_inbox(p->r, 1, &m);
+	node_page_req pm, pn;
+	int code = api_page_params(p->r, "", PAGE_ROWS, &pm, &m);
 
+	if (code == 0)
+		code = api_page_params(p->r, "n", PAGE_ROWS, &pn, &m);
+	if (code == 0)
+		code = api_inbox_page(p->r, 1, &pm, &m);
 	if (code == 200)
-		code = api_inbox(p->r, 0, &n);
+		code = api_inbox_page(p->r, 0, &pn, &n);
 	if (code != 200) {
 		page_refusal_doc(p, code, n != NULL ? n : m);
 		json_decref(m);
@@ -258,10 +362,12 @@ void page_matches(page *p, const char *rest)
 	    page_t(p, "Nu bijwerken", "Update now"));
 	page_put(p, "<h2>%s</h2>", page_t(p, "Matches: partners die ook betrokken zijn",
 				"Matches: partners also involved"));
-	inbox_table(p, "matches", m, page_t(p, "Geen matches.", "No matches."));
+	inbox_table(p, "matches", json_object_get(m, "items"), page_t(p, "Geen matches.", "No matches."));
+	page_pager(p, "matches-pager", "/matches", "", m, pm.q);
 	page_put(p, "<h2>%s</h2>", page_t(p, "Meldingen: wie vroeg naar onze betrokkenheid",
 				"Notices: who asked about our involvement"));
-	inbox_table(p, "notices", n, page_t(p, "Geen meldingen.", "No notices."));
+	inbox_table(p, "notices", json_object_get(n, "items"), page_t(p, "Geen meldingen.", "No notices."));
+	page_pager(p, "notices-pager", "/matches", "n", n, pn.q);
 	json_decref(m);
 	json_decref(n);
 	page_send(p, 200);

@@ -11,30 +11,54 @@ static void window(page *p, const json_t *d)
 	page_when(p, page_ji(d, "window_end"));
 }
 
+/* The items of a page of discussions with role (the three tables). */
+static json_t *with_role(const json_t *doc, const char *role)
+{
+	json_t *out = json_array(), *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "items"), i, d)
+	{
+		const char *r = page_js(d, "role");
+
+		if (out != NULL && (strcmp(r, role) == 0 ||
+				    (strcmp(role, "participant") == 0 && strcmp(r, "invited") != 0 &&
+				     strcmp(r, "requester") != 0)))
+			json_array_append(out, d);
+	}
+	return out;
+}
+
 void page_discussions(page *p, const char *rest)
 {
-	json_t *doc = NULL, *d;
+	json_t *doc = NULL, *d, *inv = NULL, *req = NULL, *part = NULL;
 	char action[96], sid[9];
+	node_page_req pr;
 	size_t i;
-	int code = api_discussions(p->r, &doc);
+	int code = api_page_params(p->r, "", PAGE_ROWS, &pr, &doc);
 
+	if (code == 0)
+		code = api_discussions_page(p->r, &pr, &doc);
 	if (code != 200) {
 		page_refusal_doc(p, code, doc);
 		json_decref(doc);
 		return;
 	}
+	inv = with_role(doc, "invited");
+	req = with_role(doc, "requester");
+	part = with_role(doc, "participant");
 	page_head(p, page_t(p, "Casusoverleg", "Case discussions"));
 	page_put(p, "<h2>%s</h2><table id=\"invitations\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
 	       "<th>%s</th><th>%s</th></tr></thead><tbody>",
 	    page_t(p, "Uitnodigingen", "Invitations"), page_t(p, "Cliënt", "Client"),
 	    page_t(p, "Onderwerp", "Topic"), page_t(p, "Periode", "Window"), page_t(p, "Status", "State"),
 	    page_t(p, "Antwoord", "Answer"));
-	json_array_foreach(json_object_get(doc, "invitations"), i, d)
+	json_array_foreach(inv, i, d)
 	{
 		page_put(p, "<tr data-discussion=\"%s\"><td>%s</td><td>%s</td><td>", page_js(d, "id"),
-		    page_js(d, "client"), page_js(d, "topic"));
+		    page_client(p, d), page_js(d, "topic"));
 		window(p, d);
-		page_put(p, "</td><td>%s</td><td>", page_js(d, "state"));
+		page_put(p, "</td><td>%s</td><td>", page_word(p, page_js(d, "state")));
 		if (strcmp(page_js(d, "state"), "open") == 0) {
 			snprintf(action, sizeof(action), "/api/discussions/%.40s/accept", page_js(d, "id"));
 			page_form_open(p, NULL, "inline accept", action, NULL, NULL);
@@ -51,7 +75,7 @@ void page_discussions(page *p, const char *rest)
 	    page_t(p, "Mijn aanvragen", "My requests"), page_t(p, "Overleg", "Discussion"),
 	    page_t(p, "Cliënt", "Client"), page_t(p, "Onderwerp", "Topic"), page_t(p, "Status", "State"),
 	    page_t(p, "Aangenomen door", "Accepted by"));
-	json_array_foreach(json_object_get(doc, "requests"), i, d)
+	json_array_foreach(req, i, d)
 	{
 		json_t *a;
 		size_t j;
@@ -59,7 +83,8 @@ void page_discussions(page *p, const char *rest)
 		snprintf(sid, sizeof(sid), "%s", page_js(d, "id"));
 		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s…</a></td>"
 		       "<td>%s</td><td>%s</td><td>%s</td><td>",
-		    page_js(d, "id"), page_js(d, "id"), sid, page_js(d, "client"), page_js(d, "topic"), page_js(d, "state"));
+		    page_js(d, "id"), page_js(d, "id"), sid, page_client(p, d), page_js(d, "topic"),
+		    page_word(p, page_js(d, "state")));
 		json_array_foreach(json_object_get(d, "accepted"), j, a)
 			page_put(p, "%s%s (%s)", j ? ", " : "", page_js(a, "org_name"), page_js(a, "category"));
 		page_put(p, "</td></tr>");
@@ -68,14 +93,19 @@ void page_discussions(page *p, const char *rest)
 	       "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
 	    page_t(p, "Waaraan ik deelneem", "Participating"), page_t(p, "Overleg", "Discussion"),
 	    page_t(p, "Cliënt", "Client"), page_t(p, "Onderwerp", "Topic"), page_t(p, "Status", "State"));
-	json_array_foreach(json_object_get(doc, "participating"), i, d)
+	json_array_foreach(part, i, d)
 	{
 		snprintf(sid, sizeof(sid), "%s", page_js(d, "id"));
 		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s…</a></td>"
 		       "<td>%s</td><td>%s</td><td>%s</td></tr>",
-		    page_js(d, "id"), page_js(d, "id"), sid, page_js(d, "client"), page_js(d, "topic"), page_js(d, "state"));
+		    page_js(d, "id"), page_js(d, "id"), sid, page_client(p, d), page_js(d, "topic"),
+		    page_word(p, page_js(d, "state")));
 	}
 	page_put(p, "</tbody></table>");
+	page_pager(p, "discussions-pager", "/discussions", "", doc, pr.q);
+	json_decref(inv);
+	json_decref(req);
+	json_decref(part);
 	json_decref(doc);
 	page_send(p, 200);
 }

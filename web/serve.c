@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -257,6 +258,12 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 		st = SK_ERR_IO;
 		goto out;
 	}
+	/* replies leave whole, not held back for an ACK (Nagle with delayed
+	 * ACKs stalls a reply of a few segments by 40 ms); accepted sockets
+	 * inherit it from the listener */
+	if (setsockopt(evhttp_bound_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &(int){1},
+		       sizeof(int)) != 0)
+		sk_log(SK_LOG_WARNING, "serve: cannot set TCP_NODELAY; replies may stall");
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_max_body_size(http, WEB_BODY_MAX);
 	evhttp_set_max_headers_size(http, 16384);

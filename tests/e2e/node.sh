@@ -94,13 +94,21 @@ except urllib.error.HTTPError as e:
     assert e.code == 401, e.code
 st = get("/api/status")
 assert st["id"] == "wijkteam" and st["joined"], st
-m = get("/api/matches")
+m = get("/api/matches")["items"]
 assert any(x["org"] == "altrecht" and x["kind"] == "match" for x in m), m
-n = get("/api/notices")
+n = get("/api/notices")["items"]
 assert any(x["kind"] == "disclosure" and x["org"] == "altrecht" for x in n), n
 assert get("/api/sync", method="POST")["status"] == "sync started"
 c = get("/api/cases")
-assert c and all("id" in x for x in c), c
+assert c["items"] and all("id" in x for x in c["items"]) and c["next"] is None, c
+# paging: a bad limit or cursor, both cursors, or a name search over the
+# whole node (the token without 'as') are refused
+for q in ("limit=0", "limit=201", "after=zz", "after=" + "0" * 48 + "&before=" + "0" * 48, "q=jan"):
+    try:
+        get("/api/cases?" + q)
+        sys.exit(f"/api/cases?{q} answered")
+    except urllib.error.HTTPError as e:
+        assert e.code == 400, (q, e.code)
 PY
 kill -TERM "$API_PID"; wait "$API_PID" || fail "node serve did not exit 0 on SIGTERM"
 ok "node serve: background sync and the local JSON API behind its token"

@@ -32,6 +32,14 @@ ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright
 
 cd "$T"
 web_federation
+# two more of anna's clients, with cases that share nothing: /cases pages
+# through three cases a page at a time (?limit=1) and finds these by name
+for c in "123456782 Karin Pagina" "100000009 Lars Pagina"; do
+	set -- $c
+	node client add --dir $ORG_A --bsn "$1" --name "$2 $3" >/dev/null || fail "client $2 $3 at A"
+	node case open --dir $ORG_A --client "$1" --as $PROF --consent none >/dev/null ||
+		fail "case of $2 $3 at A: $(tail -3 "$T/node.log")"
+done
 serve_a
 ok "two organisations; $ORG_A serving its pages on $BASE"
 

@@ -234,6 +234,34 @@ async function flow(browser, current) {
     fail(`/cases: no row tr[data-case=${caseId}] linking to /cases/${caseId}`);
   ok(`a case opened on /cases (${caseId}) with discover, contact, discuss for all categories`);
 
+  // paging: one case a page, newest first, Volgende and Vorige; the client by name
+  const caseRows = async () => page.$$eval('table#cases tr[data-case]', (trs) => trs.map((t) => t.dataset.case));
+  await go(page, '/cases?limit=1');
+  if (JSON.stringify(await caseRows()) !== JSON.stringify([caseId])) fail(`/cases?limit=1: rows ${JSON.stringify(await caseRows())}, want the newest ${caseId}`);
+  if (!(await page.innerText('table#cases')).includes('Jan Modaal')) fail('/cases: the client is not shown by name');
+  const seen = [caseId];
+  for (let i = 0; i < 2; i++) {
+    const next = await page.$('nav#cases-pager a[rel=next]');
+    if (!next) fail(`/cases?limit=1: no a[rel=next] on page ${i + 1} of 3`);
+    await Promise.all([page.waitForNavigation(), next.click()]);
+    const r = await caseRows();
+    if (r.length !== 1 || seen.includes(r[0]) || Number(r[0]) > Number(seen[seen.length - 1]))
+      fail(`the next page of /cases shows ${JSON.stringify(r)} after ${JSON.stringify(seen)}`);
+    seen.push(r[0]);
+  }
+  if (await page.$('nav#cases-pager a[rel=next]')) fail('/cases: a[rel=next] on the last page');
+  await Promise.all([page.waitForNavigation(), page.click('nav#cases-pager a[rel=prev]')]);
+  if (JSON.stringify(await caseRows()) !== JSON.stringify([seen[1]])) fail(`Vorige on /cases shows ${JSON.stringify(await caseRows())}, want ${seen[1]}`);
+  await go(page, '/cases');
+  await page.fill('form#case-search input#q', 'pagina');
+  await Promise.all([page.waitForNavigation(), page.click('form#case-search ' + SUBMIT)]);
+  const found = await caseRows();
+  if (found.length !== 2 || found.includes(caseId) || !(await page.innerText('table#cases')).includes('Karin Pagina'))
+    fail(`searching /cases for "pagina": ${JSON.stringify(found)}`);
+  if (new URL(page.url()).searchParams.get('q') !== 'pagina') fail(`form#case-search is not a GET with q: ${page.url()}`);
+  await checkPage(page, '/cases?q=', { name: prof.name });
+  ok(`/cases pages newest first one case a page (${seen.join(', ')}) with Volgende and Vorige, and finds clients by name`);
+
   // altrecht opens its case and publishes; the node syncs every second
   cliB('case', 'open', '--client', BSN, '--as', profB, '--consent', 'discover,contact,discuss',
     '--categories', 'all');

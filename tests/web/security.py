@@ -125,7 +125,15 @@ def page_csrf(sid, page):
 
 
 def case_ids(sid):
-    return {str(c["id"]) for c in want(http("GET", "/api/cases", sid=sid), 200, "GET /api/cases").json()}
+    """Every case id of the session's professional, following the pages."""
+    ids, after = set(), ""
+    while True:
+        page = want(http("GET", "/api/cases?limit=200" + (f"&after={after}" if after else ""), sid=sid),
+                    200, "GET /api/cases").json()
+        ids |= {str(c["id"]) for c in page["items"]}
+        after = page["next"]
+        if not after:
+            return ids
 
 
 def case_status(sid, cid):
