@@ -14,6 +14,18 @@ int api_cases(web_req *r, json_t **out);
 int api_case(web_req *r, uint64_t id, json_t **out);
 int api_inbox(web_req *r, int matches, json_t **out);
 int api_discussions(web_req *r, json_t **out);
+int api_clients(web_req *r, json_t **out);                  /* api_clients.c */
+int api_client(web_req *r, const char *id, json_t **out);
+int api_professionals(web_req *r, json_t **out);
+
+/* The name of client id for a page (out, cap bytes): opened in the node,
+ * the rest of the record wiped; "cliënt zonder naam" when it has none.
+ * 0, or -1 when it cannot be read (out still says something). */
+int api_client_label(web_req *r, const char *id, char *out, size_t cap);
+/* The sentence for people of a refusal doc in the request's language:
+ * through the message table (web/msg.h) when it has a "code" (a library
+ * refusal), else its "error". */
+const char *api_error_text(const web_req *r, const json_t *doc);
 int api_discussion(web_req *r, const char *id, json_t **out);
 int api_audit_records(web_req *r, json_t **out);
 int api_audit_report(web_req *r, json_t **out);

@@ -141,8 +141,7 @@ static int consent_fields(web_req *r, node_consent_req *req, char *flags, size_t
 	}
 	return 0;
 bad:
-	*out = api_err(sk_error_detail());
-	return 400;
+	return api_fail(SK_ERR_INVALID, out);
 }
 
 /* After a committed change to client's cases: the entry is marked and the
@@ -202,19 +201,51 @@ int api_case_consent(web_req *r, uint64_t id, json_t **out)
 	return 200;
 }
 
-int api_case_close(web_req *r, uint64_t id, json_t **out)
+/* Closing is irreversible: a form must say confirm=yes (the confirmation
+ * page /cases/ID/close, or app.js after its dialog); a form without it is
+ * sent to that page. JSON closes at once. */
+int api_case_close(web_req *r, uint64_t id, json_t **out, char *loc, size_t cap)
 {
+	const char *yes = web_param(r, "confirm");
 	node_case c;
 	sk_status st;
 	int code;
 
 	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0)
 		return code;
+	if (r->form_post && (yes == NULL || strcmp(yes, "yes") != 0)) {
+		snprintf(loc, cap, "/cases/%llu/close", (unsigned long long)id);
+		*out = json_object();
+		return 200;
+	}
 	if ((st = node_case_close(r->app->s, id, web_actor(r), sk_clock_now_ms(), NULL)) != SK_OK)
 		return api_fail(st, out);
 	republish(r, c.client);
 	*out = json_pack("{s:I,s:s}", "id", (json_int_t)id, "message",
-			 api_tr(r, "dossier gesloten", "case closed"));
+			 api_tr(r, "Dossier afgesloten. Partners zien uw betrokkenheid niet meer.",
+				"Case closed. Partners no longer see your involvement."));
+	return 200;
+}
+
+int api_case_assign(web_req *r, uint64_t id, json_t **out)
+{
+	const char *prof = web_param(r, "professional");
+	node_case c;
+	sk_status st;
+	int code;
+
+	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0)
+		return code;
+	if (prof == NULL || prof[0] == 0) {
+		*out = api_err(api_tr(r, "kies een collega", "choose a colleague"));
+		return 400;
+	}
+	if ((st = node_case_assign(r->app->s, id, prof, web_actor(r), sk_clock_now_ms(), NULL)) !=
+	    SK_OK)
+		return api_fail(st, out);
+	*out = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "professional", prof, "message",
+			 api_tr(r, "Collega toegewezen. Uw collega ziet het dossier nu ook.",
+				"Colleague assigned. Your colleague now sees the case too."));
 	return 200;
 }
 

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "common/kek.h"
+#include "node/client.h"
 #include "node/professional.h"
 #include "node/store.h"
 
@@ -40,6 +41,9 @@ typedef struct web_session {
 	int flash_error;
 	json_t *flash_doc;
 	uint64_t flash_case;
+	/* the client registered or found by BSN last: its page may be shown
+	 * before she has a case for it */
+	char client[NODE_CLIENT_ID_MAX + 1];
 } web_session;
 
 typedef struct web_app {
