@@ -18,10 +18,15 @@ int api_clients(web_req *r, json_t **out);                  /* api_clients.c */
 int api_client(web_req *r, const char *id, json_t **out);
 int api_professionals(web_req *r, json_t **out);
 
-/* The name of client id for a page (out, cap bytes): opened in the node,
- * the rest of the record wiped; "cliënt zonder naam" when it has none.
- * 0, or -1 when it cannot be read (out still says something). */
-int api_client_label(web_req *r, const char *id, char *out, size_t cap);
+/* The name of client id for a page (out, cap bytes) and its age in years
+ * (age may be NULL; -1 unknown): opened in the node, the rest of the
+ * record wiped; "cliënt zonder naam" when it has none. 0, or -1 when it
+ * cannot be read (out still says something). */
+int api_client_label(web_req *r, const char *id, char *out, size_t cap, int *age);
+/* The name of professional id (else id). */
+int api_prof_label(web_req *r, const char *id, char *out, size_t cap);
+/* The display name of member org from the node's directory (else org). */
+int api_org_label(web_req *r, const char *org, char *out, size_t cap);
 /* The sentence for people of a refusal doc in the request's language:
  * through the message table (web/msg.h) when it has a "code" (a library
  * refusal), else its "error". */

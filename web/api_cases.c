@@ -95,13 +95,16 @@ out:
 	return code;
 }
 
-/* The consent fields of a form (docs/web.md) into req; 0 or 400. */
+#define CATS_TEXT_MAX (WIRE_POLICY_MAX * (WIRE_CATEGORY_MAX + 1) + 1)
+
+/* The consent fields of a form (docs/web.md) into req, which points into
+ * flags, cats and reason_buf; 0 or 400. */
 static int consent_fields(web_req *r, node_consent_req *req, char *flags, size_t cap,
-			  char reason_buf[static NODE_REASON_MAX + 1], json_t **out)
+			  char cats[static CATS_TEXT_MAX], char reason_buf[static NODE_REASON_MAX + 1],
+			  json_t **out)
 {
 	const char *by = web_param(r, "consent_by"), *basis = web_param(r, "basis");
 	const char *reason = web_param(r, "reason"), *exp = web_param(r, "expires");
-	const char *cats = web_param(r, "categories");
 	char b[NODE_REASON_MAX + 32];
 	node_date d;
 
@@ -116,7 +119,16 @@ static int consent_fields(web_req *r, node_consent_req *req, char *flags, size_t
 	}
 	if (node_flags_parse(flags[0] ? flags : "none", &req->flags) != SK_OK)
 		goto bad;
-	req->categories = cats != NULL && cats[0] ? cats : req->flags ? "all" : NULL;
+	/* categories: ticked boxes (a form), a JSON array or a comma list */
+	if (web_param_list(r, "categories", cats, CATS_TEXT_MAX) != 0) {
+		sk_error_set("--categories is a comma list of categories");
+		goto bad;
+	}
+	if (cats[0] == 0 && req->flags && r->form_post) {
+		sk_error_set("--categories is required unless the consent is none");
+		goto bad;
+	}
+	req->categories = cats[0] ? cats : req->flags ? "all" : NULL;
 	if (by != NULL && by[0] && node_consent_by_parse(by, &req->by) != SK_OK)
 		goto bad;
 	if (basis != NULL && strcmp(basis, "statutory") == 0) {
@@ -155,14 +167,14 @@ static void republish(web_req *r, const char *client)
 int api_case_open(web_req *r, json_t **out, char *loc, size_t cap)
 {
 	node_consent_req req = {0};
-	char flags[64], reason[NODE_REASON_MAX + 1];
+	char flags[64], cats[CATS_TEXT_MAX], reason[NODE_REASON_MAX + 1];
 	const char *ref = web_param(r, "client");
 	node_case c;
 	sk_status st;
 	int code;
 
 	if ((code = api_need_prof(r, out)) != 0 ||
-	    (code = consent_fields(r, &req, flags, sizeof(flags), reason, out)) != 0)
+	    (code = consent_fields(r, &req, flags, sizeof(flags), cats, reason, out)) != 0)
 		return code;
 	if (ref == NULL || ref[0] == 0 || req.flags == 0) {
 		*out = api_err(api_tr(r, "vul de cliënt (BSN of eigen nummer) en de toestemming in",
@@ -182,13 +194,13 @@ int api_case_open(web_req *r, json_t **out, char *loc, size_t cap)
 int api_case_consent(web_req *r, uint64_t id, json_t **out)
 {
 	node_consent_req req = {0};
-	char flags[64], reason[NODE_REASON_MAX + 1];
+	char flags[64], cats[CATS_TEXT_MAX], reason[NODE_REASON_MAX + 1];
 	node_case c;
 	sk_status st;
 	int code;
 
 	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0 ||
-	    (code = consent_fields(r, &req, flags, sizeof(flags), reason, out)) != 0)
+	    (code = consent_fields(r, &req, flags, sizeof(flags), cats, reason, out)) != 0)
 		return code;
 	if ((st = node_case_consent(r->app->s, id, web_actor(r), &req, sk_clock_now_ms(), &c)) !=
 	    SK_OK)

@@ -5,6 +5,7 @@
  * professionals a case can be assigned to. Names and birth dates are
  * opened only here, inside the node; every BSN is wiped after use. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -14,6 +15,7 @@
 #include "common/db.h"
 #include "node/case.h"
 #include "node/client.h"
+#include "node/members.h"
 #include "web/api.h"
 #include "web/api_int.h"
 
@@ -61,23 +63,47 @@ static json_t *client_json(const node_client *c)
 			 c->birthdate, "age", age);
 }
 
-int api_client_label(web_req *r, const char *id, char *out, size_t cap)
+int api_client_label(web_req *r, const char *id, char *out, size_t cap, int *age)
 {
 	node_client *c = sodium_malloc(sizeof(*c));
 	MDB_txn *txn = NULL;
 	sk_status st = SK_ERR_NOMEM;
 
 	snprintf(out, cap, "%s", api_tr(r, "cliënt zonder naam", "client without a name"));
+	if (age != NULL)
+		*age = -1;
 	if (c != NULL &&
 	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = node_client_get(r->app->s, txn, id, c);
 		mdb_txn_abort(txn);
 		if (st == SK_OK && c->name[0])
 			snprintf(out, cap, "%s", c->name);
+		if (st == SK_OK && age != NULL && c->birthdate[0]) {
+			node_date b, today = node_date_at(sk_clock_now_ms());
+
+			if (node_date_parse(&b, c->birthdate) == SK_OK)
+				*age = node_age(&b, &today);
+		}
 		if (st == SK_OK)
 			node_client_wipe(c);
 	}
 	sodium_free(c);
+	return st == SK_OK ? 0 : -1;
+}
+
+int api_prof_label(web_req *r, const char *id, char *out, size_t cap)
+{
+	node_professional p;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	snprintf(out, cap, "%s", id);
+	if ((st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_professional_get(r->app->s, txn, id, &p);
+		mdb_txn_abort(txn);
+		if (st == SK_OK)
+			snprintf(out, cap, "%s", p.name);
+	}
 	return st == SK_OK ? 0 : -1;
 }
 
@@ -280,4 +306,22 @@ int api_professionals(web_req *r, json_t **out)
 	}
 	*out = list;
 	return 200;
+}
+
+int api_org_label(web_req *r, const char *org, char *out, size_t cap)
+{
+	node_member *m = malloc(sizeof(*m));
+	MDB_txn *txn = NULL;
+	sk_status st = SK_ERR_NOMEM;
+
+	snprintf(out, cap, "%s", org);
+	if (m != NULL &&
+	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_members_get(r->app->s, txn, org, m);
+		mdb_txn_abort(txn);
+		if (st == SK_OK && m->name[0])
+			snprintf(out, cap, "%s", m->name);
+	}
+	free(m);
+	return st == SK_OK ? 0 : -1;
 }
