@@ -31,16 +31,20 @@ void page_discussions(page *p, const char *rest)
 	    page_t(p, "Antwoord", "Answer"));
 	json_array_foreach(json_object_get(doc, "invitations"), i, d)
 	{
-		page_put(p, "<tr data-discussion=\"%s\"><td>%s</td><td>%s</td><td>", page_js(d, "id"),
-		    page_js(d, "client"), page_js(d, "topic"));
+		page_put(p, "<tr data-discussion=\"%s\"><td>", page_js(d, "id"));
+		page_client(p, page_js(d, "client"));
+		page_put(p, "</td><td>%s</td><td>", page_word(p, page_js(d, "topic")));
 		window(p, d);
-		page_put(p, "</td><td>%s</td><td>", page_js(d, "state"));
+		page_put(p, "</td><td>%s</td><td>", page_word(p, page_js(d, "state")));
 		if (strcmp(page_js(d, "state"), "open") == 0) {
 			snprintf(action, sizeof(action), "/api/discussions/%.40s/accept", page_js(d, "id"));
 			page_form_open(p, NULL, "inline accept", action, NULL, NULL);
 			page_put(p, "<button type=\"submit\">%s</button></form> ", page_t(p, "Aannemen", "Accept"));
+			/* a decline is never shown to the requester, and is final */
 			snprintf(action, sizeof(action), "/api/discussions/%.40s/decline", page_js(d, "id"));
-			page_form_open(p, NULL, "inline decline", action, NULL, NULL);
+			page_form_open(p, NULL, "inline decline", action, NULL,
+				  page_t(p, "Uitnodiging afwijzen? Dit kunt u niet ongedaan maken.",
+				    "Decline the invitation? This cannot be undone."));
 			page_put(p, "<button type=\"submit\" class=\"secondary\">%s</button></form>",
 			    page_t(p, "Afwijzen", "Decline"));
 		}
@@ -57,11 +61,16 @@ void page_discussions(page *p, const char *rest)
 		size_t j;
 
 		snprintf(sid, sizeof(sid), "%s", page_js(d, "id"));
-		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s…</a></td>"
-		       "<td>%s</td><td>%s</td><td>%s</td><td>",
-		    page_js(d, "id"), page_js(d, "id"), sid, page_js(d, "client"), page_js(d, "topic"), page_js(d, "state"));
+		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s %s</a></td><td>",
+		    page_js(d, "id"), page_js(d, "id"), page_t(p, "Overleg", "Discussion"), sid);
+		page_client(p, page_js(d, "client"));
+		page_put(p, "</td><td>%s</td><td>%s</td><td>", page_word(p, page_js(d, "topic")),
+		    page_word(p, page_js(d, "state")));
 		json_array_foreach(json_object_get(d, "accepted"), j, a)
-			page_put(p, "%s%s (%s)", j ? ", " : "", page_js(a, "org_name"), page_js(a, "category"));
+			page_put(p, "%s%s (%s) <span class=\"org-id\" hidden>%s</span>", j ? ", " : "",
+			    page_js(a, "org_name"), page_word(p, page_js(a, "category")), page_js(a, "org"));
+		if (json_array_size(json_object_get(d, "accepted")) == 0)
+			page_put(p, "%s", page_t(p, "nog niemand", "nobody yet"));
 		page_put(p, "</td></tr>");
 	}
 	page_put(p, "</tbody></table><h2>%s</h2><table id=\"participating\"><thead><tr><th>%s</th>"
@@ -71,9 +80,11 @@ void page_discussions(page *p, const char *rest)
 	json_array_foreach(json_object_get(doc, "participating"), i, d)
 	{
 		snprintf(sid, sizeof(sid), "%s", page_js(d, "id"));
-		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s…</a></td>"
-		       "<td>%s</td><td>%s</td><td>%s</td></tr>",
-		    page_js(d, "id"), page_js(d, "id"), sid, page_js(d, "client"), page_js(d, "topic"), page_js(d, "state"));
+		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s %s</a></td><td>",
+		    page_js(d, "id"), page_js(d, "id"), page_t(p, "Overleg", "Discussion"), sid);
+		page_client(p, page_js(d, "client"));
+		page_put(p, "</td><td>%s</td><td>%s</td></tr>", page_word(p, page_js(d, "topic")),
+		    page_word(p, page_js(d, "state")));
 	}
 	page_put(p, "</tbody></table>");
 	json_decref(doc);
@@ -95,22 +106,28 @@ void page_discussion(page *p, const char *id)
 	}
 	snprintf(next, sizeof(next), "/discussions/%.40s", id);
 	page_head(p, page_t(p, "Casusoverleg", "Case discussion"));
-	page_put(p, "<p>%s <strong>%s</strong>, %s %s (%s)</p><h2>%s</h2><ul>",
-	    page_t(p, "Onderwerp", "Topic"), page_js(doc, "topic"), page_t(p, "cliënt", "client"),
-	    page_js(doc, "client"), page_js(doc, "state"), page_t(p, "Deelnemers", "Participants"));
+	page_put(p, "<dl><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>", page_t(p, "Onderwerp", "Topic"),
+	    page_word(p, page_js(doc, "topic")), page_t(p, "Cliënt", "Client"));
+	page_client(p, page_js(doc, "client"));
+	page_put(p, "</dd><dt>%s</dt><dd>%s</dd></dl><h2>%s</h2><ul>", page_t(p, "Status", "State"),
+	    page_word(p, page_js(doc, "state")), page_t(p, "Deelnemers", "Participants"));
 	json_object_foreach(json_object_get(doc, "participants"), org, w)
-		page_put(p, "<li>%s (%s): %s, %s %s %s</li>", page_js(w, "org_name"), page_js(w, "category"),
-		    page_js(w, "name"), page_js(w, "role"), page_js(w, "phone"), page_js(w, "email"));
+		page_put(p, "<li>%s (%s): %s, %s %s %s</li>", page_js(w, "org_name"),
+		    page_word(p, page_js(w, "category")), page_js(w, "name"), page_word(p, page_js(w, "role")),
+		    page_js(w, "phone"), page_js(w, "email"));
 	page_put(p, "</ul><section id=\"thread\"><h2>%s</h2>", page_t(p, "Berichten", "Messages"));
 	json_array_foreach(json_object_get(doc, "messages"), i, m)
 	{
 		page_put(p, "<article class=\"message\"><header>%s, %s · ", page_js(m, "name"),
 		    page_js(m, "org_name"));
 		page_when(p, page_ji(m, "time"));
-		page_put(p, " · %s</header><p>%s</p>", page_js(m, "kind"), page_js(m, "text"));
-		if ((w = json_object_get(m, "regie")) != NULL)
-			page_put(p, "<p><strong>%s</strong>: %s, %s</p>", page_t(p, "Regievoerder", "Regievoerder"),
-			    page_js(w, "org"), page_js(w, "professional"));
+		page_put(p, " · %s</header><p>%s</p>", page_word(p, page_js(m, "kind")), page_js(m, "text"));
+		if ((w = json_object_get(m, "regie")) != NULL) {
+			page_put(p, "<p><strong>%s</strong>: ", page_t(p, "Regievoerder", "Regievoerder"));
+			page_org(p, page_js(w, "org"));
+			page_put(p, " <span class=\"org-id\">(%s)</span>, %s</p>", page_js(w, "org"),
+			    page_js(w, "professional"));
+		}
 		page_put(p, "</article>");
 	}
 	if (json_array_size(json_object_get(doc, "messages")) == 0)
@@ -137,19 +154,21 @@ void page_discussion(page *p, const char *id)
 		web_session *x = p->r->sess;
 
 		snprintf(action, sizeof(action), "/api/discussions/%.40s/close", id);
-		page_form_open(p, "discuss-close", "block", action, next, NULL);
+		page_form_open(p, "discuss-close", "block", action, next,
+			  page_t(p, "Casusoverleg afronden? Daarna kan niemand meer berichten sturen.",
+			    "Close the case discussion? Nobody can send messages afterwards."));
 		page_put(p, "<h2>%s</h2><label for=\"regie\">%s</label><select id=\"regie\" name=\"regie\">",
-		    page_t(p, "Afsluiten", "Close"), page_t(p, "Regievoerder", "Regievoerder"));
+		    page_t(p, "Afronden", "Close"), page_t(p, "Regievoerder", "Regievoerder"));
 		if (x != NULL)
-			page_put(p, "<option value=\"%s:%s\">%s (%s)</option>", p->r->app->s->org_id,
-			    x->prof, x->name, p->r->app->s->name);
+			page_put(p, "<option value=\"%s:%s\">%s (%s, %s)</option>", p->r->app->s->org_id,
+			    x->prof, x->name, page_word(p, x->role), p->r->app->s->name);
 		json_object_foreach(json_object_get(doc, "participants"), org, w)
-			page_put(p, "<option value=\"%s:%s\">%s (%s)</option>", org, page_js(w, "professional"),
-			    page_js(w, "name"), page_js(w, "org_name"));
+			page_put(p, "<option value=\"%s:%s\">%s (%s, %s)</option>", org, page_js(w, "professional"),
+			    page_js(w, "name"), page_word(p, page_js(w, "role")), page_js(w, "org_name"));
 		page_put(p, "</select><label for=\"outcome\">%s</label><textarea id=\"outcome\" "
 		       "name=\"outcome\" required></textarea><button type=\"submit\">%s</button></form>",
 		    page_t(p, "Uitkomst: de afgesproken vervolgstappen", "Outcome: the agreed next steps"),
-		    page_t(p, "Overleg sluiten", "Close discussion"));
+		    page_t(p, "Casusoverleg afronden", "Close the discussion"));
 	}
 	json_decref(doc);
 	page_send(p, 200);
