@@ -177,7 +177,7 @@ int api_client_add(web_req *r, json_t **out, char *loc, size_t cap)
 		return api_fail(st, out);
 	} else {
 		*out = json_pack("{s:s,s:s}", "id", id, "message",
-				 api_tr(r, "Cliënt geregistreerd. Open nu een dossier met de toestemming van de cliënt.",
+				 api_tr(r, "Cliënt geregistreerd. U kunt nu een dossier openen met de toestemming van de cliënt.",
 					"Client registered. Now open a case with the client's consent."));
 		code = 201;
 	}
