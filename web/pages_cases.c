@@ -192,39 +192,46 @@ static void consent_line(page *p, const json_t *k)
 	page_words(p, page_js(k, "flags"));
 }
 
+/* Is professional q already on case doc? */
+static int on_case(const json_t *doc, const json_t *q)
+{
+	const json_t *a;
+	size_t j;
+
+	json_array_foreach(json_object_get(doc, "assigned"), j, a) if (strcmp(json_string_value(a), page_js(q, "id")) == 0) return 1;
+	return 0;
+}
+
 /* The colleagues of the org who are not yet on case doc, to assign. */
 static void assign_form(page *p, uint64_t id, const json_t *doc)
 {
-	json_t *profs = NULL, *q, *a;
+	json_t *profs = NULL, *q;
 	char action[64];
-	size_t i, j, n = 0;
+	size_t i, n = 0;
 
 	if (api_professionals(p->r, &profs) != 200) {
 		json_decref(profs);
 		return;
 	}
+	json_array_foreach(profs, i, q) n += !on_case(doc, q);
 	page_put(p, "<section id=\"assign\"><h2>%s</h2>", page_t(p, "Collega toewijzen", "Assign a colleague"));
+	if (n == 0) {
+		page_put(p, "<p>%s</p></section>", page_t(p, "Alle collega's zijn al aan dit dossier toegewezen.",
+						   "All colleagues are assigned to this case already."));
+		json_decref(profs);
+		return;
+	}
 	snprintf(action, sizeof(action), "/api/cases/%llu/assign", (unsigned long long)id);
 	page_form_open(p, "case-assign", "block", action, NULL, NULL);
 	page_put(p, "<label for=\"professional\">%s</label><select id=\"professional\" name=\"professional\">",
 	    page_t(p, "Collega", "Colleague"));
-	json_array_foreach(profs, i, q)
-	{
-		int on = 0;
-
-		json_array_foreach(json_object_get(doc, "assigned"), j, a)
-			on |= strcmp(json_string_value(a), page_js(q, "id")) == 0;
-		if (on)
-			continue;
+	json_array_foreach(profs, i, q) if (!on_case(doc, q))
 		page_put(p, "<option value=\"%s\">%s (%s)</option>", page_js(q, "id"), page_js(q, "name"),
 		    page_word(p, page_js(q, "role")));
-		n++;
-	}
-	page_put(p, "</select><p class=\"hint\">%s</p><button type=\"submit\"%S>%s</button></form></section>",
-	    n ? page_t(p, "Uw collega ziet het dossier daarna ook en kan eraan werken.",
-		  "Your colleague then sees the case too and can work on it.")
-	      : page_t(p, "Alle collega's zijn al toegewezen.", "All colleagues are assigned already."),
-	    n ? "" : " disabled", page_t(p, "Toewijzen", "Assign"));
+	page_put(p, "</select><p class=\"hint\">%s</p><button type=\"submit\">%s</button></form></section>",
+	    page_t(p, "Uw collega ziet het dossier daarna ook en kan eraan werken.",
+	      "Your colleague then sees the case too and can work on it."),
+	    page_t(p, "Toewijzen", "Assign"));
 	json_decref(profs);
 }
 
