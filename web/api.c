@@ -362,7 +362,7 @@ static int route_case(web_req *r, api_call *c, json_t **out)
 
 static int route_consent(web_req *r, api_call *c, json_t **out)
 {
-	return api_case_consent(r, c->case_id, out);
+	return api_case_consent(r, c->case_id, out, c->next, sizeof(c->next));
 }
 
 static int route_lookup(web_req *r, api_call *c, json_t **out)

@@ -191,7 +191,10 @@ int api_case_open(web_req *r, json_t **out, char *loc, size_t cap)
 	return 201;
 }
 
-int api_case_consent(web_req *r, uint64_t id, json_t **out)
+/* A withdrawal (no flag) is irreversible: a form must say confirm=yes
+ * (the confirmation page /cases/ID/withdraw, or app.js after its dialog);
+ * without it the form is sent to that page. JSON withdraws at once. */
+int api_case_consent(web_req *r, uint64_t id, json_t **out, char *loc, size_t cap)
 {
 	node_consent_req req = {0};
 	char flags[64], cats[CATS_TEXT_MAX], reason[NODE_REASON_MAX + 1];
@@ -202,6 +205,11 @@ int api_case_consent(web_req *r, uint64_t id, json_t **out)
 	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0 ||
 	    (code = consent_fields(r, &req, flags, sizeof(flags), cats, reason, out)) != 0)
 		return code;
+	if (r->form_post && req.flags == 0 && !web_param_yes(r, "confirm")) {
+		snprintf(loc, cap, "/cases/%llu/withdraw", (unsigned long long)id);
+		*out = json_object();
+		return 200;
+	}
 	if ((st = node_case_consent(r->app->s, id, web_actor(r), &req, sk_clock_now_ms(), &c)) !=
 	    SK_OK)
 		return api_fail(st, out);

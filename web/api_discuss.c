@@ -196,6 +196,13 @@ int api_discuss_send(web_req *r, const char *id, int close, json_t **out)
 		}
 		memcpy(org, regie, (size_t)(colon - regie));
 		prof = colon + 1;
+		/* recording the outcome is irreversible: a form says so (a ticked
+		 * box, which needs no script) */
+		if (r->form_post && !web_param_yes(r, "confirm")) {
+			*out = api_err(api_tr(r, "Vink aan dat u het casusoverleg wilt afronden.",
+					      "Tick that you want to close the case discussion."));
+			return 400;
+		}
 	}
 	v = node_text_check(text, strlen(text), NULL);
 	if (v == NODE_TEXT_BSN ||

@@ -41,7 +41,7 @@ int api_remote(web_req *r, node_remote **rem, json_t **out);
  * goes to next where the action decides it ---- */
 
 int api_case_open(web_req *r, json_t **out, char *loc, size_t cap);     /* api_cases.c */
-int api_case_consent(web_req *r, uint64_t id, json_t **out);
+int api_case_consent(web_req *r, uint64_t id, json_t **out, char *loc, size_t cap);
 int api_case_close(web_req *r, uint64_t id, json_t **out, char *loc, size_t cap);
 int api_case_assign(web_req *r, uint64_t id, json_t **out);
 int api_client_add(web_req *r, json_t **out, char *loc, size_t cap);  /* api_clients.c */

@@ -49,7 +49,8 @@ void page_refusal_doc(page *p, int code, const json_t *doc);
 /* The pages, each (page, the path's rest after its route's '*'). */
 void page_cases(page *p, const char *rest);       /* web/pages_cases.c */
 void page_case(page *p, uint64_t id);
-void page_case_close(page *p, uint64_t id);
+void page_case_close(page *p, uint64_t id);    /* "controleer en bevestig" */
+void page_case_withdraw(page *p, uint64_t id); /* the same for a withdrawal */
 /* form#case-open for client (a local id; NULL: a BSN field), the age
  * rule for age (-1 unknown) next to who consents. */
 void page_case_open_form(page *p, const char *client, int age);        /* "controleer en bevestig" */

@@ -392,6 +392,8 @@ static void case_route(page *p, const char *rest)
 		page_case(p, id);
 	else if (strcmp(end, "/close") == 0 && id > 0 && rest[0] >= '1' && rest[0] <= '9')
 		page_case_close(p, id);
+	else if (strcmp(end, "/withdraw") == 0 && id > 0 && rest[0] >= '1' && rest[0] <= '9')
+		page_case_withdraw(p, id);
 	else
 		page_refusal_doc(p, 404, e);
 	json_decref(e);

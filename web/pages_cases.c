@@ -342,7 +342,12 @@ void page_case(page *p, uint64_t id)
 	/* consent, colleagues and close */
 	page_put(p, "<h2>%s</h2>", page_t(p, "Toestemming wijzigen", "Change consent"));
 	snprintf(action, sizeof(action), "/api/cases/%llu/consent", (unsigned long long)id);
-	page_form_open(p, "consent-form", "block", action, next, NULL);
+	page_form_open(p, "consent-form", "block", action, NULL, NULL);
+	/* nothing ticked withdraws: app.js asks this first (without it, the
+	 * API leads to /cases/ID/withdraw) */
+	page_put(p, "<input type=\"hidden\" data-withdraw-ask=\"%s\">",
+	    page_t(p, "Niets aangevinkt: de toestemming intrekken? Partners zien daarna niet meer dat u betrokken bent.",
+	      "Nothing ticked: withdraw the consent? Partners will no longer see that you are involved."));
 	consent_fields(p, "c-", doc, age);
 	page_put(p, "<p class=\"hint\">%s</p><button type=\"submit\">%s</button></form>",
 	    page_t(p, "Niets aangevinkt: de toestemming wordt ingetrokken.",
@@ -358,6 +363,44 @@ void page_case(page *p, uint64_t id)
 	    page_t(p, "Dossier afsluiten", "Close case"));
 out:
 	json_decref(partners);
+	json_decref(doc);
+	page_send(p, 200);
+}
+
+/* Controleer en bevestig: withdrawing consent without JavaScript. */
+void page_case_withdraw(page *p, uint64_t id)
+{
+	json_t *doc = NULL;
+	char action[64], back[32];
+	int code = api_case(p->r, id, &doc);
+
+	if (code != 200) {
+		page_refusal_doc(p, code, doc);
+		json_decref(doc);
+		return;
+	}
+	snprintf(action, sizeof(action), "/api/cases/%llu/consent", (unsigned long long)id);
+	snprintf(back, sizeof(back), "/cases/%llu", (unsigned long long)id);
+	page_head(p, page_t(p, "Controleer en bevestig: toestemming intrekken", "Check and confirm: withdraw consent"));
+	page_put(p, "<dl><dt>%s</dt><dd>%U</dd><dt>%s</dt><dd>", page_t(p, "Dossier", "Case"), id,
+	    page_t(p, "Cliënt", "Client"));
+	page_client(p, page_js(doc, "client"));
+	page_put(p, "</dd><dt>%s</dt><dd>", page_t(p, "Toestemming nu", "Consent now"));
+	consent_line(p, doc);
+	page_put(p, "</dd></dl><p>%s</p>",
+	    page_t(p, "U vinkte niets aan. Daarmee trekt u de toestemming in: partners zien niet meer dat uw "
+		 "organisatie betrokken is en u wordt niet meer uitgenodigd. Een nieuwe toestemming kunt u later "
+		 "weer vastleggen.",
+	      "You ticked nothing. That withdraws the consent: partners no longer see that your organisation "
+	      "is involved and you are no longer invited. You can record a new consent later."));
+	if (strcmp(page_js(doc, "state"), "open") == 0) {
+		page_form_open(p, "consent-withdraw-confirm", "block", action, NULL, NULL);
+		page_put(p, "<input type=\"hidden\" name=\"confirm\" value=\"yes\">"
+		       "<button type=\"submit\" class=\"danger\">%s</button></form>",
+		    page_t(p, "Ja, toestemming intrekken", "Yes, withdraw the consent"));
+	}
+	page_put(p, "<p><a href=\"%s\" id=\"withdraw-cancel\">%s</a></p>", back,
+	    page_t(p, "Nee, terug naar het dossier", "No, back to the case"));
 	json_decref(doc);
 	page_send(p, 200);
 }

@@ -154,9 +154,7 @@ void page_discussion(page *p, const char *id)
 		web_session *x = p->r->sess;
 
 		snprintf(action, sizeof(action), "/api/discussions/%.40s/close", id);
-		page_form_open(p, "discuss-close", "block", action, next,
-			  page_t(p, "Casusoverleg afronden? Daarna kan niemand meer berichten sturen.",
-			    "Close the case discussion? Nobody can send messages afterwards."));
+		page_form_open(p, "discuss-close", "block", action, next, NULL);
 		page_put(p, "<h2>%s</h2><label for=\"regie\">%s</label><select id=\"regie\" name=\"regie\">",
 		    page_t(p, "Afronden", "Close"), page_t(p, "Regievoerder", "Regievoerder"));
 		if (x != NULL)
@@ -166,8 +164,12 @@ void page_discussion(page *p, const char *id)
 			page_put(p, "<option value=\"%s:%s\">%s (%s, %s)</option>", org, page_js(w, "professional"),
 			    page_js(w, "name"), page_word(p, page_js(w, "role")), page_js(w, "org_name"));
 		page_put(p, "</select><label for=\"outcome\">%s</label><textarea id=\"outcome\" "
-		       "name=\"outcome\" required></textarea><button type=\"submit\">%s</button></form>",
+		       "name=\"outcome\" required></textarea><label class=\"check\"><input type=\"checkbox\" "
+		       "id=\"confirm-close\" name=\"confirm\" value=\"yes\" required> %s</label><br>"
+		       "<button type=\"submit\">%s</button></form>",
 		    page_t(p, "Uitkomst: de afgesproken vervolgstappen", "Outcome: the agreed next steps"),
+		    page_t(p, "Ik rond het casusoverleg af. Daarna kan niemand meer berichten sturen.",
+		      "I close the case discussion. Nobody can send messages afterwards."),
 		    page_t(p, "Casusoverleg afronden", "Close the discussion"));
 	}
 	json_decref(doc);

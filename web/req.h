@@ -75,6 +75,8 @@ typedef struct web_req {
 /* A parameter from the body (form or JSON) or else the query; NULL when
  * absent. */
 const char *web_param(const web_req *r, const char *name);
+/* 1 when parameter name is "yes", "1" or "on" (a ticked box). */
+int web_param_yes(const web_req *r, const char *name);
 /* The values of a repeated form field (checkboxes) or a JSON array or
  * comma list joined with commas into out; "" when none. -1 (out "") when
  * they do not fit: the caller refuses rather than act on a part. */

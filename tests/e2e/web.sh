@@ -47,7 +47,7 @@ WEB_BASE=$BASE WEB_SHOTS=$SHOTS WEB_T=$T WEB_MODULES=$MODULES WEB_CHROMIUM=$CHRO
 	WEB_PO=$PO WEB_PO_NAME="$PO_NAME" WEB_PO_PW="$PO_PW" WEB_PROFB=$PROFB \
 	timeout 240 "$(type -P node)" "$WEB_SRC/pages.mjs" || fail "the pages (screenshots in $SHOTS; serve log $T/serve.log)"
 
-for name in signin signin-error cases clients client case case-lookup case-new-client case-close-confirm case-closed \
+for name in signin signin-error cases clients client case case-lookup case-new-client consent-withdraw-confirm case-close-confirm case-closed \
 	matches discussions discussion discussion-closed cases-en \
 	audit audit-search audit-report audit-review audit-verify audit-en signin-en; do
 	[ -s "$SHOTS/$name.png" ] || fail "no screenshot $SHOTS/$name.png"

@@ -445,11 +445,11 @@ async function flow(browser, current) {
   await page.selectOption('select#regie', regie);
   const outcome = 'UITKOMST-VAN-HET-OVERLEG altrecht houdt de regie';
   await page.fill('textarea#outcome', outcome);
-  // closing asks first (app.js, data-confirm); the dialog names what follows
-  let asked = '';
-  page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  // recording the outcome is irreversible: a box to tick, which needs no script
+  if (!(await page.$('form#discuss-close input#confirm-close[name=confirm][required]')))
+    fail('form#discuss-close has no required input#confirm-close');
+  await page.check('input#confirm-close');
   await Promise.all([page.waitForNavigation(), page.click('form#discuss-close ' + SUBMIT)]);
-  if (!/afronden/i.test(asked)) fail(`closing the discussion asked ${JSON.stringify(asked)}, want a question in Dutch`);
   await go(page, `/discussions/${own}`);
   const thread = await page.locator('section#thread article.message').allInnerTexts();
   if (!thread.some((t) => t.includes(outcome) && t.includes(B) && t.includes(profB)))
@@ -539,6 +539,16 @@ async function flow(browser, current) {
   await page.selectOption('select#professional', prof2.id);
   await Promise.all([page.waitForNavigation(), page.click('form#case-assign ' + SUBMIT)]);
   if (!(await page.innerText('#assigned')).includes(prof2.name)) fail(`after assigning, #assigned: ${await page.innerText('#assigned')}`);
+  // nothing ticked withdraws the consent: app.js asks first; dismissed, nothing changes
+  for (const f of ['discover', 'contact', 'discuss']) await page.uncheck(`form#consent-form input[name=flag][value=${f}]`);
+  let askedWithdraw = '';
+  page.once('dialog', (d) => { askedWithdraw = d.message(); d.dismiss(); });
+  await page.click('form#consent-form ' + SUBMIT);
+  await sleep(700);
+  if (!/intrekken/.test(askedWithdraw)) fail(`a consent form with nothing ticked asked ${JSON.stringify(askedWithdraw)}`);
+  if (pathOf(page) !== `/cases/${kid.case}` || (await page.innerText('#consent')).includes('ingetrokken'))
+    fail(`dismissing the withdrawal changed the consent: ${await where(page)}`);
+  await go(page, `/cases/${kid.case}`);
   // the close asks first: dismissed, the case stays open
   page.once('dialog', (d) => d.dismiss());
   await page.click('form#case-close ' + SUBMIT);
@@ -568,7 +578,7 @@ async function flow(browser, current) {
   if ((await page.innerText('nav')) === navEn) fail('the nav reads the same in nl and en');
   // every page of hers in both languages: axe, and the Dutch-only check in Dutch
   for (const u of ['/cases', '/clients', `/clients/${kid.id}`, `/cases/${caseId}`, `/cases/${kid.case}`,
-    `/cases/${caseId}/close`, '/matches', '/discussions', `/discussions/${disc}`, `/discussions/${own}`]) {
+    `/cases/${caseId}/close`, `/cases/${caseId}/withdraw`, '/matches', '/discussions', `/discussions/${disc}`, `/discussions/${own}`]) {
     for (const lang of ['en', 'nl']) {
       await go(page, `${u}?lang=${lang}`);
       await visit(page, `${u}?lang=${lang}`, { lang, name: prof.name });
@@ -599,6 +609,16 @@ async function flow(browser, current) {
     await Promise.all([np.waitForNavigation(), np.click('form#client-find ' + SUBMIT)]);
     if (pathOf(np) !== `/clients/${kid.id}`) fail(`without JavaScript, finding by BSN ended at ${await where(np)}`);
     await Promise.all([np.waitForNavigation(), np.click(`#client-cases a[href="/cases/${kid.case}"]`)]);
+    // withdrawing consent (nothing ticked) goes through its own confirmation page
+    for (const f of ['discover', 'contact', 'discuss']) await np.uncheck(`form#consent-form input[name=flag][value=${f}]`);
+    await Promise.all([np.waitForNavigation(), np.click('form#consent-form ' + SUBMIT)]);
+    if (pathOf(np) !== `/cases/${kid.case}/withdraw`) fail(`without JavaScript, withdrawing went to ${await where(np)}`);
+    await checkPage(np, '/cases/ID/withdraw', { name: prof.name });
+    await dutchOnly(np, '/cases/ID/withdraw without JavaScript');
+    await shot(np, 'consent-withdraw-confirm');
+    await Promise.all([np.waitForNavigation(), np.click('form#consent-withdraw-confirm ' + SUBMIT)]);
+    if (pathOf(np) !== `/cases/${kid.case}` || !(await np.innerText('#consent')).includes('ingetrokken'))
+      fail(`confirming the withdrawal: ${await where(np)}`);
     await Promise.all([np.waitForNavigation(), np.click('form#case-close ' + SUBMIT)]);
     if (pathOf(np) !== `/cases/${kid.case}/close`) fail(`without JavaScript, closing went to ${await where(np)}, want the confirmation page`);
     if (!/Controleer en bevestig/.test(await np.innerText('h1'))) fail('the confirmation page has no "Controleer en bevestig"');
@@ -613,7 +633,7 @@ async function flow(browser, current) {
     if (!/afgesloten/i.test(await np.innerText('#message'))) fail('no message says the case was closed');
     await shot(np, 'case-closed');
     await nctx.close();
-    ok('without JavaScript: sign in, find by BSN, the case, and closing through "controleer en bevestig"');
+    ok('without JavaScript: sign in, find by BSN, the case, withdrawing consent and closing, each through "controleer en bevestig"');
   }
 
   // ---- keyboard only (Tab, Enter, Space): sign in, find the client, a lookup ----

@@ -306,6 +306,12 @@ def main():
     if r.status != 303 or r.location_path() != f"/cases/{new}/close" or case_status(sid, new)["state"] != "open":
         fail(f"a close form without confirm=yes: {r.status} to {r.headers.get('Location')}, "
              f"state {case_status(sid, new)['state']}; want 303 to /cases/{new}/close and the case open")
+    # so is withdrawing consent: a form with no flag only leads to its confirmation page
+    flags = case_status(sid, new)["flags"]
+    r = http("POST", f"/api/cases/{new}/consent", sid=sid, form={"csrf": csrf, "categories": "all"})
+    if r.status != 303 or r.location_path() != f"/cases/{new}/withdraw" or case_status(sid, new)["flags"] != flags:
+        fail(f"a consent form without a flag and without confirm=yes: {r.status} to {r.headers.get('Location')}, "
+             f"flags {case_status(sid, new)['flags']}; want 303 to /cases/{new}/withdraw and {flags}")
     r = http("POST", f"/api/cases/{new}/close", sid=sid, headers={"X-CSRF-Token": csrf})
     if r.status not in (200, 204):
         fail(f"close with the right X-CSRF-Token header: {r.status} {r.text[:200]}")

@@ -1,5 +1,6 @@
 // schakel: a little progressive JavaScript. The pages work without it; with
-// it, irreversible actions ask first (data-confirm; the form then says
+// it, irreversible actions ask first (data-confirm, or a consent form with
+// nothing ticked: data-withdraw-ask; the form then says
 // confirm=yes, so the server skips its own confirmation page), a form
 // cannot be sent twice, and a BSN field says as you type whether the
 // number passes the elfproef (the server checks it again).
@@ -12,6 +13,11 @@ document.addEventListener('submit', function (ev) {
     ev.preventDefault();
     return;
   }
+  // a consent form with nothing ticked withdraws the consent: ask that
+  var withdraw = f.querySelector('[data-withdraw-ask]');
+  if (!ask && withdraw && !f.querySelector('input[name=flag]:checked') &&
+      (f.querySelector('select[name=basis]') || {}).value !== 'statutory')
+    ask = withdraw.getAttribute('data-withdraw-ask');
   if (ask) {
     if (!window.confirm(ask)) {
       ev.preventDefault();
