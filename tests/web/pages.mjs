@@ -339,6 +339,13 @@ async function flow(browser, current) {
     await go(page, '/matches');
     return (await page.innerText('table#matches')).includes(B);
   });
+  // altrecht looks up the client: a notice for anna, in words, with altrecht by name
+  cliB('lookup', '--client', BSN, '--as', profB, '--purpose', 'afstemming');
+  await until(`${B}'s lookup in table#notices`, async () => {
+    await go(page, '/matches');
+    const t = await page.innerText('table#notices');
+    return t.includes(`Org ${B}`) && t.includes('Jan Modaal') && t.includes('afstemming van de zorg');
+  });
   await visit(page, '/matches', { name: prof.name });
   await shot(page, 'matches');
 
