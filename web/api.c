@@ -103,7 +103,7 @@ int api_need_prof(web_req *r, json_t **out)
 	if (r->sess != NULL && r->sess->kind == NODE_KIND_PROFESSIONAL)
 		return 0;
 	if (r->sess != NULL) {
-		*out = api_err(api_tr(r, "privacyfunctionarissen openen en lezen geen dossiers",
+		*out = api_err(api_tr(r, "een functionaris gegevensbescherming (FG) opent en leest geen dossiers",
 			      "privacy officers do not open or read cases"));
 		return 403;
 	}
@@ -118,7 +118,7 @@ int api_need_officer(web_req *r, json_t **out)
 {
 	if (r->bearer || (r->sess != NULL && r->sess->kind == NODE_KIND_PRIVACY_OFFICER))
 		return 0;
-	*out = api_err(api_tr(r, "alleen voor de privacyfunctionaris", "for the privacy officer only"));
+	*out = api_err(api_tr(r, "alleen voor de functionaris gegevensbescherming (FG)", "for the privacy officer only"));
 	return 403;
 }
 
@@ -237,23 +237,30 @@ static void signin(web_req *r)
 	r->sess = NULL;
 	st = node_signin(r->app->s, id, pw, now, &p, &until);
 	if (st == SK_ERR_PERM) {
-		char t[AUDIT_TIME_BYTES], loc[64], msg[80];
+		char t[AUDIT_TIME_BYTES], loc[64], msg[80], nl[120];
 
 		audit_time_local(t, until); /* "YYYY-MM-DD HH:MM" */
 		snprintf(loc, sizeof(loc), "/signin?error=locked&until=%.5s", t + 11);
 		snprintf(msg, sizeof(msg), "too many failed sign-ins; try again after %.5s", t + 11);
+		snprintf(nl, sizeof(nl), "%s %.5s.",
+			 api_tr(r, "Te vaak een verkeerd wachtwoord. Probeer het opnieuw na",
+				"Too many failed sign-ins. Try again after"),
+			 t + 11);
 		if (r->form_post)
 			web_redirect(r, loc);
 		else
-			web_reply_json(r, 429, json_pack("{s:s,s:I}", "error", msg, "locked_until",
-							 (json_int_t)until));
+			web_reply_json(r, 429, json_pack("{s:s,s:s,s:I}", "error", msg, "message", nl,
+							 "locked_until", (json_int_t)until));
 		return;
 	}
 	if (st != SK_OK) {
 		if (r->form_post && st == SK_ERR_VERIFY)
 			web_redirect(r, "/signin?error=wrong");
 		else if (st == SK_ERR_VERIFY)
-			web_reply_error(r, 401, "wrong professional id or password");
+			web_reply_json(r, 401, json_pack("{s:s,s:s}", "error", "wrong professional id or password",
+							 "message",
+							 api_tr(r, "Onbekende medewerker of verkeerd wachtwoord.",
+								"Wrong professional id or password.")));
 		else
 			web_reply_error(r, 500, sk_strerror(st));
 		return;

@@ -115,7 +115,7 @@ void page_report(page *p, const char *rest)
 	int code = 200;
 
 	if (p->r->sess == NULL || p->r->sess->kind != NODE_KIND_PRIVACY_OFFICER) {
-		json_t *e = json_pack("{s:s}", "error", page_t(p, "alleen voor de privacyfunctionaris",
+		json_t *e = json_pack("{s:s}", "error", page_t(p, "alleen voor de functionaris gegevensbescherming (FG)",
 							   "for the privacy officer only"));
 		page_refusal_doc(p, 403, e);
 		json_decref(e);
