@@ -109,7 +109,8 @@ static const struct msg_row {
 	{SK_ERR_FAILED, NULL, UNREACHABLE_NL, UNREACHABLE_EN},
 	{SK_ERR_TRUNCATED, NULL, UNREACHABLE_NL, UNREACHABLE_EN},
 	{SK_ERR_VERIFY, "registry",
-	 "Het antwoord van de verwijsindex klopt niet. Uw functionaris gegevensbescherming is gewaarschuwd; probeer het later opnieuw.",
+	 "Het antwoord van de verwijsindex klopt niet. Meld dit aan uw functionaris "
+	 "gegevensbescherming (FG) en probeer het later opnieuw.",
 	 "The registry's answer does not verify. Tell your data protection officer; try again later."},
 	/* general sentences */
 	{SK_ERR_NOMEM, NULL, "De server heeft het te druk. Probeer het over een paar minuten opnieuw.",
@@ -174,5 +175,6 @@ const char *msg_text(sk_status st, const char *detail, web_lang lang)
 		return lang == WEB_EN ? m->en : m->nl;
 	}
 	return lang == WEB_EN ? "Something went wrong. Try again; if it keeps happening, contact your administrator."
-			      : "Er ging iets mis. Probeer het opnieuw; gebeurt het vaker, neem dan contact op met uw beheerder.";
+			      : "Er ging iets mis. Probeer het opnieuw; gebeurt het vaker, neem dan "
+				"contact op met uw beheerder.";
 }

@@ -198,7 +198,11 @@ static int on_case(const json_t *doc, const json_t *q)
 	const json_t *a;
 	size_t j;
 
-	json_array_foreach(json_object_get(doc, "assigned"), j, a) if (strcmp(json_string_value(a), page_js(q, "id")) == 0) return 1;
+	json_array_foreach(json_object_get(doc, "assigned"), j, a)
+	{
+		if (strcmp(json_string_value(a), page_js(q, "id")) == 0)
+			return 1;
+	}
 	return 0;
 }
 
