@@ -55,5 +55,7 @@ done
 ok "a full-page screenshot of every page in $SHOTS"
 
 stop_serve
+[ -s "$T/web-bsns.txt" ] || fail "pages.mjs wrote no $T/web-bsns.txt"
+mapfile -t EXTRA_SECRETS <"$T/web-bsns.txt"
 no_secrets_in_logs
 ok "no password and no BSN in the node's stderr"

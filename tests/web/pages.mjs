@@ -484,6 +484,8 @@ async function flow(browser, current) {
   await visit(page, '/clients', { name: prof.name });
   await shot(page, 'clients');
   const newBsn = bsnFrom(12345670);
+  // web.sh checks that no BSN the pages saw reaches the node's logs
+  fs.writeFileSync(path.join(T, 'web-bsns.txt'), [newBsn, bsnFrom(87654320)].join('\n') + '\n');
   const wrongBsn = newBsn.slice(0, 8) + String((Number(newBsn[8]) + 1) % 10);
   await page.fill('input#bsn', wrongBsn);
   const hintBad = await page.innerText('#bsn-hint');
