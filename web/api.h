@@ -23,8 +23,9 @@ int api_professionals(web_req *r, json_t **out);
  * record wiped; "cliënt zonder naam" when it has none. 0, or -1 when it
  * cannot be read (out still says something). */
 int api_client_label(web_req *r, const char *id, char *out, size_t cap, int *age);
-/* The name of professional id (else id). */
-int api_prof_label(web_req *r, const char *id, char *out, size_t cap);
+/* The name (else id) and role ("" unknown) of professional id. */
+int api_prof_label(web_req *r, const char *id, char *out, size_t cap, char *role,
+		   size_t role_cap);
 /* The display name of member org from the node's directory (else org). */
 int api_org_label(web_req *r, const char *org, char *out, size_t cap);
 /* The sentence for people of a refusal doc in the request's language:

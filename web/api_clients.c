@@ -91,18 +91,22 @@ int api_client_label(web_req *r, const char *id, char *out, size_t cap, int *age
 	return st == SK_OK ? 0 : -1;
 }
 
-int api_prof_label(web_req *r, const char *id, char *out, size_t cap)
+int api_prof_label(web_req *r, const char *id, char *out, size_t cap, char *role,
+		   size_t role_cap)
 {
 	node_professional p;
 	MDB_txn *txn = NULL;
 	sk_status st;
 
 	snprintf(out, cap, "%s", id);
+	snprintf(role, role_cap, "%s", "");
 	if ((st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = node_professional_get(r->app->s, txn, id, &p);
 		mdb_txn_abort(txn);
-		if (st == SK_OK)
+		if (st == SK_OK) {
 			snprintf(out, cap, "%s", p.name);
+			snprintf(role, role_cap, "%s", p.role);
+		}
 	}
 	return st == SK_OK ? 0 : -1;
 }

@@ -34,7 +34,7 @@ void page_words(page *p, const char *list);
 /* Client id by name (opened in the node), org by its display name. */
 void page_client(page *p, const char *id);
 void page_org(page *p, const char *org);
-void page_prof(page *p, const char *id);
+void page_prof(page *p, const char *id); /* "Anna de Vries (wijkcoach)" */
 /* A form posting to action, with the CSRF token and where to go next;
  * confirm: the question the script asks first, or NULL. */
 void page_form_open(page *p, const char *id, const char *cls, const char *action,

@@ -194,10 +194,10 @@ void page_client(page *p, const char *id)
 
 void page_prof(page *p, const char *id)
 {
-	char name[NODE_NAME_MAX + 1];
+	char name[NODE_NAME_MAX + 1], role[NODE_ROLE_MAX + 1];
 
-	(void)api_prof_label(p->r, id, name, sizeof(name));
-	page_put(p, "%s", name);
+	(void)api_prof_label(p->r, id, name, sizeof(name), role, sizeof(role));
+	page_put(p, role[0] ? "%s (%s)" : "%s", name, page_word(p, role));
 }
 
 void page_org(page *p, const char *org)
