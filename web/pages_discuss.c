@@ -4,11 +4,12 @@
 #include "web/api.h"
 #include "web/page.h"
 
+/* The time window: whole days (UTC day boundaries), shown as dates. */
 static void window(page *p, const json_t *d)
 {
-	page_when(p, page_ji(d, "window_start"));
+	page_date(p, page_ji(d, "window_start"));
 	page_put(p, " – ");
-	page_when(p, page_ji(d, "window_end"));
+	page_date(p, page_ji(d, "window_end"));
 }
 
 void page_discussions(page *p, const char *rest)
