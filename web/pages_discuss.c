@@ -4,12 +4,17 @@
 #include "web/api.h"
 #include "web/page.h"
 
-/* The time window: whole days (UTC day boundaries), shown as dates. */
+/* The time window: whole days from 00:00 to 23:59:59.999 UTC, shown as
+ * dates. Each is read at the middle of its UTC day, which is that same
+ * date in every time zone within 12 hours of UTC. */
 static void window(page *p, const json_t *d)
 {
-	page_date(p, page_ji(d, "window_start"));
+	const uint64_t half_day = 12ull * 3600 * 1000;
+	uint64_t a = page_ji(d, "window_start"), b = page_ji(d, "window_end");
+
+	page_date(p, a != 0 ? a + half_day : 0);
 	page_put(p, " – ");
-	page_date(p, page_ji(d, "window_end"));
+	page_date(p, b > half_day ? b - half_day : b);
 }
 
 void page_discussions(page *p, const char *rest)
