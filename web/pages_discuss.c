@@ -4,17 +4,18 @@
 #include "web/api.h"
 #include "web/page.h"
 
-/* The time window: whole days from 00:00 to 23:59:59.999 UTC, shown as
- * dates. Each is read at the middle of its UTC day, which is that same
- * date in every time zone within 12 hours of UTC. */
+/* The time window as dates. A bound on a UTC day boundary (00:00 or
+ * 23:59:59.999 UTC, as a window given in days is) is read at the middle of
+ * its UTC day, the same date in every time zone within 12 hours of UTC;
+ * any other bound (the default window starts now) as it is. */
 static void window(page *p, const json_t *d)
 {
-	const uint64_t half_day = 12ull * 3600 * 1000;
+	const uint64_t day = 24ull * 3600 * 1000, half = day / 2;
 	uint64_t a = page_ji(d, "window_start"), b = page_ji(d, "window_end");
 
-	page_date(p, a != 0 ? a + half_day : 0);
+	page_date(p, a != 0 && a % day == 0 ? a + half : a);
 	page_put(p, " – ");
-	page_date(p, b > half_day ? b - half_day : b);
+	page_date(p, b % day == day - 1 ? b - half : b);
 }
 
 void page_discussions(page *p, const char *rest)
