@@ -130,10 +130,19 @@ void page_discussion(page *p, const char *id)
 		page_when(p, page_ji(m, "time"));
 		page_put(p, " · %s</header><p>%s</p>", page_word(p, page_js(m, "kind")), page_js(m, "text"));
 		if ((w = json_object_get(m, "regie")) != NULL) {
-			page_put(p, "<p><strong>%s</strong>: ", page_t(p, "Regievoerder", "Regievoerder"));
+			const json_t *who = json_object_get(json_object_get(doc, "participants"),
+							    page_js(w, "org"));
+
+			page_put(p, "<p class=\"regie\"><strong>%s</strong>: ",
+			    page_t(p, "Regievoerder", "Regievoerder"));
+			if (who != NULL && strcmp(page_js(who, "professional"), page_js(w, "professional")) == 0)
+				page_put(p, "%s (%s), ", page_js(who, "name"), page_word(p, page_js(who, "role")));
+			else if (strcmp(page_js(w, "org"), p->r->app->s->org_id) == 0) {
+				page_prof(p, page_js(w, "professional"));
+				page_put(p, ", ");
+			}
 			page_org(p, page_js(w, "org"));
-			page_put(p, " <span class=\"org-id\">(%s)</span>, %s</p>", page_js(w, "org"),
-			    page_js(w, "professional"));
+			page_put(p, "</p>");
 		}
 		page_put(p, "</article>");
 	}
