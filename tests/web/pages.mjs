@@ -692,7 +692,13 @@ async function flow(browser, current) {
   if (await s2.page.$(`tr[data-case="${caseId}"]`)) fail(`${prof2.id} sees ${prof.id}'s case on /cases`);
   if (!(await s2.page.$(`tr[data-case="${kid.case}"]`))) fail(`${prof2.id} does not see case ${kid.case} she was assigned to`);
   await go(s2.page, `/cases/${caseId}`, 404);
+  await visit(s2.page, `/cases/${caseId} of another professional (404)`, { name: prof2.name });
+  await go(s2.page, `/clients/${kid.id}`);
+  await visit(s2.page, `/clients/ID of a case she was assigned to`, { name: prof2.name });
+  await go(s2.page, '/no-such-page', 404);
+  await visit(s2.page, '/no-such-page (404)', { name: prof2.name });
   await go(s2.page, '/audit', 403);
+  await visit(s2.page, '/audit for a professional (403)', { name: prof2.name });
   await go(s2.page, '/discussions');
   if ((await s2.page.content()).includes(disc)) fail(`${prof2.id} sees the discussion of ${prof.id}'s client`);
   await go(s2.page, `/discussions/${disc}`, 404);
