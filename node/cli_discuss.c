@@ -11,6 +11,7 @@
 
 #include "node/cli.h"
 #include "common/clock.h"
+#include "common/when.h"
 #include "common/file.h"
 #include "node/discuss.h"
 #include "node/session.h"
@@ -275,14 +276,12 @@ static void print_who(const json_t *w)
 	       phone ? phone : "", email && *email ? " " : "", email ? email : "");
 }
 
+/* A moment as the pages show it, in local time (common/when.h). */
 static void print_time(uint64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char buf[32];
+	char buf[SK_WHEN_BYTES];
 
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+	sk_when(buf, ms, SK_WHEN_EN);
 	fputs(buf, stdout);
 }
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "common/clock.h"
+#include "common/when.h"
 #include "node/cli.h"
 #include "node/enckeys.h"
 
@@ -20,7 +21,7 @@ struct listing {
 static sk_status list_one(const node_enc_info *k, void *arg)
 {
 	struct listing *l = arg;
-	char hex[2 * KEY_X25519_PK_BYTES + 1], until[32];
+	char hex[2 * KEY_X25519_PK_BYTES + 1], until[SK_WHEN_BYTES];
 	time_t t = (time_t)k->not_after_s;
 	struct tm tm;
 
@@ -35,6 +36,7 @@ static sk_status list_one(const node_enc_info *k, void *arg)
 							       k->not_after_s < l->now_s)) == 0
 			       ? SK_OK
 			       : SK_ERR_NOMEM;
+	sk_when(until, (uint64_t)k->not_after_s * 1000, SK_WHEN_EN); /* people: local time */
 	printf("%s  valid until %s%s%s\n", hex, until, k->published ? "" : ", not yet published",
 	       k->not_after_s < l->now_s ? ", expired (deleted at the next sync)" : "");
 	return SK_OK;

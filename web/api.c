@@ -15,6 +15,7 @@
 #include "node/auth.h"
 #include "web/api.h"
 #include "web/api_int.h"
+#include "web/msg.h"
 
 /* ---- answers ------------------------------------------------------------ */
 
@@ -48,19 +49,39 @@ int api_fail(sk_status st, json_t **out)
 	case SK_ERR_FAILED: code = 502; break;
 	default: code = 500;
 	}
-	*out = api_err(d[0] != 0 ? d : sk_strerror(st));
+	/* error: the library's English (for logs and scripts); code: its
+	 * status, from which finish() and the pages say it in the request's
+	 * language (web/msg.h) */
+	*out = json_pack("{s:s,s:s}", "error", d[0] != 0 ? d : sk_strerror(st), "code",
+			 msg_code(st));
 	return code;
 }
 
+/* The sentence for people of a refusal doc: a library refusal (with
+ * "code") through the message table, else its "error" (already in the
+ * request's language). */
+const char *api_error_text(const web_req *r, const json_t *doc)
+{
+	const char *code = json_string_value(json_object_get(doc, "code"));
+	const char *e = json_string_value(json_object_get(doc, "error"));
+
+	if (code != NULL)
+		return msg_text(msg_status(code), e, r->lang);
+	return e != NULL ? e : api_tr(r, "Dat lukte niet.", "That did not work.");
+}
+
 /* The answer of an action: JSON, or for a form 303 to next (a local
- * path) with the outcome as the message there. */
+ * path) with the outcome as the message there. A refusal's JSON gets
+ * "message", the sentence for people in the request's language. */
 static void finish(web_req *r, int code, json_t *doc, const char *next)
 {
 	const char *n = web_param(r, "next");
-	const char *e = json_string_value(json_object_get(doc, "error"));
+	const char *e = api_error_text(r, doc);
 	const char *m = json_string_value(json_object_get(doc, "message"));
 
 	if (!r->form_post) {
+		if (code >= 400 && m == NULL)
+			json_object_set_new(doc, "message", json_string(e));
 		web_reply_json(r, code, doc);
 		return;
 	}
@@ -68,7 +89,7 @@ static void finish(web_req *r, int code, json_t *doc, const char *next)
 	    strpbrk(n, "\r\n") == NULL)
 		next = n;
 	if (code >= 400)
-		web_flash(r->sess, 1, "%s", e != NULL ? e : "refused");
+		web_flash(r->sess, 1, "%s", e);
 	else if (m != NULL)
 		web_flash(r->sess, 0, "%s", m);
 	web_redirect(r, next != NULL ? next : "/");
@@ -84,7 +105,7 @@ int api_need_prof(web_req *r, json_t **out)
 	if (r->sess != NULL && r->sess->kind == NODE_KIND_PROFESSIONAL)
 		return 0;
 	if (r->sess != NULL) {
-		*out = api_err(api_tr(r, "privacyfunctionarissen openen en lezen geen dossiers",
+		*out = api_err(api_tr(r, "een functionaris gegevensbescherming (FG) opent en leest geen dossiers",
 			      "privacy officers do not open or read cases"));
 		return 403;
 	}
@@ -99,7 +120,7 @@ int api_need_officer(web_req *r, json_t **out)
 {
 	if (r->bearer || (r->sess != NULL && r->sess->kind == NODE_KIND_PRIVACY_OFFICER))
 		return 0;
-	*out = api_err(api_tr(r, "alleen voor de privacyfunctionaris", "for the privacy officer only"));
+	*out = api_err(api_tr(r, "alleen voor de functionaris gegevensbescherming (FG)", "for the privacy officer only"));
 	return 403;
 }
 
@@ -252,23 +273,30 @@ static void signin(web_req *r)
 	r->sess = NULL;
 	st = node_signin(r->app->s, id, pw, now, &p, &until);
 	if (st == SK_ERR_PERM) {
-		char t[AUDIT_TIME_BYTES], loc[64], msg[80];
+		char t[AUDIT_TIME_BYTES], loc[64], msg[80], nl[120];
 
 		audit_time_local(t, until); /* "YYYY-MM-DD HH:MM" */
 		snprintf(loc, sizeof(loc), "/signin?error=locked&until=%.5s", t + 11);
 		snprintf(msg, sizeof(msg), "too many failed sign-ins; try again after %.5s", t + 11);
+		snprintf(nl, sizeof(nl), "%s %.5s.",
+			 api_tr(r, "Te vaak een verkeerd wachtwoord. Probeer het opnieuw na",
+				"Too many failed sign-ins. Try again after"),
+			 t + 11);
 		if (r->form_post)
 			web_redirect(r, loc);
 		else
-			web_reply_json(r, 429, json_pack("{s:s,s:I}", "error", msg, "locked_until",
-							 (json_int_t)until));
+			web_reply_json(r, 429, json_pack("{s:s,s:s,s:I}", "error", msg, "message", nl,
+							 "locked_until", (json_int_t)until));
 		return;
 	}
 	if (st != SK_OK) {
 		if (r->form_post && st == SK_ERR_VERIFY)
 			web_redirect(r, "/signin?error=wrong");
 		else if (st == SK_ERR_VERIFY)
-			web_reply_error(r, 401, "wrong professional id or password");
+			web_reply_json(r, 401, json_pack("{s:s,s:s}", "error", "wrong professional id or password",
+							 "message",
+							 api_tr(r, "Onbekende medewerker of verkeerd wachtwoord.",
+								"Wrong professional id or password.")));
 		else
 			web_reply_error(r, 500, sk_strerror(st));
 		return;
@@ -377,7 +405,7 @@ static int route_case(web_req *r, api_call *c, json_t **out)
 
 static int route_consent(web_req *r, api_call *c, json_t **out)
 {
-	return api_case_consent(r, c->case_id, out);
+	return api_case_consent(r, c->case_id, out, c->next, sizeof(c->next));
 }
 
 static int route_lookup(web_req *r, api_call *c, json_t **out)
@@ -395,7 +423,37 @@ static int route_lookup(web_req *r, api_call *c, json_t **out)
 
 static int route_case_close(web_req *r, api_call *c, json_t **out)
 {
-	return api_case_close(r, c->case_id, out);
+	return api_case_close(r, c->case_id, out, c->next, sizeof(c->next));
+}
+
+static int route_case_assign(web_req *r, api_call *c, json_t **out)
+{
+	return api_case_assign(r, c->case_id, out);
+}
+
+static int route_clients(web_req *r, api_call *c, json_t **out)
+{
+	return api_clients(r, out);
+}
+
+static int route_client_add(web_req *r, api_call *c, json_t **out)
+{
+	return api_client_add(r, out, c->next, sizeof(c->next));
+}
+
+static int route_client_find(web_req *r, api_call *c, json_t **out)
+{
+	return api_client_find(r, out, c->next, sizeof(c->next));
+}
+
+static int route_client(web_req *r, api_call *c, json_t **out)
+{
+	return api_client(r, c->id, out);
+}
+
+static int route_professionals(web_req *r, api_call *c, json_t **out)
+{
+	return api_professionals(r, out);
 }
 
 static int route_matches(web_req *r, api_call *c, json_t **out)
@@ -489,6 +547,12 @@ static const struct api_route {
 	{EVHTTP_REQ_POST, "/api/cases/{case}/consent", route_consent, "/cases/{case}"},
 	{EVHTTP_REQ_POST, "/api/cases/{case}/lookup", route_lookup, "/cases/{case}"},
 	{EVHTTP_REQ_POST, "/api/cases/{case}/close", route_case_close, "/cases/{case}"},
+	{EVHTTP_REQ_POST, "/api/cases/{case}/assign", route_case_assign, "/cases/{case}"},
+	{EVHTTP_REQ_GET, "/api/clients", route_clients, NULL},
+	{EVHTTP_REQ_POST, "/api/clients", route_client_add, NULL},       /* sets next */
+	{EVHTTP_REQ_POST, "/api/clients/find", route_client_find, NULL}, /* sets next */
+	{EVHTTP_REQ_GET, "/api/clients/{id}", route_client, NULL},
+	{EVHTTP_REQ_GET, "/api/professionals", route_professionals, NULL},
 	{EVHTTP_REQ_GET, "/api/matches", route_matches, NULL},
 	{EVHTTP_REQ_GET, "/api/notices", route_notices, NULL},
 	{EVHTTP_REQ_GET, "/api/discussions", route_discussions, NULL},
@@ -574,7 +638,9 @@ void api_handle(web_req *r)
 
 		if (m == ROUTE_NO_CASE) { /* as for a case that is not there */
 			route_next(&c, rt->next);
-			finish(r, 404, api_err("no such case of yours"), c.next);
+			finish(r, 404, api_err(api_tr(r, "geen dossier van u met dit nummer",
+						      "no such case of yours")),
+			       c.next);
 			return;
 		}
 		if (m == ROUTE_NO || rt->method != cmd)

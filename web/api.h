@@ -26,6 +26,25 @@ int api_page_params(web_req *r, const char *prefix, size_t max, node_page_req *p
 int api_cases_page(web_req *r, const node_page_req *pr, json_t **out);
 int api_inbox_page(web_req *r, int matches, const node_page_req *pr, json_t **out);
 int api_discussions_page(web_req *r, const node_page_req *pr, json_t **out);
+
+int api_clients(web_req *r, json_t **out);                  /* api_clients.c */
+int api_client(web_req *r, const char *id, json_t **out);
+int api_professionals(web_req *r, json_t **out);
+
+/* The name of client id for a page (out, cap bytes) and its age in years
+ * (age may be NULL; -1 unknown): opened in the node, the rest of the
+ * record wiped; "cliënt zonder naam" when it has none. 0, or -1 when it
+ * cannot be read (out still says something). */
+int api_client_label(web_req *r, const char *id, char *out, size_t cap, int *age);
+/* The name (else id) and role ("" unknown) of professional id. */
+int api_prof_label(web_req *r, const char *id, char *out, size_t cap, char *role,
+		   size_t role_cap);
+/* The display name of member org from the node's directory (else org). */
+int api_org_label(web_req *r, const char *org, char *out, size_t cap);
+/* The sentence for people of a refusal doc in the request's language:
+ * through the message table (web/msg.h) when it has a "code" (a library
+ * refusal), else its "error". */
+const char *api_error_text(const web_req *r, const json_t *doc);
 int api_discussion(web_req *r, const char *id, json_t **out);
 int api_audit_records(web_req *r, json_t **out);
 int api_audit_report(web_req *r, json_t **out);

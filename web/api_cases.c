@@ -100,13 +100,16 @@ out:
 	return code;
 }
 
-/* The consent fields of a form (docs/web.md) into req; 0 or 400. */
+#define CATS_TEXT_MAX (WIRE_POLICY_MAX * (WIRE_CATEGORY_MAX + 1) + 1)
+
+/* The consent fields of a form (docs/web.md) into req, which points into
+ * flags, cats and reason_buf; 0 or 400. */
 static int consent_fields(web_req *r, node_consent_req *req, char *flags, size_t cap,
-			  char reason_buf[static NODE_REASON_MAX + 1], json_t **out)
+			  char cats[static CATS_TEXT_MAX], char reason_buf[static NODE_REASON_MAX + 1],
+			  json_t **out)
 {
 	const char *by = web_param(r, "consent_by"), *basis = web_param(r, "basis");
 	const char *reason = web_param(r, "reason"), *exp = web_param(r, "expires");
-	const char *cats = web_param(r, "categories");
 	char b[NODE_REASON_MAX + 32];
 	node_date d;
 
@@ -121,7 +124,16 @@ static int consent_fields(web_req *r, node_consent_req *req, char *flags, size_t
 	}
 	if (node_flags_parse(flags[0] ? flags : "none", &req->flags) != SK_OK)
 		goto bad;
-	req->categories = cats != NULL && cats[0] ? cats : req->flags ? "all" : NULL;
+	/* categories: ticked boxes (a form), a JSON array or a comma list */
+	if (web_param_list(r, "categories", cats, CATS_TEXT_MAX) != 0) {
+		sk_error_set("--categories is a comma list of categories");
+		goto bad;
+	}
+	if (cats[0] == 0 && req->flags && r->form_post) {
+		sk_error_set("--categories is required unless the consent is none");
+		goto bad;
+	}
+	req->categories = cats[0] ? cats : req->flags ? "all" : NULL;
 	if (by != NULL && by[0] && node_consent_by_parse(by, &req->by) != SK_OK)
 		goto bad;
 	if (basis != NULL && strcmp(basis, "statutory") == 0) {
@@ -146,8 +158,7 @@ static int consent_fields(web_req *r, node_consent_req *req, char *flags, size_t
 	}
 	return 0;
 bad:
-	*out = api_err(sk_error_detail());
-	return 400;
+	return api_fail(SK_ERR_INVALID, out);
 }
 
 /* After a committed change to client's cases: the entry is marked and the
@@ -161,14 +172,14 @@ static void republish(web_req *r, const char *client)
 int api_case_open(web_req *r, json_t **out, char *loc, size_t cap)
 {
 	node_consent_req req = {0};
-	char flags[64], reason[NODE_REASON_MAX + 1];
+	char flags[64], cats[CATS_TEXT_MAX], reason[NODE_REASON_MAX + 1];
 	const char *ref = web_param(r, "client");
 	node_case c;
 	sk_status st;
 	int code;
 
 	if ((code = api_need_prof(r, out)) != 0 ||
-	    (code = consent_fields(r, &req, flags, sizeof(flags), reason, out)) != 0)
+	    (code = consent_fields(r, &req, flags, sizeof(flags), cats, reason, out)) != 0)
 		return code;
 	if (ref == NULL || ref[0] == 0 || req.flags == 0) {
 		*out = api_err(api_tr(r, "vul de cliënt (BSN of eigen nummer) en de toestemming in",
@@ -185,17 +196,25 @@ int api_case_open(web_req *r, json_t **out, char *loc, size_t cap)
 	return 201;
 }
 
-int api_case_consent(web_req *r, uint64_t id, json_t **out)
+/* A withdrawal (no flag) is irreversible: a form must say confirm=yes
+ * (the confirmation page /cases/ID/withdraw, or app.js after its dialog);
+ * without it the form is sent to that page. JSON withdraws at once. */
+int api_case_consent(web_req *r, uint64_t id, json_t **out, char *loc, size_t cap)
 {
 	node_consent_req req = {0};
-	char flags[64], reason[NODE_REASON_MAX + 1];
+	char flags[64], cats[CATS_TEXT_MAX], reason[NODE_REASON_MAX + 1];
 	node_case c;
 	sk_status st;
 	int code;
 
 	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0 ||
-	    (code = consent_fields(r, &req, flags, sizeof(flags), reason, out)) != 0)
+	    (code = consent_fields(r, &req, flags, sizeof(flags), cats, reason, out)) != 0)
 		return code;
+	if (r->form_post && req.flags == 0 && !web_param_yes(r, "confirm")) {
+		snprintf(loc, cap, "/cases/%llu/withdraw", (unsigned long long)id);
+		*out = json_object();
+		return 200;
+	}
 	if ((st = node_case_consent(r->app->s, id, web_actor(r), &req, sk_clock_now_ms(), &c)) !=
 	    SK_OK)
 		return api_fail(st, out);
@@ -207,19 +226,51 @@ int api_case_consent(web_req *r, uint64_t id, json_t **out)
 	return 200;
 }
 
-int api_case_close(web_req *r, uint64_t id, json_t **out)
+/* Closing is irreversible: a form must say confirm=yes (the confirmation
+ * page /cases/ID/close, or app.js after its dialog); a form without it is
+ * sent to that page. JSON closes at once. */
+int api_case_close(web_req *r, uint64_t id, json_t **out, char *loc, size_t cap)
 {
+	const char *yes = web_param(r, "confirm");
 	node_case c;
 	sk_status st;
 	int code;
 
 	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0)
 		return code;
+	if (r->form_post && (yes == NULL || strcmp(yes, "yes") != 0)) {
+		snprintf(loc, cap, "/cases/%llu/close", (unsigned long long)id);
+		*out = json_object();
+		return 200;
+	}
 	if ((st = node_case_close(r->app->s, id, web_actor(r), sk_clock_now_ms(), NULL)) != SK_OK)
 		return api_fail(st, out);
 	republish(r, c.client);
 	*out = json_pack("{s:I,s:s}", "id", (json_int_t)id, "message",
-			 api_tr(r, "dossier gesloten", "case closed"));
+			 api_tr(r, "Dossier afgesloten. Partners zien uw betrokkenheid niet meer.",
+				"Case closed. Partners no longer see your involvement."));
+	return 200;
+}
+
+int api_case_assign(web_req *r, uint64_t id, json_t **out)
+{
+	const char *prof = web_param(r, "professional");
+	node_case c;
+	sk_status st;
+	int code;
+
+	if ((code = api_need_prof(r, out)) != 0 || (code = api_own_case(r, id, &c, out)) != 0)
+		return code;
+	if (prof == NULL || prof[0] == 0) {
+		*out = api_err(api_tr(r, "kies een collega", "choose a colleague"));
+		return 400;
+	}
+	if ((st = node_case_assign(r->app->s, id, prof, web_actor(r), sk_clock_now_ms(), NULL)) !=
+	    SK_OK)
+		return api_fail(st, out);
+	*out = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "professional", prof, "message",
+			 api_tr(r, "Collega toegewezen. Uw collega ziet het dossier nu ook.",
+				"Colleague assigned. Your colleague now sees the case too."));
 	return 200;
 }
 

@@ -187,11 +187,30 @@ int api_discuss_send(web_req *r, const char *id, int close, json_t **out)
 		}
 		memcpy(org, regie, (size_t)(colon - regie));
 		prof = colon + 1;
+		/* recording the outcome is irreversible: a form says so (a ticked
+		 * box, which needs no script) */
+		if (r->form_post && !web_param_yes(r, "confirm")) {
+			*out = api_err(api_tr(r, "Vink aan dat u het casusoverleg wilt afronden.",
+					      "Tick that you want to close the case discussion."));
+			return 400;
+		}
 	}
 	v = node_text_check(text, strlen(text), NULL);
 	if (v == NODE_TEXT_BSN ||
 	    (v != NODE_TEXT_OK && (yes == NULL || (strcmp(yes, "1") != 0 && strcmp(yes, "on") != 0)))) {
-		*out = api_err(node_text_verdict_msg(v));
+		*out = api_err(v == NODE_TEXT_BSN
+				       ? api_tr(r, "De tekst bevat een BSN. Haal het weg: een casusoverleg is anoniem.",
+					   "The text holds a BSN. Remove it: a case discussion is anonymous.")
+			       : v == NODE_TEXT_DATE
+				       ? api_tr(r, "De tekst bevat een datum die een geboortedatum kan zijn. Haal die weg, "
+						"of vink 'toch versturen' aan.",
+					   "The text holds a date that may be a date of birth. Remove it, or tick "
+					   "'send anyway'.")
+				       : api_tr(r, "De tekst bevat een postcode met huisnummer. Haal die weg, of vink "
+						"'toch versturen' aan.",
+					   "The text holds a postcode and house number. Remove it, or tick 'send "
+					   "anyway'."));
+		json_object_set_new(*out, "detail", json_string(node_text_verdict_msg(v)));
 		return v == NODE_TEXT_BSN ? 400 : 409;
 	}
 	if ((code = api_remote(r, &rem, out)) != 0)

@@ -13,7 +13,8 @@
 const char *api_tr(const web_req *r, const char *nl, const char *en);
 /* {"error": msg} */
 json_t *api_err(const char *msg);
-/* A refusal of the library as an HTTP status with its sentence in *out. */
+/* A refusal of the library as an HTTP status with *out {"error": the
+ * library's English detail, "code": msg_code(st)}. */
 int api_fail(sk_status st, json_t **out);
 
 /* ---- who may (web/api.c); each 0, or the status with *out set ---- */
@@ -42,8 +43,11 @@ int api_remote(web_req *r, node_remote **rem, json_t **out);
  * goes to next where the action decides it ---- */
 
 int api_case_open(web_req *r, json_t **out, char *loc, size_t cap);     /* api_cases.c */
-int api_case_consent(web_req *r, uint64_t id, json_t **out);
-int api_case_close(web_req *r, uint64_t id, json_t **out);
+int api_case_consent(web_req *r, uint64_t id, json_t **out, char *loc, size_t cap);
+int api_case_close(web_req *r, uint64_t id, json_t **out, char *loc, size_t cap);
+int api_case_assign(web_req *r, uint64_t id, json_t **out);
+int api_client_add(web_req *r, json_t **out, char *loc, size_t cap);  /* api_clients.c */
+int api_client_find(web_req *r, json_t **out, char *loc, size_t cap);
 int api_case_lookup(web_req *r, uint64_t id, json_t **out);
 int api_discuss_request(web_req *r, json_t **out, char *loc, size_t cap); /* api_discuss.c */
 int api_discuss_answer(web_req *r, const char *id, int accept, json_t **out);

@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "audit/query.h"
+#include "common/when.h"
+#include "web/api.h"
 #include "web/page.h"
 #include "web/pages.h"
 
@@ -84,14 +88,124 @@ uint64_t page_ji(const json_t *j, const char *key)
 
 void page_when(page *p, uint64_t ms)
 {
-	char t[AUDIT_TIME_BYTES];
+	char t[SK_WHEN_BYTES];
 
 	if (ms == 0) {
 		page_put(p, "-");
 		return;
 	}
-	audit_time_local(t, ms);
+	sk_when(t, ms, p->r->lang == WEB_EN ? SK_WHEN_EN : SK_WHEN_NL);
 	page_put(p, "<time>%s</time>", t);
+}
+
+void page_date(page *p, uint64_t ms)
+{
+	char t[SK_WHEN_BYTES];
+
+	sk_when_date(t, ms, p->r->lang == WEB_EN ? SK_WHEN_EN : SK_WHEN_NL);
+	page_put(p, "%s", t);
+}
+
+/* The codes of the library and the wire as people read them (docs UX.md
+ * "Words"); one table for every page. */
+static const struct word {
+	const char *code, *nl, *en;
+} words[] = {
+	{"discover", "vindbaar voor partners", "findable by partners"},
+	{"contact", "contactgegevens delen", "share contact details"},
+	{"discuss", "uitnodigen voor casusoverleg", "invite to case discussions"},
+	{"none", "geen (ingetrokken)", "none (withdrawn)"},
+	{"consent", "toestemming", "consent"},
+	{"statutory", "wettelijke grondslag", "statutory basis"},
+	{"client", "cliënt", "client"},
+	{"parent", "ouder", "parent"},
+	{"guardian", "voogd", "guardian"},
+	{"representative", "vertegenwoordiger", "representative"},
+	{"client+parent", "cliënt en ouder samen", "client and parent together"},
+	{"-", "niemand (wettelijke grondslag)", "nobody (statutory basis)"},
+	{"open", "lopend", "open"},
+	{"closed", "afgesloten", "closed"},
+	{"expired", "verlopen", "expired"},
+	{"summary", "samenvatting", "summary"},
+	{"message", "bericht", "message"},
+	{"close", "afronding", "closing"},
+	{"match", "ook betrokken", "also involved"},
+	{"match-gone", "niet meer betrokken", "no longer involved"},
+	{"disclosure", "melding: een partner heeft gezien dat u betrokken bent",
+	 "notice: a partner saw that you are involved"},
+	{"pattern", "melding: opvallend veel vragen", "notice: unusually many lookups"},
+	{"invited", "uitgenodigd", "invited"},
+	{"requester", "aanvrager", "requester"},
+	{"participant", "deelnemer", "participant"},
+	{"sociaal-team", "sociaal wijkteam", "social neighbourhood team"},
+	{"ggz", "ggz (geestelijke gezondheidszorg)", "mental health care"},
+	{"fact", "FACT-team", "FACT team"},
+	{"verslavingszorg", "verslavingszorg", "addiction care"},
+	{"huisarts-poh", "huisarts (POH-ggz)", "GP (mental health nurse)"},
+	{"maatschappelijke-opvang", "maatschappelijke opvang", "shelter"},
+	{"jeugd", "jeugdhulp", "youth care"},
+	{"schuldhulp", "schuldhulpverlening", "debt counselling"},
+	{"gemeente", "gemeente", "municipality"},
+	{"woningcorporatie", "woningcorporatie", "housing corporation"},
+	{"privacy-officer", "functionaris gegevensbescherming (FG)", "data protection officer"},
+	{"afstemming", "afstemming van de zorg", "aligning care"},
+	{"signaal", "signaal", "signal"},
+	{"regie", "wie de regie voert", "who coordinates"},
+	{"crisis", "crisis", "crisis"},
+	{"overdracht", "overdracht", "handover"},
+	{"nazorg", "nazorg", "aftercare"},
+};
+
+const char *page_word(const page *p, const char *code)
+{
+	for (size_t i = 0; code != NULL && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(words[i].code, code) == 0)
+			return page_t(p, words[i].nl, words[i].en);
+	return code != NULL ? code : "";
+}
+
+void page_words(page *p, const char *list)
+{
+	char one[64];
+	int first = 1;
+
+	for (const char *s = list; s != NULL && *s;) {
+		size_t n = strcspn(s, ",");
+
+		snprintf(one, sizeof(one), "%.*s", (int)(n < sizeof(one) - 1 ? n : sizeof(one) - 1), s);
+		page_put(p, "%s%s", first ? "" : ", ", page_word(p, one));
+		first = 0;
+		s += n + (s[n] == ',');
+	}
+}
+
+void page_client(page *p, const char *id)
+{
+	char name[NODE_NAME_MAX + 1];
+
+	if (id == NULL || id[0] == 0) {
+		page_put(p, "-");
+		return;
+	}
+	(void)api_client_label(p->r, id, name, sizeof(name), NULL);
+	page_put(p, "%s", name);
+	sodium_memzero(name, sizeof(name));
+}
+
+void page_prof(page *p, const char *id)
+{
+	char name[NODE_NAME_MAX + 1], role[NODE_ROLE_MAX + 1];
+
+	(void)api_prof_label(p->r, id, name, sizeof(name), role, sizeof(role));
+	page_put(p, role[0] ? "%s (%s)" : "%s", name, page_word(p, role));
+}
+
+void page_org(page *p, const char *org)
+{
+	char name[NODE_NAME_MAX + 1];
+
+	(void)api_org_label(p->r, org, name, sizeof(name));
+	page_put(p, "%s", name);
 }
 
 static void page_csrf_field(page *p)
@@ -122,7 +236,8 @@ struct link {
 
 static const struct link prof_nav[] = {
 	{"/cases", "Mijn dossiers", "My cases"},
-	{"/matches", "Matches en meldingen", "Matches and notices"},
+	{"/clients", "Cliënten", "Clients"},
+	{"/matches", "Ook betrokken en meldingen", "Also involved and notices"},
 	{"/discussions", "Casusoverleg", "Case discussions"},
 };
 
@@ -167,8 +282,8 @@ void page_head(page *p, const char *title)
 	page_put(p, "<div class=\"who\">");
 	if (x != NULL) {
 		page_put(p, "<span>%s (%s)</span>", x->name,
-		    x->kind == NODE_KIND_PRIVACY_OFFICER ? page_t(p, "privacyfunctionaris", "privacy officer")
-							 : x->role);
+		    x->kind == NODE_KIND_PRIVACY_OFFICER ? page_word(p, "privacy-officer")
+							 : page_word(p, x->role));
 		page_form_open(p, "signout", "inline", "/api/session/end", NULL, NULL);
 		page_put(p, "<button type=\"submit\" class=\"secondary\">%s</button></form>",
 		    page_t(p, "Afmelden", "Sign out"));
@@ -197,7 +312,7 @@ void page_refusal_doc(page *p, int code, const json_t *doc)
 	page_head(p, code == 404 ? page_t(p, "Niet gevonden", "Not found")
 	     : code == 403  ? page_t(p, "Geen toegang", "No access")
 			    : page_t(p, "Dat lukte niet", "That did not work"));
-	page_put(p, "<p id=\"message\" role=\"alert\">%s</p>", page_js(doc, "error"));
+	page_put(p, "<p id=\"message\" role=\"alert\">%s</p>", api_error_text(p->r, doc));
 	page_send(p, code);
 }
 
@@ -228,7 +343,7 @@ static void signin_page(page *p)
 		page_put(p, "<p id=\"message\" role=\"alert\">%s %s.</p>",
 		    page_t(p, "Te vaak een verkeerd wachtwoord. Probeer het opnieuw na",
 		      "Too many failed sign-ins. Try again after"),
-		    until != NULL ? until : "15 min");
+		    until != NULL ? until : page_t(p, "een kwartier", "a quarter of an hour"));
 	else if (e != NULL)
 		page_put(p, "<p id=\"message\" role=\"alert\">%s</p>",
 		    page_t(p, "Onbekende medewerker of verkeerd wachtwoord.",
@@ -246,8 +361,8 @@ static void signin_page(page *p)
 	       "<button type=\"submit\">%s</button></form><p class=\"hint\">%s</p>",
 	    page_t(p, "Medewerker-id", "Professional id"), page_t(p, "Wachtwoord", "Password"),
 	    page_t(p, "Aanmelden", "Sign in"),
-	    page_t(p, "Geen wachtwoord? De beheerder zet het met 'schakel-node professional passwd'.",
-	      "No password? The administrator sets it with 'schakel-node professional passwd'."));
+	    page_t(p, "Geen wachtwoord of vergeten? Vraag de beheerder van uw organisatie om een nieuw wachtwoord.",
+	      "No password, or forgotten it? Ask your organisation's administrator for a new one."));
 	page_send(p, 200);
 }
 
@@ -275,6 +390,10 @@ static void case_route(page *p, const char *rest)
 
 	if (*end == 0 && id > 0 && rest[0] >= '1' && rest[0] <= '9')
 		page_case(p, id);
+	else if (strcmp(end, "/close") == 0 && id > 0 && rest[0] >= '1' && rest[0] <= '9')
+		page_case_close(p, id);
+	else if (strcmp(end, "/withdraw") == 0 && id > 0 && rest[0] >= '1' && rest[0] <= '9')
+		page_case_withdraw(p, id);
 	else
 		page_refusal_doc(p, 404, e);
 	json_decref(e);
@@ -292,6 +411,8 @@ static const struct page_route {
 	{"/", home_route, 0},
 	{"/cases", page_cases, 0},
 	{"/cases/*", case_route, 0},
+	{"/clients", page_clients, 0},
+	{"/clients/*", page_client_view, 0},
 	{"/matches", page_matches, 0},
 	{"/discussions", page_discussions, 0},
 	{"/discussions/*", page_discussion, 0},

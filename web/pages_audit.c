@@ -115,7 +115,7 @@ void page_report(page *p, const char *rest)
 	int code = 200;
 
 	if (p->r->sess == NULL || p->r->sess->kind != NODE_KIND_PRIVACY_OFFICER) {
-		json_t *e = json_pack("{s:s}", "error", page_t(p, "alleen voor de privacyfunctionaris",
+		json_t *e = json_pack("{s:s}", "error", page_t(p, "alleen voor de functionaris gegevensbescherming (FG)",
 							   "for the privacy officer only"));
 		page_refusal_doc(p, 403, e);
 		json_decref(e);
@@ -159,7 +159,7 @@ void page_review(page *p, const char *rest)
 	if (code == 200) {
 		page_put(p, "<p>%U %s</p><table id=\"findings\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
 		       "<th>%s</th><th>%s</th></tr></thead><tbody>",
-		    page_ji(doc, "records"), page_t(p, "records bekeken", "records reviewed"),
+		    page_ji(doc, "records"), page_t(p, "vermeldingen bekeken", "records reviewed"),
 		    page_t(p, "Waarom", "Why"), page_t(p, "Record", "Record"), page_t(p, "Medewerker", "Professional"),
 		    page_t(p, "Cliënt", "Client"), page_t(p, "Afgetekend", "Signed off"));
 		json_array_foreach(json_object_get(doc, "findings"), i, f)
@@ -220,12 +220,12 @@ void page_verify(page *p, const char *rest)
 	    ok ? "1" : "0", ok ? "ok" : "bad",
 	    ok ? page_t(p, "De keten van het logboek klopt.", "The audit log's chain verifies.")
 	       : page_t(p, "De keten is gebroken!", "The chain is broken!"),
-	    page_t(p, "Records", "Records"), page_ji(doc, "records"), page_t(p, "Kop", "Head"), page_js(doc, "head"),
-	    page_t(p, "Laatst verankerd in het register (record)", "Last anchored in the registry (record)"),
+	    page_t(p, "Vermeldingen", "Records"), page_ji(doc, "records"), page_t(p, "Kop", "Head"), page_js(doc, "head"),
+	    page_t(p, "Laatst verankerd in de verwijsindex (vermelding)", "Last anchored in the registry (record)"),
 	    page_ji(doc, "anchored"));
 	if (!ok)
 		page_put(p, "<p role=\"alert\">%s (%s %U)</p>", page_js(doc, "detail"),
-		    page_t(p, "eerste fout record", "first bad record"), page_ji(doc, "first_bad"));
+		    page_t(p, "eerste foute vermelding", "first bad record"), page_ji(doc, "first_bad"));
 	json_decref(doc);
 	page_send(p, 200);
 }

@@ -4,11 +4,18 @@
 #include "web/api.h"
 #include "web/page.h"
 
+/* The time window as dates. A bound on a UTC day boundary (00:00 or
+ * 23:59:59.999 UTC, as a window given in days is) is read at the middle of
+ * its UTC day, the same date in every time zone within 12 hours of UTC;
+ * any other bound (the default window starts now) as it is. */
 static void window(page *p, const json_t *d)
 {
-	page_when(p, page_ji(d, "window_start"));
+	const uint64_t day = 24ull * 3600 * 1000, half = day / 2;
+	uint64_t a = page_ji(d, "window_start"), b = page_ji(d, "window_end");
+
+	page_date(p, a != 0 && a % day == 0 ? a + half : a);
 	page_put(p, " – ");
-	page_when(p, page_ji(d, "window_end"));
+	page_date(p, b % day == day - 1 ? b - half : b);
 }
 
 /* The items of a page of discussions with role (the three tables). */
@@ -55,16 +62,20 @@ void page_discussions(page *p, const char *rest)
 	    page_t(p, "Antwoord", "Answer"));
 	json_array_foreach(inv, i, d)
 	{
-		page_put(p, "<tr data-discussion=\"%s\"><td>%s</td><td>%s</td><td>", page_js(d, "id"),
-		    page_client(p, d), page_js(d, "topic"));
+		page_put(p, "<tr data-discussion=\"%s\"><td>", page_js(d, "id"));
+		page_put(p, "%s", page_client_name(p, d));
+		page_put(p, "</td><td>%s</td><td>", page_word(p, page_js(d, "topic")));
 		window(p, d);
 		page_put(p, "</td><td>%s</td><td>", page_word(p, page_js(d, "state")));
 		if (strcmp(page_js(d, "state"), "open") == 0) {
 			snprintf(action, sizeof(action), "/api/discussions/%.40s/accept", page_js(d, "id"));
 			page_form_open(p, NULL, "inline accept", action, NULL, NULL);
 			page_put(p, "<button type=\"submit\">%s</button></form> ", page_t(p, "Aannemen", "Accept"));
+			/* a decline is never shown to the requester, and is final */
 			snprintf(action, sizeof(action), "/api/discussions/%.40s/decline", page_js(d, "id"));
-			page_form_open(p, NULL, "inline decline", action, NULL, NULL);
+			page_form_open(p, NULL, "inline decline", action, NULL,
+				  page_t(p, "Uitnodiging afwijzen? Dit kunt u niet ongedaan maken.",
+				    "Decline the invitation? This cannot be undone."));
 			page_put(p, "<button type=\"submit\" class=\"secondary\">%s</button></form>",
 			    page_t(p, "Afwijzen", "Decline"));
 		}
@@ -81,12 +92,16 @@ void page_discussions(page *p, const char *rest)
 		size_t j;
 
 		snprintf(sid, sizeof(sid), "%s", page_js(d, "id"));
-		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s…</a></td>"
-		       "<td>%s</td><td>%s</td><td>%s</td><td>",
-		    page_js(d, "id"), page_js(d, "id"), sid, page_client(p, d), page_js(d, "topic"),
+		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s %s</a></td><td>",
+		    page_js(d, "id"), page_js(d, "id"), page_t(p, "Overleg", "Discussion"), sid);
+		page_put(p, "%s", page_client_name(p, d));
+		page_put(p, "</td><td>%s</td><td>%s</td><td>", page_word(p, page_js(d, "topic")),
 		    page_word(p, page_js(d, "state")));
 		json_array_foreach(json_object_get(d, "accepted"), j, a)
-			page_put(p, "%s%s (%s)", j ? ", " : "", page_js(a, "org_name"), page_js(a, "category"));
+			page_put(p, "%s%s (%s) <span class=\"org-id\" hidden>%s</span>", j ? ", " : "",
+			    page_js(a, "org_name"), page_word(p, page_js(a, "category")), page_js(a, "org"));
+		if (json_array_size(json_object_get(d, "accepted")) == 0)
+			page_put(p, "%s", page_t(p, "nog niemand", "nobody yet"));
 		page_put(p, "</td></tr>");
 	}
 	page_put(p, "</tbody></table><h2>%s</h2><table id=\"participating\"><thead><tr><th>%s</th>"
@@ -96,9 +111,10 @@ void page_discussions(page *p, const char *rest)
 	json_array_foreach(part, i, d)
 	{
 		snprintf(sid, sizeof(sid), "%s", page_js(d, "id"));
-		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s…</a></td>"
-		       "<td>%s</td><td>%s</td><td>%s</td></tr>",
-		    page_js(d, "id"), page_js(d, "id"), sid, page_client(p, d), page_js(d, "topic"),
+		page_put(p, "<tr data-discussion=\"%s\"><td><a href=\"/discussions/%s\">%s %s</a></td><td>",
+		    page_js(d, "id"), page_js(d, "id"), page_t(p, "Overleg", "Discussion"), sid);
+		page_put(p, "%s", page_client_name(p, d));
+		page_put(p, "</td><td>%s</td><td>%s</td></tr>", page_word(p, page_js(d, "topic")),
 		    page_word(p, page_js(d, "state")));
 	}
 	page_put(p, "</tbody></table>");
@@ -125,22 +141,37 @@ void page_discussion(page *p, const char *id)
 	}
 	snprintf(next, sizeof(next), "/discussions/%.40s", id);
 	page_head(p, page_t(p, "Casusoverleg", "Case discussion"));
-	page_put(p, "<p>%s <strong>%s</strong>, %s %s (%s)</p><h2>%s</h2><ul>",
-	    page_t(p, "Onderwerp", "Topic"), page_js(doc, "topic"), page_t(p, "cliënt", "client"),
-	    page_js(doc, "client"), page_js(doc, "state"), page_t(p, "Deelnemers", "Participants"));
+	page_put(p, "<dl><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>", page_t(p, "Onderwerp", "Topic"),
+	    page_word(p, page_js(doc, "topic")), page_t(p, "Cliënt", "Client"));
+	page_client(p, page_js(doc, "client"));
+	page_put(p, "</dd><dt>%s</dt><dd>%s</dd></dl><h2>%s</h2><ul>", page_t(p, "Status", "State"),
+	    page_word(p, page_js(doc, "state")), page_t(p, "Deelnemers", "Participants"));
 	json_object_foreach(json_object_get(doc, "participants"), org, w)
-		page_put(p, "<li>%s (%s): %s, %s %s %s</li>", page_js(w, "org_name"), page_js(w, "category"),
-		    page_js(w, "name"), page_js(w, "role"), page_js(w, "phone"), page_js(w, "email"));
+		page_put(p, "<li>%s (%s): %s, %s %s %s</li>", page_js(w, "org_name"),
+		    page_word(p, page_js(w, "category")), page_js(w, "name"), page_word(p, page_js(w, "role")),
+		    page_js(w, "phone"), page_js(w, "email"));
 	page_put(p, "</ul><section id=\"thread\"><h2>%s</h2>", page_t(p, "Berichten", "Messages"));
 	json_array_foreach(json_object_get(doc, "messages"), i, m)
 	{
 		page_put(p, "<article class=\"message\"><header>%s, %s · ", page_js(m, "name"),
 		    page_js(m, "org_name"));
 		page_when(p, page_ji(m, "time"));
-		page_put(p, " · %s</header><p>%s</p>", page_js(m, "kind"), page_js(m, "text"));
-		if ((w = json_object_get(m, "regie")) != NULL)
-			page_put(p, "<p><strong>%s</strong>: %s, %s</p>", page_t(p, "Regievoerder", "Regievoerder"),
-			    page_js(w, "org"), page_js(w, "professional"));
+		page_put(p, " · %s</header><p>%s</p>", page_word(p, page_js(m, "kind")), page_js(m, "text"));
+		if ((w = json_object_get(m, "regie")) != NULL) {
+			const json_t *who = json_object_get(json_object_get(doc, "participants"),
+							    page_js(w, "org"));
+
+			page_put(p, "<p class=\"regie\"><strong>%s</strong>: ",
+			    page_t(p, "Regievoerder", "Regievoerder"));
+			if (who != NULL && strcmp(page_js(who, "professional"), page_js(w, "professional")) == 0)
+				page_put(p, "%s (%s), ", page_js(who, "name"), page_word(p, page_js(who, "role")));
+			else if (strcmp(page_js(w, "org"), p->r->app->s->org_id) == 0) {
+				page_prof(p, page_js(w, "professional"));
+				page_put(p, ", ");
+			}
+			page_org(p, page_js(w, "org"));
+			page_put(p, "</p>");
+		}
 		page_put(p, "</article>");
 	}
 	if (json_array_size(json_object_get(doc, "messages")) == 0)
@@ -169,17 +200,21 @@ void page_discussion(page *p, const char *id)
 		snprintf(action, sizeof(action), "/api/discussions/%.40s/close", id);
 		page_form_open(p, "discuss-close", "block", action, next, NULL);
 		page_put(p, "<h2>%s</h2><label for=\"regie\">%s</label><select id=\"regie\" name=\"regie\">",
-		    page_t(p, "Afsluiten", "Close"), page_t(p, "Regievoerder", "Regievoerder"));
+		    page_t(p, "Afronden", "Close"), page_t(p, "Regievoerder", "Regievoerder"));
 		if (x != NULL)
-			page_put(p, "<option value=\"%s:%s\">%s (%s)</option>", p->r->app->s->org_id,
-			    x->prof, x->name, p->r->app->s->name);
+			page_put(p, "<option value=\"%s:%s\">%s (%s, %s)</option>", p->r->app->s->org_id,
+			    x->prof, x->name, page_word(p, x->role), p->r->app->s->name);
 		json_object_foreach(json_object_get(doc, "participants"), org, w)
-			page_put(p, "<option value=\"%s:%s\">%s (%s)</option>", org, page_js(w, "professional"),
-			    page_js(w, "name"), page_js(w, "org_name"));
+			page_put(p, "<option value=\"%s:%s\">%s (%s, %s)</option>", org, page_js(w, "professional"),
+			    page_js(w, "name"), page_word(p, page_js(w, "role")), page_js(w, "org_name"));
 		page_put(p, "</select><label for=\"outcome\">%s</label><textarea id=\"outcome\" "
-		       "name=\"outcome\" required></textarea><button type=\"submit\">%s</button></form>",
+		       "name=\"outcome\" required></textarea><label class=\"check\"><input type=\"checkbox\" "
+		       "id=\"confirm-close\" name=\"confirm\" value=\"yes\" required> %s</label><br>"
+		       "<button type=\"submit\">%s</button></form>",
 		    page_t(p, "Uitkomst: de afgesproken vervolgstappen", "Outcome: the agreed next steps"),
-		    page_t(p, "Overleg sluiten", "Close discussion"));
+		    page_t(p, "Ik rond het casusoverleg af. Daarna kan niemand meer berichten sturen.",
+		      "I close the case discussion. Nobody can send messages afterwards."),
+		    page_t(p, "Casusoverleg afronden", "Close the discussion"));
 	}
 	json_decref(doc);
 	page_send(p, 200);

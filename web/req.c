@@ -24,6 +24,13 @@ const char *web_param(const web_req *r, const char *name)
 	return evhttp_find_header((struct evkeyvalq *)&r->query, name);
 }
 
+int web_param_yes(const web_req *r, const char *name)
+{
+	const char *v = web_param(r, name);
+
+	return v != NULL && (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0);
+}
+
 int web_param_list(const web_req *r, const char *name, char *out, size_t cap)
 {
 	const struct evkeyvalq *q = r->form.tqh_first != NULL ? &r->form : &r->query;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "common/kek.h"
+#include "node/client.h"
 #include "node/professional.h"
 #include "node/store.h"
 
@@ -40,6 +41,9 @@ typedef struct web_session {
 	int flash_error;
 	json_t *flash_doc;
 	uint64_t flash_case;
+	/* the client registered or found by BSN last: its page may be shown
+	 * before she has a case for it */
+	char client[NODE_CLIENT_ID_MAX + 1];
 } web_session;
 
 typedef struct web_app {
@@ -71,6 +75,8 @@ typedef struct web_req {
 /* A parameter from the body (form or JSON) or else the query; NULL when
  * absent. */
 const char *web_param(const web_req *r, const char *name);
+/* 1 when parameter name is "yes", "1" or "on" (a ticked box). */
+int web_param_yes(const web_req *r, const char *name);
 /* The values of a repeated form field (checkboxes) or a JSON array or
  * comma list joined with commas into out; "" when none. -1 (out "") when
  * they do not fit: the caller refuses rather than act on a part. */

@@ -1,9 +1,12 @@
 # The node's web pages in headless Chromium (Debian's chromium, driven by
 # playwright-core from tests/web/package-lock.json) against a real node,
-# registry and pseudonymiser chain: sign in, open a case, the match,
-# accepting an invitation and the thread, the privacy officer's search,
-# CSV export, report, review and verify (tests/web/pages.mjs). Full-page
-# screenshots of every page go to $SK_BUILD_DIR/web-screenshots/.
+# registry and pseudonymiser chain: the professional's whole day (register
+# and find clients, open a case with the age rule, assign, close with
+# confirmation, the match, lookups, discussions), keyboard-only and
+# without JavaScript; the privacy officer's search, CSV export, report,
+# review and verify; axe-core (WCAG 2.1 AA) and a Dutch-only check on
+# every page (tests/web/pages.mjs). Full-page screenshots of every page go
+# to $SK_BUILD_DIR/web-screenshots/.
 source "$(dirname "$0")/lib.sh"
 WEB_SRC=$(cd "$(dirname "$0")/../web" && pwd)
 source "$WEB_SRC/node_up.sh"
@@ -21,14 +24,14 @@ type -P npm >/dev/null || fail "npm is missing (scripts/deps.sh installs npm)"
 MODULES=$SK_BUILD_DIR/tests/web
 mkdir -p "$MODULES"
 if ! cmp -s "$WEB_SRC/package-lock.json" "$MODULES/installed.lock" ||
-	[ ! -d "$MODULES/node_modules/playwright-core" ]; then
+	[ ! -d "$MODULES/node_modules/playwright-core" ] || [ ! -d "$MODULES/node_modules/axe-core" ]; then
 	rm -f "$MODULES/installed.lock"
 	cp "$WEB_SRC/package.json" "$WEB_SRC/package-lock.json" "$MODULES/"
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$MODULES" --no-audit --no-fund \
 		>"$T/npm.log" 2>&1 || fail "npm ci in $MODULES: $(tail -5 "$T/npm.log")"
 	cp "$WEB_SRC/package-lock.json" "$MODULES/installed.lock"
 fi
-ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright-core in $MODULES"
+ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright-core and axe-core in $MODULES"
 
 cd "$T"
 web_federation
@@ -52,12 +55,15 @@ WEB_BASE=$BASE WEB_SHOTS=$SHOTS WEB_T=$T WEB_MODULES=$MODULES WEB_CHROMIUM=$CHRO
 	WEB_PO=$PO WEB_PO_NAME="$PO_NAME" WEB_PO_PW="$PO_PW" WEB_PROFB=$PROFB \
 	timeout 240 "$(type -P node)" "$WEB_SRC/pages.mjs" || fail "the pages (screenshots in $SHOTS; serve log $T/serve.log)"
 
-for name in signin signin-error cases case case-lookup matches discussions discussion discussion-closed cases-en \
+for name in signin signin-error cases clients client case case-lookup case-new-client consent-withdraw-confirm case-close-confirm case-closed \
+	matches discussions discussion discussion-closed cases-en \
 	audit audit-search audit-report audit-review audit-verify audit-en signin-en; do
 	[ -s "$SHOTS/$name.png" ] || fail "no screenshot $SHOTS/$name.png"
 done
 ok "a full-page screenshot of every page in $SHOTS"
 
 stop_serve
+[ -s "$T/web-bsns.txt" ] || fail "pages.mjs wrote no $T/web-bsns.txt"
+mapfile -t EXTRA_SECRETS <"$T/web-bsns.txt"
 no_secrets_in_logs
 ok "no password and no BSN in the node's stderr"

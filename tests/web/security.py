@@ -145,14 +145,17 @@ def main():
     case_a, case_b = E["WEB_CASE_A"], E["WEB_CASE_B"]
     bsn3 = E["WEB_BSN3"]
 
-    pages = ["/", "/cases", f"/cases/{case_b}", "/matches", "/discussions",
+    pages = ["/", "/cases", f"/cases/{case_b}", f"/cases/{case_b}/close", "/clients", "/clients/c-1",
+             "/matches", "/discussions",
              f"/discussions/{FAKE_DISC}", "/audit", "/audit/report", "/audit/review", "/audit/verify"]
     api_get = ["/api/me", "/api/status", "/api/cases", f"/api/cases/{case_b}", "/api/matches",
                "/api/notices", "/api/discussions", f"/api/discussions/{FAKE_DISC}", "/api/audit",
                "/api/audit/export?format=csv", "/api/audit/report?client=c-1&lang=nl",
-               "/api/audit/review", "/api/audit/verify"]
+               "/api/audit/review", "/api/audit/verify", "/api/clients", "/api/clients/c-1",
+               "/api/professionals"]
     api_post = ["/api/sync", "/api/cases", f"/api/cases/{case_b}/consent", f"/api/cases/{case_b}/lookup",
-                f"/api/cases/{case_b}/close", "/api/discussions", f"/api/discussions/{FAKE_DISC}/accept",
+                f"/api/cases/{case_b}/close", f"/api/cases/{case_b}/assign", "/api/clients",
+                "/api/clients/find", "/api/discussions", f"/api/discussions/{FAKE_DISC}/accept",
                 f"/api/discussions/{FAKE_DISC}/decline", f"/api/discussions/{FAKE_DISC}/send",
                 f"/api/discussions/{FAKE_DISC}/close", "/api/audit/signoff", "/api/session/end"]
     forged = "ab" * 32
@@ -220,7 +223,7 @@ def main():
     if "no such case of yours" not in r.text:
         fail(f"another's case: {r.text[:200]}, want \"no such case of yours\"")
     for act, form in (("close", {}), ("lookup", {"purpose": "afstemming"}),
-                      ("consent", {"flag": "discover", "categories": "all"})):
+                      ("consent", {"flag": "discover", "categories": "all"}), ("assign", {"professional": prof})):
         want(http("POST", f"/api/cases/{case_b}/{act}", sid=sid, body=form, headers={"X-CSRF-Token": csrf}), 404,
              f"{prof} POST /api/cases/{case_b}/{act} of {prof2}")
     for p in ("/audit", "/audit/report", "/audit/review", "/audit/verify"):
@@ -232,6 +235,19 @@ def main():
          "a professional POST /api/audit/signoff")
     if case_status(sid2, case_b) != st_b:
         fail(f"{prof2}'s case changed after {prof}'s refused posts: {case_status(sid2, case_b)}")
+    # the client of another's case: not by its local id, page or API
+    client_b = st_b["client"]
+    if client_b == case_status(sid, case_a)["client"]:
+        fail("the two professionals' cases share a client; the test needs two")
+    want(http("GET", f"/clients/{client_b}", sid=sid), 404, f"{prof} GET /clients/{client_b} of {prof2}'s case")
+    want(http("GET", f"/api/clients/{client_b}", sid=sid), 404, f"{prof} GET /api/clients/{client_b}")
+    if any(c["id"] == client_b for c in want(http("GET", "/api/clients", sid=sid), 200, "GET /api/clients").json()):
+        fail(f"GET /api/clients of {prof} lists {prof2}'s client {client_b}")
+    # finding a client by BSN: a POST, and the BSN is in no answer's Location
+    r = http("POST", "/api/clients/find", sid=sid, form={"csrf": csrf, "bsn": bsn3})
+    if r.status != 303 or bsn3 in (r.headers.get("Location") or ""):
+        fail(f"a form POST /api/clients/find: {r.status} to {r.headers.get('Location')}")
+    want(http("GET", f"/api/clients/find?bsn={bsn3}", sid=sid), 404, "GET /api/clients/find (no BSN in URLs)")
     ok(f"{prof} gets 404 for {prof2}'s case (page, API, close, lookup, consent) and 403 for "
        "every audit page and endpoint")
 
@@ -244,13 +260,15 @@ def main():
         fail(f"GET / as privacy officer: {r.status} to {r.headers.get('Location')}, want /audit")
     want(http("GET", "/audit", sid=sid3), 200, "privacy officer GET /audit")
     want(http("GET", "/api/audit", sid=sid3), 200, "privacy officer GET /api/audit")
-    for p in ("/cases", f"/cases/{case_a}", "/matches", "/discussions"):
+    for p in ("/cases", f"/cases/{case_a}", f"/cases/{case_a}/close", "/clients", "/matches", "/discussions"):
         want(http("GET", p, sid=sid3), 403, f"privacy officer GET {p}")
     for p in ("/api/cases", f"/api/cases/{case_a}", "/api/matches", "/api/notices", "/api/discussions"):
         want(http("GET", p, sid=sid3), 403, f"privacy officer GET {p}")
     for p, form in (("/api/cases", {"client": bsn3, "flag": "discover", "categories": "all",
                                     "consent_by": "client", "basis": "consent"}),
-                    (f"/api/cases/{case_a}/close", {}), (f"/api/cases/{case_a}/lookup", {"purpose": "afstemming"})):
+                    (f"/api/cases/{case_a}/close", {}), (f"/api/cases/{case_a}/lookup", {"purpose": "afstemming"}),
+                    ("/api/clients", {"bsn": bsn3, "name": "x"}), ("/api/clients/find", {"bsn": bsn3}),
+                    (f"/api/cases/{case_a}/assign", {"professional": prof2})):
         want(http("POST", p, sid=sid3, body=form, headers={"X-CSRF-Token": d3["csrf"]}), 403,
              f"privacy officer POST {p}")
     ok("a privacy officer gets the audit pages and 403 on every case page and endpoint")
@@ -291,6 +309,17 @@ def main():
     if len(new) != 1:
         fail(f"the accepted POST /api/cases opened {len(new)} cases")
     new = new.pop()
+    # closing is irreversible: a form without confirm=yes only leads to the confirmation page
+    r = http("POST", f"/api/cases/{new}/close", sid=sid, form={"csrf": csrf})
+    if r.status != 303 or r.location_path() != f"/cases/{new}/close" or case_status(sid, new)["state"] != "open":
+        fail(f"a close form without confirm=yes: {r.status} to {r.headers.get('Location')}, "
+             f"state {case_status(sid, new)['state']}; want 303 to /cases/{new}/close and the case open")
+    # so is withdrawing consent: a form with no flag only leads to its confirmation page
+    flags = case_status(sid, new)["flags"]
+    r = http("POST", f"/api/cases/{new}/consent", sid=sid, form={"csrf": csrf, "categories": "all"})
+    if r.status != 303 or r.location_path() != f"/cases/{new}/withdraw" or case_status(sid, new)["flags"] != flags:
+        fail(f"a consent form without a flag and without confirm=yes: {r.status} to {r.headers.get('Location')}, "
+             f"flags {case_status(sid, new)['flags']}; want 303 to /cases/{new}/withdraw and {flags}")
     r = http("POST", f"/api/cases/{new}/close", sid=sid, headers={"X-CSRF-Token": csrf})
     if r.status not in (200, 204):
         fail(f"close with the right X-CSRF-Token header: {r.status} {r.text[:200]}")
