@@ -129,6 +129,13 @@ struct day_count {
 	uint64_t count;
 };
 
+/* Routine reads of one day folded: (user, client, event). */
+struct day_group {
+	char user[AUDIT_FIELD_MAX + 1], client[AUDIT_FIELD_MAX + 1], event[AUDIT_FIELD_MAX + 1];
+	uint64_t first_seq, first_ms, last_ms, count;
+	uint8_t first_id[AUDIT_ID_BYTES];
+};
+
 struct review {
 	const audit_review_opts *o;
 	audit_finding_fn fn;
@@ -137,12 +144,99 @@ struct review {
 	unsigned day; /* YYYYMMDD of the counts, 0 before the first lookup */
 	struct day_count *counts;
 	size_t n, cap;
+	unsigned gday; /* YYYYMMDD of the groups */
+	struct day_group *groups;
+	size_t gn, gcap;
 };
+
+static unsigned day_of(uint64_t ms)
+{
+	struct tm tm = local_tm(ms);
+
+	return (unsigned)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+/* Reports the day's groups and starts afresh. */
+static sk_status flush_groups(struct review *v)
+{
+	audit_finding f = {0};
+	sk_status st;
+
+	f.flags = AUDIT_FLAG_AFTER_HOURS;
+	f.group = 1;
+	snprintf(f.day, sizeof(f.day), "%04u-%02u-%02u", v->gday / 10000 % 10000,
+		 v->gday / 100 % 100, v->gday % 100);
+	for (size_t i = 0; i < v->gn; i++) {
+		struct day_group *g = &v->groups[i];
+
+		f.user = g->user;
+		f.client = g->client;
+		f.event = g->event;
+		f.count = g->count;
+		f.first_seq = g->first_seq;
+		f.first_ms = g->first_ms;
+		f.last_ms = g->last_ms;
+		memcpy(f.first_id, g->first_id, AUDIT_ID_BYTES);
+		if ((st = v->fn(&f, v->arg)) != SK_OK)
+			return st;
+	}
+	v->gn = 0;
+	return SK_OK;
+}
+
+/* A routine read: a read (R, ok) of a client by a professional whose only
+ * flag is after-hours. */
+static bool routine(const audit_record *r, unsigned flags)
+{
+	return flags == AUDIT_FLAG_AFTER_HOURS && r->action == AUDIT_ACTION_READ &&
+	       r->outcome == AUDIT_OUTCOME_OK && r->user != NULL && r->client != NULL;
+}
+
+static sk_status group_read(struct review *v, const audit_record *r)
+{
+	unsigned day = day_of(r->time_ms);
+	struct day_group *g;
+	size_t i;
+	sk_status st;
+
+	if (day != v->gday && v->gn > 0 && (st = flush_groups(v)) != SK_OK)
+		return st;
+	v->gday = day;
+	for (i = v->gn; i > 0; i--) {
+		g = &v->groups[i - 1];
+		if (strcmp(g->user, r->user) == 0 && strcmp(g->client, r->client) == 0 &&
+		    strcmp(g->event, r->event) == 0) {
+			g->count++;
+			g->last_ms = r->time_ms;
+			return SK_OK;
+		}
+	}
+	if (v->gn == AUDIT_REVIEW_GROUPS_MAX)
+		return SK_ERR_TOOBIG;
+	if (v->gn == v->gcap) {
+		size_t cap = v->gcap ? 2 * v->gcap : 32;
+		struct day_group *n = realloc(v->groups, cap * sizeof(*n));
+
+		if (n == NULL)
+			return SK_ERR_NOMEM;
+		v->groups = n;
+		v->gcap = cap;
+	}
+	g = &v->groups[v->gn++];
+	snprintf(g->user, sizeof(g->user), "%s", r->user);
+	snprintf(g->client, sizeof(g->client), "%s", r->client);
+	snprintf(g->event, sizeof(g->event), "%s", r->event);
+	g->first_seq = r->seq;
+	g->first_ms = g->last_ms = r->time_ms;
+	g->count = 1;
+	memcpy(g->first_id, r->id, AUDIT_ID_BYTES);
+	return SK_OK;
+}
 
 /* Reports the day's professionals over the limit and starts afresh. */
 static sk_status flush_day(struct review *v)
 {
-	audit_finding f = {NULL, AUDIT_FLAG_VOLUME, NULL, "", 0};
+	audit_finding f = {.flags = AUDIT_FLAG_VOLUME};
 	sk_status st;
 
 	snprintf(f.day, sizeof(f.day), "%04u-%02u-%02u", v->day / 10000 % 10000,
@@ -194,32 +288,51 @@ static sk_status count_lookup(struct review *v, const audit_record *r)
 static sk_status review_one(const audit_record *r, void *arg)
 {
 	struct review *v = arg;
-	audit_finding f = {r, audit_review_classify(r, v->o), NULL, "", 0};
+	audit_finding f = {.rec = r, .flags = audit_review_classify(r, v->o)};
 	sk_status st;
 
+	if (v->o->max_records != 0 && v->records == v->o->max_records)
+		return SK_ERR_TRUNCATED; /* bounded: the caller narrows the period */
 	v->records++;
 	if (strcmp(r->event, "lookup") == 0 && r->user != NULL &&
 	    (st = count_lookup(v, r)) != SK_OK)
 		return st;
+	if (routine(r, f.flags))
+		return group_read(v, r);
 	return f.flags != 0 ? v->fn(&f, v->arg) : SK_OK;
 }
 
 sk_status audit_review(const audit_log *log, MDB_txn *txn, const audit_review_opts *o,
 		       audit_finding_fn fn, void *arg, uint64_t *records)
 {
-	struct review v = {o, fn, arg, 0, 0, NULL, 0, 0};
+	struct review v = {o, fn, arg, 0, 0, NULL, 0, 0, 0, NULL, 0, 0};
 	sk_status st;
 
 	if (records != NULL)
 		*records = 0;
 	st = audit_log_scan_index(log, txn, AUDIT_BY_TIME, NULL, o->since_ms, o->until_ms,
 				  review_one, &v);
+	if (st == SK_ERR_TRUNCATED && o->max_records != 0 && v.records == o->max_records)
+		st = SK_OK;
+	if (st == SK_OK && v.gn > 0)
+		st = flush_groups(&v);
 	if (st == SK_OK && v.day != 0)
 		st = flush_day(&v);
 	free(v.counts);
+	free(v.groups);
 	if (records != NULL)
 		*records = v.records;
 	return st;
+}
+
+void audit_period_id(char out[static AUDIT_PERIOD_ID_BYTES], uint64_t since_ms,
+		     uint64_t until_ms)
+{
+	char a[AUDIT_TIME_BYTES], b[AUDIT_TIME_BYTES];
+
+	audit_time_format(a, since_ms);
+	audit_time_format(b, until_ms);
+	snprintf(out, AUDIT_PERIOD_ID_BYTES, "period:%s/%s", a, b);
 }
 
 sk_status audit_finding_json(json_t **out, const audit_finding *f)
@@ -234,7 +347,17 @@ sk_status audit_finding_json(json_t **out, const audit_finding *f)
 	for (int i = 0; i < AUDIT_FLAG_COUNT; i++)
 		if (f->flags & 1u << i)
 			json_array_append_new(kinds, json_string(audit_flag_name(1u << i)));
-	if (f->rec == NULL) {
+	if (f->group) {
+		char first[AUDIT_TIME_BYTES], last[AUDIT_TIME_BYTES];
+
+		sodium_bin2hex(id, sizeof(id), f->first_id, AUDIT_ID_BYTES);
+		audit_time_format(first, f->first_ms);
+		audit_time_format(last, f->last_ms);
+		*out = json_pack("{s:s,s:o,s:b,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id", id, "kinds",
+				 kinds, "group", 1, "user", f->user, "client", f->client, "event",
+				 f->event, "day", f->day, "count", (json_int_t)f->count, "seq",
+				 (json_int_t)f->first_seq, "first", first, "last", last);
+	} else if (f->rec == NULL) {
 		snprintf(line, sizeof(line), "volume:%s:%s", f->user, f->day);
 		*out = json_pack("{s:s,s:o,s:s,s:s,s:I}", "id", line, "kinds", kinds, "user",
 				 f->user, "day", f->day, "count", (json_int_t)f->count);

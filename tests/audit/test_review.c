@@ -10,8 +10,9 @@
 
 struct found {
 	struct {
-		uint64_t seq; /* 0: volume */
+		uint64_t seq; /* 0: volume; a group's first record */
 		unsigned flags;
+		int group;
 		char user[16], day[11];
 		uint64_t count;
 	} f[FINDINGS_MAX];
@@ -24,7 +25,8 @@ static sk_status collect(const audit_finding *fd, void *arg)
 
 	if (g->n == FINDINGS_MAX)
 		return SK_ERR_TOOBIG;
-	g->f[g->n].seq = fd->rec != NULL ? fd->rec->seq : 0;
+	g->f[g->n].seq = fd->rec != NULL ? fd->rec->seq : fd->group ? fd->first_seq : 0;
+	g->f[g->n].group = fd->group;
 	g->f[g->n].flags = fd->flags;
 	snprintf(g->f[g->n].user, sizeof(g->f[0].user), "%s", fd->user ? fd->user : "");
 	memcpy(g->f[g->n].day, fd->day, sizeof(fd->day));
@@ -107,8 +109,10 @@ static void test_review(void **state)
 	assert_int_equal(g.f[4].count, 51);
 	assert_string_equal(g.f[5].day, "2026-01-07");
 	assert_int_equal(g.f[5].count, 60);
-	assert_int_equal(g.f[6].seq, s_sat); /* Saturday */
+	assert_int_equal(g.f[6].seq, s_sat); /* Saturday: a routine read, a group of one */
 	assert_int_equal(g.f[6].flags, AUDIT_FLAG_AFTER_HOURS);
+	assert_int_equal(g.f[6].group, 1);
+	assert_int_equal(g.f[6].count, 1);
 
 	/* a period: Tuesday only */
 	o.since_ms = fx_ms("2026-01-06T00:00:00");
@@ -128,6 +132,63 @@ static void test_review(void **state)
 	assert_int_equal(g.f[0].flags, AUDIT_FLAG_DENIED);
 	assert_int_equal(g.f[3].flags, AUDIT_FLAG_STATUTORY);
 	assert_int_equal(g.f[4].count, 60);
+	fx_free(&f);
+}
+
+/* Routine reads outside office hours: one finding per professional,
+ * client, kind and day with a count, signed off through the first record;
+ * what else is flagged (denied, statutory) stays a finding of its own; a
+ * review reads at most max_records. */
+static void test_grouping(void **state)
+{
+	struct fx f = fx_new();
+	audit_review_opts o;
+	struct found g;
+	uint64_t records = 0, first, other, denied, c2;
+	audit_record r;
+
+	audit_review_defaults(&o);
+	first = add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T19:00:00", "anna", NULL, false);
+	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T19:05:00", "anna", NULL, false);
+	denied = add(&f, "case.show", AUDIT_OUTCOME_DENIED, "2026-01-05T19:06:00", "anna", NULL,
+		     false);
+	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T21:00:00", "anna", NULL, false);
+	other = add(&f, "discuss.show", AUDIT_OUTCOME_OK, "2026-01-05T21:30:00", "anna", NULL,
+		    false);
+	r = fx_rec("case.show", AUDIT_ACTION_READ, AUDIT_OUTCOME_OK, fx_ms("2026-01-05T22:00:00"),
+		   "c-2", "anna");
+	c2 = fx_add(&f, &r);
+	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T12:00:00", "anna", NULL, false); /* office */
+	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-06T20:00:00", "anna", NULL, false);
+
+	g = review(&f, &o, &records);
+	assert_int_equal(records, 8);
+	assert_int_equal(g.n, 5);
+	assert_int_equal(g.f[0].seq, denied); /* flagged twice: its own finding, at once */
+	assert_int_equal(g.f[0].flags, AUDIT_FLAG_DENIED | AUDIT_FLAG_AFTER_HOURS);
+	assert_int_equal(g.f[1].seq, first); /* anna, c-1, case.show, 5 January: 3 reads */
+	assert_true(g.f[1].group);
+	assert_int_equal(g.f[1].count, 3);
+	assert_string_equal(g.f[1].day, "2026-01-05");
+	assert_int_equal(g.f[2].seq, other); /* another kind */
+	assert_int_equal(g.f[2].count, 1);
+	assert_int_equal(g.f[3].seq, c2); /* another client */
+	assert_int_equal(g.f[4].count, 1); /* another day */
+	assert_string_equal(g.f[4].day, "2026-01-06");
+
+	/* bounded: at most max_records read, and the review says so */
+	o.max_records = 3;
+	g = review(&f, &o, &records);
+	assert_int_equal(records, 3); /* 12:00, 19:00, 19:05 */
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].count, 2);
+
+	{
+		char id[AUDIT_PERIOD_ID_BYTES];
+
+		audit_period_id(id, fx_ms("2026-11-01T00:00:00"), fx_ms("2026-11-30T23:59:59"));
+		assert_string_equal(id, "period:2026-11-01T00:00:00.000Z/2026-11-30T23:59:59.000Z");
+	}
 	fx_free(&f);
 }
 
@@ -169,6 +230,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_review),
+		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_parse),
 	};
 
