@@ -482,14 +482,19 @@ static sk_status signoff_one(const audit_record *rec, void *arg)
 {
 	struct signoffs *so = arg;
 	char when[AUDIT_DATE_WORDS_MAX];
+	const char *note = rec->reason != NULL ? strstr(rec->reason, "note: ") : NULL;
 
 	if (strcmp(rec->event, "audit.signoff") != 0 || rec->correlation_id == NULL)
 		return SK_OK;
+	/* a period's reason says what was reviewed, then the officer's note */
+	note = note != NULL ? note + 6
+	       : strncmp(rec->correlation_id, "period:", 7) == 0 ? NULL
+								 : rec->reason;
 	audit_date_words(when, rec->time_ms, req_lang(so->r), true);
 	json_object_set_new(so->map, rec->correlation_id,
 			    json_pack("{s:s?,s:s?,s:s,s:I,s:s?}", "by", rec->user, "by_name",
 				      so->name, "when", when, "time", (json_int_t)rec->time_ms,
-				      "note", rec->reason));
+				      "note", note));
 	return SK_OK;
 }
 
@@ -718,7 +723,7 @@ int api_audit_signoff(web_req *r, json_t **out)
 		snprintf(msg, sizeof(msg), "%s %s – %s %s", api_tr(r, "Periode", "Period"), wa, wb,
 			 api_tr(r, "beoordeeld en afgetekend.", "reviewed and signed off."));
 		snprintf(clean, sizeof(clean), "periode %s – %s beoordeeld%s", wa, wb,
-			 note != NULL && note[0] ? ": " : "");
+			 note != NULL && note[0] ? "; note: " : "");
 		if (note != NULL && note[0])
 			audit_text_clean(clean + strlen(clean), sizeof(clean) - strlen(clean), note);
 	}
