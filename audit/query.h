@@ -44,7 +44,7 @@ typedef struct audit_cursor {
 } audit_cursor;
 
 #define AUDIT_PAGE_MAX 100        /* records a page, at most */
-#define AUDIT_PAGE_SCAN 200000    /* records a page reads, at most */
+#define AUDIT_PAGE_SCAN 50000     /* records a page reads, at most (~50 ms) */
 
 /* One page of audit_query(), newest first: calls fn for at most limit
  * (1..AUDIT_PAGE_MAX) records that pass f and come strictly before

@@ -169,7 +169,7 @@ static sk_status audit_read(web_req *r, const char *event, const char *client,
 void api_audit_search(web_req *r)
 {
 	static const char *const carry[] = {"professional", "event", "action", "outcome",
-					    "since", "until", "lang"};
+					    "since", "until", "report_lang"};
 	const char *c = web_param(r, "client"), *next = web_param(r, "next");
 	const char *sid = web_param(r, "search");
 	char client[NODE_CLIENT_ID_MAX + 1] = "", id[SEARCH_ID_HEX] = "", loc[1024];
@@ -440,7 +440,10 @@ void api_audit_download(web_req *r)
 
 int api_audit_report(web_req *r, json_t **out)
 {
-	const char *lang = web_param(r, "lang");
+	/* report_lang: the report's own language (a page's lang= would switch
+	 * the page's); lang for the API */
+	const char *lang = web_param(r, "report_lang") != NULL ? web_param(r, "report_lang")
+							      : web_param(r, "lang");
 	char client[NODE_CLIENT_ID_MAX + 1];
 	audit_lang l = req_lang(r);
 	audit_filter f;
@@ -476,6 +479,7 @@ struct signoffs {
 	MDB_txn *txn;
 	json_t *map;
 	const char *name;
+	uint64_t since_ms; /* sign-offs of a period come after its start */
 };
 
 static sk_status signoff_one(const audit_record *rec, void *arg)
@@ -505,8 +509,8 @@ static sk_status officer_signoffs(const node_professional *p, void *arg)
 	if (p->kind != NODE_KIND_PRIVACY_OFFICER)
 		return SK_OK;
 	so->name = p->name;
-	return audit_log_scan_index(so->r->app->s->audit, so->txn, AUDIT_BY_USER, p->id, 0, 0,
-				    signoff_one, so);
+	return audit_log_scan_index(so->r->app->s->audit, so->txn, AUDIT_BY_USER, p->id,
+				    so->since_ms, 0, signoff_one, so);
 }
 
 /* The findings of a page, with words. */
@@ -612,7 +616,7 @@ int api_audit_review(web_req *r, json_t **out)
 	char wa[AUDIT_DATE_WORDS_MAX], wb[AUDIT_DATE_WORDS_MAX];
 	char da[AUDIT_TIME_BYTES], db[AUDIT_TIME_BYTES];
 	struct findings fs = {{r, NULL, req_lang(r), NULL}, 0, 0, {0}};
-	struct signoffs so = {r, NULL, NULL, NULL};
+	struct signoffs so = {r, NULL, NULL, NULL, 0};
 	audit_review_opts ro;
 	uint64_t records = 0;
 	json_t *x, *counts = NULL;
@@ -643,6 +647,7 @@ int api_audit_review(web_req *r, json_t **out)
 		goto out;
 	}
 	so.txn = fs.w.txn;
+	so.since_ms = ro.since_ms;
 	st = audit_review(r->app->s->audit, fs.w.txn, &ro, finding_one, &fs, &records);
 	if (st == SK_OK)
 		st = node_professional_scan(r->app->s, fs.w.txn, officer_signoffs, &so);

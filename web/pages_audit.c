@@ -233,6 +233,12 @@ void page_audit(page *p, const char *rest)
 			page_put(p, "<tr><td colspan=\"7\">%s</td></tr>",
 				 page_t(p, "Geen regels gevonden.", "No records found."));
 		page_put(p, "</tbody></table>");
+		if (next[0] && json_array_size(json_object_get(doc, "records")) < AUDIT_PAGE_MAX)
+			page_put(p, "<p class=\"hint\">%s</p>",
+				 page_t(p, "Niet het hele logboek is al doorzocht; zoek verder met "
+					   "de link hieronder, of maak de zoekopdracht nauwer.",
+					"Not the whole log was searched yet; go on with the link "
+					"below, or narrow the search."));
 		if (next[0])
 			page_put(p, "<p><a id=\"next-page\" href=\"/audit?before=%s%s\">%s</a></p>", next,
 				 fq, page_t(p, "Oudere regels", "Older records"));
@@ -278,7 +284,7 @@ void page_report(page *p, const char *rest)
 {
 	json_t *doc = NULL;
 	int code = 200;
-	const char *lang = q(p, "lang");
+	const char *lang = q(p, "report_lang");
 
 	if (p->r->sess == NULL || p->r->sess->kind != NODE_KIND_PRIVACY_OFFICER) {
 		json_t *e = json_pack("{s:s}", "error", page_t(p, "alleen voor de privacyfunctionaris",
@@ -297,7 +303,7 @@ void page_report(page *p, const char *rest)
 		 page_t(p, "Voor welke cliënt?", "For which client?"));
 	client_input(p, 1);
 	page_put(p, "<div class=\"field\"><label for=\"report-lang\">%s</label><select "
-		    "id=\"report-lang\" name=\"lang\"><option value=\"nl\"%S>Nederlands</option>"
+		    "id=\"report-lang\" name=\"report_lang\"><option value=\"nl\"%S>Nederlands</option>"
 		    "<option value=\"en\" lang=\"en\"%S>English</option></select></div></fieldset>"
 		    "<button type=\"submit\">%s</button></form>",
 		 page_t(p, "Taal van het verslag", "Language of the report"),

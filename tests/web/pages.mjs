@@ -501,7 +501,7 @@ async function flow(browser, current) {
   ok('a client searched by BSN: POSTed, the page and its CSV by search id; a BSN in a GET is refused');
 
   await go(pp, '/audit/report');
-  for (const sel of ['form#report', 'form#report [name=client]', 'form#report [name=lang]', 'form#report fieldset legend'])
+  for (const sel of ['form#report', 'form#report [name=client]', 'form#report [name=report_lang]', 'form#report fieldset legend'])
     if (!(await pp.$(sel))) fail(`/audit/report: no ${sel}`);
   if ((await pp.getAttribute('form#report', 'method') || 'get').toLowerCase() !== 'post')
     fail('form#report is not a POST form');
@@ -529,7 +529,15 @@ async function flow(browser, current) {
   if (!(await pp.isVisible('#report-text'))) fail('/audit/report in print media hides the report');
   await pp.screenshot({ path: path.join(SHOTS, 'audit-report-print.png'), fullPage: true });
   await pp.emulateMedia({ media: 'screen' });
-  ok('/audit/report: posted, in plain Dutch with the owed sections, no codes, printable without nav and forms');
+  // the report in English on the Dutch page: the page stays Dutch
+  await go(pp, '/audit/report');
+  await pp.fill('form#report [name=client]', BSN);
+  await pp.selectOption('form#report [name=report_lang]', 'en');
+  await Promise.all([pp.waitForNavigation(), pp.click('form#report ' + SUBMIT)]);
+  if ((await pp.getAttribute('html', 'lang')) !== 'nl' || (await pp.getAttribute('#report-text', 'lang')) !== 'en' ||
+      !(await pp.innerText('#report-text')).includes('What we did with your data'))
+    fail(`the English report: html[lang]=${await pp.getAttribute('html', 'lang')}, #report-text[lang]=${await pp.getAttribute('#report-text', 'lang')}`);
+  ok('/audit/report: posted, in plain Dutch with the owed sections, no codes, printable without nav and forms; English on request');
 
   await go(pp, '/audit/review');
   const d = new Date(); // the review's days are local (TZ), as the node's
