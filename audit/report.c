@@ -229,9 +229,9 @@ static sk_status report_one(const audit_record *r, void *arg)
 			    "else is involved."));
 	else if (strncmp(r->event, "discuss.", 8) == 0)
 		snprintf(text, sizeof(text), "%s %s", names,
-			 tr(o, many ? "weten door een casusoverleg%n dat wij bij u betrokken zijn."
-				    : "weet door een casusoverleg%n dat wij bij u betrokken zijn.",
-			    "knows through a case discussion%n that we are involved with you."));
+			 tr(o, many ? "weten door een casusoverleg dat wij bij u betrokken zijn."
+				    : "weet door een casusoverleg dat wij bij u betrokken zijn.",
+			    "knows through a case discussion that we are involved with you."));
 	else
 		return SK_OK;
 	return add_line(b, &b->partners, r->time_ms, text);
