@@ -190,6 +190,21 @@ static sk_status report_one(const audit_record *r, void *arg)
 		return SK_OK; /* about the organisation, for the privacy officer */
 	if (purpose != NULL)
 		snprintf(tail, sizeof(tail), "%s %s", tr(o, ", met als doel", ", for"), purpose);
+	if (strcmp(r->event, "match.notice") == 0) {
+		many = orgs(names, sizeof(names), r->counterpart != NULL ? r->counterpart : "", o) > 1;
+		if (names[0] == '\0')
+			snprintf(names, sizeof(names), "%s",
+				 tr(o, "een andere organisatie", "another organisation"));
+		capitalise(names);
+		snprintf(text, sizeof(text), "%s %s", names,
+			 tr(o, many ? "kregen%n een melding dat wij ook bij u betrokken zijn (u staat "
+				      "bij beide ingeschreven)."
+				    : "kreeg%n een melding dat wij ook bij u betrokken zijn (u staat "
+				      "bij ons allebei ingeschreven).",
+			    "got a notice%n that we are also involved with you (you are registered "
+			    "with both)."));
+		return add_line(b, &b->partners, r->time_ms, text);
+	}
 	if (strcmp(r->event, "disclosure.notice") == 0) {
 		const char *role = audit_role_words(r->role, o->lang);
 

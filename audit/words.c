@@ -45,6 +45,9 @@ static const audit_event_words events[] = {
 	 "Notice: a partner saw we are involved",
 	 "heeft via de verwijsindex%n gezien dat wij bij u betrokken zijn",
 	 "learned through the federation%n that we are involved with you"},
+	{"match.notice", "Melding: ook betrokken", "Notice: also involved",
+	 "kreeg%n een melding dat een andere organisatie ook bij u betrokken is",
+	 "was notified%n that another organisation is also involved with you"},
 	{"pattern.flag", "Signaal van de verwijsindex", "Registry pattern flag",
 	 "kreeg%n een signaal van de verwijsindex", "received a signal from the federation%n"},
 	/* case discussions */

@@ -45,6 +45,9 @@ static void fill(struct fx *f)
 	fx_add(f, &r);
 	r = fx_rec("pattern.flag", AUDIT_ACTION_EXECUTE, AUDIT_OUTCOME_OK, t + 250000, "c-1", NULL);
 	fx_add(f, &r);
+	r = fx_rec("match.notice", AUDIT_ACTION_READ, AUDIT_OUTCOME_OK, t + 255000, "c-1", NULL);
+	r.counterpart = "lister";
+	fx_add(f, &r);
 	r = fx_rec("x.other", AUDIT_ACTION_EXECUTE, AUDIT_OUTCOME_FAILED, t + 260000, "c-1", "anna");
 	r.role = "wijkcoach";
 	fx_add(f, &r);
@@ -112,7 +115,7 @@ static void has(const char *txt, const char *want)
 static void no_codes(const char *txt)
 {
 	static const char *const codes[] = {
-		"case.show", "case.open", "client.add", "disclosure.notice", "lookup", "x.other",
+		"case.show", "case.open", "client.add", "disclosure.notice", "match.notice", "lookup", "x.other",
 		"pattern", "c-1", "c-10", "altrecht", "lister", "unknown-org", "after-hours",
 		"anna", "dora",
 	};
@@ -165,6 +168,8 @@ static void test_dutch(void **state)
 		   "toen wij opzochten wie er nog bij u betrokken is.\n"
 		   "  - Altrecht GGz (een medewerker met de rol spv) heeft via de verwijsindex "
 		   "gezien dat wij bij u betrokken zijn, met als doel een zorgsignaal.\n"
+		   "  - Lister kreeg een melding dat wij ook bij u betrokken zijn (u staat bij ons "
+		   "allebei ingeschreven).\n"
 		   "\n  6 januari 2026\n"
 		   "  - Een andere organisatie heeft via de verwijsindex gezien dat wij bij u "
 		   "betrokken zijn.\n");
