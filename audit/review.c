@@ -89,13 +89,22 @@ const char *audit_flag_name(unsigned bit)
 	return "?";
 }
 
+/* The local time of ms, cached per minute and thread: a review asks for
+ * it several times per record, and localtime_r is slow. */
 static struct tm local_tm(uint64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
+	static _Thread_local uint64_t minute = UINT64_MAX;
+	static _Thread_local struct tm cached;
+	time_t t = (time_t)(ms / 60000 * 60);
 	struct tm tm;
 
-	if (localtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
+	if (ms / 60000 != minute) {
+		if (localtime_r(&t, &cached) == NULL)
+			memset(&cached, 0, sizeof(cached));
+		minute = ms / 60000;
+	}
+	tm = cached;
+	tm.tm_sec = (int)(ms / 1000 % 60);
 	return tm;
 }
 
@@ -147,7 +156,33 @@ struct review {
 	unsigned gday; /* YYYYMMDD of the groups */
 	struct day_group *groups;
 	size_t gn, gcap;
+	uint32_t *slots; /* open addressing: group index + 1, 0 empty */
+	size_t scap;     /* a power of two, > 2 * gcap */
 };
+
+static uint64_t group_hash(const char *user, const char *client, const char *event)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a over the three, NUL-separated */
+	const char *parts[3] = {user, client, event};
+
+	for (int i = 0; i < 3; i++) {
+		for (const char *c = parts[i]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Puts group i into the slots. */
+static void slot_put(struct review *v, size_t i)
+{
+	const struct day_group *g = &v->groups[i];
+	size_t k = (size_t)group_hash(g->user, g->client, g->event) & (v->scap - 1);
+
+	while (v->slots[k] != 0)
+		k = (k + 1) & (v->scap - 1);
+	v->slots[k] = (uint32_t)(i + 1);
+}
 
 static unsigned day_of(uint64_t ms)
 {
@@ -181,6 +216,8 @@ static sk_status flush_groups(struct review *v)
 			return st;
 	}
 	v->gn = 0;
+	if (v->slots != NULL)
+		memset(v->slots, 0, v->scap * sizeof(*v->slots));
 	return SK_OK;
 }
 
@@ -202,13 +239,17 @@ static sk_status group_read(struct review *v, const audit_record *r)
 	if (day != v->gday && v->gn > 0 && (st = flush_groups(v)) != SK_OK)
 		return st;
 	v->gday = day;
-	for (i = v->gn; i > 0; i--) {
-		g = &v->groups[i - 1];
-		if (strcmp(g->user, r->user) == 0 && strcmp(g->client, r->client) == 0 &&
-		    strcmp(g->event, r->event) == 0) {
-			g->count++;
-			g->last_ms = r->time_ms;
-			return SK_OK;
+	if (v->scap != 0) {
+		size_t k = (size_t)group_hash(r->user, r->client, r->event) & (v->scap - 1);
+
+		for (; v->slots[k] != 0; k = (k + 1) & (v->scap - 1)) {
+			g = &v->groups[v->slots[k] - 1];
+			if (strcmp(g->user, r->user) == 0 && strcmp(g->client, r->client) == 0 &&
+			    strcmp(g->event, r->event) == 0) {
+				g->count++;
+				g->last_ms = r->time_ms;
+				return SK_OK;
+			}
 		}
 	}
 	if (v->gn == AUDIT_REVIEW_GROUPS_MAX)
@@ -216,12 +257,22 @@ static sk_status group_read(struct review *v, const audit_record *r)
 	if (v->gn == v->gcap) {
 		size_t cap = v->gcap ? 2 * v->gcap : 32;
 		struct day_group *n = realloc(v->groups, cap * sizeof(*n));
+		uint32_t *sl = calloc(4 * cap, sizeof(*sl));
 
-		if (n == NULL)
+		if (n != NULL)
+			v->groups = n;
+		if (n == NULL || sl == NULL) {
+			free(sl);
 			return SK_ERR_NOMEM;
-		v->groups = n;
+		}
 		v->gcap = cap;
+		free(v->slots);
+		v->slots = sl;
+		v->scap = 4 * cap;
+		for (i = 0; i < v->gn; i++)
+			slot_put(v, i);
 	}
+	i = v->gn;
 	g = &v->groups[v->gn++];
 	snprintf(g->user, sizeof(g->user), "%s", r->user);
 	snprintf(g->client, sizeof(g->client), "%s", r->client);
@@ -230,6 +281,7 @@ static sk_status group_read(struct review *v, const audit_record *r)
 	g->first_ms = g->last_ms = r->time_ms;
 	g->count = 1;
 	memcpy(g->first_id, r->id, AUDIT_ID_BYTES);
+	slot_put(v, i);
 	return SK_OK;
 }
 
@@ -305,7 +357,7 @@ static sk_status review_one(const audit_record *r, void *arg)
 sk_status audit_review(const audit_log *log, MDB_txn *txn, const audit_review_opts *o,
 		       audit_finding_fn fn, void *arg, uint64_t *records)
 {
-	struct review v = {o, fn, arg, 0, 0, NULL, 0, 0, 0, NULL, 0, 0};
+	struct review v = {o, fn, arg, 0, 0, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0};
 	sk_status st;
 
 	if (records != NULL)
@@ -320,6 +372,7 @@ sk_status audit_review(const audit_log *log, MDB_txn *txn, const audit_review_op
 		st = flush_day(&v);
 	free(v.counts);
 	free(v.groups);
+	free(v.slots);
 	if (records != NULL)
 		*records = v.records;
 	return st;

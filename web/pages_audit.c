@@ -215,7 +215,8 @@ void page_audit(page *p, const char *rest)
 	page_put(p, "<p class=\"exports\">%s: <a id=\"export-csv\" href=\"/api/audit/export?format=csv%s\" "
 		    "download>%s</a> · <a id=\"export-csv-excel\" "
 		    "href=\"/api/audit/export?format=csv&amp;sep=semicolon%s\" download>%s</a> · "
-		    "<a id=\"export-fhir\" href=\"/api/audit/export?format=fhir%s\" download>%s</a></p>",
+		    "<a id=\"export-fhir\" href=\"/api/audit/export?format=fhir%s\" download "
+		    "lang=\"en\">%s</a></p>",
 		 page_t(p, "Exporteren", "Export"), fq, page_t(p, "CSV (komma)", "CSV (comma)"), fq,
 		 page_t(p, "CSV voor Excel (puntkomma)", "CSV for Excel (semicolon)"), fq,
 		 page_t(p, "FHIR AuditEvent", "FHIR AuditEvent"));
