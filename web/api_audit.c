@@ -25,7 +25,7 @@
 #include "web/api_int.h"
 
 #define FINDINGS_PAGE 100
-#define REVIEW_RECORDS_MAX 300000 /* records one review reads, at most */
+#define REVIEW_RECORDS_MAX 100000 /* records one review reads, at most (~100 ms) */
 #define REVIEW_DEFAULT_DAYS 7
 
 /* ---- searches: the client of a POST, kept under a random id ------------------ */
