@@ -956,10 +956,10 @@ static sk_status review_item(const audit_finding *f, void *arg)
 	if (r->list == NULL) {
 		r->shown++;
 		if (f->group) {
-			printf("  %s: %llu x %s of client %s on %s outside office hours (first record "
-			       "%llu)\n",
-			       f->user, (unsigned long long)f->count, f->event, f->client, f->day,
-			       (unsigned long long)f->first_seq);
+			printf("  %s: %llu x %s%s%s on %s outside office hours (first record %llu)\n",
+			       f->user, (unsigned long long)f->count, f->event,
+			       f->client != NULL ? " of client " : "", f->client != NULL ? f->client : "",
+			       f->day, (unsigned long long)f->first_seq);
 			return SK_OK;
 		}
 		if (f->rec == NULL) {

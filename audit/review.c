@@ -205,7 +205,7 @@ static sk_status flush_groups(struct review *v)
 		struct day_group *g = &v->groups[i];
 
 		f.user = g->user;
-		f.client = g->client;
+		f.client = g->client[0] ? g->client : NULL;
 		f.event = g->event;
 		f.count = g->count;
 		f.first_seq = g->first_seq;
@@ -221,16 +221,17 @@ static sk_status flush_groups(struct review *v)
 	return SK_OK;
 }
 
-/* A routine read: a read (R, ok) of a client by a professional whose only
- * flag is after-hours. */
+/* A routine read: a read (R, ok) by a professional, of a client or of a
+ * list (no client), whose only flag is after-hours. */
 static bool routine(const audit_record *r, unsigned flags)
 {
 	return flags == AUDIT_FLAG_AFTER_HOURS && r->action == AUDIT_ACTION_READ &&
-	       r->outcome == AUDIT_OUTCOME_OK && r->user != NULL && r->client != NULL;
+	       r->outcome == AUDIT_OUTCOME_OK && r->user != NULL;
 }
 
 static sk_status group_read(struct review *v, const audit_record *r)
 {
+	const char *client = r->client != NULL ? r->client : "";
 	unsigned day = day_of(r->time_ms);
 	struct day_group *g;
 	size_t i;
@@ -240,11 +241,11 @@ static sk_status group_read(struct review *v, const audit_record *r)
 		return st;
 	v->gday = day;
 	if (v->scap != 0) {
-		size_t k = (size_t)group_hash(r->user, r->client, r->event) & (v->scap - 1);
+		size_t k = (size_t)group_hash(r->user, client, r->event) & (v->scap - 1);
 
 		for (; v->slots[k] != 0; k = (k + 1) & (v->scap - 1)) {
 			g = &v->groups[v->slots[k] - 1];
-			if (strcmp(g->user, r->user) == 0 && strcmp(g->client, r->client) == 0 &&
+			if (strcmp(g->user, r->user) == 0 && strcmp(g->client, client) == 0 &&
 			    strcmp(g->event, r->event) == 0) {
 				g->count++;
 				g->last_ms = r->time_ms;
@@ -275,7 +276,7 @@ static sk_status group_read(struct review *v, const audit_record *r)
 	i = v->gn;
 	g = &v->groups[v->gn++];
 	snprintf(g->user, sizeof(g->user), "%s", r->user);
-	snprintf(g->client, sizeof(g->client), "%s", r->client);
+	snprintf(g->client, sizeof(g->client), "%s", client);
 	snprintf(g->event, sizeof(g->event), "%s", r->event);
 	g->first_seq = r->seq;
 	g->first_ms = g->last_ms = r->time_ms;
@@ -406,7 +407,7 @@ sk_status audit_finding_json(json_t **out, const audit_finding *f)
 		sodium_bin2hex(id, sizeof(id), f->first_id, AUDIT_ID_BYTES);
 		audit_time_format(first, f->first_ms);
 		audit_time_format(last, f->last_ms);
-		*out = json_pack("{s:s,s:o,s:b,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id", id, "kinds",
+		*out = json_pack("{s:s,s:o,s:b,s:s,s:s?,s:s,s:s,s:I,s:I,s:s,s:s}", "id", id, "kinds",
 				 kinds, "group", 1, "user", f->user, "client", f->client, "event",
 				 f->event, "day", f->day, "count", (json_int_t)f->count, "seq",
 				 (json_int_t)f->first_seq, "first", first, "last", last);

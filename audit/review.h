@@ -55,7 +55,8 @@ unsigned audit_review_classify(const audit_record *rec, const audit_review_opts 
 /* One finding: a record and its flags; or (rec NULL, flags
  * AUDIT_FLAG_VOLUME) a professional's lookups on one day; or (rec NULL,
  * group set) routine reads folded: the reads of one kind (event) by one
- * professional of one client on one day whose only flag is after-hours,
+ * professional of one client (or of no client: lists) on one day whose
+ * only flag is after-hours,
  * one finding with their count, signed off through its first record.
  * Valid only during the callback. */
 typedef struct audit_finding {
@@ -65,7 +66,7 @@ typedef struct audit_finding {
 	char day[11];      /* volume, group: YYYY-MM-DD, local */
 	uint64_t count;    /* volume: lookups that day; group: reads */
 	int group;
-	const char *client, *event; /* group */
+	const char *client, *event; /* group; client NULL: reads of no client */
 	uint64_t first_seq, first_ms, last_ms; /* group: its first record, times */
 	uint8_t first_id[AUDIT_ID_BYTES];
 } audit_finding;
@@ -75,7 +76,8 @@ typedef struct audit_finding {
 /* f as JSON (a new reference): {"id": record id hex, "kinds": [flag
  * names], "record": audit_record_json}; for volume {"id":
  * "volume:USER:DAY", "kinds", "user", "day", "count"}; for a group {"id":
- * first record id hex, "kinds", "group": true, "user", "client", "event",
+ * first record id hex, "kinds", "group": true, "user", "client" (null for
+ * lists), "event",
  * "day", "count", "seq" (the first record's), "first", "last" (ISO
  * times)}. */
 sk_status audit_finding_json(json_t **out, const audit_finding *f) SK_MUST_CHECK;

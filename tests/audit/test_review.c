@@ -159,11 +159,16 @@ static void test_grouping(void **state)
 		   "c-2", "anna");
 	c2 = fx_add(&f, &r);
 	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T12:00:00", "anna", NULL, false); /* office */
+	r = fx_rec("case.list", AUDIT_ACTION_READ, AUDIT_OUTCOME_OK, fx_ms("2026-01-05T22:10:00"),
+		   NULL, "anna"); /* lists: no client, folded too */
+	fx_add(&f, &r);
+	r.time_ms = fx_ms("2026-01-05T22:20:00");
+	fx_add(&f, &r);
 	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-06T20:00:00", "anna", NULL, false);
 
 	g = review(&f, &o, &records);
-	assert_int_equal(records, 8);
-	assert_int_equal(g.n, 5);
+	assert_int_equal(records, 10);
+	assert_int_equal(g.n, 6);
 	assert_int_equal(g.f[0].seq, denied); /* flagged twice: its own finding, at once */
 	assert_int_equal(g.f[0].flags, AUDIT_FLAG_DENIED | AUDIT_FLAG_AFTER_HOURS);
 	assert_int_equal(g.f[1].seq, first); /* anna, c-1, case.show, 5 January: 3 reads */
@@ -173,8 +178,9 @@ static void test_grouping(void **state)
 	assert_int_equal(g.f[2].seq, other); /* another kind */
 	assert_int_equal(g.f[2].count, 1);
 	assert_int_equal(g.f[3].seq, c2); /* another client */
-	assert_int_equal(g.f[4].count, 1); /* another day */
-	assert_string_equal(g.f[4].day, "2026-01-06");
+	assert_int_equal(g.f[4].count, 2); /* the lists */
+	assert_int_equal(g.f[5].count, 1); /* another day */
+	assert_string_equal(g.f[5].day, "2026-01-06");
 
 	/* bounded: at most max_records read, and the review says so */
 	o.max_records = 3;
