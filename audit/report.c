@@ -270,7 +270,8 @@ static json_t *paragraphs(const char *a, const char *b, const char *c)
 /* The sections every report owes: retention, rights, contact. */
 static sk_status owed(json_t *sections, const audit_report_opts *o, uint64_t dropped)
 {
-	char keep[512], contact[AUDIT_REASON_MAX + 256], more[160] = "";
+	char keep[512], contact[AUDIT_REASON_MAX + 256], more[160] = "", cases[400];
+	char until[AUDIT_DATE_WORDS_MAX];
 	unsigned long long years = o->retention_ms / AUDIT_YEAR_MS;
 	json_t *s1, *s2, *s3;
 
@@ -284,6 +285,25 @@ static sk_status owed(json_t *sections, const audit_report_opts *o, uint64_t dro
 		snprintf(keep, sizeof(keep),
 			 "Wij bewaren dit logboek %llu %s. Daarna wissen wij de regels.",
 			 years >= 1 ? years : days, years >= 1 ? "jaar" : "dagen");
+	audit_date_words(until, o->case_until_ms, o->lang, false);
+	if (o->case_until_ms != 0 && o->lang == AUDIT_LANG_EN)
+		snprintf(cases, sizeof(cases),
+			 "Your case with us runs until %s, when your consent ends, unless we close "
+			 "it earlier. Your registration with the federation ends with it; the "
+			 "federation never holds your name or BSN.",
+			 until);
+	else if (o->case_until_ms != 0)
+		snprintf(cases, sizeof(cases),
+			 "Uw dossier bij ons loopt tot %s, de einddatum van uw toestemming, of tot "
+			 "wij het eerder afsluiten. Uw aanmelding bij de verwijsindex stopt dan ook; "
+			 "de verwijsindex bevat nooit uw naam of BSN.",
+			 until);
+	else
+		snprintf(cases, sizeof(cases), "%s",
+			 tr(o, "U heeft bij ons geen lopend dossier. De verwijsindex bevat nooit uw "
+			       "naam of BSN.",
+			    "You have no open case with us. The federation never holds your name or "
+			    "BSN."));
 	if (o->privacy_contact != NULL && o->privacy_contact[0] != '\0')
 		snprintf(contact, sizeof(contact), "%s %s",
 			 tr(o, "Vragen over dit overzicht of over uw gegevens? Neem contact op met "
@@ -308,15 +328,7 @@ static sk_status owed(json_t *sections, const audit_report_opts *o, uint64_t dro
 			 (unsigned long long)dropped);
 	s1 = json_pack("{s:s,s:s,s:o}", "id", "retention", "title",
 		       tr(o, "Hoe lang wij dit bewaren", "How long we keep this"), "paragraphs",
-		       paragraphs(keep,
-				  tr(o, "Uw dossier en uw aanmelding bij de verwijsindex lopen tot de "
-					"einddatum van uw toestemming (standaard één jaar), of tot wij "
-					"het dossier afsluiten. De verwijsindex bevat nooit uw naam of "
-					"BSN.",
-				     "Your case and your registration with the federation last until "
-				     "your consent ends (one year by default), or until we close the "
-				     "case. The federation never holds your name or BSN."),
-				  more[0] ? more : NULL));
+		       paragraphs(keep, cases, more[0] ? more : NULL));
 	s2 = json_pack("{s:s,s:s,s:o}", "id", "rights", "title", tr(o, "Uw rechten", "Your rights"),
 		       "paragraphs",
 		       paragraphs(tr(o, "Klopt er iets niet in uw gegevens? U mag ons vragen dat te "

@@ -36,6 +36,8 @@ typedef struct audit_report_opts {
 	void *org_arg;
 	uint64_t now_ms;       /* "drawn up on" */
 	uint64_t retention_ms; /* how long the audit log keeps records */
+	uint64_t case_until_ms; /* the latest end of the client's open cases;
+				 * 0: none open */
 	const char *privacy_contact; /* the privacy officer's contact; NULL: none set */
 } audit_report_opts;
 

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "node/case.h"
 #include "node/members.h"
 #include "node/org.h"
 #include "node/professional.h"
@@ -30,6 +31,16 @@ static const char *org_name(const char *org, void *arg)
 											: NULL;
 }
 
+/* The latest end of the client's open cases. */
+static sk_status case_end(const node_case *c, void *arg)
+{
+	uint64_t *until = arg;
+
+	if (c->open && c->consent.expires_at > *until)
+		*until = c->consent.expires_at;
+	return SK_OK;
+}
+
 sk_status node_report_build(node_store *s, MDB_txn *txn, const char *client, audit_lang lang,
 			    bool names, json_t **out)
 {
@@ -39,7 +50,8 @@ sk_status node_report_build(node_store *s, MDB_txn *txn, const char *client, aud
 	sk_status st;
 
 	*out = NULL;
-	if ((st = node_org_privacy_contact(s, txn, contact, sizeof(contact))) != SK_OK)
+	if ((st = node_org_privacy_contact(s, txn, contact, sizeof(contact))) != SK_OK ||
+	    (st = node_case_scan(s, txn, client, case_end, &ro.case_until_ms)) != SK_OK)
 		return st;
 	ro.client = client;
 	ro.org_name = s->name;

@@ -84,7 +84,7 @@ static json_t *build(struct fx *f, const char *client, audit_lang lang, bool wit
 {
 	audit_report_opts o = {client, "Sociaal wijkteam Zuid", lang, with_names ? names : NULL,
 			       calls, orgs, NULL, fx_ms("2026-01-06T10:00:00"), 5 * AUDIT_YEAR_MS,
-			       contact};
+			       strcmp(client, "c-1") == 0 ? fx_ms("2027-01-05T12:00:00") : 0, contact};
 	MDB_txn *txn = fx_txn(f, MDB_RDONLY);
 	json_t *doc = NULL;
 
@@ -175,6 +175,7 @@ static void test_dutch(void **state)
 		   "betrokken zijn.\n");
 	/* the owed sections */
 	has(txt, "3. Hoe lang wij dit bewaren\n  Wij bewaren dit logboek 5 jaar.");
+	has(txt, "  Uw dossier bij ons loopt tot 5 januari 2027, de einddatum van uw toestemming");
 	has(txt, "artikel 16 AVG");
 	has(txt, "Autoriteit Persoonsgegevens: autoriteitpersoonsgegevens.nl");
 	has(txt, "5. Vragen\n  Vragen over dit overzicht of over uw gegevens? Neem contact op met "
@@ -196,6 +197,7 @@ static void test_dutch(void **state)
 	has(txt, "  Niemand heeft uw gegevens gebruikt.\n");
 	has(txt, "  Geen andere organisatie heeft via de verwijsindex gezien");
 	has(txt, "Neem contact op met Sociaal wijkteam Zuid.");
+	has(txt, "U heeft bij ons geen lopend dossier.");
 	free(txt);
 	json_decref(doc);
 	fx_free(&f);
