@@ -389,9 +389,10 @@ static int open_as(const audit_cli_host *h, void **ctx, const sk_cli_common *o, 
 
 	if (rc != 0 || audit_cli_actor() == NULL)
 		return rc;
-	if (h->actor == NULL)
+	if (h->actor == NULL) {
+		sk_error_set("--as names a privacy officer of a node; %s has none", h->prog);
 		st = SK_ERR_INVALID;
-	else
+	} else
 		st = h->actor(*ctx, audit_cli_actor(), tmpl);
 	if (st != SK_OK) {
 		h->close(*ctx);
