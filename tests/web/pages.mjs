@@ -496,6 +496,14 @@ async function flow(browser, current) {
   const ci = chead.indexOf('client');
   if (cres.status() !== 200 || !cbody.length || new Set(cbody.map((r) => r[ci])).size !== 1 || ccsv.includes(BSN))
     fail(`the client's CSV export (${cres.status()}): ${ccsv.slice(0, 300)}`);
+  // pages of at most 100 records, newest first, with a cursor
+  const p1 = await (await pp.request.get(`${BASE}/api/audit?limit=3`)).json();
+  const p2 = await (await pp.request.get(`${BASE}/api/audit?limit=3&before=${p1.next}`)).json();
+  if (p1.records.length !== 3 || !p1.next || p2.records.length !== 3 ||
+      !(p1.records[2].seq > p2.records[0].seq) || !(p1.records[0].seq > p1.records[2].seq))
+    fail(`GET /api/audit pages: ${JSON.stringify([p1.records.map((r) => r.seq), p1.next, p2.records.map((r) => r.seq)])}`);
+  const big = await (await pp.request.get(`${BASE}/api/audit?limit=1000`)).json();
+  if (big.records.length > 100) fail(`GET /api/audit?limit=1000 gave ${big.records.length} records, at most 100`);
   const bad = await pp.request.get(`${BASE}/api/audit?client=${BSN}`);
   if (bad.status() !== 400) fail(`GET /api/audit?client=BSN: ${bad.status()}, want 400`);
   ok('a client searched by BSN: POSTed, the page and its CSV by search id; a BSN in a GET is refused');
