@@ -20,6 +20,9 @@
 #include "common/db.h"
 #include "common/file.h"
 
+static int open_as(const audit_cli_host *h, void **ctx, const sk_cli_common *o, const char *cmd,
+		   audit_log **log, MDB_env **env, audit_record *tmpl);
+
 static void print_json(json_t *doc)
 {
 	char *txt = doc != NULL ? json_dumps(doc, JSON_INDENT(2)) : NULL;
@@ -113,7 +116,7 @@ int audit_cli_purge(int argc, char **argv, const audit_cli_host *h)
 	if (a.as_of > sk_clock_now_ms() && !a.dry && !o.dev)
 		return sk_cli_usage(cmd, "--as-of after now purges records before their time; "
 					 "only with --dry-run or --dev");
-	if ((rc = h->open(&ctx, &o, cmd, &log, &env, &tmpl)) != 0)
+	if ((rc = open_as(h, &ctx, &o, cmd, &log, &env, &tmpl)) != 0)
 		return rc;
 	po.arg = ctx;
 	st = a.dry ? audit_purge_run(log, env, &po, &res) : run_purge(h, ctx, log, env, &po, &res);
@@ -224,7 +227,7 @@ int audit_cli_hold(int argc, char **argv, const audit_cli_host *h)
 	hd.until_ms = a.until_ms;
 	if (a.reason != NULL)
 		memcpy(hd.reason, a.reason, strlen(a.reason) + 1);
-	if ((rc = h->open(&ctx, &o, cmd, &log, &env, &tmpl)) != 0)
+	if ((rc = open_as(h, &ctx, &o, cmd, &log, &env, &tmpl)) != 0)
 		return rc;
 	if (a.release || hd.until_ms != 0) {
 		st = audit_hold_change(log, env, &tmpl, &hd);
@@ -303,7 +306,7 @@ int audit_cli_retention(int argc, char **argv, const audit_cli_host *h)
 		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if ((rc = h->open(&ctx, &o, cmd, &log, &env, &tmpl)) != 0)
+	if ((rc = open_as(h, &ctx, &o, cmd, &log, &env, &tmpl)) != 0)
 		return rc;
 	st = set ? audit_retention_change(log, env, &tmpl, set) : SK_OK;
 	if (st == SK_OK && (st = sk_db_status(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
@@ -337,14 +340,87 @@ int audit_cli_retention(int argc, char **argv, const audit_cli_host *h)
 #define SIG_SUFFIX ".sig"
 #define USAGE_MAX 4096
 
+/* The officer named by --as for this process's audit command (the CLI
+ * runs one command). */
+static char cli_as[AUDIT_FIELD_MAX + 1];
+
+const char *audit_cli_actor(void)
+{
+	return cli_as[0] != '\0' ? cli_as : NULL;
+}
+
+/* Takes --as ID / --as=ID out of argv (argc updated); 0, or the usage
+ * exit code. */
+static int take_as(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		const char *v = NULL;
+		int drop = 0;
+
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--as") == 0 && i + 1 < *argc) {
+			v = argv[i + 1];
+			drop = 2;
+		} else if (strncmp(argv[i], "--as=", 5) == 0) {
+			v = argv[i] + 5;
+			drop = 1;
+		} else if (strcmp(argv[i], "--as") == 0) {
+			return sk_cli_usage("audit", "--as takes the privacy officer's id");
+		}
+		if (v == NULL)
+			continue;
+		if (v[0] == '\0' || strlen(v) >= sizeof(cli_as))
+			return sk_cli_usage("audit", "--as takes the privacy officer's id");
+		memcpy(cli_as, v, strlen(v) + 1);
+		memmove(argv + i, argv + i + drop, (size_t)(*argc - i - drop + 1) * sizeof(*argv));
+		*argc -= drop;
+		i--;
+	}
+	return 0;
+}
+
+/* h->open, then the officer of --as checked and named in tmpl. */
+static int open_as(const audit_cli_host *h, void **ctx, const sk_cli_common *o, const char *cmd,
+		   audit_log **log, MDB_env **env, audit_record *tmpl)
+{
+	int rc = h->open(ctx, o, cmd, log, env, tmpl);
+	sk_status st;
+
+	if (rc != 0 || audit_cli_actor() == NULL)
+		return rc;
+	if (h->actor == NULL) {
+		sk_error_set("--as names a privacy officer of a node; %s has none", h->prog);
+		st = SK_ERR_INVALID;
+	} else
+		st = h->actor(*ctx, audit_cli_actor(), tmpl);
+	if (st != SK_OK) {
+		h->close(*ctx);
+		*ctx = NULL;
+		return sk_cli_fail(st, cmd);
+	}
+	return 0;
+}
+
 int audit_cli_group(const audit_cli_host *h, const audit_cli_cmd *cmds, size_t n, int argc,
 		    char **argv)
 {
+	int rc;
+
+	if ((rc = take_as(&argc, argv)) != 0)
+		return rc;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		printf("usage: %s audit SUBCOMMAND [options]   (SUBCOMMAND --help for its "
-		       "options)\n\n",
-		       h->prog);
+		if (h->actor != NULL)
+			printf("usage: %s audit SUBCOMMAND [options] [--as ID]   (SUBCOMMAND --help "
+			       "for its options)\n\n"
+			       "--as ID names the privacy officer acting: her id and role are\n"
+			       "recorded with every audit record the command writes.\n\n",
+			       h->prog);
+		else
+			printf("usage: %s audit SUBCOMMAND [options]   (SUBCOMMAND --help for its "
+			       "options)\n\n",
+			       h->prog);
 		for (size_t i = 0; i < n; i++)
 			printf("  %-14s %s\n", cmds[i].name, cmds[i].summary);
 		return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
@@ -522,7 +598,7 @@ int audit_cli_verify(int argc, char **argv, const audit_cli_host *h)
 		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
+	if ((rc = open_as(h, &d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
 		return rc;
 	if ((st = sk_db_status(mdb_txn_begin(d.env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		if ((st = audit_log_verify(d.log, txn, &count, &bad)) == SK_OK)
@@ -579,7 +655,7 @@ int audit_cli_query(int argc, char **argv, const audit_cli_host *h)
 		goto wipe;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		goto wipe;
-	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
+	if ((rc = open_as(h, &d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
 		goto wipe;
 	if ((st = resolve_client(h, d.ctx, &fo)) != SK_OK)
 		goto out;
@@ -656,6 +732,7 @@ static sk_status create_out(const char *path, FILE **fp)
 struct export_args {
 	filter_opts fo;
 	audit_format fmt;
+	char sep;
 	const char *out_path;
 };
 
@@ -671,6 +748,10 @@ static int export_opt(int c, const char *arg, void *p)
 	case 'w':
 		a->out_path = arg;
 		return SK_CLI_RUN;
+	case 'S':
+		if (audit_separator_parse(&a->sep, arg) != SK_OK)
+			return sk_cli_usage(a->fo.cmd, "--separator takes ',' or ';'");
+		return SK_CLI_RUN;
 	default:
 		return filter_opt(c, arg, &a->fo);
 	}
@@ -681,10 +762,11 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 {
 	const struct option lo[] = {SK_CLI_COMMON_LONG, FILTER_LONG(h->who),
 				    {"format", required_argument, NULL, 'f'},
+				    {"separator", required_argument, NULL, 'S'},
 				    {"out", required_argument, NULL, 'w'}, {0}};
 	static const char help[] =
 		"usage: %s audit export --dir D --format csv|json|fhir [filters]\n"
-		"           [--out F]\n\n"
+		"           [--separator ';'] [--out F]\n\n"
 		"Exports the audit records that pass the filters (as 'audit query'), oldest\n"
 		"first: csv (a header row, RFC 4180), json (an array of records) or fhir (an R4\n"
 		"Bundle of AuditEvent resources, after IHE BALP). To stdout, or with --out F to\n"
@@ -692,11 +774,13 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 		"key (Ed25519 over the file's size and SHA-256; check it with 'audit\n"
 		"verify-export'). The export is itself recorded (event audit.export).\n\n"
 		"  --format F            csv, json or fhir\n"
+		"  --separator S         csv: ',' (default, RFC 4180) or ';' for Dutch\n"
+		"                        spreadsheets (with a UTF-8 byte-order mark for Excel)\n"
 		"  --out F               write F and F.sig instead of stdout\n%s" SK_CLI_COMMON_HELP;
 	static const char cmd[] = "audit export";
 	char usage[USAGE_MAX], fh[USAGE_MAX / 2];
 	sk_cli_common o = {0};
-	struct export_args a = {.fo.cmd = cmd};
+	struct export_args a = {.fo.cmd = cmd, .sep = ','};
 	char what[AUDIT_FILTER_TEXT_MAX + 64], filters[AUDIT_FILTER_TEXT_MAX];
 	char sig_path[4096];
 	audit_export *x = NULL;
@@ -717,7 +801,7 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 		rc = sk_cli_usage(cmd, "--format csv|json|fhir is required");
 		goto wipe;
 	}
-	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
+	if ((rc = open_as(h, &d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
 		goto wipe;
 	if ((st = resolve_client(h, d.ctx, &a.fo)) != SK_OK)
 		goto out;
@@ -731,8 +815,8 @@ int audit_cli_export(int argc, char **argv, const audit_cli_host *h)
 		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(d.env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
-	if ((st = audit_export_begin(&x, fp != NULL ? fp : stdout, a.fmt, sk_clock_now_ms())) ==
-		    SK_OK &&
+	if ((st = audit_export_begin_sep(&x, fp != NULL ? fp : stdout, a.fmt, a.sep,
+					 sk_clock_now_ms())) == SK_OK &&
 	    (st = audit_query(d.log, txn, &a.fo.f, audit_export_record, x)) == SK_OK) {
 		st = audit_export_end(x, &n);
 		x = NULL;
@@ -831,7 +915,7 @@ int audit_cli_verify_export(int argc, char **argv, const audit_cli_host *h)
 		sk_error_set("cannot read the signature %s", a.sig);
 		return sk_cli_fail(st, cmd);
 	}
-	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0) {
+	if ((rc = open_as(h, &d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0) {
 		free(text);
 		return rc;
 	}
@@ -872,6 +956,13 @@ static sk_status review_item(const audit_finding *f, void *arg)
 		return SK_OK;
 	if (r->list == NULL) {
 		r->shown++;
+		if (f->group) {
+			printf("  %s: %llu x %s%s%s on %s outside office hours (first record %llu)\n",
+			       f->user, (unsigned long long)f->count, f->event,
+			       f->client != NULL ? " of client " : "", f->client != NULL ? f->client : "",
+			       f->day, (unsigned long long)f->first_seq);
+			return SK_OK;
+		}
 		if (f->rec == NULL) {
 			printf("  %s: %llu lookups on %s\n", f->user, (unsigned long long)f->count,
 			       f->day);
@@ -922,9 +1013,12 @@ static void section_title(char *out, size_t cap, int i, const audit_cli_host *h)
 /* The sign-off: who reviewed which period, with what result, at which
  * head of the log. */
 static sk_status sign_off(const opened *d, const audit_review_opts *ro, const char *hours,
-			  const char *days, uint64_t records, const struct review_out *r)
+			  const char *days, uint64_t records, const struct review_out *r,
+			  const char *note)
 {
 	char since[AUDIT_TIME_BYTES], until[AUDIT_TIME_BYTES], reason[AUDIT_REASON_MAX + 1];
+	char period[AUDIT_PERIOD_ID_BYTES];
+	audit_record tmpl = d->tmpl;
 	MDB_txn *txn = NULL;
 	uint8_t head[AUDIT_HASH_BYTES];
 	uint64_t head_seq = 0;
@@ -941,19 +1035,47 @@ static sk_status sign_off(const opened *d, const audit_review_opts *ro, const ch
 	snprintf(reason, sizeof(reason),
 		 "reviewed %s to %s (office hours %s %s, limit %llu lookups a day): %llu records; "
 		 "findings: statutory %llu, break-glass %llu, after-hours %llu, denied %llu, "
-		 "pattern-flag %llu, volume %llu; log head %llu",
+		 "pattern-flag %llu, volume %llu; log head %llu%s%s",
 		 since, until, hours, days, (unsigned long long)ro->max_lookups,
 		 (unsigned long long)records, (unsigned long long)r->n[0],
 		 (unsigned long long)r->n[1], (unsigned long long)r->n[2],
 		 (unsigned long long)r->n[3], (unsigned long long)r->n[4],
-		 (unsigned long long)r->n[5], (unsigned long long)head_seq);
-	return audit_cli_record(d->log, d->env, &d->tmpl, "audit.signoff", AUDIT_ACTION_EXECUTE,
+		 (unsigned long long)r->n[5], (unsigned long long)head_seq,
+		 note != NULL ? "; note: " : "", note != NULL ? note : "");
+	audit_period_id(period, ro->since_ms, ro->until_ms);
+	tmpl.correlation_id = period;
+	return audit_cli_record(d->log, d->env, &tmpl, "audit.signoff", AUDIT_ACTION_EXECUTE,
 				NULL, "review", reason);
+}
+
+/* --finding SEQ: the sign-off of one finding (its record, or a group's
+ * first record), as the web's form.signoff records it. */
+static sk_status sign_off_finding(const opened *d, uint64_t seq, const char *note)
+{
+	char id[2 * AUDIT_ID_BYTES + 1];
+	audit_record *rec = NULL, tmpl = d->tmpl;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(d->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = audit_log_get(d->log, txn, seq, &rec);
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("there is no audit record %llu", (unsigned long long)seq);
+	if (st != SK_OK)
+		return st;
+	sodium_bin2hex(id, sizeof(id), rec->id, AUDIT_ID_BYTES);
+	audit_record_free(rec);
+	tmpl.correlation_id = id;
+	return audit_cli_record(d->log, d->env, &tmpl, "audit.signoff", AUDIT_ACTION_EXECUTE,
+				NULL, "review", note != NULL ? note : "reviewed");
 }
 
 struct review_args {
 	audit_review_opts ro;
-	const char *hours, *days;
+	const char *hours, *days, *note;
+	uint64_t finding;
 	int signoff;
 };
 
@@ -993,6 +1115,14 @@ static int review_opt(int c, const char *arg, void *p)
 	case 'S':
 		a->signoff = 1;
 		break;
+	case 'N':
+		a->note = arg;
+		break;
+	case 'F':
+		if (sk_cli_u64(arg, &max) != SK_OK || max == 0)
+			return sk_cli_usage("audit review", "--finding takes a record number");
+		a->finding = max;
+		break;
 	default:
 		return SK_CLI_UNKNOWN;
 	}
@@ -1007,22 +1137,33 @@ int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 					   {"office-hours", required_argument, NULL, 'h'},
 					   {"office-days", required_argument, NULL, 'd'},
 					   {"max-lookups", required_argument, NULL, 'm'},
-					   {"sign-off", no_argument, NULL, 'S'}, {0}};
+					   {"sign-off", no_argument, NULL, 'S'},
+					   {"note", required_argument, NULL, 'N'},
+					   {"finding", required_argument, NULL, 'F'}, {0}};
 	static const char help[] =
 		"usage: %s audit review --dir D [--since T] [--until T]\n"
 		"           [--office-hours HH:MM-HH:MM] [--office-days mon-fri]\n"
-		"           [--max-lookups N] [--sign-off] [--json]\n\n"
+		"           [--max-lookups N] [--sign-off [--finding SEQ] [--note TEXT]]\n"
+		"           [--json]\n\n"
 		"Lists what the privacy officer should look at in a period: actions under a\n"
 		"statutory basis, break-glass, actions by %s outside office hours\n"
 		"(local time), denied attempts, the registry's pattern flags, and %s\n"
-		"with more than N lookups in a day. --sign-off then records that the period was\n"
-		"reviewed (event audit.signoff). The review is itself recorded (audit.review).\n\n"
+		"with more than N lookups in a day. Routine reads outside office hours (one\n"
+		"professional, one client, one kind, one day) are one finding with a count.\n"
+		"--sign-off then records that the period was reviewed (event audit.signoff,\n"
+		"with the note, and the officer of 'audit --as ID' where the owner has\n"
+		"officers); with --finding SEQ it signs off that\n"
+		"one finding (its record number, a group's first) instead. The review is itself\n"
+		"recorded (audit.review).\n\n"
 		"  --since T, --until T  YYYY-MM-DD (local day, inclusive) or YYYY-MM-DDTHH:MM:SSZ;\n"
 		"                        default the whole log up to now\n"
 		"  --office-hours H      default 08:00-18:00\n"
 		"  --office-days D       default mon-fri (e.g. mon-sat, or mon,wed,fri)\n"
 		"  --max-lookups N       lookups per %s a day; default 50\n"
-		"  --sign-off            record the review of this period\n" SK_CLI_COMMON_HELP;
+		"  --sign-off            record the review of this period\n"
+		"  --finding SEQ         with --sign-off: sign off this finding only\n"
+		"  --note TEXT           with --sign-off: what was found (recorded; no BSN)\n"
+		SK_CLI_COMMON_HELP;
 	static const char cmd[] = "audit review";
 	char usage[USAGE_MAX], title[128];
 	sk_cli_common o = {0};
@@ -1045,8 +1186,20 @@ int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 		a.ro.until_ms = sk_clock_now_ms();
 	if (a.ro.since_ms > a.ro.until_ms)
 		return sk_cli_usage(cmd, "--since is after --until");
-	if ((rc = h->open(&d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
+	if ((a.finding || a.note) && !a.signoff)
+		return sk_cli_usage(cmd, "--finding and --note go with --sign-off");
+	if ((rc = open_as(h, &d.ctx, &o, cmd, &d.log, &d.env, &d.tmpl)) != 0)
 		return rc;
+	if (a.finding) {
+		st = sign_off_finding(&d, a.finding, a.note);
+		if (st == SK_OK && o.json)
+			print_json(json_pack("{s:b,s:I}", "signed_off", 1, "finding",
+					     (json_int_t)a.finding));
+		else if (st == SK_OK)
+			printf("signed off: finding %llu is recorded as reviewed (audit.signoff)\n",
+			       (unsigned long long)a.finding);
+		goto out;
+	}
 	audit_time_format(since, a.ro.since_ms);
 	audit_time_format(until, a.ro.until_ms);
 	snprintf(what, sizeof(what), "review %s to %s", since, until);
@@ -1076,7 +1229,7 @@ int audit_cli_review(int argc, char **argv, const audit_cli_host *h)
 	}
 	mdb_txn_abort(txn);
 	if (st == SK_OK && a.signoff) {
-		st = sign_off(&d, &a.ro, a.hours, a.days, records, &r);
+		st = sign_off(&d, &a.ro, a.hours, a.days, records, &r, a.note);
 		if (st == SK_OK && !o.json)
 			printf("\nsigned off: the review of this period is recorded (audit.signoff)\n");
 	}

@@ -36,6 +36,10 @@ typedef struct audit_cli_host {
 	/* records that purges may take: audit_purge_fn's arg is ctx; NULL:
 	 * none (the registry folds records into daily aggregates) */
 	audit_purge_fn each;
+	/* --as ID: checks that ID is a privacy officer of the owner and names
+	 * her in tmpl (user and role; the strings live in ctx). SK_ERR_PERM
+	 * with a detail otherwise. NULL: --as is refused. */
+	sk_status (*actor)(void *ctx, const char *id, audit_record *tmpl);
 } audit_cli_host;
 
 /* One subcommand of an owner's audit group: a shared one (fn, given the
@@ -48,9 +52,15 @@ typedef struct audit_cli_cmd {
 } audit_cli_cmd;
 
 /* `PROG audit SUBCOMMAND ...`: the table on no argument or --help, else
- * the subcommand (argv[1]) with argv shifted. Returns the exit code. */
+ * the subcommand (argv[1]) with argv shifted. `--as ID` anywhere names the
+ * privacy officer acting (taken out of argv before the subcommand parses
+ * it; audit_cli_actor()): her records (audit.query, .export, .review,
+ * .signoff, ...) carry her id and role as user. Returns the exit code. */
 int audit_cli_group(const audit_cli_host *h, const audit_cli_cmd *cmds, size_t n, int argc,
 		    char **argv);
+
+/* The id given with --as, or NULL. */
+const char *audit_cli_actor(void);
 
 /* Appends a record of the owner (tmpl's org, system, responsible, access
  * point) in a transaction of its own: event, action, outcome ok, category

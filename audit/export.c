@@ -25,6 +25,7 @@
 struct audit_export {
 	FILE *fp;
 	audit_format fmt;
+	char sep; /* CSV: ',' or ';' */
 	uint64_t count;
 };
 
@@ -40,26 +41,41 @@ sk_status audit_format_parse(audit_format *out, const char *s)
 	return SK_ERR_INVALID;
 }
 
+sk_status audit_separator_parse(char *sep, const char *s)
+{
+	if (s != NULL && (strcmp(s, ",") == 0 || strcmp(s, "comma") == 0))
+		*sep = ',';
+	else if (s != NULL && (strcmp(s, ";") == 0 || strcmp(s, "semicolon") == 0))
+		*sep = ';';
+	else
+		return SK_ERR_INVALID;
+	return SK_OK;
+}
+
 /* ---- CSV ------------------------------------------------------------------- */
 
-static const char csv_header[] =
-	"id,seq,time,org,system,event,action,outcome,reason,user,role,responsible,"
-	"access_point,client,category,purpose,legal_basis,consent_ref,break_glass,"
-	"correlation_id,counterpart,peer_head,retain_until,prev_hash,hash\r\n";
+static const char *const csv_cols[] = {
+	"id", "seq", "time", "org", "system", "event", "action", "outcome", "reason",
+	"user", "role", "responsible", "access_point", "client", "category", "purpose",
+	"legal_basis", "consent_ref", "break_glass", "correlation_id", "counterpart",
+	"peer_head", "retain_until", "prev_hash", "hash",
+};
+#define CSV_COLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
 /* One field: absent is empty, "" is "\"\"", and a field with a comma,
  * quote or line break, or one a spreadsheet would run as a formula, is
  * quoted (the latter behind an apostrophe). */
-static void csv_field(FILE *fp, const char *s, bool first)
+static void csv_field(FILE *fp, const char *s, bool first, char sep)
 {
+	char special[5] = {sep, '"', '\r', '\n', 0};
 	bool formula, quote;
 
 	if (!first)
-		fputc(',', fp);
+		fputc(sep, fp);
 	if (s == NULL)
 		return;
 	formula = s[0] != '\0' && strchr("=+-@", s[0]) != NULL;
-	quote = formula || s[0] == '\0' || strpbrk(s, ",\"\r\n") != NULL;
+	quote = formula || s[0] == '\0' || strpbrk(s, special) != NULL;
 	if (!quote) {
 		fputs(s, fp);
 		return;
@@ -75,7 +91,7 @@ static void csv_field(FILE *fp, const char *s, bool first)
 	fputc('"', fp);
 }
 
-static void csv_record(FILE *fp, const audit_record *r)
+static void csv_record(FILE *fp, const audit_record *r, char sep)
 {
 	char id[ID_HEX], t[AUDIT_TIME_BYTES], keep[AUDIT_TIME_BYTES], seq[24];
 	char prev[2 * AUDIT_HASH_BYTES + 1], hash[2 * AUDIT_HASH_BYTES + 1];
@@ -93,7 +109,7 @@ static void csv_record(FILE *fp, const audit_record *r)
 			      r->legal_basis, r->consent_ref, r->break_glass ? "true" : "false",
 			      r->correlation_id, r->counterpart, r->peer_head, keep, prev, hash};
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		csv_field(fp, cols[i], i == 0);
+		csv_field(fp, cols[i], i == 0, sep);
 	fputs("\r\n", fp);
 }
 
@@ -260,16 +276,29 @@ sk_status audit_record_fhir(json_t **out, const audit_record *r)
 
 sk_status audit_export_begin(audit_export **out, FILE *fp, audit_format fmt, uint64_t now_ms)
 {
-	audit_export *x = calloc(1, sizeof(*x));
+	return audit_export_begin_sep(out, fp, fmt, ',', now_ms);
+}
+
+sk_status audit_export_begin_sep(audit_export **out, FILE *fp, audit_format fmt, char sep,
+				 uint64_t now_ms)
+{
+	audit_export *x;
 	char t[AUDIT_TIME_BYTES];
 
 	*out = NULL;
-	if (x == NULL)
+	if (sep != ',' && sep != ';')
+		return SK_ERR_INVALID;
+	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return SK_ERR_NOMEM;
 	x->fp = fp;
 	x->fmt = fmt;
+	x->sep = sep;
 	if (fmt == AUDIT_FORMAT_CSV) {
-		fputs(csv_header, fp);
+		if (sep == ';')
+			fputs(AUDIT_CSV_BOM, fp); /* the BOM: spreadsheets then read UTF-8 */
+		for (size_t i = 0; i < CSV_COLS; i++)
+			fprintf(fp, "%s%s", i ? (sep == ';' ? ";" : ",") : "", csv_cols[i]);
+		fputs("\r\n", fp);
 	} else if (fmt == AUDIT_FORMAT_JSON) {
 		fputs("[", fp);
 	} else {
@@ -291,7 +320,7 @@ sk_status audit_export_record(const audit_record *rec, void *arg)
 	sk_status st;
 
 	if (x->fmt == AUDIT_FORMAT_CSV) {
-		csv_record(x->fp, rec);
+		csv_record(x->fp, rec, x->sep);
 		x->count++;
 		return ferror(x->fp) ? SK_ERR_IO : SK_OK;
 	}

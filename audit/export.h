@@ -55,6 +55,18 @@ typedef struct audit_export audit_export;
 sk_status audit_export_begin(audit_export **out, FILE *fp, audit_format fmt,
 			     uint64_t now_ms) SK_MUST_CHECK;
 
+/* The same with the CSV separator: ',' (RFC 4180) or ';' (Dutch
+ * spreadsheets, which take ',' as the decimal comma), the latter with a
+ * UTF-8 byte-order mark first so that Excel reads the text as UTF-8. Other
+ * formats ignore it. SK_ERR_INVALID for any other separator. */
+#define AUDIT_CSV_BOM "\xef\xbb\xbf"
+sk_status audit_export_begin_sep(audit_export **out, FILE *fp, audit_format fmt, char sep,
+				 uint64_t now_ms) SK_MUST_CHECK;
+
+/* "," or "comma" and ";" or "semicolon" into *sep; SK_ERR_INVALID
+ * otherwise. */
+sk_status audit_separator_parse(char *sep, const char *s) SK_MUST_CHECK;
+
 /* Writes one record; x is the audit_export. An audit_scan_fn, so it can be
  * handed to audit_query() directly. CSV text fields that a spreadsheet
  * would run as a formula (starting with = + - @) are quoted and prefixed

@@ -726,6 +726,84 @@ out:
 	return st;
 }
 
+sk_status audit_log_scan_index_rev(const audit_log *log, MDB_txn *txn, audit_index by,
+				   const char *key, uint64_t since_ms, uint64_t until_ms,
+				   audit_scan_fn fn, void *arg)
+{
+	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
+	uint8_t hi[INDEX_KEY_MAX];
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	struct extra_set x = {0};
+	uint64_t t, seq;
+	size_t n, plen, xi;
+	sk_status st = SK_ERR_NOMEM;
+	int rc;
+
+	if ((unsigned)by >= NINDEX || (by == AUDIT_BY_TIME) != (key == NULL))
+		abort(); /* programmer misuse */
+	if (scratch == NULL)
+		goto out;
+	st = SK_OK;
+	if (until_ms == 0)
+		until_ms = UINT64_MAX;
+	if ((n = index_key(hi, by, key, until_ms, UINT64_MAX)) == 0 || since_ms > until_ms)
+		goto out;
+	plen = n - 16;
+	if (by == AUDIT_BY_CLIENT && log->extra != NULL) {
+		x = (struct extra_set){log, txn, key, since_ms, until_ms, 0, scratch, NULL, 0, 0};
+		if ((st = extra_collect(&x)) != SK_OK)
+			goto out;
+	}
+	xi = x.n;
+	if ((rc = mdb_cursor_open(txn, log->index[by], &c)) != 0) {
+		st = sk_db_status(rc);
+		goto out;
+	}
+	/* the last key at or before hi */
+	k = (MDB_val){n, hi};
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	else if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, hi, plen) != 0)
+			break; /* before this client or user */
+		if (k.mv_size != plen + 16) {
+			sk_error_set("the audit index is damaged; run audit verify");
+			st = SK_ERR_VERIFY;
+			goto out;
+		}
+		t = sk_be64_get((const uint8_t *)k.mv_data + plen);
+		seq = sk_be64_get((const uint8_t *)k.mv_data + plen + 8);
+		if (t < since_ms)
+			break;
+		for (; xi > 0 && scan_pos_cmp(&x.v[xi - 1], &(scan_pos){t, seq}) > 0; xi--)
+			if ((st = scan_emit(log, txn, scratch, by, key, x.v[xi - 1].time_ms,
+					    x.v[xi - 1].seq, fn, arg)) != SK_OK)
+				goto out;
+		if (xi > 0 && x.v[xi - 1].seq == seq)
+			xi--; /* in both: once */
+		if ((st = scan_emit(log, txn, scratch, by, key, t, seq, fn, arg)) != SK_OK)
+			goto out;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		st = sk_db_status(rc);
+		goto out;
+	}
+	for (; xi > 0; xi--)
+		if ((st = scan_emit(log, txn, scratch, by, key, x.v[xi - 1].time_ms,
+				    x.v[xi - 1].seq, fn, arg)) != SK_OK)
+			goto out;
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	free(x.v);
+	free(scratch);
+	return st;
+}
+
 /* Removes rec (stored under kb) and its index entries. */
 static sk_status purge_one(const audit_log *log, MDB_txn *txn, const audit_record *rec)
 {

@@ -192,6 +192,11 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 			       const char *key, uint64_t since_ms, uint64_t until_ms,
 			       audit_scan_fn fn, void *arg) SK_MUST_CHECK;
 
+/* The same, newest first: (time, seq) descending. */
+sk_status audit_log_scan_index_rev(const audit_log *log, MDB_txn *txn, audit_index by,
+				   const char *key, uint64_t since_ms, uint64_t until_ms,
+				   audit_scan_fn fn, void *arg) SK_MUST_CHECK;
+
 /* Where the stored chain starts: seq 0 (and zeros) while nothing was
  * purged, else the last purged record's seq and chain hash, when and with
  * what signature the base was set. */

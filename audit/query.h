@@ -38,6 +38,33 @@ bool audit_filter_match(const audit_filter *f, const audit_record *rec);
 sk_status audit_query(const audit_log *log, MDB_txn *txn, const audit_filter *f,
 		      audit_scan_fn fn, void *arg) SK_MUST_CHECK;
 
+/* A position in (time, seq) order; {0, 0}: none. */
+typedef struct audit_cursor {
+	uint64_t time_ms, seq;
+} audit_cursor;
+
+#define AUDIT_PAGE_MAX 100        /* records a page, at most */
+#define AUDIT_PAGE_SCAN 50000     /* records a page reads, at most (~50 ms) */
+
+/* One page of audit_query(), newest first: calls fn for at most limit
+ * (1..AUDIT_PAGE_MAX) records that pass f and come strictly before
+ * *before (when set), through the same index as audit_query(), reading at
+ * most max_scan index entries (0: AUDIT_PAGE_SCAN) so that a page costs a
+ * bounded time however large the log. *next gets where the next page
+ * starts: {0, 0} when no record is left, else the position of the last
+ * record read (a page that hit max_scan may have found fewer than limit;
+ * *scanned_out (may be NULL) says how many were read). */
+sk_status audit_query_page(const audit_log *log, MDB_txn *txn, const audit_filter *f,
+			   const audit_cursor *before, size_t limit, uint64_t max_scan,
+			   audit_scan_fn fn, void *arg, audit_cursor *next,
+			   uint64_t *scanned_out) SK_MUST_CHECK;
+
+/* "TIME-SEQ" (decimal) for URLs; parse returns SK_ERR_INVALID for
+ * anything else. */
+#define AUDIT_CURSOR_TEXT 48
+void audit_cursor_format(char out[static AUDIT_CURSOR_TEXT], const audit_cursor *c);
+sk_status audit_cursor_parse(audit_cursor *c, const char *s) SK_MUST_CHECK;
+
 /* f in words for the query's own audit record, e.g. "client=c-1
  * action=R since=2026-01-05T00:00:00.000Z"; "all records" for an empty
  * filter. Cut to fit cap. */

@@ -89,13 +89,22 @@ const char *audit_flag_name(unsigned bit)
 	return "?";
 }
 
+/* The local time of ms, cached per minute and thread: a review asks for
+ * it several times per record, and localtime_r is slow. */
 static struct tm local_tm(uint64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
+	static _Thread_local uint64_t minute = UINT64_MAX;
+	static _Thread_local struct tm cached;
+	time_t t = (time_t)(ms / 60000 * 60);
 	struct tm tm;
 
-	if (localtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
+	if (ms / 60000 != minute) {
+		if (localtime_r(&t, &cached) == NULL)
+			memset(&cached, 0, sizeof(cached));
+		minute = ms / 60000;
+	}
+	tm = cached;
+	tm.tm_sec = (int)(ms / 1000 % 60);
 	return tm;
 }
 
@@ -129,6 +138,13 @@ struct day_count {
 	uint64_t count;
 };
 
+/* Routine reads of one day folded: (user, client, event). */
+struct day_group {
+	char user[AUDIT_FIELD_MAX + 1], client[AUDIT_FIELD_MAX + 1], event[AUDIT_FIELD_MAX + 1];
+	uint64_t first_seq, first_ms, last_ms, count;
+	uint8_t first_id[AUDIT_ID_BYTES];
+};
+
 struct review {
 	const audit_review_opts *o;
 	audit_finding_fn fn;
@@ -137,12 +153,143 @@ struct review {
 	unsigned day; /* YYYYMMDD of the counts, 0 before the first lookup */
 	struct day_count *counts;
 	size_t n, cap;
+	unsigned gday; /* YYYYMMDD of the groups */
+	struct day_group *groups;
+	size_t gn, gcap;
+	uint32_t *slots; /* open addressing: group index + 1, 0 empty */
+	size_t scap;     /* a power of two, > 2 * gcap */
 };
+
+static uint64_t group_hash(const char *user, const char *client, const char *event)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a over the three, NUL-separated */
+	const char *parts[3] = {user, client, event};
+
+	for (int i = 0; i < 3; i++) {
+		for (const char *c = parts[i]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Puts group i into the slots. */
+static void slot_put(struct review *v, size_t i)
+{
+	const struct day_group *g = &v->groups[i];
+	size_t k = (size_t)group_hash(g->user, g->client, g->event) & (v->scap - 1);
+
+	while (v->slots[k] != 0)
+		k = (k + 1) & (v->scap - 1);
+	v->slots[k] = (uint32_t)(i + 1);
+}
+
+static unsigned day_of(uint64_t ms)
+{
+	struct tm tm = local_tm(ms);
+
+	return (unsigned)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+/* Reports the day's groups and starts afresh. */
+static sk_status flush_groups(struct review *v)
+{
+	audit_finding f = {0};
+	sk_status st;
+
+	f.flags = AUDIT_FLAG_AFTER_HOURS;
+	f.group = 1;
+	snprintf(f.day, sizeof(f.day), "%04u-%02u-%02u", v->gday / 10000 % 10000,
+		 v->gday / 100 % 100, v->gday % 100);
+	for (size_t i = 0; i < v->gn; i++) {
+		struct day_group *g = &v->groups[i];
+
+		f.user = g->user;
+		f.client = g->client[0] ? g->client : NULL;
+		f.event = g->event;
+		f.count = g->count;
+		f.first_seq = g->first_seq;
+		f.first_ms = g->first_ms;
+		f.last_ms = g->last_ms;
+		memcpy(f.first_id, g->first_id, AUDIT_ID_BYTES);
+		if ((st = v->fn(&f, v->arg)) != SK_OK)
+			return st;
+	}
+	v->gn = 0;
+	if (v->slots != NULL)
+		memset(v->slots, 0, v->scap * sizeof(*v->slots));
+	return SK_OK;
+}
+
+/* A routine read: a read (R, ok) by a professional, of a client or of a
+ * list (no client), whose only flag is after-hours. */
+static bool routine(const audit_record *r, unsigned flags)
+{
+	return flags == AUDIT_FLAG_AFTER_HOURS && r->action == AUDIT_ACTION_READ &&
+	       r->outcome == AUDIT_OUTCOME_OK && r->user != NULL;
+}
+
+static sk_status group_read(struct review *v, const audit_record *r)
+{
+	const char *client = r->client != NULL ? r->client : "";
+	unsigned day = day_of(r->time_ms);
+	struct day_group *g;
+	size_t i;
+	sk_status st;
+
+	if (day != v->gday && v->gn > 0 && (st = flush_groups(v)) != SK_OK)
+		return st;
+	v->gday = day;
+	if (v->scap != 0) {
+		size_t k = (size_t)group_hash(r->user, client, r->event) & (v->scap - 1);
+
+		for (; v->slots[k] != 0; k = (k + 1) & (v->scap - 1)) {
+			g = &v->groups[v->slots[k] - 1];
+			if (strcmp(g->user, r->user) == 0 && strcmp(g->client, client) == 0 &&
+			    strcmp(g->event, r->event) == 0) {
+				g->count++;
+				g->last_ms = r->time_ms;
+				return SK_OK;
+			}
+		}
+	}
+	if (v->gn == AUDIT_REVIEW_GROUPS_MAX)
+		return SK_ERR_TOOBIG;
+	if (v->gn == v->gcap) {
+		size_t cap = v->gcap ? 2 * v->gcap : 32;
+		struct day_group *n = realloc(v->groups, cap * sizeof(*n));
+		uint32_t *sl = calloc(4 * cap, sizeof(*sl));
+
+		if (n != NULL)
+			v->groups = n;
+		if (n == NULL || sl == NULL) {
+			free(sl);
+			return SK_ERR_NOMEM;
+		}
+		v->gcap = cap;
+		free(v->slots);
+		v->slots = sl;
+		v->scap = 4 * cap;
+		for (i = 0; i < v->gn; i++)
+			slot_put(v, i);
+	}
+	i = v->gn;
+	g = &v->groups[v->gn++];
+	snprintf(g->user, sizeof(g->user), "%s", r->user);
+	snprintf(g->client, sizeof(g->client), "%s", client);
+	snprintf(g->event, sizeof(g->event), "%s", r->event);
+	g->first_seq = r->seq;
+	g->first_ms = g->last_ms = r->time_ms;
+	g->count = 1;
+	memcpy(g->first_id, r->id, AUDIT_ID_BYTES);
+	slot_put(v, i);
+	return SK_OK;
+}
 
 /* Reports the day's professionals over the limit and starts afresh. */
 static sk_status flush_day(struct review *v)
 {
-	audit_finding f = {NULL, AUDIT_FLAG_VOLUME, NULL, "", 0};
+	audit_finding f = {.flags = AUDIT_FLAG_VOLUME};
 	sk_status st;
 
 	snprintf(f.day, sizeof(f.day), "%04u-%02u-%02u", v->day / 10000 % 10000,
@@ -194,32 +341,52 @@ static sk_status count_lookup(struct review *v, const audit_record *r)
 static sk_status review_one(const audit_record *r, void *arg)
 {
 	struct review *v = arg;
-	audit_finding f = {r, audit_review_classify(r, v->o), NULL, "", 0};
+	audit_finding f = {.rec = r, .flags = audit_review_classify(r, v->o)};
 	sk_status st;
 
+	if (v->o->max_records != 0 && v->records == v->o->max_records)
+		return SK_ERR_TRUNCATED; /* bounded: the caller narrows the period */
 	v->records++;
 	if (strcmp(r->event, "lookup") == 0 && r->user != NULL &&
 	    (st = count_lookup(v, r)) != SK_OK)
 		return st;
+	if (routine(r, f.flags))
+		return group_read(v, r);
 	return f.flags != 0 ? v->fn(&f, v->arg) : SK_OK;
 }
 
 sk_status audit_review(const audit_log *log, MDB_txn *txn, const audit_review_opts *o,
 		       audit_finding_fn fn, void *arg, uint64_t *records)
 {
-	struct review v = {o, fn, arg, 0, 0, NULL, 0, 0};
+	struct review v = {o, fn, arg, 0, 0, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0};
 	sk_status st;
 
 	if (records != NULL)
 		*records = 0;
 	st = audit_log_scan_index(log, txn, AUDIT_BY_TIME, NULL, o->since_ms, o->until_ms,
 				  review_one, &v);
+	if (st == SK_ERR_TRUNCATED && o->max_records != 0 && v.records == o->max_records)
+		st = SK_OK;
+	if (st == SK_OK && v.gn > 0)
+		st = flush_groups(&v);
 	if (st == SK_OK && v.day != 0)
 		st = flush_day(&v);
 	free(v.counts);
+	free(v.groups);
+	free(v.slots);
 	if (records != NULL)
 		*records = v.records;
 	return st;
+}
+
+void audit_period_id(char out[static AUDIT_PERIOD_ID_BYTES], uint64_t since_ms,
+		     uint64_t until_ms)
+{
+	char a[AUDIT_TIME_BYTES], b[AUDIT_TIME_BYTES];
+
+	audit_time_format(a, since_ms);
+	audit_time_format(b, until_ms);
+	snprintf(out, AUDIT_PERIOD_ID_BYTES, "period:%s/%s", a, b);
 }
 
 sk_status audit_finding_json(json_t **out, const audit_finding *f)
@@ -234,7 +401,17 @@ sk_status audit_finding_json(json_t **out, const audit_finding *f)
 	for (int i = 0; i < AUDIT_FLAG_COUNT; i++)
 		if (f->flags & 1u << i)
 			json_array_append_new(kinds, json_string(audit_flag_name(1u << i)));
-	if (f->rec == NULL) {
+	if (f->group) {
+		char first[AUDIT_TIME_BYTES], last[AUDIT_TIME_BYTES];
+
+		sodium_bin2hex(id, sizeof(id), f->first_id, AUDIT_ID_BYTES);
+		audit_time_format(first, f->first_ms);
+		audit_time_format(last, f->last_ms);
+		*out = json_pack("{s:s,s:o,s:b,s:s,s:s?,s:s,s:s,s:I,s:I,s:s,s:s}", "id", id, "kinds",
+				 kinds, "group", 1, "user", f->user, "client", f->client, "event",
+				 f->event, "day", f->day, "count", (json_int_t)f->count, "seq",
+				 (json_int_t)f->first_seq, "first", first, "last", last);
+	} else if (f->rec == NULL) {
 		snprintf(line, sizeof(line), "volume:%s:%s", f->user, f->day);
 		*out = json_pack("{s:s,s:o,s:s,s:s,s:I}", "id", line, "kinds", kinds, "user",
 				 f->user, "day", f->day, "count", (json_int_t)f->count);

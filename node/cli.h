@@ -25,5 +25,6 @@ int node_cli_open_remote(node_store **s, sk_kek **kek, struct node_remote **r,
 int node_cli_discuss(int argc, char **argv);
 int node_cli_audit(int argc, char **argv);
 int node_cli_encryption(int argc, char **argv);
+int node_cli_org(int argc, char **argv);
 
 #endif

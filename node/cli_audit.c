@@ -20,6 +20,7 @@
 #include "node/anchor.h"
 #include "node/client.h"
 #include "node/professional.h"
+#include "node/report.h"
 #include "node/store.h"
 
 #define PROG "schakel-node"
@@ -50,14 +51,45 @@ static sk_status resolve_client(node_store *s, const char *ref,
 	return st;
 }
 
-/* Reading the log is itself audited, before anything is shown. */
+/* The privacy officer of --as (audit_cli_actor()), checked once. */
+static node_professional officer_p;
+static int officer_ok;
+
+/* SK_OK when no --as was given or it names a privacy officer of s (then
+ * in officer_p); SK_ERR_PERM with a detail otherwise. */
+static sk_status officer(node_store *s, const char *cmd)
+{
+	const char *as = audit_cli_actor();
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	(void)cmd;
+	if (as == NULL || officer_ok)
+		return SK_OK;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_professional_get(s, txn, as, &officer_p);
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_NOTFOUND || (st == SK_OK && officer_p.kind != NODE_KIND_PRIVACY_OFFICER)) {
+		sk_error_set("--as %s: not a privacy officer of this node (add one with "
+			     "'professional add --role privacy-officer')",
+			     as);
+		return SK_ERR_PERM;
+	}
+	officer_ok = st == SK_OK;
+	return st;
+}
+
+/* Reading the log is itself audited, before anything is shown, with the
+ * officer of --as as user. */
 static sk_status audit_reading(node_store *s, const char *event, const char *client,
 			       const char *what)
 {
 	char reason[AUDIT_REASON_MAX + 1];
 
 	audit_text_clean(reason, sizeof(reason), what);
-	return node_audit_access(s, event, NULL, NULL, "audit", client, reason);
+	return node_audit_access(s, event, officer_ok ? officer_p.id : NULL,
+				 officer_ok ? officer_p.role : NULL, "audit", client, reason);
 }
 
 /* ---- verify -------------------------------------------------------------------- */
@@ -183,6 +215,10 @@ static int cmd_verify(int argc, char **argv)
 		return rc;
 	if ((rc = node_cli_open(&s, &kek, &o, "audit verify")) != 0)
 		return rc;
+	if ((st = officer(s, "audit verify")) != SK_OK) {
+		node_cli_close(s, kek);
+		return sk_cli_fail(st, "audit verify");
+	}
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = audit_log_verify(s->audit, txn, &count, &bad);
 		if (st == SK_OK)
@@ -249,23 +285,10 @@ static int cmd_verify(int argc, char **argv)
 
 /* ---- report ----------------------------------------------------------------------- */
 
-struct names {
-	node_store *s;
-	MDB_txn *txn;
-	node_professional p;
-};
-
-static const char *prof_name(const char *user, void *arg)
-{
-	struct names *nm = arg;
-
-	return node_professional_get(nm->s, nm->txn, user, &nm->p) == SK_OK ? nm->p.name : NULL;
-}
-
 struct report_args {
 	char client_ref[NODE_CLIENT_ID_MAX + 1]; /* a BSN or a local id */
 	audit_lang lang;
-	int names;
+	int roles_only;
 };
 
 static int report_opt(int c, const char *arg, void *p)
@@ -285,7 +308,10 @@ static int report_opt(int c, const char *arg, void *p)
 			return sk_cli_usage("audit report", "--lang takes nl or en");
 		break;
 	case 'n':
-		a->names = 1;
+		a->roles_only = 0;
+		break;
+	case 'r':
+		a->roles_only = 1;
 		break;
 	default:
 		return SK_CLI_UNKNOWN;
@@ -299,25 +325,31 @@ static int cmd_report(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"client", required_argument, NULL, 'c'},
 					   {"lang", required_argument, NULL, 'l'},
-					   {"names", no_argument, NULL, 'n'}, {0}};
+					   {"names", no_argument, NULL, 'n'},
+					   {"roles-only", no_argument, NULL, 'r'}, {0}};
 	static const char help[] =
 		"usage: schakel-node audit report --dir D --client BSN|ID [--lang nl|en]\n"
-		"           [--names] [--json]\n\n"
+		"           [--roles-only] [--as ID] [--json]\n\n"
 		"The report for a client's request to see who used their data (AVG art. 15,\n"
-		"Wabvpz): every action on the client at this organisation, and the other\n"
-		"organisations that learned through the federation that we are involved (the\n"
-		"disclosure notices received by 'sync'). Plain Dutch by default. People appear\n"
-		"by role unless --names. The report is itself recorded (event audit.report).\n\n"
+		"Wabvpz), in plain language for the client: by day, who at this organisation\n"
+		"(name and role) did what with their data and why, page views folded into one\n"
+		"line a day; the other organisations (by name) that learned through the\n"
+		"federation that we are involved; how long the log is kept; the right to\n"
+		"rectification (art. 16) and to complain to the Autoriteit Persoonsgegevens;\n"
+		"and the privacy officer's contact ('org set --privacy-contact'). Dutch by\n"
+		"default. --json gives the same content as a JSON document. The report is\n"
+		"itself recorded (event audit.report).\n\n"
 		"  --client BSN|ID       the client (a BSN is resolved to our local id)\n"
 		"  --lang L              nl (default) or en\n"
-		"  --names               name the professionals of this organisation\n"
+		"  --roles-only          professionals by role, without their names\n"
+		"  --names               professionals by name and role (the default)\n"
+		"  --as ID               the privacy officer drawing it up (recorded)\n"
 		SK_CLI_COMMON_HELP;
 	static const char cmd[] = "audit report";
 	sk_cli_common o = {0};
 	struct report_args a = {.lang = AUDIT_LANG_NL};
 	char client[NODE_CLIENT_ID_MAX + 1];
-	audit_report_opts ro = {0};
-	struct names nm = {0};
+	json_t *doc = NULL;
 	node_store *s = NULL;
 	sk_kek *kek = NULL;
 	MDB_txn *txn = NULL;
@@ -334,23 +366,23 @@ static int cmd_report(int argc, char **argv)
 	}
 	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
 		goto wipe;
-	if ((st = resolve_client(s, a.client_ref, client)) != SK_OK ||
+	if ((st = officer(s, cmd)) != SK_OK ||
+	    (st = resolve_client(s, a.client_ref, client)) != SK_OK ||
 	    (st = audit_reading(s, "audit.report", client,
-				a.names ? "art. 15 report with names" : "art. 15 report")) != SK_OK ||
+				a.roles_only ? "art. 15 report, roles only" : "art. 15 report")) !=
+		    SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
-	nm.s = s;
-	nm.txn = txn;
-	ro.lang = a.lang;
-	ro.client = client;
-	ro.org_name = s->name;
-	ro.name_of = a.names ? prof_name : NULL;
-	ro.name_arg = &nm;
-	ro.now_ms = sk_clock_now_ms();
-	ro.json = o.json;
-	st = audit_report_write(stdout, s->audit, txn, &ro);
+	st = node_report_build(s, txn, client, a.lang, !a.roles_only, &doc);
 	mdb_txn_abort(txn);
+	if (st == SK_OK && o.json) {
+		node_cli_print_json(doc);
+		doc = NULL;
+	} else if (st == SK_OK) {
+		st = audit_report_text(stdout, doc);
+	}
 out:
+	json_decref(doc);
 	node_cli_close(s, kek);
 	rc = st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
 wipe:
@@ -400,6 +432,19 @@ static void host_close(void *ctx)
 	free(c);
 }
 
+static sk_status host_actor(void *ctx, const char *id, audit_record *tmpl)
+{
+	struct host_ctx *c = ctx;
+	sk_status st = officer(c->s, "audit");
+
+	(void)id; /* audit_cli_actor(), which officer() checks */
+	if (st == SK_OK && officer_ok) {
+		tmpl->user = officer_p.id;
+		tmpl->role = officer_p.role;
+	}
+	return st;
+}
+
 static sk_status host_client(void *ctx, const char *ref, char out[static AUDIT_FIELD_MAX + 1])
 {
 	struct host_ctx *c = ctx;
@@ -423,6 +468,7 @@ static const audit_cli_host host = {
 		"  --client BSN|ID       records about this client (a BSN is resolved to our local\n"
 		"                        client id; the BSN itself is never stored or shown)\n",
 	.resolve_client = host_client,
+	.actor = host_actor,
 };
 
 /* ---- the group --------------------------------------------------------------------- */

@@ -1700,6 +1700,7 @@ static const sk_cli_cmd commands[] = {
 	 "anonymous case discussions: request, accept, send, show, close"},
 	{"encryption", node_cli_encryption, "the node's encryption keys: list, rotate"},
 	{"audit", node_cli_audit, "verify, query, export, report and review the audit log"},
+	{"org", node_cli_org, "the organisation's settings: the privacy officer's contact"},
 };
 
 int node_cli_main(int argc, char **argv)

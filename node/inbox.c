@@ -16,7 +16,9 @@
 #include "node/session_int.h"
 #include "protos/domains.h"
 
-/* Stores a mailbox item and audits what the privacy officer must see. */
+/* Stores a mailbox item and audits what the privacy officer and the
+ * client's art. 15 report must see: disclosure notices, matches, pattern
+ * flags. */
 static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
 {
 	char client[NODE_CLIENT_ID_MAX + 1] = "";
@@ -48,6 +50,12 @@ static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__Mail
 		rec.action = AUDIT_ACTION_READ;
 		rec.role = it->role;
 		rec.purpose = it->purpose;
+		break;
+	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH:
+		/* the partner got the same notice about us: it learned that we
+		 * are involved (the client's art. 15 report names it) */
+		rec.event = "match.notice";
+		rec.action = AUDIT_ACTION_READ;
 		break;
 	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_PATTERN:
 		rec.event = "pattern.flag";

@@ -388,6 +388,12 @@ static int route_export(web_req *r, api_call *c, json_t **out)
 	return 0;
 }
 
+static int route_search(web_req *r, api_call *c, json_t **out)
+{
+	api_audit_search(r);
+	return 0;
+}
+
 static int route_cases(web_req *r, api_call *c, json_t **out)
 {
 	return api_cases(r, out);
@@ -541,6 +547,7 @@ static const struct api_route {
 	{EVHTTP_REQ_GET, "/api/status", route_status, NULL},
 	{EVHTTP_REQ_POST, "/api/sync", route_sync, "/matches"},
 	{EVHTTP_REQ_GET, "/api/audit/export", route_export, NULL},
+	{EVHTTP_REQ_POST, "/api/audit/search", route_search, NULL}, /* answers itself */
 	{EVHTTP_REQ_GET, "/api/cases", route_cases, NULL},
 	{EVHTTP_REQ_POST, "/api/cases", route_case_open, NULL}, /* sets next: the new case */
 	{EVHTTP_REQ_GET, "/api/cases/{case}", route_case, "/cases/{case}"},

@@ -53,6 +53,7 @@ int api_discuss_request(web_req *r, json_t **out, char *loc, size_t cap); /* api
 int api_discuss_answer(web_req *r, const char *id, int accept, json_t **out);
 int api_discuss_send(web_req *r, const char *id, int close, json_t **out);
 void api_audit_download(web_req *r); /* api_audit.c: answers itself */
+void api_audit_search(web_req *r);   /* answers itself */
 int api_audit_signoff(web_req *r, json_t **out);
 
 #endif

@@ -98,6 +98,53 @@ static void test_csv(void **state)
 	fx_free(&f);
 }
 
+/* ';' for Dutch spreadsheets: a UTF-8 BOM first, ';' between fields, and
+ * a field with ';' quoted while one with ',' now is not. */
+static void test_csv_semicolon(void **state)
+{
+	struct fx f = fx_new();
+	struct fx_mem m;
+	audit_export *x = NULL;
+	audit_filter flt = {0};
+	MDB_txn *txn;
+	audit_record r;
+	char *csv, *row, sep = 0;
+
+	fill(&f);
+	r = fx_rec("case.open", AUDIT_ACTION_CREATE, AUDIT_OUTCOME_OK, T0 + 3, "c-2", "anna");
+	r.reason = "een; twee";
+	fx_add(&f, &r);
+	txn = fx_txn(&f, MDB_RDONLY);
+	fx_mem_open(&m);
+	E(audit_export_begin_sep(&x, m.fp, AUDIT_FORMAT_CSV, ';', T0));
+	E(audit_query(f.log, txn, &flt, audit_export_record, x));
+	E(audit_export_end(x, NULL));
+	mdb_txn_abort(txn);
+	csv = fx_mem_close(&m);
+	assert_true(strncmp(csv, AUDIT_CSV_BOM "id;seq;time;org;system;event;action;outcome;", 3 + 44) ==
+		    0);
+	assert_null(strstr(csv, "id,seq"));
+	row = strstr(csv, ";lookup;R;denied;the professional is not assigned;dora;spv;");
+	assert_non_null(row);
+	assert_non_null(strstr(row, ";altrecht,tactus;")); /* a comma needs no quotes now */
+	assert_non_null(strstr(csv, ";case.open;C;ok;\"een; twee\";anna;"));
+	free(csv);
+	/* the comma form has no BOM */
+	csv = export_all(&f, AUDIT_FORMAT_CSV, NULL);
+	assert_true(strncmp(csv, "id,seq,", 7) == 0);
+	free(csv);
+
+	E(audit_separator_parse(&sep, ";"));
+	assert_int_equal(sep, ';');
+	E(audit_separator_parse(&sep, "semicolon"));
+	assert_int_equal(sep, ';');
+	E(audit_separator_parse(&sep, "comma"));
+	assert_int_equal(sep, ',');
+	EFAIL(audit_separator_parse(&sep, "\t"), SK_ERR_INVALID);
+	EFAIL(audit_export_begin_sep(&x, stdout, AUDIT_FORMAT_CSV, '|', T0), SK_ERR_INVALID);
+	fx_free(&f);
+}
+
 static void test_json(void **state)
 {
 	struct fx f = fx_new();
@@ -333,7 +380,8 @@ static void test_format_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_csv),       cmocka_unit_test(test_json),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_semicolon),       cmocka_unit_test(test_json),
 		cmocka_unit_test(test_fhir),      cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_format_parse),
 	};

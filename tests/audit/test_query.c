@@ -331,6 +331,85 @@ static sk_status count_fn(const audit_record *rec, void *arg)
 
 /* Appends n records, a second apart, in transactions of 10,000; then
  * times a client query, a professional's day and an hour of the log. */
+struct seqs {
+	uint64_t seq[AUDIT_PAGE_MAX];
+	size_t n;
+};
+
+static sk_status seq_fn(const audit_record *rec, void *arg)
+{
+	struct seqs *s = arg;
+
+	s->seq[s->n++] = rec->seq;
+	return SK_OK;
+}
+
+/* Pages newest first with a cursor: every record once, in (time, seq)
+ * descending order, also with equal times; filters; the scan bound. */
+static void test_page(void **state)
+{
+	struct fx f = fx_new();
+	uint64_t t0 = fx_ms("2026-01-05T09:00:00"), seen[32] = {0}, scanned = 0;
+	audit_cursor cur = {0, 0}, next;
+	audit_filter flt = {0};
+	struct seqs got;
+	char text[AUDIT_CURSOR_TEXT];
+	size_t total = 0;
+	MDB_txn *txn;
+
+	for (int i = 0; i < 25; i++) { /* times repeat: pairs share a millisecond */
+		audit_record r = fx_rec(i % 5 == 0 ? "lookup" : "case.show", AUDIT_ACTION_READ,
+					AUDIT_OUTCOME_OK, t0 + (uint64_t)(i / 2) * 1000,
+					i % 2 ? "c-1" : "c-2", "anna");
+		fx_add(&f, &r);
+	}
+	txn = fx_txn(&f, MDB_RDONLY);
+	do {
+		got.n = 0;
+		E(audit_query_page(f.log, txn, &flt, &cur, 10, 0, seq_fn, &got, &next, NULL));
+		for (size_t i = 0; i < got.n; i++) {
+			assert_true(got.seq[i] >= 1 && got.seq[i] <= 25);
+			assert_int_equal(seen[got.seq[i]]++, 0);
+			if (total + i > 0)
+				assert_true(got.seq[i] < (i ? got.seq[i - 1] : 26));
+		}
+		total += got.n;
+		assert_true(got.n == 10 || next.time_ms == 0);
+		audit_cursor_format(text, &next);
+		if (next.time_ms != 0)
+			E(audit_cursor_parse(&cur, text));
+	} while (next.time_ms != 0);
+	assert_int_equal(total, 25);
+	/* newest first */
+	cur = (audit_cursor){0, 0};
+	got.n = 0;
+	E(audit_query_page(f.log, txn, &flt, &cur, 3, 0, seq_fn, &got, &next, NULL));
+	assert_int_equal(got.n, 3);
+	assert_int_equal(got.seq[0], 25);
+	assert_int_equal(got.seq[2], 23);
+	/* through the client index, with an event filter */
+	flt = (audit_filter){.client = "c-2", .event = "lookup"};
+	got.n = 0;
+	E(audit_query_page(f.log, txn, &flt, NULL, 100, 0, seq_fn, &got, &next, NULL));
+	assert_int_equal(got.n, 3); /* records 1, 11, 21 */
+	assert_int_equal(got.seq[0], 21);
+	assert_int_equal(next.time_ms, 0);
+	/* bounded: at most max_scan read, and the cursor goes on from there */
+	flt = (audit_filter){.event = "lookup"};
+	got.n = 0;
+	E(audit_query_page(f.log, txn, &flt, NULL, 100, 4, seq_fn, &got, &next, &scanned));
+	assert_int_equal(scanned, 4);
+	assert_int_equal(got.n, 0); /* 25..22 are no lookups */
+	assert_int_equal(next.seq, 22);
+	EFAIL(audit_query_page(f.log, txn, &flt, NULL, 101, 0, seq_fn, &got, &next, NULL),
+	      SK_ERR_INVALID);
+	mdb_txn_abort(txn);
+	EFAIL(audit_cursor_parse(&cur, "12"), SK_ERR_INVALID);
+	EFAIL(audit_cursor_parse(&cur, "-1-2"), SK_ERR_INVALID);
+	EFAIL(audit_cursor_parse(&cur, "1-2x"), SK_ERR_INVALID);
+	fx_free(&f);
+}
+
 static void test_speed(void **state)
 {
 	const char *slow = getenv("SK_SLOW");
@@ -379,6 +458,25 @@ static void test_speed(void **state)
 	E(audit_query(f.log, txn, &flt, count_fn, &got));
 	assert_int_equal(got, 86400 / USERS);
 	e = fx_seconds();
+	{ /* a page of the newest 100, and a page of a rare event (bounded) */
+		audit_cursor next;
+		struct seqs pg = {{0}, 0};
+		double g0 = fx_seconds(), g1, g2;
+
+		flt = (audit_filter){0};
+		E(audit_query_page(f.log, txn, &flt, NULL, 100, 0, seq_fn, &pg, &next, NULL));
+		assert_int_equal(pg.n, 100);
+		g1 = fx_seconds();
+		pg.n = 0;
+		flt = (audit_filter){.event = "no.such"};
+		E(audit_query_page(f.log, txn, &flt, NULL, 100, 20000, seq_fn, &pg, &next, NULL));
+		assert_int_equal(pg.n, 0);
+		g2 = fx_seconds();
+		print_message("audit page: the newest 100 in %.2f ms; 20000 records without a match "
+			      "in %.2f ms\n",
+			      (g1 - g0) * 1e3, (g2 - g1) * 1e3);
+		assert_true(g1 - g0 < 0.1);
+	}
 	mdb_txn_abort(txn);
 	print_message("audit query: %" PRIu64 " records appended at %.0f records/s; a client's "
 		      "%" PRIu64 " records in %.2f ms, an hour (3600 records) in %.2f ms, a "
@@ -395,7 +493,7 @@ int main(void)
 		cmocka_unit_test(test_filters),      cmocka_unit_test(test_filter_text),
 		cmocka_unit_test(test_catch_up),     cmocka_unit_test(test_index_removed),
 		cmocka_unit_test(test_index_forged), cmocka_unit_test(test_time_parse),
-		cmocka_unit_test(test_speed),
+		cmocka_unit_test(test_speed),        cmocka_unit_test(test_page),
 	};
 
 	setenv("TZ", "UTC", 1);

@@ -10,8 +10,9 @@
 
 struct found {
 	struct {
-		uint64_t seq; /* 0: volume */
+		uint64_t seq; /* 0: volume; a group's first record */
 		unsigned flags;
+		int group;
 		char user[16], day[11];
 		uint64_t count;
 	} f[FINDINGS_MAX];
@@ -24,7 +25,8 @@ static sk_status collect(const audit_finding *fd, void *arg)
 
 	if (g->n == FINDINGS_MAX)
 		return SK_ERR_TOOBIG;
-	g->f[g->n].seq = fd->rec != NULL ? fd->rec->seq : 0;
+	g->f[g->n].seq = fd->rec != NULL ? fd->rec->seq : fd->group ? fd->first_seq : 0;
+	g->f[g->n].group = fd->group;
 	g->f[g->n].flags = fd->flags;
 	snprintf(g->f[g->n].user, sizeof(g->f[0].user), "%s", fd->user ? fd->user : "");
 	memcpy(g->f[g->n].day, fd->day, sizeof(fd->day));
@@ -107,8 +109,10 @@ static void test_review(void **state)
 	assert_int_equal(g.f[4].count, 51);
 	assert_string_equal(g.f[5].day, "2026-01-07");
 	assert_int_equal(g.f[5].count, 60);
-	assert_int_equal(g.f[6].seq, s_sat); /* Saturday */
+	assert_int_equal(g.f[6].seq, s_sat); /* Saturday: a routine read, a group of one */
 	assert_int_equal(g.f[6].flags, AUDIT_FLAG_AFTER_HOURS);
+	assert_int_equal(g.f[6].group, 1);
+	assert_int_equal(g.f[6].count, 1);
 
 	/* a period: Tuesday only */
 	o.since_ms = fx_ms("2026-01-06T00:00:00");
@@ -128,6 +132,112 @@ static void test_review(void **state)
 	assert_int_equal(g.f[0].flags, AUDIT_FLAG_DENIED);
 	assert_int_equal(g.f[3].flags, AUDIT_FLAG_STATUTORY);
 	assert_int_equal(g.f[4].count, 60);
+	fx_free(&f);
+}
+
+/* Routine reads outside office hours: one finding per professional,
+ * client, kind and day with a count, signed off through the first record;
+ * what else is flagged (denied, statutory) stays a finding of its own; a
+ * review reads at most max_records. */
+static void test_grouping(void **state)
+{
+	struct fx f = fx_new();
+	audit_review_opts o;
+	struct found g;
+	uint64_t records = 0, first, other, denied, c2;
+	audit_record r;
+
+	audit_review_defaults(&o);
+	first = add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T19:00:00", "anna", NULL, false);
+	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T19:05:00", "anna", NULL, false);
+	denied = add(&f, "case.show", AUDIT_OUTCOME_DENIED, "2026-01-05T19:06:00", "anna", NULL,
+		     false);
+	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T21:00:00", "anna", NULL, false);
+	other = add(&f, "discuss.show", AUDIT_OUTCOME_OK, "2026-01-05T21:30:00", "anna", NULL,
+		    false);
+	r = fx_rec("case.show", AUDIT_ACTION_READ, AUDIT_OUTCOME_OK, fx_ms("2026-01-05T22:00:00"),
+		   "c-2", "anna");
+	c2 = fx_add(&f, &r);
+	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-05T12:00:00", "anna", NULL, false); /* office */
+	r = fx_rec("case.list", AUDIT_ACTION_READ, AUDIT_OUTCOME_OK, fx_ms("2026-01-05T22:10:00"),
+		   NULL, "anna"); /* lists: no client, folded too */
+	fx_add(&f, &r);
+	r.time_ms = fx_ms("2026-01-05T22:20:00");
+	fx_add(&f, &r);
+	add(&f, "case.show", AUDIT_OUTCOME_OK, "2026-01-06T20:00:00", "anna", NULL, false);
+
+	g = review(&f, &o, &records);
+	assert_int_equal(records, 10);
+	assert_int_equal(g.n, 6);
+	assert_int_equal(g.f[0].seq, denied); /* flagged twice: its own finding, at once */
+	assert_int_equal(g.f[0].flags, AUDIT_FLAG_DENIED | AUDIT_FLAG_AFTER_HOURS);
+	assert_int_equal(g.f[1].seq, first); /* anna, c-1, case.show, 5 January: 3 reads */
+	assert_true(g.f[1].group);
+	assert_int_equal(g.f[1].count, 3);
+	assert_string_equal(g.f[1].day, "2026-01-05");
+	assert_int_equal(g.f[2].seq, other); /* another kind */
+	assert_int_equal(g.f[2].count, 1);
+	assert_int_equal(g.f[3].seq, c2); /* another client */
+	assert_int_equal(g.f[4].count, 2); /* the lists */
+	assert_int_equal(g.f[5].count, 1); /* another day */
+	assert_string_equal(g.f[5].day, "2026-01-06");
+
+	/* bounded: at most max_records read, and the review says so */
+	o.max_records = 3;
+	g = review(&f, &o, &records);
+	assert_int_equal(records, 3); /* 12:00, 19:00, 19:05 */
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].count, 2);
+
+	{
+		char id[AUDIT_PERIOD_ID_BYTES];
+
+		audit_period_id(id, fx_ms("2026-11-01T00:00:00"), fx_ms("2026-11-30T23:59:59"));
+		assert_string_equal(id, "period:2026-11-01T00:00:00.000Z/2026-11-30T23:59:59.000Z");
+	}
+	fx_free(&f);
+}
+
+static sk_status count_finding(const audit_finding *fd, void *arg)
+{
+	(*(uint64_t *)arg)++;
+	return SK_OK;
+}
+
+/* A week at a busy node (3 million records a year: 60000), most of them
+ * page views after hours: the review folds them and stays fast. */
+static void test_week(void **state)
+{
+	struct fx f = fx_new();
+	uint64_t t0 = fx_ms("2026-01-05T00:00:00"), n = 60000, findings = 0, records = 0;
+	char client[16], user[16];
+	audit_review_opts o;
+	MDB_txn *txn;
+	double a, b;
+
+	for (uint64_t i = 0; i < n; i += 10000) {
+		txn = fx_txn(&f, 0);
+		for (uint64_t j = i; j < i + 10000; j++) {
+			audit_record r = fx_rec(j % 50 ? "case.show" : "lookup", AUDIT_ACTION_READ,
+						AUDIT_OUTCOME_OK, t0 + j * 10000, client, user);
+
+			snprintf(client, sizeof(client), "c-%llu", (unsigned long long)(j % 300));
+			snprintf(user, sizeof(user), "prof-%llu", (unsigned long long)(j % 40));
+			E(audit_log_append(f.log, txn, &r, NULL, NULL));
+		}
+		E(sk_db_status(mdb_txn_commit(txn)));
+	}
+	audit_review_defaults(&o);
+	txn = fx_txn(&f, MDB_RDONLY);
+	a = fx_seconds();
+	E(audit_review(f.log, txn, &o, count_finding, &findings, &records));
+	b = fx_seconds();
+	mdb_txn_abort(txn);
+	assert_int_equal(records, n);
+	assert_true(findings < n / 4); /* folded: far fewer findings than views */
+	print_message("audit review: a week of %llu records in %.1f ms, %llu findings\n",
+		      (unsigned long long)n, (b - a) * 1e3, (unsigned long long)findings);
+	assert_true(b - a < 1.0);
 	fx_free(&f);
 }
 
@@ -169,6 +279,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_review),
+		cmocka_unit_test(test_grouping),
+		cmocka_unit_test(test_week),
 		cmocka_unit_test(test_parse),
 	};
 

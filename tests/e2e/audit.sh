@@ -105,24 +105,62 @@ node audit query --dir altrecht --event audit.export | grep -q 'format=csv to a 
 	fail "the export is not audited"
 ok "exports in csv, json and fhir signed and verified; a changed export exits 3"
 
-# the art. 15 report at wijkteam: its own actions and altrecht's lookups
-out=$(node audit report --dir wijkteam --client $BSN) || fail "report: $(tail -2 node.log)"
-echo "$out" | grep -q "Overzicht van het gebruik van uw gegevens (AVG artikel 15, Wabvpz)" ||
-	fail "report title: $out"
-echo "$out" | grep -q "een medewerker (wijkcoach), Org wijkteam: heeft een dossier voor u geopend." ||
+# the art. 15 report at wijkteam: its own actions and altrecht's lookups,
+# in words a resident reads: names and roles, partners by display name,
+# page views folded per day, the owed sections, no internal code
+node professional add --dir wijkteam --id petra --name "Petra Smits" --role privacy-officer >/dev/null
+node org set --dir wijkteam --privacy-contact "Petra Smits, fg@wijkteam.example" --as petra |
+	grep -q "privacy contact set" || fail "org set --privacy-contact"
+node org show --dir wijkteam | grep -q "^privacy contact: Petra Smits, fg@wijkteam.example$" ||
+	fail "org show"
+out=$(node audit report --dir wijkteam --client $BSN --as petra) || fail "report: $(tail -2 node.log)"
+echo "$out" | grep -q "^Overzicht van het gebruik van uw gegevens$" || fail "report title: $out"
+echo "$out" | grep -q "^Organisatie: Org wijkteam$" || fail "report org: $out"
+echo "$out" | grep -q "^  - Anna de Vries (wijkcoach) heeft een dossier voor u geopend.$" ||
 	fail "report local: $out"
-echo "$out" | grep -q "altrecht (ggz), rol spv: heeft via de verwijsindex gezien dat wij bij u betrokken zijn, met als doel afstemming van de zorg." ||
+echo "$out" | grep -q "^  - Org altrecht (een medewerker met de rol spv) heeft via de verwijsindex gezien dat wij bij u betrokken zijn, met als doel afstemming van de zorg.$" ||
 	fail "report notice: $out"
 echo "$out" | grep -q "met als doel een zorgsignaal" || fail "second notice: $out"
-echo "$out" | grep -Eq "Anna|anna|$BSN" && fail "a name or BSN without --names: $out"
-out=$(node audit report --dir wijkteam --client c-1 --lang en --names)
-echo "$out" | grep -q "Anna de Vries (wijkcoach), Org wijkteam: opened a case for you." ||
-	fail "report en with names: $out"
-echo "$out" | grep -q "altrecht (ggz), role spv: learned through the federation" ||
+echo "$out" | grep -q "artikel 16 AVG" || fail "report: no rectification: $out"
+echo "$out" | grep -q "autoriteitpersoonsgegevens.nl" || fail "report: no complaint: $out"
+echo "$out" | grep -q "Wij bewaren dit logboek 5 jaar" || fail "report: no retention: $out"
+echo "$out" | grep -q "functionaris gegevensbescherming: Petra Smits, fg@wijkteam.example$" ||
+	fail "report: no privacy contact: $out"
+echo "$out" | grep -Eq "$BSN|c-1|case\.|disclosure|lookup|audit\.|entry\.|after-hours" &&
+	fail "an internal code or BSN in the report: $out"
+out=$(node audit report --dir wijkteam --client c-1 --lang en --roles-only)
+echo "$out" | grep -q "^  - A staff member (wijkcoach) opened a case for you.$" ||
+	fail "report en, roles only: $out"
+echo "$out" | grep -q "Org altrecht (a staff member with the role spv) learned through the federation" ||
 	fail "report en notice: $out"
-node audit query --dir wijkteam --event audit.report | grep -q 'client=c-1' ||
-	fail "the report is not audited"
-ok "audit report: Dutch by default, English, roles unless --names, disclosure notices"
+echo "$out" | grep -q "Anna" && fail "a name with --roles-only: $out"
+node audit report --dir wijkteam --client c-1 --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+ids = [s["id"] for s in d["sections"]]
+assert ids == ["use", "partners", "retention", "rights", "contact"], ids
+assert d["sections"][0]["days"][0]["lines"], d' || fail "report json"
+node audit query --dir wijkteam --event audit.report | grep -q 'audit.report R ok .*user=petra role=privacy-officer .*client=c-1' ||
+	fail "the report is not audited with the officer"
+ok "audit report: names and roles, partners by name, owed sections, privacy contact (org set), English, no codes"
+
+# --as: the officer's own actions carry her identity; only an officer
+node audit query --dir wijkteam --professional anna --as petra >/dev/null || fail "query --as"
+node audit query --dir wijkteam --event audit.query | grep -q 'reason="professional=anna" user=petra role=privacy-officer' ||
+	fail "audit.query without the officer"
+out=$(nodex audit query --dir wijkteam --as anna) && fail "--as a professional who is no officer"
+echo "$out" | grep -q "not a privacy officer" || fail "--as anna: $out"
+out=$(nodex audit review --dir wijkteam --as nobody) && fail "--as an unknown id"
+ok "audit --as: records carry the officer; a professional or unknown id is refused"
+
+# CSV for Dutch spreadsheets: ';' with a UTF-8 BOM
+node audit export --dir wijkteam --format csv --separator ';' --as petra >semi.csv ||
+	fail "export --separator"
+head -c 14 semi.csv | od -An -c | tr -d ' \n' | grep -q '357273277id;seq;tim' ||
+	fail "no BOM and ';' header: $(head -c 40 semi.csv | od -c | head -2)"
+grep -q ";case.open;C;ok;" semi.csv || fail "a ';' row: $(sed -n 2p semi.csv)"
+out=$(nodex audit export --dir wijkteam --format csv --separator '|') && fail "separator |"
+ok "audit export --separator ';': BOM and semicolons"
 
 # the review: a denied attempt, a statutory case, lookup volume; sign-off
 section() { awk -v t="$1" 'index($0, t ": ") == 1 { on = 1; next } /^$/ { on = 0 } on'; }
@@ -143,12 +181,22 @@ assert all(f["id"] and f["kinds"] for f in d), d
 assert any("denied" in f["kinds"] for f in d) and any("statutory" in f["kinds"] for f in d)' ||
 	fail "review json"
 node audit query --dir altrecht --event audit.signoff | grep -q . && fail "a sign-off before one"
-node audit review --dir altrecht --since "$today" --sign-off | grep -q '^signed off' ||
-	fail "sign-off"
+node professional add --dir altrecht --id olga --name "Olga de Wit" --role privacy-officer >/dev/null
+node audit review --dir altrecht --since "$today" --until "$today" --sign-off \
+	--note "alles gezien" --as olga | grep -q '^signed off' || fail "sign-off"
 out=$(node audit query --dir altrecht --event audit.signoff)
 [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q 'findings: statutory 2,' ||
 	fail "sign-off record: $out"
-ok "audit review: statutory, denied and volume listed; --sign-off recorded"
+echo "$out" | grep -q 'user=olga role=privacy-officer' && echo "$out" | grep -q 'note: alles gezien' &&
+	echo "$out" | grep -q "correlation_id=period:" || fail "period sign-off: $out"
+seq=$(node audit query --dir altrecht --professional dora --outcome denied --json |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["seq"])')
+node audit review --dir altrecht --sign-off --finding "$seq" --note "verkeerde cliënt" --as olga |
+	grep -q "^signed off: finding $seq" || fail "finding sign-off"
+out=$(node audit query --dir altrecht --event audit.signoff | tail -1)
+echo "$out" | grep -q 'verkeerde cliënt' && echo "$out" | grep -q 'user=olga' || fail "finding sign-off record: $out"
+out=$(nodex audit review --dir altrecht --note x) && fail "--note without --sign-off"
+ok "audit review: statutory, denied and volume listed; period and finding sign-off with --as and --note"
 
 # an edited byte in a record of the node's LMDB file: verify exits 3 naming it
 line=$(node audit query --dir altrecht --professional dora --outcome denied --json |
