@@ -2,7 +2,6 @@
  * access report, review and sign-off, verification (docs/web.md). */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -12,6 +11,7 @@
 #include "audit/review.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "node/anchor.h"
 #include "web/api.h"
 #include "web/api_int.h"
@@ -133,10 +133,9 @@ out:
 	return code;
 }
 
-struct export_ctx {
-	audit_export *x;
-};
-
+/* The export, streamed to the client as the query finds the records
+ * (web_stream_begin): a year of records is hundreds of MB. The read of
+ * the log is audited first; a client that goes away stops the query. */
 void api_audit_download(web_req *r)
 {
 	const char *fmt_s = web_param(r, "format");
@@ -146,12 +145,10 @@ void api_audit_download(web_req *r)
 	audit_filter f;
 	MDB_txn *txn = NULL;
 	json_t *out = NULL;
-	struct evbuffer *b = NULL;
 	FILE *fp = NULL;
 	uint64_t count = 0;
-	long size;
 	sk_status st;
-	int code, fd;
+	int code;
 
 	if ((code = api_need_officer(r, &out)) != 0 || (code = filter(r, &f, client, &out)) != 0) {
 		web_reply_json(r, code, out);
@@ -164,49 +161,38 @@ void api_audit_download(web_req *r)
 	snprintf(what, sizeof(what), "export %s: ",
 		 fmt == AUDIT_FORMAT_CSV ? "csv" : fmt == AUDIT_FORMAT_FHIR ? "fhir" : "json");
 	audit_filter_text(what + strlen(what), sizeof(what) - strlen(what), &f);
-	/* a file of its own, unlinked at once: an export may be large */
-	if ((fp = tmpfile()) == NULL) {
-		web_reply_error(r, 500, "no room for the export");
+	if ((st = audit_read(r, "audit.export", f.client, what)) != SK_OK ||
+	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK) {
+		code = api_fail(st, &out);
+		web_reply_json(r, code, out);
 		return;
 	}
-	if ((st = audit_read(r, "audit.export", f.client, what)) != SK_OK ||
-	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
-		goto bad;
-	if ((st = audit_export_begin(&x, fp, fmt, sk_clock_now_ms())) == SK_OK)
-		st = audit_query(r->app->s->audit, txn, &f, audit_export_record, x);
-	mdb_txn_abort(txn);
-	if (st != SK_OK) {
-		audit_export_free(x);
-		goto bad;
-	}
-	if ((st = audit_export_end(x, &count)) != SK_OK || fflush(fp) != 0 ||
-	    (size = ftell(fp)) < 0 || (fd = dup(fileno(fp))) < 0) {
-		st = SK_ERR_IO;
-		goto bad;
-	}
-	fclose(fp);
-	fp = NULL;
-	web_headers(r, fmt == AUDIT_FORMAT_CSV ? "text/csv; charset=utf-8"
-		       : fmt == AUDIT_FORMAT_FHIR ? "application/fhir+json"
-						   : "application/json");
 	snprintf(disp, sizeof(disp), "attachment; filename=\"audit.%s\"",
 		 fmt == AUDIT_FORMAT_CSV ? "csv" : "json");
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Disposition", disp);
-	if ((b = evbuffer_new()) == NULL || evbuffer_add_file(b, fd, 0, size) != 0) {
-		close(fd);
-		if (b != NULL)
-			evbuffer_free(b);
-		web_reply_error(r, 500, "cannot send the export");
+	web_header_add(r, "Content-Disposition", disp);
+	/* from here the status line is sent: a failure can only cut it short */
+	if ((st = web_stream_begin(r, 200, fmt == AUDIT_FORMAT_CSV ? "text/csv; charset=utf-8"
+					  : fmt == AUDIT_FORMAT_FHIR ? "application/fhir+json"
+								     : "application/json",
+				   &fp)) != SK_OK) {
+		mdb_txn_abort(txn);
+		code = api_fail(st, &out);
+		web_reply_json(r, code, out);
 		return;
 	}
-	evhttp_send_reply(r->req, 200, "OK", b);
-	evbuffer_free(b);
-	return;
-bad:
-	if (fp != NULL)
-		fclose(fp);
-	code = api_fail(st, &out);
-	web_reply_json(r, code, out);
+	if ((st = audit_export_begin(&x, fp, fmt, sk_clock_now_ms())) == SK_OK) {
+		st = audit_query(r->app->s->audit, txn, &f, audit_export_record, x);
+		if (st == SK_OK)
+			st = audit_export_end(x, &count);
+		else
+			audit_export_free(x);
+	}
+	mdb_txn_abort(txn);
+	if (web_stream_end(r, fp) != SK_OK && st == SK_OK)
+		st = SK_ERR_IO;
+	if (st != SK_OK)
+		sk_log(SK_LOG_WARNING, "web: an audit export stopped after %llu records: %s",
+		       (unsigned long long)count, sk_strerror(st));
 }
 
 int api_audit_report(web_req *r, json_t **out)

@@ -15,6 +15,10 @@ const char *api_tr(const web_req *r, const char *nl, const char *en);
 json_t *api_err(const char *msg);
 /* A refusal of the library as an HTTP status with its sentence in *out. */
 int api_fail(sk_status st, json_t **out);
+/* "De verwijsindex is nu niet bereikbaar; ..." in the request's language:
+ * what a remote route answers when the registry or a pseudonymiser does
+ * not (docs/web.md). */
+const char *api_unreachable(const web_req *r);
 
 /* ---- who may (web/api.c); each 0, or the status with *out set ---- */
 
@@ -33,7 +37,8 @@ const char *api_actor_role(const web_req *r);
 /* A list read: a professional's own, or everything with the token; *list
  * a new array. */
 int api_list_begin(web_req *r, json_t **list, json_t **out);
-/* The session with the registry for one action. */
+/* The session with the registry for one action, bounded by the
+ * request's deadline (web_req.deadline). */
 int api_remote(web_req *r, node_remote **rem, json_t **out);
 
 /* ---- actions: an HTTP status with *out; loc (cap bytes) the page a form
