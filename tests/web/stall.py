@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""No head-of-line blocking in `serve --http` (tests/e2e/web_stall.sh).
+"""No head-of-line blocking in `serve --http`, and streamed exports
+(tests/e2e/web_stall.sh).
 
 Against a real node whose registry is stopped (SIGSTOP: it accepts TCP
 connections and never answers), while lookups hang: the pages of two
@@ -9,13 +10,19 @@ after the deadline (15 s) with the Dutch message (JSON 503/504, a form post
 303 to the case page that shows it); after SIGCONT the node serves pages
 and lookups again, and every request got its answer.
 
+Then the privacy officer's export of those thousands of records: chunked,
+whole; two clients that do not read hold both export workers (each waits
+while 1 MiB is queued for its client, so a third export is refused at
+once), and once they go away the workers stop and a new export runs.
+
 Environment: WEB_BASE, WEB_PROF, WEB_PROF_PW, WEB_PROF2, WEB_PROF2_PW,
-WEB_BSN, WEB_REG_PID."""
+WEB_PO, WEB_PO_PW, WEB_BSN, WEB_REG_PID."""
 import http.client as httpc
 import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -95,6 +102,59 @@ def lookup_form(sess, case, out, i):
                       form={"csrf": csrf, "purpose": "afstemming", "next": f"/cases/{case}"})
     except Exception as e:
         out[i] = e
+
+
+def export_stuck(sid):
+    """An export whose client reads the headers and then nothing (a small
+    receive window): the socket, for closing later."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((BASE.hostname, BASE.port))
+    s.sendall((f"GET /api/audit/export?format=fhir HTTP/1.1\r\nHost: {BASE.netloc}\r\n"
+               f"Cookie: schakel_session={sid}\r\n\r\n").encode())
+    head = s.recv(2048).decode("utf-8", "replace")
+    if not head.startswith("HTTP/1.1 200"):
+        fail(f"an export: {head[:200]!r}")
+    return s
+
+
+def exports(anna):
+    po = signin(E["WEB_PO"], E["WEB_PO_PW"])
+    for _ in range(20):
+        r = http("GET", "/api/audit/export?format=fhir", po[0])
+        if r.status != 200 or r.headers.get("Transfer-Encoding") != "chunked":
+            fail(f"the FHIR export: {r.status}, Transfer-Encoding "
+                 f"{r.headers.get('Transfer-Encoding')}")
+        bundle = json.loads(r.body)
+        n, size = len(bundle.get("entry", [])), len(r.body)
+        # well over the 1 MiB queue and what a small receive window lets
+        # the kernel buffer
+        if size >= 3 << 20:
+            break
+        for _ in range(300):  # more records: each page view is audited
+            http("GET", "/cases", anna[0])
+    else:
+        fail(f"the FHIR export has {n} entries, {size} bytes: too few to fill the queue")
+    ok(f"the FHIR export of {n} records ({size >> 20} MiB) streams chunked and parses whole")
+
+    stuck = [export_stuck(po[0]) for _ in range(2)]
+    time.sleep(2.0)
+    r = http("GET", "/api/audit/export?format=csv", po[0])
+    if r.status != 503:
+        fail(f"an export while two clients read nothing: {r.status}; want 503 (both export "
+             f"workers wait on their clients)")
+    for s in stuck:
+        s.close()
+    until = time.monotonic() + 10
+    while True:
+        r = http("GET", "/api/audit/export?format=csv", po[0])
+        if r.status == 200:
+            break
+        if time.monotonic() > until:
+            fail(f"no export once the stuck clients left: {r.status}")
+        time.sleep(0.2)
+    ok("two clients that read nothing hold both export workers (a third export: 503); "
+       "once they close, the workers stop and a new export runs")
 
 
 def main():
@@ -194,6 +254,7 @@ def main():
         time.sleep(1)
     ok(f"after SIGCONT the pages answer and a lookup does ({r.seconds * 1000:.0f} ms); "
        f"every request got its answer ({sent} pages, {slots + 1} lookups while stopped)")
+    exports(anna)
 
 
 if __name__ == "__main__":
