@@ -202,10 +202,12 @@ void web_app_free(web_app *a); /* wipes the sessions; not a itself */
  * client that goes away is noticed. NULL (nothing kept) when the request
  * line does not parse (*bad 400) or memory ran out (*bad 500). */
 web_req *web_req_capture(web_app *a, struct evhttp_request *req, int *bad);
-/* Loop thread: sends r's answer (a 500 when it has none) and frees r. */
+/* Loop thread: sends r's answer (a 500 when it has none) and frees r;
+ * once app->closing (evhttp freed) it only frees r. */
 void web_req_send(web_req *r);
 /* Worker thread: hands r to the loop thread, which sends its answer and
- * frees it; the caller must not touch r afterwards. */
+ * frees it; the caller must not touch r afterwards. Without a loop
+ * (app->loop NULL: no workers, the fuzzer) it sends at once. */
 void web_req_done(web_req *r);
 
 #endif
