@@ -8,16 +8,18 @@ SECONDS, each starting at a random moment of the first 0.8 s and waiting a
 random 0.2 to 0.8 s between pages; right after the
 start one lookup is sent while the registry process is stopped (SIGSTOP: it
 accepts connections and never answers). Prints one JSON line: the count,
-p50, p99 and max page latency in ms, non-200 answers, and how the lookup
-ended.
+p50, p99 and max page latency in ms, non-200 answers, how the lookup
+ended, the CPU seconds of the node and of this client meanwhile, and the
+machine's load average (the cores are shared).
 
-Environment: WEB_BASE, WEB_REG_PID; argv: a file of lines
+Environment: WEB_BASE, WEB_REG_PID, WEB_SERVE_PID; argv: a file of lines
 "PROFESSIONAL PASSWORD CASE", SESSIONS, SECONDS."""
 import asyncio
 import json
 import os
 import random
 import re
+import resource
 import signal
 import sys
 import time
@@ -102,6 +104,12 @@ async def lookup(sid, csrf, case, out):
                error=json.loads(data).get("error", ""))
 
 
+def cpu_s(pid):
+    """User and system CPU seconds of process pid so far."""
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else 0.0
@@ -116,7 +124,9 @@ async def main():
     rng = random.Random(7)
     lat, bad, look = [], [], {}
     reg = int(os.environ["WEB_REG_PID"])
+    serve = int(os.environ["WEB_SERVE_PID"])
     os.kill(reg, signal.SIGSTOP)
+    serve0, me0 = cpu_s(serve), resource.getrusage(resource.RUSAGE_SELF)
     try:
         until = time.monotonic() + seconds
         tasks = [load(sid, w[2], until, lat, bad, random.Random(rng.random()))
@@ -126,9 +136,13 @@ async def main():
         await look_task
     finally:
         os.kill(reg, signal.SIGCONT)
+    me = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"sessions": sessions, "seconds": seconds, "count": len(lat),
                       "p50_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
-                      "max_ms": round(max(lat), 2), "not_200": len(bad), "lookup": look}))
+                      "max_ms": round(max(lat), 2), "not_200": len(bad), "lookup": look,
+                      "serve_cpu_s": round(cpu_s(serve) - serve0, 1),
+                      "client_cpu_s": round(me.ru_utime + me.ru_stime - me0.ru_utime - me0.ru_stime, 1),
+                      "loadavg": os.getloadavg()[0]}))
 
 
 asyncio.run(main())

@@ -26,5 +26,5 @@ for i in $(seq 1 20); do
 		fail "case open for $id: $(tail -3 "$T/node.log")"
 	echo "$id $pw $case" >>"$people"
 done
-WEB_BASE=$BASE WEB_REG_PID=$REG_PID python3 "$HERE/webstall.py" "$people" "$SESSIONS" "$SECONDS_"
+WEB_BASE=$BASE WEB_REG_PID=$REG_PID WEB_SERVE_PID=$SERVE_PID python3 "$HERE/webstall.py" "$people" "$SESSIONS" "$SECONDS_"
 stop_serve
