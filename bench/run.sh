@@ -191,7 +191,7 @@ if only webstall; then
 	echo "web pages while a lookup hangs on a stopped registry (200 signed-in sessions for 20 s; load client on the same cores)"
 	out=$(SK_REGISTRY=$R SK_NODE=$N SK_PSEUDONYMISER=$P SK_TESTNODE=$TN \
 		bash "$(dirname "$0")/webstall.sh" 200 20 2>>"$T/cli.log" | tail -n 1)
-	fig webstall_pages "$(echo "$out" | json "['count']")" "pages" "200 sessions, 20 s, $(echo "$out" | json "['not_200']") not 200"
+	fig webstall_pages "$(echo "$out" | json "['count']")" "pages" "200 sessions, 20 s, $(echo "$out" | json "['not_200']") not 200, load average $(echo "$out" | json "['loadavg']")"
 	fig webstall_p50_ms "$(echo "$out" | json "['p50_ms']")" "ms" ""
 	fig webstall_p99_ms "$(echo "$out" | json "['p99_ms']")" "ms" "max $(echo "$out" | json "['max_ms']") ms"
 	fig webstall_lookup_s "$(echo "$out" | json "['lookup']['seconds']")" "s" "the hanging lookup: $(echo "$out" | json "['lookup']['status']")"
