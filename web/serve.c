@@ -145,8 +145,9 @@ static sk_status pools_start(web_app *a)
 	return st;
 }
 
-/* Every request still queued is answered "stopping", every running one
- * finishes (a remote one by its deadline), every stream is cut short. */
+/* Every request still queued is skipped, every running one finishes (a
+ * remote one by its deadline), every stream is cut short; their answers
+ * are dropped, the loop having stopped. */
 static void pools_stop(web_app *a)
 {
 	web_app_stop(a);

@@ -265,7 +265,7 @@ static void web_run(void *arg)
 	pthread_mutex_lock(&r->app->lock);
 	stopping = r->app->stopping;
 	pthread_mutex_unlock(&r->app->lock);
-	if (stopping)
+	if (stopping) /* dropped with the loop: nothing left to do */
 		web_reply_error(r, 503, "the node is stopping; try again in a minute");
 	else
 		web_handle(r);
