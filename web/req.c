@@ -647,12 +647,12 @@ sk_status web_stream_begin(web_req *r, int code, const char *content_type, FILE 
 		return SK_ERR_INVALID;
 	if (evhttp_find_header(&r->out, "Content-Type") == NULL)
 		web_headers(r, content_type);
-	if ((*fp = fopencookie(r, "w", io)) == NULL)
-		return SK_ERR_NOMEM;
 	/* chunks of 64 KiB: few round trips to the loop thread */
-	if (setvbuf(*fp, NULL, _IOFBF, 64 * 1024) != 0) {
-		fclose(*fp);
+	if ((*fp = fopencookie(r, "w", io)) == NULL || setvbuf(*fp, NULL, _IOFBF, 64 * 1024) != 0) {
+		if (*fp != NULL)
+			fclose(*fp);
 		*fp = NULL;
+		evhttp_clear_headers(&r->out); /* the caller answers with an error instead */
 		return SK_ERR_NOMEM;
 	}
 	r->code = code;

@@ -176,7 +176,8 @@ void web_redirect(web_req *r, const char *location);
 void web_reply_body(web_req *r, int code, const char *content_type, struct evbuffer *b);
 
 /* A body of any length, streamed (chunked): the headers set so far and
- * content_type go now, the bytes written to *fp follow as they come.
+ * content_type go now, the bytes written to *fp follow as they come. On
+ * failure nothing was sent and the headers are dropped: answer an error.
  * Writes wait while more than WEB_STREAM_QUEUE_MAX bytes are queued for
  * the client and fail once it has gone (or serve stops). Then
  * web_stream_end (always, once *fp was given). Worker threads only. */
