@@ -270,10 +270,11 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	sv.web->sync_now = sync_now;
 	sv.web->status = status;
 	sv.web->arg = &sv;
-	if ((st = api_token(&sv)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK ||
-	    (st = pools_start(sv.web)) != SK_OK)
+	if ((st = api_token(&sv)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK)
 		goto out;
 	sv.web->loop = sv.loop;
+	if ((st = pools_start(sv.web)) != SK_OK)
+		goto out;
 	if (o->witness != NULL && (st = witness_start(s, kek, o->witness, &wtls, &witness)) != SK_OK)
 		goto out;
 	http = evhttp_new(net_loop_base(sv.loop));
