@@ -2,7 +2,7 @@
 # make bench: every figure of the bench issue in one run, each beside the
 # limit it is bounded by, measured in the same run on this machine; writes
 # BUILD/bench.json. Real processes over real TLS and LMDB on 127.0.0.1.
-#   bench/run.sh BUILD          (BENCH_ONLY=limits,voprf,publish,lookup,onboard,caseopen,store,audit,webscale)
+#   bench/run.sh BUILD          (BENCH_ONLY=limits,voprf,publish,lookup,onboard,caseopen,store,audit,webscale,webstall)
 set -euo pipefail
 B=$(cd "${1:?usage: bench/run.sh BUILD}" && pwd)
 R=$B/registry/schakel-registry N=$B/node/schakel-node P=$B/pseudonymiser/schakel-pseudonymiser
@@ -206,6 +206,15 @@ if only webscale; then
 	kill -TERM "$PID"; wait "$PID" || true
 	rm -rf "$T/webscale"
 fi
+if only webstall; then
+	echo "web pages while a lookup hangs on a stopped registry (200 signed-in sessions for 20 s; load client on the same cores)"
+	out=$(SK_REGISTRY=$R SK_NODE=$N SK_PSEUDONYMISER=$P SK_TESTNODE=$TN \
+		bash "$(dirname "$0")/webstall.sh" 200 20 2>>"$T/cli.log" | tail -n 1)
+	fig webstall_pages "$(echo "$out" | json "['count']")" "pages" "200 sessions, 20 s, $(echo "$out" | json "['not_200']") not 200, load average $(echo "$out" | json "['loadavg']")"
+	fig webstall_p50_ms "$(echo "$out" | json "['p50_ms']")" "ms" ""
+	fig webstall_p99_ms "$(echo "$out" | json "['p99_ms']")" "ms" "max $(echo "$out" | json "['max_ms']") ms"
+	fig webstall_lookup_s "$(echo "$out" | json "['lookup']['seconds']")" "s" "the hanging lookup: $(echo "$out" | json "['lookup']['status']")"
+fi
 
 python3 - "$BENCH_OUT" "$B/bench.json" <<'PY'
 import json, sys
@@ -239,6 +248,8 @@ if "voprf_per_s" in fig and "limits.scalarmult_per_s" in fig:
     row("VOPRF per core", f"{fig['voprf_per_s']:.0f}/s", f">= {0.4*fig['limits.scalarmult_per_s']:.0f}/s (40% scalarmult)", fig['voprf_per_s'] >= 0.4*fig['limits.scalarmult_per_s'])
 if "onboarding_100k_s" in fig:
     row("onboarding 100,000 clients", f"{fig['onboarding_100k_s']:.0f} s", "< 120 s", fig['onboarding_100k_s'] < 120)
+if "webstall_p99_ms" in fig:
+    row("page p99, a lookup hanging, 200 sessions", f"{fig['webstall_p99_ms']:.1f} ms", "< 100 ms", fig['webstall_p99_ms'] < 100)
 if "audit_verify_per_s" in fig:
     row("audit verify", f"{fig['audit_verify_per_s']:.0f}/s", ">= 1000000/s", fig['audit_verify_per_s'] >= 1e6)
 print(f"\nwritten: {sys.argv[2]}")

@@ -1289,6 +1289,11 @@ sk_status net_sync_request(net_sync *sc, const wire_envelope *req, wire_envelope
 	return st;
 }
 
+void net_sync_set_timeout(net_sync *sc, unsigned timeout_ms)
+{
+	sc->timeout_ms = timeout_ms;
+}
+
 const net_peer *net_sync_peer(const net_sync *sc)
 {
 	return &sc->peer;

@@ -221,6 +221,10 @@ sk_status net_sync_connect(net_sync **out, const net_tls *tls, const char *addr,
 sk_status net_sync_request(net_sync *sc, const wire_envelope *req,
 			   wire_envelope **reply) SK_MUST_CHECK;
 
+/* Bounds each later net_sync_request() by timeout_ms instead of the
+ * connect's (a caller with a deadline: what is left of it). */
+void net_sync_set_timeout(net_sync *sc, unsigned timeout_ms);
+
 /* The server's verified identity; owned by sc. */
 const net_peer *net_sync_peer(const net_sync *sc);
 

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "net/conn.h"
 #include "node/chain.h"
 
@@ -57,6 +58,24 @@ static char *evidence(const node_hop *h, const ProtobufCBinaryData *sent, size_t
 	return text;
 }
 
+/* The timeout of a hop's next step: NODE_CHAIN_TIMEOUT_MS, or what is left
+ * of its deadline; SK_ERR_IO once that has passed. */
+static sk_status hop_timeout(const node_hop *h, unsigned *ms)
+{
+	uint64_t now = sk_clock_now_ms();
+
+	*ms = NODE_CHAIN_TIMEOUT_MS;
+	if (h->deadline_ms == 0)
+		return SK_OK;
+	if (now >= h->deadline_ms) {
+		sk_error_set("timed out");
+		return SK_ERR_IO;
+	}
+	if (h->deadline_ms - now < *ms)
+		*ms = (unsigned)(h->deadline_ms - now);
+	return SK_OK;
+}
+
 /* One hop: sends cur (n elements), checks the reply's proof against the
  * pinned key and replaces cur with the evaluated elements; on a bad answer
  * *evidence_out (if not NULL) gets its evidence. */
@@ -69,6 +88,7 @@ static sk_status hop(uint8_t *cur, size_t n, const node_hop *h, const net_tls *t
 	uint8_t *ev = malloc(OPRF_ELEMENT_BYTES * n);
 	const Schakel__V1__EvalResponse *r;
 	net_sync *sc = NULL;
+	unsigned ms;
 	sk_status st;
 
 	if (bl == NULL || ev == NULL) {
@@ -82,8 +102,13 @@ static sk_status hop(uint8_t *cur, size_t n, const node_hop *h, const net_tls *t
 	req.blinded = bl;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_EVAL_REQUEST;
 	env.eval_request = &req;
-	if ((st = net_sync_connect(&sc, tls, h->address, h->org_id, NODE_CHAIN_TIMEOUT_MS)) != SK_OK ||
-	    (st = net_sync_request(sc, &env, &reply)) != SK_OK) {
+	if ((st = hop_timeout(h, &ms)) == SK_OK &&
+	    (st = net_sync_connect(&sc, tls, h->address, h->org_id, ms)) == SK_OK &&
+	    (st = hop_timeout(h, &ms)) == SK_OK) {
+		net_sync_set_timeout(sc, ms);
+		st = net_sync_request(sc, &env, &reply);
+	}
+	if (st != SK_OK) {
 		char why[512];
 
 		snprintf(why, sizeof(why), "%s", sk_error_detail());

@@ -20,6 +20,7 @@ typedef struct node_hop {
 	const char *address;     /* HOST:PORT */
 	const uint8_t *oprf_key; /* pinned, OPRF_ELEMENT_BYTES */
 	uint32_t epoch;
+	uint64_t deadline_ms;    /* sk_clock_now_ms() by which the hop ends; 0: none */
 } node_hop;
 
 /* Tokens and contact keys of n BSNs (n <= OPRF_MAX_BATCH) under the chain

@@ -93,6 +93,7 @@ static void *pub_main(void *arg)
 		pub_item *it = &t->items[i];
 		uint8_t corr[16];
 		size_t got = 0;
+		unsigned ms;
 		sk_status st;
 
 		req.entry = (ProtobufCBinaryData){it->elen, it->entry};
@@ -104,7 +105,10 @@ static void *pub_main(void *arg)
 		}
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_REQUEST;
 		env.publish_request = &req;
-		st = net_sync_request(*sc, &env, &reply);
+		if ((st = node_remote_timeout(r, &ms)) == SK_OK) {
+			net_sync_set_timeout(*sc, ms);
+			st = net_sync_request(*sc, &env, &reply);
+		}
 		if (st == SK_ERR_IO || st == SK_ERR_FAILED) {
 			t->st = st; /* the connection is gone: stop, the rest stays dirty */
 			snprintf(t->why, sizeof(t->why), "%s", sk_error_detail());

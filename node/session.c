@@ -115,15 +115,37 @@ fail:
 	return st;
 }
 
+void node_remote_deadline(node_remote *r, uint64_t until_ms)
+{
+	r->deadline_ms = until_ms;
+}
+
+sk_status node_remote_timeout(const node_remote *r, unsigned *ms)
+{
+	uint64_t now = sk_clock_now_ms();
+
+	*ms = NODE_TIMEOUT_MS;
+	if (r->deadline_ms == 0)
+		return SK_OK;
+	if (now >= r->deadline_ms) {
+		sk_error_set("timed out");
+		return SK_ERR_IO;
+	}
+	if (r->deadline_ms - now < *ms)
+		*ms = (unsigned)(r->deadline_ms - now);
+	return SK_OK;
+}
+
 /* A connection to the federation's registry, checked to be it (by its
  * role and pinned TLS key, node_registry_check) before anything is sent. */
 sk_status node_remote_connect(node_remote *r, net_sync **sc)
 {
 	const char *peer = r->fed->registry_org_id[0] ? r->fed->registry_org_id : NULL;
+	unsigned ms;
 	sk_status st;
 
-	if ((st = net_sync_connect(sc, r->tls, r->fed->registry_address, peer,
-				   NODE_TIMEOUT_MS)) != SK_OK)
+	if ((st = node_remote_timeout(r, &ms)) != SK_OK ||
+	    (st = net_sync_connect(sc, r->tls, r->fed->registry_address, peer, ms)) != SK_OK)
 		return st;
 	if ((st = node_registry_check(r->fed, net_sync_peer(*sc))) != SK_OK) {
 		net_sync_close(*sc);
@@ -139,8 +161,13 @@ static sk_status reg_request(node_remote *r, const wire_envelope *req, wire_enve
 	sk_status st = SK_ERR_FAILED;
 
 	for (int attempt = 0; attempt < 2 && (st == SK_ERR_FAILED || st == SK_ERR_IO); attempt++) {
+		unsigned ms;
+
 		if (r->reg == NULL && (st = node_remote_connect(r, &r->reg)) != SK_OK)
 			return st;
+		if ((st = node_remote_timeout(r, &ms)) != SK_OK)
+			return st;
+		net_sync_set_timeout(r->reg, ms);
 		st = net_sync_request(r->reg, req, reply);
 		if (st == SK_ERR_FAILED || st == SK_ERR_IO) {
 			net_sync_close(r->reg);

@@ -29,6 +29,13 @@ void node_remote_close(node_remote *r);
 sk_status node_remote_ask(node_remote *r, const wire_envelope *req,
 			  Schakel__V1__Envelope__BodyCase want, wire_envelope **reply) SK_MUST_CHECK;
 
+/* Ends the session's work by until_ms (sk_clock_now_ms() time) at the
+ * latest: every later connection and request, to the registry and through
+ * the pseudonymiser chain, is bounded by what is left of it (and by
+ * NODE_TIMEOUT_MS), and fails with SK_ERR_IO ("timed out") once it has
+ * passed. 0: no deadline. */
+void node_remote_deadline(node_remote *r, uint64_t until_ms);
+
 /* The chain's token epoch (entries match only within one). */
 uint32_t node_remote_epoch(const node_remote *r);
 

@@ -25,7 +25,12 @@ struct node_remote {
 	note_verifier witnesses[NODE_WITNESS_MAX]; /* the bundle's, type 0x04 */
 	size_t n_witnesses;
 	net_sync *reg;   /* the session's connection, made on first use */
+	uint64_t deadline_ms; /* node_remote_deadline(); 0: none */
 };
+
+/* The timeout of the session's next network step: NODE_TIMEOUT_MS, or what
+ * is left of its deadline; SK_ERR_IO ("timed out") once that has passed. */
+sk_status node_remote_timeout(const node_remote *r, unsigned *ms) SK_MUST_CHECK;
 
 /* A connection to the federation's registry, checked to be it (by its
  * role and pinned TLS key, node_registry_check) before anything is sent.

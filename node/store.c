@@ -313,18 +313,74 @@ void node_audit_denied(node_store *s, audit_record *rec)
 		sk_error_clear();
 }
 
-sk_status node_audit_commit(node_store *s, audit_record *rec)
+/* A record waiting in node_audit_commit's queue. */
+struct node_audit_wait {
+	audit_record *rec; /* the caller's, filled */
+	sk_status st;
+	int done;
+	struct node_audit_wait *next;
+};
+
+/* rec, or every record of batch, in one write transaction, committed. */
+static sk_status audit_write(node_store *s, audit_record *rec, struct node_audit_wait *batch)
 {
 	MDB_txn *txn = NULL;
 	sk_status st;
 
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	if ((st = node_audit(s, txn, rec)) != SK_OK) {
+	if (rec != NULL)
+		st = audit_log_append(s->audit, txn, rec, NULL, NULL);
+	for (struct node_audit_wait *w = batch; w != NULL && st == SK_OK; w = w->next)
+		st = audit_log_append(s->audit, txn, w->rec, NULL, NULL);
+	if (st != SK_OK) {
 		mdb_txn_abort(txn);
 		return st;
 	}
 	return sk_db_status(mdb_txn_commit(txn));
+}
+
+sk_status node_audit_commit(node_store *s, audit_record *rec)
+{
+	struct node_audit_wait me = {.rec = rec}, *batch, *w;
+	sk_status st;
+
+	node_audit_fill(s, rec); /* this thread's context, not the writer's */
+	if (!s->audit_group)
+		return audit_write(s, rec, NULL);
+	pthread_mutex_lock(&s->audit_lock);
+	if (s->audit_tail != NULL)
+		s->audit_tail->next = &me;
+	else
+		s->audit_queue = &me;
+	s->audit_tail = &me;
+	while (!me.done && s->audit_busy)
+		pthread_cond_wait(&s->audit_cond, &s->audit_lock);
+	if (me.done) {
+		pthread_mutex_unlock(&s->audit_lock);
+		return me.st;
+	}
+	/* no batch being written: this thread writes all that are queued */
+	s->audit_busy = 1;
+	batch = s->audit_queue;
+	s->audit_queue = s->audit_tail = NULL;
+	pthread_mutex_unlock(&s->audit_lock);
+	st = audit_write(s, NULL, batch);
+	for (w = batch; w != NULL; w = w->next)
+		/* a batch that failed: each record alone, so that one that
+		 * cannot be stored fails only its own caller */
+		w->st = st == SK_OK || batch->next == NULL ? st : audit_write(s, w->rec, NULL);
+	pthread_mutex_lock(&s->audit_lock);
+	for (w = batch; w != NULL;) {
+		struct node_audit_wait *next = w->next;
+
+		w->done = 1; /* w may be gone once its thread sees this */
+		w = next;
+	}
+	s->audit_busy = 0;
+	pthread_cond_broadcast(&s->audit_cond);
+	pthread_mutex_unlock(&s->audit_lock);
+	return me.st;
 }
 
 sk_status node_audit_access(node_store *s, const char *event, const char *user, const char *role,
@@ -392,6 +448,10 @@ void node_store_close(node_store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->audit_group) {
+		pthread_cond_destroy(&s->audit_cond);
+		pthread_mutex_destroy(&s->audit_lock);
+	}
 	audit_log_close(s->audit);
 	sk_db_close(s->env);
 	if (s->data_key != NULL)
@@ -699,6 +759,16 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK || (st = load_keys(s, kek)) != SK_OK)
 		goto fail;
 	audit_log_set_key(s->audit, s->identity_pk); /* checks purge markers */
+	if (pthread_mutex_init(&s->audit_lock, NULL) != 0) {
+		st = SK_ERR_NOMEM;
+		goto fail;
+	}
+	if (pthread_cond_init(&s->audit_cond, NULL) != 0) {
+		pthread_mutex_destroy(&s->audit_lock);
+		st = SK_ERR_NOMEM;
+		goto fail;
+	}
+	s->audit_group = 1;
 	*out = s;
 	return SK_OK;
 fail:

@@ -8,6 +8,7 @@
 #define SK_NODE_STORE_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,13 @@ typedef struct node_store {
 	wire_policy policy; /* the installed bundle's, else wire_policy_default */
 	uint8_t *data_key;  /* NODE_SECRET_BYTES, sodium_malloc'd */
 	uint8_t *index_key; /* NODE_SECRET_BYTES, sodium_malloc'd */
+	/* node_audit_commit's group commit (node/store.c), in a store that
+	 * node_store_open made */
+	int audit_group;
+	pthread_mutex_t audit_lock;
+	pthread_cond_t audit_cond;
+	struct node_audit_wait *audit_queue, *audit_tail; /* under audit_lock */
+	int audit_busy;                                   /* a batch is being written */
 } node_store;
 
 /* Creates a node in dir (created 0700 if missing; must hold no node yet):
@@ -125,7 +133,11 @@ void node_audit_denied(node_store *s, audit_record *rec);
  * professional (may be NULL), role, data category, client and reason may
  * be NULL. */
 /* node_audit in a write transaction of its own, committed: for reads and
- * for answers from the federation, where no local change goes with it. */
+ * for answers from the federation, where no local change goes with it.
+ * Threads calling it at once share one transaction and one durable commit
+ * (group commit: the first writes all that are queued, the others wait
+ * for its commit); each returns only once its record is on disk. The
+ * record is filled (node_audit_fill) on the calling thread. */
 sk_status node_audit_commit(node_store *s, audit_record *rec) SK_MUST_CHECK;
 
 sk_status node_audit_access(node_store *s, const char *event, const char *user, const char *role,

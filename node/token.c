@@ -58,7 +58,7 @@ sk_status node_remote_token(node_remote *r, const char *client, uint32_t epoch,
 		hops[i] = (node_hop){r->fed->pseudonymisers[i].org_id,
 				     r->fed->pseudonymisers[i].address,
 				     r->fed->pseudonymisers[i].oprf_key,
-				     r->fed->pseudonymisers[i].epoch};
+				     r->fed->pseudonymisers[i].epoch, r->deadline_ms};
 	if ((st = node_chain_tokens((uint8_t(*)[BSN_TOKEN_BYTES])token,
 				    (uint8_t(*)[BSN_CONTACT_KEY_BYTES])ck, NULL, &b, 1, hops,
 				    r->fed->n_pseudonymisers, r->tls, &ev)) != SK_OK) {
@@ -185,7 +185,7 @@ sk_status node_remote_tokens(node_remote *r, const char (*clients)[NODE_CLIENT_I
 		w.hops[i] = (node_hop){r->fed->pseudonymisers[i].org_id,
 				       r->fed->pseudonymisers[i].address,
 				       r->fed->pseudonymisers[i].oprf_key,
-				       r->fed->pseudonymisers[i].epoch};
+				       r->fed->pseudonymisers[i].epoch, r->deadline_ms};
 	/* the clients without a cached token */
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;

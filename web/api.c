@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
@@ -29,12 +31,24 @@ json_t *api_err(const char *msg)
 	return json_pack("{s:s}", "error", msg);
 }
 
+/* The status of this thread's last api_fail(): a remote route's failure
+ * of the network becomes the registry's message (api_handle). */
+static _Thread_local sk_status last_fail;
+
+const char *api_unreachable(const web_req *r)
+{
+	return api_tr(r, "De verwijsindex is nu niet bereikbaar; probeer het over een paar "
+			 "minuten opnieuw.",
+		      "The registry cannot be reached right now; try again in a few minutes.");
+}
+
 /* A refusal of the library as an HTTP status with its sentence. */
 int api_fail(sk_status st, json_t **out)
 {
 	const char *d = sk_error_detail();
 	int code;
 
+	last_fail = st;
 	switch (st) {
 	case SK_ERR_NOTFOUND: code = 404; break;
 	case SK_ERR_PERM: code = 403; break;
@@ -236,9 +250,17 @@ json_t *api_page_doc(json_t *items, const node_page_out *pg)
 
 int api_remote(web_req *r, node_remote **rem, json_t **out)
 {
-	sk_status st = node_remote_open(rem, r->app->s, r->app->kek);
+	sk_status st;
 
-	return st == SK_OK ? 0 : api_fail(st, out);
+	*rem = NULL;
+	if (r->deadline != 0 && sk_clock_now_ms() >= r->deadline) {
+		sk_error_set("timed out");
+		return api_fail(SK_ERR_IO, out);
+	}
+	if ((st = node_remote_open(rem, r->app->s, r->app->kek)) != SK_OK)
+		return api_fail(st, out);
+	node_remote_deadline(*rem, r->deadline);
+	return 0;
 }
 
 /* ---- session ------------------------------------------------------------ */
@@ -249,7 +271,8 @@ static void cookie_set(web_req *r, const char *value, int clear)
 
 	snprintf(c, sizeof(c), WEB_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s", value,
 		 r->app->secure_cookies ? "; Secure" : "", clear ? "; Max-Age=0" : "");
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie", c);
+	web_header_add(r, "Set-Cookie", c);
+	sodium_memzero(c, sizeof(c));
 }
 
 static void signin(web_req *r)
@@ -301,7 +324,10 @@ static void signin(web_req *r)
 			web_reply_error(r, 500, sk_strerror(st));
 		return;
 	}
-	x = web_session_new(r->app, &p, now);
+	if ((x = web_signin(r, &p, now)) == NULL) {
+		web_reply_error(r, 503, "too many requests at once; try again in a minute");
+		return;
+	}
 	cookie_set(r, x->id, 0);
 	if (r->form_post)
 		web_redirect(r, "/");
@@ -576,6 +602,32 @@ static const struct api_route {
 	{EVHTTP_REQ_GET, "/api/audit/verify", route_verify, NULL},
 };
 
+/* The workers of the routes that need others than the pages' (web/req.h):
+ * every route that calls the registry or the pseudonymisers is
+ * WEB_CLASS_REMOTE (its own few workers, a deadline, the registry's
+ * message when they do not answer). */
+static const struct api_route_class {
+	api_fn fn;
+	web_class cls;
+} classes[] = {
+	{route_signin, WEB_CLASS_SIGNIN},
+	{route_export, WEB_CLASS_EXPORT},
+	{route_lookup, WEB_CLASS_REMOTE},
+	{route_discuss_request, WEB_CLASS_REMOTE},
+	{route_accept, WEB_CLASS_REMOTE},
+	{route_decline, WEB_CLASS_REMOTE},
+	{route_send, WEB_CLASS_REMOTE},
+	{route_discuss_close, WEB_CLASS_REMOTE},
+};
+
+static web_class route_class(const struct api_route *rt)
+{
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (classes[i].fn == rt->fn)
+			return classes[i].cls;
+	return WEB_CLASS_PAGE;
+}
+
 static uint64_t case_number(const char *s)
 {
 	char *end;
@@ -632,9 +684,41 @@ static void route_next(api_call *c, const char *next)
 		snprintf(c->next, sizeof(c->next), "%.*s%.64s", (int)(ph - next), next, c->id);
 }
 
+web_class api_route_class(enum evhttp_cmd_type method, const char *path)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		api_call c = {0};
+
+		if (routes[i].method == method && route_match(routes[i].path, path, &c) == ROUTE_YES)
+			return route_class(&routes[i]);
+	}
+	return WEB_CLASS_PAGE;
+}
+
+/* A remote route's work: the registry's message, not a socket's, when no
+ * slot was free (503), its deadline passed (504) or the network failed
+ * (503); an integrity failure or a refusal keeps its own words. */
+static int remote_call(web_req *r, const struct api_route *rt, api_call *c, json_t **out)
+{
+	int code;
+
+	if (r->busy) {
+		*out = api_err(api_unreachable(r));
+		return 503;
+	}
+	last_fail = SK_OK;
+	code = rt->fn(r, c, out);
+	if (code < 500 || (last_fail != SK_ERR_IO && last_fail != SK_ERR_FAILED))
+		return code;
+	sk_log(SK_LOG_WARNING, "web: %s: the registry or a pseudonymiser did not answer: %s",
+	       r->path, json_string_value(json_object_get(*out, "error")));
+	json_decref(*out);
+	*out = api_err(api_unreachable(r));
+	return r->deadline != 0 && sk_clock_now_ms() >= r->deadline ? 504 : 503;
+}
+
 void api_handle(web_req *r)
 {
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(r->req);
 	json_t *out = NULL;
 	int code;
 
@@ -650,10 +734,12 @@ void api_handle(web_req *r)
 			       c.next);
 			return;
 		}
-		if (m == ROUTE_NO || rt->method != cmd)
+		if (m == ROUTE_NO || rt->method != r->method)
 			continue;
 		route_next(&c, rt->next);
-		if ((code = rt->fn(r, &c, &out)) != 0)
+		code = route_class(rt) == WEB_CLASS_REMOTE ? remote_call(r, rt, &c, &out)
+							   : rt->fn(r, &c, &out);
+		if (code != 0)
 			finish(r, code, out, c.next[0] ? c.next : NULL);
 		return;
 	}

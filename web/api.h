@@ -8,6 +8,9 @@
 
 /* The API under /api/ (after authentication by web.c, except sign-in). */
 void api_handle(web_req *r);
+/* The workers of the route method path (the loop thread asks, before
+ * authentication): WEB_CLASS_PAGE for any that is not in the table. */
+web_class api_route_class(enum evhttp_cmd_type method, const char *path);
 
 /* The API's reads, which pages render too: each returns an HTTP status
  * and sets *out (a new reference: the result, or {"error": ...}). */

@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -19,6 +18,7 @@
 #include "audit/words.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "node/anchor.h"
 #include "node/report.h"
 #include "web/api.h"
@@ -122,7 +122,7 @@ static int filter(web_req *r, audit_filter *f, char client[static NODE_CLIENT_ID
 		}
 		f->client = client;
 	} else if (c != NULL && c[0]) {
-		if (evhttp_request_get_command(r->req) == EVHTTP_REQ_GET && bsn_like(c)) {
+		if (r->method == EVHTTP_REQ_GET && bsn_like(c)) {
 			*out = api_err(api_tr(r, "een BSN hoort niet in een adres: zoek met POST "
 					      "/api/audit/search",
 					      "a BSN does not belong in a URL: search with POST "
@@ -362,41 +362,13 @@ static sk_status export_write(FILE *sink, const audit_log *log, MDB_txn *txn,
 	return audit_export_end(x, count);
 }
 
-/* Sends the file fp (written, at its end) as an attachment. */
-static void send_download(web_req *r, FILE *fp, audit_format fmt)
-{
-	char disp[96];
-	struct evbuffer *b = NULL;
-	long size;
-	int fd;
-
-	if (fflush(fp) != 0 || (size = ftell(fp)) < 0 || (fd = dup(fileno(fp))) < 0) {
-		fclose(fp);
-		web_reply_error(r, 500, "cannot send the export");
-		return;
-	}
-	fclose(fp);
-	web_headers(r, fmt == AUDIT_FORMAT_CSV ? "text/csv; charset=utf-8"
-		       : fmt == AUDIT_FORMAT_FHIR ? "application/fhir+json"
-						   : "application/json");
-	snprintf(disp, sizeof(disp), "attachment; filename=\"audit.%s\"",
-		 fmt == AUDIT_FORMAT_CSV ? "csv" : "json");
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Disposition", disp);
-	if ((b = evbuffer_new()) == NULL || evbuffer_add_file(b, fd, 0, size) != 0) {
-		close(fd);
-		if (b != NULL)
-			evbuffer_free(b);
-		web_reply_error(r, 500, "cannot send the export");
-		return;
-	}
-	evhttp_send_reply(r->req, 200, "OK", b);
-	evbuffer_free(b);
-}
-
+/* The export, streamed to the client as the query finds the records
+ * (web_stream_begin): a year of records is hundreds of MB. The read of
+ * the log is audited first; a client that goes away stops the query. */
 void api_audit_download(web_req *r)
 {
 	const char *fmt_s = web_param(r, "format"), *sep_s = web_param(r, "sep");
-	char client[NODE_CLIENT_ID_MAX + 1], what[AUDIT_FILTER_TEXT_MAX + 40];
+	char client[NODE_CLIENT_ID_MAX + 1], what[AUDIT_FILTER_TEXT_MAX + 40], disp[96];
 	audit_format fmt = AUDIT_FORMAT_CSV;
 	audit_filter f;
 	MDB_txn *txn = NULL;
@@ -420,27 +392,32 @@ void api_audit_download(web_req *r)
 		 fmt == AUDIT_FORMAT_CSV ? "csv" : fmt == AUDIT_FORMAT_FHIR ? "fhir" : "json",
 		 fmt == AUDIT_FORMAT_CSV && sep == ';' ? " (semicolon)" : "");
 	audit_filter_text(what + strlen(what), sizeof(what) - strlen(what), &f);
-	/* a file of its own, unlinked at once: an export may be large */
-	if ((fp = tmpfile()) == NULL) {
-		web_reply_error(r, 500, "no room for the export");
-		return;
-	}
 	if ((st = audit_read(r, "audit.export", f.client, what)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK) {
-		fclose(fp);
+		code = api_fail(st, &out);
+		web_reply_json(r, code, out);
+		return;
+	}
+	snprintf(disp, sizeof(disp), "attachment; filename=\"audit.%s\"",
+		 fmt == AUDIT_FORMAT_CSV ? "csv" : "json");
+	web_header_add(r, "Content-Disposition", disp);
+	/* from here the status line is sent: a failure can only cut it short */
+	if ((st = web_stream_begin(r, 200, fmt == AUDIT_FORMAT_CSV ? "text/csv; charset=utf-8"
+					  : fmt == AUDIT_FORMAT_FHIR ? "application/fhir+json"
+								     : "application/json",
+				   &fp)) != SK_OK) {
+		mdb_txn_abort(txn);
 		code = api_fail(st, &out);
 		web_reply_json(r, code, out);
 		return;
 	}
 	st = export_write(fp, r->app->s->audit, txn, &f, fmt, sep, &count);
 	mdb_txn_abort(txn);
-	if (st != SK_OK) {
-		fclose(fp);
-		code = api_fail(st, &out);
-		web_reply_json(r, code, out);
-		return;
-	}
-	send_download(r, fp, fmt);
+	if (web_stream_end(r, fp) != SK_OK && st == SK_OK)
+		st = SK_ERR_IO;
+	if (st != SK_OK)
+		sk_log(SK_LOG_WARNING, "web: an audit export stopped after %llu records: %s",
+		       (unsigned long long)count, sk_strerror(st));
 }
 
 /* ---- the art. 15 report -------------------------------------------------------------- */

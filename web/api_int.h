@@ -16,6 +16,10 @@ json_t *api_err(const char *msg);
 /* A refusal of the library as an HTTP status with *out {"error": the
  * library's English detail, "code": msg_code(st)}. */
 int api_fail(sk_status st, json_t **out);
+/* "De verwijsindex is nu niet bereikbaar; ..." in the request's language:
+ * what a remote route answers when the registry or a pseudonymiser does
+ * not (docs/web.md). */
+const char *api_unreachable(const web_req *r);
 
 /* ---- who may (web/api.c); each 0, or the status with *out set ---- */
 
@@ -36,7 +40,8 @@ const char *api_actor_role(const web_req *r);
 int api_list_begin(web_req *r, json_t **list, json_t **out);
 /* {"items": items, "next", "prev"} of a page (steals items). */
 json_t *api_page_doc(json_t *items, const node_page_out *pg);
-/* The session with the registry for one action. */
+/* The session with the registry for one action, bounded by the
+ * request's deadline (web_req.deadline). */
 int api_remote(web_req *r, node_remote **rem, json_t **out);
 
 /* ---- actions: an HTTP status with *out; loc (cap bytes) the page a form

@@ -302,8 +302,7 @@ void page_head(page *p, const char *title)
 void page_send(page *p, int code)
 {
 	page_put(p, "</main></body></html>\n");
-	web_headers(p->r, "text/html; charset=utf-8");
-	evhttp_send_reply(p->r->req, code, code == 200 ? "OK" : "Error", p->b);
+	web_reply_body(p->r, code, "text/html; charset=utf-8", p->b);
 }
 
 /* A page that only says why not. */

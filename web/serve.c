@@ -133,7 +133,29 @@ static json_t *status(void *arg)
 
 static void handle(struct evhttp_request *req, void *arg)
 {
-	web_handle(arg, req);
+	web_accept(arg, req);
+}
+
+/* The workers of each request class (web/web.h). */
+static sk_status pools_start(web_app *a)
+{
+	sk_status st = SK_OK;
+
+	for (int c = 0; c < WEB_CLASSES && st == SK_OK; c++)
+		st = sk_pool_start(&a->pool[c], web_class_threads[c]);
+	return st;
+}
+
+/* Every request still queued is skipped, every running one finishes (a
+ * remote one by its deadline), every stream is cut short; their answers
+ * are dropped, the loop having stopped. */
+static void pools_stop(web_app *a)
+{
+	web_app_stop(a);
+	for (int c = 0; c < WEB_CLASSES; c++) {
+		sk_pool_stop(a->pool[c]);
+		a->pool[c] = NULL;
+	}
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -221,7 +243,7 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	char host[64];
 	const char *colon = strrchr(o->http, ':');
 	unsigned long port;
-	int thread = 0;
+	int thread = 0, app = 0;
 	sk_status st;
 
 	if (colon == NULL || (size_t)(colon - o->http) >= sizeof(host) ||
@@ -240,6 +262,9 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 		goto out;
 	}
 	memset(sv.web, 0, sizeof(*sv.web));
+	if ((st = web_app_init(sv.web)) != SK_OK)
+		goto out;
+	app = 1;
 	sv.web->s = s;
 	sv.web->kek = kek;
 	sv.web->secure_cookies = o->secure_cookies;
@@ -247,6 +272,9 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	sv.web->status = status;
 	sv.web->arg = &sv;
 	if ((st = api_token(&sv)) != SK_OK || (st = net_loop_new(&sv.loop)) != SK_OK)
+		goto out;
+	sv.web->loop = sv.loop;
+	if ((st = pools_start(sv.web)) != SK_OK)
 		goto out;
 	if (o->witness != NULL && (st = witness_start(s, kek, o->witness, &wtls, &witness)) != SK_OK)
 		goto out;
@@ -294,14 +322,20 @@ out:
 		event_free(term);
 	if (intr != NULL)
 		event_free(intr);
+	/* the workers' answers wait in the loop's queue: they are dropped
+	 * (web_app.closing) once evhttp has freed their requests */
+	if (app)
+		pools_stop(sv.web);
+	if (sv.web != NULL)
+		sv.web->closing = 1;
 	if (http != NULL)
 		evhttp_free(http);
 	net_loop_free(sv.loop);
 	pthread_cond_destroy(&sv.wake);
 	pthread_mutex_destroy(&sv.lock);
 	if (sv.web != NULL) {
-		for (size_t i = 0; i < WEB_SESSIONS_MAX; i++)
-			web_session_end(&sv.web->sessions[i]);
+		if (app)
+			web_app_free(sv.web);
 		sodium_free(sv.web);
 	}
 	return st;

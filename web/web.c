@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "web/api.h"
 #include "web/assets.h"
 #include "web/pages.h"
@@ -25,10 +26,15 @@ static void web_refuse(web_req *r, int code, const char *msg)
 
 /* ---- the request ------------------------------------------------------- */
 
+static const char *header(const web_req *r, const char *name)
+{
+	return evhttp_find_header(&r->in, name);
+}
+
 /* The value of cookie name in the request (copied into out), or NULL. */
 static const char *cookie(const web_req *r, const char *name, char *out, size_t cap)
 {
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Cookie");
+	const char *h = header(r, "Cookie");
 	size_t n = strlen(name);
 
 	while (h != NULL && *h != 0) {
@@ -64,12 +70,12 @@ static web_lang pick_lang(web_req *r)
 
 		snprintf(set, sizeof(set), WEB_LANG_COOKIE "=%s; Path=/; SameSite=Strict; "
 			 "Max-Age=31536000", q);
-		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie", set);
+		web_header_add(r, "Set-Cookie", set);
 		return q[0] == 'e' ? WEB_EN : WEB_NL;
 	}
 	if (cookie(r, WEB_LANG_COOKIE, c, sizeof(c)) != NULL)
 		return strcmp(c, "en") == 0 ? WEB_EN : WEB_NL;
-	accept = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Accept-Language");
+	accept = header(r, "Accept-Language");
 	return accept != NULL && strncmp(accept, "en", 2) == 0 ? WEB_EN : WEB_NL;
 }
 
@@ -97,10 +103,8 @@ static void scalars_as_text(json_t *body)
 /* The body into r->form or r->body. 0, or the HTTP status to refuse. */
 static int read_body(web_req *r)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-					    "Content-Type");
-	size_t len = evbuffer_get_length(in);
+	const char *ct = header(r, "Content-Type");
+	size_t len = r->raw_len;
 	char *txt;
 	int rc = 0;
 
@@ -110,7 +114,7 @@ static int read_body(web_req *r)
 		return 413;
 	if ((txt = malloc(len + 1)) == NULL)
 		return 500;
-	evbuffer_copyout(in, txt, len);
+	memcpy(txt, r->raw, len);
 	txt[len] = 0;
 	if (ct != NULL && strncmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
 		r->form_post = 1;
@@ -132,9 +136,8 @@ static int read_body(web_req *r)
  * sign-in: no one is signed in to someone else's account unawares). */
 static int same_origin(web_req *r)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
-	const char *origin = evhttp_find_header(in, "Origin");
-	const char *host = evhttp_find_header(in, "Host");
+	const char *origin = header(r, "Origin");
+	const char *host = header(r, "Host");
 	const char *o;
 
 	if (origin == NULL)
@@ -146,22 +149,11 @@ static int same_origin(web_req *r)
 /* A POST with a session must carry its CSRF token. */
 static int csrf_ok(web_req *r)
 {
-	const char *t = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-					   "X-CSRF-Token");
+	const char *t = header(r, "X-CSRF-Token");
 
 	if (t == NULL)
 		t = web_param(r, "csrf");
 	return t != NULL && strlen(t) == 64 && sodium_memcmp(t, r->sess->csrf, 64) == 0;
-}
-
-/* Frees the form's fields, wiped first: they may hold a password or a BSN. */
-static void form_clear(struct evkeyvalq *q)
-{
-	struct evkeyval *kv;
-
-	TAILQ_FOREACH(kv, q, next)
-	sodium_memzero(kv->value, strlen(kv->value));
-	evhttp_clear_headers(q);
 }
 
 static void static_file(web_req *r)
@@ -174,94 +166,148 @@ static void static_file(web_req *r)
 		return;
 	}
 	web_headers(r, f->type);
-	evhttp_remove_header(evhttp_request_get_output_headers(r->req), "Cache-Control");
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Cache-Control",
-			  "max-age=3600");
-	if ((b = evbuffer_new()) != NULL)
-		evbuffer_add_reference(b, f->data, f->len, NULL, NULL);
-	evhttp_send_reply(r->req, 200, "OK", b);
-	if (b != NULL)
-		evbuffer_free(b);
+	evhttp_remove_header(&r->out, "Cache-Control");
+	web_header_add(r, "Cache-Control", "max-age=3600");
+	if ((b = evbuffer_new()) == NULL ||
+	    evbuffer_add_reference(b, f->data, f->len, NULL, NULL) != 0) {
+		if (b != NULL)
+			evbuffer_free(b);
+		evhttp_clear_headers(&r->out);
+		web_reply_error(r, 500, "out of memory");
+		return;
+	}
+	web_reply_body(r, 200, f->type, b);
+	evbuffer_free(b);
 }
 
-void web_handle(web_app *a, struct evhttp_request *req)
+/* Answers r on a worker thread (any class): parses the body,
+ * authenticates and routes. */
+static void web_handle(web_req *r)
 {
-	web_req r = {.req = req, .app = a};
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
-					      "Authorization");
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	char *decoded = NULL, want[80], sid[80];
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	const char *addr = "?";
-	ev_uint16_t port = 0;
+	web_app *a = r->app;
+	const char *auth = header(r, "Authorization");
+	char want[80], sid[80];
 	int rc;
 
-	TAILQ_INIT(&r.query);
-	TAILQ_INIT(&r.form);
-	if (conn != NULL)
-		evhttp_connection_get_peer(conn, (char **)&addr, &port);
-	snprintf(r.peer, sizeof(r.peer), "web:%s", addr);
-	if (path == NULL || path[0] == 0)
-		path = "/";
-	if ((decoded = evhttp_uridecode(path, 0, NULL)) == NULL || strlen(decoded) >= sizeof(r.path) ||
-	    (query != NULL && evhttp_parse_query_str(query, &r.query) != 0)) {
-		web_reply_error(&r, 400, "bad request line");
-		goto out;
-	}
-	snprintf(r.path, sizeof(r.path), "%s", decoded);
-	r.lang = pick_lang(&r);
-	if (strncmp(r.path, "/static/", 8) == 0 && cmd == EVHTTP_REQ_GET) {
-		static_file(&r);
-		goto out;
-	}
-	if (cmd == EVHTTP_REQ_POST && (rc = read_body(&r)) != 0) {
-		web_reply_error(&r, rc, rc == 415 ? "send application/json or a form"
+	r->lang = pick_lang(r);
+	if (r->method == EVHTTP_REQ_POST && (rc = read_body(r)) != 0) {
+		web_reply_error(r, rc, rc == 415 ? "send application/json or a form"
 				   : rc == 413 ? "the request is too large"
 					       : "the request body does not parse");
-		goto out;
+		return;
 	}
 	/* who: the API token, else a session cookie */
 	snprintf(want, sizeof(want), "Bearer %s", a->token);
 	if (auth != NULL) {
-		if (strlen(auth) != strlen(want) || sodium_memcmp(auth, want, strlen(want)) != 0) {
-			web_reply_error(&r, 401, "give the token of D/api-token as "
-						 "'Authorization: Bearer TOKEN'");
-			goto out;
+		int good = strlen(auth) == strlen(want) &&
+			   sodium_memcmp(auth, want, strlen(want)) == 0;
+
+		sodium_memzero(want, sizeof(want));
+		if (!good) {
+			web_reply_error(r, 401, "give the token of D/api-token as "
+						"'Authorization: Bearer TOKEN'");
+			return;
 		}
-		r.bearer = 1;
+		r->bearer = 1;
 	} else {
-		r.sess = web_session_find(a, cookie(&r, WEB_COOKIE, sid, sizeof(sid)),
-					  sk_clock_now_ms());
+		web_session_take(r, cookie(r, WEB_COOKIE, sid, sizeof(sid)),
+				 strncmp(r->path, "/api/", 5) != 0);
+		sodium_memzero(sid, sizeof(sid));
 	}
-	node_audit_context(r.sess != NULL ? r.sess->prof : r.bearer ? "api-token" : NULL,
-			   r.peer);
+	sodium_memzero(want, sizeof(want));
+	node_audit_context(r->sess != NULL ? r->sess->prof : r->bearer ? "api-token" : NULL,
+			   r->peer);
 	/* the sign-in needs no token: it drops whatever session came with it */
-	if (cmd == EVHTTP_REQ_POST &&
-	    (!same_origin(&r) ||
-	     (r.sess != NULL && strcmp(r.path, "/api/session") != 0 && !csrf_ok(&r)))) {
-		web_refuse(&r, 403, "the form is out of date or came from another site "
-				    "(CSRF token missing or wrong); reload the page");
-		goto out;
-	}
-	if (strncmp(r.path, "/api/", 5) == 0) {
-		if (r.sess == NULL && !r.bearer &&
-		    !(cmd == EVHTTP_REQ_POST && strcmp(r.path, "/api/session") == 0))
-			web_reply_error(&r, 401, "sign in first (POST /api/session), or give the "
-						 "API token as 'Authorization: Bearer TOKEN'");
+	if (r->method == EVHTTP_REQ_POST &&
+	    (!same_origin(r) ||
+	     (r->sess != NULL && strcmp(r->path, "/api/session") != 0 && !csrf_ok(r)))) {
+		web_refuse(r, 403, "the form is out of date or came from another site "
+				   "(CSRF token missing or wrong); reload the page");
+	} else if (strncmp(r->path, "/api/", 5) == 0) {
+		if (r->sess == NULL && !r->bearer &&
+		    !(r->method == EVHTTP_REQ_POST && strcmp(r->path, "/api/session") == 0))
+			web_reply_error(r, 401, "sign in first (POST /api/session), or give the "
+						"API token as 'Authorization: Bearer TOKEN'");
 		else
-			api_handle(&r);
-	} else if (cmd != EVHTTP_REQ_GET) {
-		web_reply_error(&r, 405, "pages are read with GET; actions go to /api/");
+			api_handle(r);
+	} else if (r->method != EVHTTP_REQ_GET) {
+		web_reply_error(r, 405, "pages are read with GET; actions go to /api/");
 	} else {
-		pages_handle(&r);
+		pages_handle(r);
 	}
-out:
 	node_audit_context(NULL, NULL);
-	free(decoded);
-	evhttp_clear_headers(&r.query);
-	form_clear(&r.form);
-	json_decref(r.body);
+	web_session_put(r);
+}
+
+/* ---- workers ------------------------------------------------------------- */
+
+/* Requests of a class queued or running at once, at most; more are
+ * refused at once (a remote action gets the registry's message). */
+static const unsigned class_max[WEB_CLASSES] = {
+	[WEB_CLASS_PAGE] = 1024,
+	[WEB_CLASS_REMOTE] = WEB_REMOTE_THREADS + 4,
+	[WEB_CLASS_SIGNIN] = 256,
+	[WEB_CLASS_EXPORT] = WEB_EXPORT_THREADS,
+};
+
+const unsigned web_class_threads[WEB_CLASSES] = {
+	[WEB_CLASS_PAGE] = WEB_PAGE_THREADS,
+	[WEB_CLASS_REMOTE] = WEB_REMOTE_THREADS,
+	[WEB_CLASS_SIGNIN] = WEB_SIGNIN_THREADS,
+	[WEB_CLASS_EXPORT] = WEB_EXPORT_THREADS,
+};
+
+static void web_run(void *arg)
+{
+	web_req *r = arg;
+	int stopping;
+
+	pthread_mutex_lock(&r->app->lock);
+	stopping = r->app->stopping;
+	pthread_mutex_unlock(&r->app->lock);
+	if (stopping) /* dropped with the loop: nothing left to do */
+		web_reply_error(r, 503, "the node is stopping; try again in a minute");
+	else
+		web_handle(r);
+	web_req_done(r);
+}
+
+void web_accept(web_app *a, struct evhttp_request *req)
+{
+	int bad = 0;
+	web_req *r = web_req_capture(a, req, &bad);
+	web_class cls = WEB_CLASS_PAGE;
+
+	if (r == NULL) {
+		evhttp_send_error(req, bad, bad == 413 ? "the request is too large"
+				    : bad == 400 ? "bad request line" : NULL);
+		return;
+	}
+	/* the static files need nothing but the loop thread */
+	if (strncmp(r->path, "/static/", 8) == 0 && r->method == EVHTTP_REQ_GET) {
+		static_file(r);
+		web_req_send(r);
+		return;
+	}
+	if (strncmp(r->path, "/api/", 5) == 0)
+		cls = api_route_class(r->method, r->path);
+	if (cls == WEB_CLASS_REMOTE) {
+		r->deadline = sk_clock_now_ms() + WEB_REMOTE_DEADLINE_MS;
+		if (a->inflight[cls] >= class_max[cls]) {
+			r->busy = 1; /* answered by a page worker: the message, at once */
+			cls = WEB_CLASS_PAGE;
+		}
+	}
+	r->cls = cls;
+	if (a->pool[cls] == NULL) { /* no workers (the fuzzer): on this thread */
+		web_run(r);
+		return;
+	}
+	if (a->inflight[cls] >= class_max[cls] || sk_pool_submit(a->pool[cls], web_run, r) != SK_OK) {
+		web_reply_error(r, 503, "too many requests at once; try again in a minute");
+		web_req_send(r);
+		return;
+	}
+	r->counted = 1;
+	a->inflight[cls]++;
 }

@@ -1,7 +1,8 @@
 /* The node's web side on arbitrary input: the bytes are sent as they are
  * to a real `serve --http` request handler (web/web.c: the request line,
  * headers, cookies, form and JSON bodies, the API and the pages) on a
- * real temporary node store, through libevent's HTTP server on 127.0.0.1.
+ * real temporary node store, through libevent's HTTP server on 127.0.0.1,
+ * without worker pools (each request answered on the loop thread).
  * Three fixed sessions (a professional with a case, another professional,
  * a privacy officer) and a fixed API token let inputs get past
  * authentication: session ids "aaa…", "ccc…", "eee…" with CSRF tokens
@@ -66,7 +67,7 @@ static json_t *status(void *arg)
 
 static void handle(struct evhttp_request *req, void *arg)
 {
-	web_handle(arg, req);
+	web_accept(arg, req); /* no pools, no loop: answered on this thread */
 }
 
 /* The fixed sessions, as they were before each input. */
@@ -116,6 +117,7 @@ static void setup(void)
 	CHECK(node_case_open(s, client, "p-1", &req, (uint64_t)time(NULL) * 1000u, &kc));
 	if ((app = calloc(1, sizeof(*app))) == NULL)
 		abort();
+	CHECK(web_app_init(app));
 	app->s = s;
 	app->kek = kek; /* kept: the store's keys are unwrapped with it */
 	memset(app->token, '9', 64);
