@@ -653,15 +653,18 @@ static sk_status scan_emit(const audit_log *log, MDB_txn *txn, void *scratch, au
 	return fn(&r, arg);
 }
 
-sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index by,
-			       const char *key, uint64_t since_ms, uint64_t until_ms,
-			       audit_scan_fn fn, void *arg)
+/* The index by (key's records) in time order, oldest first or with rev
+ * newest first, the owner's own records (log->extra) merged in. */
+static sk_status scan_index(const audit_log *log, MDB_txn *txn, audit_index by, const char *key,
+			    uint64_t since_ms, uint64_t until_ms, int rev, audit_scan_fn fn,
+			    void *arg)
 {
 	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
-	uint8_t lo[INDEX_KEY_MAX];
+	uint8_t edge[INDEX_KEY_MAX];
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	struct extra_set x = {0};
+	const scan_pos *e;
 	uint64_t t, seq;
 	size_t n, plen, xi = 0;
 	sk_status st = SK_ERR_NOMEM;
@@ -674,7 +677,9 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 	st = SK_OK;
 	if (until_ms == 0)
 		until_ms = UINT64_MAX;
-	if ((n = index_key(lo, by, key, since_ms, 0)) == 0 || since_ms > until_ms)
+	/* where the scan starts: the first key of since, or the last of until */
+	n = rev ? index_key(edge, by, key, until_ms, UINT64_MAX) : index_key(edge, by, key, since_ms, 0);
+	if (n == 0 || since_ms > until_ms)
 		goto out; /* no record holds such a field */
 	plen = n - 16;
 	/* the owner's records first, to merge into the index's order */
@@ -683,14 +688,20 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 		if ((st = extra_collect(&x)) != SK_OK)
 			goto out;
 	}
+/* the owner's record xi in scan order */
+#define EXTRA(i) (&x.v[rev ? x.n - 1 - (i) : (i)])
 	if ((rc = mdb_cursor_open(txn, log->index[by], &c)) != 0) {
 		st = sk_db_status(rc);
 		goto out;
 	}
-	k = (MDB_val){n, lo};
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < plen || memcmp(k.mv_data, lo, plen) != 0)
+	k = (MDB_val){n, edge};
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rev && rc == MDB_NOTFOUND) /* the last key before edge */
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	else if (rev && rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, rev ? MDB_PREV : MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, edge, plen) != 0)
 			break; /* past this client or user */
 		if (k.mv_size != plen + 16) {
 			sk_error_set("the audit index is damaged; run audit verify");
@@ -699,13 +710,19 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 		}
 		t = sk_be64_get((const uint8_t *)k.mv_data + plen);
 		seq = sk_be64_get((const uint8_t *)k.mv_data + plen + 8);
-		if (t > until_ms)
+		if (rev ? t < since_ms : t > until_ms)
 			break;
-		for (; xi < x.n && scan_pos_cmp(&x.v[xi], &(scan_pos){t, seq}) < 0; xi++)
-			if ((st = scan_emit(log, txn, scratch, by, key, x.v[xi].time_ms,
-					    x.v[xi].seq, fn, arg)) != SK_OK)
+		for (; xi < x.n; xi++) {
+			int cmp = scan_pos_cmp(EXTRA(xi), &(scan_pos){t, seq});
+
+			if (rev ? cmp <= 0 : cmp >= 0)
+				break;
+			e = EXTRA(xi);
+			if ((st = scan_emit(log, txn, scratch, by, key, e->time_ms, e->seq, fn, arg)) !=
+			    SK_OK)
 				goto out;
-		if (xi < x.n && x.v[xi].seq == seq)
+		}
+		if (xi < x.n && EXTRA(xi)->seq == seq)
 			xi++; /* in both: once */
 		if ((st = scan_emit(log, txn, scratch, by, key, t, seq, fn, arg)) != SK_OK)
 			goto out;
@@ -714,10 +731,12 @@ sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index b
 		st = sk_db_status(rc);
 		goto out;
 	}
-	for (; xi < x.n; xi++)
-		if ((st = scan_emit(log, txn, scratch, by, key, x.v[xi].time_ms, x.v[xi].seq, fn,
-				    arg)) != SK_OK)
+	for (; xi < x.n; xi++) {
+		e = EXTRA(xi);
+		if ((st = scan_emit(log, txn, scratch, by, key, e->time_ms, e->seq, fn, arg)) != SK_OK)
 			goto out;
+	}
+#undef EXTRA
 out:
 	if (c != NULL)
 		mdb_cursor_close(c);
@@ -726,82 +745,18 @@ out:
 	return st;
 }
 
+sk_status audit_log_scan_index(const audit_log *log, MDB_txn *txn, audit_index by,
+			       const char *key, uint64_t since_ms, uint64_t until_ms,
+			       audit_scan_fn fn, void *arg)
+{
+	return scan_index(log, txn, by, key, since_ms, until_ms, 0, fn, arg);
+}
+
 sk_status audit_log_scan_index_rev(const audit_log *log, MDB_txn *txn, audit_index by,
 				   const char *key, uint64_t since_ms, uint64_t until_ms,
 				   audit_scan_fn fn, void *arg)
 {
-	void *scratch = malloc(AUDIT_SCRATCH_BYTES);
-	uint8_t hi[INDEX_KEY_MAX];
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	struct extra_set x = {0};
-	uint64_t t, seq;
-	size_t n, plen, xi;
-	sk_status st = SK_ERR_NOMEM;
-	int rc;
-
-	if ((unsigned)by >= NINDEX || (by == AUDIT_BY_TIME) != (key == NULL))
-		abort(); /* programmer misuse */
-	if (scratch == NULL)
-		goto out;
-	st = SK_OK;
-	if (until_ms == 0)
-		until_ms = UINT64_MAX;
-	if ((n = index_key(hi, by, key, until_ms, UINT64_MAX)) == 0 || since_ms > until_ms)
-		goto out;
-	plen = n - 16;
-	if (by == AUDIT_BY_CLIENT && log->extra != NULL) {
-		x = (struct extra_set){log, txn, key, since_ms, until_ms, 0, scratch, NULL, 0, 0};
-		if ((st = extra_collect(&x)) != SK_OK)
-			goto out;
-	}
-	xi = x.n;
-	if ((rc = mdb_cursor_open(txn, log->index[by], &c)) != 0) {
-		st = sk_db_status(rc);
-		goto out;
-	}
-	/* the last key at or before hi */
-	k = (MDB_val){n, hi};
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == MDB_NOTFOUND)
-		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	else if (rc == 0)
-		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
-		if (k.mv_size < plen || memcmp(k.mv_data, hi, plen) != 0)
-			break; /* before this client or user */
-		if (k.mv_size != plen + 16) {
-			sk_error_set("the audit index is damaged; run audit verify");
-			st = SK_ERR_VERIFY;
-			goto out;
-		}
-		t = sk_be64_get((const uint8_t *)k.mv_data + plen);
-		seq = sk_be64_get((const uint8_t *)k.mv_data + plen + 8);
-		if (t < since_ms)
-			break;
-		for (; xi > 0 && scan_pos_cmp(&x.v[xi - 1], &(scan_pos){t, seq}) > 0; xi--)
-			if ((st = scan_emit(log, txn, scratch, by, key, x.v[xi - 1].time_ms,
-					    x.v[xi - 1].seq, fn, arg)) != SK_OK)
-				goto out;
-		if (xi > 0 && x.v[xi - 1].seq == seq)
-			xi--; /* in both: once */
-		if ((st = scan_emit(log, txn, scratch, by, key, t, seq, fn, arg)) != SK_OK)
-			goto out;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		st = sk_db_status(rc);
-		goto out;
-	}
-	for (; xi > 0; xi--)
-		if ((st = scan_emit(log, txn, scratch, by, key, x.v[xi - 1].time_ms,
-				    x.v[xi - 1].seq, fn, arg)) != SK_OK)
-			goto out;
-out:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	free(x.v);
-	free(scratch);
-	return st;
+	return scan_index(log, txn, by, key, since_ms, until_ms, 1, fn, arg);
 }
 
 /* Removes rec (stored under kb) and its index entries. */

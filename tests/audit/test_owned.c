@@ -86,16 +86,23 @@ static sk_status collect(const audit_record *rec, void *arg)
 	return SK_OK;
 }
 
-static sk_status scan(struct fx *f, const char *client, uint64_t since, uint64_t until,
-		      struct got *g)
+static sk_status scan_dir(struct fx *f, const char *client, uint64_t since, uint64_t until,
+			  int rev, struct got *g)
 {
 	MDB_txn *txn = fx_txn(f, MDB_RDONLY);
 	sk_status st;
 
 	memset(g, 0, sizeof(*g));
-	st = audit_log_scan_index(f->log, txn, AUDIT_BY_CLIENT, client, since, until, collect, g);
+	st = (rev ? audit_log_scan_index_rev : audit_log_scan_index)(f->log, txn, AUDIT_BY_CLIENT,
+								    client, since, until, collect, g);
 	mdb_txn_abort(txn);
 	return st;
+}
+
+static sk_status scan(struct fx *f, const char *client, uint64_t since, uint64_t until,
+		      struct got *g)
+{
+	return scan_dir(f, client, since, until, 0, g);
 }
 
 static void want(const struct got *g, size_t n, const uint64_t *seqs)
@@ -115,7 +122,7 @@ static sk_status verify(struct fx *f, uint64_t *bad)
 }
 
 /* A scan by client returns the indexed and the owner's records once each,
- * in (time, seq) order, within since..until. */
+ * in (time, seq) order (or its reverse), within since..until. */
 static void test_scan_merge(void **state)
 {
 	struct owner o = {0};
@@ -149,6 +156,15 @@ static void test_scan_merge(void **state)
 	want(&g, 2, (uint64_t[]){s4, s2});
 	E(scan(&f, "c-1", T0 + 201, 0, &g));
 	want(&g, 1, (uint64_t[]){s3});
+	/* newest first, the same merge the other way round */
+	E(scan_dir(&f, "c-1", 0, 0, 1, &g));
+	want(&g, 4, (uint64_t[]){s3, s2, s4, s1});
+	E(scan_dir(&f, "c-1", T0 + 150, T0 + 250, 1, &g));
+	want(&g, 2, (uint64_t[]){s2, s4});
+	E(scan_dir(&f, "c-1", T0 + 201, 0, 1, &g));
+	want(&g, 1, (uint64_t[]){s3});
+	E(scan_dir(&f, "c-1", 0, T0 + 199, 1, &g));
+	want(&g, 2, (uint64_t[]){s4, s1});
 	E(scan(&f, "c-2", 0, 0, &g));
 	want(&g, 1, (uint64_t[]){s5});
 	E(scan(&f, "c-3", 0, 0, &g));
