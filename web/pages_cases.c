@@ -448,8 +448,48 @@ out:
 	page_send(p, 200);
 }
 
-/* Controleer en bevestig: withdrawing consent without JavaScript. */
-void page_case_withdraw(page *p, uint64_t id)
+/* What a "controleer en bevestig" page asks about: withdrawing consent or
+ * closing a case, without JavaScript. */
+struct confirm {
+	const char *verb;              /* the API action under /api/cases/ID/ */
+	const char *title_nl, *title_en;
+	int consent;                   /* shows the consent as it is now */
+	const char *text_nl, *text_en; /* what it means */
+	const char *form, *yes_nl, *yes_en, *cancel;
+};
+
+static const struct confirm confirm_withdraw = {
+	"consent",
+	"Controleer en bevestig: toestemming intrekken",
+	"Check and confirm: withdraw consent",
+	1,
+	"U vinkte niets aan. Daarmee trekt u de toestemming in: partners zien niet meer dat uw "
+	"organisatie betrokken is en u wordt niet meer uitgenodigd. Een nieuwe toestemming kunt u later "
+	"weer vastleggen.",
+	"You ticked nothing. That withdraws the consent: partners no longer see that your organisation "
+	"is involved and you are no longer invited. You can record a new consent later.",
+	"consent-withdraw-confirm",
+	"Ja, toestemming intrekken",
+	"Yes, withdraw the consent",
+	"withdraw-cancel",
+};
+
+static const struct confirm confirm_close = {
+	"close",
+	"Controleer en bevestig: dossier afsluiten",
+	"Check and confirm: close the case",
+	0,
+	"Na het afsluiten zien partners niet meer dat uw organisatie betrokken is, en u kunt "
+	"geen partners meer opzoeken of uitnodigen voor dit dossier. Dit kunt u niet ongedaan maken.",
+	"After closing, partners no longer see that your organisation is involved, and you can no "
+	"longer look up or invite partners for this case. This cannot be undone.",
+	"case-close-confirm",
+	"Ja, dossier afsluiten",
+	"Yes, close the case",
+	"close-cancel",
+};
+
+static void confirm_page(page *p, uint64_t id, const struct confirm *w)
 {
 	json_t *doc = NULL;
 	char action[64], back[32];
@@ -460,65 +500,37 @@ void page_case_withdraw(page *p, uint64_t id)
 		json_decref(doc);
 		return;
 	}
-	snprintf(action, sizeof(action), "/api/cases/%llu/consent", (unsigned long long)id);
+	snprintf(action, sizeof(action), "/api/cases/%llu/%s", (unsigned long long)id, w->verb);
 	snprintf(back, sizeof(back), "/cases/%llu", (unsigned long long)id);
-	page_head(p, page_t(p, "Controleer en bevestig: toestemming intrekken", "Check and confirm: withdraw consent"));
+	page_head(p, page_t(p, w->title_nl, w->title_en));
 	page_put(p, "<dl><dt>%s</dt><dd>%U</dd><dt>%s</dt><dd>", page_t(p, "Dossier", "Case"), id,
 	    page_t(p, "Cliënt", "Client"));
 	page_client(p, page_js(doc, "client"));
-	page_put(p, "</dd><dt>%s</dt><dd>", page_t(p, "Toestemming nu", "Consent now"));
-	consent_line(p, doc);
-	page_put(p, "</dd></dl><p>%s</p>",
-	    page_t(p, "U vinkte niets aan. Daarmee trekt u de toestemming in: partners zien niet meer dat uw "
-		 "organisatie betrokken is en u wordt niet meer uitgenodigd. Een nieuwe toestemming kunt u later "
-		 "weer vastleggen.",
-	      "You ticked nothing. That withdraws the consent: partners no longer see that your organisation "
-	      "is involved and you are no longer invited. You can record a new consent later."));
+	if (w->consent) {
+		page_put(p, "</dd><dt>%s</dt><dd>", page_t(p, "Toestemming nu", "Consent now"));
+		consent_line(p, doc);
+	}
+	page_put(p, "</dd></dl><p>%s</p>", page_t(p, w->text_nl, w->text_en));
 	if (strcmp(page_js(doc, "state"), "open") == 0) {
-		page_form_open(p, "consent-withdraw-confirm", "block", action, NULL, NULL);
+		page_form_open(p, w->form, "block", action, NULL, NULL);
 		page_put(p, "<input type=\"hidden\" name=\"confirm\" value=\"yes\">"
 		       "<button type=\"submit\" class=\"danger\">%s</button></form>",
-		    page_t(p, "Ja, toestemming intrekken", "Yes, withdraw the consent"));
+		    page_t(p, w->yes_nl, w->yes_en));
 	}
-	page_put(p, "<p><a href=\"%s\" id=\"withdraw-cancel\">%s</a></p>", back,
+	page_put(p, "<p><a href=\"%s\" id=\"%s\">%s</a></p>", back, w->cancel,
 	    page_t(p, "Nee, terug naar het dossier", "No, back to the case"));
 	json_decref(doc);
 	page_send(p, 200);
 }
 
-/* Controleer en bevestig: closing without JavaScript. */
+void page_case_withdraw(page *p, uint64_t id)
+{
+	confirm_page(p, id, &confirm_withdraw);
+}
+
 void page_case_close(page *p, uint64_t id)
 {
-	json_t *doc = NULL;
-	char action[64], back[32];
-	int code = api_case(p->r, id, &doc);
-
-	if (code != 200) {
-		page_refusal_doc(p, code, doc);
-		json_decref(doc);
-		return;
-	}
-	snprintf(action, sizeof(action), "/api/cases/%llu/close", (unsigned long long)id);
-	snprintf(back, sizeof(back), "/cases/%llu", (unsigned long long)id);
-	page_head(p, page_t(p, "Controleer en bevestig: dossier afsluiten", "Check and confirm: close the case"));
-	page_put(p, "<dl><dt>%s</dt><dd>%U</dd><dt>%s</dt><dd>", page_t(p, "Dossier", "Case"), id,
-	    page_t(p, "Cliënt", "Client"));
-	page_client(p, page_js(doc, "client"));
-	page_put(p, "</dd></dl><p>%s</p>",
-	    page_t(p, "Na het afsluiten zien partners niet meer dat uw organisatie betrokken is, en u kunt "
-		 "geen partners meer opzoeken of uitnodigen voor dit dossier. Dit kunt u niet ongedaan maken.",
-	      "After closing, partners no longer see that your organisation is involved, and you can no "
-	      "longer look up or invite partners for this case. This cannot be undone."));
-	if (strcmp(page_js(doc, "state"), "open") == 0) {
-		page_form_open(p, "case-close-confirm", "block", action, NULL, NULL);
-		page_put(p, "<input type=\"hidden\" name=\"confirm\" value=\"yes\">"
-		       "<button type=\"submit\" class=\"danger\">%s</button></form>",
-		    page_t(p, "Ja, dossier afsluiten", "Yes, close the case"));
-	}
-	page_put(p, "<p><a href=\"%s\" id=\"close-cancel\">%s</a></p>", back,
-	    page_t(p, "Nee, terug naar het dossier", "No, back to the case"));
-	json_decref(doc);
-	page_send(p, 200);
+	confirm_page(p, id, &confirm_close);
 }
 
 static void inbox_table(page *p, const char *id, const json_t *list, const char *empty)
