@@ -191,8 +191,8 @@ int api_case_open(web_req *r, json_t **out, char *loc, size_t cap)
 	republish(r, c.client);
 	snprintf(loc, cap, "/cases/%llu", (unsigned long long)c.id);
 	*out = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)c.id, "client", c.client, "message",
-			 api_tr(r, "dossier geopend; de deelname wordt gepubliceerd",
-			    "case opened; the entry is being published"));
+			 api_tr(r, "Dossier geopend. Partners die dat mogen, zien binnen een minuut dat u betrokken bent.",
+			    "Case opened. Partners who may see it will see within a minute that you are involved."));
 	return 201;
 }
 
@@ -221,8 +221,10 @@ int api_case_consent(web_req *r, uint64_t id, json_t **out, char *loc, size_t ca
 	republish(r, c.client);
 	*out = json_pack("{s:I,s:I,s:s}", "id", (json_int_t)id, "consent_version",
 			 (json_int_t)c.consent.version, "message",
-			 req.flags ? api_tr(r, "nieuwe toestemming vastgelegd", "new consent recorded")
-				   : api_tr(r, "toestemming ingetrokken", "consent withdrawn"));
+			 req.flags ? api_tr(r, "Nieuwe toestemming vastgelegd. Partners zien de wijziging binnen een minuut.",
+				      "New consent recorded. Partners see the change within a minute.")
+				   : api_tr(r, "Toestemming ingetrokken. Partners zien niet meer dat u betrokken bent.",
+				      "Consent withdrawn. Partners no longer see that you are involved."));
 	return 200;
 }
 
@@ -312,9 +314,10 @@ int api_case_lookup(web_req *r, uint64_t id, json_t **out)
 						      p[i].regie, "contact", p[i].contact));
 	*out = json_pack("{s:I,s:s,s:O,s:s}", "case", (json_int_t)id, "purpose", purpose,
 			 "partners", list, "message",
-			 n == 0 ? api_tr(r, "geen partnerorganisatie kan worden getoond",
-				     "no partner organisation can be shown")
-				: api_tr(r, "betrokken partners gevonden", "co-involved partners found"));
+			 n == 0 ? api_tr(r, "Geen partnerorganisatie gevonden die u mag zien. Wie niet betrokken is of geen toestemming heeft, blijft onbekend.",
+				     "No partner organisation found that you may see. Those not involved or without consent stay unknown.")
+				: api_tr(r, "Betrokken partners gevonden; zij zien dat u naar hen vroeg.",
+				     "Co-involved partners found; they see that you asked."));
 	code = 200;
 out:
 	json_decref(list);

@@ -133,8 +133,8 @@ int api_discuss_request(web_req *r, json_t **out, char *loc, size_t cap)
 		return api_fail(st, out);
 	snprintf(loc, cap, "/discussions/%s", id);
 	*out = json_pack("{s:s,s:s}", "id", id, "message",
-			 api_tr(r, "uitnodiging verstuurd aan wie mag worden uitgenodigd",
-			    "invitation sent to whoever may be invited"));
+			 api_tr(r, "Uitnodiging verstuurd. U hoort het als een partner reageert; wie niet reageert, blijft onbekend.",
+			    "Invitation sent. You hear when a partner answers; those who do not answer stay unknown."));
 	return 201;
 }
 
@@ -153,9 +153,10 @@ int api_discuss_answer(web_req *r, const char *id, int accept, json_t **out)
 	if (st != SK_OK)
 		return api_fail(st, out);
 	*out = json_pack("{s:s,s:s}", "id", id, "message",
-			 accept ? api_tr(r, "uitnodiging aangenomen", "invitation accepted")
-				: api_tr(r, "uitnodiging afgewezen (de aanvrager hoort dit niet)",
-				     "invitation declined (the requester is not told)"));
+			 accept ? api_tr(r, "Uitnodiging aangenomen. U kunt nu de samenvatting lezen en berichten sturen.",
+				   "Invitation accepted. You can now read the summary and send messages.")
+				: api_tr(r, "Uitnodiging afgewezen. De aanvrager hoort dit niet.",
+				     "Invitation declined. The requester is not told."));
 	return 200;
 }
 
@@ -220,7 +221,8 @@ int api_discuss_send(web_req *r, const char *id, int close, json_t **out)
 	if (st != SK_OK)
 		return api_fail(st, out);
 	*out = json_pack("{s:s,s:s}", "id", id, "message",
-			 close ? api_tr(r, "overleg gesloten", "discussion closed")
-			       : api_tr(r, "verstuurd", "sent"));
+			 close ? api_tr(r, "Casusoverleg afgerond. De deelnemers krijgen de uitkomst en de regievoerder.",
+				  "Discussion closed. The participants receive the outcome and the regievoerder.")
+			       : api_tr(r, "Bericht verstuurd.", "Message sent."));
 	return 200;
 }
