@@ -1414,17 +1414,19 @@ static int cmd_sync(int argc, char **argv)
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)
 		node_cli_print_json(json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "published", (json_int_t)stats.published,
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I}", "published", (json_int_t)stats.published,
 			"items", (json_int_t)stats.items, "alerts", (json_int_t)stats.alerts,
 			"tree_size", (json_int_t)stats.tree_size, "messages",
 			(json_int_t)stats.messages, "rejected", (json_int_t)stats.rejected,
-			"forwarded", (json_int_t)stats.forwarded, "rotated", stats.rotated));
+			"forwarded", (json_int_t)stats.forwarded, "rotated", stats.rotated,
+			"directory", (json_int_t)stats.directory));
 	else if (st == SK_OK)
 		printf("synced: %zu entries published, %zu new items, %zu discussion messages "
-		       "(%zu refused), log verified at %llu leaves%s\n",
+		       "(%zu refused), log verified at %llu leaves%s; %zu directory records "
+		       "updated\n",
 		       stats.published, stats.items, stats.messages, stats.rejected,
 		       (unsigned long long)stats.tree_size,
-		       stats.rotated ? "; new encryption key published" : "");
+		       stats.rotated ? "; new encryption key published" : "", stats.directory);
 	node_remote_close(r);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "sync");
@@ -1701,6 +1703,8 @@ static const sk_cli_cmd commands[] = {
 	{"encryption", node_cli_encryption, "the node's encryption keys: list, rotate"},
 	{"audit", node_cli_audit, "verify, query, export, report and review the audit log"},
 	{"org", node_cli_org, "the organisation's settings: the privacy officer's contact"},
+	{"directory", node_cli_directory,
+	 "the sociale kaart: publish our record, search and show partners"},
 };
 
 int node_cli_main(int argc, char **argv)
