@@ -25,7 +25,7 @@ static const char publish_intro[] =
 	"   \"services_text\": \"free text next to the services\",\n"
 	"   \"how_to_refer\": \"how partners refer a client\",\n"
 	"   \"waiting_weeks\": 3, \"waiting_date\": \"2026-12-07\",  (default: today)\n"
-	"   \"wegwijzers\": [{\"name\": \"…\", \"role\": \"…\", \"phone\": \"…\", \"email\": \"…\"}]}\n"
+	"   \"wegwijzers\": [{\"name\": \"...\", \"role\": \"...\", \"phone\": \"...\", \"email\": \"...\"}]}\n"
 	"A waiting time older than 30 days is shown as stale (verouderd).\n\n";
 
 /* The vocabulary, for the help texts. */
