@@ -135,3 +135,23 @@ assert ev.count("directory.search") >= 8, ev
 ' || fail "node audit of searches"
 node audit query --dir wijkteam --json | grep -q '"directory.publish"' || fail "node audit of publish"
 ok "the log verifies on every node; publishes are in the registry's audit log, publishes and searches in the nodes'"
+
+# partners are shown by their display name: a match and a lookup
+node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
+node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv \
+	--phone 030-7654321 >/dev/null
+BSN=111222333
+node client add --dir wijkteam --bsn $BSN --name "Jan Modaal" >/dev/null
+node client add --dir altrecht --bsn $BSN --name "Jan Modaal" >/dev/null
+node case open --dir wijkteam --client $BSN --as anna --consent discover,contact,discuss \
+	--categories all >/dev/null || fail "case open wijkteam: $(tail -3 node.log)"
+node case open --dir altrecht --client $BSN --as bram --consent discover,contact,discuss \
+	--categories sociaal-team >/dev/null || fail "case open altrecht"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null || fail "sync after cases"
+node matches --dir wijkteam | grep -q "^Altrecht Zeist — altrecht (ggz) is also involved" ||
+	fail "match by display name: $(node matches --dir wijkteam)"
+node matches --dir wijkteam --json | grep -q '"org_name": "Altrecht Zeist"' || fail "match JSON name"
+node lookup --dir wijkteam --client $BSN --as anna --purpose afstemming |
+	grep -q "^Altrecht Zeist — altrecht (ggz): Bram Jansen" ||
+	fail "lookup by display name: $(node lookup --dir wijkteam --client $BSN --as anna --purpose afstemming)"
+ok "partners are shown by their display name on the sociale kaart (matches, lookup)"
