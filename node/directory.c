@@ -401,13 +401,38 @@ out:
 
 /* ---- fetch --------------------------------------------------------------- */
 
+sk_status node_directory_item_verify(const Schakel__V1__DirectoryItem *it,
+				     const note_checkpoint *cp,
+				     const uint8_t identity_pk[static KEY_ED25519_PK_BYTES],
+				     const char **why)
+{
+	uint8_t leaf[WIRE_LEAF_HASH_BYTES];
+
+	if (it->signature.len != KEY_SIG_BYTES ||
+	    key_verify(it->signature.data, WIRE_DOMAIN_DIRECTORY, it->record.data, it->record.len,
+		       identity_pk) != SK_OK) {
+		*why = "a directory record's signature does not verify";
+		return SK_ERR_VERIFY;
+	}
+	if (wire_leaf_hash(leaf, WIRE_LEAF_DIRECTORY, it->record.data, it->record.len,
+			   it->signature.data) != SK_OK ||
+	    it->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    merkle_inclusion_verify(cp->root, leaf, it->leaf_index, cp->size,
+				    it->inclusion_proof.data,
+				    it->inclusion_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
+		*why = "a directory record's inclusion proof does not verify";
+		return SK_ERR_VERIFY;
+	}
+	return SK_OK;
+}
+
 /* One item of a page, verified against the page's checkpoint cp, kept in
  * txn when newer than the copy held. */
 static sk_status take_item(node_remote *r, MDB_txn *txn, const note_checkpoint *cp,
 			   const Schakel__V1__DirectoryItem *it, size_t *taken)
 {
 	Schakel__V1__DirectoryRecord *rec = NULL, *held = NULL;
-	uint8_t leaf[WIRE_LEAF_HASH_BYTES];
+	const char *why2 = NULL;
 	node_member m;
 	char why[160];
 	sk_status st = SK_OK;
@@ -419,23 +444,9 @@ static sk_status take_item(node_remote *r, MDB_txn *txn, const note_checkpoint *
 					     it->record.len, NULL, 0);
 	if (node_members_get(r->s, txn, rec->org_id, &m) != SK_OK || m.revoked)
 		goto out; /* not (or no longer) a member we know: not shown */
-	if (key_verify(it->signature.data, WIRE_DOMAIN_DIRECTORY, it->record.data, it->record.len,
-		       m.identity_pk) != SK_OK) {
-		st = node_remote_integrity(r, "directory", "a directory record's signature does "
-							   "not verify", it->record.data,
-					   it->record.len, it->signature.data, it->signature.len);
-		goto out;
-	}
-	if (wire_leaf_hash(leaf, WIRE_LEAF_DIRECTORY, it->record.data, it->record.len,
-			   it->signature.data) != SK_OK ||
-	    it->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
-	    merkle_inclusion_verify(cp->root, leaf, it->leaf_index, cp->size,
-				    it->inclusion_proof.data,
-				    it->inclusion_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
-		st = node_remote_integrity(r, "directory-inclusion", "a directory record's inclusion "
-								     "proof does not verify",
-					   it->record.data, it->record.len, it->inclusion_proof.data,
-					   it->inclusion_proof.len);
+	if (node_directory_item_verify(it, cp, m.identity_pk, &why2) != SK_OK) {
+		st = node_remote_integrity(r, "directory", why2, it->record.data, it->record.len,
+					   it->inclusion_proof.data, it->inclusion_proof.len);
 		goto out;
 	}
 	if ((st = node_directory_get(r->s, txn, rec->org_id, &held)) == SK_ERR_NOTFOUND) {

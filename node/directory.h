@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "crypto/note.h"
 #include "node/session.h"
 #include "node/store.h"
 #include "protos/directory.h"
@@ -36,6 +37,15 @@ sk_status node_directory_publish(node_remote *r, const json_t *doc, const char *
  * held, is an integrity failure (SK_ERR_VERIFY, evidence kept). *n gets
  * the records taken in. */
 sk_status node_remote_directory_sync(node_remote *r, size_t *n) SK_MUST_CHECK;
+
+/* One fetched item checked against the response's checkpoint cp (already
+ * verified): its signature under the member's identity_pk, its leaf and
+ * its inclusion proof. No I/O (tests/node/test_node_directory.c forges
+ * them). SK_ERR_VERIFY with *why (a constant sentence) otherwise. */
+sk_status node_directory_item_verify(const Schakel__V1__DirectoryItem *it,
+				     const note_checkpoint *cp,
+				     const uint8_t identity_pk[static KEY_ED25519_PK_BYTES],
+				     const char **why) SK_MUST_CHECK;
 
 /* The record of org as kept (owned by the caller:
  * schakel__v1__directory_record__free_unpacked). SK_ERR_NOTFOUND when none. */
