@@ -58,6 +58,8 @@ sk_status node_directory_get(node_store *s, MDB_txn *txn, const char *org,
 	int rc;
 
 	*out = NULL;
+	if (k.mv_size == 0 || k.mv_size > WIRE_DIR_ORG_MAX)
+		return SK_ERR_NOTFOUND; /* no org id at all */
 	if ((rc = mdb_get(txn, s->directory, &k, &d)) != 0)
 		return sk_db_status(rc);
 	return parse_val(&d, out);

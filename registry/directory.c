@@ -321,6 +321,10 @@ static sk_status fetch_read(reg_store *s, net_conn *c, uint64_t request_id,
 	sk_status st;
 	int rc;
 
+	if (req->after != NULL && (req->after[0] == '\0' || strlen(req->after) > NET_ORG_ID_MAX)) {
+		free(proofs);
+		return reg_send_error(c, request_id, SK_ERR_INVALID, "'after' is not an org id");
+	}
 	if (proofs == NULL)
 		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
