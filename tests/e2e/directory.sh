@@ -155,3 +155,13 @@ node lookup --dir wijkteam --client $BSN --as anna --purpose afstemming |
 	grep -q "^Altrecht Zeist — altrecht (ggz): Bram Jansen" ||
 	fail "lookup by display name: $(node lookup --dir wijkteam --client $BSN --as anna --purpose afstemming)"
 ok "partners are shown by their display name on the sociale kaart (matches, lookup)"
+
+# and in a case discussion: the acceptor by its display name
+id=$(node discuss request --dir wijkteam --client $BSN --as anna --topic afstemming) ||
+	fail "discuss request: $(tail -3 node.log)"
+node sync --dir altrecht >/dev/null || fail "sync altrecht for the invitation"
+node discuss accept "$id" --dir altrecht --as bram >/dev/null || fail "accept: $(tail -2 node.log)"
+node sync --dir wijkteam >/dev/null || fail "sync wijkteam for the acceptance"
+out=$(node discuss show "$id" --dir wijkteam --as anna)
+grep -q "^  Altrecht Zeist (ggz): Bram Jansen" <<<"$out" || fail "discussion participants by display name: $out"
+ok "a case discussion shows the acceptor by its display name on the sociale kaart"
