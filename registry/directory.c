@@ -6,9 +6,13 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "protos/directory.h"
+#include "registry/caps.h"
 #include "registry/directory.h"
 #include "registry/publish.h"
 #include "registry/quota.h"
+
+_Static_assert(REG_DIRECTORY_BYTES_MAX == WIRE_DIR_RECORD_MAX,
+	       "the registry's cap is the record's own bound");
 
 /* stored value: u64be(leaf index) || u32be(len) || record || signature */
 #define VAL_HEAD 12
@@ -274,7 +278,7 @@ static const char *pub_screen(const wire_envelope *env, const ProtobufCMessage *
 {
 	*body = &env->directory_publish->base;
 	*len = env->directory_publish->record.len;
-	*cap = WIRE_DIR_RECORD_MAX;
+	*cap = REG_DIRECTORY_BYTES_MAX;
 	return NULL;
 }
 
