@@ -18,6 +18,7 @@
 #include "node/auth.h"
 #include "node/case.h"
 #include "node/cli.h"
+#include "node/directory.h"
 #include "node/inbox.h"
 #include "node/lookup.h"
 #include "node/publish.h"
@@ -66,6 +67,24 @@ void node_cli_print_json(json_t *doc)
 		puts(txt);
 	free(txt);
 	json_decref(doc);
+}
+
+/* How the CLI shows a partner org: "Display Name — org" (the sociale
+ * kaart's name, else the member list's; node/directory.h), or the org id
+ * alone when neither names it. */
+static void org_shown(node_store *s, const char *org, char *out, size_t cap)
+{
+	char name[WIRE_DIR_NAME_MAX + NET_NAME_MAX + 2] = "";
+	MDB_txn *txn = NULL;
+
+	if (sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == SK_OK) {
+		node_directory_label(s, txn, org, name, sizeof(name));
+		mdb_txn_abort(txn);
+	}
+	if (name[0] && strcmp(name, org) != 0)
+		snprintf(out, cap, "%s \u2014 %s", name, org);
+	else
+		snprintf(out, cap, "%s", org);
 }
 
 static void format_day(char out[static NODE_DATE_BYTES + 1], uint64_t ms)
@@ -1360,20 +1379,32 @@ static int cmd_lookup(int argc, char **argv)
 	if (st == SK_OK && o.json) {
 		json_t *list = json_array();
 
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(list, json_pack("{s:s,s:s,s:b,s:s}", "id",
-							      partners[i].org, "category",
+		for (size_t i = 0; i < n; i++) {
+			char name[WIRE_DIR_NAME_MAX + NET_NAME_MAX + 2] = "";
+			MDB_txn *txn = NULL;
+
+			if (sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) == SK_OK) {
+				node_directory_label(s, txn, partners[i].org, name, sizeof(name));
+				mdb_txn_abort(txn);
+			}
+			json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:b,s:s}", "id",
+							      partners[i].org, "name", name, "category",
 							      partners[i].category, "regie",
 							      partners[i].regie, "contact",
 							      partners[i].contact));
+		}
 		node_cli_print_json(list);
 	} else if (st == SK_OK && n == 0) {
 		printf("no partner organisation can be shown for this client\n");
 	} else if (st == SK_OK) {
-		for (size_t i = 0; i < n; i++)
-			printf("%s (%s)%s%s%s\n", partners[i].org, partners[i].category,
+		for (size_t i = 0; i < n; i++) {
+			char shown[2 * NET_ORG_ID_MAX + WIRE_DIR_NAME_MAX + 8];
+
+			org_shown(s, partners[i].org, shown, sizeof(shown));
+			printf("%s (%s)%s%s%s\n", shown, partners[i].category,
 			       partners[i].regie ? ", regievoerder" : "",
 			       partners[i].contact[0] ? ": " : "", partners[i].contact);
+		}
 	}
 	node_remote_close(r);
 	node_cli_close(s, kek);
@@ -1414,17 +1445,19 @@ static int cmd_sync(int argc, char **argv)
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)
 		node_cli_print_json(json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "published", (json_int_t)stats.published,
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I}", "published", (json_int_t)stats.published,
 			"items", (json_int_t)stats.items, "alerts", (json_int_t)stats.alerts,
 			"tree_size", (json_int_t)stats.tree_size, "messages",
 			(json_int_t)stats.messages, "rejected", (json_int_t)stats.rejected,
-			"forwarded", (json_int_t)stats.forwarded, "rotated", stats.rotated));
+			"forwarded", (json_int_t)stats.forwarded, "rotated", stats.rotated,
+			"directory", (json_int_t)stats.directory));
 	else if (st == SK_OK)
 		printf("synced: %zu entries published, %zu new items, %zu discussion messages "
-		       "(%zu refused), log verified at %llu leaves%s\n",
+		       "(%zu refused), log verified at %llu leaves%s; %zu directory records "
+		       "updated\n",
 		       stats.published, stats.items, stats.messages, stats.rejected,
 		       (unsigned long long)stats.tree_size,
-		       stats.rotated ? "; new encryption key published" : "");
+		       stats.rotated ? "; new encryption key published" : "", stats.directory);
 	node_remote_close(r);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "sync");
@@ -1468,29 +1501,39 @@ static sk_status show_item(const Schakel__V1__MailboxItem *it, const char *clien
 		if (st != SK_OK)
 			return st;
 	}
+	char shown[2 * NET_ORG_ID_MAX + WIRE_DIR_NAME_MAX + 8];
+
 	if (is_match && sh->as != NULL && f.id == 0)
 		return SK_OK; /* not one of this professional's clients */
 	sh->n++;
 	if (sh->list != NULL) {
 		json_t *obj = node_inbox_item_json(it, client);
+		char name[WIRE_DIR_NAME_MAX + NET_NAME_MAX + 2] = "";
 
 		json_object_set_new(obj, "case", json_integer((json_int_t)f.id));
+		if (it->counterpart != NULL &&
+		    sk_db_status(mdb_txn_begin(sh->s->env, NULL, MDB_RDONLY, &txn)) == SK_OK) {
+			node_directory_label(sh->s, txn, it->counterpart, name, sizeof(name));
+			mdb_txn_abort(txn);
+			json_object_set_new(obj, "org_name", json_string(name));
+		}
 		json_array_append_new(sh->list, obj);
 		return SK_OK;
 	}
+	org_shown(sh->s, it->counterpart ? it->counterpart : "?", shown, sizeof(shown));
 	switch (it->kind) {
 	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH:
 		printf("%s (%s) is also involved with your client %s, case %llu\n",
-		       it->counterpart, it->category, client[0] ? client : "?",
+		       shown, it->category, client[0] ? client : "?",
 		       (unsigned long long)f.id);
 		break;
 	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE:
 		printf("%s (%s) is no longer involved with your client %s (it left the "
 		       "federation)\n",
-		       it->counterpart, it->category, client[0] ? client : "?");
+		       shown, it->category, client[0] ? client : "?");
 		break;
 	case SCHAKEL__V1__MAILBOX_KIND__MAILBOX_DISCLOSURE:
-		printf("%s (%s, %s) looked up your client %s for %s\n", it->counterpart,
+		printf("%s (%s, %s) looked up your client %s for %s\n", shown,
 		       it->category ? it->category : "?", it->role ? it->role : "?",
 		       client[0] ? client : "?", it->purpose ? it->purpose : "?");
 		break;
@@ -1701,6 +1744,8 @@ static const sk_cli_cmd commands[] = {
 	{"encryption", node_cli_encryption, "the node's encryption keys: list, rotate"},
 	{"audit", node_cli_audit, "verify, query, export, report and review the audit log"},
 	{"org", node_cli_org, "the organisation's settings: the privacy officer's contact"},
+	{"directory", node_cli_directory,
+	 "the sociale kaart: publish our record, search and show partners"},
 };
 
 int node_cli_main(int argc, char **argv)

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "crypto/seal.h"
 #include "node/client.h"
+#include "node/directory.h"
 #include "node/discuss.h"
 #include "node/enckeys.h"
 #include "node/entry.h"
@@ -1209,6 +1210,34 @@ static json_t *shown(json_t *rec)
 	return rec;
 }
 
+/* Partners as they are shown now: each participant's and message's org
+ * by its display name on the sociale kaart, else the member list's name
+ * (node/directory.h), in place of the name stored when it arrived. */
+static void names_now(node_store *s, json_t *rec)
+{
+	char name[WIRE_DIR_NAME_MAX + NET_NAME_MAX + 2];
+	MDB_txn *txn = NULL;
+	const char *org;
+	json_t *w;
+	size_t i;
+
+	if (sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != SK_OK)
+		return; /* the stored names stay */
+	json_object_foreach(json_object_get(rec, "participants"), org, w) {
+		node_directory_label(s, txn, org, name, sizeof(name));
+		if (strcmp(name, org) != 0) /* else no name known: the stored one stays */
+			json_object_set_new(w, "org_name", json_string(name));
+	}
+	json_array_foreach(json_object_get(rec, "messages"), i, w) {
+		if ((org = json_string_value(json_object_get(w, "from"))) == NULL)
+			continue;
+		node_directory_label(s, txn, org, name, sizeof(name));
+		if (strcmp(name, org) != 0)
+			json_object_set_new(w, "org_name", json_string(name));
+	}
+	mdb_txn_abort(txn);
+}
+
 sk_status node_discuss_show(node_store *s, const char *id, const char *prof, json_t **out)
 {
 	char client[NODE_CLIENT_ID_MAX + 1];
@@ -1249,6 +1278,7 @@ sk_status node_discuss_show(node_store *s, const char *id, const char *prof, jso
 	if (st != SK_OK)
 		goto out;
 	json_object_set(rec, "messages", msgs);
+	names_now(s, rec);
 	*out = shown(rec);
 	rec = NULL;
 out:

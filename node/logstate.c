@@ -66,6 +66,17 @@ sk_status node_log_receipt_check(node_log_tree *tree, node_log_receipts *c,
 				 const uint8_t registry_key[static KEY_ED25519_PK_BYTES],
 				 const note_verifier *log_key, node_log_failure *f)
 {
+	return node_log_receipt_check_leaf(tree, c, rc, WIRE_LEAF_ENTRY, entry, elen, sig, seq,
+					   registry_key, log_key, f);
+}
+
+sk_status node_log_receipt_check_leaf(node_log_tree *tree, node_log_receipts *c,
+				      const Schakel__V1__PublishReceipt *rc, unsigned kind,
+				      const uint8_t *entry, size_t elen,
+				      const uint8_t sig[static KEY_SIG_BYTES], uint64_t seq,
+				      const uint8_t registry_key[static KEY_ED25519_PK_BYTES],
+				      const note_verifier *log_key, node_log_failure *f)
+{
 	Schakel__V1__PublishReceiptBody *rb = NULL;
 	uint8_t leaf[WIRE_LEAF_HASH_BYTES], h[32];
 	note_checkpoint cp;
@@ -78,7 +89,7 @@ sk_status node_log_receipt_check(node_log_tree *tree, node_log_receipts *c,
 		failed(f, "receipt", "the registry's receipt does not verify", &rc->body, NULL);
 		goto out;
 	}
-	if (wire_leaf_hash(leaf, WIRE_LEAF_ENTRY, entry, elen, sig) != SK_OK || rb->seq != seq ||
+	if (wire_leaf_hash(leaf, kind, entry, elen, sig) != SK_OK || rb->seq != seq ||
 	    rb->leaf_hash.len != sizeof(leaf) || memcmp(rb->leaf_hash.data, leaf, sizeof(leaf)) != 0) {
 		failed(f, "receipt", "the receipt is for another entry", &rc->body, NULL);
 		goto out;

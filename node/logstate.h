@@ -54,6 +54,15 @@ sk_status node_log_receipt_check(node_log_tree *tree, node_log_receipts *c,
 				 const uint8_t registry_key[static KEY_ED25519_PK_BYTES],
 				 const note_verifier *log_key, node_log_failure *f) SK_MUST_CHECK;
 
+/* The same for a leaf of another kind the registry receipts like an entry
+ * (a directory record, WIRE_LEAF_DIRECTORY: seq is its version). */
+sk_status node_log_receipt_check_leaf(node_log_tree *tree, node_log_receipts *c,
+				      const Schakel__V1__PublishReceipt *rc, unsigned kind,
+				      const uint8_t *entry, size_t elen,
+				      const uint8_t sig[static KEY_SIG_BYTES], uint64_t seq,
+				      const uint8_t registry_key[static KEY_ED25519_PK_BYTES],
+				      const note_verifier *log_key, node_log_failure *f) SK_MUST_CHECK;
+
 /* Checks cr: its checkpoint verifies under log_key (cosignatures of the n
  * witnesses into cosigs, which may be NULL when n is 0); when from is not
  * NULL (the checkpoint this node verified last), the checkpoint extends it

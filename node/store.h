@@ -53,6 +53,7 @@ typedef struct node_store {
 	MDB_dbi enc_keys;     /* X25519 pk -> created, not_after, published, sealed sk */
 	MDB_dbi discussion_messages; /* discussion id (hex) u64be(n) -> sealed JSON */
 	MDB_dbi inbox;        /* u64be mailbox seq -> MailboxItem (node/inbox.h) */
+	MDB_dbi directory;    /* org id -> a verified directory record (node/directory.h) */
 	/* the indexes (node/index.h), kept with the records they point to */
 	MDB_dbi prof_cases;   /* prof NUL u64be(case id) -> u8 open || client id */
 	MDB_dbi inbox_clients; /* client NUL u64be(seq) -> u32be(kind) */

@@ -6,6 +6,7 @@
 #include "common/db.h"
 #include "node/anchor.h"
 #include "node/dirty.h"
+#include "node/directory.h"
 #include "node/discuss.h"
 #include "node/enckeys.h"
 #include "node/inbox.h"
@@ -13,6 +14,7 @@
 #include "node/publish.h"
 #include "node/resume.h"
 #include "node/session_int.h"
+#include "node/directory.h"
 #include "node/sync.h"
 
 struct dirty_list {
@@ -81,6 +83,9 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	/* members first: messages in the mailbox are checked against them */
 	if (st == SK_OK)
 		st = node_inbox_events(r, &stats->alerts);
+	/* after the member events: records are checked under members' keys */
+	if (st == SK_OK)
+		st = node_remote_directory_sync(r, &stats->directory);
 	if (st == SK_OK)
 		st = enc_maintain(r, &stats->rotated);
 	if (st == SK_OK)

@@ -1,6 +1,6 @@
 /* Sync: the node's periodic round with the registry. Publishes every dirty
  * entry, moves the node's verified checkpoint forward (node/logtrack.h),
- * follows the member events, keeps the encryption key fresh, pulls the
+ * follows the member events, takes in the directory (node/directory.h), keeps the encryption key fresh, pulls the
  * mailbox, takes in the discussions' items and anchors the audit head.
  * Integrity failures are SK_ERR_VERIFY (exit 3) and the evidence is kept
  * in D/evidence/. */
@@ -22,6 +22,7 @@ typedef struct node_sync_stats {
 	size_t messages; /* discussion messages received and verified */
 	size_t rejected; /* discussion messages refused (replayed, misaddressed, forged) */
 	size_t forwarded; /* summaries sent to late acceptors */
+	size_t directory; /* directory records taken in (newer versions, verified) */
 } node_sync_stats;
 
 /* Publishes every dirty entry, checks the registry's latest checkpoint for

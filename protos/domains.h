@@ -27,6 +27,8 @@
 /* A discussion message, signed over discussion id, recipient and
  * sequence and sealed to its recipient. */
 #define WIRE_DOMAIN_DISCUSS "schakel/v1/discuss"
+/* An org's DirectoryRecord (the sociale kaart), under its identity key. */
+#define WIRE_DOMAIN_DIRECTORY "schakel/v1/directory"
 
 /* ---- signed by the registry, checked by members -------------------------- */
 

@@ -13,6 +13,7 @@
 #define REG_CONTACT_MIN 40             /* a sealed contact: an AEAD's overhead */
 #define REG_CONTACT_MAX 2048           /* a sealed contact, at most */
 #define REG_ANCHOR_BYTES_MAX 512       /* one AnchorBody: ~130 bytes */
+#define REG_DIRECTORY_BYTES_MAX 8192   /* one DirectoryRecord: its bounds (protos/directory.h) */
 #define REG_EPOCH_KEY_BYTES_MAX 512    /* one EpochKeyBody: ~130 bytes */
 #define REG_DISCUSS_SEALED_MAX 4096    /* an acceptance's sealed details */
 #define REG_DISCUSS_MESSAGE_MAX (64u << 10) /* one sealed message, at most */

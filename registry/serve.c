@@ -15,6 +15,7 @@
 #include "net/conn.h"
 #include "registry/anchor.h"
 #include "registry/cosign.h"
+#include "registry/directory.h"
 #include "registry/discuss.h"
 #include "registry/enrol.h"
 #include "registry/events.h"
@@ -78,6 +79,8 @@ static const reg_op *const kinds[] = {
 	&reg_op_epoch_key,
 	&reg_op_member_events,
 	&reg_op_consistency,
+	&reg_op_directory_publish,
+	&reg_op_directory_fetch,
 };
 
 const reg_op *reg_serve_op(Schakel__V1__Envelope__BodyCase body)

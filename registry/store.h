@@ -49,6 +49,8 @@ typedef struct reg_store {
 			      * (registry/retain.h) */
 	MDB_dbi quotas;   /* org id -> limits and counters (reg_quota) */
 	MDB_dbi discuss_items; /* discussion id || u32be(n) -> mailbox key of a message */
+	MDB_dbi directory; /* org id -> u64be(leaf) u32be(len) record signature: the latest
+			    * DirectoryRecord (registry/directory.h) */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
 	note_signer *log_key;

@@ -202,6 +202,28 @@ run 1 schakel-node client add --dir ggz-stad --bsn $BSN --name "J. Modaal (synth
 run 1 schakel-node client add --dir vz-regio --bsn $BSN --dev
 run 4 schakel-node client list --dir wijkteam-zuid --dev
 
+echo; tell "Each organisation's administrator puts it on the sociale kaart (the regional" \
+	"directory): what it offers, where, how to refer, the waiting time and its" \
+	"wegwijzers. The record is signed by the organisation and kept in the registry's log."
+cat >kaart-wijkteam-zuid.json <<'JSON'
+{"municipalities": ["Zeist"], "services": ["maatschappelijk-werk", "schuldhulp", "opvoedondersteuning"],
+ "target_groups": ["volwassenen", "gezinnen"], "how_to_refer": "Bel de wegwijzer",
+ "waiting_weeks": 1, "wegwijzers": [{"name": "Anna de Vries", "role": "wegwijzer", "phone": "030-1234567"}]}
+JSON
+cat >kaart-ggz-stad.json <<'JSON'
+{"municipalities": ["Zeist", "Utrecht"], "services": ["ggz", "crisis"], "target_groups": ["volwassenen"],
+ "services_text": "Behandeling bij angst, depressie en psychose", "how_to_refer": "Via de huisarts",
+ "waiting_weeks": 6, "wegwijzers": [{"name": "Bram Jansen", "role": "SPV", "phone": "030-7654321"}]}
+JSON
+cat >kaart-vz-regio.json <<'JSON'
+{"municipalities": ["Zeist", "Utrecht", "De Bilt"], "services": ["verslavingszorg", "schuldhulp"],
+ "target_groups": ["volwassenen", "jongvolwassenen"], "how_to_refer": "Aanmelden via het algemene nummer",
+ "waiting_weeks": 3, "wegwijzers": [{"name": "Cees Bakker", "role": "casemanager", "phone": "030-1112223"}]}
+JSON
+for org in "${ORGS[@]}"; do
+	run 1 schakel-node directory publish --dir $org --file kaart-$org.json --as admin --dev
+done
+
 # ---- the story ------------------------------------------------------------
 say "5. Anna, wijkcoach at the sociaal wijkteam, registers her involvement"
 tell "Her client agrees to be found by partners, to share Anna's work contact and to" \
@@ -226,6 +248,9 @@ for org in "${ORGS[@]}"; do run 0 schakel-node sync --dir $org --dev; done
 run 6 schakel-registry checkpoint --dir registry --cosigned --dev
 run 3 schakel-node matches --dir wijkteam-zuid --dev
 run 3 schakel-node matches --dir ggz-stad --dev
+echo; tell "The same sync fetched the sociale kaart, every record's signature and place in" \
+	"the log checked. Anna looks for debt help in Zeist:"
+run 12 schakel-node directory search --dir wijkteam-zuid --service schuldhulp --municipality Zeist --as anna --dev
 
 say "8. Anna looks up who else is involved, to align care (purpose: afstemming)"
 tell "She sees GGZ Stad with Bram's work contact (opened with a key only the BSN" \

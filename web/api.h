@@ -42,7 +42,8 @@ int api_client_label(web_req *r, const char *id, char *out, size_t cap, int *age
 /* The name (else id) and role ("" unknown) of professional id. */
 int api_prof_label(web_req *r, const char *id, char *out, size_t cap, char *role,
 		   size_t role_cap);
-/* The display name of member org from the node's directory (else org). */
+/* The display name of partner org: its record on the sociale kaart
+ * (node/directory.h), else the member list's name, else org. */
 int api_org_label(web_req *r, const char *org, char *out, size_t cap);
 /* The sentence for people of a refusal doc in the request's language:
  * through the message table (web/msg.h) when it has a "code" (a library

@@ -15,6 +15,7 @@
 #include "common/db.h"
 #include "node/case.h"
 #include "node/client.h"
+#include "node/directory.h"
 #include "node/members.h"
 #include "web/api.h"
 #include "web/api_int.h"
@@ -342,18 +343,14 @@ int api_professionals(web_req *r, json_t **out)
 
 int api_org_label(web_req *r, const char *org, char *out, size_t cap)
 {
-	node_member *m = malloc(sizeof(*m));
 	MDB_txn *txn = NULL;
-	sk_status st = SK_ERR_NOMEM;
+	sk_status st;
 
 	snprintf(out, cap, "%s", org);
-	if (m != NULL &&
-	    (st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = node_members_get(r->app->s, txn, org, m);
-		mdb_txn_abort(txn);
-		if (st == SK_OK && m->name[0])
-			snprintf(out, cap, "%s", m->name);
-	}
-	free(m);
-	return st == SK_OK ? 0 : -1;
+	if ((st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return -1;
+	/* the sociale kaart's display name, else the member list's name */
+	node_directory_label(r->app->s, txn, org, out, cap);
+	mdb_txn_abort(txn);
+	return 0;
 }

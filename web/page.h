@@ -74,5 +74,7 @@ void page_audit(page *p, const char *rest);       /* web/pages_audit.c */
 void page_report(page *p, const char *rest);
 void page_review(page *p, const char *rest);
 void page_verify(page *p, const char *rest);
+void page_directory(page *p, const char *rest);   /* web/pages_directory.c */
+void page_directory_org(page *p, const char *org);
 
 #endif

@@ -239,6 +239,7 @@ static const struct link prof_nav[] = {
 	{"/clients", "Cliënten", "Clients"},
 	{"/matches", "Ook betrokken en meldingen", "Also involved and notices"},
 	{"/discussions", "Casusoverleg", "Case discussions"},
+	{"/directory", "Sociale kaart", "Directory"},
 };
 
 static const struct link officer_nav[] = {
@@ -419,6 +420,8 @@ static const struct page_route {
 	{"/audit/report", page_report, 0},
 	{"/audit/review", page_review, 0},
 	{"/audit/verify", page_verify, 0},
+	{"/directory", page_directory, 0},
+	{"/directory/*", page_directory_org, 0},
 };
 
 void pages_handle(web_req *r)

@@ -67,7 +67,7 @@ out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) |
 echo "$out" | grep -q "wijkteam (sociaal-team): Anna de Vries, wijkcoach, 030-1234567" ||
 	fail "lookup at altrecht: $out"
 out=$(node lookup --dir wijkteam --client c-1 --as anna --purpose afstemming)
-[ "$out" = "altrecht (ggz)" ] || fail "lookup at wijkteam (no contact allowed): $out"
+[ "$out" = "Org altrecht — altrecht (ggz)" ] || fail "lookup at wijkteam (no contact allowed; partner by its name): $out"
 node sync --dir wijkteam >/dev/null
 node notices --dir wijkteam | grep -q "altrecht (ggz, spv) looked up your client c-1 for afstemming" ||
 	fail "notice at wijkteam: $(node notices --dir wijkteam)"
@@ -165,7 +165,7 @@ for org in wijkteam altrecht; do
 	node sync --dir $org >/dev/null || fail "sync $org after rotation"
 done
 out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming)
-echo "$out" | grep -q "^wijkteam (sociaal-team)" || fail "no match under the new epoch: $out"
+echo "$out" | grep -q "^Org wijkteam — wijkteam (sociaal-team)" || fail "no match under the new epoch: $out"
 node case list --dir wijkteam >/dev/null
 ok "after a rotation, entries are re-derived and republished under the new epoch"
 

@@ -43,6 +43,10 @@
  *        one; an epoch key body with one (a pseudonymiser's); N entries or N valid
  *        anchors from SEQ; N encryption keys; N epoch keys from epoch SEQ (2). Prints accepted and refused counts and the first
  *        refusal's code and message)
+ *   sk-testnode directory --dir D --bundle B --org-id ID --category C [--tamper]
+ *        (publishes a directory record of ID signed with D's identity key; with
+ *        --tamper one byte of the record is changed after signing. Prints
+ *        {"leaf_index":…} or {"error":…,"message":…} and exits 1)
  *   sk-testnode discuss-open --dir D --bundle B --token HEX      (prints the id)
  *   sk-testnode discuss-accept --dir D --bundle B --discussion HEX
  *   sk-testnode discuss-flood --dir D --bundle B --discussion HEX --to ORG --count N
@@ -74,6 +78,7 @@
 #include "crypto/oprf.h"
 #include "net/conn.h"
 #include "net/tls.h"
+#include "protos/directory.h"
 #include "protos/domains.h"
 #include "protos/wire.h"
 
@@ -436,6 +441,63 @@ static int cmd_publish(void)
 	net_sync_close(sc);
 	member_free(&m);
 	return st == SK_OK ? 0 : 1;
+}
+
+static int cmd_directory(void)
+{
+	Schakel__V1__DirectoryRecord r = SCHAKEL__V1__DIRECTORY_RECORD__INIT;
+	Schakel__V1__DirectoryPublish req = SCHAKEL__V1__DIRECTORY_PUBLISH__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__PublishReceiptBody *rb = NULL;
+	char *services[] = {"dagbesteding"}, name[80];
+	uint8_t buf[4096], sig[64];
+	member m = {0};
+	net_sync *sc;
+	size_t n;
+	int rc = 1;
+
+	if (o.org == NULL)
+		DIE("directory: --org-id is required");
+	member_load(&m);
+	sc = member_connect(&m);
+	snprintf(name, sizeof(name), "Org %s", o.org);
+	r.org_id = (char *)o.org;
+	r.version = now_ms();
+	r.display_name = name;
+	r.category = (char *)(o.category ? o.category : "ggz");
+	r.services = services;
+	r.n_services = 1;
+	r.issued_at = now_ms();
+	n = schakel__v1__directory_record__pack(&r, buf);
+	if (key_sign(sig, WIRE_DOMAIN_DIRECTORY, buf, n, m.id.sk) != SK_OK)
+		DIE("sign");
+	if (o.tamper)
+		buf[n - 1] ^= 1; /* the last byte of issued_at, after signing */
+	req.record = (ProtobufCBinaryData){n, buf};
+	req.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DIRECTORY_PUBLISH;
+	env.directory_publish = &req;
+	sk_status st;
+
+	if ((st = net_sync_request(sc, &env, &reply)) != SK_OK) {
+		printf("{\"error\":%d,\"message\":\"%s\"}\n", st, sk_error_detail());
+	} else if (reply->body_case == SCHAKEL__V1__ENVELOPE__BODY_ERROR) {
+		printf("{\"error\":%u,\"message\":\"%s\"}\n", reply->error->code,
+		       reply->error->message ? reply->error->message : "");
+	} else if (reply->body_case == SCHAKEL__V1__ENVELOPE__BODY_PUBLISH_RECEIPT &&
+		   (rb = schakel__v1__publish_receipt_body__unpack(
+			    NULL, reply->publish_receipt->body.len,
+			    reply->publish_receipt->body.data)) != NULL) {
+		printf("{\"leaf_index\":%llu}\n", (unsigned long long)rb->leaf_index);
+		rc = 0;
+	} else {
+		DIE("unexpected reply");
+	}
+	schakel__v1__publish_receipt_body__free_unpacked(rb, NULL);
+	wire_envelope_free(reply);
+	net_sync_close(sc);
+	member_free(&m);
+	return rc;
 }
 
 struct burst {
@@ -1671,6 +1733,7 @@ int main(int argc, char **argv)
 			int (*fn)(void);
 		} cmds[] = {{"init", cmd_init},
 			    {"publish", cmd_publish},
+			    {"directory", cmd_directory},
 			    {"burst", cmd_burst},
 			    {"show-bundle", cmd_show_bundle},
 			    {"lookup", cmd_lookup},

@@ -43,8 +43,24 @@ for c in "123456782 Karin Pagina" "100000009 Lars Pagina"; do
 	node case open --dir $ORG_A --client "$1" --as $PROF --consent none >/dev/null ||
 		fail "case of $2 $3 at A: $(tail -3 "$T/node.log")"
 done
+# both on the sociale kaart (B's waiting time given 40 days ago: stale)
+cat >dir-a.json <<JSON
+{"municipalities": ["Zeist"], "services": ["maatschappelijk-werk", "schuldhulp"],
+ "target_groups": ["volwassenen"], "services_text": "Budgetcoaching en formulierenhulp",
+ "how_to_refer": "Bel de wegwijzer", "waiting_weeks": 2,
+ "wegwijzers": [{"name": "Anna de Vries", "role": "wegwijzer", "phone": "030 123 45 67"}]}
+JSON
+cat >dir-b.json <<JSON
+{"municipalities": ["Zeist", "De Bilt"], "services": ["ggz"], "target_groups": ["volwassenen"],
+ "how_to_refer": "Verwijzing via de huisarts", "waiting_weeks": 8,
+ "waiting_date": "$(date -u -d '-40 days' +%F)",
+ "wegwijzers": [{"name": "Bram Jansen", "role": "SPV", "phone": "030 765 43 21"}]}
+JSON
+node directory publish --dir $ORG_A --file dir-a.json >/dev/null || fail "directory publish A: $(tail -3 "$T/node.log")"
+node directory publish --dir $ORG_B --file dir-b.json >/dev/null || fail "directory publish B: $(tail -3 "$T/node.log")"
+node sync --dir $ORG_A >/dev/null || fail "sync A: $(tail -3 "$T/node.log")"
 serve_a
-ok "two organisations; $ORG_A serving its pages on $BASE"
+ok "two organisations on the sociale kaart; $ORG_A serving its pages on $BASE"
 
 SHOTS=$SK_BUILD_DIR/web-screenshots
 rm -rf "$SHOTS"
@@ -56,7 +72,7 @@ WEB_BASE=$BASE WEB_SHOTS=$SHOTS WEB_T=$T WEB_MODULES=$MODULES WEB_CHROMIUM=$CHRO
 	timeout 240 "$(type -P node)" "$WEB_SRC/pages.mjs" || fail "the pages (screenshots in $SHOTS; serve log $T/serve.log)"
 
 for name in signin signin-error cases clients client case case-lookup case-new-client consent-withdraw-confirm case-close-confirm case-closed \
-	matches discussions discussion discussion-closed cases-en \
+	matches discussions discussion discussion-closed cases-en directory \
 	audit audit-search audit-report audit-review audit-verify audit-en signin-en; do
 	[ -s "$SHOTS/$name.png" ] || fail "no screenshot $SHOTS/$name.png"
 done

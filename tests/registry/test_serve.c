@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "test_util.h"
+#include "registry/directory.h"
 #include "registry/lookup.h"
 #include "registry/publish.h"
 #include "registry/screen.h"
@@ -30,6 +31,8 @@ static const Schakel__V1__Envelope__BodyCase served[] = {
 	SCHAKEL__V1__ENVELOPE__BODY_ANCHORS_REQUEST,
 	SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST,
 	SCHAKEL__V1__ENVELOPE__BODY_AUDIT_RECORDS_REQUEST,
+	SCHAKEL__V1__ENVELOPE__BODY_DIRECTORY_PUBLISH,
+	SCHAKEL__V1__ENVELOPE__BODY_DIRECTORY_REQUEST,
 };
 
 /* The kinds whose content the registry stores or forwards. */
@@ -41,6 +44,7 @@ static const Schakel__V1__Envelope__BodyCase screened[] = {
 	SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_REQUEST,
 	SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_ANSWER,
 	SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND,
+	SCHAKEL__V1__ENVELOPE__BODY_DIRECTORY_PUBLISH,
 };
 
 static int in(const Schakel__V1__Envelope__BodyCase *list, size_t n,
@@ -85,13 +89,15 @@ static void test_table(void **state)
 		}
 		assert_true(op->new != NULL && op->apply != NULL && op->reply != NULL &&
 			    op->result != NULL && op->free != NULL);
-		/* only a publish is checked on a worker, refuses before it
-		 * writes, has a receipt signed with its batch and a reply read
-		 * after the commit */
+		/* only a publish is checked on a worker and refuses before it
+		 * writes; a publish and a directory record have a receipt
+		 * signed with their batch and a reply read after the commit */
 		assert_int_equal(op == &reg_op_publish, op->check != NULL);
 		assert_int_equal(op == &reg_op_publish, op->flags == REG_OP_FLAT);
-		assert_int_equal(op == &reg_op_publish, op->receipt != NULL);
-		assert_int_equal(op == &reg_op_publish, op->finish != NULL);
+		assert_int_equal(op == &reg_op_publish || op == &reg_op_directory_publish,
+				 op->receipt != NULL);
+		assert_int_equal(op == &reg_op_publish || op == &reg_op_directory_publish,
+				 op->finish != NULL);
 	}
 	assert_int_equal(n, sizeof(served) / sizeof(served[0]));
 	/* a refusal is no kind of request */

@@ -616,6 +616,46 @@ async function flow(browser, current) {
   }
   ok('?lang=en and ?lang=nl switch the language (html[lang] and text) and it is remembered');
 
+  // the sociale kaart: both orgs published their records (web.sh), A's
+  // sync fetched and verified them; B's waiting time is 40 days old
+  await go(page, '/directory?lang=nl');
+  if (!(await page.innerText('nav')).includes('Sociale kaart')) fail('the nav has no "Sociale kaart"');
+  await visit(page, '/directory?lang=nl', { lang: 'nl', name: prof.name });
+  await shot(page, 'directory');
+  const orgsShown = await page.$$eval('article.dir-org', (as) => as.map((a) => a.dataset.org).sort());
+  if (orgsShown.join(',') !== [A, B].sort().join(',')) fail(`/directory shows ${orgsShown}, want ${A} and ${B}`);
+  const serviceNames = await page.$$eval('select#dir-service option', (os) => os.map((o) => o.textContent));
+  if (!serviceNames.includes('Schuldhulpverlening') || serviceNames.includes('schuldhulp'))
+    fail(`select#dir-service does not name the services in Dutch: ${serviceNames.join(' | ')}`);
+  await page.selectOption('select#dir-service', 'ggz');
+  await Promise.all([page.waitForNavigation(), page.click('form#directory-search' + SUBMIT)]);
+  if (!page.url().includes('service=ggz')) fail(`the search went to ${page.url()}`);
+  await visit(page, '/directory?service=ggz', { lang: 'nl', name: prof.name });
+  const ggz = await page.$$eval('article.dir-org', (as) => as.map((a) => [a.dataset.org, a.innerText]));
+  if (ggz.length !== 1 || ggz[0][0] !== B) fail(`service ggz finds ${ggz.map((g) => g[0])}, want ${B}`);
+  if (!/verouderd/.test(ggz[0][1]) || !(await page.$(`article[data-org="${B}"] .stale`)))
+    fail(`${B}'s waiting time of 40 days ago is not marked stale: ${ggz[0][1]}`);
+  if (!ggz[0][1].includes('Verwijzing via de huisarts') || !ggz[0][1].includes('Bram Jansen'))
+    fail(`${B}'s result lacks how to refer or its wegwijzer: ${ggz[0][1]}`);
+  await go(page, '/directory?text=budget&lang=nl');
+  const budget = await page.$$eval('article.dir-org', (as) => as.map((a) => a.dataset.org));
+  if (budget.join() !== A) fail(`the words "budget" find ${budget}, want ${A}`);
+  if (await page.$(`article[data-org="${A}"] .stale`)) fail(`${A}'s fresh waiting time is marked stale`);
+  await go(page, '/directory?municipality=Utrecht&group=kinderen');
+  if (!(await page.$('#directory-empty'))) fail('a search nothing matches does not say so');
+  await visit(page, '/directory (nothing found)', { lang: 'nl', name: prof.name });
+  for (const lang of ['nl', 'en']) {
+    await go(page, `/directory/${B}?lang=${lang}`);
+    await visit(page, `/directory/${B}?lang=${lang}`, { lang, name: prof.name });
+    const t = await page.innerText('#directory-org');
+    if (!t.includes('Bram Jansen') || !t.includes('030 765 43 21')) fail(`/directory/${B}: ${t}`);
+    await go(page, `/directory?lang=${lang}`);
+    await visit(page, `/directory?lang=${lang}`, { lang, name: prof.name });
+  }
+  await go(page, '/directory/nobody', 404);
+  await go(page, '/directory?lang=nl');
+  ok('/directory: search by service, words, municipality and target group; stale waiting times marked; one org\'s record; both languages');
+
   await Promise.all([page.waitForNavigation(), page.click('form#signout ' + SUBMIT)]);
   if (pathOf(page) !== '/signin') fail(`sign-out ended at ${await where(page)}, want /signin`);
   await page.goto(BASE + '/cases');
