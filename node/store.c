@@ -426,6 +426,7 @@ static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 		{"prof_cases", offsetof(node_store, prof_cases)},
 		{"inbox_clients", offsetof(node_store, inbox_clients)},
 		{"discussion_clients", offsetof(node_store, discussion_clients)},
+		{"tables", offsetof(node_store, tables)},
 	};
 	sk_status st;
 

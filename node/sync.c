@@ -14,6 +14,7 @@
 #include "node/resume.h"
 #include "node/session_int.h"
 #include "node/sync.h"
+#include "node/table.h"
 
 struct dirty_list {
 	char (*ids)[NODE_CLIENT_ID_MAX + 1];
@@ -81,6 +82,14 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	/* members first: messages in the mailbox are checked against them */
 	if (st == SK_OK)
 		st = node_inbox_events(r, &stats->alerts);
+	if (st == SK_OK) {
+		size_t tables, rejected;
+
+		/* the tables after the members: their records are checked
+		 * against the members' identity keys; a refused table is
+		 * logged and kept as evidence (node/table.h) */
+		st = node_table_sync(r, &tables, &rejected);
+	}
 	if (st == SK_OK)
 		st = enc_maintain(r, &stats->rotated);
 	if (st == SK_OK)

@@ -27,6 +27,9 @@
 /* A discussion message, signed over discussion id, recipient and
  * sequence and sealed to its recipient. */
 #define WIRE_DOMAIN_DISCUSS "schakel/v1/discuss"
+/* A case table's TableRecordBody (create, join, leave, regisseur), by
+ * the org it names as signer (protos/table.h). */
+#define WIRE_DOMAIN_TABLE_RECORD "schakel/v1/table-record"
 
 /* ---- signed by the registry, checked by members -------------------------- */
 

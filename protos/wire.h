@@ -75,6 +75,8 @@ sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolReq
 #define WIRE_LEAF_ENTRY 1
 #define WIRE_LEAF_MEMBER 2
 #define WIRE_LEAF_ANCHOR 3
+/* 4: the directory (wegwijzers) */
+#define WIRE_LEAF_TABLE 5 /* a case table's TableRecordBody, by its signer */
 #define WIRE_LEAF_SIG_BYTES 64
 #define WIRE_LEAF_HASH_BYTES 32
 

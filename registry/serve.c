@@ -14,6 +14,7 @@
 #include "common/writer.h"
 #include "net/conn.h"
 #include "registry/anchor.h"
+#include "registry/table.h"
 #include "registry/cosign.h"
 #include "registry/discuss.h"
 #include "registry/enrol.h"
@@ -72,6 +73,8 @@ static const reg_op *const kinds[] = {
 	&reg_op_discuss_state,
 	&reg_op_anchor,
 	&reg_op_anchors,
+	&reg_op_table_record,
+	&reg_op_tables,
 	&reg_op_reconcile,
 	&reg_op_resume,
 	&reg_op_enc_key,

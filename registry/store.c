@@ -72,6 +72,7 @@ static sk_status open_env(reg_store *s, const char *dir)
 		{"audit_daily", offsetof(reg_store, audit_daily)},
 		{"quotas", offsetof(reg_store, quotas)},
 		{"discuss_items", offsetof(reg_store, discuss_items)},
+		{"tables", offsetof(reg_store, tables)},
 	};
 	MDB_txn *txn = NULL;
 	sk_status st;

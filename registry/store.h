@@ -49,6 +49,7 @@ typedef struct reg_store {
 			      * (registry/retain.h) */
 	MDB_dbi quotas;   /* org id -> limits and counters (reg_quota) */
 	MDB_dbi discuss_items; /* discussion id || u32be(n) -> mailbox key of a message */
+	MDB_dbi tables;   /* table id NUL seq(u64be) -> SignedTableRecord (registry/table.h) */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
 	note_signer *log_key;

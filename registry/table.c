@@ -1,0 +1,365 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "registry/caps.h"
+#include "registry/quota.h"
+#include "registry/table.h"
+
+#define KEY_MAX (WIRE_TABLE_ID_HEX + 1 + 8)
+
+/* One signed table record, from the loop thread through the writer back
+ * to the loop (reg_op_table_record). */
+typedef struct reg_table_job {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	uint8_t *body;
+	size_t body_len;
+	uint8_t sig[KEY_SIG_BYTES];
+	uint64_t leaf_index;
+	char table[WIRE_TABLE_ID_HEX + 1];
+	sk_status result;
+	char reason[200];
+} reg_table_job;
+
+static sk_status record_new(void **job, reg_store *s, const net_peer *peer,
+			    const wire_envelope *env)
+{
+	const Schakel__V1__SignedTableRecord *r = env->table_record_request->record;
+	reg_table_job *t = calloc(1, sizeof(*t));
+
+	*job = NULL;
+	if (t == NULL)
+		return SK_ERR_NOMEM;
+	t->store = s;
+	memcpy(t->org, peer->org_id, sizeof(t->org));
+	*job = t;
+	/* the screen capped the body at WIRE_TABLE_BODY_MAX */
+	if (r == NULL || r->body.len == 0 || r->body.len > WIRE_TABLE_BODY_MAX ||
+	    r->signature.len != KEY_SIG_BYTES) {
+		t->result = SK_ERR_INVALID;
+		snprintf(t->reason, sizeof(t->reason), "malformed table record");
+		return SK_OK;
+	}
+	if ((t->body = malloc(r->body.len)) == NULL) {
+		free(t);
+		*job = NULL;
+		return SK_ERR_NOMEM;
+	}
+	memcpy(t->body, r->body.data, r->body.len);
+	t->body_len = r->body.len;
+	memcpy(t->sig, r->signature.data, KEY_SIG_BYTES);
+	return SK_OK;
+}
+
+static void record_free(void *job)
+{
+	reg_table_job *t = job;
+
+	if (t == NULL)
+		return;
+	free(t->body);
+	free(t);
+}
+
+static void refuse(reg_table_job *t, sk_status st, const char *why)
+{
+	t->result = st;
+	snprintf(t->reason, sizeof(t->reason), "%s", why);
+}
+
+/* Folds the table's stored records; each was checked when it came in. */
+sk_status reg_table_get(reg_store *s, MDB_txn *txn, const char *id, wire_table *t)
+{
+	uint8_t kb[KEY_MAX];
+	MDB_val k = {reg_org_seq_key(kb, id, 1), kb}, d;
+	MDB_cursor *cur = NULL;
+	sk_status st;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (strlen(id) != WIRE_TABLE_ID_HEX)
+		return SK_ERR_INVALID;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->tables, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == KEY_MAX && memcmp(k.mv_data, id, WIRE_TABLE_ID_HEX + 1) == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		Schakel__V1__SignedTableRecord *r =
+			schakel__v1__signed_table_record__unpack(NULL, d.mv_size, d.mv_data);
+		Schakel__V1__TableRecordBody *b = NULL;
+
+		if (r == NULL || wire_table_body_parse(&b, r->body.data, r->body.len) != SK_OK ||
+		    wire_table_apply(t, b) != SK_OK)
+			st = SK_ERR_DB;
+		schakel__v1__table_record_body__free_unpacked(b, NULL);
+		schakel__v1__signed_table_record__free_unpacked(r, NULL);
+		if (st != SK_OK)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	return st;
+}
+
+/* Writer job: the record's checks, its leaf and its audit record. */
+static sk_status record_apply(MDB_txn *txn, void *arg)
+{
+	reg_table_job *j = arg;
+	reg_store *s = j->store;
+	Schakel__V1__TableRecordBody *b = NULL;
+	Schakel__V1__SignedTableRecord sr = SCHAKEL__V1__SIGNED_TABLE_RECORD__INIT;
+	Schakel__V1__Member *m = NULL;
+	wire_table *t = NULL;
+	audit_record rec = {0};
+	uint8_t leaf[WIRE_LEAF_HASH_BYTES], kb[KEY_MAX], *packed = NULL;
+	char access[NET_ORG_ID_MAX + 5], event[48] = "table.record", what[48] = "table";
+	MDB_val k, d;
+	sk_status st = SK_OK;
+
+	if (j->result != SK_OK)
+		goto audit;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if (wire_table_body_parse(&b, j->body, j->body_len) != SK_OK) {
+		refuse(j, SK_ERR_INVALID, sk_error_detail());
+		goto audit;
+	}
+	snprintf(j->table, sizeof(j->table), "%s", b->table_id);
+	/* the signer is the connection's own org, a live member */
+	if (strcmp(b->org_id, j->org) != 0) {
+		refuse(j, SK_ERR_PERM, "a table record is sent by the org that signs it");
+		goto audit;
+	}
+	if ((st = reg_member_get(s, txn, j->org, &m)) != SK_OK || m->has_revoked_at) {
+		refuse(j, SK_ERR_PERM, "the org is not a live member");
+		st = SK_OK;
+		goto audit;
+	}
+	if (key_verify(j->sig, WIRE_DOMAIN_TABLE_RECORD, j->body, j->body_len,
+		       m->identity_key.data) != SK_OK) {
+		refuse(j, SK_ERR_VERIFY, "the table record's signature does not verify");
+		goto audit;
+	}
+	if ((st = reg_table_get(s, txn, b->table_id, t)) != SK_OK)
+		goto out;
+	if (b->action == SCHAKEL__V1__TABLE_ACTION__TABLE_CREATE && t->seq != 0) {
+		refuse(j, SK_ERR_EXISTS, "a table with this id exists already");
+		goto audit;
+	}
+	if (b->action == SCHAKEL__V1__TABLE_ACTION__TABLE_CREATE) {
+		/* every org it invites is a live member */
+		for (size_t i = 0; i < b->n_members; i++)
+			if (!reg_member_live(s, txn, b->members[i])) {
+				refuse(j, SK_ERR_PERM, "the table invites an org that is not a live member");
+				goto audit;
+			}
+	}
+	if ((st = wire_table_apply(t, b)) != SK_OK) {
+		refuse(j, st, sk_error_detail());
+		st = SK_OK;
+		goto audit;
+	}
+	/* a leaf like an entry: the org's publishes a minute */
+	if ((st = reg_quota_publish(s, txn, j->org, 0, sk_clock_now_ms(), j->reason,
+				    sizeof(j->reason))) == SK_ERR_TOOBIG) {
+		j->result = st;
+		st = SK_OK;
+		goto audit;
+	} else if (st != SK_OK) {
+		goto out;
+	}
+	sr.body = (ProtobufCBinaryData){j->body_len, j->body};
+	sr.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, j->sig};
+	if ((packed = malloc(schakel__v1__signed_table_record__get_packed_size(&sr))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	d = (MDB_val){schakel__v1__signed_table_record__pack(&sr, packed), packed};
+	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_TABLE, j->body, j->body_len, j->sig)) != SK_OK ||
+	    (st = reg_log_append(&s->log, txn, leaf, &j->leaf_index)) != SK_OK)
+		goto out;
+	k = (MDB_val){reg_org_seq_key(kb, b->table_id, b->seq), kb};
+	if ((st = sk_db_status(mdb_put(txn, s->tables, &k, &d, MDB_NOOVERWRITE))) != SK_OK)
+		goto out;
+audit:
+	if (b != NULL)
+		snprintf(event, sizeof(event), "table.%s", wire_table_action_name(b->action));
+	snprintf(access, sizeof(access), "tls:%s", j->org);
+	rec.event = event;
+	rec.action = b != NULL && b->action == SCHAKEL__V1__TABLE_ACTION__TABLE_CREATE
+			     ? AUDIT_ACTION_CREATE
+			     : AUDIT_ACTION_UPDATE;
+	rec.outcome = j->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
+	rec.reason = j->result == SK_OK ? NULL : j->reason;
+	rec.user = j->org;
+	rec.access_point = access;
+	rec.counterpart = j->org;
+	if (j->table[0])
+		snprintf(what, sizeof(what), "table:%s", j->table);
+	rec.category = what;
+	st = reg_audit(s, txn, &rec);
+out:
+	free(packed);
+	free(t);
+	schakel__v1__table_record_body__free_unpacked(b, NULL);
+	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+static sk_status record_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	reg_table_job *j = job;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__TableRecordReceipt r = SCHAKEL__V1__TABLE_RECORD_RECEIPT__INIT;
+
+	if (commit != SK_OK)
+		return reg_send_error(c, request_id, commit, NULL);
+	if (j->result != SK_OK)
+		return reg_send_error(c, request_id, j->result, j->reason);
+	r.leaf_index = j->leaf_index;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_RECORD_RECEIPT;
+	env.table_record_receipt = &r;
+	return net_conn_send(c, &env);
+}
+
+static const char *record_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				 size_t *len, size_t *cap)
+{
+	const Schakel__V1__SignedTableRecord *r = env->table_record_request->record;
+
+	*body = &env->table_record_request->base;
+	*len = r != NULL ? r->body.len : 0;
+	*cap = WIRE_TABLE_BODY_MAX;
+	return NULL;
+}
+
+static sk_status record_result(const void *job, const char **why)
+{
+	const reg_table_job *j = job;
+
+	if (why != NULL)
+		*why = j->reason;
+	return j->result;
+}
+
+/* The records of every table org may see, each table in seq order, up
+ * to REG_TABLES_REPLY_BYTES. */
+static sk_status tables_read(reg_store *s, net_conn *c, uint64_t request_id,
+			     const wire_envelope *env)
+{
+	const char *org = net_conn_peer(c)->org_id;
+	wire_envelope out = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__TablesResponse r = SCHAKEL__V1__TABLES_RESPONSE__INIT;
+	Schakel__V1__SignedTableRecord **list = NULL;
+	wire_table *t = calloc(1, sizeof(*t));
+	size_t n = 0, cap = 0, bytes = 0, first;
+	char id[WIRE_TABLE_ID_HEX + 1];
+	MDB_val k = {0, NULL}, d;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	sk_status st;
+	int rc;
+
+	(void)env;
+	if (t == NULL)
+		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, s->tables, &cur))) != SK_OK)
+		goto out;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+	while (rc == 0 && st == SK_OK) {
+		/* one table: fold its records, keep them when org may see it */
+		if (k.mv_size != KEY_MAX) {
+			st = SK_ERR_DB;
+			break;
+		}
+		memcpy(id, k.mv_data, WIRE_TABLE_ID_HEX);
+		id[WIRE_TABLE_ID_HEX] = '\0';
+		memset(t, 0, sizeof(*t));
+		first = n;
+		for (; rc == 0 && k.mv_size == KEY_MAX && memcmp(k.mv_data, id, WIRE_TABLE_ID_HEX) == 0;
+		     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+			Schakel__V1__SignedTableRecord *sr;
+			Schakel__V1__TableRecordBody *b = NULL;
+
+			if (n == cap) {
+				void *p = realloc(list, (cap ? cap * 2 : 64) * sizeof(*list));
+
+				if (p == NULL) {
+					st = SK_ERR_NOMEM;
+					break;
+				}
+				list = p;
+				cap = cap ? cap * 2 : 64;
+			}
+			sr = schakel__v1__signed_table_record__unpack(NULL, d.mv_size, d.mv_data);
+			if (sr == NULL || wire_table_body_parse(&b, sr->body.data, sr->body.len) != SK_OK ||
+			    wire_table_apply(t, b) != SK_OK) {
+				schakel__v1__table_record_body__free_unpacked(b, NULL);
+				schakel__v1__signed_table_record__free_unpacked(sr, NULL);
+				st = SK_ERR_DB;
+				break;
+			}
+			schakel__v1__table_record_body__free_unpacked(b, NULL);
+			list[n++] = sr;
+			bytes += d.mv_size + 8;
+		}
+		if (st != SK_OK)
+			break;
+		if (!wire_table_visible(t, org) || bytes > REG_TABLES_REPLY_BYTES) {
+			for (size_t i = first; i < n; i++)
+				schakel__v1__signed_table_record__free_unpacked(list[i], NULL);
+			if (bytes > REG_TABLES_REPLY_BYTES) {
+				sk_log(SK_LOG_WARNING, "tables: the reply to %s is cut at its cap", org);
+				n = first;
+				break;
+			}
+			n = first;
+		}
+	}
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	if (st != SK_OK)
+		goto out;
+	r.n_records = n;
+	r.records = list;
+	out.request_id = request_id;
+	out.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLES_RESPONSE;
+	out.tables_response = &r;
+	st = net_conn_send(c, &out);
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	for (size_t i = 0; i < n; i++)
+		schakel__v1__signed_table_record__free_unpacked(list[i], NULL);
+	free(list);
+	free(t);
+	if (st != SK_OK && st != SK_ERR_FAILED && st != SK_ERR_TOOBIG)
+		return reg_send_error(c, request_id, st, NULL);
+	return st;
+}
+
+const reg_op reg_op_table_record = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_TABLE_RECORD_REQUEST,
+	.name = "table.record",
+	.screen = record_screen,
+	.new = record_new,
+	.apply = record_apply,
+	.reply = record_reply,
+	.result = record_result,
+	.free = record_free,
+};
+
+const reg_op reg_op_tables = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_TABLES_REQUEST,
+	.name = "table.list",
+	.read = tables_read,
+};
