@@ -189,6 +189,23 @@ static const audit_event_words events[] = {
 	 "is%n teruggezet uit een back-up", "was restored from a backup%n"},
 	{"pseudonymiser.restore", "Pseudonimiseerder teruggezet", "Pseudonymiser restored",
 	 "is%n teruggezet uit een back-up", "was restored from a backup%n"},
+	/* case tables (casustafel): an organisation's membership, no client */
+	{"table.create", "Casustafel opgericht", "Case table created",
+	 "heeft%n een casustafel opgericht", "created a case table%n"},
+	{"table.join", "Lid geworden van een casustafel", "Case table joined",
+	 "heeft de organisatie%n lid gemaakt van een casustafel",
+	 "made the organisation a member of a case table%n"},
+	{"table.leave", "Casustafel verlaten", "Case table left",
+	 "heeft de organisatie%n uit een casustafel gehaald",
+	 "took the organisation out of a case table%n"},
+	{"table.regisseur", "Procesregisseur toegevoegd", "Procesregisseur added",
+	 "heeft%n een procesregisseur aan een casustafel toegevoegd",
+	 "added a procesregisseur to a case table%n"},
+	{"table.record", "Wijziging casustafel geweigerd", "Case table change refused",
+	 "heeft%n een onleesbare wijziging van een casustafel ontvangen",
+	 "received an unreadable change to a case table%n"},
+	{"table.list", "Casustafels opgehaald", "Case tables fetched",
+	 "heeft%n de casustafels opgehaald", "fetched the case tables%n"},
 };
 
 #define N_EVENTS (sizeof(events) / sizeof(events[0]))

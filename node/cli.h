@@ -26,5 +26,6 @@ int node_cli_discuss(int argc, char **argv);
 int node_cli_audit(int argc, char **argv);
 int node_cli_encryption(int argc, char **argv);
 int node_cli_org(int argc, char **argv);
+int node_cli_table(int argc, char **argv);
 
 #endif

@@ -1,0 +1,329 @@
+/* schakel-node table: argument parsing for case tables (casustafel). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/db.h"
+#include "node/cli.h"
+#include "node/members.h"
+#include "node/session.h"
+#include "node/table.h"
+
+/* The table id: the first argument when it is not an option. */
+static const char *take_id(int *argc, char ***argv)
+{
+	const char *id = NULL;
+
+	if (*argc >= 2 && (*argv)[1][0] != '-') {
+		id = (*argv)[1];
+		(*argv)[1] = (*argv)[0];
+		(*argc)--;
+		(*argv)++;
+	}
+	return id;
+}
+
+#define MEMBERS_MAX (WIRE_TABLE_ORGS_MAX - 1)
+
+struct table_args {
+	const char *as, *name, *rhythm, *add;
+	const char *members[MEMBERS_MAX];
+	size_t n_members;
+	int open, too_many;
+};
+
+static int table_opt(int c, const char *arg, void *p)
+{
+	struct table_args *a = p;
+
+	switch (c) {
+	case 'a':
+		a->as = arg;
+		break;
+	case 'n':
+		a->name = arg;
+		break;
+	case 'r':
+		a->rhythm = arg;
+		break;
+	case 'm':
+		if (a->n_members == MEMBERS_MAX)
+			a->too_many = 1;
+		else
+			a->members[a->n_members++] = arg;
+		break;
+	case 'o':
+		a->open = 1;
+		break;
+	case 'd':
+		a->add = arg;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+static const struct option table_lo[] = {SK_CLI_COMMON_LONG,
+					 {"as", required_argument, NULL, 'a'},
+					 {"name", required_argument, NULL, 'n'},
+					 {"rhythm", required_argument, NULL, 'r'},
+					 {"member", required_argument, NULL, 'm'},
+					 {"open", no_argument, NULL, 'o'},
+					 {"add", required_argument, NULL, 'd'},
+					 {0}};
+
+static int cmd_create(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: schakel-node table create --name NAME --as PROF [--member ORG]...\n"
+		"           [--rhythm TEXT] [--open]\n\n"
+		"Hosts a case table (casustafel): a standing group of partner organisations\n"
+		"that discusses stuck cases. PROF becomes its procesregisseur. Each --member\n"
+		"organisation is invited and joins itself ('table join'). --rhythm says when\n"
+		"the table meets (e.g. \"elke tweede dinsdag\"); --open lets organisations\n"
+		"that are not members bring cases. The definition and every membership\n"
+		"change are signed records in the registry's log, visible to the members.\n"
+		"Prints the table's id.\n\n" SK_CLI_COMMON_HELP;
+	struct table_args a = {0};
+	sk_cli_common o = {0};
+	char id[WIRE_TABLE_ID_HEX + 1];
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse("table create", argc, argv, table_lo, help, &o, table_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table create", &o)) != 0)
+		return rc;
+	if (a.name == NULL || a.as == NULL || a.add != NULL)
+		return sk_cli_usage("table create", "--name and --as are required");
+	if (a.too_many)
+		return sk_cli_usage("table create", "a table has at most 31 member organisations");
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "table create")) != 0)
+		return rc;
+	st = node_table_create(r, a.as, a.name, a.rhythm, a.open, a.members, a.n_members, id);
+	node_remote_close(r);
+	node_cli_close(s, kek);
+	if (st != SK_OK)
+		return sk_cli_fail(st, "table create");
+	if (o.json)
+		node_cli_print_json(json_pack("{s:s}", "id", id));
+	else
+		printf("%s\n", id);
+	return SK_EXIT_OK;
+}
+
+/* join, leave: TABLE --as PROF */
+static int membership(int argc, char **argv, int join)
+{
+	static const char help_join[] =
+		"usage: schakel-node table join TABLE --as PROF\n\n"
+		"Accepts our organisation's invitation to a case table: from now on cases\n"
+		"brought to it are sealed to us too. PROF is who decides it (audited).\n\n"
+		SK_CLI_COMMON_HELP;
+	static const char help_leave[] =
+		"usage: schakel-node table leave TABLE --as PROF\n\n"
+		"Our organisation leaves a case table; its procesregisseurs at our\n"
+		"organisation stop being one. The host cannot leave its own table.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *cmd = join ? "table join" : "table leave";
+	const char *id = take_id(&argc, &argv);
+	struct table_args a = {0};
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse(cmd, argc, argv, table_lo, join ? help_join : help_leave, &o,
+			       table_opt, &a)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if (id == NULL || a.as == NULL || a.name || a.rhythm || a.n_members || a.open || a.add)
+		return sk_cli_usage(cmd, "TABLE and --as are required, and nothing else");
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, cmd)) != 0)
+		return rc;
+	st = join ? node_table_join(r, id, a.as) : node_table_leave(r, id, a.as);
+	node_remote_close(r);
+	node_cli_close(s, kek);
+	if (st != SK_OK)
+		return sk_cli_fail(st, cmd);
+	printf(join ? "joined table %s\n" : "left table %s\n", id);
+	return SK_EXIT_OK;
+}
+
+static int cmd_join(int argc, char **argv)
+{
+	return membership(argc, argv, 1);
+}
+
+static int cmd_leave(int argc, char **argv)
+{
+	return membership(argc, argv, 0);
+}
+
+static int cmd_regisseur(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: schakel-node table regisseur TABLE --add ORG:PROF --as PROF\n\n"
+		"Adds a procesregisseur to a case table: professional PROF of member\n"
+		"organisation ORG. Only a procesregisseur of the table (--as) may do so.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv), *colon;
+	char org[WIRE_TABLE_ORG_MAX + 1];
+	struct table_args a = {0};
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse("table regisseur", argc, argv, table_lo, help, &o, table_opt,
+			       &a)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table regisseur", &o)) != 0)
+		return rc;
+	colon = a.add != NULL ? strchr(a.add, ':') : NULL;
+	if (id == NULL || a.as == NULL || colon == NULL || colon == a.add || colon[1] == 0 ||
+	    (size_t)(colon - a.add) > WIRE_TABLE_ORG_MAX)
+		return sk_cli_usage("table regisseur", "TABLE, --add ORG:PROF and --as are required");
+	memcpy(org, a.add, (size_t)(colon - a.add));
+	org[colon - a.add] = 0;
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "table regisseur")) != 0)
+		return rc;
+	st = node_table_regisseur(r, id, a.as, org, colon + 1);
+	node_remote_close(r);
+	node_cli_close(s, kek);
+	if (st != SK_OK)
+		return sk_cli_fail(st, "table regisseur");
+	printf("%s is a procesregisseur of table %s\n", a.add, id);
+	return SK_EXIT_OK;
+}
+
+static const char *state_word(wire_table_org_state st)
+{
+	switch (st) {
+	case WIRE_TABLE_INVITED:
+		return "invited";
+	case WIRE_TABLE_MEMBER:
+		return "member";
+	case WIRE_TABLE_LEFT:
+		return "left";
+	}
+	return "none";
+}
+
+struct list {
+	node_store *s;
+	MDB_txn *txn;
+	int json;
+	json_t *all;
+};
+
+/* An org by its display name, its id when the directory has none. */
+static void org_name(struct list *l, const char *org, char *out, size_t n)
+{
+	node_member m;
+
+	if (node_members_get(l->s, l->txn, org, &m) == SK_OK && m.name[0])
+		snprintf(out, n, "%s", m.name);
+	else
+		snprintf(out, n, "%s", org);
+}
+
+static sk_status list_one(const wire_table *t, void *arg)
+{
+	struct list *l = arg;
+	char name[NET_NAME_MAX + 1];
+	json_t *orgs = json_array(), *regs = json_array(), *one;
+
+	for (size_t i = 0; i < t->n_orgs; i++) {
+		org_name(l, t->orgs[i].id, name, sizeof(name));
+		json_array_append_new(orgs, json_pack("{s:s,s:s,s:s}", "org", t->orgs[i].id,
+						      "name", name, "state",
+						      state_word(t->orgs[i].state)));
+	}
+	for (size_t i = 0; i < t->n_regisseurs; i++)
+		json_array_append_new(regs, json_pack("{s:s,s:s}", "org", t->regisseurs[i].org,
+						      "professional", t->regisseurs[i].prof));
+	org_name(l, t->host, name, sizeof(name));
+	one = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:o,s:o}", "id", t->id, "name", t->name,
+			"host", t->host, "host_name", name, "rhythm", t->rhythm, "open", t->open,
+			"our_state", state_word(wire_table_org(t, l->s->org_id)), "orgs", orgs,
+			"regisseurs", regs);
+	if (one == NULL)
+		return SK_ERR_NOMEM;
+	if (l->json) {
+		json_array_append_new(l->all, one);
+		return SK_OK;
+	}
+	printf("%s  %s (host: %s%s%s)%s\n", t->id, t->name, name, t->rhythm[0] ? "; " : "",
+	       t->rhythm, t->open ? " open to non-members" : "");
+	printf("  we are: %s\n", state_word(wire_table_org(t, l->s->org_id)));
+	for (size_t i = 0; i < t->n_orgs; i++) {
+		org_name(l, t->orgs[i].id, name, sizeof(name));
+		printf("  %s: %s\n", name, state_word(t->orgs[i].state));
+	}
+	for (size_t i = 0; i < t->n_regisseurs; i++)
+		printf("  procesregisseur: %s:%s\n", t->regisseurs[i].org, t->regisseurs[i].prof);
+	json_decref(one);
+	return SK_OK;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
+	static const char help[] =
+		"usage: schakel-node table list [--json]\n\n"
+		"The case tables our organisation is named in (host, invited, member, former\n"
+		"member) and the open tables, as of the last 'sync': members, their state and\n"
+		"the procesregisseurs. Every record was checked against its signer's key.\n\n"
+		SK_CLI_COMMON_HELP;
+	struct list l = {0};
+	sk_cli_common o = {0};
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse("table list", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table list", &o)) != 0)
+		return rc;
+	if ((rc = node_cli_open(&l.s, &kek, &o, "table list")) != 0)
+		return rc;
+	l.json = o.json;
+	l.all = json_array();
+	if ((st = sk_db_status(mdb_txn_begin(l.s->env, NULL, MDB_RDONLY, &l.txn))) == SK_OK) {
+		st = node_table_scan(l.s, l.txn, list_one, &l);
+		mdb_txn_abort(l.txn);
+	}
+	if (st == SK_OK && l.json)
+		node_cli_print_json(l.all);
+	else
+		json_decref(l.all);
+	node_cli_close(l.s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "table list");
+}
+
+static const sk_cli_cmd table_cmds[] = {
+	{"create", cmd_create, "host a case table (casustafel) and invite member organisations"},
+	{"join", cmd_join, "accept our organisation's invitation to a table"},
+	{"leave", cmd_leave, "leave a table"},
+	{"list", cmd_list, "the tables we are named in and the open tables"},
+	{"regisseur", cmd_regisseur, "add a procesregisseur to a table"},
+};
+
+int node_cli_table(int argc, char **argv)
+{
+	return sk_cli_group("schakel-node", "table", table_cmds,
+			    sizeof(table_cmds) / sizeof(table_cmds[0]), argc, argv);
+}
