@@ -1,0 +1,50 @@
+/* Case table records (protos/table.h) on arbitrary bytes: the input is a
+ * run of records, each a u16be length and that many bytes of a
+ * TableRecordBody, folded in order as registry and node fold a table.
+ * Whatever is folded must keep the table's invariants: within its caps,
+ * the host a member, every procesregisseur at a member org. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "protos/table.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(const wire_table *t)
+{
+	if (t->seq == 0)
+		return;
+	if (t->n_orgs == 0 || t->n_orgs > WIRE_TABLE_ORGS_MAX ||
+	    t->n_regisseurs > WIRE_TABLE_REGISSEURS_MAX || t->seq > WIRE_TABLE_RECORDS_MAX ||
+	    strlen(t->id) != WIRE_TABLE_ID_HEX || strcmp(t->orgs[0].id, t->host) != 0 ||
+	    t->orgs[0].state != WIRE_TABLE_MEMBER)
+		abort();
+	for (size_t i = 0; i < t->n_regisseurs; i++)
+		if (wire_table_org(t, t->regisseurs[i].org) != WIRE_TABLE_MEMBER)
+			abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	wire_table t;
+	size_t off = 0;
+
+	memset(&t, 0, sizeof(t));
+	while (off + 2 <= size) {
+		size_t len = (size_t)data[off] << 8 | data[off + 1];
+		Schakel__V1__TableRecordBody *b = NULL;
+		wire_table before = t;
+
+		off += 2;
+		if (len > size - off)
+			len = size - off;
+		if (wire_table_body_parse(&b, data + off, len) == SK_OK) {
+			if (wire_table_apply(&t, b) != SK_OK && memcmp(&before, &t, sizeof(t)) != 0)
+				abort(); /* a refusal changes nothing */
+			check(&t);
+		}
+		schakel__v1__table_record_body__free_unpacked(b, NULL);
+		off += len;
+	}
+	return 0;
+}
