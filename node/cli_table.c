@@ -1,15 +1,24 @@
 /* schakel-node table: argument parsing for case tables (casustafel). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "common/db.h"
 #include "node/cli.h"
+#include "node/discuss.h"
 #include "node/members.h"
+#include "node/professional.h"
 #include "node/session.h"
+#include "common/file.h"
+#include "common/when.h"
 #include "node/table.h"
+#include "node/tablecase.h"
+#include "node/textcheck.h"
 
 /* The table id: the first argument when it is not an option. */
 static const char *take_id(int *argc, char ***argv)
@@ -23,6 +32,15 @@ static const char *take_id(int *argc, char ***argv)
 		(*argv)++;
 	}
 	return id;
+}
+
+/* The --as PROF of a subcommand that takes nothing else. */
+static int as_opt(int c, const char *arg, void *p)
+{
+	if (c != 'a')
+		return SK_CLI_UNKNOWN;
+	*(const char **)p = arg;
+	return SK_CLI_RUN;
 }
 
 #define MEMBERS_MAX (WIRE_TABLE_ORGS_MAX - 1)
@@ -314,12 +332,298 @@ static int cmd_list(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "table list");
 }
 
+/* ---- intake ------------------------------------------------------------------ */
+
+struct submit_args {
+	const char *as, *file;
+	int yes;
+};
+
+static int submit_opt(int c, const char *arg, void *p)
+{
+	struct submit_args *a = p;
+
+	switch (c) {
+	case 'a':
+		a->as = arg;
+		break;
+	case 't':
+		a->file = arg;
+		break;
+	case 'y':
+		a->yes = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+/* A date or an address in the text: --yes, or a yes at a terminal. */
+static int confirm(const char *cmd, node_text_verdict v, int yes)
+{
+	char answer[8] = "";
+
+	if (v == NODE_TEXT_OK || yes)
+		return 0;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "schakel-node %s: %s (no terminal to ask; --yes confirms)\n", cmd,
+			node_text_verdict_msg(v));
+		return SK_EXIT_FAIL;
+	}
+	fprintf(stderr, "%s.\nSend it anyway? [y/N] ", node_text_verdict_msg(v));
+	if (fgets(answer, sizeof(answer), stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y')) {
+		fprintf(stderr, "schakel-node %s: not sent\n", cmd);
+		return SK_EXIT_FAIL;
+	}
+	return 0;
+}
+
+#define INTAKE_HELP                                                                        \
+	"The file F is headed text (Dutch or English headings; a heading's text runs on\n"    \
+	"over the lines below it until the next heading):\n"                                  \
+	"  Vraag: what the table is asked (required)\n"                                       \
+	"  Leefgebieden: comma list of life domains: wonen, financien, werk-en-opleiding,\n"  \
+	"      daginvulling, psychische-gezondheid, lichamelijke-gezondheid, verslaving,\n"    \
+	"      sociaal-netwerk, huiselijke-relaties, opvoeding, veiligheid-en-justitie,\n"     \
+	"      zelfzorg\n"                                                                     \
+	"  Urgentie: hoog, gemiddeld or laag (required)\n"                                     \
+	"  Geprobeerd: what was tried already\n"                                               \
+	"  Betrokken: comma list of the kinds of parties involved (categories: ggz,\n"         \
+	"      schuldhulp, woningcorporatie, ...)\n"
+
+/* One exit path after reading the file: it wipes the text. */
+static int cmd_submit(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"as", required_argument, NULL, 'a'},
+					   {"text-file", required_argument, NULL, 't'},
+					   {"yes", no_argument, NULL, 'y'}, {0}};
+	static const char help[] =
+		"usage: schakel-node table submit TABLE --as PROF --text-file F [--yes]\n\n"
+		"Brings a case to a case table, anonymously: the description is sealed to each\n"
+		"current member of the table and signed by our organisation; the registry sees\n"
+		"only the table, our organisation and the time. The description must not\n"
+		"identify the client: a text with a valid BSN is refused; one that looks like a\n"
+		"date of birth or a postcode with house number is sent only with --yes (or a\n"
+		"yes on a terminal). Names are not detected: leave them out. Prints the case's\n"
+		"id.\n\n" INTAKE_HELP "\n" SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv);
+	struct submit_args a = {0};
+	sk_cli_common o = {0};
+	char hex[NODE_TABLE_CASE_HEX], *text = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	node_intake in;
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	node_text_verdict v;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse("table submit", argc, argv, lo, help, &o, submit_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table submit", &o)) != 0)
+		return rc;
+	if (id == NULL || a.as == NULL || a.file == NULL)
+		return sk_cli_usage("table submit", "TABLE, --as and --text-file are required");
+	if ((st = sk_file_read(a.file, NODE_INTAKE_FILE_MAX, &data, &len)) != SK_OK)
+		return sk_cli_fail(st, "table submit");
+	if ((text = malloc(len + 1)) == NULL) {
+		rc = sk_cli_fail(SK_ERR_NOMEM, "table submit");
+		goto out;
+	}
+	memcpy(text, data, len);
+	text[len] = 0;
+	if (memchr(data, 0, len) != NULL || !node_discuss_text_ok(text)) {
+		rc = sk_cli_usage("table submit", "the file must be UTF-8 text");
+		goto out;
+	}
+	if ((st = node_intake_parse(text, &in)) != SK_OK) {
+		rc = sk_cli_fail(st, "table submit");
+		goto out;
+	}
+	v = (node_text_verdict)node_intake_check(&in);
+	if (v == NODE_TEXT_BSN) {
+		fprintf(stderr, "schakel-node table submit: %s\n", node_text_verdict_msg(v));
+		rc = SK_EXIT_FAIL;
+		goto out;
+	}
+	if ((rc = confirm("table submit", v, a.yes)) != 0)
+		goto out;
+	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "table submit")) != 0)
+		goto out;
+	st = node_table_submit(r, id, a.as, &in, 1, hex);
+	node_remote_close(r);
+	node_cli_close(s, kek);
+	if (st != SK_OK) {
+		rc = sk_cli_fail(st, "table submit");
+		goto out;
+	}
+	if (o.json)
+		node_cli_print_json(json_pack("{s:s}", "id", hex));
+	else
+		printf("%s\n", hex);
+	rc = SK_EXIT_OK;
+out:
+	if (data != NULL) {
+		sodium_memzero(data, len);
+		free(data);
+	}
+	if (text != NULL) {
+		sodium_memzero(text, len);
+		free(text);
+	}
+	return rc;
+}
+
+struct agenda {
+	int json;
+	json_t *all;
+};
+
+static sk_status agenda_one(const json_t *c, void *arg)
+{
+	struct agenda *g = arg;
+	char when[SK_WHEN_BYTES];
+	json_t *row = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(c, "id"),
+				"time", json_object_get(c, "time"), "from",
+				json_object_get(c, "from"), "from_name",
+				json_object_get(c, "from_name"), "urgency",
+				json_object_get(c, "urgency"), "domains",
+				json_object_get(c, "domains"));
+
+	if (row == NULL)
+		return SK_ERR_NOMEM;
+	if (g->json) {
+		json_array_append_new(g->all, row);
+		return SK_OK;
+	}
+	sk_when(when, (uint64_t)json_integer_value(json_object_get(c, "time")), SK_WHEN_EN);
+	printf("%s  %s  brought by %s, urgency %s\n", json_string_value(json_object_get(c, "id")),
+	       when, json_string_value(json_object_get(c, "from_name")),
+	       json_string_value(json_object_get(c, "urgency")));
+	json_decref(row);
+	return SK_OK;
+}
+
+static int cmd_agenda(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
+	static const char help[] =
+		"usage: schakel-node table agenda TABLE [--json]\n\n"
+		"The cases brought to a table that reached our organisation (after 'sync'),\n"
+		"oldest first by id: who brought each, when, its urgency and life domains.\n"
+		"'table show' gives a case's description.\n\n" SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv);
+	struct agenda g = {0};
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse("table agenda", argc, argv, lo, help, &o, NULL, NULL)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table agenda", &o)) != 0)
+		return rc;
+	if (id == NULL)
+		return sk_cli_usage("table agenda", "TABLE is required");
+	if ((rc = node_cli_open(&s, &kek, &o, "table agenda")) != 0)
+		return rc;
+	g.json = o.json;
+	g.all = json_array();
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_table_case_scan(s, txn, id, agenda_one, &g);
+		mdb_txn_abort(txn);
+	}
+	if (st == SK_OK && g.json)
+		node_cli_print_json(g.all);
+	else
+		json_decref(g.all);
+	node_cli_close(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "table agenda");
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"as", required_argument, NULL, 'a'}, {0}};
+	static const char help[] =
+		"usage: schakel-node table show CASE --as PROF [--json]\n\n"
+		"A case brought to a table: its question, life domains, urgency, what was tried,\n"
+		"the parties involved and who brought it. Reading it is audited.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv), *as = NULL;
+	sk_cli_common o = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	MDB_txn *txn = NULL;
+	json_t *c = NULL, *sub, *x;
+	char when[SK_WHEN_BYTES];
+	sk_status st;
+	size_t i;
+	int rc;
+
+	if ((rc = sk_cli_parse("table show", argc, argv, lo, help, &o, as_opt, &as)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table show", &o)) != 0)
+		return rc;
+	if (id == NULL || as == NULL)
+		return sk_cli_usage("table show", "CASE and --as are required");
+	if ((rc = node_cli_open(&s, &kek, &o, "table show")) != 0)
+		return rc;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		node_professional p;
+
+		if ((st = node_professional_get(s, txn, as, &p)) == SK_OK &&
+		    p.kind != NODE_KIND_PROFESSIONAL)
+			st = SK_ERR_PERM;
+		if (st == SK_OK)
+			st = node_table_case_get(s, txn, id, &c);
+		mdb_txn_abort(txn);
+	}
+	if (st == SK_OK) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "table-case:%s", id);
+		st = node_audit_access(s, "table.show", as, NULL, what, NULL, NULL);
+	}
+	if (st == SK_OK && o.json) {
+		node_cli_print_json(json_incref(c));
+	} else if (st == SK_OK) {
+		sub = json_object_get(c, "submitter");
+		sk_when(when, (uint64_t)json_integer_value(json_object_get(c, "time")), SK_WHEN_EN);
+		printf("case %s, table %s\nbrought %s by %s (%s, %s)\n", id,
+		       json_string_value(json_object_get(c, "table")), when,
+		       json_string_value(json_object_get(sub, "name")),
+		       json_string_value(json_object_get(sub, "role")) ?: "",
+		       json_string_value(json_object_get(c, "from_name")));
+		printf("urgency: %s\nlife domains:", json_string_value(json_object_get(c, "urgency")));
+		json_array_foreach(json_object_get(c, "domains"), i, x) printf(" %s", json_string_value(x));
+		printf("\nparties involved:");
+		json_array_foreach(json_object_get(c, "parties"), i, x) printf(" %s", json_string_value(x));
+		printf("\nquestion:\n%s\n", json_string_value(json_object_get(c, "question")));
+		if (json_string_value(json_object_get(c, "tried")))
+			printf("tried:\n%s\n", json_string_value(json_object_get(c, "tried")));
+	}
+	json_decref(c);
+	node_cli_close(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "table show");
+}
+
 static const sk_cli_cmd table_cmds[] = {
 	{"create", cmd_create, "host a case table (casustafel) and invite member organisations"},
 	{"join", cmd_join, "accept our organisation's invitation to a table"},
 	{"leave", cmd_leave, "leave a table"},
 	{"list", cmd_list, "the tables we are named in and the open tables"},
 	{"regisseur", cmd_regisseur, "add a procesregisseur to a table"},
+	{"submit", cmd_submit, "bring a case to a table, anonymously"},
+	{"agenda", cmd_agenda, "the cases brought to a table that reached us"},
+	{"show", cmd_show, "a case brought to a table"},
 };
 
 int node_cli_table(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "node/session_int.h"
 #include "node/sync.h"
 #include "node/table.h"
+#include "node/tablecase.h"
 
 struct dirty_list {
 	char (*ids)[NODE_CLIENT_ID_MAX + 1];
@@ -94,6 +95,12 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 		st = enc_maintain(r, &stats->rotated);
 	if (st == SK_OK)
 		st = node_inbox_pull(r, &stats->items);
+	if (st == SK_OK) {
+		size_t taken, rejected;
+
+		/* cases brought to our tables, from the items just pulled */
+		st = node_table_cases_take(r, &taken, &rejected);
+	}
 	if (st == SK_OK) {
 		node_discuss_stats ds = {0};
 

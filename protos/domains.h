@@ -30,6 +30,10 @@
 /* A case table's TableRecordBody (create, join, leave, regisseur), by
  * the org it names as signer (protos/table.h). */
 #define WIRE_DOMAIN_TABLE_RECORD "schakel/v1/table-record"
+/* A case brought to a table (TableCaseBody), signed over the recipient's
+ * org id, the table and case ids, and sealed to each member
+ * (crypto/seal.h seal_signed). */
+#define WIRE_DOMAIN_TABLE "schakel/v1/table"
 
 /* ---- signed by the registry, checked by members -------------------------- */
 
@@ -69,5 +73,7 @@
 #define WIRE_DOMAIN_NODE_ENC_KEY "schakel/v1/node-enc-key"
 /* Discussion messages kept at the node. */
 #define WIRE_DOMAIN_DISCUSSION_AT_REST "schakel/v1/discussion-message"
+/* Table cases kept at the node (node/table.h). */
+#define WIRE_DOMAIN_TABLE_CASE_AT_REST "schakel/v1/table-case"
 
 #endif

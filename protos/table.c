@@ -235,3 +235,91 @@ sk_status wire_table_apply(wire_table *t, const Schakel__V1__TableRecordBody *b)
 	t->seq = b->seq;
 	return SK_OK;
 }
+
+/* ---- intake ---------------------------------------------------------------- */
+
+const char *const wire_table_domains[] = {
+	"wonen", "financien", "werk-en-opleiding", "daginvulling", "psychische-gezondheid",
+	"lichamelijke-gezondheid", "verslaving", "sociaal-netwerk", "huiselijke-relaties",
+	"opvoeding", "veiligheid-en-justitie", "zelfzorg", NULL,
+};
+
+const char *const wire_table_urgencies[] = {"hoog", "gemiddeld", "laag", NULL};
+
+static int listed(const char *const *list, const char *s)
+{
+	for (size_t i = 0; s != NULL && list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* UTF-8 text (checked by protobuf-c) of min..max bytes: control
+ * characters only as newline or tab. */
+static int long_text_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < min || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static sk_status case_bad(const char *why)
+{
+	sk_error_set("table case: %s", why);
+	return SK_ERR_INVALID;
+}
+
+sk_status wire_table_case_parse(Schakel__V1__TableCaseBody **out, const uint8_t *body,
+				size_t len)
+{
+	Schakel__V1__TableCaseBody *b = NULL;
+	sk_status st = SK_OK;
+
+	*out = NULL;
+	if (len == 0 || len > WIRE_TABLE_CASE_BODY_MAX)
+		return case_bad("empty or over its size cap");
+	if ((b = schakel__v1__table_case_body__unpack(NULL, len, body)) == NULL)
+		return case_bad("does not parse");
+	if (b->base.n_unknown_fields != 0)
+		st = case_bad("fields this version does not know");
+	else if (!long_text_ok(b->question, 1, WIRE_TABLE_CASE_TEXT_MAX))
+		st = case_bad("the question is empty or too long");
+	else if (b->tried != NULL && !long_text_ok(b->tried, 0, WIRE_TABLE_CASE_TEXT_MAX))
+		st = case_bad("what was tried is too long");
+	else if (!listed(wire_table_urgencies, b->urgency))
+		st = case_bad("the urgency is not hoog, gemiddeld or laag");
+	else if (b->n_domains > WIRE_TABLE_CASE_LIST_MAX || b->n_parties > WIRE_TABLE_CASE_LIST_MAX)
+		st = case_bad("too many life domains or parties");
+	else if (!id_ok(b->professional, WIRE_TABLE_PROF_MAX) ||
+		 !text_ok(b->name, 1, WIRE_TABLE_CASE_SHORT_MAX) ||
+		 (b->role != NULL && !text_ok(b->role, 0, WIRE_TABLE_CASE_SHORT_MAX)) ||
+		 (b->phone != NULL && !text_ok(b->phone, 0, WIRE_TABLE_CASE_SHORT_MAX)) ||
+		 (b->email != NULL && !text_ok(b->email, 0, WIRE_TABLE_CASE_SHORT_MAX)))
+		st = case_bad("the submitting professional is missing or malformed");
+	for (size_t i = 0; st == SK_OK && i < b->n_domains; i++)
+		if (!listed(wire_table_domains, b->domains[i]))
+			st = case_bad("a life domain is not on the list");
+	for (size_t i = 0; st == SK_OK && i < b->n_parties; i++)
+		if (!id_ok(b->parties[i], WIRE_TABLE_ORG_MAX))
+			st = case_bad("a kind of party is not a category name");
+	if (st != SK_OK) {
+		schakel__v1__table_case_body__free_unpacked(b, NULL);
+		return st;
+	}
+	*out = b;
+	return SK_OK;
+}
+
+void wire_table_case_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],
+			     const char *table_id,
+			     const uint8_t case_id[static WIRE_TABLE_CASE_ID_BYTES])
+{
+	memcpy(out, table_id, WIRE_TABLE_ID_HEX);
+	memcpy(out + WIRE_TABLE_ID_HEX, case_id, WIRE_TABLE_CASE_ID_BYTES);
+	memset(out + WIRE_TABLE_ID_HEX + WIRE_TABLE_CASE_ID_BYTES, 0, 8);
+}

@@ -83,4 +83,34 @@ int wire_table_visible(const wire_table *t, const char *org);
 /* Lowercase table action word: create, join, leave, regisseur. */
 const char *wire_table_action_name(Schakel__V1__TableAction a);
 
+/* ---- intake: a case brought to a table ---------------------------------- */
+
+#define WIRE_TABLE_CASE_ID_BYTES 16
+#define WIRE_TABLE_CASE_TEXT_MAX 4000   /* question, what was tried: UTF-8 bytes */
+#define WIRE_TABLE_CASE_SHORT_MAX 128   /* name, role, phone, e-mail */
+#define WIRE_TABLE_CASE_LIST_MAX 16     /* life domains, parties */
+#define WIRE_TABLE_CASE_BODY_MAX 16384  /* a TableCaseBody, packed */
+#define WIRE_TABLE_SEALED_MAX (WIRE_TABLE_CASE_BODY_MAX + 256) /* its seal_signed */
+/* the seal's context: table id (ASCII) || case id || u64be(0) */
+#define WIRE_TABLE_CASE_CONTEXT_BYTES (WIRE_TABLE_ID_HEX + WIRE_TABLE_CASE_ID_BYTES + 8)
+
+/* The life domains a case may name, NULL-terminated (Dutch words as the
+ * pages show them, e.g. "wonen", "financien", "psychische-gezondheid"). */
+extern const char *const wire_table_domains[];
+/* The urgencies: "hoog", "gemiddeld", "laag", NULL-terminated. */
+extern const char *const wire_table_urgencies[];
+
+/* Parses a TableCaseBody: every field within its cap, text without
+ * control characters but newlines and tabs, domains and urgency from
+ * their lists, parties as category ids. *out is the caller's
+ * (schakel__v1__table_case_body__free_unpacked). SK_ERR_INVALID with the
+ * detail naming the field otherwise. */
+sk_status wire_table_case_parse(Schakel__V1__TableCaseBody **out, const uint8_t *body,
+				size_t len) SK_MUST_CHECK;
+
+/* The seal's context for a case (WIRE_TABLE_CASE_CONTEXT_BYTES). */
+void wire_table_case_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],
+			     const char *table_id,
+			     const uint8_t case_id[static WIRE_TABLE_CASE_ID_BYTES]);
+
 #endif

@@ -50,6 +50,7 @@ typedef struct reg_store {
 	MDB_dbi quotas;   /* org id -> limits and counters (reg_quota) */
 	MDB_dbi discuss_items; /* discussion id || u32be(n) -> mailbox key of a message */
 	MDB_dbi tables;   /* table id NUL seq(u64be) -> SignedTableRecord (registry/table.h) */
+	MDB_dbi table_cases; /* case id (16 bytes) -> TableCase: who brought it when */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
 	note_signer *log_key;

@@ -5,7 +5,9 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "crypto/seal.h"
 #include "registry/caps.h"
+#include "registry/mailbox.h"
 #include "registry/quota.h"
 #include "registry/table.h"
 
@@ -362,4 +364,257 @@ const reg_op reg_op_tables = {
 	.body = SCHAKEL__V1__ENVELOPE__BODY_TABLES_REQUEST,
 	.name = "table.list",
 	.read = tables_read,
+};
+
+/* ---- intake: a case brought to a table --------------------------------------- */
+
+/* One TableSubmit, from the loop thread through the writer back to the
+ * loop (reg_op_table_submit). */
+typedef struct reg_table_submit {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	char table[WIRE_TABLE_ID_HEX + 1];
+	uint8_t case_id[WIRE_TABLE_CASE_ID_BYTES];
+	Schakel__V1__TableSubmit *req; /* an owned copy */
+	uint64_t time;
+	sk_status result;
+	char reason[200];
+} reg_table_submit;
+
+static void submit_free(void *job)
+{
+	reg_table_submit *j = job;
+
+	if (j == NULL)
+		return;
+	schakel__v1__table_submit__free_unpacked(j->req, NULL);
+	free(j);
+}
+
+static sk_status submit_new(void **job, reg_store *s, const net_peer *peer,
+			    const wire_envelope *env)
+{
+	const Schakel__V1__TableSubmit *req = env->table_submit;
+	reg_table_submit *j = calloc(1, sizeof(*j));
+	uint8_t *buf = NULL;
+	size_t n;
+
+	*job = NULL;
+	if (j == NULL)
+		return SK_ERR_NOMEM;
+	j->store = s;
+	memcpy(j->org, peer->org_id, sizeof(j->org));
+	*job = j;
+	/* the screen capped the sealed bytes; the shape is checked here */
+	if (req->table_id == NULL || strlen(req->table_id) != WIRE_TABLE_ID_HEX ||
+	    req->case_id.len != WIRE_TABLE_CASE_ID_BYTES || req->n_sealed == 0 ||
+	    req->n_sealed >= WIRE_TABLE_ORGS_MAX) {
+		j->result = SK_ERR_INVALID;
+		snprintf(j->reason, sizeof(j->reason), "malformed table case");
+		return SK_OK;
+	}
+	for (size_t i = 0; i < req->n_sealed; i++)
+		if (req->sealed[i] == NULL || req->sealed[i]->recipient == NULL ||
+		    req->sealed[i]->sealed.len <= SEAL_SIGNED_OVERHEAD ||
+		    req->sealed[i]->sealed.len > WIRE_TABLE_SEALED_MAX) {
+			j->result = SK_ERR_INVALID;
+			snprintf(j->reason, sizeof(j->reason), "a sealed copy is empty or over its cap");
+			return SK_OK;
+		}
+	snprintf(j->table, sizeof(j->table), "%s", req->table_id);
+	memcpy(j->case_id, req->case_id.data, WIRE_TABLE_CASE_ID_BYTES);
+	/* a copy that outlives env: packed and parsed again */
+	n = schakel__v1__table_submit__get_packed_size(req);
+	if ((buf = malloc(n)) == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__table_submit__pack(req, buf);
+	j->req = schakel__v1__table_submit__unpack(NULL, n, buf);
+	free(buf);
+	if (j->req == NULL) {
+		*job = NULL;
+		free(j);
+		return SK_ERR_NOMEM;
+	}
+	return SK_OK;
+}
+
+static void submit_refuse(reg_table_submit *j, sk_status st, const char *why)
+{
+	j->result = st;
+	snprintf(j->reason, sizeof(j->reason), "%s", why);
+}
+
+/* Each current member but the submitter exactly once, nobody else. */
+static int recipients_exact(const wire_table *t, const char *submitter,
+			    const Schakel__V1__TableSubmit *req)
+{
+	size_t want = 0;
+
+	for (size_t i = 0; i < t->n_orgs; i++)
+		if (t->orgs[i].state == WIRE_TABLE_MEMBER && strcmp(t->orgs[i].id, submitter) != 0)
+			want++;
+	if (req->n_sealed != want)
+		return 0;
+	for (size_t i = 0; i < req->n_sealed; i++) {
+		const char *to = req->sealed[i]->recipient;
+
+		if (strcmp(to, submitter) == 0 || wire_table_org(t, to) != WIRE_TABLE_MEMBER)
+			return 0;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(req->sealed[k]->recipient, to) == 0)
+				return 0;
+	}
+	return 1;
+}
+
+static sk_status submit_apply(MDB_txn *txn, void *arg)
+{
+	reg_table_submit *j = arg;
+	reg_store *s = j->store;
+	Schakel__V1__TableCase tc = SCHAKEL__V1__TABLE_CASE__INIT;
+	wire_table *t = NULL;
+	audit_record rec = {0};
+	char access[NET_ORG_ID_MAX + 5], what[48], **to = NULL;
+	uint8_t *packed = NULL;
+	MDB_val k, d;
+	sk_status st = SK_OK;
+
+	if (j->result != SK_OK)
+		goto audit;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if (!reg_member_live(s, txn, j->org)) {
+		submit_refuse(j, SK_ERR_PERM, "the org is not a live member");
+		goto audit;
+	}
+	if ((st = reg_table_get(s, txn, j->table, t)) != SK_OK)
+		goto out;
+	/* one sentence for "no such table" and "a closed table you are not
+	 * named in": the refusal does not tell whether the table exists */
+	if (t->seq == 0 || (!t->open && wire_table_org(t, j->org) != WIRE_TABLE_MEMBER)) {
+		submit_refuse(j, SK_ERR_PERM,
+			      "this org may not bring cases to that table (no such table, or "
+			      "a closed table it is not a member of)");
+		goto audit;
+	}
+	if (!recipients_exact(t, j->org, j->req)) {
+		submit_refuse(j, SK_ERR_INVALID,
+			      "a case is sealed to each current member of the table, each once, "
+			      "and to no one else");
+		goto audit;
+	}
+	k = (MDB_val){WIRE_TABLE_CASE_ID_BYTES, j->case_id};
+	if (mdb_get(txn, s->table_cases, &k, &d) == 0) {
+		submit_refuse(j, SK_ERR_EXISTS, "a case with this id exists already");
+		goto audit;
+	}
+	j->time = sk_clock_now_ms();
+	/* sealed copies count as discussion messages a day */
+	if ((st = reg_quota_messages(s, txn, j->org, j->req->n_sealed, 0, j->time, j->reason,
+				     sizeof(j->reason))) == SK_ERR_TOOBIG) {
+		j->result = st;
+		st = SK_OK;
+		goto audit;
+	} else if (st != SK_OK) {
+		goto out;
+	}
+	if ((to = calloc(j->req->n_sealed, sizeof(*to))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < j->req->n_sealed && st == SK_OK; i++) {
+		Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+
+		it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_CASE;
+		it.time = j->time;
+		it.counterpart = j->org;
+		it.table_id = j->table;
+		it.has_table_case_id = 1;
+		it.table_case_id = (ProtobufCBinaryData){WIRE_TABLE_CASE_ID_BYTES, j->case_id};
+		it.has_sealed = 1;
+		it.sealed = j->req->sealed[i]->sealed;
+		to[i] = j->req->sealed[i]->recipient;
+		st = reg_mailbox_put(s, txn, to[i], &it);
+	}
+	if (st != SK_OK)
+		goto out;
+	tc.table_id = j->table;
+	tc.org_id = j->org;
+	tc.time = j->time;
+	tc.recipients = to;
+	tc.n_recipients = j->req->n_sealed;
+	if ((packed = malloc(schakel__v1__table_case__get_packed_size(&tc))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	d = (MDB_val){schakel__v1__table_case__pack(&tc, packed), packed};
+	if ((st = sk_db_status(mdb_put(txn, s->table_cases, &k, &d, 0))) != SK_OK)
+		goto out;
+audit:
+	snprintf(access, sizeof(access), "tls:%s", j->org);
+	snprintf(what, sizeof(what), "table:%s", j->table[0] ? j->table : "-");
+	rec.event = "table.submit";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = j->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
+	rec.reason = j->result == SK_OK ? NULL : j->reason;
+	rec.user = j->org;
+	rec.access_point = access;
+	rec.counterpart = j->org;
+	rec.category = what;
+	st = reg_audit(s, txn, &rec);
+out:
+	free(packed);
+	free(to);
+	free(t);
+	return st;
+}
+
+static sk_status submit_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	reg_table_submit *j = job;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__TableSubmitted r = SCHAKEL__V1__TABLE_SUBMITTED__INIT;
+
+	if (commit != SK_OK)
+		return reg_send_error(c, request_id, commit, NULL);
+	if (j->result != SK_OK)
+		return reg_send_error(c, request_id, j->result, j->reason);
+	r.time = j->time;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SUBMITTED;
+	env.table_submitted = &r;
+	return net_conn_send(c, &env);
+}
+
+static const char *submit_screen(const wire_envelope *env, const ProtobufCMessage **body,
+				 size_t *len, size_t *cap)
+{
+	*body = &env->table_submit->base;
+	for (size_t i = 0; i < env->table_submit->n_sealed; i++)
+		if (env->table_submit->sealed[i] != NULL)
+			*len += env->table_submit->sealed[i]->sealed.len;
+	*cap = REG_TABLE_SUBMIT_BYTES_MAX;
+	return NULL;
+}
+
+static sk_status submit_result(const void *job, const char **why)
+{
+	const reg_table_submit *j = job;
+
+	if (why != NULL)
+		*why = j->reason;
+	return j->result;
+}
+
+const reg_op reg_op_table_submit = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SUBMIT,
+	.name = "table.submit",
+	.screen = submit_screen,
+	.new = submit_new,
+	.apply = submit_apply,
+	.reply = submit_reply,
+	.result = submit_result,
+	.free = submit_free,
 };

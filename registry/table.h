@@ -10,11 +10,20 @@
 #include "registry/op.h"
 
 #define REG_TABLES_REPLY_BYTES (768u << 10) /* records per TablesResponse, at most */
+/* one TableSubmit: every member's sealed case */
+#define REG_TABLE_SUBMIT_BYTES_MAX (WIRE_TABLE_ORGS_MAX * (WIRE_TABLE_SEALED_MAX + 128))
 
 /* TableRecordRequest: a writer job (the checks, the leaf, the record and
  * its audit record, "table.record"). TablesRequest: answered at once. */
 extern const reg_op reg_op_table_record;
 extern const reg_op reg_op_tables;
+
+/* TableSubmit: a writer job. The submitting org is a live member and a
+ * member of the table, or the table is open; the case is sealed to every
+ * current member but the submitter, each once; the case id is new. Each
+ * recipient gets a MAILBOX_TABLE_CASE item; the registry keeps the
+ * TableCase (table, org, time, recipients) and audits "table.submit". */
+extern const reg_op reg_op_table_submit;
 
 /* The table id's state as of txn (all its records folded); *t zeroed
  * and SK_OK when the registry has no record of it. */

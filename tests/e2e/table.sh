@@ -83,3 +83,67 @@ ev=[x['event'] for x in r if x['event'].startswith('table.') and x['outcome']=='
 assert sorted(ev)==sorted(['table.create','table.join','table.join','table.join','table.regisseur','table.leave']), ev" ||
 	fail "the registry's audit of table records"
 ok "every change audited at node and registry; refusals audited as denied"
+
+# ---- intake: a case brought anonymously ---------------------------------------
+# members now: wijkteam (host), altrecht, tactus; schuldhulp left; lentis never invited
+cat >intake.txt <<'TXT'
+Vraag: Wie neemt de regie? Vier partijen zijn betrokken en niemand coördineert.
+  Huurachterstand loopt op, ontruiming dreigt.
+Leefgebieden: wonen, financien, psychische-gezondheid
+Urgentie: hoog
+Geprobeerd: Schuldhulp aangeboden; afgehouden.
+Betrokken: ggz, schuldhulp, woningcorporatie
+TXT
+printf 'Vraag: cliënt met BSN 111222333\nUrgentie: hoog\n' >bsn.txt
+out=$(nodex table submit "$id" --dir altrecht --as p-altrecht --text-file bsn.txt) && fail "an intake with a BSN was sent"
+echo "$out" | grep -q BSN || fail "no clear message about the BSN: $out"
+printf 'Vraag: gesprek gepland op 12-03-2027\nUrgentie: laag\n' >date.txt
+out=$(nodex table submit "$id" --dir altrecht --as p-altrecht --text-file date.txt </dev/null) &&
+	fail "an intake with a date was sent without --yes"
+echo "$out" | grep -q -- --yes || fail "no hint at --yes: $out"
+printf 'Vraag: x\nUrgentie: spoed\n' >bad.txt
+out=$(nodex table submit "$id" --dir altrecht --as p-altrecht --text-file bad.txt) && fail "a bad urgency was sent"
+echo "$out" | grep -q "hoog, gemiddeld or laag" || fail "no clear message about the urgency: $out"
+ok "an intake with a BSN is refused, one with a date needs --yes, a bad urgency is named"
+
+case1=$(node table submit "$id" --dir altrecht --as p-altrecht --text-file intake.txt) ||
+	fail "submit: $(tail -2 node.log)"
+[[ "$case1" =~ ^[0-9a-f]{32}$ ]] || fail "submit printed more than an id: $case1"
+out=$(nodex table submit "$id" --dir lentis --as p-lentis --text-file intake.txt) && fail "lentis brought a case to a closed table"
+for org in $ORGS; do node sync --dir $org >/dev/null || fail "sync $org"; done
+for org in wijkteam tactus altrecht; do
+	node table agenda "$id" --dir $org --json | grep -q "$case1" || fail "$org has no case on its agenda"
+done
+for org in schuldhulp lentis; do
+	[ "$(node table agenda "$id" --dir $org --json)" = "[]" ] || fail "$org (not a member) received the case"
+done
+out=$(node table show "$case1" --dir tactus --as p-tactus) || fail "show at tactus"
+echo "$out" | grep -q "Huurachterstand loopt op" || fail "the question did not reach tactus: $out"
+echo "$out" | grep -q "brought .* by Prof altrecht (spv, Org altrecht)" || fail "the submitter: $out"
+ok "a member brings a case: every current member (and only they) can read it; a non-member of a closed table cannot bring one"
+
+# the registry routed ciphertext only, and knows the table, the org and the time
+grep -rqa "Huurachterstand" r && fail "the registry holds the case in clear"
+python3 -c "
+import json
+r=json.load(open('/dev/stdin'))
+s=[x for x in r if x['event']=='table.submit']
+assert any(x['outcome']=='ok' and x['user']=='altrecht' for x in s), s" < <(reg audit query --dir r --json) ||
+	fail "the registry's audit of table.submit"
+node audit query --dir lentis --json | python3 -c "
+import json,sys; r=[x for x in json.load(sys.stdin) if x['event']=='table.submit']
+assert r and all(x['outcome']=='denied' for x in r), r" || fail "lentis's refused submit not audited as denied"
+node audit query --dir tactus --json | grep -q '"table.receive"' || fail "the receipt not audited at tactus"
+node audit query --dir tactus --json | grep -q '"table.show"' || fail "reading not audited at tactus"
+ok "the registry saw only ciphertext; submit, receipt and reading audited"
+
+# an open table: a non-member brings a case
+open_id=$(node table create --dir altrecht --as p-altrecht --name "Open GGZ-tafel" --member tactus --open) ||
+	fail "open table: $(tail -2 node.log)"
+node table join "$open_id" --dir tactus --as p-tactus >/dev/null || fail "join the open table"
+node sync --dir lentis >/dev/null
+case2=$(node table submit "$open_id" --dir lentis --as p-lentis --text-file intake.txt) ||
+	fail "a non-member's case to an open table: $(tail -2 node.log)"
+node sync --dir altrecht >/dev/null; node sync --dir tactus >/dev/null
+node table agenda "$open_id" --dir tactus --json | grep -q "$case2" || fail "the open table's case did not reach tactus"
+ok "an open table takes a case from a non-member"

@@ -1,0 +1,650 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "common/be.h"
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "crypto/seal.h"
+#include "node/enckeys.h"
+#include "node/members.h"
+#include "node/professional.h"
+#include "node/session_int.h"
+#include "node/table.h"
+#include "node/tablecase.h"
+#include "node/textcheck.h"
+
+/* ---- the intake file -------------------------------------------------------- */
+
+enum { F_QUESTION, F_DOMAINS, F_URGENCY, F_TRIED, F_PARTIES, F_N };
+
+static const struct {
+	const char *nl, *en;
+} headings[F_N] = {
+	[F_QUESTION] = {"vraag", "question"},
+	[F_DOMAINS] = {"leefgebieden", "life domains"},
+	[F_URGENCY] = {"urgentie", "urgency"},
+	[F_TRIED] = {"geprobeerd", "tried"},
+	[F_PARTIES] = {"betrokken", "parties"},
+};
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = 0;
+	return s;
+}
+
+/* The heading a line starts with ("Vraag:"), or -1; *rest after the colon. */
+static int heading(char *line, char **rest)
+{
+	char *colon = strchr(line, ':');
+
+	if (colon == NULL)
+		return -1;
+	for (int f = 0; f < F_N; f++) {
+		size_t nl = strlen(headings[f].nl), en = strlen(headings[f].en);
+		size_t n = (size_t)(colon - line);
+
+		if ((n == nl && strncasecmp(line, headings[f].nl, nl) == 0) ||
+		    (n == en && strncasecmp(line, headings[f].en, en) == 0)) {
+			*rest = colon + 1;
+			return f;
+		}
+	}
+	return -1;
+}
+
+/* Splits a comma list in place into out (at most max). */
+static sk_status split(char *s, const char **out, size_t *n, const char *what)
+{
+	char *save = NULL, *w;
+
+	*n = 0;
+	for (w = strtok_r(s, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
+		w = trim(w);
+		if (*w == 0)
+			continue;
+		if (*n == WIRE_TABLE_CASE_LIST_MAX) {
+			sk_error_set("intake: more than %d %s", WIRE_TABLE_CASE_LIST_MAX, what);
+			return SK_ERR_INVALID;
+		}
+		for (char *c = w; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		out[(*n)++] = w;
+	}
+	return SK_OK;
+}
+
+static int listed(const char *const *list, const char *s)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+sk_status node_intake_parse(char *text, node_intake *out)
+{
+	char *field[F_N] = {0}, *line, *next;
+	int cur = -1;
+	sk_status st;
+
+	memset(out, 0, sizeof(*out));
+	/* each heading's text runs on until the next heading: the lines are
+	 * joined in place, a newline between them */
+	for (line = text; line != NULL && *line; line = next) {
+		char *rest;
+		int f;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = 0;
+		if ((f = heading(line, &rest)) >= 0) {
+			if (field[f] != NULL) {
+				sk_error_set("intake: the heading '%s:' appears twice", headings[f].nl);
+				return SK_ERR_INVALID;
+			}
+			field[f] = rest;
+			cur = f;
+		} else if (cur >= 0) {
+			/* a continuation: close the gap to the previous line */
+			size_t have = strlen(field[cur]);
+
+			field[cur][have] = '\n';
+			memmove(field[cur] + have + 1, line, strlen(line) + 1);
+		} else if (*trim(line) != 0) {
+			sk_error_set("intake: text before the first heading (Vraag:, Leefgebieden:, "
+				     "Urgentie:, Geprobeerd:, Betrokken:)");
+			return SK_ERR_INVALID;
+		}
+	}
+	for (int f = 0; f < F_N; f++)
+		if (field[f] != NULL)
+			field[f] = trim(field[f]);
+	if (field[F_QUESTION] == NULL || *field[F_QUESTION] == 0) {
+		sk_error_set("intake: 'Vraag:' (the question to the table) is required");
+		return SK_ERR_INVALID;
+	}
+	if (field[F_URGENCY] == NULL || *field[F_URGENCY] == 0) {
+		sk_error_set("intake: 'Urgentie:' is required: hoog, gemiddeld or laag");
+		return SK_ERR_INVALID;
+	}
+	for (char *c = field[F_URGENCY]; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (!listed(wire_table_urgencies, field[F_URGENCY])) {
+		sk_error_set("intake: 'Urgentie:' is hoog, gemiddeld or laag, not '%s'",
+			     field[F_URGENCY]);
+		return SK_ERR_INVALID;
+	}
+	out->question = field[F_QUESTION];
+	out->urgency = field[F_URGENCY];
+	out->tried = field[F_TRIED] != NULL && *field[F_TRIED] ? field[F_TRIED] : NULL;
+	if (field[F_DOMAINS] != NULL &&
+	    (st = split(field[F_DOMAINS], out->domains, &out->n_domains, "life domains")) != SK_OK)
+		return st;
+	for (size_t i = 0; i < out->n_domains; i++)
+		if (!listed(wire_table_domains, out->domains[i])) {
+			sk_error_set("intake: '%s' is not a life domain (see --help)", out->domains[i]);
+			return SK_ERR_INVALID;
+		}
+	if (field[F_PARTIES] != NULL &&
+	    (st = split(field[F_PARTIES], out->parties, &out->n_parties, "parties")) != SK_OK)
+		return st;
+	if (strlen(out->question) > WIRE_TABLE_CASE_TEXT_MAX ||
+	    (out->tried != NULL && strlen(out->tried) > WIRE_TABLE_CASE_TEXT_MAX)) {
+		sk_error_set("intake: the question and what was tried are at most %d bytes each",
+			     WIRE_TABLE_CASE_TEXT_MAX);
+		return SK_ERR_INVALID;
+	}
+	return SK_OK;
+}
+
+int node_intake_check(const node_intake *in)
+{
+	node_text_verdict a = node_text_check(in->question, strlen(in->question), NULL);
+	node_text_verdict b = in->tried ? node_text_check(in->tried, strlen(in->tried), NULL)
+					: NODE_TEXT_OK;
+
+	/* the most serious: BSN before date before address (their order) */
+	if (a == NODE_TEXT_OK)
+		return b;
+	if (b == NODE_TEXT_OK)
+		return a;
+	return a < b ? a : b;
+}
+
+/* ---- kept at the node ---------------------------------------------------------- */
+
+static sk_status case_put(node_store *s, MDB_txn *txn, const char *hex, const json_t *c)
+{
+	char *text = json_dumps(c, JSON_COMPACT);
+	uint8_t *sealed = NULL;
+	size_t len;
+	MDB_val k = {NODE_TABLE_CASE_HEX - 1, (void *)hex}, v;
+	sk_status st;
+
+	if (text == NULL)
+		return SK_ERR_NOMEM;
+	len = strlen(text);
+	if ((sealed = malloc(SEAL_AEAD_BYTES(len))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = seal_aead_encrypt(sealed, WIRE_DOMAIN_TABLE_CASE_AT_REST, (const uint8_t *)hex,
+				    NODE_TABLE_CASE_HEX - 1, (uint8_t *)text, len, s->data_key)) !=
+	    SK_OK)
+		goto out;
+	v = (MDB_val){SEAL_AEAD_BYTES(len), sealed};
+	st = sk_db_status(mdb_put(txn, s->table_cases, &k, &v, 0));
+out:
+	sodium_memzero(text, len);
+	free(text);
+	free(sealed);
+	return st;
+}
+
+static sk_status case_open(node_store *s, const MDB_val *k, const MDB_val *v, json_t **out)
+{
+	uint8_t *plain;
+	size_t n = 0;
+	sk_status st;
+
+	*out = NULL;
+	if (v->mv_size < SEAL_AEAD_OVERHEAD || (plain = malloc(v->mv_size)) == NULL)
+		return v->mv_size < SEAL_AEAD_OVERHEAD ? SK_ERR_DB : SK_ERR_NOMEM;
+	if ((st = seal_aead_decrypt(plain, &n, WIRE_DOMAIN_TABLE_CASE_AT_REST, k->mv_data,
+				    k->mv_size, v->mv_data, v->mv_size, s->data_key)) == SK_OK &&
+	    (*out = json_loadb((const char *)plain, n, 0, NULL)) == NULL)
+		st = SK_ERR_DB;
+	sodium_memzero(plain, v->mv_size);
+	free(plain);
+	return st;
+}
+
+sk_status node_table_case_get(node_store *s, MDB_txn *txn, const char *case_hex, json_t **out)
+{
+	MDB_val k, v;
+	int rc;
+
+	*out = NULL;
+	if (case_hex == NULL || strlen(case_hex) != NODE_TABLE_CASE_HEX - 1)
+		return SK_ERR_NOTFOUND;
+	k = (MDB_val){NODE_TABLE_CASE_HEX - 1, (void *)case_hex};
+	if ((rc = mdb_get(txn, s->table_cases, &k, &v)) == MDB_NOTFOUND)
+		return SK_ERR_NOTFOUND;
+	if (rc != 0)
+		return sk_db_status(rc);
+	return case_open(s, &k, &v, out);
+}
+
+sk_status node_table_case_scan(node_store *s, MDB_txn *txn, const char *table,
+			       node_table_case_fn fn, void *arg)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->table_cases, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		json_t *c = NULL;
+		const char *t;
+
+		if ((st = case_open(s, &k, &v, &c)) != SK_OK)
+			break;
+		t = json_string_value(json_object_get(c, "table"));
+		if (table == NULL || (t != NULL && strcmp(t, table) == 0))
+			st = fn(c, arg);
+		json_decref(c);
+	}
+	mdb_cursor_close(cur);
+	return st;
+}
+
+/* The JSON kept for a case: its body's fields and where it came from. */
+static json_t *case_json(const char *hex, const char *table, const char *from,
+			 const char *from_name, uint64_t time, int mine,
+			 const Schakel__V1__TableCaseBody *b)
+{
+	json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:I,s:b,s:s,s:s,s:s?,s:[],s:[],s:{s:s,s:s,s:s?,s:s?,s:s?}}",
+			      "id", hex, "table", table, "from", from, "from_name", from_name,
+			      "time", (json_int_t)time, "mine", mine, "question", b->question,
+			      "urgency", b->urgency, "tried", b->tried, "domains", "parties",
+			      "submitter", "professional", b->professional, "name", b->name,
+			      "role", b->role, "phone", b->phone, "email", b->email);
+
+	for (size_t i = 0; c != NULL && i < b->n_domains; i++)
+		json_array_append_new(json_object_get(c, "domains"), json_string(b->domains[i]));
+	for (size_t i = 0; c != NULL && i < b->n_parties; i++)
+		json_array_append_new(json_object_get(c, "parties"), json_string(b->parties[i]));
+	return c;
+}
+
+/* ---- bringing a case ------------------------------------------------------------- */
+
+static void audit_now(node_store *s, const char *event, const char *prof, const char *role,
+		      const char *table, const char *case_hex, const char *from, const char *reason)
+{
+	audit_record rec = {0};
+	char what[48], why[256];
+
+	snprintf(what, sizeof(what), "table:%s", table ? table : "-");
+	if (reason != NULL)
+		snprintf(why, sizeof(why), "%s", reason);
+	rec.event = event;
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = reason == NULL ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
+	rec.reason = reason == NULL ? NULL : why;
+	rec.user = prof;
+	rec.role = role;
+	rec.category = what;
+	rec.correlation_id = case_hex;
+	rec.counterpart = from;
+	if (node_audit_commit(s, &rec) != SK_OK)
+		sk_log(SK_LOG_WARNING, "tables: %s could not be audited", event);
+	if (reason != NULL)
+		sk_error_set("%s", why);
+}
+
+sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
+			    const node_intake *in, int confirmed,
+			    char case_hex[static NODE_TABLE_CASE_HEX])
+{
+	Schakel__V1__TableCaseBody b = SCHAKEL__V1__TABLE_CASE_BODY__INIT;
+	Schakel__V1__TableSubmit req = SCHAKEL__V1__TABLE_SUBMIT__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__TableSealed items[WIRE_TABLE_ORGS_MAX], *ptrs[WIRE_TABLE_ORGS_MAX];
+	uint8_t *sealed[WIRE_TABLE_ORGS_MAX] = {0}, *body = NULL;
+	uint8_t case_id[WIRE_TABLE_CASE_ID_BYTES], ctx[WIRE_TABLE_CASE_CONTEXT_BYTES];
+	Schakel__V1__TableCaseBody *check = NULL;
+	node_store *s = r->s;
+	node_professional p;
+	wire_table *t = calloc(1, sizeof(*t));
+	MDB_txn *txn = NULL;
+	json_t *mine = NULL;
+	size_t n = 0, blen = 0, ntab, nrej;
+	int verdict;
+	sk_status st;
+
+	if (t == NULL)
+		return SK_ERR_NOMEM;
+	randombytes_buf(case_id, sizeof(case_id));
+	sodium_bin2hex(case_hex, NODE_TABLE_CASE_HEX, case_id, sizeof(case_id));
+	/* what the text may hold first: nothing is sent or kept otherwise */
+	verdict = node_intake_check(in);
+	if (verdict == NODE_TEXT_BSN || (verdict != NODE_TEXT_OK && !confirmed)) {
+		audit_now(s, "table.submit", prof, NULL, table, case_hex, NULL,
+			  node_text_verdict_msg((node_text_verdict)verdict));
+		st = SK_ERR_PERM;
+		goto out;
+	}
+	if ((st = node_table_sync(r, &ntab, &nrej)) != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = node_professional_get(s, txn, prof, &p);
+	if (st == SK_OK && p.kind != NODE_KIND_PROFESSIONAL)
+		st = SK_ERR_NOTFOUND;
+	if (st == SK_ERR_NOTFOUND) {
+		mdb_txn_abort(txn);
+		txn = NULL;
+		sk_error_set("there is no professional %s at this organisation", prof);
+		audit_now(s, "table.submit", prof, NULL, table, case_hex, NULL, sk_error_detail());
+		st = SK_ERR_NOTFOUND;
+		goto out;
+	}
+	if (st == SK_OK && (st = node_table_get(s, txn, table, t)) == SK_ERR_NOTFOUND)
+		sk_error_set("there is no table %s that this organisation may see", table);
+	else if (st == SK_OK && !t->open && wire_table_org(t, s->org_id) != WIRE_TABLE_MEMBER) {
+		sk_error_set("only members bring cases to table %s (it is not open)", table);
+		st = SK_ERR_PERM;
+	}
+	if (st != SK_OK) {
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (st == SK_ERR_NOTFOUND || st == SK_ERR_PERM)
+			audit_now(s, "table.submit", prof, p.role, table, case_hex, NULL,
+				  sk_error_detail());
+		goto out;
+	}
+	b.question = (char *)in->question;
+	b.urgency = (char *)in->urgency;
+	b.tried = (char *)in->tried;
+	b.domains = (char **)in->domains;
+	b.n_domains = in->n_domains;
+	b.parties = (char **)in->parties;
+	b.n_parties = in->n_parties;
+	b.professional = (char *)prof;
+	b.name = p.name;
+	b.role = p.role[0] ? p.role : NULL;
+	b.phone = p.phone[0] ? p.phone : NULL;
+	b.email = p.email[0] ? p.email : NULL;
+	blen = schakel__v1__table_case_body__get_packed_size(&b);
+	if ((body = malloc(blen ? blen : 1)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto abort;
+	}
+	schakel__v1__table_case_body__pack(&b, body);
+	/* the rules every member applies, here first */
+	if ((st = wire_table_case_parse(&check, body, blen)) != SK_OK)
+		goto abort;
+	wire_table_case_context(ctx, table, case_id);
+	for (size_t i = 0; i < t->n_orgs && st == SK_OK; i++) {
+		const char *to = t->orgs[i].id;
+		uint8_t pk[KEY_X25519_PK_BYTES];
+		node_member m;
+
+		if (t->orgs[i].state != WIRE_TABLE_MEMBER || strcmp(to, s->org_id) == 0)
+			continue;
+		if ((st = node_members_get(s, txn, to, &m)) != SK_OK ||
+		    (st = node_member_enc_key(&m, sk_clock_now_ms() / 1000, pk)) != SK_OK) {
+			sk_error_set("member %s of the table has no encryption key yet; try again "
+				     "after its next sync", to);
+			st = SK_ERR_NOTFOUND;
+			break;
+		}
+		if ((sealed[n] = malloc(SEAL_SIGNED_BYTES(blen))) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = seal_signed(sealed[n], WIRE_DOMAIN_TABLE, (const uint8_t *)to, strlen(to),
+				      ctx, sizeof(ctx), body, blen, pk, r->id->sk)) != SK_OK)
+			break;
+		items[n] = (Schakel__V1__TableSealed)SCHAKEL__V1__TABLE_SEALED__INIT;
+		items[n].recipient = (char *)to;
+		items[n].sealed = (ProtobufCBinaryData){SEAL_SIGNED_BYTES(blen), sealed[n]};
+		ptrs[n] = &items[n];
+		n++;
+	}
+	if (st == SK_OK && n == 0) {
+		sk_error_set("table %s has no other member to bring a case to", table);
+		st = SK_ERR_NOTFOUND;
+	}
+abort:
+	mdb_txn_abort(txn);
+	txn = NULL;
+	if (st != SK_OK)
+		goto out;
+	req.table_id = (char *)table;
+	req.case_id = (ProtobufCBinaryData){sizeof(case_id), case_id};
+	req.n_sealed = n;
+	req.sealed = ptrs;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SUBMIT;
+	env.table_submit = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_TABLE_SUBMITTED, &reply)) !=
+	    SK_OK) {
+		audit_now(s, "table.submit", prof, p.role, table, case_hex, NULL, sk_error_detail());
+		goto out;
+	}
+	/* our own copy, and the audit record, in one transaction */
+	if ((mine = case_json(case_hex, table, s->org_id, s->org_id, reply->table_submitted->time, 1,
+			      check)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
+		audit_record rec = {0};
+		char what[48];
+
+		snprintf(what, sizeof(what), "table:%s", table);
+		rec.event = "table.submit";
+		rec.action = AUDIT_ACTION_CREATE;
+		rec.outcome = AUDIT_OUTCOME_OK;
+		rec.user = prof;
+		rec.role = p.role;
+		rec.category = what;
+		rec.correlation_id = case_hex;
+		if ((st = case_put(s, txn, case_hex, mine)) == SK_OK &&
+		    (st = node_audit(s, txn, &rec)) == SK_OK)
+			st = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+		txn = NULL;
+	}
+out:
+	mdb_txn_abort(txn);
+	json_decref(mine);
+	wire_envelope_free(reply);
+	schakel__v1__table_case_body__free_unpacked(check, NULL);
+	for (size_t i = 0; i < n; i++)
+		free(sealed[i]);
+	if (body != NULL) {
+		sodium_memzero(body, blen);
+		free(body);
+	}
+	free(t);
+	return st;
+}
+
+/* ---- cases that reach us ----------------------------------------------------------- */
+
+struct take {
+	node_remote *r;
+	key_x25519 *keys;
+	size_t n_keys;
+	size_t taken, rejected;
+};
+
+static sk_status reject(struct take *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
+			const char *case_hex, const char *why)
+{
+	audit_record rec = {0};
+	char what[48];
+
+	snprintf(what, sizeof(what), "table:%s", it->table_id ? it->table_id : "-");
+	sk_log(SK_LOG_WARNING, "tables: refused a case from %s: %s",
+	       it->counterpart ? it->counterpart : "?", why);
+	c->rejected++;
+	rec.event = "table.receive";
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = AUDIT_OUTCOME_DENIED;
+	rec.reason = why;
+	rec.access_point = "registry";
+	rec.category = what;
+	rec.correlation_id = case_hex;
+	rec.counterpart = it->counterpart != NULL && node_text_valid(it->counterpart, 63)
+				  ? it->counterpart
+				  : NULL;
+	return node_audit(c->r->s, txn, &rec);
+}
+
+static sk_status take_case(struct take *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+{
+	node_store *s = c->r->s;
+	Schakel__V1__TableCaseBody *b = NULL;
+	uint8_t ctx[WIRE_TABLE_CASE_CONTEXT_BYTES], *plain = NULL;
+	char hex[NODE_TABLE_CASE_HEX] = "-";
+	size_t plen = 0;
+	node_member m;
+	json_t *rec = NULL;
+	audit_record ar = {0};
+	char what[48];
+	MDB_val k, v;
+	sk_status st;
+
+	if (!it->has_sealed || it->sealed.len <= SEAL_SIGNED_OVERHEAD)
+		return SK_OK; /* purged at the registry before we read it */
+	if (it->table_id == NULL || strlen(it->table_id) != WIRE_TABLE_ID_HEX ||
+	    !it->has_table_case_id || it->table_case_id.len != WIRE_TABLE_CASE_ID_BYTES ||
+	    it->sealed.len > WIRE_TABLE_SEALED_MAX || it->counterpart == NULL)
+		return reject(c, txn, it, NULL, "the case item is malformed");
+	sodium_bin2hex(hex, sizeof(hex), it->table_case_id.data, WIRE_TABLE_CASE_ID_BYTES);
+	k = (MDB_val){NODE_TABLE_CASE_HEX - 1, hex};
+	if (mdb_get(txn, s->table_cases, &k, &v) == 0)
+		return reject(c, txn, it, hex, "a case with this id reached us already");
+	if ((st = node_members_get(s, txn, it->counterpart, &m)) == SK_ERR_NOTFOUND || m.revoked)
+		return reject(c, txn, it, hex, "the submitter is not a live member");
+	if (st != SK_OK)
+		return st;
+	if ((plain = malloc(it->sealed.len)) == NULL)
+		return SK_ERR_NOMEM;
+	wire_table_case_context(ctx, it->table_id, it->table_case_id.data);
+	st = SK_ERR_VERIFY;
+	for (size_t i = 0; i < c->n_keys && st != SK_OK; i++)
+		st = seal_signed_open(plain, &plen, WIRE_DOMAIN_TABLE, (const uint8_t *)s->org_id,
+				      strlen(s->org_id), ctx, sizeof(ctx), it->sealed.data,
+				      it->sealed.len, &c->keys[i], m.identity_pk);
+	if (st != SK_OK) {
+		st = reject(c, txn, it, hex,
+			    "it does not open or its signature does not verify: not sealed to us "
+			    "for this table case, or not signed by the submitter");
+		goto out;
+	}
+	if (wire_table_case_parse(&b, plain, plen) != SK_OK) {
+		st = reject(c, txn, it, hex, "the case is malformed");
+		goto out;
+	}
+	if ((rec = case_json(hex, it->table_id, it->counterpart, m.name[0] ? m.name : it->counterpart,
+			     it->time, 0, b)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = case_put(s, txn, hex, rec)) != SK_OK)
+		goto out;
+	snprintf(what, sizeof(what), "table:%s", it->table_id);
+	ar.event = "table.receive";
+	ar.action = AUDIT_ACTION_CREATE;
+	ar.outcome = AUDIT_OUTCOME_OK;
+	ar.access_point = "registry";
+	ar.category = what;
+	ar.correlation_id = hex;
+	ar.counterpart = it->counterpart;
+	if ((st = node_audit(s, txn, &ar)) == SK_OK)
+		c->taken++;
+out:
+	json_decref(rec);
+	schakel__v1__table_case_body__free_unpacked(b, NULL);
+	sodium_memzero(plain, it->sealed.len);
+	free(plain);
+	return st;
+}
+
+sk_status node_table_cases_take(node_remote *r, size_t *taken, size_t *rejected)
+{
+	struct take c = {.r = r};
+	node_store *s = r->s;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	uint64_t cursor, seq;
+	sk_status st;
+	int rc;
+
+	*taken = *rejected = 0;
+	if ((c.keys = sodium_malloc(NODE_ENC_LIVE_MAX * sizeof(*c.keys))) == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	if ((st = node_meta_u64(s, txn, "table.cursor", 0, &cursor)) != SK_OK ||
+	    (st = node_enc_keys_load(s, txn, sk_clock_now_ms() / 1000, c.keys, &c.n_keys)) !=
+		    SK_OK ||
+	    (st = sk_db_status(mdb_cursor_open(txn, s->inbox, &cur))) != SK_OK)
+		goto abort;
+	sk_be64_put(kb, cursor + 1);
+	/* alerts live at the top of the key space (u64 max - leaf): stop there */
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Schakel__V1__MailboxItem *it;
+
+		if (k.mv_size != 8 || (seq = sk_be64_get(k.mv_data)) >= UINT64_MAX / 2)
+			break;
+		if ((it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_CASE)
+			st = take_case(&c, txn, it);
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+		cursor = seq;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if (st == SK_OK)
+		st = node_meta_u64_put(s, txn, "table.cursor", cursor);
+abort:
+	mdb_cursor_close(cur);
+	if (st == SK_OK)
+		st = sk_db_status(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+out:
+	*taken = c.taken;
+	*rejected = c.rejected;
+	sodium_memzero(c.keys, NODE_ENC_LIVE_MAX * sizeof(*c.keys));
+	sodium_free(c.keys);
+	return st;
+}

@@ -1,0 +1,73 @@
+/* Cases brought to a case table (casustafel), at the node: the intake
+ * file a professional writes, the case sealed to each current member of
+ * the table and signed by our org (schakel/v1/table), and the cases that
+ * reach us through the mailbox, opened, checked and kept sealed under the
+ * data key. Nothing of the client is in a case: the question and what was
+ * tried pass the text check (a BSN is refused; a date or an address needs
+ * the professional's confirmation). Audited: "table.submit" (ours),
+ * "table.receive" (a case that reached us, or its refusal). */
+#ifndef SK_NODE_TABLECASE_H
+#define SK_NODE_TABLECASE_H
+
+#include <jansson.h>
+
+#include "node/session.h"
+#include "node/store.h"
+#include "protos/table.h"
+
+#define NODE_TABLE_CASE_HEX (2 * WIRE_TABLE_CASE_ID_BYTES + 1)
+#define NODE_INTAKE_FILE_MAX (16u << 10)
+
+/* An intake as read from its file; the strings point into the text given
+ * to node_intake_parse (which it changes), valid as long as that text. */
+typedef struct node_intake {
+	const char *question, *urgency, *tried;
+	const char *domains[WIRE_TABLE_CASE_LIST_MAX];
+	size_t n_domains;
+	const char *parties[WIRE_TABLE_CASE_LIST_MAX];
+	size_t n_parties;
+} node_intake;
+
+/* Parses an intake file (docs/professional.md "Een casus inbrengen bij de
+ * casustafel"): lines "Vraag:", "Leefgebieden:", "Urgentie:",
+ * "Geprobeerd:", "Betrokken:" (or their English words "Question:",
+ * "Life domains:", "Urgency:", "Tried:", "Parties:"), each heading's text
+ * running on over the lines that follow until the next heading; lists are
+ * comma-separated. Rewrites text in place. SK_ERR_INVALID with the detail
+ * naming the heading or word at fault. */
+sk_status node_intake_parse(char *text, node_intake *out) SK_MUST_CHECK;
+
+/* The text check over what an intake sends: NODE_TEXT_OK, or the most
+ * serious finding in the question or what was tried (node/textcheck.h). */
+int node_intake_check(const node_intake *in);
+
+/* Brings the intake to table as prof: syncs the tables, checks that our
+ * org may bring cases to it (a member, or the table is open), seals the
+ * case to each current member but us and sends it; keeps our own copy.
+ * confirmed: the professional confirmed a date or an address in the text
+ * (a BSN is refused regardless, SK_ERR_PERM). *case_hex receives the
+ * case's id. */
+sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
+			    const node_intake *in, int confirmed,
+			    char case_hex[static NODE_TABLE_CASE_HEX]) SK_MUST_CHECK;
+
+/* Takes the table cases in our inbox that are new since the last call:
+ * each opened with our live keys, its signature checked under the
+ * submitter's identity key, its body checked, then kept and audited; one
+ * that fails is refused and audited (*rejected). */
+sk_status node_table_cases_take(node_remote *r, size_t *taken, size_t *rejected) SK_MUST_CHECK;
+
+/* Calls fn for each case this node holds for table (NULL: every table),
+ * as JSON (id, table, from, from_name, time, mine, question, domains,
+ * urgency, tried, parties, submitter {professional, name, role, phone,
+ * email}); c is valid during the call. */
+typedef sk_status (*node_table_case_fn)(const json_t *c, void *arg);
+sk_status node_table_case_scan(node_store *s, MDB_txn *txn, const char *table,
+			       node_table_case_fn fn, void *arg) SK_MUST_CHECK;
+
+/* The case case_hex as JSON (*out, the caller's: json_decref).
+ * SK_ERR_NOTFOUND when this node holds none. */
+sk_status node_table_case_get(node_store *s, MDB_txn *txn, const char *case_hex,
+			      json_t **out) SK_MUST_CHECK;
+
+#endif
