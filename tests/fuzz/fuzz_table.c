@@ -2,7 +2,8 @@
  * run of records, each a u16be length and that many bytes of a
  * TableRecordBody, folded in order as registry and node fold a table.
  * Whatever is folded must keep the table's invariants: within its caps,
- * the host a member, every procesregisseur at a member org. */
+ * the host a member, every procesregisseur at a member org. The same
+ * bytes are parsed as a TableCaseBody (wire_table_case_parse). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wire_table t;
 	size_t off = 0;
 
+	/* the whole input as a case body, too */
+	{
+		Schakel__V1__TableCaseBody *c = NULL;
+
+		if (wire_table_case_parse(&c, data, size) == SK_OK &&
+		    (c->question == NULL || c->n_domains > WIRE_TABLE_CASE_LIST_MAX))
+			abort();
+		schakel__v1__table_case_body__free_unpacked(c, NULL);
+	}
 	memset(&t, 0, sizeof(t));
 	while (off + 2 <= size) {
 		size_t len = (size_t)data[off] << 8 | data[off + 1];

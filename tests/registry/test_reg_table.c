@@ -14,6 +14,7 @@
 #include "tmpdir.h"
 #include "common/db.h"
 #include "common/kek.h"
+#include "registry/mailbox.h"
 #include "registry/table.h"
 
 #define ID "00112233445566778899aabbccddeeff"
@@ -238,11 +239,111 @@ static void test_caps(void **st)
 	fx_free(f);
 }
 
+/* A TableSubmit from peer with a sealed copy for each of to (fake
+ * ciphertext: the registry never opens it). */
+static sk_status submit(struct fx *f, const char *peer_org, const char *table, uint8_t case_byte,
+			const char **to, size_t n)
+{
+	Schakel__V1__TableSubmit req = SCHAKEL__V1__TABLE_SUBMIT__INIT;
+	Schakel__V1__TableSealed items[8], *ptrs[8];
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	uint8_t case_id[WIRE_TABLE_CASE_ID_BYTES] = {case_byte}, ct[200];
+	net_peer peer = {0};
+	MDB_txn *txn = NULL;
+	void *job = NULL;
+	sk_status st;
+
+	memset(ct, 0xC7, sizeof(ct));
+	for (size_t i = 0; i < n; i++) {
+		items[i] = (Schakel__V1__TableSealed)SCHAKEL__V1__TABLE_SEALED__INIT;
+		items[i].recipient = (char *)to[i];
+		items[i].sealed = (ProtobufCBinaryData){sizeof(ct), ct};
+		ptrs[i] = &items[i];
+	}
+	snprintf(peer.org_id, sizeof(peer.org_id), "%s", peer_org);
+	req.table_id = (char *)table;
+	req.case_id = (ProtobufCBinaryData){sizeof(case_id), case_id};
+	req.sealed = ptrs;
+	req.n_sealed = n;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SUBMIT;
+	env.table_submit = &req;
+	E(reg_op_table_submit.new(&job, f->s, &peer, &env));
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	E(reg_op_table_submit.apply(txn, job));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	st = reg_op_table_submit.result(job, NULL);
+	reg_op_table_submit.free(job);
+	return st;
+}
+
+/* The table-case items in org's mailbox. */
+static size_t cases_in(struct fx *f, const char *org)
+{
+	Schakel__V1__MailboxResponse r = SCHAKEL__V1__MAILBOX_RESPONSE__INIT;
+	size_t n = 0;
+
+	E(reg_mailbox_read(f->s, org, 0, 1024, &r));
+	for (size_t i = 0; i < r.n_items; i++)
+		n += r.items[i]->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_CASE;
+	reg_mailbox_response_clear(&r);
+	return n;
+}
+
+static void test_submit(void **st)
+{
+	struct fx *f = fx_new();
+	const Schakel__V1__TableAction CREATE = SCHAKEL__V1__TABLE_ACTION__TABLE_CREATE,
+				       JOIN = SCHAKEL__V1__TABLE_ACTION__TABLE_JOIN;
+	const char *host_only[] = {"wijkteam"}, *both[] = {"wijkteam", "tactus"},
+		   *self[] = {"altrecht", "wijkteam"}, *extra[] = {"wijkteam", "lentis"},
+		   *twice[] = {"wijkteam", "wijkteam"};
+
+	(void)st;
+	/* wijkteam hosts; altrecht joins; tactus is invited, not a member */
+	E(send(f, "wijkteam", CREATE, "wijkteam", 1, "wijkteam", SIGN_OK));
+	E(send(f, "altrecht", JOIN, "altrecht", 2, NULL, SIGN_OK));
+	/* no such table, and a closed table by a non-member: one refusal */
+	EFAIL(submit(f, "altrecht", "ffffffffffffffffffffffffffffffff", 1, host_only, 1),
+	      SK_ERR_PERM);
+	EFAIL(submit(f, "lentis", ID, 1, both, 2), SK_ERR_PERM);
+	EFAIL(submit(f, "tactus", ID, 1, host_only, 1), SK_ERR_PERM);
+	/* sealed to each current member but the submitter, once, nobody else */
+	EFAIL(submit(f, "altrecht", ID, 1, both, 2), SK_ERR_INVALID);
+	EFAIL(submit(f, "altrecht", ID, 1, self, 2), SK_ERR_INVALID);
+	EFAIL(submit(f, "altrecht", ID, 1, extra, 2), SK_ERR_INVALID);
+	EFAIL(submit(f, "altrecht", ID, 1, twice, 2), SK_ERR_INVALID);
+	assert_int_equal(cases_in(f, "wijkteam"), 0);
+	E(submit(f, "altrecht", ID, 1, host_only, 1));
+	assert_int_equal(cases_in(f, "wijkteam"), 1);
+	assert_int_equal(cases_in(f, "tactus"), 0);
+	assert_int_equal(cases_in(f, "lentis"), 0);
+	assert_int_equal(cases_in(f, "altrecht"), 0);
+	/* a case id once */
+	EFAIL(submit(f, "altrecht", ID, 1, host_only, 1), SK_ERR_EXISTS);
+	/* a revoked member brings no case */
+	{
+		Schakel__V1__Member *m = NULL;
+		MDB_txn *txn = NULL;
+
+		E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+		E(reg_member_get(f->s, txn, "altrecht", &m));
+		m->has_revoked_at = 1;
+		m->revoked_at = 1;
+		E(reg_member_put(f->s, txn, m));
+		E(sk_db_status(mdb_txn_commit(txn)));
+		schakel__v1__member__free_unpacked(m, NULL);
+	}
+	EFAIL(submit(f, "altrecht", ID, 2, host_only, 1), SK_ERR_PERM);
+	assert_int_equal(cases_in(f, "wijkteam"), 1);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_submit),
 	};
 	E(sodium_init() < 0 ? SK_ERR_CRYPTO : SK_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
