@@ -207,6 +207,11 @@ static const audit_event_words events[] = {
 	{"table.receive", "Casus van de casustafel ontvangen", "Case table case received",
 	 "heeft%n een anoniem ingebrachte casus van een casustafel ontvangen",
 	 "received a case brought anonymously to a case table%n"},
+	{"table.involved", "Casustafel: al betrokken", "Case table: already involved",
+	 "heeft%n gezien dat een casus aan een casustafel over u ging, omdat u hier al "
+	 "cliënt bent",
+	 "saw that a case brought to a case table concerned you, as you are a client here "
+	 "already%n"},
 	{"table.show", "Casus van de casustafel gelezen", "Case table case read",
 	 "heeft%n een casus van een casustafel gelezen", "read a case of a case table%n"},
 	{"table.record", "Wijziging casustafel geweigerd", "Case table change refused",

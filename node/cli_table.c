@@ -336,6 +336,7 @@ static int cmd_list(int argc, char **argv)
 
 struct submit_args {
 	const char *as, *file;
+	char client[64]; /* a BSN or a local id */
 	int yes;
 };
 
@@ -352,6 +353,10 @@ static int submit_opt(int c, const char *arg, void *p)
 		break;
 	case 'y':
 		a->yes = 1;
+		break;
+	case 'c':
+		snprintf(a->client, sizeof(a->client), "%s", arg);
+		sk_cli_arg_wipe(arg);
 		break;
 	default:
 		return SK_CLI_UNKNOWN;
@@ -398,16 +403,24 @@ static int cmd_submit(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"as", required_argument, NULL, 'a'},
 					   {"text-file", required_argument, NULL, 't'},
+					   {"client", required_argument, NULL, 'c'},
 					   {"yes", no_argument, NULL, 'y'}, {0}};
 	static const char help[] =
-		"usage: schakel-node table submit TABLE --as PROF --text-file F [--yes]\n\n"
+		"usage: schakel-node table submit TABLE --as PROF --text-file F [--client BSN|ID]\n"
+		"           [--yes]\n\n"
 		"Brings a case to a case table, anonymously: the description is sealed to each\n"
 		"current member of the table and signed by our organisation; the registry sees\n"
 		"only the table, our organisation and the time. The description must not\n"
 		"identify the client: a text with a valid BSN is refused; one that looks like a\n"
 		"date of birth or a postcode with house number is sent only with --yes (or a\n"
 		"yes on a terminal). Names are not detected: leave them out. Prints the case's\n"
-		"id.\n\n" INTAKE_HELP "\n" SK_CLI_COMMON_HELP;
+		"id.\n\n"
+		"--client: only when the client's case has consent to case discussion (and PROF\n"
+		"is assigned to it), a tag is attached that lets a member organisation that\n"
+		"holds the same client tell its own professionals privately that they are\n"
+		"already involved. Not the client's token: a keyed hash of it bound to this\n"
+		"case, useless for any other. Without that consent nothing of the client\n"
+		"leaves the node and the case is not sent.\n\n" INTAKE_HELP "\n" SK_CLI_COMMON_HELP;
 	const char *id = take_id(&argc, &argv);
 	struct submit_args a = {0};
 	sk_cli_common o = {0};
@@ -424,13 +437,17 @@ static int cmd_submit(int argc, char **argv)
 
 	if ((rc = sk_cli_parse("table submit", argc, argv, lo, help, &o, submit_opt, &a)) !=
 	    SK_CLI_RUN)
-		return rc;
+		goto out;
 	if ((rc = sk_cli_need_dir("table submit", &o)) != 0)
-		return rc;
-	if (id == NULL || a.as == NULL || a.file == NULL)
-		return sk_cli_usage("table submit", "TABLE, --as and --text-file are required");
-	if ((st = sk_file_read(a.file, NODE_INTAKE_FILE_MAX, &data, &len)) != SK_OK)
-		return sk_cli_fail(st, "table submit");
+		goto out;
+	if (id == NULL || a.as == NULL || a.file == NULL) {
+		rc = sk_cli_usage("table submit", "TABLE, --as and --text-file are required");
+		goto out;
+	}
+	if ((st = sk_file_read(a.file, NODE_INTAKE_FILE_MAX, &data, &len)) != SK_OK) {
+		rc = sk_cli_fail(st, "table submit");
+		goto out;
+	}
 	if ((text = malloc(len + 1)) == NULL) {
 		rc = sk_cli_fail(SK_ERR_NOMEM, "table submit");
 		goto out;
@@ -455,7 +472,7 @@ static int cmd_submit(int argc, char **argv)
 		goto out;
 	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "table submit")) != 0)
 		goto out;
-	st = node_table_submit(r, id, a.as, &in, 1, hex);
+	st = node_table_submit(r, id, a.as, &in, 1, a.client[0] ? a.client : NULL, hex);
 	node_remote_close(r);
 	node_cli_close(s, kek);
 	if (st != SK_OK) {
@@ -476,6 +493,7 @@ out:
 		sodium_memzero(text, len);
 		free(text);
 	}
+	sodium_memzero(a.client, sizeof(a.client));
 	return rc;
 }
 
@@ -582,8 +600,14 @@ static int cmd_show(int argc, char **argv)
 		if ((st = node_professional_get(s, txn, as, &p)) == SK_OK &&
 		    p.kind != NODE_KIND_PROFESSIONAL)
 			st = SK_ERR_PERM;
-		if (st == SK_OK)
-			st = node_table_case_get(s, txn, id, &c);
+		if (st == SK_OK && (st = node_table_case_get(s, txn, id, &c)) == SK_OK) {
+			/* the client only to its own assigned professionals */
+			json_t *shown = node_table_case_shown(s, txn, c, as);
+
+			json_decref(c);
+			c = shown;
+			st = c != NULL ? SK_OK : SK_ERR_NOMEM;
+		}
 		mdb_txn_abort(txn);
 	}
 	if (st == SK_OK) {
@@ -609,6 +633,16 @@ static int cmd_show(int argc, char **argv)
 		printf("\nquestion:\n%s\n", json_string_value(json_object_get(c, "question")));
 		if (json_string_value(json_object_get(c, "tried")))
 			printf("tried:\n%s\n", json_string_value(json_object_get(c, "tried")));
+		if (json_is_true(json_object_get(c, "involved")) &&
+		    json_is_false(json_object_get(c, "mine")))
+			printf("U bent al betrokken bij deze bewoner (cliënt %s). Alleen u en uw collega's "
+			       "in dit dossier zien dit; de inbrenger en de tafel weten het niet, tenzij u "
+			       "het zelf zegt.\nYou are already involved with this resident (client "
+			       "%s); only you see this.\n",
+			       json_string_value(json_object_get(c, "client")),
+			       json_string_value(json_object_get(c, "client")));
+		else if (json_string_value(json_object_get(c, "client")) != NULL)
+			printf("brought with client %s\n", json_string_value(json_object_get(c, "client")));
 	}
 	json_decref(c);
 	node_cli_close(s, kek);

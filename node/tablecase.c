@@ -11,7 +11,11 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "crypto/seal.h"
+#include "node/case.h"
+#include "node/client.h"
 #include "node/enckeys.h"
+#include "node/entry.h"
+#include "node/token.h"
 #include "node/members.h"
 #include "node/professional.h"
 #include "node/session_int.h"
@@ -295,8 +299,25 @@ static json_t *case_json(const char *hex, const char *table, const char *from,
 
 /* ---- bringing a case ------------------------------------------------------------- */
 
+struct consent_scan {
+	const char *prof;
+	uint64_t now;
+	int assigned, consent;
+};
+
+static sk_status consent_one(const node_case *c, void *arg)
+{
+	struct consent_scan *k = arg;
+
+	if (c->open && c->consent.basis == NODE_BASIS_CONSENT &&
+	    (c->consent.flags & NODE_FLAG_DISCUSS) != 0 && c->consent.expires_at > k->now)
+		k->consent = 1;
+	return SK_OK;
+}
+
 static void audit_now(node_store *s, const char *event, const char *prof, const char *role,
-		      const char *table, const char *case_hex, const char *from, const char *reason)
+		      const char *table, const char *case_hex, const char *client,
+		      const char *reason)
 {
 	audit_record rec = {0};
 	char what[48], why[256];
@@ -312,15 +333,45 @@ static void audit_now(node_store *s, const char *event, const char *prof, const 
 	rec.role = role;
 	rec.category = what;
 	rec.correlation_id = case_hex;
-	rec.counterpart = from;
+	rec.client = client;
 	if (node_audit_commit(s, &rec) != SK_OK)
 		sk_log(SK_LOG_WARNING, "tables: %s could not be audited", event);
 	if (reason != NULL)
 		sk_error_set("%s", why);
 }
 
+/* prof may attach client's tag: assigned to an open case of the client
+ * with consent (not a statutory basis) to case discussion, live now. */
+static sk_status consent_check(node_store *s, MDB_txn *txn, const char *ref, const char *prof,
+			       char client[static NODE_CLIENT_ID_MAX + 1])
+{
+	struct consent_scan c = {prof, sk_clock_now_ms(), 0, 0};
+	sk_status st;
+
+	if ((st = node_client_resolve(s, txn, ref, client)) != SK_OK) {
+		sk_error_set("no such client at this organisation");
+		return st;
+	}
+	if ((st = node_case_assigned_open(s, txn, client, prof, &c.assigned)) != SK_OK)
+		return st;
+	if (!c.assigned) {
+		sk_error_set("%s is not assigned to an open case of this client", prof);
+		return SK_ERR_PERM;
+	}
+	if ((st = node_case_scan(s, txn, client, consent_one, &c)) != SK_OK)
+		return st;
+	if (!c.consent) {
+		sk_error_set("zonder toestemming van de cliënt voor casusoverleg gaat er niets van de "
+			     "cliënt naar de casustafel; breng de casus in zonder --client / without "
+			     "the client's consent to case discussion nothing of the client goes to "
+			     "the table; bring the case without --client");
+		return SK_ERR_PERM;
+	}
+	return SK_OK;
+}
+
 sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
-			    const node_intake *in, int confirmed,
+			    const node_intake *in, int confirmed, const char *client_ref,
 			    char case_hex[static NODE_TABLE_CASE_HEX])
 {
 	Schakel__V1__TableCaseBody b = SCHAKEL__V1__TABLE_CASE_BODY__INIT;
@@ -336,6 +387,8 @@ sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
 	MDB_txn *txn = NULL;
 	json_t *mine = NULL;
 	size_t n = 0, blen = 0, ntab, nrej;
+	char client[NODE_CLIENT_ID_MAX + 1] = "";
+	uint8_t tag[WIRE_TABLE_TAG_BYTES];
 	int verdict;
 	sk_status st;
 
@@ -372,13 +425,35 @@ sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
 		sk_error_set("only members bring cases to table %s (it is not open)", table);
 		st = SK_ERR_PERM;
 	}
+	/* the client's tag only with consent to case discussion: nothing of
+	 * the client is touched otherwise */
+	if (st == SK_OK && client_ref != NULL)
+		st = consent_check(s, txn, client_ref, prof, client);
 	if (st != SK_OK) {
 		mdb_txn_abort(txn);
 		txn = NULL;
 		if (st == SK_ERR_NOTFOUND || st == SK_ERR_PERM)
-			audit_now(s, "table.submit", prof, p.role, table, case_hex, NULL,
-				  sk_error_detail());
+			audit_now(s, "table.submit", prof, p.role, table, case_hex,
+				  client[0] ? client : NULL, sk_error_detail());
 		goto out;
+	}
+	if (client_ref != NULL) {
+		uint8_t token[BSN_TOKEN_BYTES], ck[BSN_CONTACT_KEY_BYTES];
+
+		mdb_txn_abort(txn);
+		txn = NULL;
+		st = node_remote_token(r, client, node_remote_epoch(r), token, ck);
+		sodium_memzero(ck, sizeof(ck));
+		if (st == SK_OK)
+			wire_table_tag(tag, token, table, case_id);
+		sodium_memzero(token, sizeof(token));
+		if (st != SK_OK ||
+		    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			goto out;
+		b.has_match_tag = 1;
+		b.match_tag = (ProtobufCBinaryData){sizeof(tag), tag};
+		b.has_tag_epoch = 1;
+		b.tag_epoch = node_remote_epoch(r);
 	}
 	b.question = (char *)in->question;
 	b.urgency = (char *)in->urgency;
@@ -446,7 +521,8 @@ abort:
 	env.table_submit = &req;
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_TABLE_SUBMITTED, &reply)) !=
 	    SK_OK) {
-		audit_now(s, "table.submit", prof, p.role, table, case_hex, NULL, sk_error_detail());
+		audit_now(s, "table.submit", prof, p.role, table, case_hex,
+			  client[0] ? client : NULL, sk_error_detail());
 		goto out;
 	}
 	/* our own copy, and the audit record, in one transaction */
@@ -467,6 +543,9 @@ abort:
 		rec.role = p.role;
 		rec.category = what;
 		rec.correlation_id = case_hex;
+		rec.client = client[0] ? client : NULL;
+		if (client[0])
+			json_object_set_new(mine, "client", json_string(client));
 		if ((st = case_put(s, txn, case_hex, mine)) == SK_OK &&
 		    (st = node_audit(s, txn, &rec)) == SK_OK)
 			st = sk_db_status(mdb_txn_commit(txn));
@@ -485,11 +564,104 @@ out:
 		sodium_memzero(body, blen);
 		free(body);
 	}
+	sodium_memzero(tag, sizeof(tag));
 	free(t);
 	return st;
 }
 
 /* ---- cases that reach us ----------------------------------------------------------- */
+
+struct open_scan {
+	int open;
+};
+
+static sk_status open_one(const node_case *c, void *arg)
+{
+	if (c->open)
+		((struct open_scan *)arg)->open = 1;
+	return SK_OK;
+}
+
+sk_status node_table_tag_match(node_store *s, MDB_txn *txn, const uint8_t *tag, uint32_t epoch,
+			       const char *table, const uint8_t *case_id,
+			       char client[static NODE_CLIENT_ID_MAX + 1])
+{
+	uint8_t mine[WIRE_TABLE_TAG_BYTES];
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	sk_status st;
+	int rc, found = 0;
+
+	/* every token of ours under the tag's epoch (token || u32be(epoch) ->
+	 * client): one HMAC each */
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->token_index, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !found;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct open_scan o = {0};
+
+		if (k.mv_size != BSN_TOKEN_BYTES + 4 ||
+		    sk_be32_get((const uint8_t *)k.mv_data + BSN_TOKEN_BYTES) != epoch ||
+		    v.mv_size == 0 || v.mv_size > NODE_CLIENT_ID_MAX)
+			continue;
+		wire_table_tag(mine, k.mv_data, table, case_id);
+		if (sodium_memcmp(mine, tag, sizeof(mine)) != 0)
+			continue;
+		memcpy(client, v.mv_data, v.mv_size);
+		client[v.mv_size] = 0;
+		/* a client of ours with an open case only */
+		if ((st = node_case_scan(s, txn, client, open_one, &o)) != SK_OK)
+			break;
+		found = o.open;
+	}
+	mdb_cursor_close(cur);
+	sodium_memzero(mine, sizeof(mine));
+	if (st != SK_OK)
+		return st;
+	if (!found) {
+		client[0] = 0;
+		return SK_ERR_NOTFOUND;
+	}
+	return SK_OK;
+}
+
+json_t *node_table_case_shown(node_store *s, MDB_txn *txn, const json_t *c, const char *prof)
+{
+	json_t *out = json_deep_copy(c);
+	const char *client = json_string_value(json_object_get(c, "client"));
+	int yes = 0;
+
+	if (out == NULL || client == NULL)
+		return out;
+	if (prof == NULL || node_case_assigned_open(s, txn, client, prof, &yes) != SK_OK || !yes) {
+		json_object_del(out, "client");
+		return out;
+	}
+	/* at the submitter the client is the one it was brought with, no match */
+	if (!json_is_true(json_object_get(c, "mine")))
+		json_object_set_new(out, "involved", json_true());
+	return out;
+}
+
+/* Empties the inbox item of a case taken: its ciphertext (and so the
+ * tag in it) is gone from this node; the item and its seq stay. */
+static sk_status inbox_strip(node_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+{
+	Schakel__V1__MailboxItem copy = *it;
+	uint8_t key[8], *buf;
+	MDB_val k = {8, key}, v;
+	sk_status st;
+
+	copy.has_sealed = 0;
+	copy.sealed = (ProtobufCBinaryData){0, NULL};
+	sk_be64_put(key, it->seq);
+	if ((buf = malloc(schakel__v1__mailbox_item__get_packed_size(&copy) + 1)) == NULL)
+		return SK_ERR_NOMEM;
+	v = (MDB_val){schakel__v1__mailbox_item__pack(&copy, buf), buf};
+	st = sk_db_status(mdb_put(txn, s->inbox, &k, &v, 0));
+	free(buf);
+	return st;
+}
 
 struct take {
 	node_remote *r;
@@ -572,7 +744,33 @@ static sk_status take_case(struct take *c, MDB_txn *txn, const Schakel__V1__Mail
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
-	if ((st = case_put(s, txn, hex, rec)) != SK_OK)
+	/* the tag, if any: matched against our own tokens, never kept */
+	if (b->has_match_tag) {
+		char client[NODE_CLIENT_ID_MAX + 1];
+
+		st = node_table_tag_match(s, txn, b->match_tag.data, b->tag_epoch, it->table_id,
+					  it->table_case_id.data, client);
+		if (st == SK_OK) {
+			audit_record ir = {0};
+
+			json_object_set_new(rec, "client", json_string(client));
+			snprintf(what, sizeof(what), "table:%s", it->table_id);
+			ir.event = "table.involved";
+			ir.action = AUDIT_ACTION_READ;
+			ir.outcome = AUDIT_OUTCOME_OK;
+			ir.access_point = "registry";
+			ir.client = client;
+			ir.category = what;
+			ir.correlation_id = hex;
+			ir.counterpart = it->counterpart;
+			if ((st = node_audit(s, txn, &ir)) != SK_OK)
+				goto out;
+		} else if (st != SK_ERR_NOTFOUND) {
+			goto out;
+		}
+		sodium_memzero(b->match_tag.data, b->match_tag.len);
+	}
+	if ((st = case_put(s, txn, hex, rec)) != SK_OK || (st = inbox_strip(s, txn, it)) != SK_OK)
 		goto out;
 	snprintf(what, sizeof(what), "table:%s", it->table_id);
 	ar.event = "table.receive";

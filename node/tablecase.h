@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "node/client.h"
 #include "node/session.h"
 #include "node/store.h"
 #include "protos/table.h"
@@ -45,11 +46,22 @@ int node_intake_check(const node_intake *in);
  * org may bring cases to it (a member, or the table is open), seals the
  * case to each current member but us and sends it; keeps our own copy.
  * confirmed: the professional confirmed a date or an address in the text
- * (a BSN is refused regardless, SK_ERR_PERM). *case_hex receives the
- * case's id. */
+ * (a BSN is refused regardless, SK_ERR_PERM). client (a BSN or local id;
+ * NULL: none) attaches the "already involved" tag (wire_table_tag) of the
+ * client's token, only when prof is assigned to an open case of the
+ * client with consent to case discussion (basis consent, DISCUSS);
+ * otherwise SK_ERR_PERM and nothing is sent. *case_hex receives the case's
+ * id. */
 sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
-			    const node_intake *in, int confirmed,
+			    const node_intake *in, int confirmed, const char *client,
 			    char case_hex[static NODE_TABLE_CASE_HEX]) SK_MUST_CHECK;
+
+/* A case's "already involved" tag checked against this node's own tokens
+ * of epoch in txn: the client with an open case whose token gives tag for
+ * table and case, into client; SK_ERR_NOTFOUND when none. */
+sk_status node_table_tag_match(node_store *s, MDB_txn *txn, const uint8_t *tag, uint32_t epoch,
+			       const char *table, const uint8_t *case_id,
+			       char client[static NODE_CLIENT_ID_MAX + 1]) SK_MUST_CHECK;
 
 /* Takes the table cases in our inbox that are new since the last call:
  * each opened with our live keys, its signature checked under the
@@ -60,7 +72,10 @@ sk_status node_table_cases_take(node_remote *r, size_t *taken, size_t *rejected)
 /* Calls fn for each case this node holds for table (NULL: every table),
  * as JSON (id, table, from, from_name, time, mine, question, domains,
  * urgency, tried, parties, submitter {professional, name, role, phone,
- * email}); c is valid during the call. */
+ * email}, and where it concerns one of our clients, client: at the
+ * submitter the client it was brought with, at a member the client the
+ * tag matched); c is valid during the call. WARNING: "client" is for the
+ * professionals assigned to that client only (node_table_case_shown). */
 typedef sk_status (*node_table_case_fn)(const json_t *c, void *arg);
 sk_status node_table_case_scan(node_store *s, MDB_txn *txn, const char *table,
 			       node_table_case_fn fn, void *arg) SK_MUST_CHECK;
@@ -69,5 +84,11 @@ sk_status node_table_case_scan(node_store *s, MDB_txn *txn, const char *table,
  * SK_ERR_NOTFOUND when this node holds none. */
 sk_status node_table_case_get(node_store *s, MDB_txn *txn, const char *case_hex,
 			      json_t **out) SK_MUST_CHECK;
+
+/* c as prof may see it: without "client" unless prof is assigned to an
+ * open case of that client, then (at a member, not the submitter) with
+ * "involved": true. A new reference
+ * (json_decref), NULL on failure. */
+json_t *node_table_case_shown(node_store *s, MDB_txn *txn, const json_t *c, const char *prof);
 
 #endif

@@ -34,6 +34,10 @@
  * org id, the table and case ids, and sealed to each member
  * (crypto/seal.h seal_signed). */
 #define WIRE_DOMAIN_TABLE "schakel/v1/table"
+/* The "already involved" tag of a table case: HMAC-SHA-256 keyed by the
+ * client's token over this prefix, the table id and the case id
+ * (protos/table.h wire_table_tag). */
+#define WIRE_DOMAIN_TABLE_TAG "schakel/v1/table-tag"
 
 /* ---- signed by the registry, checked by members -------------------------- */
 

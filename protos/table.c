@@ -1,6 +1,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "protos/domains.h"
 #include "protos/table.h"
 
 static int id_ok(const char *s, size_t max)
@@ -301,6 +304,9 @@ sk_status wire_table_case_parse(Schakel__V1__TableCaseBody **out, const uint8_t 
 		 (b->phone != NULL && !text_ok(b->phone, 0, WIRE_TABLE_CASE_SHORT_MAX)) ||
 		 (b->email != NULL && !text_ok(b->email, 0, WIRE_TABLE_CASE_SHORT_MAX)))
 		st = case_bad("the submitting professional is missing or malformed");
+	else if (b->has_match_tag != b->has_tag_epoch ||
+		 (b->has_match_tag && b->match_tag.len != WIRE_TABLE_TAG_BYTES))
+		st = case_bad("the match tag is malformed");
 	for (size_t i = 0; st == SK_OK && i < b->n_domains; i++)
 		if (!listed(wire_table_domains, b->domains[i]))
 			st = case_bad("a life domain is not on the list");
@@ -322,4 +328,19 @@ void wire_table_case_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],
 	memcpy(out, table_id, WIRE_TABLE_ID_HEX);
 	memcpy(out + WIRE_TABLE_ID_HEX, case_id, WIRE_TABLE_CASE_ID_BYTES);
 	memset(out + WIRE_TABLE_ID_HEX + WIRE_TABLE_CASE_ID_BYTES, 0, 8);
+}
+
+void wire_table_tag(uint8_t out[static WIRE_TABLE_TAG_BYTES],
+		    const uint8_t token[static WIRE_TABLE_TOKEN_BYTES], const char *table_id,
+		    const uint8_t case_id[static WIRE_TABLE_CASE_ID_BYTES])
+{
+	crypto_auth_hmacsha256_state h;
+
+	crypto_auth_hmacsha256_init(&h, token, WIRE_TABLE_TOKEN_BYTES);
+	crypto_auth_hmacsha256_update(&h, (const uint8_t *)WIRE_DOMAIN_TABLE_TAG,
+				      strlen(WIRE_DOMAIN_TABLE_TAG));
+	crypto_auth_hmacsha256_update(&h, (const uint8_t *)table_id, strlen(table_id));
+	crypto_auth_hmacsha256_update(&h, case_id, WIRE_TABLE_CASE_ID_BYTES);
+	crypto_auth_hmacsha256_final(&h, out);
+	sodium_memzero(&h, sizeof(h));
 }

@@ -108,6 +108,18 @@ extern const char *const wire_table_urgencies[];
 sk_status wire_table_case_parse(Schakel__V1__TableCaseBody **out, const uint8_t *body,
 				size_t len) SK_MUST_CHECK;
 
+#define WIRE_TABLE_TAG_BYTES 32
+#define WIRE_TABLE_TOKEN_BYTES 32 /* a client's token (crypto/bsn.h BSN_TOKEN_BYTES) */
+
+/* The "already involved" tag of one table case: HMAC-SHA-256 keyed by the
+ * client's token over WIRE_DOMAIN_TABLE_TAG || table id || case id. It
+ * says nothing of the token to whoever lacks it, and a tag of one case
+ * matches in no other (tests/node/test_tablecase.c). WARNING: token is a
+ * secret; the caller wipes it. */
+void wire_table_tag(uint8_t out[static WIRE_TABLE_TAG_BYTES],
+		    const uint8_t token[static WIRE_TABLE_TOKEN_BYTES], const char *table_id,
+		    const uint8_t case_id[static WIRE_TABLE_CASE_ID_BYTES]);
+
 /* The seal's context for a case (WIRE_TABLE_CASE_CONTEXT_BYTES). */
 void wire_table_case_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],
 			     const char *table_id,

@@ -147,3 +147,59 @@ case2=$(node table submit "$open_id" --dir lentis --as p-lentis --text-file inta
 node sync --dir altrecht >/dev/null; node sync --dir tactus >/dev/null
 node table agenda "$open_id" --dir tactus --json | grep -q "$case2" || fail "the open table's case did not reach tactus"
 ok "an open table takes a case from a non-member"
+
+# ---- already involved: the private signal -------------------------------------
+BSN=111222333 OTHER=$(bsns 1 7)
+node client add --dir altrecht --bsn $BSN >/dev/null
+node client add --dir tactus --bsn $BSN >/dev/null
+node client add --dir wijkteam --bsn $OTHER >/dev/null
+node professional add --dir tactus --id p-tactus2 --name "Collega tactus" --role spv >/dev/null
+node case open --dir altrecht --client $BSN --as p-altrecht --consent discuss --categories all >/dev/null ||
+	fail "case at altrecht: $(tail -2 node.log)"
+node case open --dir tactus --client $BSN --as p-tactus --consent discover --categories all >/dev/null ||
+	fail "case at tactus: $(tail -2 node.log)"
+node case open --dir wijkteam --client $OTHER --as p-wijkteam --consent discover --categories all >/dev/null ||
+	fail "case at wijkteam: $(tail -2 node.log)"
+for org in $ORGS; do node sync --dir $org >/dev/null || fail "sync $org"; done
+
+# without consent to case discussion nothing of the client leaves the node
+out=$(nodex table submit "$id" --dir wijkteam --as p-wijkteam --client $OTHER --text-file intake.txt) &&
+	fail "a case with a client without DISCUSS consent was sent"
+echo "$out" | grep -q "zonder toestemming van de cliënt voor casusoverleg" || fail "no clear Dutch message: $out"
+echo "$out" | grep -q "without the client's consent to case discussion" || fail "no clear English message: $out"
+node sync --dir tactus >/dev/null
+[ "$(node table agenda "$id" --dir tactus --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+	fail "the refused case reached a member"
+ok "without the client's consent to case discussion the case is refused and nothing is sent"
+
+case3=$(node table submit "$id" --dir altrecht --as p-altrecht --client $BSN --text-file intake.txt) ||
+	fail "submit with a client: $(tail -2 node.log)"
+for org in $ORGS; do node sync --dir $org >/dev/null || fail "sync $org"; done
+out=$(node table show "$case3" --dir tactus --as p-tactus) || fail "show at tactus"
+echo "$out" | grep -q "U bent al betrokken bij deze bewoner" || fail "tactus's assigned professional not told: $out"
+out=$(node table show "$case3" --dir tactus --as p-tactus2)
+echo "$out" | grep -q "U bent al betrokken\|client c-" && fail "a tactus professional not assigned to the client was told: $out"
+node table show "$case3" --dir tactus --as p-tactus2 --json | grep -q '"client"' && fail "the client in the JSON of an unassigned professional"
+out=$(node table show "$case3" --dir wijkteam --as p-wijkteam)
+echo "$out" | grep -q "U bent al betrokken" && fail "wijkteam (without the client) was told something: $out"
+ok "the member holding the client tells only its assigned professional; its colleague and other members see nothing"
+
+# nothing of it at the submitter, the registry or a member without the client
+node table show "$case3" --dir altrecht --as p-altrecht --json | grep -q '"involved"' && fail "the submitter learned of the match"
+node audit query --dir altrecht --json | grep -q '"table.involved"' && fail "the submitter's log holds the match"
+node audit query --dir wijkteam --json | grep -q '"table.involved"' && fail "wijkteam's log holds a match"
+node audit query --dir tactus --json | python3 -c "
+import json,sys; r=[x for x in json.load(sys.stdin) if x['event']=='table.involved']
+assert len(r)==1 and r[0]['client'], r" || fail "the match not audited at tactus with its client"
+reg audit query --dir r --json | grep -q 'involved' && fail "the registry's log holds the match"
+node audit query --dir altrecht --json | python3 -c "
+import json,sys; r=[x for x in json.load(sys.stdin) if x['event']=='table.submit' and x['outcome']=='ok' and x.get('client')]
+assert len(r)==1, r" || fail "the submit with a client not audited with the client at altrecht"
+ok "the submitter, the registry and members without the client hold nothing of the match"
+
+# the art. 15 report says it in plain Dutch where it concerned the client
+out=$(node audit report --dir altrecht --client $BSN) || fail "report at altrecht"
+echo "$out" | grep -q "casus anoniem ingebracht bij een casustafel" || fail "the report at the submitter: $out"
+out=$(node audit report --dir tactus --client $BSN) || fail "report at tactus"
+echo "$out" | grep -q "casus aan een casustafel over u ging" || fail "the report at the member: $out"
+ok "the art. 15 report names a case brought to a table, in plain Dutch, at the submitter and the member holding the client"
