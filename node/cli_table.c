@@ -633,6 +633,32 @@ static int cmd_show(int argc, char **argv)
 		printf("\nquestion:\n%s\n", json_string_value(json_object_get(c, "question")));
 		if (json_string_value(json_object_get(c, "tried")))
 			printf("tried:\n%s\n", json_string_value(json_object_get(c, "tried")));
+		if (json_string_value(json_object_get(c, "meeting")))
+			printf("on the agenda of: %s\n", json_string_value(json_object_get(c, "meeting")));
+		json_array_foreach(json_object_get(c, "thread"), i, x) {
+			const char *k = json_string_value(json_object_get(x, "kind"));
+
+			sk_when(when, (uint64_t)json_integer_value(json_object_get(x, "time")), SK_WHEN_EN);
+			printf("-- %s, %s (%s):", when, json_string_value(json_object_get(x, "name")),
+			       json_string_value(json_object_get(x, "from_name")));
+			if (strcmp(k, "schedule") == 0)
+				printf(" scheduled for %s\n", json_string_value(json_object_get(x, "date")));
+			else if (strcmp(k, "invite") == 0)
+				printf(" invited %s for this case\n",
+				       json_string_value(json_object_get(x, "invite_org")));
+			else if (strcmp(k, "outcome") == 0)
+				printf(" OUTCOME: regievoerder %s:%s, routed to %s%s%s%s%s\n   %s\n",
+				       json_string_value(json_object_get(x, "regie_org")),
+				       json_string_value(json_object_get(x, "regie_professional")),
+				       json_string_value(json_object_get(x, "routed_to")),
+				       json_is_true(json_object_get(x, "breakthrough")) ? ", breakthrough" : "",
+				       json_is_false(json_object_get(x, "breakthrough")) ? ", no breakthrough" : "",
+				       json_object_get(x, "evaluate") ? ", evaluate on " : "",
+				       json_object_get(x, "evaluate") ? json_string_value(json_object_get(x, "evaluate")) : "",
+				       json_string_value(json_object_get(x, "text")));
+			else
+				printf("\n   %s\n", json_string_value(json_object_get(x, "text")));
+		}
 		if (json_is_true(json_object_get(c, "involved")) &&
 		    json_is_false(json_object_get(c, "mine")))
 			printf("U bent al betrokken bij deze bewoner (cliënt %s). Alleen u en uw collega's "
@@ -649,6 +675,260 @@ static int cmd_show(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "table show");
 }
 
+/* ---- regie ------------------------------------------------------------------- */
+
+struct regie_args {
+	const char *as, *date, *org, *file, *regie, *routed, *outcome, *evaluate, *breakthrough;
+	int yes;
+};
+
+static int regie_opt(int c, const char *arg, void *p)
+{
+	struct regie_args *a = p;
+
+	switch (c) {
+	case 'a':
+		a->as = arg;
+		break;
+	case 'd':
+		a->date = arg;
+		break;
+	case 'o':
+		a->org = arg;
+		break;
+	case 't':
+		a->file = arg;
+		break;
+	case 'r':
+		a->regie = arg;
+		break;
+	case 'R':
+		a->routed = arg;
+		break;
+	case 'O':
+		a->outcome = arg;
+		break;
+	case 'e':
+		a->evaluate = arg;
+		break;
+	case 'b':
+		a->breakthrough = arg;
+		break;
+	case 'y':
+		a->yes = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+static const struct option regie_lo[] = {SK_CLI_COMMON_LONG,
+					 {"as", required_argument, NULL, 'a'},
+					 {"date", required_argument, NULL, 'd'},
+					 {"org", required_argument, NULL, 'o'},
+					 {"text-file", required_argument, NULL, 't'},
+					 {"regie", required_argument, NULL, 'r'},
+					 {"routed-to", required_argument, NULL, 'R'},
+					 {"outcome", required_argument, NULL, 'O'},
+					 {"evaluate", required_argument, NULL, 'e'},
+					 {"breakthrough", required_argument, NULL, 'b'},
+					 {"yes", no_argument, NULL, 'y'},
+					 {0}};
+
+static int regie_run(const char *cmd, const char *id, const sk_cli_common *o, const char *as,
+		     const node_table_msg *m, const char *done)
+{
+	node_store *s = NULL;
+	node_remote *r = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = node_cli_open_remote(&s, &kek, &r, o, cmd)) != 0)
+		return rc;
+	st = node_table_send(r, id, as, m);
+	node_remote_close(r);
+	node_cli_close(s, kek);
+	if (st != SK_OK)
+		return sk_cli_fail(st, cmd);
+	printf("%s\n", done);
+	return SK_EXIT_OK;
+}
+
+static int cmd_schedule(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: schakel-node table schedule CASE --date YYYY-MM-DD --as PROF\n\n"
+		"Puts a case on the agenda of the table's meeting on that date; every\n"
+		"participant of the case sees it. Only a procesregisseur of the table.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv);
+	struct regie_args a = {0};
+	node_table_msg m = {.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE};
+	sk_cli_common o = {0};
+	char done[96];
+	int rc;
+
+	if ((rc = sk_cli_parse("table schedule", argc, argv, regie_lo, help, &o, regie_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table schedule", &o)) != 0)
+		return rc;
+	if (id == NULL || a.as == NULL || !wire_table_date_ok(a.date))
+		return sk_cli_usage("table schedule", "CASE, --date YYYY-MM-DD and --as are required");
+	m.date = a.date;
+	snprintf(done, sizeof(done), "case %s scheduled for %s", id, a.date);
+	return regie_run("table schedule", id, &o, a.as, &m, done);
+}
+
+static int cmd_invite(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: schakel-node table invite CASE --org ORG --as PROF\n\n"
+		"Invites one more organisation for this case only: it receives the case's\n"
+		"description (never the 'already involved' tag) and the messages from now on.\n"
+		"Only a procesregisseur of the table; at most 8 organisations a case.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv);
+	struct regie_args a = {0};
+	node_table_msg m = {.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE};
+	sk_cli_common o = {0};
+	char done[160];
+	int rc;
+
+	if ((rc = sk_cli_parse("table invite", argc, argv, regie_lo, help, &o, regie_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table invite", &o)) != 0)
+		return rc;
+	if (id == NULL || a.as == NULL || a.org == NULL)
+		return sk_cli_usage("table invite", "CASE, --org and --as are required");
+	m.invite_org = a.org;
+	snprintf(done, sizeof(done), "%s invited for case %s", a.org, id);
+	return regie_run("table invite", id, &o, a.as, &m, done);
+}
+
+/* One exit path after reading the file: it wipes the text. */
+static int cmd_send(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: schakel-node table send CASE --as PROF --text-file F [--yes]\n\n"
+		"Sends a message to every participant of the case, signed by our organisation\n"
+		"and sealed to each; the registry sees only ciphertext. A text with a valid\n"
+		"BSN is refused; one with a date or a postcode with house number needs --yes.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv);
+	struct regie_args a = {0};
+	node_table_msg m = {.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT};
+	sk_cli_common o = {0};
+	uint8_t *data = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse("table send", argc, argv, regie_lo, help, &o, regie_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table send", &o)) != 0)
+		return rc;
+	if (id == NULL || a.as == NULL || a.file == NULL)
+		return sk_cli_usage("table send", "CASE, --as and --text-file are required");
+	if ((st = sk_file_read(a.file, WIRE_TABLE_CASE_TEXT_MAX, &data, &len)) != SK_OK)
+		return sk_cli_fail(st, "table send");
+	if ((text = malloc(len + 1)) == NULL) {
+		rc = sk_cli_fail(SK_ERR_NOMEM, "table send");
+		goto out;
+	}
+	memcpy(text, data, len);
+	text[len] = 0;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = 0;
+	if (len == 0 || memchr(text, 0, len) != NULL || !node_discuss_text_ok(text)) {
+		rc = sk_cli_usage("table send", "the text must be non-empty UTF-8 text");
+		goto out;
+	}
+	{
+		node_text_verdict v = node_text_check(text, len, NULL);
+
+		if (v == NODE_TEXT_BSN) {
+			fprintf(stderr, "schakel-node table send: %s\n", node_text_verdict_msg(v));
+			rc = SK_EXIT_FAIL;
+			goto out;
+		}
+		if ((rc = confirm("table send", v, a.yes)) != 0)
+			goto out;
+	}
+	m.text = text;
+	rc = regie_run("table send", id, &o, a.as, &m, "sent");
+out:
+	if (data != NULL) {
+		sodium_memzero(data, len);
+		free(data);
+	}
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	return rc;
+}
+
+static int cmd_outcome(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: schakel-node table outcome CASE --as PROF --regie ORG:PROF --routed-to CATEGORY\n"
+		"           --outcome TEXT [--breakthrough yes|no] [--evaluate YYYY-MM-DD] [--yes]\n\n"
+		"Records the case's outcome and closes it: the regievoerder (organisation and\n"
+		"professional), the kind of care or support it was routed to (a category:\n"
+		"ggz, schuldhulp, sociaal-team, ...), the next steps, whether the table broke\n"
+		"the deadlock, and when to evaluate. Every participant, the submitter among\n"
+		"them, receives it; the regievoerder's organisation sets its regie flag on its\n"
+		"entry where it holds the client. Only a procesregisseur of the table.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv), *colon;
+	struct regie_args a = {0};
+	node_table_msg m = {.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME};
+	sk_cli_common o = {0};
+	char org[WIRE_TABLE_ORG_MAX + 1], done[96];
+	node_text_verdict v;
+	int rc;
+
+	if ((rc = sk_cli_parse("table outcome", argc, argv, regie_lo, help, &o, regie_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table outcome", &o)) != 0)
+		return rc;
+	colon = a.regie != NULL ? strchr(a.regie, ':') : NULL;
+	if (id == NULL || a.as == NULL || colon == NULL || colon == a.regie || colon[1] == 0 ||
+	    (size_t)(colon - a.regie) > WIRE_TABLE_ORG_MAX || a.routed == NULL || a.outcome == NULL)
+		return sk_cli_usage("table outcome",
+				    "CASE, --as, --regie ORG:PROF, --routed-to and --outcome are required");
+	if (a.breakthrough != NULL && strcmp(a.breakthrough, "yes") != 0 &&
+	    strcmp(a.breakthrough, "no") != 0)
+		return sk_cli_usage("table outcome", "--breakthrough is yes or no");
+	if (a.evaluate != NULL && !wire_table_date_ok(a.evaluate))
+		return sk_cli_usage("table outcome", "--evaluate takes YYYY-MM-DD");
+	v = node_text_check(a.outcome, strlen(a.outcome), NULL);
+	if (v == NODE_TEXT_BSN) {
+		fprintf(stderr, "schakel-node table outcome: %s\n", node_text_verdict_msg(v));
+		return SK_EXIT_FAIL;
+	}
+	if ((rc = confirm("table outcome", v, a.yes)) != 0)
+		return rc;
+	memcpy(org, a.regie, (size_t)(colon - a.regie));
+	org[colon - a.regie] = 0;
+	m.regie_org = org;
+	m.regie_prof = colon + 1;
+	m.routed_to = a.routed;
+	m.text = a.outcome;
+	m.has_breakthrough = a.breakthrough != NULL;
+	m.breakthrough = a.breakthrough != NULL && strcmp(a.breakthrough, "yes") == 0;
+	m.evaluate = a.evaluate;
+	snprintf(done, sizeof(done), "case %s closed with its outcome", id);
+	return regie_run("table outcome", id, &o, a.as, &m, done);
+}
+
 static const sk_cli_cmd table_cmds[] = {
 	{"create", cmd_create, "host a case table (casustafel) and invite member organisations"},
 	{"join", cmd_join, "accept our organisation's invitation to a table"},
@@ -657,7 +937,11 @@ static const sk_cli_cmd table_cmds[] = {
 	{"regisseur", cmd_regisseur, "add a procesregisseur to a table"},
 	{"submit", cmd_submit, "bring a case to a table, anonymously"},
 	{"agenda", cmd_agenda, "the cases brought to a table that reached us"},
-	{"show", cmd_show, "a case brought to a table"},
+	{"show", cmd_show, "a case brought to a table, with its thread and outcome"},
+	{"schedule", cmd_schedule, "put a case on a meeting's agenda (procesregisseur)"},
+	{"invite", cmd_invite, "invite one more organisation for a case (procesregisseur)"},
+	{"send", cmd_send, "send a message to a case's participants"},
+	{"outcome", cmd_outcome, "record a case's outcome and regievoerder (procesregisseur)"},
 };
 
 int node_cli_table(int argc, char **argv)

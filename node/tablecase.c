@@ -18,6 +18,7 @@
 #include "node/token.h"
 #include "node/members.h"
 #include "node/professional.h"
+#include "node/publish.h"
 #include "node/session_int.h"
 #include "node/table.h"
 #include "node/tablecase.h"
@@ -294,6 +295,16 @@ static json_t *case_json(const char *hex, const char *table, const char *from,
 		json_array_append_new(json_object_get(c, "domains"), json_string(b->domains[i]));
 	for (size_t i = 0; c != NULL && i < b->n_parties; i++)
 		json_array_append_new(json_object_get(c, "parties"), json_string(b->parties[i]));
+	if (c != NULL) {
+		json_t *p = json_array();
+
+		for (size_t i = 0; i < b->n_participants; i++)
+			json_array_append_new(p, json_string(b->participants[i]));
+		json_object_set_new(c, "participants", p);
+		json_object_set_new(c, "thread", json_array());
+		json_object_set_new(c, "seq_in", json_object());
+		json_object_set_new(c, "seq_out", json_integer(0));
+	}
 	return c;
 }
 
@@ -388,6 +399,8 @@ sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
 	json_t *mine = NULL;
 	size_t n = 0, blen = 0, ntab, nrej;
 	char client[NODE_CLIENT_ID_MAX + 1] = "";
+	const char *parts[WIRE_TABLE_ORGS_MAX + 1];
+	size_t n_parts = 0;
 	uint8_t tag[WIRE_TABLE_TAG_BYTES];
 	int verdict;
 	sk_status st;
@@ -467,6 +480,13 @@ sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
 	b.role = p.role[0] ? p.role : NULL;
 	b.phone = p.phone[0] ? p.phone : NULL;
 	b.email = p.email[0] ? p.email : NULL;
+	/* the participants: us and each current member */
+	parts[n_parts++] = s->org_id;
+	for (size_t i = 0; i < t->n_orgs; i++)
+		if (t->orgs[i].state == WIRE_TABLE_MEMBER && strcmp(t->orgs[i].id, s->org_id) != 0)
+			parts[n_parts++] = t->orgs[i].id;
+	b.participants = (char **)parts;
+	b.n_participants = n_parts;
 	blen = schakel__v1__table_case_body__get_packed_size(&b);
 	if ((body = malloc(blen ? blen : 1)) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -668,7 +688,11 @@ struct take {
 	key_x25519 *keys;
 	size_t n_keys;
 	size_t taken, rejected;
+	char regie[16][NODE_CLIENT_ID_MAX + 1]; /* clients to republish with regie */
+	size_t n_regie;
 };
+
+static sk_status take_message(struct take *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it);
 
 static sk_status reject(struct take *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
 			const char *case_hex, const char *why)
@@ -826,6 +850,8 @@ sk_status node_table_cases_take(node_remote *r, size_t *taken, size_t *rejected)
 		}
 		if (it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_CASE)
 			st = take_case(&c, txn, it);
+		else if (it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_MESSAGE)
+			st = take_message(&c, txn, it);
 		schakel__v1__mailbox_item__free_unpacked(it, NULL);
 		cursor = seq;
 	}
@@ -839,10 +865,439 @@ abort:
 		st = sk_db_status(mdb_txn_commit(txn));
 	else
 		mdb_txn_abort(txn);
+	/* the regievoerder's entries carry the flag from now on */
+	for (size_t i = 0; st == SK_OK && i < c.n_regie; i++)
+		st = node_remote_publish(r, c.regie[i]);
 out:
 	*taken = c.taken;
 	*rejected = c.rejected;
 	sodium_memzero(c.keys, NODE_ENC_LIVE_MAX * sizeof(*c.keys));
 	sodium_free(c.keys);
+	return st;
+}
+
+/* ---- regie: messages in a table case ----------------------------------------------- */
+
+/* The parts of a message shown in a case's thread. */
+static json_t *msg_json(const char *from, const char *from_name, uint64_t time, uint64_t seq,
+			const Schakel__V1__TableMessageBody *b)
+{
+	static const char *kinds[] = {"", "text", "schedule", "invite", "outcome"};
+	json_t *m = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?}", "from", from,
+			      "from_name", from_name, "time", (json_int_t)time, "seq",
+			      (json_int_t)seq, "kind",
+			      b->kind >= 1 && b->kind <= 4 ? kinds[b->kind] : "?", "professional",
+			      b->professional, "name", b->name, "role", b->role, "text", b->text,
+			      "date", b->date, "invite_org", b->invite_org);
+
+	if (m != NULL && b->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME) {
+		json_object_set_new(m, "regie_org", json_string(b->regie_org));
+		json_object_set_new(m, "regie_professional", json_string(b->regie_professional));
+		json_object_set_new(m, "routed_to", json_string(b->routed_to));
+		if (b->has_breakthrough)
+			json_object_set_new(m, "breakthrough", json_boolean(b->breakthrough));
+		if (b->evaluate != NULL)
+			json_object_set_new(m, "evaluate", json_string(b->evaluate));
+	}
+	return m;
+}
+
+/* Applies a message to the case record: thread, meeting, participants,
+ * outcome. *regie: the outcome names our org as regievoerder. */
+static void msg_apply(node_store *s, json_t *c, const char *from, const char *from_name,
+		      uint64_t time, uint64_t seq, const Schakel__V1__TableMessageBody *b, int *regie)
+{
+	json_t *m = msg_json(from, from_name, time, seq, b);
+
+	*regie = 0;
+	if (m != NULL)
+		json_array_append_new(json_object_get(c, "thread"), json_incref(m));
+	switch (b->kind) {
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE:
+		json_object_set_new(c, "meeting", json_string(b->date));
+		break;
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE:
+		json_array_append_new(json_object_get(c, "participants"), json_string(b->invite_org));
+		if (json_object_get(c, "invited") == NULL)
+			json_object_set_new(c, "invited", json_array());
+		json_array_append_new(json_object_get(c, "invited"), json_string(b->invite_org));
+		break;
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME:
+		json_object_set(c, "outcome", m);
+		json_object_set_new(c, "closed_at", json_integer((json_int_t)time));
+		*regie = strcmp(b->regie_org, s->org_id) == 0;
+		break;
+	default:
+		break;
+	}
+	json_decref(m);
+}
+
+static int in_array(const json_t *a, const char *s)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(a, i, x) if (json_string_value(x) && strcmp(json_string_value(x), s) == 0)
+		return 1;
+	return 0;
+}
+
+/* The case body an invitee gets: the case as brought, without the tag,
+ * with the participants as they are now (the invitee among them). */
+static sk_status invite_case(const json_t *c, const char *invitee, Schakel__V1__TableCaseBody *b,
+			     const char **domains, const char **parties, const char **parts)
+{
+	const json_t *sub = json_object_get(c, "submitter");
+	size_t i;
+	json_t *x;
+
+	b->question = (char *)json_string_value(json_object_get(c, "question"));
+	b->urgency = (char *)json_string_value(json_object_get(c, "urgency"));
+	b->tried = (char *)json_string_value(json_object_get(c, "tried"));
+	b->professional = (char *)json_string_value(json_object_get(sub, "professional"));
+	b->name = (char *)json_string_value(json_object_get(sub, "name"));
+	b->role = (char *)json_string_value(json_object_get(sub, "role"));
+	b->phone = (char *)json_string_value(json_object_get(sub, "phone"));
+	b->email = (char *)json_string_value(json_object_get(sub, "email"));
+	json_array_foreach(json_object_get(c, "domains"), i, x) if (i < WIRE_TABLE_CASE_LIST_MAX)
+		domains[b->n_domains++] = json_string_value(x);
+	json_array_foreach(json_object_get(c, "parties"), i, x) if (i < WIRE_TABLE_CASE_LIST_MAX)
+		parties[b->n_parties++] = json_string_value(x);
+	json_array_foreach(json_object_get(c, "participants"), i, x) if (i < WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX)
+		parts[b->n_participants++] = json_string_value(x);
+	parts[b->n_participants++] = invitee;
+	b->domains = (char **)domains;
+	b->parties = (char **)parties;
+	b->participants = (char **)parts;
+	return b->question && b->urgency && b->professional && b->name ? SK_OK : SK_ERR_DB;
+}
+
+static const char *msg_event(Schakel__V1__TableMessageKind k)
+{
+	switch (k) {
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE:
+		return "table.schedule";
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE:
+		return "table.invite";
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME:
+		return "table.outcome";
+	default:
+		return "table.send";
+	}
+}
+
+sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof,
+			  const node_table_msg *m)
+{
+	Schakel__V1__TableMessageBody b = SCHAKEL__V1__TABLE_MESSAGE_BODY__INIT;
+	Schakel__V1__TableCaseBody cb = SCHAKEL__V1__TABLE_CASE_BODY__INIT;
+	Schakel__V1__TableSend req = SCHAKEL__V1__TABLE_SEND__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	enum { MAXP = WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX + 1 };
+	Schakel__V1__TableSealed items[MAXP], *ptrs[MAXP];
+	const char *to[MAXP], *domains[WIRE_TABLE_CASE_LIST_MAX], *parties[WIRE_TABLE_CASE_LIST_MAX];
+	const char *parts[MAXP];
+	uint8_t *sealed[MAXP] = {0}, *body = NULL, case_id[WIRE_TABLE_CASE_ID_BYTES];
+	uint8_t ctx[WIRE_TABLE_CASE_CONTEXT_BYTES];
+	const char *event = msg_event(m->kind), *table;
+	Schakel__V1__TableMessageBody *check = NULL;
+	node_store *s = r->s;
+	node_professional p;
+	wire_table *t = calloc(1, sizeof(*t));
+	MDB_txn *txn = NULL;
+	json_t *c = NULL, *x;
+	size_t n_to = 0, n = 0, blen = 0, got = 0, i, ntab, nrej;
+	uint64_t seq;
+	int regie = 0;
+	sk_status st;
+
+	if (t == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = node_table_sync(r, &ntab, &nrej)) != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = node_professional_get(s, txn, prof, &p);
+	if (st == SK_OK && p.kind != NODE_KIND_PROFESSIONAL)
+		st = SK_ERR_NOTFOUND;
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("there is no professional %s at this organisation", prof);
+	if (st == SK_OK && (st = node_table_case_get(s, txn, case_hex, &c)) == SK_ERR_NOTFOUND)
+		sk_error_set("there is no table case %s at this organisation", case_hex);
+	table = json_string_value(json_object_get(c, "table"));
+	if (st == SK_OK && json_object_get(c, "outcome") != NULL) {
+		sk_error_set("case %s has its outcome: it is closed", case_hex);
+		st = SK_ERR_EXISTS;
+	}
+	if (st == SK_OK && m->kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT) {
+		if (table == NULL || node_table_get(s, txn, table, t) != SK_OK ||
+		    !wire_table_is_regisseur(t, s->org_id, prof)) {
+			sk_error_set("only a procesregisseur of the table schedules, invites and "
+				     "records the outcome; %s is not one", prof);
+			st = SK_ERR_PERM;
+		}
+	}
+	if (st == SK_OK && m->invite_org != NULL &&
+	    in_array(json_object_get(c, "participants"), m->invite_org)) {
+		sk_error_set("%s takes part in this case already", m->invite_org);
+		st = SK_ERR_EXISTS;
+	}
+	if (st != SK_OK) {
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (st == SK_ERR_NOTFOUND || st == SK_ERR_PERM || st == SK_ERR_EXISTS)
+			audit_now(s, event, prof, st == SK_ERR_NOTFOUND ? NULL : p.role, table,
+				  case_hex, NULL, sk_error_detail());
+		goto out;
+	}
+	b.kind = m->kind;
+	b.professional = (char *)prof;
+	b.name = p.name;
+	b.role = p.role[0] ? p.role : NULL;
+	b.text = (char *)m->text;
+	b.date = (char *)m->date;
+	b.invite_org = (char *)m->invite_org;
+	b.regie_org = (char *)m->regie_org;
+	b.regie_professional = (char *)m->regie_prof;
+	b.routed_to = (char *)m->routed_to;
+	b.has_breakthrough = m->has_breakthrough;
+	b.breakthrough = m->breakthrough != 0;
+	b.evaluate = (char *)m->evaluate;
+	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE) {
+		if ((st = invite_case(c, m->invite_org, &cb, domains, parties, parts)) != SK_OK)
+			goto abort;
+		b.case_ = &cb;
+	}
+	blen = schakel__v1__table_message_body__get_packed_size(&b);
+	if ((body = malloc(blen ? blen : 1)) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto abort;
+	}
+	schakel__v1__table_message_body__pack(&b, body);
+	if ((st = wire_table_message_parse(&check, body, blen)) != SK_OK)
+		goto abort;
+	/* every participant but us, and the invited org */
+	json_array_foreach(json_object_get(c, "participants"), i, x) {
+		if (n_to < MAXP - 1 && json_string_value(x) && strcmp(json_string_value(x), s->org_id))
+			to[n_to++] = json_string_value(x);
+	}
+	if (m->invite_org != NULL)
+		to[n_to++] = m->invite_org;
+	seq = (uint64_t)json_integer_value(json_object_get(c, "seq_out")) + 1;
+	if (sodium_hex2bin(case_id, sizeof(case_id), case_hex, strlen(case_hex), NULL, &got, NULL) != 0 ||
+	    got != sizeof(case_id)) {
+		st = SK_ERR_DB;
+		goto abort;
+	}
+	wire_table_message_context(ctx, table, case_id, seq);
+	for (i = 0; i < n_to && st == SK_OK; i++) {
+		uint8_t pk[KEY_X25519_PK_BYTES];
+		node_member mm;
+
+		if ((st = node_members_get(s, txn, to[i], &mm)) != SK_OK ||
+		    (st = node_member_enc_key(&mm, sk_clock_now_ms() / 1000, pk)) != SK_OK) {
+			sk_error_set("participant %s has no encryption key yet; try again after its "
+				     "next sync", to[i]);
+			st = SK_ERR_NOTFOUND;
+			break;
+		}
+		if ((sealed[n] = malloc(SEAL_SIGNED_BYTES(blen))) == NULL) {
+			st = SK_ERR_NOMEM;
+			break;
+		}
+		if ((st = seal_signed(sealed[n], WIRE_DOMAIN_TABLE_MESSAGE, (const uint8_t *)to[i],
+				      strlen(to[i]), ctx, sizeof(ctx), body, blen, pk, r->id->sk)) !=
+		    SK_OK)
+			break;
+		items[n] = (Schakel__V1__TableSealed)SCHAKEL__V1__TABLE_SEALED__INIT;
+		items[n].recipient = (char *)to[i];
+		items[n].sealed = (ProtobufCBinaryData){SEAL_SIGNED_BYTES(blen), sealed[n]};
+		ptrs[n] = &items[n];
+		n++;
+	}
+abort:
+	mdb_txn_abort(txn);
+	txn = NULL;
+	if (st != SK_OK)
+		goto out;
+	req.case_id = (ProtobufCBinaryData){sizeof(case_id), case_id};
+	req.kind = m->kind;
+	req.invite_org = (char *)m->invite_org;
+	req.seq = seq;
+	req.n_sealed = n;
+	req.sealed = ptrs;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND;
+	env.table_send = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_TABLE_SENT, &reply)) != SK_OK) {
+		audit_now(s, event, prof, p.role, table, case_hex, NULL, sk_error_detail());
+		goto out;
+	}
+	/* our copy follows, with the audit record, in one transaction */
+	json_object_set_new(c, "seq_out", json_integer((json_int_t)seq));
+	msg_apply(s, c, s->org_id, s->org_id, reply->table_sent->time, seq, check, &regie);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
+		const char *client = json_string_value(json_object_get(c, "client"));
+		audit_record rec = {0};
+		char what[48];
+
+		snprintf(what, sizeof(what), "table:%s", table);
+		rec.event = event;
+		rec.action = m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT
+				     ? AUDIT_ACTION_CREATE
+				     : AUDIT_ACTION_UPDATE;
+		rec.outcome = AUDIT_OUTCOME_OK;
+		rec.user = prof;
+		rec.role = p.role;
+		rec.category = what;
+		rec.correlation_id = case_hex;
+		rec.client = client;
+		rec.counterpart = m->invite_org;
+		st = case_put(s, txn, case_hex, c);
+		if (st == SK_OK && regie && client != NULL)
+			st = node_entry_regie_set(s, txn, client, case_hex);
+		if (st == SK_OK && (st = node_audit(s, txn, &rec)) == SK_OK)
+			st = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+		txn = NULL;
+		if (st == SK_OK && regie && client != NULL)
+			st = node_remote_publish(r, client);
+	}
+out:
+	mdb_txn_abort(txn);
+	json_decref(c);
+	wire_envelope_free(reply);
+	schakel__v1__table_message_body__free_unpacked(check, NULL);
+	for (i = 0; i < n; i++)
+		free(sealed[i]);
+	if (body != NULL) {
+		sodium_memzero(body, blen);
+		free(body);
+	}
+	free(t);
+	return st;
+}
+
+/* A message item in a case: opened, checked, applied to our copy. */
+static sk_status take_message(struct take *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+{
+	node_store *s = c->r->s;
+	Schakel__V1__TableMessageBody *b = NULL;
+	uint8_t ctx[WIRE_TABLE_CASE_CONTEXT_BYTES], *plain = NULL;
+	char hex[NODE_TABLE_CASE_HEX] = "-", why[160];
+	const char *client;
+	size_t plen = 0;
+	node_member m;
+	json_t *rec = NULL;
+	audit_record ar = {0};
+	char what[48];
+	uint64_t last;
+	int regie = 0;
+	sk_status st;
+
+	if (!it->has_sealed || it->sealed.len <= SEAL_SIGNED_OVERHEAD)
+		return SK_OK;
+	if (it->table_id == NULL || strlen(it->table_id) != WIRE_TABLE_ID_HEX ||
+	    !it->has_table_case_id || it->table_case_id.len != WIRE_TABLE_CASE_ID_BYTES ||
+	    it->sealed.len > WIRE_TABLE_MESSAGE_SEALED_MAX || it->counterpart == NULL ||
+	    !it->has_message_seq)
+		return reject(c, txn, it, NULL, "the message item is malformed");
+	sodium_bin2hex(hex, sizeof(hex), it->table_case_id.data, WIRE_TABLE_CASE_ID_BYTES);
+	if ((st = node_members_get(s, txn, it->counterpart, &m)) == SK_ERR_NOTFOUND || m.revoked)
+		return reject(c, txn, it, hex, "the sender is not a live member");
+	if (st != SK_OK)
+		return st;
+	if ((st = node_table_case_get(s, txn, hex, &rec)) != SK_OK && st != SK_ERR_NOTFOUND)
+		return st;
+	if ((plain = malloc(it->sealed.len)) == NULL) {
+		json_decref(rec);
+		return SK_ERR_NOMEM;
+	}
+	wire_table_message_context(ctx, it->table_id, it->table_case_id.data, it->message_seq);
+	st = SK_ERR_VERIFY;
+	for (size_t i = 0; i < c->n_keys && st != SK_OK; i++)
+		st = seal_signed_open(plain, &plen, WIRE_DOMAIN_TABLE_MESSAGE, (const uint8_t *)s->org_id,
+				      strlen(s->org_id), ctx, sizeof(ctx), it->sealed.data,
+				      it->sealed.len, &c->keys[i], m.identity_pk);
+	if (st != SK_OK) {
+		st = reject(c, txn, it, hex,
+			    "it does not open or its signature does not verify: not sealed to us "
+			    "for this table case, or not signed by the sender");
+		goto out;
+	}
+	if (wire_table_message_parse(&b, plain, plen) != SK_OK) {
+		st = reject(c, txn, it, hex, "the message is malformed");
+		goto out;
+	}
+	if (rec == NULL) {
+		/* only an invitation of us brings a case we do not hold */
+		if (b->kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE ||
+		    strcmp(b->invite_org, s->org_id) != 0) {
+			st = reject(c, txn, it, hex, "a message in a case we do not hold");
+			goto out;
+		}
+		/* the submitting org is the first participant */
+		const char *sub = b->case_->n_participants > 0 ? b->case_->participants[0]
+							       : it->counterpart;
+		node_member sm;
+
+		if (node_members_get(s, txn, sub, &sm) != SK_OK)
+			snprintf(sm.name, sizeof(sm.name), "%s", sub);
+		if ((rec = case_json(hex, it->table_id, sub, sm.name[0] ? sm.name : sub, it->time, 0,
+				     b->case_)) == NULL) {
+			st = SK_ERR_NOMEM;
+			goto out;
+		}
+		/* the participants as the invitation gives them: we are already one */
+		json_array_remove(json_object_get(rec, "participants"),
+				  json_array_size(json_object_get(rec, "participants")) - 1);
+		json_object_set_new(rec, "invited_us", json_true());
+	}
+	if (!in_array(json_object_get(rec, "participants"), it->counterpart)) {
+		st = reject(c, txn, it, hex, "the sender takes no part in this case");
+		goto out;
+	}
+	last = (uint64_t)json_integer_value(json_object_get(json_object_get(rec, "seq_in"), it->counterpart));
+	if (it->message_seq <= last) {
+		snprintf(why, sizeof(why), "replayed or out of order (number %llu after %llu)",
+			 (unsigned long long)it->message_seq, (unsigned long long)last);
+		st = reject(c, txn, it, hex, why);
+		goto out;
+	}
+	if (json_object_get(rec, "outcome") != NULL) {
+		st = reject(c, txn, it, hex, "a message after the outcome");
+		goto out;
+	}
+	json_object_set_new(json_object_get(rec, "seq_in"), it->counterpart,
+			    json_integer((json_int_t)it->message_seq));
+	msg_apply(s, rec, it->counterpart, m.name[0] ? m.name : it->counterpart, it->time,
+		  it->message_seq, b, &regie);
+	client = json_string_value(json_object_get(rec, "client"));
+	if (regie && client != NULL) {
+		if ((st = node_entry_regie_set(s, txn, client, hex)) != SK_OK)
+			goto out;
+		if (c->n_regie < sizeof(c->regie) / sizeof(c->regie[0]))
+			snprintf(c->regie[c->n_regie++], sizeof(c->regie[0]), "%s", client);
+	}
+	if ((st = case_put(s, txn, hex, rec)) != SK_OK)
+		goto out;
+	snprintf(what, sizeof(what), "table:%s", it->table_id);
+	ar.event = "table.message";
+	ar.action = AUDIT_ACTION_CREATE;
+	ar.outcome = AUDIT_OUTCOME_OK;
+	ar.access_point = "registry";
+	ar.category = what;
+	ar.correlation_id = hex;
+	ar.counterpart = it->counterpart;
+	ar.client = client;
+	ar.reason = NULL;
+	if ((st = node_audit(s, txn, &ar)) == SK_OK)
+		c->taken++;
+out:
+	json_decref(rec);
+	schakel__v1__table_message_body__free_unpacked(b, NULL);
+	sodium_memzero(plain, it->sealed.len);
+	free(plain);
 	return st;
 }

@@ -74,7 +74,8 @@ sk_status node_table_cases_take(node_remote *r, size_t *taken, size_t *rejected)
  * urgency, tried, parties, submitter {professional, name, role, phone,
  * email}, and where it concerns one of our clients, client: at the
  * submitter the client it was brought with, at a member the client the
- * tag matched); c is valid during the call. WARNING: "client" is for the
+ * tag matched; and meeting, invited, thread, outcome, closed_at as the
+ * case's messages set them); c is valid during the call. WARNING: "client" is for the
  * professionals assigned to that client only (node_table_case_shown). */
 typedef sk_status (*node_table_case_fn)(const json_t *c, void *arg);
 sk_status node_table_case_scan(node_store *s, MDB_txn *txn, const char *table,
@@ -84,6 +85,30 @@ sk_status node_table_case_scan(node_store *s, MDB_txn *txn, const char *table,
  * SK_ERR_NOTFOUND when this node holds none. */
 sk_status node_table_case_get(node_store *s, MDB_txn *txn, const char *case_hex,
 			      json_t **out) SK_MUST_CHECK;
+
+/* ---- regie ------------------------------------------------------------------ */
+
+/* What one message in a table case carries (the fields of its kind). */
+typedef struct node_table_msg {
+	Schakel__V1__TableMessageKind kind;
+	const char *text;       /* text; outcome: the outcome */
+	const char *date;       /* schedule: YYYY-MM-DD */
+	const char *invite_org; /* invite */
+	const char *regie_org, *regie_prof, *routed_to; /* outcome */
+	int has_breakthrough, breakthrough;
+	const char *evaluate;   /* outcome: YYYY-MM-DD or NULL */
+} node_table_msg;
+
+/* Sends m in case case_hex as prof, sealed to each participant but us
+ * (an invitation: the invited org too, with the case without its tag).
+ * Schedule, invite and outcome only by a procesregisseur of the table at
+ * our org; nothing after the outcome. The outcome closes the case; when
+ * it names our org as regievoerder and the case concerns a client of
+ * ours (ours, or matched), that client's entry gets the regie flag
+ * (republished). Audited "table.send", "table.schedule", "table.invite",
+ * "table.outcome". */
+sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof,
+			  const node_table_msg *m) SK_MUST_CHECK;
 
 /* c as prof may see it: without "client" unless prof is assigned to an
  * open case of that client, then (at a member, not the submitter) with

@@ -34,6 +34,10 @@
  * org id, the table and case ids, and sealed to each member
  * (crypto/seal.h seal_signed). */
 #define WIRE_DOMAIN_TABLE "schakel/v1/table"
+/* A message in a table case (TableMessageBody), signed over the
+ * recipient's org id, the table and case ids and the sender's sequence,
+ * and sealed to each participant (crypto/seal.h seal_signed). */
+#define WIRE_DOMAIN_TABLE_MESSAGE "schakel/v1/table-message"
 /* The "already involved" tag of a table case: HMAC-SHA-256 keyed by the
  * client's token over this prefix, the table id and the case id
  * (protos/table.h wire_table_tag). */

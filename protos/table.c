@@ -277,17 +277,10 @@ static sk_status case_bad(const char *why)
 	return SK_ERR_INVALID;
 }
 
-sk_status wire_table_case_parse(Schakel__V1__TableCaseBody **out, const uint8_t *body,
-				size_t len)
+static sk_status case_check(const Schakel__V1__TableCaseBody *b)
 {
-	Schakel__V1__TableCaseBody *b = NULL;
 	sk_status st = SK_OK;
 
-	*out = NULL;
-	if (len == 0 || len > WIRE_TABLE_CASE_BODY_MAX)
-		return case_bad("empty or over its size cap");
-	if ((b = schakel__v1__table_case_body__unpack(NULL, len, body)) == NULL)
-		return case_bad("does not parse");
 	if (b->base.n_unknown_fields != 0)
 		st = case_bad("fields this version does not know");
 	else if (!long_text_ok(b->question, 1, WIRE_TABLE_CASE_TEXT_MAX))
@@ -296,8 +289,9 @@ sk_status wire_table_case_parse(Schakel__V1__TableCaseBody **out, const uint8_t 
 		st = case_bad("what was tried is too long");
 	else if (!listed(wire_table_urgencies, b->urgency))
 		st = case_bad("the urgency is not hoog, gemiddeld or laag");
-	else if (b->n_domains > WIRE_TABLE_CASE_LIST_MAX || b->n_parties > WIRE_TABLE_CASE_LIST_MAX)
-		st = case_bad("too many life domains or parties");
+	else if (b->n_domains > WIRE_TABLE_CASE_LIST_MAX || b->n_parties > WIRE_TABLE_CASE_LIST_MAX ||
+		 b->n_participants > WIRE_TABLE_ORGS_MAX * 2)
+		st = case_bad("too many life domains, parties or participants");
 	else if (!id_ok(b->professional, WIRE_TABLE_PROF_MAX) ||
 		 !text_ok(b->name, 1, WIRE_TABLE_CASE_SHORT_MAX) ||
 		 (b->role != NULL && !text_ok(b->role, 0, WIRE_TABLE_CASE_SHORT_MAX)) ||
@@ -313,12 +307,103 @@ sk_status wire_table_case_parse(Schakel__V1__TableCaseBody **out, const uint8_t 
 	for (size_t i = 0; st == SK_OK && i < b->n_parties; i++)
 		if (!id_ok(b->parties[i], WIRE_TABLE_ORG_MAX))
 			st = case_bad("a kind of party is not a category name");
-	if (st != SK_OK) {
+	for (size_t i = 0; st == SK_OK && i < b->n_participants; i++)
+		if (!id_ok(b->participants[i], WIRE_TABLE_ORG_MAX))
+			st = case_bad("a participant is not an org id");
+	return st;
+}
+
+sk_status wire_table_case_parse(Schakel__V1__TableCaseBody **out, const uint8_t *body,
+				size_t len)
+{
+	Schakel__V1__TableCaseBody *b = NULL;
+	sk_status st;
+
+	*out = NULL;
+	if (len == 0 || len > WIRE_TABLE_CASE_BODY_MAX)
+		return case_bad("empty or over its size cap");
+	if ((b = schakel__v1__table_case_body__unpack(NULL, len, body)) == NULL)
+		return case_bad("does not parse");
+	if ((st = case_check(b)) != SK_OK) {
 		schakel__v1__table_case_body__free_unpacked(b, NULL);
 		return st;
 	}
 	*out = b;
 	return SK_OK;
+}
+
+int wire_table_date_ok(const char *s)
+{
+	int y, m, d;
+	char tail;
+
+	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return y >= 2000 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+sk_status wire_table_message_parse(Schakel__V1__TableMessageBody **out, const uint8_t *body,
+				   size_t len)
+{
+	Schakel__V1__TableMessageBody *b = NULL;
+	sk_status st = SK_OK;
+
+	*out = NULL;
+	if (len == 0 || len > WIRE_TABLE_MESSAGE_MAX)
+		return case_bad("a message is empty or over its size cap");
+	if ((b = schakel__v1__table_message_body__unpack(NULL, len, body)) == NULL)
+		return case_bad("a message does not parse");
+	if (b->base.n_unknown_fields != 0 || !id_ok(b->professional, WIRE_TABLE_PROF_MAX) ||
+	    !text_ok(b->name, 1, WIRE_TABLE_CASE_SHORT_MAX) ||
+	    (b->role != NULL && !text_ok(b->role, 0, WIRE_TABLE_CASE_SHORT_MAX)) ||
+	    (b->text != NULL && !long_text_ok(b->text, 1, WIRE_TABLE_CASE_TEXT_MAX)))
+		st = case_bad("a message's sender or text is malformed");
+	else
+		switch (b->kind) {
+		case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT:
+			if (b->text == NULL)
+				st = case_bad("a message without text");
+			break;
+		case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE:
+			if (!wire_table_date_ok(b->date))
+				st = case_bad("a schedule without a date YYYY-MM-DD");
+			break;
+		case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE:
+			if (!id_ok(b->invite_org, WIRE_TABLE_ORG_MAX) || b->case_ == NULL ||
+			    b->case_->has_match_tag || case_check(b->case_) != SK_OK)
+				st = case_bad("an invitation without its org or its case (without tag)");
+			break;
+		case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME:
+			if (b->text == NULL || !id_ok(b->regie_org, WIRE_TABLE_ORG_MAX) ||
+			    !id_ok(b->regie_professional, WIRE_TABLE_PROF_MAX) ||
+			    !id_ok(b->routed_to, WIRE_TABLE_ORG_MAX) ||
+			    (b->evaluate != NULL && !wire_table_date_ok(b->evaluate)))
+				st = case_bad("an outcome needs the regievoerder, where it was routed "
+					      "and the outcome; an evaluation date as YYYY-MM-DD");
+			break;
+		default:
+			st = case_bad("a message of an unknown kind");
+		}
+	if (st != SK_OK) {
+		schakel__v1__table_message_body__free_unpacked(b, NULL);
+		return st;
+	}
+	*out = b;
+	return SK_OK;
+}
+
+void wire_table_message_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],
+				const char *table_id,
+				const uint8_t case_id[static WIRE_TABLE_CASE_ID_BYTES], uint64_t seq)
+{
+	memcpy(out, table_id, WIRE_TABLE_ID_HEX);
+	memcpy(out + WIRE_TABLE_ID_HEX, case_id, WIRE_TABLE_CASE_ID_BYTES);
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		out[WIRE_TABLE_ID_HEX + WIRE_TABLE_CASE_ID_BYTES + i] = (uint8_t)seq;
 }
 
 void wire_table_case_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],

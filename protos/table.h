@@ -120,6 +120,27 @@ void wire_table_tag(uint8_t out[static WIRE_TABLE_TAG_BYTES],
 		    const uint8_t token[static WIRE_TABLE_TOKEN_BYTES], const char *table_id,
 		    const uint8_t case_id[static WIRE_TABLE_CASE_ID_BYTES]);
 
+/* ---- regie: messages in a table case -------------------------------------- */
+
+#define WIRE_TABLE_MESSAGE_MAX (WIRE_TABLE_CASE_BODY_MAX + 4096) /* a TableMessageBody */
+#define WIRE_TABLE_INVITED_MAX 8 /* orgs invited for one case */
+#define WIRE_TABLE_MESSAGE_SEALED_MAX (WIRE_TABLE_MESSAGE_MAX + 256)
+
+/* 1 when s is a date YYYY-MM-DD (year 2000-9999). */
+int wire_table_date_ok(const char *s);
+
+/* Parses a TableMessageBody: sender and text within their caps, and each
+ * kind's own fields (schedule: date; invite: org and the case without a
+ * tag; outcome: text, regievoerder, routed to, evaluation date). *out is
+ * the caller's. SK_ERR_INVALID otherwise. */
+sk_status wire_table_message_parse(Schakel__V1__TableMessageBody **out, const uint8_t *body,
+				   size_t len) SK_MUST_CHECK;
+
+/* A message's seal context: table id || case id || u64be(seq). */
+void wire_table_message_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],
+				const char *table_id,
+				const uint8_t case_id[static WIRE_TABLE_CASE_ID_BYTES], uint64_t seq);
+
 /* The seal's context for a case (WIRE_TABLE_CASE_CONTEXT_BYTES). */
 void wire_table_case_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],
 			     const char *table_id,

@@ -76,6 +76,7 @@ static const reg_op *const kinds[] = {
 	&reg_op_table_record,
 	&reg_op_tables,
 	&reg_op_table_submit,
+	&reg_op_table_send,
 	&reg_op_reconcile,
 	&reg_op_resume,
 	&reg_op_enc_key,

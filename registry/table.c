@@ -618,3 +618,315 @@ const reg_op reg_op_table_submit = {
 	.result = submit_result,
 	.free = submit_free,
 };
+
+/* ---- regie: messages in a table case ------------------------------------------ */
+
+typedef struct reg_table_send {
+	reg_store *store;
+	char org[NET_ORG_ID_MAX + 1];
+	uint8_t case_id[WIRE_TABLE_CASE_ID_BYTES];
+	Schakel__V1__TableSend *req; /* an owned copy */
+	char table[WIRE_TABLE_ID_HEX + 1];
+	uint64_t time;
+	sk_status result;
+	char reason[200];
+} reg_table_send;
+
+static void send_free(void *job)
+{
+	reg_table_send *j = job;
+
+	if (j == NULL)
+		return;
+	schakel__v1__table_send__free_unpacked(j->req, NULL);
+	free(j);
+}
+
+static sk_status send_new(void **job, reg_store *s, const net_peer *peer, const wire_envelope *env)
+{
+	const Schakel__V1__TableSend *req = env->table_send;
+	reg_table_send *j = calloc(1, sizeof(*j));
+	uint8_t *buf;
+	size_t n;
+
+	*job = NULL;
+	if (j == NULL)
+		return SK_ERR_NOMEM;
+	j->store = s;
+	memcpy(j->org, peer->org_id, sizeof(j->org));
+	*job = j;
+	if (req->case_id.len != WIRE_TABLE_CASE_ID_BYTES || req->n_sealed == 0 ||
+	    req->n_sealed > WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX || req->seq == 0) {
+		j->result = SK_ERR_INVALID;
+		snprintf(j->reason, sizeof(j->reason), "malformed table message");
+		return SK_OK;
+	}
+	for (size_t i = 0; i < req->n_sealed; i++)
+		if (req->sealed[i] == NULL || req->sealed[i]->recipient == NULL ||
+		    req->sealed[i]->sealed.len <= SEAL_SIGNED_OVERHEAD ||
+		    req->sealed[i]->sealed.len > WIRE_TABLE_MESSAGE_SEALED_MAX) {
+			j->result = SK_ERR_INVALID;
+			snprintf(j->reason, sizeof(j->reason), "a sealed copy is empty or over its cap");
+			return SK_OK;
+		}
+	memcpy(j->case_id, req->case_id.data, WIRE_TABLE_CASE_ID_BYTES);
+	n = schakel__v1__table_send__get_packed_size(req);
+	if ((buf = malloc(n)) == NULL)
+		return SK_ERR_NOMEM;
+	schakel__v1__table_send__pack(req, buf);
+	j->req = schakel__v1__table_send__unpack(NULL, n, buf);
+	free(buf);
+	if (j->req == NULL) {
+		*job = NULL;
+		free(j);
+		return SK_ERR_NOMEM;
+	}
+	return SK_OK;
+}
+
+static void send_refuse(reg_table_send *j, sk_status st, const char *why)
+{
+	j->result = st;
+	snprintf(j->reason, sizeof(j->reason), "%s", why);
+}
+
+static int name_in(char **list, size_t n, const char *org)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], org) == 0)
+			return 1;
+	return 0;
+}
+
+/* org takes part in case tc: its submitter, a recipient or invited. */
+static int participant(const Schakel__V1__TableCase *tc, const char *org)
+{
+	return strcmp(tc->org_id, org) == 0 || name_in(tc->recipients, tc->n_recipients, org) ||
+	       name_in(tc->invited, tc->n_invited, org);
+}
+
+static const char *send_event(Schakel__V1__TableMessageKind k)
+{
+	switch (k) {
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE:
+		return "table.schedule";
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE:
+		return "table.invite";
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME:
+		return "table.outcome";
+	default:
+		return "table.send";
+	}
+}
+
+static sk_status send_apply(MDB_txn *txn, void *arg)
+{
+	reg_table_send *j = arg;
+	reg_store *s = j->store;
+	Schakel__V1__TableCase *tc = NULL;
+	Schakel__V1__TableMessageKind kind = j->req ? j->req->kind : 0;
+	const char *invite = NULL;
+	wire_table *t = NULL;
+	audit_record rec = {0};
+	char access[NET_ORG_ID_MAX + 5], what[48], **inv = NULL, **orig = NULL;
+	uint8_t *packed = NULL;
+	size_t want = 0;
+	MDB_val k = {WIRE_TABLE_CASE_ID_BYTES, j->case_id}, d;
+	sk_status st = SK_OK;
+	int rc;
+
+	if (j->result != SK_OK)
+		goto audit;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if (!reg_member_live(s, txn, j->org)) {
+		send_refuse(j, SK_ERR_PERM, "the org is not a live member");
+		goto audit;
+	}
+	/* one sentence for "no such case" and "not a participant" */
+	if ((rc = mdb_get(txn, s->table_cases, &k, &d)) != 0 && rc != MDB_NOTFOUND) {
+		st = sk_db_status(rc);
+		goto out;
+	}
+	if (rc == 0 && (tc = schakel__v1__table_case__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+		st = SK_ERR_DB;
+		goto out;
+	}
+	if (tc == NULL || !participant(tc, j->org)) {
+		send_refuse(j, SK_ERR_PERM, "no such table case, or this org takes no part in it");
+		goto audit;
+	}
+	snprintf(j->table, sizeof(j->table), "%s", tc->table_id);
+	if (tc->has_outcome_at) {
+		send_refuse(j, SK_ERR_EXISTS, "the case has its outcome: it is closed");
+		goto audit;
+	}
+	if ((st = reg_table_get(s, txn, tc->table_id, t)) != SK_OK)
+		goto out;
+	if (kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT &&
+	    !wire_table_is_regisseur(t, j->org, NULL)) {
+		send_refuse(j, SK_ERR_PERM,
+			    "only a procesregisseur schedules, invites and records the outcome");
+		goto audit;
+	}
+	if (kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE) {
+		invite = j->req->invite_org;
+		if (invite == NULL || !reg_member_live(s, txn, invite) || participant(tc, invite) ||
+		    tc->n_invited >= WIRE_TABLE_INVITED_MAX) {
+			send_refuse(j, SK_ERR_INVALID,
+				    "an invitation names a live member that takes no part yet (at most 8 a case)");
+			goto audit;
+		}
+	} else if (j->req->invite_org != NULL) {
+		send_refuse(j, SK_ERR_INVALID, "only an invitation names an org");
+		goto audit;
+	}
+	/* sealed to each participant but the sender (and the invited org), once */
+	want = (strcmp(tc->org_id, j->org) != 0) + (invite != NULL);
+	for (size_t i = 0; i < tc->n_recipients; i++)
+		want += strcmp(tc->recipients[i], j->org) != 0;
+	for (size_t i = 0; i < tc->n_invited; i++)
+		want += strcmp(tc->invited[i], j->org) != 0;
+	for (size_t i = 0; i < j->req->n_sealed; i++) {
+		const char *to = j->req->sealed[i]->recipient;
+		int dup = 0;
+
+		for (size_t m = 0; m < i; m++)
+			dup |= strcmp(j->req->sealed[m]->recipient, to) == 0;
+		if (dup || strcmp(to, j->org) == 0 ||
+		    !(participant(tc, to) || (invite != NULL && strcmp(to, invite) == 0)))
+			want = SIZE_MAX;
+	}
+	if (want != j->req->n_sealed) {
+		send_refuse(j, SK_ERR_INVALID,
+			    "a table message is sealed to each participant of the case, each once, "
+			    "and to no one else");
+		goto audit;
+	}
+	j->time = sk_clock_now_ms();
+	if ((st = reg_quota_messages(s, txn, j->org, j->req->n_sealed, 0, j->time, j->reason,
+				     sizeof(j->reason))) == SK_ERR_TOOBIG) {
+		j->result = st;
+		st = SK_OK;
+		goto audit;
+	} else if (st != SK_OK) {
+		goto out;
+	}
+	for (size_t i = 0; i < j->req->n_sealed && st == SK_OK; i++) {
+		Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+
+		it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_MESSAGE;
+		it.time = j->time;
+		it.counterpart = j->org;
+		it.table_id = j->table;
+		it.has_table_case_id = 1;
+		it.table_case_id = (ProtobufCBinaryData){WIRE_TABLE_CASE_ID_BYTES, j->case_id};
+		it.has_sealed = 1;
+		it.sealed = j->req->sealed[i]->sealed;
+		it.has_message_seq = 1;
+		it.message_seq = j->req->seq;
+		st = reg_mailbox_put(s, txn, j->req->sealed[i]->recipient, &it);
+	}
+	if (st != SK_OK)
+		goto out;
+	/* the case's record: an invited org, the outcome's time, schedules */
+	if (invite != NULL) {
+		if ((inv = calloc(tc->n_invited + 1, sizeof(*inv))) == NULL) {
+			st = SK_ERR_NOMEM;
+			goto out;
+		}
+		if (tc->n_invited > 0)
+			memcpy(inv, tc->invited, tc->n_invited * sizeof(*inv));
+		inv[tc->n_invited] = (char *)invite;
+		orig = tc->invited;
+		tc->invited = inv;
+		tc->n_invited++;
+	}
+	if (kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME) {
+		tc->has_outcome_at = 1;
+		tc->outcome_at = j->time;
+	}
+	if (kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE) {
+		tc->has_scheduled = 1;
+		tc->scheduled++;
+	}
+	if ((packed = malloc(schakel__v1__table_case__get_packed_size(tc))) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	d = (MDB_val){schakel__v1__table_case__pack(tc, packed), packed};
+	if (inv != NULL) { /* the record gets its own list back before it is freed */
+		tc->n_invited--;
+		tc->invited = orig;
+	}
+	if ((st = sk_db_status(mdb_put(txn, s->table_cases, &k, &d, 0))) != SK_OK)
+		goto out;
+audit:
+	snprintf(access, sizeof(access), "tls:%s", j->org);
+	snprintf(what, sizeof(what), "table:%s", j->table[0] ? j->table : "-");
+	rec.event = send_event(kind);
+	rec.action = AUDIT_ACTION_CREATE;
+	rec.outcome = j->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
+	rec.reason = j->result == SK_OK ? NULL : j->reason;
+	rec.user = j->org;
+	rec.access_point = access;
+	rec.counterpart = invite != NULL && j->result == SK_OK ? invite : j->org;
+	rec.category = what;
+	st = reg_audit(s, txn, &rec);
+out:
+	free(packed);
+	free(t);
+	schakel__v1__table_case__free_unpacked(tc, NULL);
+	free(inv);
+	return st;
+}
+
+static sk_status send_reply(void *job, sk_status commit, net_conn *c, uint64_t request_id)
+{
+	reg_table_send *j = job;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	Schakel__V1__TableSent r = SCHAKEL__V1__TABLE_SENT__INIT;
+
+	if (commit != SK_OK)
+		return reg_send_error(c, request_id, commit, NULL);
+	if (j->result != SK_OK)
+		return reg_send_error(c, request_id, j->result, j->reason);
+	r.time = j->time;
+	env.request_id = request_id;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SENT;
+	env.table_sent = &r;
+	return net_conn_send(c, &env);
+}
+
+static const char *send_screen(const wire_envelope *env, const ProtobufCMessage **body,
+			       size_t *len, size_t *cap)
+{
+	*body = &env->table_send->base;
+	for (size_t i = 0; i < env->table_send->n_sealed; i++)
+		if (env->table_send->sealed[i] != NULL)
+			*len += env->table_send->sealed[i]->sealed.len;
+	*cap = REG_TABLE_SEND_BYTES_MAX;
+	return send_event(env->table_send->kind);
+}
+
+static sk_status send_result(const void *job, const char **why)
+{
+	const reg_table_send *j = job;
+
+	if (why != NULL)
+		*why = j->reason;
+	return j->result;
+}
+
+const reg_op reg_op_table_send = {
+	.body = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND,
+	.name = "table.send",
+	.screen = send_screen,
+	.new = send_new,
+	.apply = send_apply,
+	.reply = send_reply,
+	.result = send_result,
+	.free = send_free,
+};

@@ -25,6 +25,18 @@ extern const reg_op reg_op_tables;
  * TableCase (table, org, time, recipients) and audits "table.submit". */
 extern const reg_op reg_op_table_submit;
 
+/* TableSend: a writer job. The sender is a live participant of the case
+ * (the submitter, an org it was sealed to, or an org invited for it);
+ * schedule, invite and outcome come from an org with a procesregisseur at
+ * the table; an invitation names a live member not yet a participant,
+ * which becomes one; after the outcome nothing more is sent. Sealed to
+ * each participant but the sender, each once; each gets a
+ * MAILBOX_TABLE_MESSAGE item. Audited as "table.send", "table.schedule",
+ * "table.invite" or "table.outcome". */
+extern const reg_op reg_op_table_send;
+#define REG_TABLE_SEND_BYTES_MAX \
+	((WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX) * WIRE_TABLE_MESSAGE_SEALED_MAX)
+
 /* The table id's state as of txn (all its records folded); *t zeroed
  * and SK_OK when the registry has no record of it. */
 sk_status reg_table_get(reg_store *s, MDB_txn *txn, const char *id, wire_table *t) SK_MUST_CHECK;

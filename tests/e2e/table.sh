@@ -203,3 +203,52 @@ echo "$out" | grep -q "casus anoniem ingebracht bij een casustafel" || fail "the
 out=$(node audit report --dir tactus --client $BSN) || fail "report at tactus"
 echo "$out" | grep -q "casus aan een casustafel over u ging" || fail "the report at the member: $out"
 ok "the art. 15 report names a case brought to a table, in plain Dutch, at the submitter and the member holding the client"
+
+# ---- regie: schedule, an extra org, messages, the outcome -------------------------
+node client add --dir lentis --bsn $BSN >/dev/null
+node case open --dir lentis --client $BSN --as p-lentis --consent discover --categories all >/dev/null ||
+	fail "case at lentis: $(tail -2 node.log)"
+out=$(nodex table schedule "$case3" --dir tactus --as p-tactus --date 2026-12-15) && fail "a member without a procesregisseur scheduled"
+echo "$out" | grep -q "procesregisseur" || fail "no clear message: $out"
+node table schedule "$case3" --dir wijkteam --as p-wijkteam --date 2026-12-15 >/dev/null || fail "schedule: $(tail -2 node.log)"
+node table invite "$case3" --dir wijkteam --as p-wijkteam --org lentis >/dev/null || fail "invite: $(tail -2 node.log)"
+out=$(nodex table invite "$case3" --dir wijkteam --as p-wijkteam --org lentis) && fail "invited twice"
+for org in $ORGS; do node sync --dir $org >/dev/null || fail "sync $org"; done
+out=$(node table show "$case3" --dir lentis --as p-lentis) || fail "the invited org cannot read the case"
+echo "$out" | grep -q "Huurachterstand loopt op" || fail "the case did not reach the invited org: $out"
+echo "$out" | grep -q "U bent al betrokken" && fail "the invited org got the tag"
+node table show "$case3" --dir altrecht --as p-altrecht | grep -q "on the agenda of: 2026-12-15" || fail "the submitter does not see the meeting"
+node table agenda "$id" --dir schuldhulp --json | grep -q "$case3" && fail "a former member received the case"
+ok "a procesregisseur schedules and invites an extra org, which reads the case (without the tag); others cannot schedule"
+
+printf 'BERICHT-1 Wij kennen de bewoner; schuldhulp loopt via ons.\n' >msg1.txt
+printf 'BERICHT-2 Lentis kan binnen twee weken een intake doen.\n' >msg2.txt
+node table send "$case3" --dir tactus --as p-tactus --text-file msg1.txt >/dev/null || fail "send tactus: $(tail -2 node.log)"
+node table send "$case3" --dir lentis --as p-lentis --text-file msg2.txt >/dev/null || fail "send lentis: $(tail -2 node.log)"
+printf 'BSN 111222333\n' >msgbsn.txt
+out=$(nodex table send "$case3" --dir lentis --as p-lentis --text-file msgbsn.txt) && fail "a message with a BSN was sent"
+for org in $ORGS; do node sync --dir $org >/dev/null || fail "sync $org"; done
+for org in wijkteam altrecht tactus lentis; do
+	out=$(node table show "$case3" --dir $org --as p-$org)
+	echo "$out" | grep -q BERICHT-1 || fail "message 1 not at $org: $out"
+	echo "$out" | grep -q BERICHT-2 || fail "message 2 not at $org: $out"
+done
+grep -rqa "BERICHT-" r && fail "the registry holds a message in clear"
+ok "messages reach every participant, the invited org among them, sealed; the registry sees ciphertext only"
+
+out=$(nodex table outcome "$case3" --dir tactus --as p-tactus --regie tactus:p-tactus --routed-to ggz --outcome x) &&
+	fail "a member without a procesregisseur recorded the outcome"
+node table outcome "$case3" --dir wijkteam --as p-wijkteam --regie tactus:p-tactus --routed-to schuldhulp \
+	--outcome "UITKOMST tactus neemt regie; schuldhulp via het wijkteam" --breakthrough yes --evaluate 2027-02-01 >/dev/null ||
+	fail "outcome: $(tail -2 node.log)"
+out=$(nodex table send "$case3" --dir tactus --as p-tactus --text-file msg1.txt) && fail "a message after the outcome"
+for org in $ORGS; do node sync --dir $org >/dev/null || fail "sync $org"; done
+for org in wijkteam altrecht tactus lentis; do
+	out=$(node table show "$case3" --dir $org --as p-$org)
+	echo "$out" | grep -q "OUTCOME: regievoerder tactus:p-tactus, routed to schuldhulp, breakthrough, evaluate on 2027-02-01" ||
+		fail "the outcome not at $org: $out"
+	echo "$out" | grep -q "UITKOMST tactus neemt regie" || fail "the outcome text not at $org"
+done
+out=$(node lookup --dir lentis --client $BSN --as p-lentis --purpose afstemming)
+echo "$out" | grep tactus | grep -q regievoerder || fail "the regievoerder's entry has no regie flag: $out"
+ok "the outcome reaches every participant, the submitter among them; the regievoerder's entry carries the regie flag"
