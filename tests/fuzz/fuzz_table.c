@@ -3,7 +3,8 @@
  * TableRecordBody, folded in order as registry and node fold a table.
  * Whatever is folded must keep the table's invariants: within its caps,
  * the host a member, every procesregisseur at a member org. The same
- * bytes are parsed as a TableCaseBody (wire_table_case_parse). */
+ * bytes are parsed as a TableCaseBody (wire_table_case_parse) and as a
+ * TableMessageBody (wire_table_message_parse). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (c->question == NULL || c->n_domains > WIRE_TABLE_CASE_LIST_MAX))
 			abort();
 		schakel__v1__table_case_body__free_unpacked(c, NULL);
+	}
+	/* and as a message in a case */
+	{
+		Schakel__V1__TableMessageBody *m = NULL;
+
+		if (wire_table_message_parse(&m, data, size) == SK_OK &&
+		    (m->professional == NULL || m->name == NULL ||
+		     (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE && m->case_ == NULL)))
+			abort();
+		schakel__v1__table_message_body__free_unpacked(m, NULL);
 	}
 	memset(&t, 0, sizeof(t));
 	while (off + 2 <= size) {

@@ -4,7 +4,9 @@
  * sent by another org than its signer, one by a revoked member, one that
  * breaks the table's rules (a join by an org that was not invited, a
  * procesregisseur added by an org without one, a replayed seq) and one
- * over its caps are refused, nothing stored, each refusal audited. */
+ * over its caps are refused, nothing stored, each refusal audited. A case
+ * brought (test_submit) and the messages in it (test_send): who may send
+ * what, to exactly whom. */
 #include <stdio.h>
 #include <string.h>
 
@@ -338,12 +340,109 @@ static void test_submit(void **st)
 	fx_free(f);
 }
 
+static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
+		       Schakel__V1__TableMessageKind kind, const char *invite, const char **to,
+		       size_t n)
+{
+	Schakel__V1__TableSend req = SCHAKEL__V1__TABLE_SEND__INIT;
+	Schakel__V1__TableSealed items[8], *ptrs[8];
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
+	uint8_t case_id[WIRE_TABLE_CASE_ID_BYTES] = {case_byte}, ct[200];
+	net_peer peer = {0};
+	MDB_txn *txn = NULL;
+	void *job = NULL;
+	sk_status st;
+
+	memset(ct, 0xC7, sizeof(ct));
+	for (size_t i = 0; i < n; i++) {
+		items[i] = (Schakel__V1__TableSealed)SCHAKEL__V1__TABLE_SEALED__INIT;
+		items[i].recipient = (char *)to[i];
+		items[i].sealed = (ProtobufCBinaryData){sizeof(ct), ct};
+		ptrs[i] = &items[i];
+	}
+	snprintf(peer.org_id, sizeof(peer.org_id), "%s", peer_org);
+	req.case_id = (ProtobufCBinaryData){sizeof(case_id), case_id};
+	req.kind = kind;
+	req.invite_org = (char *)invite;
+	req.seq = 1;
+	req.sealed = ptrs;
+	req.n_sealed = n;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND;
+	env.table_send = &req;
+	E(reg_op_table_send.new(&job, f->s, &peer, &env));
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	E(reg_op_table_send.apply(txn, job));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	st = reg_op_table_send.result(job, NULL);
+	reg_op_table_send.free(job);
+	return st;
+}
+
+/* The table-message items in org's mailbox. */
+static size_t messages_in(struct fx *f, const char *org)
+{
+	Schakel__V1__MailboxResponse r = SCHAKEL__V1__MAILBOX_RESPONSE__INIT;
+	size_t n = 0;
+
+	E(reg_mailbox_read(f->s, org, 0, 1024, &r));
+	for (size_t i = 0; i < r.n_items; i++)
+		n += r.items[i]->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_MESSAGE;
+	reg_mailbox_response_clear(&r);
+	return n;
+}
+
+/* Regie at the registry: who may send which kind into a case, to whom;
+ * an invited org becomes a participant; nothing after the outcome. */
+static void test_send(void **st)
+{
+	struct fx *f = fx_new();
+	const Schakel__V1__TableMessageKind TEXT = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT,
+					    SCHED = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE,
+					    INVITE = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE,
+					    OUTCOME = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME;
+	const char *host_only[] = {"wijkteam"}, *to_alt[] = {"altrecht"},
+		   *alt_lentis[] = {"altrecht", "lentis"},
+		   *w_a[] = {"wijkteam", "altrecht"};
+
+	(void)st;
+	E(send(f, "wijkteam", SCHAKEL__V1__TABLE_ACTION__TABLE_CREATE, "wijkteam", 1, "wijkteam",
+	       SIGN_OK));
+	E(send(f, "altrecht", SCHAKEL__V1__TABLE_ACTION__TABLE_JOIN, "altrecht", 2, NULL, SIGN_OK));
+	E(submit(f, "altrecht", ID, 1, host_only, 1)); /* participants: altrecht, wijkteam */
+	/* not a participant, no such case: one refusal */
+	EFAIL(tsend(f, "lentis", 1, TEXT, NULL, w_a, 2), SK_ERR_PERM);
+	EFAIL(tsend(f, "wijkteam", 9, TEXT, NULL, to_alt, 1), SK_ERR_PERM);
+	/* only a procesregisseur's org schedules, invites, records the outcome */
+	EFAIL(tsend(f, "altrecht", 1, SCHED, NULL, host_only, 1), SK_ERR_PERM);
+	EFAIL(tsend(f, "altrecht", 1, OUTCOME, NULL, host_only, 1), SK_ERR_PERM);
+	/* exactly the participants */
+	EFAIL(tsend(f, "wijkteam", 1, TEXT, NULL, alt_lentis, 2), SK_ERR_INVALID);
+	EFAIL(tsend(f, "wijkteam", 1, TEXT, NULL, w_a, 2), SK_ERR_INVALID);
+	E(tsend(f, "wijkteam", 1, SCHED, NULL, to_alt, 1));
+	assert_int_equal(messages_in(f, "altrecht"), 1);
+	/* an invitation: to a live member, sealed to it too; it joins the case */
+	EFAIL(tsend(f, "wijkteam", 1, INVITE, "nobody", to_alt, 1), SK_ERR_INVALID);
+	EFAIL(tsend(f, "wijkteam", 1, INVITE, "lentis", to_alt, 1), SK_ERR_INVALID);
+	EFAIL(tsend(f, "wijkteam", 1, TEXT, "lentis", alt_lentis, 2), SK_ERR_INVALID);
+	E(tsend(f, "wijkteam", 1, INVITE, "lentis", alt_lentis, 2));
+	EFAIL(tsend(f, "wijkteam", 1, INVITE, "lentis", alt_lentis, 2), SK_ERR_INVALID);
+	E(tsend(f, "lentis", 1, TEXT, NULL, w_a, 2));
+	assert_int_equal(messages_in(f, "wijkteam"), 1);
+	assert_int_equal(messages_in(f, "tactus"), 0);
+	/* the outcome closes the case */
+	E(tsend(f, "wijkteam", 1, OUTCOME, NULL, alt_lentis, 2));
+	EFAIL(tsend(f, "lentis", 1, TEXT, NULL, w_a, 2), SK_ERR_EXISTS);
+	assert_int_equal(messages_in(f, "lentis"), 2);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_submit),
+		cmocka_unit_test(test_send),
 	};
 	E(sodium_init() < 0 ? SK_ERR_CRYPTO : SK_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);

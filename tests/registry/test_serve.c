@@ -33,6 +33,7 @@ static const Schakel__V1__Envelope__BodyCase served[] = {
 	SCHAKEL__V1__ENVELOPE__BODY_TABLE_RECORD_REQUEST,
 	SCHAKEL__V1__ENVELOPE__BODY_TABLES_REQUEST,
 	SCHAKEL__V1__ENVELOPE__BODY_TABLE_SUBMIT,
+	SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND,
 };
 
 /* The kinds whose content the registry stores or forwards. */
@@ -46,6 +47,7 @@ static const Schakel__V1__Envelope__BodyCase screened[] = {
 	SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND,
 	SCHAKEL__V1__ENVELOPE__BODY_TABLE_RECORD_REQUEST,
 	SCHAKEL__V1__ENVELOPE__BODY_TABLE_SUBMIT,
+	SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND,
 };
 
 static int in(const Schakel__V1__Envelope__BodyCase *list, size_t n,
