@@ -227,6 +227,8 @@ static const audit_event_words events[] = {
 	{"table.outcome", "Uitkomst casustafel vastgelegd", "Case table outcome recorded",
 	 "heeft%n de uitkomst en de regievoerder van een casus van de casustafel vastgelegd",
 	 "recorded the outcome and regievoerder of a case of a case table%n"},
+	{"table.stats", "Cijfers casustafel bekeken", "Case table figures viewed",
+	 "heeft%n de cijfers van een casustafel bekeken", "viewed a case table's figures%n"},
 	{"table.show", "Casus van de casustafel gelezen", "Case table case read",
 	 "heeft%n een casus van een casustafel gelezen", "read a case of a case table%n"},
 	{"table.record", "Wijziging casustafel geweigerd", "Case table change refused",

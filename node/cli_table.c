@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -929,6 +930,137 @@ static int cmd_outcome(int argc, char **argv)
 	return regie_run("table outcome", id, &o, a.as, &m, done);
 }
 
+/* ---- figures ------------------------------------------------------------------ */
+
+struct stats_args {
+	const char *since, *until;
+	int csv;
+};
+
+static int stats_opt(int c, const char *arg, void *p)
+{
+	struct stats_args *a = p;
+
+	switch (c) {
+	case 's':
+		a->since = arg;
+		break;
+	case 'u':
+		a->until = arg;
+		break;
+	case 'c':
+		a->csv = 1;
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+/* YYYY-MM-DD at 00:00 UTC in unix ms. */
+static int day_ms(const char *s, uint64_t *out)
+{
+	int y, m, d;
+	struct tm tm = {0};
+
+	if (!wire_table_date_ok(s) || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	*out = (uint64_t)timegm(&tm) * 1000u;
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"since", required_argument, NULL, 's'},
+					   {"until", required_argument, NULL, 'u'},
+					   {"csv", no_argument, NULL, 'c'}, {0}};
+	static const char help[] =
+		"usage: schakel-node table stats TABLE [--since YYYY-MM-DD] [--until YYYY-MM-DD]\n"
+		"           [--json|--csv]\n\n"
+		"The table's figures for cases brought in the period (--until exclusive), as this\n"
+		"organisation holds them (every case brought while it took part; the host's are\n"
+		"complete), without identities: cases brought; discussed (scheduled for a\n"
+		"meeting or with an outcome); with an outcome; routed elsewhere (to another\n"
+		"kind of care or support than the submitting organisation's own); routed to\n"
+		"the social domain (sociaal-team, schuldhulp, maatschappelijke-opvang, jeugd,\n"
+		"gemeente, woningcorporatie); breakthroughs; median days from intake to\n"
+		"outcome.\n\n" SK_CLI_COMMON_HELP "  --csv                 one header line and one line of figures\n";
+	const char *id = take_id(&argc, &argv);
+	struct stats_args a = {0};
+	sk_cli_common o = {0};
+	uint64_t since = 0, until = UINT64_MAX;
+	node_table_stats t;
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse("table stats", argc, argv, lo, help, &o, stats_opt, &a)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table stats", &o)) != 0)
+		return rc;
+	if (id == NULL || (a.since != NULL && day_ms(a.since, &since) != 0) ||
+	    (a.until != NULL && day_ms(a.until, &until) != 0) || (a.csv && o.json))
+		return sk_cli_usage("table stats",
+				    "TABLE is required; --since and --until take YYYY-MM-DD; "
+				    "--json or --csv, not both");
+	if ((rc = node_cli_open(&s, &kek, &o, "table stats")) != 0)
+		return rc;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_table_stats_get(s, txn, id, since, until, &t);
+		mdb_txn_abort(txn);
+	}
+	if (st == SK_OK) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "table:%s", id);
+		st = node_audit_access(s, "table.stats", NULL, NULL, what, NULL, NULL);
+	}
+	node_cli_close(s, kek);
+	if (st != SK_OK)
+		return sk_cli_fail(st, "table stats");
+	if (o.json) {
+		json_t *j = json_pack("{s:s,s:s?,s:s?,s:I,s:I,s:I,s:I,s:I,s:I}", "table", id, "since",
+				      a.since, "until", a.until, "brought", (json_int_t)t.brought,
+				      "discussed", (json_int_t)t.discussed, "outcomes",
+				      (json_int_t)t.outcomes, "routed_elsewhere", (json_int_t)t.routed,
+				      "routed_social_domain", (json_int_t)t.social, "breakthroughs",
+				      (json_int_t)t.breakthrough);
+
+		json_object_set_new(j, "median_days_to_outcome",
+				    t.median_days < 0 ? json_null() : json_real(t.median_days));
+		node_cli_print_json(j);
+	} else if (a.csv) {
+		printf("table,since,until,brought,discussed,outcomes,routed_elsewhere,"
+		       "routed_social_domain,breakthroughs,median_days_to_outcome\n");
+		printf("%s,%s,%s,%llu,%llu,%llu,%llu,%llu,%llu,", id, a.since ? a.since : "",
+		       a.until ? a.until : "", (unsigned long long)t.brought,
+		       (unsigned long long)t.discussed, (unsigned long long)t.outcomes,
+		       (unsigned long long)t.routed, (unsigned long long)t.social,
+		       (unsigned long long)t.breakthrough);
+		if (t.median_days >= 0)
+			printf("%.1f", t.median_days);
+		printf("\n");
+	} else {
+		printf("cases brought: %llu\ndiscussed: %llu\nwith an outcome: %llu\n"
+		       "routed elsewhere: %llu\nrouted to the social domain: %llu\n"
+		       "breakthroughs: %llu\n",
+		       (unsigned long long)t.brought, (unsigned long long)t.discussed,
+		       (unsigned long long)t.outcomes, (unsigned long long)t.routed,
+		       (unsigned long long)t.social, (unsigned long long)t.breakthrough);
+		if (t.median_days >= 0)
+			printf("median days to outcome: %.1f\n", t.median_days);
+		else
+			printf("median days to outcome: none yet\n");
+	}
+	return SK_EXIT_OK;
+}
+
 static const sk_cli_cmd table_cmds[] = {
 	{"create", cmd_create, "host a case table (casustafel) and invite member organisations"},
 	{"join", cmd_join, "accept our organisation's invitation to a table"},
@@ -942,6 +1074,7 @@ static const sk_cli_cmd table_cmds[] = {
 	{"invite", cmd_invite, "invite one more organisation for a case (procesregisseur)"},
 	{"send", cmd_send, "send a message to a case's participants"},
 	{"outcome", cmd_outcome, "record a case's outcome and regievoerder (procesregisseur)"},
+	{"stats", cmd_stats, "a table's figures for a period, without identities"},
 };
 
 int node_cli_table(int argc, char **argv)

@@ -1301,3 +1301,83 @@ out:
 	free(plain);
 	return st;
 }
+
+/* ---- figures ------------------------------------------------------------------------ */
+
+int node_table_social(const char *category)
+{
+	static const char *const social[] = {"sociaal-team", "schuldhulp", "maatschappelijke-opvang",
+					     "jeugd", "gemeente", "woningcorporatie", NULL};
+
+	return category != NULL && listed(social, category);
+}
+
+struct stats_scan {
+	node_store *s;
+	MDB_txn *txn;
+	uint64_t since, until;
+	node_table_stats *out;
+	double *days;
+	size_t n_days, cap;
+};
+
+static sk_status stats_one(const json_t *c, void *arg)
+{
+	struct stats_scan *k = arg;
+	uint64_t t = (uint64_t)json_integer_value(json_object_get(c, "time"));
+	const json_t *o = json_object_get(c, "outcome");
+	const char *routed = json_string_value(json_object_get(o, "routed_to"));
+	node_member m;
+
+	if (t < k->since || t >= k->until)
+		return SK_OK;
+	k->out->brought++;
+	if (json_object_get(c, "meeting") != NULL || o != NULL)
+		k->out->discussed++;
+	if (o == NULL)
+		return SK_OK;
+	k->out->outcomes++;
+	if (json_is_true(json_object_get(o, "breakthrough")))
+		k->out->breakthrough++;
+	if (routed != NULL &&
+	    (node_members_get(k->s, k->txn, json_string_value(json_object_get(c, "from")), &m) != SK_OK ||
+	     strcmp(m.category, routed) != 0))
+		k->out->routed++;
+	if (node_table_social(routed))
+		k->out->social++;
+	if (k->n_days == k->cap) {
+		double *d = realloc(k->days, (k->cap ? k->cap * 2 : 64) * sizeof(*d));
+
+		if (d == NULL)
+			return SK_ERR_NOMEM;
+		k->days = d;
+		k->cap = k->cap ? k->cap * 2 : 64;
+	}
+	k->days[k->n_days++] =
+		(double)((uint64_t)json_integer_value(json_object_get(c, "closed_at")) - t) / 86400000.0;
+	return SK_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+sk_status node_table_stats_get(node_store *s, MDB_txn *txn, const char *table, uint64_t since,
+			       uint64_t until, node_table_stats *out)
+{
+	struct stats_scan k = {s, txn, since, until, out, NULL, 0, 0};
+	sk_status st;
+
+	memset(out, 0, sizeof(*out));
+	out->median_days = -1;
+	if ((st = node_table_case_scan(s, txn, table, stats_one, &k)) == SK_OK && k.n_days > 0) {
+		qsort(k.days, k.n_days, sizeof(*k.days), cmp_double);
+		out->median_days = k.n_days % 2 ? k.days[k.n_days / 2]
+						: (k.days[k.n_days / 2 - 1] + k.days[k.n_days / 2]) / 2;
+	}
+	free(k.days);
+	return st;
+}

@@ -110,6 +110,29 @@ typedef struct node_table_msg {
 sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof,
 			  const node_table_msg *m) SK_MUST_CHECK;
 
+/* ---- figures ----------------------------------------------------------------- */
+
+/* The figures of table over cases brought in [since, until) (unix ms),
+ * as this node holds them (every case brought while our org took part;
+ * the host's are complete): no identities. */
+typedef struct node_table_stats {
+	uint64_t brought;      /* cases brought */
+	uint64_t discussed;    /* of those: scheduled for a meeting, or with an outcome */
+	uint64_t outcomes;     /* of those: with an outcome */
+	uint64_t routed;       /* outcomes routed to another kind of care or support than
+				* the submitting org's own category */
+	uint64_t social;       /* outcomes routed to the social domain (node_table_social) */
+	uint64_t breakthrough; /* outcomes the table marked a breakthrough */
+	double median_days;    /* from brought to outcome; -1 when no outcome */
+} node_table_stats;
+
+/* 1 for a category of the social domain: sociaal-team, schuldhulp,
+ * maatschappelijke-opvang, jeugd, gemeente, woningcorporatie. */
+int node_table_social(const char *category);
+
+sk_status node_table_stats_get(node_store *s, MDB_txn *txn, const char *table, uint64_t since,
+			       uint64_t until, node_table_stats *out) SK_MUST_CHECK;
+
 /* c as prof may see it: without "client" unless prof is assigned to an
  * open case of that client, then (at a member, not the submitter) with
  * "involved": true. A new reference
