@@ -496,6 +496,11 @@ static sk_status sweep_job(MDB_txn *txn, void *arg)
 				       sv->store->discuss_idle_ms ? sv->store->discuss_idle_ms
 								  : REG_DISCUSS_IDLE_MS,
 				       REG_SWEEP_BATCH, NULL);
+	if (st == SK_OK)
+		st = reg_table_sweep(sv->store, txn, now,
+				     sv->store->table_retain_ms ? sv->store->table_retain_ms
+								: REG_TABLE_RETAIN_MS,
+				     REG_SWEEP_BATCH, NULL);
 	/* the audit log's retention: once a day, batch after batch until done */
 	if (st != SK_OK || now < sv->audit_purged_at + REG_AUDIT_PURGE_MS)
 		return st;

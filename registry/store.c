@@ -74,6 +74,7 @@ static sk_status open_env(reg_store *s, const char *dir)
 		{"discuss_items", offsetof(reg_store, discuss_items)},
 		{"tables", offsetof(reg_store, tables)},
 		{"table_cases", offsetof(reg_store, table_cases)},
+		{"table_items", offsetof(reg_store, table_items)},
 	};
 	MDB_txn *txn = NULL;
 	sk_status st;

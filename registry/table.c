@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/be.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "crypto/seal.h"
@@ -368,6 +369,22 @@ const reg_op reg_op_tables = {
 
 /* ---- intake: a case brought to a table --------------------------------------- */
 
+/* Keeps the mailbox key of org's item seq under the case (table_items),
+ * so that the sweeper finds the case's ciphertext; counts it in tc. */
+static sk_status item_add(reg_store *s, MDB_txn *txn, const uint8_t *case_id,
+			  Schakel__V1__TableCase *tc, const char *org, uint64_t seq)
+{
+	uint8_t kb[WIRE_TABLE_CASE_ID_BYTES + 4], mk[REG_MAILBOX_KEY_MAX];
+	MDB_val k = {sizeof(kb), kb}, d;
+
+	memcpy(kb, case_id, WIRE_TABLE_CASE_ID_BYTES);
+	sk_be32_put(kb + WIRE_TABLE_CASE_ID_BYTES, tc->n_items);
+	d = (MDB_val){reg_mailbox_key(mk, org, seq), mk};
+	tc->has_n_items = 1;
+	tc->n_items++;
+	return sk_db_status(mdb_put(txn, s->table_items, &k, &d, 0));
+}
+
 /* One TableSubmit, from the loop thread through the writer back to the
  * loop (reg_op_table_submit). */
 typedef struct reg_table_submit {
@@ -536,7 +553,8 @@ static sk_status submit_apply(MDB_txn *txn, void *arg)
 		it.has_sealed = 1;
 		it.sealed = j->req->sealed[i]->sealed;
 		to[i] = j->req->sealed[i]->recipient;
-		st = reg_mailbox_put(s, txn, to[i], &it);
+		if ((st = reg_mailbox_put(s, txn, to[i], &it)) == SK_OK)
+			st = item_add(s, txn, j->case_id, &tc, to[i], it.seq);
 	}
 	if (st != SK_OK)
 		goto out;
@@ -827,7 +845,8 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 		it.sealed = j->req->sealed[i]->sealed;
 		it.has_message_seq = 1;
 		it.message_seq = j->req->seq;
-		st = reg_mailbox_put(s, txn, j->req->sealed[i]->recipient, &it);
+		if ((st = reg_mailbox_put(s, txn, j->req->sealed[i]->recipient, &it)) == SK_OK)
+			st = item_add(s, txn, j->case_id, tc, j->req->sealed[i]->recipient, it.seq);
 	}
 	if (st != SK_OK)
 		goto out;
@@ -930,3 +949,89 @@ const reg_op reg_op_table_send = {
 	.result = send_result,
 	.free = send_free,
 };
+
+/* ---- purge after the outcome ---------------------------------------------------------- */
+
+static sk_status case_purge(reg_store *s, MDB_txn *txn, const uint8_t *case_id,
+			    Schakel__V1__TableCase *tc, uint64_t now)
+{
+	uint8_t kb[WIRE_TABLE_CASE_ID_BYTES + 4], *packed;
+	MDB_val k = {sizeof(kb), kb}, d;
+	audit_record rec = {0};
+	char what[48];
+	sk_status st = SK_OK;
+	int rc;
+
+	memcpy(kb, case_id, WIRE_TABLE_CASE_ID_BYTES);
+	for (uint32_t i = 0; i < tc->n_items && st == SK_OK; i++) {
+		sk_be32_put(kb + WIRE_TABLE_CASE_ID_BYTES, i);
+		if ((rc = mdb_get(txn, s->table_items, &k, &d)) == MDB_NOTFOUND)
+			continue;
+		if (rc != 0)
+			return sk_db_status(rc);
+		if ((st = reg_mailbox_strip(s, txn, d.mv_data, d.mv_size)) == SK_OK)
+			st = sk_db_status(mdb_del(txn, s->table_items, &k, NULL));
+	}
+	if (st != SK_OK)
+		return st;
+	tc->has_purged_at = 1;
+	tc->purged_at = now;
+	if ((packed = malloc(schakel__v1__table_case__get_packed_size(tc))) == NULL)
+		return SK_ERR_NOMEM;
+	d = (MDB_val){schakel__v1__table_case__pack(tc, packed), packed};
+	k = (MDB_val){WIRE_TABLE_CASE_ID_BYTES, (void *)case_id};
+	st = sk_db_status(mdb_put(txn, s->table_cases, &k, &d, 0));
+	free(packed);
+	if (st != SK_OK)
+		return st;
+	snprintf(what, sizeof(what), "table:%s", tc->table_id);
+	rec.event = "table.purge";
+	rec.action = AUDIT_ACTION_DELETE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.user = REG_SYSTEM;
+	rec.access_point = "sweep";
+	rec.category = what;
+	rec.counterpart = tc->org_id;
+	return reg_audit(s, txn, &rec);
+}
+
+sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t retain_ms,
+			  size_t max, size_t *purged)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	size_t n = 0;
+	sk_status st;
+	int rc;
+
+	if (purged != NULL)
+		*purged = 0;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->table_cases, &cur))) != SK_OK)
+		return st;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && n < max && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		uint8_t id[WIRE_TABLE_CASE_ID_BYTES];
+		Schakel__V1__TableCase *tc;
+
+		if (k.mv_size != WIRE_TABLE_CASE_ID_BYTES)
+			continue;
+		memcpy(id, k.mv_data, sizeof(id));
+		if ((tc = schakel__v1__table_case__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (tc->has_outcome_at && !tc->has_purged_at && tc->outcome_at + retain_ms <= now) {
+			/* the put below replaces the value under the cursor's key:
+			 * the cursor stays on it (LMDB) */
+			if ((st = case_purge(s, txn, id, tc, now)) == SK_OK)
+				n++;
+		}
+		schakel__v1__table_case__free_unpacked(tc, NULL);
+	}
+	mdb_cursor_close(cur);
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND && n < max)
+		st = sk_db_status(rc);
+	if (purged != NULL)
+		*purged = n;
+	return st;
+}

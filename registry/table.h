@@ -34,6 +34,16 @@ extern const reg_op reg_op_table_submit;
  * MAILBOX_TABLE_MESSAGE item. Audited as "table.send", "table.schedule",
  * "table.invite" or "table.outcome". */
 extern const reg_op reg_op_table_send;
+
+#define REG_TABLE_RETAIN_MS (90ull * 86400000) /* default: 90 days after the outcome */
+
+/* Purges, in txn, the ciphertext of up to max table cases whose outcome
+ * is older than retain_ms at now: each mailbox item the case made is
+ * emptied (reg_mailbox_strip: the item and its seq stay, so cursors
+ * hold), the case keeps only table, org, times and recipients, and
+ * "table.purge" is audited. *purged (may be NULL) gets the count. */
+sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t retain_ms,
+			  size_t max, size_t *purged) SK_MUST_CHECK;
 #define REG_TABLE_SEND_BYTES_MAX \
 	((WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX) * WIRE_TABLE_MESSAGE_SEALED_MAX)
 

@@ -274,3 +274,25 @@ echo "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d['bro
 	fail "a period without cases: $out"
 node audit query --dir wijkteam --json | has '"table.stats"' || fail "the figures' viewing not audited"
 ok "figures per table and period: brought, discussed, routed elsewhere and to the social domain, median days; no identities; json and csv"
+
+# ---- purge: the registry empties a case's ciphertext after the outcome ---------------
+kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
+start_registry r "$REG_ADDR" --table-retain 2s --sweep-seconds 1
+# a case brought and closed before tactus reads it
+case4=$(node table submit "$id" --dir altrecht --as p-altrecht --text-file intake.txt) || fail "submit 4"
+node sync --dir wijkteam >/dev/null
+node table outcome "$case4" --dir wijkteam --as p-wijkteam --regie altrecht:p-altrecht --routed-to ggz \
+	--outcome "UITKOMST-4 altrecht houdt de regie" >/dev/null || fail "outcome 4: $(tail -2 node.log)"
+# two closed cases: case3 (long since) and case4 (2 s after its outcome)
+purges() { reg audit query --dir r --json | python3 -c "
+import json,sys; r=[x for x in json.load(sys.stdin) if x['event']=='table.purge']
+assert all(x['outcome']=='ok' for x in r), r; print(len(r))"; }
+for _ in $(seq 50); do
+	[ "$(purges)" = 2 ] && break
+	sleep 0.2
+done
+[ "$(purges)" = 2 ] || fail "the two closed cases were not purged (audited): $(purges)"
+node sync --dir tactus >/dev/null || fail "sync tactus after the purge"
+node table agenda "$id" --dir tactus --json | has "$case4" && fail "tactus read a case whose ciphertext was purged"
+node table show "$case4" --dir wijkteam --as p-wijkteam | has "UITKOMST-4" || fail "wijkteam lost its own copy"
+ok "the registry purges a case's ciphertext after the outcome plus the retention (audited); a member that had not read it gets nothing"

@@ -14,6 +14,7 @@
 
 #include "test_util.h"
 #include "tmpdir.h"
+#include "common/clock.h"
 #include "common/db.h"
 #include "common/kek.h"
 #include "registry/mailbox.h"
@@ -433,6 +434,31 @@ static void test_send(void **st)
 	E(tsend(f, "wijkteam", 1, OUTCOME, NULL, alt_lentis, 2));
 	EFAIL(tsend(f, "lentis", 1, TEXT, NULL, w_a, 2), SK_ERR_EXISTS);
 	assert_int_equal(messages_in(f, "lentis"), 2);
+	/* the sweeper purges the ciphertext after the retention, not before */
+	{
+		Schakel__V1__MailboxResponse r = SCHAKEL__V1__MAILBOX_RESPONSE__INIT;
+		uint64_t now = sk_clock_now_ms();
+		MDB_txn *txn = NULL;
+		size_t purged = 0, sealed = 0;
+
+		E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+		E(reg_table_sweep(f->s, txn, now, 3600000, 100, &purged));
+		assert_int_equal(purged, 0);
+		E(reg_table_sweep(f->s, txn, now + 3600000, 3600000, 100, &purged));
+		assert_int_equal(purged, 1);
+		E(reg_table_sweep(f->s, txn, now + 7200000, 3600000, 100, &purged));
+		assert_int_equal(purged, 0); /* once */
+		E(sk_db_status(mdb_txn_commit(txn)));
+		for (size_t o = 0; o < 3; o++) {
+			const char *org[] = {"wijkteam", "altrecht", "lentis"};
+
+			E(reg_mailbox_read(f->s, org[o], 0, 1024, &r));
+			for (size_t i = 0; i < r.n_items; i++)
+				sealed += r.items[i]->has_sealed;
+			reg_mailbox_response_clear(&r);
+		}
+		assert_int_equal(sealed, 0);
+	}
 	fx_free(f);
 }
 
