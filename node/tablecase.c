@@ -1008,7 +1008,7 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 	MDB_txn *txn = NULL;
 	json_t *c = NULL, *x;
 	size_t n_to = 0, n = 0, blen = 0, got = 0, i, ntab, nrej;
-	uint64_t seq;
+	uint64_t seq = 0;
 	int regie = 0;
 	sk_status st;
 
