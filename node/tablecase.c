@@ -566,6 +566,12 @@ abort:
 		rec.client = client[0] ? client : NULL;
 		if (client[0])
 			json_object_set_new(mine, "client", json_string(client));
+		{
+			node_member me; /* our own display name, as partners see it */
+
+			if (node_members_get(s, txn, s->org_id, &me) == SK_OK && me.name[0])
+				json_object_set_new(mine, "from_name", json_string(me.name));
+		}
 		if ((st = case_put(s, txn, case_hex, mine)) == SK_OK &&
 		    (st = node_audit(s, txn, &rec)) == SK_OK)
 			st = sk_db_status(mdb_txn_commit(txn));
