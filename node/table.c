@@ -78,28 +78,18 @@ static void record_table(const Schakel__V1__SignedTableRecord *sr, char id[stati
 	schakel__v1__table_record_body__free_unpacked(b, NULL);
 }
 
-sk_status node_table_sync(node_remote *r, size_t *tables, size_t *rejected)
+sk_status node_table_keep(node_store *s, MDB_txn *txn, const Schakel__V1__TablesResponse *resp,
+			  node_remote *r, size_t *tables, size_t *rejected)
 {
-	Schakel__V1__TablesRequest req = SCHAKEL__V1__TABLES_REQUEST__INIT;
-	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
-	const Schakel__V1__TablesResponse *resp;
 	wire_table *t = calloc(1, sizeof(*t));
 	char id[WIRE_TABLE_ID_HEX + 1], next[WIRE_TABLE_ID_HEX + 1], got[WIRE_TABLE_ID_HEX + 1];
 	size_t i, end, k;
-	MDB_txn *txn = NULL;
 	sk_status st, cs;
 
 	*tables = *rejected = 0;
 	if (t == NULL)
 		return SK_ERR_NOMEM;
-	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLES_REQUEST;
-	env.tables_request = &req;
-	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_TABLES_RESPONSE, &reply)) !=
-	    SK_OK)
-		goto out;
-	resp = reply->tables_response;
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK ||
-	    (st = sk_db_status(mdb_drop(txn, r->s->tables, 0))) != SK_OK)
+	if ((st = sk_db_status(mdb_drop(txn, s->tables, 0))) != SK_OK)
 		goto out;
 	/* the records come table by table, each in seq order; a table is kept
 	 * whole, or not at all when one of its records fails */
@@ -112,7 +102,7 @@ sk_status node_table_sync(node_remote *r, size_t *tables, size_t *rejected)
 		}
 		memset(t, 0, sizeof(*t));
 		for (k = i, cs = SK_OK; k < end && cs == SK_OK; k++)
-			cs = record_check(r->s, txn, t, resp->records[k], got);
+			cs = record_check(s, txn, t, resp->records[k], got);
 		if (cs != SK_OK) {
 			/* the registry checked these records: one that fails here
 			 * is its integrity failure, kept as evidence */
@@ -120,24 +110,42 @@ sk_status node_table_sync(node_remote *r, size_t *tables, size_t *rejected)
 
 			sk_log(SK_LOG_WARNING, "tables: refused table %s from the registry: %s",
 			       id[0] ? id : "(malformed)", sk_error_detail());
-			node_remote_evidence(r, "table", bad->body.data, bad->body.len,
-					     bad->signature.data, bad->signature.len);
+			if (r != NULL)
+				node_remote_evidence(r, "table", bad->body.data, bad->body.len,
+						     bad->signature.data, bad->signature.len);
 			(*rejected)++;
 			continue;
 		}
 		for (k = i; k < end && st == SK_OK; k++)
-			st = record_put(r->s, txn, id, k - i + 1, resp->records[k]);
+			st = record_put(s, txn, id, k - i + 1, resp->records[k]);
 		(*tables)++;
 	}
-	if (st == SK_OK)
-		st = sk_db_status(mdb_txn_commit(txn));
-	else
-		mdb_txn_abort(txn);
-	txn = NULL;
 out:
-	mdb_txn_abort(txn);
-	wire_envelope_free(reply);
 	free(t);
+	return st;
+}
+
+sk_status node_table_sync(node_remote *r, size_t *tables, size_t *rejected)
+{
+	Schakel__V1__TablesRequest req = SCHAKEL__V1__TABLES_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	*tables = *rejected = 0;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLES_REQUEST;
+	env.tables_request = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_TABLES_RESPONSE, &reply)) !=
+	    SK_OK)
+		return st;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((st = node_table_keep(r->s, txn, reply->tables_response, r, tables, rejected)) ==
+		    SK_OK)
+			st = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+	}
+	wire_envelope_free(reply);
 	return st;
 }
 

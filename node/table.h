@@ -18,6 +18,13 @@
  * evidence, docs/threat-model.md). */
 sk_status node_table_sync(node_remote *r, size_t *tables, size_t *rejected) SK_MUST_CHECK;
 
+/* node_table_sync's check, in txn: replaces the node's copy of the tables
+ * with those of resp whose records all verify (signer in the member
+ * directory, its signature, the table's fold); r (may be NULL) keeps a
+ * refused record as evidence. */
+sk_status node_table_keep(node_store *s, MDB_txn *txn, const Schakel__V1__TablesResponse *resp,
+			  node_remote *r, size_t *tables, size_t *rejected) SK_MUST_CHECK;
+
 /* Table id as of txn. SK_ERR_NOTFOUND when this node holds none. */
 sk_status node_table_get(node_store *s, MDB_txn *txn, const char *id,
 			 wire_table *t) SK_MUST_CHECK;
