@@ -227,6 +227,8 @@ static const audit_event_words events[] = {
 	{"table.outcome", "Uitkomst casustafel vastgelegd", "Case table outcome recorded",
 	 "heeft%n de uitkomst en de regievoerder van een casus van de casustafel vastgelegd",
 	 "recorded the outcome and regievoerder of a case of a case table%n"},
+	{"table.agenda", "Agenda casustafel bekeken", "Case table agenda viewed",
+	 "heeft%n de agenda van een casustafel bekeken", "viewed a case table's agenda%n"},
 	{"table.stats", "Cijfers casustafel bekeken", "Case table figures viewed",
 	 "heeft%n de cijfers van een casustafel bekeken", "viewed a case table's figures%n"},
 	{"table.purge", "Casus van de casustafel gewist", "Case table case purged",

@@ -559,6 +559,12 @@ static int cmd_agenda(int argc, char **argv)
 		st = node_table_case_scan(s, txn, id, agenda_one, &g);
 		mdb_txn_abort(txn);
 	}
+	if (st == SK_OK) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "table:%s", id);
+		st = node_audit_access(s, "table.agenda", NULL, NULL, what, NULL, NULL);
+	}
 	if (st == SK_OK && g.json)
 		node_cli_print_json(g.all);
 	else
