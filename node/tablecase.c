@@ -1141,7 +1141,20 @@ abort:
 	}
 	/* our copy follows, with the audit record, in one transaction */
 	json_object_set_new(c, "seq_out", json_integer((json_int_t)seq));
-	msg_apply(s, c, s->org_id, s->org_id, reply->table_sent->time, seq, check, &regie);
+	{
+		node_member me; /* our own display name, as partners see it */
+		const char *name = s->org_id;
+
+		if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == MDB_SUCCESS) {
+			if (node_members_get(s, txn, s->org_id, &me) == SK_OK && me.name[0])
+				name = me.name;
+			msg_apply(s, c, s->org_id, name, reply->table_sent->time, seq, check, &regie);
+			mdb_txn_abort(txn);
+		} else {
+			msg_apply(s, c, s->org_id, name, reply->table_sent->time, seq, check, &regie);
+		}
+		txn = NULL;
+	}
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
 		const char *client = json_string_value(json_object_get(c, "client"));
 		audit_record rec = {0};
