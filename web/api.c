@@ -524,6 +524,11 @@ static int route_table(web_req *r, api_call *c, json_t **out)
 	return api_table(r, c->id, out);
 }
 
+static int route_table_submit(web_req *r, api_call *c, json_t **out)
+{
+	return api_table_submit(r, c->id, out, c->next, sizeof(c->next));
+}
+
 static int route_table_case(web_req *r, api_call *c, json_t **out)
 {
 	return api_table_case(r, c->id, out);
@@ -613,6 +618,7 @@ static const struct api_route {
 	{EVHTTP_REQ_POST, "/api/discussions/{id}/close", route_discuss_close, "/discussions/{id}"},
 	{EVHTTP_REQ_GET, "/api/tables", route_tables, NULL},
 	{EVHTTP_REQ_GET, "/api/tables/{id}", route_table, NULL},
+	{EVHTTP_REQ_POST, "/api/tables/{id}/cases", route_table_submit, NULL}, /* sets next */
 	{EVHTTP_REQ_GET, "/api/table-cases/{id}", route_table_case, NULL},
 	{EVHTTP_REQ_GET, "/api/audit", route_audit, NULL},
 	{EVHTTP_REQ_GET, "/api/audit/report", route_report, NULL},
@@ -637,6 +643,7 @@ static const struct api_route_class {
 	{route_decline, WEB_CLASS_REMOTE},
 	{route_send, WEB_CLASS_REMOTE},
 	{route_discuss_close, WEB_CLASS_REMOTE},
+	{route_table_submit, WEB_CLASS_REMOTE},
 };
 
 static web_class route_class(const struct api_route *rt)

@@ -1,15 +1,18 @@
 /* The API's case tables (casustafel), read only: the tables this
  * organisation may see, a table with the cases on its agenda, and one
- * case with its thread and outcome (docs/web.md). Bringing a case and
- * the procesregisseur's actions are not offered here yet: the CLI does
- * them (`schakel-node table ...`). */
+ * case with its thread and outcome; and bringing a case (without a
+ * client: the "already involved" tag stays with the CLI's --client). The
+ * procesregisseur's actions are the CLI's (`schakel-node table ...`)
+ * (docs/web.md). */
 #include <stdio.h>
 #include <string.h>
 
 #include "common/db.h"
+#include "node/discuss.h"
 #include "node/members.h"
 #include "node/table.h"
 #include "node/tablecase.h"
+#include "node/textcheck.h"
 #include "web/api.h"
 #include "web/api_int.h"
 
@@ -182,4 +185,86 @@ int api_table_case(web_req *r, const char *id, json_t **out)
 	json_object_del(*out, "seq_in");
 	json_object_del(*out, "seq_out");
 	return 200;
+}
+
+/* Splits a comma list in place into out (at most max); -1 when too many. */
+static int split_list(char *s, const char **out, size_t *n, size_t max)
+{
+	char *save = NULL, *w;
+
+	*n = 0;
+	for (w = strtok_r(s, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
+		while (*w == ' ')
+			w++;
+		if (*w == 0)
+			continue;
+		if (*n == max)
+			return -1;
+		out[(*n)++] = w;
+	}
+	return 0;
+}
+
+int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t cap)
+{
+	const char *question = web_param(r, "question"), *tried = web_param(r, "tried");
+	const char *urgency = web_param(r, "urgency");
+	char domains[WIRE_TABLE_CASE_LIST_MAX * 32], parties[WIRE_TABLE_CASE_LIST_MAX * 64];
+	char hex[NODE_TABLE_CASE_HEX];
+	node_intake in = {0};
+	node_remote *rem = NULL;
+	node_text_verdict v;
+	sk_status st;
+	int code;
+
+	if ((code = api_need_prof(r, out)) != 0)
+		return code;
+	if (!table_hex_ok(id, WIRE_TABLE_ID_HEX)) {
+		*out = api_err(api_tr(r, "geen casustafel met dit nummer", "no such case table"));
+		return 404;
+	}
+	/* a refusal goes back to the form, the new case to its page */
+	snprintf(loc, cap, "/tables/%s", id);
+	if (question == NULL || question[0] == 0 || strlen(question) > WIRE_TABLE_CASE_TEXT_MAX ||
+	    !node_discuss_text_ok(question) ||
+	    (tried != NULL && (strlen(tried) > WIRE_TABLE_CASE_TEXT_MAX || !node_discuss_text_ok(tried)))) {
+		*out = api_err(api_tr(r, "schrijf de vraag aan de tafel (hoogstens 4000 tekens)",
+				      "write the question to the table (at most 4000 characters)"));
+		return 400;
+	}
+	if (web_param_list(r, "domains", domains, sizeof(domains)) != 0 ||
+	    web_param_list(r, "parties", parties, sizeof(parties)) != 0 ||
+	    split_list(domains, in.domains, &in.n_domains, WIRE_TABLE_CASE_LIST_MAX) != 0 ||
+	    split_list(parties, in.parties, &in.n_parties, WIRE_TABLE_CASE_LIST_MAX) != 0) {
+		*out = api_err(api_tr(r, "te veel leefgebieden of partijen", "too many life domains or parties"));
+		return 400;
+	}
+	in.question = question;
+	in.urgency = urgency != NULL ? urgency : "";
+	in.tried = tried != NULL && tried[0] ? tried : NULL;
+	v = (node_text_verdict)node_intake_check(&in);
+	if (v == NODE_TEXT_BSN || (v != NODE_TEXT_OK && !web_param_yes(r, "yes"))) {
+		*out = api_err(v == NODE_TEXT_BSN
+				       ? api_tr(r, "De tekst bevat een BSN. Haal het weg: een casus aan tafel is anoniem.",
+					   "The text holds a BSN. Remove it: a case at the table is anonymous.")
+				       : api_tr(r, "De tekst bevat een datum of een postcode met huisnummer. Haal die "
+						"weg, of vink 'toch versturen' aan.",
+					   "The text holds a date or a postcode and house number. Remove it, or "
+					   "tick 'send anyway'."));
+		json_object_set_new(*out, "detail", json_string(node_text_verdict_msg(v)));
+		return v == NODE_TEXT_BSN ? 400 : 409;
+	}
+	if ((code = api_remote(r, &rem, out)) != 0)
+		return code;
+	st = node_table_submit(rem, id, web_actor(r), &in, 1, NULL, hex);
+	node_remote_close(rem);
+	if (st != SK_OK)
+		return api_fail(st, out);
+	snprintf(loc, cap, "/table-cases/%s", hex);
+	*out = json_pack("{s:s,s:s}", "id", hex, "message",
+			 api_tr(r, "Casus ingebracht. De leden van de tafel lezen hem na hun volgende "
+				   "synchronisatie; wie hem leest, hoort u niet.",
+				"Case brought. The table's members read it after their next sync; you "
+				"are not told who reads it."));
+	return *out != NULL ? 201 : api_fail(SK_ERR_NOMEM, out);
 }

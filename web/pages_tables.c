@@ -1,11 +1,12 @@
-/* The professional's case tables (casustafel), read only: the tables, a
- * table with its agenda, a case with its thread and outcome (docs/web.md).
- * Bringing a case and the procesregisseur's actions are done with
+/* The professional's case tables (casustafel): the tables, a table with
+ * its agenda and a form to bring a case, a case with its thread and
+ * outcome (docs/web.md). The procesregisseur's actions are done with
  * `schakel-node table ...` for now. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "protos/table.h"
 #include "web/api.h"
 #include "web/page.h"
 
@@ -82,6 +83,51 @@ void page_tables(page *p, const char *rest)
 	page_send(p, 200);
 }
 
+/* form#table-submit: a case brought anonymously (POST /api/tables/ID/cases). */
+static void submit_form(page *p, const char *id)
+{
+	static const char *const urg[] = {"hoog", "gemiddeld", "laag"};
+	const wire_policy *pol = &p->r->app->s->policy;
+	char action[96];
+
+	/* no next: the API goes on to the new case, or back here on a refusal */
+	snprintf(action, sizeof(action), "/api/tables/%.40s/cases", id);
+	page_put(p, "<h2>%s</h2>", page_t(p, "Een casus inbrengen", "Bring a case"));
+	page_form_open(p, "table-submit", "block", action, NULL, NULL);
+	page_put(p, "<p class=\"hint\">%s</p><label for=\"question\">%s</label>"
+	       "<textarea id=\"question\" name=\"question\" required></textarea>",
+	    page_t(p, "Anoniem: noem de bewoner niet. Geen BSN, naam, geboortedatum of adres; een "
+		 "tekst met een geldig BSN wordt geweigerd. De beschrijving gaat versleuteld naar de "
+		 "organisaties die nu lid zijn van de tafel.",
+	      "Anonymous: do not name the resident. No BSN, name, date of birth or address; a text "
+	      "with a valid BSN is refused. The description goes encrypted to the organisations "
+	      "that are members of the table now."),
+	    page_t(p, "Vraag aan de tafel", "Question to the table"));
+	page_put(p, "<fieldset id=\"domains\"><legend>%s</legend>", page_t(p, "Leefgebieden", "Life domains"));
+	for (size_t i = 0; wire_table_domains[i] != NULL; i++)
+		page_put(p, "<label class=\"check\"><input type=\"checkbox\" id=\"domain-%s\" name=\"domains\" "
+		       "value=\"%s\"> %s</label>",
+		    wire_table_domains[i], wire_table_domains[i], page_word(p, wire_table_domains[i]));
+	page_put(p, "</fieldset><label for=\"urgency\">%s</label><select id=\"urgency\" name=\"urgency\">",
+	    page_t(p, "Urgentie", "Urgency"));
+	for (size_t i = 0; i < 3; i++)
+		page_put(p, "<option value=\"%s\"%S>%s</option>", urg[i], i == 1 ? " selected" : "",
+		    page_word(p, urg[i]));
+	page_put(p, "</select><label for=\"tried\">%s</label><textarea id=\"tried\" name=\"tried\">"
+	       "</textarea><fieldset id=\"parties\"><legend>%s</legend>",
+	    page_t(p, "Wat is al geprobeerd", "What was tried"),
+	    page_t(p, "Welke soorten partijen zijn betrokken", "Which kinds of parties are involved"));
+	for (size_t i = 0; i < pol->n; i++)
+		page_put(p, "<label class=\"check\"><input type=\"checkbox\" id=\"party-%s\" name=\"parties\" "
+		       "value=\"%s\"> %s</label>",
+		    pol->name[i], pol->name[i], page_word(p, pol->name[i]));
+	page_put(p, "</fieldset><label class=\"check\"><input type=\"checkbox\" id=\"yes\" name=\"yes\" "
+	       "value=\"1\"> %s</label><br><button type=\"submit\">%s</button></form>",
+	    page_t(p, "Toch versturen als de tekst op een datum of adres lijkt",
+	      "Send anyway if the text looks like a date or an address"),
+	    page_t(p, "Casus inbrengen", "Bring the case"));
+}
+
 void page_table(page *p, const char *id)
 {
 	json_t *doc = NULL, *o, *c;
@@ -143,11 +189,14 @@ void page_table(page *p, const char *id)
 	if (json_array_size(json_object_get(doc, "cases")) == 0)
 		page_put(p, "<tr><td colspan=\"6\">%s</td></tr>",
 		    page_t(p, "Nog geen casussen.", "No cases yet."));
-	page_put(p, "</tbody></table><p class=\"hint\">%s</p>",
-	    page_t(p, "Een casus inbrengen, agenderen en de uitkomst vastleggen gaat nu nog met het "
-		 "programma schakel-node (zie de handleiding).",
-	      "Bringing a case, scheduling it and recording the outcome are done with schakel-node "
-	      "for now (see the guide)."));
+	page_put(p, "</tbody></table>");
+	if (strcmp(page_js(doc, "our_state"), "member") == 0 || json_is_true(json_object_get(doc, "open")))
+		submit_form(p, id);
+	page_put(p, "<p class=\"hint\">%s</p>",
+	    page_t(p, "Agenderen, een organisatie uitnodigen, berichten en de uitkomst vastleggen gaan "
+		 "nu nog met het programma schakel-node (zie de handleiding).",
+	      "Scheduling, inviting an organisation, messages and recording the outcome are done "
+	      "with schakel-node for now (see the guide)."));
 	json_decref(doc);
 	page_send(p, 200);
 }

@@ -609,6 +609,23 @@ async function flow(browser, current) {
   const agenda = await page.innerText('table#agenda');
   if (!agenda.includes('hoog') || !agenda.includes('afgerond')) fail(`/tables/ID: the agenda lacks the case: ${agenda}`);
   await shot(page, 'table');
+  // bring a case: a BSN is refused next to the form; a clean one lands on its page
+  await page.fill('form#table-submit textarea#question', `Cliënt met BSN ${BSN}`);
+  await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
+  const bsnAlert = await page.$('p#message[role=alert]');
+  if (pathOf(page) !== `/tables/${TABLE}` || !bsnAlert || !/bevat een BSN/.test(await bsnAlert.innerText()))
+    fail(`a case with a BSN: ${await where(page)}`);
+  await visit(page, '/tables/ID after a refused case', { name: prof.name });
+  await page.fill('form#table-submit textarea#question', 'WEB-INGEBRACHT wie coördineert de hulp?');
+  await page.check('form#table-submit input#domain-wonen');
+  await page.check('form#table-submit input#party-schuldhulp');
+  await page.selectOption('form#table-submit select#urgency', 'hoog');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
+  if (!pathOf(page).startsWith('/table-cases/') || !(await page.innerText('body')).includes('WEB-INGEBRACHT'))
+    fail(`bringing a case from the page ended at ${await where(page)}`);
+  await visit(page, '/table-cases/ID brought from the page', { name: prof.name });
+  await shot(page, 'table-case-new');
+  await go(page, `/tables/${TABLE}`);
   await Promise.all([page.waitForNavigation(), page.click(`table#agenda a[href="/table-cases/${TCASE}"]`)]);
   await visit(page, '/table-cases/ID', { name: prof.name });
   const tcase = await page.innerText('body');
@@ -618,7 +635,7 @@ async function flow(browser, current) {
     fail('/table-cases/ID: no section#outcome or no message in section#thread');
   if (await page.$('p#involved')) fail('/table-cases/ID: "al betrokken" shown without a match');
   await shot(page, 'table-case');
-  ok('case tables: the list, a table with its agenda, a case with its thread and outcome, in Dutch, axe-clean');
+  ok('case tables: the list, a table with its agenda, bringing a case (a BSN refused), a case with its thread and outcome, in Dutch, axe-clean');
 
   await go(page, '/cases?lang=en');
   await checkPage(page, '/cases?lang=en', { lang: 'en', name: prof.name });
