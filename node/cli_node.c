@@ -1741,6 +1741,8 @@ static const sk_cli_cmd commands[] = {
 	{"rekey", cmd_rekey, "new identity, TLS and encryption keys (with the operator)"},
 	{"discuss", node_cli_discuss,
 	 "anonymous case discussions: request, accept, send, show, close"},
+	{"table", node_cli_table,
+	 "case tables (casustafel): create, join, leave, list, regisseur"},
 	{"encryption", node_cli_encryption, "the node's encryption keys: list, rotate"},
 	{"audit", node_cli_audit, "verify, query, export, report and review the audit log"},
 	{"org", node_cli_org, "the organisation's settings: the privacy officer's contact"},

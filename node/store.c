@@ -427,6 +427,8 @@ static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 		{"inbox_clients", offsetof(node_store, inbox_clients)},
 		{"discussion_clients", offsetof(node_store, discussion_clients)},
 		{"directory", offsetof(node_store, directory)},
+		{"tables", offsetof(node_store, tables)},
+		{"table_cases", offsetof(node_store, table_cases)},
 	};
 	sk_status st;
 

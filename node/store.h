@@ -58,6 +58,8 @@ typedef struct node_store {
 	MDB_dbi prof_cases;   /* prof NUL u64be(case id) -> u8 open || client id */
 	MDB_dbi inbox_clients; /* client NUL u64be(seq) -> u32be(kind) */
 	MDB_dbi discussion_clients; /* client NUL discussion id (hex) -> "" */
+	MDB_dbi tables;       /* table id NUL u64be(seq) -> SignedTableRecord, verified (node/table.h) */
+	MDB_dbi table_cases;  /* case id (hex) -> sealed JSON: cases brought to our tables (node/tablecase.h) */
 	audit_log *audit;
 	char org_id[NET_ORG_ID_MAX + 1];
 	char name[NET_NAME_MAX + 1];

@@ -16,6 +16,8 @@
 #include "node/session_int.h"
 #include "node/directory.h"
 #include "node/sync.h"
+#include "node/table.h"
+#include "node/tablecase.h"
 
 struct dirty_list {
 	char (*ids)[NODE_CLIENT_ID_MAX + 1];
@@ -86,10 +88,24 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	/* after the member events: records are checked under members' keys */
 	if (st == SK_OK)
 		st = node_remote_directory_sync(r, &stats->directory);
+	if (st == SK_OK) {
+		size_t tables, rejected;
+
+		/* the tables after the members: their records are checked
+		 * against the members' identity keys; a refused table is
+		 * logged and kept as evidence (node/table.h) */
+		st = node_table_sync(r, &tables, &rejected);
+	}
 	if (st == SK_OK)
 		st = enc_maintain(r, &stats->rotated);
 	if (st == SK_OK)
 		st = node_inbox_pull(r, &stats->items);
+	if (st == SK_OK) {
+		size_t taken, rejected;
+
+		/* cases brought to our tables, from the items just pulled */
+		st = node_table_cases_take(r, &taken, &rejected);
+	}
 	if (st == SK_OK) {
 		node_discuss_stats ds = {0};
 

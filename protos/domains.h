@@ -29,6 +29,21 @@
 #define WIRE_DOMAIN_DISCUSS "schakel/v1/discuss"
 /* An org's DirectoryRecord (the sociale kaart), under its identity key. */
 #define WIRE_DOMAIN_DIRECTORY "schakel/v1/directory"
+/* A case table's TableRecordBody (create, join, leave, regisseur), by
+ * the org it names as signer (protos/table.h). */
+#define WIRE_DOMAIN_TABLE_RECORD "schakel/v1/table-record"
+/* A case brought to a table (TableCaseBody), signed over the recipient's
+ * org id, the table and case ids, and sealed to each member
+ * (crypto/seal.h seal_signed). */
+#define WIRE_DOMAIN_TABLE "schakel/v1/table"
+/* A message in a table case (TableMessageBody), signed over the
+ * recipient's org id, the table and case ids and the sender's sequence,
+ * and sealed to each participant (crypto/seal.h seal_signed). */
+#define WIRE_DOMAIN_TABLE_MESSAGE "schakel/v1/table-message"
+/* The "already involved" tag of a table case: HMAC-SHA-256 keyed by the
+ * client's token over this prefix, the table id and the case id
+ * (protos/table.h wire_table_tag). */
+#define WIRE_DOMAIN_TABLE_TAG "schakel/v1/table-tag"
 
 /* ---- signed by the registry, checked by members -------------------------- */
 
@@ -68,5 +83,7 @@
 #define WIRE_DOMAIN_NODE_ENC_KEY "schakel/v1/node-enc-key"
 /* Discussion messages kept at the node. */
 #define WIRE_DOMAIN_DISCUSSION_AT_REST "schakel/v1/discussion-message"
+/* Table cases kept at the node (node/table.h). */
+#define WIRE_DOMAIN_TABLE_CASE_AT_REST "schakel/v1/table-case"
 
 #endif

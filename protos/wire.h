@@ -76,6 +76,7 @@ sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolReq
 #define WIRE_LEAF_MEMBER 2
 #define WIRE_LEAF_ANCHOR 3
 #define WIRE_LEAF_DIRECTORY 4 /* a DirectoryRecord signed by its org (protos/directory.h) */
+#define WIRE_LEAF_TABLE 5 /* a case table's TableRecordBody, by its signer */
 #define WIRE_LEAF_SIG_BYTES 64
 #define WIRE_LEAF_HASH_BYTES 32
 

@@ -555,7 +555,7 @@ out:
 
 struct serve_args {
 	reg_serve_opts so;
-	unsigned long long workers, sweep, limit, idle, check;
+	unsigned long long workers, sweep, limit, idle, check, retain;
 };
 
 static int serve_opt(int c, const char *arg, void *p)
@@ -566,6 +566,10 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'I':
 		if (sk_cli_duration_ms(arg, &a->idle) != SK_OK || a->idle == 0)
 			return sk_cli_usage("serve", "--discuss-idle takes e.g. 30d, 12h or 90s");
+		break;
+	case 'T':
+		if (sk_cli_duration_ms(arg, &a->retain) != SK_OK || a->retain == 0)
+			return sk_cli_usage("serve", "--table-retain takes e.g. 90d, 12h or 90s");
 		break;
 	case 'l':
 		a->so.listen = arg;
@@ -603,6 +607,7 @@ static int cmd_serve(int argc, char **argv)
 					   {"sweep-seconds", required_argument, NULL, 's'},
 					   {"lookup-limit", required_argument, NULL, 'L'},
 					   {"discuss-idle", required_argument, NULL, 'I'},
+					   {"table-retain", required_argument, NULL, 'T'},
 					   {"http", required_argument, NULL, 'h'},
 					   {"members-check-ms", required_argument, NULL, 'M'},
 					   {0}};
@@ -621,6 +626,8 @@ static int cmd_serve(int argc, char **argv)
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
 		"  --discuss-idle T      a case discussion without activity for T ends and its\n"
 		"                        ciphertext is purged (default 30d; units s, m, h, d)\n"
+		"  --table-retain T      a case table case's ciphertext is purged T after its\n"
+		"                        outcome (default 90d)\n"
 		"  --members-check-ms N  how often open connections are checked against\n"
 		"                        revocations by another process (default 250); every\n"
 		"                        request checks too\n"
@@ -645,6 +652,7 @@ static int cmd_serve(int argc, char **argv)
 		return rc;
 	s->lookup_limit = a.limit;
 	s->discuss_idle_ms = a.idle;
+	s->table_retain_ms = a.retain;
 	st = reg_serve(s, kek, &a.so);
 	reg_store_close(s);
 	sk_kek_free(kek);

@@ -17,6 +17,7 @@
 
 #include "net/cert.h"
 #include "net/conn.h"
+#include "protos/table.h"
 #include "protos/wire.h"
 #include "registry/store.h"
 

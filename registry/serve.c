@@ -14,6 +14,7 @@
 #include "common/writer.h"
 #include "net/conn.h"
 #include "registry/anchor.h"
+#include "registry/table.h"
 #include "registry/cosign.h"
 #include "registry/directory.h"
 #include "registry/discuss.h"
@@ -73,6 +74,10 @@ static const reg_op *const kinds[] = {
 	&reg_op_discuss_state,
 	&reg_op_anchor,
 	&reg_op_anchors,
+	&reg_op_table_record,
+	&reg_op_tables,
+	&reg_op_table_submit,
+	&reg_op_table_send,
 	&reg_op_reconcile,
 	&reg_op_resume,
 	&reg_op_enc_key,
@@ -494,6 +499,11 @@ static sk_status sweep_job(MDB_txn *txn, void *arg)
 				       sv->store->discuss_idle_ms ? sv->store->discuss_idle_ms
 								  : REG_DISCUSS_IDLE_MS,
 				       REG_SWEEP_BATCH, NULL);
+	if (st == SK_OK)
+		st = reg_table_sweep(sv->store, txn, now,
+				     sv->store->table_retain_ms ? sv->store->table_retain_ms
+								: REG_TABLE_RETAIN_MS,
+				     REG_SWEEP_BATCH, NULL);
 	/* the audit log's retention: once a day, batch after batch until done */
 	if (st != SK_OK || now < sv->audit_purged_at + REG_AUDIT_PURGE_MS)
 		return st;

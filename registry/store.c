@@ -73,6 +73,9 @@ static sk_status open_env(reg_store *s, const char *dir)
 		{"quotas", offsetof(reg_store, quotas)},
 		{"discuss_items", offsetof(reg_store, discuss_items)},
 		{"directory", offsetof(reg_store, directory)},
+		{"tables", offsetof(reg_store, tables)},
+		{"table_cases", offsetof(reg_store, table_cases)},
+		{"table_items", offsetof(reg_store, table_items)},
 	};
 	MDB_txn *txn = NULL;
 	sk_status st;

@@ -51,6 +51,9 @@ typedef struct reg_store {
 	MDB_dbi discuss_items; /* discussion id || u32be(n) -> mailbox key of a message */
 	MDB_dbi directory; /* org id -> u64be(leaf) u32be(len) record signature: the latest
 			    * DirectoryRecord (registry/directory.h) */
+	MDB_dbi tables;   /* table id NUL seq(u64be) -> SignedTableRecord (registry/table.h) */
+	MDB_dbi table_cases; /* case id (16 bytes) -> TableCase: who brought it when */
+	MDB_dbi table_items; /* case id || u32be(n) -> mailbox key of an item of the case */
 	audit_log *audit;
 	key_ed25519 *id;  /* sodium_malloc'd */
 	note_signer *log_key;
@@ -59,6 +62,8 @@ typedef struct reg_store {
 	wire_policy policy;
 	uint64_t lookup_limit; /* lookups per org per day before a flag; 0: default */
 	uint64_t discuss_idle_ms; /* discussions end after this idle time; 0: default */
+	uint64_t table_retain_ms; /* a table case's ciphertext is purged this long after
+				   * its outcome; 0: REG_TABLE_RETAIN_MS */
 } reg_store;
 
 /* Creates a new registry in dir (created 0700 if missing; must hold no

@@ -3,8 +3,9 @@
 # a registry, two pseudonymisers (which are also the witnesses) and three
 # organisations' nodes with synthetic residents. Two professionals find out
 # they share a client, one invites partners to an anonymous case discussion,
-# one accepts, they agree who takes regie, and the privacy officer checks
-# the audit log and prints the client's access report.
+# one accepts, they agree who takes regie; a stuck case goes anonymously to
+# the casustafel, where the procesregisseur records the outcome; and the
+# privacy officer checks the audit log and prints the client's access report.
 #
 # usage: scripts/demo.sh [BUILD_DIR]   (make demo passes build/)
 # Keys are unwrapped (--dev): a demo, never real data. With a terminal the
@@ -301,7 +302,47 @@ run 4 schakel-node lookup --dir wijkteam-zuid --client $BSN --as anna --purpose 
 grep -q regievoerder <<<"$OUT" || { echo "demo: the lookup does not show the regievoerder" >&2; exit 1; }
 run 0 schakel-node sync --dir ggz-stad --dev
 
-say "13. The privacy officers (FG) verify the audit logs; Fenna at GGZ Stad answers the client"
+say "13. A stuck case at the casustafel"
+tell "Anna's wijkteam hosts a standing case table ('Casustafel Zuid') with GGZ Stad" \
+	"and Verslavingszorg Regio; Anna is its procesregisseur. The definition and each" \
+	"membership are signed records in the registry's log; every node checks them."
+run 1 schakel-node table create --dir wijkteam-zuid --as anna --name "Casustafel Zuid" \
+	--member ggz-stad --member vz-regio --rhythm "elke tweede dinsdag" --dev
+TABLE=$OUT
+for org in ggz-stad vz-regio; do run 0 schakel-node sync --dir $org --dev; done
+run 0 schakel-node table join "$TABLE" --dir ggz-stad --as bram --dev
+run 0 schakel-node table join "$TABLE" --dir vz-regio --as cees --dev
+run 0 schakel-node sync --dir wijkteam-zuid --dev
+run 6 schakel-node table list --dir wijkteam-zuid --dev
+echo; tell "Cees is stuck: nobody coordinates. He brings the case anonymously: a question," \
+	"life domains, urgency, what was tried, which kinds of parties are involved." \
+	"His client consented to case discussion, so he may attach a tag (a keyed hash" \
+	"of the client's token for this one case, never the token) with --client."
+printf '%s\n' "Vraag: Wie neemt de regie? Meerdere partijen, niemand coördineert." \
+	"Leefgebieden: wonen, financien, verslaving, psychische-gezondheid" "Urgentie: hoog" \
+	"Geprobeerd: Schuldhulp aangeboden; afgehouden. Huisbezoek lukte niet." \
+	"Betrokken: ggz, sociaal-team, schuldhulp" >casus.txt
+run 1 schakel-node table submit "$TABLE" --dir vz-regio --as cees --client $BSN --text-file casus.txt --dev
+CASE=$OUT
+for org in wijkteam-zuid ggz-stad; do run 0 schakel-node sync --dir $org --dev; done
+run 3 schakel-node table agenda "$TABLE" --dir ggz-stad --dev
+tell "Bram reads the case. His node recognised the tag among its own clients, so" \
+	"only he (assigned to that client) sees that he is already involved; Cees, the" \
+	"registry and the other members learn nothing of it."
+run 14 schakel-node table show "$CASE" --dir ggz-stad --as bram --dev
+echo; tell "Anna, the procesregisseur, puts it on the agenda; after the meeting she records" \
+	"the outcome: GGZ Stad (Bram) takes regie, routed to ggz, a breakthrough."
+run 1 schakel-node table schedule "$CASE" --dir wijkteam-zuid --as anna --date 2026-12-15 --dev
+run 1 schakel-node table outcome "$CASE" --dir wijkteam-zuid --as anna --regie ggz-stad:bram \
+	--routed-to ggz --outcome "GGZ Stad neemt regie; huisbezoek samen met het wijkteam" \
+	--breakthrough yes --evaluate 2027-02-01 --dev
+for org in vz-regio ggz-stad; do run 0 schakel-node sync --dir $org --dev; done
+tell "Cees, who brought the case, receives the outcome:"
+run 14 schakel-node table show "$CASE" --dir vz-regio --as cees --dev
+tell "The table's figures, without identities:"
+run 8 schakel-node table stats "$TABLE" --dir wijkteam-zuid --dev
+
+say "14. The privacy officers (FG) verify the audit logs; Fenna at GGZ Stad answers the client"
 tell "At each organisation the hash chain is recomputed, the last anchor in the" \
 	"registry's log checked, and every action the registry recorded for that" \
 	"organisation matched to a local record."

@@ -513,6 +513,27 @@ static int route_discussion(web_req *r, api_call *c, json_t **out)
 	return api_discussion(r, c->id, out);
 }
 
+static int route_tables(web_req *r, api_call *c, json_t **out)
+{
+	(void)c;
+	return api_tables(r, out);
+}
+
+static int route_table(web_req *r, api_call *c, json_t **out)
+{
+	return api_table(r, c->id, out);
+}
+
+static int route_table_submit(web_req *r, api_call *c, json_t **out)
+{
+	return api_table_submit(r, c->id, out, c->next, sizeof(c->next));
+}
+
+static int route_table_case(web_req *r, api_call *c, json_t **out)
+{
+	return api_table_case(r, c->id, out);
+}
+
 static int route_accept(web_req *r, api_call *c, json_t **out)
 {
 	return api_discuss_answer(r, c->id, 1, out);
@@ -595,6 +616,10 @@ static const struct api_route {
 	{EVHTTP_REQ_POST, "/api/discussions/{id}/decline", route_decline, "/discussions"},
 	{EVHTTP_REQ_POST, "/api/discussions/{id}/send", route_send, "/discussions/{id}"},
 	{EVHTTP_REQ_POST, "/api/discussions/{id}/close", route_discuss_close, "/discussions/{id}"},
+	{EVHTTP_REQ_GET, "/api/tables", route_tables, NULL},
+	{EVHTTP_REQ_GET, "/api/tables/{id}", route_table, NULL},
+	{EVHTTP_REQ_POST, "/api/tables/{id}/cases", route_table_submit, NULL}, /* sets next */
+	{EVHTTP_REQ_GET, "/api/table-cases/{id}", route_table_case, NULL},
 	{EVHTTP_REQ_GET, "/api/audit", route_audit, NULL},
 	{EVHTTP_REQ_GET, "/api/audit/report", route_report, NULL},
 	{EVHTTP_REQ_GET, "/api/audit/review", route_review, NULL},
@@ -618,6 +643,7 @@ static const struct api_route_class {
 	{route_decline, WEB_CLASS_REMOTE},
 	{route_send, WEB_CLASS_REMOTE},
 	{route_discuss_close, WEB_CLASS_REMOTE},
+	{route_table_submit, WEB_CLASS_REMOTE},
 };
 
 static web_class route_class(const struct api_route *rt)

@@ -50,6 +50,12 @@ int api_org_label(web_req *r, const char *org, char *out, size_t cap);
  * refusal), else its "error". */
 const char *api_error_text(const web_req *r, const json_t *doc);
 int api_discussion(web_req *r, const char *id, json_t **out);
+/* api_tables.c: the case tables this org may see ({"items": [...]}), a
+ * table with its "cases" (the agenda), a case with its thread and outcome
+ * (its client only to the professionals assigned to that client). */
+int api_tables(web_req *r, json_t **out);
+int api_table(web_req *r, const char *id, json_t **out);
+int api_table_case(web_req *r, const char *id, json_t **out);
 int api_audit_records(web_req *r, json_t **out);
 int api_audit_report(web_req *r, json_t **out);
 int api_audit_review(web_req *r, json_t **out);

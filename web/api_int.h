@@ -57,6 +57,9 @@ int api_case_lookup(web_req *r, uint64_t id, json_t **out);
 int api_discuss_request(web_req *r, json_t **out, char *loc, size_t cap); /* api_discuss.c */
 int api_discuss_answer(web_req *r, const char *id, int accept, json_t **out);
 int api_discuss_send(web_req *r, const char *id, int close, json_t **out);
+/* api_tables.c: bring a case to table id (question, domains, urgency,
+ * tried, parties, yes); loc the new case's page */
+int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t cap);
 void api_audit_download(web_req *r); /* api_audit.c: answers itself */
 void api_audit_search(web_req *r);   /* answers itself */
 int api_audit_signoff(web_req *r, json_t **out);

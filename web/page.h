@@ -70,6 +70,9 @@ void page_client_view(page *p, const char *id);
 void page_matches(page *p, const char *rest);
 void page_discussions(page *p, const char *rest); /* web/pages_discuss.c */
 void page_discussion(page *p, const char *id);
+void page_tables(page *p, const char *rest);      /* web/pages_tables.c */
+void page_table(page *p, const char *id);
+void page_table_case(page *p, const char *id);
 void page_audit(page *p, const char *rest);       /* web/pages_audit.c */
 void page_report(page *p, const char *rest);
 void page_review(page *p, const char *rest);

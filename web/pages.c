@@ -154,6 +154,24 @@ static const struct word {
 	{"crisis", "crisis", "crisis"},
 	{"overdracht", "overdracht", "handover"},
 	{"nazorg", "nazorg", "aftercare"},
+	/* case tables: life domains, urgency, an org's membership */
+	{"wonen", "wonen", "housing"},
+	{"financien", "financiën", "finances"},
+	{"werk-en-opleiding", "werk en opleiding", "work and education"},
+	{"daginvulling", "daginvulling", "daytime activities"},
+	{"psychische-gezondheid", "psychische gezondheid", "mental health"},
+	{"lichamelijke-gezondheid", "lichamelijke gezondheid", "physical health"},
+	{"verslaving", "verslaving", "addiction"},
+	{"sociaal-netwerk", "sociaal netwerk", "social network"},
+	{"huiselijke-relaties", "huiselijke relaties", "domestic relations"},
+	{"opvoeding", "opvoeding", "parenting"},
+	{"veiligheid-en-justitie", "veiligheid en justitie", "safety and justice"},
+	{"zelfzorg", "zelfzorg", "self-care"},
+	{"hoog", "hoog", "high"},
+	{"gemiddeld", "gemiddeld", "medium"},
+	{"laag", "laag", "low"},
+	{"member", "lid", "member"},
+	{"left", "vertrokken", "left"},
 };
 
 const char *page_word(const page *p, const char *code)
@@ -240,6 +258,7 @@ static const struct link prof_nav[] = {
 	{"/matches", "Ook betrokken en meldingen", "Also involved and notices"},
 	{"/discussions", "Casusoverleg", "Case discussions"},
 	{"/directory", "Sociale kaart", "Directory"},
+	{"/tables", "Casustafels", "Case tables"},
 };
 
 static const struct link officer_nav[] = {
@@ -416,6 +435,9 @@ static const struct page_route {
 	{"/matches", page_matches, 0},
 	{"/discussions", page_discussions, 0},
 	{"/discussions/*", page_discussion, 0},
+	{"/tables", page_tables, 0},
+	{"/tables/*", page_table, 0},
+	{"/table-cases/*", page_table_case, 0},
 	{"/audit", page_audit, 0},
 	{"/audit/report", page_report, 0},
 	{"/audit/review", page_review, 0},

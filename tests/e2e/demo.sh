@@ -59,6 +59,10 @@ has "Anna de Vries of Sociaal wijkteam Zuid, summary:"
 has "Bram Jansen of GGZ Stad, message:"
 has "ggz-stad (ggz), regievoerder: Bram Jansen"
 [ "$(grep -c "0 without a local record" story.out)" = 3 ] || fail "not every node reconciled cleanly"
+has "Casustafel Zuid (host: Sociaal wijkteam Zuid; elke tweede dinsdag)"
+has "U bent al betrokken bij deze bewoner"
+has "OUTCOME: regievoerder ggz-stad:bram, routed to ggz, breakthrough, evaluate on 2027-02-01"
+has "cases brought: 1"
 has "Overzicht van het gebruik van uw gegevens"
 has "Sociaal wijkteam Zuid (een medewerker met de rol wijkcoach) heeft via de verwijsindex gezien"
 has "Sociaal wijkteam Zuid weet door een casusoverleg dat wij bij u betrokken zijn."
@@ -66,7 +70,9 @@ has "Stopping the federation (no terminal)."
 grep -A3 'lookup --dir wijkteam-zuid' story.out | grep -q vz-regio &&
 	fail "a lookup showed the undisclosed verslavingszorg entry"
 sed -n '/== 10/,/== 11/p' story.out | grep -q Verslavingszorg && fail "the decline was shown to the requester"
-ok "the story: enrolment with dual control, witnesses, match, lookup, notice, discussion, regie, audit and report"
+sed -n '/== 13/,/== 14/p' story.out | sed -n '/table show .* --dir vz-regio/,$p' | grep -q "U bent al betrokken" &&
+	fail "the submitter was told who is already involved"
+ok "the story: enrolment with dual control, witnesses, match, lookup, notice, discussion, regie, casustafel, audit and report"
 
 # ---- 2. on a terminal: work by hand, then Ctrl-C ---------------------------
 python3 - "$DEMO" "$BIN" "$SK_NODE" >tty.out <<'PY' || fail "the demo on a terminal: $(tail -3 tty.out)"

@@ -1,5 +1,5 @@
 /* The node's commands that copy a BSN out of argv (client add, case open,
- * lookup, discuss request, audit report, query and export) wipe their copy
+ * lookup, discuss request, table submit, audit report, query and export) wipe their copy
  * on every way out once it is copied: an unknown or incomplete option, a bad
  * value of a later option, --help, a stray argument, a missing option or
  * data dir, a store that does not open. The commands run in this process
@@ -143,6 +143,16 @@ static void test_discuss_request(void **state)
 	check("discuss request --client " BSN " --as p --topic t --dev --dir " NODIR, SK_EXIT_FAIL);
 }
 
+static void test_table_submit(void **state)
+{
+	check("table submit t --client " BSN " --nope", SK_EXIT_USAGE);
+	check("table submit t --client " BSN " --help", SK_EXIT_OK);
+	check("table submit t --client " BSN, SK_EXIT_USAGE);
+	check("table submit t --client " BSN " --dir " NODIR, SK_EXIT_USAGE);
+	check("table submit t --client " BSN " --as p --text-file /nonexistent --dev --dir " NODIR,
+	      SK_EXIT_FAIL);
+}
+
 static void test_audit(void **state)
 {
 	check("audit report --client " BSN " --lang xx", SK_EXIT_USAGE);
@@ -169,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_case_open),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_discuss_request),
+		cmocka_unit_test(test_table_submit),
 		cmocka_unit_test(test_audit),
 	};
 

@@ -597,6 +597,46 @@ async function flow(browser, current) {
   ok(`${prof.id} registers ${kid.name} (elfproef as she types), finds her by name and BSN, opens a case with the 12-15 rule, assigns ${prof2.id}; the close dialog dismissed keeps it open`);
 
   // both languages, remembered
+  // ---- case tables (read only): the list, a table's agenda, a case with its
+  // thread and outcome (brought and closed by the CLI in tests/e2e/web.sh)
+  const TABLE = env('WEB_TABLE'), TCASE = env('WEB_TABLE_CASE');
+  await go(page, '/tables');
+  await visit(page, '/tables', { name: prof.name });
+  if (!(await page.innerText('table#tables')).includes('Casustafel Wijk')) fail('/tables: the table is not listed');
+  await shot(page, 'tables');
+  await Promise.all([page.waitForNavigation(), page.click(`table#tables a[href="/tables/${TABLE}"]`)]);
+  await visit(page, '/tables/ID', { name: prof.name });
+  const agenda = await page.innerText('table#agenda');
+  if (!agenda.includes('hoog') || !agenda.includes('afgerond')) fail(`/tables/ID: the agenda lacks the case: ${agenda}`);
+  await shot(page, 'table');
+  // bring a case: a BSN is refused next to the form; a clean one lands on its page
+  await page.fill('form#table-submit textarea#question', `Cliënt met BSN ${BSN}`);
+  await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
+  const bsnAlert = await page.$('p#message[role=alert]');
+  if (pathOf(page) !== `/tables/${TABLE}` || !bsnAlert || !/bevat een BSN/.test(await bsnAlert.innerText()))
+    fail(`a case with a BSN: ${await where(page)}`);
+  await visit(page, '/tables/ID after a refused case', { name: prof.name });
+  await page.fill('form#table-submit textarea#question', 'WEB-INGEBRACHT wie coördineert de hulp?');
+  await page.check('form#table-submit input#domain-wonen');
+  await page.check('form#table-submit input#party-schuldhulp');
+  await page.selectOption('form#table-submit select#urgency', 'hoog');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
+  if (!pathOf(page).startsWith('/table-cases/') || !(await page.innerText('body')).includes('WEB-INGEBRACHT'))
+    fail(`bringing a case from the page ended at ${await where(page)}`);
+  await visit(page, '/table-cases/ID brought from the page', { name: prof.name });
+  await shot(page, 'table-case-new');
+  await go(page, `/tables/${TABLE}`);
+  await Promise.all([page.waitForNavigation(), page.click(`table#agenda a[href="/table-cases/${TCASE}"]`)]);
+  await visit(page, '/table-cases/ID', { name: prof.name });
+  const tcase = await page.innerText('body');
+  for (const want of ['UNIEKE-TAFELVRAAG', 'UITKOMST-WEB', 'financiën', '15 december 2026', '1 februari 2027'])
+    if (!tcase.includes(want)) fail(`/table-cases/ID lacks '${want}'`);
+  if (!(await page.$('section#outcome')) || !(await page.$('section#thread article.message')))
+    fail('/table-cases/ID: no section#outcome or no message in section#thread');
+  if (await page.$('p#involved')) fail('/table-cases/ID: "al betrokken" shown without a match');
+  await shot(page, 'table-case');
+  ok('case tables: the list, a table with its agenda, bringing a case (a BSN refused), a case with its thread and outcome, in Dutch, axe-clean');
+
   await go(page, '/cases?lang=en');
   await checkPage(page, '/cases?lang=en', { lang: 'en', name: prof.name });
   const navEn = await page.innerText('nav');
@@ -608,7 +648,8 @@ async function flow(browser, current) {
   if ((await page.innerText('nav')) === navEn) fail('the nav reads the same in nl and en');
   // every page of hers in both languages: axe, and the Dutch-only check in Dutch
   for (const u of ['/cases', '/clients', `/clients/${kid.id}`, `/cases/${caseId}`, `/cases/${kid.case}`,
-    `/cases/${caseId}/close`, `/cases/${caseId}/withdraw`, '/matches', '/discussions', `/discussions/${disc}`, `/discussions/${own}`]) {
+    `/cases/${caseId}/close`, `/cases/${caseId}/withdraw`, '/matches', '/discussions', `/discussions/${disc}`, `/discussions/${own}`,
+    '/tables', `/tables/${TABLE}`, `/table-cases/${TCASE}`]) {
     for (const lang of ['en', 'nl']) {
       await go(page, `${u}?lang=${lang}`);
       await visit(page, `${u}?lang=${lang}`, { lang, name: prof.name });
