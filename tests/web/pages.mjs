@@ -832,8 +832,19 @@ async function flow(browser, current) {
     if (!(await np.innerText('#case-facts')).includes('afgesloten')) fail(`after confirming, the case is not afgesloten: ${await np.innerText('#case-facts')}`);
     if (!/afgesloten/i.test(await np.innerText('#message'))) fail('no message says the case was closed');
     await shot(np, 'case-closed');
+    // a table case's outcome (the case anna brought) through its confirmation page
+    await go(np, `/table-cases/${newTcase}`);
+    await np.fill('form#table-outcome textarea#outcome-text', 'UITKOMST-ZONDER-JS het wijkteam houdt de regie');
+    await np.check('form#table-outcome input#breakthrough-no');
+    await Promise.all([np.waitForNavigation(), np.click('form#table-outcome ' + SUBMIT)]);
+    if (pathOf(np) !== `/table-cases/${newTcase}/outcome`) fail(`without JavaScript, the outcome went to ${await where(np)}, want its confirmation page`);
+    await checkPage(np, '/table-cases/ID/outcome', { name: prof.name });
+    await dutchOnly(np, '/table-cases/ID/outcome without JavaScript');
+    await Promise.all([np.waitForNavigation(), np.click('form#table-outcome-confirm ' + SUBMIT)]);
+    if (pathOf(np) !== `/table-cases/${newTcase}` || !(await np.innerText('section#outcome')).includes('UITKOMST-ZONDER-JS'))
+      fail(`without JavaScript, confirming the outcome: ${await where(np)}`);
     await nctx.close();
-    ok('without JavaScript: sign in, find by BSN, the case, withdrawing consent and closing, each through "controleer en bevestig"');
+    ok('without JavaScript: sign in, find by BSN, the case, withdrawing consent and closing, a table case\'s outcome, each through "controleer en bevestig"');
   }
 
   // ---- keyboard only (Tab, Enter, Space): sign in, find the client, a lookup ----
