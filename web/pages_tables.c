@@ -270,9 +270,10 @@ static const char *kind_text(const page *p, const char *k)
 
 static void case_view(page *p, const char *id);
 
-/* The federation's members but us, revoked ones and those in taken
- * (a JSON array of org ids), as <option>s by display name; how many. */
-static size_t member_options(page *p, const json_t *taken)
+/* The federation's member organisations but us, revoked ones and those in taken
+ * (a JSON array of org ids): how many; with put, written as <option>s by
+ * display name. */
+static size_t member_options(page *p, const json_t *taken, int put)
 {
 	node_store *s = p->r->app->s;
 	MDB_txn *txn = NULL;
@@ -299,12 +300,16 @@ static size_t member_options(page *p, const json_t *taken)
 		memcpy(org, k.mv_data, k.mv_size);
 		org[k.mv_size] = 0;
 		json_array_foreach(taken, i, x) if (strcmp(json_string_value(x), org) == 0) skip = 1;
+		/* an organisation of the policy that can be sealed to (no
+		 * pseudonymiser, none without an encryption key) */
 		if (skip || strcmp(org, s->org_id) == 0 || node_members_get(s, txn, org, &m) != SK_OK ||
-		    m.revoked)
+		    m.revoked || m.n_enc == 0 || wire_policy_index(&s->policy, m.category) < 0)
 			continue;
-		page_put(p, "<option value=\"%s\">", org);
-		page_org(p, org);
-		page_put(p, "</option>");
+		if (put) {
+			page_put(p, "<option value=\"%s\">", org);
+			page_org(p, org);
+			page_put(p, "</option>");
+		}
 		n++;
 	}
 	mdb_cursor_close(cur);
@@ -362,18 +367,22 @@ static void case_forms(page *p, const char *id, const json_t *doc, int regisseur
 	page_put(p, "<h2>%s</h2>", page_t(p, "Een organisatie uitnodigen voor deze casus",
 				      "Invite an organisation for this case"));
 	snprintf(action, sizeof(action), "/api/table-cases/%.64s/invite", id);
-	page_form_open(p, "table-invite", "block", action, NULL, NULL);
-	page_put(p, "<label for=\"invite-org\">%s</label><select id=\"invite-org\" name=\"org\" required>",
-	    page_t(p, "Organisatie", "Organisation"));
-	if (member_options(p, parts) == 0)
-		page_put(p, "<option value=\"\">%s</option>",
-		    page_t(p, "alle organisaties doen al mee", "every organisation takes part already"));
-	page_put(p, "</select><p class=\"hint\">%s</p><button type=\"submit\">%s</button></form>",
-	    page_t(p, "De organisatie krijgt de casus zonder wie de bewoner is, en leest de berichten "
-		 "vanaf nu mee.",
-	      "The organisation receives the case without who the resident is, and reads the "
-	      "messages from now on."),
-	    page_t(p, "Uitnodigen", "Invite"));
+	if (member_options(p, parts, 0) == 0) {
+		page_put(p, "<p id=\"invite-none\">%s</p>",
+		    page_t(p, "Alle organisaties van de verwijsindex doen al mee aan deze casus.",
+		      "Every organisation of the federation takes part in this case already."));
+	} else {
+		page_form_open(p, "table-invite", "block", action, NULL, NULL);
+		page_put(p, "<label for=\"invite-org\">%s</label><select id=\"invite-org\" name=\"org\" "
+		       "required>", page_t(p, "Organisatie", "Organisation"));
+		(void)member_options(p, parts, 1);
+		page_put(p, "</select><p class=\"hint\">%s</p><button type=\"submit\">%s</button></form>",
+		    page_t(p, "De organisatie krijgt de casus zonder wie de bewoner is, en leest de "
+			 "berichten vanaf nu mee.",
+		      "The organisation receives the case without who the resident is, and reads the "
+		      "messages from now on."),
+		    page_t(p, "Uitnodigen", "Invite"));
+	}
 	/* the regievoerder: a professional whose name this case shows */
 	opts = json_object();
 	regie_add(opts, org, me, p->r->sess != NULL ? p->r->sess->name : NULL);

@@ -633,10 +633,16 @@ async function flow(browser, current) {
   await visit(page, '/table-cases/ID', { name: prof.name });
   // anna is the table's procesregisseur: every form of the case is hers
   for (const sel of ['form#table-send textarea#message-text', 'form#table-schedule input#meeting-date[type=date]',
-    'form#table-invite select#invite-org', 'form#table-outcome select#regie', 'form#table-outcome select#routed-to',
+    'form#table-outcome select#regie', 'form#table-outcome select#routed-to',
     'form#table-outcome input#breakthrough-yes[type=radio]', 'form#table-outcome textarea#outcome-text',
     'form#table-outcome input#evaluate[type=date]', 'form#table-outcome[data-confirm]'])
     if (!(await page.$(sel))) fail(`/table-cases/ID lacks ${sel}`);
+  // both organisations of the federation take part already: nobody to invite
+  if (!(await page.$('p#invite-none')) || (await page.$('form#table-invite')))
+    fail('/table-cases/ID: with every organisation taking part, no p#invite-none (or still form#table-invite)');
+  const regieOpts = await page.$$eval('select#regie option', (os) => os.map((o) => [o.value, o.textContent]));
+  if (!regieOpts.some(([v, t]) => v === `${B}:${profB}` && t.includes('Bram Jansen')) || !regieOpts.some(([v]) => v === `${A}:${prof.id}`))
+    fail(`select#regie: ${JSON.stringify(regieOpts)}`);
   const routedNames = await page.$$eval('select#routed-to option', (os) => os.map((o) => o.textContent));
   if (routedNames.includes('schuldhulp')) fail(`select#routed-to shows codes: ${routedNames.join(' | ')}`);
   await shot(page, 'table-case');
