@@ -534,6 +534,38 @@ static int route_table_case(web_req *r, api_call *c, json_t **out)
 	return api_table_case(r, c->id, out);
 }
 
+static int route_table_schedule(web_req *r, api_call *c, json_t **out)
+{
+	return api_table_act(r, c->id, API_TABLE_SCHEDULE, out, c->next, sizeof(c->next));
+}
+
+static int route_table_invite(web_req *r, api_call *c, json_t **out)
+{
+	return api_table_act(r, c->id, API_TABLE_INVITE, out, c->next, sizeof(c->next));
+}
+
+static int route_table_send(web_req *r, api_call *c, json_t **out)
+{
+	return api_table_act(r, c->id, API_TABLE_SEND, out, c->next, sizeof(c->next));
+}
+
+static int route_table_outcome(web_req *r, api_call *c, json_t **out)
+{
+	return api_table_act(r, c->id, API_TABLE_OUTCOME, out, c->next, sizeof(c->next));
+}
+
+/* JSON, or with format=csv a download that answers itself */
+static int route_table_stats(web_req *r, api_call *c, json_t **out)
+{
+	const char *f = web_param(r, "format");
+
+	if (f != NULL && strcmp(f, "csv") == 0) {
+		api_table_stats_csv(r, c->id);
+		return 0;
+	}
+	return api_table_stats(r, c->id, out);
+}
+
 static int route_accept(web_req *r, api_call *c, json_t **out)
 {
 	return api_discuss_answer(r, c->id, 1, out);
@@ -619,7 +651,12 @@ static const struct api_route {
 	{EVHTTP_REQ_GET, "/api/tables", route_tables, NULL},
 	{EVHTTP_REQ_GET, "/api/tables/{id}", route_table, NULL},
 	{EVHTTP_REQ_POST, "/api/tables/{id}/cases", route_table_submit, NULL}, /* sets next */
+	{EVHTTP_REQ_GET, "/api/tables/{id}/stats", route_table_stats, NULL},
 	{EVHTTP_REQ_GET, "/api/table-cases/{id}", route_table_case, NULL},
+	{EVHTTP_REQ_POST, "/api/table-cases/{id}/schedule", route_table_schedule, NULL}, /* sets next */
+	{EVHTTP_REQ_POST, "/api/table-cases/{id}/invite", route_table_invite, NULL},     /* sets next */
+	{EVHTTP_REQ_POST, "/api/table-cases/{id}/send", route_table_send, NULL},         /* sets next */
+	{EVHTTP_REQ_POST, "/api/table-cases/{id}/outcome", route_table_outcome, NULL},   /* sets next */
 	{EVHTTP_REQ_GET, "/api/audit", route_audit, NULL},
 	{EVHTTP_REQ_GET, "/api/audit/report", route_report, NULL},
 	{EVHTTP_REQ_GET, "/api/audit/review", route_review, NULL},
@@ -644,6 +681,10 @@ static const struct api_route_class {
 	{route_send, WEB_CLASS_REMOTE},
 	{route_discuss_close, WEB_CLASS_REMOTE},
 	{route_table_submit, WEB_CLASS_REMOTE},
+	{route_table_schedule, WEB_CLASS_REMOTE},
+	{route_table_invite, WEB_CLASS_REMOTE},
+	{route_table_send, WEB_CLASS_REMOTE},
+	{route_table_outcome, WEB_CLASS_REMOTE},
 };
 
 static web_class route_class(const struct api_route *rt)

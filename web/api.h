@@ -56,6 +56,9 @@ int api_discussion(web_req *r, const char *id, json_t **out);
 int api_tables(web_req *r, json_t **out);
 int api_table(web_req *r, const char *id, json_t **out);
 int api_table_case(web_req *r, const char *id, json_t **out);
+/* the figures of table id over the request's since..until (YYYY-MM-DD,
+ * until exclusive; empty: unbounded), audited "table.stats" */
+int api_table_stats(web_req *r, const char *id, json_t **out);
 int api_audit_records(web_req *r, json_t **out);
 int api_audit_report(web_req *r, json_t **out);
 int api_audit_review(web_req *r, json_t **out);

@@ -60,6 +60,15 @@ int api_discuss_send(web_req *r, const char *id, int close, json_t **out);
 /* api_tables.c: bring a case to table id (question, domains, urgency,
  * tried, parties, yes); loc the new case's page */
 int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t cap);
+/* api_tables.c: a message in table case id as the CLI's `table schedule`
+ * (date), `invite` (org), `send` (text, yes), `outcome` (regie ORG:PROF,
+ * routed_to, breakthrough yes|no, outcome, evaluate, yes); a form's
+ * outcome without confirm=yes goes to /table-cases/ID/outcome first (its
+ * fields kept in the session's flash_doc). loc: the case's page. */
+typedef enum { API_TABLE_SCHEDULE, API_TABLE_INVITE, API_TABLE_SEND, API_TABLE_OUTCOME } api_table_verb;
+int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out, char *loc,
+		  size_t cap);
+void api_table_stats_csv(web_req *r, const char *id); /* answers itself */
 void api_audit_download(web_req *r); /* api_audit.c: answers itself */
 void api_audit_search(web_req *r);   /* answers itself */
 int api_audit_signoff(web_req *r, json_t **out);

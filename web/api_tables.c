@@ -1,11 +1,16 @@
 /* The API's case tables (casustafel), read only: the tables this
  * organisation may see, a table with the cases on its agenda, and one
  * case with its thread and outcome; and bringing a case (without a
- * client: the "already involved" tag stays with the CLI's --client). The
- * procesregisseur's actions are the CLI's (`schakel-node table ...`)
- * (docs/web.md). */
+ * client: the "already involved" tag stays with the CLI's --client); the
+ * procesregisseur's actions (schedule, invite, outcome) and any
+ * participant's messages, as `schakel-node table ...` does them; and a
+ * table's figures, as JSON or CSV (docs/web.md). */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
 
 #include "common/db.h"
 #include "node/discuss.h"
@@ -267,4 +272,265 @@ int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t
 				"Case brought. The table's members read it after their next sync; you "
 				"are not told who reads it."));
 	return *out != NULL ? 201 : api_fail(SK_ERR_NOMEM, out);
+}
+
+/* ---- the procesregisseur's actions and messages ---------------------------- */
+
+/* The text of a message or an outcome through the text check: 0, or the
+ * status with *out (a BSN 400; a date or an address 409 without "yes"). */
+static int text_check(web_req *r, const char *text, json_t **out)
+{
+	node_text_verdict v;
+
+	if (text == NULL || text[0] == 0 || strlen(text) > WIRE_TABLE_CASE_TEXT_MAX ||
+	    !node_discuss_text_ok(text)) {
+		*out = api_err(api_tr(r, "Schrijf een tekst van hoogstens 4000 tekens.",
+				      "Write a text of at most 4000 characters."));
+		return 400;
+	}
+	v = node_text_check(text, strlen(text), NULL);
+	if (v == NODE_TEXT_OK || (v != NODE_TEXT_BSN && web_param_yes(r, "yes")))
+		return 0;
+	*out = api_err(v == NODE_TEXT_BSN
+			       ? api_tr(r, "De tekst bevat een BSN. Haal het weg: een casus aan tafel is anoniem.",
+				   "The text holds a BSN. Remove it: a case at the table is anonymous.")
+			       : api_tr(r, "De tekst bevat een datum of een postcode met huisnummer. Haal die "
+					"weg, of vink 'toch versturen' aan.",
+				   "The text holds a date or a postcode and house number. Remove it, or "
+				   "tick 'send anyway'."));
+	json_object_set_new(*out, "detail", json_string(node_text_verdict_msg(v)));
+	return v == NODE_TEXT_BSN ? 400 : 409;
+}
+
+/* The fields of an outcome from the request into m (org: its regievoerder's
+ * org, cap WIRE_TABLE_ORG_MAX + 1): 0, or 400 with *out. */
+static int outcome_fields(web_req *r, node_table_msg *m, char *org, json_t **out)
+{
+	const char *regie = web_param(r, "regie"), *bt = web_param(r, "breakthrough");
+	const char *ev = web_param(r, "evaluate");
+	const char *colon = regie != NULL ? strchr(regie, ':') : NULL;
+
+	m->routed_to = web_param(r, "routed_to");
+	if (colon == NULL || colon == regie || colon[1] == 0 ||
+	    (size_t)(colon - regie) > WIRE_TABLE_ORG_MAX || m->routed_to == NULL ||
+	    m->routed_to[0] == 0 || (bt != NULL && bt[0] && strcmp(bt, "yes") != 0 && strcmp(bt, "no") != 0) ||
+	    (ev != NULL && ev[0] && !wire_table_date_ok(ev))) {
+		*out = api_err(api_tr(r, "Kies de regievoerder en waar de casus naartoe gaat; een "
+					 "evaluatiedatum is een datum.",
+				      "Choose the regievoerder and where the case is routed to; an "
+				      "evaluation date is a date."));
+		return 400;
+	}
+	memcpy(org, regie, (size_t)(colon - regie));
+	org[colon - regie] = 0;
+	m->regie_org = org;
+	m->regie_prof = colon + 1;
+	m->has_breakthrough = bt != NULL && bt[0] != 0;
+	m->breakthrough = m->has_breakthrough && strcmp(bt, "yes") == 0;
+	m->evaluate = ev != NULL && ev[0] ? ev : NULL;
+	return 0;
+}
+
+/* The outcome's fields a form posted without confirm=yes, kept in the
+ * session for the confirmation page (/table-cases/ID/outcome). */
+static void outcome_keep(web_req *r, const char *id)
+{
+	static const char *const keys[] = {"regie", "routed_to", "breakthrough", "outcome",
+					   "evaluate", "yes"};
+	json_t *d = json_object();
+
+	for (size_t i = 0; d != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (web_param(r, keys[i]) != NULL)
+			json_object_set_new(d, keys[i], json_string(web_param(r, keys[i])));
+	if (d == NULL || r->sess == NULL) {
+		json_decref(d);
+		return;
+	}
+	json_object_set_new(d, "table_case", json_string(id));
+	json_decref(r->sess->flash_doc);
+	r->sess->flash_doc = d; /* flash_case 0: no case of ours */
+	r->sess->flash_case = 0;
+}
+
+int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out, char *loc,
+		  size_t cap)
+{
+	node_table_msg m = {0};
+	char org[WIRE_TABLE_ORG_MAX + 1];
+	node_remote *rem = NULL;
+	const char *done_nl = NULL, *done_en = NULL;
+	sk_status st;
+	int code;
+
+	if ((code = api_need_prof(r, out)) != 0)
+		return code;
+	if (!table_hex_ok(id, NODE_TABLE_CASE_HEX - 1)) {
+		*out = api_err(api_tr(r, "geen casus van de casustafel met dit nummer",
+				      "no such case table case"));
+		return 404;
+	}
+	/* a refusal and the result go back to the case */
+	snprintf(loc, cap, "/table-cases/%s", id);
+	switch (verb) {
+	case API_TABLE_SCHEDULE:
+		m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE;
+		m.date = web_param(r, "date");
+		if (m.date == NULL || !wire_table_date_ok(m.date)) {
+			*out = api_err(api_tr(r, "Kies de datum van het overleg.", "Choose the meeting's date."));
+			return 400;
+		}
+		done_nl = "Casus geagendeerd. De deelnemers zien de datum na hun volgende synchronisatie.";
+		done_en = "Case scheduled. The participants see the date after their next sync.";
+		break;
+	case API_TABLE_INVITE:
+		m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE;
+		m.invite_org = web_param(r, "org");
+		if (m.invite_org == NULL || m.invite_org[0] == 0 ||
+		    strlen(m.invite_org) > WIRE_TABLE_ORG_MAX) {
+			*out = api_err(api_tr(r, "Kies de organisatie die u wilt uitnodigen.",
+					      "Choose the organisation to invite."));
+			return 400;
+		}
+		done_nl = "Organisatie uitgenodigd. Zij krijgt de casus, zonder wie de bewoner is, en "
+			  "leest voortaan de berichten mee.";
+		done_en = "Organisation invited. It receives the case, without who the resident is, "
+			  "and reads the messages from now on.";
+		break;
+	case API_TABLE_SEND:
+		m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT;
+		m.text = web_param(r, "text");
+		if ((code = text_check(r, m.text, out)) != 0)
+			return code;
+		done_nl = "Bericht verstuurd. De deelnemers lezen het na hun volgende synchronisatie.";
+		done_en = "Message sent. The participants read it after their next sync.";
+		break;
+	case API_TABLE_OUTCOME:
+		m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME;
+		m.text = web_param(r, "outcome");
+		if ((code = outcome_fields(r, &m, org, out)) != 0 ||
+		    (code = text_check(r, m.text, out)) != 0)
+			return code;
+		/* irreversible: a form first goes to the confirmation page */
+		if (r->form_post && !web_param_yes(r, "confirm")) {
+			outcome_keep(r, id);
+			snprintf(loc, cap, "/table-cases/%s/outcome", id);
+			*out = json_object();
+			return 200;
+		}
+		done_nl = "Uitkomst vastgelegd en casus afgerond. Alle deelnemers krijgen de uitkomst; "
+			  "de organisatie van de regievoerder neemt de regie op zich.";
+		done_en = "Outcome recorded and case closed. Every participant receives the outcome; "
+			  "the regievoerder's organisation takes on the regie.";
+		break;
+	}
+	if ((code = api_remote(r, &rem, out)) != 0)
+		return code;
+	st = node_table_send(rem, id, web_actor(r), &m);
+	node_remote_close(rem);
+	if (st != SK_OK)
+		return api_fail(st, out);
+	*out = json_pack("{s:s,s:s}", "id", id, "message", api_tr(r, done_nl, done_en));
+	return *out != NULL ? 200 : api_fail(SK_ERR_NOMEM, out);
+}
+
+/* ---- figures ------------------------------------------------------------------ */
+
+/* YYYY-MM-DD at 00:00 UTC in unix ms; an empty or absent one keeps *out. */
+static int day_ms(const char *s, uint64_t *out)
+{
+	struct tm tm = {0};
+	int y, m, d;
+
+	if (s == NULL || s[0] == 0)
+		return 0;
+	if (!wire_table_date_ok(s) || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	*out = (uint64_t)timegm(&tm) * 1000u;
+	return 0;
+}
+
+int api_table_stats(web_req *r, const char *id, json_t **out)
+{
+	const char *since_s = web_param(r, "since"), *until_s = web_param(r, "until");
+	uint64_t since = 0, until = UINT64_MAX;
+	node_table_stats t;
+	MDB_txn *txn = NULL;
+	char what[48];
+	sk_status st;
+	int code;
+
+	if ((code = api_need_prof(r, out)) != 0)
+		return code;
+	if (!table_hex_ok(id, WIRE_TABLE_ID_HEX)) {
+		*out = api_err(api_tr(r, "geen casustafel met dit nummer", "no such case table"));
+		return 404;
+	}
+	if (day_ms(since_s, &since) != 0 || day_ms(until_s, &until) != 0) {
+		*out = api_err(api_tr(r, "Een periode loopt van een datum tot een datum.",
+				      "A period runs from a date to a date."));
+		return 400;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = node_table_stats_get(r->app->s, txn, id, since, until, &t);
+		mdb_txn_abort(txn);
+	}
+	snprintf(what, sizeof(what), "table:%s", id);
+	if (st == SK_OK)
+		st = node_audit_access(r->app->s, "table.stats", web_actor(r), api_actor_role(r), what,
+				       NULL, NULL);
+	if (st != SK_OK)
+		return api_fail(st, out);
+	*out = json_pack("{s:s,s:s?,s:s?,s:I,s:I,s:I,s:I,s:I,s:I}", "table", id, "since",
+			 since_s != NULL && since_s[0] ? since_s : NULL, "until",
+			 until_s != NULL && until_s[0] ? until_s : NULL, "brought",
+			 (json_int_t)t.brought, "discussed", (json_int_t)t.discussed, "outcomes",
+			 (json_int_t)t.outcomes, "routed_elsewhere", (json_int_t)t.routed,
+			 "routed_social_domain", (json_int_t)t.social, "breakthroughs",
+			 (json_int_t)t.breakthrough);
+	if (*out == NULL)
+		return api_fail(SK_ERR_NOMEM, out);
+	json_object_set_new(*out, "median_days_to_outcome",
+			    t.median_days < 0 ? json_null() : json_real(t.median_days));
+	return 200;
+}
+
+static const char *str_or_empty(const json_t *doc, const char *key)
+{
+	const char *v = json_string_value(json_object_get(doc, key));
+
+	return v != NULL ? v : "";
+}
+
+/* The figures as CSV for the steering group: one header line, one line. */
+void api_table_stats_csv(web_req *r, const char *id)
+{
+	struct evbuffer *b = NULL;
+	json_t *doc = NULL, *md;
+	int code = api_table_stats(r, id, &doc);
+
+	if (code != 200 || (b = evbuffer_new()) == NULL) {
+		web_reply_json(r, code != 200 ? code : api_fail(SK_ERR_NOMEM, &doc), doc);
+		return;
+	}
+	md = json_object_get(doc, "median_days_to_outcome");
+	evbuffer_add_printf(b, "table,since,until,brought,discussed,outcomes,routed_elsewhere,"
+			       "routed_social_domain,breakthroughs,median_days_to_outcome\r\n"
+			       "%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,",
+			    id, str_or_empty(doc, "since"), str_or_empty(doc, "until"),
+			    (long long)json_integer_value(json_object_get(doc, "brought")),
+			    (long long)json_integer_value(json_object_get(doc, "discussed")),
+			    (long long)json_integer_value(json_object_get(doc, "outcomes")),
+			    (long long)json_integer_value(json_object_get(doc, "routed_elsewhere")),
+			    (long long)json_integer_value(json_object_get(doc, "routed_social_domain")),
+			    (long long)json_integer_value(json_object_get(doc, "breakthroughs")));
+	if (json_is_real(md))
+		evbuffer_add_printf(b, "%.1f", json_real_value(md));
+	evbuffer_add_printf(b, "\r\n");
+	json_decref(doc);
+	web_header_add(r, "Content-Disposition", "attachment; filename=\"casustafel.csv\"");
+	web_reply_body(r, 200, "text/csv; charset=utf-8", b);
+	evbuffer_free(b);
 }

@@ -85,6 +85,21 @@ static const struct msg_row {
 	{SK_ERR_TOOBIG, "assigned professionals",
 	 "Er zijn al 16 medewerkers aan dit dossier toegewezen.", "This case already has 16 professionals."},
 	{SK_ERR_NOTFOUND, "professional", "Deze collega is niet gevonden.", "This colleague was not found."},
+	/* case tables (node/tablecase.c), before the discussions' "is closed" */
+	{SK_ERR_PERM, "only a procesregisseur",
+	 "Alleen een procesregisseur van de tafel agendeert, nodigt uit en legt de uitkomst vast.",
+	 "Only a procesregisseur of the table schedules, invites and records the outcome."},
+	{SK_ERR_EXISTS, "has its outcome",
+	 "Deze casus heeft al een uitkomst en is afgerond. Er kan niets meer bij.",
+	 "This case has its outcome and is closed. Nothing more can be added."},
+	{SK_ERR_EXISTS, "takes part in this case already",
+	 "Deze organisatie doet al mee aan deze casus.", "This organisation takes part in this case already."},
+	{SK_ERR_NOTFOUND, "no table case",
+	 "Deze casus van de casustafel is niet gevonden.", "This case table case was not found."},
+	{SK_ERR_NOTFOUND, "has no encryption key yet",
+	 "Een deelnemer kan nog geen versleutelde berichten ontvangen. Probeer het na de volgende "
+	 "synchronisatie opnieuw.",
+	 "A participant cannot receive encrypted messages yet. Try again after the next sync."},
 	/* discussions */
 	{SK_ERR_PERM, "nobody has accepted",
 	 "Nog niemand heeft deze uitnodiging aangenomen. U kunt de samenvatting sturen zodra een partner aanneemt.",

@@ -1,11 +1,17 @@
 /* The professional's case tables (casustafel): the tables, a table with
- * its agenda and a form to bring a case, a case with its thread and
- * outcome (docs/web.md). The procesregisseur's actions are done with
- * `schakel-node table ...` for now. */
+ * its agenda, its figures and a form to bring a case, a case with its
+ * thread and outcome and the forms for what this professional may do
+ * there: a message (any participant); schedule, invite and the outcome
+ * (a procesregisseur of the table at our org), the outcome after a
+ * "controleer en bevestig" page (docs/web.md). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/db.h"
+#include "node/members.h"
+#include "node/table.h"
+#include "node/tablecase.h"
 #include "protos/table.h"
 #include "web/api.h"
 #include "web/page.h"
@@ -128,6 +134,60 @@ static void submit_form(page *p, const char *id)
 	    page_t(p, "Casus inbrengen", "Bring the case"));
 }
 
+/* section#table-stats: the figures over a chosen period (GET since,
+ * until), and the same as CSV for the steering group. */
+static void stats_section(page *p, const char *id)
+{
+	const char *since = web_param(p->r, "since"), *until = web_param(p->r, "until");
+	json_t *st = NULL, *md;
+	int code = api_table_stats(p->r, id, &st);
+
+	since = since != NULL ? since : "";
+	until = until != NULL ? until : "";
+	page_put(p, "<section id=\"table-stats\"><h2>%s</h2><form id=\"table-stats-period\" "
+	       "class=\"block\" method=\"get\" action=\"/tables/%s\"><label for=\"since\">%s</label>"
+	       "<input type=\"date\" id=\"since\" name=\"since\" value=\"%s\"><label for=\"until\">%s"
+	       "</label><input type=\"date\" id=\"until\" name=\"until\" value=\"%s\"><p class=\"hint\">"
+	       "%s</p><button type=\"submit\">%s</button></form>",
+	    page_t(p, "Cijfers van deze tafel", "This table's figures"), id,
+	    page_t(p, "Ingebracht vanaf", "Brought from"), since,
+	    page_t(p, "Tot (niet meegerekend)", "Until (not included)"), until,
+	    page_t(p, "Leeg: de hele periode. De cijfers tellen de casussen die uw organisatie kent, "
+		 "zonder namen.",
+	      "Empty: the whole period. The figures count the cases your organisation holds, "
+	      "without names."),
+	    page_t(p, "Cijfers tonen", "Show figures"));
+	if (code != 200) {
+		page_put(p, "<p class=\"error\">%s</p></section>", page_js(st, "error"));
+		json_decref(st);
+		return;
+	}
+	md = json_object_get(st, "median_days_to_outcome");
+	page_put(p, "<dl id=\"table-figures\"><dt>%s</dt><dd>%U</dd><dt>%s</dt><dd>%U</dd><dt>%s</dt>"
+	       "<dd>%U</dd><dt>%s</dt><dd>%U</dd><dt>%s</dt><dd>%U</dd><dt>%s</dt><dd>",
+	    page_t(p, "Ingebracht", "Brought"), page_ji(st, "brought"),
+	    page_t(p, "Besproken", "Discussed"), page_ji(st, "discussed"),
+	    page_t(p, "Met een uitkomst", "With an outcome"), page_ji(st, "outcomes"),
+	    page_t(p, "Naar een andere soort zorg of ondersteuning", "Routed elsewhere"),
+	    page_ji(st, "routed_elsewhere"),
+	    page_t(p, "Naar het sociaal domein", "To the social domain"),
+	    page_ji(st, "routed_social_domain"),
+	    page_t(p, "Mediaan dagen tot de uitkomst", "Median days to the outcome"));
+	if (json_is_real(md)) {
+		char d[32];
+
+		snprintf(d, sizeof(d), "%.1f", json_real_value(md));
+		page_put(p, "%s", d);
+	} else {
+		page_put(p, "-");
+	}
+	page_put(p, "</dd></dl><p><a id=\"table-stats-csv\" href=\"/api/tables/%s/stats?format=csv&amp;"
+	       "since=%s&amp;until=%s\" download>%s</a></p></section>",
+	    id, since, until, page_t(p, "Cijfers downloaden (CSV, voor de stuurgroep)",
+			     "Download the figures (CSV, for the steering group)"));
+	json_decref(st);
+}
+
 void page_table(page *p, const char *id)
 {
 	json_t *doc = NULL, *o, *c;
@@ -190,13 +250,9 @@ void page_table(page *p, const char *id)
 		page_put(p, "<tr><td colspan=\"6\">%s</td></tr>",
 		    page_t(p, "Nog geen casussen.", "No cases yet."));
 	page_put(p, "</tbody></table>");
+	stats_section(p, id);
 	if (strcmp(page_js(doc, "our_state"), "member") == 0 || json_is_true(json_object_get(doc, "open")))
 		submit_form(p, id);
-	page_put(p, "<p class=\"hint\">%s</p>",
-	    page_t(p, "Agenderen, een organisatie uitnodigen, berichten en de uitkomst vastleggen gaan "
-		 "nu nog met het programma schakel-node (zie de handleiding).",
-	      "Scheduling, inviting an organisation, messages and recording the outcome are done "
-	      "with schakel-node for now (see the guide)."));
 	json_decref(doc);
 	page_send(p, 200);
 }
@@ -212,7 +268,272 @@ static const char *kind_text(const page *p, const char *k)
 	return page_t(p, "bericht", "message");
 }
 
-void page_table_case(page *p, const char *id)
+static void case_view(page *p, const char *id);
+
+/* The federation's member organisations but us, revoked ones and those in taken
+ * (a JSON array of org ids): how many; with put, written as <option>s by
+ * display name. */
+static size_t member_options(page *p, const json_t *taken, int put)
+{
+	node_store *s = p->r->app->s;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t n = 0, i;
+	json_t *x;
+	int rc;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_cursor_open(txn, s->members, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char org[NET_ORG_ID_MAX + 1];
+		node_member m;
+		int skip = 0;
+
+		if (k.mv_size == 0 || k.mv_size > NET_ORG_ID_MAX)
+			continue;
+		memcpy(org, k.mv_data, k.mv_size);
+		org[k.mv_size] = 0;
+		json_array_foreach(taken, i, x) if (strcmp(json_string_value(x), org) == 0) skip = 1;
+		/* an organisation of the policy that can be sealed to (no
+		 * pseudonymiser, none without an encryption key) */
+		if (skip || strcmp(org, s->org_id) == 0 || node_members_get(s, txn, org, &m) != SK_OK ||
+		    m.revoked || m.n_enc == 0 || wire_policy_index(&s->policy, m.category) < 0)
+			continue;
+		if (put) {
+			page_put(p, "<option value=\"%s\">", org);
+			page_org(p, org);
+			page_put(p, "</option>");
+		}
+		n++;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+/* Adds org:prof with its name to the regievoerder options (once). */
+static void regie_add(json_t *opts, const char *org, const char *prof, const char *name)
+{
+	char key[2 * 64 + 2];
+
+	if (org == NULL || prof == NULL || org[0] == 0 || prof[0] == 0)
+		return;
+	snprintf(key, sizeof(key), "%s:%s", org, prof);
+	if (json_object_get(opts, key) == NULL)
+		json_object_set_new(opts, key, json_string(name != NULL && name[0] ? name : prof));
+}
+
+/* form#table-send for any participant; form#table-schedule,
+ * form#table-invite and form#table-outcome for a procesregisseur. */
+static void case_forms(page *p, const char *id, const json_t *doc, int regisseur)
+{
+	const wire_policy *pol = &p->r->app->s->policy;
+	const char *me = web_actor(p->r), *org = p->r->app->s->org_id;
+	json_t *opts, *m, *sub = json_object_get(doc, "submitter"), *parts;
+	char action[128];
+	const char *key;
+	size_t i;
+
+	page_put(p, "<h2>%s</h2>", page_t(p, "Bericht aan de tafel", "Message to the table"));
+	snprintf(action, sizeof(action), "/api/table-cases/%.64s/send", id);
+	page_form_open(p, "table-send", "block", action, NULL, NULL);
+	page_put(p, "<label for=\"message-text\">%s</label><textarea id=\"message-text\" name=\"text\" "
+	       "required></textarea><p class=\"hint\">%s</p><label class=\"check\"><input "
+	       "type=\"checkbox\" id=\"message-yes\" name=\"yes\" value=\"1\"> %s</label><br>"
+	       "<button type=\"submit\">%s</button></form>",
+	    page_t(p, "Bericht", "Message"),
+	    page_t(p, "Anoniem: geen BSN, naam, geboortedatum of adres. Alle deelnemers aan deze casus "
+		 "lezen het bericht.",
+	      "Anonymous: no BSN, name, date of birth or address. Every participant in this case "
+	      "reads the message."),
+	    page_t(p, "Toch versturen als de tekst op een datum of adres lijkt",
+	      "Send anyway if the text looks like a date or an address"),
+	    page_t(p, "Bericht versturen", "Send message"));
+	if (!regisseur)
+		return;
+	page_put(p, "<h2>%s</h2>", page_t(p, "Agenderen", "Schedule"));
+	snprintf(action, sizeof(action), "/api/table-cases/%.64s/schedule", id);
+	page_form_open(p, "table-schedule", "block", action, NULL, NULL);
+	page_put(p, "<label for=\"meeting-date\">%s</label><input type=\"date\" id=\"meeting-date\" "
+	       "name=\"date\" required><br><button type=\"submit\">%s</button></form>",
+	    page_t(p, "Datum van het overleg", "Meeting date"), page_t(p, "Agenderen", "Schedule"));
+	parts = json_object_get(doc, "participants");
+	page_put(p, "<h2>%s</h2>", page_t(p, "Een organisatie uitnodigen voor deze casus",
+				      "Invite an organisation for this case"));
+	snprintf(action, sizeof(action), "/api/table-cases/%.64s/invite", id);
+	if (member_options(p, parts, 0) == 0) {
+		page_put(p, "<p id=\"invite-none\">%s</p>",
+		    page_t(p, "Alle organisaties van de verwijsindex doen al mee aan deze casus.",
+		      "Every organisation of the federation takes part in this case already."));
+	} else {
+		page_form_open(p, "table-invite", "block", action, NULL, NULL);
+		page_put(p, "<label for=\"invite-org\">%s</label><select id=\"invite-org\" name=\"org\" "
+		       "required>", page_t(p, "Organisatie", "Organisation"));
+		(void)member_options(p, parts, 1);
+		page_put(p, "</select><p class=\"hint\">%s</p><button type=\"submit\">%s</button></form>",
+		    page_t(p, "De organisatie krijgt de casus zonder wie de bewoner is, en leest de "
+			 "berichten vanaf nu mee.",
+		      "The organisation receives the case without who the resident is, and reads the "
+		      "messages from now on."),
+		    page_t(p, "Uitnodigen", "Invite"));
+	}
+	/* the regievoerder: a professional whose name this case shows */
+	opts = json_object();
+	regie_add(opts, org, me, p->r->sess != NULL ? p->r->sess->name : NULL);
+	regie_add(opts, page_js(doc, "from"), page_js(sub, "professional"), page_js(sub, "name"));
+	json_array_foreach(json_object_get(doc, "thread"), i, m)
+		regie_add(opts, page_js(m, "from"), page_js(m, "professional"), page_js(m, "name"));
+	page_put(p, "<h2>%s</h2>", page_t(p, "Uitkomst vastleggen", "Record the outcome"));
+	snprintf(action, sizeof(action), "/api/table-cases/%.64s/outcome", id);
+	page_form_open(p, "table-outcome", "block", action, NULL,
+	    page_t(p, "Uitkomst vastleggen en de casus afronden? Alle deelnemers krijgen de uitkomst. "
+		 "Dit kunt u niet ongedaan maken.",
+	      "Record the outcome and close the case? Every participant receives it. This cannot "
+	      "be undone."));
+	page_put(p, "<label for=\"regie\">%s</label><select id=\"regie\" name=\"regie\" required>",
+	    page_t(p, "Regievoerder", "Regievoerder"));
+	json_object_foreach(opts, key, m)
+	{
+		const char *colon = strchr(key, ':');
+		char o[64];
+
+		snprintf(o, sizeof(o), "%.*s", (int)(colon - key), key);
+		page_put(p, "<option value=\"%s\">%s, ", key, json_string_value(m));
+		page_org(p, o);
+		page_put(p, "</option>");
+	}
+	json_decref(opts);
+	page_put(p, "</select><label for=\"routed-to\">%s</label><select id=\"routed-to\" "
+	       "name=\"routed_to\" required>",
+	    page_t(p, "Geleid naar", "Routed to"));
+	for (i = 0; i < pol->n; i++)
+		page_put(p, "<option value=\"%s\">%s</option>", pol->name[i], page_word(p, pol->name[i]));
+	page_put(p, "</select><fieldset id=\"breakthrough\"><legend>%s</legend><label class=\"check\">"
+	       "<input type=\"radio\" id=\"breakthrough-yes\" name=\"breakthrough\" value=\"yes\"> %s"
+	       "</label><label class=\"check\"><input type=\"radio\" id=\"breakthrough-no\" "
+	       "name=\"breakthrough\" value=\"no\"> %s</label></fieldset><label for=\"outcome-text\">%s"
+	       "</label><textarea id=\"outcome-text\" name=\"outcome\" required></textarea>"
+	       "<label for=\"evaluate\">%s</label><input type=\"date\" id=\"evaluate\" name=\"evaluate\">"
+	       "<label class=\"check\"><input type=\"checkbox\" id=\"outcome-yes\" name=\"yes\" "
+	       "value=\"1\"> %s</label><p class=\"hint\">%s</p><button type=\"submit\" "
+	       "class=\"danger\">%s</button></form>",
+	    page_t(p, "Is de vastgelopen situatie doorbroken?", "Was the deadlock broken?"),
+	    page_t(p, "ja", "yes"), page_t(p, "nee", "no"), page_t(p, "Uitkomst", "Outcome"),
+	    page_t(p, "Evaluatie op (niet verplicht)", "Evaluate on (optional)"),
+	    page_t(p, "Toch versturen als de tekst op een datum of adres lijkt",
+	      "Send anyway if the text looks like a date or an address"),
+	    page_t(p, "U ziet eerst uw antwoorden. Na het bevestigen is de casus afgerond.",
+	      "You see your answers first. After you confirm, the case is closed."),
+	    page_t(p, "Uitkomst vastleggen", "Record the outcome"));
+}
+
+/* Is the actor a procesregisseur of table at our org? */
+static int is_regisseur(page *p, const char *table)
+{
+	wire_table t;
+	MDB_txn *txn = NULL;
+	int yes = 0;
+
+	if (table == NULL || mdb_txn_begin(p->r->app->s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (node_table_get(p->r->app->s, txn, table, &t) == SK_OK)
+		yes = wire_table_is_regisseur(&t, p->r->app->s->org_id, web_actor(p->r));
+	mdb_txn_abort(txn);
+	return yes;
+}
+
+/* "Controleer en bevestig" of an outcome a form posted without
+ * confirm=yes: its answers, kept in the session, and a form that sends
+ * them with confirm=yes. */
+static void outcome_confirm(page *p, const char *id)
+{
+	web_session *x = p->r->sess;
+	json_t *doc = NULL, *d = NULL;
+	char action[128], back[96], o[64];
+	const char *regie, *colon;
+	int code = api_table_case(p->r, id, &doc);
+
+	if (code != 200) {
+		page_refusal_doc(p, code, doc);
+		json_decref(doc);
+		return;
+	}
+	snprintf(back, sizeof(back), "/table-cases/%.64s", id);
+	if (x != NULL && x->flash_doc != NULL && x->flash_case == 0 &&
+	    strcmp(page_js(x->flash_doc, "table_case"), id) == 0) {
+		d = x->flash_doc;
+		x->flash_doc = NULL;
+	}
+	if (d == NULL || json_object_get(doc, "outcome") != NULL) {
+		json_decref(d);
+		json_decref(doc);
+		web_redirect(p->r, back);
+		return;
+	}
+	regie = page_js(d, "regie");
+	colon = strchr(regie, ':');
+	snprintf(o, sizeof(o), "%.*s", colon != NULL ? (int)(colon - regie) : 0, regie);
+	page_head(p, page_t(p, "Controleer en bevestig: uitkomst vastleggen",
+			    "Check and confirm: record the outcome"));
+	page_put(p, "<dl id=\"outcome-answers\"><dt>%s</dt><dd>", page_t(p, "Regievoerder", "Regievoerder"));
+	if (strcmp(o, p->r->app->s->org_id) == 0 && colon != NULL)
+		page_prof(p, colon + 1);
+	else
+		page_put(p, "%s", colon != NULL ? colon + 1 : "-");
+	page_put(p, ", ");
+	page_org(p, o);
+	page_put(p, "</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>",
+	    page_t(p, "Geleid naar", "Routed to"), page_word(p, page_js(d, "routed_to")),
+	    page_t(p, "Doorbraak", "Breakthrough"),
+	    strcmp(page_js(d, "breakthrough"), "yes") == 0  ? page_t(p, "ja", "yes")
+	    : strcmp(page_js(d, "breakthrough"), "no") == 0 ? page_t(p, "nee", "no") : "-",
+	    page_t(p, "Evaluatie", "Evaluation"));
+	iso_date(p, json_string_value(json_object_get(d, "evaluate")));
+	page_put(p, "</dd></dl><p class=\"user-text\">%s</p><p>%s</p>", page_js(d, "outcome"),
+	    page_t(p, "Na het vastleggen is de casus afgerond: er kunnen geen berichten meer bij. Alle "
+		 "deelnemers krijgen de uitkomst. Dit kunt u niet ongedaan maken.",
+	      "Once recorded, the case is closed: no more messages can be added. Every participant "
+	      "receives the outcome. This cannot be undone."));
+	snprintf(action, sizeof(action), "/api/table-cases/%.64s/outcome", id);
+	page_form_open(p, "table-outcome-confirm", "block", action, NULL, NULL);
+	{
+		static const char *const keys[] = {"regie", "routed_to", "breakthrough", "outcome",
+						   "evaluate", "yes"};
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (json_string_value(json_object_get(d, keys[i])) != NULL)
+				page_put(p, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", keys[i],
+				    page_js(d, keys[i]));
+	}
+	page_put(p, "<input type=\"hidden\" name=\"confirm\" value=\"yes\"><button type=\"submit\" "
+	       "class=\"danger\">%s</button></form><p><a href=\"%s\" id=\"outcome-cancel\">%s</a></p>",
+	    page_t(p, "Ja, uitkomst vastleggen", "Yes, record the outcome"), back,
+	    page_t(p, "Nee, terug naar de casus", "No, back to the case"));
+	json_decref(d);
+	json_decref(doc);
+	page_send(p, 200);
+}
+
+void page_table_case(page *p, const char *rest)
+{
+	char id[NODE_TABLE_CASE_HEX + 16];
+	const char *slash = strchr(rest, '/');
+
+	if (slash != NULL && strcmp(slash, "/outcome") == 0 && (size_t)(slash - rest) < sizeof(id)) {
+		snprintf(id, sizeof(id), "%.*s", (int)(slash - rest), rest);
+		outcome_confirm(p, id);
+		return;
+	}
+	case_view(p, rest);
+}
+
+static void case_view(page *p, const char *id)
 {
 	json_t *doc = NULL, *m, *sub, *o;
 	size_t i;
@@ -304,6 +625,9 @@ void page_table_case(page *p, const char *id)
 	if (json_array_size(json_object_get(doc, "thread")) == 0)
 		page_put(p, "<p>%s</p>", page_t(p, "Nog geen berichten.", "No messages yet."));
 	page_put(p, "</section>");
+	/* nothing after the outcome (node_table_send) */
+	if (json_object_get(doc, "outcome") == NULL)
+		case_forms(p, id, doc, is_regisseur(p, json_string_value(json_object_get(doc, "table"))));
 	json_decref(doc);
 	page_send(p, 200);
 }

@@ -607,7 +607,9 @@ async function flow(browser, current) {
   await Promise.all([page.waitForNavigation(), page.click(`table#tables a[href="/tables/${TABLE}"]`)]);
   await visit(page, '/tables/ID', { name: prof.name });
   const agenda = await page.innerText('table#agenda');
-  if (!agenda.includes('hoog') || !agenda.includes('afgerond')) fail(`/tables/ID: the agenda lacks the case: ${agenda}`);
+  if (!agenda.includes('hoog') || !agenda.includes('nog niet geagendeerd')) fail(`/tables/ID: the agenda lacks the case: ${agenda}`);
+  for (const sel of ['section#table-stats', 'form#table-stats-period input#since[type=date]', 'a#table-stats-csv'])
+    if (!(await page.$(sel))) fail(`/tables/ID lacks ${sel}`);
   await shot(page, 'table');
   // bring a case: a BSN is refused next to the form; a clean one lands on its page
   await page.fill('form#table-submit textarea#question', `Cliënt met BSN ${BSN}`);
@@ -623,19 +625,112 @@ async function flow(browser, current) {
   await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
   if (!pathOf(page).startsWith('/table-cases/') || !(await page.innerText('body')).includes('WEB-INGEBRACHT'))
     fail(`bringing a case from the page ended at ${await where(page)}`);
+  const newTcase = pathOf(page).split('/')[2];
   await visit(page, '/table-cases/ID brought from the page', { name: prof.name });
   await shot(page, 'table-case-new');
   await go(page, `/tables/${TABLE}`);
   await Promise.all([page.waitForNavigation(), page.click(`table#agenda a[href="/table-cases/${TCASE}"]`)]);
   await visit(page, '/table-cases/ID', { name: prof.name });
+  // anna is the table's procesregisseur: every form of the case is hers
+  for (const sel of ['form#table-send textarea#message-text', 'form#table-schedule input#meeting-date[type=date]',
+    'form#table-outcome select#regie', 'form#table-outcome select#routed-to',
+    'form#table-outcome input#breakthrough-yes[type=radio]', 'form#table-outcome textarea#outcome-text',
+    'form#table-outcome input#evaluate[type=date]', 'form#table-outcome[data-confirm]'])
+    if (!(await page.$(sel))) fail(`/table-cases/ID lacks ${sel}`);
+  // both organisations of the federation take part already: nobody to invite
+  if (!(await page.$('p#invite-none')) || (await page.$('form#table-invite')))
+    fail('/table-cases/ID: with every organisation taking part, no p#invite-none (or still form#table-invite)');
+  const regieOpts = await page.$$eval('select#regie option', (os) => os.map((o) => [o.value, o.textContent]));
+  if (!regieOpts.some(([v, t]) => v === `${B}:${profB}` && t.includes('Bram Jansen')) || !regieOpts.some(([v]) => v === `${A}:${prof.id}`))
+    fail(`select#regie: ${JSON.stringify(regieOpts)}`);
+  const routedNames = await page.$$eval('select#routed-to option', (os) => os.map((o) => o.textContent));
+  if (routedNames.includes('schuldhulp')) fail(`select#routed-to shows codes: ${routedNames.join(' | ')}`);
+  await shot(page, 'table-case');
+  // schedule on a meeting date
+  await page.fill('form#table-schedule input#meeting-date', '2026-12-15');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-schedule ' + SUBMIT)]);
+  if (pathOf(page) !== `/table-cases/${TCASE}` || !/geagendeerd/.test(await page.innerText('#message')) ||
+    !(await page.innerText('main')).includes('15 december 2026'))
+    fail(`scheduling from the page: ${await where(page)}`);
+  // a message: a BSN refused next to the form, a clean one sent
+  await page.fill('form#table-send textarea#message-text', `Het gaat om BSN ${BSN}`);
+  await Promise.all([page.waitForNavigation(), page.click('form#table-send ' + SUBMIT)]);
+  const sendAlert = await page.$('p#message[role=alert]');
+  if (pathOf(page) !== `/table-cases/${TCASE}` || !sendAlert || !/bevat een BSN/.test(await sendAlert.innerText()))
+    fail(`a message with a BSN: ${await where(page)}`);
+  await visit(page, '/table-cases/ID after a refused message', { name: prof.name });
+  await page.fill('form#table-send textarea#message-text', 'WEB-BERICHT wie belt de woningcorporatie?');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-send ' + SUBMIT)]);
+  if (!/Bericht verstuurd/.test(await page.innerText('#message')) ||
+    !(await page.innerText('section#thread')).includes('WEB-BERICHT'))
+    fail(`sending a message from the page: ${await where(page)}`);
+  await visit(page, '/table-cases/ID scheduled, with a message', { name: prof.name });
+  await shot(page, 'table-case-scheduled');
+  // the outcome: the dialog first (dismissed: nothing happens) ...
+  const fillOutcome = async () => {
+    await page.selectOption('form#table-outcome select#regie', `${B}:${profB}`);
+    await page.selectOption('form#table-outcome select#routed-to', 'schuldhulp');
+    await page.check('form#table-outcome input#breakthrough-yes');
+    await page.fill('form#table-outcome textarea#outcome-text', 'UITKOMST-WEB Altrecht neemt de regie');
+    await page.fill('form#table-outcome input#evaluate', '2027-02-01');
+  };
+  await fillOutcome();
+  let askedOutcome = '';
+  page.once('dialog', (d) => { askedOutcome = d.message(); d.dismiss(); });
+  await page.click('form#table-outcome ' + SUBMIT);
+  await page.waitForTimeout(300);
+  if (!/niet ongedaan/.test(askedOutcome) || pathOf(page) !== `/table-cases/${TCASE}` || (await page.$('section#outcome')))
+    fail(`dismissing the outcome's dialog: asked '${askedOutcome}', ${await where(page)}`);
+  // ... and "controleer en bevestig" as without JavaScript (the form
+  // without its dialog), in both languages; "Nee" goes back
+  for (const lang of ['en', 'nl']) {
+    await go(page, `/table-cases/${TCASE}?lang=${lang}`);
+    await fillOutcome();
+    await page.$eval('form#table-outcome', (f) => f.removeAttribute('data-confirm'));
+    await Promise.all([page.waitForNavigation(), page.click('form#table-outcome ' + SUBMIT)]);
+    if (pathOf(page) !== `/table-cases/${TCASE}/outcome`) fail(`the outcome went to ${await where(page)}, want its confirmation page`);
+    await visit(page, `/table-cases/ID/outcome?lang=${lang}`, { lang, name: prof.name });
+    if (lang === 'en') {
+      await Promise.all([page.waitForNavigation(), page.click('a#outcome-cancel')]);
+      if (pathOf(page) !== `/table-cases/${TCASE}` || (await page.$('section#outcome'))) fail(`"No" on the confirmation page: ${await where(page)}`);
+    }
+  }
+  if (!/Controleer en bevestig/.test(await page.innerText('h1'))) fail('the outcome\'s confirmation page has no "Controleer en bevestig"');
+  const answers = await page.innerText('dl#outcome-answers');
+  for (const want of ['Schuldhulp', '1 februari 2027']) if (!answers.toLowerCase().includes(want.toLowerCase())) fail(`the confirmation page lacks '${want}': ${answers}`);
+  await shot(page, 'table-outcome-confirm');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-outcome-confirm ' + SUBMIT)]);
+  if (pathOf(page) !== `/table-cases/${TCASE}` || !/Uitkomst vastgelegd/.test(await page.innerText('#message')))
+    fail(`confirming the outcome: ${await where(page)}`);
+  await visit(page, '/table-cases/ID with its outcome', { name: prof.name });
   const tcase = await page.innerText('body');
-  for (const want of ['UNIEKE-TAFELVRAAG', 'UITKOMST-WEB', 'financiën', '15 december 2026', '1 februari 2027'])
+  for (const want of ['UNIEKE-TAFELVRAAG', 'UITKOMST-WEB', 'WEB-BERICHT', 'financiën', '15 december 2026', '1 februari 2027'])
     if (!tcase.includes(want)) fail(`/table-cases/ID lacks '${want}'`);
   if (!(await page.$('section#outcome')) || !(await page.$('section#thread article.message')))
     fail('/table-cases/ID: no section#outcome or no message in section#thread');
+  for (const sel of ['form#table-send', 'form#table-schedule', 'form#table-outcome'])
+    if (await page.$(sel)) fail(`/table-cases/ID still has ${sel} after the outcome`);
   if (await page.$('p#involved')) fail('/table-cases/ID: "al betrokken" shown without a match');
-  await shot(page, 'table-case');
-  ok('case tables: the list, a table with its agenda, bringing a case (a BSN refused), a case with its thread and outcome, in Dutch, axe-clean');
+  await shot(page, 'table-case-outcome');
+  // the table's figures: two brought, one with an outcome, to the social domain; CSV
+  await go(page, `/tables/${TABLE}`);
+  if (!(await page.innerText('table#agenda')).includes('afgerond')) fail('/tables/ID: the case is not afgerond');
+  const figures = await page.$$eval('dl#table-figures dd', (ds) => ds.map((d) => d.textContent));
+  if (figures.slice(0, 5).join() !== '2,1,1,1,1') fail(`section#table-stats shows ${figures.join()}`);
+  await page.fill('form#table-stats-period input#since', '2030-01-01');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-stats-period ' + SUBMIT)]);
+  if (!page.url().includes('since=2030-01-01') || (await page.$$eval('dl#table-figures dd', (ds) => ds[0].textContent)) !== '0')
+    fail(`the figures from 2030: ${await where(page)}`);
+  await visit(page, '/tables/ID?since=2030-01-01', { name: prof.name });
+  await shot(page, 'table-stats');
+  const csvHref = await page.getAttribute('a#table-stats-csv', 'href');
+  if (csvHref !== `/api/tables/${TABLE}/stats?format=csv&since=2030-01-01&until=`) fail(`a#table-stats-csv: ${csvHref}`);
+  const tcsv = await page.request.get(BASE + `/api/tables/${TABLE}/stats?format=csv&since=&until=`);
+  const csvText = await tcsv.text();
+  if (tcsv.status() !== 200 || !/^text\/csv/.test(tcsv.headers()['content-type'] || '') ||
+    !csvText.startsWith('table,since,until,brought,discussed') || !csvText.includes(`${TABLE},,,2,1,1,1,1,`))
+    fail(`the figures as CSV: ${tcsv.status()} ${csvText}`);
+  ok('case tables: the list, a table with its agenda and figures (CSV), bringing a case (a BSN refused), a case scheduled, a message (a BSN refused) and the outcome through "controleer en bevestig", in Dutch, axe-clean');
 
   await go(page, '/cases?lang=en');
   await checkPage(page, '/cases?lang=en', { lang: 'en', name: prof.name });
@@ -649,7 +744,7 @@ async function flow(browser, current) {
   // every page of hers in both languages: axe, and the Dutch-only check in Dutch
   for (const u of ['/cases', '/clients', `/clients/${kid.id}`, `/cases/${caseId}`, `/cases/${kid.case}`,
     `/cases/${caseId}/close`, `/cases/${caseId}/withdraw`, '/matches', '/discussions', `/discussions/${disc}`, `/discussions/${own}`,
-    '/tables', `/tables/${TABLE}`, `/table-cases/${TCASE}`]) {
+    '/tables', `/tables/${TABLE}`, `/table-cases/${TCASE}`, `/table-cases/${newTcase}`]) {
     for (const lang of ['en', 'nl']) {
       await go(page, `${u}?lang=${lang}`);
       await visit(page, `${u}?lang=${lang}`, { lang, name: prof.name });
@@ -743,8 +838,19 @@ async function flow(browser, current) {
     if (!(await np.innerText('#case-facts')).includes('afgesloten')) fail(`after confirming, the case is not afgesloten: ${await np.innerText('#case-facts')}`);
     if (!/afgesloten/i.test(await np.innerText('#message'))) fail('no message says the case was closed');
     await shot(np, 'case-closed');
+    // a table case's outcome (the case anna brought) through its confirmation page
+    await go(np, `/table-cases/${newTcase}`);
+    await np.fill('form#table-outcome textarea#outcome-text', 'UITKOMST-ZONDER-JS het wijkteam houdt de regie');
+    await np.check('form#table-outcome input#breakthrough-no');
+    await Promise.all([np.waitForNavigation(), np.click('form#table-outcome ' + SUBMIT)]);
+    if (pathOf(np) !== `/table-cases/${newTcase}/outcome`) fail(`without JavaScript, the outcome went to ${await where(np)}, want its confirmation page`);
+    await checkPage(np, '/table-cases/ID/outcome', { name: prof.name });
+    await dutchOnly(np, '/table-cases/ID/outcome without JavaScript');
+    await Promise.all([np.waitForNavigation(), np.click('form#table-outcome-confirm ' + SUBMIT)]);
+    if (pathOf(np) !== `/table-cases/${newTcase}` || !(await np.innerText('section#outcome')).includes('UITKOMST-ZONDER-JS'))
+      fail(`without JavaScript, confirming the outcome: ${await where(np)}`);
     await nctx.close();
-    ok('without JavaScript: sign in, find by BSN, the case, withdrawing consent and closing, each through "controleer en bevestig"');
+    ok('without JavaScript: sign in, find by BSN, the case, withdrawing consent and closing, a table case\'s outcome, each through "controleer en bevestig"');
   }
 
   // ---- keyboard only (Tab, Enter, Space): sign in, find the client, a lookup ----

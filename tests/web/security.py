@@ -140,10 +140,14 @@ def case_status(sid, cid):
     return want(http("GET", f"/api/cases/{cid}", sid=sid), 200, f"GET /api/cases/{cid}").json()
 
 
+TABLE_ACTS = ("schedule", "invite", "send", "outcome")
+
+
 def main():
     prof, prof2, po, lock = E["WEB_PROF"], E["WEB_PROF2"], E["WEB_PO"], E["WEB_LOCK"]
     case_a, case_b = E["WEB_CASE_A"], E["WEB_CASE_B"]
     bsn3 = E["WEB_BSN3"]
+    table, tcase = E["WEB_TABLE"], E["WEB_TABLE_CASE"]
 
     pages = ["/", "/cases", f"/cases/{case_b}", f"/cases/{case_b}/close", "/clients", "/clients/c-1",
              "/matches", "/discussions",
@@ -152,12 +156,13 @@ def main():
                "/api/notices", "/api/discussions", f"/api/discussions/{FAKE_DISC}", "/api/audit",
                "/api/audit/export?format=csv", "/api/audit/report?client=c-1&lang=nl",
                "/api/audit/review", "/api/audit/verify", "/api/clients", "/api/clients/c-1",
-               "/api/professionals"]
+               "/api/professionals", f"/api/tables/{table}/stats", f"/api/tables/{table}/stats?format=csv"]
     api_post = ["/api/sync", "/api/cases", f"/api/cases/{case_b}/consent", f"/api/cases/{case_b}/lookup",
                 f"/api/cases/{case_b}/close", f"/api/cases/{case_b}/assign", "/api/clients",
                 "/api/clients/find", "/api/discussions", f"/api/discussions/{FAKE_DISC}/accept",
                 f"/api/discussions/{FAKE_DISC}/decline", f"/api/discussions/{FAKE_DISC}/send",
-                f"/api/discussions/{FAKE_DISC}/close", "/api/audit/signoff", "/api/session/end"]
+                f"/api/discussions/{FAKE_DISC}/close", "/api/audit/signoff", "/api/session/end",
+                f"/api/tables/{table}/cases"] + [f"/api/table-cases/{tcase}/{a}" for a in TABLE_ACTS]
     forged = "ab" * 32
     for sid in (None, forged):
         for p in pages:
@@ -273,6 +278,20 @@ def main():
              f"privacy officer POST {p}")
     ok("a privacy officer gets the audit pages and 403 on every case page and endpoint")
 
+    # ---- a table case: the outcome only by a procesregisseur -------------
+    outcome = {"regie": f"{E['WEB_ORG_B']}:{E['WEB_PROFB']}", "routed_to": "schuldhulp",
+               "breakthrough": "yes", "outcome": "de regie ligt bij de ggz"}
+    for who, s_, tok in ((prof2, sid2, d2["csrf"]), (po, sid3, d3["csrf"])):
+        for act, form in (("outcome", outcome), ("schedule", {"date": "2026-12-15"}),
+                          ("invite", {"org": E["WEB_ORG_B"]})):
+            want(http("POST", f"/api/table-cases/{tcase}/{act}", sid=s_, body=form,
+                      headers={"X-CSRF-Token": tok}), 403, f"{who} POST /api/table-cases/ID/{act}")
+    tc = want(http("GET", f"/api/table-cases/{tcase}", sid=sid2), 200, "GET /api/table-cases/ID").json()
+    if tc.get("outcome") is not None or tc.get("meeting") is not None:
+        fail(f"a refused outcome or schedule changed the table case: {tc}")
+    ok(f"{prof2} (no procesregisseur) and the privacy officer get 403 on a table case's outcome, "
+       "schedule and invitation; nothing changed")
+
     # ---- CSRF ---------------------------------------------------------------
     before = case_ids(sid)
     open_form = {"client": bsn3, "flag": ["discover", "contact"], "categories": "all",
@@ -291,6 +310,16 @@ def main():
     st0 = case_status(sid, case_a)
     want(http("POST", f"/api/cases/{case_a}/close", sid=sid), 403, "close without a token")
     want(http("POST", "/api/sync", sid=sid), 403, "sync without a token")
+    for act, form in (("outcome", outcome), ("send", {"text": "een bericht"}),
+                      ("schedule", {"date": "2026-12-15"})):
+        want(http("POST", f"/api/table-cases/{tcase}/{act}", sid=sid, form=form), 403,
+             f"POST /api/table-cases/ID/{act} without a token")
+        want(http("POST", f"/api/table-cases/{tcase}/{act}", sid=sid, body=form,
+                  headers={"X-CSRF-Token": "0" * 64}), 403,
+             f"POST /api/table-cases/ID/{act} with a wrong X-CSRF-Token")
+    tc = want(http("GET", f"/api/table-cases/{tcase}", sid=sid), 200, "GET /api/table-cases/ID").json()
+    if tc.get("outcome") is not None or tc.get("meeting") is not None or tc.get("thread"):
+        fail(f"a table action without a CSRF token changed the case: {tc}")
     if case_status(sid, case_a) != st0:
         fail("a close without a CSRF token changed the case")
     evil = {"Origin": "http://evil.example"}

@@ -56,6 +56,16 @@ static void test_library_details(void **state)
 			    "De verwijsindex is nu niet bereikbaar; probeer het over een paar minuten opnieuw.");
 	assert_non_null(strstr(msg_text(SK_ERR_EXISTS, "this BSN is already registered as client c-3", WEB_NL),
 			       "al geregistreerd"));
+	/* node/tablecase.c's refusals of a table action; a closed table case is
+	 * not taken for a closed case discussion */
+	assert_non_null(strstr(msg_text(SK_ERR_PERM, "only a procesregisseur of the table schedules, "
+						     "invites and records the outcome; bea is not one",
+					WEB_NL),
+			       "Alleen een procesregisseur"));
+	assert_non_null(strstr(msg_text(SK_ERR_EXISTS, "case 0a9b has its outcome: it is closed", WEB_NL),
+			       "heeft al een uitkomst"));
+	assert_non_null(strstr(msg_text(SK_ERR_EXISTS, "altrecht takes part in this case already", WEB_NL),
+			       "doet al mee"));
 }
 
 static void test_unknown_detail_is_never_shown(void **state)
