@@ -64,7 +64,7 @@ static void make_bundle(const fed *x, const bopts *o, uint8_t **out, size_t *out
 	Schakel__V1__PseudonymiserInfo ps[4], *psp[4];
 	Schakel__V1__WitnessInfo w[4], *wp[4];
 	uint8_t oprf_sk[32], oprf_pk[4][32], id_pk[4][32], serial[NET_SERIAL_BYTES], sig[64];
-	char vkey[4][NOTE_VKEY_MAX], psid[4][16];
+	char vkey[4][NOTE_VKEY_MAX], psid[4][24];
 	const fed *issuer = o->cert_ca != NULL ? o->cert_ca : x;
 	wire_policy_rules *rules = malloc(sizeof(*rules));
 	wire_policy pol;
