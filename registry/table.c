@@ -803,6 +803,12 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 		send_refuse(j, SK_ERR_EXISTS, "the case has its outcome: it is closed");
 		goto audit;
 	}
+	if (tc->has_purged_at) {
+		/* purged without an outcome (reg_table_sweep): nothing more in it */
+		send_refuse(j, SK_ERR_EXISTS, "the case had no outcome within the maximum age "
+					      "and was purged: it is closed");
+		goto audit;
+	}
 	if ((st = reg_table_get(s, txn, tc->table_id, t)) != SK_OK)
 		goto out;
 	if (kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT &&
@@ -972,10 +978,10 @@ const reg_op reg_op_table_send = {
 	.free = send_free,
 };
 
-/* ---- purge after the outcome ---------------------------------------------------------- */
+/* ---- purge after the outcome, or without one ------------------------------------------ */
 
 static sk_status case_purge(reg_store *s, MDB_txn *txn, const uint8_t *case_id,
-			    Schakel__V1__TableCase *tc, uint64_t now)
+			    Schakel__V1__TableCase *tc, uint64_t now, const char *reason)
 {
 	uint8_t kb[WIRE_TABLE_CASE_ID_BYTES + 4], *packed;
 	MDB_val k = {sizeof(kb), kb}, d;
@@ -1014,11 +1020,12 @@ static sk_status case_purge(reg_store *s, MDB_txn *txn, const uint8_t *case_id,
 	rec.access_point = "sweep";
 	rec.category = what;
 	rec.counterpart = tc->org_id;
+	rec.reason = reason;
 	return reg_audit(s, txn, &rec);
 }
 
 sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t retain_ms,
-			  size_t max, size_t *purged)
+			  uint64_t case_max_ms, size_t max, size_t *purged)
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k, d;
@@ -1034,6 +1041,7 @@ sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t ret
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		uint8_t id[WIRE_TABLE_CASE_ID_BYTES];
 		Schakel__V1__TableCase *tc;
+		const char *why;
 
 		if (k.mv_size != WIRE_TABLE_CASE_ID_BYTES)
 			continue;
@@ -1042,12 +1050,20 @@ sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t ret
 			st = SK_ERR_DB;
 			break;
 		}
-		if (tc->has_outcome_at && !tc->has_purged_at && tc->outcome_at + retain_ms <= now) {
-			/* the put below replaces the value under the cursor's key:
-			 * the cursor stays on it (LMDB) */
-			if ((st = case_purge(s, txn, id, tc, now)) == SK_OK)
-				n++;
-		}
+		if (tc->has_purged_at)
+			why = NULL;
+		else if (tc->has_outcome_at)
+			why = now >= tc->outcome_at && now - tc->outcome_at >= retain_ms
+				      ? "retention after the outcome ended"
+				      : NULL;
+		else
+			why = now >= tc->time && now - tc->time >= case_max_ms
+				      ? "no outcome within the maximum age of a case"
+				      : NULL;
+		/* the put in case_purge replaces the value under the cursor's
+		 * key: the cursor stays on it (LMDB) */
+		if (why != NULL && (st = case_purge(s, txn, id, tc, now, why)) == SK_OK)
+			n++;
 		schakel__v1__table_case__free_unpacked(tc, NULL);
 	}
 	mdb_cursor_close(cur);
