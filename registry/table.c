@@ -317,22 +317,35 @@ static sk_status tables_read(reg_store *s, net_conn *c, uint64_t request_id,
 			sr = schakel__v1__signed_table_record__unpack(NULL, d.mv_size, d.mv_data);
 			if (sr == NULL || wire_table_body_parse(&b, sr->body.data, sr->body.len) != SK_OK ||
 			    wire_table_apply(t, b) != SK_OK || !sr->has_leaf_index ||
-			    sr->leaf_index >= size ||
-			    merkle_inclusion_proof(proof, &plen, &src, sr->leaf_index, size) != SK_OK ||
-			    (sr->inclusion_proof.data = malloc(plen ? plen * MERKLE_HASH_BYTES : 1)) ==
-				    NULL) {
+			    sr->leaf_index >= size) {
 				schakel__v1__table_record_body__free_unpacked(b, NULL);
 				schakel__v1__signed_table_record__free_unpacked(sr, NULL);
 				st = SK_ERR_DB;
 				break;
 			}
 			schakel__v1__table_record_body__free_unpacked(b, NULL);
-			/* freed with sr by protobuf-c (system allocator) */
+			list[n++] = sr;
+			bytes += d.mv_size + 8;
+		}
+		if (st != SK_OK)
+			break;
+		/* the proofs of the records org sees (each freed with its
+		 * record by protobuf-c, system allocator) */
+		for (size_t i = first; i < n && st == SK_OK && wire_table_visible(t, org); i++) {
+			Schakel__V1__SignedTableRecord *sr = list[i];
+
+			if ((st = merkle_inclusion_proof(proof, &plen, &src, sr->leaf_index, size)) !=
+			    SK_OK)
+				break;
+			if ((sr->inclusion_proof.data = malloc(plen ? plen * MERKLE_HASH_BYTES : 1)) ==
+			    NULL) {
+				st = SK_ERR_NOMEM;
+				break;
+			}
 			memcpy(sr->inclusion_proof.data, proof, plen * MERKLE_HASH_BYTES);
 			sr->inclusion_proof.len = plen * MERKLE_HASH_BYTES;
 			sr->has_inclusion_proof = 1;
-			list[n++] = sr;
-			bytes += d.mv_size + 8 + plen * MERKLE_HASH_BYTES;
+			bytes += plen * MERKLE_HASH_BYTES;
 		}
 		if (st != SK_OK)
 			break;
