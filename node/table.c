@@ -106,7 +106,8 @@ static sk_status refused(node_remote *r, const char *what, const char *why, cons
 			 size_t alen, const uint8_t *b, size_t blen)
 {
 	if (r != NULL)
-		return node_remote_integrity(r, what, why, a, alen, b, blen);
+		return node_remote_integrity(r, what, why, a != NULL ? a : (const uint8_t *)"",
+					     alen, b != NULL && blen > 0 ? b : NULL, blen);
 	sk_error_set("%s", why);
 	return SK_ERR_VERIFY;
 }
