@@ -485,7 +485,6 @@ sk_status node_remote_directory_sync(node_remote *r, size_t *n)
 		wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 		const Schakel__V1__DirectoryResponse *dr;
 		note_checkpoint cp;
-		node_log_tree tree;
 		MDB_txn *txn = NULL;
 
 		if (pages > 10000) /* 64 a page: far past any federation */
@@ -498,19 +497,8 @@ sk_status node_remote_directory_sync(node_remote *r, size_t *n)
 					  &reply)) != SK_OK)
 			return st;
 		dr = reply->directory_response;
-		if (note_checkpoint_open(&cp, NULL, dr->checkpoint.data, dr->checkpoint.len,
-					 &r->log_key, NULL, 0) != SK_OK) {
-			st = node_remote_integrity(r, "directory-checkpoint", "the directory's "
-									      "checkpoint does not "
-									      "verify",
-						   dr->checkpoint.data, dr->checkpoint.len, NULL, 0);
-			wire_envelope_free(reply);
-			return st;
-		}
-		/* the page's tree must extend the one this node verified */
-		tree.size = cp.size;
-		memcpy(tree.root, cp.root, sizeof(tree.root));
-		if ((st = node_remote_checkpoint_advance(r, &tree, 1, NULL)) == SK_OK &&
+		if ((st = node_remote_checkpoint_take(r, "directory-checkpoint", dr->checkpoint.data,
+						      dr->checkpoint.len, &cp)) == SK_OK &&
 		    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
 			for (size_t i = 0; i < dr->n_items && st == SK_OK; i++)
 				st = take_item(r, txn, &cp, dr->items[i], n);

@@ -232,3 +232,21 @@ out:
 	node_logtrack_clear(&t);
 	return st;
 }
+
+sk_status node_remote_checkpoint_take(node_remote *r, const char *what, const uint8_t *note,
+				      size_t len, note_checkpoint *cp)
+{
+	node_log_tree tree;
+
+	if (note == NULL) { /* an answer without one: kept as empty evidence */
+		note = (const uint8_t *)"";
+		len = 0;
+	}
+	if (note_checkpoint_open(cp, NULL, note, len, &r->log_key, NULL, 0) != SK_OK)
+		return node_remote_integrity(r, what, "the registry's checkpoint does not verify",
+					     note, len, NULL, 0);
+	/* the answer's tree must extend the one this node verified */
+	tree.size = cp->size;
+	memcpy(tree.root, cp->root, sizeof(tree.root));
+	return node_remote_checkpoint_advance(r, &tree, 1, NULL);
+}

@@ -88,4 +88,12 @@ sk_status node_remote_logtrack(node_remote *r, node_logtrack *t, const uint8_t *
 sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *trees, size_t nt,
 					 uint64_t *tree_size) SK_MUST_CHECK;
 
+/* A checkpoint the registry served with an answer (note, len bytes, of
+ * the directory or the tables), opened into *cp under the log key and
+ * proven consistent with the one this node tracks, which then moves on to
+ * it. A note that does not verify is an integrity failure (evidence kept
+ * under what, SK_ERR_VERIFY); a split view fails in the advance. */
+sk_status node_remote_checkpoint_take(node_remote *r, const char *what, const uint8_t *note,
+				      size_t len, note_checkpoint *cp) SK_MUST_CHECK;
+
 #endif

@@ -93,7 +93,8 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 
 		/* the tables after the members: their records are checked
 		 * against the members' identity keys; a refused table is
-		 * logged and kept as evidence (node/table.h) */
+		 * logged and kept as evidence, a record not in the log fails
+		 * the sync as an integrity failure (node/table.h) */
 		st = node_table_sync(r, &tables, &rejected);
 	}
 	if (st == SK_OK)

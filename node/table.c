@@ -8,6 +8,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "node/inbox.h"
+#include "node/logtrack.h"
 #include "node/members.h"
 #include "node/professional.h"
 #include "node/session_int.h"
@@ -54,14 +55,19 @@ static sk_status record_check(node_store *s, MDB_txn *txn, wire_table *t,
 static sk_status record_put(node_store *s, MDB_txn *txn, const char *id, uint64_t seq,
 			    const Schakel__V1__SignedTableRecord *sr)
 {
+	Schakel__V1__SignedTableRecord kept = *sr;
 	uint8_t kb[KEY_BYTES], *buf;
-	size_t n = schakel__v1__signed_table_record__get_packed_size(sr);
+	size_t n;
 	MDB_val k = {table_key(kb, id, seq), kb}, d;
 	sk_status st;
 
-	if ((buf = malloc(n)) == NULL)
+	/* kept with its leaf index; the proof held only for that answer */
+	kept.has_inclusion_proof = 0;
+	kept.inclusion_proof = (ProtobufCBinaryData){0, NULL};
+	n = schakel__v1__signed_table_record__get_packed_size(&kept);
+	if ((buf = malloc(n ? n : 1)) == NULL)
 		return SK_ERR_NOMEM;
-	d = (MDB_val){schakel__v1__signed_table_record__pack(sr, buf), buf};
+	d = (MDB_val){schakel__v1__signed_table_record__pack(&kept, buf), buf};
 	st = sk_db_status(mdb_put(txn, s->tables, &k, &d, 0));
 	free(buf);
 	return st;
@@ -78,16 +84,60 @@ static void record_table(const Schakel__V1__SignedTableRecord *sr, char id[stati
 	schakel__v1__table_record_body__free_unpacked(b, NULL);
 }
 
-sk_status node_table_keep(node_store *s, MDB_txn *txn, const Schakel__V1__TablesResponse *resp,
-			  node_remote *r, size_t *tables, size_t *rejected)
+/* One served record's leaf and its inclusion proof against cp. */
+static sk_status record_included(const Schakel__V1__SignedTableRecord *sr,
+				 const note_checkpoint *cp)
 {
-	wire_table *t = calloc(1, sizeof(*t));
+	uint8_t leaf[WIRE_LEAF_HASH_BYTES];
+
+	if (sr->signature.len != KEY_SIG_BYTES || !sr->has_leaf_index ||
+	    !sr->has_inclusion_proof || sr->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    wire_leaf_hash(leaf, WIRE_LEAF_TABLE, sr->body.data, sr->body.len,
+			   sr->signature.data) != SK_OK ||
+	    merkle_inclusion_verify(cp->root, leaf, sr->leaf_index, cp->size,
+				    sr->inclusion_proof.data,
+				    sr->inclusion_proof.len / MERKLE_HASH_BYTES) != SK_OK)
+		return SK_ERR_VERIFY;
+	return SK_OK;
+}
+
+/* An integrity failure of the registry: evidence kept when r is given. */
+static sk_status refused(node_remote *r, const char *what, const char *why, const uint8_t *a,
+			 size_t alen, const uint8_t *b, size_t blen)
+{
+	if (r != NULL)
+		return node_remote_integrity(r, what, why, a != NULL ? a : (const uint8_t *)"",
+					     alen, b != NULL && blen > 0 ? b : NULL, blen);
+	sk_error_set("%s", why);
+	return SK_ERR_VERIFY;
+}
+
+sk_status node_table_keep(node_store *s, MDB_txn *txn, const Schakel__V1__TablesResponse *resp,
+			  const note_verifier *log_key, node_remote *r, size_t *tables,
+			  size_t *rejected)
+{
+	wire_table *t = NULL;
+	note_checkpoint cp;
 	char id[WIRE_TABLE_ID_HEX + 1], next[WIRE_TABLE_ID_HEX + 1], got[WIRE_TABLE_ID_HEX + 1];
 	size_t i, end, k;
 	sk_status st, cs;
 
 	*tables = *rejected = 0;
-	if (t == NULL)
+	/* every record is a leaf of the log this node tracks: one that is
+	 * not, or a checkpoint not under the log key, fails the whole answer */
+	if (!resp->has_checkpoint ||
+	    note_checkpoint_open(&cp, NULL, resp->checkpoint.data, resp->checkpoint.len, log_key,
+				 NULL, 0) != SK_OK)
+		return refused(r, "tables-checkpoint", "the tables' checkpoint does not verify",
+			       resp->checkpoint.data, resp->checkpoint.len, NULL, 0);
+	for (i = 0; i < resp->n_records; i++)
+		if (record_included(resp->records[i], &cp) != SK_OK)
+			return refused(r, "table-inclusion", "a table record is not in the log "
+							     "(its inclusion proof does not verify)",
+				       resp->records[i]->body.data, resp->records[i]->body.len,
+				       resp->records[i]->inclusion_proof.data,
+				       resp->records[i]->inclusion_proof.len);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return SK_ERR_NOMEM;
 	if ((st = sk_db_status(mdb_drop(txn, s->tables, 0))) != SK_OK)
 		goto out;
@@ -129,6 +179,7 @@ sk_status node_table_sync(node_remote *r, size_t *tables, size_t *rejected)
 {
 	Schakel__V1__TablesRequest req = SCHAKEL__V1__TABLES_REQUEST__INIT;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	note_checkpoint cp;
 	MDB_txn *txn = NULL;
 	sk_status st;
 
@@ -138,9 +189,13 @@ sk_status node_table_sync(node_remote *r, size_t *tables, size_t *rejected)
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_TABLES_RESPONSE, &reply)) !=
 	    SK_OK)
 		return st;
-	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
-		if ((st = node_table_keep(r->s, txn, reply->tables_response, r, tables, rejected)) ==
-		    SK_OK)
+	/* the answer's checkpoint, proven consistent with the one tracked */
+	if ((st = node_remote_checkpoint_take(r, "tables-checkpoint",
+					      reply->tables_response->checkpoint.data,
+					      reply->tables_response->checkpoint.len, &cp)) == SK_OK &&
+	    (st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((st = node_table_keep(r->s, txn, reply->tables_response, &r->log_key, r, tables,
+					  rejected)) == SK_OK)
 			st = sk_db_status(mdb_txn_commit(txn));
 		else
 			mdb_txn_abort(txn);

@@ -8,6 +8,7 @@
 #ifndef SK_NODE_TABLE_H
 #define SK_NODE_TABLE_H
 
+#include "crypto/note.h"
 #include "node/session.h"
 #include "node/store.h"
 #include "protos/table.h"
@@ -18,12 +19,17 @@
  * evidence, docs/threat-model.md). */
 sk_status node_table_sync(node_remote *r, size_t *tables, size_t *rejected) SK_MUST_CHECK;
 
-/* node_table_sync's check, in txn: replaces the node's copy of the tables
+/* node_table_sync's check, in txn, without I/O: resp's checkpoint must
+ * verify under log_key and every record be in it (its leaf hash and
+ * inclusion proof), else nothing is kept: an integrity failure
+ * (SK_ERR_VERIFY; the caller has already proven that checkpoint consistent
+ * with the one it tracks). Then replaces the node's copy of the tables
  * with those of resp whose records all verify (signer in the member
- * directory, its signature, the table's fold); r (may be NULL) keeps a
+ * directory, its signature, the table's fold). r (may be NULL) keeps a
  * refused record as evidence. */
 sk_status node_table_keep(node_store *s, MDB_txn *txn, const Schakel__V1__TablesResponse *resp,
-			  node_remote *r, size_t *tables, size_t *rejected) SK_MUST_CHECK;
+			  const note_verifier *log_key, node_remote *r, size_t *tables,
+			  size_t *rejected) SK_MUST_CHECK;
 
 /* Table id as of txn. SK_ERR_NOTFOUND when this node holds none. */
 sk_status node_table_get(node_store *s, MDB_txn *txn, const char *id,

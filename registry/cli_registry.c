@@ -555,7 +555,7 @@ out:
 
 struct serve_args {
 	reg_serve_opts so;
-	unsigned long long workers, sweep, limit, idle, check, retain;
+	unsigned long long workers, sweep, limit, idle, check, retain, case_max;
 };
 
 static int serve_opt(int c, const char *arg, void *p)
@@ -570,6 +570,11 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'T':
 		if (sk_cli_duration_ms(arg, &a->retain) != SK_OK || a->retain == 0)
 			return sk_cli_usage("serve", "--table-retain takes e.g. 90d, 12h or 90s");
+		break;
+	case 'C':
+		if (sk_cli_duration_ms(arg, &a->case_max) != SK_OK || a->case_max == 0)
+			return sk_cli_usage("serve",
+					    "--table-case-max takes e.g. 365d, 12h or 90s");
 		break;
 	case 'l':
 		a->so.listen = arg;
@@ -608,6 +613,7 @@ static int cmd_serve(int argc, char **argv)
 					   {"lookup-limit", required_argument, NULL, 'L'},
 					   {"discuss-idle", required_argument, NULL, 'I'},
 					   {"table-retain", required_argument, NULL, 'T'},
+					   {"table-case-max", required_argument, NULL, 'C'},
 					   {"http", required_argument, NULL, 'h'},
 					   {"members-check-ms", required_argument, NULL, 'M'},
 					   {0}};
@@ -628,6 +634,8 @@ static int cmd_serve(int argc, char **argv)
 		"                        ciphertext is purged (default 30d; units s, m, h, d)\n"
 		"  --table-retain T      a case table case's ciphertext is purged T after its\n"
 		"                        outcome (default 90d)\n"
+		"  --table-case-max T    ... and T after it was brought when it has no\n"
+		"                        outcome; it then takes no more messages (default 365d)\n"
 		"  --members-check-ms N  how often open connections are checked against\n"
 		"                        revocations by another process (default 250); every\n"
 		"                        request checks too\n"
@@ -653,6 +661,7 @@ static int cmd_serve(int argc, char **argv)
 	s->lookup_limit = a.limit;
 	s->discuss_idle_ms = a.idle;
 	s->table_retain_ms = a.retain;
+	s->table_case_max_ms = a.case_max;
 	st = reg_serve(s, kek, &a.so);
 	reg_store_close(s);
 	sk_kek_free(kek);

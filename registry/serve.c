@@ -503,6 +503,8 @@ static sk_status sweep_job(MDB_txn *txn, void *arg)
 		st = reg_table_sweep(sv->store, txn, now,
 				     sv->store->table_retain_ms ? sv->store->table_retain_ms
 								: REG_TABLE_RETAIN_MS,
+				     sv->store->table_case_max_ms ? sv->store->table_case_max_ms
+								  : REG_TABLE_CASE_MAX_MS,
 				     REG_SWEEP_BATCH, NULL);
 	/* the audit log's retention: once a day, batch after batch until done */
 	if (st != SK_OK || now < sv->audit_purged_at + REG_AUDIT_PURGE_MS)

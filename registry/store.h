@@ -64,6 +64,8 @@ typedef struct reg_store {
 	uint64_t discuss_idle_ms; /* discussions end after this idle time; 0: default */
 	uint64_t table_retain_ms; /* a table case's ciphertext is purged this long after
 				   * its outcome; 0: REG_TABLE_RETAIN_MS */
+	uint64_t table_case_max_ms; /* ... and this long after it was brought when it
+				     * has no outcome; 0: REG_TABLE_CASE_MAX_MS */
 } reg_store;
 
 /* Creates a new registry in dir (created 0700 if missing; must hold no

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "crypto/seal.h"
 #include "registry/caps.h"
+#include "registry/log.h"
 #include "registry/mailbox.h"
 #include "registry/quota.h"
 #include "registry/table.h"
@@ -178,16 +179,19 @@ static sk_status record_apply(MDB_txn *txn, void *arg)
 	} else if (st != SK_OK) {
 		goto out;
 	}
+	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_TABLE, j->body, j->body_len, j->sig)) != SK_OK ||
+	    (st = reg_log_append(&s->log, txn, leaf, &j->leaf_index)) != SK_OK)
+		goto out;
+	/* stored with its leaf, so that tables_read proves its inclusion */
 	sr.body = (ProtobufCBinaryData){j->body_len, j->body};
 	sr.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, j->sig};
+	sr.has_leaf_index = 1;
+	sr.leaf_index = j->leaf_index;
 	if ((packed = malloc(schakel__v1__signed_table_record__get_packed_size(&sr))) == NULL) {
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
 	d = (MDB_val){schakel__v1__signed_table_record__pack(&sr, packed), packed};
-	if ((st = wire_leaf_hash(leaf, WIRE_LEAF_TABLE, j->body, j->body_len, j->sig)) != SK_OK ||
-	    (st = reg_log_append(&s->log, txn, leaf, &j->leaf_index)) != SK_OK)
-		goto out;
 	k = (MDB_val){reg_org_seq_key(kb, b->table_id, b->seq), kb};
 	if ((st = sk_db_status(mdb_put(txn, s->tables, &k, &d, MDB_NOOVERWRITE))) != SK_OK)
 		goto out;
@@ -254,7 +258,8 @@ static sk_status record_result(const void *job, const char **why)
 }
 
 /* The records of every table org may see, each table in seq order, up
- * to REG_TABLES_REPLY_BYTES. */
+ * to REG_TABLES_REPLY_BYTES, each with its leaf index and inclusion proof
+ * against the latest checkpoint, read in the same transaction. */
 static sk_status tables_read(reg_store *s, net_conn *c, uint64_t request_id,
 			     const wire_envelope *env)
 {
@@ -263,7 +268,11 @@ static sk_status tables_read(reg_store *s, net_conn *c, uint64_t request_id,
 	Schakel__V1__TablesResponse r = SCHAKEL__V1__TABLES_RESPONSE__INIT;
 	Schakel__V1__SignedTableRecord **list = NULL;
 	wire_table *t = calloc(1, sizeof(*t));
-	size_t n = 0, cap = 0, bytes = 0, first;
+	uint8_t *note = NULL, proof[MERKLE_PROOF_BYTES];
+	size_t n = 0, cap = 0, bytes = 0, first, note_len = 0, plen;
+	uint64_t size = 0;
+	struct reg_log_ctx ctx;
+	merkle_source src;
 	char id[WIRE_TABLE_ID_HEX + 1];
 	MDB_val k = {0, NULL}, d;
 	MDB_txn *txn = NULL;
@@ -275,8 +284,10 @@ static sk_status tables_read(reg_store *s, net_conn *c, uint64_t request_id,
 	if (t == NULL)
 		return reg_send_error(c, request_id, SK_ERR_NOMEM, NULL);
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK ||
+	    (st = reg_log_checkpoint(&s->log, txn, &note, &note_len, &size)) != SK_OK ||
 	    (st = sk_db_status(mdb_cursor_open(txn, s->tables, &cur))) != SK_OK)
 		goto out;
+	reg_log_source(&src, &ctx, &s->log, txn);
 	rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
 	while (rc == 0 && st == SK_OK) {
 		/* one table: fold its records, keep them when org may see it */
@@ -305,7 +316,8 @@ static sk_status tables_read(reg_store *s, net_conn *c, uint64_t request_id,
 			}
 			sr = schakel__v1__signed_table_record__unpack(NULL, d.mv_size, d.mv_data);
 			if (sr == NULL || wire_table_body_parse(&b, sr->body.data, sr->body.len) != SK_OK ||
-			    wire_table_apply(t, b) != SK_OK) {
+			    wire_table_apply(t, b) != SK_OK || !sr->has_leaf_index ||
+			    sr->leaf_index >= size) {
 				schakel__v1__table_record_body__free_unpacked(b, NULL);
 				schakel__v1__signed_table_record__free_unpacked(sr, NULL);
 				st = SK_ERR_DB;
@@ -314,6 +326,26 @@ static sk_status tables_read(reg_store *s, net_conn *c, uint64_t request_id,
 			schakel__v1__table_record_body__free_unpacked(b, NULL);
 			list[n++] = sr;
 			bytes += d.mv_size + 8;
+		}
+		if (st != SK_OK)
+			break;
+		/* the proofs of the records org sees (each freed with its
+		 * record by protobuf-c, system allocator) */
+		for (size_t i = first; i < n && st == SK_OK && wire_table_visible(t, org); i++) {
+			Schakel__V1__SignedTableRecord *sr = list[i];
+
+			if ((st = merkle_inclusion_proof(proof, &plen, &src, sr->leaf_index, size)) !=
+			    SK_OK)
+				break;
+			if ((sr->inclusion_proof.data = malloc(plen ? plen * MERKLE_HASH_BYTES : 1)) ==
+			    NULL) {
+				st = SK_ERR_NOMEM;
+				break;
+			}
+			memcpy(sr->inclusion_proof.data, proof, plen * MERKLE_HASH_BYTES);
+			sr->inclusion_proof.len = plen * MERKLE_HASH_BYTES;
+			sr->has_inclusion_proof = 1;
+			bytes += plen * MERKLE_HASH_BYTES;
 		}
 		if (st != SK_OK)
 			break;
@@ -334,6 +366,8 @@ static sk_status tables_read(reg_store *s, net_conn *c, uint64_t request_id,
 		goto out;
 	r.n_records = n;
 	r.records = list;
+	r.has_checkpoint = 1;
+	r.checkpoint = (ProtobufCBinaryData){note_len, note};
 	out.request_id = request_id;
 	out.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLES_RESPONSE;
 	out.tables_response = &r;
@@ -344,6 +378,7 @@ out:
 	for (size_t i = 0; i < n; i++)
 		schakel__v1__signed_table_record__free_unpacked(list[i], NULL);
 	free(list);
+	free(note);
 	free(t);
 	if (st != SK_OK && st != SK_ERR_FAILED && st != SK_ERR_TOOBIG)
 		return reg_send_error(c, request_id, st, NULL);
@@ -781,6 +816,12 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 		send_refuse(j, SK_ERR_EXISTS, "the case has its outcome: it is closed");
 		goto audit;
 	}
+	if (tc->has_purged_at) {
+		/* purged without an outcome (reg_table_sweep): nothing more in it */
+		send_refuse(j, SK_ERR_EXISTS, "the case had no outcome within the maximum age "
+					      "and was purged: it is closed");
+		goto audit;
+	}
 	if ((st = reg_table_get(s, txn, tc->table_id, t)) != SK_OK)
 		goto out;
 	if (kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT &&
@@ -950,10 +991,10 @@ const reg_op reg_op_table_send = {
 	.free = send_free,
 };
 
-/* ---- purge after the outcome ---------------------------------------------------------- */
+/* ---- purge after the outcome, or without one ------------------------------------------ */
 
 static sk_status case_purge(reg_store *s, MDB_txn *txn, const uint8_t *case_id,
-			    Schakel__V1__TableCase *tc, uint64_t now)
+			    Schakel__V1__TableCase *tc, uint64_t now, const char *reason)
 {
 	uint8_t kb[WIRE_TABLE_CASE_ID_BYTES + 4], *packed;
 	MDB_val k = {sizeof(kb), kb}, d;
@@ -992,11 +1033,12 @@ static sk_status case_purge(reg_store *s, MDB_txn *txn, const uint8_t *case_id,
 	rec.access_point = "sweep";
 	rec.category = what;
 	rec.counterpart = tc->org_id;
+	rec.reason = reason;
 	return reg_audit(s, txn, &rec);
 }
 
 sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t retain_ms,
-			  size_t max, size_t *purged)
+			  uint64_t case_max_ms, size_t max, size_t *purged)
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k, d;
@@ -1012,6 +1054,7 @@ sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t ret
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		uint8_t id[WIRE_TABLE_CASE_ID_BYTES];
 		Schakel__V1__TableCase *tc;
+		const char *why;
 
 		if (k.mv_size != WIRE_TABLE_CASE_ID_BYTES)
 			continue;
@@ -1020,12 +1063,20 @@ sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t ret
 			st = SK_ERR_DB;
 			break;
 		}
-		if (tc->has_outcome_at && !tc->has_purged_at && tc->outcome_at + retain_ms <= now) {
-			/* the put below replaces the value under the cursor's key:
-			 * the cursor stays on it (LMDB) */
-			if ((st = case_purge(s, txn, id, tc, now)) == SK_OK)
-				n++;
-		}
+		if (tc->has_purged_at)
+			why = NULL;
+		else if (tc->has_outcome_at)
+			why = now >= tc->outcome_at && now - tc->outcome_at >= retain_ms
+				      ? "retention after the outcome ended"
+				      : NULL;
+		else
+			why = now >= tc->time && now - tc->time >= case_max_ms
+				      ? "no outcome within the maximum age of a case"
+				      : NULL;
+		/* the put in case_purge replaces the value under the cursor's
+		 * key: the cursor stays on it (LMDB) */
+		if (why != NULL && (st = case_purge(s, txn, id, tc, now, why)) == SK_OK)
+			n++;
 		schakel__v1__table_case__free_unpacked(tc, NULL);
 	}
 	mdb_cursor_close(cur);

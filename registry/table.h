@@ -36,14 +36,22 @@ extern const reg_op reg_op_table_submit;
 extern const reg_op reg_op_table_send;
 
 #define REG_TABLE_RETAIN_MS (90ull * 86400000) /* default: 90 days after the outcome */
+/* default: a case without an outcome is purged a year after it was
+ * brought. A table meets weekly to monthly and settles a case in a few
+ * meetings; a year covers one deferred over many meetings and the
+ * holidays, and bounds how long the registry holds an abandoned case's
+ * ciphertext (docs/operator.md). */
+#define REG_TABLE_CASE_MAX_MS (365ull * 86400000)
 
 /* Purges, in txn, the ciphertext of up to max table cases whose outcome
- * is older than retain_ms at now: each mailbox item the case made is
- * emptied (reg_mailbox_strip: the item and its seq stay, so cursors
- * hold), the case keeps only table, org, times and recipients, and
- * "table.purge" is audited. *purged (may be NULL) gets the count. */
+ * is older than retain_ms at now, or that have no outcome and were
+ * brought case_max_ms or longer before now: each mailbox item the case
+ * made is emptied (reg_mailbox_strip: the item and its seq stay, so
+ * cursors hold), the case keeps only table, org, times and recipients and
+ * takes no more messages, and "table.purge" is audited with its reason.
+ * *purged (may be NULL) gets the count. */
 sk_status reg_table_sweep(reg_store *s, MDB_txn *txn, uint64_t now, uint64_t retain_ms,
-			  size_t max, size_t *purged) SK_MUST_CHECK;
+			  uint64_t case_max_ms, size_t max, size_t *purged) SK_MUST_CHECK;
 #define REG_TABLE_SEND_BYTES_MAX \
 	((WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX) * WIRE_TABLE_MESSAGE_SEALED_MAX)
 

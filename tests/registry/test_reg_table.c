@@ -6,7 +6,8 @@
  * procesregisseur added by an org without one, a replayed seq) and one
  * over its caps are refused, nothing stored, each refusal audited. A case
  * brought (test_submit) and the messages in it (test_send): who may send
- * what, to exactly whom. */
+ * what, to exactly whom; a case that never gets an outcome is purged at
+ * its maximum age, audited, and closed (test_case_max). */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "tmpdir.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "audit/log.h"
 #include "common/kek.h"
 #include "registry/mailbox.h"
 #include "registry/table.h"
@@ -442,11 +444,13 @@ static void test_send(void **st)
 		size_t purged = 0, sealed = 0;
 
 		E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
-		E(reg_table_sweep(f->s, txn, now, 3600000, 100, &purged));
+		E(reg_table_sweep(f->s, txn, now, 3600000, REG_TABLE_CASE_MAX_MS, 100, &purged));
 		assert_int_equal(purged, 0);
-		E(reg_table_sweep(f->s, txn, now + 3600000, 3600000, 100, &purged));
+		E(reg_table_sweep(f->s, txn, now + 3600000, 3600000, REG_TABLE_CASE_MAX_MS, 100,
+				  &purged));
 		assert_int_equal(purged, 1);
-		E(reg_table_sweep(f->s, txn, now + 7200000, 3600000, 100, &purged));
+		E(reg_table_sweep(f->s, txn, now + 7200000, 3600000, REG_TABLE_CASE_MAX_MS, 100,
+				  &purged));
 		assert_int_equal(purged, 0); /* once */
 		E(sk_db_status(mdb_txn_commit(txn)));
 		for (size_t o = 0; o < 3; o++) {
@@ -462,6 +466,99 @@ static void test_send(void **st)
 	fx_free(f);
 }
 
+/* The sealed items in org's mailbox (table cases and their messages). */
+static size_t sealed_in(struct fx *f, const char *org)
+{
+	Schakel__V1__MailboxResponse r = SCHAKEL__V1__MAILBOX_RESPONSE__INIT;
+	size_t n = 0;
+
+	E(reg_mailbox_read(f->s, org, 0, 1024, &r));
+	for (size_t i = 0; i < r.n_items; i++)
+		n += r.items[i]->has_sealed && r.items[i]->sealed.len > 0;
+	reg_mailbox_response_clear(&r);
+	return n;
+}
+
+struct purges {
+	size_t no_outcome, other;
+};
+
+static sk_status purge_seen(const audit_record *rec, void *arg)
+{
+	struct purges *p = arg;
+
+	if (strcmp(rec->event, "table.purge") != 0)
+		return SK_OK;
+	if (rec->reason != NULL && strstr(rec->reason, "no outcome") != NULL &&
+	    rec->action == AUDIT_ACTION_DELETE && strcmp(rec->category, "table:" ID) == 0)
+		p->no_outcome++;
+	else
+		p->other++;
+	return SK_OK;
+}
+
+/* A case without an outcome is kept until its maximum age, then its
+ * ciphertext is purged (audited "table.purge", its reason: no outcome)
+ * and it takes no more messages; a case with its outcome waits for the
+ * retention after that outcome, however old it is. */
+static void test_case_max(void **st)
+{
+	struct fx *f = fx_new();
+	const Schakel__V1__TableMessageKind TEXT = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT,
+					    OUTCOME = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME;
+	const uint64_t max = 86400000, retain = 10 * 86400000ull;
+	const char *host_only[] = {"wijkteam"}, *to_alt[] = {"altrecht"};
+	struct purges p = {0};
+	uint64_t now = sk_clock_now_ms();
+	MDB_txn *txn = NULL;
+	size_t purged = 0;
+
+	(void)st;
+	E(send(f, "wijkteam", SCHAKEL__V1__TABLE_ACTION__TABLE_CREATE, "wijkteam", 1, "wijkteam",
+	       SIGN_OK));
+	E(send(f, "altrecht", SCHAKEL__V1__TABLE_ACTION__TABLE_JOIN, "altrecht", 2, NULL, SIGN_OK));
+	/* case 1 never gets an outcome; case 2 gets one */
+	E(submit(f, "altrecht", ID, 1, host_only, 1));
+	E(tsend(f, "wijkteam", 1, TEXT, NULL, to_alt, 1));
+	E(submit(f, "altrecht", ID, 2, host_only, 1));
+	E(tsend(f, "wijkteam", 2, OUTCOME, NULL, to_alt, 1));
+	assert_int_equal(sealed_in(f, "wijkteam"), 2);
+	assert_int_equal(sealed_in(f, "altrecht"), 2);
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	/* before the limit: kept */
+	E(reg_table_sweep(f->s, txn, now + max - 60000, retain, max, 100, &purged));
+	assert_int_equal(purged, 0);
+	E(sk_db_status(mdb_txn_commit(txn)));
+	assert_int_equal(sealed_in(f, "wijkteam"), 2);
+	E(tsend(f, "altrecht", 1, TEXT, NULL, host_only, 1));
+	assert_int_equal(sealed_in(f, "wijkteam"), 3);
+	/* past it: case 1 purged, case 2 (with its outcome) not */
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	E(reg_table_sweep(f->s, txn, now + max + 60000, retain, max, 100, &purged));
+	assert_int_equal(purged, 1);
+	E(reg_table_sweep(f->s, txn, now + max + 120000, retain, max, 100, &purged));
+	assert_int_equal(purged, 0); /* once */
+	E(sk_db_status(mdb_txn_commit(txn)));
+	assert_int_equal(sealed_in(f, "wijkteam"), 1); /* case 2 as brought */
+	assert_int_equal(sealed_in(f, "altrecht"), 1); /* case 2's outcome */
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, MDB_RDONLY, &txn)));
+	E(audit_log_scan(f->s->audit, txn, 1, 0, purge_seen, &p));
+	mdb_txn_abort(txn);
+	assert_int_equal(p.no_outcome, 1);
+	assert_int_equal(p.other, 0);
+	/* the purged case is closed */
+	EFAIL(tsend(f, "altrecht", 1, TEXT, NULL, host_only, 1), SK_ERR_EXISTS);
+	EFAIL(tsend(f, "wijkteam", 1, OUTCOME, NULL, to_alt, 1), SK_ERR_EXISTS);
+	/* case 2 goes at its retention after the outcome */
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	E(reg_table_sweep(f->s, txn, now + retain + 60000, retain, max, 100, &purged));
+	assert_int_equal(purged, 1);
+	E(sk_db_status(mdb_txn_commit(txn)));
+	assert_int_equal(sealed_in(f, "wijkteam"), 0);
+	assert_int_equal(sealed_in(f, "altrecht"), 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_submit),
 		cmocka_unit_test(test_send),
+		cmocka_unit_test(test_case_max),
 	};
 	E(sodium_init() < 0 ? SK_ERR_CRYPTO : SK_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);
