@@ -192,6 +192,21 @@ int api_table_case(web_req *r, const char *id, json_t **out)
 	return 200;
 }
 
+/* A text the check refused, in the request's language: a BSN 400; a date
+ * or an address 409 (sent again with "yes" it goes). */
+static int text_refusal(web_req *r, node_text_verdict v, json_t **out)
+{
+	*out = api_err(v == NODE_TEXT_BSN
+			       ? api_tr(r, "De tekst bevat een BSN. Haal het weg: een casus aan tafel is anoniem.",
+				   "The text holds a BSN. Remove it: a case at the table is anonymous.")
+			       : api_tr(r, "De tekst bevat een datum of een postcode met huisnummer. Haal die "
+					"weg, of vink 'toch versturen' aan.",
+				   "The text holds a date or a postcode and house number. Remove it, or "
+				   "tick 'send anyway'."));
+	json_object_set_new(*out, "detail", json_string(node_text_verdict_msg(v)));
+	return v == NODE_TEXT_BSN ? 400 : 409;
+}
+
 /* Splits a comma list in place into out (at most max); -1 when too many. */
 static int split_list(char *s, const char **out, size_t *n, size_t max)
 {
@@ -249,15 +264,7 @@ int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t
 	in.tried = tried != NULL && tried[0] ? tried : NULL;
 	v = (node_text_verdict)node_intake_check(&in);
 	if (v == NODE_TEXT_BSN || (v != NODE_TEXT_OK && !web_param_yes(r, "yes"))) {
-		*out = api_err(v == NODE_TEXT_BSN
-				       ? api_tr(r, "De tekst bevat een BSN. Haal het weg: een casus aan tafel is anoniem.",
-					   "The text holds a BSN. Remove it: a case at the table is anonymous.")
-				       : api_tr(r, "De tekst bevat een datum of een postcode met huisnummer. Haal die "
-						"weg, of vink 'toch versturen' aan.",
-					   "The text holds a date or a postcode and house number. Remove it, or "
-					   "tick 'send anyway'."));
-		json_object_set_new(*out, "detail", json_string(node_text_verdict_msg(v)));
-		return v == NODE_TEXT_BSN ? 400 : 409;
+		return text_refusal(r, v, out);
 	}
 	if ((code = api_remote(r, &rem, out)) != 0)
 		return code;
@@ -291,15 +298,7 @@ static int text_check(web_req *r, const char *text, json_t **out)
 	v = node_text_check(text, strlen(text), NULL);
 	if (v == NODE_TEXT_OK || (v != NODE_TEXT_BSN && web_param_yes(r, "yes")))
 		return 0;
-	*out = api_err(v == NODE_TEXT_BSN
-			       ? api_tr(r, "De tekst bevat een BSN. Haal het weg: een casus aan tafel is anoniem.",
-				   "The text holds a BSN. Remove it: a case at the table is anonymous.")
-			       : api_tr(r, "De tekst bevat een datum of een postcode met huisnummer. Haal die "
-					"weg, of vink 'toch versturen' aan.",
-				   "The text holds a date or a postcode and house number. Remove it, or "
-				   "tick 'send anyway'."));
-	json_object_set_new(*out, "detail", json_string(node_text_verdict_msg(v)));
-	return v == NODE_TEXT_BSN ? 400 : 409;
+	return text_refusal(r, v, out);
 }
 
 /* The fields of an outcome from the request into m (org: its regievoerder's
