@@ -151,6 +151,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sessions();
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		abort();
+	/* each input from the next of 250 loopback addresses: the client
+	 * closes first, so every connection leaves a port in TIME_WAIT for a
+	 * minute, and thousands of inputs a second would use up one address's
+	 * ephemeral ports within the run */
+	{
+		static unsigned next;
+		struct sockaddr_in from = {.sin_family = AF_INET};
+
+		from.sin_addr.s_addr = htonl(0x7f000002u + next++ % 250);
+		if (bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0)
+			abort();
+	}
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
 	    fcntl(fd, F_SETFL, O_NONBLOCK) != 0)
 		abort();
