@@ -8,6 +8,7 @@
 #define SK_WEB_SERVE_H
 
 #include "common/kek.h"
+#include "node/oidc.h"
 #include "node/store.h"
 
 #define NODE_SYNC_SECONDS 60
@@ -18,6 +19,9 @@ typedef struct node_serve_opts {
 	unsigned sync_seconds; /* 0: NODE_SYNC_SECONDS */
 	const char *witness;   /* HOST:PORT of the cosigning witness (HTTPS); NULL: none */
 	int secure_cookies;    /* the session cookie only over HTTPS (behind a TLS proxy) */
+	node_oidc_conf oidc;   /* the identity provider; oidc.issuer NULL: none */
+	const char *oidc_name; /* its name on the sign-in page ("Inloggen met ...") */
+	int oidc_only;         /* no password sign-in */
 } node_serve_opts;
 
 /* Runs until SIGTERM/SIGINT; prints "listening on HOST:PORT" when ready. */
