@@ -84,3 +84,27 @@ no_secrets_in_logs() {
 	return 0
 }
 EXTRA_SECRETS=()
+
+# web_modules: node, npm and Debian's chromium there (missing tools fail,
+# never skip), and tests/web's npm packages (playwright-core, axe-core,
+# oidc-provider) installed into the build dir once by npm ci (tests/web
+# there: web/ is the library's), again only when the lock changed. Sets
+# MODULES and CHROMIUM.
+web_modules() {
+	CHROMIUM=/usr/bin/chromium
+	type -P node >/dev/null || fail "node is missing (scripts/deps.sh installs nodejs)"
+	type -P npm >/dev/null || fail "npm is missing (scripts/deps.sh installs npm)"
+	[ -x "$CHROMIUM" ] || fail "$CHROMIUM is missing (scripts/deps.sh installs chromium; make deps as root)"
+	"$CHROMIUM" --headless --no-sandbox --version >/dev/null 2>&1 || fail "$CHROMIUM does not run"
+	MODULES=$SK_BUILD_DIR/tests/web
+	mkdir -p "$MODULES"
+	if ! cmp -s "$WEB_SRC/package-lock.json" "$MODULES/installed.lock" ||
+		[ ! -d "$MODULES/node_modules/playwright-core" ] || [ ! -d "$MODULES/node_modules/axe-core" ] ||
+		[ ! -d "$MODULES/node_modules/oidc-provider" ]; then
+		rm -f "$MODULES/installed.lock"
+		cp "$WEB_SRC/package.json" "$WEB_SRC/package-lock.json" "$MODULES/"
+		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$MODULES" --no-audit --no-fund \
+			>"$T/npm.log" 2>&1 || fail "npm ci in $MODULES: $(tail -5 "$T/npm.log")"
+		cp "$WEB_SRC/package-lock.json" "$MODULES/installed.lock"
+	fi
+}
