@@ -5,7 +5,8 @@
 # account and out, and is refused, each with the sign-in page's sentence and
 # no session, for a replayed callback, another browser's callback, an
 # account linked to no one, and ID tokens the provider issued for another
-# client, expired, or with a tampered signature (tests/web/oidc.mjs). The
+# client, expired, of another issuer, with another nonce or with a tampered
+# signature (tests/web/oidc.mjs). The
 # sign-ins are in the audit log with their method; passwords still work; a
 # client secret file others may read is refused.
 source "$(dirname "$0")/lib.sh"
@@ -33,6 +34,10 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout idp
 node professional add --dir $ORG_A --id $PROF --name "$PROF_NAME" --role wijkcoach >/dev/null ||
 	fail "professional add $PROF"
 passwd $ORG_A $PROF "$PROF_PW"
+# bea is a professional without a linked account: an account at the
+# provider named "bea" is no one here
+node professional add --dir $ORG_A --id $PROF2 --name "$PROF2_NAME" --role wijkcoach >/dev/null ||
+	fail "professional add $PROF2"
 out=$(node professional link --dir $ORG_A --id $PROF --login "$LOGIN") ||
 	fail "professional link: $(tail -3 "$T/node.log")"
 [ "$out" = "$LOGIN signs in as $PROF" ] || fail "professional link printed '$out'"
@@ -71,7 +76,7 @@ for _ in $(seq 100); do grep -q '^listening on ' serve.out && break; sleep 0.1; 
 grep -q '^listening on ' serve.out || fail "serve did not start: $(tail -5 serve.log)"
 
 WEB_BASE=$BASE OIDC_CONTROL=http://127.0.0.1:$CTL_PORT WEB_MODULES=$MODULES WEB_CHROMIUM=$CHROMIUM \
-	OIDC_LOGIN=$LOGIN OIDC_NAME="$PROF_NAME" OIDC_UNKNOWN=iemand.anders@wijkteam.example \
+	OIDC_LOGIN=$LOGIN OIDC_NAME="$PROF_NAME" OIDC_UNKNOWN=$PROF2 \
 	timeout 240 "$(type -P node)" "$WEB_SRC/oidc.mjs" ||
 	fail "sign-in with the provider (serve log $T/serve.log, provider log $T/idp.log)"
 
@@ -90,6 +95,7 @@ recs = json.load(open(sys.argv[1]))
 ok = [r for r in recs if r["outcome"] == "ok" and r["reason"] == "openid-connect" and r["user"] == sys.argv[2]]
 denied = [r["reason"] for r in recs if r["outcome"] == "denied"]
 need = ["the ID token is for another client", "the ID token has expired",
+        "the ID token is from another issuer", "the ID token's nonce is not this sign-in's",
         "the ID token's signature does not verify", "no professional is linked",
         "the state does not match", "no sign-in of this browser under way"]
 missing = [n for n in need if not any(n in d for d in denied)]

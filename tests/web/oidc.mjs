@@ -2,8 +2,10 @@
 // against a real node and a real OpenID provider (tests/web/oidc_provider.mjs),
 // run by tests/e2e/oidc.sh: a linked account signs in and lands on its start
 // page; sign-out ends the session (its cookie is refused after); a replayed
-// or altered callback, an account linked to no one, and ID tokens with
-// another audience, expired, or a tampered signature are each refused with
+// or altered callback, an account linked to no one (named like a
+// professional who is not linked), and ID tokens with another audience,
+// expired, of another issuer, with another nonce or a tampered signature
+// are each refused with
 // the sign-in page's sentence, and no session exists after them.
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -123,7 +125,9 @@ async function run(browser) {
   // ID tokens the node must refuse, issued by the provider and altered on
   // the way to the node
   for (const [m, what] of [['audience', 'an ID token for another client'],
-    ['expired', 'an expired ID token'], ['signature', 'an ID token with a tampered signature']]) {
+    ['expired', 'an expired ID token'], ['issuer', 'an ID token of another issuer'],
+    ['nonce', "an ID token with another sign-in's nonce"],
+    ['signature', 'an ID token with a tampered signature']]) {
     await mode(m);
     ctx = await fresh();
     page = await ctx.newPage();

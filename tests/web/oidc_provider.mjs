@@ -8,7 +8,8 @@
 // port (GET /mode?m=...) changes the ID token in the provider's own token
 // answers, signed again with the provider's own key where the test needs a
 // valid signature: "audience" (aud another client), "expired" (exp two
-// minutes ago, iat three), "signature" (a byte of the signature flipped),
+// minutes ago, iat three), "issuer" (iss another provider), "nonce" (another
+// sign-in's), "signature" (a byte of the signature flipped),
 // "none" (as issued). Prints "provider ready" when it listens.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -66,6 +67,10 @@ function tamper(jwt) {
       return sign(header, { ...payload, aud: 'another-client', azp: undefined });
     case 'expired':
       return sign(header, { ...payload, iat: now - 180, exp: now - 120 });
+    case 'issuer':
+      return sign(header, { ...payload, iss: 'https://idp.elders.example' });
+    case 'nonce':
+      return sign(header, { ...payload, nonce: crypto.randomBytes(32).toString('base64url') });
     case 'signature': {
       const sig = Buffer.from(s, 'base64url');
       sig[sig.length >> 1] ^= 0x01;
@@ -88,7 +93,7 @@ const server = https.createServer({
 }, provider.callback());
 const control = http.createServer((req, res) => {
   const u = new URL(req.url, 'http://127.0.0.1');
-  if (u.pathname === '/mode' && ['none', 'audience', 'expired', 'signature'].includes(u.searchParams.get('m'))) {
+  if (u.pathname === '/mode' && ['none', 'audience', 'expired', 'issuer', 'nonce', 'signature'].includes(u.searchParams.get('m'))) {
     mode = u.searchParams.get('m');
     res.end(`mode ${mode}\n`);
   } else {
