@@ -50,7 +50,7 @@ WEB_MODULES=$MODULES OIDC_PORT=$IDP_PORT OIDC_CONTROL_PORT=$CTL_PORT OIDC_CERT=i
 	OIDC_REDIRECT=$BASE/oidc/callback "$(type -P node)" "$WEB_SRC/oidc_provider.mjs" \
 	>idp.out 2>idp.log &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q '^provider ready' idp.out && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^provider ready' idp.out && break; sleep 0.1; done
 grep -q '^provider ready' idp.out || fail "the provider did not start: $(tail -5 idp.log)"
 ok "an OpenID provider (oidc-provider) on $ISSUER"
 
@@ -72,7 +72,7 @@ ok "a client secret file others may read is refused: ${msg##*: }"
 serve_oidc client-secret >serve.out 2>>serve.log &
 SERVE_PID=$!
 PIDS+=("$SERVE_PID")
-for _ in $(seq 100); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
 grep -q '^listening on ' serve.out || fail "serve did not start: $(tail -5 serve.log)"
 
 WEB_BASE=$BASE OIDC_CONTROL=http://127.0.0.1:$CTL_PORT WEB_MODULES=$MODULES WEB_CHROMIUM=$CHROMIUM \
@@ -85,6 +85,22 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
 	-d "{\"professional\":\"$PROF\",\"password\":\"$PROF_PW\"}" "$BASE/api/session")
 [ "$code" = 200 ] || fail "password sign-in next to the provider: HTTP $code"
 ok "password sign-in still works"
+stop_serve
+
+# --oidc-only: the sign-in page has only the provider's link, and the
+# password sign-in is refused
+serve_oidc client-secret --oidc-only >serve.out 2>>serve.log &
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
+for _ in $(seq 300); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
+grep -q '^listening on ' serve.out || fail "serve --oidc-only did not start: $(tail -5 serve.log)"
+page=$(curl -s "$BASE/signin")
+grep -q 'id="oidc-signin"' <<<"$page" || fail "--oidc-only: no a#oidc-signin on /signin"
+grep -q 'id="signin"' <<<"$page" && fail "--oidc-only: /signin still has the password form"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d "{\"professional\":\"$PROF\",\"password\":\"$PROF_PW\"}" "$BASE/api/session")
+[ "$code" = 403 ] || fail "--oidc-only: a password sign-in got HTTP $code, not 403"
+ok "--oidc-only: only the provider's link, a password sign-in refused (403)"
 stop_serve
 
 # the audit log: her sign-ins through the provider, and the refusals
