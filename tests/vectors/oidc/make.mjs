@@ -12,7 +12,8 @@ const rsa2 = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const hmacKey = crypto.randomBytes(32);
 const jwks = { keys: [
-  { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa-1', use: 'sig', alg: 'RS256' },
+  // x5c as Entra ID and Keycloak send it (standard base64): left alone
+  { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa-1', use: 'sig', alg: 'RS256', x5c: ['MIIBIjAN+Bgkq/hkiG9w0BAQ=='], x5t: 'abc' },
   { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1', use: 'sig', alg: 'ES256' },
   { kty: 'oct', k: hmacKey.toString('base64url'), kid: 'oct-1', use: 'sig' },
   { ...rsa2.publicKey.export({ format: 'jwk' }), kid: 'rsa-enc', use: 'enc' },
