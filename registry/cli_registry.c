@@ -251,13 +251,17 @@ static int cmd_enrol(int argc, char **argv)
 		"           [--registry HOST:PORT] [--pseudonymiser ID@HOST:PORT]...\n"
 		"           [--witness ID@https://HOST:PORT]... [--quorum N] [--host NAME]...\n"
 		"       schakel-registry enrol --dir D --refresh ORG --out BUNDLE [...]\n"
-		"       schakel-registry enrol --dir D --refresh ORG --request REKEY --ca CA --out BUNDLE\n\n"
+		"       schakel-registry enrol --dir D --refresh ORG --request REKEY --ca CA --out BUNDLE\n"
+		"       schakel-registry enrol --dir D --refresh ORG --ca CA --host NAME... --out BUNDLE\n\n"
 		"Admits a member from its enrolment request (written by its 'init'): issues its\n"
 		"certificate, records it in the log and writes the bundle its 'join' installs.\n"
 		"Safe while 'serve' runs. --refresh issues a new bundle to a live member; with\n"
 		"--request it countersigns a node's rekey (D/rekey-request, signed by its current\n"
 		"and its new identity key): a certificate for the new TLS key, the new keys in the\n"
 		"member record and a MEMBER_REFRESHED leaf; the old certificate is refused at once.\n"
+		"--refresh ORG --ca CA --host NAME... gives the member a new certificate for its\n"
+		"current key, naming those hosts (e.g. one issued before certificates named\n"
+		"hosts); the member installs the bundle with 'join' before it connects again.\n"
 		"Every bundle pins the registry's TLS key; --refresh with --ca makes a new TLS key\n"
 		"and certificate first when D/tls.key and D/tls.crt were moved away (a re-key).\n"
 		"Org ids that are the registry's own id or name, or a reserved word (registry,\n"
@@ -295,9 +299,9 @@ static int cmd_enrol(int argc, char **argv)
 	if (a.out == NULL || (a.refresh == NULL && (a.request == NULL || a.ca_dir == NULL)))
 		return sk_cli_usage("enrol", "--out BUNDLE and either --request FILE with --ca CA "
 					     "or --refresh ORG are required");
-	if (a.eo.hosts != NULL && a.refresh != NULL && a.request == NULL)
-		return sk_cli_usage("enrol", "--host goes with a certificate the registry issues: "
-					     "an enrolment, or a rekey (--refresh ORG --request F)");
+	if (a.eo.hosts != NULL && a.refresh != NULL && a.request == NULL && a.ca_dir == NULL)
+		return sk_cli_usage("enrol", "--refresh ORG --host NAME issues a new certificate: "
+					     "give --ca CA");
 	if ((rc = open_store(&s, &kek, &o, "enrol")) != 0)
 		return rc;
 	if (a.refresh != NULL && a.request != NULL) {
@@ -311,10 +315,13 @@ static int cmd_enrol(int argc, char **argv)
 		memcpy(org, a.refresh, strnlen(a.refresh, sizeof(org) - 1));
 	} else if (a.refresh != NULL) {
 		/* with --ca, a registry whose TLS files were moved away gets a new
-		 * TLS key and certificate first, which the bundle pins */
+		 * TLS key and certificate first, which the bundle pins; with
+		 * --host, the member gets a new certificate naming them */
 		if (a.ca_dir == NULL || ((st = reg_ca_open(&ca, a.ca_dir, kek)) == SK_OK &&
 					 (st = reg_tls_ensure(s, ca, kek)) == SK_OK))
-			st = reg_enrol_refresh(s, a.refresh, &a.eo, &bundle, &bundle_len);
+			st = a.eo.hosts != NULL
+				? reg_enrol_recert(s, ca, a.refresh, &a.eo, &bundle, &bundle_len)
+				: reg_enrol_refresh(s, a.refresh, &a.eo, &bundle, &bundle_len);
 		memcpy(org, a.refresh, strnlen(a.refresh, sizeof(org) - 1));
 	} else if ((st = reg_ca_open(&ca, a.ca_dir, kek)) == SK_OK &&
 		   (st = reg_tls_ensure(s, ca, kek)) == SK_OK &&

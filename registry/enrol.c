@@ -610,6 +610,60 @@ sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_op
 	return st;
 }
 
+sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
+			   const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len)
+{
+	Schakel__V1__Member *m = NULL;
+	Schakel__V1__SignedEnrolRequest *er = NULL;
+	Schakel__V1__EnrolRequestBody *eb = NULL;
+	ProtobufCBinaryData old = {0, NULL};
+	MDB_txn *txn = NULL;
+	net_hosts hosts;
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
+	uint64_t now = sk_clock_now_ms(), index;
+	sk_status st;
+
+	*bundle = NULL;
+	*bundle_len = 0;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = reg_member_get(s, txn, org_id, &m);
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("org id '%s' is not enrolled", org_id);
+	if (st == SK_OK && m->has_revoked_at) {
+		sk_error_set("org id '%s' is revoked; a revoked member gets no certificate", org_id);
+		st = SK_ERR_PERM;
+	}
+	if (st == SK_OK && m->tls_key.len != KEY_ED25519_PK_BYTES)
+		st = refuse("the member record holds no TLS key");
+	if (st != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	er = schakel__v1__signed_enrol_request__unpack(NULL, m->request.len, m->request.data);
+	if (er != NULL)
+		eb = schakel__v1__enrol_request_body__unpack(NULL, er->body.len, er->body.data);
+	request_hosts(&hosts, o, eb);
+	if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
+			       m->category != NULL ? m->category : "", &hosts, m->tls_key.data,
+			       (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	old = m->cert;
+	m->cert = (ProtobufCBinaryData){cert_len, cert};
+	st = member_commit(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED, m, now, &index,
+			   "member.refresh", AUDIT_ACTION_UPDATE, o, bundle, bundle_len);
+	m->cert = old; /* m frees its own */
+out:
+	schakel__v1__member__free_unpacked(m, NULL);
+	schakel__v1__enrol_request_body__free_unpacked(eb, NULL);
+	schakel__v1__signed_enrol_request__free_unpacked(er, NULL);
+	free(cert);
+	return st;
+}
+
 /* The checks of a rekey request against the member record m. */
 static sk_status check_rekey(const Schakel__V1__SignedRekeyRequest *sr,
 			     const Schakel__V1__RekeyRequestBody *b, const Schakel__V1__Member *m)

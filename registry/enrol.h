@@ -58,6 +58,18 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
 			    uint8_t **bundle, size_t *bundle_len) SK_MUST_CHECK;
 
+/* A new certificate for a live member's current TLS key (its keys stay),
+ * naming o->hosts, else those of its enrolment request (`enrol --refresh
+ * ORG --ca CA --host NAME`, e.g. for a certificate issued before
+ * subjectAltName): replaces the certificate in the member record, appends a
+ * MEMBER_REFRESHED leaf, audits "member.refresh" and returns the refreshed
+ * bundle, in one transaction. The registry admits only the new certificate
+ * from then on: the member installs the bundle ('join') before it connects
+ * again. */
+sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
+			   const reg_enrol_opts *o, uint8_t **bundle,
+			   size_t *bundle_len) SK_MUST_CHECK;
+
 /* New keys for a live member, countersigned by the operator: request is a
  * SignedRekeyRequest (schakel.proto) for org_id, signed by the identity
  * key the registry holds for it AND by the new identity key. Issues a

@@ -82,6 +82,23 @@ try "$SK_NODE" init --dev --dir n2 --org-id n2 --name N2 --category ggz --host "
 [ "$rc" = 2 ] || fail "schakel-node init --host a..b: rc $rc"
 ok "member certificates name the request's hosts or enrol --host's; bad names are refused"
 
+# a member whose certificate names no host gets one for its key with
+# enrol --refresh --ca --host; from then on the registry admits only that
+"$SK_TESTNODE" init --dir oud --org-id oud --name "Org oud" --category ggz >/dev/null
+reg enrol --dir r --ca ca --request oud/enrol-request --out oud/bundle >/dev/null
+[ "$(sans oud/bundle)" = "DNS:oud" ] || fail "without hosts: '$(sans oud/bundle)'"
+"$SK_TESTNODE" publish --dir oud --bundle oud/bundle --seq 1 >/dev/null || fail "publish before"
+try "$SK_REGISTRY" enrol --dev --dir r --refresh oud --host oud.example.nl --out oud/bundle2
+[ "$rc" = 2 ] || fail "enrol --refresh --host without --ca: rc $rc"
+reg enrol --dir r --refresh oud --ca ca --host oud.example.nl --out oud/bundle2 >/dev/null ||
+	fail "enrol --refresh --host"
+[ "$(sans oud/bundle2)" = "DNS:oud, DNS:oud.example.nl" ] || fail "refreshed: '$(sans oud/bundle2)'"
+try "$SK_TESTNODE" publish --dir oud --bundle oud/bundle --seq 2
+[ "$rc" != 0 ] || fail "the registry still admits the certificate it replaced"
+"$SK_TESTNODE" publish --dir oud --bundle oud/bundle2 --seq 2 >/dev/null ||
+	fail "publish with the new certificate"
+ok "enrol --refresh ORG --ca CA --host gives an old member a certificate naming its hosts"
+
 # a pseudonymiser's witness, reached under the name its request gave
 "$SK_PSEUDONYMISER" init --dev --dir ps1 --org-id ps1 --name "Pseudonymiser 1" --host localhost \
 	>/dev/null 2>>"$T/stderr.log"
