@@ -579,6 +579,35 @@ out:
 	return st;
 }
 
+/* The record of a live member into *m (freed by the caller), in txn;
+ * refused is what a revoked member does not get, for the sentence. */
+static sk_status live_member(reg_store *s, MDB_txn *txn, const char *org_id,
+			     Schakel__V1__Member **m, const char *refused)
+{
+	sk_status st = reg_member_get(s, txn, org_id, m);
+
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("org id '%s' is not enrolled", org_id);
+	if (st == SK_OK && (*m)->has_revoked_at) {
+		sk_error_set("org id '%s' is revoked; a revoked member gets no %s", org_id, refused);
+		st = SK_ERR_PERM;
+	}
+	return st;
+}
+
+/* The hosts for a new certificate of member m: o->hosts, else those of
+ * the enrolment request it holds (checked at enrol); *er and *eb keep the
+ * strings and are freed by the caller. */
+static void member_hosts(net_hosts *h, const reg_enrol_opts *o, const Schakel__V1__Member *m,
+			 Schakel__V1__SignedEnrolRequest **er, Schakel__V1__EnrolRequestBody **eb)
+{
+	*er = schakel__v1__signed_enrol_request__unpack(NULL, m->request.len, m->request.data);
+	if (*er != NULL)
+		*eb = schakel__v1__enrol_request_body__unpack(NULL, (*er)->body.len,
+							      (*er)->body.data);
+	request_hosts(h, o, *eb);
+}
+
 sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
 			    uint8_t **bundle, size_t *bundle_len)
 {
@@ -588,13 +617,7 @@ sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_op
 
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	st = reg_member_get(s, txn, org_id, &m);
-	if (st == SK_ERR_NOTFOUND)
-		sk_error_set("org id '%s' is not enrolled", org_id);
-	if (st == SK_OK && m->has_revoked_at) {
-		sk_error_set("org id '%s' is revoked; a revoked member gets no bundle", org_id);
-		st = SK_ERR_PERM;
-	}
+	st = live_member(s, txn, org_id, &m, "bundle");
 	if (st == SK_OK && (st = make_bundle(s, txn, m, o, bundle, bundle_len)) == SK_OK &&
 	    (st = audit_member(s, txn, "member.refresh", AUDIT_ACTION_READ, org_id)) == SK_OK) {
 		st = sk_db_status(mdb_txn_commit(txn));
@@ -628,23 +651,14 @@ sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
 	*bundle_len = 0;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	st = reg_member_get(s, txn, org_id, &m);
-	if (st == SK_ERR_NOTFOUND)
-		sk_error_set("org id '%s' is not enrolled", org_id);
-	if (st == SK_OK && m->has_revoked_at) {
-		sk_error_set("org id '%s' is revoked; a revoked member gets no certificate", org_id);
-		st = SK_ERR_PERM;
-	}
+	st = live_member(s, txn, org_id, &m, "certificate");
 	if (st == SK_OK && m->tls_key.len != KEY_ED25519_PK_BYTES)
 		st = refuse("the member record holds no TLS key");
 	if (st != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
 	}
-	er = schakel__v1__signed_enrol_request__unpack(NULL, m->request.len, m->request.data);
-	if (er != NULL)
-		eb = schakel__v1__enrol_request_body__unpack(NULL, er->body.len, er->body.data);
-	request_hosts(&hosts, o, eb);
+	member_hosts(&hosts, o, m, &er, &eb);
 	if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
 			       m->category != NULL ? m->category : "", &hosts, m->tls_key.data,
 			       (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK) {
@@ -726,20 +740,10 @@ sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const ui
 		return refuse("the file is not a schakel rekey request");
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
-	st = reg_member_get(s, txn, org_id, &m);
-	if (st == SK_ERR_NOTFOUND)
-		sk_error_set("org id '%s' is not enrolled", org_id);
-	if (st == SK_OK && m->has_revoked_at) {
-		sk_error_set("org id '%s' is revoked; a revoked member gets no new keys", org_id);
-		st = SK_ERR_PERM;
-	}
+	st = live_member(s, txn, org_id, &m, "new keys");
 	if (st != SK_OK || (st = check_rekey(sr, b, m)) != SK_OK)
 		goto abort;
-	/* the hosts of the request the member enrolled with (checked then) */
-	er = schakel__v1__signed_enrol_request__unpack(NULL, m->request.len, m->request.data);
-	if (er != NULL)
-		eb = schakel__v1__enrol_request_body__unpack(NULL, er->body.len, er->body.data);
-	request_hosts(&hosts, o, eb);
+	member_hosts(&hosts, o, m, &er, &eb);
 	if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
 			       m->category != NULL ? m->category : "", &hosts, b->tls_key.data,
 			       (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK)

@@ -312,6 +312,15 @@ static void test_host_valid(void **state)
 	}
 }
 
+static X509 *x509_of(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	assert_non_null(x);
+	return x;
+}
+
 /* The certificate's subjectAltName: the org id and each host once, as
  * OpenSSL's own host name checks (what curl and Python use) see them; a
  * name outside them fails; bad or too many hosts are refused. */
@@ -321,7 +330,6 @@ static void test_san(void **state)
 	struct ca ca;
 	key_ed25519 m;
 	uint8_t serial[NET_SERIAL_BYTES], *der = NULL;
-	const unsigned char *p;
 	size_t len;
 	net_hosts h = {{"zorg.example.nl", "10.0.0.7", "2001:db8::7", "ZORG.example.nl", "org"}, 5};
 	net_hosts bad = {{"ok.example", "bad_name"}, 2};
@@ -337,8 +345,7 @@ static void test_san(void **state)
 			       now + DAY, ca.der, ca.len, &ca.key));
 	E(net_cert_verify(&peer, der, len, ca.der, ca.len, now)); /* as before */
 	assert_string_equal(peer.org_id, "org");
-	p = der;
-	assert_non_null(x = d2i_X509(NULL, &p, (long)len));
+	x = x509_of(der, len);
 	names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	assert_non_null(names);
 	assert_int_equal(sk_GENERAL_NAME_num(names), 4); /* org, name, v4, v6 */
@@ -355,15 +362,13 @@ static void test_san(void **state)
 	 * (two dots in a row) gets no subjectAltName at all */
 	E(net_cert_issue(&der, &len, serial, "org", "Org", "ggz", m.pk, now - 60, now + DAY,
 			 ca.der, ca.len, &ca.key));
-	p = der;
-	assert_non_null(x = d2i_X509(NULL, &p, (long)len));
+	x = x509_of(der, len);
 	assert_int_equal(X509_check_host(x, "org", 0, 0, NULL), 1);
 	X509_free(x);
 	free(der);
 	E(net_cert_issue(&der, &len, serial, "a..b", "Org", "ggz", m.pk, now - 60, now + DAY,
 			 ca.der, ca.len, &ca.key));
-	p = der;
-	assert_non_null(x = d2i_X509(NULL, &p, (long)len));
+	x = x509_of(der, len);
 	assert_int_equal(X509_get_ext_by_NID(x, NID_subject_alt_name, -1), -1);
 	X509_free(x);
 	free(der);
