@@ -150,7 +150,7 @@ with socket.create_connection(("127.0.0.1", port)) as s:
     try:
         ctx.wrap_socket(s, server_hostname="elsewhere.example")
     except ssl.SSLCertVerificationError as e:
-        assert "mismatch" in str(e) or "match" in str(e), e
+        assert "match" in str(e), e
     else:
         sys.exit("a name the certificate lacks was accepted")
 PY

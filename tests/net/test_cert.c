@@ -372,6 +372,28 @@ static void test_san(void **state)
 	assert_int_equal(X509_get_ext_by_NID(x, NID_subject_alt_name, -1), -1);
 	X509_free(x);
 	free(der);
+	/* the most a certificate may name stays within NET_CERT_MAX and verifies */
+	{
+		char big[NET_HOSTS_MAX][NET_HOST_MAX + 1];
+		net_hosts all = {{NULL}, NET_HOSTS_MAX};
+
+		for (int i = 0; i < NET_HOSTS_MAX; i++) {
+			memset(big[i], 'a', NET_HOST_MAX);
+			big[i][0] = (char)('a' + i);
+			big[i][63] = big[i][127] = big[i][191] = '.';
+			big[i][NET_HOST_MAX] = 0;
+			all.name[i] = big[i];
+		}
+		E(net_cert_issue_hosts(&der, &len, serial, "org", "Org", "ggz", &all, m.pk, now - 60,
+				       now + DAY, ca.der, ca.len, &ca.key));
+		assert_true(len <= NET_CERT_MAX);
+		E(net_cert_verify(&peer, der, len, ca.der, ca.len, now));
+		x = x509_of(der, len);
+		assert_int_equal(X509_check_host(x, big[NET_HOSTS_MAX - 1], 0, 0, NULL), 1);
+		X509_free(x);
+		free(der);
+		der = NULL;
+	}
 	EFAIL(net_cert_issue_hosts(&der, &len, serial, "org", "Org", "ggz", &bad, m.pk, now - 60,
 				   now + DAY, ca.der, ca.len, &ca.key),
 	      SK_ERR_INVALID);
