@@ -125,6 +125,7 @@ static sk_status changed(node_store *s, sk_kek *kek, const char *client)
 /* ---- init, join ------------------------------------------------------------ */
 
 struct init_args {
+	net_hosts hosts;
 	const char *org, *name, *cat;
 };
 
@@ -142,6 +143,10 @@ static int init_opt(int c, const char *arg, void *p)
 	case 'c':
 		a->cat = arg;
 		break;
+	case 'H':
+		if (net_hosts_add(&a->hosts, arg) != SK_OK)
+			return sk_cli_usage("init", "--host: %s", sk_error_detail());
+		break;
 	default:
 		return SK_CLI_UNKNOWN;
 	}
@@ -153,9 +158,11 @@ static int cmd_init(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"org-id", required_argument, NULL, 'o'},
 					   {"name", required_argument, NULL, 'n'},
-					   {"category", required_argument, NULL, 'c'}, {0}};
+					   {"category", required_argument, NULL, 'c'},
+					   {"host", required_argument, NULL, 'H'}, {0}};
 	static const char help[] =
-		"usage: schakel-node init --dir D --org-id ID --name NAME --category CAT\n\n"
+		"usage: schakel-node init --dir D --org-id ID --name NAME --category CAT\n"
+		"           [--host NAME]...\n\n"
 		"Creates the node: its keys (identity, TLS, encryption, the record data key and\n"
 		"the BSN-index key, all wrapped under the key-encryption key), its database and\n"
 		"D/enrol-request, which the registry operator admits with 'schakel-registry enrol'.\n\n"
@@ -164,6 +171,9 @@ static int cmd_init(int argc, char **argv)
 		"  --category CAT        its policy category: sociaal-team, ggz, fact,\n"
 		"                        verslavingszorg, huisarts-poh, maatschappelijke-opvang,\n"
 		"                        jeugd, schuldhulp, gemeente, woningcorporatie\n"
+		"  --host NAME           a DNS name or IP address the node serves under\n"
+		"                        (repeatable, at most 16): the request asks for it in\n"
+		"                        the certificate's subjectAltName, beside the org id\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct init_args a = {0};
@@ -180,7 +190,7 @@ static int cmd_init(int argc, char **argv)
 		return sk_cli_usage("init", "--org-id ID, --name NAME and --category CAT are required");
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
-	st = node_store_init(o.dir, a.org, a.name, a.cat, kek);
+	st = node_store_init_hosts(o.dir, a.org, a.name, a.cat, &a.hosts, kek);
 	sk_kek_free(kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "init");
