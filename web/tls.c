@@ -493,11 +493,14 @@ struct bufferevent *web_tls_bev(struct event_base *base, void *arg)
 		return NULL;
 	}
 	/* from here on SSL_free frees h */
-	if (evtimer_add(h->timer, &tv) != 0 ||
-	    (bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-						  BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if (evtimer_add(h->timer, &tv) != 0) {
 		SSL_free(ssl);
 		return NULL;
 	}
+	/* On failure (out of memory) libevent 2.1 may or may not have freed
+	 * ssl: it is left, a leak rather than a double free; its timer then
+	 * finds no socket to shut. */
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
 	return bev;
 }
