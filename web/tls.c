@@ -99,7 +99,8 @@ static sk_status chain_use(SSL_CTX *ctx, const char *path, X509 **leaf)
 		goto out;
 	}
 	*leaf = SSL_CTX_get0_certificate(ctx);
-	X509_free(x);
+	X509_free(x); /* ctx holds its own reference */
+	x = NULL;
 	while ((x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
 		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
 			sk_error_set("%s: a certificate of the chain is refused", path);
