@@ -125,7 +125,7 @@ static void pre_cookie(web_req *r, const char *value, int clear)
 	char c[200];
 
 	snprintf(c, sizeof(c), WEB_OIDC_COOKIE "=%s; Path=/oidc/; HttpOnly; SameSite=Lax%s%s",
-		 value, r->app->secure_cookies ? "; Secure" : "",
+		 value, web_cookie_secure(r->app),
 		 clear ? "; Max-Age=0" : "; Max-Age=600");
 	web_header_add(r, "Set-Cookie", c);
 	sodium_memzero(c, sizeof(c));

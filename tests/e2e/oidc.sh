@@ -12,10 +12,8 @@
 source "$(dirname "$0")/lib.sh"
 WEB_SRC=$(cd "$(dirname "$0")/../web" && pwd)
 source "$WEB_SRC/node_up.sh"
-: "${SK_BUILD_DIR:?the build dir (tests/CMakeLists.txt sets it)}"
 
-web_modules
-ok "chromium, playwright-core and oidc-provider in $MODULES"
+browser_up
 
 cd "$T"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

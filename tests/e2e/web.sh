@@ -10,11 +10,9 @@
 source "$(dirname "$0")/lib.sh"
 WEB_SRC=$(cd "$(dirname "$0")/../web" && pwd)
 source "$WEB_SRC/node_up.sh"
-: "${SK_BUILD_DIR:?the build dir (tests/CMakeLists.txt sets it)}"
-CHROMIUM=/usr/bin/chromium
 
-web_modules
-ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright-core and axe-core in $MODULES"
+# The browser and playwright-core: missing tools fail, never skip.
+browser_up
 
 cd "$T"
 web_federation
