@@ -7,8 +7,10 @@
 # account linked to no one, and ID tokens the provider issued for another
 # client, expired, of another issuer, with another nonce or with a tampered
 # signature (tests/web/oidc.mjs). The
-# sign-ins are in the audit log with their method; passwords still work; a
-# client secret file others may read is refused.
+# sign-ins are in the audit log with their method; passwords still work;
+# over the node's own TLS (--tls-self) sign-in and sign-out work with the
+# Secure cookies; --oidc-only leaves only the provider; a client secret
+# file others may read is refused.
 source "$(dirname "$0")/lib.sh"
 WEB_SRC=$(cd "$(dirname "$0")/../web" && pwd)
 source "$WEB_SRC/node_up.sh"
@@ -17,8 +19,8 @@ browser_up
 
 cd "$T"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-NODE_PORT=$(free_port) IDP_PORT=$(free_port) CTL_PORT=$(free_port)
-BASE=http://127.0.0.1:$NODE_PORT
+NODE_PORT=$(free_port) IDP_PORT=$(free_port) CTL_PORT=$(free_port) TLS_PORT=$(free_port)
+BASE=http://127.0.0.1:$NODE_PORT TLS_BASE=https://127.0.0.1:$TLS_PORT
 ISSUER=https://127.0.0.1:$IDP_PORT
 CLIENT_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 LOGIN=anna.devries@wijkteam.example
@@ -45,18 +47,22 @@ ok "professional link: $LOGIN is $PROF; an unknown professional is refused"
 
 WEB_MODULES=$MODULES OIDC_PORT=$IDP_PORT OIDC_CONTROL_PORT=$CTL_PORT OIDC_CERT=idp.crt \
 	OIDC_KEY=idp.key OIDC_CLIENT_ID=schakel-wijkteam OIDC_CLIENT_SECRET=$CLIENT_SECRET \
-	OIDC_REDIRECT=$BASE/oidc/callback "$(type -P node)" "$WEB_SRC/oidc_provider.mjs" \
+	OIDC_REDIRECT=$BASE/oidc/callback,$TLS_BASE/oidc/callback "$(type -P node)" "$WEB_SRC/oidc_provider.mjs" \
 	>idp.out 2>idp.log &
 PIDS+=($!)
 for _ in $(seq 300); do grep -q '^provider ready' idp.out && break; sleep 0.1; done
 grep -q '^provider ready' idp.out || fail "the provider did not start: $(tail -5 idp.log)"
 ok "an OpenID provider (oidc-provider) on $ISSUER"
 
-# (exec: run in the background, its PID is the node itself)
+# serve_oidc SECRET-FILE [OPTIONS]: plain HTTP on NODE_PORT, or with
+# --tls-self (and --http 127.0.0.1:$TLS_PORT) over TLS. (exec: run in the
+# background, its PID is the node itself.)
 serve_oidc() {
-	exec "$SK_NODE" serve --dir $ORG_A --http 127.0.0.1:$NODE_PORT --sync-seconds 3600 --dev \
+	local base=$BASE port=$NODE_PORT
+	if [ "${2:-}" = --tls-self ]; then base=$TLS_BASE port=$TLS_PORT; fi
+	exec "$SK_NODE" serve --dir $ORG_A --http 127.0.0.1:$port --sync-seconds 3600 --dev \
 		--oidc-issuer "$ISSUER" --oidc-client-id schakel-wijkteam \
-		--oidc-client-secret-file "$1" --oidc-redirect-uri "$BASE/oidc/callback" \
+		--oidc-client-secret-file "$1" --oidc-redirect-uri "$base/oidc/callback" \
 		--oidc-ca-file idp.crt --oidc-name "Wijkteam Zeist" "${@:2}"
 }
 
@@ -83,6 +89,22 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
 	-d "{\"professional\":\"$PROF\",\"password\":\"$PROF_PW\"}" "$BASE/api/session")
 [ "$code" = 200 ] || fail "password sign-in next to the provider: HTTP $code"
 ok "password sign-in still works"
+stop_serve
+
+# over the node's own TLS (--tls-self): the sign-in and sign-out again, with
+# the __Host- Secure session cookie and the Secure pre-session cookie
+serve_oidc client-secret --tls-self >serve.out 2>>serve.log &
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
+for _ in $(seq 300); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
+grep -q '^listening on ' serve.out || fail "serve --tls-self did not start: $(tail -5 serve.log)"
+pre=$(curl -sk -D - -o /dev/null "$TLS_BASE/oidc/start" | grep -i '^set-cookie: schakel_oidc=')
+grep -q 'Secure' <<<"$pre" || fail "over TLS the pre-session cookie is not Secure: $pre"
+WEB_BASE=$TLS_BASE OIDC_CONTROL=http://127.0.0.1:$CTL_PORT WEB_MODULES=$MODULES WEB_CHROMIUM=$CHROMIUM \
+	OIDC_LOGIN=$LOGIN OIDC_NAME="$PROF_NAME" OIDC_UNKNOWN=$PROF2 OIDC_QUICK=1 \
+	timeout 120 "$(type -P node)" "$WEB_SRC/oidc.mjs" ||
+	fail "sign-in with the provider over TLS (serve log $T/serve.log)"
+ok "over TLS: the pre-session cookie is Secure, sign-in and sign-out work"
 stop_serve
 
 # --oidc-only: the sign-in page has only the provider's link, and the

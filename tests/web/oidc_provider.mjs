@@ -34,7 +34,7 @@ const provider = new Provider(issuer, {
   clients: [{
     client_id: env('OIDC_CLIENT_ID'),
     client_secret: env('OIDC_CLIENT_SECRET'),
-    redirect_uris: [env('OIDC_REDIRECT')],
+    redirect_uris: env('OIDC_REDIRECT').split(','), // comma-separated
     response_types: ['code'],
     grant_types: ['authorization_code'],
     token_endpoint_auth_method: 'client_secret_basic',
