@@ -66,6 +66,16 @@ serve_oidc() {
 		--oidc-ca-file idp.crt --oidc-name "Wijkteam Zeist" "${@:2}"
 }
 
+# start_oidc [OPTIONS]: serve_oidc in the background until it listens
+# (SERVE_PID; stop_serve stops it).
+start_oidc() {
+	serve_oidc client-secret "$@" >serve.out 2>>serve.log &
+	SERVE_PID=$!
+	PIDS+=("$SERVE_PID")
+	for _ in $(seq 300); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
+	grep -q '^listening on ' serve.out || fail "serve $* did not start: $(tail -5 serve.log)"
+}
+
 # a secret file others may read: refused, with what to do
 cp client-secret loose-secret && chmod 644 loose-secret
 try serve_oidc loose-secret
@@ -73,11 +83,7 @@ try serve_oidc loose-secret
 grep -q "chmod 600" <<<"$msg" || fail "serve on a 0644 secret file said: $msg"
 ok "a client secret file others may read is refused: ${msg##*: }"
 
-serve_oidc client-secret >serve.out 2>>serve.log &
-SERVE_PID=$!
-PIDS+=("$SERVE_PID")
-for _ in $(seq 300); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
-grep -q '^listening on ' serve.out || fail "serve did not start: $(tail -5 serve.log)"
+start_oidc
 
 WEB_BASE=$BASE OIDC_CONTROL=http://127.0.0.1:$CTL_PORT WEB_MODULES=$MODULES WEB_CHROMIUM=$CHROMIUM \
 	OIDC_LOGIN=$LOGIN OIDC_NAME="$PROF_NAME" OIDC_UNKNOWN=$PROF2 \
@@ -93,11 +99,7 @@ stop_serve
 
 # over the node's own TLS (--tls-self): the sign-in and sign-out again, with
 # the __Host- Secure session cookie and the Secure pre-session cookie
-serve_oidc client-secret --tls-self >serve.out 2>>serve.log &
-SERVE_PID=$!
-PIDS+=("$SERVE_PID")
-for _ in $(seq 300); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
-grep -q '^listening on ' serve.out || fail "serve --tls-self did not start: $(tail -5 serve.log)"
+start_oidc --tls-self
 pre=$(curl -sk -D - -o /dev/null "$TLS_BASE/oidc/start" | grep -i '^set-cookie: schakel_oidc=')
 grep -q 'Secure' <<<"$pre" || fail "over TLS the pre-session cookie is not Secure: $pre"
 WEB_BASE=$TLS_BASE OIDC_CONTROL=http://127.0.0.1:$CTL_PORT WEB_MODULES=$MODULES WEB_CHROMIUM=$CHROMIUM \
@@ -109,11 +111,7 @@ stop_serve
 
 # --oidc-only: the sign-in page has only the provider's link, and the
 # password sign-in is refused
-serve_oidc client-secret --oidc-only >serve.out 2>>serve.log &
-SERVE_PID=$!
-PIDS+=("$SERVE_PID")
-for _ in $(seq 300); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
-grep -q '^listening on ' serve.out || fail "serve --oidc-only did not start: $(tail -5 serve.log)"
+start_oidc --oidc-only
 page=$(curl -s "$BASE/signin")
 grep -q 'id="oidc-signin"' <<<"$page" || fail "--oidc-only: no a#oidc-signin on /signin"
 grep -q 'id="signin"' <<<"$page" && fail "--oidc-only: /signin still has the password form"
