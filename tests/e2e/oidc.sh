@@ -49,7 +49,8 @@ WEB_MODULES=$MODULES OIDC_PORT=$IDP_PORT OIDC_CONTROL_PORT=$CTL_PORT OIDC_CERT=i
 	OIDC_KEY=idp.key OIDC_CLIENT_ID=schakel-wijkteam OIDC_CLIENT_SECRET=$CLIENT_SECRET \
 	OIDC_REDIRECT=$BASE/oidc/callback,$TLS_BASE/oidc/callback "$(type -P node)" "$WEB_SRC/oidc_provider.mjs" \
 	>idp.out 2>idp.log &
-PIDS+=($!)
+IDP_PID=$!
+PIDS+=("$IDP_PID")
 for _ in $(seq 300); do grep -q '^provider ready' idp.out && break; sleep 0.1; done
 grep -q '^provider ready' idp.out || fail "the provider did not start: $(tail -5 idp.log)"
 ok "an OpenID provider (oidc-provider) on $ISSUER"
@@ -121,6 +122,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
 ok "--oidc-only: only the provider's link, a password sign-in refused (403)"
 stop_serve
 
+# the provider gone: a node that starts now cannot reach it, and the
+# sign-in page says so
+kill "$IDP_PID"
+wait "$IDP_PID" 2>/dev/null || true
+start_oidc
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/oidc/start")
+[ "$loc" = "$BASE/signin?error=oidc-unreachable" ] || fail "the provider gone: /oidc/start sent to '$loc'"
+curl -s "$loc" | grep -q "nu niet bereikbaar" || fail "the provider gone: the sign-in page does not say so"
+ok "the provider gone: the sign-in page says it cannot be reached now"
+stop_serve
+
 # the audit log: her sign-ins through the provider, and the refusals
 node audit query --dir $ORG_A --event signin --json >signins.json || fail "audit query"
 python3 - signins.json "$PROF" <<'PY' || fail "the audit log's sign-ins (above)"
@@ -131,7 +143,8 @@ denied = [r["reason"] for r in recs if r["outcome"] == "denied"]
 need = ["the ID token is for another client", "the ID token has expired",
         "the ID token is from another issuer", "the ID token's nonce is not this sign-in's",
         "the ID token's signature does not verify", "no professional is linked",
-        "the state does not match", "no sign-in of this browser under way"]
+        "the state does not match", "no sign-in of this browser under way",
+        "the identity provider did not sign the professional in"]
 missing = [n for n in need if not any(n in d for d in denied)]
 if len(ok) < 3 or missing or any(r["user"] for r in recs if r["outcome"] == "denied"):
     print(f"ok sign-ins {len(ok)}, denied {denied}, missing {missing}", file=sys.stderr)

@@ -124,6 +124,16 @@ async function run(browser) {
   await refused(ctx, page, "another browser's callback", 'oidc-expired', 'Inloggen is niet gelukt');
   await ctx.close();
 
+  // the person cancels at the provider: it answers error=access_denied
+  ctx = await fresh();
+  page = await ctx.newPage();
+  await page.goto(`${BASE}/signin`);
+  await Promise.all([page.waitForURL((u) => !u.href.startsWith(BASE)), page.click('a#oidc-signin')]);
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('a:has-text("Cancel")')]);
+  await page.waitForURL((u) => u.pathname === '/signin');
+  await refused(ctx, page, 'a sign-in cancelled at the provider', 'oidc-denied', 'afgebroken of geweigerd');
+  await ctx.close();
+
   // an account at the provider that is linked to no professional
   ctx = await fresh();
   page = await ctx.newPage();
