@@ -134,6 +134,9 @@ static const audit_event_words events[] = {
 	 "heeft de lijst van medewerkers%n bekeken", "viewed the list of professionals%n"},
 	{"professional.passwd", "Wachtwoord ingesteld", "Password set",
 	 "heeft%n een wachtwoord ingesteld", "set a password%n"},
+	{"professional.link", "Account van de organisatie gekoppeld",
+	 "Organisation account linked", "heeft%n een account van de organisatie gekoppeld",
+	 "linked an organisation account%n"},
 	/* the node itself */
 	{"org.set", "Instellingen organisatie gewijzigd", "Organisation settings changed",
 	 "heeft%n de instellingen van de organisatie gewijzigd", "changed the organisation's settings%n"},

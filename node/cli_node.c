@@ -268,7 +268,7 @@ static int cmd_join(int argc, char **argv)
 /* ---- professional ---------------------------------------------------------- */
 
 struct prof_args {
-	const char *id, *name, *role, *phone, *email, *kind;
+	const char *id, *name, *role, *phone, *email, *kind, *login;
 };
 
 static int prof_opt(int c, const char *arg, void *p)
@@ -293,6 +293,9 @@ static int prof_opt(int c, const char *arg, void *p)
 		break;
 	case 'k':
 		a->kind = arg;
+		break;
+	case 'l':
+		a->login = arg;
 		break;
 	default:
 		return SK_CLI_UNKNOWN;
@@ -527,10 +530,48 @@ out:
 	return rc;
 }
 
+static int cmd_prof_link(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"id", required_argument, NULL, 'i'},
+					   {"login", required_argument, NULL, 'l'}, {0}};
+	static const char help[] =
+		"usage: schakel-node professional link --dir D --id ID --login VALUE\n\n"
+		"Links professional (or privacy officer) ID to the account VALUE at the\n"
+		"organisation's identity provider: the value of the claim 'serve\n"
+		"--oidc-claim' names (default preferred_username; with Entra ID often oid or\n"
+		"upn). Someone who signs in there with that account is ID here; an account\n"
+		"linked to no one is refused. A login linked before moves to ID.\n\n"
+		"  --id ID               the professional\n"
+		"  --login VALUE         the claim's value at the identity provider\n" SK_CLI_COMMON_HELP;
+	static const char cmd[] = "professional link";
+	sk_cli_common o = {0};
+	struct prof_args a = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, prof_opt, &a)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if (a.id == NULL || a.login == NULL)
+		return sk_cli_usage(cmd, "--id and --login are required");
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
+		return rc;
+	st = node_login_link(s, a.id, a.login);
+	if (st == SK_OK)
+		printf("%s signs in as %s\n", a.login, a.id);
+	node_cli_close(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
 static const sk_cli_cmd prof_cmds[] = {
 	{"add", cmd_prof_add, "add a professional (or privacy officer)"},
 	{"list", cmd_prof_list, "list professionals"},
 	{"passwd", cmd_prof_passwd, "set the password for the web pages"},
+	{"link", cmd_prof_link, "link an account at the identity provider"},
 };
 
 static int cmd_professional(int argc, char **argv)
@@ -1647,6 +1688,30 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'S':
 		a->so.tls_self = 1;
 		break;
+	case 'I':
+		a->so.oidc.issuer = arg;
+		break;
+	case 'c':
+		a->so.oidc.client_id = arg;
+		break;
+	case 'F':
+		a->so.oidc.secret_file = arg;
+		break;
+	case 'L':
+		a->so.oidc.claim = arg;
+		break;
+	case 'R':
+		a->so.oidc.redirect_uri = arg;
+		break;
+	case 'A':
+		a->so.oidc.ca_file = arg;
+		break;
+	case 'N':
+		a->so.oidc_name = arg;
+		break;
+	case 'O':
+		a->so.oidc_only = 1;
+		break;
 	case 's':
 		if (sk_cli_u64(arg, &a->secs) != SK_OK || a->secs == 0 || a->secs > 86400)
 			return sk_cli_usage("serve", "--sync-seconds takes 1..86400");
@@ -1667,11 +1732,23 @@ static int cmd_serve(int argc, char **argv)
 					   {"secure-cookies", no_argument, NULL, 'C'},
 					   {"tls-cert", required_argument, NULL, 'T'},
 					   {"tls-key", required_argument, NULL, 'K'},
-					   {"tls-self", no_argument, NULL, 'S'}, {0}};
+					   {"tls-self", no_argument, NULL, 'S'},
+					   {"oidc-issuer", required_argument, NULL, 'I'},
+					   {"oidc-client-id", required_argument, NULL, 'c'},
+					   {"oidc-client-secret-file", required_argument, NULL, 'F'},
+					   {"oidc-claim", required_argument, NULL, 'L'},
+					   {"oidc-redirect-uri", required_argument, NULL, 'R'},
+					   {"oidc-ca-file", required_argument, NULL, 'A'},
+					   {"oidc-name", required_argument, NULL, 'N'},
+					   {"oidc-only", no_argument, NULL, 'O'}, {0}};
 	static const char help[] =
 		"usage: schakel-node serve --dir D --http 127.0.0.1:PORT [--sync-seconds N]\n"
 		"                         [--tls-cert FILE --tls-key FILE | --tls-self]\n"
-		"                         [--secure-cookies] [--witness --witness-listen HOST:PORT]\n\n"
+		"                         [--secure-cookies] [--witness --witness-listen HOST:PORT]\n"
+		"                         [--oidc-issuer URL --oidc-client-id ID\n"
+		"                          --oidc-client-secret-file F --oidc-redirect-uri URL\n"
+		"                          [--oidc-claim NAME] [--oidc-ca-file F] [--oidc-name NAME]\n"
+		"                          [--oidc-only]]\n\n"
 		"Runs 'sync' every N seconds (default 60) and serves, on --http, the web pages\n"
 		"for professionals and privacy officers (sign in with the password set by\n"
 		"'professional passwd') and the JSON API they use (docs/web.md,\n"
@@ -1691,7 +1768,19 @@ static int cmd_serve(int argc, char **argv)
 		"With --witness the node also cosigns the registry's checkpoints as a C2SP\n"
 		"tlog-witness over HTTPS on --witness-listen (POST /add-checkpoint), printing\n"
 		"'witness listening on HOST:PORT' first; the registry operator names it with\n"
-		"'enrol --witness ORG@https://HOST:PORT'.\n\n"
+		"'enrol --witness ORG@https://HOST:PORT'.\n"
+		"With --oidc-issuer professionals sign in with the organisation's identity\n"
+		"provider (OpenID Connect, code flow with PKCE; docs/operator.md):\n"
+		"  --oidc-issuer URL            the provider's issuer (https://)\n"
+		"  --oidc-client-id ID          this node's client id there\n"
+		"  --oidc-client-secret-file F  its client secret (a file of mode 0600)\n"
+		"  --oidc-redirect-uri URL      https://THIS-NODE/oidc/callback, as registered\n"
+		"  --oidc-claim NAME            the ID token's claim 'professional link --login'\n"
+		"                               matches (default preferred_username)\n"
+		"  --oidc-ca-file F             CA certificates for the provider's TLS\n"
+		"  --oidc-name NAME             shown as 'Inloggen met NAME' (default: uw\n"
+		"                               organisatie)\n"
+		"  --oidc-only                  no password sign-in\n\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct serve_args a = {0};
@@ -1712,6 +1801,13 @@ static int cmd_serve(int argc, char **argv)
 		return sk_cli_usage("serve", "give --tls-self or --tls-cert and --tls-key, not both");
 	if (a.witness != (a.so.witness != NULL))
 		return sk_cli_usage("serve", "--witness and --witness-listen HOST:PORT go together");
+	if ((a.so.oidc.issuer != NULL) !=
+	    (a.so.oidc.client_id != NULL && a.so.oidc.secret_file != NULL &&
+	     a.so.oidc.redirect_uri != NULL))
+		return sk_cli_usage("serve", "--oidc-issuer, --oidc-client-id, "
+				    "--oidc-client-secret-file and --oidc-redirect-uri go together");
+	if (a.so.oidc_only && a.so.oidc.issuer == NULL)
+		return sk_cli_usage("serve", "--oidc-only needs --oidc-issuer");
 	a.so.sync_seconds = (unsigned)a.secs;
 	if ((rc = node_cli_open(&s, &kek, &o, "serve")) != 0)
 		return rc;

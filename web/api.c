@@ -18,6 +18,7 @@
 #include "web/api.h"
 #include "web/api_int.h"
 #include "web/msg.h"
+#include "web/oidc.h"
 
 /* ---- answers ------------------------------------------------------------ */
 
@@ -265,17 +266,6 @@ int api_remote(web_req *r, node_remote **rem, json_t **out)
 
 /* ---- session ------------------------------------------------------------ */
 
-static void cookie_set(web_req *r, const char *value, int clear)
-{
-	char c[200];
-
-	snprintf(c, sizeof(c), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
-		 web_cookie_name(r->app), value, web_cookie_secure(r->app),
-		 clear ? "; Max-Age=0" : "");
-	web_header_add(r, "Set-Cookie", c);
-	sodium_memzero(c, sizeof(c));
-}
-
 static void signin(web_req *r)
 {
 	const char *id = web_param(r, "professional"), *pw = web_param(r, "password");
@@ -284,6 +274,14 @@ static void signin(web_req *r)
 	web_session *x;
 	sk_status st;
 
+	if (web_oidc_only(r->app->oidc)) { /* serve --oidc-only */
+		if (r->form_post)
+			web_redirect(r, "/signin?error=password-off");
+		else
+			web_reply_error(r, 403, "passwords are off here; sign in with the identity "
+						"provider (GET /oidc/start)");
+		return;
+	}
 	if (id == NULL || pw == NULL || id[0] == 0) {
 		if (r->form_post)
 			web_redirect(r, "/signin?error=missing");
@@ -329,7 +327,7 @@ static void signin(web_req *r)
 		web_reply_error(r, 503, "too many requests at once; try again in a minute");
 		return;
 	}
-	cookie_set(r, x->id, 0);
+	web_session_cookie(r, x->id, 0);
 	if (r->form_post)
 		web_redirect(r, "/");
 	else
@@ -354,7 +352,7 @@ static void signout(web_req *r)
 		web_session_end(r->sess);
 		r->sess = NULL;
 	}
-	cookie_set(r, "", 1);
+	web_session_cookie(r, "", 1);
 	if (r->form_post)
 		web_redirect(r, "/signin?signed_out=1");
 	else

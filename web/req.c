@@ -378,6 +378,45 @@ void web_reply_error(web_req *r, int code, const char *msg)
 	web_reply_json(r, code, json_pack("{s:s}", "error", msg));
 }
 
+/* The value of cookie name in the request (copied into out), or NULL. */
+const char *web_cookie(const web_req *r, const char *name, char *out, size_t cap)
+{
+	const char *h = evhttp_find_header(&r->in, "Cookie");
+	size_t n = strlen(name);
+
+	while (h != NULL && *h != 0) {
+		const char *end;
+
+		while (*h == ' ' || *h == ';')
+			h++;
+		end = strchr(h, ';');
+		if (end == NULL)
+			end = h + strlen(h);
+		if ((size_t)(end - h) > n && strncmp(h, name, n) == 0 && h[n] == '=') {
+			size_t len = (size_t)(end - h) - n - 1;
+
+			if (len >= cap)
+				return NULL;
+			memcpy(out, h + n + 1, len);
+			out[len] = 0;
+			return out;
+		}
+		h = end;
+	}
+	return NULL;
+}
+
+void web_session_cookie(web_req *r, const char *value, int clear)
+{
+	char c[200];
+
+	snprintf(c, sizeof(c), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
+		 web_cookie_name(r->app), value, web_cookie_secure(r->app),
+		 clear ? "; Max-Age=0" : "");
+	web_header_add(r, "Set-Cookie", c);
+	sodium_memzero(c, sizeof(c));
+}
+
 void web_redirect(web_req *r, const char *location)
 {
 	if (answered(r))

@@ -84,6 +84,7 @@ typedef struct web_app {
 	sk_kek *kek;
 	char token[65];     /* the bearer token of D/api-token */
 	int secure_cookies; /* serve --secure-cookies: behind a TLS proxy */
+	struct web_oidc *oidc; /* serve --oidc-*: the identity provider (web/oidc.h); NULL: none */
 	int tls;            /* served over the node's own TLS (web/tls.h): HSTS,
 			     * Secure cookies, the session cookie WEB_COOKIE_TLS */
 	void (*sync_now)(void *arg); /* wakes the sync thread (any thread) */
@@ -167,6 +168,11 @@ void web_flash(web_session *x, int error, const char *fmt, ...)
 web_session *web_session_take(web_req *r, const char *id, int page);
 /* Signs p in: a new session (any the request came with ends) as r->sess. */
 web_session *web_signin(web_req *r, const node_professional *p, uint64_t now);
+/* The value of cookie name in the request (copied into out, cap bytes),
+ * or NULL when absent or longer. */
+const char *web_cookie(const web_req *r, const char *name, char *out, size_t cap);
+/* Sets (clear: removes) the session cookie WEB_COOKIE. */
+void web_session_cookie(web_req *r, const char *value, int clear);
 /* Back into the table: a message set, a session ended. Once per request,
  * by web.c. */
 void web_session_put(web_req *r);

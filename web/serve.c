@@ -24,6 +24,7 @@
 #include "node/case.h"
 #include "node/sync.h"
 #include "node/join.h"
+#include "web/oidc.h"
 #include "web/serve.h"
 #include "web/tls.h"
 #include "web/web.h"
@@ -322,6 +323,10 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	sv.web->kek = kek;
 	sv.web->secure_cookies = o->secure_cookies;
 	sv.web->tls = tls != NULL;
+	if (o->oidc.issuer != NULL &&
+	    (st = web_oidc_new(&sv.web->oidc, &o->oidc, o->oidc_name ? o->oidc_name : "uw organisatie",
+			       o->oidc_only)) != SK_OK)
+		goto out;
 	sv.web->sync_now = sync_now;
 	sv.web->status = status;
 	sv.web->arg = &sv;
@@ -330,6 +335,7 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	sv.web->loop = sv.loop;
 	if ((st = pools_start(sv.web)) != SK_OK)
 		goto out;
+	web_oidc_warm(sv.web->oidc, sk_clock_now_ms() + 10000);
 	if (o->witness != NULL && (st = witness_start(s, kek, o->witness, &wtls, &witness)) != SK_OK)
 		goto out;
 	http = evhttp_new(net_loop_base(sv.loop));
@@ -403,6 +409,7 @@ out:
 	if (sv.web != NULL) {
 		if (app)
 			web_app_free(sv.web);
+		web_oidc_free(sv.web->oidc);
 		sodium_free(sv.web);
 	}
 	return st;

@@ -9,6 +9,7 @@
 #define SK_WEB_SERVE_H
 
 #include "common/kek.h"
+#include "node/oidc.h"
 #include "node/store.h"
 
 #define NODE_SYNC_SECONDS 60
@@ -24,6 +25,9 @@ typedef struct node_serve_opts {
 	 * `http` must be a loopback address. */
 	const char *tls_cert, *tls_key;
 	int tls_self;
+	node_oidc_conf oidc;   /* the identity provider; oidc.issuer NULL: none */
+	const char *oidc_name; /* its name on the sign-in page ("Inloggen met ...") */
+	int oidc_only;         /* no password sign-in */
 } node_serve_opts;
 
 /* Runs until SIGTERM/SIGINT; prints "listening on HOST:PORT" when ready

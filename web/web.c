@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "web/api.h"
 #include "web/assets.h"
+#include "web/oidc.h"
 #include "web/pages.h"
 #include "web/web.h"
 
@@ -31,34 +32,6 @@ static const char *header(const web_req *r, const char *name)
 	return evhttp_find_header(&r->in, name);
 }
 
-/* The value of cookie name in the request (copied into out), or NULL. */
-static const char *cookie(const web_req *r, const char *name, char *out, size_t cap)
-{
-	const char *h = header(r, "Cookie");
-	size_t n = strlen(name);
-
-	while (h != NULL && *h != 0) {
-		const char *end;
-
-		while (*h == ' ' || *h == ';')
-			h++;
-		end = strchr(h, ';');
-		if (end == NULL)
-			end = h + strlen(h);
-		if ((size_t)(end - h) > n && strncmp(h, name, n) == 0 && h[n] == '=') {
-			size_t len = (size_t)(end - h) - n - 1;
-
-			if (len >= cap)
-				return NULL;
-			memcpy(out, h + n + 1, len);
-			out[len] = 0;
-			return out;
-		}
-		h = end;
-	}
-	return NULL;
-}
-
 static web_lang pick_lang(web_req *r)
 {
 	const char *q = evhttp_find_header(&r->query, "lang");
@@ -73,7 +46,7 @@ static web_lang pick_lang(web_req *r)
 		web_header_add(r, "Set-Cookie", set);
 		return q[0] == 'e' ? WEB_EN : WEB_NL;
 	}
-	if (cookie(r, WEB_LANG_COOKIE, c, sizeof(c)) != NULL)
+	if (web_cookie(r, WEB_LANG_COOKIE, c, sizeof(c)) != NULL)
 		return strcmp(c, "en") == 0 ? WEB_EN : WEB_NL;
 	accept = header(r, "Accept-Language");
 	return accept != NULL && strncmp(accept, "en", 2) == 0 ? WEB_EN : WEB_NL;
@@ -210,7 +183,7 @@ static void web_handle(web_req *r)
 		}
 		r->bearer = 1;
 	} else {
-		web_session_take(r, cookie(r, web_cookie_name(a), sid, sizeof(sid)),
+		web_session_take(r, web_cookie(r, web_cookie_name(a), sid, sizeof(sid)),
 				 strncmp(r->path, "/api/", 5) != 0);
 		sodium_memzero(sid, sizeof(sid));
 	}
@@ -232,6 +205,8 @@ static void web_handle(web_req *r)
 			api_handle(r);
 	} else if (r->method != EVHTTP_REQ_GET) {
 		web_reply_error(r, 405, "pages are read with GET; actions go to /api/");
+	} else if (strncmp(r->path, "/oidc/", 6) == 0) {
+		web_oidc_handle(r);
 	} else {
 		pages_handle(r);
 	}
@@ -294,6 +269,10 @@ void web_accept(web_app *a, struct evhttp_request *req)
 	}
 	if (strncmp(r->path, "/api/", 5) == 0)
 		cls = api_route_class(r->method, r->path);
+	if (strncmp(r->path, "/oidc/", 6) == 0) { /* reaches the identity provider */
+		cls = WEB_CLASS_SIGNIN;
+		r->deadline = sk_clock_now_ms() + WEB_REMOTE_DEADLINE_MS;
+	}
 	if (cls == WEB_CLASS_REMOTE) {
 		r->deadline = sk_clock_now_ms() + WEB_REMOTE_DEADLINE_MS;
 		if (a->inflight[cls] >= class_max[cls]) {

@@ -84,14 +84,15 @@ browser_up() {
 	MODULES=$SK_BUILD_DIR/tests/web
 	mkdir -p "$MODULES"
 	if ! cmp -s "$WEB_SRC/package-lock.json" "$MODULES/installed.lock" ||
-		[ ! -d "$MODULES/node_modules/playwright-core" ] || [ ! -d "$MODULES/node_modules/axe-core" ]; then
+		[ ! -d "$MODULES/node_modules/playwright-core" ] || [ ! -d "$MODULES/node_modules/axe-core" ] ||
+		[ ! -d "$MODULES/node_modules/oidc-provider" ]; then
 		rm -f "$MODULES/installed.lock"
 		cp "$WEB_SRC/package.json" "$WEB_SRC/package-lock.json" "$MODULES/"
 		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$MODULES" --no-audit --no-fund \
 			>"$T/npm.log" 2>&1 || fail "npm ci in $MODULES: $(tail -5 "$T/npm.log")"
 		cp "$WEB_SRC/package-lock.json" "$MODULES/installed.lock"
 	fi
-	ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright-core and axe-core in $MODULES"
+	ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright-core, axe-core and oidc-provider in $MODULES"
 }
 
 # stop_serve: SIGTERM, and serve must exit 0.
