@@ -343,3 +343,38 @@ sk_status node_client_add(node_store *s, const bsn *b, const char *name, const c
 	}
 	return st;
 }
+
+sk_status node_client_update_txn(node_store *s, MDB_txn *txn, const char *id, const char *name,
+				 const char *birthdate, uint64_t now_ms)
+{
+	node_client c;
+	uint8_t key[8], val[STORED_MAX];
+	MDB_val ck = {8, key}, d;
+	audit_record rec = {0};
+	uint64_t n = 0;
+	size_t len = 0;
+	sk_status st;
+
+	if ((st = check_fields(name, birthdate, now_ms)) != SK_OK ||
+	    (st = node_client_get(s, txn, id, &c)) != SK_OK ||
+	    (st = node_client_id_parse(id, &n)) != SK_OK)
+		goto out;
+	snprintf(c.name, sizeof(c.name), "%s", name != NULL ? name : "");
+	snprintf(c.birthdate, sizeof(c.birthdate), "%s", birthdate != NULL ? birthdate : "");
+	sk_be64_put(key, n);
+	if ((st = seal(s, &c, val, &len)) != SK_OK)
+		goto out;
+	d.mv_size = len;
+	d.mv_data = val;
+	rec.event = "client.update";
+	rec.action = AUDIT_ACTION_UPDATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "client";
+	rec.client = id;
+	if ((st = sk_db_status(mdb_put(txn, s->clients, &ck, &d, 0))) == SK_OK)
+		st = node_audit(s, txn, &rec);
+out:
+	node_client_wipe(&c);
+	sodium_memzero(val, sizeof(val));
+	return st;
+}
