@@ -453,6 +453,11 @@ static sk_status case_one(node_store *s, MDB_txn *txn, const void *item, uint64_
 		st = refused(r, SK_ERR_INVALID, "case_closed_unknown");
 		goto out;
 	}
+	if (it->professional[0] == 0) {
+		sk_error_set("a new case needs its responsible professional");
+		st = refused(r, SK_ERR_INVALID, "professional_invalid");
+		goto out;
+	}
 	consent_req(it, NULL, now_ms, &q);
 	if ((st = node_case_open_txn(s, txn, r->client, it->professional, &q, now_ms,
 				     &r->case_id)) != SK_OK) {

@@ -112,9 +112,24 @@ int api_integration_begin(web_req *r)
 		return -1;
 	}
 	if (node_service_check(r->app->s, auth + 7, strlen(auth + 7), r->service) != SK_OK) {
+		audit_record rec = {0};
+		char ap[96];
+
 		sk_log(SK_LOG_WARNING, "web: %s: an integration request with a wrong, unknown or "
 				       "revoked service credential",
 		       r->peer);
+		/* as a failed sign-in is: who tried, from where (never what was sent) */
+		snprintf(ap, sizeof(ap), "integration:%s", r->peer + 4);
+		rec.event = "service.refused";
+		rec.action = AUDIT_ACTION_EXECUTE;
+		rec.outcome = AUDIT_OUTCOME_DENIED;
+		rec.reason = "unknown, revoked or wrong service credential";
+		rec.category = "account";
+		rec.access_point = ap;
+		rec.responsible = "-";
+		if (node_audit_commit(r->app->s, &rec) != SK_OK)
+			sk_log(SK_LOG_WARNING, "web: the refused integration request is not in the "
+					       "audit log");
 		refuse(r, 401, "credential_invalid", "the service credential is unknown, revoked "
 						     "or wrong");
 		return -1;
@@ -247,10 +262,11 @@ void api_integration_case_parse(const json_t *o, int consent_only, node_ecd_case
 		else if (v != NULL && strcmp(v, "open") != 0)
 			ITEM_REFUSE(it, "state_invalid", "state: open or closed");
 	}
+	/* needed for a new case; a known one keeps its own when not given */
 	v = str(o, "professional");
-	if (v != NULL && v[0] != 0 && strlen(v) <= NODE_ID_MAX)
+	if (v != NULL && strlen(v) <= NODE_ID_MAX)
 		memcpy(it->professional, v, strlen(v) + 1);
-	else if (!consent_only || v != NULL)
+	else if (json_object_get(o, "professional") != NULL)
 		ITEM_REFUSE(it, "professional_invalid", "professional: the responsible "
 							"professional's id at the node");
 	if (list_of(o, "consent", flags, sizeof(flags)) != 0 ||

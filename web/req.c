@@ -474,7 +474,7 @@ web_req *web_req_capture(web_app *a, struct evhttp_request *req, int *bad)
 	/* the client system's batches may be larger (checked again, with its
 	 * credential, by web/api_integration.c) */
 	if ((r->raw_len = evbuffer_get_length(body)) >
-	    (strncmp(r->path, "/api/integration/", 17) == 0 ? WEB_INTEGRATION_BODY_MAX : WEB_BODY_MAX)) {
+	    (strncmp(r->path, "/api/integration/", 17) == 0 ? WEB_INTEGRATION_READ_MAX : WEB_BODY_MAX)) {
 		*bad = 413;
 		goto fail;
 	}

@@ -38,6 +38,9 @@
 #define WEB_LANG_COOKIE "schakel_lang"
 #define WEB_BODY_MAX (64u * 1024) /* a summary of NODE_DISCUSS_TEXT_MAX, encoded */
 #define WEB_INTEGRATION_BODY_MAX (8u << 20) /* a batch of the client system (/api/integration/) */
+/* what evhttp and web_req_capture take on /api/integration/: a little more,
+ * so that a body over the cap is refused with the API's own JSON answer */
+#define WEB_INTEGRATION_READ_MAX (WEB_INTEGRATION_BODY_MAX + WEB_BODY_MAX)
 #define WEB_COPIES_MAX 64         /* requests handled at once: every worker's */
 #define WEB_STREAM_QUEUE_MAX (1u << 20) /* a stream's bytes queued for its client
 					 * before its worker waits */
