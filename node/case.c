@@ -684,6 +684,8 @@ typedef struct case_audit {
 	audit_record rec;
 	char ref[REF_MAX];
 	char basis[NODE_REASON_MAX + 48];
+	char client[NODE_CLIENT_ID_MAX + 1]; /* rec.client and rec.role point here */
+	char role[NODE_ROLE_MAX + 1];
 } case_audit;
 
 static void audit_init(case_audit *a, const char *event, audit_action action, const char *as)
@@ -701,7 +703,8 @@ static void audit_case(case_audit *a, const node_case *c)
 {
 	const node_consent *k = &c->consent;
 
-	a->rec.client = c->client;
+	snprintf(a->client, sizeof(a->client), "%s", c->client);
+	a->rec.client = a->client;
 	snprintf(a->ref, sizeof(a->ref), "case %llu v%u", (unsigned long long)c->id, k->version);
 	a->rec.consent_ref = a->ref;
 	if (k->basis == NODE_BASIS_STATUTORY)
@@ -831,7 +834,8 @@ static sk_status change_in(node_store *s, MDB_txn *txn, uint64_t case_id, const 
 
 	if ((st = actor(s, txn, as, p)) != SK_OK)
 		return st;
-	a->rec.role = p->role;
+	snprintf(a->role, sizeof(a->role), "%s", p->role);
+	a->rec.role = a->role;
 	if ((st = node_case_get(s, txn, case_id, c)) != SK_OK)
 		return st;
 	audit_case(a, c);
@@ -895,22 +899,21 @@ static sk_status close_in(node_store *s, MDB_txn *txn, uint64_t now_ms, node_cas
 	return node_dirty_mark(s, txn, c->client);
 }
 
-sk_status node_case_consent_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
-				const node_consent_req *req, uint64_t now_ms, node_case *out)
+/* The whole change of node_case_consent in txn; a's record filled, not
+ * appended; out (may be NULL) the case as changed. */
+static sk_status consent_change(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+				const node_consent_req *req, uint64_t now_ms, case_audit *a,
+				node_case *out)
 {
 	node_case *c = calloc(1, sizeof(*c));
 	node_client *cl = calloc(1, sizeof(*cl));
 	node_consent *k = calloc(1, sizeof(*k));
 	node_professional p;
-	case_audit a;
 	sk_status st = SK_ERR_NOMEM;
 
-	audit_init(&a, "case.consent", AUDIT_ACTION_UPDATE, as);
-	a.rec.category = "consent";
 	if (c != NULL && cl != NULL && k != NULL &&
-	    (st = change_in(s, txn, case_id, as, c, &p, &a)) == SK_OK &&
-	    (st = consent_in(s, txn, req, now_ms, &a, c, cl, k, &p)) == SK_OK &&
-	    (st = node_audit(s, txn, &a.rec)) == SK_OK && out != NULL)
+	    (st = change_in(s, txn, case_id, as, c, &p, a)) == SK_OK &&
+	    (st = consent_in(s, txn, req, now_ms, a, c, cl, k, &p)) == SK_OK && out != NULL)
 		*out = *c;
 	if (cl != NULL)
 		node_client_wipe(cl);
@@ -920,51 +923,66 @@ sk_status node_case_consent_txn(node_store *s, MDB_txn *txn, uint64_t case_id, c
 	return st;
 }
 
-sk_status node_case_close_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
-			      uint64_t now_ms, node_case *out)
+/* The same for node_case_close. */
+static sk_status close_change(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+			      uint64_t now_ms, case_audit *a, node_case *out)
 {
 	node_case *c = calloc(1, sizeof(*c));
 	node_professional p;
-	case_audit a;
 	sk_status st = SK_ERR_NOMEM;
 
-	audit_init(&a, "case.close", AUDIT_ACTION_UPDATE, as);
-	if (c != NULL && (st = change_in(s, txn, case_id, as, c, &p, &a)) == SK_OK &&
-	    (st = close_in(s, txn, now_ms, c, &p)) == SK_OK &&
-	    (st = node_audit(s, txn, &a.rec)) == SK_OK && out != NULL)
+	if (c != NULL && (st = change_in(s, txn, case_id, as, c, &p, a)) == SK_OK &&
+	    (st = close_in(s, txn, now_ms, c, &p)) == SK_OK && out != NULL)
 		*out = *c;
 	free(c);
 	return st;
 }
 
+static void consent_audit_init(case_audit *a, const char *as)
+{
+	audit_init(a, "case.consent", AUDIT_ACTION_UPDATE, as);
+	a->rec.category = "consent";
+}
+
+sk_status node_case_consent_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+				const node_consent_req *req, uint64_t now_ms, node_case *out)
+{
+	case_audit a;
+	sk_status st;
+
+	consent_audit_init(&a, as);
+	if ((st = consent_change(s, txn, case_id, as, req, now_ms, &a, out)) != SK_OK)
+		return st;
+	return node_audit(s, txn, &a.rec);
+}
+
+sk_status node_case_close_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+			      uint64_t now_ms, node_case *out)
+{
+	case_audit a;
+	sk_status st;
+
+	audit_init(&a, "case.close", AUDIT_ACTION_UPDATE, as);
+	if ((st = close_change(s, txn, case_id, as, now_ms, &a, out)) != SK_OK)
+		return st;
+	return node_audit(s, txn, &a.rec);
+}
+
 sk_status node_case_consent(node_store *s, uint64_t case_id, const char *as,
 			    const node_consent_req *req, uint64_t now_ms, node_case *out)
 {
-	node_case *c = calloc(1, sizeof(*c));
-	node_client *cl = calloc(1, sizeof(*cl));
-	node_consent *k = calloc(1, sizeof(*k));
-	node_professional p;
 	case_audit a;
 	MDB_txn *txn = NULL;
 	sk_status st;
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	audit_init(&a, "case.consent", AUDIT_ACTION_UPDATE, as);
-	a.rec.category = "consent";
-	if (c == NULL || cl == NULL || k == NULL) {
-		st = SK_ERR_NOMEM;
-		goto out;
-	}
-	if ((st = begin_change(s, &txn, case_id, as, c, &p, &a)) == SK_OK)
-		st = consent_in(s, txn, req, now_ms, &a, c, cl, k, &p);
-	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && out != NULL)
-		*out = *c;
-out:
-	node_client_wipe(cl);
-	free(cl);
-	free(c);
-	free(k);
+	consent_audit_init(&a, as);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = consent_change(s, txn, case_id, as, req, now_ms, &a, out);
+	if ((st = finish(s, txn, &a, st)) != SK_OK && out != NULL)
+		memset(out, 0, sizeof(*out));
 	return st;
 }
 
@@ -1040,8 +1058,6 @@ sk_status node_case_assign_txn(node_store *s, MDB_txn *txn, uint64_t case_id, co
 sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint64_t now_ms,
 			  node_case *out)
 {
-	node_case *c = calloc(1, sizeof(*c));
-	node_professional p;
 	case_audit a;
 	MDB_txn *txn = NULL;
 	sk_status st;
@@ -1049,13 +1065,11 @@ sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint6
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	audit_init(&a, "case.close", AUDIT_ACTION_UPDATE, as);
-	if (c == NULL)
-		return SK_ERR_NOMEM;
-	if ((st = begin_change(s, &txn, case_id, as, c, &p, &a)) == SK_OK)
-		st = close_in(s, txn, now_ms, c, &p);
-	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && out != NULL)
-		*out = *c;
-	free(c);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = close_change(s, txn, case_id, as, now_ms, &a, out);
+	if ((st = finish(s, txn, &a, st)) != SK_OK && out != NULL)
+		memset(out, 0, sizeof(*out));
 	return st;
 }
 

@@ -41,6 +41,23 @@ static const struct option svc_lo[] = {SK_CLI_COMMON_LONG,
 				       {"name", required_argument, NULL, 'n'},
 				       {"as", required_argument, NULL, 'A'}, {0}};
 
+/* Parses a service command's options into *o and *a and (with need_id,
+ * the id given) opens the store: SK_CLI_RUN, or the exit code (also
+ * SK_EXIT_OK after --help). */
+static int svc_begin(const char *cmd, int argc, char **argv, const char *help, sk_cli_common *o,
+		     struct svc_args *a, int need_id, node_store **s, sk_kek **kek)
+{
+	int rc;
+
+	if ((rc = sk_cli_parse(cmd, argc, argv, svc_lo, help, o, svc_opt, a)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir(cmd, o)) != 0)
+		return rc;
+	if (need_id && a->id == NULL)
+		return sk_cli_usage(cmd, "name the service (--id ID, or service revoke ID)");
+	return (rc = node_cli_open(s, kek, o, cmd)) != 0 ? rc : SK_CLI_RUN;
+}
+
 static int cmd_add(int argc, char **argv)
 {
 	static const char help[] =
@@ -62,14 +79,12 @@ static int cmd_add(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	if ((rc = sk_cli_parse(cmd, argc, argv, svc_lo, help, &o, svc_opt, &a)) != SK_CLI_RUN)
+	if ((rc = svc_begin(cmd, argc, argv, help, &o, &a, 1, &s, &kek)) != SK_CLI_RUN)
 		return rc;
-	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
-		return rc;
-	if (a.id == NULL || a.name == NULL)
-		return sk_cli_usage(cmd, "--id ID and --name NAME are required");
-	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
-		return rc;
+	if (a.name == NULL) {
+		node_cli_close(s, kek);
+		return sk_cli_usage(cmd, "--name NAME is required");
+	}
 	st = node_service_add(s, a.id, a.name, a.as, cred);
 	if (st == SK_OK && o.json) {
 		node_cli_print_json(json_pack("{s:s,s:s,s:s}", "id", a.id, "name", a.name,
@@ -102,11 +117,7 @@ static int cmd_list(int argc, char **argv)
 	sk_status st;
 	int rc;
 
-	if ((rc = sk_cli_parse(cmd, argc, argv, svc_lo, help, &o, svc_opt, &a)) != SK_CLI_RUN)
-		return rc;
-	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
-		return rc;
-	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
+	if ((rc = svc_begin(cmd, argc, argv, help, &o, &a, 0, &s, &kek)) != SK_CLI_RUN)
 		return rc;
 	st = node_service_list(s, a.as, &list);
 	if (st == SK_OK && o.json) {
@@ -150,13 +161,7 @@ static int cmd_revoke(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if ((rc = sk_cli_parse(cmd, argc, argv, svc_lo, help, &o, svc_opt, &a)) != SK_CLI_RUN)
-		return rc;
-	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
-		return rc;
-	if (a.id == NULL)
-		return sk_cli_usage(cmd, "name the service: service revoke ID");
-	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
+	if ((rc = svc_begin(cmd, argc, argv, help, &o, &a, 1, &s, &kek)) != SK_CLI_RUN)
 		return rc;
 	st = node_service_revoke(s, a.id, a.as);
 	if (st == SK_OK && o.json)

@@ -264,8 +264,9 @@ out:
 	return st;
 }
 
-sk_status node_ecd_clients(node_store *s, const node_ecd_client *items, size_t n,
-			   uint64_t now_ms, node_ecd_result *res)
+/* n items of size bytes each, one write transaction. */
+static sk_status batch(node_store *s, const char *what, item_fn fn, const void *items,
+		       size_t size, size_t n, uint64_t now_ms, node_ecd_result *res)
 {
 	MDB_txn *txn = NULL;
 	sk_status st;
@@ -279,8 +280,14 @@ sk_status node_ecd_clients(node_store *s, const node_ecd_client *items, size_t n
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
 	for (size_t i = 0; i < n && st == SK_OK; i++)
-		st = apply_item(s, txn, "client", client_one, &items[i], now_ms, &res[i]);
-	return batch_end(s, txn, "client", res, n, st);
+		st = apply_item(s, txn, what, fn, (const uint8_t *)items + i * size, now_ms, &res[i]);
+	return batch_end(s, txn, what, res, n, st);
+}
+
+sk_status node_ecd_clients(node_store *s, const node_ecd_client *items, size_t n,
+			   uint64_t now_ms, node_ecd_result *res)
+{
+	return batch(s, "client", client_one, items, sizeof(*items), n, now_ms, res);
 }
 
 /* ---- cases -------------------------------------------------------------- */
@@ -474,24 +481,12 @@ out:
 sk_status node_ecd_cases(node_store *s, const node_ecd_case *items, size_t n, uint64_t now_ms,
 			 node_ecd_result *res, size_t *dirty)
 {
-	MDB_txn *txn = NULL;
-	sk_status st;
+	sk_status st = batch(s, "case", case_one, items, sizeof(*items), n, now_ms, res);
 
 	*dirty = 0;
-	if (n > NODE_ECD_BATCH_MAX) {
-		sk_error_set("a batch holds at most %d items", NODE_ECD_BATCH_MAX);
-		return SK_ERR_TOOBIG;
-	}
-	memset(res, 0, n * sizeof(*res));
-	if ((st = sk_db_room(s->env)) != SK_OK ||
-	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
-		return st;
-	for (size_t i = 0; i < n && st == SK_OK; i++) {
-		st = apply_item(s, txn, "case", case_one, &items[i], now_ms, &res[i]);
-		if (res[i].outcome == NODE_ECD_CREATED || res[i].outcome == NODE_ECD_UPDATED)
-			(*dirty)++;
-	}
-	return batch_end(s, txn, "case", res, n, st);
+	for (size_t i = 0; st == SK_OK && i < n; i++)
+		*dirty += res[i].outcome == NODE_ECD_CREATED || res[i].outcome == NODE_ECD_UPDATED;
+	return st;
 }
 
 /* ---- reading ------------------------------------------------------------ */
