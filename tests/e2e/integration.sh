@@ -184,7 +184,9 @@ code=$(curl -s -o resp.json -w '%{http_code}' -H "Authorization: Bearer $CRED" "
 [ "$code" = 401 ] || fail "the service credential was accepted on /api/cases: $code"
 code=$(curl -s -o resp.json -w '%{http_code}' -H "Authorization: Bearer $CRED" "$BASE/cases")
 [ "$code" = 401 ] || [ "$code" = 303 ] || fail "the service credential opened a page: $code"
-code=$(post -H "Authorization: Bearer ${CRED%?}0" -d '{"items":[]}' "$BASE/api/integration/v1/clients")
+WRONG=${CRED%?}0
+[ "$WRONG" != "$CRED" ] || WRONG=${CRED%?}1
+code=$(post -H "Authorization: Bearer $WRONG" -d '{"items":[]}' "$BASE/api/integration/v1/clients")
 [ "$code" = 401 ] && grep -q '"credential_invalid"' resp.json || fail "a wrong credential: $code"
 ok "a session cookie and the API token refused on the integration API; the credential refused elsewhere"
 
