@@ -171,6 +171,19 @@ static const char *str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* An id: a string, or a whole number >= 0 as its decimal text (into buf);
+ * NULL otherwise. */
+static const char *id_of(const json_t *o, const char *k, char buf[static 24])
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		snprintf(buf, 24, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	return json_string_value(v);
+}
+
 /* A string, or a JSON array of strings, joined with commas into out. -1
  * when it is neither or does not fit. Absent: "" and 0. */
 static int list_of(const json_t *o, const char *k, char *out, size_t cap)
@@ -209,12 +222,13 @@ static int list_of(const json_t *o, const char *k, char *out, size_t cap)
 void api_integration_client_parse(const json_t *o, node_ecd_client *it)
 {
 	const char *id, *b, *name, *bd;
+	char num[24];
 	node_date d;
 
 	memset(it, 0, sizeof(*it));
 	if (!json_is_object(o))
 		ITEM_REFUSE(it, "item_invalid", "an item is a JSON object");
-	id = str(o, "id");
+	id = id_of(o, "id", num);
 	if (id != NULL && strlen(id) <= NODE_ECD_ID_MAX)
 		memcpy(it->id, id, strlen(id) + 1);
 	if (id == NULL || !node_ecd_id_valid(id))
@@ -237,7 +251,7 @@ void api_integration_client_parse(const json_t *o, node_ecd_client *it)
 
 void api_integration_case_parse(const json_t *o, int consent_only, node_ecd_case *it)
 {
-	char flags[64];
+	char flags[64], num[24];
 	const char *id, *v;
 	node_date d;
 
@@ -245,14 +259,14 @@ void api_integration_case_parse(const json_t *o, int consent_only, node_ecd_case
 	it->consent_only = consent_only;
 	if (!json_is_object(o))
 		ITEM_REFUSE(it, "item_invalid", "an item is a JSON object");
-	id = str(o, consent_only ? "case" : "id");
+	id = id_of(o, consent_only ? "case" : "id", num);
 	if (id != NULL && strlen(id) <= NODE_ECD_ID_MAX)
 		memcpy(it->id, id, strlen(id) + 1);
 	if (id == NULL || !node_ecd_id_valid(id))
 		ITEM_REFUSE(it, "id_invalid", "%s: 1 to 64 of A-Z a-z 0-9 . _ : -",
 			    consent_only ? "case" : "id");
 	if (!consent_only) {
-		v = str(o, "client");
+		v = id_of(o, "client", num);
 		if (v == NULL || !node_ecd_id_valid(v))
 			ITEM_REFUSE(it, "id_invalid", "client: the client's id in the client system");
 		memcpy(it->client, v, strlen(v) + 1);
@@ -341,7 +355,8 @@ static json_t *batch_doc(const json_t *items, const char *idkey, const node_ecd_
 
 	for (size_t i = 0; list != NULL && i < n; i++) {
 		const json_t *o = json_array_get(items, i);
-		const char *id = json_is_object(o) ? str(o, idkey) : NULL;
+		char num[24];
+		const char *id = json_is_object(o) ? id_of(o, idkey, num) : NULL;
 		json_t *e = json_pack("{s:s?,s:s}", "id", id, "result",
 				      node_ecd_outcome_name(res[i].outcome));
 
