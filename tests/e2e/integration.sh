@@ -210,6 +210,17 @@ code=$(post -H "Authorization: Bearer $CRED" -d '{"items":[]}' "$BASE/api/integr
 [ "$code" = 401 ] && grep -q '"credential_invalid"' resp.json || fail "a revoked credential: $code"
 ok "a revoked credential refused at once"
 
+# ---- the reference client over the node's own TLS, with a new credential ----
+stop_serve
+serve_a --tls-self
+[[ $BASE == https://* ]] || fail "serve --tls-self did not serve https: $BASE"
+(umask 077; node service add --dir $ORG_A --id ecd-2 --name "ECD Wijkteam (nieuw)" >cred2) ||
+	fail "service add ecd-2"
+SCHAKEL_CREDENTIAL=$(cat cred2) timeout 300 python3 "$SYNC" --url "$BASE" --cafile $ORG_A/web-tls.crt \
+	--json --clients day-clients.csv >tls.json 2>>"$T/ecd_sync.log" || fail "ecd_sync over TLS: $(tail -3 "$T/ecd_sync.log")"
+[ "$(count tls.json clients unchanged)" -eq 101 ] || fail "over TLS: $(cat tls.json)"
+ok "examples/ecd_sync.py over the node's TLS (--cafile) with a new credential: the day's clients unchanged"
+
 # ---- the audit: as the service; the art. 15 report says so; no BSN ----
 node audit report --dir $ORG_A --client "$(sed -n 3p bsns.txt)" >report.txt || fail "audit report"
 grep -q "via het cliëntsysteem" report.txt || fail "the art. 15 report does not name the client system: $(cat report.txt)"
@@ -225,6 +236,7 @@ assert all(r.get("role") == "service" and str(r.get("access_point", "")).startsw
 assert any(r.get("event") == "ecd.batch" for r in ecd)
 assert any(r.get("event") == "ecd.refused" and r.get("outcome") == "denied" for r in ecd)
 assert any(r.get("event") == "service.revoke" for r in recs)
+assert any(r.get("user") == "ecd-2" and r.get("event") == "ecd.batch" for r in recs)
 assert sum(r.get("event") == "service.refused" for r in recs) >= 3
 PY
 for f in audit.csv "$T/serve.log" "$T/ecd_sync.log" "$T/node.log"; do
