@@ -12,6 +12,8 @@
  * or -1 when it answered the refusal itself. */
 int api_integration_path(const char *path);
 int api_integration_begin(web_req *r);
+/* After the route: the BSNs of the body wiped, whatever the route did. */
+void api_integration_end(web_req *r);
 
 /* The API under /api/ (after authentication by web.c, except sign-in). */
 void api_handle(web_req *r);

@@ -90,6 +90,8 @@ static void refuse(web_req *r, int status, const char *code, const char *en)
 					    code_nl(code), "error", en));
 }
 
+static void wipe_bsns(json_t *items);
+
 /* ---- authentication and the body ------------------------------------------ */
 
 int api_integration_path(const char *path)
@@ -150,6 +152,11 @@ int api_integration_begin(web_req *r)
 		return -1;
 	}
 	return 0;
+}
+
+void api_integration_end(web_req *r)
+{
+	wipe_bsns(json_object_get(r->body, "items"));
 }
 
 /* Reached only through api_integration_begin (web.c); anything else (a

@@ -192,6 +192,7 @@ static void integration(web_req *r)
 	node_audit_context(r->service, ap);
 	node_audit_via(r->service, NODE_SERVICE_ROLE);
 	api_handle(r);
+	api_integration_end(r);
 	node_audit_via(NULL, NULL);
 	node_audit_context(NULL, NULL);
 }
