@@ -1879,6 +1879,8 @@ static const sk_cli_cmd commands[] = {
 	{"org", node_cli_org, "the organisation's settings: the privacy officer's contact"},
 	{"directory", node_cli_directory,
 	 "the sociale kaart: publish our record, search and show partners"},
+	{"service", node_cli_service,
+	 "credentials of the client system (ECD) for the integration API"},
 };
 
 int node_cli_main(int argc, char **argv)

@@ -249,6 +249,13 @@ sk_status node_checkpoint_put(node_store *s, MDB_txn *txn, const uint8_t *note, 
 /* node_audit_context(): this thread's defaults for records that leave
  * them unset (the web pages: the signed-in professional, "web:ADDRESS"). */
 static _Thread_local const char *ctx_responsible, *ctx_access_point;
+static _Thread_local const char *via_user, *via_role;
+
+void node_audit_via(const char *user, const char *role)
+{
+	via_user = user;
+	via_role = role;
+}
 
 void node_audit_context(const char *responsible, const char *access_point)
 {
@@ -260,6 +267,12 @@ void node_audit_fill(node_store *s, audit_record *rec)
 {
 	rec->org = s->org_id;
 	rec->system = NODE_SYSTEM;
+	if (via_user != NULL && (rec->user == NULL || strcmp(rec->user, via_user) != 0)) {
+		if (rec->responsible == NULL)
+			rec->responsible = rec->user;
+		rec->user = via_user;
+		rec->role = via_role;
+	}
 	if (rec->responsible == NULL)
 		rec->responsible = ctx_responsible != NULL ? ctx_responsible : sk_cli_user();
 	if (rec->access_point == NULL)
@@ -429,6 +442,7 @@ static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 		{"directory", offsetof(node_store, directory)},
 		{"tables", offsetof(node_store, tables)},
 		{"table_cases", offsetof(node_store, table_cases)},
+		{"integration", offsetof(node_store, integration)},
 	};
 	sk_status st;
 

@@ -60,6 +60,8 @@ typedef struct node_store {
 	MDB_dbi discussion_clients; /* client NUL discussion id (hex) -> "" */
 	MDB_dbi tables;       /* table id NUL u64be(seq) -> SignedTableRecord, verified (node/table.h) */
 	MDB_dbi table_cases;  /* case id (hex) -> sealed JSON: cases brought to our tables (node/tablecase.h) */
+	MDB_dbi integration;  /* the client system's link (node/service.h, node/ecd.h): its
+			       * credentials and its ids for our clients and cases */
 	audit_log *audit;
 	char org_id[NET_ORG_ID_MAX + 1];
 	char name[NET_NAME_MAX + 1];
@@ -122,6 +124,13 @@ sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHE
  * The strings must outlive their use; the web server sets them per
  * request and clears them after. */
 void node_audit_context(const char *responsible, const char *access_point);
+
+/* The calling thread's acting system (the org's client system through the
+ * integration API): while set, every record names user as its user with
+ * role, and the professional a record named as user (the one the change
+ * is made for) becomes its responsible user. NULL clears it. The strings
+ * must outlive their use. */
+void node_audit_via(const char *user, const char *role);
 
 /* Fills rec as node_audit() does, without appending. */
 void node_audit_fill(node_store *s, audit_record *rec);

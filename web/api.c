@@ -565,6 +565,31 @@ static int route_table_stats(web_req *r, api_call *c, json_t **out)
 	return api_table_stats(r, c->id, out);
 }
 
+static int route_integ_clients(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_clients(r, out);
+}
+
+static int route_integ_cases(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_cases(r, out);
+}
+
+static int route_integ_consents(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_consents(r, out);
+}
+
+static int route_integ_client(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_client(r, c->id, out);
+}
+
+static int route_integ_case(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_case(r, c->id, out);
+}
+
 static int route_accept(web_req *r, api_call *c, json_t **out)
 {
 	return api_discuss_answer(r, c->id, 1, out);
@@ -661,6 +686,12 @@ static const struct api_route {
 	{EVHTTP_REQ_GET, "/api/audit/review", route_review, NULL},
 	{EVHTTP_REQ_POST, "/api/audit/signoff", route_signoff, "/audit/review"},
 	{EVHTTP_REQ_GET, "/api/audit/verify", route_verify, NULL},
+	/* the client system's, with its service credential only (web.c) */
+	{EVHTTP_REQ_POST, "/api/integration/v1/clients", route_integ_clients, NULL},
+	{EVHTTP_REQ_POST, "/api/integration/v1/cases", route_integ_cases, NULL},
+	{EVHTTP_REQ_POST, "/api/integration/v1/consents", route_integ_consents, NULL},
+	{EVHTTP_REQ_GET, "/api/integration/v1/clients/{id}", route_integ_client, NULL},
+	{EVHTTP_REQ_GET, "/api/integration/v1/cases/{id}", route_integ_case, NULL},
 };
 
 /* The workers of the routes that need others than the pages' (web/req.h):

@@ -6,6 +6,15 @@
 #include "node/pager.h"
 #include "web/req.h"
 
+/* The integration API for the client system (web/api_integration.c):
+ * 1 when path is under /api/integration/; then api_integration_begin
+ * checks the service credential (r->service) and reads the JSON body: 0,
+ * or -1 when it answered the refusal itself. */
+int api_integration_path(const char *path);
+int api_integration_begin(web_req *r);
+/* After the route: the BSNs of the body wiped, whatever the route did. */
+void api_integration_end(web_req *r);
+
 /* The API under /api/ (after authentication by web.c, except sign-in). */
 void api_handle(web_req *r);
 /* The workers of the route method path (the loop thread asks, before

@@ -523,7 +523,10 @@ web_req *web_req_capture(web_app *a, struct evhttp_request *req, int *bad)
 			goto fail;
 		}
 	}
-	if ((r->raw_len = evbuffer_get_length(body)) > WEB_BODY_MAX) {
+	/* the client system's batches may be larger (checked again, with its
+	 * credential, by web/api_integration.c) */
+	if ((r->raw_len = evbuffer_get_length(body)) >
+	    (strncmp(r->path, "/api/integration/", 17) == 0 ? WEB_INTEGRATION_READ_MAX : WEB_BODY_MAX)) {
 		*bad = 413;
 		goto fail;
 	}

@@ -28,6 +28,7 @@
 #include "net/conn.h"
 #include "node/client.h"
 #include "node/professional.h"
+#include "node/service.h"
 #include "node/store.h"
 
 #define WEB_SESSIONS_MAX 512
@@ -38,6 +39,10 @@
 #define WEB_COOKIE_TLS "__Host-schakel_session"
 #define WEB_LANG_COOKIE "schakel_lang"
 #define WEB_BODY_MAX (64u * 1024) /* a summary of NODE_DISCUSS_TEXT_MAX, encoded */
+#define WEB_INTEGRATION_BODY_MAX (8u << 20) /* a batch of the client system (/api/integration/) */
+/* what evhttp and web_req_capture take on /api/integration/: a little more,
+ * so that a body over the cap is refused with the API's own JSON answer */
+#define WEB_INTEGRATION_READ_MAX (WEB_INTEGRATION_BODY_MAX + WEB_BODY_MAX)
 #define WEB_COPIES_MAX 64         /* requests handled at once: every worker's */
 #define WEB_STREAM_QUEUE_MAX (1u << 20) /* a stream's bytes queued for its client
 					 * before its worker waits */
@@ -54,6 +59,7 @@ typedef enum web_class {
 	WEB_CLASS_REMOTE,
 	WEB_CLASS_SIGNIN,
 	WEB_CLASS_EXPORT,
+	WEB_CLASS_INTEGRATION, /* the client system's batches (web/api_integration.c) */
 	WEB_CLASSES
 } web_class;
 
@@ -113,6 +119,9 @@ typedef struct web_req {
 	web_session *sess;     /* the signed-in professional (this request's
 				* copy); NULL with the token */
 	int bearer;            /* authorised by the API token */
+	char service[NODE_SERVICE_ID_MAX + 1]; /* the client system's service
+						* (node/service.h) on /api/integration/;
+						* "" elsewhere */
 	enum evhttp_cmd_type method;
 	char path[256];        /* decoded path, no query */
 	struct evkeyvalq query;

@@ -353,7 +353,9 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 		       sizeof(int)) != 0)
 		sk_log(SK_LOG_WARNING, "serve: cannot set TCP_NODELAY; replies may stall");
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	evhttp_set_max_body_size(http, WEB_BODY_MAX);
+	/* the integration API's cap; every other path keeps WEB_BODY_MAX
+	 * (web_req_capture) */
+	evhttp_set_max_body_size(http, WEB_INTEGRATION_READ_MAX);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, 30);
 	evhttp_set_gencb(http, handle, sv.web);

@@ -153,6 +153,23 @@ static void static_file(web_req *r)
 	evbuffer_free(b);
 }
 
+/* The client system's API: its service credential, never a session
+ * cookie, no CSRF token (no cookie is used); audited as the service. */
+static void integration(web_req *r)
+{
+	char ap[96];
+
+	if (api_integration_begin(r) != 0)
+		return;
+	snprintf(ap, sizeof(ap), "integration:%s", r->peer + 4); /* after "web:" */
+	node_audit_context(r->service, ap);
+	node_audit_via(r->service, NODE_SERVICE_ROLE);
+	api_handle(r);
+	api_integration_end(r);
+	node_audit_via(NULL, NULL);
+	node_audit_context(NULL, NULL);
+}
+
 /* Answers r on a worker thread (any class): parses the body,
  * authenticates and routes. */
 static void web_handle(web_req *r)
@@ -163,6 +180,10 @@ static void web_handle(web_req *r)
 	int rc;
 
 	r->lang = pick_lang(r);
+	if (api_integration_path(r->path)) {
+		integration(r);
+		return;
+	}
 	if (r->method == EVHTTP_REQ_POST && (rc = read_body(r)) != 0) {
 		web_reply_error(r, rc, rc == 415 ? "send application/json or a form"
 				   : rc == 413 ? "the request is too large"
@@ -223,6 +244,7 @@ static const unsigned class_max[WEB_CLASSES] = {
 	[WEB_CLASS_REMOTE] = WEB_REMOTE_THREADS + 4,
 	[WEB_CLASS_SIGNIN] = 256,
 	[WEB_CLASS_EXPORT] = WEB_EXPORT_THREADS,
+	[WEB_CLASS_INTEGRATION] = 8,
 };
 
 const unsigned web_class_threads[WEB_CLASSES] = {
@@ -230,6 +252,7 @@ const unsigned web_class_threads[WEB_CLASSES] = {
 	[WEB_CLASS_REMOTE] = WEB_REMOTE_THREADS,
 	[WEB_CLASS_SIGNIN] = WEB_SIGNIN_THREADS,
 	[WEB_CLASS_EXPORT] = WEB_EXPORT_THREADS,
+	[WEB_CLASS_INTEGRATION] = WEB_INTEGRATION_THREADS,
 };
 
 static void web_run(void *arg)
@@ -267,7 +290,9 @@ void web_accept(web_app *a, struct evhttp_request *req)
 		web_req_send(r);
 		return;
 	}
-	if (strncmp(r->path, "/api/", 5) == 0)
+	if (api_integration_path(r->path))
+		cls = WEB_CLASS_INTEGRATION;
+	else if (strncmp(r->path, "/api/", 5) == 0)
 		cls = api_route_class(r->method, r->path);
 	if (strncmp(r->path, "/oidc/", 6) == 0) { /* reaches the identity provider */
 		cls = WEB_CLASS_SIGNIN;

@@ -15,6 +15,7 @@
 #define WEB_REMOTE_THREADS 4
 #define WEB_SIGNIN_THREADS 2
 #define WEB_EXPORT_THREADS 2
+#define WEB_INTEGRATION_THREADS 1 /* batches are one write transaction each */
 
 /* The threads serve starts for each class's pool (a->pool). */
 extern const unsigned web_class_threads[WEB_CLASSES];
