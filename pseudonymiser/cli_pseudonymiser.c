@@ -712,6 +712,8 @@ static int cmd_audit(int argc, char **argv)
 	int verify;
 	sk_status st;
 
+	if (sk_cli_probing())
+		return sk_cli_parse("audit query", argc, argv, lo, help, &o, NULL, NULL);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(help, stdout);
 		return SK_EXIT_OK;
