@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "sk_version.h"
 
 const char *sk_cli_prog = "schakel";
 
@@ -326,8 +327,9 @@ const char *sk_cli_user(void)
 
 static void print_table(const char *about, const sk_cli_cmd *cmds, size_t n)
 {
-	printf("%s\n\nusage: %s COMMAND [options]   (COMMAND --help for its options)\n\n",
-	       about, sk_cli_prog);
+	printf("%s\n\nusage: %s COMMAND [options]   (COMMAND --help for its options)\n"
+	       "       %s --version\n\n",
+	       about, sk_cli_prog, sk_cli_prog);
 	for (size_t i = 0; i < n; i++)
 		printf("  %-12s %s\n", cmds[i].name, cmds[i].summary);
 	printf("\nExit codes: 0 ok, 1 failed or refused, 2 usage error, 3 integrity failure.\n");
@@ -340,6 +342,13 @@ int sk_cli_main(const char *prog, const char *about, const sk_cli_cmd *cmds, siz
 	top_cmds = cmds;
 	top_n = n;
 	sk_log_set_name(prog);
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		if (SK_GIT_COMMIT[0] != '\0')
+			printf("%s %s (commit %s)\n", prog, SK_VERSION, SK_GIT_COMMIT);
+		else
+			printf("%s %s\n", prog, SK_VERSION);
+		return SK_EXIT_OK;
+	}
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		print_table(about, cmds, n);
