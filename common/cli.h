@@ -134,6 +134,9 @@ int sk_cli_parse(const char *cmd, int argc, char **argv, const struct option *lo
  * which is writable whatever the callback's const says. */
 void sk_cli_arg_wipe(const char *optarg_);
 
+/* 'status' warns when a certificate expires within this many days. */
+#define SK_CLI_CERT_WARN_DAYS 30
+
 /* The OS user running the command (the audit's responsible user), e.g.
  * "root"; never NULL. */
 const char *sk_cli_user(void);

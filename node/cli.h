@@ -28,5 +28,6 @@ int node_cli_encryption(int argc, char **argv);
 int node_cli_org(int argc, char **argv);
 int node_cli_directory(int argc, char **argv);
 int node_cli_table(int argc, char **argv);
+int node_cli_status(int argc, char **argv);
 
 #endif

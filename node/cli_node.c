@@ -1737,6 +1737,7 @@ static const sk_cli_cmd commands[] = {
 	{"matches", cmd_matches, "partners also involved with our clients"},
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 	{"serve", cmd_serve, "background sync and the local JSON API"},
+	{"status", node_cli_status, "what this node is, whom it talks to, last sync, expiries"},
 	SK_CLI_BACKUP_COMMANDS,
 	{"rekey", cmd_rekey, "new identity, TLS and encryption keys (with the operator)"},
 	{"discuss", node_cli_discuss,
