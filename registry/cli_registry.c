@@ -994,6 +994,7 @@ static const sk_cli_cmd commands[] = {
 	{"revoke", cmd_revoke, "revoke a member at once"},
 	{"members", cmd_members, "list members"},
 	{"witnesses", cmd_witnesses, "list the witnesses asked to cosign, and the quorum"},
+	{"status", reg_cli_status, "what this registry is, its log, members and expiries"},
 	{"serve", cmd_serve, "serve members over TLS"},
 	SK_CLI_BACKUP_COMMANDS,
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},

@@ -32,3 +32,30 @@ assert s["registry"]["address"] and s["last_sync"] and s["last_sync_error"] is N
 assert s["log_size"] >= 1 and s["certificate"]["days_left"] > 30 and not s["certificate"]["warning"], s
 assert s["encryption_key"]["age_days"] == 0 and s["professionals"] == 0, s' || fail "node status --json"
 ok "node status, human and --json"
+
+reg status --dir r >st.txt || fail "registry status"
+for want in "registry       registry (log test.example/registry)" "address        $REG_ADDR" \
+	"members        3 live (1 node(s), 2 pseudonymiser(s), 0 witness(es)), 0 revoked" \
+	"certificate    valid until" "CA certificate valid until"; do
+	grep -qF "$want" st.txt || fail "registry status lacks '$want': $(cat st.txt)"
+done
+reg status --dir r --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["role"] == "registry" and s["name"] == "test.example/registry", s
+assert s["members"]["live"] == 3 and s["members"]["nodes"] == 1 and s["log_size"] >= 3, s
+assert s["certificate"]["days_left"] > 30 and s["vkey"].startswith("test.example/registry+"), s' ||
+	fail "registry status --json"
+ok "registry status, human and --json"
+
+psd status --dir ps1 >st.txt || fail "pseudonymiser status"
+for want in "pseudonymiser ps1" "registry      $REG_ADDR" "allowed orgs  1" "certificate   valid until"; do
+	grep -qF "$want" st.txt || fail "pseudonymiser status lacks '$want': $(cat st.txt)"
+done
+psd status --dir ps1 --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["role"] == "pseudonymiser" and s["id"] == "ps1" and s["joined"], s
+assert s["allowed_orgs"] == 1 and s["certificate"]["days_left"] > 30, s' ||
+	fail "pseudonymiser status --json"
+ok "pseudonymiser status, human and --json"
