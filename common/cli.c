@@ -115,6 +115,12 @@ sk_status sk_cli_duration_ms(const char *s, unsigned long long *ms)
 	return SK_ERR_INVALID;
 }
 
+void sk_cli_deprecated(const char *cmd, const char *old_name, const char *new_name)
+{
+	fprintf(stderr, "%s %s: --%s is now called --%s; the old name still works but will go\n",
+		sk_cli_prog, cmd, old_name, new_name);
+}
+
 int sk_cli_common_opt(sk_cli_common *o, int c, const char *arg)
 {
 	switch (c) {

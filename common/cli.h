@@ -134,6 +134,11 @@ int sk_cli_parse(const char *cmd, int argc, char **argv, const struct option *lo
  * which is writable whatever the callback's const says. */
 void sk_cli_arg_wipe(const char *optarg_);
 
+/* For an option kept under its former name: the one-line notice on stderr
+ * ("prog cmd: --old is now --new; ..."). The caller then treats it as
+ * --new_name. */
+void sk_cli_deprecated(const char *cmd, const char *old_name, const char *new_name);
+
 /* 'status' warns when a certificate expires within this many days. */
 #define SK_CLI_CERT_WARN_DAYS 30
 

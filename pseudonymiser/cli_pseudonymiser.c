@@ -598,6 +598,9 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'l':
 		so->listen = arg;
 		return SK_CLI_RUN;
+	case 'H':
+		sk_cli_deprecated("serve", "http", "witness-listen");
+		/* fall through */
 	case 'h':
 		so->http = arg;
 		return SK_CLI_RUN;
@@ -628,14 +631,16 @@ static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"listen", required_argument, NULL, 'l'},
-					   {"http", required_argument, NULL, 'h'},
+					   {"witness-listen", required_argument, NULL, 'h'},
+					   {"http", required_argument, NULL, 'H'}, /* its former name */
 					   {"workers", required_argument, NULL, 'w'},
 					   {"sync-seconds", required_argument, NULL, 's'},
 					   {"rate", required_argument, NULL, 'r'},
 					   {"burst", required_argument, NULL, 'b'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-pseudonymiser serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
+		"usage: schakel-pseudonymiser serve --dir D --listen HOST:PORT\n"
+		"                                   [--witness-listen HOST:PORT]\n\n"
 		"Evaluates blinded elements for allowed, unrevoked orgs over TLS 1.3 with mutual\n"
 		"authentication: batches of up to 1024 with one DLEQ proof each, within each\n"
 		"org's rate limit and daily quota. Follows the registry's member events in the\n"
@@ -646,10 +651,12 @@ static int cmd_serve(int argc, char **argv)
 		"  --sync-seconds N      pull member events (revocations) every N s (default 5)\n"
 		"  --rate N              evaluations a second per org (default 200)\n"
 		"  --burst N             evaluations at once per org (default 2000)\n"
-		"  --http HOST:PORT      also the cosigning witness of the registry's log (C2SP\n"
+		"  --witness-listen HOST:PORT\n"
+		"                        also the cosigning witness of the registry's log (C2SP\n"
 		"                        tlog-witness over HTTPS: POST /add-checkpoint), with\n"
 		"                        the identity key; prints 'witness listening on\n"
-		"                        HOST:PORT' before 'listening on'\n" SK_CLI_COMMON_HELP;
+		"                        HOST:PORT' before 'listening on' (formerly --http,\n"
+		"                        which still works)\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	ps_serve_opts so = {0};
 	int prc;

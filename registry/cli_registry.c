@@ -587,6 +587,9 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'l':
 		a->so.listen = arg;
 		break;
+	case 'H':
+		sk_cli_deprecated("serve", "http", "tiles");
+		/* fall through */
 	case 'h':
 		a->so.http = arg;
 		break;
@@ -622,19 +625,21 @@ static int cmd_serve(int argc, char **argv)
 					   {"discuss-idle", required_argument, NULL, 'I'},
 					   {"table-retain", required_argument, NULL, 'T'},
 					   {"table-case-max", required_argument, NULL, 'C'},
-					   {"http", required_argument, NULL, 'h'},
+					   {"tiles", required_argument, NULL, 'h'},
+					   {"http", required_argument, NULL, 'H'}, /* --tiles' former name */
 					   {"members-check-ms", required_argument, NULL, 'M'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-registry serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
+		"usage: schakel-registry serve --dir D --listen HOST:PORT [--tiles HOST:PORT]\n\n"
 		"Serves members over TLS 1.3 with mutual authentication. Prints\n"
 		"'listening on HOST:PORT' once ready (port 0 picks a free one). SIGTERM drains\n"
 		"in-flight requests and exits 0. Asks the witnesses that bundles name (enrol\n"
 		"--witness) to cosign each new checkpoint, in the background.\n\n"
 		"  --listen HOST:PORT    where to listen\n"
-		"  --http HOST:PORT      also serve the log read-only as C2SP tlog-tiles over\n"
+		"  --tiles HOST:PORT     also serve the log read-only as C2SP tlog-tiles over\n"
 		"                        HTTPS (/checkpoint, /tile/..., /tile/entries/...);\n"
-		"                        prints 'tiles listening on HOST:PORT' first\n"
+		"                        prints 'tiles listening on HOST:PORT' first (formerly\n"
+		"                        --http, which still works)\n"
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
 		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"

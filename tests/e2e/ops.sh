@@ -59,3 +59,76 @@ assert s["role"] == "pseudonymiser" and s["id"] == "ps1" and s["joined"], s
 assert s["allowed_orgs"] == 1 and s["certificate"]["days_left"] > 30, s' ||
 	fail "pseudonymiser status --json"
 ok "pseudonymiser status, human and --json"
+
+# ---- serve from a configuration file; the old flag names ----
+# serve_until_ready NAME BIN ARGS...: runs 'BIN serve ARGS' until it prints
+# 'listening on', stops it with SIGTERM (exit 0); its stdout in NAME.out,
+# stderr in NAME.err.
+serve_until_ready() {
+	local name=$1 bin=$2 pid
+	shift 2
+	"$bin" serve "$@" >"$name.out" 2>"$name.err" &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 150); do
+		grep -q '^listening on ' "$name.out" && break
+		kill -0 "$pid" 2>/dev/null || fail "$name: serve exited: $(cat "$name.err")"
+		sleep 0.1
+	done
+	grep -q '^listening on ' "$name.out" || fail "$name: serve did not start"
+	kill -TERM "$pid"
+	wait "$pid" || fail "$name: serve exited $? after SIGTERM: $(cat "$name.err")"
+}
+
+reg init --dir r2 --name second.example/registry --ca ca >/dev/null
+cat >r2.conf <<CONF
+# the registry's serve and status
+dir = $T/r2
+dev = true
+listen = 127.0.0.1:0
+tiles = 127.0.0.1:0
+workers = 2
+CONF
+chmod 600 r2.conf
+serve_until_ready reg-conf "$SK_REGISTRY" --config r2.conf
+grep -q '^tiles listening on ' reg-conf.out || fail "registry serve --config: no tiles"
+"$SK_REGISTRY" status --config r2.conf >/dev/null 2>st.err || fail "registry status --config: $(cat st.err)"
+
+"$SK_PSEUDONYMISER" init --dir ps3 --org-id ps3 --name "Pseudonymiser 3" --dev >/dev/null 2>&1
+reg enrol --dir r --ca ca --request ps3/enrol-request --out ps3.bundle >/dev/null
+psd join --dir ps3 --bundle ps3.bundle >/dev/null
+printf 'dir = %s\ndev = true\nlisten = 127.0.0.1:0\nwitness-listen = 127.0.0.1:0\nsync-seconds = 1\n' \
+	"$T/ps3" >ps3.conf
+chmod 600 ps3.conf
+serve_until_ready ps-conf "$SK_PSEUDONYMISER" --config ps3.conf
+grep -q '^witness listening on ' ps-conf.out || fail "pseudonymiser serve --config: no witness"
+"$SK_PSEUDONYMISER" status --config ps3.conf >/dev/null 2>st.err ||
+	fail "pseudonymiser status --config: $(cat st.err)"
+
+printf 'dir = %s\ndev = true\nweb = 127.0.0.1:0\nsync-seconds = 30\n' "$T/n1" >n1.conf
+chmod 600 n1.conf
+serve_until_ready node-conf "$SK_NODE" --config n1.conf
+"$SK_NODE" status --config n1.conf >/dev/null 2>st.err || fail "node status --config: $(cat st.err)"
+# the command line wins over the file
+"$SK_NODE" status --config n1.conf --dir "$T/nowhere" >/dev/null 2>&1 && fail "--dir did not override the file"
+# an unknown name, and a file others may change, are refused
+echo "web-port = 8080" >>n1.conf
+try "$SK_NODE" status --config n1.conf
+[ "$rc" = 2 ] && [[ $msg == *"n1.conf line 5"*"--web-port"* ]] || fail "unknown name: rc $rc: $msg"
+sed -i '$d' n1.conf
+chmod 664 n1.conf
+try "$SK_NODE" status --config n1.conf
+[ "$rc" = 1 ] && [[ $msg == *"chmod go-w"* ]] || fail "group-writable config: rc $rc: $msg"
+chmod 600 n1.conf
+ok "serve --config for the registry, a pseudonymiser and a node; status reads the same file"
+
+serve_until_ready reg-old "$SK_REGISTRY" --dir r2 --dev --listen 127.0.0.1:0 --http 127.0.0.1:0
+grep -q '^tiles listening on ' reg-old.out || fail "registry serve --http: no tiles"
+grep -q -- "--http is now called --tiles" reg-old.err || fail "no notice for --http: $(cat reg-old.err)"
+serve_until_ready ps-old "$SK_PSEUDONYMISER" --dir ps3 --dev --listen 127.0.0.1:0 --http 127.0.0.1:0
+grep -q '^witness listening on ' ps-old.out || fail "pseudonymiser serve --http: no witness"
+grep -q -- "--http is now called --witness-listen" ps-old.err || fail "no notice: $(cat ps-old.err)"
+serve_until_ready node-old "$SK_NODE" --dir n1 --dev --http 127.0.0.1:0
+grep -q -- "--http is now called --web" node-old.err || fail "no notice: $(cat node-old.err)"
+[ "$(grep -c 'is now called' node-old.err)" = 1 ] || fail "the notice is one line: $(cat node-old.err)"
+ok "serve --http still works under each binary, with a one-line notice of its new name"
