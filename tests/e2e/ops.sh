@@ -132,3 +132,46 @@ serve_until_ready node-old "$SK_NODE" --dir n1 --dev --http 127.0.0.1:0
 grep -q -- "--http is now called --web" node-old.err || fail "no notice: $(cat node-old.err)"
 [ "$(grep -c 'is now called' node-old.err)" = 1 ] || fail "the notice is one line: $(cat node-old.err)"
 ok "serve --http still works under each binary, with a one-line notice of its new name"
+
+# ---- read-only commands need no key passphrase (keys wrapped) ----
+printf 'correct horse battery staple\n' >pass
+chmod 600 pass
+R=$SK_REGISTRY
+$R ca-init --ca caw --name "Regio Wrapped" --passphrase-file pass >/dev/null 2>&1 || fail "ca-init wrapped"
+$R init --dir rw --name wrapped.example/registry --ca caw --passphrase-file pass >/dev/null 2>&1 ||
+	fail "init wrapped"
+"$SK_TESTNODE" init --dir tw --org-id tw --name "Org tw" --category ggz >/dev/null
+$R enrol --dir rw --ca caw --request tw/enrol-request --out tw/bundle --registry 127.0.0.1:1 \
+	--passphrase-file pass >/dev/null 2>&1 || fail "enrol wrapped"
+for cmd in "members" "members --json" "flags" "witnesses" "checkpoint" "checkpoint --vkey" \
+	"proof --from 1 --to 1" "status" "status --json"; do
+	# shellcheck disable=SC2086
+	$R $cmd --dir rw >ro.out 2>ro.err || fail "registry $cmd without a passphrase: $(cat ro.err)"
+	[ -s ro.out ] || [[ $cmd == flags || $cmd == proof* ]] || fail "registry $cmd printed nothing"
+done
+grep -q '^wrapped.example/registry+' <($R checkpoint --dir rw --vkey) || fail "checkpoint --vkey"
+# writing still needs the key
+try $R revoke --dir rw --org tw
+[ "$rc" != 0 ] || fail "revoke without the passphrase"
+
+"$SK_NODE" init --dir nw --org-id nw --name "Org nw" --category ggz --passphrase-file pass \
+	>/dev/null 2>&1 || fail "node init wrapped"
+"$SK_NODE" professional add --dir nw --id anna --name "Anna" --role wijkcoach \
+	--passphrase-file pass >/dev/null 2>&1 || fail "professional add"
+for cmd in "status" "status --json" "professional list" "org show" "encryption list"; do
+	# shellcheck disable=SC2086
+	"$SK_NODE" $cmd --dir nw >ro.out 2>ro.err || fail "node $cmd without a passphrase: $(cat ro.err)"
+done
+"$SK_NODE" professional list --dir nw | grep -q anna || fail "professional list"
+# client data stays behind the data key
+try "$SK_NODE" client list --dir nw
+[ "$rc" != 0 ] || fail "client list without the passphrase"
+
+"$SK_PSEUDONYMISER" init --dir pw --org-id pw --name "Pseudonymiser w" --passphrase-file pass \
+	>/dev/null 2>&1 || fail "pseudonymiser init wrapped"
+for cmd in "status" "status --json" "list"; do
+	# shellcheck disable=SC2086
+	"$SK_PSEUDONYMISER" $cmd --dir pw >ro.out 2>ro.err ||
+		fail "pseudonymiser $cmd without a passphrase: $(cat ro.err)"
+done
+ok "read-only commands of each binary run without the key passphrase on wrapped keys"
