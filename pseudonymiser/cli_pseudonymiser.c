@@ -511,8 +511,7 @@ static int cmd_status(int argc, char **argv)
 	if (b != NULL && net_cert_validity(b->member_cert.data, b->member_cert.len, &cert_from,
 					   &cert_until) != SK_OK)
 		cert_until = 0;
-	days = cert_until - (int64_t)(sk_clock_now_ms() / 1000);
-	days = days < 0 ? -1 - (-days - 1) / 86400 : days / 86400;
+	days = sk_cli_days_left(cert_until, sk_clock_now_ms());
 	if ((ws = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
 		goto out;
@@ -537,10 +536,10 @@ static int cmd_status(int argc, char **argv)
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
-	if (cert_until != 0 && days < SK_CLI_CERT_WARN_DAYS)
-		sk_cli_say("warning: the certificate %s; ask the federation operator for a refreshed "
-			   "bundle (enrol --refresh) and install it with 'join'",
-			   days < 0 ? "has expired" : "expires within 30 days");
+	if (cert_until != 0)
+		sk_cli_cert_warn("the certificate", cert_until, sk_clock_now_ms(),
+				 "ask the federation operator for a refreshed bundle (enrol "
+				 "--refresh) and install it with 'join'");
 	if (o.json) {
 		st = print_json(out) == SK_EXIT_OK ? SK_OK : SK_ERR_NOMEM;
 		out = NULL;
