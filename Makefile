@@ -16,6 +16,15 @@ endif
 
 .PHONY: all deps build asan test unit demo install clean bench
 
+# $(call logged,WHAT,LOG,TARGET): makes TARGET with its output in LOG, saying
+# so in one line; on failure shows the end of LOG and where the rest is.
+logged = mkdir -p $(dir $(2)) && echo "schakel: $(1) (output in $(2))" && \
+	if ! $(MAKE) --no-print-directory $(3) >$(2) 2>&1; then \
+		tail -n 40 $(2) >&2; \
+		echo "schakel: $(1) failed; its whole output is in $(2)" >&2; \
+		exit 1; \
+	fi
+
 all: build
 
 deps:
@@ -34,8 +43,11 @@ asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 # Unit tests on the normal build, then the whole suite (unit, e2e, fuzz) on
-# the sanitizer build.
-test: build asan
+# the sanitizer build. The set-up and builds go to logs (shown on failure),
+# so the output is the tests'.
+test:
+	@$(call logged,building,$(BUILD)/build.log,build)
+	@$(call logged,building with sanitizers,$(ASAN_BUILD)/build.log,asan)
 	@cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -52,15 +64,8 @@ bench: build
 # A federation on 127.0.0.1: registry, two pseudonymisers, three nodes. The
 # screen shows the story: the set-up and build go to a log, shown (with its
 # path) only when they fail.
-DEMO_LOG = $(BUILD)/demo-build.log
 demo:
-	@mkdir -p $(BUILD)
-	@echo "schakel: building (output in $(DEMO_LOG))..."
-	@if ! $(MAKE) --no-print-directory build >$(DEMO_LOG) 2>&1; then \
-		tail -n 40 $(DEMO_LOG) >&2; \
-		echo "schakel: the build failed; its whole output is in $(DEMO_LOG)" >&2; \
-		exit 1; \
-	fi
+	@$(call logged,building,$(BUILD)/build.log,build)
 	@./scripts/demo.sh $(BUILD)
 
 # Binaries, man pages, systemd units and guides under $(DESTDIR)$(PREFIX).
