@@ -11,20 +11,26 @@
 #include "common/init.h"
 #include "registry/store.h"
 
-/* Overwrites the marker behind the store's back, as an older version left it. */
-static void set_format(const char *dir, const char *v)
+/* Sets (v NULL: removes) a meta value behind the store's back, as an older
+ * version left it. */
+static void meta_edit(const char *dir, const char *key, const char *v)
 {
 	MDB_env *env = NULL;
 	MDB_dbi meta;
 	MDB_txn *txn = NULL;
-	MDB_val k = {15, "registry.format"}, d = {strlen(v), (void *)v};
+	MDB_val k = {strlen(key), (void *)key}, d = {v ? strlen(v) : 0, (void *)v};
 
 	E(sk_db_open(&env, dir, 0, 0));
 	E(sk_db_dbi(env, "meta", MDB_CREATE, &meta));
 	E(sk_db_status(mdb_txn_begin(env, NULL, 0, &txn)));
-	E(sk_db_status(mdb_put(txn, meta, &k, &d, 0)));
+	E(sk_db_status(v != NULL ? mdb_put(txn, meta, &k, &d, 0) : mdb_del(txn, meta, &k, NULL)));
 	E(sk_db_status(mdb_txn_commit(txn)));
 	sk_db_close(env);
+}
+
+static void set_format(const char *dir, const char *v)
+{
+	meta_edit(dir, "registry.format", v);
 }
 
 static void get_format(const char *dir, char *out, size_t cap)
@@ -115,22 +121,6 @@ static void test_format(void **state)
 	t_rmdir(d);
 }
 
-/* Removes the recorded verifier key, as a registry of an older version has none. */
-static void del_vkey(const char *dir)
-{
-	MDB_env *env = NULL;
-	MDB_dbi meta;
-	MDB_txn *txn = NULL;
-	MDB_val k = {13, "registry.vkey"};
-
-	E(sk_db_open(&env, dir, 0, 0));
-	E(sk_db_dbi(env, "meta", MDB_CREATE, &meta));
-	E(sk_db_status(mdb_txn_begin(env, NULL, 0, &txn)));
-	E(sk_db_status(mdb_del(txn, meta, &k, NULL)));
-	E(sk_db_status(mdb_txn_commit(txn)));
-	sk_db_close(env);
-}
-
 /* Read-only commands open the store without keys: they get the verifier
  * key a keyed open recorded, never a signing key, and never upgrade. */
 static void test_public_open(void **state)
@@ -153,8 +143,8 @@ static void test_public_open(void **state)
 	assert_null(s->id);
 	assert_null(s->log_key);
 	reg_store_close(s);
-	/* a registry from before: no key recorded until a keyed open */
-	del_vkey(dir);
+	/* no key recorded until a keyed open */
+	meta_edit(dir, "registry.vkey", NULL); /* a registry from before */
 	E(reg_store_open_public(&s, dir));
 	assert_string_equal(s->vkey, "");
 	reg_store_close(s);
