@@ -99,6 +99,11 @@ sk_status net_cert_verify(net_peer *peer, const uint8_t *der, size_t len,
 			  const uint8_t *ca_der, size_t ca_len,
 			  int64_t now) SK_MUST_CHECK;
 
+/* The validity period (unix seconds) of a certificate, unverified: for
+ * showing when one expires, never for deciding whether to trust it.
+ * SK_ERR_INVALID when der does not parse. */
+sk_status net_cert_validity(const uint8_t *der, size_t len, int64_t *not_before,
+			    int64_t *not_after) SK_MUST_CHECK;
 /* The certificate der as PEM text ("-----BEGIN CERTIFICATE-----", as curl,
  * Python and Go read a CA file); *pem is malloc'd and owned by the caller,
  * NUL-terminated, *pem_len without the NUL. SK_ERR_INVALID when der does

@@ -296,7 +296,7 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 
 	if (colon == NULL || hlen >= sizeof(host) ||
 	    (port = strtoul(colon + 1, NULL, 10)) > 65535) {
-		sk_error_set("--http takes HOST:PORT, e.g. 127.0.0.1:8080");
+		sk_error_set("--web takes HOST:PORT, e.g. 127.0.0.1:8080");
 		return SK_ERR_INVALID;
 	}
 	memcpy(host, o->http, hlen);
