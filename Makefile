@@ -14,7 +14,7 @@ else
 FUZZ_SECONDS ?= 10
 endif
 
-.PHONY: all deps build asan test unit demo install clean bench
+.PHONY: all deps build asan test unit demo install clean bench deb
 
 all: build
 
@@ -56,6 +56,13 @@ demo: build
 # Binaries, man pages, systemd units and guides under $(DESTDIR)$(PREFIX).
 install: build
 	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# Debian packages (debian/) with dpkg-buildpackage from a copy of the tree:
+# the .deb files in $(BUILD)/deb, their paths printed, lintian on them.
+deb:
+	@./scripts/deps.sh
+	@./scripts/deps.sh --deb
+	@JOBS=$(JOBS) ./scripts/deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

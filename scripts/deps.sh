@@ -4,7 +4,8 @@
 # With --browser also what the browser tests need (the sanitizer build's
 # e2e tests: Debian's chromium, and node with npm); `make demo` goes without.
 # With --deb what `make deb` and tests/e2e/deb.sh need to build, check and
-# install the Debian packages (dpkg-buildpackage, debhelper, lintian, man).
+# install the Debian packages (dpkg-buildpackage, debhelper, lintian, man;
+# systemd, whose systemd-sysusers the packages need for the user schakel).
 set -eu
 
 PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
@@ -13,12 +14,12 @@ libprotobuf-c-dev protobuf-c-compiler libevent-dev
 libjansson-dev libcmocka-dev
 curl openssl python3 python3-yaml"
 
+if [ "${1:-}" = --deb ]; then
+	PKGS="$PKGS dpkg-dev debhelper fakeroot lintian man-db systemd"
+fi
 # The browser tests (tests/web) run chromium, node and npm; Debian's node
 # packages only where these commands are missing (a nodejs from elsewhere
 # brings its npm).
-if [ "${1:-}" = --deb ]; then
-	PKGS="$PKGS dpkg-dev debhelper fakeroot lintian adduser man-db"
-fi
 if [ "${1:-}" = --browser ]; then
 	PKGS="$PKGS chromium chromium-driver"
 	command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
