@@ -334,3 +334,16 @@ out:
 	X509_free(x);
 	return st;
 }
+
+sk_status net_cert_validity(const uint8_t *der, size_t len, int64_t *not_before,
+			    int64_t *not_after)
+{
+	X509 *x = der_to_x509(der, len);
+	sk_status st = SK_ERR_INVALID;
+
+	if (x != NULL && time_get(X509_get0_notBefore(x), not_before) &&
+	    time_get(X509_get0_notAfter(x), not_after))
+		st = SK_OK;
+	X509_free(x);
+	return st;
+}

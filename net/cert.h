@@ -74,6 +74,12 @@ sk_status net_cert_verify(net_peer *peer, const uint8_t *der, size_t len,
 			  const uint8_t *ca_der, size_t ca_len,
 			  int64_t now) SK_MUST_CHECK;
 
+/* The validity period (unix seconds) of a certificate, unverified: for
+ * showing when one expires, never for deciding whether to trust it.
+ * SK_ERR_INVALID when der does not parse. */
+sk_status net_cert_validity(const uint8_t *der, size_t len, int64_t *not_before,
+			    int64_t *not_after) SK_MUST_CHECK;
+
 /* 1 when s is a valid org id (or category), 0 otherwise. */
 int net_cert_id_valid(const char *s, size_t max);
 

@@ -52,6 +52,13 @@ int node_cli_open(node_store **s, sk_kek **kek, const sk_cli_common *o, const ch
 	return 0;
 }
 
+int node_cli_open_public(node_store **s, const sk_cli_common *o, const char *what)
+{
+	sk_status st = node_store_open_public(s, o->dir);
+
+	return st == SK_OK ? 0 : sk_cli_fail(st, what);
+}
+
 void node_cli_close(node_store *s, sk_kek *kek)
 {
 	node_store_close(s);
@@ -389,7 +396,7 @@ static int cmd_prof_list(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir("professional list", &o)) != 0)
 		return rc;
-	if ((rc = node_cli_open(&s, &kek, &o, "professional list")) != 0)
+	if ((rc = node_cli_open_public(&s, &o, "professional list")) != 0)
 		return rc;
 	if (o.json && (list = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -1616,6 +1623,9 @@ static int serve_opt(int c, const char *arg, void *p)
 	struct serve_args *a = p;
 
 	switch (c) {
+	case 'H':
+		sk_cli_deprecated("serve", "http", "web");
+		/* fall through */
 	case 'h':
 		a->so.http = arg;
 		break;
@@ -1641,15 +1651,16 @@ static int serve_opt(int c, const char *arg, void *p)
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
-					   {"http", required_argument, NULL, 'h'},
+					   {"web", required_argument, NULL, 'h'},
+					   {"http", required_argument, NULL, 'H'}, /* --web's former name */
 					   {"sync-seconds", required_argument, NULL, 's'},
 					   {"witness", no_argument, NULL, 'w'},
 					   {"witness-listen", required_argument, NULL, 'W'},
 					   {"secure-cookies", no_argument, NULL, 'C'}, {0}};
 	static const char help[] =
-		"usage: schakel-node serve --dir D --http 127.0.0.1:PORT [--sync-seconds N]\n"
+		"usage: schakel-node serve --dir D --web 127.0.0.1:PORT [--sync-seconds N]\n"
 		"                         [--secure-cookies] [--witness --witness-listen HOST:PORT]\n\n"
-		"Runs 'sync' every N seconds (default 60) and serves, on --http, the web pages\n"
+		"Runs 'sync' every N seconds (default 60) and serves, on --web, the web pages\n"
 		"for professionals and privacy officers (sign in with the password set by\n"
 		"'professional passwd') and the JSON API they use (docs/web.md,\n"
 		"docs/openapi.yaml). The organisation's own systems may call the API with\n"
@@ -1660,7 +1671,7 @@ static int cmd_serve(int argc, char **argv)
 		"With --witness the node also cosigns the registry's checkpoints as a C2SP\n"
 		"tlog-witness over HTTPS on --witness-listen (POST /add-checkpoint), printing\n"
 		"'witness listening on HOST:PORT' first; the registry operator names it with\n"
-		"'enrol --witness ORG@https://HOST:PORT'.\n\n"
+		"'enrol --witness ORG@https://HOST:PORT'. --http is the former name of --web.\n\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct serve_args a = {0};
@@ -1674,7 +1685,7 @@ static int cmd_serve(int argc, char **argv)
 	if ((rc = sk_cli_need_dir("serve", &o)) != 0)
 		return rc;
 	if (a.so.http == NULL)
-		return sk_cli_usage("serve", "--http HOST:PORT is required");
+		return sk_cli_usage("serve", "--web HOST:PORT is required");
 	if (a.witness != (a.so.witness != NULL))
 		return sk_cli_usage("serve", "--witness and --witness-listen HOST:PORT go together");
 	a.so.sync_seconds = (unsigned)a.secs;
@@ -1737,6 +1748,7 @@ static const sk_cli_cmd commands[] = {
 	{"matches", cmd_matches, "partners also involved with our clients"},
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 	{"serve", cmd_serve, "background sync and the local JSON API"},
+	{"status", node_cli_status, "what this node is, whom it talks to, last sync, expiries"},
 	SK_CLI_BACKUP_COMMANDS,
 	{"rekey", cmd_rekey, "new identity, TLS and encryption keys (with the operator)"},
 	{"discuss", node_cli_discuss,

@@ -733,7 +733,8 @@ static sk_status load_keys(node_store *s, sk_kek *kek)
 	return key_read(s, kek, NODE_FILE_INDEX_KEY, LABEL_INDEX, s->index_key);
 }
 
-sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
+/* Opens the node of dir; with keys, also unwraps its data and index keys. */
+static sk_status store_open(node_store **out, const char *dir, sk_kek *kek, int keys)
 {
 	node_store *s = calloc(1, sizeof(*s));
 	char path[PATH_MAX];
@@ -759,7 +760,8 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 		mdb_txn_abort(txn);
 		goto fail;
 	}
-	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK || (st = load_keys(s, kek)) != SK_OK)
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK ||
+	    (keys && (st = load_keys(s, kek)) != SK_OK))
 		goto fail;
 	audit_log_set_key(s->audit, s->identity_pk); /* checks purge markers */
 	if (pthread_mutex_init(&s->audit_lock, NULL) != 0) {
@@ -777,6 +779,16 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 fail:
 	node_store_close(s);
 	return st;
+}
+
+sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
+{
+	return store_open(out, dir, kek, 1);
+}
+
+sk_status node_store_open_public(node_store **out, const char *dir)
+{
+	return store_open(out, dir, NULL, 0);
 }
 
 sk_status node_store_restored(const char *dir)

@@ -98,6 +98,12 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
  * Free with node_store_close(). */
 sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek) SK_MUST_CHECK;
 
+/* As node_store_open without a KEK: data_key and index_key stay NULL, so
+ * nothing sealed (clients, tokens, messages) can be read or written through
+ * it. For read-only commands that show only what is stored in the clear
+ * (the org, the federation, sync state, professionals, public keys). */
+sk_status node_store_open_public(node_store **out, const char *dir) SK_MUST_CHECK;
+
 /* Wipes the keys and closes; accepts NULL. */
 void node_store_close(node_store *s);
 

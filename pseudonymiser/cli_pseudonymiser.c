@@ -1,5 +1,6 @@
 /* schakel-pseudonymiser subcommands: argument parsing only, then the library. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,11 +8,14 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "audit/record.h"
 #include "common/cli.h"
 #include "common/cli_backup.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
+#include "common/when.h"
+#include "net/cert.h"
 #include "pseudonymiser/cli.h"
 #include "pseudonymiser/serve.h"
 #include "pseudonymiser/store.h"
@@ -457,14 +461,20 @@ static int cmd_status(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
 	static const char help[] =
 		"usage: schakel-pseudonymiser status --dir D [--json]\n\n"
-		"This pseudonymiser's state: its registry and pinned key, its OPRF epochs (public\n"
-		"key, validity, log leaf and whether the registry's signed member events show\n"
-		"it), how far it has followed the member events, and counts.\n\n" SK_CLI_COMMON_HELP;
+		"This pseudonymiser's state: its registry and pinned key, the witnesses and\n"
+		"their quorum, its OPRF epochs (public key, validity, log leaf and whether the\n"
+		"registry's signed member events show it), how far it has followed the member\n"
+		"events, counts, and when its certificate expires (a warning on stderr within 30\n"
+		"days). Reads only: it needs no key passphrase.\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	ps_store *s = NULL;
 	MDB_txn *txn = NULL;
 	Schakel__V1__BundleBody *b = NULL;
-	json_t *epochs = NULL, *out = NULL;
+	json_t *epochs = NULL, *out = NULL, *ws = NULL;
+	char dir[PATH_MAX], until[AUDIT_TIME_ISO_BYTES] = "";
+	int64_t cert_from = 0, cert_until = 0, days = 0;
+	uint64_t allowed = 0;
+	MDB_stat ms;
 	uint8_t rk[KEY_ED25519_PK_BYTES];
 	char rkhex[2 * KEY_ED25519_PK_BYTES + 1] = "";
 	uint64_t from = 0, revoked = 0;
@@ -480,12 +490,15 @@ static int cmd_status(int argc, char **argv)
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
+	if (realpath(o.dir, dir) == NULL)
+		snprintf(dir, sizeof(dir), "%s", o.dir);
 	if ((st = ps_store_open(&s, o.dir)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	joined = ps_registry_key(s, txn, rk) == SK_OK;
 	if (joined)
 		hex(rkhex, sizeof(rkhex), rk, sizeof(rk));
+	allowed = mdb_stat(txn, s->allow, &ms) == 0 ? ms.ms_entries : 0;
 	if ((st = ps_epoch_current(s, txn, &cur)) != SK_OK ||
 	    (st = ps_epoch_scan(s, txn, epoch_json, epochs)) != SK_OK ||
 	    (st = ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &from)) != SK_OK ||
@@ -495,22 +508,62 @@ static int cmd_status(int argc, char **argv)
 	txn = NULL;
 	if (joined && (st = ps_bundle_load(s, &b)) != SK_OK)
 		goto out;
-	out = json_pack("{s:s,s:b,s:s?,s:s?,s:s?,s:i,s:O,s:I,s:I}", "id", s->org_id, "joined",
-			joined, "federation", b ? b->federation : NULL, "registry",
-			b ? b->registry_address : NULL, "registry_key", joined ? rkhex : NULL,
-			"current_epoch", (int)cur, "epochs", epochs, "events_from",
-			(json_int_t)from, "revoked_orgs", (json_int_t)revoked);
+	if (b != NULL && net_cert_validity(b->member_cert.data, b->member_cert.len, &cert_from,
+					   &cert_until) != SK_OK)
+		cert_until = 0;
+	days = cert_until - (int64_t)(sk_clock_now_ms() / 1000);
+	days = days < 0 ? -1 - (-days - 1) / 86400 : days / 86400;
+	if ((ws = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; b != NULL && i < b->n_witnesses; i++)
+		json_array_append_new(ws, json_pack("{s:s,s:s}", "id", b->witnesses[i]->id, "url",
+						    b->witnesses[i]->url));
+	if (cert_until != 0 && audit_time_iso(until, (uint64_t)cert_until * 1000) != SK_OK)
+		cert_until = 0;
+	out = json_pack("{s:s,s:b,s:s?,s:s?,s:s?,s:i,s:O,s:I,s:I,s:s,s:s,s:O,s:i,s:I,s:o}", "id",
+			s->org_id, "joined", joined, "federation", b ? b->federation : NULL,
+			"registry", b ? b->registry_address : NULL, "registry_key",
+			joined ? rkhex : NULL, "current_epoch", (int)cur, "epochs", epochs,
+			"events_from", (json_int_t)from, "revoked_orgs", (json_int_t)revoked,
+			"role", "pseudonymiser", "dir", dir, "witnesses", ws, "quorum",
+			b ? (int)b->quorum : 0, "allowed_orgs", (json_int_t)allowed, "certificate",
+			cert_until != 0 ? json_pack("{s:s,s:I,s:b}", "not_after", until, "days_left",
+						    (json_int_t)days, "warning",
+						    days < SK_CLI_CERT_WARN_DAYS)
+					: json_null());
+	if (out == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if (cert_until != 0 && days < SK_CLI_CERT_WARN_DAYS)
+		sk_cli_say("warning: the certificate %s; ask the federation operator for a refreshed "
+			   "bundle (enrol --refresh) and install it with 'join'",
+			   days < 0 ? "has expired" : "expires within 30 days");
 	if (o.json) {
 		st = print_json(out) == SK_EXIT_OK ? SK_OK : SK_ERR_NOMEM;
 		out = NULL;
 		goto out;
 	}
-	printf("pseudonymiser %s\n", s->org_id);
+	printf("pseudonymiser %s\ndata dir      %s\n", s->org_id, dir);
 	if (joined)
 		printf("federation    %s\nregistry      %s (key %s)\n", b->federation,
 		       b->registry_address, rkhex);
 	else
 		printf("not joined yet: run 'join --bundle B'\n");
+	for (size_t i = 0; b != NULL && i < b->n_witnesses; i++)
+		printf("%-13s %s at %s\n", i == 0 ? "witnesses" : "", b->witnesses[i]->id,
+		       b->witnesses[i]->url);
+	if (b != NULL && b->n_witnesses > 0)
+		printf("quorum        %u\n", (unsigned)b->quorum);
+	printf("allowed orgs  %llu\n", (unsigned long long)allowed);
+	if (cert_until != 0) {
+		char when[SK_WHEN_BYTES];
+
+		sk_when_date(when, (uint64_t)cert_until * 1000, SK_WHEN_EN);
+		printf("certificate   valid until %s (%lld days)\n", when, (long long)days);
+	}
 	printf("events        followed up to leaf %llu; %llu org(s) revoked\n",
 	       (unsigned long long)from, (unsigned long long)revoked);
 	for (size_t i = 0; i < json_array_size(epochs); i++) {
@@ -529,6 +582,7 @@ static int cmd_status(int argc, char **argv)
 out:
 	json_decref(out);
 	json_decref(epochs);
+	json_decref(ws);
 	mdb_txn_abort(txn);
 	schakel__v1__bundle_body__free_unpacked(b, NULL);
 	ps_store_close(s);
@@ -544,6 +598,9 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'l':
 		so->listen = arg;
 		return SK_CLI_RUN;
+	case 'H':
+		sk_cli_deprecated("serve", "http", "witness-listen");
+		/* fall through */
 	case 'h':
 		so->http = arg;
 		return SK_CLI_RUN;
@@ -574,14 +631,16 @@ static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"listen", required_argument, NULL, 'l'},
-					   {"http", required_argument, NULL, 'h'},
+					   {"witness-listen", required_argument, NULL, 'h'},
+					   {"http", required_argument, NULL, 'H'}, /* its former name */
 					   {"workers", required_argument, NULL, 'w'},
 					   {"sync-seconds", required_argument, NULL, 's'},
 					   {"rate", required_argument, NULL, 'r'},
 					   {"burst", required_argument, NULL, 'b'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-pseudonymiser serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
+		"usage: schakel-pseudonymiser serve --dir D --listen HOST:PORT\n"
+		"                                   [--witness-listen HOST:PORT]\n\n"
 		"Evaluates blinded elements for allowed, unrevoked orgs over TLS 1.3 with mutual\n"
 		"authentication: batches of up to 1024 with one DLEQ proof each, within each\n"
 		"org's rate limit and daily quota. Follows the registry's member events in the\n"
@@ -592,10 +651,12 @@ static int cmd_serve(int argc, char **argv)
 		"  --sync-seconds N      pull member events (revocations) every N s (default 5)\n"
 		"  --rate N              evaluations a second per org (default 200)\n"
 		"  --burst N             evaluations at once per org (default 2000)\n"
-		"  --http HOST:PORT      also the cosigning witness of the registry's log (C2SP\n"
+		"  --witness-listen HOST:PORT\n"
+		"                        also the cosigning witness of the registry's log (C2SP\n"
 		"                        tlog-witness over HTTPS: POST /add-checkpoint), with\n"
 		"                        the identity key; prints 'witness listening on\n"
-		"                        HOST:PORT' before 'listening on'\n" SK_CLI_COMMON_HELP;
+		"                        HOST:PORT' before 'listening on' (formerly --http,\n"
+		"                        which still works)\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	ps_serve_opts so = {0};
 	int prc;
@@ -712,6 +773,8 @@ static int cmd_audit(int argc, char **argv)
 	int verify;
 	sk_status st;
 
+	if (sk_cli_probing())
+		return sk_cli_parse("audit query", argc, argv, lo, help, &o, NULL, NULL);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(help, stdout);
 		return SK_EXIT_OK;

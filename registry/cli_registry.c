@@ -34,6 +34,14 @@ static int open_store(reg_store **s, sk_kek **kek, const sk_cli_common *o, const
 	return 0;
 }
 
+/* Opens the store for a read-only command: no key, so no passphrase. */
+static int open_public(reg_store **s, const sk_cli_common *o, const char *what)
+{
+	sk_status st = reg_store_open_public(s, o->dir);
+
+	return st == SK_OK ? 0 : sk_cli_fail(st, what);
+}
+
 /* The options of ca-init and init; each table gives only its own. */
 struct init_args {
 	const char *ca_dir, *name, *org, *policy_file;
@@ -398,7 +406,7 @@ static int list_cmd(int argc, char **argv, const char *cmd, const char *help, si
 		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+	if ((rc = open_public(&s, &o, cmd)) != 0)
 		return rc;
 	if (o.json && (list = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -514,7 +522,7 @@ static int cmd_witnesses(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir("witnesses", &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, "witnesses")) != 0)
+	if ((rc = open_public(&s, &o, "witnesses")) != 0)
 		return rc;
 	if ((ws = calloc(REG_WITNESS_MAX, sizeof(*ws))) == NULL || (arr = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -579,6 +587,9 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'l':
 		a->so.listen = arg;
 		break;
+	case 'H':
+		sk_cli_deprecated("serve", "http", "tiles");
+		/* fall through */
 	case 'h':
 		a->so.http = arg;
 		break;
@@ -614,19 +625,21 @@ static int cmd_serve(int argc, char **argv)
 					   {"discuss-idle", required_argument, NULL, 'I'},
 					   {"table-retain", required_argument, NULL, 'T'},
 					   {"table-case-max", required_argument, NULL, 'C'},
-					   {"http", required_argument, NULL, 'h'},
+					   {"tiles", required_argument, NULL, 'h'},
+					   {"http", required_argument, NULL, 'H'}, /* --tiles' former name */
 					   {"members-check-ms", required_argument, NULL, 'M'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-registry serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
+		"usage: schakel-registry serve --dir D --listen HOST:PORT [--tiles HOST:PORT]\n\n"
 		"Serves members over TLS 1.3 with mutual authentication. Prints\n"
 		"'listening on HOST:PORT' once ready (port 0 picks a free one). SIGTERM drains\n"
 		"in-flight requests and exits 0. Asks the witnesses that bundles name (enrol\n"
 		"--witness) to cosign each new checkpoint, in the background.\n\n"
 		"  --listen HOST:PORT    where to listen\n"
-		"  --http HOST:PORT      also serve the log read-only as C2SP tlog-tiles over\n"
+		"  --tiles HOST:PORT     also serve the log read-only as C2SP tlog-tiles over\n"
 		"                        HTTPS (/checkpoint, /tile/..., /tile/entries/...);\n"
-		"                        prints 'tiles listening on HOST:PORT' first\n"
+		"                        prints 'tiles listening on HOST:PORT' first (formerly\n"
+		"                        --http, which still works)\n"
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
 		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
@@ -715,15 +728,18 @@ static int cmd_checkpoint(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir("checkpoint", &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, "checkpoint")) != 0)
+	if ((rc = open_public(&s, &o, "checkpoint")) != 0)
 		return rc;
+	/* a registry from before the verifier key was kept: once with the key */
+	if (a.vkey && s->vkey[0] == '\0') {
+		reg_store_close(s);
+		s = NULL;
+		if ((rc = open_store(&s, &kek, &o, "checkpoint")) != 0)
+			return rc;
+	}
 	if (a.vkey) {
-		char v[NOTE_VKEY_MAX];
-		note_verifier ver;
-
-		note_signer_verifier(&ver, s->log_key);
-		if ((st = note_verifier_format(v, &ver)) == SK_OK)
-			printf("%s\n", v);
+		printf("%s\n", s->vkey);
+		st = SK_OK;
 	} else if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = a.cosigned ? reg_checkpoint_served(s, txn, NULL, 0, &note, &len, &size)
 				: reg_log_checkpoint(&s->log, txn, &note, &len, &size);
@@ -790,7 +806,7 @@ static int cmd_proof(int argc, char **argv)
 		return rc;
 	if (!a.have_from || !a.have_to || a.from == 0 || a.from > a.to)
 		return sk_cli_usage("proof", "--from N --to M with 0 < N <= M are required");
-	if ((rc = open_store(&s, &kek, &o, "proof")) != 0)
+	if ((rc = open_public(&s, &o, "proof")) != 0)
 		return rc;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		reg_log_source(&src, &ctx, &s->log, txn);
@@ -983,6 +999,7 @@ static const sk_cli_cmd commands[] = {
 	{"revoke", cmd_revoke, "revoke a member at once"},
 	{"members", cmd_members, "list members"},
 	{"witnesses", cmd_witnesses, "list the witnesses asked to cosign, and the quorum"},
+	{"status", reg_cli_status, "what this registry is, its log, members and expiries"},
 	{"serve", cmd_serve, "serve members over TLS"},
 	SK_CLI_BACKUP_COMMANDS,
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},

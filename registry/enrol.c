@@ -35,6 +35,23 @@ sk_status reg_address_set(reg_store *s, const char *address)
 	return sk_db_status(mdb_txn_commit(txn));
 }
 
+sk_status reg_address_get(reg_store *s, MDB_txn *txn, char *out, size_t cap)
+{
+	MDB_val k = {strlen(META_ADDRESS), META_ADDRESS}, d;
+	int rc = mdb_get(txn, s->log.meta, &k, &d);
+
+	out[0] = '\0';
+	if (rc == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (d.mv_size >= cap)
+		return SK_ERR_TOOBIG;
+	memcpy(out, d.mv_data, d.mv_size);
+	out[d.mv_size] = '\0';
+	return SK_OK;
+}
+
 sk_status reg_tls_ensure(reg_store *s, const reg_ca *ca, sk_kek *kek)
 {
 	char kpath[PATH_MAX], cpath[PATH_MAX], apath[PATH_MAX];

@@ -69,6 +69,9 @@ sk_status reg_revoke(reg_store *s, const char *org_id, int purge,
 
 /* Records the address `serve` listens on, for bundles. */
 sk_status reg_address_set(reg_store *s, const char *address) SK_MUST_CHECK;
+/* The address recorded, as of txn, into out (cap bytes); "" before the
+ * first serve. */
+sk_status reg_address_get(reg_store *s, MDB_txn *txn, char *out, size_t cap) SK_MUST_CHECK;
 
 /* 1 when no member may take org_id: the registry's own org id, its log
  * origin or the host part of it, or one of REG_RESERVED_IDS (words that

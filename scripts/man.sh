@@ -32,6 +32,9 @@ $NAME \\- $(esc <<<"$summary")
 .B $NAME
 .I COMMAND
 .B \\-\\-help
+.br
+.B $NAME
+.B \\-\\-version
 .SH DESCRIPTION
 EOF
 case $NAME in

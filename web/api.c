@@ -1,4 +1,4 @@
-/* The JSON API of `serve --http` (docs/web.md, docs/openapi.yaml): the
+/* The JSON API of `serve --web` (docs/web.md, docs/openapi.yaml): the
  * same library calls as the command line, for the signed-in professional
  * or privacy officer (or the API token). A form post is answered with 303
  * to the page it came from and the outcome as a message there. This file:

@@ -1,4 +1,4 @@
-/* The JSON API of `serve --http` under /api/ (docs/web.md,
+/* The JSON API of `serve --web` under /api/ (docs/web.md,
  * docs/openapi.yaml), and its reads, which the pages render too. */
 #ifndef SK_WEB_API_H
 #define SK_WEB_API_H

@@ -1,4 +1,4 @@
-/* The pages of `serve --http` (docs/web.md): HTML rendered on the server
+/* The pages of `serve --web` (docs/web.md): HTML rendered on the server
  * from the API's reads, every action a form posting to the API. Text is
  * escaped by the one formatter here (page_put's %s), so no value reaches
  * the page raw. Dutch and English. This file: the page frame and its

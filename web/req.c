@@ -1,4 +1,4 @@
-/* The request of `serve --http` as the API and the pages see it: its
+/* The request of `serve --web` as the API and the pages see it: its
  * parameters, the sessions and the replies with their security headers;
  * and its way between the evhttp loop thread and the workers (web/req.h
  * says which thread does what). */

@@ -1,4 +1,4 @@
-/* One request of `serve --http` as the API (web/api.h) and the pages
+/* One request of `serve --web` as the API (web/api.h) and the pages
  * (web/pages.h) see it, with the state they share: the sessions of
  * professionals signed in with a password (node/auth.h), the parameters of
  * a request and the replies. docs/web.md is the contract.

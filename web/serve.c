@@ -248,7 +248,7 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 
 	if (colon == NULL || (size_t)(colon - o->http) >= sizeof(host) ||
 	    (port = strtoul(colon + 1, NULL, 10)) > 65535) {
-		sk_error_set("--http takes HOST:PORT, e.g. 127.0.0.1:8080");
+		sk_error_set("--web takes HOST:PORT, e.g. 127.0.0.1:8080");
 		return SK_ERR_INVALID;
 	}
 	memcpy(host, o->http, (size_t)(colon - o->http));

@@ -1,4 +1,4 @@
-/* `schakel-node serve`: background sync on an interval, and on --http the
+/* `schakel-node serve`: background sync on an interval, and on --web the
  * JSON API and the pages (web/web.h), for professionals signed in with a
  * password and for the organisation's own systems with the bearer token of
  * D/api-token (created 0600 at first start). With a witness address it also

@@ -1,4 +1,4 @@
-/* Requests of `serve --http`: parsing, authentication (the API token or a
+/* Requests of `serve --web`: parsing, authentication (the API token or a
  * session cookie with its CSRF token), the language, and the routing to
  * the API, the pages and the static files. */
 #include <stdio.h>

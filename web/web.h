@@ -1,4 +1,4 @@
-/* The web side of `schakel-node serve --http`: each request captured on
+/* The web side of `schakel-node serve --web`: each request captured on
  * the loop thread, handed to a worker of its class (web/req.h), parsed,
  * authenticated (the API token, or a session cookie with its CSRF token)
  * and routed to the JSON API (web/api.h), the pages (web/pages.h) or the

@@ -19,7 +19,7 @@ for bin in "$@"; do
 	for want in "StateDirectory=schakel/$short\$" StateDirectoryMode=0700 UMask=0077 \
 		"LoadCredentialEncrypted=schakel-kek:" KillSignal=SIGTERM NoNewPrivileges=yes \
 		ProtectSystem=strict ProtectHome=yes PrivateTmp=yes CapabilityBoundingSet= \
-		"ExecStart=/usr/local/bin/$name serve --dir %S/schakel/$short " User=schakel; do
+		"ExecStart=/usr/local/bin/$name serve --config /etc/schakel/$short.conf$" User=schakel; do
 		grep -q "^$want" "$unit" || { echo "$unit: no '$want'" >&2; fail=1; }
 	done
 	sed "s#/usr/local/bin/$name#$bin#" "$unit" >"$T/$name.service"
