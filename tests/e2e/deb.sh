@@ -121,6 +121,10 @@ for n in registry pseudonymiser node; do
 	fi
 done
 [ -f /usr/lib/sysusers.d/schakel.conf ] || fail "no /usr/lib/sysusers.d/schakel.conf"
+for n in registry pseudonymiser node; do
+	/usr/bin/schakel-$n --version | grep -q "$(dpkg-query -W -f='${Version}' schakel-$n)" ||
+		fail "schakel-$n --version: $(/usr/bin/schakel-$n --version 2>&1) (package $(dpkg-query -W -f='${Version}' schakel-$n))"
+done
 ok "user schakel (uid $uid, $shell), /var/lib/schakel 0700, /etc/schakel/*.conf 0640 root:schakel, units, man pages"
 if command -v systemd-analyze >/dev/null; then
 	out=$(systemd-analyze verify --man=no /lib/systemd/system/schakel-{registry,pseudonymiser,node}.service 2>&1) ||
