@@ -26,9 +26,11 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Sanitizer build with clang: ASan + UBSan everywhere, libFuzzer targets;
-# its e2e tests include the browser tests (chromium, node, npm).
+# its e2e tests include the browser tests (chromium, node, npm) and the
+# Debian packages' (dpkg-buildpackage, lintian: tests/e2e/deb.sh).
 asan: deps
 	@./scripts/deps.sh --browser
+	@./scripts/deps.sh --deb
 	@CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 		-DSK_SANITIZE=ON -DSK_FUZZ=ON -DSK_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
