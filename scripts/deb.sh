@@ -29,7 +29,7 @@ rm -rf "$OUT/src"
 mkdir -p "$COPY"
 if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	(cd "$SRC" && git ls-files -z --cached --others --exclude-standard |
-		xargs -0 -I{} sh -c '[ -e "{}" ] && printf "%s\0" "{}" || true' |
+		while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done |
 		tar --null -T - -cf -) | tar -xf - -C "$COPY"
 else
 	(cd "$SRC" && tar --exclude='./build*' --exclude=./.git -cf - .) | tar -xf - -C "$COPY"

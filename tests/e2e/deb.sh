@@ -55,8 +55,7 @@ trap cleanup EXIT
 
 # dpkg ARGS...: again while another dpkg or apt holds the lock (a minute)
 dpkg_retry() {
-	local i
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		if dpkg "$@" 2>"$T/dpkg.err"; then cat "$T/dpkg.err" >&2; return 0; fi
 		grep -q "lock" "$T/dpkg.err" || { cat "$T/dpkg.err" >&2; return 1; }
 		sleep 2
@@ -91,7 +90,7 @@ done
 ok "dpkg -i $PKGS"
 
 # the system user: a system uid, no login shell, group schakel
-IFS=: read -r _ _ uid gid _ home shell <<<"$(getent passwd schakel)" || fail "no user schakel"
+IFS=: read -r _ _ uid gid _ _ shell <<<"$(getent passwd schakel)" || fail "no user schakel"
 [ "$uid" -lt 1000 ] || fail "schakel has uid $uid, not a system uid"
 case $shell in */nologin | /bin/false) ;; *) fail "schakel has the login shell $shell" ;; esac
 [ "$(getent group schakel | cut -d: -f3)" = "$gid" ] || fail "schakel's group is not schakel"
