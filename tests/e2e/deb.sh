@@ -8,7 +8,8 @@
 # run it: as schakel, the key-encryption passphrase as the credential
 # schakel-kek, only the addresses in the installed configuration changed to
 # 127.0.0.1 port 0) until it prints 'listening on', asked over the network,
-# and stopped with SIGTERM (exit 0). At the end, also on failure, the
+# and stopped with SIGTERM (exit 0). Installed again (as an upgrade), the
+# edited configuration and the modes stay. At the end, also on failure, the
 # packages are purged and everything the test made is removed.
 # Installs packages system-wide: root only (CI runs as root); it refuses a
 # machine where schakel is installed or /etc/schakel or /var/lib/schakel exist.
@@ -239,6 +240,14 @@ stop "$PS_PID" pseudonymiser
 stop "$REG_PID" registry
 PIDS=()
 ok "the three servers stopped with SIGTERM, exit 0"
+
+# ---- installing again (as an upgrade does): the operator's edits and the modes stay ----
+dpkg_retry -i "${FILES[@]}" >>"$T/dpkg.log" 2>&1 || fail "dpkg -i again: $(tail -20 "$T/dpkg.log")"
+grep -q "^listen = 127.0.0.1:0$" /etc/schakel/registry.conf || fail "installing again replaced the edited registry.conf"
+want_stat /etc/schakel/registry.conf 640 root:schakel
+want_stat /var/lib/schakel 700 schakel:schakel
+want_stat /var/lib/schakel/registry 700 schakel:schakel
+ok "installed again: the edited configuration and the modes stay"
 
 # ---- purge: nothing of the packages is left ----
 rm -rf /var/lib/schakel/*
