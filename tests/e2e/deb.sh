@@ -53,6 +53,7 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT HUP
 
 # dpkg ARGS...: again while another dpkg or apt holds the lock (a minute)
 dpkg_retry() {
