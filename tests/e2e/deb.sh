@@ -183,7 +183,7 @@ serve() {
 	PID=$!
 	PIDS+=("$PID")
 	for _ in $(seq 200); do
-		grep -q '^listening on ' "$OUT" && return 0
+		grep -q '^listening on ' "$OUT" 2>/dev/null && return 0
 		kill -0 "$PID" 2>/dev/null || fail "$cmd exited: $(tail -5 "$T/$1.err")"
 		sleep 0.1
 	done
