@@ -115,6 +115,23 @@ sk_status sk_cli_duration_ms(const char *s, unsigned long long *ms)
 	return SK_ERR_INVALID;
 }
 
+long long sk_cli_days_left(int64_t not_after, uint64_t now_ms)
+{
+	const long long day = 86400;
+	long long d = (long long)not_after - (long long)(now_ms / 1000);
+
+	return d < 0 ? -1 - (-d - 1) / day : d / day;
+}
+
+void sk_cli_cert_warn(const char *what, int64_t not_after, uint64_t now_ms, const char *todo)
+{
+	long long d = sk_cli_days_left(not_after, now_ms);
+
+	if (d < SK_CLI_CERT_WARN_DAYS)
+		sk_cli_say("warning: %s %s; %s", what,
+			   d < 0 ? "has expired" : "expires within 30 days", todo);
+}
+
 void sk_cli_deprecated(const char *cmd, const char *old_name, const char *new_name)
 {
 	fprintf(stderr, "%s %s: --%s is now called --%s; the old name still works but will go\n",

@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/kek.h"
 #include "common/status.h"
@@ -141,6 +142,14 @@ void sk_cli_deprecated(const char *cmd, const char *old_name, const char *new_na
 
 /* 'status' warns when a certificate expires within this many days. */
 #define SK_CLI_CERT_WARN_DAYS 30
+
+/* Whole days from now_ms (unix ms) until not_after (unix seconds), rounded
+ * down: negative once it has passed. */
+long long sk_cli_days_left(int64_t not_after, uint64_t now_ms);
+
+/* 'status': when a certificate (what, e.g. "the certificate") expires
+ * within SK_CLI_CERT_WARN_DAYS of now, says so on stderr with what to do. */
+void sk_cli_cert_warn(const char *what, int64_t not_after, uint64_t now_ms, const char *todo);
 
 /* The OS user running the command (the audit's responsible user), e.g.
  * "root"; never NULL. */

@@ -132,6 +132,7 @@ static sk_status changed(node_store *s, sk_kek *kek, const char *client)
 /* ---- init, join ------------------------------------------------------------ */
 
 struct init_args {
+	net_hosts hosts;
 	const char *org, *name, *cat;
 };
 
@@ -149,6 +150,10 @@ static int init_opt(int c, const char *arg, void *p)
 	case 'c':
 		a->cat = arg;
 		break;
+	case 'H':
+		if (net_hosts_add(&a->hosts, arg) != SK_OK)
+			return sk_cli_usage("init", "--host: %s", sk_error_detail());
+		break;
 	default:
 		return SK_CLI_UNKNOWN;
 	}
@@ -160,9 +165,11 @@ static int cmd_init(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"org-id", required_argument, NULL, 'o'},
 					   {"name", required_argument, NULL, 'n'},
-					   {"category", required_argument, NULL, 'c'}, {0}};
+					   {"category", required_argument, NULL, 'c'},
+					   {"host", required_argument, NULL, 'H'}, {0}};
 	static const char help[] =
-		"usage: schakel-node init --dir D --org-id ID --name NAME --category CAT\n\n"
+		"usage: schakel-node init --dir D --org-id ID --name NAME --category CAT\n"
+		"           [--host NAME]...\n\n"
 		"Creates the node: its keys (identity, TLS, encryption, the record data key and\n"
 		"the BSN-index key, all wrapped under the key-encryption key), its database and\n"
 		"D/enrol-request, which the registry operator admits with 'schakel-registry enrol'.\n\n"
@@ -171,6 +178,9 @@ static int cmd_init(int argc, char **argv)
 		"  --category CAT        its policy category: sociaal-team, ggz, fact,\n"
 		"                        verslavingszorg, huisarts-poh, maatschappelijke-opvang,\n"
 		"                        jeugd, schuldhulp, gemeente, woningcorporatie\n"
+		"  --host NAME           a DNS name or IP address the node serves under\n"
+		"                        (repeatable, at most 16): the request asks for it in\n"
+		"                        the certificate's subjectAltName, beside the org id\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct init_args a = {0};
@@ -187,7 +197,7 @@ static int cmd_init(int argc, char **argv)
 		return sk_cli_usage("init", "--org-id ID, --name NAME and --category CAT are required");
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
-	st = node_store_init(o.dir, a.org, a.name, a.cat, kek);
+	st = node_store_init_hosts(o.dir, a.org, a.name, a.cat, &a.hosts, kek);
 	sk_kek_free(kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "init");
@@ -1638,6 +1648,15 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'C':
 		a->so.secure_cookies = 1;
 		break;
+	case 'T':
+		a->so.tls_cert = arg;
+		break;
+	case 'K':
+		a->so.tls_key = arg;
+		break;
+	case 'S':
+		a->so.tls_self = 1;
+		break;
 	case 's':
 		if (sk_cli_u64(arg, &a->secs) != SK_OK || a->secs == 0 || a->secs > 86400)
 			return sk_cli_usage("serve", "--sync-seconds takes 1..86400");
@@ -1656,18 +1675,30 @@ static int cmd_serve(int argc, char **argv)
 					   {"sync-seconds", required_argument, NULL, 's'},
 					   {"witness", no_argument, NULL, 'w'},
 					   {"witness-listen", required_argument, NULL, 'W'},
-					   {"secure-cookies", no_argument, NULL, 'C'}, {0}};
+					   {"secure-cookies", no_argument, NULL, 'C'},
+					   {"tls-cert", required_argument, NULL, 'T'},
+					   {"tls-key", required_argument, NULL, 'K'},
+					   {"tls-self", no_argument, NULL, 'S'}, {0}};
 	static const char help[] =
 		"usage: schakel-node serve --dir D --web 127.0.0.1:PORT [--sync-seconds N]\n"
+		"                         [--tls-cert FILE --tls-key FILE | --tls-self]\n"
 		"                         [--secure-cookies] [--witness --witness-listen HOST:PORT]\n\n"
 		"Runs 'sync' every N seconds (default 60) and serves, on --web, the web pages\n"
 		"for professionals and privacy officers (sign in with the password set by\n"
 		"'professional passwd') and the JSON API they use (docs/web.md,\n"
 		"docs/openapi.yaml). The organisation's own systems may call the API with\n"
 		"'Authorization: Bearer TOKEN' (the token is in D/api-token). Prints 'listening\n"
-		"on HOST:PORT' when ready; SIGTERM stops it. Keep it on 127.0.0.1 or the\n"
-		"organisation's own network, behind a TLS proxy when not on 127.0.0.1, and then\n"
-		"give --secure-cookies so the session cookie only travels over HTTPS.\n"
+		"on HOST:PORT' when ready; SIGTERM stops it.\n"
+		"With --tls-cert FILE --tls-key FILE (PEM: the certificate chain from the\n"
+		"organisation's PKI, server certificate first, and its unencrypted key, mode\n"
+		"0600) the pages are served on --web over TLS 1.3 only, with HSTS and Secure\n"
+		"cookies; SIGHUP reads both files again (a renewed certificate). --tls-self\n"
+		"makes a certificate for localhost and 127.0.0.1 once (for trying out; kept in\n"
+		"D/web-tls.crt and D/web-tls.key). Either prints 'TLS certificate SHA-256\n"
+		"fingerprint ...' first. Without TLS --web must be a loopback address\n"
+		"(127.0.0.1, ::1): plain HTTP never leaves the machine. Behind a TLS proxy on\n"
+		"the same machine give --secure-cookies so the session cookie only travels over\n"
+		"HTTPS.\n"
 		"With --witness the node also cosigns the registry's checkpoints as a C2SP\n"
 		"tlog-witness over HTTPS on --witness-listen (POST /add-checkpoint), printing\n"
 		"'witness listening on HOST:PORT' first; the registry operator names it with\n"
@@ -1686,6 +1717,10 @@ static int cmd_serve(int argc, char **argv)
 		return rc;
 	if (a.so.http == NULL)
 		return sk_cli_usage("serve", "--web HOST:PORT is required");
+	if ((a.so.tls_cert != NULL) != (a.so.tls_key != NULL))
+		return sk_cli_usage("serve", "--tls-cert FILE and --tls-key FILE go together");
+	if (a.so.tls_self && a.so.tls_cert != NULL)
+		return sk_cli_usage("serve", "give --tls-self or --tls-cert and --tls-key, not both");
 	if (a.witness != (a.so.witness != NULL))
 		return sk_cli_usage("serve", "--witness and --witness-listen HOST:PORT go together");
 	a.so.sync_seconds = (unsigned)a.secs;

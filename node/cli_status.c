@@ -112,9 +112,7 @@ static json_t *iso_or_null(uint64_t ms)
 
 static long long days_left(const struct status *g)
 {
-	long long ms = (long long)g->cert_until * 1000 - (long long)g->now;
-
-	return ms < 0 ? -1 - (-ms - 1) / (long long)DAY_MS : ms / (long long)DAY_MS;
+	return sk_cli_days_left(g->cert_until, g->now);
 }
 
 static json_t *status_json(const node_store *s, const char *dir, const struct status *g)
@@ -250,10 +248,10 @@ int node_cli_status(int argc, char **argv)
 	} else {
 		status_print(s, o.dir, &g);
 	}
-	if (g.cert_until != 0 && days_left(&g) < SK_CLI_CERT_WARN_DAYS)
-		sk_cli_say("warning: the certificate %s; ask the federation operator for a "
-			   "refreshed bundle (enrol --refresh) and install it with 'join'",
-			   days_left(&g) < 0 ? "has expired" : "expires within 30 days");
+	if (g.cert_until != 0)
+		sk_cli_cert_warn("the certificate", g.cert_until, g.now,
+				 "ask the federation operator for a refreshed bundle (enrol "
+				 "--refresh) and install it with 'join'");
 out:
 	node_federation_free(g.f);
 	node_store_close(s);

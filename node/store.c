@@ -534,7 +534,8 @@ sk_status node_enc_key_load(const node_store *s, sk_kek *kek, key_x25519 *out)
 }
 
 /* D/enrol-request: the signed request `schakel-registry enrol` reads. */
-static sk_status write_request(const node_store *s, const key_ed25519 *id)
+static sk_status write_request(const node_store *s, const key_ed25519 *id,
+				const net_hosts *hosts)
 {
 	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
 	char path[PATH_MAX];
@@ -549,6 +550,10 @@ static sk_status write_request(const node_store *s, const key_ed25519 *id)
 	b.has_encryption_key = 1;
 	b.encryption_key = (ProtobufCBinaryData){KEY_X25519_PK_BYTES, (uint8_t *)s->enc_pk};
 	b.created_at = sk_clock_now_ms();
+	if (hosts != NULL) {
+		b.n_hosts = hosts->n;
+		b.hosts = (char **)hosts->name;
+	}
 	if ((st = sk_path_join(path, sizeof(path), s->dir, NODE_FILE_REQUEST)) != SK_OK)
 		return st;
 	return wire_enrol_request_write(path, &b, id->sk);
@@ -630,6 +635,12 @@ static sk_status meta_put_str(node_store *s, MDB_txn *txn, const char *name, con
 sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 			  const char *category, sk_kek *kek)
 {
+	return node_store_init_hosts(dir, org_id, name, category, NULL, kek);
+}
+
+sk_status node_store_init_hosts(const char *dir, const char *org_id, const char *name,
+				const char *category, const net_hosts *hosts, sk_kek *kek)
+{
 	key_ed25519 *id = NULL;
 	node_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -638,6 +649,12 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 
 	if ((st = check_init(org_id, name, category)) != SK_OK)
 		return st;
+	for (size_t i = 0; hosts != NULL && i < hosts->n; i++)
+		if (hosts->n > NET_HOSTS_MAX || !net_cert_host_valid(hosts->name[i])) {
+			sk_error_set("'%.80s' is not a host name (RFC 1123) or an IP address",
+				     hosts->name[i]);
+			return SK_ERR_INVALID;
+		}
 	if ((st = sk_dir_create(dir)) != SK_OK)
 		return st;
 	s = calloc(1, sizeof(*s));
@@ -669,7 +686,7 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 	}
 	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK)
 		goto out;
-	st = write_request(s, id);
+	st = write_request(s, id, hosts);
 out:
 	if (id != NULL) {
 		key_ed25519_wipe(id);

@@ -90,6 +90,12 @@ typedef struct node_store {
 sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 			  const char *category, sk_kek *kek) SK_MUST_CHECK;
 
+/* The same, the request naming hosts (NULL: none; each checked by
+ * net_cert_host_valid) for the certificate's subjectAltName. */
+sk_status node_store_init_hosts(const char *dir, const char *org_id, const char *name,
+				const char *category, const net_hosts *hosts,
+				sk_kek *kek) SK_MUST_CHECK;
+
 /* Opens the node of dir and unwraps its data and BSN-index keys (held in
  * guarded memory until node_store_close). The databases, the audit log,
  * the org's identity and the installed bundle's policy are opened and read

@@ -88,43 +88,65 @@ static int parse_count(const char *s, const char *suffix, uint64_t min, uint64_t
 	return 1;
 }
 
+struct init_args {
+	str_opts s;
+	net_hosts hosts;
+};
+
+static int init_opt(int c, const char *arg, void *p)
+{
+	struct init_args *a = p;
+
+	if (c != 'H')
+		return str_opt(c, arg, &a->s);
+	if (net_hosts_add(&a->hosts, arg) != SK_OK)
+		return sk_cli_usage("init", "--host: %s", sk_error_detail());
+	return SK_CLI_RUN;
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"org-id", required_argument, NULL, 'o'},
 					   {"name", required_argument, NULL, 'n'},
 					   {"until", required_argument, NULL, 'u'},
+					   {"host", required_argument, NULL, 'H'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-pseudonymiser init --dir D --org-id ID --name NAME [--until DATE]\n\n"
+		"usage: schakel-pseudonymiser init --dir D --org-id ID --name NAME [--until DATE]\n"
+		"           [--host NAME]...\n\n"
 		"Creates the pseudonymiser: identity, TLS and epoch-1 OPRF keys and D/enrol-request,\n"
 		"which carries the OPRF public key. Give that file to the federation operator\n"
 		"('schakel-registry enrol'), then install the bundle you get back with 'join'.\n\n"
 		"  --org-id ID           this pseudonymiser's id in the federation\n"
 		"  --name NAME           the operating party's name\n"
-		"  --until YYYY-MM-DD    last day epoch 1 is served (default: two years)\n" SK_CLI_COMMON_HELP;
+		"  --until YYYY-MM-DD    last day epoch 1 is served (default: two years)\n"
+		"  --host NAME           a DNS name or IP address it serves under (repeatable,\n"
+		"                        at most 16): the request asks for it in the\n"
+		"                        certificate's subjectAltName, beside the org id\n"
+		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	const char *org = NULL, *name = NULL, *until = NULL;
 	uint8_t pk[OPRF_ELEMENT_BYTES];
 	char pkhex[2 * OPRF_ELEMENT_BYTES + 1], path[PATH_MAX];
 	uint32_t day = 0;
 	sk_kek *kek = NULL;
-	str_opts a = {"onu", {NULL}};
+	struct init_args a = {{"onu", {NULL}}, {{NULL}, 0}};
 	sk_status st;
 	int prc;
 
-	if ((prc = parse("init", argc, argv, lo, help, &o, str_opt, &a)) != SK_CLI_RUN)
+	if ((prc = parse("init", argc, argv, lo, help, &o, init_opt, &a)) != SK_CLI_RUN)
 		return prc;
-	org = a.v[0];
-	name = a.v[1];
-	until = a.v[2];
+	org = a.s.v[0];
+	name = a.s.v[1];
+	until = a.s.v[2];
 	if (org == NULL || name == NULL)
 		return sk_cli_usage("init", "--org-id ID and --name NAME are required");
 	if (until != NULL && ps_date_parse(until, &day) != SK_OK)
 		return sk_cli_usage("init", "--until takes a date YYYY-MM-DD, not '%s'", until);
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
-	st = ps_store_init(o.dir, org, name, day, kek, pk);
+	st = ps_store_init_hosts(o.dir, org, name, day, &a.hosts, kek, pk);
 	sk_kek_free(kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "init");
@@ -511,8 +533,7 @@ static int cmd_status(int argc, char **argv)
 	if (b != NULL && net_cert_validity(b->member_cert.data, b->member_cert.len, &cert_from,
 					   &cert_until) != SK_OK)
 		cert_until = 0;
-	days = cert_until - (int64_t)(sk_clock_now_ms() / 1000);
-	days = days < 0 ? -1 - (-days - 1) / 86400 : days / 86400;
+	days = sk_cli_days_left(cert_until, sk_clock_now_ms());
 	if ((ws = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
 		goto out;
@@ -537,10 +558,10 @@ static int cmd_status(int argc, char **argv)
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
-	if (cert_until != 0 && days < SK_CLI_CERT_WARN_DAYS)
-		sk_cli_say("warning: the certificate %s; ask the federation operator for a refreshed "
-			   "bundle (enrol --refresh) and install it with 'join'",
-			   days < 0 ? "has expired" : "expires within 30 days");
+	if (cert_until != 0)
+		sk_cli_cert_warn("the certificate", cert_until, sk_clock_now_ms(),
+				 "ask the federation operator for a refreshed bundle (enrol "
+				 "--refresh) and install it with 'join'");
 	if (o.json) {
 		st = print_json(out) == SK_EXIT_OK ? SK_OK : SK_ERR_NOMEM;
 		out = NULL;

@@ -20,7 +20,6 @@
 #include "registry/enrol.h"
 #include "registry/store.h"
 
-#define DAY_S (24ll * 3600)
 #define ADDRESS_MAX 255
 
 struct status {
@@ -114,9 +113,7 @@ static sk_status gather(reg_store *s, struct status *g)
 
 static long long days(int64_t until, int64_t now)
 {
-	int64_t d = until - now;
-
-	return d < 0 ? -1 - (-d - 1) / DAY_S : d / DAY_S;
+	return sk_cli_days_left(until, (uint64_t)now * 1000);
 }
 
 static json_t *cert_json(int64_t until, int64_t now)
@@ -226,13 +223,12 @@ int reg_cli_status(int argc, char **argv)
 	} else {
 		status_print(s, o.dir, &g);
 	}
-	if (st == SK_OK && g.tls_until != 0 && days(g.tls_until, g.now) < SK_CLI_CERT_WARN_DAYS)
-		sk_cli_say("warning: the registry's TLS certificate %s; re-key it (docs/operator.md, "
-			   "section 8)",
-			   g.tls_until < g.now ? "has expired" : "expires within 30 days");
-	if (st == SK_OK && g.ca_until != 0 && days(g.ca_until, g.now) < SK_CLI_CERT_WARN_DAYS)
-		sk_cli_say("warning: the federation CA certificate %s",
-			   g.ca_until < g.now ? "has expired" : "expires within 30 days");
+	if (st == SK_OK && g.tls_until != 0)
+		sk_cli_cert_warn("the registry's TLS certificate", g.tls_until,
+				 (uint64_t)g.now * 1000, "re-key it (docs/operator.md, section 8)");
+	if (st == SK_OK && g.ca_until != 0)
+		sk_cli_cert_warn("the federation CA certificate", g.ca_until, (uint64_t)g.now * 1000,
+				 "every certificate it signed stops verifying with it");
 out:
 	free(g.ws);
 	reg_store_close(s);

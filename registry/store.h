@@ -28,6 +28,8 @@
 #define REG_FILE_TLS_KEY "tls.key"
 #define REG_FILE_TLS_CERT "tls.crt"
 #define REG_FILE_CA_CERT "ca.crt"
+#define REG_FILE_CA_PEM "ca.pem"     /* the CA as PEM, for monitors' clients */
+#define REG_FILE_TLS_HOSTS "tls.hosts" /* `init --host`: one name a line */
 #define REG_CERT_DAYS 730
 
 typedef struct reg_store {

@@ -148,7 +148,8 @@ say "1. The federation operator sets up the authority and the registry"
 tell "The regional cooperation creates the federation authority (CA) in its own" \
 	"directory, kept apart from the registry, and starts the registry."
 run 1 schakel-registry ca-init --ca ca --name "Regio Midden (demo)" --dev
-run 1 schakel-registry init --dir registry --name demo.schakel.example/registry --ca ca --dev
+run 1 schakel-registry init --dir registry --name demo.schakel.example/registry --ca ca \
+	--host 127.0.0.1 --host localhost --dev
 serve registry schakel-registry serve --dir registry --listen 127.0.0.1:0 --tiles 127.0.0.1:0 --dev
 REG_ADDR=$ADDR TILES=$HTTP
 
@@ -389,7 +390,7 @@ if [ -t 0 ]; then
   schakel-node audit query --dir wijkteam-zuid --client $BSN --dev
   schakel-node audit review --dir ggz-stad --dev
   schakel-registry members --dir registry --dev
-  curl -sk https://$TILES/checkpoint          # the log as C2SP tlog-tiles
+  curl -s --cacert ca/ca.pem https://$TILES/checkpoint   # the log as C2SP tlog-tiles
   web pages: http://$WEB_WIJK/ (anna) and http://$WEB_GGZ/ (fenna, privacy officer),
              password $PW
   registry: $REG_ADDR   pseudonymisers: ${CHAIN[*]//--pseudonymiser /}

@@ -269,8 +269,9 @@ static void cookie_set(web_req *r, const char *value, int clear)
 {
 	char c[200];
 
-	snprintf(c, sizeof(c), WEB_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s", value,
-		 r->app->secure_cookies ? "; Secure" : "", clear ? "; Max-Age=0" : "");
+	snprintf(c, sizeof(c), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
+		 web_cookie_name(r->app), value, web_cookie_secure(r->app),
+		 clear ? "; Max-Age=0" : "");
 	web_header_add(r, "Set-Cookie", c);
 	sodium_memzero(c, sizeof(c));
 }

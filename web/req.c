@@ -296,9 +296,22 @@ void web_header_add(web_req *r, const char *name, const char *value)
 		sk_log(SK_LOG_WARNING, "web: header %s refused", name);
 }
 
+const char *web_cookie_name(const web_app *a)
+{
+	return a->tls ? WEB_COOKIE_TLS : WEB_COOKIE;
+}
+
+const char *web_cookie_secure(const web_app *a)
+{
+	return a->tls || a->secure_cookies ? "; Secure" : "";
+}
+
 void web_headers(web_req *r, const char *content_type)
 {
 	web_header_add(r, "Content-Type", content_type);
+	/* browsers that saw the pages over TLS never try plain HTTP again */
+	if (r->app->tls)
+		web_header_add(r, "Strict-Transport-Security", "max-age=31536000");
 	web_header_add(r, "Cache-Control", "no-store");
 	web_header_add(r, "X-Content-Type-Options", "nosniff");
 	/* same-origin, not no-referrer: with no-referrer Chromium sends

@@ -34,6 +34,8 @@
 #define WEB_SESSION_IDLE_MS (30ull * 60 * 1000)
 #define WEB_SESSION_MAX_MS (12ull * 3600 * 1000)
 #define WEB_COOKIE "schakel_session"
+/* over the node's own TLS: only ever set by this host over HTTPS */
+#define WEB_COOKIE_TLS "__Host-schakel_session"
 #define WEB_LANG_COOKIE "schakel_lang"
 #define WEB_BODY_MAX (64u * 1024) /* a summary of NODE_DISCUSS_TEXT_MAX, encoded */
 #define WEB_COPIES_MAX 64         /* requests handled at once: every worker's */
@@ -82,6 +84,8 @@ typedef struct web_app {
 	sk_kek *kek;
 	char token[65];     /* the bearer token of D/api-token */
 	int secure_cookies; /* serve --secure-cookies: behind a TLS proxy */
+	int tls;            /* served over the node's own TLS (web/tls.h): HSTS,
+			     * Secure cookies, the session cookie WEB_COOKIE_TLS */
 	void (*sync_now)(void *arg); /* wakes the sync thread (any thread) */
 	json_t *(*status)(void *arg);  /* GET /api/status (any thread) */
 	void *arg;
@@ -172,6 +176,11 @@ void web_session_put(web_req *r);
 /* Each sets the security headers (CSP, nosniff, no-store). A request is
  * answered once; a second answer is dropped (and logged). */
 void web_headers(web_req *r, const char *content_type);
+/* The session cookie's name: WEB_COOKIE_TLS over the node's own TLS, else
+ * WEB_COOKIE. */
+const char *web_cookie_name(const web_app *a);
+/* "; Secure" when the pages go over HTTPS (TLS here or at a proxy), else "". */
+const char *web_cookie_secure(const web_app *a);
 /* An output header (Set-Cookie, Content-Disposition, ...). */
 void web_header_add(web_req *r, const char *name, const char *value);
 void web_reply_json(web_req *r, int code, json_t *doc); /* steals doc */

@@ -69,7 +69,7 @@ static web_lang pick_lang(web_req *r)
 		char set[80];
 
 		snprintf(set, sizeof(set), WEB_LANG_COOKIE "=%s; Path=/; SameSite=Strict; "
-			 "Max-Age=31536000", q);
+			 "Max-Age=31536000%s", q, web_cookie_secure(r->app));
 		web_header_add(r, "Set-Cookie", set);
 		return q[0] == 'e' ? WEB_EN : WEB_NL;
 	}
@@ -210,7 +210,7 @@ static void web_handle(web_req *r)
 		}
 		r->bearer = 1;
 	} else {
-		web_session_take(r, cookie(r, WEB_COOKIE, sid, sizeof(sid)),
+		web_session_take(r, cookie(r, web_cookie_name(a), sid, sizeof(sid)),
 				 strncmp(r->path, "/api/", 5) != 0);
 		sodium_memzero(sid, sizeof(sid));
 	}
@@ -279,6 +279,9 @@ void web_accept(web_app *a, struct evhttp_request *req)
 	web_class cls = WEB_CLASS_PAGE;
 
 	if (r == NULL) {
+		if (a->tls)
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+					  "Strict-Transport-Security", "max-age=31536000");
 		evhttp_send_error(req, bad, bad == 413 ? "the request is too large"
 				    : bad == 400 ? "bad request line" : NULL);
 		return;
