@@ -13,7 +13,7 @@ set -eu
 PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
 libsodium-dev libssl-dev liblmdb-dev lmdb-utils
 libprotobuf-c-dev protobuf-c-compiler libevent-dev
-libjansson-dev libcmocka-dev
+libjansson-dev libcmocka-dev libcjose-dev libcurl4-openssl-dev
 curl openssl python3 python3-yaml"
 
 if [ "${1:-}" = --deb ]; then
