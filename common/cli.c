@@ -134,7 +134,7 @@ void sk_cli_cert_warn(const char *what, int64_t not_after, uint64_t now_ms, cons
 
 void sk_cli_deprecated(const char *cmd, const char *old_name, const char *new_name)
 {
-	fprintf(stderr, "%s %s: --%s is now called --%s; the old name still works but will go\n",
+	fprintf(stderr, "%s %s: deprecated: --%s is now called --%s (the old name still works)\n",
 		sk_cli_prog, cmd, old_name, new_name);
 }
 

@@ -427,8 +427,8 @@ static sk_status store_open(reg_store **out, const char *dir, sk_kek *kek, int k
 	mdb_txn_abort(txn);
 	if (st == SK_OK && !keys && strcmp(format, FORMAT) != 0 &&
 	    (strcmp(format, FORMAT_UPGRADABLE) == 0 || strcmp(format, FORMAT_UPGRADABLE_3) == 0)) {
-		sk_error_set("%s holds a registry of format %s; the first command with the key "
-			     "passphrase (e.g. 'members --passphrase-file F') upgrades it", dir, format);
+		sk_error_set("%s holds a registry of format %s; start 'serve' once (or any command "
+			     "that needs the key passphrase) to upgrade it", dir, format);
 		st = SK_ERR_INVALID;
 	} else if (st == SK_OK && (strcmp(format, FORMAT_UPGRADABLE) == 0 ||
 			    strcmp(format, FORMAT_UPGRADABLE_3) == 0)) {

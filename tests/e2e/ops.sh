@@ -175,3 +175,16 @@ for cmd in "status" "status --json" "list"; do
 		fail "pseudonymiser $cmd without a passphrase: $(cat ro.err)"
 done
 ok "read-only commands of each binary run without the key passphrase on wrapped keys"
+
+# ---- status after a failed sync: the last good one stays, the failure shows ----
+kill -TERM "$REG_PID"
+wait "$REG_PID" || true
+"$SK_NODE" sync --dir n1 --dev >/dev/null 2>&1 && fail "sync with the registry stopped"
+"$SK_NODE" status --dir n1 >st.txt 2>&1 || fail "node status after a failed sync"
+grep -q "^               the last one, .*, failed: " st.txt || fail "no failure in status: $(cat st.txt)"
+"$SK_NODE" status --dir n1 --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["last_sync"] and s["last_sync_error"] and s["last_sync_attempt"] >= s["last_sync"], s' ||
+	fail "node status --json after a failed sync"
+ok "status shows the last good sync and why the last attempt failed"
