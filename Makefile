@@ -14,7 +14,7 @@ else
 FUZZ_SECONDS ?= 10
 endif
 
-.PHONY: all deps build asan test unit demo install clean bench
+.PHONY: all deps build asan test unit demo install clean bench deb
 
 # $(call logged,WHAT,LOG,TARGET): makes TARGET with its output in LOG, saying
 # so in one line; on failure shows the end of LOG and where the rest is.
@@ -35,9 +35,11 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Sanitizer build with clang: ASan + UBSan everywhere, libFuzzer targets;
-# its e2e tests include the browser tests (chromium, node, npm).
+# its e2e tests include the browser tests (chromium, node, npm) and the
+# Debian packages' (dpkg-buildpackage, lintian: tests/e2e/deb.sh).
 asan: deps
 	@./scripts/deps.sh --browser
+	@./scripts/deps.sh --deb
 	@CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 		-DSK_SANITIZE=ON -DSK_FUZZ=ON -DSK_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
@@ -71,6 +73,13 @@ demo:
 # Binaries, man pages, systemd units and guides under $(DESTDIR)$(PREFIX).
 install: build
 	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# Debian packages (debian/) with dpkg-buildpackage from a copy of the tree:
+# the .deb files in $(BUILD)/deb, their paths printed, lintian on them.
+deb:
+	@./scripts/deps.sh
+	@./scripts/deps.sh --deb
+	@JOBS=$(JOBS) ./scripts/deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -5,6 +5,9 @@
 # Debian's chromium, and node with npm (the browser tests), Go with
 # golang.org/x/mod (the tlog monitor in tests/monitor, built offline);
 # `make demo` goes without.
+# With --deb what `make deb` and tests/e2e/deb.sh need to build, check and
+# install the Debian packages (dpkg-buildpackage, debhelper, lintian, man;
+# systemd, whose systemd-sysusers the packages need for the user schakel).
 set -eu
 
 PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
@@ -13,6 +16,9 @@ libprotobuf-c-dev protobuf-c-compiler libevent-dev
 libjansson-dev libcmocka-dev libcjose-dev libcurl4-openssl-dev
 curl openssl python3 python3-yaml"
 
+if [ "${1:-}" = --deb ]; then
+	PKGS="$PKGS dpkg-dev debhelper fakeroot lintian man-db systemd"
+fi
 # The browser tests (tests/web) run chromium, node and npm; Debian's node
 # packages only where these commands are missing (a nodejs from elsewhere
 # brings its npm).
