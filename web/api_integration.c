@@ -31,7 +31,7 @@ static const struct code_words {
 	{"credential_invalid", "Deze sleutel van de koppeling is onbekend, ingetrokken of onjuist. "
 			       "Vraag de beheerder van Schakel om een nieuwe."},
 	{"content_type", "Stuur JSON (Content-Type: application/json)."},
-	{"body_too_large", "Het verzoek is te groot (meer dan 8 MiB). Stuur kleinere reeksen."},
+	{"body_too_large", "Het verzoek is te groot (meer dan 2 MiB). Stuur kleinere reeksen."},
 	{"batch_too_large", "Een reeks bevat hoogstens 1000 items. Verdeel de reeks in delen."},
 	{"body_invalid", "Het verzoek is geen JSON-object met een lijst 'items'."},
 	{"item_invalid", "Dit item is geen JSON-object."},
@@ -139,7 +139,7 @@ int api_integration_begin(web_req *r)
 	if (r->method != EVHTTP_REQ_POST)
 		return 0;
 	if (r->raw_len > WEB_INTEGRATION_BODY_MAX) {
-		refuse(r, 413, "body_too_large", "the body is larger than 8 MiB; send smaller batches");
+		refuse(r, 413, "body_too_large", "the body is larger than 2 MiB; send smaller batches");
 		return -1;
 	}
 	if (ct == NULL || strncmp(ct, "application/json", 16) != 0) {

@@ -39,7 +39,7 @@
 #define WEB_COOKIE_TLS "__Host-schakel_session"
 #define WEB_LANG_COOKIE "schakel_lang"
 #define WEB_BODY_MAX (64u * 1024) /* a summary of NODE_DISCUSS_TEXT_MAX, encoded */
-#define WEB_INTEGRATION_BODY_MAX (8u << 20) /* a batch of the client system (/api/integration/) */
+#define WEB_INTEGRATION_BODY_MAX (2u << 20) /* a batch of the client system (/api/integration/) */
 /* what evhttp and web_req_capture take on /api/integration/: a little more,
  * so that a body over the cap is refused with the API's own JSON answer */
 #define WEB_INTEGRATION_READ_MAX (WEB_INTEGRATION_BODY_MAX + WEB_BODY_MAX)

@@ -196,13 +196,13 @@ ok "a session cookie and the API token refused on the integration API; the crede
 python3 -c "import json; print(json.dumps({'items': [{'id': 'X%d' % i} for i in range(1001)]}))" >big.json
 code=$(post -H "Authorization: Bearer $CRED" --data-binary @big.json "$BASE/api/integration/v1/clients")
 [ "$code" = 413 ] && grep -q '"batch_too_large"' resp.json || fail "1,001 items: $code $(cat resp.json)"
-head -c $((8 * 1024 * 1024 + 10)) /dev/zero | tr '\0' ' ' >huge.json
+head -c $((2 * 1024 * 1024 + 10)) /dev/zero | tr '\0' ' ' >huge.json
 code=$(post -H "Authorization: Bearer $CRED" --data-binary @huge.json "$BASE/api/integration/v1/clients")
-[ "$code" = 413 ] && grep -q '"body_too_large"' resp.json || fail "a body over 8 MiB: $code $(head -c 300 resp.json)"
+[ "$code" = 413 ] && grep -q '"body_too_large"' resp.json || fail "a body over 2 MiB: $code $(head -c 300 resp.json)"
 head -c $((100 * 1024)) /dev/zero | tr '\0' ' ' >large.json
 code=$(post -b jar -H "X-CSRF-Token: $CSRF" --data-binary @large.json "$BASE/api/cases")
 [ "$code" = 413 ] || fail "100 KiB to /api/cases (its cap is 64 KiB): $code"
-ok "caps: 1,000 items, 8 MiB on the integration API, 64 KiB elsewhere"
+ok "caps: 1,000 items, 2 MiB on the integration API, 64 KiB elsewhere"
 
 # ---- revoked ----
 node service revoke ecd --dir $ORG_A >/dev/null || fail "service revoke"
