@@ -16,6 +16,7 @@ typedef struct pending {
 	char nonce[NODE_OIDC_RANDOM_CHARS + 1];
 	char verifier[NODE_OIDC_RANDOM_CHARS + 1];
 	uint64_t created; /* unix ms */
+	char peer[80];    /* the address that started it (web_req.peer) */
 } pending;
 
 /* Lives in locked memory (sodium_malloc): the verifiers are secrets. */
@@ -82,7 +83,7 @@ int web_oidc_only(const web_oidc *w)
 
 static void pending_put(web_oidc *w, const pending *x)
 {
-	size_t slot = 0;
+	size_t slot = 0, own = WEB_OIDC_PENDING_MAX, mine = 0;
 
 	pthread_mutex_lock(&w->lock);
 	for (size_t i = 0; i < WEB_OIDC_PENDING_MAX; i++) {
@@ -92,7 +93,17 @@ static void pending_put(web_oidc *w, const pending *x)
 		}
 		if (w->p[i].created < w->p[slot].created)
 			slot = i; /* full: the oldest makes room */
+		if (strcmp(w->p[i].peer, x->peer) == 0) {
+			mine++;
+			if (own == WEB_OIDC_PENDING_MAX || w->p[i].created < w->p[own].created)
+				own = i;
+		}
 	}
+	/* one address at most WEB_OIDC_PENDING_PEER_MAX at a time: a flood from
+	 * one place pushes out its own sign-ins, not other people's */
+	if (mine >= WEB_OIDC_PENDING_PEER_MAX)
+		slot = own;
+	sodium_memzero(&w->p[slot], sizeof(w->p[slot]));
 	w->p[slot] = *x;
 	pthread_mutex_unlock(&w->lock);
 }
@@ -159,6 +170,7 @@ static void start(web_req *r)
 	node_oidc_random(x.nonce);
 	node_oidc_random(x.verifier);
 	x.created = sk_clock_now_ms();
+	snprintf(x.peer, sizeof(x.peer), "%s", r->peer);
 	if (node_oidc_auth_url(w->rp, x.state, x.nonce, x.verifier, url, sizeof(url)) != SK_OK) {
 		web_redirect(r, "/signin?error=oidc-failed");
 	} else {

@@ -14,6 +14,7 @@
 
 #define WEB_OIDC_COOKIE "schakel_oidc"
 #define WEB_OIDC_PENDING_MAX 256          /* sign-ins under way; the oldest goes first */
+#define WEB_OIDC_PENDING_PEER_MAX 16     /* of those, from one address */
 #define WEB_OIDC_PENDING_MS (10ull * 60 * 1000) /* a sign-in under way lives this long */
 #define WEB_OIDC_LABEL_MAX 80
 #define WEB_OIDC_METHOD "openid-connect"  /* the audit records' word for it */

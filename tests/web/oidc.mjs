@@ -7,6 +7,7 @@
 // expired, of another issuer, with another nonce or a tampered signature
 // are each refused with
 // the sign-in page's sentence, and no session exists after them.
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -46,12 +47,14 @@ async function signedIn(ctx) {
 }
 
 // From the sign-in page through the provider's login (and consent) pages
-// back to the node; returns the URL where the browser ends up.
-async function signInAt(page, login) {
+// back to the node; returns the URL where the browser ends up. between(),
+// if given, runs while the browser waits at the provider.
+async function signInAt(page, login, between) {
   await page.goto(`${BASE}/signin`);
   const link = page.locator('a#oidc-signin');
   if (!(await link.textContent()).includes('Inloggen met')) fail('a#oidc-signin does not say "Inloggen met ..."');
   await Promise.all([page.waitForURL((u) => !u.href.startsWith(BASE)), link.click()]);
+  if (between) await between();
   for (let i = 0; i < 4 && !page.url().startsWith(BASE); i++) {
     if (await page.locator('input[name=login]').count()) {
       await page.fill('input[name=login]', login);
@@ -74,6 +77,20 @@ async function refused(ctx, page, what, error, words) {
   if (!msg.includes(words)) fail(`${what}: the page says "${msg}", not "${words}..."`);
   if (await signedIn(ctx)) fail(`${what}: a session exists after the refusal`);
   ok(`${what}: refused with "${msg.slice(0, 60)}..."`);
+}
+
+// n sign-ins started from another loopback address (plain HTTP only), each
+// left at the provider.
+async function flood(n) {
+  for (let i = 0; i < n; i++) {
+    const code = await new Promise((resolve, reject) => {
+      http.get(`${BASE}/oidc/start`, { localAddress: '127.0.0.2' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      }).on('error', reject);
+    });
+    if (code !== 302 && code !== 303) fail(`/oidc/start from 127.0.0.2 answered ${code}`);
+  }
 }
 
 async function run(browser) {
@@ -106,6 +123,16 @@ async function run(browser) {
   if (!callback) fail('no /oidc/callback request seen');
   await page.goto(callback);
   await refused(ctx, page, 'a replayed callback', 'oidc-expired', 'Inloggen is niet gelukt');
+  await ctx.close();
+
+  // a flood of sign-ins from one other address, more than the node keeps,
+  // while she is at the provider: it pushes out that address's own, not hers
+  ctx = await fresh();
+  page = await ctx.newPage();
+  const after = await signInAt(page, LOGIN, () => flood(300));
+  if (new URL(after).pathname !== '/cases' || !(await signedIn(ctx)))
+    fail(`after a flood of 300 sign-ins from 127.0.0.2 her sign-in ended at ${after}`);
+  ok('300 sign-ins started from another address did not push out hers');
   await ctx.close();
 
   // a callback whose state is not this browser's sign-in: another
