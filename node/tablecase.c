@@ -653,10 +653,26 @@ sk_status node_table_tag_match(node_store *s, MDB_txn *txn, const uint8_t *tag, 
 
 json_t *node_table_case_shown(node_store *s, MDB_txn *txn, const json_t *c, const char *prof)
 {
-	json_t *out = json_deep_copy(c);
+	json_t *out = json_deep_copy(c), *sg;
 	const char *client = json_string_value(json_object_get(c, "client"));
+	size_t i;
 	int yes = 0;
 
+	/* each subgroup's orgs by their display names too */
+	json_array_foreach(json_object_get(out, "subgroups"), i, sg) {
+		json_t *names = json_array(), *o;
+		size_t k;
+
+		json_array_foreach(json_object_get(sg, "orgs"), k, o) {
+			node_member m;
+			const char *id = json_string_value(o);
+
+			json_array_append_new(names, json_string(
+				id != NULL && node_members_get(s, txn, id, &m) == SK_OK && m.name[0]
+					? m.name : id ? id : "?"));
+		}
+		json_object_set_new(sg, "org_names", names);
+	}
 	if (out == NULL || client == NULL)
 		return out;
 	if (prof == NULL || node_case_assigned_open(s, txn, client, prof, &yes) != SK_OK || !yes) {
