@@ -640,6 +640,9 @@ static void test_subgroup(void **st)
 	/* an org that takes no part; fewer than 2; twice the same org */
 	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_l, 2, (const char *[]){"lentis"}, 1, a_t, 2),
 	      SK_ERR_INVALID);
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, (const char *[]){"wijkteam", "altrecht", "lentis"},
+		     3, a_only, 1, t_only, 1),
+	      SK_ERR_INVALID);
 	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, a_only, 1, a_only, 1, t_only, 1), SK_ERR_INVALID);
 	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_a_a, 3, a_only, 1, t_only, 1), SK_ERR_INVALID);
 	/* the mandate to exactly the subgroup, the notice to exactly the rest */
