@@ -1202,6 +1202,7 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 	b.subgroup = (char *)m->subgroup;
 	b.n_subgroup_orgs = m->n_subgroup_orgs;
 	b.subgroup_orgs = (char **)m->subgroup_orgs;
+	b.mandate = (char *)m->mandate;
 	b.until = (char *)m->until;
 	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE) {
 		if ((st = invite_case(c, m->invite_org, &cb, domains, parties, parts)) != SK_OK)
@@ -1375,7 +1376,8 @@ out:
 }
 
 /* A subgroup message that reached us, checked against our copy rec of
- * the case: forming one, by a procesregisseur of the table, a fresh id,
+ * the case: forming one, by a procesregisseur of the table (where we
+ * hold the table), a fresh id,
  * every org a participant; a text to one, the sender and our org in it.
  * NULL when it holds, else the refusal ("" for no memory). */
 static const char *subgroup_take(node_store *s, MDB_txn *txn, const json_t *rec,
@@ -1401,8 +1403,18 @@ static const char *subgroup_take(node_store *s, MDB_txn *txn, const json_t *rec,
 			return "a subgroup with an org that takes no part in the case";
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return "";
-	ok = node_table_get(s, txn, it->table_id, t) == SK_OK &&
-	     wire_table_is_regisseur(t, it->counterpart, b->professional);
+	/* an org invited for this case only does not see a closed table: it
+	 * relies on the registry's check of the procesregisseur */
+	switch (node_table_get(s, txn, it->table_id, t)) {
+	case SK_OK:
+		ok = wire_table_is_regisseur(t, it->counterpart, b->professional);
+		break;
+	case SK_ERR_NOTFOUND:
+		ok = 1;
+		break;
+	default:
+		ok = 0;
+	}
 	free(t);
 	return ok ? NULL : "a subgroup formed by someone who is no procesregisseur of the table";
 }
