@@ -351,11 +351,65 @@ static void outcome_keep(web_req *r, const char *id)
 	r->sess->flash_case = 0;
 }
 
+/* A subgroup's fields from the request into m: the orgs ticked (list, cap
+ * WIRE_TABLE_PARTICIPANTS_MAX * (WIRE_TABLE_ORG_MAX + 1), split into orgs),
+ * the mandate through the text check, the end date. 0, or the status with
+ * *out. */
+static int subgroup_fields(web_req *r, node_table_msg *m, char *list, size_t cap,
+			   const char **orgs, json_t **out)
+{
+	const char *until = web_param(r, "until");
+	size_t n = 0;
+	int code;
+
+	if (web_param_list(r, "org", list, cap) != 0 ||
+	    split_list(list, orgs, &n, WIRE_TABLE_PARTICIPANTS_MAX) != 0 || n < 2 ||
+	    !wire_table_subgroup_orgs_ok(orgs, n)) {
+		*out = api_err(api_tr(r, "Kies 2 of meer organisaties voor de deelgroep.",
+				      "Choose 2 or more organisations for the subgroup."));
+		return 400;
+	}
+	if (until != NULL && until[0] != 0 && !wire_table_date_ok(until)) {
+		*out = api_err(api_tr(r, "De einddatum van het mandaat is geen datum.",
+				      "The mandate's end date is not a date."));
+		return 400;
+	}
+	m->kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP;
+	m->subgroup_orgs = orgs;
+	m->n_subgroup_orgs = n;
+	m->mandate = web_param(r, "mandate");
+	m->until = until != NULL && until[0] != 0 ? until : NULL;
+	if ((code = text_check(r, m->mandate, out)) != 0)
+		return code;
+	return 0;
+}
+
+/* A subgroup a form posted without confirm=yes, kept in the session for
+ * the confirmation page (/table-cases/ID/subgroup). */
+static void subgroup_keep(web_req *r, const char *id, const char *list)
+{
+	static const char *const keys[] = {"mandate", "until", "yes"};
+	json_t *d = json_pack("{s:s,s:s,s:s}", "form", "subgroup", "org", list, "table_case", id);
+
+	for (size_t i = 0; d != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (web_param(r, keys[i]) != NULL)
+			json_object_set_new(d, keys[i], json_string(web_param(r, keys[i])));
+	if (d == NULL || r->sess == NULL) {
+		json_decref(d);
+		return;
+	}
+	json_decref(r->sess->flash_doc);
+	r->sess->flash_doc = d;
+	r->sess->flash_case = 0;
+}
+
 int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out, char *loc,
 		  size_t cap)
 {
 	node_table_msg m = {0};
-	char org[WIRE_TABLE_ORG_MAX + 1];
+	char org[WIRE_TABLE_ORG_MAX + 1], sg[WIRE_TABLE_SUBGROUP_ID_HEX + 1] = "";
+	char list[WIRE_TABLE_PARTICIPANTS_MAX * (WIRE_TABLE_ORG_MAX + 1)];
+	const char *orgs[WIRE_TABLE_PARTICIPANTS_MAX];
 	node_remote *rem = NULL;
 	const char *done_nl = NULL, *done_en = NULL;
 	sk_status st;
@@ -398,10 +452,44 @@ int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out,
 	case API_TABLE_SEND:
 		m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT;
 		m.text = web_param(r, "text");
+		m.subgroup = web_param(r, "subgroup");
+		if (m.subgroup != NULL && m.subgroup[0] == 0)
+			m.subgroup = NULL; /* "to every participant" */
+		if (m.subgroup != NULL && !wire_table_subgroup_id_ok(m.subgroup)) {
+			*out = api_err(api_tr(r, "Kies een deelgroep van deze casus, of alle deelnemers.",
+					      "Choose a subgroup of this case, or every participant."));
+			return 400;
+		}
 		if ((code = text_check(r, m.text, out)) != 0)
 			return code;
-		done_nl = "Bericht verstuurd. De deelnemers lezen het na hun volgende synchronisatie.";
-		done_en = "Message sent. The participants read it after their next sync.";
+		done_nl = m.subgroup != NULL
+				  ? "Bericht verstuurd aan de deelgroep. Alleen de organisaties in de "
+				    "deelgroep lezen het, na hun volgende synchronisatie."
+				  : "Bericht verstuurd. De deelnemers lezen het na hun volgende "
+				    "synchronisatie.";
+		done_en = m.subgroup != NULL
+				  ? "Message sent to the subgroup. Only the organisations in the "
+				    "subgroup read it, after their next sync."
+				  : "Message sent. The participants read it after their next sync.";
+		break;
+	case API_TABLE_SUBGROUP:
+		if ((code = subgroup_fields(r, &m, list, sizeof(list), orgs, out)) != 0)
+			return code;
+		/* a mandate: a form first goes to the confirmation page */
+		if (r->form_post && !web_param_yes(r, "confirm")) {
+			char again[sizeof(list)];
+
+			if (web_param_list(r, "org", again, sizeof(again)) != 0)
+				again[0] = 0;
+			subgroup_keep(r, id, again);
+			snprintf(loc, cap, "/table-cases/%s/subgroup", id);
+			*out = json_object();
+			return 200;
+		}
+		done_nl = "Deelgroep gevormd. De organisaties in de deelgroep lezen het mandaat na hun "
+			  "volgende synchronisatie; de andere deelnemers zien alleen wie erin zit.";
+		done_en = "Subgroup formed. Its organisations read the mandate after their next sync; "
+			  "the other participants only see who is in it.";
 		break;
 	case API_TABLE_OUTCOME:
 		m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME;
@@ -424,11 +512,17 @@ int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out,
 	}
 	if ((code = api_remote(r, &rem, out)) != 0)
 		return code;
-	st = node_table_send(rem, id, web_actor(r), &m);
+	if (verb == API_TABLE_SUBGROUP)
+		st = node_table_subgroup(rem, id, web_actor(r), m.subgroup_orgs, m.n_subgroup_orgs,
+					 m.mandate, m.until, sg);
+	else
+		st = node_table_send(rem, id, web_actor(r), &m);
 	node_remote_close(rem);
 	if (st != SK_OK)
 		return api_fail(st, out);
 	*out = json_pack("{s:s,s:s}", "id", id, "message", api_tr(r, done_nl, done_en));
+	if (*out != NULL && sg[0] != 0)
+		json_object_set_new(*out, "subgroup", json_string(sg));
 	return *out != NULL ? 200 : api_fail(SK_ERR_NOMEM, out);
 }
 

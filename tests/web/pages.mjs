@@ -666,6 +666,59 @@ async function flow(browser, current) {
     fail(`sending a message from the page: ${await where(page)}`);
   await visit(page, '/table-cases/ID scheduled, with a message', { name: prof.name });
   await shot(page, 'table-case-scheduled');
+  // a subgroup with mandate: both participants ticked by display name,
+  // the dialog first (dismissed: nothing happens) ...
+  for (const sel of ['form#table-subgroup[data-confirm]', 'form#table-subgroup fieldset#subgroup-orgs',
+    'form#table-subgroup textarea#subgroup-mandate', 'form#table-subgroup input#subgroup-until[type=date]'])
+    if (!(await page.$(sel))) fail(`/table-cases/ID lacks ${sel}`);
+  const sgOrgs = await page.$$eval('fieldset#subgroup-orgs label', (ls) => ls.map((l) => [l.querySelector('input').value, l.textContent.trim()]));
+  if (sgOrgs.length !== 2 || !sgOrgs.some(([v]) => v === A) || !sgOrgs.some(([v]) => v === B) || sgOrgs.some(([v, t]) => t === v))
+    fail(`fieldset#subgroup-orgs: ${JSON.stringify(sgOrgs)}`);
+  const fillSubgroup = async () => {
+    for (const box of await page.$$('fieldset#subgroup-orgs input[name=org]')) await box.check();
+    await page.fill('form#table-subgroup textarea#subgroup-mandate', 'MANDAAT-WEB mag zonder wachtlijst een plek regelen');
+    await page.fill('form#table-subgroup input#subgroup-until', '2027-03-01');
+  };
+  await fillSubgroup();
+  let askedSubgroup = '';
+  page.once('dialog', (d) => { askedSubgroup = d.message(); d.dismiss(); });
+  await page.click('form#table-subgroup ' + SUBMIT);
+  await page.waitForTimeout(300);
+  if (!/Deelgroep vormen\?/.test(askedSubgroup) || pathOf(page) !== `/table-cases/${TCASE}` || (await page.$('section#subgroups')))
+    fail(`dismissing the subgroup's dialog: asked '${askedSubgroup}', ${await where(page)}`);
+  // ... and "controleer en bevestig" as without JavaScript; "Nee" goes back
+  for (const lang of ['en', 'nl']) {
+    await go(page, `/table-cases/${TCASE}?lang=${lang}`);
+    await fillSubgroup();
+    await page.$eval('form#table-subgroup', (f) => f.removeAttribute('data-confirm'));
+    await Promise.all([page.waitForNavigation(), page.click('form#table-subgroup ' + SUBMIT)]);
+    if (pathOf(page) !== `/table-cases/${TCASE}/subgroup`) fail(`the subgroup went to ${await where(page)}, want its confirmation page`);
+    await visit(page, `/table-cases/ID/subgroup?lang=${lang}`, { lang, name: prof.name });
+    if (lang === 'en') {
+      await Promise.all([page.waitForNavigation(), page.click('a#subgroup-cancel')]);
+      if (pathOf(page) !== `/table-cases/${TCASE}` || (await page.$('section#subgroups'))) fail(`"No" on the subgroup's confirmation page: ${await where(page)}`);
+    }
+  }
+  if (!/Controleer en bevestig/.test(await page.innerText('h1'))) fail('the subgroup\'s confirmation page has no "Controleer en bevestig"');
+  const sgAnswers = await page.innerText('dl#subgroup-answers');
+  if (!sgAnswers.includes('1 maart 2027') || sgAnswers.includes(A) || !(await page.innerText('main')).includes('MANDAAT-WEB'))
+    fail(`the subgroup's confirmation page: ${sgAnswers}`);
+  await shot(page, 'table-subgroup-confirm');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-subgroup-confirm ' + SUBMIT)]);
+  if (pathOf(page) !== `/table-cases/${TCASE}` || !/Deelgroep gevormd/.test(await page.innerText('#message')) ||
+    !(await page.innerText('section#subgroups')).includes('MANDAAT-WEB'))
+    fail(`confirming the subgroup: ${await where(page)}`);
+  // a message to the subgroup only, marked so in the thread
+  const sgRadio = await page.$('fieldset#message-to input[name=subgroup]:not([value=""])');
+  if (!sgRadio || !(await page.$('fieldset#message-to input#message-to-all[checked]'))) fail('form#table-send has no choice of the subgroup');
+  await sgRadio.check();
+  await page.fill('form#table-send textarea#message-text', 'DEELGROEP-WEB plek geregeld');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-send ' + SUBMIT)]);
+  if (!/aan de deelgroep/.test(await page.innerText('#message')) ||
+    !(await page.innerText('section#thread')).match(/alleen aan de deelgroep[\s\S]*DEELGROEP-WEB/))
+    fail(`a message to the subgroup: ${await where(page)}`);
+  await visit(page, '/table-cases/ID with a subgroup', { name: prof.name });
+  await shot(page, 'table-case-subgroup');
   // the outcome: the dialog first (dismissed: nothing happens) ...
   const fillOutcome = async () => {
     await page.selectOption('form#table-outcome select#regie', `${B}:${profB}`);
@@ -730,7 +783,7 @@ async function flow(browser, current) {
   if (tcsv.status() !== 200 || !/^text\/csv/.test(tcsv.headers()['content-type'] || '') ||
     !csvText.startsWith('table,since,until,brought,discussed') || !csvText.includes(`${TABLE},,,2,1,1,1,1,`))
     fail(`the figures as CSV: ${tcsv.status()} ${csvText}`);
-  ok('case tables: the list, a table with its agenda and figures (CSV), bringing a case (a BSN refused), a case scheduled, a message (a BSN refused) and the outcome through "controleer en bevestig", in Dutch, axe-clean');
+  ok('case tables: the list, a table with its agenda and figures (CSV), bringing a case (a BSN refused), a case scheduled, a message (a BSN refused), a subgroup with mandate and a message to it, and the outcome through "controleer en bevestig", in Dutch, axe-clean');
 
   await go(page, '/cases?lang=en');
   await checkPage(page, '/cases?lang=en', { lang: 'en', name: prof.name });
