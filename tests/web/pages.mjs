@@ -701,7 +701,7 @@ async function flow(browser, current) {
   }
   if (!/Controleer en bevestig/.test(await page.innerText('h1'))) fail('the subgroup\'s confirmation page has no "Controleer en bevestig"');
   const sgAnswers = await page.innerText('dl#subgroup-answers');
-  if (!sgAnswers.includes('1 maart 2027') || sgAnswers.includes(A) || !(await page.innerText('main')).includes('MANDAAT-WEB'))
+  if (!sgAnswers.includes('1 maart 2027') || !sgOrgs.every(([, t]) => sgAnswers.includes(t)) || !(await page.innerText('main')).includes('MANDAAT-WEB'))
     fail(`the subgroup's confirmation page: ${sgAnswers}`);
   await shot(page, 'table-subgroup-confirm');
   await Promise.all([page.waitForNavigation(), page.click('form#table-subgroup-confirm ' + SUBMIT)]);
