@@ -381,6 +381,15 @@ static sk_status consent_check(node_store *s, MDB_txn *txn, const char *ref, con
 	return SK_OK;
 }
 
+sk_status node_table_client_check(node_store *s, MDB_txn *txn, const char *ref, const char *prof)
+{
+	char client[NODE_CLIENT_ID_MAX + 1];
+	sk_status st = consent_check(s, txn, ref, prof, client);
+
+	sodium_memzero(client, sizeof(client));
+	return st;
+}
+
 sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
 			    const node_intake *in, int confirmed, const char *client_ref,
 			    char case_hex[static NODE_TABLE_CASE_HEX])

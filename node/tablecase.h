@@ -56,6 +56,14 @@ sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
 			    const node_intake *in, int confirmed, const char *client,
 			    char case_hex[static NODE_TABLE_CASE_HEX]) SK_MUST_CHECK;
 
+/* SK_OK when prof may attach the "already involved" tag of client ref (a
+ * BSN or local id) to a case: prof is assigned to an open case of the
+ * client with live consent to case discussion (basis consent, DISCUSS).
+ * SK_ERR_PERM otherwise (the detail says which), SK_ERR_NOTFOUND for no
+ * such client. node_table_submit checks the same; the pages ask first to
+ * say it in words. */
+sk_status node_table_client_check(node_store *s, MDB_txn *txn, const char *ref,
+				  const char *prof) SK_MUST_CHECK;
 /* A case's "already involved" tag checked against this node's own tokens
  * of epoch in txn: the client with an open case whose token gives tag for
  * table and case, into client; SK_ERR_NOTFOUND when none. */

@@ -1,10 +1,11 @@
 /* The API's case tables (casustafel), read only: the tables this
  * organisation may see, a table with the cases on its agenda, and one
- * case with its thread and outcome; and bringing a case (without a
- * client: the "already involved" tag stays with the CLI's --client); the
- * procesregisseur's actions (schedule, invite, outcome) and any
- * participant's messages, as `schakel-node table ...` does them; and a
- * table's figures, as JSON or CSV (docs/web.md). */
+ * case with its thread and outcome; and bringing a case (with one of the
+ * professional's own clients, by local id, the "already involved" tag
+ * as the CLI's --client attaches it); the procesregisseur's actions
+ * (schedule, invite, subgroup, outcome) and any participant's messages,
+ * as `schakel-node table ...` does them; and a table's figures, as JSON
+ * or CSV (docs/web.md). */
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -225,9 +226,41 @@ static int split_list(char *s, const char **out, size_t *n, size_t max)
 	return 0;
 }
 
+/* The client a case is brought with (its local id, never a BSN): 0 when
+ * the professional may attach its tag, else the status with *out in
+ * words (without consent to case discussion nothing of it is sent). */
+static int client_check(web_req *r, const char *client, json_t **out)
+{
+	MDB_txn *txn = NULL;
+	uint64_t n;
+	sk_status st;
+
+	if (node_client_id_parse(client, &n) != SK_OK) {
+		*out = api_err(api_tr(r, "Kies een cliënt uit de lijst, of geen cliënt.",
+				      "Choose a client from the list, or no client."));
+		return 400;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return api_fail(st, out);
+	st = node_table_client_check(r->app->s, txn, client, web_actor(r));
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_PERM || st == SK_ERR_NOTFOUND) {
+		*out = api_err(api_tr(r, "Deze cliënt heeft geen toestemming gegeven voor casusoverleg, "
+					 "of u bent niet de professional van de cliënt. Er is niets "
+					 "verstuurd. Breng de casus in zonder cliënt, of vraag eerst "
+					 "toestemming.",
+				      "This client has not given consent to case discussion, or you are "
+				      "not the client's professional. Nothing was sent. Bring the case "
+				      "without a client, or ask for consent first."));
+		return 409;
+	}
+	return st == SK_OK ? 0 : api_fail(st, out);
+}
+
 int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t cap)
 {
 	const char *question = web_param(r, "question"), *tried = web_param(r, "tried");
+	const char *client = web_param(r, "client");
 	const char *urgency = web_param(r, "urgency");
 	char domains[WIRE_TABLE_CASE_LIST_MAX * 32], parties[WIRE_TABLE_CASE_LIST_MAX * 64];
 	char hex[NODE_TABLE_CASE_HEX];
@@ -266,9 +299,13 @@ int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t
 	if (v == NODE_TEXT_BSN || (v != NODE_TEXT_OK && !web_param_yes(r, "yes"))) {
 		return text_refusal(r, v, out);
 	}
+	if (client != NULL && client[0] == 0)
+		client = NULL; /* "no client": anonymous */
+	if (client != NULL && (code = client_check(r, client, out)) != 0)
+		return code;
 	if ((code = api_remote(r, &rem, out)) != 0)
 		return code;
-	st = node_table_submit(rem, id, web_actor(r), &in, 1, NULL, hex);
+	st = node_table_submit(rem, id, web_actor(r), &in, 1, client, hex);
 	node_remote_close(rem);
 	if (st != SK_OK)
 		return api_fail(st, out);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/db.h"
+#include "node/case.h"
 #include "node/members.h"
 #include "node/table.h"
 #include "node/tablecase.h"
@@ -90,6 +91,59 @@ void page_tables(page *p, const char *rest)
 }
 
 /* form#table-submit: a case brought anonymously (POST /api/tables/ID/cases). */
+struct client_opts {
+	page *p;
+	MDB_txn *txn;
+	size_t n;
+};
+
+static sk_status client_opt(const char *client, void *arg)
+{
+	struct client_opts *o = arg;
+	page *p = o->p;
+	int ok = node_table_client_check(p->r->app->s, o->txn, client, web_actor(p->r)) == SK_OK;
+
+	if (o->n++ == 0)
+		page_put(p, "<label for=\"client\">%s</label><select id=\"client\" name=\"client\">"
+		       "<option value=\"\" selected>%s</option>",
+		    page_t(p, "Cliënt (niet verplicht)", "Client (optional)"),
+		    page_t(p, "geen cliënt: helemaal anoniem", "no client: fully anonymous"));
+	page_put(p, "<option value=\"%s\">", client);
+	page_client(p, client);
+	if (!ok)
+		page_put(p, " (%s)", page_t(p, "geen toestemming voor casusoverleg",
+					    "no consent to case discussion"));
+	page_put(p, "</option>");
+	return SK_OK;
+}
+
+/* select#client: one of the professional's own clients (open cases of
+ * hers), by name; the value is the node's client id, never a BSN. Only
+ * with the client's consent to case discussion does its tag go along. */
+static void client_choice(page *p)
+{
+	struct client_opts o = {p, NULL, 0};
+
+	if (mdb_txn_begin(p->r->app->s->env, NULL, MDB_RDONLY, &o.txn) != 0)
+		return;
+	if (node_case_prof_clients(p->r->app->s, o.txn, web_actor(p->r), NULL, client_opt, &o) !=
+	    SK_OK && o.n == 0) {
+		mdb_txn_abort(o.txn);
+		return;
+	}
+	mdb_txn_abort(o.txn);
+	if (o.n == 0)
+		return;
+	page_put(p, "</select><p class=\"hint\" id=\"client-hint\">%s</p>",
+	    page_t(p, "Alleen met toestemming van de cliënt voor casusoverleg. Een organisatie aan "
+		 "tafel die de cliënt al kent, ziet dan dat zij al betrokken is. Alleen zij ziet dat; "
+		 "u en de tafel niet. De naam en het BSN gaan niet mee.",
+	      "Only with the client's consent to case discussion. An organisation at the table that "
+	      "already knows the client then sees that it is involved already. Only that "
+	      "organisation sees it; you and the table do not. The name and the BSN do not go "
+	      "along."));
+}
+
 static void submit_form(page *p, const char *id)
 {
 	static const char *const urg[] = {"hoog", "gemiddeld", "laag"};
@@ -127,7 +181,9 @@ static void submit_form(page *p, const char *id)
 		page_put(p, "<label class=\"check\"><input type=\"checkbox\" id=\"party-%s\" name=\"parties\" "
 		       "value=\"%s\"> %s</label>",
 		    pol->name[i], pol->name[i], page_word(p, pol->name[i]));
-	page_put(p, "</fieldset><label class=\"check\"><input type=\"checkbox\" id=\"yes\" name=\"yes\" "
+	page_put(p, "</fieldset>");
+	client_choice(p);
+	page_put(p, "<label class=\"check\"><input type=\"checkbox\" id=\"yes\" name=\"yes\" "
 	       "value=\"1\"> %s</label><br><button type=\"submit\">%s</button></form>",
 	    page_t(p, "Toch versturen als de tekst op een datum of adres lijkt",
 	      "Send anyway if the text looks like a date or an address"),

@@ -628,6 +628,43 @@ async function flow(browser, current) {
   const newTcase = pathOf(page).split('/')[2];
   await visit(page, '/table-cases/ID brought from the page', { name: prof.name });
   await shot(page, 'table-case-new');
+  // a case brought with one of anna's clients, by name (never a BSN): without
+  // consent to case discussion refused in words, nothing sent; with it the
+  // "al betrokken" signal reaches the member holding the client (altrecht's
+  // assigned professional), never the submitter
+  await go(page, `/tables/${TABLE}`);
+  const clientOpts = await page.$$eval('form#table-submit select#client option', (os) => os.map((o) => [o.value, o.textContent]));
+  const optOf = (name) => (clientOpts.find(([, t]) => t.includes(name)) || [])[0];
+  if (!clientOpts.length || clientOpts[0][0] !== '' || !optOf('Jan Modaal') || !optOf('Karin Pagina') ||
+    !clientOpts.every(([v]) => v === '' || /^c-[1-9][0-9]*$/.test(v)) ||
+    !clientOpts.find(([, t]) => t.includes('Karin Pagina'))[1].includes('geen toestemming voor casusoverleg') ||
+    clientOpts.find(([, t]) => t.includes('Jan Modaal'))[1].includes('geen toestemming'))
+    fail(`form#table-submit select#client: ${JSON.stringify(clientOpts)}`);
+  if ((await page.content()).includes(BSN)) fail(`/tables/${TABLE} shows a BSN`);
+  const casesBefore = (await page.innerText('table#agenda')).split('\n').length;
+  await page.fill('form#table-submit textarea#question', 'WEB-CLIENT-ZONDER wie helpt?');
+  await page.selectOption('form#table-submit select#client', optOf('Karin Pagina'));
+  await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
+  const consentAlert = await page.$('p#message[role=alert]');
+  if (pathOf(page) !== `/tables/${TABLE}` || !consentAlert || !/geen toestemming gegeven voor casusoverleg/.test(await consentAlert.innerText()) ||
+    (await page.innerText('table#agenda')).split('\n').length !== casesBefore)
+    fail(`a case with a client without consent: ${await where(page)}`);
+  await visit(page, '/tables/ID after a client without consent', { name: prof.name });
+  await page.fill('form#table-submit textarea#question', 'WEB-CLIENT wie coördineert de hulp?');
+  await page.selectOption('form#table-submit select#client', optOf('Jan Modaal'));
+  await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
+  if (!pathOf(page).startsWith('/table-cases/') || !(await page.innerText('body')).includes('WEB-CLIENT'))
+    fail(`bringing a case with a client ended at ${await where(page)}`);
+  const clientTcase = pathOf(page).split('/')[2];
+  if (await page.$('p#involved')) fail('the submitter is shown "al betrokken"');
+  cliB('sync');
+  const shownB = cliB('table', 'show', clientTcase, '--as', profB);
+  if (!shownB.includes('U bent al betrokken bij deze bewoner')) fail(`${B}'s assigned professional is not told: ${shownB}`);
+  if (!JSON.parse(cliB('table', 'show', clientTcase, '--as', profB, '--json')).involved) fail(`${B}'s JSON has no involved`);
+  await go(page, `/table-cases/${clientTcase}`);
+  if (await page.$('p#involved')) fail('the submitter is shown "al betrokken" after altrecht took the case');
+  const tcJson = await (await page.request.get(BASE + `/api/table-cases/${clientTcase}`)).json();
+  if (tcJson.involved) fail(`the submitter's API says involved: ${JSON.stringify(tcJson)}`);
   await go(page, `/tables/${TABLE}`);
   await Promise.all([page.waitForNavigation(), page.click(`table#agenda a[href="/table-cases/${TCASE}"]`)]);
   await visit(page, '/table-cases/ID', { name: prof.name });
@@ -765,11 +802,11 @@ async function flow(browser, current) {
     if (await page.$(sel)) fail(`/table-cases/ID still has ${sel} after the outcome`);
   if (await page.$('p#involved')) fail('/table-cases/ID: "al betrokken" shown without a match');
   await shot(page, 'table-case-outcome');
-  // the table's figures: two brought, one with an outcome, to the social domain; CSV
+  // the table's figures: three brought, one with an outcome, to the social domain; CSV
   await go(page, `/tables/${TABLE}`);
   if (!(await page.innerText('table#agenda')).includes('afgerond')) fail('/tables/ID: the case is not afgerond');
   const figures = await page.$$eval('dl#table-figures dd', (ds) => ds.map((d) => d.textContent));
-  if (figures.slice(0, 5).join() !== '2,1,1,1,1') fail(`section#table-stats shows ${figures.join()}`);
+  if (figures.slice(0, 5).join() !== '3,1,1,1,1') fail(`section#table-stats shows ${figures.join()}`);
   await page.fill('form#table-stats-period input#since', '2030-01-01');
   await Promise.all([page.waitForNavigation(), page.click('form#table-stats-period ' + SUBMIT)]);
   if (!page.url().includes('since=2030-01-01') || (await page.$$eval('dl#table-figures dd', (ds) => ds[0].textContent)) !== '0')
@@ -781,9 +818,9 @@ async function flow(browser, current) {
   const tcsv = await page.request.get(BASE + `/api/tables/${TABLE}/stats?format=csv&since=&until=`);
   const csvText = await tcsv.text();
   if (tcsv.status() !== 200 || !/^text\/csv/.test(tcsv.headers()['content-type'] || '') ||
-    !csvText.startsWith('table,since,until,brought,discussed') || !csvText.includes(`${TABLE},,,2,1,1,1,1,`))
+    !csvText.startsWith('table,since,until,brought,discussed') || !csvText.includes(`${TABLE},,,3,1,1,1,1,`))
     fail(`the figures as CSV: ${tcsv.status()} ${csvText}`);
-  ok('case tables: the list, a table with its agenda and figures (CSV), bringing a case (a BSN refused), a case scheduled, a message (a BSN refused), a subgroup with mandate and a message to it, and the outcome through "controleer en bevestig", in Dutch, axe-clean');
+  ok('case tables: the list, a table with its agenda and figures (CSV), bringing a case (a BSN refused), a case scheduled, a message (a BSN refused), a case with a client (its "al betrokken" signal at the member holding the client only), a subgroup with mandate and a message to it, and the outcome through "controleer en bevestig", in Dutch, axe-clean');
 
   await go(page, '/cases?lang=en');
   await checkPage(page, '/cases?lang=en', { lang: 'en', name: prof.name });
