@@ -94,6 +94,15 @@ static const struct option table_lo[] = {SK_CLI_COMMON_LONG,
 					 {"add", required_argument, NULL, 'd'},
 					 {0}};
 
+/* The id a command made: alone on a line, or with --json {"id": ...}. */
+static void id_print(const sk_cli_common *o, const char *id)
+{
+	if (o->json)
+		node_cli_print_json(json_pack("{s:s}", "id", id));
+	else
+		printf("%s\n", id);
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	static const char help[] =
@@ -131,10 +140,7 @@ static int cmd_create(int argc, char **argv)
 	node_cli_close(s, kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "table create");
-	if (o.json)
-		node_cli_print_json(json_pack("{s:s}", "id", id));
-	else
-		printf("%s\n", id);
+	id_print(&o, id);
 	return SK_EXIT_OK;
 }
 
@@ -480,10 +486,7 @@ static int cmd_submit(int argc, char **argv)
 		rc = sk_cli_fail(st, "table submit");
 		goto out;
 	}
-	if (o.json)
-		node_cli_print_json(json_pack("{s:s}", "id", hex));
-	else
-		printf("%s\n", hex);
+	id_print(&o, hex);
 	rc = SK_EXIT_OK;
 out:
 	if (data != NULL) {
@@ -794,14 +797,23 @@ static int regie_run(const char *cmd, const char *id, const sk_cli_common *o, co
 	sk_status st;
 	int rc;
 
+	char sg[WIRE_TABLE_SUBGROUP_ID_HEX + 1];
+
 	if ((rc = node_cli_open_remote(&s, &kek, &r, o, cmd)) != 0)
 		return rc;
-	st = node_table_send(r, id, as, m);
+	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP)
+		st = node_table_subgroup(r, id, as, m->subgroup_orgs, m->n_subgroup_orgs, m->mandate,
+					 m->until, sg);
+	else
+		st = node_table_send(r, id, as, m);
 	node_remote_close(r);
 	node_cli_close(s, kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, cmd);
-	printf("%s\n", done);
+	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP)
+		id_print(o, sg); /* a new subgroup: its id */
+	else
+		printf("%s\n", done);
 	return SK_EXIT_OK;
 }
 
@@ -962,13 +974,9 @@ static int cmd_subgroup(int argc, char **argv)
 		SK_CLI_COMMON_HELP;
 	const char *id = take_id(&argc, &argv);
 	struct regie_args a = {0};
-	char sg[WIRE_TABLE_SUBGROUP_ID_HEX + 1];
+	node_table_msg m = {.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP};
 	sk_cli_common o = {0};
-	node_store *s = NULL;
-	node_remote *r = NULL;
-	sk_kek *kek = NULL;
 	char *text = NULL;
-	sk_status st;
 	int rc;
 
 	if ((rc = sk_cli_parse("table subgroup", argc, argv, regie_lo, help, &o, regie_opt, &a)) !=
@@ -981,23 +989,13 @@ static int cmd_subgroup(int argc, char **argv)
 				    "CASE, two or more --org, --mandate-file and --as are required");
 	if (a.until != NULL && !wire_table_date_ok(a.until))
 		return sk_cli_usage("table subgroup", "--until takes a date YYYY-MM-DD");
-	if ((rc = text_read("table subgroup", a.mandate_file, a.yes, &text)) != 0)
-		goto out;
-	if ((rc = node_cli_open_remote(&s, &kek, &r, &o, "table subgroup")) != 0)
-		goto out;
-	st = node_table_subgroup(r, id, a.as, a.orgs, a.n_orgs, text, a.until, sg);
-	node_remote_close(r);
-	node_cli_close(s, kek);
-	if (st != SK_OK) {
-		rc = sk_cli_fail(st, "table subgroup");
-		goto out;
+	if ((rc = text_read("table subgroup", a.mandate_file, a.yes, &text)) == 0) {
+		m.subgroup_orgs = a.orgs;
+		m.n_subgroup_orgs = a.n_orgs;
+		m.mandate = text;
+		m.until = a.until;
+		rc = regie_run("table subgroup", id, &o, a.as, &m, NULL);
 	}
-	if (o.json)
-		node_cli_print_json(json_pack("{s:s}", "id", sg));
-	else
-		printf("%s\n", sg);
-	rc = SK_EXIT_OK;
-out:
 	text_free(text);
 	return rc;
 }

@@ -367,15 +367,16 @@ static int outcome_fields(web_req *r, node_table_msg *m, char *org, json_t **out
 	return 0;
 }
 
-/* The outcome's fields a form posted without confirm=yes, kept in the
- * session for the confirmation page (/table-cases/ID/outcome). */
-static void outcome_keep(web_req *r, const char *id)
+/* The fields keys of a form posted without confirm=yes, kept in the
+ * session for its confirmation page (/table-cases/ID/outcome or
+ * /table-cases/ID/subgroup), with "form" (NULL: the outcome) and the
+ * repeated field list (NULL: none) as "org". */
+static void form_keep(web_req *r, const char *id, const char *form, const char *const *keys,
+		      size_t n, const char *list)
 {
-	static const char *const keys[] = {"regie", "routed_to", "breakthrough", "outcome",
-					   "evaluate", "yes"};
 	json_t *d = json_object();
 
-	for (size_t i = 0; d != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; d != NULL && i < n; i++)
 		if (web_param(r, keys[i]) != NULL)
 			json_object_set_new(d, keys[i], json_string(web_param(r, keys[i])));
 	if (d == NULL || r->sess == NULL) {
@@ -383,6 +384,10 @@ static void outcome_keep(web_req *r, const char *id)
 		return;
 	}
 	json_object_set_new(d, "table_case", json_string(id));
+	if (form != NULL)
+		json_object_set_new(d, "form", json_string(form));
+	if (list != NULL)
+		json_object_set_new(d, "org", json_string(list));
 	json_decref(r->sess->flash_doc);
 	r->sess->flash_doc = d; /* flash_case 0: no case of ours */
 	r->sess->flash_case = 0;
@@ -419,25 +424,6 @@ static int subgroup_fields(web_req *r, node_table_msg *m, char *list, size_t cap
 	if ((code = text_check(r, m->mandate, out)) != 0)
 		return code;
 	return 0;
-}
-
-/* A subgroup a form posted without confirm=yes, kept in the session for
- * the confirmation page (/table-cases/ID/subgroup). */
-static void subgroup_keep(web_req *r, const char *id, const char *list)
-{
-	static const char *const keys[] = {"mandate", "until", "yes"};
-	json_t *d = json_pack("{s:s,s:s,s:s}", "form", "subgroup", "org", list, "table_case", id);
-
-	for (size_t i = 0; d != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (web_param(r, keys[i]) != NULL)
-			json_object_set_new(d, keys[i], json_string(web_param(r, keys[i])));
-	if (d == NULL || r->sess == NULL) {
-		json_decref(d);
-		return;
-	}
-	json_decref(r->sess->flash_doc);
-	r->sess->flash_doc = d;
-	r->sess->flash_case = 0;
 }
 
 int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out, char *loc,
@@ -516,9 +502,11 @@ int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out,
 		if (r->form_post && !web_param_yes(r, "confirm")) {
 			char again[sizeof(list)];
 
+			static const char *const keys[] = {"mandate", "until", "yes"};
+
 			if (web_param_list(r, "org", again, sizeof(again)) != 0)
 				again[0] = 0;
-			subgroup_keep(r, id, again);
+			form_keep(r, id, "subgroup", keys, sizeof(keys) / sizeof(keys[0]), again);
 			snprintf(loc, cap, "/table-cases/%s/subgroup", id);
 			*out = json_object();
 			return 200;
@@ -536,7 +524,10 @@ int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out,
 			return code;
 		/* irreversible: a form first goes to the confirmation page */
 		if (r->form_post && !web_param_yes(r, "confirm")) {
-			outcome_keep(r, id);
+			static const char *const keys[] = {"regie", "routed_to", "breakthrough",
+							   "outcome", "evaluate", "yes"};
+
+			form_keep(r, id, NULL, keys, sizeof(keys) / sizeof(keys[0]), NULL);
 			snprintf(loc, cap, "/table-cases/%s/outcome", id);
 			*out = json_object();
 			return 200;

@@ -631,35 +631,69 @@ static int is_regisseur(page *p, const char *table)
 	return yes;
 }
 
+/* The answers a form of case id kept for its confirmation page (form ""
+ * the outcome's, else its name), taken out of the session: the caller's
+ * (json_decref); NULL when none wait. */
+static json_t *form_take(page *p, const char *id, const char *form)
+{
+	web_session *x = p->r->sess;
+	json_t *d;
+
+	if (x == NULL || x->flash_doc == NULL || x->flash_case != 0 ||
+	    strcmp(page_js(x->flash_doc, "form"), form) != 0 ||
+	    strcmp(page_js(x->flash_doc, "table_case"), id) != 0)
+		return NULL;
+	d = x->flash_doc;
+	x->flash_doc = NULL;
+	return d;
+}
+
+/* The start of a confirmation page of case id: the answers form kept
+ * (the caller's, json_decref, with *doc the case and back its page), or
+ * NULL when the page is answered already: a refusal, or back to the case
+ * when no answers wait or the case is closed. */
+static json_t *confirm_begin(page *p, const char *id, const char *form, json_t **doc,
+			     char back[static 96])
+{
+	json_t *d;
+	int code = api_table_case(p->r, id, doc);
+
+	if (code != 200) {
+		page_refusal_doc(p, code, *doc);
+		json_decref(*doc);
+		return NULL;
+	}
+	snprintf(back, 96, "/table-cases/%.64s", id);
+	d = form_take(p, id, form);
+	if (d == NULL || json_object_get(*doc, "outcome") != NULL) {
+		json_decref(d);
+		json_decref(*doc);
+		web_redirect(p->r, back);
+		return NULL;
+	}
+	return d;
+}
+
+/* The answers d kept under keys, as hidden fields of a confirming form. */
+static void hidden_fields(page *p, const json_t *d, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (json_string_value(json_object_get(d, keys[i])) != NULL)
+			page_put(p, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", keys[i],
+			    page_js(d, keys[i]));
+}
+
 /* "Controleer en bevestig" of an outcome a form posted without
  * confirm=yes: its answers, kept in the session, and a form that sends
  * them with confirm=yes. */
 static void outcome_confirm(page *p, const char *id)
 {
-	web_session *x = p->r->sess;
-	json_t *doc = NULL, *d = NULL;
+	json_t *doc = NULL, *d;
 	char action[128], back[96], o[64];
 	const char *regie, *colon;
-	int code = api_table_case(p->r, id, &doc);
 
-	if (code != 200) {
-		page_refusal_doc(p, code, doc);
-		json_decref(doc);
+	if ((d = confirm_begin(p, id, "", &doc, back)) == NULL)
 		return;
-	}
-	snprintf(back, sizeof(back), "/table-cases/%.64s", id);
-	if (x != NULL && x->flash_doc != NULL && x->flash_case == 0 &&
-	    json_object_get(x->flash_doc, "form") == NULL &&
-	    strcmp(page_js(x->flash_doc, "table_case"), id) == 0) {
-		d = x->flash_doc;
-		x->flash_doc = NULL;
-	}
-	if (d == NULL || json_object_get(doc, "outcome") != NULL) {
-		json_decref(d);
-		json_decref(doc);
-		web_redirect(p->r, back);
-		return;
-	}
 	regie = page_js(d, "regie");
 	colon = strchr(regie, ':');
 	snprintf(o, sizeof(o), "%.*s", colon != NULL ? (int)(colon - regie) : 0, regie);
@@ -690,10 +724,7 @@ static void outcome_confirm(page *p, const char *id)
 		static const char *const keys[] = {"regie", "routed_to", "breakthrough", "outcome",
 						   "evaluate", "yes"};
 
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (json_string_value(json_object_get(d, keys[i])) != NULL)
-				page_put(p, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", keys[i],
-				    page_js(d, keys[i]));
+		hidden_fields(p, d, keys, sizeof(keys) / sizeof(keys[0]));
 	}
 	page_put(p, "<input type=\"hidden\" name=\"confirm\" value=\"yes\"><button type=\"submit\" "
 	       "class=\"danger\">%s</button></form><p><a href=\"%s\" id=\"outcome-cancel\">%s</a></p>",
@@ -709,30 +740,12 @@ static void outcome_confirm(page *p, const char *id)
  * the session, and a form that sends them with confirm=yes. */
 static void subgroup_confirm(page *p, const char *id)
 {
-	web_session *x = p->r->sess;
-	json_t *doc = NULL, *d = NULL, *orgs;
+	json_t *doc = NULL, *d, *orgs;
 	char action[128], back[96], list[WIRE_TABLE_PARTICIPANTS_MAX * (WIRE_TABLE_ORG_MAX + 1)];
 	char *save = NULL, *w;
-	int code = api_table_case(p->r, id, &doc);
 
-	if (code != 200) {
-		page_refusal_doc(p, code, doc);
-		json_decref(doc);
+	if ((d = confirm_begin(p, id, "subgroup", &doc, back)) == NULL)
 		return;
-	}
-	snprintf(back, sizeof(back), "/table-cases/%.64s", id);
-	if (x != NULL && x->flash_doc != NULL && x->flash_case == 0 &&
-	    strcmp(page_js(x->flash_doc, "form"), "subgroup") == 0 &&
-	    strcmp(page_js(x->flash_doc, "table_case"), id) == 0) {
-		d = x->flash_doc;
-		x->flash_doc = NULL;
-	}
-	if (d == NULL || json_object_get(doc, "outcome") != NULL) {
-		json_decref(d);
-		json_decref(doc);
-		web_redirect(p->r, back);
-		return;
-	}
 	orgs = json_array();
 	snprintf(list, sizeof(list), "%s", page_js(d, "org"));
 	for (w = strtok_r(list, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save))
@@ -766,10 +779,7 @@ static void subgroup_confirm(page *p, const char *id)
 	{
 		static const char *const keys[] = {"mandate", "until", "yes"};
 
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (json_string_value(json_object_get(d, keys[i])) != NULL)
-				page_put(p, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", keys[i],
-				    page_js(d, keys[i]));
+		hidden_fields(p, d, keys, sizeof(keys) / sizeof(keys[0]));
 	}
 	page_put(p, "<input type=\"hidden\" name=\"confirm\" value=\"yes\"><button "
 	       "type=\"submit\">%s</button></form><p><a href=\"%s\" id=\"subgroup-cancel\">%s</a></p>",

@@ -344,12 +344,16 @@ static void test_submit(void **st)
 	fx_free(f);
 }
 
-static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
-		       Schakel__V1__TableMessageKind kind, const char *invite, const char **to,
-		       size_t n)
+/* A TableSend from peer into case {case_byte}: kind, the invited org, a
+ * sealed copy for each of to (fake ciphertext: the registry never opens
+ * it); a subgroup's id sg, for a subgroup its orgs and the notices. */
+static sk_status msend(struct fx *f, const char *peer_org, uint8_t case_byte,
+		       Schakel__V1__TableMessageKind kind, const char *invite, const char *sg,
+		       const char **orgs_, size_t n_orgs, const char **to, size_t n,
+		       const char **notice, size_t n_notice)
 {
 	Schakel__V1__TableSend req = SCHAKEL__V1__TABLE_SEND__INIT;
-	Schakel__V1__TableSealed items[8], *ptrs[8];
+	Schakel__V1__TableSealed items[16], *ptrs[8], *nptrs[8];
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	uint8_t case_id[WIRE_TABLE_CASE_ID_BYTES] = {case_byte}, ct[200];
 	net_peer peer = {0};
@@ -358,11 +362,14 @@ static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
 	sk_status st;
 
 	memset(ct, 0xC7, sizeof(ct));
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n + n_notice; i++) {
 		items[i] = (Schakel__V1__TableSealed)SCHAKEL__V1__TABLE_SEALED__INIT;
-		items[i].recipient = (char *)to[i];
+		items[i].recipient = (char *)(i < n ? to[i] : notice[i - n]);
 		items[i].sealed = (ProtobufCBinaryData){sizeof(ct), ct};
-		ptrs[i] = &items[i];
+		if (i < n)
+			ptrs[i] = &items[i];
+		else
+			nptrs[i - n] = &items[i];
 	}
 	snprintf(peer.org_id, sizeof(peer.org_id), "%s", peer_org);
 	req.case_id = (ProtobufCBinaryData){sizeof(case_id), case_id};
@@ -371,6 +378,11 @@ static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
 	req.seq = 1;
 	req.sealed = ptrs;
 	req.n_sealed = n;
+	req.notice = nptrs;
+	req.n_notice = n_notice;
+	req.subgroup = (char *)sg;
+	req.subgroup_orgs = (char **)orgs_;
+	req.n_subgroup_orgs = n_orgs;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND;
 	env.table_send = &req;
 	E(reg_op_table_send.new(&job, f->s, &peer, &env));
@@ -380,6 +392,23 @@ static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
 	st = reg_op_table_send.result(job, NULL);
 	reg_op_table_send.free(job);
 	return st;
+}
+
+static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
+		       Schakel__V1__TableMessageKind kind, const char *invite, const char **to,
+		       size_t n)
+{
+	return msend(f, peer_org, case_byte, kind, invite, NULL, NULL, 0, to, n, NULL, 0);
+}
+
+/* A subgroup's TableSend (kind subgroup, or a text to it): its id sg, for
+ * a subgroup its orgs, the sealed copies to and the notices. */
+static sk_status sgsend(struct fx *f, const char *peer_org, uint8_t case_byte,
+			Schakel__V1__TableMessageKind kind, const char *sg, const char **orgs_,
+			size_t n_orgs, const char **to, size_t n, const char **notice,
+			size_t n_notice)
+{
+	return msend(f, peer_org, case_byte, kind, NULL, sg, orgs_, n_orgs, to, n, notice, n_notice);
 }
 
 /* The table-message items in org's mailbox. */
@@ -558,54 +587,6 @@ static void test_case_max(void **st)
 	assert_int_equal(sealed_in(f, "wijkteam"), 0);
 	assert_int_equal(sealed_in(f, "altrecht"), 0);
 	fx_free(f);
-}
-
-/* A subgroup's TableSend from peer: kind (subgroup or text), its id,
- * for a subgroup its orgs, the sealed copies to and the notices. */
-static sk_status sgsend(struct fx *f, const char *peer_org, uint8_t case_byte,
-			Schakel__V1__TableMessageKind kind, const char *sg, const char **orgs_,
-			size_t n_orgs, const char **to, size_t n, const char **notice,
-			size_t n_notice)
-{
-	Schakel__V1__TableSend req = SCHAKEL__V1__TABLE_SEND__INIT;
-	Schakel__V1__TableSealed items[16], *ptrs[8], *nptrs[8];
-	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
-	uint8_t case_id[WIRE_TABLE_CASE_ID_BYTES] = {case_byte}, ct[200];
-	net_peer peer = {0};
-	MDB_txn *txn = NULL;
-	void *job = NULL;
-	sk_status st;
-
-	memset(ct, 0xC7, sizeof(ct));
-	for (size_t i = 0; i < n + n_notice; i++) {
-		items[i] = (Schakel__V1__TableSealed)SCHAKEL__V1__TABLE_SEALED__INIT;
-		items[i].recipient = (char *)(i < n ? to[i] : notice[i - n]);
-		items[i].sealed = (ProtobufCBinaryData){sizeof(ct), ct};
-		if (i < n)
-			ptrs[i] = &items[i];
-		else
-			nptrs[i - n] = &items[i];
-	}
-	snprintf(peer.org_id, sizeof(peer.org_id), "%s", peer_org);
-	req.case_id = (ProtobufCBinaryData){sizeof(case_id), case_id};
-	req.kind = kind;
-	req.seq = 1;
-	req.sealed = ptrs;
-	req.n_sealed = n;
-	req.notice = nptrs;
-	req.n_notice = n_notice;
-	req.subgroup = (char *)sg;
-	req.subgroup_orgs = (char **)orgs_;
-	req.n_subgroup_orgs = n_orgs;
-	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND;
-	env.table_send = &req;
-	E(reg_op_table_send.new(&job, f->s, &peer, &env));
-	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
-	E(reg_op_table_send.apply(txn, job));
-	E(sk_db_status(mdb_txn_commit(txn)));
-	st = reg_op_table_send.result(job, NULL);
-	reg_op_table_send.free(job);
-	return st;
 }
 
 /* A subgroup with mandate: only a procesregisseur's org forms one, of 2 or
