@@ -5,7 +5,7 @@
 # signed leaf of the registry's log that every node verifies; every action
 # audited at node and registry.
 source "$(dirname "$0")/lib.sh"
-: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}" "${SK_TESTDISCUSS:?}"
 cd "$T"
 
 federation_up wijkteam:sociaal-team altrecht:ggz tactus:verslavingszorg schuldhulp:schuldhulp lentis:ggz
@@ -291,6 +291,30 @@ assert sorted(ok)==['table.subgroup','table.subgroup.send'], ok" ||
 node audit query --dir wijkteam --json | has '"table.subgroup"' || fail "the subgroup not audited at wijkteam"
 node audit query --dir tactus --json | has '"table.subgroup.send"' || fail "the subgroup message not audited at tactus"
 ok "a procesregisseur forms a subgroup of two participants with a mandate: it and its messages reach those two only; the others see who is in it; the registry sees ciphertext"
+
+# ---- a subgroup's rules at the node, when the registry is bypassed -----------------
+# case2 at the open table (host altrecht, its procesregisseur p-altrecht):
+# lentis brought it, altrecht and tactus take part; altrecht forms a
+# subgroup of itself and tactus. Then, written straight into the registry's
+# mailboxes: altrecht's notice to lentis that carries the mandate after all,
+# and a text from lentis (outside the subgroup) to tactus as if to it.
+sg2=$(node table subgroup "$case2" --dir altrecht --as p-altrecht --org altrecht --org tactus --mandate-file mandate.txt) ||
+	fail "subgroup in case2: $(tail -2 node.log)"
+"$SK_TESTDISCUSS" table-forge r altrecht lentis "$open_id" "$case2" 50 p-altrecht subgroup aaaaaaaaaaaaaaaa \
+	altrecht,tactus "MANDAAT-LEK mag alles" >/dev/null || fail "table-forge subgroup"
+"$SK_TESTDISCUSS" table-forge r lentis tactus "$open_id" "$case2" 50 p-lentis text "$sg2" "DEELGROEP-LEK" >/dev/null ||
+	fail "table-forge text"
+for org in altrecht tactus lentis; do node sync --dir $org >/dev/null || fail "sync $org"; done
+node table show "$case2" --dir lentis --as p-lentis --json | python3 -c "
+import json,sys; c=json.load(sys.stdin); g={x['id']:x for x in c.get('subgroups',[])}
+assert set(g)=={'$sg2','aaaaaaaaaaaaaaaa'}, g
+assert all('mandate' not in x for x in g.values()), g" || fail "lentis kept a mandate a notice carried"
+grep -rqa "MANDAAT-LEK" lentis && fail "lentis's store holds the mandate a notice carried"
+node table show "$case2" --dir tactus --as p-tactus | has "DEELGROEP-LEK" && fail "tactus took a subgroup text from an org outside it"
+node audit query --dir tactus --json | python3 -c "
+import json,sys; r=[x for x in json.load(sys.stdin) if x['event']=='table.receive' and x['outcome']=='denied']
+assert any('subgroup' in (x.get('reason') or '') for x in r), r" || fail "the refused subgroup text not audited at tactus"
+ok "past the registry: a node outside a subgroup drops a mandate a notice carries, and refuses a subgroup text from an org outside it (audited)"
 
 out=$(nodex table outcome "$case3" --dir tactus --as p-tactus --regie tactus:p-tactus --routed-to ggz --outcome x) &&
 	fail "a member without a procesregisseur recorded the outcome"
