@@ -409,6 +409,15 @@ int audit_cli_group(const audit_cli_host *h, const audit_cli_cmd *cmds, size_t n
 
 	if ((rc = take_as(&argc, argv)) != 0)
 		return rc;
+	for (size_t i = 0; sk_cli_probing() && i < n; i++) {
+		char a0[32], a1[] = "--help";
+		char *av[] = {a0, a1, NULL};
+
+		snprintf(a0, sizeof(a0), "%s", cmds[i].name);
+		(void)(cmds[i].own != NULL ? cmds[i].own(2, av) : cmds[i].fn(2, av, h));
+	}
+	if (sk_cli_probing())
+		return SK_EXIT_OK;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		if (h->actor != NULL)

@@ -117,6 +117,11 @@ static void who(char *out, size_t cap, const audit_record *r, const audit_report
 		snprintf(out, cap, "%s", o->org_name);
 		return;
 	}
+	/* the org's client system (node/service.h) acts for the organisation */
+	if (r->role != NULL && strcmp(r->role, "service") == 0) {
+		snprintf(out, cap, "%s (%s)", o->org_name, role);
+		return;
+	}
 	if (o->name_of != NULL)
 		name = o->name_of(r->user, o->name_arg);
 	if (name != NULL && role != NULL)

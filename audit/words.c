@@ -20,6 +20,8 @@ static const audit_event_words events[] = {
 	 "heeft u%n opgezocht met uw BSN", "looked you up by your BSN%n"},
 	{"case.open", "Dossier geopend", "Case opened",
 	 "heeft%n een dossier voor u geopend", "opened a case for you%n"},
+	{"client.update", "Cliëntgegevens bijgewerkt", "Client details updated",
+	 "heeft uw naam of geboortedatum%n bijgewerkt", "updated your name or birth date%n"},
 	{"case.show", "Dossier bekeken", "Case viewed",
 	 "heeft uw dossier%n bekeken", "viewed your case%n"},
 	{"case.list", "Dossierlijst bekeken", "Case list viewed",
@@ -134,6 +136,31 @@ static const audit_event_words events[] = {
 	 "heeft de lijst van medewerkers%n bekeken", "viewed the list of professionals%n"},
 	{"professional.passwd", "Wachtwoord ingesteld", "Password set",
 	 "heeft%n een wachtwoord ingesteld", "set a password%n"},
+	{"professional.link", "Account van de organisatie gekoppeld",
+	 "Organisation account linked", "heeft%n een account van de organisatie gekoppeld",
+	 "linked an organisation account%n"},
+	/* the org's client system (ECD) through the integration API */
+	{"service.add", "Koppeling cliëntsysteem aangemaakt", "Client system link created",
+	 "heeft%n een koppeling met het cliëntsysteem aangemaakt",
+	 "created a link with the client system%n"},
+	{"service.revoke", "Koppeling cliëntsysteem ingetrokken", "Client system link revoked",
+	 "heeft%n een koppeling met het cliëntsysteem ingetrokken",
+	 "revoked a link with the client system%n"},
+	{"service.refused", "Koppeling geweigerd", "Client system refused",
+	 "heeft%n een verzoek met een onjuiste sleutel van de koppeling geweigerd",
+	 "refused a request with a wrong client system credential%n"},
+	{"service.list", "Koppelingen bekeken", "Client system links viewed",
+	 "heeft%n de koppelingen met het cliëntsysteem bekeken",
+	 "viewed the links with the client system%n"},
+	{"ecd.batch", "Gegevens uit het cliëntsysteem verwerkt", "Client system batch processed",
+	 "heeft%n een reeks gegevens uit het cliëntsysteem verwerkt",
+	 "processed a batch from the client system%n"},
+	{"ecd.refused", "Wijziging uit het cliëntsysteem geweigerd", "Client system change refused",
+	 "heeft%n een wijziging uit het cliëntsysteem over u niet doorgevoerd",
+	 "did not apply a change about you from the client system%n"},
+	{"ecd.read", "Gegevens opgevraagd door het cliëntsysteem", "Read by the client system",
+	 "heeft uw gegevens%n opgevraagd om ze te vergelijken met het cliëntsysteem",
+	 "read your details%n to compare them with the client system"},
 	/* the node itself */
 	{"org.set", "Instellingen organisatie gewijzigd", "Organisation settings changed",
 	 "heeft%n de instellingen van de organisatie gewijzigd", "changed the organisation's settings%n"},
@@ -359,6 +386,8 @@ const char *audit_role_words(const char *role, audit_lang lang)
 	if (role != NULL && strcmp(role, "privacy-officer") == 0)
 		return lang == AUDIT_LANG_EN ? "data protection officer"
 					     : "functionaris gegevensbescherming";
+	if (role != NULL && strcmp(role, "service") == 0)
+		return lang == AUDIT_LANG_EN ? "through the client system" : "via het cliëntsysteem";
 	return role;
 }
 

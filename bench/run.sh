@@ -196,12 +196,12 @@ if only webscale; then
 	fig webscale_lmdb_mb "$(du -m "$T/webscale/data.mdb" | cut -f1)" "MiB" "data.mdb"
 	out=$T/serve.web
 	: >"$out"
-	"$N" serve --dir "$T/webscale" --http 127.0.0.1:0 --sync-seconds 86400 --dev >"$out" 2>>"$T/serve.log" &
+	"$N" serve --dir "$T/webscale" --web 127.0.0.1:0 --sync-seconds 86400 --dev >"$out" 2>>"$T/serve.log" &
 	PID=$!; PIDS+=("$PID")
 	for _ in $(seq 300); do
 		ADDR=$(sed -n 's/^listening on //p' "$out"); [ -n "$ADDR" ] && break; sleep 0.1
 	done
-	[ -n "$ADDR" ] || { echo "bench: serve --http did not start" >&2; exit 1; }
+	[ -n "$ADDR" ] || { echo "bench: serve --web did not start" >&2; exit 1; }
 	python3 "$(dirname "$0")/webscale.py" "$ADDR" "$CASE" "${WEBSCALE_N:-200}"
 	kill -TERM "$PID"; wait "$PID" || true
 	rm -rf "$T/webscale"

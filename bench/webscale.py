@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The web benchmark's client (bench/run.sh webscale): signs in to a running
-`schakel-node serve --http` as a professional and as the privacy officer
+`schakel-node serve --web` as a professional and as the privacy officer
 and requests every list page and API read N times, one after the other on
 one keep-alive connection; prints p50, p99 and the reply's size for each
 and appends them to $BENCH_OUT as "webscale.KEY value". A read slower than

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Page latency of `serve --http` while a lookup hangs on a stopped registry
+"""Page latency of `serve --web` while a lookup hangs on a stopped registry
 (bench/webstall.sh; `make bench`, BENCH_ONLY=webstall).
 
 SESSIONS signed-in sessions (each on its own keep-alive connection, as a

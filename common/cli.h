@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/kek.h"
 #include "common/status.h"
@@ -65,7 +66,8 @@ typedef struct sk_cli_common {
 	int dev, json;
 } sk_cli_common;
 
-enum { SK_CLI_O_DIR = 1000, SK_CLI_O_DEV, SK_CLI_O_PASS, SK_CLI_O_JSON, SK_CLI_O_HELP };
+enum { SK_CLI_O_DIR = 1000, SK_CLI_O_DEV, SK_CLI_O_PASS, SK_CLI_O_JSON, SK_CLI_O_HELP,
+       SK_CLI_O_CONFIG };
 
 #define SK_CLI_COMMON_LONG                                              \
 	{"dir", required_argument, NULL, SK_CLI_O_DIR},                 \
@@ -79,7 +81,8 @@ enum { SK_CLI_O_DIR = 1000, SK_CLI_O_DEV, SK_CLI_O_PASS, SK_CLI_O_JSON, SK_CLI_O
 	"  --passphrase-file F   key-encryption passphrase (or the systemd credential\n" \
 	"                        schakel-kek)\n"                                          \
 	"  --dev                 allow unwrapped keys (demos and tests only)\n"          \
-	"  --json                machine-readable output\n"
+	"  --json                machine-readable output\n"                             \
+	"  --config F            options from file F: 'name = value' lines (options given win)\n"
 
 /* 1 if c was a common option (stored in o), -1 for --help, 0 otherwise. */
 int sk_cli_common_opt(sk_cli_common *o, int c, const char *arg);
@@ -89,6 +92,24 @@ sk_status sk_cli_kek(sk_kek **kek, const sk_cli_common *o) SK_MUST_CHECK;
 
 /* Resolves o->dir (--dir, else $SCHAKEL_DIR); 0, or the usage exit code. */
 int sk_cli_need_dir(const char *cmd, sk_cli_common *o);
+
+/* Configuration files. sk_cli_parse() takes --config FILE for every
+ * command (no table needs to list it): FILE's "name = value" lines
+ * (common/config.h) are options as if given before the command line, a
+ * flag written "name = true". An option given on the command line wins
+ * over the file: the file's lines for it are skipped, so for a repeatable
+ * option the command line replaces the file's list. A name this command
+ * does not take is skipped when another command of the binary takes it
+ * (one file serves 'serve' and 'status'); any other name is a usage error
+ * naming the file and line. The file must not be writable by group or
+ * others. Nothing is read without --config. Values from the file stay
+ * valid until the next sk_cli_parse() that reads a file. */
+
+/* 1 while sk_cli_parse() is only asking which options the binary's commands
+ * take (it then returns SK_EXIT_OK at once): a command or group that does
+ * its own dispatch or parsing must reach sk_cli_parse() for each of its
+ * option tables without side effects when this is 1. */
+int sk_cli_probing(void);
 
 /* The option parser as a function. sk_cli_parse() parses argv of command
  * cmd with getopt_long (options anywhere, no positional arguments): the
@@ -113,6 +134,22 @@ int sk_cli_parse(const char *cmd, int argc, char **argv, const struct option *lo
  * /proc/PID/cmdline). optarg_ must point into the process's own argv,
  * which is writable whatever the callback's const says. */
 void sk_cli_arg_wipe(const char *optarg_);
+
+/* For an option kept under its former name: the one-line notice on stderr
+ * ("prog cmd: --old is now --new; ..."). The caller then treats it as
+ * --new_name. */
+void sk_cli_deprecated(const char *cmd, const char *old_name, const char *new_name);
+
+/* 'status' warns when a certificate expires within this many days. */
+#define SK_CLI_CERT_WARN_DAYS 30
+
+/* Whole days from now_ms (unix ms) until not_after (unix seconds), rounded
+ * down: negative once it has passed. */
+long long sk_cli_days_left(int64_t not_after, uint64_t now_ms);
+
+/* 'status': when a certificate (what, e.g. "the certificate") expires
+ * within SK_CLI_CERT_WARN_DAYS of now, says so on stderr with what to do. */
+void sk_cli_cert_warn(const char *what, int64_t not_after, uint64_t now_ms, const char *todo);
 
 /* The OS user running the command (the audit's responsible user), e.g.
  * "root"; never NULL. */

@@ -207,6 +207,12 @@ static sk_status read_file(const char *path, size_t max, int secret, mode_t loos
 		rc = SK_ERR_PERM;
 		goto out;
 	}
+	if (!secret && (st.st_mode & loose) != 0) {
+		sk_error_set("%s has mode %04o: group or others could change it; run chmod go-w %s",
+			     path, (unsigned)(st.st_mode & 07777), path);
+		rc = SK_ERR_PERM;
+		goto out;
+	}
 	if ((uintmax_t)st.st_size > max) {
 		sk_error_set("%s is larger than %zu bytes", path, max);
 		rc = SK_ERR_TOOBIG;
@@ -254,6 +260,11 @@ out:
 sk_status sk_file_read(const char *path, size_t max, uint8_t **data, size_t *len)
 {
 	return read_file(path, max, 0, 0, data, len);
+}
+
+sk_status sk_file_read_trusted(const char *path, size_t max, uint8_t **data, size_t *len)
+{
+	return read_file(path, max, 0, 022, data, len);
 }
 
 sk_status sk_file_read_secret(const char *path, size_t max, uint8_t **data, size_t *len)

@@ -38,6 +38,11 @@ sk_status sk_file_replace(const char *path, const void *data, size_t len) SK_MUS
 sk_status sk_file_read(const char *path, size_t max, uint8_t **data,
 		       size_t *len) SK_MUST_CHECK;
 
+/* As sk_file_read, for a file that steers the program (a configuration
+ * file): refused (SK_ERR_PERM) when group or others may write it. */
+sk_status sk_file_read_trusted(const char *path, size_t max, uint8_t **data,
+			       size_t *len) SK_MUST_CHECK;
+
 /* As sk_file_read, for secrets: the file must not be readable by group or
  * others (SK_ERR_PERM), and *data is sodium_malloc'd (guarded, not swapped
  * out where the system allows); release with sk_secret_free(). */

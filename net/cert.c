@@ -1,8 +1,12 @@
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sodium.h>
@@ -20,6 +24,68 @@ int net_cert_id_valid(const char *s, size_t max)
 		      s[i] == '-' || s[i] == '.'))
 			return 0;
 	return 1;
+}
+
+static int label_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-';
+}
+
+/* 4 or 16 bytes of an IP address in text into ip; 0 when s is none. */
+static size_t ip_parse(const char *s, uint8_t ip[static 16])
+{
+	if (inet_pton(AF_INET, s, ip) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, s, ip) == 1)
+		return 16;
+	return 0;
+}
+
+int net_cert_host_valid(const char *s)
+{
+	uint8_t ip[16];
+	size_t n = strnlen(s, NET_HOST_MAX + 1), start = 0;
+	int digits_only = 1;
+
+	if (n == 0 || n > NET_HOST_MAX)
+		return 0;
+	if (ip_parse(s, ip) != 0)
+		return 1;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			size_t len = i - start;
+
+			if (len == 0 || len > 63 || s[start] == '-' || s[i - 1] == '-')
+				return 0;
+			start = i + 1;
+			if (i < n)
+				digits_only = 1;
+			continue;
+		}
+		if (!label_char(s[i]))
+			return 0;
+		if (s[i] < '0' || s[i] > '9')
+			digits_only = 0;
+	}
+	return !digits_only; /* "1.2.3" would pass for an address */
+}
+
+sk_status net_hosts_add(net_hosts *h, const char *s)
+{
+	if (!net_cert_host_valid(s)) {
+		sk_error_set("'%.80s' is not a host name (RFC 1123) or an IP address", s);
+		return SK_ERR_INVALID;
+	}
+	for (size_t i = 0; i < h->n; i++)
+		if (strcasecmp(h->name[i], s) == 0)
+			return SK_OK;
+	if (h->n == NET_HOSTS_MAX) {
+		sk_error_set("at most %d host names in a certificate", NET_HOSTS_MAX);
+		return SK_ERR_INVALID;
+	}
+	h->name[h->n++] = s;
+	return SK_OK;
 }
 
 /* 1..NET_NAME_MAX bytes of well-formed UTF-8 (no overlongs, surrogates or
@@ -117,6 +183,58 @@ static int ext_add(X509 *x, X509 *issuer, int nid, const char *value)
 	return ok;
 }
 
+/* Appends s to names as a DNS name or an IP address (checked by caller). */
+static int san_push(GENERAL_NAMES *names, const char *s)
+{
+	GENERAL_NAME *g = GENERAL_NAME_new();
+	ASN1_STRING *v = NULL;
+	uint8_t ip[16];
+	size_t ip_len = ip_parse(s, ip);
+
+	if (g == NULL)
+		return 0;
+	if (ip_len != 0) {
+		if ((v = ASN1_OCTET_STRING_new()) == NULL ||
+		    !ASN1_OCTET_STRING_set(v, ip, (int)ip_len))
+			goto fail;
+		GENERAL_NAME_set0_value(g, GEN_IPADD, v);
+	} else {
+		if ((v = ASN1_IA5STRING_new()) == NULL || !ASN1_STRING_set(v, s, -1))
+			goto fail;
+		GENERAL_NAME_set0_value(g, GEN_DNS, v);
+	}
+	if (sk_GENERAL_NAME_push(names, g) > 0)
+		return 1;
+	GENERAL_NAME_free(g);
+	return 0;
+fail:
+	ASN1_STRING_free(v);
+	GENERAL_NAME_free(g);
+	return 0;
+}
+
+/* subjectAltName: the org id (when a DNS name), then each host once. */
+static int san_add(X509 *x, const char *org_id, const net_hosts *hosts)
+{
+	GENERAL_NAMES *names = GENERAL_NAMES_new();
+	int ok = names != NULL;
+
+	if (ok && net_cert_host_valid(org_id))
+		ok = san_push(names, org_id);
+	for (size_t i = 0; ok && hosts != NULL && i < hosts->n; i++) {
+		int seen = strcasecmp(hosts->name[i], org_id) == 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcasecmp(hosts->name[i], hosts->name[j]) == 0;
+		if (!seen)
+			ok = san_push(names, hosts->name[i]);
+	}
+	if (ok && sk_GENERAL_NAME_num(names) > 0)
+		ok = X509_add1_ext_i2d(x, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) == 1;
+	GENERAL_NAMES_free(names);
+	return ok;
+}
+
 /* A fresh 16-byte serial: positive with a non-zero first byte, so that it
  * reads back as exactly these 16 bytes. */
 static int serial_set(X509 *x, uint8_t serial[static NET_SERIAL_BYTES])
@@ -183,6 +301,19 @@ sk_status net_cert_issue(uint8_t **der, size_t *der_len,
 			 const uint8_t *ca_der, size_t ca_len,
 			 const key_ed25519 *ca_key)
 {
+	return net_cert_issue_hosts(der, der_len, serial, org_id, name, category, NULL, pk,
+				    not_before, not_after, ca_der, ca_len, ca_key);
+}
+
+sk_status net_cert_issue_hosts(uint8_t **der, size_t *der_len,
+			       uint8_t serial[static NET_SERIAL_BYTES],
+			       const char *org_id, const char *name, const char *category,
+			       const net_hosts *hosts,
+			       const uint8_t pk[static KEY_ED25519_PK_BYTES],
+			       int64_t not_before, int64_t not_after,
+			       const uint8_t *ca_der, size_t ca_len,
+			       const key_ed25519 *ca_key)
+{
 	EVP_PKEY *key = NULL, *subject = NULL;
 	X509 *ca = NULL, *x = NULL;
 	X509_NAME *n;
@@ -195,6 +326,16 @@ sk_status net_cert_issue(uint8_t **der, size_t *der_len,
 	    !net_cert_id_valid(category, NET_CATEGORY_MAX) ||
 	    !validity_ok(not_before, not_after))
 		goto out;
+	if (hosts != NULL && hosts->n > NET_HOSTS_MAX) {
+		sk_error_set("at most %d host names in a certificate", NET_HOSTS_MAX);
+		goto out;
+	}
+	for (size_t i = 0; hosts != NULL && i < hosts->n; i++)
+		if (!net_cert_host_valid(hosts->name[i])) {
+			sk_error_set("'%.80s' is not a host name (RFC 1123) or an IP address",
+				     hosts->name[i]);
+			goto out;
+		}
 	if ((ca = der_to_x509(ca_der, ca_len)) == NULL) {
 		sk_error_set("the CA certificate does not parse");
 		goto out;
@@ -220,7 +361,7 @@ sk_status net_cert_issue(uint8_t **der, size_t *der_len,
 	    !ext_add(x, ca, NID_key_usage, "critical,digitalSignature") ||
 	    !ext_add(x, ca, NID_ext_key_usage, "serverAuth,clientAuth") ||
 	    !ext_add(x, ca, NID_authority_key_identifier, "keyid") ||
-	    X509_sign(x, key, NULL) <= 0)
+	    !san_add(x, org_id, hosts) || X509_sign(x, key, NULL) <= 0)
 		goto out;
 	st = x509_to_der(x, der, der_len);
 out:
@@ -230,6 +371,35 @@ out:
 	X509_free(ca);
 	EVP_PKEY_free(subject);
 	EVP_PKEY_free(key);
+	return st;
+}
+
+sk_status net_cert_pem(char **pem, size_t *pem_len, const uint8_t *der, size_t len)
+{
+	X509 *x = der_to_x509(der, len);
+	BIO *bio = NULL;
+	char *p = NULL;
+	long n;
+	sk_status st = SK_ERR_INVALID;
+
+	*pem = NULL;
+	*pem_len = 0;
+	if (x == NULL)
+		goto out;
+	st = SK_ERR_CRYPTO;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(bio, x) != 1 ||
+	    (n = BIO_get_mem_data(bio, &p)) <= 0)
+		goto out;
+	st = SK_ERR_NOMEM;
+	if ((*pem = malloc((size_t)n + 1)) == NULL)
+		goto out;
+	memcpy(*pem, p, (size_t)n);
+	(*pem)[n] = '\0';
+	*pem_len = (size_t)n;
+	st = SK_OK;
+out:
+	BIO_free(bio);
+	X509_free(x);
 	return st;
 }
 
@@ -331,6 +501,19 @@ out:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	X509_free(ca);
+	X509_free(x);
+	return st;
+}
+
+sk_status net_cert_validity(const uint8_t *der, size_t len, int64_t *not_before,
+			    int64_t *not_after)
+{
+	X509 *x = der_to_x509(der, len);
+	sk_status st = SK_ERR_INVALID;
+
+	if (x != NULL && time_get(X509_get0_notBefore(x), not_before) &&
+	    time_get(X509_get0_notAfter(x), not_after))
+		st = SK_OK;
 	X509_free(x);
 	return st;
 }

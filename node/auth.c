@@ -199,3 +199,92 @@ out:
 	sodium_memzero(hash, sizeof(hash));
 	return st;
 }
+
+/* ---- sign-in through the identity provider ------------------------------------ */
+
+static sk_status login_name(char *out, size_t cap, const char *login)
+{
+	if (login == NULL || login[0] == 0 || !node_text_valid(login, NODE_LOGIN_MAX)) {
+		sk_error_set("a login is 1 to %u characters of text", NODE_LOGIN_MAX);
+		return SK_ERR_INVALID;
+	}
+	return name_of(out, cap, "login", login);
+}
+
+sk_status node_login_link(node_store *s, const char *id, const char *login)
+{
+	char name[NODE_LOGIN_MAX + 16];
+	audit_record rec = {0};
+	node_professional p;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = login_name(name, sizeof(name), login)) != SK_OK)
+		return st;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	rec.event = "professional.link";
+	rec.action = AUDIT_ACTION_UPDATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.user = id;
+	rec.category = "account";
+	if ((st = node_professional_get(s, txn, id, &p)) != SK_OK ||
+	    (st = node_meta_put(s, txn, name, (const uint8_t *)id, strlen(id) + 1)) != SK_OK ||
+	    (st = node_audit(s, txn, &rec)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
+}
+
+void node_signin_refused(node_store *s, const char *method, const char *reason)
+{
+	char why[160];
+	audit_record rec = {0};
+
+	snprintf(why, sizeof(why), "%s: %s", method, reason);
+	sk_error_set("%s", why);
+	rec.event = "signin";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.category = "account";
+	node_audit_denied(s, &rec);
+}
+
+sk_status node_signin_login(node_store *s, const char *login, const char *method,
+			    node_professional *out)
+{
+	char name[NODE_LOGIN_MAX + 16], id[NODE_ID_MAX + 1];
+	audit_record rec = {0};
+	MDB_txn *txn = NULL;
+	uint8_t *v = NULL;
+	size_t len = 0;
+	sk_status st;
+
+	if ((st = login_name(name, sizeof(name), login)) != SK_OK)
+		return st;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_meta_get(s, txn, name, &v, &len);
+	if (st == SK_OK && (len == 0 || len > sizeof(id) || v[len - 1] != 0))
+		st = SK_ERR_INVALID;
+	if (st == SK_OK) {
+		memcpy(id, v, len);
+		st = node_professional_get(s, txn, id, out);
+	}
+	free(v);
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_NOTFOUND) {
+		/* whatever the provider named stays out of the log: no one here */
+		node_signin_refused(s, method, "no professional is linked to this login");
+		return SK_ERR_NOTFOUND;
+	}
+	if (st != SK_OK)
+		return st;
+	rec.event = "signin";
+	rec.action = AUDIT_ACTION_EXECUTE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.reason = method;
+	rec.user = out->id;
+	rec.category = "account";
+	return node_audit_commit(s, &rec);
+}

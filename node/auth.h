@@ -31,4 +31,24 @@ sk_status node_password_set(node_store *s, const char *id, const char *password,
 sk_status node_signin(node_store *s, const char *id, const char *password, uint64_t now_ms,
 		      node_professional *out, uint64_t *locked_until) SK_MUST_CHECK;
 
+/* Sign-in through the organisation's identity provider (node/oidc.h): the
+ * value of the configured claim (a "login") is linked to one professional
+ * in the meta table. Up to NODE_LOGIN_MAX bytes of text. */
+#define NODE_LOGIN_MAX 255
+
+/* Links login to professional id (audited "professional.link"); a login
+ * linked before moves to id. SK_ERR_NOTFOUND unknown professional;
+ * SK_ERR_INVALID (detail set) a login that is no text or too long. */
+sk_status node_login_link(node_store *s, const char *id, const char *login) SK_MUST_CHECK;
+
+/* Signs in the professional linked to login, audited "signin" with method
+ * (e.g. "openid-connect") as the reason. SK_ERR_NOTFOUND: no professional
+ * has login (audited as a denied sign-in; nothing is created). */
+sk_status node_signin_login(node_store *s, const char *login, const char *method,
+			    node_professional *out) SK_MUST_CHECK;
+
+/* Audits a sign-in by method that was refused before anyone was known
+ * (a token that failed its checks): reason says why. */
+void node_signin_refused(node_store *s, const char *method, const char *reason);
+
 #endif

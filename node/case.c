@@ -684,6 +684,8 @@ typedef struct case_audit {
 	audit_record rec;
 	char ref[REF_MAX];
 	char basis[NODE_REASON_MAX + 48];
+	char client[NODE_CLIENT_ID_MAX + 1]; /* rec.client and rec.role point here */
+	char role[NODE_ROLE_MAX + 1];
 } case_audit;
 
 static void audit_init(case_audit *a, const char *event, audit_action action, const char *as)
@@ -701,7 +703,8 @@ static void audit_case(case_audit *a, const node_case *c)
 {
 	const node_consent *k = &c->consent;
 
-	a->rec.client = c->client;
+	snprintf(a->client, sizeof(a->client), "%s", c->client);
+	a->rec.client = a->client;
 	snprintf(a->ref, sizeof(a->ref), "case %llu v%u", (unsigned long long)c->id, k->version);
 	a->rec.consent_ref = a->ref;
 	if (k->basis == NODE_BASIS_STATUTORY)
@@ -822,19 +825,18 @@ sk_status node_case_open_txn(node_store *s, MDB_txn *txn, const char *client, co
 	return st;
 }
 
-/* Begins a change to an open case by an assigned professional: txn, the
- * case, the actor and the audit record's fields. */
-static sk_status begin_change(node_store *s, MDB_txn **txn, uint64_t case_id, const char *as,
-			      node_case *c, node_professional *p, case_audit *a)
+/* Checks a change to an open case by an assigned professional in txn:
+ * the case, the actor and the audit record's fields. */
+static sk_status change_in(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+			   node_case *c, node_professional *p, case_audit *a)
 {
 	sk_status st;
 
-	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, txn))) != SK_OK)
+	if ((st = actor(s, txn, as, p)) != SK_OK)
 		return st;
-	if ((st = actor(s, *txn, as, p)) != SK_OK)
-		return st;
-	a->rec.role = p->role;
-	if ((st = node_case_get(s, *txn, case_id, c)) != SK_OK)
+	snprintf(a->role, sizeof(a->role), "%s", p->role);
+	a->rec.role = a->role;
+	if ((st = node_case_get(s, txn, case_id, c)) != SK_OK)
 		return st;
 	audit_case(a, c);
 	if (!c->open) {
@@ -850,57 +852,172 @@ static sk_status begin_change(node_store *s, MDB_txn **txn, uint64_t case_id, co
 	return SK_OK;
 }
 
-sk_status node_case_consent(node_store *s, uint64_t case_id, const char *as,
-			    const node_consent_req *req, uint64_t now_ms, node_case *out)
+/* Begins a change: txn, then change_in. */
+static sk_status begin_change(node_store *s, MDB_txn **txn, uint64_t case_id, const char *as,
+			      node_case *c, node_professional *p, case_audit *a)
+{
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, txn))) != SK_OK)
+		return st;
+	return change_in(s, *txn, case_id, as, c, p, a);
+}
+
+/* The new consent of c (checked by change_in) in txn. */
+static sk_status consent_in(node_store *s, MDB_txn *txn, const node_consent_req *req,
+			    uint64_t now_ms, case_audit *a, node_case *c, node_client *cl,
+			    node_consent *k, const node_professional *p)
+{
+	sk_status st;
+
+	if ((st = node_client_get(s, txn, c->client, cl)) != SK_OK ||
+	    (st = build_consent(s, cl, req, req->basis ? req->basis : c->consent.basis,
+				c->consent.reason, now_ms, k)) != SK_OK)
+		return st;
+	if (c->consent.version == UINT32_MAX)
+		return refuse(SK_ERR_TOOBIG, "this case has too many consent versions");
+	k->version = c->consent.version + 1;
+	memcpy(k->recorded_by, p->id, strlen(p->id) + 1);
+	c->consent = *k;
+	audit_case(a, c);
+	if ((st = case_put(s, txn, c)) != SK_OK || (st = consent_put(s, txn, c->id, k)) != SK_OK)
+		return st;
+	return node_dirty_mark(s, txn, c->client);
+}
+
+/* Closing c (checked by change_in) in txn. */
+static sk_status close_in(node_store *s, MDB_txn *txn, uint64_t now_ms, node_case *c,
+			  const node_professional *p)
+{
+	sk_status st;
+
+	c->open = 0;
+	c->closed_at = now_ms;
+	memcpy(c->closed_by, p->id, strlen(p->id) + 1);
+	if ((st = case_put(s, txn, c)) != SK_OK)
+		return st;
+	return node_dirty_mark(s, txn, c->client);
+}
+
+/* The whole change of node_case_consent in txn; a's record filled, not
+ * appended; out (may be NULL) the case as changed. */
+static sk_status consent_change(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+				const node_consent_req *req, uint64_t now_ms, case_audit *a,
+				node_case *out)
 {
 	node_case *c = calloc(1, sizeof(*c));
 	node_client *cl = calloc(1, sizeof(*cl));
 	node_consent *k = calloc(1, sizeof(*k));
 	node_professional p;
-	case_audit a;
-	MDB_txn *txn = NULL;
-	sk_status st;
+	sk_status st = SK_ERR_NOMEM;
 
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	audit_init(&a, "case.consent", AUDIT_ACTION_UPDATE, as);
-	a.rec.category = "consent";
-	if (c == NULL || cl == NULL || k == NULL) {
-		st = SK_ERR_NOMEM;
-		goto out;
-	}
-	if ((st = begin_change(s, &txn, case_id, as, c, &p, &a)) != SK_OK ||
-	    (st = node_client_get(s, txn, c->client, cl)) != SK_OK ||
-	    (st = build_consent(s, cl, req, req->basis ? req->basis : c->consent.basis,
-				c->consent.reason, now_ms, k)) != SK_OK)
-		goto done;
-	if (c->consent.version == UINT32_MAX) {
-		st = refuse(SK_ERR_TOOBIG, "this case has too many consent versions");
-		goto done;
-	}
-	k->version = c->consent.version + 1;
-	memcpy(k->recorded_by, p.id, strlen(p.id) + 1);
-	c->consent = *k;
-	audit_case(&a, c);
-	if ((st = case_put(s, txn, c)) != SK_OK || (st = consent_put(s, txn, c->id, k)) != SK_OK ||
-	    (st = node_dirty_mark(s, txn, c->client)) != SK_OK)
-		goto done;
-done:
-	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && out != NULL)
+	if (c != NULL && cl != NULL && k != NULL &&
+	    (st = change_in(s, txn, case_id, as, c, &p, a)) == SK_OK &&
+	    (st = consent_in(s, txn, req, now_ms, a, c, cl, k, &p)) == SK_OK && out != NULL)
 		*out = *c;
-out:
-	node_client_wipe(cl);
+	if (cl != NULL)
+		node_client_wipe(cl);
 	free(cl);
 	free(c);
 	free(k);
 	return st;
 }
 
+/* The same for node_case_close. */
+static sk_status close_change(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+			      uint64_t now_ms, case_audit *a, node_case *out)
+{
+	node_case *c = calloc(1, sizeof(*c));
+	node_professional p;
+	sk_status st = SK_ERR_NOMEM;
+
+	if (c != NULL && (st = change_in(s, txn, case_id, as, c, &p, a)) == SK_OK &&
+	    (st = close_in(s, txn, now_ms, c, &p)) == SK_OK && out != NULL)
+		*out = *c;
+	free(c);
+	return st;
+}
+
+static void consent_audit_init(case_audit *a, const char *as)
+{
+	audit_init(a, "case.consent", AUDIT_ACTION_UPDATE, as);
+	a->rec.category = "consent";
+}
+
+sk_status node_case_consent_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+				const node_consent_req *req, uint64_t now_ms, node_case *out)
+{
+	case_audit a;
+	sk_status st;
+
+	consent_audit_init(&a, as);
+	if ((st = consent_change(s, txn, case_id, as, req, now_ms, &a, out)) != SK_OK)
+		return st;
+	return node_audit(s, txn, &a.rec);
+}
+
+sk_status node_case_close_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+			      uint64_t now_ms, node_case *out)
+{
+	case_audit a;
+	sk_status st;
+
+	audit_init(&a, "case.close", AUDIT_ACTION_UPDATE, as);
+	if ((st = close_change(s, txn, case_id, as, now_ms, &a, out)) != SK_OK)
+		return st;
+	return node_audit(s, txn, &a.rec);
+}
+
+sk_status node_case_consent(node_store *s, uint64_t case_id, const char *as,
+			    const node_consent_req *req, uint64_t now_ms, node_case *out)
+{
+	case_audit a;
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	consent_audit_init(&a, as);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = consent_change(s, txn, case_id, as, req, now_ms, &a, out);
+	if ((st = finish(s, txn, &a, st)) != SK_OK && out != NULL)
+		memset(out, 0, sizeof(*out));
+	return st;
+}
+
+/* Assigning prof to c (checked by change_in) in txn; what holds the
+ * audit record's reason. */
+static sk_status assign_in(node_store *s, MDB_txn *txn, const char *prof, node_case *c,
+			   case_audit *a, char what[static NODE_ID_MAX + 16])
+{
+	node_professional q;
+	sk_status st;
+
+	if ((st = actor(s, txn, prof, &q)) != SK_OK)
+		return st;
+	snprintf(what, NODE_ID_MAX + 16, "assigned %s", q.id);
+	a->rec.reason = what;
+	if (node_case_assigned(c, prof)) {
+		sk_error_set("%s is already assigned to case %llu", prof, (unsigned long long)c->id);
+		return SK_ERR_EXISTS;
+	}
+	if (c->n_assigned == NODE_ASSIGNED_MAX) {
+		sk_error_set("a case has at most %d assigned professionals", NODE_ASSIGNED_MAX);
+		return SK_ERR_TOOBIG;
+	}
+	memcpy(c->assigned[c->n_assigned++], q.id, strlen(q.id) + 1);
+	/* the contact sealed in the entry may follow the assignment */
+	if ((st = case_put(s, txn, c)) != SK_OK)
+		return st;
+	return node_dirty_mark(s, txn, c->client);
+}
+
 sk_status node_case_assign(node_store *s, uint64_t case_id, const char *prof, const char *as,
 			   uint64_t now_ms, node_case *out)
 {
 	node_case *c = calloc(1, sizeof(*c));
-	node_professional p, q;
+	node_professional p;
 	case_audit a;
 	char what[NODE_ID_MAX + 16];
 	MDB_txn *txn = NULL;
@@ -912,28 +1029,27 @@ sk_status node_case_assign(node_store *s, uint64_t case_id, const char *prof, co
 	audit_init(&a, "case.assign", AUDIT_ACTION_UPDATE, as);
 	if (c == NULL)
 		return SK_ERR_NOMEM;
-	if ((st = begin_change(s, &txn, case_id, as, c, &p, &a)) != SK_OK ||
-	    (st = actor(s, txn, prof, &q)) != SK_OK)
-		goto done;
-	snprintf(what, sizeof(what), "assigned %s", q.id);
-	a.rec.reason = what;
-	if (node_case_assigned(c, prof)) {
-		sk_error_set("%s is already assigned to case %llu", prof,
-			     (unsigned long long)case_id);
-		st = SK_ERR_EXISTS;
-		goto done;
-	}
-	if (c->n_assigned == NODE_ASSIGNED_MAX) {
-		sk_error_set("a case has at most %d assigned professionals", NODE_ASSIGNED_MAX);
-		st = SK_ERR_TOOBIG;
-		goto done;
-	}
-	memcpy(c->assigned[c->n_assigned++], q.id, strlen(q.id) + 1);
-	/* the contact sealed in the entry may follow the assignment */
-	if ((st = case_put(s, txn, c)) != SK_OK || (st = node_dirty_mark(s, txn, c->client)) != SK_OK)
-		goto done;
-done:
+	if ((st = begin_change(s, &txn, case_id, as, c, &p, &a)) == SK_OK)
+		st = assign_in(s, txn, prof, c, &a, what);
 	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && out != NULL)
+		*out = *c;
+	free(c);
+	return st;
+}
+
+sk_status node_case_assign_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *prof,
+			       const char *as, node_case *out)
+{
+	node_case *c = calloc(1, sizeof(*c));
+	node_professional p;
+	case_audit a;
+	char what[NODE_ID_MAX + 16];
+	sk_status st = SK_ERR_NOMEM;
+
+	audit_init(&a, "case.assign", AUDIT_ACTION_UPDATE, as);
+	if (c != NULL && (st = change_in(s, txn, case_id, as, c, &p, &a)) == SK_OK &&
+	    (st = assign_in(s, txn, prof, c, &a, what)) == SK_OK &&
+	    (st = node_audit(s, txn, &a.rec)) == SK_OK && out != NULL)
 		*out = *c;
 	free(c);
 	return st;
@@ -942,8 +1058,6 @@ done:
 sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint64_t now_ms,
 			  node_case *out)
 {
-	node_case *c = calloc(1, sizeof(*c));
-	node_professional p;
 	case_audit a;
 	MDB_txn *txn = NULL;
 	sk_status st;
@@ -951,19 +1065,11 @@ sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint6
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	audit_init(&a, "case.close", AUDIT_ACTION_UPDATE, as);
-	if (c == NULL)
-		return SK_ERR_NOMEM;
-	if ((st = begin_change(s, &txn, case_id, as, c, &p, &a)) != SK_OK)
-		goto done;
-	c->open = 0;
-	c->closed_at = now_ms;
-	memcpy(c->closed_by, p.id, strlen(p.id) + 1);
-	if ((st = case_put(s, txn, c)) != SK_OK || (st = node_dirty_mark(s, txn, c->client)) != SK_OK)
-		goto done;
-done:
-	if (txn != NULL && (st = finish(s, txn, &a, st)) == SK_OK && out != NULL)
-		*out = *c;
-	free(c);
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = close_change(s, txn, case_id, as, now_ms, &a, out);
+	if ((st = finish(s, txn, &a, st)) != SK_OK && out != NULL)
+		memset(out, 0, sizeof(*out));
 	return st;
 }
 

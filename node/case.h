@@ -145,6 +145,18 @@ sk_status node_case_assign(node_store *s, uint64_t case_id, const char *prof, co
 sk_status node_case_close(node_store *s, uint64_t case_id, const char *as, uint64_t now_ms,
 			  node_case *out) SK_MUST_CHECK;
 
+/* As node_case_consent, node_case_close and node_case_assign, inside the caller's write
+ * transaction (the integration API: a batch in one commit); nothing is
+ * committed or aborted here, and a refusal is not audited (the caller
+ * reports it). out may be NULL. */
+sk_status node_case_consent_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+				const node_consent_req *req, uint64_t now_ms,
+				node_case *out) SK_MUST_CHECK;
+sk_status node_case_close_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *as,
+			      uint64_t now_ms, node_case *out) SK_MUST_CHECK;
+sk_status node_case_assign_txn(node_store *s, MDB_txn *txn, uint64_t case_id, const char *prof,
+			       const char *as, node_case *out) SK_MUST_CHECK;
+
 /* ---- reading ------------------------------------------------------------ */
 
 /* Case id as of txn. SK_ERR_NOTFOUND (detail set) when there is none. */

@@ -14,6 +14,9 @@ int node_cli_main(int argc, char **argv);
  * (and release it). */
 int node_cli_open(node_store **s, sk_kek **kek, const sk_cli_common *o, const char *what);
 void node_cli_close(node_store *s, sk_kek *kek);
+/* For read-only commands that show nothing sealed: the store opened
+ * without a KEK (node_store_open_public), so no passphrase is asked. */
+int node_cli_open_public(node_store **s, const sk_cli_common *o, const char *what);
 void node_cli_print_json(json_t *doc);
 
 /* node_cli_open, then a federation session (node/session.h). */
@@ -28,5 +31,7 @@ int node_cli_encryption(int argc, char **argv);
 int node_cli_org(int argc, char **argv);
 int node_cli_directory(int argc, char **argv);
 int node_cli_table(int argc, char **argv);
+int node_cli_service(int argc, char **argv);
+int node_cli_status(int argc, char **argv);
 
 #endif

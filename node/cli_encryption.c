@@ -61,7 +61,7 @@ static int cmd_list(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir("encryption list", &o)) != 0)
 		return rc;
-	if ((rc = node_cli_open(&s, &kek, &o, "encryption list")) != 0)
+	if ((rc = node_cli_open_public(&s, &o, "encryption list")) != 0)
 		return rc;
 	l.json = o.json;
 	l.all = json_array();

@@ -52,6 +52,13 @@ int node_cli_open(node_store **s, sk_kek **kek, const sk_cli_common *o, const ch
 	return 0;
 }
 
+int node_cli_open_public(node_store **s, const sk_cli_common *o, const char *what)
+{
+	sk_status st = node_store_open_public(s, o->dir);
+
+	return st == SK_OK ? 0 : sk_cli_fail(st, what);
+}
+
 void node_cli_close(node_store *s, sk_kek *kek)
 {
 	node_store_close(s);
@@ -125,6 +132,7 @@ static sk_status changed(node_store *s, sk_kek *kek, const char *client)
 /* ---- init, join ------------------------------------------------------------ */
 
 struct init_args {
+	net_hosts hosts;
 	const char *org, *name, *cat;
 };
 
@@ -142,6 +150,10 @@ static int init_opt(int c, const char *arg, void *p)
 	case 'c':
 		a->cat = arg;
 		break;
+	case 'H':
+		if (net_hosts_add(&a->hosts, arg) != SK_OK)
+			return sk_cli_usage("init", "--host: %s", sk_error_detail());
+		break;
 	default:
 		return SK_CLI_UNKNOWN;
 	}
@@ -153,9 +165,11 @@ static int cmd_init(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"org-id", required_argument, NULL, 'o'},
 					   {"name", required_argument, NULL, 'n'},
-					   {"category", required_argument, NULL, 'c'}, {0}};
+					   {"category", required_argument, NULL, 'c'},
+					   {"host", required_argument, NULL, 'H'}, {0}};
 	static const char help[] =
-		"usage: schakel-node init --dir D --org-id ID --name NAME --category CAT\n\n"
+		"usage: schakel-node init --dir D --org-id ID --name NAME --category CAT\n"
+		"           [--host NAME]...\n\n"
 		"Creates the node: its keys (identity, TLS, encryption, the record data key and\n"
 		"the BSN-index key, all wrapped under the key-encryption key), its database and\n"
 		"D/enrol-request, which the registry operator admits with 'schakel-registry enrol'.\n\n"
@@ -164,6 +178,9 @@ static int cmd_init(int argc, char **argv)
 		"  --category CAT        its policy category: sociaal-team, ggz, fact,\n"
 		"                        verslavingszorg, huisarts-poh, maatschappelijke-opvang,\n"
 		"                        jeugd, schuldhulp, gemeente, woningcorporatie\n"
+		"  --host NAME           a DNS name or IP address the node serves under\n"
+		"                        (repeatable, at most 16): the request asks for it in\n"
+		"                        the certificate's subjectAltName, beside the org id\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct init_args a = {0};
@@ -180,7 +197,7 @@ static int cmd_init(int argc, char **argv)
 		return sk_cli_usage("init", "--org-id ID, --name NAME and --category CAT are required");
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
-	st = node_store_init(o.dir, a.org, a.name, a.cat, kek);
+	st = node_store_init_hosts(o.dir, a.org, a.name, a.cat, &a.hosts, kek);
 	sk_kek_free(kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "init");
@@ -258,7 +275,7 @@ static int cmd_join(int argc, char **argv)
 /* ---- professional ---------------------------------------------------------- */
 
 struct prof_args {
-	const char *id, *name, *role, *phone, *email, *kind;
+	const char *id, *name, *role, *phone, *email, *kind, *login;
 };
 
 static int prof_opt(int c, const char *arg, void *p)
@@ -283,6 +300,9 @@ static int prof_opt(int c, const char *arg, void *p)
 		break;
 	case 'k':
 		a->kind = arg;
+		break;
+	case 'l':
+		a->login = arg;
 		break;
 	default:
 		return SK_CLI_UNKNOWN;
@@ -389,7 +409,7 @@ static int cmd_prof_list(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir("professional list", &o)) != 0)
 		return rc;
-	if ((rc = node_cli_open(&s, &kek, &o, "professional list")) != 0)
+	if ((rc = node_cli_open_public(&s, &o, "professional list")) != 0)
 		return rc;
 	if (o.json && (list = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -517,10 +537,48 @@ out:
 	return rc;
 }
 
+static int cmd_prof_link(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"id", required_argument, NULL, 'i'},
+					   {"login", required_argument, NULL, 'l'}, {0}};
+	static const char help[] =
+		"usage: schakel-node professional link --dir D --id ID --login VALUE\n\n"
+		"Links professional (or privacy officer) ID to the account VALUE at the\n"
+		"organisation's identity provider: the value of the claim 'serve\n"
+		"--oidc-claim' names (default preferred_username; with Entra ID often oid or\n"
+		"upn). Someone who signs in there with that account is ID here; an account\n"
+		"linked to no one is refused. A login linked before moves to ID.\n\n"
+		"  --id ID               the professional\n"
+		"  --login VALUE         the claim's value at the identity provider\n" SK_CLI_COMMON_HELP;
+	static const char cmd[] = "professional link";
+	sk_cli_common o = {0};
+	struct prof_args a = {0};
+	node_store *s = NULL;
+	sk_kek *kek = NULL;
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse(cmd, argc, argv, lo, help, &o, prof_opt, &a)) != SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
+		return rc;
+	if (a.id == NULL || a.login == NULL)
+		return sk_cli_usage(cmd, "--id and --login are required");
+	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
+		return rc;
+	st = node_login_link(s, a.id, a.login);
+	if (st == SK_OK)
+		printf("%s signs in as %s\n", a.login, a.id);
+	node_cli_close(s, kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, cmd);
+}
+
 static const sk_cli_cmd prof_cmds[] = {
 	{"add", cmd_prof_add, "add a professional (or privacy officer)"},
 	{"list", cmd_prof_list, "list professionals"},
 	{"passwd", cmd_prof_passwd, "set the password for the web pages"},
+	{"link", cmd_prof_link, "link an account at the identity provider"},
 };
 
 static int cmd_professional(int argc, char **argv)
@@ -1616,6 +1674,9 @@ static int serve_opt(int c, const char *arg, void *p)
 	struct serve_args *a = p;
 
 	switch (c) {
+	case 'H':
+		sk_cli_deprecated("serve", "http", "web");
+		/* fall through */
 	case 'h':
 		a->so.http = arg;
 		break;
@@ -1627,6 +1688,39 @@ static int serve_opt(int c, const char *arg, void *p)
 		break;
 	case 'C':
 		a->so.secure_cookies = 1;
+		break;
+	case 'T':
+		a->so.tls_cert = arg;
+		break;
+	case 'K':
+		a->so.tls_key = arg;
+		break;
+	case 'S':
+		a->so.tls_self = 1;
+		break;
+	case 'I':
+		a->so.oidc.issuer = arg;
+		break;
+	case 'c':
+		a->so.oidc.client_id = arg;
+		break;
+	case 'F':
+		a->so.oidc.secret_file = arg;
+		break;
+	case 'L':
+		a->so.oidc.claim = arg;
+		break;
+	case 'R':
+		a->so.oidc.redirect_uri = arg;
+		break;
+	case 'A':
+		a->so.oidc.ca_file = arg;
+		break;
+	case 'N':
+		a->so.oidc_name = arg;
+		break;
+	case 'O':
+		a->so.oidc_only = 1;
 		break;
 	case 's':
 		if (sk_cli_u64(arg, &a->secs) != SK_OK || a->secs == 0 || a->secs > 86400)
@@ -1641,26 +1735,63 @@ static int serve_opt(int c, const char *arg, void *p)
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
-					   {"http", required_argument, NULL, 'h'},
+					   {"web", required_argument, NULL, 'h'},
+					   {"http", required_argument, NULL, 'H'}, /* --web's former name */
 					   {"sync-seconds", required_argument, NULL, 's'},
 					   {"witness", no_argument, NULL, 'w'},
 					   {"witness-listen", required_argument, NULL, 'W'},
-					   {"secure-cookies", no_argument, NULL, 'C'}, {0}};
+					   {"secure-cookies", no_argument, NULL, 'C'},
+					   {"tls-cert", required_argument, NULL, 'T'},
+					   {"tls-key", required_argument, NULL, 'K'},
+					   {"tls-self", no_argument, NULL, 'S'},
+					   {"oidc-issuer", required_argument, NULL, 'I'},
+					   {"oidc-client-id", required_argument, NULL, 'c'},
+					   {"oidc-client-secret-file", required_argument, NULL, 'F'},
+					   {"oidc-claim", required_argument, NULL, 'L'},
+					   {"oidc-redirect-uri", required_argument, NULL, 'R'},
+					   {"oidc-ca-file", required_argument, NULL, 'A'},
+					   {"oidc-name", required_argument, NULL, 'N'},
+					   {"oidc-only", no_argument, NULL, 'O'}, {0}};
 	static const char help[] =
-		"usage: schakel-node serve --dir D --http 127.0.0.1:PORT [--sync-seconds N]\n"
-		"                         [--secure-cookies] [--witness --witness-listen HOST:PORT]\n\n"
-		"Runs 'sync' every N seconds (default 60) and serves, on --http, the web pages\n"
+		"usage: schakel-node serve --dir D --web 127.0.0.1:PORT [--sync-seconds N]\n"
+		"                         [--tls-cert FILE --tls-key FILE | --tls-self]\n"
+		"                         [--secure-cookies] [--witness --witness-listen HOST:PORT]\n"
+		"                         [--oidc-issuer URL --oidc-client-id ID\n"
+		"                          --oidc-client-secret-file F --oidc-redirect-uri URL\n"
+		"                          [--oidc-claim NAME] [--oidc-ca-file F] [--oidc-name NAME]\n"
+		"                          [--oidc-only]]\n\n"
+		"Runs 'sync' every N seconds (default 60) and serves, on --web, the web pages\n"
 		"for professionals and privacy officers (sign in with the password set by\n"
 		"'professional passwd') and the JSON API they use (docs/web.md,\n"
 		"docs/openapi.yaml). The organisation's own systems may call the API with\n"
 		"'Authorization: Bearer TOKEN' (the token is in D/api-token). Prints 'listening\n"
-		"on HOST:PORT' when ready; SIGTERM stops it. Keep it on 127.0.0.1 or the\n"
-		"organisation's own network, behind a TLS proxy when not on 127.0.0.1, and then\n"
-		"give --secure-cookies so the session cookie only travels over HTTPS.\n"
+		"on HOST:PORT' when ready; SIGTERM stops it.\n"
+		"With --tls-cert FILE --tls-key FILE (PEM: the certificate chain from the\n"
+		"organisation's PKI, server certificate first, and its unencrypted key, mode\n"
+		"0600) the pages are served on --web over TLS 1.3 only, with HSTS and Secure\n"
+		"cookies; SIGHUP reads both files again (a renewed certificate). --tls-self\n"
+		"makes a certificate for localhost and 127.0.0.1 once (for trying out; kept in\n"
+		"D/web-tls.crt and D/web-tls.key). Either prints 'TLS certificate SHA-256\n"
+		"fingerprint ...' first. Without TLS --web must be a loopback address\n"
+		"(127.0.0.1, ::1): plain HTTP never leaves the machine. Behind a TLS proxy on\n"
+		"the same machine give --secure-cookies so the session cookie only travels over\n"
+		"HTTPS.\n"
 		"With --witness the node also cosigns the registry's checkpoints as a C2SP\n"
 		"tlog-witness over HTTPS on --witness-listen (POST /add-checkpoint), printing\n"
 		"'witness listening on HOST:PORT' first; the registry operator names it with\n"
-		"'enrol --witness ORG@https://HOST:PORT'.\n\n"
+		"'enrol --witness ORG@https://HOST:PORT'. --http is the former name of --web.\n"
+		"With --oidc-issuer professionals sign in with the organisation's identity\n"
+		"provider (OpenID Connect, code flow with PKCE; docs/operator.md):\n"
+		"  --oidc-issuer URL            the provider's issuer (https://)\n"
+		"  --oidc-client-id ID          this node's client id there\n"
+		"  --oidc-client-secret-file F  its client secret (a file of mode 0600)\n"
+		"  --oidc-redirect-uri URL      https://THIS-NODE/oidc/callback, as registered\n"
+		"  --oidc-claim NAME            the ID token's claim 'professional link --login'\n"
+		"                               matches (default preferred_username)\n"
+		"  --oidc-ca-file F             CA certificates for the provider's TLS\n"
+		"  --oidc-name NAME             shown as 'Inloggen met NAME' (default: uw\n"
+		"                               organisatie)\n"
+		"  --oidc-only                  no password sign-in\n\n"
 		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct serve_args a = {0};
@@ -1674,9 +1805,20 @@ static int cmd_serve(int argc, char **argv)
 	if ((rc = sk_cli_need_dir("serve", &o)) != 0)
 		return rc;
 	if (a.so.http == NULL)
-		return sk_cli_usage("serve", "--http HOST:PORT is required");
+		return sk_cli_usage("serve", "--web HOST:PORT is required");
+	if ((a.so.tls_cert != NULL) != (a.so.tls_key != NULL))
+		return sk_cli_usage("serve", "--tls-cert FILE and --tls-key FILE go together");
+	if (a.so.tls_self && a.so.tls_cert != NULL)
+		return sk_cli_usage("serve", "give --tls-self or --tls-cert and --tls-key, not both");
 	if (a.witness != (a.so.witness != NULL))
 		return sk_cli_usage("serve", "--witness and --witness-listen HOST:PORT go together");
+	if ((a.so.oidc.issuer != NULL) !=
+	    (a.so.oidc.client_id != NULL && a.so.oidc.secret_file != NULL &&
+	     a.so.oidc.redirect_uri != NULL))
+		return sk_cli_usage("serve", "--oidc-issuer, --oidc-client-id, "
+				    "--oidc-client-secret-file and --oidc-redirect-uri go together");
+	if (a.so.oidc_only && a.so.oidc.issuer == NULL)
+		return sk_cli_usage("serve", "--oidc-only needs --oidc-issuer");
 	a.so.sync_seconds = (unsigned)a.secs;
 	if ((rc = node_cli_open(&s, &kek, &o, "serve")) != 0)
 		return rc;
@@ -1737,6 +1879,7 @@ static const sk_cli_cmd commands[] = {
 	{"matches", cmd_matches, "partners also involved with our clients"},
 	{"notices", cmd_notices, "who looked up our clients; pattern flags"},
 	{"serve", cmd_serve, "background sync and the local JSON API"},
+	{"status", node_cli_status, "what this node is, whom it talks to, last sync, expiries"},
 	SK_CLI_BACKUP_COMMANDS,
 	{"rekey", cmd_rekey, "new identity, TLS and encryption keys (with the operator)"},
 	{"discuss", node_cli_discuss,
@@ -1748,6 +1891,8 @@ static const sk_cli_cmd commands[] = {
 	{"org", node_cli_org, "the organisation's settings: the privacy officer's contact"},
 	{"directory", node_cli_directory,
 	 "the sociale kaart: publish our record, search and show partners"},
+	{"service", node_cli_service,
+	 "credentials of the client system (ECD) for the integration API"},
 };
 
 int node_cli_main(int argc, char **argv)

@@ -90,7 +90,7 @@ static int cmd_show(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if ((rc = node_cli_open(&s, &kek, &o, cmd)) != 0)
+	if ((rc = node_cli_open_public(&s, &o, cmd)) != 0)
 		return rc;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = node_org_privacy_contact(s, txn, contact, sizeof(contact));

@@ -253,16 +253,41 @@ static sk_status check_fields(const char *name, const char *birthdate, uint64_t 
 	return SK_OK;
 }
 
+/* Seals c (local number n) into the clients database with flags, then
+ * audits event (action) under it. */
+static sk_status record_put(node_store *s, MDB_txn *txn, const node_client *c, uint64_t n,
+			    unsigned flags, const char *event, audit_action action)
+{
+	uint8_t key[8], val[STORED_MAX];
+	MDB_val ck = {8, key}, d;
+	audit_record rec = {0};
+	size_t len = 0;
+	sk_status st;
+
+	sk_be64_put(key, n);
+	if ((st = seal(s, c, val, &len)) == SK_OK) {
+		d = (MDB_val){len, val};
+		st = sk_db_status(mdb_put(txn, s->clients, &ck, &d, flags));
+	}
+	sodium_memzero(val, sizeof(val));
+	if (st != SK_OK)
+		return st;
+	rec.event = event;
+	rec.action = action;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.category = "client";
+	rec.client = c->id;
+	return node_audit(s, txn, &rec);
+}
+
 sk_status node_client_add_txn(node_store *s, MDB_txn *txn, const bsn *b, const char *name,
 			      const char *birthdate, uint64_t now_ms,
 			      char id[static NODE_CLIENT_ID_MAX + 1])
 {
 	node_client c;
-	uint8_t h[NODE_BSN_INDEX_BYTES], key[8], val[STORED_MAX];
-	MDB_val hk = {sizeof(h), h}, ck = {8, key}, d;
-	audit_record rec = {0};
+	uint8_t h[NODE_BSN_INDEX_BYTES];
+	MDB_val hk = {sizeof(h), h}, d;
 	uint64_t n = 0;
-	size_t len = 0;
 	sk_status st;
 	int rc;
 
@@ -292,27 +317,15 @@ sk_status node_client_add_txn(node_store *s, MDB_txn *txn, const bsn *b, const c
 	if (birthdate != NULL)
 		memcpy(c.birthdate, birthdate, strlen(birthdate) + 1);
 	c.created_at = now_ms;
-	sk_be64_put(key, n);
-	if ((st = seal(s, &c, val, &len)) != SK_OK)
-		goto out;
-	d.mv_size = len;
-	d.mv_data = val;
-	rec.event = "client.add";
-	rec.action = AUDIT_ACTION_CREATE;
-	rec.outcome = AUDIT_OUTCOME_OK;
-	rec.category = "client";
-	rec.client = c.id;
-	if ((st = sk_db_status(mdb_put(txn, s->clients, &ck, &d, MDB_NOOVERWRITE))) != SK_OK)
-		goto out;
 	d.mv_size = strlen(c.id);
 	d.mv_data = c.id;
 	if ((st = sk_db_status(mdb_put(txn, s->bsn_index, &hk, &d, MDB_NOOVERWRITE))) != SK_OK ||
-	    (st = node_audit(s, txn, &rec)) != SK_OK)
+	    (st = record_put(s, txn, &c, n, MDB_NOOVERWRITE, "client.add", AUDIT_ACTION_CREATE)) !=
+		    SK_OK)
 		goto out;
 	memcpy(id, c.id, strlen(c.id) + 1);
 out:
 	node_client_wipe(&c);
-	sodium_memzero(val, sizeof(val));
 	return st;
 }
 
@@ -341,5 +354,23 @@ sk_status node_client_add(node_store *s, const bsn *b, const char *name, const c
 		node_audit_denied(s, &rec);
 		sk_error_set("%s", detail);
 	}
+	return st;
+}
+
+sk_status node_client_update_txn(node_store *s, MDB_txn *txn, const char *id, const char *name,
+				 const char *birthdate, uint64_t now_ms)
+{
+	node_client c;
+	uint64_t n = 0;
+	sk_status st;
+
+	if ((st = check_fields(name, birthdate, now_ms)) == SK_OK &&
+	    (st = node_client_get(s, txn, id, &c)) == SK_OK &&
+	    (st = node_client_id_parse(id, &n)) == SK_OK) {
+		snprintf(c.name, sizeof(c.name), "%s", name != NULL ? name : "");
+		snprintf(c.birthdate, sizeof(c.birthdate), "%s", birthdate != NULL ? birthdate : "");
+		st = record_put(s, txn, &c, n, 0, "client.update", AUDIT_ACTION_UPDATE);
+	}
+	node_client_wipe(&c);
 	return st;
 }

@@ -49,6 +49,11 @@ sk_status node_client_add_txn(node_store *s, MDB_txn *txn, const bsn *b, const c
 			      const char *birthdate, uint64_t now_ms,
 			      char id[static NODE_CLIENT_ID_MAX + 1]) SK_MUST_CHECK;
 
+/* Sets the name and birthdate (as node_client_add) of client id in the
+ * caller's write transaction; the BSN stays. Audits "client.update". */
+sk_status node_client_update_txn(node_store *s, MDB_txn *txn, const char *id, const char *name,
+				 const char *birthdate, uint64_t now_ms) SK_MUST_CHECK;
+
 /* The local id of the client with BSN b, through the index.
  * SK_ERR_NOTFOUND (detail set, without the BSN) when there is none. */
 sk_status node_client_find(node_store *s, MDB_txn *txn, const bsn *b,

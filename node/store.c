@@ -249,6 +249,13 @@ sk_status node_checkpoint_put(node_store *s, MDB_txn *txn, const uint8_t *note, 
 /* node_audit_context(): this thread's defaults for records that leave
  * them unset (the web pages: the signed-in professional, "web:ADDRESS"). */
 static _Thread_local const char *ctx_responsible, *ctx_access_point;
+static _Thread_local const char *via_user, *via_role;
+
+void node_audit_via(const char *user, const char *role)
+{
+	via_user = user;
+	via_role = role;
+}
 
 void node_audit_context(const char *responsible, const char *access_point)
 {
@@ -260,6 +267,12 @@ void node_audit_fill(node_store *s, audit_record *rec)
 {
 	rec->org = s->org_id;
 	rec->system = NODE_SYSTEM;
+	if (via_user != NULL && (rec->user == NULL || strcmp(rec->user, via_user) != 0)) {
+		if (rec->responsible == NULL)
+			rec->responsible = rec->user;
+		rec->user = via_user;
+		rec->role = via_role;
+	}
 	if (rec->responsible == NULL)
 		rec->responsible = ctx_responsible != NULL ? ctx_responsible : sk_cli_user();
 	if (rec->access_point == NULL)
@@ -429,6 +442,7 @@ static sk_status open_env(node_store *s, const char *dir, MDB_txn **txn)
 		{"directory", offsetof(node_store, directory)},
 		{"tables", offsetof(node_store, tables)},
 		{"table_cases", offsetof(node_store, table_cases)},
+		{"integration", offsetof(node_store, integration)},
 	};
 	sk_status st;
 
@@ -534,7 +548,8 @@ sk_status node_enc_key_load(const node_store *s, sk_kek *kek, key_x25519 *out)
 }
 
 /* D/enrol-request: the signed request `schakel-registry enrol` reads. */
-static sk_status write_request(const node_store *s, const key_ed25519 *id)
+static sk_status write_request(const node_store *s, const key_ed25519 *id,
+				const net_hosts *hosts)
 {
 	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
 	char path[PATH_MAX];
@@ -549,6 +564,10 @@ static sk_status write_request(const node_store *s, const key_ed25519 *id)
 	b.has_encryption_key = 1;
 	b.encryption_key = (ProtobufCBinaryData){KEY_X25519_PK_BYTES, (uint8_t *)s->enc_pk};
 	b.created_at = sk_clock_now_ms();
+	if (hosts != NULL) {
+		b.n_hosts = hosts->n;
+		b.hosts = (char **)hosts->name;
+	}
 	if ((st = sk_path_join(path, sizeof(path), s->dir, NODE_FILE_REQUEST)) != SK_OK)
 		return st;
 	return wire_enrol_request_write(path, &b, id->sk);
@@ -630,6 +649,12 @@ static sk_status meta_put_str(node_store *s, MDB_txn *txn, const char *name, con
 sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 			  const char *category, sk_kek *kek)
 {
+	return node_store_init_hosts(dir, org_id, name, category, NULL, kek);
+}
+
+sk_status node_store_init_hosts(const char *dir, const char *org_id, const char *name,
+				const char *category, const net_hosts *hosts, sk_kek *kek)
+{
 	key_ed25519 *id = NULL;
 	node_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -638,6 +663,12 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 
 	if ((st = check_init(org_id, name, category)) != SK_OK)
 		return st;
+	for (size_t i = 0; hosts != NULL && i < hosts->n; i++)
+		if (hosts->n > NET_HOSTS_MAX || !net_cert_host_valid(hosts->name[i])) {
+			sk_error_set("'%.80s' is not a host name (RFC 1123) or an IP address",
+				     hosts->name[i]);
+			return SK_ERR_INVALID;
+		}
 	if ((st = sk_dir_create(dir)) != SK_OK)
 		return st;
 	s = calloc(1, sizeof(*s));
@@ -669,7 +700,7 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 	}
 	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK)
 		goto out;
-	st = write_request(s, id);
+	st = write_request(s, id, hosts);
 out:
 	if (id != NULL) {
 		key_ed25519_wipe(id);
@@ -733,7 +764,8 @@ static sk_status load_keys(node_store *s, sk_kek *kek)
 	return key_read(s, kek, NODE_FILE_INDEX_KEY, LABEL_INDEX, s->index_key);
 }
 
-sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
+/* Opens the node of dir; with keys, also unwraps its data and index keys. */
+static sk_status store_open(node_store **out, const char *dir, sk_kek *kek, int keys)
 {
 	node_store *s = calloc(1, sizeof(*s));
 	char path[PATH_MAX];
@@ -759,7 +791,8 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 		mdb_txn_abort(txn);
 		goto fail;
 	}
-	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK || (st = load_keys(s, kek)) != SK_OK)
+	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK ||
+	    (keys && (st = load_keys(s, kek)) != SK_OK))
 		goto fail;
 	audit_log_set_key(s->audit, s->identity_pk); /* checks purge markers */
 	if (pthread_mutex_init(&s->audit_lock, NULL) != 0) {
@@ -777,6 +810,16 @@ sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
 fail:
 	node_store_close(s);
 	return st;
+}
+
+sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek)
+{
+	return store_open(out, dir, kek, 1);
+}
+
+sk_status node_store_open_public(node_store **out, const char *dir)
+{
+	return store_open(out, dir, NULL, 0);
 }
 
 sk_status node_store_restored(const char *dir)

@@ -60,6 +60,8 @@ typedef struct node_store {
 	MDB_dbi discussion_clients; /* client NUL discussion id (hex) -> "" */
 	MDB_dbi tables;       /* table id NUL u64be(seq) -> SignedTableRecord, verified (node/table.h) */
 	MDB_dbi table_cases;  /* case id (hex) -> sealed JSON: cases brought to our tables (node/tablecase.h) */
+	MDB_dbi integration;  /* the client system's link (node/service.h, node/ecd.h): its
+			       * credentials and its ids for our clients and cases */
 	audit_log *audit;
 	char org_id[NET_ORG_ID_MAX + 1];
 	char name[NET_NAME_MAX + 1];
@@ -90,6 +92,12 @@ typedef struct node_store {
 sk_status node_store_init(const char *dir, const char *org_id, const char *name,
 			  const char *category, sk_kek *kek) SK_MUST_CHECK;
 
+/* The same, the request naming hosts (NULL: none; each checked by
+ * net_cert_host_valid) for the certificate's subjectAltName. */
+sk_status node_store_init_hosts(const char *dir, const char *org_id, const char *name,
+				const char *category, const net_hosts *hosts,
+				sk_kek *kek) SK_MUST_CHECK;
+
 /* Opens the node of dir and unwraps its data and BSN-index keys (held in
  * guarded memory until node_store_close). The databases, the audit log,
  * the org's identity and the installed bundle's policy are opened and read
@@ -97,6 +105,12 @@ sk_status node_store_init(const char *dir, const char *org_id, const char *name,
  * node/index.h gets them built once (its records are not changed). SK_ERR_PERM for a data dir readable by others.
  * Free with node_store_close(). */
 sk_status node_store_open(node_store **out, const char *dir, sk_kek *kek) SK_MUST_CHECK;
+
+/* As node_store_open without a KEK: data_key and index_key stay NULL, so
+ * nothing sealed (clients, tokens, messages) can be read or written through
+ * it. For read-only commands that show only what is stored in the clear
+ * (the org, the federation, sync state, professionals, public keys). */
+sk_status node_store_open_public(node_store **out, const char *dir) SK_MUST_CHECK;
 
 /* Wipes the keys and closes; accepts NULL. */
 void node_store_close(node_store *s);
@@ -116,6 +130,13 @@ sk_status node_audit(node_store *s, MDB_txn *txn, audit_record *rec) SK_MUST_CHE
  * The strings must outlive their use; the web server sets them per
  * request and clears them after. */
 void node_audit_context(const char *responsible, const char *access_point);
+
+/* The calling thread's acting system (the org's client system through the
+ * integration API): while set, every record names user as its user with
+ * role, and the professional a record named as user (the one the change
+ * is made for) becomes its responsible user. NULL clears it. The strings
+ * must outlive their use. */
+void node_audit_via(const char *user, const char *role);
 
 /* Fills rec as node_audit() does, without appending. */
 void node_audit_fill(node_store *s, audit_record *rec);

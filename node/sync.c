@@ -54,6 +54,32 @@ static sk_status enc_maintain(node_remote *r, int *rotated)
 	return sk_db_status(mdb_txn_commit(txn));
 }
 
+/* Notes when this sync ran and how it ended, for 'status'. Returns st, or
+ * the failure to note it when the sync itself succeeded. */
+static sk_status sync_note(node_store *s, sk_status st)
+{
+	char error[256];
+	uint64_t now = sk_clock_now_ms();
+	MDB_txn *txn = NULL;
+	sk_status wst;
+
+	snprintf(error, sizeof(error), "%s",
+		 st == SK_OK ? "" : sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
+	if ((wst = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) == SK_OK) {
+		if ((wst = node_meta_u64_put(s, txn, NODE_META_SYNC_TRIED, now)) == SK_OK &&
+		    (st != SK_OK || (wst = node_meta_u64_put(s, txn, NODE_META_SYNC_OK, now)) == SK_OK))
+			wst = node_meta_put(s, txn, NODE_META_SYNC_ERROR, (const uint8_t *)error,
+					    strlen(error));
+		if (wst == SK_OK)
+			wst = sk_db_status(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+	}
+	if (st != SK_OK && error[0] != '\0')
+		sk_error_set("%s", error); /* the sync's reason, not the note's */
+	return st != SK_OK ? st : wst;
+}
+
 sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 {
 	struct dirty_list l = {NULL, 0, NODE_PUBLISH_BATCH};
@@ -63,7 +89,7 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 
 	memset(stats, 0, sizeof(*stats));
 	if ((st = node_remote_resume(r)) != SK_OK)
-		return st;
+		return sync_note(r->s, st);
 	if ((l.ids = calloc(l.cap, sizeof(*l.ids))) == NULL)
 		return SK_ERR_NOMEM;
 	/* every dirty entry, a batch at a time, while batches make progress */
@@ -117,5 +143,5 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	}
 	if (st == SK_OK)
 		st = node_remote_anchor(r, &stats->anchored);
-	return st;
+	return sync_note(r->s, st);
 }

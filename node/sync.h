@@ -25,6 +25,13 @@ typedef struct node_sync_stats {
 	size_t directory; /* directory records taken in (newer versions, verified) */
 } node_sync_stats;
 
+/* What 'status' shows of the syncs, kept in meta by node_remote_sync: the
+ * time (unix ms, u64) of the last one that succeeded and of the last one
+ * tried, and why the last one failed ("" after a success). */
+#define NODE_META_SYNC_OK "sync.ok"
+#define NODE_META_SYNC_TRIED "sync.tried"
+#define NODE_META_SYNC_ERROR "sync.error"
+
 /* Publishes every dirty entry, checks the registry's latest checkpoint for
  * consistency with the last verified one, and pulls the mailbox: matches,
  * disclosure notices (kept in our audit log) and pattern flags. */

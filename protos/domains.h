@@ -83,6 +83,8 @@
 #define WIRE_DOMAIN_NODE_ENC_KEY "schakel/v1/node-enc-key"
 /* Discussion messages kept at the node. */
 #define WIRE_DOMAIN_DISCUSSION_AT_REST "schakel/v1/discussion-message"
+/* The hash of a service credential of the client system (node/service.h). */
+#define WIRE_DOMAIN_NODE_SERVICE "schakel/v1/node-service-credential"
 /* Table cases kept at the node (node/table.h). */
 #define WIRE_DOMAIN_TABLE_CASE_AT_REST "schakel/v1/table-case"
 

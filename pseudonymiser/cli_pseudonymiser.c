@@ -1,5 +1,6 @@
 /* schakel-pseudonymiser subcommands: argument parsing only, then the library. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,11 +8,14 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "audit/record.h"
 #include "common/cli.h"
 #include "common/cli_backup.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/file.h"
+#include "common/when.h"
+#include "net/cert.h"
 #include "pseudonymiser/cli.h"
 #include "pseudonymiser/serve.h"
 #include "pseudonymiser/store.h"
@@ -84,43 +88,65 @@ static int parse_count(const char *s, const char *suffix, uint64_t min, uint64_t
 	return 1;
 }
 
+struct init_args {
+	str_opts s;
+	net_hosts hosts;
+};
+
+static int init_opt(int c, const char *arg, void *p)
+{
+	struct init_args *a = p;
+
+	if (c != 'H')
+		return str_opt(c, arg, &a->s);
+	if (net_hosts_add(&a->hosts, arg) != SK_OK)
+		return sk_cli_usage("init", "--host: %s", sk_error_detail());
+	return SK_CLI_RUN;
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"org-id", required_argument, NULL, 'o'},
 					   {"name", required_argument, NULL, 'n'},
 					   {"until", required_argument, NULL, 'u'},
+					   {"host", required_argument, NULL, 'H'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-pseudonymiser init --dir D --org-id ID --name NAME [--until DATE]\n\n"
+		"usage: schakel-pseudonymiser init --dir D --org-id ID --name NAME [--until DATE]\n"
+		"           [--host NAME]...\n\n"
 		"Creates the pseudonymiser: identity, TLS and epoch-1 OPRF keys and D/enrol-request,\n"
 		"which carries the OPRF public key. Give that file to the federation operator\n"
 		"('schakel-registry enrol'), then install the bundle you get back with 'join'.\n\n"
 		"  --org-id ID           this pseudonymiser's id in the federation\n"
 		"  --name NAME           the operating party's name\n"
-		"  --until YYYY-MM-DD    last day epoch 1 is served (default: two years)\n" SK_CLI_COMMON_HELP;
+		"  --until YYYY-MM-DD    last day epoch 1 is served (default: two years)\n"
+		"  --host NAME           a DNS name or IP address it serves under (repeatable,\n"
+		"                        at most 16): the request asks for it in the\n"
+		"                        certificate's subjectAltName, beside the org id\n"
+		SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	const char *org = NULL, *name = NULL, *until = NULL;
 	uint8_t pk[OPRF_ELEMENT_BYTES];
 	char pkhex[2 * OPRF_ELEMENT_BYTES + 1], path[PATH_MAX];
 	uint32_t day = 0;
 	sk_kek *kek = NULL;
-	str_opts a = {"onu", {NULL}};
+	struct init_args a = {{"onu", {NULL}}, {{NULL}, 0}};
 	sk_status st;
 	int prc;
 
-	if ((prc = parse("init", argc, argv, lo, help, &o, str_opt, &a)) != SK_CLI_RUN)
+	if ((prc = parse("init", argc, argv, lo, help, &o, init_opt, &a)) != SK_CLI_RUN)
 		return prc;
-	org = a.v[0];
-	name = a.v[1];
-	until = a.v[2];
+	org = a.s.v[0];
+	name = a.s.v[1];
+	until = a.s.v[2];
 	if (org == NULL || name == NULL)
 		return sk_cli_usage("init", "--org-id ID and --name NAME are required");
 	if (until != NULL && ps_date_parse(until, &day) != SK_OK)
 		return sk_cli_usage("init", "--until takes a date YYYY-MM-DD, not '%s'", until);
 	if ((st = sk_cli_kek(&kek, &o)) != SK_OK)
 		return sk_cli_fail(st, "init");
-	st = ps_store_init(o.dir, org, name, day, kek, pk);
+	st = ps_store_init_hosts(o.dir, org, name, day, &a.hosts, kek, pk);
 	sk_kek_free(kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "init");
@@ -457,14 +483,20 @@ static int cmd_status(int argc, char **argv)
 	static const struct option lo[] = {SK_CLI_COMMON_LONG, {0}};
 	static const char help[] =
 		"usage: schakel-pseudonymiser status --dir D [--json]\n\n"
-		"This pseudonymiser's state: its registry and pinned key, its OPRF epochs (public\n"
-		"key, validity, log leaf and whether the registry's signed member events show\n"
-		"it), how far it has followed the member events, and counts.\n\n" SK_CLI_COMMON_HELP;
+		"This pseudonymiser's state: its registry and pinned key, the witnesses and\n"
+		"their quorum, its OPRF epochs (public key, validity, log leaf and whether the\n"
+		"registry's signed member events show it), how far it has followed the member\n"
+		"events, counts, and when its certificate expires (a warning on stderr within 30\n"
+		"days). Reads only: it needs no key passphrase.\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	ps_store *s = NULL;
 	MDB_txn *txn = NULL;
 	Schakel__V1__BundleBody *b = NULL;
-	json_t *epochs = NULL, *out = NULL;
+	json_t *epochs = NULL, *out = NULL, *ws = NULL;
+	char dir[PATH_MAX], until[AUDIT_TIME_ISO_BYTES] = "";
+	int64_t cert_from = 0, cert_until = 0, days = 0;
+	uint64_t allowed = 0;
+	MDB_stat ms;
 	uint8_t rk[KEY_ED25519_PK_BYTES];
 	char rkhex[2 * KEY_ED25519_PK_BYTES + 1] = "";
 	uint64_t from = 0, revoked = 0;
@@ -480,12 +512,15 @@ static int cmd_status(int argc, char **argv)
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
+	if (realpath(o.dir, dir) == NULL)
+		snprintf(dir, sizeof(dir), "%s", o.dir);
 	if ((st = ps_store_open(&s, o.dir)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
 	joined = ps_registry_key(s, txn, rk) == SK_OK;
 	if (joined)
 		hex(rkhex, sizeof(rkhex), rk, sizeof(rk));
+	allowed = mdb_stat(txn, s->allow, &ms) == 0 ? ms.ms_entries : 0;
 	if ((st = ps_epoch_current(s, txn, &cur)) != SK_OK ||
 	    (st = ps_epoch_scan(s, txn, epoch_json, epochs)) != SK_OK ||
 	    (st = ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &from)) != SK_OK ||
@@ -495,22 +530,61 @@ static int cmd_status(int argc, char **argv)
 	txn = NULL;
 	if (joined && (st = ps_bundle_load(s, &b)) != SK_OK)
 		goto out;
-	out = json_pack("{s:s,s:b,s:s?,s:s?,s:s?,s:i,s:O,s:I,s:I}", "id", s->org_id, "joined",
-			joined, "federation", b ? b->federation : NULL, "registry",
-			b ? b->registry_address : NULL, "registry_key", joined ? rkhex : NULL,
-			"current_epoch", (int)cur, "epochs", epochs, "events_from",
-			(json_int_t)from, "revoked_orgs", (json_int_t)revoked);
+	if (b != NULL && net_cert_validity(b->member_cert.data, b->member_cert.len, &cert_from,
+					   &cert_until) != SK_OK)
+		cert_until = 0;
+	days = sk_cli_days_left(cert_until, sk_clock_now_ms());
+	if ((ws = json_array()) == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; b != NULL && i < b->n_witnesses; i++)
+		json_array_append_new(ws, json_pack("{s:s,s:s}", "id", b->witnesses[i]->id, "url",
+						    b->witnesses[i]->url));
+	if (cert_until != 0 && audit_time_iso(until, (uint64_t)cert_until * 1000) != SK_OK)
+		cert_until = 0;
+	out = json_pack("{s:s,s:b,s:s?,s:s?,s:s?,s:i,s:O,s:I,s:I,s:s,s:s,s:O,s:i,s:I,s:o}", "id",
+			s->org_id, "joined", joined, "federation", b ? b->federation : NULL,
+			"registry", b ? b->registry_address : NULL, "registry_key",
+			joined ? rkhex : NULL, "current_epoch", (int)cur, "epochs", epochs,
+			"events_from", (json_int_t)from, "revoked_orgs", (json_int_t)revoked,
+			"role", "pseudonymiser", "dir", dir, "witnesses", ws, "quorum",
+			b ? (int)b->quorum : 0, "allowed_orgs", (json_int_t)allowed, "certificate",
+			cert_until != 0 ? json_pack("{s:s,s:I,s:b}", "not_after", until, "days_left",
+						    (json_int_t)days, "warning",
+						    days < SK_CLI_CERT_WARN_DAYS)
+					: json_null());
+	if (out == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if (cert_until != 0)
+		sk_cli_cert_warn("the certificate", cert_until, sk_clock_now_ms(),
+				 "ask the federation operator for a refreshed bundle (enrol "
+				 "--refresh) and install it with 'join'");
 	if (o.json) {
 		st = print_json(out) == SK_EXIT_OK ? SK_OK : SK_ERR_NOMEM;
 		out = NULL;
 		goto out;
 	}
-	printf("pseudonymiser %s\n", s->org_id);
+	printf("pseudonymiser %s\ndata dir      %s\n", s->org_id, dir);
 	if (joined)
 		printf("federation    %s\nregistry      %s (key %s)\n", b->federation,
 		       b->registry_address, rkhex);
 	else
 		printf("not joined yet: run 'join --bundle B'\n");
+	for (size_t i = 0; b != NULL && i < b->n_witnesses; i++)
+		printf("%-13s %s at %s\n", i == 0 ? "witnesses" : "", b->witnesses[i]->id,
+		       b->witnesses[i]->url);
+	if (b != NULL && b->n_witnesses > 0)
+		printf("quorum        %u\n", (unsigned)b->quorum);
+	printf("allowed orgs  %llu\n", (unsigned long long)allowed);
+	if (cert_until != 0) {
+		char when[SK_WHEN_BYTES];
+
+		sk_when_date(when, (uint64_t)cert_until * 1000, SK_WHEN_EN);
+		printf("certificate   valid until %s (%lld days)\n", when, (long long)days);
+	}
 	printf("events        followed up to leaf %llu; %llu org(s) revoked\n",
 	       (unsigned long long)from, (unsigned long long)revoked);
 	for (size_t i = 0; i < json_array_size(epochs); i++) {
@@ -529,6 +603,7 @@ static int cmd_status(int argc, char **argv)
 out:
 	json_decref(out);
 	json_decref(epochs);
+	json_decref(ws);
 	mdb_txn_abort(txn);
 	schakel__v1__bundle_body__free_unpacked(b, NULL);
 	ps_store_close(s);
@@ -544,6 +619,9 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'l':
 		so->listen = arg;
 		return SK_CLI_RUN;
+	case 'H':
+		sk_cli_deprecated("serve", "http", "witness-listen");
+		/* fall through */
 	case 'h':
 		so->http = arg;
 		return SK_CLI_RUN;
@@ -574,14 +652,16 @@ static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
 					   {"listen", required_argument, NULL, 'l'},
-					   {"http", required_argument, NULL, 'h'},
+					   {"witness-listen", required_argument, NULL, 'h'},
+					   {"http", required_argument, NULL, 'H'}, /* its former name */
 					   {"workers", required_argument, NULL, 'w'},
 					   {"sync-seconds", required_argument, NULL, 's'},
 					   {"rate", required_argument, NULL, 'r'},
 					   {"burst", required_argument, NULL, 'b'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-pseudonymiser serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
+		"usage: schakel-pseudonymiser serve --dir D --listen HOST:PORT\n"
+		"                                   [--witness-listen HOST:PORT]\n\n"
 		"Evaluates blinded elements for allowed, unrevoked orgs over TLS 1.3 with mutual\n"
 		"authentication: batches of up to 1024 with one DLEQ proof each, within each\n"
 		"org's rate limit and daily quota. Follows the registry's member events in the\n"
@@ -592,10 +672,12 @@ static int cmd_serve(int argc, char **argv)
 		"  --sync-seconds N      pull member events (revocations) every N s (default 5)\n"
 		"  --rate N              evaluations a second per org (default 200)\n"
 		"  --burst N             evaluations at once per org (default 2000)\n"
-		"  --http HOST:PORT      also the cosigning witness of the registry's log (C2SP\n"
+		"  --witness-listen HOST:PORT\n"
+		"                        also the cosigning witness of the registry's log (C2SP\n"
 		"                        tlog-witness over HTTPS: POST /add-checkpoint), with\n"
 		"                        the identity key; prints 'witness listening on\n"
-		"                        HOST:PORT' before 'listening on'\n" SK_CLI_COMMON_HELP;
+		"                        HOST:PORT' before 'listening on' (formerly --http,\n"
+		"                        which still works)\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	ps_serve_opts so = {0};
 	int prc;
@@ -712,6 +794,8 @@ static int cmd_audit(int argc, char **argv)
 	int verify;
 	sk_status st;
 
+	if (sk_cli_probing())
+		return sk_cli_parse("audit query", argc, argv, lo, help, &o, NULL, NULL);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(help, stdout);
 		return SK_EXIT_OK;

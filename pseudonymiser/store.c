@@ -180,7 +180,8 @@ static sk_status key_path(char out[static PATH_MAX], char label[static 32], cons
 
 /* The signed enrolment request, written to dir/enrol-request. */
 static sk_status write_request(ps_store *s, const char *name, const key_ed25519 *id,
-			       const uint8_t oprf_pk[static OPRF_ELEMENT_BYTES])
+			       const uint8_t oprf_pk[static OPRF_ELEMENT_BYTES],
+			       const net_hosts *hosts)
 {
 	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
 	char path[PATH_MAX];
@@ -194,6 +195,10 @@ static sk_status write_request(ps_store *s, const char *name, const key_ed25519 
 	b.has_oprf_key = 1;
 	b.oprf_key = (ProtobufCBinaryData){OPRF_ELEMENT_BYTES, (uint8_t *)oprf_pk};
 	b.created_at = sk_clock_now_ms();
+	if (hosts != NULL) {
+		b.n_hosts = hosts->n;
+		b.hosts = (char **)hosts->name;
+	}
 	if ((st = sk_path_join(path, sizeof(path), s->dir, PS_FILE_REQUEST)) != SK_OK)
 		return st;
 	return wire_enrol_request_write(path, &b, id->sk);
@@ -201,6 +206,13 @@ static sk_status write_request(ps_store *s, const char *name, const key_ed25519 
 
 sk_status ps_store_init(const char *dir, const char *org_id, const char *name,
 			uint32_t until_day, sk_kek *kek, uint8_t oprf_pk[static OPRF_ELEMENT_BYTES])
+{
+	return ps_store_init_hosts(dir, org_id, name, until_day, NULL, kek, oprf_pk);
+}
+
+sk_status ps_store_init_hosts(const char *dir, const char *org_id, const char *name,
+			      uint32_t until_day, const net_hosts *hosts, sk_kek *kek,
+			      uint8_t oprf_pk[static OPRF_ELEMENT_BYTES])
 {
 	char path[PATH_MAX], label[32];
 	uint8_t id_seed[KEY_ED25519_SEED_BYTES], tls_seed[KEY_ED25519_SEED_BYTES];
@@ -232,6 +244,13 @@ sk_status ps_store_init(const char *dir, const char *org_id, const char *name,
 		st = SK_ERR_INVALID;
 		goto out;
 	}
+	for (size_t i = 0; hosts != NULL && i < hosts->n; i++)
+		if (hosts->n > NET_HOSTS_MAX || !net_cert_host_valid(hosts->name[i])) {
+			sk_error_set("'%.80s' is not a host name (RFC 1123) or an IP address",
+				     hosts->name[i]);
+			st = SK_ERR_INVALID;
+			goto out;
+		}
 	if (until_day != 0 && (uint64_t)(until_day + 1) * PS_DAY_MS <= now) {
 		sk_error_set("--until must be a date in the future");
 		st = SK_ERR_INVALID;
@@ -280,7 +299,7 @@ sk_status ps_store_init(const char *dir, const char *org_id, const char *name,
 	}
 	if ((st = sk_db_status(mdb_txn_commit(txn))) != SK_OK)
 		goto out;
-	st = write_request(s, name, id, oprf_pk);
+	st = write_request(s, name, id, oprf_pk, hosts);
 out:
 	sodium_memzero(id_seed, sizeof(id_seed));
 	sodium_memzero(tls_seed, sizeof(tls_seed));

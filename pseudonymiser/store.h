@@ -72,6 +72,12 @@ sk_status ps_store_init(const char *dir, const char *org_id, const char *name,
 			uint32_t until_day, sk_kek *kek,
 			uint8_t oprf_pk[static OPRF_ELEMENT_BYTES]) SK_MUST_CHECK;
 
+/* The same, the request naming hosts (NULL: none; each checked by
+ * net_cert_host_valid) for the certificate's subjectAltName. */
+sk_status ps_store_init_hosts(const char *dir, const char *org_id, const char *name,
+			      uint32_t until_day, const net_hosts *hosts, sk_kek *kek,
+			      uint8_t oprf_pk[static OPRF_ELEMENT_BYTES]) SK_MUST_CHECK;
+
 /* Opens an existing pseudonymiser (no keys are read). Free with
  * ps_store_close(). */
 sk_status ps_store_open(ps_store **out, const char *dir) SK_MUST_CHECK;

@@ -10,6 +10,18 @@
 
 #define LABEL_CA "federation-ca"
 
+sk_status reg_ca_pem_write(const char *path, const uint8_t *der, size_t len)
+{
+	char *pem = NULL;
+	size_t pem_len = 0;
+	sk_status st;
+
+	if ((st = net_cert_pem(&pem, &pem_len, der, len)) == SK_OK)
+		st = sk_file_create(path, pem, pem_len);
+	free(pem);
+	return st;
+}
+
 sk_status reg_ca_init(const char *dir, const char *name, sk_kek *kek)
 {
 	char kpath[PATH_MAX], cpath[PATH_MAX];
@@ -34,6 +46,8 @@ sk_status reg_ca_init(const char *dir, const char *name, sk_kek *kek)
 		goto out;
 	}
 	if ((st = sk_file_create(cpath, der, len)) != SK_OK ||
+	    (st = sk_path_join(cpath, sizeof(cpath), dir, REG_CA_FILE_PEM)) != SK_OK ||
+	    (st = reg_ca_pem_write(cpath, der, len)) != SK_OK ||
 	    (st = sk_path_join(cpath, sizeof(cpath), dir, REG_CA_FILE_NAME)) != SK_OK)
 		goto out;
 	st = sk_file_create(cpath, name, strlen(name));
@@ -93,11 +107,11 @@ fail:
 }
 
 sk_status reg_ca_issue(const reg_ca *ca, uint8_t **der, size_t *der_len, const char *org_id,
-		       const char *name, const char *unit,
+		       const char *name, const char *unit, const net_hosts *hosts,
 		       const uint8_t pk[static KEY_ED25519_PK_BYTES], int64_t now, unsigned days)
 {
 	uint8_t serial[NET_SERIAL_BYTES];
 
-	return net_cert_issue(der, der_len, serial, org_id, name, unit, pk, now - 60,
-			      now + (int64_t)days * 86400, ca->der, ca->der_len, ca->key);
+	return net_cert_issue_hosts(der, der_len, serial, org_id, name, unit, hosts, pk, now - 60,
+				    now + (int64_t)days * 86400, ca->der, ca->der_len, ca->key);
 }

@@ -7,4 +7,7 @@ int reg_cli_main(int argc, char **argv);
 /* schakel-registry audit ... (registry/cli_audit.c). */
 int reg_cli_audit(int argc, char **argv);
 
+/* schakel-registry status (registry/cli_status.c). */
+int reg_cli_status(int argc, char **argv);
+
 #endif

@@ -34,10 +34,28 @@ static int open_store(reg_store **s, sk_kek **kek, const sk_cli_common *o, const
 	return 0;
 }
 
+/* Opens the store for a read-only command: no key, so no passphrase. */
+static int open_public(reg_store **s, const sk_cli_common *o, const char *what)
+{
+	sk_status st = reg_store_open_public(s, o->dir);
+
+	return st == SK_OK ? 0 : sk_cli_fail(st, what);
+}
+
 /* The options of ca-init and init; each table gives only its own. */
 struct init_args {
 	const char *ca_dir, *name, *org, *policy_file;
+	net_hosts hosts;
 };
+
+/* --host NAME for a certificate's subjectAltName; returns an exit code or
+ * SK_CLI_RUN. */
+static int host_opt(const char *cmd, net_hosts *h, const char *arg)
+{
+	if (net_hosts_add(h, arg) != SK_OK)
+		return sk_cli_usage(cmd, "--host: %s", sk_error_detail());
+	return SK_CLI_RUN;
+}
 
 static int init_opt(int c, const char *arg, void *p)
 {
@@ -56,6 +74,8 @@ static int init_opt(int c, const char *arg, void *p)
 	case 'p':
 		a->policy_file = arg;
 		break;
+	case 'H':
+		return host_opt("init", &a->hosts, arg);
 	default:
 		return SK_CLI_UNKNOWN;
 	}
@@ -98,15 +118,20 @@ static int cmd_init(int argc, char **argv)
 					   {"name", required_argument, NULL, 'n'},
 					   {"org-id", required_argument, NULL, 'o'},
 					   {"policy", required_argument, NULL, 'p'},
+					   {"host", required_argument, NULL, 'H'},
 					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry init --dir D --name NAME [--ca CA] [--org-id ID]\n"
-		"           [--policy FILE]\n\n"
+		"           [--host NAME]... [--policy FILE]\n\n"
 		"Creates the registry: its identity key, its database and the signed checkpoint\n"
 		"of the empty log. With --ca it also gets its TLS certificate (else the first\n"
-		"enrol with --ca issues it).\n\n"
+		"enrol with --ca issues it). D/ca.pem is the federation CA as PEM, for monitors'\n"
+		"clients (curl --cacert, Python, Go).\n\n"
 		"  --name NAME           the log's origin, e.g. 'regio-utrecht.example/registry'\n"
 		"  --org-id ID           the registry's id in certificates (default 'registry')\n"
+		"  --host NAME           a DNS name or IP address clients reach the registry and\n"
+		"                        its tiles under (repeatable, at most 16): the TLS\n"
+		"                        certificate's subjectAltName, with the org id\n"
 		"  --policy FILE         the federation policy matrix, instead of the default:\n"
 		"                        one line a category, 'category: the categories it may\n"
 		"                        see' (space-separated; '#' starts a comment line).\n"
@@ -144,7 +169,10 @@ static int cmd_init(int argc, char **argv)
 		goto out;
 	if ((st = reg_store_init(o.dir, a.name, a.org, kek)) != SK_OK)
 		goto out;
-	if ((ca != NULL || a.policy_file != NULL) && (st = reg_store_open(&s, o.dir, kek)) != SK_OK)
+	if ((ca != NULL || a.policy_file != NULL || a.hosts.n > 0) &&
+	    (st = reg_store_open(&s, o.dir, kek)) != SK_OK)
+		goto out;
+	if (a.hosts.n > 0 && (st = reg_tls_hosts_set(s, &a.hosts)) != SK_OK)
 		goto out;
 	if (a.policy_file != NULL && (st = reg_store_policy_init(s, &policy)) != SK_OK)
 		goto out;
@@ -161,6 +189,7 @@ out:
 struct enrol_args {
 	reg_enrol_opts eo;
 	const char *ca_dir, *request, *out, *refresh;
+	net_hosts hosts;
 };
 
 static int enrol_opt(int c, const char *arg, void *p)
@@ -203,6 +232,9 @@ static int enrol_opt(int c, const char *arg, void *p)
 					    REG_MAX_PSEUDONYMISERS);
 		a->eo.pseudonymisers[a->eo.n_pseudonymisers++] = arg;
 		break;
+	case 'H':
+		a->eo.hosts = &a->hosts;
+		return host_opt("enrol", &a->hosts, arg);
 	default:
 		return SK_CLI_UNKNOWN;
 	}
@@ -220,24 +252,31 @@ static int cmd_enrol(int argc, char **argv)
 					   {"refresh", required_argument, NULL, 'f'},
 					   {"witness", required_argument, NULL, 'w'},
 					   {"quorum", required_argument, NULL, 'q'},
+					   {"host", required_argument, NULL, 'H'},
 					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry enrol --dir D --ca CA --request FILE --out BUNDLE\n"
 		"           [--registry HOST:PORT] [--pseudonymiser ID@HOST:PORT]...\n"
-		"           [--witness ID@https://HOST:PORT]... [--quorum N]\n"
+		"           [--witness ID@https://HOST:PORT]... [--quorum N] [--host NAME]...\n"
 		"       schakel-registry enrol --dir D --refresh ORG --out BUNDLE [...]\n"
-		"       schakel-registry enrol --dir D --refresh ORG --request REKEY --ca CA --out BUNDLE\n\n"
+		"       schakel-registry enrol --dir D --refresh ORG --request REKEY --ca CA --out BUNDLE\n"
+		"       schakel-registry enrol --dir D --refresh ORG --ca CA --host NAME... --out BUNDLE\n\n"
 		"Admits a member from its enrolment request (written by its 'init'): issues its\n"
 		"certificate, records it in the log and writes the bundle its 'join' installs.\n"
 		"Safe while 'serve' runs. --refresh issues a new bundle to a live member; with\n"
 		"--request it countersigns a node's rekey (D/rekey-request, signed by its current\n"
 		"and its new identity key): a certificate for the new TLS key, the new keys in the\n"
 		"member record and a MEMBER_REFRESHED leaf; the old certificate is refused at once.\n"
+		"--refresh ORG --ca CA --host NAME... gives the member a new certificate for its\n"
+		"current key, naming those hosts (e.g. one issued before certificates named\n"
+		"hosts); the member installs the bundle with 'join' before it connects again.\n"
 		"Every bundle pins the registry's TLS key; --refresh with --ca makes a new TLS key\n"
 		"and certificate first when D/tls.key and D/tls.crt were moved away (a re-key).\n"
 		"Org ids that are the registry's own id or name, or a reserved word (registry,\n"
 		"witness, pseudonymiser, schakel, admin, root, ca, operator, localhost, ...),\n"
-		"are refused.\n\n"
+		"are refused. A certificate names the org id and the host names of the\n"
+		"member's request (its 'init --host') as subjectAltName; --host replaces them\n"
+		"(the operator decides), also for a rekey's new certificate.\n\n"
 		"  --request FILE        the member's enrol-request\n"
 		"  --out BUNDLE          where to write the bundle (must not exist)\n"
 		"  --registry HOST:PORT  the address members reach (default: what serve recorded)\n"
@@ -247,6 +286,8 @@ static int cmd_enrol(int argc, char **argv)
 		"  --quorum N            cosignatures (under an hour old) members require of\n"
 		"                        every checkpoint (default 0: none)\n"
 		"  --role ROLE           node|pseudonymiser|witness (default: the request's)\n"
+		"  --host NAME           a DNS name or IP address for the member's certificate\n"
+		"                        (repeatable, at most 16), instead of the request's\n"
 		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
 	sk_cli_common o = {0};
 	struct enrol_args a = {0};
@@ -266,6 +307,9 @@ static int cmd_enrol(int argc, char **argv)
 	if (a.out == NULL || (a.refresh == NULL && (a.request == NULL || a.ca_dir == NULL)))
 		return sk_cli_usage("enrol", "--out BUNDLE and either --request FILE with --ca CA "
 					     "or --refresh ORG are required");
+	if (a.eo.hosts != NULL && a.refresh != NULL && a.request == NULL && a.ca_dir == NULL)
+		return sk_cli_usage("enrol", "--refresh ORG --host NAME issues a new certificate: "
+					     "give --ca CA");
 	if ((rc = open_store(&s, &kek, &o, "enrol")) != 0)
 		return rc;
 	if (a.refresh != NULL && a.request != NULL) {
@@ -279,10 +323,13 @@ static int cmd_enrol(int argc, char **argv)
 		memcpy(org, a.refresh, strnlen(a.refresh, sizeof(org) - 1));
 	} else if (a.refresh != NULL) {
 		/* with --ca, a registry whose TLS files were moved away gets a new
-		 * TLS key and certificate first, which the bundle pins */
+		 * TLS key and certificate first, which the bundle pins; with
+		 * --host, the member gets a new certificate naming them */
 		if (a.ca_dir == NULL || ((st = reg_ca_open(&ca, a.ca_dir, kek)) == SK_OK &&
 					 (st = reg_tls_ensure(s, ca, kek)) == SK_OK))
-			st = reg_enrol_refresh(s, a.refresh, &a.eo, &bundle, &bundle_len);
+			st = a.eo.hosts != NULL
+				? reg_enrol_recert(s, ca, a.refresh, &a.eo, &bundle, &bundle_len)
+				: reg_enrol_refresh(s, a.refresh, &a.eo, &bundle, &bundle_len);
 		memcpy(org, a.refresh, strnlen(a.refresh, sizeof(org) - 1));
 	} else if ((st = reg_ca_open(&ca, a.ca_dir, kek)) == SK_OK &&
 		   (st = reg_tls_ensure(s, ca, kek)) == SK_OK &&
@@ -398,7 +445,7 @@ static int list_cmd(int argc, char **argv, const char *cmd, const char *help, si
 		return rc;
 	if ((rc = sk_cli_need_dir(cmd, &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, cmd)) != 0)
+	if ((rc = open_public(&s, &o, cmd)) != 0)
 		return rc;
 	if (o.json && (list = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -514,7 +561,7 @@ static int cmd_witnesses(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir("witnesses", &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, "witnesses")) != 0)
+	if ((rc = open_public(&s, &o, "witnesses")) != 0)
 		return rc;
 	if ((ws = calloc(REG_WITNESS_MAX, sizeof(*ws))) == NULL || (arr = json_array()) == NULL) {
 		st = SK_ERR_NOMEM;
@@ -579,6 +626,9 @@ static int serve_opt(int c, const char *arg, void *p)
 	case 'l':
 		a->so.listen = arg;
 		break;
+	case 'H':
+		sk_cli_deprecated("serve", "http", "tiles");
+		/* fall through */
 	case 'h':
 		a->so.http = arg;
 		break;
@@ -614,19 +664,21 @@ static int cmd_serve(int argc, char **argv)
 					   {"discuss-idle", required_argument, NULL, 'I'},
 					   {"table-retain", required_argument, NULL, 'T'},
 					   {"table-case-max", required_argument, NULL, 'C'},
-					   {"http", required_argument, NULL, 'h'},
+					   {"tiles", required_argument, NULL, 'h'},
+					   {"http", required_argument, NULL, 'H'}, /* --tiles' former name */
 					   {"members-check-ms", required_argument, NULL, 'M'},
 					   {0}};
 	static const char help[] =
-		"usage: schakel-registry serve --dir D --listen HOST:PORT [--http HOST:PORT]\n\n"
+		"usage: schakel-registry serve --dir D --listen HOST:PORT [--tiles HOST:PORT]\n\n"
 		"Serves members over TLS 1.3 with mutual authentication. Prints\n"
 		"'listening on HOST:PORT' once ready (port 0 picks a free one). SIGTERM drains\n"
 		"in-flight requests and exits 0. Asks the witnesses that bundles name (enrol\n"
 		"--witness) to cosign each new checkpoint, in the background.\n\n"
 		"  --listen HOST:PORT    where to listen\n"
-		"  --http HOST:PORT      also serve the log read-only as C2SP tlog-tiles over\n"
+		"  --tiles HOST:PORT     also serve the log read-only as C2SP tlog-tiles over\n"
 		"                        HTTPS (/checkpoint, /tile/..., /tile/entries/...);\n"
-		"                        prints 'tiles listening on HOST:PORT' first\n"
+		"                        prints 'tiles listening on HOST:PORT' first (formerly\n"
+		"                        --http, which still works)\n"
 		"  --workers N           signature-checking threads (default: one per CPU)\n"
 		"  --sweep-seconds N     how often expired entries are purged (default 60)\n"
 		"  --lookup-limit N      lookups per org per day before a pattern flag (500)\n"
@@ -715,15 +767,18 @@ static int cmd_checkpoint(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir("checkpoint", &o)) != 0)
 		return rc;
-	if ((rc = open_store(&s, &kek, &o, "checkpoint")) != 0)
+	if ((rc = open_public(&s, &o, "checkpoint")) != 0)
 		return rc;
+	/* a registry from before the verifier key was kept: once with the key */
+	if (a.vkey && s->vkey[0] == '\0') {
+		reg_store_close(s);
+		s = NULL;
+		if ((rc = open_store(&s, &kek, &o, "checkpoint")) != 0)
+			return rc;
+	}
 	if (a.vkey) {
-		char v[NOTE_VKEY_MAX];
-		note_verifier ver;
-
-		note_signer_verifier(&ver, s->log_key);
-		if ((st = note_verifier_format(v, &ver)) == SK_OK)
-			printf("%s\n", v);
+		printf("%s\n", s->vkey);
+		st = SK_OK;
 	} else if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		st = a.cosigned ? reg_checkpoint_served(s, txn, NULL, 0, &note, &len, &size)
 				: reg_log_checkpoint(&s->log, txn, &note, &len, &size);
@@ -790,7 +845,7 @@ static int cmd_proof(int argc, char **argv)
 		return rc;
 	if (!a.have_from || !a.have_to || a.from == 0 || a.from > a.to)
 		return sk_cli_usage("proof", "--from N --to M with 0 < N <= M are required");
-	if ((rc = open_store(&s, &kek, &o, "proof")) != 0)
+	if ((rc = open_public(&s, &o, "proof")) != 0)
 		return rc;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		reg_log_source(&src, &ctx, &s->log, txn);
@@ -983,6 +1038,7 @@ static const sk_cli_cmd commands[] = {
 	{"revoke", cmd_revoke, "revoke a member at once"},
 	{"members", cmd_members, "list members"},
 	{"witnesses", cmd_witnesses, "list the witnesses asked to cosign, and the quorum"},
+	{"status", reg_cli_status, "what this registry is, its log, members and expiries"},
 	{"serve", cmd_serve, "serve members over TLS"},
 	SK_CLI_BACKUP_COMMANDS,
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},

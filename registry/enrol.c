@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,24 +36,106 @@ sk_status reg_address_set(reg_store *s, const char *address)
 	return sk_db_status(mdb_txn_commit(txn));
 }
 
+sk_status reg_address_get(reg_store *s, MDB_txn *txn, char *out, size_t cap)
+{
+	MDB_val k = {strlen(META_ADDRESS), META_ADDRESS}, d;
+	int rc = mdb_get(txn, s->log.meta, &k, &d);
+
+	out[0] = '\0';
+	if (rc == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (d.mv_size >= cap)
+		return SK_ERR_TOOBIG;
+	memcpy(out, d.mv_data, d.mv_size);
+	out[d.mv_size] = '\0';
+	return SK_OK;
+}
+
+sk_status reg_tls_hosts_set(reg_store *s, const net_hosts *h)
+{
+	char path[PATH_MAX], text[NET_HOSTS_MAX * (NET_HOST_MAX + 1) + 1];
+	size_t n = 0;
+	sk_status st;
+
+	if (h->n > NET_HOSTS_MAX)
+		return SK_ERR_INVALID;
+	for (size_t i = 0; i < h->n; i++) {
+		if (!net_cert_host_valid(h->name[i])) {
+			sk_error_set("'%.80s' is not a host name (RFC 1123) or an IP address",
+				     h->name[i]);
+			return SK_ERR_INVALID;
+		}
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\n", h->name[i]);
+	}
+	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_TLS_HOSTS)) != SK_OK)
+		return st;
+	return sk_file_create(path, text, n);
+}
+
+/* The names of D/tls.hosts into h, pointing into *text (malloc'd, the
+ * caller frees it); none when the file is absent. */
+static sk_status tls_hosts_read(const reg_store *s, net_hosts *h, uint8_t **text)
+{
+	char path[PATH_MAX], *line, *save = NULL;
+	size_t len = 0;
+	sk_status st;
+
+	h->n = 0;
+	*text = NULL;
+	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_TLS_HOSTS)) != SK_OK)
+		return st;
+	if (access(path, F_OK) != 0)
+		return SK_OK;
+	if ((st = sk_file_read(path, NET_HOSTS_MAX * (NET_HOST_MAX + 1), text, &len)) != SK_OK)
+		return st;
+	for (line = strtok_r((char *)*text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		if ((st = net_hosts_add(h, line)) != SK_OK) {
+			sk_error_set("%s: %s", path, sk_error_detail());
+			return st;
+		}
+	return SK_OK;
+}
+
+/* D/ca.pem, unless it exists. */
+static sk_status ca_pem_ensure(const reg_store *s, const reg_ca *ca)
+{
+	char path[PATH_MAX];
+	sk_status st;
+
+	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_CA_PEM)) != SK_OK ||
+	    access(path, F_OK) == 0)
+		return st;
+	return reg_ca_pem_write(path, ca->der, ca->der_len);
+}
+
 sk_status reg_tls_ensure(reg_store *s, const reg_ca *ca, sk_kek *kek)
 {
 	char kpath[PATH_MAX], cpath[PATH_MAX], apath[PATH_MAX];
-	uint8_t seed[KEY_ED25519_SEED_BYTES], *der = NULL;
+	uint8_t seed[KEY_ED25519_SEED_BYTES], *der = NULL, *text = NULL;
 	key_ed25519 tls;
+	net_hosts hosts;
 	size_t len = 0;
 	sk_status st;
 
 	if ((st = sk_path_join(kpath, sizeof(kpath), s->dir, REG_FILE_TLS_KEY)) != SK_OK ||
 	    (st = sk_path_join(cpath, sizeof(cpath), s->dir, REG_FILE_TLS_CERT)) != SK_OK ||
-	    (st = sk_path_join(apath, sizeof(apath), s->dir, REG_FILE_CA_CERT)) != SK_OK)
+	    (st = sk_path_join(apath, sizeof(apath), s->dir, REG_FILE_CA_CERT)) != SK_OK ||
+	    (st = ca_pem_ensure(s, ca)) != SK_OK)
 		return st;
 	if (access(cpath, F_OK) == 0)
 		return SK_OK;
+	if ((st = tls_hosts_read(s, &hosts, &text)) != SK_OK) {
+		free(text);
+		return st;
+	}
 	randombytes_buf(seed, sizeof(seed));
 	key_ed25519_from_seed(&tls, seed);
 	if ((st = reg_ca_issue(ca, &der, &len, s->org_id, "schakel registry", NET_ROLE_REGISTRY,
-			       tls.pk, (int64_t)(sk_clock_now_ms() / 1000), REG_CERT_DAYS)) != SK_OK ||
+			       &hosts, tls.pk, (int64_t)(sk_clock_now_ms() / 1000),
+			       REG_CERT_DAYS)) != SK_OK ||
 	    (st = sk_keyfile_write(kek, kpath, LABEL_TLS, seed, sizeof(seed))) != SK_OK)
 		goto out;
 	if ((st = sk_file_create(apath, ca->der, ca->der_len)) != SK_OK && st != SK_ERR_EXISTS)
@@ -62,6 +145,7 @@ out:
 	sodium_memzero(seed, sizeof(seed));
 	key_ed25519_wipe(&tls);
 	free(der);
+	free(text);
 	return st;
 }
 
@@ -119,7 +203,31 @@ static sk_status check_request(const Schakel__V1__EnrolRequestBody *b, const reg
 	}
 	if (b->address != NULL && strlen(b->address) > ADDRESS_MAX)
 		return refuse("the address is too long");
+	if (b->n_hosts > NET_HOSTS_MAX)
+		return refuse("the request names more than 16 host names");
+	for (size_t i = 0; i < b->n_hosts; i++)
+		if (!net_cert_host_valid(b->hosts[i])) {
+			sk_error_set("the request names '%.80s', which is not a host name (RFC "
+				     "1123) or an IP address; the member must run init again "
+				     "with valid --host names",
+				     b->hosts[i]);
+			return SK_ERR_INVALID;
+		}
 	return SK_OK;
+}
+
+/* The certificate's hosts: the operator's (`enrol --host`), else those the
+ * member's request names (checked by check_request). */
+static void request_hosts(net_hosts *h, const reg_enrol_opts *o,
+			  const Schakel__V1__EnrolRequestBody *b)
+{
+	if (o->hosts != NULL) {
+		*h = *o->hosts;
+		return;
+	}
+	h->n = 0;
+	for (size_t i = 0; b != NULL && i < b->n_hosts && h->n < NET_HOSTS_MAX; i++)
+		h->name[h->n++] = b->hosts[i];
 }
 
 static const char *role_unit(const Schakel__V1__EnrolRequestBody *b)
@@ -414,6 +522,7 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	Schakel__V1__EnrolRequestBody *b = NULL;
 	Schakel__V1__Member m = SCHAKEL__V1__MEMBER__INIT, *old = NULL;
 	MDB_txn *txn = NULL;
+	net_hosts hosts;
 	uint8_t *cert = NULL;
 	size_t cert_len = 0;
 	uint64_t now = sk_clock_now_ms();
@@ -444,7 +553,8 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 		goto out;
 	}
 	memcpy(org_id, b->org_id, strlen(b->org_id) + 1);
-	if ((st = reg_ca_issue(ca, &cert, &cert_len, b->org_id, b->name, role_unit(b),
+	request_hosts(&hosts, o, b);
+	if ((st = reg_ca_issue(ca, &cert, &cert_len, b->org_id, b->name, role_unit(b), &hosts,
 			       b->tls_key.data, (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK)
 		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
@@ -486,6 +596,35 @@ out:
 	return st;
 }
 
+/* The record of a live member into *m (freed by the caller), in txn;
+ * refused is what a revoked member does not get, for the sentence. */
+static sk_status live_member(reg_store *s, MDB_txn *txn, const char *org_id,
+			     Schakel__V1__Member **m, const char *refused)
+{
+	sk_status st = reg_member_get(s, txn, org_id, m);
+
+	if (st == SK_ERR_NOTFOUND)
+		sk_error_set("org id '%s' is not enrolled", org_id);
+	if (st == SK_OK && (*m)->has_revoked_at) {
+		sk_error_set("org id '%s' is revoked; a revoked member gets no %s", org_id, refused);
+		st = SK_ERR_PERM;
+	}
+	return st;
+}
+
+/* The hosts for a new certificate of member m: o->hosts, else those of
+ * the enrolment request it holds (checked at enrol); *er and *eb keep the
+ * strings and are freed by the caller. */
+static void member_hosts(net_hosts *h, const reg_enrol_opts *o, const Schakel__V1__Member *m,
+			 Schakel__V1__SignedEnrolRequest **er, Schakel__V1__EnrolRequestBody **eb)
+{
+	*er = schakel__v1__signed_enrol_request__unpack(NULL, m->request.len, m->request.data);
+	if (*er != NULL)
+		*eb = schakel__v1__enrol_request_body__unpack(NULL, (*er)->body.len,
+							      (*er)->body.data);
+	request_hosts(h, o, *eb);
+}
+
 sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
 			    uint8_t **bundle, size_t *bundle_len)
 {
@@ -495,13 +634,7 @@ sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_op
 
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	st = reg_member_get(s, txn, org_id, &m);
-	if (st == SK_ERR_NOTFOUND)
-		sk_error_set("org id '%s' is not enrolled", org_id);
-	if (st == SK_OK && m->has_revoked_at) {
-		sk_error_set("org id '%s' is revoked; a revoked member gets no bundle", org_id);
-		st = SK_ERR_PERM;
-	}
+	st = live_member(s, txn, org_id, &m, "bundle");
 	if (st == SK_OK && (st = make_bundle(s, txn, m, o, bundle, bundle_len)) == SK_OK &&
 	    (st = audit_member(s, txn, "member.refresh", AUDIT_ACTION_READ, org_id)) == SK_OK) {
 		st = sk_db_status(mdb_txn_commit(txn));
@@ -514,6 +647,51 @@ sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_op
 		*bundle = NULL;
 	}
 	schakel__v1__member__free_unpacked(m, NULL);
+	return st;
+}
+
+sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
+			   const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len)
+{
+	Schakel__V1__Member *m = NULL;
+	Schakel__V1__SignedEnrolRequest *er = NULL;
+	Schakel__V1__EnrolRequestBody *eb = NULL;
+	ProtobufCBinaryData old = {0, NULL};
+	MDB_txn *txn = NULL;
+	net_hosts hosts;
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
+	uint64_t now = sk_clock_now_ms(), index;
+	sk_status st;
+
+	*bundle = NULL;
+	*bundle_len = 0;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	st = live_member(s, txn, org_id, &m, "certificate");
+	if (st == SK_OK && m->tls_key.len != KEY_ED25519_PK_BYTES)
+		st = refuse("the member record holds no TLS key");
+	if (st != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	member_hosts(&hosts, o, m, &er, &eb);
+	if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
+			       m->category != NULL ? m->category : "", &hosts, m->tls_key.data,
+			       (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	old = m->cert;
+	m->cert = (ProtobufCBinaryData){cert_len, cert};
+	st = member_commit(s, txn, SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED, m, now, &index,
+			   "member.refresh", AUDIT_ACTION_UPDATE, o, bundle, bundle_len);
+	m->cert = old; /* m frees its own */
+out:
+	schakel__v1__member__free_unpacked(m, NULL);
+	schakel__v1__enrol_request_body__free_unpacked(eb, NULL);
+	schakel__v1__signed_enrol_request__free_unpacked(er, NULL);
+	free(cert);
 	return st;
 }
 
@@ -558,7 +736,10 @@ sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const ui
 	Schakel__V1__SignedRekeyRequest *sr = NULL;
 	Schakel__V1__RekeyRequestBody *b = NULL;
 	Schakel__V1__Member *m = NULL;
+	Schakel__V1__SignedEnrolRequest *er = NULL;
+	Schakel__V1__EnrolRequestBody *eb = NULL;
 	MDB_txn *txn = NULL;
+	net_hosts hosts;
 	uint8_t *cert = NULL;
 	size_t cert_len = 0;
 	uint64_t now = sk_clock_now_ms(), index;
@@ -576,17 +757,12 @@ sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const ui
 		return refuse("the file is not a schakel rekey request");
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
-	st = reg_member_get(s, txn, org_id, &m);
-	if (st == SK_ERR_NOTFOUND)
-		sk_error_set("org id '%s' is not enrolled", org_id);
-	if (st == SK_OK && m->has_revoked_at) {
-		sk_error_set("org id '%s' is revoked; a revoked member gets no new keys", org_id);
-		st = SK_ERR_PERM;
-	}
+	st = live_member(s, txn, org_id, &m, "new keys");
 	if (st != SK_OK || (st = check_rekey(sr, b, m)) != SK_OK)
 		goto abort;
+	member_hosts(&hosts, o, m, &er, &eb);
 	if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
-			       m->category != NULL ? m->category : "", b->tls_key.data,
+			       m->category != NULL ? m->category : "", &hosts, b->tls_key.data,
 			       (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK)
 		goto abort;
 	saved[0] = m->identity_key;
@@ -615,6 +791,8 @@ out:
 		m->has_encryption_key = saved_has;
 	}
 	schakel__v1__member__free_unpacked(m, NULL);
+	schakel__v1__enrol_request_body__free_unpacked(eb, NULL);
+	schakel__v1__signed_enrol_request__free_unpacked(er, NULL);
 	schakel__v1__rekey_request_body__free_unpacked(b, NULL);
 	schakel__v1__signed_rekey_request__free_unpacked(sr, NULL);
 	free(cert);

@@ -23,14 +23,26 @@ typedef struct reg_enrol_opts {
 	size_t n_witnesses;
 	int has_quorum;                           /* else quorum 0 */
 	uint32_t quorum;                          /* <= n_witnesses */
+	const net_hosts *hosts;                   /* the certificate's host names
+						   * (`enrol --host`), instead of the
+						   * request's; NULL: the request's */
 } reg_enrol_opts;
 
 /* Gives the registry its TLS certificate from ca (once; later calls check
- * that it exists) and keeps a copy of the CA certificate in the data dir. */
+ * that it exists), with the host names of D/tls.hosts (reg_tls_hosts_set)
+ * as subjectAltName, and keeps a copy of the CA certificate in the data
+ * dir, as DER (ca.crt) and PEM (ca.pem; also written when only it is
+ * missing, for a data dir made before it). */
 sk_status reg_tls_ensure(reg_store *s, const reg_ca *ca, sk_kek *kek) SK_MUST_CHECK;
 
-/* Admits the member of a signed enrolment request: checks it, issues the
- * certificate, appends the member leaf and audit record, signs a new
+/* Writes h (checked: net_hosts_add) to D/tls.hosts, one name a line, for
+ * the next reg_tls_ensure that issues a certificate. SK_ERR_EXISTS when
+ * the file exists. */
+sk_status reg_tls_hosts_set(reg_store *s, const net_hosts *h) SK_MUST_CHECK;
+
+/* Admits the member of a signed enrolment request: checks it (its hosts
+ * too: net_cert_host_valid, at most NET_HOSTS_MAX), issues the
+ * certificate (subjectAltName: the org id, then o->hosts or the request's), appends the member leaf and audit record, signs a new
  * checkpoint, all in one transaction, and returns the signed bundle
  * (malloc'd, owned by the caller). SK_ERR_EXISTS: the org id is taken
  * (by any member: node, pseudonymiser or witness, live or revoked);
@@ -46,10 +58,23 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_opts *o,
 			    uint8_t **bundle, size_t *bundle_len) SK_MUST_CHECK;
 
+/* A new certificate for a live member's current TLS key (its keys stay),
+ * naming o->hosts, else those of its enrolment request (`enrol --refresh
+ * ORG --ca CA --host NAME`, e.g. for a certificate issued before
+ * subjectAltName): replaces the certificate in the member record, appends a
+ * MEMBER_REFRESHED leaf, audits "member.refresh" and returns the refreshed
+ * bundle, in one transaction. The registry admits only the new certificate
+ * from then on: the member installs the bundle ('join') before it connects
+ * again. */
+sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
+			   const reg_enrol_opts *o, uint8_t **bundle,
+			   size_t *bundle_len) SK_MUST_CHECK;
+
 /* New keys for a live member, countersigned by the operator: request is a
  * SignedRekeyRequest (schakel.proto) for org_id, signed by the identity
  * key the registry holds for it AND by the new identity key. Issues a
- * certificate for the new TLS key, replaces identity, TLS and encryption
+ * certificate for the new TLS key (hosts: o->hosts, else those of the
+ * member's enrolment request), replaces identity, TLS and encryption
  * keys and the certificate in the member record (the old certificate is
  * refused from the next connection on), appends a MEMBER_REFRESHED leaf,
  * audits "member.rekey" and returns the refreshed bundle, all in one
@@ -69,6 +94,9 @@ sk_status reg_revoke(reg_store *s, const char *org_id, int purge,
 
 /* Records the address `serve` listens on, for bundles. */
 sk_status reg_address_set(reg_store *s, const char *address) SK_MUST_CHECK;
+/* The address recorded, as of txn, into out (cap bytes); "" before the
+ * first serve. */
+sk_status reg_address_get(reg_store *s, MDB_txn *txn, char *out, size_t cap) SK_MUST_CHECK;
 
 /* 1 when no member may take org_id: the registry's own org id, its log
  * origin or the host part of it, or one of REG_RESERVED_IDS (words that

@@ -18,6 +18,7 @@
 #define META_ORIGIN "registry.origin"
 #define META_ORG_ID "registry.org_id"
 #define META_FORMAT "registry.format"
+#define META_VKEY "registry.vkey" /* the log's verifier key: read-only commands need no key */
 #define META_POLICY "registry.policy" /* the matrix in its text form; none: the default */
 /* 2: entries keyed by token, epoch and org (visibility.h); 3: accepted
  * publishes' audit records found through their entries (audit_seq), not
@@ -123,7 +124,38 @@ static sk_status load_keys(reg_store *s, sk_kek *kek, const uint8_t *seed_in)
 	audit_log_set_key(s->audit, s->id->pk);
 	st = note_signer_from_seed(&s->log_key, s->origin, NOTE_TYPE_ED25519, seed);
 	sodium_memzero(seed, sizeof(seed));
+	if (st == SK_OK) {
+		note_verifier v;
+
+		note_signer_verifier(&v, s->log_key);
+		st = note_verifier_format(s->vkey, &v);
+	}
 	return st;
+}
+
+/* Keeps the verifier key in meta for key-less opens (a registry from
+ * before it was kept gets it at its first open with the key). */
+static sk_status vkey_record(reg_store *s)
+{
+	MDB_txn *txn = NULL;
+	char have[NOTE_VKEY_MAX];
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = meta_get_str(s, txn, META_VKEY, have, sizeof(have));
+	mdb_txn_abort(txn);
+	if (st == SK_OK && strcmp(have, s->vkey) == 0)
+		return SK_OK;
+	if (st != SK_OK && st != SK_ERR_NOTFOUND)
+		return st;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = meta_put_str(s, txn, META_VKEY, s->vkey)) != SK_OK) {
+		mdb_txn_abort(txn);
+		return st;
+	}
+	return sk_db_status(mdb_txn_commit(txn));
 }
 
 void reg_store_close(reg_store *s)
@@ -208,6 +240,7 @@ sk_status reg_store_init(const char *dir, const char *origin, const char *org_id
 	if ((st = meta_put_str(s, txn, META_ORIGIN, origin)) != SK_OK ||
 	    (st = meta_put_str(s, txn, META_ORG_ID, org_id)) != SK_OK ||
 	    (st = meta_put_str(s, txn, META_FORMAT, FORMAT)) != SK_OK ||
+	    (st = meta_put_str(s, txn, META_VKEY, s->vkey)) != SK_OK ||
 	    (st = reg_checkpoint_update(s, txn)) != SK_OK || (st = reg_audit(s, txn, &rec)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
@@ -371,7 +404,8 @@ out:
 	return st;
 }
 
-sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
+/* Opens the registry of dir; with keys, also its identity and log key. */
+static sk_status store_open(reg_store **out, const char *dir, sk_kek *kek, int keys)
 {
 	reg_store *s = calloc(1, sizeof(*s));
 	MDB_txn *txn = NULL;
@@ -391,7 +425,12 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 	if (st == SK_OK && meta_get_str(s, txn, META_FORMAT, format, sizeof(format)) != SK_OK)
 		format[0] = 0;
 	mdb_txn_abort(txn);
-	if (st == SK_OK && (strcmp(format, FORMAT_UPGRADABLE) == 0 ||
+	if (st == SK_OK && !keys && strcmp(format, FORMAT) != 0 &&
+	    (strcmp(format, FORMAT_UPGRADABLE) == 0 || strcmp(format, FORMAT_UPGRADABLE_3) == 0)) {
+		sk_error_set("%s holds a registry of format %s; start 'serve' once (or any command "
+			     "that needs the key passphrase) to upgrade it", dir, format);
+		st = SK_ERR_INVALID;
+	} else if (st == SK_OK && (strcmp(format, FORMAT_UPGRADABLE) == 0 ||
 			    strcmp(format, FORMAT_UPGRADABLE_3) == 0)) {
 		st = upgrade(s, format);
 	} else if (st == SK_OK && strcmp(format, FORMAT) != 0) {
@@ -405,13 +444,32 @@ sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
 	}
 	if (st == SK_ERR_NOTFOUND)
 		sk_error_set("%s holds no registry; run 'schakel-registry init' first", dir);
-	if (st != SK_OK || (st = policy_load(s)) != SK_OK || (st = load_keys(s, kek, NULL)) != SK_OK)
+	if (st != SK_OK || (st = policy_load(s)) != SK_OK)
 		goto fail;
+	if (keys && ((st = load_keys(s, kek, NULL)) != SK_OK || (st = vkey_record(s)) != SK_OK))
+		goto fail;
+	if (!keys) {
+		if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			goto fail;
+		if (meta_get_str(s, txn, META_VKEY, s->vkey, sizeof(s->vkey)) != SK_OK)
+			s->vkey[0] = '\0';
+		mdb_txn_abort(txn);
+	}
 	*out = s;
 	return SK_OK;
 fail:
 	reg_store_close(s);
 	return st;
+}
+
+sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek)
+{
+	return store_open(out, dir, kek, 1);
+}
+
+sk_status reg_store_open_public(reg_store **out, const char *dir)
+{
+	return store_open(out, dir, NULL, 0);
 }
 
 sk_status reg_store_restored(const char *dir)

@@ -28,6 +28,8 @@
 #define REG_FILE_TLS_KEY "tls.key"
 #define REG_FILE_TLS_CERT "tls.crt"
 #define REG_FILE_CA_CERT "ca.crt"
+#define REG_FILE_CA_PEM "ca.pem"     /* the CA as PEM, for monitors' clients */
+#define REG_FILE_TLS_HOSTS "tls.hosts" /* `init --host`: one name a line */
 #define REG_CERT_DAYS 730
 
 typedef struct reg_store {
@@ -59,6 +61,7 @@ typedef struct reg_store {
 	note_signer *log_key;
 	char origin[NOTE_ORIGIN_MAX + 1];
 	char org_id[64];
+	char vkey[NOTE_VKEY_MAX]; /* the log's verifier key; "" when not known yet */
 	wire_policy policy;
 	uint64_t lookup_limit; /* lookups per org per day before a flag; 0: default */
 	uint64_t discuss_idle_ms; /* discussions end after this idle time; 0: default */
@@ -82,6 +85,12 @@ sk_status reg_store_policy_init(reg_store *s, const wire_policy *p) SK_MUST_CHEC
 
 /* Opens an existing registry. Free with reg_store_close(). */
 sk_status reg_store_open(reg_store **out, const char *dir, sk_kek *kek) SK_MUST_CHECK;
+
+/* Opens an existing registry for reading without its keys (no KEK): id
+ * and log_key stay NULL, vkey is what a keyed open recorded ("" for a
+ * registry not opened with its key since this version). Nothing may be
+ * signed or written through it. Refuses a dir that needs an upgrade. */
+sk_status reg_store_open_public(reg_store **out, const char *dir) SK_MUST_CHECK;
 
 /* Accepts NULL. */
 void reg_store_close(reg_store *s);

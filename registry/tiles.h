@@ -1,4 +1,4 @@
-/* The registry's log served read-only as C2SP tlog-tiles (`serve --http`):
+/* The registry's log served read-only as C2SP tlog-tiles (`serve --tiles`):
  * /checkpoint (the cosigned checkpoint when there is one, else the latest),
  * hash tiles /tile/<L>/<N>[.p/<W>] read from the stored subtree hashes, and
  * entry bundles /tile/entries/<N>[.p/<W>]. An entry is the leaf's data as

@@ -148,8 +148,9 @@ say "1. The federation operator sets up the authority and the registry"
 tell "The regional cooperation creates the federation authority (CA) in its own" \
 	"directory, kept apart from the registry, and starts the registry."
 run 1 schakel-registry ca-init --ca ca --name "Regio Midden (demo)" --dev
-run 1 schakel-registry init --dir registry --name demo.schakel.example/registry --ca ca --dev
-serve registry schakel-registry serve --dir registry --listen 127.0.0.1:0 --http 127.0.0.1:0 --dev
+run 1 schakel-registry init --dir registry --name demo.schakel.example/registry --ca ca \
+	--host 127.0.0.1 --host localhost --dev
+serve registry schakel-registry serve --dir registry --listen 127.0.0.1:0 --tiles 127.0.0.1:0 --dev
 REG_ADDR=$ADDR TILES=$HTTP
 
 say "2. Two pseudonymisers, run by two other parties, join; they are also the witnesses"
@@ -162,7 +163,7 @@ for p in ps-ggd ps-gemeente; do
 	run 0 schakel-pseudonymiser init --dir $p --org-id $p --name "Pseudonymiser $p" --dev
 	run 1 schakel-registry enrol --dir registry --ca ca --request $p/enrol-request --out $p.bundle --dev
 	run 1 schakel-pseudonymiser join --dir $p --bundle $p.bundle --dev
-	serve $p schakel-pseudonymiser serve --dir $p --listen 127.0.0.1:0 --http 127.0.0.1:0 --sync-seconds 1 --dev
+	serve $p schakel-pseudonymiser serve --dir $p --listen 127.0.0.1:0 --witness-listen 127.0.0.1:0 --sync-seconds 1 --dev
 	CHAIN+=(--pseudonymiser "$p@$ADDR")
 	WITNESSES+=(--witness "$p@https://$HTTP")
 done
@@ -366,9 +367,9 @@ printf '%s\n' "$PW" | schakel-node professional passwd --dir wijkteam-zuid --id 
 printf '  $ echo ... | %s\n' "$(shown schakel-node professional passwd --dir ggz-stad --id fenna --dev)"
 printf '%s\n' "$PW" | schakel-node professional passwd --dir ggz-stad --id fenna --dev 2>>"$LOG" |
 	sed 's/^/      /'
-serve web-wijkteam schakel-node serve --dir wijkteam-zuid --http 127.0.0.1:0 --sync-seconds 10 --dev
+serve web-wijkteam schakel-node serve --dir wijkteam-zuid --web 127.0.0.1:0 --sync-seconds 10 --dev
 WEB_WIJK=$ADDR
-serve web-ggz schakel-node serve --dir ggz-stad --http 127.0.0.1:0 --sync-seconds 10 --dev
+serve web-ggz schakel-node serve --dir ggz-stad --web 127.0.0.1:0 --sync-seconds 10 --dev
 WEB_GGZ=$ADDR
 tell "Anna signs in (here with curl's JSON; in a browser it is a form) and her" \
 	"cases come back through the same API the pages use:"
@@ -389,7 +390,7 @@ if [ -t 0 ]; then
   schakel-node audit query --dir wijkteam-zuid --client $BSN --dev
   schakel-node audit review --dir ggz-stad --dev
   schakel-registry members --dir registry --dev
-  curl -sk https://$TILES/checkpoint          # the log as C2SP tlog-tiles
+  curl -s --cacert ca/ca.pem https://$TILES/checkpoint   # the log as C2SP tlog-tiles
   web pages: http://$WEB_WIJK/ (anna) and http://$WEB_GGZ/ (fenna, privacy officer),
              password $PW
   registry: $REG_ADDR   pseudonymisers: ${CHAIN[*]//--pseudonymiser /}

@@ -1,21 +1,29 @@
 #!/bin/sh
 # Install the Debian packages schakel builds and tests with, only those missing.
 # Runs as root (CI, a fresh machine); as another user it only reports.
-# With --browser also what the browser tests need (the sanitizer build's
-# e2e tests: Debian's chromium, and node with npm); `make demo` goes without.
+# With --browser also what only the sanitizer build's e2e tests need:
+# Debian's chromium, and node with npm (the browser tests), Go with
+# golang.org/x/mod (the tlog monitor in tests/monitor, built offline);
+# `make demo` goes without.
+# With --deb what `make deb` and tests/e2e/deb.sh need to build, check and
+# install the Debian packages (dpkg-buildpackage, debhelper, lintian, man;
+# systemd, whose systemd-sysusers the packages need for the user schakel).
 set -eu
 
 PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
 libsodium-dev libssl-dev liblmdb-dev lmdb-utils
 libprotobuf-c-dev protobuf-c-compiler libevent-dev
-libjansson-dev libcmocka-dev
+libjansson-dev libcmocka-dev libcjose-dev libcurl4-openssl-dev
 curl openssl python3 python3-yaml"
 
+if [ "${1:-}" = --deb ]; then
+	PKGS="$PKGS dpkg-dev debhelper fakeroot lintian man-db systemd"
+fi
 # The browser tests (tests/web) run chromium, node and npm; Debian's node
 # packages only where these commands are missing (a nodejs from elsewhere
 # brings its npm).
 if [ "${1:-}" = --browser ]; then
-	PKGS="$PKGS chromium chromium-driver"
+	PKGS="$PKGS chromium chromium-driver golang-go golang-golang-x-mod-dev"
 	command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi

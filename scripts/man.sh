@@ -32,6 +32,9 @@ $NAME \\- $(esc <<<"$summary")
 .B $NAME
 .I COMMAND
 .B \\-\\-help
+.br
+.B $NAME
+.B \\-\\-version
 .SH DESCRIPTION
 EOF
 case $NAME in
@@ -90,7 +93,9 @@ with \\fB\\-\\-dev\\fR only: milliseconds added to the clock (tests)
 .SH FILES
 The data dir (mode 0700; a looser mode is refused) holds the LMDB database
 \\fIdata.mdb\\fR and the wrapped key files (mode 0600); a member's \\fIenrol\\-request\\fR.
-The systemd unit \\fI$NAME.service\\fR keeps it in \\fI/var/lib/$NAME\\fR.
+The systemd unit \\fI$NAME.service\\fR keeps it in \\fI/var/lib/schakel/${NAME#schakel-}\\fR
+and runs \\fBserve \\-\\-config /etc/schakel/${NAME#schakel-}.conf\\fR: its options as
+\\fIname = value\\fR lines (the Debian package's configuration file).
 .SH EXIT STATUS
 0 ok, 1 the operation failed or was refused, 2 usage error, 3 integrity failure
 (a tampered log, a bad proof, an inconsistent checkpoint).

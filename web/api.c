@@ -1,4 +1,4 @@
-/* The JSON API of `serve --http` (docs/web.md, docs/openapi.yaml): the
+/* The JSON API of `serve --web` (docs/web.md, docs/openapi.yaml): the
  * same library calls as the command line, for the signed-in professional
  * or privacy officer (or the API token). A form post is answered with 303
  * to the page it came from and the outcome as a message there. This file:
@@ -18,6 +18,7 @@
 #include "web/api.h"
 #include "web/api_int.h"
 #include "web/msg.h"
+#include "web/oidc.h"
 
 /* ---- answers ------------------------------------------------------------ */
 
@@ -265,16 +266,6 @@ int api_remote(web_req *r, node_remote **rem, json_t **out)
 
 /* ---- session ------------------------------------------------------------ */
 
-static void cookie_set(web_req *r, const char *value, int clear)
-{
-	char c[200];
-
-	snprintf(c, sizeof(c), WEB_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s", value,
-		 r->app->secure_cookies ? "; Secure" : "", clear ? "; Max-Age=0" : "");
-	web_header_add(r, "Set-Cookie", c);
-	sodium_memzero(c, sizeof(c));
-}
-
 static void signin(web_req *r)
 {
 	const char *id = web_param(r, "professional"), *pw = web_param(r, "password");
@@ -283,6 +274,14 @@ static void signin(web_req *r)
 	web_session *x;
 	sk_status st;
 
+	if (web_oidc_only(r->app->oidc)) { /* serve --oidc-only */
+		if (r->form_post)
+			web_redirect(r, "/signin?error=password-off");
+		else
+			web_reply_error(r, 403, "passwords are off here; sign in with the identity "
+						"provider (GET /oidc/start)");
+		return;
+	}
 	if (id == NULL || pw == NULL || id[0] == 0) {
 		if (r->form_post)
 			web_redirect(r, "/signin?error=missing");
@@ -328,7 +327,7 @@ static void signin(web_req *r)
 		web_reply_error(r, 503, "too many requests at once; try again in a minute");
 		return;
 	}
-	cookie_set(r, x->id, 0);
+	web_session_cookie(r, x->id, 0);
 	if (r->form_post)
 		web_redirect(r, "/");
 	else
@@ -353,7 +352,7 @@ static void signout(web_req *r)
 		web_session_end(r->sess);
 		r->sess = NULL;
 	}
-	cookie_set(r, "", 1);
+	web_session_cookie(r, "", 1);
 	if (r->form_post)
 		web_redirect(r, "/signin?signed_out=1");
 	else
@@ -571,6 +570,31 @@ static int route_table_stats(web_req *r, api_call *c, json_t **out)
 	return api_table_stats(r, c->id, out);
 }
 
+static int route_integ_clients(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_clients(r, out);
+}
+
+static int route_integ_cases(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_cases(r, out);
+}
+
+static int route_integ_consents(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_consents(r, out);
+}
+
+static int route_integ_client(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_client(r, c->id, out);
+}
+
+static int route_integ_case(web_req *r, api_call *c, json_t **out)
+{
+	return api_integration_case(r, c->id, out);
+}
+
 static int route_accept(web_req *r, api_call *c, json_t **out)
 {
 	return api_discuss_answer(r, c->id, 1, out);
@@ -668,6 +692,12 @@ static const struct api_route {
 	{EVHTTP_REQ_GET, "/api/audit/review", route_review, NULL},
 	{EVHTTP_REQ_POST, "/api/audit/signoff", route_signoff, "/audit/review"},
 	{EVHTTP_REQ_GET, "/api/audit/verify", route_verify, NULL},
+	/* the client system's, with its service credential only (web.c) */
+	{EVHTTP_REQ_POST, "/api/integration/v1/clients", route_integ_clients, NULL},
+	{EVHTTP_REQ_POST, "/api/integration/v1/cases", route_integ_cases, NULL},
+	{EVHTTP_REQ_POST, "/api/integration/v1/consents", route_integ_consents, NULL},
+	{EVHTTP_REQ_GET, "/api/integration/v1/clients/{id}", route_integ_client, NULL},
+	{EVHTTP_REQ_GET, "/api/integration/v1/cases/{id}", route_integ_case, NULL},
 };
 
 /* The workers of the routes that need others than the pages' (web/req.h):

@@ -1,10 +1,19 @@
-/* The JSON API of `serve --http` under /api/ (docs/web.md,
+/* The JSON API of `serve --web` under /api/ (docs/web.md,
  * docs/openapi.yaml), and its reads, which the pages render too. */
 #ifndef SK_WEB_API_H
 #define SK_WEB_API_H
 
 #include "node/pager.h"
 #include "web/req.h"
+
+/* The integration API for the client system (web/api_integration.c):
+ * 1 when path is under /api/integration/; then api_integration_begin
+ * checks the service credential (r->service) and reads the JSON body: 0,
+ * or -1 when it answered the refusal itself. */
+int api_integration_path(const char *path);
+int api_integration_begin(web_req *r);
+/* After the route: the BSNs of the body wiped, whatever the route did. */
+void api_integration_end(web_req *r);
 
 /* The API under /api/ (after authentication by web.c, except sign-in). */
 void api_handle(web_req *r);

@@ -44,6 +44,20 @@ json_t *api_page_doc(json_t *items, const node_page_out *pg);
  * request's deadline (web_req.deadline). */
 int api_remote(web_req *r, node_remote **rem, json_t **out);
 
+/* ---- the integration API (api_integration.c): r->service acts ---- */
+
+int api_integration_clients(web_req *r, json_t **out);
+int api_integration_cases(web_req *r, json_t **out);
+int api_integration_consents(web_req *r, json_t **out);
+int api_integration_client(web_req *r, const char *id, json_t **out);
+int api_integration_case(web_req *r, const char *id, json_t **out);
+/* One item of a batch into *it (refuse set when it does not parse);
+ * for the fuzzer too. */
+struct node_ecd_client;
+struct node_ecd_case;
+void api_integration_client_parse(const json_t *o, struct node_ecd_client *it);
+void api_integration_case_parse(const json_t *o, int consent_only, struct node_ecd_case *it);
+
 /* ---- actions: an HTTP status with *out; loc (cap bytes) the page a form
  * goes to next where the action decides it ---- */
 

@@ -1,4 +1,4 @@
-/* The pages of `serve --http` (docs/web.md): HTML rendered on the server
+/* The pages of `serve --web` (docs/web.md): HTML rendered on the server
  * from the API's reads, every action a form posting to the API. Text is
  * escaped by the one formatter here (page_put's %s), so no value reaches
  * the page raw. Dutch and English. This file: the page frame and its
@@ -14,6 +14,7 @@
 #include "audit/query.h"
 #include "common/when.h"
 #include "web/api.h"
+#include "web/oidc.h"
 #include "web/page.h"
 #include "web/pages.h"
 
@@ -352,13 +353,53 @@ void pages_refusal(web_req *r, int code, const char *msg)
 
 /* ---- sign in ---------------------------------------------------------------- */
 
+/* The sentences for a sign-in through the identity provider that did not
+ * work (/signin?error=oidc-...: web/oidc.c). */
+static const struct oidc_error {
+	const char *code, *nl, *en;
+} oidc_errors[] = {
+	{"oidc-unknown",
+	 "U bent wel aangemeld bij uw organisatie, maar uw account is hier niet gekoppeld aan "
+	 "een medewerker. Vraag de beheerder van uw organisatie om uw account te koppelen.",
+	 "You are signed in at your organisation, but your account is not linked to a "
+	 "professional here. Ask your organisation's administrator to link your account."},
+	{"oidc-failed",
+	 "Inloggen is niet gelukt: het antwoord van uw organisatie kon niet worden "
+	 "gecontroleerd. Probeer het opnieuw. Lukt het weer niet? Neem contact op met de "
+	 "beheerder van uw organisatie.",
+	 "Signing in did not work: the answer of your organisation could not be checked. "
+	 "Try again. If it fails again, contact your organisation's administrator."},
+	{"oidc-expired",
+	 "Inloggen is niet gelukt: het duurde te lang of de link was al gebruikt. Probeer het "
+	 "opnieuw.",
+	 "Signing in did not work: it took too long or the link was used before. Try again."},
+	{"oidc-denied",
+	 "Inloggen is afgebroken of geweigerd bij uw organisatie. Probeer het opnieuw.",
+	 "Signing in was stopped or refused at your organisation. Try again."},
+	{"oidc-unreachable",
+	 "Het inlogsysteem van uw organisatie is nu niet bereikbaar. Probeer het over een paar "
+	 "minuten opnieuw.",
+	 "Your organisation's sign-in system cannot be reached right now. Try again in a few "
+	 "minutes."},
+	{"password-off",
+	 "Inloggen met een wachtwoord staat uit. Log in via uw organisatie.",
+	 "Signing in with a password is switched off. Sign in through your organisation."},
+};
+
 static void signin_page(page *p)
 {
 	const char *e = evhttp_find_header(&p->r->query, "error");
 	const char *until = evhttp_find_header(&p->r->query, "until");
+	const char *idp = web_oidc_label(p->r->app->oidc);
+	const struct oidc_error *oe = NULL;
 
+	for (size_t i = 0; e != NULL && i < sizeof(oidc_errors) / sizeof(oidc_errors[0]); i++)
+		if (strcmp(e, oidc_errors[i].code) == 0)
+			oe = &oidc_errors[i];
 	page_head(p, page_t(p, "Aanmelden", "Sign in"));
-	if (e != NULL && strcmp(e, "locked") == 0)
+	if (oe != NULL)
+		page_put(p, "<p id=\"message\" role=\"alert\">%s</p>", page_t(p, oe->nl, oe->en));
+	else if (e != NULL && strcmp(e, "locked") == 0)
 		page_put(p, "<p id=\"message\" role=\"alert\">%s %s.</p>",
 		    page_t(p, "Te vaak een verkeerd wachtwoord. Probeer het opnieuw na",
 		      "Too many failed sign-ins. Try again after"),
@@ -370,15 +411,25 @@ static void signin_page(page *p)
 	else if (evhttp_find_header(&p->r->query, "signed_out") != NULL)
 		page_put(p, "<p id=\"message\" role=\"status\">%s</p>",
 		    page_t(p, "U bent afgemeld.", "You are signed out."));
+	if (idp != NULL) /* the label was checked: no markup in it */
+		page_put(p, "<p><a id=\"oidc-signin\" class=\"button\" href=\"/oidc/start\">%s %s</a></p>",
+		    page_t(p, "Inloggen met", "Sign in with"), idp);
+	if (web_oidc_only(p->r->app->oidc)) {
+		page_send(p, 200);
+		return;
+	}
+	if (idp != NULL)
+		page_put(p, "<h2>%s</h2>", page_t(p, "Of met een wachtwoord", "Or with a password"));
 	page_put(p, "<form id=\"signin\" class=\"block\" method=\"post\" action=\"/api/session\">"
 	       "<label for=\"professional\">%s</label>"
 	       "<input type=\"text\" id=\"professional\" name=\"professional\" "
-	       "autocomplete=\"username\" required autofocus>"
+	       "autocomplete=\"username\" required%s>"
 	       "<label for=\"password\">%s</label>"
 	       "<input type=\"password\" id=\"password\" name=\"password\" "
 	       "autocomplete=\"current-password\" required>"
 	       "<button type=\"submit\">%s</button></form><p class=\"hint\">%s</p>",
-	    page_t(p, "Medewerker-id", "Professional id"), page_t(p, "Wachtwoord", "Password"),
+	    page_t(p, "Medewerker-id", "Professional id"), idp == NULL ? " autofocus" : "",
+	    page_t(p, "Wachtwoord", "Password"),
 	    page_t(p, "Aanmelden", "Sign in"),
 	    page_t(p, "Geen wachtwoord of vergeten? Vraag de beheerder van uw organisatie om een nieuw wachtwoord.",
 	      "No password, or forgotten it? Ask your organisation's administrator for a new one."));

@@ -1,4 +1,4 @@
-/* The pages of `serve --http` (docs/web.md), rendered on the server from
+/* The pages of `serve --web` (docs/web.md), rendered on the server from
  * the API's reads (web/api.h). */
 #ifndef SK_WEB_PAGES_H
 #define SK_WEB_PAGES_H

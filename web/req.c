@@ -1,4 +1,4 @@
-/* The request of `serve --http` as the API and the pages see it: its
+/* The request of `serve --web` as the API and the pages see it: its
  * parameters, the sessions and the replies with their security headers;
  * and its way between the evhttp loop thread and the workers (web/req.h
  * says which thread does what). */
@@ -296,9 +296,22 @@ void web_header_add(web_req *r, const char *name, const char *value)
 		sk_log(SK_LOG_WARNING, "web: header %s refused", name);
 }
 
+const char *web_cookie_name(const web_app *a)
+{
+	return a->tls ? WEB_COOKIE_TLS : WEB_COOKIE;
+}
+
+const char *web_cookie_secure(const web_app *a)
+{
+	return a->tls || a->secure_cookies ? "; Secure" : "";
+}
+
 void web_headers(web_req *r, const char *content_type)
 {
 	web_header_add(r, "Content-Type", content_type);
+	/* browsers that saw the pages over TLS never try plain HTTP again */
+	if (r->app->tls)
+		web_header_add(r, "Strict-Transport-Security", "max-age=31536000");
 	web_header_add(r, "Cache-Control", "no-store");
 	web_header_add(r, "X-Content-Type-Options", "nosniff");
 	/* same-origin, not no-referrer: with no-referrer Chromium sends
@@ -363,6 +376,45 @@ void web_reply_json(web_req *r, int code, json_t *doc)
 void web_reply_error(web_req *r, int code, const char *msg)
 {
 	web_reply_json(r, code, json_pack("{s:s}", "error", msg));
+}
+
+/* The value of cookie name in the request (copied into out), or NULL. */
+const char *web_cookie(const web_req *r, const char *name, char *out, size_t cap)
+{
+	const char *h = evhttp_find_header(&r->in, "Cookie");
+	size_t n = strlen(name);
+
+	while (h != NULL && *h != 0) {
+		const char *end;
+
+		while (*h == ' ' || *h == ';')
+			h++;
+		end = strchr(h, ';');
+		if (end == NULL)
+			end = h + strlen(h);
+		if ((size_t)(end - h) > n && strncmp(h, name, n) == 0 && h[n] == '=') {
+			size_t len = (size_t)(end - h) - n - 1;
+
+			if (len >= cap)
+				return NULL;
+			memcpy(out, h + n + 1, len);
+			out[len] = 0;
+			return out;
+		}
+		h = end;
+	}
+	return NULL;
+}
+
+void web_session_cookie(web_req *r, const char *value, int clear)
+{
+	char c[200];
+
+	snprintf(c, sizeof(c), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
+		 web_cookie_name(r->app), value, web_cookie_secure(r->app),
+		 clear ? "; Max-Age=0" : "");
+	web_header_add(r, "Set-Cookie", c);
+	sodium_memzero(c, sizeof(c));
 }
 
 void web_redirect(web_req *r, const char *location)
@@ -471,7 +523,10 @@ web_req *web_req_capture(web_app *a, struct evhttp_request *req, int *bad)
 			goto fail;
 		}
 	}
-	if ((r->raw_len = evbuffer_get_length(body)) > WEB_BODY_MAX) {
+	/* the client system's batches may be larger (checked again, with its
+	 * credential, by web/api_integration.c) */
+	if ((r->raw_len = evbuffer_get_length(body)) >
+	    (strncmp(r->path, "/api/integration/", 17) == 0 ? WEB_INTEGRATION_READ_MAX : WEB_BODY_MAX)) {
 		*bad = 413;
 		goto fail;
 	}

@@ -1,4 +1,4 @@
-/* One request of `serve --http` as the API (web/api.h) and the pages
+/* One request of `serve --web` as the API (web/api.h) and the pages
  * (web/pages.h) see it, with the state they share: the sessions of
  * professionals signed in with a password (node/auth.h), the parameters of
  * a request and the replies. docs/web.md is the contract.
@@ -28,14 +28,21 @@
 #include "net/conn.h"
 #include "node/client.h"
 #include "node/professional.h"
+#include "node/service.h"
 #include "node/store.h"
 
 #define WEB_SESSIONS_MAX 512
 #define WEB_SESSION_IDLE_MS (30ull * 60 * 1000)
 #define WEB_SESSION_MAX_MS (12ull * 3600 * 1000)
 #define WEB_COOKIE "schakel_session"
+/* over the node's own TLS: only ever set by this host over HTTPS */
+#define WEB_COOKIE_TLS "__Host-schakel_session"
 #define WEB_LANG_COOKIE "schakel_lang"
 #define WEB_BODY_MAX (64u * 1024) /* a summary of NODE_DISCUSS_TEXT_MAX, encoded */
+#define WEB_INTEGRATION_BODY_MAX (8u << 20) /* a batch of the client system (/api/integration/) */
+/* what evhttp and web_req_capture take on /api/integration/: a little more,
+ * so that a body over the cap is refused with the API's own JSON answer */
+#define WEB_INTEGRATION_READ_MAX (WEB_INTEGRATION_BODY_MAX + WEB_BODY_MAX)
 #define WEB_COPIES_MAX 64         /* requests handled at once: every worker's */
 #define WEB_STREAM_QUEUE_MAX (1u << 20) /* a stream's bytes queued for its client
 					 * before its worker waits */
@@ -52,6 +59,7 @@ typedef enum web_class {
 	WEB_CLASS_REMOTE,
 	WEB_CLASS_SIGNIN,
 	WEB_CLASS_EXPORT,
+	WEB_CLASS_INTEGRATION, /* the client system's batches (web/api_integration.c) */
 	WEB_CLASSES
 } web_class;
 
@@ -82,6 +90,9 @@ typedef struct web_app {
 	sk_kek *kek;
 	char token[65];     /* the bearer token of D/api-token */
 	int secure_cookies; /* serve --secure-cookies: behind a TLS proxy */
+	struct web_oidc *oidc; /* serve --oidc-*: the identity provider (web/oidc.h); NULL: none */
+	int tls;            /* served over the node's own TLS (web/tls.h): HSTS,
+			     * Secure cookies, the session cookie WEB_COOKIE_TLS */
 	void (*sync_now)(void *arg); /* wakes the sync thread (any thread) */
 	json_t *(*status)(void *arg);  /* GET /api/status (any thread) */
 	void *arg;
@@ -108,6 +119,9 @@ typedef struct web_req {
 	web_session *sess;     /* the signed-in professional (this request's
 				* copy); NULL with the token */
 	int bearer;            /* authorised by the API token */
+	char service[NODE_SERVICE_ID_MAX + 1]; /* the client system's service
+						* (node/service.h) on /api/integration/;
+						* "" elsewhere */
 	enum evhttp_cmd_type method;
 	char path[256];        /* decoded path, no query */
 	struct evkeyvalq query;
@@ -163,6 +177,11 @@ void web_flash(web_session *x, int error, const char *fmt, ...)
 web_session *web_session_take(web_req *r, const char *id, int page);
 /* Signs p in: a new session (any the request came with ends) as r->sess. */
 web_session *web_signin(web_req *r, const node_professional *p, uint64_t now);
+/* The value of cookie name in the request (copied into out, cap bytes),
+ * or NULL when absent or longer. */
+const char *web_cookie(const web_req *r, const char *name, char *out, size_t cap);
+/* Sets (clear: removes) the session cookie WEB_COOKIE. */
+void web_session_cookie(web_req *r, const char *value, int clear);
 /* Back into the table: a message set, a session ended. Once per request,
  * by web.c. */
 void web_session_put(web_req *r);
@@ -172,6 +191,11 @@ void web_session_put(web_req *r);
 /* Each sets the security headers (CSP, nosniff, no-store). A request is
  * answered once; a second answer is dropped (and logged). */
 void web_headers(web_req *r, const char *content_type);
+/* The session cookie's name: WEB_COOKIE_TLS over the node's own TLS, else
+ * WEB_COOKIE. */
+const char *web_cookie_name(const web_app *a);
+/* "; Secure" when the pages go over HTTPS (TLS here or at a proxy), else "". */
+const char *web_cookie_secure(const web_app *a);
 /* An output header (Set-Cookie, Content-Disposition, ...). */
 void web_header_add(web_req *r, const char *name, const char *value);
 void web_reply_json(web_req *r, int code, json_t *doc); /* steals doc */

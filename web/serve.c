@@ -24,7 +24,9 @@
 #include "node/case.h"
 #include "node/sync.h"
 #include "node/join.h"
+#include "web/oidc.h"
 #include "web/serve.h"
+#include "web/tls.h"
 #include "web/web.h"
 #include "witness/serve.h"
 
@@ -163,6 +165,50 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	net_loop_stop(arg);
 }
 
+/* SIGHUP: a renewed certificate (certbot's deploy hook) for new
+ * connections; a failure keeps the old one. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	web_tls *t = arg;
+
+	sk_error_clear();
+	if (web_tls_reload(t) != SK_OK)
+		sk_log(SK_LOG_WARNING, "serve: the TLS certificate was not reloaded: %s; the old "
+				       "one stays", sk_error_detail()[0] ? sk_error_detail() : "it does not load");
+	else
+		sk_log(SK_LOG_NOTICE, "serve: TLS certificate reloaded, SHA-256 fingerprint %s",
+		       web_tls_fingerprint(t));
+}
+
+/* The pages' TLS (web/tls.h), or none: then only on a loopback address,
+ * where nothing crosses a network. */
+static sk_status tls_start(node_store *s, sk_kek *kek, const node_serve_opts *o,
+			   const char *host, web_tls **tls)
+{
+	web_tls_opts to = {.cert = o->tls_cert, .key = o->tls_key, .self = o->tls_self,
+			   .dir = s->dir, .kek = kek, .host = host};
+	int made = 0;
+	sk_status st;
+
+	*tls = NULL;
+	if (o->tls_cert == NULL && o->tls_key == NULL && !o->tls_self) {
+		if (web_host_loopback(host))
+			return SK_OK;
+		sk_error_set("%s is not a loopback address and the pages would cross the network "
+			     "unencrypted; give --tls-cert FILE --tls-key FILE (the organisation's "
+			     "certificate) or --tls-self, or listen on 127.0.0.1",
+			     host[0] ? host : "an empty host");
+		return SK_ERR_INVALID;
+	}
+	if ((st = web_tls_open(tls, &to, &made)) != SK_OK)
+		return st;
+	if (made)
+		printf("made a self-signed TLS certificate for the pages: %s/%s\n", s->dir,
+		       WEB_TLS_SELF_CERT);
+	printf("TLS certificate SHA-256 fingerprint %s\n", web_tls_fingerprint(*tls));
+	return SK_OK;
+}
+
 /* The API token: made once, 0600, kept in the data dir. */
 static sk_status api_token(server *sv)
 {
@@ -237,22 +283,30 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	server sv = {.s = s, .kek = kek};
 	struct evhttp *http = NULL;
 	struct evhttp_bound_socket *sock;
-	struct event *term = NULL, *intr = NULL;
-	struct sockaddr_in sa;
+	struct event *term = NULL, *intr = NULL, *hup = NULL;
+	struct sockaddr_storage sa;
 	socklen_t salen = sizeof(sa);
+	web_tls *tls = NULL;
 	char host[64];
 	const char *colon = strrchr(o->http, ':');
+	size_t hlen = colon != NULL ? (size_t)(colon - o->http) : 0;
 	unsigned long port;
 	int thread = 0, app = 0;
 	sk_status st;
 
-	if (colon == NULL || (size_t)(colon - o->http) >= sizeof(host) ||
+	if (colon == NULL || hlen >= sizeof(host) ||
 	    (port = strtoul(colon + 1, NULL, 10)) > 65535) {
-		sk_error_set("--http takes HOST:PORT, e.g. 127.0.0.1:8080");
+		sk_error_set("--web takes HOST:PORT, e.g. 127.0.0.1:8080");
 		return SK_ERR_INVALID;
 	}
-	memcpy(host, o->http, (size_t)(colon - o->http));
-	host[colon - o->http] = 0;
+	memcpy(host, o->http, hlen);
+	host[hlen] = 0;
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') { /* [::1]:8443 */
+		memmove(host, host + 1, hlen - 2);
+		host[hlen - 2] = 0;
+	}
+	if ((st = tls_start(s, kek, o, host, &tls)) != SK_OK)
+		return st;
 	sv.seconds = o->sync_seconds ? o->sync_seconds : NODE_SYNC_SECONDS;
 	pthread_mutex_init(&sv.lock, NULL);
 	pthread_cond_init(&sv.wake, NULL);
@@ -268,6 +322,11 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	sv.web->s = s;
 	sv.web->kek = kek;
 	sv.web->secure_cookies = o->secure_cookies;
+	sv.web->tls = tls != NULL;
+	if (o->oidc.issuer != NULL &&
+	    (st = web_oidc_new(&sv.web->oidc, &o->oidc, o->oidc_name ? o->oidc_name : "uw organisatie",
+			       o->oidc_only)) != SK_OK)
+		goto out;
 	sv.web->sync_now = sync_now;
 	sv.web->status = status;
 	sv.web->arg = &sv;
@@ -276,6 +335,7 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 	sv.web->loop = sv.loop;
 	if ((st = pools_start(sv.web)) != SK_OK)
 		goto out;
+	web_oidc_warm(sv.web->oidc, sk_clock_now_ms() + 10000);
 	if (o->witness != NULL && (st = witness_start(s, kek, o->witness, &wtls, &witness)) != SK_OK)
 		goto out;
 	http = evhttp_new(net_loop_base(sv.loop));
@@ -293,10 +353,20 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 		       sizeof(int)) != 0)
 		sk_log(SK_LOG_WARNING, "serve: cannot set TCP_NODELAY; replies may stall");
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	evhttp_set_max_body_size(http, WEB_BODY_MAX);
+	/* the integration API's cap; every other path keeps WEB_BODY_MAX
+	 * (web_req_capture) */
+	evhttp_set_max_body_size(http, WEB_INTEGRATION_READ_MAX);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, 30);
 	evhttp_set_gencb(http, handle, sv.web);
+	if (tls != NULL) {
+		evhttp_set_bevcb(http, web_tls_bev, tls);
+		if ((hup = evsignal_new(net_loop_base(sv.loop), SIGHUP, on_hup, tls)) == NULL ||
+		    evsignal_add(hup, NULL) != 0) {
+			st = SK_ERR_NOMEM;
+			goto out;
+		}
+	}
 	term = evsignal_new(net_loop_base(sv.loop), SIGTERM, on_signal, sv.loop);
 	intr = evsignal_new(net_loop_base(sv.loop), SIGINT, on_signal, sv.loop);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) != 0 ||
@@ -305,7 +375,9 @@ sk_status node_serve(node_store *s, sk_kek *kek, const node_serve_opts *o)
 		goto out;
 	}
 	thread = 1;
-	printf("listening on %s:%u\n", host, (unsigned)ntohs(sa.sin_port));
+	/* sin_port and sin6_port share their place */
+	printf("listening on %s%s%s:%u\n", strchr(host, ':') ? "[" : "", host,
+	       strchr(host, ':') ? "]" : "", (unsigned)ntohs(((struct sockaddr_in *)&sa)->sin_port));
 	fflush(stdout);
 	st = net_loop_run(sv.loop);
 out:
@@ -322,6 +394,8 @@ out:
 		event_free(term);
 	if (intr != NULL)
 		event_free(intr);
+	if (hup != NULL)
+		event_free(hup);
 	/* the workers' answers wait in the loop's queue: they are dropped
 	 * (web_app.closing) once evhttp has freed their requests */
 	if (app)
@@ -331,11 +405,13 @@ out:
 	if (http != NULL)
 		evhttp_free(http);
 	net_loop_free(sv.loop);
+	web_tls_free(tls); /* after its connections, freed with evhttp */
 	pthread_cond_destroy(&sv.wake);
 	pthread_mutex_destroy(&sv.lock);
 	if (sv.web != NULL) {
 		if (app)
 			web_app_free(sv.web);
+		web_oidc_free(sv.web->oidc);
 		sodium_free(sv.web);
 	}
 	return st;

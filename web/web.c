@@ -1,4 +1,4 @@
-/* Requests of `serve --http`: parsing, authentication (the API token or a
+/* Requests of `serve --web`: parsing, authentication (the API token or a
  * session cookie with its CSRF token), the language, and the routing to
  * the API, the pages and the static files. */
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "web/api.h"
 #include "web/assets.h"
+#include "web/oidc.h"
 #include "web/pages.h"
 #include "web/web.h"
 
@@ -31,34 +32,6 @@ static const char *header(const web_req *r, const char *name)
 	return evhttp_find_header(&r->in, name);
 }
 
-/* The value of cookie name in the request (copied into out), or NULL. */
-static const char *cookie(const web_req *r, const char *name, char *out, size_t cap)
-{
-	const char *h = header(r, "Cookie");
-	size_t n = strlen(name);
-
-	while (h != NULL && *h != 0) {
-		const char *end;
-
-		while (*h == ' ' || *h == ';')
-			h++;
-		end = strchr(h, ';');
-		if (end == NULL)
-			end = h + strlen(h);
-		if ((size_t)(end - h) > n && strncmp(h, name, n) == 0 && h[n] == '=') {
-			size_t len = (size_t)(end - h) - n - 1;
-
-			if (len >= cap)
-				return NULL;
-			memcpy(out, h + n + 1, len);
-			out[len] = 0;
-			return out;
-		}
-		h = end;
-	}
-	return NULL;
-}
-
 static web_lang pick_lang(web_req *r)
 {
 	const char *q = evhttp_find_header(&r->query, "lang");
@@ -69,11 +42,11 @@ static web_lang pick_lang(web_req *r)
 		char set[80];
 
 		snprintf(set, sizeof(set), WEB_LANG_COOKIE "=%s; Path=/; SameSite=Strict; "
-			 "Max-Age=31536000", q);
+			 "Max-Age=31536000%s", q, web_cookie_secure(r->app));
 		web_header_add(r, "Set-Cookie", set);
 		return q[0] == 'e' ? WEB_EN : WEB_NL;
 	}
-	if (cookie(r, WEB_LANG_COOKIE, c, sizeof(c)) != NULL)
+	if (web_cookie(r, WEB_LANG_COOKIE, c, sizeof(c)) != NULL)
 		return strcmp(c, "en") == 0 ? WEB_EN : WEB_NL;
 	accept = header(r, "Accept-Language");
 	return accept != NULL && strncmp(accept, "en", 2) == 0 ? WEB_EN : WEB_NL;
@@ -180,6 +153,23 @@ static void static_file(web_req *r)
 	evbuffer_free(b);
 }
 
+/* The client system's API: its service credential, never a session
+ * cookie, no CSRF token (no cookie is used); audited as the service. */
+static void integration(web_req *r)
+{
+	char ap[96];
+
+	if (api_integration_begin(r) != 0)
+		return;
+	snprintf(ap, sizeof(ap), "integration:%s", r->peer + 4); /* after "web:" */
+	node_audit_context(r->service, ap);
+	node_audit_via(r->service, NODE_SERVICE_ROLE);
+	api_handle(r);
+	api_integration_end(r);
+	node_audit_via(NULL, NULL);
+	node_audit_context(NULL, NULL);
+}
+
 /* Answers r on a worker thread (any class): parses the body,
  * authenticates and routes. */
 static void web_handle(web_req *r)
@@ -190,6 +180,10 @@ static void web_handle(web_req *r)
 	int rc;
 
 	r->lang = pick_lang(r);
+	if (api_integration_path(r->path)) {
+		integration(r);
+		return;
+	}
 	if (r->method == EVHTTP_REQ_POST && (rc = read_body(r)) != 0) {
 		web_reply_error(r, rc, rc == 415 ? "send application/json or a form"
 				   : rc == 413 ? "the request is too large"
@@ -210,7 +204,7 @@ static void web_handle(web_req *r)
 		}
 		r->bearer = 1;
 	} else {
-		web_session_take(r, cookie(r, WEB_COOKIE, sid, sizeof(sid)),
+		web_session_take(r, web_cookie(r, web_cookie_name(a), sid, sizeof(sid)),
 				 strncmp(r->path, "/api/", 5) != 0);
 		sodium_memzero(sid, sizeof(sid));
 	}
@@ -232,6 +226,8 @@ static void web_handle(web_req *r)
 			api_handle(r);
 	} else if (r->method != EVHTTP_REQ_GET) {
 		web_reply_error(r, 405, "pages are read with GET; actions go to /api/");
+	} else if (strncmp(r->path, "/oidc/", 6) == 0) {
+		web_oidc_handle(r);
 	} else {
 		pages_handle(r);
 	}
@@ -248,6 +244,7 @@ static const unsigned class_max[WEB_CLASSES] = {
 	[WEB_CLASS_REMOTE] = WEB_REMOTE_THREADS + 4,
 	[WEB_CLASS_SIGNIN] = 256,
 	[WEB_CLASS_EXPORT] = WEB_EXPORT_THREADS,
+	[WEB_CLASS_INTEGRATION] = 8,
 };
 
 const unsigned web_class_threads[WEB_CLASSES] = {
@@ -255,6 +252,7 @@ const unsigned web_class_threads[WEB_CLASSES] = {
 	[WEB_CLASS_REMOTE] = WEB_REMOTE_THREADS,
 	[WEB_CLASS_SIGNIN] = WEB_SIGNIN_THREADS,
 	[WEB_CLASS_EXPORT] = WEB_EXPORT_THREADS,
+	[WEB_CLASS_INTEGRATION] = WEB_INTEGRATION_THREADS,
 };
 
 static void web_run(void *arg)
@@ -279,6 +277,9 @@ void web_accept(web_app *a, struct evhttp_request *req)
 	web_class cls = WEB_CLASS_PAGE;
 
 	if (r == NULL) {
+		if (a->tls)
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+					  "Strict-Transport-Security", "max-age=31536000");
 		evhttp_send_error(req, bad, bad == 413 ? "the request is too large"
 				    : bad == 400 ? "bad request line" : NULL);
 		return;
@@ -289,8 +290,14 @@ void web_accept(web_app *a, struct evhttp_request *req)
 		web_req_send(r);
 		return;
 	}
-	if (strncmp(r->path, "/api/", 5) == 0)
+	if (api_integration_path(r->path))
+		cls = WEB_CLASS_INTEGRATION;
+	else if (strncmp(r->path, "/api/", 5) == 0)
 		cls = api_route_class(r->method, r->path);
+	if (strncmp(r->path, "/oidc/", 6) == 0) { /* reaches the identity provider */
+		cls = WEB_CLASS_SIGNIN;
+		r->deadline = sk_clock_now_ms() + WEB_REMOTE_DEADLINE_MS;
+	}
 	if (cls == WEB_CLASS_REMOTE) {
 		r->deadline = sk_clock_now_ms() + WEB_REMOTE_DEADLINE_MS;
 		if (a->inflight[cls] >= class_max[cls]) {

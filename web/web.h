@@ -1,4 +1,4 @@
-/* The web side of `schakel-node serve --http`: each request captured on
+/* The web side of `schakel-node serve --web`: each request captured on
  * the loop thread, handed to a worker of its class (web/req.h), parsed,
  * authenticated (the API token, or a session cookie with its CSRF token)
  * and routed to the JSON API (web/api.h), the pages (web/pages.h) or the
@@ -15,6 +15,7 @@
 #define WEB_REMOTE_THREADS 4
 #define WEB_SIGNIN_THREADS 2
 #define WEB_EXPORT_THREADS 2
+#define WEB_INTEGRATION_THREADS 1 /* batches are one write transaction each */
 
 /* The threads serve starts for each class's pool (a->pool). */
 extern const unsigned web_class_threads[WEB_CLASSES];

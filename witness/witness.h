@@ -2,7 +2,7 @@
  * requests, checks them against the latest checkpoint it cosigned for the
  * log's origin (kept in LMDB, durable before it answers) and answers with
  * tlog-cosignature/v1 (Ed25519) lines. Shared by `schakel-node serve
- * --witness` and `schakel-pseudonymiser serve --http`; the registry uses
+ * --witness` and `schakel-pseudonymiser serve --witness-listen`; the registry uses
  * the request format to ask for cosignatures. */
 #ifndef SK_WIT_WITNESS_H
 #define SK_WIT_WITNESS_H

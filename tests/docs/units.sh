@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The systemd units in units/: the settings operators rely on are there,
-# and systemd-analyze verify accepts each unit with ExecStart pointing at
-# this build's binaries. Skipped (77) without systemd-analyze.
+# each keeps its data in /var/lib/schakel/SHORT (SHORT: registry,
+# pseudonymiser, node), the dir its configuration file units/SHORT.conf
+# names, and systemd-analyze verify accepts each unit with ExecStart
+# pointing at this build's binaries. Skipped (77) without systemd-analyze.
 #   tests/docs/units.sh SOURCE_DIR BINARY...
 set -euo pipefail
 SRC=$1
@@ -11,11 +13,13 @@ trap 'rm -rf "$T"' EXIT
 fail=0
 for bin in "$@"; do
 	bin=$(realpath "$bin") name=$(basename "$bin") unit=$SRC/units/$(basename "$bin").service
+	short=${name#schakel-} conf=$SRC/units/${name#schakel-}.conf
 	[ -f "$unit" ] || { echo "no $unit" >&2; fail=1; continue; }
-	for want in "StateDirectory=$name" StateDirectoryMode=0700 UMask=0077 \
+	grep -q "^dir = /var/lib/schakel/$short\$" "$conf" || { echo "$conf: no 'dir = /var/lib/schakel/$short'" >&2; fail=1; }
+	for want in "StateDirectory=schakel/$short\$" StateDirectoryMode=0700 UMask=0077 \
 		"LoadCredentialEncrypted=schakel-kek:" KillSignal=SIGTERM NoNewPrivileges=yes \
 		ProtectSystem=strict ProtectHome=yes PrivateTmp=yes CapabilityBoundingSet= \
-		"ExecStart=/usr/local/bin/$name serve --dir %S/$name" User=schakel; do
+		"ExecStart=/usr/local/bin/$name serve --config /etc/schakel/$short.conf$" User=schakel; do
 		grep -q "^$want" "$unit" || { echo "$unit: no '$want'" >&2; fail=1; }
 	done
 	sed "s#/usr/local/bin/$name#$bin#" "$unit" >"$T/$name.service"

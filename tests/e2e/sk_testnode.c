@@ -5,6 +5,7 @@
  * Keys are unwrapped (test only). Prints one JSON object per result.
  *
  *   sk-testnode init --dir D --org-id ID --name N --category C [--role pseudonymiser]
+ *        [--host NAME]... (written into the request unchecked, up to 20)
  *   sk-testnode publish --dir D --bundle B --seq N [--token-seed S] [--flags F]
  *        [--categories C] [--skew-ms X] [--entry-org ID] [--withdraw]
  *        [--issued-at MS] [--registry ADDR] [--cert-bundle B2] [--correlation HEX]
@@ -94,6 +95,8 @@ static struct {
 	const char *registry, *cert_bundle, *correlation, *vkey, *old, *new_, *proof;
 	const char *token_hex, *basis, *purpose, *as_role, *sign_key_dir;
 	int tamper;
+	char *hosts[20];
+	size_t n_hosts;
 	unsigned long long expires_ms, after;
 	int regie;
 	unsigned long long seq, token_seed, count, threads, issued_at;
@@ -165,6 +168,10 @@ static int cmd_init(void)
 	b.identity_key = (ProtobufCBinaryData){32, id.pk};
 	b.tls_key = (ProtobufCBinaryData){32, tls.pk};
 	b.created_at = now_ms();
+	b.n_hosts = o.n_hosts;
+	b.hosts = o.hosts;
+	if (schakel__v1__enrol_request_body__get_packed_size(&b) > sizeof(body))
+		DIE("request too large");
 	n = schakel__v1__enrol_request_body__pack(&b, body);
 	if (key_sign(sig, "schakel/v1/enrol-request", body, n, id.sk) != SK_OK)
 		DIE("sign");
@@ -1675,7 +1682,7 @@ int main(int argc, char **argv)
 		{"sign-key-dir", 1, NULL, 'Y'}, {"tamper", 0, NULL, 'Z'},
 		{"wait-file", 1, NULL, 'W'},    {"ca", 1, NULL, 'a'},
 		{"discussion", 1, NULL, 'D'},   {"to", 1, NULL, 'O'},
-		{"bytes", 1, NULL, 'y'},
+		{"bytes", 1, NULL, 'y'},        {"host", 1, NULL, 'H'},
 		{0}};
 	int c;
 
@@ -1687,6 +1694,11 @@ int main(int argc, char **argv)
 		case 'd': o.dir = optarg; break;
 		case 'b': o.bundle = optarg; break;
 		case 'o': o.org = optarg; break;
+		case 'H':
+			if (o.n_hosts == 20)
+				DIE("at most 20 --host");
+			o.hosts[o.n_hosts++] = optarg;
+			break;
 		case 'n': o.name = optarg; break;
 		case 'c': o.category = optarg; break;
 		case 'r': o.role = optarg; break;

@@ -10,28 +10,9 @@
 source "$(dirname "$0")/lib.sh"
 WEB_SRC=$(cd "$(dirname "$0")/../web" && pwd)
 source "$WEB_SRC/node_up.sh"
-: "${SK_BUILD_DIR:?the build dir (tests/CMakeLists.txt sets it)}"
-CHROMIUM=/usr/bin/chromium
 
 # The browser and playwright-core: missing tools fail, never skip.
-type -P node >/dev/null || fail "node is missing (scripts/deps.sh installs nodejs)"
-type -P npm >/dev/null || fail "npm is missing (scripts/deps.sh installs npm)"
-[ -x "$CHROMIUM" ] || fail "$CHROMIUM is missing (scripts/deps.sh installs chromium; make deps as root)"
-"$CHROMIUM" --headless --no-sandbox --version >/dev/null 2>&1 || fail "$CHROMIUM does not run"
-
-# npm ci into the build dir once (tests/web there: web/ is the library's);
-# again only when the lock changed.
-MODULES=$SK_BUILD_DIR/tests/web
-mkdir -p "$MODULES"
-if ! cmp -s "$WEB_SRC/package-lock.json" "$MODULES/installed.lock" ||
-	[ ! -d "$MODULES/node_modules/playwright-core" ] || [ ! -d "$MODULES/node_modules/axe-core" ]; then
-	rm -f "$MODULES/installed.lock"
-	cp "$WEB_SRC/package.json" "$WEB_SRC/package-lock.json" "$MODULES/"
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$MODULES" --no-audit --no-fund \
-		>"$T/npm.log" 2>&1 || fail "npm ci in $MODULES: $(tail -5 "$T/npm.log")"
-	cp "$WEB_SRC/package-lock.json" "$MODULES/installed.lock"
-fi
-ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright-core and axe-core in $MODULES"
+browser_up
 
 cd "$T"
 web_federation

@@ -6,10 +6,13 @@
  * Three fixed sessions (a professional with a case, another professional,
  * a privacy officer) and a fixed API token let inputs get past
  * authentication: session ids "aaa…", "ccc…", "eee…" with CSRF tokens
- * "bbb…", "ddd…", "fff…", and bearer "999…" (64 characters each). The
+ * "bbb…", "ddd…", "fff…", and bearer "999…" (64 characters each); a
+ * service credential of the client system, written "svc.fuzz." and 64
+ * sevens in an input, is replaced by the real one (web/api_integration.c). The
  * node has not joined a federation, so actions that need the registry
  * fail fast. Any answer, or none, is acceptable; a crash, a leak or
  * undefined behaviour is not. */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -29,6 +32,7 @@
 #include "common/kek.h"
 #include "node/case.h"
 #include "node/client.h"
+#include "node/service.h"
 #include "web/web.h"
 
 #include "fuzz_check.h"
@@ -44,6 +48,8 @@ static struct evhttp *http;
 static struct sockaddr_in addr;
 static char dir[64];
 static node_professional profs[3];
+static char service_cred[NODE_SERVICE_CRED_MAX + 1];
+#define SERVICE_STANDIN "svc.fuzz.7777777777777777777777777777777777777777777777777777777777777777"
 
 static void rm_dir(void)
 {
@@ -115,6 +121,7 @@ static void setup(void)
 	CHECK(bsn_parse(&b, "111222333"));
 	CHECK(node_client_add(s, &b, "Fuzz", NULL, (uint64_t)time(NULL) * 1000u, client));
 	CHECK(node_case_open(s, client, "p-1", &req, (uint64_t)time(NULL) * 1000u, &kc));
+	CHECK(node_service_add(s, "fuzz", "Fuzz", NULL, service_cred));
 	if ((app = calloc(1, sizeof(*app))) == NULL)
 		abort();
 	CHECK(web_app_init(app));
@@ -136,6 +143,7 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static uint8_t in[INPUT_MAX];
 	static int ready;
 	struct timespec t0, t;
 	char buf[4096];
@@ -148,6 +156,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > INPUT_MAX)
 		size = INPUT_MAX;
+	/* the client system's stand-in credential becomes the real one */
+	memcpy(in, data, size);
+	for (uint8_t *p = in; (p = memmem(p, size - (size_t)(p - in), SERVICE_STANDIN,
+					 sizeof(SERVICE_STANDIN) - 1)) != NULL;)
+		memcpy(p, service_cred, sizeof(SERVICE_STANDIN) - 1);
+	data = in;
 	sessions();
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		abort();

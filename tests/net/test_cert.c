@@ -1,6 +1,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "common/init.h"
@@ -260,6 +262,180 @@ static void test_names(void **state)
 	ca_free(&ca);
 }
 
+/* What a host name may be: RFC 1123 names and IP addresses, nothing else. */
+static void test_host_valid(void **state)
+{
+	static const char *const good[] = {
+		"localhost", "registry", "a", "reg-1.example.nl", "ZORG.Example.NL", "127.0.0.1",
+		"10.1.2.3", "::1", "2001:db8::1", "1a.example", "xn--bcher-kva.example",
+		"a.b.c.d.e.f.g",
+	};
+	static const char *const bad[] = {
+		"", ".", "a.", ".a", "a..b", "-a.example", "a-.example", "a_b.example", "*.example",
+		"a b", "a/b", "1.2.3", "256.1.1.1", "1.2.3.4.5", "ex@mple", "a.example:443",
+		"[::1]", "a\nb", "é.example",
+	};
+	char label64[80], long254[300];
+	net_hosts h = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(net_cert_host_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(net_cert_host_valid(bad[i]));
+	memset(label64, 'a', 64);
+	memcpy(label64 + 64, ".example", 9);
+	assert_false(net_cert_host_valid(label64));
+	assert_true(net_cert_host_valid(label64 + 1)); /* 63 */
+	/* 253 bytes: 63 + '.' + 63 + '.' + 63 + '.' + 61 */
+	memset(long254, 'a', sizeof(long254));
+	long254[63] = long254[127] = long254[191] = '.';
+	long254[253] = 0;
+	assert_true(net_cert_host_valid(long254));
+	long254[253] = 'a';
+	long254[254] = 0;
+	assert_false(net_cert_host_valid(long254));
+	/* a list: checked, once each, at most NET_HOSTS_MAX */
+	E(net_hosts_add(&h, "a.example"));
+	E(net_hosts_add(&h, "A.EXAMPLE"));
+	assert_int_equal(h.n, 1);
+	EFAIL(net_hosts_add(&h, "a..b"), SK_ERR_INVALID);
+	{
+		char names[NET_HOSTS_MAX][16];
+
+		for (int i = 1; i < NET_HOSTS_MAX; i++) {
+			snprintf(names[i], sizeof(names[i]), "h%d.example", i);
+			E(net_hosts_add(&h, names[i]));
+		}
+		assert_int_equal(h.n, NET_HOSTS_MAX);
+		EFAIL(net_hosts_add(&h, "one-more.example"), SK_ERR_INVALID);
+	}
+}
+
+static X509 *x509_of(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	assert_non_null(x);
+	return x;
+}
+
+/* The certificate's subjectAltName: the org id and each host once, as
+ * OpenSSL's own host name checks (what curl and Python use) see them; a
+ * name outside them fails; bad or too many hosts are refused. */
+static void test_san(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct ca ca;
+	key_ed25519 m;
+	uint8_t serial[NET_SERIAL_BYTES], *der = NULL;
+	size_t len;
+	net_hosts h = {{"zorg.example.nl", "10.0.0.7", "2001:db8::7", "ZORG.example.nl", "org"}, 5};
+	net_hosts bad = {{"ok.example", "bad_name"}, 2};
+	net_hosts many = {{NULL}, NET_HOSTS_MAX + 1};
+	GENERAL_NAMES *names;
+	net_peer peer;
+	X509 *x;
+
+	(void)state;
+	ca_make(&ca, "Federatie", now);
+	key_ed25519_generate(&m);
+	E(net_cert_issue_hosts(&der, &len, serial, "org", "Org", "ggz", &h, m.pk, now - 60,
+			       now + DAY, ca.der, ca.len, &ca.key));
+	E(net_cert_verify(&peer, der, len, ca.der, ca.len, now)); /* as before */
+	assert_string_equal(peer.org_id, "org");
+	x = x509_of(der, len);
+	names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	assert_non_null(names);
+	assert_int_equal(sk_GENERAL_NAME_num(names), 4); /* org, name, v4, v6 */
+	GENERAL_NAMES_free(names);
+	assert_int_equal(X509_check_host(x, "org", 0, 0, NULL), 1);
+	assert_int_equal(X509_check_host(x, "zorg.example.nl", 0, 0, NULL), 1);
+	assert_int_equal(X509_check_ip_asc(x, "10.0.0.7", 0), 1);
+	assert_int_equal(X509_check_ip_asc(x, "2001:db8::7", 0), 1);
+	assert_int_equal(X509_check_host(x, "other.example.nl", 0, 0, NULL), 0);
+	assert_int_equal(X509_check_ip_asc(x, "10.0.0.8", 0), 0);
+	X509_free(x);
+	free(der);
+	/* without hosts: the org id alone; an org id that is no DNS name
+	 * (two dots in a row) gets no subjectAltName at all */
+	E(net_cert_issue(&der, &len, serial, "org", "Org", "ggz", m.pk, now - 60, now + DAY,
+			 ca.der, ca.len, &ca.key));
+	x = x509_of(der, len);
+	assert_int_equal(X509_check_host(x, "org", 0, 0, NULL), 1);
+	X509_free(x);
+	free(der);
+	E(net_cert_issue(&der, &len, serial, "a..b", "Org", "ggz", m.pk, now - 60, now + DAY,
+			 ca.der, ca.len, &ca.key));
+	x = x509_of(der, len);
+	assert_int_equal(X509_get_ext_by_NID(x, NID_subject_alt_name, -1), -1);
+	X509_free(x);
+	free(der);
+	/* the most a certificate may name stays within NET_CERT_MAX and verifies */
+	{
+		char big[NET_HOSTS_MAX][NET_HOST_MAX + 1];
+		net_hosts all = {{NULL}, NET_HOSTS_MAX};
+
+		for (int i = 0; i < NET_HOSTS_MAX; i++) {
+			memset(big[i], 'a', NET_HOST_MAX);
+			big[i][0] = (char)('a' + i);
+			big[i][63] = big[i][127] = big[i][191] = '.';
+			big[i][NET_HOST_MAX] = 0;
+			all.name[i] = big[i];
+		}
+		E(net_cert_issue_hosts(&der, &len, serial, "org", "Org", "ggz", &all, m.pk, now - 60,
+				       now + DAY, ca.der, ca.len, &ca.key));
+		assert_true(len <= NET_CERT_MAX);
+		E(net_cert_verify(&peer, der, len, ca.der, ca.len, now));
+		x = x509_of(der, len);
+		assert_int_equal(X509_check_host(x, big[NET_HOSTS_MAX - 1], 0, 0, NULL), 1);
+		X509_free(x);
+		free(der);
+		der = NULL;
+	}
+	EFAIL(net_cert_issue_hosts(&der, &len, serial, "org", "Org", "ggz", &bad, m.pk, now - 60,
+				   now + DAY, ca.der, ca.len, &ca.key),
+	      SK_ERR_INVALID);
+	assert_null(der);
+	EFAIL(net_cert_issue_hosts(&der, &len, serial, "org", "Org", "ggz", &many, m.pk, now - 60,
+				   now + DAY, ca.der, ca.len, &ca.key),
+	      SK_ERR_INVALID);
+	assert_null(der);
+	ca_free(&ca);
+}
+
+/* The CA as PEM reads back as the same DER. */
+static void test_pem(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct ca ca;
+	char *pem = NULL;
+	size_t len = 0;
+	unsigned char *back = NULL;
+	int back_len;
+	BIO *bio;
+	X509 *x;
+
+	(void)state;
+	ca_make(&ca, "Federatie", now);
+	E(net_cert_pem(&pem, &len, ca.der, ca.len));
+	assert_int_equal(strlen(pem), len);
+	assert_memory_equal(pem, "-----BEGIN CERTIFICATE-----\n", 28);
+	assert_non_null(bio = BIO_new_mem_buf(pem, (int)len));
+	assert_non_null(x = PEM_read_bio_X509(bio, NULL, NULL, NULL));
+	back_len = i2d_X509(x, &back);
+	assert_int_equal(back_len, (int)ca.len);
+	assert_memory_equal(back, ca.der, ca.len);
+	OPENSSL_free(back);
+	X509_free(x);
+	BIO_free(bio);
+	free(pem);
+	EFAIL(net_cert_pem(&pem, &len, ca.der, 10), SK_ERR_INVALID);
+	assert_null(pem);
+	ca_free(&ca);
+}
+
 static int setup(void **state)
 {
 	return sk_init() == SK_OK ? 0 : -1;
@@ -273,6 +449,9 @@ int main(void)
 		cmocka_unit_test(test_validity),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_host_valid),
+		cmocka_unit_test(test_san),
+		cmocka_unit_test(test_pem),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,6 +1,7 @@
 /* The registry store's format marker: a store of format 2 opens and is
  * marked 3 with an audit record (this version reads both layouts); an
- * older or newer store is refused with a sentence that says which. */
+ * older or newer store is refused with a sentence that says which. And the
+ * key-less open of read-only commands. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,20 +11,26 @@
 #include "common/init.h"
 #include "registry/store.h"
 
-/* Overwrites the marker behind the store's back, as an older version left it. */
-static void set_format(const char *dir, const char *v)
+/* Sets (v NULL: removes) a meta value behind the store's back, as an older
+ * version left it. */
+static void meta_edit(const char *dir, const char *key, const char *v)
 {
 	MDB_env *env = NULL;
 	MDB_dbi meta;
 	MDB_txn *txn = NULL;
-	MDB_val k = {15, "registry.format"}, d = {strlen(v), (void *)v};
+	MDB_val k = {strlen(key), (void *)key}, d = {v ? strlen(v) : 0, (void *)v};
 
 	E(sk_db_open(&env, dir, 0, 0));
 	E(sk_db_dbi(env, "meta", MDB_CREATE, &meta));
 	E(sk_db_status(mdb_txn_begin(env, NULL, 0, &txn)));
-	E(sk_db_status(mdb_put(txn, meta, &k, &d, 0)));
+	E(sk_db_status(v != NULL ? mdb_put(txn, meta, &k, &d, 0) : mdb_del(txn, meta, &k, NULL)));
 	E(sk_db_status(mdb_txn_commit(txn)));
 	sk_db_close(env);
+}
+
+static void set_format(const char *dir, const char *v)
+{
+	meta_edit(dir, "registry.format", v);
 }
 
 static void get_format(const char *dir, char *out, size_t cap)
@@ -114,10 +121,57 @@ static void test_format(void **state)
 	t_rmdir(d);
 }
 
+/* Read-only commands open the store without keys: they get the verifier
+ * key a keyed open recorded, never a signing key, and never upgrade. */
+static void test_public_open(void **state)
+{
+	char *d = t_tmpdir(), dir[600], v[16], vkey[NOTE_VKEY_MAX];
+	sk_kek *kek = NULL;
+	reg_store *s = NULL;
+
+	(void)state;
+	E(sk_init());
+	E(sk_kek_open(&kek, NULL, 1));
+	snprintf(dir, sizeof(dir), "%s/r", d);
+	E(reg_store_init(dir, "test.example/registry", "registry", kek));
+	E(reg_store_open(&s, dir, kek));
+	snprintf(vkey, sizeof(vkey), "%s", s->vkey);
+	reg_store_close(s);
+	assert_non_null(strstr(vkey, "test.example/registry+"));
+	E(reg_store_open_public(&s, dir));
+	assert_string_equal(s->vkey, vkey);
+	assert_null(s->id);
+	assert_null(s->log_key);
+	reg_store_close(s);
+	/* no key recorded until a keyed open */
+	meta_edit(dir, "registry.vkey", NULL); /* a registry from before */
+	E(reg_store_open_public(&s, dir));
+	assert_string_equal(s->vkey, "");
+	reg_store_close(s);
+	E(reg_store_open(&s, dir, kek));
+	reg_store_close(s);
+	E(reg_store_open_public(&s, dir));
+	assert_string_equal(s->vkey, vkey);
+	reg_store_close(s);
+	/* a store that needs an upgrade is left for a keyed open */
+	set_format(dir, "3");
+	EFAIL(reg_store_open_public(&s, dir), SK_ERR_INVALID);
+	assert_non_null(strstr(sk_error_detail(), "to upgrade it"));
+	get_format(dir, v, sizeof(v));
+	assert_string_equal(v, "3");
+	E(reg_store_open(&s, dir, kek));
+	reg_store_close(s);
+	get_format(dir, v, sizeof(v));
+	assert_string_equal(v, "4");
+	sk_kek_free(kek);
+	t_rmdir(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_public_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
-# Shared by tests/e2e/web.sh and web_security.sh (after tests/e2e/lib.sh):
-# a federation of two organisations, wijkteam (A) and altrecht (B), on
-# 127.0.0.1, and A's node serving its web pages.
+# Shared by tests/e2e/web.sh, web_security.sh and web_tls.sh (after
+# tests/e2e/lib.sh): a federation of two organisations, wijkteam (A) and
+# altrecht (B), on 127.0.0.1, A's node serving its web pages, and the
+# browser.
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
@@ -46,23 +47,52 @@ import json,sys; print([p['kind'] for p in json.load(sys.stdin) if p['id']=='$PO
 	node client add --dir $ORG_B --bsn $BSN --name "Jan Modaal" >/dev/null || fail "client at B"
 }
 
-# serve_a: A's node serving its pages with a sync every second; sets
-# SERVE_PID and BASE (http://HOST:PORT). Its diagnostics go to $T/serve.log.
+# serve_a [serve options...]: A's node serving its pages with a sync every
+# second; sets SERVE_PID, SERVE_OUT (its stdout) and BASE (http://HOST:PORT,
+# https:// when it printed a TLS certificate's fingerprint). Its diagnostics
+# go to $T/serve.log.
 serve_a() {
-	local out="$T/serve.$RANDOM.out"
-	"$SK_NODE" serve --dir $ORG_A --http 127.0.0.1:0 --sync-seconds 1 --dev >"$out" \
+	local out="$T/serve.$RANDOM.out" scheme=http
+	"$SK_NODE" serve --dir $ORG_A --http 127.0.0.1:0 --sync-seconds 1 --dev "$@" >"$out" \
 		2>>"$T/serve.log" &
 	SERVE_PID=$!
+	SERVE_OUT=$out
 	PIDS+=("$SERVE_PID")
 	for _ in $(seq 200); do
 		if grep -q '^listening on ' "$out"; then
-			BASE="http://$(sed -n 's/^listening on //p' "$out")"
+			grep -q '^TLS certificate SHA-256 fingerprint ' "$out" && scheme=https
+			BASE="$scheme://$(sed -n 's/^listening on //p' "$out")"
 			return 0
 		fi
 		kill -0 "$SERVE_PID" 2>/dev/null || fail "node serve exited: $(tail -5 "$T/serve.log")"
 		sleep 0.1
 	done
 	fail "node serve did not print 'listening on HOST:PORT'"
+}
+
+# browser_up: Debian's chromium and playwright-core with axe-core from
+# tests/web/package-lock.json, npm ci'd into the build dir once (tests/web
+# there: web/ is the library's) and again only when the lock changed; sets
+# CHROMIUM and MODULES. Missing tools fail, never skip.
+browser_up() {
+	: "${SK_BUILD_DIR:?the build dir (tests/CMakeLists.txt sets it)}"
+	CHROMIUM=/usr/bin/chromium
+	type -P node >/dev/null || fail "node is missing (scripts/deps.sh installs nodejs)"
+	type -P npm >/dev/null || fail "npm is missing (scripts/deps.sh installs npm)"
+	[ -x "$CHROMIUM" ] || fail "$CHROMIUM is missing (scripts/deps.sh installs chromium; make deps as root)"
+	"$CHROMIUM" --headless --no-sandbox --version >/dev/null 2>&1 || fail "$CHROMIUM does not run"
+	MODULES=$SK_BUILD_DIR/tests/web
+	mkdir -p "$MODULES"
+	if ! cmp -s "$WEB_SRC/package-lock.json" "$MODULES/installed.lock" ||
+		[ ! -d "$MODULES/node_modules/playwright-core" ] || [ ! -d "$MODULES/node_modules/axe-core" ] ||
+		[ ! -d "$MODULES/node_modules/oidc-provider" ]; then
+		rm -f "$MODULES/installed.lock"
+		cp "$WEB_SRC/package.json" "$WEB_SRC/package-lock.json" "$MODULES/"
+		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$MODULES" --no-audit --no-fund \
+			>"$T/npm.log" 2>&1 || fail "npm ci in $MODULES: $(tail -5 "$T/npm.log")"
+		cp "$WEB_SRC/package-lock.json" "$MODULES/installed.lock"
+	fi
+	ok "chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), playwright-core, axe-core and oidc-provider in $MODULES"
 }
 
 # stop_serve: SIGTERM, and serve must exit 0.
