@@ -94,6 +94,15 @@ static const struct option table_lo[] = {SK_CLI_COMMON_LONG,
 					 {"add", required_argument, NULL, 'd'},
 					 {0}};
 
+/* The id a command made: alone on a line, or with --json {"id": ...}. */
+static void id_print(const sk_cli_common *o, const char *id)
+{
+	if (o->json)
+		node_cli_print_json(json_pack("{s:s}", "id", id));
+	else
+		printf("%s\n", id);
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	static const char help[] =
@@ -131,10 +140,7 @@ static int cmd_create(int argc, char **argv)
 	node_cli_close(s, kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, "table create");
-	if (o.json)
-		node_cli_print_json(json_pack("{s:s}", "id", id));
-	else
-		printf("%s\n", id);
+	id_print(&o, id);
 	return SK_EXIT_OK;
 }
 
@@ -480,10 +486,7 @@ static int cmd_submit(int argc, char **argv)
 		rc = sk_cli_fail(st, "table submit");
 		goto out;
 	}
-	if (o.json)
-		node_cli_print_json(json_pack("{s:s}", "id", hex));
-	else
-		printf("%s\n", hex);
+	id_print(&o, hex);
 	rc = SK_EXIT_OK;
 out:
 	if (data != NULL) {
@@ -580,7 +583,9 @@ static int cmd_show(int argc, char **argv)
 	static const char help[] =
 		"usage: schakel-node table show CASE --as PROF [--json]\n\n"
 		"A case brought to a table: its question, life domains, urgency, what was tried,\n"
-		"the parties involved and who brought it. Reading it is audited.\n\n"
+		"the parties involved and who brought it; its subgroups (a subgroup's mandate\n"
+		"only when our organisation is in it) and its messages, those to a subgroup\n"
+		"marked. Reading it is audited.\n\n"
 		SK_CLI_COMMON_HELP;
 	const char *id = take_id(&argc, &argv), *as = NULL;
 	sk_cli_common o = {0};
@@ -642,13 +647,34 @@ static int cmd_show(int argc, char **argv)
 			printf("tried:\n%s\n", json_string_value(json_object_get(c, "tried")));
 		if (json_string_value(json_object_get(c, "meeting")))
 			printf("on the agenda of: %s\n", json_string_value(json_object_get(c, "meeting")));
+		json_array_foreach(json_object_get(c, "subgroups"), i, x) {
+			json_t *n;
+			size_t k;
+
+			printf("subgroup %s:", json_string_value(json_object_get(x, "id")));
+			json_array_foreach(json_object_get(x, "org_names"), k, n)
+				printf("%s %s", k ? "," : "", json_string_value(n));
+			if (json_string_value(json_object_get(x, "until")))
+				printf("; mandate until %s",
+				       json_string_value(json_object_get(x, "until")));
+			printf("%s\n", json_is_true(json_object_get(x, "member"))
+					       ? " (we are in it)" : " (we are not in it)");
+			if (json_string_value(json_object_get(x, "mandate")))
+				printf("   mandate: %s\n",
+				       json_string_value(json_object_get(x, "mandate")));
+		}
 		json_array_foreach(json_object_get(c, "thread"), i, x) {
 			const char *k = json_string_value(json_object_get(x, "kind"));
+			const char *sg = json_string_value(json_object_get(x, "subgroup"));
 
 			sk_when(when, (uint64_t)json_integer_value(json_object_get(x, "time")), SK_WHEN_EN);
-			printf("-- %s, %s (%s):", when, json_string_value(json_object_get(x, "name")),
-			       json_string_value(json_object_get(x, "from_name")));
-			if (strcmp(k, "schedule") == 0)
+			printf("-- %s, %s (%s)%s%s:", when, json_string_value(json_object_get(x, "name")),
+			       json_string_value(json_object_get(x, "from_name")),
+			       sg != NULL && strcmp(k, "text") == 0 ? " to subgroup " : "",
+			       sg != NULL && strcmp(k, "text") == 0 ? sg : "");
+			if (strcmp(k, "subgroup") == 0)
+				printf(" formed subgroup %s\n", sg ? sg : "?");
+			else if (strcmp(k, "schedule") == 0)
 				printf(" scheduled for %s\n", json_string_value(json_object_get(x, "date")));
 			else if (strcmp(k, "invite") == 0)
 				printf(" invited %s for this case\n",
@@ -686,7 +712,10 @@ static int cmd_show(int argc, char **argv)
 
 struct regie_args {
 	const char *as, *date, *org, *file, *regie, *routed, *outcome, *evaluate, *breakthrough;
-	int yes;
+	const char *subgroup, *mandate_file, *until;
+	const char *orgs[WIRE_TABLE_PARTICIPANTS_MAX]; /* every --org, for a subgroup */
+	size_t n_orgs;
+	int yes, too_many;
 };
 
 static int regie_opt(int c, const char *arg, void *p)
@@ -702,9 +731,22 @@ static int regie_opt(int c, const char *arg, void *p)
 		break;
 	case 'o':
 		a->org = arg;
+		if (a->n_orgs < WIRE_TABLE_PARTICIPANTS_MAX)
+			a->orgs[a->n_orgs++] = arg;
+		else
+			a->too_many = 1;
 		break;
 	case 't':
 		a->file = arg;
+		break;
+	case 'g':
+		a->subgroup = arg;
+		break;
+	case 'm':
+		a->mandate_file = arg;
+		break;
+	case 'u':
+		a->until = arg;
 		break;
 	case 'r':
 		a->regie = arg;
@@ -740,6 +782,9 @@ static const struct option regie_lo[] = {SK_CLI_COMMON_LONG,
 					 {"outcome", required_argument, NULL, 'O'},
 					 {"evaluate", required_argument, NULL, 'e'},
 					 {"breakthrough", required_argument, NULL, 'b'},
+					 {"subgroup", required_argument, NULL, 'g'},
+					 {"mandate-file", required_argument, NULL, 'm'},
+					 {"until", required_argument, NULL, 'u'},
 					 {"yes", no_argument, NULL, 'y'},
 					 {0}};
 
@@ -752,14 +797,23 @@ static int regie_run(const char *cmd, const char *id, const sk_cli_common *o, co
 	sk_status st;
 	int rc;
 
+	char sg[WIRE_TABLE_SUBGROUP_ID_HEX + 1];
+
 	if ((rc = node_cli_open_remote(&s, &kek, &r, o, cmd)) != 0)
 		return rc;
-	st = node_table_send(r, id, as, m);
+	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP)
+		st = node_table_subgroup(r, id, as, m->subgroup_orgs, m->n_subgroup_orgs, m->mandate,
+					 m->until, sg);
+	else
+		st = node_table_send(r, id, as, m);
 	node_remote_close(r);
 	node_cli_close(s, kek);
 	if (st != SK_OK)
 		return sk_cli_fail(st, cmd);
-	printf("%s\n", done);
+	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP)
+		id_print(o, sg); /* a new subgroup: its id */
+	else
+		printf("%s\n", done);
 	return SK_EXIT_OK;
 }
 
@@ -816,23 +870,73 @@ static int cmd_invite(int argc, char **argv)
 	return regie_run("table invite", id, &o, a.as, &m, done);
 }
 
+/* A message's or a mandate's text from file, text-checked: a BSN is
+ * refused, a date or an address needs yes (or the professional's answer).
+ * *text is the caller's to wipe and free; 0 or the exit code. */
+static int text_read(const char *cmd, const char *file, int yes, char **text)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	sk_status st;
+	int rc = 0;
+
+	*text = NULL;
+	if ((st = sk_file_read(file, WIRE_TABLE_CASE_TEXT_MAX, &data, &len)) != SK_OK)
+		return sk_cli_fail(st, cmd);
+	if ((*text = malloc(len + 1)) == NULL) {
+		rc = sk_cli_fail(SK_ERR_NOMEM, cmd);
+		goto out;
+	}
+	memcpy(*text, data, len);
+	(*text)[len] = 0;
+	while (len > 0 && ((*text)[len - 1] == '\n' || (*text)[len - 1] == '\r'))
+		(*text)[--len] = 0;
+	if (len == 0 || memchr(*text, 0, len) != NULL || !node_discuss_text_ok(*text)) {
+		rc = sk_cli_usage(cmd, "the text must be non-empty UTF-8 text");
+		goto out;
+	}
+	{
+		node_text_verdict v = node_text_check(*text, len, NULL);
+
+		if (v == NODE_TEXT_BSN) {
+			fprintf(stderr, "schakel-node %s: %s\n", cmd, node_text_verdict_msg(v));
+			rc = SK_EXIT_FAIL;
+			goto out;
+		}
+		rc = confirm(cmd, v, yes);
+	}
+out:
+	if (data != NULL) {
+		sodium_memzero(data, len);
+		free(data);
+	}
+	return rc;
+}
+
+static void text_free(char *text)
+{
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+}
+
 /* One exit path after reading the file: it wipes the text. */
 static int cmd_send(int argc, char **argv)
 {
 	static const char help[] =
-		"usage: schakel-node table send CASE --as PROF --text-file F [--yes]\n\n"
+		"usage: schakel-node table send CASE --as PROF --text-file F [--subgroup SG] [--yes]\n\n"
 		"Sends a message to every participant of the case, signed by our organisation\n"
-		"and sealed to each; the registry sees only ciphertext. A text with a valid\n"
-		"BSN is refused; one with a date or a postcode with house number needs --yes.\n\n"
+		"and sealed to each; the registry sees only ciphertext. --subgroup: to the\n"
+		"organisations of that subgroup only (our organisation must be in it). A text\n"
+		"with a valid BSN is refused; one with a date or a postcode with house number\n"
+		"needs --yes.\n\n"
 		SK_CLI_COMMON_HELP;
 	const char *id = take_id(&argc, &argv);
 	struct regie_args a = {0};
 	node_table_msg m = {.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT};
 	sk_cli_common o = {0};
-	uint8_t *data = NULL;
 	char *text = NULL;
-	size_t len = 0;
-	sk_status st;
 	int rc;
 
 	if ((rc = sk_cli_parse("table send", argc, argv, regie_lo, help, &o, regie_opt, &a)) !=
@@ -842,42 +946,57 @@ static int cmd_send(int argc, char **argv)
 		return rc;
 	if (id == NULL || a.as == NULL || a.file == NULL)
 		return sk_cli_usage("table send", "CASE, --as and --text-file are required");
-	if ((st = sk_file_read(a.file, WIRE_TABLE_CASE_TEXT_MAX, &data, &len)) != SK_OK)
-		return sk_cli_fail(st, "table send");
-	if ((text = malloc(len + 1)) == NULL) {
-		rc = sk_cli_fail(SK_ERR_NOMEM, "table send");
-		goto out;
+	if (a.subgroup != NULL && !wire_table_subgroup_id_ok(a.subgroup))
+		return sk_cli_usage("table send", "--subgroup takes the id 'table subgroup' printed");
+	if ((rc = text_read("table send", a.file, a.yes, &text)) == 0) {
+		m.text = text;
+		m.subgroup = a.subgroup;
+		rc = regie_run("table send", id, &o, a.as, &m, "sent");
 	}
-	memcpy(text, data, len);
-	text[len] = 0;
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		text[--len] = 0;
-	if (len == 0 || memchr(text, 0, len) != NULL || !node_discuss_text_ok(text)) {
-		rc = sk_cli_usage("table send", "the text must be non-empty UTF-8 text");
-		goto out;
-	}
-	{
-		node_text_verdict v = node_text_check(text, len, NULL);
+	text_free(text);
+	return rc;
+}
 
-		if (v == NODE_TEXT_BSN) {
-			fprintf(stderr, "schakel-node table send: %s\n", node_text_verdict_msg(v));
-			rc = SK_EXIT_FAIL;
-			goto out;
-		}
-		if ((rc = confirm("table send", v, a.yes)) != 0)
-			goto out;
+/* One exit path after reading the mandate: it wipes the text. */
+static int cmd_subgroup(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: schakel-node table subgroup CASE --org ORG --org ORG [--org ORG]...\n"
+		"           --mandate-file F [--until YYYY-MM-DD] --as PROF [--yes]\n\n"
+		"Forms a subgroup of 2 or more of the case's participants with a mandate: what\n"
+		"they may decide outside the usual routine (e.g. \"mag zonder wachtlijst een\n"
+		"plek regelen\"), until a date if given. The mandate and the subgroup's messages\n"
+		"are sealed to its organisations only; the other participants see that the\n"
+		"subgroup exists and which organisations are in it. Prints the subgroup's id\n"
+		"(for 'table send --subgroup'). Only a procesregisseur of the table. The\n"
+		"mandate is checked like a message: a BSN is refused, a date or a postcode\n"
+		"with house number needs --yes.\n\n"
+		SK_CLI_COMMON_HELP;
+	const char *id = take_id(&argc, &argv);
+	struct regie_args a = {0};
+	node_table_msg m = {.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP};
+	sk_cli_common o = {0};
+	char *text = NULL;
+	int rc;
+
+	if ((rc = sk_cli_parse("table subgroup", argc, argv, regie_lo, help, &o, regie_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("table subgroup", &o)) != 0)
+		return rc;
+	if (id == NULL || a.as == NULL || a.mandate_file == NULL || a.n_orgs < 2 || a.too_many)
+		return sk_cli_usage("table subgroup",
+				    "CASE, two or more --org, --mandate-file and --as are required");
+	if (a.until != NULL && !wire_table_date_ok(a.until))
+		return sk_cli_usage("table subgroup", "--until takes a date YYYY-MM-DD");
+	if ((rc = text_read("table subgroup", a.mandate_file, a.yes, &text)) == 0) {
+		m.subgroup_orgs = a.orgs;
+		m.n_subgroup_orgs = a.n_orgs;
+		m.mandate = text;
+		m.until = a.until;
+		rc = regie_run("table subgroup", id, &o, a.as, &m, NULL);
 	}
-	m.text = text;
-	rc = regie_run("table send", id, &o, a.as, &m, "sent");
-out:
-	if (data != NULL) {
-		sodium_memzero(data, len);
-		free(data);
-	}
-	if (text != NULL) {
-		sodium_memzero(text, strlen(text));
-		free(text);
-	}
+	text_free(text);
 	return rc;
 }
 
@@ -1078,7 +1197,8 @@ static const sk_cli_cmd table_cmds[] = {
 	{"show", cmd_show, "a case brought to a table, with its thread and outcome"},
 	{"schedule", cmd_schedule, "put a case on a meeting's agenda (procesregisseur)"},
 	{"invite", cmd_invite, "invite one more organisation for a case (procesregisseur)"},
-	{"send", cmd_send, "send a message to a case's participants"},
+	{"send", cmd_send, "send a message to a case's participants, or to a subgroup"},
+	{"subgroup", cmd_subgroup, "form a subgroup with a mandate for a case (procesregisseur)"},
 	{"outcome", cmd_outcome, "record a case's outcome and regievoerder (procesregisseur)"},
 	{"stats", cmd_stats, "a table's figures for a period, without identities"},
 };

@@ -381,6 +381,15 @@ static sk_status consent_check(node_store *s, MDB_txn *txn, const char *ref, con
 	return SK_OK;
 }
 
+sk_status node_table_client_check(node_store *s, MDB_txn *txn, const char *ref, const char *prof)
+{
+	char client[NODE_CLIENT_ID_MAX + 1];
+	sk_status st = consent_check(s, txn, ref, prof, client);
+
+	sodium_memzero(client, sizeof(client));
+	return st;
+}
+
 sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
 			    const node_intake *in, int confirmed, const char *client_ref,
 			    char case_hex[static NODE_TABLE_CASE_HEX])
@@ -653,10 +662,26 @@ sk_status node_table_tag_match(node_store *s, MDB_txn *txn, const uint8_t *tag, 
 
 json_t *node_table_case_shown(node_store *s, MDB_txn *txn, const json_t *c, const char *prof)
 {
-	json_t *out = json_deep_copy(c);
+	json_t *out = json_deep_copy(c), *sg;
 	const char *client = json_string_value(json_object_get(c, "client"));
+	size_t i;
 	int yes = 0;
 
+	/* each subgroup's orgs by their display names too */
+	json_array_foreach(json_object_get(out, "subgroups"), i, sg) {
+		json_t *names = json_array(), *o;
+		size_t k;
+
+		json_array_foreach(json_object_get(sg, "orgs"), k, o) {
+			node_member m;
+			const char *id = json_string_value(o);
+
+			json_array_append_new(names, json_string(
+				id != NULL && node_members_get(s, txn, id, &m) == SK_OK && m.name[0]
+					? m.name : id ? id : "?"));
+		}
+		json_object_set_new(sg, "org_names", names);
+	}
 	if (out == NULL || client == NULL)
 		return out;
 	if (prof == NULL || node_case_assigned_open(s, txn, client, prof, &yes) != SK_OK || !yes) {
@@ -888,13 +913,13 @@ out:
 static json_t *msg_json(const char *from, const char *from_name, uint64_t time, uint64_t seq,
 			const Schakel__V1__TableMessageBody *b)
 {
-	static const char *kinds[] = {"", "text", "schedule", "invite", "outcome"};
-	json_t *m = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?}", "from", from,
-			      "from_name", from_name, "time", (json_int_t)time, "seq",
+	static const char *kinds[] = {"", "text", "schedule", "invite", "outcome", "subgroup"};
+	json_t *m = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "from",
+			      from, "from_name", from_name, "time", (json_int_t)time, "seq",
 			      (json_int_t)seq, "kind",
-			      b->kind >= 1 && b->kind <= 4 ? kinds[b->kind] : "?", "professional",
+			      b->kind >= 1 && b->kind <= 5 ? kinds[b->kind] : "?", "professional",
 			      b->professional, "name", b->name, "role", b->role, "text", b->text,
-			      "date", b->date, "invite_org", b->invite_org);
+			      "date", b->date, "invite_org", b->invite_org, "subgroup", b->subgroup);
 
 	if (m != NULL && b->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME) {
 		json_object_set_new(m, "regie_org", json_string(b->regie_org));
@@ -908,8 +933,49 @@ static json_t *msg_json(const char *from, const char *from_name, uint64_t time, 
 	return m;
 }
 
+static int in_array(const json_t *a, const char *s);
+
+/* A subgroup formed in case c: its id, orgs, end date and who formed it;
+ * its mandate only when our org is in it (a copy that is not ours to
+ * read is dropped, whatever the sender put in it). */
+static void subgroup_apply(node_store *s, json_t *c, const char *from, const char *from_name,
+			   uint64_t time, const Schakel__V1__TableMessageBody *b)
+{
+	json_t *sg = json_pack("{s:s,s:[],s:s,s:s,s:s,s:I,s:s?}", "id", b->subgroup, "orgs", "by",
+			       b->name, "from", from, "from_name", from_name, "time",
+			       (json_int_t)time, "until", b->until);
+
+	if (sg == NULL)
+		return;
+	for (size_t i = 0; i < b->n_subgroup_orgs; i++)
+		json_array_append_new(json_object_get(sg, "orgs"), json_string(b->subgroup_orgs[i]));
+	if (in_array(json_object_get(sg, "orgs"), s->org_id)) {
+		json_object_set_new(sg, "member", json_true());
+		if (b->mandate != NULL)
+			json_object_set_new(sg, "mandate", json_string(b->mandate));
+	}
+	if (json_object_get(c, "subgroups") == NULL)
+		json_object_set_new(c, "subgroups", json_array());
+	json_array_append_new(json_object_get(c, "subgroups"), sg);
+}
+
+/* Case c's subgroup id as JSON (borrowed), NULL when c has none. */
+static json_t *subgroup_get(const json_t *c, const char *id)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(json_object_get(c, "subgroups"), i, x) {
+		const char *v = json_string_value(json_object_get(x, "id"));
+
+		if (v != NULL && strcmp(v, id) == 0)
+			return x;
+	}
+	return NULL;
+}
+
 /* Applies a message to the case record: thread, meeting, participants,
- * outcome. *regie: the outcome names our org as regievoerder. */
+ * outcome, subgroups. *regie: the outcome names our org as regievoerder. */
 static void msg_apply(node_store *s, json_t *c, const char *from, const char *from_name,
 		      uint64_t time, uint64_t seq, const Schakel__V1__TableMessageBody *b, int *regie)
 {
@@ -932,6 +998,9 @@ static void msg_apply(node_store *s, json_t *c, const char *from, const char *fr
 		json_object_set(c, "outcome", m);
 		json_object_set_new(c, "closed_at", json_integer((json_int_t)time));
 		*regie = strcmp(b->regie_org, s->org_id) == 0;
+		break;
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP:
+		subgroup_apply(s, c, from, from_name, time, b);
 		break;
 	default:
 		break;
@@ -988,9 +1057,68 @@ static const char *msg_event(Schakel__V1__TableMessageKind k)
 		return "table.invite";
 	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME:
 		return "table.outcome";
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP:
+		return "table.subgroup";
 	default:
 		return "table.send";
 	}
+}
+
+/* A subgroup's check at our side before anything is sealed: forming one,
+ * a fresh id and every org a participant; a text to one, our org in it.
+ * SK_OK, or a refusal with the detail set. */
+static sk_status subgroup_check(node_store *s, const json_t *c, const node_table_msg *m)
+{
+	json_t *sg;
+
+	if (m->subgroup == NULL)
+		return SK_OK;
+	sg = subgroup_get(c, m->subgroup);
+	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT) {
+		if (sg == NULL || !in_array(json_object_get(sg, "orgs"), s->org_id)) {
+			sk_error_set("there is no subgroup %s in this case that our organisation is in",
+				     m->subgroup);
+			return SK_ERR_PERM;
+		}
+		return SK_OK;
+	}
+	if (sg != NULL) {
+		sk_error_set("subgroup %s exists already", m->subgroup);
+		return SK_ERR_EXISTS;
+	}
+	if (json_array_size(json_object_get(c, "subgroups")) >= WIRE_TABLE_SUBGROUPS_MAX) {
+		sk_error_set("a case has at most %d subgroups", WIRE_TABLE_SUBGROUPS_MAX);
+		return SK_ERR_INVALID;
+	}
+	for (size_t i = 0; i < m->n_subgroup_orgs; i++)
+		if (!in_array(json_object_get(c, "participants"), m->subgroup_orgs[i])) {
+			sk_error_set("%s takes no part in this case; a subgroup is formed of its "
+				     "participants", m->subgroup_orgs[i]);
+			return SK_ERR_PERM;
+		}
+	if (!wire_table_subgroup_orgs_ok(m->subgroup_orgs, m->n_subgroup_orgs)) {
+		sk_error_set("a subgroup has 2 or more different organisations");
+		return SK_ERR_INVALID;
+	}
+	return SK_OK;
+}
+
+sk_status node_table_subgroup(node_remote *r, const char *case_hex, const char *prof,
+			      const char *const *orgs, size_t n_orgs, const char *mandate,
+			      const char *until, char id[static WIRE_TABLE_SUBGROUP_ID_HEX + 1])
+{
+	node_table_msg m = {0};
+	uint8_t raw[WIRE_TABLE_SUBGROUP_ID_HEX / 2];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(id, WIRE_TABLE_SUBGROUP_ID_HEX + 1, raw, sizeof(raw));
+	m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP;
+	m.subgroup = id;
+	m.subgroup_orgs = orgs;
+	m.n_subgroup_orgs = n_orgs;
+	m.mandate = mandate;
+	m.until = until;
+	return node_table_send(r, case_hex, prof, &m);
 }
 
 sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof,
@@ -1001,12 +1129,16 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 	Schakel__V1__TableSend req = SCHAKEL__V1__TABLE_SEND__INIT;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	enum { MAXP = WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX + 1 };
-	Schakel__V1__TableSealed items[MAXP], *ptrs[MAXP];
+	Schakel__V1__TableSealed items[MAXP], *ptrs[MAXP], *nptrs[MAXP];
 	const char *to[MAXP], *domains[WIRE_TABLE_CASE_LIST_MAX], *parties[WIRE_TABLE_CASE_LIST_MAX];
 	const char *parts[MAXP];
 	uint8_t *sealed[MAXP] = {0}, *body = NULL, case_id[WIRE_TABLE_CASE_ID_BYTES];
 	uint8_t ctx[WIRE_TABLE_CASE_CONTEXT_BYTES];
-	const char *event = msg_event(m->kind), *table;
+	const char *event = m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT &&
+					    m->subgroup != NULL
+				    ? "table.subgroup.send"
+				    : msg_event(m->kind),
+		   *table;
 	Schakel__V1__TableMessageBody *check = NULL;
 	node_store *s = r->s;
 	node_professional p;
@@ -1014,8 +1146,11 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 	MDB_txn *txn = NULL;
 	json_t *c = NULL, *x;
 	size_t n_to = 0, n = 0, blen = 0, got = 0, i, ntab, nrej;
+	size_t n_sealed = 0, n_notice = 0, nlen = 0, mlen;
+	uint8_t *notice = NULL;
+	const json_t *sg;
 	uint64_t seq = 0;
-	int regie = 0;
+	int regie = 0, out_;
 	sk_status st;
 
 	if (t == NULL)
@@ -1039,8 +1174,8 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 	if (st == SK_OK && m->kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT) {
 		if (table == NULL || node_table_get(s, txn, table, t) != SK_OK ||
 		    !wire_table_is_regisseur(t, s->org_id, prof)) {
-			sk_error_set("only a procesregisseur of the table schedules, invites and "
-				     "records the outcome; %s is not one", prof);
+			sk_error_set("only a procesregisseur of the table schedules, invites, forms a "
+				     "subgroup and records the outcome; %s is not one", prof);
 			st = SK_ERR_PERM;
 		}
 	}
@@ -1049,10 +1184,13 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 		sk_error_set("%s takes part in this case already", m->invite_org);
 		st = SK_ERR_EXISTS;
 	}
+	if (st == SK_OK)
+		st = subgroup_check(s, c, m);
 	if (st != SK_OK) {
 		mdb_txn_abort(txn);
 		txn = NULL;
-		if (st == SK_ERR_NOTFOUND || st == SK_ERR_PERM || st == SK_ERR_EXISTS)
+		if (st == SK_ERR_NOTFOUND || st == SK_ERR_PERM || st == SK_ERR_EXISTS ||
+		    st == SK_ERR_INVALID)
 			audit_now(s, event, prof, st == SK_ERR_NOTFOUND ? NULL : p.role, table,
 				  case_hex, NULL, sk_error_detail());
 		goto out;
@@ -1070,6 +1208,11 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 	b.has_breakthrough = m->has_breakthrough;
 	b.breakthrough = m->breakthrough != 0;
 	b.evaluate = (char *)m->evaluate;
+	b.subgroup = (char *)m->subgroup;
+	b.n_subgroup_orgs = m->n_subgroup_orgs;
+	b.subgroup_orgs = (char **)m->subgroup_orgs;
+	b.mandate = (char *)m->mandate;
+	b.until = (char *)m->until;
 	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE) {
 		if ((st = invite_case(c, m->invite_org, &cb, domains, parties, parts)) != SK_OK)
 			goto abort;
@@ -1081,10 +1224,32 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 		goto abort;
 	}
 	schakel__v1__table_message_body__pack(&b, body);
-	if ((st = wire_table_message_parse(&check, body, blen)) != SK_OK)
+	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP) {
+		/* the notice, for the participants outside the subgroup: no mandate */
+		b.mandate = NULL;
+		nlen = schakel__v1__table_message_body__get_packed_size(&b);
+		if ((notice = malloc(nlen ? nlen : 1)) == NULL) {
+			st = SK_ERR_NOMEM;
+			goto abort;
+		}
+		schakel__v1__table_message_body__pack(&b, notice);
+		b.mandate = (char *)m->mandate;
+		/* our own copy keeps the mandate only when our org is in it */
+		if (!wire_table_subgroup_orgs_in(m->subgroup_orgs, m->n_subgroup_orgs, s->org_id))
+			st = wire_table_message_parse(&check, notice, nlen);
+		else
+			st = wire_table_message_parse(&check, body, blen);
+	} else {
+		st = wire_table_message_parse(&check, body, blen);
+	}
+	if (st != SK_OK)
 		goto abort;
-	/* every participant but us, and the invited org */
-	json_array_foreach(json_object_get(c, "participants"), i, x) {
+	/* every participant but us, and the invited org; a text to a
+	 * subgroup: its orgs but us */
+	sg = m->subgroup != NULL && m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT
+		     ? json_object_get(subgroup_get(c, m->subgroup), "orgs")
+		     : json_object_get(c, "participants");
+	json_array_foreach(sg, i, x) {
 		if (n_to < MAXP - 1 && json_string_value(x) && strcmp(json_string_value(x), s->org_id))
 			to[n_to++] = json_string_value(x);
 	}
@@ -1108,18 +1273,28 @@ sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof
 			st = SK_ERR_NOTFOUND;
 			break;
 		}
-		if ((sealed[n] = malloc(SEAL_SIGNED_BYTES(blen))) == NULL) {
+		/* forming a subgroup: the mandate to its orgs, the notice to the rest */
+		out_ = notice != NULL && !wire_table_subgroup_orgs_in(m->subgroup_orgs,
+								     m->n_subgroup_orgs, to[i]);
+		mlen = out_ ? nlen : blen;
+		if ((sealed[n] = malloc(SEAL_SIGNED_BYTES(mlen))) == NULL) {
 			st = SK_ERR_NOMEM;
 			break;
 		}
 		if ((st = seal_signed(sealed[n], WIRE_DOMAIN_TABLE_MESSAGE, (const uint8_t *)to[i],
-				      strlen(to[i]), ctx, sizeof(ctx), body, blen, pk, r->id->sk)) !=
-		    SK_OK)
+				      strlen(to[i]), ctx, sizeof(ctx), out_ ? notice : body, mlen,
+				      pk, r->id->sk)) != SK_OK) {
+			free(sealed[n]);
+			sealed[n] = NULL;
 			break;
+		}
 		items[n] = (Schakel__V1__TableSealed)SCHAKEL__V1__TABLE_SEALED__INIT;
 		items[n].recipient = (char *)to[i];
-		items[n].sealed = (ProtobufCBinaryData){SEAL_SIGNED_BYTES(blen), sealed[n]};
-		ptrs[n] = &items[n];
+		items[n].sealed = (ProtobufCBinaryData){SEAL_SIGNED_BYTES(mlen), sealed[n]};
+		if (out_)
+			nptrs[n_notice++] = &items[n];
+		else
+			ptrs[n_sealed++] = &items[n];
 		n++;
 	}
 abort:
@@ -1131,8 +1306,15 @@ abort:
 	req.kind = m->kind;
 	req.invite_org = (char *)m->invite_org;
 	req.seq = seq;
-	req.n_sealed = n;
+	req.n_sealed = n_sealed;
 	req.sealed = ptrs;
+	req.n_notice = n_notice;
+	req.notice = nptrs;
+	req.subgroup = (char *)m->subgroup;
+	if (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP) {
+		req.n_subgroup_orgs = m->n_subgroup_orgs;
+		req.subgroup_orgs = (char **)m->subgroup_orgs;
+	}
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND;
 	env.table_send = &req;
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_TABLE_SENT, &reply)) != SK_OK) {
@@ -1194,8 +1376,56 @@ out:
 		sodium_memzero(body, blen);
 		free(body);
 	}
+	if (notice != NULL) {
+		sodium_memzero(notice, nlen);
+		free(notice);
+	}
 	free(t);
 	return st;
+}
+
+/* A subgroup message that reached us, checked against our copy rec of
+ * the case: forming one, by a procesregisseur of the table (where we
+ * hold the table), a fresh id,
+ * every org a participant; a text to one, the sender and our org in it.
+ * NULL when it holds, else the refusal ("" for no memory). */
+static const char *subgroup_take(node_store *s, MDB_txn *txn, const json_t *rec,
+				 const Schakel__V1__MailboxItem *it,
+				 const Schakel__V1__TableMessageBody *b)
+{
+	json_t *sg = subgroup_get(rec, b->subgroup);
+	wire_table *t;
+	int ok;
+
+	if (b->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT)
+		return sg != NULL && in_array(json_object_get(sg, "orgs"), it->counterpart) &&
+			       in_array(json_object_get(sg, "orgs"), s->org_id)
+			       ? NULL
+			       : "a message to a subgroup we do not know, or the sender or we are "
+				 "not in it";
+	if (sg != NULL)
+		return "a subgroup formed twice";
+	if (json_array_size(json_object_get(rec, "subgroups")) >= WIRE_TABLE_SUBGROUPS_MAX)
+		return "a case with too many subgroups";
+	for (size_t i = 0; i < b->n_subgroup_orgs; i++)
+		if (!in_array(json_object_get(rec, "participants"), b->subgroup_orgs[i]))
+			return "a subgroup with an org that takes no part in the case";
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return "";
+	/* an org invited for this case only does not see a closed table: it
+	 * relies on the registry's check of the procesregisseur */
+	switch (node_table_get(s, txn, it->table_id, t)) {
+	case SK_OK:
+		ok = wire_table_is_regisseur(t, it->counterpart, b->professional);
+		break;
+	case SK_ERR_NOTFOUND:
+		ok = 1;
+		break;
+	default:
+		ok = 0;
+	}
+	free(t);
+	return ok ? NULL : "a subgroup formed by someone who is no procesregisseur of the table";
 }
 
 /* A message item in a case: opened, checked, applied to our copy. */
@@ -1287,6 +1517,14 @@ static sk_status take_message(struct take *c, MDB_txn *txn, const Schakel__V1__M
 	if (json_object_get(rec, "outcome") != NULL) {
 		st = reject(c, txn, it, hex, "a message after the outcome");
 		goto out;
+	}
+	if (b->subgroup != NULL) {
+		const char *bad = subgroup_take(s, txn, rec, it, b);
+
+		if (bad != NULL) {
+			st = bad[0] ? reject(c, txn, it, hex, bad) : SK_ERR_NOMEM;
+			goto out;
+		}
 	}
 	json_object_set_new(json_object_get(rec, "seq_in"), it->counterpart,
 			    json_integer((json_int_t)it->message_seq));

@@ -56,6 +56,14 @@ sk_status node_table_submit(node_remote *r, const char *table, const char *prof,
 			    const node_intake *in, int confirmed, const char *client,
 			    char case_hex[static NODE_TABLE_CASE_HEX]) SK_MUST_CHECK;
 
+/* SK_OK when prof may attach the "already involved" tag of client ref (a
+ * BSN or local id) to a case: prof is assigned to an open case of the
+ * client with live consent to case discussion (basis consent, DISCUSS).
+ * SK_ERR_PERM otherwise (the detail says which), SK_ERR_NOTFOUND for no
+ * such client. node_table_submit checks the same; the pages ask first to
+ * say it in words. */
+sk_status node_table_client_check(node_store *s, MDB_txn *txn, const char *ref,
+				  const char *prof) SK_MUST_CHECK;
 /* A case's "already involved" tag checked against this node's own tokens
  * of epoch in txn: the client with an open case whose token gives tag for
  * table and case, into client; SK_ERR_NOTFOUND when none. */
@@ -97,10 +105,16 @@ typedef struct node_table_msg {
 	const char *regie_org, *regie_prof, *routed_to; /* outcome */
 	int has_breakthrough, breakthrough;
 	const char *evaluate;   /* outcome: YYYY-MM-DD or NULL */
+	const char *subgroup;   /* text: to this subgroup only (NULL: all); subgroup: its id */
+	const char *const *subgroup_orgs; /* subgroup: its orgs, 2 or more participants */
+	size_t n_subgroup_orgs;
+	const char *mandate;    /* subgroup: what it may decide outside the routine */
+	const char *until;      /* subgroup: the mandate's end date, YYYY-MM-DD or NULL */
 } node_table_msg;
 
 /* Sends m in case case_hex as prof, sealed to each participant but us
- * (an invitation: the invited org too, with the case without its tag).
+ * (an invitation: the invited org too, with the case without its tag;
+ * a text with m->subgroup: that subgroup's orgs but us, our org in it).
  * Schedule, invite and outcome only by a procesregisseur of the table at
  * our org; nothing after the outcome. The outcome closes the case; when
  * it names our org as regievoerder and the case concerns a client of
@@ -109,6 +123,18 @@ typedef struct node_table_msg {
  * "table.outcome". */
 sk_status node_table_send(node_remote *r, const char *case_hex, const char *prof,
 			  const node_table_msg *m) SK_MUST_CHECK;
+/* prof, a procesregisseur of the case's table at our org, forms a
+ * subgroup of orgs (2 or more participants of case case_hex) with a
+ * mandate (text-checked by the caller; NULL: none) until a date (NULL:
+ * none): the mandate sealed to the subgroup's orgs only, a notice of the
+ * subgroup (its orgs and end date, no mandate) to the other participants.
+ * *id receives the subgroup's id; a text to it (node_table_send with
+ * m->subgroup) goes to its orgs only. Audited "table.subgroup", a text to
+ * it "table.subgroup.send". */
+sk_status node_table_subgroup(node_remote *r, const char *case_hex, const char *prof,
+			      const char *const *orgs, size_t n_orgs, const char *mandate,
+			      const char *until,
+			      char id[static WIRE_TABLE_SUBGROUP_ID_HEX + 1]) SK_MUST_CHECK;
 
 /* ---- figures ----------------------------------------------------------------- */
 

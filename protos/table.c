@@ -362,11 +362,27 @@ sk_status wire_table_message_parse(Schakel__V1__TableMessageBody **out, const ui
 	    (b->role != NULL && !text_ok(b->role, 0, WIRE_TABLE_CASE_SHORT_MAX)) ||
 	    (b->text != NULL && !long_text_ok(b->text, 1, WIRE_TABLE_CASE_TEXT_MAX)))
 		st = case_bad("a message's sender or text is malformed");
+	else if (b->kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP &&
+		 (b->n_subgroup_orgs != 0 || b->mandate != NULL || b->until != NULL ||
+		  (b->subgroup != NULL &&
+		   b->kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT)))
+		st = case_bad("only a subgroup names orgs, a mandate and its end date");
 	else
 		switch (b->kind) {
 		case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT:
-			if (b->text == NULL)
-				st = case_bad("a message without text");
+			if (b->text == NULL ||
+			    (b->subgroup != NULL && !wire_table_subgroup_id_ok(b->subgroup)))
+				st = case_bad("a message without text, or to a malformed subgroup");
+			break;
+		case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP:
+			if (b->text != NULL || !wire_table_subgroup_id_ok(b->subgroup) ||
+			    !wire_table_subgroup_orgs_ok((const char *const *)b->subgroup_orgs,
+							 b->n_subgroup_orgs) ||
+			    (b->mandate != NULL &&
+			     !long_text_ok(b->mandate, 1, WIRE_TABLE_CASE_TEXT_MAX)) ||
+			    (b->until != NULL && !wire_table_date_ok(b->until)))
+				st = case_bad("a subgroup needs its id, 2 or more distinct orgs, a "
+					      "mandate within its cap and an end date as YYYY-MM-DD");
 			break;
 		case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE:
 			if (!wire_table_date_ok(b->date))
@@ -394,6 +410,40 @@ sk_status wire_table_message_parse(Schakel__V1__TableMessageBody **out, const ui
 	}
 	*out = b;
 	return SK_OK;
+}
+
+int wire_table_subgroup_id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n != WIRE_TABLE_SUBGROUP_ID_HEX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int wire_table_subgroup_orgs_ok(const char *const *orgs, size_t n)
+{
+	if (n < 2 || n > WIRE_TABLE_PARTICIPANTS_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!id_ok(orgs[i], WIRE_TABLE_ORG_MAX))
+			return 0;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(orgs[k], orgs[i]) == 0)
+				return 0;
+	}
+	return 1;
+}
+
+int wire_table_subgroup_orgs_in(const char *const *orgs, size_t n, const char *org)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(orgs[i], org) == 0)
+			return 1;
+	return 0;
 }
 
 void wire_table_message_context(uint8_t out[static WIRE_TABLE_CASE_CONTEXT_BYTES],

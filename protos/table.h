@@ -126,12 +126,32 @@ void wire_table_tag(uint8_t out[static WIRE_TABLE_TAG_BYTES],
 #define WIRE_TABLE_INVITED_MAX 8 /* orgs invited for one case */
 #define WIRE_TABLE_MESSAGE_SEALED_MAX (WIRE_TABLE_MESSAGE_MAX + 256)
 
+#define WIRE_TABLE_PARTICIPANTS_MAX (WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX)
+
+/* A subgroup of a case: a procesregisseur names 2 or more of the case's
+ * participants and gives them a mandate (what they may decide outside the
+ * usual routine), sealed to them only; the other participants learn the
+ * subgroup's id, orgs and end date, never its mandate or its messages. */
+#define WIRE_TABLE_SUBGROUP_ID_HEX 16 /* 8 random bytes in lowercase hex */
+#define WIRE_TABLE_SUBGROUPS_MAX 8    /* subgroups one case may have */
+
+/* 1 when s is a subgroup id (WIRE_TABLE_SUBGROUP_ID_HEX lowercase hex). */
+int wire_table_subgroup_id_ok(const char *s);
+
+/* 1 when orgs are 2 to WIRE_TABLE_PARTICIPANTS_MAX distinct org ids. */
+int wire_table_subgroup_orgs_ok(const char *const *orgs, size_t n);
+
+/* 1 when org is one of orgs. */
+int wire_table_subgroup_orgs_in(const char *const *orgs, size_t n, const char *org);
+
 /* 1 when s is a date YYYY-MM-DD (year 2000-9999). */
 int wire_table_date_ok(const char *s);
 
 /* Parses a TableMessageBody: sender and text within their caps, and each
  * kind's own fields (schedule: date; invite: org and the case without a
- * tag; outcome: text, regievoerder, routed to, evaluation date). *out is
+ * tag; outcome: text, regievoerder, routed to, evaluation date; subgroup:
+ * id, orgs, mandate (only in its orgs' copies), end date; text: to a
+ * subgroup or all), subgroup fields in no other kind. *out is
  * the caller's. SK_ERR_INVALID otherwise. */
 sk_status wire_table_message_parse(Schakel__V1__TableMessageBody **out, const uint8_t *body,
 				   size_t len) SK_MUST_CHECK;

@@ -709,7 +709,9 @@ static sk_status send_new(void **job, reg_store *s, const net_peer *peer, const 
 	memcpy(j->org, peer->org_id, sizeof(j->org));
 	*job = j;
 	if (req->case_id.len != WIRE_TABLE_CASE_ID_BYTES || req->n_sealed == 0 ||
-	    req->n_sealed > WIRE_TABLE_ORGS_MAX + WIRE_TABLE_INVITED_MAX || req->seq == 0) {
+	    req->n_sealed > WIRE_TABLE_PARTICIPANTS_MAX ||
+	    req->n_notice > WIRE_TABLE_PARTICIPANTS_MAX ||
+	    req->n_subgroup_orgs > WIRE_TABLE_PARTICIPANTS_MAX || req->seq == 0) {
 		j->result = SK_ERR_INVALID;
 		snprintf(j->reason, sizeof(j->reason), "malformed table message");
 		return SK_OK;
@@ -718,6 +720,14 @@ static sk_status send_new(void **job, reg_store *s, const net_peer *peer, const 
 		if (req->sealed[i] == NULL || req->sealed[i]->recipient == NULL ||
 		    req->sealed[i]->sealed.len <= SEAL_SIGNED_OVERHEAD ||
 		    req->sealed[i]->sealed.len > WIRE_TABLE_MESSAGE_SEALED_MAX) {
+			j->result = SK_ERR_INVALID;
+			snprintf(j->reason, sizeof(j->reason), "a sealed copy is empty or over its cap");
+			return SK_OK;
+		}
+	for (size_t i = 0; i < req->n_notice; i++)
+		if (req->notice[i] == NULL || req->notice[i]->recipient == NULL ||
+		    req->notice[i]->sealed.len <= SEAL_SIGNED_OVERHEAD ||
+		    req->notice[i]->sealed.len > WIRE_TABLE_MESSAGE_SEALED_MAX) {
 			j->result = SK_ERR_INVALID;
 			snprintf(j->reason, sizeof(j->reason), "a sealed copy is empty or over its cap");
 			return SK_OK;
@@ -758,18 +768,117 @@ static int participant(const Schakel__V1__TableCase *tc, const char *org)
 	       name_in(tc->invited, tc->n_invited, org);
 }
 
-static const char *send_event(Schakel__V1__TableMessageKind k)
+static const char *send_event(const Schakel__V1__TableSend *req)
 {
-	switch (k) {
+	if (req == NULL)
+		return "table.send";
+	if (req->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT && req->subgroup != NULL)
+		return "table.subgroup.send";
+	switch (req->kind) {
 	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE:
 		return "table.schedule";
 	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE:
 		return "table.invite";
 	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME:
 		return "table.outcome";
+	case SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP:
+		return "table.subgroup";
 	default:
 		return "table.send";
 	}
+}
+
+/* The copies in got go to exactly the names in want, each once. */
+static int sealed_exact(const char *const *want, size_t n_want,
+			Schakel__V1__TableSealed *const *got, size_t n_got)
+{
+	if (n_want != n_got)
+		return 0;
+	for (size_t i = 0; i < n_got; i++) {
+		int in = 0;
+
+		for (size_t m = 0; m < i; m++)
+			if (strcmp(got[m]->recipient, got[i]->recipient) == 0)
+				return 0;
+		for (size_t m = 0; m < n_want; m++)
+			in |= strcmp(want[m], got[i]->recipient) == 0;
+		if (!in)
+			return 0;
+	}
+	return 1;
+}
+
+static const Schakel__V1__TableSubgroup *subgroup_find(const Schakel__V1__TableCase *tc,
+						       const char *id)
+{
+	for (size_t i = 0; i < tc->n_subgroups; i++)
+		if (strcmp(tc->subgroups[i]->id, id) == 0)
+			return tc->subgroups[i];
+	return NULL;
+}
+
+/* A subgroup's routing (formed, or a text to it): the refusal's sentence,
+ * NULL when the copies go where they must. Forming one: 2 or more
+ * distinct participants, a fresh id, sealed to exactly its orgs but the
+ * sender and notice to exactly the other participants but the sender. A
+ * text: the sender's org in the subgroup, sealed to exactly its other
+ * orgs. *st: SK_ERR_PERM, SK_ERR_EXISTS or SK_ERR_INVALID. */
+static const char *subgroup_route(const Schakel__V1__TableCase *tc, const char *org,
+				  const Schakel__V1__TableSend *req, sk_status *st)
+{
+	const char *in[WIRE_TABLE_PARTICIPANTS_MAX + 1], *out[WIRE_TABLE_PARTICIPANTS_MAX + 1];
+	const Schakel__V1__TableSubgroup *sg;
+	size_t n_in = 0, n_out = 0;
+
+	*st = SK_ERR_INVALID;
+	if (!wire_table_subgroup_id_ok(req->subgroup))
+		return "a subgroup id is 16 lowercase hex characters";
+	sg = subgroup_find(tc, req->subgroup);
+	if (req->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT) {
+		if (sg == NULL || !name_in(sg->orgs, sg->n_orgs, org)) {
+			*st = SK_ERR_PERM;
+			return "no such subgroup, or this org is not in it";
+		}
+		if (req->n_subgroup_orgs != 0 || req->n_notice != 0)
+			return "a message to a subgroup names no orgs and has no notices";
+		for (size_t i = 0; i < sg->n_orgs && n_in < WIRE_TABLE_PARTICIPANTS_MAX; i++)
+			if (strcmp(sg->orgs[i], org) != 0)
+				in[n_in++] = sg->orgs[i];
+		if (!sealed_exact(in, n_in, req->sealed, req->n_sealed))
+			return "a message to a subgroup is sealed to each org of the subgroup, each "
+			       "once, and to no one else";
+		return NULL;
+	}
+	if (sg != NULL) {
+		*st = SK_ERR_EXISTS;
+		return "this subgroup was formed already";
+	}
+	if (tc->n_subgroups >= WIRE_TABLE_SUBGROUPS_MAX)
+		return "a case has at most 8 subgroups";
+	if (!wire_table_subgroup_orgs_ok((const char *const *)req->subgroup_orgs,
+					 req->n_subgroup_orgs))
+		return "a subgroup has 2 or more distinct orgs";
+	for (size_t i = 0; i < req->n_subgroup_orgs; i++)
+		if (!participant(tc, req->subgroup_orgs[i]))
+			return "every org of a subgroup takes part in the case";
+	/* the participants but the sender, split: in the subgroup or not */
+	for (size_t i = 0; i <= tc->n_recipients + tc->n_invited; i++) {
+		const char *p = i == 0			   ? tc->org_id
+				: i <= tc->n_recipients ? tc->recipients[i - 1]
+							: tc->invited[i - 1 - tc->n_recipients];
+
+		if (strcmp(p, org) == 0 || n_in + n_out >= WIRE_TABLE_PARTICIPANTS_MAX)
+			continue;
+		if (name_in(req->subgroup_orgs, req->n_subgroup_orgs, p))
+			in[n_in++] = p;
+		else
+			out[n_out++] = p;
+	}
+	if (!sealed_exact(in, n_in, req->sealed, req->n_sealed) ||
+	    !sealed_exact(out, n_out, req->notice, req->n_notice))
+		return "a subgroup's mandate is sealed to each org of the subgroup and its notice "
+		       "to each other participant, each once, and to no one else";
+	return NULL;
 }
 
 static sk_status send_apply(MDB_txn *txn, void *arg)
@@ -782,6 +891,8 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 	wire_table *t = NULL;
 	audit_record rec = {0};
 	char access[NET_ORG_ID_MAX + 5], what[48], **inv = NULL, **orig = NULL;
+	Schakel__V1__TableSubgroup sg = SCHAKEL__V1__TABLE_SUBGROUP__INIT, **sgs = NULL,
+				   **orig_sgs = NULL;
 	uint8_t *packed = NULL;
 	size_t want = 0;
 	MDB_val k = {WIRE_TABLE_CASE_ID_BYTES, j->case_id}, d;
@@ -827,7 +938,8 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 	if (kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT &&
 	    !wire_table_is_regisseur(t, j->org, NULL)) {
 		send_refuse(j, SK_ERR_PERM,
-			    "only a procesregisseur schedules, invites and records the outcome");
+			    "only a procesregisseur schedules, invites, forms a subgroup and "
+			    "records the outcome");
 		goto audit;
 	}
 	if (kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE) {
@@ -840,6 +952,25 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 		}
 	} else if (j->req->invite_org != NULL) {
 		send_refuse(j, SK_ERR_INVALID, "only an invitation names an org");
+		goto audit;
+	}
+	if (kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP || j->req->subgroup != NULL) {
+		sk_status why_st;
+		const char *why;
+
+		if (kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP &&
+		    kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT) {
+			send_refuse(j, SK_ERR_INVALID, "only a subgroup or a text names a subgroup");
+			goto audit;
+		}
+		if ((why = subgroup_route(tc, j->org, j->req, &why_st)) != NULL) {
+			send_refuse(j, why_st, why);
+			goto audit;
+		}
+		goto routed;
+	}
+	if (j->req->n_subgroup_orgs != 0 || j->req->n_notice != 0) {
+		send_refuse(j, SK_ERR_INVALID, "only a subgroup names orgs and has notices");
 		goto audit;
 	}
 	/* sealed to each participant but the sender (and the invited org), once */
@@ -864,8 +995,10 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 			    "and to no one else");
 		goto audit;
 	}
+routed:
 	j->time = sk_clock_now_ms();
-	if ((st = reg_quota_messages(s, txn, j->org, j->req->n_sealed, 0, j->time, j->reason,
+	if ((st = reg_quota_messages(s, txn, j->org, j->req->n_sealed + j->req->n_notice, 0,
+				     j->time, j->reason,
 				     sizeof(j->reason))) == SK_ERR_TOOBIG) {
 		j->result = st;
 		st = SK_OK;
@@ -873,8 +1006,11 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 	} else if (st != SK_OK) {
 		goto out;
 	}
-	for (size_t i = 0; i < j->req->n_sealed && st == SK_OK; i++) {
+	for (size_t i = 0; i < j->req->n_sealed + j->req->n_notice && st == SK_OK; i++) {
 		Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+		const Schakel__V1__TableSealed *to = i < j->req->n_sealed
+							     ? j->req->sealed[i]
+							     : j->req->notice[i - j->req->n_sealed];
 
 		it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_MESSAGE;
 		it.time = j->time;
@@ -883,11 +1019,11 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 		it.has_table_case_id = 1;
 		it.table_case_id = (ProtobufCBinaryData){WIRE_TABLE_CASE_ID_BYTES, j->case_id};
 		it.has_sealed = 1;
-		it.sealed = j->req->sealed[i]->sealed;
+		it.sealed = to->sealed;
 		it.has_message_seq = 1;
 		it.message_seq = j->req->seq;
-		if ((st = reg_mailbox_put(s, txn, j->req->sealed[i]->recipient, &it)) == SK_OK)
-			st = item_add(s, txn, j->case_id, tc, j->req->sealed[i]->recipient, it.seq);
+		if ((st = reg_mailbox_put(s, txn, to->recipient, &it)) == SK_OK)
+			st = item_add(s, txn, j->case_id, tc, to->recipient, it.seq);
 	}
 	if (st != SK_OK)
 		goto out;
@@ -912,6 +1048,21 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 		tc->has_scheduled = 1;
 		tc->scheduled++;
 	}
+	if (kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP) {
+		if ((sgs = calloc(tc->n_subgroups + 1, sizeof(*sgs))) == NULL) {
+			st = SK_ERR_NOMEM;
+			goto out;
+		}
+		if (tc->n_subgroups > 0)
+			memcpy(sgs, tc->subgroups, tc->n_subgroups * sizeof(*sgs));
+		sg.id = j->req->subgroup;
+		sg.n_orgs = j->req->n_subgroup_orgs;
+		sg.orgs = j->req->subgroup_orgs;
+		sgs[tc->n_subgroups] = &sg;
+		orig_sgs = tc->subgroups;
+		tc->subgroups = sgs;
+		tc->n_subgroups++;
+	}
 	if ((packed = malloc(schakel__v1__table_case__get_packed_size(tc))) == NULL) {
 		st = SK_ERR_NOMEM;
 		goto out;
@@ -921,12 +1072,16 @@ static sk_status send_apply(MDB_txn *txn, void *arg)
 		tc->n_invited--;
 		tc->invited = orig;
 	}
+	if (sgs != NULL) {
+		tc->n_subgroups--;
+		tc->subgroups = orig_sgs;
+	}
 	if ((st = sk_db_status(mdb_put(txn, s->table_cases, &k, &d, 0))) != SK_OK)
 		goto out;
 audit:
 	snprintf(access, sizeof(access), "tls:%s", j->org);
 	snprintf(what, sizeof(what), "table:%s", j->table[0] ? j->table : "-");
-	rec.event = send_event(kind);
+	rec.event = send_event(j->req);
 	rec.action = AUDIT_ACTION_CREATE;
 	rec.outcome = j->result == SK_OK ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_DENIED;
 	rec.reason = j->result == SK_OK ? NULL : j->reason;
@@ -940,6 +1095,7 @@ out:
 	free(t);
 	schakel__v1__table_case__free_unpacked(tc, NULL);
 	free(inv);
+	free(sgs);
 	return st;
 }
 
@@ -967,8 +1123,11 @@ static const char *send_screen(const wire_envelope *env, const ProtobufCMessage 
 	for (size_t i = 0; i < env->table_send->n_sealed; i++)
 		if (env->table_send->sealed[i] != NULL)
 			*len += env->table_send->sealed[i]->sealed.len;
+	for (size_t i = 0; i < env->table_send->n_notice; i++)
+		if (env->table_send->notice[i] != NULL)
+			*len += env->table_send->notice[i]->sealed.len;
 	*cap = REG_TABLE_SEND_BYTES_MAX;
-	return send_event(env->table_send->kind);
+	return send_event(env->table_send);
 }
 
 static sk_status send_result(const void *job, const char **why)

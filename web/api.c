@@ -553,6 +553,11 @@ static int route_table_outcome(web_req *r, api_call *c, json_t **out)
 	return api_table_act(r, c->id, API_TABLE_OUTCOME, out, c->next, sizeof(c->next));
 }
 
+static int route_table_subgroup(web_req *r, api_call *c, json_t **out)
+{
+	return api_table_act(r, c->id, API_TABLE_SUBGROUP, out, c->next, sizeof(c->next));
+}
+
 /* JSON, or with format=csv a download that answers itself */
 static int route_table_stats(web_req *r, api_call *c, json_t **out)
 {
@@ -681,6 +686,7 @@ static const struct api_route {
 	{EVHTTP_REQ_POST, "/api/table-cases/{id}/invite", route_table_invite, NULL},     /* sets next */
 	{EVHTTP_REQ_POST, "/api/table-cases/{id}/send", route_table_send, NULL},         /* sets next */
 	{EVHTTP_REQ_POST, "/api/table-cases/{id}/outcome", route_table_outcome, NULL},   /* sets next */
+	{EVHTTP_REQ_POST, "/api/table-cases/{id}/subgroup", route_table_subgroup, NULL}, /* sets next */
 	{EVHTTP_REQ_GET, "/api/audit", route_audit, NULL},
 	{EVHTTP_REQ_GET, "/api/audit/report", route_report, NULL},
 	{EVHTTP_REQ_GET, "/api/audit/review", route_review, NULL},
@@ -715,6 +721,7 @@ static const struct api_route_class {
 	{route_table_invite, WEB_CLASS_REMOTE},
 	{route_table_send, WEB_CLASS_REMOTE},
 	{route_table_outcome, WEB_CLASS_REMOTE},
+	{route_table_subgroup, WEB_CLASS_REMOTE},
 };
 
 static web_class route_class(const struct api_route *rt)

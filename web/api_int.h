@@ -75,11 +75,19 @@ int api_discuss_send(web_req *r, const char *id, int close, json_t **out);
  * tried, parties, yes); loc the new case's page */
 int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t cap);
 /* api_tables.c: a message in table case id as the CLI's `table schedule`
- * (date), `invite` (org), `send` (text, yes), `outcome` (regie ORG:PROF,
- * routed_to, breakthrough yes|no, outcome, evaluate, yes); a form's
- * outcome without confirm=yes goes to /table-cases/ID/outcome first (its
- * fields kept in the session's flash_doc). loc: the case's page. */
-typedef enum { API_TABLE_SCHEDULE, API_TABLE_INVITE, API_TABLE_SEND, API_TABLE_OUTCOME } api_table_verb;
+ * (date), `invite` (org), `send` (text, subgroup, yes), `outcome` (regie
+ * ORG:PROF, routed_to, breakthrough yes|no, outcome, evaluate, yes),
+ * `subgroup` (org repeated, mandate, until, yes); a form's outcome or
+ * subgroup without confirm=yes goes to /table-cases/ID/outcome or
+ * /table-cases/ID/subgroup first (its fields kept in the session's
+ * flash_doc). loc: the case's page. */
+typedef enum {
+	API_TABLE_SCHEDULE,
+	API_TABLE_INVITE,
+	API_TABLE_SEND,
+	API_TABLE_OUTCOME,
+	API_TABLE_SUBGROUP,
+} api_table_verb;
 int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out, char *loc,
 		  size_t cap);
 void api_table_stats_csv(web_req *r, const char *id); /* answers itself */

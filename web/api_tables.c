@@ -1,10 +1,11 @@
 /* The API's case tables (casustafel), read only: the tables this
  * organisation may see, a table with the cases on its agenda, and one
- * case with its thread and outcome; and bringing a case (without a
- * client: the "already involved" tag stays with the CLI's --client); the
- * procesregisseur's actions (schedule, invite, outcome) and any
- * participant's messages, as `schakel-node table ...` does them; and a
- * table's figures, as JSON or CSV (docs/web.md). */
+ * case with its thread and outcome; and bringing a case (with one of the
+ * professional's own clients, by local id, the "already involved" tag
+ * as the CLI's --client attaches it); the procesregisseur's actions
+ * (schedule, invite, subgroup, outcome) and any participant's messages,
+ * as `schakel-node table ...` does them; and a table's figures, as JSON
+ * or CSV (docs/web.md). */
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -225,9 +226,41 @@ static int split_list(char *s, const char **out, size_t *n, size_t max)
 	return 0;
 }
 
+/* The client a case is brought with (its local id, never a BSN): 0 when
+ * the professional may attach its tag, else the status with *out in
+ * words (without consent to case discussion nothing of it is sent). */
+static int client_check(web_req *r, const char *client, json_t **out)
+{
+	MDB_txn *txn = NULL;
+	uint64_t n;
+	sk_status st;
+
+	if (node_client_id_parse(client, &n) != SK_OK) {
+		*out = api_err(api_tr(r, "Kies een cliënt uit de lijst, of geen cliënt.",
+				      "Choose a client from the list, or no client."));
+		return 400;
+	}
+	if ((st = sk_db_status(mdb_txn_begin(r->app->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return api_fail(st, out);
+	st = node_table_client_check(r->app->s, txn, client, web_actor(r));
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_PERM || st == SK_ERR_NOTFOUND) {
+		*out = api_err(api_tr(r, "Deze cliënt heeft geen toestemming gegeven voor casusoverleg, "
+					 "of u bent niet de professional van de cliënt. Er is niets "
+					 "verstuurd. Breng de casus in zonder cliënt, of vraag eerst "
+					 "toestemming.",
+				      "This client has not given consent to case discussion, or you are "
+				      "not the client's professional. Nothing was sent. Bring the case "
+				      "without a client, or ask for consent first."));
+		return 409;
+	}
+	return st == SK_OK ? 0 : api_fail(st, out);
+}
+
 int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t cap)
 {
 	const char *question = web_param(r, "question"), *tried = web_param(r, "tried");
+	const char *client = web_param(r, "client");
 	const char *urgency = web_param(r, "urgency");
 	char domains[WIRE_TABLE_CASE_LIST_MAX * 32], parties[WIRE_TABLE_CASE_LIST_MAX * 64];
 	char hex[NODE_TABLE_CASE_HEX];
@@ -266,9 +299,13 @@ int api_table_submit(web_req *r, const char *id, json_t **out, char *loc, size_t
 	if (v == NODE_TEXT_BSN || (v != NODE_TEXT_OK && !web_param_yes(r, "yes"))) {
 		return text_refusal(r, v, out);
 	}
+	if (client != NULL && client[0] == 0)
+		client = NULL; /* "no client": anonymous */
+	if (client != NULL && (code = client_check(r, client, out)) != 0)
+		return code;
 	if ((code = api_remote(r, &rem, out)) != 0)
 		return code;
-	st = node_table_submit(rem, id, web_actor(r), &in, 1, NULL, hex);
+	st = node_table_submit(rem, id, web_actor(r), &in, 1, client, hex);
 	node_remote_close(rem);
 	if (st != SK_OK)
 		return api_fail(st, out);
@@ -330,15 +367,16 @@ static int outcome_fields(web_req *r, node_table_msg *m, char *org, json_t **out
 	return 0;
 }
 
-/* The outcome's fields a form posted without confirm=yes, kept in the
- * session for the confirmation page (/table-cases/ID/outcome). */
-static void outcome_keep(web_req *r, const char *id)
+/* The fields keys of a form posted without confirm=yes, kept in the
+ * session for its confirmation page (/table-cases/ID/outcome or
+ * /table-cases/ID/subgroup), with "form" (NULL: the outcome) and the
+ * repeated field list (NULL: none) as "org". */
+static void form_keep(web_req *r, const char *id, const char *form, const char *const *keys,
+		      size_t n, const char *list)
 {
-	static const char *const keys[] = {"regie", "routed_to", "breakthrough", "outcome",
-					   "evaluate", "yes"};
 	json_t *d = json_object();
 
-	for (size_t i = 0; d != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; d != NULL && i < n; i++)
 		if (web_param(r, keys[i]) != NULL)
 			json_object_set_new(d, keys[i], json_string(web_param(r, keys[i])));
 	if (d == NULL || r->sess == NULL) {
@@ -346,16 +384,55 @@ static void outcome_keep(web_req *r, const char *id)
 		return;
 	}
 	json_object_set_new(d, "table_case", json_string(id));
+	if (form != NULL)
+		json_object_set_new(d, "form", json_string(form));
+	if (list != NULL)
+		json_object_set_new(d, "org", json_string(list));
 	json_decref(r->sess->flash_doc);
 	r->sess->flash_doc = d; /* flash_case 0: no case of ours */
 	r->sess->flash_case = 0;
+}
+
+/* A subgroup's fields from the request into m: the orgs ticked (list, cap
+ * WIRE_TABLE_PARTICIPANTS_MAX * (WIRE_TABLE_ORG_MAX + 1), split into orgs),
+ * the mandate through the text check, the end date. 0, or the status with
+ * *out. */
+static int subgroup_fields(web_req *r, node_table_msg *m, char *list, size_t cap,
+			   const char **orgs, json_t **out)
+{
+	const char *until = web_param(r, "until");
+	size_t n = 0;
+	int code;
+
+	if (web_param_list(r, "org", list, cap) != 0 ||
+	    split_list(list, orgs, &n, WIRE_TABLE_PARTICIPANTS_MAX) != 0 || n < 2 ||
+	    !wire_table_subgroup_orgs_ok(orgs, n)) {
+		*out = api_err(api_tr(r, "Kies 2 of meer organisaties voor de deelgroep.",
+				      "Choose 2 or more organisations for the subgroup."));
+		return 400;
+	}
+	if (until != NULL && until[0] != 0 && !wire_table_date_ok(until)) {
+		*out = api_err(api_tr(r, "De einddatum van het mandaat is geen datum.",
+				      "The mandate's end date is not a date."));
+		return 400;
+	}
+	m->kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP;
+	m->subgroup_orgs = orgs;
+	m->n_subgroup_orgs = n;
+	m->mandate = web_param(r, "mandate");
+	m->until = until != NULL && until[0] != 0 ? until : NULL;
+	if ((code = text_check(r, m->mandate, out)) != 0)
+		return code;
+	return 0;
 }
 
 int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out, char *loc,
 		  size_t cap)
 {
 	node_table_msg m = {0};
-	char org[WIRE_TABLE_ORG_MAX + 1];
+	char org[WIRE_TABLE_ORG_MAX + 1], sg[WIRE_TABLE_SUBGROUP_ID_HEX + 1] = "";
+	char list[WIRE_TABLE_PARTICIPANTS_MAX * (WIRE_TABLE_ORG_MAX + 1)];
+	const char *orgs[WIRE_TABLE_PARTICIPANTS_MAX];
 	node_remote *rem = NULL;
 	const char *done_nl = NULL, *done_en = NULL;
 	sk_status st;
@@ -398,10 +475,46 @@ int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out,
 	case API_TABLE_SEND:
 		m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT;
 		m.text = web_param(r, "text");
+		m.subgroup = web_param(r, "subgroup");
+		if (m.subgroup != NULL && m.subgroup[0] == 0)
+			m.subgroup = NULL; /* "to every participant" */
+		if (m.subgroup != NULL && !wire_table_subgroup_id_ok(m.subgroup)) {
+			*out = api_err(api_tr(r, "Kies een deelgroep van deze casus, of alle deelnemers.",
+					      "Choose a subgroup of this case, or every participant."));
+			return 400;
+		}
 		if ((code = text_check(r, m.text, out)) != 0)
 			return code;
-		done_nl = "Bericht verstuurd. De deelnemers lezen het na hun volgende synchronisatie.";
-		done_en = "Message sent. The participants read it after their next sync.";
+		done_nl = m.subgroup != NULL
+				  ? "Bericht verstuurd aan de deelgroep. Alleen de organisaties in de "
+				    "deelgroep lezen het, na hun volgende synchronisatie."
+				  : "Bericht verstuurd. De deelnemers lezen het na hun volgende "
+				    "synchronisatie.";
+		done_en = m.subgroup != NULL
+				  ? "Message sent to the subgroup. Only the organisations in the "
+				    "subgroup read it, after their next sync."
+				  : "Message sent. The participants read it after their next sync.";
+		break;
+	case API_TABLE_SUBGROUP:
+		if ((code = subgroup_fields(r, &m, list, sizeof(list), orgs, out)) != 0)
+			return code;
+		/* a mandate: a form first goes to the confirmation page */
+		if (r->form_post && !web_param_yes(r, "confirm")) {
+			char again[sizeof(list)];
+
+			static const char *const keys[] = {"mandate", "until", "yes"};
+
+			if (web_param_list(r, "org", again, sizeof(again)) != 0)
+				again[0] = 0;
+			form_keep(r, id, "subgroup", keys, sizeof(keys) / sizeof(keys[0]), again);
+			snprintf(loc, cap, "/table-cases/%s/subgroup", id);
+			*out = json_object();
+			return 200;
+		}
+		done_nl = "Deelgroep gevormd. De organisaties in de deelgroep lezen het mandaat na hun "
+			  "volgende synchronisatie; de andere deelnemers zien alleen wie erin zit.";
+		done_en = "Subgroup formed. Its organisations read the mandate after their next sync; "
+			  "the other participants only see who is in it.";
 		break;
 	case API_TABLE_OUTCOME:
 		m.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME;
@@ -411,7 +524,10 @@ int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out,
 			return code;
 		/* irreversible: a form first goes to the confirmation page */
 		if (r->form_post && !web_param_yes(r, "confirm")) {
-			outcome_keep(r, id);
+			static const char *const keys[] = {"regie", "routed_to", "breakthrough",
+							   "outcome", "evaluate", "yes"};
+
+			form_keep(r, id, NULL, keys, sizeof(keys) / sizeof(keys[0]), NULL);
 			snprintf(loc, cap, "/table-cases/%s/outcome", id);
 			*out = json_object();
 			return 200;
@@ -424,11 +540,17 @@ int api_table_act(web_req *r, const char *id, api_table_verb verb, json_t **out,
 	}
 	if ((code = api_remote(r, &rem, out)) != 0)
 		return code;
-	st = node_table_send(rem, id, web_actor(r), &m);
+	if (verb == API_TABLE_SUBGROUP)
+		st = node_table_subgroup(rem, id, web_actor(r), m.subgroup_orgs, m.n_subgroup_orgs,
+					 m.mandate, m.until, sg);
+	else
+		st = node_table_send(rem, id, web_actor(r), &m);
 	node_remote_close(rem);
 	if (st != SK_OK)
 		return api_fail(st, out);
 	*out = json_pack("{s:s,s:s}", "id", id, "message", api_tr(r, done_nl, done_en));
+	if (*out != NULL && sg[0] != 0)
+		json_object_set_new(*out, "subgroup", json_string(sg));
 	return *out != NULL ? 200 : api_fail(SK_ERR_NOMEM, out);
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/db.h"
+#include "node/case.h"
 #include "node/members.h"
 #include "node/table.h"
 #include "node/tablecase.h"
@@ -90,6 +91,59 @@ void page_tables(page *p, const char *rest)
 }
 
 /* form#table-submit: a case brought anonymously (POST /api/tables/ID/cases). */
+struct client_opts {
+	page *p;
+	MDB_txn *txn;
+	size_t n;
+};
+
+static sk_status client_opt(const char *client, void *arg)
+{
+	struct client_opts *o = arg;
+	page *p = o->p;
+	int ok = node_table_client_check(p->r->app->s, o->txn, client, web_actor(p->r)) == SK_OK;
+
+	if (o->n++ == 0)
+		page_put(p, "<label for=\"client\">%s</label><select id=\"client\" name=\"client\">"
+		       "<option value=\"\" selected>%s</option>",
+		    page_t(p, "Cliënt (niet verplicht)", "Client (optional)"),
+		    page_t(p, "geen cliënt: helemaal anoniem", "no client: fully anonymous"));
+	page_put(p, "<option value=\"%s\">", client);
+	page_client(p, client);
+	if (!ok)
+		page_put(p, " (%s)", page_t(p, "geen toestemming voor casusoverleg",
+					    "no consent to case discussion"));
+	page_put(p, "</option>");
+	return SK_OK;
+}
+
+/* select#client: one of the professional's own clients (open cases of
+ * hers), by name; the value is the node's client id, never a BSN. Only
+ * with the client's consent to case discussion does its tag go along. */
+static void client_choice(page *p)
+{
+	struct client_opts o = {p, NULL, 0};
+
+	if (mdb_txn_begin(p->r->app->s->env, NULL, MDB_RDONLY, &o.txn) != 0)
+		return;
+	if (node_case_prof_clients(p->r->app->s, o.txn, web_actor(p->r), NULL, client_opt, &o) !=
+	    SK_OK && o.n == 0) {
+		mdb_txn_abort(o.txn);
+		return;
+	}
+	mdb_txn_abort(o.txn);
+	if (o.n == 0)
+		return;
+	page_put(p, "</select><p class=\"hint\" id=\"client-hint\">%s</p>",
+	    page_t(p, "Alleen met toestemming van de cliënt voor casusoverleg. Een organisatie aan "
+		 "tafel die de cliënt al kent, ziet dan dat zij al betrokken is. Alleen zij ziet dat; "
+		 "u en de tafel niet. De naam en het BSN gaan niet mee.",
+	      "Only with the client's consent to case discussion. An organisation at the table that "
+	      "already knows the client then sees that it is involved already. Only that "
+	      "organisation sees it; you and the table do not. The name and the BSN do not go "
+	      "along."));
+}
+
 static void submit_form(page *p, const char *id)
 {
 	static const char *const urg[] = {"hoog", "gemiddeld", "laag"};
@@ -127,7 +181,9 @@ static void submit_form(page *p, const char *id)
 		page_put(p, "<label class=\"check\"><input type=\"checkbox\" id=\"party-%s\" name=\"parties\" "
 		       "value=\"%s\"> %s</label>",
 		    pol->name[i], pol->name[i], page_word(p, pol->name[i]));
-	page_put(p, "</fieldset><label class=\"check\"><input type=\"checkbox\" id=\"yes\" name=\"yes\" "
+	page_put(p, "</fieldset>");
+	client_choice(p);
+	page_put(p, "<label class=\"check\"><input type=\"checkbox\" id=\"yes\" name=\"yes\" "
 	       "value=\"1\"> %s</label><br><button type=\"submit\">%s</button></form>",
 	    page_t(p, "Toch versturen als de tekst op een datum of adres lijkt",
 	      "Send anyway if the text looks like a date or an address"),
@@ -265,7 +321,61 @@ static const char *kind_text(const page *p, const char *k)
 		return page_t(p, "organisatie uitgenodigd", "organisation invited");
 	if (strcmp(k, "outcome") == 0)
 		return page_t(p, "uitkomst", "outcome");
+	if (strcmp(k, "subgroup") == 0)
+		return page_t(p, "deelgroep gevormd", "subgroup formed");
 	return page_t(p, "bericht", "message");
+}
+
+/* The display names of a JSON array of org ids, comma-separated. */
+static void org_list(page *p, const json_t *orgs)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(orgs, i, x) {
+		if (i > 0)
+			page_put(p, ", ");
+		page_org(p, json_string_value(x));
+	}
+}
+
+/* The subgroups of a case: who is in each, until when; the mandate only
+ * where our organisation is in it (the node holds no other). */
+static void subgroups_view(page *p, const json_t *doc)
+{
+	size_t i;
+	json_t *g;
+
+	if (json_array_size(json_object_get(doc, "subgroups")) == 0)
+		return;
+	page_put(p, "<section id=\"subgroups\"><h2>%s</h2>", page_t(p, "Deelgroepen", "Subgroups"));
+	json_array_foreach(json_object_get(doc, "subgroups"), i, g) {
+		page_put(p, "<article class=\"subgroup\" id=\"subgroup-%s\"><dl><dt>%s</dt><dd>",
+		    page_js(g, "id"), page_t(p, "Organisaties", "Organisations"));
+		org_list(p, json_object_get(g, "orgs"));
+		page_put(p, "</dd><dt>%s</dt><dd>%s, %s</dd>", page_t(p, "Gevormd door", "Formed by"),
+		    page_js(g, "by"), page_js(g, "from_name"));
+		if (json_string_value(json_object_get(g, "until")) != NULL) {
+			page_put(p, "<dt>%s</dt><dd>", page_t(p, "Mandaat tot", "Mandate until"));
+			iso_date(p, page_js(g, "until"));
+			page_put(p, "</dd>");
+		}
+		page_put(p, "</dl>");
+		if (json_string_value(json_object_get(g, "mandate")) != NULL)
+			page_put(p, "<h3>%s</h3><p class=\"user-text mandate\">%s</p>",
+			    page_t(p, "Mandaat", "Mandate"), page_js(g, "mandate"));
+		else if (json_is_true(json_object_get(g, "member")))
+			page_put(p, "<p>%s</p>", page_t(p, "Deze deelgroep heeft geen mandaattekst.",
+						      "This subgroup has no mandate text."));
+		else
+			page_put(p, "<p class=\"hint\">%s</p>",
+			    page_t(p, "Uw organisatie zit niet in deze deelgroep. Het mandaat en de "
+				 "berichten van de deelgroep ziet u niet.",
+			      "Your organisation is not in this subgroup. You do not see its mandate "
+			      "or its messages."));
+		page_put(p, "</article>");
+	}
+	page_put(p, "</section>");
 }
 
 static void case_view(page *p, const char *id);
@@ -329,8 +439,57 @@ static void regie_add(json_t *opts, const char *org, const char *prof, const cha
 		json_object_set_new(opts, key, json_string(name != NULL && name[0] ? name : prof));
 }
 
-/* form#table-send for any participant; form#table-schedule,
- * form#table-invite and form#table-outcome for a procesregisseur. */
+/* form#table-subgroup: a procesregisseur ticks 2 or more of the case's
+ * participants, writes the mandate and perhaps its end date; a form goes
+ * to the confirmation page first, a script asks in a dialog. */
+static void subgroup_form(page *p, const char *id, const json_t *parts)
+{
+	char action[128];
+	size_t i;
+	json_t *x;
+
+	page_put(p, "<h2>%s</h2>", page_t(p, "Deelgroep vormen", "Form a subgroup"));
+	snprintf(action, sizeof(action), "/api/table-cases/%.64s/subgroup", id);
+	page_form_open(p, "table-subgroup", "block", action, NULL,
+	    page_t(p, "Deelgroep vormen? Alleen de gekozen organisaties krijgen het mandaat; de "
+		 "andere deelnemers zien wie in de deelgroep zit.",
+	      "Form the subgroup? Only the organisations you chose receive the mandate; the other "
+	      "participants see who is in the subgroup."));
+	page_put(p, "<fieldset id=\"subgroup-orgs\"><legend>%s</legend>",
+	    page_t(p, "Organisaties in de deelgroep (2 of meer)",
+	      "Organisations in the subgroup (2 or more)"));
+	json_array_foreach(parts, i, x) {
+		const char *org = json_string_value(x);
+
+		if (org == NULL)
+			continue;
+		page_put(p, "<label class=\"check\"><input type=\"checkbox\" id=\"subgroup-org-%d\" "
+		       "name=\"org\" value=\"%s\"> ", (int)i, org);
+		page_org(p, org);
+		page_put(p, "</label>");
+	}
+	page_put(p, "</fieldset><label for=\"subgroup-mandate\">%s</label><textarea "
+	       "id=\"subgroup-mandate\" name=\"mandate\" required></textarea><p class=\"hint\">%s</p>"
+	       "<label for=\"subgroup-until\">%s</label><input type=\"date\" id=\"subgroup-until\" "
+	       "name=\"until\"><label class=\"check\"><input type=\"checkbox\" id=\"subgroup-yes\" "
+	       "name=\"yes\" value=\"1\"> %s</label><p class=\"hint\">%s</p><button "
+	       "type=\"submit\">%s</button></form>",
+	    page_t(p, "Mandaat", "Mandate"),
+	    page_t(p, "Wat mag de deelgroep beslissen buiten de gewone route? Bijvoorbeeld: mag zonder "
+		 "wachtlijst een plek regelen. Anoniem: geen BSN, naam, geboortedatum of adres.",
+	      "What may the subgroup decide outside the usual routine? For example: may arrange a "
+	      "place without a waiting list. Anonymous: no BSN, name, date of birth or address."),
+	    page_t(p, "Mandaat geldt tot (niet verplicht)", "Mandate valid until (optional)"),
+	    page_t(p, "Toch versturen als de tekst op een datum of adres lijkt",
+	      "Send anyway if the text looks like a date or an address"),
+	    page_t(p, "U ziet eerst uw keuzes. Daarna bevestigt u.",
+	      "You see your choices first. Then you confirm."),
+	    page_t(p, "Deelgroep vormen", "Form the subgroup"));
+}
+
+/* form#table-send for any participant (to a subgroup of ours, if chosen);
+ * form#table-schedule, form#table-invite, form#table-subgroup and
+ * form#table-outcome for a procesregisseur. */
 static void case_forms(page *p, const char *id, const json_t *doc, int regisseur)
 {
 	const wire_policy *pol = &p->r->app->s->policy;
@@ -343,15 +502,38 @@ static void case_forms(page *p, const char *id, const json_t *doc, int regisseur
 	page_put(p, "<h2>%s</h2>", page_t(p, "Bericht aan de tafel", "Message to the table"));
 	snprintf(action, sizeof(action), "/api/table-cases/%.64s/send", id);
 	page_form_open(p, "table-send", "block", action, NULL, NULL);
+	/* members of a subgroup may write to it only */
+	{
+		size_t n = 0;
+
+		json_array_foreach(json_object_get(doc, "subgroups"), i, m) {
+			if (!json_is_true(json_object_get(m, "member")))
+				continue;
+			if (n++ == 0)
+				page_put(p, "<fieldset id=\"message-to\"><legend>%s</legend><label "
+				       "class=\"check\"><input type=\"radio\" id=\"message-to-all\" "
+				       "name=\"subgroup\" value=\"\" checked> %s</label>",
+				    page_t(p, "Aan", "To"),
+				    page_t(p, "alle deelnemers", "every participant"));
+			page_put(p, "<label class=\"check\"><input type=\"radio\" "
+			       "id=\"message-to-%s\" name=\"subgroup\" value=\"%s\"> %s ",
+			    page_js(m, "id"), page_js(m, "id"),
+			    page_t(p, "alleen de deelgroep:", "the subgroup only:"));
+			org_list(p, json_object_get(m, "orgs"));
+			page_put(p, "</label>");
+		}
+		if (n > 0)
+			page_put(p, "</fieldset>");
+	}
 	page_put(p, "<label for=\"message-text\">%s</label><textarea id=\"message-text\" name=\"text\" "
 	       "required></textarea><p class=\"hint\">%s</p><label class=\"check\"><input "
 	       "type=\"checkbox\" id=\"message-yes\" name=\"yes\" value=\"1\"> %s</label><br>"
 	       "<button type=\"submit\">%s</button></form>",
 	    page_t(p, "Bericht", "Message"),
 	    page_t(p, "Anoniem: geen BSN, naam, geboortedatum of adres. Alle deelnemers aan deze casus "
-		 "lezen het bericht.",
+		 "lezen het bericht, of alleen de deelgroep als u die kiest.",
 	      "Anonymous: no BSN, name, date of birth or address. Every participant in this case "
-	      "reads the message."),
+	      "reads the message, or only the subgroup if you choose it."),
 	    page_t(p, "Toch versturen als de tekst op een datum of adres lijkt",
 	      "Send anyway if the text looks like a date or an address"),
 	    page_t(p, "Bericht versturen", "Send message"));
@@ -383,6 +565,7 @@ static void case_forms(page *p, const char *id, const json_t *doc, int regisseur
 		      "messages from now on."),
 		    page_t(p, "Uitnodigen", "Invite"));
 	}
+	subgroup_form(p, id, parts);
 	/* the regievoerder: a professional whose name this case shows */
 	opts = json_object();
 	regie_add(opts, org, me, p->r->sess != NULL ? p->r->sess->name : NULL);
@@ -448,34 +631,69 @@ static int is_regisseur(page *p, const char *table)
 	return yes;
 }
 
+/* The answers a form of case id kept for its confirmation page (form ""
+ * the outcome's, else its name), taken out of the session: the caller's
+ * (json_decref); NULL when none wait. */
+static json_t *form_take(page *p, const char *id, const char *form)
+{
+	web_session *x = p->r->sess;
+	json_t *d;
+
+	if (x == NULL || x->flash_doc == NULL || x->flash_case != 0 ||
+	    strcmp(page_js(x->flash_doc, "form"), form) != 0 ||
+	    strcmp(page_js(x->flash_doc, "table_case"), id) != 0)
+		return NULL;
+	d = x->flash_doc;
+	x->flash_doc = NULL;
+	return d;
+}
+
+/* The start of a confirmation page of case id: the answers form kept
+ * (the caller's, json_decref, with *doc the case and back its page), or
+ * NULL when the page is answered already: a refusal, or back to the case
+ * when no answers wait or the case is closed. */
+static json_t *confirm_begin(page *p, const char *id, const char *form, json_t **doc,
+			     char back[static 96])
+{
+	json_t *d;
+	int code = api_table_case(p->r, id, doc);
+
+	if (code != 200) {
+		page_refusal_doc(p, code, *doc);
+		json_decref(*doc);
+		return NULL;
+	}
+	snprintf(back, 96, "/table-cases/%.64s", id);
+	d = form_take(p, id, form);
+	if (d == NULL || json_object_get(*doc, "outcome") != NULL) {
+		json_decref(d);
+		json_decref(*doc);
+		web_redirect(p->r, back);
+		return NULL;
+	}
+	return d;
+}
+
+/* The answers d kept under keys, as hidden fields of a confirming form. */
+static void hidden_fields(page *p, const json_t *d, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (json_string_value(json_object_get(d, keys[i])) != NULL)
+			page_put(p, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", keys[i],
+			    page_js(d, keys[i]));
+}
+
 /* "Controleer en bevestig" of an outcome a form posted without
  * confirm=yes: its answers, kept in the session, and a form that sends
  * them with confirm=yes. */
 static void outcome_confirm(page *p, const char *id)
 {
-	web_session *x = p->r->sess;
-	json_t *doc = NULL, *d = NULL;
+	json_t *doc = NULL, *d;
 	char action[128], back[96], o[64];
 	const char *regie, *colon;
-	int code = api_table_case(p->r, id, &doc);
 
-	if (code != 200) {
-		page_refusal_doc(p, code, doc);
-		json_decref(doc);
+	if ((d = confirm_begin(p, id, "", &doc, back)) == NULL)
 		return;
-	}
-	snprintf(back, sizeof(back), "/table-cases/%.64s", id);
-	if (x != NULL && x->flash_doc != NULL && x->flash_case == 0 &&
-	    strcmp(page_js(x->flash_doc, "table_case"), id) == 0) {
-		d = x->flash_doc;
-		x->flash_doc = NULL;
-	}
-	if (d == NULL || json_object_get(doc, "outcome") != NULL) {
-		json_decref(d);
-		json_decref(doc);
-		web_redirect(p->r, back);
-		return;
-	}
 	regie = page_js(d, "regie");
 	colon = strchr(regie, ':');
 	snprintf(o, sizeof(o), "%.*s", colon != NULL ? (int)(colon - regie) : 0, regie);
@@ -506,15 +724,68 @@ static void outcome_confirm(page *p, const char *id)
 		static const char *const keys[] = {"regie", "routed_to", "breakthrough", "outcome",
 						   "evaluate", "yes"};
 
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (json_string_value(json_object_get(d, keys[i])) != NULL)
-				page_put(p, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", keys[i],
-				    page_js(d, keys[i]));
+		hidden_fields(p, d, keys, sizeof(keys) / sizeof(keys[0]));
 	}
 	page_put(p, "<input type=\"hidden\" name=\"confirm\" value=\"yes\"><button type=\"submit\" "
 	       "class=\"danger\">%s</button></form><p><a href=\"%s\" id=\"outcome-cancel\">%s</a></p>",
 	    page_t(p, "Ja, uitkomst vastleggen", "Yes, record the outcome"), back,
 	    page_t(p, "Nee, terug naar de casus", "No, back to the case"));
+	json_decref(d);
+	json_decref(doc);
+	page_send(p, 200);
+}
+
+/* "Controleer en bevestig" of a subgroup a form posted without
+ * confirm=yes: the organisations, the mandate and its end date, kept in
+ * the session, and a form that sends them with confirm=yes. */
+static void subgroup_confirm(page *p, const char *id)
+{
+	json_t *doc = NULL, *d, *orgs;
+	char action[128], back[96], list[WIRE_TABLE_PARTICIPANTS_MAX * (WIRE_TABLE_ORG_MAX + 1)];
+	char *save = NULL, *w;
+
+	if ((d = confirm_begin(p, id, "subgroup", &doc, back)) == NULL)
+		return;
+	orgs = json_array();
+	snprintf(list, sizeof(list), "%s", page_js(d, "org"));
+	for (w = strtok_r(list, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save))
+		json_array_append_new(orgs, json_string(w));
+	page_head(p, page_t(p, "Controleer en bevestig: deelgroep vormen",
+			    "Check and confirm: form a subgroup"));
+	page_put(p, "<dl id=\"subgroup-answers\"><dt>%s</dt><dd>",
+	    page_t(p, "Organisaties", "Organisations"));
+	org_list(p, orgs);
+	page_put(p, "</dd><dt>%s</dt><dd>", page_t(p, "Mandaat tot", "Mandate until"));
+	if (page_js(d, "until")[0] != 0)
+		iso_date(p, page_js(d, "until"));
+	else
+		page_put(p, "%s", page_t(p, "geen einddatum", "no end date"));
+	page_put(p, "</dd></dl><h2>%s</h2><p class=\"user-text\">%s</p><p>%s</p>",
+	    page_t(p, "Mandaat", "Mandate"), page_js(d, "mandate"),
+	    page_t(p, "Alleen deze organisaties krijgen het mandaat en de berichten van de deelgroep. "
+		 "De andere deelnemers aan de casus zien dat de deelgroep bestaat en wie erin zit.",
+	      "Only these organisations receive the mandate and the subgroup's messages. The other "
+	      "participants in the case see that the subgroup exists and who is in it."));
+	snprintf(action, sizeof(action), "/api/table-cases/%.64s/subgroup", id);
+	page_form_open(p, "table-subgroup-confirm", "block", action, NULL, NULL);
+	{
+		size_t i;
+		json_t *o;
+
+		json_array_foreach(orgs, i, o)
+			page_put(p, "<input type=\"hidden\" name=\"org\" value=\"%s\">",
+			    json_string_value(o));
+	}
+	{
+		static const char *const keys[] = {"mandate", "until", "yes"};
+
+		hidden_fields(p, d, keys, sizeof(keys) / sizeof(keys[0]));
+	}
+	page_put(p, "<input type=\"hidden\" name=\"confirm\" value=\"yes\"><button "
+	       "type=\"submit\">%s</button></form><p><a href=\"%s\" id=\"subgroup-cancel\">%s</a></p>",
+	    page_t(p, "Ja, deelgroep vormen", "Yes, form the subgroup"), back,
+	    page_t(p, "Nee, terug naar de casus", "No, back to the case"));
+	json_decref(orgs);
 	json_decref(d);
 	json_decref(doc);
 	page_send(p, 200);
@@ -528,6 +799,11 @@ void page_table_case(page *p, const char *rest)
 	if (slash != NULL && strcmp(slash, "/outcome") == 0 && (size_t)(slash - rest) < sizeof(id)) {
 		snprintf(id, sizeof(id), "%.*s", (int)(slash - rest), rest);
 		outcome_confirm(p, id);
+		return;
+	}
+	if (slash != NULL && strcmp(slash, "/subgroup") == 0 && (size_t)(slash - rest) < sizeof(id)) {
+		snprintf(id, sizeof(id), "%.*s", (int)(slash - rest), rest);
+		subgroup_confirm(p, id);
 		return;
 	}
 	case_view(p, rest);
@@ -600,6 +876,7 @@ static void case_view(page *p, const char *id)
 		}
 		page_put(p, "</dl><p class=\"user-text\">%s</p></section>", page_js(o, "text"));
 	}
+	subgroups_view(p, doc);
 	page_put(p, "<section id=\"thread\"><h2>%s</h2>", page_t(p, "Verloop", "Thread"));
 	json_array_foreach(json_object_get(doc, "thread"), i, m)
 	{
@@ -608,8 +885,22 @@ static void case_view(page *p, const char *id)
 		page_put(p, "<article class=\"message\"><header>%s, %s · ", page_js(m, "name"),
 		    page_js(m, "from_name"));
 		page_when(p, page_ji(m, "time"));
-		page_put(p, " · %s</header>", kind_text(p, k));
-		if (strcmp(k, "schedule") == 0) {
+		page_put(p, " · %s", kind_text(p, k));
+		if (strcmp(k, "text") == 0 && json_string_value(json_object_get(m, "subgroup")) != NULL)
+			page_put(p, " · <span class=\"to-subgroup\">%s</span>",
+			    page_t(p, "alleen aan de deelgroep", "to the subgroup only"));
+		page_put(p, "</header>");
+		if (strcmp(k, "subgroup") == 0) {
+			json_t *g = NULL, *y;
+			size_t gi;
+
+			json_array_foreach(json_object_get(doc, "subgroups"), gi, y)
+				if (strcmp(page_js(y, "id"), page_js(m, "subgroup")) == 0)
+					g = y;
+			page_put(p, "<div>%s ", page_t(p, "Deelgroep gevormd:", "Subgroup formed:"));
+			org_list(p, json_object_get(g, "orgs"));
+			page_put(p, "</div>");
+		} else if (strcmp(k, "schedule") == 0) {
 			page_put(p, "<div>%s ", page_t(p, "Op de agenda van", "On the agenda of"));
 			iso_date(p, page_js(m, "date"));
 			page_put(p, "</div>");

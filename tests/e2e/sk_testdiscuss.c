@@ -19,6 +19,16 @@
  *                                                 sees them: one JSON line each (epoch,
  *                                                 seq, issued_at, expires_at, categories)
  *
+ * And for a case table (casustafel), a participant that breaks the
+ * subgroup rules the registry would have enforced:
+ *
+ *   sk-testdiscuss table-forge REGDIR NODEDIR TO TABLE CASE SEQ PROF subgroup SG ORGS MANDATE
+ *   sk-testdiscuss table-forge REGDIR NODEDIR TO TABLE CASE SEQ PROF text SG TEXT
+ *        a table message signed by NODEDIR's org (as PROF, its number SEQ),
+ *        sealed to TO and put in TO's mailbox as if the registry routed it:
+ *        forming subgroup SG of ORGS (a comma list) with MANDATE, or a text
+ *        to subgroup SG
+ *
  * And a member collecting what the registry gives it (over the node's own
  * TLS session, --dev keys):
  *
@@ -43,6 +53,8 @@
 #include "node/session.h"
 #include "node/members.h"
 #include "node/store.h"
+#include "protos/domains.h"
+#include "protos/table.h"
 #include "registry/mailbox.h"
 #include "registry/store.h"
 
@@ -354,6 +366,63 @@ static int entries(const char *dir, const char *org)
 	return 0;
 }
 
+/* table-forge (above): argv from REGDIR on. */
+static void table_forge(reg_store *s, MDB_txn *txn, char **argv, int argc, sk_kek *kek)
+{
+	node_store *n = open_node(argv[1], kek);
+	Schakel__V1__TableMessageBody b = SCHAKEL__V1__TABLE_MESSAGE_BODY__INIT;
+	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
+	uint8_t pk[32], ctx[WIRE_TABLE_CASE_CONTEXT_BYTES], case_id[WIRE_TABLE_CASE_ID_BYTES];
+	uint8_t payload[8192], sealed[SEAL_SIGNED_BYTES(8192)];
+	char *orgs[16], *save = NULL, *w;
+	const char *to = argv[2], *table = argv[3];
+	uint64_t seq = strtoull(argv[5], NULL, 10);
+	size_t plen, got = 0;
+	key_ed25519 me;
+
+	if (sodium_hex2bin(case_id, sizeof(case_id), argv[4], strlen(argv[4]), NULL, &got, NULL) != 0 ||
+	    got != sizeof(case_id) || strlen(table) != WIRE_TABLE_ID_HEX || seq == 0)
+		DIE("table-forge: bad table, case or number");
+	b.professional = argv[6];
+	b.name = "Vervalser";
+	b.subgroup = argv[8];
+	if (strcmp(argv[7], "subgroup") == 0 && argc == 11) {
+		b.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP;
+		for (w = strtok_r(argv[9], ",", &save); w != NULL && b.n_subgroup_orgs < 16;
+		     w = strtok_r(NULL, ",", &save))
+			orgs[b.n_subgroup_orgs++] = w;
+		b.subgroup_orgs = orgs;
+		b.mandate = argv[10];
+	} else if (strcmp(argv[7], "text") == 0 && argc == 10) {
+		b.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT;
+		b.text = argv[9];
+	} else {
+		DIE("table-forge: subgroup SG ORGS MANDATE, or text SG TEXT");
+	}
+	if (schakel__v1__table_message_body__get_packed_size(&b) > sizeof(payload))
+		DIE("table-forge: too long");
+	plen = schakel__v1__table_message_body__pack(&b, payload);
+	enc_pk_of(n, to, pk);
+	if (node_identity_load(n, kek, &me) != SK_OK)
+		DIE("identity");
+	wire_table_message_context(ctx, table, case_id, seq);
+	if (seal_signed(sealed, WIRE_DOMAIN_TABLE_MESSAGE, (const uint8_t *)to, strlen(to), ctx,
+			sizeof(ctx), payload, plen, pk, me.sk) != SK_OK)
+		DIE("seal_signed");
+	it.kind = SCHAKEL__V1__MAILBOX_KIND__MAILBOX_TABLE_MESSAGE;
+	it.time = 1;
+	it.counterpart = n->org_id;
+	it.table_id = (char *)table;
+	it.has_table_case_id = it.has_sealed = it.has_message_seq = 1;
+	it.table_case_id = (ProtobufCBinaryData){sizeof(case_id), case_id};
+	it.sealed = (ProtobufCBinaryData){SEAL_SIGNED_BYTES(plen), sealed};
+	it.message_seq = seq;
+	if (reg_mailbox_put(s, txn, to, &it) != SK_OK)
+		DIE("put");
+	key_ed25519_wipe(&me);
+	node_store_close(n);
+}
+
 int main(int argc, char **argv)
 {
 	reg_store *s = NULL;
@@ -462,6 +531,8 @@ int main(int argc, char **argv)
 		free(out);
 		sodium_free(keys);
 		node_store_close(n);
+	} else if (strcmp(argv[1], "table-forge") == 0 && argc >= 12) {
+		table_forge(s, txn, argv + 2, argc - 2, kek); /* from REGDIR on */
 	} else if (strcmp(argv[1], "forge") == 0 && argc == 7) {
 		node_store *n = open_node(argv[3], kek);
 		Schakel__V1__DiscussMessageBody b = SCHAKEL__V1__DISCUSS_MESSAGE_BODY__INIT;

@@ -5,7 +5,7 @@
 # signed leaf of the registry's log that every node verifies; every action
 # audited at node and registry.
 source "$(dirname "$0")/lib.sh"
-: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}" "${SK_TESTDISCUSS:?}"
 cd "$T"
 
 federation_up wijkteam:sociaal-team altrecht:ggz tactus:verslavingszorg schuldhulp:schuldhulp lentis:ggz
@@ -238,6 +238,83 @@ for org in wijkteam altrecht tactus lentis; do
 done
 grep -rqa "BERICHT-" r && fail "the registry holds a message in clear"
 ok "messages reach every participant, the invited org among them, sealed; the registry sees ciphertext only"
+
+# ---- a subgroup with mandate: wijkteam and tactus, not altrecht nor lentis --------
+printf 'MANDAAT-1 Mag zonder wachtlijst een plek regelen bij de Koppeling.\n' >mandate.txt
+out=$(nodex table subgroup "$case3" --dir tactus --as p-tactus --org wijkteam --org tactus --mandate-file mandate.txt) &&
+	fail "a member without a procesregisseur formed a subgroup"
+echo "$out" | has "procesregisseur" || fail "no clear message: $out"
+out=$(nodex table subgroup "$case3" --dir wijkteam --as p-wijkteam --org wijkteam --org schuldhulp --mandate-file mandate.txt) &&
+	fail "a subgroup with an org that takes no part"
+echo "$out" | has "takes no part in this case" || fail "no clear message: $out"
+out=$(nodex table subgroup "$case3" --dir wijkteam --as p-wijkteam --org tactus --mandate-file mandate.txt) &&
+	fail "a subgroup of one org"
+out=$(nodex table subgroup "$case3" --dir wijkteam --as p-wijkteam --org wijkteam --org tactus --mandate-file msgbsn.txt) &&
+	fail "a mandate with a BSN was sent"
+echo "$out" | has BSN || fail "no clear message about the BSN: $out"
+sg=$(node table subgroup "$case3" --dir wijkteam --as p-wijkteam --org wijkteam --org tactus \
+	--mandate-file mandate.txt --until 2027-03-01 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
+	fail "subgroup: $(tail -2 node.log)"
+[[ "$sg" =~ ^[0-9a-f]{16}$ ]] || fail "subgroup id: $sg"
+for org in $ORGS; do node sync --dir $org >/dev/null || fail "sync $org"; done
+printf 'DEELGROEP-1 Plek geregeld, intake volgende week.\n' >sgmsg.txt
+out=$(nodex table send "$case3" --dir lentis --as p-lentis --subgroup "$sg" --text-file sgmsg.txt) &&
+	fail "an org outside the subgroup sent to it"
+node table send "$case3" --dir tactus --as p-tactus --subgroup "$sg" --text-file sgmsg.txt >/dev/null ||
+	fail "send to the subgroup: $(tail -2 node.log)"
+for org in $ORGS; do node sync --dir $org >/dev/null || fail "sync $org"; done
+for org in wijkteam tactus; do
+	out=$(node table show "$case3" --dir $org --as p-$org)
+	echo "$out" | has "subgroup $sg: Org wijkteam, Org tactus; mandate until 2027-03-01 (we are in it)" ||
+		fail "the subgroup not at $org: $out"
+	echo "$out" | has "mandate: MANDAAT-1" || fail "the mandate not at $org: $out"
+	echo "$out" | has "to subgroup $sg:" || fail "the subgroup message not marked at $org: $out"
+	echo "$out" | has "DEELGROEP-1" || fail "the subgroup message not at $org: $out"
+done
+for org in altrecht lentis; do
+	out=$(node table show "$case3" --dir $org --as p-$org --json)
+	echo "$out" | python3 -c "
+import json,sys; c=json.load(sys.stdin); g=c['subgroups']
+assert len(g)==1 and g[0]['orgs']==['wijkteam','tactus'] and 'mandate' not in g[0] and not g[0].get('member'), g" ||
+		fail "$org does not see the subgroup's composition, or sees more: $out"
+	echo "$out" | has "MANDAAT-1\|DEELGROEP-1" && fail "$org (outside the subgroup) holds the mandate or its message"
+	grep -rqa "MANDAAT-1\|DEELGROEP-1" $org && fail "$org's store holds the mandate or the message"
+	node table show "$case3" --dir $org --as p-$org | has "subgroup $sg: Org wijkteam, Org tactus.*(we are not in it)" ||
+		fail "the subgroup not shown at $org"
+done
+grep -rqa "MANDAAT-1\|DEELGROEP-1" r && fail "the registry holds the mandate or the message in clear"
+reg audit query --dir r --json | python3 -c "
+import json,sys; r=json.load(sys.stdin)
+ok=[x['event'] for x in r if x['event'].startswith('table.subgroup') and x['outcome']=='ok']
+assert sorted(ok)==['table.subgroup','table.subgroup.send'], ok" ||
+	fail "the registry's audit of the subgroup"
+node audit query --dir wijkteam --json | has '"table.subgroup"' || fail "the subgroup not audited at wijkteam"
+node audit query --dir tactus --json | has '"table.subgroup.send"' || fail "the subgroup message not audited at tactus"
+ok "a procesregisseur forms a subgroup of two participants with a mandate: it and its messages reach those two only; the others see who is in it; the registry sees ciphertext"
+
+# ---- a subgroup's rules at the node, when the registry is bypassed -----------------
+# case2 at the open table (host altrecht, its procesregisseur p-altrecht):
+# lentis brought it, altrecht and tactus take part; altrecht forms a
+# subgroup of itself and tactus. Then, written straight into the registry's
+# mailboxes: altrecht's notice to lentis that carries the mandate after all,
+# and a text from lentis (outside the subgroup) to tactus as if to it.
+sg2=$(node table subgroup "$case2" --dir altrecht --as p-altrecht --org altrecht --org tactus --mandate-file mandate.txt) ||
+	fail "subgroup in case2: $(tail -2 node.log)"
+"$SK_TESTDISCUSS" table-forge r altrecht lentis "$open_id" "$case2" 50 p-altrecht subgroup aaaaaaaaaaaaaaaa \
+	altrecht,tactus "MANDAAT-LEK mag alles" >/dev/null || fail "table-forge subgroup"
+"$SK_TESTDISCUSS" table-forge r lentis tactus "$open_id" "$case2" 50 p-lentis text "$sg2" "DEELGROEP-LEK" >/dev/null ||
+	fail "table-forge text"
+for org in altrecht tactus lentis; do node sync --dir $org >/dev/null || fail "sync $org"; done
+node table show "$case2" --dir lentis --as p-lentis --json | python3 -c "
+import json,sys; c=json.load(sys.stdin); g={x['id']:x for x in c.get('subgroups',[])}
+assert set(g)=={'$sg2','aaaaaaaaaaaaaaaa'}, g
+assert all('mandate' not in x for x in g.values()), g" || fail "lentis kept a mandate a notice carried"
+grep -rqa "MANDAAT-LEK" lentis && fail "lentis's store holds the mandate a notice carried"
+node table show "$case2" --dir tactus --as p-tactus | has "DEELGROEP-LEK" && fail "tactus took a subgroup text from an org outside it"
+node audit query --dir tactus --json | python3 -c "
+import json,sys; r=[x for x in json.load(sys.stdin) if x['event']=='table.receive' and x['outcome']=='denied']
+assert any('subgroup' in (x.get('reason') or '') for x in r), r" || fail "the refused subgroup text not audited at tactus"
+ok "past the registry: a node outside a subgroup drops a mandate a notice carries, and refuses a subgroup text from an org outside it (audited)"
 
 out=$(nodex table outcome "$case3" --dir tactus --as p-tactus --regie tactus:p-tactus --routed-to ggz --outcome x) &&
 	fail "a member without a procesregisseur recorded the outcome"

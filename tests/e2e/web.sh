@@ -67,7 +67,7 @@ WEB_BASE=$BASE WEB_SHOTS=$SHOTS WEB_T=$T WEB_MODULES=$MODULES WEB_CHROMIUM=$CHRO
 	timeout 240 "$(type -P node)" "$WEB_SRC/pages.mjs" || fail "the pages (screenshots in $SHOTS; serve log $T/serve.log)"
 
 for name in signin signin-error cases clients client case case-lookup case-new-client consent-withdraw-confirm case-close-confirm case-closed \
-	matches discussions discussion discussion-closed cases-en directory tables table table-case table-case-scheduled table-outcome-confirm table-case-outcome table-stats \
+	matches discussions discussion discussion-closed cases-en directory tables table table-case table-case-scheduled table-subgroup-confirm table-case-subgroup table-outcome-confirm table-case-outcome table-stats \
 	audit audit-search audit-report audit-review audit-verify audit-en signin-en; do
 	[ -s "$SHOTS/$name.png" ] || fail "no screenshot $SHOTS/$name.png"
 done

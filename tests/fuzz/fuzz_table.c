@@ -4,7 +4,9 @@
  * Whatever is folded must keep the table's invariants: within its caps,
  * the host a member, every procesregisseur at a member org. The same
  * bytes are parsed as a TableCaseBody (wire_table_case_parse) and as a
- * TableMessageBody (wire_table_message_parse). */
+ * TableMessageBody (wire_table_message_parse): a subgroup parsed has its
+ * id and 2 or more distinct orgs, and no other kind names orgs or a
+ * mandate. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (wire_table_message_parse(&m, data, size) == SK_OK &&
 		    (m->professional == NULL || m->name == NULL ||
-		     (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE && m->case_ == NULL)))
+		     (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_INVITE && m->case_ == NULL) ||
+		     (m->kind == SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP &&
+		      (!wire_table_subgroup_id_ok(m->subgroup) ||
+		       !wire_table_subgroup_orgs_ok((const char *const *)m->subgroup_orgs,
+						    m->n_subgroup_orgs))) ||
+		     (m->kind != SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP &&
+		      (m->n_subgroup_orgs != 0 || m->mandate != NULL))))
 			abort();
 		schakel__v1__table_message_body__free_unpacked(m, NULL);
 	}

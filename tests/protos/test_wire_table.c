@@ -1,6 +1,6 @@
 /* The case table rules (protos/table.h): a record's bounds and shape, the
  * fold (who may create, join, leave, add a procesregisseur; each seq the
- * next), and who may see a table. */
+ * next), who may see a table, and a subgroup's message on the wire. */
 #include <stdio.h>
 #include <string.h>
 
@@ -198,12 +198,101 @@ static void test_bounds(void **state)
 	}
 }
 
+/* A TableMessageBody packed and parsed again; *out the caller's. */
+static sk_status msg_roundtrip(const Schakel__V1__TableMessageBody *b,
+			       Schakel__V1__TableMessageBody **out)
+{
+	uint8_t buf[WIRE_TABLE_MESSAGE_MAX * 2];
+
+	*out = NULL;
+	assert_true(schakel__v1__table_message_body__get_packed_size(b) <= sizeof(buf));
+	return wire_table_message_parse(out, buf, schakel__v1__table_message_body__pack(b, buf));
+}
+
+/* A subgroup with mandate and a text to it survive the wire whole; a
+ * subgroup without its id, with fewer than 2 or twice the same org, a bad
+ * end date, or subgroup fields in another kind are refused. */
+static void test_subgroup(void **state)
+{
+	Schakel__V1__TableMessageBody b = SCHAKEL__V1__TABLE_MESSAGE_BODY__INIT, *out = NULL;
+	char *orgs[] = {"wijkteam", "altrecht", "wijkteam"};
+	char big[WIRE_TABLE_CASE_TEXT_MAX + 2];
+
+	(void)state;
+	b.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP;
+	b.professional = "p-w";
+	b.name = "Petra de Wit";
+	b.subgroup = "0011223344556677";
+	b.subgroup_orgs = orgs;
+	b.n_subgroup_orgs = 2;
+	b.mandate = "Mag zonder wachtlijst een plek regelen.";
+	b.until = "2027-03-01";
+	E(msg_roundtrip(&b, &out));
+	assert_string_equal(out->subgroup, "0011223344556677");
+	assert_int_equal(out->n_subgroup_orgs, 2);
+	assert_string_equal(out->subgroup_orgs[1], "altrecht");
+	assert_string_equal(out->mandate, b.mandate);
+	assert_string_equal(out->until, "2027-03-01");
+	schakel__v1__table_message_body__free_unpacked(out, NULL);
+	/* the notice: no mandate */
+	b.mandate = NULL;
+	E(msg_roundtrip(&b, &out));
+	assert_null(out->mandate);
+	schakel__v1__table_message_body__free_unpacked(out, NULL);
+	/* refused: bad id, 1 org, an org twice, a bad date, a text, a long mandate */
+	b.subgroup = "00112233445566";
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.subgroup = "001122334455667G";
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.subgroup = "0011223344556677";
+	b.n_subgroup_orgs = 1;
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.subgroup_orgs = orgs + 0;
+	b.n_subgroup_orgs = 3;
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.n_subgroup_orgs = 2;
+	b.until = "1-3-2027";
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.until = NULL;
+	b.text = "hallo";
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.text = NULL;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	b.mandate = big;
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.mandate = NULL;
+	E(msg_roundtrip(&b, &out));
+	schakel__v1__table_message_body__free_unpacked(out, NULL);
+	/* a text to the subgroup; subgroup fields in a text or a schedule */
+	b.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT;
+	b.text = "Plek gevonden bij de Koppeling.";
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.n_subgroup_orgs = 0;
+	E(msg_roundtrip(&b, &out));
+	assert_string_equal(out->subgroup, "0011223344556677");
+	schakel__v1__table_message_body__free_unpacked(out, NULL);
+	b.mandate = "x";
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.mandate = NULL;
+	b.kind = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SCHEDULE;
+	b.text = NULL;
+	b.date = "2027-01-12";
+	EFAIL(msg_roundtrip(&b, &out), SK_ERR_INVALID);
+	b.subgroup = NULL;
+	E(msg_roundtrip(&b, &out));
+	schakel__v1__table_message_body__free_unpacked(out, NULL);
+	assert_true(wire_table_subgroup_orgs_in((const char *const *)orgs, 2, "altrecht"));
+	assert_false(wire_table_subgroup_orgs_in((const char *const *)orgs, 2, "tactus"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_visible),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_subgroup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

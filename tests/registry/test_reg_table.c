@@ -7,7 +7,8 @@
  * over its caps are refused, nothing stored, each refusal audited. A case
  * brought (test_submit) and the messages in it (test_send): who may send
  * what, to exactly whom; a case that never gets an outcome is purged at
- * its maximum age, audited, and closed (test_case_max). */
+ * its maximum age, audited, and closed (test_case_max); a subgroup with
+ * mandate: who forms it, of whom, sealed to whom (test_subgroup). */
 #include <stdio.h>
 #include <string.h>
 
@@ -343,12 +344,16 @@ static void test_submit(void **st)
 	fx_free(f);
 }
 
-static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
-		       Schakel__V1__TableMessageKind kind, const char *invite, const char **to,
-		       size_t n)
+/* A TableSend from peer into case {case_byte}: kind, the invited org, a
+ * sealed copy for each of to (fake ciphertext: the registry never opens
+ * it); a subgroup's id sg, for a subgroup its orgs and the notices. */
+static sk_status msend(struct fx *f, const char *peer_org, uint8_t case_byte,
+		       Schakel__V1__TableMessageKind kind, const char *invite, const char *sg,
+		       const char **orgs_, size_t n_orgs, const char **to, size_t n,
+		       const char **notice, size_t n_notice)
 {
 	Schakel__V1__TableSend req = SCHAKEL__V1__TABLE_SEND__INIT;
-	Schakel__V1__TableSealed items[8], *ptrs[8];
+	Schakel__V1__TableSealed items[16], *ptrs[8], *nptrs[8];
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	uint8_t case_id[WIRE_TABLE_CASE_ID_BYTES] = {case_byte}, ct[200];
 	net_peer peer = {0};
@@ -357,11 +362,14 @@ static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
 	sk_status st;
 
 	memset(ct, 0xC7, sizeof(ct));
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n + n_notice; i++) {
 		items[i] = (Schakel__V1__TableSealed)SCHAKEL__V1__TABLE_SEALED__INIT;
-		items[i].recipient = (char *)to[i];
+		items[i].recipient = (char *)(i < n ? to[i] : notice[i - n]);
 		items[i].sealed = (ProtobufCBinaryData){sizeof(ct), ct};
-		ptrs[i] = &items[i];
+		if (i < n)
+			ptrs[i] = &items[i];
+		else
+			nptrs[i - n] = &items[i];
 	}
 	snprintf(peer.org_id, sizeof(peer.org_id), "%s", peer_org);
 	req.case_id = (ProtobufCBinaryData){sizeof(case_id), case_id};
@@ -370,6 +378,11 @@ static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
 	req.seq = 1;
 	req.sealed = ptrs;
 	req.n_sealed = n;
+	req.notice = nptrs;
+	req.n_notice = n_notice;
+	req.subgroup = (char *)sg;
+	req.subgroup_orgs = (char **)orgs_;
+	req.n_subgroup_orgs = n_orgs;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_TABLE_SEND;
 	env.table_send = &req;
 	E(reg_op_table_send.new(&job, f->s, &peer, &env));
@@ -379,6 +392,23 @@ static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
 	st = reg_op_table_send.result(job, NULL);
 	reg_op_table_send.free(job);
 	return st;
+}
+
+static sk_status tsend(struct fx *f, const char *peer_org, uint8_t case_byte,
+		       Schakel__V1__TableMessageKind kind, const char *invite, const char **to,
+		       size_t n)
+{
+	return msend(f, peer_org, case_byte, kind, invite, NULL, NULL, 0, to, n, NULL, 0);
+}
+
+/* A subgroup's TableSend (kind subgroup, or a text to it): its id sg, for
+ * a subgroup its orgs, the sealed copies to and the notices. */
+static sk_status sgsend(struct fx *f, const char *peer_org, uint8_t case_byte,
+			Schakel__V1__TableMessageKind kind, const char *sg, const char **orgs_,
+			size_t n_orgs, const char **to, size_t n, const char **notice,
+			size_t n_notice)
+{
+	return msend(f, peer_org, case_byte, kind, NULL, sg, orgs_, n_orgs, to, n, notice, n_notice);
 }
 
 /* The table-message items in org's mailbox. */
@@ -559,6 +589,85 @@ static void test_case_max(void **st)
 	fx_free(f);
 }
 
+/* A subgroup with mandate: only a procesregisseur's org forms one, of 2 or
+ * more participants; the mandate goes to exactly its orgs, the notice to
+ * exactly the others; a replay is refused; a text to it goes from one of
+ * its orgs to exactly the others of it; nothing in a closed or purged
+ * case; the sweeper purges its ciphertext with the case. */
+static void test_subgroup(void **st)
+{
+	struct fx *f = fx_new();
+	const Schakel__V1__TableMessageKind TEXT = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_TEXT,
+					    SUB = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_SUBGROUP,
+					    OUTCOME = SCHAKEL__V1__TABLE_MESSAGE_KIND__TABLE_MSG_OUTCOME;
+	const char *SG = "0011223344556677", *SG2 = "8899aabbccddeeff";
+	const char *w_a[] = {"wijkteam", "altrecht"}, *w_l[] = {"wijkteam", "lentis"},
+		   *w_only[] = {"wijkteam"}, *a_only[] = {"altrecht"}, *t_only[] = {"tactus"},
+		   *a_t[] = {"altrecht", "tactus"}, *members[] = {"wijkteam", "tactus"},
+		   *w_a_a[] = {"wijkteam", "altrecht", "altrecht"};
+	uint64_t now = sk_clock_now_ms();
+	MDB_txn *txn = NULL;
+	size_t purged = 0;
+
+	(void)st;
+	E(send(f, "wijkteam", SCHAKEL__V1__TABLE_ACTION__TABLE_CREATE, "wijkteam", 1, "wijkteam",
+	       SIGN_OK));
+	E(send(f, "altrecht", SCHAKEL__V1__TABLE_ACTION__TABLE_JOIN, "altrecht", 2, NULL, SIGN_OK));
+	E(send(f, "tactus", SCHAKEL__V1__TABLE_ACTION__TABLE_JOIN, "tactus", 3, NULL, SIGN_OK));
+	/* participants of case 1: altrecht (brought it), wijkteam, tactus */
+	E(submit(f, "altrecht", ID, 1, members, 2));
+	/* not a procesregisseur's org */
+	EFAIL(sgsend(f, "altrecht", 1, SUB, SG, w_a, 2, w_only, 1, t_only, 1), SK_ERR_PERM);
+	/* an org that takes no part; fewer than 2; twice the same org */
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_l, 2, (const char *[]){"lentis"}, 1, a_t, 2),
+	      SK_ERR_INVALID);
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, (const char *[]){"wijkteam", "altrecht", "lentis"},
+		     3, a_only, 1, t_only, 1),
+	      SK_ERR_INVALID);
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, a_only, 1, a_only, 1, t_only, 1), SK_ERR_INVALID);
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_a_a, 3, a_only, 1, t_only, 1), SK_ERR_INVALID);
+	/* the mandate to exactly the subgroup, the notice to exactly the rest */
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_a, 2, a_t, 2, NULL, 0), SK_ERR_INVALID);
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_a, 2, t_only, 1, a_only, 1), SK_ERR_INVALID);
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_a, 2, a_only, 1, NULL, 0), SK_ERR_INVALID);
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_a, 2, a_only, 1, a_t, 2), SK_ERR_INVALID);
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, "not-hex", w_a, 2, a_only, 1, t_only, 1),
+	      SK_ERR_INVALID);
+	assert_int_equal(messages_in(f, "altrecht") + messages_in(f, "tactus"), 0);
+	E(sgsend(f, "wijkteam", 1, SUB, SG, w_a, 2, a_only, 1, t_only, 1));
+	assert_int_equal(messages_in(f, "altrecht"), 1);
+	assert_int_equal(messages_in(f, "tactus"), 1); /* the notice */
+	/* replayed */
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG, w_a, 2, a_only, 1, t_only, 1), SK_ERR_EXISTS);
+	/* a text to it: from one of its orgs, to exactly its other orgs */
+	EFAIL(sgsend(f, "tactus", 1, TEXT, SG, NULL, 0, w_a, 2, NULL, 0), SK_ERR_PERM);
+	EFAIL(sgsend(f, "altrecht", 1, TEXT, SG2, NULL, 0, w_only, 1, NULL, 0), SK_ERR_PERM);
+	EFAIL(sgsend(f, "altrecht", 1, TEXT, SG, NULL, 0, members, 2, NULL, 0), SK_ERR_INVALID);
+	EFAIL(sgsend(f, "altrecht", 1, TEXT, SG, NULL, 0, w_only, 1, t_only, 1), SK_ERR_INVALID);
+	EFAIL(sgsend(f, "altrecht", 1, TEXT, SG, w_a, 2, w_only, 1, NULL, 0), SK_ERR_INVALID);
+	E(sgsend(f, "altrecht", 1, TEXT, SG, NULL, 0, w_only, 1, NULL, 0));
+	assert_int_equal(messages_in(f, "wijkteam"), 1);
+	assert_int_equal(messages_in(f, "tactus"), 1);
+	/* only a subgroup or a text names a subgroup */
+	EFAIL(sgsend(f, "wijkteam", 1, OUTCOME, SG, NULL, 0, a_t, 2, NULL, 0), SK_ERR_INVALID);
+	/* closed by its outcome */
+	E(tsend(f, "wijkteam", 1, OUTCOME, NULL, a_t, 2));
+	EFAIL(sgsend(f, "wijkteam", 1, SUB, SG2, w_a, 2, a_only, 1, t_only, 1), SK_ERR_EXISTS);
+	EFAIL(sgsend(f, "altrecht", 1, TEXT, SG, NULL, 0, w_only, 1, NULL, 0), SK_ERR_EXISTS);
+	/* case 2, purged without an outcome, is closed too */
+	E(submit(f, "altrecht", ID, 2, members, 2));
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	E(reg_table_sweep(f->s, txn, now + 3 * 3600000, 3600000, 3600000, 100, &purged));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	assert_int_equal(purged, 2); /* case 1 after its retention, case 2 at its age */
+	EFAIL(sgsend(f, "wijkteam", 2, SUB, SG, w_a, 2, a_only, 1, t_only, 1), SK_ERR_EXISTS);
+	/* every ciphertext of both, the subgroup's among it, is gone */
+	assert_int_equal(sealed_in(f, "wijkteam") + sealed_in(f, "altrecht") +
+				 sealed_in(f, "tactus"),
+			 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_submit),
 		cmocka_unit_test(test_send),
 		cmocka_unit_test(test_case_max),
+		cmocka_unit_test(test_subgroup),
 	};
 	E(sodium_init() < 0 ? SK_ERR_CRYPTO : SK_OK);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -628,6 +628,43 @@ async function flow(browser, current) {
   const newTcase = pathOf(page).split('/')[2];
   await visit(page, '/table-cases/ID brought from the page', { name: prof.name });
   await shot(page, 'table-case-new');
+  // a case brought with one of anna's clients, by name (never a BSN): without
+  // consent to case discussion refused in words, nothing sent; with it the
+  // "al betrokken" signal reaches the member holding the client (altrecht's
+  // assigned professional), never the submitter
+  await go(page, `/tables/${TABLE}`);
+  const clientOpts = await page.$$eval('form#table-submit select#client option', (os) => os.map((o) => [o.value, o.textContent]));
+  const optOf = (name) => (clientOpts.find(([, t]) => t.includes(name)) || [])[0];
+  if (!clientOpts.length || clientOpts[0][0] !== '' || !optOf('Jan Modaal') || !optOf('Karin Pagina') ||
+    !clientOpts.every(([v]) => v === '' || /^c-[1-9][0-9]*$/.test(v)) ||
+    !clientOpts.find(([, t]) => t.includes('Karin Pagina'))[1].includes('geen toestemming voor casusoverleg') ||
+    clientOpts.find(([, t]) => t.includes('Jan Modaal'))[1].includes('geen toestemming'))
+    fail(`form#table-submit select#client: ${JSON.stringify(clientOpts)}`);
+  if ((await page.content()).includes(BSN)) fail(`/tables/${TABLE} shows a BSN`);
+  const casesBefore = (await page.innerText('table#agenda')).split('\n').length;
+  await page.fill('form#table-submit textarea#question', 'WEB-CLIENT-ZONDER wie helpt?');
+  await page.selectOption('form#table-submit select#client', optOf('Karin Pagina'));
+  await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
+  const consentAlert = await page.$('p#message[role=alert]');
+  if (pathOf(page) !== `/tables/${TABLE}` || !consentAlert || !/geen toestemming gegeven voor casusoverleg/.test(await consentAlert.innerText()) ||
+    (await page.innerText('table#agenda')).split('\n').length !== casesBefore)
+    fail(`a case with a client without consent: ${await where(page)}`);
+  await visit(page, '/tables/ID after a client without consent', { name: prof.name });
+  await page.fill('form#table-submit textarea#question', 'WEB-CLIENT wie coördineert de hulp?');
+  await page.selectOption('form#table-submit select#client', optOf('Jan Modaal'));
+  await Promise.all([page.waitForNavigation(), page.click('form#table-submit ' + SUBMIT)]);
+  if (!pathOf(page).startsWith('/table-cases/') || !(await page.innerText('body')).includes('WEB-CLIENT'))
+    fail(`bringing a case with a client ended at ${await where(page)}`);
+  const clientTcase = pathOf(page).split('/')[2];
+  if (await page.$('p#involved')) fail('the submitter is shown "al betrokken"');
+  cliB('sync');
+  const shownB = cliB('table', 'show', clientTcase, '--as', profB);
+  if (!shownB.includes('U bent al betrokken bij deze bewoner')) fail(`${B}'s assigned professional is not told: ${shownB}`);
+  if (!JSON.parse(cliB('table', 'show', clientTcase, '--as', profB, '--json')).involved) fail(`${B}'s JSON has no involved`);
+  await go(page, `/table-cases/${clientTcase}`);
+  if (await page.$('p#involved')) fail('the submitter is shown "al betrokken" after altrecht took the case');
+  const tcJson = await (await page.request.get(BASE + `/api/table-cases/${clientTcase}`)).json();
+  if (tcJson.involved) fail(`the submitter's API says involved: ${JSON.stringify(tcJson)}`);
   await go(page, `/tables/${TABLE}`);
   await Promise.all([page.waitForNavigation(), page.click(`table#agenda a[href="/table-cases/${TCASE}"]`)]);
   await visit(page, '/table-cases/ID', { name: prof.name });
@@ -666,6 +703,59 @@ async function flow(browser, current) {
     fail(`sending a message from the page: ${await where(page)}`);
   await visit(page, '/table-cases/ID scheduled, with a message', { name: prof.name });
   await shot(page, 'table-case-scheduled');
+  // a subgroup with mandate: both participants ticked by display name,
+  // the dialog first (dismissed: nothing happens) ...
+  for (const sel of ['form#table-subgroup[data-confirm]', 'form#table-subgroup fieldset#subgroup-orgs',
+    'form#table-subgroup textarea#subgroup-mandate', 'form#table-subgroup input#subgroup-until[type=date]'])
+    if (!(await page.$(sel))) fail(`/table-cases/ID lacks ${sel}`);
+  const sgOrgs = await page.$$eval('fieldset#subgroup-orgs label', (ls) => ls.map((l) => [l.querySelector('input').value, l.textContent.trim()]));
+  if (sgOrgs.length !== 2 || !sgOrgs.some(([v]) => v === A) || !sgOrgs.some(([v]) => v === B) || sgOrgs.some(([v, t]) => t === v))
+    fail(`fieldset#subgroup-orgs: ${JSON.stringify(sgOrgs)}`);
+  const fillSubgroup = async () => {
+    for (const box of await page.$$('fieldset#subgroup-orgs input[name=org]')) await box.check();
+    await page.fill('form#table-subgroup textarea#subgroup-mandate', 'MANDAAT-WEB mag zonder wachtlijst een plek regelen');
+    await page.fill('form#table-subgroup input#subgroup-until', '2027-03-01');
+  };
+  await fillSubgroup();
+  let askedSubgroup = '';
+  page.once('dialog', (d) => { askedSubgroup = d.message(); d.dismiss(); });
+  await page.click('form#table-subgroup ' + SUBMIT);
+  await page.waitForTimeout(300);
+  if (!/Deelgroep vormen\?/.test(askedSubgroup) || pathOf(page) !== `/table-cases/${TCASE}` || (await page.$('section#subgroups')))
+    fail(`dismissing the subgroup's dialog: asked '${askedSubgroup}', ${await where(page)}`);
+  // ... and "controleer en bevestig" as without JavaScript; "Nee" goes back
+  for (const lang of ['en', 'nl']) {
+    await go(page, `/table-cases/${TCASE}?lang=${lang}`);
+    await fillSubgroup();
+    await page.$eval('form#table-subgroup', (f) => f.removeAttribute('data-confirm'));
+    await Promise.all([page.waitForNavigation(), page.click('form#table-subgroup ' + SUBMIT)]);
+    if (pathOf(page) !== `/table-cases/${TCASE}/subgroup`) fail(`the subgroup went to ${await where(page)}, want its confirmation page`);
+    await visit(page, `/table-cases/ID/subgroup?lang=${lang}`, { lang, name: prof.name });
+    if (lang === 'en') {
+      await Promise.all([page.waitForNavigation(), page.click('a#subgroup-cancel')]);
+      if (pathOf(page) !== `/table-cases/${TCASE}` || (await page.$('section#subgroups'))) fail(`"No" on the subgroup's confirmation page: ${await where(page)}`);
+    }
+  }
+  if (!/Controleer en bevestig/.test(await page.innerText('h1'))) fail('the subgroup\'s confirmation page has no "Controleer en bevestig"');
+  const sgAnswers = await page.innerText('dl#subgroup-answers');
+  if (!sgAnswers.includes('1 maart 2027') || !sgOrgs.every(([, t]) => sgAnswers.includes(t)) || !(await page.innerText('main')).includes('MANDAAT-WEB'))
+    fail(`the subgroup's confirmation page: ${sgAnswers}`);
+  await shot(page, 'table-subgroup-confirm');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-subgroup-confirm ' + SUBMIT)]);
+  if (pathOf(page) !== `/table-cases/${TCASE}` || !/Deelgroep gevormd/.test(await page.innerText('#message')) ||
+    !(await page.innerText('section#subgroups')).includes('MANDAAT-WEB'))
+    fail(`confirming the subgroup: ${await where(page)}`);
+  // a message to the subgroup only, marked so in the thread
+  const sgRadio = await page.$('fieldset#message-to input[name=subgroup]:not([value=""])');
+  if (!sgRadio || !(await page.$('fieldset#message-to input#message-to-all[checked]'))) fail('form#table-send has no choice of the subgroup');
+  await sgRadio.check();
+  await page.fill('form#table-send textarea#message-text', 'DEELGROEP-WEB plek geregeld');
+  await Promise.all([page.waitForNavigation(), page.click('form#table-send ' + SUBMIT)]);
+  if (!/aan de deelgroep/.test(await page.innerText('#message')) ||
+    !(await page.innerText('section#thread')).match(/alleen aan de deelgroep[\s\S]*DEELGROEP-WEB/))
+    fail(`a message to the subgroup: ${await where(page)}`);
+  await visit(page, '/table-cases/ID with a subgroup', { name: prof.name });
+  await shot(page, 'table-case-subgroup');
   // the outcome: the dialog first (dismissed: nothing happens) ...
   const fillOutcome = async () => {
     await page.selectOption('form#table-outcome select#regie', `${B}:${profB}`);
@@ -712,11 +802,11 @@ async function flow(browser, current) {
     if (await page.$(sel)) fail(`/table-cases/ID still has ${sel} after the outcome`);
   if (await page.$('p#involved')) fail('/table-cases/ID: "al betrokken" shown without a match');
   await shot(page, 'table-case-outcome');
-  // the table's figures: two brought, one with an outcome, to the social domain; CSV
+  // the table's figures: three brought, one with an outcome, to the social domain; CSV
   await go(page, `/tables/${TABLE}`);
   if (!(await page.innerText('table#agenda')).includes('afgerond')) fail('/tables/ID: the case is not afgerond');
   const figures = await page.$$eval('dl#table-figures dd', (ds) => ds.map((d) => d.textContent));
-  if (figures.slice(0, 5).join() !== '2,1,1,1,1') fail(`section#table-stats shows ${figures.join()}`);
+  if (figures.slice(0, 5).join() !== '3,1,1,1,1') fail(`section#table-stats shows ${figures.join()}`);
   await page.fill('form#table-stats-period input#since', '2030-01-01');
   await Promise.all([page.waitForNavigation(), page.click('form#table-stats-period ' + SUBMIT)]);
   if (!page.url().includes('since=2030-01-01') || (await page.$$eval('dl#table-figures dd', (ds) => ds[0].textContent)) !== '0')
@@ -728,9 +818,9 @@ async function flow(browser, current) {
   const tcsv = await page.request.get(BASE + `/api/tables/${TABLE}/stats?format=csv&since=&until=`);
   const csvText = await tcsv.text();
   if (tcsv.status() !== 200 || !/^text\/csv/.test(tcsv.headers()['content-type'] || '') ||
-    !csvText.startsWith('table,since,until,brought,discussed') || !csvText.includes(`${TABLE},,,2,1,1,1,1,`))
+    !csvText.startsWith('table,since,until,brought,discussed') || !csvText.includes(`${TABLE},,,3,1,1,1,1,`))
     fail(`the figures as CSV: ${tcsv.status()} ${csvText}`);
-  ok('case tables: the list, a table with its agenda and figures (CSV), bringing a case (a BSN refused), a case scheduled, a message (a BSN refused) and the outcome through "controleer en bevestig", in Dutch, axe-clean');
+  ok('case tables: the list, a table with its agenda and figures (CSV), bringing a case (a BSN refused), a case scheduled, a message (a BSN refused), a case with a client (its "al betrokken" signal at the member holding the client only), a subgroup with mandate and a message to it, and the outcome through "controleer en bevestig", in Dutch, axe-clean');
 
   await go(page, '/cases?lang=en');
   await checkPage(page, '/cases?lang=en', { lang: 'en', name: prof.name });

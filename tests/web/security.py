@@ -140,7 +140,7 @@ def case_status(sid, cid):
     return want(http("GET", f"/api/cases/{cid}", sid=sid), 200, f"GET /api/cases/{cid}").json()
 
 
-TABLE_ACTS = ("schedule", "invite", "send", "outcome")
+TABLE_ACTS = ("schedule", "invite", "send", "outcome", "subgroup")
 
 
 def main():
@@ -283,14 +283,16 @@ def main():
                "breakthrough": "yes", "outcome": "de regie ligt bij de ggz"}
     for who, s_, tok in ((prof2, sid2, d2["csrf"]), (po, sid3, d3["csrf"])):
         for act, form in (("outcome", outcome), ("schedule", {"date": "2026-12-15"}),
-                          ("invite", {"org": E["WEB_ORG_B"]})):
+                          ("invite", {"org": E["WEB_ORG_B"]}),
+                          ("subgroup", {"org": [E["WEB_ORG_A"], E["WEB_ORG_B"]],
+                                        "mandate": "mag zonder wachtlijst een plek regelen"})):
             want(http("POST", f"/api/table-cases/{tcase}/{act}", sid=s_, body=form,
                       headers={"X-CSRF-Token": tok}), 403, f"{who} POST /api/table-cases/ID/{act}")
     tc = want(http("GET", f"/api/table-cases/{tcase}", sid=sid2), 200, "GET /api/table-cases/ID").json()
-    if tc.get("outcome") is not None or tc.get("meeting") is not None:
-        fail(f"a refused outcome or schedule changed the table case: {tc}")
+    if tc.get("outcome") is not None or tc.get("meeting") is not None or tc.get("subgroups"):
+        fail(f"a refused outcome, schedule or subgroup changed the table case: {tc}")
     ok(f"{prof2} (no procesregisseur) and the privacy officer get 403 on a table case's outcome, "
-       "schedule and invitation; nothing changed")
+       "schedule, invitation and subgroup; nothing changed")
 
     # ---- CSRF ---------------------------------------------------------------
     before = case_ids(sid)
