@@ -70,7 +70,10 @@ serve_oidc() {
 # start_oidc [OPTIONS]: serve_oidc in the background until it listens
 # (SERVE_PID; stop_serve stops it).
 start_oidc() {
-	serve_oidc client-secret "$@" >serve.out 2>>serve.log &
+	# emptied here, not by the child's redirection: the child may open it
+	# after the loop below has already read the last run's line
+	: >serve.out
+	serve_oidc client-secret "$@" >>serve.out 2>>serve.log &
 	SERVE_PID=$!
 	PIDS+=("$SERVE_PID")
 	for _ in $(seq 300); do grep -q '^listening on ' serve.out && break; sleep 0.1; done
