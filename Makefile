@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 CTEST_ARGS ?=
-# CI gets about eight and a half minutes of fuzzing in all (22 targets x 23 s,
+# CI gets about eight minutes of fuzzing in all (21 targets x 23 s,
 # two at a time); by hand,
 # a few seconds a target.
 ifeq ($(CI),true)
