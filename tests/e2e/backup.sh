@@ -43,7 +43,7 @@ PK=$(reg backup-key --out offline.key) || fail "backup-key"
 ok "backup-key: secret 0600, public key printed and in offline.key.pub, never overwritten"
 
 # backups while everything serves (the node's serve too)
-"$SK_NODE" serve --dir wijkteam --dev --http 127.0.0.1:0 --sync-seconds 1 >api.out 2>>node.log &
+"$SK_NODE" serve --dir wijkteam --dev --web 127.0.0.1:0 --sync-seconds 1 >api.out 2>>node.log &
 NODE_PID=$!; PIDS+=("$NODE_PID")
 for _ in $(seq 100); do grep -q '^listening' api.out && break; sleep 0.1; done
 reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null || fail "registry backup: $(tail -2 stderr.log)"

@@ -36,7 +36,7 @@ psd grant --dir ps1 --org wijkteam --extra 100000 >/dev/null
 psd grant --dir ps2 --org wijkteam --extra 100000 >/dev/null
 
 start_node_serve() {
-	"$SK_NODE" serve --dir altrecht --dev --http 127.0.0.1:0 --sync-seconds 1 >>serve-node.out \
+	"$SK_NODE" serve --dir altrecht --dev --web 127.0.0.1:0 --sync-seconds 1 >>serve-node.out \
 		2>>node.log &
 	NODE_PID=$!
 	PIDS+=("$NODE_PID")

@@ -24,7 +24,7 @@ reg() { "$SK_REGISTRY" "$@" --dev 2>>"$T/stderr.log"; }
 
 # start_registry DIR [HOST:PORT [serve options...]]: runs serve in the
 # background (on a free port unless given), sets REG_PID and REG_ADDR, and
-# TILES (HOST:PORT) when started with --http.
+# TILES (HOST:PORT) when started with --tiles.
 start_registry() {
 	local dir=$1 addr=${2:-127.0.0.1:0} out="$T/serve.$RANDOM.out"
 	shift $(($# < 2 ? $# : 2))
@@ -50,7 +50,7 @@ json() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1
 psd() { "${SK_PSEUDONYMISER:?}" "$@" --dev 2>>"$T/stderr.log"; }
 
 # start_pseudonymiser DIR [serve options...]: runs serve in the background,
-# sets PS_PID and PS_ADDR, and WIT_ADDR (HOST:PORT) when started with --http.
+# sets PS_PID and PS_ADDR, and WIT_ADDR (HOST:PORT) when started with --witness-listen.
 start_pseudonymiser() {
 	local dir=$1 out="$T/ps-serve.$RANDOM.out"
 	shift
@@ -93,7 +93,7 @@ chain_up() {
 		reg enrol --dir r --ca ca --request $p/enrol-request --out $p.bundle >/dev/null
 		psd join --dir $p --bundle $p.bundle >/dev/null
 	done
-	# PS1_OPTS: more serve options for ps1 (e.g. --http 127.0.0.1:0: WIT1)
+	# PS1_OPTS: more serve options for ps1 (e.g. --witness-listen 127.0.0.1:0: WIT1)
 	# shellcheck disable=SC2086
 	start_pseudonymiser ps1 --sync-seconds 1 ${PS1_OPTS:-}; A1=$PS_ADDR PS1_PID=$PS_PID WIT1=$WIT_ADDR
 	start_pseudonymiser ps2 --sync-seconds 1; A2=$PS_ADDR PS2_PID=$PS_PID

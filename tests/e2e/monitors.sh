@@ -46,7 +46,7 @@ s=$(sans r/tls.crt)
 	fail "the registry's certificate names: '$s'"
 ok "ca.pem beside ca.crt; the registry's certificate names its org id and its --host names"
 
-start_registry r 127.0.0.1:0 --http 127.0.0.1:0
+start_registry r 127.0.0.1:0 --tiles 127.0.0.1:0
 [ -n "$TILES" ] || fail "no tiles address printed"
 port=${TILES##*:}
 
@@ -104,7 +104,7 @@ ok "enrol --refresh ORG --ca CA --host gives an old member a certificate naming 
 	>/dev/null 2>>"$T/stderr.log"
 reg enrol --dir r --ca ca --request ps1/enrol-request --out ps1.bundle >/dev/null
 psd join --dir ps1 --bundle ps1.bundle >/dev/null
-start_pseudonymiser ps1 --http 127.0.0.1:0
+start_pseudonymiser ps1 --witness-listen 127.0.0.1:0
 wport=${WIT_ADDR##*:}
 code=$(curl -sS --cacert ca/ca.pem -o /dev/null -w '%{http_code}' "https://localhost:$wport/x") ||
 	fail "curl to the witness under its --host name"

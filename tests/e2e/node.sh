@@ -74,7 +74,7 @@ node notices --dir wijkteam | grep -q "altrecht (ggz, spv) looked up your client
 ok "lookups show partner, category and the contact under CONTACT; disclosure notices kept"
 
 # serve: background sync and the local JSON API, behind the token
-"$SK_NODE" serve --dir wijkteam --dev --http 127.0.0.1:0 --sync-seconds 1 >api.out 2>>node.log &
+"$SK_NODE" serve --dir wijkteam --dev --web 127.0.0.1:0 --sync-seconds 1 >api.out 2>>node.log &
 API_PID=$!; PIDS+=("$API_PID")
 for _ in $(seq 100); do grep -q '^listening' api.out && break; sleep 0.1; done
 API=$(sed -n 's/^listening on //p' api.out)

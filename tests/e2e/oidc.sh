@@ -56,12 +56,12 @@ grep -q '^provider ready' idp.out || fail "the provider did not start: $(tail -5
 ok "an OpenID provider (oidc-provider) on $ISSUER"
 
 # serve_oidc SECRET-FILE [OPTIONS]: plain HTTP on NODE_PORT, or with
-# --tls-self (and --http 127.0.0.1:$TLS_PORT) over TLS. (exec: run in the
+# --tls-self (and --web 127.0.0.1:$TLS_PORT) over TLS. (exec: run in the
 # background, its PID is the node itself.)
 serve_oidc() {
 	local base=$BASE port=$NODE_PORT
 	if [ "${2:-}" = --tls-self ]; then base=$TLS_BASE port=$TLS_PORT; fi
-	exec "$SK_NODE" serve --dir $ORG_A --http 127.0.0.1:$port --sync-seconds 3600 --dev \
+	exec "$SK_NODE" serve --dir $ORG_A --web 127.0.0.1:$port --sync-seconds 3600 --dev \
 		--oidc-issuer "$ISSUER" --oidc-client-id schakel-wijkteam \
 		--oidc-client-secret-file "$1" --oidc-redirect-uri "$base/oidc/callback" \
 		--oidc-ca-file idp.crt --oidc-name "Wijkteam Zeist" "${@:2}"

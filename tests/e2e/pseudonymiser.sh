@@ -39,8 +39,8 @@ try P join --dir ps1 --bundle ps2.bundle
 psd join --dir ps1 --bundle ps1.bundle >/dev/null || fail "re-join with the same registry"
 ok "init, enrol and join of two pseudonymisers; the registry key is pinned"
 
-start_pseudonymiser ps1 --sync-seconds 1 --http 127.0.0.1:0; PS1_PID=$PS_PID; A1=$PS_ADDR
-[ -n "$WIT_ADDR" ] || fail "serve --http started no witness (tests/e2e/witness.sh tests it)"
+start_pseudonymiser ps1 --sync-seconds 1 --witness-listen 127.0.0.1:0; PS1_PID=$PS_PID; A1=$PS_ADDR
+[ -n "$WIT_ADDR" ] || fail "serve --witness-listen started no witness (tests/e2e/witness.sh tests it)"
 start_pseudonymiser ps2 --sync-seconds 1; PS2_PID=$PS_PID; A2=$PS_ADDR
 
 # three orgs, their bundles listing the chain in order

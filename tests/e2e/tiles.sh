@@ -1,4 +1,4 @@
-# The registry's log as C2SP tlog-tiles over HTTPS (`serve --http`): a
+# The registry's log as C2SP tlog-tiles over HTTPS (`serve --tiles`): a
 # client with only the federation CA fetches the checkpoint and the tiles,
 # recomputes the root the checkpoint signs and the consistency proof that
 # `schakel-registry proof` gives, and checks the entry bundle's member
@@ -10,7 +10,7 @@ cd "$T"
 reg ca-init --ca ca --name "Regio Test" >/dev/null
 openssl x509 -inform der -in ca/ca.crt -out ca.pem
 reg init --dir r --name test.example/registry --ca ca >/dev/null
-start_registry r 127.0.0.1:0 --http 127.0.0.1:0
+start_registry r 127.0.0.1:0 --tiles 127.0.0.1:0
 [ -n "$TILES" ] || fail "no tiles address printed"
 for org in wijkteam ggz; do
 	cat=$([ $org = ggz ] && echo ggz || echo sociaal-team)
@@ -131,7 +131,7 @@ ok "tiles over HTTPS recompute the checkpoint's root and the registry's consiste
 # a restart serves the same immutable tile; POST is refused
 cp tile0.bin tile0.before
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
-start_registry r "$REG_ADDR" --http "$TILES"
+start_registry r "$REG_ADDR" --tiles "$TILES"
 python3 verify.py "$TILES" "$N" | grep -v "^tiles a second" || true
 cmp -s tile0.bin tile0.before || fail "a full tile changed across a restart"
 port=${TILES##*:}

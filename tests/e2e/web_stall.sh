@@ -1,4 +1,4 @@
-# No head-of-line blocking in `serve --http` (docs/web.md, "Threads"): a
+# No head-of-line blocking in `serve --web` (docs/web.md, "Threads"): a
 # real node whose registry is stopped with SIGSTOP (it accepts connections
 # and never answers) while lookups hang on it. Pages of two professionals
 # answer within 1 s; with every remote slot taken one more lookup gets the

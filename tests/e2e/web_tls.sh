@@ -244,18 +244,18 @@ refused() { # refused EXIT WORDS serve-options...: serve exits EXIT, saying WORD
 	return 0
 }
 chmod 644 pki/ec.key
-refused 1 "chmod 600" --http 127.0.0.1:0 --tls-cert pki/ec.crt --tls-key pki/ec.key
+refused 1 "chmod 600" --web 127.0.0.1:0 --tls-cert pki/ec.crt --tls-key pki/ec.key
 chmod 600 pki/ec.key
 ok "a key file of mode 0644 refused: $(echo "$msg" | tail -1)"
 openssl pkey -in pki/ec.key -aes256 -passout pass:geheim-wachtwoord -out pki/enc.key 2>/dev/null
 chmod 600 pki/enc.key
-refused 1 "no unencrypted PEM private key" --http 127.0.0.1:0 --tls-cert pki/ec.crt --tls-key pki/enc.key
-refused 1 "does not belong to the certificate" --http 127.0.0.1:0 --tls-cert pki/ed.crt --tls-key pki/ec.key
-refused 2 "go together" --http 127.0.0.1:0 --tls-cert pki/ec.crt
+refused 1 "no unencrypted PEM private key" --web 127.0.0.1:0 --tls-cert pki/ec.crt --tls-key pki/enc.key
+refused 1 "does not belong to the certificate" --web 127.0.0.1:0 --tls-cert pki/ed.crt --tls-key pki/ec.key
+refused 2 "go together" --web 127.0.0.1:0 --tls-cert pki/ec.crt
 ok "an encrypted key (no prompt), another certificate's key and a certificate without a key refused"
 # 192.0.2.1 (TEST-NET-1) is no address of this machine: nothing could
 # listen there, whatever the check says
-refused 1 "not a loopback address" --http 192.0.2.1:8443
-refused 1 "not a loopback address" --http 0.0.0.0:0
-refused 1 "not a loopback address" --http ":0"
+refused 1 "not a loopback address" --web 192.0.2.1:8443
+refused 1 "not a loopback address" --web 0.0.0.0:0
+refused 1 "not a loopback address" --web ":0"
 ok "no TLS on a non-loopback address refused: $(echo "$msg" | tail -1)"

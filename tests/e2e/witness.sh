@@ -32,7 +32,7 @@ reg init --dir ra --name test.example/registry --ca ca >/dev/null
 psd init --dir pw --org-id pw --name "Witness PS" >/dev/null
 reg enrol --dir ra --ca ca --request pw/enrol-request --out pw.bundle --registry 127.0.0.1:9 >/dev/null
 psd join --dir pw --bundle pw.bundle >/dev/null
-start_pseudonymiser pw --http 127.0.0.1:0
+start_pseudonymiser pw --witness-listen 127.0.0.1:0
 [ -n "$WIT_ADDR" ] || fail "no witness address printed"
 PW_PID=$PS_PID PW_ADDR=$WIT_ADDR
 
@@ -112,7 +112,7 @@ ok "403 for a forged log signature, 404 for an unknown log, 400 malformed, 422 a
 
 # kill -9 and restart: the witness still holds size N1 and that root
 kill -9 "$PW_PID"; wait "$PW_PID" 2>/dev/null || true
-start_pseudonymiser pw --http "$PW_ADDR"
+start_pseudonymiser pw --witness-listen "$PW_ADDR"
 out=$(post pw "$PW_ADDR" b2)
 [ "$(echo "$out" | status)" = 409 ] && [ "$(echo "$out" | head -1)" = "$N1" ] ||
 	fail "state lost across kill -9: $out"
@@ -126,7 +126,7 @@ ok "the witness keeps its latest checkpoint across kill -9 and serves it to moni
 # ---- 2. a federation whose bundles require one cosignature ---------------
 reg init --dir r --name fed.example/registry --ca ca >/dev/null
 start_registry r
-PS1_OPTS="--http 127.0.0.1:0" chain_up
+PS1_OPTS="--witness-listen 127.0.0.1:0" chain_up
 [ -n "$WIT1" ] || fail "ps1 printed no witness address"
 WITS="--witness ps1@https://$WIT1 --quorum 1"
 
@@ -160,7 +160,7 @@ ok "a checkpoint whose cosignatures are over an hour old is refused (exit 3)"
 
 # the witness restarts (kill -9) and keeps cosigning the growing log
 kill -9 "$PS1_PID"; wait "$PS1_PID" 2>/dev/null || true
-start_pseudonymiser ps1 --sync-seconds 1 --http "$WIT1"; PS1_PID=$PS_PID
+start_pseudonymiser ps1 --sync-seconds 1 --witness-listen "$WIT1"; PS1_PID=$PS_PID
 psd init --dir ps3 --org-id ps3 --name "Pseudonymiser 3" >/dev/null
 reg enrol --dir r --ca ca --request ps3/enrol-request --out ps3.bundle >/dev/null
 node sync --dir wijkteam >/dev/null || fail "sync after the witness restarted: $(tail -3 node.log)"
@@ -236,7 +236,7 @@ ok "a bundle without witnesses (quorum 0) syncs as before"
 
 # a member's node as a second witness (serve --witness), a quorum of two
 out="$T/node-serve.out"
-"$SK_NODE" serve --dir wijkteam --dev --http 127.0.0.1:0 --witness --witness-listen 127.0.0.1:0 \
+"$SK_NODE" serve --dir wijkteam --dev --web 127.0.0.1:0 --witness --witness-listen 127.0.0.1:0 \
 	>"$out" 2>>"$T/node-serve.log" &
 NW_PID=$!
 PIDS+=("$NW_PID")

@@ -1,5 +1,5 @@
 /* The node's web side on arbitrary input: the bytes are sent as they are
- * to a real `serve --http` request handler (web/web.c: the request line,
+ * to a real `serve --web` request handler (web/web.c: the request line,
  * headers, cookies, form and JSON bodies, the API and the pages) on a
  * real temporary node store, through libevent's HTTP server on 127.0.0.1,
  * without worker pools (each request answered on the loop thread).

@@ -53,7 +53,7 @@ import json,sys; print([p['kind'] for p in json.load(sys.stdin) if p['id']=='$PO
 # go to $T/serve.log.
 serve_a() {
 	local out="$T/serve.$RANDOM.out" scheme=http
-	"$SK_NODE" serve --dir $ORG_A --http 127.0.0.1:0 --sync-seconds 1 --dev "$@" >"$out" \
+	"$SK_NODE" serve --dir $ORG_A --web 127.0.0.1:0 --sync-seconds 1 --dev "$@" >"$out" \
 		2>>"$T/serve.log" &
 	SERVE_PID=$!
 	SERVE_OUT=$out

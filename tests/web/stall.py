@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""No head-of-line blocking in `serve --http`, and streamed exports
+"""No head-of-line blocking in `serve --web`, and streamed exports
 (tests/e2e/web_stall.sh).
 
 Against a real node whose registry is stopped (SIGSTOP: it accepts TCP
