@@ -138,7 +138,6 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log,
 	static const ProtobufCBinaryData none = {0, NULL};
 	note_sig_result cosigs[NOTE_MAX_SIGS];
 	const Schakel__V1__SignedRollover *sr = cr->rollover;
-	uint8_t leaf[WIRE_LEAF_HASH_BYTES];
 	wire_rollover ro = {0};
 	sk_status st = SK_ERR_VERIFY;
 
@@ -147,7 +146,9 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log,
 		return SK_ERR_TOOBIG;
 	if (sr == NULL || !cr->has_rollover_proof || sr->signature.len != KEY_SIG_BYTES ||
 	    cr->rollover_proof.len % MERKLE_HASH_BYTES != 0 ||
-	    cr->rollover_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX)
+	    cr->rollover_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX ||
+	    cr->rollover_consistency.len % MERKLE_HASH_BYTES != 0 ||
+	    cr->rollover_consistency.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX)
 		return failed(f, "rollover", "the registry's log has another origin and no rollover "
 					     "statement links it to the log this node verified",
 			      &cr->checkpoint, NULL);
@@ -168,8 +169,8 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log,
 		       &sr->body, &none);
 		goto out;
 	}
-	/* the new log: the same key under the new origin, witnessed, with the
-	 * statement as its first leaf */
+	/* the new log: the same key under the new origin, witnessed, the
+	 * restored tree's leaves first and then the statement */
 	if (note_verifier_from_public(new_log, ro.st->new_origin, NOTE_TYPE_ED25519,
 				      old_log->public_key) != SK_OK ||
 	    note_checkpoint_open(cp, n > 0 ? cosigs : NULL, cr->checkpoint.data, cr->checkpoint.len,
@@ -183,12 +184,12 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log,
 		       &cr->checkpoint, NULL);
 		goto out;
 	}
-	if (wire_leaf_hash(leaf, WIRE_LEAF_ROLLOVER, sr->body.data, sr->body.len,
-			   sr->signature.data) != SK_OK ||
-	    cp->size == 0 ||
-	    merkle_inclusion_verify(cp->root, leaf, 0, cp->size, cr->rollover_proof.data,
-				    cr->rollover_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
-		failed(f, "rollover", "the new log does not begin with the rollover statement",
+	if (wire_rollover_linked(&ro, sr->body.data, sr->body.len, sr->signature.data, cp,
+				 cr->rollover_proof.data, cr->rollover_proof.len / MERKLE_HASH_BYTES,
+				 cr->rollover_consistency.data,
+				 cr->rollover_consistency.len / MERKLE_HASH_BYTES) != SK_OK) {
+		failed(f, "rollover", "the new log does not extend the restored tree with the "
+				      "rollover statement as its next leaf",
 		       &cr->checkpoint, &cr->rollover_proof);
 		goto out;
 	}

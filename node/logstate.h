@@ -78,13 +78,14 @@ sk_status node_log_check(note_checkpoint *cp, note_sig_result *cosigs,
 
 /* Checks cr as an answer across a rollover (docs/protocol.md "Rollover"):
  * its checkpoint is of another origin than old_log's and cr carries the
- * SignedRollover with the inclusion proof of leaf 0. The statement is
+ * SignedRollover with its inclusion and consistency proofs. The statement is
  * signed by old_log's key (the registry's), rolls old_log's origin over to
  * the checkpoint's origin, and its witnessed checkpoint covers from (the
  * checkpoint this node verified last, NULL: none; not larger, and the same
  * size with the same root): a statement that hides what this node
  * verified is refused. The new checkpoint verifies under the same key
- * named after the new origin, includes the statement as leaf 0, and
+ * named after the new origin, extends the statement's restored tree with
+ * the statement as its next leaf (wire_rollover_linked), and
  * carries quorum cosignatures of the n witnesses under max_age seconds old
  * at now (POSIX seconds). SK_OK with *cp the new checkpoint (cp->ext
  * points into cr) and *new_log its verifier, else SK_ERR_VERIFY with *f

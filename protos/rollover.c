@@ -3,8 +3,10 @@
 
 #include <sodium.h>
 
+#include "crypto/merkle.h"
 #include "protos/domains.h"
 #include "protos/rollover.h"
+#include "protos/wire.h"
 
 /* An origin as a checkpoint's first line may carry it: 1 to
  * NOTE_ORIGIN_MAX bytes, no space or control character. */
@@ -149,4 +151,26 @@ void wire_rollover_free(wire_rollover *r)
 	if (r->st != NULL)
 		schakel__v1__rollover_statement__free_unpacked(r->st, NULL);
 	memset(r, 0, sizeof(*r));
+}
+
+sk_status wire_rollover_linked(const wire_rollover *r, const uint8_t *body, size_t len,
+			       const uint8_t sig[static KEY_SIG_BYTES], const note_checkpoint *cp,
+			       const uint8_t *inclusion, size_t n_inc, const uint8_t *consistency,
+			       size_t n_cons)
+{
+	uint8_t leaf[WIRE_LEAF_HASH_BYTES];
+	uint64_t at = r->restored.size;
+
+	if (r->st == NULL || cp->size <= at || n_inc > WIRE_ROLLOVER_PROOF_MAX ||
+	    n_cons > WIRE_ROLLOVER_PROOF_MAX ||
+	    wire_leaf_hash(leaf, WIRE_LEAF_ROLLOVER, body, len, sig) != SK_OK ||
+	    merkle_inclusion_verify(cp->root, leaf, at, cp->size, inclusion, n_inc) != SK_OK)
+		return SK_ERR_VERIFY;
+	/* the restored tree is the new log's prefix */
+	if (at == 0)
+		return n_cons == 0 ? SK_OK : SK_ERR_VERIFY;
+	return merkle_consistency_verify(r->restored.root, cp->root, at, cp->size, consistency,
+					 n_cons) == SK_OK
+		       ? SK_OK
+		       : SK_ERR_VERIFY;
 }

@@ -1,6 +1,7 @@
 /* The rollover statement (docs/protocol.md "Rollover"): the registry's
- * signed link from a new log to the one it replaces, leaf 0 of the new
- * log. Here are the checks anyone can make with the registry's key alone;
+ * signed link from a new log to the one it replaces. The new log begins
+ * with the restored tree's leaves and the statement is the leaf after
+ * them. Here are the checks anyone can make with the registry's key alone;
  * a witness adds what it cosigned (witness/witness.h), a node what it
  * verified. No I/O, no clock. */
 #ifndef SK_PROTOS_ROLLOVER_H
@@ -17,7 +18,7 @@
 #define WIRE_ROLLOVER_NOTE_MAX (16u * 1024)    /* each checkpoint in a statement */
 #define WIRE_ROLLOVER_BODY_MAX (40u * 1024)    /* a RolloverStatement's bytes */
 #define WIRE_ROLLOVER_REQUEST_MAX (64u * 1024) /* a RolloverRequest's bytes */
-#define WIRE_ROLLOVER_PROOF_MAX 63             /* hashes of leaf 0's inclusion proof */
+#define WIRE_ROLLOVER_PROOF_MAX 63             /* hashes of an inclusion or consistency proof */
 
 /* A statement as checked: the unpacked body and both checkpoints of the
  * old log, opened (their ext points into st). Free with
@@ -58,5 +59,15 @@ sk_status wire_rollover_check(wire_rollover *r, const uint8_t *body, size_t len,
 			      note_sig_result *cosigs) SK_MUST_CHECK;
 
 void wire_rollover_free(wire_rollover *r); /* accepts a zeroed r */
+
+/* Checks that the new log's checkpoint cp holds r's statement (body and
+ * sig) as its leaf at index r->restored.size (inclusion, n_inc hashes) and
+ * extends the restored tree (consistency, n_cons hashes; none from the
+ * empty tree): the backup's leaves are the new log's first, unchanged.
+ * SK_ERR_VERIFY otherwise. */
+sk_status wire_rollover_linked(const wire_rollover *r, const uint8_t *body, size_t len,
+			       const uint8_t sig[static KEY_SIG_BYTES], const note_checkpoint *cp,
+			       const uint8_t *inclusion, size_t n_inc, const uint8_t *consistency,
+			       size_t n_cons) SK_MUST_CHECK;
 
 #endif

@@ -8,7 +8,6 @@
 #include "common/be.h"
 #include "common/db.h"
 #include "protos/rollover.h"
-#include "protos/wire.h"
 #include "witness/witness.h"
 
 #define HASH_B64 44 /* canonical base64 of 32 bytes */
@@ -461,7 +460,9 @@ sk_status wit_rollover_request_parse(Schakel__V1__RolloverRequest **out, const u
 	    rq->statement->body.len > WIRE_ROLLOVER_BODY_MAX || rq->checkpoint.len == 0 ||
 	    rq->checkpoint.len > WIRE_ROLLOVER_NOTE_MAX ||
 	    rq->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
-	    rq->inclusion_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX) {
+	    rq->inclusion_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX ||
+	    rq->consistency_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    rq->consistency_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX) {
 		schakel__v1__rollover_request__free_unpacked(rq, NULL);
 		return SK_ERR_INVALID;
 	}
@@ -478,7 +479,7 @@ static int rollover_check(wit_witness *w, MDB_txn *txn, const Schakel__V1__Rollo
 	const Schakel__V1__SignedRollover *sr = rq->statement;
 	wire_rollover ro = {0};
 	note_verifier old_log, new_log;
-	uint8_t root[MERKLE_HASH_BYTES], leaf[WIRE_LEAF_HASH_BYTES];
+	uint8_t root[MERKLE_HASH_BYTES];
 	char link[NOTE_ORIGIN_MAX + 1];
 	uint64_t size = 0;
 	sk_status st;
@@ -528,7 +529,8 @@ static int rollover_check(wit_witness *w, MDB_txn *txn, const Schakel__V1__Rollo
 		ret = 422;
 		goto out;
 	}
-	/* the new log's checkpoint, by the same key, holds the statement as leaf 0 */
+	/* the new log's checkpoint, by the same key, extends the restored tree
+	 * with the statement as its next leaf */
 	if (note_verifier_from_public(&new_log, ro.st->new_origin, NOTE_TYPE_ED25519,
 				      old_log.public_key) != SK_OK ||
 	    note_checkpoint_open(cp, NULL, rq->checkpoint.data, rq->checkpoint.len, &new_log, NULL,
@@ -537,12 +539,13 @@ static int rollover_check(wit_witness *w, MDB_txn *txn, const Schakel__V1__Rollo
 		ret = 403;
 		goto out;
 	}
-	if (wire_leaf_hash(leaf, WIRE_LEAF_ROLLOVER, sr->body.data, sr->body.len,
-			   sr->signature.data) != SK_OK ||
-	    cp->size == 0 ||
-	    merkle_inclusion_verify(cp->root, leaf, 0, cp->size, rq->inclusion_proof.data,
-				    rq->inclusion_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
-		reply(out, 422, "the new log's checkpoint does not include the statement as leaf 0\n");
+	if (wire_rollover_linked(&ro, sr->body.data, sr->body.len, sr->signature.data, cp,
+				 rq->inclusion_proof.data,
+				 rq->inclusion_proof.len / MERKLE_HASH_BYTES,
+				 rq->consistency_proof.data,
+				 rq->consistency_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
+		reply(out, 422, "the new log does not extend the restored tree with the statement as "
+				"its next leaf\n");
 		ret = 422;
 		goto out;
 	}

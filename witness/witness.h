@@ -73,8 +73,9 @@ void wit_add_checkpoint(wit_witness *w, const uint8_t *body, size_t len, uint64_
 /* POST add-rollover (docs/protocol.md "Rollover"): body a RolloverRequest.
  * Cosigns the new log's checkpoint when the statement is signed by the old
  * origin's key, links to what this witness cosigned of the old log (its
- * witnessed checkpoint not smaller; the same size, the same root) and is
- * leaf 0 of that checkpoint (signed by the same key under the new origin);
+ * witnessed checkpoint not smaller; the same size, the same root) and
+ * the new log's checkpoint (signed by the same key under the new origin)
+ * extends the restored tree with the statement as its next leaf;
  * from then on the new origin is followed with add-checkpoint and the old
  * one is refused (410). 200 with the cosignature line, 400 malformed, 403
  * a signature that does not verify, 404 an old origin not followed, 409

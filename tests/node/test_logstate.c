@@ -265,13 +265,14 @@ typedef struct ro_answer {
 	Schakel__V1__ConsistencyResponse cr;
 	Schakel__V1__SignedRollover sr;
 	uint8_t *body, *note, sig[KEY_SIG_BYTES], proof[MERKLE_PROOF_BYTES];
-	uint8_t leaves[5][MERKLE_HASH_BYTES];
+	uint8_t cons[MERKLE_PROOF_BYTES];
+	uint8_t leaves[5][MERKLE_HASH_BYTES]; /* the restored 3, the statement, one more */
 } ro_answer;
 
 typedef struct ro_spec {
 	const char *old_origin;
 	uint64_t wsize;
-	int bad_root, not_leaf0, cosign;
+	int bad_root, unlinked, cosign;
 	const uint8_t *sign_sk;    /* the statement's signer */
 	const uint8_t *new_seed;   /* the new checkpoint's signer */
 } ro_spec;
@@ -284,7 +285,7 @@ static void ro_answer_of(ro_answer *a, hist *old, const ro_spec *sp, const uint8
 	note_signer *ok = NULL, *nk = NULL;
 	note_checkpoint c = {0};
 	uint8_t *rn = NULL, *wn = NULL;
-	size_t rlen = 0, wlen = 0, blen = 0, nlen = 0, plen = 0;
+	size_t rlen = 0, wlen = 0, blen = 0, nlen = 0, plen = 0, pclen = 0;
 	merkle_mem mem;
 	merkle_source src;
 
@@ -300,9 +301,10 @@ static void ro_answer_of(ro_answer *a, hist *old, const ro_spec *sp, const uint8
 	E(note_checkpoint_sign(&wn, &wlen, &c, ok));
 	E(wire_rollover_sign(&a->body, &blen, a->sig, sp->old_origin, NEW, rn, rlen, wn, wlen, 1,
 			     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, sp->sign_sk));
-	randombytes_buf(a->leaves, sizeof(a->leaves));
-	if (!sp->not_leaf0)
-		E(wire_leaf_hash(a->leaves[0], WIRE_LEAF_ROLLOVER, a->body, blen, a->sig));
+	memcpy(a->leaves, old->leaves, 3 * MERKLE_HASH_BYTES);
+	randombytes_buf(a->leaves[3], 2 * MERKLE_HASH_BYTES);
+	if (!sp->unlinked)
+		E(wire_leaf_hash(a->leaves[3], WIRE_LEAF_ROLLOVER, a->body, blen, a->sig));
 	mem = (merkle_mem){&a->leaves[0][0], 5};
 	merkle_mem_source(&src, &mem);
 	E(note_signer_from_seed(&nk, NEW, NOTE_TYPE_ED25519, sp->new_seed));
@@ -319,7 +321,8 @@ static void ro_answer_of(ro_answer *a, hist *old, const ro_spec *sp, const uint8
 		a->note = cn;
 		nlen = clen;
 	}
-	E(merkle_inclusion_proof(a->proof, &plen, &src, 0, 5));
+	E(merkle_inclusion_proof(a->proof, &plen, &src, 3, 5));
+	E(merkle_consistency_proof(a->cons, &pclen, &src, 3, 5));
 	schakel__v1__consistency_response__init(&a->cr);
 	schakel__v1__signed_rollover__init(&a->sr);
 	a->sr.body = (ProtobufCBinaryData){blen, a->body};
@@ -328,6 +331,8 @@ static void ro_answer_of(ro_answer *a, hist *old, const ro_spec *sp, const uint8
 	a->cr.rollover = &a->sr;
 	a->cr.has_rollover_proof = 1;
 	a->cr.rollover_proof = (ProtobufCBinaryData){plen * MERKLE_HASH_BYTES, a->proof};
+	a->cr.has_rollover_consistency = 1;
+	a->cr.rollover_consistency = (ProtobufCBinaryData){pclen * MERKLE_HASH_BYTES, a->cons};
 	note_signer_free(ok);
 	note_signer_free(nk);
 	free(rn);
@@ -341,8 +346,8 @@ static void ro_answer_free(ro_answer *a)
 }
 
 /* A node takes a new log only with a statement that covers what it
- * verified, by the registry's key, with the statement as leaf 0 and the
- * witnesses' quorum on the new checkpoint. */
+ * verified, by the registry's key, after the restored tree in the new log,
+ * and with the witnesses' quorum on the new checkpoint. */
 static void test_rollover(void **state)
 {
 	hist a, b;
@@ -369,6 +374,7 @@ static void test_rollover(void **state)
 	logs(&a, &b, LEAVES);
 	checkpoint(&note, &len, &from, &a, 17, old_key, &old_v);
 	ok = (ro_spec){ORIGIN, 17, 0, 0, 1, id.sk, seed};
+	/* the new log is 5 leaves: the restored 3, the statement, one more */
 
 	/* accepted: the witnessed checkpoint is ours, or larger */
 	ro_answer_of(&r, &a, &ok, seed, wit);
@@ -421,7 +427,7 @@ static void test_rollover(void **state)
 				      &f),
 	      SK_ERR_VERIFY);
 	ro_answer_free(&r);
-	/* refused: short of the quorum; leaf 0 not the statement */
+	/* refused: short of the quorum; no statement after the restored tree */
 	sp = ok, sp.cosign = 0;
 	ro_answer_of(&r, &a, &sp, seed, wit);
 	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
@@ -429,12 +435,19 @@ static void test_rollover(void **state)
 	      SK_ERR_VERIFY);
 	E(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 0, now, age, &from, &f));
 	ro_answer_free(&r);
-	sp = ok, sp.not_leaf0 = 1;
+	sp = ok, sp.unlinked = 1;
 	ro_answer_of(&r, &a, &sp, seed, wit);
 	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
 				      &f),
 	      SK_ERR_VERIFY);
-	assert_non_null(strstr(f.why, "begin with"));
+	assert_non_null(strstr(f.why, "next leaf"));
+	ro_answer_free(&r);
+	/* refused: a new log that does not begin with the restored tree */
+	ro_answer_of(&r, &a, &ok, seed, wit);
+	r.cons[0] ^= 1;
+	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
+				      &f),
+	      SK_ERR_VERIFY);
 	ro_answer_free(&r);
 	free(note);
 	note_signer_free(old_key);

@@ -184,7 +184,8 @@ static void test_witness_service(void **state)
 }
 
 /* A RolloverRequest moving old (at its empty tree) to new_origin, signed
- * with sk; the new log is the statement alone. *out malloc'd. */
+ * with sk; the new log is the statement alone (the restored tree is
+ * empty). *out malloc'd. */
 static void rollover_request(uint8_t **out, size_t *len, const uint8_t *old_note, size_t old_len,
 			     const char *new_origin, const uint8_t sk[static 64],
 			     const note_signer *new_key)
