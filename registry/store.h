@@ -31,6 +31,10 @@
 #define REG_FILE_CA_PEM "ca.pem"     /* the CA as PEM, for monitors' clients */
 #define REG_FILE_TLS_HOSTS "tls.hosts" /* `init --host`: one name a line */
 #define REG_CERT_DAYS 730
+/* Keys of the meta database a rollover rewrites (registry/rollover.h): the
+ * log's origin, and its verifier key (read-only commands need no key). */
+#define REG_META_ORIGIN "registry.origin"
+#define REG_META_VKEY "registry.vkey"
 
 typedef struct reg_store {
 	char dir[PATH_MAX];
