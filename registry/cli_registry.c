@@ -1114,7 +1114,7 @@ static int cmd_rollover(int argc, char **argv)
 	if ((st = reg_rollover(s, a.origin, w, wlen, a.reason, sk_clock_now_ms())) == SK_OK &&
 	    a.request != NULL &&
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
-		st = reg_rollover_request(s, txn, &req, &rlen);
+		st = reg_rollover_request(s, txn, &req, &rlen, NULL);
 		mdb_txn_abort(txn);
 		if (st == SK_OK)
 			st = sk_file_create(a.request, req, rlen);

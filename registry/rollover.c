@@ -151,7 +151,8 @@ sk_status reg_rollover_get(reg_store *s, MDB_txn *txn, uint8_t **body, size_t *l
 	return SK_OK;
 }
 
-sk_status reg_rollover_request(reg_store *s, MDB_txn *txn, uint8_t **out, size_t *len)
+sk_status reg_rollover_request(reg_store *s, MDB_txn *txn, uint8_t **out, size_t *len,
+			       uint64_t *out_size)
 {
 	Schakel__V1__RolloverRequest rq = SCHAKEL__V1__ROLLOVER_REQUEST__INIT;
 	Schakel__V1__SignedRollover sr = SCHAKEL__V1__SIGNED_ROLLOVER__INIT;
@@ -192,6 +193,8 @@ sk_status reg_rollover_request(reg_store *s, MDB_txn *txn, uint8_t **out, size_t
 		goto out;
 	}
 	*len = schakel__v1__rollover_request__pack(&rq, *out);
+	if (out_size != NULL)
+		*out_size = size;
 out:
 	free(body);
 	free(note);

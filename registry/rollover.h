@@ -32,11 +32,12 @@ sk_status reg_rollover_get(reg_store *s, MDB_txn *txn, uint8_t **body, size_t *l
 			   uint8_t sig[static KEY_SIG_BYTES], uint64_t *index) SK_MUST_CHECK;
 
 /* The body of a witness's add-rollover for s's log as of txn: the latest
- * rollover's statement, the latest checkpoint, the inclusion proof of the
- * statement's leaf in it and the consistency proof from the restored tree
- * (the leaves before the statement). *out malloc'd, owned by the caller.
- * SK_ERR_NOTFOUND when the log never rolled over. */
-sk_status reg_rollover_request(reg_store *s, MDB_txn *txn, uint8_t **out,
-			       size_t *len) SK_MUST_CHECK;
+ * rollover's statement, the latest checkpoint (*size, may be NULL, its
+ * tree size), the inclusion proof of the statement's leaf in it and the
+ * consistency proof from the restored tree (the leaves before the
+ * statement). *out malloc'd, owned by the caller. SK_ERR_NOTFOUND when the
+ * log never rolled over. */
+sk_status reg_rollover_request(reg_store *s, MDB_txn *txn, uint8_t **out, size_t *len,
+			       uint64_t *size) SK_MUST_CHECK;
 
 #endif

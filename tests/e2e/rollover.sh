@@ -1,7 +1,9 @@
 # A registry's disk lost, restored from a backup and rolled over to a new
 # log (docs/protocol.md "Rollover"), as far as it is built: the witness
 # (a pseudonymiser's, over HTTPS) cosigns the new log only with a
-# statement that links to what it cosigned, and then refuses the old log.
+# statement that links to what it cosigned, and then refuses the old log;
+# the registry's own cosigning round brings a witness it asks over to the
+# new log (add-rollover after its 404).
 # Not yet here (not built): nodes following the new log and republishing.
 source "$(dirname "$0")/lib.sh"
 : "${SK_PSEUDONYMISER:?}"
@@ -30,6 +32,11 @@ cosign() {
 }
 OLD=test.example/registry NEW=test.example/registry/2
 monitor_path() { printf '/%s/checkpoint' "$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
+get2() {
+	local port=${PW2_ADDR##*:}
+	curl -sS --cacert ca.pem --resolve "pw2:$port:127.0.0.1" -o "$2" -w '%{http_code}' \
+		"https://pw2:$port$(monitor_path "$1")"
+}
 get() {
 	local port=${PW_ADDR##*:}
 	curl -sS --cacert ca.pem --resolve "pw:$port:127.0.0.1" -o "$2" -w '%{http_code}' \
@@ -49,7 +56,16 @@ member() {
 	psd init --dir "$2" --org-id "$2" --name "Member $2" >/dev/null
 	reg enrol --dir "$1" --ca ca --request "$2/enrol-request" --out "$2.bundle" --registry 127.0.0.1:9 >/dev/null
 }
-member ra m1
+# a second witness the registry itself asks (enrol --witness): it has
+# cosigned nothing of the old log when the disk is lost
+psd init --dir pw2 --org-id pw2 --name "Witness PS 2" >/dev/null
+reg enrol --dir ra --ca ca --request pw2/enrol-request --out pw2.bundle --registry 127.0.0.1:9 >/dev/null
+psd join --dir pw2 --bundle pw2.bundle >/dev/null
+start_pseudonymiser pw2 --http 127.0.0.1:0
+PW2_ADDR=$WIT_ADDR
+psd init --dir m1 --org-id m1 --name "Member m1" >/dev/null
+reg enrol --dir ra --ca ca --request m1/enrol-request --out m1.bundle --registry 127.0.0.1:9 \
+	--witness "pw2@https://$PW2_ADDR" --quorum 1 >/dev/null
 cosign ra
 reg backup-key --out offline.key >/dev/null || fail "backup-key"
 reg backup --dir ra --to ra.bk --recipient offline.key.pub >/dev/null || fail "backup: $(tail -2 stderr.log)"
@@ -115,3 +131,18 @@ WSIZE=$((N1 + 1))
 member rb m4
 cosign rb
 ok "after it the witness refuses $OLD (410) and cosigns $NEW as it grows (tree size $WSIZE)"
+
+# the registry serves the new log; its cosigning round finds that pw2 does
+# not know the new origin (404), sends it the rollover and gets its
+# cosignature
+start_registry rb
+for _ in $(seq 100); do
+	reg checkpoint --dir rb --cosigned >cosigned 2>/dev/null || true
+	grep -q "^— pw2 " cosigned && break
+	sleep 0.1
+done
+grep -q "^— pw2 " cosigned || fail "the registry's cosigning round got no cosignature of $NEW from pw2: $(tail -3 serve.log)"
+[ "$(head -1 cosigned)" = "$NEW" ] || fail "the cosigned checkpoint is of $(head -1 cosigned)"
+grep -q "follows this log after the rollover" serve.log || fail "serve did not say pw2 follows after the rollover"
+[ "$(get2 "$NEW" pw2cp)" = 200 ] || fail "pw2 serves no checkpoint of $NEW"
+ok "serve's cosigning round brings a witness over to $NEW (add-rollover after its 404) and it cosigns"

@@ -128,7 +128,7 @@ static void test_rollover(void **state)
 	assert_int_equal(index, 5);
 	E(reg_log_checkpoint(&f.s->log, txn, &note, &nlen, &csize));
 	assert_int_equal(csize, 6);
-	E(reg_rollover_request(f.s, txn, &req, &rlen));
+	E(reg_rollover_request(f.s, txn, &req, &rlen, NULL));
 	mdb_txn_abort(txn);
 	E(wire_rollover_check(&ro, body, blen, sig, f.s->id->pk, NULL, 0, NULL));
 	assert_string_equal(ro.st->old_origin, OLD);
@@ -212,7 +212,7 @@ static void test_none(void **state)
 	fx_new(&f, 2);
 	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
 	EFAIL(reg_rollover_get(f.s, txn, &body, &blen, sig, &index), SK_ERR_NOTFOUND);
-	EFAIL(reg_rollover_request(f.s, txn, &req, &rlen), SK_ERR_NOTFOUND);
+	EFAIL(reg_rollover_request(f.s, txn, &req, &rlen, NULL), SK_ERR_NOTFOUND);
 	mdb_txn_abort(txn);
 	fx_free(&f);
 }
