@@ -16,8 +16,8 @@
 
 #define META_WITNESS "witness/"
 #define META_MEMBER_QUORUM "quorum/"
-#define META_COSIGNED "log.cosigned"
-#define META_COSIGNED_SIZE "log.cosigned.size"
+#define META_COSIGNED REG_META_COSIGNED
+#define META_COSIGNED_SIZE REG_META_COSIGNED_SIZE
 #define COSIGN_RETRY_MS 2000 /* a round short of its quorum is tried again this soon */
 #define LINES_MAX (REG_WITNESS_MAX * NOTE_COSIG_LINE_MAX)
 

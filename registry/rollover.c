@@ -20,6 +20,18 @@ static sk_status meta_put(reg_store *s, MDB_txn *txn, const char *key, const voi
 	return sk_db_status(mdb_put(txn, s->log.meta, &k, &d, 0));
 }
 
+/* Forgets the old log's cosigned checkpoint: until the next cosigning
+ * round members are served the new log's latest signed one. */
+static sk_status cosigned_clear(reg_store *s, MDB_txn *txn)
+{
+	MDB_val k = {strlen(REG_META_COSIGNED), REG_META_COSIGNED};
+	int rc = mdb_del(txn, s->log.meta, &k, NULL);
+
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return sk_db_status(rc);
+	return reg_log_meta_put_u64(&s->log, txn, REG_META_COSIGNED_SIZE, 0);
+}
+
 /* The statement's leaf: its hash appended, kind || body || sig kept under
  * its index like the member leaves (registry/store.h leafdata). */
 static sk_status append_leaf(reg_store *s, MDB_txn *txn, const uint8_t *body, size_t len,
@@ -103,6 +115,7 @@ sk_status reg_rollover(reg_store *s, const char *new_origin, const uint8_t *witn
 	    (st = meta_put(s, txn, REG_META_ORIGIN, new_origin, strlen(new_origin))) != SK_OK ||
 	    (st = meta_put(s, txn, REG_META_VKEY, vkey, strlen(vkey))) != SK_OK ||
 	    (st = reg_log_checkpoint_update(&s->log, txn, new_key, new_origin)) != SK_OK ||
+	    (st = cosigned_clear(s, txn)) != SK_OK ||
 	    (st = reg_audit(s, txn, &rec)) != SK_OK)
 		goto out;
 	st = sk_db_status(mdb_txn_commit(txn));

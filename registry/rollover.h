@@ -16,7 +16,8 @@
  * of the current origin under this registry's key, with the witnesses'
  * cosignatures, not smaller than the restored tree), appends its leaf and
  * keeps its contents, keeps the old origin's checkpoint, switches the
- * origin and signs the new log's first checkpoint; audited
+ * origin, signs the new log's first checkpoint and forgets the old log's
+ * cosigned one (the next cosigning round asks for the new one); audited
  * (registry.rollover). reason: a SCHAKEL__V1__ROLLOVER_REASON__ value.
  * SK_ERR_VERIFY (with one sentence) for a witnessed note this registry
  * did not sign or that does not cover the restored tree; nothing changes

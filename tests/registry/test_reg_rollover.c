@@ -17,6 +17,7 @@
 #include "common/init.h"
 #include "common/kek.h"
 #include "protos/rollover.h"
+#include "registry/cosign.h"
 #include "registry/rollover.h"
 #include "witness/witness.h"
 
@@ -113,6 +114,15 @@ static void test_rollover(void **state)
 	free(bad);
 	EFAIL(reg_rollover(f.s, OLD, w, wlen, lost, 1), SK_ERR_VERIFY);
 	EFAIL(reg_rollover(f.s, "not a name", w, wlen, lost, 1), SK_ERR_INVALID);
+	/* a cosigning round had stored the old log's cosigned checkpoint */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	{
+		MDB_val k = {strlen("log.cosigned"), "log.cosigned"}, v = {wlen, w};
+
+		E(sk_db_status(mdb_put(txn, f.s->log.meta, &k, &v, 0)));
+		E(reg_log_meta_put_u64(&f.s->log, txn, "log.cosigned.size", 5));
+	}
+	E(sk_db_status(mdb_txn_commit(txn)));
 	log_state(&f, &size, root);
 	assert_int_equal(size, 5);
 	assert_string_equal(f.s->origin, OLD);
@@ -140,6 +150,19 @@ static void test_rollover(void **state)
 	E(note_checkpoint_open(&cp, NULL, note, nlen, &nv, NULL, 0));
 	assert_memory_equal(cp.root, root, 32);
 	wire_rollover_free(&ro);
+	/* what members are served is of the new log, not the old log's cosigned one */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
+	{
+		uint8_t *served = NULL;
+		size_t slen = 0;
+		uint64_t ssize = 0;
+
+		E(reg_checkpoint_served(f.s, txn, NULL, 0, &served, &slen, &ssize));
+		assert_int_equal(ssize, 6);
+		E(note_checkpoint_open(&cp, NULL, served, slen, &nv, NULL, 0));
+		free(served);
+	}
+	mdb_txn_abort(txn);
 
 	/* a witness that cosigned the old log at the backup's size cosigns it */
 	{
