@@ -129,10 +129,10 @@ out:
 	return st;
 }
 
-sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log,
+sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log, size_t *cosigned,
 				  const Schakel__V1__ConsistencyResponse *cr,
 				  const note_verifier *old_log, const note_verifier *witnesses,
-				  size_t n, uint32_t quorum, uint64_t now, uint64_t max_age,
+				  size_t n, uint64_t now, uint64_t max_age,
 				  const note_checkpoint *from, node_log_failure *f)
 {
 	static const ProtobufCBinaryData none = {0, NULL};
@@ -142,6 +142,7 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log,
 	sk_status st = SK_ERR_VERIFY;
 
 	memset(cp, 0, sizeof(*cp));
+	*cosigned = 0;
 	if (n > NOTE_MAX_SIGS)
 		return SK_ERR_TOOBIG;
 	if (sr == NULL || !cr->has_rollover_proof || sr->signature.len != KEY_SIG_BYTES ||
@@ -178,12 +179,6 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log,
 		failed(f, "rollover", "the new log's checkpoint does not verify", &cr->checkpoint, NULL);
 		goto out;
 	}
-	if (note_cosig_count(cosigs, witnesses, n, now, max_age) < quorum) {
-		failed(f, "rollover", "the new log's checkpoint lacks the witness cosignatures this "
-				      "federation requires",
-		       &cr->checkpoint, NULL);
-		goto out;
-	}
 	if (wire_rollover_linked(&ro, sr->body.data, sr->body.len, sr->signature.data, cp,
 				 cr->rollover_proof.data, cr->rollover_proof.len / MERKLE_HASH_BYTES,
 				 cr->rollover_consistency.data,
@@ -193,6 +188,7 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log,
 		       &cr->checkpoint, &cr->rollover_proof);
 		goto out;
 	}
+	*cosigned = n > 0 ? note_cosig_count(cosigs, witnesses, n, now, max_age) : 0;
 	st = SK_OK;
 out:
 	if (st != SK_OK)

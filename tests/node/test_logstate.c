@@ -361,6 +361,7 @@ static void test_rollover(void **state)
 	ro_answer r;
 	ro_spec ok, sp;
 	const uint64_t now = 1700000100, age = 3600;
+	size_t cosigned = 0;
 
 	(void)state;
 	randombytes_buf(seed, sizeof(seed));
@@ -378,75 +379,78 @@ static void test_rollover(void **state)
 
 	/* accepted: the witnessed checkpoint is ours, or larger */
 	ro_answer_of(&r, &a, &ok, seed, wit);
-	E(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from, &f));
+	E(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				  &from, &f));
 	assert_string_equal(cp.origin, NEW);
 	assert_string_equal(new_v.name, NEW);
 	assert_int_equal(cp.size, 5);
+	assert_int_equal(cosigned, 1);
 	ro_answer_free(&r);
 	sp = ok, sp.wsize = 30;
 	ro_answer_of(&r, &a, &sp, seed, wit);
-	E(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from, &f));
+	E(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				  &from, &f));
 	ro_answer_free(&r);
 	/* refused: no statement */
 	ro_answer_of(&r, &a, &ok, seed, wit);
 	r.cr.rollover = NULL;
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
 	      SK_ERR_VERIFY);
 	ro_answer_free(&r);
 	/* refused: a statement that hides what we verified (smaller, another root) */
 	sp = ok, sp.wsize = 12;
 	ro_answer_of(&r, &a, &sp, seed, wit);
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
 	      SK_ERR_VERIFY);
 	assert_non_null(strstr(f.why, "hides"));
 	ro_answer_free(&r);
 	sp = ok, sp.bad_root = 1;
 	ro_answer_of(&r, &a, &sp, seed, wit);
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
 	      SK_ERR_VERIFY);
 	ro_answer_free(&r);
 	/* refused: another signer; another old log; another key for the new log */
 	sp = ok, sp.sign_sk = other.sk;
 	ro_answer_of(&r, &a, &sp, seed, wit);
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
 	      SK_ERR_VERIFY);
 	ro_answer_free(&r);
 	sp = ok, sp.old_origin = "elsewhere.example/registry";
 	ro_answer_of(&r, &a, &sp, seed, wit);
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
 	      SK_ERR_VERIFY);
 	ro_answer_free(&r);
 	sp = ok, sp.new_seed = oseed;
 	ro_answer_of(&r, &a, &sp, seed, wit);
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
 	      SK_ERR_VERIFY);
 	ro_answer_free(&r);
-	/* refused: short of the quorum; no statement after the restored tree */
+	/* counted: the new checkpoint's cosignatures, for the caller's quorum */
 	sp = ok, sp.cosign = 0;
 	ro_answer_of(&r, &a, &sp, seed, wit);
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
-	      SK_ERR_VERIFY);
-	E(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 0, now, age, &from, &f));
+	E(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				  &from, &f));
+	assert_int_equal(cosigned, 0);
 	ro_answer_free(&r);
+	/* refused: no statement after the restored tree */
 	sp = ok, sp.unlinked = 1;
 	ro_answer_of(&r, &a, &sp, seed, wit);
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
 	      SK_ERR_VERIFY);
 	assert_non_null(strstr(f.why, "next leaf"));
 	ro_answer_free(&r);
 	/* refused: a new log that does not begin with the restored tree */
 	ro_answer_of(&r, &a, &ok, seed, wit);
 	r.cons[0] ^= 1;
-	EFAIL(node_log_rollover_check(&cp, &new_v, &r.cr, &old_v, &wit_v, 1, 1, now, age, &from,
-				      &f),
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
 	      SK_ERR_VERIFY);
 	ro_answer_free(&r);
 	free(note);

@@ -1,0 +1,96 @@
+# A registry's disk lost in a federation with a witness quorum: nodes
+# published and synced after the last backup; the registry is restored and
+# rolled over (docs/protocol.md "Rollover"). A plain restore still stops
+# the nodes (exit 3); after the rollover, every node's sync checks the
+# statement, follows the new log, publishes its open cases again, and a
+# partner's lookup finds the entry acknowledged after the backup.
+source "$(dirname "$0")/lib.sh"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
+cd "$T"
+
+OLD=test.example/registry NEW=test.example/registry/2
+registry_up
+openssl x509 -inform der -in ca/ca.crt -out ca.pem
+PS1_OPTS="--http 127.0.0.1:0" chain_up
+[ -n "$WIT1" ] || fail "ps1 printed no witness address"
+CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
+node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
+nodes_up wijkteam:sociaal-team altrecht:ggz
+node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
+node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv >/dev/null
+BSN=111222333 BSN2=123456782
+for org in wijkteam altrecht; do
+	node client add --dir $org --bsn $BSN --name "Jan Modaal" >/dev/null
+	node client add --dir $org --bsn $BSN2 --name "Piet Modaal" >/dev/null
+done
+node case open --dir wijkteam --client $BSN --as anna --consent discover,contact \
+	--categories all >/dev/null || fail "case open: $(tail -3 node.log)"
+node case open --dir altrecht --client $BSN --as bram --consent discover --categories all \
+	>/dev/null || fail "case open altrecht: $(tail -3 node.log)"
+node case open --dir altrecht --client $BSN2 --as bram --consent discover --categories all \
+	>/dev/null || fail "case open altrecht 2: $(tail -3 node.log)"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null ||
+	fail "first syncs: $(tail -3 node.log)"
+
+# the nightly backup of the registry, while it serves
+reg backup-key --out offline.key >/dev/null || fail "backup-key"
+reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null || fail "registry backup: $(tail -2 stderr.log)"
+
+# after the backup: wijkteam opens a case for the second client; both sync
+node case open --dir wijkteam --client $BSN2 --as anna --consent discover,contact \
+	--categories all >/dev/null || fail "case open after the backup: $(tail -3 node.log)"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null ||
+	fail "syncs after the backup: $(tail -3 node.log)"
+out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
+	fail "lookup after the backup: $out"
+echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup is not found: $out"
+hash=$(printf %s "$OLD" | sha256sum | cut -d' ' -f1)
+port=${WIT1##*:}
+curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
+grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
+ok "an entry acknowledged after the backup is found by the partner (log at $(sed -n 2p witnessed) leaves, cosigned)"
+
+# the registry's disk is lost; the backup is restored
+kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+rm -rf r
+reg restore --dir r --from r.bk --identity offline.key >/dev/null || fail "restore: $(tail -2 stderr.log)"
+# without a rollover the restored registry is a rollback: the node stops
+start_registry r "$REG_ADDR"
+set +e; node sync --dir wijkteam >/dev/null; rc=$?; set -e
+[ "$rc" = 3 ] || fail "a plain restore: sync exit $rc, not 3"
+ok "a plain restore is still a rollback to the nodes (sync exit 3)"
+kill -TERM "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+
+# the rollover, with the witness's latest checkpoint; the registry's
+# cosigning round brings ps1 over to the new log
+out=$(reg rollover --dir r --origin "$NEW" --witnessed witnessed) || fail "rollover: $(tail -2 stderr.log)"
+[ "$out" = "log $OLD goes on as $NEW" ] || fail "rollover printed: $out"
+start_registry r "$REG_ADDR"
+for _ in $(seq 100); do
+	reg checkpoint --dir r --cosigned 2>/dev/null | grep -q "^— ps1 " && break
+	sleep 0.1
+done
+reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
+
+# every node follows: the statement checked, its open cases published again
+for org in wijkteam altrecht; do
+	out=$(node sync --dir $org) || fail "sync of $org after the rollover: $(tail -3 node.log)"
+	echo "$out" | grep -q "rolled over to $NEW" || fail "$org's sync did not report the rollover: $out"
+done
+echo "$out" | head -1
+out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
+	fail "lookup after the rollover: $out"
+echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup is not live again: $out"
+out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) ||
+	fail "lookup of the first client after the rollover: $out"
+echo "$out" | grep -q wijkteam || fail "the entry from before the backup is not found: $out"
+ok "after the rollover every node syncs, reports what it published again, and the entries are live again"
+
+# the nodes keep following the new log; their audit chains verify
+for org in wijkteam altrecht; do
+	out=$(node sync --dir $org) || fail "second sync of $org: $(tail -3 node.log)"
+	echo "$out" | grep -q "rolled over" && fail "$org reported the rollover twice: $out"
+	node audit verify --dir $org >/dev/null || fail "audit verify $org"
+done
+reg audit verify --dir r >/dev/null || fail "registry audit verify"
+ok "the nodes go on with the new log (the old log's checkpoint kept as evidence); audits verify"
