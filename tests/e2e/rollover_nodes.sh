@@ -73,24 +73,29 @@ done
 reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
 
 # every node follows: the statement checked, its open cases published again
-for org in wijkteam altrecht; do
-	out=$(node sync --dir $org) || fail "sync of $org after the rollover: $(tail -3 node.log)"
-	echo "$out" | grep -q "rolled over to $NEW" || fail "$org's sync did not report the rollover: $out"
-done
+out=$(node sync --dir wijkteam) || fail "sync of wijkteam after the rollover: $(tail -3 node.log)"
+echo "$out" | grep -q "rolled over to $NEW" || fail "wijkteam's sync did not report the rollover: $out"
 echo "$out" | head -1
+out=$(node sync --dir altrecht --json) || fail "sync of altrecht after the rollover: $(tail -3 node.log)"
+echo "$out" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+assert s['rolled_over_to'] == '$NEW' and s['published'] == 2 and s['rotated'] and s['anchored'], s" ||
+	fail "altrecht's sync --json after the rollover: $(echo $out)"
 out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
 	fail "lookup after the rollover: $out"
 echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup is not live again: $out"
 out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) ||
 	fail "lookup of the first client after the rollover: $out"
 echo "$out" | grep -q wijkteam || fail "the entry from before the backup is not found: $out"
-ok "after the rollover every node syncs, reports what it published again, and the entries are live again"
+ok "after the rollover every node syncs, reports what it published again (entries, encryption key, audit anchor), and the entries are live again"
 
 # the nodes keep following the new log; their audit chains verify
 for org in wijkteam altrecht; do
 	out=$(node sync --dir $org) || fail "second sync of $org: $(tail -3 node.log)"
 	echo "$out" | grep -q "rolled over" && fail "$org reported the rollover twice: $out"
 	node audit verify --dir $org >/dev/null || fail "audit verify $org"
+	node audit verify --dir $org --registry >/dev/null || fail "audit verify --registry $org"
 done
 reg audit verify --dir r >/dev/null || fail "registry audit verify"
 ok "the nodes go on with the new log (the old log's checkpoint kept as evidence); audits verify"
