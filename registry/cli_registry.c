@@ -1034,8 +1034,27 @@ static int cmd_quota(int argc, char **argv)
 
 struct rollover_args {
 	const char *origin, *witnessed, *request;
-	int reason;
+	int reason, report;
 };
+
+struct report_count {
+	size_t nodes, back;
+};
+
+static sk_status report_line(const char *org_id, int role, int back, void *arg)
+{
+	struct report_count *c = arg;
+
+	if (role == SCHAKEL__V1__ROLE__ROLE_NODE) {
+		c->nodes++;
+		c->back += back == 1;
+	}
+	printf("%-32s %s\n", org_id,
+	       back == 1   ? "back: published again since the rollover"
+	       : back == 0 ? "not yet back: no sync since the rollover"
+			   : "nothing to replay (not a node)");
+	return SK_OK;
+}
 
 static int rollover_opt(int c, const char *arg, void *p)
 {
@@ -1050,6 +1069,9 @@ static int rollover_opt(int c, const char *arg, void *p)
 		break;
 	case 'q':
 		a->request = arg;
+		break;
+	case 'R':
+		a->report = 1;
 		break;
 	case 'r':
 		if (strcmp(arg, "lost") == 0)
@@ -1072,10 +1094,12 @@ static int cmd_rollover(int argc, char **argv)
 					   {"witnessed", required_argument, NULL, 'w'},
 					   {"reason", required_argument, NULL, 'r'},
 					   {"request", required_argument, NULL, 'q'},
+					   {"report", no_argument, NULL, 'R'},
 					   {0}};
 	static const char help[] =
 		"usage: schakel-registry rollover --dir D --origin NEW --witnessed FILE\n"
-		"                                 [--reason lost|move] [--request FILE]\n\n"
+		"                                 [--reason lost|move] [--request FILE]\n"
+		"       schakel-registry rollover --dir D --report\n\n"
 		"After a restore (or to move the registry): goes on with a new log under the\n"
 		"name NEW and the same key. The restored tree stays its first part and a\n"
 		"signed statement, its next leaf, links it to the old log: to the restored\n"
@@ -1084,10 +1108,11 @@ static int cmd_rollover(int argc, char **argv)
 		"and take the largest). Run it with serve stopped. --request writes the\n"
 		"witnesses' add-rollover request to FILE. Exit 3 when FILE is not a\n"
 		"checkpoint of this log signed by this registry, or is smaller than the\n"
-		"restored tree. Not yet: nodes do not follow a new log; they still stop at\n"
-		"their next sync (exit 3), as after a plain restore.\n\n" SK_CLI_COMMON_HELP;
+		"restored tree. Each node follows the new log at its next sync and publishes\n"
+		"its open cases again. --report lists the members: which nodes are back\n"
+		"(published again since the rollover) and which are not yet.\n\n" SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
-	struct rollover_args a = {NULL, NULL, NULL, SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST};
+	struct rollover_args a = {NULL, NULL, NULL, SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, 0};
 	sk_kek *kek = NULL;
 	reg_store *s = NULL;
 	MDB_txn *txn = NULL;
@@ -1102,6 +1127,24 @@ static int cmd_rollover(int argc, char **argv)
 		return rc;
 	if ((rc = sk_cli_need_dir("rollover", &o)) != 0)
 		return rc;
+	if (a.report) {
+		struct report_count c = {0};
+
+		if (a.origin != NULL || a.witnessed != NULL || a.request != NULL)
+			return sk_cli_usage("rollover", "--report takes no other option");
+		if ((rc = open_public(&s, &o, "rollover")) != 0)
+			return rc;
+		if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+			st = reg_rollover_report(s, txn, report_line, &c);
+			mdb_txn_abort(txn);
+		}
+		if (st == SK_OK)
+			printf("%zu of %zu nodes back on log %s\n", c.back, c.nodes, s->origin);
+		else if (st == SK_ERR_NOTFOUND)
+			sk_error_set("log %s never rolled over", s->origin);
+		reg_store_close(s);
+		return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "rollover");
+	}
 	if (a.origin == NULL || a.witnessed == NULL)
 		return sk_cli_usage("rollover", "--origin and --witnessed are required");
 	if ((st = sk_file_read(a.witnessed, WIRE_ROLLOVER_NOTE_MAX, &w, &wlen)) != SK_OK)

@@ -213,3 +213,96 @@ out:
 	free(note);
 	return st;
 }
+
+struct org_set {
+	char (*ids)[64];
+	size_t n, cap;
+};
+
+static int org_set_has(const struct org_set *o, const char *org)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->ids[i], org) == 0)
+			return 1;
+	return 0;
+}
+
+static sk_status org_set_add(struct org_set *o, const char *org)
+{
+	if (strlen(org) >= sizeof(o->ids[0]) || org_set_has(o, org))
+		return SK_OK;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 16;
+		char(*grown)[64] = realloc(o->ids, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return SK_ERR_NOMEM;
+		o->ids = grown;
+		o->cap = cap;
+	}
+	memcpy(o->ids[o->n++], org, strlen(org) + 1);
+	return SK_OK;
+}
+
+sk_status reg_rollover_report(reg_store *s, MDB_txn *txn, reg_rollover_report_fn fn, void *arg)
+{
+	struct org_set back = {0};
+	uint8_t *body = NULL, sig[KEY_SIG_BYTES], key[8];
+	size_t blen = 0;
+	uint64_t index = 0;
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	sk_status st;
+	int rc;
+
+	if ((st = reg_rollover_get(s, txn, &body, &blen, sig, &index)) != SK_OK)
+		return st;
+	free(body);
+	/* the encryption keys members published after the statement */
+	sk_be64_put(key, index + 1);
+	k = (MDB_val){8, key};
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->leafdata, &cur))) != SK_OK)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *v = d.mv_data;
+		Schakel__V1__MemberEvent *e;
+
+		if (k.mv_size != 8 || d.mv_size < 1 + KEY_SIG_BYTES || v[0] != WIRE_LEAF_MEMBER)
+			continue;
+		e = schakel__v1__member_event__unpack(NULL, d.mv_size - 1 - KEY_SIG_BYTES, v + 1);
+		if (e == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (e->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_ENC_KEY)
+			st = org_set_add(&back, e->org_id);
+		schakel__v1__member_event__free_unpacked(e, NULL);
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if (st != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->members, &cur))) != SK_OK)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && st == SK_OK;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		Schakel__V1__Member *m = schakel__v1__member__unpack(NULL, d.mv_size, d.mv_data);
+
+		if (m == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		if (!m->has_revoked_at)
+			st = fn(m->org_id, (int)m->role,
+				m->role == SCHAKEL__V1__ROLE__ROLE_NODE ? org_set_has(&back, m->org_id)
+									: -1,
+				arg);
+		schakel__v1__member__free_unpacked(m, NULL);
+	}
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	free(back.ids);
+	return st;
+}

@@ -41,4 +41,15 @@ sk_status reg_rollover_get(reg_store *s, MDB_txn *txn, uint8_t **body, size_t *l
 sk_status reg_rollover_request(reg_store *s, MDB_txn *txn, uint8_t **out, size_t *len,
 			       uint64_t *size) SK_MUST_CHECK;
 
+/* The recovery report after the latest rollover of s's log as of txn:
+ * fn is called for every live member, in org id order, with its role and
+ * back: 1 when a node has published again since the rollover (its new
+ * encryption key, which a node's first sync after a rollover publishes),
+ * 0 when not yet, -1 for other roles (nothing of theirs is replayed in
+ * this version). SK_ERR_NOTFOUND when the log never rolled over; any
+ * status but SK_OK from fn stops the report and is returned. */
+typedef sk_status (*reg_rollover_report_fn)(const char *org_id, int role, int back, void *arg);
+sk_status reg_rollover_report(reg_store *s, MDB_txn *txn, reg_rollover_report_fn fn,
+			      void *arg) SK_MUST_CHECK;
+
 #endif

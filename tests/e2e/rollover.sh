@@ -106,6 +106,8 @@ code=0; reg rollover --dir rb --origin "$NEW" --witnessed foreign >/dev/null || 
 code=0; reg rollover --dir rb --origin "$OLD" --witnessed witnessed >/dev/null || code=$?
 [ "$code" = 3 ] || fail "a rollover to the same log name: exit $code, not 3"
 [ "$(size_of <(reg checkpoint --dir rb))" = "$N1" ] || fail "a refused rollover changed the log"
+code=0; reg rollover --dir rb --report >/dev/null || code=$?
+[ "$code" = 1 ] || fail "a report of a log that never rolled over: exit $code, not 1"
 ok "the registry refuses a witnessed checkpoint it did not sign, and the old name (exit 3, log unchanged)"
 
 # the rollover: the witnessed checkpoint is the witness's latest

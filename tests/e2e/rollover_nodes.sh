@@ -72,6 +72,12 @@ for _ in $(seq 100); do
 done
 reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
 
+# the operator's report: no node back yet
+out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
+echo "$out" | grep -q "^wijkteam  *not yet back" || fail "report before the syncs: $out"
+echo "$out" | grep -q "^ps1  *nothing to replay" || fail "report of a pseudonymiser: $out"
+echo "$out" | tail -1 | grep -q "^0 of 2 nodes back on log $NEW$" || fail "report summary: $out"
+
 # every node follows: the statement checked, its open cases published again
 out=$(node sync --dir wijkteam) || fail "sync of wijkteam after the rollover: $(tail -3 node.log)"
 echo "$out" | grep -q "rolled over to $NEW" || fail "wijkteam's sync did not report the rollover: $out"
@@ -88,7 +94,11 @@ echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup 
 out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) ||
 	fail "lookup of the first client after the rollover: $out"
 echo "$out" | grep -q wijkteam || fail "the entry from before the backup is not found: $out"
-ok "after the rollover every node syncs, reports what it published again (entries, encryption key, audit anchor), and the entries are live again"
+out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
+echo "$out" | grep -q "^wijkteam  *back" && echo "$out" | grep -q "^altrecht  *back" ||
+	fail "report after the syncs: $out"
+echo "$out" | tail -1 | grep -q "^2 of 2 nodes back" || fail "report summary after the syncs: $out"
+ok "after the rollover every node syncs, reports what it published again (entries, encryption key, audit anchor), the entries are live again, and the operator's report shows both nodes back"
 
 # the nodes keep following the new log; their audit chains verify
 for org in wijkteam altrecht; do
