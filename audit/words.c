@@ -223,6 +223,8 @@ static const audit_event_words events[] = {
 	 "made the daily counts%n"},
 	{"registry.restore", "Verwijsindex teruggezet", "Registry restored",
 	 "is%n teruggezet uit een back-up", "was restored from a backup%n"},
+	{"registry.rollover", "Nieuw logboek na herstel", "Log rolled over",
+	 "is%n overgestapt op een nieuw logboek na herstel", "rolled its log over%n"},
 	{"pseudonymiser.restore", "Pseudonimiseerder teruggezet", "Pseudonymiser restored",
 	 "is%n teruggezet uit een back-up", "was restored from a backup%n"},
 	/* case tables (casustafel): an organisation's membership, no client */

@@ -1503,13 +1503,22 @@ static int cmd_sync(int argc, char **argv)
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)
 		node_cli_print_json(json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I}", "published", (json_int_t)stats.published,
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:b,s:s?}", "published",
+			(json_int_t)stats.published,
 			"items", (json_int_t)stats.items, "alerts", (json_int_t)stats.alerts,
 			"tree_size", (json_int_t)stats.tree_size, "messages",
 			(json_int_t)stats.messages, "rejected", (json_int_t)stats.rejected,
 			"forwarded", (json_int_t)stats.forwarded, "rotated", stats.rotated,
-			"directory", (json_int_t)stats.directory));
-	else if (st == SK_OK)
+			"directory", (json_int_t)stats.directory, "anchored", stats.anchored,
+			"rolled_over_to",
+			stats.rolled_to[0] ? stats.rolled_to : NULL));
+	else if (st == SK_OK && stats.rolled_to[0])
+		printf("the registry's log rolled over to %s (its statement checked): %zu entries "
+		       "of open cases published again%s; log verified at %llu leaves\n",
+		       stats.rolled_to, stats.published,
+		       stats.rotated ? ", a new encryption key published" : "",
+		       (unsigned long long)stats.tree_size);
+	if (st == SK_OK && !o.json)
 		printf("synced: %zu entries published, %zu new items, %zu discussion messages "
 		       "(%zu refused), log verified at %llu leaves%s; %zu directory records "
 		       "updated\n",

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "node/logstate.h"
+#include "protos/rollover.h"
 
 static sk_status failed(node_log_failure *f, const char *what, const char *why,
 			const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
@@ -125,5 +126,73 @@ sk_status node_log_receipt_check_leaf(node_log_tree *tree, node_log_receipts *c,
 	st = SK_OK;
 out:
 	schakel__v1__publish_receipt_body__free_unpacked(rb, NULL);
+	return st;
+}
+
+sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log, size_t *cosigned,
+				  const Schakel__V1__ConsistencyResponse *cr,
+				  const note_verifier *old_log, const note_verifier *witnesses,
+				  size_t n, uint64_t now, uint64_t max_age,
+				  const note_checkpoint *from, node_log_failure *f)
+{
+	static const ProtobufCBinaryData none = {0, NULL};
+	note_sig_result cosigs[NOTE_MAX_SIGS];
+	const Schakel__V1__SignedRollover *sr = cr->rollover;
+	wire_rollover ro = {0};
+	sk_status st = SK_ERR_VERIFY;
+
+	memset(cp, 0, sizeof(*cp));
+	*cosigned = 0;
+	if (n > NOTE_MAX_SIGS)
+		return SK_ERR_TOOBIG;
+	if (sr == NULL || !cr->has_rollover_proof || sr->signature.len != KEY_SIG_BYTES ||
+	    cr->rollover_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    cr->rollover_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX ||
+	    cr->rollover_consistency.len % MERKLE_HASH_BYTES != 0 ||
+	    cr->rollover_consistency.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX)
+		return failed(f, "rollover", "the registry's log has another origin and no rollover "
+					     "statement links it to the log this node verified",
+			      &cr->checkpoint, NULL);
+	if (wire_rollover_check(&ro, sr->body.data, sr->body.len, sr->signature.data,
+				old_log->public_key, NULL, 0, NULL) != SK_OK ||
+	    strcmp(ro.st->old_origin, old_log->name) != 0) {
+		failed(f, "rollover", "the registry's rollover statement does not verify, or rolls "
+				      "over another log than the one this node verified",
+		       &sr->body, &none);
+		goto out;
+	}
+	/* the statement must cover what this node verified of the old log */
+	if (from != NULL && (from->size > ro.witnessed.size ||
+			     (from->size == ro.witnessed.size &&
+			      memcmp(from->root, ro.witnessed.root, MERKLE_HASH_BYTES) != 0))) {
+		failed(f, "rollover", "the registry's rollover statement hides a checkpoint this node "
+				      "verified (a rolled-back log)",
+		       &sr->body, &none);
+		goto out;
+	}
+	/* the new log: the same key under the new origin, witnessed, the
+	 * restored tree's leaves first and then the statement */
+	if (note_verifier_from_public(new_log, ro.st->new_origin, NOTE_TYPE_ED25519,
+				      old_log->public_key) != SK_OK ||
+	    note_checkpoint_open(cp, n > 0 ? cosigs : NULL, cr->checkpoint.data, cr->checkpoint.len,
+				 new_log, witnesses, n) != SK_OK) {
+		failed(f, "rollover", "the new log's checkpoint does not verify", &cr->checkpoint, NULL);
+		goto out;
+	}
+	if (wire_rollover_linked(&ro, sr->body.data, sr->body.len, sr->signature.data, cp,
+				 cr->rollover_proof.data, cr->rollover_proof.len / MERKLE_HASH_BYTES,
+				 cr->rollover_consistency.data,
+				 cr->rollover_consistency.len / MERKLE_HASH_BYTES) != SK_OK) {
+		failed(f, "rollover", "the new log does not extend the restored tree with the "
+				      "rollover statement as its next leaf",
+		       &cr->checkpoint, &cr->rollover_proof);
+		goto out;
+	}
+	*cosigned = n > 0 ? note_cosig_count(cosigs, witnesses, n, now, max_age) : 0;
+	st = SK_OK;
+out:
+	if (st != SK_OK)
+		memset(cp, 0, sizeof(*cp));
+	wire_rollover_free(&ro);
 	return st;
 }

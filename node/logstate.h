@@ -76,4 +76,25 @@ sk_status node_log_check(note_checkpoint *cp, note_sig_result *cosigs,
 			 const node_log_tree *also, size_t n_also,
 			 node_log_failure *f) SK_MUST_CHECK;
 
+/* Checks cr as an answer across a rollover (docs/protocol.md "Rollover"):
+ * its checkpoint is of another origin than old_log's and cr carries the
+ * SignedRollover with its inclusion and consistency proofs. The statement is
+ * signed by old_log's key (the registry's), rolls old_log's origin over to
+ * the checkpoint's origin, and its witnessed checkpoint covers from (the
+ * checkpoint this node verified last, NULL: none; not larger, and the same
+ * size with the same root): a statement that hides what this node
+ * verified is refused. The new checkpoint verifies under the same key
+ * named after the new origin, extends the statement's restored tree with
+ * the statement as its next leaf (wire_rollover_linked); *cosigned gets
+ * the number of the n witnesses whose cosignature on it is under max_age
+ * seconds old at now (POSIX seconds): the caller holds it to its quorum,
+ * as for any checkpoint. SK_OK with *cp the new checkpoint (cp->ext points
+ * into cr) and *new_log its verifier, else SK_ERR_VERIFY with *f saying
+ * why. */
+sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log, size_t *cosigned,
+				  const Schakel__V1__ConsistencyResponse *cr,
+				  const note_verifier *old_log, const note_verifier *witnesses,
+				  size_t n, uint64_t now, uint64_t max_age,
+				  const note_checkpoint *from, node_log_failure *f) SK_MUST_CHECK;
+
 #endif

@@ -5,8 +5,19 @@
 
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "node/logtrack.h"
 #include "node/session_int.h"
+
+/* The text of a signed note: up to and with the line before the empty
+ * one (0 when there is none). */
+static size_t note_text(const uint8_t *note, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (note[i] == '\n' && note[i + 1] == '\n')
+			return i + 1;
+	return 0;
+}
 
 /* A copy of note (len bytes) with a NUL after it, opened into *cp under
  * key: the tracker's own, independent of the answer it came in. */
@@ -44,8 +55,9 @@ sk_status node_logtrack_start(node_logtrack *t, const uint8_t *note, size_t len)
 void node_logtrack_clear(node_logtrack *t)
 {
 	free(t->note);
-	t->note = NULL;
-	t->note_len = 0;
+	free(t->old_note);
+	t->note = t->old_note = NULL;
+	t->note_len = t->old_note_len = 0;
 }
 
 /* Fetches the registry's checkpoint for us (the latest, or the latest
@@ -57,7 +69,8 @@ void node_logtrack_clear(node_logtrack *t)
  * cover one of also yet (the witnesses have not cosigned it). */
 static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 				  const node_log_tree *also, size_t n_also, note_checkpoint *cp,
-				  uint8_t **note, size_t *note_len, size_t *cosigned)
+				  uint8_t **note, size_t *note_len, size_t *cosigned,
+				  note_verifier *rolled)
 {
 	note_sig_result cosigs[NODE_WITNESS_MAX];
 	node_log_failure f;
@@ -75,6 +88,9 @@ static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 	req.n_also = n_also;
 	req.also = sizes;
 	req.from = from != NULL ? from->size : 0;
+	/* the log we track: a registry that rolled it over answers with the
+	 * statement that links its new log to it */
+	req.origin = from != NULL ? (char *)t->log_key->name : NULL;
 	st = t->fetch(t->arg, &req, &reply);
 	if (st == SK_ERR_INVALID && req.from > 0) {
 		/* our request is well formed: a registry that cannot prove
@@ -89,7 +105,25 @@ static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 		return st;
 	cr = reply->consistency_response;
 	*cosigned = 0;
-	if (node_log_check(cp, cosigs, cr, t->log_key, t->witnesses, t->n_witnesses, from, also,
+	rolled->name_len = 0;
+	if (cr->rollover != NULL && from != NULL) {
+		/* another origin: accepted only with a statement that covers
+		 * what we verified; receipt trees of the old log do not carry over */
+		if (n_also > 0 ||
+		    node_log_rollover_check(cp, rolled, cosigned, cr, t->log_key, t->witnesses,
+					    t->n_witnesses, sk_clock_now_ms() / 1000,
+					    NODE_COSIG_MAX_AGE_S, from, &f) != SK_OK) {
+			if (n_also > 0)
+				f = (node_log_failure){"rollover", "the registry rolled its log over "
+								   "while receipts were checked",
+						       NULL, NULL, 0, 0};
+			rolled->name_len = 0;
+			st = t->fail(t->arg, f.what, f.why, f.a, f.alen, f.b, f.blen);
+		} else if ((st = keep_note(note, cp, cr->checkpoint.data, cr->checkpoint.len,
+					   rolled)) == SK_OK) {
+			*note_len = cr->checkpoint.len;
+		}
+	} else if (node_log_check(cp, cosigs, cr, t->log_key, t->witnesses, t->n_witnesses, from, also,
 			   n_also, &f) != SK_OK) {
 		st = t->fail(t->arg, f.what, f.why, f.a, f.alen, f.b, f.blen);
 	} else if ((st = keep_note(note, cp, cr->checkpoint.data, cr->checkpoint.len,
@@ -119,8 +153,9 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 	uint8_t *note = NULL;
 	size_t nlen = 0;
 	note_checkpoint old = t->cp, latest;
+	note_verifier rolled = {0};
 	unsigned waits = 0;
-	int have_old = t->note != NULL;
+	int have_old = t->note != NULL, switched = 0;
 	sk_status st;
 
 	for (size_t at = 0;;) {
@@ -131,7 +166,7 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 		free(note);
 		note = NULL;
 		st = latest_from_also(t, have_old ? &old : NULL, k ? trees + at : NULL, k, &latest,
-				      &note, &nlen, &cosigned);
+				      &note, &nlen, &cosigned, &rolled);
 		short_of = st == SK_ERR_TRUNCATED || (st == SK_OK && cosigned < t->quorum);
 		if (short_of && cosign_wait(t, &waits))
 			continue;
@@ -157,9 +192,23 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 			goto out;
 		old = latest;
 		have_old = 1;
+		if (rolled.name_len > 0) {
+			switched = 1; /* the answer's origin, for the rest of this advance */
+			break;
+		}
 		at += k;
 		if (at >= nt)
 			break;
+	}
+	if (switched) {
+		/* the old log's checkpoint stays as evidence; the new key from now on */
+		free(t->old_note);
+		t->old_note = t->note;
+		t->old_note_len = t->note_len;
+		t->note = NULL;
+		t->rolled_key = rolled;
+		t->log_key = &t->rolled_key;
+		t->rolled = 1;
 	}
 	free(t->note);
 	t->note = note;
@@ -221,11 +270,28 @@ sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *tr
 	if (st != SK_OK || (st = node_logtrack_advance(&t, trees, nt)) != SK_OK)
 		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
+		note_checkpoint was;
+
+		/* across a rollover: the new origin, the old checkpoint as
+		 * evidence and what to republish, with the new checkpoint */
+		if (t.rolled &&
+		    (note_checkpoint_parse(&was, t.old_note, note_text(t.old_note, t.old_note_len)) !=
+			     SK_OK ||
+		     (st = node_remote_rolled(r, txn, &t.rolled_key, was.origin, t.old_note,
+					      t.old_note_len)) != SK_OK)) {
+			mdb_txn_abort(txn);
+			st = st != SK_OK ? st : SK_ERR_DB;
+			goto out;
+		}
 		if ((st = node_checkpoint_put(r->s, txn, t.note, t.note_len)) == SK_OK)
 			st = sk_db_status(mdb_txn_commit(txn));
 		else
 			mdb_txn_abort(txn);
 	}
+	if (st == SK_OK && t.rolled)
+		sk_log(SK_LOG_NOTICE, "the registry's log rolled over to %s; open cases, the "
+				      "encryption key and the audit anchor are published again",
+		       t.rolled_key.name);
 	if (st == SK_OK && tree_size != NULL)
 		*tree_size = t.cp.size;
 out:

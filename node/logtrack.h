@@ -51,6 +51,14 @@ typedef struct node_logtrack {
 	uint8_t *note;
 	size_t note_len;
 	note_checkpoint cp;
+	/* after an advance across a rollover (docs/protocol.md "Rollover"):
+	 * rolled is 1, log_key points at rolled_key (the new origin's), and
+	 * old_note (malloc'd, owned by the tracker) is the old log's checkpoint
+	 * this node verified last, kept as evidence */
+	int rolled;
+	note_verifier rolled_key;
+	uint8_t *old_note;
+	size_t old_note_len;
 } node_logtrack;
 
 /* Starts t from the checkpoint verified before (len bytes as stored; NULL:
@@ -67,12 +75,15 @@ sk_status node_logtrack_start(node_logtrack *t, const uint8_t *note, size_t len)
  * quorum, or one that does not cover the receipts yet (SK_ERR_TRUNCATED
  * from fetch), is asked for again for a while; then it is an integrity
  * failure. A registry that refuses to prove consistency from the verified
- * tree has rolled its log back. Integrity failures go through t->fail
- * (SK_ERR_VERIFY); on any failure t is left as it was. */
+ * tree has rolled its log back, unless its answer is of a new origin with
+ * a rollover statement that node_log_rollover_check accepts (and the new
+ * checkpoint has the quorum): t then moves to the new log (t->rolled).
+ * Integrity failures go through t->fail (SK_ERR_VERIFY); on any failure t
+ * is left as it was. */
 sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees,
 				size_t nt) SK_MUST_CHECK;
 
-/* Frees t's checkpoint. Accepts a tracker never started. */
+/* Frees t's checkpoints. Accepts a tracker never started. */
 void node_logtrack_clear(node_logtrack *t);
 
 /* Sets t up over r's session (the bundle's witnesses and quorum, evidence

@@ -106,3 +106,37 @@ out:
 	wire_envelope_free(reply);
 	return st;
 }
+
+sk_status node_remote_mailbox_rewind(node_remote *r, int *moved)
+{
+	Schakel__V1__ResumeRequest req = SCHAKEL__V1__RESUME_REQUEST__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	const Schakel__V1__ResumeResponse *rr;
+	MDB_txn *txn = NULL;
+	uint64_t cursor = 0;
+	sk_status st;
+
+	if (moved != NULL)
+		*moved = 0;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST;
+	env.resume_request = &req;
+	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_RESUME_RESPONSE, &reply)) !=
+	    SK_OK)
+		return st;
+	rr = reply->resume_response;
+	if (!rr->has_last_mailbox_seq)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	if ((st = node_mailbox_cursor(r->s, txn, &cursor)) == SK_OK &&
+	    cursor > rr->last_mailbox_seq &&
+	    (st = node_mailbox_cursor_put(r->s, txn, rr->last_mailbox_seq)) == SK_OK && moved != NULL)
+		*moved = 1;
+	if (st == SK_OK)
+		st = sk_db_status(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+out:
+	wire_envelope_free(reply);
+	return st;
+}

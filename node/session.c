@@ -63,6 +63,57 @@ static sk_status follow_epoch(node_remote *r, MDB_txn *txn)
 	return node_meta_u64_put(r->s, txn, "entries.epoch", epoch);
 }
 
+sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *new_log,
+			     const char *old_origin, const uint8_t *old_note, size_t old_len)
+{
+	char key[sizeof(NODE_META_LOG_ROLLED) + NOTE_ORIGIN_MAX];
+	void *arg[2] = {r->s, txn};
+	sk_status st;
+
+	snprintf(key, sizeof(key), "%s%s", NODE_META_LOG_ROLLED, old_origin);
+	if ((st = node_meta_put(r->s, txn, NODE_META_LOG_ORIGIN, (const uint8_t *)new_log->name,
+				new_log->name_len)) != SK_OK ||
+	    (st = node_meta_put(r->s, txn, key, old_note, old_len)) != SK_OK ||
+	    (st = node_case_scan(r->s, txn, NULL, mark_open, arg)) != SK_OK ||
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_ENC_ROTATE_NOW, 1)) != SK_OK ||
+	    /* the anchors after the backup are gone: the audit head is
+	     * anchored again at once (node/anchor.c) */
+	    (st = node_meta_u64_put(r->s, txn, "anchor.seq", 0)) != SK_OK ||
+	    (st = node_meta_u64_put(r->s, txn, "anchor.time", 0)) != SK_OK)
+		return st;
+	r->log_key = *new_log;
+	return SK_OK;
+}
+
+/* The log key: the bundle's origin, or the one the log rolled over to. */
+static sk_status log_key_load(node_remote *r)
+{
+	MDB_txn *txn = NULL;
+	uint8_t *origin = NULL;
+	size_t len = 0;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = node_meta_get(r->s, txn, NODE_META_LOG_ORIGIN, &origin, &len);
+	mdb_txn_abort(txn);
+	if (st == SK_ERR_NOTFOUND)
+		return note_verifier_from_public(&r->log_key, r->fed->log_origin, NOTE_TYPE_ED25519,
+						 r->fed->registry_key);
+	if (st == SK_OK && (len == 0 || len > NOTE_ORIGIN_MAX || memchr(origin, 0, len) != NULL))
+		st = SK_ERR_DB;
+	if (st == SK_OK) {
+		char name[NOTE_ORIGIN_MAX + 1];
+
+		memcpy(name, origin, len);
+		name[len] = 0;
+		st = note_verifier_from_public(&r->log_key, name, NOTE_TYPE_ED25519,
+					       r->fed->registry_key);
+	}
+	free(origin);
+	return st;
+}
+
 sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 {
 	node_remote *r = calloc(1, sizeof(*r));
@@ -95,8 +146,7 @@ sk_status node_remote_open(node_remote **out, node_store *s, sk_kek *kek)
 	    (st = node_tls_key_load(s, kek, tls)) != SK_OK ||
 	    (st = net_tls_new(&r->tls, r->fed->ca_cert, r->fed->ca_cert_len, r->fed->member_cert,
 			      r->fed->member_cert_len, tls)) != SK_OK ||
-	    (st = note_verifier_from_public(&r->log_key, r->fed->log_origin, NOTE_TYPE_ED25519,
-					    r->fed->registry_key)) != SK_OK)
+	    (st = log_key_load(r)) != SK_OK)
 		goto fail;
 	for (size_t i = 0; i < r->fed->n_witnesses; i++) {
 		const char *vk = r->fed->witnesses[i].vkey;

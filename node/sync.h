@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/note.h"
 #include "node/session.h"
 
 typedef struct node_sync_stats {
@@ -23,6 +24,9 @@ typedef struct node_sync_stats {
 	size_t rejected; /* discussion messages refused (replayed, misaddressed, forged) */
 	size_t forwarded; /* summaries sent to late acceptors */
 	size_t directory; /* directory records taken in (newer versions, verified) */
+	/* the origin the registry's log rolled over to in this sync ("" when
+	 * it did not): published then counts what was published again */
+	char rolled_to[NOTE_ORIGIN_MAX + 1];
 } node_sync_stats;
 
 /* What 'status' shows of the syncs, kept in meta by node_remote_sync: the

@@ -51,6 +51,9 @@
 #define WIRE_DOMAIN_BUNDLE "schakel/v1/bundle"
 /* A SignedMemberEvent's body. */
 #define WIRE_DOMAIN_MEMBER_EVENT "schakel/v1/member-event"
+/* A RolloverStatement: a new log's link to the log it replaces, by the
+ * identity key that is also the old log's key (protos/rollover.h). */
+#define WIRE_DOMAIN_ROLLOVER "schakel/v1/rollover"
 /* A group commit's receipt batch: [u64be(size), root]. */
 #define WIRE_DOMAIN_RECEIPTS "schakel/v1/receipts"
 

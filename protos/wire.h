@@ -77,6 +77,8 @@ sk_status wire_enrol_request_write(const char *path, const Schakel__V1__EnrolReq
 #define WIRE_LEAF_ANCHOR 3
 #define WIRE_LEAF_DIRECTORY 4 /* a DirectoryRecord signed by its org (protos/directory.h) */
 #define WIRE_LEAF_TABLE 5 /* a case table's TableRecordBody, by its signer */
+#define WIRE_LEAF_ROLLOVER 6 /* a RolloverStatement by the registry: the leaf after the
+			       * restored tree in the log that replaces a lost one */
 #define WIRE_LEAF_SIG_BYTES 64
 #define WIRE_LEAF_HASH_BYTES 32
 

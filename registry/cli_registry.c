@@ -11,11 +11,14 @@
 #include "common/cli.h"
 #include "common/cli_backup.h"
 #include "common/db.h"
+#include "common/clock.h"
 #include "common/file.h"
 #include "registry/cli.h"
 #include "registry/cosign.h"
 #include "registry/enrol.h"
 #include "registry/quota.h"
+#include "protos/rollover.h"
+#include "registry/rollover.h"
 #include "registry/serve.h"
 
 
@@ -1029,6 +1032,145 @@ static int cmd_quota(int argc, char **argv)
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "quota");
 }
 
+struct rollover_args {
+	const char *origin, *witnessed, *request;
+	int reason, report;
+};
+
+struct report_count {
+	size_t nodes, back;
+};
+
+static sk_status report_line(const char *org_id, int role, int back, void *arg)
+{
+	struct report_count *c = arg;
+
+	if (role == SCHAKEL__V1__ROLE__ROLE_NODE) {
+		c->nodes++;
+		c->back += back == 1;
+	}
+	printf("%-32s %s\n", org_id,
+	       back == 1   ? "back: published again since the rollover"
+	       : back == 0 ? "not yet back: no sync since the rollover"
+			   : "nothing to replay (not a node)");
+	return SK_OK;
+}
+
+static int rollover_opt(int c, const char *arg, void *p)
+{
+	struct rollover_args *a = p;
+
+	switch (c) {
+	case 'O':
+		a->origin = arg;
+		break;
+	case 'w':
+		a->witnessed = arg;
+		break;
+	case 'q':
+		a->request = arg;
+		break;
+	case 'R':
+		a->report = 1;
+		break;
+	case 'r':
+		if (strcmp(arg, "lost") == 0)
+			a->reason = SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST;
+		else if (strcmp(arg, "move") == 0)
+			a->reason = SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_MOVE;
+		else
+			return sk_cli_usage("rollover", "--reason is lost or move");
+		break;
+	default:
+		return SK_CLI_UNKNOWN;
+	}
+	return SK_CLI_RUN;
+}
+
+static int cmd_rollover(int argc, char **argv)
+{
+	static const struct option lo[] = {SK_CLI_COMMON_LONG,
+					   {"origin", required_argument, NULL, 'O'},
+					   {"witnessed", required_argument, NULL, 'w'},
+					   {"reason", required_argument, NULL, 'r'},
+					   {"request", required_argument, NULL, 'q'},
+					   {"report", no_argument, NULL, 'R'},
+					   {0}};
+	static const char help[] =
+		"usage: schakel-registry rollover --dir D --origin NEW --witnessed FILE\n"
+		"                                 [--reason lost|move] [--request FILE]\n"
+		"       schakel-registry rollover --dir D --report\n\n"
+		"After a restore (or to move the registry): goes on with a new log under the\n"
+		"name NEW and the same key. The restored tree stays its first part and a\n"
+		"signed statement, its next leaf, links it to the old log: to the restored\n"
+		"checkpoint and to the checkpoint in FILE, the latest one any witness\n"
+		"cosigned (fetch each witness's at /<hex SHA-256 of the log name>/checkpoint\n"
+		"and take the largest). Run it with serve stopped. --request writes the\n"
+		"witnesses' add-rollover request to FILE. Exit 3 when FILE is not a\n"
+		"checkpoint of this log signed by this registry, or is smaller than the\n"
+		"restored tree. Each node follows the new log at its next sync and publishes\n"
+		"its open cases again. --report lists the members: which nodes are back\n"
+		"(published again since the rollover) and which are not yet.\n\n" SK_CLI_COMMON_HELP;
+	sk_cli_common o = {0};
+	struct rollover_args a = {NULL, NULL, NULL, SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, 0};
+	sk_kek *kek = NULL;
+	reg_store *s = NULL;
+	MDB_txn *txn = NULL;
+	uint8_t *w = NULL, *req = NULL;
+	size_t wlen = 0, rlen = 0;
+	char old[NOTE_ORIGIN_MAX + 1];
+	sk_status st;
+	int rc;
+
+	if ((rc = sk_cli_parse("rollover", argc, argv, lo, help, &o, rollover_opt, &a)) !=
+	    SK_CLI_RUN)
+		return rc;
+	if ((rc = sk_cli_need_dir("rollover", &o)) != 0)
+		return rc;
+	if (a.report) {
+		struct report_count c = {0};
+
+		if (a.origin != NULL || a.witnessed != NULL || a.request != NULL)
+			return sk_cli_usage("rollover", "--report takes no other option");
+		if ((rc = open_public(&s, &o, "rollover")) != 0)
+			return rc;
+		if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+			st = reg_rollover_report(s, txn, report_line, &c);
+			mdb_txn_abort(txn);
+		}
+		if (st == SK_OK)
+			printf("%zu of %zu nodes back on log %s\n", c.back, c.nodes, s->origin);
+		else if (st == SK_ERR_NOTFOUND)
+			sk_error_set("log %s never rolled over", s->origin);
+		reg_store_close(s);
+		return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "rollover");
+	}
+	if (a.origin == NULL || a.witnessed == NULL)
+		return sk_cli_usage("rollover", "--origin and --witnessed are required");
+	if ((st = sk_file_read(a.witnessed, WIRE_ROLLOVER_NOTE_MAX, &w, &wlen)) != SK_OK)
+		return sk_cli_fail(st, "rollover");
+	if ((rc = open_store(&s, &kek, &o, "rollover")) != 0) {
+		free(w);
+		return rc;
+	}
+	memcpy(old, s->origin, sizeof(old));
+	if ((st = reg_rollover(s, a.origin, w, wlen, a.reason, sk_clock_now_ms())) == SK_OK &&
+	    a.request != NULL &&
+	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		st = reg_rollover_request(s, txn, &req, &rlen, NULL);
+		mdb_txn_abort(txn);
+		if (st == SK_OK)
+			st = sk_file_create(a.request, req, rlen);
+	}
+	if (st == SK_OK)
+		printf("log %s goes on as %s\n", old, s->origin);
+	free(w);
+	free(req);
+	reg_store_close(s);
+	sk_kek_free(kek);
+	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "rollover");
+}
+
 SK_CLI_BACKUP_DEFINE(SK_BACKUP_REGISTRY, reg_store_restored)
 
 static const sk_cli_cmd commands[] = {
@@ -1043,6 +1185,7 @@ static const sk_cli_cmd commands[] = {
 	SK_CLI_BACKUP_COMMANDS,
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint (or --vkey)"},
 	{"proof", cmd_proof, "print a consistency proof between two tree sizes"},
+	{"rollover", cmd_rollover, "after a restore: go on with a new log linked to the old one"},
 	{"flags", cmd_flags, "list pattern flags for the operator"},
 	{"quota", cmd_quota, "show or set an org's quotas (live entries, publishes, messages)"},
 	{"audit", reg_cli_audit, "the registry's access log: verify, query, export, review, purge"},

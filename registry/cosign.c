@@ -11,12 +11,13 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "registry/cosign.h"
+#include "registry/rollover.h"
 #include "witness/witness.h"
 
 #define META_WITNESS "witness/"
 #define META_MEMBER_QUORUM "quorum/"
-#define META_COSIGNED "log.cosigned"
-#define META_COSIGNED_SIZE "log.cosigned.size"
+#define META_COSIGNED REG_META_COSIGNED
+#define META_COSIGNED_SIZE REG_META_COSIGNED_SIZE
 #define COSIGN_RETRY_MS 2000 /* a round short of its quorum is tried again this soon */
 #define LINES_MAX (REG_WITNESS_MAX * NOTE_COSIG_LINE_MAX)
 
@@ -215,6 +216,51 @@ static void report(reg_cosigner *c, size_t slot, int status, uint64_t size, cons
 		       c->known[slot].id, (unsigned long long)size, why);
 }
 
+/* Asks witness w, which does not know this log's origin (404), to follow
+ * it by a rollover from the log it knows (registry/rollover.h); 1 when it
+ * cosigned the rollover, with its size noted, 0 otherwise (reported). */
+static int ask_rollover(reg_cosigner *c, const reg_witness *w, size_t slot, const char *addr,
+			const char *prefix, uint64_t size)
+{
+	char path[WIT_URL_MAX + 32], ct[64], why[160];
+	uint8_t *req = NULL, *resp = NULL;
+	size_t len = 0, rlen = 0;
+	uint64_t req_size = 0;
+	MDB_txn *txn = NULL;
+	int status = 0, ok = 0;
+	sk_status st;
+
+	/* a short read transaction: none stays open across the network */
+	if (mdb_txn_begin(c->s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	st = reg_rollover_request(c->s, txn, &req, &len, &req_size);
+	mdb_txn_abort(txn);
+	if (st != SK_OK) {
+		report(c, slot, 404, size, "it does not know this log");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/add-rollover", prefix);
+	sk_error_clear();
+	st = wit_https_request(c->tls, addr, w->id, path, req, len, REG_COSIGN_TIMEOUT_MS, 4096,
+			       &status, ct, sizeof(ct), &resp, &rlen);
+	if (st != SK_OK) {
+		snprintf(why, sizeof(why), "add-rollover: %s",
+			 sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
+		report(c, slot, -1, size, why);
+	} else if (status != 200) {
+		snprintf(why, sizeof(why), "add-rollover: HTTP %d: %.100s", status, (char *)resp);
+		report(c, slot, status, size, why);
+	} else {
+		sk_log(SK_LOG_NOTICE, "witness %s follows this log after the rollover (tree size %llu)",
+		       w->id, (unsigned long long)req_size);
+		c->known[slot].size = req_size;
+		ok = 1;
+	}
+	free(req);
+	free(resp);
+	return ok;
+}
+
 /* Asks witness w to cosign note (tree of size leaves; the log only grows,
  * so later transactions still hold that tree). On 200 the answer's lines,
  * verified under w's key, are appended to lines. */
@@ -235,8 +281,9 @@ static void ask(reg_cosigner *c, const reg_witness *w, const uint8_t *note,
 	if (slot == REG_WITNESS_MAX || wit_url_split(w->url, addr, prefix) != SK_OK)
 		return;
 	snprintf(path, sizeof(path), "%s/add-checkpoint", prefix);
-	/* twice at most: a 409 tells us the witness's size */
-	for (int attempt = 0; attempt < 2; attempt++) {
+	/* twice at most: a 409 tells us the witness's size; once more after a
+	 * 404 that a rollover answers */
+	for (int attempt = 0, rolled = 0; attempt < 2 + rolled; attempt++) {
 		uint64_t old = c->known[slot].size;
 
 		free(body);
@@ -283,6 +330,12 @@ static void ask(reg_cosigner *c, const reg_witness *w, const uint8_t *note,
 			}
 			c->known[slot].size = v;
 			continue;
+		}
+		if (status == 404 && !rolled) {
+			rolled = 1;
+			if (ask_rollover(c, w, slot, addr, prefix, size))
+				continue;
+			break;
 		}
 		if (status != 200) {
 			snprintf(why, sizeof(why), "HTTP %d: %.100s", status, (char *)resp);

@@ -14,8 +14,10 @@ static sk_status resume_read(reg_store *s, net_conn *c, uint64_t request_id,
 
 	(void)req; /* it carries nothing */
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK &&
-	    (st = reg_org_seq_last(txn, s->seqs, org, &r.last_entry_seq)) == SK_OK)
-		st = reg_org_seq_last(txn, s->anchors, org, &r.last_anchor_seq);
+	    (st = reg_org_seq_last(txn, s->seqs, org, &r.last_entry_seq)) == SK_OK &&
+	    (st = reg_org_seq_last(txn, s->anchors, org, &r.last_anchor_seq)) == SK_OK)
+		st = reg_org_seq_last(txn, s->mailbox, org, &r.last_mailbox_seq);
+	r.has_last_mailbox_seq = 1;
 	mdb_txn_abort(txn);
 	if (st != SK_OK)
 		return reg_send_error(c, request_id, st, NULL);

@@ -15,10 +15,10 @@
 #include "registry/store.h"
 
 #define LABEL_IDENTITY "registry-identity"
-#define META_ORIGIN "registry.origin"
+#define META_ORIGIN REG_META_ORIGIN
 #define META_ORG_ID "registry.org_id"
 #define META_FORMAT "registry.format"
-#define META_VKEY "registry.vkey" /* the log's verifier key: read-only commands need no key */
+#define META_VKEY REG_META_VKEY
 #define META_POLICY "registry.policy" /* the matrix in its text form; none: the default */
 /* 2: entries keyed by token, epoch and org (visibility.h); 3: accepted
  * publishes' audit records found through their entries (audit_seq), not

@@ -31,6 +31,14 @@
 #define REG_FILE_CA_PEM "ca.pem"     /* the CA as PEM, for monitors' clients */
 #define REG_FILE_TLS_HOSTS "tls.hosts" /* `init --host`: one name a line */
 #define REG_CERT_DAYS 730
+/* Keys of the meta database a rollover rewrites (registry/rollover.h): the
+ * log's origin, and its verifier key (read-only commands need no key). */
+#define REG_META_ORIGIN "registry.origin"
+#define REG_META_VKEY "registry.vkey"
+/* The latest checkpoint the witnesses cosigned (registry/cosign.h) and its
+ * tree size (u64be); a rollover forgets them: they are of the old log. */
+#define REG_META_COSIGNED "log.cosigned"
+#define REG_META_COSIGNED_SIZE "log.cosigned.size"
 
 typedef struct reg_store {
 	char dir[PATH_MAX];

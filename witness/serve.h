@@ -1,8 +1,9 @@
 /* The witness as a service: tlog-witness over HTTPS for one federation's
  * log, on a thread of its own. POST <prefix>/add-checkpoint cosigns (see
- * witness.h); GET /<hex SHA-256 of the origin>/checkpoint serves the
- * latest checkpoint cosigned, with our cosignature (the spec's monitor
- * retrieval). The cosigning key is the member's identity key under the
+ * witness.h), POST <prefix>/add-rollover cosigns a new log that replaces
+ * it; GET /<hex SHA-256 of the origin>/checkpoint serves the latest
+ * checkpoint cosigned, with our cosignature (the spec's monitor
+ * retrieval), for the log's origin and for each that replaced it. The cosigning key is the member's identity key under the
  * name of its org id (wit_signer_from_identity). */
 #ifndef SK_WIT_SERVE_H
 #define SK_WIT_SERVE_H

@@ -7,10 +7,20 @@
 
 #include "common/be.h"
 #include "common/db.h"
+#include "protos/rollover.h"
 #include "witness/witness.h"
 
 #define HASH_B64 44 /* canonical base64 of 32 bytes */
 #define STATE_HEAD (8 + MERKLE_HASH_BYTES)
+/* Rollover links live next to the origins' states under keys that start
+ * with a NUL byte, which no origin does: NEXT || old -> the origin that
+ * replaced it (the old one is closed), PREV || new -> the origin it
+ * replaced (its key is the old one's, under the new name). */
+#define LINK_NEXT "\0next\0"
+#define LINK_PREV "\0prev\0"
+#define LINK_TAG 6
+#define LINK_KEY_MAX (LINK_TAG + NOTE_ORIGIN_MAX)
+#define ROLLOVER_HOPS_MAX 64 /* rollovers one log may go through */
 
 struct wit_witness {
 	MDB_env *env;
@@ -174,15 +184,78 @@ static size_t note_text_len(const uint8_t *note, size_t len)
 	return 0;
 }
 
-static const note_verifier *find_log(const wit_witness *w, const uint8_t *note, size_t len)
+/* The origin of a signed note: its first line, copied NUL-terminated. */
+static int note_origin(char out[static NOTE_ORIGIN_MAX + 1], const uint8_t *note, size_t len)
 {
 	const uint8_t *nl = memchr(note, '\n', len);
 	size_t olen = nl != NULL ? (size_t)(nl - note) : 0;
 
-	for (size_t i = 0; i < w->n; i++)
-		if (olen > 0 && w->logs[i].name_len == olen && memcmp(w->logs[i].name, note, olen) == 0)
-			return &w->logs[i];
-	return NULL;
+	if (olen == 0 || olen > NOTE_ORIGIN_MAX || memchr(note, 0, olen) != NULL)
+		return 0;
+	memcpy(out, note, olen);
+	out[olen] = 0;
+	return 1;
+}
+
+/* The link of origin under tag (LINK_NEXT or LINK_PREV) as of txn: 1 with
+ * the linked origin in out, 0 when there is none, -1 when it cannot be
+ * read. */
+static int link_get(const wit_witness *w, MDB_txn *txn, const char *tag, const char *origin,
+		    char out[static NOTE_ORIGIN_MAX + 1])
+{
+	uint8_t kb[LINK_KEY_MAX];
+	size_t olen = strlen(origin);
+	MDB_val k = {LINK_TAG + olen, kb}, d;
+	int rc;
+
+	if (olen > NOTE_ORIGIN_MAX)
+		return -1;
+	memcpy(kb, tag, LINK_TAG);
+	memcpy(kb + LINK_TAG, origin, olen);
+	if ((rc = mdb_get(txn, w->db, &k, &d)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || d.mv_size == 0 || d.mv_size > NOTE_ORIGIN_MAX)
+		return -1;
+	memcpy(out, d.mv_data, d.mv_size);
+	out[d.mv_size] = 0;
+	return 1;
+}
+
+static sk_status link_put(const wit_witness *w, MDB_txn *txn, const char *tag, const char *origin,
+			  const char *to)
+{
+	uint8_t kb[LINK_KEY_MAX];
+	size_t olen = strlen(origin);
+	MDB_val k = {LINK_TAG + olen, kb}, d = {strlen(to), (void *)to};
+
+	memcpy(kb, tag, LINK_TAG);
+	memcpy(kb + LINK_TAG, origin, olen);
+	return sk_db_status(mdb_put(txn, w->db, &k, &d, MDB_NOOVERWRITE));
+}
+
+/* The log key for origin as of txn: a configured one, or, for an origin
+ * that replaced one by a rollover, the key of the log it replaced under
+ * the new name. 1 found, 0 unknown, -1 state unreadable. */
+static int find_log(const wit_witness *w, MDB_txn *txn, const char *origin, note_verifier *out)
+{
+	char at[NOTE_ORIGIN_MAX + 1], prev[NOTE_ORIGIN_MAX + 1];
+	size_t olen = strlen(origin);
+
+	memcpy(at, origin, olen + 1);
+	for (unsigned hop = 0; hop <= ROLLOVER_HOPS_MAX; hop++) {
+		int rc;
+
+		for (size_t i = 0; i < w->n; i++)
+			if (w->logs[i].name_len == strlen(at) && memcmp(w->logs[i].name, at, strlen(at)) == 0)
+				return note_verifier_from_public(out, origin, NOTE_TYPE_ED25519,
+								 w->logs[i].public_key) == SK_OK
+					       ? 1
+					       : -1;
+		if ((rc = link_get(w, txn, LINK_PREV, at, prev)) <= 0)
+			return rc;
+		memcpy(at, prev, strlen(prev) + 1);
+	}
+	return -1;
 }
 
 /* Checks rq against the stored state in txn; 0 to cosign, else the status. */
@@ -232,66 +305,29 @@ static int check(wit_witness *w, MDB_txn *txn, const wit_request *rq, const note
 	return 0;
 }
 
-void wit_add_checkpoint(wit_witness *w, const uint8_t *body, size_t len, uint64_t now,
-			wit_reply *out)
+/* Cosigns note (its checkpoint cp, text_len bytes of text) at now,
+ * stores it as the latest for cp's origin and commits txn, which the call
+ * owns from here: the answer in out (200 with the cosignature line). */
+static void cosign_commit(wit_witness *w, MDB_txn *txn, const uint8_t *note, size_t note_len,
+			  size_t text_len, const note_checkpoint *cp, uint64_t now, wit_reply *out)
 {
-	wit_request *rq = NULL;
-	const note_verifier *log;
-	note_checkpoint cp;
-	MDB_txn *txn = NULL;
-	MDB_val k, d;
 	uint8_t *cosigned = NULL;
-	size_t clen = 0, text_len, line_len = 0;
-	uint64_t stored;
-	sk_status st;
+	size_t clen = 0, line_len = 0;
+	MDB_val k, d;
 
-	memset(out, 0, sizeof(*out));
-	if ((rq = malloc(sizeof(*rq))) == NULL) {
-		reply(out, 503, "out of memory\n");
-		return;
-	}
-	if (wit_request_parse(rq, body, len) != SK_OK ||
-	    (text_len = note_text_len(rq->note, rq->note_len)) == 0) {
-		reply(out, 400, "malformed add-checkpoint request\n");
-		goto out;
-	}
-	if ((log = find_log(w, rq->note, rq->note_len)) == NULL) {
-		reply(out, 404, "unknown log\n");
-		goto out;
-	}
-	st = note_checkpoint_open(&cp, NULL, rq->note, rq->note_len, log, NULL, 0);
-	if (st == SK_ERR_VERIFY) {
-		reply(out, 403, "the log's signature does not verify\n");
-		goto out;
-	}
-	if (st != SK_OK) {
-		reply(out, st == SK_ERR_NOMEM ? 503 : 400, "malformed checkpoint\n");
-		goto out;
-	}
-	if (rq->old_size > cp.size) {
-		reply(out, 400, "the old size exceeds the checkpoint's size\n");
-		goto out;
-	}
-	if (mdb_txn_begin(w->env, NULL, 0, &txn) != 0) {
-		reply(out, 503, "the witness state is busy\n");
-		goto out;
-	}
-	if (check(w, txn, rq, &cp, &stored, out) != 0)
-		goto out;
-	if (note_checkpoint_cosign(&cosigned, &clen, rq->note, rq->note_len, now,
-				   w->cosigner) != SK_OK ||
-	    note_cosign_line(out->body, &line_len, rq->note, text_len, now, w->cosigner) != SK_OK) {
+	if (note_checkpoint_cosign(&cosigned, &clen, note, note_len, now, w->cosigner) != SK_OK ||
+	    note_cosign_line(out->body, &line_len, note, text_len, now, w->cosigner) != SK_OK) {
 		reply(out, 500, "cosigning failed\n");
 		goto out;
 	}
-	k = (MDB_val){strlen(cp.origin), cp.origin};
+	k = (MDB_val){strlen(cp->origin), (void *)cp->origin};
 	d = (MDB_val){STATE_HEAD + clen, NULL};
 	if (mdb_put(txn, w->db, &k, &d, MDB_RESERVE) != 0) {
 		reply(out, 503, "the witness state cannot be written\n");
 		goto out;
 	}
-	sk_be64_put(d.mv_data, cp.size);
-	memcpy((uint8_t *)d.mv_data + 8, cp.root, MERKLE_HASH_BYTES);
+	sk_be64_put(d.mv_data, cp->size);
+	memcpy((uint8_t *)d.mv_data + 8, cp->root, MERKLE_HASH_BYTES);
 	memcpy((uint8_t *)d.mv_data + STATE_HEAD, cosigned, clen);
 	/* durable before the cosignature leaves */
 	if (mdb_txn_commit(txn) != 0) {
@@ -307,7 +343,262 @@ out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	free(cosigned);
+}
+
+/* The log key of note's origin as of txn into *log; 0, or the status
+ * answered. */
+static int resolve_log(wit_witness *w, MDB_txn *txn, const uint8_t *note, size_t len,
+		       note_verifier *log, wit_reply *out)
+{
+	char origin[NOTE_ORIGIN_MAX + 1];
+	int rc;
+
+	if (!note_origin(origin, note, len)) {
+		reply(out, 400, "malformed checkpoint\n");
+		return 400;
+	}
+	if ((rc = find_log(w, txn, origin, log)) < 0) {
+		reply(out, 500, "the witness state cannot be read\n");
+		return 500;
+	}
+	if (rc == 0) {
+		reply(out, 404, "unknown log\n");
+		return 404;
+	}
+	return 0;
+}
+
+void wit_add_checkpoint(wit_witness *w, const uint8_t *body, size_t len, uint64_t now,
+			wit_reply *out)
+{
+	wit_request *rq = NULL;
+	note_verifier log;
+	note_checkpoint cp;
+	MDB_txn *txn = NULL;
+	char next[NOTE_ORIGIN_MAX + 1];
+	size_t text_len;
+	uint64_t stored;
+	sk_status st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rq = malloc(sizeof(*rq))) == NULL) {
+		reply(out, 503, "out of memory\n");
+		return;
+	}
+	if (wit_request_parse(rq, body, len) != SK_OK ||
+	    (text_len = note_text_len(rq->note, rq->note_len)) == 0) {
+		reply(out, 400, "malformed add-checkpoint request\n");
+		goto out;
+	}
+	if (mdb_txn_begin(w->env, NULL, 0, &txn) != 0) {
+		reply(out, 503, "the witness state is busy\n");
+		goto out;
+	}
+	if (resolve_log(w, txn, rq->note, rq->note_len, &log, out) != 0)
+		goto out;
+	st = note_checkpoint_open(&cp, NULL, rq->note, rq->note_len, &log, NULL, 0);
+	if (st == SK_ERR_VERIFY) {
+		reply(out, 403, "the log's signature does not verify\n");
+		goto out;
+	}
+	if (st != SK_OK) {
+		reply(out, st == SK_ERR_NOMEM ? 503 : 400, "malformed checkpoint\n");
+		goto out;
+	}
+	if (rq->old_size > cp.size) {
+		reply(out, 400, "the old size exceeds the checkpoint's size\n");
+		goto out;
+	}
+	/* a log that rolled over is closed: its key signs nothing more here */
+	if ((rc = link_get(w, txn, LINK_NEXT, cp.origin, next)) != 0) {
+		if (rc < 0)
+			reply(out, 500, "the witness state cannot be read\n");
+		else
+			reply(out, 410, "this log rolled over to %s\n", next);
+		goto out;
+	}
+	if (check(w, txn, rq, &cp, &stored, out) != 0)
+		goto out;
+	cosign_commit(w, txn, rq->note, rq->note_len, text_len, &cp, now, out);
+	txn = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
 	free(rq);
+}
+
+/* The stored state of origin as of txn: 1 with size and root, 0 none,
+ * -1 unreadable. */
+static int stored_state(const wit_witness *w, MDB_txn *txn, const char *origin, uint64_t *size,
+			uint8_t root[static MERKLE_HASH_BYTES])
+{
+	MDB_val k = {strlen(origin), (void *)origin}, d;
+	int rc = mdb_get(txn, w->db, &k, &d);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || d.mv_size < STATE_HEAD)
+		return -1;
+	*size = sk_be64_get(d.mv_data);
+	memcpy(root, (uint8_t *)d.mv_data + 8, MERKLE_HASH_BYTES);
+	return 1;
+}
+
+sk_status wit_rollover_request_parse(Schakel__V1__RolloverRequest **out, const uint8_t *body,
+				     size_t len)
+{
+	Schakel__V1__RolloverRequest *rq;
+
+	*out = NULL;
+	if (len > WIRE_ROLLOVER_REQUEST_MAX)
+		return SK_ERR_TOOBIG;
+	if ((rq = schakel__v1__rollover_request__unpack(NULL, len, body)) == NULL)
+		return SK_ERR_INVALID;
+	if (rq->base.n_unknown_fields != 0 || rq->statement->base.n_unknown_fields != 0 ||
+	    rq->statement->signature.len != KEY_SIG_BYTES ||
+	    rq->statement->body.len > WIRE_ROLLOVER_BODY_MAX || rq->checkpoint.len == 0 ||
+	    rq->checkpoint.len > WIRE_ROLLOVER_NOTE_MAX ||
+	    rq->inclusion_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    rq->inclusion_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX ||
+	    rq->consistency_proof.len % MERKLE_HASH_BYTES != 0 ||
+	    rq->consistency_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX) {
+		schakel__v1__rollover_request__free_unpacked(rq, NULL);
+		return SK_ERR_INVALID;
+	}
+	*out = rq;
+	return SK_OK;
+}
+
+/* Checks a parsed rollover request in txn against what this witness
+ * cosigned; 0 with the new checkpoint in *cp to cosign, else the status
+ * answered. */
+static int rollover_check(wit_witness *w, MDB_txn *txn, const Schakel__V1__RolloverRequest *rq,
+			  note_checkpoint *cp, wit_reply *out)
+{
+	const Schakel__V1__SignedRollover *sr = rq->statement;
+	wire_rollover ro = {0};
+	note_verifier old_log, new_log;
+	uint8_t root[MERKLE_HASH_BYTES];
+	char link[NOTE_ORIGIN_MAX + 1];
+	uint64_t size = 0;
+	sk_status st;
+	int rc, ret = 0;
+
+	/* the old origin's key, as configured or carried through rollovers */
+	if ((st = wire_rollover_parse(&ro, sr->body.data, sr->body.len)) != SK_OK) {
+		reply(out, 400, "malformed rollover statement\n");
+		return 400;
+	}
+	rc = find_log(w, txn, ro.st->old_origin, &old_log);
+	wire_rollover_free(&ro);
+	if (rc <= 0) {
+		reply(out, rc < 0 ? 500 : 404, rc < 0 ? "the witness state cannot be read\n"
+						       : "unknown log\n");
+		return out->status;
+	}
+	if ((st = wire_rollover_check(&ro, sr->body.data, sr->body.len, sr->signature.data,
+				      old_log.public_key, NULL, 0, NULL)) != SK_OK) {
+		reply(out, st == SK_ERR_VERIFY ? 403 : st == SK_ERR_NOMEM ? 503 : 400,
+		      st == SK_ERR_VERIFY ? "the rollover statement's signatures do not verify\n"
+					  : "malformed rollover statement\n");
+		return out->status;
+	}
+	/* once: an old log rolls over to one new log, to an origin not followed */
+	if ((rc = link_get(w, txn, LINK_NEXT, ro.st->old_origin, link)) != 0 ||
+	    (rc = find_log(w, txn, ro.st->new_origin, &new_log)) != 0 ||
+	    (rc = stored_state(w, txn, ro.st->new_origin, &size, root)) != 0) {
+		reply(out, rc < 0 ? 500 : 409, rc < 0 ? "the witness state cannot be read\n"
+						      : "the old log rolled over already, or the new "
+							"origin is one this witness follows\n");
+		ret = out->status;
+		goto out;
+	}
+	/* the statement must cover what this witness cosigned of the old log */
+	if ((rc = stored_state(w, txn, ro.st->old_origin, &size, root)) < 0) {
+		reply(out, 500, "the witness state cannot be read\n");
+		ret = 500;
+		goto out;
+	}
+	if (rc == 1 && (size > ro.witnessed.size ||
+			(size == ro.witnessed.size &&
+			 memcmp(root, ro.witnessed.root, MERKLE_HASH_BYTES) != 0))) {
+		reply(out, 422, "the rollover statement does not link to the checkpoint this witness "
+				"cosigned (tree size %llu)\n",
+		      (unsigned long long)size);
+		ret = 422;
+		goto out;
+	}
+	/* the new log's checkpoint, by the same key, extends the restored tree
+	 * with the statement as its next leaf */
+	if (note_verifier_from_public(&new_log, ro.st->new_origin, NOTE_TYPE_ED25519,
+				      old_log.public_key) != SK_OK ||
+	    note_checkpoint_open(cp, NULL, rq->checkpoint.data, rq->checkpoint.len, &new_log, NULL,
+				 0) != SK_OK) {
+		reply(out, 403, "the new log's checkpoint does not verify under the log's key\n");
+		ret = 403;
+		goto out;
+	}
+	if (wire_rollover_linked(&ro, sr->body.data, sr->body.len, sr->signature.data, cp,
+				 rq->inclusion_proof.data,
+				 rq->inclusion_proof.len / MERKLE_HASH_BYTES,
+				 rq->consistency_proof.data,
+				 rq->consistency_proof.len / MERKLE_HASH_BYTES) != SK_OK) {
+		reply(out, 422, "the new log does not extend the restored tree with the statement as "
+				"its next leaf\n");
+		ret = 422;
+		goto out;
+	}
+	if (link_put(w, txn, LINK_NEXT, ro.st->old_origin, ro.st->new_origin) != SK_OK ||
+	    link_put(w, txn, LINK_PREV, ro.st->new_origin, ro.st->old_origin) != SK_OK) {
+		reply(out, 503, "the witness state cannot be written\n");
+		ret = 503;
+	}
+out:
+	wire_rollover_free(&ro);
+	return ret;
+}
+
+void wit_add_rollover(wit_witness *w, const uint8_t *body, size_t len, uint64_t now,
+		      wit_reply *out)
+{
+	Schakel__V1__RolloverRequest *rq = NULL;
+	note_checkpoint cp;
+	MDB_txn *txn = NULL;
+	size_t text_len;
+
+	memset(out, 0, sizeof(*out));
+	if (wit_rollover_request_parse(&rq, body, len) != SK_OK ||
+	    (text_len = note_text_len(rq->checkpoint.data, rq->checkpoint.len)) == 0) {
+		reply(out, 400, "malformed add-rollover request\n");
+		goto out;
+	}
+	if (mdb_txn_begin(w->env, NULL, 0, &txn) != 0) {
+		reply(out, 503, "the witness state is busy\n");
+		goto out;
+	}
+	if (rollover_check(w, txn, rq, &cp, out) != 0)
+		goto out;
+	/* the links and the new log's first state commit together */
+	cosign_commit(w, txn, rq->checkpoint.data, rq->checkpoint.len, text_len, &cp, now, out);
+	txn = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	schakel__v1__rollover_request__free_unpacked(rq, NULL);
+}
+
+sk_status wit_successor(wit_witness *w, const char *origin, char out[static NOTE_ORIGIN_MAX + 1])
+{
+	MDB_txn *txn = NULL;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_status(mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	rc = link_get(w, txn, LINK_NEXT, origin, out);
+	mdb_txn_abort(txn);
+	return rc < 0 ? SK_ERR_DB : rc == 0 ? SK_ERR_NOTFOUND : SK_OK;
 }
 
 sk_status wit_latest(wit_witness *w, const char *origin, uint64_t *size,

@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "crypto/merkle.h"
 #include "crypto/note.h"
+#include "protos/schakel.pb-c.h"
 
 #define WIT_PROOF_MAX 63            /* consistency proof lines (spec) */
 #define WIT_BODY_MAX (64u * 1024)   /* add-checkpoint request body, bytes */
@@ -61,12 +62,40 @@ typedef struct wit_reply {
 
 /* POST add-checkpoint: 200 with the cosignature line (timestamp now, in
  * POSIX seconds, > 0), 400 malformed, 403 bad log signature, 404 unknown
- * origin, 409 old size differs from ours (body: our size), 422 proof or
+ * origin (one configured, or one that replaced it by a rollover), 410 an
+ * origin that rolled over, 409 old size differs from ours (body: our size), 422 proof or
  * root inconsistent with what we cosigned, 500/503 local failures. The
  * check and the update are one LMDB write transaction, committed before
  * the answer. Thread-safe (LMDB serialises writers). */
 void wit_add_checkpoint(wit_witness *w, const uint8_t *body, size_t len, uint64_t now,
 			wit_reply *out);
+
+/* POST add-rollover (docs/protocol.md "Rollover"): body a RolloverRequest.
+ * Cosigns the new log's checkpoint when the statement is signed by the old
+ * origin's key, links to what this witness cosigned of the old log (its
+ * witnessed checkpoint not smaller; the same size, the same root) and
+ * the new log's checkpoint (signed by the same key under the new origin)
+ * extends the restored tree with the statement as its next leaf;
+ * from then on the new origin is followed with add-checkpoint and the old
+ * one is refused (410). 200 with the cosignature line, 400 malformed, 403
+ * a signature that does not verify, 404 an old origin not followed, 409
+ * the old log rolled over already or the new origin is followed already,
+ * 422 a statement that does not link to what we cosigned or a checkpoint
+ * that does not include it, 500/503 local failures. One LMDB write
+ * transaction, committed before the answer. */
+void wit_add_rollover(wit_witness *w, const uint8_t *body, size_t len, uint64_t now,
+		      wit_reply *out);
+
+/* Parses a RolloverRequest within its bounds (WIRE_ROLLOVER_*), checking
+ * no signature. *out owned by the caller
+ * (schakel__v1__rollover_request__free_unpacked). */
+sk_status wit_rollover_request_parse(Schakel__V1__RolloverRequest **out, const uint8_t *body,
+				     size_t len) SK_MUST_CHECK;
+
+/* The origin that replaced origin in a rollover this witness cosigned;
+ * SK_ERR_NOTFOUND when it has not rolled over. */
+sk_status wit_successor(wit_witness *w, const char *origin,
+			char out[static NOTE_ORIGIN_MAX + 1]) SK_MUST_CHECK;
 
 /* The latest checkpoint cosigned for origin: size and root, and (when note
  * is not NULL) the note with our cosignature, malloc'd, owned by the

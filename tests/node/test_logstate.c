@@ -6,6 +6,8 @@
 #include <sodium.h>
 
 #include "node/logstate.h"
+#include "protos/rollover.h"
+#include "protos/wire.h"
 #include "test_util.h"
 
 #define ORIGIN "test.example/registry"
@@ -258,6 +260,206 @@ static void test_also(void **state)
 	free(note);
 }
 
+/* A registry's answer across a rollover, built as the registry would. */
+typedef struct ro_answer {
+	Schakel__V1__ConsistencyResponse cr;
+	Schakel__V1__SignedRollover sr;
+	uint8_t *body, *note, sig[KEY_SIG_BYTES], proof[MERKLE_PROOF_BYTES];
+	uint8_t cons[MERKLE_PROOF_BYTES];
+	uint8_t leaves[5][MERKLE_HASH_BYTES]; /* the restored 3, the statement, one more */
+} ro_answer;
+
+typedef struct ro_spec {
+	const char *old_origin;
+	uint64_t wsize;
+	int bad_root, unlinked, cosign;
+	const uint8_t *sign_sk;    /* the statement's signer */
+	const uint8_t *new_seed;   /* the new checkpoint's signer */
+} ro_spec;
+
+#define NEW "test.example/registry/2"
+
+static void ro_answer_of(ro_answer *a, hist *old, const ro_spec *sp, const uint8_t *id_seed,
+			 const note_signer *wit)
+{
+	note_signer *ok = NULL, *nk = NULL;
+	note_checkpoint c = {0};
+	uint8_t *rn = NULL, *wn = NULL;
+	size_t rlen = 0, wlen = 0, blen = 0, nlen = 0, plen = 0, pclen = 0;
+	merkle_mem mem;
+	merkle_source src;
+
+	memset(a, 0, sizeof(*a));
+	E(note_signer_from_seed(&ok, sp->old_origin, NOTE_TYPE_ED25519, id_seed));
+	snprintf(c.origin, sizeof(c.origin), "%s", sp->old_origin);
+	c.size = 3;
+	E(merkle_root(c.root, &old->src, 3));
+	E(note_checkpoint_sign(&rn, &rlen, &c, ok));
+	c.size = sp->wsize;
+	E(merkle_root(c.root, &old->src, sp->wsize));
+	c.root[0] ^= (uint8_t)(sp->bad_root != 0);
+	E(note_checkpoint_sign(&wn, &wlen, &c, ok));
+	E(wire_rollover_sign(&a->body, &blen, a->sig, sp->old_origin, NEW, rn, rlen, wn, wlen, 1,
+			     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, sp->sign_sk));
+	memcpy(a->leaves, old->leaves, 3 * MERKLE_HASH_BYTES);
+	randombytes_buf(a->leaves[3], 2 * MERKLE_HASH_BYTES);
+	if (!sp->unlinked)
+		E(wire_leaf_hash(a->leaves[3], WIRE_LEAF_ROLLOVER, a->body, blen, a->sig));
+	mem = (merkle_mem){&a->leaves[0][0], 5};
+	merkle_mem_source(&src, &mem);
+	E(note_signer_from_seed(&nk, NEW, NOTE_TYPE_ED25519, sp->new_seed));
+	snprintf(c.origin, sizeof(c.origin), "%s", NEW);
+	c.size = 5;
+	E(merkle_root(c.root, &src, 5));
+	E(note_checkpoint_sign(&a->note, &nlen, &c, nk));
+	if (sp->cosign) {
+		uint8_t *cn = NULL;
+		size_t clen = 0;
+
+		E(note_checkpoint_cosign(&cn, &clen, a->note, nlen, 1700000000, wit));
+		free(a->note);
+		a->note = cn;
+		nlen = clen;
+	}
+	E(merkle_inclusion_proof(a->proof, &plen, &src, 3, 5));
+	E(merkle_consistency_proof(a->cons, &pclen, &src, 3, 5));
+	schakel__v1__consistency_response__init(&a->cr);
+	schakel__v1__signed_rollover__init(&a->sr);
+	a->sr.body = (ProtobufCBinaryData){blen, a->body};
+	a->sr.signature = (ProtobufCBinaryData){sizeof(a->sig), a->sig};
+	a->cr.checkpoint = (ProtobufCBinaryData){nlen, a->note};
+	a->cr.rollover = &a->sr;
+	a->cr.has_rollover_proof = 1;
+	a->cr.rollover_proof = (ProtobufCBinaryData){plen * MERKLE_HASH_BYTES, a->proof};
+	a->cr.has_rollover_consistency = 1;
+	a->cr.rollover_consistency = (ProtobufCBinaryData){pclen * MERKLE_HASH_BYTES, a->cons};
+	note_signer_free(ok);
+	note_signer_free(nk);
+	free(rn);
+	free(wn);
+}
+
+static void ro_answer_free(ro_answer *a)
+{
+	free(a->body);
+	free(a->note);
+}
+
+/* A node takes a new log only with a statement that covers what it
+ * verified, by the registry's key, after the restored tree in the new log,
+ * and with the witnesses' quorum on the new checkpoint. */
+static void test_rollover(void **state)
+{
+	hist a, b;
+	uint8_t seed[32], oseed[32], *note = NULL;
+	size_t len = 0;
+	key_ed25519 id, other;
+	note_signer *old_key = NULL, *wit = NULL;
+	note_verifier old_v, wit_v, new_v;
+	note_checkpoint from, cp;
+	node_log_failure f;
+	ro_answer r;
+	ro_spec ok, sp;
+	const uint64_t now = 1700000100, age = 3600;
+	size_t cosigned = 0;
+
+	(void)state;
+	randombytes_buf(seed, sizeof(seed));
+	randombytes_buf(oseed, sizeof(oseed));
+	key_ed25519_from_seed(&id, seed);
+	key_ed25519_from_seed(&other, oseed);
+	E(note_signer_from_seed(&old_key, ORIGIN, NOTE_TYPE_ED25519, seed));
+	note_signer_verifier(&old_v, old_key);
+	E(note_signer_generate(&wit, "w1.example", NOTE_TYPE_COSIG));
+	note_signer_verifier(&wit_v, wit);
+	logs(&a, &b, LEAVES);
+	checkpoint(&note, &len, &from, &a, 17, old_key, &old_v);
+	ok = (ro_spec){ORIGIN, 17, 0, 0, 1, id.sk, seed};
+	/* the new log is 5 leaves: the restored 3, the statement, one more */
+
+	/* accepted: the witnessed checkpoint is ours, or larger */
+	ro_answer_of(&r, &a, &ok, seed, wit);
+	E(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				  &from, &f));
+	assert_string_equal(cp.origin, NEW);
+	assert_string_equal(new_v.name, NEW);
+	assert_int_equal(cp.size, 5);
+	assert_int_equal(cosigned, 1);
+	ro_answer_free(&r);
+	sp = ok, sp.wsize = 30;
+	ro_answer_of(&r, &a, &sp, seed, wit);
+	E(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				  &from, &f));
+	ro_answer_free(&r);
+	/* refused: no statement */
+	ro_answer_of(&r, &a, &ok, seed, wit);
+	r.cr.rollover = NULL;
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
+	      SK_ERR_VERIFY);
+	ro_answer_free(&r);
+	/* refused: a statement that hides what we verified (smaller, another root) */
+	sp = ok, sp.wsize = 12;
+	ro_answer_of(&r, &a, &sp, seed, wit);
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
+	      SK_ERR_VERIFY);
+	assert_non_null(strstr(f.why, "hides"));
+	ro_answer_free(&r);
+	sp = ok, sp.bad_root = 1;
+	ro_answer_of(&r, &a, &sp, seed, wit);
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
+	      SK_ERR_VERIFY);
+	ro_answer_free(&r);
+	/* refused: another signer; another old log; another key for the new log */
+	sp = ok, sp.sign_sk = other.sk;
+	ro_answer_of(&r, &a, &sp, seed, wit);
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
+	      SK_ERR_VERIFY);
+	ro_answer_free(&r);
+	sp = ok, sp.old_origin = "elsewhere.example/registry";
+	ro_answer_of(&r, &a, &sp, seed, wit);
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
+	      SK_ERR_VERIFY);
+	ro_answer_free(&r);
+	sp = ok, sp.new_seed = oseed;
+	ro_answer_of(&r, &a, &sp, seed, wit);
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
+	      SK_ERR_VERIFY);
+	ro_answer_free(&r);
+	/* counted: the new checkpoint's cosignatures, for the caller's quorum */
+	sp = ok, sp.cosign = 0;
+	ro_answer_of(&r, &a, &sp, seed, wit);
+	E(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				  &from, &f));
+	assert_int_equal(cosigned, 0);
+	ro_answer_free(&r);
+	/* refused: no statement after the restored tree */
+	sp = ok, sp.unlinked = 1;
+	ro_answer_of(&r, &a, &sp, seed, wit);
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
+	      SK_ERR_VERIFY);
+	assert_non_null(strstr(f.why, "next leaf"));
+	ro_answer_free(&r);
+	/* refused: a new log that does not begin with the restored tree */
+	ro_answer_of(&r, &a, &ok, seed, wit);
+	r.cons[0] ^= 1;
+	EFAIL(node_log_rollover_check(&cp, &new_v, &cosigned, &r.cr, &old_v, &wit_v, 1, now, age,
+				      &from, &f),
+	      SK_ERR_VERIFY);
+	ro_answer_free(&r);
+	free(note);
+	note_signer_free(old_key);
+	note_signer_free(wit);
+	sodium_memzero(&id, sizeof(id));
+	sodium_memzero(&other, sizeof(other));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_forged),
 		cmocka_unit_test(test_also),
+		cmocka_unit_test(test_rollover),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

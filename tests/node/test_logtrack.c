@@ -13,9 +13,11 @@
 #include <sodium.h>
 
 #include "node/logtrack.h"
+#include "protos/rollover.h"
 #include "test_util.h"
 
 #define ORIGIN "test.example/registry"
+#define NEW_ORIGIN "test.example/registry/2"
 #define LEAVES 64
 #define ORG "org-a"
 
@@ -32,6 +34,9 @@ typedef enum answer {
 	REFUSE,      /* "cannot prove consistency" (a rolled-back log) */
 	BAD_ALSO,    /* a byte of the first receipt tree's proof changed */
 	TRUNCATED,   /* "not yet covered" (the witnesses lag) */
+	ROLLOVER,    /* a new log after a restore at `restored` leaves, with its statement */
+	ROLLOVER_HIDES, /* the same, its statement naming a tree smaller than the node's */
+	NEW_LOG_ONLY, /* the new log's checkpoint without the statement */
 } answer;
 
 /* The registry: its log (leaf hashes), a fork of it that parts at leaf
@@ -44,6 +49,8 @@ typedef struct registry {
 	answer next;
 	int repeat;       /* TRUNCATED: how many answers more */
 	size_t cosigners; /* witnesses that cosign what it answers */
+	uint64_t restored; /* ROLLOVER: the restored tree's size */
+	char origin[64];   /* the origin the tracker asked about ("" none) */
 	/* what the tracker did */
 	int fetches, fails;
 	uint64_t from;
@@ -54,6 +61,7 @@ typedef struct registry {
 static struct {
 	key_ed25519 reg;           /* the registry's key: receipts and, as a note key, checkpoints */
 	note_signer *log, *other;  /* its checkpoint signer; another key of the same name */
+	note_signer *log2;         /* the same key under the new log's name */
 	note_signer *wit[2];       /* two witnesses */
 	note_verifier vlog, vwit[2];
 } k;
@@ -105,6 +113,67 @@ static wire_envelope *reparse(wire_envelope *env)
 	return out;
 }
 
+/* The answer of a registry restored at g->restored leaves and rolled over
+ * to NEW_ORIGIN: the statement (witnessed: g->size leaves, or one fewer
+ * than the node's tree when hides), the new log (the restored leaves, the
+ * statement, two more), its checkpoint cosigned by g->cosigners witnesses
+ * and both proofs (none when bare). */
+static wire_envelope *rollover_answer(registry *g, uint64_t from, int hides, int bare)
+{
+	Schakel__V1__ConsistencyResponse cr = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
+	Schakel__V1__SignedRollover sr = SCHAKEL__V1__SIGNED_ROLLOVER__INIT;
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *out;
+	static uint8_t nl[LEAVES + 3][MERKLE_HASH_BYTES];
+	uint8_t *rn = NULL, *wn = NULL, *body = NULL, *note = NULL, sig[KEY_SIG_BYTES];
+	uint8_t inc[MERKLE_PROOF_BYTES], cons[MERKLE_PROOF_BYTES];
+	size_t rlen = 0, wlen = 0, blen = 0, len = 0, ni = 0, nc = 0;
+	uint64_t size = g->restored + 3;
+	merkle_mem mem = {&nl[0][0], size};
+	merkle_source src;
+	note_checkpoint c = {.size = size};
+
+	sign_checkpoint(&rn, &rlen, &g->src, g->restored, k.log, 0);
+	sign_checkpoint(&wn, &wlen, &g->src, hides ? from - 1 : g->size, k.log, 0);
+	E(wire_rollover_sign(&body, &blen, sig, ORIGIN, NEW_ORIGIN, rn, rlen, wn, wlen, 1,
+			     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, k.reg.sk));
+	memcpy(nl, g->leaves, g->restored * MERKLE_HASH_BYTES);
+	E(wire_leaf_hash(nl[g->restored], WIRE_LEAF_ROLLOVER, body, blen, sig));
+	randombytes_buf(nl[g->restored + 1], 2 * MERKLE_HASH_BYTES);
+	merkle_mem_source(&src, &mem);
+	memcpy(c.origin, NEW_ORIGIN, sizeof(NEW_ORIGIN));
+	E(merkle_root(c.root, &src, size));
+	E(note_checkpoint_sign(&note, &len, &c, k.log2));
+	for (size_t i = 0; i < g->cosigners; i++) {
+		uint8_t *cosigned = NULL;
+		size_t n = 0;
+
+		E(note_checkpoint_cosign(&cosigned, &n, note, len, (uint64_t)time(NULL), k.wit[i]));
+		free(note);
+		note = cosigned;
+		len = n;
+	}
+	E(merkle_inclusion_proof(inc, &ni, &src, g->restored, size));
+	E(merkle_consistency_proof(cons, &nc, &src, g->restored, size));
+	cr.checkpoint = (ProtobufCBinaryData){len, note};
+	cr.proof = (ProtobufCBinaryData){0, NULL};
+	if (!bare) {
+		sr.body = (ProtobufCBinaryData){blen, body};
+		sr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+		cr.rollover = &sr;
+		cr.has_rollover_proof = cr.has_rollover_consistency = 1;
+		cr.rollover_proof = (ProtobufCBinaryData){ni * MERKLE_HASH_BYTES, inc};
+		cr.rollover_consistency = (ProtobufCBinaryData){nc * MERKLE_HASH_BYTES, cons};
+	}
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE;
+	env.consistency_response = &cr;
+	out = reparse(&env);
+	free(rn);
+	free(wn);
+	free(body);
+	free(note);
+	return out;
+}
+
 static sk_status fetch(void *arg, const Schakel__V1__ConsistencyRequest *req,
 		       wire_envelope **reply)
 {
@@ -121,7 +190,13 @@ static sk_status fetch(void *arg, const Schakel__V1__ConsistencyRequest *req,
 	g->fetches++;
 	g->from = req->from;
 	g->n_also = req->n_also;
+	snprintf(g->origin, sizeof(g->origin), "%s", req->origin != NULL ? req->origin : "");
 	assert_true(req->n_also <= 8);
+	if (g->next == ROLLOVER || g->next == ROLLOVER_HIDES || g->next == NEW_LOG_ONLY) {
+		*reply = rollover_answer(g, req->from, g->next == ROLLOVER_HIDES,
+					 g->next == NEW_LOG_ONLY);
+		return SK_OK;
+	}
 	if (g->next == REFUSE) {
 		sk_error_set("no consistency proof from tree size %llu",
 			     (unsigned long long)req->from);
@@ -244,6 +319,7 @@ static int setup(void **state)
 	randombytes_buf(seed, sizeof(seed));
 	key_ed25519_from_seed(&k.reg, seed);
 	if (note_signer_from_seed(&k.log, ORIGIN, NOTE_TYPE_ED25519, seed) != SK_OK ||
+	    note_signer_from_seed(&k.log2, NEW_ORIGIN, NOTE_TYPE_ED25519, seed) != SK_OK ||
 	    note_signer_generate(&k.other, ORIGIN, NOTE_TYPE_ED25519) != SK_OK ||
 	    note_signer_generate(&k.wit[0], "witness-a.example", NOTE_TYPE_COSIG) != SK_OK ||
 	    note_signer_generate(&k.wit[1], "witness-b.example", NOTE_TYPE_COSIG) != SK_OK ||
@@ -259,6 +335,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	note_signer_free(k.log);
+	note_signer_free(k.log2);
 	note_signer_free(k.other);
 	note_signer_free(k.wit[0]);
 	note_signer_free(k.wit[1]);
@@ -603,13 +680,47 @@ static void test_quorum(void **state)
 	node_logtrack_clear(&t);
 }
 
+/* A registry restored from a backup and rolled over: the tracker asks
+ * with its origin, refuses a new log without the statement, a statement
+ * that hides the tree it verified and a new checkpoint short of the
+ * quorum, each leaving it as it was; then follows the linked one, keeping
+ * the old checkpoint. */
+static void test_rollover(void **state)
+{
+	registry g;
+	node_logtrack t;
+
+	(void)state;
+	registry_init(&g, LEAVES, 20);
+	g.cosigners = 1;
+	g.restored = 12;
+	tracker(&t, &g, 1);
+	E(node_logtrack_advance(&t, NULL, 0)); /* the node verified 20 leaves */
+	g.size = 24;                            /* and the witnesses 24, before the loss */
+	refused(&t, &g, NEW_LOG_ONLY, NULL, 0, "checkpoint");
+	assert_string_equal(g.origin, ORIGIN);
+	refused(&t, &g, ROLLOVER_HIDES, NULL, 0, "rollover");
+	g.cosigners = 0;
+	refused(&t, &g, ROLLOVER, NULL, 0, "unwitnessed-checkpoint");
+	g.cosigners = 1;
+	g.next = ROLLOVER;
+	E(node_logtrack_advance(&t, NULL, 0));
+	assert_int_equal(t.rolled, 1);
+	assert_string_equal(t.cp.origin, NEW_ORIGIN);
+	assert_int_equal(t.cp.size, 15);
+	assert_string_equal(t.log_key->name, NEW_ORIGIN);
+	assert_non_null(t.old_note);
+	assert_memory_equal(t.old_note, ORIGIN "\n20\n", strlen(ORIGIN) + 4);
+	node_logtrack_clear(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_sequence),   cmocka_unit_test(test_forged_checkpoint),
 		cmocka_unit_test(test_bad_consistency), cmocka_unit_test(test_split_view),
 		cmocka_unit_test(test_receipts),        cmocka_unit_test(test_publish_run),
-		cmocka_unit_test(test_quorum),
+		cmocka_unit_test(test_quorum),          cmocka_unit_test(test_rollover),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,6 +9,8 @@
 #include "tmpdir.h"
 #include "common/db.h"
 #include "common/init.h"
+#include "protos/rollover.h"
+#include "protos/wire.h"
 #include "witness/https.h"
 #include "witness/serve.h"
 #include "witness/witness.h"
@@ -181,11 +183,125 @@ static void test_witness_service(void **state)
 	t_rmdir(d);
 }
 
+/* A RolloverRequest moving old (at its empty tree) to new_origin, signed
+ * with sk; the new log is the statement alone (the restored tree is
+ * empty). *out malloc'd. */
+static void rollover_request(uint8_t **out, size_t *len, const uint8_t *old_note, size_t old_len,
+			     const char *new_origin, const uint8_t sk[static 64],
+			     const note_signer *new_key)
+{
+	Schakel__V1__RolloverRequest rq = SCHAKEL__V1__ROLLOVER_REQUEST__INIT;
+	Schakel__V1__SignedRollover sr = SCHAKEL__V1__SIGNED_ROLLOVER__INIT;
+	note_checkpoint cp = {0};
+	uint8_t *body = NULL, *note = NULL, sig[KEY_SIG_BYTES];
+	size_t blen = 0, nlen = 0;
+
+	E(wire_rollover_sign(&body, &blen, sig, "example.org/log", new_origin, old_note, old_len,
+			     old_note, old_len, 1, SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_MOVE, sk));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", new_origin);
+	cp.size = 1;
+	E(wire_leaf_hash(cp.root, WIRE_LEAF_ROLLOVER, body, blen, sig));
+	E(note_checkpoint_sign(&note, &nlen, &cp, new_key));
+	sr.body = (ProtobufCBinaryData){blen, body};
+	sr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	rq.statement = &sr;
+	rq.checkpoint = (ProtobufCBinaryData){nlen, note};
+	rq.inclusion_proof = (ProtobufCBinaryData){0, NULL};
+	*out = malloc(schakel__v1__rollover_request__get_packed_size(&rq));
+	*len = schakel__v1__rollover_request__pack(&rq, *out);
+	free(body);
+	free(note);
+}
+
+/* add-rollover over HTTPS: refused under another key, cosigned under the
+ * log's; then the new origin's checkpoint is served at its monitor path
+ * and the old origin is refused (410). */
+static void test_rollover_service(void **state)
+{
+	char *d = t_tmpdir();
+	MDB_env *env = NULL;
+	note_signer *log = NULL, *new_log = NULL;
+	note_verifier logv, newv, wv;
+	wit_server *w = NULL;
+	note_checkpoint cp = {"example.org/log", 0, {0}, NULL, 0};
+	uint8_t seed[32], *note = NULL, *body = NULL, *resp = NULL, h[32];
+	size_t nlen = 0, blen = 0, rlen = 0;
+	char ct[64], vkey[NOTE_VKEY_MAX], path[80], hex[65];
+	key_ed25519 id, other;
+	note_sig_result res;
+	int status;
+
+	(void)state;
+	randombytes_buf(seed, sizeof(seed));
+	key_ed25519_from_seed(&id, seed);
+	key_ed25519_generate(&other);
+	E(sk_db_open(&env, d, 64 << 20, 8));
+	E(note_signer_from_seed(&log, "example.org/log", NOTE_TYPE_ED25519, seed));
+	E(note_signer_from_seed(&new_log, "example.org/log/2", NOTE_TYPE_ED25519, seed));
+	note_signer_verifier(&logv, log);
+	note_signer_verifier(&newv, new_log);
+	E(wit_server_start(&w, env, fx.w1, "127.0.0.1:0", &logv, "w1", &fx.w1_id));
+	merkle_empty_root(cp.root);
+	E(note_checkpoint_sign(&note, &nlen, &cp, log));
+	E(wit_request_format(&body, &blen, 0, NULL, 0, note, nlen));
+	E(wit_https_request(fx.registry, wit_server_address(w), "w1", "/add-checkpoint", body, blen,
+			    5000, 4096, &status, ct, sizeof(ct), &resp, &rlen));
+	assert_int_equal(status, 200);
+	free(resp);
+	free(body);
+
+	rollover_request(&body, &blen, note, nlen, "example.org/log/2", other.sk, new_log);
+	E(wit_https_request(fx.registry, wit_server_address(w), "w1", "/add-rollover", body, blen,
+			    5000, 4096, &status, ct, sizeof(ct), &resp, &rlen));
+	assert_int_equal(status, 403);
+	free(resp);
+	free(body);
+	rollover_request(&body, &blen, note, nlen, "example.org/log/2", id.sk, new_log);
+	E(wit_https_request(fx.registry, wit_server_address(w), "w1", "/add-rollover", NULL, 0,
+			    5000, 4096, &status, ct, sizeof(ct), &resp, &rlen));
+	assert_int_equal(status, 405);
+	free(resp);
+	E(wit_https_request(fx.registry, wit_server_address(w), "w1", "/add-rollover", body, blen,
+			    5000, 4096, &status, ct, sizeof(ct), &resp, &rlen));
+	assert_int_equal(status, 200);
+	free(resp);
+	free(body);
+	/* the new log's latest, cosigned, at its monitor path */
+	E(wit_vkey_from_identity(vkey, "w1", fx.w1_id.pk));
+	E(note_verifier_parse(&wv, vkey, strlen(vkey)));
+	crypto_hash_sha256(h, (const uint8_t *)"example.org/log/2", 17);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(path, sizeof(path), "/%s/checkpoint", hex);
+	E(wit_https_request(fx.registry, wit_server_address(w), "w1", path, NULL, 0, 5000, 4096,
+			    &status, ct, sizeof(ct), &resp, &rlen));
+	assert_int_equal(status, 200);
+	E(note_checkpoint_open(&cp, &res, resp, rlen, &newv, &wv, 1));
+	assert_int_equal(res.verified, 1);
+	assert_int_equal(cp.size, 1);
+	free(resp);
+	/* the old log is closed */
+	E(wit_request_format(&body, &blen, 0, NULL, 0, note, nlen));
+	E(wit_https_request(fx.registry, wit_server_address(w), "w1", "/add-checkpoint", body, blen,
+			    5000, 4096, &status, ct, sizeof(ct), &resp, &rlen));
+	assert_int_equal(status, 410);
+	free(resp);
+	free(body);
+	wit_server_stop(w);
+	free(note);
+	note_signer_free(log);
+	note_signer_free(new_log);
+	key_ed25519_wipe(&id);
+	key_ed25519_wipe(&other);
+	sk_db_close(env);
+	t_rmdir(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_witness_service),
+		cmocka_unit_test(test_rollover_service),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

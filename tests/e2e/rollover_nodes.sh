@@ -1,0 +1,124 @@
+# A registry's disk lost in a federation with a witness quorum: nodes
+# published and synced after the last backup; the registry is restored and
+# rolled over (docs/protocol.md "Rollover"). A plain restore still stops
+# the nodes (exit 3); after the rollover, every node's sync checks the
+# statement, follows the new log, publishes its open cases again, and a
+# partner's lookup finds the entry acknowledged after the backup.
+source "$(dirname "$0")/lib.sh"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
+cd "$T"
+
+OLD=test.example/registry NEW=test.example/registry/2
+registry_up
+openssl x509 -inform der -in ca/ca.crt -out ca.pem
+PS1_OPTS="--http 127.0.0.1:0" chain_up
+[ -n "$WIT1" ] || fail "ps1 printed no witness address"
+CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
+node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
+nodes_up wijkteam:sociaal-team altrecht:ggz
+node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
+node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv >/dev/null
+BSN=111222333 BSN2=123456782
+for org in wijkteam altrecht; do
+	node client add --dir $org --bsn $BSN --name "Jan Modaal" >/dev/null
+	node client add --dir $org --bsn $BSN2 --name "Piet Modaal" >/dev/null
+done
+node case open --dir wijkteam --client $BSN --as anna --consent discover,contact \
+	--categories all >/dev/null || fail "case open: $(tail -3 node.log)"
+node case open --dir altrecht --client $BSN --as bram --consent discover --categories all \
+	>/dev/null || fail "case open altrecht: $(tail -3 node.log)"
+node case open --dir altrecht --client $BSN2 --as bram --consent discover --categories all \
+	>/dev/null || fail "case open altrecht 2: $(tail -3 node.log)"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null ||
+	fail "first syncs: $(tail -3 node.log)"
+
+# the nightly backup of the registry, while it serves
+reg backup-key --out offline.key >/dev/null || fail "backup-key"
+reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null || fail "registry backup: $(tail -2 stderr.log)"
+
+# after the backup: wijkteam opens a case for the second client; both sync
+node case open --dir wijkteam --client $BSN2 --as anna --consent discover,contact \
+	--categories all >/dev/null || fail "case open after the backup: $(tail -3 node.log)"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null ||
+	fail "syncs after the backup: $(tail -3 node.log)"
+out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
+	fail "lookup after the backup: $out"
+echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup is not found: $out"
+# more lookups, whose disclosure notices wijkteam takes in: its mailbox
+# cursor runs ahead of what the backup holds
+for _ in 1 2 3; do
+	node lookup --dir altrecht --client $BSN --as bram --purpose afstemming >/dev/null || fail "lookup"
+done
+node sync --dir wijkteam >/dev/null || fail "sync after the lookups: $(tail -3 node.log)"
+hash=$(printf %s "$OLD" | sha256sum | cut -d' ' -f1)
+port=${WIT1##*:}
+curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
+grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
+ok "an entry acknowledged after the backup is found by the partner (log at $(sed -n 2p witnessed) leaves, cosigned)"
+
+# the registry's disk is lost; the backup is restored
+kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+rm -rf r
+reg restore --dir r --from r.bk --identity offline.key >/dev/null || fail "restore: $(tail -2 stderr.log)"
+# without a rollover the restored registry is a rollback: the node stops
+start_registry r "$REG_ADDR"
+set +e; node sync --dir wijkteam >/dev/null; rc=$?; set -e
+[ "$rc" = 3 ] || fail "a plain restore: sync exit $rc, not 3"
+ok "a plain restore is still a rollback to the nodes (sync exit 3)"
+kill -TERM "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+
+# the rollover, with the witness's latest checkpoint; the registry's
+# cosigning round brings ps1 over to the new log
+out=$(reg rollover --dir r --origin "$NEW" --witnessed witnessed) || fail "rollover: $(tail -2 stderr.log)"
+[ "$out" = "log $OLD goes on as $NEW" ] || fail "rollover printed: $out"
+start_registry r "$REG_ADDR"
+for _ in $(seq 100); do
+	reg checkpoint --dir r --cosigned 2>/dev/null | grep -q "^— ps1 " && break
+	sleep 0.1
+done
+reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
+
+# the operator's report: no node back yet
+out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
+echo "$out" | grep -q "^wijkteam  *not yet back" || fail "report before the syncs: $out"
+echo "$out" | grep -q "^ps1  *nothing to replay" || fail "report of a pseudonymiser: $out"
+echo "$out" | tail -1 | grep -q "^0 of 2 nodes back on log $NEW$" || fail "report summary: $out"
+
+# every node follows: the statement checked, its open cases published again
+out=$(node sync --dir wijkteam) || fail "sync of wijkteam after the rollover: $(tail -3 node.log)"
+echo "$out" | grep -q "rolled over to $NEW" || fail "wijkteam's sync did not report the rollover: $out"
+echo "$out"
+out=$(node sync --dir altrecht --json) || fail "sync of altrecht after the rollover: $(tail -3 node.log)"
+echo "$out" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+assert s['rolled_over_to'] == '$NEW' and s['published'] == 2 and s['rotated'] and s['anchored'], s" ||
+	fail "altrecht's sync --json after the rollover: $(echo $out)"
+out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
+	fail "lookup after the rollover: $out"
+echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup is not live again: $out"
+out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) ||
+	fail "lookup of the first client after the rollover: $out"
+echo "$out" | grep -q wijkteam || fail "the entry from before the backup is not found: $out"
+out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
+echo "$out" | grep -q "^wijkteam  *back" && echo "$out" | grep -q "^altrecht  *back" ||
+	fail "report after the syncs: $out"
+echo "$out" | tail -1 | grep -q "^2 of 2 nodes back" || fail "report summary after the syncs: $out"
+ok "after the rollover every node syncs, reports what it published again (entries, encryption key, audit anchor), the entries are live again, and the operator's report shows both nodes back"
+
+# the lookups just made reach wijkteam's mailbox (numbered anew by the
+# restored registry: the node's cursor moved back at the rollover)
+out=$(node sync --dir wijkteam --json) || fail "sync of wijkteam after the lookups: $(tail -3 node.log)"
+echo "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['items'] >= 1, s" ||
+	fail "the disclosure notices of lookups after the rollover did not arrive: $(echo $out)"
+ok "mailbox items made after the rollover reach the node"
+
+# the nodes keep following the new log; their audit chains verify
+for org in wijkteam altrecht; do
+	out=$(node sync --dir $org) || fail "second sync of $org: $(tail -3 node.log)"
+	echo "$out" | grep -q "rolled over" && fail "$org reported the rollover twice: $out"
+	node audit verify --dir $org >/dev/null || fail "audit verify $org"
+	node audit verify --dir $org --registry >/dev/null || fail "audit verify --registry $org"
+done
+reg audit verify --dir r >/dev/null || fail "registry audit verify"
+ok "the nodes go on with the new log (the old log's checkpoint kept as evidence); audits verify"

@@ -1,0 +1,251 @@
+/* The registry's rollover (registry/rollover.c) on a real store: the
+ * restored tree stays the prefix of the new log, the signed statement is
+ * its next leaf, the origin and key name switch and survive a reopen; a
+ * witnessed checkpoint under another key, smaller than the restored tree
+ * or under the same origin is refused with nothing changed; the request
+ * built for the witnesses is cosigned by a witness that followed the old
+ * log, which then refuses the old log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "test_util.h"
+#include "tmpdir.h"
+#include "common/db.h"
+#include "common/init.h"
+#include "common/kek.h"
+#include "protos/rollover.h"
+#include "registry/cosign.h"
+#include "registry/rollover.h"
+#include "witness/witness.h"
+
+#define OLD "test.example/log"
+#define NEW "test.example/log/2"
+
+struct fx {
+	char *dir, sub[512];
+	sk_kek *kek;
+	reg_store *s;
+};
+
+static void fx_new(struct fx *f, unsigned leaves)
+{
+	MDB_txn *txn = NULL;
+
+	f->dir = t_tmpdir();
+	snprintf(f->sub, sizeof(f->sub), "%s/r", f->dir);
+	E(sk_kek_open(&f->kek, NULL, 1));
+	E(reg_store_init(f->sub, OLD, "registry", f->kek));
+	E(reg_store_open(&f->s, f->sub, f->kek));
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, 0, &txn)));
+	for (unsigned i = 0; i < leaves; i++) {
+		uint8_t body[16];
+		uint64_t index;
+
+		randombytes_buf(body, sizeof(body));
+		E(reg_leaf_member(f->s, txn, body, sizeof(body), &index));
+	}
+	E(reg_checkpoint_update(f->s, txn));
+	E(sk_db_status(mdb_txn_commit(txn)));
+}
+
+static void fx_free(struct fx *f)
+{
+	reg_store_close(f->s);
+	sk_kek_free(f->kek);
+	t_rmdir(f->dir);
+}
+
+/* A checkpoint of origin at size (root of fill bytes) signed with seed. */
+static void signed_cp(uint8_t **note, size_t *len, const char *origin, uint64_t size,
+		      uint8_t fill, const uint8_t *seed)
+{
+	note_checkpoint cp = {0};
+	note_signer *k = NULL;
+
+	snprintf(cp.origin, sizeof(cp.origin), "%s", origin);
+	cp.size = size;
+	memset(cp.root, fill, sizeof(cp.root));
+	E(note_signer_from_seed(&k, origin, NOTE_TYPE_ED25519, seed));
+	E(note_checkpoint_sign(note, len, &cp, k));
+	note_signer_free(k);
+}
+
+static void log_state(struct fx *f, uint64_t *size, uint8_t root[32])
+{
+	MDB_txn *txn = NULL;
+
+	E(sk_db_status(mdb_txn_begin(f->s->env, NULL, MDB_RDONLY, &txn)));
+	E(reg_log_size(&f->s->log, txn, size));
+	E(reg_log_root(&f->s->log, txn, *size, root));
+	mdb_txn_abort(txn);
+}
+
+static void test_rollover(void **state)
+{
+	struct fx f;
+	uint8_t *w = NULL, *bad = NULL, root5[32], root[32], other[32], *body = NULL;
+	uint8_t sig[KEY_SIG_BYTES], *req = NULL, *note = NULL;
+	size_t wlen = 0, blen = 0, len = 0, rlen = 0, nlen = 0;
+	uint64_t size = 0, index = 0, csize = 0;
+	int lost = SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST;
+	note_verifier nv, ov;
+	note_checkpoint cp;
+	wire_rollover ro;
+	MDB_txn *txn = NULL;
+
+	(void)state;
+	E(sk_init());
+	fx_new(&f, 5);
+	log_state(&f, &size, root5);
+	assert_int_equal(size, 5);
+	/* the witnesses cosigned up to 8 before the disk was lost */
+	signed_cp(&w, &wlen, OLD, 8, 7, f.s->id->sk);
+
+	/* refused, nothing changed: another key; smaller than the backup; the same origin */
+	randombytes_buf(other, sizeof(other));
+	signed_cp(&bad, &len, OLD, 8, 7, other);
+	EFAIL(reg_rollover(f.s, NEW, bad, len, lost, 1), SK_ERR_VERIFY);
+	free(bad);
+	signed_cp(&bad, &len, OLD, 3, 7, f.s->id->sk);
+	EFAIL(reg_rollover(f.s, NEW, bad, len, lost, 1), SK_ERR_VERIFY);
+	free(bad);
+	EFAIL(reg_rollover(f.s, OLD, w, wlen, lost, 1), SK_ERR_VERIFY);
+	EFAIL(reg_rollover(f.s, "not a name", w, wlen, lost, 1), SK_ERR_INVALID);
+	/* a cosigning round had stored the old log's cosigned checkpoint */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	{
+		MDB_val k = {strlen("log.cosigned"), "log.cosigned"}, v = {wlen, w};
+
+		E(sk_db_status(mdb_put(txn, f.s->log.meta, &k, &v, 0)));
+		E(reg_log_meta_put_u64(&f.s->log, txn, "log.cosigned.size", 5));
+	}
+	E(sk_db_status(mdb_txn_commit(txn)));
+	log_state(&f, &size, root);
+	assert_int_equal(size, 5);
+	assert_string_equal(f.s->origin, OLD);
+
+	E(reg_rollover(f.s, NEW, w, wlen, lost, 1700000000000ull));
+	assert_string_equal(f.s->origin, NEW);
+	log_state(&f, &size, root);
+	assert_int_equal(size, 6);
+	/* the statement is leaf 5, checks under the registry's key, and the new
+	 * log extends the restored tree */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
+	E(reg_rollover_get(f.s, txn, &body, &blen, sig, &index));
+	assert_int_equal(index, 5);
+	E(reg_log_checkpoint(&f.s->log, txn, &note, &nlen, &csize));
+	assert_int_equal(csize, 6);
+	E(reg_rollover_request(f.s, txn, &req, &rlen, NULL));
+	mdb_txn_abort(txn);
+	E(wire_rollover_check(&ro, body, blen, sig, f.s->id->pk, NULL, 0, NULL));
+	assert_string_equal(ro.st->old_origin, OLD);
+	assert_string_equal(ro.st->new_origin, NEW);
+	assert_int_equal(ro.restored.size, 5);
+	assert_memory_equal(ro.restored.root, root5, 32);
+	assert_int_equal(ro.witnessed.size, 8);
+	E(note_verifier_from_public(&nv, NEW, NOTE_TYPE_ED25519, f.s->id->pk));
+	E(note_checkpoint_open(&cp, NULL, note, nlen, &nv, NULL, 0));
+	assert_memory_equal(cp.root, root, 32);
+	wire_rollover_free(&ro);
+	/* what members are served is of the new log, not the old log's cosigned one */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
+	{
+		uint8_t *served = NULL;
+		size_t slen = 0;
+		uint64_t ssize = 0;
+
+		E(reg_checkpoint_served(f.s, txn, NULL, 0, &served, &slen, &ssize));
+		assert_int_equal(ssize, 6);
+		E(note_checkpoint_open(&cp, NULL, served, slen, &nv, NULL, 0));
+		free(served);
+	}
+	mdb_txn_abort(txn);
+
+	/* a witness that cosigned the old log at the backup's size cosigns it */
+	{
+		char *wdir = t_tmpdir();
+		MDB_env *wenv = NULL;
+		note_signer *cosigner = NULL;
+		wit_witness *wit = NULL;
+		uint8_t *restored = NULL, *rq = NULL;
+		size_t rslen = 0, rqlen = 0;
+		wit_reply r;
+
+		E(sk_db_open(&wenv, wdir, 16 << 20, 4));
+		E(note_signer_generate(&cosigner, "w1", NOTE_TYPE_COSIG));
+		E(note_verifier_from_public(&ov, OLD, NOTE_TYPE_ED25519, f.s->id->pk));
+		E(wit_open(&wit, wenv, &ov, 1, cosigner));
+		E(wire_rollover_parse(&ro, body, blen));
+		restored = malloc(ro.st->restored_checkpoint.len);
+		rslen = ro.st->restored_checkpoint.len;
+		memcpy(restored, ro.st->restored_checkpoint.data, rslen);
+		wire_rollover_free(&ro);
+		E(wit_request_format(&rq, &rqlen, 0, NULL, 0, restored, rslen));
+		wit_add_checkpoint(wit, rq, rqlen, 1700000000, &r);
+		assert_int_equal(r.status, 200);
+		wit_add_rollover(wit, req, rlen, 1700000001, &r);
+		assert_int_equal(r.status, 200);
+		wit_add_checkpoint(wit, rq, rqlen, 1700000002, &r);
+		assert_int_equal(r.status, 410);
+		free(rq);
+		free(restored);
+		wit_close(wit);
+		note_signer_free(cosigner);
+		sk_db_close(wenv);
+		t_rmdir(wdir);
+	}
+
+	/* reopened, the store is the new log and grows under its name */
+	reg_store_close(f.s);
+	E(reg_store_open(&f.s, f.sub, f.kek));
+	assert_string_equal(f.s->origin, NEW);
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	{
+		uint8_t b[8] = {1};
+
+		E(reg_leaf_member(f.s, txn, b, sizeof(b), &index));
+	}
+	E(reg_checkpoint_update(f.s, txn));
+	free(note);
+	E(reg_log_checkpoint(&f.s->log, txn, &note, &nlen, &csize));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	assert_int_equal(csize, 7);
+	E(note_checkpoint_open(&cp, NULL, note, nlen, &nv, NULL, 0));
+	free(w);
+	free(body);
+	free(req);
+	free(note);
+	fx_free(&f);
+}
+
+/* A store that never rolled over has no statement to give. */
+static void test_none(void **state)
+{
+	struct fx f;
+	MDB_txn *txn = NULL;
+	uint8_t *body = NULL, sig[KEY_SIG_BYTES], *req = NULL;
+	size_t blen = 0, rlen = 0;
+	uint64_t index = 0;
+
+	(void)state;
+	E(sk_init());
+	fx_new(&f, 2);
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
+	EFAIL(reg_rollover_get(f.s, txn, &body, &blen, sig, &index), SK_ERR_NOTFOUND);
+	EFAIL(reg_rollover_request(f.s, txn, &req, &rlen, NULL), SK_ERR_NOTFOUND);
+	mdb_txn_abort(txn);
+	fx_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rollover),
+		cmocka_unit_test(test_none),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
