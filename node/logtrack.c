@@ -7,6 +7,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "node/logtrack.h"
+#include "node/resume.h"
 #include "node/session_int.h"
 
 /* The text of a signed note: up to and with the line before the empty
@@ -297,6 +298,22 @@ sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *tr
 out:
 	node_logtrack_clear(&t);
 	return st;
+}
+
+sk_status node_remote_log_follow(node_remote *r, uint64_t *tree_size,
+				 char rolled_to[static NOTE_ORIGIN_MAX + 1])
+{
+	char before[NOTE_ORIGIN_MAX + 1];
+	sk_status st;
+
+	rolled_to[0] = '\0';
+	memcpy(before, r->log_key.name, r->log_key.name_len + 1);
+	if ((st = node_remote_checkpoint_advance(r, NULL, 0, tree_size)) != SK_OK ||
+	    strcmp(before, r->log_key.name) == 0)
+		return st;
+	memcpy(rolled_to, r->log_key.name, r->log_key.name_len + 1);
+	/* the restored registry numbers our mailbox items anew */
+	return node_remote_mailbox_rewind(r, NULL);
 }
 
 sk_status node_remote_checkpoint_take(node_remote *r, const char *what, const uint8_t *note,
