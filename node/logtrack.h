@@ -59,6 +59,7 @@ typedef struct node_logtrack {
 	note_verifier rolled_key;
 	uint8_t *old_note;
 	size_t old_note_len;
+	uint64_t rolled_issued_ms; /* the statement's time of issue */
 } node_logtrack;
 
 /* Starts t from the checkpoint verified before (len bytes as stored; NULL:

@@ -64,7 +64,8 @@ static sk_status follow_epoch(node_remote *r, MDB_txn *txn)
 }
 
 sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *new_log,
-			     const char *old_origin, const uint8_t *old_note, size_t old_len)
+			     const char *old_origin, const uint8_t *old_note, size_t old_len,
+			     uint64_t issued_ms)
 {
 	char key[sizeof(NODE_META_LOG_ROLLED) + NOTE_ORIGIN_MAX];
 	void *arg[2] = {r->s, txn};
@@ -74,6 +75,9 @@ sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *
 	if ((st = node_meta_put(r->s, txn, NODE_META_LOG_ORIGIN, (const uint8_t *)new_log->name,
 				new_log->name_len)) != SK_OK ||
 	    (st = node_meta_put(r->s, txn, key, old_note, old_len)) != SK_OK ||
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_ROLLED_AT, issued_ms)) != SK_OK ||
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_FOLLOWED_AT, sk_clock_now_ms())) !=
+		    SK_OK ||
 	    (st = node_case_scan(r->s, txn, NULL, mark_open, arg)) != SK_OK ||
 	    (st = node_meta_u64_put(r->s, txn, NODE_META_ENC_ROTATE_NOW, 1)) != SK_OK ||
 	    /* the anchors after the backup are gone: the audit head is
