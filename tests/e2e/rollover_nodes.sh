@@ -151,6 +151,25 @@ done
 reg audit verify --dir r >/dev/null || fail "registry audit verify"
 ok "the nodes go on with the new log (the old log's checkpoint kept as evidence); audits verify"
 
+# the republish makes the registry send matches again: a node shows each
+# partner once per client, and no disclosure notice twice
+for org in wijkteam altrecht buurtteam; do
+	m=$(node matches --dir $org --json) && n=$(node notices --dir $org --json) ||
+		fail "matches and notices of $org"
+	printf '%s\n%s\n' "$m" "$n" | python3 -c "
+import json, sys
+docs = json.JSONDecoder()
+text = sys.stdin.read()
+m, i = docs.raw_decode(text)
+n, _ = docs.raw_decode(text[i:].lstrip())
+pairs = [(x['org'], x['client']) for x in m if x['kind'] == 'match']
+assert pairs and len(pairs) == len(set(pairs)), ('$org', 'matches', pairs)
+seen = [(x['org'], x['client'], x['time']) for x in n if x['kind'] == 'disclosure']
+assert len(seen) == len(set(seen)), ('$org', 'notices', seen)" ||
+		fail "$org shows a match or a notice twice after the rollover: $m $n"
+done
+ok "after the republish each node shows a partner once per client and no disclosure notice twice"
+
 # the privacy officer's reconciliation: our records the registry lost in
 # its recovery (altrecht's lookups after the backup) are explained, exit 0
 out=$(node audit verify --dir altrecht --reconcile) || fail "reconcile after the rollover: $out"
