@@ -1,8 +1,9 @@
 # Case discussions across a registry's lost disk (docs/protocol.md
 # "Rollover"): one discussion held before the backup goes on after the
 # rollover; one requested and answered after the backup is gone at the
-# restored registry, so each node's first sync on the new log stops it,
-# with the same notice in both threads and an audit record. A second sync
+# restored registry, and one requested before it lost its acceptance, so
+# each node's first sync on the new log stops both, with the same notice
+# in both threads and an audit record each. A second sync
 # does nothing more; the audit chains verify.
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
@@ -51,17 +52,25 @@ discussion() {
 	echo "$id"
 }
 before=$(discussion "VOOR-DE-BACKUP samenvatting")
+# one requested before the backup and accepted after it
+late=$(node discuss request --dir wijkteam --client $BSN --as anna --topic afstemming) ||
+	fail "request: $(tail -2 node.log)"
+node sync --dir altrecht >/dev/null || fail "sync altrecht: $(tail -2 node.log)"
 
 # the nightly backup of the registry, while it serves
 reg backup-key --out offline.key >/dev/null || fail "backup-key"
 reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null || fail "registry backup: $(tail -2 stderr.log)"
 
 after=$(discussion "NA-DE-BACKUP samenvatting")
+node discuss accept "$late" --dir altrecht --as bram >/dev/null || fail "accept: $(tail -2 node.log)"
+node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -2 node.log)"
+node discuss list --dir wijkteam | grep "^$late" | grep -q "1 accepted" ||
+	fail "the acceptance after the backup did not reach the requester"
 hash=$(printf %s "$OLD" | sha256sum | cut -d' ' -f1)
 port=${WIT1##*:}
 curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
 grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
-ok "two discussions held, one before the backup and one after it"
+ok "discussions held before the backup, after it, and one requested before and accepted after it"
 
 # the registry's disk is lost; the backup is restored and rolled over
 kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
@@ -78,21 +87,24 @@ reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cos
 stopped() { python3 -c "import json, sys; s = json.load(sys.stdin); print(s['rolled_over_to'], s['discussions_stopped'])"; }
 for org in wijkteam altrecht; do
 	out=$(node sync --dir $org --json) || fail "sync of $org after the rollover: $(tail -3 node.log)"
-	[ "$(echo "$out" | stopped)" = "$NEW 1" ] || fail "$org's sync after the rollover: $out"
+	[ "$(echo "$out" | stopped)" = "$NEW 2" ] || fail "$org's sync after the rollover: $out"
 done
 show() { node discuss show "$1" --dir "$2" --as "$3" --json; }
 for who in wijkteam:anna altrecht:bram; do
-	out=$(show "$after" ${who%%:*} ${who#*:}) || fail "show at ${who%%:*}: $(tail -2 node.log)"
-	echo "$out" | NOTICE="$NOTICE" python3 -c "
+	for id in "$after" "$late"; do
+		out=$(show "$id" ${who%%:*} ${who#*:}) || fail "show at ${who%%:*}: $(tail -2 node.log)"
+		echo "$out" | NOTICE="$NOTICE" python3 -c "
 import json, os, sys
 d = json.load(sys.stdin)
 assert d['state'] == 'closed', d['state']
 last = d['messages'][-1]
-assert last['kind'] == 'stopped' and last['text'] == os.environ['NOTICE'], last
-assert any('NA-DE-BACKUP' in m['text'] for m in d['messages'])" ||
-		fail "the discussion after the backup at ${who%%:*}: $out"
+assert last['kind'] == 'stopped' and last['text'] == os.environ['NOTICE'], last" ||
+			fail "discussion $id at ${who%%:*}: $out"
+	done
+	show "$after" ${who%%:*} ${who#*:} | grep -q NA-DE-BACKUP ||
+		fail "the thread before the notice is gone at ${who%%:*}"
 	node audit query --dir ${who%%:*} --event discuss.stop --json 2>/dev/null |
-		python3 -c "import json, sys; r = json.load(sys.stdin); assert len(r) == 1, r" ||
+		python3 -c "import json, sys; r = json.load(sys.stdin); assert len(r) == 2, r" ||
 		fail "no audit record of the stop at ${who%%:*}"
 	out=$(show "$before" ${who%%:*} ${who#*:}) || fail "show at ${who%%:*}: $(tail -2 node.log)"
 	echo "$out" | python3 -c "import json, sys; assert json.load(sys.stdin)['state'] == 'open'" ||
@@ -103,7 +115,7 @@ out=$(printf 'NOG-IETS\n' | nodex discuss send "$after" --dir altrecht --as bram
 echo "$out" | grep -q "is closed" || fail "sending in a stopped discussion: $out"
 node discuss show "$after" --dir wijkteam --as anna | grep -qF "$NOTICE" ||
 	fail "the notice is not in the thread as shown"
-ok "the discussion acknowledged after the backup is stopped at both nodes: the notice in both threads, audited; no more messages"
+ok "the discussions requested or accepted after the backup are stopped at both nodes: the notice in both threads, audited; no more messages"
 
 printf 'NA-DE-OVERGANG bericht\n' | node discuss send "$before" --dir wijkteam --as anna --text-file - \
 	>/dev/null || fail "send in the discussion from before the backup: $(tail -2 node.log)"
@@ -124,7 +136,7 @@ assert s['discussions_stopped'] == 0 and s['rolled_over_to'] is None and s['mess
 	node audit verify --dir $org >/dev/null || fail "audit verify $org"
 	node audit verify --dir $org --registry >/dev/null || fail "audit verify --registry $org"
 	node audit query --dir $org --event discuss.stop --json 2>/dev/null |
-		python3 -c "import json, sys; assert len(json.load(sys.stdin)) == 1" ||
+		python3 -c "import json, sys; assert len(json.load(sys.stdin)) == 2" ||
 		fail "the stop was audited again at $org"
 done
 reg audit verify --dir r >/dev/null || fail "registry audit verify"
