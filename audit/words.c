@@ -85,6 +85,9 @@ static const audit_event_words events[] = {
 	 "heeft het casusoverleg over u%n afgerond", "closed the case discussion about you%n"},
 	{"discuss.expire", "Casusoverleg verlopen", "Case discussion expired",
 	 "zag het casusoverleg over u%n verlopen", "saw the case discussion about you expire%n"},
+	{"discuss.stop", "Casusoverleg gestopt na herstel", "Case discussion stopped after a recovery",
+	 "stopte het casusoverleg over u%n, omdat de verwijsindex na een storing is hersteld",
+	 "stopped the case discussion about you%n because the registry was restored after a failure"},
 	/* the privacy officer */
 	{"audit.query", "Logboek doorzocht", "Audit log searched",
 	 "heeft het logboek over u%n ingezien", "looked at the audit log about you%n"},

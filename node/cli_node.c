@@ -1503,7 +1503,7 @@ static int cmd_sync(int argc, char **argv)
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)
 		node_cli_print_json(json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:b,s:s?}", "published",
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:b,s:s?,s:I}", "published",
 			(json_int_t)stats.published,
 			"items", (json_int_t)stats.items, "alerts", (json_int_t)stats.alerts,
 			"tree_size", (json_int_t)stats.tree_size, "messages",
@@ -1511,7 +1511,8 @@ static int cmd_sync(int argc, char **argv)
 			"forwarded", (json_int_t)stats.forwarded, "rotated", stats.rotated,
 			"directory", (json_int_t)stats.directory, "anchored", stats.anchored,
 			"rolled_over_to",
-			stats.rolled_to[0] ? stats.rolled_to : NULL));
+			stats.rolled_to[0] ? stats.rolled_to : NULL, "discussions_stopped",
+			(json_int_t)stats.stopped));
 	else if (st == SK_OK && stats.rolled_to[0])
 		printf("the registry's log rolled over to %s (its statement checked): %zu entries "
 		       "of open cases published again%s; log verified at %llu leaves\n",
@@ -1525,6 +1526,10 @@ static int cmd_sync(int argc, char **argv)
 		       stats.published, stats.items, stats.messages, stats.rejected,
 		       (unsigned long long)stats.tree_size,
 		       stats.rotated ? "; new encryption key published" : "", stats.directory);
+	if (st == SK_OK && !o.json && stats.stopped > 0)
+		printf("%zu discussions stopped: the restored registry no longer holds them (each "
+		       "thread says so)\n",
+		       stats.stopped);
 	node_remote_close(r);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "sync");

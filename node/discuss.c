@@ -740,23 +740,27 @@ static sk_status take_new(struct dsync *c)
 	MDB_cursor *cur = NULL;
 	uint8_t kb[8];
 	MDB_val k = {8, kb}, v;
-	uint64_t cursor, seq = 0;
+	uint64_t cursor, pulled, seq = 0;
 	sk_status st;
 	int rc;
 
 	if ((st = sk_db_status(mdb_txn_begin(c->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	if ((st = node_meta_u64(c->s, txn, "discuss.cursor", 0, &cursor)) != SK_OK ||
+	if ((st = node_meta_u64(c->s, txn, NODE_META_DISCUSS_CURSOR, 0, &cursor)) != SK_OK ||
+	    (st = node_mailbox_cursor(c->s, txn, &pulled)) != SK_OK ||
 	    (st = node_enc_keys_load(c->s, txn, c->now_ms / 1000, c->keys, &c->n_keys)) != SK_OK ||
 	    (st = sk_db_status(mdb_cursor_open(txn, c->s->inbox, &cur))) != SK_OK)
 		goto out;
 	sk_be64_put(kb, cursor + 1);
-	/* alerts live at the top of the key space (u64 max - leaf): stop there */
+	/* alerts live at the top of the key space (u64 max - leaf): stop there;
+	 * and at the last item pulled: after a rollover the items above it are
+	 * the old registry's, kept until the pull numbers new ones over them */
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == SK_OK;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		Schakel__V1__MailboxItem *it;
 
-		if (k.mv_size != 8 || (seq = sk_be64_get(k.mv_data)) >= UINT64_MAX / 2)
+		if (k.mv_size != 8 || (seq = sk_be64_get(k.mv_data)) >= UINT64_MAX / 2 ||
+		    seq > pulled)
 			break;
 		if ((it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) == NULL) {
 			st = SK_ERR_DB;
@@ -768,7 +772,7 @@ static sk_status take_new(struct dsync *c)
 	}
 	mdb_cursor_close(cur);
 	if (st == SK_OK)
-		st = node_meta_u64_put(c->s, txn, "discuss.cursor", cursor);
+		st = node_meta_u64_put(c->s, txn, NODE_META_DISCUSS_CURSOR, cursor);
 out:
 	if (st == SK_OK)
 		return sk_db_status(mdb_txn_commit(txn));
@@ -1120,6 +1124,159 @@ int node_discuss_text_ok(const char *text)
 	return j != NULL && strchr(text, '\0') == text + strlen(text);
 }
 
+/* ---- after a rollover --------------------------------------------------------- */
+
+/* Stops discussion id here: the notice joins the thread, the record is
+ * closed and the stop audited, in one transaction. A record closed
+ * meanwhile stays as it is. */
+static sk_status stop_one(node_store *s, const char *id, const char *why, size_t *stopped)
+{
+	audit_record a = {0};
+	MDB_txn *txn = NULL;
+	json_t *rec = NULL, *msg = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		return st;
+	if ((st = rec_get(s, txn, id, &rec)) != SK_OK || json_object_get(rec, "closed") != NULL)
+		goto out;
+	msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "from", "", "professional", "",
+			"name", "verwijsindex", "org_name", "", "kind", "stopped", "time",
+			(json_int_t)sk_clock_now_ms(), "seq", (json_int_t)0, "text",
+			NODE_DISCUSS_STOPPED_NOTICE);
+	if (msg == NULL) {
+		st = SK_ERR_NOMEM;
+		goto out;
+	}
+	if ((st = msg_put(s, txn, id, rec, msg)) != SK_OK)
+		goto out;
+	json_object_del(msg, "text"); /* the notice stays in the thread */
+	json_object_set_new(rec, "closed", msg);
+	msg = NULL;
+	if ((st = rec_put(s, txn, id, rec)) != SK_OK)
+		goto out;
+	a.event = "discuss.stop";
+	a.action = AUDIT_ACTION_UPDATE;
+	a.outcome = AUDIT_OUTCOME_OK;
+	a.reason = why;
+	a.access_point = "registry";
+	a.client = json_string_value(json_object_get(rec, "client"));
+	a.purpose = json_string_value(json_object_get(rec, "topic"));
+	a.correlation_id = id;
+	if ((st = node_audit(s, txn, &a)) == SK_OK)
+		(*stopped)++;
+out:
+	json_decref(msg);
+	json_decref(rec);
+	if (st == SK_OK)
+		return sk_db_status(mdb_txn_commit(txn));
+	mdb_txn_abort(txn);
+	return st;
+}
+
+/* Our open records (requests and acceptances), into arr. */
+static sk_status open_records(node_store *s, json_t *arr)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	sk_status st;
+	int rc;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->discussions, &cur))) == SK_OK) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && st == SK_OK;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+			const char *role = json_string_value(json_object_get(o, "role"));
+
+			if (o == NULL)
+				st = SK_ERR_DB;
+			else if (role != NULL &&
+				 (strcmp(role, "requester") == 0 || strcmp(role, "participant") == 0) &&
+				 json_object_get(o, "closed") == NULL &&
+				 json_array_append(arr, o) != 0)
+				st = SK_ERR_NOMEM;
+			json_decref(o);
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return st;
+}
+
+/* After the registry's log rolled over: a restored registry lacks what was
+ * acknowledged after its backup. The lost steps cannot be sent again (the
+ * registry chooses a discussion's id; an answer is not a signed message),
+ * so a discussion it no longer knows, or one of ours whose acceptor it no
+ * longer lists, stops here; the flag is cleared once every one was asked. */
+static sk_status rollover_recheck(node_remote *r, size_t *stopped)
+{
+	node_store *s = node_remote_store(r);
+	json_t *open = json_array(), *rec;
+	MDB_txn *txn = NULL;
+	uint64_t flag = 0;
+	size_t i;
+	sk_status st;
+
+	if (open == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = node_meta_u64(s, txn, NODE_META_DISCUSS_RECHECK, 0, &flag);
+	mdb_txn_abort(txn);
+	if (st != SK_OK || flag == 0 || (st = open_records(s, open)) != SK_OK)
+		goto out;
+	json_array_foreach(open, i, rec)
+	{
+		char orgs[NODE_DISCUSS_PARTICIPANTS_MAX][NET_ORG_ID_MAX + 1];
+		uint8_t idbin[NODE_DISCUSSION_ID_BYTES];
+		const char *id = json_string_value(json_object_get(rec, "id")), *org;
+		const char *role = json_string_value(json_object_get(rec, "role"));
+		const char *why = NULL;
+		size_t n = 0, got = 0;
+		json_t *w;
+		int closed = 0;
+
+		if (id == NULL ||
+		    sodium_hex2bin(idbin, sizeof(idbin), id, strlen(id), NULL, &got, NULL) != 0 ||
+		    got != sizeof(idbin))
+			continue;
+		if ((st = roster(r, idbin, orgs, &n, &closed)) == SK_ERR_NOTFOUND) {
+			sk_error_clear();
+			st = SK_OK;
+			why = "the registry was restored after a rollover and no longer knows this "
+			      "discussion";
+		} else if (st != SK_OK)
+			break;
+		else if (!closed && strcmp(role, "requester") == 0)
+			json_object_foreach(json_object_get(rec, "participants"), org, w)
+			{
+				size_t j = 0;
+
+				while (j < n && strcmp(orgs[j], org) != 0)
+					j++;
+				if (j == n)
+					why = "the registry was restored after a rollover and lost an "
+					      "acceptance of this discussion";
+			}
+		if (why != NULL && (st = stop_one(s, id, why, stopped)) != SK_OK)
+			break;
+	}
+	if (st != SK_OK)
+		goto out;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
+		goto out;
+	if ((st = node_meta_u64_put(s, txn, NODE_META_DISCUSS_RECHECK, 0)) == SK_OK)
+		st = sk_db_status(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+out:
+	json_decref(open);
+	return st;
+}
+
 sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats)
 {
 	struct dsync c = {0};
@@ -1185,6 +1342,8 @@ sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats)
 		if (st == SK_OK && !closed)
 			st = forward_summary(r, rec, orgs, n, &stats->forwarded);
 	}
+	if (st == SK_OK)
+		st = rollover_recheck(r, &stats->stopped);
 out:
 	json_decref(pending);
 	sodium_memzero(c.keys, NODE_ENC_LIVE_MAX * sizeof(*c.keys));

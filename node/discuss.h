@@ -64,6 +64,7 @@ typedef struct node_discuss_stats {
 	size_t messages;  /* discussion messages received and verified */
 	size_t rejected;  /* discussion messages refused (replayed, misaddressed, forged) */
 	size_t forwarded; /* summaries sent to late acceptors */
+	size_t stopped;   /* open discussions stopped after a rollover */
 } node_discuss_stats;
 
 /* At sync, after the mailbox: takes acceptances of our requests and
@@ -72,7 +73,15 @@ typedef struct node_discuss_stats {
  * discussion and its number, which must grow per sender); a message that
  * fails is refused, audited and counted in stats->rejected. A close that
  * names us regievoerder republishes our entry with the regie flag. Late
- * acceptors of our requests get the summary. */
+ * acceptors of our requests get the summary. After the registry's log
+ * rolled over (NODE_META_DISCUSS_RECHECK), each open discussion we take part
+ * in is asked of the restored registry: one it no longer knows, or (ours)
+ * whose acceptor it lost, is stopped here with a notice in the thread
+ * (NODE_DISCUSS_STOPPED_NOTICE) and an audit record "discuss.stop"; the
+ * other participants stop it the same way at their sync. */
+#define NODE_DISCUSS_STOPPED_NOTICE                                                        \
+	"Dit overleg is gestopt omdat de verwijsindex is hersteld na een storing; start zo " \
+	"nodig een nieuw overleg."
 sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats) SK_MUST_CHECK;
 
 /* One mailbox item as node_discuss_sync takes it (an acceptance or a

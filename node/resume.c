@@ -132,6 +132,12 @@ sk_status node_remote_mailbox_rewind(node_remote *r, int *moved)
 	    cursor > rr->last_mailbox_seq &&
 	    (st = node_mailbox_cursor_put(r->s, txn, rr->last_mailbox_seq)) == SK_OK && moved != NULL)
 		*moved = 1;
+	/* the discussions take items past their own cursor: it moves back too,
+	 * or the items numbered anew would never reach them */
+	if (st == SK_OK &&
+	    (st = node_meta_u64(r->s, txn, NODE_META_DISCUSS_CURSOR, 0, &cursor)) == SK_OK &&
+	    cursor > rr->last_mailbox_seq)
+		st = node_meta_u64_put(r->s, txn, NODE_META_DISCUSS_CURSOR, rr->last_mailbox_seq);
 	if (st == SK_OK)
 		st = sk_db_status(mdb_txn_commit(txn));
 	else

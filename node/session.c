@@ -75,15 +75,18 @@ sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *
 	if ((st = node_meta_put(r->s, txn, NODE_META_LOG_ORIGIN, (const uint8_t *)new_log->name,
 				new_log->name_len)) != SK_OK ||
 	    (st = node_meta_put(r->s, txn, key, old_note, old_len)) != SK_OK ||
-	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_ROLLED_AT, issued_ms)) != SK_OK ||
-	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_FOLLOWED_AT, sk_clock_now_ms())) !=
-		    SK_OK ||
 	    (st = node_case_scan(r->s, txn, NULL, mark_open, arg)) != SK_OK ||
 	    (st = node_meta_u64_put(r->s, txn, NODE_META_ENC_ROTATE_NOW, 1)) != SK_OK ||
+	    /* discussions the restored registry lost are stopped (node/discuss.h) */
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_DISCUSS_RECHECK, 1)) != SK_OK ||
 	    /* the anchors after the backup are gone: the audit head is
 	     * anchored again at once (node/anchor.c) */
 	    (st = node_meta_u64_put(r->s, txn, "anchor.seq", 0)) != SK_OK ||
-	    (st = node_meta_u64_put(r->s, txn, "anchor.time", 0)) != SK_OK)
+	    (st = node_meta_u64_put(r->s, txn, "anchor.time", 0)) != SK_OK ||
+	    /* the stretch whose records the registry lost (node/reconcile.h) */
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_ROLLED_AT, issued_ms)) != SK_OK ||
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_FOLLOWED_AT, sk_clock_now_ms())) !=
+		    SK_OK)
 		return st;
 	r->log_key = *new_log;
 	return SK_OK;

@@ -58,7 +58,8 @@ sk_status node_remote_meta(node_remote *r, const char *name, uint64_t *v) SK_MUS
  * (old_note, old_len bytes, of origin old_origin) as evidence, and marks
  * for republishing what the new log may lack: every open case's entry, a
  * new encryption key and an anchor of the audit head (which covers the
- * whole audit chain) at once; issued_ms is the statement's time of issue.
+ * whole audit chain) at once, and a check of the open discussions
+ * (NODE_META_DISCUSS_RECHECK); issued_ms is the statement's time of issue.
  * r->log_key becomes new_log. */
 sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *new_log,
 			     const char *old_origin, const uint8_t *old_note,

@@ -244,6 +244,13 @@ sk_status node_policy_load(node_store *s, MDB_txn *txn) SK_MUST_CHECK;
  * keys) or a restore resumed (the newest private key may be lost): the next
  * sync makes and publishes a new encryption key. */
 #define NODE_META_ENC_ROTATE_NOW "enc.rotate-now"
+/* Set when the registry's log rolled over (node_remote_rolled): the next
+ * sync checks each open discussion against the restored registry and stops
+ * those it lost (node_discuss_sync), then clears it. */
+#define NODE_META_DISCUSS_RECHECK "discuss.recheck"
+/* The last inbox item the discussions took (node_discuss_sync); moved back
+ * with the mailbox cursor after a rollover (node_remote_mailbox_rewind). */
+#define NODE_META_DISCUSS_CURSOR "discuss.cursor"
 
 /* Writes new identity, TLS and encryption keys wrapped as <file>.new,
  * keeps their public halves as pending and audits "node.rekey.request";

@@ -145,6 +145,7 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 		stats->messages = ds.messages;
 		stats->rejected = ds.rejected;
 		stats->forwarded = ds.forwarded;
+		stats->stopped = ds.stopped;
 	}
 	if (st == SK_OK)
 		st = node_remote_anchor(r, &stats->anchored);

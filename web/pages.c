@@ -130,6 +130,7 @@ static const struct word {
 	{"summary", "samenvatting", "summary"},
 	{"message", "bericht", "message"},
 	{"close", "afronding", "closing"},
+	{"stopped", "gestopt", "stopped"},
 	{"match", "ook betrokken", "also involved"},
 	{"match-gone", "niet meer betrokken", "no longer involved"},
 	{"disclosure", "melding: een partner heeft gezien dat u betrokken bent",

@@ -1,0 +1,143 @@
+# Case discussions across a registry's lost disk (docs/protocol.md
+# "Rollover"): one discussion held before the backup goes on after the
+# rollover; one requested and answered after the backup is gone at the
+# restored registry, and one requested before it lost its acceptance, so
+# each node's first sync on the new log stops both, with the same notice
+# in both threads and an audit record each. A second sync
+# does nothing more; the audit chains verify.
+source "$(dirname "$0")/lib.sh"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
+cd "$T"
+
+OLD=test.example/registry NEW=test.example/registry/2
+NOTICE="Dit overleg is gestopt omdat de verwijsindex is hersteld na een storing; start zo nodig een nieuw overleg."
+registry_up
+openssl x509 -inform der -in ca/ca.crt -out ca.pem
+PS1_OPTS="--http 127.0.0.1:0" chain_up
+[ -n "$WIT1" ] || fail "ps1 printed no witness address"
+CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
+node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
+nodex() { "$SK_NODE" "$@" --dev 2>&1; }
+nodes_up wijkteam:sociaal-team altrecht:ggz
+node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
+node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv >/dev/null
+BSN=111222333
+for org in wijkteam altrecht; do
+	node client add --dir $org --bsn $BSN --name "Jan Modaal" >/dev/null
+done
+node case open --dir wijkteam --client $BSN --as anna --consent discover,contact,discuss \
+	--categories all >/dev/null || fail "case open: $(tail -3 node.log)"
+node case open --dir altrecht --client $BSN --as bram --consent discuss --categories all \
+	>/dev/null || fail "case open altrecht: $(tail -3 node.log)"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null ||
+	fail "first syncs: $(tail -3 node.log)"
+
+# a discussion requested, answered and summarised: all of it runs to the
+# other side and back ("$1" the requester's first text)
+discussion() {
+	local id
+	id=$(node discuss request --dir wijkteam --client $BSN --as anna --topic afstemming) ||
+		fail "request: $(tail -2 node.log)"
+	node sync --dir altrecht >/dev/null || fail "sync altrecht: $(tail -2 node.log)"
+	node discuss accept "$id" --dir altrecht --as bram >/dev/null || fail "accept: $(tail -2 node.log)"
+	node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -2 node.log)"
+	printf '%s\n' "$1" | node discuss send "$id" --dir wijkteam --as anna --text-file - >/dev/null ||
+		fail "summary: $(tail -2 node.log)"
+	node sync --dir altrecht >/dev/null || fail "sync altrecht: $(tail -2 node.log)"
+	printf 'ANTWOORD %s\n' "$1" | node discuss send "$id" --dir altrecht --as bram --text-file - \
+		>/dev/null || fail "reply: $(tail -2 node.log)"
+	node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -2 node.log)"
+	node discuss show "$id" --dir wijkteam --as anna | grep -q "ANTWOORD $1" ||
+		fail "the reply did not reach the requester"
+	echo "$id"
+}
+before=$(discussion "VOOR-DE-BACKUP samenvatting")
+# one requested before the backup and accepted after it
+late=$(node discuss request --dir wijkteam --client $BSN --as anna --topic afstemming) ||
+	fail "request: $(tail -2 node.log)"
+node sync --dir altrecht >/dev/null || fail "sync altrecht: $(tail -2 node.log)"
+
+# the nightly backup of the registry, while it serves
+reg backup-key --out offline.key >/dev/null || fail "backup-key"
+reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null || fail "registry backup: $(tail -2 stderr.log)"
+
+after=$(discussion "NA-DE-BACKUP samenvatting")
+node discuss accept "$late" --dir altrecht --as bram >/dev/null || fail "accept: $(tail -2 node.log)"
+node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -2 node.log)"
+node discuss list --dir wijkteam | grep "^$late" | grep -q "1 accepted" ||
+	fail "the acceptance after the backup did not reach the requester"
+hash=$(printf %s "$OLD" | sha256sum | cut -d' ' -f1)
+port=${WIT1##*:}
+curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
+grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
+ok "discussions held before the backup, after it, and one requested before and accepted after it"
+
+# the registry's disk is lost; the backup is restored and rolled over
+kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+rm -rf r
+reg restore --dir r --from r.bk --identity offline.key >/dev/null || fail "restore: $(tail -2 stderr.log)"
+reg rollover --dir r --origin "$NEW" --witnessed witnessed >/dev/null || fail "rollover: $(tail -2 stderr.log)"
+start_registry r "$REG_ADDR"
+for _ in $(seq 100); do
+	reg checkpoint --dir r --cosigned 2>/dev/null | grep -q "^— ps1 " && break
+	sleep 0.1
+done
+reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
+
+stopped() { python3 -c "import json, sys; s = json.load(sys.stdin); print(s['rolled_over_to'], s['discussions_stopped'])"; }
+for org in wijkteam altrecht; do
+	out=$(node sync --dir $org --json) || fail "sync of $org after the rollover: $(tail -3 node.log)"
+	[ "$(echo "$out" | stopped)" = "$NEW 2" ] || fail "$org's sync after the rollover: $out"
+done
+show() { node discuss show "$1" --dir "$2" --as "$3" --json; }
+for who in wijkteam:anna altrecht:bram; do
+	for id in "$after" "$late"; do
+		out=$(show "$id" ${who%%:*} ${who#*:}) || fail "show at ${who%%:*}: $(tail -2 node.log)"
+		echo "$out" | NOTICE="$NOTICE" python3 -c "
+import json, os, sys
+d = json.load(sys.stdin)
+assert d['state'] == 'closed', d['state']
+last = d['messages'][-1]
+assert last['kind'] == 'stopped' and last['text'] == os.environ['NOTICE'], last" ||
+			fail "discussion $id at ${who%%:*}: $out"
+	done
+	show "$after" ${who%%:*} ${who#*:} | grep -q NA-DE-BACKUP ||
+		fail "the thread before the notice is gone at ${who%%:*}"
+	node audit query --dir ${who%%:*} --event discuss.stop --json 2>/dev/null |
+		python3 -c "import json, sys; r = json.load(sys.stdin); assert len(r) == 2, r" ||
+		fail "no audit record of the stop at ${who%%:*}"
+	out=$(show "$before" ${who%%:*} ${who#*:}) || fail "show at ${who%%:*}: $(tail -2 node.log)"
+	echo "$out" | python3 -c "import json, sys; assert json.load(sys.stdin)['state'] == 'open'" ||
+		fail "the discussion from before the backup was stopped at ${who%%:*}: $out"
+done
+out=$(printf 'NOG-IETS\n' | nodex discuss send "$after" --dir altrecht --as bram --text-file -) &&
+	fail "a message was sent in a stopped discussion: $out"
+echo "$out" | grep -q "is closed" || fail "sending in a stopped discussion: $out"
+node discuss show "$after" --dir wijkteam --as anna | grep -qF "$NOTICE" ||
+	fail "the notice is not in the thread as shown"
+ok "the discussions requested or accepted after the backup are stopped at both nodes: the notice in both threads, audited; no more messages"
+
+printf 'NA-DE-OVERGANG bericht\n' | node discuss send "$before" --dir wijkteam --as anna --text-file - \
+	>/dev/null || fail "send in the discussion from before the backup: $(tail -2 node.log)"
+out=$(node sync --dir altrecht --json) || fail "sync of altrecht: $(tail -3 node.log)"
+echo "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['messages'] == 1 and s['discussions_stopped'] == 0, s" ||
+	fail "altrecht's sync after the new message: $out"
+node discuss show "$before" --dir altrecht --as bram | grep -q NA-DE-OVERGANG ||
+	fail "the new message did not reach altrecht"
+ok "the discussion from before the backup goes on: a new message arrives"
+
+for org in wijkteam altrecht; do
+	out=$(node sync --dir $org --json) || fail "another sync of $org: $(tail -3 node.log)"
+	echo "$out" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+assert s['discussions_stopped'] == 0 and s['rolled_over_to'] is None and s['messages'] == 0, s" ||
+		fail "another sync of $org did more: $out"
+	node audit verify --dir $org >/dev/null || fail "audit verify $org"
+	node audit verify --dir $org --registry >/dev/null || fail "audit verify --registry $org"
+	node audit query --dir $org --event discuss.stop --json 2>/dev/null |
+		python3 -c "import json, sys; assert len(json.load(sys.stdin)) == 2" ||
+		fail "the stop was audited again at $org"
+done
+reg audit verify --dir r >/dev/null || fail "registry audit verify"
+ok "a second sync stops nothing more; the audit chains verify"
