@@ -423,11 +423,17 @@ static sk_status epochs_check(server *sv, net_sync *sc)
 static void sync_once(server *sv, net_sync **sc, int *failing, unsigned round)
 {
 	unsigned revoked = 0, alerts = 0;
-	sk_status st;
+	sk_status st, cst;
 
 	st = ps_events_pull(sv->store, sv->tls, sv->registry, sc, sv->writer, &revoked, &alerts);
 	if (st == SK_OK && round % PS_EPOCH_CHECK_ROUNDS == 0 &&
-	    (st = epochs_check(sv, *sc)) != SK_OK) {
+	    (cst = epochs_check(sv, *sc)) != SK_OK) {
+		sk_log(SK_LOG_WARNING,
+		       "%s: cannot check that the registry at %s holds this pseudonymiser's epoch "
+		       "keys: %s; trying again in %u s",
+		       PS_SYSTEM, sv->registry,
+		       sk_error_detail()[0] ? sk_error_detail() : sk_strerror(cst),
+		       PS_EPOCH_CHECK_ROUNDS * sv->sync_seconds);
 		net_sync_close(*sc);
 		*sc = NULL;
 	}
