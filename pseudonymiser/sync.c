@@ -450,9 +450,18 @@ sk_status ps_epochs_republish(ps_store *s, net_sync *sc, const key_ed25519 *id, 
 		if (!lost && ((st = epoch_held(s, sc, &e, pk, ev, &held)) != SK_OK || held))
 			continue;
 		lost = 1;
-		if ((st = send_epoch_key(s, sc, id, &e, &e.leaf_index)) != SK_OK ||
-		    (st = w != NULL ? sk_writer_run(w, leaf_job, &job)
-				    : run_txn(s->env, leaf_job, &job)) != SK_OK)
+		if ((st = send_epoch_key(s, sc, id, &e, &e.leaf_index)) == SK_ERR_EXISTS) {
+			/* the registry holds a newer epoch (a rotate since): this
+			 * one can no longer be recorded; the later ones still are */
+			sk_log(SK_LOG_WARNING,
+			       "%s: the registry's log lost epoch %u and holds a newer one; "
+			       "epoch %u cannot be recorded again",
+			       PS_SYSTEM, e.epoch, e.epoch);
+			st = SK_OK;
+			continue;
+		}
+		if (st != SK_OK || (st = w != NULL ? sk_writer_run(w, leaf_job, &job)
+						   : run_txn(s->env, leaf_job, &job)) != SK_OK)
 			break;
 		sk_log(SK_LOG_NOTICE,
 		       "%s: the registry's log no longer held epoch %u; published again (leaf %llu)",
