@@ -21,6 +21,7 @@
 #include "witness/serve.h"
 
 #define DRAIN_MS 10000
+#define PS_EPOCH_CHECK_ROUNDS 10 /* syncs between checks that the registry holds our epoch keys */
 
 typedef struct key_slot {
 	uint32_t epoch;
@@ -399,12 +400,43 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- member events ---------------------------------------------------------- */
 
-static void sync_once(server *sv, net_sync **sc, int *failing)
+/* Whether the registry still holds this pseudonymiser's epoch keys (a
+ * rollover loses those rotated after the backup); sent again if not. */
+static sk_status epochs_check(server *sv, net_sync *sc)
 {
-	unsigned revoked = 0, alerts = 0;
+	key_ed25519 *id = sodium_malloc(sizeof(*id));
+	unsigned sent = 0;
 	sk_status st;
 
+	if (id == NULL)
+		return SK_ERR_NOMEM;
+	pthread_mutex_lock(&sv->keys_lock);
+	st = ps_identity_load(sv->store, sv->kek, id);
+	pthread_mutex_unlock(&sv->keys_lock);
+	if (st == SK_OK)
+		st = ps_epochs_republish(sv->store, sc, id, sv->writer, &sent);
+	key_ed25519_wipe(id);
+	sodium_free(id);
+	return st;
+}
+
+static void sync_once(server *sv, net_sync **sc, int *failing, unsigned round)
+{
+	unsigned revoked = 0, alerts = 0;
+	sk_status st, cst;
+
 	st = ps_events_pull(sv->store, sv->tls, sv->registry, sc, sv->writer, &revoked, &alerts);
+	if (st == SK_OK && round % PS_EPOCH_CHECK_ROUNDS == 0 &&
+	    (cst = epochs_check(sv, *sc)) != SK_OK) {
+		sk_log(SK_LOG_WARNING,
+		       "%s: cannot check that the registry at %s holds this pseudonymiser's epoch "
+		       "keys: %s; trying again in %u s",
+		       PS_SYSTEM, sv->registry,
+		       sk_error_detail()[0] ? sk_error_detail() : sk_strerror(cst),
+		       PS_EPOCH_CHECK_ROUNDS * sv->sync_seconds);
+		net_sync_close(*sc);
+		*sc = NULL;
+	}
 	if (st != SK_OK && !*failing)
 		sk_log(SK_LOG_WARNING,
 		       "%s: cannot pull member events from the registry at %s: %s; "
@@ -426,6 +458,7 @@ static void *sync_main(void *arg)
 	net_sync *sc = NULL;
 	struct timespec ts;
 	int failing = 0;
+	unsigned round = 1; /* round 0 ran before listening */
 
 	pthread_mutex_lock(&sv->sync_lock);
 	while (!sv->stopping) {
@@ -437,7 +470,7 @@ static void *sync_main(void *arg)
 		if (sv->stopping)
 			break;
 		pthread_mutex_unlock(&sv->sync_lock);
-		sync_once(sv, &sc, &failing);
+		sync_once(sv, &sc, &failing, round++);
 		pthread_mutex_lock(&sv->sync_lock);
 	}
 	pthread_mutex_unlock(&sv->sync_lock);
@@ -593,7 +626,7 @@ sk_status ps_serve(ps_store *s, sk_kek *kek, const ps_serve_opts *o)
 	if ((st = save(&sv, 0)) != SK_OK)
 		goto out;
 	/* revocations first, then listen; an unreachable registry only warns */
-	sync_once(&sv, &sc, &failing);
+	sync_once(&sv, &sc, &failing, 0);
 	net_sync_close(sc);
 	if ((st = net_server_listen(&sv.srv, sv.loop, sv.tls, o->listen, &ops, NULL, &sv)) != SK_OK)
 		goto out;

@@ -348,6 +348,131 @@ static sk_status send_epoch_key(ps_store *s, net_sync *sc, const key_ed25519 *id
 	return st;
 }
 
+/* Whether the registry's log holds epoch e's key at e->leaf_index: asks
+ * for the one member event from that leaf on, verified. *held 0 when the
+ * leaf holds something else or nothing (a registry restored from a backup
+ * older than the rotate, then rolled over). */
+static sk_status epoch_held(ps_store *s, net_sync *sc, const ps_epoch *e,
+			    const uint8_t registry_pk[static KEY_ED25519_PK_BYTES], ps_events *ev,
+			    int *held)
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__MemberEventsRequest req = SCHAKEL__V1__MEMBER_EVENTS_REQUEST__INIT;
+	const ps_event *x = &ev->ev[0];
+	sk_status st;
+
+	*held = 0;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST;
+	env.member_events_request = &req;
+	req.from = e->leaf_index;
+	req.has_max = 1;
+	req.max = 1;
+	if ((st = net_sync_request(sc, &env, &reply)) != SK_OK)
+		return st;
+	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_RESPONSE) {
+		sk_error_set("the registry answered member events with something else");
+		st = SK_ERR_INVALID;
+	} else if ((st = ps_events_verify(ev, reply->member_events_response, e->leaf_index,
+					  registry_pk)) == SK_OK) {
+		*held = ev->n == 1 && x->leaf_index == e->leaf_index &&
+			x->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_EPOCH_KEY &&
+			strcmp(x->org_id, s->org_id) == 0 && x->epoch == e->epoch && x->has_oprf_key &&
+			sodium_memcmp(x->oprf_key, e->pk, OPRF_ELEMENT_BYTES) == 0;
+	}
+	wire_envelope_free(reply);
+	return st;
+}
+
+struct leaf_job {
+	ps_store *s;
+	const ps_epoch *e;
+};
+
+/* Writer: the epoch's new leaf, audited. */
+static sk_status leaf_job(MDB_txn *txn, void *arg)
+{
+	struct leaf_job *j = arg;
+	audit_record rec = {0};
+	char reason[128];
+	sk_status st;
+
+	snprintf(reason, sizeof(reason),
+		 "epoch %u published again after the registry lost it (leaf %llu)", j->e->epoch,
+		 (unsigned long long)j->e->leaf_index);
+	rec.event = "epoch.republish";
+	rec.action = AUDIT_ACTION_UPDATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.reason = reason;
+	rec.access_point = "registry";
+	rec.responsible = PS_SYSTEM;
+	if ((st = ps_epoch_put(j->s, txn, j->e)) != SK_OK)
+		return st;
+	return ps_audit(j->s, txn, &rec);
+}
+
+static sk_status send_epoch_key(ps_store *s, net_sync *sc, const key_ed25519 *id,
+				const ps_epoch *e, uint64_t *leaf);
+
+sk_status ps_epochs_republish(ps_store *s, net_sync *sc, const key_ed25519 *id, sk_writer *w,
+			      unsigned *sent)
+{
+	uint8_t pk[KEY_ED25519_PK_BYTES];
+	ps_events *ev = malloc(sizeof(*ev));
+	MDB_txn *txn = NULL;
+	ps_epoch e;
+	struct leaf_job job = {s, &e};
+	uint32_t cur = 0;
+	int held = 1, lost = 0;
+	sk_status st;
+
+	*sent = 0;
+	if (ev == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	if ((st = ps_registry_key(s, txn, pk)) == SK_OK)
+		st = ps_epoch_current(s, txn, &cur);
+	mdb_txn_abort(txn);
+	/* epoch 1 is in the enrolment, which the operator repeats; from the
+	 * first lost epoch on, every later one is sent again, oldest first (the
+	 * registry takes only an epoch newer than the one it holds) */
+	for (uint32_t n = 2; st == SK_OK && n <= cur; n++) {
+		if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+			break;
+		st = ps_epoch_get(s, txn, n, &e);
+		mdb_txn_abort(txn);
+		if (st == SK_ERR_NOTFOUND) {
+			st = SK_OK;
+			continue;
+		}
+		if (st != SK_OK || !e.in_log)
+			continue;
+		if (!lost && ((st = epoch_held(s, sc, &e, pk, ev, &held)) != SK_OK || held))
+			continue;
+		lost = 1;
+		if ((st = send_epoch_key(s, sc, id, &e, &e.leaf_index)) == SK_ERR_EXISTS) {
+			/* the registry holds a newer epoch (a rotate since): this
+			 * one can no longer be recorded; the later ones still are */
+			sk_log(SK_LOG_WARNING,
+			       "%s: the registry's log lost epoch %u and holds a newer one; "
+			       "epoch %u cannot be recorded again",
+			       PS_SYSTEM, e.epoch, e.epoch);
+			st = SK_OK;
+			continue;
+		}
+		if (st != SK_OK || (st = w != NULL ? sk_writer_run(w, leaf_job, &job)
+						   : run_txn(s->env, leaf_job, &job)) != SK_OK)
+			break;
+		sk_log(SK_LOG_NOTICE,
+		       "%s: the registry's log no longer held epoch %u; published again (leaf %llu)",
+		       PS_SYSTEM, e.epoch, (unsigned long long)e.leaf_index);
+		(*sent)++;
+	}
+out:
+	free(ev);
+	return st;
+}
+
 /* Records the epoch of a receipt as the current one. */
 static sk_status record_epoch(ps_store *s, const ps_epoch *e, uint32_t until_day)
 {

@@ -63,6 +63,17 @@ sk_status ps_events_apply(ps_store *s, MDB_txn *txn, ps_events *ev) SK_MUST_CHEC
 sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_sync **sc,
 			 sk_writer *w, unsigned *revoked, unsigned *alerts) SK_MUST_CHECK;
 
+/* After the registry lost what it recorded since a backup (restored,
+ * then rolled over: docs/protocol.md "Rollover"): checks that the log
+ * still holds each epoch key this pseudonymiser published after epoch 1 at
+ * its recorded leaf, and from the first one it does not on, sends those
+ * keys again, signed by id, recording their new leaves through w (NULL: a
+ * write transaction of its own). *sent gets how many. Blocking: never
+ * call it on an event loop. A registry that drops a key on purpose gets
+ * the same signed key back; nothing else changes. */
+sk_status ps_epochs_republish(ps_store *s, net_sync *sc, const key_ed25519 *id, sk_writer *w,
+			      unsigned *sent) SK_MUST_CHECK;
+
 /* Rotates to the next epoch: its key (created, or reused from an earlier
  * attempt that got no receipt), an EpochKeyRequest signed by the identity
  * key with not_before now and not_after the end of until_day, sent to the

@@ -1,0 +1,106 @@
+# What the registry recorded after its last backup, re-recorded after a
+# rollover from the members' and the operator's own copies
+# (docs/protocol.md "Rollover"): a pseudonymiser's epoch key rotated after
+# the backup is published again by the pseudonymiser itself, so a bundle
+# refreshed after the rollover carries the new epoch and its tokens match;
+# a revocation made after the backup is repeated by the operator and the
+# node is refused again.
+source "$(dirname "$0")/lib.sh"
+: "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
+cd "$T"
+
+OLD=test.example/registry NEW=test.example/registry/2
+registry_up
+openssl x509 -inform der -in ca/ca.crt -out ca.pem
+PS1_OPTS="--http 127.0.0.1:0" chain_up
+[ -n "$WIT1" ] || fail "ps1 printed no witness address"
+CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
+node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+nodes_up wijkteam:sociaal-team altrecht:ggz tactus:ggz
+node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
+node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv >/dev/null
+BSN=123456782
+for org in wijkteam altrecht; do
+	node client add --dir $org --bsn $BSN --name "Piet Modaal" >/dev/null
+done
+node case open --dir altrecht --client $BSN --as bram --consent discover --categories all \
+	>/dev/null || fail "case open altrecht: $(tail -3 node.log)"
+for org in wijkteam altrecht tactus; do
+	node sync --dir $org >/dev/null || fail "first sync of $org: $(tail -3 node.log)"
+done
+
+reg backup-key --out offline.key >/dev/null || fail "backup-key"
+reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null ||
+	fail "registry backup: $(tail -2 stderr.log)"
+
+# after the backup: ps1 rotates to epoch 2; both nodes take refreshed
+# bundles and republish under it; wijkteam opens its case for the client
+# only now (no entry of epoch 1 exists for it); tactus is revoked
+psd rotate --dir ps1 --until "$(date -d '+1 year' +%F)" >/dev/null || fail "rotate"
+for org in wijkteam altrecht; do
+	reg enrol --dir r --refresh $org --out $org.bundle2 $CHAIN >/dev/null || fail "refresh $org"
+	node join --dir $org --bundle $org.bundle2 >/dev/null || fail "rejoin $org"
+done
+node case open --dir wijkteam --client $BSN --as anna --consent discover,contact \
+	--categories all >/dev/null || fail "case open wijkteam: $(tail -3 node.log)"
+for org in wijkteam altrecht; do
+	node sync --dir $org >/dev/null || fail "sync $org after the rotation: $(tail -3 node.log)"
+done
+out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) || fail "lookup: $out"
+echo "$out" | grep -q wijkteam || fail "no match under epoch 2 before the loss: $out"
+reg revoke --dir r --org tactus >/dev/null || fail "revoke tactus"
+try node sync --dir tactus
+[ "$rc" != 0 ] || fail "a revoked node synced"
+for _ in $(seq 100); do
+	psd status --dir ps1 --json >st1
+	[ "$(field "['epochs'][1]['in_log']" <st1)" = True ] && break
+	sleep 0.1
+done
+[ "$(field "['epochs'][1]['in_log']" <st1)" = True ] || fail "ps1 did not see epoch 2 in the log"
+leaf=$(field "['epochs'][1]['leaf_index']" <st1)
+hash=$(printf %s "$OLD" | sha256sum | cut -d' ' -f1)
+port=${WIT1##*:}
+curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
+grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
+ok "after the backup: epoch 2 of ps1 (leaf $leaf) matches across nodes; tactus is revoked"
+
+# the disk is lost; the backup restored and rolled over
+kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+rm -rf r
+reg restore --dir r --from r.bk --identity offline.key >/dev/null || fail "restore: $(tail -2 stderr.log)"
+out=$(reg rollover --dir r --origin "$NEW" --witnessed witnessed) || fail "rollover: $(tail -2 stderr.log)"
+[ "$out" = "log $OLD goes on as $NEW" ] || fail "rollover printed: $out"
+start_registry r "$REG_ADDR"
+
+# ps1's sync finds its epoch 2 missing from the new log and sends it again
+for _ in $(seq 300); do
+	psd status --dir ps1 --json >st1
+	[ "$(field "['epochs'][1]['leaf_index']" <st1)" != "$leaf" ] && break
+	sleep 0.1
+done
+[ "$(field "['epochs'][1]['leaf_index']" <st1)" != "$leaf" ] ||
+	fail "ps1 did not publish epoch 2 again: $(grep ps1 serve.log | tail -3)"
+psd audit query --dir ps1 --event epoch.republish | grep -q "epoch 2 published again" ||
+	fail "ps1's audit does not record the republish"
+psd audit verify --dir ps1 >/dev/null || fail "ps1's audit verify"
+for org in wijkteam altrecht; do
+	node sync --dir $org >/dev/null || fail "sync of $org after the rollover: $(tail -3 node.log)"
+done
+# a bundle refreshed now names epoch 2: altrecht's tokens match wijkteam's
+reg enrol --dir r --refresh altrecht --out altrecht.bundle3 $CHAIN >/dev/null || fail "refresh"
+node join --dir altrecht --bundle altrecht.bundle3 >/dev/null || fail "rejoin altrecht"
+node sync --dir altrecht >/dev/null || fail "sync altrecht after the rejoin: $(tail -3 node.log)"
+out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) ||
+	fail "lookup after the rollover: $out"
+echo "$out" | grep -q wijkteam || fail "epoch 2 tokens do not match after the rollover: $out"
+ok "after the rollover ps1 publishes epoch 2 again (leaf $(field "['epochs'][1]['leaf_index']" <st1)); a refreshed bundle names it and the partner is found"
+
+# the restored registry forgot tactus's revocation; the operator repeats it
+out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
+echo "$out" | grep -q "^tactus " || fail "the report does not name tactus: $out"
+reg revoke --dir r --org tactus >/dev/null || fail "revoke tactus again"
+try node sync --dir tactus
+[ "$rc" != 0 ] || fail "tactus synced after its revocation was repeated"
+echo "$msg$(tail -3 node.log)" | grep -qi "revoked\|refused" || fail "tactus's refusal: $msg"
+ok "a revocation made after the backup, repeated by the operator, refuses the node again"
