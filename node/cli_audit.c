@@ -110,27 +110,85 @@ static sk_status collect_unmatched(const node_reconcile_record *rec, void *arg)
 	return SK_OK;
 }
 
-/* --reconcile: the registry's actions about us that our log lacks, in
- * *list (JSON records); the reconciliation is recorded first. */
-static sk_status reconcile(node_store *s, sk_kek *kek, node_remote **r, json_t **list,
-			   node_reconcile_stats *rs)
+/* One of our records lost in the registry's recovery, as JSON. */
+static sk_status collect_lost(const audit_record *rec, void *arg)
 {
-	char what[256];
+	char t[AUDIT_TIME_ISO_BYTES];
+	json_t *obj;
+
+	if (audit_time_iso(t, rec->time_ms) != SK_OK)
+		snprintf(t, sizeof(t), "%llu", (unsigned long long)rec->time_ms);
+	obj = json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)rec->seq, "time", t, "event",
+			rec->event, "correlation_id", rec->correlation_id);
+	if (obj == NULL || json_array_append_new(arg, obj) != 0)
+		return SK_ERR_NOMEM;
+	return SK_OK;
+}
+
+/* --reconcile: the registry's actions about us that our log lacks, in
+ * *list (JSON records), and after a rollover ours lost in the registry's
+ * recovery, in *lost; the reconciliation is recorded first. */
+static sk_status reconcile(node_store *s, sk_kek *kek, node_remote **r, json_t **list,
+			   json_t **lost, node_reconcile_stats *rs)
+{
+	char what[320];
 	sk_status st;
 
-	if ((*list = json_array()) == NULL)
+	if ((*list = json_array()) == NULL || (*lost = json_array()) == NULL)
 		return SK_ERR_NOMEM;
 	if (*r == NULL && (st = node_remote_open(r, s, kek)) != SK_OK)
 		return st;
-	if ((st = node_reconcile(*r, s, collect_unmatched, *list, rs)) != SK_OK)
+	if ((st = node_reconcile(*r, s, collect_unmatched, *list, collect_lost, *lost, rs)) !=
+	    SK_OK)
 		return st;
 	snprintf(what, sizeof(what),
 		 "reconcile with the registry: %llu records about us, %llu with a correlation "
-		 "id, %llu matched, %llu unmatched, %llu older than our log",
+		 "id, %llu matched, %llu unmatched, %llu older than our log, %llu of ours lost "
+		 "in its recovery",
 		 (unsigned long long)rs->fetched, (unsigned long long)rs->matchable,
 		 (unsigned long long)rs->matched, (unsigned long long)rs->unmatched,
-		 (unsigned long long)rs->before_log);
+		 (unsigned long long)rs->before_log, (unsigned long long)rs->lost);
 	return audit_reading(s, "audit.reconcile", NULL, what);
+}
+
+/* After a rollover: the JSON of what it explains (NULL when none). */
+static json_t *lost_json(json_t *lost, const node_reconcile_stats *rs)
+{
+	char t[AUDIT_TIME_ISO_BYTES], f[AUDIT_TIME_ISO_BYTES];
+
+	if (rs->rolled_at == 0)
+		return json_null();
+	if (audit_time_iso(t, rs->rolled_at) != SK_OK)
+		snprintf(t, sizeof(t), "%llu", (unsigned long long)rs->rolled_at);
+	if (audit_time_iso(f, rs->followed_at) != SK_OK)
+		snprintf(f, sizeof(f), "%llu", (unsigned long long)rs->followed_at);
+	return json_pack("{s:s,s:s,s:s,s:I,s:O}", "rolled_over_to", rs->rolled_to, "statement",
+			 t, "followed", f, "lost_in_recovery_count", (json_int_t)rs->lost,
+			 "lost_in_recovery", lost);
+}
+
+/* Prints our records lost in the registry's recovery, one line each. */
+static void print_lost(const json_t *lost, const node_reconcile_stats *rs)
+{
+	char t[AUDIT_TIME_ISO_BYTES];
+	size_t i;
+	json_t *v;
+
+	if (rs->rolled_at == 0 || rs->lost == 0)
+		return;
+	if (audit_time_iso(t, rs->rolled_at) != SK_OK)
+		snprintf(t, sizeof(t), "%llu", (unsigned long long)rs->rolled_at);
+	printf("%llu of our records are no longer at the registry: lost in the registry's "
+	       "recovery on %s (rollover to %s); they were made after its backup, before this "
+	       "node followed the new log, and are not a fault%s\n",
+	       (unsigned long long)rs->lost, t, rs->rolled_to,
+	       rs->lost > json_array_size(lost) ? " (the first ones shown)" : ":");
+	json_array_foreach(lost, i, v)
+		printf("  our record %lld %s %s correlation=%s\n",
+		       (long long)json_integer_value(json_object_get(v, "seq")),
+		       json_string_value(json_object_get(v, "time")),
+		       json_string_value(json_object_get(v, "event")),
+		       json_string_value(json_object_get(v, "correlation_id")));
 }
 
 /* Prints the unmatched records of a reconciliation, one line each. */
@@ -189,11 +247,13 @@ static int cmd_verify(int argc, char **argv)
 		"registry holds for this node is checked too. With --reconcile, the registry's\n"
 		"own audit records of this organisation's requests are fetched and matched by\n"
 		"correlation id against this log; the registry actions with no local record\n"
-		"are listed (the reconciliation is recorded, event audit.reconcile).\n"
+		"are listed (the reconciliation is recorded, event audit.reconcile). After the\n"
+		"registry's log rolled over, our records it lost in its recovery are listed as\n"
+		"such: they do not fail the check.\n"
 		"Exit 3 names the first bad record, or when a registry action has no local\n"
 		"record.\n\n" SK_CLI_COMMON_HELP;
 	struct verify_args a = {0};
-	json_t *unmatched = NULL;
+	json_t *unmatched = NULL, *lost = NULL;
 	node_reconcile_stats rs = {0};
 	size_t checked = 0;
 	uint64_t anchored = 0;
@@ -230,7 +290,7 @@ static int cmd_verify(int argc, char **argv)
 	if (st == SK_OK && a.registry && (st = node_remote_open(&r, s, kek)) == SK_OK)
 		st = node_remote_anchors_check(r, count, &bad, &checked);
 	if (st == SK_OK && a.recon)
-		st = reconcile(s, kek, &r, &unmatched, &rs);
+		st = reconcile(s, kek, &r, &unmatched, &lost, &rs);
 	node_remote_close(r);
 	if (st == SK_ERR_VERIFY) {
 		audit_text_clean(detail, sizeof(detail), sk_error_detail());
@@ -250,12 +310,13 @@ static int cmd_verify(int argc, char **argv)
 
 		if (doc != NULL && a.recon)
 			json_object_set_new(doc, "reconcile",
-					    json_pack("{s:I,s:I,s:I,s:I,s:I,s:O}", "fetched",
+					    json_pack("{s:I,s:I,s:I,s:I,s:I,s:O,s:o}", "fetched",
 						      (json_int_t)rs.fetched, "matchable",
 						      (json_int_t)rs.matchable, "matched",
 						      (json_int_t)rs.matched, "before_log",
 						      (json_int_t)rs.before_log, "unmatched_count",
-						      (json_int_t)rs.unmatched, "unmatched", unmatched));
+						      (json_int_t)rs.unmatched, "unmatched", unmatched,
+						      "rollover", lost_json(lost, &rs)));
 		st = print_json(doc);
 	} else if (st == SK_OK) {
 		if (base.seq)
@@ -269,8 +330,8 @@ static int cmd_verify(int argc, char **argv)
 		else
 			printf("audit log verified: %llu records\n",
 			       (unsigned long long)(count - base.seq));
-		if (a.recon)
-			st = print_unmatched(unmatched, &rs);
+		if (a.recon && (st = print_unmatched(unmatched, &rs)) == SK_OK)
+			print_lost(lost, &rs);
 	}
 	if (st == SK_OK && rs.unmatched > 0) {
 		sk_error_set("%llu registry actions of this organisation have no record in our "
@@ -279,6 +340,7 @@ static int cmd_verify(int argc, char **argv)
 		st = SK_ERR_VERIFY;
 	}
 	json_decref(unmatched);
+	json_decref(lost);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "audit verify");
 }

@@ -16,6 +16,63 @@
 #include "node/session_int.h"
 #include "protos/domains.h"
 
+struct match_seen {
+	MDB_txn *txn;
+	node_store *s;
+	const char *counterpart;
+	int shown, gone; /* a match with this partner; one gone since */
+};
+
+/* One row of the client's items: a match or a match gone with the partner. */
+static sk_status match_row(const uint8_t *suffix, size_t slen, const uint8_t *val, size_t vlen,
+			   void *arg)
+{
+	struct match_seen *m = arg;
+	Schakel__V1__MailboxItem *it;
+	uint32_t kind;
+	MDB_val k = {8, (void *)suffix}, d;
+	sk_status st;
+
+	if (slen != 8 || vlen != 4)
+		return SK_ERR_DB;
+	kind = sk_be32_get(val);
+	if (kind != SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH &&
+	    kind != SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH_GONE)
+		return SK_OK;
+	if ((st = sk_db_status(mdb_get(m->txn, m->s->inbox, &k, &d))) != SK_OK)
+		return st == SK_ERR_NOTFOUND ? SK_OK : st;
+	if ((it = schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data)) == NULL)
+		return SK_ERR_DB;
+	if (it->counterpart != NULL && strcmp(it->counterpart, m->counterpart) == 0) {
+		if (it->kind == SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH)
+			m->shown = 1;
+		else
+			m->gone = 1;
+	}
+	schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	return SK_OK;
+}
+
+/* A match of client with the item's partner that the node holds already, with no
+ * "match gone" for them: the registry repeats it when an entry is published
+ * again (after a rollover, or an epoch change), and the professional is not
+ * shown the same partner twice. Conservative: after a "gone" it is kept. */
+static sk_status match_known(node_remote *r, MDB_txn *txn, const char *client,
+			     const Schakel__V1__MailboxItem *it, int *known)
+{
+	struct match_seen m = {txn, r->s, it->counterpart, 0, 0};
+	sk_status st;
+
+	*known = 0;
+	if (it->kind != SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH || client[0] == 0 ||
+	    it->counterpart == NULL)
+		return SK_OK;
+	if ((st = node_index_each(txn, r->s->inbox_clients, client, match_row, &m)) != SK_OK)
+		return st;
+	*known = m.shown && !m.gone;
+	return SK_OK;
+}
+
 /* Stores a mailbox item and audits what the privacy officer and the
  * client's art. 15 report must see: disclosure notices, matches, pattern
  * flags. */
@@ -27,10 +84,15 @@ static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__Mail
 	size_t len = schakel__v1__mailbox_item__get_packed_size(it);
 	MDB_val k = {8, key}, d;
 	sk_status st;
+	int known = 0;
 
 	if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
 	    node_token_find(r->s, txn, it->token.data, it->epoch, client) != SK_OK)
 		client[0] = 0;
+	if ((st = match_known(r, txn, client, it, &known)) != SK_OK)
+		return st;
+	if (known)
+		return SK_OK; /* audited when it first came */
 	sk_be64_put(key, it->seq);
 	if ((buf = malloc(len ? len : 1)) == NULL)
 		return SK_ERR_NOMEM;

@@ -7,6 +7,8 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "node/logtrack.h"
+#include "protos/rollover.h"
+#include "node/resume.h"
 #include "node/session_int.h"
 
 /* The text of a signed note: up to and with the line before the empty
@@ -70,7 +72,7 @@ void node_logtrack_clear(node_logtrack *t)
 static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 				  const node_log_tree *also, size_t n_also, note_checkpoint *cp,
 				  uint8_t **note, size_t *note_len, size_t *cosigned,
-				  note_verifier *rolled)
+				  note_verifier *rolled, uint64_t *issued)
 {
 	note_sig_result cosigs[NODE_WITNESS_MAX];
 	node_log_failure f;
@@ -121,7 +123,19 @@ static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 			st = t->fail(t->arg, f.what, f.why, f.a, f.alen, f.b, f.blen);
 		} else if ((st = keep_note(note, cp, cr->checkpoint.data, cr->checkpoint.len,
 					   rolled)) == SK_OK) {
+			wire_rollover ro = {0};
+
 			*note_len = cr->checkpoint.len;
+			/* checked above: parsed again only for its time of issue */
+			if ((st = wire_rollover_parse(&ro, cr->rollover->body.data,
+						      cr->rollover->body.len)) == SK_OK)
+				*issued = ro.st->issued_at;
+			wire_rollover_free(&ro);
+			if (st != SK_OK) {
+				free(*note);
+				*note = NULL;
+				rolled->name_len = 0;
+			}
 		}
 	} else if (node_log_check(cp, cosigs, cr, t->log_key, t->witnesses, t->n_witnesses, from, also,
 			   n_also, &f) != SK_OK) {
@@ -154,6 +168,7 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 	size_t nlen = 0;
 	note_checkpoint old = t->cp, latest;
 	note_verifier rolled = {0};
+	uint64_t issued = 0;
 	unsigned waits = 0;
 	int have_old = t->note != NULL, switched = 0;
 	sk_status st;
@@ -166,7 +181,7 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 		free(note);
 		note = NULL;
 		st = latest_from_also(t, have_old ? &old : NULL, k ? trees + at : NULL, k, &latest,
-				      &note, &nlen, &cosigned, &rolled);
+				      &note, &nlen, &cosigned, &rolled, &issued);
 		short_of = st == SK_ERR_TRUNCATED || (st == SK_OK && cosigned < t->quorum);
 		if (short_of && cosign_wait(t, &waits))
 			continue;
@@ -209,6 +224,7 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 		t->rolled_key = rolled;
 		t->log_key = &t->rolled_key;
 		t->rolled = 1;
+		t->rolled_issued_ms = issued;
 	}
 	free(t->note);
 	t->note = note;
@@ -278,7 +294,7 @@ sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *tr
 		    (note_checkpoint_parse(&was, t.old_note, note_text(t.old_note, t.old_note_len)) !=
 			     SK_OK ||
 		     (st = node_remote_rolled(r, txn, &t.rolled_key, was.origin, t.old_note,
-					      t.old_note_len)) != SK_OK)) {
+					      t.old_note_len, t.rolled_issued_ms)) != SK_OK)) {
 			mdb_txn_abort(txn);
 			st = st != SK_OK ? st : SK_ERR_DB;
 			goto out;
@@ -297,6 +313,22 @@ sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *tr
 out:
 	node_logtrack_clear(&t);
 	return st;
+}
+
+sk_status node_remote_log_follow(node_remote *r, uint64_t *tree_size,
+				 char rolled_to[static NOTE_ORIGIN_MAX + 1])
+{
+	char before[NOTE_ORIGIN_MAX + 1];
+	sk_status st;
+
+	rolled_to[0] = '\0';
+	memcpy(before, r->log_key.name, r->log_key.name_len + 1);
+	if ((st = node_remote_checkpoint_advance(r, NULL, 0, tree_size)) != SK_OK ||
+	    strcmp(before, r->log_key.name) == 0)
+		return st;
+	memcpy(rolled_to, r->log_key.name, r->log_key.name_len + 1);
+	/* the restored registry numbers our mailbox items anew */
+	return node_remote_mailbox_rewind(r, NULL);
 }
 
 sk_status node_remote_checkpoint_take(node_remote *r, const char *what, const uint8_t *note,

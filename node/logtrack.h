@@ -59,6 +59,7 @@ typedef struct node_logtrack {
 	note_verifier rolled_key;
 	uint8_t *old_note;
 	size_t old_note_len;
+	uint64_t rolled_issued_ms; /* the statement's time of issue */
 } node_logtrack;
 
 /* Starts t from the checkpoint verified before (len bytes as stored; NULL:
@@ -98,6 +99,15 @@ sk_status node_remote_logtrack(node_remote *r, node_logtrack *t, const uint8_t *
  * in the store. *tree_size (may be NULL) gets the new size. */
 sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *trees, size_t nt,
 					 uint64_t *tree_size) SK_MUST_CHECK;
+
+/* What sync and a publish run first: node_remote_checkpoint_advance, and
+ * when the registry's log rolled over (its statement checked), the rest
+ * of following it: the mailbox cursor moved back to what the restored
+ * registry holds. rolled_to gets the new origin, "" when the log did not
+ * roll over; *tree_size (may be NULL) the new size. A registry that
+ * rewinds without a statement is an integrity failure (SK_ERR_VERIFY). */
+sk_status node_remote_log_follow(node_remote *r, uint64_t *tree_size,
+				 char rolled_to[static NOTE_ORIGIN_MAX + 1]) SK_MUST_CHECK;
 
 /* A checkpoint the registry served with an answer (note, len bytes, of
  * the directory or the tables), opened into *cp under the log key and

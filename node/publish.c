@@ -504,8 +504,13 @@ sk_status node_remote_publish(node_remote *r, const char *client)
 sk_status node_publish_now(node_store *s, sk_kek *kek, const char *client)
 {
 	node_remote *r = NULL;
+	char rolled_to[NOTE_ORIGIN_MAX + 1];
 	sk_status st = node_remote_open(&r, s, kek);
 
+	/* as sync does: a log that rolled over is followed first, so a change
+	 * made before the first sync after a rollover is published to it */
+	if (st == SK_OK)
+		st = node_remote_log_follow(r, NULL, rolled_to);
 	if (st == SK_OK)
 		st = publish_one(r, client, 1);
 	node_remote_close(r);

@@ -40,7 +40,8 @@ sk_status node_remote_publish(node_remote *r, const char *client) SK_MUST_CHECK;
  * opens a session for s (joined), publishes over one connection and
  * closes it. The client is marked first if it is not, and stays marked
  * until a verified receipt, so a failure only delays: sync retries.
- * SK_ERR_VERIFY: an integrity failure (evidence kept); SK_ERR_NOTFOUND
+ * The registry's log is followed first as sync does (across a rollover,
+ * node_remote_log_follow). SK_ERR_VERIFY: an integrity failure (evidence kept); SK_ERR_NOTFOUND
  * (detail set) before the first join. */
 sk_status node_publish_now(node_store *s, sk_kek *kek, const char *client) SK_MUST_CHECK;
 

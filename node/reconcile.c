@@ -3,12 +3,16 @@
 
 #include "common/db.h"
 #include "node/reconcile.h"
+#include "node/session_int.h"
 
 struct node_reconcile_set {
 	node_reconcile_record **v; /* matchable registry records, owned */
 	char *matched;    /* per record */
 	size_t n, cap;
 	uint64_t after_time, after_seq; /* the cursor: the last record taken */
+	uint64_t rolled_at;   /* a rollover's statement issued then; 0: none */
+	uint64_t followed_at; /* we followed it then */
+	uint64_t before_max;  /* the latest of our actions it holds from before it */
 };
 
 sk_status node_reconcile_set_new(node_reconcile_set **out)
@@ -155,21 +159,54 @@ static sk_status fetch(node_remote *r, node_reconcile_set *h,
 	return st;
 }
 
-/* Marks the held records whose correlation id a local record carries. */
-static sk_status mark(const audit_record *rec, void *arg)
+struct scan {
+	node_reconcile_set *h;
+	node_reconcile_stats *stats;
+	node_reconcile_lost_fn lost;
+	void *lost_arg;
+};
+
+/* The first held record with rec's correlation id, or NULL. */
+static node_reconcile_record **find(const node_reconcile_set *h, const audit_record *rec)
 {
-	node_reconcile_set *h = arg;
 	node_reconcile_record key = {.correlation_id = (char *)rec->correlation_id}, *kp = &key,
 			      **hit;
 
 	if (rec->correlation_id == NULL || h->n == 0)
-		return SK_OK;
+		return NULL;
 	hit = bsearch(&kp, h->v, h->n, sizeof(*h->v), by_corr);
+	/* every registry record with this id: step back to the first */
+	while (hit != NULL && hit > h->v &&
+	       strcmp(hit[-1]->correlation_id, rec->correlation_id) == 0)
+		hit--;
+	return hit;
+}
+
+/* After a rollover: a local record the registry lacks, made after the
+ * last of our actions it holds from before the rollover (its backup held
+ * that) and before we followed it, was lost in its recovery. */
+static sk_status take_lost(const audit_record *rec, void *arg)
+{
+	struct scan *sc = arg;
+	node_reconcile_set *h = sc->h;
+
+	if (rec->correlation_id == NULL || rec->time_ms <= h->before_max ||
+	    rec->time_ms > h->followed_at || find(h, rec) != NULL)
+		return SK_OK;
+	if (sc->stats->lost++ < NODE_RECONCILE_LOST_SHOWN && sc->lost != NULL)
+		return sc->lost(rec, sc->lost_arg);
+	return SK_OK;
+}
+
+/* Marks the held records whose correlation id a local record carries. */
+static sk_status mark(const audit_record *rec, void *arg)
+{
+	struct scan *sc = arg;
+	node_reconcile_set *h = sc->h;
+	node_reconcile_record **hit = find(h, rec);
+
 	if (hit == NULL)
 		return SK_OK;
-	/* every registry record with this id: step back to the first */
-	while (hit > h->v && strcmp(hit[-1]->correlation_id, rec->correlation_id) == 0)
-		hit--;
 	for (; hit < h->v + h->n && strcmp((*hit)->correlation_id, rec->correlation_id) == 0; hit++)
 		h->matched[hit - h->v] = 1;
 	return SK_OK;
@@ -181,9 +218,39 @@ static sk_status first_time(const audit_record *rec, void *arg)
 	return SK_ERR_EXISTS; /* one is enough */
 }
 
-sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, void *arg,
-			 node_reconcile_stats *stats)
+/* The rollover this node followed last, if any, into stats and h. */
+static sk_status rolled(node_store *s, node_reconcile_set *h, node_reconcile_stats *stats)
 {
+	MDB_txn *txn = NULL;
+	uint8_t *origin = NULL;
+	size_t len = 0;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	if ((st = node_meta_u64(s, txn, NODE_META_LOG_ROLLED_AT, 0, &h->rolled_at)) == SK_OK &&
+	    h->rolled_at > 0 &&
+	    (st = node_meta_u64(s, txn, NODE_META_LOG_FOLLOWED_AT, 0, &h->followed_at)) == SK_OK)
+		st = node_meta_get(s, txn, NODE_META_LOG_ORIGIN, &origin, &len);
+	mdb_txn_abort(txn);
+	if (st == SK_OK && h->rolled_at > 0) {
+		if (len == 0 || len > NOTE_ORIGIN_MAX || memchr(origin, 0, len) != NULL) {
+			st = SK_ERR_DB;
+		} else {
+			memcpy(stats->rolled_to, origin, len);
+			stats->rolled_to[len] = '\0';
+			stats->rolled_at = h->rolled_at;
+			stats->followed_at = h->followed_at;
+		}
+	}
+	free(origin);
+	return st;
+}
+
+sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, void *arg,
+			 node_reconcile_lost_fn lost, void *lost_arg, node_reconcile_stats *stats)
+{
+	struct scan sc = {NULL, stats, lost, lost_arg};
 	node_reconcile_set *h = NULL;
 	node_reconcile_record **un = NULL; /* the unmatched, borrowed from h */
 	size_t n = 0;
@@ -196,6 +263,9 @@ sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, vo
 	memset(stats, 0, sizeof(*stats));
 	if ((st = node_reconcile_set_new(&h)) != SK_OK)
 		return st;
+	sc.h = h;
+	if ((st = rolled(s, h, stats)) != SK_OK)
+		goto out;
 	while (more)
 		if ((st = fetch(r, h, stats, &more)) != SK_OK)
 			goto out;
@@ -211,7 +281,14 @@ sk_status node_reconcile(node_remote *r, node_store *s, node_reconcile_fn fn, vo
 		    SK_ERR_EXISTS)
 		st = SK_OK;
 	if (st == SK_OK)
-		st = audit_log_scan(s->audit, txn, 0, 0, mark, h);
+		st = audit_log_scan(s->audit, txn, 0, 0, mark, &sc);
+	if (st == SK_OK && h->rolled_at > 0) {
+		for (size_t i = 0; i < h->n; i++)
+			if (h->matched[i] && h->v[i]->time_ms < h->rolled_at &&
+			    h->v[i]->time_ms > h->before_max)
+				h->before_max = h->v[i]->time_ms;
+		st = audit_log_scan(s->audit, txn, 0, 0, take_lost, &sc);
+	}
 	mdb_txn_abort(txn);
 	if (st != SK_OK)
 		goto out;

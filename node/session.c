@@ -64,7 +64,8 @@ static sk_status follow_epoch(node_remote *r, MDB_txn *txn)
 }
 
 sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *new_log,
-			     const char *old_origin, const uint8_t *old_note, size_t old_len)
+			     const char *old_origin, const uint8_t *old_note, size_t old_len,
+			     uint64_t issued_ms)
 {
 	char key[sizeof(NODE_META_LOG_ROLLED) + NOTE_ORIGIN_MAX];
 	void *arg[2] = {r->s, txn};
@@ -81,7 +82,11 @@ sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *
 	    /* the anchors after the backup are gone: the audit head is
 	     * anchored again at once (node/anchor.c) */
 	    (st = node_meta_u64_put(r->s, txn, "anchor.seq", 0)) != SK_OK ||
-	    (st = node_meta_u64_put(r->s, txn, "anchor.time", 0)) != SK_OK)
+	    (st = node_meta_u64_put(r->s, txn, "anchor.time", 0)) != SK_OK ||
+	    /* the stretch whose records the registry lost (node/reconcile.h) */
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_ROLLED_AT, issued_ms)) != SK_OK ||
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_FOLLOWED_AT, sk_clock_now_ms())) !=
+		    SK_OK)
 		return st;
 	r->log_key = *new_log;
 	return SK_OK;

@@ -46,6 +46,12 @@ sk_status node_remote_meta(node_remote *r, const char *name, uint64_t *v) SK_MUS
 /* The old log's last checkpoint this node verified, under this prefix and
  * the old origin: evidence of what the new log replaced. */
 #define NODE_META_LOG_ROLLED "log.rolled:"
+/* The latest rollover this node followed: its statement's time of issue
+ * and when this node followed it (unix ms). What the node sent the old
+ * registry after that registry's backup and before it followed is gone
+ * from the new one (node/reconcile.h). */
+#define NODE_META_LOG_ROLLED_AT "log.rolled_at"
+#define NODE_META_LOG_FOLLOWED_AT "log.followed_at"
 
 /* After the registry's log rolled over (node/logtrack.h), in txn: keeps
  * the new origin for every later session, the old log's checkpoint
@@ -53,10 +59,11 @@ sk_status node_remote_meta(node_remote *r, const char *name, uint64_t *v) SK_MUS
  * for republishing what the new log may lack: every open case's entry, a
  * new encryption key and an anchor of the audit head (which covers the
  * whole audit chain) at once, and a check of the open discussions
- * (NODE_META_DISCUSS_RECHECK). r->log_key becomes new_log. */
+ * (NODE_META_DISCUSS_RECHECK); issued_ms is the statement's time of issue.
+ * r->log_key becomes new_log. */
 sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *new_log,
 			     const char *old_origin, const uint8_t *old_note,
-			     size_t old_len) SK_MUST_CHECK;
+			     size_t old_len, uint64_t issued_ms) SK_MUST_CHECK;
 
 /* Keeps what failed to verify (a, and b when not NULL) in D/evidence/, for
  * the privacy officer and the federation operator; the failure itself is

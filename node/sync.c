@@ -93,19 +93,8 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 	/* the log first: a registry that rolled its log over is followed (after
 	 * its statement is checked) before anything is published to it, and
 	 * what the new log may lack is marked for publishing (node/logtrack.h) */
-	{
-		char before[NOTE_ORIGIN_MAX + 1];
-
-		memcpy(before, r->log_key.name, r->log_key.name_len + 1);
-		if ((st = node_remote_checkpoint_advance(r, NULL, 0, &stats->tree_size)) != SK_OK)
-			return sync_note(r->s, st);
-		if (strcmp(before, r->log_key.name) != 0) {
-			memcpy(stats->rolled_to, r->log_key.name, r->log_key.name_len + 1);
-			/* the restored registry numbers our mailbox items anew */
-			if ((st = node_remote_mailbox_rewind(r, NULL)) != SK_OK)
-				return sync_note(r->s, st);
-		}
-	}
+	if ((st = node_remote_log_follow(r, &stats->tree_size, stats->rolled_to)) != SK_OK)
+		return sync_note(r->s, st);
 	if ((l.ids = calloc(l.cap, sizeof(*l.ids))) == NULL)
 		return SK_ERR_NOMEM;
 	/* every dirty entry, a batch at a time, while batches make progress */

@@ -3,7 +3,9 @@
 # rolled over (docs/protocol.md "Rollover"). A plain restore still stops
 # the nodes (exit 3); after the rollover, every node's sync checks the
 # statement, follows the new log, publishes its open cases again, and a
-# partner's lookup finds the entry acknowledged after the backup.
+# partner's lookup finds the entry acknowledged after the backup. A node
+# whose first contact after the rollover is a publish (buurtteam) follows
+# the log there and publishes; a publish to a plain restore still fails.
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
@@ -15,22 +17,26 @@ PS1_OPTS="--http 127.0.0.1:0" chain_up
 [ -n "$WIT1" ] || fail "ps1 printed no witness address"
 CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
-nodes_up wijkteam:sociaal-team altrecht:ggz
+nodes_up wijkteam:sociaal-team altrecht:ggz buurtteam:sociaal-team
 node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
 node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv >/dev/null
-BSN=111222333 BSN2=123456782
-for org in wijkteam altrecht; do
+node professional add --dir buurtteam --id cor --name "Cor Smit" --role wijkcoach >/dev/null
+BSN=111222333 BSN2=123456782 BSN3=100000009
+for org in wijkteam altrecht buurtteam; do
 	node client add --dir $org --bsn $BSN --name "Jan Modaal" >/dev/null
 	node client add --dir $org --bsn $BSN2 --name "Piet Modaal" >/dev/null
 done
+node client add --dir buurtteam --bsn $BSN3 --name "Kees Modaal" >/dev/null
 node case open --dir wijkteam --client $BSN --as anna --consent discover,contact \
 	--categories all >/dev/null || fail "case open: $(tail -3 node.log)"
 node case open --dir altrecht --client $BSN --as bram --consent discover --categories all \
 	>/dev/null || fail "case open altrecht: $(tail -3 node.log)"
 node case open --dir altrecht --client $BSN2 --as bram --consent discover --categories all \
 	>/dev/null || fail "case open altrecht 2: $(tail -3 node.log)"
-node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null ||
-	fail "first syncs: $(tail -3 node.log)"
+node case open --dir buurtteam --client $BSN --as cor --consent discover --categories all \
+	>/dev/null || fail "case open buurtteam: $(tail -3 node.log)"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null &&
+	node sync --dir buurtteam >/dev/null || fail "first syncs: $(tail -3 node.log)"
 
 # the nightly backup of the registry, while it serves
 reg backup-key --out offline.key >/dev/null || fail "backup-key"
@@ -39,8 +45,8 @@ reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null || fail "reg
 # after the backup: wijkteam opens a case for the second client; both sync
 node case open --dir wijkteam --client $BSN2 --as anna --consent discover,contact \
 	--categories all >/dev/null || fail "case open after the backup: $(tail -3 node.log)"
-node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null ||
-	fail "syncs after the backup: $(tail -3 node.log)"
+node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null &&
+	node sync --dir buurtteam >/dev/null || fail "syncs after the backup: $(tail -3 node.log)"
 out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
 	fail "lookup after the backup: $out"
 echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup is not found: $out"
@@ -64,7 +70,11 @@ reg restore --dir r --from r.bk --identity offline.key >/dev/null || fail "resto
 start_registry r "$REG_ADDR"
 set +e; node sync --dir wijkteam >/dev/null; rc=$?; set -e
 [ "$rc" = 3 ] || fail "a plain restore: sync exit $rc, not 3"
-ok "a plain restore is still a rollback to the nodes (sync exit 3)"
+# a publish to it too: the change is kept, the professional sees exit 3
+set +e; node case open --dir buurtteam --client $BSN2 --as cor --consent discover \
+	--categories all >/dev/null; rc=$?; set -e
+[ "$rc" = 3 ] || fail "a publish to a plain restore: exit $rc, not 3"
+ok "a plain restore is still a rollback to the nodes (sync and publish exit 3)"
 kill -TERM "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
 
 # the rollover, with the witness's latest checkpoint; the registry's
@@ -82,7 +92,24 @@ reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cos
 out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
 echo "$out" | grep -q "^wijkteam  *not yet back" || fail "report before the syncs: $out"
 echo "$out" | grep -q "^ps1  *nothing to replay" || fail "report of a pseudonymiser: $out"
-echo "$out" | tail -1 | grep -q "^0 of 2 nodes back on log $NEW$" || fail "report summary: $out"
+echo "$out" | tail -1 | grep -q "^0 of 3 nodes back on log $NEW$" || fail "report summary: $out"
+
+# buurtteam's first contact with the new log is a publish: it follows the
+# rollover (statement checked) and publishes, exit 0
+node case open --dir buurtteam --client $BSN3 --as cor --consent discover --categories all \
+	>/dev/null || fail "a publish before the first sync after the rollover: $(tail -3 node.log)"
+tail -2 node.log | grep -q "rolled over to $NEW" && tail -1 node.log | grep -q "published$" ||
+	fail "the publish after the rollover: $(tail -3 node.log)"
+out=$(node sync --dir buurtteam --json) || fail "sync of buurtteam after its publish: $(tail -3 node.log)"
+echo "$out" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+assert s['rolled_over_to'] is None and s['published'] == 2 and s['rotated'] and s['anchored'], s" ||
+	fail "buurtteam's sync after the publish that followed the rollover: $(echo $out)"
+out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
+	fail "lookup of buurtteam's entry kept from the refused publish: $out"
+echo "$out" | grep -q buurtteam || fail "the change refused by the plain restore is not published: $out"
+ok "a publish before the first sync after the rollover follows the log and publishes (exit 0); the sync after it publishes the rest"
 
 # every node follows: the statement checked, its open cases published again
 out=$(node sync --dir wijkteam) || fail "sync of wijkteam after the rollover: $(tail -3 node.log)"
@@ -103,8 +130,9 @@ echo "$out" | grep -q wijkteam || fail "the entry from before the backup is not 
 out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
 echo "$out" | grep -q "^wijkteam  *back" && echo "$out" | grep -q "^altrecht  *back" ||
 	fail "report after the syncs: $out"
-echo "$out" | tail -1 | grep -q "^2 of 2 nodes back" || fail "report summary after the syncs: $out"
-ok "after the rollover every node syncs, reports what it published again (entries, encryption key, audit anchor), the entries are live again, and the operator's report shows both nodes back"
+echo "$out" | grep -q "^buurtteam  *back" || fail "report after buurtteam's publish and sync: $out"
+echo "$out" | tail -1 | grep -q "^3 of 3 nodes back" || fail "report summary after the syncs: $out"
+ok "after the rollover every node syncs, reports what it published again (entries, encryption key, audit anchor), the entries are live again, and the operator's report shows every node back"
 
 # the lookups just made reach wijkteam's mailbox (numbered anew by the
 # restored registry: the node's cursor moved back at the rollover)
@@ -114,7 +142,7 @@ echo "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['
 ok "mailbox items made after the rollover reach the node"
 
 # the nodes keep following the new log; their audit chains verify
-for org in wijkteam altrecht; do
+for org in wijkteam altrecht buurtteam; do
 	out=$(node sync --dir $org) || fail "second sync of $org: $(tail -3 node.log)"
 	echo "$out" | grep -q "rolled over" && fail "$org reported the rollover twice: $out"
 	node audit verify --dir $org >/dev/null || fail "audit verify $org"
@@ -122,3 +150,49 @@ for org in wijkteam altrecht; do
 done
 reg audit verify --dir r >/dev/null || fail "registry audit verify"
 ok "the nodes go on with the new log (the old log's checkpoint kept as evidence); audits verify"
+
+# the republish makes the registry send matches again: a node shows each
+# partner once per client, and no disclosure notice twice
+for org in wijkteam altrecht buurtteam; do
+	m=$(node matches --dir $org --json) && n=$(node notices --dir $org --json) ||
+		fail "matches and notices of $org"
+	printf '%s\n%s\n' "$m" "$n" | python3 -c "
+import json, sys
+docs = json.JSONDecoder()
+text = sys.stdin.read()
+m, i = docs.raw_decode(text)
+n, _ = docs.raw_decode(text[i:].lstrip())
+pairs = [(x['org'], x['client']) for x in m if x['kind'] == 'match']
+assert pairs and len(pairs) == len(set(pairs)), ('$org', 'matches', pairs)
+seen = [(x['org'], x['client'], x['time']) for x in n if x['kind'] == 'disclosure']
+assert len(seen) == len(set(seen)), ('$org', 'notices', seen)" ||
+		fail "$org shows a match or a notice twice after the rollover: $m $n"
+done
+ok "after the republish each node shows a partner once per client and no disclosure notice twice"
+
+# the privacy officer's reconciliation: our records the registry lost in
+# its recovery (altrecht's lookups after the backup) are explained, exit 0
+out=$(node audit verify --dir altrecht --reconcile) || fail "reconcile after the rollover: $out"
+echo "$out" | grep -q "lost in the registry's recovery on .* (rollover to $NEW)" ||
+	fail "reconcile does not explain the gap: $out"
+echo "$out" | grep -q "^  our record [0-9]* .* lookup correlation=" ||
+	fail "reconcile does not list the lookups lost in the recovery: $out"
+out=$(node audit verify --dir altrecht --reconcile --json) || fail "reconcile --json: $out"
+echo "$out" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+r = d['reconcile']
+assert d['ok'] and r['unmatched_count'] == 0, d
+ro = r['rollover']
+assert ro['rolled_over_to'] == '$NEW' and ro['lost_in_recovery_count'] >= 4, ro
+assert len(ro['lost_in_recovery']) == ro['lost_in_recovery_count'], ro
+assert {x['event'] for x in ro['lost_in_recovery']} >= {'lookup'}, ro" ||
+	fail "reconcile --json after the rollover: $(echo $out)"
+# a registry action our log lacks still fails, rollover or not: a copy of
+# altrecht's dir from before a lookup does not have that lookup's record
+cp -a altrecht altrecht.before
+node lookup --dir altrecht --client $BSN --as bram --purpose afstemming >/dev/null || fail "lookup"
+set +e; out=$(node audit verify --dir altrecht.before --reconcile); rc=$?; set -e
+[ "$rc" = 3 ] || fail "an unexplained difference after the rollover: exit $rc, not 3: $out"
+echo "$out" | grep -q "^  registry record .* lookup " || fail "the unexplained record is not listed: $out"
+ok "reconcile after the rollover explains our records lost in the registry's recovery (exit 0); a registry action our log lacks still fails (exit 3)"
