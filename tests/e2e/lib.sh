@@ -102,6 +102,26 @@ chain_up() {
 
 # try CMD...: runs CMD with its diagnostics into $msg and its exit code
 # into $rc (set -e stays on around it).
+# witnessed_fetch ORIGIN: the latest checkpoint of ORIGIN that the witness
+# ps1 (WIT1) cosigned, into ./witnessed: what the operator collects from the
+# witnesses before a rollover (docs/operator.md)
+witnessed_fetch() {
+	local hash port=${WIT1##*:}
+	hash=$(printf %s "$1" | sha256sum | cut -d' ' -f1)
+	curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
+	grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
+}
+
+# disk_lost: the registry of REG_PID killed, its data dir ./r gone and
+# restored from the backup ./r.bk (key ./offline.key)
+disk_lost() {
+	kill -9 "$REG_PID"
+	wait "$REG_PID" 2>/dev/null || true
+	rm -rf r
+	reg restore --dir r --from r.bk --identity offline.key >/dev/null ||
+		fail "restore: $(tail -2 "$T/stderr.log")"
+}
+
 try() { set +e; msg=$("$@" 2>&1); rc=$?; set -e; }
 
 # federation_up [ORG:CATEGORY...]: a registry with its CA (dirs r, ca), the

@@ -49,7 +49,7 @@ reg init --dir ra --name "$OLD" --ca ca >/dev/null
 psd init --dir pw --org-id pw --name "Witness PS" >/dev/null
 reg enrol --dir ra --ca ca --request pw/enrol-request --out pw.bundle --registry 127.0.0.1:9 >/dev/null
 psd join --dir pw --bundle pw.bundle >/dev/null
-start_pseudonymiser pw --http 127.0.0.1:0
+start_pseudonymiser pw --witness-listen 127.0.0.1:0
 [ -n "$WIT_ADDR" ] || fail "no witness address printed"
 PW_ADDR=$WIT_ADDR
 member() {
@@ -61,7 +61,7 @@ member() {
 psd init --dir pw2 --org-id pw2 --name "Witness PS 2" >/dev/null
 reg enrol --dir ra --ca ca --request pw2/enrol-request --out pw2.bundle --registry 127.0.0.1:9 >/dev/null
 psd join --dir pw2 --bundle pw2.bundle >/dev/null
-start_pseudonymiser pw2 --http 127.0.0.1:0
+start_pseudonymiser pw2 --witness-listen 127.0.0.1:0
 PW2_ADDR=$WIT_ADDR
 psd init --dir m1 --org-id m1 --name "Member m1" >/dev/null
 reg enrol --dir ra --ca ca --request m1/enrol-request --out m1.bundle --registry 127.0.0.1:9 \

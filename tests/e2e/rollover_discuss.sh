@@ -13,7 +13,7 @@ OLD=test.example/registry NEW=test.example/registry/2
 NOTICE="Dit overleg is gestopt omdat de verwijsindex is hersteld na een storing; start zo nodig een nieuw overleg."
 registry_up
 openssl x509 -inform der -in ca/ca.crt -out ca.pem
-PS1_OPTS="--http 127.0.0.1:0" chain_up
+PS1_OPTS="--witness-listen 127.0.0.1:0" chain_up
 [ -n "$WIT1" ] || fail "ps1 printed no witness address"
 CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
@@ -66,16 +66,11 @@ node discuss accept "$late" --dir altrecht --as bram >/dev/null || fail "accept:
 node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -2 node.log)"
 node discuss list --dir wijkteam | grep "^$late" | grep -q "1 accepted" ||
 	fail "the acceptance after the backup did not reach the requester"
-hash=$(printf %s "$OLD" | sha256sum | cut -d' ' -f1)
-port=${WIT1##*:}
-curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
-grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
+witnessed_fetch "$OLD"
 ok "discussions held before the backup, after it, and one requested before and accepted after it"
 
 # the registry's disk is lost; the backup is restored and rolled over
-kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
-rm -rf r
-reg restore --dir r --from r.bk --identity offline.key >/dev/null || fail "restore: $(tail -2 stderr.log)"
+disk_lost
 reg rollover --dir r --origin "$NEW" --witnessed witnessed >/dev/null || fail "rollover: $(tail -2 stderr.log)"
 start_registry r "$REG_ADDR"
 for _ in $(seq 100); do

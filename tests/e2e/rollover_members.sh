@@ -12,7 +12,7 @@ cd "$T"
 OLD=test.example/registry NEW=test.example/registry/2
 registry_up
 openssl x509 -inform der -in ca/ca.crt -out ca.pem
-PS1_OPTS="--http 127.0.0.1:0" chain_up
+PS1_OPTS="--witness-listen 127.0.0.1:0" chain_up
 [ -n "$WIT1" ] || fail "ps1 printed no witness address"
 CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
@@ -59,16 +59,11 @@ for _ in $(seq 100); do
 done
 [ "$(field "['epochs'][1]['in_log']" <st1)" = True ] || fail "ps1 did not see epoch 2 in the log"
 leaf=$(field "['epochs'][1]['leaf_index']" <st1)
-hash=$(printf %s "$OLD" | sha256sum | cut -d' ' -f1)
-port=${WIT1##*:}
-curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
-grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
+witnessed_fetch "$OLD"
 ok "after the backup: epoch 2 of ps1 (leaf $leaf) matches across nodes; tactus is revoked"
 
 # the disk is lost; the backup restored and rolled over
-kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
-rm -rf r
-reg restore --dir r --from r.bk --identity offline.key >/dev/null || fail "restore: $(tail -2 stderr.log)"
+disk_lost
 out=$(reg rollover --dir r --origin "$NEW" --witnessed witnessed) || fail "rollover: $(tail -2 stderr.log)"
 [ "$out" = "log $OLD goes on as $NEW" ] || fail "rollover printed: $out"
 start_registry r "$REG_ADDR"

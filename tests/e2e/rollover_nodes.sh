@@ -13,7 +13,7 @@ cd "$T"
 OLD=test.example/registry NEW=test.example/registry/2
 registry_up
 openssl x509 -inform der -in ca/ca.crt -out ca.pem
-PS1_OPTS="--http 127.0.0.1:0" chain_up
+PS1_OPTS="--witness-listen 127.0.0.1:0" chain_up
 [ -n "$WIT1" ] || fail "ps1 printed no witness address"
 CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
@@ -56,16 +56,11 @@ for _ in 1 2 3; do
 	node lookup --dir altrecht --client $BSN --as bram --purpose afstemming >/dev/null || fail "lookup"
 done
 node sync --dir wijkteam >/dev/null || fail "sync after the lookups: $(tail -3 node.log)"
-hash=$(printf %s "$OLD" | sha256sum | cut -d' ' -f1)
-port=${WIT1##*:}
-curl -sS --cacert ca.pem --resolve "ps1:$port:127.0.0.1" "https://ps1:$port/$hash/checkpoint" >witnessed
-grep -q "^— ps1 " witnessed || fail "ps1 serves no cosigned checkpoint: $(cat witnessed)"
+witnessed_fetch "$OLD"
 ok "an entry acknowledged after the backup is found by the partner (log at $(sed -n 2p witnessed) leaves, cosigned)"
 
 # the registry's disk is lost; the backup is restored
-kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
-rm -rf r
-reg restore --dir r --from r.bk --identity offline.key >/dev/null || fail "restore: $(tail -2 stderr.log)"
+disk_lost
 # without a rollover the restored registry is a rollback: the node stops
 start_registry r "$REG_ADDR"
 set +e; node sync --dir wijkteam >/dev/null; rc=$?; set -e
