@@ -20,7 +20,7 @@ victim_round() {
 	t0=$(date +%s%3N)
 	tn publish ggz --seq "$1" --token "$TOKEN" >/dev/null || { echo "publish $1 refused"; return 1; }
 	t1=$(date +%s%3N)
-	tn lookup ggz --token "$TOKEN" | grep -q '"org":"wijkteam"' || { echo "lookup failed"; return 1; }
+	tn lookup ggz --token "$TOKEN" | grep -c >/dev/null '"org":"wijkteam"' || { echo "lookup failed"; return 1; }
 	t2=$(date +%s%3N)
 	echo $(((t1 - t0) > (t2 - t1) ? (t1 - t0) : (t2 - t1)))
 }

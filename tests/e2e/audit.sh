@@ -24,7 +24,7 @@ node case open --dir altrecht --client $BSN --as bram --consent discover,discuss
 node case open --dir altrecht --client $BSN2 --as bram --basis statutory:meldcode \
 	--categories sociaal-team >/dev/null || fail "statutory case"
 node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null || fail "sync"
-node lookup --dir altrecht --client $BSN --as bram --purpose afstemming | grep -q wijkteam ||
+node lookup --dir altrecht --client $BSN --as bram --purpose afstemming | grep -c >/dev/null wijkteam ||
 	fail "lookup"
 node lookup --dir altrecht --client $BSN --as bram --purpose signaal >/dev/null
 nodex lookup --dir altrecht --client $BSN --as dora --purpose afstemming >/dev/null &&
@@ -40,14 +40,14 @@ ok "audit verify: both chains and their indexes check"
 
 # query: by BSN (resolved to the local id, never shown), professional, outcome, action, time
 out=$(node audit query --dir altrecht --client $BSN) || fail "query by BSN"
-echo "$out" | grep -q "$BSN" && fail "a BSN in the query output"
+echo "$out" | grep -c >/dev/null "$BSN" && fail "a BSN in the query output"
 [ "$(echo "$out" | grep -c ' lookup R ')" = 3 ] || fail "lookups of c-1: $out"
-echo "$out" | grep -q "client=c-2" && fail "another client in the result"
+echo "$out" | grep -c >/dev/null "client=c-2" && fail "another client in the result"
 out=$(node audit query --dir altrecht --professional dora --outcome denied)
-[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q ' lookup R denied .*user=dora' ||
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -c >/dev/null ' lookup R denied .*user=dora' ||
 	fail "dora's denied lookup: $out"
 out=$(node audit query --dir altrecht --client c-2 --action C)
-echo "$out" | grep -q 'case.open C ok user=bram' && echo "$out" | grep -q 'statutory: meldcode' ||
+echo "$out" | grep -c >/dev/null 'case.open C ok user=bram' && echo "$out" | grep -c >/dev/null 'statutory: meldcode' ||
 	fail "the statutory case: $out"
 today=$(date +%F) yesterday=$(date -d yesterday +%F)
 n=$(node audit query --dir altrecht --event lookup --since "$today" --until "$today" --json |
@@ -56,9 +56,9 @@ n=$(node audit query --dir altrecht --event lookup --since "$today" --until "$to
 out=$(node audit query --dir altrecht --until "$yesterday")
 [ -z "$out" ] || fail "records before today: $out"
 out=$(nodex audit query --dir altrecht --since yesterday) && fail "a bad time accepted"
-echo "$out" | grep -q "YYYY-MM-DD" || fail "bad time message: $out"
+echo "$out" | grep -c >/dev/null "YYYY-MM-DD" || fail "bad time message: $out"
 out=$(nodex audit query --dir altrecht --client 123456789) && fail "an invalid BSN accepted"
-node audit query --dir altrecht --event audit.query | grep -q 'audit.query R ok reason="client=c-1"' ||
+node audit query --dir altrecht --event audit.query | grep -c >/dev/null 'audit.query R ok reason="client=c-1"' ||
 	fail "the query is not audited"
 ok "audit query: client by BSN, professional, outcome, action, event, time; itself audited"
 
@@ -69,7 +69,7 @@ for fmt in csv json fhir; do
 	[ -f x.$fmt.sig ] && [ "$(stat -c %a x.$fmt)" = 600 ] || fail "export file $fmt"
 	grep -q "$BSN" x.$fmt && fail "a BSN in the $fmt export"
 	out=$(node audit verify-export --dir altrecht --file x.$fmt) || fail "verify-export $fmt"
-	echo "$out" | grep -q "signed by this node (altrecht), unchanged" || fail "verify-export: $out"
+	echo "$out" | grep -c >/dev/null "signed by this node (altrecht), unchanged" || fail "verify-export: $out"
 done
 python3 - <<'PY' || fail "export contents"
 import csv, json
@@ -94,14 +94,14 @@ python3 -c 'import sys; d=bytearray(open("y.csv","rb").read()); d[-5]^=1; open("
 set +e
 out=$(nodex audit verify-export --dir altrecht --file y.csv); rc=$?
 set -e
-[ "$rc" = 3 ] && echo "$out" | grep -q "changed" || fail "a changed export (rc $rc): $out"
+[ "$rc" = 3 ] && echo "$out" | grep -c >/dev/null "changed" || fail "a changed export (rc $rc): $out"
 out=$(nodex audit verify-export --dir wijkteam --file x.csv) && fail "another node's key"
-echo "$out" | grep -q "another key" || fail "other key: $out"
+echo "$out" | grep -c >/dev/null "another key" || fail "other key: $out"
 out=$(nodex audit export --dir altrecht --format csv --out x.csv) && fail "an export over a file"
-echo "$out" | grep -q "exists" || fail "overwrite refusal: $out"
+echo "$out" | grep -c >/dev/null "exists" || fail "overwrite refusal: $out"
 node audit export --dir altrecht --format csv >stdout.csv && head -1 stdout.csv |
 	grep -q '^id,seq,time,org,' || fail "export to stdout"
-node audit query --dir altrecht --event audit.export | grep -q 'format=csv to a signed file; client=c-1' ||
+node audit query --dir altrecht --event audit.export | grep -c >/dev/null 'format=csv to a signed file; client=c-1' ||
 	fail "the export is not audited"
 ok "exports in csv, json and fhir signed and verified; a changed export exits 3"
 
@@ -111,52 +111,52 @@ ok "exports in csv, json and fhir signed and verified; a changed export exits 3"
 node professional add --dir wijkteam --id petra --name "Petra Smits" --role privacy-officer >/dev/null
 node org set --dir wijkteam --privacy-contact "Petra Smits, fg@wijkteam.example" --as petra |
 	grep -q "privacy contact set" || fail "org set --privacy-contact"
-node org show --dir wijkteam | grep -q "^privacy contact: Petra Smits, fg@wijkteam.example$" ||
+node org show --dir wijkteam | grep -c >/dev/null "^privacy contact: Petra Smits, fg@wijkteam.example$" ||
 	fail "org show"
 out=$(node audit report --dir wijkteam --client $BSN --as petra) || fail "report: $(tail -2 node.log)"
-echo "$out" | grep -q "^Overzicht van het gebruik van uw gegevens$" || fail "report title: $out"
-echo "$out" | grep -q "^Organisatie: Org wijkteam$" || fail "report org: $out"
-echo "$out" | grep -q "^  - Anna de Vries (wijkcoach) heeft een dossier voor u geopend.$" ||
+echo "$out" | grep -c >/dev/null "^Overzicht van het gebruik van uw gegevens$" || fail "report title: $out"
+echo "$out" | grep -c >/dev/null "^Organisatie: Org wijkteam$" || fail "report org: $out"
+echo "$out" | grep -c >/dev/null "^  - Anna de Vries (wijkcoach) heeft een dossier voor u geopend.$" ||
 	fail "report local: $out"
-echo "$out" | grep -q "^  - Org altrecht (een medewerker met de rol spv) heeft via de verwijsindex gezien dat wij bij u betrokken zijn, met als doel afstemming van de zorg.$" ||
+echo "$out" | grep -c >/dev/null "^  - Org altrecht (een medewerker met de rol spv) heeft via de verwijsindex gezien dat wij bij u betrokken zijn, met als doel afstemming van de zorg.$" ||
 	fail "report notice: $out"
-echo "$out" | grep -q "met als doel een zorgsignaal" || fail "second notice: $out"
-echo "$out" | grep -q "artikel 16 AVG" || fail "report: no rectification: $out"
-echo "$out" | grep -q "autoriteitpersoonsgegevens.nl" || fail "report: no complaint: $out"
-echo "$out" | grep -q "Wij bewaren dit logboek 5 jaar" || fail "report: no retention: $out"
-echo "$out" | grep -q "functionaris gegevensbescherming: Petra Smits, fg@wijkteam.example$" ||
+echo "$out" | grep -c >/dev/null "met als doel een zorgsignaal" || fail "second notice: $out"
+echo "$out" | grep -c >/dev/null "artikel 16 AVG" || fail "report: no rectification: $out"
+echo "$out" | grep -c >/dev/null "autoriteitpersoonsgegevens.nl" || fail "report: no complaint: $out"
+echo "$out" | grep -c >/dev/null "Wij bewaren dit logboek 5 jaar" || fail "report: no retention: $out"
+echo "$out" | grep -c >/dev/null "functionaris gegevensbescherming: Petra Smits, fg@wijkteam.example$" ||
 	fail "report: no privacy contact: $out"
 echo "$out" | grep -Eq "$BSN|c-1|case\.|disclosure|lookup|audit\.|entry\.|after-hours" &&
 	fail "an internal code or BSN in the report: $out"
 out=$(node audit report --dir wijkteam --client c-1 --lang en --roles-only)
-echo "$out" | grep -q "^  - A staff member (wijkcoach) opened a case for you.$" ||
+echo "$out" | grep -c >/dev/null "^  - A staff member (wijkcoach) opened a case for you.$" ||
 	fail "report en, roles only: $out"
-echo "$out" | grep -q "Org altrecht (a staff member with the role spv) learned through the federation" ||
+echo "$out" | grep -c >/dev/null "Org altrecht (a staff member with the role spv) learned through the federation" ||
 	fail "report en notice: $out"
-echo "$out" | grep -q "Anna" && fail "a name with --roles-only: $out"
+echo "$out" | grep -c >/dev/null "Anna" && fail "a name with --roles-only: $out"
 node audit report --dir wijkteam --client c-1 --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 ids = [s["id"] for s in d["sections"]]
 assert ids == ["use", "partners", "retention", "rights", "contact"], ids
 assert d["sections"][0]["days"][0]["lines"], d' || fail "report json"
-node audit query --dir wijkteam --event audit.report | grep -q 'audit.report R ok .*user=petra role=privacy-officer .*client=c-1' ||
+node audit query --dir wijkteam --event audit.report | grep -c >/dev/null 'audit.report R ok .*user=petra role=privacy-officer .*client=c-1' ||
 	fail "the report is not audited with the officer"
 ok "audit report: names and roles, partners by name, owed sections, privacy contact (org set), English, no codes"
 
 # --as: the officer's own actions carry her identity; only an officer
 node audit query --dir wijkteam --professional anna --as petra >/dev/null || fail "query --as"
-node audit query --dir wijkteam --event audit.query | grep -q 'reason="professional=anna" user=petra role=privacy-officer' ||
+node audit query --dir wijkteam --event audit.query | grep -c >/dev/null 'reason="professional=anna" user=petra role=privacy-officer' ||
 	fail "audit.query without the officer"
 out=$(nodex audit query --dir wijkteam --as anna) && fail "--as a professional who is no officer"
-echo "$out" | grep -q "not a privacy officer" || fail "--as anna: $out"
+echo "$out" | grep -c >/dev/null "not a privacy officer" || fail "--as anna: $out"
 out=$(nodex audit review --dir wijkteam --as nobody) && fail "--as an unknown id"
 ok "audit --as: records carry the officer; a professional or unknown id is refused"
 
 # CSV for Dutch spreadsheets: ';' with a UTF-8 BOM
 node audit export --dir wijkteam --format csv --separator ';' --as petra >semi.csv ||
 	fail "export --separator"
-head -c 14 semi.csv | od -An -c | tr -d ' \n' | grep -q '357273277id;seq;tim' ||
+head -c 14 semi.csv | od -An -c | tr -d ' \n' | grep -c >/dev/null '357273277id;seq;tim' ||
 	fail "no BOM and ';' header: $(head -c 40 semi.csv | od -c | head -2)"
 grep -q ";case.open;C;ok;" semi.csv || fail "a ';' row: $(sed -n 2p semi.csv)"
 out=$(nodex audit export --dir wijkteam --format csv --separator '|') && fail "separator |"
@@ -166,35 +166,35 @@ ok "audit export --separator ';': BOM and semicolons"
 section() { awk -v t="$1" 'index($0, t ": ") == 1 { on = 1; next } /^$/ { on = 0 } on'; }
 out=$(node audit review --dir altrecht --office-hours 00:00-24:00 --office-days sun-sat \
 	--max-lookups 1 --since "$today") || fail "review: $(tail -2 node.log)"
-echo "$out" | grep -q '^actions under a statutory basis (no consent): 2$' || fail "statutory: $out"
+echo "$out" | grep -c >/dev/null '^actions under a statutory basis (no consent): 2$' || fail "statutory: $out"
 echo "$out" | section "actions under a statutory basis (no consent)" |
 	grep -q 'case.open C ok user=bram.*statutory: meldcode' || fail "review statutory: $out"
-echo "$out" | section "denied attempts" | grep -q 'lookup R denied .*user=dora' ||
+echo "$out" | section "denied attempts" | grep -c >/dev/null 'lookup R denied .*user=dora' ||
 	fail "review denied: $out"
 echo "$out" | section "professionals with more lookups in a day than the limit" |
 	grep -q "bram: 2 lookups on $today" || fail "review volume: $out"
-echo "$out" | grep -q '^actions by professionals outside office hours: 0$' || fail "hours: $out"
+echo "$out" | grep -c >/dev/null '^actions by professionals outside office hours: 0$' || fail "hours: $out"
 node audit review --dir altrecht --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 assert all(f["id"] and f["kinds"] for f in d), d
 assert any("denied" in f["kinds"] for f in d) and any("statutory" in f["kinds"] for f in d)' ||
 	fail "review json"
-node audit query --dir altrecht --event audit.signoff | grep -q . && fail "a sign-off before one"
+node audit query --dir altrecht --event audit.signoff | grep -c >/dev/null . && fail "a sign-off before one"
 node professional add --dir altrecht --id olga --name "Olga de Wit" --role privacy-officer >/dev/null
 node audit review --dir altrecht --since "$today" --until "$today" --sign-off \
-	--note "alles gezien" --as olga | grep -q '^signed off' || fail "sign-off"
+	--note "alles gezien" --as olga | grep -c >/dev/null '^signed off' || fail "sign-off"
 out=$(node audit query --dir altrecht --event audit.signoff)
-[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q 'findings: statutory 2,' ||
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -c >/dev/null 'findings: statutory 2,' ||
 	fail "sign-off record: $out"
-echo "$out" | grep -q 'user=olga role=privacy-officer' && echo "$out" | grep -q 'note: alles gezien' &&
-	echo "$out" | grep -q "correlation_id=period:" || fail "period sign-off: $out"
+echo "$out" | grep -c >/dev/null 'user=olga role=privacy-officer' && echo "$out" | grep -c >/dev/null 'note: alles gezien' &&
+	echo "$out" | grep -c >/dev/null "correlation_id=period:" || fail "period sign-off: $out"
 seq=$(node audit query --dir altrecht --professional dora --outcome denied --json |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["seq"])')
 node audit review --dir altrecht --sign-off --finding "$seq" --note "verkeerde cliënt" --as olga |
 	grep -q "^signed off: finding $seq" || fail "finding sign-off"
 out=$(node audit query --dir altrecht --event audit.signoff | tail -1)
-echo "$out" | grep -q 'verkeerde cliënt' && echo "$out" | grep -q 'user=olga' || fail "finding sign-off record: $out"
+echo "$out" | grep -c >/dev/null 'verkeerde cliënt' && echo "$out" | grep -c >/dev/null 'user=olga' || fail "finding sign-off record: $out"
 out=$(nodex audit review --dir altrecht --note x) && fail "--note without --sign-off"
 ok "audit review: statutory, denied and volume listed; period and finding sign-off with --as and --note"
 
@@ -218,7 +218,7 @@ set +e
 msg=$(nodex audit verify --dir altrecht); rc=$?
 set -e
 [ "$rc" = 3 ] || fail "edited audit record not detected (rc $rc): $msg"
-echo "$msg" | grep -q "broken at record $seq " || fail "verify names record $seq: $msg"
+echo "$msg" | grep -c >/dev/null "broken at record $seq " || fail "verify names record $seq: $msg"
 set +e
 msg=$(nodex audit query --dir altrecht --professional dora); rc=$?
 set -e
@@ -266,5 +266,5 @@ PY
 rm -rf env.new && mkdir -m 700 env.new && mdb_load env.new <env.cut
 cp env.new/data.mdb wijkteam/data.mdb && rm -f wijkteam/lock.mdb
 set +e; msg=$(nodex audit verify --dir wijkteam); rc=$?; set -e
-[ "$rc" = 3 ] && echo "$msg" | grep -q "tail was cut off" || fail "cut tail not caught (rc $rc): $msg"
+[ "$rc" = 3 ] && echo "$msg" | grep -c >/dev/null "tail was cut off" || fail "cut tail not caught (rc $rc): $msg"
 ok "a tail cut off after the anchored head is caught (exit 3)"

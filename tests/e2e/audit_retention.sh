@@ -23,7 +23,7 @@ node case open --dir wijkteam --client $BSN --as anna --consent discover,contact
 node case open --dir altrecht --client $BSN --as bram --consent discover,discuss \
 	--categories sociaal-team >/dev/null || fail "case at altrecht"
 node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null || fail "sync"
-node lookup --dir altrecht --client $BSN --as bram --purpose afstemming | grep -q wijkteam ||
+node lookup --dir altrecht --client $BSN --as bram --purpose afstemming | grep -c >/dev/null wijkteam ||
 	fail "lookup"
 ok "two nodes: cases published, a lookup"
 
@@ -40,10 +40,10 @@ corr=$(node audit query --dir altrecht.copy --event lookup --json |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["correlation_id"])')
 set +e; out=$(nodex audit verify --dir altrecht --reconcile); rc=$?; set -e
 [ "$rc" = 3 ] || fail "an unmatched registry action (rc $rc): $out"
-echo "$out" | grep -q "1 without a local record:" &&
+echo "$out" | grep -c >/dev/null "1 without a local record:" &&
 	echo "$out" | grep -Eq "^  registry record [0-9]+ [0-9T:.Z-]+ lookup ok correlation=$corr$" ||
 	fail "the unmatched lookup listed: $out"
-echo "$out" | grep -q "1 registry actions of this organisation have no record in our audit log" ||
+echo "$out" | grep -c >/dev/null "1 registry actions of this organisation have no record in our audit log" ||
 	fail "the exit message: $out"
 set +e; js=$(node audit verify --dir altrecht --reconcile --json); set -e
 echo "$js" | python3 -c "
@@ -57,15 +57,15 @@ assert u['event'] == 'lookup' and u['correlation_id'] == '$corr' and u['outcome'
 assert sorted(u) == ['correlation_id', 'event', 'outcome', 'seq', 'time'], u" ||
 	fail "reconcile json: $js"
 node audit verify --dir wijkteam --reconcile >/dev/null || fail "wijkteam reconciles"
-node audit query --dir altrecht --event audit.reconcile | grep -q '1 unmatched' ||
+node audit query --dir altrecht --event audit.reconcile | grep -c >/dev/null '1 unmatched' ||
 	fail "the reconciliation is not recorded"
-reg audit query --dir r --org altrecht --event audit.records | grep -q 'audit.records R ok' ||
+reg audit query --dir r --org altrecht --event audit.records | grep -c >/dev/null 'audit.records R ok' ||
 	fail "the registry does not record the read"
 ok "verify --reconcile: clean, then a registry lookup with no local record (exit 3)"
 
 # ---- retention at the node ---------------------------------------------------
 out=$(node audit retention --dir altrecht) || fail "retention"
-echo "$out" | grep -q '^retention: 1826 days$' || fail "default retention: $out"
+echo "$out" | grep -c >/dev/null '^retention: 1826 days$' || fail "default retention: $out"
 out=$(node audit purge --dir altrecht --dry-run)
 [ "$out" = "nothing to purge: no audit record is past its retention" ] || fail "dry run: $out"
 future=$(date -u -d "+6 years" +%F)
@@ -73,29 +73,29 @@ node audit purge --dir altrecht --dry-run --as-of "$future" | grep -Eq '^would p
 	fail "dry run as of $future"
 node audit hold --dir altrecht --until "$(date -u -d '+30 days' +%F)" --reason "klacht 2026-17" \
 	>/dev/null || fail "hold"
-node audit hold --dir altrecht | grep -q "^legal hold until .*: klacht 2026-17$" || fail "show hold"
+node audit hold --dir altrecht | grep -c >/dev/null "^legal hold until .*: klacht 2026-17$" || fail "show hold"
 set +e; out=$(nodex audit purge --dir altrecht --as-of "$future"); rc=$?; set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "a legal hold until .* blocks the purge (klacht 2026-17)" ||
+[ "$rc" = 1 ] && echo "$out" | grep -c >/dev/null "a legal hold until .* blocks the purge (klacht 2026-17)" ||
 	fail "purge under a hold (rc $rc): $out"
-node audit query --dir altrecht --event audit.purge --outcome denied | grep -q 'klacht 2026-17' ||
+node audit query --dir altrecht --event audit.purge --outcome denied | grep -c >/dev/null 'klacht 2026-17' ||
 	fail "the refused purge is not recorded"
-node audit hold --dir altrecht --release | grep -q released || fail "release"
+node audit hold --dir altrecht --release | grep -c >/dev/null released || fail "release"
 before=$(node audit verify --dir altrecht --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_seq"])')
 out=$(node audit purge --dir altrecht --as-of "$future") || fail "purge: $(tail -2 node.log)"
 echo "$out" | grep -Eq "^purged [0-9]+ audit records \(1-$((before - 1))\) past their retention; the signed purge marker is recorded" ||
 	fail "purge: $out (before: $before)"
 out=$(node audit verify --dir altrecht) || fail "verify after the purge: $out $(tail -2 node.log)"
-echo "$out" | grep -q "^records 1-$((before - 1)) were purged under retention" ||
+echo "$out" | grep -c >/dev/null "^records 1-$((before - 1)) were purged under retention" ||
 	fail "verify after purge: $out"
 node audit verify --dir altrecht --registry >/dev/null || fail "registry anchors after the purge"
 out=$(node audit query --dir altrecht --client $BSN)
-echo "$out" | grep -q ' lookup R ' && fail "a purged record still queried: $out"
+echo "$out" | grep -c >/dev/null ' lookup R ' && fail "a purged record still queried: $out"
 node audit query --dir altrecht --event audit.purge --outcome ok |
 	grep -q "chain hash at $((before - 1)): [0-9a-f]\{64\}; marker signature (schakel/v1/audit-purge): [0-9a-f]\{128\}" ||
 	fail "the purge marker record"
-node audit retention --dir altrecht --set-years 7 | grep -q '^retention: 2556 days (set now, recorded)$' ||
+node audit retention --dir altrecht --set-years 7 | grep -c >/dev/null '^retention: 2556 days (set now, recorded)$' ||
 	fail "set retention"
-node audit retention --dir altrecht | grep -q "^purged: records 1-$((before - 1)), last purge $future" ||
+node audit retention --dir altrecht | grep -c >/dev/null "^purged: records 1-$((before - 1)), last purge $future" ||
 	fail "retention shows the purge"
 node sync --dir altrecht >/dev/null || fail "sync after the purge"
 node audit verify --dir altrecht --registry --reconcile >/dev/null ||
@@ -118,36 +118,36 @@ assert hits, "the base is not in data.mdb"
 open(path, "wb").write(data)
 PY
 set +e; msg=$(nodex audit verify --dir altrecht); rc=$?; set -e
-[ "$rc" = 3 ] && echo "$msg" | grep -q "signed purge marker .* does not verify" ||
+[ "$rc" = 3 ] && echo "$msg" | grep -c >/dev/null "signed purge marker .* does not verify" ||
 	fail "a forged purge marker (rc $rc): $msg"
 ok "a forged purge marker: audit verify exits 3"
 
 # ---- the registry's own access log -------------------------------------------
-reg audit verify --dir r | grep -q '^audit log verified: [0-9]* records$' || fail "registry verify"
+reg audit verify --dir r | grep -c >/dev/null '^audit log verified: [0-9]* records$' || fail "registry verify"
 n=$(reg audit query --dir r --org altrecht --event lookup --json |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); assert all(r["user"]=="altrecht" for r in d); print(len(d))')
 [ "$n" = 2 ] || fail "registry lookups of altrecht: $n"
-reg audit query --dir r --org wijkteam --event lookup | grep -q . && fail "wijkteam made no lookup"
+reg audit query --dir r --org wijkteam --event lookup | grep -c >/dev/null . && fail "wijkteam made no lookup"
 reg audit export --dir r --format csv --org altrecht --out reg.csv >/dev/null || fail "registry export"
-reg audit verify-export --dir r --file reg.csv | grep -q "signed by this registry (registry), unchanged" ||
+reg audit verify-export --dir r --file reg.csv | grep -c >/dev/null "signed by this registry (registry), unchanged" ||
 	fail "registry verify-export"
 reg audit export --dir r --format fhir >/dev/null || fail "registry fhir export"
 out=$(reg audit review --dir r --max-lookups 1 --office-hours 00:00-24:00 --office-days sun-sat) ||
 	fail "registry review"
-echo "$out" | grep -q "^member orgs with more lookups in a day than the limit: 1$" &&
-	echo "$out" | grep -q "  altrecht: 2 lookups on" || fail "registry review volume: $out"
-reg audit query --dir r --event audit.review | grep -q . || fail "the registry review is not recorded"
+echo "$out" | grep -c >/dev/null "^member orgs with more lookups in a day than the limit: 1$" &&
+	echo "$out" | grep -c >/dev/null "  altrecht: 2 lookups on" || fail "registry review volume: $out"
+reg audit query --dir r --event audit.review | grep -c >/dev/null . || fail "the registry review is not recorded"
 ok "registry: query by org, signed export, review with volume per org"
 
-reg audit retention --dir r | grep -q '^retention: 365 days$' || fail "registry retention"
+reg audit retention --dir r | grep -c >/dev/null '^retention: 365 days$' || fail "registry retention"
 reg audit hold --dir r --until "$(date -u -d '+1 day' +%F)" --reason "audit AP" >/dev/null
 set +e; out=$(regx audit purge --dir r --as-of "$(date -u -d '+2 years' +%F)"); rc=$?; set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "blocks the purge (audit AP)" || fail "registry hold (rc $rc): $out"
+[ "$rc" = 1 ] && echo "$out" | grep -c >/dev/null "blocks the purge (audit AP)" || fail "registry hold (rc $rc): $out"
 reg audit hold --dir r --release >/dev/null
 out=$(reg audit purge --dir r --as-of "$(date -u -d '+2 years' +%F)") || fail "registry purge: $out"
 echo "$out" | grep -Eq '^purged [0-9]+ audit records' || fail "registry purge: $out"
-reg audit verify --dir r | grep -q "were purged under retention" || fail "registry verify after purge"
-reg audit query --dir r --org altrecht --event lookup | grep -q . && fail "token-level records kept"
+reg audit verify --dir r | grep -c >/dev/null "were purged under retention" || fail "registry verify after purge"
+reg audit query --dir r --org altrecht --event lookup | grep -c >/dev/null . && fail "token-level records kept"
 reg audit daily --dir r --org altrecht --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)

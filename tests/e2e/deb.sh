@@ -23,7 +23,7 @@ ok() { echo "ok - $*"; }
 
 [ "$(id -u)" = 0 ] || fail "tests/e2e/deb.sh installs the packages system-wide and must run as root (CI does)"
 for p in $PKGS; do
-	! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q installed ||
+	! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -c >/dev/null installed ||
 		fail "$p is installed on this machine already; the test installs and purges its own"
 done
 for d in /etc/schakel /var/lib/schakel; do
@@ -87,7 +87,7 @@ done
 INSTALLED=1
 dpkg_retry -i "${FILES[@]}" >"$T/dpkg.log" 2>&1 || fail "dpkg -i: $(tail -20 "$T/dpkg.log")"
 for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" | grep -q "install ok installed" || fail "$p is not installed: $(tail -20 "$T/dpkg.log")"
+	dpkg-query -W -f='${Status}' "$p" | grep -c >/dev/null "install ok installed" || fail "$p is not installed: $(tail -20 "$T/dpkg.log")"
 done
 ok "dpkg -i $PKGS"
 
@@ -113,7 +113,7 @@ for n in registry pseudonymiser node; do
 	[ ! -e /etc/systemd/system/multi-user.target.wants/schakel-$n.service ] ||
 		fail "schakel-$n.service is enabled on install (it needs init and join first)"
 	if grep -q "^path-exclude=/usr/share/man" /etc/dpkg/dpkg.cfg.d/* 2>/dev/null; then
-		dpkg-deb -c "$DEBS"/schakel-${n}_*.deb | grep -q "usr/share/man/man8/schakel-$n.8" ||
+		dpkg-deb -c "$DEBS"/schakel-${n}_*.deb | grep -c >/dev/null "usr/share/man/man8/schakel-$n.8" ||
 			fail "schakel-$n ships no man page"
 		echo "# dpkg here leaves out /usr/share/man (path-exclude): checked the man page in the package"
 	else
@@ -123,7 +123,7 @@ for n in registry pseudonymiser node; do
 done
 [ -f /usr/lib/sysusers.d/schakel.conf ] || fail "no /usr/lib/sysusers.d/schakel.conf"
 for n in registry pseudonymiser node; do
-	/usr/bin/schakel-$n --version | grep -q "$(dpkg-query -W -f='${Version}' schakel-$n)" ||
+	/usr/bin/schakel-$n --version | grep -c >/dev/null "$(dpkg-query -W -f='${Version}' schakel-$n)" ||
 		fail "schakel-$n --version: $(/usr/bin/schakel-$n --version 2>&1) (package $(dpkg-query -W -f='${Version}' schakel-$n))"
 done
 ok "user schakel (uid $uid, $shell), /var/lib/schakel 0700, /etc/schakel/*.conf 0640 root:schakel, units, man pages"
@@ -258,5 +258,5 @@ for f in /etc/schakel /var/lib/schakel /usr/bin/schakel-node /lib/systemd/system
 	/usr/lib/sysusers.d/schakel.conf; do
 	[ ! -e "$f" ] || fail "$f is left after dpkg --purge"
 done
-! dpkg-statoverride --list | grep -q schakel || fail "statoverrides left: $(dpkg-statoverride --list | grep schakel)"
+! dpkg-statoverride --list | grep -c >/dev/null schakel || fail "statoverrides left: $(dpkg-statoverride --list | grep schakel)"
 ok "dpkg --purge removed the packages, /etc/schakel, /var/lib/schakel and the statoverrides"

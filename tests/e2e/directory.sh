@@ -14,8 +14,8 @@ node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
 nodex() { "$SK_NODE" "$@" --dev 2>&1; } # with the diagnostics
 
 # --help lists the vocabulary
-node directory publish --help | grep -q "schuldhulp" || fail "publish --help lacks the services"
-node directory publish --help | grep -q "volwassenen" || fail "publish --help lacks the target groups"
+node directory publish --help | grep -c >/dev/null "schuldhulp" || fail "publish --help lacks the services"
+node directory publish --help | grep -c >/dev/null "volwassenen" || fail "publish --help lacks the target groups"
 
 old=$(date -u -d '-40 days' +%F)
 cat >wijkteam.json <<JSON
@@ -157,9 +157,9 @@ node case open --dir wijkteam --client $BSN --as anna --consent discover,contact
 node case open --dir altrecht --client $BSN --as bram --consent discover,contact,discuss \
 	--categories sociaal-team >/dev/null || fail "case open altrecht"
 node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null || fail "sync after cases"
-node matches --dir wijkteam | grep -q "^Altrecht Zeist — altrecht (ggz) is also involved" ||
+node matches --dir wijkteam | grep -c >/dev/null "^Altrecht Zeist — altrecht (ggz) is also involved" ||
 	fail "match by display name: $(node matches --dir wijkteam)"
-node matches --dir wijkteam --json | grep -q '"org_name": "Altrecht Zeist"' || fail "match JSON name"
+node matches --dir wijkteam --json | grep -c >/dev/null '"org_name": "Altrecht Zeist"' || fail "match JSON name"
 node lookup --dir wijkteam --client $BSN --as anna --purpose afstemming |
 	grep -q "^Altrecht Zeist — altrecht (ggz): Bram Jansen" ||
 	fail "lookup by display name: $(node lookup --dir wijkteam --client $BSN --as anna --purpose afstemming)"

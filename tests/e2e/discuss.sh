@@ -61,9 +61,9 @@ node discuss accept "$id" --dir altrecht --as p-altrecht >/dev/null || fail "acc
 out=$(nodex discuss accept "$id" --dir altrecht --as p-altrecht) && fail "second answer accepted"
 node sync --dir wijkteam >/dev/null
 out=$(node discuss list --dir wijkteam)
-echo "$out" | grep -q "1 accepted" || fail "acceptance not seen: $out"
-echo "$out" | grep -q "Org altrecht (ggz): Prof altrecht, spv 030-1" || fail "acceptor details: $out"
-echo "$out" | grep -q gemeente && fail "the decline was shown to the requester"
+echo "$out" | grep -c >/dev/null "1 accepted" || fail "acceptance not seen: $out"
+echo "$out" | grep -c >/dev/null "Org altrecht (ggz): Prof altrecht, spv 030-1" || fail "acceptor details: $out"
+echo "$out" | grep -c >/dev/null gemeente && fail "the decline was shown to the requester"
 ok "accept reaches the requester sealed to the discussion key; a decline is never shown"
 
 
@@ -72,11 +72,11 @@ synced() { node sync --dir "$1" --json | python3 -c "import json,sys; d=json.loa
 thread() { node discuss show "$id" --dir "$1" --as "p-$1"; }
 printf 'Cliënt met BSN 111222333 heeft schulden\n' >bsn.txt
 out=$(nodex discuss send "$id" --dir wijkteam --as p-wijkteam --text-file bsn.txt) && fail "a summary with a BSN was sent"
-echo "$out" | grep -q BSN || fail "no clear message about the BSN: $out"
+echo "$out" | grep -c >/dev/null BSN || fail "no clear message about the BSN: $out"
 printf 'UNIEKE-SAMENVATTING schulden en dreigende huisuitzetting; gesprek op 12-03-2027\n' >summary.txt
 out=$(nodex discuss send "$id" --dir wijkteam --as p-wijkteam --text-file summary.txt </dev/null) &&
 	fail "a summary with a date was sent without --yes"
-echo "$out" | grep -q -- --yes || fail "no hint at --yes: $out"
+echo "$out" | grep -c >/dev/null -- --yes || fail "no hint at --yes: $out"
 node discuss send "$id" --dir wijkteam --as p-tactus --text-file summary.txt --yes >/dev/null &&
 	fail "a professional of another org sent"
 node discuss send "$id" --dir wijkteam --as p-wijkteam --text-file summary.txt --yes >/dev/null ||
@@ -85,13 +85,13 @@ ok "a summary with a BSN is refused; one with a date needs --yes (no terminal to
 
 [ "$(synced altrecht)" = "1 0 0" ] || fail "altrecht did not take the summary"
 out=$(thread altrecht)
-echo "$out" | grep -q UNIEKE-SAMENVATTING || fail "summary not in altrecht's thread: $out"
-echo "$out" | grep -q "Org wijkteam (sociaal-team): Prof wijkteam" || fail "the requester's identity: $out"
+echo "$out" | grep -c >/dev/null UNIEKE-SAMENVATTING || fail "summary not in altrecht's thread: $out"
+echo "$out" | grep -c >/dev/null "Org wijkteam (sociaal-team): Prof wijkteam" || fail "the requester's identity: $out"
 node discuss show "$id" --dir altrecht --as nobody >/dev/null 2>&1 && fail "show for an unknown professional"
 printf 'ANTWOORD-ALTRECHT wij kennen de cliënt sinds vorig jaar\n' | \
 	node discuss send "$id" --dir altrecht --as p-altrecht --text-file - >/dev/null || fail "reply: $(tail -2 node.log)"
 [ "$(synced wijkteam)" = "1 0 0" ] || fail "wijkteam did not take the reply"
-thread wijkteam | grep -q ANTWOORD-ALTRECHT || fail "reply not in the requester's thread"
+thread wijkteam | grep -c >/dev/null ANTWOORD-ALTRECHT || fail "reply not in the requester's thread"
 ok "the acceptor reads the summary and who asks; its reply reaches the requester"
 
 node discuss accept "$id" --dir lentis --as p-lentis >/dev/null || fail "lentis accept: $(tail -2 node.log)"
@@ -104,7 +104,7 @@ printf 'BERICHT-LENTIS wij doen mee\n' >lentis.txt
 node discuss send "$id" --dir lentis --as p-lentis --text-file lentis.txt >/dev/null || fail "lentis send: $(tail -2 node.log)"
 [ "$(synced altrecht)" = "1 0 0" ] || fail "altrecht did not take lentis's message"
 [ "$(synced wijkteam)" = "1 0 0" ] || fail "wijkteam did not take lentis's message"
-thread altrecht | grep -q "BERICHT-LENTIS wij doen mee" || fail "lentis's message not at altrecht"
+thread altrecht | grep -c >/dev/null "BERICHT-LENTIS wij doen mee" || fail "lentis's message not at altrecht"
 ok "a late acceptor gets the summary, then writes to every participant (three nodes)"
 
 "$SK_TESTDISCUSS" replay r altrecht "$id" >/dev/null || fail "replay tool"
@@ -114,14 +114,14 @@ node discuss send "$id" --dir wijkteam --as p-wijkteam --text-file m1.txt >/dev/
 node discuss send "$id" --dir wijkteam --as p-wijkteam --text-file m2.txt >/dev/null || fail "m2"
 "$SK_TESTDISCUSS" swap r altrecht "$id" >/dev/null || fail "swap tool"
 [ "$(synced altrecht)" = "1 1 0" ] || fail "a reordered message was not refused"
-thread altrecht | grep -q EERSTE && fail "the message delivered out of order was shown"
+thread altrecht | grep -c >/dev/null EERSTE && fail "the message delivered out of order was shown"
 "$SK_TESTDISCUSS" reseal r altrecht lentis "$id" >/dev/null || fail "reseal tool"
 "$SK_TESTDISCUSS" forge r lentis altrecht wijkteam "$id" >/dev/null || fail "forge tool"
 [ "$(synced lentis)" = "0 1 0" ] || fail "a message re-sealed to another recipient was not refused"
 grep -q "refused a discussion message from wijkteam: it does not open or its signature" node.log ||
 	fail "the re-sealed message was refused for another reason: $(tail -3 node.log)"
 [ "$(synced altrecht)" = "0 1 0" ] || fail "a message signed by the wrong org was not refused"
-thread altrecht | grep -q FORGED && fail "the forged message was shown"
+thread altrecht | grep -c >/dev/null FORGED && fail "the forged message was shown"
 grep -q "refused a discussion message from wijkteam" node.log || fail "no warning on stderr"
 node audit query --dir altrecht --event discuss.receive --outcome denied --json 2>/dev/null |
 	python3 -c "import json,sys; assert len(json.load(sys.stdin))>=3" || fail "refusals not in altrecht's audit log"
@@ -135,7 +135,7 @@ node sync --dir wijkteam >/dev/null
 printf 'DERDE bericht, na de sleutelwissel\n' >m3.txt
 node discuss send "$id" --dir wijkteam --as p-wijkteam --text-file m3.txt >/dev/null || fail "m3"
 [ "$(synced altrecht)" = "1 0 0" ] || fail "a message sealed to the new key did not open"
-thread altrecht | grep -q "DERDE bericht" || fail "m3 not in altrecht's thread"
+thread altrecht | grep -c >/dev/null "DERDE bericht" || fail "m3 not in altrecht's thread"
 ok "a rotated encryption key is published in the log and used by partners from their next sync"
 
 node discuss close "$id" --dir altrecht --as p-altrecht --regie altrecht:p-altrecht --outcome x >/dev/null &&
@@ -147,14 +147,14 @@ node discuss send "$id" --dir wijkteam --as p-wijkteam --text-file m1.txt >/dev/
 node sync --dir altrecht >/dev/null; node sync --dir lentis >/dev/null
 for org in altrecht lentis; do
 	out=$(thread $org)
-	echo "$out" | grep -q "UITKOMST altrecht neemt regie" || fail "outcome not at $org: $out"
-	echo "$out" | grep -q "regievoerder: altrecht, p-altrecht" || fail "regievoerder not at $org"
+	echo "$out" | grep -c >/dev/null "UITKOMST altrecht neemt regie" || fail "outcome not at $org: $out"
+	echo "$out" | grep -c >/dev/null "regievoerder: altrecht, p-altrecht" || fail "regievoerder not at $org"
 done
 case_id=$(node case list --dir altrecht --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['id'])")
 node case consent --dir altrecht --case "$case_id" --as p-altrecht --consent discover,discuss --categories sociaal-team >/dev/null
 node sync --dir altrecht >/dev/null
 out=$(node lookup --dir wijkteam --client 111222333 --as p-wijkteam --purpose afstemming)
-echo "$out" | grep altrecht | grep -q regievoerder || fail "the regie flag is not shown on lookup: $out"
+echo "$out" | grep altrecht | grep -c >/dev/null regievoerder || fail "the regie flag is not shown on lookup: $out"
 ok "close by the requester: outcome and regievoerder at every participant, ciphertext purged, regie shown on lookup"
 
 # a close right after the summary, before the acceptor fetched it: the
@@ -172,8 +172,8 @@ node discuss close "$id3" --dir wijkteam --as p-wijkteam --regie wijkteam:p-wijk
 	fail "after a quick close altrecht's mailbox does not hold just the summary and the close"
 node sync --dir altrecht >/dev/null
 out=$(node discuss show "$id3" --dir altrecht --as p-altrecht)
-echo "$out" | grep -q "SNELLE-SAMENVATTING" || fail "the summary of a quickly closed discussion is lost: $out"
-echo "$out" | grep -q "SNELLE-UITKOMST" || fail "the outcome of a quickly closed discussion is lost: $out"
+echo "$out" | grep -c >/dev/null "SNELLE-SAMENVATTING" || fail "the summary of a quickly closed discussion is lost: $out"
+echo "$out" | grep -c >/dev/null "SNELLE-UITKOMST" || fail "the outcome of a quickly closed discussion is lost: $out"
 ok "closed before the acceptor synced: the summary is kept with the close notice, the message between purged"
 
 # expiry: a registry that ends idle discussions after 3 s

@@ -21,8 +21,8 @@ node service add --dir $ORG_A --id ecd --name "ECD Wijkteam" >cred || fail "serv
 chmod 600 cred
 CRED=$(cat cred)
 [[ $CRED == svc.ecd.* ]] && [ ${#CRED} -eq 72 ] || fail "the credential is not svc.ecd. and 64 hex digits: ${#CRED} bytes"
-node service list --dir $ORG_A --json | grep -q '"ecd"' || fail "service list does not show ecd"
-node service list --dir $ORG_A --json | grep -q "${CRED#svc.ecd.}" && fail "service list shows the credential"
+node service list --dir $ORG_A --json | grep -c >/dev/null '"ecd"' || fail "service list does not show ecd"
+node service list --dir $ORG_A --json | grep -c >/dev/null "${CRED#svc.ecd.}" && fail "service list shows the credential"
 ok "service credential made (shown once, not listed)"
 
 # ---- the export: N_CLIENTS clients (the first is Jan Modaal, whom a

@@ -92,11 +92,11 @@ ok "refused live sessions are audited (member.session, denied); another org is s
 for id in registry witness pseudonymiser schakel admin root ca operator localhost test.example; do
 	"$SK_TESTNODE" init --dir "res-$id" --org-id "$id" --name "Res $id" --category ggz >/dev/null
 	try "$SK_REGISTRY" enrol --dir r --ca ca --request "res-$id/enrol-request" --out "res-$id/bundle" --dev
-	[ "$rc" -eq 1 ] && echo "$msg" | grep -q "reserved" || fail "org id $id accepted (rc $rc): $msg"
+	[ "$rc" -eq 1 ] && echo "$msg" | grep -c >/dev/null "reserved" || fail "org id $id accepted (rc $rc): $msg"
 done
 "$SK_TESTNODE" init --dir ps-other --org-id other --name "Pseudo other" --role pseudonymiser >/dev/null
 try "$SK_REGISTRY" enrol --dir r --ca ca --request ps-other/enrol-request --out ps-other/bundle --dev
-[ "$rc" -eq 1 ] && echo "$msg" | grep -q "already enrolled" || fail "a pseudonymiser took a node's id: $msg"
+[ "$rc" -eq 1 ] && echo "$msg" | grep -c >/dev/null "already enrolled" || fail "a pseudonymiser took a node's id: $msg"
 reg members --dir r --json | python3 -c '
 import json, sys
 ids = [m["org_id"] if "org_id" in m else m["id"] for m in json.load(sys.stdin)]
@@ -115,14 +115,14 @@ reg init --dir fake --name fake.example/registry --ca ca >/dev/null
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry did not drain"
 start_registry fake "$REG_ADDR"
 try "$SK_NODE" sync --dir n1 --dev
-[ "$rc" -ne 0 ] && echo "$msg" | grep -q "does not hold the registry TLS key our bundle pins" ||
+[ "$rc" -ne 0 ] && echo "$msg" | grep -c >/dev/null "does not hold the registry TLS key our bundle pins" ||
 	fail "a node synced with another registry of the same CA (rc $rc): $msg"
 ok "a node refuses another registry of the same CA at the registry's address (pinned TLS key)"
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "fake registry did not drain"
 "$SK_TESTNODE" issue-cert --dir fake --ca ca --org-id registry --category ggz >/dev/null
 start_registry fake "$REG_ADDR"
 try "$SK_NODE" sync --dir n1 --dev
-[ "$rc" -ne 0 ] && echo "$msg" | grep -q "not this federation's registry" ||
+[ "$rc" -ne 0 ] && echo "$msg" | grep -c >/dev/null "not this federation's registry" ||
 	fail "a node synced with a member certificate named like the registry (rc $rc): $msg"
 ok "a node refuses a member certificate from the same CA with CN equal to the registry's id (role and pinned key)"
 
@@ -187,7 +187,7 @@ reg init --dir fake2 --name fake2.example/registry --ca ca >/dev/null
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry did not drain"
 start_registry fake2 "$REG_ADDR"
 try "$SK_PSEUDONYMISER" rotate --dir ps1 --until "$(date -d '+1 year' +%F)" --dev
-[ "$rc" -ne 0 ] && echo "$msg" | grep -q "does not hold the registry TLS key our bundle pins" ||
+[ "$rc" -ne 0 ] && echo "$msg" | grep -c >/dev/null "does not hold the registry TLS key our bundle pins" ||
 	fail "a pseudonymiser followed another registry of the same CA (rc $rc): $msg"
 ok "a pseudonymiser refuses another registry of the same CA at the registry's address (pinned TLS key)"
 
@@ -199,7 +199,7 @@ reg enrol --dir r --refresh rot --ca ca --out rot.bundle3 $CHAIN >/dev/null || f
 [ -f r/tls.key ] && ! cmp -s r/tls.crt old-tls/tls.crt || fail "no new TLS certificate"
 start_registry r "$REG_ADDR"
 try "$SK_NODE" sync --dir rot --dev
-[ "$rc" -ne 0 ] && echo "$msg" | grep -q "pins" || fail "a node followed a re-keyed registry unasked: $msg"
+[ "$rc" -ne 0 ] && echo "$msg" | grep -c >/dev/null "pins" || fail "a node followed a re-keyed registry unasked: $msg"
 node join --dir rot --bundle rot.bundle3 >/dev/null || fail "join the refreshed bundle"
 node sync --dir rot >/dev/null || fail "sync after the re-key: $(tail -2 "$T/node.log")"
 ok "a registry re-keyed (TLS files moved away, enrol --refresh --ca): nodes follow after joining the refreshed bundle, not before"

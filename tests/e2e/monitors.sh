@@ -67,7 +67,7 @@ for bad in "bad_name.example" "-a.example" "a..example" "*.example" "1.2.3" \
 	"$SK_TESTNODE" init --dir bad --org-id bad --name Bad --category ggz --host "$bad" >/dev/null
 	try "$SK_REGISTRY" enrol --dev --dir r --ca ca --request bad/enrol-request --out bad.bundle
 	[ "$rc" = 1 ] || fail "a request naming '$bad' was not refused (rc $rc)"
-	echo "$msg" | grep -q "is not a host name" || fail "refusal of '$bad': $msg"
+	echo "$msg" | grep -c >/dev/null "is not a host name" || fail "refusal of '$bad': $msg"
 	rm -rf bad
 done
 # shellcheck disable=SC2046
@@ -216,7 +216,7 @@ for mode in none tile tile1 checkpoint; do
 		# a tile x/mod's TileHashReader checks, or the root from the leaves
 		want="^tlogclient: \(tiles: \|the leaf hashes of the tiles do not lead\)"
 		[ $mode = checkpoint ] && want="^tlogclient: checkpoint signature: "
-		echo "$msg" | grep -q "$want" || fail "the Go monitor on an altered $mode: $msg"
+		echo "$msg" | grep -c >/dev/null "$want" || fail "the Go monitor on an altered $mode: $msg"
 	fi
 done
 ok "the Go monitor fails on one altered byte of a tile, a level-1 tile or the checkpoint"

@@ -34,13 +34,13 @@ node client add --dir wijkteam --bsn $BSN --name "$NAME" --birthdate 1980-05-01 
 node client add --dir altrecht --bsn $BSN --name "$NAME" >/dev/null
 node client add --dir tactus --bsn $BSN >/dev/null
 out=$(nodex client add --dir wijkteam --bsn 123456789) && fail "invalid BSN accepted"
-echo "$out" | grep -qi "bsn" || fail "invalid BSN message: $out"
+echo "$out" | grep -ci >/dev/null "bsn" || fail "invalid BSN message: $out"
 ok "clients registered; an invalid BSN is refused"
 
 # bulk import: the whole file is checked first, tokens come in batches
 { echo "bsn,name,birthdate"; bsns 3 7 | sed 's/$/,Synthetic Resident,1990-01-01/'; echo 123456789; } >bad.csv
 out=$(nodex client import --dir tactus --file bad.csv) && fail "import with an invalid BSN"
-echo "$out" | grep -q "line 5: not a valid BSN" || fail "import refusal: $out"
+echo "$out" | grep -c >/dev/null "line 5: not a valid BSN" || fail "import refusal: $out"
 [ "$(node client list --dir tactus --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
 	fail "a refused import stored clients"
 bsns 300 11 >good.csv
@@ -57,19 +57,19 @@ c2=$(node case open --dir altrecht --client $BSN --as bram --consent discover,di
 	--categories sociaal-team) || fail "case open altrecht"
 node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -3 node.log)"
 node sync --dir altrecht >/dev/null || fail "sync altrecht"
-node matches --dir wijkteam | grep -q "altrecht (ggz) is also involved with your client c-1, case $c1" ||
+node matches --dir wijkteam | grep -c >/dev/null "altrecht (ggz) is also involved with your client c-1, case $c1" ||
 	fail "match at wijkteam: $(node matches --dir wijkteam)"
-node matches --dir altrecht | grep -q "wijkteam (sociaal-team) is also involved" || fail "match at altrecht"
+node matches --dir altrecht | grep -c >/dev/null "wijkteam (sociaal-team) is also involved" || fail "match at altrecht"
 ok "entries published through the chain; matches on both sides"
 
 # lookup: the partner, its category and the opened contact (only under CONTACT)
 out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) || fail "lookup: $out"
-echo "$out" | grep -q "wijkteam (sociaal-team): Anna de Vries, wijkcoach, 030-1234567" ||
+echo "$out" | grep -c >/dev/null "wijkteam (sociaal-team): Anna de Vries, wijkcoach, 030-1234567" ||
 	fail "lookup at altrecht: $out"
 out=$(node lookup --dir wijkteam --client c-1 --as anna --purpose afstemming)
 [ "$out" = "Org altrecht — altrecht (ggz)" ] || fail "lookup at wijkteam (no contact allowed; partner by its name): $out"
 node sync --dir wijkteam >/dev/null
-node notices --dir wijkteam | grep -q "altrecht (ggz, spv) looked up your client c-1 for afstemming" ||
+node notices --dir wijkteam | grep -c >/dev/null "altrecht (ggz, spv) looked up your client c-1 for afstemming" ||
 	fail "notice at wijkteam: $(node notices --dir wijkteam)"
 ok "lookups show partner, category and the contact under CONTACT; disclosure notices kept"
 
@@ -116,7 +116,7 @@ ok "node serve: background sync and the local JSON API behind its token"
 # a professional who is not assigned gets nothing, and is told why
 node professional add --dir altrecht --id dora --name "Dora" --role spv >/dev/null
 out=$(nodex lookup --dir altrecht --client $BSN --as dora --purpose afstemming) && fail "unassigned lookup"
-echo "$out" | grep -q "not assigned" || fail "unassigned: $out"
+echo "$out" | grep -c >/dev/null "not assigned" || fail "unassigned: $out"
 ok "a lookup by a professional not assigned to the client is refused"
 
 # a statutory basis allows discuss only: the node will not make an entry
@@ -124,7 +124,7 @@ ok "a lookup by a professional not assigned to the client is refused"
 for flags in discover discover,discuss discover,contact,discuss; do
 	out=$(nodex case open --dir tactus --client $BSN --as cees --basis statutory:meldcode \
 		--consent $flags --categories sociaal-team,ggz) && fail "statutory case with $flags opened"
-	echo "$out" | grep -q "a statutory basis allows discuss only" || fail "statutory $flags: $out"
+	echo "$out" | grep -c >/dev/null "a statutory basis allows discuss only" || fail "statutory $flags: $out"
 done
 [ "$(node case list --dir tactus --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ] ||
 	fail "a refused statutory case was recorded"
@@ -137,7 +137,7 @@ node case open --dir tactus --client $BSN --as cees --basis statutory:meldcode \
 out=$(node lookup --dir tactus --client $BSN --as cees --purpose signaal)
 [ "$out" = "no partner organisation can be shown for this client" ] || fail "statutory lookup: $out"
 out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming)
-echo "$out" | grep -q tactus && fail "statutory entry discovered"
+echo "$out" | grep -c >/dev/null tactus && fail "statutory entry discovered"
 ok "a statutory-basis entry is never discovered"
 
 # consent withdrawn: visibility gone at once
@@ -150,7 +150,7 @@ ok "consent none removes visibility at once"
 node client add --dir wijkteam --bsn 123456782 --birthdate "$(date -d '-14 years' +%F)" >/dev/null
 out=$(nodex case open --dir wijkteam --client 123456782 --as anna --consent discover --categories ggz) &&
 	fail "14-year-old without a parent"
-echo "$out" | grep -q "client+parent" || fail "age rule message: $out"
+echo "$out" | grep -c >/dev/null "client+parent" || fail "age rule message: $out"
 node case open --dir wijkteam --client 123456782 --as anna --consent discover --categories ggz \
 	--consent-by client+parent >/dev/null || fail "client+parent"
 ok "Dutch age rules for consent"
@@ -165,7 +165,7 @@ for org in wijkteam altrecht; do
 	node sync --dir $org >/dev/null || fail "sync $org after rotation"
 done
 out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming)
-echo "$out" | grep -q "^Org wijkteam — wijkteam (sociaal-team)" || fail "no match under the new epoch: $out"
+echo "$out" | grep -c >/dev/null "^Org wijkteam — wijkteam (sociaal-team)" || fail "no match under the new epoch: $out"
 node case list --dir wijkteam >/dev/null
 ok "after a rotation, entries are re-derived and republished under the new epoch"
 
@@ -180,13 +180,13 @@ ok "closing the last case withdraws the entry at once"
 # restart keeps everything
 [ "$(node case list --dir wijkteam --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
 	fail "cases after restart"
-node matches --dir wijkteam | grep -q altrecht || fail "matches after restart"
+node matches --dir wijkteam | grep -c >/dev/null altrecht || fail "matches after restart"
 ok "a node restart keeps records, matches and notices"
 
 # a world-readable data dir is refused
 chmod 755 tactus
 out=$(nodex case list --dir tactus) && fail "loose data dir accepted"
-echo "$out" | grep -q "chmod 700" || fail "loose dir message: $out"
+echo "$out" | grep -c >/dev/null "chmod 700" || fail "loose dir message: $out"
 chmod 700 tactus
 ok "a node on a world-readable data dir is refused"
 
@@ -235,8 +235,8 @@ kill -TERM "$REG_PID"; wait "$REG_PID"
 members_edit r "$ALT" "$(cat alt.value)" # the real altrecht's record again
 start_registry r "$REG_ADDR"
 out=$(nodex sync --dir altrecht) || fail "sync after the imposter: $out"
-echo "$out" | grep -q "ALERT: the registry's log holds a certificate for our org id" || fail "no alert: $out"
-node notices --dir altrecht | grep -q "did not request" || fail "alert not in notices"
+echo "$out" | grep -c >/dev/null "ALERT: the registry's log holds a certificate for our org id" || fail "no alert: $out"
+node notices --dir altrecht | grep -c >/dev/null "did not request" || fail "alert not in notices"
 ok "a certificate for our org id that we did not request raises an alert"
 
 # a registry rolled back to an older copy of its log: sync exits 3
@@ -245,7 +245,7 @@ cp r/data.mdb current.mdb
 cp snapshot.mdb r/data.mdb && rm -f r/lock.mdb
 start_registry r "$REG_ADDR"
 set +e; out=$(nodex sync --dir altrecht); rc=$?; set -e
-[ "$rc" = 3 ] && echo "$out" | grep -q "rolled-back" || fail "rollback not detected (rc $rc): $out"
+[ "$rc" = 3 ] && echo "$out" | grep -c >/dev/null "rolled-back" || fail "rollback not detected (rc $rc): $out"
 kill -TERM "$REG_PID"; wait "$REG_PID"
 cp current.mdb r/data.mdb && rm -f r/lock.mdb
 ok "a registry rolled back to an older log is detected by sync (exit 3)"
@@ -271,7 +271,7 @@ set +e; out=$(nodex sync --dir altrecht); rc=$?; set -e
 [ "$rc" = 3 ] || fail "tampered checkpoint: rc $rc: $out"
 # by the log key's signature (the consistency proof from our stored
 # checkpoint would fail too, later)
-echo "$out" | grep -q "checkpoint does not verify" || fail "tampered checkpoint: not by its signature: $out"
+echo "$out" | grep -c >/dev/null "checkpoint does not verify" || fail "tampered checkpoint: not by its signature: $out"
 ls altrecht/evidence/* >/dev/null 2>&1 || fail "no evidence kept"
 ok "a tampered checkpoint is detected by sync (exit 3, evidence kept)"
 

@@ -132,7 +132,7 @@ wait "$IDP_PID" 2>/dev/null || true
 start_oidc
 loc=$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/oidc/start")
 [ "$loc" = "$BASE/signin?error=oidc-unreachable" ] || fail "the provider gone: /oidc/start sent to '$loc'"
-curl -s "$loc" | grep -q "nu niet bereikbaar" || fail "the provider gone: the sign-in page does not say so"
+curl -s "$loc" | grep -c >/dev/null "nu niet bereikbaar" || fail "the provider gone: the sign-in page does not say so"
 ok "the provider gone: the sign-in page says it cannot be reached now"
 stop_serve
 

@@ -162,7 +162,7 @@ for cmd in "status" "status --json" "professional list" "org show" "encryption l
 	# shellcheck disable=SC2086
 	"$SK_NODE" $cmd --dir nw >ro.out 2>ro.err || fail "node $cmd without a passphrase: $(cat ro.err)"
 done
-"$SK_NODE" professional list --dir nw | grep -q anna || fail "professional list"
+"$SK_NODE" professional list --dir nw | grep -c >/dev/null anna || fail "professional list"
 # client data stays behind the data key
 try "$SK_NODE" client list --dir nw
 [ "$rc" != 0 ] || fail "client list without the passphrase"

@@ -23,7 +23,7 @@ refused() {
 	[ "$(echo "$1" | json refused)" = 1 ] && [ "$(echo "$1" | json accepted)" = 0 ] ||
 		fail "not refused: $1"
 	[ "$(echo "$1" | json code)" = "$2" ] || fail "wrong code (want $2): $1"
-	echo "$1" | json message | grep -q "$3" || fail "wrong sentence (want '$3'): $1"
+	echo "$1" | json message | grep -c >/dev/null "$3" || fail "wrong sentence (want '$3'): $1"
 }
 denied() { # denied EVENT TEXT [ORG]: the registry audited ORG's (wijkteam's) refusal
 	reg audit query --dir r --event "$1" --outcome denied | grep "user=${3:-wijkteam}" | grep "$2" >/dev/null ||
@@ -36,7 +36,7 @@ victim_round() {
 	t0=$(date +%s%3N)
 	tn publish ggz --seq "$1" --token "$TOKEN" >/dev/null || { echo "publish $1 refused"; return 1; }
 	t1=$(date +%s%3N)
-	tn lookup ggz --token "$TOKEN" | grep -q '"org":"wijkteam"' || { echo "lookup failed"; return 1; }
+	tn lookup ggz --token "$TOKEN" | grep -c >/dev/null '"org":"wijkteam"' || { echo "lookup failed"; return 1; }
 	t2=$(date +%s%3N)
 	echo "$((t1 - t0)) $((t2 - t1))"
 }
@@ -85,19 +85,19 @@ ok "the refusals are audited at the registry, the log did not grow and sequence 
 
 # --- live entries: lowered by the operator while serve runs, then raised
 reg quota --dir r --org wijkteam --entries 10 >/dev/null || fail "quota --entries"
-reg quota --dir r --org wijkteam --json | grep -q '"live_entries": *2' || fail "live count: $(reg quota --dir r --org wijkteam --json)"
+reg quota --dir r --org wijkteam --json | grep -c >/dev/null '"live_entries": *2' || fail "live count: $(reg quota --dir r --org wijkteam --json)"
 out=$(tn flood wijkteam --mode entries --seq 100 --count 12)
 [ "$(echo "$out" | json accepted)" = 8 ] && [ "$(echo "$out" | json refused)" = 4 ] ||
 	fail "live-entry quota of 10 (2 live): $out"
-echo "$out" | json message | grep -q "reached its quota of 10 live entries" || fail "sentence: $out"
+echo "$out" | json message | grep -c >/dev/null "reached its quota of 10 live entries" || fail "sentence: $out"
 denied entry.publish "quota of 10 live entries"
 ok "live entries over a quota of 10: 8 accepted, 4 refused: $(echo "$out" | json message)"
 tn publish wijkteam --seq 200 --token-seed 100 --withdraw >/dev/null || fail "a withdrawal at the quota was refused"
 tn publish wijkteam --seq 201 --token-seed 201 >/dev/null || fail "the withdrawal did not free a place"
 ok "at the quota a withdrawal is accepted and frees a place for a new entry"
-reg members --dir r | grep wijkteam | grep -q "10/10" || fail "members does not show the quota: $(reg members --dir r)"
+reg members --dir r | grep wijkteam | grep -c >/dev/null "10/10" || fail "members does not show the quota: $(reg members --dir r)"
 reg quota --dir r --org wijkteam --entries default >/dev/null || fail "quota --entries default"
-reg audit query --dir r --event quota.set | grep -q wijkteam || fail "quota.set not audited"
+reg audit query --dir r --event quota.set | grep -c >/dev/null wijkteam || fail "quota.set not audited"
 ok "members shows live entries and limit (10/10); quota changes are audited (quota.set)"
 
 # --- publishes a minute
@@ -105,7 +105,7 @@ reg quota --dir r --org wijkteam --publishes-per-minute 30 >/dev/null || fail "q
 out=$(tn flood wijkteam --mode entries --seq 300 --count 90)
 acc=$(echo "$out" | json accepted)
 ((acc <= 60 && $(echo "$out" | json refused) >= 30)) || fail "publishes a minute (30): $out"
-echo "$out" | json message | grep -q "quota of 30 publishes a minute" || fail "sentence: $out"
+echo "$out" | json message | grep -c >/dev/null "quota of 30 publishes a minute" || fail "sentence: $out"
 ok "90 publishes against a quota of 30 a minute: $acc accepted, the rest refused: $(echo "$out" | json message)"
 # anchors (and keys) are leaves too: with one publish a minute, an anchor
 # right after a publish is refused (three tries, in case a minute turns)
@@ -116,9 +116,9 @@ for try in 1 2 3; do
 	key=$(tn flood wijkteam --mode enc-keys)
 	[ "$(echo "$out" | json refused)" = 1 ] && [ "$(echo "$key" | json refused)" = 1 ] && break
 done
-echo "$out" | json message | grep -q "quota of 1 publishes a minute (entries, anchors and keys)" ||
+echo "$out" | json message | grep -c >/dev/null "quota of 1 publishes a minute (entries, anchors and keys)" ||
 	fail "an anchor past the publishes a minute: $out"
-echo "$key" | json message | grep -q "quota of 1 publishes a minute (entries, anchors and keys)" ||
+echo "$key" | json message | grep -c >/dev/null "quota of 1 publishes a minute (entries, anchors and keys)" ||
 	fail "an encryption key past the publishes a minute: $key"
 denied audit.anchor "quota of 1 publishes a minute"
 denied encryption.key "quota of 1 publishes a minute"
@@ -126,7 +126,7 @@ reg quota --dir r --org wijkteam --publishes-per-minute default >/dev/null
 reg quota --dir r --org ps9 --publishes-per-minute 1 >/dev/null || fail "quota ps9"
 out=$(tn flood ps9 --mode epoch-keys --count 2)
 [ "$(echo "$out" | json refused)" = 1 ] || out=$(tn flood ps9 --mode epoch-keys --seq 10 --count 2) # a minute turned
-echo "$out" | json message | grep -q "quota of 1 publishes a minute" || fail "a second epoch key in a minute: $out"
+echo "$out" | json message | grep -c >/dev/null "quota of 1 publishes a minute" || fail "a second epoch key in a minute: $out"
 denied epoch.key "quota of 1 publishes a minute" ps9
 ok "an audit anchor, an encryption key and a pseudonymiser's epoch key count as publishes: refused past the quota: $(echo "$out" | json message)"
 
@@ -137,7 +137,7 @@ reg quota --dir r --org wijkteam --messages-per-discussion 25 >/dev/null || fail
 out=$(tn discuss-flood wijkteam --discussion "$D" --to ggz --count 40)
 [ "$(echo "$out" | json accepted)" = 25 ] && [ "$(echo "$out" | json refused)" = 15 ] ||
 	fail "messages a discussion (25): $out"
-echo "$out" | json message | grep -q "limit of 25 messages" || fail "sentence: $out"
+echo "$out" | json message | grep -c >/dev/null "limit of 25 messages" || fail "sentence: $out"
 denied discuss.message "limit of 25 messages"
 ok "40 messages into a discussion capped at 25: 25 routed, 15 refused: $(echo "$out" | json message)"
 D2=$(tn discuss-open wijkteam --token "$TOKEN" | json id) || fail "discuss-open 2"
@@ -147,9 +147,9 @@ reg quota --dir r --org wijkteam --messages-per-discussion default --messages-pe
 out=$(tn discuss-flood wijkteam --discussion "$D2" --to ggz --count 20)
 [ "$(echo "$out" | json accepted)" = 10 ] && [ "$(echo "$out" | json refused)" = 10 ] ||
 	fail "messages a day (37; 2 invitations and 25 messages sent): $out"
-echo "$out" | json message | grep -q "quota of 37 discussion messages a day" || fail "sentence: $out"
+echo "$out" | json message | grep -c >/dev/null "quota of 37 discussion messages a day" || fail "sentence: $out"
 out=$(tn discuss-open wijkteam --token "$TOKEN" 2>&1) && fail "a discussion request past the day's quota: $out"
-echo "$out" | grep -q "quota of 37 discussion messages a day" || fail "discussion request sentence: $out"
+echo "$out" | grep -c >/dev/null "quota of 37 discussion messages a day" || fail "discussion request sentence: $out"
 ok "messages a day (37; 2 invitations and 25 messages already): 10 routed, 10 refused, and a new discussion request refused: $(echo "$out" | grep -o 'your organisation[^;]*')"
 n=$(mdb_dump -s discuss_items r | grep -c '^ [0-9a-f]\{40\}$' || true)
 [ "$n" = 35 ] || fail "discuss_items holds $n message keys, not 35"
@@ -202,7 +202,7 @@ done
 out=$(tn flood jeugd --mode entries --seq 4 --count 1 --flags discuss)
 [ "$(echo "$out" | json refused)" = 1 ] || fail "a fourth live entry over a quota of 3: $out"
 sleep 5
-reg quota --dir r --org jeugd --json | grep -q '"live_entries":0' || fail "expired entries still counted: $(reg quota --dir r --org jeugd --json)"
+reg quota --dir r --org jeugd --json | grep -c >/dev/null '"live_entries":0' || fail "expired entries still counted: $(reg quota --dir r --org jeugd --json)"
 tn publish jeugd --seq 5 --token-seed 5 --flags discuss >/dev/null || fail "no room after the expiry"
 ok "three entries at a quota of 3 expire, the sweeper purges them, the count drops to 0 and the next publish is accepted"
 
@@ -220,7 +220,7 @@ set +e
 msg=$("$SK_NODE" case open --dir altrecht --client 123456782 --as bram --consent discover,discuss \
 	--categories all --dev 2>&1)
 set -e
-echo "$msg" | grep -q "your organisation has reached its quota of 1 live entries" ||
+echo "$msg" | grep -c >/dev/null "your organisation has reached its quota of 1 live entries" ||
 	fail "schakel-node does not show the refusal: $msg"
 ok "schakel-node shows the professional the registry's sentence: $(echo "$msg" | grep -o 'your organisation has reached[^;]*')"
 

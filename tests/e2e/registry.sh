@@ -32,7 +32,7 @@ assert b["pseudonymisers"]==["ps-b@127.0.0.1:7402","ps-a@127.0.0.1:7401"], b
 assert b["policy"]==10 and b["origin"]=="test.example/registry", b'
 reg enrol --dir r --ca ca --request jeugd/enrol-request --out jeugd/again 2>/dev/null && fail "double enrol accepted"
 reg enrol --dir r --refresh jeugd --out jeugd/bundle2 --pseudonymiser ps-a@127.0.0.1:7401 >/dev/null
-"$SK_TESTNODE" show-bundle --bundle jeugd/bundle2 | grep -q '"pseudonymisers":\["ps-a@' || fail "refresh"
+"$SK_TESTNODE" show-bundle --bundle jeugd/bundle2 | grep -c >/dev/null '"pseudonymisers":\["ps-a@' || fail "refresh"
 reg enrol --dir r --ca ca --request wijkteam/enrol-request --out x --pseudonymiser wijkteam@h:1 2>/dev/null && fail "node as pseudonymiser"
 ok "pseudonymisers in chain order and the policy in bundles; --refresh; double enrol refused"
 
@@ -56,7 +56,7 @@ ok "resubmission returns the original receipt"
 
 # a used number with other content is refused
 out=$(p wijkteam --seq 1 --token "$T1" --flags discover,discuss) && fail "reused seq accepted"
-echo "$out" | grep -q "already used" || fail "reused seq: $out"
+echo "$out" | grep -c >/dev/null "already used" || fail "reused seq: $out"
 ok "used sequence number refused"
 
 # the privacy officer's query by token finds every record about it: the
@@ -73,17 +73,17 @@ ok "audit query --client TOKEN: publish, resubmission, refusal, update"
 # a stale version (lower seq for the same token) is refused
 p wijkteam --seq 10 --token-seed 77 >/dev/null || fail "seq 10"
 out=$(p wijkteam --seq 9 --token-seed 77) && fail "stale accepted"
-echo "$out" | grep -q "stale" || fail "stale: $out"
+echo "$out" | grep -c >/dev/null "stale" || fail "stale: $out"
 ok "stale version refused"
 
 # an entry naming another org's id
 out=$(p wijkteam --seq 20 --entry-org ggz) && fail "foreign org id accepted"
-echo "$out" | grep -q "names org 'ggz'" || fail "foreign org: $out"
+echo "$out" | grep -c >/dev/null "names org 'ggz'" || fail "foreign org: $out"
 ok "entry for another org's id refused"
 
 # issued-at off the registry clock
 out=$(p wijkteam --seq 21 --skew-ms -400000) && fail "stale issued-at accepted"
-echo "$out" | grep -q "5 minutes" || fail "skew: $out"
+echo "$out" | grep -c >/dev/null "5 minutes" || fail "skew: $out"
 ok "issued-at more than 5 minutes off refused"
 
 # consent update and withdrawal
@@ -99,7 +99,7 @@ reg enrol --dir r2 --registry 127.0.0.1:1 --ca ca --request stranger/enrol-reque
 out=$(p stranger --seq 1 --registry "$REG_ADDR") && fail "unenrolled org accepted"
 # refused by admission, before any request is read (the publish path's own
 # membership check says "the org is not enrolled")
-echo "$out" | grep -q "org 'stranger' is not enrolled in this federation" || fail "unenrolled: $out"
+echo "$out" | grep -c >/dev/null "org 'stranger' is not enrolled in this federation" || fail "unenrolled: $out"
 ok "unenrolled certificate refused on first read"
 
 # a certificate from another CA for an enrolled org id
@@ -109,7 +109,7 @@ reg enrol --dir r3 --registry 127.0.0.1:1 --ca ca2 --request wijkteam/enrol-requ
 out=$(p wijkteam --seq 40 --cert-bundle wijkteam/bundle-other-ca) && fail "foreign CA accepted"
 # in the TLS handshake, against the federation CA (not only by admission's
 # comparison with the certificate the registry issued)
-echo "$out" | grep -q "unknown ca" || fail "foreign CA: $out"
+echo "$out" | grep -c >/dev/null "unknown ca" || fail "foreign CA: $out"
 ok "certificate from another CA refused"
 
 # revocation takes effect at once, while serving
@@ -117,7 +117,7 @@ reg revoke --dir r --org ggz >/dev/null
 out=$(p ggz --seq 2) && fail "revoked org accepted"
 # refused by admission on the new connection ("the org is revoked" would be
 # the writer's membership check)
-echo "$out" | grep -q "org 'ggz' is revoked" || fail "revoked: $out"
+echo "$out" | grep -c >/dev/null "org 'ggz' is revoked" || fail "revoked: $out"
 ok "revoked org refused"
 
 # checkpoints verify and consistency proofs link them

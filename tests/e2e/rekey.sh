@@ -30,7 +30,7 @@ out=$(node rekey --dir wijkteam) || fail "rekey: $(tail -2 node.log)"
 [ "$(stat -c %a wijkteam/rekey-request)" = 600 ] && [ "$(stat -c %a wijkteam/tls.key.new)" = 600 ] ||
 	fail "rekey file modes"
 try "$SK_NODE" rekey --dir wijkteam --dev
-[ "$rc" = 1 ] && echo "$msg" | grep -q "pending already" || fail "second rekey: rc $rc: $msg"
+[ "$rc" = 1 ] && echo "$msg" | grep -c >/dev/null "pending already" || fail "second rekey: rc $rc: $msg"
 node sync --dir wijkteam >/dev/null || fail "sync with the old keys before the operator's rekey"
 ok "rekey: new keys set aside (0600) and a request; a second rekey refused; the old keys still work"
 
@@ -41,23 +41,23 @@ d[60] ^= 1  # inside the new identity key
 open("forged-request", "wb").write(d)
 PY
 try "$SK_REGISTRY" enrol --dir r --refresh wijkteam --request forged-request --ca ca --out x.bundle --dev
-[ "$rc" = 3 ] && echo "$msg" | grep -q "do not verify" || fail "forged request: rc $rc: $msg"
+[ "$rc" = 3 ] && echo "$msg" | grep -c >/dev/null "do not verify" || fail "forged request: rc $rc: $msg"
 [ -e x.bundle ] && fail "a forged request got a bundle"
 try "$SK_REGISTRY" enrol --dir r --refresh altrecht --request wijkteam/rekey-request --ca ca --out x.bundle --dev
-[ "$rc" = 1 ] && echo "$msg" | grep -q "not for 'altrecht'" || fail "another org's request: rc $rc: $msg"
+[ "$rc" = 1 ] && echo "$msg" | grep -c >/dev/null "not for 'altrecht'" || fail "another org's request: rc $rc: $msg"
 "$SK_NODE" init --dir fresh --org-id fresh --name "Org fresh" --category ggz --dev >/dev/null 2>&1
 try "$SK_NODE" rekey --dir fresh --dev
-[ "$rc" = 1 ] && echo "$msg" | grep -q "not joined" || fail "rekey of an unjoined node: rc $rc: $msg"
+[ "$rc" = 1 ] && echo "$msg" | grep -c >/dev/null "not joined" || fail "rekey of an unjoined node: rc $rc: $msg"
 ok "operator: a changed request and another org's request refused; an unjoined node cannot ask"
 
 out=$(reg enrol --dir r --refresh wijkteam --request wijkteam/rekey-request --ca ca --out wijkteam.rekey $CHAIN) ||
 	fail "operator rekey: $(tail -2 stderr.log)"
-echo "$out" | grep -q "wijkteam rekeyed" || fail "enrol --refresh --request said: $out"
+echo "$out" | grep -c >/dev/null "wijkteam rekeyed" || fail "enrol --refresh --request said: $out"
 try "$SK_REGISTRY" enrol --dir r --refresh wijkteam --request wijkteam/rekey-request --ca ca --out y.bundle --dev
-[ "$rc" = 1 ] && echo "$msg" | grep -q "not signed by the identity key the registry holds" ||
+[ "$rc" = 1 ] && echo "$msg" | grep -c >/dev/null "not signed by the identity key the registry holds" ||
 	fail "a replayed rekey request: rc $rc: $msg"
 try "$SK_NODE" sync --dir wijkteam --dev
-[ "$rc" != 0 ] && echo "$msg" | grep -qi "certificate" || fail "old certificate accepted after the operator's rekey: rc $rc: $msg"
+[ "$rc" != 0 ] && echo "$msg" | grep -ci >/dev/null "certificate" || fail "old certificate accepted after the operator's rekey: rc $rc: $msg"
 ok "operator rekey: bundle with the new certificate; a replayed request refused; the old certificate refused at once"
 
 out=$(node join --dir wijkteam --bundle wijkteam.rekey) || fail "join of the rekey bundle: $(tail -2 node.log)"
@@ -72,15 +72,15 @@ ok "join installs the new keys (audited node.rekey); sync with the new TLS key, 
 
 # the old keys are refused; the new ones publish and look up
 try "$SK_NODE" sync --dir wijkteam.old --dev
-[ "$rc" = 1 ] && echo "$msg" | grep -q "not the one the registry issued" || fail "old TLS key: rc $rc: $msg"
+[ "$rc" = 1 ] && echo "$msg" | grep -c >/dev/null "not the one the registry issued" || fail "old TLS key: rc $rc: $msg"
 node client add --dir wijkteam --bsn 123456782 >/dev/null
 node case open --dir wijkteam --client 123456782 --as anna --consent discover --categories all \
 	>/dev/null || fail "publish with the new identity: $(tail -3 node.log)"
 node case consent --dir wijkteam --case 1 --as anna --consent discover,contact,discuss \
 	--categories ggz,sociaal-team >/dev/null || fail "republish with the new identity: $(tail -3 node.log)"
-node lookup --dir wijkteam --client 111222333 --as anna --purpose afstemming | grep -q altrecht ||
+node lookup --dir wijkteam --client 111222333 --as anna --purpose afstemming | grep -c >/dev/null altrecht ||
 	fail "lookup with the new keys"
-node lookup --dir altrecht --client 111222333 --as bram --purpose afstemming | grep -q wijkteam ||
+node lookup --dir altrecht --client 111222333 --as bram --purpose afstemming | grep -c >/dev/null wijkteam ||
 	fail "partner lookup after the rekey"
 ok "the old certificate is refused; entries signed by the new identity publish; lookups both ways"
 
@@ -88,7 +88,7 @@ ok "the old certificate is refused; entries signed by the new identity publish; 
 sleep 2 # their sync interval is 1 s
 echo 123456782 >one.csv
 try "$SK_NODE" client import --dir wijkteam.old --file one.csv --dev
-[ "$rc" != 0 ] && echo "$msg" | grep -q "was replaced in the registry's log" ||
+[ "$rc" != 0 ] && echo "$msg" | grep -c >/dev/null "was replaced in the registry's log" ||
 	fail "old certificate at the pseudonymiser: rc $rc: $msg"
 echo 100000009 >two.csv
 node client import --dir wijkteam --file two.csv >/dev/null || fail "new certificate at the pseudonymisers: $(tail -2 node.log)"
@@ -108,6 +108,6 @@ echo "Samenvatting na nieuwe sleutels" >summary.txt
 node discuss send "$id" --dir wijkteam --as anna --text-file summary.txt --yes >/dev/null ||
 	fail "send with the new identity: $(tail -2 node.log)"
 out=$(node sync --dir altrecht --json) || fail "altrecht sync: $(tail -3 node.log)"
-node discuss show "$id" --dir altrecht --as bram | grep -q "Samenvatting na nieuwe sleutels" ||
+node discuss show "$id" --dir altrecht --as bram | grep -c >/dev/null "Samenvatting na nieuwe sleutels" ||
 	fail "the partner did not accept a message signed by the new identity: $out $(tail -3 node.log)"
 ok "the partner's directory holds the new identity key: a message signed by it verifies and shows"

@@ -47,7 +47,7 @@ discussion() {
 	printf 'ANTWOORD %s\n' "$1" | node discuss send "$id" --dir altrecht --as bram --text-file - \
 		>/dev/null || fail "reply: $(tail -2 node.log)"
 	node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -2 node.log)"
-	node discuss show "$id" --dir wijkteam --as anna | grep -q "ANTWOORD $1" ||
+	node discuss show "$id" --dir wijkteam --as anna | grep -c >/dev/null "ANTWOORD $1" ||
 		fail "the reply did not reach the requester"
 	echo "$id"
 }
@@ -64,7 +64,7 @@ reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null || fail "reg
 after=$(discussion "NA-DE-BACKUP samenvatting")
 node discuss accept "$late" --dir altrecht --as bram >/dev/null || fail "accept: $(tail -2 node.log)"
 node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -2 node.log)"
-node discuss list --dir wijkteam | grep "^$late" | grep -q "1 accepted" ||
+node discuss list --dir wijkteam | grep "^$late" | grep -c >/dev/null "1 accepted" ||
 	fail "the acceptance after the backup did not reach the requester"
 witnessed_fetch "$OLD"
 ok "discussions held before the backup, after it, and one requested before and accepted after it"
@@ -74,10 +74,10 @@ disk_lost
 reg rollover --dir r --origin "$NEW" --witnessed witnessed >/dev/null || fail "rollover: $(tail -2 stderr.log)"
 start_registry r "$REG_ADDR"
 for _ in $(seq 100); do
-	reg checkpoint --dir r --cosigned 2>/dev/null | grep -q "^— ps1 " && break
+	reg checkpoint --dir r --cosigned 2>/dev/null | grep -c >/dev/null "^— ps1 " && break
 	sleep 0.1
 done
-reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
+reg checkpoint --dir r --cosigned | grep -c >/dev/null "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
 
 stopped() { python3 -c "import json, sys; s = json.load(sys.stdin); print(s['rolled_over_to'], s['discussions_stopped'])"; }
 for org in wijkteam altrecht; do
@@ -96,7 +96,7 @@ last = d['messages'][-1]
 assert last['kind'] == 'stopped' and last['text'] == os.environ['NOTICE'], last" ||
 			fail "discussion $id at ${who%%:*}: $out"
 	done
-	show "$after" ${who%%:*} ${who#*:} | grep -q NA-DE-BACKUP ||
+	show "$after" ${who%%:*} ${who#*:} | grep -c >/dev/null NA-DE-BACKUP ||
 		fail "the thread before the notice is gone at ${who%%:*}"
 	node audit query --dir ${who%%:*} --event discuss.stop --json 2>/dev/null |
 		python3 -c "import json, sys; r = json.load(sys.stdin); assert len(r) == 2, r" ||
@@ -107,8 +107,8 @@ assert last['kind'] == 'stopped' and last['text'] == os.environ['NOTICE'], last"
 done
 out=$(printf 'NOG-IETS\n' | nodex discuss send "$after" --dir altrecht --as bram --text-file -) &&
 	fail "a message was sent in a stopped discussion: $out"
-echo "$out" | grep -q "is closed" || fail "sending in a stopped discussion: $out"
-node discuss show "$after" --dir wijkteam --as anna | grep -qF "$NOTICE" ||
+echo "$out" | grep -c >/dev/null "is closed" || fail "sending in a stopped discussion: $out"
+node discuss show "$after" --dir wijkteam --as anna | grep -cF >/dev/null "$NOTICE" ||
 	fail "the notice is not in the thread as shown"
 ok "the discussions requested or accepted after the backup are stopped at both nodes: the notice in both threads, audited; no more messages"
 
@@ -117,7 +117,7 @@ printf 'NA-DE-OVERGANG bericht\n' | node discuss send "$before" --dir wijkteam -
 out=$(node sync --dir altrecht --json) || fail "sync of altrecht: $(tail -3 node.log)"
 echo "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['messages'] == 1 and s['discussions_stopped'] == 0, s" ||
 	fail "altrecht's sync after the new message: $out"
-node discuss show "$before" --dir altrecht --as bram | grep -q NA-DE-OVERGANG ||
+node discuss show "$before" --dir altrecht --as bram | grep -c >/dev/null NA-DE-OVERGANG ||
 	fail "the new message did not reach altrecht"
 ok "the discussion from before the backup goes on: a new message arrives"
 

@@ -49,7 +49,7 @@ node sync --dir wijkteam >/dev/null && node sync --dir altrecht >/dev/null &&
 	node sync --dir buurtteam >/dev/null || fail "syncs after the backup: $(tail -3 node.log)"
 out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
 	fail "lookup after the backup: $out"
-echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup is not found: $out"
+echo "$out" | grep -c >/dev/null wijkteam || fail "the entry acknowledged after the backup is not found: $out"
 # more lookups, whose disclosure notices wijkteam takes in: its mailbox
 # cursor runs ahead of what the backup holds
 for _ in 1 2 3; do
@@ -78,22 +78,22 @@ out=$(reg rollover --dir r --origin "$NEW" --witnessed witnessed) || fail "rollo
 [ "$out" = "log $OLD goes on as $NEW" ] || fail "rollover printed: $out"
 start_registry r "$REG_ADDR"
 for _ in $(seq 100); do
-	reg checkpoint --dir r --cosigned 2>/dev/null | grep -q "^— ps1 " && break
+	reg checkpoint --dir r --cosigned 2>/dev/null | grep -c >/dev/null "^— ps1 " && break
 	sleep 0.1
 done
-reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
+reg checkpoint --dir r --cosigned | grep -c >/dev/null "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
 
 # the operator's report: no node back yet
 out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
-echo "$out" | grep -q "^wijkteam  *not yet back" || fail "report before the syncs: $out"
-echo "$out" | grep -q "^ps1  *nothing to replay" || fail "report of a pseudonymiser: $out"
-echo "$out" | tail -1 | grep -q "^0 of 3 nodes back on log $NEW$" || fail "report summary: $out"
+echo "$out" | grep -c >/dev/null "^wijkteam  *not yet back" || fail "report before the syncs: $out"
+echo "$out" | grep -c >/dev/null "^ps1  *nothing to replay" || fail "report of a pseudonymiser: $out"
+echo "$out" | tail -1 | grep -c >/dev/null "^0 of 3 nodes back on log $NEW$" || fail "report summary: $out"
 
 # buurtteam's first contact with the new log is a publish: it follows the
 # rollover (statement checked) and publishes, exit 0
 node case open --dir buurtteam --client $BSN3 --as cor --consent discover --categories all \
 	>/dev/null || fail "a publish before the first sync after the rollover: $(tail -3 node.log)"
-tail -2 node.log | grep -q "rolled over to $NEW" && tail -1 node.log | grep -q "published$" ||
+tail -2 node.log | grep -c >/dev/null "rolled over to $NEW" && tail -1 node.log | grep -c >/dev/null "published$" ||
 	fail "the publish after the rollover: $(tail -3 node.log)"
 out=$(node sync --dir buurtteam --json) || fail "sync of buurtteam after its publish: $(tail -3 node.log)"
 echo "$out" | python3 -c "
@@ -103,12 +103,12 @@ assert s['rolled_over_to'] is None and s['published'] == 2 and s['rotated'] and 
 	fail "buurtteam's sync after the publish that followed the rollover: $(echo $out)"
 out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
 	fail "lookup of buurtteam's entry kept from the refused publish: $out"
-echo "$out" | grep -q buurtteam || fail "the change refused by the plain restore is not published: $out"
+echo "$out" | grep -c >/dev/null buurtteam || fail "the change refused by the plain restore is not published: $out"
 ok "a publish before the first sync after the rollover follows the log and publishes (exit 0); the sync after it publishes the rest"
 
 # every node follows: the statement checked, its open cases published again
 out=$(node sync --dir wijkteam) || fail "sync of wijkteam after the rollover: $(tail -3 node.log)"
-echo "$out" | grep -q "rolled over to $NEW" || fail "wijkteam's sync did not report the rollover: $out"
+echo "$out" | grep -c >/dev/null "rolled over to $NEW" || fail "wijkteam's sync did not report the rollover: $out"
 echo "$out"
 out=$(node sync --dir altrecht --json) || fail "sync of altrecht after the rollover: $(tail -3 node.log)"
 echo "$out" | python3 -c "
@@ -118,15 +118,15 @@ assert s['rolled_over_to'] == '$NEW' and s['published'] == 2 and s['rotated'] an
 	fail "altrecht's sync --json after the rollover: $(echo $out)"
 out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) ||
 	fail "lookup after the rollover: $out"
-echo "$out" | grep -q wijkteam || fail "the entry acknowledged after the backup is not live again: $out"
+echo "$out" | grep -c >/dev/null wijkteam || fail "the entry acknowledged after the backup is not live again: $out"
 out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) ||
 	fail "lookup of the first client after the rollover: $out"
-echo "$out" | grep -q wijkteam || fail "the entry from before the backup is not found: $out"
+echo "$out" | grep -c >/dev/null wijkteam || fail "the entry from before the backup is not found: $out"
 out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
-echo "$out" | grep -q "^wijkteam  *back" && echo "$out" | grep -q "^altrecht  *back" ||
+echo "$out" | grep -c >/dev/null "^wijkteam  *back" && echo "$out" | grep -c >/dev/null "^altrecht  *back" ||
 	fail "report after the syncs: $out"
-echo "$out" | grep -q "^buurtteam  *back" || fail "report after buurtteam's publish and sync: $out"
-echo "$out" | tail -1 | grep -q "^3 of 3 nodes back" || fail "report summary after the syncs: $out"
+echo "$out" | grep -c >/dev/null "^buurtteam  *back" || fail "report after buurtteam's publish and sync: $out"
+echo "$out" | tail -1 | grep -c >/dev/null "^3 of 3 nodes back" || fail "report summary after the syncs: $out"
 ok "after the rollover every node syncs, reports what it published again (entries, encryption key, audit anchor), the entries are live again, and the operator's report shows every node back"
 
 # the lookups just made reach wijkteam's mailbox (numbered anew by the
@@ -139,7 +139,7 @@ ok "mailbox items made after the rollover reach the node"
 # the nodes keep following the new log; their audit chains verify
 for org in wijkteam altrecht buurtteam; do
 	out=$(node sync --dir $org) || fail "second sync of $org: $(tail -3 node.log)"
-	echo "$out" | grep -q "rolled over" && fail "$org reported the rollover twice: $out"
+	echo "$out" | grep -c >/dev/null "rolled over" && fail "$org reported the rollover twice: $out"
 	node audit verify --dir $org >/dev/null || fail "audit verify $org"
 	node audit verify --dir $org --registry >/dev/null || fail "audit verify --registry $org"
 done
@@ -168,9 +168,9 @@ ok "after the republish each node shows a partner once per client and no disclos
 # the privacy officer's reconciliation: our records the registry lost in
 # its recovery (altrecht's lookups after the backup) are explained, exit 0
 out=$(node audit verify --dir altrecht --reconcile) || fail "reconcile after the rollover: $out"
-echo "$out" | grep -q "lost in the registry's recovery on .* (rollover to $NEW)" ||
+echo "$out" | grep -c >/dev/null "lost in the registry's recovery on .* (rollover to $NEW)" ||
 	fail "reconcile does not explain the gap: $out"
-echo "$out" | grep -q "^  our record [0-9]* .* lookup correlation=" ||
+echo "$out" | grep -c >/dev/null "^  our record [0-9]* .* lookup correlation=" ||
 	fail "reconcile does not list the lookups lost in the recovery: $out"
 out=$(node audit verify --dir altrecht --reconcile --json) || fail "reconcile --json: $out"
 echo "$out" | python3 -c "
@@ -189,5 +189,5 @@ cp -a altrecht altrecht.before
 node lookup --dir altrecht --client $BSN --as bram --purpose afstemming >/dev/null || fail "lookup"
 set +e; out=$(node audit verify --dir altrecht.before --reconcile); rc=$?; set -e
 [ "$rc" = 3 ] || fail "an unexplained difference after the rollover: exit $rc, not 3: $out"
-echo "$out" | grep -q "^  registry record .* lookup " || fail "the unexplained record is not listed: $out"
+echo "$out" | grep -c >/dev/null "^  registry record .* lookup " || fail "the unexplained record is not listed: $out"
 ok "reconcile after the rollover explains our records lost in the registry's recovery (exit 0); a registry action our log lacks still fails (exit 3)"

@@ -52,9 +52,9 @@ grep -q "DNS:localhost, IP Address:127.0.0.1" "$T/self.txt" || fail "subjectAltN
 ok "--tls-self made an ECDSA P-256 certificate for localhost and 127.0.0.1, 0600, fingerprint $FP"
 
 hdr=$(get $ORG_A/web-tls.crt /signin) || fail "curl over TLS to localhost: $(tail -3 "$T/curl.err")"
-echo "$hdr" | grep -q "^HTTP/1.1 200" || fail "/signin over TLS: $hdr"
+echo "$hdr" | grep -c >/dev/null "^HTTP/1.1 200" || fail "/signin over TLS: $hdr"
 grep -q "SSL connection using TLSv1.3" "$T/curl.err" || fail "not TLS 1.3: $(grep SSL "$T/curl.err")"
-echo "$hdr" | grep -qx $'Strict-Transport-Security: max-age=31536000\r' || fail "no HSTS on /signin: $hdr"
+echo "$hdr" | grep -cx >/dev/null $'Strict-Transport-Security: max-age=31536000\r' || fail "no HSTS on /signin: $hdr"
 curl -sS --cacert $ORG_A/web-tls.crt -o /dev/null "https://127.0.0.1:$(port)/signin" ||
 	fail "curl to 127.0.0.1 (its IP subjectAltName)"
 try curl -sS --cacert $ORG_A/web-tls.crt --resolve "elders.example:$(port):127.0.0.1" \
@@ -85,14 +85,14 @@ for a in "; Secure" "; HttpOnly" "; SameSite=Strict" "; Path=/"; do
 done
 SID=${cookie%%;*}
 hdr=$(get $ORG_A/web-tls.crt /cases -H "Cookie: $SID") || fail "/cases: $(tail -3 "$T/curl.err")"
-echo "$hdr" | grep -q "^HTTP/1.1 200" || fail "/cases with the session: $hdr"
+echo "$hdr" | grep -c >/dev/null "^HTTP/1.1 200" || fail "/cases with the session: $hdr"
 for p in /cases /static/app.css /api/me /nergens; do
 	hdr=$(get $ORG_A/web-tls.crt $p -H "Cookie: $SID")
-	echo "$hdr" | grep -qx $'Strict-Transport-Security: max-age=31536000\r' ||
+	echo "$hdr" | grep -cx >/dev/null $'Strict-Transport-Security: max-age=31536000\r' ||
 		fail "no HSTS on $p: $hdr"
 done
 hdr=$(get $ORG_A/web-tls.crt '/signin?lang=en')
-echo "$hdr" | grep "^Set-Cookie: schakel_lang=" | grep -q "; Secure" || fail "the language cookie without Secure: $hdr"
+echo "$hdr" | grep "^Set-Cookie: schakel_lang=" | grep -c >/dev/null "; Secure" || fail "the language cookie without Secure: $hdr"
 ok "sign-in over TLS: ${cookie%%=*} with Secure, HttpOnly, SameSite=Strict, Path=/; HSTS on pages, static files, the API and a 404"
 
 # ---- handshakes that never end hold nothing up ----
@@ -206,7 +206,7 @@ for kind in ec rsa ed; do
 	[ "$(sed -n 's/^TLS certificate SHA-256 fingerprint //p' "$SERVE_OUT")" = "$(fingerprint pki/$kind.crt)" ] ||
 		fail "$kind: the printed fingerprint is not the server certificate's"
 	hdr=$(get $ca /signin) || fail "$kind: curl over TLS: $(tail -3 "$T/curl.err")"
-	grep -q "SSL connection using TLSv1.3" "$T/curl.err" && echo "$hdr" | grep -q "^HTTP/1.1 200" ||
+	grep -q "SSL connection using TLSv1.3" "$T/curl.err" && echo "$hdr" | grep -c >/dev/null "^HTTP/1.1 200" ||
 		fail "$kind: $hdr $(grep SSL "$T/curl.err")"
 	[ $kind = rsa ] && break # serves on for the reload below
 	stop_serve
@@ -239,8 +239,8 @@ refused() { # refused EXIT WORDS serve-options...: serve exits EXIT, saying WORD
 	rc=$?
 	set -e
 	[ "$rc" = "$want" ] || fail "serve $* exited $rc, not $want: $msg"
-	echo "$msg" | grep -q "listening on" && fail "serve $* listened: $msg"
-	echo "$msg" | grep -q -- "$words" || fail "serve $* did not say '$words': $msg"
+	echo "$msg" | grep -c >/dev/null "listening on" && fail "serve $* listened: $msg"
+	echo "$msg" | grep -c >/dev/null -- "$words" || fail "serve $* did not say '$words': $msg"
 	return 0
 }
 chmod 644 pki/ec.key

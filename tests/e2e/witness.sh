@@ -41,7 +41,7 @@ N0=$(size_of cp0)
 body b0 0 cp0
 out=$(post pw "$PW_ADDR" b0)
 [ "$(echo "$out" | status)" = 200 ] || fail "cosign of the first checkpoint: $out"
-echo "$out" | head -1 | grep -q "^— pw " || fail "not a cosignature line: $out"
+echo "$out" | head -1 | grep -c >/dev/null "^— pw " || fail "not a cosignature line: $out"
 # the line verifies: the registry's own note verifier accepts it on the note
 ok "the witness cosigns a first checkpoint over HTTPS (cosignature/v1 line)"
 
@@ -136,7 +136,7 @@ for spec in wijkteam:sociaal-team altrecht:ggz; do
 	org=${spec%%:*} cat=${spec#*:}
 	node init --dir $org --org-id $org --name "Org $org" --category $cat >/dev/null
 	reg enrol --dir r --ca ca --request $org/enrol-request --out $org.bundle $CHAIN $WITS >/dev/null
-	node join --dir $org --bundle $org.bundle | grep -q "1 witness(es), quorum 1" ||
+	node join --dir $org --bundle $org.bundle | grep -c >/dev/null "1 witness(es), quorum 1" ||
 		fail "join $org: the bundle does not name the witness"
 done
 start=$(date +%s%N)
@@ -147,7 +147,7 @@ grep -q "witness ps1 cosigns" serve.log || fail "the registry did not log the co
 reg witnesses --dir r --json | python3 -c '
 import json, sys; w = json.load(sys.stdin)
 assert [x["id"] for x in w] == ["ps1"] and w[0]["vkey"].startswith("ps1+"), w'
-reg checkpoint --dir r --cosigned | grep -q "^— ps1 " || fail "checkpoint --cosigned"
+reg checkpoint --dir r --cosigned | grep -c >/dev/null "^— ps1 " || fail "checkpoint --cosigned"
 ok "enrol --witness/--quorum: the registry collects cosignatures, nodes sync with the quorum"
 
 # a frozen view: an hour later the same cosignatures are stale
@@ -155,7 +155,7 @@ set +e
 out=$(SCHAKEL_DEV_CLOCK_OFFSET_MS=3660000 nodex sync --dir wijkteam); rc=$?
 set -e
 [ "$rc" = 3 ] || fail "a stale checkpoint was accepted (rc $rc): $out"
-echo "$out" | grep -q "0 of the 1 witness cosignatures under an hour old" || fail "stale: $out"
+echo "$out" | grep -c >/dev/null "0 of the 1 witness cosignatures under an hour old" || fail "stale: $out"
 ok "a checkpoint whose cosignatures are over an hour old is refused (exit 3)"
 
 # the witness restarts (kill -9) and keeps cosigning the growing log
@@ -222,7 +222,7 @@ set +e
 out=$(nodex sync --dir altrecht); rc=$?
 set -e
 [ "$rc" = 3 ] || fail "node B accepted the forked log (rc $rc): $out"
-echo "$out" | grep -q "0 of the 1 witness cosignatures" || fail "split view: $out"
+echo "$out" | grep -c >/dev/null "0 of the 1 witness cosignatures" || fail "split view: $out"
 ls altrecht/evidence/*unwitnessed-checkpoint >/dev/null 2>&1 || fail "no evidence kept"
 node sync --dir wijkteam >/dev/null || fail "node A after the fork: $(tail -3 node.log)"
 ok "a forked log: the witness refuses it (422) and node B refuses it (exit 3); node A is unaffected"
@@ -230,7 +230,7 @@ ok "a forked log: the witness refuses it (422) and node B refuses it (exit 3); n
 # quorum 0 keeps today's behaviour: no witnesses, no cosignatures needed
 node init --dir plain --org-id plain --name "Plain" --category sociaal-team >/dev/null
 reg enrol --dir r --ca ca --request plain/enrol-request --out plain.bundle $CHAIN >/dev/null
-node join --dir plain --bundle plain.bundle | grep -q "0 witness(es), quorum 0" || fail "plain join"
+node join --dir plain --bundle plain.bundle | grep -c >/dev/null "0 witness(es), quorum 0" || fail "plain join"
 node sync --dir plain >/dev/null || fail "quorum 0 sync: $(tail -3 node.log)"
 ok "a bundle without witnesses (quorum 0) syncs as before"
 
@@ -249,7 +249,7 @@ WITN=$(sed -n 's/^witness listening on //p' "$out")
 [ -n "$WITN" ] || fail "the node printed no witness address"
 reg enrol --dir r --refresh plain --out plain.b2 $CHAIN --witness "ps1@https://$WIT1" \
 	--witness "wijkteam@https://$WITN" --quorum 2 >/dev/null
-node join --dir plain --bundle plain.b2 | grep -q "2 witness(es), quorum 2" || fail "quorum 2 join"
+node join --dir plain --bundle plain.b2 | grep -c >/dev/null "2 witness(es), quorum 2" || fail "quorum 2 join"
 node sync --dir plain >/dev/null || fail "sync with two witnesses: $(tail -3 node.log)"
 portn=${WITN##*:}
 curl -sS --cacert ca.pem --resolve "wijkteam:$portn:127.0.0.1" \
