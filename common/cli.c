@@ -123,13 +123,13 @@ long long sk_cli_days_left(int64_t not_after, uint64_t now_ms)
 	return d < 0 ? -1 - (-d - 1) / day : d / day;
 }
 
-void sk_cli_cert_warn(const char *what, int64_t not_after, uint64_t now_ms, const char *todo)
+void sk_cli_cert_warn(const char *what, int64_t not_after, uint64_t now_ms, const char *advice)
 {
 	long long d = sk_cli_days_left(not_after, now_ms);
 
 	if (d < SK_CLI_CERT_WARN_DAYS)
 		sk_cli_say("warning: %s %s; %s", what,
-			   d < 0 ? "has expired" : "expires within 30 days", todo);
+			   d < 0 ? "has expired" : "expires within 30 days", advice);
 }
 
 void sk_cli_deprecated(const char *cmd, const char *old_name, const char *new_name)

@@ -149,7 +149,7 @@ long long sk_cli_days_left(int64_t not_after, uint64_t now_ms);
 
 /* 'status': when a certificate (what, e.g. "the certificate") expires
  * within SK_CLI_CERT_WARN_DAYS of now, says so on stderr with what to do. */
-void sk_cli_cert_warn(const char *what, int64_t not_after, uint64_t now_ms, const char *todo);
+void sk_cli_cert_warn(const char *what, int64_t not_after, uint64_t now_ms, const char *advice);
 
 /* The OS user running the command (the audit's responsible user), e.g.
  * "root"; never NULL. */

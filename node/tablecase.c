@@ -748,6 +748,22 @@ static sk_status reject(struct take *c, MDB_txn *txn, const Schakel__V1__Mailbox
 	return node_audit(c->r->s, txn, &rec);
 }
 
+/* it's sealed copy, opened with whichever of our encryption keys it was
+ * sealed to and checked under the sender's identity key. */
+static sk_status item_open(const struct take *c, const char *domain, const uint8_t *ctx,
+			   size_t ctx_len, const Schakel__V1__MailboxItem *it,
+			   const uint8_t *sender_pk, uint8_t *plain, size_t *plen)
+{
+	const char *me = c->r->s->org_id;
+	sk_status st = SK_ERR_VERIFY;
+
+	for (size_t i = 0; i < c->n_keys && st != SK_OK; i++)
+		st = seal_signed_open(plain, plen, domain, (const uint8_t *)me, strlen(me), ctx,
+				      ctx_len, it->sealed.data, it->sealed.len, &c->keys[i],
+				      sender_pk);
+	return st;
+}
+
 static sk_status take_case(struct take *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
 {
 	node_store *s = c->r->s;
@@ -779,12 +795,8 @@ static sk_status take_case(struct take *c, MDB_txn *txn, const Schakel__V1__Mail
 	if ((plain = malloc(it->sealed.len)) == NULL)
 		return SK_ERR_NOMEM;
 	wire_table_case_context(ctx, it->table_id, it->table_case_id.data);
-	st = SK_ERR_VERIFY;
-	for (size_t i = 0; i < c->n_keys && st != SK_OK; i++)
-		st = seal_signed_open(plain, &plen, WIRE_DOMAIN_TABLE, (const uint8_t *)s->org_id,
-				      strlen(s->org_id), ctx, sizeof(ctx), it->sealed.data,
-				      it->sealed.len, &c->keys[i], m.identity_pk);
-	if (st != SK_OK) {
+	if ((st = item_open(c, WIRE_DOMAIN_TABLE, ctx, sizeof(ctx), it, m.identity_pk, plain,
+			    &plen)) != SK_OK) {
 		st = reject(c, txn, it, hex,
 			    "it does not open or its signature does not verify: not sealed to us "
 			    "for this table case, or not signed by the submitter");
@@ -1464,12 +1476,8 @@ static sk_status take_message(struct take *c, MDB_txn *txn, const Schakel__V1__M
 		return SK_ERR_NOMEM;
 	}
 	wire_table_message_context(ctx, it->table_id, it->table_case_id.data, it->message_seq);
-	st = SK_ERR_VERIFY;
-	for (size_t i = 0; i < c->n_keys && st != SK_OK; i++)
-		st = seal_signed_open(plain, &plen, WIRE_DOMAIN_TABLE_MESSAGE, (const uint8_t *)s->org_id,
-				      strlen(s->org_id), ctx, sizeof(ctx), it->sealed.data,
-				      it->sealed.len, &c->keys[i], m.identity_pk);
-	if (st != SK_OK) {
+	if ((st = item_open(c, WIRE_DOMAIN_TABLE_MESSAGE, ctx, sizeof(ctx), it, m.identity_pk, plain,
+			    &plen)) != SK_OK) {
 		st = reject(c, txn, it, hex,
 			    "it does not open or its signature does not verify: not sealed to us "
 			    "for this table case, or not signed by the sender");
