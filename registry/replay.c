@@ -317,15 +317,22 @@ static sk_status one(const reg_journal_record *jr, void *arg)
 			 sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
 	it.why = why;
 	st = SK_OK;
+	/* noted again under the log the registry keeps now (cmd and org
+	 * point into o: it is freed last) */
 	if (it.outcome == REG_REPLAY_DONE && r->out != NULL) {
-		json_object_del(o, "log");
-		json_object_del(o, "size");
-		if ((st = reg_journal_note(r->s, r->out, o)) != SK_OK) {
+		json_t *again = json_deep_copy(o);
+
+		if (again == NULL || json_object_del(again, "log") != 0 ||
+		    json_object_del(again, "size") != 0)
+			st = SK_ERR_NOMEM;
+		else
+			st = reg_journal_note(r->s, r->out, again);
+		json_decref(again);
+		if (st != SK_OK) {
 			json_decref(o);
 			return st;
 		}
 	}
-	json_decref(o);
 	switch (it.outcome) {
 	case REG_REPLAY_DONE:
 		r->c->done++;
@@ -341,7 +348,9 @@ static sk_status one(const reg_journal_record *jr, void *arg)
 	}
 	if (r->fn != NULL)
 		r->fn(&it, r->arg);
-	return audit_replay(r->s, &it);
+	st = audit_replay(r->s, &it);
+	json_decref(o);
+	return st;
 }
 
 sk_status reg_journal_replay(reg_store *s, const char *path, const char *out, reg_replay_fn fn,
