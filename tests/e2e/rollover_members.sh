@@ -94,9 +94,10 @@ disk_lost
 out=$(reg rollover --dir r --origin "$NEW" --witnessed witnessed) || fail "rollover: $(tail -2 stderr.log)"
 [ "$out" = "log $OLD goes on as $NEW" ] || fail "rollover printed: $out"
 
-# the journal replayed: an edited copy is refused whole, then the real one
+# the journal replayed: a copy whose last record was edited is refused
+# whole (its signature; the chain covers the records before), then the real one
 # records lister, tactus's revocation and the quota again, once
-sed 's/^\(sj1 2 [0-9]* [0-9a-f]* \)e/\1f/' "$J" >edited
+sed 's/^\(sj1 3 [0-9]* [0-9a-f]* \)e/\1f/' "$J" >edited
 cmp -s edited "$J" && fail "the test did not edit the journal"
 try reg journal verify --dir r --journal edited
 [ "$rc" = 3 ] || fail "journal verify of an edited journal: exit $rc"

@@ -132,6 +132,31 @@ static void test_journal(void **state)
 	len2 = line_at(u, len, 3) - at;
 	memmove(u + at, u + at + len2, len - at - len2);
 	expect_broken(u, len - len2, id.pk, "record 2");
+	/* record 2 of another journal of the same registry spliced in: signed,
+	 * numbered 2, but not chained to this journal's record 1 */
+	{
+		char other_path[700];
+		uint8_t *o2 = NULL;
+		size_t olen = 0, oa, ol, ta, tl;
+
+		snprintf(other_path, sizeof(other_path), "%s/other.journal", dir);
+		E(reg_journal_append(other_path, &id, 1000, "{\"cmd\":\"revoke\",\"org\":\"x\"}"));
+		E(reg_journal_append(other_path, &id, 2000, "{\"cmd\":\"quota\",\"org\":\"b\"}"));
+		o2 = slurp(other_path, &olen);
+		oa = line_at(o2, olen, 2);
+		ol = olen - oa;
+		ta = line_at(t, len, 2);
+		tl = line_at(t, len, 3) - ta;
+		free(u);
+		u = malloc(len + ol);
+		memcpy(u, t, ta);
+		memcpy(u + ta, o2 + oa, ol);
+		memcpy(u + ta + ol, t + ta + tl, len - ta - tl);
+		expect_broken(u, len - tl + ol, id.pk, "record 2");
+		free(o2);
+		free(u);
+		u = malloc(len);
+	}
 	/* a time changed */
 	memcpy(u, t, len);
 	at = line_at(u, len, 1) + 6; /* "sj1 1 1000": the first digit of the time */
