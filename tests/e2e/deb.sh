@@ -26,7 +26,7 @@ for p in $PKGS; do
 	! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -c >/dev/null installed ||
 		fail "$p is installed on this machine already; the test installs and purges its own"
 done
-for d in /etc/schakel /var/lib/schakel; do
+for d in /etc/schakel /var/lib/schakel /var/backups/schakel; do
 	[ ! -e "$d" ] || fail "$d exists on this machine; the test makes and removes its own"
 done
 USER_BEFORE=$(getent passwd schakel || true)
@@ -45,7 +45,7 @@ cleanup() {
 		# the data the test made first, so that purge finds the dirs empty
 		rm -rf /var/lib/schakel/*
 		dpkg_retry --purge $PKGS >>"$T/dpkg.log" 2>&1 || { echo "dpkg --purge failed:" >&2; tail -20 "$T/dpkg.log" >&2; rc=1; }
-		rm -rf /var/lib/schakel /etc/schakel
+		rm -rf /var/lib/schakel /etc/schakel /var/backups/schakel
 	fi
 	[ -n "$USER_BEFORE" ] || ! getent passwd schakel >/dev/null || userdel schakel || true
 	[ -n "$GROUP_BEFORE" ] || ! getent group schakel >/dev/null || groupdel schakel || true
@@ -101,6 +101,7 @@ want_stat() { # PATH MODE OWNER:GROUP
 	[ "$(stat -c '%a %U:%G' "$1" 2>/dev/null)" = "$2 $3" ] || fail "$1 is $(stat -c '%a %U:%G' "$1" 2>&1), not $2 $3"
 }
 want_stat /var/lib/schakel 700 schakel:schakel
+want_stat /var/backups/schakel 700 schakel:schakel
 want_stat /etc/schakel 750 root:schakel
 for n in registry pseudonymiser node; do
 	want_stat /etc/schakel/$n.conf 640 root:schakel
@@ -126,7 +127,7 @@ for n in registry pseudonymiser node; do
 	/usr/bin/schakel-$n --version | grep -c >/dev/null "$(dpkg-query -W -f='${Version}' schakel-$n)" ||
 		fail "schakel-$n --version: $(/usr/bin/schakel-$n --version 2>&1) (package $(dpkg-query -W -f='${Version}' schakel-$n))"
 done
-ok "user schakel (uid $uid, $shell), /var/lib/schakel 0700, /etc/schakel/*.conf 0640 root:schakel, units, man pages"
+ok "user schakel (uid $uid, $shell), /var/lib/schakel and /var/backups/schakel 0700, /etc/schakel/*.conf 0640 root:schakel, units, man pages"
 if command -v systemd-analyze >/dev/null; then
 	out=$(systemd-analyze verify --man=no /lib/systemd/system/schakel-{registry,pseudonymiser,node}.service 2>&1) ||
 		fail "systemd-analyze verify: $out"
