@@ -173,6 +173,7 @@ python3 -c "import json,sys; l={o['id']: o for o in json.load(open('l1'))}; sys.
 	fail "ps1 did not apply buurtzorg's revocation after the rollover: $(grep ps1 ps-serve.log | tail -3)"
 psd audit query --dir ps1 --event registry.rollover | grep -c >/dev/null "rolled over to $NEW" ||
 	fail "ps1's audit has no registry.rollover"
+[ "$(psd status --dir ps1 --json | field "['log']")" = "$NEW" ] || fail "ps1's status does not name $NEW"
 try node sync --dir buurtzorg
 [ "$rc" != 0 ] || fail "buurtzorg synced after its revocation"
 ok "ps1 followed the rollover (cursor $cursor back to the statement) and refuses buurtzorg"
