@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "protos/rollover.h"
+#include "registry/cosign.h"
 #include "registry/enrol.h"
 #include "registry/journal.h"
 #include "registry/quota.h"
@@ -189,16 +190,56 @@ done:
 	return out;
 }
 
+/* Whether the registry asks every witness eo names, at its URL, with a
+ * quorum not below eo's. */
+static sk_status witnesses_there(reg_store *s, const reg_enrol_opts *eo, int *there)
+{
+	reg_witness *ws = calloc(REG_WITNESS_MAX, sizeof(*ws));
+	MDB_txn *txn = NULL;
+	uint32_t quorum = 0;
+	size_t n = 0;
+	sk_status st;
+
+	*there = 0;
+	if (ws == NULL)
+		return SK_ERR_NOMEM;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
+		if ((st = reg_witness_list(s, txn, ws, REG_WITNESS_MAX, &n)) == SK_OK)
+			st = reg_quorum_get(s, txn, &quorum);
+		mdb_txn_abort(txn);
+	}
+	if (st == SK_OK) {
+		*there = !eo->has_quorum || quorum >= eo->quorum;
+		for (size_t i = 0; *there && i < eo->n_witnesses; i++) {
+			const char *at = strchr(eo->witnesses[i], '@');
+			int found = 0;
+
+			for (size_t j = 0; at != NULL && j < n && !found; j++)
+				found = strlen(ws[j].id) == (size_t)(at - eo->witnesses[i]) &&
+					memcmp(ws[j].id, eo->witnesses[i], strlen(ws[j].id)) == 0 &&
+					strcmp(ws[j].url, at + 1) == 0;
+			*there = found;
+		}
+	}
+	free(ws);
+	return st;
+}
+
 static reg_replay_outcome do_refresh(struct replay *r, const json_t *o, const char *org,
 				     sk_status *st)
 {
 	uint8_t *bundle = NULL;
 	size_t len = 0;
 	reg_enrol_opts eo;
+	int there = 0;
 
 	/* a refreshed bundle changes only the witnesses the registry asks;
 	 * issuing it again records them again (the bundle itself is not kept) */
 	opts_of(o, &eo);
+	if ((*st = witnesses_there(r->s, &eo, &there)) != SK_OK)
+		return REG_REPLAY_REFUSED;
+	if (there)
+		return REG_REPLAY_THERE;
 	*st = reg_enrol_refresh(r->s, org, &eo, &bundle, &len);
 	free(bundle);
 	return *st == SK_OK ? REG_REPLAY_DONE : REG_REPLAY_REFUSED;

@@ -86,6 +86,7 @@ static void test_replay(void **state)
 	snprintf(journal, sizeof(journal), "%s/registry.journal", f->dir);
 	E(fx_enrol(f, "wijkteam", SCHAKEL__V1__ROLE__ROLE_NODE));
 	E(fx_enrol(f, "tactus", SCHAKEL__V1__ROLE__ROLE_NODE));
+	E(fx_enrol(f, "wit1", SCHAKEL__V1__ROLE__ROLE_WITNESS));
 	/* lister's request and the certificate the CA issued it after the backup */
 	key_ed25519_generate(&id);
 	key_ed25519_generate(&tls);
@@ -141,6 +142,11 @@ static void test_replay(void **state)
 					       "cert", b64(cert, clen)));
 	note(f, journal, "other.example/registry", r + 9,
 	     json_pack("{s:s,s:s,s:b}", "cmd", "revoke", "org", "wijkteam", "purge", 0));
+	/* a bundle refreshed with a witness: the registry asks it again */
+	note(f, journal, OLD, r + 4, json_pack("{s:s,s:s,s:[],s:[s],s:i,s:s}", "cmd", "refresh",
+					       "org", "wijkteam", "pseudonymisers", "witnesses",
+					       "wit1@https://127.0.0.1:9", "quorum", 1, "registry",
+					       "127.0.0.1:1"));
 
 	/* a journal that does not verify: nothing replayed */
 	E(reg_rollover(f->r, NEW, w, wlen, SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST,
@@ -152,7 +158,7 @@ static void test_replay(void **state)
 	assert_int_equal(l.n, 0);
 
 	E(reg_journal_replay(f->r, journal, journal, line, &l, &c));
-	assert_int_equal(l.n, 8);
+	assert_int_equal(l.n, 9);
 	assert_string_equal(l.out[0], "1 revoke tactus done");
 	assert_non_null(strstr(l.out[1], "2 enrol lister refused: de registry weigert het: "));
 	assert_non_null(strstr(l.out[1], "not one the federation CA issued"));
@@ -162,7 +168,8 @@ static void test_replay(void **state)
 	assert_non_null(strstr(l.out[5], "6 revoke ghost refused: ghost is hier niet bekend"));
 	assert_non_null(strstr(l.out[6], "7 rekey wijkteam refused: "));
 	assert_string_equal(l.out[7], "8 revoke wijkteam backup");
-	assert_int_equal(c.done, 3);
+	assert_string_equal(l.out[8], "9 refresh wijkteam done");
+	assert_int_equal(c.done, 4);
 	assert_int_equal(c.refused, 3);
 	assert_int_equal(c.backup, 2);
 	assert_int_equal(c.there, 0);
@@ -183,13 +190,14 @@ static void test_replay(void **state)
 	 * journal under the new log */
 	memset(&l, 0, sizeof(l));
 	E(reg_journal_replay(f->r, journal, journal, line, &l, &c));
-	assert_int_equal(l.n, 11);
+	assert_int_equal(l.n, 13);
 	assert_int_equal(c.done, 0);
-	assert_int_equal(c.there, 7); /* 1-4 by the store, 9-11 by their log */
+	assert_int_equal(c.there, 9); /* 1-4 and 9 by the store, 10-13 by their log */
 	assert_int_equal(c.refused, 2);
 	assert_string_equal(l.out[0], "1 revoke tactus there");
 	assert_string_equal(l.out[1], "2 enrol lister there");
-	assert_string_equal(l.out[8], "9 revoke tactus there");
+	assert_string_equal(l.out[8], "9 refresh wijkteam there");
+	assert_string_equal(l.out[9], "10 revoke tactus there");
 
 	schakel__v1__member__free_unpacked(m, NULL);
 	free(req);
