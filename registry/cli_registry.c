@@ -369,7 +369,7 @@ static int cmd_enrol(int argc, char **argv)
 	size_t req_len = 0, bundle_len = 0;
 	char org[64] = "";
 	sk_status st;
-	int rc;
+	int rc, changed;
 
 	if ((rc = sk_cli_parse("enrol", argc, argv, lo, help, &o, enrol_opt, &a)) != SK_CLI_RUN)
 		return rc;
@@ -407,14 +407,13 @@ static int cmd_enrol(int argc, char **argv)
 		   (st = sk_file_read(a.request, 65536, &req, &req_len)) == SK_OK) {
 		st = reg_enrol(s, ca, req, req_len, &a.eo, &bundle, &bundle_len, org);
 	}
+	changed = st == SK_OK;
 	if (st == SK_OK && (st = sk_file_create(a.out, bundle, bundle_len)) != SK_OK)
 		sk_cli_say("the member is enrolled but its bundle could not be written; issue it "
 			   "again with: schakel-registry enrol --refresh %s --out FILE", org);
-	if (st == SK_OK)
-		printf("%s %s; bundle written to %s\n", org,
-		       a.refresh && a.request ? "rekeyed" : a.refresh ? "refreshed" : "enrolled",
-		       a.out);
-	if (st == SK_OK)
+	/* on disk in the journal before the command says it is done (also
+	 * when only the bundle file failed: the store changed) */
+	if (changed)
 		rc = reg_cli_journal_note(s, a.journal,
 					  enrol_record(s, a.refresh && a.request  ? "rekey"
 							  : a.refresh && a.eo.hosts ? "recert"
@@ -422,6 +421,10 @@ static int cmd_enrol(int argc, char **argv)
 										    : "enrol",
 						       org, req, req_len, &a.eo),
 					  "enrol");
+	if (st == SK_OK)
+		printf("%s %s; bundle written to %s\n", org,
+		       a.refresh && a.request ? "rekeyed" : a.refresh ? "refreshed" : "enrolled",
+		       a.out);
 	free(req);
 	free(bundle);
 	reg_ca_close(ca);
@@ -486,15 +489,15 @@ static int cmd_revoke(int argc, char **argv)
 	size_t purged = 0;
 
 	st = reg_revoke(s, a.org, a.purge, &purged);
-	if (st == SK_OK && a.purge)
-		printf("%s revoked; %zu entries purged, partners notified\n", a.org, purged);
-	else if (st == SK_OK)
-		printf("%s revoked\n", a.org);
 	if (st == SK_OK)
 		rc = reg_cli_journal_note(s, a.journal,
 					  json_pack("{s:s,s:s,s:b}", "cmd", "revoke", "org", a.org,
 						    "purge", a.purge),
 					  "revoke");
+	if (st == SK_OK && a.purge)
+		printf("%s revoked; %zu entries purged, partners notified\n", a.org, purged);
+	else if (st == SK_OK)
+		printf("%s revoked\n", a.org);
 	reg_store_close(s);
 	sk_kek_free(kek);
 	return st == SK_OK ? rc : sk_cli_fail(st, "revoke");
