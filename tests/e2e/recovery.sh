@@ -383,6 +383,8 @@ export -f systemctl unit_ctl unit_serve exec_start unit_file fail pass witness_r
 	cat "$T/guide.log" >&2
 	fail "the guide's commands failed at $(grep '^## docs' "$T/guide.log" | tail -1 | cut -c4-) (the log above)"
 }
+echo "# what they printed:"
+grep -v '^++* \|^ok - ' "$T/guide.log" | sed 's/^/#   /'
 grep '^ok - ' "$T/guide.log" || fail "the witness check did not run (no 'systemctl start schakel-registry' in the guide?)"
 ok "the guide's $nblocks sh blocks ran (log: $(grep -c '^+ ' "$T/guide.log") commands)"
 
@@ -404,7 +406,12 @@ ok "every case published before the loss, before and after the backup, is found 
 say node anna "$D1" "NA-HET-HERSTEL bericht"
 sync_all
 heard node2 bram "$D1" "NA-HET-HERSTEL bericht"
-ok "the discussion from before the backup goes on"
+for spec in $NODES; do
+	IFS=: read -r n org prof <<<"$spec"
+	N $n discuss show "$D2" --as $prof --json | python3 -c "import json, sys; assert json.load(sys.stdin)['state'] == 'closed'" ||
+		fail "the discussion requested after the backup is not stopped at $org"
+done
+ok "the discussion from before the backup goes on; the one requested after it is stopped at both nodes"
 
 for n in node node2; do
 	N $n audit verify --registry >/dev/null || fail "audit verify --registry at $n: $(tail -3 "$T/commands.log")"
