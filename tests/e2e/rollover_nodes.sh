@@ -6,6 +6,8 @@
 # partner's lookup finds the entry acknowledged after the backup. A node
 # whose first contact after the rollover is a publish (buurtteam) follows
 # the log there and publishes; a publish to a plain restore still fails.
+# The audit anchors wijkteam made between the backup and the rollover are
+# explained by reconcile, each covered by its anchor after the rollover.
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
@@ -56,6 +58,17 @@ for _ in 1 2 3; do
 	node lookup --dir altrecht --client $BSN --as bram --purpose afstemming >/dev/null || fail "lookup"
 done
 node sync --dir wijkteam >/dev/null || fail "sync after the lookups: $(tail -3 node.log)"
+# wijkteam anchors its audit head twice after the backup (its clock 6 and
+# 12 minutes on: a node anchors at most every 5); the restored registry
+# will not hold these anchors
+for m in 6 12; do
+	SCHAKEL_DEV_CLOCK_OFFSET_MS=$((m * 60000)) node lookup --dir wijkteam --client $BSN \
+		--as anna --purpose afstemming >/dev/null || fail "lookup by wijkteam"
+	out=$(SCHAKEL_DEV_CLOCK_OFFSET_MS=$((m * 60000)) node sync --dir wijkteam --json) ||
+		fail "wijkteam's sync at +$m minutes: $(tail -3 node.log)"
+	echo "$out" | python3 -c "import json, sys; assert json.load(sys.stdin)['anchored']" ||
+		fail "wijkteam did not anchor at +$m minutes: $out"
+done
 witnessed_fetch "$OLD"
 ok "an entry acknowledged after the backup is found by the partner (log at $(sed -n 2p witnessed) leaves, cosigned)"
 
@@ -191,3 +204,24 @@ set +e; out=$(node audit verify --dir altrecht.before --reconcile); rc=$?; set -
 [ "$rc" = 3 ] || fail "an unexplained difference after the rollover: exit $rc, not 3: $out"
 echo "$out" | grep -c >/dev/null "^  registry record .* lookup " || fail "the unexplained record is not listed: $out"
 ok "reconcile after the rollover explains our records lost in the registry's recovery (exit 0); a registry action our log lacks still fails (exit 3)"
+
+# wijkteam's anchors made between the backup and the rollover are gone
+# from the registry; reconcile lists each with the anchor made after
+# following the rollover that covers its records, exit 0
+out=$(node audit verify --dir wijkteam --reconcile) || fail "wijkteam's reconcile after the rollover: $out"
+echo "$out"
+echo "$out" | grep -c >/dev/null "^2 of our audit anchors are no longer at the registry" ||
+	fail "reconcile does not list the lost anchors: $out"
+[ "$(echo "$out" | grep -c "^  our anchor of record [0-9]* .* (leaf [0-9]* of $OLD): covered by our anchor of record")" = 2 ] ||
+	fail "the lost anchors are not each covered: $out"
+out=$(node audit verify --dir wijkteam --reconcile --json) || fail "wijkteam's reconcile --json: $out"
+echo "$out" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+ro = d['reconcile']['rollover']
+assert d['ok'] and ro['anchors_not_covered'] == 0, d
+lost = ro['anchors_lost']
+assert len(lost) == 2 and all(a['log'] == '$OLD' and a['leaf'] > 0 for a in lost), lost
+assert all(a['covered_by'] and a['covered_by']['seq'] >= a['seq'] for a in lost), lost" ||
+	fail "wijkteam's reconcile --json anchors: $(echo $out)"
+ok "reconcile lists the anchors the registry lost in its recovery, each covered by the anchor made after following the rollover (exit 0)"
