@@ -195,7 +195,7 @@ sk_status wire_rollover_links(wire_rollover_link out[static WIRE_ROLLOVER_CHAIN_
 	if (cr->n_chain >= WIRE_ROLLOVER_CHAIN_MAX)
 		return SK_ERR_TOOBIG;
 	for (size_t i = 0; i < cr->n_chain; i++) {
-		const Schakel__V1__RolloverLink *l = cr->chain[i];
+		const Schakel__V1__RolloverRequest *l = cr->chain[i];
 
 		if (l == NULL || !statement_ok(l->statement) || l->checkpoint.len == 0 ||
 		    l->checkpoint.len > WIRE_ROLLOVER_NOTE_MAX || !proof_ok(&l->inclusion_proof) ||

@@ -10,7 +10,8 @@
 #define META_LATEST "log.rollover.index" /* registry/rollover.c: the latest statement's leaf */
 
 /* One statement of a chain, with the proofs against its new log's
- * checkpoint and the messages that point to them. */
+ * checkpoint and the messages that point to them (pl: the link as a
+ * ConsistencyResponse's chain and a witness's add-rollover carry it). */
 struct link {
 	uint8_t *body, sig[KEY_SIG_BYTES];
 	size_t blen;
@@ -19,13 +20,13 @@ struct link {
 	uint8_t inc[MERKLE_PROOF_BYTES], cons[MERKLE_PROOF_BYTES];
 	size_t ni, nc;
 	Schakel__V1__SignedRollover sr;
-	Schakel__V1__RolloverLink pl;
+	Schakel__V1__RolloverRequest pl;
 };
 
 struct reg_rollchain {
 	size_t n;
 	struct link l[WIRE_ROLLOVER_CHAIN_MAX];
-	Schakel__V1__RolloverLink *chain[WIRE_ROLLOVER_CHAIN_MAX];
+	Schakel__V1__RolloverRequest *chain[WIRE_ROLLOVER_CHAIN_MAX];
 };
 
 static sk_status from_key(char key[static sizeof(META_FROM) + NOTE_ORIGIN_MAX], const char *origin)
@@ -205,7 +206,7 @@ static sk_status chain_build(reg_store *s, MDB_txn *txn, const char *origin, uin
 		schakel__v1__signed_rollover__init(&l->sr);
 		l->sr.body = (ProtobufCBinaryData){l->blen, l->body};
 		l->sr.signature = (ProtobufCBinaryData){KEY_SIG_BYTES, l->sig};
-		schakel__v1__rollover_link__init(&l->pl);
+		schakel__v1__rollover_request__init(&l->pl);
 		l->pl.statement = &l->sr;
 		if (i + 1 < c->n)
 			l->pl.checkpoint = c->l[i + 1].ro.st->restored_checkpoint;
@@ -329,17 +330,12 @@ sk_status reg_rollchain_requests(reg_store *s, MDB_txn *txn,
 	}
 	if ((st = chain_build(s, txn, origin, *size, c)) != SK_OK)
 		goto out;
+	/* the links as the chain holds them, the last one in the latest checkpoint */
+	c->l[c->n - 1].pl.checkpoint = (ProtobufCBinaryData){nlen, note};
 	for (size_t i = 0; i < c->n; i++) {
-		Schakel__V1__RolloverRequest rq = SCHAKEL__V1__ROLLOVER_REQUEST__INIT;
-		size_t m;
+		size_t m = schakel__v1__rollover_request__get_packed_size(&c->l[i].pl);
 
-		rq.statement = &c->l[i].sr;
-		rq.checkpoint = i + 1 < c->n ? c->l[i].pl.checkpoint
-					     : (ProtobufCBinaryData){nlen, note};
-		rq.inclusion_proof = c->l[i].pl.inclusion_proof;
-		rq.consistency_proof = c->l[i].pl.consistency_proof;
-		if ((m = schakel__v1__rollover_request__get_packed_size(&rq)) >
-		    WIRE_ROLLOVER_REQUEST_MAX) {
+		if (m > WIRE_ROLLOVER_REQUEST_MAX) {
 			st = SK_ERR_TOOBIG;
 			goto out;
 		}
@@ -347,7 +343,7 @@ sk_status reg_rollchain_requests(reg_store *s, MDB_txn *txn,
 			st = SK_ERR_NOMEM;
 			goto out;
 		}
-		len[i] = schakel__v1__rollover_request__pack(&rq, out[i]);
+		len[i] = schakel__v1__rollover_request__pack(&c->l[i].pl, out[i]);
 		(*n)++;
 	}
 out:

@@ -478,7 +478,7 @@ typedef struct ch_spec {
 typedef struct ch_answer {
 	Schakel__V1__ConsistencyResponse cr;
 	Schakel__V1__SignedRollover sr[20];
-	Schakel__V1__RolloverLink link[20], *links[20];
+	Schakel__V1__RolloverRequest link[20], *links[20];
 	uint8_t *body[20], sig[20][KEY_SIG_BYTES], *cpn[20];
 	uint8_t inc[20][MERKLE_PROOF_BYTES], cons[20][MERKLE_PROOF_BYTES];
 	uint8_t leaves[CHAIN_LEAVES][MERKLE_HASH_BYTES];
@@ -558,7 +558,7 @@ static void ch_answer_of(ch_answer *a, hist *old, const ch_spec *sp, const uint8
 		schakel__v1__signed_rollover__init(&a->sr[h]);
 		a->sr[h].body = (ProtobufCBinaryData){blen, a->body[h]};
 		a->sr[h].signature = (ProtobufCBinaryData){KEY_SIG_BYTES, a->sig[h]};
-		schakel__v1__rollover_link__init(&a->link[h]);
+		schakel__v1__rollover_request__init(&a->link[h]);
 		a->link[h].statement = &a->sr[h];
 		a->link[h].checkpoint = (ProtobufCBinaryData){nlen, a->cpn[h]};
 		a->link[h].inclusion_proof = (ProtobufCBinaryData){ni * MERKLE_HASH_BYTES, a->inc[h]};
@@ -587,6 +587,34 @@ static void ch_answer_free(ch_answer *a)
 	}
 }
 
+/* One chain check as a node makes it, against what it verified. */
+typedef struct ch_ctx {
+	const note_verifier *old_v, *wit_v;
+	const note_checkpoint *from;
+	note_checkpoint cp;
+	note_verifier new_v;
+	node_log_chain chain;
+	node_log_failure f;
+	size_t cosigned;
+} ch_ctx;
+
+static sk_status ch_run(ch_ctx *x, const ch_answer *r)
+{
+	return node_log_rollover_chain_check(&x->cp, &x->new_v, &x->cosigned, &r->cr, x->old_v,
+					     x->wit_v, 1, 1700000100, 3600, x->from, &x->chain,
+					     &x->f);
+}
+
+/* r is refused, saying why (NULL: any reason), and freed. */
+static void ch_refused(ch_ctx *x, ch_answer *r, const char *why)
+{
+	EFAIL(ch_run(x, r), SK_ERR_VERIFY);
+	if (why != NULL)
+		assert_non_null(strstr(x->f.why, why));
+	assert_int_equal(x->chain.n, 0);
+	ch_answer_free(r);
+}
+
 /* A node more than one rollover behind follows the chain only link by
  * link: each statement by the registry's key, in order, covering what was
  * known of the log it rolls over, proven in its new log; the quorum on the
@@ -595,16 +623,14 @@ static void test_chain(void **state)
 {
 	hist a, b;
 	uint8_t seed[32], oseed[32], *note = NULL;
-	size_t len = 0, cosigned = 0;
+	size_t len = 0;
 	key_ed25519 other;
 	note_signer *old_key = NULL, *wit = NULL;
-	note_verifier old_v, wit_v, new_v;
-	note_checkpoint from, cp;
-	node_log_failure f;
-	node_log_chain chain;
+	note_verifier old_v, wit_v;
+	note_checkpoint from;
 	ch_answer *r = malloc(sizeof(*r));
 	ch_spec ok = {20, 20, 2, 0, 0}, sp;
-	const uint64_t now = 1700000100, age = 3600;
+	ch_ctx x = {0};
 
 	(void)state;
 	assert_non_null(r);
@@ -617,95 +643,68 @@ static void test_chain(void **state)
 	note_signer_verifier(&wit_v, wit);
 	logs(&a, &b, LEAVES);
 	checkpoint(&note, &len, &from, &a, 17, old_key, &old_v);
+	x.old_v = &old_v;
+	x.wit_v = &wit_v;
+	x.from = &from;
 
-	/* accepted: two links, then three */
+	/* accepted: two links, then three, then 16 */
 	ch_answer_of(r, &a, &ok, seed, other.sk, wit);
-	E(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1, now,
-					age, &from, &chain, &f));
-	assert_string_equal(new_v.name, ORIGIN "/3");
-	assert_int_equal(cp.size, 20 + 3 + 2);
-	assert_int_equal(cosigned, 1);
-	assert_int_equal(chain.n, 2);
-	assert_string_equal(chain.hop[0].old_origin, ORIGIN);
-	assert_string_equal(chain.hop[1].old_origin, ORIGIN "/2");
-	assert_int_equal(chain.hop[0].issued_ms, 1000);
-	assert_null(chain.hop[0].note);
-	assert_ptr_equal(chain.hop[1].note, r->link[0].checkpoint.data);
+	E(ch_run(&x, r));
+	assert_string_equal(x.new_v.name, ORIGIN "/3");
+	assert_int_equal(x.cp.size, 20 + 3 + 2);
+	assert_int_equal(x.cosigned, 1);
+	assert_int_equal(x.chain.n, 2);
+	assert_string_equal(x.chain.hop[0].old_origin, ORIGIN);
+	assert_string_equal(x.chain.hop[1].old_origin, ORIGIN "/2");
+	assert_int_equal(x.chain.hop[0].issued_ms, 1000);
+	assert_null(x.chain.hop[0].note);
+	assert_ptr_equal(x.chain.hop[1].note, r->link[0].checkpoint.data);
 	ch_answer_free(r);
 	sp = ok, sp.n = 3;
 	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
-	E(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1, now,
-					age, &from, &chain, &f));
-	assert_string_equal(new_v.name, ORIGIN "/4");
-	assert_int_equal(chain.n, 3);
+	E(ch_run(&x, r));
+	assert_string_equal(x.new_v.name, ORIGIN "/4");
+	assert_int_equal(x.chain.n, 3);
 	ch_answer_free(r);
+	sp = ok, sp.n = WIRE_ROLLOVER_CHAIN_MAX;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	E(ch_run(&x, r));
+	assert_int_equal(x.chain.n, WIRE_ROLLOVER_CHAIN_MAX);
+	ch_answer_free(r);
+
 	/* refused: a forged middle link (another key signed it) */
 	sp = ok, sp.n = 3, sp.forge_at = 2;
 	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
-	EFAIL(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1,
-					    now, age, &from, &chain, &f),
-	      SK_ERR_VERIFY);
-	assert_non_null(strstr(f.why, "does not verify"));
-	assert_int_equal(chain.n, 0);
-	ch_answer_free(r);
+	ch_refused(&x, r, "does not verify");
 	/* refused: the links in the wrong order */
 	sp = ok, sp.n = 3;
 	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
 	r->links[0] = &r->link[1];
 	r->links[1] = &r->link[0];
-	EFAIL(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1,
-					    now, age, &from, &chain, &f),
-	      SK_ERR_VERIFY);
-	assert_non_null(strstr(f.why, "another log"));
-	ch_answer_free(r);
+	ch_refused(&x, r, "another log");
 	/* refused: a link left out (the last rolls over a log not reached) */
 	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
 	r->links[1] = &r->link[0];
 	r->cr.chain = r->links + 1;
 	r->cr.n_chain = 1;
-	EFAIL(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1,
-					    now, age, &from, &chain, &f),
-	      SK_ERR_VERIFY);
-	ch_answer_free(r);
+	ch_refused(&x, r, NULL);
 	/* refused: the first link does not cover this node's checkpoint */
 	sp = ok, sp.r0 = sp.w0 = 12;
 	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
-	EFAIL(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1,
-					    now, age, &from, &chain, &f),
-	      SK_ERR_VERIFY);
-	assert_non_null(strstr(f.why, "hides"));
-	ch_answer_free(r);
+	ch_refused(&x, r, "hides");
 	/* refused: a middle link that hides the checkpoint the link before proved */
 	sp = ok, sp.n = 3, sp.mid_cp_extra = 1;
 	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
-	EFAIL(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1,
-					    now, age, &from, &chain, &f),
-	      SK_ERR_VERIFY);
-	assert_non_null(strstr(f.why, "hides"));
-	ch_answer_free(r);
+	ch_refused(&x, r, "hides");
 	/* refused: a middle link's proof against its checkpoint */
 	sp = ok, sp.n = 3;
 	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
 	r->inc[1][0] ^= 1;
-	EFAIL(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1,
-					    now, age, &from, &chain, &f),
-	      SK_ERR_VERIFY);
-	assert_non_null(strstr(f.why, "next leaf"));
-	ch_answer_free(r);
+	ch_refused(&x, r, "next leaf");
 	/* refused: more links than a node follows at once */
 	sp = ok, sp.n = WIRE_ROLLOVER_CHAIN_MAX + 1;
 	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
-	EFAIL(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1,
-					    now, age, &from, &chain, &f),
-	      SK_ERR_VERIFY);
-	assert_non_null(strstr(f.why, "more often"));
-	ch_answer_free(r);
-	sp = ok, sp.n = WIRE_ROLLOVER_CHAIN_MAX;
-	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
-	E(node_log_rollover_chain_check(&cp, &new_v, &cosigned, &r->cr, &old_v, &wit_v, 1, now,
-					age, &from, &chain, &f));
-	assert_int_equal(chain.n, WIRE_ROLLOVER_CHAIN_MAX);
-	ch_answer_free(r);
+	ch_refused(&x, r, "more often");
 	free(r);
 	free(note);
 	note_signer_free(old_key);

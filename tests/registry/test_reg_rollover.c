@@ -308,23 +308,21 @@ static void test_chain(void **state)
 	E(reg_log_size(&f.s->log, txn, &csize));
 	assert_int_equal(csize, 9);
 	/* from the first origin: two links; from the second: one, the old fields */
-	schakel__v1__consistency_response__init(&r);
 	{
 		uint8_t *note = NULL;
 		size_t nlen = 0;
 
+		const char *from[] = {OLD, NEW};
+
 		E(reg_log_checkpoint(&f.s->log, txn, &note, &nlen, &csize));
-		r.checkpoint = (ProtobufCBinaryData){nlen, note};
-		E(reg_rollchain_answer(f.s, txn, OLD, csize, &r, &c));
-		assert_int_equal(r.n_chain, 1);
-		chain_verify(&r, f.s->id->pk, 2, OLD, NEW "/3");
-		reg_rollchain_free(c);
-		schakel__v1__consistency_response__init(&r);
-		r.checkpoint = (ProtobufCBinaryData){nlen, note};
-		E(reg_rollchain_answer(f.s, txn, NEW, csize, &r, &c));
-		assert_int_equal(r.n_chain, 0);
-		chain_verify(&r, f.s->id->pk, 1, NEW, NEW "/3");
-		reg_rollchain_free(c);
+		for (size_t i = 0; i < 2; i++) {
+			schakel__v1__consistency_response__init(&r);
+			r.checkpoint = (ProtobufCBinaryData){nlen, note};
+			E(reg_rollchain_answer(f.s, txn, from[i], csize, &r, &c));
+			assert_int_equal(r.n_chain, 1 - i);
+			chain_verify(&r, f.s->id->pk, 2 - i, from[i], NEW "/3");
+			reg_rollchain_free(c);
+		}
 		/* a checkpoint from before the last statement proves nothing */
 		schakel__v1__consistency_response__init(&r);
 		EFAIL(reg_rollchain_answer(f.s, txn, OLD, 8, &r, &c), SK_ERR_TRUNCATED);
