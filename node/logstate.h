@@ -91,7 +91,8 @@ sk_status node_log_check(note_checkpoint *cp, note_sig_result *cosigs,
  * seconds old at now (POSIX seconds): the caller holds it to its quorum,
  * as for any checkpoint. SK_OK with *cp the new checkpoint (cp->ext points
  * into cr) and *new_log its verifier, else SK_ERR_VERIFY with *f saying
- * why. */
+ * why. A chain of rollovers in cr (cr->chain) is checked link by link as
+ * node_log_rollover_chain_check does. */
 sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log, size_t *cosigned,
 				  const Schakel__V1__ConsistencyResponse *cr,
 				  const note_verifier *old_log, const note_verifier *witnesses,
