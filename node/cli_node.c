@@ -1557,7 +1557,8 @@ static sk_status first_open(const node_case *c, void *arg)
 }
 
 
-static sk_status show_item(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+static sk_status show_item(uint64_t at, const Schakel__V1__MailboxItem *it, const char *client,
+			   void *arg)
 {
 	struct show *sh = arg;
 	struct first_case f = {sh->as, 0};
@@ -1579,7 +1580,7 @@ static sk_status show_item(const Schakel__V1__MailboxItem *it, const char *clien
 		return SK_OK; /* not one of this professional's clients */
 	sh->n++;
 	if (sh->list != NULL) {
-		json_t *obj = node_inbox_item_json(it, client);
+		json_t *obj = node_inbox_item_json(at, it, client);
 		char name[WIRE_DIR_NAME_MAX + NET_NAME_MAX + 2] = "";
 
 		json_object_set_new(obj, "case", json_integer((json_int_t)f.id));

@@ -202,12 +202,14 @@ struct find_inv {
 	char client[NODE_CLIENT_ID_MAX + 1];
 };
 
-static sk_status find_invitation(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+static sk_status find_invitation(uint64_t at, const Schakel__V1__MailboxItem *it, const char *client,
+				 void *arg)
 {
 	struct find_inv *f = arg;
 	size_t n;
 	uint8_t *buf;
 
+	(void)at;
 	if (f->it != NULL || !it->has_discussion_id ||
 	    it->discussion_id.len != NODE_DISCUSSION_ID_BYTES ||
 	    memcmp(it->discussion_id.data, f->id, NODE_DISCUSSION_ID_BYTES) != 0)
@@ -740,28 +742,26 @@ static sk_status take_new(struct dsync *c)
 	MDB_cursor *cur = NULL;
 	uint8_t kb[8];
 	MDB_val k = {8, kb}, v;
-	uint64_t cursor, pulled, seq = 0;
+	uint64_t cursor, seq = 0;
 	sk_status st;
 	int rc;
 
 	if ((st = sk_db_status(mdb_txn_begin(c->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
 	if ((st = node_meta_u64(c->s, txn, NODE_META_DISCUSS_CURSOR, 0, &cursor)) != SK_OK ||
-	    (st = node_mailbox_cursor(c->s, txn, &pulled)) != SK_OK ||
 	    (st = node_enc_keys_load(c->s, txn, c->now_ms / 1000, c->keys, &c->n_keys)) != SK_OK ||
 	    (st = sk_db_status(mdb_cursor_open(txn, c->s->inbox, &cur))) != SK_OK)
 		goto out;
 	sk_be64_put(kb, cursor + 1);
-	/* alerts live at the top of the key space (u64 max - leaf): stop there;
-	 * and at the last item pulled: after a rollover the items above it are
-	 * the old registry's, kept until the pull numbers new ones over them */
+	/* local keys (node/inboxkey.h): what a pull after a rollover keeps
+	 * comes after everything taken before it */
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == SK_OK;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		Schakel__V1__MailboxItem *it;
 
-		if (k.mv_size != 8 || (seq = sk_be64_get(k.mv_data)) >= UINT64_MAX / 2 ||
-		    seq > pulled)
+		if (k.mv_size != 8)
 			break;
+		seq = sk_be64_get(k.mv_data);
 		if ((it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) == NULL) {
 			st = SK_ERR_DB;
 			break;
@@ -1489,7 +1489,7 @@ static sk_status own_client(const char *client, void *arg)
 	return node_index_each(w->txn, w->s->discussion_clients, client, own_row, w);
 }
 
-/* The invitation of mailbox seq, unless we accepted it (then it is ours). */
+/* The invitation under inbox key seq, unless we accepted it (then it is ours). */
 static sk_status invitation_key(struct dpage *w, uint64_t seq, const char *client)
 {
 	uint8_t key[8];
@@ -1516,7 +1516,7 @@ static sk_status invitation_key(struct dpage *w, uint64_t seq, const char *clien
 }
 
 /* One listed discussion as the API shows it: an own record, or an
- * invitation (ref: its mailbox seq). */
+ * invitation (ref: its inbox key). */
 static sk_status dpage_item(node_store *s, MDB_txn *txn, const node_page_key *key, json_t **out)
 {
 	char id[NODE_DISCUSSION_HEX];
@@ -1616,12 +1616,14 @@ struct scan_ctx {
 	sk_status st;
 };
 
-static sk_status invitation(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+static sk_status invitation(uint64_t at, const Schakel__V1__MailboxItem *it, const char *client,
+			    void *arg)
 {
 	struct scan_ctx *c = arg;
 	char id[NODE_DISCUSSION_HEX];
 	json_t *d;
 
+	(void)at;
 	if (!it->has_discussion_id || it->discussion_id.len != NODE_DISCUSSION_ID_BYTES)
 		return SK_OK;
 	sodium_bin2hex(id, sizeof(id), it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);
