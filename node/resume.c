@@ -118,6 +118,12 @@ sk_status node_remote_mailbox_rewind(node_remote *r, int *moved)
 
 	if (moved != NULL)
 		*moved = 0;
+	/* the restored registry's last item for us as of the rollover: items
+	 * made since (by partners that followed before us) are ours to pull */
+	if ((st = node_remote_meta(r, NODE_META_LOG_ROLLED_AT, &cursor)) != SK_OK)
+		return st;
+	req.has_mailbox_before = cursor > 0;
+	req.mailbox_before = cursor;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST;
 	env.resume_request = &req;
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_RESUME_RESPONSE, &reply)) !=

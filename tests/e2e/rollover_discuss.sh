@@ -3,8 +3,11 @@
 # rollover; one requested and answered after the backup is gone at the
 # restored registry, and one requested before it lost its acceptance, so
 # each node's first sync on the new log stops both, with the same notice
-# in both threads and an audit record each. A second sync
-# does nothing more; the audit chains verify.
+# in both threads and an audit record each. In the one that goes on, the
+# messages sent after the backup that the restored registry lost are sent
+# again: the one the partner had not fetched arrives once, the one it had
+# read is not shown twice. A second sync does nothing more; the audit
+# chains verify.
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
@@ -61,11 +64,22 @@ node sync --dir altrecht >/dev/null || fail "sync altrecht: $(tail -2 node.log)"
 reg backup-key --out offline.key >/dev/null || fail "backup-key"
 reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null || fail "registry backup: $(tail -2 stderr.log)"
 
+# in the discussion from before the backup, after it: a message altrecht
+# reads before the loss
+printf 'NA-BACKUP-GELEZEN bericht\n' | node discuss send "$before" --dir wijkteam --as anna \
+	--text-file - >/dev/null || fail "send after the backup: $(tail -2 node.log)"
+node sync --dir altrecht >/dev/null || fail "sync altrecht: $(tail -2 node.log)"
+node discuss show "$before" --dir altrecht --as bram | grep -c >/dev/null NA-BACKUP-GELEZEN ||
+	fail "the message after the backup did not reach altrecht"
+
 after=$(discussion "NA-DE-BACKUP samenvatting")
 node discuss accept "$late" --dir altrecht --as bram >/dev/null || fail "accept: $(tail -2 node.log)"
 node sync --dir wijkteam >/dev/null || fail "sync wijkteam: $(tail -2 node.log)"
 node discuss list --dir wijkteam | grep "^$late" | grep -c >/dev/null "1 accepted" ||
 	fail "the acceptance after the backup did not reach the requester"
+# and one altrecht has not fetched when the disk is lost
+printf 'NA-BACKUP-ONGELEZEN bericht\n' | node discuss send "$before" --dir wijkteam --as anna \
+	--text-file - >/dev/null || fail "send after the backup: $(tail -2 node.log)"
 witnessed_fetch "$OLD"
 ok "discussions held before the backup, after it, and one requested before and accepted after it"
 
@@ -79,10 +93,17 @@ for _ in $(seq 100); do
 done
 reg checkpoint --dir r --cosigned | grep -c >/dev/null "^— ps1 " || fail "ps1 did not cosign $NEW: $(tail -3 serve.log)"
 
-stopped() { python3 -c "import json, sys; s = json.load(sys.stdin); print(s['rolled_over_to'], s['discussions_stopped'])"; }
-for org in wijkteam altrecht; do
+stopped() { python3 -c "import json, sys; s = json.load(sys.stdin); print(s['rolled_over_to'], s['discussions_stopped'], s['messages_resent'], s['discussions_undelivered'])"; }
+# wijkteam sends its two messages after the backup in the discussion that
+# goes on again (the restored registry holds its summary only); altrecht
+# takes the one it had not fetched, and keeps the one it read once
+for who in wijkteam:2 altrecht:0; do
+	org=${who%%:*}
 	out=$(node sync --dir $org --json) || fail "sync of $org after the rollover: $(tail -3 node.log)"
-	[ "$(echo "$out" | stopped)" = "$NEW 2" ] || fail "$org's sync after the rollover: $out"
+	[ "$(echo "$out" | stopped)" = "$NEW 2 ${who#*:} 0" ] || fail "$org's sync after the rollover: $out"
+	[ $org = altrecht ] || continue
+	echo "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['messages'] == 1 and s['rejected'] == 0, s" ||
+		fail "altrecht took the messages sent again as: $out"
 done
 show() { node discuss show "$1" --dir "$2" --as "$3" --json; }
 for who in wijkteam:anna altrecht:bram; do
@@ -111,6 +132,22 @@ echo "$out" | grep -c >/dev/null "is closed" || fail "sending in a stopped discu
 node discuss show "$after" --dir wijkteam --as anna | grep -cF >/dev/null "$NOTICE" ||
 	fail "the notice is not in the thread as shown"
 ok "the discussions requested or accepted after the backup are stopped at both nodes: the notice in both threads, audited; no more messages"
+
+out=$(show "$before" altrecht bram) || fail "show at altrecht: $(tail -2 node.log)"
+echo "$out" | python3 -c "
+import json, sys
+texts = [m['text'] for m in json.load(sys.stdin)['messages']]
+for t in ('NA-BACKUP-GELEZEN bericht', 'NA-BACKUP-ONGELEZEN bericht'):
+    assert texts.count(t) == 1, (t, texts)
+assert texts.index('NA-BACKUP-GELEZEN bericht') < texts.index('NA-BACKUP-ONGELEZEN bericht'), texts" ||
+	fail "the messages after the backup at altrecht: $out"
+node audit query --dir wijkteam --event discuss.resend --json 2>/dev/null |
+	python3 -c "import json, sys; r = json.load(sys.stdin); assert len(r) == 2 and all(x['outcome'] == 'ok' for x in r), r" ||
+	fail "the messages sent again are not audited at wijkteam"
+node audit query --dir altrecht --event discuss.receive --json 2>/dev/null |
+	python3 -c "import json, sys; r = json.load(sys.stdin); assert all(x['outcome'] == 'ok' for x in r), r" ||
+	fail "altrecht refused a message sent again"
+ok "a message sent after the backup and not yet fetched arrives after the rollover, once; one read before the loss is not shown twice; the re-send is audited"
 
 printf 'NA-DE-OVERGANG bericht\n' | node discuss send "$before" --dir wijkteam --as anna --text-file - \
 	>/dev/null || fail "send in the discussion from before the backup: $(tail -2 node.log)"
