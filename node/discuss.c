@@ -1268,7 +1268,8 @@ static sk_status notice_one(node_store *s, const char *id, int stop, const char 
 
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	if ((st = rec_get(s, txn, id, &rec)) != SK_OK || json_object_get(rec, "closed") != NULL)
+	if ((st = rec_get(s, txn, id, &rec)) != SK_OK ||
+	    (stop && json_object_get(rec, "closed") != NULL))
 		goto out;
 	msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "from", "", "professional", "",
 			"name", "verwijsindex", "org_name", "", "kind",
@@ -1308,9 +1309,16 @@ out:
 	return st;
 }
 
-/* Our open records (requests and acceptances), into arr. */
+/* How long the registry still answers for a closed discussion (its
+ * REG_DISCUSS_CLOSED_KEEP_MS): one closed here within it may have lost
+ * messages of ours in the registry's recovery. */
+#define CLOSED_KEEP_MS (7ull * 24 * 3600 * 1000)
+
+/* Our open records (requests and acceptances), and those closed by a close
+ * within CLOSED_KEEP_MS, into arr. */
 static sk_status open_records(node_store *s, json_t *arr)
 {
+	uint64_t now = sk_clock_now_ms();
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
@@ -1324,12 +1332,16 @@ static sk_status open_records(node_store *s, json_t *arr)
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
 			const char *role = json_string_value(json_object_get(o, "role"));
+			json_t *closed = json_object_get(o, "closed");
+			const char *how = json_string_value(json_object_get(closed, "kind"));
 
 			if (o == NULL)
 				st = SK_ERR_DB;
 			else if (role != NULL &&
 				 (strcmp(role, "requester") == 0 || strcmp(role, "participant") == 0) &&
-				 json_object_get(o, "closed") == NULL &&
+				 (closed == NULL ||
+				  (how != NULL && strcmp(how, "close") == 0 &&
+				   obj_u64(closed, "time") + CLOSED_KEEP_MS > now)) &&
 				 json_array_append(arr, o) != 0)
 				st = SK_ERR_NOMEM;
 			json_decref(o);
@@ -1392,7 +1404,15 @@ static sk_status resend_msg(node_remote *r, json_t *rec, const uint8_t *idbin, c
 	o.body = (Schakel__V1__DiscussMessageBody)SCHAKEL__V1__DISCUSS_MESSAGE_BODY__INIT;
 	o.body.kind = strcmp(kind, "summary") == 0
 			      ? SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY
-			      : SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_TEXT;
+		      : strcmp(kind, "close") == 0 ? SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_CLOSE
+						   : SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_TEXT;
+	/* our close the registry lost closes the discussion there again */
+	o.close = o.body.kind == SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_CLOSE;
+	o.body.regie_org = (char *)json_string_value(json_object_get(json_object_get(x, "regie"), "org"));
+	o.body.regie_professional =
+		(char *)json_string_value(json_object_get(json_object_get(x, "regie"), "professional"));
+	if (o.body.regie_professional != NULL && o.body.regie_professional[0] == 0)
+		o.body.regie_professional = NULL;
 	o.body.time = (uint64_t)json_integer_value(json_object_get(x, "time"));
 	o.body.professional = (char *)prof;
 	o.body.name = (char *)json_string_value(json_object_get(x, "name"));
@@ -1464,7 +1484,8 @@ static sk_status resend_lost(node_remote *r, const char *id, const uint8_t *idbi
 		const char *kind = json_string_value(json_object_get(x, "kind"));
 
 		if (from == NULL || kind == NULL || strcmp(from, s->org_id) != 0 ||
-		    (strcmp(kind, "summary") != 0 && strcmp(kind, "message") != 0))
+		    (strcmp(kind, "summary") != 0 && strcmp(kind, "message") != 0 &&
+		     strcmp(kind, "close") != 0))
 			continue;
 		last = x;
 		if ((st = resend_msg(r, rec, idbin, x, orgs, n, closed, h, stats, &lost)) != SK_OK)
@@ -1528,6 +1549,20 @@ static sk_status rollover_recheck(node_remote *r, node_discuss_stats *stats)
 		    sodium_hex2bin(idbin, sizeof(idbin), id, strlen(id), NULL, &got, NULL) != 0 ||
 		    got != sizeof(idbin))
 			continue;
+		if (json_object_get(rec, "closed") != NULL) {
+			/* closed here meanwhile: nothing to stop; what we sent that
+			 * the registry lost goes again where it may, else the thread
+			 * says so (a registry that forgot it: nothing to tell) */
+			if ((st = roster(r, idbin, orgs, &n, &closed, &h)) == SK_ERR_NOTFOUND) {
+				sk_error_clear();
+				st = SK_OK;
+				continue;
+			}
+			if (st != SK_OK ||
+			    (st = resend_lost(r, id, idbin, orgs, n, closed, &h, stats)) != SK_OK)
+				break;
+			continue;
+		}
 		if ((st = roster(r, idbin, orgs, &n, &closed, &h)) == SK_ERR_NOTFOUND) {
 			sk_error_clear();
 			st = SK_OK;
