@@ -20,6 +20,7 @@
 #include "node/professional.h"
 #include "node/publish.h"
 #include "node/resume.h"
+#include "node/session_int.h"
 #include "node/token.h"
 #include "protos/domains.h"
 
@@ -589,10 +590,13 @@ static sk_status open_message(struct dsync *c, const Schakel__V1__MailboxItem *i
 	return SK_ERR_VERIFY;
 }
 
-/* Whether the thread of id holds message it already: the same sender and
- * number (the identity a sender keeps when it sends a message again after
- * a rollover, node_discuss_sync) and the same time and text, opened as
- * take_message opens it. A message that does not open is not one. */
+/* Whether it is a message the sender sent again after a rollover that the
+ * thread of id holds already: the registry made the item after the
+ * rollover this node followed (its statement's time), and the thread has
+ * a message of the same sender and number (the identity a sender keeps
+ * when it sends a message again, node_discuss_sync) with the same time
+ * and text, opened as take_message opens it. Without a rollover a repeat
+ * is a replay, refused. */
 static sk_status read_before(struct dsync *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
 			     const char *id, int *have)
 {
@@ -600,10 +604,14 @@ static sk_status read_before(struct dsync *c, MDB_txn *txn, const Schakel__V1__M
 	json_t *msgs = NULL, *x;
 	uint8_t *plain = NULL;
 	size_t plen = 0, i;
+	uint64_t rolled = 0;
 	node_member m;
 	sk_status st;
 
 	*have = 0;
+	if ((st = node_meta_u64(c->s, txn, NODE_META_LOG_ROLLED_AT, 0, &rolled)) != SK_OK ||
+	    rolled == 0 || it->time < rolled)
+		return st;
 	if ((st = node_members_get(c->s, txn, it->counterpart, &m)) == SK_ERR_NOTFOUND || m.revoked) {
 		sk_error_clear();
 		return SK_OK;

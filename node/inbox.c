@@ -96,7 +96,9 @@ static sk_status keep_item(node_store *s, MDB_txn *txn, const Schakel__V1__Mailb
 		return st;
 	if (known)
 		return SK_OK; /* audited when it first came */
-	if ((st = node_inboxkey_next(txn, s->meta, s->inbox, &at)) != SK_OK)
+	if ((st = node_meta_u64(s, txn, NODE_META_INBOX_NEXT, 1, &at)) != SK_OK ||
+	    (st = node_inboxkey_next(txn, s->inbox, at, &at)) != SK_OK ||
+	    (st = node_meta_u64_put(s, txn, NODE_META_INBOX_NEXT, at + 1)) != SK_OK)
 		return st;
 	sk_be64_put(key, at);
 	if ((buf = malloc(len ? len : 1)) == NULL)

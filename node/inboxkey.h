@@ -18,17 +18,20 @@
 /* Keys from here up held local alerts in the old layout (u64 max - leaf). */
 #define NODE_INBOXKEY_OLD_ALERTS (UINT64_MAX / 2)
 
-/* The key for the next item stored in inbox, in txn (a write
- * transaction): above every key in use, and the counter moves past it. */
-sk_status node_inboxkey_next(MDB_txn *txn, MDB_dbi meta, MDB_dbi inbox,
+/* The key for the next item stored in inbox as txn sees it: the counter
+ * (meta NODE_META_INBOX_NEXT, which the caller moves past *key in the
+ * same transaction), never below a key in use (a store written around
+ * this module, e.g. by a benchmark, still gets no key twice). */
+sk_status node_inboxkey_next(MDB_txn *txn, MDB_dbi inbox, uint64_t counter,
 			     uint64_t *key) SK_MUST_CHECK;
 
-/* Once, for a store of the old layout (keys were the registry's seqs,
- * which only grew until a rollover, and local alerts at the top of the
- * key space): the old keys stay as they are, the alerts move to keys
- * after the highest of them, and the counter starts after those. *moved
- * counts the alerts moved; a store with the counter set is left alone. */
-sk_status node_inboxkey_upgrade(MDB_txn *txn, MDB_dbi meta, MDB_dbi inbox,
+/* Once, in a write transaction, for a store of the old layout (no
+ * counter yet; keys were the registry's seqs, which only grew until a
+ * rollover, and local alerts at the top of the key space): the old keys
+ * stay as they are, the alerts move to keys after the highest of them,
+ * and *next gets the counter's first value, after those. *moved counts
+ * the alerts moved. */
+sk_status node_inboxkey_upgrade(MDB_txn *txn, MDB_dbi inbox, uint64_t *next,
 				size_t *moved) SK_MUST_CHECK;
 
 #endif

@@ -755,15 +755,20 @@ static sk_status indexes_update(node_store *s, MDB_txn *txn)
  * keys from here on (node/inboxkey.h), in txn. */
 static sk_status inbox_upgrade(node_store *s, MDB_txn *txn)
 {
+	uint64_t next = 0;
 	size_t moved = 0;
-	sk_status st = node_inboxkey_upgrade(txn, s->meta, s->inbox, &moved);
+	sk_status st = node_meta_u64(s, txn, NODE_META_INBOX_NEXT, 0, &next);
 
-	if (st != SK_OK)
+	if (st != SK_OK || next > 0) /* the counter is set: upgraded, or new */
+		return st;
+	if ((st = node_inboxkey_upgrade(txn, s->inbox, &next, &moved)) != SK_OK) {
 		sk_error_set("cannot number the inbox's items locally: %s", sk_strerror(st));
-	else if (moved > 0)
+		return st;
+	}
+	if (moved > 0)
 		sk_log(SK_LOG_NOTICE, "%s: %zu local alerts in the inbox numbered anew", s->dir,
 		       moved);
-	return st;
+	return node_meta_u64_put(s, txn, NODE_META_INBOX_NEXT, next);
 }
 
 /* The two record keys from disk. */
