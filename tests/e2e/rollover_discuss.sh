@@ -7,7 +7,7 @@
 # messages sent after the backup that the restored registry lost are sent
 # again: the one the partner had not fetched arrives once, the one it had
 # read is not shown twice. A second sync does nothing more; the audit
-# chains verify.
+# chains verify, and --reconcile explains the gap.
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
@@ -188,6 +188,7 @@ assert s['discussions_stopped'] == 0 and s['rolled_over_to'] is None and s['mess
 		fail "another sync of $org did more: $out"
 	node audit verify --dir $org >/dev/null || fail "audit verify $org"
 	node audit verify --dir $org --registry >/dev/null || fail "audit verify --registry $org"
+	out=$(node audit verify --dir $org --reconcile 2>&1) || fail "audit verify --reconcile $org: $out"
 	node audit query --dir $org --event discuss.stop --json 2>/dev/null |
 		python3 -c "import json, sys; assert len(json.load(sys.stdin)) == 2" ||
 		fail "the stop was audited again at $org"
