@@ -70,6 +70,16 @@ for step in wijkteam:anna:6 wijkteam:anna:12 buurtteam:cor:6; do
 	echo "$out" | python3 -c "import json, sys; assert json.load(sys.stdin)['anchored']" ||
 		fail "$org did not anchor at +$m minutes: $out"
 done
+# wijkteam's disclosure notices as its professionals see them (org, client, time)
+notices_of() {
+	node notices --dir wijkteam --json | python3 -c "
+import json, sys
+for x in json.load(sys.stdin):
+    if x['kind'] == 'disclosure':
+        print(x['org'], x['client'], x['time'])" | sort
+}
+notices_of >notices.before
+[ "$(wc -l <notices.before)" -ge 4 ] || fail "wijkteam took in no notices after the backup: $(cat notices.before)"
 witnessed_fetch "$OLD"
 ok "an entry acknowledged after the backup is found by the partner (log at $(sed -n 2p witnessed) leaves, cosigned)"
 
@@ -155,6 +165,16 @@ out=$(node sync --dir wijkteam --json) || fail "sync of wijkteam after the looku
 echo "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['items'] >= 1, s" ||
 	fail "the disclosure notices of lookups after the rollover did not arrive: $(echo $out)"
 ok "mailbox items made after the rollover reach the node"
+
+# the restored registry numbered wijkteam's new items from the backup's
+# last one on, the numbers the notices taken in after the backup had: the
+# node keeps both (local keys), so the old notices are all still listed
+notices_of >notices.after
+[ -z "$(comm -23 notices.before notices.after)" ] ||
+	fail "notices taken in between the backup and the rollover are gone: $(comm -23 notices.before notices.after)"
+[ "$(comm -13 notices.before notices.after | wc -l)" -ge 2 ] ||
+	fail "the notices of the lookups after the rollover are not listed: $(cat notices.after)"
+ok "the notices taken in between the backup and the rollover are still listed, beside the new ones the restored registry gave the same numbers"
 
 # the nodes keep following the new log; their audit chains verify
 for org in wijkteam altrecht buurtteam; do
