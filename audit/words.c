@@ -88,6 +88,11 @@ static const audit_event_words events[] = {
 	{"discuss.stop", "Casusoverleg gestopt na herstel", "Case discussion stopped after a recovery",
 	 "stopte het casusoverleg over u%n, omdat de verwijsindex na een storing is hersteld",
 	 "stopped the case discussion about you%n because the registry was restored after a failure"},
+	{"discuss.resend", "Bericht opnieuw verstuurd na herstel", "Message sent again after a recovery",
+	 "stuurde een bericht in het casusoverleg over u%n opnieuw, omdat de verwijsindex na een "
+	 "storing is hersteld",
+	 "sent a message in the case discussion about you%n again because the registry was "
+	 "restored after a failure"},
 	/* the privacy officer */
 	{"audit.query", "Logboek doorzocht", "Audit log searched",
 	 "heeft het logboek over u%n ingezien", "looked at the audit log about you%n"},

@@ -191,6 +191,62 @@ static void print_lost(const json_t *lost, const node_reconcile_stats *rs)
 		       json_string_value(json_object_get(v, "correlation_id")));
 }
 
+/* After a rollover: our anchors the registry lost in its recovery, each
+ * with the later anchor that covers its records (null: none), as JSON. */
+static json_t *anchors_json(const node_anchor_lost *al, size_t n)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		char t[AUDIT_TIME_ISO_BYTES], b[AUDIT_TIME_ISO_BYTES];
+		json_t *by = json_null(), *obj;
+
+		if (audit_time_iso(t, al[i].made.time_ms) != SK_OK)
+			snprintf(t, sizeof(t), "%llu", (unsigned long long)al[i].made.time_ms);
+		if (al[i].covered) {
+			if (audit_time_iso(b, al[i].by_time_ms) != SK_OK)
+				snprintf(b, sizeof(b), "%llu", (unsigned long long)al[i].by_time_ms);
+			by = json_pack("{s:I,s:s}", "seq", (json_int_t)al[i].by_seq, "time", b);
+		}
+		obj = json_pack("{s:I,s:s,s:I,s:s,s:o}", "seq", (json_int_t)al[i].made.seq, "time",
+				t, "leaf", (json_int_t)al[i].made.leaf, "log", al[i].made.origin,
+				"covered_by", by);
+		if (obj == NULL || json_array_append_new(list, obj) != 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+/* Prints our anchors lost in the registry's recovery, one line each. */
+static void print_anchors_lost(const node_anchor_lost *al, size_t n)
+{
+	if (n == 0)
+		return;
+	printf("%zu of our audit anchors are no longer at the registry (lost in its recovery):\n",
+	       n);
+	for (size_t i = 0; i < n; i++) {
+		char t[AUDIT_TIME_ISO_BYTES], b[AUDIT_TIME_ISO_BYTES];
+
+		if (audit_time_iso(t, al[i].made.time_ms) != SK_OK)
+			snprintf(t, sizeof(t), "%llu", (unsigned long long)al[i].made.time_ms);
+		if (al[i].covered && audit_time_iso(b, al[i].by_time_ms) != SK_OK)
+			snprintf(b, sizeof(b), "%llu", (unsigned long long)al[i].by_time_ms);
+		if (al[i].covered)
+			printf("  our anchor of record %llu %s (leaf %llu of %s): covered by our "
+			       "anchor of record %llu %s\n",
+			       (unsigned long long)al[i].made.seq, t,
+			       (unsigned long long)al[i].made.leaf, al[i].made.origin,
+			       (unsigned long long)al[i].by_seq, b);
+		else
+			printf("  our anchor of record %llu %s (leaf %llu of %s): NOT covered by a "
+			       "later anchor the registry holds\n",
+			       (unsigned long long)al[i].made.seq, t,
+			       (unsigned long long)al[i].made.leaf, al[i].made.origin);
+	}
+}
+
 /* Prints the unmatched records of a reconciliation, one line each. */
 static sk_status print_unmatched(const json_t *list, const node_reconcile_stats *rs)
 {
@@ -249,13 +305,15 @@ static int cmd_verify(int argc, char **argv)
 		"correlation id against this log; the registry actions with no local record\n"
 		"are listed (the reconciliation is recorded, event audit.reconcile). After the\n"
 		"registry's log rolled over, our records it lost in its recovery are listed as\n"
-		"such: they do not fail the check.\n"
+		"such: they do not fail the check; so are our audit anchors it lost, each with\n"
+		"the later anchor that covers its records.\n"
 		"Exit 3 names the first bad record, or when a registry action has no local\n"
-		"record.\n\n" SK_CLI_COMMON_HELP;
+		"record, or a lost anchor has no later anchor covering it.\n\n" SK_CLI_COMMON_HELP;
 	struct verify_args a = {0};
 	json_t *unmatched = NULL, *lost = NULL;
 	node_reconcile_stats rs = {0};
-	size_t checked = 0;
+	node_anchor_lost *alost = NULL;
+	size_t checked = 0, n_alost = 0, a_uncovered = 0;
 	uint64_t anchored = 0;
 	node_remote *r = NULL;
 	sk_cli_common o = {0};
@@ -291,6 +349,9 @@ static int cmd_verify(int argc, char **argv)
 		st = node_remote_anchors_check(r, count, &bad, &checked);
 	if (st == SK_OK && a.recon)
 		st = reconcile(s, kek, &r, &unmatched, &lost, &rs);
+	/* after a rollover: our anchors the registry lost, and what covers them */
+	if (st == SK_OK && a.recon && rs.rolled_at > 0)
+		st = node_remote_anchors_lost(r, &alost, &n_alost, &a_uncovered);
 	node_remote_close(r);
 	if (st == SK_ERR_VERIFY) {
 		audit_text_clean(detail, sizeof(detail), sk_error_detail());
@@ -302,7 +363,8 @@ static int cmd_verify(int argc, char **argv)
 			     "%s",
 			     (unsigned long long)bad, (unsigned long long)count, detail);
 	} else if (st == SK_OK && o.json) {
-		json_t *doc = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "ok", rs.unmatched == 0,
+		json_t *doc = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "ok",
+					rs.unmatched == 0 && a_uncovered == 0,
 					"records", (json_int_t)(count - base.seq), "last_seq",
 					(json_int_t)count, "anchored", (json_int_t)anchored,
 					"registry_anchors", (json_int_t)checked, "purged_through",
@@ -317,6 +379,15 @@ static int cmd_verify(int argc, char **argv)
 						      (json_int_t)rs.before_log, "unmatched_count",
 						      (json_int_t)rs.unmatched, "unmatched", unmatched,
 						      "rollover", lost_json(lost, &rs)));
+		if (doc != NULL && a.recon && rs.rolled_at > 0) {
+			json_t *ro = json_object_get(json_object_get(doc, "reconcile"), "rollover");
+
+			if (ro != NULL) {
+				json_object_set_new(ro, "anchors_lost", anchors_json(alost, n_alost));
+				json_object_set_new(ro, "anchors_not_covered",
+						    json_integer((json_int_t)a_uncovered));
+			}
+		}
 		st = print_json(doc);
 	} else if (st == SK_OK) {
 		if (base.seq)
@@ -330,8 +401,16 @@ static int cmd_verify(int argc, char **argv)
 		else
 			printf("audit log verified: %llu records\n",
 			       (unsigned long long)(count - base.seq));
-		if (a.recon && (st = print_unmatched(unmatched, &rs)) == SK_OK)
+		if (a.recon && (st = print_unmatched(unmatched, &rs)) == SK_OK) {
 			print_lost(lost, &rs);
+			print_anchors_lost(alost, n_alost);
+		}
+	}
+	if (st == SK_OK && a_uncovered > 0) {
+		sk_error_set("%zu of our audit anchors the registry lost are not covered by a later "
+			     "anchor it holds",
+			     a_uncovered);
+		st = SK_ERR_VERIFY;
 	}
 	if (st == SK_OK && rs.unmatched > 0) {
 		sk_error_set("%llu registry actions of this organisation have no record in our "
@@ -341,6 +420,7 @@ static int cmd_verify(int argc, char **argv)
 	}
 	json_decref(unmatched);
 	json_decref(lost);
+	free(alost);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "audit verify");
 }

@@ -1503,7 +1503,7 @@ static int cmd_sync(int argc, char **argv)
 	st = node_remote_sync(r, &stats);
 	if (st == SK_OK && o.json)
 		node_cli_print_json(json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:b,s:s?,s:I}", "published",
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:b,s:s?,s:I,s:I,s:I}", "published",
 			(json_int_t)stats.published,
 			"items", (json_int_t)stats.items, "alerts", (json_int_t)stats.alerts,
 			"tree_size", (json_int_t)stats.tree_size, "messages",
@@ -1512,7 +1512,8 @@ static int cmd_sync(int argc, char **argv)
 			"directory", (json_int_t)stats.directory, "anchored", stats.anchored,
 			"rolled_over_to",
 			stats.rolled_to[0] ? stats.rolled_to : NULL, "discussions_stopped",
-			(json_int_t)stats.stopped));
+			(json_int_t)stats.stopped, "messages_resent", (json_int_t)stats.resent,
+			"discussions_undelivered", (json_int_t)stats.undelivered));
 	else if (st == SK_OK && stats.rolled_to[0])
 		printf("the registry's log rolled over to %s (its statement checked): %zu entries "
 		       "of open cases published again%s; log verified at %llu leaves\n",
@@ -1530,6 +1531,13 @@ static int cmd_sync(int argc, char **argv)
 		printf("%zu discussions stopped: the restored registry no longer holds them (each "
 		       "thread says so)\n",
 		       stats.stopped);
+	if (st == SK_OK && !o.json && stats.resent > 0)
+		printf("%zu discussion messages sent again: the restored registry had lost them\n",
+		       stats.resent);
+	if (st == SK_OK && !o.json && stats.undelivered > 0)
+		printf("%zu discussions with messages that could not be sent again (each thread "
+		       "says so)\n",
+		       stats.undelivered);
 	node_remote_close(r);
 	node_cli_close(s, kek);
 	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "sync");
@@ -1557,7 +1565,8 @@ static sk_status first_open(const node_case *c, void *arg)
 }
 
 
-static sk_status show_item(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+static sk_status show_item(uint64_t at, const Schakel__V1__MailboxItem *it, const char *client,
+			   void *arg)
 {
 	struct show *sh = arg;
 	struct first_case f = {sh->as, 0};
@@ -1579,7 +1588,7 @@ static sk_status show_item(const Schakel__V1__MailboxItem *it, const char *clien
 		return SK_OK; /* not one of this professional's clients */
 	sh->n++;
 	if (sh->list != NULL) {
-		json_t *obj = node_inbox_item_json(it, client);
+		json_t *obj = node_inbox_item_json(at, it, client);
 		char name[WIRE_DIR_NAME_MAX + NET_NAME_MAX + 2] = "";
 
 		json_object_set_new(obj, "case", json_integer((json_int_t)f.id));

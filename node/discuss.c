@@ -20,6 +20,7 @@
 #include "node/professional.h"
 #include "node/publish.h"
 #include "node/resume.h"
+#include "node/session_int.h"
 #include "node/token.h"
 #include "protos/domains.h"
 
@@ -202,12 +203,14 @@ struct find_inv {
 	char client[NODE_CLIENT_ID_MAX + 1];
 };
 
-static sk_status find_invitation(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+static sk_status find_invitation(uint64_t at, const Schakel__V1__MailboxItem *it, const char *client,
+				 void *arg)
 {
 	struct find_inv *f = arg;
 	size_t n;
 	uint8_t *buf;
 
+	(void)at;
 	if (f->it != NULL || !it->has_discussion_id ||
 	    it->discussion_id.len != NODE_DISCUSSION_ID_BYTES ||
 	    memcmp(it->discussion_id.data, f->id, NODE_DISCUSSION_ID_BYTES) != 0)
@@ -386,10 +389,10 @@ static uint64_t obj_u64(const json_t *o, const char *key)
 }
 
 /* Keeps msg (a JSON object) sealed under the data key as message number
- * rec.n_messages + 1 of discussion id. */
-static sk_status msg_put(node_store *s, MDB_txn *txn, const char *id, json_t *rec, json_t *msg)
+ * n of discussion id (a new one, or one kept already written again). */
+static sk_status msg_store(node_store *s, MDB_txn *txn, const char *id, uint64_t n,
+			   const json_t *msg)
 {
-	uint64_t n = obj_u64(rec, "n_messages") + 1;
 	uint8_t key[2 * NODE_DISCUSSION_ID_BYTES + 8], *sealed = NULL;
 	char *text = json_dumps(msg, JSON_COMPACT);
 	size_t len;
@@ -411,12 +414,22 @@ static sk_status msg_put(node_store *s, MDB_txn *txn, const char *id, json_t *re
 	    (st = msgs_dbi(s, &db)) != SK_OK)
 		goto out;
 	v = (MDB_val){SEAL_AEAD_BYTES(len), sealed};
-	if ((st = sk_db_status(mdb_put(txn, db, &k, &v, 0))) == SK_OK)
-		json_object_set_new(rec, "n_messages", json_integer((json_int_t)n));
+	st = sk_db_status(mdb_put(txn, db, &k, &v, 0));
 out:
 	sodium_memzero(text, len);
 	free(text);
 	free(sealed);
+	return st;
+}
+
+/* Keeps msg as message number rec.n_messages + 1 of discussion id. */
+static sk_status msg_put(node_store *s, MDB_txn *txn, const char *id, json_t *rec, json_t *msg)
+{
+	uint64_t n = obj_u64(rec, "n_messages") + 1;
+	sk_status st = msg_store(s, txn, id, n, msg);
+
+	if (st == SK_OK)
+		json_object_set_new(rec, "n_messages", json_integer((json_int_t)n));
 	return st;
 }
 
@@ -577,10 +590,68 @@ static sk_status open_message(struct dsync *c, const Schakel__V1__MailboxItem *i
 	return SK_ERR_VERIFY;
 }
 
+/* Whether it is a message the sender sent again after a rollover that the
+ * thread of id holds already: the registry made the item after the
+ * rollover this node followed (its statement's time), and the thread has
+ * a message of the same sender and number (the identity a sender keeps
+ * when it sends a message again, node_discuss_sync) with the same time
+ * and text, opened as take_message opens it. Without a rollover a repeat
+ * is a replay, refused. */
+static sk_status read_before(struct dsync *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
+			     const char *id, int *have)
+{
+	Schakel__V1__DiscussMessageBody *b = NULL;
+	json_t *msgs = NULL, *x;
+	uint8_t *plain = NULL;
+	size_t plen = 0, i;
+	uint64_t rolled = 0;
+	node_member m;
+	sk_status st;
+
+	*have = 0;
+	if ((st = node_meta_u64(c->s, txn, NODE_META_LOG_ROLLED_AT, 0, &rolled)) != SK_OK ||
+	    rolled == 0 || it->time < rolled)
+		return st;
+	if ((st = node_members_get(c->s, txn, it->counterpart, &m)) == SK_ERR_NOTFOUND || m.revoked) {
+		sk_error_clear();
+		return SK_OK;
+	}
+	if (st != SK_OK)
+		return st;
+	if ((msgs = json_array()) == NULL || (plain = malloc(it->sealed.len)) == NULL) {
+		json_decref(msgs);
+		return SK_ERR_NOMEM;
+	}
+	if (open_message(c, it, &m, plain, &plen) != SK_OK ||
+	    (b = schakel__v1__discuss_message_body__unpack(NULL, plen, plain)) == NULL) {
+		st = SK_OK;
+		goto out;
+	}
+	if ((st = msgs_load(c->s, txn, id, msgs)) != SK_OK)
+		goto out;
+	json_array_foreach(msgs, i, x) {
+		const char *from = json_string_value(json_object_get(x, "from"));
+		const char *text = json_string_value(json_object_get(x, "text"));
+
+		if (from != NULL && strcmp(from, it->counterpart) == 0 &&
+		    json_integer_value(json_object_get(x, "seq")) == (json_int_t)it->message_seq &&
+		    json_integer_value(json_object_get(x, "time")) == (json_int_t)b->time &&
+		    strcmp(text != NULL ? text : "", b->text != NULL ? b->text : "") == 0)
+			*have = 1;
+	}
+out:
+	schakel__v1__discuss_message_body__free_unpacked(b, NULL);
+	sodium_memzero(plain, it->sealed.len);
+	free(plain);
+	json_decref(msgs);
+	return st;
+}
+
 static sk_status take_message(struct dsync *c, MDB_txn *txn, const Schakel__V1__MailboxItem *it,
 			      const char *id, json_t *rec)
 {
 	const char *from = it->counterpart, *role = json_string_value(json_object_get(rec, "role"));
+	int have = 0;
 	const char *client = json_string_value(json_object_get(rec, "client"));
 	const char *requester = json_string_value(json_object_get(rec, "requester"));
 	json_t *parts = json_object_get(rec, "participants"), *seq_in = json_object_get(rec, "seq_in");
@@ -602,6 +673,9 @@ static sk_status take_message(struct dsync *c, MDB_txn *txn, const Schakel__V1__
 		snprintf(why, sizeof(why),
 			 "replayed or out of order (number %llu after %llu already read)",
 			 (unsigned long long)it->message_seq, (unsigned long long)last);
+		/* sent again after a rollover, and read before: kept once */
+		if ((st = read_before(c, txn, it, id, &have)) != SK_OK || have)
+			return st;
 		return reject(c, txn, id, client, from, why);
 	}
 	if (we_asked && json_object_get(parts, from) == NULL)
@@ -740,28 +814,26 @@ static sk_status take_new(struct dsync *c)
 	MDB_cursor *cur = NULL;
 	uint8_t kb[8];
 	MDB_val k = {8, kb}, v;
-	uint64_t cursor, pulled, seq = 0;
+	uint64_t cursor, seq = 0;
 	sk_status st;
 	int rc;
 
 	if ((st = sk_db_status(mdb_txn_begin(c->s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
 	if ((st = node_meta_u64(c->s, txn, NODE_META_DISCUSS_CURSOR, 0, &cursor)) != SK_OK ||
-	    (st = node_mailbox_cursor(c->s, txn, &pulled)) != SK_OK ||
 	    (st = node_enc_keys_load(c->s, txn, c->now_ms / 1000, c->keys, &c->n_keys)) != SK_OK ||
 	    (st = sk_db_status(mdb_cursor_open(txn, c->s->inbox, &cur))) != SK_OK)
 		goto out;
 	sk_be64_put(kb, cursor + 1);
-	/* alerts live at the top of the key space (u64 max - leaf): stop there;
-	 * and at the last item pulled: after a rollover the items above it are
-	 * the old registry's, kept until the pull numbers new ones over them */
+	/* local keys (node/inboxkey.h): what a pull after a rollover keeps
+	 * comes after everything taken before it */
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == SK_OK;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		Schakel__V1__MailboxItem *it;
 
-		if (k.mv_size != 8 || (seq = sk_be64_get(k.mv_data)) >= UINT64_MAX / 2 ||
-		    seq > pulled)
+		if (k.mv_size != 8)
 			break;
+		seq = sk_be64_get(k.mv_data);
 		if ((it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) == NULL) {
 			st = SK_ERR_DB;
 			break;
@@ -782,9 +854,29 @@ out:
 
 /* ---- sending ---------------------------------------------------------------- */
 
-/* Whom we may write to in discussion id now, as the registry says. */
+static sk_status rollover_recheck(node_remote *r, node_discuss_stats *stats);
+
+/* What the registry holds from us in a discussion: per recipient, the
+ * highest of our message numbers (a recipient not listed: none). */
+typedef struct held {
+	int listed; /* the registry answered the question */
+	size_t n;
+	char to[NODE_DISCUSS_PARTICIPANTS_MAX][NET_ORG_ID_MAX + 1];
+	uint64_t seq[NODE_DISCUSS_PARTICIPANTS_MAX];
+} held;
+
+static uint64_t held_seq(const held *h, const char *org)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->to[i], org) == 0)
+			return h->seq[i];
+	return 0;
+}
+
+/* Whom we may write to in discussion id now, as the registry says; with
+ * h, also what it holds from us. */
 static sk_status roster(node_remote *r, const uint8_t *idbin, char (*orgs)[NET_ORG_ID_MAX + 1],
-			size_t *n, int *closed)
+			size_t *n, int *closed, held *h)
 {
 	Schakel__V1__DiscussStateRequest req = SCHAKEL__V1__DISCUSS_STATE_REQUEST__INIT;
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
@@ -793,6 +885,7 @@ static sk_status roster(node_remote *r, const uint8_t *idbin, char (*orgs)[NET_O
 
 	*n = 0;
 	req.discussion_id = (ProtobufCBinaryData){NODE_DISCUSSION_ID_BYTES, (uint8_t *)idbin};
+	req.has_held = req.held = h != NULL;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE_REQUEST;
 	env.discuss_state_request = &req;
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE, &reply)) !=
@@ -803,6 +896,15 @@ static sk_status roster(node_remote *r, const uint8_t *idbin, char (*orgs)[NET_O
 	for (size_t i = 0; i < ds->n_participants && *n < NODE_DISCUSS_PARTICIPANTS_MAX; i++)
 		if (net_cert_id_valid(ds->participants[i], NET_ORG_ID_MAX))
 			snprintf(orgs[(*n)++], NET_ORG_ID_MAX + 1, "%s", ds->participants[i]);
+	if (h != NULL) {
+		h->n = 0;
+		h->listed = ds->has_held_listed && ds->held_listed;
+		for (size_t i = 0; i < ds->n_held && h->n < NODE_DISCUSS_PARTICIPANTS_MAX; i++)
+			if (net_cert_id_valid(ds->held[i]->recipient, NET_ORG_ID_MAX)) {
+				snprintf(h->to[h->n], sizeof(h->to[0]), "%s", ds->held[i]->recipient);
+				h->seq[h->n++] = ds->held[i]->seq;
+			}
+	}
 	wire_envelope_free(reply);
 	return SK_OK;
 }
@@ -815,11 +917,20 @@ typedef struct outgoing {
 	size_t n_to;
 	int close;
 	int keep; /* into our thread (not for a summary forwarded again) */
+	/* sent again after a rollover: each recipient's number as first sent
+	 * (seq_out stays), nothing added to the thread */
+	uint64_t again[NODE_DISCUSS_PARTICIPANTS_MAX];
+	int resend;
+	/* a summary forwarded: the thread's copy (number thread_n), whose
+	 * "seqs" get the new recipients' numbers */
+	json_t *thread_msg;
+	uint64_t thread_n;
 } outgoing;
 
 /* Seals body to each recipient with the next sequence number, reserving
  * the numbers first (a crash after sending never reuses one), sends it
- * through the registry and keeps it in the thread. */
+ * through the registry and keeps it in the thread, with each recipient's
+ * number ("seqs": what a re-send after a rollover needs). */
 static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 {
 	node_store *s = node_remote_store(r);
@@ -828,6 +939,7 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 		*ptrs[NODE_DISCUSS_PARTICIPANTS_MAX];
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	json_t *seq_out = json_object_get(rec, "seq_out"), *msg = NULL, *to = NULL;
+	json_t *seqs = json_object();
 	uint8_t *payload = NULL, *sealed[NODE_DISCUSS_PARTICIPANTS_MAX] = {0}, head[32];
 	uint8_t ctx[CONTEXT_BYTES];
 	uint64_t head_seq, now_s = sk_clock_now_ms() / 1000;
@@ -835,15 +947,19 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	if (o->n_to == 0)
-		return SK_OK;
-	if ((payload = malloc(plen ? plen : 1)) == NULL)
+	if (o->n_to == 0 || seqs == NULL) {
+		json_decref(seqs);
+		return seqs == NULL ? SK_ERR_NOMEM : SK_OK;
+	}
+	if ((payload = malloc(plen ? plen : 1)) == NULL) {
+		json_decref(seqs);
 		return SK_ERR_NOMEM;
+	}
 	schakel__v1__discuss_message_body__pack(&o->body, payload);
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
 	for (size_t i = 0; i < o->n_to && st == SK_OK; i++) {
-		uint64_t seq = obj_u64(seq_out, o->to[i]) + 1;
+		uint64_t seq = o->resend ? o->again[i] : obj_u64(seq_out, o->to[i]) + 1;
 		uint8_t pk[KEY_X25519_PK_BYTES];
 		node_member m;
 
@@ -869,7 +985,9 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 		items[i].seq = seq;
 		items[i].sealed = (ProtobufCBinaryData){SEAL_SIGNED_BYTES(plen), sealed[i]};
 		ptrs[i] = &items[i];
-		json_object_set_new(seq_out, o->to[i], json_integer((json_int_t)seq));
+		json_object_set_new(seqs, o->to[i], json_integer((json_int_t)seq));
+		if (!o->resend)
+			json_object_set_new(seq_out, o->to[i], json_integer((json_int_t)seq));
 	}
 	if (st == SK_OK && (st = rec_put(s, txn, o->id, rec)) == SK_OK)
 		st = audit_log_head(s->audit, txn, &head_seq, head);
@@ -891,7 +1009,7 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SEND;
 	env.discuss_send = &req;
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_SENT, &reply)) !=
-	    SK_OK)
+	    SK_OK || o->resend)
 		goto out;
 	/* our own copy of what we sent, for the thread */
 	if ((msg = msg_json(s->org_id, &o->body, o->body.name, 0)) == NULL ||
@@ -903,6 +1021,7 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 		json_array_append_new(to, json_string(o->to[i]));
 	json_object_set_new(msg, "org_name", json_string(s->name));
 	json_object_set(msg, "to", to);
+	json_object_set(msg, "seqs", seqs);
 	if (o->body.kind == SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY) {
 		json_t *sent = json_object_get(rec, "summary_to");
 
@@ -917,8 +1036,17 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 	}
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
-	if (o->keep)
+	if (o->keep) {
 		st = msg_put(s, txn, o->id, rec, msg);
+	} else if (o->thread_msg != NULL && o->thread_n > 0) {
+		json_t *had = json_object_get(o->thread_msg, "seqs");
+
+		if (had == NULL)
+			json_object_set(o->thread_msg, "seqs", seqs);
+		else
+			json_object_update(had, seqs);
+		st = msg_store(s, txn, o->id, o->thread_n, o->thread_msg);
+	}
 	if (st == SK_OK && o->close && o->body.regie_org != NULL &&
 	    strcmp(o->body.regie_org, s->org_id) == 0)
 		st = node_entry_regie_set(s, txn, json_string_value(json_object_get(rec, "client")),
@@ -932,6 +1060,7 @@ static sk_status deliver(node_remote *r, json_t *rec, outgoing *o)
 out:
 	json_decref(msg);
 	json_decref(to);
+	json_decref(seqs);
 	wire_envelope_free(reply);
 	for (size_t i = 0; i < o->n_to; i++)
 		free(sealed[i]);
@@ -990,8 +1119,11 @@ static sk_status forward_summary(node_remote *r, json_t *rec, char (*orgs)[NET_O
 	if (st != SK_OK)
 		goto fail;
 	json_array_foreach(msgs, i, x)
-	if (sum == NULL && strcmp(json_string_value(json_object_get(x, "kind")), "summary") == 0)
+	if (sum == NULL && strcmp(json_string_value(json_object_get(x, "kind")), "summary") == 0) {
 		sum = x;
+		o.thread_msg = x;
+		o.thread_n = i + 1; /* the thread is numbered from 1, in order */
+	}
 	if (sum == NULL)
 		goto done;
 	o.id = id;
@@ -1036,10 +1168,13 @@ sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, co
 	MDB_txn *txn = NULL;
 	json_t *rec = NULL;
 	int closed = 0, asked;
+	node_discuss_stats after = {0};
 	sk_status st;
 
-	/* after a restore, no message number may be used twice */
-	if ((st = node_remote_resume(r)) != SK_OK ||
+	/* after a restore, no message number may be used twice; after a
+	 * rollover, what the restored registry lost of ours goes again first,
+	 * so that each partner gets our numbers in their order */
+	if ((st = node_remote_resume(r)) != SK_OK || (st = rollover_recheck(r, &after)) != SK_OK ||
 	    (st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		return st;
 	st = rec_get(s, txn, id, &rec);
@@ -1076,7 +1211,7 @@ sk_status node_discuss_send(node_remote *r, const char *id, const char *prof, co
 		st = SK_ERR_DB;
 		goto out;
 	}
-	if ((st = roster(r, o.idbin, orgs, &n, &closed)) != SK_OK)
+	if ((st = roster(r, o.idbin, orgs, &n, &closed, NULL)) != SK_OK)
 		goto out;
 	if (closed) {
 		sk_error_set("discussion %s is closed", id);
@@ -1126,10 +1261,13 @@ int node_discuss_text_ok(const char *text)
 
 /* ---- after a rollover --------------------------------------------------------- */
 
-/* Stops discussion id here: the notice joins the thread, the record is
- * closed and the stop audited, in one transaction. A record closed
- * meanwhile stays as it is. */
-static sk_status stop_one(node_store *s, const char *id, const char *why, size_t *stopped)
+/* A notice from the registry's recovery into the thread of id, audited,
+ * in one transaction: with stop, the stop notice, and the record is
+ * closed ("discuss.stop"); else the notice that a message of ours may not
+ * have arrived ("discuss.resend", failed). A record closed meanwhile stays
+ * as it is. */
+static sk_status notice_one(node_store *s, const char *id, int stop, const char *why,
+			    size_t *count)
 {
 	audit_record a = {0};
 	MDB_txn *txn = NULL;
@@ -1138,12 +1276,14 @@ static sk_status stop_one(node_store *s, const char *id, const char *why, size_t
 
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		return st;
-	if ((st = rec_get(s, txn, id, &rec)) != SK_OK || json_object_get(rec, "closed") != NULL)
+	if ((st = rec_get(s, txn, id, &rec)) != SK_OK ||
+	    (stop && json_object_get(rec, "closed") != NULL))
 		goto out;
 	msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "from", "", "professional", "",
-			"name", "verwijsindex", "org_name", "", "kind", "stopped", "time",
-			(json_int_t)sk_clock_now_ms(), "seq", (json_int_t)0, "text",
-			NODE_DISCUSS_STOPPED_NOTICE);
+			"name", "verwijsindex", "org_name", "", "kind",
+			stop ? "stopped" : "undelivered", "time", (json_int_t)sk_clock_now_ms(),
+			"seq", (json_int_t)0, "text",
+			stop ? NODE_DISCUSS_STOPPED_NOTICE : NODE_DISCUSS_UNDELIVERED_NOTICE);
 	if (msg == NULL) {
 		st = SK_ERR_NOMEM;
 		goto out;
@@ -1151,20 +1291,23 @@ static sk_status stop_one(node_store *s, const char *id, const char *why, size_t
 	if ((st = msg_put(s, txn, id, rec, msg)) != SK_OK)
 		goto out;
 	json_object_del(msg, "text"); /* the notice stays in the thread */
-	json_object_set_new(rec, "closed", msg);
+	if (stop)
+		json_object_set_new(rec, "closed", msg);
+	else
+		json_decref(msg);
 	msg = NULL;
 	if ((st = rec_put(s, txn, id, rec)) != SK_OK)
 		goto out;
-	a.event = "discuss.stop";
+	a.event = stop ? "discuss.stop" : "discuss.resend";
 	a.action = AUDIT_ACTION_UPDATE;
-	a.outcome = AUDIT_OUTCOME_OK;
+	a.outcome = stop ? AUDIT_OUTCOME_OK : AUDIT_OUTCOME_FAILED;
 	a.reason = why;
 	a.access_point = "registry";
 	a.client = json_string_value(json_object_get(rec, "client"));
 	a.purpose = json_string_value(json_object_get(rec, "topic"));
 	a.correlation_id = id;
 	if ((st = node_audit(s, txn, &a)) == SK_OK)
-		(*stopped)++;
+		(*count)++;
 out:
 	json_decref(msg);
 	json_decref(rec);
@@ -1174,9 +1317,16 @@ out:
 	return st;
 }
 
-/* Our open records (requests and acceptances), into arr. */
+/* How long the registry still answers for a closed discussion (its
+ * REG_DISCUSS_CLOSED_KEEP_MS): one closed here within it may have lost
+ * messages of ours in the registry's recovery. */
+#define CLOSED_KEEP_MS (7ull * 24 * 3600 * 1000)
+
+/* Our open records (requests and acceptances), and those closed by a close
+ * within CLOSED_KEEP_MS, into arr. */
 static sk_status open_records(node_store *s, json_t *arr)
 {
+	uint64_t now = sk_clock_now_ms();
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
@@ -1190,12 +1340,16 @@ static sk_status open_records(node_store *s, json_t *arr)
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
 			const char *role = json_string_value(json_object_get(o, "role"));
+			json_t *closed = json_object_get(o, "closed");
+			const char *how = json_string_value(json_object_get(closed, "kind"));
 
 			if (o == NULL)
 				st = SK_ERR_DB;
 			else if (role != NULL &&
 				 (strcmp(role, "requester") == 0 || strcmp(role, "participant") == 0) &&
-				 json_object_get(o, "closed") == NULL &&
+				 (closed == NULL ||
+				  (how != NULL && strcmp(how, "close") == 0 &&
+				   obj_u64(closed, "time") + CLOSED_KEEP_MS > now)) &&
 				 json_array_append(arr, o) != 0)
 				st = SK_ERR_NOMEM;
 			json_decref(o);
@@ -1206,12 +1360,171 @@ static sk_status open_records(node_store *s, json_t *arr)
 	return st;
 }
 
+static int org_in(char (*orgs)[NET_ORG_ID_MAX + 1], size_t n, const char *org)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(orgs[i], org) == 0)
+			return 1;
+	return 0;
+}
+
+/* A refusal by the registry (as against a failure to reach it). */
+static int refused(sk_status st)
+{
+	return st == SK_ERR_PERM || st == SK_ERR_EXISTS || st == SK_ERR_INVALID ||
+	       st == SK_ERR_TOOBIG || st == SK_ERR_NOTFOUND;
+}
+
+/* Our message x of the thread of rec, sent again to those of its
+ * recipients whose number the restored registry does not hold (h), with
+ * the same numbers; *lost counts recipients it cannot reach again. */
+static sk_status resend_msg(node_remote *r, json_t *rec, const uint8_t *idbin, const json_t *x,
+			    char (*orgs)[NET_ORG_ID_MAX + 1], size_t n, int closed, const held *h,
+			    node_discuss_stats *stats, size_t *lost)
+{
+	node_store *s = node_remote_store(r);
+	const char *kind = json_string_value(json_object_get(x, "kind")), *to;
+	const char *prof = json_string_value(json_object_get(x, "professional"));
+	json_t *v;
+	node_professional p;
+	audit_record a = {0};
+	MDB_txn *txn = NULL;
+	outgoing o = {0};
+	sk_status st;
+
+	json_object_foreach(json_object_get(x, "seqs"), to, v) {
+		json_int_t seq = json_integer_value(v);
+
+		if (seq <= 0 || (uint64_t)seq <= held_seq(h, to))
+			continue; /* the registry holds it */
+		if (closed || !org_in(orgs, n, to) || o.n_to == NODE_DISCUSS_PARTICIPANTS_MAX) {
+			(*lost)++;
+			continue;
+		}
+		o.to[o.n_to] = to;
+		o.again[o.n_to++] = (uint64_t)seq;
+	}
+	if (o.n_to == 0 || prof == NULL)
+		return SK_OK;
+	o.id = json_string_value(json_object_get(rec, "id"));
+	memcpy(o.idbin, idbin, NODE_DISCUSSION_ID_BYTES);
+	o.resend = 1;
+	o.body = (Schakel__V1__DiscussMessageBody)SCHAKEL__V1__DISCUSS_MESSAGE_BODY__INIT;
+	o.body.kind = strcmp(kind, "summary") == 0
+			      ? SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_SUMMARY
+		      : strcmp(kind, "close") == 0 ? SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_CLOSE
+						   : SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_TEXT;
+	/* our close the registry lost closes the discussion there again */
+	o.close = o.body.kind == SCHAKEL__V1__DISCUSS_MESSAGE_BODY__KIND__KIND_CLOSE;
+	o.body.regie_org = (char *)json_string_value(json_object_get(json_object_get(x, "regie"), "org"));
+	o.body.regie_professional =
+		(char *)json_string_value(json_object_get(json_object_get(x, "regie"), "professional"));
+	if (o.body.regie_professional != NULL && o.body.regie_professional[0] == 0)
+		o.body.regie_professional = NULL;
+	o.body.time = (uint64_t)json_integer_value(json_object_get(x, "time"));
+	o.body.professional = (char *)prof;
+	o.body.name = (char *)json_string_value(json_object_get(x, "name"));
+	o.body.org_name = (char *)s->name;
+	o.body.category = (char *)s->category;
+	o.body.text = (char *)json_string_value(json_object_get(x, "text"));
+	/* the work contact as the professional's record holds it now */
+	memset(&p, 0, sizeof(p));
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	if (node_professional_get(s, txn, prof, &p) == SK_OK) {
+		o.body.role = p.role;
+		o.body.phone = p.phone[0] ? p.phone : NULL;
+		o.body.email = p.email[0] ? p.email : NULL;
+	}
+	mdb_txn_abort(txn);
+	if ((st = deliver(r, rec, &o)) != SK_OK) {
+		if (!refused(st))
+			return st; /* the registry out of reach: the next sync tries again */
+		sk_log(SK_LOG_WARNING, "discussion %s: the registry refused a message sent again: %s",
+		       o.id, sk_error_detail());
+		sk_error_clear();
+		*lost += o.n_to;
+		return SK_OK;
+	}
+	stats->resent++;
+	a.event = "discuss.resend";
+	a.action = AUDIT_ACTION_CREATE;
+	a.outcome = AUDIT_OUTCOME_OK;
+	a.user = prof;
+	a.role = p.role[0] ? p.role : NULL;
+	a.access_point = "registry";
+	a.client = json_string_value(json_object_get(rec, "client"));
+	a.counterpart = o.n_to == 1 ? o.to[0] : NULL;
+	a.purpose = json_string_value(json_object_get(rec, "topic"));
+	a.correlation_id = o.id;
+	return node_audit_commit(s, &a);
+}
+
+/* In a discussion that goes on after a rollover: our messages the restored
+ * registry lost are sent again (resend_msg); what cannot be leaves a
+ * notice in our thread. A registry that does not say what it holds is
+ * left alone. */
+static sk_status resend_lost(node_remote *r, const char *id, const uint8_t *idbin,
+			     char (*orgs)[NET_ORG_ID_MAX + 1], size_t n, int closed, const held *h,
+			     node_discuss_stats *stats)
+{
+	node_store *s = node_remote_store(r);
+	json_t *rec = NULL, *msgs = json_array(), *x, *last = NULL, *v;
+	MDB_txn *txn = NULL;
+	size_t i, lost = 0;
+	const char *to;
+	sk_status st;
+
+	if (msgs == NULL)
+		return SK_ERR_NOMEM;
+	if (!h->listed)
+		goto done;
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto fail;
+	if ((st = rec_get(s, txn, id, &rec)) == SK_OK)
+		st = msgs_load(s, txn, id, msgs);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
+		goto fail;
+	/* oldest first: each recipient gets our numbers in their order */
+	json_array_foreach(msgs, i, x) {
+		const char *from = json_string_value(json_object_get(x, "from"));
+		const char *kind = json_string_value(json_object_get(x, "kind"));
+
+		if (from == NULL || kind == NULL || strcmp(from, s->org_id) != 0 ||
+		    (strcmp(kind, "summary") != 0 && strcmp(kind, "message") != 0 &&
+		     strcmp(kind, "close") != 0))
+			continue;
+		last = x;
+		if ((st = resend_msg(r, rec, idbin, x, orgs, n, closed, h, stats, &lost)) != SK_OK)
+			goto fail;
+	}
+	/* our newest message kept no numbers (an older version sent it): when
+	 * the registry lacks a number we used, it may be that one */
+	if (last != NULL && json_object_get(last, "seqs") == NULL)
+		json_object_foreach(json_object_get(rec, "seq_out"), to, v)
+		if (json_integer_value(v) > 0 && (uint64_t)json_integer_value(v) > held_seq(h, to))
+			lost++;
+	if (lost > 0 &&
+	    (st = notice_one(s, id, 0,
+			     "the registry was restored after a rollover and lost messages of ours "
+			     "that cannot be sent again",
+			     &stats->undelivered)) != SK_OK)
+		goto fail;
+done:
+	st = SK_OK;
+fail:
+	json_decref(rec);
+	json_decref(msgs);
+	return st;
+}
+
 /* After the registry's log rolled over: a restored registry lacks what was
  * acknowledged after its backup. The lost steps cannot be sent again (the
  * registry chooses a discussion's id; an answer is not a signed message),
  * so a discussion it no longer knows, or one of ours whose acceptor it no
  * longer lists, stops here; the flag is cleared once every one was asked. */
-static sk_status rollover_recheck(node_remote *r, size_t *stopped)
+static sk_status rollover_recheck(node_remote *r, node_discuss_stats *stats)
 {
 	node_store *s = node_remote_store(r);
 	json_t *open = json_array(), *rec;
@@ -1238,12 +1551,27 @@ static sk_status rollover_recheck(node_remote *r, size_t *stopped)
 		size_t n = 0, got = 0;
 		json_t *w;
 		int closed = 0;
+		held h = {0};
 
 		if (id == NULL ||
 		    sodium_hex2bin(idbin, sizeof(idbin), id, strlen(id), NULL, &got, NULL) != 0 ||
 		    got != sizeof(idbin))
 			continue;
-		if ((st = roster(r, idbin, orgs, &n, &closed)) == SK_ERR_NOTFOUND) {
+		if (json_object_get(rec, "closed") != NULL) {
+			/* closed here meanwhile: nothing to stop; what we sent that
+			 * the registry lost goes again where it may, else the thread
+			 * says so (a registry that forgot it: nothing to tell) */
+			if ((st = roster(r, idbin, orgs, &n, &closed, &h)) == SK_ERR_NOTFOUND) {
+				sk_error_clear();
+				st = SK_OK;
+				continue;
+			}
+			if (st != SK_OK ||
+			    (st = resend_lost(r, id, idbin, orgs, n, closed, &h, stats)) != SK_OK)
+				break;
+			continue;
+		}
+		if ((st = roster(r, idbin, orgs, &n, &closed, &h)) == SK_ERR_NOTFOUND) {
 			sk_error_clear();
 			st = SK_OK;
 			why = "the registry was restored after a rollover and no longer knows this "
@@ -1261,7 +1589,11 @@ static sk_status rollover_recheck(node_remote *r, size_t *stopped)
 					why = "the registry was restored after a rollover and lost an "
 					      "acceptance of this discussion";
 			}
-		if (why != NULL && (st = stop_one(s, id, why, stopped)) != SK_OK)
+		if (why != NULL && (st = notice_one(s, id, 1, why, &stats->stopped)) != SK_OK)
+			break;
+		/* it goes on: what we sent that the registry lost, again */
+		if (why == NULL &&
+		    (st = resend_lost(r, id, idbin, orgs, n, closed, &h, stats)) != SK_OK)
 			break;
 	}
 	if (st != SK_OK)
@@ -1335,7 +1667,7 @@ sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats)
 		    sodium_hex2bin(idbin, sizeof(idbin), id, strlen(id), NULL, &got, NULL) != 0 ||
 		    got != sizeof(idbin))
 			continue;
-		if ((st = roster(r, idbin, orgs, &n, &closed)) == SK_ERR_NOTFOUND) {
+		if ((st = roster(r, idbin, orgs, &n, &closed, NULL)) == SK_ERR_NOTFOUND) {
 			st = SK_OK; /* ended at the registry */
 			continue;
 		}
@@ -1343,7 +1675,7 @@ sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats)
 			st = forward_summary(r, rec, orgs, n, &stats->forwarded);
 	}
 	if (st == SK_OK)
-		st = rollover_recheck(r, &stats->stopped);
+		st = rollover_recheck(r, stats);
 out:
 	json_decref(pending);
 	sodium_memzero(c.keys, NODE_ENC_LIVE_MAX * sizeof(*c.keys));
@@ -1489,7 +1821,7 @@ static sk_status own_client(const char *client, void *arg)
 	return node_index_each(w->txn, w->s->discussion_clients, client, own_row, w);
 }
 
-/* The invitation of mailbox seq, unless we accepted it (then it is ours). */
+/* The invitation under inbox key seq, unless we accepted it (then it is ours). */
 static sk_status invitation_key(struct dpage *w, uint64_t seq, const char *client)
 {
 	uint8_t key[8];
@@ -1516,7 +1848,7 @@ static sk_status invitation_key(struct dpage *w, uint64_t seq, const char *clien
 }
 
 /* One listed discussion as the API shows it: an own record, or an
- * invitation (ref: its mailbox seq). */
+ * invitation (ref: its inbox key). */
 static sk_status dpage_item(node_store *s, MDB_txn *txn, const node_page_key *key, json_t **out)
 {
 	char id[NODE_DISCUSSION_HEX];
@@ -1616,12 +1948,14 @@ struct scan_ctx {
 	sk_status st;
 };
 
-static sk_status invitation(const Schakel__V1__MailboxItem *it, const char *client, void *arg)
+static sk_status invitation(uint64_t at, const Schakel__V1__MailboxItem *it, const char *client,
+			    void *arg)
 {
 	struct scan_ctx *c = arg;
 	char id[NODE_DISCUSSION_HEX];
 	json_t *d;
 
+	(void)at;
 	if (!it->has_discussion_id || it->discussion_id.len != NODE_DISCUSSION_ID_BYTES)
 		return SK_OK;
 	sodium_bin2hex(id, sizeof(id), it->discussion_id.data, NODE_DISCUSSION_ID_BYTES);

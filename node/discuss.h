@@ -65,6 +65,8 @@ typedef struct node_discuss_stats {
 	size_t rejected;  /* discussion messages refused (replayed, misaddressed, forged) */
 	size_t forwarded; /* summaries sent to late acceptors */
 	size_t stopped;   /* open discussions stopped after a rollover */
+	size_t resent;    /* our messages sent again after a rollover */
+	size_t undelivered; /* discussions told of our messages that could not be */
 } node_discuss_stats;
 
 /* At sync, after the mailbox: takes acceptances of our requests and
@@ -78,10 +80,22 @@ typedef struct node_discuss_stats {
  * in is asked of the restored registry: one it no longer knows, or (ours)
  * whose acceptor it lost, is stopped here with a notice in the thread
  * (NODE_DISCUSS_STOPPED_NOTICE) and an audit record "discuss.stop"; the
- * other participants stop it the same way at their sync. */
+ * other participants stop it the same way at their sync. In one that goes
+ * on, our messages the restored registry lacks (it says per recipient the
+ * highest of our numbers it holds) are sent again with their first
+ * numbers, each audited "discuss.resend"; a recipient that already read
+ * one keeps it once (same sender, same number, same content). One that
+ * cannot be sent again (the discussion closed, the recipient gone, the
+ * registry refuses, or it was sent by an older version that kept no
+ * numbers) leaves the notice NODE_DISCUSS_UNDELIVERED_NOTICE in our
+ * thread, audited "discuss.resend" as failed. */
 #define NODE_DISCUSS_STOPPED_NOTICE                                                        \
 	"Dit overleg is gestopt omdat de verwijsindex is hersteld na een storing; start zo " \
 	"nodig een nieuw overleg."
+#define NODE_DISCUSS_UNDELIVERED_NOTICE                                                      \
+	"Een bericht dat u in dit overleg stuurde, is misschien niet aangekomen omdat de "  \
+	"verwijsindex is hersteld na een storing. Kijk het overleg na en stuur het bericht " \
+	"zo nodig opnieuw."
 sk_status node_discuss_sync(node_remote *r, node_discuss_stats *stats) SK_MUST_CHECK;
 
 /* One mailbox item as node_discuss_sync takes it (an acceptance or a

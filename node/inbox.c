@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "node/case.h"
 #include "node/entry.h"
+#include "node/inboxkey.h"
 #include "node/index.h"
 #include "node/inbox.h"
 #include "node/members.h"
@@ -57,52 +58,58 @@ static sk_status match_row(const uint8_t *suffix, size_t slen, const uint8_t *va
  * "match gone" for them: the registry repeats it when an entry is published
  * again (after a rollover, or an epoch change), and the professional is not
  * shown the same partner twice. Conservative: after a "gone" it is kept. */
-static sk_status match_known(node_remote *r, MDB_txn *txn, const char *client,
+static sk_status match_known(node_store *s, MDB_txn *txn, const char *client,
 			     const Schakel__V1__MailboxItem *it, int *known)
 {
-	struct match_seen m = {txn, r->s, it->counterpart, 0, 0};
+	struct match_seen m = {txn, s, it->counterpart, 0, 0};
 	sk_status st;
 
 	*known = 0;
 	if (it->kind != SCHAKEL__V1__MAILBOX_KIND__MAILBOX_MATCH || client[0] == 0 ||
 	    it->counterpart == NULL)
 		return SK_OK;
-	if ((st = node_index_each(txn, r->s->inbox_clients, client, match_row, &m)) != SK_OK)
+	if ((st = node_index_each(txn, s->inbox_clients, client, match_row, &m)) != SK_OK)
 		return st;
 	*known = m.shown && !m.gone;
 	return SK_OK;
 }
 
-/* Stores a mailbox item and audits what the privacy officer and the
- * client's art. 15 report must see: disclosure notices, matches, pattern
- * flags. */
-static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+/* Stores a mailbox item under the next local key (node/inboxkey.h: the
+ * registry's seq stays in the item) and audits what the privacy officer
+ * and the client's art. 15 report must see: disclosure notices, matches,
+ * pattern flags. */
+static sk_status keep_item(node_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
 {
 	char client[NODE_CLIENT_ID_MAX + 1] = "";
 	audit_record rec = {0};
 	uint8_t key[8], *buf;
+	uint64_t at;
 	size_t len = schakel__v1__mailbox_item__get_packed_size(it);
 	MDB_val k = {8, key}, d;
 	sk_status st;
 	int known = 0;
 
 	if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
-	    node_token_find(r->s, txn, it->token.data, it->epoch, client) != SK_OK)
+	    node_token_find(s, txn, it->token.data, it->epoch, client) != SK_OK)
 		client[0] = 0;
-	if ((st = match_known(r, txn, client, it, &known)) != SK_OK)
+	if ((st = match_known(s, txn, client, it, &known)) != SK_OK)
 		return st;
 	if (known)
 		return SK_OK; /* audited when it first came */
-	sk_be64_put(key, it->seq);
+	if ((st = node_meta_u64(s, txn, NODE_META_INBOX_NEXT, 1, &at)) != SK_OK ||
+	    (st = node_inboxkey_next(txn, s->inbox, at, &at)) != SK_OK ||
+	    (st = node_meta_u64_put(s, txn, NODE_META_INBOX_NEXT, at + 1)) != SK_OK)
+		return st;
+	sk_be64_put(key, at);
 	if ((buf = malloc(len ? len : 1)) == NULL)
 		return SK_ERR_NOMEM;
 	schakel__v1__mailbox_item__pack(it, buf);
 	d = (MDB_val){len, buf};
-	st = sk_db_status(mdb_put(txn, r->s->inbox, &k, &d, 0));
+	st = sk_db_status(mdb_put(txn, s->inbox, &k, &d, 0));
 	free(buf);
 	/* the client's index follows the item in the same transaction */
 	if (st == SK_OK && client[0] != 0)
-		st = node_index_inbox(txn, r->s->inbox_clients, client, it->seq,
+		st = node_index_inbox(txn, s->inbox_clients, client, at,
 				      (unsigned)it->kind);
 	if (st != SK_OK)
 		return st;
@@ -132,7 +139,24 @@ static sk_status keep_item(node_remote *r, MDB_txn *txn, const Schakel__V1__Mail
 	rec.client = client[0] ? client : NULL;
 	rec.counterpart = it->counterpart;
 	rec.category = it->category;
-	return node_audit(r->s, txn, &rec);
+	return node_audit(s, txn, &rec);
+}
+
+sk_status node_inbox_take(node_store *s, MDB_txn *txn, Schakel__V1__MailboxItem *const *items,
+			  size_t n, uint64_t *cursor, size_t *taken)
+{
+	sk_status st = SK_OK;
+
+	for (size_t i = 0; i < n && st == SK_OK; i++) {
+		/* within one log the cursor is what was taken: an item at or
+		 * below it is one we hold already */
+		if (items[i]->seq <= *cursor)
+			continue;
+		st = keep_item(s, txn, items[i]);
+		*cursor = items[i]->seq;
+		(*taken)++;
+	}
+	return st;
 }
 
 sk_status node_inbox_pull(node_remote *r, size_t *items)
@@ -160,13 +184,7 @@ sk_status node_inbox_pull(node_remote *r, size_t *items)
 		}
 		/* items and the cursor move together */
 		if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) == SK_OK) {
-			for (size_t i = 0; i < mr->n_items && st == SK_OK; i++) {
-				if (mr->items[i]->seq <= cursor)
-					continue;
-				st = keep_item(r, txn, mr->items[i]);
-				cursor = mr->items[i]->seq;
-				(*items)++;
-			}
+			st = node_inbox_take(r->s, txn, mr->items, mr->n_items, &cursor, items);
 			if (st == SK_OK && (st = node_mailbox_cursor_put(r->s, txn, cursor)) == SK_OK)
 				st = sk_db_status(mdb_txn_commit(txn));
 			else
@@ -178,8 +196,8 @@ sk_status node_inbox_pull(node_remote *r, size_t *items)
 	}
 }
 
-/* Stores a local alert for the privacy officer (kind PATTERN, negative
- * sequence space: key u64 max - leaf) and audits it. */
+/* Stores a local alert for the privacy officer (kind PATTERN, its seq
+ * u64 max - leaf, out of the registry's numbers) and audits it. */
 static sk_status cert_alert(node_remote *r, MDB_txn *txn, uint64_t leaf)
 {
 	Schakel__V1__MailboxItem it = SCHAKEL__V1__MAILBOX_ITEM__INIT;
@@ -196,7 +214,7 @@ static sk_status cert_alert(node_remote *r, MDB_txn *txn, uint64_t leaf)
 	it.time = sk_clock_now_ms();
 	it.detail = detail;
 	it.counterpart = r->s->org_id;
-	if ((st = keep_item(r, txn, &it)) != SK_OK)
+	if ((st = keep_item(r->s, txn, &it)) != SK_OK)
 		return st;
 	rec.event = "certificate.alert";
 	rec.action = AUDIT_ACTION_EXECUTE;
@@ -301,11 +319,13 @@ sk_status node_inbox_scan(node_store *s, unsigned kind, node_inbox_fn fn, void *
 			st = SK_ERR_DB;
 			break;
 		}
-		if (kind == 0 || (unsigned)it->kind == kind) {
+		if (k.mv_size != 8) {
+			st = SK_ERR_DB;
+		} else if (kind == 0 || (unsigned)it->kind == kind) {
 			if (it->has_token && it->token.len == BSN_TOKEN_BYTES &&
 			    node_token_find(s, txn, it->token.data, it->epoch, client) != SK_OK)
 				client[0] = 0;
-			st = fn(it, client, arg);
+			st = fn(sk_be64_get(k.mv_data), it, client, arg);
 		}
 		schakel__v1__mailbox_item__free_unpacked(it, NULL);
 	}
@@ -330,7 +350,7 @@ static int kind_in(uint32_t kinds, unsigned kind)
 	return kind < 32 && (kinds >> kind & 1u);
 }
 
-/* One row of inbox_clients: suffix u64be(seq), value u32be(kind). */
+/* One row of inbox_clients: suffix u64be(local key), value u32be(kind). */
 static sk_status inbox_row(const uint8_t *suffix, size_t slen, const uint8_t *val, size_t vlen,
 			   void *arg)
 {
@@ -421,7 +441,7 @@ sk_status node_inbox_page(node_store *s, MDB_txn *txn, const char *prof, uint32_
 		if (ks.v[i].client[0] != 0 &&
 		    node_client_name(s, txn, ks.v[i].client, name) != SK_OK)
 			name[0] = 0;
-		st = fn(it, ks.v[i].client, name, arg);
+		st = fn(ks.v[i].at, it, ks.v[i].client, name, arg);
 		schakel__v1__mailbox_item__free_unpacked(it, NULL);
 	}
 out:
@@ -444,9 +464,9 @@ static const char *kind_name(Schakel__V1__MailboxKind k)
 	}
 }
 
-json_t *node_inbox_item_json(const Schakel__V1__MailboxItem *it, const char *client)
+json_t *node_inbox_item_json(uint64_t id, const Schakel__V1__MailboxItem *it, const char *client)
 {
-	return json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)it->seq, "kind",
+	return json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)id, "kind",
 			 kind_name(it->kind), "time", (json_int_t)it->time, "org",
 			 it->counterpart ? it->counterpart : "", "category",
 			 it->category ? it->category : "", "client", client, "role",

@@ -2,7 +2,7 @@
  * records they point to, so that a professional's lists are read through
  * her own cases instead of a scan of every record:
  *   prof_cases          prof NUL u64be(case id) -> u8 open || client id
- *   inbox_clients       client NUL u64be(mailbox seq) -> u32be(kind)
+ *   inbox_clients       client NUL u64be(inbox key, node/inboxkey.h) -> u32be(kind)
  *   discussion_clients  client NUL discussion id (hex) -> ""
  * A node made before these existed gets them built once, in the
  * transaction that opens it (node_store_open, NODE_META_INDEX_VERSION).

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -135,64 +136,115 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log, s
 				  size_t n, uint64_t now, uint64_t max_age,
 				  const note_checkpoint *from, node_log_failure *f)
 {
+	return node_log_rollover_chain_check(cp, new_log, cosigned, cr, old_log, witnesses, n, now,
+					     max_age, from, NULL, f);
+}
+
+/* Link l of a chain: signed by the registry's key (pk), rolls over the
+ * log tracked so far (*tracked, then moved to the new log's verifier),
+ * covers *known (that log's checkpoint known so far, NULL: none) and sits
+ * after the restored tree in *next, its new log's checkpoint (l's own, or
+ * last's, opened with the witnesses' cosignatures into cosigs). */
+static sk_status link_check(const wire_rollover_link *l, const ProtobufCBinaryData *last,
+			    note_verifier *tracked, const note_checkpoint *known,
+			    note_checkpoint *next, node_log_hop *hop, const note_verifier *witnesses,
+			    size_t n, note_sig_result *cosigs, node_log_failure *f)
+{
 	static const ProtobufCBinaryData none = {0, NULL};
-	note_sig_result cosigs[NOTE_MAX_SIGS];
-	const Schakel__V1__SignedRollover *sr = cr->rollover;
+	const ProtobufCBinaryData *note = l->checkpoint != NULL ? l->checkpoint : last;
 	wire_rollover ro = {0};
+	note_verifier nv;
 	sk_status st = SK_ERR_VERIFY;
 
-	memset(cp, 0, sizeof(*cp));
-	*cosigned = 0;
-	if (n > NOTE_MAX_SIGS)
-		return SK_ERR_TOOBIG;
-	if (sr == NULL || !cr->has_rollover_proof || sr->signature.len != KEY_SIG_BYTES ||
-	    cr->rollover_proof.len % MERKLE_HASH_BYTES != 0 ||
-	    cr->rollover_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX ||
-	    cr->rollover_consistency.len % MERKLE_HASH_BYTES != 0 ||
-	    cr->rollover_consistency.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX)
-		return failed(f, "rollover", "the registry's log has another origin and no rollover "
-					     "statement links it to the log this node verified",
-			      &cr->checkpoint, NULL);
-	if (wire_rollover_check(&ro, sr->body.data, sr->body.len, sr->signature.data,
-				old_log->public_key, NULL, 0, NULL) != SK_OK ||
-	    strcmp(ro.st->old_origin, old_log->name) != 0) {
+	if (wire_rollover_check(&ro, l->body->data, l->body->len, l->sig->data,
+				tracked->public_key, NULL, 0, NULL) != SK_OK ||
+	    strcmp(ro.st->old_origin, tracked->name) != 0) {
 		failed(f, "rollover", "the registry's rollover statement does not verify, or rolls "
 				      "over another log than the one this node verified",
-		       &sr->body, &none);
+		       l->body, &none);
 		goto out;
 	}
 	/* the statement must cover what this node verified of the old log */
-	if (from != NULL && (from->size > ro.witnessed.size ||
-			     (from->size == ro.witnessed.size &&
-			      memcmp(from->root, ro.witnessed.root, MERKLE_HASH_BYTES) != 0))) {
+	if (known != NULL && (known->size > ro.witnessed.size ||
+			      (known->size == ro.witnessed.size &&
+			       memcmp(known->root, ro.witnessed.root, MERKLE_HASH_BYTES) != 0))) {
 		failed(f, "rollover", "the registry's rollover statement hides a checkpoint this node "
 				      "verified (a rolled-back log)",
-		       &sr->body, &none);
+		       l->body, &none);
 		goto out;
 	}
-	/* the new log: the same key under the new origin, witnessed, the
-	 * restored tree's leaves first and then the statement */
-	if (note_verifier_from_public(new_log, ro.st->new_origin, NOTE_TYPE_ED25519,
-				      old_log->public_key) != SK_OK ||
-	    note_checkpoint_open(cp, n > 0 ? cosigs : NULL, cr->checkpoint.data, cr->checkpoint.len,
-				 new_log, witnesses, n) != SK_OK) {
-		failed(f, "rollover", "the new log's checkpoint does not verify", &cr->checkpoint, NULL);
+	/* the new log: the same key under the new origin, the restored
+	 * tree's leaves first and then the statement */
+	if (note_verifier_from_public(&nv, ro.st->new_origin, NOTE_TYPE_ED25519,
+				      tracked->public_key) != SK_OK ||
+	    note_checkpoint_open(next, l->checkpoint == NULL && n > 0 ? cosigs : NULL, note->data,
+				 note->len, &nv, l->checkpoint == NULL ? witnesses : NULL,
+				 l->checkpoint == NULL ? n : 0) != SK_OK) {
+		failed(f, "rollover", "the new log's checkpoint does not verify", note, NULL);
 		goto out;
 	}
-	if (wire_rollover_linked(&ro, sr->body.data, sr->body.len, sr->signature.data, cp,
-				 cr->rollover_proof.data, cr->rollover_proof.len / MERKLE_HASH_BYTES,
-				 cr->rollover_consistency.data,
-				 cr->rollover_consistency.len / MERKLE_HASH_BYTES) != SK_OK) {
+	if (wire_rollover_linked(&ro, l->body->data, l->body->len, l->sig->data, next,
+				 l->inclusion, l->n_inc, l->consistency, l->n_cons) != SK_OK) {
 		failed(f, "rollover", "the new log does not extend the restored tree with the "
 				      "rollover statement as its next leaf",
-		       &cr->checkpoint, &cr->rollover_proof);
+		       note, &none);
 		goto out;
 	}
-	*cosigned = n > 0 ? note_cosig_count(cosigs, witnesses, n, now, max_age) : 0;
+	snprintf(hop->old_origin, sizeof(hop->old_origin), "%s", ro.st->old_origin);
+	hop->issued_ms = ro.st->issued_at;
+	*tracked = nv;
 	st = SK_OK;
 out:
-	if (st != SK_OK)
-		memset(cp, 0, sizeof(*cp));
 	wire_rollover_free(&ro);
 	return st;
+}
+
+sk_status node_log_rollover_chain_check(note_checkpoint *cp, note_verifier *new_log,
+					size_t *cosigned, const Schakel__V1__ConsistencyResponse *cr,
+					const note_verifier *old_log, const note_verifier *witnesses,
+					size_t n, uint64_t now, uint64_t max_age,
+					const note_checkpoint *from, node_log_chain *chain,
+					node_log_failure *f)
+{
+	note_sig_result cosigs[NOTE_MAX_SIGS];
+	wire_rollover_link links[WIRE_ROLLOVER_CHAIN_MAX];
+	node_log_chain own;
+	note_checkpoint known[2];
+	note_verifier tracked = *old_log;
+	size_t nl = 0;
+	sk_status st;
+
+	memset(cp, 0, sizeof(*cp));
+	*cosigned = 0;
+	if (chain == NULL)
+		chain = &own;
+	chain->n = 0;
+	if (n > NOTE_MAX_SIGS)
+		return SK_ERR_TOOBIG;
+	if ((st = wire_rollover_links(links, &nl, cr)) != SK_OK)
+		return failed(f, "rollover",
+			      st == SK_ERR_TOOBIG
+				      ? "the registry's log rolled over more often than a node "
+					"follows at once"
+				      : "the registry's log has another origin and no rollover "
+					"statement links it to the log this node verified",
+			      &cr->checkpoint, NULL);
+	/* each link in order, from the log this node verified to the new one */
+	for (size_t k = 0; k < nl; k++) {
+		const note_checkpoint *had = k == 0 ? from : &known[(k - 1) % 2];
+		note_checkpoint *next = k + 1 == nl ? cp : &known[k % 2];
+
+		if (link_check(&links[k], &cr->checkpoint, &tracked, had, next, &chain->hop[k],
+			       witnesses, n, cosigs, f) != SK_OK) {
+			memset(cp, 0, sizeof(*cp));
+			chain->n = 0;
+			return SK_ERR_VERIFY;
+		}
+		chain->hop[k].note = k > 0 ? links[k - 1].checkpoint->data : NULL;
+		chain->hop[k].nlen = k > 0 ? links[k - 1].checkpoint->len : 0;
+	}
+	chain->n = nl;
+	*new_log = tracked;
+	*cosigned = n > 0 ? note_cosig_count(cosigs, witnesses, n, now, max_age) : 0;
+	return SK_OK;
 }

@@ -15,6 +15,7 @@
 #include "crypto/merkle.h"
 #include "crypto/note.h"
 #include "protos/schakel.pb-c.h"
+#include "protos/rollover.h"
 #include "protos/wire.h"
 
 /* One tree (size, root) a checkpoint named. */
@@ -90,11 +91,45 @@ sk_status node_log_check(note_checkpoint *cp, note_sig_result *cosigs,
  * seconds old at now (POSIX seconds): the caller holds it to its quorum,
  * as for any checkpoint. SK_OK with *cp the new checkpoint (cp->ext points
  * into cr) and *new_log its verifier, else SK_ERR_VERIFY with *f saying
- * why. */
+ * why. A chain of rollovers in cr (cr->chain) is checked link by link as
+ * node_log_rollover_chain_check does. */
 sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log, size_t *cosigned,
 				  const Schakel__V1__ConsistencyResponse *cr,
 				  const note_verifier *old_log, const note_verifier *witnesses,
 				  size_t n, uint64_t now, uint64_t max_age,
 				  const note_checkpoint *from, node_log_failure *f) SK_MUST_CHECK;
+
+/* One old log a chain of rollovers went through: its origin, the
+ * statement's time of issue and, after the first (whose last checkpoint
+ * is the node's own), the checkpoint of it the chain proved (note, nlen:
+ * points into the response). */
+typedef struct node_log_hop {
+	char old_origin[NOTE_ORIGIN_MAX + 1];
+	uint64_t issued_ms;
+	const uint8_t *note;
+	size_t nlen;
+} node_log_hop;
+
+typedef struct node_log_chain {
+	node_log_hop hop[WIRE_ROLLOVER_CHAIN_MAX];
+	size_t n;
+} node_log_chain;
+
+/* node_log_rollover_check across a chain of rollovers (cr->chain, then
+ * the last link; wire_rollover_links): each link in order must be signed
+ * by old_log's key, roll over the log tracked so far (old_log's origin,
+ * then the previous link's new origin), cover the checkpoint of that log
+ * known so far (from, then the previous link's checkpoint) and sit after
+ * its restored tree in its new log's checkpoint (the link's own; the
+ * last link's is cr->checkpoint, whose witness cosignatures are counted).
+ * chain (may be NULL) gets the logs gone through, oldest first.
+ * SK_ERR_VERIFY with *f for a link that fails, SK_ERR_VERIFY too for more
+ * than WIRE_ROLLOVER_CHAIN_MAX links. */
+sk_status node_log_rollover_chain_check(note_checkpoint *cp, note_verifier *new_log,
+					size_t *cosigned, const Schakel__V1__ConsistencyResponse *cr,
+					const note_verifier *old_log, const note_verifier *witnesses,
+					size_t n, uint64_t now, uint64_t max_age,
+					const note_checkpoint *from, node_log_chain *chain,
+					node_log_failure *f) SK_MUST_CHECK;
 
 #endif

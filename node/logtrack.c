@@ -54,12 +54,38 @@ sk_status node_logtrack_start(node_logtrack *t, const uint8_t *note, size_t len)
 	return st;
 }
 
+static void hops_clear(node_logtrack *t)
+{
+	for (size_t i = 0; i < t->n_hops; i++)
+		free(t->hops[i].note);
+	t->n_hops = 0;
+}
+
+/* The logs a chain went through after the first, with their checkpoints
+ * (pointing into the answer), copied into t. */
+static sk_status hops_keep(node_logtrack *t, const node_log_chain *c)
+{
+	hops_clear(t);
+	for (size_t k = 1; k < c->n; k++) {
+		struct node_logtrack_hop *h = &t->hops[t->n_hops];
+
+		if ((h->note = malloc(c->hop[k].nlen ? c->hop[k].nlen : 1)) == NULL)
+			return SK_ERR_NOMEM;
+		memcpy(h->note, c->hop[k].note, c->hop[k].nlen);
+		h->len = c->hop[k].nlen;
+		memcpy(h->origin, c->hop[k].old_origin, sizeof(h->origin));
+		t->n_hops++;
+	}
+	return SK_OK;
+}
+
 void node_logtrack_clear(node_logtrack *t)
 {
 	free(t->note);
 	free(t->old_note);
 	t->note = t->old_note = NULL;
 	t->note_len = t->old_note_len = 0;
+	hops_clear(t);
 }
 
 /* Fetches the registry's checkpoint for us (the latest, or the latest
@@ -109,12 +135,15 @@ static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 	*cosigned = 0;
 	rolled->name_len = 0;
 	if (cr->rollover != NULL && from != NULL) {
-		/* another origin: accepted only with a statement that covers
-		 * what we verified; receipt trees of the old log do not carry over */
+		node_log_chain chain;
+
+		/* another origin: accepted only with a chain of statements that
+		 * covers what we verified; receipt trees of the old log do not
+		 * carry over */
 		if (n_also > 0 ||
-		    node_log_rollover_check(cp, rolled, cosigned, cr, t->log_key, t->witnesses,
-					    t->n_witnesses, sk_clock_now_ms() / 1000,
-					    NODE_COSIG_MAX_AGE_S, from, &f) != SK_OK) {
+		    node_log_rollover_chain_check(cp, rolled, cosigned, cr, t->log_key, t->witnesses,
+						  t->n_witnesses, sk_clock_now_ms() / 1000,
+						  NODE_COSIG_MAX_AGE_S, from, &chain, &f) != SK_OK) {
 			if (n_also > 0)
 				f = (node_log_failure){"rollover", "the registry rolled its log over "
 								   "while receipts were checked",
@@ -123,15 +152,10 @@ static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 			st = t->fail(t->arg, f.what, f.why, f.a, f.alen, f.b, f.blen);
 		} else if ((st = keep_note(note, cp, cr->checkpoint.data, cr->checkpoint.len,
 					   rolled)) == SK_OK) {
-			wire_rollover ro = {0};
-
 			*note_len = cr->checkpoint.len;
-			/* checked above: parsed again only for its time of issue */
-			if ((st = wire_rollover_parse(&ro, cr->rollover->body.data,
-						      cr->rollover->body.len)) == SK_OK)
-				*issued = ro.st->issued_at;
-			wire_rollover_free(&ro);
-			if (st != SK_OK) {
+			/* the stretch the registry lost began with the first */
+			*issued = chain.hop[0].issued_ms;
+			if ((st = hops_keep(t, &chain)) != SK_OK) {
 				free(*note);
 				*note = NULL;
 				rolled->name_len = 0;
@@ -299,7 +323,14 @@ sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *tr
 			st = st != SK_OK ? st : SK_ERR_DB;
 			goto out;
 		}
-		if ((st = node_checkpoint_put(r->s, txn, t.note, t.note_len)) == SK_OK)
+		/* the logs in between keep the checkpoint the chain proved */
+		for (size_t i = 0; t.rolled && st == SK_OK && i < t.n_hops; i++) {
+			char key[sizeof(NODE_META_LOG_ROLLED) + NOTE_ORIGIN_MAX];
+
+			snprintf(key, sizeof(key), "%s%s", NODE_META_LOG_ROLLED, t.hops[i].origin);
+			st = node_meta_put(r->s, txn, key, t.hops[i].note, t.hops[i].len);
+		}
+		if (st == SK_OK && (st = node_checkpoint_put(r->s, txn, t.note, t.note_len)) == SK_OK)
 			st = sk_db_status(mdb_txn_commit(txn));
 		else
 			mdb_txn_abort(txn);

@@ -59,7 +59,16 @@ typedef struct node_logtrack {
 	note_verifier rolled_key;
 	uint8_t *old_note;
 	size_t old_note_len;
-	uint64_t rolled_issued_ms; /* the statement's time of issue */
+	uint64_t rolled_issued_ms; /* the (first) statement's time of issue */
+	/* across a chain of rollovers: the logs in between, each with the
+	 * checkpoint of it the chain proved (malloc'd, owned by the tracker),
+	 * kept as evidence like old_note */
+	size_t n_hops;
+	struct node_logtrack_hop {
+		char origin[NOTE_ORIGIN_MAX + 1];
+		uint8_t *note;
+		size_t len;
+	} hops[WIRE_ROLLOVER_CHAIN_MAX - 1];
 } node_logtrack;
 
 /* Starts t from the checkpoint verified before (len bytes as stored; NULL:

@@ -118,6 +118,12 @@ sk_status node_remote_mailbox_rewind(node_remote *r, int *moved)
 
 	if (moved != NULL)
 		*moved = 0;
+	/* the restored registry's last item for us as of the rollover: items
+	 * made since (by partners that followed before us) are ours to pull */
+	if ((st = node_remote_meta(r, NODE_META_LOG_ROLLED_AT, &cursor)) != SK_OK)
+		return st;
+	req.has_mailbox_before = cursor > 0;
+	req.mailbox_before = cursor;
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_RESUME_REQUEST;
 	env.resume_request = &req;
 	if ((st = node_remote_ask(r, &env, SCHAKEL__V1__ENVELOPE__BODY_RESUME_RESPONSE, &reply)) !=
@@ -128,16 +134,14 @@ sk_status node_remote_mailbox_rewind(node_remote *r, int *moved)
 		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
+	/* only the mailbox cursor: the inbox keeps items under local keys
+	 * (node/inboxkey.h), so the items numbered anew are kept as new ones
+	 * after those of the old numbers, and the discussions' and tables'
+	 * cursors (local keys) reach them without moving back */
 	if ((st = node_mailbox_cursor(r->s, txn, &cursor)) == SK_OK &&
 	    cursor > rr->last_mailbox_seq &&
 	    (st = node_mailbox_cursor_put(r->s, txn, rr->last_mailbox_seq)) == SK_OK && moved != NULL)
 		*moved = 1;
-	/* the discussions take items past their own cursor: it moves back too,
-	 * or the items numbered anew would never reach them */
-	if (st == SK_OK &&
-	    (st = node_meta_u64(r->s, txn, NODE_META_DISCUSS_CURSOR, 0, &cursor)) == SK_OK &&
-	    cursor > rr->last_mailbox_seq)
-		st = node_meta_u64_put(r->s, txn, NODE_META_DISCUSS_CURSOR, rr->last_mailbox_seq);
 	if (st == SK_OK)
 		st = sk_db_status(mdb_txn_commit(txn));
 	else

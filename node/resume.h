@@ -18,8 +18,8 @@ sk_status node_remote_resume(node_remote *r) SK_MUST_CHECK;
 /* After the registry's log rolled over (a registry restored from a
  * backup): its mailbox numbers our items again from the backup's last, so
  * the mailbox cursor moves back to the registry's highest item when it is
- * ahead, and the discussions' cursor with it. *moved (may be NULL): the
- * mailbox cursor moved. */
+ * ahead. The items numbered again are kept as new ones (the inbox's keys
+ * are local, node/inboxkey.h). *moved (may be NULL): the cursor moved. */
 sk_status node_remote_mailbox_rewind(node_remote *r, int *moved) SK_MUST_CHECK;
 
 #endif

@@ -12,6 +12,7 @@
 #include "common/db.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "node/inboxkey.h"
 #include "node/index.h"
 #include "node/store.h"
 #include "node/textcheck.h"
@@ -750,6 +751,26 @@ static sk_status indexes_update(node_store *s, MDB_txn *txn)
 	return node_meta_u64_put(s, txn, NODE_META_INDEX_VERSION, NODE_INDEX_VERSION);
 }
 
+/* A node whose inbox was keyed by the registry's mailbox seq gets local
+ * keys from here on (node/inboxkey.h), in txn. */
+static sk_status inbox_upgrade(node_store *s, MDB_txn *txn)
+{
+	uint64_t next = 0;
+	size_t moved = 0;
+	sk_status st = node_meta_u64(s, txn, NODE_META_INBOX_NEXT, 0, &next);
+
+	if (st != SK_OK || next > 0) /* the counter is set: upgraded, or new */
+		return st;
+	if ((st = node_inboxkey_upgrade(txn, s->inbox, &next, &moved)) != SK_OK) {
+		sk_error_set("cannot number the inbox's items locally: %s", sk_strerror(st));
+		return st;
+	}
+	if (moved > 0)
+		sk_log(SK_LOG_NOTICE, "%s: %zu local alerts in the inbox numbered anew", s->dir,
+		       moved);
+	return node_meta_u64_put(s, txn, NODE_META_INBOX_NEXT, next);
+}
+
 /* The two record keys from disk. */
 static sk_status load_keys(node_store *s, sk_kek *kek)
 {
@@ -787,7 +808,7 @@ static sk_status store_open(node_store **out, const char *dir, sk_kek *kek, int 
 	if ((st = open_env(s, dir, &txn)) != SK_OK)
 		goto fail;
 	if ((st = load_identity(s, txn)) != SK_OK || (st = node_policy_load(s, txn)) != SK_OK ||
-	    (st = indexes_update(s, txn)) != SK_OK) {
+	    (st = indexes_update(s, txn)) != SK_OK || (st = inbox_upgrade(s, txn)) != SK_OK) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}

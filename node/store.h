@@ -52,11 +52,11 @@ typedef struct node_store {
 	MDB_dbi members;      /* org id -> node_member (node/members.h) */
 	MDB_dbi enc_keys;     /* X25519 pk -> created, not_after, published, sealed sk */
 	MDB_dbi discussion_messages; /* discussion id (hex) u64be(n) -> sealed JSON */
-	MDB_dbi inbox;        /* u64be mailbox seq -> MailboxItem (node/inbox.h) */
+	MDB_dbi inbox;        /* u64be local key -> MailboxItem (node/inbox.h, node/inboxkey.h) */
 	MDB_dbi directory;    /* org id -> a verified directory record (node/directory.h) */
 	/* the indexes (node/index.h), kept with the records they point to */
 	MDB_dbi prof_cases;   /* prof NUL u64be(case id) -> u8 open || client id */
-	MDB_dbi inbox_clients; /* client NUL u64be(seq) -> u32be(kind) */
+	MDB_dbi inbox_clients; /* client NUL u64be(local key) -> u32be(kind) */
 	MDB_dbi discussion_clients; /* client NUL discussion id (hex) -> "" */
 	MDB_dbi tables;       /* table id NUL u64be(seq) -> SignedTableRecord, verified (node/table.h) */
 	MDB_dbi table_cases;  /* case id (hex) -> sealed JSON: cases brought to our tables (node/tablecase.h) */
@@ -248,8 +248,9 @@ sk_status node_policy_load(node_store *s, MDB_txn *txn) SK_MUST_CHECK;
  * sync checks each open discussion against the restored registry and stops
  * those it lost (node_discuss_sync), then clears it. */
 #define NODE_META_DISCUSS_RECHECK "discuss.recheck"
-/* The last inbox item the discussions took (node_discuss_sync); moved back
- * with the mailbox cursor after a rollover (node_remote_mailbox_rewind). */
+/* The local key of the last inbox item the discussions took
+ * (node_discuss_sync); items pulled after a rollover get higher keys, so
+ * it never moves back. */
 #define NODE_META_DISCUSS_CURSOR "discuss.cursor"
 
 /* Writes new identity, TLS and encryption keys wrapped as <file>.new,

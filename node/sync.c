@@ -146,6 +146,8 @@ sk_status node_remote_sync(node_remote *r, node_sync_stats *stats)
 		stats->rejected = ds.rejected;
 		stats->forwarded = ds.forwarded;
 		stats->stopped = ds.stopped;
+		stats->resent = ds.resent;
+		stats->undelivered = ds.undelivered;
 	}
 	if (st == SK_OK)
 		st = node_remote_anchor(r, &stats->anchored);

@@ -24,6 +24,8 @@ typedef struct node_sync_stats {
 	size_t rejected; /* discussion messages refused (replayed, misaddressed, forged) */
 	size_t forwarded; /* summaries sent to late acceptors */
 	size_t stopped;   /* open discussions stopped after a rollover */
+	size_t resent;    /* our discussion messages sent again after a rollover */
+	size_t undelivered; /* discussions told that a message of ours may be lost */
 	size_t directory; /* directory records taken in (newer versions, verified) */
 	/* the origin the registry's log rolled over to in this sync ("" when
 	 * it did not): published then counts what was published again */

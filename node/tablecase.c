@@ -696,7 +696,8 @@ json_t *node_table_case_shown(node_store *s, MDB_txn *txn, const json_t *c, cons
 
 /* Empties the inbox item of a case taken: its ciphertext (and so the
  * tag in it) is gone from this node; the item and its seq stay. */
-static sk_status inbox_strip(node_store *s, MDB_txn *txn, const Schakel__V1__MailboxItem *it)
+static sk_status inbox_strip(node_store *s, MDB_txn *txn, uint64_t at,
+			     const Schakel__V1__MailboxItem *it)
 {
 	Schakel__V1__MailboxItem copy = *it;
 	uint8_t key[8], *buf;
@@ -705,7 +706,7 @@ static sk_status inbox_strip(node_store *s, MDB_txn *txn, const Schakel__V1__Mai
 
 	copy.has_sealed = 0;
 	copy.sealed = (ProtobufCBinaryData){0, NULL};
-	sk_be64_put(key, it->seq);
+	sk_be64_put(key, at);
 	if ((buf = malloc(schakel__v1__mailbox_item__get_packed_size(&copy) + 1)) == NULL)
 		return SK_ERR_NOMEM;
 	v = (MDB_val){schakel__v1__mailbox_item__pack(&copy, buf), buf};
@@ -719,6 +720,7 @@ struct take {
 	key_x25519 *keys;
 	size_t n_keys;
 	size_t taken, rejected;
+	uint64_t at; /* the inbox key of the item being taken */
 	char regie[16][NODE_CLIENT_ID_MAX + 1]; /* clients to republish with regie */
 	size_t n_regie;
 };
@@ -837,7 +839,7 @@ static sk_status take_case(struct take *c, MDB_txn *txn, const Schakel__V1__Mail
 		}
 		sodium_memzero(b->match_tag.data, b->match_tag.len);
 	}
-	if ((st = case_put(s, txn, hex, rec)) != SK_OK || (st = inbox_strip(s, txn, it)) != SK_OK)
+	if ((st = case_put(s, txn, hex, rec)) != SK_OK || (st = inbox_strip(s, txn, c->at, it)) != SK_OK)
 		goto out;
 	snprintf(what, sizeof(what), "table:%s", it->table_id);
 	ar.event = "table.receive";
@@ -880,13 +882,14 @@ sk_status node_table_cases_take(node_remote *r, size_t *taken, size_t *rejected)
 	    (st = sk_db_status(mdb_cursor_open(txn, s->inbox, &cur))) != SK_OK)
 		goto abort;
 	sk_be64_put(kb, cursor + 1);
-	/* alerts live at the top of the key space (u64 max - leaf): stop there */
+	/* local keys (node/inboxkey.h), in the order the items came */
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == SK_OK;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		Schakel__V1__MailboxItem *it;
 
-		if (k.mv_size != 8 || (seq = sk_be64_get(k.mv_data)) >= UINT64_MAX / 2)
+		if (k.mv_size != 8)
 			break;
+		c.at = seq = sk_be64_get(k.mv_data);
 		if ((it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) == NULL) {
 			st = SK_ERR_DB;
 			break;

@@ -174,3 +174,51 @@ sk_status wire_rollover_linked(const wire_rollover *r, const uint8_t *body, size
 		       ? SK_OK
 		       : SK_ERR_VERIFY;
 }
+
+/* A proof of whole hashes, at most WIRE_ROLLOVER_PROOF_MAX of them. */
+static int proof_ok(const ProtobufCBinaryData *p)
+{
+	return p->len % MERKLE_HASH_BYTES == 0 &&
+	       p->len / MERKLE_HASH_BYTES <= WIRE_ROLLOVER_PROOF_MAX;
+}
+
+static int statement_ok(const Schakel__V1__SignedRollover *sr)
+{
+	return sr != NULL && sr->body.len > 0 && sr->body.len <= WIRE_ROLLOVER_BODY_MAX &&
+	       sr->signature.len == KEY_SIG_BYTES;
+}
+
+sk_status wire_rollover_links(wire_rollover_link out[static WIRE_ROLLOVER_CHAIN_MAX], size_t *n,
+			      const Schakel__V1__ConsistencyResponse *cr)
+{
+	*n = 0;
+	if (cr->n_chain >= WIRE_ROLLOVER_CHAIN_MAX)
+		return SK_ERR_TOOBIG;
+	for (size_t i = 0; i < cr->n_chain; i++) {
+		const Schakel__V1__RolloverRequest *l = cr->chain[i];
+
+		if (l == NULL || !statement_ok(l->statement) || l->checkpoint.len == 0 ||
+		    l->checkpoint.len > WIRE_ROLLOVER_NOTE_MAX || !proof_ok(&l->inclusion_proof) ||
+		    !proof_ok(&l->consistency_proof))
+			return SK_ERR_INVALID;
+		out[i] = (wire_rollover_link){&l->statement->body,
+					      &l->statement->signature,
+					      &l->checkpoint,
+					      l->inclusion_proof.data,
+					      l->consistency_proof.data,
+					      l->inclusion_proof.len / MERKLE_HASH_BYTES,
+					      l->consistency_proof.len / MERKLE_HASH_BYTES};
+	}
+	if (!statement_ok(cr->rollover) || !cr->has_rollover_proof ||
+	    !proof_ok(&cr->rollover_proof) || !proof_ok(&cr->rollover_consistency))
+		return SK_ERR_INVALID;
+	out[cr->n_chain] = (wire_rollover_link){&cr->rollover->body,
+						&cr->rollover->signature,
+						NULL,
+						cr->rollover_proof.data,
+						cr->rollover_consistency.data,
+						cr->rollover_proof.len / MERKLE_HASH_BYTES,
+						cr->rollover_consistency.len / MERKLE_HASH_BYTES};
+	*n = cr->n_chain + 1;
+	return SK_OK;
+}

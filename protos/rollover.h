@@ -70,4 +70,27 @@ sk_status wire_rollover_linked(const wire_rollover *r, const uint8_t *body, size
 			       const uint8_t *inclusion, size_t n_inc, const uint8_t *consistency,
 			       size_t n_cons) SK_MUST_CHECK;
 
+#define WIRE_ROLLOVER_CHAIN_MAX 16 /* links of a chain in one ConsistencyResponse */
+
+/* One link of a rollover chain as a ConsistencyResponse carries it
+ * (pointers into the response): the statement's body and signature, the
+ * new log's checkpoint its proofs are against (NULL for the last link: the
+ * response's checkpoint, witnessed), the inclusion proof of its leaf
+ * and the consistency proof from the restored tree (n_inc, n_cons hashes). */
+typedef struct wire_rollover_link {
+	const ProtobufCBinaryData *body, *sig, *checkpoint;
+	const uint8_t *inclusion, *consistency;
+	size_t n_inc, n_cons;
+} wire_rollover_link;
+
+/* The links of cr (peer input), oldest first: cr->chain, then the last
+ * link (rollover, rollover_proof, rollover_consistency). Checks only the
+ * shape: at most WIRE_ROLLOVER_CHAIN_MAX links (SK_ERR_TOOBIG), a
+ * statement of at most WIRE_ROLLOVER_BODY_MAX bytes with a 64-byte
+ * signature, a checkpoint of 1 to WIRE_ROLLOVER_NOTE_MAX bytes, proofs of
+ * whole hashes, at most WIRE_ROLLOVER_PROOF_MAX each (SK_ERR_INVALID);
+ * the signatures and proofs are the caller's to check, in order. */
+sk_status wire_rollover_links(wire_rollover_link out[static WIRE_ROLLOVER_CHAIN_MAX], size_t *n,
+			      const Schakel__V1__ConsistencyResponse *cr) SK_MUST_CHECK;
+
 #endif

@@ -11,6 +11,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "registry/cosign.h"
+#include "registry/rollchain.h"
 #include "registry/rollover.h"
 #include "witness/witness.h"
 
@@ -217,14 +218,16 @@ static void report(reg_cosigner *c, size_t slot, int status, uint64_t size, cons
 }
 
 /* Asks witness w, which does not know this log's origin (404), to follow
- * it by a rollover from the log it knows (registry/rollover.h); 1 when it
- * cosigned the rollover, with its size noted, 0 otherwise (reported). */
+ * it by the rollovers from the log it knows (registry/rollchain.h): one
+ * add-rollover per statement, oldest first; a statement it is past
+ * already (409, or 404 for a log it never knew) is skipped. 1 when it
+ * cosigned the last one, with its size noted, 0 otherwise (reported). */
 static int ask_rollover(reg_cosigner *c, const reg_witness *w, size_t slot, const char *addr,
 			const char *prefix, uint64_t size)
 {
 	char path[WIT_URL_MAX + 32], ct[64], why[160];
-	uint8_t *req = NULL, *resp = NULL;
-	size_t len = 0, rlen = 0;
+	uint8_t *req[WIRE_ROLLOVER_CHAIN_MAX], *resp = NULL;
+	size_t len[WIRE_ROLLOVER_CHAIN_MAX], n = 0, rlen = 0;
 	uint64_t req_size = 0;
 	MDB_txn *txn = NULL;
 	int status = 0, ok = 0;
@@ -233,30 +236,43 @@ static int ask_rollover(reg_cosigner *c, const reg_witness *w, size_t slot, cons
 	/* a short read transaction: none stays open across the network */
 	if (mdb_txn_begin(c->s->env, NULL, MDB_RDONLY, &txn) != 0)
 		return 0;
-	st = reg_rollover_request(c->s, txn, &req, &len, &req_size);
+	st = reg_rollchain_requests(c->s, txn, req, len, &n, &req_size);
 	mdb_txn_abort(txn);
 	if (st != SK_OK) {
 		report(c, slot, 404, size, "it does not know this log");
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/add-rollover", prefix);
-	sk_error_clear();
-	st = wit_https_request(c->tls, addr, w->id, path, req, len, REG_COSIGN_TIMEOUT_MS, 4096,
-			       &status, ct, sizeof(ct), &resp, &rlen);
-	if (st != SK_OK) {
-		snprintf(why, sizeof(why), "add-rollover: %s",
-			 sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
-		report(c, slot, -1, size, why);
-	} else if (status != 200) {
-		snprintf(why, sizeof(why), "add-rollover: HTTP %d: %.100s", status, (char *)resp);
-		report(c, slot, status, size, why);
-	} else {
-		sk_log(SK_LOG_NOTICE, "witness %s follows this log after the rollover (tree size %llu)",
-		       w->id, (unsigned long long)req_size);
-		c->known[slot].size = req_size;
-		ok = 1;
+	for (size_t i = 0; i < n; i++) {
+		free(resp);
+		resp = NULL;
+		sk_error_clear();
+		st = wit_https_request(c->tls, addr, w->id, path, req[i], len[i],
+				       REG_COSIGN_TIMEOUT_MS, 4096, &status, ct, sizeof(ct), &resp,
+				       &rlen);
+		if (st != SK_OK) {
+			snprintf(why, sizeof(why), "add-rollover: %s",
+				 sk_error_detail()[0] ? sk_error_detail() : sk_strerror(st));
+			report(c, slot, -1, size, why);
+			break;
+		}
+		if (i + 1 < n && (status == 200 || status == 404 || status == 409))
+			continue; /* followed, or past it: the next statement */
+		if (status != 200) {
+			snprintf(why, sizeof(why), "add-rollover: HTTP %d: %.100s", status,
+				 (char *)resp);
+			report(c, slot, status, size, why);
+		} else {
+			sk_log(SK_LOG_NOTICE,
+			       "witness %s follows this log after the rollover (tree size %llu)",
+			       w->id, (unsigned long long)req_size);
+			c->known[slot].size = req_size;
+			ok = 1;
+		}
+		break;
 	}
-	free(req);
+	for (size_t i = 0; i < n; i++)
+		free(req[i]);
 	free(resp);
 	return ok;
 }

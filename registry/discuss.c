@@ -749,6 +749,42 @@ static sk_status discuss_reply(void *job, sk_status commit, net_conn *c, uint64_
 	return net_conn_send(c, &env);
 }
 
+/* The highest message number from one sender per recipient, gathered from
+ * a discussion's mailbox keys (org NUL u64be(seq), the recipient's box). */
+struct held_ctx {
+	const char *from;
+	char to[REG_DISCUSS_RECIPIENTS_MAX][NET_ORG_ID_MAX + 1];
+	uint64_t seq[REG_DISCUSS_RECIPIENTS_MAX];
+	size_t n;
+};
+
+static sk_status held_key(reg_store *s, MDB_txn *txn, const uint8_t *key, size_t len, void *arg)
+{
+	struct held_ctx *c = arg;
+	const uint8_t *nul = memchr(key, 0, len);
+	size_t olen = nul != NULL ? (size_t)(nul - key) : 0, i;
+	Schakel__V1__MailboxItem *it = NULL;
+	MDB_val k = {len, (void *)key}, v;
+
+	if (olen == 0 || olen > NET_ORG_ID_MAX || mdb_get(txn, s->mailbox, &k, &v) != 0 ||
+	    (it = schakel__v1__mailbox_item__unpack(NULL, v.mv_size, v.mv_data)) == NULL)
+		return SK_OK; /* not a message item (or gone): nothing held */
+	if (it->has_message_seq && it->counterpart != NULL && strcmp(it->counterpart, c->from) == 0) {
+		for (i = 0; i < c->n && (strlen(c->to[i]) != olen || memcmp(c->to[i], key, olen) != 0);
+		     i++)
+			;
+		if (i == c->n && c->n < REG_DISCUSS_RECIPIENTS_MAX) {
+			memcpy(c->to[i], key, olen);
+			c->to[i][olen] = 0;
+			c->seq[c->n++] = 0;
+		}
+		if (i < c->n && it->message_seq > c->seq[i])
+			c->seq[i] = it->message_seq;
+	}
+	schakel__v1__mailbox_item__free_unpacked(it, NULL);
+	return SK_OK;
+}
+
 /* Answers org's DiscussStateRequest (reg_op_discuss_state). */
 static sk_status state_send(reg_store *s, net_conn *c, uint64_t request_id, const char *org,
 			    const Schakel__V1__DiscussStateRequest *req)
@@ -756,10 +792,12 @@ static sk_status state_send(reg_store *s, net_conn *c, uint64_t request_id, cons
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__DiscussState r = SCHAKEL__V1__DISCUSS_STATE__INIT;
 	Schakel__V1__Discussion *ds = NULL;
+	Schakel__V1__DiscussHeld held[REG_DISCUSS_RECIPIENTS_MAX], *hp[REG_DISCUSS_RECIPIENTS_MAX];
+	struct held_ctx *hc = NULL;
 	reg_discuss d = {0};
 	char *to[REG_DISCUSS_RECIPIENTS_MAX];
 	MDB_txn *txn = NULL;
-	sk_status st;
+	sk_status st = SK_OK;
 
 	d.store = s;
 	snprintf(d.org, sizeof(d.org), "%s", org);
@@ -776,7 +814,35 @@ static sk_status state_send(reg_store *s, net_conn *c, uint64_t request_id, cons
 	for (size_t i = 0; i < ds->n_accepted && r.n_participants < REG_DISCUSS_RECIPIENTS_MAX; i++)
 		if (reg_discuss_may_write(s, txn, ds, org, ds->accepted[i]))
 			to[r.n_participants++] = ds->accepted[i];
+	/* what it holds from the asker, per recipient: after a rollover the
+	 * asker sends again what this registry lost (node/discuss.c) */
+	if (req->has_held && req->held) {
+		if ((hc = calloc(1, sizeof(*hc))) == NULL)
+			st = SK_ERR_NOMEM;
+		else
+			hc->from = org;
+		for (size_t i = 0; st == SK_OK && i < ds->n_items; i++)
+			st = held_key(s, txn, ds->items[i].data, ds->items[i].len, hc);
+		if (st == SK_OK)
+			st = items_each(s, txn, req->discussion_id.data, UINT64_MAX, 0, held_key, hc);
+		for (size_t i = 0; st == SK_OK && i < hc->n; i++) {
+			held[i] = (Schakel__V1__DiscussHeld)SCHAKEL__V1__DISCUSS_HELD__INIT;
+			held[i].recipient = hc->to[i];
+			held[i].seq = hc->seq[i];
+			hp[i] = &held[i];
+		}
+		if (st == SK_OK) {
+			r.n_held = hc->n;
+			r.held = hp;
+			r.has_held_listed = r.held_listed = 1;
+		}
+	}
 	mdb_txn_abort(txn);
+	if (st != SK_OK) {
+		free(hc);
+		schakel__v1__discussion__free_unpacked(ds, NULL);
+		return reg_send_error(c, request_id, st, NULL);
+	}
 	r.participants = to;
 	r.discussion_id = req->discussion_id;
 	r.has_closed = 1;
@@ -785,6 +851,7 @@ static sk_status state_send(reg_store *s, net_conn *c, uint64_t request_id, cons
 	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_DISCUSS_STATE;
 	env.discuss_state = &r;
 	st = net_conn_send(c, &env);
+	free(hc);
 	schakel__v1__discussion__free_unpacked(ds, NULL);
 	return st;
 }

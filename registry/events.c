@@ -15,6 +15,7 @@
 #include "registry/op.h"
 #include "protos/rollover.h"
 #include "registry/quota.h"
+#include "registry/rollchain.h"
 #include "registry/rollover.h"
 
 #define REG_ENC_KEY_MAX_S (60ull * 24 * 3600)
@@ -382,59 +383,33 @@ static sk_status epoch_reply(void *job, sk_status commit, net_conn *c, uint64_t 
 
 /* Sends the checkpoint and the consistency proofs reg_op_consistency
  * promises (registry/events.h). */
-/* For a member that tracks req->origin, which s's log rolled over from:
- * the served checkpoint into note/nlen/size and into r the statement
- * (rbody, malloc'd, its signature sig, and ro) with its inclusion proof (rproof) and the
- * consistency proof from the restored tree (rcons). SK_ERR_INVALID (detail
- * set) when s's log did not roll over from that origin. */
-static sk_status rollover_fill(reg_store *s, MDB_txn *txn, const merkle_source *src,
-			       const char *org, const Schakel__V1__ConsistencyRequest *req,
-			       Schakel__V1__ConsistencyResponse *r, Schakel__V1__SignedRollover *ro,
-			       uint8_t **rbody, uint8_t sig[static KEY_SIG_BYTES],
-			       uint8_t rproof[static MERKLE_PROOF_BYTES],
-			       uint8_t rcons[static MERKLE_PROOF_BYTES], uint8_t **note,
-			       size_t *nlen, uint64_t *size)
+/* For a member that tracks req->origin, which s's log rolled over from
+ * (once or more): the served checkpoint into note/nlen/size and into r
+ * the chain of statements with their proofs (registry/rollchain.h; *chain
+ * owns them). SK_ERR_INVALID (detail set) when s's log did not roll over
+ * from that origin. */
+static sk_status rollover_fill(reg_store *s, MDB_txn *txn, const char *org,
+			       const Schakel__V1__ConsistencyRequest *req,
+			       Schakel__V1__ConsistencyResponse *r, reg_rollchain **chain,
+			       uint8_t **note, size_t *nlen, uint64_t *size)
 {
-	wire_rollover w = {0};
 	uint64_t index = 0;
-	size_t blen = 0, ni = 0, nc = 0;
 	sk_status st;
-	int from_it;
 
 	if (req->n_also > 0) {
 		sk_error_set("this registry's log rolled over; ask for the new log first");
 		return SK_ERR_INVALID;
 	}
-	if ((st = reg_rollover_get(s, txn, rbody, &blen, sig, &index)) != SK_OK ||
-	    (st = wire_rollover_parse(&w, *rbody, blen)) != SK_OK) {
-		sk_error_set("this registry's log is %s and did not roll over from %s", s->origin,
-			     req->origin);
-		return SK_ERR_INVALID;
-	}
-	from_it = strcmp(w.st->old_origin, req->origin) == 0;
-	wire_rollover_free(&w);
-	if (!from_it) {
+	if ((st = reg_rollchain_find(s, txn, req->origin, &index)) != SK_OK) {
+		if (st != SK_ERR_NOTFOUND)
+			return st;
 		sk_error_set("this registry's log is %s and did not roll over from %s", s->origin,
 			     req->origin);
 		return SK_ERR_INVALID;
 	}
 	if ((st = reg_checkpoint_served(s, txn, org, 0, note, nlen, size)) != SK_OK)
 		return st;
-	if (*size <= index) {
-		sk_error_set("no checkpoint of the new log yet; ask again shortly");
-		return SK_ERR_TRUNCATED;
-	}
-	if ((st = merkle_inclusion_proof(rproof, &ni, src, index, *size)) != SK_OK ||
-	    (index > 0 && (st = merkle_consistency_proof(rcons, &nc, src, index, *size)) != SK_OK))
-		return st;
-	ro->body = (ProtobufCBinaryData){blen, *rbody};
-	ro->signature = (ProtobufCBinaryData){KEY_SIG_BYTES, sig};
-	r->rollover = ro;
-	r->has_rollover_proof = 1;
-	r->rollover_proof = (ProtobufCBinaryData){ni * MERKLE_HASH_BYTES, rproof};
-	r->has_rollover_consistency = 1;
-	r->rollover_consistency = (ProtobufCBinaryData){nc * MERKLE_HASH_BYTES, rcons};
-	return SK_OK;
+	return reg_rollchain_answer(s, txn, req->origin, *size, r, chain);
 }
 
 static sk_status consistency_send(reg_store *s, net_conn *c, uint64_t request_id,
@@ -442,9 +417,7 @@ static sk_status consistency_send(reg_store *s, net_conn *c, uint64_t request_id
 {
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT;
 	Schakel__V1__ConsistencyResponse r = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
-	Schakel__V1__SignedRollover ro = SCHAKEL__V1__SIGNED_ROLLOVER__INIT;
-	uint8_t *rbody = NULL, rsig[KEY_SIG_BYTES], rproof[MERKLE_PROOF_BYTES];
-	uint8_t rcons[MERKLE_PROOF_BYTES];
+	reg_rollchain *chain = NULL;
 	uint8_t proof[MERKLE_PROOF_BYTES], *note = NULL, *also = NULL;
 	ProtobufCBinaryData *also_proofs = NULL;
 	uint64_t size = 0, from = req->from;
@@ -469,8 +442,8 @@ static sk_status consistency_send(reg_store *s, net_conn *c, uint64_t request_id
 	/* a member that tracks the log this one rolled over from gets the
 	 * statement, proven in the checkpoint, instead of a proof from its tree */
 	if (req->origin != NULL && strcmp(req->origin, s->origin) != 0) {
-		st = rollover_fill(s, txn, &src, net_conn_peer(c)->org_id, req, &r, &ro, &rbody,
-				   rsig, rproof, rcons, &note, &nlen, &size);
+		st = rollover_fill(s, txn, net_conn_peer(c)->org_id, req, &r, &chain, &note, &nlen,
+				   &size);
 		from = 0;
 	} else if ((st = reg_checkpoint_served(s, txn, net_conn_peer(c)->org_id, from, &note, &nlen,
 					 &size)) == SK_OK &&
@@ -502,7 +475,7 @@ static sk_status consistency_send(reg_store *s, net_conn *c, uint64_t request_id
 		free(note);
 		free(also);
 		free(also_proofs);
-		free(rbody);
+		reg_rollchain_free(chain);
 		return reg_send_error(c, request_id, st, sk_error_detail());
 	}
 	r.checkpoint = (ProtobufCBinaryData){nlen, note};
@@ -516,7 +489,7 @@ static sk_status consistency_send(reg_store *s, net_conn *c, uint64_t request_id
 	free(note);
 	free(also);
 	free(also_proofs);
-	free(rbody);
+	reg_rollchain_free(chain);
 	return st;
 }
 

@@ -22,6 +22,49 @@ static sk_status last_seq(reg_store *s, MDB_txn *txn, const char *org, uint64_t 
 	return reg_org_seq_last(txn, s->mailbox, org, seq);
 }
 
+sk_status reg_mailbox_last_before(reg_store *s, MDB_txn *txn, const char *org,
+				  uint64_t before_ms, uint64_t *seq)
+{
+	uint8_t kb[KEY_MAX];
+	MDB_cursor *cur = NULL;
+	MDB_val k, d;
+	uint64_t at;
+	size_t plen = strlen(org) + 1;
+	sk_status st;
+	int rc;
+
+	*seq = 0;
+	if (strlen(org) > NET_ORG_ID_MAX)
+		return SK_ERR_INVALID;
+	if ((st = last_seq(s, txn, org, &at)) != SK_OK || at == 0)
+		return st;
+	if ((st = sk_db_status(mdb_cursor_open(txn, s->mailbox, &cur))) != SK_OK)
+		return st;
+	k = (MDB_val){reg_mailbox_key(kb, org, at), kb};
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_PREV)) {
+		Schakel__V1__MailboxItem *it;
+		int before;
+
+		if (k.mv_size != plen + 8 || memcmp(k.mv_data, kb, plen) != 0)
+			break; /* another org's */
+		if ((it = schakel__v1__mailbox_item__unpack(NULL, d.mv_size, d.mv_data)) == NULL) {
+			st = SK_ERR_DB;
+			break;
+		}
+		before = it->time < before_ms;
+		schakel__v1__mailbox_item__free_unpacked(it, NULL);
+		if (before) {
+			*seq = sk_be64_get((const uint8_t *)k.mv_data + plen);
+			break;
+		}
+	}
+	if (st == SK_OK && rc != 0 && rc != MDB_NOTFOUND)
+		st = sk_db_status(rc);
+	mdb_cursor_close(cur);
+	return st;
+}
+
 sk_status reg_mailbox_put(reg_store *s, MDB_txn *txn, const char *org,
 			  Schakel__V1__MailboxItem *item)
 {

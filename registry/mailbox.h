@@ -25,6 +25,12 @@ sk_status reg_flag(reg_store *s, MDB_txn *txn, const char *org, const char *deta
 #define REG_MAILBOX_KEY_MAX (NET_ORG_ID_MAX + 1 + 8)
 size_t reg_mailbox_key(uint8_t *k, const char *org, uint64_t seq);
 
+/* The highest seq in org's mailbox of an item made before before_ms (its
+ * time), 0 when none: walked back from the newest, so the cost is the
+ * items made since. */
+sk_status reg_mailbox_last_before(reg_store *s, MDB_txn *txn, const char *org,
+				  uint64_t before_ms, uint64_t *seq) SK_MUST_CHECK;
+
 /* Empties the item under key (a reg_mailbox_key): its sealed content and
  * discussion key go, the item and its seq stay so that cursors hold.
  * SK_OK when there is no such item. */

@@ -1,4 +1,5 @@
 #include "common/db.h"
+#include "registry/mailbox.h"
 #include "registry/op.h"
 #include "registry/resume.h"
 
@@ -12,11 +13,13 @@ static sk_status resume_read(reg_store *s, net_conn *c, uint64_t request_id,
 	MDB_txn *txn = NULL;
 	sk_status st;
 
-	(void)req; /* it carries nothing */
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK &&
 	    (st = reg_org_seq_last(txn, s->seqs, org, &r.last_entry_seq)) == SK_OK &&
 	    (st = reg_org_seq_last(txn, s->anchors, org, &r.last_anchor_seq)) == SK_OK)
-		st = reg_org_seq_last(txn, s->mailbox, org, &r.last_mailbox_seq);
+		st = req->resume_request->has_mailbox_before
+			     ? reg_mailbox_last_before(s, txn, org, req->resume_request->mailbox_before,
+						       &r.last_mailbox_seq)
+			     : reg_org_seq_last(txn, s->mailbox, org, &r.last_mailbox_seq);
 	r.has_last_mailbox_seq = 1;
 	mdb_txn_abort(txn);
 	if (st != SK_OK)

@@ -8,6 +8,7 @@
 #include "common/db.h"
 #include "protos/rollover.h"
 #include "protos/wire.h"
+#include "registry/rollchain.h"
 #include "registry/rollover.h"
 
 #define META_ROLLOVER_INDEX "log.rollover.index" /* u64be: the statement's leaf */
@@ -110,7 +111,10 @@ sk_status reg_rollover(reg_store *s, const char *new_origin, const uint8_t *witn
 	rec.outcome = AUDIT_OUTCOME_OK;
 	rec.access_point = "cli";
 	rec.responsible = sk_cli_user();
-	if ((st = append_leaf(s, txn, body, blen, sig, &index)) != SK_OK ||
+	/* every rollover stays findable by its old origin (registry/rollchain.h) */
+	if ((st = reg_rollchain_begin(s, txn, new_origin)) != SK_OK ||
+	    (st = append_leaf(s, txn, body, blen, sig, &index)) != SK_OK ||
+	    (st = reg_rollchain_put(s, txn, s->origin, index)) != SK_OK ||
 	    (st = meta_put(s, txn, META_ROLLOVER_OLD, restored, rlen)) != SK_OK ||
 	    (st = meta_put(s, txn, REG_META_ORIGIN, new_origin, strlen(new_origin))) != SK_OK ||
 	    (st = meta_put(s, txn, REG_META_VKEY, vkey, strlen(vkey))) != SK_OK ||

@@ -7,7 +7,8 @@
 # `make demo` goes without.
 # With --deb what `make deb` and tests/e2e/deb.sh need to build, check and
 # install the Debian packages (dpkg-buildpackage, debhelper, lintian, man;
-# systemd, whose systemd-sysusers the packages need for the user schakel).
+# systemd, whose systemd-sysusers the packages need for the user schakel;
+# sudo, which tests/e2e/recovery.sh runs as the operator's guide writes it).
 set -eu
 
 PKGS="cmake make gcc clang libclang-rt-14-dev pkg-config
@@ -17,7 +18,7 @@ libjansson-dev libcmocka-dev libcjose-dev libcurl4-openssl-dev
 curl openssl python3 python3-yaml"
 
 if [ "${1:-}" = --deb ]; then
-	PKGS="$PKGS dpkg-dev debhelper fakeroot lintian man-db systemd"
+	PKGS="$PKGS dpkg-dev debhelper fakeroot lintian man-db systemd sudo"
 fi
 # The browser tests (tests/web) run chromium, node and npm; Debian's node
 # packages only where these commands are missing (a nodejs from elsewhere

@@ -327,10 +327,10 @@ out:
 
 /* ---- inbox ------------------------------------------------------------------ */
 
-static sk_status inbox_one(const Schakel__V1__MailboxItem *it, const char *client,
+static sk_status inbox_one(uint64_t at, const Schakel__V1__MailboxItem *it, const char *client,
 			   const char *client_name, void *list)
 {
-	json_t *j = node_inbox_item_json(it, client);
+	json_t *j = node_inbox_item_json(at, it, client);
 
 	if (j == NULL || json_object_set_new(j, "client_name", json_string(client_name)) != 0) {
 		json_decref(j);

@@ -131,6 +131,7 @@ static const struct word {
 	{"message", "bericht", "message"},
 	{"close", "afronding", "closing"},
 	{"stopped", "gestopt", "stopped"},
+	{"undelivered", "misschien niet aangekomen", "may not have arrived"},
 	{"match", "ook betrokken", "also involved"},
 	{"match-gone", "niet meer betrokken", "no longer involved"},
 	{"disclosure", "melding: een partner heeft gezien dat u betrokken bent",

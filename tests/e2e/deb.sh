@@ -14,82 +14,13 @@
 # Installs packages system-wide: root only (CI runs as root); it refuses a
 # machine where schakel is installed or /etc/schakel or /var/lib/schakel exist.
 # SK_DEB_DIR=DIR takes the packages from DIR (after make deb) instead.
-set -euo pipefail
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-: "${SK_BUILD_DIR:?the build dir (tests/CMakeLists.txt sets it)}"
-PKGS="schakel-node schakel-pseudonymiser schakel-registry schakel-common"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
-
-[ "$(id -u)" = 0 ] || fail "tests/e2e/deb.sh installs the packages system-wide and must run as root (CI does)"
-for p in $PKGS; do
-	! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -c >/dev/null installed ||
-		fail "$p is installed on this machine already; the test installs and purges its own"
-done
-for d in /etc/schakel /var/lib/schakel /var/backups/schakel; do
-	[ ! -e "$d" ] || fail "$d exists on this machine; the test makes and removes its own"
-done
-USER_BEFORE=$(getent passwd schakel || true)
-GROUP_BEFORE=$(getent group schakel || true)
-
-T=$(mktemp -d /tmp/schakel-deb.XXXXXX)
-PIDS=()
-INSTALLED=0
-cleanup() {
-	local rc=$? p
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	if [ "$INSTALLED" = 1 ]; then
-		# the data the test made first, so that purge finds the dirs empty
-		rm -rf /var/lib/schakel/*
-		dpkg_retry --purge $PKGS >>"$T/dpkg.log" 2>&1 || { echo "dpkg --purge failed:" >&2; tail -20 "$T/dpkg.log" >&2; rc=1; }
-		rm -rf /var/lib/schakel /etc/schakel /var/backups/schakel
-	fi
-	[ -n "$USER_BEFORE" ] || ! getent passwd schakel >/dev/null || userdel schakel || true
-	[ -n "$GROUP_BEFORE" ] || ! getent group schakel >/dev/null || groupdel schakel || true
-	if [ "$rc" -eq 0 ]; then rm -rf "$T"; else echo "deb: left $T for inspection" >&2; fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap "exit 143" TERM INT HUP
-
-# dpkg ARGS...: again while another dpkg or apt holds the lock (a minute)
-dpkg_retry() {
-	for _ in $(seq 30); do
-		if dpkg "$@" 2>"$T/dpkg.err"; then cat "$T/dpkg.err" >&2; return 0; fi
-		grep -q "lock" "$T/dpkg.err" || { cat "$T/dpkg.err" >&2; return 1; }
-		sleep 2
-	done
-	cat "$T/dpkg.err" >&2
-	return 1
-}
+source "$(dirname "$0")/deb_lib.sh"
 
 # ---- build (or take) the packages ----
-"$SRC/scripts/deps.sh" --deb >"$T/deps.log" 2>&1 || fail "scripts/deps.sh --deb: $(tail -5 "$T/deps.log")"
-if [ -n "${SK_DEB_DIR:-}" ]; then
-	DEBS=$SK_DEB_DIR
-else
-	DEBS=$SK_BUILD_DIR/deb
-	start=$(date +%s)
-	JOBS=2 "$SRC/scripts/deb.sh" "$DEBS" >"$T/deb.out" 2>&1 || fail "scripts/deb.sh: $(tail -30 "$T/deb.out")"
-	ok "dpkg-buildpackage built $(ls "$DEBS"/*.deb | wc -l) packages in $(($(date +%s) - start)) s; lintian: no error ($(grep -c '^W: ' "$DEBS/lintian.log" || true) warnings)"
-fi
-FILES=()
-for p in $PKGS; do
-	f=$(ls "$DEBS"/${p}_*.deb 2>/dev/null | head -1)
-	[ -n "$f" ] || fail "no ${p}_*.deb in $DEBS"
-	FILES+=("$f")
-done
+deb_build
 
 # ---- install ----
-INSTALLED=1
-dpkg_retry -i "${FILES[@]}" >"$T/dpkg.log" 2>&1 || fail "dpkg -i: $(tail -20 "$T/dpkg.log")"
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" | grep -c >/dev/null "install ok installed" || fail "$p is not installed: $(tail -20 "$T/dpkg.log")"
-done
-ok "dpkg -i $PKGS"
+deb_install
 
 # the system user: a system uid, no login shell, group schakel
 IFS=: read -r _ _ uid gid _ _ shell <<<"$(getent passwd schakel)" || fail "no user schakel"
@@ -101,7 +32,6 @@ want_stat() { # PATH MODE OWNER:GROUP
 	[ "$(stat -c '%a %U:%G' "$1" 2>/dev/null)" = "$2 $3" ] || fail "$1 is $(stat -c '%a %U:%G' "$1" 2>&1), not $2 $3"
 }
 want_stat /var/lib/schakel 700 schakel:schakel
-want_stat /var/backups/schakel 700 schakel:schakel
 want_stat /etc/schakel 750 root:schakel
 for n in registry pseudonymiser node; do
 	want_stat /etc/schakel/$n.conf 640 root:schakel
@@ -127,7 +57,7 @@ for n in registry pseudonymiser node; do
 	/usr/bin/schakel-$n --version | grep -c >/dev/null "$(dpkg-query -W -f='${Version}' schakel-$n)" ||
 		fail "schakel-$n --version: $(/usr/bin/schakel-$n --version 2>&1) (package $(dpkg-query -W -f='${Version}' schakel-$n))"
 done
-ok "user schakel (uid $uid, $shell), /var/lib/schakel and /var/backups/schakel 0700, /etc/schakel/*.conf 0640 root:schakel, units, man pages"
+ok "user schakel (uid $uid, $shell), /var/lib/schakel 0700, /etc/schakel/*.conf 0640 root:schakel, units, man pages"
 if command -v systemd-analyze >/dev/null; then
 	out=$(systemd-analyze verify --man=no /lib/systemd/system/schakel-{registry,pseudonymiser,node}.service 2>&1) ||
 		fail "systemd-analyze verify: $out"
@@ -152,47 +82,26 @@ as_schakel() {
 		env CREDENTIALS_DIRECTORY="$CRED" "$@")
 }
 S() { as_schakel "$@" 2>>"$T/commands.log" || fail "as schakel: $*: $(tail -3 "$T/commands.log")"; }
-V=/var/lib/schakel
 
-# exec_start NAME: the installed unit's ExecStart= (it has no specifiers
-# or variables for systemd to expand: the options are in the configuration)
-exec_start() {
-	local u=/lib/systemd/system/schakel-$1.service line
-	line=$(sed -n 's/^ExecStart=//p' "$u")
-	case $line in *%* | *'$'*) fail "$u: ExecStart=$line has specifiers or variables this test does not expand" ;; esac
-	printf '%s\n' "$line"
-}
 # local_addrs NAME OPTION...: the installed configuration's addresses
 # changed to 127.0.0.1 port 0 (the server prints what it got)
 local_addrs() {
 	local c=/etc/schakel/$1.conf o
 	shift
 	for o in "$@"; do
-		grep -q "^$o = " "$c" || fail "$c has no '$o = ...'"
-		sed -i "s/^$o = .*/$o = 127.0.0.1:0/" "$c"
+		conf_set "$c" "$o" 127.0.0.1:0
 	done
 }
 # serve NAME: runs the unit's command line as schakel until 'listening on';
 # sets PID and OUT (its stdout)
 serve() {
-	local cmd
-	cmd=$(exec_start "$1")
 	OUT=$T/$1.out
-	# shellcheck disable=SC2086
-	(cd / && exec setpriv --reuid=schakel --regid=schakel --init-groups \
-		env CREDENTIALS_DIRECTORY="$CRED" $cmd) >"$OUT" 2>"$T/$1.err" &
-	PID=$!
+	unit_serve "schakel-$1" "$CRED" "$OUT"
 	PIDS+=("$PID")
-	for _ in $(seq 200); do
-		grep -q '^listening on ' "$OUT" 2>/dev/null && return 0
-		kill -0 "$PID" 2>/dev/null || fail "$cmd exited: $(tail -5 "$T/$1.err")"
-		sleep 0.1
-	done
-	fail "$cmd did not print 'listening on'"
 }
 stop() { # PID NAME
 	kill -TERM "$1"
-	wait "$1" || fail "$2 did not exit 0 on SIGTERM: $(tail -5 "$T/$2.err")"
+	wait "$1" || fail "$2 did not exit 0 on SIGTERM: $(tail -5 "$T/$2.out.err")"
 }
 
 S schakel-registry ca-init --ca $V/ca --name "Regio Test" >/dev/null

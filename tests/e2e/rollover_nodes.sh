@@ -6,6 +6,8 @@
 # partner's lookup finds the entry acknowledged after the backup. A node
 # whose first contact after the rollover is a publish (buurtteam) follows
 # the log there and publishes; a publish to a plain restore still fails.
+# The audit anchors wijkteam made between the backup and the rollover are
+# explained by reconcile, each covered by its anchor after the rollover.
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
@@ -56,6 +58,28 @@ for _ in 1 2 3; do
 	node lookup --dir altrecht --client $BSN --as bram --purpose afstemming >/dev/null || fail "lookup"
 done
 node sync --dir wijkteam >/dev/null || fail "sync after the lookups: $(tail -3 node.log)"
+# wijkteam anchors its audit head twice after the backup, buurtteam once
+# (their clocks 6 and 12 minutes on: a node anchors at most every 5); the
+# restored registry will not hold these anchors
+for step in wijkteam:anna:6 wijkteam:anna:12 buurtteam:cor:6; do
+	IFS=: read -r org who m <<<"$step"
+	SCHAKEL_DEV_CLOCK_OFFSET_MS=$((m * 60000)) node lookup --dir $org --client $BSN \
+		--as $who --purpose afstemming >/dev/null || fail "lookup by $org"
+	out=$(SCHAKEL_DEV_CLOCK_OFFSET_MS=$((m * 60000)) node sync --dir $org --json) ||
+		fail "$org's sync at +$m minutes: $(tail -3 node.log)"
+	echo "$out" | python3 -c "import json, sys; assert json.load(sys.stdin)['anchored']" ||
+		fail "$org did not anchor at +$m minutes: $out"
+done
+# wijkteam's disclosure notices as its professionals see them (org, client, time)
+notices_of() {
+	node notices --dir wijkteam --json | python3 -c "
+import json, sys
+for x in json.load(sys.stdin):
+    if x['kind'] == 'disclosure':
+        print(x['org'], x['client'], x['time'])" | sort
+}
+notices_of >notices.before
+[ "$(wc -l <notices.before)" -ge 4 ] || fail "wijkteam took in no notices after the backup: $(cat notices.before)"
 witnessed_fetch "$OLD"
 ok "an entry acknowledged after the backup is found by the partner (log at $(sed -n 2p witnessed) leaves, cosigned)"
 
@@ -95,6 +119,12 @@ node case open --dir buurtteam --client $BSN3 --as cor --consent discover --cate
 	>/dev/null || fail "a publish before the first sync after the rollover: $(tail -3 node.log)"
 tail -2 node.log | grep -c >/dev/null "rolled over to $NEW" && tail -1 node.log | grep -c >/dev/null "published$" ||
 	fail "the publish after the rollover: $(tail -3 node.log)"
+# buurtteam follows the log but has not anchored again: its anchor lost in
+# the recovery is covered by none the registry holds, a finding (exit 3)
+set +e; out=$(node audit verify --dir buurtteam --reconcile 2>&1); rc=$?; set -e
+[ "$rc" = 3 ] || fail "a lost anchor not covered yet: reconcile exit $rc, not 3: $out"
+echo "$out" | grep -c >/dev/null "^  our anchor of record [0-9]* .*: NOT covered" ||
+	fail "the uncovered anchor is not listed: $out"
 out=$(node sync --dir buurtteam --json) || fail "sync of buurtteam after its publish: $(tail -3 node.log)"
 echo "$out" | python3 -c "
 import json, sys
@@ -135,6 +165,16 @@ out=$(node sync --dir wijkteam --json) || fail "sync of wijkteam after the looku
 echo "$out" | python3 -c "import json, sys; s = json.load(sys.stdin); assert s['items'] >= 1, s" ||
 	fail "the disclosure notices of lookups after the rollover did not arrive: $(echo $out)"
 ok "mailbox items made after the rollover reach the node"
+
+# the restored registry numbered wijkteam's new items from the backup's
+# last one on, the numbers the notices taken in after the backup had: the
+# node keeps both (local keys), so the old notices are all still listed
+notices_of >notices.after
+[ -z "$(comm -23 notices.before notices.after)" ] ||
+	fail "notices taken in between the backup and the rollover are gone: $(comm -23 notices.before notices.after)"
+[ "$(comm -13 notices.before notices.after | wc -l)" -ge 2 ] ||
+	fail "the notices of the lookups after the rollover are not listed: $(cat notices.after)"
+ok "the notices taken in between the backup and the rollover are still listed, beside the new ones the restored registry gave the same numbers"
 
 # the nodes keep following the new log; their audit chains verify
 for org in wijkteam altrecht buurtteam; do
@@ -191,3 +231,30 @@ set +e; out=$(node audit verify --dir altrecht.before --reconcile); rc=$?; set -
 [ "$rc" = 3 ] || fail "an unexplained difference after the rollover: exit $rc, not 3: $out"
 echo "$out" | grep -c >/dev/null "^  registry record .* lookup " || fail "the unexplained record is not listed: $out"
 ok "reconcile after the rollover explains our records lost in the registry's recovery (exit 0); a registry action our log lacks still fails (exit 3)"
+
+# wijkteam's anchors made between the backup and the rollover are gone
+# from the registry; reconcile lists each with the anchor made after
+# following the rollover that covers its records, exit 0
+out=$(node audit verify --dir wijkteam --reconcile) || fail "wijkteam's reconcile after the rollover: $out"
+echo "$out"
+echo "$out" | grep -c >/dev/null "^2 of our audit anchors are no longer at the registry" ||
+	fail "reconcile does not list the lost anchors: $out"
+[ "$(echo "$out" | grep -c "^  our anchor of record [0-9]* .* (leaf [0-9]* of $OLD): covered by our anchor of record")" = 2 ] ||
+	fail "the lost anchors are not each covered: $out"
+out=$(node audit verify --dir wijkteam --reconcile --json) || fail "wijkteam's reconcile --json: $out"
+echo "$out" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+ro = d['reconcile']['rollover']
+assert d['ok'] and ro['anchors_not_covered'] == 0, d
+lost = ro['anchors_lost']
+assert len(lost) == 2 and all(a['log'] == '$OLD' and a['leaf'] > 0 for a in lost), lost
+assert all(a['covered_by'] and a['covered_by']['seq'] >= a['seq'] for a in lost), lost" ||
+	fail "wijkteam's reconcile --json anchors: $(echo $out)"
+out=$(node audit verify --dir buurtteam --reconcile --json) || fail "buurtteam's reconcile after its anchor: $out"
+echo "$out" | python3 -c "
+import json, sys
+ro = json.load(sys.stdin)['reconcile']['rollover']
+assert len(ro['anchors_lost']) == 1 and ro['anchors_lost'][0]['covered_by'], ro" ||
+	fail "buurtteam's lost anchor is not covered after its sync: $(echo $out)"
+ok "reconcile lists the anchors the registry lost in its recovery, each covered by the anchor made after following the rollover (exit 0); one not covered yet is a finding (exit 3)"

@@ -1,6 +1,7 @@
 /* The rollover statement and the witness's add-rollover on arbitrary
  * bytes: the statement parser (wire_rollover_parse), the RolloverRequest
- * parser, and wit_add_rollover over an LMDB env whose state is primed
+ * parser, the chain of a ConsistencyResponse (wire_rollover_links) and
+ * wit_add_rollover over an LMDB env whose state is primed
  * with a cosigned tree of 3 leaves of the old log. Fixed keys: the log is
  * Ed25519 seed 01..01 named schakel.example/log (the new log the same key
  * under schakel.example/log/2), the witness seed 02..02 named
@@ -106,6 +107,29 @@ static void parsers(const uint8_t *data, size_t size)
 		    SK_OK)
 			wire_rollover_free(&r);
 		schakel__v1__rollover_request__free_unpacked(rq, NULL);
+	}
+	/* a node's view of a chain of rollovers: bounded links of whole hashes */
+	{
+		Schakel__V1__ConsistencyResponse *cr =
+			schakel__v1__consistency_response__unpack(NULL, size, data);
+		wire_rollover_link l[WIRE_ROLLOVER_CHAIN_MAX];
+		size_t n = 0;
+
+		if (cr != NULL && wire_rollover_links(l, &n, cr) == SK_OK) {
+			if (n == 0 || n > WIRE_ROLLOVER_CHAIN_MAX || l[n - 1].checkpoint != NULL)
+				abort();
+			for (size_t i = 0; i < n; i++) {
+				if (l[i].sig->len != KEY_SIG_BYTES ||
+				    l[i].n_inc > WIRE_ROLLOVER_PROOF_MAX ||
+				    l[i].n_cons > WIRE_ROLLOVER_PROOF_MAX ||
+				    (i + 1 < n && l[i].checkpoint == NULL))
+					abort();
+				if (wire_rollover_parse(&r, l[i].body->data, l[i].body->len) == SK_OK)
+					wire_rollover_free(&r);
+			}
+		}
+		if (cr != NULL)
+			schakel__v1__consistency_response__free_unpacked(cr, NULL);
 	}
 }
 

@@ -268,13 +268,14 @@ static void test_search(void **state)
 	EFAIL(page_of(f, NULL, 0, NULL, NULL, "jansen", &g), SK_ERR_INVALID);
 }
 
-static sk_status got_item(const Schakel__V1__MailboxItem *it, const char *client,
+static sk_status got_item(uint64_t at, const Schakel__V1__MailboxItem *it, const char *client,
 			  const char *client_name, void *arg)
 {
 	got *g = arg;
 
 	(void)client;
-	g->id[g->n] = it->seq;
+	assert_int_equal(at, it->seq); /* put_item: the old layout, keyed by seq */
+	g->id[g->n] = at;
 	snprintf(g->name[g->n], sizeof(g->name[0]), "%s", client_name);
 	g->n++;
 	return SK_OK;

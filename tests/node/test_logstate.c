@@ -460,6 +460,258 @@ static void test_rollover(void **state)
 	sodium_memzero(&other, sizeof(other));
 }
 
+/* A chain of rollovers as the registry serves it: the old log (a's first
+ * r0 leaves restored, witnessed at w0) rolls over to ORIGIN "/2", that to
+ * "/3" and so on, n links; statement k sits at leaf r_k (r_k = r0 + 3k)
+ * of one growing tree, link k's checkpoint is the next statement's
+ * restored one (origin k+1 at r_{k+1} leaves), the last link's the
+ * response's, cosigned. */
+#define CHAIN_LEAVES 128
+
+typedef struct ch_spec {
+	uint64_t r0, w0;
+	size_t n;
+	size_t forge_at;  /* 1 + the link signed by another key; 0: none */
+	uint64_t mid_cp_extra; /* leaves link 0's checkpoint has past the next restored tree */
+} ch_spec;
+
+typedef struct ch_answer {
+	Schakel__V1__ConsistencyResponse cr;
+	Schakel__V1__SignedRollover sr[20];
+	Schakel__V1__RolloverRequest link[20], *links[20];
+	uint8_t *body[20], sig[20][KEY_SIG_BYTES], *cpn[20];
+	uint8_t inc[20][MERKLE_PROOF_BYTES], cons[20][MERKLE_PROOF_BYTES];
+	uint8_t leaves[CHAIN_LEAVES][MERKLE_HASH_BYTES];
+	char origin[21][64];
+} ch_answer;
+
+static void ch_answer_of(ch_answer *a, hist *old, const ch_spec *sp, const uint8_t *id_seed,
+			 const uint8_t *other_sk, const note_signer *wit)
+{
+	key_ed25519 id;
+	merkle_mem mem;
+	merkle_source src;
+	uint8_t *rn = NULL, *wn = NULL;
+	size_t rlen = 0, wlen = 0;
+	uint64_t r = sp->r0, size;
+
+	memset(a, 0, sizeof(*a));
+	key_ed25519_from_seed(&id, id_seed);
+	snprintf(a->origin[0], sizeof(a->origin[0]), "%s", ORIGIN);
+	for (size_t h = 1; h <= sp->n; h++)
+		snprintf(a->origin[h], sizeof(a->origin[h]), "%s/%zu", ORIGIN, h + 1);
+	randombytes_buf(a->leaves, sizeof(a->leaves));
+	memcpy(a->leaves, old->leaves, sp->r0 * MERKLE_HASH_BYTES);
+	mem = (merkle_mem){&a->leaves[0][0], CHAIN_LEAVES};
+	merkle_mem_source(&src, &mem);
+	/* the old log's restored and witnessed checkpoints, from a's leaves */
+	{
+		note_signer *k0 = NULL;
+		note_checkpoint c = {.size = sp->r0};
+
+		E(note_signer_from_seed(&k0, ORIGIN, NOTE_TYPE_ED25519, id_seed));
+		snprintf(c.origin, sizeof(c.origin), "%s", ORIGIN);
+		E(merkle_root(c.root, &old->src, sp->r0));
+		E(note_checkpoint_sign(&rn, &rlen, &c, k0));
+		c.size = sp->w0;
+		E(merkle_root(c.root, &old->src, sp->w0));
+		E(note_checkpoint_sign(&wn, &wlen, &c, k0));
+		note_signer_free(k0);
+	}
+	for (size_t h = 0; h < sp->n; h++, r += 3) {
+		note_signer *nk = NULL;
+		note_checkpoint c = {0};
+		size_t blen = 0, ni = 0, nc = 0, nlen = 0;
+		uint64_t at = h + 1 < sp->n ? r + 3 : r + 2; /* its new log's checkpoint */
+
+		E(wire_rollover_sign(&a->body[h], &blen, a->sig[h], a->origin[h], a->origin[h + 1],
+				     rn, rlen, wn, wlen, 1000 + h,
+				     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST,
+				     sp->forge_at == h + 1 ? other_sk : id.sk));
+		free(rn);
+		free(wn);
+		rn = wn = NULL;
+		E(wire_leaf_hash(a->leaves[r], WIRE_LEAF_ROLLOVER, a->body[h], blen, a->sig[h]));
+		/* the new log's checkpoint: the next restored (and witnessed) one */
+		E(note_signer_from_seed(&nk, a->origin[h + 1], NOTE_TYPE_ED25519, id_seed));
+		snprintf(c.origin, sizeof(c.origin), "%s", a->origin[h + 1]);
+		c.size = at;
+		E(merkle_root(c.root, &src, at));
+		E(note_checkpoint_sign(&rn, &rlen, &c, nk));
+		E(note_checkpoint_sign(&wn, &wlen, &c, nk));
+		size = at + (h == 0 && h + 1 < sp->n ? sp->mid_cp_extra : 0);
+		c.size = size;
+		E(merkle_root(c.root, &src, size));
+		E(note_checkpoint_sign(&a->cpn[h], &nlen, &c, nk));
+		if (h + 1 == sp->n) {
+			uint8_t *cn = NULL;
+			size_t clen = 0;
+
+			E(note_checkpoint_cosign(&cn, &clen, a->cpn[h], nlen, 1700000000, wit));
+			free(a->cpn[h]);
+			a->cpn[h] = cn;
+			nlen = clen;
+		}
+		note_signer_free(nk);
+		E(merkle_inclusion_proof(a->inc[h], &ni, &src, r, size));
+		E(merkle_consistency_proof(a->cons[h], &nc, &src, r, size));
+		schakel__v1__signed_rollover__init(&a->sr[h]);
+		a->sr[h].body = (ProtobufCBinaryData){blen, a->body[h]};
+		a->sr[h].signature = (ProtobufCBinaryData){KEY_SIG_BYTES, a->sig[h]};
+		schakel__v1__rollover_request__init(&a->link[h]);
+		a->link[h].statement = &a->sr[h];
+		a->link[h].checkpoint = (ProtobufCBinaryData){nlen, a->cpn[h]};
+		a->link[h].inclusion_proof = (ProtobufCBinaryData){ni * MERKLE_HASH_BYTES, a->inc[h]};
+		a->link[h].consistency_proof =
+			(ProtobufCBinaryData){nc * MERKLE_HASH_BYTES, a->cons[h]};
+		a->links[h] = &a->link[h];
+	}
+	free(rn);
+	free(wn);
+	schakel__v1__consistency_response__init(&a->cr);
+	a->cr.checkpoint = a->link[sp->n - 1].checkpoint;
+	a->cr.rollover = &a->sr[sp->n - 1];
+	a->cr.has_rollover_proof = a->cr.has_rollover_consistency = 1;
+	a->cr.rollover_proof = a->link[sp->n - 1].inclusion_proof;
+	a->cr.rollover_consistency = a->link[sp->n - 1].consistency_proof;
+	a->cr.n_chain = sp->n - 1;
+	a->cr.chain = a->links;
+	sodium_memzero(&id, sizeof(id));
+}
+
+static void ch_answer_free(ch_answer *a)
+{
+	for (size_t h = 0; h < 20; h++) {
+		free(a->body[h]);
+		free(a->cpn[h]);
+	}
+}
+
+/* One chain check as a node makes it, against what it verified. */
+typedef struct ch_ctx {
+	const note_verifier *old_v, *wit_v;
+	const note_checkpoint *from;
+	note_checkpoint cp;
+	note_verifier new_v;
+	node_log_chain chain;
+	node_log_failure f;
+	size_t cosigned;
+} ch_ctx;
+
+static sk_status ch_run(ch_ctx *x, const ch_answer *r)
+{
+	return node_log_rollover_chain_check(&x->cp, &x->new_v, &x->cosigned, &r->cr, x->old_v,
+					     x->wit_v, 1, 1700000100, 3600, x->from, &x->chain,
+					     &x->f);
+}
+
+/* r is refused, saying why (NULL: any reason), and freed. */
+static void ch_refused(ch_ctx *x, ch_answer *r, const char *why)
+{
+	EFAIL(ch_run(x, r), SK_ERR_VERIFY);
+	if (why != NULL)
+		assert_non_null(strstr(x->f.why, why));
+	assert_int_equal(x->chain.n, 0);
+	ch_answer_free(r);
+}
+
+/* A node more than one rollover behind follows the chain only link by
+ * link: each statement by the registry's key, in order, covering what was
+ * known of the log it rolls over, proven in its new log; the quorum on the
+ * last checkpoint. */
+static void test_chain(void **state)
+{
+	hist a, b;
+	uint8_t seed[32], oseed[32], *note = NULL;
+	size_t len = 0;
+	key_ed25519 other;
+	note_signer *old_key = NULL, *wit = NULL;
+	note_verifier old_v, wit_v;
+	note_checkpoint from;
+	ch_answer *r = malloc(sizeof(*r));
+	ch_spec ok = {20, 20, 2, 0, 0}, sp;
+	ch_ctx x = {0};
+
+	(void)state;
+	assert_non_null(r);
+	randombytes_buf(seed, sizeof(seed));
+	randombytes_buf(oseed, sizeof(oseed));
+	key_ed25519_from_seed(&other, oseed);
+	E(note_signer_from_seed(&old_key, ORIGIN, NOTE_TYPE_ED25519, seed));
+	note_signer_verifier(&old_v, old_key);
+	E(note_signer_generate(&wit, "w1.example", NOTE_TYPE_COSIG));
+	note_signer_verifier(&wit_v, wit);
+	logs(&a, &b, LEAVES);
+	checkpoint(&note, &len, &from, &a, 17, old_key, &old_v);
+	x.old_v = &old_v;
+	x.wit_v = &wit_v;
+	x.from = &from;
+
+	/* accepted: two links, then three, then 16 */
+	ch_answer_of(r, &a, &ok, seed, other.sk, wit);
+	E(ch_run(&x, r));
+	assert_string_equal(x.new_v.name, ORIGIN "/3");
+	assert_int_equal(x.cp.size, 20 + 3 + 2);
+	assert_int_equal(x.cosigned, 1);
+	assert_int_equal(x.chain.n, 2);
+	assert_string_equal(x.chain.hop[0].old_origin, ORIGIN);
+	assert_string_equal(x.chain.hop[1].old_origin, ORIGIN "/2");
+	assert_int_equal(x.chain.hop[0].issued_ms, 1000);
+	assert_null(x.chain.hop[0].note);
+	assert_ptr_equal(x.chain.hop[1].note, r->link[0].checkpoint.data);
+	ch_answer_free(r);
+	sp = ok, sp.n = 3;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	E(ch_run(&x, r));
+	assert_string_equal(x.new_v.name, ORIGIN "/4");
+	assert_int_equal(x.chain.n, 3);
+	ch_answer_free(r);
+	sp = ok, sp.n = WIRE_ROLLOVER_CHAIN_MAX;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	E(ch_run(&x, r));
+	assert_int_equal(x.chain.n, WIRE_ROLLOVER_CHAIN_MAX);
+	ch_answer_free(r);
+
+	/* refused: a forged middle link (another key signed it) */
+	sp = ok, sp.n = 3, sp.forge_at = 2;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	ch_refused(&x, r, "does not verify");
+	/* refused: the links in the wrong order */
+	sp = ok, sp.n = 3;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	r->links[0] = &r->link[1];
+	r->links[1] = &r->link[0];
+	ch_refused(&x, r, "another log");
+	/* refused: a link left out (the last rolls over a log not reached) */
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	r->links[1] = &r->link[0];
+	r->cr.chain = r->links + 1;
+	r->cr.n_chain = 1;
+	ch_refused(&x, r, NULL);
+	/* refused: the first link does not cover this node's checkpoint */
+	sp = ok, sp.r0 = sp.w0 = 12;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	ch_refused(&x, r, "hides");
+	/* refused: a middle link that hides the checkpoint the link before proved */
+	sp = ok, sp.n = 3, sp.mid_cp_extra = 1;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	ch_refused(&x, r, "hides");
+	/* refused: a middle link's proof against its checkpoint */
+	sp = ok, sp.n = 3;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	r->inc[1][0] ^= 1;
+	ch_refused(&x, r, "next leaf");
+	/* refused: more links than a node follows at once */
+	sp = ok, sp.n = WIRE_ROLLOVER_CHAIN_MAX + 1;
+	ch_answer_of(r, &a, &sp, seed, other.sk, wit);
+	ch_refused(&x, r, "more often");
+	free(r);
+	free(note);
+	note_signer_free(old_key);
+	note_signer_free(wit);
+	sodium_memzero(&other, sizeof(other));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_forged),
 		cmocka_unit_test(test_also),
 		cmocka_unit_test(test_rollover),
+		cmocka_unit_test(test_chain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -18,6 +18,7 @@
 #include "common/kek.h"
 #include "protos/rollover.h"
 #include "registry/cosign.h"
+#include "registry/rollchain.h"
 #include "registry/rollover.h"
 #include "witness/witness.h"
 
@@ -221,6 +222,171 @@ static void test_rollover(void **state)
 	fx_free(&f);
 }
 
+/* Each link of r (a ConsistencyResponse across rollovers from first_origin) checks
+ * as a node checks it: signed by pk, in order, proven in its checkpoint. */
+static void chain_verify(const Schakel__V1__ConsistencyResponse *r, const uint8_t *pk,
+			 size_t want, const char *first_origin, const char *last_origin)
+{
+	wire_rollover_link l[WIRE_ROLLOVER_CHAIN_MAX];
+	char tracked[NOTE_ORIGIN_MAX + 1];
+	size_t n = 0;
+
+	snprintf(tracked, sizeof(tracked), "%s", first_origin);
+	E(wire_rollover_links(l, &n, r));
+	assert_int_equal(n, want);
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCBinaryData *note = l[i].checkpoint ? l[i].checkpoint : &r->checkpoint;
+		wire_rollover ro;
+		note_verifier nv;
+		note_checkpoint cp;
+
+		E(wire_rollover_check(&ro, l[i].body->data, l[i].body->len, l[i].sig->data, pk, NULL,
+				      0, NULL));
+		assert_string_equal(ro.st->old_origin, tracked);
+		E(note_verifier_from_public(&nv, ro.st->new_origin, NOTE_TYPE_ED25519, pk));
+		E(note_checkpoint_open(&cp, NULL, note->data, note->len, &nv, NULL, 0));
+		E(wire_rollover_linked(&ro, l[i].body->data, l[i].body->len, l[i].sig->data, &cp,
+				       l[i].inclusion, l[i].n_inc, l[i].consistency, l[i].n_cons));
+		snprintf(tracked, sizeof(tracked), "%s", ro.st->new_origin);
+		wire_rollover_free(&ro);
+	}
+	assert_string_equal(tracked, last_origin);
+}
+
+/* Two rollovers (the first made before the index existed: its entry is
+ * taken out): the index finds both statements, a log name used before is
+ * refused, a member tracking the first origin gets both links and one
+ * tracking the second one link; a witness that followed the first log
+ * only is brought through both statements. */
+static void test_chain(void **state)
+{
+	struct fx f;
+	uint8_t *w = NULL, *w2 = NULL, *rq[WIRE_ROLLOVER_CHAIN_MAX];
+	size_t wlen = 0, w2len = 0, rql[WIRE_ROLLOVER_CHAIN_MAX], nrq = 0;
+	uint64_t index = 0, size = 0, csize = 0;
+	int lost = SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST;
+	MDB_txn *txn = NULL;
+	reg_rollchain *c = NULL;
+	Schakel__V1__ConsistencyResponse r;
+
+	(void)state;
+	E(sk_init());
+	fx_new(&f, 5);
+	signed_cp(&w, &wlen, OLD, 8, 7, f.s->id->sk);
+	E(reg_rollover(f.s, NEW, w, wlen, lost, 1700000000000ull));
+	/* a store that rolled over before the index: the latest statement stands in */
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, 0, &txn)));
+	{
+		MDB_val k = {strlen("log.rollover.from:" OLD), "log.rollover.from:" OLD};
+
+		E(sk_db_status(mdb_del(txn, f.s->log.meta, &k, NULL)));
+	}
+	E(reg_rollchain_find(f.s, txn, OLD, &index));
+	assert_int_equal(index, 5);
+	EFAIL(reg_rollchain_find(f.s, txn, NEW, &index), SK_ERR_NOTFOUND);
+	/* the new log grows: two more leaves */
+	for (unsigned i = 0; i < 2; i++) {
+		uint8_t b[8] = {(uint8_t)i};
+
+		E(reg_leaf_member(f.s, txn, b, sizeof(b), &index));
+	}
+	E(reg_checkpoint_update(f.s, txn));
+	E(reg_log_checkpoint(&f.s->log, txn, &w2, &w2len, &size));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	assert_int_equal(size, 8);
+	/* a planned move, then: a name the log had before is refused */
+	EFAIL(reg_rollover(f.s, OLD, w2, w2len, SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_MOVE, 2),
+	      SK_ERR_INVALID);
+	E(reg_rollover(f.s, NEW "/3", w2, w2len, SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_MOVE,
+		       1700000001000ull));
+	E(sk_db_status(mdb_txn_begin(f.s->env, NULL, MDB_RDONLY, &txn)));
+	E(reg_rollchain_find(f.s, txn, OLD, &index));
+	assert_int_equal(index, 5);
+	E(reg_rollchain_find(f.s, txn, NEW, &index));
+	assert_int_equal(index, 8);
+	EFAIL(reg_rollchain_find(f.s, txn, NEW "/3", &index), SK_ERR_NOTFOUND);
+	E(reg_log_size(&f.s->log, txn, &csize));
+	assert_int_equal(csize, 9);
+	/* from the first origin: two links; from the second: one, the old fields */
+	{
+		uint8_t *note = NULL;
+		size_t nlen = 0;
+
+		const char *from[] = {OLD, NEW};
+
+		E(reg_log_checkpoint(&f.s->log, txn, &note, &nlen, &csize));
+		for (size_t i = 0; i < 2; i++) {
+			schakel__v1__consistency_response__init(&r);
+			r.checkpoint = (ProtobufCBinaryData){nlen, note};
+			E(reg_rollchain_answer(f.s, txn, from[i], csize, &r, &c));
+			assert_int_equal(r.n_chain, 1 - i);
+			chain_verify(&r, f.s->id->pk, 2 - i, from[i], NEW "/3");
+			reg_rollchain_free(c);
+		}
+		/* a checkpoint from before the last statement proves nothing */
+		schakel__v1__consistency_response__init(&r);
+		EFAIL(reg_rollchain_answer(f.s, txn, OLD, 8, &r, &c), SK_ERR_TRUNCATED);
+		reg_rollchain_free(c);
+		EFAIL(reg_rollchain_answer(f.s, txn, "elsewhere.example/log", csize, &r, &c),
+		      SK_ERR_INVALID);
+		reg_rollchain_free(c);
+		free(note);
+	}
+	E(reg_rollchain_requests(f.s, txn, rq, rql, &nrq, &size));
+	mdb_txn_abort(txn);
+	assert_int_equal(nrq, 2);
+	assert_int_equal(size, 9);
+	/* a witness that cosigned the first log at the backup's size follows both */
+	{
+		char *wdir = t_tmpdir();
+		MDB_env *wenv = NULL;
+		note_signer *cosigner = NULL;
+		note_verifier ov;
+		wit_witness *wit = NULL;
+		uint8_t *restored = NULL, *req = NULL;
+		size_t rslen = 0, reqlen = 0;
+		wire_rollover ro;
+		Schakel__V1__RolloverRequest *first;
+		wit_reply wr;
+
+		E(sk_db_open(&wenv, wdir, 16 << 20, 4));
+		E(note_signer_generate(&cosigner, "w1", NOTE_TYPE_COSIG));
+		E(note_verifier_from_public(&ov, OLD, NOTE_TYPE_ED25519, f.s->id->pk));
+		E(wit_open(&wit, wenv, &ov, 1, cosigner));
+		E(wit_rollover_request_parse(&first, rq[0], rql[0]));
+		E(wire_rollover_parse(&ro, first->statement->body.data, first->statement->body.len));
+		rslen = ro.st->restored_checkpoint.len;
+		restored = malloc(rslen);
+		memcpy(restored, ro.st->restored_checkpoint.data, rslen);
+		wire_rollover_free(&ro);
+		schakel__v1__rollover_request__free_unpacked(first, NULL);
+		E(wit_request_format(&req, &reqlen, 0, NULL, 0, restored, rslen));
+		wit_add_checkpoint(wit, req, reqlen, 1700000000, &wr);
+		assert_int_equal(wr.status, 200);
+		/* the second statement alone: a log it does not know */
+		wit_add_rollover(wit, rq[1], rql[1], 1700000001, &wr);
+		assert_int_equal(wr.status, 404);
+		wit_add_rollover(wit, rq[0], rql[0], 1700000001, &wr);
+		assert_int_equal(wr.status, 200);
+		wit_add_rollover(wit, rq[1], rql[1], 1700000002, &wr);
+		assert_int_equal(wr.status, 200);
+		/* once past a statement it refuses it again */
+		wit_add_rollover(wit, rq[0], rql[0], 1700000003, &wr);
+		assert_int_equal(wr.status, 409);
+		free(req);
+		free(restored);
+		wit_close(wit);
+		note_signer_free(cosigner);
+		sk_db_close(wenv);
+		t_rmdir(wdir);
+	}
+	for (size_t i = 0; i < nrq; i++)
+		free(rq[i]);
+	free(w);
+	free(w2);
+	fx_free(&f);
+}
+
 /* A store that never rolled over has no statement to give. */
 static void test_none(void **state)
 {
@@ -245,6 +411,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rollover),
 		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
