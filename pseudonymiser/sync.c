@@ -270,19 +270,19 @@ out:
 sk_status ps_rollover_verify(ps_rollover *out, const Schakel__V1__ConsistencyResponse *cr,
 			     const char *tracked, const uint8_t pk[static KEY_ED25519_PK_BYTES])
 {
-	const Schakel__V1__SignedRollover *sr = cr->rollover;
-	note_verifier old_log, new_log;
+	wire_rollover_link links[WIRE_ROLLOVER_CHAIN_MAX];
+	note_verifier log;
 	note_checkpoint cp;
-	wire_rollover ro = {0};
-	sk_status st = SK_ERR_VERIFY;
+	size_t nl = 0;
+	sk_status st = SK_OK;
 
 	memset(out, 0, sizeof(*out));
-	if (note_verifier_from_public(&old_log, tracked, NOTE_TYPE_ED25519, pk) != SK_OK) {
+	if (note_verifier_from_public(&log, tracked, NOTE_TYPE_ED25519, pk) != SK_OK) {
 		sk_error_set("the registry log this pseudonymiser follows has an unusable name");
 		return SK_ERR_INVALID;
 	}
-	if (sr == NULL) {
-		if (note_checkpoint_open(&cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &old_log,
+	if (cr->rollover == NULL && cr->n_chain == 0) {
+		if (note_checkpoint_open(&cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &log,
 					 NULL, 0) == SK_OK)
 			return SK_OK;
 		sk_error_set("the registry's checkpoint is not one of log %s under the pinned key, "
@@ -290,42 +290,53 @@ sk_status ps_rollover_verify(ps_rollover *out, const Schakel__V1__ConsistencyRes
 			     tracked);
 		return SK_ERR_VERIFY;
 	}
-	if (!cr->has_rollover_proof || sr->signature.len != KEY_SIG_BYTES ||
-	    cr->rollover_proof.len % MERKLE_HASH_BYTES != 0 ||
-	    cr->rollover_proof.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX ||
-	    cr->rollover_consistency.len % MERKLE_HASH_BYTES != 0 ||
-	    cr->rollover_consistency.len / MERKLE_HASH_BYTES > WIRE_ROLLOVER_PROOF_MAX) {
-		sk_error_set("the registry's rollover statement comes without its proofs");
+	if (wire_rollover_links(links, &nl, cr) != SK_OK) {
+		sk_error_set("the registry's rollover statements come malformed or without their "
+			     "proofs");
 		return SK_ERR_VERIFY;
 	}
-	if (wire_rollover_check(&ro, sr->body.data, sr->body.len, sr->signature.data, pk, NULL, 0,
-				NULL) != SK_OK ||
-	    strcmp(ro.st->old_origin, tracked) != 0) {
-		sk_error_set("the registry's rollover statement does not verify under the pinned "
-			     "key, or rolls over another log than %s",
-			     tracked);
-		goto out;
+	/* each link in order, from the log followed to the registry's: signed
+	 * by pk, rolling over the log reached so far, its statement after the
+	 * restored tree in its new log's checkpoint (the link's own, or the
+	 * response's for the last) */
+	for (size_t k = 0; k < nl && st == SK_OK; k++) {
+		const wire_rollover_link *l = &links[k];
+		const ProtobufCBinaryData *note = l->checkpoint != NULL ? l->checkpoint : &cr->checkpoint;
+		wire_rollover ro = {0};
+
+		st = SK_ERR_VERIFY;
+		if (wire_rollover_check(&ro, l->body->data, l->body->len, l->sig->data, pk, NULL, 0,
+					NULL) != SK_OK ||
+		    strcmp(ro.st->old_origin, log.name) != 0) {
+			sk_error_set("the registry's rollover statement does not verify under the "
+				     "pinned key, or rolls over another log than %s",
+				     log.name);
+		} else if (note_verifier_from_public(&log, ro.st->new_origin, NOTE_TYPE_ED25519, pk) !=
+				   SK_OK ||
+			   note_checkpoint_open(&cp, NULL, note->data, note->len, &log, NULL, 0) !=
+				   SK_OK ||
+			   wire_rollover_linked(&ro, l->body->data, l->body->len, l->sig->data, &cp,
+						l->inclusion, l->n_inc, l->consistency,
+						l->n_cons) != SK_OK) {
+			sk_error_set("the registry's new log %s does not hold its rollover statement "
+				     "after the restored tree",
+				     ro.st->new_origin);
+		} else {
+			/* events are read again from the lowest statement leaf (the
+			 * first: every later log keeps the restored tree before it) */
+			if (k == 0 || ro.restored.size < out->restored_size)
+				out->restored_size = ro.restored.size;
+			memcpy(out->new_origin, ro.st->new_origin, strlen(ro.st->new_origin) + 1);
+			st = SK_OK;
+		}
+		wire_rollover_free(&ro);
 	}
-	if (note_verifier_from_public(&new_log, ro.st->new_origin, NOTE_TYPE_ED25519, pk) !=
-		    SK_OK ||
-	    note_checkpoint_open(&cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &new_log, NULL,
-				 0) != SK_OK ||
-	    wire_rollover_linked(&ro, sr->body.data, sr->body.len, sr->signature.data, &cp,
-				 cr->rollover_proof.data, cr->rollover_proof.len / MERKLE_HASH_BYTES,
-				 cr->rollover_consistency.data,
-				 cr->rollover_consistency.len / MERKLE_HASH_BYTES) != SK_OK) {
-		sk_error_set("the registry's new log %s does not hold its rollover statement after "
-			     "the restored tree",
-			     ro.st->new_origin);
-		goto out;
+	if (st != SK_OK) {
+		memset(out, 0, sizeof(*out));
+		return st;
 	}
 	out->rolled = 1;
-	out->restored_size = ro.restored.size;
-	memcpy(out->new_origin, ro.st->new_origin, strlen(ro.st->new_origin) + 1);
-	st = SK_OK;
-out:
-	wire_rollover_free(&ro);
-	return st;
+	return SK_OK;
 }
 
 sk_status ps_rollover_apply(ps_store *s, MDB_txn *txn, const char *old_origin,

@@ -72,18 +72,21 @@ sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_
  * origin this pseudonymiser follows (docs/protocol.md "Rollover"). */
 typedef struct ps_rollover {
 	int rolled;              /* 0: still the log followed; 1: rolled over */
-	uint64_t restored_size;  /* rolled: the statement's leaf index */
+	uint64_t restored_size;  /* rolled: the (first) statement's leaf index */
 	char new_origin[NOTE_ORIGIN_MAX + 1];
 } ps_rollover;
 
 /* Checks cr against the log followed, origin tracked, under the pinned
  * registry key pk: either a checkpoint of tracked, or a checkpoint of
- * another origin with a statement rolling tracked over to it, verified
- * (wire_rollover_check, the same key under the new origin, the statement
- * as the leaf after the restored tree: wire_rollover_linked). The new
- * checkpoint's cosignatures are not counted: following a rollover only
- * makes the pseudonymiser read member events again, each signed by pk.
- * SK_ERR_VERIFY (detail set) otherwise. */
+ * another origin with the statement rolling tracked over to it, or a
+ * chain of them (cr->chain, then the last; wire_rollover_links), each
+ * verified in order (wire_rollover_check, rolling over the log reached so
+ * far, the same key under its new origin, the statement as the leaf after
+ * the restored tree in its new log's checkpoint: wire_rollover_linked).
+ * restored_size is the first statement's leaf (every later log keeps the
+ * logs before as its prefix). The new checkpoint's cosignatures are not
+ * counted: following a rollover only makes the pseudonymiser read member
+ * events again, each signed by pk. SK_ERR_VERIFY (detail set) otherwise. */
 sk_status ps_rollover_verify(ps_rollover *out, const Schakel__V1__ConsistencyResponse *cr,
 			     const char *tracked,
 			     const uint8_t pk[static KEY_ED25519_PK_BYTES]) SK_MUST_CHECK;

@@ -640,6 +640,61 @@ static void test_rollover(void **state)
 	E(ps_rollover_verify(&r, &cr, OLD_LOG, rk.pk));
 	assert_int_equal(r.rolled, 0);
 
+	/* two rollovers behind: a chain OLD -> MID -> NEW2. MID is [stmt1]; its
+	 * checkpoint is the second statement's restored and witnessed one; NEW2
+	 * is [stmt1, stmt2] */
+	{
+		uint8_t *b2 = NULL, sig2[64], leaf2[32], root2[32], pair[65], *mn = NULL, *n2 = NULL;
+		size_t b2len, mlen, n2len;
+		Schakel__V1__RolloverRequest link = SCHAKEL__V1__ROLLOVER_REQUEST__INIT, *links[1];
+		Schakel__V1__SignedRollover s1 = SCHAKEL__V1__SIGNED_ROLLOVER__INIT,
+					    s2 = SCHAKEL__V1__SIGNED_ROLLOVER__INIT;
+		Schakel__V1__ConsistencyResponse cc = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
+
+		free(body);
+		body = NULL;
+		E(wire_rollover_sign(&body, &blen, sig, OLD_LOG, "regio.example/registry/mid", rn,
+				     rlen, wn, wlen, 1700000000000,
+				     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, rk.sk));
+		E(wire_leaf_hash(leaf, WIRE_LEAF_ROLLOVER, body, blen, sig));
+		cp_note(&rk, "regio.example/registry/mid", 1, leaf, &mn, &mlen);
+		E(wire_rollover_sign(&b2, &b2len, sig2, "regio.example/registry/mid", NEW_LOG, mn, mlen,
+				     mn, mlen, 1700000001000,
+				     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, rk.sk));
+		E(wire_leaf_hash(leaf2, WIRE_LEAF_ROLLOVER, b2, b2len, sig2));
+		pair[0] = 1;
+		memcpy(pair + 1, leaf, 32);
+		memcpy(pair + 33, leaf2, 32);
+		crypto_hash_sha256(root2, pair, sizeof(pair));
+		cp_note(&rk, NEW_LOG, 2, root2, &n2, &n2len);
+		s1.body = (ProtobufCBinaryData){blen, body};
+		s1.signature = (ProtobufCBinaryData){64, sig};
+		link.statement = &s1;
+		link.checkpoint = (ProtobufCBinaryData){mlen, mn};
+		links[0] = &link;
+		s2.body = (ProtobufCBinaryData){b2len, b2};
+		s2.signature = (ProtobufCBinaryData){64, sig2};
+		cc.checkpoint = (ProtobufCBinaryData){n2len, n2};
+		cc.n_chain = 1;
+		cc.chain = links;
+		cc.rollover = &s2;
+		cc.has_rollover_proof = 1;
+		cc.rollover_proof = (ProtobufCBinaryData){32, leaf};
+		cc.has_rollover_consistency = 1;
+		cc.rollover_consistency = (ProtobufCBinaryData){32, leaf2};
+		E(ps_rollover_verify(&r, &cc, OLD_LOG, rk.pk));
+		assert_int_equal(r.rolled, 1);
+		assert_int_equal(r.restored_size, 0);
+		assert_string_equal(r.new_origin, NEW_LOG);
+		/* the last link alone does not roll over the log followed */
+		cc.n_chain = 0;
+		EFAIL(ps_rollover_verify(&r, &cc, OLD_LOG, rk.pk), SK_ERR_VERIFY);
+		assert_int_equal(r.rolled, 0);
+		free(b2);
+		free(mn);
+		free(n2);
+	}
+
 	/* the cursor was past the statement's leaf: back to it, once */
 	r.rolled = 1;
 	r.restored_size = 12;
