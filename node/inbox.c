@@ -235,7 +235,7 @@ sk_status node_inbox_events(node_remote *r, size_t *alerts)
 		uint64_t cursor;
 		sk_status st;
 
-		if ((st = node_remote_meta(r, "events.cursor", &cursor)) != SK_OK)
+		if ((st = node_remote_meta(r, NODE_META_EVENTS_CURSOR, &cursor)) != SK_OK)
 			return st;
 		req.from = cursor;
 		env.body_case = SCHAKEL__V1__ENVELOPE__BODY_MEMBER_EVENTS_REQUEST;
@@ -286,7 +286,7 @@ sk_status node_inbox_events(node_remote *r, size_t *alerts)
 				schakel__v1__member_event__free_unpacked(ev, NULL);
 			}
 			if (st == SK_OK &&
-			    (st = node_meta_u64_put(r->s, txn, "events.cursor", cursor)) == SK_OK)
+			    (st = node_meta_u64_put(r->s, txn, NODE_META_EVENTS_CURSOR, cursor)) == SK_OK)
 				st = sk_db_status(mdb_txn_commit(txn));
 			else
 				mdb_txn_abort(txn);

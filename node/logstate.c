@@ -192,6 +192,7 @@ static sk_status link_check(const wire_rollover_link *l, const ProtobufCBinaryDa
 	}
 	snprintf(hop->old_origin, sizeof(hop->old_origin), "%s", ro.st->old_origin);
 	hop->issued_ms = ro.st->issued_at;
+	hop->restored_size = ro.restored.size;
 	*tracked = nv;
 	st = SK_OK;
 out:

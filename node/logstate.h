@@ -106,6 +106,7 @@ sk_status node_log_rollover_check(note_checkpoint *cp, note_verifier *new_log, s
 typedef struct node_log_hop {
 	char old_origin[NOTE_ORIGIN_MAX + 1];
 	uint64_t issued_ms;
+	uint64_t restored_size; /* the statement's restored tree's size */
 	const uint8_t *note;
 	size_t nlen;
 } node_log_hop;

@@ -98,7 +98,8 @@ void node_logtrack_clear(node_logtrack *t)
 static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 				  const node_log_tree *also, size_t n_also, note_checkpoint *cp,
 				  uint8_t **note, size_t *note_len, size_t *cosigned,
-				  note_verifier *rolled, uint64_t *issued)
+				  note_verifier *rolled, uint64_t *issued,
+				  uint64_t *restored)
 {
 	note_sig_result cosigs[NODE_WITNESS_MAX];
 	node_log_failure f;
@@ -155,6 +156,7 @@ static sk_status latest_from_also(node_logtrack *t, const note_checkpoint *from,
 			*note_len = cr->checkpoint.len;
 			/* the stretch the registry lost began with the first */
 			*issued = chain.hop[0].issued_ms;
+			*restored = chain.hop[0].restored_size;
 			if ((st = hops_keep(t, &chain)) != SK_OK) {
 				free(*note);
 				*note = NULL;
@@ -192,7 +194,7 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 	size_t nlen = 0;
 	note_checkpoint old = t->cp, latest;
 	note_verifier rolled = {0};
-	uint64_t issued = 0;
+	uint64_t issued = 0, restored = 0;
 	unsigned waits = 0;
 	int have_old = t->note != NULL, switched = 0;
 	sk_status st;
@@ -205,7 +207,8 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 		free(note);
 		note = NULL;
 		st = latest_from_also(t, have_old ? &old : NULL, k ? trees + at : NULL, k, &latest,
-				      &note, &nlen, &cosigned, &rolled, &issued);
+				      &note, &nlen, &cosigned, &rolled, &issued,
+				      &restored);
 		short_of = st == SK_ERR_TRUNCATED || (st == SK_OK && cosigned < t->quorum);
 		if (short_of && cosign_wait(t, &waits))
 			continue;
@@ -249,6 +252,7 @@ sk_status node_logtrack_advance(node_logtrack *t, const node_log_tree *trees, si
 		t->log_key = &t->rolled_key;
 		t->rolled = 1;
 		t->rolled_issued_ms = issued;
+		t->rolled_restored = restored;
 	}
 	free(t->note);
 	t->note = note;
@@ -318,7 +322,8 @@ sk_status node_remote_checkpoint_advance(node_remote *r, const node_log_tree *tr
 		    (note_checkpoint_parse(&was, t.old_note, note_text(t.old_note, t.old_note_len)) !=
 			     SK_OK ||
 		     (st = node_remote_rolled(r, txn, &t.rolled_key, was.origin, t.old_note,
-					      t.old_note_len, t.rolled_issued_ms)) != SK_OK)) {
+					      t.old_note_len, t.rolled_issued_ms,
+					      t.rolled_restored)) != SK_OK)) {
 			mdb_txn_abort(txn);
 			st = st != SK_OK ? st : SK_ERR_DB;
 			goto out;
@@ -354,11 +359,12 @@ sk_status node_remote_log_follow(node_remote *r, uint64_t *tree_size,
 
 	rolled_to[0] = '\0';
 	memcpy(before, r->log_key.name, r->log_key.name_len + 1);
-	if ((st = node_remote_checkpoint_advance(r, NULL, 0, tree_size)) != SK_OK ||
-	    strcmp(before, r->log_key.name) == 0)
+	if ((st = node_remote_checkpoint_advance(r, NULL, 0, tree_size)) != SK_OK)
 		return st;
-	memcpy(rolled_to, r->log_key.name, r->log_key.name_len + 1);
-	/* the restored registry numbers our mailbox items anew */
+	if (strcmp(before, r->log_key.name) != 0)
+		memcpy(rolled_to, r->log_key.name, r->log_key.name_len + 1);
+	/* the restored registry numbers our mailbox items anew: pending from
+	 * this rollover or from one followed before the node stopped */
 	return node_remote_mailbox_rewind(r, NULL);
 }
 

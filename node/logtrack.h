@@ -60,6 +60,7 @@ typedef struct node_logtrack {
 	uint8_t *old_note;
 	size_t old_note_len;
 	uint64_t rolled_issued_ms; /* the (first) statement's time of issue */
+	uint64_t rolled_restored;  /* and its restored tree's size */
 	/* across a chain of rollovers: the logs in between, each with the
 	 * checkpoint of it the chain proved (malloc'd, owned by the tracker),
 	 * kept as evidence like old_note */

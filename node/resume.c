@@ -113,11 +113,13 @@ sk_status node_remote_mailbox_rewind(node_remote *r, int *moved)
 	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
 	const Schakel__V1__ResumeResponse *rr;
 	MDB_txn *txn = NULL;
-	uint64_t cursor = 0;
+	uint64_t cursor = 0, pending = 0;
 	sk_status st;
 
 	if (moved != NULL)
 		*moved = 0;
+	if ((st = node_remote_meta(r, NODE_META_MAILBOX_REWIND, &pending)) != SK_OK || !pending)
+		return st;
 	/* the restored registry's last item for us as of the rollover: items
 	 * made since (by partners that followed before us) are ours to pull */
 	if ((st = node_remote_meta(r, NODE_META_LOG_ROLLED_AT, &cursor)) != SK_OK)
@@ -130,10 +132,10 @@ sk_status node_remote_mailbox_rewind(node_remote *r, int *moved)
 	    SK_OK)
 		return st;
 	rr = reply->resume_response;
-	if (!rr->has_last_mailbox_seq)
-		goto out;
 	if ((st = sk_db_status(mdb_txn_begin(r->s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
+	if (!rr->has_last_mailbox_seq) /* a registry of an older version */
+		goto done;
 	/* only the mailbox cursor: the inbox keeps items under local keys
 	 * (node/inboxkey.h), so the items numbered anew are kept as new ones
 	 * after those of the old numbers, and the discussions' and tables'
@@ -142,6 +144,9 @@ sk_status node_remote_mailbox_rewind(node_remote *r, int *moved)
 	    cursor > rr->last_mailbox_seq &&
 	    (st = node_mailbox_cursor_put(r->s, txn, rr->last_mailbox_seq)) == SK_OK && moved != NULL)
 		*moved = 1;
+done:
+	if (st == SK_OK)
+		st = node_meta_u64_put(r->s, txn, NODE_META_MAILBOX_REWIND, 0);
 	if (st == SK_OK)
 		st = sk_db_status(mdb_txn_commit(txn));
 	else

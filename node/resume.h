@@ -19,7 +19,10 @@ sk_status node_remote_resume(node_remote *r) SK_MUST_CHECK;
  * backup): its mailbox numbers our items again from the backup's last, so
  * the mailbox cursor moves back to the registry's highest item when it is
  * ahead. The items numbered again are kept as new ones (the inbox's keys
- * are local, node/inboxkey.h). *moved (may be NULL): the cursor moved. */
+ * are local, node/inboxkey.h). A no-op unless NODE_META_MAILBOX_REWIND is
+ * set (by the rollover, in the transaction that followed it); cleared in
+ * the transaction that moves the cursor, so a node stopped in between
+ * rewinds at its next call. *moved (may be NULL): the cursor moved. */
 sk_status node_remote_mailbox_rewind(node_remote *r, int *moved) SK_MUST_CHECK;
 
 #endif

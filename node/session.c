@@ -65,10 +65,11 @@ static sk_status follow_epoch(node_remote *r, MDB_txn *txn)
 
 sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *new_log,
 			     const char *old_origin, const uint8_t *old_note, size_t old_len,
-			     uint64_t issued_ms)
+			     uint64_t issued_ms, uint64_t restored)
 {
 	char key[sizeof(NODE_META_LOG_ROLLED) + NOTE_ORIGIN_MAX];
 	void *arg[2] = {r->s, txn};
+	uint64_t events = 0;
 	sk_status st;
 
 	snprintf(key, sizeof(key), "%s%s", NODE_META_LOG_ROLLED, old_origin);
@@ -86,7 +87,14 @@ sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *
 	    /* the stretch whose records the registry lost (node/reconcile.h) */
 	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_ROLLED_AT, issued_ms)) != SK_OK ||
 	    (st = node_meta_u64_put(r->s, txn, NODE_META_LOG_FOLLOWED_AT, sk_clock_now_ms())) !=
-		    SK_OK)
+		    SK_OK ||
+	    /* the restored registry numbers our mailbox items anew
+	     * (node_remote_mailbox_rewind), and member events recorded again
+	     * (a repeated revocation) sit after the restored tree */
+	    (st = node_meta_u64_put(r->s, txn, NODE_META_MAILBOX_REWIND, 1)) != SK_OK ||
+	    (st = node_meta_u64(r->s, txn, NODE_META_EVENTS_CURSOR, 0, &events)) != SK_OK ||
+	    (events > restored &&
+	     (st = node_meta_u64_put(r->s, txn, NODE_META_EVENTS_CURSOR, restored)) != SK_OK))
 		return st;
 	r->log_key = *new_log;
 	return SK_OK;

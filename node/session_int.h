@@ -59,11 +59,13 @@ sk_status node_remote_meta(node_remote *r, const char *name, uint64_t *v) SK_MUS
  * for republishing what the new log may lack: every open case's entry, a
  * new encryption key and an anchor of the audit head (which covers the
  * whole audit chain) at once, and a check of the open discussions
- * (NODE_META_DISCUSS_RECHECK); issued_ms is the statement's time of issue.
- * r->log_key becomes new_log. */
+ * (NODE_META_DISCUSS_RECHECK), and a rewind of the mailbox cursor
+ * (NODE_META_MAILBOX_REWIND); issued_ms is the (first) statement's time of
+ * issue, restored its restored tree's size: the member events cursor moves
+ * back to it. r->log_key becomes new_log. */
 sk_status node_remote_rolled(node_remote *r, MDB_txn *txn, const note_verifier *new_log,
 			     const char *old_origin, const uint8_t *old_note,
-			     size_t old_len, uint64_t issued_ms) SK_MUST_CHECK;
+			     size_t old_len, uint64_t issued_ms, uint64_t restored) SK_MUST_CHECK;
 
 /* Keeps what failed to verify (a, and b when not NULL) in D/evidence/, for
  * the privacy officer and the federation operator; the failure itself is

@@ -248,6 +248,14 @@ sk_status node_policy_load(node_store *s, MDB_txn *txn) SK_MUST_CHECK;
  * sync checks each open discussion against the restored registry and stops
  * those it lost (node_discuss_sync), then clears it. */
 #define NODE_META_DISCUSS_RECHECK "discuss.recheck"
+/* Set with the rollover (node_remote_rolled), cleared in the transaction
+ * that moves the mailbox cursor back (node_remote_mailbox_rewind): a node
+ * stopped in between rewinds at its next contact, not never. */
+#define NODE_META_MAILBOX_REWIND "mailbox.rewind"
+/* The next leaf of the registry's member events this node reads
+ * (node_inbox_events); after a rollover, at most the first statement's
+ * restored size: the events after it are new. */
+#define NODE_META_EVENTS_CURSOR "events.cursor"
 /* The local key of the last inbox item the discussions took
  * (node_discuss_sync); items pulled after a rollover get higher keys, so
  * it never moves back. */

@@ -3,7 +3,8 @@
 # Runs as root (CI, a fresh machine); as another user it only reports.
 # With --browser also what only the sanitizer build's e2e tests need:
 # Debian's chromium, and node with npm (the browser tests), Go with
-# golang.org/x/mod (the tlog monitor in tests/monitor, built offline);
+# golang.org/x/mod (the tlog monitor in tests/monitor, built offline),
+# gdb (stops a node at an exact point in tests/e2e/rollover_nodes.sh);
 # `make demo` goes without.
 # With --deb what `make deb` and tests/e2e/deb.sh need to build, check and
 # install the Debian packages (dpkg-buildpackage, debhelper, lintian, man;
@@ -24,7 +25,7 @@ fi
 # packages only where these commands are missing (a nodejs from elsewhere
 # brings its npm).
 if [ "${1:-}" = --browser ]; then
-	PKGS="$PKGS chromium chromium-driver golang-go golang-golang-x-mod-dev"
+	PKGS="$PKGS chromium chromium-driver golang-go golang-golang-x-mod-dev gdb"
 	command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi

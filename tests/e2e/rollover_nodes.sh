@@ -136,10 +136,19 @@ out=$(node lookup --dir altrecht --client $BSN2 --as bram --purpose afstemming) 
 echo "$out" | grep -c >/dev/null buurtteam || fail "the change refused by the plain restore is not published: $out"
 ok "a publish before the first sync after the rollover follows the log and publishes (exit 0); the sync after it publishes the rest"
 
-# every node follows: the statement checked, its open cases published again
+# every node follows: the statement checked, its open cases published again.
+# wijkteam's first sync is killed (gdb: SIGKILL) right after it followed
+# the new log and before its mailbox cursor moved back; the rewind is
+# pending in its store and its next sync does it
+command -v gdb >/dev/null || fail "gdb is missing (scripts/deps.sh --browser installs it)"
+gdb -q -batch -ex 'break node_remote_mailbox_rewind' -ex run -ex kill \
+	--args "$SK_NODE" sync --dir wijkteam --dev >gdb.out 2>&1 </dev/null || true
+grep -c >/dev/null "^Breakpoint 1, node_remote_mailbox_rewind" gdb.out ||
+	fail "wijkteam's sync did not reach the mailbox rewind under gdb: $(tail -5 gdb.out)"
+grep -c >/dev/null "rolled over to $NEW" gdb.out || fail "the killed sync did not follow the rollover: $(tail -5 gdb.out)"
 out=$(node sync --dir wijkteam) || fail "sync of wijkteam after the rollover: $(tail -3 node.log)"
-echo "$out" | grep -c >/dev/null "rolled over to $NEW" || fail "wijkteam's sync did not report the rollover: $out"
 echo "$out"
+ok "a node killed between following the new log and moving its mailbox cursor back syncs on"
 out=$(node sync --dir altrecht --json) || fail "sync of altrecht after the rollover: $(tail -3 node.log)"
 echo "$out" | python3 -c "
 import json, sys
