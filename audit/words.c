@@ -236,6 +236,9 @@ static const audit_event_words events[] = {
 	 "is%n teruggezet uit een back-up", "was restored from a backup%n"},
 	{"registry.rollover", "Nieuw logboek na herstel", "Log rolled over",
 	 "is%n overgestapt op een nieuw logboek na herstel", "rolled its log over%n"},
+	{"journal.replay", "Ledenwijziging uit het journaal", "Member change replayed",
+	 "heeft%n een ledenwijziging uit het journaal opnieuw vastgelegd",
+	 "recorded a member change from the journal again%n"},
 	{"pseudonymiser.restore", "Pseudonimiseerder teruggezet", "Pseudonymiser restored",
 	 "is%n teruggezet uit een back-up", "was restored from a backup%n"},
 	/* case tables (casustafel): an organisation's membership, no client */

@@ -54,6 +54,9 @@
 /* A RolloverStatement: a new log's link to the log it replaces, by the
  * identity key that is also the old log's key (protos/rollover.h). */
 #define WIRE_DOMAIN_ROLLOVER "schakel/v1/rollover"
+/* A record of the operator's journal of member changes, by the registry's
+ * identity key (registry/journal.h). */
+#define WIRE_DOMAIN_JOURNAL "schakel/v1/journal"
 /* A group commit's receipt batch: [u64be(size), root]. */
 #define WIRE_DOMAIN_RECEIPTS "schakel/v1/receipts"
 

@@ -501,6 +501,7 @@ static int cmd_status(int argc, char **argv)
 	char rkhex[2 * KEY_ED25519_PK_BYTES + 1] = "";
 	uint64_t from = 0, revoked = 0;
 	uint32_t cur = 0;
+	char log_origin[NOTE_ORIGIN_MAX + 1] = "";
 	int joined;
 	sk_status st;
 	int prc;
@@ -524,12 +525,16 @@ static int cmd_status(int argc, char **argv)
 	if ((st = ps_epoch_current(s, txn, &cur)) != SK_OK ||
 	    (st = ps_epoch_scan(s, txn, epoch_json, epochs)) != SK_OK ||
 	    (st = ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &from)) != SK_OK ||
-	    (st = ps_revoked_count(s, txn, &revoked)) != SK_OK)
+	    (st = ps_revoked_count(s, txn, &revoked)) != SK_OK ||
+	    (st = ps_meta_str(s, txn, PS_META_LOG_ORIGIN, log_origin, sizeof(log_origin))) != SK_OK)
 		goto out;
 	mdb_txn_abort(txn);
 	txn = NULL;
 	if (joined && (st = ps_bundle_load(s, &b)) != SK_OK)
 		goto out;
+	/* the log followed: the bundle's until a rollover (pseudonymiser/sync.h) */
+	if (log_origin[0] == '\0' && b != NULL)
+		snprintf(log_origin, sizeof(log_origin), "%s", b->log_origin);
 	if (b != NULL && net_cert_validity(b->member_cert.data, b->member_cert.len, &cert_from,
 					   &cert_until) != SK_OK)
 		cert_until = 0;
@@ -554,7 +559,8 @@ static int cmd_status(int argc, char **argv)
 						    (json_int_t)days, "warning",
 						    days < SK_CLI_CERT_WARN_DAYS)
 					: json_null());
-	if (out == NULL) {
+	if (out == NULL || (log_origin[0] != '\0' &&
+			    json_object_set_new(out, "log", json_string(log_origin)) != 0)) {
 		st = SK_ERR_NOMEM;
 		goto out;
 	}
@@ -587,6 +593,8 @@ static int cmd_status(int argc, char **argv)
 	}
 	printf("events        followed up to leaf %llu; %llu org(s) revoked\n",
 	       (unsigned long long)from, (unsigned long long)revoked);
+	if (log_origin[0] != '\0')
+		printf("registry log  %s\n", log_origin);
 	for (size_t i = 0; i < json_array_size(epochs); i++) {
 		json_t *e = json_array_get(epochs, i);
 

@@ -84,6 +84,30 @@ sk_status ps_meta_u64_put(ps_store *s, MDB_txn *txn, const char *name, uint64_t 
 	return put(txn, s->meta, name, strlen(name), b, sizeof(b));
 }
 
+sk_status ps_meta_str(ps_store *s, MDB_txn *txn, const char *name, char *out, size_t cap)
+{
+	MDB_val k = {strlen(name), (void *)name}, d;
+	int rc = mdb_get(txn, s->meta, &k, &d);
+
+	out[0] = 0;
+	if (rc == MDB_NOTFOUND)
+		return SK_OK;
+	if (rc != 0)
+		return sk_db_status(rc);
+	if (d.mv_size >= cap || memchr(d.mv_data, 0, d.mv_size) != NULL) {
+		sk_error_set("a stored record has an unexpected size; the database is damaged");
+		return SK_ERR_DB;
+	}
+	memcpy(out, d.mv_data, d.mv_size);
+	out[d.mv_size] = 0;
+	return SK_OK;
+}
+
+sk_status ps_meta_str_put(ps_store *s, MDB_txn *txn, const char *name, const char *v)
+{
+	return put(txn, s->meta, name, strlen(name), v, strlen(v));
+}
+
 /* meta key "cert." org */
 static size_t pin_key(char *k, size_t cap, const char *org)
 {

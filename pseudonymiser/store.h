@@ -206,6 +206,13 @@ sk_status ps_meta_u64_put(ps_store *s, MDB_txn *txn, const char *name,
 			  uint64_t v) SK_MUST_CHECK;
 
 #define PS_META_EVENTS_FROM "events.from" /* next member-event leaf to pull */
+#define PS_META_LOG_ORIGIN "log.origin"   /* the registry log followed; absent: the bundle's */
+
+/* A string in meta into out (cap bytes with its NUL); "" when absent. */
+sk_status ps_meta_str(ps_store *s, MDB_txn *txn, const char *name, char *out,
+		      size_t cap) SK_MUST_CHECK;
+sk_status ps_meta_str_put(ps_store *s, MDB_txn *txn, const char *name,
+			  const char *v) SK_MUST_CHECK;
 
 /* The certificate the registry's log last named for org (SHA-256 of its
  * DER, from an enrolment or a rekey's MEMBER_REFRESHED leaf): a member

@@ -7,7 +7,9 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "crypto/merkle.h"
 #include "net/cert.h"
+#include "protos/rollover.h"
 #include "protos/wire.h"
 #include "pseudonymiser/sync.h"
 
@@ -155,6 +157,17 @@ sk_status ps_events_apply(ps_store *s, MDB_txn *txn, ps_events *ev)
 			continue;
 		}
 		if (e->has_cert) {
+			uint8_t pin[32];
+			sk_status pst = ps_cert_pin_get(s, txn, e->org_id, pin);
+
+			/* the same certificate again (recorded again after a
+			 * rollover): nothing changes, nothing to audit */
+			if (pst == SK_OK && sodium_memcmp(pin, e->cert_sha256, sizeof(pin)) == 0)
+				continue;
+			if (pst != SK_OK && pst != SK_ERR_NOTFOUND) {
+				st = pst;
+				continue;
+			}
 			st = ps_cert_pin_put(s, txn, e->org_id, e->cert_sha256);
 			if (st == SK_OK &&
 			    e->kind == SCHAKEL__V1__MEMBER_EVENT_KIND__MEMBER_REFRESHED) {
@@ -252,6 +265,183 @@ out:
 	return st;
 }
 
+/* ---- the registry's log across a rollover ---------------------------------- */
+
+sk_status ps_rollover_verify(ps_rollover *out, const Schakel__V1__ConsistencyResponse *cr,
+			     const char *tracked, const uint8_t pk[static KEY_ED25519_PK_BYTES])
+{
+	wire_rollover_link links[WIRE_ROLLOVER_CHAIN_MAX];
+	note_verifier log;
+	note_checkpoint cp;
+	size_t nl = 0;
+	sk_status st = SK_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (note_verifier_from_public(&log, tracked, NOTE_TYPE_ED25519, pk) != SK_OK) {
+		sk_error_set("the registry log this pseudonymiser follows has an unusable name");
+		return SK_ERR_INVALID;
+	}
+	if (cr->rollover == NULL && cr->n_chain == 0) {
+		if (note_checkpoint_open(&cp, NULL, cr->checkpoint.data, cr->checkpoint.len, &log,
+					 NULL, 0) == SK_OK)
+			return SK_OK;
+		sk_error_set("the registry's checkpoint is not one of log %s under the pinned key, "
+			     "and no rollover statement links it to that log",
+			     tracked);
+		return SK_ERR_VERIFY;
+	}
+	if (wire_rollover_links(links, &nl, cr) != SK_OK) {
+		sk_error_set("the registry's rollover statements come malformed or without their "
+			     "proofs");
+		return SK_ERR_VERIFY;
+	}
+	/* each link in order, from the log followed to the registry's: signed
+	 * by pk, rolling over the log reached so far, its statement after the
+	 * restored tree in its new log's checkpoint (the link's own, or the
+	 * response's for the last) */
+	for (size_t k = 0; k < nl && st == SK_OK; k++) {
+		const wire_rollover_link *l = &links[k];
+		const ProtobufCBinaryData *note = l->checkpoint != NULL ? l->checkpoint : &cr->checkpoint;
+		wire_rollover ro = {0};
+
+		st = SK_ERR_VERIFY;
+		if (wire_rollover_check(&ro, l->body->data, l->body->len, l->sig->data, pk, NULL, 0,
+					NULL) != SK_OK ||
+		    strcmp(ro.st->old_origin, log.name) != 0) {
+			sk_error_set("the registry's rollover statement does not verify under the "
+				     "pinned key, or rolls over another log than %s",
+				     log.name);
+		} else if (note_verifier_from_public(&log, ro.st->new_origin, NOTE_TYPE_ED25519, pk) !=
+				   SK_OK ||
+			   note_checkpoint_open(&cp, NULL, note->data, note->len, &log, NULL, 0) !=
+				   SK_OK ||
+			   wire_rollover_linked(&ro, l->body->data, l->body->len, l->sig->data, &cp,
+						l->inclusion, l->n_inc, l->consistency,
+						l->n_cons) != SK_OK) {
+			sk_error_set("the registry's new log %s does not hold its rollover statement "
+				     "after the restored tree",
+				     ro.st->new_origin);
+		} else {
+			/* events are read again from the lowest statement leaf (the
+			 * first: every later log keeps the restored tree before it) */
+			if (k == 0 || ro.restored.size < out->restored_size)
+				out->restored_size = ro.restored.size;
+			memcpy(out->new_origin, ro.st->new_origin, strlen(ro.st->new_origin) + 1);
+			st = SK_OK;
+		}
+		wire_rollover_free(&ro);
+	}
+	if (st != SK_OK) {
+		memset(out, 0, sizeof(*out));
+		return st;
+	}
+	out->rolled = 1;
+	return SK_OK;
+}
+
+sk_status ps_rollover_apply(ps_store *s, MDB_txn *txn, const char *old_origin,
+			    const ps_rollover *r, uint64_t *cursor_was)
+{
+	audit_record rec = {0};
+	char reason[2 * NOTE_ORIGIN_MAX + 160];
+	uint64_t cursor = 0;
+	sk_status st;
+
+	if ((st = ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &cursor)) != SK_OK)
+		return st;
+	if (cursor_was != NULL)
+		*cursor_was = cursor;
+	snprintf(reason, sizeof(reason),
+		 "log %s rolled over to %s (statement at leaf %llu); member events read again "
+		 "from leaf %llu",
+		 old_origin, r->new_origin, (unsigned long long)r->restored_size,
+		 (unsigned long long)(cursor > r->restored_size ? r->restored_size : cursor));
+	rec.event = "registry.rollover";
+	rec.action = AUDIT_ACTION_UPDATE;
+	rec.outcome = AUDIT_OUTCOME_OK;
+	rec.reason = reason;
+	rec.access_point = "registry";
+	rec.responsible = PS_SYSTEM;
+	if (cursor > r->restored_size &&
+	    (st = ps_meta_u64_put(s, txn, PS_META_EVENTS_FROM, r->restored_size)) != SK_OK)
+		return st;
+	if ((st = ps_meta_str_put(s, txn, PS_META_LOG_ORIGIN, r->new_origin)) != SK_OK)
+		return st;
+	return ps_audit(s, txn, &rec);
+}
+
+struct follow_job {
+	ps_store *s;
+	const char *old_origin;
+	const ps_rollover *r;
+	uint64_t cursor_was;
+};
+
+static sk_status follow_job(MDB_txn *txn, void *arg)
+{
+	struct follow_job *j = arg;
+
+	return ps_rollover_apply(j->s, txn, j->old_origin, j->r, &j->cursor_was);
+}
+
+/* Which log the registry keeps; after a verified rollover, the cursor
+ * goes back (ps_rollover_apply). */
+static sk_status log_follow(ps_store *s, net_sync *sc, sk_writer *w,
+			    const uint8_t pk[static KEY_ED25519_PK_BYTES])
+{
+	wire_envelope env = SCHAKEL__V1__ENVELOPE__INIT, *reply = NULL;
+	Schakel__V1__ConsistencyRequest req = SCHAKEL__V1__CONSISTENCY_REQUEST__INIT;
+	Schakel__V1__BundleBody *b = NULL;
+	char tracked[NOTE_ORIGIN_MAX + 1];
+	ps_rollover r;
+	struct follow_job job = {s, tracked, &r, 0};
+	MDB_txn *txn = NULL;
+	sk_status st;
+
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		return st;
+	st = ps_meta_str(s, txn, PS_META_LOG_ORIGIN, tracked, sizeof(tracked));
+	mdb_txn_abort(txn);
+	if (st == SK_OK && tracked[0] == 0) {
+		if ((st = ps_bundle_load(s, &b)) != SK_OK)
+			return st;
+		if (strlen(b->log_origin) >= sizeof(tracked)) {
+			sk_error_set("the bundle's log origin is too long");
+			st = SK_ERR_INVALID;
+		} else {
+			memcpy(tracked, b->log_origin, strlen(b->log_origin) + 1);
+		}
+		schakel__v1__bundle_body__free_unpacked(b, NULL);
+	}
+	if (st != SK_OK)
+		return st;
+	env.body_case = SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_REQUEST;
+	env.consistency_request = &req;
+	req.from = 0;
+	req.origin = tracked;
+	if ((st = net_sync_request(sc, &env, &reply)) != SK_OK)
+		return st;
+	if (reply->body_case != SCHAKEL__V1__ENVELOPE__BODY_CONSISTENCY_RESPONSE) {
+		sk_error_set("the registry answered a checkpoint request with something else");
+		st = SK_ERR_INVALID;
+	} else if ((st = ps_rollover_verify(&r, reply->consistency_response, tracked, pk)) ==
+			   SK_OK &&
+		   r.rolled) {
+		st = w != NULL ? sk_writer_run(w, follow_job, &job)
+			       : run_txn(s->env, follow_job, &job);
+		if (st == SK_OK)
+			sk_log(SK_LOG_NOTICE,
+			       "%s: the registry's log rolled over to %s (its statement checked); "
+			       "member events are read again from leaf %llu",
+			       PS_SYSTEM, r.new_origin,
+			       (unsigned long long)(job.cursor_was > r.restored_size
+							    ? r.restored_size
+							    : job.cursor_was));
+	}
+	wire_envelope_free(reply);
+	return st;
+}
+
 sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_sync **sc,
 			 sk_writer *w, unsigned *revoked, unsigned *alerts)
 {
@@ -262,7 +452,8 @@ sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_
 	struct apply_job job = {s, ev};
 	unsigned nrev = 0, nal = 0;
 	MDB_txn *txn = NULL;
-	sk_status st;
+	char fwhy[256] = "";
+	sk_status st, fst = SK_OK;
 
 	if (ev == NULL)
 		return SK_ERR_NOMEM;
@@ -272,10 +463,25 @@ sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_
 	req.max = PS_EVENTS_BATCH;
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
 		goto out;
-	if ((st = ps_registry_key(s, txn, pk)) == SK_OK)
-		st = ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &req.from);
+	st = ps_registry_key(s, txn, pk);
 	mdb_txn_abort(txn);
 	if (st != SK_OK || (st = registry_connect(s, sc, tls, addr)) != SK_OK)
+		goto out;
+	/* a rollover moves the cursor back first; one that does not verify
+	 * is not followed, and the events are pulled all the same */
+	if ((fst = log_follow(s, *sc, w, pk)) != SK_OK) {
+		snprintf(fwhy, sizeof(fwhy), "%s", sk_error_detail());
+		if (fst != SK_ERR_VERIFY && fst != SK_ERR_INVALID && fst != SK_ERR_TRUNCATED &&
+		    fst != SK_ERR_NOTFOUND && fst != SK_ERR_PERM) {
+			st = fst; /* the connection failed */
+			goto out;
+		}
+	}
+	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != SK_OK)
+		goto out;
+	st = ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &req.from);
+	mdb_txn_abort(txn);
+	if (st != SK_OK)
 		goto out;
 	for (unsigned page = 0; page < PS_EVENTS_PAGES_MAX; page++) {
 		if ((st = net_sync_request(*sc, &env, &reply)) != SK_OK)
@@ -301,6 +507,10 @@ out:
 	if (st != SK_OK && *sc != NULL) {
 		net_sync_close(*sc);
 		*sc = NULL;
+	}
+	if (st == SK_OK && fst != SK_OK) {
+		sk_error_set("%s", fwhy);
+		st = fst;
 	}
 	if (revoked != NULL)
 		*revoked = nrev;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "common/writer.h"
+#include "crypto/note.h"
 #include "net/conn.h"
 #include "pseudonymiser/store.h"
 
@@ -58,10 +59,46 @@ sk_status ps_events_apply(ps_store *s, MDB_txn *txn, ps_events *ev) SK_MUST_CHEC
 /* Pulls every member event after the stored cursor from the registry at
  * addr, over *sc (connected first when NULL; closed and set to NULL after
  * a failure), verifying and applying page after page through w (NULL: a
- * write transaction of its own). *revoked and *alerts (may be NULL) get
- * the totals. Blocking: never call it on an event loop. */
+ * write transaction of its own). First it asks which log the registry
+ * keeps: after a rollover (ps_rollover_verify) the cursor goes back to
+ * the statement's leaf (ps_rollover_apply). A rollover that does not
+ * verify is not followed, the events are still pulled, and its status
+ * is returned. *revoked and *alerts (may be NULL) get the totals.
+ * Blocking: never call it on an event loop. */
 sk_status ps_events_pull(ps_store *s, const net_tls *tls, const char *addr, net_sync **sc,
 			 sk_writer *w, unsigned *revoked, unsigned *alerts) SK_MUST_CHECK;
+
+/* The registry's log as a ConsistencyResponse to a request naming the
+ * origin this pseudonymiser follows (docs/protocol.md "Rollover"). */
+typedef struct ps_rollover {
+	int rolled;              /* 0: still the log followed; 1: rolled over */
+	uint64_t restored_size;  /* rolled: the (first) statement's leaf index */
+	char new_origin[NOTE_ORIGIN_MAX + 1];
+} ps_rollover;
+
+/* Checks cr against the log followed, origin tracked, under the pinned
+ * registry key pk: either a checkpoint of tracked, or a checkpoint of
+ * another origin with the statement rolling tracked over to it, or a
+ * chain of them (cr->chain, then the last; wire_rollover_links), each
+ * verified in order (wire_rollover_check, rolling over the log reached so
+ * far, the same key under its new origin, the statement as the leaf after
+ * the restored tree in its new log's checkpoint: wire_rollover_linked).
+ * restored_size is the first statement's leaf (every later log keeps the
+ * logs before as its prefix). The new checkpoint's cosignatures are not
+ * counted: following a rollover only makes the pseudonymiser read member
+ * events again, each signed by pk. SK_ERR_VERIFY (detail set) otherwise. */
+sk_status ps_rollover_verify(ps_rollover *out, const Schakel__V1__ConsistencyResponse *cr,
+			     const char *tracked,
+			     const uint8_t pk[static KEY_ED25519_PK_BYTES]) SK_MUST_CHECK;
+
+/* Applies a verified rollover in txn (a writer job): the member-event
+ * cursor goes back to the statement's leaf when it is past it (events the
+ * registry records again after the restore have leaf indexes from there
+ * on; those before it are the restored tree's, applied already), the new
+ * origin is followed (PS_META_LOG_ORIGIN), and the audit log gets
+ * registry.rollover. *cursor_was (may be NULL) gets the cursor before. */
+sk_status ps_rollover_apply(ps_store *s, MDB_txn *txn, const char *old_origin,
+			    const ps_rollover *r, uint64_t *cursor_was) SK_MUST_CHECK;
 
 /* After the registry lost what it recorded since a backup (restored,
  * then rolled over: docs/protocol.md "Rollover"): checks that the log

@@ -17,6 +17,7 @@
 #include "registry/cosign.h"
 #include "registry/enrol.h"
 #include "registry/quota.h"
+#include "registry/replay.h"
 #include "protos/rollover.h"
 #include "registry/rollover.h"
 #include "registry/serve.h"
@@ -181,7 +182,11 @@ static int cmd_init(int argc, char **argv)
 		goto out;
 	if (ca != NULL && (st = reg_tls_ensure(s, ca, kek)) != SK_OK)
 		goto out;
-	printf("registry '%s' created in %s\n", a.name, o.dir);
+	printf("registry '%s' created in %s\n"
+	       "keep a journal of member changes outside the data dir, for a restore: give\n"
+	       "enrol, revoke and quota --journal FILE (or 'journal = FILE' in --config), e.g.\n"
+	       "/var/backups/schakel/registry.journal\n",
+	       a.name, o.dir);
 out:
 	reg_store_close(s);
 	reg_ca_close(ca);
@@ -191,7 +196,7 @@ out:
 
 struct enrol_args {
 	reg_enrol_opts eo;
-	const char *ca_dir, *request, *out, *refresh;
+	const char *ca_dir, *request, *out, *refresh, *journal;
 	net_hosts hosts;
 };
 
@@ -217,6 +222,9 @@ static int enrol_opt(int c, const char *arg, void *p)
 		break;
 	case 'f':
 		a->refresh = arg;
+		break;
+	case 'j':
+		a->journal = arg;
 		break;
 	case 'w':
 		if (a->eo.n_witnesses == REG_MAX_WITNESSES)
@@ -244,6 +252,64 @@ static int enrol_opt(int c, const char *arg, void *p)
 	return SK_CLI_RUN;
 }
 
+/* A base64 string value, or NULL. */
+static json_t *b64_json(const uint8_t *data, size_t len)
+{
+	size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	char *t = malloc(n);
+	json_t *j;
+
+	if (t == NULL)
+		return NULL;
+	sodium_bin2base64(t, n, data, len, sodium_base64_VARIANT_ORIGINAL);
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
+/* The journal record of an enrol (cmd enrol, rekey, recert or refresh):
+ * what a replay needs to record it again without the CA: the request and
+ * the certificate the member now holds, and the bundle's options. */
+static json_t *enrol_record(reg_store *s, const char *cmd, const char *org, const uint8_t *req,
+			    size_t req_len, const reg_enrol_opts *eo)
+{
+	json_t *j = json_pack("{s:s,s:s}", "cmd", cmd, "org", org), *ps, *ws;
+	Schakel__V1__Member *m = NULL;
+	MDB_txn *txn = NULL;
+
+	if (j == NULL || (ps = json_array()) == NULL)
+		goto fail;
+	json_object_set_new(j, "pseudonymisers", ps);
+	for (size_t i = 0; i < eo->n_pseudonymisers; i++)
+		json_array_append_new(ps, json_string(eo->pseudonymisers[i]));
+	if ((ws = json_array()) == NULL)
+		goto fail;
+	json_object_set_new(j, "witnesses", ws);
+	for (size_t i = 0; i < eo->n_witnesses; i++)
+		json_array_append_new(ws, json_string(eo->witnesses[i]));
+	if (eo->has_quorum)
+		json_object_set_new(j, "quorum", json_integer(eo->quorum));
+	if (eo->registry_address != NULL)
+		json_object_set_new(j, "registry", json_string(eo->registry_address));
+	if (req != NULL && json_object_set_new(j, "request", b64_json(req, req_len)) != 0)
+		goto fail;
+	if (strcmp(cmd, "refresh") != 0) {
+		if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0 ||
+		    reg_member_get(s, txn, org, &m) != SK_OK ||
+		    json_object_set_new(j, "cert", b64_json(m->cert.data, m->cert.len)) != 0) {
+			schakel__v1__member__free_unpacked(m, NULL);
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+		schakel__v1__member__free_unpacked(m, NULL);
+		mdb_txn_abort(txn);
+	}
+	return j;
+fail:
+	json_decref(j);
+	return NULL;
+}
+
 static int cmd_enrol(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG,
@@ -256,6 +322,7 @@ static int cmd_enrol(int argc, char **argv)
 					   {"witness", required_argument, NULL, 'w'},
 					   {"quorum", required_argument, NULL, 'q'},
 					   {"host", required_argument, NULL, 'H'},
+					   {"journal", required_argument, NULL, 'j'},
 					   {"ca", required_argument, NULL, 'a'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry enrol --dir D --ca CA --request FILE --out BUNDLE\n"
@@ -291,6 +358,7 @@ static int cmd_enrol(int argc, char **argv)
 		"  --role ROLE           node|pseudonymiser|witness (default: the request's)\n"
 		"  --host NAME           a DNS name or IP address for the member's certificate\n"
 		"                        (repeatable, at most 16), instead of the request's\n"
+		REG_CLI_JOURNAL_HELP
 		SK_CLI_COMMON_HELP "  --ca CA               the federation CA directory\n";
 	sk_cli_common o = {0};
 	struct enrol_args a = {0};
@@ -301,7 +369,7 @@ static int cmd_enrol(int argc, char **argv)
 	size_t req_len = 0, bundle_len = 0;
 	char org[64] = "";
 	sk_status st;
-	int rc;
+	int rc, changed;
 
 	if ((rc = sk_cli_parse("enrol", argc, argv, lo, help, &o, enrol_opt, &a)) != SK_CLI_RUN)
 		return rc;
@@ -339,9 +407,20 @@ static int cmd_enrol(int argc, char **argv)
 		   (st = sk_file_read(a.request, 65536, &req, &req_len)) == SK_OK) {
 		st = reg_enrol(s, ca, req, req_len, &a.eo, &bundle, &bundle_len, org);
 	}
+	changed = st == SK_OK;
 	if (st == SK_OK && (st = sk_file_create(a.out, bundle, bundle_len)) != SK_OK)
 		sk_cli_say("the member is enrolled but its bundle could not be written; issue it "
 			   "again with: schakel-registry enrol --refresh %s --out FILE", org);
+	/* on disk in the journal before the command says it is done (also
+	 * when only the bundle file failed: the store changed) */
+	if (changed)
+		rc = reg_cli_journal_note(s, a.journal,
+					  enrol_record(s, a.refresh && a.request  ? "rekey"
+							  : a.refresh && a.eo.hosts ? "recert"
+							  : a.refresh               ? "refresh"
+										    : "enrol",
+						       org, req, req_len, &a.eo),
+					  "enrol");
 	if (st == SK_OK)
 		printf("%s %s; bundle written to %s\n", org,
 		       a.refresh && a.request ? "rekeyed" : a.refresh ? "refreshed" : "enrolled",
@@ -351,11 +430,11 @@ static int cmd_enrol(int argc, char **argv)
 	reg_ca_close(ca);
 	reg_store_close(s);
 	sk_kek_free(kek);
-	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "enrol");
+	return st == SK_OK ? rc : sk_cli_fail(st, "enrol");
 }
 
 struct revoke_args {
-	const char *org;
+	const char *org, *journal;
 	int purge;
 };
 
@@ -370,6 +449,9 @@ static int revoke_opt(int c, const char *arg, void *p)
 	case 'p':
 		a->purge = 1;
 		break;
+	case 'j':
+		a->journal = arg;
+		break;
 	default:
 		return SK_CLI_UNKNOWN;
 	}
@@ -379,14 +461,16 @@ static int revoke_opt(int c, const char *arg, void *p)
 static int cmd_revoke(int argc, char **argv)
 {
 	static const struct option lo[] = {SK_CLI_COMMON_LONG, {"org", required_argument, NULL, 'o'},
-					   {"purge", no_argument, NULL, 'p'}, {0}};
+					   {"purge", no_argument, NULL, 'p'},
+					   {"journal", required_argument, NULL, 'j'}, {0}};
 	static const char help[] =
 		"usage: schakel-registry revoke --dir D --org ORG [--purge]\n\n"
 		"Revokes a member at once, also while 'serve' runs: its connections are refused\n"
 		"from their next request on. The revocation is a leaf of the log.\n\n"
 		"  --org ORG             the member's org id\n"
 		"  --purge               also remove its entries' contents (a departed org);\n"
-		"                        partners whose matches disappear get a notice\n" SK_CLI_COMMON_HELP;
+		"                        partners whose matches disappear get a notice\n"
+		REG_CLI_JOURNAL_HELP SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct revoke_args a = {0};
 	sk_kek *kek = NULL;
@@ -405,13 +489,18 @@ static int cmd_revoke(int argc, char **argv)
 	size_t purged = 0;
 
 	st = reg_revoke(s, a.org, a.purge, &purged);
+	if (st == SK_OK)
+		rc = reg_cli_journal_note(s, a.journal,
+					  json_pack("{s:s,s:s,s:b}", "cmd", "revoke", "org", a.org,
+						    "purge", a.purge),
+					  "revoke");
 	if (st == SK_OK && a.purge)
 		printf("%s revoked; %zu entries purged, partners notified\n", a.org, purged);
 	else if (st == SK_OK)
 		printf("%s revoked\n", a.org);
 	reg_store_close(s);
 	sk_kek_free(kek);
-	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "revoke");
+	return st == SK_OK ? rc : sk_cli_fail(st, "revoke");
 }
 
 static const char *role_name(Schakel__V1__Role r)
@@ -904,7 +993,7 @@ static int cmd_flags(int argc, char **argv)
 }
 
 struct quota_args {
-	const char *org;
+	const char *org, *journal;
 	uint64_t set[REG_QUOTA_LIMITS];
 	int any, bad;
 };
@@ -944,6 +1033,9 @@ static int quota_opt(int c, const char *arg, void *p)
 	case 'y':
 		quota_arg(a, REG_QUOTA_DAY_MAX, arg);
 		break;
+	case 'j':
+		a->journal = arg;
+		break;
 	default:
 		return SK_CLI_UNKNOWN;
 	}
@@ -958,6 +1050,7 @@ static int cmd_quota(int argc, char **argv)
 					   {"publishes-per-minute", required_argument, NULL, 'p'},
 					   {"messages-per-discussion", required_argument, NULL, 'm'},
 					   {"messages-per-day", required_argument, NULL, 'y'},
+					   {"journal", required_argument, NULL, 'j'},
 					   {0}};
 	static const char help[] =
 		"usage: schakel-registry quota --dir D --org ORG [--entries N]\n"
@@ -974,7 +1067,8 @@ static int cmd_quota(int argc, char **argv)
 		"                                 in one clock minute\n"
 		"  --messages-per-discussion N    sealed messages held by one discussion\n"
 		"  --messages-per-day N           sealed messages and discussion requests the org\n"
-		"                                 sends in a UTC day\n" SK_CLI_COMMON_HELP;
+		"                                 sends in a UTC day\n"
+		REG_CLI_JOURNAL_HELP SK_CLI_COMMON_HELP;
 	sk_cli_common o = {0};
 	struct quota_args a = {0};
 	sk_kek *kek = NULL;
@@ -996,7 +1090,26 @@ static int cmd_quota(int argc, char **argv)
 	if ((rc = open_store(&s, &kek, &o, "quota")) != 0)
 		return rc;
 	if (a.any) {
-		st = reg_quota_set(s, a.org, a.set, &q);
+		static const char *names[REG_QUOTA_LIMITS] = {
+			"entries", "publishes-per-minute", "messages-per-discussion",
+			"messages-per-day"};
+		json_t *set = json_object();
+
+		if ((st = reg_quota_set(s, a.org, a.set, &q)) == SK_OK) {
+			for (int i = 0; set != NULL && i < REG_QUOTA_LIMITS; i++)
+				if (a.set[i] != 0)
+					json_object_set_new(set, names[i],
+							    a.set[i] == UINT64_MAX
+								    ? json_string("default")
+								    : json_integer((json_int_t)a.set[i]));
+			rc = reg_cli_journal_note(s, a.journal,
+						  set == NULL ? NULL
+							      : json_pack("{s:s,s:s,s:O}", "cmd",
+									  "quota", "org", a.org,
+									  "set", set),
+						  "quota");
+		}
+		json_decref(set);
 	} else if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) == SK_OK) {
 		Schakel__V1__Member *m = NULL;
 
@@ -1029,7 +1142,7 @@ static int cmd_quota(int argc, char **argv)
 	json_decref(j);
 	reg_store_close(s);
 	sk_kek_free(kek);
-	return st == SK_OK ? SK_EXIT_OK : sk_cli_fail(st, "quota");
+	return st == SK_OK ? rc : sk_cli_fail(st, "quota");
 }
 
 struct rollover_args {
@@ -1189,6 +1302,7 @@ static const sk_cli_cmd commands[] = {
 	{"flags", cmd_flags, "list pattern flags for the operator"},
 	{"quota", cmd_quota, "show or set an org's quotas (live entries, publishes, messages)"},
 	{"audit", reg_cli_audit, "the registry's access log: verify, query, export, review, purge"},
+	{"journal", reg_cli_journal, "the operator's journal of member changes: verify, replay"},
 };
 
 int reg_cli_main(int argc, char **argv)

@@ -514,9 +514,62 @@ static sk_status member_commit(reg_store *s, MDB_txn *txn, Schakel__V1__MemberEv
 	return st;
 }
 
+/* The certificate of a journalled enrolment: issued by the federation CA
+ * (the data dir's copy) for the request's org id and TLS key. */
+static sk_status given_cert_check(const reg_store *s, const uint8_t *cert, size_t cert_len,
+				  const Schakel__V1__EnrolRequestBody *b, uint64_t now)
+{
+	char path[4096];
+	uint8_t *ca = NULL;
+	size_t ca_len = 0;
+	net_peer peer;
+	sk_status st;
+
+	if ((st = sk_path_join(path, sizeof(path), s->dir, REG_FILE_CA_CERT)) != SK_OK ||
+	    (st = sk_file_read(path, 65536, &ca, &ca_len)) != SK_OK)
+		return st;
+	st = net_cert_verify(&peer, cert, cert_len, ca, ca_len, (int64_t)(now / 1000));
+	free(ca);
+	if (st != SK_OK || strcmp(peer.org_id, b->org_id) != 0 ||
+	    b->tls_key.len != KEY_ED25519_PK_BYTES ||
+	    sodium_memcmp(peer.tls_pk, b->tls_key.data, KEY_ED25519_PK_BYTES) != 0) {
+		sk_error_set("the certificate in the journal is not one the federation CA issued "
+			     "for '%s' and its TLS key",
+			     b->org_id);
+		return SK_ERR_VERIFY;
+	}
+	return SK_OK;
+}
+
+static sk_status enrol_do(reg_store *s, const reg_ca *ca, const uint8_t *given,
+			  size_t given_len, const uint8_t *request, size_t len,
+			  const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
+			  char org_id[static 64]);
+
 sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size_t len,
 		    const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
 		    char org_id[static 64])
+{
+	return enrol_do(s, ca, NULL, 0, request, len, o, bundle, bundle_len, org_id);
+}
+
+sk_status reg_enrol_replay(reg_store *s, const uint8_t *request, size_t len,
+			   const uint8_t *cert, size_t cert_len, const reg_enrol_opts *o,
+			   char org_id[static 64])
+{
+	uint8_t *bundle = NULL;
+	size_t bundle_len = 0;
+	sk_status st = enrol_do(s, NULL, cert, cert_len, request, len, o, &bundle, &bundle_len,
+				org_id);
+
+	free(bundle);
+	return st;
+}
+
+static sk_status enrol_do(reg_store *s, const reg_ca *ca, const uint8_t *given,
+			  size_t given_len, const uint8_t *request, size_t len,
+			  const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
+			  char org_id[static 64])
 {
 	Schakel__V1__SignedEnrolRequest *sr = NULL;
 	Schakel__V1__EnrolRequestBody *b = NULL;
@@ -554,9 +607,21 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 	}
 	memcpy(org_id, b->org_id, strlen(b->org_id) + 1);
 	request_hosts(&hosts, o, b);
-	if ((st = reg_ca_issue(ca, &cert, &cert_len, b->org_id, b->name, role_unit(b), &hosts,
-			       b->tls_key.data, (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK)
+	if (given != NULL) {
+		/* a journalled enrolment: the member keeps the certificate it has */
+		if ((st = given_cert_check(s, given, given_len, b, now)) != SK_OK)
+			goto out;
+		if ((cert = malloc(given_len)) == NULL) {
+			st = SK_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(cert, given, given_len);
+		cert_len = given_len;
+	} else if ((st = reg_ca_issue(ca, &cert, &cert_len, b->org_id, b->name, role_unit(b),
+				      &hosts, b->tls_key.data, (int64_t)(now / 1000),
+				      REG_CERT_DAYS)) != SK_OK) {
 		goto out;
+	}
 	if ((st = sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn))) != SK_OK)
 		goto out;
 	st = reg_member_get(s, txn, b->org_id, &old);

@@ -51,6 +51,15 @@ sk_status reg_enrol(reg_store *s, const reg_ca *ca, const uint8_t *request, size
 		    const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len,
 		    char org_id[static 64]) SK_MUST_CHECK;
 
+/* reg_enrol for an enrolment the operator's journal holds (after a
+ * restore; registry/replay.h): the member keeps cert, the certificate it
+ * was issued then, which must verify under the data dir's CA copy for the
+ * request's org id and TLS key (SK_ERR_VERIFY); no CA needed. The bundle
+ * is not written (the member has it); o's witnesses are recorded. */
+sk_status reg_enrol_replay(reg_store *s, const uint8_t *request, size_t len,
+			   const uint8_t *cert, size_t cert_len, const reg_enrol_opts *o,
+			   char org_id[static 64]) SK_MUST_CHECK;
+
 /* A new bundle for a live member with today's addresses, pseudonymisers,
  * witnesses, quorum and policy; the certificate stays the same. Witnesses
  * named in any bundle are recorded for the registry's cosigning rounds

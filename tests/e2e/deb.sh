@@ -14,6 +14,7 @@
 # Installs packages system-wide: root only (CI runs as root); it refuses a
 # machine where schakel is installed or /etc/schakel or /var/lib/schakel exist.
 # SK_DEB_DIR=DIR takes the packages from DIR (after make deb) instead.
+DEB_CLEANUP=/var/backups/schakel # the registry's postinst makes it
 source "$(dirname "$0")/deb_lib.sh"
 
 # ---- build (or take) the packages ----
@@ -32,6 +33,7 @@ want_stat() { # PATH MODE OWNER:GROUP
 	[ "$(stat -c '%a %U:%G' "$1" 2>/dev/null)" = "$2 $3" ] || fail "$1 is $(stat -c '%a %U:%G' "$1" 2>&1), not $2 $3"
 }
 want_stat /var/lib/schakel 700 schakel:schakel
+want_stat /var/backups/schakel 700 schakel:schakel
 want_stat /etc/schakel 750 root:schakel
 for n in registry pseudonymiser node; do
 	want_stat /etc/schakel/$n.conf 640 root:schakel
@@ -57,7 +59,7 @@ for n in registry pseudonymiser node; do
 	/usr/bin/schakel-$n --version | grep -c >/dev/null "$(dpkg-query -W -f='${Version}' schakel-$n)" ||
 		fail "schakel-$n --version: $(/usr/bin/schakel-$n --version 2>&1) (package $(dpkg-query -W -f='${Version}' schakel-$n))"
 done
-ok "user schakel (uid $uid, $shell), /var/lib/schakel 0700, /etc/schakel/*.conf 0640 root:schakel, units, man pages"
+ok "user schakel (uid $uid, $shell), /var/lib/schakel and /var/backups/schakel 0700, /etc/schakel/*.conf 0640 root:schakel, units, man pages"
 if command -v systemd-analyze >/dev/null; then
 	out=$(systemd-analyze verify --man=no /lib/systemd/system/schakel-{registry,pseudonymiser,node}.service 2>&1) ||
 		fail "systemd-analyze verify: $out"

@@ -15,7 +15,9 @@
 #  2. cases published at both nodes, lookups that match, a discussion
 #     (request, acceptance, messages), audit anchors (each sync anchors);
 #  3. the registry's backup as section 7 writes it;
-#  4. more cases, lookups, discussion steps and anchors after it;
+#  4. more cases, lookups, discussion steps and anchors after it, and a
+#     quota change in the operator's journal (section 3: every member
+#     command writes /var/backups/schakel/registry.journal);
 #  5. the registry crashes and its data dir is gone (a lost disk);
 #  6. the guide's ```sh blocks of that section, taken from docs/operator.md
 #     now, run in order in one bash (set -e: a failing command fails the
@@ -32,7 +34,8 @@
 #     is found again from the other node; the discussion from before the
 #     backup goes on; audit verify (--registry, --reconcile) exits 0 at
 #     every node, the registry's audit verify too; the guide's
-#     `rollover --report` says every node is back.
+#     `rollover --report` says every node is back; its `journal replay`
+#     brought the quota change back.
 # At the end, also on failure, the packages are purged and everything the
 # test made is removed (deb_lib.sh). Root only, as tests/e2e/deb.sh.
 DEB_CLEANUP="/var/backups/schakel /run/schakel-recovery /etc/systemd/system/schakel-pseudonymiser2.service
@@ -140,7 +143,7 @@ ps_up() { # NAME ORG LISTEN WITNESS
 	S schakel-pseudonymiser init --dir $V/$1 --org-id $2 --name "Pseudonymiser $2" --host 127.0.0.1 \
 		--passphrase-file "$(pass $1)" >/dev/null
 	S schakel-registry enrol --dir $V/registry --ca "$OFF/schakel-ca" --passphrase-file "$(pass registry)" \
-		--request $V/$1/enrol-request --out $V/$2.bundle >/dev/null
+		--request $V/$1/enrol-request --out $V/$2.bundle --journal /var/backups/schakel/registry.journal >/dev/null
 	S schakel-pseudonymiser join --dir $V/$1 --bundle $V/$2.bundle --passphrase-file "$(pass $1)" >/dev/null
 	conf_set /etc/schakel/$1.conf listen 127.0.0.1:$3
 	conf_set /etc/schakel/$1.conf witness-listen 127.0.0.1:$4
@@ -158,7 +161,7 @@ node_up() { # NAME ORG PROF CATEGORY
 	S schakel-node init --dir $V/$1 --org-id $2 --name "Org $2" --category $4 --passphrase-file "$(pass $1)" >/dev/null
 	# shellcheck disable=SC2086
 	S schakel-registry enrol --dir $V/registry --ca "$OFF/schakel-ca" --passphrase-file "$(pass registry)" \
-		--request $V/$1/enrol-request --out $V/$2.bundle $CHAIN >/dev/null
+		--request $V/$1/enrol-request --out $V/$2.bundle $CHAIN --journal /var/backups/schakel/registry.journal >/dev/null
 	S schakel-pseudonymiser allow --dir $V/pseudonymiser --org $2 --passphrase-file "$(pass pseudonymiser)" >/dev/null
 	S schakel-pseudonymiser allow --dir $V/pseudonymiser2 --org $2 --passphrase-file "$(pass pseudonymiser2)" >/dev/null
 	S schakel-node join --dir $V/$1 --bundle $V/$2.bundle --passphrase-file "$(pass $1)" >/dev/null
@@ -275,6 +278,9 @@ D2=$(N node discuss request --client $BSN2 --as anna --topic afstemming) || fail
 sync_all
 N node2 discuss accept "$D2" --as bram >/dev/null || fail "discuss accept after the backup"
 sync_all
+# the operator raises altrecht's quota, in the journal (section 3)
+S schakel-registry quota --dir $V/registry --org altrecht --entries 4321 --passphrase-file "$(pass registry)" \
+	--journal /var/backups/schakel/registry.journal >/dev/null
 wait_cosigned
 AT_LOSS=$(size)
 [ "$AT_LOSS" -gt "$AT_BACKUP" ] || fail "the log did not grow after the backup"
@@ -396,6 +402,13 @@ done
 ok "every node's sync (step 5) followed $NEW and published its open cases again"
 grep -c >/dev/null "2 of 2 nodes back" "$T/guide.log" || fail "the guide's rollover --report did not say 2 of 2 nodes back: $(grep "nodes back" "$T/guide.log" || echo "it printed no report")"
 ok "the operator's rollover --report: 2 of 2 nodes back"
+grep -c >/dev/null "^[0-9]* *quota *altrecht *replayed$" "$T/guide.log" ||
+	fail "the guide's journal replay did not replay altrecht's quota: $(grep -A8 "journal replay" "$T/guide.log" | head -12)"
+[ "$(cd / && sudo -u schakel schakel-registry quota --dir $V/registry --org altrecht --json \
+	--passphrase-file "$(pass registry)" |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["entries"])')" = 4321 ] ||
+	fail "altrecht's quota set after the backup is not back"
+ok "the guide's journal replay (step 3) recorded the quota change made after the backup again"
 
 sync_all
 finds $BSN1 "after the recovery (published before the backup)"

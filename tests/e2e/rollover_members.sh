@@ -4,7 +4,13 @@
 # the backup is published again by the pseudonymiser itself, so a bundle
 # refreshed after the rollover carries the new epoch and its tokens match;
 # a revocation made after the backup is repeated by the operator and the
-# node is refused again.
+# node is refused again. The operator's journal (--journal, outside the
+# data dir) holds an enrolment, a revocation and a quota change made after
+# the backup; 'journal replay' records them again after the rollover (an
+# edited journal is refused), once. The pseudonymiser follows the
+# rollover: its member-event cursor goes back to the statement's leaf, so
+# a revocation recorded after the rollover below its old cursor is
+# applied (buurtzorg).
 source "$(dirname "$0")/lib.sh"
 : "${SK_NODE:?}" "${SK_PSEUDONYMISER:?}"
 cd "$T"
@@ -17,7 +23,10 @@ PS1_OPTS="--witness-listen 127.0.0.1:0" chain_up
 CHAIN="$CHAIN --witness ps1@https://$WIT1 --quorum 1"
 node() { "$SK_NODE" "$@" --dev 2>>"$T/node.log"; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-nodes_up wijkteam:sociaal-team altrecht:ggz tactus:ggz
+nodes_up wijkteam:sociaal-team altrecht:ggz tactus:ggz buurtzorg:sociaal-team
+# the operator's journal, outside the registry's data dir
+install -d -m 0700 backups
+J=$T/backups/registry.journal
 node professional add --dir wijkteam --id anna --name "Anna de Vries" --role wijkcoach >/dev/null
 node professional add --dir altrecht --id bram --name "Bram Jansen" --role spv >/dev/null
 BSN=123456782
@@ -49,7 +58,20 @@ for org in wijkteam altrecht; do
 done
 out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) || fail "lookup: $out"
 echo "$out" | grep -c >/dev/null wijkteam || fail "no match under epoch 2 before the loss: $out"
-reg revoke --dir r --org tactus >/dev/null || fail "revoke tactus"
+reg revoke --dir r --org tactus --journal "$J" >/dev/null || fail "revoke tactus"
+# also journalled after the backup: a new node enrolled, a quota changed
+"$SK_NODE" init --dir lister --org-id lister --name "Org lister" --category ggz --dev \
+	>/dev/null 2>>node.log
+reg enrol --dir r --ca ca --request lister/enrol-request --out lister.bundle $CHAIN \
+	--journal "$J" >/dev/null || fail "enrol lister: $(tail -2 stderr.log)"
+psd allow --dir ps1 --org lister >/dev/null
+psd allow --dir ps2 --org lister >/dev/null
+node join --dir lister --bundle lister.bundle >/dev/null || fail "join lister"
+node sync --dir lister >/dev/null || fail "first sync of lister: $(tail -3 node.log)"
+reg quota --dir r --org altrecht --entries 4321 --journal "$J" >/dev/null || fail "quota"
+[ "$(stat -c %a "$J")" = 600 ] || fail "the journal is not 0600: $(stat -c %a "$J")"
+[ "$(reg journal verify --dir r --journal "$J")" = "journal $J: 3 records, verified" ] ||
+	fail "journal verify: $(tail -2 stderr.log)"
 try node sync --dir tactus
 [ "$rc" != 0 ] || fail "a revoked node synced"
 for _ in $(seq 100); do
@@ -59,6 +81,11 @@ for _ in $(seq 100); do
 done
 [ "$(field "['epochs'][1]['in_log']" <st1)" = True ] || fail "ps1 did not see epoch 2 in the log"
 leaf=$(field "['epochs'][1]['leaf_index']" <st1)
+for _ in $(seq 100); do
+	psd list --dir ps1 --json | grep -c >/dev/null '"revoked": true' && break
+	sleep 0.1
+done
+cursor=$(psd status --dir ps1 --json | field "['events_from']")
 witnessed_fetch "$OLD"
 ok "after the backup: epoch 2 of ps1 (leaf $leaf) matches across nodes; tactus is revoked"
 
@@ -66,6 +93,34 @@ ok "after the backup: epoch 2 of ps1 (leaf $leaf) matches across nodes; tactus i
 disk_lost
 out=$(reg rollover --dir r --origin "$NEW" --witnessed witnessed) || fail "rollover: $(tail -2 stderr.log)"
 [ "$out" = "log $OLD goes on as $NEW" ] || fail "rollover printed: $out"
+
+# the journal replayed: a copy whose last record was edited is refused
+# whole (its signature; the chain covers the records before), then the real one
+# records lister, tactus's revocation and the quota again, once
+sed 's/^\(sj1 3 [0-9]* [0-9a-f]* \)e/\1f/' "$J" >edited
+cmp -s edited "$J" && fail "the test did not edit the journal"
+try reg journal verify --dir r --journal edited
+[ "$rc" = 3 ] || fail "journal verify of an edited journal: exit $rc"
+try reg journal replay --dir r --journal edited
+[ "$rc" = 3 ] || fail "journal replay of an edited journal: exit $rc $msg"
+reg members --dir r --json | grep -c >/dev/null '"lister"' && fail "an edited journal was replayed"
+out=$(reg journal replay --dir r --journal "$J") || fail "journal replay: $(tail -2 stderr.log)"
+echo "$out" | grep -c >/dev/null "^1 .*revoke.*tactus.*replayed" || fail "replay tactus: $out"
+echo "$out" | grep -c >/dev/null "^2 .*enrol.*lister.*replayed" || fail "replay lister: $out"
+echo "$out" | grep -c >/dev/null "^3 .*quota.*altrecht.*replayed" || fail "replay quota: $out"
+echo "$out" | grep -c >/dev/null "^3 replayed, 0 already there" || fail "replay counts: $out"
+out=$(reg journal replay --dir r --journal "$J") || fail "second journal replay: $(tail -2 stderr.log)"
+echo "$out" | grep -c >/dev/null "^0 replayed, 6 already there, 0 in the backup, 0 refused" ||
+	fail "a second replay changed something: $out"
+[ "$(reg quota --dir r --org altrecht --json | field "['entries']")" = 4321 ] || fail "quota not replayed"
+reg audit query --dir r --event journal.replay | grep -c >/dev/null "lister" ||
+	fail "the replay is not audited"
+
+# buurtzorg is revoked now, before the registry starts: its leaf is below
+# the cursor ps1 reached on the old log
+reg revoke --dir r --org buurtzorg --journal "$J" >/dev/null || fail "revoke buurtzorg"
+size=$(reg checkpoint --dir r | sed -n 2p)
+[ $((size - 1)) -lt "$cursor" ] || fail "test setup: buurtzorg's leaf $((size - 1)) is not below ps1's old cursor $cursor"
 start_registry r "$REG_ADDR"
 
 # ps1's sync finds its epoch 2 missing from the new log and sends it again
@@ -91,11 +146,34 @@ out=$(node lookup --dir altrecht --client $BSN --as bram --purpose afstemming) |
 echo "$out" | grep -c >/dev/null wijkteam || fail "epoch 2 tokens do not match after the rollover: $out"
 ok "after the rollover ps1 publishes epoch 2 again (leaf $(field "['epochs'][1]['leaf_index']" <st1)); a refreshed bundle names it and the partner is found"
 
-# the restored registry forgot tactus's revocation; the operator repeats it
+# the restored registry forgot tactus's revocation; the journal replay
+# recorded it again (a manual repeat finds it there)
 out=$(reg rollover --dir r --report) || fail "rollover --report: $(tail -2 stderr.log)"
-echo "$out" | grep -c >/dev/null "^tactus " || fail "the report does not name tactus: $out"
-reg revoke --dir r --org tactus >/dev/null || fail "revoke tactus again"
+echo "$out" | grep -c >/dev/null "^tactus " && fail "the report names tactus, revoked again: $out"
+try reg revoke --dir r --org tactus
+[ "$rc" = 1 ] && echo "$msg$(tail -1 stderr.log)" | grep -c >/dev/null "already revoked" ||
+	fail "tactus's revocation is not back: $rc $msg"
 try node sync --dir tactus
 [ "$rc" != 0 ] || fail "tactus synced after its revocation was repeated"
 echo "$msg$(tail -3 node.log)" | grep -ci >/dev/null "revoked\|refused" || fail "tactus's refusal: $msg"
-ok "a revocation made after the backup, repeated by the operator, refuses the node again"
+ok "a revocation made after the backup, replayed from the journal, refuses the node again"
+
+# the journal brought lister back: it syncs; tactus stays refused
+node sync --dir lister >/dev/null || fail "lister after the replay: $(tail -3 node.log)"
+ok "the journal replay recorded lister's enrolment, tactus's revocation and the quota again; lister syncs"
+
+# ps1 followed the rollover and applied buurtzorg's revocation below its
+# old cursor
+for _ in $(seq 100); do
+	psd list --dir ps1 --json >l1
+	python3 -c "import json,sys; l={o['id']: o for o in json.load(open('l1'))}; sys.exit(0 if l['buurtzorg']['revoked'] else 1)" && break
+	sleep 0.1
+done
+python3 -c "import json,sys; l={o['id']: o for o in json.load(open('l1'))}; sys.exit(0 if l['buurtzorg']['revoked'] else 1)" ||
+	fail "ps1 did not apply buurtzorg's revocation after the rollover: $(grep ps1 ps-serve.log | tail -3)"
+psd audit query --dir ps1 --event registry.rollover | grep -c >/dev/null "rolled over to $NEW" ||
+	fail "ps1's audit has no registry.rollover"
+[ "$(psd status --dir ps1 --json | field "['log']")" = "$NEW" ] || fail "ps1's status does not name $NEW"
+try node sync --dir buurtzorg
+[ "$rc" != 0 ] || fail "buurtzorg synced after its revocation"
+ok "ps1 followed the rollover (cursor $cursor back to the statement) and refuses buurtzorg"

@@ -15,6 +15,7 @@
 #include "common/file.h"
 #include "common/init.h"
 #include "registry/enrol.h"
+#include "protos/rollover.h"
 #include "protos/wire.h"
 #include "pseudonymiser/store.h"
 #include "pseudonymiser/sync.h"
@@ -544,7 +545,185 @@ static void test_cert_pins(void **state)
 	assert_int_equal(pin[0], 0x11); /* the rekey's certificate */
 	assert_int_equal(audit_events(s, &au), 2);
 	assert_string_equal(au.names[1], "org.rekey");
+	/* the same rekey recorded again after a rollover: nothing changes */
+	ev->n = 1;
+	ev->ev[0] = ev->ev[1];
+	ev->ev[0].leaf_index = 4;
+	ev->next = 5;
+	E(apply(s, ev));
+	assert_int_equal(audit_events(s, &au), 2);
 	free(ev);
+	ps_store_close(s);
+	t_rmdir(dir);
+}
+
+#define OLD_LOG "regio.example/registry"
+#define NEW_LOG "regio.example/registry/2"
+
+/* A checkpoint of origin (size, root) signed by rk under origin's name. */
+static void cp_note(const key_ed25519 *rk, const char *origin, uint64_t size,
+		    const uint8_t root[32], uint8_t **out, size_t *len)
+{
+	note_checkpoint cp = {0};
+	note_signer *k = NULL;
+
+	E(note_signer_from_seed(&k, origin, NOTE_TYPE_ED25519, rk->sk));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", origin);
+	cp.size = size;
+	memcpy(cp.root, root, 32);
+	E(note_checkpoint_sign(out, len, &cp, k));
+	note_signer_free(k);
+}
+
+/* After a rollover the registry answers with the statement; the
+ * pseudonymiser checks it and moves its member-event cursor back to the
+ * statement's leaf, once. */
+static void test_rollover(void **state)
+{
+	char *dir = t_tmpdir();
+	uint8_t pk[OPRF_ELEMENT_BYTES], seed[32] = {9}, root[32], leaf[32], fill[32];
+	uint8_t *rn = NULL, *wn = NULL, *cn = NULL, *body = NULL, sig[64], *tn = NULL;
+	size_t rlen, wlen, clen, blen, tlen;
+	ps_store *s = make(sub(dir, "ps"), "ps1", pk);
+	Schakel__V1__ConsistencyResponse cr = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
+	Schakel__V1__SignedRollover ro = SCHAKEL__V1__SIGNED_ROLLOVER__INIT;
+	key_ed25519 rk, fake;
+	ps_rollover r;
+	MDB_txn *txn = NULL;
+	char origin[NOTE_ORIGIN_MAX + 1];
+	uint64_t from, was;
+	struct events au;
+
+	key_ed25519_from_seed(&rk, seed);
+	seed[0] = 10;
+	key_ed25519_from_seed(&fake, seed);
+	/* the restored tree is empty, the witnessed one had 20 leaves; the new
+	 * log is the statement alone */
+	crypto_hash_sha256(root, NULL, 0);
+	cp_note(&rk, OLD_LOG, 0, root, &rn, &rlen);
+	memset(fill, 0x33, sizeof(fill));
+	cp_note(&rk, OLD_LOG, 20, fill, &wn, &wlen);
+	E(wire_rollover_sign(&body, &blen, sig, OLD_LOG, NEW_LOG, rn, rlen, wn, wlen, 1700000000000,
+			     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, rk.sk));
+	E(wire_leaf_hash(leaf, WIRE_LEAF_ROLLOVER, body, blen, sig));
+	cp_note(&rk, NEW_LOG, 1, leaf, &cn, &clen);
+	ro.body = (ProtobufCBinaryData){blen, body};
+	ro.signature = (ProtobufCBinaryData){64, sig};
+	cr.checkpoint = (ProtobufCBinaryData){clen, cn};
+	cr.rollover = &ro;
+	cr.has_rollover_proof = 1;
+	cr.has_rollover_consistency = 1;
+
+	E(ps_rollover_verify(&r, &cr, OLD_LOG, rk.pk));
+	assert_int_equal(r.rolled, 1);
+	assert_int_equal(r.restored_size, 0);
+	assert_string_equal(r.new_origin, NEW_LOG);
+	/* under another key, for another log, or without the statement */
+	EFAIL(ps_rollover_verify(&r, &cr, OLD_LOG, fake.pk), SK_ERR_VERIFY);
+	EFAIL(ps_rollover_verify(&r, &cr, "other.example/registry", rk.pk), SK_ERR_VERIFY);
+	cr.rollover = NULL;
+	EFAIL(ps_rollover_verify(&r, &cr, OLD_LOG, rk.pk), SK_ERR_VERIFY);
+	/* a statement the new log does not hold at the restored size */
+	cr.rollover = &ro;
+	sig[0] ^= 1;
+	EFAIL(ps_rollover_verify(&r, &cr, OLD_LOG, rk.pk), SK_ERR_VERIFY);
+	sig[0] ^= 1;
+	free(cn);
+	cp_note(&rk, NEW_LOG, 1, fill, &cn, &clen);
+	cr.checkpoint = (ProtobufCBinaryData){clen, cn};
+	EFAIL(ps_rollover_verify(&r, &cr, OLD_LOG, rk.pk), SK_ERR_VERIFY);
+	assert_int_equal(r.rolled, 0);
+	/* no rollover: a checkpoint of the log followed */
+	cp_note(&rk, OLD_LOG, 21, fill, &tn, &tlen);
+	cr.rollover = NULL;
+	cr.checkpoint = (ProtobufCBinaryData){tlen, tn};
+	E(ps_rollover_verify(&r, &cr, OLD_LOG, rk.pk));
+	assert_int_equal(r.rolled, 0);
+
+	/* two rollovers behind: a chain OLD -> MID -> NEW2. MID is [stmt1]; its
+	 * checkpoint is the second statement's restored and witnessed one; NEW2
+	 * is [stmt1, stmt2] */
+	{
+		uint8_t *b2 = NULL, sig2[64], leaf2[32], root2[32], pair[65], *mn = NULL, *n2 = NULL;
+		size_t b2len, mlen, n2len;
+		Schakel__V1__RolloverRequest link = SCHAKEL__V1__ROLLOVER_REQUEST__INIT, *links[1];
+		Schakel__V1__SignedRollover s1 = SCHAKEL__V1__SIGNED_ROLLOVER__INIT,
+					    s2 = SCHAKEL__V1__SIGNED_ROLLOVER__INIT;
+		Schakel__V1__ConsistencyResponse cc = SCHAKEL__V1__CONSISTENCY_RESPONSE__INIT;
+
+		free(body);
+		body = NULL;
+		E(wire_rollover_sign(&body, &blen, sig, OLD_LOG, "regio.example/registry/mid", rn,
+				     rlen, wn, wlen, 1700000000000,
+				     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, rk.sk));
+		E(wire_leaf_hash(leaf, WIRE_LEAF_ROLLOVER, body, blen, sig));
+		cp_note(&rk, "regio.example/registry/mid", 1, leaf, &mn, &mlen);
+		E(wire_rollover_sign(&b2, &b2len, sig2, "regio.example/registry/mid", NEW_LOG, mn, mlen,
+				     mn, mlen, 1700000001000,
+				     SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST, rk.sk));
+		E(wire_leaf_hash(leaf2, WIRE_LEAF_ROLLOVER, b2, b2len, sig2));
+		pair[0] = 1;
+		memcpy(pair + 1, leaf, 32);
+		memcpy(pair + 33, leaf2, 32);
+		crypto_hash_sha256(root2, pair, sizeof(pair));
+		cp_note(&rk, NEW_LOG, 2, root2, &n2, &n2len);
+		s1.body = (ProtobufCBinaryData){blen, body};
+		s1.signature = (ProtobufCBinaryData){64, sig};
+		link.statement = &s1;
+		link.checkpoint = (ProtobufCBinaryData){mlen, mn};
+		links[0] = &link;
+		s2.body = (ProtobufCBinaryData){b2len, b2};
+		s2.signature = (ProtobufCBinaryData){64, sig2};
+		cc.checkpoint = (ProtobufCBinaryData){n2len, n2};
+		cc.n_chain = 1;
+		cc.chain = links;
+		cc.rollover = &s2;
+		cc.has_rollover_proof = 1;
+		cc.rollover_proof = (ProtobufCBinaryData){32, leaf};
+		cc.has_rollover_consistency = 1;
+		cc.rollover_consistency = (ProtobufCBinaryData){32, leaf2};
+		E(ps_rollover_verify(&r, &cc, OLD_LOG, rk.pk));
+		assert_int_equal(r.rolled, 1);
+		assert_int_equal(r.restored_size, 0);
+		assert_string_equal(r.new_origin, NEW_LOG);
+		/* the last link alone does not roll over the log followed */
+		cc.n_chain = 0;
+		EFAIL(ps_rollover_verify(&r, &cc, OLD_LOG, rk.pk), SK_ERR_VERIFY);
+		assert_int_equal(r.rolled, 0);
+		free(b2);
+		free(mn);
+		free(n2);
+	}
+
+	/* the cursor was past the statement's leaf: back to it, once */
+	r.rolled = 1;
+	r.restored_size = 12;
+	snprintf(r.new_origin, sizeof(r.new_origin), "%s", NEW_LOG);
+	E(sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn)));
+	E(ps_meta_u64_put(s, txn, PS_META_EVENTS_FROM, 20));
+	E(ps_rollover_apply(s, txn, OLD_LOG, &r, &was));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	assert_int_equal(was, 20);
+	E(sk_db_status(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)));
+	E(ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &from));
+	E(ps_meta_str(s, txn, PS_META_LOG_ORIGIN, origin, sizeof(origin)));
+	mdb_txn_abort(txn);
+	assert_int_equal(from, 12);
+	assert_string_equal(origin, NEW_LOG);
+	assert_int_equal(audit_events(s, &au), 2);
+	assert_string_equal(au.names[1], "registry.rollover");
+	/* a cursor below the statement stays where it is */
+	E(sk_db_status(mdb_txn_begin(s->env, NULL, 0, &txn)));
+	E(ps_meta_u64_put(s, txn, PS_META_EVENTS_FROM, 5));
+	E(ps_rollover_apply(s, txn, OLD_LOG, &r, &was));
+	E(ps_meta_u64(s, txn, PS_META_EVENTS_FROM, 0, &from));
+	E(sk_db_status(mdb_txn_commit(txn)));
+	assert_int_equal(from, 5);
+	free(rn);
+	free(wn);
+	free(cn);
+	free(tn);
+	free(body);
 	ps_store_close(s);
 	t_rmdir(dir);
 }
@@ -555,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_init),   cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_join),   cmocka_unit_test(test_events),
 		cmocka_unit_test(test_usage),  cmocka_unit_test(test_cert_pins),
+		cmocka_unit_test(test_rollover),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
