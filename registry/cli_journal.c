@@ -113,8 +113,9 @@ static int cmd_replay(int argc, char **argv)
 		"change in the operator's journal that the restored store lacks (revoke, enrol,\n"
 		"enrol --refresh, quota), in order, and notes each in the journal again (under\n"
 		"the new log). One line a record: replayed, already there, in the backup, or\n"
-		"refused with the reason (a rekey or new certificate: issue a refreshed bundle\n"
-		"by hand). Each outcome is audited (journal.replay). Running it twice changes\n"
+		"refused with the reason; new keys and certificates come back with the\n"
+		"certificate the member holds. Each outcome is audited (journal.replay).\n"
+		"Running it twice changes\n"
 		"nothing the second time. Exit 3 when the journal does not verify (nothing is\n"
 		"replayed then); exit 1 when a record was refused.\n\n"
 		"  --journal FILE        the journal\n" SK_CLI_COMMON_HELP;

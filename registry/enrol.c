@@ -516,8 +516,12 @@ static sk_status member_commit(reg_store *s, MDB_txn *txn, Schakel__V1__MemberEv
 
 /* The certificate of a journalled enrolment: issued by the federation CA
  * (the data dir's copy) for the request's org id and TLS key. */
+/* A certificate from the operator's journal: issued by the federation CA
+ * (the data dir's copy) for org_id and tls_pk (KEY_ED25519_PK_BYTES, or
+ * any other length: refused). */
 static sk_status given_cert_check(const reg_store *s, const uint8_t *cert, size_t cert_len,
-				  const Schakel__V1__EnrolRequestBody *b, uint64_t now)
+				  const char *org_id, const ProtobufCBinaryData *tls_pk,
+				  uint64_t now)
 {
 	char path[4096];
 	uint8_t *ca = NULL;
@@ -530,12 +534,12 @@ static sk_status given_cert_check(const reg_store *s, const uint8_t *cert, size_
 		return st;
 	st = net_cert_verify(&peer, cert, cert_len, ca, ca_len, (int64_t)(now / 1000));
 	free(ca);
-	if (st != SK_OK || strcmp(peer.org_id, b->org_id) != 0 ||
-	    b->tls_key.len != KEY_ED25519_PK_BYTES ||
-	    sodium_memcmp(peer.tls_pk, b->tls_key.data, KEY_ED25519_PK_BYTES) != 0) {
+	if (st != SK_OK || strcmp(peer.org_id, org_id) != 0 ||
+	    tls_pk->len != KEY_ED25519_PK_BYTES ||
+	    sodium_memcmp(peer.tls_pk, tls_pk->data, KEY_ED25519_PK_BYTES) != 0) {
 		sk_error_set("the certificate in the journal is not one the federation CA issued "
 			     "for '%s' and its TLS key",
-			     b->org_id);
+			     org_id);
 		return SK_ERR_VERIFY;
 	}
 	return SK_OK;
@@ -609,7 +613,8 @@ static sk_status enrol_do(reg_store *s, const reg_ca *ca, const uint8_t *given,
 	request_hosts(&hosts, o, b);
 	if (given != NULL) {
 		/* a journalled enrolment: the member keeps the certificate it has */
-		if ((st = given_cert_check(s, given, given_len, b, now)) != SK_OK)
+		if ((st = given_cert_check(s, given, given_len, b->org_id, &b->tls_key, now)) !=
+		    SK_OK)
 			goto out;
 		if ((cert = malloc(given_len)) == NULL) {
 			st = SK_ERR_NOMEM;
@@ -715,8 +720,11 @@ sk_status reg_enrol_refresh(reg_store *s, const char *org_id, const reg_enrol_op
 	return st;
 }
 
-sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
-			   const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len)
+/* reg_enrol_recert, or with given (given_len bytes, not NULL) the
+ * certificate the journal holds instead of a new one (ca unused). */
+static sk_status recert_do(reg_store *s, const reg_ca *ca, const uint8_t *given,
+			   size_t given_len, const char *org_id, const reg_enrol_opts *o,
+			   uint8_t **bundle, size_t *bundle_len)
 {
 	Schakel__V1__Member *m = NULL;
 	Schakel__V1__SignedEnrolRequest *er = NULL;
@@ -741,9 +749,21 @@ sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
 		goto out;
 	}
 	member_hosts(&hosts, o, m, &er, &eb);
-	if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
-			       m->category != NULL ? m->category : "", &hosts, m->tls_key.data,
-			       (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK) {
+	if (given != NULL) {
+		if ((st = given_cert_check(s, given, given_len, m->org_id, &m->tls_key, now)) ==
+			    SK_OK &&
+		    (cert = malloc(given_len)) == NULL)
+			st = SK_ERR_NOMEM;
+		if (st == SK_OK) {
+			memcpy(cert, given, given_len);
+			cert_len = given_len;
+		}
+	} else {
+		st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
+				  m->category != NULL ? m->category : "", &hosts, m->tls_key.data,
+				  (int64_t)(now / 1000), REG_CERT_DAYS);
+	}
+	if (st != SK_OK) {
 		mdb_txn_abort(txn);
 		goto out;
 	}
@@ -757,6 +777,23 @@ out:
 	schakel__v1__enrol_request_body__free_unpacked(eb, NULL);
 	schakel__v1__signed_enrol_request__free_unpacked(er, NULL);
 	free(cert);
+	return st;
+}
+
+sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
+			   const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len)
+{
+	return recert_do(s, ca, NULL, 0, org_id, o, bundle, bundle_len);
+}
+
+sk_status reg_recert_replay(reg_store *s, const char *org_id, const uint8_t *cert,
+			    size_t cert_len, const reg_enrol_opts *o)
+{
+	uint8_t *bundle = NULL;
+	size_t bundle_len = 0;
+	sk_status st = recert_do(s, NULL, cert, cert_len, org_id, o, &bundle, &bundle_len);
+
+	free(bundle);
 	return st;
 }
 
@@ -795,8 +832,11 @@ static sk_status check_rekey(const Schakel__V1__SignedRekeyRequest *sr,
 	return SK_OK;
 }
 
-sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const uint8_t *request,
-		    size_t len, const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len)
+/* reg_rekey, or with given (given_len bytes, not NULL) the certificate
+ * the journal holds for the new TLS key instead of a new one (ca unused). */
+static sk_status rekey_do(reg_store *s, const reg_ca *ca, const uint8_t *given,
+			  size_t given_len, const char *org_id, const uint8_t *request, size_t len,
+			  const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len)
 {
 	Schakel__V1__SignedRekeyRequest *sr = NULL;
 	Schakel__V1__RekeyRequestBody *b = NULL;
@@ -826,10 +866,22 @@ sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const ui
 	if (st != SK_OK || (st = check_rekey(sr, b, m)) != SK_OK)
 		goto abort;
 	member_hosts(&hosts, o, m, &er, &eb);
-	if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
-			       m->category != NULL ? m->category : "", &hosts, b->tls_key.data,
-			       (int64_t)(now / 1000), REG_CERT_DAYS)) != SK_OK)
+	if (given != NULL) {
+		if ((st = given_cert_check(s, given, given_len, m->org_id, &b->tls_key, now)) !=
+		    SK_OK)
+			goto abort;
+		if ((cert = malloc(given_len)) == NULL) {
+			st = SK_ERR_NOMEM;
+			goto abort;
+		}
+		memcpy(cert, given, given_len);
+		cert_len = given_len;
+	} else if ((st = reg_ca_issue(ca, &cert, &cert_len, m->org_id, m->name,
+				      m->category != NULL ? m->category : "", &hosts,
+				      b->tls_key.data, (int64_t)(now / 1000), REG_CERT_DAYS)) !=
+		   SK_OK) {
 		goto abort;
+	}
 	saved[0] = m->identity_key;
 	saved[1] = m->tls_key;
 	saved[2] = m->encryption_key;
@@ -861,6 +913,24 @@ out:
 	schakel__v1__rekey_request_body__free_unpacked(b, NULL);
 	schakel__v1__signed_rekey_request__free_unpacked(sr, NULL);
 	free(cert);
+	return st;
+}
+
+sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const uint8_t *request,
+		    size_t len, const reg_enrol_opts *o, uint8_t **bundle, size_t *bundle_len)
+{
+	return rekey_do(s, ca, NULL, 0, org_id, request, len, o, bundle, bundle_len);
+}
+
+sk_status reg_rekey_replay(reg_store *s, const char *org_id, const uint8_t *request, size_t len,
+			   const uint8_t *cert, size_t cert_len, const reg_enrol_opts *o)
+{
+	uint8_t *bundle = NULL;
+	size_t bundle_len = 0;
+	sk_status st = rekey_do(s, NULL, cert, cert_len, org_id, request, len, o, &bundle,
+				&bundle_len);
+
+	free(bundle);
 	return st;
 }
 

@@ -79,6 +79,13 @@ sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
 			   const reg_enrol_opts *o, uint8_t **bundle,
 			   size_t *bundle_len) SK_MUST_CHECK;
 
+/* reg_enrol_recert for one the operator's journal holds (after a restore;
+ * registry/replay.h): cert, the certificate issued then, must verify under
+ * the data dir's CA copy for org_id and the member's TLS key
+ * (SK_ERR_VERIFY); no CA needed, no bundle written. */
+sk_status reg_recert_replay(reg_store *s, const char *org_id, const uint8_t *cert,
+			    size_t cert_len, const reg_enrol_opts *o) SK_MUST_CHECK;
+
 /* New keys for a live member, countersigned by the operator: request is a
  * SignedRekeyRequest (schakel.proto) for org_id, signed by the identity
  * key the registry holds for it AND by the new identity key. Issues a
@@ -92,6 +99,15 @@ sk_status reg_enrol_recert(reg_store *s, const reg_ca *ca, const char *org_id,
 sk_status reg_rekey(reg_store *s, const reg_ca *ca, const char *org_id, const uint8_t *request,
 		    size_t len, const reg_enrol_opts *o, uint8_t **bundle,
 		    size_t *bundle_len) SK_MUST_CHECK;
+
+/* reg_rekey for one the operator's journal holds (after a restore): the
+ * same checks of request against the member record the registry holds
+ * now, and cert, the certificate issued then, must verify under the data
+ * dir's CA copy for org_id and the request's new TLS key (SK_ERR_VERIFY);
+ * no CA needed, no bundle written. */
+sk_status reg_rekey_replay(reg_store *s, const char *org_id, const uint8_t *request, size_t len,
+			   const uint8_t *cert, size_t cert_len,
+			   const reg_enrol_opts *o) SK_MUST_CHECK;
 
 /* Revokes a member at once: the registry refuses it from its next request
  * on. With purge, its entries' contents are removed too and every partner

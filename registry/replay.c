@@ -190,6 +190,56 @@ done:
 	return out;
 }
 
+/* New keys (`enrol --refresh ORG --request REKEY`) or a new certificate
+ * (`enrol --refresh ORG --host …`) after the backup: the member holds
+ * only the new keys and certificate, so the registry takes them again
+ * with the certificate the journal holds (checked under the CA copy). */
+static reg_replay_outcome do_rekey(struct replay *r, const json_t *o, const char *org,
+				   int rekey, char *why, size_t cap, sk_status *st)
+{
+	Schakel__V1__Member *m = member_now(r->s, org, st);
+	Schakel__V1__SignedRekeyRequest *sr = NULL;
+	Schakel__V1__RekeyRequestBody *b = NULL;
+	uint8_t *req = NULL, *cert = NULL;
+	size_t rlen = 0, clen = 0;
+	reg_enrol_opts eo;
+	reg_replay_outcome out = REG_REPLAY_REFUSED;
+
+	if (*st != SK_OK)
+		goto done;
+	if (m == NULL || m->has_revoked_at) {
+		snprintf(why, cap, "%s is hier niet (meer) aangemeld", org);
+		goto done;
+	}
+	if (!blob(o, "cert", &cert, &clen) ||
+	    (rekey && (!blob(o, "request", &req, &rlen) ||
+		       (sr = schakel__v1__signed_rekey_request__unpack(NULL, rlen, req)) == NULL ||
+		       (b = schakel__v1__rekey_request_body__unpack(NULL, sr->body.len,
+								    sr->body.data)) == NULL))) {
+		snprintf(why, cap, "het journaal mist de aanvraag of het certificaat van %s", org);
+		goto done;
+	}
+	/* the member has it already: the same certificate, or the new keys */
+	if ((m->cert.len == clen && sodium_memcmp(m->cert.data, cert, clen) == 0) ||
+	    (b != NULL && m->identity_key.len == b->identity_key.len &&
+	     sodium_memcmp(m->identity_key.data, b->identity_key.data, m->identity_key.len) == 0)) {
+		out = REG_REPLAY_THERE;
+		goto done;
+	}
+	opts_of(o, &eo);
+	*st = rekey ? reg_rekey_replay(r->s, org, req, rlen, cert, clen, &eo)
+		    : reg_recert_replay(r->s, org, cert, clen, &eo);
+	if (*st == SK_OK)
+		out = REG_REPLAY_DONE;
+done:
+	schakel__v1__rekey_request_body__free_unpacked(b, NULL);
+	schakel__v1__signed_rekey_request__free_unpacked(sr, NULL);
+	schakel__v1__member__free_unpacked(m, NULL);
+	free(req);
+	free(cert);
+	return out;
+}
+
 /* Whether the registry asks every witness eo names, at its URL, with a
  * quorum not below eo's. */
 static sk_status witnesses_there(reg_store *s, const reg_enrol_opts *eo, int *there)
@@ -346,10 +396,7 @@ static sk_status one(const reg_journal_record *jr, void *arg)
 	} else if (strcmp(cmd, "quota") == 0) {
 		it.outcome = do_quota(r, o, org, why, sizeof(why), &st);
 	} else if (strcmp(cmd, "rekey") == 0 || strcmp(cmd, "recert") == 0) {
-		snprintf(why, sizeof(why),
-			 "nieuwe sleutels of een nieuw certificaat gaan niet vanzelf; geef %s een "
-			 "nieuwe bundel met enrol --refresh %s",
-			 org, org);
+		it.outcome = do_rekey(r, o, org, strcmp(cmd, "rekey") == 0, why, sizeof(why), &st);
 	} else {
 		snprintf(why, sizeof(why), "onbekende opdracht '%.32s'", cmd);
 	}

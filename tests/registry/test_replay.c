@@ -2,7 +2,8 @@
  * (registry/replay.h) on a real store: what the restored store lacks is
  * recorded again (a revocation, a quota, an enrolment with the member's
  * own certificate), what it has or what the backup holds is left alone,
- * what cannot be redone is refused with the reason; a second replay
+ * what cannot be redone is refused with the reason; new keys and a new
+ * certificate are taken again with the journal's certificate; a second replay
  * changes nothing; a journal that does not verify replays nothing; no
  * replay before a rollover. */
 #include <stdio.h>
@@ -208,10 +209,137 @@ static void test_replay(void **state)
 	key_ed25519_wipe(&tls);
 }
 
+/* A rekey and a new certificate after the backup: the member holds only
+ * its new keys and certificate, so the replay takes them again with the
+ * certificate the journal holds; one for another TLS key is refused. */
+static void test_rekey(void **state)
+{
+	fx *f = fx_open("registry");
+	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
+	Schakel__V1__RekeyRequestBody rb = SCHAKEL__V1__REKEY_REQUEST_BODY__INIT;
+	Schakel__V1__SignedRekeyRequest sr = SCHAKEL__V1__SIGNED_REKEY_REQUEST__INIT;
+	static reg_enrol_opts eo = {.registry_address = "127.0.0.1:1"};
+	Schakel__V1__Member *m = NULL;
+	key_ed25519 id, tls, nid, ntls, other;
+	net_hosts none = {0};
+	uint8_t *req = NULL, *bundle = NULL, *cert = NULL, *cert2 = NULL, *bad = NULL, *w = NULL;
+	uint8_t enc[32], body[512], s1[64], s2[64], rk[1024];
+	size_t rlen = 0, blen = 0, clen = 0, c2len = 0, badlen = 0, wlen = 0, rklen, n;
+	char path[700], journal[700], org[64];
+	struct lines l = {0};
+	reg_replay_counts c;
+	note_checkpoint cp = {0};
+	note_signer *k = NULL;
+	MDB_txn *txn = NULL;
+	uint64_t r = 0;
+	int64_t now = (int64_t)(sk_clock_now_ms() / 1000);
+
+	*state = f;
+	snprintf(journal, sizeof(journal), "%s/registry.journal", f->dir);
+	/* buurt, enrolled before the backup with keys this test holds */
+	key_ed25519_generate(&id);
+	key_ed25519_generate(&tls);
+	b.org_id = "buurt";
+	b.name = "Buurt";
+	b.category = "sociaal-team";
+	b.role = SCHAKEL__V1__ROLE__ROLE_NODE;
+	b.identity_key = (ProtobufCBinaryData){32, id.pk};
+	b.tls_key = (ProtobufCBinaryData){32, tls.pk};
+	b.created_at = 1;
+	snprintf(path, sizeof(path), "%s/buurt-request", f->dir);
+	E(wire_enrol_request_write(path, &b, id.sk));
+	E(sk_file_read(path, 65536, &req, &rlen));
+	E(reg_enrol(f->r, f->ca, req, rlen, &eo, &bundle, &blen, org));
+
+	/* after the backup: new keys (signed by the old and the new identity
+	 * key), then a new certificate for the new TLS key */
+	key_ed25519_generate(&nid);
+	key_ed25519_generate(&ntls);
+	key_ed25519_generate(&other);
+	randombytes_buf(enc, sizeof(enc));
+	rb.org_id = "buurt";
+	rb.old_identity_key = (ProtobufCBinaryData){32, id.pk};
+	rb.identity_key = (ProtobufCBinaryData){32, nid.pk};
+	rb.tls_key = (ProtobufCBinaryData){32, ntls.pk};
+	rb.encryption_key = (ProtobufCBinaryData){32, enc};
+	rb.created_at = 2;
+	n = schakel__v1__rekey_request_body__pack(&rb, body);
+	E(key_sign(s1, WIRE_DOMAIN_REKEY_REQUEST, body, n, id.sk));
+	E(key_sign(s2, WIRE_DOMAIN_REKEY_REQUEST, body, n, nid.sk));
+	sr.body = (ProtobufCBinaryData){n, body};
+	sr.old_signature = (ProtobufCBinaryData){64, s1};
+	sr.new_signature = (ProtobufCBinaryData){64, s2};
+	rklen = schakel__v1__signed_rekey_request__get_packed_size(&sr);
+	assert_true(rklen <= sizeof(rk));
+	schakel__v1__signed_rekey_request__pack(&sr, rk);
+	E(reg_ca_issue(f->ca, &cert, &clen, "buurt", "Buurt", "sociaal-team", &none, ntls.pk, now,
+		       REG_CERT_DAYS));
+	E(reg_ca_issue(f->ca, &cert2, &c2len, "buurt", "Buurt", "sociaal-team", &none, ntls.pk,
+		       now + 1, REG_CERT_DAYS));
+	E(reg_ca_issue(f->ca, &bad, &badlen, "buurt", "Buurt", "sociaal-team", &none, other.pk, now,
+		       REG_CERT_DAYS));
+
+	E(sk_db_status(mdb_txn_begin(f->r->env, NULL, MDB_RDONLY, &txn)));
+	E(reg_log_size(&f->r->log, txn, &r));
+	mdb_txn_abort(txn);
+	note(f, journal, OLD, r + 1, json_pack("{s:s,s:s,s:o,s:o,s:s}", "cmd", "rekey", "org", "buurt",
+					       "request", b64(rk, rklen), "cert", b64(bad, badlen),
+					       "registry", "127.0.0.1:1"));
+	note(f, journal, OLD, r + 1, json_pack("{s:s,s:s,s:o,s:o,s:s}", "cmd", "rekey", "org", "buurt",
+					       "request", b64(rk, rklen), "cert", b64(cert, clen),
+					       "registry", "127.0.0.1:1"));
+	note(f, journal, OLD, r + 2, json_pack("{s:s,s:s,s:o,s:s}", "cmd", "recert", "org", "buurt",
+					       "cert", b64(cert2, c2len), "registry", "127.0.0.1:1"));
+
+	snprintf(cp.origin, sizeof(cp.origin), "%s", OLD);
+	cp.size = r + 2;
+	memset(cp.root, 7, sizeof(cp.root));
+	E(note_signer_from_seed(&k, OLD, NOTE_TYPE_ED25519, f->r->id->sk));
+	E(note_checkpoint_sign(&w, &wlen, &cp, k));
+	note_signer_free(k);
+	E(reg_rollover(f->r, NEW, w, wlen, SCHAKEL__V1__ROLLOVER_REASON__ROLLOVER_LOST,
+		       sk_clock_now_ms()));
+
+	E(reg_journal_replay(f->r, journal, journal, line, &l, &c));
+	assert_int_equal(l.n, 3);
+	assert_non_null(strstr(l.out[0], "1 rekey buurt refused: "));
+	assert_non_null(strstr(l.out[0], "not one the federation CA issued"));
+	assert_string_equal(l.out[1], "2 rekey buurt done");
+	assert_string_equal(l.out[2], "3 recert buurt done");
+	E(sk_db_status(mdb_txn_begin(f->r->env, NULL, MDB_RDONLY, &txn)));
+	E(reg_member_get(f->r, txn, "buurt", &m));
+	mdb_txn_abort(txn);
+	assert_memory_equal(m->identity_key.data, nid.pk, 32);
+	assert_memory_equal(m->tls_key.data, ntls.pk, 32);
+	assert_int_equal(m->cert.len, c2len);
+	assert_memory_equal(m->cert.data, cert2, c2len);
+
+	/* again: the member holds both already */
+	memset(&l, 0, sizeof(l));
+	E(reg_journal_replay(f->r, journal, journal, line, &l, &c));
+	assert_int_equal(c.done, 0);
+	assert_string_equal(l.out[1], "2 rekey buurt there");
+	assert_string_equal(l.out[2], "3 recert buurt there");
+
+	schakel__v1__member__free_unpacked(m, NULL);
+	free(req);
+	free(bundle);
+	free(cert);
+	free(cert2);
+	free(bad);
+	free(w);
+	key_ed25519_wipe(&id);
+	key_ed25519_wipe(&tls);
+	key_ed25519_wipe(&nid);
+	key_ed25519_wipe(&ntls);
+	key_ed25519_wipe(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_replay, fx_close),
+		cmocka_unit_test_teardown(test_rekey, fx_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
