@@ -65,10 +65,31 @@ static json_t *b64(const uint8_t *d, size_t n)
 	return json_string(t);
 }
 
+/* A signed enrolment request of org (category ggz) for fresh keys id and
+ * tls, as `init` writes it: *req malloc'd. */
+static void request(fx *f, const char *org, key_ed25519 *id, key_ed25519 *tls, uint8_t **req,
+		    size_t *len)
+{
+	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
+	char path[700];
+
+	key_ed25519_generate(id);
+	key_ed25519_generate(tls);
+	b.org_id = (char *)org;
+	b.name = "Some org";
+	b.category = "ggz";
+	b.role = SCHAKEL__V1__ROLE__ROLE_NODE;
+	b.identity_key = (ProtobufCBinaryData){32, id->pk};
+	b.tls_key = (ProtobufCBinaryData){32, tls->pk};
+	b.created_at = 1;
+	snprintf(path, sizeof(path), "%s/%s-request", f->dir, org);
+	E(wire_enrol_request_write(path, &b, id->sk));
+	E(sk_file_read(path, 65536, req, len));
+}
+
 static void test_replay(void **state)
 {
 	fx *f = fx_open("registry");
-	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
 	Schakel__V1__Member *m = NULL;
 	key_ed25519 id, tls;
 	net_hosts none = {0};
@@ -89,19 +110,8 @@ static void test_replay(void **state)
 	E(fx_enrol(f, "tactus", SCHAKEL__V1__ROLE__ROLE_NODE));
 	E(fx_enrol(f, "wit1", SCHAKEL__V1__ROLE__ROLE_WITNESS));
 	/* lister's request and the certificate the CA issued it after the backup */
-	key_ed25519_generate(&id);
-	key_ed25519_generate(&tls);
-	b.org_id = "lister";
-	b.name = "Lister";
-	b.category = "ggz";
-	b.role = SCHAKEL__V1__ROLE__ROLE_NODE;
-	b.identity_key = (ProtobufCBinaryData){32, id.pk};
-	b.tls_key = (ProtobufCBinaryData){32, tls.pk};
-	b.created_at = 1;
-	snprintf(path, sizeof(path), "%s/lister-request", f->dir);
-	E(wire_enrol_request_write(path, &b, id.sk));
-	E(sk_file_read(path, 65536, &req, &rlen));
-	E(reg_ca_issue(f->ca, &cert, &clen, "lister", "Lister", "ggz", &none, tls.pk,
+	request(f, "lister", &id, &tls, &req, &rlen);
+	E(reg_ca_issue(f->ca, &cert, &clen, "lister", "Some org", "ggz", &none, tls.pk,
 		       (int64_t)(sk_clock_now_ms() / 1000), REG_CERT_DAYS));
 
 	/* no replay before a rollover */
@@ -215,7 +225,6 @@ static void test_replay(void **state)
 static void test_rekey(void **state)
 {
 	fx *f = fx_open("registry");
-	Schakel__V1__EnrolRequestBody b = SCHAKEL__V1__ENROL_REQUEST_BODY__INIT;
 	Schakel__V1__RekeyRequestBody rb = SCHAKEL__V1__REKEY_REQUEST_BODY__INIT;
 	Schakel__V1__SignedRekeyRequest sr = SCHAKEL__V1__SIGNED_REKEY_REQUEST__INIT;
 	static reg_enrol_opts eo = {.registry_address = "127.0.0.1:1"};
@@ -225,7 +234,7 @@ static void test_rekey(void **state)
 	uint8_t *req = NULL, *bundle = NULL, *cert = NULL, *cert2 = NULL, *bad = NULL, *w = NULL;
 	uint8_t enc[32], body[512], s1[64], s2[64], rk[1024];
 	size_t rlen = 0, blen = 0, clen = 0, c2len = 0, badlen = 0, wlen = 0, rklen, n;
-	char path[700], journal[700], org[64];
+	char journal[700], org[64];
 	struct lines l = {0};
 	reg_replay_counts c;
 	note_checkpoint cp = {0};
@@ -237,18 +246,7 @@ static void test_rekey(void **state)
 	*state = f;
 	snprintf(journal, sizeof(journal), "%s/registry.journal", f->dir);
 	/* buurt, enrolled before the backup with keys this test holds */
-	key_ed25519_generate(&id);
-	key_ed25519_generate(&tls);
-	b.org_id = "buurt";
-	b.name = "Buurt";
-	b.category = "sociaal-team";
-	b.role = SCHAKEL__V1__ROLE__ROLE_NODE;
-	b.identity_key = (ProtobufCBinaryData){32, id.pk};
-	b.tls_key = (ProtobufCBinaryData){32, tls.pk};
-	b.created_at = 1;
-	snprintf(path, sizeof(path), "%s/buurt-request", f->dir);
-	E(wire_enrol_request_write(path, &b, id.sk));
-	E(sk_file_read(path, 65536, &req, &rlen));
+	request(f, "buurt", &id, &tls, &req, &rlen);
 	E(reg_enrol(f->r, f->ca, req, rlen, &eo, &bundle, &blen, org));
 
 	/* after the backup: new keys (signed by the old and the new identity
@@ -272,11 +270,11 @@ static void test_rekey(void **state)
 	rklen = schakel__v1__signed_rekey_request__get_packed_size(&sr);
 	assert_true(rklen <= sizeof(rk));
 	schakel__v1__signed_rekey_request__pack(&sr, rk);
-	E(reg_ca_issue(f->ca, &cert, &clen, "buurt", "Buurt", "sociaal-team", &none, ntls.pk, now,
+	E(reg_ca_issue(f->ca, &cert, &clen, "buurt", "Some org", "ggz", &none, ntls.pk, now,
 		       REG_CERT_DAYS));
-	E(reg_ca_issue(f->ca, &cert2, &c2len, "buurt", "Buurt", "sociaal-team", &none, ntls.pk,
+	E(reg_ca_issue(f->ca, &cert2, &c2len, "buurt", "Some org", "ggz", &none, ntls.pk,
 		       now + 1, REG_CERT_DAYS));
-	E(reg_ca_issue(f->ca, &bad, &badlen, "buurt", "Buurt", "sociaal-team", &none, other.pk, now,
+	E(reg_ca_issue(f->ca, &bad, &badlen, "buurt", "Some org", "ggz", &none, other.pk, now,
 		       REG_CERT_DAYS));
 
 	E(sk_db_status(mdb_txn_begin(f->r->env, NULL, MDB_RDONLY, &txn)));
