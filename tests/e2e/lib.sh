@@ -130,6 +130,44 @@ disk_lost() {
 		fail "restore: $(tail -2 "$T/stderr.log")"
 }
 
+# members_edit DIR KEYHEX [VALUEHEX]: rewrites the registry's members
+# database offline (mdb_dump, edit, mdb_load into a fresh file): drops the
+# key, or sets it to VALUEHEX
+members_edit() {
+	mdb_dump -a "$1" >"$T/env.dump"
+	python3 - "$T/env.dump" "$2" "${3:-}" >"$T/env.edited" <<'PY'
+import sys
+text, key, value = open(sys.argv[1]).read(), " " + sys.argv[2], sys.argv[3]
+out, section, lines, i = [], None, text.split("\n"), 0
+while i < len(lines):
+    line = lines[i]
+    if line.startswith("database="):
+        section = line.split("=", 1)[1]
+    if section == "members" and line == key:
+        if value:
+            out += [line, " " + value]
+        i += 2
+        continue
+    if section == "members" and line == "DATA=END" and value and (" " + value) not in out:
+        out += [key, " " + value]
+    out.append(line)
+    i += 1
+print("\n".join(out), end="")
+PY
+	rm -rf "$T/env.new" && mkdir -m 700 "$T/env.new"
+	mdb_load "$T/env.new" <"$T/env.edited"
+	mv "$T/env.new/data.mdb" "$1/data.mdb" && rm -f "$1/lock.mdb"
+	chmod 600 "$1/data.mdb"
+}
+
+# members_key ORG: the members database's key of ORG, hex (for members_edit)
+members_key() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
+# members_value DIR ORG: ORG's member record in DIR's registry, hex
+members_value() {
+	mdb_dump -s members "$1" | python3 -c "
+import sys; l = sys.stdin.read().split('\n'); print(l[l.index(' $(members_key "$2")') + 1].strip())"
+}
+
 try() { set +e; msg=$("$@" 2>&1); rc=$?; set -e; }
 
 # federation_up [ORG:CATEGORY...]: a registry with its CA (dirs r, ca), the

@@ -193,40 +193,10 @@ ok "a node on a world-readable data dir is refused"
 # someone enrolled as us: a registry operator bypassing enrolment's checks
 # (simulated by editing the members database) gets a certificate issued for
 # altrecht's org id; altrecht's next sync raises the alert
-# members_edit DIR KEYHEX [VALUEHEX]: rewrites the registry's members
-# database offline (mdb_dump, edit, mdb_load into a fresh file): drops the
-# key, or sets it to VALUEHEX
-members_edit() {
-	mdb_dump -a "$1" >"$T/env.dump"
-	python3 - "$T/env.dump" "$2" "${3:-}" >"$T/env.edited" <<'PY'
-import sys
-text, key, value = open(sys.argv[1]).read(), " " + sys.argv[2], sys.argv[3]
-out, section, lines, i = [], None, text.split("\n"), 0
-while i < len(lines):
-    line = lines[i]
-    if line.startswith("database="):
-        section = line.split("=", 1)[1]
-    if section == "members" and line == key:
-        if value:
-            out += [line, " " + value]
-        i += 2
-        continue
-    if section == "members" and line == "DATA=END" and value and (" " + value) not in out:
-        out += [key, " " + value]
-    out.append(line)
-    i += 1
-print("\n".join(out), end="")
-PY
-	rm -rf "$T/env.new" && mkdir -m 700 "$T/env.new"
-	mdb_load "$T/env.new" <"$T/env.edited"
-	mv "$T/env.new/data.mdb" "$1/data.mdb" && rm -f "$1/lock.mdb"
-	chmod 600 "$1/data.mdb"
-}
 kill -TERM "$REG_PID"; wait "$REG_PID" || fail "registry SIGTERM"
 cp r/data.mdb snapshot.mdb # the log as it is now, for the rollback test below
-ALT=$(printf altrecht | od -An -tx1 | tr -d ' \n')
-mdb_dump -s members r | python3 -c "
-import sys; l = sys.stdin.read().split('\n'); print(l[l.index(' $ALT') + 1].strip())" >alt.value
+ALT=$(members_key altrecht)
+members_value r altrecht >alt.value
 members_edit r "$ALT"
 start_registry r "$REG_ADDR"
 node init --dir imposter --org-id altrecht --name "Altrecht" --category ggz >/dev/null

@@ -38,6 +38,18 @@ node case open --dir altrecht --client $BSN --as bram --consent discover --categ
 for org in wijkteam altrecht tactus; do
 	node sync --dir $org >/dev/null || fail "first sync of $org: $(tail -3 node.log)"
 done
+# buurtzorg's record on the sociale kaart, which wijkteam's professionals find
+cat >buurtzorg.json <<JSON
+{"display_name": "Buurtzorg Zeist", "municipalities": ["Zeist"],
+ "services": ["maatschappelijk-werk"], "target_groups": ["volwassenen"],
+ "how_to_refer": "Bel het team", "waiting_weeks": 2,
+ "wegwijzers": [{"name": "Dirk de Wit", "role": "wijkverpleegkundige"}]}
+JSON
+node directory publish --dir buurtzorg --file buurtzorg.json >/dev/null ||
+	fail "buurtzorg's directory record: $(tail -3 node.log)"
+node sync --dir wijkteam >/dev/null || fail "wijkteam's sync of the directory: $(tail -3 node.log)"
+node directory search --dir wijkteam --json --as anna | grep -c >/dev/null '"buurtzorg"' ||
+	fail "wijkteam does not find buurtzorg on the sociale kaart"
 
 reg backup-key --out offline.key >/dev/null || fail "backup-key"
 reg backup --dir r --to r.bk --recipient offline.key.pub >/dev/null ||
@@ -86,6 +98,13 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 cursor=$(psd status --dir ps1 --json | field "['events_from']")
+# wijkteam reads the old log's member events to their end (lister's
+# enrolment): its member-event cursor, as its store keeps it
+node sync --dir wijkteam >/dev/null || fail "wijkteam's last sync before the loss: $(tail -3 node.log)"
+wcursor=$(mdb_dump -s node_meta wijkteam | python3 -c "
+import sys
+l = sys.stdin.read().split('\n')
+print(int(l[l.index(' ' + b'events.cursor'.hex()) + 1].strip(), 16))")
 witnessed_fetch "$OLD"
 ok "after the backup: epoch 2 of ps1 (leaf $leaf) matches across nodes; tactus is revoked"
 
@@ -121,6 +140,8 @@ reg audit query --dir r --event journal.replay | grep -c >/dev/null "lister" ||
 reg revoke --dir r --org buurtzorg --journal "$J" >/dev/null || fail "revoke buurtzorg"
 size=$(reg checkpoint --dir r | sed -n 2p)
 [ $((size - 1)) -lt "$cursor" ] || fail "test setup: buurtzorg's leaf $((size - 1)) is not below ps1's old cursor $cursor"
+[ $((size - 1)) -lt "$wcursor" ] ||
+	fail "test setup: buurtzorg's leaf $((size - 1)) is not below wijkteam's old member-event cursor $wcursor"
 start_registry r "$REG_ADDR"
 
 # ps1's sync finds its epoch 2 missing from the new log and sends it again
@@ -137,6 +158,12 @@ psd audit verify --dir ps1 >/dev/null || fail "ps1's audit verify"
 for org in wijkteam altrecht; do
 	node sync --dir $org >/dev/null || fail "sync of $org after the rollover: $(tail -3 node.log)"
 done
+# the nodes follow the new log's member events from the rollover on, also
+# below the leaf they had read of the old log: wijkteam sees buurtzorg's
+# revocation and no longer lists it on the sociale kaart
+node directory search --dir wijkteam --json --as anna | grep -c >/dev/null '"buurtzorg"' &&
+	fail "wijkteam missed buurtzorg's revocation after the rollover (its member-event cursor stayed on the old log)"
+ok "a node follows the member events of the new log from the rollover on (a revocation below its old cursor)"
 # a bundle refreshed now names epoch 2: altrecht's tokens match wijkteam's
 reg enrol --dir r --refresh altrecht --out altrecht.bundle3 $CHAIN >/dev/null || fail "refresh"
 node join --dir altrecht --bundle altrecht.bundle3 >/dev/null || fail "rejoin altrecht"
